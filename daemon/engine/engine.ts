@@ -1,0 +1,66 @@
+/**
+ * What the daemon asks of the run engine. The supervisor (scheduler/) owns run rows and their
+ * status transitions, retries and alerts; the engine executes one attempt: plan shards × chunks,
+ * extract in parallel, stage in DuckDB, transform, check the schema, commit to the destination with
+ * the run sequence, then commit watermarks to the state store.
+ */
+import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import type { Plan, Preview, RunPart } from '../../shared/protocol.js';
+import type { RunTrigger } from '../../shared/types.js';
+import type { Logger } from '../logging/logger.js';
+
+export interface LoadedPipeline {
+  readonly name: string;
+  readonly file: string;
+  readonly config: PipelineConfig;
+}
+
+export interface ProgressSnapshot {
+  readonly phase: 'planning' | 'extracting' | 'staging' | 'committing' | 'waiting';
+  readonly rows: number;
+  readonly bytes: number;
+  readonly rowsPerSecond: number;
+  readonly parts: readonly RunPart[];
+}
+
+/** Caps concurrent source queries per source host across all pipelines (SPEC §7). */
+export interface SourceGovernor {
+  /** Resolves with a release function once a slot on `hostKey` is free; rejects CANCELLED on abort. */
+  acquire(hostKey: string, signal: AbortSignal, onWait?: () => void): Promise<() => void>;
+}
+
+export interface RunRequest {
+  readonly pipeline: LoadedPipeline;
+  readonly runId: string;
+  readonly sequence: number;
+  readonly attempt: number;
+  readonly trigger: RunTrigger;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Called often (at most every ~250 ms); the stall watchdog watches `rows`/`bytes`. */
+  onProgress(progress: ProgressSnapshot): void;
+}
+
+export interface RunOutcome {
+  readonly rowsExtracted: number;
+  readonly rowsLoaded: number;
+  readonly bytes: number;
+  readonly verdict: 'match' | 'mismatch' | 'skipped' | 'already_committed';
+  readonly alreadyCommitted: boolean;
+  readonly watermarkFrom: string | null;
+  readonly watermarkTo: string | null;
+}
+
+export interface RunEngine {
+  /** Executes one attempt. Rejects with an EtlError (code + retryable) on failure or cancellation. */
+  execute(request: RunRequest): Promise<RunOutcome>;
+  /** What the next run would do, writing nothing (SPEC §5). */
+  plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan>;
+  /** The first transformed rows, writing nothing. */
+  preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview>;
+  /**
+   * Start-up reconciliation: asks the destination for its committed sequence and brings the state
+   * store in line (a crash between destination commit and state update). Returns the sequence.
+   */
+  reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
+}

@@ -1,0 +1,15 @@
+import type { SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { SourceDialect } from './source.js';
+
+type Loader = () => Promise<SourceDialect>;
+
+/** The literal map of source connectors, loaded lazily so an unused driver is never imported. */
+export const SOURCES = {
+  postgres: async () => (await import('./postgres/postgres-dialect.js')).postgresDialect,
+  mysql: async () => (await import('./mysql/mysql-dialect.js')).mysqlDialect,
+  sqlserver: async () => (await import('./mssql/mssql-dialect.js')).mssqlDialect,
+} satisfies Record<SourceKind, Loader>;
+
+export function loadSourceDialect(kind: SourceKind): Promise<SourceDialect> {
+  return SOURCES[kind]();
+}

@@ -1,0 +1,131 @@
+/**
+ * The source connector contract (Kysely's dialect split): a dialect makes a driver (connections,
+ * sessions, cancellation), an adapter (SQL text for this database) and an introspector (column
+ * types → canonical types). Registration is the literal map in `registry.ts`.
+ *
+ * Data contract between a source and the run engine — the "staging CSV":
+ * - RFC 4180 CSV, `,` separator, `"` quote (doubled inside), `\n` line end, no header row,
+ *   columns in the order of the `ExtractQuery.columns`.
+ * - NULL is an empty unquoted field; an empty string is `""` (the two never mix).
+ * - Text forms per canonical type: integers and decimals as plain digits (`-12.3400`, no exponent,
+ *   int64 beyond 2^53 exact); float32/64 as shortest round-trip text, `NaN`, `Infinity`, `-Infinity`;
+ *   bool `t`/`f`; date `YYYY-MM-DD`; time `HH:MM:SS[.ffffff]`; timestamp `YYYY-MM-DD HH:MM:SS[.ffffff]`;
+ *   timestamptz the same in UTC followed by `+00`; bytes as lowercase hex without prefix;
+ *   json as JSON text; uuid as its canonical text; arrays as JSON arrays.
+ * The adapter renders columns into these forms in SQL where it can (`selectExpression`), so bulk
+ * paths (PostgreSQL COPY) emit final bytes with no per-row JavaScript.
+ */
+import type { Writable } from 'node:stream';
+import type { SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
+
+/** Connection settings with the secret already resolved (never logged, never serialised). */
+export interface ResolvedConnection {
+  readonly host?: string;
+  readonly port?: number;
+  readonly socket?: string;
+  readonly database?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly ssl?: boolean;
+  readonly instance?: string;
+  readonly trustServerCertificate?: boolean;
+  readonly connectTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
+}
+
+export interface SourceDriverOptions {
+  /** Shard name or `default`; used in messages and `_etl_shard`. */
+  readonly label: string;
+  /** Quick reconnects inside one attempt (`connection_retry`). */
+  readonly connectAttempts: number;
+  readonly connectDelayMs: number;
+  /** MySQL zero dates: load as NULL or fail the run. */
+  readonly zeroDates: 'null' | 'error';
+}
+
+export interface SourceDialect {
+  readonly kind: SourceKind;
+  createDriver(connection: ResolvedConnection, options: SourceDriverOptions): SourceDriver;
+  createAdapter(): SourceAdapter;
+  createIntrospector(driver: SourceDriver): SourceIntrospector;
+}
+
+/** The text value of one cell of a small metadata query: null is SQL NULL. */
+export type TextRow = readonly (string | null)[];
+
+export interface SourceDriver {
+  /** Connects (retrying per `connectAttempts`); idempotent. */
+  init(signal?: AbortSignal): Promise<void>;
+  /** Closes every connection; idempotent, safe after a failed init. */
+  destroy(): Promise<void>;
+  /** A small read-only query whose values come back as text. */
+  queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]>;
+  /**
+   * Opens `readers` connections that all see one consistent snapshot where the database allows
+   * it (PostgreSQL exported snapshot, MySQL consistent-snapshot transactions, SQL Server SNAPSHOT
+   * isolation). `consistent` in the result says whether the cut is really shared.
+   */
+  openReadSession(readers: number, signal?: AbortSignal): Promise<ReadSession>;
+}
+
+export interface ExtractProgress {
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface ReadSession {
+  readonly consistent: boolean;
+  /**
+   * Runs one SELECT (built by the adapter) and writes its rows as staging CSV into `sink`,
+   * honouring back-pressure. Resolves with the totals when the sink has received everything.
+   * Aborting `signal` cancels the query on the server and rejects with code CANCELLED.
+   */
+  extract(
+    sql: string,
+    columns: readonly ColumnSchema[],
+    sink: Writable,
+    signal: AbortSignal,
+    onProgress: (progress: ExtractProgress) => void,
+  ): Promise<ExtractProgress>;
+  close(): Promise<void>;
+}
+
+/** A source relation: a table name or a read-only query. */
+export type SourceRelation = { readonly table: string } | { readonly query: string };
+
+export interface SelectSpec {
+  readonly relation: SourceRelation;
+  readonly columns: readonly ColumnSchema[];
+  /** SQL predicates joined with AND (already rendered with this adapter's quoting and literals). */
+  readonly where: readonly string[];
+}
+
+export interface SourceAdapter {
+  quoteIdentifier(name: string): string;
+  /** `schema.table` → quoted qualified name. */
+  quoteTable(name: string): string;
+  /** A literal of `type` from its canonical text (watermarks, chunk bounds). */
+  literal(text: string, type: CanonicalType): string;
+  /** The SELECT list expression that renders `column` in its staging-CSV text form. */
+  selectExpression(column: ColumnSchema): string;
+  /** The full extraction SELECT. */
+  buildSelect(spec: SelectSpec): string;
+  /** `SELECT max(cursor)` (as canonical text) over the relation with optional predicates. */
+  buildMax(relation: SourceRelation, column: ColumnSchema, where: readonly string[]): string;
+  /** `SELECT count(*)` over the relation with optional predicates. */
+  buildCount(relation: SourceRelation, where: readonly string[]): string;
+}
+
+export interface SourceIntrospector {
+  /** Columns of a table or query, mapped to canonical types (unsupported types are an error naming the column). */
+  describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]>;
+  /** Planner statistics, cheap: the catalog's row estimate (null when unknown). */
+  estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null>;
+  /** min and max of a single-column integer or text key, as canonical text (null on an empty table). */
+  keyRange(
+    relation: SourceRelation,
+    key: ColumnSchema,
+    signal?: AbortSignal,
+  ): Promise<{ readonly min: string; readonly max: string } | null>;
+}

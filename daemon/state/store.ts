@@ -1,0 +1,140 @@
+/**
+ * The state store contract (SPEC §8). SQLite is the default implementation; a PostgreSQL one for
+ * several hosts comes later. All times are ISO-8601 UTC strings. Methods are synchronous because
+ * better-sqlite3 is; an async implementation would wrap this interface, not change callers' logic.
+ */
+import type { RunStatus, RunTrigger } from '../../shared/types.js';
+
+export interface RunRow {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly sequence: number;
+  readonly attempt: number;
+  readonly status: RunStatus;
+  readonly trigger: RunTrigger;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly rowsExtracted: number;
+  readonly rowsLoaded: number;
+  readonly bytes: number;
+  readonly verdict: 'match' | 'mismatch' | 'skipped' | 'already_committed' | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  /** When the first attempt of this sequence failed (retry_timeout is measured from here). */
+  readonly firstFailureAt: string | null;
+  /** Engine-owned JSON: the planned watermark range per shard, fixed before extraction starts. */
+  readonly planJson: string | null;
+}
+
+export interface NewRun {
+  readonly pipeline: string;
+  readonly sequence: number;
+  readonly attempt: number;
+  readonly trigger: RunTrigger;
+  readonly status: RunStatus;
+  readonly firstFailureAt?: string | null;
+}
+
+export type RunPatch = Partial<
+  Pick<
+    RunRow,
+    | 'status'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'rowsExtracted'
+    | 'rowsLoaded'
+    | 'bytes'
+    | 'verdict'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'firstFailureAt'
+    | 'planJson'
+  >
+>;
+
+export interface RunPartRow {
+  readonly runId: string;
+  /** `<shard>` or `<shard>/<chunk>`. */
+  readonly partId: string;
+  readonly shard: string | null;
+  readonly chunk: number | null;
+  readonly status: 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+  readonly rows: number;
+  readonly bytes: number;
+  readonly estimatedRows: number | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+/** Per-shard incremental position. `boundary` holds keys (or row hashes) already loaded at `value`. */
+export interface Watermark {
+  readonly shard: string;
+  readonly value: string;
+  readonly boundary: readonly string[];
+  readonly sequence: number;
+  readonly updatedAt: string;
+}
+
+export interface PipelineRuntime {
+  readonly paused: boolean;
+  readonly pausedAt: string | null;
+  /** The last schedule fire time the scheduler acted on (misfire detection across restarts). */
+  readonly lastFireAt: string | null;
+  /** Why the last expected run did not happen, for `etlctl why`. */
+  readonly lastSkipReason: string | null;
+  readonly lastSkipAt: string | null;
+  /** The highest sequence known committed (reconciled with the destination at start-up). */
+  readonly committedSequence: number;
+}
+
+export interface AlertRow {
+  readonly id: number;
+  readonly pipeline: string;
+  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk';
+  readonly runId: string | null;
+  readonly createdAt: string;
+  readonly status: 'sent' | 'suppressed' | 'failed' | 'pending';
+  readonly recipients: string;
+  readonly subject: string;
+  readonly detail: string | null;
+}
+
+export interface StateStore {
+  readonly path: string;
+  close(): void;
+
+  getRuntime(pipeline: string): PipelineRuntime;
+  setPaused(pipeline: string, paused: boolean): void;
+  markFire(pipeline: string, fireAt: string): void;
+  markSkip(pipeline: string, reason: string, at: string): void;
+  setCommittedSequence(pipeline: string, sequence: number): void;
+
+  /** max(sequence of any run, committed sequence) + 1. */
+  nextSequence(pipeline: string): number;
+  insertRun(run: NewRun): RunRow;
+  updateRun(id: string, patch: RunPatch): RunRow;
+  getRun(id: string): RunRow | undefined;
+  /** Newest first. */
+  listRuns(pipeline: string, limit: number): RunRow[];
+  runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
+  lastSuccess(pipeline: string): RunRow | undefined;
+  runsSince(pipeline: string, sinceIso: string): RunRow[];
+
+  upsertPart(part: RunPartRow): void;
+  listParts(runId: string): RunPartRow[];
+
+  getWatermarks(pipeline: string): Watermark[];
+  /** Replaces the pipeline's watermarks and sets the committed sequence, in one transaction. */
+  commitWatermarks(pipeline: string, sequence: number, watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[]): void;
+
+  recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow;
+  updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;
+  /** Newest first. */
+  listAlerts(pipeline: string, sinceIso: string): AlertRow[];
+
+  recordSchema(pipeline: string, columnsJson: string): void;
+  latestSchema(pipeline: string): string | null;
+}

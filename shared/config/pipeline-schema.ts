@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { connectionSchema, durationSchema, emailListSchema } from './common-schema.js';
+import { isValidTimeZone, parseSchedule } from './schedule.js';
+import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
+
+export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
+const identifier = z.string().min(1, 'expected a column name');
+
+const typeNameSchema = z.string().refine((text) => parseTypeName(text) !== undefined, {
+  error: (issue) => `expected a type (${TYPE_NAME_HINT}), got "${String(issue.input)}"`,
+});
+
+const shardSchema = connectionSchema.and(
+  z.object({ name: z.string().regex(PIPELINE_NAME_RE, 'expected a shard name of [a-z0-9_-]+') }),
+);
+
+export const sourceSchema = z
+  .strictObject({
+    type: z.enum(['postgres', 'mysql', 'sqlserver']),
+    connection: connectionSchema,
+    shards: z.array(shardSchema).min(1).optional(),
+    table: z.string().min(1).optional(),
+    query: z.string().min(1).optional(),
+    columns: z.array(identifier).min(1).optional(),
+    key: z.array(identifier).min(1).optional(),
+    chunk_rows: z.number().int().positive().optional(),
+    parallelism: z.number().int().min(1).max(64).optional(),
+    zero_dates: z
+      .enum(['null', 'error'])
+      .default('null')
+      .describe('MySQL zero dates (0000-00-00): load as NULL or fail the run'),
+  })
+  .superRefine((source, ctx) => {
+    if ((source.table === undefined) === (source.query === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
+    }
+    if (source.query !== undefined && !/^\s*(select|with)\b/i.test(source.query)) {
+      ctx.addIssue({ code: 'custom', path: ['query'], message: 'expected a read-only query starting with SELECT or WITH' });
+    }
+    if (source.chunk_rows !== undefined && source.key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['chunk_rows'], message: 'chunk_rows needs key: chunks are key ranges' });
+    }
+    const names = new Set<string>();
+    source.shards?.forEach((shard, index) => {
+      if (names.has(shard.name)) {
+        ctx.addIssue({ code: 'custom', path: ['shards', index, 'name'], message: `duplicate shard name "${shard.name}"` });
+      }
+      names.add(shard.name);
+    });
+  });
+
+export const loadSchema = z
+  .strictObject({
+    mode: z.enum(['full', 'incremental', 'merge']),
+    cursor: identifier.optional(),
+    start_from: z.union([z.string(), z.number()]).optional(),
+    lag: durationSchema.optional().describe('Re-read this window below the watermark (rows committed late)'),
+  })
+  .superRefine((load, ctx) => {
+    if (load.mode === 'incremental' && load.cursor === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'incremental loads need a cursor column' });
+    }
+  });
+
+export const transformSchema = z
+  .strictObject({
+    target: identifier,
+    from: identifier.optional(),
+    split: z
+      .strictObject({ column: identifier, delimiter: z.string().min(1), index: z.number().int() })
+      .optional(),
+    join: z.strictObject({ columns: z.array(identifier).min(1), separator: z.string().default('') }).optional(),
+    type: typeNameSchema.optional(),
+  })
+  .superRefine((t, ctx) => {
+    const kinds = [t.from, t.split, t.join].filter((k) => k !== undefined).length;
+    if (kinds !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'give exactly one of from, split or join' });
+    }
+  });
+
+const deltaDestination = z.strictObject({ type: z.literal('delta'), path: z.string().min(1) });
+const duckdbDestination = z.strictObject({
+  type: z.literal('duckdb'),
+  path: z.string().min(1),
+  table: z.string().min(1),
+});
+const postgresDestination = z.strictObject({
+  type: z.literal('postgres'),
+  connection: connectionSchema,
+  table: z.string().min(1),
+});
+const bigqueryDestination = z.strictObject({
+  type: z.literal('bigquery'),
+  project: z.string().min(1),
+  dataset: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a dataset id of letters, digits and _'),
+  table: z.string().regex(/^[A-Za-z0-9_$]+$/, 'expected a table id of letters, digits and _'),
+  location: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  format: z.enum(['ndjson', 'parquet']).default('ndjson'),
+  api_endpoint: z.url().optional().describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
+});
+
+export const destinationSchema = z.discriminatedUnion('type', [
+  deltaDestination,
+  duckdbDestination,
+  postgresDestination,
+  bigqueryDestination,
+]);
+
+export const errorHandlingSchema = z.strictObject({
+  max_retries: z.number().int().min(0).max(100).default(3),
+  retry_delay: durationSchema.default(5_000),
+  max_retry_delay: durationSchema.default(15 * 60_000),
+  exponential_backoff: z.boolean().default(true),
+  retry_timeout: durationSchema.default(3_600_000),
+});
+
+export const pipelineSchema = z
+  .strictObject({
+    name: z.string().regex(PIPELINE_NAME_RE, 'expected a name of lowercase letters, digits, _ and -'),
+    description: z.string().optional(),
+    schedule: z
+      .string()
+      .optional()
+      .superRefine((text, ctx) => {
+        const parsed = parseSchedule(text);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+      }),
+    timezone: z
+      .string()
+      .optional()
+      .refine((zone) => zone === undefined || isValidTimeZone(zone), {
+        error: (issue) => `expected an IANA timezone such as Europe/Warsaw, got "${String(issue.input)}"`,
+      }),
+    overlap: z.enum(['skip', 'queue']).default('skip'),
+    misfire: z.enum(['run_once', 'skip']).default('run_once'),
+    stall_timeout: durationSchema.optional(),
+    source: sourceSchema,
+    load: loadSchema,
+    transform: z.array(transformSchema).default([]),
+    destination: destinationSchema,
+    schema_evolution: z.enum(['add_columns', 'strict']).default('add_columns'),
+    error_handling: errorHandlingSchema.default({
+      max_retries: 3,
+      retry_delay: 5_000,
+      max_retry_delay: 15 * 60_000,
+      exponential_backoff: true,
+      retry_timeout: 3_600_000,
+    }),
+    connection_retry: z
+      .strictObject({ attempts: z.number().int().min(1).max(20).default(3), delay: durationSchema.default(1_000) })
+      .default({ attempts: 3, delay: 1_000 }),
+    alerts: z.strictObject({ email: emailListSchema.default([]) }).default({ email: [] }),
+  })
+  .superRefine((pipeline, ctx) => {
+    if (pipeline.load.mode === 'merge' && pipeline.source.key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['source', 'key'], message: 'merge loads need key (the upsert key)' });
+    }
+    const targets = new Set<string>();
+    pipeline.transform.forEach((t, index) => {
+      if (t.target.startsWith('_etl_')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transform', index, 'target'],
+          message: `"${t.target}": names starting with _etl_ are reserved for metadata columns`,
+        });
+      }
+      if (targets.has(t.target)) {
+        ctx.addIssue({ code: 'custom', path: ['transform', index, 'target'], message: `duplicate target "${t.target}"` });
+      }
+      targets.add(t.target);
+    });
+    const columns = pipeline.source.columns;
+    if (columns !== undefined) {
+      const known = new Set(columns);
+      const check = (column: string, path: (string | number)[]): void => {
+        if (!known.has(column)) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `unknown column "${column}": not in source.columns (${columns.join(', ')})`,
+          });
+        }
+      };
+      pipeline.transform.forEach((t, index) => {
+        if (t.from !== undefined) check(t.from, ['transform', index, 'from']);
+        if (t.split !== undefined) check(t.split.column, ['transform', index, 'split', 'column']);
+        t.join?.columns.forEach((c, i) => check(c, ['transform', index, 'join', 'columns', i]));
+      });
+      if (pipeline.load.cursor !== undefined) check(pipeline.load.cursor, ['load', 'cursor']);
+      pipeline.source.key?.forEach((k, i) => check(k, ['source', 'key', i]));
+    }
+  });
+
+export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type SourceConfig = PipelineConfig['source'];
+export type LoadConfig = PipelineConfig['load'];
+export type TransformConfig = PipelineConfig['transform'][number];
+export type DestinationConfig = PipelineConfig['destination'];
+export type DestinationKind = DestinationConfig['type'];
+export type SourceKind = SourceConfig['type'];

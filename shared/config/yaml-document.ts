@@ -1,0 +1,132 @@
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+
+/** One problem in one file, with the place an editor can jump to. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Dotted field path (`source.shards[1].port`), empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = `${problem.file}:${problem.line}:${problem.column}`;
+  return problem.path === '' ? `${where} ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
+}
+
+export type ParsedConfig<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+type PathSegment = string | number;
+
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/**
+ * Parses YAML text and validates it with a zod schema, reporting every problem of the file at
+ * once with line:column positions taken from the YAML nodes (the deepest node that exists).
+ */
+export function parseYamlWithSchema<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): ParsedConfig<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): { line: number; column: number } => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({
+        file,
+        ...at(error.pos[0]),
+        path: '',
+        message: `invalid YAML: ${error.message.split('\n')[0] ?? error.code}`,
+      })),
+    };
+  }
+
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const result = schema.safeParse(data ?? {});
+  if (result.success) return { ok: true, value: result.data };
+
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
+    return { file, ...at(offsetOf(doc, path)), path: formatPath(path), message: describeIssue(issue, doc, path) };
+  });
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { ok: false, problems };
+}
+
+/** The source offset of the deepest existing node on `path` (a missing key points at its parent). */
+function offsetOf(doc: Document, path: readonly PathSegment[]): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node: unknown = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return 0;
+}
+
+function valueAt(doc: Document, path: readonly PathSegment[]): unknown {
+  const node: unknown = doc.getIn(path, true);
+  return isNode(node) ? (node.toJSON() as unknown) : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value as number | boolean);
+}
+
+/** Turns a zod issue into the sentence an operator needs: what was expected and what was found. */
+function describeIssue(issue: z.core.$ZodIssue, doc: Document, path: readonly PathSegment[]): string {
+  const got = (): string => describeValue(valueAt(doc, path));
+  switch (issue.code) {
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => String(v)).join(' | ')}, got ${got()}`;
+    case 'invalid_type':
+      return valueAt(doc, path) === undefined && !doc.hasIn(path)
+        ? `required field is missing (expected ${issue.expected})`
+        : `expected ${issue.expected}, got ${got()}`;
+    case 'unrecognized_keys': {
+      const base = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      // `{ type: decimal(18,2) }` in a flow mapping splits at the comma; say so instead of puzzling.
+      return issue.keys.some((k) => /^\d+\s*\)$/.test(k))
+        ? `${base} (a comma inside { … } splits decimal(p,s): quote it, type: "decimal(18,2)")`
+        : base;
+    }
+    case 'invalid_union': {
+      // A discriminated union with no matching branch reports no nested errors.
+      if (issue.errors.length === 0) return `expected a known type, got ${got()}`;
+      return `${issue.message}, got ${got()}`;
+    }
+    case 'too_small':
+      return issue.origin === 'array'
+        ? `expected at least ${String(issue.minimum)} item(s)`
+        : issue.origin === 'string'
+          ? `expected a non-empty text`
+          : `expected at least ${String(issue.minimum)}, got ${got()}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}, got ${got()}`;
+    case 'invalid_format':
+      return `${issue.message.startsWith('Invalid') ? `expected ${issue.format}` : issue.message}, got ${got()}`;
+    default:
+      return issue.message;
+  }
+}

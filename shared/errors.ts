@@ -1,0 +1,106 @@
+/**
+ * Stable error codes shared by daemon, CLI and console. On the wire an error is
+ * `{code, message, retryable}`; clients decide on `code`, never on `instanceof`.
+ */
+export const ERROR_CODES = [
+  // configuration and usage
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'SECRET_UNAVAILABLE',
+  'USAGE',
+  // control socket
+  'PROTOCOL_INVALID',
+  'PROTOCOL_VERSION',
+  'UNKNOWN_METHOD',
+  'UNAUTHORIZED',
+  'FRAME_TOO_LARGE',
+  'TOO_MANY_CLIENTS',
+  'DAEMON_UNREACHABLE',
+  'NOT_FOUND',
+  'ILLEGAL_STATE',
+  // runs
+  'SOURCE_CONNECTION',
+  'SOURCE_QUERY',
+  'SOURCE_TIMEOUT',
+  'SOURCE_PERMISSION',
+  'SOURCE_DATA',
+  'TRANSFORM_INVALID',
+  'SCHEMA_MISMATCH',
+  'DESTINATION_WRITE',
+  'DESTINATION_CONFLICT',
+  'DESTINATION_PERMISSION',
+  'DESTINATION_QUOTA',
+  'UNSUPPORTED_TABLE_FEATURE',
+  'RECONCILIATION_FAILED',
+  'CANCELLED',
+  'STALLED',
+  'INTERRUPTED',
+  // daemon
+  'STATE_STORE',
+  'STATE_STORE_NEWER',
+  'LOCKED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface SerializedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** Errors whose code alone says whether another attempt can help. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SOURCE_CONNECTION',
+  'SOURCE_TIMEOUT',
+  'DESTINATION_WRITE',
+  'DESTINATION_CONFLICT',
+  'DESTINATION_QUOTA',
+  'STALLED',
+  'INTERRUPTED',
+  'DAEMON_UNREACHABLE',
+  'STATE_STORE',
+]);
+
+export function isRetryableCode(code: ErrorCode): boolean {
+  return RETRYABLE_BY_DEFAULT.has(code);
+}
+
+export interface EtlErrorOptions {
+  readonly cause?: unknown;
+  /** Overrides the code's default classification. */
+  readonly retryable?: boolean;
+}
+
+/** The one error type of etld: a stable code, a retry classification and a human message. */
+export class EtlError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: EtlErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EtlError';
+    this.code = code;
+    this.retryable = options.retryable ?? isRetryableCode(code);
+  }
+
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+export function isEtlError(value: unknown): value is EtlError {
+  return value instanceof EtlError;
+}
+
+/** Wraps anything thrown into an EtlError, keeping an existing code. */
+export function toEtlError(value: unknown, fallback: ErrorCode = 'INTERNAL'): EtlError {
+  if (value instanceof EtlError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new EtlError(fallback, message, { cause: value });
+}
+
+export function serializeError(value: unknown): SerializedError {
+  return toEtlError(value).toJSON();
+}

@@ -1,0 +1,296 @@
+/**
+ * The control-socket wire protocol, defined once. Daemon, etlctl and etl-console import these
+ * schemas and validate every frame they receive; TypeScript types are derived from the schemas.
+ *
+ * Frames are JSON text messages:
+ *   client → daemon  {type:'hello', version, client}
+ *                    {type:'request', id, method, params}
+ *   daemon → client  {type:'hello', version, daemon}
+ *                    {type:'reply', id, result} | {type:'reply', id, error:{code,message,retryable}}
+ *                    {type:'event', event, data}        (after `subscribe`, or for a following `logs`)
+ * Keys inside results are snake_case: `etlctl --json` prints them unchanged (SPEC §11).
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+import { PIPELINE_STATES, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+const isoTime = z.string();
+const nullableIso = isoTime.nullable();
+const pipelineName = z.string().min(1).max(200);
+
+export const serializedErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+
+// ---------------------------------------------------------------- records
+
+export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
+
+export const runRecordSchema = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  status: z.enum(RUN_STATUSES),
+  trigger: z.enum(RUN_TRIGGERS),
+  attempt: z.number().int(),
+  sequence: z.number().int(),
+  started_at: nullableIso,
+  finished_at: nullableIso,
+  rows_extracted: z.number().int(),
+  rows_loaded: z.number().int(),
+  bytes: z.number().int(),
+  verdict: z.enum(['match', 'mismatch', 'skipped', 'already_committed']).nullable(),
+  error: runErrorSchema,
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const runPartSchema = z.object({
+  id: z.string(),
+  shard: z.string().nullable(),
+  chunk: z.number().int().nullable(),
+  status: z.enum(['pending', 'running', 'done', 'failed', 'cancelled']),
+  rows: z.number().int(),
+  bytes: z.number().int(),
+  rows_per_s: z.number(),
+  estimated_rows: z.number().int().nullable(),
+  error: runErrorSchema,
+});
+export type RunPart = z.infer<typeof runPartSchema>;
+
+export const runDetailSchema = runRecordSchema.extend({
+  parts: z.array(runPartSchema),
+  watermark_from: z.string().nullable(),
+  watermark_to: z.string().nullable(),
+});
+export type RunDetail = z.infer<typeof runDetailSchema>;
+
+export const pipelineSummarySchema = z.object({
+  name: z.string(),
+  state: z.enum(PIPELINE_STATES),
+  paused: z.boolean(),
+  schedule: z.string().nullable(),
+  schedule_human: z.string().nullable(),
+  timezone: z.string(),
+  next_run_at: nullableIso,
+  last_run: runRecordSchema.nullable(),
+  description: z.string().nullable(),
+  source: z.string().nullable(),
+  destination: z.string().nullable(),
+  mode: z.string().nullable(),
+  file: z.string(),
+  /** Present for `invalid` pipelines: every problem, as `file:line:col path: message`. */
+  problems: z.array(z.string()),
+});
+export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
+
+export const pipelineStatsSchema = z.object({
+  runs_24h: z.number().int(),
+  failures_24h: z.number().int(),
+  success_rate_24h: z.number().nullable(),
+  runs_7d: z.number().int(),
+  failures_7d: z.number().int(),
+  success_rate_7d: z.number().nullable(),
+  mean_duration_s: z.number().nullable(),
+  last_error: runErrorSchema,
+  last_success_at: nullableIso,
+});
+export type PipelineStats = z.infer<typeof pipelineStatsSchema>;
+
+export const pipelineStatusSchema = pipelineSummarySchema.extend({
+  current_run: runDetailSchema.nullable(),
+  stats: pipelineStatsSchema,
+  config: z.record(z.string(), z.unknown()).nullable(),
+  why: z.array(z.string()),
+});
+export type PipelineStatus = z.infer<typeof pipelineStatusSchema>;
+
+export const resourcesSchema = z.object({
+  cpu_percent: z.number().nullable(),
+  load_avg: z.array(z.number()),
+  mem_total_bytes: z.number(),
+  mem_used_bytes: z.number(),
+  rss_bytes: z.number(),
+  event_loop_lag_ms: z.number().nullable(),
+  disks: z.array(z.object({ label: z.string(), path: z.string(), free_bytes: z.number(), total_bytes: z.number() })),
+});
+export type Resources = z.infer<typeof resourcesSchema>;
+
+export const daemonInfoSchema = z.object({
+  version: z.string(),
+  protocol: z.number().int(),
+  host: z.string(),
+  pid: z.number().int(),
+  started_at: isoTime,
+  uptime_s: z.number(),
+  state: z.enum(['starting', 'running', 'draining', 'stopped']),
+  home: z.string().nullable(),
+  pipelines: z.record(z.string(), z.number().int()),
+  resources: resourcesSchema.nullable(),
+});
+export type DaemonInfo = z.infer<typeof daemonInfoSchema>;
+
+export const logLineSchema = z.object({
+  ts: isoTime,
+  level: z.enum(['error', 'warning', 'notice', 'info', 'debug']),
+  pipeline: z.string().nullable(),
+  run_id: z.string().nullable(),
+  message: z.string(),
+});
+export type LogLine = z.infer<typeof logLineSchema>;
+
+export const planSchema = z.object({
+  pipeline: z.string(),
+  mode: z.string(),
+  watermark_from: z.string().nullable(),
+  watermark_to: z.string().nullable(),
+  parts: z.array(
+    z.object({ shard: z.string().nullable(), chunk: z.number().int().nullable(), sql: z.string(), estimated_rows: z.number().nullable() }),
+  ),
+  schema_diff: z.array(z.object({ column: z.string(), change: z.string(), detail: z.string() })),
+  destination: z.string(),
+  notes: z.array(z.string()),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export const previewSchema = z.object({
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  rows: z.array(z.array(z.string().nullable())),
+});
+export type Preview = z.infer<typeof previewSchema>;
+
+// ---------------------------------------------------------------- methods
+
+const pipelineParams = z.object({ pipeline: pipelineName });
+const empty = z.object({}).default({});
+
+export const METHODS = {
+  list: { params: empty, result: z.array(pipelineSummarySchema) },
+  status: { params: pipelineParams, result: pipelineStatusSchema },
+  info: { params: empty, result: daemonInfoSchema },
+  start: { params: pipelineParams, result: z.object({ run_id: z.string(), pipeline: z.string() }) },
+  stop: { params: pipelineParams, result: z.object({ run_id: z.string().nullable(), stopped: z.boolean() }) },
+  pause: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
+  resume: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
+  history: {
+    params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(10_000).default(20) }),
+    result: z.array(runRecordSchema),
+  },
+  run: { params: z.object({ run_id: z.string() }), result: runDetailSchema },
+  logs: {
+    params: z.object({
+      pipeline: pipelineName.optional(),
+      lines: z.number().int().min(0).max(100_000).default(100),
+      follow: z.boolean().default(false),
+      since: isoTime.optional(),
+      errors_only: z.boolean().default(false),
+      run_id: z.string().optional(),
+      grep: z.string().max(1000).optional(),
+    }),
+    result: z.object({ lines: z.array(logLineSchema), following: z.boolean() }),
+  },
+  reload: {
+    params: empty,
+    result: z.object({
+      added: z.array(z.string()),
+      changed: z.array(z.string()),
+      removed: z.array(z.string()),
+      invalid: z.array(z.string()),
+    }),
+  },
+  validate: {
+    params: empty,
+    result: z.object({ valid: z.array(z.string()), problems: z.array(z.string()) }),
+  },
+  why: { params: pipelineParams, result: z.object({ pipeline: z.string(), next_run_at: nullableIso, lines: z.array(z.string()) }) },
+  plan: { params: pipelineParams, result: planSchema },
+  preview: {
+    params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(1000).default(20) }),
+    result: previewSchema,
+  },
+  vacuum: {
+    params: z.object({ pipeline: pipelineName, dry_run: z.boolean().default(false) }),
+    result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+  },
+  subscribe: {
+    params: z.object({
+      topics: z.array(z.enum(['runs', 'progress', 'logs', 'resources', 'pipelines'])).default(['runs', 'progress', 'pipelines']),
+      pipeline: pipelineName.optional(),
+    }),
+    result: z.object({ topics: z.array(z.string()) }),
+  },
+  unsubscribe: { params: empty, result: z.object({ ok: z.boolean() }) },
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type MethodParams<M extends MethodName> = z.output<(typeof METHODS)[M]['params']>;
+export type MethodParamsInput<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
+export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+// ---------------------------------------------------------------- events
+
+export const EVENTS = {
+  'run.state': z.object({
+    run_id: z.string(),
+    pipeline: z.string(),
+    status: z.enum(RUN_STATUSES),
+    attempt: z.number().int(),
+    at: isoTime,
+    rows_loaded: z.number().int(),
+    error: runErrorSchema,
+  }),
+  'run.progress': z.object({
+    run_id: z.string(),
+    pipeline: z.string(),
+    rows: z.number().int(),
+    bytes: z.number().int(),
+    rows_per_s: z.number(),
+    phase: z.enum(['planning', 'extracting', 'staging', 'committing', 'waiting']),
+    parts: z.array(runPartSchema),
+  }),
+  log: logLineSchema,
+  'pipelines.changed': z.object({ pipelines: z.array(pipelineSummarySchema) }),
+  resources: resourcesSchema,
+} as const;
+export type EventName = keyof typeof EVENTS;
+export type EventData<E extends EventName> = z.infer<(typeof EVENTS)[E]>;
+
+// ---------------------------------------------------------------- frames
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), version: z.number().int(), client: z.string().max(200).optional() }),
+  z.object({
+    type: z.literal('request'),
+    id: z.union([z.string().min(1).max(100), z.number().int()]),
+    method: z.string().min(1).max(100),
+    params: z.unknown().optional(),
+  }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+export const serverFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    version: z.number().int(),
+    daemon: z.object({ version: z.string(), host: z.string(), pid: z.number().int() }),
+  }),
+  z.object({
+    type: z.literal('reply'),
+    id: z.union([z.string(), z.number(), z.null()]),
+    result: z.unknown().optional(),
+    error: serializedErrorSchema.optional(),
+  }),
+  z.object({ type: z.literal('event'), event: z.string(), data: z.unknown() }),
+]);
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(METHODS, name);
+}
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(EVENTS, name);
+}

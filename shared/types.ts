@@ -1,0 +1,91 @@
+/**
+ * The canonical column types every source maps into and every destination maps out of (SPEC §3).
+ * Precision is carried, never rounded: decimals keep (precision, scale), int64 values travel as text.
+ */
+export type CanonicalType =
+  | { readonly kind: 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'bool' }
+  | { readonly kind: 'text' | 'bytes' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'json' | 'uuid' }
+  | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number };
+
+export type CanonicalKind = CanonicalType['kind'];
+
+export interface ColumnSchema {
+  readonly name: string;
+  readonly type: CanonicalType;
+  readonly nullable: boolean;
+  /** The source database's own type name, for messages and `plan`. */
+  readonly sourceType?: string;
+}
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+  'retrying',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const PIPELINE_STATES = ['idle', 'running', 'retrying', 'paused', 'failed', 'invalid', 'waiting'] as const;
+/** `waiting`: a run is queued behind the per-source governor or an overlap policy. */
+export type PipelineState = (typeof PIPELINE_STATES)[number];
+
+export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'catchup', 'startup-recovery'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+export function typeToString(type: CanonicalType): string {
+  return type.kind === 'decimal' ? `decimal(${type.precision},${type.scale})` : type.kind;
+}
+
+export function sameType(a: CanonicalType, b: CanonicalType): boolean {
+  return typeToString(a) === typeToString(b);
+}
+
+const TYPE_ALIASES: Record<string, CanonicalKind> = {
+  int16: 'int16',
+  smallint: 'int16',
+  int32: 'int32',
+  int: 'int32',
+  integer: 'int32',
+  int64: 'int64',
+  bigint: 'int64',
+  float32: 'float32',
+  real: 'float32',
+  float: 'float64',
+  float64: 'float64',
+  double: 'float64',
+  bool: 'bool',
+  boolean: 'bool',
+  text: 'text',
+  string: 'text',
+  varchar: 'text',
+  bytes: 'bytes',
+  binary: 'bytes',
+  date: 'date',
+  time: 'time',
+  timestamp: 'timestamp',
+  datetime: 'timestamp',
+  timestamptz: 'timestamptz',
+  json: 'json',
+  uuid: 'uuid',
+};
+
+/** Parses a type name written in a pipeline file (`decimal(18,2)`, `bigint`, `timestamptz`…). */
+export function parseTypeName(text: string): CanonicalType | undefined {
+  const normalized = text.trim().toLowerCase();
+  const decimal = /^(?:decimal|numeric)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/.exec(normalized);
+  if (decimal) {
+    const precision = Number(decimal[1]);
+    const scale = Number(decimal[2] ?? '0');
+    if (precision < 1 || precision > 38 || scale > precision) return undefined;
+    return { kind: 'decimal', precision, scale };
+  }
+  const kind = TYPE_ALIASES[normalized];
+  if (kind === undefined || kind === 'decimal') return undefined;
+  return { kind } as CanonicalType;
+}
+
+export const TYPE_NAME_HINT =
+  'int16 | int32 | int64 | float32 | float64 | bool | text | bytes | date | time | timestamp | timestamptz | json | uuid | decimal(p,s)';
