@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { ConnectionConfig } from '../../shared/config/common-schema.js';
+import { EtlError } from '../../shared/errors.js';
+import type { ResolvedConnection } from '../sources/source.js';
+
+export interface SecretEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Relative `password_file` paths resolve here: systemd's $CREDENTIALS_DIRECTORY when set. */
+  readonly credentialsDirectory?: string;
+  readonly readFile?: (path: string) => string;
+}
+
+/** Reads a secret named by `password_env` / `password_file`; the value never appears in messages. */
+export function readSecret(
+  source: { readonly password_env?: string; readonly password_file?: string },
+  environment: SecretEnvironment,
+  what: string,
+): string | undefined {
+  if (source.password_env !== undefined) {
+    const value = environment.env[source.password_env];
+    if (value === undefined) {
+      throw new EtlError(
+        'SECRET_UNAVAILABLE',
+        `${what}: environment variable ${source.password_env} (password_env) is not set in the daemon's environment`,
+      );
+    }
+    return value;
+  }
+  if (source.password_file !== undefined) {
+    const path =
+      isAbsolute(source.password_file) || environment.credentialsDirectory === undefined
+        ? source.password_file
+        : join(environment.credentialsDirectory, source.password_file);
+    try {
+      const read = environment.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+      // A trailing newline is an editor artefact, never part of a password.
+      return read(path).replace(/\r?\n$/, '');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new EtlError('SECRET_UNAVAILABLE', `${what}: cannot read password_file ${path} (${reason})`, {
+        cause: error,
+      });
+    }
+  }
+  return undefined;
+}
+
+/** Turns a configured connection into driver settings with the secret resolved. */
+export function resolveConnection(
+  connection: ConnectionConfig,
+  environment: SecretEnvironment,
+  what = 'connection',
+): ResolvedConnection {
+  const password = readSecret(connection, environment, what);
+  return {
+    ...(connection.host !== undefined ? { host: connection.host } : {}),
+    ...(connection.port !== undefined ? { port: connection.port } : {}),
+    ...(connection.socket !== undefined ? { socket: connection.socket } : {}),
+    ...(connection.database !== undefined ? { database: connection.database } : {}),
+    ...(connection.user !== undefined ? { user: connection.user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(connection.ssl !== undefined ? { ssl: connection.ssl } : {}),
+    ...(connection.instance !== undefined ? { instance: connection.instance } : {}),
+    ...(connection.trust_server_certificate !== undefined
+      ? { trustServerCertificate: connection.trust_server_certificate }
+      : {}),
+    ...(connection.connect_timeout !== undefined ? { connectTimeoutMs: connection.connect_timeout } : {}),
+    ...(connection.query_timeout !== undefined ? { queryTimeoutMs: connection.query_timeout } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Versioned schema migrations, in code. `PRAGMA user_version` holds the applied version; a database
+ * written by a newer etld (a higher version) is refused rather than guessed at.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the initial schema
+  `
+  CREATE TABLE pipelines (
+    name TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL DEFAULT 0,
+    paused_at TEXT,
+    last_fire_at TEXT,
+    last_skip_reason TEXT,
+    last_skip_at TEXT,
+    committed_sequence INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    rows_extracted INTEGER NOT NULL DEFAULT 0,
+    rows_loaded INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    verdict TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    first_failure_at TEXT,
+    plan_json TEXT
+  );
+  CREATE INDEX runs_by_pipeline ON runs (pipeline, created_at DESC);
+  CREATE INDEX runs_by_status ON runs (status);
+  CREATE TABLE run_parts (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    part_id TEXT NOT NULL,
+    shard TEXT,
+    chunk INTEGER,
+    status TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    estimated_rows INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (run_id, part_id)
+  );
+  CREATE TABLE watermarks (
+    pipeline TEXT NOT NULL,
+    shard TEXT NOT NULL,
+    value TEXT NOT NULL,
+    boundary_json TEXT NOT NULL DEFAULT '[]',
+    sequence INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, shard)
+  );
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    run_id TEXT,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX alerts_by_pipeline ON alerts (pipeline, created_at DESC);
+  CREATE TABLE schema_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    columns_json TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  );
+  CREATE INDEX schema_by_pipeline ON schema_history (pipeline, id DESC);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,352 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EtlError } from '../../shared/errors.js';
+import type { RunStatus } from '../../shared/types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type {
+  AlertRow,
+  NewRun,
+  PipelineRuntime,
+  RunPartRow,
+  RunPatch,
+  RunRow,
+  StateStore,
+  Watermark,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+
+const RUN_COLUMNS: Record<keyof RunPatch, string> = {
+  status: 'status',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  rowsExtracted: 'rows_extracted',
+  rowsLoaded: 'rows_loaded',
+  bytes: 'bytes',
+  verdict: 'verdict',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+  firstFailureAt: 'first_failure_at',
+  planJson: 'plan_json',
+};
+
+function toRun(row: Row): RunRow {
+  return {
+    id: row.id as string,
+    pipeline: row.pipeline as string,
+    sequence: row.sequence as number,
+    attempt: row.attempt as number,
+    status: row.status as RunStatus,
+    trigger: row.trigger as RunRow['trigger'],
+    createdAt: row.created_at as string,
+    startedAt: (row.started_at as string | null) ?? null,
+    finishedAt: (row.finished_at as string | null) ?? null,
+    rowsExtracted: row.rows_extracted as number,
+    rowsLoaded: row.rows_loaded as number,
+    bytes: row.bytes as number,
+    verdict: (row.verdict as RunRow['verdict']) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    errorMessage: (row.error_message as string | null) ?? null,
+    firstFailureAt: (row.first_failure_at as string | null) ?? null,
+    planJson: (row.plan_json as string | null) ?? null,
+  };
+}
+
+function toPart(row: Row): RunPartRow {
+  return {
+    runId: row.run_id as string,
+    partId: row.part_id as string,
+    shard: (row.shard as string | null) ?? null,
+    chunk: (row.chunk as number | null) ?? null,
+    status: row.status as RunPartRow['status'],
+    rows: row.rows as number,
+    bytes: row.bytes as number,
+    estimatedRows: (row.estimated_rows as number | null) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    errorMessage: (row.error_message as string | null) ?? null,
+    startedAt: (row.started_at as string | null) ?? null,
+    finishedAt: (row.finished_at as string | null) ?? null,
+  };
+}
+
+function toAlert(row: Row): AlertRow {
+  return {
+    id: row.id as number,
+    pipeline: row.pipeline as string,
+    kind: row.kind as AlertRow['kind'],
+    runId: (row.run_id as string | null) ?? null,
+    createdAt: row.created_at as string,
+    status: row.status as AlertRow['status'],
+    recipients: row.recipients as string,
+    subject: row.subject as string,
+    detail: (row.detail as string | null) ?? null,
+  };
+}
+
+/**
+ * Opens (creating and migrating) the SQLite state store: WAL, a busy timeout so a second reader
+ * never fails at once, foreign keys on. A corrupt file or a newer schema is an EtlError with a
+ * message an operator can act on, never a stack trace.
+ */
+export function openStateStore(path: string, now: () => Date = () => new Date()): StateStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, path);
+  } catch (error) {
+    if (error instanceof EtlError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new EtlError(
+      'STATE_STORE',
+      `cannot open state store ${path}: ${message} (if the file is corrupt, move it aside; etld recreates an empty store)`,
+      { cause: error, retryable: false },
+    );
+  }
+  return new SqliteStateStore(db, path, now);
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new EtlError(
+      'STATE_STORE_NEWER',
+      `state store ${path} has schema version ${current}, written by a newer etld (this one knows up to ${SCHEMA_VERSION}); upgrade etld or restore a matching backup`,
+      { retryable: false },
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const sql = MIGRATIONS[version] ?? '';
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+class SqliteStateStore implements StateStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+
+  constructor(db: Database.Database, path: string, now: () => Date) {
+    this.#db = db;
+    this.path = path;
+    this.#now = now;
+  }
+
+  #iso(): string {
+    return this.#now().toISOString();
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #ensurePipeline(name: string): void {
+    this.#db.prepare('INSERT OR IGNORE INTO pipelines (name) VALUES (?)').run(name);
+  }
+
+  getRuntime(pipeline: string): PipelineRuntime {
+    const row = this.#db.prepare('SELECT * FROM pipelines WHERE name = ?').get(pipeline) as Row | undefined;
+    return {
+      paused: row?.paused === 1,
+      pausedAt: (row?.paused_at as string | null | undefined) ?? null,
+      lastFireAt: (row?.last_fire_at as string | null | undefined) ?? null,
+      lastSkipReason: (row?.last_skip_reason as string | null | undefined) ?? null,
+      lastSkipAt: (row?.last_skip_at as string | null | undefined) ?? null,
+      committedSequence: (row?.committed_sequence as number | undefined) ?? 0,
+    };
+  }
+
+  setPaused(pipeline: string, paused: boolean): void {
+    this.#ensurePipeline(pipeline);
+    this.#db
+      .prepare('UPDATE pipelines SET paused = ?, paused_at = ? WHERE name = ?')
+      .run(paused ? 1 : 0, paused ? this.#iso() : null, pipeline);
+  }
+
+  markFire(pipeline: string, fireAt: string): void {
+    this.#ensurePipeline(pipeline);
+    this.#db.prepare('UPDATE pipelines SET last_fire_at = ? WHERE name = ?').run(fireAt, pipeline);
+  }
+
+  markSkip(pipeline: string, reason: string, at: string): void {
+    this.#ensurePipeline(pipeline);
+    this.#db
+      .prepare('UPDATE pipelines SET last_skip_reason = ?, last_skip_at = ? WHERE name = ?')
+      .run(reason, at, pipeline);
+  }
+
+  setCommittedSequence(pipeline: string, sequence: number): void {
+    this.#ensurePipeline(pipeline);
+    this.#db
+      .prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?')
+      .run(sequence, pipeline);
+  }
+
+  nextSequence(pipeline: string): number {
+    const row = this.#db
+      .prepare(
+        `SELECT max(coalesce((SELECT max(sequence) FROM runs WHERE pipeline = ?), 0),
+                    coalesce((SELECT committed_sequence FROM pipelines WHERE name = ?), 0)) AS s`,
+      )
+      .get(pipeline, pipeline) as { s: number };
+    return row.s + 1;
+  }
+
+  insertRun(run: NewRun): RunRow {
+    this.#ensurePipeline(run.pipeline);
+    const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
+    this.#db
+      .prepare(
+        `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, first_failure_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(id, run.pipeline, run.sequence, run.attempt, run.status, run.trigger, this.#iso(), run.firstFailureAt ?? null);
+    return this.getRun(id) as RunRow;
+  }
+
+  updateRun(id: string, patch: RunPatch): RunRow {
+    const keys = (Object.keys(patch) as (keyof RunPatch)[]).filter((k) => patch[k] !== undefined);
+    if (keys.length > 0) {
+      const sets = keys.map((k) => `${RUN_COLUMNS[k]} = @${k}`).join(', ');
+      const result = this.#db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run({ ...patch, id });
+      if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
+    }
+    const row = this.getRun(id);
+    if (!row) throw new EtlError('NOT_FOUND', `run ${id} not found`);
+    return row;
+  }
+
+  getRun(id: string): RunRow | undefined {
+    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  listRuns(pipeline: string, limit: number): RunRow[] {
+    return (
+      this.#db
+        .prepare('SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, sequence DESC, attempt DESC LIMIT ?')
+        .all(pipeline, limit) as Row[]
+    ).map(toRun);
+  }
+
+  runsWithStatus(statuses: readonly RunStatus[]): RunRow[] {
+    if (statuses.length === 0) return [];
+    const marks = statuses.map(() => '?').join(', ');
+    return (
+      this.#db.prepare(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at`).all(...statuses) as Row[]
+    ).map(toRun);
+  }
+
+  lastSuccess(pipeline: string): RunRow | undefined {
+    const row = this.#db
+      .prepare(
+        "SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' ORDER BY finished_at DESC, created_at DESC LIMIT 1",
+      )
+      .get(pipeline) as Row | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  runsSince(pipeline: string, sinceIso: string): RunRow[] {
+    return (
+      this.#db
+        .prepare('SELECT * FROM runs WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC')
+        .all(pipeline, sinceIso) as Row[]
+    ).map(toRun);
+  }
+
+  upsertPart(part: RunPartRow): void {
+    this.#db
+      .prepare(
+        `INSERT INTO run_parts (run_id, part_id, shard, chunk, status, rows, bytes, estimated_rows, error_code, error_message, started_at, finished_at)
+         VALUES (@runId, @partId, @shard, @chunk, @status, @rows, @bytes, @estimatedRows, @errorCode, @errorMessage, @startedAt, @finishedAt)
+         ON CONFLICT (run_id, part_id) DO UPDATE SET
+           shard = excluded.shard, chunk = excluded.chunk, status = excluded.status, rows = excluded.rows,
+           bytes = excluded.bytes, estimated_rows = excluded.estimated_rows, error_code = excluded.error_code,
+           error_message = excluded.error_message, started_at = excluded.started_at, finished_at = excluded.finished_at`,
+      )
+      .run(part);
+  }
+
+  listParts(runId: string): RunPartRow[] {
+    return (
+      this.#db.prepare('SELECT * FROM run_parts WHERE run_id = ? ORDER BY shard, chunk, part_id').all(runId) as Row[]
+    ).map(toPart);
+  }
+
+  getWatermarks(pipeline: string): Watermark[] {
+    return (
+      this.#db.prepare('SELECT * FROM watermarks WHERE pipeline = ? ORDER BY shard').all(pipeline) as Row[]
+    ).map((row) => ({
+      shard: row.shard as string,
+      value: row.value as string,
+      boundary: JSON.parse(row.boundary_json as string) as string[],
+      sequence: row.sequence as number,
+      updatedAt: row.updated_at as string,
+    }));
+  }
+
+  commitWatermarks(
+    pipeline: string,
+    sequence: number,
+    watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+  ): void {
+    const at = this.#iso();
+    this.#db.transaction(() => {
+      this.#ensurePipeline(pipeline);
+      const upsert = this.#db.prepare(
+        `INSERT INTO watermarks (pipeline, shard, value, boundary_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (pipeline, shard) DO UPDATE SET value = excluded.value, boundary_json = excluded.boundary_json,
+           sequence = excluded.sequence, updated_at = excluded.updated_at`,
+      );
+      for (const w of watermarks) upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), sequence, at);
+      this.#db
+        .prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?')
+        .run(sequence, pipeline);
+    })();
+  }
+
+  recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow {
+    const createdAt = alert.createdAt ?? this.#iso();
+    const result = this.#db
+      .prepare(
+        'INSERT INTO alerts (pipeline, kind, run_id, created_at, status, recipients, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(alert.pipeline, alert.kind, alert.runId, createdAt, alert.status, alert.recipients, alert.subject, alert.detail);
+    return toAlert(this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(result.lastInsertRowid) as Row);
+  }
+
+  updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void {
+    if (detail === undefined) this.#db.prepare('UPDATE alerts SET status = ? WHERE id = ?').run(status, id);
+    else this.#db.prepare('UPDATE alerts SET status = ?, detail = ? WHERE id = ?').run(status, detail, id);
+  }
+
+  listAlerts(pipeline: string, sinceIso: string): AlertRow[] {
+    return (
+      this.#db
+        .prepare('SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC')
+        .all(pipeline, sinceIso) as Row[]
+    ).map(toAlert);
+  }
+
+  recordSchema(pipeline: string, columnsJson: string): void {
+    if (this.latestSchema(pipeline) === columnsJson) return;
+    this.#db
+      .prepare('INSERT INTO schema_history (pipeline, columns_json, recorded_at) VALUES (?, ?, ?)')
+      .run(pipeline, columnsJson, this.#iso());
+  }
+
+  latestSchema(pipeline: string): string | null {
+    const row = this.#db
+      .prepare('SELECT columns_json FROM schema_history WHERE pipeline = ? ORDER BY id DESC LIMIT 1')
+      .get(pipeline) as { columns_json: string } | undefined;
+    return row?.columns_json ?? null;
+  }
+}
