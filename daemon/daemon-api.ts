@@ -1,0 +1,183 @@
+/**
+ * The daemon as the control socket sees it: every protocol method mapped onto the parts.
+ * Throws EtlError with stable codes (NOT_FOUND for an unknown pipeline or run, ILLEGAL_STATE …).
+ */
+import { EtlError } from '../shared/errors.js';
+import type { MethodParams, MethodResult, PipelineStats, Resources } from '../shared/protocol.js';
+import { PROTOCOL_VERSION } from '../shared/protocol.js';
+import { PIPELINE_STATES } from '../shared/types.js';
+import type { DaemonApi } from './api.js';
+import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import type { PipelineRegistry } from './config/pipeline-registry.js';
+import type { Daemon } from './daemon.js';
+import type { LoadedPipeline, RunEngine } from './engine/engine.js';
+import type { EventBus } from './events.js';
+import type { DaemonPaths } from './paths.js';
+import type { LogReaderPort, SupervisorPort } from './ports.js';
+import { toRunDetail, toRunRecord } from './run-records.js';
+import type { StateStore } from './state/store.js';
+
+export interface DaemonApiParts {
+  readonly daemon: () => Daemon;
+  readonly events: EventBus;
+  readonly paths: DaemonPaths;
+  readonly registry: PipelineRegistry;
+  readonly supervisor: SupervisorPort;
+  readonly store: StateStore;
+  readonly engine: RunEngine;
+  readonly logReader: LogReaderPort;
+  readonly latestResources: () => Resources | null;
+  readonly stats: (pipeline: string) => PipelineStats;
+  readonly vacuum: (pipeline: LoadedPipeline, dryRun: boolean) => Promise<MethodResult<'vacuum'>>;
+  readonly identity: { readonly version: string; readonly host: string; readonly pid: number };
+  readonly now: () => Date;
+}
+
+export class DaemonApiImpl implements DaemonApi {
+  readonly events: EventBus;
+  readonly #parts: DaemonApiParts;
+
+  constructor(parts: DaemonApiParts) {
+    this.#parts = parts;
+    this.events = parts.events;
+  }
+
+  #pipeline(name: string): LoadedPipeline {
+    const pipeline = this.#parts.registry.get(name);
+    if (pipeline) return pipeline;
+    const broken = this.#parts.registry.invalid.find((p) => p.name === name);
+    if (broken) {
+      throw new EtlError('CONFIG_INVALID', `pipeline ${name} is invalid: ${broken.problems.join('; ')}`);
+    }
+    throw new EtlError('NOT_FOUND', `no pipeline named "${name}" (etlctl list shows the pipelines)`);
+  }
+
+  list(): Promise<MethodResult<'list'>> {
+    return Promise.resolve(this.#parts.supervisor.summaries());
+  }
+
+  status(params: MethodParams<'status'>): Promise<MethodResult<'status'>> {
+    const { supervisor, registry } = this.#parts;
+    const summary = supervisor.summaries().find((s) => s.name === params.pipeline);
+    if (!summary) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+    const pipeline = registry.get(params.pipeline);
+    return Promise.resolve({
+      ...summary,
+      current_run: supervisor.currentRun(params.pipeline),
+      stats: this.#parts.stats(params.pipeline),
+      config: pipeline ? (JSON.parse(JSON.stringify(pipeline.config)) as Record<string, unknown>) : null,
+      why: pipeline ? supervisor.why(params.pipeline).lines : [...registry.problemsOf(params.pipeline)],
+    });
+  }
+
+  info(): Promise<MethodResult<'info'>> {
+    const daemon = this.#parts.daemon();
+    const counts: Record<string, number> = Object.fromEntries(PIPELINE_STATES.map((s) => [s, 0]));
+    for (const summary of this.#parts.supervisor.summaries()) counts[summary.state] = (counts[summary.state] ?? 0) + 1;
+    const now = this.#parts.now();
+    return Promise.resolve({
+      version: this.#parts.identity.version,
+      protocol: PROTOCOL_VERSION,
+      host: this.#parts.identity.host,
+      pid: this.#parts.identity.pid,
+      started_at: daemon.startedAt.toISOString(),
+      uptime_s: Math.round((now.getTime() - daemon.startedAt.getTime()) / 1000),
+      state: daemon.state,
+      home: this.#parts.paths.home,
+      pipelines: counts,
+      resources: this.#parts.latestResources(),
+    });
+  }
+
+  start(params: MethodParams<'start'>): Promise<MethodResult<'start'>> {
+    this.#pipeline(params.pipeline);
+    if (this.#parts.daemon().state !== 'running') {
+      throw new EtlError('ILLEGAL_STATE', `the daemon is ${this.#parts.daemon().state}: no new runs`);
+    }
+    const { runId } = this.#parts.supervisor.trigger(params.pipeline, 'manual');
+    return Promise.resolve({ run_id: runId, pipeline: params.pipeline });
+  }
+
+  stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
+    this.#pipeline(params.pipeline);
+    const result = this.#parts.supervisor.stop(params.pipeline);
+    return Promise.resolve({ run_id: result.runId, stopped: result.stopped });
+  }
+
+  pause(params: MethodParams<'pause'>): Promise<MethodResult<'pause'>> {
+    this.#pipeline(params.pipeline);
+    this.#parts.supervisor.pause(params.pipeline);
+    return Promise.resolve({ pipeline: params.pipeline, paused: true });
+  }
+
+  resume(params: MethodParams<'resume'>): Promise<MethodResult<'resume'>> {
+    this.#pipeline(params.pipeline);
+    this.#parts.supervisor.resume(params.pipeline);
+    return Promise.resolve({ pipeline: params.pipeline, paused: false });
+  }
+
+  history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
+    const known =
+      this.#parts.registry.get(params.pipeline) !== undefined ||
+      this.#parts.registry.invalid.some((p) => p.name === params.pipeline) ||
+      this.#parts.store.listRuns(params.pipeline, 1).length > 0;
+    if (!known) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+    return Promise.resolve(this.#parts.store.listRuns(params.pipeline, params.limit).map(toRunRecord));
+  }
+
+  run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
+    const row = this.#parts.store.getRun(params.run_id);
+    if (!row) throw new EtlError('NOT_FOUND', `no run with id "${params.run_id}" (etlctl history <pipeline> lists run ids)`);
+    return Promise.resolve(toRunDetail(row, this.#parts.store.listParts(row.id)));
+  }
+
+  async logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
+    if (params.pipeline !== undefined && !this.#parts.registry.get(params.pipeline)) this.#pipeline(params.pipeline);
+    const lines = await this.#parts.logReader.read(params);
+    return { lines, following: params.follow };
+  }
+
+  async reload(): Promise<MethodResult<'reload'>> {
+    return this.#parts.daemon().reload();
+  }
+
+  async validate(): Promise<MethodResult<'validate'>> {
+    const directory = await loadPipelineDirectory(this.#parts.paths.pipelinesDir);
+    return {
+      valid: directory.valid.map((p) => p.name),
+      problems: directory.invalid.flatMap((p) => p.problems),
+    };
+  }
+
+  why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {
+    const { registry, supervisor } = this.#parts;
+    if (!registry.get(params.pipeline)) {
+      const broken = registry.invalid.find((p) => p.name === params.pipeline);
+      if (!broken) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+      return Promise.resolve({
+        pipeline: params.pipeline,
+        next_run_at: null,
+        lines: ['it does not run: its file is invalid', ...broken.problems],
+      });
+    }
+    const answer = supervisor.why(params.pipeline);
+    const problems = registry.problemsOf(params.pipeline);
+    const lines =
+      problems.length > 0
+        ? [...answer.lines, 'its file has errors since the last reload; the last good version keeps running:', ...problems]
+        : answer.lines;
+    return Promise.resolve({ pipeline: params.pipeline, next_run_at: answer.next_run_at, lines });
+  }
+
+  plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>> {
+    return this.#parts.engine.plan(this.#pipeline(params.pipeline));
+  }
+
+  preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {
+    return this.#parts.engine.preview(this.#pipeline(params.pipeline), params.limit);
+  }
+
+  vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {
+    return this.#parts.vacuum(this.#pipeline(params.pipeline), params.dry_run);
+  }
+}

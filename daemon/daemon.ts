@@ -1,0 +1,108 @@
+/**
+ * The daemon's lifecycle as an explicit state machine:
+ *   starting → running → draining → stopped
+ * `running` is entered once every part is up; `draining` stops new runs and gives running ones the
+ * grace period (SPEC §7); `stopped` has released the socket, the state store and the lock.
+ * Reloads (SIGHUP, `etlctl reload`) are only accepted while running.
+ */
+import { EtlError } from '../shared/errors.js';
+import type { DaemonSettings } from '../shared/config/daemon-schema.js';
+import type { ReloadDiff } from './config/pipeline-registry.js';
+import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import type { PipelineRegistry } from './config/pipeline-registry.js';
+import type { Logger } from './logging/logger.js';
+import type { ControlServerPort, ResourceMonitorPort, SupervisorPort } from './ports.js';
+import type { DaemonPaths } from './paths.js';
+
+export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface DaemonParts {
+  readonly paths: DaemonPaths;
+  readonly settings: DaemonSettings;
+  readonly logger: Logger;
+  readonly registry: PipelineRegistry;
+  readonly supervisor: SupervisorPort;
+  readonly control: ControlServerPort | null;
+  readonly resources: ResourceMonitorPort | null;
+  /** Releases what the composition root opened (state store, lock…), in reverse order. */
+  readonly release: () => Promise<void>;
+}
+
+export class Daemon {
+  readonly startedAt: Date;
+  #state: DaemonState = 'starting';
+  readonly #parts: DaemonParts;
+  #stopping: Promise<void> | undefined;
+  #reloading: Promise<ReloadDiff> | undefined;
+
+  constructor(parts: DaemonParts, startedAt: Date) {
+    this.#parts = parts;
+    this.startedAt = startedAt;
+  }
+
+  get state(): DaemonState {
+    return this.#state;
+  }
+
+  /** Schedules the loaded pipelines and opens the control socket. */
+  async start(): Promise<void> {
+    if (this.#state !== 'starting') throw new EtlError('ILLEGAL_STATE', `cannot start: daemon is ${this.#state}`);
+    const { supervisor, registry, control, resources, logger } = this.#parts;
+    supervisor.setPipelines(registry.active, registry.invalid);
+    supervisor.start();
+    await control?.start();
+    resources?.start(() => undefined);
+    this.#state = 'running';
+    logger.notice(
+      `etld running: ${registry.active.length} pipeline(s) loaded, ${registry.invalid.length} invalid, socket ${this.#parts.paths.socketPath}`,
+    );
+  }
+
+  /** Re-reads the pipelines directory; broken edits keep the last good version (reported). */
+  reload(): Promise<ReloadDiff> {
+    if (this.#state !== 'running') {
+      return Promise.reject(new EtlError('ILLEGAL_STATE', `cannot reload: daemon is ${this.#state}`));
+    }
+    // Two reloads at once would race on the registry; the second waits for the first.
+    const previous = this.#reloading ?? Promise.resolve(undefined);
+    const next = previous.then(async () => {
+      const { registry, supervisor, logger, paths } = this.#parts;
+      const directory = await loadPipelineDirectory(paths.pipelinesDir);
+      const diff = registry.apply(directory);
+      supervisor.setPipelines(registry.active, registry.invalid);
+      for (const broken of registry.invalid) {
+        const keeps = registry.get(broken.name) ? ' (the last good version keeps running)' : '';
+        for (const problem of broken.problems) logger.error(`invalid pipeline file${keeps}: ${problem}`, { pipeline: broken.name });
+      }
+      logger.notice(
+        `reloaded pipelines: added [${diff.added.join(', ')}], changed [${diff.changed.join(', ')}], removed [${diff.removed.join(', ')}], invalid [${diff.invalid.join(', ')}]`,
+      );
+      return diff;
+    });
+    this.#reloading = next.catch(() => undefined) as Promise<never>;
+    return next;
+  }
+
+  /**
+   * Drains: no new runs, running runs get `graceMs`, then are cancelled; then everything is closed.
+   * Safe to call more than once (a second SIGTERM waits for the same drain).
+   */
+  stop(graceMs: number = this.#parts.settings.defaults.grace_period): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#state = 'draining';
+    const { supervisor, control, resources, logger, release } = this.#parts;
+    logger.notice(`draining: no new runs; running runs have ${Math.round(graceMs / 1000)}s to finish`);
+    this.#stopping = (async () => {
+      try {
+        await supervisor.drain(graceMs);
+      } finally {
+        resources?.stop();
+        await control?.close();
+        await release();
+        this.#state = 'stopped';
+        logger.notice('etld stopped');
+      }
+    })();
+    return this.#stopping;
+  }
+}

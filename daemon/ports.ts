@@ -1,0 +1,36 @@
+/**
+ * What the daemon core needs of its parts, as interfaces: the composition root (`compose.ts`)
+ * plugs in the real scheduler, control server, resource monitor and log reader; lifecycle tests
+ * can plug in small doubles.
+ */
+import type { MethodParams, MethodResult, PipelineSummary, Resources, RunDetail } from '../shared/protocol.js';
+import type { LoadedPipeline } from './engine/engine.js';
+
+export interface SupervisorPort {
+  setPipelines(valid: readonly LoadedPipeline[], invalid: readonly { name: string; file: string; problems: readonly string[] }[]): void;
+  start(): void;
+  trigger(name: string, trigger: 'manual'): { runId: string };
+  stop(name: string): { runId: string | null; stopped: boolean };
+  pause(name: string): void;
+  resume(name: string): void;
+  why(name: string): { next_run_at: string | null; lines: string[] };
+  summaries(): PipelineSummary[];
+  currentRun(name: string): RunDetail | null;
+  /** Stops firing, waits up to `graceMs` for active runs, then cancels them; resolves when all settled. */
+  drain(graceMs: number): Promise<void>;
+}
+
+export interface ControlServerPort {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ResourceMonitorPort {
+  sample(): Promise<Resources>;
+  start(onSample: (resources: Resources) => void): void;
+  stop(): void;
+}
+
+export interface LogReaderPort {
+  read(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>['lines']>;
+}
