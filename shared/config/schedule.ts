@@ -22,7 +22,7 @@ const PRESETS: Record<string, string> = {
 };
 
 const AT_RE = /^at\s+(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)$/;
-const EVERY_RE = /^every\s+(\S+)$/;
+const EVERY_RE = /^every\s+(.+)$/;
 
 export type ScheduleParse = { ok: true; schedule: Schedule } | { ok: false; reason: string };
 

@@ -101,9 +101,9 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, path: readonly Pa
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => String(v)).join(' | ')}, got ${got()}`;
     case 'invalid_type':
-      return valueAt(doc, path) === undefined && !doc.hasIn(path)
-        ? `required field is missing (expected ${issue.expected})`
-        : `expected ${issue.expected}, got ${got()}`;
+      if (valueAt(doc, path) === undefined && !doc.hasIn(path)) return `required field is missing (expected ${issue.expected})`;
+      // A schema's own wording ("expected a duration such as 5s…") beats zod's generic one.
+      return issue.message.startsWith('Invalid input') ? `expected ${issue.expected}, got ${got()}` : `${issue.message}, got ${got()}`;
     case 'unrecognized_keys': {
       const base = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       // `{ type: decimal(18,2) }` in a flow mapping splits at the comma; say so instead of puzzling.
