@@ -1,0 +1,237 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { DaemonApi } from '../api.js';
+import type { Logger } from '../logging/logger.js';
+import { EtlError } from '../../shared/errors.js';
+import { EVENTS, type EventData, type EventName } from '../../shared/protocol.js';
+import { ClientSession } from './client-session.js';
+import { createHandlers, type HandlerTable } from './handlers.js';
+import { LogLimiter } from './log-limiter.js';
+import { claimSocketPath } from './socket-file.js';
+
+export interface ControlServerOptions {
+  readonly api: DaemonApi;
+  readonly socketPath: string;
+  /** e.g. 0o660 */
+  readonly socketMode: number;
+  /** Optional TCP listener; every connection must send `Authorization: Bearer <token>`. Port 0 picks one. */
+  readonly tcp?: { readonly host: string; readonly port: number; readonly token: string };
+  readonly maxClients: number;
+  readonly maxFrameBytes: number;
+  readonly maxSendBufferBytes: number;
+  readonly heartbeatMs: number;
+  readonly logger: Logger;
+  readonly daemonInfo: { readonly version: string; readonly host: string; readonly pid: number };
+  /** Check every result against the protocol schema before sending it (default true). */
+  readonly validateResults?: boolean;
+}
+
+type ServerState = 'new' | 'starting' | 'listening' | 'closed';
+
+/**
+ * The daemon's WebSocket control socket: always on a Unix socket, optionally on TCP with a bearer
+ * token. Forwards the daemon's events to subscribed clients; one bad or slow client never affects
+ * the others or the daemon.
+ */
+export class ControlServer {
+  readonly #options: ControlServerOptions;
+  readonly #handlers: HandlerTable;
+  readonly #wss: WebSocketServer;
+  readonly #sessions = new Set<ClientSession>();
+  readonly #connectionLog = new LogLimiter(10, 60_000);
+  readonly #unsubscribe: (() => void)[] = [];
+  #state: ServerState = 'new';
+  #unix: Server | null = null;
+  #tcp: Server | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #nextClient = 1;
+
+  constructor(options: ControlServerOptions) {
+    if (options.tcp && options.tcp.token.length === 0) {
+      throw new EtlError('CONFIG_INVALID', 'the TCP control listener needs a non-empty token (control.tcp.token_file)');
+    }
+    this.#options = options;
+    this.#handlers = createHandlers(options.api);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, clientTracking: false });
+  }
+
+  get clientCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** The bound TCP address (useful with port 0), or null when TCP is off. */
+  get tcpAddress(): { host: string; port: number } | null {
+    const address = this.#tcp?.address();
+    return address && typeof address === 'object' ? { host: address.address, port: address.port } : null;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new EtlError('ILLEGAL_STATE', `control server cannot start: it is ${this.#state}`);
+    this.#state = 'starting';
+    const { socketPath, socketMode, tcp, logger } = this.#options;
+    try {
+      await claimSocketPath(socketPath);
+      this.#unix = this.#createHttpServer('unix');
+      await listen(this.#unix, socketPath, () => this.#unix?.listen(socketPath));
+      await chmod(socketPath, socketMode);
+      if (tcp) {
+        this.#tcp = this.#createHttpServer('tcp');
+        const where = `${tcp.host}:${tcp.port}`;
+        await listen(this.#tcp, where, () => this.#tcp?.listen(tcp.port, tcp.host));
+      }
+    } catch (error) {
+      await this.#closeListeners();
+      this.#state = 'closed';
+      throw error;
+    }
+    for (const event of Object.keys(EVENTS) as EventName[]) {
+      this.#unsubscribe.push(this.#options.api.events.on(event, (data) => this.#broadcast(event, data)));
+    }
+    this.#heartbeat = setInterval(() => {
+      for (const session of this.#sessions) session.heartbeat();
+    }, this.#options.heartbeatMs);
+    this.#heartbeat.unref();
+    this.#state = 'listening';
+    const tcpText = this.tcpAddress ? ` and ${this.tcpAddress.host}:${this.tcpAddress.port} (token required)` : '';
+    logger.info(`control socket listening on ${socketPath}${tcpText}`);
+  }
+
+  /** Closes every client with a reason, stops listening and removes the socket file. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    for (const off of this.#unsubscribe.splice(0)) off();
+    const closed = [...this.#sessions].map((session) => session.closed);
+    for (const session of this.#sessions) session.close(1001, 'etld is shutting down');
+    await Promise.all(closed);
+    await this.#closeListeners();
+  }
+
+  #createHttpServer(transport: 'unix' | 'tcp'): Server {
+    const server = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
+      res.end('etld control socket: connect with a WebSocket client such as etlctl\n');
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(transport, req, socket, head));
+    server.on('clientError', (_error, socket) => socket.destroy());
+    return server;
+  }
+
+  #onUpgrade(transport: 'unix' | 'tcp', req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const peer = transport === 'unix' ? 'unix' : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    if (this.#state !== 'listening') {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (transport === 'tcp' && !bearerMatches(req.headers.authorization, this.#options.tcp?.token ?? '')) {
+      const why = req.headers.authorization === undefined ? 'no bearer token' : 'wrong bearer token';
+      this.#logConnection(`control connection from ${peer} refused: ${why}`);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, `${transport === 'unix' ? 'unix' : peer}#${this.#nextClient++}`));
+  }
+
+  #onConnection(ws: WebSocket, label: string): void {
+    const session = new ClientSession({
+      ws,
+      label,
+      handlers: this.#handlers,
+      logger: this.#options.logger,
+      daemon: this.#options.daemonInfo,
+      maxSendBufferBytes: this.#options.maxSendBufferBytes,
+      validateResults: this.#options.validateResults ?? true,
+      onClose: (closed) => this.#sessions.delete(closed),
+    });
+    if (this.#sessions.size >= this.#options.maxClients) {
+      this.#logConnection(`control client ${label} refused: ${this.#options.maxClients} clients are already connected`);
+      session.refuse(
+        new EtlError('TOO_MANY_CLIENTS', `etld already serves ${this.#options.maxClients} clients (control.max_clients); try again later`, {
+          retryable: true,
+        }),
+        1013,
+      );
+      return;
+    }
+    this.#sessions.add(session);
+  }
+
+  #broadcast<E extends EventName>(event: E, data: EventData<E>): void {
+    if (this.#sessions.size === 0) return;
+    const encoded = new Map<unknown, string>();
+    const encode = (value: EventData<E>): string => {
+      let text = encoded.get(value);
+      if (text === undefined) {
+        text = JSON.stringify({ type: 'event', event, data: value });
+        encoded.set(value, text);
+      }
+      return text;
+    };
+    for (const session of this.#sessions) {
+      try {
+        session.deliver(event, data, encode);
+      } catch (error) {
+        // An event listener must not throw into the daemon's emitter.
+        this.#options.logger.error(`control client ${session.label}: event ${event} not delivered: ${String(error)}`);
+      }
+    }
+  }
+
+  #logConnection(message: string): void {
+    const dropped = this.#connectionLog.take();
+    if (dropped === undefined) return;
+    this.#options.logger.warning(dropped > 0 ? `${message} (${dropped} similar lines not logged)` : message);
+  }
+
+  async #closeListeners(): Promise<void> {
+    const servers = [this.#unix, this.#tcp].filter((s): s is Server => s !== null && s.listening);
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    if (this.#unix) {
+      await unlink(this.#options.socketPath).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') this.#options.logger.warning(`could not remove ${this.#options.socketPath}: ${error.message}`);
+      });
+    }
+    this.#unix = null;
+    this.#tcp = null;
+  }
+}
+
+/** Constant-time comparison: both sides are hashed first so their lengths are equal. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || token.length === 0) return false;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  const presented = match?.[1] ?? '';
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b) && presented.length > 0;
+}
+
+function listen(server: Server, where: string, begin: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      const code = error.code === 'EADDRINUSE' ? 'LOCKED' : 'CONFIG_INVALID';
+      reject(new EtlError(code, `control socket cannot listen on ${where}: ${error.message}`, { cause: error }));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    begin();
+  });
+}
