@@ -1,0 +1,230 @@
+/**
+ * The composition root: builds every part of a running daemon in dependency order — lock, state
+ * store, pipelines, engine, supervisor, alerts, resources, control socket — and hands the daemon a
+ * `release` that undoes it in reverse. Nothing here touches `process`: main.ts passes it in.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DaemonSettings } from '../shared/config/daemon-schema.js';
+import { EtlError } from '../shared/errors.js';
+import type { Resources } from '../shared/protocol.js';
+import { AlertService } from './alerts/alert-service.js';
+import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import { PipelineRegistry } from './config/pipeline-registry.js';
+import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
+import { ControlServer } from './control/server.js';
+import { Daemon } from './daemon.js';
+import { DaemonApiImpl } from './daemon-api.js';
+import { DefaultRunEngine } from './engine/run-engine.js';
+import { EventBus } from './events.js';
+import { StateDirectoryLock } from './lock.js';
+import { readLogs } from './logging/log-reader.js';
+import type { FanoutLogger } from './logging/logger.js';
+import type { DaemonPaths } from './paths.js';
+import { ResourceMonitor } from './resources/resource-monitor.js';
+import { pipelineStats } from './resources/pipeline-stats.js';
+import { SystemClock } from './scheduler/clock.js';
+import { SourceGovernor } from './scheduler/source-governor.js';
+import { Supervisor } from './scheduler/supervisor.js';
+import { openStateStore } from './state/sqlite-store.js';
+import { vacuumPipeline } from './vacuum.js';
+
+export interface ComposeOptions {
+  readonly paths: DaemonPaths;
+  readonly settings: DaemonSettings;
+  readonly logger: FanoutLogger;
+  readonly secrets: SecretEnvironment;
+  readonly identity: { readonly version: string; readonly host: string; readonly pid: number };
+  readonly isAlive: (pid: number) => boolean;
+  readonly hostTimezone: string;
+  readonly rssBytes: () => number;
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const index = listen.lastIndexOf(':');
+  return { host: listen.slice(0, index), port: Number(listen.slice(index + 1)) };
+}
+
+export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
+  const { paths, settings, logger, identity } = options;
+  const undo: (() => Promise<void> | void)[] = [];
+  const release = async (): Promise<void> => {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error(`shutdown step failed: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    const lock = new StateDirectoryLock(paths.stateDir, identity.pid);
+    lock.acquire(options.isAlive);
+    undo.push(() => lock.release());
+
+    if (settings.state.type === 'postgres') {
+      throw new EtlError('CONFIG_INVALID', 'state: { type: postgres } is not available in this version of etld; use { type: sqlite }', {
+        retryable: false,
+      });
+    }
+    const store = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
+    undo.push(() => store.close());
+
+    await mkdir(paths.tempRoot, { recursive: true });
+    // Staging of runs killed with the previous daemon: nothing in it is referenced any more.
+    await rm(paths.tempRoot, { recursive: true, force: true });
+    await mkdir(paths.tempRoot, { recursive: true });
+
+    const registry = new PipelineRegistry();
+    const initial = registry.apply(await loadPipelineDirectory(paths.pipelinesDir));
+    for (const broken of registry.invalid) {
+      for (const problem of broken.problems) logger.error(`invalid pipeline file (skipped): ${problem}`, { pipeline: broken.name });
+    }
+    logger.info(`loaded ${initial.added.length} pipeline(s) from ${paths.pipelinesDir}`);
+
+    const events = new EventBus();
+    logger.addSink({
+      write: (record) =>
+        events.emit('log', {
+          ts: record.ts.toISOString(),
+          level: record.level,
+          pipeline: record.pipeline,
+          run_id: record.runId,
+          message: record.message,
+        }),
+    });
+
+    const governor = new SourceGovernor({ slotsPerHost: settings.defaults.source_slots_per_host });
+    const connectionResolver = (connection: Parameters<typeof resolveConnection>[0]) => resolveConnection(connection, options.secrets);
+    const engine = new DefaultRunEngine({
+      store,
+      governor,
+      lakeDir: paths.lakeDir,
+      tempRoot: paths.tempRoot,
+      logger,
+      resolveConnection: connectionResolver,
+      defaultParallelism: settings.defaults.parallelism,
+    });
+
+    const smtpPassword = settings.smtp ? readSecret(settings.smtp, options.secrets, 'smtp') : undefined;
+    const alerts = new AlertService({
+      smtp: settings.smtp ?? null,
+      smtpPassword: smtpPassword ?? null,
+      defaultRecipients: settings.alerts.email,
+      throttleMs: settings.alerts.throttle,
+      store,
+      logger,
+      host: identity.host,
+      recipientsFor: (pipeline: string) => registry.get(pipeline)?.config.alerts.email ?? [],
+    });
+    undo.push(() => alerts.close());
+
+    const supervisor = new Supervisor({
+      store,
+      engine,
+      clock: new SystemClock(),
+      logger,
+      events,
+      alerts,
+      governor,
+      defaults: { stallTimeoutMs: settings.defaults.stall_timeout, timezone: settings.defaults.timezone ?? options.hostTimezone },
+    });
+
+    let latestResources: Resources | null = null;
+    const resources = new ResourceMonitor({
+      paths: [
+        { label: 'state', path: paths.stateDir },
+        { label: 'lake', path: paths.lakeDir },
+        { label: 'logs', path: paths.logDir },
+      ],
+      rssBytes: options.rssBytes,
+      intervalMs: 5_000,
+    });
+    const monitored = {
+      sample: () => resources.sample(),
+      start: () =>
+        resources.start((sample) => {
+          latestResources = sample;
+          events.emit('resources', sample);
+          for (const disk of sample.disks) {
+            const percentFree = disk.total_bytes > 0 ? (disk.free_bytes / disk.total_bytes) * 100 : 100;
+            if (percentFree < settings.alerts.low_disk_percent) {
+              alerts.notifyLowDisk({ path: disk.path, freeBytes: disk.free_bytes, percent: percentFree });
+            }
+          }
+        }),
+      stop: () => resources.stop(),
+    };
+
+    let daemon: Daemon | undefined;
+    const api = new DaemonApiImpl({
+      daemon: () => {
+        if (!daemon) throw new EtlError('ILLEGAL_STATE', 'the daemon is starting');
+        return daemon;
+      },
+      events,
+      paths,
+      registry,
+      supervisor,
+      store,
+      engine,
+      logReader: {
+        read: (params) =>
+          readLogs(paths.logDir, {
+            lines: params.lines,
+            errorsOnly: params.errors_only,
+            ...(params.pipeline !== undefined ? { pipeline: params.pipeline } : {}),
+            ...(params.since !== undefined ? { since: params.since } : {}),
+            ...(params.run_id !== undefined ? { runId: params.run_id } : {}),
+            ...(params.grep !== undefined ? { grep: params.grep } : {}),
+          }),
+      },
+      latestResources: () => latestResources,
+      stats: (pipeline) => pipelineStats(store, pipeline, new Date()),
+      vacuum: (pipeline, dryRun) => vacuumPipeline(pipeline, { lakeDir: paths.lakeDir, dryRun, now: new Date() }),
+      identity,
+      now: () => new Date(),
+    });
+
+    const tcp = settings.control.tcp;
+    const control = new ControlServer({
+      api,
+      socketPath: paths.socketPath,
+      socketMode: Number.parseInt(settings.control.socket_mode, 8),
+      ...(tcp
+        ? {
+            tcp: {
+              ...parseListen(tcp.listen),
+              token: readFileSync(tcp.token_file, 'utf8').trim(),
+            },
+          }
+        : {}),
+      maxClients: settings.control.max_clients,
+      maxFrameBytes: settings.control.max_frame_bytes,
+      maxSendBufferBytes: settings.control.max_send_buffer_bytes,
+      heartbeatMs: settings.control.heartbeat,
+      logger,
+      daemonInfo: identity,
+    });
+
+    // Start-up reconciliation (SPEC §5): a crash between a destination commit and the state update.
+    for (const pipeline of registry.active) {
+      try {
+        await engine.reconcile(pipeline);
+      } catch (error) {
+        logger.warning(`start-up reconciliation with the destination failed: ${(error as Error).message}`, { pipeline: pipeline.name });
+      }
+    }
+
+    daemon = new Daemon(
+      { paths, settings, logger, registry, supervisor, control, resources: monitored, release },
+      new Date(),
+    );
+    return daemon;
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}

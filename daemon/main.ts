@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * etld's entry point: the only daemon file that touches `process` — arguments, environment,
+ * signals, exit codes, stdout. Everything else is composed in `compose.ts`.
+ */
+import { hostname } from 'node:os';
+import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
+import { ETLD_VERSION } from '../shared/version.js';
+import { EtlError, toEtlError } from '../shared/errors.js';
+import { composeDaemon } from './compose.js';
+import { loadDaemonSettings } from './config/settings-loader.js';
+import { DAEMON_HELP, parseDaemonArgs } from './daemon-args.js';
+import type { Daemon } from './daemon.js';
+import { JournalSink } from './logging/journal-sink.js';
+import { FanoutLogger } from './logging/logger.js';
+import { PipelineFileSink } from './logging/pipeline-file-sink.js';
+import { applySettingsPaths, resolvePaths } from './paths.js';
+
+/** Exit codes: 78 (EX_CONFIG) tells systemd not to restart a daemon whose configuration is wrong. */
+const EXIT_FATAL = 1;
+const EXIT_USAGE = 2;
+const EXIT_CONFIG = 78;
+
+function exitCodeFor(error: EtlError): number {
+  switch (error.code) {
+    case 'USAGE':
+      return EXIT_USAGE;
+    case 'CONFIG_INVALID':
+    case 'CONFIG_NOT_FOUND':
+    case 'SECRET_UNAVAILABLE':
+    case 'STATE_STORE':
+    case 'STATE_STORE_NEWER':
+      return EXIT_CONFIG;
+    default:
+      return EXIT_FATAL;
+  }
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseDaemonArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`etld: ${toEtlError(error).message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (args.help) {
+    process.stdout.write(DAEMON_HELP);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`etld ${ETLD_VERSION}\n`);
+    return;
+  }
+
+  const journal = new JournalSink(process.stdout, { format: args.logFormat ?? 'text' });
+  const logger = new FanoutLogger([journal], { level: args.logLevel ?? 'info' });
+  let daemon: Daemon | undefined;
+  let files: PipelineFileSink | undefined;
+
+  const fail = (error: unknown, context: string): never => {
+    const etl = toEtlError(error);
+    logger.error(`${context}: ${etl.message}`, { code: etl.code });
+    if (etl.code === 'INTERNAL' && error instanceof Error && error.stack) logger.debug(error.stack);
+    process.exit(exitCodeFor(etl));
+  };
+
+  process.on('uncaughtException', (error) => fail(error, 'unexpected error, exiting so systemd restarts etld'));
+  process.on('unhandledRejection', (reason) => fail(reason, 'unexpected error, exiting so systemd restarts etld'));
+
+  try {
+    const paths0 = resolvePaths({ home: args.home, configFile: args.config, cwd: process.cwd(), tmpDir: tmpdir() });
+    const settings = await loadDaemonSettings(paths0.settingsFile, paths0.settingsExplicit);
+    const paths = applySettingsPaths(
+      paths0,
+      {
+        pipelinesDir: settings.pipelines_dir,
+        lakeDir: settings.lake_dir,
+        logDir: settings.logs.dir,
+        socketPath: settings.control.socket,
+      },
+      dirname(paths0.settingsFile),
+    );
+    if (args.logFormat === undefined && settings.logs.format === 'json') {
+      logger.log('debug', 'settings ask for JSON log lines; use --log-format json to switch stdout');
+    }
+    files = new PipelineFileSink({
+      logDir: paths.logDir,
+      maxSize: settings.logs.max_size,
+      maxAgeMs: settings.logs.max_age,
+      keep: settings.logs.keep,
+      totalMaxSize: settings.logs.total_max_size,
+      compress: settings.logs.compress,
+      fallback: journal,
+      level: settings.logs.level,
+    });
+    logger.addSink(files);
+    logger.info(`etld ${ETLD_VERSION} starting (pid ${process.pid}, home ${paths.home ?? 'system paths'})`);
+
+    daemon = await composeDaemon({
+      paths,
+      settings,
+      logger,
+      secrets: {
+        env: process.env,
+        ...(process.env.CREDENTIALS_DIRECTORY ? { credentialsDirectory: process.env.CREDENTIALS_DIRECTORY } : {}),
+      },
+      identity: { version: ETLD_VERSION, host: hostname(), pid: process.pid },
+      isAlive: (pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      },
+      hostTimezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      rssBytes: () => process.memoryUsage.rss(),
+    });
+    await daemon.start();
+  } catch (error) {
+    await files?.close();
+    fail(error, 'etld cannot start');
+  }
+
+  const running = daemon;
+  if (!running) return;
+  process.on('SIGHUP', () => {
+    running.reload().catch((error: unknown) => logger.error(`reload failed: ${toEtlError(error).message}`));
+  });
+  const shutdown = (signal: string): void => {
+    logger.notice(`${signal} received`);
+    running
+      .stop()
+      .then(async () => {
+        await files?.close();
+        process.exit(0);
+      })
+      .catch((error: unknown) => fail(error, 'shutdown failed'));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`etld: ${toEtlError(error).message}\n`);
+  process.exit(EXIT_FATAL);
+});
