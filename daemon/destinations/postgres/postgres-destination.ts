@@ -1,0 +1,315 @@
+/**
+ * The PostgreSQL destination (SPEC §6): COPY for bulk loads, one transaction per commit holding the
+ * data change and its `_etld_commits` row, so the table and the record of what was committed never
+ * disagree. full = build `<table>__etld_new` and swap it in; incremental = append; merge = stage
+ * in a temp table and `INSERT … ON CONFLICT` by key.
+ */
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { rm } from 'node:fs/promises';
+import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../../shared/errors.js';
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { ResolvedConnection } from '../../sources/source.js';
+import type {
+  CommitRequest,
+  CommitResult,
+  Destination,
+  DestinationContext,
+  DestinationDialect,
+  SchemaChange,
+} from '../destination.js';
+import { copyCsvInto, writeCsv } from './postgres-copy.js';
+import { toDestinationError } from './postgres-errors.js';
+import { describeTable, diffSchema, type ExistingColumn } from './postgres-schema.js';
+import {
+  columnDefinitions,
+  commitsTableDdl,
+  parseTableName,
+  qualified,
+  quoteIdent,
+  upsertSql,
+  type TableName,
+} from './postgres-sql.js';
+import { postgresType } from './postgres-types.js';
+
+type PostgresDestinationConfig = Extract<DestinationConfig, { type: 'postgres' }>;
+
+function cancelled(label: string): EtlError {
+  return new EtlError('CANCELLED', `load into ${label} cancelled; nothing was committed`);
+}
+
+export class PostgresDestination implements Destination {
+  readonly label: string;
+  readonly #connection: ResolvedConnection;
+  readonly #name: TableName;
+  #pool: pg.Pool | undefined;
+  #schema: string | undefined;
+
+  constructor(config: PostgresDestinationConfig, context: DestinationContext) {
+    this.#connection = context.resolveConnection(config.connection);
+    this.#name = parseTableName(config.table);
+    const where = this.#connection.socket ?? `${this.#connection.host ?? 'localhost'}:${this.#connection.port ?? 5432}`;
+    this.label = `postgres ${where}/${this.#connection.database ?? ''} ${config.table}`;
+  }
+
+  #getPool(): pg.Pool {
+    if (this.#pool === undefined) {
+      const c = this.#connection;
+      const pool = new pg.Pool({
+        host: c.socket ?? c.host,
+        port: c.port,
+        user: c.user,
+        password: c.password,
+        database: c.database,
+        ssl: c.ssl === true ? { rejectUnauthorized: true } : undefined,
+        connectionTimeoutMillis: c.connectTimeoutMs ?? 30_000,
+        max: 2,
+        application_name: 'etld',
+      });
+      // An idle client losing its server must not crash the daemon; the next checkout reconnects.
+      pool.on('error', () => undefined);
+      this.#pool = pool;
+    }
+    return this.#pool;
+  }
+
+  async #withClient<T>(where: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#getPool().connect();
+    } catch (error) {
+      throw toDestinationError(error, `${this.label}: connecting`);
+    }
+    let broken: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      if (!(error instanceof EtlError)) broken = error instanceof Error ? error : new Error(String(error));
+      throw toDestinationError(error, `${this.label}: ${where}`);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async #schemaOf(client: PoolClient): Promise<string> {
+    if (this.#name.schema !== undefined) return this.#name.schema;
+    if (this.#schema === undefined) {
+      const result = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+      const schema = result.rows[0]?.schema ?? null;
+      if (schema === null) {
+        throw new EtlError('DESTINATION_WRITE', `${this.label}: the search_path names no existing schema; write the table as schema.table`, {
+          retryable: false,
+        });
+      }
+      this.#schema = schema;
+    }
+    return this.#schema;
+  }
+
+  #tableLabel(schema: string): string {
+    return `${schema}.${this.#name.table}`;
+  }
+
+  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]> {
+    if (signal?.aborted) throw cancelled(this.label);
+    return this.#withClient('reading the table schema', async (client) => {
+      const schema = await this.#schemaOf(client);
+      return diffSchema(this.#tableLabel(schema), await describeTable(client, schema, this.#name.table), incoming, policy);
+    });
+  }
+
+  async committedSequence(pipelineName: string, signal?: AbortSignal): Promise<number | null> {
+    if (signal?.aborted) throw cancelled(this.label);
+    return this.#withClient('reading _etld_commits', async (client) => {
+      const schema = await this.#schemaOf(client);
+      const table = await describeTable(client, schema, '_etld_commits');
+      if (table === undefined) return null;
+      const result = await client.query<{ max: string | null }>(
+        `SELECT max(sequence)::text AS max FROM ${qualified(schema, '_etld_commits')} WHERE pipeline = $1`,
+        [pipelineName],
+      );
+      const max = result.rows[0]?.max ?? null;
+      return max === null ? null : Number(max);
+    });
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const { batch, signal } = request;
+    if (signal.aborted) throw cancelled(this.label);
+    if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
+      throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
+    }
+    const csv = await writeCsv(batch, 'postgres-load.csv');
+    try {
+      return await this.#withClient(`committing run ${request.runId} (sequence ${request.sequence})`, async (client) => {
+        const schema = await this.#schemaOf(client);
+        await client.query('BEGIN');
+        try {
+          const result = await this.#commitInTransaction(client, schema, request, csv.path);
+          if (signal.aborted) throw cancelled(this.label);
+          if (result.alreadyCommitted) {
+            await client.query('ROLLBACK');
+          } else {
+            await client.query('COMMIT');
+          }
+          return { ...result, details: { ...result.details, csvBytes: csv.bytes } };
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (signal.aborted) throw cancelled(this.label);
+          throw error;
+        }
+      });
+    } finally {
+      await rm(csv.path, { force: true });
+    }
+  }
+
+  async #commitInTransaction(client: PoolClient, schema: string, request: CommitRequest, csvPath: string): Promise<CommitResult> {
+    const label = this.#tableLabel(schema);
+    const target = qualified(schema, this.#name.table);
+    // Serializes commits into one table (and the creation of _etld_commits) across daemons.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${label}`]);
+    await client.query(commitsTableDdl(schema));
+    const commits = qualified(schema, '_etld_commits');
+    const done = await client.query(`SELECT 1 FROM ${commits} WHERE pipeline = $1 AND sequence = $2`, [
+      request.pipeline,
+      request.sequence,
+    ]);
+    if ((done.rowCount ?? 0) > 0) {
+      return { rowsLoaded: 0, alreadyCommitted: true, details: { table: label } };
+    }
+    const existing = await describeTable(client, schema, this.#name.table);
+    const changes = diffSchema(label, existing, request.batch.columns, request.schemaEvolution);
+    const columns = request.batch.columns;
+    let rows: number;
+    switch (request.mode) {
+      case 'full':
+        rows = await this.#swapIn(client, schema, existing, changes, columns, csvPath, request.signal);
+        break;
+      case 'incremental':
+        await this.#prepareTarget(client, target, existing, changes, columns, undefined);
+        rows = await copyCsvInto(client, target, columns, csvPath, request.signal);
+        break;
+      case 'merge':
+        rows = await this.#merge(client, schema, existing, changes, request, csvPath);
+        break;
+    }
+    await client.query(`INSERT INTO ${commits} (pipeline, sequence, run_id, rows) VALUES ($1, $2, $3, $4)`, [
+      request.pipeline,
+      request.sequence,
+      request.runId,
+      rows,
+    ]);
+    return {
+      rowsLoaded: rows,
+      alreadyCommitted: false,
+      details: { table: label, mode: request.mode, columnsAdded: changes.filter((c) => c.change === 'add').length },
+    };
+  }
+
+  async #prepareTarget(
+    client: PoolClient,
+    target: string,
+    existing: readonly ExistingColumn[] | undefined,
+    changes: readonly SchemaChange[],
+    columns: readonly ColumnSchema[],
+    primaryKey: readonly string[] | undefined,
+  ): Promise<void> {
+    if (existing === undefined) {
+      const pk = primaryKey === undefined ? '' : `, PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`;
+      await client.query(`CREATE TABLE ${target} (${columnDefinitions(columns)}${pk})`);
+      return;
+    }
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    for (const change of changes) {
+      const column = byName.get(change.column);
+      if (change.change !== 'add' || column === undefined) continue;
+      await client.query(`ALTER TABLE ${target} ADD COLUMN ${quoteIdent(column.name)} ${postgresType(column.type)}`);
+    }
+  }
+
+  /**
+   * Builds the new snapshot beside the old table and swaps it in within the same transaction:
+   * readers keep seeing the old rows until COMMIT, then the new ones, never an empty table. The
+   * new table copies the old one's definition (defaults, constraints, indexes) when there is one.
+   */
+  async #swapIn(
+    client: PoolClient,
+    schema: string,
+    existing: readonly ExistingColumn[] | undefined,
+    changes: readonly SchemaChange[],
+    columns: readonly ColumnSchema[],
+    csvPath: string,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const newName = `${this.#name.table}__etld_new`;
+    const target = qualified(schema, this.#name.table);
+    const staged = qualified(schema, newName);
+    await client.query(`DROP TABLE IF EXISTS ${staged}`);
+    if (existing === undefined) {
+      await client.query(`CREATE TABLE ${staged} (${columnDefinitions(columns)})`);
+    } else {
+      await client.query(`CREATE TABLE ${staged} (LIKE ${target} INCLUDING ALL)`);
+      await this.#prepareTarget(client, staged, existing, changes, columns, undefined);
+    }
+    const rows = await copyCsvInto(client, staged, columns, csvPath, signal);
+    if (existing !== undefined) await client.query(`DROP TABLE ${target}`);
+    await client.query(`ALTER TABLE ${staged} RENAME TO ${quoteIdent(this.#name.table)}`);
+    return rows;
+  }
+
+  async #merge(
+    client: PoolClient,
+    schema: string,
+    existing: readonly ExistingColumn[] | undefined,
+    changes: readonly SchemaChange[],
+    request: CommitRequest,
+    csvPath: string,
+  ): Promise<number> {
+    const key = request.key ?? [];
+    const columns = request.batch.columns;
+    const target = qualified(schema, this.#name.table);
+    await this.#prepareTarget(client, target, existing, changes, columns, key);
+    if (existing !== undefined) await this.#requireUniqueKey(client, schema, key);
+    await client.query(
+      `CREATE TEMP TABLE "_etld_merge_stage" (${columnDefinitions(columns)}, "_etld_ord" bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP`,
+    );
+    await copyCsvInto(client, '"_etld_merge_stage"', columns, csvPath, request.signal);
+    const result = await client.query(
+      upsertSql({ target, staging: '"_etld_merge_stage"', columns, key, cursor: request.cursor }),
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** ON CONFLICT needs a unique index on exactly the key columns. */
+  async #requireUniqueKey(client: PoolClient, schema: string, key: readonly string[]): Promise<void> {
+    const result = await client.query<{ columns: string[] }>(
+      `SELECT array_agg(a.attname::text ORDER BY a.attname) AS columns
+         FROM pg_index i
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND i.indisunique AND i.indpred IS NULL
+        GROUP BY i.indexrelid`,
+      [schema, this.#name.table],
+    );
+    const wanted = [...key].sort().join(',');
+    if (!result.rows.some((r) => [...r.columns].sort().join(',') === wanted)) {
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `merge into ${this.#tableLabel(schema)} needs a primary key or unique index on (${key.join(', ')}); create one or let etld create the table`,
+        { retryable: false },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== undefined) await pool.end();
+  }
+}
+
+export const postgresDestination: DestinationDialect<'postgres'> = {
+  kind: 'postgres',
+  create: (config, context) => new PostgresDestination(config, context),
+};

@@ -1,0 +1,307 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { postgresDestination } from '../../daemon/destinations/postgres/postgres-destination.js';
+import type { CommitRequest, Destination, StagedBatch } from '../../daemon/destinations/destination.js';
+import { FanoutLogger } from '../../daemon/logging/logger.js';
+import type { EtlError } from '../../shared/errors.js';
+import type { ColumnSchema } from '../../shared/types.js';
+import { freePort } from '../helpers/free-port.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { col, createStager, type Stager } from './staged-batch.js';
+
+let server: PostgresServer;
+let stager: Stager;
+const opened: Destination[] = [];
+
+beforeAll(async () => {
+  server = await startPostgres();
+  await server.createDatabase('sink');
+  stager = await createStager();
+});
+afterAll(async () => {
+  for (const d of opened) await d.close();
+  stager?.close();
+  await server?.destroy();
+});
+
+function destination(table: string, port = server.port): Destination {
+  const d = postgresDestination.create(
+    { type: 'postgres', connection: { host: '127.0.0.1', port, user: 'postgres', database: 'sink' }, table },
+    {
+      lakeDir: '/nonexistent',
+      logger: new FanoutLogger([]),
+      resolveConnection: (c) => ({ host: c.host, port: c.port, user: c.user, database: c.database }),
+    },
+  );
+  opened.push(d);
+  return d;
+}
+
+function request(batch: StagedBatch, overrides: Partial<CommitRequest> = {}): CommitRequest {
+  return {
+    pipeline: 'orders',
+    runId: `run-${overrides.sequence ?? 1}`,
+    sequence: 1,
+    mode: 'incremental',
+    key: undefined,
+    cursor: undefined,
+    schemaEvolution: 'add_columns',
+    batch,
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}
+
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  return server.query(sql, [], 'sink');
+}
+
+async function failure(promise: Promise<unknown>): Promise<EtlError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as EtlError;
+  }
+  throw new Error('expected a failure');
+}
+
+const ALL_TYPES: ColumnSchema[] = [
+  col('i16', 'int16'),
+  col('i32', 'int32'),
+  col('i64', 'int64'),
+  col('f32', 'float32'),
+  col('f64', 'float64'),
+  col('b', 'bool'),
+  col('d', { kind: 'decimal', precision: 38, scale: 10 }),
+  col('t', 'text'),
+  col('by', 'bytes'),
+  col('dt', 'date'),
+  col('tm', 'time'),
+  col('ts', 'timestamp'),
+  col('tz', 'timestamptz'),
+  col('j', 'json'),
+  col('u', 'uuid'),
+];
+
+describe('postgres destination', () => {
+  test('creates the table with mapped types and loads every canonical type exactly', async () => {
+    const dest = destination('types_t');
+    const batch = await stager.stage(
+      ALL_TYPES,
+      `(-32768, 2147483647, 9007199254740993, 1.5, 'nan'::DOUBLE, true, 1234567890123456789012345678.0123456789,
+        'a,"b"' || chr(10) || 'c', '\\x00\\xFF'::BLOB, DATE '2024-02-29', TIME '23:59:59.999999',
+        TIMESTAMP '1999-12-31 23:59:59.123456', TIMESTAMPTZ '2024-01-02 03:04:05.654321+00',
+        '{"a": [1, 2], "b": null}', '123e4567-e89b-12d3-a456-426614174000'),
+       (NULL, NULL, -9223372036854775808, NULL, 'inf'::DOUBLE, false, -0.0000000001, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    );
+    const plan = await dest.planSchema(ALL_TYPES, 'add_columns');
+    expect(plan.map((c) => c.change)).toEqual(ALL_TYPES.map(() => 'create'));
+    expect(plan.find((c) => c.column === 'd')?.detail).toBe('numeric(38,10)');
+
+    const result = await dest.commit(request(batch));
+    expect(result).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
+
+    const types = await rows(
+      `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'types_t'::regclass AND attnum > 0 ORDER BY attnum`,
+    );
+    expect(types.map((r) => r.type)).toEqual([
+      'smallint', 'integer', 'bigint', 'real', 'double precision', 'boolean', 'numeric(38,10)', 'text', 'bytea', 'date',
+      'time without time zone', 'timestamp without time zone', 'timestamp with time zone', 'jsonb', 'uuid',
+    ]);
+    const loaded = await rows(
+      `SET TimeZone = 'UTC'; SELECT i16::text, i32::text, i64::text, f32::text, f64::text, b::text, d::text, t, t IS NULL AS t_null,
+              encode(by, 'hex') AS by, dt::text, tm::text, ts::text, tz::text, j::text, u::text FROM types_t ORDER BY i64 DESC`,
+    );
+    expect(loaded[0]).toEqual({
+      i16: '-32768', i32: '2147483647', i64: '9007199254740993', f32: '1.5', f64: 'NaN', b: 'true',
+      d: '1234567890123456789012345678.0123456789', t: 'a,"b"\nc', t_null: false, by: '00ff', dt: '2024-02-29',
+      tm: '23:59:59.999999', ts: '1999-12-31 23:59:59.123456', tz: '2024-01-02 03:04:05.654321+00',
+      j: '{"a": [1, 2], "b": null}', u: '123e4567-e89b-12d3-a456-426614174000',
+    });
+    expect(loaded[1]).toMatchObject({ i16: null, i64: '-9223372036854775808', f64: 'Infinity', d: '-0.0000000001', t: '', t_null: false, by: null });
+
+    expect(await dest.planSchema(ALL_TYPES, 'strict')).toEqual([]);
+  });
+
+  test('incremental commits once per sequence and records it with the data', async () => {
+    const dest = destination('inc_t');
+    const columns = [col('id', 'int64'), col('name', 'text')];
+    expect(await dest.committedSequence('inc')).toBeNull();
+    const first = await stager.stage(columns, `(1, 'a'), (2, 'b')`);
+    expect((await dest.commit(request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(false);
+    const again = await dest.commit(request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
+    expect(again).toMatchObject({ alreadyCommitted: true, rowsLoaded: 0 });
+    expect(await dest.committedSequence('inc')).toBe(7);
+    expect(await dest.committedSequence('other')).toBeNull();
+
+    const second = await stager.stage(columns, `(3, 'c')`);
+    await dest.commit(request(second, { pipeline: 'inc', sequence: 8 }));
+    expect(await rows('SELECT id::int FROM inc_t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    expect(await rows(`SELECT pipeline, sequence::int, run_id, rows::int FROM _etld_commits WHERE pipeline = 'inc' ORDER BY sequence`)).toEqual([
+      { pipeline: 'inc', sequence: 7, run_id: 'run-7', rows: 2 },
+      { pipeline: 'inc', sequence: 8, run_id: 'run-8', rows: 1 },
+    ]);
+  });
+
+  test('full swaps the snapshot in atomically: a concurrent reader never sees an empty or partial table', async () => {
+    const dest = destination('public.full_t');
+    const columns = [col('id', 'int64'), col('payload', 'text')];
+    const sizes = [3000, 5000, 4000];
+    await dest.commit(request(await stager.stage(columns, `SELECT range, repeat('x', 50) FROM range(2000)`), { pipeline: 'full', mode: 'full', sequence: 1 }));
+    await server.query('CREATE INDEX full_t_id ON full_t (id)', [], 'sink');
+
+    const seen = new Set<number>();
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const [r] = await rows('SELECT count(*)::int AS n FROM full_t');
+        seen.add(Number(r?.n));
+      }
+    })();
+    try {
+      for (const [index, size] of sizes.entries()) {
+        const batch = await stager.stage(columns, `SELECT range, repeat('y', 50) FROM range(${size})`);
+        const result = await dest.commit(request(batch, { pipeline: 'full', mode: 'full', sequence: index + 2 }));
+        expect(result.rowsLoaded).toBe(size);
+      }
+    } finally {
+      reading = false;
+      await reader;
+    }
+    expect([...seen].every((n) => n === 2000 || sizes.includes(n))).toBe(true);
+    expect(seen.has(0)).toBe(false);
+    expect(await rows('SELECT count(*)::int AS n FROM full_t')).toEqual([{ n: 4000 }]);
+    // The swapped-in table keeps the old table's indexes; no leftover build table remains.
+    expect((await rows(`SELECT indexdef FROM pg_indexes WHERE tablename = 'full_t'`)).length).toBe(1);
+    expect(await rows(`SELECT to_regclass('full_t__etld_new') AS t`)).toEqual([{ t: null }]);
+    expect(await dest.committedSequence('full')).toBe(4);
+  });
+
+  test('merge upserts the newest row per key, by cursor and else by staging order', async () => {
+    const dest = destination('merge_t');
+    const columns = [col('id', 'int32'), col('region', 'text'), col('v', 'text'), col('updated', 'timestamptz')];
+    const key = ['id', 'region'];
+    const base = { pipeline: 'merge', mode: 'merge' as const, key, cursor: 'updated' };
+    await dest.commit(
+      request(await stager.stage(columns, `(1, 'eu', 'old1', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'eu', 'old2', TIMESTAMPTZ '2024-01-01 00:00:00+00')`), {
+        ...base,
+        sequence: 1,
+      }),
+    );
+    const second = await stager.stage(
+      columns,
+      `(2, 'eu', 'newest', TIMESTAMPTZ '2024-03-01 00:00:00+00'), (2, 'eu', 'older', TIMESTAMPTZ '2024-02-01 00:00:00+00'),
+       (3, 'us', 'new3', TIMESTAMPTZ '2024-02-01 00:00:00+00'), (1, 'us', 'other-region', NULL)`,
+    );
+    const result = await dest.commit(request(second, { ...base, sequence: 2 }));
+    expect(result.rowsLoaded).toBe(3);
+    expect(await rows('SELECT id, region, v FROM merge_t ORDER BY id, region')).toEqual([
+      { id: 1, region: 'eu', v: 'old1' },
+      { id: 1, region: 'us', v: 'other-region' },
+      { id: 2, region: 'eu', v: 'newest' },
+      { id: 3, region: 'us', v: 'new3' },
+    ]);
+    const noCursor = await stager.stage(columns, `(3, 'us', 'first', NULL), (3, 'us', 'last', NULL)`);
+    await dest.commit(request(noCursor, { ...base, cursor: undefined, sequence: 3 }));
+    expect(await rows(`SELECT v FROM merge_t WHERE id = 3`)).toEqual([{ v: 'last' }]);
+    expect((await dest.commit(request(noCursor, { ...base, sequence: 3 }))).alreadyCommitted).toBe(true);
+  });
+
+  test('merge into an existing table without a unique key fails before writing, naming the key', async () => {
+    await server.query('CREATE TABLE nokey_t (id integer, v text); INSERT INTO nokey_t VALUES (1, $$a$$)', [], 'sink');
+    const dest = destination('nokey_t');
+    const batch = await stager.stage([col('id', 'int32'), col('v', 'text')], `(1, 'b')`);
+    const error = await failure(dest.commit(request(batch, { pipeline: 'nokey', mode: 'merge', key: ['id'] })));
+    expect(error.code).toBe('DESTINATION_WRITE');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('unique index on (id)');
+    expect(await rows('SELECT v FROM nokey_t')).toEqual([{ v: 'a' }]);
+    expect(await dest.committedSequence('nokey')).toBeNull();
+  });
+
+  test('schema evolution adds new columns, refuses changed types and vanished columns naming both types', async () => {
+    const dest = destination('evo_t');
+    const v1 = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })];
+    await dest.commit(request(await stager.stage(v1, `(1, 1.25)`), { pipeline: 'evo', sequence: 1 }));
+
+    const v2 = [...v1, col('note', 'text')];
+    expect(await dest.planSchema(v2, 'add_columns')).toEqual([{ column: 'note', change: 'add', detail: 'add text' }]);
+    const strict = await failure(dest.planSchema(v2, 'strict'));
+    expect(strict.code).toBe('SCHEMA_MISMATCH');
+    expect(strict.message).toContain('"note"');
+    await dest.commit(request(await stager.stage(v2, `(2, 2.50, 'hi')`), { pipeline: 'evo', sequence: 2 }));
+    expect(await rows('SELECT id, amount::text, note FROM evo_t ORDER BY id')).toEqual([
+      { id: 1, amount: '1.25', note: null },
+      { id: 2, amount: '2.50', note: 'hi' },
+    ]);
+
+    // Widening that keeps every value (more integer digits, same scale) is accepted.
+    expect(await dest.planSchema([col('id', 'int16'), col('amount', { kind: 'decimal', precision: 8, scale: 2 }), col('note', 'text')], 'strict')).toEqual([]);
+
+    const changed = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 12, scale: 4 }), col('note', 'text')];
+    const typeError = await failure(dest.commit(request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 })));
+    expect(typeError.code).toBe('SCHEMA_MISMATCH');
+    expect(typeError.message).toContain('"amount"');
+    expect(typeError.message).toContain('numeric(10,2)');
+    expect(typeError.message).toContain('decimal(12,4)');
+
+    const vanished = await failure(dest.planSchema([col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })], 'add_columns'));
+    expect(vanished.message).toContain('"note" (text in public.evo_t) is missing');
+    expect(await rows('SELECT count(*)::int AS n FROM evo_t')).toEqual([{ n: 2 }]);
+    expect(await dest.committedSequence('evo')).toBe(2);
+  });
+
+  test('a load failing midway (constraint violation) leaves the table and the commit record unchanged', async () => {
+    const dest = destination('fail_t');
+    const columns = [col('id', 'int64'), col('v', 'text')];
+    await dest.commit(request(await stager.stage(columns, `SELECT range, 'ok' FROM range(100)`), { pipeline: 'fail', sequence: 1 }));
+    await server.query('ALTER TABLE fail_t ALTER COLUMN v SET NOT NULL', [], 'sink');
+    const bad = await stager.stage(columns, `SELECT range + 100, CASE WHEN range = 4000 THEN NULL ELSE 'new' END FROM range(5000)`);
+    const error = await failure(dest.commit(request(bad, { pipeline: 'fail', sequence: 2 })));
+    expect(error.code).toBe('DESTINATION_WRITE');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('23502');
+    expect(await rows('SELECT count(*)::int AS n FROM fail_t')).toEqual([{ n: 100 }]);
+    expect(await dest.committedSequence('fail')).toBe(1);
+
+    // The same failure in full mode keeps the old snapshot and leaves no build table behind.
+    await server.query('ALTER TABLE fail_t ADD CONSTRAINT v_short CHECK (length(v) < 3)', [], 'sink');
+    const full = await stager.stage(columns, `SELECT range, CASE WHEN range = 3000 THEN 'long' ELSE 'ok' END FROM range(4000)`);
+    const fullError = await failure(dest.commit(request(full, { pipeline: 'fail', mode: 'full', sequence: 2 })));
+    expect(fullError.message).toContain('v_short');
+    expect(await rows('SELECT count(*)::int AS n FROM fail_t')).toEqual([{ n: 100 }]);
+    expect(await rows(`SELECT to_regclass('fail_t__etld_new') AS t`)).toEqual([{ t: null }]);
+  });
+
+  test('an abort during COPY rolls the load back and the connection stays usable', async () => {
+    const dest = destination('abort_t');
+    const columns = [col('id', 'int64'), col('payload', 'text')];
+    await dest.commit(request(await stager.stage(columns, `(0, 'seed')`), { pipeline: 'abort', sequence: 1 }));
+    const big = await stager.stage(columns, `SELECT range + 1, repeat('z', 200) FROM range(400000)`);
+    const controller = new AbortController();
+    const commit = dest.commit(request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }));
+    // Abort once the server reports the COPY under way.
+    for (;;) {
+      const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
+      if (progress.some((p) => Number(p.n) > 0)) break;
+    }
+    controller.abort();
+    const error = await failure(commit);
+    expect(error.code).toBe('CANCELLED');
+    expect(await rows('SELECT count(*)::int AS n FROM abort_t')).toEqual([{ n: 1 }]);
+    expect(await dest.committedSequence('abort')).toBe(1);
+    const small = await stager.stage(columns, `(5, 'after')`);
+    expect((await dest.commit(request(small, { pipeline: 'abort', sequence: 2 }))).rowsLoaded).toBe(1);
+  });
+
+  test('an unreachable server is a retryable destination error naming the host', async () => {
+    const dest = destination('x', await freePort());
+    const error = await failure(dest.committedSequence('p'));
+    expect(error.code).toBe('DESTINATION_WRITE');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('127.0.0.1');
+  });
+
+  test('a malformed table name is a configuration error', () => {
+    expect(() => destination('a.b.c')).toThrow(/schema\.table/);
+  });
+});
