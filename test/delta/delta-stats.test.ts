@@ -9,7 +9,8 @@ import { fixture, tempDir } from './fixtures.js';
 /** Renames every field to its column-mapping physical name, as the data files and stats use them. */
 function physical(fields: readonly StructField[]): StructField[] {
   return fields.map((f) => {
-    const name = String(f.metadata['delta.columnMapping.physicalName'] ?? f.name);
+    const mapped = f.metadata['delta.columnMapping.physicalName'];
+    const name = typeof mapped === 'string' ? mapped : f.name;
     const type = typeof f.type === 'object' && f.type.type === 'struct' ? { type: 'struct' as const, fields: physical(f.type.fields) } : f.type;
     return { ...f, name, type };
   });

@@ -1,0 +1,143 @@
+/**
+ * Classic V1 checkpoints (PROTOCOL.md §Checkpoints, notes §5): the reconciled state as one Parquet
+ * file `<v>.checkpoint.parquet`, written by DuckDB from typed NDJSON so the nested layout (STRUCT,
+ * MAP key_value, 3-level lists) matches Spark's, then `_last_checkpoint`.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { randomUUID } from 'node:crypto';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkpointFileName } from './delta-actions.js';
+import type { DeltaSnapshot } from './delta-log-reader.js';
+import { logDir } from './delta-log-reader.js';
+import { sqlString } from './delta-sql.js';
+import { parseIntervalMs } from './delta-interval.js';
+
+/** Spark's default `delta.checkpointInterval` (DeltaConfig.scala). */
+const DEFAULT_CHECKPOINT_INTERVAL = 10;
+/** Spark's default `delta.deletedFileRetentionDuration`: one week. */
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3_600_000;
+
+const MAP = 'MAP(VARCHAR, VARCHAR)';
+
+/** Spark's cadence: after version v when v != 0 and v % interval == 0 (TransactionHelper.scala). */
+export function checkpointDue(snapshot: DeltaSnapshot): boolean {
+  const configured = Number(snapshot.metadata.configuration['delta.checkpointInterval']);
+  const interval = Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_CHECKPOINT_INTERVAL;
+  return snapshot.version !== 0 && snapshot.version % interval === 0;
+}
+
+export function tombstoneRetentionMs(snapshot: DeltaSnapshot): number {
+  const text = snapshot.metadata.configuration['delta.deletedFileRetentionDuration'];
+  return (text === undefined ? undefined : parseIntervalMs(text)) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+}
+
+export interface CheckpointResult {
+  readonly file: string;
+  readonly actions: number;
+  readonly addFiles: number;
+  readonly sizeInBytes: number;
+}
+
+/** Writes the checkpoint of `snapshot` and then `_last_checkpoint`. */
+export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckDBConnection, now: number): Promise<CheckpointResult> {
+  const dir = logDir(snapshot.tablePath);
+  const withFeatures = snapshot.protocol.readerFeatures !== undefined || snapshot.protocol.writerFeatures !== undefined;
+  const expiry = now - tombstoneRetentionMs(snapshot);
+  const rows: string[] = [];
+  const { protocol, metadata } = snapshot;
+  rows.push(
+    JSON.stringify({
+      protocol: {
+        minReaderVersion: protocol.minReaderVersion,
+        minWriterVersion: protocol.minWriterVersion,
+        ...(withFeatures ? { readerFeatures: protocol.readerFeatures ?? null, writerFeatures: protocol.writerFeatures ?? null } : {}),
+      },
+    }),
+  );
+  rows.push(
+    JSON.stringify({
+      metaData: {
+        id: metadata.id,
+        name: metadata.name ?? null,
+        description: metadata.description ?? null,
+        format: { provider: metadata.format.provider, options: metadata.format.options },
+        schemaString: metadata.schemaString,
+        partitionColumns: metadata.partitionColumns,
+        configuration: metadata.configuration,
+        createdTime: metadata.createdTime ?? null,
+      },
+    }),
+  );
+  for (const txn of snapshot.txns.values()) {
+    rows.push(JSON.stringify({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? null } }));
+  }
+  for (const add of snapshot.files.values()) {
+    rows.push(
+      JSON.stringify({
+        add: {
+          path: add.path,
+          partitionValues: add.partitionValues,
+          size: add.size,
+          modificationTime: add.modificationTime,
+          dataChange: false,
+          stats: add.stats ?? null,
+          tags: add.tags ?? null,
+        },
+      }),
+    );
+  }
+  for (const remove of snapshot.tombstones.values()) {
+    if ((remove.deletionTimestamp ?? 0) <= expiry) continue;
+    rows.push(
+      JSON.stringify({
+        remove: {
+          path: remove.path,
+          deletionTimestamp: remove.deletionTimestamp ?? null,
+          dataChange: false,
+          extendedFileMetadata: remove.extendedFileMetadata ?? null,
+          partitionValues: remove.partitionValues ?? null,
+          size: remove.size ?? null,
+        },
+      }),
+    );
+  }
+  for (const domain of snapshot.domains.values()) rows.push(JSON.stringify({ domainMetadata: domain }));
+
+  const columns: Record<string, string> = {
+    txn: 'STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)',
+    add: `STRUCT(path VARCHAR, partitionValues ${MAP}, size BIGINT, modificationTime BIGINT, dataChange BOOLEAN, stats VARCHAR, tags ${MAP})`,
+    remove: `STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, extendedFileMetadata BOOLEAN, partitionValues ${MAP}, size BIGINT)`,
+    metaData: `STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider VARCHAR, options ${MAP}), schemaString VARCHAR, partitionColumns VARCHAR[], configuration ${MAP}, createdTime BIGINT)`,
+    protocol: withFeatures
+      ? 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])'
+      : 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER)',
+  };
+  if (snapshot.domains.size > 0) columns.domainMetadata = 'STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)';
+  const spec = `{${Object.entries(columns)
+    .map(([name, type]) => `${name}: ${sqlString(type)}`)
+    .join(', ')}}`;
+
+  const id = randomUUID();
+  const source = join(dir, `.tmp-checkpoint-${id}.json`);
+  const target = join(dir, `.tmp-checkpoint-${id}.parquet`);
+  const final = join(dir, checkpointFileName(snapshot.version));
+  try {
+    await writeFile(source, rows.join('\n') + '\n', 'utf8');
+    await connection.run(
+      `COPY (SELECT ${Object.keys(columns).join(', ')} FROM read_json(${sqlString(source)}, format = 'newline_delimited', columns = ${spec}, maximum_object_size = 268435456)) ` +
+        `TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    // Last writer wins is fine: every checkpoint of one version has the same content ([P] §Checkpoints).
+    await rename(target, final);
+  } finally {
+    await rm(source, { force: true });
+    await rm(target, { force: true });
+  }
+  const sizeInBytes = (await stat(final)).size;
+  const hint = { version: snapshot.version, size: rows.length, sizeInBytes, numOfAddFiles: snapshot.files.size };
+  const hintTemp = join(dir, `.tmp-last-checkpoint-${id}`);
+  await writeFile(hintTemp, JSON.stringify(hint), 'utf8');
+  await rename(hintTemp, join(dir, '_last_checkpoint'));
+  return { file: final, actions: rows.length, addFiles: snapshot.files.size, sizeInBytes };
+}
