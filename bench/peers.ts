@@ -1,10 +1,10 @@
 /**
  * The peer tools, run the way their documentation recommends for the fastest local path:
- * Sling (PyPI `sling`) writing Parquet, and dlt's sql_database source with the pyarrow or
+ * Sling (PyPI `sling-linux-amd64`, the wheel with the binary) writing Parquet, and dlt's sql_database source with the pyarrow or
  * connectorx backend writing Delta through the filesystem destination. They live in a throwaway
  * virtualenv that `--install-peers` creates; they are never dependencies of etld.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DEFAULT_VENV = '/opt/etld-bench-venv';
@@ -13,9 +13,18 @@ export function venvPython(venv: string): string {
   return join(venv, 'bin', 'python');
 }
 
+/**
+ * The Sling executable from the `sling-linux-amd64` wheel, which ships the binary. (The `sling`
+ * package downloads its binary at first use, which this network does not allow.)
+ */
 export function slingBinary(venv: string): string | undefined {
-  const path = join(venv, 'bin', 'sling');
-  return existsSync(path) ? path : undefined;
+  const lib = join(venv, 'lib');
+  if (!existsSync(lib)) return undefined;
+  for (const python of readdirSync(lib)) {
+    const path = join(lib, python, 'site-packages', 'sling_linux_amd64', 'bin', 'sling-linux-amd64');
+    if (existsSync(path)) return path;
+  }
+  return undefined;
 }
 
 export function peerInstallCommands(venv: string): string[][] {
@@ -25,7 +34,7 @@ export function peerInstallCommands(venv: string): string[][] {
       join(venv, 'bin', 'pip'),
       'install',
       '--quiet',
-      'sling',
+      'sling-linux-amd64',
       'dlt[parquet,deltalake,filesystem]',
       'sqlalchemy',
       'connectorx',
