@@ -1,0 +1,222 @@
+import type { DaemonApi } from '../../daemon/api.js';
+import { EventBus } from '../../daemon/events.js';
+import { EtlError } from '../../shared/errors.js';
+import type { LogLine, MethodParams, MethodResult, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+
+export function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: `${pipeline}-run-${n}`,
+    pipeline,
+    status: 'succeeded',
+    trigger: 'schedule',
+    attempt: 1,
+    sequence: n,
+    started_at: `2026-03-0${n}T02:00:00.000Z`,
+    finished_at: `2026-03-0${n}T02:01:00.000Z`,
+    rows_extracted: 1000 * n,
+    rows_loaded: 1000 * n,
+    bytes: 50_000 * n,
+    verdict: 'match',
+    error: null,
+    ...overrides,
+  };
+}
+
+export function samplePipeline(name: string, overrides: Partial<PipelineSummary> = {}): PipelineSummary {
+  return {
+    name,
+    state: 'idle',
+    paused: false,
+    schedule: '0 */2 * * *',
+    schedule_human: 'every 2 hours',
+    timezone: 'UTC',
+    next_run_at: '2026-03-05T04:00:00.000Z',
+    last_run: sampleRun(name, 3),
+    description: `${name} from the shop`,
+    source: 'postgres',
+    destination: 'duckdb',
+    mode: 'incremental',
+    file: `/etc/etld/pipelines/${name}.yaml`,
+    problems: [],
+    ...overrides,
+  };
+}
+
+/**
+ * A DaemonApi with canned data, for tests of the control socket and the CLI. `start` plays a
+ * short run through the event bus: pipeline "bad" fails, every other pipeline succeeds.
+ */
+export class FakeApi implements DaemonApi {
+  readonly events = new EventBus();
+  readonly calls: string[] = [];
+  pipelines: PipelineSummary[] = [samplePipeline('orders'), samplePipeline('users', { paused: true, state: 'paused', schedule: null, next_run_at: null, last_run: null })];
+  logLines: LogLine[] = [
+    { ts: '2026-03-04T10:00:00.000Z', level: 'info', pipeline: 'orders', run_id: 'orders-run-3', message: 'run started' },
+    { ts: '2026-03-04T10:00:01.000Z', level: 'error', pipeline: 'orders', run_id: 'orders-run-3', message: 'shard s2 failed: timeout' },
+    { ts: '2026-03-04T10:00:02.000Z', level: 'info', pipeline: 'users', run_id: null, message: 'paused by operator' },
+  ];
+  /** Delay before `list` answers (to keep requests in flight). */
+  listDelayMs = 0;
+  /** When set, `info` returns this instead of a valid result (to test result validation). */
+  brokenInfo = false;
+  #runs = 10;
+
+  #find(name: string): PipelineSummary {
+    const found = this.pipelines.find((p) => p.name === name);
+    if (!found) throw new EtlError('NOT_FOUND', `no pipeline named "${name}"`);
+    return found;
+  }
+
+  async list(): Promise<MethodResult<'list'>> {
+    this.calls.push('list');
+    if (this.listDelayMs > 0) await new Promise((r) => setTimeout(r, this.listDelayMs));
+    return this.pipelines;
+  }
+  status(params: MethodParams<'status'>): Promise<MethodResult<'status'>> {
+    const p = this.#find(params.pipeline);
+    return Promise.resolve({
+      ...p,
+      current_run: null,
+      stats: {
+        runs_24h: 12,
+        failures_24h: 1,
+        success_rate_24h: 0.9167,
+        runs_7d: 80,
+        failures_7d: 2,
+        success_rate_7d: 0.975,
+        mean_duration_s: 61.5,
+        last_error: { code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' },
+        last_success_at: '2026-03-04T02:01:00.000Z',
+      },
+      config: { name: p.name },
+      why: ['next run at 2026-03-05T04:00:00Z (cron 0 */2 * * *)'],
+    });
+  }
+  info(): Promise<MethodResult<'info'>> {
+    if (this.brokenInfo) return Promise.resolve({ version: 42 } as unknown as MethodResult<'info'>);
+    return Promise.resolve({
+      version: '0.1.0-test',
+      protocol: 1,
+      host: 'testhost',
+      pid: 4242,
+      started_at: '2026-03-04T00:00:00.000Z',
+      uptime_s: 3600,
+      state: 'running',
+      home: '/tmp/etld',
+      pipelines: { idle: 1, paused: 1 },
+      resources: null,
+    });
+  }
+  start(params: MethodParams<'start'>): Promise<MethodResult<'start'>> {
+    this.#find(params.pipeline);
+    const runId = `${params.pipeline}-run-${++this.#runs}`;
+    const pipeline = params.pipeline;
+    const fails = pipeline === 'bad';
+    const at = '2026-03-04T12:00:00.000Z';
+    const steps: (() => void)[] = [
+      () => this.events.emit('run.state', { run_id: runId, pipeline, status: 'running', attempt: 1, at, rows_loaded: 0, error: null }),
+      () =>
+        this.events.emit('run.progress', {
+          run_id: runId,
+          pipeline,
+          rows: 500,
+          bytes: 20_000,
+          rows_per_s: 250,
+          phase: 'extracting',
+          parts: [
+            { id: 'p1', shard: 's1', chunk: null, status: 'done', rows: 300, bytes: 12_000, rows_per_s: 150, estimated_rows: 300, error: null },
+            { id: 'p2', shard: 's2', chunk: null, status: 'running', rows: 200, bytes: 8_000, rows_per_s: 100, estimated_rows: 400, error: null },
+          ],
+        }),
+      () =>
+        this.events.emit('run.state', {
+          run_id: runId,
+          pipeline,
+          status: fails ? 'failed' : 'succeeded',
+          attempt: 1,
+          at,
+          rows_loaded: fails ? 0 : 700,
+          error: fails ? { code: 'SOURCE_CONNECTION', message: 'db2:5432 refused the connection' } : null,
+        }),
+    ];
+    steps.forEach((step, i) => setTimeout(step, 30 * (i + 1)));
+    return Promise.resolve({ run_id: runId, pipeline });
+  }
+  stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({ run_id: null, stopped: false });
+  }
+  pause(params: MethodParams<'pause'>): Promise<MethodResult<'pause'>> {
+    this.#find(params.pipeline).paused = true;
+    return Promise.resolve({ pipeline: params.pipeline, paused: true });
+  }
+  resume(params: MethodParams<'resume'>): Promise<MethodResult<'resume'>> {
+    this.#find(params.pipeline).paused = false;
+    return Promise.resolve({ pipeline: params.pipeline, paused: false });
+  }
+  history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
+    this.#find(params.pipeline);
+    const runs = [
+      sampleRun(params.pipeline, 3),
+      sampleRun(params.pipeline, 2, { status: 'failed', rows_loaded: 0, verdict: null, error: { code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' } }),
+      sampleRun(params.pipeline, 1),
+    ];
+    return Promise.resolve(runs.slice(0, params.limit));
+  }
+  run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
+    const match = /^(.+)-run-(\d+)$/.exec(params.run_id);
+    if (!match) throw new EtlError('NOT_FOUND', `no run "${params.run_id}"`);
+    const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, { id: params.run_id });
+    return Promise.resolve({ ...run, parts: [], watermark_from: '2026-03-01', watermark_to: '2026-03-02' });
+  }
+  logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
+    const lines = this.logLines.filter(
+      (l) =>
+        (params.pipeline === undefined || l.pipeline === params.pipeline) &&
+        (!params.errors_only || l.level === 'error') &&
+        (params.run_id === undefined || l.run_id === params.run_id) &&
+        (params.grep === undefined || new RegExp(params.grep).test(l.message)),
+    );
+    return Promise.resolve({ lines: lines.slice(-params.lines || lines.length), following: false });
+  }
+  reload(): Promise<MethodResult<'reload'>> {
+    return Promise.resolve({ added: ['new_one'], changed: ['orders'], removed: [], invalid: [] });
+  }
+  validate(): Promise<MethodResult<'validate'>> {
+    return Promise.resolve({ valid: ['orders', 'users'], problems: [] });
+  }
+  why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {
+    const p = this.#find(params.pipeline);
+    return Promise.resolve({ pipeline: p.name, next_run_at: p.next_run_at, lines: p.paused ? ['paused by an operator'] : ['next run by schedule'] });
+  }
+  plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({
+      pipeline: params.pipeline,
+      mode: 'incremental',
+      watermark_from: '2026-03-01',
+      watermark_to: '2026-03-02',
+      parts: [{ shard: 's1', chunk: null, sql: 'SELECT id FROM orders WHERE updated_at > $1', estimated_rows: 1200 }],
+      schema_diff: [{ column: 'note', change: 'add', detail: 'text' }],
+      destination: 'duckdb:/tmp/lake.db#orders',
+      notes: [],
+    });
+  }
+  preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({
+      columns: [
+        { name: 'id', type: 'int64' },
+        { name: 'name', type: 'text' },
+      ],
+      rows: [
+        ['1', 'Ann'],
+        ['2', null],
+      ].slice(0, params.limit),
+    });
+  }
+  vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({ files: params.dry_run ? ['part-0001.parquet'] : [], bytes: params.dry_run ? 1024 : 0 });
+  }
+}
