@@ -1,0 +1,50 @@
+/**
+ * Reading a DuckDB destination file's catalog: the table's columns (as normalised DuckDB type
+ * names) and the `_etld_commits` record. Works on an attached catalog (`alias`) of any connection.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent, quoteLiteral, queryStrings } from '../../engine/duck-sql.js';
+import type { NativeColumn } from '../schema-diff.js';
+
+export const COMMITS_TABLE = '_etld_commits';
+
+/** information_schema spells some types differently from the names used to create them. */
+const TYPE_SPELLINGS: Readonly<Record<string, string>> = {
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+  'TIME WITH TIME ZONE': 'TIMETZ',
+};
+
+export function normaliseDuckType(type: string): string {
+  const upper = type.trim().toUpperCase();
+  return TYPE_SPELLINGS[upper] ?? upper;
+}
+
+export async function readTableColumns(
+  connection: DuckDBConnection,
+  alias: string,
+  schema: string,
+  table: string,
+): Promise<NativeColumn[] | null> {
+  const rows = await queryStrings(
+    connection,
+    `SELECT column_name, data_type FROM information_schema.columns
+      WHERE table_catalog = ${quoteLiteral(alias)} AND table_schema = ${quoteLiteral(schema)} AND table_name = ${quoteLiteral(table)}
+      ORDER BY ordinal_position`,
+  );
+  if (rows.length === 0) return null;
+  return rows.map(([name, type]) => ({ name: name ?? '', nativeType: normaliseDuckType(type ?? '') }));
+}
+
+export async function hasCommitsTable(connection: DuckDBConnection, alias: string): Promise<boolean> {
+  return (await readTableColumns(connection, alias, 'main', COMMITS_TABLE)) !== null;
+}
+
+export async function readCommittedSequence(connection: DuckDBConnection, alias: string, pipeline: string): Promise<number | null> {
+  if (!(await hasCommitsTable(connection, alias))) return null;
+  const rows = await queryStrings(
+    connection,
+    `SELECT CAST(max(sequence) AS VARCHAR) FROM ${quoteIdent(alias)}.main.${quoteIdent(COMMITS_TABLE)} WHERE pipeline = ${quoteLiteral(pipeline)}`,
+  );
+  const value = rows[0]?.[0];
+  return value === null || value === undefined ? null : Number(value);
+}

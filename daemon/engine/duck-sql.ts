@@ -1,0 +1,38 @@
+/**
+ * SQL text helpers for DuckDB (staging database and the DuckDB destination). Identifiers are
+ * double-quoted with `"` doubled; string literals single-quoted with `'` doubled — DuckDB's rules.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EtlError, type ErrorCode } from '../../shared/errors.js';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** `schema.table` or `table` → quoted parts (the schema defaults to `main`). */
+export function splitTableName(name: string): { readonly schema: string; readonly table: string } {
+  const dot = name.indexOf('.');
+  if (dot < 0) return { schema: 'main', table: name };
+  return { schema: name.slice(0, dot), table: name.slice(dot + 1) };
+}
+
+/** Runs one statement and returns every value as text (NULL stays null). */
+export async function queryStrings(connection: DuckDBConnection, sql: string): Promise<(string | null)[][]> {
+  const reader = await connection.runAndReadAll(sql);
+  return reader.getRows().map((row) => row.map((value) => (value === null ? null : String(value))));
+}
+
+/** Runs `work`, turning DuckDB's plain errors into EtlError `code` with `what` in front. */
+export async function duckStep<T>(code: ErrorCode, what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof EtlError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new EtlError(code, `${what}: ${message}`, { cause: error });
+  }
+}

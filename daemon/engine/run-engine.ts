@@ -1,0 +1,89 @@
+/**
+ * The run engine the daemon calls (see engine.ts for the contract). Wiring:
+ * `new DefaultRunEngine({ store, governor, lakeDir, tempRoot, logger, resolveConnection, defaultParallelism })`.
+ * Sources and destinations come from their registries unless `loadSource` / `createDestination`
+ * are given (tests).
+ */
+import type { ConnectionConfig } from '../../shared/config/common-schema.js';
+import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { Plan, Preview } from '../../shared/protocol.js';
+import type { Destination, DestinationContext } from '../destinations/destination.js';
+import { createDestination } from '../destinations/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { loadSourceDialect } from '../sources/registry.js';
+import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
+import type { StateStore } from '../state/store.js';
+import { commitPlannedWatermarks, findCommittedPlan } from './committed-plan.js';
+import type { LoadedPipeline, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
+import { executeAttempt, type AttemptDeps } from './run-attempt.js';
+import { planRun, previewRun } from './run-preview.js';
+import { openDestination } from './run-setup.js';
+
+export interface RunEngineOptions {
+  readonly store: StateStore;
+  readonly governor: SourceGovernor;
+  /** Relative destination paths resolve here (`DIR/lake`). */
+  readonly lakeDir: string;
+  /** Per-run temp directories (spool files, staging DuckDB) are created, and always removed, here. */
+  readonly tempRoot: string;
+  readonly logger: Logger;
+  readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
+  /** `parallelism` when the pipeline sets none (daemon settings `defaults.parallelism`). */
+  readonly defaultParallelism: number;
+  readonly now?: () => Date;
+  /** DuckDB `memory_limit` of a run's staging database (default 1GB). */
+  readonly stagingMemoryLimit?: string;
+  /** DuckDB threads of a run's staging database (default 2). */
+  readonly stagingThreads?: number;
+  readonly loadSource?: (kind: SourceKind) => Promise<SourceDialect>;
+  readonly createDestination?: (config: DestinationConfig, context: DestinationContext) => Promise<Destination>;
+}
+
+export class DefaultRunEngine implements RunEngine {
+  readonly #deps: AttemptDeps;
+
+  constructor(options: RunEngineOptions) {
+    this.#deps = {
+      store: options.store,
+      governor: options.governor,
+      lakeDir: options.lakeDir,
+      tempRoot: options.tempRoot,
+      logger: options.logger,
+      resolveConnection: options.resolveConnection,
+      defaultParallelism: options.defaultParallelism,
+      now: options.now ?? ((): Date => new Date()),
+      stagingMemoryLimit: options.stagingMemoryLimit ?? '1GB',
+      stagingThreads: options.stagingThreads ?? 2,
+      loadSource: options.loadSource ?? loadSourceDialect,
+      createDestination: options.createDestination ?? createDestination,
+    };
+  }
+
+  execute(request: RunRequest): Promise<RunOutcome> {
+    return executeAttempt(this.#deps, request);
+  }
+
+  plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+    return planRun(this.#deps, pipeline, signal);
+  }
+
+  preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+    return previewRun(this.#deps, pipeline, limit, signal);
+  }
+
+  async reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
+    const logger = this.#deps.logger.child({ pipeline: pipeline.name });
+    const destination = await openDestination(pipeline.config, this.#deps, logger);
+    try {
+      const committed = await destination.committedSequence(pipeline.name, signal);
+      const known = this.#deps.store.getRuntime(pipeline.name).committedSequence;
+      if (committed === null || committed <= known) return committed ?? (known > 0 ? known : null);
+      const plan = findCommittedPlan(this.#deps.store, pipeline.name, committed);
+      commitPlannedWatermarks(this.#deps.store, pipeline.config, committed, plan);
+      logger.notice(`reconciled: ${destination.label} holds sequence ${committed}, the state store had ${known}; watermarks brought in line`);
+      return committed;
+    } finally {
+      await destination.close();
+    }
+  }
+}

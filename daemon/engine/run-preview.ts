@@ -1,0 +1,133 @@
+/**
+ * `plan` and `preview` (SPEC §5): what the next run would do and its first transformed rows,
+ * writing nothing — no state store rows, no destination file (planSchema only reads).
+ * Preview reads the first shard's range unchunked, stops the source query once `limit` records
+ * arrived, and runs them through the same staging and transforms in a temp DuckDB.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Plan, Preview } from '../../shared/protocol.js';
+import { EtlError } from '../../shared/errors.js';
+import { typeToString } from '../../shared/types.js';
+import type { StateStore } from '../state/store.js';
+import { CsvRowLimiter } from './csv-row-limiter.js';
+import type { LoadedPipeline } from './engine.js';
+import { planChunks } from './planner.js';
+import { rangeWhere, readRanges, summarise } from './range-reader.js';
+import { openDestination, prepareSource, staticChecks, type EngineDeps } from './run-setup.js';
+import { Stager, rowIdentityExpression } from './stager.js';
+
+export interface PreviewDeps extends EngineDeps {
+  readonly store: StateStore;
+  readonly tempRoot: string;
+  readonly now: () => Date;
+  readonly stagingMemoryLimit: string;
+}
+
+export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+  const config = pipeline.config;
+  staticChecks(config);
+  const destination = await openDestination(config, deps, deps.logger);
+  const prepared = await prepareSource(config, deps, signal);
+  try {
+    const notes: string[] = [];
+    let schemaDiff: Plan['schema_diff'] = [];
+    try {
+      schemaDiff = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
+    } catch (error) {
+      if (!(error instanceof EtlError) || error.code !== 'SCHEMA_MISMATCH') throw error;
+      schemaDiff = [{ column: '*', change: 'mismatch', detail: error.message }];
+      notes.push(`the run would fail: ${error.message}`);
+    }
+    const ranges = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+    const parts: Plan['parts'] = [];
+    for (const shard of prepared.source.shards) {
+      const chunks = await planChunks(config, shard, prepared.source.adapter, prepared.source.relation, prepared.columns, signal);
+      notes.push(...chunks.notes);
+      const range = ranges.find((r) => r.shard === shard.name);
+      if (range !== undefined && range.boundary.length > 0) {
+        notes.push(`shard ${shard.name}: ${range.boundary.length} rows at watermark ${range.watermark ?? ''} were loaded already and are skipped`);
+      }
+      if (range !== undefined && range.to === null) notes.push(`shard ${shard.name}: no cursor value yet; nothing to read`);
+      for (const chunk of chunks.chunks) {
+        parts.push({
+          shard: prepared.source.sharded ? shard.name : null,
+          chunk: chunk.index,
+          sql: prepared.source.adapter.buildSelect({
+            relation: prepared.source.relation,
+            columns: prepared.columns,
+            where: [...rangeWhere(prepared, range), ...chunk.where],
+          }),
+          estimated_rows: chunk.estimatedRows,
+        });
+      }
+    }
+    return {
+      pipeline: pipeline.name,
+      mode: config.load.mode,
+      watermark_from: summarise(ranges, (r) => r.from),
+      watermark_to: summarise(ranges, (r) => r.to),
+      parts,
+      schema_diff: schemaDiff.map((c) => ({ column: c.column, change: c.change, detail: c.detail })),
+      destination: destination.label,
+      notes,
+    };
+  } finally {
+    await prepared.source.close();
+    await destination.close();
+  }
+}
+
+export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+  const config = pipeline.config;
+  staticChecks(config);
+  const prepared = await prepareSource(config, deps, signal);
+  let tempDir: string | undefined;
+  let stager: Stager | undefined;
+  try {
+    const shard = prepared.source.shards[0];
+    if (shard === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
+    const ranges = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+    const range = ranges.find((r) => r.shard === shard.name);
+    const sql = prepared.source.adapter.buildSelect({
+      relation: prepared.source.relation,
+      columns: prepared.columns,
+      where: rangeWhere(prepared, range),
+    });
+    tempDir = await mkdtemp(join(deps.tempRoot, `etld-preview-${pipeline.name}-`));
+    const spool = join(tempDir, 'preview.csv');
+    const file = createWriteStream(spool);
+    const stop = new AbortController();
+    const forward = (): void => stop.abort();
+    signal?.addEventListener('abort', forward, { once: true });
+    const limiter = new CsvRowLimiter(file, limit, () => stop.abort());
+    const session = await shard.driver.openReadSession(1, signal);
+    try {
+      await session.extract(sql, prepared.columns, limiter, stop.signal, () => undefined);
+    } catch (error) {
+      if (!limiter.reached || signal?.aborted === true) throw error;
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      await session.close();
+      await new Promise<void>((resolve) => file.end(() => resolve()));
+    }
+    stager = await Stager.open(tempDir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: 1 });
+    await stager.loadShard(shard.name, [spool]);
+    if (range !== undefined && prepared.cursor !== undefined && range.watermark !== null && range.boundary.length > 0) {
+      const identity = rowIdentityExpression(prepared.columns, config.source.key);
+      await stager.dropBoundary(shard.name, prepared.cursor, range.watermark, range.boundary, identity);
+    }
+    await stager.checkCasts(prepared.transforms);
+    await stager.buildFinal(prepared.transforms, { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() }, limit);
+    const columns = prepared.transforms.columns;
+    return {
+      columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })),
+      rows: await stager.finalRowsAsText(columns, limit),
+    };
+  } finally {
+    stager?.close();
+    await prepared.source.close();
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What execute, plan and preview share before any data moves: static checks of the pipeline,
+ * the destination, the source shards connected and described, the selected columns and the
+ * compiled transforms.
+ */
+import type { ConnectionConfig } from '../../shared/config/common-schema.js';
+import type { DestinationConfig, PipelineConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../shared/errors.js';
+import { typeToString, type ColumnSchema } from '../../shared/types.js';
+import type { Destination, DestinationContext } from '../destinations/destination.js';
+import type { Logger } from '../logging/logger.js';
+import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
+import { openSource, type SourceHandle } from './source-shards.js';
+import { checkTransformInputs, compileTransforms, type CompiledTransforms } from './transforms.js';
+import { checkLagAllowed } from './watermarks.js';
+
+export interface EngineDeps {
+  readonly lakeDir: string;
+  readonly logger: Logger;
+  readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
+  readonly loadSource: (kind: SourceKind) => Promise<SourceDialect>;
+  readonly createDestination: (config: DestinationConfig, context: DestinationContext) => Promise<Destination>;
+}
+
+export interface PreparedSource {
+  readonly source: SourceHandle;
+  readonly columns: readonly ColumnSchema[];
+  readonly transforms: CompiledTransforms;
+  readonly cursor: ColumnSchema | undefined;
+}
+
+/** Checks that need no query: transforms against a listed `source.columns`, `load.lag`. */
+export function staticChecks(config: PipelineConfig): void {
+  if (config.source.columns !== undefined) checkTransformInputs(config.source.columns, config.transform);
+  checkLagAllowed(config);
+}
+
+export async function openDestination(config: PipelineConfig, deps: EngineDeps, logger: Logger): Promise<Destination> {
+  return deps.createDestination(config.destination, {
+    lakeDir: deps.lakeDir,
+    logger,
+    resolveConnection: deps.resolveConnection,
+  });
+}
+
+function selectColumns(config: PipelineConfig, described: readonly ColumnSchema[], shard: string): ColumnSchema[] {
+  const wanted = config.source.columns;
+  if (wanted === undefined) return [...described];
+  const byName = new Map(described.map((c) => [c.name, c]));
+  return wanted.map((name) => {
+    const column = byName.get(name);
+    if (column === undefined) {
+      throw new EtlError(
+        'CONFIG_INVALID',
+        `source.columns names "${name}", which shard ${shard} does not have (columns: ${described.map((c) => c.name).join(', ')})`,
+        { retryable: false },
+      );
+    }
+    return column;
+  });
+}
+
+function sameColumns(a: readonly ColumnSchema[], b: readonly ColumnSchema[]): string | null {
+  for (const column of a) {
+    const other = b.find((c) => c.name === column.name);
+    if (other === undefined) return `column "${column.name}" is missing`;
+    if (typeToString(other.type) !== typeToString(column.type)) {
+      return `column "${column.name}" is ${typeToString(other.type)}, not ${typeToString(column.type)}`;
+    }
+  }
+  return null;
+}
+
+function requireColumn(columns: readonly ColumnSchema[], name: string, role: string): ColumnSchema {
+  const column = columns.find((c) => c.name === name);
+  if (column === undefined) {
+    throw new EtlError('CONFIG_INVALID', `${role} column "${name}" is not among the extracted columns (${columns.map((c) => c.name).join(', ')})`, {
+      retryable: false,
+    });
+  }
+  return column;
+}
+
+/** Connects every shard, describes it and compiles the transforms; closes the source on failure. */
+export async function prepareSource(config: PipelineConfig, deps: EngineDeps, signal: AbortSignal | undefined): Promise<PreparedSource> {
+  const dialect = await deps.loadSource(config.source.type);
+  const source = openSource(config, dialect, deps.resolveConnection);
+  try {
+    await source.init(signal);
+    const described = await Promise.all(source.shards.map((s) => s.introspector.describe(source.relation, signal)));
+    const first = source.shards[0];
+    const firstColumns = described[0];
+    if (first === undefined || firstColumns === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${config.name} has no source shard`);
+    const columns = selectColumns(config, firstColumns, first.name);
+    source.shards.forEach((shard, index) => {
+      const problem = sameColumns(columns, selectColumns(config, described[index] ?? [], shard.name));
+      if (problem !== null) {
+        throw new EtlError('SCHEMA_MISMATCH', `shard ${shard.name} differs from shard ${first.name}: ${problem}`, { retryable: false });
+      }
+    });
+    for (const k of config.source.key ?? []) requireColumn(columns, k, 'key');
+    const cursor = config.load.cursor === undefined ? undefined : requireColumn(columns, config.load.cursor, 'cursor');
+    const transforms = compileTransforms(columns, config.transform, {
+      key: config.source.key,
+      cursor: config.load.cursor,
+      sharded: source.sharded,
+    });
+    return { source, columns, transforms, cursor };
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Column transforms (SPEC §4) compiled to DuckDB SQL over the raw staging table.
+ *
+ * Decisions (documented for operators):
+ * - Output order: source columns in order; a source column that is a transform's input is
+ *   consumed (not passed through) unless it is a `key` or `cursor` column, which always pass
+ *   through so merge and watermarks keep working; a transform whose target has a source column's
+ *   name replaces that column in place; other targets follow in transform order; then the
+ *   metadata columns `_etl_run_id`, `_etl_loaded_at`, `_etl_pipeline` and (sharded sources only)
+ *   `_etl_shard`.
+ * - `split`: `index` is 0-based from the left; a negative index counts from the right (-1 = last
+ *   part); an index past the end yields NULL. Non-text inputs are split on their text form.
+ * - `join`: NULL inputs are skipped; when every input is NULL the result is NULL (not '').
+ * - `type` casts the transform's result; a value that does not convert fails the run naming the
+ *   target, the input column and the value (checked before the final table is built).
+ */
+import { EtlError } from '../../shared/errors.js';
+import type { TransformConfig } from '../../shared/config/pipeline-schema.js';
+import { parseTypeName, typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
+import { stagingDuckType } from './staging-types.js';
+import { quoteIdent, quoteLiteral } from './duck-sql.js';
+
+export const SHARD_COLUMN = '_etl_shard';
+export const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
+/** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */
+export const RAW_SHARD_COLUMN = '__etld_shard';
+
+export interface RunMetadata {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly loadedAt: Date;
+}
+
+export interface CastCheck {
+  readonly target: string;
+  readonly input: string;
+  /** The uncast expression over the raw table. */
+  readonly expression: string;
+  readonly type: CanonicalType;
+}
+
+export interface CompiledTransforms {
+  /** Final columns in order, metadata included. */
+  readonly columns: readonly ColumnSchema[];
+  readonly castChecks: readonly CastCheck[];
+  /** The SELECT list (expressions AS names) over the raw staging table. */
+  selectList(meta: RunMetadata): string[];
+}
+
+export interface TransformOptions {
+  readonly key: readonly string[] | undefined;
+  readonly cursor: string | undefined;
+  readonly sharded: boolean;
+}
+
+function inputsOf(t: TransformConfig): string[] {
+  if (t.from !== undefined) return [t.from];
+  if (t.split !== undefined) return [t.split.column];
+  return t.join?.columns ?? [];
+}
+
+/**
+ * Checks that every column a transform reads exists among `available` (the pipeline's
+ * `source.columns` or the described table) — before any data query runs.
+ */
+export function checkTransformInputs(available: readonly string[], transforms: readonly TransformConfig[]): void {
+  const known = new Set(available);
+  for (const t of transforms) {
+    for (const input of inputsOf(t)) {
+      if (!known.has(input)) {
+        throw new EtlError(
+          'TRANSFORM_INVALID',
+          `transform "${t.target}" reads unknown column "${input}" (source columns: ${available.join(', ')})`,
+          { retryable: false },
+        );
+      }
+    }
+  }
+}
+
+function castType(t: TransformConfig): CanonicalType | undefined {
+  if (t.type === undefined) return undefined;
+  const parsed = parseTypeName(t.type);
+  if (parsed === undefined) {
+    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": unknown type "${t.type}"`, { retryable: false });
+  }
+  return parsed;
+}
+
+interface CompiledColumn {
+  readonly column: ColumnSchema;
+  readonly expression: string;
+}
+
+function compileOne(t: TransformConfig, byName: Map<string, ColumnSchema>, checks: CastCheck[]): CompiledColumn {
+  const cast = castType(t);
+  let expression: string;
+  let type: CanonicalType;
+  let nullable = true;
+  let input: string;
+  if (t.from !== undefined) {
+    const source = byName.get(t.from);
+    if (source === undefined) throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}" reads unknown column "${t.from}"`);
+    input = t.from;
+    expression = quoteIdent(t.from);
+    type = source.type;
+    nullable = source.nullable;
+  } else if (t.split !== undefined) {
+    input = t.split.column;
+    // DuckDB lists are 1-based and accept negative indexes from the end.
+    const index = t.split.index >= 0 ? t.split.index + 1 : t.split.index;
+    expression = `string_split(CAST(${quoteIdent(input)} AS VARCHAR), ${quoteLiteral(t.split.delimiter)})[${index}]`;
+    type = { kind: 'text' };
+  } else if (t.join !== undefined) {
+    const parts = t.join.columns.map((c) => `CAST(${quoteIdent(c)} AS VARCHAR)`);
+    const allNull = t.join.columns.map((c) => `${quoteIdent(c)} IS NULL`).join(' AND ');
+    input = t.join.columns.join(', ');
+    expression = `CASE WHEN ${allNull} THEN NULL ELSE concat_ws(${quoteLiteral(t.join.separator)}, ${parts.join(', ')}) END`;
+    type = { kind: 'text' };
+  } else {
+    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": give one of from, split or join`);
+  }
+  if (cast !== undefined) {
+    checks.push({ target: t.target, input, expression, type: cast });
+    expression = `CAST(${expression} AS ${stagingDuckType(cast)})`;
+    type = cast;
+  }
+  return { column: { name: t.target, type, nullable }, expression };
+}
+
+export function compileTransforms(
+  source: readonly ColumnSchema[],
+  transforms: readonly TransformConfig[],
+  options: TransformOptions,
+): CompiledTransforms {
+  const names = source.map((c) => c.name);
+  for (const column of source) {
+    if ((METADATA_COLUMNS as readonly string[]).includes(column.name) || column.name === RAW_SHARD_COLUMN) {
+      throw new EtlError('TRANSFORM_INVALID', `source column "${column.name}" collides with an etld metadata column`, {
+        retryable: false,
+      });
+    }
+  }
+  checkTransformInputs(names, transforms);
+  const byName = new Map(source.map((c) => [c.name, c]));
+  const pinned = new Set([...(options.key ?? []), ...(options.cursor === undefined ? [] : [options.cursor])]);
+  const consumed = new Set(transforms.flatMap(inputsOf).filter((n) => !pinned.has(n)));
+  const checks: CastCheck[] = [];
+  const compiled = new Map(transforms.map((t) => [t.target, compileOne(t, byName, checks)]));
+
+  const out: CompiledColumn[] = [];
+  const emitted = new Set<string>();
+  for (const column of source) {
+    const replacement = compiled.get(column.name);
+    if (replacement !== undefined) {
+      out.push(replacement);
+      emitted.add(column.name);
+    } else if (!consumed.has(column.name)) {
+      out.push({ column, expression: quoteIdent(column.name) });
+    }
+  }
+  for (const t of transforms) {
+    const target = compiled.get(t.target);
+    if (target !== undefined && !emitted.has(t.target)) out.push(target);
+  }
+
+  const metaColumns: ColumnSchema[] = [
+    { name: '_etl_run_id', type: { kind: 'text' }, nullable: false },
+    { name: '_etl_loaded_at', type: { kind: 'timestamptz' }, nullable: false },
+    { name: '_etl_pipeline', type: { kind: 'text' }, nullable: false },
+    ...(options.sharded ? [{ name: SHARD_COLUMN, type: { kind: 'text' }, nullable: false } satisfies ColumnSchema] : []),
+  ];
+  return {
+    columns: [...out.map((c) => c.column), ...metaColumns],
+    castChecks: checks,
+    selectList(meta: RunMetadata): string[] {
+      const list = out.map((c) => `${c.expression} AS ${quoteIdent(c.column.name)}`);
+      list.push(`${quoteLiteral(meta.runId)} AS "_etl_run_id"`);
+      list.push(`CAST(${quoteLiteral(meta.loadedAt.toISOString())} AS TIMESTAMPTZ) AS "_etl_loaded_at"`);
+      list.push(`${quoteLiteral(meta.pipeline)} AS "_etl_pipeline"`);
+      if (options.sharded) list.push(`${quoteIdent(RAW_SHARD_COLUMN)} AS ${quoteIdent(SHARD_COLUMN)}`);
+      return list;
+    },
+  };
+}
+
+/** `total (decimal(18,2))` — for messages. */
+export function describeColumn(column: ColumnSchema): string {
+  return `${column.name} (${typeToString(column.type)})`;
+}
