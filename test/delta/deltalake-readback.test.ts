@@ -1,0 +1,41 @@
+/** Conformance: every table etld writes reads back identically in delta-rs (Python `deltalake`). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './fixtures.js';
+import { readWithOracle } from './oracle.js';
+import type { OracleTable } from './oracle.js';
+import type { Scenario } from './scenarios.js';
+import { buildScenarios, expectScenario } from './scenarios.js';
+import { Staging } from './staging.js';
+
+describe('delta-rs reads what etld writes', () => {
+  let cleanup: () => Promise<void>;
+  let staging: Staging;
+  let scenarios: Scenario[];
+  let tables: Record<string, OracleTable>;
+
+  beforeAll(async () => {
+    const temp = await tempDir('deltars');
+    cleanup = temp.cleanup;
+    staging = await Staging.open();
+    scenarios = await buildScenarios(temp.dir, staging);
+    tables = await readWithOracle(
+      'deltalake',
+      scenarios.map((s) => s.path),
+    );
+  });
+  afterAll(async () => {
+    staging.close();
+    await cleanup();
+  });
+
+  for (const name of ['all types + added column', 'full overwrite', 'merge', 'checkpoint at 10', 'append to a Spark-written table']) {
+    it(name, () => {
+      const scenario = scenarios.find((s) => s.name === name);
+      expect(scenario).toBeDefined();
+      if (!scenario) return;
+      const table = tables[scenario.path];
+      expectScenario(scenario, table);
+      expect(table?.version).toBe(scenario.version);
+    });
+  }
+});
