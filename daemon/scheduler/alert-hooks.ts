@@ -1,0 +1,46 @@
+/**
+ * What the supervisor tells the alerting side (the operations engineer's AlertService implements
+ * these names). Calls are fire-and-forget: a failing or slow alert must never hold up or crash a
+ * run, so `callAlert` swallows synchronous throws and rejected promises into a log line.
+ */
+import type { Logger } from '../logging/logger.js';
+
+export interface FailureAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly attempts: number;
+  readonly error: { readonly code: string; readonly message: string };
+  readonly lastSuccessAt: string | null;
+  readonly rows: number;
+}
+
+export interface RecoveryAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly previousFailureAt: string | null;
+  readonly rows: number;
+}
+
+export interface StallAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly stalledForMs: number;
+}
+
+export interface AlertHooks {
+  notifyFailure(alert: FailureAlert): void | Promise<void>;
+  notifyRecovery(alert: RecoveryAlert): void | Promise<void>;
+  notifyStall(alert: StallAlert): void | Promise<void>;
+}
+
+export function callAlert(logger: Logger, what: string, call: () => void | Promise<void>): void {
+  const report = (error: unknown): void => {
+    logger.error(`alert hook ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  try {
+    const result = call();
+    if (result instanceof Promise) result.catch(report);
+  } catch (error) {
+    report(error);
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * One run of a pipeline from its first attempt to its final status: attempts, the retry policy
+ * between them, the stall watchdog, stop and shutdown. A run keeps its sequence across retries and
+ * each attempt is its own row `<pipeline>-<sequence>-<attempt>`:
+ *   running → succeeded | failed | cancelled | interrupted
+ *   running → retrying (waiting for the next attempt) → failed once the next attempt starts.
+ * Every transition is written to the state store first and then emitted as `run.state`.
+ */
+import type { EventData, EventName } from '../../shared/protocol.js';
+import type { RunStatus, RunTrigger } from '../../shared/types.js';
+import { EtlError, toEtlError } from '../../shared/errors.js';
+import { formatDuration } from '../../shared/config/duration.js';
+import type { LoadedPipeline, ProgressSnapshot, RunEngine, RunOutcome } from '../engine/engine.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../logging/logger.js';
+import type { RunPatch, RunRow, StateStore } from '../state/store.js';
+import { callAlert, type AlertHooks } from './alert-hooks.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { decideRetry } from './retry-policy.js';
+import { StallWatchdog } from './stall-watchdog.js';
+
+export interface SequenceDeps {
+  readonly store: StateStore;
+  readonly engine: RunEngine;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly events: EventBus;
+  readonly alerts: AlertHooks;
+  readonly stallTimeoutMs: number;
+  /** Called after every transition (the pipeline's summary changed). */
+  readonly onChange: () => void;
+}
+
+/** A new run, or the continuation at start-up of a row left `interrupted` or `retrying`. */
+export type SequenceStart = { readonly kind: 'new'; readonly trigger: RunTrigger } | { readonly kind: 'resume'; readonly row: RunRow };
+
+export type SequenceOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'abandoned';
+
+export type StopReason = 'manual' | 'drain';
+
+export class RunSequence {
+  readonly pipeline: LoadedPipeline;
+  readonly sequence: number;
+  readonly done: Promise<SequenceOutcome>;
+  readonly #deps: SequenceDeps;
+  readonly #log: Logger;
+  #resolve!: (outcome: SequenceOutcome) => void;
+  #attempt = 0;
+  #runId = '';
+  #phase: 'running' | 'retrying' | 'done' = 'running';
+  #retryAt: Date | null = null;
+  #retryTimer: TimerHandle | null = null;
+  #controller: AbortController | null = null;
+  #watchdog: StallWatchdog | null = null;
+  #progress: ProgressSnapshot | null = null;
+  #firstFailureAt: Date | null = null;
+  #lastError: { code: string; message: string } | null = null;
+  #stopReason: StopReason | null = null;
+  #stalledForMs: number | null = null;
+
+  constructor(deps: SequenceDeps, pipeline: LoadedPipeline, start: SequenceStart) {
+    this.#deps = deps;
+    this.pipeline = pipeline;
+    this.#log = deps.logger.child({ pipeline: pipeline.name });
+    this.done = new Promise((resolve) => (this.#resolve = resolve));
+    if (start.kind === 'new') {
+      this.sequence = deps.store.nextSequence(pipeline.name);
+      this.#startAttempt(1, start.trigger);
+    } else {
+      this.sequence = start.row.sequence;
+      this.#resume(start.row);
+    }
+  }
+
+  get runId(): string {
+    return this.#runId;
+  }
+  get attempt(): number {
+    return this.#attempt;
+  }
+  get phase(): 'running' | 'retrying' | 'done' {
+    return this.#phase;
+  }
+  get retryAt(): Date | null {
+    return this.#retryAt;
+  }
+  get progress(): ProgressSnapshot | null {
+    return this.#progress;
+  }
+  get lastError(): { code: string; message: string } | null {
+    return this.#lastError;
+  }
+
+  /**
+   * Manual stop: aborts the attempt (status `cancelled`, no retry) or cancels a pending retry.
+   * Drain: aborts the attempt after the grace period (status `interrupted`: start-up retries it).
+   */
+  stop(reason: StopReason): boolean {
+    if (this.#phase === 'done') return false;
+    if (this.#phase === 'retrying') {
+      if (reason === 'drain') {
+        this.abandon();
+        return true;
+      }
+      this.#clearRetry();
+      this.#finish(this.#runId, 'cancelled', { errorCode: 'CANCELLED', errorMessage: 'stopped by an operator while waiting for a retry' }, 'cancelled');
+      this.#log.notice(`run ${this.#runId} stopped while waiting for a retry`, { runId: this.#runId });
+      return true;
+    }
+    this.#stopReason = reason;
+    const message = reason === 'manual' ? 'stopped by an operator' : 'cancelled by daemon shutdown after the grace period';
+    this.#controller?.abort(new EtlError('CANCELLED', `run ${this.#runId} ${message}`, { retryable: false }));
+    return true;
+  }
+
+  /** Shutdown while waiting for a retry: leave the row `retrying` so the next start-up continues it. */
+  abandon(): void {
+    if (this.#phase !== 'retrying') return;
+    this.#clearRetry();
+    this.#phase = 'done';
+    this.#log.info(`daemon shutting down: retry of run ${this.#runId} continues after the next start-up`, { runId: this.#runId });
+    this.#resolve('abandoned');
+  }
+
+  #startAttempt(attempt: number, trigger: RunTrigger): void {
+    const { store, clock, engine, stallTimeoutMs } = this.#deps;
+    const name = this.pipeline.name;
+    this.#attempt = attempt;
+    this.#phase = 'running';
+    this.#retryAt = null;
+    this.#progress = null;
+    this.#stalledForMs = null;
+    const inserted = store.insertRun({
+      pipeline: name,
+      sequence: this.sequence,
+      attempt,
+      trigger,
+      status: 'running',
+      firstFailureAt: this.#firstFailureAt?.toISOString() ?? null,
+    });
+    this.#runId = inserted.id;
+    const runId = inserted.id;
+    this.#transition(runId, { startedAt: clock.now().toISOString() });
+    this.#log.info(`run ${runId} started (attempt ${attempt}, ${trigger})`, { runId });
+
+    const controller = new AbortController();
+    this.#controller = controller;
+    const watchdog = new StallWatchdog(clock, stallTimeoutMs, (stalledForMs) => this.#onStall(runId, controller, stalledForMs));
+    this.#watchdog = watchdog;
+    watchdog.start();
+
+    let execution: Promise<RunOutcome>;
+    try {
+      execution = engine.execute({
+        pipeline: this.pipeline,
+        runId,
+        sequence: this.sequence,
+        attempt,
+        trigger,
+        signal: controller.signal,
+        logger: this.#log.child({ runId }),
+        onProgress: (progress) => this.#onProgress(runId, progress),
+      });
+    } catch (error) {
+      execution = Promise.reject(toEtlError(error));
+    }
+    execution.then(
+      (outcome) => this.#guard(runId, () => this.#succeeded(runId, outcome)),
+      (error: unknown) => this.#guard(runId, () => this.#failed(runId, error)),
+    );
+  }
+
+  /** A state-store failure while settling must still settle the run, never reject into the void. */
+  #guard(runId: string, settle: () => void): void {
+    try {
+      settle();
+    } catch (error) {
+      this.#log.error(`run ${runId}: could not record its outcome: ${toEtlError(error).message}`, { runId });
+      this.#phase = 'done';
+      this.#resolve('failed');
+    }
+  }
+
+  #onProgress(runId: string, progress: ProgressSnapshot): void {
+    if (runId !== this.#runId || this.#phase !== 'running') return;
+    this.#progress = progress;
+    this.#watchdog?.observe(progress);
+    this.#emit('run.progress', {
+      run_id: runId,
+      pipeline: this.pipeline.name,
+      rows: progress.rows,
+      bytes: progress.bytes,
+      rows_per_s: progress.rowsPerSecond,
+      phase: progress.phase,
+      parts: [...progress.parts],
+    });
+  }
+
+  #onStall(runId: string, controller: AbortController, stalledForMs: number): void {
+    this.#stalledForMs = stalledForMs;
+    const message = `no progress for ${formatDuration(stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)}): cancelling the attempt, it is retried under error_handling`;
+    this.#log.warning(`run ${runId} stalled: ${message}`, { runId });
+    callAlert(this.#log, 'notifyStall', () => this.#deps.alerts.notifyStall({ pipeline: this.pipeline.name, runId, stalledForMs }));
+    controller.abort(new EtlError('STALLED', `run ${runId} stalled: ${message}`));
+  }
+
+  #endAttempt(): void {
+    this.#watchdog?.stop();
+    this.#watchdog = null;
+    this.#controller = null;
+  }
+
+  #succeeded(runId: string, outcome: RunOutcome): void {
+    this.#endAttempt();
+    const previousFailure = this.#previousFailure();
+    this.#finish(
+      runId,
+      'succeeded',
+      {
+        rowsExtracted: outcome.rowsExtracted,
+        rowsLoaded: outcome.rowsLoaded,
+        bytes: outcome.bytes,
+        verdict: outcome.verdict,
+      },
+      'succeeded',
+    );
+    const note = outcome.alreadyCommitted ? ' (the destination had already committed this sequence)' : '';
+    this.#log.notice(`run ${runId} succeeded: ${outcome.rowsExtracted} rows extracted, ${outcome.rowsLoaded} loaded${note}`, { runId });
+    if (previousFailure !== null) {
+      callAlert(this.#log, 'notifyRecovery', () =>
+        this.#deps.alerts.notifyRecovery({
+          pipeline: this.pipeline.name,
+          runId,
+          previousFailureAt: previousFailure.finishedAt,
+          rows: outcome.rowsLoaded,
+        }),
+      );
+    }
+  }
+
+  #failed(runId: string, thrown: unknown): void {
+    this.#endAttempt();
+    const { clock } = this.#deps;
+    const rows = { rowsExtracted: this.#progress?.rows ?? 0, bytes: this.#progress?.bytes ?? 0 };
+    if (this.#stopReason === 'manual') {
+      this.#finish(runId, 'cancelled', { ...rows, errorCode: 'CANCELLED', errorMessage: 'stopped by an operator' }, 'cancelled');
+      this.#log.notice(`run ${runId} stopped by an operator`, { runId });
+      return;
+    }
+    if (this.#stopReason === 'drain') {
+      const errorMessage = 'cancelled by daemon shutdown after the grace period; retried after the next start-up';
+      this.#finish(runId, 'interrupted', { ...rows, errorCode: 'INTERRUPTED', errorMessage, firstFailureAt: (this.#firstFailureAt ?? clock.now()).toISOString() }, 'interrupted');
+      this.#log.warning(`run ${runId} ${errorMessage}`, { runId });
+      return;
+    }
+    const error =
+      this.#stalledForMs !== null
+        ? new EtlError('STALLED', `no progress for ${formatDuration(this.#stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)})`)
+        : toEtlError(thrown);
+    this.#afterFailure(runId, error, rows);
+  }
+
+  #afterFailure(runId: string, error: EtlError, rows: RunPatch): void {
+    const now = this.#deps.clock.now();
+    const firstFailureAt = this.#firstFailureAt ?? now;
+    this.#firstFailureAt = firstFailureAt;
+    const decision = decideRetry(this.pipeline.config.error_handling, {
+      attempt: this.#attempt,
+      retryable: error.retryable,
+      firstFailureAt,
+      failedAt: now,
+    });
+    const patch: RunPatch = { ...rows, errorCode: error.code, errorMessage: error.message, firstFailureAt: firstFailureAt.toISOString() };
+    if (decision.retry) {
+      this.#transition(runId, { ...patch, status: 'retrying', finishedAt: now.toISOString() });
+      this.#log.warning(
+        `run ${runId} failed (${error.code}: ${error.message}); attempt ${decision.nextAttempt} in ${formatDuration(decision.delayMs)} at ${decision.at.toISOString()}`,
+        { runId },
+      );
+      this.#scheduleRetry(runId, decision.delayMs, decision.at, decision.nextAttempt, 'retry');
+      return;
+    }
+    this.#finish(runId, 'failed', patch, 'failed');
+    const why = decision.reason === 'not_retryable' ? 'not retryable, no retry' : decision.explanation;
+    this.#log.error(`run ${runId} failed after ${this.#attempt} attempt(s) (${why}): ${error.code}: ${error.message}`, { runId });
+    this.#alertFailure(runId, error.code, error.message);
+  }
+
+  #alertFailure(runId: string, code: string, message: string): void {
+    const { store, alerts } = this.#deps;
+    const lastSuccessAt = store.lastSuccess(this.pipeline.name)?.finishedAt ?? null;
+    const rows = this.#progress?.rows ?? 0;
+    callAlert(this.#log, 'notifyFailure', () =>
+      alerts.notifyFailure({ pipeline: this.pipeline.name, runId, attempts: this.#attempt, error: { code, message }, lastSuccessAt, rows }),
+    );
+  }
+
+  #scheduleRetry(runId: string, delayMs: number, at: Date, nextAttempt: number, trigger: RunTrigger): void {
+    this.#phase = 'retrying';
+    this.#retryAt = at;
+    this.#deps.onChange();
+    this.#retryTimer = this.#deps.clock.setTimer(delayMs, () =>
+      this.#guard(runId, () => {
+        this.#retryTimer = null;
+        const previous = this.#deps.store.getRun(runId);
+        if (previous?.status === 'retrying') this.#transition(runId, { status: 'failed' });
+        this.#startAttempt(nextAttempt, trigger);
+      }),
+    );
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer !== null) this.#deps.clock.clearTimer(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#retryAt = null;
+  }
+
+  /** Start-up: continue a run the last daemon left `interrupted` or waiting for a retry. */
+  #resume(row: RunRow): void {
+    const now = this.#deps.clock.now();
+    this.#attempt = row.attempt;
+    this.#runId = row.id;
+    this.#lastError = row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' };
+    const failedAt = row.finishedAt === null ? now : new Date(row.finishedAt);
+    this.#firstFailureAt = row.firstFailureAt === null ? failedAt : new Date(row.firstFailureAt);
+    const decision = decideRetry(this.pipeline.config.error_handling, {
+      attempt: row.attempt,
+      retryable: true,
+      firstFailureAt: this.#firstFailureAt,
+      failedAt,
+    });
+    if (decision.retry) {
+      const delayMs = Math.max(0, decision.at.getTime() - now.getTime());
+      this.#log.notice(`run ${row.id} was ${row.status} when the daemon stopped; attempt ${decision.nextAttempt} in ${formatDuration(delayMs)}`, {
+        runId: row.id,
+      });
+      this.#scheduleRetry(row.id, delayMs, new Date(now.getTime() + delayMs), decision.nextAttempt, 'startup-recovery');
+      return;
+    }
+    const code = row.errorCode ?? 'INTERRUPTED';
+    const message = `${row.errorMessage ?? 'interrupted'} (${decision.explanation})`;
+    this.#finish(row.id, 'failed', { errorCode: code, errorMessage: message }, 'failed');
+    this.#log.error(`run ${row.id} failed: ${message}`, { runId: row.id });
+    this.#alertFailure(row.id, code, message);
+  }
+
+  /** The newest finished run of an earlier sequence, when it failed (a success now is a recovery). */
+  #previousFailure(): RunRow | null {
+    const earlier = this.#deps.store
+      .listRuns(this.pipeline.name, 200)
+      .find((r) => r.sequence !== this.sequence && (r.status === 'succeeded' || r.status === 'failed'));
+    return earlier?.status === 'failed' ? earlier : null;
+  }
+
+  #finish(runId: string, status: RunStatus, patch: RunPatch, outcome: SequenceOutcome): void {
+    this.#phase = 'done';
+    this.#retryAt = null;
+    this.#transition(runId, { ...patch, status, finishedAt: this.#deps.clock.now().toISOString() });
+    this.#resolve(outcome);
+  }
+
+  #transition(runId: string, patch: RunPatch): void {
+    const row = this.#deps.store.updateRun(runId, patch);
+    if (row.errorCode !== null) this.#lastError = { code: row.errorCode, message: row.errorMessage ?? '' };
+    if (patch.status !== undefined || patch.startedAt !== undefined) {
+      this.#emit('run.state', {
+        run_id: row.id,
+        pipeline: row.pipeline,
+        status: row.status,
+        attempt: row.attempt,
+        at: this.#deps.clock.now().toISOString(),
+        rows_loaded: row.rowsLoaded,
+        error: row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' },
+      });
+    }
+    this.#deps.onChange();
+  }
+
+  #emit<E extends EventName>(event: E, data: EventData<E>): void {
+    try {
+      this.#deps.events.emit(event, data);
+    } catch (error) {
+      this.#log.error(`event listener for ${event} failed: ${toEtlError(error).message}`);
+    }
+  }
+}

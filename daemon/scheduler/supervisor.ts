@@ -1,0 +1,529 @@
+/**
+ * The run supervisor (SPEC §7): fires schedules on its Clock, applies overlap and misfire rules,
+ * pause/resume (persisted), manual trigger and stop, start-up recovery of interrupted runs, and
+ * the graceful drain. Each run is a RunSequence (attempts, retries, stall watchdog).
+ *
+ * Lifecycle: created → running (`start()`) → draining (`drain()`) → stopped.
+ */
+import { parseSchedule, type Schedule } from '../../shared/config/schedule.js';
+import { EtlError, toEtlError } from '../../shared/errors.js';
+import type { EventData, EventName, PipelineSummary, RunDetail } from '../../shared/protocol.js';
+import type { PipelineState, RunTrigger } from '../../shared/types.js';
+import type { LoadedPipeline, RunEngine } from '../engine/engine.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../logging/logger.js';
+import { toRunDetail, toRunRecord } from '../run-records.js';
+import type { StateStore } from '../state/store.js';
+import type { AlertHooks } from './alert-hooks.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { fireTimesBetween, nextFireTime } from './fire-times.js';
+import { describeDestination, describeSchedule, describeSource } from './pipeline-text.js';
+import { RunSequence, type SequenceDeps } from './run-sequence.js';
+import type { SourceGovernor } from './source-governor.js';
+import { explain } from './why.js';
+
+export interface SupervisorOptions {
+  readonly store: StateStore;
+  readonly engine: RunEngine;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly events: EventBus;
+  readonly alerts: AlertHooks;
+  /** Optional: lets `why` name hosts whose source slots are all taken. */
+  readonly governor?: SourceGovernor;
+  readonly defaults: { readonly stallTimeoutMs: number; readonly timezone: string };
+}
+
+export interface InvalidPipeline {
+  readonly name: string;
+  readonly file: string;
+  readonly problems: readonly string[];
+}
+
+interface Slot {
+  pipeline: LoadedPipeline;
+  schedule: Schedule;
+  zone: string;
+  nextFireAt: Date | null;
+  timer: TimerHandle | null;
+  active: RunSequence | null;
+  /** overlap: queue — at most one fire waits behind the active run; later ones are coalesced. */
+  queued: boolean;
+  /** Its file went away or became invalid: no more fires; forgotten once its run has ended. */
+  removed: boolean;
+}
+
+type SupervisorState = 'created' | 'running' | 'draining' | 'stopped';
+
+/** Downtime spanning more fire times than this is reported as "at least" this many. */
+const MISFIRE_COUNT_LIMIT = 1000;
+
+export class Supervisor {
+  readonly #o: SupervisorOptions;
+  readonly #slots = new Map<string, Slot>();
+  #invalid = new Map<string, InvalidPipeline>();
+  #state: SupervisorState = 'created';
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** Initial load and every reload. In-flight runs keep the config they started with. */
+  setPipelines(valid: readonly LoadedPipeline[], invalid: readonly InvalidPipeline[]): void {
+    const { logger } = this.#o;
+    const invalidMap = new Map<string, InvalidPipeline>();
+    for (const broken of invalid) invalidMap.set(broken.name, broken);
+    const names = new Set<string>();
+    for (const pipeline of valid) {
+      const parsed = parseSchedule(pipeline.config.schedule);
+      if (!parsed.ok) {
+        invalidMap.set(pipeline.name, { name: pipeline.name, file: pipeline.file, problems: [`${pipeline.file}: schedule: ${parsed.reason}`] });
+        continue;
+      }
+      names.add(pipeline.name);
+      const zone = pipeline.config.timezone ?? this.#o.defaults.timezone;
+      const existing = this.#slots.get(pipeline.name);
+      if (existing) {
+        const changed = existing.removed || existing.pipeline.file !== pipeline.file || JSON.stringify(existing.pipeline.config) !== JSON.stringify(pipeline.config);
+        existing.pipeline = pipeline;
+        existing.schedule = parsed.schedule;
+        existing.zone = zone;
+        existing.removed = false;
+        if (changed) this.#arm(existing, this.#o.clock.now());
+        continue;
+      }
+      const slot: Slot = { pipeline, schedule: parsed.schedule, zone, nextFireAt: null, timer: null, active: null, queued: false, removed: false };
+      this.#slots.set(pipeline.name, slot);
+      if (this.#state === 'running') {
+        // A pipeline that appears while running starts its schedule now: fires before this
+        // moment belong to no daemon that knew it, so they are not misfires.
+        this.#o.store.markFire(pipeline.name, this.#o.clock.now().toISOString());
+        this.#arm(slot, this.#o.clock.now());
+      }
+    }
+    for (const [name, slot] of this.#slots) {
+      if (names.has(name)) continue;
+      slot.removed = true;
+      slot.queued = false;
+      this.#disarm(slot);
+      if (slot.active === null) this.#slots.delete(name);
+      else logger.notice(`pipeline ${name} was removed or became invalid: its run ${slot.active.runId} finishes, then it stops`, { pipeline: name });
+    }
+    this.#invalid = invalidMap;
+    this.#changed();
+  }
+
+  /** Start-up: recover interrupted runs, catch up misfires once, arm timers. */
+  start(): void {
+    if (this.#state !== 'created') throw new EtlError('ILLEGAL_STATE', `the supervisor cannot start: it is ${this.#state}`);
+    this.#state = 'running';
+    const { store, clock, logger } = this.#o;
+    const now = clock.now();
+    for (const row of store.runsWithStatus(['running', 'queued'])) {
+      const updated = store.updateRun(row.id, {
+        status: 'interrupted',
+        finishedAt: now.toISOString(),
+        errorCode: 'INTERRUPTED',
+        errorMessage: `the daemon stopped while this run was ${row.status} (crash or kill); it is retried under error_handling`,
+        firstFailureAt: row.firstFailureAt ?? now.toISOString(),
+      });
+      logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, { pipeline: row.pipeline, runId: row.id });
+      this.#emit('run.state', {
+        run_id: updated.id,
+        pipeline: updated.pipeline,
+        status: updated.status,
+        attempt: updated.attempt,
+        at: now.toISOString(),
+        rows_loaded: updated.rowsLoaded,
+        error: { code: 'INTERRUPTED', message: updated.errorMessage ?? '' },
+      });
+    }
+    for (const slot of this.#slots.values()) {
+      try {
+        this.#recover(slot);
+        this.#catchUp(slot, now);
+      } catch (error) {
+        logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+      }
+      this.#arm(slot, now);
+    }
+    this.#changed();
+  }
+
+  trigger(name: string, trigger: 'manual'): { runId: string } {
+    const slot = this.#slot(name);
+    if (this.#state !== 'running') throw new EtlError('ILLEGAL_STATE', `cannot start ${name}: the supervisor is ${this.#state}`);
+    if (slot.active) {
+      const what = slot.active.phase === 'retrying' ? 'is waiting to retry' : 'is already running';
+      throw new EtlError('ILLEGAL_STATE', `pipeline ${name} ${what} (run ${slot.active.runId}); stop it first or wait`);
+    }
+    const sequence = this.#startSequence(slot, trigger);
+    return { runId: sequence.runId };
+  }
+
+  stop(name: string): { runId: string | null; stopped: boolean } {
+    const slot = this.#slot(name);
+    slot.queued = false;
+    if (!slot.active) return { runId: null, stopped: false };
+    const runId = slot.active.runId;
+    this.#o.logger.notice(`stop requested for run ${runId}`, { pipeline: name, runId });
+    return { runId, stopped: slot.active.stop('manual') };
+  }
+
+  pause(name: string): { pipeline: string; paused: boolean } {
+    this.#known(name);
+    this.#o.store.setPaused(name, true);
+    const slot = this.#slots.get(name);
+    if (slot?.queued) {
+      slot.queued = false;
+      this.#o.store.markSkip(name, 'paused: the queued run was dropped', this.#o.clock.now().toISOString());
+    }
+    this.#o.logger.notice(`pipeline ${name} paused`, { pipeline: name });
+    this.#changed();
+    return { pipeline: name, paused: true };
+  }
+
+  resume(name: string): { pipeline: string; paused: boolean } {
+    this.#known(name);
+    this.#o.store.setPaused(name, false);
+    this.#o.logger.notice(`pipeline ${name} resumed`, { pipeline: name });
+    this.#changed();
+    return { pipeline: name, paused: false };
+  }
+
+  why(name: string): { next_run_at: string | null; lines: string[] } {
+    const broken = this.#invalid.get(name);
+    if (broken && !this.#slots.get(name)) {
+      return { next_run_at: null, lines: [`invalid file ${broken.file}: not scheduled until it is fixed and reloaded`, ...broken.problems] };
+    }
+    const slot = this.#slot(name);
+    const runtime = this.#o.store.getRuntime(name);
+    const active = slot.active;
+    const lines = explain({
+      schedule: slot.schedule,
+      zone: slot.zone,
+      overlap: slot.pipeline.config.overlap,
+      misfire: slot.pipeline.config.misfire,
+      maxRetries: slot.pipeline.config.error_handling.max_retries,
+      nextFireAt: slot.nextFireAt,
+      draining: this.#state === 'draining' || this.#state === 'stopped',
+      active: active
+        ? {
+            runId: active.runId,
+            phase: active.phase,
+            attempt: active.attempt,
+            retryAt: active.retryAt,
+            lastError: active.lastError,
+            waitingForSlot: active.progress?.phase === 'waiting',
+          }
+        : null,
+      queued: slot.queued,
+      runtime,
+      lastRun: this.#o.store.listRuns(name, 1)[0],
+    });
+    const busy = this.#o.governor?.usage().filter((u) => u.waiting > 0) ?? [];
+    if (active?.progress?.phase === 'waiting' && busy.length > 0) {
+      lines.push(`source hosts at their slot limit: ${busy.map((u) => `${u.host} (${u.inUse} in use, ${u.waiting} waiting)`).join(', ')}`);
+    }
+    return { next_run_at: this.#nextRunAt(slot, runtime.paused), lines };
+  }
+
+  summaries(): PipelineSummary[] {
+    const out: PipelineSummary[] = [];
+    for (const slot of this.#slots.values()) if (!slot.removed) out.push(this.#summary(slot));
+    for (const broken of this.#invalid.values()) {
+      if (this.#slots.get(broken.name)?.removed === false) continue;
+      const last = this.#o.store.listRuns(broken.name, 1)[0];
+      out.push({
+        name: broken.name,
+        state: 'invalid',
+        paused: this.#o.store.getRuntime(broken.name).paused,
+        schedule: null,
+        schedule_human: null,
+        timezone: this.#o.defaults.timezone,
+        next_run_at: null,
+        last_run: last ? toRunRecord(last) : null,
+        description: null,
+        source: null,
+        destination: null,
+        mode: null,
+        file: broken.file,
+        problems: [...broken.problems],
+      });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  currentRun(name: string): RunDetail | null {
+    const slot = this.#slots.get(name);
+    const active = slot?.active;
+    if (!active || active.runId === '') return null;
+    const row = this.#o.store.getRun(active.runId);
+    if (!row) return null;
+    const detail = toRunDetail(row, this.#o.store.listParts(row.id));
+    const progress = active.progress;
+    if (active.phase !== 'running' || !progress) return detail;
+    // Live figures come from the engine's last report; the row holds them only at the end.
+    return { ...detail, rows_extracted: progress.rows, bytes: progress.bytes, parts: progress.parts.length > 0 ? [...progress.parts] : detail.parts };
+  }
+
+  /** Stops firing, waits up to `graceMs` for active runs, then cancels them; resolves when all settled. */
+  async drain(graceMs: number): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'draining';
+    const { clock, logger } = this.#o;
+    for (const slot of this.#slots.values()) {
+      this.#disarm(slot);
+      slot.queued = false;
+      if (slot.active?.phase === 'retrying') slot.active.abandon();
+    }
+    const running = [...this.#slots.values()].flatMap((s) => (s.active ? [s.active] : []));
+    if (running.length > 0) {
+      logger.notice(`draining: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} run(s): ${running.map((r) => r.runId).join(', ')}`);
+      let graceTimer: TimerHandle | null = null;
+      const grace = new Promise<'grace'>((resolve) => (graceTimer = clock.setTimer(graceMs, () => resolve('grace'))));
+      const all = Promise.all(running.map((r) => r.done)).then(() => 'done' as const);
+      const first = await Promise.race([all, grace]);
+      if (graceTimer !== null) clock.clearTimer(graceTimer);
+      if (first === 'grace') {
+        for (const run of running) {
+          if (run.phase !== 'done') {
+            logger.warning(`grace period over: cancelling run ${run.runId}`, { pipeline: run.pipeline.name, runId: run.runId });
+            run.stop('drain');
+          }
+        }
+        await all;
+      }
+    }
+    this.#state = 'stopped';
+    this.#changed();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #slot(name: string): Slot {
+    const slot = this.#slots.get(name);
+    if (slot && !slot.removed) return slot;
+    const broken = this.#invalid.get(name);
+    if (broken) throw new EtlError('CONFIG_INVALID', `pipeline ${name} is invalid (${broken.file}): ${broken.problems.join('; ')}`);
+    throw new EtlError('NOT_FOUND', `no pipeline named "${name}" (etlctl list shows the pipelines)`);
+  }
+
+  #known(name: string): void {
+    if (!this.#invalid.has(name)) this.#slot(name);
+  }
+
+  #deps(slot: Slot): SequenceDeps {
+    const { store, engine, clock, logger, events, alerts, defaults } = this.#o;
+    return {
+      store,
+      engine,
+      clock,
+      logger,
+      events,
+      alerts,
+      stallTimeoutMs: slot.pipeline.config.stall_timeout ?? defaults.stallTimeoutMs,
+      onChange: () => this.#changed(),
+    };
+  }
+
+  #startSequence(slot: Slot, trigger: RunTrigger): RunSequence {
+    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger });
+    this.#track(slot, sequence);
+    return sequence;
+  }
+
+  #track(slot: Slot, sequence: RunSequence): void {
+    slot.active = sequence;
+    this.#changed();
+    sequence.done.then(
+      () => this.#sequenceEnded(slot, sequence),
+      (error: unknown) => {
+        this.#o.logger.error(`run ${sequence.runId} ended abnormally: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+        this.#sequenceEnded(slot, sequence);
+      },
+    );
+  }
+
+  #sequenceEnded(slot: Slot, sequence: RunSequence): void {
+    if (slot.active !== sequence) return;
+    slot.active = null;
+    const name = slot.pipeline.name;
+    if (slot.removed) {
+      this.#slots.delete(name);
+    } else if (slot.queued) {
+      slot.queued = false;
+      if (this.#state === 'running' && !this.#o.store.getRuntime(name).paused) {
+        this.#o.logger.info(`starting the run queued behind ${sequence.runId} (overlap: queue)`, { pipeline: name });
+        try {
+          this.#startSequence(slot, 'schedule');
+        } catch (error) {
+          this.#o.logger.error(`queued run of ${name} could not start: ${toEtlError(error).message}`, { pipeline: name });
+        }
+      }
+    }
+    this.#changed();
+  }
+
+  /** Continue a run the previous daemon left `interrupted` or waiting for a retry. */
+  #recover(slot: Slot): void {
+    const newest = this.#o.store.listRuns(slot.pipeline.name, 1)[0];
+    if (!newest || (newest.status !== 'interrupted' && newest.status !== 'retrying')) return;
+    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'resume', row: newest });
+    if (sequence.phase !== 'done') this.#track(slot, sequence);
+  }
+
+  /** misfire: fire times that passed while the daemon was down → one catch-up run, or none. */
+  #catchUp(slot: Slot, now: Date): void {
+    const { store, logger } = this.#o;
+    const name = slot.pipeline.name;
+    if (slot.schedule.kind === 'manual') return;
+    const runtime = store.getRuntime(name);
+    if (runtime.lastFireAt === null) {
+      // Baseline, so a downtime before the first fire is recognised on the next start-up.
+      store.markFire(name, now.toISOString());
+      return;
+    }
+    const missed = fireTimesBetween(slot.schedule, slot.zone, new Date(runtime.lastFireAt), now, MISFIRE_COUNT_LIMIT);
+    const last = missed.at(-1);
+    if (last === undefined) return;
+    store.markFire(name, now.toISOString());
+    const count = `${missed.length >= MISFIRE_COUNT_LIMIT ? 'at least ' : ''}${missed.length} fire time(s) (last ${last.toISOString()})`;
+    const nowIso = now.toISOString();
+    if (runtime.paused) {
+      store.markSkip(name, `paused: ${count} passed while the daemon was down`, nowIso);
+      return;
+    }
+    if (slot.pipeline.config.misfire === 'skip') {
+      store.markSkip(name, `misfire skipped: daemon down over ${count}; misfire: skip`, nowIso);
+      logger.notice(`daemon was down over ${count}: no catch-up run (misfire: skip)`, { pipeline: name });
+      return;
+    }
+    if (slot.active) {
+      store.markSkip(name, `daemon down over ${count}; no separate catch-up: interrupted run ${slot.active.runId} is being retried`, nowIso);
+      return;
+    }
+    store.markSkip(name, `daemon down over ${count}; one catch-up run at start-up (misfire: run_once)`, nowIso);
+    logger.notice(`daemon was down over ${count}: one catch-up run`, { pipeline: name });
+    this.#startSequence(slot, 'catchup');
+  }
+
+  #arm(slot: Slot, after: Date): void {
+    this.#disarm(slot);
+    slot.nextFireAt = nextFireTime(slot.schedule, slot.zone, after);
+    if (this.#state !== 'running' || slot.removed || slot.nextFireAt === null) return;
+    const fireAt = slot.nextFireAt;
+    slot.timer = this.#o.clock.setTimer(fireAt.getTime() - this.#o.clock.now().getTime(), () => this.#onTimer(slot, fireAt));
+  }
+
+  #disarm(slot: Slot): void {
+    if (slot.timer !== null) this.#o.clock.clearTimer(slot.timer);
+    slot.timer = null;
+  }
+
+  #onTimer(slot: Slot, fireAt: Date): void {
+    slot.timer = null;
+    if (this.#state !== 'running' || slot.removed) return;
+    const now = this.#o.clock.now();
+    if (now.getTime() < fireAt.getTime()) {
+      // Woke early (timer slack): wait for the real fire time.
+      slot.timer = this.#o.clock.setTimer(fireAt.getTime() - now.getTime(), () => this.#onTimer(slot, fireAt));
+      return;
+    }
+    try {
+      this.#o.store.markFire(slot.pipeline.name, fireAt.toISOString());
+      this.#fire(slot, fireAt);
+    } catch (error) {
+      this.#o.logger.error(`schedule fire of ${slot.pipeline.name} failed: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+    }
+    // A late wake-up (suspend, blocked loop) does not replay the fires it slept through.
+    this.#arm(slot, new Date(Math.max(fireAt.getTime(), now.getTime())));
+    this.#changed();
+  }
+
+  #fire(slot: Slot, fireAt: Date): void {
+    const { store, logger } = this.#o;
+    const name = slot.pipeline.name;
+    const at = fireAt.toISOString();
+    if (store.getRuntime(name).paused) {
+      store.markSkip(name, `paused: the schedule fired at ${at} and did not run`, at);
+      logger.info(`schedule fired at ${at}: skipped, pipeline paused`, { pipeline: name });
+      return;
+    }
+    const active = slot.active;
+    if (active) {
+      const what = active.phase === 'retrying' ? 'waiting to retry' : 'still running';
+      if (slot.pipeline.config.overlap === 'queue' && !slot.queued) {
+        slot.queued = true;
+        logger.info(`schedule fired at ${at} while run ${active.runId} is ${what}: queued (overlap: queue)`, { pipeline: name });
+        return;
+      }
+      const reason = slot.queued
+        ? `overlap: a run was already queued behind ${active.runId}; the fire at ${at} was coalesced`
+        : `overlap: run ${active.runId} was ${what} when the schedule fired at ${at} (overlap: skip)`;
+      store.markSkip(name, reason, at);
+      logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
+      return;
+    }
+    this.#startSequence(slot, 'schedule');
+  }
+
+  #nextRunAt(slot: Slot, paused: boolean): string | null {
+    if (paused || this.#state === 'draining' || this.#state === 'stopped') return null;
+    return slot.nextFireAt?.toISOString() ?? null;
+  }
+
+  #summary(slot: Slot): PipelineSummary {
+    const { store } = this.#o;
+    const name = slot.pipeline.name;
+    const config = slot.pipeline.config;
+    const runtime = store.getRuntime(name);
+    const last = store.listRuns(name, 1)[0];
+    return {
+      name,
+      state: this.#pipelineState(slot, runtime.paused, last?.status),
+      paused: runtime.paused,
+      schedule: slot.schedule.kind === 'manual' ? null : slot.schedule.text,
+      schedule_human: describeSchedule(slot.schedule, slot.zone),
+      timezone: slot.zone,
+      next_run_at: this.#nextRunAt(slot, runtime.paused),
+      last_run: last ? toRunRecord(last) : null,
+      description: config.description ?? null,
+      source: describeSource(config),
+      destination: describeDestination(config),
+      mode: config.load.mode,
+      file: slot.pipeline.file,
+      problems: [],
+    };
+  }
+
+  #pipelineState(slot: Slot, paused: boolean, lastStatus: string | undefined): PipelineState {
+    const active = slot.active;
+    if (active && active.phase === 'running') return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
+    if (active && active.phase === 'retrying') return 'retrying';
+    if (paused) return 'paused';
+    if (lastStatus === 'failed') return 'failed';
+    return 'idle';
+  }
+
+  #changed(): void {
+    if (this.#state === 'created') return;
+    try {
+      this.#emit('pipelines.changed', { pipelines: this.summaries() });
+    } catch (error) {
+      this.#o.logger.error(`could not publish pipeline summaries: ${toEtlError(error).message}`);
+    }
+  }
+
+  #emit<E extends EventName>(event: E, data: EventData<E>): void {
+    try {
+      this.#o.events.emit(event, data);
+    } catch (error) {
+      this.#o.logger.error(`event listener for ${event} failed: ${toEtlError(error).message}`);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/** Test wiring for the supervisor: fake clock, real SQLite state store, scripted engine, recorded alerts and events. */
+import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
+import { EtlError, type ErrorCode } from '../../shared/errors.js';
+import type { EventData } from '../../shared/protocol.js';
+import type { LoadedPipeline, RunEngine, RunOutcome, RunRequest } from '../../daemon/engine/engine.js';
+import { EventBus } from '../../daemon/events.js';
+import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
+import { openStateStore } from '../../daemon/state/sqlite-store.js';
+import type { StateStore } from '../../daemon/state/store.js';
+import type { AlertHooks, FailureAlert, RecoveryAlert, StallAlert } from '../../daemon/scheduler/alert-hooks.js';
+import { Supervisor } from '../../daemon/scheduler/supervisor.js';
+import type { SourceGovernor } from '../../daemon/scheduler/source-governor.js';
+import { FakeClock } from './fake-clock.js';
+
+export function pipeline(name: string, overrides: Record<string, unknown> = {}): LoadedPipeline {
+  const config = pipelineSchema.parse({
+    name,
+    timezone: 'UTC',
+    source: { type: 'postgres', connection: { host: 'db1', port: 5432, database: 'shop' }, table: 'orders' },
+    load: { mode: 'full' },
+    destination: { type: 'duckdb', path: 'lake.duckdb', table: name },
+    ...overrides,
+  });
+  return { name, file: `/etc/etld/pipelines/${name}.yaml`, config };
+}
+
+export function outcome(rows: number): RunOutcome {
+  return { rowsExtracted: rows, rowsLoaded: rows, bytes: rows * 10, verdict: 'match', alreadyCommitted: false, watermarkFrom: null, watermarkTo: null };
+}
+
+export type Script = (request: RunRequest) => Promise<RunOutcome>;
+
+export const succeed =
+  (rows = 5): Script =>
+  () =>
+    Promise.resolve(outcome(rows));
+
+export const fail =
+  (code: ErrorCode, message = `${code.toLowerCase()} from the fake engine`): Script =>
+  () =>
+    Promise.reject(new EtlError(code, message));
+
+/** Never finishes on its own; rejects CANCELLED once the attempt's signal aborts (as the engine does). */
+export const hang = (): Script => (request) => untilAborted(request);
+
+export function untilAborted(request: RunRequest): Promise<never> {
+  return new Promise((_, reject) => {
+    const cancel = (): void => reject(new EtlError('CANCELLED', `run ${request.runId} cancelled`));
+    if (request.signal.aborted) cancel();
+    else request.signal.addEventListener('abort', cancel, { once: true });
+  });
+}
+
+/** An attempt the test finishes by hand. */
+export function controllable(): { script: Script; finish: (rows?: number) => void; failWith: (error: EtlError) => void } {
+  let resolve: ((o: RunOutcome) => void) | undefined;
+  let reject: ((e: unknown) => void) | undefined;
+  return {
+    script: (request) =>
+      new Promise<RunOutcome>((res, rej) => {
+        resolve = res;
+        reject = rej;
+        request.signal.addEventListener('abort', () => rej(new EtlError('CANCELLED', 'aborted')), { once: true });
+      }),
+    finish: (rows = 5) => resolve?.(outcome(rows)),
+    failWith: (error) => reject?.(error),
+  };
+}
+
+export class ScriptedEngine implements RunEngine {
+  readonly requests: { request: RunRequest; at: string }[] = [];
+  readonly #scripts: Script[] = [];
+  #fallback: Script;
+  readonly #now: () => Date;
+
+  constructor(now: () => Date, fallback: Script = succeed()) {
+    this.#now = now;
+    this.#fallback = fallback;
+  }
+
+  script(...scripts: Script[]): this {
+    this.#scripts.push(...scripts);
+    return this;
+  }
+
+  otherwise(script: Script): this {
+    this.#fallback = script;
+    return this;
+  }
+
+  execute(request: RunRequest): Promise<RunOutcome> {
+    this.requests.push({ request, at: this.#now().toISOString() });
+    return (this.#scripts.shift() ?? this.#fallback)(request);
+  }
+
+  plan(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'plan is not scripted'));
+  }
+  preview(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'preview is not scripted'));
+  }
+  reconcile(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+}
+
+export class RecordingAlerts implements AlertHooks {
+  readonly failures: FailureAlert[] = [];
+  readonly recoveries: RecoveryAlert[] = [];
+  readonly stalls: StallAlert[] = [];
+  notifyFailure(alert: FailureAlert): void {
+    this.failures.push(alert);
+  }
+  notifyRecovery(alert: RecoveryAlert): void {
+    this.recoveries.push(alert);
+  }
+  notifyStall(alert: StallAlert): void {
+    this.stalls.push(alert);
+  }
+}
+
+export interface Harness {
+  readonly clock: FakeClock;
+  readonly store: StateStore;
+  readonly engine: ScriptedEngine;
+  readonly alerts: RecordingAlerts;
+  readonly events: EventBus;
+  readonly states: EventData<'run.state'>[];
+  readonly logs: LogRecord[];
+  readonly supervisor: Supervisor;
+  /** A second supervisor on the same store and clock (a daemon restart). */
+  restart(): Supervisor;
+}
+
+export function harness(start: string, options: { store?: StateStore; governor?: SourceGovernor; stallTimeoutMs?: number } = {}): Harness {
+  const clock = new FakeClock(start);
+  const store = options.store ?? openStateStore(':memory:', () => clock.now());
+  const engine = new ScriptedEngine(() => clock.now());
+  const alerts = new RecordingAlerts();
+  const events = new EventBus();
+  const states: EventData<'run.state'>[] = [];
+  events.on('run.state', (data) => states.push(data));
+  const logs: LogRecord[] = [];
+  const logger = new FanoutLogger([{ write: (record) => logs.push(record) }]);
+  const make = (): Supervisor =>
+    new Supervisor({
+      store,
+      engine,
+      clock,
+      logger,
+      events,
+      alerts,
+      ...(options.governor ? { governor: options.governor } : {}),
+      defaults: { stallTimeoutMs: options.stallTimeoutMs ?? 600_000, timezone: 'UTC' },
+    });
+  return { clock, store, engine, alerts, events, states, logs, supervisor: make(), restart: make };
+}
