@@ -31,7 +31,11 @@ export interface RunEngineOptions {
   /** `parallelism` when the pipeline sets none (daemon settings `defaults.parallelism`). */
   readonly defaultParallelism: number;
   readonly now?: () => Date;
-  /** DuckDB `memory_limit` of a run's staging database (default 1GB). */
+  /**
+   * DuckDB `memory_limit` of a run's staging database (default 6GB: a cap, DuckDB allocates
+   * lazily). It must exceed the CSV reader's buffer, 16 × `max_line_size` of csv-staging.ts
+   * (4 GiB with its 256 MB line limit), or every load fails with "could not allocate block".
+   */
   readonly stagingMemoryLimit?: string;
   /** DuckDB threads of a run's staging database (default 2). */
   readonly stagingThreads?: number;
@@ -52,7 +56,7 @@ export class DefaultRunEngine implements RunEngine {
       resolveConnection: options.resolveConnection,
       defaultParallelism: options.defaultParallelism,
       now: options.now ?? ((): Date => new Date()),
-      stagingMemoryLimit: options.stagingMemoryLimit ?? '1GB',
+      stagingMemoryLimit: options.stagingMemoryLimit ?? '6GB',
       stagingThreads: options.stagingThreads ?? 2,
       loadSource: options.loadSource ?? loadSourceDialect,
       createDestination: options.createDestination ?? createDestination,
