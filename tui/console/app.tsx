@@ -1,0 +1,162 @@
+/**
+ * The console: state in a reducer, the daemon behind `useDaemon`, and presentational
+ * components laid out for the terminal size.
+ */
+import { useEffect, useMemo, useReducer, type JSX } from 'react';
+import { Box, useApp, useInput, useWindowSize } from 'ink';
+import type { DaemonClient } from '../../shared/client/client.js';
+import { DetailView } from './components/DetailView.js';
+import { Header } from './components/Header.js';
+import { HelpOverlay } from './components/HelpOverlay.js';
+import { keyBarLines, KeyBar } from './components/KeyBar.js';
+import { LogPane } from './components/LogPane.js';
+import { PipelineTable } from './components/PipelineTable.js';
+import { StatusLine } from './components/StatusLine.js';
+import { compileFilter } from './state/filter.js';
+import { ThemeContext } from './hooks/use-theme.js';
+import { useClock } from './hooks/use-clock.js';
+import { useDaemon } from './hooks/use-daemon.js';
+import { consoleReducer } from './state/console-reducer.js';
+import { createViewState, selectedIndex, type ViewState } from './state/view-state.js';
+import { visiblePipelines } from './state/sort.js';
+
+export type Props = {
+  readonly connect: () => Promise<DaemonClient>;
+  readonly readonly: boolean;
+  readonly color: boolean;
+  readonly clock?: () => number;
+  /** Overrides the terminal size (tests; the real terminal is measured). */
+  readonly size?: { readonly columns: number; readonly rows: number };
+  readonly flushIntervalMs?: number;
+  readonly retryDelayMs?: number;
+};
+
+const HEADER_LINES = 3;
+const NOTICE_MS = 8000;
+
+function contextText(state: ViewState, shown: number, total: number): string {
+  const sort = `sort ${state.sort.key.replace('_', ' ')} ${state.sort.descending ? '↓' : '↑'}`;
+  const filter = state.filter === '' ? '' : ` · filter ${compileFilter(state.filter).ok ? `"${state.filter}"` : '(invalid)'}`;
+  return `${shown} of ${total} pipelines · ${sort}${filter}`;
+}
+
+export function App({ connect, readonly, color, clock = Date.now, size, flushIntervalMs, retryDelayMs }: Props): JSX.Element {
+  const [state, dispatch] = useReducer(consoleReducer, undefined, createViewState);
+  const measured = useWindowSize();
+  const columns = size?.columns ?? measured.columns;
+  const rows = size?.rows ?? measured.rows;
+  const now = useClock(clock, 1000);
+  const { exit } = useApp();
+
+  const runCommand = useDaemon({
+    connect,
+    dispatch,
+    detailPipeline: state.detail?.pipeline ?? null,
+    logPipeline: state.logs?.pipeline ?? null,
+    clock,
+    flushIntervalMs,
+    retryDelayMs,
+  });
+
+  // Carry out queued commands exactly once each.
+  useEffect(() => {
+    const last = state.outbox.at(-1);
+    if (last === undefined) return;
+    dispatch({ type: 'commandsTaken', throughId: last.id });
+    for (const { command } of state.outbox) {
+      if (command.kind === 'quit') exit();
+      else runCommand(command);
+    }
+  }, [state.outbox, runCommand, exit]);
+
+  useEffect(() => {
+    if (state.notice === null) return;
+    const timer = setTimeout(() => dispatch({ type: 'notice', notice: null }), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [state.notice]);
+
+  const keyLines = keyBarLines(state.screen, readonly, columns).length;
+  // One spare line: a frame as tall as the terminal makes Ink clear the screen on every update.
+  const bodyHeight = Math.max(rows - HEADER_LINES - keyLines - 1 - 1, 3);
+
+  useInput((input, key) => {
+    dispatch({ type: 'key', input, key, options: { readonly, pageSize: Math.max(bodyHeight - 2, 1) } });
+  });
+
+  const visible = useMemo(
+    () => visiblePipelines(state.pipelines, state.filterError === null ? state.filter : '', state.sort),
+    [state.pipelines, state.filter, state.filterError, state.sort],
+  );
+  const selected = selectedIndex(state, visible);
+
+  let body: JSX.Element;
+  if (state.help) {
+    body = <HelpOverlay readonly={readonly} />;
+  } else if (state.screen === 'logs' && state.logs !== null) {
+    body = <LogPane view={state.logs} width={columns} height={bodyHeight} />;
+  } else if (state.screen === 'detail' && state.detail !== null) {
+    const name = state.detail.pipeline;
+    body = (
+      <DetailView
+        pipeline={state.pipelines.find((p) => p.name === name) ?? null}
+        detail={state.detail}
+        progress={state.progress[name]}
+        width={columns}
+        height={bodyHeight}
+        nowMs={now}
+      />
+    );
+  } else {
+    const emptyText = !state.loaded
+      ? state.connection === 'connected'
+        ? 'loading pipelines…'
+        : 'waiting for the daemon…'
+      : state.pipelines.length === 0
+        ? 'no pipelines: add YAML files to the pipelines directory'
+        : 'no pipeline matches the filter';
+    body = (
+      <PipelineTable
+        pipelines={visible}
+        selected={selected}
+        progress={state.progress}
+        width={columns}
+        height={bodyHeight - 1}
+        nowMs={now}
+        emptyText={emptyText}
+      />
+    );
+  }
+
+  const prompt = state.filterEditing
+    ? { label: 'filter /', text: state.filter, error: state.filterError }
+    : state.logs?.searchEditing === true
+      ? { label: 'search /', text: state.logs.search, error: state.logs.searchError }
+      : null;
+
+  return (
+    <ThemeContext.Provider value={{ color }}>
+      <Box flexDirection="column" width={columns}>
+        <Header
+          info={state.info}
+          infoReceivedAt={state.infoReceivedAt}
+          resources={state.resources}
+          connection={state.connection}
+          connectionDetail={state.connectionDetail}
+          pipelines={state.pipelines}
+          nowMs={now}
+          readonly={readonly}
+        />
+        <Box height={bodyHeight} flexDirection="column" overflow="hidden">
+          {body}
+        </Box>
+        <StatusLine
+          confirm={state.confirm === null ? null : `Stop the running run of ${state.confirm.pipeline}?`}
+          prompt={prompt}
+          notice={state.notice}
+          context={state.screen === 'table' ? contextText(state, visible.length, state.pipelines.length) : ''}
+        />
+        <KeyBar screen={state.screen} readonly={readonly} width={columns} />
+      </Box>
+    </ThemeContext.Provider>
+  );
+}

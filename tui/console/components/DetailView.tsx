@@ -1,0 +1,198 @@
+import type { JSX, ReactNode } from 'react';
+import { Box, Text } from 'ink';
+import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protocol.js';
+import { runStatusColor, type ColorName } from '../format/colors.js';
+import { configSummary } from '../format/config-summary.js';
+import { formatCount, formatExact, formatPercent, formatRate } from '../format/numbers.js';
+import { scheduleAndNextCell, stateCell } from '../format/pipeline-cells.js';
+import { durationSeconds, etaSeconds, formatElapsed, formatRelative } from '../format/time.js';
+import type { DetailData, Progress } from '../state/view-state.js';
+import { Label } from './Label.js';
+import { ProgressBar } from './ProgressBar.js';
+import { Table, type Column } from './Table.js';
+
+export type Props = {
+  readonly pipeline: PipelineSummary | null;
+  readonly detail: DetailData;
+  readonly progress: Progress | undefined;
+  readonly width: number;
+  readonly height: number;
+  readonly nowMs: number;
+};
+
+interface LiveRun {
+  readonly runId: string;
+  readonly phase: string;
+  readonly rows: number;
+  readonly rowsPerSecond: number;
+  readonly parts: readonly RunPart[];
+}
+
+function liveRun(detail: DetailData, progress: Progress | undefined): LiveRun | null {
+  if (progress !== undefined) {
+    return { runId: progress.run_id, phase: progress.phase, rows: progress.rows, rowsPerSecond: progress.rows_per_s, parts: progress.parts };
+  }
+  const current = detail.status?.current_run ?? null;
+  if (current === null) return null;
+  const rate = current.parts.reduce((sum, p) => sum + p.rows_per_s, 0);
+  return { runId: current.id, phase: current.status, rows: current.rows_extracted, rowsPerSecond: rate, parts: current.parts };
+}
+
+function partLabel(part: RunPart): string {
+  const shard = part.shard === null ? '' : `shard ${part.shard}`;
+  const chunk = part.chunk === null ? '' : `chunk ${part.chunk}`;
+  return [shard, chunk].filter((s) => s !== '').join(' ') || 'table';
+}
+
+function partColor(status: RunPart['status']): ColorName | undefined {
+  switch (status) {
+    case 'done':
+      return 'green';
+    case 'failed':
+      return 'red';
+    case 'running':
+      return 'cyan';
+    case 'pending':
+    case 'cancelled':
+      return 'gray';
+  }
+}
+
+function overallEta(run: LiveRun): number | null {
+  if (run.parts.length === 0 || run.parts.some((p) => p.estimated_rows === null)) return null;
+  const estimated = run.parts.reduce((sum, p) => sum + (p.estimated_rows ?? 0), 0);
+  return etaSeconds(estimated - run.rows, run.rowsPerSecond);
+}
+
+function historyColumns(nowMs: number, width: number): Column<RunRecord>[] {
+  const columns: Column<RunRecord>[] = [
+    { header: 'STATUS', width: 11, cell: (r) => ({ text: r.status, color: runStatusColor(r.status) }) },
+    { header: 'STARTED', width: 11, cell: (r) => ({ text: formatRelative(r.started_at, nowMs) }) },
+    {
+      header: 'DURATION',
+      width: 8,
+      align: 'right',
+      cell: (r) => {
+        const s = durationSeconds(r.started_at, r.finished_at, nowMs);
+        return { text: s === null ? '—' : formatElapsed(s) };
+      },
+    },
+    { header: 'ROWS', width: 7, align: 'right', cell: (r) => ({ text: formatCount(r.rows_loaded) }) },
+    { header: 'TRIGGER', width: 8, cell: (r) => ({ text: r.trigger }) },
+    { header: 'VERDICT', width: 9, cell: (r) => ({ text: r.verdict ?? '—', color: r.verdict === 'mismatch' ? 'red' : undefined }) },
+  ];
+  const used = columns.reduce((sum, c) => sum + c.width + 1, 2);
+  if (width - used >= 12) {
+    columns.push({ header: 'ERROR', width: width - used - 1, cell: (r) => ({ text: r.error === null ? '' : `${r.error.code}: ${r.error.message}`, color: 'red' }) });
+  }
+  return columns;
+}
+
+export function DetailView({ pipeline, detail, progress, width, height, nowMs }: Props): JSX.Element {
+  const lines: ReactNode[] = [];
+  const push = (key: string, node: ReactNode): void => {
+    lines.push(
+      <Text key={key} wrap="truncate">
+        {node}
+      </Text>,
+    );
+  };
+  const status = detail.status;
+  const summary = pipeline ?? status;
+
+  if (summary === null) {
+    push('title', `${detail.pipeline}: ${detail.error ?? 'loading…'}`);
+    return <Box flexDirection="column">{lines}</Box>;
+  }
+  const state = stateCell(summary);
+  push(
+    'title',
+    <>
+      <Text bold>{summary.name}</Text>
+      {' · '}
+      <Label color={state.color} bold>{state.text}</Label>
+      {` · ${scheduleAndNextCell(summary, nowMs).text}`}
+    </>,
+  );
+  push('route', `${summary.source ?? '?'} → ${summary.destination ?? '?'} · mode ${summary.mode ?? '?'} · tz ${summary.timezone} · ${summary.file}`);
+  const config = configSummary(status?.config ?? null);
+  if (config.length > 0) push('config', config.join(' · '));
+  if (summary.description !== null && summary.description !== '') push('description', summary.description);
+  if (detail.error !== null) push('error-load', <Label color="red">{`could not load details: ${detail.error}`}</Label>);
+  for (const [index, problem] of summary.problems.entries()) push(`problem-${index}`, <Label color="magenta">{`✗ ${problem}`}</Label>);
+
+  const run = liveRun(detail, progress);
+  if (run !== null) {
+    const eta = overallEta(run);
+    push(
+      'run',
+      <>
+        <Label color="cyan" bold>{`▶ run ${run.runId.slice(0, 12)}`}</Label>
+        {` · ${run.phase} · ${formatExact(run.rows)} rows · ${formatRate(run.rowsPerSecond)}${eta === null ? '' : ` · ETA ${formatElapsed(eta)}`}`}
+      </>,
+    );
+    const maxParts = Math.max(Math.min(run.parts.length, height - lines.length - 8), 1);
+    const labelWidth = Math.min(Math.max(...run.parts.map((p) => partLabel(p).length), 5), 24);
+    for (const part of run.parts.slice(0, maxParts)) {
+      lines.push(
+        <ProgressBar
+          key={`part-${part.id}`}
+          label={`  ${partLabel(part)}`}
+          labelWidth={labelWidth + 2}
+          rows={part.rows}
+          estimatedRows={part.estimated_rows}
+          rowsPerSecond={part.rows_per_s}
+          status={part.status}
+          color={partColor(part.status)}
+          width={width}
+        />,
+      );
+    }
+    if (run.parts.length > maxParts) push('more-parts', `  … ${run.parts.length - maxParts} more parts`);
+  }
+
+  const last = status?.last_run ?? summary.last_run;
+  if (last !== null && last.status !== 'running' && last.status !== 'queued') {
+    const seconds = durationSeconds(last.started_at, last.finished_at, nowMs);
+    const verdict = last.verdict ?? 'not reconciled';
+    push(
+      'last',
+      <>
+        {'last run: '}
+        <Label color={runStatusColor(last.status)} bold>{last.status}</Label>
+        {` ${formatRelative(last.finished_at ?? last.started_at, nowMs)} · extracted ${formatExact(last.rows_extracted)} · loaded ${formatExact(last.rows_loaded)}${seconds === null ? '' : ` · ${formatElapsed(seconds)}`} · reconciliation: `}
+        <Label color={last.verdict === 'mismatch' ? 'red' : last.verdict === 'match' ? 'green' : undefined}>{verdict}</Label>
+      </>,
+    );
+  }
+  const lastError = last?.error ?? status?.stats.last_error ?? null;
+  if (lastError !== null) push('last-error', <Label color="red">{`last error: [${lastError.code}] ${lastError.message}`}</Label>);
+
+  if (status !== null) {
+    const s = status.stats;
+    push(
+      'stats',
+      `24h: ${s.runs_24h} runs, ${s.failures_24h} failed (${formatPercent(s.success_rate_24h)} ok) · 7d: ${s.runs_7d} runs, ${s.failures_7d} failed (${formatPercent(s.success_rate_7d)} ok)${
+        s.mean_duration_s === null ? '' : ` · mean ${formatElapsed(s.mean_duration_s)}`
+      }${s.last_success_at === null ? '' : ` · last success ${formatRelative(s.last_success_at, nowMs)}`}`,
+    );
+  }
+  for (const [index, why] of detail.why.entries()) push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
+
+  const historyRows = height - lines.length - 2;
+  if (historyRows > 0 && detail.history.length > 0) {
+    lines.push(
+      <Box key="history" flexDirection="column" marginTop={1}>
+        <Table
+          columns={historyColumns(nowMs, width)}
+          rows={detail.history.slice(0, historyRows)}
+          rowKey={(r) => r.id}
+          selected={-1}
+        />
+      </Box>,
+    );
+  } else if (status === null && detail.error === null) {
+    push('loading', 'loading run history…');
+  }
+  return <Box flexDirection="column">{lines.slice(0, Math.max(height, 1))}</Box>;
+}

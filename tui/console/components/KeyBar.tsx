@@ -1,0 +1,50 @@
+import type { JSX } from 'react';
+import { Box, Text } from 'ink';
+import { wrapItems } from '../format/text.js';
+import type { Screen } from '../state/view-state.js';
+
+export type Props = {
+  readonly screen: Screen;
+  readonly readonly: boolean;
+  readonly width: number;
+};
+
+const ACTION_KEYS = ['s start', 'x stop', 'p pause/resume', 'r retry'];
+
+/** Every key the current screen accepts; `--readonly` leaves the actions out entirely. */
+export function keyHints(screen: Screen, readonly: boolean): string[] {
+  const actions = readonly ? [] : ACTION_KEYS;
+  switch (screen) {
+    case 'table':
+      return [...actions, 'l logs', 'enter details', '/ filter', 'o sort', 'esc clear', '? help', 'q quit'];
+    case 'detail':
+      return [...actions, 'l logs', 'esc back', '? help', 'q quit'];
+    case 'logs':
+      return ['space pause', '↑↓ scroll', 'G follow', '/ search', 'n/N next', ...actions, 'esc back', '? help', 'q quit'];
+  }
+}
+
+export function keyBarLines(screen: Screen, readonly: boolean, width: number): string[][] {
+  return wrapItems(keyHints(screen, readonly), Math.max(width, 20));
+}
+
+export function KeyBar({ screen, readonly, width }: Props): JSX.Element {
+  return (
+    <Box flexDirection="column">
+      {keyBarLines(screen, readonly, width).map((items, line) => (
+        <Text key={line} wrap="truncate">
+          {items.map((item, index) => {
+            const space = item.indexOf(' ');
+            return (
+              <Text key={item}>
+                {index === 0 ? '' : '  '}
+                <Text bold>{item.slice(0, space)}</Text>
+                {item.slice(space)}
+              </Text>
+            );
+          })}
+        </Text>
+      ))}
+    </Box>
+  );
+}

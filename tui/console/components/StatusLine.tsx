@@ -1,0 +1,44 @@
+import type { JSX } from 'react';
+import { Text } from 'ink';
+import type { Notice } from '../state/view-state.js';
+import { Label } from './Label.js';
+
+export type Props = {
+  /** A question waiting for y/n, shown before anything else. */
+  readonly confirm: string | null;
+  /** An open prompt (`/` filter or search): label and text typed so far. */
+  readonly prompt: { readonly label: string; readonly text: string; readonly error: string | null } | null;
+  readonly notice: Notice | null;
+  /** Right-hand context such as `12 of 500 · sort name ↑ · filter "ord"`. */
+  readonly context: string;
+};
+
+/** One line between the body and the key bar: confirmation, prompt, notice or context. */
+export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Element {
+  if (confirm !== null) {
+    return (
+      <Text wrap="truncate">
+        <Label color="yellow" bold>{confirm}</Label>
+        {' [y/N]'}
+      </Text>
+    );
+  }
+  if (prompt !== null) {
+    return (
+      <Text wrap="truncate">
+        <Text bold>{prompt.label}</Text>
+        {`${prompt.text}▏`}
+        {prompt.error === null ? null : <Label color="red">{`  ${prompt.error}`}</Label>}
+      </Text>
+    );
+  }
+  if (notice !== null) {
+    return (
+      <Text wrap="truncate">
+        <Label color={notice.tone === 'error' ? 'red' : 'green'}>{notice.text}</Label>
+        {context === '' ? '' : `  · ${context}`}
+      </Text>
+    );
+  }
+  return <Text wrap="truncate">{context}</Text>;
+}

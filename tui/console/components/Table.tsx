@@ -1,0 +1,65 @@
+import type { JSX } from 'react';
+import { Box, Text } from 'ink';
+import type { ColorName } from '../format/colors.js';
+import { fit } from '../format/text.js';
+import { useColor } from '../hooks/use-theme.js';
+
+export interface Cell {
+  readonly text: string;
+  readonly color?: ColorName;
+  readonly bold?: boolean;
+}
+
+export interface Column<Row> {
+  readonly header: string;
+  readonly width: number;
+  readonly align?: 'left' | 'right';
+  readonly cell: (row: Row) => Cell;
+}
+
+export type Props<Row> = {
+  readonly columns: readonly Column<Row>[];
+  /** Only the rows to draw: the caller virtualises long lists to the visible window. */
+  readonly rows: readonly Row[];
+  readonly rowKey: (row: Row) => string;
+  /** Index into `rows` of the highlighted row, or -1. */
+  readonly selected: number;
+  /** Shown instead of rows when there are none. */
+  readonly empty?: string;
+};
+
+const GAP = ' ';
+
+/**
+ * A plain table drawn with Ink's Box/Text. `ink-table` 3.1 cannot be used: it is CommonJS and
+ * `require()`s Ink, which since Ink 4 is ESM with top-level await (ERR_REQUIRE_ASYNC_MODULE).
+ */
+export function Table<Row>({ columns, rows, rowKey, selected, empty }: Props<Row>): JSX.Element {
+  const color = useColor();
+  const header = columns.map((c) => fit(c.header, c.width, c.align)).join(GAP);
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate">
+        {'  '}
+        {header}
+      </Text>
+      {rows.length === 0 && empty !== undefined ? <Text wrap="truncate">{`  ${empty}`}</Text> : null}
+      {rows.map((row, index) => {
+        const isSelected = index === selected;
+        return (
+          <Text key={rowKey(row)} wrap="truncate" inverse={isSelected}>
+            {isSelected ? '› ' : '  '}
+            {columns.map((column, columnIndex) => {
+              const cell = column.cell(row);
+              return (
+                <Text key={column.header} color={color(cell.color)} bold={cell.bold === true}>
+                  {(columnIndex === 0 ? '' : GAP) + fit(cell.text, column.width, column.align)}
+                </Text>
+              );
+            })}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

@@ -1,0 +1,65 @@
+/** What each table cell says about a pipeline, as text plus the colour of its meaning. */
+import type { PipelineSummary } from '../../../shared/protocol.js';
+import type { PipelineState } from '../../../shared/types.js';
+import type { Progress } from '../state/view-state.js';
+import { pipelineStateColor, runStatusColor, runStatusWord, type ColorName } from './colors.js';
+import { formatCount, formatRate } from './numbers.js';
+import { describeNextRun, describeSchedule } from './schedule-words.js';
+import { durationSeconds, formatElapsed, formatRelative, formatRelativeShort } from './time.js';
+
+export interface CellText {
+  readonly text: string;
+  readonly color?: ColorName;
+}
+
+/** `paused` reads better than `idle` for a paused pipeline; problems stay visible while paused. */
+export function displayState(pipeline: PipelineSummary): PipelineState | 'paused' {
+  if (pipeline.paused && (pipeline.state === 'idle' || pipeline.state === 'waiting')) return 'paused';
+  return pipeline.state;
+}
+
+export function stateCell(pipeline: PipelineSummary): CellText {
+  const state = displayState(pipeline);
+  return { text: state, color: pipelineStateColor(state) };
+}
+
+export function scheduleWords(pipeline: PipelineSummary): string {
+  return pipeline.schedule_human ?? describeSchedule(pipeline.schedule);
+}
+
+export function nextRunCell(pipeline: PipelineSummary, nowMs: number): CellText {
+  return { text: pipeline.next_run_at === null ? '—' : formatRelative(pipeline.next_run_at, nowMs) };
+}
+
+export function scheduleAndNextCell(pipeline: PipelineSummary, nowMs: number, compact = false): CellText {
+  return { text: describeNextRun(scheduleWords(pipeline), pipeline.next_run_at, nowMs, pipeline.paused, compact) };
+}
+
+export function lastRunCell(pipeline: PipelineSummary, nowMs: number): CellText {
+  const run = pipeline.last_run;
+  if (run === null) return { text: 'never' };
+  const at = run.finished_at ?? run.started_at;
+  return { text: `${runStatusWord(run.status)} ${formatRelativeShort(at, nowMs)}`, color: runStatusColor(run.status) };
+}
+
+export function durationCell(pipeline: PipelineSummary, nowMs: number): CellText {
+  const run = pipeline.last_run;
+  const seconds = run === null ? null : durationSeconds(run.started_at, run.finished_at, nowMs);
+  return { text: seconds === null ? '—' : formatElapsed(seconds) };
+}
+
+/** Live rows while a run is active, else the last run's loaded rows. */
+export function rowsCell(pipeline: PipelineSummary, progress: Progress | undefined): CellText {
+  if (progress !== undefined) return { text: formatCount(progress.rows), color: 'cyan' };
+  const run = pipeline.last_run;
+  return { text: run === null ? '—' : formatCount(run.rows_loaded) };
+}
+
+/** Live rows/s while a run is active, else the last run's average. */
+export function throughputCell(pipeline: PipelineSummary, progress: Progress | undefined, nowMs: number): CellText {
+  if (progress !== undefined) return { text: formatRate(progress.rows_per_s), color: 'cyan' };
+  const run = pipeline.last_run;
+  if (run === null || run.finished_at === null) return { text: '—' };
+  const seconds = durationSeconds(run.started_at, run.finished_at, nowMs);
+  return { text: seconds === null || seconds <= 0 ? '—' : formatRate(run.rows_loaded / seconds) };
+}

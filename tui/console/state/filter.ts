@@ -1,0 +1,47 @@
+/**
+ * The `/` filter (k9s-style): plain text is a case-insensitive substring, text with regular
+ * expression syntax is a case-insensitive regex, and a leading `!` inverts either.
+ */
+import type { PipelineSummary } from '../../../shared/protocol.js';
+
+export type FilterResult =
+  | { readonly ok: true; readonly test: (pipeline: PipelineSummary) => boolean; readonly description: string }
+  | { readonly ok: false; readonly error: string };
+
+const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
+
+/** The fields a filter looks at: what the table shows, so a match is always visible. */
+export function filterHaystack(pipeline: PipelineSummary): string {
+  return [pipeline.name, pipeline.paused ? 'paused' : pipeline.state, pipeline.source ?? '', pipeline.destination ?? '']
+    .join(' ')
+    .toLowerCase();
+}
+
+export function compileFilter(text: string): FilterResult {
+  const inverse = text.startsWith('!');
+  const body = inverse ? text.slice(1) : text;
+  // A lone `!` is a filter still being typed: show everything rather than blank the table.
+  if (body === '') return { ok: true, test: () => true, description: 'everything' };
+  let match: (haystack: string) => boolean;
+  let description: string;
+  if (REGEX_SYNTAX.test(body)) {
+    let regex: RegExp;
+    try {
+      regex = new RegExp(body, 'i');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+      return { ok: false, error: `invalid regular expression "${body}": ${reason}` };
+    }
+    match = (haystack) => regex.test(haystack);
+    description = `regex /${body}/`;
+  } else {
+    const needle = body.toLowerCase();
+    match = (haystack) => haystack.includes(needle);
+    description = `"${body}"`;
+  }
+  return {
+    ok: true,
+    test: (pipeline) => match(filterHaystack(pipeline)) !== inverse,
+    description: inverse ? `not ${description}` : description,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * Keys → intents. A pure function of the view state and the key, returning reducer actions
+ * and at most one daemon command, so every binding is testable without a terminal.
+ */
+import type { Key } from 'ink';
+import type { Command } from './command.js';
+import { targetPipeline, type ViewAction, type ViewState } from './view-state.js';
+
+/** Reducer actions for one key; commands travel as `enqueue` actions. */
+export type KeyOutcome = readonly ViewAction[];
+
+export interface KeyOptions {
+  readonly readonly: boolean;
+  /** Rows a page key moves: the visible table or log height. */
+  readonly pageSize: number;
+}
+
+/** Keys that accept only partial `Key` objects keep tests short; missing flags are false. */
+export type KeyPress = Partial<Key>;
+
+const NOTHING: KeyOutcome = [];
+const ACTIVE_STATES = new Set(['running', 'retrying', 'waiting']);
+
+function act(...actions: ViewAction[]): KeyOutcome {
+  return actions;
+}
+
+function send(command: Command): KeyOutcome {
+  return [{ type: 'enqueue', command }];
+}
+
+function notice(text: string, tone: 'info' | 'error' = 'info'): KeyOutcome {
+  return act({ type: 'notice', notice: { text, tone } });
+}
+
+/** Printable text typed into a prompt; control sequences are dropped. */
+function typed(input: string, key: KeyPress): string {
+  if (key.ctrl === true || key.meta === true) return '';
+  // eslint-disable-next-line no-control-regex -- stripping terminal control characters is the point
+  return input.replace(/[\u0000-\u001f\u007f]/g, '');
+}
+
+function isBackspace(key: KeyPress): boolean {
+  // Many terminals send DEL (0x7f) for Backspace, which Ink reports as `delete`.
+  return key.backspace === true || key.delete === true;
+}
+
+function promptKey(
+  input: string,
+  key: KeyPress,
+  on: { commit: ViewAction; cancel: ViewAction; backspace: ViewAction; input: (text: string) => ViewAction },
+): KeyOutcome {
+  if (key.return === true) return act(on.commit);
+  if (key.escape === true) return act(on.cancel);
+  if (isBackspace(key)) return act(on.backspace);
+  const text = typed(input, key);
+  return text === '' ? NOTHING : act(on.input(text));
+}
+
+function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOutcome | null {
+  if (!['s', 'x', 'p', 'r'].includes(input)) return null;
+  if (options.readonly) return notice('read-only console: actions are disabled');
+  const target = targetPipeline(state);
+  if (target === null) return notice('no pipeline selected');
+  const name = target.name;
+  switch (input) {
+    case 's':
+      return send({ kind: 'start', pipeline: name, retry: false });
+    case 'x':
+      if (!ACTIVE_STATES.has(target.state)) return notice(`${name} has no active run to stop`);
+      return act({ type: 'confirmStop', pipeline: name });
+    case 'p':
+      return send({ kind: target.paused ? 'resume' : 'pause', pipeline: name });
+    default: {
+      const failed = target.state === 'failed' || target.last_run?.status === 'failed';
+      if (!failed) return notice(`r retries a failed run; ${name} has not failed`);
+      return send({ kind: 'start', pipeline: name, retry: true });
+    }
+  }
+}
+
+function tableKey(input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  if (key.upArrow === true || input === 'k') return act({ type: 'move', delta: -1 });
+  if (key.downArrow === true || input === 'j') return act({ type: 'move', delta: 1 });
+  if (key.pageUp === true) return act({ type: 'move', delta: -options.pageSize });
+  if (key.pageDown === true) return act({ type: 'move', delta: options.pageSize });
+  if (key.home === true || input === 'g') return act({ type: 'moveTo', position: 'first' });
+  if (key.end === true || input === 'G') return act({ type: 'moveTo', position: 'last' });
+  if (key.return === true) return act({ type: 'openDetail' });
+  if (key.escape === true) return act({ type: 'back' });
+  switch (input) {
+    case 'l':
+      return act({ type: 'openLogs' });
+    case '/':
+      return act({ type: 'filterStart' });
+    case 'o':
+      return act({ type: 'sortNext' });
+    case 'O':
+      return act({ type: 'sortReverse' });
+    default:
+      return NOTHING;
+  }
+}
+
+function logsKey(state: ViewState, input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  const logs = state.logs;
+  if (logs === null) return NOTHING;
+  if (key.escape === true) return act({ type: 'back' });
+  if (key.upArrow === true || input === 'k') return act({ type: 'logsScroll', delta: 1 });
+  if (key.downArrow === true || input === 'j') return act({ type: 'logsScroll', delta: -1 });
+  if (key.pageUp === true) return act({ type: 'logsScroll', delta: options.pageSize });
+  if (key.pageDown === true) return act({ type: 'logsScroll', delta: -options.pageSize });
+  if (key.home === true || input === 'g') return act({ type: 'logsScroll', delta: logs.lines.length });
+  if (key.end === true || input === 'G') return act({ type: 'logsFollow' });
+  switch (input) {
+    case ' ':
+      return act({ type: 'logsTogglePause' });
+    case '/':
+      return act({ type: 'searchStart' });
+    case 'n':
+      return act({ type: 'searchJump', direction: 'older' });
+    case 'N':
+      return act({ type: 'searchJump', direction: 'newer' });
+    default:
+      return NOTHING;
+  }
+}
+
+export function resolveKey(state: ViewState, input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  if (key.ctrl === true && input === 'c') return send({ kind: 'quit' });
+
+  if (state.confirm !== null) {
+    if (input === 'y' || input === 'Y') {
+      return act({ type: 'confirmCancel' }, { type: 'enqueue', command: { kind: 'stop', pipeline: state.confirm.pipeline } });
+    }
+    return act({ type: 'confirmCancel' }, { type: 'notice', notice: { text: 'stop cancelled', tone: 'info' } });
+  }
+
+  if (state.filterEditing) {
+    if (key.upArrow === true) return act({ type: 'move', delta: -1 });
+    if (key.downArrow === true) return act({ type: 'move', delta: 1 });
+    return promptKey(input, key, {
+      commit: { type: 'filterCommit' },
+      cancel: { type: 'filterCancel' },
+      backspace: { type: 'filterBackspace' },
+      input: (text) => ({ type: 'filterInput', text }),
+    });
+  }
+
+  if (state.logs?.searchEditing === true) {
+    return promptKey(input, key, {
+      commit: { type: 'searchCommit' },
+      cancel: { type: 'searchCancel' },
+      backspace: { type: 'searchBackspace' },
+      input: (text) => ({ type: 'searchInput', text }),
+    });
+  }
+
+  if (input === 'q') return send({ kind: 'quit' });
+  if (state.help) return act({ type: 'toggleHelp' });
+  if (input === '?') return act({ type: 'toggleHelp' });
+
+  const action = actionKey(state, input, options);
+  if (action !== null) return action;
+
+  switch (state.screen) {
+    case 'table':
+      return tableKey(input, key, options);
+    case 'detail':
+      if (key.escape === true || isBackspace(key)) return act({ type: 'back' });
+      return input === 'l' ? act({ type: 'openLogs' }) : NOTHING;
+    case 'logs':
+      return logsKey(state, input, key, options);
+  }
+}
