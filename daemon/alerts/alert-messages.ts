@@ -1,0 +1,201 @@
+/**
+ * Subjects and bodies of alert mails. A mail must let the on-call engineer act without opening
+ * anything else first: what failed, how often, since when, and the exact commands to look further.
+ * Every text that may come from a driver passes through `redact`.
+ */
+import { redact } from '../logging/redact.js';
+
+export interface FailureAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly attempts: number;
+  readonly error: { readonly code: string; readonly message: string };
+  /** ISO time of the last successful run, null if it never succeeded. */
+  readonly lastSuccessAt: string | null;
+  readonly rows: number;
+  /** When the first attempt failed (the journalctl window starts there). */
+  readonly firstFailureAt?: string | null;
+}
+
+export interface RecoveryAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly rows: number;
+  /** When the failure that this run ends happened, if known. */
+  readonly previousFailureAt?: string | null;
+  readonly attempts?: number;
+}
+
+export interface StallAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly stalledForMs: number;
+  readonly rows?: number;
+  readonly lastProgressAt?: string | null;
+}
+
+export interface LowDiskAlert {
+  readonly path: string;
+  readonly label?: string;
+  readonly freeBytes: number;
+  readonly totalBytes?: number;
+  /** Free space in percent of the file system. */
+  readonly percent: number;
+}
+
+export interface MailText {
+  readonly subject: string;
+  readonly text: string;
+}
+
+export interface MessageContext {
+  readonly host: string;
+  readonly now: Date;
+  /** systemd unit name for the journalctl command. */
+  readonly unit: string;
+  /** Alerts of the same kind suppressed by the throttle since the last mail. */
+  readonly suppressed: number;
+  readonly suppressedSince: string | null;
+  readonly throttleMs: number;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** `journalctl --since` accepts "YYYY-MM-DD HH:MM:SS UTC" (systemd.time(7)). */
+function journalSince(iso: string): string {
+  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function table(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n');
+}
+
+function suppressedNote(ctx: MessageContext, what: string): string[] {
+  if (ctx.suppressed === 0) return [];
+  const since = ctx.suppressedSince ? ` since ${ctx.suppressedSince}` : '';
+  return ['', `${ctx.suppressed} more ${what} ${ctx.suppressed === 1 ? 'was' : 'were'} suppressed${since} (one mail per ${formatDuration(ctx.throttleMs)}).`];
+}
+
+function commands(pipeline: string, runId: string, sinceIso: string, unit: string): string[] {
+  return [
+    '',
+    'To look further:',
+    `  etlctl status ${pipeline}`,
+    `  etlctl logs ${pipeline} --run ${runId}`,
+    `  etlctl history ${pipeline}`,
+    `  journalctl -u ${unit} -p err --since "${journalSince(sinceIso)}"`,
+  ];
+}
+
+function footer(ctx: MessageContext): string[] {
+  return ['', `-- etld on ${ctx.host}, ${ctx.now.toISOString()}`];
+}
+
+export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText {
+  const attempts = `${alert.attempts} attempt${alert.attempts === 1 ? '' : 's'}`;
+  const message = redact(alert.error.message);
+  const since = alert.firstFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString();
+  const lines = [
+    `Pipeline ${alert.pipeline} FAILED after ${attempts}; it waits for its next schedule.`,
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Run', alert.runId],
+      ['Attempts', String(alert.attempts)],
+      ['Error', alert.error.code],
+      ['Message', message],
+      ['Rows', String(alert.rows)],
+      ['First failure', alert.firstFailureAt ?? 'unknown'],
+      ['Last success', alert.lastSuccessAt ?? 'never'],
+      ['Host', ctx.host],
+    ]),
+    ...suppressedNote(ctx, 'failure alerts'),
+    ...commands(alert.pipeline, alert.runId, since, ctx.unit),
+    ...footer(ctx),
+  ];
+  return { subject: `[etld] ${alert.pipeline} FAILED after ${attempts}: ${alert.error.code}`, text: lines.join('\n') };
+}
+
+export function recoveryMail(alert: RecoveryAlert, ctx: MessageContext, suppressedFailures: number): MailText {
+  const lines = [
+    `Pipeline ${alert.pipeline} RECOVERED: run ${alert.runId} succeeded.`,
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Run', alert.runId],
+      ...(alert.attempts !== undefined ? [['Attempts', String(alert.attempts)] as const] : []),
+      ['Rows', String(alert.rows)],
+      ['Previous failure', alert.previousFailureAt ?? 'unknown'],
+      ['Host', ctx.host],
+    ]),
+    ...(suppressedFailures > 0
+      ? ['', `${suppressedFailures} failure alert${suppressedFailures === 1 ? ' was' : 's were'} suppressed during the failure.`]
+      : []),
+    ...suppressedNote(ctx, 'recovery alerts'),
+    ...commands(alert.pipeline, alert.runId, alert.previousFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString(), ctx.unit),
+    ...footer(ctx),
+  ];
+  return { subject: `[etld] ${alert.pipeline} RECOVERED (run ${alert.runId})`, text: lines.join('\n') };
+}
+
+export function stallMail(alert: StallAlert, ctx: MessageContext): MailText {
+  const stalled = formatDuration(alert.stalledForMs);
+  const lines = [
+    `Pipeline ${alert.pipeline} STALLED: run ${alert.runId} made no progress for ${stalled}; the watchdog cancels and retries it.`,
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Run', alert.runId],
+      ['Rows so far', alert.rows === undefined ? 'unknown' : String(alert.rows)],
+      ['Last progress', alert.lastProgressAt ?? 'none'],
+      ['Host', ctx.host],
+    ]),
+    ...suppressedNote(ctx, 'stall alerts'),
+    ...commands(alert.pipeline, alert.runId, alert.lastProgressAt ?? new Date(ctx.now.getTime() - alert.stalledForMs).toISOString(), ctx.unit),
+    ...footer(ctx),
+  ];
+  return { subject: `[etld] ${alert.pipeline} STALLED: no progress for ${stalled}`, text: lines.join('\n') };
+}
+
+export function lowDiskMail(alert: LowDiskAlert, ctx: MessageContext): MailText {
+  const name = alert.label ? `${alert.label} (${alert.path})` : alert.path;
+  const free = `${alert.percent.toFixed(1)}% free`;
+  const lines = [
+    `Low disk space on ${ctx.host}: ${name} has ${formatBytes(alert.freeBytes)} ${free}.`,
+    'Runs fail with DESTINATION_WRITE or STATE_STORE errors when it fills up; log files degrade to the journal.',
+    '',
+    table([
+      ['Path', alert.path],
+      ['Free', `${formatBytes(alert.freeBytes)} (${free})`],
+      ['Total', alert.totalBytes === undefined ? 'unknown' : formatBytes(alert.totalBytes)],
+      ['Host', ctx.host],
+    ]),
+    ...suppressedNote(ctx, 'low-disk alerts'),
+    '',
+    'To look further:',
+    '  etlctl info',
+    `  df -h ${alert.path}`,
+    `  du -sh ${alert.path}/* | sort -h | tail`,
+    ...footer(ctx),
+  ];
+  return { subject: `[etld] low disk on ${ctx.host}: ${alert.label ?? alert.path} ${free}`, text: lines.join('\n') };
+}
