@@ -1,0 +1,108 @@
+/**
+ * A PostgreSQL read session: reader connections inside REPEATABLE READ READ ONLY transactions
+ * that share one exported snapshot. `extract` streams `COPY (…) TO STDOUT (FORMAT csv)` bytes
+ * straight into the sink; JavaScript only counts bytes and newlines per chunk.
+ */
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import copyStreams from 'pg-copy-streams';
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { ExtractProgress, ReadSession } from '../source.js';
+import { cancelledError } from '../abort.js';
+import { ReaderPool } from '../reader-pool.js';
+import type { PgConnection, PostgresConnector } from './postgres-connection.js';
+import { mapPostgresError } from './postgres-errors.js';
+
+const PROGRESS_INTERVAL_MS = 200;
+const NEWLINE = 0x0a;
+
+export class PostgresReadSession implements ReadSession {
+  readonly consistent: boolean;
+  readonly #connector: PostgresConnector;
+  readonly #readers: readonly PgConnection[];
+  readonly #pool: ReaderPool<PgConnection>;
+  readonly #onClose: () => void;
+  #closed = false;
+
+  constructor(connector: PostgresConnector, readers: readonly PgConnection[], consistent: boolean, onClose: () => void) {
+    this.#connector = connector;
+    this.#readers = readers;
+    this.#pool = new ReaderPool(connector.what, readers);
+    this.consistent = consistent;
+    this.#onClose = onClose;
+  }
+
+  async extract(
+    sql: string,
+    _columns: readonly ColumnSchema[],
+    sink: Writable,
+    signal: AbortSignal,
+    onProgress: (progress: ExtractProgress) => void,
+  ): Promise<ExtractProgress> {
+    const reader = await this.#pool.acquire(signal);
+    let broken = true;
+    try {
+      const result = await this.#copy(reader, sql, sink, signal, onProgress);
+      broken = false;
+      return result;
+    } finally {
+      this.#pool.release(reader, broken);
+    }
+  }
+
+  async #copy(
+    reader: PgConnection,
+    sql: string,
+    sink: Writable,
+    signal: AbortSignal,
+    onProgress: (progress: ExtractProgress) => void,
+  ): Promise<ExtractProgress> {
+    const what = this.#connector.what;
+    if (signal.aborted) throw cancelledError(what);
+    const copy = reader.client.query(copyStreams.to(`COPY (${sql}\n) TO STDOUT WITH (FORMAT csv)`));
+    let bytes = 0;
+    // Newlines inside quoted values make this an over-estimate until COPY reports its row count.
+    let approximateRows = 0;
+    let lastReport = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+        bytes += chunk.length;
+        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) approximateRows++;
+        const now = Date.now();
+        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+          lastReport = now;
+          onProgress({ rows: approximateRows, bytes });
+        }
+        callback(null, chunk);
+      },
+    });
+    let settled: (() => void) | undefined;
+    let finished = false;
+    const stop = (): void => {
+      if (!finished && settled === undefined) settled = this.#connector.cancel(reader);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await pipeline(copy, counter, sink);
+      finished = true;
+    } catch (error) {
+      // The sink may have failed (disk full) while the server still sends: stop the query too.
+      stop();
+      if (signal.aborted) throw cancelledError(what);
+      throw mapPostgresError(error, what);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      settled?.();
+    }
+    const totals = { rows: copy.rowCount, bytes };
+    onProgress(totals);
+    return totals;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+    await Promise.all(this.#readers.map((r) => r.client.end().catch(() => undefined)));
+  }
+}

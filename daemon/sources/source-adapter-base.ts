@@ -1,0 +1,62 @@
+/**
+ * Defaults shared by the three SQL adapters (Kysely's DialectAdapterBase idea): the SELECT shapes
+ * are the same everywhere, only quoting, literals and the per-type rendering differ.
+ */
+import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
+import type { SelectSpec, SourceAdapter, SourceRelation } from './source.js';
+
+export abstract class SourceAdapterBase implements SourceAdapter {
+  abstract quoteIdentifier(name: string): string;
+  abstract literal(text: string, type: CanonicalType): string;
+  /** Renders a SQL expression of `column`'s type into its staging-CSV text form. */
+  abstract renderText(expression: string, column: ColumnSchema): string;
+
+  /** `schema.table` is split on dots; each part is quoted on its own. */
+  quoteTable(name: string): string {
+    return name
+      .split('.')
+      .map((part) => this.quoteIdentifier(part))
+      .join('.');
+  }
+
+  selectExpression(column: ColumnSchema): string {
+    const name = this.quoteIdentifier(column.name);
+    return `${this.renderText(name, column)} AS ${name}`;
+  }
+
+  buildSelect(spec: SelectSpec): string {
+    const list = spec.columns.map((column) => this.selectExpression(column)).join(', ');
+    return `SELECT ${list} FROM ${this.relationSql(spec.relation)}${this.whereSql(spec.where)}`;
+  }
+
+  buildMax(relation: SourceRelation, column: ColumnSchema, where: readonly string[]): string {
+    const max = this.renderText(`MAX(${this.quoteIdentifier(column.name)})`, column);
+    return `SELECT ${max} FROM ${this.relationSql(relation)}${this.whereSql(where)}`;
+  }
+
+  buildCount(relation: SourceRelation, where: readonly string[]): string {
+    return `SELECT ${this.countExpression()} FROM ${this.relationSql(relation)}${this.whereSql(where)}`;
+  }
+
+  /**
+   * The relation as it appears after FROM; a query becomes a derived table. The newline before
+   * the closing parenthesis keeps a trailing `-- comment` in the query from swallowing it.
+   */
+  relationSql(relation: SourceRelation): string {
+    if ('table' in relation) return this.quoteTable(relation.table);
+    const query = relation.query.trim().replace(/;+\s*$/, '');
+    return `(${query}\n) ${this.queryAlias()}`;
+  }
+
+  protected countExpression(): string {
+    return 'COUNT(*)';
+  }
+
+  protected queryAlias(): string {
+    return 'AS etld_q';
+  }
+
+  protected whereSql(where: readonly string[]): string {
+    return where.length === 0 ? '' : ` WHERE ${where.map((predicate) => `(${predicate})`).join(' AND ')}`;
+  }
+}
