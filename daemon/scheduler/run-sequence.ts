@@ -29,6 +29,8 @@ export interface SequenceDeps {
   readonly stallTimeoutMs: number;
   /** Called after every transition (the pipeline's summary changed). */
   readonly onChange: () => void;
+  /** False once the daemon drains: a failed attempt then leaves its retry to the next start-up. */
+  readonly acceptingRuns: () => boolean;
 }
 
 /** A new run, or the continuation at start-up of a row left `interrupted` or `retrying`. */
@@ -299,6 +301,10 @@ export class RunSequence {
     this.#phase = 'retrying';
     this.#retryAt = at;
     this.#deps.onChange();
+    if (!this.#deps.acceptingRuns()) {
+      this.abandon();
+      return;
+    }
     this.#retryTimer = this.#deps.clock.setTimer(delayMs, () =>
       this.#guard(runId, () => {
         this.#retryTimer = null;

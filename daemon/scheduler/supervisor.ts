@@ -328,6 +328,7 @@ export class Supervisor {
       alerts,
       stallTimeoutMs: slot.pipeline.config.stall_timeout ?? defaults.stallTimeoutMs,
       onChange: () => this.#changed(),
+      acceptingRuns: () => this.#state === 'running',
     };
   }
 

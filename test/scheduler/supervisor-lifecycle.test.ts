@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunOutcome, RunRequest } from '../../daemon/engine/engine.js';
+import { EtlError } from '../../shared/errors.js';
 import { SourceGovernor } from '../../daemon/scheduler/source-governor.js';
 import { controllable, fail, harness, hang, outcome, pipeline, succeed, untilAborted } from './harness.js';
 
@@ -142,6 +143,23 @@ describe('drain', () => {
       ['orders-1-2', 'startup-recovery'],
     ]);
     expect(h.store.getRun('orders-1-2')?.status).toBe('succeeded');
+  });
+
+  it('a run failing during the grace period does not schedule a retry in this daemon', async () => {
+    const h = harness('2026-06-01T12:00:00Z');
+    const slow = controllable();
+    h.engine.script(slow.script);
+    h.supervisor.setPipelines([pipeline('orders')], []);
+    h.supervisor.start();
+    h.supervisor.trigger('orders', 'manual');
+    const draining = h.supervisor.drain(60_000);
+    await h.clock.advance(10_000);
+    slow.failWith(new EtlError('SOURCE_CONNECTION', 'connection reset'));
+    await draining;
+    await h.clock.advance(3_600_000);
+    expect(h.engine.requests).toHaveLength(1);
+    expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'retrying', errorCode: 'SOURCE_CONNECTION' });
+    expect(h.clock.pendingTimers).toBe(0);
   });
 
   it('resolves at once with nothing running and leaves pending retries for the next start', async () => {
