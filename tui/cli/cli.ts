@@ -1,0 +1,43 @@
+import { EtlError, toEtlError } from '../../shared/errors.js';
+import { parseCommandLine } from './args.js';
+import { COMMANDS } from './commands.js';
+import { CLI_VERSION, createContext } from './context.js';
+import { EXIT, type CliIo } from './io.js';
+import { mainHelp, verbHelp } from './verbs.js';
+
+/** etlctl without the process: parses argv, runs the verb, prints one-line errors, returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const parsed = parseCommandLine(argv);
+    switch (parsed.kind) {
+      case 'help':
+        io.stdout(parsed.verb ? verbHelp(parsed.verb) : mainHelp());
+        return EXIT.ok;
+      case 'version':
+        io.stdout(`etlctl ${CLI_VERSION}\n`);
+        return EXIT.ok;
+      case 'verb': {
+        const command = COMMANDS[parsed.verb.name];
+        if (!command) throw new EtlError('INTERNAL', `verb ${parsed.verb.name} has no implementation`);
+        return await command(createContext(io, parsed.flags, parsed.positionals, parsed.values));
+      }
+    }
+  } catch (thrown) {
+    const error = toEtlError(thrown);
+    const oneLine = error.message.replace(/\s*\n\s*/g, ' ');
+    io.stderr(json ? `${JSON.stringify({ error: { ...error.toJSON(), message: oneLine } })}\n` : `etlctl: ${oneLine}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+export function exitCodeFor(error: EtlError): number {
+  switch (error.code) {
+    case 'USAGE':
+      return EXIT.usage;
+    case 'DAEMON_UNREACHABLE':
+      return EXIT.unreachable;
+    default:
+      return EXIT.failed;
+  }
+}

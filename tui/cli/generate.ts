@@ -1,0 +1,127 @@
+import { PIPELINE_NAME_RE, type DestinationKind, type SourceKind } from '../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../shared/errors.js';
+
+export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
+export const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
+
+const SOURCE_LABEL: Record<SourceKind, string> = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlserver: 'SQL Server' };
+const DEST_LABEL: Record<DestinationKind, string> = { delta: 'Delta Lake', bigquery: 'BigQuery', duckdb: 'DuckDB', postgres: 'PostgreSQL' };
+
+export function parseSourceKind(text: string | undefined): SourceKind {
+  if (text === undefined) return 'postgres';
+  const found = SOURCE_KINDS.find((k) => k === text);
+  if (!found) throw new EtlError('USAGE', `--source expects ${SOURCE_KINDS.join(' | ')}, got "${text}"`);
+  return found;
+}
+
+export function parseDestKind(text: string | undefined): DestinationKind {
+  if (text === undefined) return 'duckdb';
+  const found = DEST_KINDS.find((k) => k === text);
+  if (!found) throw new EtlError('USAGE', `--dest expects ${DEST_KINDS.join(' | ')}, got "${text}"`);
+  return found;
+}
+
+/**
+ * A commented pipeline file that validates as written; only the connection values (hosts,
+ * databases, users, the password variable) are placeholders for the operator to fill in.
+ */
+export function generatePipeline(name: string, source: SourceKind, dest: DestinationKind): string {
+  if (!PIPELINE_NAME_RE.test(name)) {
+    throw new EtlError('USAGE', `pipeline names use lowercase letters, digits, _ and - only, got "${name}"`);
+  }
+  const ident = name.replace(/-/g, '_');
+  const envPrefix = ident.toUpperCase().replace(/^(\d)/, '_$1');
+  return [
+    `# Pipeline "${name}": ${SOURCE_LABEL[source]} into ${DEST_LABEL[dest]}, written by etlctl generate.`,
+    `# Fill in the connection values, check the file with \`etlctl validate ${name}.yaml\`,`,
+    '# copy it into the pipelines directory and run `etlctl reload`.',
+    `name: ${name}`,
+    `description: ${ident} from ${SOURCE_LABEL[source]} into ${DEST_LABEL[dest]}`,
+    '',
+    '# When it runs: a 5/6-field cron, @hourly/@daily/@weekly/@monthly, "every 15m" or',
+    `# "at 2026-12-01T02:00". Without a schedule it runs only on \`etlctl start ${name}\`.`,
+    'schedule: "0 */2 * * *"',
+    '# timezone: Europe/Warsaw           # default: the host\'s timezone',
+    '',
+    'source:',
+    `  type: ${source}`,
+    '  # Secrets never go in this file: the password comes from an environment variable',
+    '  # (password_env) or a file such as a systemd credential (password_file).',
+    `  connection: ${sourceConnection(source, envPrefix)}`,
+    ...(source === 'sqlserver' ? ['  # add instance: NAME for a named instance; trust_server_certificate: true for a self-signed certificate'] : []),
+    '  # The same table on several databases, read in parallel (fields override `connection`):',
+    '  # shards:',
+    '  #   - { name: s1, host: db1.example.com }',
+    '  #   - { name: s2, host: db2.example.com }',
+    `  table: ${sourceTable(source, ident)}${' '.repeat(Math.max(1, 24 - sourceTable(source, ident).length))}# or query: SELECT ... (read-only)`,
+    '  # columns: [id, customer_name, amount, updated_at]   # default: every column',
+    '  key: [id]                         # primary key: merge loads and key-range chunks',
+    '  # chunk_rows: 1000000             # split a large table into key ranges read in parallel',
+    '  # parallelism: 4                  # at most this many shard/chunk readers at once',
+    '',
+    'load:',
+    '  mode: incremental                 # full | incremental | merge',
+    '  cursor: updated_at                # a column that only grows (timestamp or id)',
+    '  start_from: "2024-01-01"          # the first run reads rows from here on',
+    '  # lag: 5m                         # re-read this window for rows committed late',
+    '',
+    '# transform:                        # optional; columns not listed pass through unchanged',
+    '#   - { target: first_name, split: { column: customer_name, delimiter: " ", index: 0 } }',
+    '#   - { target: address, join: { columns: [street, city], separator: ", " } }',
+    '#   - { target: total, from: amount, type: "decimal(18,2)" }',
+    '',
+    'destination:',
+    `  type: ${dest}`,
+    ...destinationLines(dest, ident, envPrefix),
+    '',
+    'schema_evolution: add_columns       # add_columns: new source columns are added; strict: any change fails',
+    '',
+    'error_handling:                     # a failed run is retried, then an alert is sent',
+    '  max_retries: 3',
+    '  retry_delay: 5s',
+    '  max_retry_delay: 15m',
+    '  exponential_backoff: true',
+    '  retry_timeout: 1h',
+    '',
+    '# alerts: { email: [data-oncall@example.com] }',
+    '',
+  ].join('\n');
+}
+
+function sourceConnection(source: SourceKind, envPrefix: string): string {
+  const port = { postgres: 5432, mysql: 3306, sqlserver: 1433 }[source];
+  return `{ host: db.example.com, port: ${port}, database: shop, user: etl, password_env: ${envPrefix}_SOURCE_PASSWORD }`;
+}
+
+function sourceTable(source: SourceKind, ident: string): string {
+  switch (source) {
+    case 'postgres':
+      return `public.${ident}`;
+    case 'mysql':
+      return ident;
+    case 'sqlserver':
+      return `dbo.${ident}`;
+  }
+}
+
+function destinationLines(dest: DestinationKind, ident: string, envPrefix: string): string[] {
+  switch (dest) {
+    case 'delta':
+      return [`  path: ${ident}                    # a directory or file:// URL; relative paths go under the lake directory`];
+    case 'duckdb':
+      return ['  path: warehouse.duckdb            # relative paths go under the lake directory', `  table: ${ident}`];
+    case 'postgres':
+      return [
+        `  connection: { host: warehouse.example.com, port: 5432, database: warehouse, user: etl, password_env: ${envPrefix}_DEST_PASSWORD }`,
+        `  table: public.${ident}`,
+      ];
+    case 'bigquery':
+      return [
+        '  project: my-gcp-project',
+        '  dataset: analytics',
+        `  table: ${ident}`,
+        '  location: EU',
+        '  # key_file: /etc/etld/bigquery-key.json   # default: application default credentials',
+      ];
+  }
+}

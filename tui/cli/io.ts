@@ -1,0 +1,12 @@
+/** Everything etlctl needs from its process, passed in by main.ts so commands stay testable. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdoutIsTty: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on Ctrl-C (SIGINT). */
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, interrupted: 130 } as const;

@@ -1,0 +1,153 @@
+import type { DaemonInfo, MethodResult, PipelineStatus, PipelineSummary, RunDetail, RunRecord } from '../../shared/protocol.js';
+import {
+  colorStatus,
+  durationBetween,
+  formatBytes,
+  formatCount,
+  formatRelative,
+  formatSpan,
+  formatTime,
+  renderFields,
+  renderTable,
+  type Style,
+} from './format.js';
+
+/** Human renderings of the daemon's answers; `--json` prints the answers themselves. */
+
+function lastRunText(run: RunRecord | null, style: Style, now: Date): string {
+  if (run === null) return '-';
+  return `${colorStatus(run.status, style)} ${formatRelative(run.finished_at ?? run.started_at, now)}`;
+}
+
+export function renderList(pipelines: readonly PipelineSummary[], style: Style, now: Date): string {
+  if (pipelines.length === 0) return 'no pipelines (put *.yaml files in the pipelines directory, then: etlctl reload)\n';
+  const rows = pipelines.map((p) => [
+    p.name,
+    colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style),
+    p.schedule ?? 'manual',
+    p.paused ? '-' : formatRelative(p.next_run_at, now),
+    lastRunText(p.last_run, style, now),
+    p.last_run ? formatCount(p.last_run.rows_loaded) : '-',
+  ]);
+  return renderTable(['NAME', 'STATE', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'ROWS'], rows, style);
+}
+
+function percent(rate: number | null): string {
+  return rate === null ? '-' : `${(rate * 100).toFixed(1)}%`;
+}
+
+export function renderStatus(s: PipelineStatus, style: Style, now: Date): string {
+  const fields: [string, string][] = [
+    ['state', `${colorStatus(s.state, style)}${s.paused ? ' (paused)' : ''}`],
+    ['schedule', s.schedule === null ? 'manual' : `${s.schedule}${s.schedule_human ? ` (${s.schedule_human})` : ''}, ${s.timezone}`],
+    ['next run', s.next_run_at === null ? '-' : `${formatTime(s.next_run_at)} (${formatRelative(s.next_run_at, now)})`],
+    ['last run', s.last_run === null ? '-' : `${s.last_run.id} ${lastRunText(s.last_run, style, now)}, ${formatCount(s.last_run.rows_loaded)} rows`],
+    ['flow', `${s.source ?? '?'} → ${s.destination ?? '?'}${s.mode ? ` (${s.mode})` : ''}`],
+    ['file', s.file],
+    ['runs 24h', `${s.stats.runs_24h} (${s.stats.failures_24h} failed, ${percent(s.stats.success_rate_24h)} ok)`],
+    ['runs 7d', `${s.stats.runs_7d} (${s.stats.failures_7d} failed, ${percent(s.stats.success_rate_7d)} ok)`],
+    ['mean duration', s.stats.mean_duration_s === null ? '-' : formatSpan(s.stats.mean_duration_s * 1000)],
+    ['last success', formatTime(s.stats.last_success_at)],
+  ];
+  if (s.description) fields.unshift(['description', s.description]);
+  if (s.stats.last_error) fields.push(['last error', style.red(`${s.stats.last_error.code}: ${s.stats.last_error.message}`)]);
+  let out = `${style.bold(s.name)}\n${renderFields(fields, style)}`;
+  if (s.problems.length > 0) out += `\n${style.red('problems:')}\n${s.problems.map((p) => `  ${p}`).join('\n')}\n`;
+  if (s.why.length > 0) out += `\nwhy:\n${s.why.map((l) => `  ${l}`).join('\n')}\n`;
+  if (s.current_run) out += `\ncurrent run:\n${renderRun(s.current_run, style, now)}`;
+  return out;
+}
+
+export function renderInfo(info: DaemonInfo, style: Style): string {
+  const pipelines = Object.entries(info.pipelines)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+  const fields: [string, string][] = [
+    ['version', `etld ${info.version} (protocol ${info.protocol})`],
+    ['host', `${info.host} (pid ${info.pid})`],
+    ['state', info.state],
+    ['up since', `${formatTime(info.started_at)} (${formatSpan(info.uptime_s * 1000)})`],
+    ['home', info.home ?? '-'],
+    ['pipelines', pipelines === '' ? 'none' : pipelines],
+  ];
+  const r = info.resources;
+  if (r) {
+    fields.push(
+      ['cpu', r.cpu_percent === null ? '-' : `${r.cpu_percent.toFixed(1)}% (load ${r.load_avg.map((l) => l.toFixed(2)).join(' ')})`],
+      ['memory', `${formatBytes(r.mem_used_bytes)} of ${formatBytes(r.mem_total_bytes)} used; etld rss ${formatBytes(r.rss_bytes)}`],
+      ...r.disks.map((d): [string, string] => [`disk ${d.label}`, `${formatBytes(d.free_bytes)} free of ${formatBytes(d.total_bytes)} (${d.path})`]),
+    );
+  }
+  return renderFields(fields, style);
+}
+
+export function renderHistory(runs: readonly RunRecord[], style: Style, now: Date): string {
+  if (runs.length === 0) return 'no runs yet\n';
+  const rows = runs.map((r) => [
+    r.id,
+    colorStatus(r.status, style),
+    r.trigger,
+    String(r.attempt),
+    formatTime(r.started_at),
+    durationBetween(r.started_at, r.finished_at, now),
+    `${formatCount(r.rows_extracted)}/${formatCount(r.rows_loaded)}`,
+    r.error ? style.red(`${r.error.code}: ${r.error.message}`) : '',
+  ]);
+  return renderTable(['RUN', 'STATUS', 'TRIGGER', 'TRY', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'], rows, style);
+}
+
+export function renderRun(run: RunDetail, style: Style, now: Date): string {
+  const fields: [string, string][] = [
+    ['run', `${run.id} (${run.pipeline}, sequence ${run.sequence})`],
+    ['status', `${colorStatus(run.status, style)}, attempt ${run.attempt}, ${run.trigger}`],
+    ['started', formatTime(run.started_at)],
+    ['finished', formatTime(run.finished_at)],
+    ['took', durationBetween(run.started_at, run.finished_at, now)],
+    ['rows', `${formatCount(run.rows_extracted)} extracted, ${formatCount(run.rows_loaded)} loaded, ${formatBytes(run.bytes)}`],
+    ['reconciliation', run.verdict ?? '-'],
+    ['watermark', `${run.watermark_from ?? '-'} → ${run.watermark_to ?? '-'}`],
+  ];
+  if (run.error) fields.push(['error', style.red(`${run.error.code}: ${run.error.message}`)]);
+  let out = renderFields(fields, style);
+  if (run.parts.length > 0) {
+    const rows = run.parts.map((p) => [
+      p.shard ?? '-',
+      p.chunk === null ? '-' : String(p.chunk),
+      colorStatus(p.status, style),
+      p.estimated_rows ? `${formatCount(p.rows)}/${formatCount(p.estimated_rows)}` : formatCount(p.rows),
+      formatCount(Math.round(p.rows_per_s)),
+      p.error ? style.red(`${p.error.code}: ${p.error.message}`) : '',
+    ]);
+    out += `\n${renderTable(['SHARD', 'CHUNK', 'STATUS', 'ROWS', 'ROWS/S', 'ERROR'], rows, style)}`;
+  }
+  return out;
+}
+
+export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
+  let out = renderFields(
+    [
+      ['pipeline', plan.pipeline],
+      ['mode', plan.mode],
+      ['watermark', `${plan.watermark_from ?? '(start)'} → ${plan.watermark_to ?? '-'}`],
+      ['destination', plan.destination],
+    ],
+    style,
+  );
+  for (const part of plan.parts) {
+    const where = [part.shard ? `shard ${part.shard}` : null, part.chunk !== null ? `chunk ${part.chunk}` : null].filter(Boolean).join(' ');
+    out += `\n${style.bold(where || 'query')}${part.estimated_rows !== null ? ` (~${formatCount(part.estimated_rows)} rows)` : ''}\n  ${part.sql}\n`;
+  }
+  out += plan.schema_diff.length === 0 ? '\nschema: no changes\n' : `\nschema changes:\n${plan.schema_diff.map((d) => `  ${d.change} ${d.column}: ${d.detail}`).join('\n')}\n`;
+  if (plan.notes.length > 0) out += `\nnotes:\n${plan.notes.map((n) => `  ${n}`).join('\n')}\n`;
+  return out;
+}
+
+export function renderPreview(preview: MethodResult<'preview'>, style: Style): string {
+  const headers = preview.columns.map((c) => `${c.name} (${c.type})`);
+  return renderTable(headers, preview.rows.map((r) => r.map((v) => (v === null ? style.dim('NULL') : v))), style);
+}
+
+export function renderReload(r: MethodResult<'reload'>): string {
+  const line = (label: string, names: readonly string[]): string => `${label}: ${names.length === 0 ? '-' : names.join(', ')}`;
+  return [line('added', r.added), line('changed', r.changed), line('removed', r.removed), line('invalid', r.invalid), ''].join('\n');
+}

@@ -1,0 +1,164 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+
+export interface VerbSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** Arguments after the verb, e.g. `<pipeline> [--wait]`. */
+  readonly usage: string;
+  readonly examples: readonly string[];
+  readonly positionals: { readonly min: number; readonly max: number; readonly names: readonly string[] };
+  readonly options: ParseArgsOptionsConfig;
+  /** One line per verb option for --help. */
+  readonly optionHelp: readonly string[];
+}
+
+const one = (name: string) => ({ min: 1, max: 1, names: [name] });
+const none = { min: 0, max: 0, names: [] };
+
+export const GLOBAL_OPTIONS = {
+  json: { type: 'boolean' },
+  home: { type: 'string' },
+  socket: { type: 'string' },
+  url: { type: 'string' },
+  'token-file': { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const GLOBAL_HELP = [
+  '--json              machine-readable output (snake_case keys, SPEC §11)',
+  '--home DIR          the daemon home (socket DIR/run/etld.sock); default $ETLD_HOME',
+  '--socket PATH       the control socket (default /run/etld/etld.sock)',
+  '--url ws://H:P      reach a daemon over TCP (needs --token-file)',
+  '--token-file FILE   the bearer token for --url',
+  '--no-color          no colours (also when NO_COLOR is set)',
+  '-h, --help          help; `etlctl VERB --help` for one verb',
+  '-V, --version       print the etlctl version',
+];
+
+export const VERBS: readonly VerbSpec[] = [
+  { name: 'list', summary: 'list pipelines with state, schedule, next and last run', usage: '', examples: ['etlctl list', 'etlctl list --json | jq -r ".[].name"'], positionals: none, options: {}, optionHelp: [] },
+  { name: 'status', summary: 'one pipeline in detail: state, current run, statistics, why', usage: '<pipeline>', examples: ['etlctl status orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  { name: 'info', summary: 'the daemon: version, host, uptime, pipelines, resources', usage: '', examples: ['etlctl info', 'etlctl --home ~/etld info'], positionals: none, options: {}, optionHelp: [] },
+  {
+    name: 'start',
+    summary: 'start a run of a pipeline now',
+    usage: '<pipeline> [--wait]',
+    examples: ['etlctl start orders', 'etlctl start orders --wait && echo loaded'],
+    positionals: one('pipeline'),
+    options: { wait: { type: 'boolean', short: 'w' } },
+    optionHelp: ['-w, --wait          show live progress; exit 0 if the run succeeded, 1 if it failed or was cancelled'],
+  },
+  { name: 'stop', summary: 'cancel the running run of a pipeline (destination untouched)', usage: '<pipeline>', examples: ['etlctl stop orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  { name: 'pause', summary: 'stop firing the schedule of a pipeline (persisted)', usage: '<pipeline>', examples: ['etlctl pause orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  { name: 'resume', summary: 'fire the schedule of a paused pipeline again', usage: '<pipeline>', examples: ['etlctl resume orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  {
+    name: 'history',
+    summary: 'recent runs of a pipeline, newest first',
+    usage: '<pipeline> [-n N]',
+    examples: ['etlctl history orders -n 50', 'etlctl history orders --json | jq ".[0].status"'],
+    positionals: one('pipeline'),
+    options: { limit: { type: 'string', short: 'n' } },
+    optionHelp: ['-n, --limit N       how many runs (default 20)'],
+  },
+  { name: 'run', summary: 'one run in detail, with its shards/chunks', usage: '<run-id>', examples: ['etlctl run 01J9Z3K2M4'], positionals: one('run-id'), options: {}, optionHelp: [] },
+  {
+    name: 'logs',
+    summary: 'log lines of the daemon or of one pipeline; -f follows',
+    usage: '[pipeline] [-f] [-n N] [--since 2h] [--errors] [--run ID] [--grep RE]',
+    examples: ['etlctl logs orders -n 200', 'etlctl logs orders -f --errors', 'etlctl logs --since 30m --grep "shard s2"'],
+    positionals: { min: 0, max: 1, names: ['pipeline'] },
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      lines: { type: 'string', short: 'n' },
+      since: { type: 'string' },
+      errors: { type: 'boolean' },
+      run: { type: 'string' },
+      grep: { type: 'string' },
+    },
+    optionHelp: [
+      '-f, --follow        keep printing new lines until Ctrl-C',
+      '-n, --lines N       how many past lines (default 100)',
+      '--since WHEN        only lines newer than a duration (30m, 2h, 1d) or an ISO time',
+      '--errors            only errors and warnings',
+      '--run ID            only lines of one run',
+      '--grep RE           only lines matching a regular expression',
+      '--json              one JSON object per line',
+    ],
+  },
+  { name: 'reload', summary: 're-read the pipeline files (like SIGHUP)', usage: '', examples: ['etlctl reload'], positionals: none, options: {}, optionHelp: [] },
+  {
+    name: 'validate',
+    summary: 'check pipeline files; works without a daemon',
+    usage: '[file|dir ...]',
+    examples: ['etlctl validate pipelines/orders.yaml', 'etlctl validate            # the daemon\'s files, or the pipelines dir if it is down'],
+    positionals: { min: 0, max: Number.POSITIVE_INFINITY, names: ['file'] },
+    options: {},
+    optionHelp: [],
+  },
+  { name: 'why', summary: 'when a pipeline runs next and why it did not run', usage: '<pipeline>', examples: ['etlctl why orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  { name: 'plan', summary: 'what the next run would do, without writing anything', usage: '<pipeline>', examples: ['etlctl plan orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  {
+    name: 'preview',
+    summary: 'the first transformed rows of the next run',
+    usage: '<pipeline> [-n 20]',
+    examples: ['etlctl preview orders -n 5'],
+    positionals: one('pipeline'),
+    options: { limit: { type: 'string', short: 'n' } },
+    optionHelp: ['-n, --limit N       how many rows (default 20)'],
+  },
+  {
+    name: 'vacuum',
+    summary: 'remove data files no longer referenced by a Delta table',
+    usage: '<pipeline> [--dry-run]',
+    examples: ['etlctl vacuum orders --dry-run'],
+    positionals: one('pipeline'),
+    options: { 'dry-run': { type: 'boolean' } },
+    optionHelp: ['--dry-run           list what would be removed'],
+  },
+  {
+    name: 'generate',
+    summary: 'write a commented pipeline file to start from (no daemon needed)',
+    usage: '<name> [--source postgres|mysql|sqlserver] [--dest delta|bigquery|duckdb|postgres] [-o FILE]',
+    examples: ['etlctl generate orders --source mysql --dest delta -o /etc/etld/pipelines/orders.yaml', 'etlctl generate trial > trial.yaml'],
+    positionals: one('name'),
+    options: { source: { type: 'string' }, dest: { type: 'string' }, output: { type: 'string', short: 'o' }, force: { type: 'boolean' } },
+    optionHelp: [
+      '--source TYPE       postgres | mysql | sqlserver (default postgres)',
+      '--dest TYPE         delta | bigquery | duckdb | postgres (default duckdb)',
+      '-o, --output FILE   write to FILE instead of stdout (refuses to overwrite)',
+      '--force             overwrite FILE',
+    ],
+  },
+];
+
+export function findVerb(name: string): VerbSpec | undefined {
+  return VERBS.find((v) => v.name === name);
+}
+
+export function verbHelp(verb: VerbSpec): string {
+  const lines = [`Usage: etlctl ${verb.name}${verb.usage ? ` ${verb.usage}` : ''}`, '', `  ${verb.summary}`, ''];
+  if (verb.optionHelp.length > 0) lines.push('Options:', ...verb.optionHelp.map((l) => `  ${l}`), '');
+  lines.push('Examples:', ...verb.examples.map((e) => `  ${e}`), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '');
+  return lines.join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...VERBS.map((v) => v.name.length));
+  return [
+    'Usage: etlctl [global options] VERB [arguments]',
+    '',
+    'Controls etld, the ETL daemon, through its control socket.',
+    '',
+    'Verbs:',
+    ...VERBS.map((v) => `  ${v.name.padEnd(width)}  ${v.summary}`),
+    '',
+    'Global options:',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+    '',
+    'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.',
+    'Example: etlctl list; etlctl start orders --wait; etlctl logs orders -f',
+    '',
+  ].join('\n');
+}
