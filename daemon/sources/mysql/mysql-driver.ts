@@ -1,0 +1,111 @@
+import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
+import { cancelledError, isAborted } from '../abort.js';
+import { MysqlConnector, run, type MysqlConnection } from './mysql-connection.js';
+import { mapMysqlError, mysqlErrno } from './mysql-errors.js';
+import { closeMysqlConnection, MysqlReadSession } from './mysql-read-session.js';
+import type { MysqlFieldInfo } from './mysql-types.js';
+
+/** Errors from FLUSH TABLES WITH READ LOCK that mean "no global lock for us", not "fail the run". */
+const LOCK_REFUSED = new Set([1044, 1045, 1142, 1227, 1205, 3024, 1969]);
+
+/**
+ * MySQL/MariaDB driver: one control connection for metadata queries (opened by `init`) and, per
+ * read session, reader connections whose consistent snapshots start while a coordinator briefly
+ * holds FLUSH TABLES WITH READ LOCK, so all readers see one cut.
+ */
+export class MysqlDriver implements SourceDriver {
+  readonly #connector: MysqlConnector;
+  readonly #zeroDates: 'null' | 'error';
+  readonly #sessions = new Set<MysqlReadSession>();
+  #control: Promise<MysqlConnection> | undefined;
+
+  constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
+    this.#connector = new MysqlConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
+    this.#zeroDates = options.zeroDates;
+  }
+
+  get what(): string {
+    return this.#connector.what;
+  }
+
+  async init(signal?: AbortSignal): Promise<void> {
+    await this.#controlConnection(signal);
+  }
+
+  #controlConnection(signal?: AbortSignal): Promise<MysqlConnection> {
+    if (this.#control === undefined) {
+      const pending = this.#connector.connect(signal);
+      this.#control = pending;
+      pending.catch(() => {
+        if (this.#control === pending) this.#control = undefined;
+      });
+    }
+    return this.#control;
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.#sessions].map((s) => s.close()));
+    const control = this.#control;
+    this.#control = undefined;
+    const connection = await control?.catch(() => undefined);
+    if (connection !== undefined) await closeMysqlConnection(connection);
+  }
+
+  async queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]> {
+    return this.#connector.queryText(await this.#controlConnection(signal), sql, signal);
+  }
+
+  async describeFields(sql: string, signal?: AbortSignal): Promise<MysqlFieldInfo[]> {
+    return this.#connector.describeFields(await this.#controlConnection(signal), sql, signal);
+  }
+
+  async openReadSession(readers: number, signal?: AbortSignal): Promise<ReadSession> {
+    const count = Math.max(1, Math.floor(readers));
+    const opened: MysqlConnection[] = [];
+    let coordinator: MysqlConnection | undefined;
+    let locked = false;
+    try {
+      if (count > 1) {
+        coordinator = await this.#connector.connect(signal);
+        locked = await this.#globalReadLock(coordinator);
+      }
+      const starting = Array.from({ length: count }, async () => {
+        const reader = await this.#connector.connect(signal);
+        opened.push(reader);
+        await run(reader, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await run(reader, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      });
+      const results = await Promise.allSettled(starting);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const session = new MysqlReadSession(this.#connector, opened, count === 1 || locked, this.#zeroDates, () =>
+        this.#sessions.delete(session),
+      );
+      this.#sessions.add(session);
+      return session;
+    } catch (error) {
+      await Promise.all(opened.map(closeMysqlConnection));
+      if (isAborted(signal)) throw cancelledError(this.what);
+      throw mapMysqlError(error, this.what);
+    } finally {
+      if (coordinator !== undefined) {
+        // Held only while the readers start their snapshots: writers wait for milliseconds.
+        if (locked) await run(coordinator, 'UNLOCK TABLES').catch(() => undefined);
+        await closeMysqlConnection(coordinator);
+      }
+    }
+  }
+
+  /** FLUSH TABLES WITH READ LOCK; false when the login lacks RELOAD or the lock cannot be had soon. */
+  async #globalReadLock(coordinator: MysqlConnection): Promise<boolean> {
+    try {
+      await run(coordinator, 'SET SESSION lock_wait_timeout = 30');
+      await run(coordinator, 'FLUSH TABLES WITH READ LOCK');
+      return true;
+    } catch (error) {
+      const errno = mysqlErrno(error);
+      if (errno !== undefined && LOCK_REFUSED.has(errno)) return false;
+      throw error;
+    }
+  }
+}

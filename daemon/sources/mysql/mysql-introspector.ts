@@ -1,0 +1,79 @@
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { SourceIntrospector, SourceRelation } from '../source.js';
+import { mysqlString, type MysqlAdapter } from './mysql-adapter.js';
+import type { MysqlDriver } from './mysql-driver.js';
+import { FLAG_NOT_NULL, mapMysqlType } from './mysql-types.js';
+
+const JSON_CHECK_RE = /^\s*json_valid\(`((?:[^`]|``)+)`\)\s*$/i;
+
+/**
+ * Column types from the result metadata of `SELECT * FROM <relation> LIMIT 0` (tables and queries
+ * alike). MariaDB JSON columns are LONGTEXT: recognised by the extended metadata format, or for
+ * tables by their `json_valid` check constraint.
+ */
+export class MysqlIntrospector implements SourceIntrospector {
+  readonly #driver: MysqlDriver;
+  readonly #adapter: MysqlAdapter;
+
+  constructor(driver: MysqlDriver, adapter: MysqlAdapter) {
+    this.#driver = driver;
+    this.#adapter = adapter;
+  }
+
+  async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
+    const fields = await this.#driver.describeFields(`SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`, signal);
+    const jsonColumns = 'table' in relation ? await this.#mariaDbJsonColumns(relation.table, signal) : new Set<string>();
+    return fields.map((field) => {
+      const mapped = mapMysqlType(field, jsonColumns);
+      // A query's column can hold NULL whatever the server guesses about expressions.
+      const nullable = 'table' in relation ? (field.flags & FLAG_NOT_NULL) === 0 : true;
+      return { name: field.name, type: mapped.type, nullable, sourceType: mapped.sourceType };
+    });
+  }
+
+  #schemaAndTable(table: string): { schema: string; table: string } {
+    const parts = table.split('.');
+    return parts.length >= 2
+      ? { schema: mysqlString(parts[0] ?? ''), table: mysqlString(parts.slice(1).join('.')) }
+      : { schema: 'DATABASE()', table: mysqlString(table) };
+  }
+
+  async #mariaDbJsonColumns(table: string, signal?: AbortSignal): Promise<Set<string>> {
+    const where = this.#schemaAndTable(table);
+    try {
+      const rows = await this.#driver.queryText(
+        `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ${where.schema} AND TABLE_NAME = ${where.table}`,
+        signal,
+      );
+      const names = rows.map((r) => JSON_CHECK_RE.exec(r[0] ?? '')?.[1]?.replaceAll('``', '`')).filter((n): n is string => n !== undefined);
+      return new Set(names);
+    } catch {
+      // MySQL's CHECK_CONSTRAINTS has no TABLE_NAME (and MySQL has a real JSON type anyway).
+      return new Set();
+    }
+  }
+
+  async estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
+    if (!('table' in relation)) return null;
+    const where = this.#schemaAndTable(relation.table);
+    const rows = await this.#driver.queryText(
+      `SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${where.schema} AND TABLE_NAME = ${where.table}`,
+      signal,
+    );
+    const value = rows[0]?.[0];
+    return value === null || value === undefined ? null : Number(value);
+  }
+
+  async keyRange(
+    relation: SourceRelation,
+    key: ColumnSchema,
+    signal?: AbortSignal,
+  ): Promise<{ readonly min: string; readonly max: string } | null> {
+    const column = this.#adapter.quoteIdentifier(key.name);
+    const min = this.#adapter.renderText(`MIN(${column})`, key);
+    const max = this.#adapter.renderText(`MAX(${column})`, key);
+    const rows = await this.#driver.queryText(`SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`, signal);
+    const [low, high] = rows[0] ?? [];
+    return low === null || low === undefined || high === null || high === undefined ? null : { min: low, max: high };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * A MySQL read session: reader connections in REPEATABLE READ consistent-snapshot transactions.
+ * `extract` streams rows as text arrays (no JavaScript Date/Number), fixes up the few values that
+ * need it and writes staging CSV in ~64 KB chunks, pausing the connection while the sink is full.
+ */
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { EtlError } from '../../../shared/errors.js';
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { ExtractProgress, ReadSession } from '../source.js';
+import { cancelledError } from '../abort.js';
+import { CsvBatchWriter } from '../csv-writer.js';
+import { ReaderPool } from '../reader-pool.js';
+import type { MysqlConnection, MysqlConnector } from './mysql-connection.js';
+import { mapMysqlError } from './mysql-errors.js';
+import { formatterFor } from './mysql-row-format.js';
+
+const PROGRESS_INTERVAL_MS = 200;
+
+export function closeMysqlConnection(connection: MysqlConnection): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      connection.destroy();
+      resolve();
+    }, 2_000);
+    connection.end(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export class MysqlReadSession implements ReadSession {
+  readonly consistent: boolean;
+  readonly #connector: MysqlConnector;
+  readonly #readers: readonly MysqlConnection[];
+  readonly #pool: ReaderPool<MysqlConnection>;
+  readonly #zeroDates: 'null' | 'error';
+  readonly #onClose: () => void;
+  #closed = false;
+
+  constructor(
+    connector: MysqlConnector,
+    readers: readonly MysqlConnection[],
+    consistent: boolean,
+    zeroDates: 'null' | 'error',
+    onClose: () => void,
+  ) {
+    this.#connector = connector;
+    this.#readers = readers;
+    this.#pool = new ReaderPool(connector.what, readers);
+    this.consistent = consistent;
+    this.#zeroDates = zeroDates;
+    this.#onClose = onClose;
+  }
+
+  async extract(
+    sql: string,
+    columns: readonly ColumnSchema[],
+    sink: Writable,
+    signal: AbortSignal,
+    onProgress: (progress: ExtractProgress) => void,
+  ): Promise<ExtractProgress> {
+    const reader = await this.#pool.acquire(signal);
+    let broken = true;
+    try {
+      const result = await this.#stream(reader, sql, columns, sink, signal, onProgress);
+      broken = false;
+      return result;
+    } finally {
+      this.#pool.release(reader, broken);
+    }
+  }
+
+  #stream(
+    reader: MysqlConnection,
+    sql: string,
+    columns: readonly ColumnSchema[],
+    sink: Writable,
+    signal: AbortSignal,
+    onProgress: (progress: ExtractProgress) => void,
+  ): Promise<ExtractProgress> {
+    const what = this.#connector.what;
+    if (signal.aborted) return Promise.reject(cancelledError(what));
+    const formatters = columns.map((column) => formatterFor(column, this.#zeroDates, what));
+    const width = columns.length;
+    const writer = new CsvBatchWriter(sink, { pause: () => reader.pause(), resume: () => reader.resume() });
+    return new Promise<ExtractProgress>((resolve, reject) => {
+      let failure: EtlError | undefined;
+      let settled: (() => void) | undefined;
+      let done = false;
+      let lastReport = Date.now();
+      const values: (string | null)[] = new Array<string | null>(width).fill(null);
+
+      const fail = (error: EtlError): void => {
+        if (failure !== undefined) return;
+        failure = error;
+        settled ??= this.#connector.cancel(reader);
+        // A connection paused for back-pressure would never read the server's answer to KILL.
+        reader.resume();
+      };
+      const onAbort = (): void => fail(cancelledError(what));
+      const onSinkError = (error: unknown): void =>
+        fail(new EtlError('SOURCE_DATA', `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      sink.on('error', onSinkError);
+
+      const finish = (error?: unknown): void => {
+        if (done) return;
+        done = true;
+        signal.removeEventListener('abort', onAbort);
+        settled?.();
+        const problem = signal.aborted ? cancelledError(what) : (failure ?? (error === undefined ? undefined : mapMysqlError(error, what)));
+        if (problem !== undefined) {
+          sink.removeListener('error', onSinkError);
+          sink.destroy();
+          reject(problem);
+          return;
+        }
+        writer.flush();
+        sink.end();
+        finished(sink).then(
+          () => {
+            sink.removeListener('error', onSinkError);
+            const totals = { rows: writer.rows, bytes: writer.bytes };
+            onProgress(totals);
+            resolve(totals);
+          },
+          (sinkError: unknown) => reject(mapMysqlError(sinkError, what)),
+        );
+      };
+
+      const query = reader.query({ sql, rowsAsArray: true });
+      query.on('result', (row: unknown) => {
+        if (failure !== undefined) return;
+        const cells = row as readonly (string | null)[];
+        try {
+          const rowNumber = writer.rows + 1;
+          for (let i = 0; i < width; i++) {
+            const formatter = formatters[i];
+            values[i] = formatter === undefined ? null : formatter(cells[i] ?? null, rowNumber);
+          }
+        } catch (error) {
+          fail(mapMysqlError(error, what));
+          return;
+        }
+        writer.writeRow(values);
+        if ((writer.rows & 1023) === 0) {
+          const now = Date.now();
+          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+            lastReport = now;
+            onProgress({ rows: writer.rows, bytes: writer.bytes });
+          }
+        }
+      });
+      query.on('error', (error: unknown) => finish(error));
+      query.on('end', () => finish());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+    await Promise.all(this.#readers.map(closeMysqlConnection));
+  }
+}
