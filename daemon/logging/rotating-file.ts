@@ -95,6 +95,11 @@ function firstLineTime(fd: number): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a;
+}
+
 export class RotatingFile {
   readonly dir: string;
   readonly base: string;
@@ -109,6 +114,8 @@ export class RotatingFile {
   #nextSeq: number;
   #pending: string[] = [];
   #pendingBytes = 0;
+  /** A write failed part-way: the file ends in a torn line that the next write must terminate. */
+  #torn = false;
 
   constructor(
     dir: string,
@@ -211,6 +218,8 @@ export class RotatingFile {
       const stat = fstatSync(fd);
       this.#size = stat.size;
       this.#openedAt = stat.size > 0 ? (firstLineTime(fd) ?? stat.mtimeMs) : null;
+      // A crash mid-write leaves a torn last line; the first write then starts on a fresh line.
+      this.#torn = stat.size > 0 && !endsWithNewline(fd, stat.size);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -222,16 +231,19 @@ export class RotatingFile {
     if (chunk.length === 0) return;
     this.#ensureOpen();
     const fd = this.#fd as number;
-    const buffer = Buffer.from(chunk.join(''), 'utf8');
+    const prefix = this.#torn ? '\n' : '';
+    const buffer = Buffer.from(prefix + chunk.join(''), 'utf8');
     let offset = 0;
     try {
       while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
     } catch (error) {
-      // A torn line at the end of the file is skipped by the reader; count what landed.
+      // The reader skips a torn line; terminating it keeps the next line parseable.
       this.#size += offset;
+      if (offset > 0) this.#torn = true;
       throw error;
     }
-    this.#size += bytes;
+    this.#torn = false;
+    this.#size += bytes + prefix.length;
   }
 
   #rotate(): void {
@@ -243,6 +255,7 @@ export class RotatingFile {
     this.generations.push(generation);
     this.#size = 0;
     this.#openedAt = null;
+    this.#torn = false;
     this.#onRotated(this, generation);
     this.#ensureOpen();
   }

@@ -217,3 +217,19 @@ describe('PipelineFileSink failures', () => {
     expect(fallback.records[0]!.message).toContain('ENOSPC');
   });
 });
+
+describe('PipelineFileSink after a crash', () => {
+  it('terminates a torn last line so the next line stays readable', async () => {
+    const dir = join(logDir, 'orders');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'output.log'), '{"ts":"2026-01-01T00:00:00.000Z","level":"info","message":"whole"}\n{"ts":"2026-01-01T00:00:01.0');
+    const sink = sinkWith();
+    new FanoutLogger([sink]).info('after restart', { pipeline: 'orders' });
+    await sink.close();
+    const lines = familyLines(dir, 'output.log');
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[0]!).message).toBe('whole');
+    expect(() => JSON.parse(lines[1]!)).toThrow();
+    expect(JSON.parse(lines[2]!).message).toBe('after restart');
+  });
+});
