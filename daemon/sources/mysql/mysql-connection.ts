@@ -174,7 +174,7 @@ export function run(connection: MysqlConnection, sql: string): Promise<{ rows: T
   return new Promise((resolve, reject) => {
     connection.query({ sql, rowsAsArray: true }, (error, rows, fields) => {
       if (error) reject(error);
-      else resolve({ rows: Array.isArray(rows) ? (rows as unknown as TextRow[]) : [], fields: (fields ?? []) as RawField[] });
+      else resolve({ rows: Array.isArray(rows) ? (rows as unknown as TextRow[]) : [], fields: (fields ?? []) });
     });
   });
 }
