@@ -1,0 +1,29 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, type CommandResult } from '../helpers/process.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'tui', 'cli', 'main.js');
+
+/** Builds dist/ (type errors elsewhere in the tree do not stop tsc from emitting). */
+export async function buildCli(): Promise<void> {
+  const result = await runCommand('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
+  if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}: ${result.stdout}${result.stderr}`);
+}
+
+const ENV = { ...process.env, NO_COLOR: '1', ETLD_HOME: '' };
+
+export function etlctl(args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, [CLI, ...args], { env: { ...ENV, ...env } });
+}
+
+/** Starts etlctl without waiting for it (for -f / --wait); output accumulates in the returned buffers. */
+export function spawnEtlctl(args: readonly string[]): { child: ChildProcess; out: { stdout: string; stderr: string }; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, out, exit };
+}
