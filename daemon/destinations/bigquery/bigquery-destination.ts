@@ -1,0 +1,317 @@
+/**
+ * The BigQuery destination (SPEC §5, §6; design in README.md of this folder). Every run changes the
+ * target table with exactly one job, `etld_<pipeline>_<dataset>_<table>_<sequence>_commit` (a load job when the run
+ * fits one file, else a query job over a per-run staging table): that job id is the record of the
+ * commit, and `_etld_commits` in the dataset is the index read by `committedSequence`.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../../shared/errors.js';
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { Logger } from '../../logging/logger.js';
+import type { CommitRequest, CommitResult, Destination, DestinationContext, DestinationDialect, SchemaChange } from '../destination.js';
+import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
+import { toBigQueryError } from './bigquery-errors.js';
+import { exportBatch, ORDINAL_COLUMN, type LoadFormat } from './bigquery-export.js';
+import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
+import { diffFields, incomingFields } from './bigquery-schema.js';
+import { COMMITS_FIELDS, COMMITS_TABLE, mergeSql, quoteName, recordCommitSql, stringLiteral, tablePath } from './bigquery-sql.js';
+import { parquetAllows, type BigQueryField } from './bigquery-types.js';
+
+type BigQueryDestinationConfig = Extract<DestinationConfig, { type: 'bigquery' }>;
+
+export interface BigQueryTuning {
+  /**
+   * Largest load file. The client uploads each file in one multipart request that it never
+   * resumes or retries (notes §1), so files stay well under the API's limits; a run larger than
+   * one file loads its files into a staging table, and the target still sees one job per run.
+   */
+  readonly maxFileBytes: number;
+  readonly poll: PollSettings;
+  /** Staging tables expire on their own if a crash leaves one behind. */
+  readonly stagingTtlMs: number;
+}
+
+export const DEFAULT_TUNING: BigQueryTuning = {
+  maxFileBytes: 512 * 1024 * 1024,
+  poll: { pollMs: 500, maxPollMs: 10_000 },
+  stagingTtlMs: 24 * 3_600_000,
+};
+
+export class BigQueryDestination implements Destination {
+  readonly label: string;
+  readonly #config: BigQueryDestinationConfig;
+  readonly #api: BigQueryApi;
+  readonly #tuning: BigQueryTuning;
+  readonly #logger: Logger;
+
+  constructor(config: BigQueryDestinationConfig, context: DestinationContext, tuning: Partial<BigQueryTuning> = {}) {
+    this.#config = config;
+    this.#tuning = { ...DEFAULT_TUNING, ...tuning };
+    this.#logger = context.logger;
+    this.#api = new BigQueryApi({ project: config.project, location: config.location, keyFile: config.key_file, apiEndpoint: config.api_endpoint });
+    this.label = `bigquery ${config.project}.${config.dataset}.${config.table}`;
+  }
+
+  get #tableLabel(): string {
+    return `${this.#config.project}.${this.#config.dataset}.${this.#config.table}`;
+  }
+
+  async #currentFields(): Promise<BigQueryField[] | undefined> {
+    try {
+      const table = await this.#api.getTable(this.#config.dataset, this.#config.table);
+      return table === undefined ? undefined : [...table.fields];
+    } catch (error) {
+      throw toBigQueryError(error, `${this.label}: tables.get`);
+    }
+  }
+
+  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]> {
+    signal?.throwIfAborted();
+    return diffFields(this.#tableLabel, await this.#currentFields(), incoming, policy);
+  }
+
+  /**
+   * Job ids are unique per project, so they name the destination table too: two datasets of one
+   * project (staging and production, say) fed by same-named pipelines must not see each other's
+   * commits. Characters outside a job id's `[A-Za-z0-9_-]` (a `$` decorator) become `_`.
+   */
+  #jobBase(pipeline: string, sequence: number): string {
+    const target = `${this.#config.dataset}_${this.#config.table}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    return `etld_${pipeline}_${target}_${sequence}`;
+  }
+
+  #commitJobBase(pipeline: string, sequence: number): string {
+    return `${this.#jobBase(pipeline, sequence)}_commit`;
+  }
+
+  async committedSequence(pipeline: string, signal: AbortSignal = new AbortController().signal): Promise<number | null> {
+    let max: number | null = null;
+    try {
+      const commits = await this.#api.getTable(this.#config.dataset, COMMITS_TABLE);
+      if (commits !== undefined) {
+        const rows = await this.#api.queryRows(
+          `SELECT MAX(sequence) FROM ${tablePath(this.#config.project, this.#config.dataset, COMMITS_TABLE)} WHERE pipeline = ${stringLiteral(pipeline)}`,
+          signal,
+        );
+        const value = rows[0]?.[0] ?? null;
+        max = value === null ? null : Number(value);
+      }
+    } catch (error) {
+      throw toBigQueryError(error, `${this.label}: reading ${COMMITS_TABLE}`);
+    }
+    // A crash between the commit job and its _etld_commits row leaves the newest commit
+    // unrecorded; its job id still says it happened.
+    for (let next = (max ?? 0) + 1; ; next++) {
+      const job = await findSucceededJob(this.#api, this.#commitJobBase(pipeline, next), this.label, this.#tuning.poll, signal);
+      if (job === undefined) return max;
+      max = next;
+    }
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const { signal } = request;
+    const base = this.#commitJobBase(request.pipeline, request.sequence);
+    const earlier = await findSucceededJob(this.#api, base, this.label, this.#tuning.poll, signal);
+    if (earlier !== undefined) {
+      await this.#recordCommit(request, earlier);
+      return { rowsLoaded: 0, alreadyCommitted: true, details: { jobId: earlier.jobId } };
+    }
+    if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
+      throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
+    }
+    await this.#ensureDataset();
+    const existing = await this.#currentFields();
+    const changes = diffFields(this.#tableLabel, existing, request.batch.columns, request.schemaEvolution);
+    const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
+    // Existing fields keep their definitions (a wider NUMERIC, say); new ones come last.
+    const fields: BigQueryField[] =
+      existing === undefined ? incomingFields(request.batch.columns) : [...existing, ...incomingFields(request.batch.columns.filter((c) => added.has(c.name)))];
+    const format = this.#format(request.batch.columns);
+    const exported = await exportBatch(request.batch, {
+      format,
+      maxFileBytes: this.#tuning.maxFileBytes,
+      withOrdinal: request.mode === 'merge',
+      name: `bigquery-${request.sequence}`,
+    });
+    try {
+      const job =
+        request.mode !== 'merge' && exported.files.length === 1 && exported.files[0] !== undefined
+          ? await this.#loadDirect(request, base, exported.files[0], fields, format, added.size > 0)
+          : await this.#loadViaStaging(request, base, exported.files, fields, format, existing === undefined, added);
+      if (job.attached) {
+        // An earlier attempt's commit job finished while this one was preparing.
+        await this.#recordCommit(request, job);
+        return { rowsLoaded: 0, alreadyCommitted: true, details: { jobId: job.jobId } };
+      }
+      await this.#recordCommit(request, job);
+      return {
+        rowsLoaded: request.batch.rowCount,
+        alreadyCommitted: false,
+        details: { jobId: job.jobId, files: exported.files.length, bytes: exported.bytes, format, columnsAdded: added.size },
+      };
+    } finally {
+      await Promise.all(exported.files.map((f) => rm(f, { force: true })));
+    }
+  }
+
+  #format(columns: readonly ColumnSchema[]): LoadFormat {
+    if (this.#config.format === 'parquet') {
+      const blocking = columns.find((c) => !parquetAllows(c.type));
+      if (blocking === undefined) return 'parquet';
+      this.#logger.notice(`${this.label}: loading NDJSON instead of Parquet because column "${blocking.name}" is ${blocking.type.kind}`);
+    }
+    return 'ndjson';
+  }
+
+  #loadConfig(fields: readonly BigQueryField[], format: LoadFormat, write: LoadConfiguration['writeDisposition'], create: LoadConfiguration['createDisposition'], allowAdd: boolean): LoadConfiguration {
+    return {
+      sourceFormat: format === 'ndjson' ? 'NEWLINE_DELIMITED_JSON' : 'PARQUET',
+      schema: { fields },
+      writeDisposition: write,
+      createDisposition: create,
+      maxBadRecords: 0,
+      ...(allowAdd ? { schemaUpdateOptions: ['ALLOW_FIELD_ADDITION'] } : {}),
+      ...(format === 'parquet' ? { decimalTargetTypes: ['NUMERIC', 'BIGNUMERIC'] } : {}),
+    };
+  }
+
+  /** One file: one load job straight into the target, atomic at job completion. */
+  async #loadDirect(request: CommitRequest, base: string, file: string, fields: readonly BigQueryField[], format: LoadFormat, allowAdd: boolean): Promise<JobView & { attached: boolean }> {
+    const { dataset, table } = this.#config;
+    const write = request.mode === 'full' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND';
+    const load = this.#loadConfig(fields, format, write, 'CREATE_IF_NEEDED', allowAdd && write === 'WRITE_APPEND');
+    const what = `${this.label}: load job for run ${request.runId}`;
+    return runJob(this.#api, base, what, (jobId) => this.#api.insertLoadJob(jobId, dataset, table, file, load), this.#tuning.poll, request.signal);
+  }
+
+  /**
+   * Several files, or a merge: the files load into a per-attempt staging table (its own load
+   * quota), then one query job changes the target: SELECT into it (WRITE_TRUNCATE / WRITE_APPEND)
+   * or MERGE. Staging job ids carry an attempt nonce: staged rows of an abandoned attempt are
+   * never mixed into a new attempt's staging table.
+   */
+  async #loadViaStaging(
+    request: CommitRequest,
+    base: string,
+    files: readonly string[],
+    fields: readonly BigQueryField[],
+    format: LoadFormat,
+    targetMissing: boolean,
+    added: ReadonlySet<string>,
+  ): Promise<JobView & { attached: boolean }> {
+    const { project, dataset, table } = this.#config;
+    const nonce = randomUUID().slice(0, 8);
+    const stagingTable = `${table.split('$')[0] ?? table}__etld_stg_${request.sequence}_${nonce}`;
+    const merge = request.mode === 'merge';
+    const stagingFields: BigQueryField[] = [
+      ...fields.map((f) => ({ ...f, mode: 'NULLABLE' })),
+      ...(merge ? [{ name: ORDINAL_COLUMN, type: 'INT64', mode: 'NULLABLE' }] : []),
+    ];
+    const what = `${this.label}: run ${request.runId}`;
+    try {
+      await this.#api.createTable(dataset, stagingTable, stagingFields, new Date(Date.now() + this.#tuning.stagingTtlMs)).catch((e: unknown) => {
+        throw toBigQueryError(e, `${what}: creating staging table ${stagingTable}`);
+      });
+      const load = this.#loadConfig(stagingFields, format, 'WRITE_APPEND', 'CREATE_NEVER', false);
+      for (const [index, file] of files.entries()) {
+        await runJob(
+          this.#api,
+          `${this.#jobBase(request.pipeline, request.sequence)}_${nonce}_b${index}`,
+          `${what}: staging load ${index + 1}/${files.length}`,
+          (jobId) => this.#api.insertLoadJob(jobId, dataset, stagingTable, file, load),
+          this.#tuning.poll,
+          request.signal,
+        );
+      }
+      const staging = tablePath(project, dataset, stagingTable);
+      const target = tablePath(project, dataset, table);
+      const columns = fields.map((f) => f.name);
+      if (merge) {
+        await this.#prepareMergeTarget(fields, targetMissing, added);
+        const sql = mergeSql({ target, staging, columns, key: request.key ?? [], cursor: request.cursor, ordinal: ORDINAL_COLUMN });
+        return await runJob(this.#api, base, `${what}: MERGE into ${this.#tableLabel}`, (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }), this.#tuning.poll, request.signal);
+      }
+      const query = {
+        query: `SELECT ${columns.map(quoteName).join(', ')} FROM ${staging}`,
+        useLegacySql: false as const,
+        destinationTable: { projectId: project, datasetId: dataset, tableId: table },
+        writeDisposition: request.mode === 'full' ? ('WRITE_TRUNCATE' as const) : ('WRITE_APPEND' as const),
+        createDisposition: 'CREATE_IF_NEEDED' as const,
+        ...(request.mode === 'incremental' && added.size > 0 ? { schemaUpdateOptions: ['ALLOW_FIELD_ADDITION'] } : {}),
+      };
+      return await runJob(this.#api, base, `${what}: copy from staging into ${this.#tableLabel}`, (jobId) => this.#api.insertQueryJob(jobId, query), this.#tuning.poll, request.signal);
+    } finally {
+      await this.#api.deleteTable(dataset, stagingTable).catch((error: unknown) => {
+        this.#logger.warning(`${this.label}: could not drop staging table ${stagingTable} (it expires on its own): ${toBigQueryError(error, 'tables.delete').message}`);
+      });
+    }
+  }
+
+  /** MERGE cannot create a table or add columns: tables.insert / tables.patch do (metadata, no load quota). */
+  async #prepareMergeTarget(fields: readonly BigQueryField[], targetMissing: boolean, added: ReadonlySet<string>): Promise<void> {
+    const { dataset, table } = this.#config;
+    try {
+      if (targetMissing) await this.#api.createTable(dataset, table, fields);
+      else if (added.size > 0) await this.#api.patchFields(dataset, table, fields);
+    } catch (error) {
+      throw toBigQueryError(error, `${this.label}: preparing the table for MERGE`);
+    }
+  }
+
+  async #ensureDataset(): Promise<void> {
+    const { dataset } = this.#config;
+    try {
+      if (!(await this.#api.datasetExists(dataset))) {
+        this.#logger.info(`${this.label}: creating dataset ${this.#config.project}.${dataset}`);
+        await this.#api.createDataset(dataset);
+      }
+    } catch (error) {
+      // Another daemon may have created it meanwhile.
+      if ((error as { code?: unknown }).code === 409) return;
+      throw toBigQueryError(error, `${this.label}: creating dataset ${dataset}`);
+    }
+  }
+
+  /** Indexes the commit in `_etld_commits` under a deterministic DML job id, so it is written once. */
+  async #recordCommit(request: CommitRequest, job: JobView): Promise<void> {
+    const { project, dataset, table } = this.#config;
+    try {
+      await this.#ensureDataset();
+      if ((await this.#api.getTable(dataset, COMMITS_TABLE)) === undefined) {
+        await this.#api.createTable(dataset, COMMITS_TABLE, COMMITS_FIELDS).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== 409) throw error;
+        });
+      }
+    } catch (error) {
+      throw toBigQueryError(error, `${this.label}: creating ${COMMITS_TABLE}`);
+    }
+    const sql = recordCommitSql(tablePath(project, dataset, COMMITS_TABLE), {
+      pipeline: request.pipeline,
+      sequence: request.sequence,
+      runId: request.runId,
+      table,
+      jobId: job.jobId,
+      rows: request.batch.rowCount,
+    });
+    await runJob(
+      this.#api,
+      `${this.#jobBase(request.pipeline, request.sequence)}_record`,
+      `${this.label}: recording sequence ${request.sequence} in ${COMMITS_TABLE}`,
+      (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }),
+      this.#tuning.poll,
+      request.signal,
+    );
+  }
+
+  close(): Promise<void> {
+    // The client holds no connections beyond keep-alive sockets that close on their own.
+    return Promise.resolve();
+  }
+}
+
+export const bigqueryDestination: DestinationDialect<'bigquery'> = {
+  kind: 'bigquery',
+  create: (config, context) => new BigQueryDestination(config, context),
+};
