@@ -105,3 +105,11 @@ export function toLogLine(encoded: EncodedRecord): LogLine {
     message: displayMessage(encoded),
   };
 }
+
+/**
+ * A live record as clients see it: redacted, fields appended — identical to what `readLogs`
+ * returns for the same record from the files, so a client can de-duplicate the two.
+ */
+export function recordToLogLine(record: LogRecord): LogLine {
+  return toLogLine(encodeRecord(record));
+}

@@ -6,6 +6,7 @@ import { EtlError } from '../../shared/errors.js';
 import type { LogLevel, LogRecord, LogSink } from '../../daemon/logging/logger.js';
 import { createLogFilter, readLogs } from '../../daemon/logging/log-reader.js';
 import { PipelineFileSink } from '../../daemon/logging/pipeline-file-sink.js';
+import { recordToLogLine } from '../../daemon/logging/log-codec.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const iso = (i: number): string => new Date(T0 + i * 1000).toISOString();
@@ -127,5 +128,19 @@ describe('createLogFilter (follow)', () => {
     expect(byRun(record(1, 'x', 'debug', 'r-2', 'a'))).toBeUndefined();
     expect(createLogFilter({})(record(1, null, 'info', null, 'password=abc'))?.message).toBe('password=***');
     expect(() => createLogFilter({ grep: '[' })).toThrow(EtlError);
+  });
+});
+
+describe('recordToLogLine', () => {
+  it('gives a live record exactly the line readLogs returns for it from the files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etld-same-'));
+    const sink = new PipelineFileSink({ logDir: dir, maxSize: 1e6, maxAgeMs: 1e9, keep: 3, totalMaxSize: 1e8, compress: true, fallback: nowhere });
+    const live = record(5, 'orders', 'warning', 'orders-1-1', 'retrying postgres://u:pw@h/db', { attempt: 2, note: 'a b' });
+    sink.write(live);
+    await sink.close();
+    const [fromFile] = await readLogs(dir, { pipeline: 'orders', lines: 1 });
+    expect(recordToLogLine(live)).toEqual(fromFile);
+    expect(fromFile!.message).toBe('retrying postgres://u:***@h/db attempt=2 note="a b"');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
