@@ -68,18 +68,25 @@ export function Header({
   const uptime =
     info === null || infoReceivedAt === null ? null : info.uptime_s + Math.max(nowMs - infoReceivedAt, 0) / 1000;
   const counts = countByState(pipelines);
-  const detail = connection === 'connected' || connectionDetail === null ? '' : ` (${connectionDetail})`;
+  // The connection comes first so a narrow terminal never truncates it away.
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
-        <Text bold>etld {info?.version ?? '?'}</Text>
-        {` @ ${info?.host ?? '?'} · up ${uptime === null ? '—' : formatElapsed(uptime)} · `}
         <Label color={status.color} bold={connection !== 'connected'}>
-          {status.text + detail}
+          {status.text}
         </Label>
+        {' · '}
+        <Text bold>etld {info?.version ?? '?'}</Text>
+        {` @ ${info?.host ?? '?'} · up ${uptime === null ? '—' : formatElapsed(uptime)}`}
         {readonly ? <Label color="yellow"> · READ-ONLY</Label> : null}
       </Text>
-      <Text wrap="truncate">{resources === null ? 'resources: —' : resourceText(resources)}</Text>
+      {connection !== 'connected' && connectionDetail !== null ? (
+        <Text wrap="truncate">
+          <Label color="red">{connectionDetail}</Label>
+        </Text>
+      ) : (
+        <Text wrap="truncate">{resources === null ? 'resources: —' : resourceText(resources)}</Text>
+      )}
       <Text wrap="truncate">
         {`pipelines ${pipelines.length}`}
         {STATE_ORDER.filter((s) => (counts.get(s) ?? 0) > 0).map((s) => (

@@ -40,7 +40,7 @@ export function pipelineColumns(
     cell: (p) => rowsCell(p, progress[p.name]),
   };
   const rate: Column<PipelineSummary> = {
-    header: 'THROUGHPUT',
+    header: 'ROWS/S',
     width: 9,
     align: 'right',
     cell: (p) => throughputCell(p, progress[p.name], nowMs),

@@ -28,7 +28,7 @@ export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Ele
       <Text wrap="truncate">
         <Text bold>{prompt.label}</Text>
         {`${prompt.text}▏`}
-        {prompt.error === null ? null : <Label color="red">{`  ${prompt.error}`}</Label>}
+        {prompt.error === null ? (context === '' ? '' : `  · ${context}`) : <Label color="red">{`  ${prompt.error}`}</Label>}
       </Text>
     );
   }

@@ -52,8 +52,11 @@ export function Table<Row>({ columns, rows, rowKey, selected, empty }: Props<Row
             {columns.map((column, columnIndex) => {
               const cell = column.cell(row);
               return (
-                <Text key={column.header} color={color(cell.color)} bold={cell.bold === true}>
-                  {(columnIndex === 0 ? '' : GAP) + fit(cell.text, column.width, column.align)}
+                <Text key={column.header}>
+                  {columnIndex === 0 ? '' : GAP}
+                  <Text color={color(cell.color)} bold={cell.bold === true}>
+                    {fit(cell.text, column.width, column.align)}
+                  </Text>
                 </Text>
               );
             })}

@@ -13,7 +13,8 @@ export function formatCount(value: number): string {
   const sign = value < 0 ? '-' : '';
   const abs = Math.abs(value);
   for (const [size, unit] of COMPACT_UNITS) {
-    if (abs >= size) {
+    // Just below a unit boundary rounds up into it: 999,999 reads `1M`, not `1000k`.
+    if (abs >= size * 0.9995) {
       const scaled = abs / size;
       // One decimal below 100 keeps `12.3k` readable; above it the decimal is noise.
       const text = scaled < 100 ? scaled.toFixed(1).replace(/\.0$/, '') : Math.round(scaled).toString();

@@ -10,11 +10,14 @@ export type FilterResult =
 
 const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
 
-/** The fields a filter looks at: what the table shows, so a match is always visible. */
-export function filterHaystack(pipeline: PipelineSummary): string {
-  return [pipeline.name, pipeline.paused ? 'paused' : pipeline.state, pipeline.source ?? '', pipeline.destination ?? '']
-    .join(' ')
-    .toLowerCase();
+/**
+ * The fields a filter looks at: what the table shows, so a match is always visible. Each is
+ * matched on its own, so `^orders$` means a pipeline named exactly `orders`.
+ */
+export function filterFields(pipeline: PipelineSummary): string[] {
+  return [pipeline.name, pipeline.paused ? 'paused' : pipeline.state, pipeline.source ?? '', pipeline.destination ?? ''].map(
+    (field) => field.toLowerCase(),
+  );
 }
 
 export function compileFilter(text: string): FilterResult {
@@ -41,7 +44,7 @@ export function compileFilter(text: string): FilterResult {
   }
   return {
     ok: true,
-    test: (pipeline) => match(filterHaystack(pipeline)) !== inverse,
+    test: (pipeline) => filterFields(pipeline).some(match) !== inverse,
     description: inverse ? `not ${description}` : description,
   };
 }

@@ -1,0 +1,64 @@
+/** In-memory daemon behaviour behind FakeClient: enough to drive the console's flows. */
+import { EtlError } from '../../shared/errors.js';
+import type { LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import { FakeClient, type Handlers } from './fake-client.js';
+import { info, iso, status } from './fixtures.js';
+
+export class FakeDaemon {
+  pipelines: PipelineSummary[];
+  history = new Map<string, RunRecord[]>();
+  logs: LogLine[] = [];
+  #runs = 0;
+
+  constructor(pipelines: PipelineSummary[]) {
+    this.pipelines = pipelines;
+  }
+
+  #find(name: string | undefined): PipelineSummary {
+    const found = this.pipelines.find((p) => p.name === name);
+    if (found === undefined) throw new EtlError('NOT_FOUND', `no pipeline named "${name ?? ''}"`);
+    return found;
+  }
+
+  #update(name: string, change: Partial<PipelineSummary>): void {
+    this.pipelines = this.pipelines.map((p) => (p.name === name ? { ...p, ...change } : p));
+  }
+
+  handlers(): Handlers {
+    return {
+      list: () => this.pipelines,
+      info: () => info(),
+      subscribe: (params) => ({ topics: [...(params?.topics ?? [])] }),
+      status: (params) => status(this.#find(params?.pipeline)),
+      history: (params) => this.history.get(this.#find(params?.pipeline).name) ?? [],
+      why: (params) => ({ pipeline: this.#find(params?.pipeline).name, next_run_at: null, lines: ['paused by operator'] }),
+      logs: (params) => ({ lines: this.logs.filter((l) => l.pipeline === params?.pipeline), following: params?.follow ?? false }),
+      start: (params) => {
+        const target = this.#find(params?.pipeline);
+        if (target.state === 'invalid') throw new EtlError('ILLEGAL_STATE', `${target.name} is invalid`);
+        this.#runs += 1;
+        this.#update(target.name, { state: 'running' });
+        return { run_id: `run-${this.#runs}`, pipeline: target.name };
+      },
+      stop: (params) => {
+        const target = this.#find(params?.pipeline);
+        this.#update(target.name, { state: 'idle' });
+        return { run_id: 'run-1', stopped: true };
+      },
+      pause: (params) => {
+        this.#update(this.#find(params?.pipeline).name, { paused: true });
+        return { pipeline: params?.pipeline ?? '', paused: true };
+      },
+      resume: (params) => {
+        this.#update(this.#find(params?.pipeline).name, { paused: false });
+        return { pipeline: params?.pipeline ?? '', paused: false };
+      },
+    };
+  }
+
+  client(): FakeClient {
+    return new FakeClient(this.handlers());
+  }
+}
+
+export { iso };
