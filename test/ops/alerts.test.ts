@@ -197,6 +197,24 @@ describe('AlertService over a real SMTP server', () => {
     expect(store.listAlerts('disk:state', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({ kind: 'low_disk', status: 'sent' });
   });
 
+  it('speaks implicit TLS (port 465 style) and refuses an untrusted certificate unless told otherwise', async () => {
+    receiver = await startSmtpReceiver({ implicitTls: true });
+    const trusting = service(receiver.port, { smtp: smtp(receiver.port, { tls: true, reject_unauthorized: false }) });
+    trusting.notifyFailure(failure('orders-1-4'));
+    await trusting.flush();
+    expect(receiver.mails).toHaveLength(1);
+    expect(receiver.mails[0]!.secure).toBe(true);
+
+    // smtp-server's built-in certificate is self-signed: the default verification must refuse it.
+    const strict = service(receiver.port, { smtp: smtp(receiver.port, { tls: true }) });
+    strict.notifyFailure({ ...failure('billing-1-4'), pipeline: 'billing' });
+    await strict.flush();
+    expect(receiver.mails).toHaveLength(1);
+    const [row] = store.listAlerts('billing', new Date(T0 - MINUTE).toISOString());
+    expect(row).toMatchObject({ status: 'failed' });
+    expect(row!.detail).toMatch(/certificate/i);
+  });
+
   it('records a failed alert when authentication is refused', async () => {
     receiver = await startSmtpReceiver({ starttls: true, auth: { user: 'etld', pass: 's3cret' } });
     const alerts = service(receiver.port, {

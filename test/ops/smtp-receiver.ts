@@ -41,15 +41,16 @@ function parseMessage(raw: string): { subject: string; text: string } {
  * MAIL FROM commands with a temporary 451 error first.
  */
 export async function startSmtpReceiver(
-  options: { refuseFirst?: number; auth?: { user: string; pass: string }; starttls?: boolean } = {},
+  options: { refuseFirst?: number; auth?: { user: string; pass: string }; starttls?: boolean; implicitTls?: boolean } = {},
 ): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const state = { attempts: 0 };
   const serverOptions: SMTPServerOptions = {
     logger: false,
+    secure: options.implicitTls ?? false,
     authOptional: options.auth === undefined,
-    ...(options.starttls ? {} : { disabledCommands: options.auth ? [] : ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
-    ...(options.auth && !options.starttls ? { allowInsecureAuth: true } : {}),
+    ...(options.starttls || options.implicitTls ? {} : { disabledCommands: options.auth ? [] : ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
+    ...(options.auth && !options.starttls && !options.implicitTls ? { allowInsecureAuth: true } : {}),
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
         callback(null, { user: auth.username });
