@@ -63,6 +63,7 @@ export class Supervisor {
   readonly #slots = new Map<string, Slot>();
   #invalid = new Map<string, InvalidPipeline>();
   #state: SupervisorState = 'created';
+  #draining: Promise<void> | null = null;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -271,9 +272,16 @@ export class Supervisor {
     return { ...detail, rows_extracted: progress.rows, bytes: progress.bytes, parts: progress.parts.length > 0 ? [...progress.parts] : detail.parts };
   }
 
-  /** Stops firing, waits up to `graceMs` for active runs, then cancels them; resolves when all settled. */
-  async drain(graceMs: number): Promise<void> {
-    if (this.#state === 'stopped') return;
+  /**
+   * Stops firing, waits up to `graceMs` for active runs, then cancels them; resolves when all
+   * settled. A second call (another SIGTERM) waits for the same drain.
+   */
+  drain(graceMs: number): Promise<void> {
+    this.#draining ??= this.#drain(graceMs);
+    return this.#draining;
+  }
+
+  async #drain(graceMs: number): Promise<void> {
     this.#state = 'draining';
     const { clock, logger } = this.#o;
     for (const slot of this.#slots.values()) {

@@ -127,6 +127,7 @@ describe('drain', () => {
     const { runId } = h.supervisor.trigger('orders', 'manual');
     let drained = false;
     const draining = h.supervisor.drain(60_000).then(() => (drained = true));
+    expect(h.supervisor.drain(1)).toBe(h.supervisor.drain(60_000)); // a second SIGTERM joins the same drain
     await h.clock.advance(59_999);
     expect(drained).toBe(false);
     await h.clock.advance(1);
