@@ -43,8 +43,11 @@ const LEGACY_WRITER_FEATURES = [[], [], ['appendOnly', 'invariants'], ['checkCon
 function protocolFor(current: ProtocolAction | undefined, schema: SchemaPlan['schema']): ProtocolAction | undefined {
   const ntz = schemaNeedsTimestampNtz(schema);
   if (current === undefined) {
+    // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
+    // a 3/7 table whose metadata uses a feature its protocol does not list.
+    const invariants = schema.fields.some((f) => !f.nullable) ? ['invariants'] : [];
     return ntz
-      ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['timestampNtz'] }
+      ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: [...invariants, 'timestampNtz'] }
       : { minReaderVersion: 1, minWriterVersion: 2 };
   }
   if (!ntz) return undefined;
