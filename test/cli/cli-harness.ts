@@ -8,7 +8,7 @@ export const CLI = join(ROOT, 'dist', 'tui', 'cli', 'main.js');
 
 /** Builds dist/ (type errors elsewhere in the tree do not stop tsc from emitting). */
 export async function buildCli(): Promise<void> {
-  const result = await runCommand('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT });
+  const result = await runCommand(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT });
   if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}: ${result.stdout}${result.stderr}`);
 }
 

@@ -60,6 +60,7 @@ export function renderStatus(s: PipelineStatus, style: Style, now: Date): string
 
 export function renderInfo(info: DaemonInfo, style: Style): string {
   const pipelines = Object.entries(info.pipelines)
+    .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
   const fields: [string, string][] = [
