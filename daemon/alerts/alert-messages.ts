@@ -59,7 +59,7 @@ export interface MessageContext {
   readonly throttleMs: number;
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -68,7 +68,7 @@ export function formatDuration(ms: number): string {
   return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

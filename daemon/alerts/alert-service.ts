@@ -59,7 +59,7 @@ export interface AlertServiceOptions {
 }
 
 /** The store's `pipeline` column for host-level alerts: low disk is keyed by the path's label. */
-export function diskAlertKey(alert: LowDiskAlert): string {
+function diskAlertKey(alert: LowDiskAlert): string {
   return `disk:${alert.label ?? alert.path}`;
 }
 

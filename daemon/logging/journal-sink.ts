@@ -25,7 +25,7 @@ export interface JournalSinkOptions {
   readonly maxBufferedBytes?: number;
 }
 
-export function formatJournalText(record: LogRecord): string {
+function formatJournalText(record: LogRecord): string {
   const encoded = encodeRecord(record);
   const parts: string[] = [];
   if (encoded.pipeline !== null) parts.push(`pipeline=${encoded.pipeline}`);

@@ -91,7 +91,7 @@ export function singleLine(text: string): string {
 }
 
 /** The message a client shows: the text plus its fields in logfmt, so nothing is hidden. */
-export function displayMessage(encoded: EncodedRecord): string {
+function displayMessage(encoded: EncodedRecord): string {
   const fields = formatFields(encoded.fields);
   return singleLine(fields === '' ? encoded.message : `${encoded.message} ${fields}`);
 }

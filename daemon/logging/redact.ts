@@ -37,7 +37,7 @@ export function redact(text: string): string {
   return out;
 }
 
-export function isSecretKey(key: string): boolean {
+function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 

@@ -31,7 +31,7 @@ export interface RotatedGeneration {
 
 const SEQ_WIDTH = 6;
 
-export function generationPath(livePath: string, seq: number): string {
+function generationPath(livePath: string, seq: number): string {
   return `${livePath}.${String(seq).padStart(SEQ_WIDTH, '0')}`;
 }
 
