@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
 
 /** True when a process accepts connections on the Unix socket at `path`. */
-export function socketIsLive(path: string): Promise<boolean> {
+function socketIsLive(path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     socket.once('connect', () => {

@@ -17,7 +17,7 @@ export interface LogFilter {
 }
 
 /** The topic a client subscribes to in order to receive each event. */
-export const EVENT_TOPIC: { readonly [E in EventName]: Topic } = {
+const EVENT_TOPIC: { readonly [E in EventName]: Topic } = {
   'run.state': 'runs',
   'run.progress': 'progress',
   log: 'logs',

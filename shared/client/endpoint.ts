@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../errors.js';
 
-export const DEFAULT_SOCKET_PATH = '/run/etld/etld.sock';
+const DEFAULT_SOCKET_PATH = '/run/etld/etld.sock';
 
 export interface EndpointFlags {
   readonly socket?: string;

@@ -29,7 +29,7 @@ interface Pending {
 type AnyListener = (data: unknown) => void;
 
 /** Where the client connects, as a human reads it in messages. */
-export function describeTarget(options: Pick<ClientOptions, 'socketPath' | 'url'>): string {
+function describeTarget(options: Pick<ClientOptions, 'socketPath' | 'url'>): string {
   return options.url ?? options.socketPath ?? '(no socket)';
 }
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, type CommandResult } from '../helpers/process.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'tui', 'cli', 'main.js');
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'tui', 'cli', 'main.js');
 
 /** Builds dist/ (type errors elsewhere in the tree do not stop tsc from emitting). */
 export async function buildCli(): Promise<void> {

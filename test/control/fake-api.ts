@@ -3,7 +3,7 @@ import { EventBus } from '../../daemon/events.js';
 import { EtlError } from '../../shared/errors.js';
 import type { LogLine, MethodParams, MethodResult, PipelineSummary, RunRecord } from '../../shared/protocol.js';
 
-export function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = {}): RunRecord {
+function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = {}): RunRecord {
   return {
     id: `${pipeline}-run-${n}`,
     pipeline,
@@ -22,7 +22,7 @@ export function sampleRun(pipeline: string, n: number, overrides: Partial<RunRec
   };
 }
 
-export function samplePipeline(name: string, overrides: Partial<PipelineSummary> = {}): PipelineSummary {
+function samplePipeline(name: string, overrides: Partial<PipelineSummary> = {}): PipelineSummary {
   return {
     name,
     state: 'idle',

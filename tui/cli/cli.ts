@@ -31,7 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-export function exitCodeFor(error: EtlError): number {
+function exitCodeFor(error: EtlError): number {
   switch (error.code) {
     case 'USAGE':
       return EXIT.usage;

@@ -53,7 +53,7 @@ async function connect(endpoint: Endpoint): Promise<DaemonClient> {
 }
 
 /** How to start the daemon the operator was trying to reach. */
-export function startHint(endpoint: Endpoint): string {
+function startHint(endpoint: Endpoint): string {
   if (endpoint.kind === 'tcp') return 'is etld running there with control.tcp enabled?';
   if (endpoint.home !== null) return `start it with: etld --home ${endpoint.home}`;
   return 'start it with: systemctl start etld (or etld --home DIR for a development daemon)';

@@ -18,7 +18,7 @@ export function createStyle(enabled: boolean): Style {
 // Built from a string so the escape character does not sit inside a regex literal.
 const ANSI_RE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
-export function visibleWidth(text: string): number {
+function visibleWidth(text: string): number {
   return [...text.replace(ANSI_RE, '')].length;
 }
 

@@ -1,8 +1,8 @@
 import { PIPELINE_NAME_RE, type DestinationKind, type SourceKind } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 
-export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
-export const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
+const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
+const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
 
 const SOURCE_LABEL: Record<SourceKind, string> = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlserver: 'SQL Server' };
 const DEST_LABEL: Record<DestinationKind, string> = { delta: 'Delta Lake', bigquery: 'BigQuery', duckdb: 'DuckDB', postgres: 'PostgreSQL' };

@@ -7,7 +7,7 @@ import type { Style } from './format.js';
 import { EXIT } from './io.js';
 
 /** `--since 2h` / `--since 2026-03-04T10:00:00Z` → an ISO time. */
-export function sinceToIso(text: string, now: Date): string {
+function sinceToIso(text: string, now: Date): string {
   const ms = parseDuration(text);
   if (ms !== undefined) return new Date(now.getTime() - ms).toISOString();
   const date = new Date(text);

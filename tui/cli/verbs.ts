@@ -26,7 +26,7 @@ export const GLOBAL_OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsOptionsConfig;
 
-export const GLOBAL_HELP = [
+const GLOBAL_HELP = [
   '--json              machine-readable output (snake_case keys, SPEC §11)',
   '--home DIR          the daemon home (socket DIR/run/etld.sock); default $ETLD_HOME',
   '--socket PATH       the control socket (default /run/etld/etld.sock)',
