@@ -8,18 +8,21 @@
 import { parseSchedule, type Schedule } from '../../shared/config/schedule.js';
 import { EtlError, toEtlError } from '../../shared/errors.js';
 import type { EventData, EventName, PipelineSummary, RunDetail } from '../../shared/protocol.js';
-import type { PipelineState, RunTrigger } from '../../shared/types.js';
+import type { RunTrigger } from '../../shared/types.js';
 import type { LoadedPipeline, RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logging/logger.js';
-import { toRunDetail, toRunRecord } from '../run-records.js';
+import { toRunDetail } from '../run-records.js';
 import type { StateStore } from '../state/store.js';
 import type { AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { fireTimesBetween, nextFireTime } from './fire-times.js';
-import { describeDestination, describeSchedule, describeSource } from './pipeline-text.js';
+import { drainRuns } from './drain-runs.js';
+import { decideFire } from './fire-decision.js';
+import { nextFireTime } from './fire-times.js';
+import { invalidSummary, pipelineSummary } from './pipeline-summary.js';
 import { RunSequence, type SequenceDeps } from './run-sequence.js';
 import type { SourceGovernor } from './source-governor.js';
+import { markInterruptedRuns, settleMisfires } from './startup.js';
 import { explain } from './why.js';
 
 export interface SupervisorOptions {
@@ -54,9 +57,6 @@ interface Slot {
 }
 
 type SupervisorState = 'created' | 'running' | 'draining' | 'stopped';
-
-/** Downtime spanning more fire times than this is reported as "at least" this many. */
-const MISFIRE_COUNT_LIMIT = 1000;
 
 export class Supervisor {
   readonly #o: SupervisorOptions;
@@ -124,29 +124,19 @@ export class Supervisor {
     this.#state = 'running';
     const { store, clock, logger } = this.#o;
     const now = clock.now();
-    for (const row of store.runsWithStatus(['running', 'queued'])) {
-      const updated = store.updateRun(row.id, {
-        status: 'interrupted',
-        finishedAt: now.toISOString(),
-        errorCode: 'INTERRUPTED',
-        errorMessage: `the daemon stopped while this run was ${row.status} (crash or kill); it is retried under error_handling`,
-        firstFailureAt: row.firstFailureAt ?? now.toISOString(),
-      });
-      logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, { pipeline: row.pipeline, runId: row.id });
-      this.#emit('run.state', {
-        run_id: updated.id,
-        pipeline: updated.pipeline,
-        status: updated.status,
-        attempt: updated.attempt,
-        at: now.toISOString(),
-        rows_loaded: updated.rowsLoaded,
-        error: { code: 'INTERRUPTED', message: updated.errorMessage ?? '' },
-      });
-    }
+    markInterruptedRuns(store, now, logger, (data) => this.#emit('run.state', data));
     for (const slot of this.#slots.values()) {
       try {
         this.#recover(slot);
-        this.#catchUp(slot, now);
+        const action = settleMisfires(store, logger, {
+          name: slot.pipeline.name,
+          schedule: slot.schedule,
+          zone: slot.zone,
+          misfire: slot.pipeline.config.misfire,
+          now,
+          recoveringRunId: slot.active?.runId ?? null,
+        });
+        if (action === 'catchup') this.#startSequence(slot, 'catchup');
       } catch (error) {
         logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
       }
@@ -238,23 +228,8 @@ export class Supervisor {
     for (const slot of this.#slots.values()) if (!slot.removed) out.push(this.#summary(slot));
     for (const broken of this.#invalid.values()) {
       if (this.#slots.get(broken.name)?.removed === false) continue;
-      const last = this.#o.store.listRuns(broken.name, 1)[0];
-      out.push({
-        name: broken.name,
-        state: 'invalid',
-        paused: this.#o.store.getRuntime(broken.name).paused,
-        schedule: null,
-        schedule_human: null,
-        timezone: this.#o.defaults.timezone,
-        next_run_at: null,
-        last_run: last ? toRunRecord(last) : null,
-        description: null,
-        source: null,
-        destination: null,
-        mode: null,
-        file: broken.file,
-        problems: [...broken.problems],
-      });
+      const { store, defaults } = this.#o;
+      out.push(invalidSummary(broken, store.getRuntime(broken.name).paused, store.listRuns(broken.name, 1)[0], defaults.timezone));
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -283,30 +258,13 @@ export class Supervisor {
 
   async #drain(graceMs: number): Promise<void> {
     this.#state = 'draining';
-    const { clock, logger } = this.#o;
     for (const slot of this.#slots.values()) {
       this.#disarm(slot);
       slot.queued = false;
       if (slot.active?.phase === 'retrying') slot.active.abandon();
     }
     const running = [...this.#slots.values()].flatMap((s) => (s.active ? [s.active] : []));
-    if (running.length > 0) {
-      logger.notice(`draining: waiting up to ${Math.round(graceMs / 1000)} s for ${running.length} run(s): ${running.map((r) => r.runId).join(', ')}`);
-      let graceTimer: TimerHandle | null = null;
-      const grace = new Promise<'grace'>((resolve) => (graceTimer = clock.setTimer(graceMs, () => resolve('grace'))));
-      const all = Promise.all(running.map((r) => r.done)).then(() => 'done' as const);
-      const first = await Promise.race([all, grace]);
-      if (graceTimer !== null) clock.clearTimer(graceTimer);
-      if (first === 'grace') {
-        for (const run of running) {
-          if (run.phase !== 'done') {
-            logger.warning(`grace period over: cancelling run ${run.runId}`, { pipeline: run.pipeline.name, runId: run.runId });
-            run.stop('drain');
-          }
-        }
-        await all;
-      }
-    }
+    await drainRuns(running, graceMs, this.#o.clock, this.#o.logger);
     this.#state = 'stopped';
     this.#changed();
   }
@@ -386,41 +344,6 @@ export class Supervisor {
     if (sequence.phase !== 'done') this.#track(slot, sequence);
   }
 
-  /** misfire: fire times that passed while the daemon was down → one catch-up run, or none. */
-  #catchUp(slot: Slot, now: Date): void {
-    const { store, logger } = this.#o;
-    const name = slot.pipeline.name;
-    if (slot.schedule.kind === 'manual') return;
-    const runtime = store.getRuntime(name);
-    if (runtime.lastFireAt === null) {
-      // Baseline, so a downtime before the first fire is recognised on the next start-up.
-      store.markFire(name, now.toISOString());
-      return;
-    }
-    const missed = fireTimesBetween(slot.schedule, slot.zone, new Date(runtime.lastFireAt), now, MISFIRE_COUNT_LIMIT);
-    const last = missed.at(-1);
-    if (last === undefined) return;
-    store.markFire(name, now.toISOString());
-    const count = `${missed.length >= MISFIRE_COUNT_LIMIT ? 'at least ' : ''}${missed.length} fire time(s) (last ${last.toISOString()})`;
-    const nowIso = now.toISOString();
-    if (runtime.paused) {
-      store.markSkip(name, `paused: ${count} passed while the daemon was down`, nowIso);
-      return;
-    }
-    if (slot.pipeline.config.misfire === 'skip') {
-      store.markSkip(name, `misfire skipped: daemon down over ${count}; misfire: skip`, nowIso);
-      logger.notice(`daemon was down over ${count}: no catch-up run (misfire: skip)`, { pipeline: name });
-      return;
-    }
-    if (slot.active) {
-      store.markSkip(name, `daemon down over ${count}; no separate catch-up: interrupted run ${slot.active.runId} is being retried`, nowIso);
-      return;
-    }
-    store.markSkip(name, `daemon down over ${count}; one catch-up run at start-up (misfire: run_once)`, nowIso);
-    logger.notice(`daemon was down over ${count}: one catch-up run`, { pipeline: name });
-    this.#startSequence(slot, 'catchup');
-  }
-
   #arm(slot: Slot, after: Date): void {
     this.#disarm(slot);
     slot.nextFireAt = nextFireTime(slot.schedule, slot.zone, after);
@@ -458,27 +381,26 @@ export class Supervisor {
     const { store, logger } = this.#o;
     const name = slot.pipeline.name;
     const at = fireAt.toISOString();
-    if (store.getRuntime(name).paused) {
-      store.markSkip(name, `paused: the schedule fired at ${at} and did not run`, at);
-      logger.info(`schedule fired at ${at}: skipped, pipeline paused`, { pipeline: name });
-      return;
-    }
-    const active = slot.active;
-    if (active) {
-      const what = active.phase === 'retrying' ? 'waiting to retry' : 'still running';
-      if (slot.pipeline.config.overlap === 'queue' && !slot.queued) {
-        slot.queued = true;
-        logger.info(`schedule fired at ${at} while run ${active.runId} is ${what}: queued (overlap: queue)`, { pipeline: name });
+    const decision = decideFire({
+      at,
+      paused: store.getRuntime(name).paused,
+      overlap: slot.pipeline.config.overlap,
+      active: slot.active,
+      alreadyQueued: slot.queued,
+    });
+    switch (decision.kind) {
+      case 'start':
+        this.#startSequence(slot, 'schedule');
         return;
-      }
-      const reason = slot.queued
-        ? `overlap: a run was already queued behind ${active.runId}; the fire at ${at} was coalesced`
-        : `overlap: run ${active.runId} was ${what} when the schedule fired at ${at} (overlap: skip)`;
-      store.markSkip(name, reason, at);
-      logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
-      return;
+      case 'queue':
+        slot.queued = true;
+        logger.info(decision.log, { pipeline: name });
+        return;
+      case 'skip':
+        store.markSkip(name, decision.reason, at);
+        logger.info(`schedule fired at ${at}: skipped, ${decision.reason}`, { pipeline: name });
+        return;
     }
-    this.#startSequence(slot, 'schedule');
   }
 
   #nextRunAt(slot: Slot, paused: boolean): string | null {
@@ -488,35 +410,16 @@ export class Supervisor {
 
   #summary(slot: Slot): PipelineSummary {
     const { store } = this.#o;
-    const name = slot.pipeline.name;
-    const config = slot.pipeline.config;
-    const runtime = store.getRuntime(name);
-    const last = store.listRuns(name, 1)[0];
-    return {
-      name,
-      state: this.#pipelineState(slot, runtime.paused, last?.status),
-      paused: runtime.paused,
-      schedule: slot.schedule.kind === 'manual' ? null : slot.schedule.text,
-      schedule_human: describeSchedule(slot.schedule, slot.zone),
-      timezone: slot.zone,
-      next_run_at: this.#nextRunAt(slot, runtime.paused),
-      last_run: last ? toRunRecord(last) : null,
-      description: config.description ?? null,
-      source: describeSource(config),
-      destination: describeDestination(config),
-      mode: config.load.mode,
-      file: slot.pipeline.file,
-      problems: [],
-    };
-  }
-
-  #pipelineState(slot: Slot, paused: boolean, lastStatus: string | undefined): PipelineState {
-    const active = slot.active;
-    if (active && active.phase === 'running') return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
-    if (active && active.phase === 'retrying') return 'retrying';
-    if (paused) return 'paused';
-    if (lastStatus === 'failed') return 'failed';
-    return 'idle';
+    const paused = store.getRuntime(slot.pipeline.name).paused;
+    return pipelineSummary({
+      pipeline: slot.pipeline,
+      schedule: slot.schedule,
+      zone: slot.zone,
+      active: slot.active,
+      paused,
+      nextRunAt: this.#nextRunAt(slot, paused),
+      lastRun: store.listRuns(slot.pipeline.name, 1)[0],
+    });
   }
 
   #changed(): void {
