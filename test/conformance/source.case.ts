@@ -33,6 +33,11 @@ export interface SourceFixture {
   /** Runs one statement as an administrator. */
   exec(sql: string): Promise<void>;
   readonly roundTrip: RoundTripTable;
+  /**
+   * Readers in the snapshot test's session: 2 where the database shares a snapshot across
+   * connections (PostgreSQL, MySQL); 1 for SQL Server, whose snapshots cannot be shared.
+   */
+  readonly snapshotReaders?: number;
   /** A table `(id int primary key, v text)` holding ids 1..100 with v = 'old'. */
   readonly consistencyTable: string;
   /** Statements run by another connection between two chunk reads: adds id 1000, sets id 75 to 'new'. */
@@ -189,7 +194,7 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
       const relation = { table: fixture.consistencyTable };
       const columns = await fixture.dialect.createIntrospector(driver).describe(relation);
       const idColumn = adapter.quoteIdentifier('id');
-      const session = await driver.openReadSession(2);
+      const session = await driver.openReadSession(fixture.snapshotReaders ?? 2);
       try {
         expect(session.consistent).toBe(true);
         const read = async (predicate: string, name: string): Promise<Record<string, string | null>[]> => {

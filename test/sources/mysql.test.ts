@@ -6,7 +6,7 @@ import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
 import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
-import { baseOptions, extractToFile, runSourceConformance } from '../conformance/source.case.js';
+import { baseOptions, extractToFile, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 
 const DB = 'source_my';
@@ -65,7 +65,7 @@ function connection(s: MariaDbServer, user = 'root'): ResolvedConnection {
 
 runSourceConformance({
   name: 'MariaDB',
-  setup: async () => {
+  setup: async (): Promise<SourceFixture> => {
     const s = await sharedServer();
     return {
       dialect: mysqlDialect,

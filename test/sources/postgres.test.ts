@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresDialect } from '../../daemon/sources/postgres/postgres-dialect.js';
 import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
-import { baseOptions, extractToFile, loadStaged, runSourceConformance } from '../conformance/source.case.js';
+import { baseOptions, extractToFile, loadStaged, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 
 const DB = 'source_pg';
@@ -68,7 +68,7 @@ function connection(s: PostgresServer, user = 'postgres'): ResolvedConnection {
 
 runSourceConformance({
   name: 'PostgreSQL',
-  setup: async () => {
+  setup: async (): Promise<SourceFixture> => {
     const s = await sharedServer();
     return {
       dialect: postgresDialect,
