@@ -15,6 +15,8 @@ export interface SessionOptions {
   readonly daemon: { readonly version: string; readonly host: string; readonly pid: number };
   readonly maxSendBufferBytes: number;
   readonly validateResults: boolean;
+  /** A connection that has not sent hello by then is closed, so idle sockets cannot hold client slots. */
+  readonly helloTimeoutMs: number;
   readonly onClose: (session: ClientSession) => void;
 }
 
@@ -52,6 +54,13 @@ export class ClientSession {
     this.#ws = options.ws;
     this.label = options.label;
     this.closed = new Promise((resolve) => this.#ws.once('close', () => resolve()));
+    const helloTimer = setTimeout(() => {
+      if (this.#greeted) return;
+      this.#logBadFrame(`no hello within ${options.helloTimeoutMs} ms; disconnected`);
+      this.close(1008, `no hello within ${options.helloTimeoutMs} ms`);
+    }, options.helloTimeoutMs);
+    helloTimer.unref();
+    this.#ws.once('close', () => clearTimeout(helloTimer));
     this.#ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     this.#ws.on('pong', () => {
       this.#alive = true;

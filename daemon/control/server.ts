@@ -27,6 +27,8 @@ export interface ControlServerOptions {
   readonly daemonInfo: { readonly version: string; readonly host: string; readonly pid: number };
   /** Check every result against the protocol schema before sending it (default true). */
   readonly validateResults?: boolean;
+  /** Close connections that have not sent hello by then (default 10 s). */
+  readonly helloTimeoutMs?: number;
 }
 
 type ServerState = 'new' | 'starting' | 'listening' | 'closed';
@@ -146,6 +148,7 @@ export class ControlServer {
       daemon: this.#options.daemonInfo,
       maxSendBufferBytes: this.#options.maxSendBufferBytes,
       validateResults: this.#options.validateResults ?? true,
+      helloTimeoutMs: this.#options.helloTimeoutMs ?? 10_000,
       onClose: (closed) => this.#sessions.delete(closed),
     });
     if (this.#sessions.size >= this.#options.maxClients) {

@@ -132,6 +132,17 @@ describe('control server: protocol', () => {
     other.close();
   });
 
+  it('closes a connection that never sends hello, so it cannot hold a client slot', async () => {
+    t = await startTestServer({ helloTimeoutMs: 200 });
+    const idle = await RawClient.connect({ socketPath: t.socketPath });
+    const closed = await idle.closed;
+    expect(closed).toEqual({ code: 1008, reason: 'no hello within 200 ms' });
+    const greeted = await RawClient.ready({ socketPath: t.socketPath });
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await greeted.request('list')).result).toHaveLength(2);
+    greeted.close();
+  });
+
   it('refuses clients beyond max_clients with TOO_MANY_CLIENTS', async () => {
     t = await startTestServer({ maxClients: 2 });
     const a = await RawClient.ready({ socketPath: t.socketPath });
