@@ -43,7 +43,7 @@ describe('stagingCsvSelect', () => {
   test('reads several files, keeps NULL and empty string apart and types every column', async () => {
     const columns = [col('id', { kind: 'int64' }), col('name', { kind: 'text' }), col('ok', { kind: 'bool' }), col('raw', { kind: 'bytes' }), col('amount', { kind: 'decimal', precision: 38, scale: 10 })];
     const rows = await read(['1,"a,""b""\nc",t,00ff,-12.5\n', '2,"",f,,\n3,,,"",0\n'], columns);
-    expect(rows.map((r) => [String(r[0]), r[1], r[2], r[3], r[4] === null ? null : String(r[4])])).toEqual([
+    expect(rows.map((r) => [String(r[0]), r[1], r[2], r[3], r[4] === null ? null : (r[4] as { toString(): string }).toString()])).toEqual([
       ['1', 'a,"b"\nc', true, '00ff', '-12.5000000000'],
       ['2', '', false, null, null],
       ['3', null, null, '', '0.0000000000'],
