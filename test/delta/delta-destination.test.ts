@@ -125,10 +125,10 @@ describe('DeltaDestination', () => {
     expect(await destination.planSchema(wider, 'add_columns')).toEqual([{ column: 'note', change: 'add', detail: 'string (nullable)' }]);
     await destination.commit(request(await staging.batch(wider, ["(2, 2, 'x')"]), 2));
     const snapshot = await readSnapshot(table, reader);
-    expect(snapshot?.schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`)).toEqual([
-      'id:long:false',
-      'amount:decimal(12,2):true',
-      'note:string:true',
+    expect(snapshot?.schema.fields.map((f) => `${f.name}:${JSON.stringify(f.type)}:${f.nullable}`)).toEqual([
+      'id:"long":false',
+      'amount:"decimal(12,2)":true',
+      'note:"string":true',
     ]);
     const v1 = await commitLines(table, 1);
     expect((v1.find((a) => 'metaData' in a) as { metaData: { id: string } }).metaData.id).toBe(snapshot?.metadata.id);

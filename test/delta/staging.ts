@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommitRequest, LoadMode, StagedBatch } from '../../daemon/destinations/destination.js';
@@ -11,18 +11,20 @@ import type { ColumnSchema } from '../../shared/types.js';
 export class Staging {
   readonly #db: DuckDBInstance;
   readonly connection: DuckDBConnection;
+  readonly #workDir: string;
   #tables = 0;
 
-  private constructor(db: DuckDBInstance, connection: DuckDBConnection) {
+  private constructor(db: DuckDBInstance, connection: DuckDBConnection, workDir: string) {
     this.#db = db;
     this.connection = connection;
+    this.#workDir = workDir;
   }
 
   static async open(): Promise<Staging> {
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
     await connection.run("SET TimeZone='UTC'");
-    return new Staging(db, connection);
+    return new Staging(db, connection, await mkdtemp(join(tmpdir(), 'etld-work-')));
   }
 
   /** `rows` are SQL literal tuples in column order, e.g. `(1, 'a', NULL)`. */
@@ -31,12 +33,13 @@ export class Staging {
     const defs = columns.map((c) => `"${c.name}" ${stagingDuckType(c.type)}`).join(', ');
     await this.connection.run(`CREATE TABLE ${relation} (${defs})`);
     if (rows.length > 0) await this.connection.run(`INSERT INTO ${relation} VALUES ${rows.join(', ')}`);
-    return { connection: this.connection, relation, columns, rowCount: rows.length, workDir: await mkdtemp(join(tmpdir(), 'etld-work-')) };
+    return { connection: this.connection, relation, columns, rowCount: rows.length, workDir: this.#workDir };
   }
 
   close(): void {
     this.connection.closeSync();
     this.#db.closeSync();
+    void rm(this.#workDir, { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,10 @@ def normalise(value, delta_type):
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, decimal.Decimal):
+        # Render with the column's scale: PySpark hands over e.g. Decimal('-1.00E-10') for decimal(38,10).
+        if isinstance(delta_type, str) and delta_type.startswith("decimal("):
+            scale = int(delta_type[:-1].split(",")[1])
+            value = value.quantize(decimal.Decimal(1).scaleb(-scale), context=decimal.Context(prec=80))
         return format(value, "f")
     if isinstance(value, datetime.datetime):
         if delta_type == "timestamp":

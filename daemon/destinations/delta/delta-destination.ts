@@ -35,6 +35,11 @@ export interface DeltaDestinationOptions {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly maxCommitAttempts?: number;
+  /**
+   * Called after the data files are written and before the commit: progress reporting, and the
+   * point where crash tests kill the process.
+   */
+  readonly onFilesWritten?: (files: readonly string[]) => Promise<void>;
 }
 
 const LEGACY_WRITER_FEATURES = [[], [], ['appendOnly', 'invariants'], ['checkConstraints'], ['changeDataFeed', 'generatedColumns'], ['columnMapping'], ['identityColumns']];
@@ -90,6 +95,7 @@ export class DeltaDestination implements Destination {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #maxCommitAttempts: number | undefined;
+  readonly #onFilesWritten: DeltaDestinationOptions['onFilesWritten'];
   #db: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
 
@@ -98,6 +104,7 @@ export class DeltaDestination implements Destination {
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#maxCommitAttempts = options.maxCommitAttempts;
+    this.#onFilesWritten = options.onFilesWritten;
     this.label = `delta ${options.tablePath}`;
   }
 
@@ -198,6 +205,7 @@ export class DeltaDestination implements Destination {
       adds = add ? [add] : [];
       rowsLoaded = batch.rowCount;
     }
+    await this.#onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here: its files are orphans no snapshot references (vacuum removes them).
     if (signal.aborted) throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);
 
