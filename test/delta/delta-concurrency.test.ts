@@ -119,19 +119,20 @@ describe('concurrent writers and crashes', () => {
   it('in-process racing commits: appends all land, a duplicate sequence commits once, overwrites recompute removes', async () => {
     const table = join(dir, 'in-process');
     const stagings = await Promise.all([Staging.open(), Staging.open(), Staging.open()]);
-    const writers = stagings.map(() => new DeltaDestination({ tablePath: table, logger: silentLogger }));
+    const pairs = stagings.map((staging) => ({ staging, writer: new DeltaDestination({ tablePath: table, logger: silentLogger }) }));
+    const writers = pairs.map((p) => p.writer);
     try {
       // Creating the table: exactly one writer wins version 0; the loser gets a retryable conflict.
       const created = await Promise.allSettled(
-        writers.map(async (w, i) => w.commit(request(await stagings[i].batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }))),
+        pairs.map(async ({ staging, writer }, i) => writer.commit(request(await staging.batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }))),
       );
       const losers = created.filter((r) => r.status === 'rejected');
       expect(created.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      for (const loser of losers) expect((loser as PromiseRejectedResult).reason).toMatchObject({ code: 'DESTINATION_CONFLICT', retryable: true });
+      for (const loser of losers) expect(loser.reason).toMatchObject({ code: 'DESTINATION_CONFLICT', retryable: true });
 
       // The same pipeline and sequence from three writers at once: one commit, two skips.
       const same = await Promise.all(
-        writers.map(async (w, i) => w.commit(request(await stagings[i].batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' }))),
+        pairs.map(async ({ staging, writer }) => writer.commit(request(await staging.batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' }))),
       );
       expect(same.filter((r) => !r.alreadyCommitted)).toHaveLength(1);
       let { ids } = await liveIds(connection, table);
