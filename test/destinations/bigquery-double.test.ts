@@ -111,7 +111,7 @@ describe('bigquery destination against the strict REST double', () => {
     expect(rows[1]).toMatchObject({ i64: '-9223372036854775808', f64: 'inf', small: '-0.01', wide: '0.0000000001', t: '', by: null, j: null });
     expect(await dest.committedSequence('orders')).toBe(1);
     expect(await double.storage.textRows(dataset, '_etld_commits', 'sequence')).toEqual([
-      expect.objectContaining({ pipeline: 'orders', sequence: '1', run_id: 'run-1', table_id: 'orders', job_id: `etld_orders_${dataset}_orders_1_commit`, rows: '2' }),
+      expect.objectContaining({ pipeline: 'orders', sequence: '1', run_id: 'run-1', table_id: 'orders', job_id: `etld_orders_${dataset}_orders_1_commit`, row_count: '2' }),
     ]);
   });
 

@@ -13,7 +13,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { CommitRequest, CommitResult, Destination, DestinationContext, DestinationDialect, SchemaChange } from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
-import { exportBatch, ORDINAL_COLUMN, type LoadFormat } from './bigquery-export.js';
+import { exportBatch, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
 import { diffFields, incomingFields } from './bigquery-schema.js';
 import { COMMITS_FIELDS, COMMITS_TABLE, mergeSql, quoteName, recordCommitSql, stringLiteral, tablePath } from './bigquery-sql.js';
@@ -132,8 +132,13 @@ export class BigQueryDestination implements Destination {
     const exported = await exportBatch(request.batch, {
       format,
       maxFileBytes: this.#tuning.maxFileBytes,
-      withOrdinal: request.mode === 'merge',
+      dedupe: request.mode === 'merge' ? { key: request.key ?? [], cursor: request.cursor } : undefined,
       name: `bigquery-${request.sequence}`,
+    }).catch((error: unknown) => {
+      throw new EtlError('DESTINATION_WRITE', `${this.label}: writing ${format} load files in ${request.batch.workDir}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+        retryable: false,
+      });
     });
     try {
       const job =
@@ -145,9 +150,9 @@ export class BigQueryDestination implements Destination {
         await this.#recordCommit(request, job);
         return { rowsLoaded: 0, alreadyCommitted: true, details: { jobId: job.jobId } };
       }
-      await this.#recordCommit(request, job);
+      await this.#recordCommit(request, job, exported.rows);
       return {
-        rowsLoaded: request.batch.rowCount,
+        rowsLoaded: exported.rows,
         alreadyCommitted: false,
         details: { jobId: job.jobId, files: exported.files.length, bytes: exported.bytes, format, columnsAdded: added.size },
       };
@@ -205,10 +210,7 @@ export class BigQueryDestination implements Destination {
     const nonce = randomUUID().slice(0, 8);
     const stagingTable = `${table.split('$')[0] ?? table}__etld_stg_${request.sequence}_${nonce}`;
     const merge = request.mode === 'merge';
-    const stagingFields: BigQueryField[] = [
-      ...fields.map((f) => ({ ...f, mode: 'NULLABLE' })),
-      ...(merge ? [{ name: ORDINAL_COLUMN, type: 'INT64', mode: 'NULLABLE' }] : []),
-    ];
+    const stagingFields: BigQueryField[] = fields.map((f) => ({ ...f, mode: 'NULLABLE' }));
     const what = `${this.label}: run ${request.runId}`;
     try {
       await this.#api.createTable(dataset, stagingTable, stagingFields, new Date(Date.now() + this.#tuning.stagingTtlMs)).catch((e: unknown) => {
@@ -230,7 +232,7 @@ export class BigQueryDestination implements Destination {
       const columns = fields.map((f) => f.name);
       if (merge) {
         await this.#prepareMergeTarget(fields, targetMissing, added);
-        const sql = mergeSql({ target, staging, columns, key: request.key ?? [], cursor: request.cursor, ordinal: ORDINAL_COLUMN });
+        const sql = mergeSql({ target, staging, columns, key: request.key ?? [] });
         return await runJob(this.#api, base, `${what}: MERGE into ${this.#tableLabel}`, (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }), this.#tuning.poll, request.signal);
       }
       const query = {
@@ -275,7 +277,7 @@ export class BigQueryDestination implements Destination {
   }
 
   /** Indexes the commit in `_etld_commits` under a deterministic DML job id, so it is written once. */
-  async #recordCommit(request: CommitRequest, job: JobView): Promise<void> {
+  async #recordCommit(request: CommitRequest, job: JobView, rows?: number): Promise<void> {
     const { project, dataset, table } = this.#config;
     try {
       await this.#ensureDataset();
@@ -287,17 +289,20 @@ export class BigQueryDestination implements Destination {
     } catch (error) {
       throw toBigQueryError(error, `${this.label}: creating ${COMMITS_TABLE}`);
     }
+    const recordBase = `${this.#jobBase(request.pipeline, request.sequence)}_record`;
+    // Already recorded (a retried run whose commit was done): skip the DML insert altogether.
+    if ((await findSucceededJob(this.#api, recordBase, this.label, this.#tuning.poll, request.signal)) !== undefined) return;
     const sql = recordCommitSql(tablePath(project, dataset, COMMITS_TABLE), {
       pipeline: request.pipeline,
       sequence: request.sequence,
       runId: request.runId,
       table,
       jobId: job.jobId,
-      rows: request.batch.rowCount,
+      rows,
     });
     await runJob(
       this.#api,
-      `${this.#jobBase(request.pipeline, request.sequence)}_record`,
+      recordBase,
       `${this.label}: recording sequence ${request.sequence} in ${COMMITS_TABLE}`,
       (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }),
       this.#tuning.poll,

@@ -140,7 +140,12 @@ export class PostgresDestination implements Destination {
     if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
       throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
     }
-    const csv = await writeCsv(batch, 'postgres-load.csv');
+    const csv = await writeCsv(batch, 'postgres-load.csv').catch((error: unknown) => {
+      throw new EtlError('DESTINATION_WRITE', `${this.label}: writing the CSV load file in ${batch.workDir}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+        retryable: false,
+      });
+    });
     try {
       return await this.#withClient(`committing run ${request.runId} (sequence ${request.sequence})`, async (client) => {
         const schema = await this.#schemaOf(client);

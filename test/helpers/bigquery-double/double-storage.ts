@@ -97,7 +97,7 @@ export function translateSql(sql: string): string {
   return out
     .replace(/CURRENT_TIMESTAMP\(\)/gi, 'current_timestamp')
     .replace(/^\s*MERGE\s+("[^"]+"\."[^"]+")\s+(\w+)\s/i, 'MERGE INTO $1 AS $2 ')
-    .replace(/\)\s+S\s+ON\s/, ') AS S ON ');
+    .replace(/USING\s+("[^"]+"\."[^"]+")\s+S\s+ON\s/i, 'USING $1 AS S ON ');
 }
 
 export class DoubleStorage {
