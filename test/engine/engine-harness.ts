@@ -67,7 +67,6 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
     logger: silentLogger,
     resolveConnection: (c) => resolveConnection(c, { env: {} }),
     defaultParallelism: 4,
-    stagingThreads: 1,
     ...overrides,
   });
   return {
