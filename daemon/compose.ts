@@ -8,9 +8,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
-import type { Resources } from '../shared/protocol.js';
+import type { Resources, RunRecord } from '../shared/protocol.js';
 import { AlertService } from './alerts/alert-service.js';
-import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import { loadPipelineDirectory, type PipelineDirectory } from './config/pipeline-loader.js';
 import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
 import { ControlServer } from './control/server.js';
@@ -19,15 +19,17 @@ import { DaemonApiImpl } from './daemon-api.js';
 import { DefaultRunEngine } from './engine/run-engine.js';
 import { EventBus } from './events.js';
 import { StateDirectoryLock } from './lock.js';
+import { recordToLogLine } from './logging/log-codec.js';
 import { readLogs } from './logging/log-reader.js';
 import type { FanoutLogger } from './logging/logger.js';
 import type { DaemonPaths } from './paths.js';
-import { ResourceMonitor } from './resources/resource-monitor.js';
+import { lowDisks, ResourceMonitor } from './resources/resource-monitor.js';
 import { pipelineStats } from './resources/pipeline-stats.js';
 import { SystemClock } from './scheduler/clock.js';
 import { SourceGovernor } from './scheduler/source-governor.js';
 import { Supervisor } from './scheduler/supervisor.js';
 import { openStateStore } from './state/sqlite-store.js';
+import { toRunRecord } from './run-records.js';
 import { vacuumPipeline } from './vacuum.js';
 
 export interface ComposeOptions {
@@ -39,14 +41,42 @@ export interface ComposeOptions {
   readonly isAlive: (pid: number) => boolean;
   readonly hostTimezone: string;
   readonly rssBytes: () => number;
+  /**
+   * `etld --once NAME`: run that one pipeline once in the foreground (benchmarks, debugging, cron),
+   * without schedules or the control socket; the lock still keeps a daemon off the same home.
+   */
+  readonly once?: string;
 }
+
+export interface ComposedDaemon {
+  readonly daemon: Daemon;
+  /** Triggers the pipeline and resolves with the final run (after any retries its policy allows). */
+  runOnce(name: string): Promise<RunRecord>;
+}
+
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 
 function parseListen(listen: string): { host: string; port: number } {
   const index = listen.lastIndexOf(':');
   return { host: listen.slice(0, index), port: Number(listen.slice(index + 1)) };
 }
 
-export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
+/** Keeps only `name`, without its schedule: a one-shot run must not fire again. */
+function onlyPipeline(directory: PipelineDirectory, name: string): PipelineDirectory {
+  const pipeline = directory.valid.find((p) => p.name === name);
+  if (!pipeline) {
+    const broken = directory.invalid.find((p) => p.name === name);
+    throw new EtlError(
+      broken ? 'CONFIG_INVALID' : 'NOT_FOUND',
+      broken ? `pipeline ${name} is invalid:\n${broken.problems.join('\n')}` : `no pipeline named "${name}" in the pipelines directory`,
+      { retryable: false },
+    );
+  }
+  const { schedule: _schedule, ...config } = pipeline.config;
+  return { valid: [{ ...pipeline, config }], invalid: [] };
+}
+
+export async function composeDaemon(options: ComposeOptions): Promise<ComposedDaemon> {
   const { paths, settings, logger, identity } = options;
   const undo: (() => Promise<void> | void)[] = [];
   const release = async (): Promise<void> => {
@@ -78,23 +108,16 @@ export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
     await mkdir(paths.tempRoot, { recursive: true });
 
     const registry = new PipelineRegistry();
-    const initial = registry.apply(await loadPipelineDirectory(paths.pipelinesDir));
+    const directory = await loadPipelineDirectory(paths.pipelinesDir);
+    const initial = registry.apply(options.once === undefined ? directory : onlyPipeline(directory, options.once));
     for (const broken of registry.invalid) {
       for (const problem of broken.problems) logger.error(`invalid pipeline file (skipped): ${problem}`, { pipeline: broken.name });
     }
     logger.info(`loaded ${initial.added.length} pipeline(s) from ${paths.pipelinesDir}`);
 
     const events = new EventBus();
-    logger.addSink({
-      write: (record) =>
-        events.emit('log', {
-          ts: record.ts.toISOString(),
-          level: record.level,
-          pipeline: record.pipeline,
-          run_id: record.runId,
-          message: record.message,
-        }),
-    });
+    // The socket's log events carry the same (redacted) line the files hold.
+    logger.addSink({ write: (record) => events.emit('log', recordToLogLine(record)) });
 
     const governor = new SourceGovernor({ slotsPerHost: settings.defaults.source_slots_per_host });
     const connectionResolver = (connection: Parameters<typeof resolveConnection>[0]) => resolveConnection(connection, options.secrets);
@@ -141,6 +164,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
       ],
       rssBytes: options.rssBytes,
       intervalMs: 5_000,
+      onError: (error) => logger.warning(`resource sampling failed: ${(error as Error).message}`),
     });
     const monitored = {
       sample: () => resources.sample(),
@@ -148,11 +172,14 @@ export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
         resources.start((sample) => {
           latestResources = sample;
           events.emit('resources', sample);
-          for (const disk of sample.disks) {
-            const percentFree = disk.total_bytes > 0 ? (disk.free_bytes / disk.total_bytes) * 100 : 100;
-            if (percentFree < settings.alerts.low_disk_percent) {
-              alerts.notifyLowDisk({ path: disk.path, freeBytes: disk.free_bytes, percent: percentFree });
-            }
+          for (const disk of lowDisks(sample, settings.alerts.low_disk_percent)) {
+            alerts.notifyLowDisk({
+              path: disk.path,
+              label: disk.label,
+              freeBytes: disk.free_bytes,
+              totalBytes: disk.total_bytes,
+              percent: disk.percentFree,
+            });
           }
         }),
       stop: () => resources.stop(),
@@ -189,7 +216,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
     });
 
     const tcp = settings.control.tcp;
-    const control = new ControlServer({
+    const control = options.once !== undefined ? null : new ControlServer({
       api,
       socketPath: paths.socketPath,
       socketMode: Number.parseInt(settings.control.socket_mode, 8),
@@ -219,10 +246,28 @@ export async function composeDaemon(options: ComposeOptions): Promise<Daemon> {
     }
 
     daemon = new Daemon(
-      { paths, settings, logger, registry, supervisor, control, resources: monitored, release },
+      { paths, settings, logger, registry, supervisor, control, resources: options.once !== undefined ? null : monitored, release },
       new Date(),
     );
-    return daemon;
+    return {
+      daemon,
+      runOnce: (name) =>
+        new Promise<RunRecord>((resolve, reject) => {
+          const unsubscribe = events.on('run.state', (state) => {
+            if (state.pipeline !== name || !FINAL_STATUSES.has(state.status)) return;
+            const row = store.getRun(state.run_id);
+            if (!row) return;
+            unsubscribe();
+            resolve(toRunRecord(row));
+          });
+          try {
+            supervisor.trigger(name, 'manual');
+          } catch (error) {
+            unsubscribe();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        }),
+    };
   } catch (error) {
     await release();
     throw error;

@@ -8,11 +8,12 @@ export interface DaemonArgs {
   readonly config: string | undefined;
   readonly logFormat: 'text' | 'json' | undefined;
   readonly logLevel: 'error' | 'warning' | 'notice' | 'info' | 'debug' | undefined;
+  readonly once: string | undefined;
 }
 
 export const DAEMON_HELP = `etld — the ETL daemon
 
-Usage: etld [--home DIR] [--config FILE] [--log-format text|json] [--log-level LEVEL]
+Usage: etld [--home DIR] [--config FILE] [--log-format text|json] [--log-level LEVEL] [--once PIPELINE]
 
 Runs the pipelines defined in the pipelines directory: fires their schedules, extracts, loads,
 retries, rotates logs and sends alerts. Control it with etlctl or etl-console.
@@ -23,6 +24,8 @@ Options:
   --config FILE         daemon settings file (also ETLD_CONFIG; default /etc/etld/etld.yaml)
   --log-format FORMAT   text (journald priority prefixes, default) or json (one object per line)
   --log-level LEVEL     error | warning | notice | info (default) | debug
+  --once PIPELINE       run one pipeline once in the foreground (retries per its policy, no schedules,
+                        no control socket) and exit 0 if it succeeded, 1 if not
   -h, --help            show this help
   -V, --version         show the version
 
@@ -46,6 +49,7 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
         config: { type: 'string' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
+        once: { type: 'string' },
       },
       allowPositionals: false,
       strict: true,
@@ -70,5 +74,6 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
     config: values.config ?? (env.ETLD_CONFIG !== undefined && env.ETLD_CONFIG !== '' ? env.ETLD_CONFIG : undefined),
     logFormat: logFormat,
     logLevel: logLevel as DaemonArgs['logLevel'],
+    once: values.once,
   };
 }

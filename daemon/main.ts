@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { ETLD_VERSION } from '../shared/version.js';
 import { EtlError, toEtlError } from '../shared/errors.js';
-import { composeDaemon } from './compose.js';
+import { composeDaemon, type ComposedDaemon } from './compose.js';
 import { loadDaemonSettings } from './config/settings-loader.js';
 import { DAEMON_HELP, parseDaemonArgs } from './daemon-args.js';
-import type { Daemon } from './daemon.js';
 import { JournalSink } from './logging/journal-sink.js';
 import { FanoutLogger } from './logging/logger.js';
 import { PipelineFileSink } from './logging/pipeline-file-sink.js';
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
 
   const journal = new JournalSink(process.stdout, { format: args.logFormat ?? 'text' });
   const logger = new FanoutLogger([journal], { level: args.logLevel ?? 'info' });
-  let daemon: Daemon | undefined;
+  let composed: ComposedDaemon | undefined;
   let files: PipelineFileSink | undefined;
 
   const fail = (error: unknown, context: string): never => {
@@ -66,6 +65,21 @@ async function main(): Promise<void> {
     process.exit(exitCodeFor(etl));
   };
 
+  // Signals are taken from the first moment: a SIGTERM during start-up drains once start-up is done.
+  let shutdownSignal: string | undefined;
+  let onShutdown: ((signal: string) => void) | undefined;
+  const requestShutdown = (signal: string): void => {
+    if (onShutdown) onShutdown(signal);
+    else shutdownSignal ??= signal;
+  };
+  let onReload: (() => void) | undefined;
+  let reloadRequested = false;
+  process.on('SIGHUP', () => {
+    if (onReload) onReload();
+    else reloadRequested = true;
+  });
+  process.on('SIGTERM', () => requestShutdown('SIGTERM'));
+  process.on('SIGINT', () => requestShutdown('SIGINT'));
   process.on('uncaughtException', (error) => fail(error, 'unexpected error, exiting so systemd restarts etld'));
   process.on('unhandledRejection', (reason) => fail(reason, 'unexpected error, exiting so systemd restarts etld'));
 
@@ -98,7 +112,8 @@ async function main(): Promise<void> {
     logger.addSink(files);
     logger.info(`etld ${ETLD_VERSION} starting (pid ${process.pid}, home ${paths.home ?? 'system paths'})`);
 
-    daemon = await composeDaemon({
+    composed = await composeDaemon({
+      ...(args.once !== undefined ? { once: args.once } : {}),
       paths,
       settings,
       logger,
@@ -118,18 +133,28 @@ async function main(): Promise<void> {
       hostTimezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       rssBytes: () => process.memoryUsage.rss(),
     });
-    await daemon.start();
+    await composed.daemon.start();
   } catch (error) {
     await files?.close();
     fail(error, 'etld cannot start');
   }
 
-  const running = daemon;
-  if (!running) return;
-  process.on('SIGHUP', () => {
+  if (!composed) return;
+  const running = composed.daemon;
+  if (args.once !== undefined) {
+    const run = await composed.runOnce(args.once).catch((error: unknown) => fail(error, `cannot run ${args.once}`));
+    const summary = `${run.id} ${run.status}: ${run.rows_extracted} rows extracted, ${run.rows_loaded} loaded${run.error ? `; ${run.error.code}: ${run.error.message}` : ''}`;
+    if (run.status === 'succeeded') logger.notice(summary, { pipeline: run.pipeline, runId: run.id });
+    else logger.error(summary, { pipeline: run.pipeline, runId: run.id });
+    await running.stop(0);
+    await files?.close();
+    process.exit(run.status === 'succeeded' ? 0 : 1);
+  }
+  onReload = (): void => {
     running.reload().catch((error: unknown) => logger.error(`reload failed: ${toEtlError(error).message}`));
-  });
-  const shutdown = (signal: string): void => {
+  };
+  if (reloadRequested) onReload();
+  onShutdown = (signal: string): void => {
     logger.notice(`${signal} received`);
     running
       .stop()
@@ -139,8 +164,7 @@ async function main(): Promise<void> {
       })
       .catch((error: unknown) => fail(error, 'shutdown failed'));
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (shutdownSignal !== undefined) onShutdown(shutdownSignal);
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,7 @@
  * (SPEC §5: Delta `txn`, an `_etld_commits` table, deterministic BigQuery job ids).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, DestinationKind } from '../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
@@ -79,7 +80,7 @@ export interface DestinationContext {
   readonly lakeDir: string;
   readonly logger: Logger;
   /** Resolves a connection's secret (password_env / password_file). */
-  resolveConnection(connection: import('../../shared/config/common-schema.js').ConnectionConfig): ResolvedConnection;
+  resolveConnection(connection: ConnectionConfig): ResolvedConnection;
 }
 
 export interface DestinationDialect<K extends DestinationKind = DestinationKind> {

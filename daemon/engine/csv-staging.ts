@@ -9,8 +9,12 @@ import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from './staging-types.js';
 
-/** Rows may carry large text or hex-encoded blobs; DuckDB's default line limit is 2 MB. */
-const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/**
+ * Rows may carry large text or hex-encoded blobs; DuckDB's default line limit is 2 MB. The reader
+ * allocates a buffer of `buffer_size` per file and thread (default 16 × max_line_size), so the
+ * two are set together: a 32 MiB row is the largest a run accepts, and memory stays bounded.
+ */
+const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
 function duckString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -79,6 +83,7 @@ export function stagingCsvSelect(files: readonly string[], columns: readonly Col
     'auto_detect = false',
     'strict_mode = true',
     `max_line_size = ${MAX_LINE_BYTES}`,
+    `buffer_size = ${MAX_LINE_BYTES}`,
   ];
   return `SELECT ${select} FROM read_csv(${fileList}, ${options.join(', ')})`;
 }

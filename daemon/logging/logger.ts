@@ -89,18 +89,16 @@ export class FanoutLogger implements Logger {
   }
 
   child(fields: LogFields): Logger {
-    const parent = this;
     const bound: LogFields = { ...this.#fields, ...fields };
-    const forward = (level: LogLevel) => (message: string, extra?: LogFields) =>
-      parent.log(level, message, { ...bound, ...extra });
+    const log = (level: LogLevel, message: string, extra?: LogFields): void => this.log(level, message, { ...bound, ...extra });
     return {
-      log: (level, message, extra) => parent.log(level, message, { ...bound, ...extra }),
-      error: forward('error'),
-      warning: forward('warning'),
-      notice: forward('notice'),
-      info: forward('info'),
-      debug: forward('debug'),
-      child: (more) => parent.child({ ...bound, ...more }),
+      log,
+      error: (message, extra) => log('error', message, extra),
+      warning: (message, extra) => log('warning', message, extra),
+      notice: (message, extra) => log('notice', message, extra),
+      info: (message, extra) => log('info', message, extra),
+      debug: (message, extra) => log('debug', message, extra),
+      child: (more) => this.child({ ...bound, ...more }),
     };
   }
 }

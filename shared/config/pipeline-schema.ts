@@ -118,7 +118,11 @@ export const errorHandlingSchema = z.strictObject({
 
 export const pipelineSchema = z
   .strictObject({
-    name: z.string().regex(PIPELINE_NAME_RE, 'expected a name of lowercase letters, digits, _ and -'),
+    name: z
+      .string()
+      .regex(PIPELINE_NAME_RE, 'expected a name of lowercase letters, digits, _ and -')
+      // The daemon's own log directory is <logdir>/etld/.
+      .refine((name) => name !== 'etld', { error: '"etld" is reserved for the daemon\'s own logs; choose another name' }),
     description: z.string().optional(),
     schedule: z
       .string()

@@ -90,6 +90,7 @@ describe('pipeline files', () => {
 
   const badValues: [string, RegExp, string, RegExp][] = [
     ['name with capitals', /^name:/, 'name: Orders', /1:7 name: expected a name of lowercase letters/],
+    ['reserved name', /^name:/, 'name: etld', /1:7 name: "etld" is reserved for the daemon's own logs/],
     ['missing name', /^name:/, 'nom: orders', /name: required field is missing|unknown field "nom"/],
     ['schedule garbage', /^schedule:/, 'schedule: "every now and then"', /schedule: expected "every <duration>"/],
     ['schedule bad cron', /^schedule:/, 'schedule: "99 * * * *"', /schedule: invalid cron expression "99 \* \* \* \*"/],
