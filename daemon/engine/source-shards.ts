@@ -14,7 +14,7 @@ import type {
   SourceRelation,
 } from '../sources/source.js';
 
-export const DEFAULT_SHARD = 'default';
+const DEFAULT_SHARD = 'default';
 
 const DEFAULT_PORTS: Record<SourceKind, number> = { postgres: 5432, mysql: 3306, sqlserver: 1433 };
 
@@ -37,7 +37,7 @@ export interface SourceHandle {
   close(): Promise<void>;
 }
 
-export function relationOf(source: PipelineConfig['source']): SourceRelation {
+function relationOf(source: PipelineConfig['source']): SourceRelation {
   return source.table !== undefined ? { table: source.table } : { query: source.query ?? '' };
 }
 

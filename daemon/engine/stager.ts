@@ -14,7 +14,7 @@ import { duckStep, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js'
 import { stagingDuckType } from './staging-types.js';
 import { RAW_SHARD_COLUMN, type CompiledTransforms, type RunMetadata } from './transforms.js';
 
-export const RAW_TABLE = 'raw';
+const RAW_TABLE = 'raw';
 export const FINAL_TABLE = 'final';
 
 export interface StagerOptions {

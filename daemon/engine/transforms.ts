@@ -16,12 +16,12 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import type { TransformConfig } from '../../shared/config/pipeline-schema.js';
-import { parseTypeName, typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
+import { parseTypeName, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from './staging-types.js';
 import { quoteIdent, quoteLiteral } from './duck-sql.js';
 
-export const SHARD_COLUMN = '_etl_shard';
-export const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
+const SHARD_COLUMN = '_etl_shard';
+const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
 /** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */
 export const RAW_SHARD_COLUMN = '__etld_shard';
 
@@ -182,9 +182,4 @@ export function compileTransforms(
       return list;
     },
   };
-}
-
-/** `total (decimal(18,2))` — for messages. */
-export function describeColumn(column: ColumnSchema): string {
-  return `${column.name} (${typeToString(column.type)})`;
 }

@@ -79,7 +79,7 @@ function pad(value: number, width: number): string {
 }
 
 /** `text - lagMs` for date/timestamp/timestamptz canonical texts (microseconds kept). */
-export function subtractLag(text: string, cursor: ColumnSchema, lagMs: number): string {
+function subtractLag(text: string, cursor: ColumnSchema, lagMs: number): string {
   const kind = cursor.type.kind;
   const match = TIMESTAMP_RE.exec(text);
   if ((kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamptz') || match === null) {

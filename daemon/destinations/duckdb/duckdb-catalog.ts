@@ -14,7 +14,7 @@ const TYPE_SPELLINGS: Readonly<Record<string, string>> = {
   'TIME WITH TIME ZONE': 'TIMETZ',
 };
 
-export function normaliseDuckType(type: string): string {
+function normaliseDuckType(type: string): string {
   const upper = type.trim().toUpperCase();
   return TYPE_SPELLINGS[upper] ?? upper;
 }
@@ -35,7 +35,7 @@ export async function readTableColumns(
   return rows.map(([name, type]) => ({ name: name ?? '', nativeType: normaliseDuckType(type ?? '') }));
 }
 
-export async function hasCommitsTable(connection: DuckDBConnection, alias: string): Promise<boolean> {
+async function hasCommitsTable(connection: DuckDBConnection, alias: string): Promise<boolean> {
   return (await readTableColumns(connection, alias, 'main', COMMITS_TABLE)) !== null;
 }
 
