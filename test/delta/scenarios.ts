@@ -209,8 +209,61 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     subset: true,
   });
 
+  // Appending to partitioned tables: Hive directories, null partitions, escaped values.
+  const nullPartition = await copyFixture('delta-0.8.0-null-partition', dir);
+  const n = destination(nullPartition);
+  const kv: ColumnSchema[] = [
+    { name: 'k', type: { kind: 'text' }, nullable: true },
+    { name: 'v', type: { kind: 'int64' }, nullable: true },
+  ];
+  await n.commit(request(await staging.batch(kv, [`('A', 10)`, `(NULL, 11)`, `('x/y=z %', 12)`, `('x/y=z %', 13)`]), 1, 'incremental', { pipeline: 'fixture_append' }));
+  await n.close();
+  scenarios.push({
+    name: 'append to a partitioned table',
+    path: nullPartition,
+    types: { k: 'string', v: 'long' },
+    rows: [
+      { k: 'A', v: '10' },
+      { k: null, v: '11' },
+      { k: 'x/y=z %', v: '12' },
+      { k: 'x/y=z %', v: '13' },
+      { k: 'A', v: '1' },
+      { k: null, v: '2' },
+    ],
+    version: 1,
+    subset: true,
+  });
+
+  const multiPartition = await copyFixture('delta-0.8.0-partitioned', dir);
+  const p = destination(multiPartition);
+  const ymd: ColumnSchema[] = ['value', 'year', 'month', 'day'].map((name) => ({ name, type: { kind: 'text' }, nullable: true }));
+  await p.commit(request(await staging.batch(ymd, [`('100', '2030', '1', '2')`, `('101', '2030', '1', '3')`]), 1, 'incremental', { pipeline: 'fixture_append' }));
+  await p.close();
+  scenarios.push({
+    name: 'append to a multi-level partitioned table',
+    path: multiPartition,
+    types: { value: 'string', year: 'string', month: 'string', day: 'string' },
+    rows: [
+      { value: '100', year: '2030', month: '1', day: '2' },
+      { value: '101', year: '2030', month: '1', day: '3' },
+      { value: '1', year: '2020', month: '1', day: '1' },
+    ],
+    version: 1,
+    subset: true,
+  });
+
   return scenarios;
 }
+
+export const SCENARIO_NAMES = [
+  'all types + added column',
+  'full overwrite',
+  'merge',
+  'checkpoint at 10',
+  'append to a Spark-written table',
+  'append to a partitioned table',
+  'append to a multi-level partitioned table',
+];
 
 function sortRows(rows: readonly Row[]): Row[] {
   const key = (r: Row) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]));

@@ -8,7 +8,7 @@ import { tempDir } from './fixtures.js';
 import { readWithOracle } from './oracle.js';
 import type { OracleTable } from './oracle.js';
 import type { Scenario } from './scenarios.js';
-import { buildScenarios, expectScenario } from './scenarios.js';
+import { SCENARIO_NAMES, buildScenarios, expectScenario } from './scenarios.js';
 import { Staging } from './staging.js';
 
 describe('Spark (delta-spark) reads what etld writes', () => {
@@ -32,7 +32,7 @@ describe('Spark (delta-spark) reads what etld writes', () => {
     await cleanup();
   });
 
-  for (const name of ['all types + added column', 'full overwrite', 'merge', 'checkpoint at 10', 'append to a Spark-written table']) {
+  for (const name of SCENARIO_NAMES) {
     it(name, () => {
       const scenario = scenarios.find((s) => s.name === name);
       expect(scenario).toBeDefined();

@@ -20,6 +20,8 @@ export interface DataFileOptions {
   /** The table schema after this commit; files hold exactly these columns. */
   readonly schema: StructType;
   readonly configuration: Readonly<Record<string, string>>;
+  /** Raw (unencoded) directory names below the table root, e.g. `['k=A']` for a partition. */
+  readonly subdirectory?: readonly string[];
 }
 
 const CODECS: Readonly<Record<string, string>> = { snappy: 'snappy', zstd: 'zstd', gzip: 'gzip', uncompressed: 'uncompressed' };
@@ -69,7 +71,8 @@ export async function checkNotNull(connection: DuckDBConnection, schema: StructT
 export async function writeDataFile(connection: DuckDBConnection, select: string, options: DataFileOptions): Promise<AddAction | undefined> {
   const codec = CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
   const name = `part-00000-${randomUUID()}-c000.${codec === 'uncompressed' ? '' : `${codec}.`}parquet`;
-  const file = join(options.tablePath, name);
+  const relativePath = [...(options.subdirectory ?? []), name].join('/');
+  const file = join(options.tablePath, relativePath);
   let reader;
   try {
     reader = await connection.runAndReadAll(
@@ -101,7 +104,7 @@ export async function writeDataFile(connection: DuckDBConnection, select: string
   });
   const info = await stat(file);
   return {
-    path: name,
+    path: relativePath,
     partitionValues: {},
     size: info.size,
     modificationTime: Math.floor(info.mtimeMs),

@@ -24,6 +24,7 @@ import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { logDir, readSnapshot } from './delta-log-reader.js';
 import { mergeFiles } from './delta-merge.js';
+import { partitionFields, writePartitionedFiles } from './delta-partitions.js';
 import { resolveTablePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange, schemaNeedsTimestampNtz } from './delta-schema.js';
@@ -123,13 +124,6 @@ export class DeltaDestination implements Destination {
   async #snapshot(connection: DuckDBConnection): Promise<DeltaSnapshot | undefined> {
     const snapshot = await readSnapshot(this.#tablePath, connection);
     if (snapshot) checkTableFeatures(snapshot.protocol, snapshot.metadata, snapshot.schema, snapshot.files.values(), this.#tablePath);
-    if (snapshot && snapshot.metadata.partitionColumns.length > 0) {
-      throw new EtlError(
-        'UNSUPPORTED_TABLE_FEATURE',
-        `UnsupportedTableFeature: partitionColumns [${snapshot.metadata.partitionColumns.join(', ')}] in Delta table ${this.#tablePath}; etld writes unpartitioned tables only`,
-        { retryable: false },
-      );
-    }
     return snapshot;
   }
 
@@ -163,6 +157,17 @@ export class DeltaDestination implements Destination {
       });
     }
     const keys = mode === 'merge' ? this.#mergeKeys(request.key, plan) : [];
+    const partitionColumns = snapshot?.metadata.partitionColumns ?? [];
+    if (partitionColumns.length > 0) {
+      if (mode === 'merge') {
+        throw new EtlError(
+          'UNSUPPORTED_TABLE_FEATURE',
+          `UnsupportedTableFeature: merge into partitioned Delta table ${table} (partitionColumns ${partitionColumns.join(', ')}); use incremental or full`,
+          { retryable: false },
+        );
+      }
+      partitionFields(plan.schema, partitionColumns, table);
+    }
     await checkNotNull(connection, plan.schema, batch.relation, batch.columns, table);
     if (signal.aborted) throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before writing`);
 
@@ -200,6 +205,9 @@ export class DeltaDestination implements Destination {
       adds = merged.adds;
       replaced = merged.replaced;
       rowsLoaded = merged.rowsUpserted;
+    } else if (partitionColumns.length > 0) {
+      adds = await writePartitionedFiles(connection, `SELECT ${projection} FROM ${batch.relation}`, options, partitionColumns, randomUUID().replaceAll('-', ''));
+      rowsLoaded = batch.rowCount;
     } else {
       const add = await writeDataFile(connection, `SELECT ${projection} FROM ${batch.relation}`, options);
       adds = add ? [add] : [];
@@ -236,7 +244,7 @@ export class DeltaDestination implements Destination {
         operationParameters:
           mode === 'merge'
             ? { predicate: JSON.stringify(keys.map((k) => `target.${k} = source.${k}`)) }
-            : { mode: mode === 'full' ? 'Overwrite' : 'Append', partitionBy: '[]' },
+            : { mode: mode === 'full' ? 'Overwrite' : 'Append', partitionBy: JSON.stringify(partitionColumns) },
         operationMetrics: {
           numFiles: String(adds.length),
           numOutputRows: String(rowsLoaded),
