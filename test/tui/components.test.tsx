@@ -141,6 +141,20 @@ describe('Header', () => {
     expect(frame.split('\n')[1]).toBe('cannot reach etld: no socket there');
   });
 
+  it('names data paths on one filesystem together', () => {
+    const fs = { free_bytes: 70 * 1024 ** 3, total_bytes: 100 * 1024 ** 3 };
+    const resources = {
+      ...info().resources!,
+      disks: [
+        { label: 'state', path: '/s', ...fs },
+        { label: 'lake', path: '/l', ...fs },
+        { label: 'logs', path: '/g', free_bytes: 5 * 1024 ** 3, total_bytes: 10 * 1024 ** 3 },
+      ],
+    };
+    const frame = plain(<Header {...base} resources={resources} />);
+    expect(frame).toContain('state/lake 70.0 GiB free · logs 5.0');
+  });
+
   it('marks read-only mode and copes with nothing known yet', () => {
     const frame = plain(<Header {...base} info={null} infoReceivedAt={null} resources={null} pipelines={[]} readonly />);
     expect(frame).toContain('READ-ONLY');

@@ -49,7 +49,13 @@ function resourceText(resources: Resources): string {
   if (resources.load_avg.length > 0) parts.push(`load ${resources.load_avg.map((l) => l.toFixed(2)).join(' ')}`);
   const memFraction = resources.mem_total_bytes > 0 ? resources.mem_used_bytes / resources.mem_total_bytes : null;
   parts.push(`mem ${formatBytes(resources.mem_used_bytes)}/${formatBytes(resources.mem_total_bytes)} (${formatPercent(memFraction)})`);
-  for (const disk of resources.disks) parts.push(`${disk.label} ${formatBytes(disk.free_bytes)} free`);
+  // Data paths usually share one filesystem: say its free space once, naming every path on it.
+  const filesystems = new Map<string, string[]>();
+  for (const disk of resources.disks) {
+    const key = `${disk.free_bytes}/${disk.total_bytes}`;
+    filesystems.set(key, [...(filesystems.get(key) ?? []), disk.label]);
+  }
+  for (const [key, labels] of filesystems) parts.push(`${labels.join('/')} ${formatBytes(Number(key.split('/')[0]))} free`);
   parts.push(`etld rss ${formatBytes(resources.rss_bytes)}`);
   return parts.join(' · ');
 }

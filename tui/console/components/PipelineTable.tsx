@@ -52,14 +52,14 @@ export function pipelineColumns(
   if (width >= 120) {
     rest = [
       { ...state, width: 9 },
-      { header: 'SCHEDULE', width: 22, cell: (p) => ({ text: scheduleWords(p) }) },
+      { header: 'SCHEDULE', width: 26, cell: (p) => ({ text: scheduleWords(p) }) },
       { header: 'NEXT RUN', width: 12, cell: (p) => nextRunCell(p, nowMs) },
       last(16),
       duration,
       { ...rows, width: 7 },
       { ...rate, width: 10 },
-      { header: 'DESTINATION', width: 12, cell: (p) => ({ text: p.destination ?? '—' }) },
     ];
+    if (width >= 140) rest.push({ header: 'DESTINATION', width: 16, cell: (p) => ({ text: p.destination ?? '—' }) });
   } else if (width >= 96) {
     rest = [
       { ...state, width: 9 },

@@ -23,8 +23,15 @@ export function stateCell(pipeline: PipelineSummary): CellText {
   return { text: state, color: pipelineStateColor(state) };
 }
 
-export function scheduleWords(pipeline: PipelineSummary): string {
-  return pipeline.schedule_human ?? describeSchedule(pipeline.schedule);
+/**
+ * The daemon's words for the schedule (they name the timezone), or the console's shorter ones
+ * for narrow cells; an expression neither can put into words is shown as written.
+ */
+export function scheduleWords(pipeline: PipelineSummary, compact = false): string {
+  const own = describeSchedule(pipeline.schedule);
+  const ownIsWords = own !== (pipeline.schedule ?? '').trim();
+  if (compact && ownIsWords) return own;
+  return pipeline.schedule_human ?? own;
 }
 
 export function nextRunCell(pipeline: PipelineSummary, nowMs: number): CellText {
@@ -32,7 +39,7 @@ export function nextRunCell(pipeline: PipelineSummary, nowMs: number): CellText 
 }
 
 export function scheduleAndNextCell(pipeline: PipelineSummary, nowMs: number, compact = false): CellText {
-  return { text: describeNextRun(scheduleWords(pipeline), pipeline.next_run_at, nowMs, pipeline.paused, compact) };
+  return { text: describeNextRun(scheduleWords(pipeline, true), pipeline.next_run_at, nowMs, pipeline.paused, compact) };
 }
 
 export function lastRunCell(pipeline: PipelineSummary, nowMs: number): CellText {
