@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putIfAbsent } from '../../daemon/destinations/delta/delta-commit.js';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import type { DeltaSnapshot } from '../../daemon/destinations/delta/delta-log-reader.js';
 import { readSnapshot } from '../../daemon/destinations/delta/delta-log-reader.js';
@@ -223,6 +224,23 @@ describe('concurrent writers and crashes', () => {
     } finally {
       await writer.close();
       staging.close();
+    }
+  });
+});
+
+describe('putIfAbsent', () => {
+  it('creates a version once, reports the loser and leaves no temp file', async () => {
+    const { dir, cleanup } = await tempDir('put');
+    try {
+      await mkdir(join(dir, '_delta_log'));
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => putIfAbsent(dir, 0, `{"writer":${i}}\n`)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect(await readFile(join(dir, '_delta_log', '00000000000000000000.json'), 'utf8')).toBe(`{"writer":${winner}}\n`);
+      expect(await readdir(join(dir, '_delta_log'))).toEqual(['00000000000000000000.json']);
+      await expect(putIfAbsent(join(dir, 'missing'), 0, '{}\n')).rejects.toThrow();
+    } finally {
+      await cleanup();
     }
   });
 });

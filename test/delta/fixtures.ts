@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The shared, read-only Delta fixture tables (`../shared/fixtures/delta` next to the repository). */
-export const fixturesDir = resolve(repoRoot, '..', 'shared', 'fixtures', 'delta');
+const fixturesDir = resolve(repoRoot, '..', 'shared', 'fixtures', 'delta');
 
 export function fixture(...parts: string[]): string {
   return join(fixturesDir, ...parts);

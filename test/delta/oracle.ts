@@ -13,12 +13,12 @@ export interface OracleTable {
   readonly error?: string;
 }
 
-export function oracleDir(): string {
+function oracleDir(): string {
   return process.env.ETLD_ORACLE_DIR ?? '/opt/etld-oracles';
 }
 
 /** The oracle venv's python; fails loudly (never skips) when the install script has not run. */
-export function oraclePython(): string {
+function oraclePython(): string {
   const python = join(oracleDir(), 'venv', 'bin', 'python');
   if (!existsSync(python)) {
     throw new Error(

@@ -12,7 +12,7 @@ import type { OracleTable } from './oracle.js';
 import type { Staging } from './staging.js';
 import { request } from './staging.js';
 
-export type Row = Record<string, string | boolean | null>;
+type Row = Record<string, string | boolean | null>;
 
 export interface Scenario {
   readonly name: string;
@@ -24,7 +24,7 @@ export interface Scenario {
   readonly subset?: boolean;
 }
 
-export const ALL_TYPES: ColumnSchema[] = [
+const ALL_TYPES: ColumnSchema[] = [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
   { name: 'small', type: { kind: 'int16' }, nullable: true },
   { name: 'i', type: { kind: 'int32' }, nullable: true },
@@ -44,7 +44,7 @@ export const ALL_TYPES: ColumnSchema[] = [
   { name: 'local', type: { kind: 'timestamp' }, nullable: true },
 ];
 
-export const ALL_TYPES_DELTA: Record<string, string> = {
+const ALL_TYPES_DELTA: Record<string, string> = {
   id: 'long',
   small: 'short',
   i: 'integer',
@@ -66,13 +66,13 @@ export const ALL_TYPES_DELTA: Record<string, string> = {
 
 const LONG_NAME = 'ünïcødé ' + 'x'.repeat(40);
 
-export const ALL_TYPES_ROWS: string[] = [
+const ALL_TYPES_ROWS: string[] = [
   `(1, 1, 100, 9007199254740993, 1.5, 2.25, true, 12345678901234567890.1234567890, 19.99, 'alpha', '{"a":1}', '6f1c0b3e-2a4d-4c55-9a1e-0b1f7d3c2e10', '\\x01\\x02'::BLOB, DATE '2024-01-15', TIME '12:30:00.5', TIMESTAMPTZ '2024-06-15 12:30:00.123456+00', TIMESTAMP '2024-06-15 12:30:00.654321')`,
   `(2, -32768, -2147483648, -9223372036854775808, -2.25, 1e300, false, -0.0000000001, -5.00, '${LONG_NAME}', '[]', NULL, ''::BLOB, DATE '1969-07-20', TIME '00:00:00', TIMESTAMPTZ '1969-12-31 23:59:59.999999+00', TIMESTAMP '2000-02-29 00:00:00')`,
   `(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
 ];
 
-export const ALL_TYPES_EXPECTED: Row[] = [
+const ALL_TYPES_EXPECTED: Row[] = [
   {
     id: '1', small: '1', i: '100', big: '9007199254740993', f32: '1.5', f64: '2.25', flag: true,
     amount: '12345678901234567890.1234567890', price: '19.99', name: 'alpha', doc: '{"a":1}',

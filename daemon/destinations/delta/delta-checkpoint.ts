@@ -16,7 +16,7 @@ import { parseIntervalMs } from './delta-interval.js';
 /** Spark's default `delta.checkpointInterval` (DeltaConfig.scala). */
 const DEFAULT_CHECKPOINT_INTERVAL = 10;
 /** Spark's default `delta.deletedFileRetentionDuration`: one week. */
-export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3_600_000;
+const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3_600_000;
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
 

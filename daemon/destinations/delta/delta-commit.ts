@@ -19,7 +19,7 @@ import type { DeltaSnapshot } from './delta-log-reader.js';
 import { SnapshotState, logDir, readCommit, readSnapshot, refreshSnapshot } from './delta-log-reader.js';
 
 /** delta-rs retries a commit 15 times (`kernel/transaction/mod.rs`). */
-export const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
+const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
 
 /**
  * Writes `content` as `_delta_log/<version>.json` unless that version exists. Returns false when
@@ -58,7 +58,7 @@ export interface PreparedCommit {
 }
 
 /** The batch's txn is already in the table: nothing may be committed. */
-export interface AlreadyCommitted {
+interface AlreadyCommitted {
   readonly kind: 'already-committed';
 }
 
@@ -67,7 +67,7 @@ export interface AlreadyCommitted {
  * lost race with the snapshot that includes the winners; it throws DESTINATION_CONFLICT when the
  * winners invalidate what was written (notes §2 conflict table).
  */
-export type CommitBuilder = (current: DeltaSnapshot | undefined) => Promise<PreparedCommit | AlreadyCommitted> | PreparedCommit | AlreadyCommitted;
+type CommitBuilder = (current: DeltaSnapshot | undefined) => Promise<PreparedCommit | AlreadyCommitted> | PreparedCommit | AlreadyCommitted;
 
 export interface CommitLoopOptions {
   readonly tablePath: string;

@@ -52,7 +52,7 @@ export function logDir(tablePath: string): string {
   return join(tablePath, '_delta_log');
 }
 
-export async function listLog(tablePath: string): Promise<LogListing | undefined> {
+async function listLog(tablePath: string): Promise<LogListing | undefined> {
   let names: string[];
   try {
     names = await readdir(logDir(tablePath));

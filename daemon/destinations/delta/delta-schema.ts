@@ -48,10 +48,6 @@ function isStruct(value: unknown): value is StructType {
   return record.type === 'struct' && Array.isArray(record.fields);
 }
 
-export function isStructType(type: DeltaType): type is StructType {
-  return typeof type === 'object' && type.type === 'struct';
-}
-
 /** `decimal(10,2)`, `array<integer>`, `struct<a:long>` for messages. */
 export function deltaTypeToString(type: DeltaType): string {
   if (typeof type === 'string') return type;
@@ -69,7 +65,7 @@ export function deltaTypeToString(type: DeltaType): string {
  * Canonical → Delta primitive. `time` has no Delta type: it is stored as a string `HH:MM:SS.ffffff`
  * (fixed width, so string order is time order and stats stay meaningful).
  */
-export function deltaTypeFor(type: CanonicalType): string {
+function deltaTypeFor(type: CanonicalType): string {
   switch (type.kind) {
     case 'int16':
       return 'short';
@@ -149,7 +145,7 @@ export function schemaNeedsTimestampNtz(schema: StructType): boolean {
   return visit(schema);
 }
 
-export function validateColumnNames(columns: readonly ColumnSchema[], table: string): void {
+function validateColumnNames(columns: readonly ColumnSchema[], table: string): void {
   const seen = new Map<string, string>();
   for (const column of columns) {
     if (FORBIDDEN_NAME_CHARS.test(column.name) || column.name.length === 0) {
