@@ -2,6 +2,7 @@
  * Tables written by etld for the conformance tests, with the rows and Delta types an independent
  * reader must see. Shared by the delta-rs and Spark read-back tests.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
@@ -179,13 +180,17 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     version: 2,
   });
 
-  // Twelve commits: a checkpoint at version 10, then two JSON commits after it.
+  // Twelve commits: a checkpoint at version 10, then JSON commits 10 and 11.
   const checkpointed = join(dir, 'checkpointed');
   const c = destination(checkpointed);
   for (let sequence = 1; sequence <= 12; sequence++) {
     await c.commit(request(await staging.batch(ID_ONLY, [`(${sequence})`]), sequence));
   }
   await c.close();
+  // Metadata cleanup removes the JSON before the checkpoint: readers must rely on our checkpoint.
+  for (let version = 0; version < 10; version++) {
+    await rm(join(checkpointed, '_delta_log', `${String(version).padStart(20, '0')}.json`));
+  }
   scenarios.push({
     name: 'checkpoint at 10',
     path: checkpointed,
