@@ -185,11 +185,12 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       stop: () => resources.stop(),
     };
 
-    let daemon: Daemon | undefined;
+    // The API needs the daemon and the daemon needs the control server built on the API.
+    const built: { daemon?: Daemon } = {};
     const api = new DaemonApiImpl({
       daemon: () => {
-        if (!daemon) throw new EtlError('ILLEGAL_STATE', 'the daemon is starting');
-        return daemon;
+        if (!built.daemon) throw new EtlError('ILLEGAL_STATE', 'the daemon is starting');
+        return built.daemon;
       },
       events,
       paths,
@@ -245,10 +246,11 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       }
     }
 
-    daemon = new Daemon(
+    const daemon = new Daemon(
       { paths, settings, logger, registry, supervisor, control, resources: options.once !== undefined ? null : monitored, release },
       new Date(),
     );
+    built.daemon = daemon;
     return {
       daemon,
       runOnce: (name) =>

@@ -15,8 +15,8 @@ export class EventBus {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<EventName>);
-    return () => set.delete(listener as Listener<EventName>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<E extends EventName>(event: E, data: EventData<E>): void {

@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { ETLD_VERSION } from '../shared/version.js';
-import { EtlError, toEtlError } from '../shared/errors.js';
+import type { EtlError} from '../shared/errors.js';
+import { toEtlError } from '../shared/errors.js';
 import { composeDaemon, type ComposedDaemon } from './compose.js';
 import { loadDaemonSettings } from './config/settings-loader.js';
 import { DAEMON_HELP, parseDaemonArgs } from './daemon-args.js';
@@ -66,16 +67,15 @@ async function main(): Promise<void> {
   };
 
   // Signals are taken from the first moment: a SIGTERM during start-up drains once start-up is done.
+  const handlers: { shutdown?: (signal: string) => void; reload?: () => void } = {};
   let shutdownSignal: string | undefined;
-  let onShutdown: ((signal: string) => void) | undefined;
+  let reloadRequested = false;
   const requestShutdown = (signal: string): void => {
-    if (onShutdown) onShutdown(signal);
+    if (handlers.shutdown) handlers.shutdown(signal);
     else shutdownSignal ??= signal;
   };
-  let onReload: (() => void) | undefined;
-  let reloadRequested = false;
   process.on('SIGHUP', () => {
-    if (onReload) onReload();
+    if (handlers.reload) handlers.reload();
     else reloadRequested = true;
   });
   process.on('SIGTERM', () => requestShutdown('SIGTERM'));
@@ -150,11 +150,11 @@ async function main(): Promise<void> {
     await files?.close();
     process.exit(run.status === 'succeeded' ? 0 : 1);
   }
-  onReload = (): void => {
+  handlers.reload = (): void => {
     running.reload().catch((error: unknown) => logger.error(`reload failed: ${toEtlError(error).message}`));
   };
-  if (reloadRequested) onReload();
-  onShutdown = (signal: string): void => {
+  if (reloadRequested) handlers.reload();
+  handlers.shutdown = (signal: string): void => {
     logger.notice(`${signal} received`);
     running
       .stop()
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       })
       .catch((error: unknown) => fail(error, 'shutdown failed'));
   };
-  if (shutdownSignal !== undefined) onShutdown(shutdownSignal);
+  if (shutdownSignal !== undefined) handlers.shutdown(shutdownSignal);
 }
 
 main().catch((error: unknown) => {

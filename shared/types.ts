@@ -84,7 +84,7 @@ export function parseTypeName(text: string): CanonicalType | undefined {
   }
   const kind = TYPE_ALIASES[normalized];
   if (kind === undefined || kind === 'decimal') return undefined;
-  return { kind } as CanonicalType;
+  return { kind };
 }
 
 export const TYPE_NAME_HINT =

@@ -32,9 +32,8 @@ export interface RunEngineOptions {
   readonly defaultParallelism: number;
   readonly now?: () => Date;
   /**
-   * DuckDB `memory_limit` of a run's staging database (default 6GB: a cap, DuckDB allocates
-   * lazily). It must exceed the CSV reader's buffer, 16 × `max_line_size` of csv-staging.ts
-   * (4 GiB with its 256 MB line limit), or every load fails with "could not allocate block".
+   * DuckDB `memory_limit` of a run's staging database (default 512MB). DuckDB spills to the run's
+   * temp directory beyond it, so a table of any size stages in bounded memory.
    */
   readonly stagingMemoryLimit?: string;
   /** DuckDB threads of a run's staging database (default 2). */
@@ -56,7 +55,7 @@ export class DefaultRunEngine implements RunEngine {
       resolveConnection: options.resolveConnection,
       defaultParallelism: options.defaultParallelism,
       now: options.now ?? ((): Date => new Date()),
-      stagingMemoryLimit: options.stagingMemoryLimit ?? '6GB',
+      stagingMemoryLimit: options.stagingMemoryLimit ?? '512MB',
       stagingThreads: options.stagingThreads ?? 2,
       loadSource: options.loadSource ?? loadSourceDialect,
       createDestination: options.createDestination ?? createDestination,

@@ -36,13 +36,11 @@ export class Stager {
   readonly #instance: DuckDBInstance;
   readonly connection: DuckDBConnection;
   readonly #columns: readonly ColumnSchema[];
-  readonly #threads: number;
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, columns: readonly ColumnSchema[], threads: number) {
+  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, columns: readonly ColumnSchema[]) {
     this.#instance = instance;
     this.connection = connection;
     this.#columns = columns;
-    this.#threads = threads;
   }
 
   /** Creates the staging database in `dir` with an empty `raw` table of the source columns. */
@@ -53,7 +51,7 @@ export class Stager {
       threads: String(options.threads),
     });
     const connection = await instance.connect();
-    const stager = new Stager(instance, connection, columns, options.threads);
+    const stager = new Stager(instance, connection, columns);
     try {
       await connection.run(`SET TimeZone='UTC'`);
       await connection.run(`SET preserve_insertion_order = true`);
@@ -71,17 +69,10 @@ export class Stager {
   async loadShard(shard: string, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
     const select = stagingCsvSelect(files, this.#columns);
-    // DuckDB's CSV reader takes a buffer of 16 × max_line_size per reading thread (4 GiB with
-    // csv-staging.ts's 256 MB line limit): read with one thread so one buffer is in flight.
-    await this.connection.run('SET threads = 1');
-    try {
-      const result = await duckStep('SOURCE_DATA', `staging the rows of shard ${shard}`, () =>
-        this.connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
-      );
-      return result.rowsChanged;
-    } finally {
-      await this.connection.run(`SET threads = ${this.#threads}`);
-    }
+    const result = await duckStep('SOURCE_DATA', `staging the rows of shard ${shard}`, () =>
+      this.connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
+    );
+    return result.rowsChanged;
   }
 
   /** Removes rows of `shard` at cursor = `value` whose identity is in `boundary` (already loaded). */

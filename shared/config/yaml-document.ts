@@ -91,7 +91,7 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return String(value as number | boolean);
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : typeof value;
 }
 
 /** Turns a zod issue into the sentence an operator needs: what was expected and what was found. */

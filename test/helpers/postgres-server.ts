@@ -41,8 +41,16 @@ function postgresBinDir(): string {
 
 const isRoot = process.getuid?.() === 0;
 
-function asPostgresUser(command: string, args: string[]): [string, string[]] {
-  return isRoot ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+/**
+ * As root, the server processes run as the `postgres` user, spawned with uid/gid directly (not
+ * through runuser, which would not pass SIGINT on, so a stop could not really stop the server).
+ */
+function postgresIds(): { uid: number; gid: number } | Record<string, never> {
+  if (!isRoot) return {};
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  };
 }
 
 export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<PostgresServer> {
@@ -52,13 +60,12 @@ export async function startPostgres(options: { settings?: Record<string, string>
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'sock');
   execFileSync('mkdir', ['-p', dataDir, socketDir]);
-  if (isRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    for (const path of [dir, dataDir, socketDir]) chownSync(path, uid, gid);
-  }
-  const [initCmd, initArgs] = asPostgresUser(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
-  const init = await runCommand(initCmd, initArgs);
+  const ids = postgresIds();
+  if ('uid' in ids) for (const path of [dir, dataDir, socketDir]) chownSync(path, ids.uid, ids.gid);
+  const init = await runCommand(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
+    ...ids,
+    cwd: dir,
+  });
   if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
 
   const port = await freePort();
@@ -78,8 +85,7 @@ export async function startPostgres(options: { settings?: Record<string, string>
 
   const start = async (): Promise<void> => {
     const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const [cmd, cmdArgs] = asPostgresUser(join(bin, 'postgres'), args);
-    const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...ids });
     child = proc;
     let stderr = '';
     proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));

@@ -74,7 +74,7 @@ describe('pipeline files', () => {
   });
 
   test('the message names file:line:col, the field path, what was expected and what was found', () => {
-    expect(problems(withLine(/^  type: postgres/, '  type: postgress'))).toEqual([
+    expect(problems(withLine(/^ {2}type: postgres/, '  type: postgress'))).toEqual([
       'orders.yaml:6:9 source.type: expected one of postgres | mysql | sqlserver, got "postgress"',
     ]);
   });
