@@ -33,13 +33,13 @@ CREATE TABLE bench (
 const PG_FILL = `
 INSERT INTO bench
 SELECT g,
-       (g * 7919) % 100000,
+       ((g * 7919) % 100000)::integer,
        ((g * 104729) % 10000000) / 100.0,
        (g * 31) % 1000000007,
        (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4],
        md5(g::text) || ' ' || md5((g * 3)::text) || ' ' || md5((g * 7)::text),
        timestamptz '2020-01-01 00:00:00+00' + (g * interval '1 second') + ((g % 1000000) * interval '1 microsecond'),
-       date '2020-01-01' + (g % 2000),
+       date '2020-01-01' + (g % 2000)::integer,
        g % 3 = 0,
        CASE WHEN g % 5 = 0 THEN NULL ELSE (g % 1000) / 10.0 END,
        CASE WHEN g % 2 = 0 THEN NULL ELSE 'C' || (g % 997)::text END,
@@ -85,7 +85,7 @@ export async function createPgDataset(target: PgTarget, rows: number): Promise<v
     const slice = 1_000_000;
     for (let start = 0; start < rows; start += slice) {
       const count = Math.min(slice, rows - start);
-      await client.query(PG_FILL.replace('generate_series(1, $1::bigint)', `generate_series(${start + 1}, ${start + count})`));
+      await client.query(PG_FILL.replace('generate_series(1, $1::bigint)', `generate_series(${start + 1}::bigint, ${start + count}::bigint)`));
     }
     await client.query('VACUUM ANALYZE bench');
   } finally {
