@@ -177,10 +177,14 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, 'G', '/', 'r', 'e', 'f', 'u', 's', 'e', 'd', KEYS.enter);
     text = await waitFor((f) => f.includes('search "refused": 1 matching lines'), 'the search');
     expect(text).toContain('arrived while paused');
-    // Leaving and coming back reads the backlog again without following twice.
-    await press(stdin, KEYS.escape, 'l');
+    // Leaving ends the follow (unsubscribe, then subscribe again); coming back follows anew.
+    await press(stdin, KEYS.escape);
+    await waitFor(() => client.callsOf('subscribe').length === 2, 'the renewed subscription');
+    const order = client.calls.map((c) => c.method).filter((m) => m === 'unsubscribe' || m === 'subscribe');
+    expect(order).toEqual(['subscribe', 'unsubscribe', 'subscribe']);
+    await press(stdin, 'l');
     await waitFor(() => client.callsOf('logs').length === 2, 'the second logs call');
-    expect(client.callsOf('logs')[1]?.params).toEqual({ pipeline: 'customers', lines: 200, follow: false });
+    expect(client.callsOf('logs')[1]?.params).toEqual({ pipeline: 'customers', lines: 200, follow: true });
   });
 
   it('--readonly hides the actions and refuses them', async () => {

@@ -40,6 +40,21 @@ describe('PipelineTable', () => {
     expect(frame).toContain('every 2 hours, in 37');
   });
 
+  it('keeps schedule and next run readable in 80 columns', () => {
+    const frame = plain(
+      <PipelineTable
+        pipelines={[pipeline({ schedule: '*/30 * * * *', schedule_human: 'every 30 minutes (UTC)', next_run_at: new Date(NOW + 12 * 60_000).toISOString() })]}
+        selected={0}
+        progress={{}}
+        width={80}
+        height={3}
+        nowMs={NOW}
+        emptyText="none"
+      />,
+    );
+    expect(frame).toContain('every 30 min, in 12m');
+  });
+
   it('uses extra width for more columns', () => {
     expect(pipelineColumns(80, {}, NOW).map((c) => c.header)).not.toContain('DURATION');
     expect(pipelineColumns(100, {}, NOW).map((c) => c.header)).toContain('DURATION');
@@ -223,6 +238,13 @@ describe('DetailView', () => {
     );
     expect(frame).toContain('✗ orders.yaml:3:1 source.type');
     expect(frame).toContain('could not load details: [NOT_FOUND] no pipeline');
+  });
+
+  it('wraps a long last error instead of cutting it', () => {
+    const message = 'postgres source "default" (127.0.0.1:1/shop): connect ECONNREFUSED 127.0.0.1:1 — is the server running and accepting TCP connections?';
+    const failing = pipeline({ last_run: run({ status: 'failed', error: { code: 'SOURCE_CONNECTION', message } }) });
+    const frame = plain(<DetailView pipeline={failing} detail={{ ...detail, status: null }} progress={undefined} width={80} height={20} nowMs={NOW} />);
+    expect(frame.replace(/\n/g, ' ').replace(/\s+/g, ' ')).toContain(`last error: [SOURCE_CONNECTION] ${message}`);
   });
 
   it('stays within the height it is given', () => {

@@ -29,6 +29,7 @@ export class FakeDaemon {
       list: () => this.pipelines,
       info: () => info(),
       subscribe: (params) => ({ topics: [...(params?.topics ?? [])] }),
+      unsubscribe: () => ({ ok: true }),
       status: (params) => status(this.#find(params?.pipeline)),
       history: (params) => this.history.get(this.#find(params?.pipeline).name) ?? [],
       why: (params) => ({ pipeline: this.#find(params?.pipeline).name, next_run_at: null, lines: ['paused by operator'] }),

@@ -90,11 +90,26 @@ function historyColumns(nowMs: number, width: number): Column<RunRecord>[] {
 
 export function DetailView({ pipeline, detail, progress, width, height, nowMs }: Props): JSX.Element {
   const lines: ReactNode[] = [];
+  /** Terminal rows used so far; wrapped messages take more than one. */
+  let used = 0;
   const push = (key: string, node: ReactNode): void => {
+    used += 1;
     lines.push(
       <Text key={key} wrap="truncate">
         {node}
       </Text>,
+    );
+  };
+  // Errors and problems are what the operator came for: wrap them rather than cut them (at most 3 rows).
+  const pushWrapped = (key: string, text: string, color: ColorName): void => {
+    const rows = Math.min(Math.ceil(text.length / Math.max(width, 1)), 3);
+    used += rows;
+    lines.push(
+      <Box key={key} height={rows} overflow="hidden">
+        <Text wrap="wrap">
+          <Label color={color}>{text}</Label>
+        </Text>
+      </Box>,
     );
   };
   const status = detail.status;
@@ -118,8 +133,8 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   const config = configSummary(status?.config ?? null);
   if (config.length > 0) push('config', config.join(' · '));
   if (summary.description !== null && summary.description !== '') push('description', summary.description);
-  if (detail.error !== null) push('error-load', <Label color="red">{`could not load details: ${detail.error}`}</Label>);
-  for (const [index, problem] of summary.problems.entries()) push(`problem-${index}`, <Label color="magenta">{`✗ ${problem}`}</Label>);
+  if (detail.error !== null) pushWrapped('error-load', `could not load details: ${detail.error}`, 'red');
+  for (const [index, problem] of summary.problems.entries()) pushWrapped(`problem-${index}`, `✗ ${problem}`, 'magenta');
 
   const run = liveRun(detail, progress);
   if (run !== null) {
@@ -131,9 +146,10 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
         {` · ${run.phase} · ${formatExact(run.rows)} rows · ${formatRate(run.rowsPerSecond)}${eta === null ? '' : ` · ETA ${formatElapsed(eta)}`}`}
       </>,
     );
-    const maxParts = Math.max(Math.min(run.parts.length, height - lines.length - 8), 1);
+    const maxParts = Math.max(Math.min(run.parts.length, height - used - 8), 1);
     const labelWidth = Math.min(Math.max(...run.parts.map((p) => partLabel(p).length), 5), 24);
     for (const part of run.parts.slice(0, maxParts)) {
+      used += 1;
       lines.push(
         <ProgressBar
           key={`part-${part.id}`}
@@ -166,7 +182,7 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
     );
   }
   const lastError = last?.error ?? status?.stats.last_error ?? null;
-  if (lastError !== null) push('last-error', <Label color="red">{`last error: [${lastError.code}] ${lastError.message}`}</Label>);
+  if (lastError !== null) pushWrapped('last-error', `last error: [${lastError.code}] ${lastError.message}`, 'red');
 
   if (status !== null) {
     const s = status.stats;
@@ -179,7 +195,7 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   }
   for (const [index, why] of detail.why.entries()) push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
 
-  const historyRows = height - lines.length - 2;
+  const historyRows = height - used - 2;
   if (historyRows > 0 && detail.history.length > 0) {
     lines.push(
       <Box key="history" flexDirection="column" marginTop={1}>
@@ -194,5 +210,9 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   } else if (status === null && detail.error === null) {
     push('loading', 'loading run history…');
   }
-  return <Box flexDirection="column">{lines.slice(0, Math.max(height, 1))}</Box>;
+  return (
+    <Box flexDirection="column" height={Math.max(height, 1)} overflow="hidden">
+      {lines}
+    </Box>
+  );
 }

@@ -30,7 +30,8 @@ export function stateCell(pipeline: PipelineSummary): CellText {
 export function scheduleWords(pipeline: PipelineSummary, compact = false): string {
   const own = describeSchedule(pipeline.schedule);
   const ownIsWords = own !== (pipeline.schedule ?? '').trim();
-  if (compact && ownIsWords) return own;
+  // `min` keeps "every 30 min, in 12m" inside an 80-column table.
+  if (compact && ownIsWords) return own.replace(/ minutes?\b/, ' min');
   return pipeline.schedule_human ?? own;
 }
 

@@ -228,7 +228,9 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
   }, [detailPipeline, epoch, detailTick]);
 
-  // Log pane: the recent backlog, then live lines arrive as `log` events.
+  // Log pane: the recent backlog, then live lines arrive as `log` events. Leaving the pane ends
+  // the follow (the protocol ends follows only with `unsubscribe`, so the subscription is renewed)
+  // so the daemon stops sending lines nobody reads.
   useEffect(() => {
     const current = clientRef.current;
     if (logPipeline === null || current === null || current.state !== 'connected') return;
@@ -247,6 +249,15 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     );
     return () => {
       cancelled = true;
+      if (clientRef.current !== current || current.state !== 'connected' || followedRef.current.size === 0) return;
+      followedRef.current = new Set();
+      current
+        .call('unsubscribe')
+        .then(() => current.call('subscribe', { topics: [...SUBSCRIBE_TOPICS] }))
+        .then(() => refreshRef.current(null))
+        .catch((error: unknown) => {
+          dispatchRef.current({ type: 'notice', notice: { text: `renewing the subscription failed: ${describeError(error)}`, tone: 'error' } });
+        });
     };
   }, [logPipeline, epoch]);
 
