@@ -79,6 +79,8 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
       'the pipeline table',
     );
     expect(await tmux.paneVariable('alternate_on')).toBe('1');
+    // With colour allowed, the connection state is green (SGR 32).
+    expect(await tmux.captureWithColors()).toContain('\u001B[32m● connected');
     expect(rowOf(screen, 'customers')).toMatch(/idle\s+every 2 hours/);
     // Schedules in words with the next run (the daemon's wording or the console's own).
     expect(rowOf(screen, 'invoices')).toMatch(/idle\s+\S.*\s+in \d+ (min|h|s)\b/);
@@ -133,5 +135,24 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
     expect(await tmux.paneVariable('cursor_flag')).toBe('1');
     // The primary screen is back as it was: the command line typed before the console.
     expect(screen).toMatch(/main\.js" --home [^\n]*\n(?:.*\n)*console exited 0/);
+  });
+
+  it('NO_COLOR and --readonly: no colour codes, no actions, still readable', async () => {
+    await tmux.run(`clear; NO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)} --readonly; echo "readonly exited $?"`);
+    const screen = await tmux.waitForScreen((s) => s.includes('READ-ONLY') && rowOf(s, 'customers') !== '', 'the read-only table');
+    expect(screen).not.toMatch(/s start|x stop|pause\/resume|r retry/);
+    expect(screen).toMatch(/enter details/);
+    const colored = await tmux.captureWithColors();
+    // Colour-setting SGR parameters (30–37, 40–47, 90–97, 100–107, 38;…, 48;…); tmux itself writes
+    // 39/49 ("default colour") resets when it serialises the pane, so those are not counted.
+    // eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
+    expect(colored).not.toMatch(/\u001B\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;|48;)[0-9;]*m/);
+    // The capture does carry escape codes (bold), so the absence of colour is not an artefact.
+    // eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
+    expect(colored).toMatch(/\u001B\[1m/);
+    await tmux.keys('s');
+    await tmux.waitForScreen((s) => s.includes('read-only console: actions are disabled'), 'the refusal');
+    await tmux.keys('q');
+    expect(await tmux.waitForScreen((s) => /readonly exited \d+/.test(s), 'the exit')).toContain('readonly exited 0');
   });
 });
