@@ -21,7 +21,7 @@ DELTALAKE_VERSION=1.6.6
 DELTA_JAR="io.delta:delta-spark_4.2_2.13:${DELTA_SPARK_VERSION}"
 STAMP="$ORACLE_DIR/.installed-pyspark${PYSPARK_VERSION}-delta${DELTA_SPARK_VERSION}-deltalake${DELTALAKE_VERSION}"
 
-if [[ -f "$STAMP" ]] && ls "$JARS"/delta-spark_*.jar >/dev/null 2>&1; then
+if [[ -f "$STAMP" ]] && ls "$JARS"/*delta-spark_*.jar >/dev/null 2>&1; then
   echo "delta oracles: already installed in $ORACLE_DIR (pyspark $PYSPARK_VERSION, delta-spark $DELTA_SPARK_VERSION, deltalake $DELTALAKE_VERSION)"
   exit 0
 fi
