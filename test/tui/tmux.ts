@@ -1,6 +1,8 @@
 /** A private tmux server (its own -L socket) to run a program in a real terminal for tests. */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { waitFor } from '../helpers/process.js';
 
 /** Runs tmux with stdin closed (tmux never reads it; writing to it could hit EPIPE). */
@@ -71,7 +73,10 @@ export class TmuxSession {
     }
   }
 
+  /** Stops the server and removes its socket file, which tmux leaves behind. */
   async kill(): Promise<void> {
     await runTmux(['-L', this.socket, 'kill-server']);
+    const dir = process.env.TMUX_TMPDIR ?? '/tmp';
+    rmSync(join(dir, `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
