@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_COLUMNS } from './dataset.js';
-import { slingBinary, venvPython, writeDltScript } from './peers.js';
+import { duckdbCli, slingBinary, venvPython, writeDltScript } from './peers.js';
 
 export interface BenchCase {
   readonly case: string;
@@ -84,6 +84,8 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
     const sling = slingBinary(ctx.venv);
     const pgUrl = `postgresql://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}?sslmode=disable`;
     const myUrl = `mysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`;
+    const duckdb = duckdbCli(ctx.venv);
+    const slingEnv = { SLING_DISABLE_TELEMETRY: 'true', ...(duckdb !== undefined ? { DUCKDB_PATH: duckdb } : {}) };
     if (sling !== undefined) {
       cases.push(
         {
@@ -91,7 +93,7 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
           tool: 'sling',
           command: sling,
           args: ['run', '--src-conn', 'BENCH_PG', '--src-stream', 'public.bench', '--tgt-object', `file://${ctx.workDir}/sling/pg.parquet`, '--mode', 'full-refresh'],
-          env: { BENCH_PG: pgUrl },
+          env: { BENCH_PG: pgUrl, ...slingEnv },
           comparesWith: 'postgres → delta',
         },
         {
@@ -99,7 +101,7 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
           tool: 'sling',
           command: sling,
           args: ['run', '--src-conn', 'BENCH_MY', '--src-stream', 'bench.bench', '--tgt-object', `file://${ctx.workDir}/sling/my.parquet`, '--mode', 'full-refresh'],
-          env: { BENCH_MY: myUrl },
+          env: { BENCH_MY: myUrl, ...slingEnv },
           comparesWith: 'mysql → delta',
         },
       );
@@ -115,8 +117,8 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
       comparesWith,
     });
     cases.push(
-      dltCase('postgres → delta', `postgresql://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'pyarrow', 'postgres → delta'),
-      dltCase('postgres → delta', `postgresql://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'connectorx', 'postgres → delta'),
+      dltCase('postgres → delta', `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'pyarrow', 'postgres → delta'),
+      dltCase('postgres → delta', `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'connectorx', 'postgres → delta'),
       dltCase('mysql → delta', `mysql+pymysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`, 'pyarrow', 'mysql → delta'),
     );
   }

@@ -27,6 +27,12 @@ export function slingBinary(venv: string): string | undefined {
   return undefined;
 }
 
+/** The DuckDB CLI from the `duckdb-cli` wheel, handed to Sling as DUCKDB_PATH. */
+export function duckdbCli(venv: string): string | undefined {
+  const path = join(venv, 'bin', 'duckdb');
+  return existsSync(path) ? path : undefined;
+}
+
 export function peerInstallCommands(venv: string): string[][] {
   return [
     ['python3', '-m', 'venv', venv],
@@ -35,6 +41,9 @@ export function peerInstallCommands(venv: string): string[][] {
       'install',
       '--quiet',
       'sling-linux-amd64',
+      // Sling writes Parquet through the DuckDB CLI, which it would otherwise download at run time.
+      'duckdb-cli',
+      'psycopg[binary]',
       'dlt[parquet,deltalake,filesystem]',
       'sqlalchemy',
       'connectorx',

@@ -100,7 +100,3 @@ export function toEtlError(value: unknown, fallback: ErrorCode = 'INTERNAL'): Et
   const message = value instanceof Error ? value.message : String(value);
   return new EtlError(fallback, message, { cause: value });
 }
-
-export function serializeError(value: unknown): SerializedError {
-  return toEtlError(value).toJSON();
-}

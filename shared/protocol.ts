@@ -228,7 +228,6 @@ export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = z.output<(typeof METHODS)[M]['params']>;
 export type MethodParamsInput<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 
 // ---------------------------------------------------------------- events
 
@@ -285,7 +284,6 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('event'), event: z.string(), data: z.unknown() }),
 ]);
-export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(METHODS, name);

@@ -39,10 +39,6 @@ export function typeToString(type: CanonicalType): string {
   return type.kind === 'decimal' ? `decimal(${type.precision},${type.scale})` : type.kind;
 }
 
-export function sameType(a: CanonicalType, b: CanonicalType): boolean {
-  return typeToString(a) === typeToString(b);
-}
-
 const TYPE_ALIASES: Record<string, CanonicalKind> = {
   int16: 'int16',
   smallint: 'int16',

@@ -199,7 +199,6 @@ export const pipelineSchema = z
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type SourceConfig = PipelineConfig['source'];
-export type LoadConfig = PipelineConfig['load'];
 export type TransformConfig = PipelineConfig['transform'][number];
 export type DestinationConfig = PipelineConfig['destination'];
 export type DestinationKind = DestinationConfig['type'];

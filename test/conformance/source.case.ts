@@ -60,11 +60,6 @@ export interface SourceConformanceOptions {
 
 export const baseOptions: SourceDriverOptions = { label: 'conformance', connectAttempts: 2, connectDelayMs: 50, zeroDates: 'null' };
 
-export interface Extracted {
-  readonly progress: ExtractProgress;
-  readonly file: string;
-}
-
 /** Extracts `sql` through a one-reader session into `file`. */
 export async function extractToFile(driver: SourceDriver, sql: string, columns: readonly ColumnSchema[], file: string): Promise<ExtractProgress> {
   const session = await driver.openReadSession(1);

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DAEMON_MAIN = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
-export const ETLCTL_MAIN = join(REPO_ROOT, 'dist', 'tui', 'cli', 'main.js');
 export const CONSOLE_MAIN = join(REPO_ROOT, 'dist', 'tui', 'console', 'main.js');
 
 export function assertBuilt(): void {

@@ -2,7 +2,7 @@
 import { EtlError } from '../../shared/errors.js';
 import type { LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
 import { FakeClient, type Handlers } from './fake-client.js';
-import { info, iso, status } from './fixtures.js';
+import { info, status } from './fixtures.js';
 
 export class FakeDaemon {
   pipelines: PipelineSummary[];
@@ -61,5 +61,3 @@ export class FakeDaemon {
     return new FakeClient(this.handlers());
   }
 }
-
-export { iso };

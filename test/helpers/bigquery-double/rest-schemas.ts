@@ -48,7 +48,6 @@ export const loadConfigSchema = z.strictObject({
   decimalTargetTypes: z.array(z.enum(['NUMERIC', 'BIGNUMERIC', 'STRING'])).optional(),
   parquetOptions: z.strictObject({ enumAsString: z.boolean().optional(), enableListInference: z.boolean().optional() }).optional(),
 });
-export type LoadConfig = z.output<typeof loadConfigSchema>;
 
 export const queryConfigSchema = z.strictObject({
   query: z.string().min(1),
@@ -59,7 +58,6 @@ export const queryConfigSchema = z.strictObject({
   schemaUpdateOptions: schemaUpdateOptions.optional(),
   priority: z.enum(['INTERACTIVE', 'BATCH']).optional(),
 });
-export type QueryConfig = z.output<typeof queryConfigSchema>;
 
 export const jobSchema = z.strictObject({
   jobReference: z.strictObject({

@@ -6,7 +6,6 @@ import type { ConnectionState } from '../../../shared/client/client.js';
 import type {
   DaemonInfo,
   EventData,
-  LogLine,
   PipelineStatus,
   PipelineSummary,
   Resources,
@@ -330,4 +329,4 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
   }
 }
 
-export type { LogView, LogLine };
+export type { LogView };
