@@ -85,6 +85,9 @@ export async function startSmtpReceiver(
     },
   };
   const server = new SMTPServer(serverOptions);
+  // A client that gives up mid-handshake (a refused certificate, a dropped connection) makes the
+  // server emit 'error'; for a receiver that is an event to tolerate, not a crash of the test run.
+  server.on('error', () => undefined);
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
