@@ -1,5 +1,6 @@
 import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
+import { ControlConnection } from '../control-connection.js';
 import { MssqlConnector, type MssqlConnection } from './mssql-connection.js';
 import { mapMssqlError } from './mssql-errors.js';
 import { MssqlReadSession } from './mssql-read-session.js';
@@ -12,11 +13,11 @@ import { MssqlReadSession } from './mssql-read-session.js';
  */
 export class MssqlDriver implements SourceDriver {
   readonly #connector: MssqlConnector;
-  readonly #sessions = new Set<MssqlReadSession>();
-  #control: Promise<MssqlConnection> | undefined;
+  readonly #control: ControlConnection<MssqlConnection, MssqlReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
     this.#connector = new MssqlConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
+    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), (connection) => this.#connector.close(connection));
   }
 
   get what(): string {
@@ -24,30 +25,15 @@ export class MssqlDriver implements SourceDriver {
   }
 
   async init(signal?: AbortSignal): Promise<void> {
-    await this.#controlConnection(signal);
+    await this.#control.get(signal);
   }
 
-  #controlConnection(signal?: AbortSignal): Promise<MssqlConnection> {
-    if (this.#control === undefined) {
-      const pending = this.#connector.connect(signal);
-      this.#control = pending;
-      pending.catch(() => {
-        if (this.#control === pending) this.#control = undefined;
-      });
-    }
-    return this.#control;
-  }
-
-  async destroy(): Promise<void> {
-    await Promise.all([...this.#sessions].map((s) => s.close()));
-    const control = this.#control;
-    this.#control = undefined;
-    const connection = await control?.catch(() => undefined);
-    if (connection !== undefined) await this.#connector.close(connection);
+  destroy(): Promise<void> {
+    return this.#control.destroy();
   }
 
   async queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]> {
-    return this.#connector.execute(await this.#controlConnection(signal), sql, signal);
+    return this.#connector.execute(await this.#control.get(signal), sql, signal);
   }
 
   async openReadSession(readers: number, signal?: AbortSignal): Promise<ReadSession> {
@@ -65,8 +51,8 @@ export class MssqlDriver implements SourceDriver {
       const results = await Promise.allSettled(starting);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const session = new MssqlReadSession(this.#connector, opened, snapshot && count === 1, () => this.#sessions.delete(session));
-      this.#sessions.add(session);
+      const session = new MssqlReadSession(this.#connector, opened, snapshot && count === 1, () => this.#control.untrack(session));
+      this.#control.track(session);
       return session;
     } catch (error) {
       await Promise.all(opened.map((r) => this.#connector.close(r)));

@@ -1,5 +1,6 @@
 import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
+import { ControlConnection } from '../control-connection.js';
 import { MysqlConnector, run, type MysqlConnection } from './mysql-connection.js';
 import { mapMysqlError, mysqlErrno } from './mysql-errors.js';
 import { closeMysqlConnection, MysqlReadSession } from './mysql-read-session.js';
@@ -16,11 +17,11 @@ const LOCK_REFUSED = new Set([1044, 1045, 1142, 1227, 1205, 3024, 1969]);
 export class MysqlDriver implements SourceDriver {
   readonly #connector: MysqlConnector;
   readonly #zeroDates: 'null' | 'error';
-  readonly #sessions = new Set<MysqlReadSession>();
-  #control: Promise<MysqlConnection> | undefined;
+  readonly #control: ControlConnection<MysqlConnection, MysqlReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
     this.#connector = new MysqlConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
+    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), closeMysqlConnection);
     this.#zeroDates = options.zeroDates;
   }
 
@@ -29,34 +30,19 @@ export class MysqlDriver implements SourceDriver {
   }
 
   async init(signal?: AbortSignal): Promise<void> {
-    await this.#controlConnection(signal);
+    await this.#control.get(signal);
   }
 
-  #controlConnection(signal?: AbortSignal): Promise<MysqlConnection> {
-    if (this.#control === undefined) {
-      const pending = this.#connector.connect(signal);
-      this.#control = pending;
-      pending.catch(() => {
-        if (this.#control === pending) this.#control = undefined;
-      });
-    }
-    return this.#control;
-  }
-
-  async destroy(): Promise<void> {
-    await Promise.all([...this.#sessions].map((s) => s.close()));
-    const control = this.#control;
-    this.#control = undefined;
-    const connection = await control?.catch(() => undefined);
-    if (connection !== undefined) await closeMysqlConnection(connection);
+  destroy(): Promise<void> {
+    return this.#control.destroy();
   }
 
   async queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]> {
-    return this.#connector.queryText(await this.#controlConnection(signal), sql, signal);
+    return this.#connector.queryText(await this.#control.get(signal), sql, signal);
   }
 
   async describeFields(sql: string, signal?: AbortSignal): Promise<MysqlFieldInfo[]> {
-    return this.#connector.describeFields(await this.#controlConnection(signal), sql, signal);
+    return this.#connector.describeFields(await this.#control.get(signal), sql, signal);
   }
 
   async openReadSession(readers: number, signal?: AbortSignal): Promise<ReadSession> {
@@ -79,9 +65,9 @@ export class MysqlDriver implements SourceDriver {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       const session = new MysqlReadSession(this.#connector, opened, count === 1 || locked, this.#zeroDates, () =>
-        this.#sessions.delete(session),
+        this.#control.untrack(session),
       );
-      this.#sessions.add(session);
+      this.#control.track(session);
       return session;
     } catch (error) {
       await Promise.all(opened.map(closeMysqlConnection));

@@ -1,5 +1,6 @@
 import { EtlError } from '../../../shared/errors.js';
 import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
+import { ControlConnection } from '../control-connection.js';
 import { cancelledError } from '../abort.js';
 import { PostgresConnector, type PgConnection, type PgField } from './postgres-connection.js';
 import { mapPostgresError } from './postgres-errors.js';
@@ -14,11 +15,11 @@ const BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
  */
 export class PostgresDriver implements SourceDriver {
   readonly #connector: PostgresConnector;
-  readonly #sessions = new Set<PostgresReadSession>();
-  #control: Promise<PgConnection> | undefined;
+  readonly #control: ControlConnection<PgConnection, PostgresReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
     this.#connector = new PostgresConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
+    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), (connection) => connection.client.end());
   }
 
   get what(): string {
@@ -26,40 +27,21 @@ export class PostgresDriver implements SourceDriver {
   }
 
   async init(signal?: AbortSignal): Promise<void> {
-    await this.#controlConnection(signal);
+    await this.#control.get(signal);
   }
 
-  #controlConnection(signal?: AbortSignal): Promise<PgConnection> {
-    if (this.#control === undefined) {
-      const pending = this.#connector.connect(signal);
-      this.#control = pending;
-      // A failed connect is forgotten so that the next call tries again.
-      pending.catch(() => {
-        if (this.#control === pending) this.#control = undefined;
-      });
-    }
-    return this.#control;
-  }
-
-  async destroy(): Promise<void> {
-    const sessions = [...this.#sessions];
-    await Promise.all(sessions.map((s) => s.close()));
-    const control = this.#control;
-    this.#control = undefined;
-    if (control !== undefined) {
-      const connection = await control.catch(() => undefined);
-      await connection?.client.end().catch(() => undefined);
-    }
+  destroy(): Promise<void> {
+    return this.#control.destroy();
   }
 
   async queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]> {
-    const control = await this.#controlConnection(signal);
+    const control = await this.#control.get(signal);
     return this.#connector.queryText(control, sql, signal);
   }
 
   /** The result columns of `sql` (run it with LIMIT 0) as the server describes them. */
   async describeFields(sql: string, signal?: AbortSignal): Promise<PgField[]> {
-    const control = await this.#controlConnection(signal);
+    const control = await this.#control.get(signal);
     return this.#connector.describeFields(control, sql, signal);
   }
 
@@ -86,9 +68,9 @@ export class PostgresDriver implements SourceDriver {
       if (failed !== undefined) throw failed.reason;
       // A single reader is trivially consistent; several are when they imported one snapshot.
       const session = new PostgresReadSession(this.#connector, opened, count === 1 || snapshot !== undefined, () =>
-        this.#sessions.delete(session),
+        this.#control.untrack(session),
       );
-      this.#sessions.add(session);
+      this.#control.track(session);
       return session;
     } catch (error) {
       await Promise.all(opened.map((r) => r.client.end().catch(() => undefined)));
