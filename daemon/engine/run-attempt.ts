@@ -1,9 +1,9 @@
 /**
- * One attempt of one run (RunEngine.execute): plan shards × chunks, extract in parallel into
- * spool files, stage and transform in DuckDB, commit to the destination with the run sequence,
+ * One attempt of one run (RunEngine.execute): plan shards × chunks, extract in parallel while
+ * staging into DuckDB (extractor.ts: parts stream through FIFOs), transform in DuckDB, commit to the destination with the run sequence,
  * then commit watermarks. The run's temp directory is removed in `finally`, always.
  *
- * Reconciliation: rows extracted must equal rows staged (checked before the destination is
+ * Reconciliation: rows extracted must equal rows staged, per part (checked before the destination is
  * touched: a difference fails the run with RECONCILIATION_FAILED). After the commit, rows the
  * destination reports loaded are compared with what it should have loaded — the staged rows for
  * full/incremental, the distinct keys of the batch for merge — giving `match` or `mismatch`; a
@@ -34,6 +34,12 @@ export interface AttemptDeps extends EngineDeps {
   readonly stagingMemoryLimit: string;
   readonly stagingThreads: number;
 }
+
+/**
+ * Parts staged while extracted, at most, per run: each holds a libuv pool thread (4 by default)
+ * for its INSERT, and the spooled parts beyond these still need pool threads for file writes.
+ */
+const MAX_STREAMED_PARTS = 2;
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw cancelledRun('the run');
@@ -71,6 +77,8 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
     const spoolDir = join(tempDir, 'spool');
     await mkdir(spoolDir);
+    stager = await Stager.open(tempDir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: deps.stagingThreads });
+    const staging = stager;
     const parallelism = config.source.parallelism ?? deps.defaultParallelism;
     const tasksByShard = new Map<string, ExtractTask[]>();
     for (const shard of prepared.source.shards) {
@@ -105,18 +113,20 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
       signal,
       tracker,
       onWait: () => (tracker.phase = 'waiting'),
+      stage: (task) => staging.loadPart(task.shard, task.id, task.spoolPath),
+      maxStreams: MAX_STREAMED_PARTS,
     });
     tracker.phase = 'staging';
     await closeSessions(sessions);
     await prepared.source.close();
 
-    stager = await Stager.open(tempDir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: deps.stagingThreads });
     let rowsExtracted = 0;
-    for (const [shard, tasks] of tasksByShard) {
-      const extracted = tasks.reduce((sum, t) => sum + (totals.get(t.id)?.rows ?? 0), 0);
-      const staged = await stager.loadShard(shard, tasks.map((t) => t.spoolPath));
+    for (const task of interleaved) {
+      const part = totals.get(task.id);
+      const extracted = part?.rows ?? 0;
+      const staged = part?.staged ?? (await stager.loadPart(task.shard, task.id, task.spoolPath));
       if (staged !== extracted) {
-        throw new EtlError('RECONCILIATION_FAILED', `shard ${shard}: ${extracted} rows extracted but ${staged} rows staged; nothing was loaded`, {
+        throw new EtlError('RECONCILIATION_FAILED', `part ${task.id}: ${extracted} rows extracted but ${staged} rows staged; nothing was loaded`, {
           retryable: false,
         });
       }

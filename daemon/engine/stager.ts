@@ -1,7 +1,8 @@
 /**
- * The run's staging database: a DuckDB file inside the run's temp directory (not in memory, so
- * memory stays bounded by `memory_limit` whatever the table size; DuckDB spills to
- * `temp_directory`). Spooled staging CSV is loaded into `raw` (one INSERT per shard, tagging the
+ * The run's staging database: an in-memory DuckDB whose `temp_directory` is inside the run's temp
+ * directory. Memory stays bounded by `memory_limit` whatever the table size (DuckDB spills
+ * buffers beyond it to `temp_directory`), and closing it costs nothing, where a file database
+ * checkpoints every staged row to disk once more on close (~2 s per million rows, measured). Spooled staging CSV is loaded into `raw` (one INSERT per shard, tagging the
  * shard), de-duplicated against the watermark boundary, checked for casts, then transformed into
  * `final`, the table destinations read.
  */
@@ -45,7 +46,7 @@ export class Stager {
 
   /** Creates the staging database in `dir` with an empty `raw` table of the source columns. */
   static async open(dir: string, columns: readonly ColumnSchema[], options: StagerOptions): Promise<Stager> {
-    const instance = await DuckDBInstance.create(join(dir, 'staging.duckdb'), {
+    const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: options.memoryLimit,
       temp_directory: join(dir, 'duckdb-tmp'),
       threads: String(options.threads),
@@ -73,6 +74,24 @@ export class Stager {
       this.connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
     );
     return result.rowsChanged;
+  }
+
+  /**
+   * Loads one part's staging CSV at `path` (a file, or a FIFO being written while this runs) on a
+   * connection of its own, so parts stream into `raw` concurrently; returns the rows loaded.
+   */
+  async loadPart(shard: string, part: string, path: string): Promise<number> {
+    const select = stagingCsvSelect([path], this.#columns);
+    const connection = await this.#instance.connect();
+    try {
+      await connection.run(`SET TimeZone='UTC'`);
+      const result = await duckStep('SOURCE_DATA', `staging the rows of part ${part}`, () =>
+        connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
+      );
+      return result.rowsChanged;
+    } finally {
+      connection.closeSync();
+    }
   }
 
   /** Removes rows of `shard` at cursor = `value` whose identity is in `boundary` (already loaded). */
