@@ -138,6 +138,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     const loadedAt = deps.now();
     const rowCount = await stager.buildFinal(prepared.transforms, { runId: request.runId, pipeline: pipeline.name, loadedAt });
     const expected = config.load.mode === 'merge' ? await stager.distinctKeys(config.source.key ?? []) : rowCount;
+    await stager.dropRaw();
     deps.store.updateRun(request.runId, { planJson: JSON.stringify({ ...plan, watermarks }) });
 
     throwIfAborted(signal);

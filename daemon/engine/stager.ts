@@ -168,6 +168,14 @@ export class Stager {
     return result.rowsChanged;
   }
 
+  /**
+   * Drops `raw` once `final` is built: destinations only read `final`, and an in-memory staging
+   * database would otherwise hold (or spill) both copies of the batch while the destination writes.
+   */
+  async dropRaw(): Promise<void> {
+    await this.connection.run(`DROP TABLE ${RAW_TABLE}`);
+  }
+
   /** Rows of `final` as text (preview). */
   async finalRowsAsText(columns: readonly ColumnSchema[], limit: number): Promise<(string | null)[][]> {
     const list = columns.map((c) => `CAST(${quoteIdent(c.name)} AS VARCHAR)`).join(', ');
