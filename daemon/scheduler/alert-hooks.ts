@@ -3,29 +3,11 @@
  * these names). Calls are fire-and-forget: a failing or slow alert must never hold up or crash a
  * run, so `callAlert` swallows synchronous throws and rejected promises into a log line.
  */
+import type { FailureAlert, RecoveryAlert, StallAlert } from '../alerts/alert-messages.js';
 import type { Logger } from '../logging/logger.js';
 
-export interface FailureAlert {
-  readonly pipeline: string;
-  readonly runId: string;
-  readonly attempts: number;
-  readonly error: { readonly code: string; readonly message: string };
-  readonly lastSuccessAt: string | null;
-  readonly rows: number;
-}
-
-export interface RecoveryAlert {
-  readonly pipeline: string;
-  readonly runId: string;
-  readonly previousFailureAt: string | null;
-  readonly rows: number;
-}
-
-export interface StallAlert {
-  readonly pipeline: string;
-  readonly runId: string;
-  readonly stalledForMs: number;
-}
+// The alert payloads are the alerting side's own types, so the two cannot drift apart.
+export type { FailureAlert, RecoveryAlert, StallAlert };
 
 export interface AlertHooks {
   notifyFailure(alert: FailureAlert): void | Promise<void>;
