@@ -29,7 +29,10 @@ export class TmuxSession {
   /** Starts a plain shell in a `columns`×`rows` terminal. */
   async start(columns: number, rows: number, env: Record<string, string>): Promise<void> {
     const exports = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-    await this.#tmux('new-session', '-d', '-s', this.target, '-x', String(columns), '-y', String(rows), ...exports, 'bash --norc --noprofile');
+    await this.#tmux('new-session', '-d', '-s', this.target, '-x', String(columns), '-y', String(rows), ...exports,
+      // An operator's terminal, not a CI job: CI=true (set by .ci/run) would make colour detection
+      // switch colours off, which is not what this session is meant to show.
+      'env -u CI -u CONTINUOUS_INTEGRATION bash --norc --noprofile');
   }
 
   /** Types a command line and presses Enter. */

@@ -62,6 +62,9 @@ async function main(): Promise<number> {
     });
 
   const instance = render(<App connect={connect} readonly={args.readonly} color={args.color} />, {
+    // Ink renders only a final frame when it sees CI=true; the console has already checked that it
+    // runs in a terminal, and an operator's shell may well carry CI=true.
+    interactive: true,
     alternateScreen: true,
     exitOnCtrlC: false,
     maxFps: 10,
