@@ -95,6 +95,13 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     }
 
     tracker.phase = 'extracting';
+    // Phase timings at debug level: where a slow run spends its time, without a profiler.
+    let phaseStart = Date.now();
+    const phaseDone = (what: string): void => {
+      const now = Date.now();
+      request.logger.debug(`${what} in ${((now - phaseStart) / 1000).toFixed(2)} s`);
+      phaseStart = now;
+    };
     await Promise.all(
       prepared.source.shards.map(async (shard) => {
         const readers = Math.max(1, Math.min(tasksByShard.get(shard.name)?.length ?? 1, parallelism));
@@ -117,6 +124,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
       maxStreams: MAX_STREAMED_PARTS,
     });
     tracker.phase = 'staging';
+    phaseDone('extracted (and streamed into staging)');
     await closeSessions(sessions);
     await prepared.source.close();
 
@@ -136,12 +144,21 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     const watermarks = await nextWatermarks(request, prepared, stager, ranges);
     await stager.checkCasts(prepared.transforms);
     const loadedAt = deps.now();
-    const rowCount = await stager.buildFinal(prepared.transforms, { runId: request.runId, pipeline: pipeline.name, loadedAt });
-    const expected = config.load.mode === 'merge' ? await stager.distinctKeys(config.source.key ?? []) : rowCount;
-    await stager.dropRaw();
+    const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt };
+    let rowCount: number;
+    let expected: number;
+    if (config.load.mode === 'merge') {
+      rowCount = await stager.buildFinal(prepared.transforms, meta);
+      expected = await stager.distinctKeys(config.source.key ?? []);
+      await stager.dropRaw();
+    } else {
+      rowCount = await stager.defineFinalView(prepared.transforms, meta);
+      expected = rowCount;
+    }
     deps.store.updateRun(request.runId, { planJson: JSON.stringify({ ...plan, watermarks }) });
 
     throwIfAborted(signal);
+    phaseDone('staged, transformed and checked');
     tracker.phase = 'committing';
     const workDir = join(tempDir, 'destination');
     await mkdir(workDir);
@@ -156,6 +173,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
       batch: { connection: stager.connection, relation: FINAL_TABLE, columns: prepared.transforms.columns, rowCount, workDir },
       signal,
     });
+    phaseDone(`committed to ${destination.label}`);
     if (result.alreadyCommitted) return alreadyCommitted(deps, request, request.sequence);
     if (usesWatermarks(config)) deps.store.commitWatermarks(pipeline.name, request.sequence, watermarks ?? []);
     else deps.store.setCommittedSequence(pipeline.name, request.sequence);

@@ -158,6 +158,19 @@ export class Stager {
   }
 
   /** Builds `final` (typed per the compiled columns) from `raw`; returns its row count. */
+  /**
+   * `final` as a view over `raw`: the batch is not copied once more before the destination reads it.
+   * Only for loads that read `final` sequentially (full, incremental); merge needs a real table
+   * (the Delta merge addresses rows by `rowid`). Cast failures were already caught by `checkCasts`.
+   */
+  async defineFinalView(transforms: CompiledTransforms, meta: RunMetadata): Promise<number> {
+    const typed = transforms.columns.map((c) => `CAST(q.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`);
+    await this.connection.run(
+      `CREATE VIEW ${FINAL_TABLE} AS SELECT ${typed.join(', ')} FROM (SELECT ${transforms.selectList(meta).join(', ')} FROM ${RAW_TABLE}) AS q`,
+    );
+    return this.countRows(RAW_TABLE);
+  }
+
   async buildFinal(transforms: CompiledTransforms, meta: RunMetadata, limit?: number): Promise<number> {
     const definitions = transforms.columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`);
     await this.connection.run(`CREATE TABLE ${FINAL_TABLE} (${definitions.join(', ')})`);
