@@ -1,0 +1,126 @@
+/**
+ * Failure paths of the streamed extraction: each part's CSV flows through a FIFO into its own
+ * DuckDB INSERT while the source is still producing it. Whatever side fails — the staging
+ * conversion, the source, the caller's abort, the stage before it opens the pipe — the run must
+ * end with that error, promptly, and never hang on a pipe nobody reads or writes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EtlError } from '../../shared/errors.js';
+import type { ColumnSchema } from '../../shared/types.js';
+import { extractAll, type ExtractTask } from '../../daemon/engine/extractor.js';
+import { ProgressTracker } from '../../daemon/engine/progress-tracker.js';
+import { Stager } from '../../daemon/engine/stager.js';
+import type { ReadSession } from '../../daemon/sources/source.js';
+
+const columns: ColumnSchema[] = [
+  { name: 'a', type: { kind: 'int64' }, nullable: true },
+  { name: 'b', type: { kind: 'text' }, nullable: true },
+];
+
+/** A source that writes `total` staging-CSV rows, optionally a bad value or a failure at a row. */
+function fakeSession(options: { total: number; badAt?: number; failAt?: number }): ReadSession {
+  return {
+    consistent: true,
+    close: () => Promise.resolve(),
+    async extract(_sql: string, _columns: readonly ColumnSchema[], sink: Writable, signal: AbortSignal) {
+      let rows = 0;
+      try {
+        for (let i = 0; i < options.total; i++) {
+          if (signal.aborted) throw new EtlError('CANCELLED', 'the fake source was cancelled');
+          if (options.failAt === i) throw new EtlError('SOURCE_CONNECTION', `the fake source broke at row ${i}`);
+          const line = `${i === options.badAt ? 'zz' : String(i)},some text to fill the pipe\n`;
+          if (!sink.write(line)) {
+            await new Promise<void>((resolve) => {
+              sink.once('drain', resolve);
+              signal.addEventListener('abort', () => resolve(), { once: true });
+            });
+          }
+          rows++;
+        }
+        await new Promise<void>((resolve) => sink.end(resolve));
+        return { rows, bytes: 0 };
+      } catch (error) {
+        sink.destroy();
+        throw error;
+      }
+    },
+  };
+}
+
+let dir: string;
+let stager: Stager;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'etld-streamed-'));
+  stager = await Stager.open(dir, columns, { memoryLimit: '256MB', threads: 2 });
+});
+afterAll(() => {
+  stager.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function tasks(label: string, count: number): ExtractTask[] {
+  return Array.from({ length: count }, (_, k) => ({ id: `s/${k}`, shard: 's', hostKey: 'h', sql: '', spoolPath: join(dir, `${label}-${k}.csv`) }));
+}
+
+async function run(label: string, session: ReadSession, options: { parts?: number; abortAfterMs?: number; stage?: (t: ExtractTask) => Promise<number> } = {}) {
+  const controller = new AbortController();
+  if (options.abortAfterMs !== undefined) setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
+  return extractAll(tasks(label, options.parts ?? 1), new Map([['s', session]]), columns, {
+    parallelism: options.parts ?? 1,
+    governor: { acquire: () => Promise.resolve(() => undefined) },
+    signal: controller.signal,
+    tracker: new ProgressTracker(`run-${label}`, null, () => new Date()),
+    stage: options.stage ?? ((t) => stager.loadPart(t.shard, t.id, t.spoolPath)),
+    maxStreams: 2,
+  });
+}
+
+describe('streamed extraction into staging', () => {
+  test('three parts (two streamed, one spooled) stage every row', async () => {
+    const before = await stager.countRows();
+    const totals = await run('ok', fakeSession({ total: 50_000 }), { parts: 3 });
+    expect([...totals.values()].map((t) => t.rows)).toEqual([50_000, 50_000, 50_000]);
+    const streamed = [...totals.values()].filter((t) => t.staged !== null);
+    expect(streamed.length).toBe(2);
+    for (const t of streamed) expect(t.staged).toBe(50_000);
+    expect((await stager.countRows()) - before).toBe(100_000);
+  });
+
+  test('a bad value mid-stream fails with the column and the value named, without hanging', async () => {
+    await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(/staging column "a" \(int64\) cannot read the value 'zz'/);
+  });
+
+  test('a source failing mid-stream reports the source error', async () => {
+    await expect(run('srcfail', fakeSession({ total: 400_000, failAt: 150_000 }))).rejects.toMatchObject({
+      code: 'SOURCE_CONNECTION',
+      message: expect.stringMatching(/broke at row 150000/),
+    });
+  });
+
+  test('an abort mid-stream cancels and releases the waiting insert', async () => {
+    await expect(run('abort', fakeSession({ total: 5_000_000 }), { abortAfterMs: 200 })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  test('an abort before the stage has opened the pipe cancels too', async () => {
+    await expect(
+      run('abort-early', fakeSession({ total: 1_000 }), {
+        abortAfterMs: 50,
+        stage: async (t) => {
+          await sleep(300);
+          return stager.loadPart(t.shard, t.id, t.spoolPath);
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  test('a stage that fails before opening the pipe reports its own error', async () => {
+    await expect(
+      run('stage-fails', fakeSession({ total: 1_000 }), { stage: () => Promise.reject(new EtlError('SOURCE_DATA', 'the staging database is gone')) }),
+    ).rejects.toThrow(/the staging database is gone/);
+  });
+});
