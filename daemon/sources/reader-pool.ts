@@ -44,6 +44,19 @@ export class ReaderPool<T> {
     });
   }
 
+  /** Runs `work` on a reader; a reader whose work failed is treated as broken and dropped. */
+  async withReader<R>(signal: AbortSignal, work: (reader: T) => Promise<R>): Promise<R> {
+    const reader = await this.acquire(signal);
+    let broken = true;
+    try {
+      const result = await work(reader);
+      broken = false;
+      return result;
+    } finally {
+      this.release(reader, broken);
+    }
+  }
+
   /** Returns a reader; `broken` readers leave the pool for good. */
   release(reader: T, broken: boolean): void {
     if (broken) {

@@ -54,22 +54,14 @@ export class MysqlReadSession implements ReadSession {
     this.#onClose = onClose;
   }
 
-  async extract(
+  extract(
     sql: string,
     columns: readonly ColumnSchema[],
     sink: Writable,
     signal: AbortSignal,
     onProgress: (progress: ExtractProgress) => void,
   ): Promise<ExtractProgress> {
-    const reader = await this.#pool.acquire(signal);
-    let broken = true;
-    try {
-      const result = await this.#stream(reader, sql, columns, sink, signal, onProgress);
-      broken = false;
-      return result;
-    } finally {
-      this.#pool.release(reader, broken);
-    }
+    return this.#pool.withReader(signal, (reader) => this.#stream(reader, sql, columns, sink, signal, onProgress));
   }
 
   #stream(

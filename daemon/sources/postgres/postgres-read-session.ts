@@ -32,22 +32,14 @@ export class PostgresReadSession implements ReadSession {
     this.#onClose = onClose;
   }
 
-  async extract(
+  extract(
     sql: string,
     _columns: readonly ColumnSchema[],
     sink: Writable,
     signal: AbortSignal,
     onProgress: (progress: ExtractProgress) => void,
   ): Promise<ExtractProgress> {
-    const reader = await this.#pool.acquire(signal);
-    let broken = true;
-    try {
-      const result = await this.#copy(reader, sql, sink, signal, onProgress);
-      broken = false;
-      return result;
-    } finally {
-      this.#pool.release(reader, broken);
-    }
+    return this.#pool.withReader(signal, (reader) => this.#copy(reader, sql, sink, signal, onProgress));
   }
 
   async #copy(
