@@ -238,16 +238,18 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     });
 
     // Start-up reconciliation (SPEC §5): a crash between a destination commit and the state update.
-    for (const pipeline of registry.active) {
-      try {
-        await engine.reconcile(pipeline);
-      } catch (error) {
-        logger.warning(`start-up reconciliation with the destination failed: ${(error as Error).message}`, { pipeline: pipeline.name });
+    const reconcile = async (): Promise<void> => {
+      for (const pipeline of registry.active) {
+        try {
+          await engine.reconcile(pipeline);
+        } catch (error) {
+          logger.warning(`start-up reconciliation with the destination failed: ${(error as Error).message}`, { pipeline: pipeline.name });
+        }
       }
-    }
+    };
 
     const daemon = new Daemon(
-      { paths, settings, logger, registry, supervisor, control, resources: options.once !== undefined ? null : monitored, release },
+      { paths, settings, logger, registry, supervisor, control, resources: options.once !== undefined ? null : monitored, reconcile, release },
       new Date(),
     );
     built.daemon = daemon;

@@ -24,6 +24,11 @@ export interface DaemonParts {
   readonly supervisor: SupervisorPort;
   readonly control: ControlServerPort | null;
   readonly resources: ResourceMonitorPort | null;
+  /**
+   * Start-up reconciliation with the destinations (SPEC §5): runs after the socket is open, so the
+   * daemon answers operators while a destination replays its log, and before any run is scheduled.
+   */
+  readonly reconcile: () => Promise<void>;
   /** Releases what the composition root opened (state store, lock…), in reverse order. */
   readonly release: () => Promise<void>;
 }
@@ -49,8 +54,9 @@ export class Daemon {
     if (this.#state !== 'starting') throw new EtlError('ILLEGAL_STATE', `cannot start: daemon is ${this.#state}`);
     const { supervisor, registry, control, resources, logger } = this.#parts;
     supervisor.setPipelines(registry.active, registry.invalid);
-    supervisor.start();
     await control?.start();
+    await this.#parts.reconcile();
+    supervisor.start();
     resources?.start(() => undefined);
     this.#state = 'running';
     logger.notice(
