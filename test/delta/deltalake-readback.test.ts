@@ -1,41 +1,4 @@
 /** Conformance: every table etld writes reads back identically in delta-rs (Python `deltalake`). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './fixtures.js';
-import { readWithOracle } from './oracle.js';
-import type { OracleTable } from './oracle.js';
-import type { Scenario } from './scenarios.js';
-import { SCENARIO_NAMES, buildScenarios, expectScenario } from './scenarios.js';
-import { Staging } from './staging.js';
+import { runReadbackConformance } from './readback.case.js';
 
-describe('delta-rs reads what etld writes', () => {
-  let cleanup: () => Promise<void>;
-  let staging: Staging;
-  let scenarios: Scenario[];
-  let tables: Record<string, OracleTable>;
-
-  beforeAll(async () => {
-    const temp = await tempDir('deltars');
-    cleanup = temp.cleanup;
-    staging = await Staging.open();
-    scenarios = await buildScenarios(temp.dir, staging);
-    tables = await readWithOracle(
-      'deltalake',
-      scenarios.map((s) => s.path),
-    );
-  });
-  afterAll(async () => {
-    staging.close();
-    await cleanup();
-  });
-
-  for (const name of SCENARIO_NAMES) {
-    it(name, () => {
-      const scenario = scenarios.find((s) => s.name === name);
-      expect(scenario).toBeDefined();
-      if (!scenario) return;
-      const table = tables[scenario.path];
-      expectScenario(scenario, table);
-      expect(table?.version).toBe(scenario.version);
-    });
-  }
-});
+runReadbackConformance('delta-rs reads what etld writes', 'deltalake');
