@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL destination (SPEC §6): COPY for bulk loads, one transaction per commit holding the
  * data change and its `_etld_commits` row, so the table and the record of what was committed never
- * disagree. full = build `<table>__etld_new` and swap it in; incremental = append; merge = stage
- * in a temp table and `INSERT … ON CONFLICT` by key.
+ * disagree. full = empty the table and COPY in the same transaction (the table, its grants and
+ * dependants stay); incremental = append; merge = stage in a temp table and `INSERT … ON CONFLICT`
+ * by key.
  */
 import pg from 'pg';
 import type { PoolClient } from 'pg';
@@ -14,6 +15,7 @@ import type { ResolvedConnection } from '../../sources/source.js';
 import type {
   CommitRequest,
   CommitResult,
+  CommittedSequence,
   Destination,
   DestinationContext,
   DestinationDialect,
@@ -119,18 +121,18 @@ export class PostgresDestination implements Destination {
     });
   }
 
-  async committedSequence(pipelineName: string, signal?: AbortSignal): Promise<number | null> {
+  async committedSequence(pipelineName: string, signal?: AbortSignal): Promise<CommittedSequence | null> {
     if (signal?.aborted) throw cancelled(this.label);
     return this.#withClient('reading _etld_commits', async (client) => {
       const schema = await this.#schemaOf(client);
       const table = await describeTable(client, schema, '_etld_commits');
       if (table === undefined) return null;
-      const result = await client.query<{ max: string | null }>(
-        `SELECT max(sequence)::text AS max FROM ${qualified(schema, '_etld_commits')} WHERE pipeline = $1`,
+      const result = await client.query<{ sequence: string; run_id: string }>(
+        `SELECT sequence::text AS sequence, run_id FROM ${qualified(schema, '_etld_commits')} WHERE pipeline = $1 ORDER BY sequence DESC LIMIT 1`,
         [pipelineName],
       );
-      const max = result.rows[0]?.max ?? null;
-      return max === null ? null : Number(max);
+      const row = result.rows[0];
+      return row === undefined ? null : { sequence: Number(row.sequence), runId: row.run_id };
     });
   }
 
@@ -177,12 +179,13 @@ export class PostgresDestination implements Destination {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${label}`]);
     await client.query(commitsTableDdl(schema));
     const commits = qualified(schema, '_etld_commits');
-    const done = await client.query(`SELECT 1 FROM ${commits} WHERE pipeline = $1 AND sequence = $2`, [
+    const done = await client.query<{ run_id: string }>(`SELECT run_id FROM ${commits} WHERE pipeline = $1 AND sequence >= $2 ORDER BY sequence DESC LIMIT 1`, [
       request.pipeline,
       request.sequence,
     ]);
-    if ((done.rowCount ?? 0) > 0) {
-      return { rowsLoaded: 0, alreadyCommitted: true, details: { table: label } };
+    const committer = done.rows[0];
+    if (committer !== undefined) {
+      return { rowsLoaded: 0, alreadyCommitted: true, committedRunId: committer.run_id, details: { table: label } };
     }
     const existing = await describeTable(client, schema, this.#name.table);
     const changes = diffSchema(label, existing, request.batch.columns, request.schemaEvolution);
@@ -235,9 +238,12 @@ export class PostgresDestination implements Destination {
   }
 
   /**
-   * Builds the new snapshot beside the old table and swaps it in within the same transaction:
-   * readers keep seeing the old rows until COMMIT, then the new ones, never an empty table. The
-   * new table copies the old one's definition (defaults, constraints, indexes) when there is one.
+   * Replaces the rows in place within the commit's transaction: TRUNCATE (or DELETE when other
+   * tables reference it), then COPY. The table itself stays, so its grants, comments, row-level
+   * security policies, triggers, indexes, dependent views and foreign keys all stay too. TRUNCATE
+   * holds an ACCESS EXCLUSIVE lock until COMMIT: readers wait and then see the new rows, never an
+   * empty table (a REPEATABLE READ transaction that began before the load and first reads the
+   * table after it sees it empty: PostgreSQL's TRUNCATE is not MVCC-safe).
    */
   async #swapIn(
     client: PoolClient,
@@ -248,20 +254,43 @@ export class PostgresDestination implements Destination {
     csvPath: string,
     signal: AbortSignal,
   ): Promise<number> {
-    const newName = `${this.#name.table}__etld_new`;
     const target = qualified(schema, this.#name.table);
-    const staged = qualified(schema, newName);
-    await client.query(`DROP TABLE IF EXISTS ${staged}`);
     if (existing === undefined) {
-      await client.query(`CREATE TABLE ${staged} (${columnDefinitions(columns)})`);
+      await client.query(`CREATE TABLE ${target} (${columnDefinitions(columns)})`);
     } else {
-      await client.query(`CREATE TABLE ${staged} (LIKE ${target} INCLUDING ALL)`);
-      await this.#prepareTarget(client, staged, existing, changes, columns, undefined);
+      await this.#prepareTarget(client, target, existing, changes, columns, undefined);
+      await this.#empty(client, schema, target);
     }
-    const rows = await copyCsvInto(client, staged, columns, csvPath, signal);
-    if (existing !== undefined) await client.query(`DROP TABLE ${target}`);
-    await client.query(`ALTER TABLE ${staged} RENAME TO ${quoteIdent(this.#name.table)}`);
-    return rows;
+    return copyCsvInto(client, target, columns, csvPath, signal);
+  }
+
+  /**
+   * TRUNCATE refuses a table that foreign keys reference; DELETE works when those constraints are
+   * deferrable (checked at COMMIT, against the new rows). A non-deferrable one is named.
+   */
+  async #empty(client: PoolClient, schema: string, target: string): Promise<void> {
+    const references = await client.query<{ name: string; referencing: string; deferrable: boolean }>(
+      `SELECT c.conname AS name, c.conrelid::regclass::text AS referencing, c.condeferrable AS deferrable
+         FROM pg_constraint c
+        WHERE c.contype = 'f' AND c.confrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND c.conrelid <> c.confrelid`,
+      [schema, this.#name.table],
+    );
+    if (references.rows.length === 0) {
+      await client.query(`TRUNCATE ${target}`);
+      return;
+    }
+    const fixed = references.rows.find((r) => !r.deferrable);
+    if (fixed !== undefined) {
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `full load into ${this.#tableLabel(schema)}: foreign key ${fixed.name} of ${fixed.referencing} references it and is not DEFERRABLE, ` +
+          'so its rows cannot be replaced in one transaction (make the constraint DEFERRABLE, or load in merge mode)',
+        { retryable: false },
+      );
+    }
+    // Only deferrable constraints are affected, and only until this transaction ends.
+    await client.query('SET CONSTRAINTS ALL DEFERRED');
+    await client.query(`DELETE FROM ${target}`);
   }
 
   async #merge(
