@@ -100,6 +100,10 @@ export function fieldAccepts(existing: { type: string; mode?: string | undefined
  * base64, timestamps with microseconds in the forms TIMESTAMP/DATETIME read, JSON embedded as a
  * value.
  */
+function duckText(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 export function ndjsonExpression(column: string, type: CanonicalType): string {
   switch (type.kind) {
     case 'int64':
@@ -111,7 +115,8 @@ export function ndjsonExpression(column: string, type: CanonicalType): string {
     case 'bytes':
       return `base64(${column})`;
     case 'time':
-      return `strftime(DATE '2000-01-01' + ${column}, '%H:%M:%S.%f')`;
+      // BigQuery TIME ends at 23:59:59.999999; PostgreSQL's 24:00:00 would roll over to 00:00.
+      return `CASE WHEN ${column} = TIME '24:00:00' THEN error(${duckText(`etld: column ${column} holds 24:00:00, which a BigQuery TIME cannot store`)}) ELSE strftime(DATE '2000-01-01' + ${column}, '%H:%M:%S.%f') END`;
     case 'timestamp':
       return `strftime(${column}, '%Y-%m-%d %H:%M:%S.%f')`;
     case 'timestamptz':

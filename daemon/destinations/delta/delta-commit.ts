@@ -15,6 +15,7 @@ import { EtlError } from '../../../shared/errors.js';
 import type { CommitInfo, DeltaAction } from './delta-actions.js';
 import { commitFileName } from './delta-actions.js';
 import { usesInCommitTimestamps } from './delta-features.js';
+import { fsyncPath } from './delta-fsync.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { SnapshotState, logDir, readCommit, readSnapshot, refreshSnapshot } from './delta-log-reader.js';
 
@@ -38,6 +39,8 @@ export async function putIfAbsent(tablePath: string, version: number, content: s
   }
   try {
     await link(temp, final);
+    // The new directory entry is what makes the version exist: flush it as well.
+    await fsyncPath(dir);
     return true;
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -38,7 +38,10 @@ export function projectIncoming(schema: StructType, incoming: readonly ColumnSch
       }
       if (column === undefined) return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;
       if (column.type.kind === 'time') {
-        return `strftime(DATE '2000-01-01' + ${sqlIdent(column.name)}, '%H:%M:%S.%f') AS ${sqlIdent(field.name)}`;
+        // Delta has no TIME type: the text form, always with microseconds. PostgreSQL's 24:00:00
+        // is a valid time that a date + time would roll over to 00:00 of the next day.
+        const time = sqlIdent(column.name);
+        return `CASE WHEN ${time} = TIME '24:00:00' THEN '24:00:00.000000' ELSE strftime(DATE '2000-01-01' + ${time}, '%H:%M:%S.%f') END AS ${sqlIdent(field.name)}`;
       }
       return `CAST(${sqlIdent(column.name)} AS ${duckType}) AS ${sqlIdent(field.name)}`;
     })
