@@ -16,6 +16,7 @@ import { readSecret, resolveConnection, type SecretEnvironment } from './config/
 import { ControlServer } from './control/server.js';
 import { Daemon } from './daemon.js';
 import { DaemonApiImpl } from './daemon-api.js';
+import type { FailpointName } from './engine/engine.js';
 import { DefaultRunEngine } from './engine/run-engine.js';
 import { EventBus } from './events.js';
 import { StateDirectoryLock } from './lock.js';
@@ -46,6 +47,8 @@ export interface ComposeOptions {
    * without schedules or the control socket; the lock still keeps a daemon off the same home.
    */
   readonly once?: string;
+  /** Test hook (`ETLD_FAILPOINTS`, read by main.ts): stops the process at named points of a commit. */
+  readonly failpoint?: (name: FailpointName) => void;
 }
 
 export interface ComposedDaemon {
@@ -129,6 +132,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       logger,
       resolveConnection: connectionResolver,
       defaultParallelism: settings.defaults.parallelism,
+      ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
     });
 
     const smtpPassword = settings.smtp ? readSecret(settings.smtp, options.secrets, 'smtp') : undefined;

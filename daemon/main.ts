@@ -7,9 +7,9 @@ import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { ETLD_VERSION } from '../shared/version.js';
-import type { EtlError} from '../shared/errors.js';
-import { toEtlError } from '../shared/errors.js';
+import { EtlError, toEtlError } from '../shared/errors.js';
 import { composeDaemon, type ComposedDaemon } from './compose.js';
+import type { FailpointName } from './engine/engine.js';
 import { loadDaemonSettings } from './config/settings-loader.js';
 import { DAEMON_HELP, parseDaemonArgs } from './daemon-args.js';
 import { JournalSink } from './logging/journal-sink.js';
@@ -37,10 +37,31 @@ function exitCodeFor(error: EtlError): number {
   }
 }
 
+const FAILPOINTS: readonly FailpointName[] = ['before-destination-commit', 'after-destination-commit', 'after-state-commit'];
+
+/**
+ * `ETLD_FAILPOINTS=after-destination-commit=kill[,…]`: the chaos harness's way to stop etld at an
+ * exact point of a commit. Unset in production; when set, start-up says so at warning level.
+ */
+function parseFailpoints(spec: string | undefined): Map<FailpointName, 'kill'> {
+  const armed = new Map<FailpointName, 'kill'>();
+  for (const entry of (spec ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const [name, action] = entry.split('=');
+    const point = FAILPOINTS.find((f) => f === name);
+    if (point === undefined || action !== 'kill') {
+      throw new EtlError('USAGE', `ETLD_FAILPOINTS: "${entry}" is not NAME=kill with NAME one of ${FAILPOINTS.join(', ')}`, { retryable: false });
+    }
+    armed.set(point, 'kill');
+  }
+  return armed;
+}
+
 async function main(): Promise<void> {
   let args;
+  let failpoints: Map<FailpointName, 'kill'>;
   try {
     args = parseDaemonArgs(process.argv.slice(2), process.env);
+    failpoints = parseFailpoints(process.env.ETLD_FAILPOINTS);
   } catch (error) {
     process.stderr.write(`etld: ${toEtlError(error).message}\n`);
     process.exit(EXIT_USAGE);
@@ -112,7 +133,15 @@ async function main(): Promise<void> {
     logger.addSink(files);
     logger.info(`etld ${ETLD_VERSION} starting (pid ${process.pid}, home ${paths.home ?? 'system paths'})`);
 
+    if (failpoints.size > 0) logger.warning(`test failpoints armed (ETLD_FAILPOINTS): ${[...failpoints.keys()].join(', ')}`);
     composed = await composeDaemon({
+      ...(failpoints.size === 0
+        ? {}
+        : {
+            failpoint: (name: FailpointName) => {
+              if (failpoints.get(name) === 'kill') process.kill(process.pid, 'SIGKILL');
+            },
+          }),
       ...(args.once !== undefined ? { once: args.once } : {}),
       paths,
       settings,

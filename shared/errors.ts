@@ -32,12 +32,16 @@ export const ERROR_CODES = [
   'DESTINATION_QUOTA',
   'UNSUPPORTED_TABLE_FEATURE',
   'RECONCILIATION_FAILED',
+  /** The run's staging database or its temp directory failed (disk full, memory): retried. */
+  'STAGING',
   'CANCELLED',
   'STALLED',
   'INTERRUPTED',
   // daemon
   'STATE_STORE',
   'STATE_STORE_NEWER',
+  /** The destination and the state store disagree about what was committed; runs stop until resolved. */
+  'STATE_INCONSISTENT',
   'LOCKED',
   'INTERNAL',
 ] as const;
@@ -58,6 +62,7 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DESTINATION_CONFLICT',
   'DESTINATION_QUOTA',
   'STALLED',
+  'STAGING',
   'INTERRUPTED',
   'DAEMON_UNREACHABLE',
   'STATE_STORE',

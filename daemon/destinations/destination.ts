@@ -45,8 +45,16 @@ export interface CommitResult {
   readonly rowsLoaded: number;
   /** The destination already held this sequence: nothing was written. */
   readonly alreadyCommitted: boolean;
+  /** With `alreadyCommitted`: the run attempt whose commit the destination holds, when it records that. */
+  readonly committedRunId?: string | null;
   /** Free-form figures for the run log (files written, job ids, bytes…). */
   readonly details: Readonly<Record<string, string | number>>;
+}
+
+export interface CommittedSequence {
+  readonly sequence: number;
+  /** `<pipeline>-<sequence>-<attempt>` of the committing attempt; null when the destination does not record it. */
+  readonly runId: string | null;
 }
 
 /** One column difference between the destination table and the incoming rows. */
@@ -67,8 +75,11 @@ export interface Destination {
    * under `strict`). Writes nothing.
    */
   planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]>;
-  /** The highest run sequence of `pipeline` this destination has committed, or null. */
-  committedSequence(pipeline: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * The highest run sequence of `pipeline` this destination has committed (and the run attempt
+   * that committed it, when the destination records it), or null when it holds none.
+   */
+  committedSequence(pipeline: string, signal?: AbortSignal): Promise<CommittedSequence | null>;
   /** Commits the batch atomically with its sequence; if the sequence is already committed, writes nothing. */
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Releases files and connections; idempotent. */

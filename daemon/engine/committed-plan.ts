@@ -1,9 +1,13 @@
 /**
  * Bringing the state store in line with a destination that already holds a sequence (a crash
- * between destination commit and state update, or a retry of a committed run): the watermarks
- * that the committing attempt planned are in its run row's `planJson`, written before it called
- * the destination. Attempts of one sequence run one after another, so the newest attempt with
- * planned watermarks is the one that committed.
+ * between destination commit and state update, a state-store write that failed, retries that ran
+ * out, a run stopped while retrying): the watermarks the committing attempt planned are in its run
+ * row's `planJson`, written durably before it called the destination.
+ *
+ * Which attempt committed: the destination says when it knows (`_etld_commits.run_id`, BigQuery
+ * job labels). Otherwise, attempts of one sequence run one after another and each first asks the
+ * destination, so the newest attempt that planned watermarks before the destination was found
+ * holding the sequence is the one that committed.
  */
 import { EtlError } from '../../shared/errors.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
@@ -13,10 +17,18 @@ import { parsePlanRecord, usesWatermarks, type PlanRecord } from './watermarks.j
 /** How far back the run history is searched for the committing attempt. */
 const HISTORY_LIMIT = 500;
 
-export function findCommittedPlan(store: StateStore, pipeline: string, sequence: number): PlanRecord | null {
-  const runs = store.listRuns(pipeline, HISTORY_LIMIT).filter((r) => r.sequence === sequence);
+export interface CommitterHint {
+  /** The attempt the destination names as the committer. */
+  readonly runId?: string | null;
+  /** An attempt that cannot be the committer (the current one, when the destination answered "already committed" to it). */
+  readonly notRunId?: string;
+}
+
+export function findCommittedPlan(store: StateStore, pipeline: string, sequence: number, hint: CommitterHint = {}): PlanRecord | null {
+  const runs = store.listRuns(pipeline, HISTORY_LIMIT).filter((r) => r.sequence === sequence && r.id !== hint.notRunId);
   runs.sort((a, b) => b.attempt - a.attempt || b.createdAt.localeCompare(a.createdAt));
-  for (const run of runs) {
+  const named = hint.runId === undefined || hint.runId === null ? undefined : runs.find((r) => r.id === hint.runId);
+  for (const run of named === undefined ? runs : [named]) {
     const plan = parsePlanRecord(run.planJson);
     if (plan !== null && plan.sequence === sequence && plan.watermarks !== null) return plan;
   }
@@ -32,9 +44,11 @@ export function commitPlannedWatermarks(store: StateStore, config: PipelineConfi
   }
   if (plan === null || plan.watermarks === null) {
     throw new EtlError(
-      'STATE_STORE',
-      `pipeline ${config.name}: the destination holds sequence ${sequence} but no run of that sequence recorded its watermarks; ` +
-        'the watermark cannot be advanced safely (inspect the destination and the run history)',
+      'STATE_INCONSISTENT',
+      `pipeline ${config.name}: the destination holds sequence ${sequence}, but the state store has no record of the watermarks that ` +
+        'commit planned (the state store was replaced or restored?). Runs stop here, because reading from the older watermark would load ' +
+        `that batch a second time. Find the cursor value the destination is complete up to, then run \`etlctl watermark set ${config.name} VALUE\`; ` +
+        `or \`etlctl watermark reset ${config.name}\` to read again from start_from${config.load.mode === 'incremental' ? ' (append mode: empty the destination first)' : ''}`,
       { retryable: false },
     );
   }

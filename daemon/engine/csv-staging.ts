@@ -1,7 +1,8 @@
 /**
  * Staging CSV (the source data contract, see daemon/sources/source.ts) → typed DuckDB rows.
  * Every field is read as VARCHAR and converted here, so a value that does not convert fails with
- * a message naming the column instead of DuckDB's anonymous "Could not convert string".
+ * a message naming the part, row number, column and type instead of DuckDB's "Could not convert
+ * string 'value'" (which would carry row contents into logs and mails).
  * Timestamptz text always carries its offset (`+00`), so the result does not depend on the
  * connection's TimeZone; the engine still runs with `SET TimeZone='UTC'` for what it does next.
  */
@@ -24,9 +25,30 @@ function duckIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The typed conversion of raw field `raw` (an identifier) for `column`, failing loudly. */
-function typedExpression(raw: string, column: ColumnSchema): string {
+/** How staging reads one part: where its rows come from, and source options that shape values. */
+export interface StagingOptions {
+  /** The part's label in messages (`s1/3`); rows are numbered when `rowSequence` is given. */
+  readonly part?: string;
+  /** A DuckDB sequence (created on the staging connection) that numbers the rows as they arrive. */
+  readonly rowSequence?: string;
+  /**
+   * PostgreSQL `infinity` / `-infinity` dates and timestamps: no destination type holds them (Delta
+   * and BigQuery readers fail on the sentinel), so they fail the run by default, or load as NULL.
+   */
+  readonly infiniteDates?: 'error' | 'null';
+}
+
+const ROW_NUMBER = '__etld_row';
+const INFINITE_KINDS: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz']);
+
+/**
+ * The typed conversion of raw field `raw` (an identifier) for `column`, failing loudly: the
+ * message names the column, its type and the row's position, never the value (rows can hold
+ * personal data; errors reach logs and alert mails).
+ */
+function typedExpression(raw: string, column: ColumnSchema, options: StagingOptions): string {
   const type = column.type;
+  const duckType = stagingDuckType(type);
   let attempt: string;
   switch (type.kind) {
     case 'text':
@@ -49,29 +71,36 @@ function typedExpression(raw: string, column: ColumnSchema): string {
     case 'time':
     case 'timestamp':
     case 'timestamptz':
-      attempt = `TRY_CAST(${raw} AS ${stagingDuckType(type)})`;
+      attempt = `TRY_CAST(${raw} AS ${duckType})`;
       break;
   }
-  const message = duckString(`etld: staging column "${column.name}" (${typeToString(type)}) cannot read the value `);
-  const failure = `error(${message} || '''' || left(${raw}, 60) || '''')`;
+  const position =
+    options.part === undefined ? "'etld: '" : `'etld: part ${options.part.replaceAll("'", "''")} row ' || ${options.rowSequence === undefined ? "'?'" : `CAST(${ROW_NUMBER} AS VARCHAR)`} || ': '`;
+  const failure = (what: string): string => `error(${position} || ${duckString(`column "${column.name}" ${what}`)})`;
   // COALESCE only evaluates the failure branch for rows whose conversion gave NULL.
-  return `CAST(coalesce(${attempt}, CASE WHEN ${raw} IS NULL THEN NULL ELSE ${failure} END) AS ${stagingDuckType(type)})`;
+  const converted = `coalesce(${attempt}, CASE WHEN ${raw} IS NULL THEN NULL ELSE ${failure(`holds a value that is not a valid ${typeToString(type)}`)} END)`;
+  if (!INFINITE_KINDS.has(type.kind)) return `CAST(${converted} AS ${duckType})`;
+  const infinite =
+    options.infiniteDates === 'null'
+      ? `CAST(NULL AS ${duckType})`
+      : failure(`holds infinity or -infinity, which no destination stores (set source.infinite_dates: null to load it as NULL)`);
+  return `CAST(CASE WHEN ${raw} IN ('infinity', '-infinity') THEN ${infinite} ELSE ${converted} END AS ${duckType})`;
 }
 
 /**
  * DuckDB SQL that reads staging-CSV `files` (same column order as `columns`) and returns rows
  * typed with `stagingDuckType`, named after the columns.
  */
-export function stagingCsvSelect(files: readonly string[], columns: readonly ColumnSchema[]): string {
+export function stagingCsvSelect(files: readonly string[], columns: readonly ColumnSchema[], options: StagingOptions = {}): string {
   if (files.length === 0) throw new EtlError('INTERNAL', 'stagingCsvSelect needs at least one staging file');
   if (columns.length === 0) throw new EtlError('INTERNAL', 'stagingCsvSelect needs at least one column');
   const raw = columns.map((_, index) => `c${index + 1}`);
   const select = columns
-    .map((column, index) => `${typedExpression(raw[index] ?? '', column)} AS ${duckIdentifier(column.name)}`)
+    .map((column, index) => `${typedExpression(raw[index] ?? '', column, options)} AS ${duckIdentifier(column.name)}`)
     .join(', ');
   const fileList = `[${files.map(duckString).join(', ')}]`;
   const columnTypes = `{${raw.map((name) => `'${name}': 'VARCHAR'`).join(', ')}}`;
-  const options = [
+  const readerOptions = [
     'header = false',
     "delim = ','",
     `quote = '"'`,
@@ -88,5 +117,8 @@ export function stagingCsvSelect(files: readonly string[], columns: readonly Col
     `max_line_size = ${MAX_LINE_BYTES}`,
     `buffer_size = ${MAX_LINE_BYTES}`,
   ];
-  return `SELECT ${select} FROM read_csv(${fileList}, ${options.join(', ')})`;
+  const reader = `read_csv(${fileList}, ${readerOptions.join(', ')})`;
+  // nextval() numbers rows in file order: the reader is single-threaded (parallel = false).
+  const source = options.rowSequence === undefined ? reader : `(SELECT nextval(${duckString(options.rowSequence)}) AS ${ROW_NUMBER}, * FROM ${reader})`;
+  return `SELECT ${select} FROM ${source}`;
 }

@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EtlError, type ErrorCode } from '../../shared/errors.js';
+import { withoutRowData } from '../logging/row-data.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -26,13 +27,16 @@ export async function queryStrings(connection: DuckDBConnection, sql: string): P
   return reader.getRows().map((row) => row.map((value) => (value === null ? null : String(value))));
 }
 
-/** Runs `work`, turning DuckDB's plain errors into EtlError `code` with `what` in front. */
+/**
+ * Runs `work`, turning DuckDB's plain errors into EtlError `code` with `what` in front; quoted
+ * values and raw CSV lines are cut from DuckDB's text (row contents never reach a message).
+ */
 export async function duckStep<T>(code: ErrorCode, what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof EtlError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = withoutRowData(error instanceof Error ? error.message : String(error));
     throw new EtlError(code, `${what}: ${message}`, { cause: error });
   }
 }

@@ -41,9 +41,16 @@ export interface RunRequest {
   onProgress(progress: ProgressSnapshot): void;
 }
 
+/** Named points of an attempt where a test can stop the process (the chaos harness's faults). */
+export type FailpointName = 'before-destination-commit' | 'after-destination-commit' | 'after-state-commit';
+
 export interface RunOutcome {
   readonly rowsExtracted: number;
   readonly rowsLoaded: number;
+  /** Source rows not loaded on purpose (NULL cursors under `load.null_cursor: exclude`). */
+  readonly rowsExcluded: number;
+  /** What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark. */
+  readonly notes: readonly string[];
   readonly bytes: number;
   readonly verdict: 'match' | 'mismatch' | 'skipped' | 'already_committed';
   readonly alreadyCommitted: boolean;

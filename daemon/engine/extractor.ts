@@ -22,6 +22,8 @@ export interface ExtractTask {
   readonly shard: string;
   readonly hostKey: string;
   readonly sql: string;
+  /** The columns the SELECT returns, in order (the source columns, then any flag columns). */
+  readonly columns: readonly ColumnSchema[];
   readonly spoolPath: string;
 }
 
@@ -60,11 +62,24 @@ async function closeSink(sink: WriteStream | Socket, failed: boolean): Promise<v
   });
 }
 
+/**
+ * When a streamed part fails on both ends, which failure is the cause: a value that does not
+ * convert (SOURCE_DATA from staging) is; else a lost source connection is (it cut the CSV short,
+ * which is why staging failed); else the staging failure is.
+ */
+function causeOf(stageError: unknown, extractError: unknown): unknown {
+  if (stageError === undefined) return extractError;
+  const stage = toEtlError(stageError, 'STAGING');
+  if (stage.code === 'SOURCE_DATA' && !/CSV Error/i.test(stage.message)) return stage;
+  const source = toEtlError(extractError, 'SOURCE_QUERY');
+  if (source.code === 'SOURCE_CONNECTION' || source.code === 'SOURCE_TIMEOUT') return source;
+  return stage;
+}
+
 /** Runs every task; resolves with each task's totals by id. */
 export async function extractAll(
   tasks: readonly ExtractTask[],
   sessions: ReadonlyMap<string, ReadSession>,
-  columns: readonly ColumnSchema[],
   options: ExtractOptions,
 ): Promise<Map<string, PartTotals>> {
   const inner = new AbortController();
@@ -80,7 +95,7 @@ export async function extractAll(
     const sink = createWriteStream(task.spoolPath);
     let ok = false;
     try {
-      const totals = await session.extract(task.sql, columns, sink, inner.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
+      const totals = await session.extract(task.sql, task.columns, sink, inner.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
       await closeSink(sink, false);
       if (sink.errored) throw new EtlError('INTERNAL', `cannot write spool file ${task.spoolPath}: ${sink.errored.message}`);
       ok = true;
@@ -108,7 +123,7 @@ export async function extractAll(
     try {
       sink = await openFifoWriter(task.spoolPath, staging, part.signal);
       sink.on('error', () => undefined);
-      const totals = await session.extract(task.sql, columns, sink, part.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
+      const totals = await session.extract(task.sql, task.columns, sink, part.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
       await closeSink(sink, false);
       if (sink.errored && stageError === undefined) {
         throw new EtlError('INTERNAL', `cannot write staging pipe ${task.spoolPath}: ${sink.errored.message}`);
@@ -125,7 +140,7 @@ export async function extractAll(
         );
       }
       await staging.catch(() => undefined);
-      throw stageError ?? error;
+      throw causeOf(stageError, error);
     } finally {
       inner.signal.removeEventListener('abort', forwardPart);
     }

@@ -5,7 +5,7 @@
  * cut into equal ranges. The first range is open below and the last open above, so rows outside
  * the min/max seen at planning time are still read. Other keys read as one chunk (noted).
  */
-import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import { SHARD_COLUMN, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { SourceAdapter, SourceRelation } from '../sources/source.js';
 import type { ShardSource } from './source-shards.js';
@@ -44,8 +44,9 @@ export async function planChunks(
   signal?: AbortSignal,
 ): Promise<ShardChunks> {
   const chunkRows = config.source.chunk_rows;
-  const key = config.source.key;
-  if (chunkRows === undefined || key === undefined) {
+  // Within a shard `_etl_shard` is constant: the key columns that vary are the source's.
+  const key = config.source.key?.filter((k) => k !== SHARD_COLUMN);
+  if (chunkRows === undefined || key === undefined || key.length === 0) {
     return { chunks: [{ index: null, where: [], estimatedRows: await shard.introspector.estimateRows(relation, signal) }], notes: [] };
   }
   const keyColumn = key.length === 1 ? columns.find((c) => c.name === key[0]) : undefined;

@@ -13,8 +13,8 @@ import type { Logger } from '../logging/logger.js';
 import { loadSourceDialect } from '../sources/registry.js';
 import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
-import { commitPlannedWatermarks, findCommittedPlan } from './committed-plan.js';
-import type { LoadedPipeline, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
+import { settleWithDestination } from './destination-settle.js';
+import type { FailpointName, LoadedPipeline, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { executeAttempt, type AttemptDeps } from './run-attempt.js';
 import { planRun, previewRun } from './run-preview.js';
 import { openDestination } from './run-setup.js';
@@ -40,6 +40,8 @@ export interface RunEngineOptions {
   readonly stagingMemoryLimit?: string;
   /** DuckDB threads of a run's staging database (default 2). */
   readonly stagingThreads?: number;
+  /** Test hook: the chaos harness stops the process at named points of a commit (`ETLD_FAILPOINTS`). */
+  readonly failpoint?: (name: FailpointName) => void;
   readonly loadSource?: (kind: SourceKind) => Promise<SourceDialect>;
   readonly createDestination?: (config: DestinationConfig, context: DestinationContext) => Promise<Destination>;
 }
@@ -59,6 +61,7 @@ export class DefaultRunEngine implements RunEngine {
       now: options.now ?? ((): Date => new Date()),
       stagingMemoryLimit: options.stagingMemoryLimit ?? '256MB',
       stagingThreads: options.stagingThreads ?? 2,
+      ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
       loadSource: options.loadSource ?? loadSourceDialect,
       createDestination: options.createDestination ?? createDestination,
     };
@@ -80,13 +83,12 @@ export class DefaultRunEngine implements RunEngine {
     const logger = this.#deps.logger.child({ pipeline: pipeline.name });
     const destination = await openDestination(pipeline.config, this.#deps, logger);
     try {
-      const committed = await destination.committedSequence(pipeline.name, signal);
       const known = this.#deps.store.getRuntime(pipeline.name).committedSequence;
-      if (committed === null || committed <= known) return committed ?? (known > 0 ? known : null);
-      const plan = findCommittedPlan(this.#deps.store, pipeline.name, committed);
-      commitPlannedWatermarks(this.#deps.store, pipeline.config, committed, plan);
-      logger.notice(`reconciled: ${destination.label} holds sequence ${committed}, the state store had ${known}; watermarks brought in line`);
-      return committed;
+      const committed = await settleWithDestination({ store: this.#deps.store, pipeline }, destination, signal);
+      if (committed !== null && committed > known) {
+        logger.notice(`reconciled: ${destination.label} holds sequence ${committed}, the state store had ${known}; watermarks brought in line`);
+      }
+      return committed ?? (known > 0 ? known : null);
     } finally {
       await destination.close();
     }

@@ -14,9 +14,10 @@ import type { StateStore } from '../state/store.js';
 import { CsvRowLimiter } from './csv-row-limiter.js';
 import type { LoadedPipeline } from './engine.js';
 import { planChunks } from './planner.js';
-import { rangeWhere, readRanges, summarise } from './range-reader.js';
+import { flagColumns, rangeFlags, rangeWhere, readRanges, summarise } from './range-reader.js';
+import { settleBoundaries } from './next-watermarks.js';
 import { openDestination, prepareSource, staticChecks, type EngineDeps } from './run-setup.js';
-import { Stager, rowIdentityExpression } from './stager.js';
+import { Stager } from './stager.js';
 
 export interface PreviewDeps extends EngineDeps {
   readonly store: StateStore;
@@ -40,14 +41,16 @@ export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signa
       schemaDiff = [{ column: '*', change: 'mismatch', detail: error.message }];
       notes.push(`the run would fail: ${error.message}`);
     }
-    const ranges = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+    const reading = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+    const ranges = reading.ranges;
+    notes.push(...reading.notes);
     const parts: Plan['parts'] = [];
     for (const shard of prepared.source.shards) {
       const chunks = await planChunks(config, shard, prepared.source.adapter, prepared.source.relation, prepared.columns, signal);
       notes.push(...chunks.notes);
       const range = ranges.find((r) => r.shard === shard.name);
-      if (range !== undefined && range.boundary.length > 0) {
-        notes.push(`shard ${shard.name}: ${range.boundary.length} rows at watermark ${range.watermark ?? ''} were loaded already and are skipped`);
+      if (range !== undefined && range.boundary.length > 0 && config.load.mode === 'incremental') {
+        notes.push(`shard ${shard.name}: ${range.boundary.length} row(s) at watermark ${range.watermark ?? ''} were loaded already and are skipped if unchanged`);
       }
       if (range !== undefined && range.to === null) notes.push(`shard ${shard.name}: no cursor value yet; nothing to read`);
       for (const chunk of chunks.chunks) {
@@ -57,7 +60,7 @@ export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signa
           sql: prepared.source.adapter.buildSelect({
             relation: prepared.source.relation,
             columns: prepared.columns,
-            where: [...rangeWhere(prepared, range), ...chunk.where],
+            where: [...rangeWhere(config, prepared, range), ...chunk.where],
           }),
           estimated_rows: chunk.estimatedRows,
         });
@@ -88,12 +91,14 @@ export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, li
   try {
     const shard = prepared.source.shards[0];
     if (shard === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
-    const ranges = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+    const { ranges } = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
     const range = ranges.find((r) => r.shard === shard.name);
+    const stagingColumns = [...prepared.columns, ...flagColumns(config)];
     const sql = prepared.source.adapter.buildSelect({
       relation: prepared.source.relation,
       columns: prepared.columns,
-      where: rangeWhere(prepared, range),
+      where: rangeWhere(config, prepared, range),
+      flags: rangeFlags(config, prepared, range),
     });
     tempDir = await mkdtemp(join(deps.tempRoot, `etld-preview-${pipeline.name}-`));
     const spool = join(tempDir, 'preview.csv');
@@ -104,7 +109,7 @@ export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, li
     const limiter = new CsvRowLimiter(file, limit, () => stop.abort());
     const session = await shard.driver.openReadSession(1, signal);
     try {
-      await session.extract(sql, prepared.columns, limiter, stop.signal, () => undefined);
+      await session.extract(sql, stagingColumns, limiter, stop.signal, () => undefined);
     } catch (error) {
       if (!limiter.reached || signal?.aborted === true) throw error;
     } finally {
@@ -112,12 +117,9 @@ export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, li
       await session.close();
       await new Promise<void>((resolve) => file.end(() => resolve()));
     }
-    stager = await Stager.open(tempDir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: 1 });
+    stager = await Stager.open(tempDir, stagingColumns, { memoryLimit: deps.stagingMemoryLimit, threads: 1, infiniteDates: config.source.infinite_dates });
     await stager.loadShard(shard.name, [spool]);
-    if (range !== undefined && prepared.cursor !== undefined && range.watermark !== null && range.boundary.length > 0) {
-      const identity = rowIdentityExpression(prepared.columns, config.source.key);
-      await stager.dropBoundary(shard.name, prepared.cursor, range.watermark, range.boundary, identity);
-    }
+    if (range !== undefined) await settleBoundaries(config, prepared.columns, stager, [range], deps.logger);
     await stager.checkCasts(prepared.transforms);
     await stager.buildFinal(prepared.transforms, { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() }, limit);
     const columns = prepared.transforms.columns;

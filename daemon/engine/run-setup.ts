@@ -4,7 +4,7 @@
  * compiled transforms.
  */
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
-import type { DestinationConfig, PipelineConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import { SHARD_COLUMN, type DestinationConfig, type PipelineConfig, type SourceKind } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationContext } from '../destinations/destination.js';
@@ -12,7 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
 import { openSource, type SourceHandle } from './source-shards.js';
 import { checkTransformInputs, compileTransforms, type CompiledTransforms } from './transforms.js';
-import { checkLagAllowed } from './watermarks.js';
+import { checkLagCursor } from './watermarks.js';
 
 export interface EngineDeps {
   readonly lakeDir: string;
@@ -27,12 +27,15 @@ export interface PreparedSource {
   readonly columns: readonly ColumnSchema[];
   readonly transforms: CompiledTransforms;
   readonly cursor: ColumnSchema | undefined;
+  /** `source.key` without `_etl_shard`: the source columns of the key (chunking, NULL checks). */
+  readonly sourceKey: readonly string[];
+  /** A row's identity in the destination: the key, plus `_etl_shard` for sharded sources. */
+  readonly rowKey: readonly string[];
 }
 
-/** Checks that need no query: transforms against a listed `source.columns`, `load.lag`. */
+/** Checks that need no query: transforms against a listed `source.columns`. */
 export function staticChecks(config: PipelineConfig): void {
   if (config.source.columns !== undefined) checkTransformInputs(config.source.columns, config.transform);
-  checkLagAllowed(config);
 }
 
 export async function openDestination(config: PipelineConfig, deps: EngineDeps, logger: Logger): Promise<Destination> {
@@ -98,14 +101,17 @@ export async function prepareSource(config: PipelineConfig, deps: EngineDeps, si
         throw new EtlError('SCHEMA_MISMATCH', `shard ${shard.name} differs from shard ${first.name}: ${problem}`, { retryable: false });
       }
     });
-    for (const k of config.source.key ?? []) requireColumn(columns, k, 'key');
+    const sourceKey = (config.source.key ?? []).filter((k) => k !== SHARD_COLUMN);
+    for (const k of sourceKey) requireColumn(columns, k, 'key');
+    const rowKey = source.sharded ? [...sourceKey, SHARD_COLUMN] : sourceKey;
     const cursor = config.load.cursor === undefined ? undefined : requireColumn(columns, config.load.cursor, 'cursor');
+    checkLagCursor(config, cursor);
     const transforms = compileTransforms(columns, config.transform, {
-      key: config.source.key,
+      key: sourceKey,
       cursor: config.load.cursor,
       sharded: source.sharded,
     });
-    return { source, columns, transforms, cursor };
+    return { source, columns, transforms, cursor, sourceKey, rowKey };
   } catch (error) {
     await source.close();
     throw error;

@@ -3,17 +3,21 @@
  * directory. Memory stays bounded by `memory_limit` whatever the table size (DuckDB spills
  * buffers beyond it to `temp_directory`), and closing it costs nothing, where a file database
  * checkpoints every staged row to disk once more on close (~2 s per million rows, measured). Spooled staging CSV is loaded into `raw` (one INSERT per shard, tagging the
- * shard), de-duplicated against the watermark boundary, checked for casts, then transformed into
- * `final`, the table destinations read.
+ * shard), rid of rows loaded before (the watermark boundary), checked for casts, then transformed
+ * into `final`, the table (or view) destinations read. Every error names the part, row and
+ * column, never a value.
  */
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../shared/errors.js';
-import { typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
+import { typeToString, type ColumnSchema } from '../../shared/types.js';
+import type { BoundaryIdentity } from '../state/store.js';
 import { stagingCsvSelect } from './csv-staging.js';
+import { withoutRowData } from '../logging/row-data.js';
 import { duckStep, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
 import { stagingDuckType } from './staging-types.js';
 import { RAW_SHARD_COLUMN, type CompiledTransforms, type RunMetadata } from './transforms.js';
+import { FLAG_NEXT, FLAG_PRIOR } from './watermarks.js';
 
 const RAW_TABLE = 'raw';
 export const FINAL_TABLE = 'final';
@@ -21,30 +25,61 @@ export const FINAL_TABLE = 'final';
 export interface StagerOptions {
   readonly memoryLimit: string;
   readonly threads: number;
+  /** PostgreSQL infinite dates and timestamps: fail naming the column, or stage NULL. */
+  readonly infiniteDates?: 'error' | 'null';
 }
 
-/** Text identifying a row at the watermark: its key as text (composite: JSON array), else a row hash. */
-export function rowIdentityExpression(columns: readonly ColumnSchema[], key: readonly string[] | undefined): string {
+/**
+ * The identity etld 0.1 recorded at a watermark (kept to read boundaries it wrote): the key as
+ * text (composite: JSON array), else a hash of the whole row.
+ */
+export function legacyIdentityExpression(columns: readonly ColumnSchema[], key: readonly string[] | undefined): string {
   if (key !== undefined && key.length === 1 && key[0] !== undefined) return `CAST(${quoteIdent(key[0])} AS VARCHAR)`;
   if (key !== undefined && key.length > 1) {
     return `CAST(to_json([${key.map((k) => `CAST(${quoteIdent(k)} AS VARCHAR)`).join(', ')}]) AS VARCHAR)`;
   }
-  const fields = columns.map((c) => `${quoteIdent(c.name)} := ${quoteIdent(c.name)}`).join(', ');
+  return contentHashExpression(columns.map((c) => c.name));
+}
+
+/** A row's content hash over `columns` (their typed staging values), as 32 hex digits. */
+export function contentHashExpression(columns: readonly string[]): string {
+  const fields = columns.map((name) => `${quoteIdent(name)} := ${quoteIdent(name)}`).join(', ');
   return `md5(CAST(to_json(struct_pack(${fields})) AS VARCHAR))`;
+}
+
+/**
+ * A failed staging INSERT as an EtlError: a value that does not convert (the marker of
+ * csv-staging.ts) or malformed CSV is the source's data (SOURCE_DATA, not retried; a CSV cut
+ * short by a lost connection is reported as the connection error by the extractor); anything else
+ * is the staging database itself — memory, a full temp disk — and is retried (STAGING).
+ */
+function stagingError(part: string, error: unknown): EtlError {
+  if (error instanceof EtlError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  const marker = text.indexOf('etld: ');
+  if (marker >= 0) return new EtlError('SOURCE_DATA', text.slice(marker + 'etld: '.length).split('\n')[0] ?? text, { cause: error, retryable: false });
+  const message = `staging the rows of part ${part}: ${withoutRowData(text)}`;
+  if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text)) return new EtlError('SOURCE_DATA', message, { cause: error, retryable: false });
+  return new EtlError('STAGING', message, { cause: error, retryable: true });
 }
 
 export class Stager {
   readonly #instance: DuckDBInstance;
   readonly connection: DuckDBConnection;
   readonly #columns: readonly ColumnSchema[];
+  readonly #infiniteDates: 'error' | 'null';
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, columns: readonly ColumnSchema[]) {
+  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, columns: readonly ColumnSchema[], infiniteDates: 'error' | 'null') {
     this.#instance = instance;
     this.connection = connection;
     this.#columns = columns;
+    this.#infiniteDates = infiniteDates;
   }
 
-  /** Creates the staging database in `dir` with an empty `raw` table of the source columns. */
+  /**
+   * Creates the staging database in `dir` with an empty `raw` table of `columns`: the source
+   * columns, then the extraction's flag columns when the mode keeps a boundary.
+   */
   static async open(dir: string, columns: readonly ColumnSchema[], options: StagerOptions): Promise<Stager> {
     const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: options.memoryLimit,
@@ -52,7 +87,7 @@ export class Stager {
       threads: String(options.threads),
     });
     const connection = await instance.connect();
-    const stager = new Stager(instance, connection, columns);
+    const stager = new Stager(instance, connection, columns, options.infiniteDates ?? 'error');
     try {
       await connection.run(`SET TimeZone='UTC'`);
       await connection.run(`SET preserve_insertion_order = true`);
@@ -69,11 +104,7 @@ export class Stager {
   /** Loads one shard's spool files; returns the rows loaded. */
   async loadShard(shard: string, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
-    const select = stagingCsvSelect(files, this.#columns);
-    const result = await duckStep('SOURCE_DATA', `staging the rows of shard ${shard}`, () =>
-      this.connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
-    );
-    return result.rowsChanged;
+    return this.#insert(this.connection, shard, shard, files);
   }
 
   /**
@@ -81,22 +112,88 @@ export class Stager {
    * connection of its own, so parts stream into `raw` concurrently; returns the rows loaded.
    */
   async loadPart(shard: string, part: string, path: string): Promise<number> {
-    const select = stagingCsvSelect([path], this.#columns);
     const connection = await this.#instance.connect();
     try {
       await connection.run(`SET TimeZone='UTC'`);
-      const result = await duckStep('SOURCE_DATA', `staging the rows of part ${part}`, () =>
-        connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`),
-      );
-      return result.rowsChanged;
+      return await this.#insert(connection, shard, part, [path]);
     } finally {
       connection.closeSync();
     }
   }
 
-  /** Removes rows of `shard` at cursor = `value` whose identity is in `boundary` (already loaded). */
-  async dropBoundary(shard: string, cursor: ColumnSchema, value: string, boundary: readonly string[], identity: string): Promise<number> {
+  async #insert(connection: DuckDBConnection, shard: string, part: string, files: readonly string[]): Promise<number> {
+    const rowSequence = `etld_rows_${part.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    await connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${quoteIdent(rowSequence)} START 1`);
+    const select = stagingCsvSelect(files, this.#columns, { part, rowSequence, infiniteDates: this.#infiniteDates });
+    try {
+      const result = await connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`);
+      return result.rowsChanged;
+    } catch (error) {
+      throw stagingError(part, error);
+    }
+  }
+
+  /**
+   * The next boundary of `shard`: the content hashes (a multiset, sorted) of its staged rows the
+   * source flagged as inside the next run's re-read window. Read before `dropLoaded`: a row that
+   * is dropped now was loaded before and is read again next time all the same.
+   */
+  async boundaryIdentities(shard: string, identity: BoundaryIdentity): Promise<string[]> {
+    const rows = await queryStrings(
+      this.connection,
+      `SELECT ${contentHashExpression(identity.columns)} AS h FROM ${RAW_TABLE}
+        WHERE ${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)} AND ${quoteIdent(FLAG_NEXT)} = 't' ORDER BY h`,
+    );
+    return rows.map((r) => r[0] ?? '');
+  }
+
+  /**
+   * Removes the staged rows of `shard` that were loaded already: flagged as at or below the
+   * stored watermark, with a content hash in `boundary` (each entry matches one row: a multiset),
+   * and NULL in every column added since the boundary was recorded (the loaded rows hold NULL
+   * there). Returns the rows removed.
+   */
+  async dropLoaded(shard: string, boundary: readonly string[], identity: BoundaryIdentity): Promise<number> {
     if (boundary.length === 0) return 0;
+    const known = new Set(this.#columns.map((c) => c.name));
+    const missing = identity.columns.filter((c) => !known.has(c));
+    if (missing.length > 0) {
+      throw new EtlError(
+        'SCHEMA_MISMATCH',
+        `the watermark of shard ${shard} was recorded over column(s) ${missing.join(', ')}, which are no longer extracted; ` +
+          'loaded rows cannot be recognised (restore the columns, or reset the watermark)',
+        { retryable: false },
+      );
+    }
+    const recorded = new Set(identity.columns);
+    const added = this.#columns.filter((c) => !recorded.has(c.name) && !c.name.startsWith('__etld_')).map((c) => `${quoteIdent(c.name)} IS NULL`);
+    await this.#loadBoundary(boundary);
+    const candidates = [`${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)}`, `${quoteIdent(FLAG_PRIOR)} = 't'`, ...added].join(' AND ');
+    const result = await this.connection.run(
+      `DELETE FROM ${RAW_TABLE} WHERE rowid IN (
+         SELECT r.id FROM (
+           SELECT id, h, row_number() OVER (PARTITION BY h ORDER BY id) AS n
+             FROM (SELECT rowid AS id, ${contentHashExpression(identity.columns)} AS h FROM ${RAW_TABLE} WHERE ${candidates})
+         ) r JOIN (SELECT k, count(*) AS times FROM etld_boundary GROUP BY k) b ON r.h = b.k
+         WHERE r.n <= b.times)`,
+    );
+    await this.connection.run('DROP TABLE etld_boundary');
+    return result.rowsChanged;
+  }
+
+  /** `dropLoaded` for a boundary etld 0.1 recorded: keys (or row hashes) of the rows at the watermark. */
+  async dropLoadedLegacy(shard: string, boundary: readonly string[], legacyIdentity: string): Promise<number> {
+    if (boundary.length === 0) return 0;
+    await this.#loadBoundary(boundary);
+    const result = await this.connection.run(
+      `DELETE FROM ${RAW_TABLE} WHERE ${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)}
+         AND ${quoteIdent(FLAG_PRIOR)} = 't' AND ${legacyIdentity} IN (SELECT k FROM etld_boundary)`,
+    );
+    await this.connection.run('DROP TABLE etld_boundary');
+    return result.rowsChanged;
+  }
+
+  async #loadBoundary(boundary: readonly string[]): Promise<void> {
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE etld_boundary (k VARCHAR)`);
     const appender = await this.connection.createAppender('etld_boundary', 'main', 'temp');
     for (const k of boundary) {
@@ -104,33 +201,14 @@ export class Stager {
       appender.endRow();
     }
     appender.closeSync();
-    const result = await this.connection.run(
-      `DELETE FROM ${RAW_TABLE} WHERE ${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)}
-         AND ${quoteIdent(cursor.name)} = ${this.#typed(value, cursor.type)}
-         AND ${identity} IN (SELECT k FROM etld_boundary)`,
-    );
-    await this.connection.run('DROP TABLE etld_boundary');
-    return result.rowsChanged;
   }
 
-  /** Identities of the rows of `shard` at cursor = `value` (the next watermark's boundary). */
-  async identitiesAt(shard: string, cursor: ColumnSchema, value: string, identity: string): Promise<string[]> {
-    const rows = await queryStrings(
-      this.connection,
-      `SELECT DISTINCT ${identity} FROM ${RAW_TABLE}
-        WHERE ${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)} AND ${quoteIdent(cursor.name)} = ${this.#typed(value, cursor.type)}
-        ORDER BY 1`,
-    );
-    return rows.map((r) => r[0] ?? '');
-  }
-
-  /** Compares two canonical texts of `type`: negative, zero or positive. */
-  async compare(a: string, b: string, type: CanonicalType): Promise<number> {
-    const rows = await queryStrings(
-      this.connection,
-      `SELECT CASE WHEN x < y THEN -1 WHEN x = y THEN 0 ELSE 1 END FROM (SELECT ${this.#typed(a, type)} AS x, ${this.#typed(b, type)} AS y)`,
-    );
-    return Number(rows[0]?.[0] ?? 0);
+  /** Per key column, how many staged rows hold NULL there (merge cannot place them). */
+  async nullKeys(key: readonly string[]): Promise<{ column: string; rows: number }[]> {
+    if (key.length === 0) return [];
+    const counts = key.map((k) => `count(*) FILTER (WHERE ${quoteIdent(k)} IS NULL)`).join(', ');
+    const rows = await queryStrings(this.connection, `SELECT ${counts} FROM ${RAW_TABLE}`);
+    return key.map((column, i) => ({ column, rows: Number(rows[0]?.[i] ?? 0) })).filter((c) => c.rows > 0);
   }
 
   async countRows(table: string = RAW_TABLE): Promise<number> {
@@ -144,20 +222,19 @@ export class Stager {
       const duckType = stagingDuckType(check.type);
       const rows = await queryStrings(
         this.connection,
-        `SELECT CAST(v AS VARCHAR) FROM (SELECT ${check.expression} AS v FROM ${RAW_TABLE}) WHERE v IS NOT NULL AND TRY_CAST(v AS ${duckType}) IS NULL LIMIT 1`,
+        `SELECT count(*) FROM (SELECT ${check.expression} AS v FROM ${RAW_TABLE}) WHERE v IS NOT NULL AND TRY_CAST(v AS ${duckType}) IS NULL`,
       );
-      const bad = rows[0];
-      if (bad !== undefined) {
+      const bad = Number(rows[0]?.[0] ?? 0);
+      if (bad > 0) {
         throw new EtlError(
           'TRANSFORM_INVALID',
-          `transform "${check.target}": value ${JSON.stringify(bad[0])} of column ${check.input} cannot be cast to ${typeToString(check.type)}`,
+          `transform "${check.target}": ${bad} value(s) of column ${check.input} cannot be cast to ${typeToString(check.type)}`,
           { retryable: false },
         );
       }
     }
   }
 
-  /** Builds `final` (typed per the compiled columns) from `raw`; returns its row count. */
   /**
    * `final` as a view over `raw`: the batch is not copied once more before the destination reads it.
    * Only for loads that read `final` sequentially (full, incremental); merge needs a real table
@@ -198,10 +275,6 @@ export class Stager {
   async distinctKeys(key: readonly string[]): Promise<number> {
     const rows = await queryStrings(this.connection, `SELECT count(*) FROM (SELECT DISTINCT ${key.map(quoteIdent).join(', ')} FROM ${FINAL_TABLE})`);
     return Number(rows[0]?.[0] ?? 0);
-  }
-
-  #typed(text: string, type: CanonicalType): string {
-    return `CAST(${quoteLiteral(text)} AS ${stagingDuckType(type)})`;
   }
 
   close(): void {

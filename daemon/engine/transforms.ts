@@ -15,12 +15,11 @@
  *   target, the input column and the value (checked before the final table is built).
  */
 import { EtlError } from '../../shared/errors.js';
-import type { TransformConfig } from '../../shared/config/pipeline-schema.js';
+import { SHARD_COLUMN, type TransformConfig } from '../../shared/config/pipeline-schema.js';
 import { parseTypeName, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from './staging-types.js';
 import { quoteIdent, quoteLiteral } from './duck-sql.js';
 
-const SHARD_COLUMN = '_etl_shard';
 const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
 /** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */
 export const RAW_SHARD_COLUMN = '__etld_shard';

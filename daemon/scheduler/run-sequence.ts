@@ -18,6 +18,7 @@ import { callAlert, type AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { decideRetry } from './retry-policy.js';
 import { StallWatchdog } from './stall-watchdog.js';
+import { withoutRowData } from '../logging/row-data.js';
 
 export interface SequenceDeps {
   readonly store: StateStore;
@@ -39,6 +40,12 @@ export type SequenceStart = { readonly kind: 'new'; readonly trigger: RunTrigger
 export type SequenceOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'abandoned';
 
 export type StopReason = 'manual' | 'drain';
+
+/** The error as the run records it: row contents never reach the store, events, logs or mails. */
+function withoutRowDataError(error: EtlError): EtlError {
+  const message = withoutRowData(error.message);
+  return message === error.message ? error : new EtlError(error.code, message, { retryable: error.retryable });
+}
 
 export class RunSequence {
   readonly pipeline: LoadedPipeline;
@@ -221,6 +228,8 @@ export class RunSequence {
       {
         rowsExtracted: outcome.rowsExtracted,
         rowsLoaded: outcome.rowsLoaded,
+        rowsExcluded: outcome.rowsExcluded,
+        notes: outcome.notes,
         bytes: outcome.bytes,
         verdict: outcome.verdict,
       },
@@ -258,7 +267,7 @@ export class RunSequence {
     const error =
       this.#stalledForMs !== null
         ? new EtlError('STALLED', `no progress for ${formatDuration(this.#stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)})`)
-        : toEtlError(thrown);
+        : withoutRowDataError(toEtlError(thrown));
     this.#afterFailure(runId, error, rows);
   }
 

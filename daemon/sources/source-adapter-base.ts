@@ -3,7 +3,7 @@
  * are the same everywhere, only quoting, literals and the per-type rendering differ.
  */
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
-import type { SelectSpec, SourceAdapter, SourceRelation } from './source.js';
+import type { HighWaterSpec, SelectSpec, SourceAdapter, SourceRelation } from './source.js';
 
 export abstract class SourceAdapterBase implements SourceAdapter {
   abstract quoteIdentifier(name: string): string;
@@ -25,13 +25,32 @@ export abstract class SourceAdapterBase implements SourceAdapter {
   }
 
   buildSelect(spec: SelectSpec): string {
-    const list = spec.columns.map((column) => this.selectExpression(column)).join(', ');
-    return `SELECT ${list} FROM ${this.relationSql(spec.relation)}${this.whereSql(spec.where)}`;
+    const list = spec.columns.map((column) => this.selectExpression(column));
+    for (const flag of spec.flags ?? []) {
+      list.push(`CASE WHEN ${flag.predicate} THEN 't' ELSE 'f' END AS ${this.quoteIdentifier(flag.name)}`);
+    }
+    return `SELECT ${list.join(', ')} FROM ${this.relationSql(spec.relation)}${this.whereSql(spec.where)}`;
   }
 
   buildMax(relation: SourceRelation, column: ColumnSchema, where: readonly string[]): string {
     const max = this.renderText(`MAX(${this.quoteIdentifier(column.name)})`, column);
     return `SELECT ${max} FROM ${this.relationSql(relation)}${this.whereSql(where)}`;
+  }
+
+  buildHighWater(spec: HighWaterSpec): string {
+    const column = this.quoteIdentifier(spec.cursor.name);
+    const max = `MAX(${column})`;
+    const select = [this.renderText(max, spec.cursor)];
+    if (spec.compareWith !== null) {
+      const other = this.literal(spec.compareWith, spec.cursor.type);
+      select.push(`CASE WHEN ${max} > ${other} THEN '1' WHEN ${max} = ${other} THEN '0' WHEN ${max} < ${other} THEN '-1' END`);
+    }
+    const where = spec.atMost === null ? [] : [`${column} <= ${this.literal(spec.atMost, spec.cursor.type)}`];
+    return `SELECT ${select.join(', ')} FROM ${this.relationSql(spec.relation)}${this.whereSql(where)}`;
+  }
+
+  openTransactionsSql(_cursor: ColumnSchema): string | null {
+    return null;
   }
 
   buildCount(relation: SourceRelation, where: readonly string[]): string {

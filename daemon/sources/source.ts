@@ -76,6 +76,8 @@ export interface ExtractProgress {
 
 export interface ReadSession {
   readonly consistent: boolean;
+  /** Reader connections the session holds; fewer than asked when a shared snapshot needed that. */
+  readonly readers: number;
   /**
    * Runs one SELECT (built by the adapter) and writes its rows as staging CSV into `sink`,
    * honouring back-pressure. Resolves with the totals when the sink has received everything.
@@ -99,6 +101,21 @@ export interface SelectSpec {
   readonly columns: readonly ColumnSchema[];
   /** SQL predicates joined with AND (already rendered with this adapter's quoting and literals). */
   readonly where: readonly string[];
+  /**
+   * Columns appended after `columns`, each a predicate the source evaluates per row and renders as
+   * the text `t` or `f` (the engine's watermark flags: comparisons under the source's own collation).
+   */
+  readonly flags?: readonly { readonly name: string; readonly predicate: string }[];
+}
+
+/** How the high-water mark query compares max(cursor) with a stored position. */
+export interface HighWaterSpec {
+  readonly relation: SourceRelation;
+  readonly cursor: ColumnSchema;
+  /** Compared with max(cursor) by the source: the result's second column is -1, 0 or 1 (null without it). */
+  readonly compareWith: string | null;
+  /** Only rows with cursor <= this value count (the open-transaction cap). */
+  readonly atMost: string | null;
 }
 
 export interface SourceAdapter {
@@ -113,6 +130,15 @@ export interface SourceAdapter {
   buildSelect(spec: SelectSpec): string;
   /** `SELECT max(cursor)` (as canonical text) over the relation with optional predicates. */
   buildMax(relation: SourceRelation, column: ColumnSchema, where: readonly string[]): string;
+  /** `SELECT max(cursor), sign(max(cursor) - compareWith)`: both as text, compared by the source. */
+  buildHighWater(spec: HighWaterSpec): string;
+  /**
+   * A query returning three text cells: the start of the oldest transaction still open on the
+   * server (as canonical text of `cursor`'s type; NULL when none), how many sessions of other
+   * roles the login cannot see, and the age of that transaction in seconds. Null when the source has no such view or the cursor's type does
+   * not follow the clock.
+   */
+  openTransactionsSql(cursor: ColumnSchema): string | null;
   /** `SELECT count(*)` over the relation with optional predicates. */
   buildCount(relation: SourceRelation, where: readonly string[]): string;
 }

@@ -79,6 +79,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX schema_by_pipeline ON schema_history (pipeline, id DESC);
   `,
+  // 2: content-hash boundaries name their columns; runs report excluded rows and notes
+  `
+  ALTER TABLE watermarks ADD COLUMN identity_json TEXT;
+  ALTER TABLE runs ADD COLUMN rows_excluded INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN notes_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

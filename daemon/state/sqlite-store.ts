@@ -6,6 +6,7 @@ import type { RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type {
   AlertRow,
+  BoundaryIdentity,
   NewRun,
   PipelineRuntime,
   RunPartRow,
@@ -25,6 +26,8 @@ const RUN_COLUMNS: Record<keyof RunPatch, string> = {
   rowsLoaded: 'rows_loaded',
   bytes: 'bytes',
   verdict: 'verdict',
+  rowsExcluded: 'rows_excluded',
+  notes: 'notes_json',
   errorCode: 'error_code',
   errorMessage: 'error_message',
   firstFailureAt: 'first_failure_at',
@@ -46,6 +49,8 @@ function toRun(row: Row): RunRow {
     rowsLoaded: row.rows_loaded as number,
     bytes: row.bytes as number,
     verdict: (row.verdict as RunRow['verdict']) ?? null,
+    rowsExcluded: (row.rows_excluded as number | null) ?? 0,
+    notes: row.notes_json === null || row.notes_json === undefined ? [] : (JSON.parse(row.notes_json as string) as string[]),
     errorCode: (row.error_code as string | null) ?? null,
     errorMessage: (row.error_message as string | null) ?? null,
     firstFailureAt: (row.first_failure_at as string | null) ?? null,
@@ -97,7 +102,9 @@ export function openStateStore(path: string, now: () => Date = () => new Date())
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
-    db.pragma('synchronous = NORMAL');
+    // FULL: a committed state write survives a power cut. With NORMAL the WAL's tail can be lost, and
+    // with it the watermarks of a batch the destination has already committed.
+    db.pragma('synchronous = FULL');
     migrate(db, path);
   } catch (error) {
     if (error instanceof EtlError) throw error;
@@ -216,7 +223,9 @@ class SqliteStateStore implements StateStore {
     const keys = (Object.keys(patch) as (keyof RunPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length > 0) {
       const sets = keys.map((k) => `${RUN_COLUMNS[k]} = @${k}`).join(', ');
-      const result = this.#db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run({ ...patch, id });
+      const values: Record<string, unknown> = { ...patch, id };
+      if (patch.notes !== undefined) values.notes = JSON.stringify(patch.notes);
+      const result = this.#db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
       if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
     }
     const row = this.getRun(id);
@@ -288,6 +297,7 @@ class SqliteStateStore implements StateStore {
       shard: row.shard as string,
       value: row.value as string,
       boundary: JSON.parse(row.boundary_json as string) as string[],
+      identity: row.identity_json === null || row.identity_json === undefined ? null : (JSON.parse(row.identity_json as string) as BoundaryIdentity),
       sequence: row.sequence as number,
       updatedAt: row.updated_at as string,
     }));
@@ -302,11 +312,14 @@ class SqliteStateStore implements StateStore {
     this.#db.transaction(() => {
       this.#ensurePipeline(pipeline);
       const upsert = this.#db.prepare(
-        `INSERT INTO watermarks (pipeline, shard, value, boundary_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, shard) DO UPDATE SET value = excluded.value, boundary_json = excluded.boundary_json,
-           sequence = excluded.sequence, updated_at = excluded.updated_at`,
+           identity_json = excluded.identity_json, sequence = excluded.sequence, updated_at = excluded.updated_at`,
       );
-      for (const w of watermarks) upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), sequence, at);
+      for (const w of watermarks) {
+        const identity = w.identity === null ? null : JSON.stringify(w.identity);
+        upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), identity, sequence, at);
+      }
       this.#db
         .prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?')
         .run(sequence, pipeline);

@@ -19,6 +19,10 @@ export interface RunRow {
   readonly rowsLoaded: number;
   readonly bytes: number;
   readonly verdict: 'match' | 'mismatch' | 'skipped' | 'already_committed' | null;
+  /** Source rows the run deliberately did not load (e.g. NULL cursors under `null_cursor: exclude`). */
+  readonly rowsExcluded: number;
+  /** What the operator should know about the run: exclusions, a held-back high-water mark… */
+  readonly notes: readonly string[];
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
   /** When the first attempt of this sequence failed (retry_timeout is measured from here). */
@@ -46,6 +50,8 @@ export type RunPatch = Partial<
     | 'rowsLoaded'
     | 'bytes'
     | 'verdict'
+    | 'rowsExcluded'
+    | 'notes'
     | 'errorCode'
     | 'errorMessage'
     | 'firstFailureAt'
@@ -69,11 +75,20 @@ export interface RunPartRow {
   readonly finishedAt: string | null;
 }
 
-/** Per-shard incremental position. `boundary` holds keys (or row hashes) already loaded at `value`. */
+/** The columns whose content hash identifies a boundary row (see engine/watermarks.ts). */
+export interface BoundaryIdentity {
+  readonly columns: readonly string[];
+}
+
+/**
+ * Per-shard incremental position. `boundary` is the multiset of content hashes of loaded rows the
+ * next run reads again; `identity` names the hashed columns (null: keys, as etld 0.1 recorded them).
+ */
 export interface Watermark {
   readonly shard: string;
   readonly value: string;
   readonly boundary: readonly string[];
+  readonly identity: BoundaryIdentity | null;
   readonly sequence: number;
   readonly updatedAt: string;
 }

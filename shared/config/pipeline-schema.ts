@@ -4,6 +4,12 @@ import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
+/**
+ * The metadata column naming a row's shard. For sharded sources a row's identity is (key,
+ * _etl_shard): shards keep their own id sequences, so equal keys on two shards are two rows.
+ * It may be written in `source.key`; it is added there anyway.
+ */
+export const SHARD_COLUMN = '_etl_shard';
 const identifier = z.string().min(1, 'expected a column name');
 
 const typeNameSchema = z.string().refine((text) => parseTypeName(text) !== undefined, {
@@ -29,6 +35,10 @@ export const sourceSchema = z
       .enum(['null', 'error'])
       .default('null')
       .describe('MySQL zero dates (0000-00-00): load as NULL or fail the run'),
+    infinite_dates: z
+      .enum(['error', 'null'])
+      .default('error')
+      .describe('PostgreSQL infinity / -infinity dates and timestamps: fail the run naming the column, or load as NULL'),
   })
   .superRefine((source, ctx) => {
     if ((source.table === undefined) === (source.query === undefined)) {
@@ -54,11 +64,32 @@ export const loadSchema = z
     mode: z.enum(['full', 'incremental', 'merge']),
     cursor: identifier.optional(),
     start_from: z.union([z.string(), z.number()]).optional(),
-    lag: durationSchema.optional().describe('Re-read this window below the watermark (rows committed late)'),
+    lag: durationSchema
+      .optional()
+      .describe('Re-read this window below the watermark (date/timestamp cursors): rows committed late are still loaded'),
+    null_cursor: z
+      .enum(['fail', 'exclude', 'include'])
+      .default('fail')
+      .describe(
+        'Rows whose cursor is NULL: fail the run, exclude them (counted in every run), or include them (merge only: re-merged every run)',
+      ),
+    open_transactions: z
+      .enum(['wait', 'ignore'])
+      .default('wait')
+      .describe(
+        'PostgreSQL, timestamp cursors: hold the high-water mark below the oldest open transaction, so rows it commits later are not skipped',
+      ),
   })
   .superRefine((load, ctx) => {
     if (load.mode === 'incremental' && load.cursor === undefined) {
       ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'incremental loads need a cursor column' });
+    }
+    if (load.null_cursor === 'include' && load.mode !== 'merge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['null_cursor'],
+        message: `null_cursor: include needs mode merge (a NULL cursor has no position, so ${load.mode} could not tell loaded rows from new ones); use exclude or fail`,
+      });
     }
   });
 
@@ -158,6 +189,11 @@ export const pipelineSchema = z
     alerts: z.strictObject({ email: emailListSchema.default([]) }).default({ email: [] }),
   })
   .superRefine((pipeline, ctx) => {
+    pipeline.source.key?.forEach((k, i) => {
+      if (k === SHARD_COLUMN && pipeline.source.shards === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['source', 'key', i], message: `${SHARD_COLUMN} exists only for sharded sources (source.shards)` });
+      }
+    });
     if (pipeline.load.mode === 'merge' && pipeline.source.key === undefined) {
       ctx.addIssue({ code: 'custom', path: ['source', 'key'], message: 'merge loads need key (the upsert key)' });
     }
@@ -193,7 +229,9 @@ export const pipelineSchema = z
         t.join?.columns.forEach((c, i) => check(c, ['transform', index, 'join', 'columns', i]));
       });
       if (pipeline.load.cursor !== undefined) check(pipeline.load.cursor, ['load', 'cursor']);
-      pipeline.source.key?.forEach((k, i) => check(k, ['source', 'key', i]));
+      pipeline.source.key?.forEach((k, i) => {
+        if (k !== SHARD_COLUMN) check(k, ['source', 'key', i]);
+      });
     }
   });
 

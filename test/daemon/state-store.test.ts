@@ -40,7 +40,7 @@ describe('SQLite state store', () => {
     store.setPaused('orders', true);
     store.markFire('orders', '2026-11-21T00:00:00.000Z');
     store.markSkip('orders', 'paused', '2026-11-21T02:00:00.000Z');
-    store.commitWatermarks('orders', 7, [{ shard: 's1', value: '2026-11-20 10:00:00', boundary: ['1', '2'] }]);
+    store.commitWatermarks('orders', 7, [{ shard: 's1', value: '2026-11-20 10:00:00', boundary: ['1', '2'], identity: { columns: ['id', 'amount'] } }]);
     const run = store.insertRun({ pipeline: 'orders', sequence: 8, attempt: 1, trigger: 'manual', status: 'running' });
     store.upsertPart({ runId: run.id, partId: 's1', shard: 's1', chunk: null, status: 'done', rows: 1, bytes: 2, estimatedRows: null, errorCode: null, errorMessage: null, startedAt: null, finishedAt: null });
     store.close();

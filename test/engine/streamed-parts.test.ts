@@ -26,6 +26,7 @@ const columns: ColumnSchema[] = [
 function fakeSession(options: { total: number; badAt?: number; failAt?: number }): ReadSession {
   return {
     consistent: true,
+    readers: 1,
     close: () => Promise.resolve(),
     async extract(_sql: string, _columns: readonly ColumnSchema[], sink: Writable, signal: AbortSignal) {
       let rows = 0;
@@ -64,13 +65,13 @@ afterAll(() => {
 });
 
 function tasks(label: string, count: number): ExtractTask[] {
-  return Array.from({ length: count }, (_, k) => ({ id: `s/${k}`, shard: 's', hostKey: 'h', sql: '', spoolPath: join(dir, `${label}-${k}.csv`) }));
+  return Array.from({ length: count }, (_, k) => ({ id: `s/${k}`, shard: 's', hostKey: 'h', sql: '', columns, spoolPath: join(dir, `${label}-${k}.csv`) }));
 }
 
 async function run(label: string, session: ReadSession, options: { parts?: number; abortAfterMs?: number; stage?: (t: ExtractTask) => Promise<number> } = {}) {
   const controller = new AbortController();
   if (options.abortAfterMs !== undefined) setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
-  return extractAll(tasks(label, options.parts ?? 1), new Map([['s', session]]), columns, {
+  return extractAll(tasks(label, options.parts ?? 1), new Map([['s', session]]), {
     parallelism: options.parts ?? 1,
     governor: { acquire: () => Promise.resolve(() => undefined) },
     signal: controller.signal,
@@ -92,7 +93,7 @@ describe('streamed extraction into staging', () => {
   });
 
   test('a bad value mid-stream fails with the column and the value named, without hanging', async () => {
-    await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(/staging column "a" \(int64\) cannot read the value 'zz'/);
+    await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(/part s\/0 row 200001: column "a" holds a value that is not a valid int64/);
   });
 
   test('a source failing mid-stream reports the source error', async () => {

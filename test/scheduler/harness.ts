@@ -25,7 +25,17 @@ export function pipeline(name: string, overrides: Record<string, unknown> = {}):
 }
 
 export function outcome(rows: number): RunOutcome {
-  return { rowsExtracted: rows, rowsLoaded: rows, bytes: rows * 10, verdict: 'match', alreadyCommitted: false, watermarkFrom: null, watermarkTo: null };
+  return {
+    rowsExtracted: rows,
+    rowsLoaded: rows,
+    rowsExcluded: 0,
+    notes: [],
+    bytes: rows * 10,
+    verdict: 'match',
+    alreadyCommitted: false,
+    watermarkFrom: null,
+    watermarkTo: null,
+  };
 }
 
 export type Script = (request: RunRequest) => Promise<RunOutcome>;

@@ -10,7 +10,15 @@ import type { DestinationConfig } from '../../../shared/config/pipeline-schema.j
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
-import type { CommitRequest, CommitResult, Destination, DestinationContext, DestinationDialect, SchemaChange } from '../destination.js';
+import type {
+  CommitRequest,
+  CommitResult,
+  CommittedSequence,
+  Destination,
+  DestinationContext,
+  DestinationDialect,
+  SchemaChange,
+} from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
 import { exportBatch, type LoadFormat } from './bigquery-export.js';
@@ -86,27 +94,32 @@ export class BigQueryDestination implements Destination {
     return `${this.#jobBase(pipeline, sequence)}_commit`;
   }
 
-  async committedSequence(pipeline: string, signal: AbortSignal = new AbortController().signal): Promise<number | null> {
-    let max: number | null = null;
+  /**
+   * The newest sequence in `_etld_commits`, then the commit jobs of the sequences after it: a
+   * crash between the commit job and its `_etld_commits` row leaves the newest commit unrecorded,
+   * and its job id still says it happened. Probing waits for a commit job that is still running,
+   * so an attempt that starts after this answer never races an earlier attempt's job.
+   */
+  async committedSequence(pipeline: string, signal: AbortSignal = new AbortController().signal): Promise<CommittedSequence | null> {
+    let committed: CommittedSequence | null = null;
     try {
       const commits = await this.#api.getTable(this.#config.dataset, COMMITS_TABLE);
       if (commits !== undefined) {
         const rows = await this.#api.queryRows(
-          `SELECT MAX(sequence) FROM ${tablePath(this.#config.project, this.#config.dataset, COMMITS_TABLE)} WHERE pipeline = ${stringLiteral(pipeline)}`,
+          `SELECT sequence, run_id FROM ${tablePath(this.#config.project, this.#config.dataset, COMMITS_TABLE)} ` +
+            `WHERE pipeline = ${stringLiteral(pipeline)} ORDER BY sequence DESC LIMIT 1`,
           signal,
         );
-        const value = rows[0]?.[0] ?? null;
-        max = value === null ? null : Number(value);
+        const [sequence, runId] = rows[0] ?? [];
+        if (sequence !== null && sequence !== undefined) committed = { sequence: Number(sequence), runId: runId ?? null };
       }
     } catch (error) {
       throw toBigQueryError(error, `${this.label}: reading ${COMMITS_TABLE}`);
     }
-    // A crash between the commit job and its _etld_commits row leaves the newest commit
-    // unrecorded; its job id still says it happened.
-    for (let next = (max ?? 0) + 1; ; next++) {
+    for (let next = (committed?.sequence ?? 0) + 1; ; next++) {
       const job = await findSucceededJob(this.#api, this.#commitJobBase(pipeline, next), this.label, this.#tuning.poll, signal);
-      if (job === undefined) return max;
-      max = next;
+      if (job === undefined) return committed;
+      committed = { sequence: next, runId: null };
     }
   }
 
@@ -145,11 +158,9 @@ export class BigQueryDestination implements Destination {
         request.mode !== 'merge' && exported.files.length === 1 && exported.files[0] !== undefined
           ? await this.#loadDirect(request, base, exported.files[0], fields, format, added.size > 0)
           : await this.#loadViaStaging(request, base, exported.files, fields, format, existing === undefined, added);
-      if (job.attached) {
-        // An earlier attempt's commit job finished while this one was preparing.
-        await this.#recordCommit(request, job);
-        return { rowsLoaded: 0, alreadyCommitted: true, details: { jobId: job.jobId } };
-      }
+      // An attached job is this attempt's own: the run engine asked `committedSequence` first,
+      // which waits out any earlier attempt's commit job, so a 409 here means an insert whose
+      // answer was lost had in fact created the job. It commits this attempt's batch.
       await this.#recordCommit(request, job, exported.rows);
       return {
         rowsLoaded: exported.rows,

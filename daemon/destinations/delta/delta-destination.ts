@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
-import type { CommitRequest, CommitResult, Destination, DestinationDialect, SchemaChange } from '../destination.js';
+import type { CommitRequest, CommitResult, CommittedSequence, Destination, DestinationDialect, SchemaChange } from '../destination.js';
 import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { removeFor } from './delta-actions.js';
 import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
@@ -23,9 +23,10 @@ import { checkNotNull, projectIncoming, writeDataFile } from './delta-data-write
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { logDir, readSnapshot } from './delta-log-reader.js';
+import { fsyncFilesAndDirectories } from './delta-fsync.js';
 import { mergeFiles } from './delta-merge.js';
 import { partitionFields, writePartitionedFiles } from './delta-partitions.js';
-import { resolveTablePath } from './delta-paths.js';
+import { dataFilePath, resolveTablePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange, schemaNeedsTimestampNtz } from './delta-schema.js';
 
@@ -132,9 +133,10 @@ export class DeltaDestination implements Destination {
     return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
   }
 
-  async committedSequence(pipeline: string): Promise<number | null> {
+  async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
     const snapshot = await readSnapshot(this.#tablePath, await this.#ownConnection());
-    return snapshot?.txns.get(pipeline)?.version ?? null;
+    const version = snapshot?.txns.get(pipeline)?.version;
+    return version === undefined ? null : { sequence: version, runId: null };
   }
 
   async commit(request: CommitRequest): Promise<CommitResult> {
@@ -213,6 +215,7 @@ export class DeltaDestination implements Destination {
       adds = add ? [add] : [];
       rowsLoaded = batch.rowCount;
     }
+    await fsyncFilesAndDirectories(table, adds.map((a) => dataFilePath(table, a.path)));
     await this.#onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here: its files are orphans no snapshot references (vacuum removes them).
     if (signal.aborted) throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);

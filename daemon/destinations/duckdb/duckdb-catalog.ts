@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral, queryStrings } from '../../engine/duck-sql.js';
+import type { CommittedSequence } from '../destination.js';
 import type { NativeColumn } from '../schema-diff.js';
 
 export const COMMITS_TABLE = '_etld_commits';
@@ -39,12 +40,14 @@ async function hasCommitsTable(connection: DuckDBConnection, alias: string): Pro
   return (await readTableColumns(connection, alias, 'main', COMMITS_TABLE)) !== null;
 }
 
-export async function readCommittedSequence(connection: DuckDBConnection, alias: string, pipeline: string): Promise<number | null> {
+/** The newest sequence `pipeline` committed into this file, with the run attempt that committed it. */
+export async function readCommittedSequence(connection: DuckDBConnection, alias: string, pipeline: string): Promise<CommittedSequence | null> {
   if (!(await hasCommitsTable(connection, alias))) return null;
   const rows = await queryStrings(
     connection,
-    `SELECT CAST(max(sequence) AS VARCHAR) FROM ${quoteIdent(alias)}.main.${quoteIdent(COMMITS_TABLE)} WHERE pipeline = ${quoteLiteral(pipeline)}`,
+    `SELECT CAST(sequence AS VARCHAR), run_id FROM ${quoteIdent(alias)}.main.${quoteIdent(COMMITS_TABLE)}
+      WHERE pipeline = ${quoteLiteral(pipeline)} ORDER BY sequence DESC LIMIT 1`,
   );
-  const value = rows[0]?.[0];
-  return value === null || value === undefined ? null : Number(value);
+  const [sequence, runId] = rows[0] ?? [];
+  return sequence === null || sequence === undefined ? null : { sequence: Number(sequence), runId: runId ?? null };
 }

@@ -21,6 +21,7 @@ import { stagingDuckType } from '../../engine/staging-types.js';
 import type {
   CommitRequest,
   CommitResult,
+  CommittedSequence,
   Destination,
   DestinationContext,
   DestinationDialect,
@@ -85,8 +86,8 @@ class DuckDbDestination implements Destination {
     return diffSchema({ target: this.label, existing, incoming: incomingNative(incoming), policy });
   }
 
-  async committedSequence(pipeline: string): Promise<number | null> {
-    return this.#readOnly<number | null>(null, (connection) => readCommittedSequence(connection, ALIAS, pipeline));
+  async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
+    return this.#readOnly<CommittedSequence | null>(null, (connection) => readCommittedSequence(connection, ALIAS, pipeline));
   }
 
   async commit(request: CommitRequest): Promise<CommitResult> {
@@ -125,8 +126,8 @@ class DuckDbDestination implements Destination {
         mode VARCHAR NOT NULL, rows_loaded BIGINT NOT NULL, committed_at TIMESTAMPTZ NOT NULL)`,
     );
     const committed = await readCommittedSequence(connection, ALIAS, request.pipeline);
-    if (committed !== null && committed >= request.sequence) {
-      return { rowsLoaded: 0, alreadyCommitted: true, details: { committed_sequence: committed } };
+    if (committed !== null && committed.sequence >= request.sequence) {
+      return { rowsLoaded: 0, alreadyCommitted: true, committedRunId: committed.runId, details: { committed_sequence: committed.sequence } };
     }
     const { batch } = request;
     const existing = await readTableColumns(connection, ALIAS, this.#schema, this.#table);

@@ -23,6 +23,7 @@ interface ColumnValue {
 
 export class MssqlReadSession implements ReadSession {
   readonly consistent: boolean;
+  readonly readers: number;
   readonly #connector: MssqlConnector;
   readonly #readers: readonly MssqlConnection[];
   readonly #pool: ReaderPool<MssqlConnection>;
@@ -34,6 +35,7 @@ export class MssqlReadSession implements ReadSession {
     this.#readers = readers;
     this.#pool = new ReaderPool(connector.what, readers);
     this.consistent = consistent;
+    this.readers = readers.length;
     this.#onClose = onClose;
   }
 

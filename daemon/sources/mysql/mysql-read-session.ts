@@ -32,6 +32,7 @@ export function closeMysqlConnection(connection: MysqlConnection): Promise<void>
 
 export class MysqlReadSession implements ReadSession {
   readonly consistent: boolean;
+  readonly readers: number;
   readonly #connector: MysqlConnector;
   readonly #readers: readonly MysqlConnection[];
   readonly #pool: ReaderPool<MysqlConnection>;
@@ -50,6 +51,7 @@ export class MysqlReadSession implements ReadSession {
     this.#readers = readers;
     this.#pool = new ReaderPool(connector.what, readers);
     this.consistent = consistent;
+    this.readers = readers.length;
     this.#zeroDates = zeroDates;
     this.#onClose = onClose;
   }

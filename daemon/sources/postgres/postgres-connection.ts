@@ -21,6 +21,9 @@ const SESSION_SETTINGS = [
   "SET client_encoding = 'UTF8'",
 ];
 
+/** `application_name` of every source session. */
+export const POSTGRES_SOURCE_APPLICATION = 'etld-source';
+
 /** How long a cancelled query may take to stop before its socket is cut. */
 const CANCEL_GRACE_MS = 5_000;
 
@@ -72,7 +75,9 @@ export class PostgresConnector {
       password: c.password,
       ssl: c.ssl === true ? { rejectUnauthorized: c.trustServerCertificate !== true } : false,
       connectionTimeoutMillis: c.connectTimeoutMs ?? 30_000,
-      application_name: 'etld',
+      // Distinct from the destination's 'etld': the open-transaction cap ignores only these
+      // read-only sessions (postgres-adapter.ts), never a load another pipeline is committing.
+      application_name: POSTGRES_SOURCE_APPLICATION,
     });
     // A connection lost while idle is reported by the next query; without a listener the
     // 'error' event would crash the daemon.

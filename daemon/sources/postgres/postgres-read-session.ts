@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { ExtractProgress, ReadSession } from '../source.js';
+import { EtlError } from '../../../shared/errors.js';
 import { cancelledError } from '../abort.js';
 import { ReaderPool } from '../reader-pool.js';
 import type { PgConnection, PostgresConnector } from './postgres-connection.js';
@@ -18,6 +19,7 @@ const NEWLINE = 0x0a;
 
 export class PostgresReadSession implements ReadSession {
   readonly consistent: boolean;
+  readonly readers: number;
   readonly #connector: PostgresConnector;
   readonly #readers: readonly PgConnection[];
   readonly #pool: ReaderPool<PgConnection>;
@@ -29,6 +31,7 @@ export class PostgresReadSession implements ReadSession {
     this.#readers = readers;
     this.#pool = new ReaderPool(connector.what, readers);
     this.consistent = consistent;
+    this.readers = readers.length;
     this.#onClose = onClose;
   }
 
@@ -74,15 +77,34 @@ export class PostgresReadSession implements ReadSession {
       if (!finished && settled === undefined) settled = this.#connector.cancel(reader);
     };
     signal.addEventListener('abort', stop, { once: true });
+    // Which end failed first: pipeline() destroys the other streams with the same error object,
+    // so only the order of the first 'error' events tells a lost connection from a closed pipe.
+    let origin: 'source' | 'sink' | undefined;
+    const onSourceError = (): void => {
+      origin ??= 'source';
+    };
+    const onSinkError = (): void => {
+      origin ??= 'sink';
+    };
+    copy.once('error', onSourceError);
+    sink.once('error', onSinkError);
     try {
       await pipeline(copy, counter, sink);
       finished = true;
     } catch (error) {
       // The sink may have failed (disk full) while the server still sends: stop the query too.
       stop();
-      if (signal.aborted) throw cancelledError(what);
-      throw mapPostgresError(error, what);
+      if (origin === 'sink') {
+        throw new EtlError('STAGING', `${what}: the staging pipe failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      const mapped = mapPostgresError(error, what);
+      // A lost connection stays what it is even when the run was stopping meanwhile: it is what
+      // cut the CSV short, and it is retried.
+      if (signal.aborted && mapped.code !== 'SOURCE_CONNECTION') throw cancelledError(what);
+      throw mapped;
     } finally {
+      copy.removeListener('error', onSourceError);
+      sink.removeListener('error', onSinkError);
       signal.removeEventListener('abort', stop);
       settled?.();
     }
