@@ -23,6 +23,8 @@ const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] =
   { pattern: /(invalid input syntax for type [\w ()]+|invalid input value for enum [\w."]+|out of range[\w ]*|column [\w"]+): ".*"/g, replace: `$1: "${ELLIPSIS}"` },
   { pattern: /value ".*" is out of range/g, replace: 'a value is out of range' },
   { pattern: /value too long for type ([\w ()]+)/g, replace: 'value too long for type $1' },
+  // PostgreSQL check and NOT NULL violations quote the whole row.
+  { pattern: /Failing row contains \(.*\)\.?/g, replace: `Failing row contains (${ELLIPSIS})` },
   // PostgreSQL unique violations: Key (id)=(42) already exists.
   { pattern: /Key \(([^)]*)\)=\(.*?\)/g, replace: `Key ($1)=(${ELLIPSIS})` },
   // MySQL/MariaDB: Incorrect integer value: 'x' for column …, Duplicate entry 'x' for key …
@@ -32,7 +34,7 @@ const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] =
 ];
 
 /** Cheap first pass: most messages hold none of the shapes the rules look for. */
-const TRIGGER = /Original Line|LINE \d+:|Could not (?:convert|parse)|Value: |: "|value ".*" is out|Key \(|Incorrect \w+ value|Duplicate entry|Truncated incorrect/;
+const TRIGGER = /Original Line|LINE \d+:|Could not (?:convert|parse)|Value: |: "|value ".*" is out|Key \(|Failing row|Incorrect \w+ value|Duplicate entry|Truncated incorrect/;
 
 /** `message` without the row values that databases quote into their errors. */
 export function withoutRowData(message: string): string {

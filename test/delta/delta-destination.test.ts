@@ -79,7 +79,7 @@ describe('DeltaDestination', () => {
     expect(v0.find((a) => 'protocol' in a)).toEqual({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } });
     expect(v0.find((a) => 'txn' in a)).toMatchObject({ txn: { appId: 'orders', version: 5 } });
     expect(v0[0]).toMatchObject({ commitInfo: { isBlindAppend: true, operation: 'WRITE', operationParameters: { mode: 'Append' } } });
-    expect(await destination.committedSequence('orders')).toBe(5);
+    expect((await destination.committedSequence('orders'))?.sequence).toBe(5);
 
     const files = await dataFiles(table);
     const retried = await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1.50)']), 5));
@@ -182,7 +182,7 @@ describe('DeltaDestination', () => {
       code: 'CANCELLED',
     });
     expect(await logFiles(table)).toHaveLength(1);
-    expect(await destination.committedSequence('orders')).toBe(1);
+    expect((await destination.committedSequence('orders'))?.sequence).toBe(1);
   });
 
   it('writes a checkpoint at version 10 that our reader and _last_checkpoint agree on', async () => {

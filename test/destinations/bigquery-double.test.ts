@@ -109,7 +109,7 @@ describe('bigquery destination against the strict REST double', () => {
       tz: '2024-01-02 03:04:05.654321+00', j: '{"a":[1,2]}', u: '123e4567-e89b-12d3-a456-426614174000',
     });
     expect(rows[1]).toMatchObject({ i64: '-9223372036854775808', f64: 'inf', small: '-0.01', wide: '0.0000000001', t: '', by: null, j: null });
-    expect(await dest.committedSequence('orders')).toBe(1);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(1);
     expect(await double.storage.textRows(dataset, '_etld_commits', 'sequence')).toEqual([
       expect.objectContaining({ pipeline: 'orders', sequence: '1', run_id: 'run-1', table_id: 'orders', job_id: `etld_orders_${dataset}_orders_1_commit`, row_count: '2' }),
     ]);
@@ -126,7 +126,7 @@ describe('bigquery destination against the strict REST double', () => {
     await dest.commit(request(await stager.stage(columns, `(2, 'b')`), { sequence: 6 }));
     expect((await double.storage.textRows(dataset, 'orders', 'id')).map((r) => r.id)).toEqual(['1', '2']);
     expect(double.jobs.get(`etld_orders_${dataset}_orders_6_commit`)?.request.configuration.load?.writeDisposition).toBe('WRITE_APPEND');
-    expect(await dest.committedSequence('orders')).toBe(6);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(6);
     expect(await dest.committedSequence('another')).toBeNull();
   });
 
@@ -159,13 +159,13 @@ describe('bigquery destination against the strict REST double', () => {
     expect(error.message).toContain('invalid at line 2: Could not parse value');
     expect(error.message).toContain(`etld_orders_${dataset}_orders_2_commit`);
     expect((await double.storage.textRows(dataset, 'orders', 'id')).map((r) => r.id)).toEqual(['1']);
-    expect(await dest.committedSequence('orders')).toBe(1);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(1);
 
     double.failJob = undefined;
     const retried = await dest.commit(request(await stager.stage(columns, `(2, 'x'), (3, 'y')`), { sequence: 2, runId: 'run-2b' }));
     expect(retried.details.jobId).toBe(`etld_orders_${dataset}_orders_2_commit_r2`);
     expect((await double.storage.textRows(dataset, 'orders', 'id')).map((r) => r.id)).toEqual(['1', '2', '3']);
-    expect(await dest.committedSequence('orders')).toBe(2);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(2);
   });
 
   test.each([
@@ -233,7 +233,7 @@ describe('bigquery destination against the strict REST double', () => {
     expect(error.message).toContain('staging load 3/');
     expect((await double.storage.textRows(dataset, 'orders', 'id')).length).toBe(10);
     expect([...double.storage.tables.keys()].some((k) => k.includes('__etld_stg_'))).toBe(false);
-    expect(await dest.committedSequence('orders')).toBe(1);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(1);
   });
 
   test('merge stages, de-duplicates by cursor then staging order, and upserts by key', async () => {
@@ -280,7 +280,7 @@ describe('bigquery destination against the strict REST double', () => {
     double.failJob = (job) => (job.id.startsWith(`etld_orders_${dataset}_orders_2_record`) ? { reason: 'backendError', message: 'lost' } : undefined);
     await failure(dest.commit(request(await stager.stage(columns, `(2)`), { sequence: 2 })));
     double.failJob = undefined;
-    expect(await dest.committedSequence('orders')).toBe(2);
+    expect((await dest.committedSequence('orders'))?.sequence).toBe(2);
     const retry = await dest.commit(request(await stager.stage(columns, `(2)`), { sequence: 2 }));
     expect(retry.alreadyCommitted).toBe(true);
   });

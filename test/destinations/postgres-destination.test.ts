@@ -130,7 +130,7 @@ describe('postgres destination', () => {
     expect((await dest.commit(request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(false);
     const again = await dest.commit(request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
     expect(again).toMatchObject({ alreadyCommitted: true, rowsLoaded: 0 });
-    expect(await dest.committedSequence('inc')).toBe(7);
+    expect((await dest.committedSequence('inc'))?.sequence).toBe(7);
     expect(await dest.committedSequence('other')).toBeNull();
 
     const second = await stager.stage(columns, `(3, 'c')`);
@@ -173,7 +173,48 @@ describe('postgres destination', () => {
     // The swapped-in table keeps the old table's indexes; no leftover build table remains.
     expect((await rows(`SELECT indexdef FROM pg_indexes WHERE tablename = 'full_t'`)).length).toBe(1);
     expect(await rows(`SELECT to_regclass('full_t__etld_new') AS t`)).toEqual([{ t: null }]);
-    expect(await dest.committedSequence('full')).toBe(4);
+    expect((await dest.committedSequence('full'))?.sequence).toBe(4);
+  });
+
+  test('full keeps what operators put on the table: grants, comments, policies, triggers, views and deferrable foreign keys', async () => {
+    const dest = destination('public.kept_t');
+    const columns = [col('id', 'int64'), col('v', 'text')];
+    await dest.commit(request(await stager.stage(columns, `(1, 'a'), (2, 'b')`), { pipeline: 'kept', mode: 'full', sequence: 1 }));
+    await server.query(
+      `CREATE ROLE kept_reader NOLOGIN;
+       GRANT SELECT ON kept_t TO kept_reader;
+       COMMENT ON TABLE kept_t IS 'curated';
+       ALTER TABLE kept_t ADD PRIMARY KEY (id);
+       ALTER TABLE kept_t ENABLE ROW LEVEL SECURITY;
+       CREATE POLICY kept_policy ON kept_t FOR SELECT TO kept_reader USING (id > 0);
+       CREATE TABLE kept_audit (n int);
+       CREATE FUNCTION kept_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO kept_audit VALUES (1); RETURN NEW; END $$;
+       CREATE TRIGGER kept_trigger AFTER INSERT ON kept_t FOR EACH ROW EXECUTE FUNCTION kept_count();
+       CREATE VIEW kept_view AS SELECT id, v FROM kept_t;
+       CREATE TABLE kept_child (id int REFERENCES kept_t (id) DEFERRABLE);
+       INSERT INTO kept_child VALUES (2);`,
+      [],
+      'sink',
+    );
+    await dest.commit(request(await stager.stage(columns, `(2, 'b2'), (3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 2 }));
+    expect(await rows(`SELECT id, v FROM kept_view ORDER BY id`)).toEqual([
+      { id: '2', v: 'b2' },
+      { id: '3', v: 'c' },
+    ]);
+    expect(await rows(`SELECT has_table_privilege('kept_reader', 'kept_t', 'SELECT') AS granted, obj_description('kept_t'::regclass) AS comment`)).toEqual([
+      { granted: true, comment: 'curated' },
+    ]);
+    expect(await rows(`SELECT count(*)::int AS n FROM pg_policies WHERE tablename = 'kept_t'`)).toEqual([{ n: 1 }]);
+    expect(await rows(`SELECT count(*)::int AS n FROM kept_audit`)).toEqual([{ n: 2 }]);
+    // A referenced key that the new snapshot lacks fails at COMMIT; the table keeps its rows.
+    const error = await failure(dest.commit(request(await stager.stage(columns, `(3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 3 })));
+    expect(error.code).toBe('DESTINATION_WRITE');
+    expect(await rows(`SELECT id FROM kept_t ORDER BY id`)).toEqual([{ id: '2' }, { id: '3' }]);
+    // A foreign key that is not deferrable is named before anything is written.
+    await server.query(`ALTER TABLE kept_child DROP CONSTRAINT kept_child_id_fkey; ALTER TABLE kept_child ADD CONSTRAINT kept_child_fk FOREIGN KEY (id) REFERENCES kept_t (id)`, [], 'sink');
+    const fixed = await failure(dest.commit(request(await stager.stage(columns, `(2, 'x')`), { pipeline: 'kept', mode: 'full', sequence: 3 })));
+    expect(fixed).toMatchObject({ code: 'DESTINATION_WRITE', retryable: false, message: expect.stringContaining('foreign key kept_child_fk') });
+    expect((await dest.committedSequence('kept'))?.sequence).toBe(2);
   });
 
   test('merge upserts the newest row per key, by cursor and else by staging order', async () => {
@@ -247,7 +288,7 @@ describe('postgres destination', () => {
     const vanished = await failure(dest.planSchema([col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })], 'add_columns'));
     expect(vanished.message).toContain('"note" (text in public.evo_t) is missing');
     expect(await rows('SELECT count(*)::int AS n FROM evo_t')).toEqual([{ n: 2 }]);
-    expect(await dest.committedSequence('evo')).toBe(2);
+    expect((await dest.committedSequence('evo'))?.sequence).toBe(2);
   });
 
   test('a load failing midway (constraint violation) leaves the table and the commit record unchanged', async () => {
@@ -261,7 +302,7 @@ describe('postgres destination', () => {
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('23502');
     expect(await rows('SELECT count(*)::int AS n FROM fail_t')).toEqual([{ n: 100 }]);
-    expect(await dest.committedSequence('fail')).toBe(1);
+    expect((await dest.committedSequence('fail'))?.sequence).toBe(1);
 
     // The same failure in full mode keeps the old snapshot and leaves no build table behind.
     await server.query('ALTER TABLE fail_t ADD CONSTRAINT v_short CHECK (length(v) < 3)', [], 'sink');
@@ -288,7 +329,7 @@ describe('postgres destination', () => {
     const error = await failure(commit);
     expect(error.code).toBe('CANCELLED');
     expect(await rows('SELECT count(*)::int AS n FROM abort_t')).toEqual([{ n: 1 }]);
-    expect(await dest.committedSequence('abort')).toBe(1);
+    expect((await dest.committedSequence('abort'))?.sequence).toBe(1);
     const small = await stager.stage(columns, `(5, 'after')`);
     expect((await dest.commit(request(small, { pipeline: 'abort', sequence: 2 }))).rowsLoaded).toBe(1);
   });

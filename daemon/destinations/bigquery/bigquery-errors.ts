@@ -3,6 +3,7 @@
  * (cloud.google.com/bigquery/docs/error-messages): quota, rate-limit and backend errors may pass
  * on another attempt; invalid data or SQL, missing objects and permissions will not.
  */
+import { withoutRowData } from '../../logging/row-data.js';
 import { EtlError, type ErrorCode } from '../../../shared/errors.js';
 
 /** One entry of `status.errors` / `status.errorResult` (ErrorProto). */
@@ -19,7 +20,7 @@ const PERMISSION_REASONS = new Set(['accessDenied', 'billingNotEnabled', 'billin
 export function describeErrorProto(error: BigQueryErrorProto): string {
   const reason = error.reason ?? 'unknown';
   const location = error.location ? ` at ${error.location}` : '';
-  return `${reason}${location}: ${error.message ?? '(no message)'}`;
+  return `${reason}${location}: ${withoutRowData(error.message ?? '(no message)')}`;
 }
 
 export function classifyReason(reason: string | undefined, httpStatus?: number): { code: ErrorCode; retryable: boolean } {
@@ -62,7 +63,7 @@ export function toBigQueryError(error: unknown, what: string): EtlError {
   if (error instanceof EtlError) return error;
   const { status, proto } = apiErrorParts(error);
   const { code, retryable } = classifyReason(proto?.reason, status);
-  const detail = proto !== undefined ? describeErrorProto(proto) : error instanceof Error ? error.message : String(error);
+  const detail = proto !== undefined ? describeErrorProto(proto) : withoutRowData(error instanceof Error ? error.message : String(error));
   const http = status === undefined ? '' : ` (HTTP ${status})`;
   return new EtlError(code, `${what} failed${http}: ${detail}`, { cause: error, retryable });
 }

@@ -1,4 +1,5 @@
 /** Classifies PostgreSQL failures of the destination by SQLSTATE class. */
+import { withoutRowData } from '../../logging/row-data.js';
 import { EtlError } from '../../../shared/errors.js';
 
 interface PgLikeError {
@@ -23,7 +24,7 @@ export function toDestinationError(error: unknown, where: string): EtlError {
   const base = error instanceof Error ? error.message : String(error);
   const detail = typeof (error as PgLikeError | null)?.detail === 'string' ? ` (${String((error as PgLikeError).detail)})` : '';
   const state = sqlState(error);
-  const message = `${where}: ${base}${detail}${state ? ` [SQLSTATE ${state}]` : ''}`;
+  const message = withoutRowData(`${where}: ${base}${detail}${state ? ` [SQLSTATE ${state}]` : ''}`);
   if (state === undefined) {
     // No SQLSTATE: a socket-level failure (refused, reset, timeout), worth another attempt.
     return new EtlError('DESTINATION_WRITE', message, { cause: error, retryable: true });

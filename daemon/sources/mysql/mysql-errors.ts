@@ -2,6 +2,7 @@
  * MySQL/MariaDB failures → EtlError codes, by server errno (dev.mysql.com/doc/mysql-errors/8.0/en/
  * server-error-reference.html, mariadb.com/kb/en/mariadb-error-codes/) or client/socket code.
  */
+import { withoutRowData } from '../../logging/row-data.js';
 import { EtlError, type ErrorCode } from '../../../shared/errors.js';
 
 interface MysqlErrorLike {
@@ -31,7 +32,7 @@ export function mapMysqlError(error: unknown, what: string): EtlError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as MysqlErrorLike;
   const errno = typeof e.errno === 'number' ? e.errno : undefined;
   const code = typeof e.code === 'string' ? e.code : '';
-  const raw = typeof e.message === 'string' && e.message.length > 0 ? e.message : code || String(error);
+  const raw = withoutRowData(typeof e.message === 'string' && e.message.length > 0 ? e.message : code || String(error));
   const make = (etlCode: ErrorCode, retryable: boolean): EtlError =>
     new EtlError(etlCode, `${what}: ${raw}`, { cause: error, retryable });
   if (SOCKET_CODES.test(code) || /connect ETIMEDOUT|Connection lost|closed state/i.test(raw)) return make('SOURCE_CONNECTION', true);

@@ -3,6 +3,7 @@
  * or Node socket error code. Messages name the source and carry the server's text, which never
  * contains the password.
  */
+import { withoutRowData } from '../../logging/row-data.js';
 import { EtlError } from '../../../shared/errors.js';
 
 /** What `pg` errors look like to us (DatabaseError and Node's system errors). */
@@ -24,7 +25,7 @@ export function mapPostgresError(error: unknown, what: string): EtlError {
   const code = typeof e.code === 'string' ? e.code : '';
   const raw = typeof e.message === 'string' ? e.message : String(error);
   const detail = typeof e.detail === 'string' && e.detail.length > 0 ? ` (${e.detail})` : '';
-  const message = `${what}: ${raw}${detail}`;
+  const message = withoutRowData(`${what}: ${raw}${detail}`);
   const make = (etlCode: ConstructorParameters<typeof EtlError>[0], retryable?: boolean): EtlError =>
     new EtlError(etlCode, message, retryable === undefined ? { cause: error } : { cause: error, retryable });
 

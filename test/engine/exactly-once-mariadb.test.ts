@@ -1,0 +1,122 @@
+/**
+ * Regression tests for the correctness audit's findings on a real MariaDB source: its default
+ * case-insensitive collation, second-precision DATETIME cursors, late commits and shards.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
+import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
+import { createHarness, type Harness } from './engine-harness.js';
+
+let maria: MariaDbServer;
+let h: Harness;
+let dbCounter = 0;
+
+beforeAll(async () => {
+  maria = await startMariaDb();
+});
+afterAll(async () => {
+  await maria.destroy();
+});
+beforeEach(() => {
+  h = createHarness();
+});
+afterEach(() => {
+  h.destroy();
+});
+
+async function freshDb(...statements: string[]): Promise<string> {
+  const name = `meo${++dbCounter}`;
+  await maria.createDatabase(name);
+  for (const sql of statements) await maria.query(sql, [], name);
+  return name;
+}
+
+function source(db: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return { type: 'mysql', connection: { host: maria.host, port: maria.port, user: maria.user, database: db }, ...extra };
+}
+
+function duck(name: string): Record<string, unknown> {
+  return { type: 'duckdb', path: 'meo.duckdb', table: name };
+}
+
+describe('MariaDB cursors compared by the server', () => {
+  it('a text cursor under utf8mb4_general_ci advances and loads each row once (finding 3)', async () => {
+    const db = await freshDb(
+      `CREATE TABLE tc (id INT PRIMARY KEY, c VARCHAR(20) NOT NULL) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci`,
+      `INSERT INTO tc VALUES (1, 'a')`,
+    );
+    const p = h.pipeline({ name: 'ci', source: source(db, { table: 'tc', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('ci') });
+    await h.run(p);
+    await maria.query(`INSERT INTO tc VALUES (2, 'B')`, [], db);
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
+    // 'b' equals 'B' under the collation: a row at the watermark, new content, loaded once.
+    await maria.query(`INSERT INTO tc VALUES (3, 'b')`, [], db);
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
+    expect(await h.duck('meo.duckdb', 'SELECT id, c FROM ci ORDER BY id')).toEqual([
+      [1, 'a'],
+      [2, 'B'],
+      [3, 'b'],
+    ]);
+  });
+
+  it('a binary-collated text cursor is compared bytewise without a collation clash', async () => {
+    const db = await freshDb(`CREATE TABLE tb (id INT PRIMARY KEY, c VARCHAR(20) COLLATE utf8mb4_bin NOT NULL)`, `INSERT INTO tb VALUES (1, 'a'), (2, 'B')`);
+    const p = h.pipeline({ name: 'bin', source: source(db, { table: 'tb', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('bin') });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
+    expect(h.store.getWatermarks('bin')[0]?.value).toBe('a');
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
+  });
+
+  it('merge applies an update made within the same second of a DATETIME cursor (finding 4)', async () => {
+    const db = await freshDb(
+      `CREATE TABLE acct (id INT PRIMARY KEY, balance INT NOT NULL, updated_at DATETIME NOT NULL)`,
+      `INSERT INTO acct VALUES (1, 100, '2024-01-01 10:00:00'), (2, 50, '2024-01-01 10:00:00')`,
+    );
+    const p = h.pipeline({ name: 'acct', source: source(db, { table: 'acct', key: ['id'] }), load: { mode: 'merge', cursor: 'updated_at' }, destination: duck('acct') });
+    await h.run(p);
+    await maria.query(`UPDATE acct SET balance = 0 WHERE id = 1`, [], db);
+    expect(await h.run(p)).toMatchObject({ verdict: 'match' });
+    expect(await h.duck('meo.duckdb', 'SELECT id, balance FROM acct ORDER BY id')).toEqual([
+      [1, 0],
+      [2, 50],
+    ]);
+  });
+
+  it('load.lag picks up a row from a transaction that committed after a run (finding 6)', async () => {
+    const db = await freshDb(`CREATE TABLE lc (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20), at DATETIME(6) NOT NULL DEFAULT NOW(6))`);
+    const writer = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user, database: db });
+    try {
+      await writer.query('START TRANSACTION');
+      await writer.query(`INSERT INTO lc (note) VALUES ('slow tx')`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await maria.query(`INSERT INTO lc (note) VALUES ('fast tx')`, [], db);
+      const p = h.pipeline({ name: 'lag', source: source(db, { table: 'lc', key: ['id'] }), load: { mode: 'incremental', cursor: 'at', lag: '1m' }, destination: duck('lag') });
+      expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
+      await writer.query('COMMIT');
+      expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
+      expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
+      expect(await h.duck('meo.duckdb', 'SELECT note FROM lag ORDER BY note')).toEqual([['fast tx'], ['slow tx']]);
+    } finally {
+      await writer.end();
+    }
+  });
+
+  it('sharded merge keeps equal ids of two shards apart (finding 1)', async () => {
+    const a = await freshDb(`CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO o VALUES (1, 1), (2, 2)`);
+    const b = await freshDb(`CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO o VALUES (1, 10)`);
+    const p = h.pipeline({
+      name: 'mshard',
+      source: source(a, { shards: [{ name: 's1' }, { name: 's2', database: b }], table: 'o', key: ['id'] }),
+      load: { mode: 'merge' },
+      destination: duck('mshard'),
+    });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 3, verdict: 'match' });
+    expect(await h.duck('meo.duckdb', 'SELECT _etl_shard, id, v FROM mshard ORDER BY _etl_shard, id')).toEqual([
+      ['s1', 1, 1],
+      ['s1', 2, 2],
+      ['s2', 1, 10],
+    ]);
+  });
+});
