@@ -259,17 +259,20 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     built.daemon = daemon;
     return {
       daemon,
+      // The run ends at its final status: a failed attempt that is retried leaves it `retrying`,
+      // so --once waits through every retry its policy allows.
       runOnce: (name) =>
         new Promise<RunRecord>((resolve, reject) => {
+          let runId: string | undefined;
           const unsubscribe = events.on('run.state', (state) => {
-            if (state.pipeline !== name || !FINAL_STATUSES.has(state.status)) return;
-            const row = store.getRun(state.run_id);
-            if (!row) return;
+            if (state.pipeline !== name || (runId !== undefined && state.run_id !== runId) || !FINAL_STATUSES.has(state.status)) return;
+            const attempts = store.attemptsOf(name, Number(state.run_id.slice(name.length + 1)));
+            if (attempts.length === 0) return;
             unsubscribe();
-            resolve(toRunRecord(row));
+            resolve(toRunRecord(attempts));
           });
           try {
-            supervisor.trigger(name, 'manual');
+            runId = supervisor.trigger(name, 'manual').runId;
           } catch (error) {
             unsubscribe();
             reject(error instanceof Error ? error : new Error(String(error)));

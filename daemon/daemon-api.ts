@@ -14,7 +14,7 @@ import type { LoadedPipeline, RunEngine } from './engine/engine.js';
 import type { EventBus } from './events.js';
 import type { DaemonPaths } from './paths.js';
 import type { LogReaderPort, SupervisorPort } from './ports.js';
-import { toRunDetail, toRunRecord } from './run-records.js';
+import { findRunAttempts, toRunDetail, toRunRecord } from './run-records.js';
 import type { StateStore } from './state/store.js';
 
 export interface DaemonApiParts {
@@ -122,13 +122,14 @@ export class DaemonApiImpl implements DaemonApi {
       this.#parts.registry.invalid.some((p) => p.name === params.pipeline) ||
       this.#parts.store.listRuns(params.pipeline, 1).length > 0;
     if (!known) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
-    return Promise.resolve(this.#parts.store.listRuns(params.pipeline, params.limit).map(toRunRecord));
+    return Promise.resolve(this.#parts.store.listRunAttempts(params.pipeline, params.limit).map(toRunRecord));
   }
 
   run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
-    const row = this.#parts.store.getRun(params.run_id);
-    if (!row) throw new EtlError('NOT_FOUND', `no run with id "${params.run_id}" (etlctl history <pipeline> lists run ids)`);
-    return Promise.resolve(toRunDetail(row, this.#parts.store.listParts(row.id)));
+    const attempts = findRunAttempts(this.#parts.store, params.run_id);
+    const last = attempts.at(-1);
+    if (last === undefined) throw new EtlError('NOT_FOUND', `no run with id "${params.run_id}" (etlctl history <pipeline> lists run ids)`);
+    return Promise.resolve(toRunDetail(attempts, this.#parts.store.listParts(last.id)));
   }
 
   async logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {

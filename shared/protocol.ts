@@ -30,6 +30,11 @@ export const serializedErrorSchema = z.object({
 
 export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
 
+/**
+ * One run: `<pipeline>-<sequence>`, from its first attempt to its final status. A failed attempt
+ * that is retried leaves the run `retrying`, then `running` again; `failed` is final. `attempt` is
+ * the latest attempt's number; the figures are the latest attempt's.
+ */
 export const runRecordSchema = z.object({
   id: z.string(),
   pipeline: z.string(),
@@ -41,11 +46,29 @@ export const runRecordSchema = z.object({
   finished_at: nullableIso,
   rows_extracted: z.number().int(),
   rows_loaded: z.number().int(),
+  /** Source rows left out on purpose (NULL cursors under `load.null_cursor: exclude`). */
+  rows_excluded: z.number().int(),
   bytes: z.number().int(),
   verdict: z.enum(['match', 'mismatch', 'skipped', 'already_committed']).nullable(),
   error: runErrorSchema,
+  /** When the run's first attempt failed (null while none has). */
+  first_failure_at: nullableIso,
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/** One attempt of a run: `<pipeline>-<sequence>-<attempt>` (log lines carry this id). */
+export const runAttemptSchema = z.object({
+  id: z.string(),
+  attempt: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  trigger: z.enum(RUN_TRIGGERS),
+  started_at: nullableIso,
+  finished_at: nullableIso,
+  rows_extracted: z.number().int(),
+  rows_loaded: z.number().int(),
+  error: runErrorSchema,
+});
+export type RunAttempt = z.infer<typeof runAttemptSchema>;
 
 export const runPartSchema = z.object({
   id: z.string(),
@@ -61,9 +84,13 @@ export const runPartSchema = z.object({
 export type RunPart = z.infer<typeof runPartSchema>;
 
 export const runDetailSchema = runRecordSchema.extend({
+  /** The latest attempt's parts. */
   parts: z.array(runPartSchema),
   watermark_from: z.string().nullable(),
   watermark_to: z.string().nullable(),
+  attempts: z.array(runAttemptSchema),
+  /** What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark. */
+  notes: z.array(z.string()),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
@@ -232,8 +259,11 @@ export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['r
 // ---------------------------------------------------------------- events
 
 export const EVENTS = {
+  /** The run's status changed: `retrying` after a failed attempt, `running` when the next starts. */
   'run.state': z.object({
     run_id: z.string(),
+    /** The attempt this change belongs to (`<run_id>-<attempt>`). */
+    attempt_id: z.string(),
     pipeline: z.string(),
     status: z.enum(RUN_STATUSES),
     attempt: z.number().int(),
@@ -243,6 +273,7 @@ export const EVENTS = {
   }),
   'run.progress': z.object({
     run_id: z.string(),
+    attempt_id: z.string(),
     pipeline: z.string(),
     rows: z.number().int(),
     bytes: z.number().int(),

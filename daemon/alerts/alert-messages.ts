@@ -15,6 +15,8 @@ export interface FailureAlert {
   readonly rows: number;
   /** When the first attempt failed (the journalctl window starts there). */
   readonly firstFailureAt?: string | null;
+  /** False for a pipeline without a schedule: nothing runs it again by itself. */
+  readonly scheduled?: boolean;
 }
 
 export interface RecoveryAlert {
@@ -115,7 +117,9 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
   const message = redact(alert.error.message);
   const since = alert.firstFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString();
   const lines = [
-    `Pipeline ${alert.pipeline} FAILED after ${attempts}; it waits for its next schedule.`,
+    alert.scheduled === false
+      ? `Pipeline ${alert.pipeline} FAILED after ${attempts}; it has no schedule (manual only): start it again with etlctl start ${alert.pipeline}.`
+      : `Pipeline ${alert.pipeline} FAILED after ${attempts}; it waits for its next schedule.`,
     '',
     table([
       ['Pipeline', alert.pipeline],

@@ -1,3 +1,4 @@
+import { runIdMatches } from '../../shared/run-ids.js';
 import type { EventData, EventName, LogLine, MethodParams } from '../../shared/protocol.js';
 import { EtlError } from '../../shared/errors.js';
 
@@ -46,7 +47,7 @@ export function logFilterFrom(params: MethodParams<'logs'>): LogFilter {
 export function logMatches(filter: LogFilter, line: LogLine): boolean {
   if (filter.pipeline !== null && line.pipeline !== filter.pipeline) return false;
   if (filter.errorsOnly && line.level !== 'error' && line.level !== 'warning') return false;
-  if (filter.runId !== null && line.run_id !== filter.runId) return false;
+  if (filter.runId !== null && !runIdMatches(line.run_id, filter.runId)) return false;
   if (filter.grep !== null && !filter.grep.test(line.message)) return false;
   return true;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { runIdMatches } from '../../shared/run-ids.js';
 import { EtlError } from '../../shared/errors.js';
 import type { LogLine } from '../../shared/protocol.js';
 import type { LogRecord } from './logger.js';
@@ -52,7 +53,7 @@ function compile(query: LogQuery): Matcher {
     (pipeline === undefined || encoded.pipeline === pipeline || (pipeline === null && encoded.pipeline === null)) &&
     (sinceIso === undefined || encoded.ts >= sinceIso) &&
     (!query.errorsOnly || encoded.level === 'error' || encoded.level === 'warning') &&
-    (query.runId === undefined || encoded.run_id === query.runId) &&
+    (query.runId === undefined || runIdMatches(encoded.run_id, query.runId)) &&
     (pattern === undefined || pattern.test(line.message));
 }
 

@@ -3,8 +3,7 @@ import type { Schedule } from '../../shared/config/schedule.js';
 import type { PipelineSummary } from '../../shared/protocol.js';
 import type { PipelineState } from '../../shared/types.js';
 import type { LoadedPipeline } from '../engine/engine.js';
-import { toRunRecord } from '../run-records.js';
-import type { RunRow } from '../state/store.js';
+import type { RunRecord } from '../../shared/protocol.js';
 import { describeDestination, describeSchedule, describeSource } from './pipeline-text.js';
 import type { RunSequence } from './run-sequence.js';
 
@@ -15,7 +14,7 @@ export interface SummaryInput {
   readonly active: RunSequence | null;
   readonly paused: boolean;
   readonly nextRunAt: string | null;
-  readonly lastRun: RunRow | undefined;
+  readonly lastRun: RunRecord | null;
 }
 
 export function pipelineSummary(input: SummaryInput): PipelineSummary {
@@ -29,7 +28,7 @@ export function pipelineSummary(input: SummaryInput): PipelineSummary {
     schedule_human: describeSchedule(schedule, zone),
     timezone: zone,
     next_run_at: input.nextRunAt,
-    last_run: lastRun ? toRunRecord(lastRun) : null,
+    last_run: lastRun,
     description: config.description ?? null,
     source: describeSource(config),
     destination: describeDestination(config),
@@ -42,7 +41,7 @@ export function pipelineSummary(input: SummaryInput): PipelineSummary {
 export function invalidSummary(
   broken: { readonly name: string; readonly file: string; readonly problems: readonly string[] },
   paused: boolean,
-  lastRun: RunRow | undefined,
+  lastRun: RunRecord | null,
   timezone: string,
 ): PipelineSummary {
   return {
@@ -53,7 +52,7 @@ export function invalidSummary(
     schedule_human: null,
     timezone,
     next_run_at: null,
-    last_run: lastRun ? toRunRecord(lastRun) : null,
+    last_run: lastRun,
     description: null,
     source: null,
     destination: null,
@@ -64,7 +63,7 @@ export function invalidSummary(
 }
 
 /** `waiting`: the run is queued behind the per-source governor. */
-function pipelineState(active: RunSequence | null, paused: boolean, lastRun: RunRow | undefined): PipelineState {
+function pipelineState(active: RunSequence | null, paused: boolean, lastRun: RunRecord | null): PipelineState {
   if (active && active.phase === 'running') return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
   if (active && active.phase === 'retrying') return 'retrying';
   if (paused) return 'paused';

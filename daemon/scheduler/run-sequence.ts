@@ -17,6 +17,7 @@ import type { RunPatch, RunRow, StateStore } from '../state/store.js';
 import { callAlert, type AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { decideRetry } from './retry-policy.js';
+import { runIdOf } from '../../shared/run-ids.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { withoutRowData } from '../logging/row-data.js';
 
@@ -81,8 +82,13 @@ export class RunSequence {
     }
   }
 
+  /** The current attempt's id (`<pipeline>-<sequence>-<attempt>`), as log lines carry it. */
   get runId(): string {
     return this.#runId;
+  }
+  /** The run's id across its attempts (`<pipeline>-<sequence>`). */
+  get logicalRunId(): string {
+    return runIdOf(this.pipeline.name, this.sequence);
   }
   get attempt(): number {
     return this.#attempt;
@@ -195,7 +201,8 @@ export class RunSequence {
     this.#progress = progress;
     this.#watchdog?.observe(progress);
     this.#emit('run.progress', {
-      run_id: runId,
+      run_id: this.logicalRunId,
+      attempt_id: runId,
       pipeline: this.pipeline.name,
       rows: progress.rows,
       bytes: progress.bytes,
@@ -209,7 +216,7 @@ export class RunSequence {
     this.#stalledForMs = stalledForMs;
     const message = `no progress for ${formatDuration(stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)}): cancelling the attempt, it is retried under error_handling`;
     this.#log.warning(`run ${runId} stalled: ${message}`, { runId });
-    callAlert(this.#log, 'notifyStall', () => this.#deps.alerts.notifyStall({ pipeline: this.pipeline.name, runId, stalledForMs }));
+    callAlert(this.#log, 'notifyStall', () => this.#deps.alerts.notifyStall({ pipeline: this.pipeline.name, runId: this.logicalRunId, stalledForMs }));
     controller.abort(new EtlError('STALLED', `run ${runId} stalled: ${message}`));
   }
 
@@ -241,7 +248,8 @@ export class RunSequence {
       callAlert(this.#log, 'notifyRecovery', () =>
         this.#deps.alerts.notifyRecovery({
           pipeline: this.pipeline.name,
-          runId,
+          runId: this.logicalRunId,
+          attempts: this.#attempt,
           previousFailureAt: previousFailure.finishedAt,
           rows: outcome.rowsLoaded,
         }),
@@ -302,7 +310,16 @@ export class RunSequence {
     const lastSuccessAt = store.lastSuccess(this.pipeline.name)?.finishedAt ?? null;
     const rows = this.#progress?.rows ?? 0;
     callAlert(this.#log, 'notifyFailure', () =>
-      alerts.notifyFailure({ pipeline: this.pipeline.name, runId, attempts: this.#attempt, error: { code, message }, lastSuccessAt, rows }),
+      alerts.notifyFailure({
+        pipeline: this.pipeline.name,
+        runId: this.logicalRunId,
+        attempts: this.#attempt,
+        error: { code, message },
+        lastSuccessAt,
+        rows,
+        firstFailureAt: this.#firstFailureAt?.toISOString() ?? null,
+        scheduled: this.pipeline.config.schedule !== undefined,
+      }),
     );
   }
 
@@ -317,8 +334,10 @@ export class RunSequence {
     this.#retryTimer = this.#deps.clock.setTimer(delayMs, () =>
       this.#guard(runId, () => {
         this.#retryTimer = null;
+        // The failed attempt's row ends `failed`; the run itself goes on (`running` again next),
+        // so no run event is sent for that row.
         const previous = this.#deps.store.getRun(runId);
-        if (previous?.status === 'retrying') this.#transition(runId, { status: 'failed' });
+        if (previous?.status === 'retrying') this.#deps.store.updateRun(runId, { status: 'failed' });
         this.#startAttempt(nextAttempt, trigger);
       }),
     );
@@ -379,7 +398,8 @@ export class RunSequence {
     if (row.errorCode !== null) this.#lastError = { code: row.errorCode, message: row.errorMessage ?? '' };
     if (patch.status !== undefined || patch.startedAt !== undefined) {
       this.#emit('run.state', {
-        run_id: row.id,
+        run_id: runIdOf(row.pipeline, row.sequence),
+        attempt_id: row.id,
         pipeline: row.pipeline,
         status: row.status,
         attempt: row.attempt,

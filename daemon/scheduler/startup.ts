@@ -6,6 +6,7 @@
 import type { Schedule } from '../../shared/config/schedule.js';
 import type { EventData } from '../../shared/protocol.js';
 import type { Logger } from '../logging/logger.js';
+import { runIdOf } from '../../shared/run-ids.js';
 import type { StateStore } from '../state/store.js';
 import { fireTimesBetween } from './fire-times.js';
 
@@ -23,7 +24,8 @@ export function markInterruptedRuns(store: StateStore, now: Date, logger: Logger
     });
     logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, { pipeline: row.pipeline, runId: row.id });
     emit({
-      run_id: updated.id,
+      run_id: runIdOf(updated.pipeline, updated.sequence),
+      attempt_id: updated.id,
       pipeline: updated.pipeline,
       status: updated.status,
       attempt: updated.attempt,

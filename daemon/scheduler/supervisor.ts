@@ -12,7 +12,7 @@ import type { RunTrigger } from '../../shared/types.js';
 import type { LoadedPipeline, RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logging/logger.js';
-import { toRunDetail } from '../run-records.js';
+import { latestRun, toRunDetail } from '../run-records.js';
 import type { StateStore } from '../state/store.js';
 import type { AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -153,15 +153,15 @@ export class Supervisor {
       throw new EtlError('ILLEGAL_STATE', `pipeline ${name} ${what} (run ${slot.active.runId}); stop it first or wait`);
     }
     const sequence = this.#startSequence(slot, trigger);
-    return { runId: sequence.runId };
+    return { runId: sequence.logicalRunId };
   }
 
   stop(name: string): { runId: string | null; stopped: boolean } {
     const slot = this.#slot(name);
     slot.queued = false;
     if (!slot.active) return { runId: null, stopped: false };
-    const runId = slot.active.runId;
-    this.#o.logger.notice(`stop requested for run ${runId}`, { pipeline: name, runId });
+    const runId = slot.active.logicalRunId;
+    this.#o.logger.notice(`stop requested for run ${runId}`, { pipeline: name, runId: slot.active.runId });
     return { runId, stopped: slot.active.stop('manual') };
   }
 
@@ -229,7 +229,7 @@ export class Supervisor {
     for (const broken of this.#invalid.values()) {
       if (this.#slots.get(broken.name)?.removed === false) continue;
       const { store, defaults } = this.#o;
-      out.push(invalidSummary(broken, store.getRuntime(broken.name).paused, store.listRuns(broken.name, 1)[0], defaults.timezone));
+      out.push(invalidSummary(broken, store.getRuntime(broken.name).paused, latestRun(store, broken.name), defaults.timezone));
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -238,9 +238,9 @@ export class Supervisor {
     const slot = this.#slots.get(name);
     const active = slot?.active;
     if (!active || active.runId === '') return null;
-    const row = this.#o.store.getRun(active.runId);
-    if (!row) return null;
-    const detail = toRunDetail(row, this.#o.store.listParts(row.id));
+    const attempts = this.#o.store.attemptsOf(name, active.sequence);
+    if (attempts.length === 0) return null;
+    const detail = toRunDetail(attempts, this.#o.store.listParts(active.runId));
     const progress = active.progress;
     if (active.phase !== 'running' || !progress) return detail;
     // Live figures come from the engine's last report; the row holds them only at the end.
@@ -418,7 +418,7 @@ export class Supervisor {
       active: slot.active,
       paused,
       nextRunAt: this.#nextRunAt(slot, paused),
-      lastRun: store.listRuns(slot.pipeline.name, 1)[0],
+      lastRun: latestRun(store, slot.pipeline.name),
     });
   }
 

@@ -246,6 +246,31 @@ class SqliteStateStore implements StateStore {
     ).map(toRun);
   }
 
+  listRunAttempts(pipeline: string, limit: number): RunRow[][] {
+    const rows = (
+      this.#db
+        .prepare(
+          `SELECT * FROM runs WHERE pipeline = ? AND sequence IN (
+             SELECT sequence FROM runs WHERE pipeline = ? GROUP BY sequence ORDER BY sequence DESC LIMIT ?)
+           ORDER BY sequence DESC, attempt ASC`,
+        )
+        .all(pipeline, pipeline, limit) as Row[]
+    ).map(toRun);
+    const groups: RunRow[][] = [];
+    for (const row of rows) {
+      const last = groups.at(-1);
+      if (last !== undefined && last[0]?.sequence === row.sequence) last.push(row);
+      else groups.push([row]);
+    }
+    return groups;
+  }
+
+  attemptsOf(pipeline: string, sequence: number): RunRow[] {
+    return (
+      this.#db.prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt').all(pipeline, sequence) as Row[]
+    ).map(toRun);
+  }
+
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[] {
     if (statuses.length === 0) return [];
     const marks = statuses.map(() => '?').join(', ');

@@ -132,8 +132,15 @@ export interface StateStore {
   insertRun(run: NewRun): RunRow;
   updateRun(id: string, patch: RunPatch): RunRow;
   getRun(id: string): RunRow | undefined;
-  /** Newest first. */
+  /** Attempt rows, newest first. */
   listRuns(pipeline: string, limit: number): RunRow[];
+  /**
+   * Logical runs: one entry per sequence, newest first, each its attempts in order (a run keeps
+   * its sequence across retries).
+   */
+  listRunAttempts(pipeline: string, limit: number): RunRow[][];
+  /** The attempts of one sequence, in order (empty when there is none). */
+  attemptsOf(pipeline: string, sequence: number): RunRow[];
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
   lastSuccess(pipeline: string): RunRow | undefined;
   runsSince(pipeline: string, sinceIso: string): RunRow[];

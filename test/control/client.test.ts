@@ -72,7 +72,7 @@ describe('client library', () => {
     expect(states).toContain('connecting');
     // The subscription was sent again after reconnecting: events arrive without asking.
     await new Promise((r) => setTimeout(r, 100));
-    api.events.emit('run.state', { run_id: 'after-restart', pipeline: 'orders', status: 'running', attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
+    api.events.emit('run.state', { run_id: 'after-restart', attempt_id: 'after-restart-1', pipeline: 'orders', status: 'running', attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
     await new Promise<void>((resolve) => {
       const check = (): void => (received.length > 0 ? resolve() : void setTimeout(check, 20));
       check();

@@ -16,8 +16,10 @@ function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = 
     rows_extracted: 1000 * n,
     rows_loaded: 1000 * n,
     bytes: 50_000 * n,
+    rows_excluded: 0,
     verdict: 'match',
     error: null,
+    first_failure_at: null,
     ...overrides,
   };
 }
@@ -114,10 +116,10 @@ export class FakeApi implements DaemonApi {
     const fails = pipeline === 'bad';
     const at = '2026-03-04T12:00:00.000Z';
     const steps: (() => void)[] = [
-      () => this.events.emit('run.state', { run_id: runId, pipeline, status: 'running', attempt: 1, at, rows_loaded: 0, error: null }),
+      () => this.events.emit('run.state', { run_id: runId, attempt_id: `${runId}-1`, pipeline, status: 'running', attempt: 1, at, rows_loaded: 0, error: null }),
       () =>
         this.events.emit('run.progress', {
-          run_id: runId,
+          run_id: runId, attempt_id: `${runId}-1`,
           pipeline,
           rows: 500,
           bytes: 20_000,
@@ -130,7 +132,7 @@ export class FakeApi implements DaemonApi {
         }),
       () =>
         this.events.emit('run.state', {
-          run_id: runId,
+          run_id: runId, attempt_id: `${runId}-1`,
           pipeline,
           status: fails ? 'failed' : 'succeeded',
           attempt: 1,
@@ -140,7 +142,7 @@ export class FakeApi implements DaemonApi {
         }),
     ];
     steps.forEach((step, i) => setTimeout(step, 30 * (i + 1)));
-    return Promise.resolve({ run_id: runId, pipeline });
+    return Promise.resolve({ run_id: runId, attempt_id: `${runId}-1`, pipeline });
   }
   stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
     this.#find(params.pipeline);
@@ -167,7 +169,7 @@ export class FakeApi implements DaemonApi {
     const match = /^(.+)-run-(\d+)$/.exec(params.run_id);
     if (!match) throw new EtlError('NOT_FOUND', `no run "${params.run_id}"`);
     const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, { id: params.run_id });
-    return Promise.resolve({ ...run, parts: [], watermark_from: '2026-03-01', watermark_to: '2026-03-02' });
+    return Promise.resolve({ ...run, parts: [], watermark_from: '2026-03-01', watermark_to: '2026-03-02', attempts: [], notes: [] });
   }
   logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
     const lines = this.logLines.filter(

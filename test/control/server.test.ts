@@ -174,7 +174,7 @@ describe('control server: events', () => {
     const silent = await RawClient.ready({ socketPath: t.socketPath });
     expect((await all.request('subscribe', { topics: ['runs', 'progress', 'logs', 'pipelines'] })).result.topics).toHaveLength(4);
     await ordersRuns.request('subscribe', { topics: ['runs'], pipeline: 'orders' });
-    const state = (pipeline: string) => ({ run_id: `${pipeline}-1`, pipeline, status: 'running' as const, attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
+    const state = (pipeline: string) => ({ run_id: `${pipeline}-1`, attempt_id: `${pipeline}-1-1`, pipeline, status: 'running' as const, attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
     t.api.events.emit('run.state', state('users'));
     t.api.events.emit('run.state', state('orders'));
     t.api.events.emit('log', { ts: '2026-03-04T00:00:00Z', level: 'info', pipeline: 'orders', run_id: null, message: 'hello log' });

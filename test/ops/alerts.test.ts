@@ -96,6 +96,18 @@ describe('AlertService over a real SMTP server', () => {
     ]);
   });
 
+  it('names the run (not an attempt), the first failure, and what happens next for a pipeline without a schedule', async () => {
+    receiver = await startSmtpReceiver();
+    const alerts = service(receiver.port);
+    alerts.notifyFailure({ ...failure('orders-12'), scheduled: false });
+    await alerts.flush();
+    const mail = receiver.mails[0]!;
+    expect(mail.text).toContain('First failure: 2026-05-21T09:40:00.000Z');
+    expect(mail.text).toContain('it has no schedule (manual only): start it again with etlctl start orders');
+    expect(mail.text).not.toContain('waits for its next schedule');
+    expect(mail.text).toContain('  etlctl logs orders --run orders-12');
+  });
+
   it('throttles per pipeline: 3 failures in a window give one mail, the next one counts the 2 suppressed', async () => {
     receiver = await startSmtpReceiver();
     const alerts = service(receiver.port);

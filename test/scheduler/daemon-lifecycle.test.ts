@@ -162,7 +162,7 @@ describe('supervisor in a spawned etld', () => {
     await closeClient(client);
     daemon.signal('SIGTERM');
     expect(await daemon.exited(90_000)).toBe(0);
-    expect(storeRuns(h)).toEqual([{ id: run_id, status: 'succeeded', trigger: 'manual', error_code: null }]);
+    expect(storeRuns(h)).toEqual([{ id: `${run_id}-1`, status: 'succeeded', trigger: 'manual', error_code: null }]);
     expect(await duckCount(join(h.dir, 'lake', 'slow.duckdb'), 'slow')).toEqual({ rows: 500, distinct: 500 });
   });
 
@@ -176,7 +176,7 @@ describe('supervisor in a spawned etld', () => {
     daemon.signal('SIGTERM');
     expect(await daemon.exited(90_000)).toBe(0);
     expect(daemon.lines.some((l) => /grace period over: cancelling run stuck-1-1/.test(l))).toBe(true);
-    expect(storeRuns(h)).toEqual([{ id: run_id, status: 'interrupted', trigger: 'manual', error_code: 'INTERRUPTED' }]);
+    expect(storeRuns(h)).toEqual([{ id: `${run_id}-1`, status: 'interrupted', trigger: 'manual', error_code: 'INTERRUPTED' }]);
     // Nothing reached the destination: no file, or a file without the table.
     const lakeFile = join(h.dir, 'lake', 'stuck.duckdb');
     if (existsSync(lakeFile)) await expect(duckCount(lakeFile, 'stuck')).rejects.toThrow(/stuck/);
@@ -195,7 +195,7 @@ describe('supervisor in a spawned etld', () => {
     h.writePipeline('orders.yaml', pipelineYaml('orders', { sleepSeconds: 4, mode: 'incremental' }));
     const first = await launch(h);
     const { run_id } = await first.client.call('start', { pipeline: 'orders' });
-    expect(run_id).toBe('orders-1-1');
+    expect(run_id).toBe('orders-1');
     await waitForRun(first.client, 'orders', run_id, ['running']);
     await closeClient(first.client);
     first.daemon.signal('SIGKILL');
@@ -203,10 +203,14 @@ describe('supervisor in a spawned etld', () => {
     expect(storeRuns(h)).toMatchObject([{ id: 'orders-1-1', status: 'running' }]);
 
     const second = await launch(h);
-    const retried = await waitForRun(second.client, 'orders', 'orders-1-2', ['succeeded', 'failed']);
-    expect(retried).toMatchObject({ status: 'succeeded', trigger: 'startup-recovery', sequence: 1, attempt: 2, rows_loaded: 500 });
-    const runs = await history(second.client, 'orders');
-    expect(runs.find((r) => r.id === 'orders-1-1')).toMatchObject({ status: 'interrupted', error: { code: 'INTERRUPTED' } });
+    // The same run goes on across the crash: attempt 1 was interrupted, attempt 2 succeeded.
+    const retried = await waitForRun(second.client, 'orders', 'orders-1', ['succeeded', 'failed']);
+    expect(retried).toMatchObject({ status: 'succeeded', trigger: 'manual', sequence: 1, attempt: 2, rows_loaded: 500 });
+    const detail = await second.client.call('run', { run_id: 'orders-1' });
+    expect(detail.attempts.map((a) => [a.id, a.status, a.trigger, a.error?.code ?? null])).toEqual([
+      ['orders-1-1', 'interrupted', 'manual', 'INTERRUPTED'],
+      ['orders-1-2', 'succeeded', 'startup-recovery', null],
+    ]);
     expect(second.daemon.lines.some((l) => /run orders-1-1 was running when the daemon stopped: marked interrupted/.test(l))).toBe(true);
 
     // A further manual run finds nothing new above the watermark: still exactly 500 rows.

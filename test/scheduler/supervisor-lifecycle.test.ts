@@ -14,7 +14,7 @@ describe('start-up recovery', () => {
     h.supervisor.setPipelines([pipeline('orders')], []);
     h.supervisor.start();
     expect(h.store.getRun('orders-7-1')).toMatchObject({ status: 'interrupted', errorCode: 'INTERRUPTED', firstFailureAt: '2026-06-01T12:00:00.000Z' });
-    expect(h.states[0]).toMatchObject({ run_id: 'orders-7-1', status: 'interrupted' });
+    expect(h.states[0]).toMatchObject({ run_id: 'orders-7', attempt_id: 'orders-7-1', status: 'interrupted' });
     expect(h.supervisor.summaries()[0]?.state).toBe('retrying');
     await h.clock.advance(4_999);
     expect(h.engine.requests).toHaveLength(0);
@@ -52,7 +52,7 @@ describe('start-up recovery', () => {
     await h.clock.advance(60_000);
     expect(h.engine.requests).toHaveLength(0);
     expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'failed', errorCode: 'INTERRUPTED' });
-    expect(h.alerts.failures).toMatchObject([{ runId: 'orders-1-1', attempts: 1, error: { code: 'INTERRUPTED' } }]);
+    expect(h.alerts.failures).toMatchObject([{ runId: 'orders-1', attempts: 1, error: { code: 'INTERRUPTED' } }]);
     const again = h.restart();
     again.setPipelines([pipeline('orders', { error_handling: { max_retries: 0 } })], []);
     again.start();
@@ -69,10 +69,10 @@ describe('manual trigger and stop', () => {
     expect(() => h.supervisor.trigger('orders', 'manual')).toThrow(/supervisor is created/);
     h.supervisor.start();
     const { runId } = h.supervisor.trigger('orders', 'manual');
-    expect(runId).toBe('orders-1-1');
+    expect(runId).toBe('orders-1');
     expect(h.supervisor.stop('orders')).toEqual({ runId, stopped: true });
     await h.clock.advance(3_600_000);
-    expect(h.store.getRun(runId)).toMatchObject({ status: 'cancelled', errorCode: 'CANCELLED' });
+    expect(h.store.getRun(`${runId}-1`)).toMatchObject({ status: 'cancelled', errorCode: 'CANCELLED' });
     expect(h.engine.requests).toHaveLength(1);
     expect(h.engine.requests[0]?.request.signal.aborted).toBe(true);
     expect(h.supervisor.stop('orders')).toEqual({ runId: null, stopped: false });
@@ -89,7 +89,7 @@ describe('manual trigger and stop', () => {
     await h.clock.advance(1);
     expect(() => h.supervisor.trigger('orders', 'manual')).toThrow(/waiting to retry/);
     expect(h.supervisor.why('orders').lines.join('\n')).toMatch(/attempt 2 at 2026-06-01T12:00:05.000Z/);
-    expect(h.supervisor.stop('orders')).toEqual({ runId: 'orders-1-1', stopped: true });
+    expect(h.supervisor.stop('orders')).toEqual({ runId: 'orders-1', stopped: true });
     await h.clock.advance(60_000);
     expect(h.engine.requests).toHaveLength(1);
     expect(h.store.getRun('orders-1-1')?.status).toBe('cancelled');
@@ -113,7 +113,7 @@ describe('drain', () => {
     slow.finish(9);
     await h.clock.advance(1);
     await draining;
-    expect(h.store.getRun(runId)?.status).toBe('succeeded');
+    expect(h.store.getRun(`${runId}-1`)?.status).toBe('succeeded');
     await h.clock.advance(3_600_000);
     expect(h.engine.requests).toHaveLength(1);
     expect(h.supervisor.state).toBe('stopped');
@@ -132,7 +132,7 @@ describe('drain', () => {
     expect(drained).toBe(false);
     await h.clock.advance(1);
     await draining;
-    expect(h.store.getRun(runId)).toMatchObject({ status: 'interrupted', errorCode: 'INTERRUPTED' });
+    expect(h.store.getRun(`${runId}-1`)).toMatchObject({ status: 'interrupted', errorCode: 'INTERRUPTED' });
     expect(h.logs.some((l) => /grace period over/.test(l.message))).toBe(true);
 
     const next = h.restart();

@@ -32,17 +32,28 @@ describe('retry policy in the supervisor', () => {
       ['orders-1-1', 'failed', 'SOURCE_CONNECTION'],
     ]);
     expect(history.every((r) => r.firstFailureAt === '2026-06-02T00:00:00.000Z')).toBe(true);
-    // Each attempt went running → retrying → failed (the last straight to failed).
-    expect(h.states.filter((s) => s.run_id === 'orders-1-1').map((s) => s.status)).toEqual(['running', 'retrying', 'failed']);
-    expect(h.states.filter((s) => s.run_id === 'orders-1-4').map((s) => s.status)).toEqual(['running', 'failed']);
+    // One run spans the four attempts: it is `failed` only at its end, never between attempts.
+    expect(h.states.filter((s) => s.run_id === 'orders-1').map((s) => [s.status, s.attempt])).toEqual([
+      ['running', 1],
+      ['retrying', 1],
+      ['running', 2],
+      ['retrying', 2],
+      ['running', 3],
+      ['retrying', 3],
+      ['running', 4],
+      ['failed', 4],
+    ]);
+    expect(h.states.filter((s) => s.run_id === 'orders-1').map((s) => s.attempt_id)).toContain('orders-1-4');
     expect(h.alerts.failures).toEqual([
       {
         pipeline: 'orders',
-        runId: 'orders-1-4',
+        runId: 'orders-1',
         attempts: 4,
         error: { code: 'SOURCE_CONNECTION', message: 'connection to db1:5432 refused' },
         lastSuccessAt: null,
         rows: 0,
+        firstFailureAt: '2026-06-02T00:00:00.000Z',
+        scheduled: true,
       },
     ]);
     const [summary] = h.supervisor.summaries();
@@ -54,7 +65,7 @@ describe('retry policy in the supervisor', () => {
     await h.clock.advanceTo('2026-06-03T00:00:01Z');
     expect(h.engine.requests.at(-1)).toMatchObject({ at: '2026-06-03T00:00:00.000Z', request: { runId: 'orders-2-1', trigger: 'schedule' } });
     expect(h.store.getRun('orders-2-1')).toMatchObject({ status: 'succeeded', rowsLoaded: 42 });
-    expect(h.alerts.recoveries).toEqual([{ pipeline: 'orders', runId: 'orders-2-1', previousFailureAt: '2026-06-02T00:00:35.000Z', rows: 42 }]);
+    expect(h.alerts.recoveries).toEqual([{ pipeline: 'orders', runId: 'orders-2', attempts: 1, previousFailureAt: '2026-06-02T00:00:35.000Z', rows: 42 }]);
     expect(h.alerts.failures).toHaveLength(1);
   });
 
@@ -77,9 +88,10 @@ describe('retry policy in the supervisor', () => {
     h.supervisor.setPipelines([pipeline('orders', { error_handling: seed002 })], []);
     h.supervisor.start();
     const { runId } = h.supervisor.trigger('orders', 'manual');
+    expect(runId).toBe('orders-1');
     await h.clock.advance(3_600_000);
     expect(h.engine.requests).toHaveLength(1);
-    expect(h.store.getRun(runId)).toMatchObject({
+    expect(h.store.getRun(`${runId}-1`)).toMatchObject({
       status: 'failed',
       trigger: 'manual',
       errorCode: 'SCHEMA_MISMATCH',
@@ -96,13 +108,13 @@ describe('retry policy in the supervisor', () => {
     h.engine.script(() => Promise.reject(new TypeError('x is undefined')));
     const third = h.supervisor.trigger('orders', 'manual');
     await h.clock.advance(3_600_000);
-    expect(h.store.getRun(third.runId)).toMatchObject({ status: 'failed', errorCode: 'INTERNAL', errorMessage: 'x is undefined' });
+    expect(h.store.getRun(`${third.runId}-1`)).toMatchObject({ status: 'failed', errorCode: 'INTERNAL', errorMessage: 'x is undefined' });
     h.engine.script(() => {
       throw new Error('synchronous throw');
     });
     const fourth = h.supervisor.trigger('orders', 'manual');
     await h.clock.advance(1000);
-    expect(h.store.getRun(fourth.runId)).toMatchObject({ status: 'failed', errorMessage: 'synchronous throw' });
+    expect(h.store.getRun(`${fourth.runId}-1`)).toMatchObject({ status: 'failed', errorMessage: 'synchronous throw' });
   });
 
   it('the stall watchdog cancels a run without progress and retries it', async () => {
@@ -119,11 +131,11 @@ describe('retry policy in the supervisor', () => {
     request.onProgress({ phase: 'extracting', rows: 20, bytes: 200, rowsPerSecond: 1, parts: [] }); // moved at +50 s
     await h.clock.advance(55_000); // +105 s: 55 s without movement
     expect(h.store.getRun('orders-1-1')?.status).toBe('running');
-    expect(h.supervisor.currentRun('orders')).toMatchObject({ id: 'orders-1-1', rows_extracted: 20 });
+    expect(h.supervisor.currentRun('orders')).toMatchObject({ id: 'orders-1', attempt: 1, rows_extracted: 20 });
     request.onProgress({ phase: 'extracting', rows: 20, bytes: 200, rowsPerSecond: 0, parts: [] }); // no movement
     await h.clock.advance(6_000); // +111 s: 61 s without movement
     expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'retrying', errorCode: 'STALLED', rowsExtracted: 20 });
-    expect(h.alerts.stalls).toEqual([{ pipeline: 'orders', runId: 'orders-1-1', stalledForMs: 60_000 }]);
+    expect(h.alerts.stalls).toEqual([{ pipeline: 'orders', runId: 'orders-1', stalledForMs: 60_000 }]);
     expect(h.logs.some((l) => l.level === 'warning' && /stalled/.test(l.message))).toBe(true);
     await h.clock.advance(5_000);
     expect(h.store.getRun('orders-1-2')).toMatchObject({ status: 'succeeded', trigger: 'retry', rowsLoaded: 7 });

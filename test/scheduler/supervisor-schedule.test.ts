@@ -194,7 +194,7 @@ describe('pause and resume', () => {
     expect(h.supervisor.summaries()[0]).toMatchObject({ state: 'running', paused: true });
     slow.finish(3);
     await h.clock.advance(1);
-    expect(h.store.getRun(runId)?.status).toBe('succeeded');
+    expect(h.store.getRun(`${runId}-1`)?.status).toBe('succeeded');
   });
 });
 
@@ -217,7 +217,7 @@ describe('reload', () => {
     expect(h.supervisor.why('c').lines.join('\n')).toMatch(/invalid file .*c\.yaml.*give exactly one/s);
     expect(() => h.supervisor.trigger('c', 'manual')).toThrow(/invalid/);
     expect(() => h.supervisor.trigger('a', 'manual')).toThrow(/no pipeline named "a"/);
-    expect(h.supervisor.currentRun('a')).toMatchObject({ id: 'a-1-1', status: 'running' });
+    expect(h.supervisor.currentRun('a')).toMatchObject({ id: 'a-1', status: 'running' });
     slow.finish();
     await h.clock.advanceTo('2026-06-01T02:00:01Z');
     expect(h.store.getRun('a-1-1')?.status).toBe('succeeded');

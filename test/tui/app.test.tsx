@@ -73,11 +73,11 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, 's');
     await waitFor((f) => f.includes('started invoices: run run-1'), 'the start notice');
     expect(client.callsOf('start').map((c) => c.params)).toEqual([{ pipeline: 'invoices' }]);
-    client.emit('run.state', { run_id: 'run-1', pipeline: 'invoices', status: 'running', attempt: 1, at: iso(0), rows_loaded: 0, error: null });
-    client.emit('run.progress', { run_id: 'run-1', pipeline: 'invoices', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] });
+    client.emit('run.state', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', status: 'running', attempt: 1, at: iso(0), rows_loaded: 0, error: null });
+    client.emit('run.progress', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] });
     const running = await waitFor((f) => rowOf(f, 'invoices').includes('12.3k r/s'), 'live throughput');
     expect(rowOf(running, 'invoices')).toMatch(/invoices\s+running.*45k\s+12\.3k r\/s/);
-    client.emit('run.state', { run_id: 'run-1', pipeline: 'invoices', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 45_000, error: null });
+    client.emit('run.state', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 45_000, error: null });
     await waitFor((f) => /invoices\s+idle/.test(rowOf(f, 'invoices')), 'the run to end');
   });
 
@@ -139,7 +139,7 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, KEYS.escape, 'G', KEYS.enter);
     await waitFor((f) => f.includes('orders · running'), 'the orders detail');
     client.emit('run.progress', {
-      run_id: 'run-77',
+      run_id: 'run-77', attempt_id: 'run-77-1',
       pipeline: 'orders',
       rows: 600,
       bytes: 0,
@@ -153,7 +153,7 @@ describe('etl-console app (fake daemon client)', () => {
     expect(text).toContain('ETA 7s');
     // A run event for the pipeline on screen refreshes its details.
     const before = client.callsOf('status').length;
-    client.emit('run.state', { run_id: 'run-77', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 600, error: null });
+    client.emit('run.state', { run_id: 'run-77', attempt_id: 'run-77-1', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 600, error: null });
     await waitFor(() => client.callsOf('status').length > before, 'a details refresh');
     await press(stdin, KEYS.escape);
     await waitFor((f) => f.includes('4 of 4 pipelines'), 'the table');
@@ -259,7 +259,7 @@ describe('etl-console app (fake daemon client)', () => {
     const { client, frames, waitFor } = await mount({ daemon: new FakeDaemon([...many, ...fleet()]), columns: 80, rows: 24 });
     const before = frames.length;
     for (let i = 0; i < 5000; i++) {
-      client.emit('run.progress', { run_id: `r${i % 500}`, pipeline: `p${String(i % 500).padStart(3, '0')}`, rows: i, bytes: 0, rows_per_s: i, phase: 'extracting', parts: [] });
+      client.emit('run.progress', { run_id: `r${i % 500}`, attempt_id: `r${i % 500}-1`, pipeline: `p${String(i % 500).padStart(3, '0')}`, rows: i, bytes: 0, rows_per_s: i, phase: 'extracting', parts: [] });
     }
     const text = await waitFor((f) => rowOf(f, 'p000').includes('4.5k'), 'the newest progress');
     await tick(200);

@@ -84,7 +84,7 @@ describe('PipelineTable', () => {
   });
 
   it('shows live rows and throughput for a running pipeline, and the empty text', () => {
-    const progress: Progress = { run_id: 'r', pipeline: 'orders', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] };
+    const progress: Progress = { run_id: 'r', attempt_id: 'r-1', pipeline: 'orders', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] };
     const frame = plain(
       <PipelineTable
         pipelines={[pipeline({ state: 'running' })]}
@@ -213,7 +213,7 @@ describe('DetailView', () => {
 
   it('draws a progress bar per shard/chunk with rows, rate and ETA', () => {
     const progress: Progress = {
-      run_id: 'run-live-1',
+      run_id: 'run-live-1', attempt_id: 'run-live-1-1',
       pipeline: 'orders',
       rows: 1500,
       bytes: 0,

@@ -20,8 +20,10 @@ export function run(overrides: Partial<RunRecord> = {}): RunRecord {
     rows_extracted: 1200,
     rows_loaded: 1200,
     bytes: 10_000,
+    rows_excluded: 0,
     verdict: 'match',
     error: null,
+    first_failure_at: null,
     ...overrides,
   };
 }

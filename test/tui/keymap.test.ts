@@ -194,7 +194,7 @@ describe('ActionBatcher', () => {
 
   const progress = (pipelineName: string, rows: number): ViewAction => ({
     type: 'progress',
-    event: { run_id: 'r', pipeline: pipelineName, rows, bytes: 0, rows_per_s: 1, phase: 'extracting', parts: [part()] },
+    event: { run_id: 'r', attempt_id: 'r-1', pipeline: pipelineName, rows, bytes: 0, rows_per_s: 1, phase: 'extracting', parts: [part()] },
   });
 
   it('delivers one batch per tick with only the newest progress per pipeline', () => {
@@ -218,7 +218,7 @@ describe('ActionBatcher', () => {
     batcher.push({ type: 'pipelines', pipelines: [] });
     batcher.push({
       type: 'runState',
-      event: { run_id: 'r', pipeline: 'a', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 5, error: null },
+      event: { run_id: 'r', attempt_id: 'r-1', pipeline: 'a', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 5, error: null },
     });
     batcher.push({ type: 'logLines', pipeline: 'a', lines: [logLine('1')], replace: false });
     batcher.push({ type: 'logLines', pipeline: 'a', lines: [logLine('2')], replace: false });

@@ -126,12 +126,12 @@ describe('viewReducer', () => {
   });
 
   it('applies run state changes and drops progress when a run ends', () => {
-    const progress = { run_id: 'run-9', pipeline: 'orders', rows: 10, bytes: 0, rows_per_s: 5, phase: 'extracting' as const, parts: [part()] };
+    const progress = { run_id: 'run-9', attempt_id: 'run-9-1', pipeline: 'orders', rows: 10, bytes: 0, rows_per_s: 5, phase: 'extracting' as const, parts: [part()] };
     let state = reduce(loaded(), { type: 'progress', event: progress });
     expect(state.progress.orders?.rows).toBe(10);
     state = reduce(state, {
       type: 'runState',
-      event: { run_id: 'run-9', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 10, error: null },
+      event: { run_id: 'run-9', attempt_id: 'run-9-1', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 10, error: null },
     });
     expect(state.progress.orders).toBeUndefined();
     expect(state.pipelines.find((p) => p.name === 'orders')?.state).toBe('idle');
@@ -139,11 +139,29 @@ describe('viewReducer', () => {
     expect(reduce(state, { type: 'progress', event: { ...progress, pipeline: 'nope' } }).progress).toEqual({});
   });
 
+  it('keeps one run across its attempts: retrying, running again, then its final status', () => {
+    let state = reduce(loaded(), {
+      type: 'runState',
+      event: { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'orders', status: 'running', attempt: 1, at: iso(0), rows_loaded: 0, error: null },
+    });
+    const error = { code: 'SOURCE_CONNECTION', message: 'refused' };
+    state = reduce(state, {
+      type: 'runState',
+      event: { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'orders', status: 'retrying', attempt: 1, at: iso(1), rows_loaded: 0, error },
+    });
+    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({ state: 'retrying', last_run: { id: 'run-1', status: 'retrying', finished_at: null, error } });
+    state = reduce(state, {
+      type: 'runState',
+      event: { run_id: 'run-1', attempt_id: 'run-1-2', pipeline: 'orders', status: 'succeeded', attempt: 2, at: iso(9), rows_loaded: 7, error: null },
+    });
+    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({ state: 'idle', last_run: { id: 'run-1', status: 'succeeded', attempt: 2, rows_loaded: 7 } });
+  });
+
   it('updates the last run in place when the event is about it', () => {
     const state = reduce(loaded(), {
       type: 'runState',
       event: {
-        run_id: 'run-1',
+        run_id: 'run-1', attempt_id: 'run-1-1',
         pipeline: 'customers',
         status: 'failed',
         attempt: 3,

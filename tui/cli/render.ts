@@ -94,7 +94,7 @@ export function renderHistory(runs: readonly RunRecord[], style: Style, now: Dat
     `${formatCount(r.rows_extracted)}/${formatCount(r.rows_loaded)}`,
     r.error ? style.red(`${r.error.code}: ${r.error.message}`) : '',
   ]);
-  return renderTable(['RUN', 'STATUS', 'TRIGGER', 'TRY', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'], rows, style);
+  return renderTable(['RUN', 'STATUS', 'TRIGGER', 'ATTEMPTS', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'], rows, style);
 }
 
 export function renderRun(run: RunDetail, style: Style, now: Date): string {
@@ -108,8 +108,22 @@ export function renderRun(run: RunDetail, style: Style, now: Date): string {
     ['reconciliation', run.verdict ?? '-'],
     ['watermark', `${run.watermark_from ?? '-'} → ${run.watermark_to ?? '-'}`],
   ];
+  if (run.rows_excluded > 0) fields.push(['excluded', `${formatCount(run.rows_excluded)} source rows`]);
+  if (run.first_failure_at !== null) fields.push(['first failure', formatTime(run.first_failure_at)]);
   if (run.error) fields.push(['error', style.red(`${run.error.code}: ${run.error.message}`)]);
+  for (const note of run.notes) fields.push(['note', note]);
   let out = renderFields(fields, style);
+  if (run.attempts.length > 1) {
+    const rows = run.attempts.map((a) => [
+      a.id,
+      colorStatus(a.status, style),
+      a.trigger,
+      formatTime(a.started_at),
+      durationBetween(a.started_at, a.finished_at, now),
+      a.error ? style.red(`${a.error.code}: ${a.error.message}`) : '',
+    ]);
+    out += `\n${renderTable(['ATTEMPT', 'STATUS', 'TRIGGER', 'STARTED', 'TOOK', 'ERROR'], rows, style)}`;
+  }
   if (run.parts.length > 0) {
     const rows = run.parts.map((p) => [
       p.shard ?? '-',

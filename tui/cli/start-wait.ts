@@ -12,7 +12,8 @@ const PLAIN_EVERY_MS = 5_000;
 
 /**
  * `start <pipeline> --wait`: subscribes before starting (so no event is missed), follows the run
- * (and its retries) to a final status, and returns 0 for succeeded, 1 otherwise.
+ * through every retry its policy allows to its final status, and returns 0 for succeeded, 1
+ * otherwise: a failed attempt that is retried is reported, not the end.
  */
 export async function startAndWait(ctx: CommandContext, client: DaemonClient, pipeline: string): Promise<number> {
   const { io, style } = ctx;
@@ -20,7 +21,6 @@ export async function startAndWait(ctx: CommandContext, client: DaemonClient, pi
   let runId: string | null = null;
   let lastPlainAt = 0;
   let lastPhase = '';
-  let awaitingRetry = false;
   const early: EventData<'run.state'>[] = [];
   let finish: (status: EventData<'run.state'>) => void = () => undefined;
   const finished = new Promise<EventData<'run.state'>>((resolve) => (finish = resolve));
@@ -33,11 +33,8 @@ export async function startAndWait(ctx: CommandContext, client: DaemonClient, pi
       early.push(data);
       return;
     }
-    // After `retrying`, the daemon may carry the retry out as a new run of the same pipeline.
-    const retryRun = awaitingRetry && data.run_id !== runId && data.status !== 'retrying' ? data.run_id : null;
-    if (data.run_id !== runId && retryRun === null) return;
-    if (retryRun !== null) runId = retryRun;
-    awaitingRetry = data.status === 'retrying';
+    // One run spans its attempts: `retrying` after a failed attempt, `running` again for the next.
+    if (data.run_id !== runId) return;
     if (ctx.flags.json) {
       if (FINAL.has(data.status)) finish(data);
       return;

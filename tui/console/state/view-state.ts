@@ -154,7 +154,8 @@ function findPipeline(state: ViewState, name: string): PipelineSummary | null {
   return state.pipelines.find((p) => p.name === name) ?? null;
 }
 
-const ACTIVE: ReadonlySet<RunStatus> = new Set<RunStatus>(['queued', 'running']);
+/** A run in these statuses has not ended: a `retrying` run runs its next attempt under the same id. */
+const ACTIVE: ReadonlySet<RunStatus> = new Set<RunStatus>(['queued', 'running', 'retrying']);
 
 /** The pipeline state implied by a run's status, until the next list refresh confirms it. */
 export function pipelineStateFor(status: RunStatus, previous: PipelineState): PipelineState {
