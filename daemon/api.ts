@@ -25,4 +25,5 @@ export interface DaemonApi {
   plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>>;
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>>;
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>>;
+  watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>>;
 }

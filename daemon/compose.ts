@@ -218,6 +218,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       vacuum: (pipeline, dryRun) => vacuumPipeline(pipeline, { lakeDir: paths.lakeDir, dryRun, now: new Date() }),
       identity,
       now: () => new Date(),
+      logger,
     });
 
     const tcp = settings.control.tcp;

@@ -15,6 +15,8 @@ import type { EventBus } from './events.js';
 import type { DaemonPaths } from './paths.js';
 import type { LogReaderPort, SupervisorPort } from './ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from './run-records.js';
+import { watermarkCommand } from './engine/watermark-operations.js';
+import type { Logger } from './logging/logger.js';
 import type { StateStore } from './state/store.js';
 
 export interface DaemonApiParts {
@@ -31,6 +33,7 @@ export interface DaemonApiParts {
   readonly vacuum: (pipeline: LoadedPipeline, dryRun: boolean) => Promise<MethodResult<'vacuum'>>;
   readonly identity: { readonly version: string; readonly host: string; readonly pid: number };
   readonly now: () => Date;
+  readonly logger: Logger;
 }
 
 export class DaemonApiImpl implements DaemonApi {
@@ -176,6 +179,14 @@ export class DaemonApiImpl implements DaemonApi {
 
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {
     return this.#parts.engine.preview(this.#pipeline(params.pipeline), params.limit);
+  }
+
+  async watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
+    const pipeline = this.#pipeline(params.pipeline);
+    const { store, engine, supervisor } = this.#parts;
+    const result = await watermarkCommand({ store, engine, busy: (name) => supervisor.isBusy(name) }, pipeline, params);
+    if (params.action !== 'show') this.#parts.logger.notice(`watermark ${params.action}: ${result.changes[0]?.detail ?? ''}`, { pipeline: pipeline.name });
+    return result;
   }
 
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {

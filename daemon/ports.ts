@@ -16,6 +16,8 @@ export interface SupervisorPort {
   why(name: string): { next_run_at: string | null; lines: string[] };
   summaries(): PipelineSummary[];
   currentRun(name: string): RunDetail | null;
+  /** A run of the pipeline is running or waiting to retry. */
+  isBusy(name: string): boolean;
   /** Stops firing, waits up to `graceMs` for active runs, then cancels them; resolves when all settled. */
   drain(graceMs: number): Promise<void>;
 }

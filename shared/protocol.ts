@@ -188,6 +188,21 @@ export const previewSchema = z.object({
 });
 export type Preview = z.infer<typeof previewSchema>;
 
+/** A pipeline's incremental position, as `etlctl watermark` shows and changes it. */
+export const watermarkStateSchema = z.object({
+  pipeline: z.string(),
+  /** The highest sequence the state store records as committed. */
+  committed_sequence: z.number().int(),
+  /** The highest sequence the destination holds (null: none); runs need the two to agree. */
+  destination_sequence: z.number().int().nullable(),
+  watermarks: z.array(
+    z.object({ shard: z.string(), value: z.string(), boundary_rows: z.number().int(), sequence: z.number().int(), updated_at: isoTime }),
+  ),
+  /** Operator changes, newest first. */
+  changes: z.array(z.object({ at: isoTime, action: z.string(), detail: z.string() })),
+});
+export type WatermarkState = z.infer<typeof watermarkStateSchema>;
+
 // ---------------------------------------------------------------- methods
 
 const pipelineParams = z.object({ pipeline: pipelineName });
@@ -236,6 +251,17 @@ export const METHODS = {
   preview: {
     params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(1000).default(20) }),
     result: previewSchema,
+  },
+  watermark: {
+    params: z.object({
+      pipeline: pipelineName,
+      action: z.enum(['show', 'set', 'reset']).default('show'),
+      /** `set`: the destination holds every row with a cursor at or below this value. */
+      value: z.string().min(1).max(1000).optional(),
+      /** `set`: one shard only (default: every shard). */
+      shard: z.string().min(1).max(200).optional(),
+    }),
+    result: watermarkStateSchema,
   },
   vacuum: {
     params: z.object({ pipeline: pipelineName, dry_run: z.boolean().default(false) }),

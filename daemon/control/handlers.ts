@@ -52,6 +52,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     plan: (params) => api.plan(params),
     preview: (params) => api.preview(params),
     vacuum: (params) => api.vacuum(params),
+    watermark: (params) => api.watermark(params),
     subscribe: (params, ctx) => {
       const topics = new Set<Topic>(params.topics);
       ctx.subscribe({ topics, pipeline: params.pipeline ?? null });

@@ -70,4 +70,6 @@ export interface RunEngine {
    * store in line (a crash between destination commit and state update). Returns the sequence.
    */
   reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
+  /** The highest sequence of the pipeline the destination holds (null: none); reads only. */
+  committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
 }

@@ -12,7 +12,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { BoundaryIdentity } from '../state/store.js';
 import { legacyIdentityExpression, type Stager } from './stager.js';
-import { keepsBoundary, mergeBoundaries, sameIdentity, usesWatermarks, type FinalWatermark, type ShardRange } from './watermarks.js';
+import { ALL_LOADED_AT_OR_BELOW, keepsBoundary, mergeBoundaries, sameIdentity, usesWatermarks, type FinalWatermark, type ShardRange } from './watermarks.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 
 export interface NextWatermarks {
@@ -45,8 +45,9 @@ export async function settleBoundaries(
       next = { shard: range.shard, value: range.next, boundary: entries, identity };
     }
     if (boundary && range.boundary.length > 0) {
-      const removed =
-        range.identity === null
+      const removed = range.boundary.includes(ALL_LOADED_AT_OR_BELOW)
+        ? await stager.dropAllPrior(range.shard)
+        : range.identity === null
           ? await stager.dropLoadedLegacy(range.shard, range.boundary, legacyIdentityExpression(sourceColumns, config.source.key))
           : await stager.dropLoaded(range.shard, range.boundary, range.identity);
       if (removed > 0) logger.debug(`shard ${range.shard}: ${removed} row(s) read again at the watermark were loaded already`);

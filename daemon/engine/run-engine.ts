@@ -79,6 +79,15 @@ export class DefaultRunEngine implements RunEngine {
     return previewRun(this.#deps, pipeline, limit, signal);
   }
 
+  async committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
+    const destination = await openDestination(pipeline.config, this.#deps, this.#deps.logger.child({ pipeline: pipeline.name }));
+    try {
+      return (await destination.committedSequence(pipeline.name, signal))?.sequence ?? null;
+    } finally {
+      await destination.close();
+    }
+  }
+
   async reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
     const logger = this.#deps.logger.child({ pipeline: pipeline.name });
     const destination = await openDestination(pipeline.config, this.#deps, logger);

@@ -193,6 +193,14 @@ export class Stager {
     return result.rowsChanged;
   }
 
+  /** Removes every staged row of `shard` at or below the stored watermark (an operator's `watermark set`). */
+  async dropAllPrior(shard: string): Promise<number> {
+    const result = await this.connection.run(
+      `DELETE FROM ${RAW_TABLE} WHERE ${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)} AND ${quoteIdent(FLAG_PRIOR)} = 't'`,
+    );
+    return result.rowsChanged;
+  }
+
   async #loadBoundary(boundary: readonly string[]): Promise<void> {
     await this.connection.run(`CREATE OR REPLACE TEMP TABLE etld_boundary (k VARCHAR)`);
     const appender = await this.connection.createAppender('etld_boundary', 'main', 'temp');

@@ -28,6 +28,12 @@ import type { ColumnSchema } from '../../shared/types.js';
 import type { SourceAdapter } from '../sources/source.js';
 import type { BoundaryIdentity, Watermark } from '../state/store.js';
 
+/**
+ * A boundary entry set by an operator (`etlctl watermark set`): every row at or below the
+ * watermark counts as loaded, whatever its content.
+ */
+export const ALL_LOADED_AT_OR_BELOW = '*';
+
 /** The extraction's flag column: the row may have been loaded before (cursor <= stored watermark). */
 export const FLAG_PRIOR = '__etld_prior';
 /** The extraction's flag column: the row belongs to the next boundary (cursor >= next window). */

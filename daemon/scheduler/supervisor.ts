@@ -234,6 +234,10 @@ export class Supervisor {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  isBusy(name: string): boolean {
+    return this.#slots.get(name)?.active !== null && this.#slots.get(name)?.active !== undefined;
+  }
+
   currentRun(name: string): RunDetail | null {
     const slot = this.#slots.get(name);
     const active = slot?.active;

@@ -84,6 +84,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE watermarks ADD COLUMN identity_json TEXT;
   ALTER TABLE runs ADD COLUMN rows_excluded INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE runs ADD COLUMN notes_json TEXT;
+  CREATE TABLE state_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX state_changes_by_pipeline ON state_changes (pipeline, id DESC);
   `,
 ];
 

@@ -351,6 +351,33 @@ class SqliteStateStore implements StateStore {
     })();
   }
 
+  replaceWatermarks(
+    pipeline: string,
+    committedSequence: number,
+    watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+    change: { readonly action: string; readonly detail: string },
+  ): void {
+    const at = this.#iso();
+    this.#db.transaction(() => {
+      this.#ensurePipeline(pipeline);
+      this.#db.prepare('DELETE FROM watermarks WHERE pipeline = ?').run(pipeline);
+      const insert = this.#db.prepare(
+        'INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const w of watermarks) {
+        insert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), w.identity === null ? null : JSON.stringify(w.identity), committedSequence, at);
+      }
+      this.#db.prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?').run(committedSequence, pipeline);
+      this.#db.prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)').run(pipeline, at, change.action, change.detail);
+    })();
+  }
+
+  listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[] {
+    return this.#db
+      .prepare('SELECT at, action, detail FROM state_changes WHERE pipeline = ? ORDER BY id DESC LIMIT ?')
+      .all(pipeline, limit) as { at: string; action: string; detail: string }[];
+  }
+
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow {
     const createdAt = alert.createdAt ?? this.#iso();
     const result = this.#db

@@ -149,6 +149,18 @@ export interface StateStore {
   listParts(runId: string): RunPartRow[];
 
   getWatermarks(pipeline: string): Watermark[];
+  /**
+   * An operator's correction (`etlctl watermark set|reset`): replaces every watermark of the
+   * pipeline and sets its committed sequence exactly (it may go down), recording the change.
+   */
+  replaceWatermarks(
+    pipeline: string,
+    committedSequence: number,
+    watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+    change: { readonly action: string; readonly detail: string },
+  ): void;
+  /** Operator changes of the pipeline's state, newest first. */
+  listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[];
   /** Replaces the pipeline's watermarks and sets the committed sequence, in one transaction. */
   commitWatermarks(pipeline: string, sequence: number, watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[]): void;
 

@@ -84,6 +84,20 @@ describe('etlctl against a control server', () => {
     expect((await etlctl(['--socket', t.socketPath, 'logs', 'orders', '--errors'])).stdout).toMatch(/ERROR\s+orders orders-run-3 shard s2 failed: timeout/);
   });
 
+  it('watermark show, set and reset print the position and the change history', async () => {
+    const shown = await etlctl(['--socket', t.socketPath, 'watermark', 'show', 'orders']);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(/committed\s+sequence 4 \(state store\), sequence 4 \(destination\)/);
+    expect(shown.stdout).toMatch(/default\s+2026-03-04 00:00:00\s+2\s+4/);
+    const set = await etlctl(['--socket', t.socketPath, 'watermark', 'set', 'orders', '2026-03-05 00:00:00', '--json']);
+    expect(JSON.parse(set.stdout)).toMatchObject({ watermarks: [{ value: '2026-03-05 00:00:00' }], changes: [{ action: 'set' }] });
+    const reset = await etlctl(['--socket', t.socketPath, 'watermark', 'reset', 'orders']);
+    expect(reset.stdout).toMatch(/no watermark: the next run reads from start_from/);
+    for (const args of [['watermark', 'move', 'orders'], ['watermark', 'set', 'orders'], ['watermark', 'reset', 'orders', 'x']]) {
+      expect((await etlctl(['--socket', t.socketPath, ...args])).code).toBe(2);
+    }
+  });
+
   it('a failed operation exits 1 with one line and no stack trace', async () => {
     const r = await etlctl(['--socket', t.socketPath, 'status', 'ghost']);
     expect(r.code).toBe(1);

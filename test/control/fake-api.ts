@@ -221,4 +221,15 @@ export class FakeApi implements DaemonApi {
     this.#find(params.pipeline);
     return Promise.resolve({ files: params.dry_run ? ['part-0001.parquet'] : [], bytes: params.dry_run ? 1024 : 0 });
   }
+  watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
+    this.#find(params.pipeline);
+    const value = params.action === 'set' ? (params.value ?? '') : '2026-03-04 00:00:00';
+    return Promise.resolve({
+      pipeline: params.pipeline,
+      committed_sequence: 4,
+      destination_sequence: 4,
+      watermarks: params.action === 'reset' ? [] : [{ shard: 'default', value, boundary_rows: 2, sequence: 4, updated_at: '2026-03-04T12:00:00.000Z' }],
+      changes: params.action === 'show' ? [] : [{ at: '2026-03-04T12:00:00.000Z', action: params.action, detail: `${params.action} by a test` }],
+    });
+  }
 }

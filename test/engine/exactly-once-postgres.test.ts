@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { watermarkCommand } from '../../daemon/engine/watermark-operations.js';
 import { createHarness, type Harness } from './engine-harness.js';
 
 let pgServer: PostgresServer;
@@ -148,6 +149,14 @@ describe('the destination ahead of the state store (finding 2)', () => {
       await expect(h.run(p)).rejects.toMatchObject({ code: 'STATE_INCONSISTENT', retryable: false, message: expect.stringContaining('etlctl watermark set') });
     }
     expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([[1], [2], [3]]);
+    // The operator settles it: the destination is complete up to row 3's cursor value.
+    const deps = { store: h.store, engine: h.engine, busy: () => false };
+    const state = await watermarkCommand(deps, p, { pipeline: 'lost_plan', action: 'set', value: '2024-01-03 00:00:00+00' });
+    expect(state).toMatchObject({ committed_sequence: state.destination_sequence, watermarks: [{ shard: 'default', value: '2024-01-03 00:00:00+00' }] });
+    expect(state.changes[0]).toMatchObject({ action: 'set' });
+    await pgServer.query(`INSERT INTO orders VALUES (4, '2024-01-03 12:00+00'), (5, '2024-01-04')`, [], db);
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
+    expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([[1], [2], [3], [4], [5]]);
   });
 
   it('a destination behind the store stops append runs, while full loads go ahead', async () => {
@@ -165,6 +174,10 @@ describe('the destination ahead of the state store (finding 2)', () => {
     instance.closeSync();
     await expect(h.run(p)).rejects.toMatchObject({ code: 'STATE_INCONSISTENT', message: expect.stringContaining('lost commits') });
     expect(await h.run(full)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
+    // Resetting the watermark reads everything again into the emptied destination.
+    await watermarkCommand({ store: h.store, engine: h.engine, busy: () => false }, p, { pipeline: 'behind', action: 'reset' });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
+    expect(await h.duck('eo.duckdb', 'SELECT id FROM behind ORDER BY id')).toEqual([[1], [2]]);
   });
 });
 

@@ -112,6 +112,9 @@ export class ScriptedEngine implements RunEngine {
   reconcile(): Promise<number | null> {
     return Promise.resolve(null);
   }
+  committedInDestination(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
 }
 
 export class RecordingAlerts implements AlertHooks {

@@ -7,7 +7,8 @@ import { formatBytes } from './format.js';
 import { EXIT } from './io.js';
 import { generateCommand, printValidation, validateFiles } from './local-commands.js';
 import { logsCommand } from './logs-command.js';
-import { renderHistory, renderInfo, renderList, renderPlan, renderPreview, renderReload, renderRun, renderStatus } from './render.js';
+import type { MethodParamsInput } from '../../shared/protocol.js';
+import { renderHistory, renderInfo, renderList, renderPlan, renderPreview, renderReload, renderRun, renderStatus, renderWatermark } from './render.js';
 import { startAndWait } from './start-wait.js';
 
 export type Command = (ctx: CommandContext) => Promise<number>;
@@ -33,6 +34,18 @@ function simple<T>(call: (client: DaemonClient, ctx: CommandContext) => Promise<
       else ctx.print(human(result, ctx));
       return EXIT.ok;
     });
+}
+
+const WATERMARK_ACTIONS = ['show', 'set', 'reset'] as const;
+
+function watermarkParams(ctx: CommandContext): MethodParamsInput<'watermark'> {
+  const [action, pipeline, value] = ctx.positionals;
+  const known = WATERMARK_ACTIONS.find((a) => a === action);
+  if (known === undefined) throw new EtlError('USAGE', `watermark: expected show, set or reset, got "${action ?? ''}"`);
+  if (known === 'set' && value === undefined) throw new EtlError('USAGE', 'watermark set: give the cursor value the destination is complete up to');
+  if (known !== 'set' && value !== undefined) throw new EtlError('USAGE', `watermark ${known} takes no value`);
+  const shard = typeof ctx.values.shard === 'string' ? ctx.values.shard : undefined;
+  return { pipeline: pipeline ?? '', action: known, ...(value === undefined ? {} : { value }), ...(shard === undefined ? {} : { shard }) };
 }
 
 const DEFAULT_PIPELINES_DIR = '/etc/etld/pipelines';
@@ -93,5 +106,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (r, ctx) =>
       `${ctx.values['dry-run'] === true ? 'would remove' : 'removed'} ${r.files.length} file(s), ${formatBytes(r.bytes)}${r.files.length > 0 ? `\n${r.files.map((f) => `  ${f}`).join('\n')}` : ''}`,
   ),
+  watermark: simple((c, ctx) => c.call('watermark', watermarkParams(ctx), { timeoutMs: 120_000 }), (r, ctx) => renderWatermark(r, ctx.style)),
   generate: generateCommand,
 };

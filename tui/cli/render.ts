@@ -138,6 +138,26 @@ export function renderRun(run: RunDetail, style: Style, now: Date): string {
   return out;
 }
 
+export function renderWatermark(state: MethodResult<'watermark'>, style: Style): string {
+  const agree = state.destination_sequence === null ? state.committed_sequence === 0 : state.destination_sequence === state.committed_sequence;
+  let out = renderFields(
+    [
+      ['pipeline', state.pipeline],
+      ['committed', `sequence ${state.committed_sequence} (state store), ${state.destination_sequence === null ? 'none' : `sequence ${state.destination_sequence}`} (destination)${agree ? '' : style.yellow(' — they disagree')}`],
+    ],
+    style,
+  );
+  if (state.watermarks.length === 0) out += '\nno watermark: the next run reads from start_from\n';
+  else {
+    const rows = state.watermarks.map((w) => [w.shard, w.value, String(w.boundary_rows), String(w.sequence), w.updated_at]);
+    out += `\n${renderTable(['SHARD', 'WATERMARK', 'ROWS AT IT', 'SEQUENCE', 'UPDATED'], rows, style)}`;
+  }
+  if (state.changes.length > 0) {
+    out += `\n${renderTable(['CHANGED', 'ACTION', 'DETAIL'], state.changes.map((c) => [c.at, c.action, c.detail]), style)}`;
+  }
+  return out;
+}
+
 export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
   let out = renderFields(
     [

@@ -118,6 +118,19 @@ export const VERBS: readonly VerbSpec[] = [
     optionHelp: ['--dry-run           list what would be removed'],
   },
   {
+    name: 'watermark',
+    summary: 'show, set or reset the incremental position of a pipeline (recorded in its change history)',
+    usage: 'show|set|reset <pipeline> [VALUE] [--shard NAME]',
+    examples: [
+      'etlctl watermark show orders',
+      'etlctl watermark set orders "2026-11-30 00:00:00+00"   # the destination holds every row up to this cursor value',
+      'etlctl watermark reset orders                        # read from start_from again',
+    ],
+    positionals: { min: 2, max: 3, names: ['action', 'pipeline', 'value'] },
+    options: { shard: { type: 'string' } },
+    optionHelp: ['--shard NAME        set one shard only (default: every shard)'],
+  },
+  {
     name: 'generate',
     summary: 'write a commented pipeline file to start from (no daemon needed)',
     usage: '<name> [--source postgres|mysql|sqlserver] [--dest delta|bigquery|duckdb|postgres] [-o FILE]',
