@@ -192,14 +192,30 @@ describe('MySQL/MariaDB specifics', () => {
     }
   });
 
-  test('a login without RELOAD still reads, reporting the session as not consistent', async () => {
+  test('a login without RELOAD reads through one connection, so every chunk still sees one snapshot', async () => {
     const limited = mysqlDialect.createDriver(connection(s, 'etld_limited'), baseOptions);
     try {
       const session = await limited.openReadSession(2);
-      expect(session.consistent).toBe(false);
+      expect(session).toMatchObject({ consistent: true, readers: 1 });
       await session.close();
     } finally {
       await limited.destroy();
+    }
+  });
+
+  test('a long statement holding the table: the global read lock is given up after 5 s and one reader keeps one snapshot', async () => {
+    const blocker = mysqlDialect.createDriver(connection(s), baseOptions);
+    await blocker.init();
+    try {
+      // A write running for 10 s: FLUSH TABLES WITH READ LOCK waits for running writes.
+      const blocking = blocker.queryText(`UPDATE consistency SET v = v WHERE id = 1 AND SLEEP(10) = 0`).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const session = await driver.openReadSession(2);
+      expect(session).toMatchObject({ consistent: true, readers: 1 });
+      await session.close();
+      await blocking;
+    } finally {
+      await blocker.destroy();
     }
   });
 });
