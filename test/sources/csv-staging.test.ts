@@ -54,7 +54,7 @@ describe('stagingCsvSelect', () => {
     expect(await read('', [col('id', { kind: 'int32' })])).toEqual([]);
   });
 
-  test('a value that does not convert fails naming the column and the value', async () => {
+  test('a value that does not convert fails naming the column and its type, never the value', async () => {
     const cases: [ColumnSchema, string][] = [
       [col('qty', { kind: 'int32' }), '12x'],
       [col('small', { kind: 'int16' }), '70000'],
@@ -67,8 +67,8 @@ describe('stagingCsvSelect', () => {
     for (const [column, value] of cases) {
       const error = await read(`${value}\n`, [column]).catch((e: unknown) => e);
       expect(error, column.name).toBeInstanceOf(Error);
-      expect((error as Error).message, column.name).toContain(`staging column "${column.name}"`);
-      expect((error as Error).message, column.name).toContain(value);
+      expect((error as Error).message, column.name).toContain(`column "${column.name}" holds a value that is not a valid`);
+      expect((error as Error).message, column.name).not.toContain(value);
     }
   });
 

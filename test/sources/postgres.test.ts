@@ -166,7 +166,7 @@ describe('PostgreSQL specifics', () => {
     expect(error).toBeInstanceOf(EtlError);
     expect((error as EtlError).code).toBe('SOURCE_DATA');
     expect((error as EtlError).message).toContain('"amount"');
-    expect((error as EtlError).message).toContain('0.12345678901');
+    expect((error as EtlError).message).not.toContain('0.12345678901');
     const ok = await extractToFile(driver, postgresDialect.createAdapter().buildSelect({ relation, columns, where: ['id = 1'] }), columns, join(dir, 'ok.csv'));
     expect(ok.rows).toBe(1);
     expect(await loadStaged(duck, [join(dir, 'ok.csv')], columns, 'id')).toEqual([{ id: '1', amount: '1.5000000000' }]);
