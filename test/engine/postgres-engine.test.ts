@@ -103,7 +103,10 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       transform: [{ target: 'city_number', from: 'city', type: 'int32' }],
       destination: { type: 'duckdb', path: 'bad.duckdb', table: 't' },
     });
-    const failed = await h.run(cast).catch((e: unknown) => e as Error);
+    const failed = await h.run(cast).then(
+      () => new Error('expected the cast to fail'),
+      (e: unknown) => e as Error,
+    );
     expect(failed.message).toMatch(/transform "city_number": \d+ value\(s\) of column city cannot be cast to int32/);
     expect(failed.message).not.toContain('London');
     expect(existsSync(join(h.lakeDir, 'bad.duckdb'))).toBe(false);

@@ -95,13 +95,20 @@ export class MysqlReadSession implements ReadSession {
       };
       const onAbort = (): void => fail(cancelledError(what));
       const onSinkError = (error: unknown): void =>
-        fail(new EtlError('SOURCE_DATA', `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true }));
+        fail(new EtlError('STAGING', `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true }));
+      // A query added to a connection that is already lost gets no event of its own: mysql2
+      // reports that on the connection, so the connection's own error and end count here too.
+      const onConnectionLost = (error?: unknown): void => finish(error ?? Object.assign(new Error('Connection lost: the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
       signal.addEventListener('abort', onAbort, { once: true });
       sink.on('error', onSinkError);
+      reader.on('error', onConnectionLost);
+      reader.on('end', onConnectionLost);
 
       const finish = (error?: unknown): void => {
         if (done) return;
         done = true;
+        reader.removeListener('error', onConnectionLost);
+        reader.removeListener('end', onConnectionLost);
         signal.removeEventListener('abort', onAbort);
         settled?.();
         const problem = signal.aborted ? cancelledError(what) : (failure ?? (error === undefined ? undefined : mapMysqlError(error, what)));
