@@ -7,6 +7,8 @@ const config: KnipConfig = {
     'test/**/*.test.{ts,tsx}',
     // Run as child processes by tests (a process killed mid-commit), so nothing imports them.
     'test/delta/fixtures/*.ts',
+    // `npm run chaos`: the chaos harness's command-line entry (compiled by tsconfig.chaos.json, run with node).
+    'test/chaos/main.ts',
   ],
   project: ['daemon/**/*.{ts,tsx}', 'tui/**/*.{ts,tsx}', 'shared/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'test/**/*.{ts,tsx}'],
   // An export used inside its own module is part of that module's shape, not dead code.
@@ -17,6 +19,9 @@ const config: KnipConfig = {
     // coreutils: the engine makes the per-part FIFOs that stream extraction into DuckDB with it
     // (Node has no mkfifo API).
     'mkfifo',
+    // util-linux: the chaos harness's full-disk fault mounts a small tmpfs for one step.
+    'mount',
+    'umount',
   ],
 };
 

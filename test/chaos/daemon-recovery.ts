@@ -1,0 +1,97 @@
+/**
+ * Restart after a crash, as systemd would: when a step leaves the pipeline's newest run unfinished
+ * (`running`, `queued`, `retrying`, `interrupted` — a SIGKILL, or a run cut off some other way),
+ * the harness starts the long-running daemon on the same home, lets its start-up recovery retry
+ * the interrupted run (same sequence), waits for that run to finish, and stops it with SIGTERM.
+ *
+ * Why: `etld --once` refuses to run a pipeline whose interrupted run is waiting to retry
+ * ("… is waiting to retry (run …); stop it first or wait", ILLEGAL_STATE), and the next `--once`
+ * would refuse again, so a killed pipeline would never run again under `--once` alone.
+ *
+ * Recovery happens inside the killed step, before its late transaction ends, so the retried run
+ * reads the same snapshot and the model's two candidates (nothing committed / snapshot committed)
+ * still apply.
+ */
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+import { DAEMON_ENTRY } from './repo-paths.js';
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const RECOVERY_TIMEOUT_MS = 45_000;
+
+export interface RunRow {
+  readonly id: string;
+  readonly status: string;
+  readonly verdict: string | null;
+}
+
+export function newestRun(stateDb: string, pipeline: string): RunRow | null {
+  if (!existsSync(stateDb)) return null;
+  const db = new Database(stateDb, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const row = db
+      .prepare(
+        'SELECT id, status, verdict FROM runs WHERE pipeline = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+      )
+      .get(pipeline) as RunRow | undefined;
+    return row ?? null;
+  } finally {
+    db.close();
+  }
+}
+
+export function needsRecovery(stateDb: string, pipeline: string): boolean {
+  const row = newestRun(stateDb, pipeline);
+  return row !== null && !FINAL.has(row.status);
+}
+
+export interface Recovery {
+  /** Final status of the newest run, or what it was when the harness gave up. */
+  readonly status: string;
+  readonly durationMs: number;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function recoverWithDaemon(
+  home: string,
+  config: string,
+  stateDb: string,
+  pipeline: string,
+  logFile: string,
+): Promise<Recovery> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [DAEMON_ENTRY, '--home', home, '--config', config], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let status = 'unknown';
+  try {
+    while (
+      Date.now() - started < RECOVERY_TIMEOUT_MS &&
+      child.exitCode === null &&
+      child.signalCode === null
+    ) {
+      await delay(250);
+      status = newestRun(stateDb, pipeline)?.status ?? 'none';
+      if (FINAL.has(status)) break;
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const stopped = await Promise.race([exited.then(() => true), delay(30_000).then(() => false)]);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    appendFileSync(logFile, `--- recovery (long-running daemon) ---\n${output}`);
+  }
+  return { status, durationMs: Date.now() - started };
+}

@@ -1,0 +1,128 @@
+/**
+ * A chaos pipeline's ETLD_HOME: its own directory (so pipelines never share a state store, a lock or
+ * a fault), the daemon settings file, and the pipeline file.
+ *
+ * Decisions:
+ * - etld's temp root is `<home>/tmp` and has no setting of its own (SPEC paths: `paths.ts`); the
+ *   daemon wipes it at start-up (`rm -r`, then `mkdir`), so it cannot be a mount point. The disk
+ *   full fault therefore runs the daemon with `--home <tmpfs>` and `--config <home>/etld.yaml`:
+ *   the settings name absolute pipelines/lake/logs/state paths, so only the temp root (and the
+ *   lock file) move to the small tmpfs. Every step passes `--config` the same way.
+ * - Retries are short (two retries 1 s apart, two connection attempts 200 ms apart), so retries
+ *   happen inside a step.
+ * - Sources and the PostgreSQL destination are reached through the pipeline's fault proxies.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DestinationLocation } from './dest-reader.js';
+import type { PipelineSource } from './pipeline-source.js';
+import { CURSOR_COLUMN, KEY_COLUMN, sourceColumns } from './source-schema.js';
+import type { SqlTarget } from './sql-target.js';
+
+export interface PipelineHome {
+  readonly dir: string;
+  readonly config: string;
+  readonly logFile: string;
+  readonly stateDb: string;
+  readonly destination: DestinationLocation;
+}
+
+export interface HomeInputs {
+  readonly root: string;
+  readonly source: PipelineSource;
+  readonly sourceProxyPort: number;
+  /** The PostgreSQL destination database, its direct target (for reads) and its proxy port. */
+  readonly destDatabase: string;
+  readonly destTarget: SqlTarget;
+  readonly destProxyPort: number | null;
+  /** `load.lag` for profiles with lag: longer than any step's late transaction. */
+  readonly lag: string;
+}
+
+function pipelineYaml(inputs: HomeInputs, destination: string): string {
+  const { spec, target, shards } = inputs.source;
+  const connection = [
+    `host: 127.0.0.1`,
+    `port: ${inputs.sourceProxyPort}`,
+    `user: ${target.user}`,
+    `database: ${shards[0]?.database ?? ''}`,
+    'connect_timeout: 5s',
+  ].join(', ');
+  const lines = [
+    `name: ${spec.name}`,
+    `description: "chaos: ${spec.summary}"`,
+    'source:',
+    `  type: ${spec.source}`,
+    `  connection: { ${connection} }`,
+  ];
+  if (spec.sharded) {
+    lines.push('  shards:');
+    for (const shard of shards) lines.push(`    - { name: ${shard.name}, database: ${shard.database} }`);
+  }
+  lines.push(`  table: ${spec.name}`);
+  if (!spec.keyed)
+    lines.push(
+      `  columns: [${sourceColumns(spec, 0)
+        .map((c) => c.name)
+        .join(', ')}]`,
+    );
+  if (spec.keyed) lines.push(`  key: [${KEY_COLUMN}]`);
+  if (spec.chunked) lines.push('  chunk_rows: 15', `  parallelism: ${spec.parallelism}`);
+  const load = [`mode: ${spec.mode}`];
+  if (spec.cursor !== null) load.push(`cursor: ${CURSOR_COLUMN}`);
+  if (spec.lag) load.push(`lag: ${inputs.lag}`);
+  if (spec.nullCursor !== null) load.push(`null_cursor: ${spec.nullCursor}`);
+  lines.push(`load: { ${load.join(', ')} }`);
+  lines.push(`destination: ${destination}`);
+  lines.push('error_handling: { max_retries: 2, retry_delay: 1s, exponential_backoff: false }');
+  lines.push('connection_retry: { attempts: 2, delay: 200ms }');
+  return `${lines.join('\n')}\n`;
+}
+
+export function createPipelineHome(inputs: HomeInputs): PipelineHome {
+  const spec = inputs.source.spec;
+  const dir = join(inputs.root, spec.name);
+  for (const sub of ['pipelines', 'state', 'lake', 'logs', 'run'])
+    mkdirSync(join(dir, sub), { recursive: true });
+  const config = join(dir, 'etld.yaml');
+  writeFileSync(
+    config,
+    [
+      `pipelines_dir: ${join(dir, 'pipelines')}`,
+      `lake_dir: ${join(dir, 'lake')}`,
+      `state: { type: sqlite, path: ${join(dir, 'state', 'etld.db')} }`,
+      `logs: { dir: ${join(dir, 'logs')}, compress: false }`,
+      `control: { socket: ${join(dir, 'run', 'etld.sock')} }`,
+      '',
+    ].join('\n'),
+  );
+  let destination: DestinationLocation;
+  let destinationYaml: string;
+  switch (spec.dest) {
+    case 'duckdb':
+      destination = { kind: 'duckdb', file: join(dir, 'lake', 'dest.duckdb'), table: spec.name };
+      destinationYaml = `{ type: duckdb, path: dest.duckdb, table: ${spec.name} }`;
+      break;
+    case 'delta':
+      destination = { kind: 'delta', path: join(dir, 'lake', spec.name) };
+      destinationYaml = `{ type: delta, path: ${spec.name} }`;
+      break;
+    case 'postgres':
+      destination = {
+        kind: 'postgres',
+        target: inputs.destTarget,
+        database: inputs.destDatabase,
+        table: spec.name,
+      };
+      destinationYaml = `{ type: postgres, connection: { host: 127.0.0.1, port: ${inputs.destProxyPort ?? 0}, user: ${inputs.destTarget.user}, database: ${inputs.destDatabase}, connect_timeout: 5s }, table: ${spec.name} }`;
+      break;
+  }
+  writeFileSync(join(dir, 'pipelines', `${spec.name}.yaml`), pipelineYaml(inputs, destinationYaml));
+  return {
+    dir,
+    config,
+    logFile: join(dir, 'steps.log'),
+    stateDb: join(dir, 'state', 'etld.db'),
+    destination,
+  };
+}
