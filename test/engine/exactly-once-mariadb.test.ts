@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
-import { startFaultProxy } from '../chaos/fault-proxy.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 import { createHarness, type Harness } from './engine-harness.js';
 
