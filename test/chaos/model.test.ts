@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkStep, emptyModel, type RunOutcome } from './model.js';
 import type { NormalRow } from './normalise.js';
 import { modelColumns } from './source-schema.js';
-import type { PipelineSpec, Profile } from './world.js';
+import { BASE_PROFILE, type PipelineSpec, type Profile } from './world.js';
 
 function spec(mode: PipelineSpec['mode'], profile: Partial<Profile> = {}): PipelineSpec {
   return {
@@ -17,16 +17,7 @@ function spec(mode: PipelineSpec['mode'], profile: Partial<Profile> = {}): Pipel
     dest: 'duckdb',
     parallelism: 1,
     summary: 'test',
-    cursor: null,
-    keyed: true,
-    sharded: false,
-    nullKeys: false,
-    nullCursor: null,
-    lateCommit: false,
-    lag: false,
-    addColumns: false,
-    deletes: false,
-    chunked: false,
+    ...BASE_PROFILE,
     ...profile,
   };
 }

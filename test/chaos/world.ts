@@ -66,7 +66,8 @@ export interface World {
   readonly pipelines: readonly PipelineSpec[];
 }
 
-const BASE: Profile = {
+/** A pipeline's features before its group switches some on. */
+export const BASE_PROFILE: Profile = {
   cursor: null,
   keyed: true,
   sharded: false,
@@ -167,7 +168,7 @@ export function generateWorld(prng: Prng): World {
   for (const [source, mode, group] of GROUPS) {
     const dests = prng.shuffle(DESTS);
     group.forEach((overrides, index) => {
-      const profile: Profile = { ...BASE, ...overrides };
+      const profile: Profile = { ...BASE_PROFILE, ...overrides };
       // Minor options the seed varies: keyed profiles may be chunked (key ranges read in parallel).
       const chunked = profile.chunked || (profile.keyed && !profile.nullKeys && prng.chance(0.3));
       const spec = {
