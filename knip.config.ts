@@ -10,7 +10,14 @@ const config: KnipConfig = {
     // `npm run chaos`: the chaos harness's command-line entry (compiled by tsconfig.chaos.json, run with node).
     'test/chaos/main.ts',
   ],
-  project: ['daemon/**/*.{ts,tsx}', 'tui/**/*.{ts,tsx}', 'shared/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'test/**/*.{ts,tsx}'],
+  project: [
+    'daemon/**/*.{ts,tsx}',
+    'tui/**/*.{ts,tsx}',
+    'shared/**/*.ts',
+    'demo/**/*.ts',
+    'bench/**/*.ts',
+    'test/**/*.{ts,tsx}',
+  ],
   // An export used inside its own module is part of that module's shape, not dead code.
   ignoreExportsUsedInFile: true,
   ignoreBinaries: [

@@ -24,7 +24,13 @@ export interface CaseContext {
   readonly venv: string | null;
 }
 
-function pipelineYaml(name: string, source: 'postgres' | 'mysql', ctx: CaseContext, dest: string, chunk?: { rows: number; parallelism: number }): string {
+function pipelineYaml(
+  name: string,
+  source: 'postgres' | 'mysql',
+  ctx: CaseContext,
+  dest: string,
+  chunk?: { rows: number; parallelism: number },
+): string {
   const conn = source === 'postgres' ? ctx.pg : ctx.mysql;
   const table = source === 'postgres' ? 'public.bench' : 'bench';
   return `name: ${name}
@@ -43,10 +49,25 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
   const home = join(ctx.workDir, 'etld-home');
   const pipelines = join(home, 'pipelines');
   const pipelineFiles: [string, string][] = [
-    ['pg_duckdb', pipelineYaml('pg_duckdb', 'postgres', ctx, '{ type: duckdb, path: bench.duckdb, table: bench }')],
+    [
+      'pg_duckdb',
+      pipelineYaml('pg_duckdb', 'postgres', ctx, '{ type: duckdb, path: bench.duckdb, table: bench }'),
+    ],
     ['pg_delta', pipelineYaml('pg_delta', 'postgres', ctx, '{ type: delta, path: pg_delta }')],
-    ['pg_delta_p2', pipelineYaml('pg_delta_p2', 'postgres', ctx, '{ type: delta, path: pg_delta_p2 }', { rows: Math.ceil(ctx.rows / 2), parallelism: 2 })],
-    ['pg_delta_p4', pipelineYaml('pg_delta_p4', 'postgres', ctx, '{ type: delta, path: pg_delta_p4 }', { rows: Math.ceil(ctx.rows / 4), parallelism: 4 })],
+    [
+      'pg_delta_p2',
+      pipelineYaml('pg_delta_p2', 'postgres', ctx, '{ type: delta, path: pg_delta_p2 }', {
+        rows: Math.ceil(ctx.rows / 2),
+        parallelism: 2,
+      }),
+    ],
+    [
+      'pg_delta_p4',
+      pipelineYaml('pg_delta_p4', 'postgres', ctx, '{ type: delta, path: pg_delta_p4 }', {
+        rows: Math.ceil(ctx.rows / 4),
+        parallelism: 4,
+      }),
+    ],
     ['my_delta', pipelineYaml('my_delta', 'mysql', ctx, '{ type: delta, path: my_delta }')],
   ];
   for (const [name, yaml] of pipelineFiles) writeFileSync(join(pipelines, `${name}.yaml`), yaml);
@@ -63,14 +84,28 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
       case: 'postgres baseline',
       tool: 'psql \\copy',
       command: 'psql',
-      args: ['-h', ctx.pg.host, '-p', String(ctx.pg.port), '-U', ctx.pg.user, '-d', ctx.pg.database, '-c', `\\copy (${select}) to '/dev/null'`],
+      args: [
+        '-h',
+        ctx.pg.host,
+        '-p',
+        String(ctx.pg.port),
+        '-U',
+        ctx.pg.user,
+        '-d',
+        ctx.pg.database,
+        '-c',
+        `\\copy (${select}) to '/dev/null'`,
+      ],
       env: {},
     },
     {
       case: 'mysql baseline',
       tool: 'mysql --quick',
       command: 'sh',
-      args: ['-c', `mysql --quick -h ${ctx.mysql.host} -P ${ctx.mysql.port} -u ${ctx.mysql.user} ${ctx.mysql.database} -e "${select}" > /dev/null`],
+      args: [
+        '-c',
+        `mysql --quick -h ${ctx.mysql.host} -P ${ctx.mysql.port} -u ${ctx.mysql.user} ${ctx.mysql.database} -e "${select}" > /dev/null`,
+      ],
       env: {},
     },
     etld('pg_duckdb', 'postgres → duckdb'),
@@ -85,7 +120,10 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
     const pgUrl = `postgresql://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}?sslmode=disable`;
     const myUrl = `mysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`;
     const duckdb = duckdbCli(ctx.venv);
-    const slingEnv = { SLING_DISABLE_TELEMETRY: 'true', ...(duckdb !== undefined ? { DUCKDB_PATH: duckdb } : {}) };
+    const slingEnv = {
+      SLING_DISABLE_TELEMETRY: 'true',
+      ...(duckdb !== undefined ? { DUCKDB_PATH: duckdb } : {}),
+    };
     if (sling !== undefined) {
       cases.push(
         {
@@ -94,7 +132,17 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
           case: 'postgres → csv',
           tool: 'sling',
           command: sling,
-          args: ['run', '--src-conn', 'BENCH_PG', '--src-stream', 'public.bench', '--tgt-object', `file://${ctx.workDir}/sling/pg.csv`, '--mode', 'full-refresh'],
+          args: [
+            'run',
+            '--src-conn',
+            'BENCH_PG',
+            '--src-stream',
+            'public.bench',
+            '--tgt-object',
+            `file://${ctx.workDir}/sling/pg.csv`,
+            '--mode',
+            'full-refresh',
+          ],
           env: { BENCH_PG: pgUrl, ...slingEnv },
           comparesWith: 'postgres → delta',
         },
@@ -102,7 +150,17 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
           case: 'mysql → csv',
           tool: 'sling',
           command: sling,
-          args: ['run', '--src-conn', 'BENCH_MY', '--src-stream', 'bench.bench', '--tgt-object', `file://${ctx.workDir}/sling/my.csv`, '--mode', 'full-refresh'],
+          args: [
+            'run',
+            '--src-conn',
+            'BENCH_MY',
+            '--src-stream',
+            'bench.bench',
+            '--tgt-object',
+            `file://${ctx.workDir}/sling/my.csv`,
+            '--mode',
+            'full-refresh',
+          ],
           env: { BENCH_MY: myUrl, ...slingEnv },
           comparesWith: 'mysql → delta',
         },
@@ -119,9 +177,24 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
       comparesWith,
     });
     cases.push(
-      dltCase('postgres → delta', `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'pyarrow', 'postgres → delta'),
-      dltCase('postgres → delta', `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`, 'connectorx', 'postgres → delta'),
-      dltCase('mysql → delta', `mysql+pymysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`, 'pyarrow', 'mysql → delta'),
+      dltCase(
+        'postgres → delta',
+        `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`,
+        'pyarrow',
+        'postgres → delta',
+      ),
+      dltCase(
+        'postgres → delta',
+        `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`,
+        'connectorx',
+        'postgres → delta',
+      ),
+      dltCase(
+        'mysql → delta',
+        `mysql+pymysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`,
+        'pyarrow',
+        'mysql → delta',
+      ),
     );
   }
   return cases;

@@ -76,7 +76,12 @@ export interface MysqlTarget {
 }
 
 export async function createPgDataset(target: PgTarget, rows: number): Promise<void> {
-  const client = new pg.Client({ host: target.host, port: target.port, user: target.user, database: target.database });
+  const client = new pg.Client({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+  });
   await client.connect();
   try {
     await client.query('DROP TABLE IF EXISTS bench');
@@ -85,7 +90,12 @@ export async function createPgDataset(target: PgTarget, rows: number): Promise<v
     const slice = 1_000_000;
     for (let start = 0; start < rows; start += slice) {
       const count = Math.min(slice, rows - start);
-      await client.query(PG_FILL.replace('generate_series(1, $1::bigint)', `generate_series(${start + 1}::bigint, ${start + count}::bigint)`));
+      await client.query(
+        PG_FILL.replace(
+          'generate_series(1, $1::bigint)',
+          `generate_series(${start + 1}::bigint, ${start + count}::bigint)`,
+        ),
+      );
     }
     await client.query('VACUUM ANALYZE bench');
   } finally {
@@ -97,7 +107,12 @@ export async function createPgDataset(target: PgTarget, rows: number): Promise<v
 export async function copyDatasetToMysql(source: PgTarget, target: MysqlTarget): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'etld-bench-csv-'));
   const file = join(dir, 'bench.csv');
-  const client = new pg.Client({ host: source.host, port: source.port, user: source.user, database: source.database });
+  const client = new pg.Client({
+    host: source.host,
+    port: source.port,
+    user: source.user,
+    database: source.database,
+  });
   await client.connect();
   try {
     await client.query("SET TimeZone = 'UTC'");

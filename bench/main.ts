@@ -67,7 +67,9 @@ async function main(): Promise<void> {
         }
       }
     } else {
-      process.stdout.write(`peers not installed in ${venv} (add --install-peers to install Sling and dlt); running without them\n`);
+      process.stdout.write(
+        `peers not installed in ${venv} (add --install-peers to install Sling and dlt); running without them\n`,
+      );
       venv = null;
     }
   }
@@ -75,7 +77,10 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'etld-bench-'));
   mkdirSync(join(workDir, 'etld-home', 'pipelines'), { recursive: true });
   process.stdout.write(`starting PostgreSQL and MariaDB, generating ${rows.toLocaleString('en-US')} rows…\n`);
-  const [pgServer, maria] = await Promise.all([startPostgres({ settings: { max_wal_size: '4GB' } }), startMariaDb()]);
+  const [pgServer, maria] = await Promise.all([
+    startPostgres({ settings: { max_wal_size: '4GB' } }),
+    startMariaDb(),
+  ]);
   try {
     await pgServer.createDatabase('bench');
     await maria.createDatabase('bench');
@@ -88,17 +93,35 @@ async function main(): Promise<void> {
     const size = await sizeClient.query<{ bytes: string }>("SELECT pg_relation_size('bench') AS bytes");
     await sizeClient.end();
     const tableMb = Number(size.rows[0]?.bytes ?? 0) / 1024 / 1024;
-    process.stdout.write(`table: ${rows.toLocaleString('en-US')} rows, ${tableMb.toFixed(0)} MB heap in PostgreSQL\n\n`);
+    process.stdout.write(
+      `table: ${rows.toLocaleString('en-US')} rows, ${tableMb.toFixed(0)} MB heap in PostgreSQL\n\n`,
+    );
 
-    const cases = buildCases({ rows, pg: pgTarget, mysql: myTarget, workDir, etldMain, nodePath: process.execPath, venv });
+    const cases = buildCases({
+      rows,
+      pg: pgTarget,
+      mysql: myTarget,
+      workDir,
+      etldMain,
+      nodePath: process.execPath,
+      venv,
+    });
     const selected = cases.filter(
-      (c) => c.tool.includes('--quick') || c.tool.includes('copy') || values.only === undefined || `${c.case} ${c.tool}`.includes(values.only),
+      (c) =>
+        c.tool.includes('--quick') ||
+        c.tool.includes('copy') ||
+        values.only === undefined ||
+        `${c.case} ${c.tool}`.includes(values.only),
     );
     const results: CaseResult[] = [];
     for (const benchCase of selected) results.push(await runCase(benchCase, repeat, rows, tableMb));
 
     const peerOf = (r: CaseResult): CaseResult[] =>
-      r.tool === 'etld' ? results.filter((p) => selected.find((c) => c.tool === p.tool && c.case === p.case)?.comparesWith === r.case) : [];
+      r.tool === 'etld'
+        ? results.filter(
+            (p) => selected.find((c) => c.tool === p.tool && c.case === p.case)?.comparesWith === r.case,
+          )
+        : [];
     process.stdout.write(`\n${renderTable(results, peerOf)}\n`);
     const resultsDir = join(repoRoot, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
@@ -111,7 +134,12 @@ async function main(): Promise<void> {
   }
 }
 
-async function runCase(benchCase: BenchCase, repeat: number, rows: number, tableMb: number): Promise<CaseResult> {
+async function runCase(
+  benchCase: BenchCase,
+  repeat: number,
+  rows: number,
+  tableMb: number,
+): Promise<CaseResult> {
   const seconds: number[] = [];
   const cpu: number[] = [];
   const rss: number[] = [];
@@ -121,14 +149,34 @@ async function runCase(benchCase: BenchCase, repeat: number, rows: number, table
     if (m.exitCode !== 0) {
       process.stdout.write('failed\n');
       const reason = m.output.trim().split('\n').slice(-3).join(' | ');
-      return { case: benchCase.case, tool: benchCase.tool, rows, seconds: Number.NaN, allSeconds: seconds, cpuSeconds: Number.NaN, peakRssMb: Number.NaN, mb: tableMb, error: `exit ${m.exitCode}: ${reason}` };
+      return {
+        case: benchCase.case,
+        tool: benchCase.tool,
+        rows,
+        seconds: Number.NaN,
+        allSeconds: seconds,
+        cpuSeconds: Number.NaN,
+        peakRssMb: Number.NaN,
+        mb: tableMb,
+        error: `exit ${m.exitCode}: ${reason}`,
+      };
     }
     process.stdout.write(`${m.seconds.toFixed(2)} s, ${m.peakRssMb.toFixed(0)} MB\n`);
     seconds.push(m.seconds);
     cpu.push(m.cpuSeconds);
     rss.push(m.peakRssMb);
   }
-  return { case: benchCase.case, tool: benchCase.tool, rows, seconds: median(seconds), allSeconds: seconds, cpuSeconds: median(cpu), peakRssMb: Math.max(...rss), mb: tableMb, error: null };
+  return {
+    case: benchCase.case,
+    tool: benchCase.tool,
+    rows,
+    seconds: median(seconds),
+    allSeconds: seconds,
+    cpuSeconds: median(cpu),
+    peakRssMb: Math.max(...rss),
+    mb: tableMb,
+    error: null,
+  };
 }
 
 main().catch((error: unknown) => {

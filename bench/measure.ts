@@ -16,7 +16,11 @@ export interface Measurement {
   readonly output: string;
 }
 
-export function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Measurement> {
+export function measure(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Measurement> {
   const dir = mkdtempSync(join(tmpdir(), 'etld-bench-time-'));
   const timeFile = join(dir, 'time.txt');
   return new Promise((resolve, reject) => {
@@ -54,5 +58,7 @@ export function measure(command: string, args: readonly string[], env: NodeJS.Pr
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }

@@ -27,13 +27,17 @@ export interface JsonRecord {
 }
 
 function fmt(value: number, digits = 0): string {
-  return Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
+  return Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
 }
 
 /** The baseline for a case is the bulk-copy client of the same source database. */
 export function baselineFor(result: CaseResult, results: readonly CaseResult[]): CaseResult | undefined {
   const source = result.case.split(' ')[0];
-  return results.find((r) => r.tool === (source === 'mysql' ? 'mysql --quick' : 'psql \\copy') && r.error === null);
+  return results.find(
+    (r) => r.tool === (source === 'mysql' ? 'mysql --quick' : 'psql \\copy') && r.error === null,
+  );
 }
 
 export function toJson(results: readonly CaseResult[]): JsonRecord[] {
@@ -57,8 +61,21 @@ export function toJson(results: readonly CaseResult[]): JsonRecord[] {
 }
 
 /** Renders the table; `peers` lists, for each etld case, the peer case it is compared with. */
-export function renderTable(results: readonly CaseResult[], peerOf: (r: CaseResult) => readonly CaseResult[]): string {
-  const header = ['case', 'tool', 'rows/s', 'MB/s', 'x baseline', 'vs peers', 'peak RSS MB', 'CPU s', 'runs (s)'];
+export function renderTable(
+  results: readonly CaseResult[],
+  peerOf: (r: CaseResult) => readonly CaseResult[],
+): string {
+  const header = [
+    'case',
+    'tool',
+    'rows/s',
+    'MB/s',
+    'x baseline',
+    'vs peers',
+    'peak RSS MB',
+    'CPU s',
+    'runs (s)',
+  ];
   const rows = results.map((r) => {
     if (r.error !== null) return [r.case, r.tool, 'failed', '', '', '', '', '', r.error.slice(0, 60)];
     const rowsPerS = r.rows / r.seconds;
@@ -80,6 +97,10 @@ export function renderTable(results: readonly CaseResult[], peerOf: (r: CaseResu
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -71,7 +71,9 @@ function onlyPipeline(directory: PipelineDirectory, name: string): PipelineDirec
     const broken = directory.invalid.find((p) => p.name === name);
     throw new EtlError(
       broken ? 'CONFIG_INVALID' : 'NOT_FOUND',
-      broken ? `pipeline ${name} is invalid:\n${broken.problems.join('\n')}` : `no pipeline named "${name}" in the pipelines directory`,
+      broken
+        ? `pipeline ${name} is invalid:\n${broken.problems.join('\n')}`
+        : `no pipeline named "${name}" in the pipelines directory`,
       { retryable: false },
     );
   }
@@ -98,9 +100,13 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     undo.push(() => lock.release());
 
     if (settings.state.type === 'postgres') {
-      throw new EtlError('CONFIG_INVALID', 'state: { type: postgres } is not available in this version of etld; use { type: sqlite }', {
-        retryable: false,
-      });
+      throw new EtlError(
+        'CONFIG_INVALID',
+        'state: { type: postgres } is not available in this version of etld; use { type: sqlite }',
+        {
+          retryable: false,
+        },
+      );
     }
     const store = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
     undo.push(() => store.close());
@@ -112,9 +118,12 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
 
     const registry = new PipelineRegistry();
     const directory = await loadPipelineDirectory(paths.pipelinesDir);
-    const initial = registry.apply(options.once === undefined ? directory : onlyPipeline(directory, options.once));
+    const initial = registry.apply(
+      options.once === undefined ? directory : onlyPipeline(directory, options.once),
+    );
     for (const broken of registry.invalid) {
-      for (const problem of broken.problems) logger.error(`invalid pipeline file (skipped): ${problem}`, { pipeline: broken.name });
+      for (const problem of broken.problems)
+        logger.error(`invalid pipeline file (skipped): ${problem}`, { pipeline: broken.name });
     }
     logger.info(`loaded ${initial.added.length} pipeline(s) from ${paths.pipelinesDir}`);
 
@@ -123,7 +132,8 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     logger.addSink({ write: (record) => events.emit('log', recordToLogLine(record)) });
 
     const governor = new SourceGovernor({ slotsPerHost: settings.defaults.source_slots_per_host });
-    const connectionResolver = (connection: Parameters<typeof resolveConnection>[0]) => resolveConnection(connection, options.secrets);
+    const connectionResolver = (connection: Parameters<typeof resolveConnection>[0]) =>
+      resolveConnection(connection, options.secrets);
     const engine = new DefaultRunEngine({
       store,
       governor,
@@ -156,7 +166,10 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       events,
       alerts,
       governor,
-      defaults: { stallTimeoutMs: settings.defaults.stall_timeout, timezone: settings.defaults.timezone ?? options.hostTimezone },
+      defaults: {
+        stallTimeoutMs: settings.defaults.stall_timeout,
+        timezone: settings.defaults.timezone ?? options.hostTimezone,
+      },
     });
 
     let latestResources: Resources | null = null;
@@ -215,32 +228,36 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       },
       latestResources: () => latestResources,
       stats: (pipeline) => pipelineStats(store, pipeline, new Date()),
-      vacuum: (pipeline, dryRun) => vacuumPipeline(pipeline, { lakeDir: paths.lakeDir, dryRun, now: new Date() }),
+      vacuum: (pipeline, dryRun) =>
+        vacuumPipeline(pipeline, { lakeDir: paths.lakeDir, dryRun, now: new Date() }),
       identity,
       now: () => new Date(),
       logger,
     });
 
     const tcp = settings.control.tcp;
-    const control = options.once !== undefined ? null : new ControlServer({
-      api,
-      socketPath: paths.socketPath,
-      socketMode: Number.parseInt(settings.control.socket_mode, 8),
-      ...(tcp
-        ? {
-            tcp: {
-              ...parseListen(tcp.listen),
-              token: readFileSync(tcp.token_file, 'utf8').trim(),
-            },
-          }
-        : {}),
-      maxClients: settings.control.max_clients,
-      maxFrameBytes: settings.control.max_frame_bytes,
-      maxSendBufferBytes: settings.control.max_send_buffer_bytes,
-      heartbeatMs: settings.control.heartbeat,
-      logger,
-      daemonInfo: identity,
-    });
+    const control =
+      options.once !== undefined
+        ? null
+        : new ControlServer({
+            api,
+            socketPath: paths.socketPath,
+            socketMode: Number.parseInt(settings.control.socket_mode, 8),
+            ...(tcp
+              ? {
+                  tcp: {
+                    ...parseListen(tcp.listen),
+                    token: readFileSync(tcp.token_file, 'utf8').trim(),
+                  },
+                }
+              : {}),
+            maxClients: settings.control.max_clients,
+            maxFrameBytes: settings.control.max_frame_bytes,
+            maxSendBufferBytes: settings.control.max_send_buffer_bytes,
+            heartbeatMs: settings.control.heartbeat,
+            logger,
+            daemonInfo: identity,
+          });
 
     // Start-up reconciliation (SPEC §5): a crash between a destination commit and the state update.
     const reconcile = async (): Promise<void> => {
@@ -248,13 +265,25 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         try {
           await engine.reconcile(pipeline);
         } catch (error) {
-          logger.warning(`start-up reconciliation with the destination failed: ${(error as Error).message}`, { pipeline: pipeline.name });
+          logger.warning(`start-up reconciliation with the destination failed: ${(error as Error).message}`, {
+            pipeline: pipeline.name,
+          });
         }
       }
     };
 
     const daemon = new Daemon(
-      { paths, settings, logger, registry, supervisor, control, resources: options.once !== undefined ? null : monitored, reconcile, release },
+      {
+        paths,
+        settings,
+        logger,
+        registry,
+        supervisor,
+        control,
+        resources: options.once !== undefined ? null : monitored,
+        reconcile,
+        release,
+      },
       new Date(),
     );
     built.daemon = daemon;
@@ -266,7 +295,12 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         new Promise<RunRecord>((resolve, reject) => {
           let runId: string | undefined;
           const unsubscribe = events.on('run.state', (state) => {
-            if (state.pipeline !== name || (runId !== undefined && state.run_id !== runId) || !FINAL_STATUSES.has(state.status)) return;
+            if (
+              state.pipeline !== name ||
+              (runId !== undefined && state.run_id !== runId) ||
+              !FINAL_STATUSES.has(state.status)
+            )
+              return;
             const attempts = store.attemptsOf(name, Number(state.run_id.slice(name.length + 1)));
             if (attempts.length === 0) return;
             unsubscribe();

@@ -62,7 +62,11 @@ export class DaemonApiImpl implements DaemonApi {
   status(params: MethodParams<'status'>): Promise<MethodResult<'status'>> {
     const { supervisor, registry } = this.#parts;
     const summary = supervisor.summaries().find((s) => s.name === params.pipeline);
-    if (!summary) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+    if (!summary)
+      throw new EtlError(
+        'NOT_FOUND',
+        `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
+      );
     const pipeline = registry.get(params.pipeline);
     return Promise.resolve({
       ...summary,
@@ -76,7 +80,8 @@ export class DaemonApiImpl implements DaemonApi {
   info(): Promise<MethodResult<'info'>> {
     const daemon = this.#parts.daemon();
     const counts: Record<string, number> = Object.fromEntries(PIPELINE_STATES.map((s) => [s, 0]));
-    for (const summary of this.#parts.supervisor.summaries()) counts[summary.state] = (counts[summary.state] ?? 0) + 1;
+    for (const summary of this.#parts.supervisor.summaries())
+      counts[summary.state] = (counts[summary.state] ?? 0) + 1;
     const now = this.#parts.now();
     return Promise.resolve({
       version: this.#parts.identity.version,
@@ -124,19 +129,28 @@ export class DaemonApiImpl implements DaemonApi {
       this.#parts.registry.get(params.pipeline) !== undefined ||
       this.#parts.registry.invalid.some((p) => p.name === params.pipeline) ||
       this.#parts.store.listRuns(params.pipeline, 1).length > 0;
-    if (!known) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+    if (!known)
+      throw new EtlError(
+        'NOT_FOUND',
+        `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
+      );
     return Promise.resolve(this.#parts.store.listRunAttempts(params.pipeline, params.limit).map(toRunRecord));
   }
 
   run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
     const attempts = findRunAttempts(this.#parts.store, params.run_id);
     const last = attempts.at(-1);
-    if (last === undefined) throw new EtlError('NOT_FOUND', `no run with id "${params.run_id}" (etlctl history <pipeline> lists run ids)`);
+    if (last === undefined)
+      throw new EtlError(
+        'NOT_FOUND',
+        `no run with id "${params.run_id}" (etlctl history <pipeline> lists run ids)`,
+      );
     return Promise.resolve(toRunDetail(attempts, this.#parts.store.listParts(last.id)));
   }
 
   async logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
-    if (params.pipeline !== undefined && !this.#parts.registry.get(params.pipeline)) this.#pipeline(params.pipeline);
+    if (params.pipeline !== undefined && !this.#parts.registry.get(params.pipeline))
+      this.#pipeline(params.pipeline);
     const lines = await this.#parts.logReader.read(params);
     return { lines, following: params.follow };
   }
@@ -157,7 +171,11 @@ export class DaemonApiImpl implements DaemonApi {
     const { registry, supervisor } = this.#parts;
     if (!registry.get(params.pipeline)) {
       const broken = registry.invalid.find((p) => p.name === params.pipeline);
-      if (!broken) throw new EtlError('NOT_FOUND', `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`);
+      if (!broken)
+        throw new EtlError(
+          'NOT_FOUND',
+          `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
+        );
       return Promise.resolve({
         pipeline: params.pipeline,
         next_run_at: null,
@@ -168,7 +186,11 @@ export class DaemonApiImpl implements DaemonApi {
     const problems = registry.problemsOf(params.pipeline);
     const lines =
       problems.length > 0
-        ? [...answer.lines, 'its file has errors since the last reload; the last good version keeps running:', ...problems]
+        ? [
+            ...answer.lines,
+            'its file has errors since the last reload; the last good version keeps running:',
+            ...problems,
+          ]
         : answer.lines;
     return Promise.resolve({ pipeline: params.pipeline, next_run_at: answer.next_run_at, lines });
   }
@@ -184,8 +206,15 @@ export class DaemonApiImpl implements DaemonApi {
   async watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
     const pipeline = this.#pipeline(params.pipeline);
     const { store, engine, supervisor } = this.#parts;
-    const result = await watermarkCommand({ store, engine, busy: (name) => supervisor.isBusy(name) }, pipeline, params);
-    if (params.action !== 'show') this.#parts.logger.notice(`watermark ${params.action}: ${result.changes[0]?.detail ?? ''}`, { pipeline: pipeline.name });
+    const result = await watermarkCommand(
+      { store, engine, busy: (name) => supervisor.isBusy(name) },
+      pipeline,
+      params,
+    );
+    if (params.action !== 'show')
+      this.#parts.logger.notice(`watermark ${params.action}: ${result.changes[0]?.detail ?? ''}`, {
+        pipeline: pipeline.name,
+      });
     return result;
   }
 

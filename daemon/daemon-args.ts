@@ -37,7 +37,10 @@ Example:
   ETLD_HOME=/tmp/etld-dev etld
 `;
 
-export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DaemonArgs {
+export function parseDaemonArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DaemonArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -71,7 +74,9 @@ export function parseDaemonArgs(argv: readonly string[], env: Readonly<Record<st
     help: values.help ?? false,
     version: values.version ?? false,
     home: values.home ?? (env.ETLD_HOME !== undefined && env.ETLD_HOME !== '' ? env.ETLD_HOME : undefined),
-    config: values.config ?? (env.ETLD_CONFIG !== undefined && env.ETLD_CONFIG !== '' ? env.ETLD_CONFIG : undefined),
+    config:
+      values.config ??
+      (env.ETLD_CONFIG !== undefined && env.ETLD_CONFIG !== '' ? env.ETLD_CONFIG : undefined),
     logFormat: logFormat,
     logLevel: logLevel as DaemonArgs['logLevel'],
     once: values.once,

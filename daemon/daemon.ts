@@ -51,7 +51,8 @@ export class Daemon {
 
   /** Schedules the loaded pipelines and opens the control socket. */
   async start(): Promise<void> {
-    if (this.#state !== 'starting') throw new EtlError('ILLEGAL_STATE', `cannot start: daemon is ${this.#state}`);
+    if (this.#state !== 'starting')
+      throw new EtlError('ILLEGAL_STATE', `cannot start: daemon is ${this.#state}`);
     const { supervisor, registry, control, resources, logger } = this.#parts;
     supervisor.setPipelines(registry.active, registry.invalid);
     await control?.start();
@@ -78,7 +79,8 @@ export class Daemon {
       supervisor.setPipelines(registry.active, registry.invalid);
       for (const broken of registry.invalid) {
         const keeps = registry.get(broken.name) ? ' (the last good version keeps running)' : '';
-        for (const problem of broken.problems) logger.error(`invalid pipeline file${keeps}: ${problem}`, { pipeline: broken.name });
+        for (const problem of broken.problems)
+          logger.error(`invalid pipeline file${keeps}: ${problem}`, { pipeline: broken.name });
       }
       logger.notice(
         `reloaded pipelines: added [${diff.added.join(', ')}], changed [${diff.changed.join(', ')}], removed [${diff.removed.join(', ')}], invalid [${diff.invalid.join(', ')}]`,

@@ -37,7 +37,11 @@ function exitCodeFor(error: EtlError): number {
   }
 }
 
-const FAILPOINTS: readonly FailpointName[] = ['before-destination-commit', 'after-destination-commit', 'after-state-commit'];
+const FAILPOINTS: readonly FailpointName[] = [
+  'before-destination-commit',
+  'after-destination-commit',
+  'after-state-commit',
+];
 
 /**
  * `ETLD_FAILPOINTS=after-destination-commit=kill[,…]`: the chaos harness's way to stop etld at an
@@ -45,11 +49,18 @@ const FAILPOINTS: readonly FailpointName[] = ['before-destination-commit', 'afte
  */
 function parseFailpoints(spec: string | undefined): Map<FailpointName, 'kill'> {
   const armed = new Map<FailpointName, 'kill'>();
-  for (const entry of (spec ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+  for (const entry of (spec ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)) {
     const [name, action] = entry.split('=');
     const point = FAILPOINTS.find((f) => f === name);
     if (point === undefined || action !== 'kill') {
-      throw new EtlError('USAGE', `ETLD_FAILPOINTS: "${entry}" is not NAME=kill with NAME one of ${FAILPOINTS.join(', ')}`, { retryable: false });
+      throw new EtlError(
+        'USAGE',
+        `ETLD_FAILPOINTS: "${entry}" is not NAME=kill with NAME one of ${FAILPOINTS.join(', ')}`,
+        { retryable: false },
+      );
     }
     armed.set(point, 'kill');
   }
@@ -101,11 +112,20 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => requestShutdown('SIGTERM'));
   process.on('SIGINT', () => requestShutdown('SIGINT'));
-  process.on('uncaughtException', (error) => fail(error, 'unexpected error, exiting so systemd restarts etld'));
-  process.on('unhandledRejection', (reason) => fail(reason, 'unexpected error, exiting so systemd restarts etld'));
+  process.on('uncaughtException', (error) =>
+    fail(error, 'unexpected error, exiting so systemd restarts etld'),
+  );
+  process.on('unhandledRejection', (reason) =>
+    fail(reason, 'unexpected error, exiting so systemd restarts etld'),
+  );
 
   try {
-    const paths0 = resolvePaths({ home: args.home, configFile: args.config, cwd: process.cwd(), tmpDir: tmpdir() });
+    const paths0 = resolvePaths({
+      home: args.home,
+      configFile: args.config,
+      cwd: process.cwd(),
+      tmpDir: tmpdir(),
+    });
     const settings = await loadDaemonSettings(paths0.settingsFile, paths0.settingsExplicit);
     const paths = applySettingsPaths(
       paths0,
@@ -133,7 +153,8 @@ async function main(): Promise<void> {
     logger.addSink(files);
     logger.info(`etld ${ETLD_VERSION} starting (pid ${process.pid}, home ${paths.home ?? 'system paths'})`);
 
-    if (failpoints.size > 0) logger.warning(`test failpoints armed (ETLD_FAILPOINTS): ${[...failpoints.keys()].join(', ')}`);
+    if (failpoints.size > 0)
+      logger.warning(`test failpoints armed (ETLD_FAILPOINTS): ${[...failpoints.keys()].join(', ')}`);
     composed = await composeDaemon({
       ...(failpoints.size === 0
         ? {}
@@ -148,7 +169,9 @@ async function main(): Promise<void> {
       logger,
       secrets: {
         env: process.env,
-        ...(process.env.CREDENTIALS_DIRECTORY ? { credentialsDirectory: process.env.CREDENTIALS_DIRECTORY } : {}),
+        ...(process.env.CREDENTIALS_DIRECTORY
+          ? { credentialsDirectory: process.env.CREDENTIALS_DIRECTORY }
+          : {}),
       },
       identity: { version: ETLD_VERSION, host: hostname(), pid: process.pid },
       isAlive: (pid) => {
@@ -171,7 +194,9 @@ async function main(): Promise<void> {
   if (!composed) return;
   const running = composed.daemon;
   if (args.once !== undefined) {
-    const run = await composed.runOnce(args.once).catch((error: unknown) => fail(error, `cannot run ${args.once}`));
+    const run = await composed
+      .runOnce(args.once)
+      .catch((error: unknown) => fail(error, `cannot run ${args.once}`));
     const summary = `${run.id} ${run.status}: ${run.rows_extracted} rows extracted, ${run.rows_loaded} loaded${run.error ? `; ${run.error.code}: ${run.error.message}` : ''}`;
     if (run.status === 'succeeded') logger.notice(summary, { pipeline: run.pipeline, runId: run.id });
     else logger.error(summary, { pipeline: run.pipeline, runId: run.id });

@@ -59,10 +59,17 @@ export function resolvePaths(inputs: PathInputs): DaemonPaths {
 /** Applies the daemon settings' overrides (relative paths resolve against the settings file's directory). */
 export function applySettingsPaths(
   paths: DaemonPaths,
-  overrides: { pipelinesDir?: string | undefined; lakeDir?: string | undefined; logDir?: string | undefined; socketPath?: string | undefined; stateFile?: string | undefined },
+  overrides: {
+    pipelinesDir?: string | undefined;
+    lakeDir?: string | undefined;
+    logDir?: string | undefined;
+    socketPath?: string | undefined;
+    stateFile?: string | undefined;
+  },
   baseDir: string,
 ): DaemonPaths {
-  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p));
+  const abs = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p);
   const socketPath = abs(overrides.socketPath);
   return {
     ...paths,

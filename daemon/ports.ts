@@ -3,11 +3,20 @@
  * plugs in the real scheduler, control server, resource monitor and log reader; lifecycle tests
  * can plug in small doubles.
  */
-import type { MethodParams, MethodResult, PipelineSummary, Resources, RunDetail } from '../shared/protocol.js';
+import type {
+  MethodParams,
+  MethodResult,
+  PipelineSummary,
+  Resources,
+  RunDetail,
+} from '../shared/protocol.js';
 import type { LoadedPipeline } from './engine/engine.js';
 
 export interface SupervisorPort {
-  setPipelines(valid: readonly LoadedPipeline[], invalid: readonly { name: string; file: string; problems: readonly string[] }[]): void;
+  setPipelines(
+    valid: readonly LoadedPipeline[],
+    invalid: readonly { name: string; file: string; problems: readonly string[] }[],
+  ): void;
   start(): void;
   trigger(name: string, trigger: 'manual'): { runId: string };
   stop(name: string): { runId: string | null; stopped: boolean };

@@ -36,7 +36,8 @@ export function toRunRecord(attempts: readonly RunRow[]): RunRecord {
     bytes: last.bytes,
     verdict: last.verdict,
     error: errorOf(last),
-    first_failure_at: last.firstFailureAt ?? attempts.find((a) => a.firstFailureAt !== null)?.firstFailureAt ?? null,
+    first_failure_at:
+      last.firstFailureAt ?? attempts.find((a) => a.firstFailureAt !== null)?.firstFailureAt ?? null,
   };
 }
 
@@ -56,7 +57,10 @@ function toRunAttempt(row: RunRow): RunAttempt {
 
 export function toRunPart(row: RunPartRow): RunPart {
   const seconds =
-    row.startedAt === null ? 0 : ((row.finishedAt === null ? Date.now() : Date.parse(row.finishedAt)) - Date.parse(row.startedAt)) / 1000;
+    row.startedAt === null
+      ? 0
+      : ((row.finishedAt === null ? Date.now() : Date.parse(row.finishedAt)) - Date.parse(row.startedAt)) /
+        1000;
   return {
     id: row.partId,
     shard: row.shard,

@@ -30,7 +30,10 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startDemoPostgres(dir: string, options: { runningAsRoot: boolean; log: (line: string) => void }): Promise<DemoPostgres> {
+export async function startDemoPostgres(
+  dir: string,
+  options: { runningAsRoot: boolean; log: (line: string) => void },
+): Promise<DemoPostgres> {
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
   const server = new EmbeddedPostgres({
@@ -42,7 +45,8 @@ export async function startDemoPostgres(dir: string, options: { runningAsRoot: b
     persistent: false,
     createPostgresUser: options.runningAsRoot,
     onLog: () => undefined,
-    onError: (error: unknown) => options.log(`postgres: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error: unknown) =>
+      options.log(`postgres: ${error instanceof Error ? error.message : String(error)}`),
   });
   await server.initialise();
   await server.start();

@@ -5,7 +5,16 @@
  * then row counts and the commands to look around. Ctrl-C stops everything and removes it all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +22,16 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DaemonClient } from '../shared/client/client.js';
 import { connectClient } from '../shared/client/ws-client.js';
 import { startDemoPostgres, type DemoPostgres } from './demo-postgres.js';
-import { DEMO_TABLES, DUCKDB_FILE, PASSWORD_ENV, SHARD_DATABASES, SHOP_DATABASE, SHOP_SEED, demoPipelines, shardSeed } from './shop.js';
+import {
+  DEMO_TABLES,
+  DUCKDB_FILE,
+  PASSWORD_ENV,
+  SHARD_DATABASES,
+  SHOP_DATABASE,
+  SHOP_SEED,
+  demoPipelines,
+  shardSeed,
+} from './shop.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -42,7 +60,8 @@ async function runOnce(client: DaemonClient, pipeline: string): Promise<string> 
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     const run = await client.call('run', { run_id: runId });
-    if (run.status === 'succeeded') return `succeeded: ${run.rows_extracted} rows extracted, ${run.rows_loaded} loaded (${run.verdict ?? 'no verdict'})`;
+    if (run.status === 'succeeded')
+      return `succeeded: ${run.rows_extracted} rows extracted, ${run.rows_loaded} loaded (${run.verdict ?? 'no verdict'})`;
     if (run.status === 'failed' || run.status === 'cancelled' || run.status === 'retrying') {
       return `${run.status}: ${run.error ? `${run.error.code} ${run.error.message}` : 'no error recorded'}`;
     }
@@ -59,7 +78,9 @@ async function countRows(file: string): Promise<string[]> {
     for (const { pipeline, table } of DEMO_TABLES) {
       try {
         const reader = await connection.runAndReadAll(`SELECT count(*) FROM "${table}"`);
-        lines.push(`  ${table.padEnd(20)} ${String(reader.getRows()[0]?.[0] ?? 0).padStart(6)} rows   (pipeline ${pipeline})`);
+        lines.push(
+          `  ${table.padEnd(20)} ${String(reader.getRows()[0]?.[0] ?? 0).padStart(6)} rows   (pipeline ${pipeline})`,
+        );
       } catch {
         lines.push(`  ${table.padEnd(20)}  (not loaded)   (pipeline ${pipeline})`);
       }
@@ -117,7 +138,8 @@ async function main(): Promise<void> {
     say(`seeded databases ${SHOP_DATABASE}, ${SHARD_DATABASES.join(', ')} on 127.0.0.1:${postgres.port}`);
 
     mkdirSync(join(home, 'pipelines'), { recursive: true });
-    for (const [file, text] of Object.entries(demoPipelines(postgres))) writeFileSync(join(home, 'pipelines', file), text);
+    for (const [file, text] of Object.entries(demoPipelines(postgres)))
+      writeFileSync(join(home, 'pipelines', file), text);
     const logFile = join(home, 'etld.out');
     const out = openSync(logFile, 'a');
     daemon = spawn(process.execPath, [join(dist, 'daemon', 'main.js'), '--home', home], {
@@ -132,7 +154,8 @@ async function main(): Promise<void> {
     }
     const duckFile = join(home, 'lake', DUCKDB_FILE);
     say(`\nloaded into ${duckFile}:`);
-    for (const line of existsSync(duckFile) ? await countRows(duckFile) : ['  (nothing was loaded)']) say(line);
+    for (const line of existsSync(duckFile) ? await countRows(duckFile) : ['  (nothing was loaded)'])
+      say(line);
 
     const etlctl = `node ${join(dist, 'tui', 'cli', 'main.js')} --home ${home}`;
     say('\nlook around (in another terminal):');

@@ -141,7 +141,9 @@ export const resourcesSchema = z.object({
   mem_used_bytes: z.number(),
   rss_bytes: z.number(),
   event_loop_lag_ms: z.number().nullable(),
-  disks: z.array(z.object({ label: z.string(), path: z.string(), free_bytes: z.number(), total_bytes: z.number() })),
+  disks: z.array(
+    z.object({ label: z.string(), path: z.string(), free_bytes: z.number(), total_bytes: z.number() }),
+  ),
 });
 export type Resources = z.infer<typeof resourcesSchema>;
 
@@ -174,7 +176,12 @@ export const planSchema = z.object({
   watermark_from: z.string().nullable(),
   watermark_to: z.string().nullable(),
   parts: z.array(
-    z.object({ shard: z.string().nullable(), chunk: z.number().int().nullable(), sql: z.string(), estimated_rows: z.number().nullable() }),
+    z.object({
+      shard: z.string().nullable(),
+      chunk: z.number().int().nullable(),
+      sql: z.string(),
+      estimated_rows: z.number().nullable(),
+    }),
   ),
   schema_diff: z.array(z.object({ column: z.string(), change: z.string(), detail: z.string() })),
   destination: z.string(),
@@ -196,7 +203,13 @@ export const watermarkStateSchema = z.object({
   /** The highest sequence the destination holds (null: none); runs need the two to agree. */
   destination_sequence: z.number().int().nullable(),
   watermarks: z.array(
-    z.object({ shard: z.string(), value: z.string(), boundary_rows: z.number().int(), sequence: z.number().int(), updated_at: isoTime }),
+    z.object({
+      shard: z.string(),
+      value: z.string(),
+      boundary_rows: z.number().int(),
+      sequence: z.number().int(),
+      updated_at: isoTime,
+    }),
   ),
   /** Operator changes, newest first. */
   changes: z.array(z.object({ at: isoTime, action: z.string(), detail: z.string() })),
@@ -246,7 +259,10 @@ export const METHODS = {
     params: empty,
     result: z.object({ valid: z.array(z.string()), problems: z.array(z.string()) }),
   },
-  why: { params: pipelineParams, result: z.object({ pipeline: z.string(), next_run_at: nullableIso, lines: z.array(z.string()) }) },
+  why: {
+    params: pipelineParams,
+    result: z.object({ pipeline: z.string(), next_run_at: nullableIso, lines: z.array(z.string()) }),
+  },
   plan: { params: pipelineParams, result: planSchema },
   preview: {
     params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(1000).default(20) }),
@@ -269,7 +285,9 @@ export const METHODS = {
   },
   subscribe: {
     params: z.object({
-      topics: z.array(z.enum(['runs', 'progress', 'logs', 'resources', 'pipelines'])).default(['runs', 'progress', 'pipelines']),
+      topics: z
+        .array(z.enum(['runs', 'progress', 'logs', 'resources', 'pipelines']))
+        .default(['runs', 'progress', 'pipelines']),
       pipeline: pipelineName.optional(),
     }),
     result: z.object({ topics: z.array(z.string()) }),

@@ -28,7 +28,15 @@ export const RUN_STATUSES = [
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const PIPELINE_STATES = ['idle', 'running', 'retrying', 'paused', 'failed', 'invalid', 'waiting'] as const;
+export const PIPELINE_STATES = [
+  'idle',
+  'running',
+  'retrying',
+  'paused',
+  'failed',
+  'invalid',
+  'waiting',
+] as const;
 /** `waiting`: a run is queued behind the per-source governor or an overlap policy. */
 export type PipelineState = (typeof PIPELINE_STATES)[number];
 

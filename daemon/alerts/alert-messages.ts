@@ -94,7 +94,10 @@ function table(rows: readonly (readonly [string, string])[]): string {
 function suppressedNote(ctx: MessageContext, what: string): string[] {
   if (ctx.suppressed === 0) return [];
   const since = ctx.suppressedSince ? ` since ${ctx.suppressedSince}` : '';
-  return ['', `${ctx.suppressed} more ${what} ${ctx.suppressed === 1 ? 'was' : 'were'} suppressed${since} (one mail per ${formatDuration(ctx.throttleMs)}).`];
+  return [
+    '',
+    `${ctx.suppressed} more ${what} ${ctx.suppressed === 1 ? 'was' : 'were'} suppressed${since} (one mail per ${formatDuration(ctx.throttleMs)}).`,
+  ];
 }
 
 function commands(pipeline: string, runId: string, sinceIso: string, unit: string): string[] {
@@ -136,10 +139,17 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
     ...commands(alert.pipeline, alert.runId, since, ctx.unit),
     ...footer(ctx),
   ];
-  return { subject: `[etld] ${alert.pipeline} FAILED after ${attempts}: ${alert.error.code}`, text: lines.join('\n') };
+  return {
+    subject: `[etld] ${alert.pipeline} FAILED after ${attempts}: ${alert.error.code}`,
+    text: lines.join('\n'),
+  };
 }
 
-export function recoveryMail(alert: RecoveryAlert, ctx: MessageContext, suppressedFailures: number): MailText {
+export function recoveryMail(
+  alert: RecoveryAlert,
+  ctx: MessageContext,
+  suppressedFailures: number,
+): MailText {
   const lines = [
     `Pipeline ${alert.pipeline} RECOVERED: run ${alert.runId} succeeded.`,
     '',
@@ -152,10 +162,18 @@ export function recoveryMail(alert: RecoveryAlert, ctx: MessageContext, suppress
       ['Host', ctx.host],
     ]),
     ...(suppressedFailures > 0
-      ? ['', `${suppressedFailures} failure alert${suppressedFailures === 1 ? ' was' : 's were'} suppressed during the failure.`]
+      ? [
+          '',
+          `${suppressedFailures} failure alert${suppressedFailures === 1 ? ' was' : 's were'} suppressed during the failure.`,
+        ]
       : []),
     ...suppressedNote(ctx, 'recovery alerts'),
-    ...commands(alert.pipeline, alert.runId, alert.previousFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString(), ctx.unit),
+    ...commands(
+      alert.pipeline,
+      alert.runId,
+      alert.previousFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString(),
+      ctx.unit,
+    ),
     ...footer(ctx),
   ];
   return { subject: `[etld] ${alert.pipeline} RECOVERED (run ${alert.runId})`, text: lines.join('\n') };
@@ -174,7 +192,12 @@ export function stallMail(alert: StallAlert, ctx: MessageContext): MailText {
       ['Host', ctx.host],
     ]),
     ...suppressedNote(ctx, 'stall alerts'),
-    ...commands(alert.pipeline, alert.runId, alert.lastProgressAt ?? new Date(ctx.now.getTime() - alert.stalledForMs).toISOString(), ctx.unit),
+    ...commands(
+      alert.pipeline,
+      alert.runId,
+      alert.lastProgressAt ?? new Date(ctx.now.getTime() - alert.stalledForMs).toISOString(),
+      ctx.unit,
+    ),
     ...footer(ctx),
   ];
   return { subject: `[etld] ${alert.pipeline} STALLED: no progress for ${stalled}`, text: lines.join('\n') };
@@ -201,5 +224,8 @@ export function lowDiskMail(alert: LowDiskAlert, ctx: MessageContext): MailText 
     `  du -sh ${alert.path}/* | sort -h | tail`,
     ...footer(ctx),
   ];
-  return { subject: `[etld] low disk on ${ctx.host}: ${alert.label ?? alert.path} ${free}`, text: lines.join('\n') };
+  return {
+    subject: `[etld] low disk on ${ctx.host}: ${alert.label ?? alert.path} ${free}`,
+    text: lines.join('\n'),
+  };
 }

@@ -80,7 +80,9 @@ export class AlertService {
 
   constructor(options: AlertServiceOptions) {
     this.#o = options;
-    this.#transport = options.transport ?? (options.smtp ? createSmtpTransport(options.smtp, options.smtpPassword ?? null) : null);
+    this.#transport =
+      options.transport ??
+      (options.smtp ? createSmtpTransport(options.smtp, options.smtpPassword ?? null) : null);
     this.#from = options.from ?? options.smtp?.from ?? 'etld';
     this.#now = options.now ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
@@ -101,9 +103,15 @@ export class AlertService {
       if (!this.#isFailing(alert.pipeline)) return;
       this.#failing.set(alert.pipeline, false);
       let suppressedFailures = 0;
-      this.#notify(alert.pipeline, 'recovery', alert.runId, (ctx) => recoveryMail(alert, ctx, suppressedFailures), () => {
-        suppressedFailures = this.#throttle.reset(`failure:${alert.pipeline}`);
-      });
+      this.#notify(
+        alert.pipeline,
+        'recovery',
+        alert.runId,
+        (ctx) => recoveryMail(alert, ctx, suppressedFailures),
+        () => {
+          suppressedFailures = this.#throttle.reset(`failure:${alert.pipeline}`);
+        },
+      );
     });
   }
 
@@ -144,7 +152,9 @@ export class AlertService {
     if (known !== undefined) return known;
     // After a restart: the newest failure/recovery alert in the store says where the episode is.
     const since = new Date(this.#now().getTime() - EPISODE_LOOKBACK_MS).toISOString();
-    const last = this.#o.store.listAlerts(pipeline, since).find((a) => a.kind === 'failure' || a.kind === 'recovery');
+    const last = this.#o.store
+      .listAlerts(pipeline, since)
+      .find((a) => a.kind === 'failure' || a.kind === 'recovery');
     const failing = last?.kind === 'failure';
     this.#failing.set(pipeline, failing);
     return failing;
@@ -156,7 +166,13 @@ export class AlertService {
   }
 
   /** `beforeCompose` runs only when a mail goes out, before its text is built. */
-  #notify(key: string, kind: AlertRow['kind'], runId: string | null, compose: (ctx: MessageContext) => MailText, beforeCompose?: () => void): void {
+  #notify(
+    key: string,
+    kind: AlertRow['kind'],
+    runId: string | null,
+    compose: (ctx: MessageContext) => MailText,
+    beforeCompose?: () => void,
+  ): void {
     const now = this.#now();
     const decision = this.#throttle.decide(`${kind}:${key}`, now.getTime(), () => this.#seed(key, kind, now));
     const recipients = this.#recipients(key);
@@ -169,13 +185,32 @@ export class AlertService {
       suppressedSince: decision.suppressedSince,
       throttleMs: this.#throttle.windowMs,
     });
-    const base = { pipeline: key, kind, runId, recipients: recipients.join(', '), subject: mail.subject, createdAt: now.toISOString() };
+    const base = {
+      pipeline: key,
+      kind,
+      runId,
+      recipients: recipients.join(', '),
+      subject: mail.subject,
+      createdAt: now.toISOString(),
+    };
     if (!decision.send) {
-      this.#o.store.recordAlert({ ...base, status: 'suppressed', detail: `throttled: one mail per ${this.#throttle.windowMs} ms` });
-      this.#o.logger.info(`alert suppressed by throttle: ${mail.subject}`, { pipeline: kind === 'low_disk' ? undefined : key, runId: runId ?? undefined });
+      this.#o.store.recordAlert({
+        ...base,
+        status: 'suppressed',
+        detail: `throttled: one mail per ${this.#throttle.windowMs} ms`,
+      });
+      this.#o.logger.info(`alert suppressed by throttle: ${mail.subject}`, {
+        pipeline: kind === 'low_disk' ? undefined : key,
+        runId: runId ?? undefined,
+      });
       return;
     }
-    const reason = this.#transport === null ? 'SMTP is not configured (smtp in etld.yaml)' : recipients.length === 0 ? 'no recipients (alerts.email)' : null;
+    const reason =
+      this.#transport === null
+        ? 'SMTP is not configured (smtp in etld.yaml)'
+        : recipients.length === 0
+          ? 'no recipients (alerts.email)'
+          : null;
     if (reason !== null) {
       this.#o.store.recordAlert({ ...base, status: 'failed', detail: reason });
       this.#o.logger.warning(`alert not sent, ${reason}: ${mail.subject}`);
@@ -183,7 +218,9 @@ export class AlertService {
     }
     const row = this.#o.store.recordAlert({ ...base, status: 'pending', detail: null });
     const delivery = this.#deliver(row.id, recipients, mail).catch((error: unknown) => {
-      this.#o.logger.error(`alert delivery crashed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#o.logger.error(
+        `alert delivery crashed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     this.#inFlight.add(delivery);
     void delivery.finally(() => this.#inFlight.delete(delivery));
@@ -195,7 +232,11 @@ export class AlertService {
     const lastMail = rows.find((a) => a.status !== 'suppressed');
     if (!lastMail) return undefined;
     const suppressed = rows.filter((a) => a.status === 'suppressed' && a.createdAt > lastMail.createdAt);
-    return { lastSentAt: Date.parse(lastMail.createdAt), suppressed: suppressed.length, suppressedSince: suppressed.at(-1)?.createdAt ?? null };
+    return {
+      lastSentAt: Date.parse(lastMail.createdAt),
+      suppressed: suppressed.length,
+      suppressedSince: suppressed.at(-1)?.createdAt ?? null,
+    };
   }
 
   async #deliver(id: number, to: readonly string[], mail: MailText): Promise<void> {
@@ -206,18 +247,29 @@ export class AlertService {
       if (this.#stop.signal.aborted) break;
       try {
         await transport.send({ from: this.#from, to, subject: mail.subject, text: mail.text });
-        this.#o.store.updateAlert(id, 'sent', attempt > 1 ? `sent on attempt ${attempt} after: ${lastError}` : null);
+        this.#o.store.updateAlert(
+          id,
+          'sent',
+          attempt > 1 ? `sent on attempt ${attempt} after: ${lastError}` : null,
+        );
         this.#o.logger.info(`alert sent to ${to.join(', ')}: ${mail.subject}`);
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
-        this.#o.logger.warning(`alert delivery attempt ${attempt}/${this.#retry.attempts} failed: ${lastError}`);
+        this.#o.logger.warning(
+          `alert delivery attempt ${attempt}/${this.#retry.attempts} failed: ${lastError}`,
+        );
       }
       if (attempt < this.#retry.attempts) {
-        await sleep(Math.min(this.#retry.delayMs * 2 ** (attempt - 1), this.#retry.maxDelayMs), this.#stop.signal);
+        await sleep(
+          Math.min(this.#retry.delayMs * 2 ** (attempt - 1), this.#retry.maxDelayMs),
+          this.#stop.signal,
+        );
       }
     }
-    const why = this.#stop.signal.aborted ? `daemon stopping; last error: ${lastError || 'none'}` : `gave up after ${this.#retry.attempts} attempts: ${lastError}`;
+    const why = this.#stop.signal.aborted
+      ? `daemon stopping; last error: ${lastError || 'none'}`
+      : `gave up after ${this.#retry.attempts} attempts: ${lastError}`;
     this.#o.store.updateAlert(id, 'failed', why);
     this.#o.logger.error(`alert not delivered (${why}): ${mail.subject}`);
   }

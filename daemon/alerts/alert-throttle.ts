@@ -51,7 +51,11 @@ export class AlertThrottle {
       return { send: false, suppressed: 0, suppressedSince: null };
     }
     this.#states.set(key, { lastSentAt: nowMs, suppressed: 0, suppressedSince: null });
-    return { send: true, suppressed: state?.suppressed ?? 0, suppressedSince: state?.suppressedSince ?? null };
+    return {
+      send: true,
+      suppressed: state?.suppressed ?? 0,
+      suppressedSince: state?.suppressedSince ?? null,
+    };
   }
 
   /** Forgets a key (a new episode starts); returns how many alerts it had suppressed. */

@@ -31,7 +31,11 @@ export interface SmtpTimeouts {
  * mandatory (`requireTLS`), so credentials never cross the network in clear. `password` is the
  * already resolved secret (password_file / password_env are read by the daemon's secrets code).
  */
-export function createSmtpTransport(smtp: SmtpSettings, password: string | null, timeouts: SmtpTimeouts = {}): MailTransport {
+export function createSmtpTransport(
+  smtp: SmtpSettings,
+  password: string | null,
+  timeouts: SmtpTimeouts = {},
+): MailTransport {
   const transporter = createTransport({
     host: smtp.host,
     port: smtp.port,
@@ -47,7 +51,12 @@ export function createSmtpTransport(smtp: SmtpSettings, password: string | null,
   });
   return {
     async send(message) {
-      await transporter.sendMail({ from: message.from, to: [...message.to], subject: message.subject, text: message.text });
+      await transporter.sendMail({
+        from: message.from,
+        to: [...message.to],
+        subject: message.subject,
+        text: message.text,
+      });
     },
     close() {
       transporter.close();

@@ -6,7 +6,12 @@ import type { LoadedPipeline } from '../engine/engine.js';
 
 export type PipelineFileResult =
   | { readonly ok: true; readonly pipeline: LoadedPipeline }
-  | { readonly ok: false; readonly file: string; readonly name: string; readonly problems: readonly ConfigProblem[] };
+  | {
+      readonly ok: false;
+      readonly file: string;
+      readonly name: string;
+      readonly problems: readonly ConfigProblem[];
+    };
 
 /** The pipeline name a broken file stands for: its `name:` if readable, else the file name. */
 function fallbackName(file: string, text: string): string {
@@ -35,7 +40,11 @@ export async function loadPipelineFile(file: string): Promise<PipelineFileResult
 
 export interface PipelineDirectory {
   readonly valid: readonly LoadedPipeline[];
-  readonly invalid: readonly { readonly name: string; readonly file: string; readonly problems: readonly string[] }[];
+  readonly invalid: readonly {
+    readonly name: string;
+    readonly file: string;
+    readonly problems: readonly string[];
+  }[];
 }
 
 /**

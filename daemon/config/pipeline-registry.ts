@@ -47,7 +47,8 @@ export class PipelineRegistry {
     for (const pipeline of directory.valid) {
       const before = this.#active.get(pipeline.name);
       if (!before) diff.added.push(pipeline.name);
-      else if (!isDeepStrictEqual(before.config, pipeline.config) || before.file !== pipeline.file) diff.changed.push(pipeline.name);
+      else if (!isDeepStrictEqual(before.config, pipeline.config) || before.file !== pipeline.file)
+        diff.changed.push(pipeline.name);
       next.set(pipeline.name, pipeline);
     }
     const problems = new Map<string, InvalidPipeline>();
@@ -56,7 +57,8 @@ export class PipelineRegistry {
       diff.invalid.push(broken.name);
       // Keep the last good version of a file that broke in an edit.
       const lastGood = this.#active.get(broken.name);
-      if (lastGood && lastGood.file === broken.file && !next.has(broken.name)) next.set(broken.name, lastGood);
+      if (lastGood && lastGood.file === broken.file && !next.has(broken.name))
+        next.set(broken.name, lastGood);
     }
     for (const name of this.#active.keys()) if (!next.has(name)) diff.removed.push(name);
     this.#active = next;

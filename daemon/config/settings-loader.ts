@@ -20,7 +20,10 @@ export async function loadDaemonSettings(file: string, explicit: boolean): Promi
   }
   const parsed = parseYamlWithSchema(file, text, daemonSettingsSchema);
   if (!parsed.ok) {
-    throw new EtlError('CONFIG_INVALID', `invalid daemon settings:\n${parsed.problems.map(formatProblem).join('\n')}`);
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `invalid daemon settings:\n${parsed.problems.map(formatProblem).join('\n')}`,
+    );
   }
   return parsed.value;
 }

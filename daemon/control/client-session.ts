@@ -1,7 +1,13 @@
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import { EtlError, toEtlError, type SerializedError } from '../../shared/errors.js';
-import { isMethodName, PROTOCOL_VERSION, type EventData, type EventName, type LogLine } from '../../shared/protocol.js';
+import {
+  isMethodName,
+  PROTOCOL_VERSION,
+  type EventData,
+  type EventName,
+  type LogLine,
+} from '../../shared/protocol.js';
 import { decodeClientFrame, truncate, type RequestId } from './frame-decoder.js';
 import { dispatch, type HandlerContext, type HandlerTable, type LogFollow } from './handlers.js';
 import { LogLimiter } from './log-limiter.js';
@@ -83,9 +89,12 @@ export class ClientSession {
           { client: this.label },
         );
       }
-      this.#options.logger.debug(`control client ${this.label} disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''})`, {
-        client: this.label,
-      });
+      this.#options.logger.debug(
+        `control client ${this.label} disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''})`,
+        {
+          client: this.label,
+        },
+      );
       this.#options.onClose(this);
     });
   }
@@ -93,9 +102,12 @@ export class ClientSession {
   /** Heartbeat tick: false when the previous ping got no pong (the peer is dead and was cut off). */
   heartbeat(): boolean {
     if (!this.#alive) {
-      this.#options.logger.warning(`control client ${this.label}: no answer to the heartbeat ping; disconnected`, {
-        client: this.label,
-      });
+      this.#options.logger.warning(
+        `control client ${this.label}: no answer to the heartbeat ping; disconnected`,
+        {
+          client: this.label,
+        },
+      );
       this.#ws.terminate();
       return false;
     }
@@ -147,7 +159,11 @@ export class ClientSession {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closing) return;
-    const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    const buffer = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
     const decoded = decodeClientFrame(buffer, isBinary);
     if (!decoded.ok) {
       this.#logBadFrame(decoded.error.message);
@@ -183,7 +199,11 @@ export class ClientSession {
   #onHello(version: number, client: string | null): void {
     if (this.#greeted) {
       this.#logBadFrame('second hello');
-      this.#replyError(null, { code: 'PROTOCOL_INVALID', message: 'hello was already received', retryable: false });
+      this.#replyError(null, {
+        code: 'PROTOCOL_INVALID',
+        message: 'hello was already received',
+        retryable: false,
+      });
       return;
     }
     if (version !== PROTOCOL_VERSION) {
@@ -197,12 +217,19 @@ export class ClientSession {
     }
     this.#greeted = true;
     this.#sendFrame({ type: 'hello', version: PROTOCOL_VERSION, daemon: this.#options.daemon });
-    this.#options.logger.debug(`control client ${this.label} connected${client ? ` (${truncate(client, 60)})` : ''}`, {
-      client: this.label,
-    });
+    this.#options.logger.debug(
+      `control client ${this.label} connected${client ? ` (${truncate(client, 60)})` : ''}`,
+      {
+        client: this.label,
+      },
+    );
   }
 
-  async #runRequest(id: string | number, method: Parameters<typeof dispatch>[1], params: unknown): Promise<void> {
+  async #runRequest(
+    id: string | number,
+    method: Parameters<typeof dispatch>[1],
+    params: unknown,
+  ): Promise<void> {
     this.#inFlight++;
     if (this.#inFlight >= MAX_IN_FLIGHT) this.#ws.pause();
     const afterReply: (() => void)[] = [];
@@ -224,7 +251,9 @@ export class ClientSession {
     } catch (thrown) {
       const error = toEtlError(thrown);
       if (error.code === 'INTERNAL') {
-        this.#options.logger.error(`control method "${method}" failed: ${error.message}`, { client: this.label });
+        this.#options.logger.error(`control method "${method}" failed: ${error.message}`, {
+          client: this.label,
+        });
       } else if (error.code === 'PROTOCOL_INVALID') {
         this.#logBadFrame(error.message);
       }
@@ -245,7 +274,8 @@ export class ClientSession {
           if (!this.#follows.has(follow)) return;
           const seen = new Set(alreadySent.map((line) => `${line.ts}\u0000${line.message}`));
           for (const line of follow.held) {
-            if (!seen.has(`${line.ts}\u0000${line.message}`)) this.#sendFrame({ type: 'event', event: 'log', data: line });
+            if (!seen.has(`${line.ts}\u0000${line.message}`))
+              this.#sendFrame({ type: 'event', event: 'log', data: line });
           }
           follow.held = [];
           follow.live = true;

@@ -1,6 +1,12 @@
 import type { DaemonApi } from '../api.js';
 import { EtlError } from '../../shared/errors.js';
-import { METHODS, type LogLine, type MethodName, type MethodParams, type MethodResult } from '../../shared/protocol.js';
+import {
+  METHODS,
+  type LogLine,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+} from '../../shared/protocol.js';
 import { logFilterFrom, type LogFilter, type Subscription, type Topic } from './subscriptions.js';
 
 /** A `logs --follow` registration: events are held back until the reply with the past lines is sent. */
@@ -17,7 +23,10 @@ export interface HandlerContext {
   followLogs(filter: LogFilter): LogFollow;
 }
 
-type Handler<M extends MethodName> = (params: MethodParams<M>, ctx: HandlerContext) => Promise<MethodResult<M>>;
+type Handler<M extends MethodName> = (
+  params: MethodParams<M>,
+  ctx: HandlerContext,
+) => Promise<MethodResult<M>>;
 
 /** One handler per protocol method: adding a method to METHODS without a handler does not compile. */
 export type HandlerTable = { readonly [M in MethodName]: Handler<M> };
@@ -86,7 +95,9 @@ export async function dispatch<M extends MethodName>(
   if (!parsed.success) {
     const problems = parsed.error.issues
       .slice(0, 3)
-      .map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message));
+      .map((issue) =>
+        issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message,
+      );
     throw new EtlError('PROTOCOL_INVALID', `invalid params for "${method}": ${problems.join('; ')}`);
   }
   const handler = handlers[method] as Handler<M>;

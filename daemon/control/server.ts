@@ -53,11 +53,18 @@ export class ControlServer {
 
   constructor(options: ControlServerOptions) {
     if (options.tcp && options.tcp.token.length === 0) {
-      throw new EtlError('CONFIG_INVALID', 'the TCP control listener needs a non-empty token (control.tcp.token_file)');
+      throw new EtlError(
+        'CONFIG_INVALID',
+        'the TCP control listener needs a non-empty token (control.tcp.token_file)',
+      );
     }
     this.#options = options;
     this.#handlers = createHandlers(options.api);
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, clientTracking: false });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      clientTracking: false,
+    });
   }
 
   get clientCount(): number {
@@ -71,7 +78,8 @@ export class ControlServer {
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new EtlError('ILLEGAL_STATE', `control server cannot start: it is ${this.#state}`);
+    if (this.#state !== 'new')
+      throw new EtlError('ILLEGAL_STATE', `control server cannot start: it is ${this.#state}`);
     this.#state = 'starting';
     const { socketPath, socketMode, tcp, logger } = this.#options;
     try {
@@ -97,7 +105,9 @@ export class ControlServer {
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref();
     this.#state = 'listening';
-    const tcpText = this.tcpAddress ? ` and ${this.tcpAddress.host}:${this.tcpAddress.port} (token required)` : '';
+    const tcpText = this.tcpAddress
+      ? ` and ${this.tcpAddress.host}:${this.tcpAddress.port} (token required)`
+      : '';
     logger.info(`control socket listening on ${socketPath}${tcpText}`);
   }
 
@@ -118,14 +128,17 @@ export class ControlServer {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
       res.end('etld control socket: connect with a WebSocket client such as etlctl\n');
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(transport, req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(transport, req, socket, head),
+    );
     server.on('clientError', (_error, socket) => socket.destroy());
     return server;
   }
 
   #onUpgrade(transport: 'unix' | 'tcp', req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const peer = transport === 'unix' ? 'unix' : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const peer =
+      transport === 'unix' ? 'unix' : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     if (this.#state !== 'listening') {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -133,10 +146,14 @@ export class ControlServer {
     if (transport === 'tcp' && !bearerMatches(req.headers.authorization, this.#options.tcp?.token ?? '')) {
       const why = req.headers.authorization === undefined ? 'no bearer token' : 'wrong bearer token';
       this.#logConnection(`control connection from ${peer} refused: ${why}`);
-      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, `${transport === 'unix' ? 'unix' : peer}#${this.#nextClient++}`));
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#onConnection(ws, `${transport === 'unix' ? 'unix' : peer}#${this.#nextClient++}`),
+    );
   }
 
   #onConnection(ws: WebSocket, label: string): void {
@@ -152,11 +169,17 @@ export class ControlServer {
       onClose: (closed) => this.#sessions.delete(closed),
     });
     if (this.#sessions.size >= this.#options.maxClients) {
-      this.#logConnection(`control client ${label} refused: ${this.#options.maxClients} clients are already connected`);
+      this.#logConnection(
+        `control client ${label} refused: ${this.#options.maxClients} clients are already connected`,
+      );
       session.refuse(
-        new EtlError('TOO_MANY_CLIENTS', `etld already serves ${this.#options.maxClients} clients (control.max_clients); try again later`, {
-          retryable: true,
-        }),
+        new EtlError(
+          'TOO_MANY_CLIENTS',
+          `etld already serves ${this.#options.maxClients} clients (control.max_clients); try again later`,
+          {
+            retryable: true,
+          },
+        ),
         1013,
       );
       return;
@@ -180,7 +203,9 @@ export class ControlServer {
         session.deliver(event, data, encode);
       } catch (error) {
         // An event listener must not throw into the daemon's emitter.
-        this.#options.logger.error(`control client ${session.label}: event ${event} not delivered: ${String(error)}`);
+        this.#options.logger.error(
+          `control client ${session.label}: event ${event} not delivered: ${String(error)}`,
+        );
       }
     }
   }
@@ -204,7 +229,8 @@ export class ControlServer {
     );
     if (this.#unix) {
       await unlink(this.#options.socketPath).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') this.#options.logger.warning(`could not remove ${this.#options.socketPath}: ${error.message}`);
+        if (error.code !== 'ENOENT')
+          this.#options.logger.warning(`could not remove ${this.#options.socketPath}: ${error.message}`);
       });
     }
     this.#unix = null;
@@ -227,7 +253,9 @@ function listen(server: Server, where: string, begin: () => void): Promise<void>
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       const code = error.code === 'EADDRINUSE' ? 'LOCKED' : 'CONFIG_INVALID';
-      reject(new EtlError(code, `control socket cannot listen on ${where}: ${error.message}`, { cause: error }));
+      reject(
+        new EtlError(code, `control socket cannot listen on ${where}: ${error.message}`, { cause: error }),
+      );
     };
     const onListening = (): void => {
       server.off('error', onError);

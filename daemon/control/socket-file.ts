@@ -14,7 +14,12 @@ function socketIsLive(path: string): Promise<boolean> {
     socket.once('error', (error: NodeJS.ErrnoException) => {
       socket.destroy();
       if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') resolve(false);
-      else reject(new EtlError('LOCKED', `cannot probe the control socket ${path}: ${error.message}`, { cause: error }));
+      else
+        reject(
+          new EtlError('LOCKED', `cannot probe the control socket ${path}: ${error.message}`, {
+            cause: error,
+          }),
+        );
     });
   });
 }
@@ -33,10 +38,16 @@ export async function claimSocketPath(path: string): Promise<void> {
     throw error;
   }
   if (!isSocket) {
-    throw new EtlError('LOCKED', `${path} exists and is not a socket; refusing to replace it (remove it or choose another socket path)`);
+    throw new EtlError(
+      'LOCKED',
+      `${path} exists and is not a socket; refusing to replace it (remove it or choose another socket path)`,
+    );
   }
   if (await socketIsLive(path)) {
-    throw new EtlError('LOCKED', `another etld is already listening on ${path}; stop it first (etlctl info --socket ${path} shows it)`);
+    throw new EtlError(
+      'LOCKED',
+      `another etld is already listening on ${path}; stop it first (etlctl info --socket ${path} shows it)`,
+    );
   }
   try {
     await unlink(path);

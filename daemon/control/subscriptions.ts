@@ -33,7 +33,10 @@ export function logFilterFrom(params: MethodParams<'logs'>): LogFilter {
       grep = new RegExp(params.grep);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new EtlError('PROTOCOL_INVALID', `invalid grep pattern ${JSON.stringify(params.grep)}: ${reason}`);
+      throw new EtlError(
+        'PROTOCOL_INVALID',
+        `invalid grep pattern ${JSON.stringify(params.grep)}: ${reason}`,
+      );
     }
   }
   return {

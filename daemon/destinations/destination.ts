@@ -74,7 +74,11 @@ export interface Destination {
    * naming the column and both types for a changed type or a vanished column (or any difference
    * under `strict`). Writes nothing.
    */
-  planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]>;
+  planSchema(
+    incoming: readonly ColumnSchema[],
+    policy: 'add_columns' | 'strict',
+    signal?: AbortSignal,
+  ): Promise<SchemaChange[]>;
   /**
    * The highest run sequence of `pipeline` this destination has committed (and the run attempt
    * that committed it, when the destination records it), or null when it holds none.

@@ -9,7 +9,10 @@ export const DESTINATIONS = {
   bigquery: async () => (await import('./bigquery/bigquery-destination.js')).bigqueryDestination,
 } satisfies { [K in DestinationKind]: () => Promise<DestinationDialect<K>> };
 
-export async function createDestination(config: DestinationConfig, context: DestinationContext): Promise<Destination> {
+export async function createDestination(
+  config: DestinationConfig,
+  context: DestinationContext,
+): Promise<Destination> {
   switch (config.type) {
     case 'duckdb':
       return (await DESTINATIONS.duckdb()).create(config, context);

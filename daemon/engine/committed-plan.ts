@@ -24,10 +24,18 @@ export interface CommitterHint {
   readonly notRunId?: string;
 }
 
-export function findCommittedPlan(store: StateStore, pipeline: string, sequence: number, hint: CommitterHint = {}): PlanRecord | null {
-  const runs = store.listRuns(pipeline, HISTORY_LIMIT).filter((r) => r.sequence === sequence && r.id !== hint.notRunId);
+export function findCommittedPlan(
+  store: StateStore,
+  pipeline: string,
+  sequence: number,
+  hint: CommitterHint = {},
+): PlanRecord | null {
+  const runs = store
+    .listRuns(pipeline, HISTORY_LIMIT)
+    .filter((r) => r.sequence === sequence && r.id !== hint.notRunId);
   runs.sort((a, b) => b.attempt - a.attempt || b.createdAt.localeCompare(a.createdAt));
-  const named = hint.runId === undefined || hint.runId === null ? undefined : runs.find((r) => r.id === hint.runId);
+  const named =
+    hint.runId === undefined || hint.runId === null ? undefined : runs.find((r) => r.id === hint.runId);
   for (const run of named === undefined ? runs : [named]) {
     const plan = parsePlanRecord(run.planJson);
     if (plan !== null && plan.sequence === sequence && plan.watermarks !== null) return plan;
@@ -36,7 +44,12 @@ export function findCommittedPlan(store: StateStore, pipeline: string, sequence:
 }
 
 /** Commits the planned watermarks of `sequence` (or only the sequence, for modes without any). */
-export function commitPlannedWatermarks(store: StateStore, config: PipelineConfig, sequence: number, plan: PlanRecord | null): void {
+export function commitPlannedWatermarks(
+  store: StateStore,
+  config: PipelineConfig,
+  sequence: number,
+  plan: PlanRecord | null,
+): void {
   if (store.getRuntime(config.name).committedSequence >= sequence) return;
   if (!usesWatermarks(config)) {
     store.setCommittedSequence(config.name, sequence);

@@ -75,15 +75,20 @@ function typedExpression(raw: string, column: ColumnSchema, options: StagingOpti
       break;
   }
   const position =
-    options.part === undefined ? "'etld: '" : `'etld: part ${options.part.replaceAll("'", "''")} row ' || ${options.rowSequence === undefined ? "'?'" : `CAST(${ROW_NUMBER} AS VARCHAR)`} || ': '`;
-  const failure = (what: string): string => `error(${position} || ${duckString(`column "${column.name}" ${what}`)})`;
+    options.part === undefined
+      ? "'etld: '"
+      : `'etld: part ${options.part.replaceAll("'", "''")} row ' || ${options.rowSequence === undefined ? "'?'" : `CAST(${ROW_NUMBER} AS VARCHAR)`} || ': '`;
+  const failure = (what: string): string =>
+    `error(${position} || ${duckString(`column "${column.name}" ${what}`)})`;
   // COALESCE only evaluates the failure branch for rows whose conversion gave NULL.
   const converted = `coalesce(${attempt}, CASE WHEN ${raw} IS NULL THEN NULL ELSE ${failure(`holds a value that is not a valid ${typeToString(type)}`)} END)`;
   if (!INFINITE_KINDS.has(type.kind)) return `CAST(${converted} AS ${duckType})`;
   const infinite =
     options.infiniteDates === 'null'
       ? `CAST(NULL AS ${duckType})`
-      : failure(`holds infinity or -infinity, which no destination stores (set source.infinite_dates: null to load it as NULL)`);
+      : failure(
+          `holds infinity or -infinity, which no destination stores (set source.infinite_dates: null to load it as NULL)`,
+        );
   return `CAST(CASE WHEN ${raw} IN ('infinity', '-infinity') THEN ${infinite} ELSE ${converted} END AS ${duckType})`;
 }
 
@@ -91,12 +96,19 @@ function typedExpression(raw: string, column: ColumnSchema, options: StagingOpti
  * DuckDB SQL that reads staging-CSV `files` (same column order as `columns`) and returns rows
  * typed with `stagingDuckType`, named after the columns.
  */
-export function stagingCsvSelect(files: readonly string[], columns: readonly ColumnSchema[], options: StagingOptions = {}): string {
+export function stagingCsvSelect(
+  files: readonly string[],
+  columns: readonly ColumnSchema[],
+  options: StagingOptions = {},
+): string {
   if (files.length === 0) throw new EtlError('INTERNAL', 'stagingCsvSelect needs at least one staging file');
   if (columns.length === 0) throw new EtlError('INTERNAL', 'stagingCsvSelect needs at least one column');
   const raw = columns.map((_, index) => `c${index + 1}`);
   const select = columns
-    .map((column, index) => `${typedExpression(raw[index] ?? '', column, options)} AS ${duckIdentifier(column.name)}`)
+    .map(
+      (column, index) =>
+        `${typedExpression(raw[index] ?? '', column, options)} AS ${duckIdentifier(column.name)}`,
+    )
     .join(', ');
   const fileList = `[${files.map(duckString).join(', ')}]`;
   const columnTypes = `{${raw.map((name) => `'${name}': 'VARCHAR'`).join(', ')}}`;
@@ -119,6 +131,9 @@ export function stagingCsvSelect(files: readonly string[], columns: readonly Col
   ];
   const reader = `read_csv(${fileList}, ${readerOptions.join(', ')})`;
   // nextval() numbers rows in file order: the reader is single-threaded (parallel = false).
-  const source = options.rowSequence === undefined ? reader : `(SELECT nextval(${duckString(options.rowSequence)}) AS ${ROW_NUMBER}, * FROM ${reader})`;
+  const source =
+    options.rowSequence === undefined
+      ? reader
+      : `(SELECT nextval(${duckString(options.rowSequence)}) AS ${ROW_NUMBER}, * FROM ${reader})`;
   return `SELECT ${select} FROM ${source}`;
 }

@@ -35,7 +35,10 @@ export function writeState<T>(what: string, write: () => T): T {
   } catch (error) {
     if (error instanceof EtlError && error.code === 'STATE_INCONSISTENT') throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new EtlError('STATE_STORE', `state store: ${what} failed: ${message}`, { cause: error, retryable: true });
+    throw new EtlError('STATE_STORE', `state store: ${what} failed: ${message}`, {
+      cause: error,
+      retryable: true,
+    });
   }
 }
 
@@ -43,11 +46,18 @@ export function writeState<T>(what: string, write: () => T): T {
  * Brings the store in line with the destination. Returns the destination's committed sequence
  * (null: none) once they agree; throws STATE_INCONSISTENT when they cannot be made to.
  */
-export async function settleWithDestination(context: SettleContext, destination: Destination, signal?: AbortSignal): Promise<number | null> {
+export async function settleWithDestination(
+  context: SettleContext,
+  destination: Destination,
+  signal?: AbortSignal,
+): Promise<number | null> {
   const { store, pipeline } = context;
   const config = pipeline.config;
   const committed = await destination.committedSequence(pipeline.name, signal);
-  const known = writeState('reading the committed sequence', () => store.getRuntime(pipeline.name).committedSequence);
+  const known = writeState(
+    'reading the committed sequence',
+    () => store.getRuntime(pipeline.name).committedSequence,
+  );
   const held = committed?.sequence ?? 0;
   if (held < known) {
     if (usesWatermarks(config)) {
@@ -65,16 +75,25 @@ export async function settleWithDestination(context: SettleContext, destination:
   }
   if (committed !== null && committed.sequence > known) {
     const plan = findCommittedPlan(store, pipeline.name, committed.sequence, { runId: committed.runId });
-    writeState(`recording sequence ${committed.sequence}`, () => commitPlannedWatermarks(store, config, committed.sequence, plan));
+    writeState(`recording sequence ${committed.sequence}`, () =>
+      commitPlannedWatermarks(store, config, committed.sequence, plan),
+    );
   }
   return committed?.sequence ?? null;
 }
 
 /** The outcome of an attempt whose sequence the destination already holds (the store is brought in line). */
-export function alreadyCommittedOutcome(context: SettleContext, sequence: number, committed: number, hint: CommitterHint): RunOutcome {
+export function alreadyCommittedOutcome(
+  context: SettleContext,
+  sequence: number,
+  committed: number,
+  hint: CommitterHint,
+): RunOutcome {
   const { store, pipeline } = context;
   const plan = findCommittedPlan(store, pipeline.name, committed, hint);
-  writeState(`recording sequence ${committed}`, () => commitPlannedWatermarks(store, pipeline.config, committed, plan));
+  writeState(`recording sequence ${committed}`, () =>
+    commitPlannedWatermarks(store, pipeline.config, committed, plan),
+  );
   return {
     rowsExtracted: 0,
     rowsLoaded: 0,
@@ -84,6 +103,8 @@ export function alreadyCommittedOutcome(context: SettleContext, sequence: number
     alreadyCommitted: true,
     watermarkFrom: plan === null ? null : summarise(plan.ranges, (r) => r.from),
     watermarkTo: plan === null ? null : summarise(plan.ranges, (r) => r.to),
-    notes: [`sequence ${sequence} is already committed in the destination (committed: ${committed}); nothing written`],
+    notes: [
+      `sequence ${sequence} is already committed in the destination (committed: ${committed}); nothing written`,
+    ],
   };
 }

@@ -95,9 +95,12 @@ export async function extractAll(
     const sink = createWriteStream(task.spoolPath);
     let ok = false;
     try {
-      const totals = await session.extract(task.sql, task.columns, sink, inner.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
+      const totals = await session.extract(task.sql, task.columns, sink, inner.signal, (p) =>
+        options.tracker.update(task.id, p.rows, p.bytes),
+      );
       await closeSink(sink, false);
-      if (sink.errored) throw new EtlError('INTERNAL', `cannot write spool file ${task.spoolPath}: ${sink.errored.message}`);
+      if (sink.errored)
+        throw new EtlError('INTERNAL', `cannot write spool file ${task.spoolPath}: ${sink.errored.message}`);
       ok = true;
       return { ...totals, staged: null };
     } finally {
@@ -123,10 +126,15 @@ export async function extractAll(
     try {
       sink = await openFifoWriter(task.spoolPath, staging, part.signal);
       sink.on('error', () => undefined);
-      const totals = await session.extract(task.sql, task.columns, sink, part.signal, (p) => options.tracker.update(task.id, p.rows, p.bytes));
+      const totals = await session.extract(task.sql, task.columns, sink, part.signal, (p) =>
+        options.tracker.update(task.id, p.rows, p.bytes),
+      );
       await closeSink(sink, false);
       if (sink.errored && stageError === undefined) {
-        throw new EtlError('INTERNAL', `cannot write staging pipe ${task.spoolPath}: ${sink.errored.message}`);
+        throw new EtlError(
+          'INTERNAL',
+          `cannot write staging pipe ${task.spoolPath}: ${sink.errored.message}`,
+        );
       }
       return { ...totals, staged: await staging };
     } catch (error) {
@@ -171,15 +179,21 @@ export async function extractAll(
         options.tracker.finish(task.id, 'done');
       } catch (error) {
         const etl = toEtlError(error, 'SOURCE_QUERY');
-        options.tracker.finish(task.id, etl.code === 'CANCELLED' ? 'cancelled' : 'failed', { code: etl.code, message: etl.message });
-        if (firstError === undefined || (firstError.code === 'CANCELLED' && etl.code !== 'CANCELLED')) firstError = etl;
+        options.tracker.finish(task.id, etl.code === 'CANCELLED' ? 'cancelled' : 'failed', {
+          code: etl.code,
+          message: etl.message,
+        });
+        if (firstError === undefined || (firstError.code === 'CANCELLED' && etl.code !== 'CANCELLED'))
+          firstError = etl;
         inner.abort(etl);
       }
     }
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallelism, tasks.length)) }, worker));
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(options.parallelism, tasks.length)) }, worker),
+    );
   } finally {
     options.signal.removeEventListener('abort', forward);
     options.tracker.cancelPending();

@@ -21,7 +21,11 @@ export function makeFifo(path: string): void {
   try {
     execFileSync('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
-    throw new EtlError('INTERNAL', `cannot create the staging pipe ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new EtlError(
+      'INTERNAL',
+      `cannot create the staging pipe ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -29,7 +33,11 @@ export function makeFifo(path: string): void {
  * Opens the write end of the FIFO at `path` once its reader is there. Gives up with the reader's
  * error if `reader` settles first (it failed before opening the pipe), or when `signal` aborts.
  */
-export async function openFifoWriter(path: string, reader: Promise<unknown>, signal: AbortSignal): Promise<Socket> {
+export async function openFifoWriter(
+  path: string,
+  reader: Promise<unknown>,
+  signal: AbortSignal,
+): Promise<Socket> {
   let settled = false;
   let readerError: unknown;
   reader.then(
@@ -40,13 +48,20 @@ export async function openFifoWriter(path: string, reader: Promise<unknown>, sig
     },
   );
   for (;;) {
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new EtlError('CANCELLED', 'the extraction was cancelled');
+    if (signal.aborted)
+      throw signal.reason instanceof Error
+        ? signal.reason
+        : new EtlError('CANCELLED', 'the extraction was cancelled');
     let fd: number | undefined;
     try {
       fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (!(error instanceof Error && 'code' in error && error.code === 'ENXIO')) {
-        throw new EtlError('INTERNAL', `cannot open the staging pipe ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new EtlError(
+          'INTERNAL',
+          `cannot open the staging pipe ${path}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
     }
     if (fd !== undefined) {
@@ -58,7 +73,8 @@ export async function openFifoWriter(path: string, reader: Promise<unknown>, sig
       }
     }
     if (settled) {
-      if (readerError !== undefined) throw readerError instanceof Error ? readerError : toEtlError(readerError, 'SOURCE_DATA');
+      if (readerError !== undefined)
+        throw readerError instanceof Error ? readerError : toEtlError(readerError, 'SOURCE_DATA');
       throw new EtlError('INTERNAL', `the reader of staging pipe ${path} finished without opening it`);
     }
     await sleep(POLL_MS);

@@ -12,7 +12,15 @@ import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { BoundaryIdentity } from '../state/store.js';
 import { legacyIdentityExpression, type Stager } from './stager.js';
-import { ALL_LOADED_AT_OR_BELOW, keepsBoundary, mergeBoundaries, sameIdentity, usesWatermarks, type FinalWatermark, type ShardRange } from './watermarks.js';
+import {
+  ALL_LOADED_AT_OR_BELOW,
+  keepsBoundary,
+  mergeBoundaries,
+  sameIdentity,
+  usesWatermarks,
+  type FinalWatermark,
+  type ShardRange,
+} from './watermarks.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 
 export interface NextWatermarks {
@@ -40,7 +48,8 @@ export async function settleBoundaries(
       let entries: string[] = [];
       if (identity !== null) {
         entries = await stager.boundaryIdentities(range.shard, identity);
-        if (range.next === range.watermark && sameIdentity(range.identity, identity)) entries = mergeBoundaries(range.boundary, entries);
+        if (range.next === range.watermark && sameIdentity(range.identity, identity))
+          entries = mergeBoundaries(range.boundary, entries);
       }
       next = { shard: range.shard, value: range.next, boundary: entries, identity };
     }
@@ -48,9 +57,16 @@ export async function settleBoundaries(
       const removed = range.boundary.includes(ALL_LOADED_AT_OR_BELOW)
         ? await stager.dropAllPrior(range.shard)
         : range.identity === null
-          ? await stager.dropLoadedLegacy(range.shard, range.boundary, legacyIdentityExpression(sourceColumns, config.source.key))
+          ? await stager.dropLoadedLegacy(
+              range.shard,
+              range.boundary,
+              legacyIdentityExpression(sourceColumns, config.source.key),
+            )
           : await stager.dropLoaded(range.shard, range.boundary, range.identity);
-      if (removed > 0) logger.debug(`shard ${range.shard}: ${removed} row(s) read again at the watermark were loaded already`);
+      if (removed > 0)
+        logger.debug(
+          `shard ${range.shard}: ${removed} row(s) read again at the watermark were loaded already`,
+        );
       dropped += removed;
     }
     if (next !== null) watermarks.push(next);

@@ -27,7 +27,12 @@ export interface ShardChunks {
 
 const INTEGER_KINDS = new Set(['int16', 'int32', 'int64']);
 
-async function rowEstimate(shard: ShardSource, adapter: SourceAdapter, relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
+async function rowEstimate(
+  shard: ShardSource,
+  adapter: SourceAdapter,
+  relation: SourceRelation,
+  signal?: AbortSignal,
+): Promise<number | null> {
   const estimate = await shard.introspector.estimateRows(relation, signal);
   if (estimate !== null && estimate > 0) return estimate;
   const rows = await shard.driver.queryText(adapter.buildCount(relation, []), signal);
@@ -47,13 +52,22 @@ export async function planChunks(
   // Within a shard `_etl_shard` is constant: the key columns that vary are the source's.
   const key = config.source.key?.filter((k) => k !== SHARD_COLUMN);
   if (chunkRows === undefined || key === undefined || key.length === 0) {
-    return { chunks: [{ index: null, where: [], estimatedRows: await shard.introspector.estimateRows(relation, signal) }], notes: [] };
+    return {
+      chunks: [
+        { index: null, where: [], estimatedRows: await shard.introspector.estimateRows(relation, signal) },
+      ],
+      notes: [],
+    };
   }
   const keyColumn = key.length === 1 ? columns.find((c) => c.name === key[0]) : undefined;
   if (keyColumn === undefined || !INTEGER_KINDS.has(keyColumn.type.kind)) {
     return {
-      chunks: [{ index: null, where: [], estimatedRows: await shard.introspector.estimateRows(relation, signal) }],
-      notes: [`shard ${shard.name}: read as one chunk: chunking needs a single integer key (key: ${key.join(', ')})`],
+      chunks: [
+        { index: null, where: [], estimatedRows: await shard.introspector.estimateRows(relation, signal) },
+      ],
+      notes: [
+        `shard ${shard.name}: read as one chunk: chunking needs a single integer key (key: ${key.join(', ')})`,
+      ],
     };
   }
   const range = await shard.introspector.keyRange(relation, keyColumn, signal);
@@ -80,11 +94,18 @@ export async function planChunks(
     const upper = bounds[i];
     const where: string[] = [];
     if (lower !== undefined) where.push(`${column} >= ${literal(lower)}`);
-    if (upper !== undefined) where.push(lower === undefined ? `(${column} < ${literal(upper)} OR ${column} IS NULL)` : `${column} < ${literal(upper)}`);
+    if (upper !== undefined)
+      where.push(
+        lower === undefined
+          ? `(${column} < ${literal(upper)} OR ${column} IS NULL)`
+          : `${column} < ${literal(upper)}`,
+      );
     chunks.push({ index: i, where, estimatedRows: perChunk });
   }
   return {
     chunks,
-    notes: [`shard ${shard.name}: ${chunks.length} chunks of ~${perChunk} rows on ${keyColumn.name} [${range.min}, ${range.max}]`],
+    notes: [
+      `shard ${shard.name}: ${chunks.length} chunks of ~${perChunk} rows on ${keyColumn.name} [${range.min}, ${range.max}]`,
+    ],
   };
 }

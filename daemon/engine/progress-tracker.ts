@@ -39,7 +39,18 @@ export class ProgressTracker {
   }
 
   addPart(id: string, shard: string | null, chunk: number | null, estimatedRows: number | null): void {
-    const part: PartState = { id, shard, chunk, estimatedRows, status: 'pending', rows: 0, bytes: 0, startedMs: null, finishedMs: null, error: null };
+    const part: PartState = {
+      id,
+      shard,
+      chunk,
+      estimatedRows,
+      status: 'pending',
+      rows: 0,
+      bytes: 0,
+      startedMs: null,
+      finishedMs: null,
+      error: null,
+    };
     this.#parts.set(id, part);
     this.#persist(part);
   }
@@ -59,7 +70,11 @@ export class ProgressTracker {
     part.bytes = bytes;
   }
 
-  finish(id: string, status: 'done' | 'failed' | 'cancelled', error?: { code: string; message: string }): void {
+  finish(
+    id: string,
+    status: 'done' | 'failed' | 'cancelled',
+    error?: { code: string; message: string },
+  ): void {
     const part = this.#parts.get(id);
     if (part === undefined) return;
     part.status = status;
@@ -103,7 +118,13 @@ export class ProgressTracker {
   snapshot(): ProgressSnapshot {
     const parts = this.parts();
     const rows = this.rows;
-    return { phase: this.#phase, rows, bytes: this.bytes, rowsPerSecond: rate(rows, this.#startedMs, this.#now().getTime()), parts };
+    return {
+      phase: this.#phase,
+      rows,
+      bytes: this.bytes,
+      rowsPerSecond: rate(rows, this.#startedMs, this.#now().getTime()),
+      parts,
+    };
   }
 
   /** Calls `emit` every `intervalMs` until the returned function is called (which emits once more). */

@@ -47,7 +47,10 @@ async function countNullCursors(
 ): Promise<number> {
   if (!cursor.nullable || config.load.null_cursor === 'include') return 0;
   const { adapter, relation } = prepared.source;
-  const rows = await shard.driver.queryText(adapter.buildCount(relation, [`${adapter.quoteIdentifier(cursor.name)} IS NULL`]), signal);
+  const rows = await shard.driver.queryText(
+    adapter.buildCount(relation, [`${adapter.quoteIdentifier(cursor.name)} IS NULL`]),
+    signal,
+  );
   const count = Number(textCell(rows, 0) ?? '0');
   if (count > 0 && config.load.null_cursor === 'fail') {
     throw new EtlError(
@@ -85,7 +88,9 @@ async function openTransactionCap(
     );
   }
   if (cap !== null && ageSeconds >= HELD_BACK_NOTE_AFTER_S) {
-    notes.push(`shard ${shard.name}: high-water mark held at or below ${cap}: a transaction has been open for ${Math.round(ageSeconds)} s`);
+    notes.push(
+      `shard ${shard.name}: high-water mark held at or below ${cap}: a transaction has been open for ${Math.round(ageSeconds)} s`,
+    );
   }
   return cap;
 }
@@ -107,7 +112,9 @@ export async function readRanges(
       const nulls = await countNullCursors(config, prepared, shard, cursor, signal);
       if (nulls > 0) {
         excluded += nulls;
-        notes.push(`shard ${shard.name}: ${nulls} row(s) with a NULL "${cursor.name}" excluded (load.null_cursor: exclude)`);
+        notes.push(
+          `shard ${shard.name}: ${nulls} row(s) with a NULL "${cursor.name}" excluded (load.null_cursor: exclude)`,
+        );
       }
       const lower = lowerBound(
         config,
@@ -116,7 +123,10 @@ export async function readRanges(
       );
       const cap = await openTransactionCap(config, prepared, shard, cursor, notes, signal);
       const compareWith = lower.watermark ?? start;
-      const rows = await shard.driver.queryText(adapter.buildHighWater({ relation, cursor, compareWith, atMost: cap }), signal);
+      const rows = await shard.driver.queryText(
+        adapter.buildHighWater({ relation, cursor, compareWith, atMost: cap }),
+        signal,
+      );
       const max = textCell(rows, 0);
       const orderText = compareWith === null ? null : textCell(rows, 1);
       const upper = upperBound(lower, start, max, orderText === null ? null : Number(orderText));
@@ -128,11 +138,20 @@ export async function readRanges(
 }
 
 /** The range's WHERE predicates; a shard without any cursor value reads nothing (or its NULL-cursor rows). */
-export function rangeWhere(config: PipelineConfig, prepared: PreparedSource, range: ShardRange | undefined): string[] {
+export function rangeWhere(
+  config: PipelineConfig,
+  prepared: PreparedSource,
+  range: ShardRange | undefined,
+): string[] {
   if (range === undefined) return [];
   const cursor = prepared.cursor;
   if (cursor === undefined) throw new EtlError('INTERNAL', 'a watermark range without a cursor column');
-  return rangePredicates(prepared.source.adapter, cursor, range, config.load.null_cursor === 'include' && config.load.mode === 'merge');
+  return rangePredicates(
+    prepared.source.adapter,
+    cursor,
+    range,
+    config.load.null_cursor === 'include' && config.load.mode === 'merge',
+  );
 }
 
 /** The staging columns of the extraction's flags, after the source columns (append mode only). */
@@ -142,7 +161,11 @@ export function flagColumns(config: PipelineConfig): ColumnSchema[] {
 }
 
 /** The flag columns the extraction adds in append mode (empty otherwise). */
-export function rangeFlags(config: PipelineConfig, prepared: PreparedSource, range: ShardRange | undefined): { name: string; predicate: string }[] {
+export function rangeFlags(
+  config: PipelineConfig,
+  prepared: PreparedSource,
+  range: ShardRange | undefined,
+): { name: string; predicate: string }[] {
   const cursor = prepared.cursor;
   if (!keepsBoundary(config) || cursor === undefined || range === undefined) return [];
   const predicates = flagPredicates(prepared.source.adapter, cursor, range);
@@ -153,7 +176,10 @@ export function rangeFlags(config: PipelineConfig, prepared: PreparedSource, ran
 }
 
 /** One text for a per-shard value: the value when all shards agree, else `shard=value, …`. */
-export function summarise(ranges: readonly ShardRange[], pick: (r: ShardRange) => string | null): string | null {
+export function summarise(
+  ranges: readonly ShardRange[],
+  pick: (r: ShardRange) => string | null,
+): string | null {
   if (ranges.length === 0) return null;
   const values = ranges.map(pick);
   if (values.every((v) => v === values[0])) return values[0] ?? null;

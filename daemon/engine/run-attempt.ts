@@ -22,14 +22,32 @@ import { EtlError } from '../../shared/errors.js';
 import type { Destination } from '../destinations/destination.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
-import { alreadyCommittedOutcome, settleWithDestination, writeState, type SettleContext } from './destination-settle.js';
+import {
+  alreadyCommittedOutcome,
+  settleWithDestination,
+  writeState,
+  type SettleContext,
+} from './destination-settle.js';
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { cancelledRun, extractAll, type ExtractTask } from './extractor.js';
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
 import { ProgressTracker } from './progress-tracker.js';
-import { flagColumns, rangeFlags, rangeWhere, readRanges, summarise, type RangeReading } from './range-reader.js';
-import { openDestination, prepareSource, staticChecks, type EngineDeps, type PreparedSource } from './run-setup.js';
+import {
+  flagColumns,
+  rangeFlags,
+  rangeWhere,
+  readRanges,
+  summarise,
+  type RangeReading,
+} from './range-reader.js';
+import {
+  openDestination,
+  prepareSource,
+  staticChecks,
+  type EngineDeps,
+  type PreparedSource,
+} from './run-setup.js';
 import { FINAL_TABLE, Stager } from './stager.js';
 import { PLAN_VERSION, usesWatermarks, type PlanRecord } from './watermarks.js';
 
@@ -85,14 +103,17 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     }
     return await loadBatch(deps, request, destination, tracker, open, context);
   } catch (error) {
-    if (signal.aborted && !(error instanceof EtlError && error.code === 'CANCELLED')) throw cancelledRun('the run');
+    if (signal.aborted && !(error instanceof EtlError && error.code === 'CANCELLED'))
+      throw cancelledRun('the run');
     throw error;
   } finally {
     stopTicker();
     await closeSessions(open.sessions);
     if (open.prepared !== undefined) await open.prepared.source.close();
     open.stager?.close();
-    await destination.close().catch((error: unknown) => request.logger.warning(`closing ${destination.label}: ${String(error)}`));
+    await destination
+      .close()
+      .catch((error: unknown) => request.logger.warning(`closing ${destination.label}: ${String(error)}`));
     if (open.tempDir !== undefined) await rm(open.tempDir, { recursive: true, force: true });
   }
 }
@@ -112,11 +133,20 @@ async function loadBatch(
   const prepared = await prepareSource(config, deps, signal);
   open.prepared = prepared;
   const changes = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
-  for (const change of changes) request.logger.info(`schema: ${change.change} ${change.column}: ${change.detail}`);
+  for (const change of changes)
+    request.logger.info(`schema: ${change.change} ${change.column}: ${change.detail}`);
   const reading = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
   for (const note of reading.notes) request.logger.notice(note);
-  const plan: PlanRecord = { version: PLAN_VERSION, sequence: request.sequence, mode: config.load.mode, ranges: reading.ranges, watermarks: null };
-  writeState('recording the run plan', () => deps.store.updateRun(request.runId, { planJson: JSON.stringify(plan) }));
+  const plan: PlanRecord = {
+    version: PLAN_VERSION,
+    sequence: request.sequence,
+    mode: config.load.mode,
+    ranges: reading.ranges,
+    watermarks: null,
+  };
+  writeState('recording the run plan', () =>
+    deps.store.updateRun(request.runId, { planJson: JSON.stringify(plan) }),
+  );
 
   // extract (streamed into staging)
   open.tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
@@ -127,7 +157,16 @@ async function loadBatch(
     infiniteDates: config.source.infinite_dates,
   });
   const stager = open.stager;
-  const tasks = await planTasks(config, prepared, reading, stagingColumns, open.tempDir, tracker, request, signal);
+  const tasks = await planTasks(
+    config,
+    prepared,
+    reading,
+    stagingColumns,
+    open.tempDir,
+    tracker,
+    request,
+    signal,
+  );
   const rowsExtracted = await extract(deps, request, prepared, tasks, stager, tracker, open);
 
   // stage
@@ -148,7 +187,9 @@ async function loadBatch(
     expected = rowCount;
   }
   const planned: PlanRecord = { ...plan, watermarks: boundaries.watermarks };
-  writeState('recording the planned watermarks', () => deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }));
+  writeState('recording the planned watermarks', () =>
+    deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }),
+  );
 
   // commit
   throwIfAborted(signal);
@@ -164,32 +205,48 @@ async function loadBatch(
     key: config.load.mode === 'merge' ? mergeKey : config.source.key,
     cursor: config.load.cursor,
     schemaEvolution: config.schema_evolution,
-    batch: { connection: stager.connection, relation: FINAL_TABLE, columns: prepared.transforms.columns, rowCount, workDir },
+    batch: {
+      connection: stager.connection,
+      relation: FINAL_TABLE,
+      columns: prepared.transforms.columns,
+      rowCount,
+      workDir,
+    },
     signal,
   });
   if (result.alreadyCommitted) {
     // Another attempt's commit reached the destination after this one settled: never this
     // attempt's plan, which was written just now.
-    const outcome = alreadyCommittedOutcome(context, request.sequence, request.sequence, { runId: result.committedRunId ?? null, notRunId: request.runId });
+    const outcome = alreadyCommittedOutcome(context, request.sequence, request.sequence, {
+      runId: result.committedRunId ?? null,
+      notRunId: request.runId,
+    });
     request.logger.notice(outcome.notes.join('; '));
     return outcome;
   }
   deps.failpoint?.('after-destination-commit');
   writeState(`recording sequence ${request.sequence}`, () => {
-    if (usesWatermarks(config)) deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? []);
+    if (usesWatermarks(config))
+      deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? []);
     else deps.store.setCommittedSequence(pipeline.name, request.sequence);
   });
   deps.failpoint?.('after-state-commit');
 
   const verdict = result.rowsLoaded === expected ? 'match' : 'mismatch';
   if (verdict === 'mismatch') {
-    request.logger.error(`reconciliation mismatch: ${rowsExtracted} rows extracted, ${expected} expected in the destination, ${result.rowsLoaded} loaded`);
+    request.logger.error(
+      `reconciliation mismatch: ${rowsExtracted} rows extracted, ${expected} expected in the destination, ${result.rowsLoaded} loaded`,
+    );
   }
   const notes = [...reading.notes];
-  if (boundaries.dropped > 0) notes.push(`${boundaries.dropped} row(s) read again at the watermark were loaded already and skipped`);
-  request.logger.info(`committed sequence ${request.sequence}: ${rowsExtracted} rows extracted, ${result.rowsLoaded} loaded (${verdict})`, {
-    ...result.details,
-  });
+  if (boundaries.dropped > 0)
+    notes.push(`${boundaries.dropped} row(s) read again at the watermark were loaded already and skipped`);
+  request.logger.info(
+    `committed sequence ${request.sequence}: ${rowsExtracted} rows extracted, ${result.rowsLoaded} loaded (${verdict})`,
+    {
+      ...result.details,
+    },
+  );
   return {
     rowsExtracted,
     rowsLoaded: result.rowsLoaded,
@@ -218,7 +275,14 @@ async function planTasks(
   await mkdir(spoolDir);
   const byShard: ExtractTask[][] = [];
   for (const shard of prepared.source.shards) {
-    const chunks = await planChunks(config, shard, prepared.source.adapter, prepared.source.relation, prepared.columns, signal);
+    const chunks = await planChunks(
+      config,
+      shard,
+      prepared.source.adapter,
+      prepared.source.relation,
+      prepared.columns,
+      signal,
+    );
     for (const note of chunks.notes) request.logger.debug(note);
     const range = reading.ranges.find((r) => r.shard === shard.name);
     const where = rangeWhere(config, prepared, range);
@@ -227,8 +291,20 @@ async function planTasks(
       chunks.chunks.map((chunk) => {
         const id = partId(shard.name, chunk.index);
         tracker.addPart(id, prepared.source.sharded ? shard.name : null, chunk.index, chunk.estimatedRows);
-        const sql = prepared.source.adapter.buildSelect({ relation: prepared.source.relation, columns: prepared.columns, where: [...where, ...chunk.where], flags });
-        return { id, shard: shard.name, hostKey: shard.hostKey, sql, columns: stagingColumns, spoolPath: join(spoolDir, `${id.replace('/', '-')}.csv`) };
+        const sql = prepared.source.adapter.buildSelect({
+          relation: prepared.source.relation,
+          columns: prepared.columns,
+          where: [...where, ...chunk.where],
+          flags,
+        });
+        return {
+          id,
+          shard: shard.name,
+          hostKey: shard.hostKey,
+          sql,
+          columns: stagingColumns,
+          spoolPath: join(spoolDir, `${id.replace('/', '-')}.csv`),
+        };
       }),
     );
   }
@@ -264,7 +340,9 @@ async function extract(
   );
   for (const [name, session] of open.sessions) {
     if (!session.consistent && tasks.filter((t) => t.shard === name).length > 1) {
-      request.logger.warning(`shard ${name}: chunks are read without a shared snapshot (the source does not allow one)`);
+      request.logger.warning(
+        `shard ${name}: chunks are read without a shared snapshot (the source does not allow one)`,
+      );
     }
   }
   const totals = await extractAll(tasks, open.sessions, {
@@ -277,7 +355,9 @@ async function extract(
     maxStreams: MAX_STREAMED_PARTS,
   });
   tracker.phase = 'staging';
-  request.logger.debug(`extracted (and streamed into staging) in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  request.logger.debug(
+    `extracted (and streamed into staging) in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+  );
   await closeSessions(open.sessions);
   await prepared.source.close();
 
@@ -287,9 +367,13 @@ async function extract(
     const extracted = part?.rows ?? 0;
     const staged = part?.staged ?? (await stager.loadPart(task.shard, task.id, task.spoolPath));
     if (staged !== extracted) {
-      throw new EtlError('RECONCILIATION_FAILED', `part ${task.id}: ${extracted} rows extracted but ${staged} rows staged; nothing was loaded`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'RECONCILIATION_FAILED',
+        `part ${task.id}: ${extracted} rows extracted but ${staged} rows staged; nothing was loaded`,
+        {
+          retryable: false,
+        },
+      );
     }
     rowsExtracted += extracted;
   }
@@ -317,6 +401,7 @@ async function closeSessions(sessions: Map<string, ReadSession>): Promise<void> 
 function interleave<T>(lists: readonly (readonly T[])[]): T[] {
   const out: T[] = [];
   const longest = Math.max(0, ...lists.map((l) => l.length));
-  for (let i = 0; i < longest; i++) for (const list of lists) if (list[i] !== undefined) out.push(list[i] as T);
+  for (let i = 0; i < longest; i++)
+    for (const list of lists) if (list[i] !== undefined) out.push(list[i] as T);
   return out;
 }

@@ -14,7 +14,14 @@ import { loadSourceDialect } from '../sources/registry.js';
 import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
 import { settleWithDestination } from './destination-settle.js';
-import type { FailpointName, LoadedPipeline, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
+import type {
+  FailpointName,
+  LoadedPipeline,
+  RunEngine,
+  RunOutcome,
+  RunRequest,
+  SourceGovernor,
+} from './engine.js';
 import { executeAttempt, type AttemptDeps } from './run-attempt.js';
 import { planRun, previewRun } from './run-preview.js';
 import { openDestination } from './run-setup.js';
@@ -43,7 +50,10 @@ export interface RunEngineOptions {
   /** Test hook: the chaos harness stops the process at named points of a commit (`ETLD_FAILPOINTS`). */
   readonly failpoint?: (name: FailpointName) => void;
   readonly loadSource?: (kind: SourceKind) => Promise<SourceDialect>;
-  readonly createDestination?: (config: DestinationConfig, context: DestinationContext) => Promise<Destination>;
+  readonly createDestination?: (
+    config: DestinationConfig,
+    context: DestinationContext,
+  ) => Promise<Destination>;
 }
 
 export class DefaultRunEngine implements RunEngine {
@@ -80,7 +90,11 @@ export class DefaultRunEngine implements RunEngine {
   }
 
   async committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
-    const destination = await openDestination(pipeline.config, this.#deps, this.#deps.logger.child({ pipeline: pipeline.name }));
+    const destination = await openDestination(
+      pipeline.config,
+      this.#deps,
+      this.#deps.logger.child({ pipeline: pipeline.name }),
+    );
     try {
       return (await destination.committedSequence(pipeline.name, signal))?.sequence ?? null;
     } finally {
@@ -93,9 +107,15 @@ export class DefaultRunEngine implements RunEngine {
     const destination = await openDestination(pipeline.config, this.#deps, logger);
     try {
       const known = this.#deps.store.getRuntime(pipeline.name).committedSequence;
-      const committed = await settleWithDestination({ store: this.#deps.store, pipeline }, destination, signal);
+      const committed = await settleWithDestination(
+        { store: this.#deps.store, pipeline },
+        destination,
+        signal,
+      );
       if (committed !== null && committed > known) {
-        logger.notice(`reconciled: ${destination.label} holds sequence ${committed}, the state store had ${known}; watermarks brought in line`);
+        logger.notice(
+          `reconciled: ${destination.label} holds sequence ${committed}, the state store had ${known}; watermarks brought in line`,
+        );
       }
       return committed ?? (known > 0 ? known : null);
     } finally {

@@ -26,7 +26,11 @@ export interface PreviewDeps extends EngineDeps {
   readonly stagingMemoryLimit: string;
 }
 
-export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+export async function planRun(
+  deps: PreviewDeps,
+  pipeline: LoadedPipeline,
+  signal?: AbortSignal,
+): Promise<Plan> {
   const config = pipeline.config;
   staticChecks(config);
   const destination = await openDestination(config, deps, deps.logger);
@@ -46,13 +50,23 @@ export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signa
     notes.push(...reading.notes);
     const parts: Plan['parts'] = [];
     for (const shard of prepared.source.shards) {
-      const chunks = await planChunks(config, shard, prepared.source.adapter, prepared.source.relation, prepared.columns, signal);
+      const chunks = await planChunks(
+        config,
+        shard,
+        prepared.source.adapter,
+        prepared.source.relation,
+        prepared.columns,
+        signal,
+      );
       notes.push(...chunks.notes);
       const range = ranges.find((r) => r.shard === shard.name);
       if (range !== undefined && range.boundary.length > 0 && config.load.mode === 'incremental') {
-        notes.push(`shard ${shard.name}: ${range.boundary.length} row(s) at watermark ${range.watermark ?? ''} were loaded already and are skipped if unchanged`);
+        notes.push(
+          `shard ${shard.name}: ${range.boundary.length} row(s) at watermark ${range.watermark ?? ''} were loaded already and are skipped if unchanged`,
+        );
       }
-      if (range !== undefined && range.to === null) notes.push(`shard ${shard.name}: no cursor value yet; nothing to read`);
+      if (range !== undefined && range.to === null)
+        notes.push(`shard ${shard.name}: no cursor value yet; nothing to read`);
       for (const chunk of chunks.chunks) {
         parts.push({
           shard: prepared.source.sharded ? shard.name : null,
@@ -82,7 +96,12 @@ export async function planRun(deps: PreviewDeps, pipeline: LoadedPipeline, signa
   }
 }
 
-export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+export async function previewRun(
+  deps: PreviewDeps,
+  pipeline: LoadedPipeline,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Preview> {
   const config = pipeline.config;
   staticChecks(config);
   const prepared = await prepareSource(config, deps, signal);
@@ -90,7 +109,8 @@ export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, li
   let stager: Stager | undefined;
   try {
     const shard = prepared.source.shards[0];
-    if (shard === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
+    if (shard === undefined)
+      throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
     const { ranges } = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
     const range = ranges.find((r) => r.shard === shard.name);
     const stagingColumns = [...prepared.columns, ...flagColumns(config)];
@@ -117,11 +137,19 @@ export async function previewRun(deps: PreviewDeps, pipeline: LoadedPipeline, li
       await session.close();
       await new Promise<void>((resolve) => file.end(() => resolve()));
     }
-    stager = await Stager.open(tempDir, stagingColumns, { memoryLimit: deps.stagingMemoryLimit, threads: 1, infiniteDates: config.source.infinite_dates });
+    stager = await Stager.open(tempDir, stagingColumns, {
+      memoryLimit: deps.stagingMemoryLimit,
+      threads: 1,
+      infiniteDates: config.source.infinite_dates,
+    });
     await stager.loadShard(shard.name, [spool]);
     if (range !== undefined) await settleBoundaries(config, prepared.columns, stager, [range], deps.logger);
     await stager.checkCasts(prepared.transforms);
-    await stager.buildFinal(prepared.transforms, { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() }, limit);
+    await stager.buildFinal(
+      prepared.transforms,
+      { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() },
+      limit,
+    );
     const columns = prepared.transforms.columns;
     return {
       columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })),

@@ -4,7 +4,12 @@
  * compiled transforms.
  */
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
-import { SHARD_COLUMN, type DestinationConfig, type PipelineConfig, type SourceKind } from '../../shared/config/pipeline-schema.js';
+import {
+  SHARD_COLUMN,
+  type DestinationConfig,
+  type PipelineConfig,
+  type SourceKind,
+} from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationContext } from '../destinations/destination.js';
@@ -19,7 +24,10 @@ export interface EngineDeps {
   readonly logger: Logger;
   readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
   readonly loadSource: (kind: SourceKind) => Promise<SourceDialect>;
-  readonly createDestination: (config: DestinationConfig, context: DestinationContext) => Promise<Destination>;
+  readonly createDestination: (
+    config: DestinationConfig,
+    context: DestinationContext,
+  ) => Promise<Destination>;
 }
 
 export interface PreparedSource {
@@ -38,7 +46,11 @@ export function staticChecks(config: PipelineConfig): void {
   if (config.source.columns !== undefined) checkTransformInputs(config.source.columns, config.transform);
 }
 
-export async function openDestination(config: PipelineConfig, deps: EngineDeps, logger: Logger): Promise<Destination> {
+export async function openDestination(
+  config: PipelineConfig,
+  deps: EngineDeps,
+  logger: Logger,
+): Promise<Destination> {
   return deps.createDestination(config.destination, {
     lakeDir: deps.lakeDir,
     logger,
@@ -46,7 +58,11 @@ export async function openDestination(config: PipelineConfig, deps: EngineDeps, 
   });
 }
 
-function selectColumns(config: PipelineConfig, described: readonly ColumnSchema[], shard: string): ColumnSchema[] {
+function selectColumns(
+  config: PipelineConfig,
+  described: readonly ColumnSchema[],
+  shard: string,
+): ColumnSchema[] {
   const wanted = config.source.columns;
   if (wanted === undefined) return [...described];
   const byName = new Map(described.map((c) => [c.name, c]));
@@ -77,34 +93,50 @@ function sameColumns(a: readonly ColumnSchema[], b: readonly ColumnSchema[]): st
 function requireColumn(columns: readonly ColumnSchema[], name: string, role: string): ColumnSchema {
   const column = columns.find((c) => c.name === name);
   if (column === undefined) {
-    throw new EtlError('CONFIG_INVALID', `${role} column "${name}" is not among the extracted columns (${columns.map((c) => c.name).join(', ')})`, {
-      retryable: false,
-    });
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `${role} column "${name}" is not among the extracted columns (${columns.map((c) => c.name).join(', ')})`,
+      {
+        retryable: false,
+      },
+    );
   }
   return column;
 }
 
 /** Connects every shard, describes it and compiles the transforms; closes the source on failure. */
-export async function prepareSource(config: PipelineConfig, deps: EngineDeps, signal: AbortSignal | undefined): Promise<PreparedSource> {
+export async function prepareSource(
+  config: PipelineConfig,
+  deps: EngineDeps,
+  signal: AbortSignal | undefined,
+): Promise<PreparedSource> {
   const dialect = await deps.loadSource(config.source.type);
   const source = openSource(config, dialect, deps.resolveConnection);
   try {
     await source.init(signal);
-    const described = await Promise.all(source.shards.map((s) => s.introspector.describe(source.relation, signal)));
+    const described = await Promise.all(
+      source.shards.map((s) => s.introspector.describe(source.relation, signal)),
+    );
     const first = source.shards[0];
     const firstColumns = described[0];
-    if (first === undefined || firstColumns === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${config.name} has no source shard`);
+    if (first === undefined || firstColumns === undefined)
+      throw new EtlError('CONFIG_INVALID', `pipeline ${config.name} has no source shard`);
     const columns = selectColumns(config, firstColumns, first.name);
     source.shards.forEach((shard, index) => {
       const problem = sameColumns(columns, selectColumns(config, described[index] ?? [], shard.name));
       if (problem !== null) {
-        throw new EtlError('SCHEMA_MISMATCH', `shard ${shard.name} differs from shard ${first.name}: ${problem}`, { retryable: false });
+        throw new EtlError(
+          'SCHEMA_MISMATCH',
+          `shard ${shard.name} differs from shard ${first.name}: ${problem}`,
+          { retryable: false },
+        );
       }
     });
     const sourceKey = (config.source.key ?? []).filter((k) => k !== SHARD_COLUMN);
     for (const k of sourceKey) requireColumn(columns, k, 'key');
     const rowKey = source.sharded ? [...sourceKey, SHARD_COLUMN] : sourceKey;
-    const cursor = config.load.cursor === undefined ? undefined : requireColumn(columns, config.load.cursor, 'cursor');
+    const cursor =
+      config.load.cursor === undefined ? undefined : requireColumn(columns, config.load.cursor, 'cursor');
     checkLagCursor(config, cursor);
     const transforms = compileTransforms(columns, config.transform, {
       key: sourceKey,

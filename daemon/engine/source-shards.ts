@@ -55,7 +55,10 @@ export function openSource(
   const entries: { name: string; connection: ConnectionConfig }[] =
     source.shards === undefined
       ? [{ name: DEFAULT_SHARD, connection: source.connection }]
-      : source.shards.map(({ name, ...overrides }) => ({ name, connection: { ...source.connection, ...overrides } }));
+      : source.shards.map(({ name, ...overrides }) => ({
+          name,
+          connection: { ...source.connection, ...overrides },
+        }));
   const shards: ShardSource[] = entries.map(({ name, connection }) => {
     const resolved = resolveConnection(connection);
     const driver = dialect.createDriver(resolved, {
@@ -64,7 +67,12 @@ export function openSource(
       connectDelayMs: config.connection_retry.delay,
       zeroDates: source.zero_dates,
     });
-    return { name, hostKey: hostKeyOf(dialect.kind, resolved), driver, introspector: dialect.createIntrospector(driver) };
+    return {
+      name,
+      hostKey: hostKeyOf(dialect.kind, resolved),
+      driver,
+      introspector: dialect.createIntrospector(driver),
+    };
   });
   return {
     adapter: dialect.createAdapter(),

@@ -33,8 +33,12 @@ export interface StagerOptions {
  * The identity etld 0.1 recorded at a watermark (kept to read boundaries it wrote): the key as
  * text (composite: JSON array), else a hash of the whole row.
  */
-export function legacyIdentityExpression(columns: readonly ColumnSchema[], key: readonly string[] | undefined): string {
-  if (key !== undefined && key.length === 1 && key[0] !== undefined) return `CAST(${quoteIdent(key[0])} AS VARCHAR)`;
+export function legacyIdentityExpression(
+  columns: readonly ColumnSchema[],
+  key: readonly string[] | undefined,
+): string {
+  if (key !== undefined && key.length === 1 && key[0] !== undefined)
+    return `CAST(${quoteIdent(key[0])} AS VARCHAR)`;
   if (key !== undefined && key.length > 1) {
     return `CAST(to_json([${key.map((k) => `CAST(${quoteIdent(k)} AS VARCHAR)`).join(', ')}]) AS VARCHAR)`;
   }
@@ -57,9 +61,14 @@ function stagingError(part: string, error: unknown): EtlError {
   if (error instanceof EtlError) return error;
   const text = error instanceof Error ? error.message : String(error);
   const marker = text.indexOf('etld: ');
-  if (marker >= 0) return new EtlError('SOURCE_DATA', text.slice(marker + 'etld: '.length).split('\n')[0] ?? text, { cause: error, retryable: false });
+  if (marker >= 0)
+    return new EtlError('SOURCE_DATA', text.slice(marker + 'etld: '.length).split('\n')[0] ?? text, {
+      cause: error,
+      retryable: false,
+    });
   const message = `staging the rows of part ${part}: ${withoutRowData(text)}`;
-  if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text)) return new EtlError('SOURCE_DATA', message, { cause: error, retryable: false });
+  if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text))
+    return new EtlError('SOURCE_DATA', message, { cause: error, retryable: false });
   return new EtlError('STAGING', message, { cause: error, retryable: true });
 }
 
@@ -69,7 +78,12 @@ export class Stager {
   readonly #columns: readonly ColumnSchema[];
   readonly #infiniteDates: 'error' | 'null';
 
-  private constructor(instance: DuckDBInstance, connection: DuckDBConnection, columns: readonly ColumnSchema[], infiniteDates: 'error' | 'null') {
+  private constructor(
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+    columns: readonly ColumnSchema[],
+    infiniteDates: 'error' | 'null',
+  ) {
     this.#instance = instance;
     this.connection = connection;
     this.#columns = columns;
@@ -121,12 +135,23 @@ export class Stager {
     }
   }
 
-  async #insert(connection: DuckDBConnection, shard: string, part: string, files: readonly string[]): Promise<number> {
+  async #insert(
+    connection: DuckDBConnection,
+    shard: string,
+    part: string,
+    files: readonly string[],
+  ): Promise<number> {
     const rowSequence = `etld_rows_${part.replace(/[^A-Za-z0-9_]/g, '_')}`;
     await connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${quoteIdent(rowSequence)} START 1`);
-    const select = stagingCsvSelect(files, this.#columns, { part, rowSequence, infiniteDates: this.#infiniteDates });
+    const select = stagingCsvSelect(files, this.#columns, {
+      part,
+      rowSequence,
+      infiniteDates: this.#infiniteDates,
+    });
     try {
-      const result = await connection.run(`INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`);
+      const result = await connection.run(
+        `INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`,
+      );
       return result.rowsChanged;
     } catch (error) {
       throw stagingError(part, error);
@@ -166,9 +191,15 @@ export class Stager {
       );
     }
     const recorded = new Set(identity.columns);
-    const added = this.#columns.filter((c) => !recorded.has(c.name) && !c.name.startsWith('__etld_')).map((c) => `${quoteIdent(c.name)} IS NULL`);
+    const added = this.#columns
+      .filter((c) => !recorded.has(c.name) && !c.name.startsWith('__etld_'))
+      .map((c) => `${quoteIdent(c.name)} IS NULL`);
     await this.#loadBoundary(boundary);
-    const candidates = [`${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)}`, `${quoteIdent(FLAG_PRIOR)} = 't'`, ...added].join(' AND ');
+    const candidates = [
+      `${quoteIdent(RAW_SHARD_COLUMN)} = ${quoteLiteral(shard)}`,
+      `${quoteIdent(FLAG_PRIOR)} = 't'`,
+      ...added,
+    ].join(' AND ');
     const result = await this.connection.run(
       `DELETE FROM ${RAW_TABLE} WHERE rowid IN (
          SELECT r.id FROM (
@@ -182,7 +213,11 @@ export class Stager {
   }
 
   /** `dropLoaded` for a boundary etld 0.1 recorded: keys (or row hashes) of the rows at the watermark. */
-  async dropLoadedLegacy(shard: string, boundary: readonly string[], legacyIdentity: string): Promise<number> {
+  async dropLoadedLegacy(
+    shard: string,
+    boundary: readonly string[],
+    legacyIdentity: string,
+  ): Promise<number> {
     if (boundary.length === 0) return 0;
     await this.#loadBoundary(boundary);
     const result = await this.connection.run(
@@ -249,7 +284,9 @@ export class Stager {
    * (the Delta merge addresses rows by `rowid`). Cast failures were already caught by `checkCasts`.
    */
   async defineFinalView(transforms: CompiledTransforms, meta: RunMetadata): Promise<number> {
-    const typed = transforms.columns.map((c) => `CAST(q.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`);
+    const typed = transforms.columns.map(
+      (c) => `CAST(q.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`,
+    );
     await this.connection.run(
       `CREATE VIEW ${FINAL_TABLE} AS SELECT ${typed.join(', ')} FROM (SELECT ${transforms.selectList(meta).join(', ')} FROM ${RAW_TABLE}) AS q`,
     );
@@ -281,7 +318,10 @@ export class Stager {
   }
 
   async distinctKeys(key: readonly string[]): Promise<number> {
-    const rows = await queryStrings(this.connection, `SELECT count(*) FROM (SELECT DISTINCT ${key.map(quoteIdent).join(', ')} FROM ${FINAL_TABLE})`);
+    const rows = await queryStrings(
+      this.connection,
+      `SELECT count(*) FROM (SELECT DISTINCT ${key.map(quoteIdent).join(', ')} FROM ${FINAL_TABLE})`,
+    );
     return Number(rows[0]?.[0] ?? 0);
   }
 

@@ -62,7 +62,10 @@ function inputsOf(t: TransformConfig): string[] {
  * Checks that every column a transform reads exists among `available` (the pipeline's
  * `source.columns` or the described table) — before any data query runs.
  */
-export function checkTransformInputs(available: readonly string[], transforms: readonly TransformConfig[]): void {
+export function checkTransformInputs(
+  available: readonly string[],
+  transforms: readonly TransformConfig[],
+): void {
   const known = new Set(available);
   for (const t of transforms) {
     for (const input of inputsOf(t)) {
@@ -81,7 +84,9 @@ function castType(t: TransformConfig): CanonicalType | undefined {
   if (t.type === undefined) return undefined;
   const parsed = parseTypeName(t.type);
   if (parsed === undefined) {
-    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": unknown type "${t.type}"`, { retryable: false });
+    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": unknown type "${t.type}"`, {
+      retryable: false,
+    });
   }
   return parsed;
 }
@@ -91,7 +96,11 @@ interface CompiledColumn {
   readonly expression: string;
 }
 
-function compileOne(t: TransformConfig, byName: Map<string, ColumnSchema>, checks: CastCheck[]): CompiledColumn {
+function compileOne(
+  t: TransformConfig,
+  byName: Map<string, ColumnSchema>,
+  checks: CastCheck[],
+): CompiledColumn {
   const cast = castType(t);
   let expression: string;
   let type: CanonicalType;
@@ -99,7 +108,8 @@ function compileOne(t: TransformConfig, byName: Map<string, ColumnSchema>, check
   let input: string;
   if (t.from !== undefined) {
     const source = byName.get(t.from);
-    if (source === undefined) throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}" reads unknown column "${t.from}"`);
+    if (source === undefined)
+      throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}" reads unknown column "${t.from}"`);
     input = t.from;
     expression = quoteIdent(t.from);
     type = source.type;
@@ -135,9 +145,13 @@ export function compileTransforms(
   const names = source.map((c) => c.name);
   for (const column of source) {
     if ((METADATA_COLUMNS as readonly string[]).includes(column.name) || column.name === RAW_SHARD_COLUMN) {
-      throw new EtlError('TRANSFORM_INVALID', `source column "${column.name}" collides with an etld metadata column`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'TRANSFORM_INVALID',
+        `source column "${column.name}" collides with an etld metadata column`,
+        {
+          retryable: false,
+        },
+      );
     }
   }
   checkTransformInputs(names, transforms);
@@ -167,7 +181,9 @@ export function compileTransforms(
     { name: '_etl_run_id', type: { kind: 'text' }, nullable: false },
     { name: '_etl_loaded_at', type: { kind: 'timestamptz' }, nullable: false },
     { name: '_etl_pipeline', type: { kind: 'text' }, nullable: false },
-    ...(options.sharded ? [{ name: SHARD_COLUMN, type: { kind: 'text' }, nullable: false } satisfies ColumnSchema] : []),
+    ...(options.sharded
+      ? [{ name: SHARD_COLUMN, type: { kind: 'text' }, nullable: false } satisfies ColumnSchema]
+      : []),
   ];
   return {
     columns: [...out.map((c) => c.column), ...metaColumns],

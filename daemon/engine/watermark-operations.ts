@@ -45,19 +45,31 @@ function view(store: StateStore, pipeline: LoadedPipeline, destination: number |
   };
 }
 
-export async function watermarkCommand(deps: WatermarkDeps, pipeline: LoadedPipeline, params: MethodParams<'watermark'>): Promise<WatermarkState> {
+export async function watermarkCommand(
+  deps: WatermarkDeps,
+  pipeline: LoadedPipeline,
+  params: MethodParams<'watermark'>,
+): Promise<WatermarkState> {
   const { store, engine } = deps;
   const destination = await engine.committedInDestination(pipeline);
   if (params.action === 'show') return view(store, pipeline, destination);
   if (pipeline.config.load.cursor === undefined || pipeline.config.load.mode === 'full') {
-    throw new EtlError('ILLEGAL_STATE', `pipeline ${pipeline.name} keeps no watermark (mode ${pipeline.config.load.mode}${pipeline.config.load.cursor === undefined ? ', no cursor' : ''})`, {
-      retryable: false,
-    });
+    throw new EtlError(
+      'ILLEGAL_STATE',
+      `pipeline ${pipeline.name} keeps no watermark (mode ${pipeline.config.load.mode}${pipeline.config.load.cursor === undefined ? ', no cursor' : ''})`,
+      {
+        retryable: false,
+      },
+    );
   }
   if (deps.busy(pipeline.name)) {
-    throw new EtlError('ILLEGAL_STATE', `pipeline ${pipeline.name} has a run in progress; stop it (etlctl stop ${pipeline.name}) or wait, then change its watermark`, {
-      retryable: false,
-    });
+    throw new EtlError(
+      'ILLEGAL_STATE',
+      `pipeline ${pipeline.name} has a run in progress; stop it (etlctl stop ${pipeline.name}) or wait, then change its watermark`,
+      {
+        retryable: false,
+      },
+    );
   }
   const committed = destination ?? 0;
   if (params.action === 'reset') {
@@ -68,13 +80,26 @@ export async function watermarkCommand(deps: WatermarkDeps, pipeline: LoadedPipe
     return view(store, pipeline, destination);
   }
   const value = params.value;
-  if (value === undefined) throw new EtlError('USAGE', 'watermark set needs a VALUE: the cursor value the destination is complete up to', { retryable: false });
+  if (value === undefined)
+    throw new EtlError(
+      'USAGE',
+      'watermark set needs a VALUE: the cursor value the destination is complete up to',
+      { retryable: false },
+    );
   const shards = shardsOf(pipeline);
   if (params.shard !== undefined && !shards.includes(params.shard)) {
-    throw new EtlError('NOT_FOUND', `pipeline ${pipeline.name} has no shard "${params.shard}" (shards: ${shards.join(', ')})`, { retryable: false });
+    throw new EtlError(
+      'NOT_FOUND',
+      `pipeline ${pipeline.name} has no shard "${params.shard}" (shards: ${shards.join(', ')})`,
+      { retryable: false },
+    );
   }
-  const kept = store.getWatermarks(pipeline.name).filter((w) => params.shard !== undefined && w.shard !== params.shard);
-  const changed: Omit<Watermark, 'updatedAt' | 'sequence'>[] = (params.shard === undefined ? shards : [params.shard]).map((shard) => ({
+  const kept = store
+    .getWatermarks(pipeline.name)
+    .filter((w) => params.shard !== undefined && w.shard !== params.shard);
+  const changed: Omit<Watermark, 'updatedAt' | 'sequence'>[] = (
+    params.shard === undefined ? shards : [params.shard]
+  ).map((shard) => ({
     shard,
     value,
     boundary: [ALL_LOADED_AT_OR_BELOW],

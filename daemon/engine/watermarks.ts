@@ -110,7 +110,11 @@ export function checkLagCursor(config: PipelineConfig, cursor: ColumnSchema | un
   if (config.load.lag === undefined || cursor === undefined) return;
   const kind = cursor.type.kind;
   if (kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamptz') {
-    throw new EtlError('CONFIG_INVALID', `load.lag needs a date or timestamp cursor; "${cursor.name}" is ${kind}`, { retryable: false });
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `load.lag needs a date or timestamp cursor; "${cursor.name}" is ${kind}`,
+      { retryable: false },
+    );
   }
 }
 
@@ -127,7 +131,8 @@ export function subtractLag(text: string, cursor: ColumnSchema, lagMs: number): 
   }
   const [, y, mo, d, h, mi, s, frac] = match;
   const micros = Number((frac ?? '').padEnd(6, '0'));
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) - lagMs;
+  const ms =
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) - lagMs;
   const at = new Date(ms);
   const date = `${pad(at.getUTCFullYear(), 4)}-${pad(at.getUTCMonth() + 1, 2)}-${pad(at.getUTCDate(), 2)}`;
   if (kind === 'date') return date;
@@ -144,7 +149,12 @@ export function lowerBound(
 ): Pick<ShardRange, 'from' | 'watermark' | 'boundary' | 'identity'> {
   if (stored === undefined) {
     const start = config.load.start_from;
-    return { from: start === undefined ? null : String(start), watermark: null, boundary: [], identity: null };
+    return {
+      from: start === undefined ? null : String(start),
+      watermark: null,
+      boundary: [],
+      identity: null,
+    };
   }
   const lag = config.load.lag;
   const from = lag === undefined ? stored.value : subtractLag(stored.value, cursor, lag);
@@ -172,7 +182,11 @@ export function upperBound(
 }
 
 /** The lower edge of the next run's re-read window: rows at or above it form the next boundary. */
-export function nextWindowFrom(config: PipelineConfig, cursor: ColumnSchema, next: string | null): string | null {
+export function nextWindowFrom(
+  config: PipelineConfig,
+  cursor: ColumnSchema,
+  next: string | null,
+): string | null {
   if (next === null) return null;
   return config.load.lag === undefined ? next : subtractLag(next, cursor, config.load.lag);
 }
@@ -195,11 +209,18 @@ export function rangePredicates(
 }
 
 /** The two flag predicates the extraction renders as `'t'`/`'f'` columns (append mode only). */
-export function flagPredicates(adapter: SourceAdapter, cursor: ColumnSchema, range: ShardRange): { prior: string; next: string } {
+export function flagPredicates(
+  adapter: SourceAdapter,
+  cursor: ColumnSchema,
+  range: ShardRange,
+): { prior: string; next: string } {
   const column = adapter.quoteIdentifier(cursor.name);
   const prior =
-    range.watermark === null || range.boundary.length === 0 ? '1 = 0' : `${column} <= ${adapter.literal(range.watermark, cursor.type)}`;
-  const next = range.windowFrom === null ? '1 = 0' : `${column} >= ${adapter.literal(range.windowFrom, cursor.type)}`;
+    range.watermark === null || range.boundary.length === 0
+      ? '1 = 0'
+      : `${column} <= ${adapter.literal(range.watermark, cursor.type)}`;
+  const next =
+    range.windowFrom === null ? '1 = 0' : `${column} >= ${adapter.literal(range.windowFrom, cursor.type)}`;
   return { prior, next };
 }
 

@@ -56,10 +56,18 @@ export function parseJsonLine(line: string): EncodedRecord | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  if (typeof v.ts !== 'string' || typeof v.message !== 'string' || typeof v.level !== 'string' || !LEVELS.has(v.level)) {
+  if (
+    typeof v.ts !== 'string' ||
+    typeof v.message !== 'string' ||
+    typeof v.level !== 'string' ||
+    !LEVELS.has(v.level)
+  ) {
     return undefined;
   }
-  const fields = typeof v.fields === 'object' && v.fields !== null ? (v.fields as Record<string, string | number | boolean | null>) : undefined;
+  const fields =
+    typeof v.fields === 'object' && v.fields !== null
+      ? (v.fields as Record<string, string | number | boolean | null>)
+      : undefined;
   return {
     ts: v.ts,
     level: v.level as LogLevel,
@@ -78,7 +86,9 @@ function formatValue(value: string | number | boolean | null): string {
 }
 
 /** `key=value key2="two words"` (logfmt), or '' without fields. */
-export function formatFields(fields: Readonly<Record<string, string | number | boolean | null>> | undefined): string {
+export function formatFields(
+  fields: Readonly<Record<string, string | number | boolean | null>> | undefined,
+): string {
   if (!fields) return '';
   return Object.entries(fields)
     .map(([key, value]) => `${key}=${formatValue(value)}`)

@@ -37,7 +37,8 @@ function compile(query: LogQuery): Matcher {
   let sinceIso: string | undefined;
   if (query.since !== undefined) {
     const ms = Date.parse(query.since);
-    if (!Number.isFinite(ms)) throw new EtlError('USAGE', `invalid since time "${query.since}": expected ISO-8601`);
+    if (!Number.isFinite(ms))
+      throw new EtlError('USAGE', `invalid since time "${query.since}": expected ISO-8601`);
     sinceIso = new Date(ms).toISOString();
   }
   let pattern: RegExp | undefined;
@@ -50,7 +51,9 @@ function compile(query: LogQuery): Matcher {
   }
   const pipeline = query.pipeline === DAEMON_LOG_DIR ? null : query.pipeline;
   return (encoded, line) =>
-    (pipeline === undefined || encoded.pipeline === pipeline || (pipeline === null && encoded.pipeline === null)) &&
+    (pipeline === undefined ||
+      encoded.pipeline === pipeline ||
+      (pipeline === null && encoded.pipeline === null)) &&
     (sinceIso === undefined || encoded.ts >= sinceIso) &&
     (!query.errorsOnly || encoded.level === 'error' || encoded.level === 'warning') &&
     (query.runId === undefined || runIdMatches(encoded.run_id, query.runId)) &&
@@ -99,7 +102,13 @@ function listLogDirs(logDir: string): string[] {
   }
 }
 
-async function readFamily(dir: string, base: string, limit: number, matches: Matcher, sinceIso: string | undefined): Promise<LogLine[]> {
+async function readFamily(
+  dir: string,
+  base: string,
+  limit: number,
+  matches: Matcher,
+  sinceIso: string | undefined,
+): Promise<LogLine[]> {
   const files = [...scanGenerations(dir, base, false).map((g) => g.path), join(dir, base)];
   const chunks: LogLine[][] = [];
   let collected = 0;
@@ -113,7 +122,11 @@ async function readFamily(dir: string, base: string, limit: number, matches: Mat
   return chunks.flat();
 }
 
-async function readFile(path: string, keep: number, matches: Matcher): Promise<{ lines: LogLine[]; firstTs: string | undefined }> {
+async function readFile(
+  path: string,
+  keep: number,
+  matches: Matcher,
+): Promise<{ lines: LogLine[]; firstTs: string | undefined }> {
   // A ring of the last `keep` matches: Array#shift would make long files quadratic.
   const ring: LogLine[] = [];
   let start = 0;

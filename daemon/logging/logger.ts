@@ -90,7 +90,8 @@ export class FanoutLogger implements Logger {
 
   child(fields: LogFields): Logger {
     const bound: LogFields = { ...this.#fields, ...fields };
-    const log = (level: LogLevel, message: string, extra?: LogFields): void => this.log(level, message, { ...bound, ...extra });
+    const log = (level: LogLevel, message: string, extra?: LogFields): void =>
+      this.log(level, message, { ...bound, ...extra });
     return {
       log,
       error: (message, extra) => log('error', message, extra),

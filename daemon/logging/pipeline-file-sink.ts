@@ -78,10 +78,12 @@ export class PipelineFileSink implements LogSink {
   write(record: LogRecord): void {
     if (this.#closed || LOG_PRIORITY[record.level] > this.#minPriority) return;
     try {
-      const dir = record.pipeline !== null && SAFE_NAME.test(record.pipeline) ? record.pipeline : DAEMON_LOG_DIR;
+      const dir =
+        record.pipeline !== null && SAFE_NAME.test(record.pipeline) ? record.pipeline : DAEMON_LOG_DIR;
       const line = recordToJsonLine(record);
       this.#enqueue(this.#family(dir, OUTPUT_LOG), line);
-      if (record.level === 'error' || record.level === 'warning') this.#enqueue(this.#family(dir, ERROR_LOG), line);
+      if (record.level === 'error' || record.level === 'warning')
+        this.#enqueue(this.#family(dir, ERROR_LOG), line);
     } catch (error) {
       this.#report(`log files unavailable: ${describe(error)}`);
     }
@@ -112,7 +114,8 @@ export class PipelineFileSink implements LogSink {
     for (const dir of dirs) {
       for (const base of [OUTPUT_LOG, ERROR_LOG]) {
         const family = this.#family(dir, base);
-        if (this.#options.compress) for (const g of family.file.generations) if (!g.compressed) this.#compressLater(g);
+        if (this.#options.compress)
+          for (const g of family.file.generations) if (!g.compressed) this.#compressLater(g);
       }
     }
     this.#enforceBounds();
@@ -184,7 +187,14 @@ export class PipelineFileSink implements LogSink {
 
   #report(message: string, level: LogLevel = 'error'): void {
     try {
-      this.#options.fallback.write({ ts: new Date(this.#now()), level, message, pipeline: null, runId: null, fields: {} });
+      this.#options.fallback.write({
+        ts: new Date(this.#now()),
+        level,
+        message,
+        pipeline: null,
+        runId: null,
+        fields: {},
+      });
     } catch {
       // the fallback is the last resort; nothing is left to tell
     }
@@ -264,7 +274,10 @@ export class PipelineFileSink implements LogSink {
       }
       if (!this.#compressionFailing && !generation.deleted) {
         this.#compressionFailing = true;
-        this.#report(`cannot compress rotated log ${source}: ${describe(error)}; it stays uncompressed`, 'warning');
+        this.#report(
+          `cannot compress rotated log ${source}: ${describe(error)}; it stays uncompressed`,
+          'warning',
+        );
       }
     }
   }

@@ -7,7 +7,8 @@
 const MASK = '***';
 
 /** Field names whose values are always masked, whatever they contain. */
-const SECRET_KEY = /(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential|authorization|cookie)$/i;
+const SECRET_KEY =
+  /(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential|authorization|cookie)$/i;
 
 const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] = [
   // scheme://user:password@host (postgres://, mysql://, mssql://, smtp://, https://…)
@@ -16,12 +17,14 @@ const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] =
   { pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g, replace: `$1 ${MASK}` },
   // "password": "…" and 'password': '…' (JSON and JS object dumps)
   {
-    pattern: /(["']?[\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key)["']?\s*:\s*)(["'])(?:\\.|(?!\2).)*\2/gi,
+    pattern:
+      /(["']?[\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key)["']?\s*:\s*)(["'])(?:\\.|(?!\2).)*\2/gi,
     replace: `$1$2${MASK}$2`,
   },
   // key=value and key: value in DSNs, logfmt and YAML-ish text; a quoted value is masked whole
   {
-    pattern: /\b([\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key))(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;,&'"}]+)/gi,
+    pattern:
+      /\b([\w-]*(?:password|passwd|pwd|secret|token|api[_-]?key))(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;,&'"}]+)/gi,
     replace: `$1$2${MASK}`,
   },
 ];
@@ -42,7 +45,10 @@ function isSecretKey(key: string): boolean {
 }
 
 /** Redacts one structured field: the whole value when the key names a secret, else its text. */
-export function redactField(key: string, value: string | number | boolean | null): string | number | boolean | null {
+export function redactField(
+  key: string,
+  value: string | number | boolean | null,
+): string | number | boolean | null {
   if (isSecretKey(key)) return value === null ? null : MASK;
   return typeof value === 'string' ? redact(value) : value;
 }

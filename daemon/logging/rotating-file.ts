@@ -8,7 +8,18 @@
  * open inside the same synchronous call, so no line can be lost or written twice across a rotation:
  * nothing else runs in between. Errors are thrown to the owner (the sink), which degrades.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonLine } from './log-codec.js';
 
@@ -179,7 +190,8 @@ export class RotatingFile {
         const bytes = Buffer.byteLength(line);
         const used = this.#size + chunkBytes;
         const tooBig = used > 0 && used + bytes > this.#policy.maxSize;
-        const tooOld = used > 0 && this.#openedAt !== null && this.#now() - this.#openedAt >= this.#policy.maxAgeMs;
+        const tooOld =
+          used > 0 && this.#openedAt !== null && this.#now() - this.#openedAt >= this.#policy.maxAgeMs;
         if (tooBig || tooOld) {
           this.#writeChunk(chunk, chunkBytes);
           chunk = [];
@@ -251,7 +263,14 @@ export class RotatingFile {
     const seq = this.#nextSeq++;
     const path = generationPath(this.livePath, seq);
     renameSync(this.livePath, path);
-    const generation: RotatedGeneration = { path, seq, size: this.#size, compressed: false, rotatedAt: this.#now(), deleted: false };
+    const generation: RotatedGeneration = {
+      path,
+      seq,
+      size: this.#size,
+      compressed: false,
+      rotatedAt: this.#now(),
+      deleted: false,
+    };
     this.generations.push(generation);
     this.#size = 0;
     this.#openedAt = null;

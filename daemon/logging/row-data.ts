@@ -17,10 +17,17 @@ const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] =
   // DuckDB casts: Could not convert string 'x' to INT32 / "x" to 'INTEGER'.
   { pattern: /Could not convert string .* to (\S+)/g, replace: 'Could not convert a value to $1' },
   // BigQuery load errors.
-  { pattern: /Could not (parse|convert) (?:value )?'.*' (as|to) (\S+)/g, replace: 'Could not $1 a value $2 $3' },
+  {
+    pattern: /Could not (parse|convert) (?:value )?'.*' (as|to) (\S+)/g,
+    replace: 'Could not $1 a value $2 $3',
+  },
   { pattern: /;?\s*Value: .*$/gm, replace: '' },
   // PostgreSQL data exceptions end in `: "value"` (also COPY's `column c: "value"` context).
-  { pattern: /(invalid input syntax for type [\w ()]+|invalid input value for enum [\w."]+|out of range[\w ]*|column [\w"]+): ".*"/g, replace: `$1: "${ELLIPSIS}"` },
+  {
+    pattern:
+      /(invalid input syntax for type [\w ()]+|invalid input value for enum [\w."]+|out of range[\w ]*|column [\w"]+): ".*"/g,
+    replace: `$1: "${ELLIPSIS}"`,
+  },
   { pattern: /value ".*" is out of range/g, replace: 'a value is out of range' },
   { pattern: /value too long for type ([\w ()]+)/g, replace: 'value too long for type $1' },
   // PostgreSQL check and NOT NULL violations quote the whole row.
@@ -34,7 +41,8 @@ const RULES: readonly { readonly pattern: RegExp; readonly replace: string }[] =
 ];
 
 /** Cheap first pass: most messages hold none of the shapes the rules look for. */
-const TRIGGER = /Original Line|LINE \d+:|Could not (?:convert|parse)|Value: |: "|value ".*" is out|Key \(|Failing row|Incorrect \w+ value|Duplicate entry|Truncated incorrect/;
+const TRIGGER =
+  /Original Line|LINE \d+:|Could not (?:convert|parse)|Value: |: "|value ".*" is out|Key \(|Failing row|Incorrect \w+ value|Duplicate entry|Truncated incorrect/;
 
 /** `message` without the row values that databases quote into their errors. */
 export function withoutRowData(message: string): string {

@@ -66,7 +66,9 @@ export function pipelineStats(store: StatsStore, pipeline: string, now: Date): P
     failures_7d: failures7d,
     success_rate_7d: rate(runs7d, failures7d),
     mean_duration_s: durationCount === 0 ? null : durationSum / durationCount,
-    last_error: lastError ? { code: lastError.errorCode ?? 'INTERNAL', message: lastError.errorMessage ?? '' } : null,
+    last_error: lastError
+      ? { code: lastError.errorCode ?? 'INTERNAL', message: lastError.errorMessage ?? '' }
+      : null,
     last_success_at: lastSuccess ? (lastSuccess.finishedAt ?? lastSuccess.createdAt) : null,
   };
 }

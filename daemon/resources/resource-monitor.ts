@@ -47,7 +47,12 @@ async function diskOf(target: MonitoredPath): Promise<Disk> {
   for (;;) {
     try {
       const stat = await statfs(path);
-      return { label: target.label, path: target.path, free_bytes: stat.bavail * stat.bsize, total_bytes: stat.blocks * stat.bsize };
+      return {
+        label: target.label,
+        path: target.path,
+        free_bytes: stat.bavail * stat.bsize,
+        total_bytes: stat.blocks * stat.bsize,
+      };
     } catch (error) {
       const parent = dirname(path);
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === path) throw error;
@@ -71,7 +76,11 @@ export class ResourceMonitor {
   /** One sample now. Event-loop lag is the p99 delay since the previous sample (null on the first). */
   async sample(): Promise<Resources> {
     const lag = this.#lagHistogram();
-    const [load, memory, disks] = await Promise.all([currentLoad(), mem(), Promise.all(this.#options.paths.map(diskOf))]);
+    const [load, memory, disks] = await Promise.all([
+      currentLoad(),
+      mem(),
+      Promise.all(this.#options.paths.map(diskOf)),
+    ]);
     let lagMs: number | null = null;
     if (lag.count > 0) lagMs = lag.percentile(99) / 1e6;
     lag.reset();

@@ -21,7 +21,10 @@ export function decideFire(c: FireContext): FireDecision {
   if (!c.active) return { kind: 'start' };
   const what = c.active.phase === 'retrying' ? 'waiting to retry' : 'still running';
   if (c.overlap === 'queue' && !c.alreadyQueued) {
-    return { kind: 'queue', log: `schedule fired at ${c.at} while run ${c.active.runId} is ${what}: queued (overlap: queue)` };
+    return {
+      kind: 'queue',
+      log: `schedule fired at ${c.at} while run ${c.active.runId} is ${what}: queued (overlap: queue)`,
+    };
   }
   return {
     kind: 'skip',

@@ -41,7 +41,8 @@ function compile(expression: string): CompiledCron {
   const fields = nodeCron.parse(expression);
   const raw = expression.trim().split(/\s+/);
   const offset = raw.length === 6 ? 1 : 0;
-  const restricted = (text: string | undefined): boolean => text !== undefined && !text.startsWith('*') && !text.startsWith('?');
+  const restricted = (text: string | undefined): boolean =>
+    text !== undefined && !text.startsWith('*') && !text.startsWith('?');
   const ascending = (values: readonly number[]): number[] => [...new Set(values)].sort((a, b) => a - b);
   const result: CompiledCron = {
     seconds: ascending(fields.second),
@@ -91,7 +92,7 @@ function matchesDayOfMonth(tokens: readonly DayToken[], year: number, month: num
 function matchesDayOfWeek(tokens: readonly DayToken[], year: number, month: number, day: number): boolean {
   const dow = weekday(year, month, day);
   for (const token of tokens) {
-    if (token === dow || token === 7 && dow === 0) return true;
+    if (token === dow || (token === 7 && dow === 0)) return true;
     if (typeof token !== 'string') continue;
     const nth = /^([0-7])#([1-5])$/.exec(token);
     if (nth && Number(nth[1]) % 7 === dow && Math.floor((day - 1) / 7) + 1 === Number(nth[2])) return true;
@@ -118,7 +119,10 @@ function nextCron(expression: string, zone: string, afterMs: number): number | n
   // Near a DST change, local times up to the size of the jump before `after` can still resolve
   // to instants after it (the repeated hour), so the search starts that much earlier.
   const here = offsetAt(afterMs, zone);
-  const shift = Math.max(Math.abs(here - offsetAt(afterMs - DAY_MS, zone)), Math.abs(here - offsetAt(afterMs + DAY_MS, zone)));
+  const shift = Math.max(
+    Math.abs(here - offsetAt(afterMs - DAY_MS, zone)),
+    Math.abs(here - offsetAt(afterMs + DAY_MS, zone)),
+  );
   const from = wallMs(localFields(afterMs, zone)) - shift;
   const start = new Date(from);
   for (let i = 0; i < SEARCH_DAYS; i++) {
@@ -178,7 +182,13 @@ export function nextFireTime(schedule: Schedule, zone: string, after: Date): Dat
 }
 
 /** Fire times in (after, until], at most `limit` of them (misfire accounting after downtime). */
-export function fireTimesBetween(schedule: Schedule, zone: string, after: Date, until: Date, limit: number): Date[] {
+export function fireTimesBetween(
+  schedule: Schedule,
+  zone: string,
+  after: Date,
+  until: Date,
+  limit: number,
+): Date[] {
   const times: Date[] = [];
   let cursor = after;
   while (times.length < limit) {

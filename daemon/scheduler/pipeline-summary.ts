@@ -63,8 +63,13 @@ export function invalidSummary(
 }
 
 /** `waiting`: the run is queued behind the per-source governor. */
-function pipelineState(active: RunSequence | null, paused: boolean, lastRun: RunRecord | null): PipelineState {
-  if (active && active.phase === 'running') return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
+function pipelineState(
+  active: RunSequence | null,
+  paused: boolean,
+  lastRun: RunRecord | null,
+): PipelineState {
+  if (active && active.phase === 'running')
+    return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
   if (active && active.phase === 'retrying') return 'retrying';
   if (paused) return 'paused';
   if (lastRun?.status === 'failed') return 'failed';

@@ -28,7 +28,8 @@ function describeCron(expression: string): string {
   if (fields.length !== 5) return `cron ${expression}`;
   const [minute = '', hour = '', dom = '', month = '', dow = ''] = fields;
   const fixed = (text: string): boolean => /^\d+$/.test(text);
-  if (fixed(minute) && hour === '*' && dom === '*' && month === '*' && dow === '*') return `every hour at :${pad(minute)}`;
+  if (fixed(minute) && hour === '*' && dom === '*' && month === '*' && dow === '*')
+    return `every hour at :${pad(minute)}`;
   if (fixed(minute) && fixed(hour) && month === '*') {
     const time = `${pad(hour)}:${pad(minute)}`;
     if (dom === '*' && dow === '*') return `every day at ${time}`;
@@ -36,16 +37,19 @@ function describeCron(expression: string): string {
     if (fixed(dom) && dow === '*') return `monthly on day ${dom} at ${time}`;
   }
   const step = /^\*\/(\d+)$/.exec(hour);
-  if (fixed(minute) && step && dom === '*' && month === '*' && dow === '*') return `every ${step[1]} hours at :${pad(minute)}`;
+  if (fixed(minute) && step && dom === '*' && month === '*' && dow === '*')
+    return `every ${step[1]} hours at :${pad(minute)}`;
   const minuteStep = /^\*\/(\d+)$/.exec(minute);
-  if (minuteStep && hour === '*' && dom === '*' && month === '*' && dow === '*') return `every ${minuteStep[1]} minutes`;
+  if (minuteStep && hour === '*' && dom === '*' && month === '*' && dow === '*')
+    return `every ${minuteStep[1]} minutes`;
   return `cron ${expression}`;
 }
 
 export function describeSource(config: PipelineConfig): string {
   const { source } = config;
   const c = source.connection;
-  const where = c.host !== undefined ? `${c.host}${c.port !== undefined ? `:${c.port}` : ''}` : (c.socket ?? 'local');
+  const where =
+    c.host !== undefined ? `${c.host}${c.port !== undefined ? `:${c.port}` : ''}` : (c.socket ?? 'local');
   const what = source.table ?? 'query';
   const shards = source.shards ? ` (${source.shards.length} shards)` : '';
   return `${source.type} ${where}${c.database !== undefined ? `/${c.database}` : ''} ${what}${shards}`;

@@ -36,7 +36,8 @@ export interface SequenceDeps {
 }
 
 /** A new run, or the continuation at start-up of a row left `interrupted` or `retrying`. */
-export type SequenceStart = { readonly kind: 'new'; readonly trigger: RunTrigger } | { readonly kind: 'resume'; readonly row: RunRow };
+export type SequenceStart =
+  { readonly kind: 'new'; readonly trigger: RunTrigger } | { readonly kind: 'resume'; readonly row: RunRow };
 
 export type SequenceOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'abandoned';
 
@@ -45,7 +46,9 @@ export type StopReason = 'manual' | 'drain';
 /** The error as the run records it: row contents never reach the store, events, logs or mails. */
 function withoutRowDataError(error: EtlError): EtlError {
   const message = withoutRowData(error.message);
-  return message === error.message ? error : new EtlError(error.code, message, { retryable: error.retryable });
+  return message === error.message
+    ? error
+    : new EtlError(error.code, message, { retryable: error.retryable });
 }
 
 export class RunSequence {
@@ -118,12 +121,18 @@ export class RunSequence {
         return true;
       }
       this.#clearRetry();
-      this.#finish(this.#runId, 'cancelled', { errorCode: 'CANCELLED', errorMessage: 'stopped by an operator while waiting for a retry' }, 'cancelled');
+      this.#finish(
+        this.#runId,
+        'cancelled',
+        { errorCode: 'CANCELLED', errorMessage: 'stopped by an operator while waiting for a retry' },
+        'cancelled',
+      );
       this.#log.notice(`run ${this.#runId} stopped while waiting for a retry`, { runId: this.#runId });
       return true;
     }
     this.#stopReason = reason;
-    const message = reason === 'manual' ? 'stopped by an operator' : 'cancelled by daemon shutdown after the grace period';
+    const message =
+      reason === 'manual' ? 'stopped by an operator' : 'cancelled by daemon shutdown after the grace period';
     this.#controller?.abort(new EtlError('CANCELLED', `run ${this.#runId} ${message}`, { retryable: false }));
     return true;
   }
@@ -133,7 +142,9 @@ export class RunSequence {
     if (this.#phase !== 'retrying') return;
     this.#clearRetry();
     this.#phase = 'done';
-    this.#log.info(`daemon shutting down: retry of run ${this.#runId} continues after the next start-up`, { runId: this.#runId });
+    this.#log.info(`daemon shutting down: retry of run ${this.#runId} continues after the next start-up`, {
+      runId: this.#runId,
+    });
     this.#resolve('abandoned');
   }
 
@@ -160,7 +171,9 @@ export class RunSequence {
 
     const controller = new AbortController();
     this.#controller = controller;
-    const watchdog = new StallWatchdog(clock, stallTimeoutMs, (stalledForMs) => this.#onStall(runId, controller, stalledForMs));
+    const watchdog = new StallWatchdog(clock, stallTimeoutMs, (stalledForMs) =>
+      this.#onStall(runId, controller, stalledForMs),
+    );
     this.#watchdog = watchdog;
     watchdog.start();
 
@@ -216,7 +229,9 @@ export class RunSequence {
     this.#stalledForMs = stalledForMs;
     const message = `no progress for ${formatDuration(stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)}): cancelling the attempt, it is retried under error_handling`;
     this.#log.warning(`run ${runId} stalled: ${message}`, { runId });
-    callAlert(this.#log, 'notifyStall', () => this.#deps.alerts.notifyStall({ pipeline: this.pipeline.name, runId: this.logicalRunId, stalledForMs }));
+    callAlert(this.#log, 'notifyStall', () =>
+      this.#deps.alerts.notifyStall({ pipeline: this.pipeline.name, runId: this.logicalRunId, stalledForMs }),
+    );
     controller.abort(new EtlError('STALLED', `run ${runId} stalled: ${message}`));
   }
 
@@ -243,7 +258,10 @@ export class RunSequence {
       'succeeded',
     );
     const note = outcome.alreadyCommitted ? ' (the destination had already committed this sequence)' : '';
-    this.#log.notice(`run ${runId} succeeded: ${outcome.rowsExtracted} rows extracted, ${outcome.rowsLoaded} loaded${note}`, { runId });
+    this.#log.notice(
+      `run ${runId} succeeded: ${outcome.rowsExtracted} rows extracted, ${outcome.rowsLoaded} loaded${note}`,
+      { runId },
+    );
     if (previousFailure !== null) {
       callAlert(this.#log, 'notifyRecovery', () =>
         this.#deps.alerts.notifyRecovery({
@@ -262,19 +280,38 @@ export class RunSequence {
     const { clock } = this.#deps;
     const rows = { rowsExtracted: this.#progress?.rows ?? 0, bytes: this.#progress?.bytes ?? 0 };
     if (this.#stopReason === 'manual') {
-      this.#finish(runId, 'cancelled', { ...rows, errorCode: 'CANCELLED', errorMessage: 'stopped by an operator' }, 'cancelled');
+      this.#finish(
+        runId,
+        'cancelled',
+        { ...rows, errorCode: 'CANCELLED', errorMessage: 'stopped by an operator' },
+        'cancelled',
+      );
       this.#log.notice(`run ${runId} stopped by an operator`, { runId });
       return;
     }
     if (this.#stopReason === 'drain') {
-      const errorMessage = 'cancelled by daemon shutdown after the grace period; retried after the next start-up';
-      this.#finish(runId, 'interrupted', { ...rows, errorCode: 'INTERRUPTED', errorMessage, firstFailureAt: (this.#firstFailureAt ?? clock.now()).toISOString() }, 'interrupted');
+      const errorMessage =
+        'cancelled by daemon shutdown after the grace period; retried after the next start-up';
+      this.#finish(
+        runId,
+        'interrupted',
+        {
+          ...rows,
+          errorCode: 'INTERRUPTED',
+          errorMessage,
+          firstFailureAt: (this.#firstFailureAt ?? clock.now()).toISOString(),
+        },
+        'interrupted',
+      );
       this.#log.warning(`run ${runId} ${errorMessage}`, { runId });
       return;
     }
     const error =
       this.#stalledForMs !== null
-        ? new EtlError('STALLED', `no progress for ${formatDuration(this.#stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)})`)
+        ? new EtlError(
+            'STALLED',
+            `no progress for ${formatDuration(this.#stalledForMs)} (stall_timeout ${formatDuration(this.#deps.stallTimeoutMs)})`,
+          )
         : withoutRowDataError(toEtlError(thrown));
     this.#afterFailure(runId, error, rows);
   }
@@ -289,7 +326,12 @@ export class RunSequence {
       firstFailureAt,
       failedAt: now,
     });
-    const patch: RunPatch = { ...rows, errorCode: error.code, errorMessage: error.message, firstFailureAt: firstFailureAt.toISOString() };
+    const patch: RunPatch = {
+      ...rows,
+      errorCode: error.code,
+      errorMessage: error.message,
+      firstFailureAt: firstFailureAt.toISOString(),
+    };
     if (decision.retry) {
       this.#transition(runId, { ...patch, status: 'retrying', finishedAt: now.toISOString() });
       this.#log.warning(
@@ -301,7 +343,10 @@ export class RunSequence {
     }
     this.#finish(runId, 'failed', patch, 'failed');
     const why = decision.reason === 'not_retryable' ? 'not retryable, no retry' : decision.explanation;
-    this.#log.error(`run ${runId} failed after ${this.#attempt} attempt(s) (${why}): ${error.code}: ${error.message}`, { runId });
+    this.#log.error(
+      `run ${runId} failed after ${this.#attempt} attempt(s) (${why}): ${error.code}: ${error.message}`,
+      { runId },
+    );
     this.#alertFailure(runId, error.code, error.message);
   }
 
@@ -354,7 +399,8 @@ export class RunSequence {
     const now = this.#deps.clock.now();
     this.#attempt = row.attempt;
     this.#runId = row.id;
-    this.#lastError = row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' };
+    this.#lastError =
+      row.errorCode === null ? null : { code: row.errorCode, message: row.errorMessage ?? '' };
     const failedAt = row.finishedAt === null ? now : new Date(row.finishedAt);
     this.#firstFailureAt = row.firstFailureAt === null ? failedAt : new Date(row.firstFailureAt);
     const decision = decideRetry(this.pipeline.config.error_handling, {
@@ -365,10 +411,19 @@ export class RunSequence {
     });
     if (decision.retry) {
       const delayMs = Math.max(0, decision.at.getTime() - now.getTime());
-      this.#log.notice(`run ${row.id} was ${row.status} when the daemon stopped; attempt ${decision.nextAttempt} in ${formatDuration(delayMs)}`, {
-        runId: row.id,
-      });
-      this.#scheduleRetry(row.id, delayMs, new Date(now.getTime() + delayMs), decision.nextAttempt, 'startup-recovery');
+      this.#log.notice(
+        `run ${row.id} was ${row.status} when the daemon stopped; attempt ${decision.nextAttempt} in ${formatDuration(delayMs)}`,
+        {
+          runId: row.id,
+        },
+      );
+      this.#scheduleRetry(
+        row.id,
+        delayMs,
+        new Date(now.getTime() + delayMs),
+        decision.nextAttempt,
+        'startup-recovery',
+      );
       return;
     }
     const code = row.errorCode ?? 'INTERRUPTED';

@@ -13,7 +13,12 @@ import { fireTimesBetween } from './fire-times.js';
 /** Downtime spanning more fire times than this is reported as "at least" this many. */
 const MISFIRE_COUNT_LIMIT = 1000;
 
-export function markInterruptedRuns(store: StateStore, now: Date, logger: Logger, emit: (data: EventData<'run.state'>) => void): void {
+export function markInterruptedRuns(
+  store: StateStore,
+  now: Date,
+  logger: Logger,
+  emit: (data: EventData<'run.state'>) => void,
+): void {
   for (const row of store.runsWithStatus(['running', 'queued'])) {
     const updated = store.updateRun(row.id, {
       status: 'interrupted',
@@ -22,7 +27,10 @@ export function markInterruptedRuns(store: StateStore, now: Date, logger: Logger
       errorMessage: `the daemon stopped while this run was ${row.status} (crash or kill); it is retried under error_handling`,
       firstFailureAt: row.firstFailureAt ?? now.toISOString(),
     });
-    logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, { pipeline: row.pipeline, runId: row.id });
+    logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, {
+      pipeline: row.pipeline,
+      runId: row.id,
+    });
     emit({
       run_id: runIdOf(updated.pipeline, updated.sequence),
       attempt_id: updated.id,
@@ -57,7 +65,13 @@ export function settleMisfires(store: StateStore, logger: Logger, input: Misfire
     store.markFire(name, nowIso);
     return 'none';
   }
-  const missed = fireTimesBetween(input.schedule, input.zone, new Date(runtime.lastFireAt), now, MISFIRE_COUNT_LIMIT);
+  const missed = fireTimesBetween(
+    input.schedule,
+    input.zone,
+    new Date(runtime.lastFireAt),
+    now,
+    MISFIRE_COUNT_LIMIT,
+  );
   const last = missed.at(-1);
   if (last === undefined) return 'none';
   store.markFire(name, nowIso);
@@ -72,7 +86,11 @@ export function settleMisfires(store: StateStore, logger: Logger, input: Misfire
     return 'none';
   }
   if (input.recoveringRunId !== null) {
-    store.markSkip(name, `daemon down over ${count}; no separate catch-up: interrupted run ${input.recoveringRunId} is being retried`, nowIso);
+    store.markSkip(
+      name,
+      `daemon down over ${count}; no separate catch-up: interrupted run ${input.recoveringRunId} is being retried`,
+      nowIso,
+    );
     return 'none';
   }
   store.markSkip(name, `daemon down over ${count}; one catch-up run at start-up (misfire: run_once)`, nowIso);

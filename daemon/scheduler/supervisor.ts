@@ -82,14 +82,21 @@ export class Supervisor {
     for (const pipeline of valid) {
       const parsed = parseSchedule(pipeline.config.schedule);
       if (!parsed.ok) {
-        invalidMap.set(pipeline.name, { name: pipeline.name, file: pipeline.file, problems: [`${pipeline.file}: schedule: ${parsed.reason}`] });
+        invalidMap.set(pipeline.name, {
+          name: pipeline.name,
+          file: pipeline.file,
+          problems: [`${pipeline.file}: schedule: ${parsed.reason}`],
+        });
         continue;
       }
       names.add(pipeline.name);
       const zone = pipeline.config.timezone ?? this.#o.defaults.timezone;
       const existing = this.#slots.get(pipeline.name);
       if (existing) {
-        const changed = existing.removed || existing.pipeline.file !== pipeline.file || JSON.stringify(existing.pipeline.config) !== JSON.stringify(pipeline.config);
+        const changed =
+          existing.removed ||
+          existing.pipeline.file !== pipeline.file ||
+          JSON.stringify(existing.pipeline.config) !== JSON.stringify(pipeline.config);
         existing.pipeline = pipeline;
         existing.schedule = parsed.schedule;
         existing.zone = zone;
@@ -97,7 +104,16 @@ export class Supervisor {
         if (changed) this.#arm(existing, this.#o.clock.now());
         continue;
       }
-      const slot: Slot = { pipeline, schedule: parsed.schedule, zone, nextFireAt: null, timer: null, active: null, queued: false, removed: false };
+      const slot: Slot = {
+        pipeline,
+        schedule: parsed.schedule,
+        zone,
+        nextFireAt: null,
+        timer: null,
+        active: null,
+        queued: false,
+        removed: false,
+      };
       this.#slots.set(pipeline.name, slot);
       if (this.#state === 'running') {
         // A pipeline that appears while running starts its schedule now: fires before this
@@ -112,7 +128,11 @@ export class Supervisor {
       slot.queued = false;
       this.#disarm(slot);
       if (slot.active === null) this.#slots.delete(name);
-      else logger.notice(`pipeline ${name} was removed or became invalid: its run ${slot.active.runId} finishes, then it stops`, { pipeline: name });
+      else
+        logger.notice(
+          `pipeline ${name} was removed or became invalid: its run ${slot.active.runId} finishes, then it stops`,
+          { pipeline: name },
+        );
     }
     this.#invalid = invalidMap;
     this.#changed();
@@ -120,7 +140,8 @@ export class Supervisor {
 
   /** Start-up: recover interrupted runs, catch up misfires once, arm timers. */
   start(): void {
-    if (this.#state !== 'created') throw new EtlError('ILLEGAL_STATE', `the supervisor cannot start: it is ${this.#state}`);
+    if (this.#state !== 'created')
+      throw new EtlError('ILLEGAL_STATE', `the supervisor cannot start: it is ${this.#state}`);
     this.#state = 'running';
     const { store, clock, logger } = this.#o;
     const now = clock.now();
@@ -138,7 +159,9 @@ export class Supervisor {
         });
         if (action === 'catchup') this.#startSequence(slot, 'catchup');
       } catch (error) {
-        logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+        logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, {
+          pipeline: slot.pipeline.name,
+        });
       }
       this.#arm(slot, now);
     }
@@ -147,10 +170,14 @@ export class Supervisor {
 
   trigger(name: string, trigger: 'manual'): { runId: string } {
     const slot = this.#slot(name);
-    if (this.#state !== 'running') throw new EtlError('ILLEGAL_STATE', `cannot start ${name}: the supervisor is ${this.#state}`);
+    if (this.#state !== 'running')
+      throw new EtlError('ILLEGAL_STATE', `cannot start ${name}: the supervisor is ${this.#state}`);
     if (slot.active) {
       const what = slot.active.phase === 'retrying' ? 'is waiting to retry' : 'is already running';
-      throw new EtlError('ILLEGAL_STATE', `pipeline ${name} ${what} (run ${slot.active.runId}); stop it first or wait`);
+      throw new EtlError(
+        'ILLEGAL_STATE',
+        `pipeline ${name} ${what} (run ${slot.active.runId}); stop it first or wait`,
+      );
     }
     const sequence = this.#startSequence(slot, trigger);
     return { runId: sequence.logicalRunId };
@@ -189,7 +216,13 @@ export class Supervisor {
   why(name: string): { next_run_at: string | null; lines: string[] } {
     const broken = this.#invalid.get(name);
     if (broken && !this.#slots.get(name)) {
-      return { next_run_at: null, lines: [`invalid file ${broken.file}: not scheduled until it is fixed and reloaded`, ...broken.problems] };
+      return {
+        next_run_at: null,
+        lines: [
+          `invalid file ${broken.file}: not scheduled until it is fixed and reloaded`,
+          ...broken.problems,
+        ],
+      };
     }
     const slot = this.#slot(name);
     const runtime = this.#o.store.getRuntime(name);
@@ -218,7 +251,9 @@ export class Supervisor {
     });
     const busy = this.#o.governor?.usage().filter((u) => u.waiting > 0) ?? [];
     if (active?.progress?.phase === 'waiting' && busy.length > 0) {
-      lines.push(`source hosts at their slot limit: ${busy.map((u) => `${u.host} (${u.inUse} in use, ${u.waiting} waiting)`).join(', ')}`);
+      lines.push(
+        `source hosts at their slot limit: ${busy.map((u) => `${u.host} (${u.inUse} in use, ${u.waiting} waiting)`).join(', ')}`,
+      );
     }
     return { next_run_at: this.#nextRunAt(slot, runtime.paused), lines };
   }
@@ -229,7 +264,14 @@ export class Supervisor {
     for (const broken of this.#invalid.values()) {
       if (this.#slots.get(broken.name)?.removed === false) continue;
       const { store, defaults } = this.#o;
-      out.push(invalidSummary(broken, store.getRuntime(broken.name).paused, latestRun(store, broken.name), defaults.timezone));
+      out.push(
+        invalidSummary(
+          broken,
+          store.getRuntime(broken.name).paused,
+          latestRun(store, broken.name),
+          defaults.timezone,
+        ),
+      );
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -248,7 +290,12 @@ export class Supervisor {
     const progress = active.progress;
     if (active.phase !== 'running' || !progress) return detail;
     // Live figures come from the engine's last report; the row holds them only at the end.
-    return { ...detail, rows_extracted: progress.rows, bytes: progress.bytes, parts: progress.parts.length > 0 ? [...progress.parts] : detail.parts };
+    return {
+      ...detail,
+      rows_extracted: progress.rows,
+      bytes: progress.bytes,
+      parts: progress.parts.length > 0 ? [...progress.parts] : detail.parts,
+    };
   }
 
   /**
@@ -279,7 +326,11 @@ export class Supervisor {
     const slot = this.#slots.get(name);
     if (slot && !slot.removed) return slot;
     const broken = this.#invalid.get(name);
-    if (broken) throw new EtlError('CONFIG_INVALID', `pipeline ${name} is invalid (${broken.file}): ${broken.problems.join('; ')}`);
+    if (broken)
+      throw new EtlError(
+        'CONFIG_INVALID',
+        `pipeline ${name} is invalid (${broken.file}): ${broken.problems.join('; ')}`,
+      );
     throw new EtlError('NOT_FOUND', `no pipeline named "${name}" (etlctl list shows the pipelines)`);
   }
 
@@ -314,7 +365,9 @@ export class Supervisor {
     sequence.done.then(
       () => this.#sequenceEnded(slot, sequence),
       (error: unknown) => {
-        this.#o.logger.error(`run ${sequence.runId} ended abnormally: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+        this.#o.logger.error(`run ${sequence.runId} ended abnormally: ${toEtlError(error).message}`, {
+          pipeline: slot.pipeline.name,
+        });
         this.#sequenceEnded(slot, sequence);
       },
     );
@@ -329,11 +382,15 @@ export class Supervisor {
     } else if (slot.queued) {
       slot.queued = false;
       if (this.#state === 'running' && !this.#o.store.getRuntime(name).paused) {
-        this.#o.logger.info(`starting the run queued behind ${sequence.runId} (overlap: queue)`, { pipeline: name });
+        this.#o.logger.info(`starting the run queued behind ${sequence.runId} (overlap: queue)`, {
+          pipeline: name,
+        });
         try {
           this.#startSequence(slot, 'schedule');
         } catch (error) {
-          this.#o.logger.error(`queued run of ${name} could not start: ${toEtlError(error).message}`, { pipeline: name });
+          this.#o.logger.error(`queued run of ${name} could not start: ${toEtlError(error).message}`, {
+            pipeline: name,
+          });
         }
       }
     }
@@ -353,7 +410,9 @@ export class Supervisor {
     slot.nextFireAt = nextFireTime(slot.schedule, slot.zone, after);
     if (this.#state !== 'running' || slot.removed || slot.nextFireAt === null) return;
     const fireAt = slot.nextFireAt;
-    slot.timer = this.#o.clock.setTimer(fireAt.getTime() - this.#o.clock.now().getTime(), () => this.#onTimer(slot, fireAt));
+    slot.timer = this.#o.clock.setTimer(fireAt.getTime() - this.#o.clock.now().getTime(), () =>
+      this.#onTimer(slot, fireAt),
+    );
   }
 
   #disarm(slot: Slot): void {
@@ -367,14 +426,18 @@ export class Supervisor {
     const now = this.#o.clock.now();
     if (now.getTime() < fireAt.getTime()) {
       // Woke early (timer slack): wait for the real fire time.
-      slot.timer = this.#o.clock.setTimer(fireAt.getTime() - now.getTime(), () => this.#onTimer(slot, fireAt));
+      slot.timer = this.#o.clock.setTimer(fireAt.getTime() - now.getTime(), () =>
+        this.#onTimer(slot, fireAt),
+      );
       return;
     }
     try {
       this.#o.store.markFire(slot.pipeline.name, fireAt.toISOString());
       this.#fire(slot, fireAt);
     } catch (error) {
-      this.#o.logger.error(`schedule fire of ${slot.pipeline.name} failed: ${toEtlError(error).message}`, { pipeline: slot.pipeline.name });
+      this.#o.logger.error(`schedule fire of ${slot.pipeline.name} failed: ${toEtlError(error).message}`, {
+        pipeline: slot.pipeline.name,
+      });
     }
     // A late wake-up (suspend, blocked loop) does not replay the fires it slept through.
     this.#arm(slot, new Date(Math.max(fireAt.getTime(), now.getTime())));

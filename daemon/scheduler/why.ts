@@ -39,12 +39,18 @@ export function explain(input: WhyInput): string[] {
 
   if (input.draining) lines.push('the daemon is shutting down: no new runs start');
   if (runtime.paused) {
-    const upcoming = input.nextFireAt ? `; without the pause it would run next at ${when(input.nextFireAt)}` : '';
-    lines.push(`paused since ${runtime.pausedAt ?? 'an unknown time'}: schedules do not fire until \`etlctl resume\`${upcoming}`);
+    const upcoming = input.nextFireAt
+      ? `; without the pause it would run next at ${when(input.nextFireAt)}`
+      : '';
+    lines.push(
+      `paused since ${runtime.pausedAt ?? 'an unknown time'}: schedules do not fire until \`etlctl resume\`${upcoming}`,
+    );
   } else if (schedule.kind === 'manual') {
     lines.push('manual only: no schedule, runs start with `etlctl start`');
   } else if (input.nextFireAt) {
-    lines.push(`next run at ${when(input.nextFireAt)} by schedule "${schedule.text}" (${describeSchedule(schedule, zone)})`);
+    lines.push(
+      `next run at ${when(input.nextFireAt)} by schedule "${schedule.text}" (${describeSchedule(schedule, zone)})`,
+    );
   } else if (schedule.kind === 'at') {
     lines.push(`one-shot schedule "${schedule.text}" has passed: no further scheduled runs`);
   } else {
@@ -60,19 +66,26 @@ export function explain(input: WhyInput): string[] {
     );
   } else if (active && active.phase === 'retrying') {
     const error = active.lastError ? ` after ${active.lastError.code}: ${active.lastError.message}` : '';
-    lines.push(`run ${active.runId} failed${error}; attempt ${active.attempt + 1} at ${active.retryAt ? when(active.retryAt) : 'soon'} (max_retries ${input.maxRetries})`);
+    lines.push(
+      `run ${active.runId} failed${error}; attempt ${active.attempt + 1} at ${active.retryAt ? when(active.retryAt) : 'soon'} (max_retries ${input.maxRetries})`,
+    );
   }
-  if (input.queued) lines.push(`one scheduled run is queued behind the active run (overlap: ${input.overlap})`);
+  if (input.queued)
+    lines.push(`one scheduled run is queued behind the active run (overlap: ${input.overlap})`);
 
   const last = input.lastRun;
   if (last && !(active && active.phase !== 'done')) {
     const error = last.errorCode !== null ? `: ${last.errorCode}: ${last.errorMessage ?? ''}` : '';
     switch (last.status) {
       case 'failed':
-        lines.push(`last run ${last.id} failed after ${last.attempt} attempt(s)${error} — ${failureKind(last, input.maxRetries)}; waiting for the next schedule`);
+        lines.push(
+          `last run ${last.id} failed after ${last.attempt} attempt(s)${error} — ${failureKind(last, input.maxRetries)}; waiting for the next schedule`,
+        );
         break;
       case 'succeeded':
-        lines.push(`last run ${last.id} succeeded at ${last.finishedAt ?? '?'} (${last.rowsLoaded} rows loaded)`);
+        lines.push(
+          `last run ${last.id} succeeded at ${last.finishedAt ?? '?'} (${last.rowsLoaded} rows loaded)`,
+        );
         break;
       case 'cancelled':
         lines.push(`last run ${last.id} was cancelled${error}`);
@@ -88,7 +101,9 @@ export function explain(input: WhyInput): string[] {
     }
   }
   if (runtime.lastSkipReason !== null) {
-    lines.push(`last expected run that did not happen (${runtime.lastSkipAt ?? '?'}): ${runtime.lastSkipReason}`);
+    lines.push(
+      `last expected run that did not happen (${runtime.lastSkipAt ?? '?'}): ${runtime.lastSkipReason}`,
+    );
   }
   return lines;
 }
@@ -97,7 +112,11 @@ export function explain(input: WhyInput): string[] {
 function failureKind(run: RunRow, maxRetries: number): string {
   if (run.attempt > maxRetries) return 'retries exhausted';
   const code = run.errorCode;
-  if (code !== null && (ERROR_CODES as readonly string[]).includes(code) && isRetryableCode(code as ErrorCode)) {
+  if (
+    code !== null &&
+    (ERROR_CODES as readonly string[]).includes(code) &&
+    isRetryableCode(code as ErrorCode)
+  ) {
     return 'retry_timeout reached before retries were exhausted';
   }
   return 'not retryable, failed at once';

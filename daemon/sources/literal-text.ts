@@ -66,7 +66,8 @@ export function checkDate(text: string, type: CanonicalType): string {
 export function checkTime(text: string, type: CanonicalType): string {
   const match = TIME_RE.exec(text.trim());
   if (!match) throw invalidLiteral(text, type);
-  if (Number(match[1]) > 24 || Number(match[2]) > 59 || Number(match[3] ?? '0') > 59) throw invalidLiteral(text, type);
+  if (Number(match[1]) > 24 || Number(match[2]) > 59 || Number(match[3] ?? '0') > 59)
+    throw invalidLiteral(text, type);
   const fraction = match[4] === undefined ? '' : `.${match[4].slice(0, 6)}`;
   return `${match[1]}:${match[2]}:${match[3] ?? '00'}${fraction}`;
 }

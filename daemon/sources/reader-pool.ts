@@ -70,6 +70,9 @@ export class ReaderPool<T> {
   }
 
   #noReaders(): EtlError {
-    return new EtlError('SOURCE_CONNECTION', `${this.#what}: no reader connection is left in this read session`);
+    return new EtlError(
+      'SOURCE_CONNECTION',
+      `${this.#what}: no reader connection is left in this read session`,
+    );
   }
 }

@@ -43,7 +43,9 @@ export abstract class SourceAdapterBase implements SourceAdapter {
     const select = [this.renderText(max, spec.cursor)];
     if (spec.compareWith !== null) {
       const other = this.literal(spec.compareWith, spec.cursor.type);
-      select.push(`CASE WHEN ${max} > ${other} THEN '1' WHEN ${max} = ${other} THEN '0' WHEN ${max} < ${other} THEN '-1' END`);
+      select.push(
+        `CASE WHEN ${max} > ${other} THEN '1' WHEN ${max} = ${other} THEN '0' WHEN ${max} < ${other} THEN '-1' END`,
+      );
     }
     const where = spec.atMost === null ? [] : [`${column} <= ${this.literal(spec.atMost, spec.cursor.type)}`];
     return `SELECT ${select.join(', ')} FROM ${this.relationSql(spec.relation)}${this.whereSql(where)}`;

@@ -50,7 +50,10 @@ function toRun(row: Row): RunRow {
     bytes: row.bytes as number,
     verdict: (row.verdict as RunRow['verdict']) ?? null,
     rowsExcluded: (row.rows_excluded as number | null) ?? 0,
-    notes: row.notes_json === null || row.notes_json === undefined ? [] : (JSON.parse(row.notes_json as string) as string[]),
+    notes:
+      row.notes_json === null || row.notes_json === undefined
+        ? []
+        : (JSON.parse(row.notes_json as string) as string[]),
     errorCode: (row.error_code as string | null) ?? null,
     errorMessage: (row.error_message as string | null) ?? null,
     firstFailureAt: (row.first_failure_at as string | null) ?? null,
@@ -215,7 +218,16 @@ class SqliteStateStore implements StateStore {
         `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, first_failure_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, run.pipeline, run.sequence, run.attempt, run.status, run.trigger, this.#iso(), run.firstFailureAt ?? null);
+      .run(
+        id,
+        run.pipeline,
+        run.sequence,
+        run.attempt,
+        run.status,
+        run.trigger,
+        this.#iso(),
+        run.firstFailureAt ?? null,
+      );
     return this.getRun(id) as RunRow;
   }
 
@@ -241,7 +253,9 @@ class SqliteStateStore implements StateStore {
   listRuns(pipeline: string, limit: number): RunRow[] {
     return (
       this.#db
-        .prepare('SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, sequence DESC, attempt DESC LIMIT ?')
+        .prepare(
+          'SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, sequence DESC, attempt DESC LIMIT ?',
+        )
         .all(pipeline, limit) as Row[]
     ).map(toRun);
   }
@@ -267,7 +281,9 @@ class SqliteStateStore implements StateStore {
 
   attemptsOf(pipeline: string, sequence: number): RunRow[] {
     return (
-      this.#db.prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt').all(pipeline, sequence) as Row[]
+      this.#db
+        .prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt')
+        .all(pipeline, sequence) as Row[]
     ).map(toRun);
   }
 
@@ -275,7 +291,9 @@ class SqliteStateStore implements StateStore {
     if (statuses.length === 0) return [];
     const marks = statuses.map(() => '?').join(', ');
     return (
-      this.#db.prepare(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at`).all(...statuses) as Row[]
+      this.#db
+        .prepare(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at`)
+        .all(...statuses) as Row[]
     ).map(toRun);
   }
 
@@ -311,7 +329,9 @@ class SqliteStateStore implements StateStore {
 
   listParts(runId: string): RunPartRow[] {
     return (
-      this.#db.prepare('SELECT * FROM run_parts WHERE run_id = ? ORDER BY shard, chunk, part_id').all(runId) as Row[]
+      this.#db
+        .prepare('SELECT * FROM run_parts WHERE run_id = ? ORDER BY shard, chunk, part_id')
+        .all(runId) as Row[]
     ).map(toPart);
   }
 
@@ -322,7 +342,10 @@ class SqliteStateStore implements StateStore {
       shard: row.shard as string,
       value: row.value as string,
       boundary: JSON.parse(row.boundary_json as string) as string[],
-      identity: row.identity_json === null || row.identity_json === undefined ? null : (JSON.parse(row.identity_json as string) as BoundaryIdentity),
+      identity:
+        row.identity_json === null || row.identity_json === undefined
+          ? null
+          : (JSON.parse(row.identity_json as string) as BoundaryIdentity),
       sequence: row.sequence as number,
       updatedAt: row.updated_at as string,
     }));
@@ -365,10 +388,22 @@ class SqliteStateStore implements StateStore {
         'INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       for (const w of watermarks) {
-        insert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), w.identity === null ? null : JSON.stringify(w.identity), committedSequence, at);
+        insert.run(
+          pipeline,
+          w.shard,
+          w.value,
+          JSON.stringify(w.boundary),
+          w.identity === null ? null : JSON.stringify(w.identity),
+          committedSequence,
+          at,
+        );
       }
-      this.#db.prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?').run(committedSequence, pipeline);
-      this.#db.prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)').run(pipeline, at, change.action, change.detail);
+      this.#db
+        .prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?')
+        .run(committedSequence, pipeline);
+      this.#db
+        .prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)')
+        .run(pipeline, at, change.action, change.detail);
     })();
   }
 
@@ -384,7 +419,16 @@ class SqliteStateStore implements StateStore {
       .prepare(
         'INSERT INTO alerts (pipeline, kind, run_id, created_at, status, recipients, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(alert.pipeline, alert.kind, alert.runId, createdAt, alert.status, alert.recipients, alert.subject, alert.detail);
+      .run(
+        alert.pipeline,
+        alert.kind,
+        alert.runId,
+        createdAt,
+        alert.status,
+        alert.recipients,
+        alert.subject,
+        alert.detail,
+      );
     return toAlert(this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(result.lastInsertRowid) as Row);
   }
 
@@ -396,7 +440,9 @@ class SqliteStateStore implements StateStore {
   listAlerts(pipeline: string, sinceIso: string): AlertRow[] {
     return (
       this.#db
-        .prepare('SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC')
+        .prepare(
+          'SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC',
+        )
         .all(pipeline, sinceIso) as Row[]
     ).map(toAlert);
   }

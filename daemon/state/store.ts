@@ -162,7 +162,11 @@ export interface StateStore {
   /** Operator changes of the pipeline's state, newest first. */
   listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[];
   /** Replaces the pipeline's watermarks and sets the committed sequence, in one transaction. */
-  commitWatermarks(pipeline: string, sequence: number, watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[]): void;
+  commitWatermarks(
+    pipeline: string,
+    sequence: number,
+    watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+  ): void;
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow;
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;

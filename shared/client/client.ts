@@ -3,13 +3,7 @@
  * (`ws-client.ts`) speaks the protocol of `shared/protocol.ts` over a Unix socket or TCP,
  * validates every frame it receives, and reconnects a bounded number of times with backoff.
  */
-import type {
-  EventData,
-  EventName,
-  MethodName,
-  MethodParamsInput,
-  MethodResult,
-} from '../protocol.js';
+import type { EventData, EventName, MethodName, MethodParamsInput, MethodResult } from '../protocol.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
@@ -22,7 +16,11 @@ export interface CallOptions {
 export interface DaemonClient {
   readonly state: ConnectionState;
   /** Rejects with EtlError carrying the daemon's `{code, message, retryable}`, or DAEMON_UNREACHABLE. */
-  call<M extends MethodName>(method: M, params?: MethodParamsInput<M>, options?: CallOptions): Promise<MethodResult<M>>;
+  call<M extends MethodName>(
+    method: M,
+    params?: MethodParamsInput<M>,
+    options?: CallOptions,
+  ): Promise<MethodResult<M>>;
   onEvent<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void;
   onState(listener: (state: ConnectionState, detail: string | null) => void): () => void;
   close(): Promise<void>;
@@ -37,7 +35,8 @@ export interface ClientOptions {
   /** e.g. `etlctl/0.1.0`, sent in `hello`. */
   readonly clientName: string;
   /** Bounded reconnect with exponential backoff; `false` for one-shot CLI calls. */
-  readonly reconnect?: false | { readonly attempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number };
+  readonly reconnect?:
+    false | { readonly attempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number };
   /** Subscription (re)sent after every successful (re)connect. */
   readonly subscribe?: MethodParamsInput<'subscribe'>;
 }

@@ -25,7 +25,10 @@ export function resolveEndpoint(flags: EndpointFlags): Endpoint {
   if (flags.url !== undefined) {
     if (flags.socket !== undefined) throw new EtlError('USAGE', 'give either --url or --socket, not both');
     if (flags.tokenFile === undefined) {
-      throw new EtlError('USAGE', `--url ${flags.url} needs --token-file: the TCP listener accepts only clients with its token`);
+      throw new EtlError(
+        'USAGE',
+        `--url ${flags.url} needs --token-file: the TCP listener accepts only clients with its token`,
+      );
     }
     return { kind: 'tcp', url: flags.url, tokenFile: flags.tokenFile };
   }

@@ -87,7 +87,11 @@ class WsDaemonClient implements DaemonClient {
     }
   }
 
-  call<M extends MethodName>(method: M, params?: MethodParamsInput<M>, options: CallOptions = {}): Promise<MethodResult<M>> {
+  call<M extends MethodName>(
+    method: M,
+    params?: MethodParamsInput<M>,
+    options: CallOptions = {},
+  ): Promise<MethodResult<M>> {
     const ws = this.#ws;
     if (this.#state !== 'connected' || ws === null) {
       return Promise.reject(unreachable(`not connected to etld at ${this.#target} (${this.#state})`));
@@ -99,7 +103,12 @@ class WsDaemonClient implements DaemonClient {
         timeoutMs > 0
           ? setTimeout(() => {
               this.#pending.delete(id);
-              reject(new EtlError('DAEMON_UNREACHABLE', `etld at ${this.#target} did not answer "${method}" within ${timeoutMs} ms`));
+              reject(
+                new EtlError(
+                  'DAEMON_UNREACHABLE',
+                  `etld at ${this.#target} did not answer "${method}" within ${timeoutMs} ms`,
+                ),
+              );
             }, timeoutMs)
           : null;
       const onAbort = (): void => {
@@ -157,7 +166,11 @@ class WsDaemonClient implements DaemonClient {
     const { socketPath, url, token } = this.#options;
     const address = url ?? `ws+unix://${socketPath ?? ''}:/`;
     const headers: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
-    const ws = new WebSocket(address, { headers, maxPayload: MAX_INCOMING_BYTES, handshakeTimeout: HELLO_TIMEOUT_MS });
+    const ws = new WebSocket(address, {
+      headers,
+      maxPayload: MAX_INCOMING_BYTES,
+      handshakeTimeout: HELLO_TIMEOUT_MS,
+    });
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let refusal: EtlError | null = null;
@@ -170,23 +183,41 @@ class WsDaemonClient implements DaemonClient {
         ws.terminate();
         reject(error);
       };
-      const helloTimer = setTimeout(() => fail(unreachable(`etld at ${this.#target} did not answer hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+      const helloTimer = setTimeout(
+        () => fail(unreachable(`etld at ${this.#target} did not answer hello within ${HELLO_TIMEOUT_MS} ms`)),
+        HELLO_TIMEOUT_MS,
+      );
       ws.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
         fail(
           status === 401
-            ? new EtlError('UNAUTHORIZED', `etld at ${this.#target} refused the token (HTTP 401): check --token-file`)
+            ? new EtlError(
+                'UNAUTHORIZED',
+                `etld at ${this.#target} refused the token (HTTP 401): check --token-file`,
+              )
             : unreachable(`etld at ${this.#target} answered HTTP ${status} instead of a WebSocket upgrade`),
         );
       });
-      ws.on('error', (error: NodeJS.ErrnoException) => fail(unreachable(describeSocketError(this.#target, error))));
-      ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, client: this.#options.clientName })));
+      ws.on('error', (error: NodeJS.ErrnoException) =>
+        fail(unreachable(describeSocketError(this.#target, error))),
+      );
+      ws.on('open', () =>
+        ws.send(
+          JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, client: this.#options.clientName }),
+        ),
+      );
       ws.on('close', (code, reason) => {
-        fail(refusal ?? unreachable(`etld at ${this.#target} closed the connection during hello (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
+        fail(
+          refusal ??
+            unreachable(
+              `etld at ${this.#target} closed the connection during hello (${code}${reason.length ? ` ${reason.toString()}` : ''})`,
+            ),
+        );
       });
       ws.on('message', (data, isBinary) => {
         const frame = parseServerFrame(data, isBinary);
-        if (frame === null) return fail(new EtlError('PROTOCOL_INVALID', `etld at ${this.#target} sent an invalid hello`));
+        if (frame === null)
+          return fail(new EtlError('PROTOCOL_INVALID', `etld at ${this.#target} sent an invalid hello`));
         if (frame.type === 'reply' && frame.error) {
           // The daemon explains a refusal (version, too many clients) just before closing.
           refusal = new EtlError(frame.error.code, frame.error.message, { retryable: frame.error.retryable });
@@ -194,7 +225,12 @@ class WsDaemonClient implements DaemonClient {
         }
         if (frame.type !== 'hello') return;
         if (frame.version !== PROTOCOL_VERSION) {
-          return fail(new EtlError('PROTOCOL_VERSION', `etld at ${this.#target} speaks protocol ${frame.version}, this client speaks ${PROTOCOL_VERSION}`));
+          return fail(
+            new EtlError(
+              'PROTOCOL_VERSION',
+              `etld at ${this.#target} speaks protocol ${frame.version}, this client speaks ${PROTOCOL_VERSION}`,
+            ),
+          );
         }
         settled = true;
         clearTimeout(helloTimer);
@@ -233,15 +269,18 @@ class WsDaemonClient implements DaemonClient {
       return;
     }
     this.#setState('connecting', detail);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      if (this.#state === 'closed') return;
-      this.#open().catch((error: unknown) => {
-        const etl = error instanceof EtlError ? error : unreachable(String(error));
-        if (etl.retryable) this.#scheduleReconnect(etl.message, attempt + 1);
-        else this.#setState('disconnected', etl.message);
-      });
-    }, backoff(policy, attempt));
+    this.#reconnectTimer = setTimeout(
+      () => {
+        this.#reconnectTimer = null;
+        if (this.#state === 'closed') return;
+        this.#open().catch((error: unknown) => {
+          const etl = error instanceof EtlError ? error : unreachable(String(error));
+          if (etl.retryable) this.#scheduleReconnect(etl.message, attempt + 1);
+          else this.#setState('disconnected', etl.message);
+        });
+      },
+      backoff(policy, attempt),
+    );
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
@@ -261,14 +300,19 @@ class WsDaemonClient implements DaemonClient {
     this.#pending.delete(frame.id);
     pending.cleanup();
     if (frame.error) {
-      pending.reject(new EtlError(frame.error.code, frame.error.message, { retryable: frame.error.retryable }));
+      pending.reject(
+        new EtlError(frame.error.code, frame.error.message, { retryable: frame.error.retryable }),
+      );
       return;
     }
     const result = METHODS[pending.method].result.safeParse(frame.result);
     if (!result.success) {
       const issue = result.error.issues[0];
       pending.reject(
-        new EtlError('PROTOCOL_INVALID', `etld sent an invalid "${pending.method}" result (${issue ? `${issue.path.map(String).join('.')}: ${issue.message}` : '?'})`),
+        new EtlError(
+          'PROTOCOL_INVALID',
+          `etld sent an invalid "${pending.method}" result (${issue ? `${issue.path.map(String).join('.')}: ${issue.message}` : '?'})`,
+        ),
       );
       return;
     }
@@ -290,9 +334,16 @@ class WsDaemonClient implements DaemonClient {
   }
 }
 
-function parseServerFrame(data: RawData, isBinary: boolean): ReturnType<typeof serverFrameSchema.parse> | null {
+function parseServerFrame(
+  data: RawData,
+  isBinary: boolean,
+): ReturnType<typeof serverFrameSchema.parse> | null {
   if (isBinary) return null;
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -320,7 +371,10 @@ function unreachable(message: string, code: ErrorCode = 'DAEMON_UNREACHABLE'): E
   return new EtlError(code, message);
 }
 
-function backoff(policy: { readonly initialDelayMs: number; readonly maxDelayMs: number }, attempt: number): number {
+function backoff(
+  policy: { readonly initialDelayMs: number; readonly maxDelayMs: number },
+  attempt: number,
+): number {
   return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** attempt);
 }
 

@@ -14,17 +14,15 @@ export const durationSchema = z
   });
 
 /** A size written as text (`10MB`), parsed to bytes. */
-export const sizeSchema = z
-  .union([z.number().int().nonnegative(), z.string()])
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const bytes = parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size such as 10MB or 512KB, got "${value}"` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+export const sizeSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 10MB or 512KB, got "${value}"` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 const LITERAL_SECRET_MESSAGE =
   'secrets are never written in pipeline files: use password_env (an environment variable) or password_file (for example a systemd credential under $CREDENTIALS_DIRECTORY)';

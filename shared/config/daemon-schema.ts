@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
 import { isValidTimeZone } from './schedule.js';
 
-const listenSchema = z
-  .string()
-  .regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
+const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
 
 /** Daemon settings: `/etc/etld/etld.yaml`, `$ETLD_HOME/etld.yaml` or `$ETLD_CONFIG` (SPEC §2). */
 export const daemonSettingsSchema = z.strictObject({
@@ -19,8 +17,13 @@ export const daemonSettingsSchema = z.strictObject({
   control: z
     .strictObject({
       socket: z.string().min(1).optional(),
-      socket_mode: z.string().regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660').default('0660'),
-      tcp: z.strictObject({ listen: listenSchema.default('127.0.0.1:7070'), token_file: z.string().min(1) }).optional(),
+      socket_mode: z
+        .string()
+        .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
+        .default('0660'),
+      tcp: z
+        .strictObject({ listen: listenSchema.default('127.0.0.1:7070'), token_file: z.string().min(1) })
+        .optional(),
       max_clients: z.number().int().min(1).max(10_000).default(256),
       max_frame_bytes: sizeSchema.default(1024 * 1024),
       max_send_buffer_bytes: sizeSchema.default(4 * 1024 * 1024),

@@ -38,22 +38,36 @@ export const sourceSchema = z
     infinite_dates: z
       .enum(['error', 'null'])
       .default('error')
-      .describe('PostgreSQL infinity / -infinity dates and timestamps: fail the run naming the column, or load as NULL'),
+      .describe(
+        'PostgreSQL infinity / -infinity dates and timestamps: fail the run naming the column, or load as NULL',
+      ),
   })
   .superRefine((source, ctx) => {
     if ((source.table === undefined) === (source.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
     }
     if (source.query !== undefined && !/^\s*(select|with)\b/i.test(source.query)) {
-      ctx.addIssue({ code: 'custom', path: ['query'], message: 'expected a read-only query starting with SELECT or WITH' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['query'],
+        message: 'expected a read-only query starting with SELECT or WITH',
+      });
     }
     if (source.chunk_rows !== undefined && source.key === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['chunk_rows'], message: 'chunk_rows needs key: chunks are key ranges' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chunk_rows'],
+        message: 'chunk_rows needs key: chunks are key ranges',
+      });
     }
     const names = new Set<string>();
     source.shards?.forEach((shard, index) => {
       if (names.has(shard.name)) {
-        ctx.addIssue({ code: 'custom', path: ['shards', index, 'name'], message: `duplicate shard name "${shard.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['shards', index, 'name'],
+          message: `duplicate shard name "${shard.name}"`,
+        });
       }
       names.add(shard.name);
     });
@@ -66,7 +80,9 @@ export const loadSchema = z
     start_from: z.union([z.string(), z.number()]).optional(),
     lag: durationSchema
       .optional()
-      .describe('Re-read this window below the watermark (date/timestamp cursors): rows committed late are still loaded'),
+      .describe(
+        'Re-read this window below the watermark (date/timestamp cursors): rows committed late are still loaded',
+      ),
     null_cursor: z
       .enum(['fail', 'exclude', 'include'])
       .default('fail')
@@ -100,7 +116,9 @@ export const transformSchema = z
     split: z
       .strictObject({ column: identifier, delimiter: z.string().min(1), index: z.number().int() })
       .optional(),
-    join: z.strictObject({ columns: z.array(identifier).min(1), separator: z.string().default('') }).optional(),
+    join: z
+      .strictObject({ columns: z.array(identifier).min(1), separator: z.string().default('') })
+      .optional(),
     type: typeNameSchema.optional(),
   })
   .superRefine((t, ctx) => {
@@ -129,7 +147,10 @@ const bigqueryDestination = z.strictObject({
   location: z.string().min(1).optional(),
   key_file: z.string().min(1).optional(),
   format: z.enum(['ndjson', 'parquet']).default('ndjson'),
-  api_endpoint: z.url().optional().describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
+  api_endpoint: z
+    .url()
+    .optional()
+    .describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
 });
 
 export const destinationSchema = z.discriminatedUnion('type', [
@@ -153,7 +174,9 @@ export const pipelineSchema = z
       .string()
       .regex(PIPELINE_NAME_RE, 'expected a name of lowercase letters, digits, _ and -')
       // The daemon's own log directory is <logdir>/etld/.
-      .refine((name) => name !== 'etld', { error: '"etld" is reserved for the daemon\'s own logs; choose another name' }),
+      .refine((name) => name !== 'etld', {
+        error: '"etld" is reserved for the daemon\'s own logs; choose another name',
+      }),
     description: z.string().optional(),
     schedule: z
       .string()
@@ -184,18 +207,29 @@ export const pipelineSchema = z
       retry_timeout: 3_600_000,
     }),
     connection_retry: z
-      .strictObject({ attempts: z.number().int().min(1).max(20).default(3), delay: durationSchema.default(1_000) })
+      .strictObject({
+        attempts: z.number().int().min(1).max(20).default(3),
+        delay: durationSchema.default(1_000),
+      })
       .default({ attempts: 3, delay: 1_000 }),
     alerts: z.strictObject({ email: emailListSchema.default([]) }).default({ email: [] }),
   })
   .superRefine((pipeline, ctx) => {
     pipeline.source.key?.forEach((k, i) => {
       if (k === SHARD_COLUMN && pipeline.source.shards === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['source', 'key', i], message: `${SHARD_COLUMN} exists only for sharded sources (source.shards)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['source', 'key', i],
+          message: `${SHARD_COLUMN} exists only for sharded sources (source.shards)`,
+        });
       }
     });
     if (pipeline.load.mode === 'merge' && pipeline.source.key === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['source', 'key'], message: 'merge loads need key (the upsert key)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'key'],
+        message: 'merge loads need key (the upsert key)',
+      });
     }
     const targets = new Set<string>();
     pipeline.transform.forEach((t, index) => {
@@ -207,7 +241,11 @@ export const pipelineSchema = z
         });
       }
       if (targets.has(t.target)) {
-        ctx.addIssue({ code: 'custom', path: ['transform', index, 'target'], message: `duplicate target "${t.target}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transform', index, 'target'],
+          message: `duplicate target "${t.target}"`,
+        });
       }
       targets.add(t.target);
     });

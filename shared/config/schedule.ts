@@ -32,7 +32,8 @@ export function parseSchedule(text: string | undefined | null): ScheduleParse {
   }
   const trimmed = text.trim();
   const preset = PRESETS[trimmed.toLowerCase()];
-  if (preset !== undefined) return { ok: true, schedule: { kind: 'cron', expression: preset, text: trimmed } };
+  if (preset !== undefined)
+    return { ok: true, schedule: { kind: 'cron', expression: preset, text: trimmed } };
 
   const every = EVERY_RE.exec(trimmed);
   if (every) {
@@ -46,8 +47,12 @@ export function parseSchedule(text: string | undefined | null): ScheduleParse {
   const at = AT_RE.exec(trimmed);
   if (at) {
     const local = at[1] ?? '';
-    if (Number.isNaN(Date.parse(`${local}Z`))) return { ok: false, reason: `"${local}" is not a valid date and time` };
-    return { ok: true, schedule: { kind: 'at', localDateTime: local.length === 16 ? `${local}:00` : local, text: trimmed } };
+    if (Number.isNaN(Date.parse(`${local}Z`)))
+      return { ok: false, reason: `"${local}" is not a valid date and time` };
+    return {
+      ok: true,
+      schedule: { kind: 'at', localDateTime: local.length === 16 ? `${local}:00` : local, text: trimmed },
+    };
   }
   if (trimmed.startsWith('at ')) {
     return { ok: false, reason: `expected "at YYYY-MM-DDTHH:MM", got "${trimmed}"` };

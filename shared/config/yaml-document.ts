@@ -65,7 +65,12 @@ export function parseYamlWithSchema<S extends z.ZodType>(
 
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
-    return { file, ...at(offsetOf(doc, path)), path: formatPath(path), message: describeIssue(issue, doc, path) };
+    return {
+      file,
+      ...at(offsetOf(doc, path)),
+      path: formatPath(path),
+      message: describeIssue(issue, doc, path),
+    };
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, problems };
@@ -91,7 +96,9 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : typeof value;
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+    ? String(value)
+    : typeof value;
 }
 
 /** Turns a zod issue into the sentence an operator needs: what was expected and what was found. */
@@ -101,9 +108,12 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, path: readonly Pa
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => String(v)).join(' | ')}, got ${got()}`;
     case 'invalid_type':
-      if (valueAt(doc, path) === undefined && !doc.hasIn(path)) return `required field is missing (expected ${issue.expected})`;
+      if (valueAt(doc, path) === undefined && !doc.hasIn(path))
+        return `required field is missing (expected ${issue.expected})`;
       // A schema's own wording ("expected a duration such as 5s…") beats zod's generic one.
-      return issue.message.startsWith('Invalid input') ? `expected ${issue.expected}, got ${got()}` : `${issue.message}, got ${got()}`;
+      return issue.message.startsWith('Invalid input')
+        ? `expected ${issue.expected}, got ${got()}`
+        : `${issue.message}, got ${got()}`;
     case 'unrecognized_keys': {
       const base = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       // `{ type: decimal(18,2) }` in a flow mapping splits at the comma; say so instead of puzzling.

@@ -8,7 +8,9 @@ const CLI = join(ROOT, 'dist', 'tui', 'cli', 'main.js');
 
 /** Builds dist/ (type errors elsewhere in the tree do not stop tsc from emitting). */
 export async function buildCli(): Promise<void> {
-  const result = await runCommand(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT });
+  const result = await runCommand(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
+    cwd: ROOT,
+  });
   if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}: ${result.stdout}${result.stderr}`);
 }
 
@@ -19,7 +21,11 @@ export function etlctl(args: readonly string[], env: Record<string, string> = {}
 }
 
 /** Starts etlctl without waiting for it (for -f / --wait); output accumulates in the returned buffers. */
-export function spawnEtlctl(args: readonly string[]): { child: ChildProcess; out: { stdout: string; stderr: string }; exit: Promise<number | null> } {
+export function spawnEtlctl(args: readonly string[]): {
+  child: ChildProcess;
+  out: { stdout: string; stderr: string };
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout?.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));

@@ -75,13 +75,31 @@ describe('etlctl against a control server', () => {
   });
 
   it('every read verb prints something sensible and exits 0', async () => {
-    for (const args of [['info'], ['status', 'orders'], ['run', 'orders-run-2'], ['why', 'users'], ['plan', 'orders'], ['preview', 'orders', '-n', '1'], ['reload'], ['validate'], ['vacuum', 'orders', '--dry-run'], ['pause', 'orders'], ['resume', 'orders'], ['stop', 'orders'], ['logs', 'orders']]) {
+    for (const args of [
+      ['info'],
+      ['status', 'orders'],
+      ['run', 'orders-run-2'],
+      ['why', 'users'],
+      ['plan', 'orders'],
+      ['preview', 'orders', '-n', '1'],
+      ['reload'],
+      ['validate'],
+      ['vacuum', 'orders', '--dry-run'],
+      ['pause', 'orders'],
+      ['resume', 'orders'],
+      ['stop', 'orders'],
+      ['logs', 'orders'],
+    ]) {
       const r = await etlctl(['--socket', t.socketPath, ...args]);
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
       expect(r.stdout.length).toBeGreaterThan(0);
     }
-    expect((await etlctl(['--socket', t.socketPath, 'why', 'users'])).stdout).toContain('paused by an operator');
-    expect((await etlctl(['--socket', t.socketPath, 'logs', 'orders', '--errors'])).stdout).toMatch(/ERROR\s+orders orders-run-3 shard s2 failed: timeout/);
+    expect((await etlctl(['--socket', t.socketPath, 'why', 'users'])).stdout).toContain(
+      'paused by an operator',
+    );
+    expect((await etlctl(['--socket', t.socketPath, 'logs', 'orders', '--errors'])).stdout).toMatch(
+      /ERROR\s+orders orders-run-3 shard s2 failed: timeout/,
+    );
   });
 
   it('watermark show, set and reset print the position and the change history', async () => {
@@ -89,11 +107,26 @@ describe('etlctl against a control server', () => {
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toMatch(/committed\s+sequence 4 \(state store\), sequence 4 \(destination\)/);
     expect(shown.stdout).toMatch(/default\s+2026-03-04 00:00:00\s+2\s+4/);
-    const set = await etlctl(['--socket', t.socketPath, 'watermark', 'set', 'orders', '2026-03-05 00:00:00', '--json']);
-    expect(JSON.parse(set.stdout)).toMatchObject({ watermarks: [{ value: '2026-03-05 00:00:00' }], changes: [{ action: 'set' }] });
+    const set = await etlctl([
+      '--socket',
+      t.socketPath,
+      'watermark',
+      'set',
+      'orders',
+      '2026-03-05 00:00:00',
+      '--json',
+    ]);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      watermarks: [{ value: '2026-03-05 00:00:00' }],
+      changes: [{ action: 'set' }],
+    });
     const reset = await etlctl(['--socket', t.socketPath, 'watermark', 'reset', 'orders']);
     expect(reset.stdout).toMatch(/no watermark: the next run reads from start_from/);
-    for (const args of [['watermark', 'move', 'orders'], ['watermark', 'set', 'orders'], ['watermark', 'reset', 'orders', 'x']]) {
+    for (const args of [
+      ['watermark', 'move', 'orders'],
+      ['watermark', 'set', 'orders'],
+      ['watermark', 'reset', 'orders', 'x'],
+    ]) {
       expect((await etlctl(['--socket', t.socketPath, ...args])).code).toBe(2);
     }
   });
@@ -103,11 +136,23 @@ describe('etlctl against a control server', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('etlctl: no pipeline named "ghost"\n');
     const json = await etlctl(['--socket', t.socketPath, 'status', 'ghost', '--json']);
-    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'NOT_FOUND', message: 'no pipeline named "ghost"', retryable: false } });
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: { code: 'NOT_FOUND', message: 'no pipeline named "ghost"', retryable: false },
+    });
   });
 
   it('usage errors exit 2', async () => {
-    for (const args of [['start'], ['bogus'], ['list', '--bogus'], ['history', 'orders', '-n', 'lots'], ['status', 'a', 'b'], ['logs', '--since', 'yesterday'], ['--url', 'ws://127.0.0.1:1', 'list'], ['generate', 'Bad Name'], ['generate', 'x', '--source', 'oracle']]) {
+    for (const args of [
+      ['start'],
+      ['bogus'],
+      ['list', '--bogus'],
+      ['history', 'orders', '-n', 'lots'],
+      ['status', 'a', 'b'],
+      ['logs', '--since', 'yesterday'],
+      ['--url', 'ws://127.0.0.1:1', 'list'],
+      ['generate', 'Bad Name'],
+      ['generate', 'x', '--source', 'oracle'],
+    ]) {
       const r = await etlctl(['--socket', t.socketPath, ...args]);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -117,7 +162,9 @@ describe('etlctl against a control server', () => {
   it('an unreachable daemon exits 3, naming the socket and how to start the daemon', async () => {
     const r = await etlctl(['--home', '/tmp/etld-nowhere', 'list']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe('etlctl: cannot reach etld at /tmp/etld-nowhere/run/etld.sock: no socket there; start it with: etld --home /tmp/etld-nowhere\n');
+    expect(r.stderr).toBe(
+      'etlctl: cannot reach etld at /tmp/etld-nowhere/run/etld.sock: no socket there; start it with: etld --home /tmp/etld-nowhere\n',
+    );
     const viaEnv = await etlctl(['info'], { ETLD_HOME: '/tmp/etld-env' });
     expect(viaEnv.stderr).toContain('/tmp/etld-env/run/etld.sock');
     expect(viaEnv.code).toBe(3);
@@ -131,7 +178,9 @@ describe('etlctl against a control server', () => {
       expect(r.stdout).toMatch(/Examples:\n {2}etlctl /);
     }
     const main = await etlctl([]);
-    expect(main.stdout).toContain('Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.');
+    expect(main.stdout).toContain(
+      'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.',
+    );
     expect((await etlctl(['--version'])).stdout).toMatch(/^etlctl \d+\.\d+\.\d+\n$/);
   });
 
@@ -145,7 +194,9 @@ describe('etlctl against a control server', () => {
     t.api.pipelines.push({ ...t.api.pipelines[0]!, name: 'bad' });
     const bad = await etlctl(['--socket', t.socketPath, 'start', 'bad', '--wait']);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('failed: 0 rows loaded — SOURCE_CONNECTION: db2:5432 refused the connection');
+    expect(bad.stdout).toContain(
+      'failed: 0 rows loaded — SOURCE_CONNECTION: db2:5432 refused the connection',
+    );
 
     const json = await etlctl(['--socket', t.socketPath, 'start', 'orders', '--wait', '--json']);
     expect(json.code).toBe(0);
@@ -154,12 +205,28 @@ describe('etlctl against a control server', () => {
 
   it('logs -f prints past lines, then new ones, until Ctrl-C', async () => {
     const { child, out, exit } = spawnEtlctl(['--socket', t.socketPath, 'logs', 'orders', '-f']);
-    await waitFor(() => (out.stdout.includes('shard s2 failed') ? true : undefined), { what: 'past log lines' });
+    await waitFor(() => (out.stdout.includes('shard s2 failed') ? true : undefined), {
+      what: 'past log lines',
+    });
     await waitFor(() => (t.server.clientCount >= 1 ? true : undefined));
     // The follow registration happens before the reply; a line emitted now must arrive.
-    t.api.events.emit('log', { ts: '2026-03-04T12:00:00.000Z', level: 'info', pipeline: 'orders', run_id: null, message: 'live line 1' });
-    t.api.events.emit('log', { ts: '2026-03-04T12:00:00.000Z', level: 'info', pipeline: 'users', run_id: null, message: 'other pipeline' });
-    await waitFor(() => (out.stdout.includes('live line 1') ? true : undefined), { what: 'followed log line' });
+    t.api.events.emit('log', {
+      ts: '2026-03-04T12:00:00.000Z',
+      level: 'info',
+      pipeline: 'orders',
+      run_id: null,
+      message: 'live line 1',
+    });
+    t.api.events.emit('log', {
+      ts: '2026-03-04T12:00:00.000Z',
+      level: 'info',
+      pipeline: 'users',
+      run_id: null,
+      message: 'other pipeline',
+    });
+    await waitFor(() => (out.stdout.includes('live line 1') ? true : undefined), {
+      what: 'followed log line',
+    });
     child.kill('SIGINT');
     expect(await exit).toBe(0);
     expect(out.stdout).not.toContain('other pipeline');
@@ -188,15 +255,23 @@ describe('etlctl without a daemon', () => {
     const dir = join(t.dir, 'files');
     await mkdir(dir, { recursive: true });
     const good = join(dir, 'good.yaml');
-    await writeFile(good, 'name: good\nsource: { type: postgres, connection: { host: db }, table: t }\nload: { mode: full }\ndestination: { type: duckdb, path: x.duckdb, table: t }\n');
+    await writeFile(
+      good,
+      'name: good\nsource: { type: postgres, connection: { host: db }, table: t }\nload: { mode: full }\ndestination: { type: duckdb, path: x.duckdb, table: t }\n',
+    );
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'name: bad\nsource:\n  type: oracle\n  connection: { host: db, password: hunter2 }\n  table: t\nload: { mode: full }\ndestination: { type: duckdb, path: x.duckdb, table: t }\n');
+    await writeFile(
+      bad,
+      'name: bad\nsource:\n  type: oracle\n  connection: { host: db, password: hunter2 }\n  table: t\nload: { mode: full }\ndestination: { type: duckdb, path: x.duckdb, table: t }\n',
+    );
     const okRun = await etlctl(['validate', good]);
     expect(okRun.code).toBe(0);
     expect(okRun.stdout).toContain(`ok       good (${good})`);
     const badRun = await etlctl(['validate', good, bad]);
     expect(badRun.code).toBe(1);
-    expect(badRun.stdout).toContain(`${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`);
+    expect(badRun.stdout).toContain(
+      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+    );
     expect(badRun.stdout).toMatch(/bad\.yaml:4:\d+ source\.connection\.password: secrets are never written/);
     expect(badRun.stdout).not.toContain('hunter2');
     const missing = await etlctl(['validate', join(dir, 'absent.yaml')]);
@@ -222,7 +297,16 @@ describe('etlctl without a daemon', () => {
     for (const source of ['postgres', 'mysql', 'sqlserver']) {
       for (const dest of ['delta', 'bigquery', 'duckdb', 'postgres']) {
         const file = join(dir, `${source}-${dest}.yaml`);
-        const r = await etlctl(['generate', `${source}-to-${dest}`, '--source', source, '--dest', dest, '-o', file]);
+        const r = await etlctl([
+          'generate',
+          `${source}-to-${dest}`,
+          '--source',
+          source,
+          '--dest',
+          dest,
+          '-o',
+          file,
+        ]);
         expect(r.code).toBe(0);
         const text = await readFile(file, 'utf8');
         expect(text).toMatch(/^# Pipeline "/);

@@ -11,7 +11,13 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stagingCsvSelect } from '../../daemon/engine/csv-staging.js';
 import { stagingDuckType } from '../../daemon/engine/staging-types.js';
-import type { ExtractProgress, ResolvedConnection, SourceDialect, SourceDriver, SourceDriverOptions } from '../../daemon/sources/source.js';
+import type {
+  ExtractProgress,
+  ResolvedConnection,
+  SourceDialect,
+  SourceDriver,
+  SourceDriverOptions,
+} from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import { freePort } from '../helpers/free-port.js';
@@ -58,13 +64,29 @@ export interface SourceConformanceOptions {
   readonly setup: () => Promise<SourceFixture>;
 }
 
-export const baseOptions: SourceDriverOptions = { label: 'conformance', connectAttempts: 2, connectDelayMs: 50, zeroDates: 'null' };
+export const baseOptions: SourceDriverOptions = {
+  label: 'conformance',
+  connectAttempts: 2,
+  connectDelayMs: 50,
+  zeroDates: 'null',
+};
 
 /** Extracts `sql` through a one-reader session into `file`. */
-export async function extractToFile(driver: SourceDriver, sql: string, columns: readonly ColumnSchema[], file: string): Promise<ExtractProgress> {
+export async function extractToFile(
+  driver: SourceDriver,
+  sql: string,
+  columns: readonly ColumnSchema[],
+  file: string,
+): Promise<ExtractProgress> {
   const session = await driver.openReadSession(1);
   try {
-    return await session.extract(sql, columns, createWriteStream(file), new AbortController().signal, () => undefined);
+    return await session.extract(
+      sql,
+      columns,
+      createWriteStream(file),
+      new AbortController().signal,
+      () => undefined,
+    );
   } finally {
     await session.close();
   }
@@ -80,8 +102,13 @@ export async function loadStaged(
   const view = `staged_${Math.random().toString(36).slice(2)}`;
   await duck.run(`CREATE TEMP TABLE ${view} AS ${stagingCsvSelect(files, columns)}`);
   const described = await duck.runAndReadAll(`DESCRIBE ${view}`);
-  const duckTypes = new Map(described.getRows().map((r) => [String(r[0]), String(r[1]).replace('TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ')]));
-  for (const column of columns) expect(duckTypes.get(column.name), `DuckDB type of ${column.name}`).toBe(stagingDuckType(column.type));
+  const duckTypes = new Map(
+    described
+      .getRows()
+      .map((r) => [String(r[0]), String(r[1]).replace('TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ')]),
+  );
+  for (const column of columns)
+    expect(duckTypes.get(column.name), `DuckDB type of ${column.name}`).toBe(stagingDuckType(column.type));
   const list = columns
     .map((c) => {
       const id = `"${c.name.replaceAll('"', '""')}"`;
@@ -89,7 +116,11 @@ export async function loadStaged(
     })
     .join(', ');
   const result = await duck.runAndReadAll(`SELECT ${list} FROM ${view} ORDER BY "${orderBy}"`);
-  return result.getRows().map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i] === null ? null : String(row[i])])));
+  return result
+    .getRows()
+    .map((row) =>
+      Object.fromEntries(columns.map((c, i) => [c.name, row[i] === null ? null : String(row[i])])),
+    );
 }
 
 async function expectEtlError(promise: Promise<unknown>, code: string): Promise<EtlError> {
@@ -128,8 +159,12 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
     });
 
     test('describe maps every column to its canonical type', async () => {
-      const columns = await fixture.dialect.createIntrospector(driver).describe({ table: fixture.roundTrip.table });
-      expect(Object.fromEntries(columns.map((c) => [c.name, typeToString(c.type)]))).toEqual(fixture.roundTrip.types);
+      const columns = await fixture.dialect
+        .createIntrospector(driver)
+        .describe({ table: fixture.roundTrip.table });
+      expect(Object.fromEntries(columns.map((c) => [c.name, typeToString(c.type)]))).toEqual(
+        fixture.roundTrip.types,
+      );
     });
 
     test('edge values of every type survive extract → staging CSV → DuckDB unchanged', async () => {
@@ -151,14 +186,17 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
 
     test('the same relation read as a query gives the same rows', async () => {
       const adapter = fixture.dialect.createAdapter();
-      const relation = { query: `SELECT * FROM ${adapter.quoteTable(fixture.roundTrip.table)} -- trailing comment` };
+      const relation = {
+        query: `SELECT * FROM ${adapter.quoteTable(fixture.roundTrip.table)} -- trailing comment`,
+      };
       const columns = await fixture.dialect.createIntrospector(driver).describe(relation);
       const file = join(dir, 'query.csv');
       await extractToFile(driver, adapter.buildSelect({ relation, columns, where: [] }), columns, file);
       const viaQuery = await loadStaged(duck, [file], columns, fixture.roundTrip.key);
       expect(viaQuery.length).toBe(fixture.roundTrip.rows.length);
       fixture.roundTrip.rows.forEach((expected, index) => {
-        for (const [column, value] of Object.entries(expected)) expect(viaQuery[index]?.[column], `row ${index + 1}, ${column}`).toBe(value);
+        for (const [column, value] of Object.entries(expected))
+          expect(viaQuery[index]?.[column], `row ${index + 1}, ${column}`).toBe(value);
       });
     });
 
@@ -178,7 +216,13 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
       const text = columns.find((c) => c.name === 'v');
       if (text === undefined) throw new Error('consistency table needs column v');
       const tricky = `it's -- "quoted" \\ ; DROP TABLE x`;
-      expect(await driver.queryText(adapter.buildCount(relation, [`${adapter.quoteIdentifier('v')} = ${adapter.literal(tricky, text.type)}`]))).toEqual([['0']]);
+      expect(
+        await driver.queryText(
+          adapter.buildCount(relation, [
+            `${adapter.quoteIdentifier('v')} = ${adapter.literal(tricky, text.type)}`,
+          ]),
+        ),
+      ).toEqual([['0']]);
       const estimate = await introspector.estimateRows(relation);
       expect(estimate === null || estimate >= 0).toBe(true);
       expect(() => adapter.literal('1; DROP TABLE x', id.type)).toThrow(EtlError);
@@ -194,7 +238,13 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
         expect(session.consistent).toBe(true);
         const read = async (predicate: string, name: string): Promise<Record<string, string | null>[]> => {
           const file = join(dir, name);
-          await session.extract(adapter.buildSelect({ relation, columns, where: [predicate] }), columns, createWriteStream(file), new AbortController().signal, () => undefined);
+          await session.extract(
+            adapter.buildSelect({ relation, columns, where: [predicate] }),
+            columns,
+            createWriteStream(file),
+            new AbortController().signal,
+            () => undefined,
+          );
           return loadStaged(duck, [file], columns, 'id');
         };
         const first = await read(`${idColumn} <= 50`, 'chunk-1.csv');
@@ -221,16 +271,25 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
       const controller = new AbortController();
       let seen: ExtractProgress | undefined;
       try {
-        const running = session.extract(fixture.heavyQuery(marker), columns, createWriteStream(join(dir, 'cancel.csv')), controller.signal, (p) => {
-          seen = p;
-          if (p.bytes > 0) controller.abort();
-        });
+        const running = session.extract(
+          fixture.heavyQuery(marker),
+          columns,
+          createWriteStream(join(dir, 'cancel.csv')),
+          controller.signal,
+          (p) => {
+            seen = p;
+            if (p.bytes > 0) controller.abort();
+          },
+        );
         await expectEtlError(running, 'CANCELLED');
         expect(seen?.bytes ?? 0).toBeGreaterThan(0);
       } finally {
         await session.close();
       }
-      await waitFor(async () => ((await fixture.runningQueries(marker)) === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the cancelled query to leave the server' });
+      await waitFor(async () => ((await fixture.runningQueries(marker)) === 0 ? true : undefined), {
+        timeoutMs: 20_000,
+        what: 'the cancelled query to leave the server',
+      });
     });
 
     test('a source that drops every connection fails with SOURCE_CONNECTION after the configured attempts', async () => {
@@ -243,7 +302,10 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       try {
-        const broken = fixture.dialect.createDriver({ ...fixture.connection, host: '127.0.0.1', port, socket: undefined }, { ...baseOptions, connectAttempts: 3, connectDelayMs: 20 });
+        const broken = fixture.dialect.createDriver(
+          { ...fixture.connection, host: '127.0.0.1', port, socket: undefined },
+          { ...baseOptions, connectAttempts: 3, connectDelayMs: 20 },
+        );
         const error = await expectEtlError(broken.init(), 'SOURCE_CONNECTION');
         expect(error.retryable).toBe(true);
         expect(error.message).toContain('after 3 attempts');
@@ -254,7 +316,10 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
         server.close();
       }
       const refusedPort = await freePort();
-      const refused = fixture.dialect.createDriver({ ...fixture.connection, host: '127.0.0.1', port: refusedPort, socket: undefined }, baseOptions);
+      const refused = fixture.dialect.createDriver(
+        { ...fixture.connection, host: '127.0.0.1', port: refusedPort, socket: undefined },
+        baseOptions,
+      );
       const error = await expectEtlError(refused.init(), 'SOURCE_CONNECTION');
       expect(error.message).toContain('after 2 attempts');
       expect(error.message).not.toContain(fixture.connection.password ?? '\u0000never');
@@ -267,11 +332,19 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
         await limited.init();
         const adapter = fixture.dialect.createAdapter();
         const relation = { table: fixture.roundTrip.table };
-        const columns: ColumnSchema[] = [{ name: fixture.roundTrip.key, type: { kind: 'int64' }, nullable: false }];
+        const columns: ColumnSchema[] = [
+          { name: fixture.roundTrip.key, type: { kind: 'int64' }, nullable: false },
+        ];
         const session = await limited.openReadSession(1);
         try {
           const error = await expectEtlError(
-            session.extract(adapter.buildSelect({ relation, columns, where: [] }), columns, createWriteStream(join(dir, 'denied.csv')), new AbortController().signal, () => undefined),
+            session.extract(
+              adapter.buildSelect({ relation, columns, where: [] }),
+              columns,
+              createWriteStream(join(dir, 'denied.csv')),
+              new AbortController().signal,
+              () => undefined,
+            ),
             'SOURCE_PERMISSION',
           );
           expect(error.retryable).toBe(false);
@@ -284,13 +357,19 @@ export function runSourceConformance(options: SourceConformanceOptions): void {
     });
 
     test('an unknown table is a SOURCE_QUERY error naming the table', async () => {
-      const error = await expectEtlError(fixture.dialect.createIntrospector(driver).describe({ table: 'etld_no_such_table' }), 'SOURCE_QUERY');
+      const error = await expectEtlError(
+        fixture.dialect.createIntrospector(driver).describe({ table: 'etld_no_such_table' }),
+        'SOURCE_QUERY',
+      );
       expect(error.retryable).toBe(false);
       expect(error.message).toContain('etld_no_such_table');
     });
 
     test('an unsupported column type is an error naming the column', async () => {
-      const error = await expectEtlError(fixture.dialect.createIntrospector(driver).describe({ table: fixture.unsupported.table }), 'SOURCE_QUERY');
+      const error = await expectEtlError(
+        fixture.dialect.createIntrospector(driver).describe({ table: fixture.unsupported.table }),
+        'SOURCE_QUERY',
+      );
       expect(error.message).toContain(`"${fixture.unsupported.column}"`);
       expect(error.retryable).toBe(false);
     });

@@ -20,7 +20,10 @@ describe('client library', () => {
     expect(client.state).toBe('connected');
     const history = await client.call('history', { pipeline: 'orders', limit: 2 });
     expect(history.map((r) => r.status)).toEqual(['succeeded', 'failed']);
-    await expect(client.call('status', { pipeline: 'ghost' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no pipeline named "ghost"' });
+    await expect(client.call('status', { pipeline: 'ghost' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no pipeline named "ghost"',
+    });
     await client.close();
     expect(client.state).toBe('closed');
     await expect(client.call('list')).rejects.toMatchObject({ code: 'DAEMON_UNREACHABLE' });
@@ -66,13 +69,23 @@ describe('client library', () => {
     });
     await second.start();
     await new Promise<void>((resolve) => {
-      const check = (): void => (client.state === 'connected' && second.clientCount === 1 ? resolve() : void setTimeout(check, 20));
+      const check = (): void =>
+        client.state === 'connected' && second.clientCount === 1 ? resolve() : void setTimeout(check, 20);
       check();
     });
     expect(states).toContain('connecting');
     // The subscription was sent again after reconnecting: events arrive without asking.
     await new Promise((r) => setTimeout(r, 100));
-    api.events.emit('run.state', { run_id: 'after-restart', attempt_id: 'after-restart-1', pipeline: 'orders', status: 'running', attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
+    api.events.emit('run.state', {
+      run_id: 'after-restart',
+      attempt_id: 'after-restart-1',
+      pipeline: 'orders',
+      status: 'running',
+      attempt: 1,
+      at: '2026-03-04T00:00:00Z',
+      rows_loaded: 0,
+      error: null,
+    });
     await new Promise<void>((resolve) => {
       const check = (): void => (received.length > 0 ? resolve() : void setTimeout(check, 20));
       check();
@@ -84,8 +97,14 @@ describe('client library', () => {
 
   it('gives up after the bounded number of reconnect attempts', async () => {
     t = await startTestServer();
-    const client = await connectClient({ socketPath: t.socketPath, clientName: 'test', reconnect: { attempts: 2, initialDelayMs: 20, maxDelayMs: 40 } });
-    const finalState = new Promise<string | null>((resolve) => client.onState((state, detail) => state === 'disconnected' && resolve(detail)));
+    const client = await connectClient({
+      socketPath: t.socketPath,
+      clientName: 'test',
+      reconnect: { attempts: 2, initialDelayMs: 20, maxDelayMs: 40 },
+    });
+    const finalState = new Promise<string | null>((resolve) =>
+      client.onState((state, detail) => state === 'disconnected' && resolve(detail)),
+    );
     await t.server.close();
     expect(await finalState).toMatch(/cannot reach etld at .*etld\.sock/);
     await client.close();
@@ -93,17 +112,25 @@ describe('client library', () => {
 
   it('refuses a daemon that speaks another protocol version', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    wss.on('connection', (ws) => ws.on('message', () => ws.send(JSON.stringify({ type: 'hello', version: 2, daemon: { version: '9', host: 'h', pid: 1 } }))));
+    wss.on('connection', (ws) =>
+      ws.on('message', () =>
+        ws.send(JSON.stringify({ type: 'hello', version: 2, daemon: { version: '9', host: 'h', pid: 1 } })),
+      ),
+    );
     await new Promise((r) => wss.once('listening', r));
     const port = (wss.address() as { port: number }).port;
-    await expect(connectClient({ url: `ws://127.0.0.1:${port}`, token: 't', clientName: 'test' })).rejects.toMatchObject({ code: 'PROTOCOL_VERSION' });
+    await expect(
+      connectClient({ url: `ws://127.0.0.1:${port}`, token: 't', clientName: 'test' }),
+    ).rejects.toMatchObject({ code: 'PROTOCOL_VERSION' });
     await new Promise((r) => wss.close(r));
   });
 
   it('reports a daemon-side refusal (too many clients) with its code', async () => {
     t = await startTestServer({ maxClients: 1 });
     const first = await connectClient({ socketPath: t.socketPath, clientName: 'a' });
-    await expect(connectClient({ socketPath: join(t.socketPath), clientName: 'b' })).rejects.toMatchObject({ code: 'TOO_MANY_CLIENTS' });
+    await expect(connectClient({ socketPath: join(t.socketPath), clientName: 'b' })).rejects.toMatchObject({
+      code: 'TOO_MANY_CLIENTS',
+    });
     await first.close();
   });
 });

@@ -20,10 +20,24 @@ beforeAll(async () => {
   home = makeTempHome('etld-ctl-acc-');
   port = await freePort();
   writeFileSync(join(home.dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
-  home.writeSettings(`control: { tcp: { listen: "127.0.0.1:${port}", token_file: ${join(home.dir, 'token')} }, max_clients: 400 }\n`);
-  await etlctl(['generate', 'orders', '--source', 'postgres', '--dest', 'duckdb', '-o', join(home.dir, 'pipelines', 'orders.yaml')]);
+  home.writeSettings(
+    `control: { tcp: { listen: "127.0.0.1:${port}", token_file: ${join(home.dir, 'token')} }, max_clients: 400 }\n`,
+  );
+  await etlctl([
+    'generate',
+    'orders',
+    '--source',
+    'postgres',
+    '--dest',
+    'duckdb',
+    '-o',
+    join(home.dir, 'pipelines', 'orders.yaml'),
+  ]);
   daemon = spawnDaemon(home.dir);
-  await waitFor(() => (existsSync(home.socketPath) ? true : undefined), { timeoutMs: 60_000, what: 'the control socket' });
+  await waitFor(() => (existsSync(home.socketPath) ? true : undefined), {
+    timeoutMs: 60_000,
+    what: 'the control socket',
+  });
   await daemon.waitForLine(/etld running/, 60_000);
 });
 
@@ -48,7 +62,9 @@ describe('control socket of a spawned etld', () => {
         }),
       )
       .parse(JSON.parse(r.stdout));
-    expect(list).toEqual([expect.objectContaining({ name: 'orders', paused: false, schedule: '0 */2 * * *' })]);
+    expect(list).toEqual([
+      expect.objectContaining({ name: 'orders', paused: false, schedule: '0 */2 * * *' }),
+    ]);
   });
 
   it('200 subscribed clients keep receiving events while another client sends garbage', async () => {
@@ -62,16 +78,35 @@ describe('control socket of a spawned etld', () => {
     const driver = await RawClient.ready({ socketPath: home.socketPath });
     const toggles = 5;
     for (let i = 0; i < toggles; i++) {
-      for (let g = 0; g < 200; g++) garbage.send(g % 2 === 0 ? '{"type":"request",' : { type: 'request', id: g, method: 'no_such_method' });
-      expect((await driver.request('pause', { pipeline: 'orders' })).result).toEqual({ pipeline: 'orders', paused: true });
-      expect((await driver.request('resume', { pipeline: 'orders' })).result).toEqual({ pipeline: 'orders', paused: false });
+      for (let g = 0; g < 200; g++)
+        garbage.send(
+          g % 2 === 0 ? '{"type":"request",' : { type: 'request', id: g, method: 'no_such_method' },
+        );
+      expect((await driver.request('pause', { pipeline: 'orders' })).result).toEqual({
+        pipeline: 'orders',
+        paused: true,
+      });
+      expect((await driver.request('resume', { pipeline: 'orders' })).result).toEqual({
+        pipeline: 'orders',
+        paused: false,
+      });
     }
     const pausedSeen = (c: RawClient): boolean[] =>
-      c.frames.filter((f) => f.event === 'pipelines.changed').map((f) => Boolean(f.data.pipelines.find((p: { name: string }) => p.name === 'orders')?.paused));
-    await waitFor(() => (clients.every((c) => pausedSeen(c).filter(Boolean).length >= toggles && pausedSeen(c).at(-1) === false) ? true : undefined), {
-      timeoutMs: 60_000,
-      what: 'every client to see every pause and the final resume',
-    });
+      c.frames
+        .filter((f) => f.event === 'pipelines.changed')
+        .map((f) => Boolean(f.data.pipelines.find((p: { name: string }) => p.name === 'orders')?.paused));
+    await waitFor(
+      () =>
+        clients.every(
+          (c) => pausedSeen(c).filter(Boolean).length >= toggles && pausedSeen(c).at(-1) === false,
+        )
+          ? true
+          : undefined,
+      {
+        timeoutMs: 60_000,
+        what: 'every client to see every pause and the final resume',
+      },
+    );
     expect(garbage.frames.filter((f) => f.error?.code === 'UNKNOWN_METHOD')).toHaveLength(toggles * 100);
     expect(garbage.frames.filter((f) => f.error?.code === 'PROTOCOL_INVALID')).toHaveLength(toggles * 100);
     // The daemon is still healthy for everyone.

@@ -1,7 +1,13 @@
 import type { DaemonApi } from '../../daemon/api.js';
 import { EventBus } from '../../daemon/events.js';
 import { EtlError } from '../../shared/errors.js';
-import type { LogLine, MethodParams, MethodResult, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import type {
+  LogLine,
+  MethodParams,
+  MethodResult,
+  PipelineSummary,
+  RunRecord,
+} from '../../shared/protocol.js';
 
 function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -51,11 +57,38 @@ function samplePipeline(name: string, overrides: Partial<PipelineSummary> = {}):
 export class FakeApi implements DaemonApi {
   readonly events = new EventBus();
   readonly calls: string[] = [];
-  pipelines: PipelineSummary[] = [samplePipeline('orders'), samplePipeline('users', { paused: true, state: 'paused', schedule: null, next_run_at: null, last_run: null })];
+  pipelines: PipelineSummary[] = [
+    samplePipeline('orders'),
+    samplePipeline('users', {
+      paused: true,
+      state: 'paused',
+      schedule: null,
+      next_run_at: null,
+      last_run: null,
+    }),
+  ];
   logLines: LogLine[] = [
-    { ts: '2026-03-04T10:00:00.000Z', level: 'info', pipeline: 'orders', run_id: 'orders-run-3', message: 'run started' },
-    { ts: '2026-03-04T10:00:01.000Z', level: 'error', pipeline: 'orders', run_id: 'orders-run-3', message: 'shard s2 failed: timeout' },
-    { ts: '2026-03-04T10:00:02.000Z', level: 'info', pipeline: 'users', run_id: null, message: 'paused by operator' },
+    {
+      ts: '2026-03-04T10:00:00.000Z',
+      level: 'info',
+      pipeline: 'orders',
+      run_id: 'orders-run-3',
+      message: 'run started',
+    },
+    {
+      ts: '2026-03-04T10:00:01.000Z',
+      level: 'error',
+      pipeline: 'orders',
+      run_id: 'orders-run-3',
+      message: 'shard s2 failed: timeout',
+    },
+    {
+      ts: '2026-03-04T10:00:02.000Z',
+      level: 'info',
+      pipeline: 'users',
+      run_id: null,
+      message: 'paused by operator',
+    },
   ];
   /** Delay before `list` answers (to keep requests in flight). */
   listDelayMs = 0;
@@ -116,23 +149,55 @@ export class FakeApi implements DaemonApi {
     const fails = pipeline === 'bad';
     const at = '2026-03-04T12:00:00.000Z';
     const steps: (() => void)[] = [
-      () => this.events.emit('run.state', { run_id: runId, attempt_id: `${runId}-1`, pipeline, status: 'running', attempt: 1, at, rows_loaded: 0, error: null }),
+      () =>
+        this.events.emit('run.state', {
+          run_id: runId,
+          attempt_id: `${runId}-1`,
+          pipeline,
+          status: 'running',
+          attempt: 1,
+          at,
+          rows_loaded: 0,
+          error: null,
+        }),
       () =>
         this.events.emit('run.progress', {
-          run_id: runId, attempt_id: `${runId}-1`,
+          run_id: runId,
+          attempt_id: `${runId}-1`,
           pipeline,
           rows: 500,
           bytes: 20_000,
           rows_per_s: 250,
           phase: 'extracting',
           parts: [
-            { id: 'p1', shard: 's1', chunk: null, status: 'done', rows: 300, bytes: 12_000, rows_per_s: 150, estimated_rows: 300, error: null },
-            { id: 'p2', shard: 's2', chunk: null, status: 'running', rows: 200, bytes: 8_000, rows_per_s: 100, estimated_rows: 400, error: null },
+            {
+              id: 'p1',
+              shard: 's1',
+              chunk: null,
+              status: 'done',
+              rows: 300,
+              bytes: 12_000,
+              rows_per_s: 150,
+              estimated_rows: 300,
+              error: null,
+            },
+            {
+              id: 'p2',
+              shard: 's2',
+              chunk: null,
+              status: 'running',
+              rows: 200,
+              bytes: 8_000,
+              rows_per_s: 100,
+              estimated_rows: 400,
+              error: null,
+            },
           ],
         }),
       () =>
         this.events.emit('run.state', {
-          run_id: runId, attempt_id: `${runId}-1`,
+          run_id: runId,
+          attempt_id: `${runId}-1`,
           pipeline,
           status: fails ? 'failed' : 'succeeded',
           attempt: 1,
@@ -160,7 +225,12 @@ export class FakeApi implements DaemonApi {
     this.#find(params.pipeline);
     const runs = [
       sampleRun(params.pipeline, 3),
-      sampleRun(params.pipeline, 2, { status: 'failed', rows_loaded: 0, verdict: null, error: { code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' } }),
+      sampleRun(params.pipeline, 2, {
+        status: 'failed',
+        rows_loaded: 0,
+        verdict: null,
+        error: { code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' },
+      }),
       sampleRun(params.pipeline, 1),
     ];
     return Promise.resolve(runs.slice(0, params.limit));
@@ -169,7 +239,14 @@ export class FakeApi implements DaemonApi {
     const match = /^(.+)-run-(\d+)$/.exec(params.run_id);
     if (!match) throw new EtlError('NOT_FOUND', `no run "${params.run_id}"`);
     const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, { id: params.run_id });
-    return Promise.resolve({ ...run, parts: [], watermark_from: '2026-03-01', watermark_to: '2026-03-02', attempts: [], notes: [] });
+    return Promise.resolve({
+      ...run,
+      parts: [],
+      watermark_from: '2026-03-01',
+      watermark_to: '2026-03-02',
+      attempts: [],
+      notes: [],
+    });
   }
   logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
     const lines = this.logLines.filter(
@@ -189,7 +266,11 @@ export class FakeApi implements DaemonApi {
   }
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {
     const p = this.#find(params.pipeline);
-    return Promise.resolve({ pipeline: p.name, next_run_at: p.next_run_at, lines: p.paused ? ['paused by an operator'] : ['next run by schedule'] });
+    return Promise.resolve({
+      pipeline: p.name,
+      next_run_at: p.next_run_at,
+      lines: p.paused ? ['paused by an operator'] : ['next run by schedule'],
+    });
   }
   plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>> {
     this.#find(params.pipeline);
@@ -198,7 +279,14 @@ export class FakeApi implements DaemonApi {
       mode: 'incremental',
       watermark_from: '2026-03-01',
       watermark_to: '2026-03-02',
-      parts: [{ shard: 's1', chunk: null, sql: 'SELECT id FROM orders WHERE updated_at > $1', estimated_rows: 1200 }],
+      parts: [
+        {
+          shard: 's1',
+          chunk: null,
+          sql: 'SELECT id FROM orders WHERE updated_at > $1',
+          estimated_rows: 1200,
+        },
+      ],
       schema_diff: [{ column: 'note', change: 'add', detail: 'text' }],
       destination: 'duckdb:/tmp/lake.db#orders',
       notes: [],
@@ -219,7 +307,10 @@ export class FakeApi implements DaemonApi {
   }
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {
     this.#find(params.pipeline);
-    return Promise.resolve({ files: params.dry_run ? ['part-0001.parquet'] : [], bytes: params.dry_run ? 1024 : 0 });
+    return Promise.resolve({
+      files: params.dry_run ? ['part-0001.parquet'] : [],
+      bytes: params.dry_run ? 1024 : 0,
+    });
   }
   watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
     this.#find(params.pipeline);
@@ -228,8 +319,22 @@ export class FakeApi implements DaemonApi {
       pipeline: params.pipeline,
       committed_sequence: 4,
       destination_sequence: 4,
-      watermarks: params.action === 'reset' ? [] : [{ shard: 'default', value, boundary_rows: 2, sequence: 4, updated_at: '2026-03-04T12:00:00.000Z' }],
-      changes: params.action === 'show' ? [] : [{ at: '2026-03-04T12:00:00.000Z', action: params.action, detail: `${params.action} by a test` }],
+      watermarks:
+        params.action === 'reset'
+          ? []
+          : [
+              {
+                shard: 'default',
+                value,
+                boundary_rows: 2,
+                sequence: 4,
+                updated_at: '2026-03-04T12:00:00.000Z',
+              },
+            ],
+      changes:
+        params.action === 'show'
+          ? []
+          : [{ at: '2026-03-04T12:00:00.000Z', action: params.action, detail: `${params.action} by a test` }],
     });
   }
 }

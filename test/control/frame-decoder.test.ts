@@ -7,14 +7,23 @@ describe('decodeClientFrame', () => {
     const inputs = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 300 }),
       fc.json({ maxDepth: 4 }),
-      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ type: 'request', id: v, method: v, params: v })),
-      fc.record({ type: fc.constantFrom('hello', 'request', 'reply', 'x'), id: fc.anything(), method: fc.anything(), version: fc.anything() }).map((v) => {
-        try {
-          return JSON.stringify(v) ?? '';
-        } catch {
-          return '';
-        }
-      }),
+      fc
+        .jsonValue({ maxDepth: 3 })
+        .map((v) => JSON.stringify({ type: 'request', id: v, method: v, params: v })),
+      fc
+        .record({
+          type: fc.constantFrom('hello', 'request', 'reply', 'x'),
+          id: fc.anything(),
+          method: fc.anything(),
+          version: fc.anything(),
+        })
+        .map((v) => {
+          try {
+            return JSON.stringify(v) ?? '';
+          } catch {
+            return '';
+          }
+        }),
     );
     fc.assert(
       fc.property(inputs, fc.boolean(), (text, asBuffer) => {
@@ -24,7 +33,9 @@ describe('decodeClientFrame', () => {
         } else {
           expect(decoded.error.code).toBe('PROTOCOL_INVALID');
           expect(decoded.error.message.length).toBeLessThan(400);
-          expect(decoded.id === null || typeof decoded.id === 'string' || typeof decoded.id === 'number').toBe(true);
+          expect(
+            decoded.id === null || typeof decoded.id === 'string' || typeof decoded.id === 'number',
+          ).toBe(true);
         }
       }),
       { numRuns: 1500 },
@@ -41,13 +52,19 @@ describe('decodeClientFrame', () => {
   });
 
   it('decodes valid frames and keeps the id of an invalid request for the reply', () => {
-    expect(decodeClientFrame('{"type":"hello","version":1}', false)).toEqual({ ok: true, frame: { type: 'hello', version: 1 } });
+    expect(decodeClientFrame('{"type":"hello","version":1}', false)).toEqual({
+      ok: true,
+      frame: { type: 'hello', version: 1 },
+    });
     const ok = decodeClientFrame('{"type":"request","id":"a","method":"list"}', false);
     expect(ok.ok && ok.frame).toEqual({ type: 'request', id: 'a', method: 'list' });
     const bad = decodeClientFrame('{"type":"request","id":7,"method":""}', false);
     expect(bad).toMatchObject({ ok: false, id: 7 });
     const deep = decodeClientFrame('['.repeat(100_000), false);
     expect(deep).toMatchObject({ ok: false, id: null });
-    expect(decodeClientFrame('{"type":"request","id":{"x":1},"method":"list"}', false)).toMatchObject({ ok: false, id: null });
+    expect(decodeClientFrame('{"type":"request","id":{"x":1},"method":"list"}', false)).toMatchObject({
+      ok: false,
+      id: null,
+    });
   });
 });

@@ -62,7 +62,9 @@ export class RawClient {
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data) => {
       const frame = JSON.parse((data as Buffer).toString('utf8')) as Frame;
       this.frames.push(frame);
@@ -77,7 +79,10 @@ export class RawClient {
 
   static connect(target: { socketPath: string } | { url: string; token?: string }): Promise<RawClient> {
     const address = 'socketPath' in target ? `ws+unix://${target.socketPath}:/` : target.url;
-    const headers = 'token' in target && target.token !== undefined ? { authorization: `Bearer ${target.token}` } : undefined;
+    const headers =
+      'token' in target && target.token !== undefined
+        ? { authorization: `Bearer ${target.token}` }
+        : undefined;
     const ws = new WebSocket(address, { headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawClient(ws)));
@@ -100,7 +105,15 @@ export class RawClient {
     const found = this.frames.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; last: ${JSON.stringify(this.frames.at(-1) ?? null).slice(0, 300)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching frame within ${timeoutMs} ms; last: ${JSON.stringify(this.frames.at(-1) ?? null).slice(0, 300)}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.#waiters.push({
         pred,
         resolve: (f) => {

@@ -19,13 +19,35 @@ describe('control server under load', () => {
     const garbage = await RawClient.ready({ socketPath: t.socketPath });
     const events = 20;
     for (let i = 0; i < events; i++) {
-      for (let g = 0; g < 50; g++) garbage.send(g % 3 === 0 ? '\u0000\u0001garbage' : g % 3 === 1 ? { type: 'request', id: g, method: 'list', params: 7 } : '[]');
-      t.api.events.emit('run.state', { run_id: `r${i}`, attempt_id: `r${i}-1`, pipeline: 'orders', status: 'running', attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: i, error: null });
+      for (let g = 0; g < 50; g++)
+        garbage.send(
+          g % 3 === 0
+            ? '\u0000\u0001garbage'
+            : g % 3 === 1
+              ? { type: 'request', id: g, method: 'list', params: 7 }
+              : '[]',
+        );
+      t.api.events.emit('run.state', {
+        run_id: `r${i}`,
+        attempt_id: `r${i}-1`,
+        pipeline: 'orders',
+        status: 'running',
+        attempt: 1,
+        at: '2026-03-04T00:00:00Z',
+        rows_loaded: i,
+        error: null,
+      });
       await new Promise((r) => setImmediate(r));
     }
-    await Promise.all(clients.map((c) => c.next((f) => f.event === 'run.state' && f.data.run_id === `r${events - 1}`, 60_000)));
+    await Promise.all(
+      clients.map((c) =>
+        c.next((f) => f.event === 'run.state' && f.data.run_id === `r${events - 1}`, 60_000),
+      ),
+    );
     for (const client of clients) {
-      expect(client.frames.filter((f) => f.event === 'run.state').map((f) => f.data.rows_loaded)).toEqual([...Array(events).keys()]);
+      expect(client.frames.filter((f) => f.event === 'run.state').map((f) => f.data.rows_loaded)).toEqual([
+        ...Array(events).keys(),
+      ]);
     }
     expect(t.server.clientCount).toBe(201);
     expect(garbage.frames.filter((f) => f.error?.code === 'PROTOCOL_INVALID').length).toBeGreaterThan(0);

@@ -14,14 +14,19 @@ afterEach(async () => {
   t = undefined;
 });
 
-const warnings = (server: TestServer): string[] => server.records.filter((r) => r.level === 'warning').map((r) => r.message);
+const warnings = (server: TestServer): string[] =>
+  server.records.filter((r) => r.level === 'warning').map((r) => r.message);
 
 describe('control server: protocol', () => {
   it('answers hello with its version and serves list with a contract-valid result', async () => {
     t = await startTestServer();
     const client = await RawClient.connect({ socketPath: t.socketPath });
     const hello = await client.hello();
-    expect(hello).toMatchObject({ type: 'hello', version: 1, daemon: { version: '0.1.0-test', host: 'testhost' } });
+    expect(hello).toMatchObject({
+      type: 'hello',
+      version: 1,
+      daemon: { version: '0.1.0-test', host: 'testhost' },
+    });
     const reply = await client.request('list');
     expect(METHODS.list.result.parse(reply.result).map((p) => p.name)).toEqual(['orders', 'users']);
     expect(t.server.clientCount).toBe(1);
@@ -60,7 +65,9 @@ describe('control server: protocol', () => {
     t = await startTestServer();
     const client = await RawClient.ready({ socketPath: t.socketPath });
     client.send('{"type": "request", "id": 1, ');
-    const malformed = await client.next((f) => f.type === 'reply' && f.error?.message?.startsWith('malformed JSON'));
+    const malformed = await client.next(
+      (f) => f.type === 'reply' && f.error?.message?.startsWith('malformed JSON'),
+    );
     expect(malformed).toMatchObject({ id: null, error: { code: 'PROTOCOL_INVALID', retryable: false } });
 
     client.ws.send(Buffer.from([0, 1, 2, 3]), { binary: true });
@@ -96,7 +103,11 @@ describe('control server: protocol', () => {
     t = await startTestServer();
     const client = await RawClient.ready({ socketPath: t.socketPath });
     const notFound = await client.request('status', { pipeline: 'nope' });
-    expect(notFound.error).toEqual({ code: 'NOT_FOUND', message: 'no pipeline named "nope"', retryable: false });
+    expect(notFound.error).toEqual({
+      code: 'NOT_FOUND',
+      message: 'no pipeline named "nope"',
+      retryable: false,
+    });
     t.api.brokenInfo = true;
     const broken = await client.request('info');
     expect(broken.error.code).toBe('INTERNAL');
@@ -119,7 +130,8 @@ describe('control server: protocol', () => {
     t = await startTestServer();
     const noisy = await RawClient.ready({ socketPath: t.socketPath });
     const other = await RawClient.ready({ socketPath: t.socketPath });
-    for (let i = 0; i < 3000; i++) noisy.send(i % 2 === 0 ? 'not json' : { type: 'request', id: i, method: 'nope' });
+    for (let i = 0; i < 3000; i++)
+      noisy.send(i % 2 === 0 ? 'not json' : { type: 'request', id: i, method: 'nope' });
     await noisy.next((f) => f.id === 2999);
     expect(noisy.frames.filter((f) => f.type === 'reply' && f.error).length).toBe(3000);
     expect((await other.request('list')).result).toHaveLength(2);
@@ -172,17 +184,39 @@ describe('control server: events', () => {
     const all = await RawClient.ready({ socketPath: t.socketPath });
     const ordersRuns = await RawClient.ready({ socketPath: t.socketPath });
     const silent = await RawClient.ready({ socketPath: t.socketPath });
-    expect((await all.request('subscribe', { topics: ['runs', 'progress', 'logs', 'pipelines'] })).result.topics).toHaveLength(4);
+    expect(
+      (await all.request('subscribe', { topics: ['runs', 'progress', 'logs', 'pipelines'] })).result.topics,
+    ).toHaveLength(4);
     await ordersRuns.request('subscribe', { topics: ['runs'], pipeline: 'orders' });
-    const state = (pipeline: string) => ({ run_id: `${pipeline}-1`, attempt_id: `${pipeline}-1-1`, pipeline, status: 'running' as const, attempt: 1, at: '2026-03-04T00:00:00Z', rows_loaded: 0, error: null });
+    const state = (pipeline: string) => ({
+      run_id: `${pipeline}-1`,
+      attempt_id: `${pipeline}-1-1`,
+      pipeline,
+      status: 'running' as const,
+      attempt: 1,
+      at: '2026-03-04T00:00:00Z',
+      rows_loaded: 0,
+      error: null,
+    });
     t.api.events.emit('run.state', state('users'));
     t.api.events.emit('run.state', state('orders'));
-    t.api.events.emit('log', { ts: '2026-03-04T00:00:00Z', level: 'info', pipeline: 'orders', run_id: null, message: 'hello log' });
+    t.api.events.emit('log', {
+      ts: '2026-03-04T00:00:00Z',
+      level: 'info',
+      pipeline: 'orders',
+      run_id: null,
+      message: 'hello log',
+    });
     t.api.events.emit('pipelines.changed', { pipelines: t.api.pipelines });
     await all.next((f) => f.event === 'pipelines.changed');
     const gotOrders = await ordersRuns.next((f) => f.event === 'run.state');
     expect(gotOrders.data.pipeline).toBe('orders');
-    expect(all.frames.filter((f) => f.type === 'event').map((f) => f.event)).toEqual(['run.state', 'run.state', 'log', 'pipelines.changed']);
+    expect(all.frames.filter((f) => f.type === 'event').map((f) => f.event)).toEqual([
+      'run.state',
+      'run.state',
+      'log',
+      'pipelines.changed',
+    ]);
     // The request round trip orders after the earlier events on the same connection.
     await ordersRuns.request('list');
     await silent.request('list');
@@ -199,10 +233,23 @@ describe('control server: events', () => {
   it('logs with follow returns the past lines, then forwards matching log lines until unsubscribe', async () => {
     t = await startTestServer();
     const client = await RawClient.ready({ socketPath: t.socketPath });
-    const reply = await client.request('logs', { pipeline: 'orders', follow: true, errors_only: true, lines: 10 });
+    const reply = await client.request('logs', {
+      pipeline: 'orders',
+      follow: true,
+      errors_only: true,
+      lines: 10,
+    });
     expect(reply.result.following).toBe(true);
-    expect(reply.result.lines.map((l: { message: string }) => l.message)).toEqual(['shard s2 failed: timeout']);
-    const line = (pipeline: string, level: 'info' | 'error', message: string) => ({ ts: '2026-03-04T11:00:00Z', level, pipeline, run_id: null, message });
+    expect(reply.result.lines.map((l: { message: string }) => l.message)).toEqual([
+      'shard s2 failed: timeout',
+    ]);
+    const line = (pipeline: string, level: 'info' | 'error', message: string) => ({
+      ts: '2026-03-04T11:00:00Z',
+      level,
+      pipeline,
+      run_id: null,
+      message,
+    });
     t.api.events.emit('log', line('orders', 'info', 'not an error'));
     t.api.events.emit('log', line('users', 'error', 'other pipeline'));
     t.api.events.emit('log', line('orders', 'error', 'live error'));
@@ -227,7 +274,13 @@ describe('control server: events', () => {
     void fast.closed.then(() => (fastClosed = true));
     const message = 'y'.repeat(2000);
     for (let i = 0; i < 2000; i++) {
-      t.api.events.emit('log', { ts: '2026-03-04T11:00:00Z', level: 'info', pipeline: 'orders', run_id: null, message: `${i} ${message}` });
+      t.api.events.emit('log', {
+        ts: '2026-03-04T11:00:00Z',
+        level: 'info',
+        pipeline: 'orders',
+        run_id: null,
+        message: `${i} ${message}`,
+      });
       // Give the reading client a turn between events, as a real daemon's event loop would.
       await new Promise((r) => setImmediate(r));
     }
@@ -264,7 +317,10 @@ describe('control server: socket file', () => {
     const socketPath = t.socketPath;
     await t.server.close();
     // A real crash: another process listens on the path and is killed with SIGKILL.
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('ready'))`]);
+    const child = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('ready'))`,
+    ]);
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -280,7 +336,10 @@ describe('control server: socket file', () => {
   it('never steals the socket of a live daemon, nor replaces a file that is not a socket', async () => {
     t = await startTestServer();
     const second = new ControlServer(baseOptions(t.socketPath));
-    await expect(second.start()).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining(t.socketPath) });
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringContaining(t.socketPath),
+    });
     const client = await RawClient.ready({ socketPath: t.socketPath });
     expect((await client.request('list')).result).toHaveLength(2);
     client.close();
@@ -288,7 +347,10 @@ describe('control server: socket file', () => {
     const plain = join(t.dir, 'not-a-socket');
     await writeFile(plain, 'precious');
     const third = new ControlServer(baseOptions(plain));
-    await expect(third.start()).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('not a socket') });
+    await expect(third.start()).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringContaining('not a socket'),
+    });
   });
 });
 

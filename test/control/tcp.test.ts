@@ -33,7 +33,9 @@ describe('control server: TCP listener', () => {
   it('the client library reports UNAUTHORIZED for a wrong token and works with the right one', async () => {
     t = await startTestServer({ tcp: { host: '127.0.0.1', port: 0, token: TOKEN } });
     const url = `ws://127.0.0.1:${t.server.tcpAddress!.port}`;
-    await expect(connectClient({ url, token: 'nope', clientName: 'test' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(connectClient({ url, token: 'nope', clientName: 'test' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
     const client = await connectClient({ url, token: TOKEN, clientName: 'test' });
     expect((await client.call('info')).host).toBe('testhost');
     await client.close();

@@ -2,7 +2,13 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
-import { DAEMON_MAIN, makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
+import {
+  DAEMON_MAIN,
+  makeTempHome,
+  spawnDaemon,
+  type DaemonProcess,
+  type TempHome,
+} from '../helpers/daemon-process.js';
 import { runCommand } from '../helpers/process.js';
 
 const homes: TempHome[] = [];
@@ -54,7 +60,9 @@ describe('etld lifecycle (spawned daemon)', () => {
     h.writePipeline('bad.yaml', pipeline('bad').replace('type: postgres', 'type: postgress'));
     const d = start(h);
     const error = await d.waitForLine(/bad\.yaml:\d+:\d+ source\.type/);
-    expect(error).toMatch(/^<3>.*bad\.yaml:4:9 source\.type: expected one of postgres \| mysql \| sqlserver, got "postgress"/);
+    expect(error).toMatch(
+      /^<3>.*bad\.yaml:4:9 source\.type: expected one of postgres \| mysql \| sqlserver, got "postgress"/,
+    );
     await d.waitForLine(/etld running: 1 pipeline\(s\) loaded, 1 invalid/);
     expect(d.child.exitCode).toBeNull();
   });
@@ -83,7 +91,9 @@ describe('etld lifecycle (spawned daemon)', () => {
     const second = start(h);
     const code = await second.exited();
     expect(code).toBe(1);
-    expect(second.lines.join('\n')).toMatch(new RegExp(`another etld \\(pid ${first.child.pid}\\) is running`));
+    expect(second.lines.join('\n')).toMatch(
+      new RegExp(`another etld \\(pid ${first.child.pid}\\) is running`),
+    );
     expect(first.child.exitCode).toBeNull();
   });
 

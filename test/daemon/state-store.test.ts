@@ -21,11 +21,34 @@ describe('SQLite state store', () => {
     let clock = Date.parse('2026-11-21T10:00:00Z');
     const store = openStateStore(tempFile(), () => new Date((clock += 1000)));
     expect(store.nextSequence('orders')).toBe(1);
-    const first = store.insertRun({ pipeline: 'orders', sequence: 1, attempt: 1, trigger: 'manual', status: 'running' });
+    const first = store.insertRun({
+      pipeline: 'orders',
+      sequence: 1,
+      attempt: 1,
+      trigger: 'manual',
+      status: 'running',
+    });
     expect(first.id).toBe('orders-1-1');
-    store.updateRun(first.id, { status: 'failed', errorCode: 'SOURCE_CONNECTION', errorMessage: 'refused', firstFailureAt: '2026-11-21T10:00:02.000Z' });
-    const retry = store.insertRun({ pipeline: 'orders', sequence: 1, attempt: 2, trigger: 'retry', status: 'running', firstFailureAt: '2026-11-21T10:00:02.000Z' });
-    store.updateRun(retry.id, { status: 'succeeded', rowsLoaded: 42, verdict: 'match', finishedAt: '2026-11-21T10:00:09.000Z' });
+    store.updateRun(first.id, {
+      status: 'failed',
+      errorCode: 'SOURCE_CONNECTION',
+      errorMessage: 'refused',
+      firstFailureAt: '2026-11-21T10:00:02.000Z',
+    });
+    const retry = store.insertRun({
+      pipeline: 'orders',
+      sequence: 1,
+      attempt: 2,
+      trigger: 'retry',
+      status: 'running',
+      firstFailureAt: '2026-11-21T10:00:02.000Z',
+    });
+    store.updateRun(retry.id, {
+      status: 'succeeded',
+      rowsLoaded: 42,
+      verdict: 'match',
+      finishedAt: '2026-11-21T10:00:09.000Z',
+    });
     expect(store.nextSequence('orders')).toBe(2);
     expect(store.listRuns('orders', 10).map((r) => r.id)).toEqual(['orders-1-2', 'orders-1-1']);
     expect(store.lastSuccess('orders')?.rowsLoaded).toBe(42);
@@ -40,18 +63,56 @@ describe('SQLite state store', () => {
     store.setPaused('orders', true);
     store.markFire('orders', '2026-11-21T00:00:00.000Z');
     store.markSkip('orders', 'paused', '2026-11-21T02:00:00.000Z');
-    store.commitWatermarks('orders', 7, [{ shard: 's1', value: '2026-11-20 10:00:00', boundary: ['1', '2'], identity: { columns: ['id', 'amount'] } }]);
-    const run = store.insertRun({ pipeline: 'orders', sequence: 8, attempt: 1, trigger: 'manual', status: 'running' });
-    store.upsertPart({ runId: run.id, partId: 's1', shard: 's1', chunk: null, status: 'done', rows: 1, bytes: 2, estimatedRows: null, errorCode: null, errorMessage: null, startedAt: null, finishedAt: null });
+    store.commitWatermarks('orders', 7, [
+      {
+        shard: 's1',
+        value: '2026-11-20 10:00:00',
+        boundary: ['1', '2'],
+        identity: { columns: ['id', 'amount'] },
+      },
+    ]);
+    const run = store.insertRun({
+      pipeline: 'orders',
+      sequence: 8,
+      attempt: 1,
+      trigger: 'manual',
+      status: 'running',
+    });
+    store.upsertPart({
+      runId: run.id,
+      partId: 's1',
+      shard: 's1',
+      chunk: null,
+      status: 'done',
+      rows: 1,
+      bytes: 2,
+      estimatedRows: null,
+      errorCode: null,
+      errorMessage: null,
+      startedAt: null,
+      finishedAt: null,
+    });
     store.close();
     const reopened = openStateStore(file);
     const runtime = reopened.getRuntime('orders');
-    expect(runtime).toMatchObject({ paused: true, lastFireAt: '2026-11-21T00:00:00.000Z', lastSkipReason: 'paused', committedSequence: 7 });
+    expect(runtime).toMatchObject({
+      paused: true,
+      lastFireAt: '2026-11-21T00:00:00.000Z',
+      lastSkipReason: 'paused',
+      committedSequence: 7,
+    });
     expect(reopened.getWatermarks('orders')).toEqual([
-      expect.objectContaining({ shard: 's1', value: '2026-11-20 10:00:00', boundary: ['1', '2'], sequence: 7 }),
+      expect.objectContaining({
+        shard: 's1',
+        value: '2026-11-20 10:00:00',
+        boundary: ['1', '2'],
+        sequence: 7,
+      }),
     ]);
     expect(reopened.nextSequence('orders')).toBe(9);
-    expect(reopened.listParts('orders-8-1')).toEqual([expect.objectContaining({ partId: 's1', rows: 1, status: 'done' })]);
+    expect(reopened.listParts('orders-8-1')).toEqual([
+      expect.objectContaining({ partId: 's1', rows: 1, status: 'done' }),
+    ]);
     reopened.setPaused('orders', false);
     expect(reopened.getRuntime('orders').paused).toBe(false);
     reopened.close();
@@ -59,9 +120,19 @@ describe('SQLite state store', () => {
 
   test('alerts and schema history', () => {
     const store = openStateStore(':memory:');
-    const alert = store.recordAlert({ pipeline: 'p', kind: 'failure', runId: 'p-1-4', status: 'pending', recipients: 'a@b.c', subject: 's', detail: null });
+    const alert = store.recordAlert({
+      pipeline: 'p',
+      kind: 'failure',
+      runId: 'p-1-4',
+      status: 'pending',
+      recipients: 'a@b.c',
+      subject: 's',
+      detail: null,
+    });
     store.updateAlert(alert.id, 'sent');
-    expect(store.listAlerts('p', '1970-01-01T00:00:00Z')).toEqual([expect.objectContaining({ status: 'sent', kind: 'failure' })]);
+    expect(store.listAlerts('p', '1970-01-01T00:00:00Z')).toEqual([
+      expect.objectContaining({ status: 'sent', kind: 'failure' }),
+    ]);
     store.recordSchema('p', '[1]');
     store.recordSchema('p', '[1]');
     store.recordSchema('p', '[2]');
@@ -72,7 +143,12 @@ describe('SQLite state store', () => {
   test('a corrupt file is a clear STATE_STORE error, not a stack trace', () => {
     const file = tempFile();
     writeFileSync(file, 'this is not a database, just text that happens to be long enough '.repeat(100));
-    expect(() => openStateStore(file)).toThrow(expect.objectContaining({ code: 'STATE_STORE', message: expect.stringMatching(/cannot open state store .*state\.db/) }));
+    expect(() => openStateStore(file)).toThrow(
+      expect.objectContaining({
+        code: 'STATE_STORE',
+        message: expect.stringMatching(/cannot open state store .*state\.db/),
+      }),
+    );
   });
 
   test('a store written by a newer etld is refused with STATE_STORE_NEWER', () => {
@@ -80,6 +156,8 @@ describe('SQLite state store', () => {
     const db = new Database(file);
     db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
     db.close();
-    expect(() => openStateStore(file)).toThrow(expect.objectContaining({ code: 'STATE_STORE_NEWER', message: expect.stringMatching(/newer etld/) }));
+    expect(() => openStateStore(file)).toThrow(
+      expect.objectContaining({ code: 'STATE_STORE_NEWER', message: expect.stringMatching(/newer etld/) }),
+    );
   });
 });

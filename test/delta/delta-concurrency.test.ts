@@ -23,12 +23,17 @@ import { Staging, request } from './staging.js';
 const ID: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: true }];
 
 /** Every id stored in the live files of the newest snapshot. */
-async function liveIds(connection: DuckDBConnection, table: string): Promise<{ snapshot: DeltaSnapshot; ids: number[] }> {
+async function liveIds(
+  connection: DuckDBConnection,
+  table: string,
+): Promise<{ snapshot: DeltaSnapshot; ids: number[] }> {
   const snapshot = await readSnapshot(table, connection);
   if (!snapshot) throw new Error(`${table} has no snapshot`);
   const files = [...snapshot.files.values()].map((a) => `'${join(table, a.path)}'`);
   if (files.length === 0) return { snapshot, ids: [] };
-  const rows = await connection.runAndReadAll(`SELECT id FROM read_parquet([${files.join(',')}]) ORDER BY id`);
+  const rows = await connection.runAndReadAll(
+    `SELECT id FROM read_parquet([${files.join(',')}]) ORDER BY id`,
+  );
   return { snapshot, ids: rows.getRows().map((r) => Number(r[0])) };
 }
 
@@ -64,7 +69,9 @@ describe('concurrent writers and crashes', () => {
         files: [join(repoRoot, 'test', 'delta', 'fixtures', 'commit-child.ts')],
       }),
     );
-    const tsc = await runCommand(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', config], { cwd: repoRoot });
+    const tsc = await runCommand(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', config], {
+      cwd: repoRoot,
+    });
     expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
     childScript = join(outDir, 'test', 'delta', 'fixtures', 'commit-child.js');
   }, 300_000);
@@ -73,10 +80,17 @@ describe('concurrent writers and crashes', () => {
     connection.closeSync();
     db.closeSync();
     await cleanup();
-    await rm(join(repoRoot, 'node_modules', '.cache', `etld-delta-child-${process.pid}`), { recursive: true, force: true });
+    await rm(join(repoRoot, 'node_modules', '.cache', `etld-delta-child-${process.pid}`), {
+      recursive: true,
+      force: true,
+    });
   });
 
-  function child(args: string[]): { process: ChildProcess; output: Promise<string>; line: (text: string) => Promise<void> } {
+  function child(args: string[]): {
+    process: ChildProcess;
+    output: Promise<string>;
+    line: (text: string) => Promise<void>;
+  } {
     const proc = spawn(process.execPath, [childScript, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -87,7 +101,9 @@ describe('concurrent writers and crashes', () => {
     });
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const output = new Promise<string>((resolve, reject) => {
-      proc.once('close', (code, signal) => (code === 0 ? resolve(stdout) : reject(new Error(`child exited ${code ?? signal}: ${stderr}`))));
+      proc.once('close', (code, signal) =>
+        code === 0 ? resolve(stdout) : reject(new Error(`child exited ${code ?? signal}: ${stderr}`)),
+      );
     });
     const line = (text: string) =>
       new Promise<void>((resolve, reject) => {
@@ -120,20 +136,30 @@ describe('concurrent writers and crashes', () => {
   it('in-process racing commits: appends all land, a duplicate sequence commits once, overwrites recompute removes', async () => {
     const table = join(dir, 'in-process');
     const stagings = await Promise.all([Staging.open(), Staging.open(), Staging.open()]);
-    const pairs = stagings.map((staging) => ({ staging, writer: new DeltaDestination({ tablePath: table, logger: silentLogger }) }));
+    const pairs = stagings.map((staging) => ({
+      staging,
+      writer: new DeltaDestination({ tablePath: table, logger: silentLogger }),
+    }));
     const writers = pairs.map((p) => p.writer);
     try {
       // Creating the table: exactly one writer wins version 0; the loser gets a retryable conflict.
       const created = await Promise.allSettled(
-        pairs.map(async ({ staging, writer }, i) => writer.commit(request(await staging.batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }))),
+        pairs.map(async ({ staging, writer }, i) =>
+          writer.commit(
+            request(await staging.batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }),
+          ),
+        ),
       );
       const losers = created.filter((r) => r.status === 'rejected');
       expect(created.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      for (const loser of losers) expect(loser.reason).toMatchObject({ code: 'DESTINATION_CONFLICT', retryable: true });
+      for (const loser of losers)
+        expect(loser.reason).toMatchObject({ code: 'DESTINATION_CONFLICT', retryable: true });
 
       // The same pipeline and sequence from three writers at once: one commit, two skips.
       const same = await Promise.all(
-        pairs.map(async ({ staging, writer }) => writer.commit(request(await staging.batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' }))),
+        pairs.map(async ({ staging, writer }) =>
+          writer.commit(request(await staging.batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' })),
+        ),
       );
       expect(same.filter((r) => !r.alreadyCommitted)).toHaveLength(1);
       let { ids } = await liveIds(connection, table);
@@ -142,14 +168,25 @@ describe('concurrent writers and crashes', () => {
       // An overwrite racing two appends: whatever the order, the overwrite's removes cover every
       // file live before it, so the table holds its row plus only appends that committed after it.
       const results = await Promise.all([
-        (async () => writers[0]?.commit(request(await stagings[0].batch(ID, ['(500)']), 3, 'full', { pipeline: 'full' })))(),
-        (async () => writers[1]?.commit(request(await stagings[1].batch(ID, ['(501)']), 3, 'incremental', { pipeline: 'app1' })))(),
-        (async () => writers[2]?.commit(request(await stagings[2].batch(ID, ['(502)']), 3, 'incremental', { pipeline: 'app2' })))(),
+        (async () =>
+          writers[0]?.commit(
+            request(await stagings[0].batch(ID, ['(500)']), 3, 'full', { pipeline: 'full' }),
+          ))(),
+        (async () =>
+          writers[1]?.commit(
+            request(await stagings[1].batch(ID, ['(501)']), 3, 'incremental', { pipeline: 'app1' }),
+          ))(),
+        (async () =>
+          writers[2]?.commit(
+            request(await stagings[2].batch(ID, ['(502)']), 3, 'incremental', { pipeline: 'app2' }),
+          ))(),
       ]);
       const versions = results.map((r) => Number(r?.details.version));
       const fullVersion = versions[0] ?? -1;
       ({ ids } = await liveIds(connection, table));
-      const expected = [500, ...[501, 502].filter((_, i) => (versions[i + 1] ?? -1) > fullVersion)].sort((x, y) => x - y);
+      const expected = [500, ...[501, 502].filter((_, i) => (versions[i + 1] ?? -1) > fullVersion)].sort(
+        (x, y) => x - y,
+      );
       expect(ids).toEqual(expected);
       const versionsOnDisk = await logVersions(table);
       expect(versionsOnDisk).toEqual(Array.from({ length: versionsOnDisk.length }, (_, i) => i));
@@ -181,7 +218,9 @@ describe('concurrent writers and crashes', () => {
     const retry = child([table, 'orders', '2', '1']);
     const again = child([table, 'orders', '2', '1']);
     const outputs = await Promise.all([retry.output, again.output]);
-    const done = outputs.map((o) => JSON.parse(o.slice(o.indexOf('DONE ') + 5)) as { alreadyCommitted: boolean }[]);
+    const done = outputs.map(
+      (o) => JSON.parse(o.slice(o.indexOf('DONE ') + 5)) as { alreadyCommitted: boolean }[],
+    );
     expect(done.flat().filter((r) => !r.alreadyCommitted)).toHaveLength(1);
     const final = await liveIds(connection, table);
     expect(final.ids).toEqual([1, 2]);
@@ -199,7 +238,9 @@ describe('concurrent writers and crashes', () => {
     const done2 = await vacuumDeltaTable(table, { retentionMs: 0, now: Date.now() + 1000 });
     expect(done2.files).toEqual(dry.files);
     expect((await liveIds(connection, table)).ids).toEqual([1, 2]);
-    expect((await readdir(table)).filter((n) => n.endsWith('.parquet'))).toHaveLength(final.snapshot.files.size);
+    expect((await readdir(table)).filter((n) => n.endsWith('.parquet'))).toHaveLength(
+      final.snapshot.files.size,
+    );
   });
 
   it('vacuum keeps recent orphans, young tombstones and the log', async () => {
@@ -219,7 +260,13 @@ describe('concurrent writers and crashes', () => {
       const { snapshot } = await liveIds(connection, table);
       expect(later.files[0]).not.toBe([...snapshot.files.values()][0]?.path);
       expect(await readdir(join(table, '_delta_log'))).toEqual(logBefore);
-      expect(JSON.parse(await readFile(join(table, '_delta_log', '00000000000000000001.json'), 'utf8').then((t) => t.split('\n')[0] ?? '{}'))).toHaveProperty('commitInfo');
+      expect(
+        JSON.parse(
+          await readFile(join(table, '_delta_log', '00000000000000000001.json'), 'utf8').then(
+            (t) => t.split('\n')[0] ?? '{}',
+          ),
+        ),
+      ).toHaveProperty('commitInfo');
       await expect(vacuumDeltaTable(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await writer.close();
@@ -233,10 +280,14 @@ describe('putIfAbsent', () => {
     const { dir, cleanup } = await tempDir('put');
     try {
       await mkdir(join(dir, '_delta_log'));
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => putIfAbsent(dir, 0, `{"writer":${i}}\n`)));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => putIfAbsent(dir, 0, `{"writer":${i}}\n`)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.indexOf(true);
-      expect(await readFile(join(dir, '_delta_log', '00000000000000000000.json'), 'utf8')).toBe(`{"writer":${winner}}\n`);
+      expect(await readFile(join(dir, '_delta_log', '00000000000000000000.json'), 'utf8')).toBe(
+        `{"writer":${winner}}\n`,
+      );
       expect(await readdir(join(dir, '_delta_log'))).toEqual(['00000000000000000000.json']);
       await expect(putIfAbsent(join(dir, 'missing'), 0, '{}\n')).rejects.toThrow();
     } finally {

@@ -62,23 +62,42 @@ describe('DeltaDestination', () => {
   });
 
   it('resolves relative paths under the lake directory and accepts file:// URLs', () => {
-    const context = { lakeDir: '/var/lib/etld/lake', logger: silentLogger, resolveConnection: () => ({}) as never };
-    expect(deltaDestination.create({ type: 'delta', path: 'orders' }, context).label).toBe('delta /var/lib/etld/lake/orders');
-    expect(deltaDestination.create({ type: 'delta', path: 'file:///data/t' }, context).label).toBe('delta /data/t');
-    expect(() => deltaDestination.create({ type: 'delta', path: 's3://bucket/t' }, context)).toThrow(/only local directories/);
+    const context = {
+      lakeDir: '/var/lib/etld/lake',
+      logger: silentLogger,
+      resolveConnection: () => ({}) as never,
+    };
+    expect(deltaDestination.create({ type: 'delta', path: 'orders' }, context).label).toBe(
+      'delta /var/lib/etld/lake/orders',
+    );
+    expect(deltaDestination.create({ type: 'delta', path: 'file:///data/t' }, context).label).toBe(
+      'delta /data/t',
+    );
+    expect(() => deltaDestination.create({ type: 'delta', path: 's3://bucket/t' }, context)).toThrow(
+      /only local directories/,
+    );
   });
 
   it('creates a 1/2 table, records txn and skips a retried sequence', async () => {
     expect(await destination.committedSequence('orders')).toBeNull();
     const changes = await destination.planSchema(COLUMNS, 'add_columns');
-    expect(changes.map((c) => `${c.change}:${c.column}:${c.detail}`)).toEqual(['create:id:long not null', 'create:amount:decimal(12,2)']);
-    const first = await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1.50)', '(2, NULL)']), 5));
+    expect(changes.map((c) => `${c.change}:${c.column}:${c.detail}`)).toEqual([
+      'create:id:long not null',
+      'create:amount:decimal(12,2)',
+    ]);
+    const first = await destination.commit(
+      request(await staging.batch(COLUMNS, ['(1, 1.50)', '(2, NULL)']), 5),
+    );
     expect(first).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
     const v0 = await commitLines(table, 0);
     expect(Object.keys(v0[0] ?? {})).toEqual(['commitInfo']);
-    expect(v0.find((a) => 'protocol' in a)).toEqual({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } });
+    expect(v0.find((a) => 'protocol' in a)).toEqual({
+      protocol: { minReaderVersion: 1, minWriterVersion: 2 },
+    });
     expect(v0.find((a) => 'txn' in a)).toMatchObject({ txn: { appId: 'orders', version: 5 } });
-    expect(v0[0]).toMatchObject({ commitInfo: { isBlindAppend: true, operation: 'WRITE', operationParameters: { mode: 'Append' } } });
+    expect(v0[0]).toMatchObject({
+      commitInfo: { isBlindAppend: true, operation: 'WRITE', operationParameters: { mode: 'Append' } },
+    });
     expect((await destination.committedSequence('orders'))?.sequence).toBe(5);
 
     const files = await dataFiles(table);
@@ -95,34 +114,46 @@ describe('DeltaDestination', () => {
     const v2 = await commitLines(table, 2);
     expect(v2.filter((a) => 'remove' in a)).toHaveLength(2);
     expect(v2.filter((a) => 'add' in a)).toHaveLength(1);
-    expect(v2[0]).toMatchObject({ commitInfo: { isBlindAppend: false, operationParameters: { mode: 'Overwrite' } } });
+    expect(v2[0]).toMatchObject({
+      commitInfo: { isBlindAppend: false, operationParameters: { mode: 'Overwrite' } },
+    });
     const snapshot = await readSnapshot(table, reader);
     expect(snapshot?.files.size).toBe(1);
     expect(snapshot?.txns.get('orders')?.version).toBe(3);
   });
 
   it('merge rewrites only files holding matched keys', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)', '(2, 2)']), 1, 'merge', { key: ['id'] }));
+    await destination.commit(
+      request(await staging.batch(COLUMNS, ['(1, 1)', '(2, 2)']), 1, 'merge', { key: ['id'] }),
+    );
     await destination.commit(request(await staging.batch(COLUMNS, ['(3, 3)']), 2, 'merge', { key: ['id'] }));
-    await destination.commit(request(await staging.batch(COLUMNS, ['(2, 20)', '(4, 4)']), 3, 'merge', { key: ['ID'] }));
+    await destination.commit(
+      request(await staging.batch(COLUMNS, ['(2, 20)', '(4, 4)']), 3, 'merge', { key: ['ID'] }),
+    );
     const v2 = await commitLines(table, 2);
     expect(v2.filter((a) => 'remove' in a)).toHaveLength(1);
     const snapshot = await readSnapshot(table, reader);
     const files = [...(snapshot?.files.values() ?? [])].map((a) => `'${join(table, a.path)}'`);
-    const rows = await reader.runAndReadAll(`SELECT id, amount::VARCHAR FROM read_parquet([${files.join(',')}]) ORDER BY id`);
+    const rows = await reader.runAndReadAll(
+      `SELECT id, amount::VARCHAR FROM read_parquet([${files.join(',')}]) ORDER BY id`,
+    );
     expect(rows.getRows()).toEqual([
       [1n, '1.00'],
       [2n, '20.00'],
       [3n, '3.00'],
       [4n, '4.00'],
     ]);
-    await expect(destination.commit(request(await staging.batch(COLUMNS, ['(5, 5)']), 4, 'merge'))).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      destination.commit(request(await staging.batch(COLUMNS, ['(5, 5)']), 4, 'merge')),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('adds new nullable columns through a new metaData', async () => {
     await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const wider: ColumnSchema[] = [...COLUMNS, { name: 'note', type: { kind: 'text' }, nullable: false }];
-    expect(await destination.planSchema(wider, 'add_columns')).toEqual([{ column: 'note', change: 'add', detail: 'string (nullable)' }]);
+    expect(await destination.planSchema(wider, 'add_columns')).toEqual([
+      { column: 'note', change: 'add', detail: 'string (nullable)' },
+    ]);
     await destination.commit(request(await staging.batch(wider, ["(2, 2, 'x')"]), 2));
     const snapshot = await readSnapshot(table, reader);
     expect(snapshot?.schema.fields.map((f) => `${f.name}:${JSON.stringify(f.type)}:${f.nullable}`)).toEqual([
@@ -131,31 +162,51 @@ describe('DeltaDestination', () => {
       'note:"string":true',
     ]);
     const v1 = await commitLines(table, 1);
-    expect((v1.find((a) => 'metaData' in a) as { metaData: { id: string } }).metaData.id).toBe(snapshot?.metadata.id);
+    expect((v1.find((a) => 'metaData' in a) as { metaData: { id: string } }).metaData.id).toBe(
+      snapshot?.metadata.id,
+    );
   });
 
   it('fails a changed type or a dropped column before writing any file, naming column and types', async () => {
     await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const before = await dataFiles(table);
-    const changed: ColumnSchema[] = [COLUMNS[0] as ColumnSchema, { name: 'amount', type: { kind: 'decimal', precision: 14, scale: 2 }, nullable: true, sourceType: 'numeric(14,2)' }];
-    await expect(destination.planSchema(changed, 'add_columns')).rejects.toThrow(/amount has type decimal\(12,2\).*decimal\(14,2\) \(source numeric\(14,2\)\)/);
-    await expect(destination.commit(request(await staging.batch(changed, ['(2, 2)']), 2))).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
-    const dropped: ColumnSchema[] = [COLUMNS[0] as ColumnSchema];
-    await expect(destination.commit(request(await staging.batch(dropped, ['(3)']), 3))).rejects.toThrow(/amount \(decimal\(12,2\)\).*missing/);
-    const wider: ColumnSchema[] = [...COLUMNS, { name: 'x', type: { kind: 'int32' }, nullable: true }];
-    await expect(destination.commit(request(await staging.batch(wider, ['(4, 4, 4)']), 4, 'incremental', { schemaEvolution: 'strict' }))).rejects.toThrow(
-      /no column x \(integer\).*strict/,
+    const changed: ColumnSchema[] = [
+      COLUMNS[0] as ColumnSchema,
+      {
+        name: 'amount',
+        type: { kind: 'decimal', precision: 14, scale: 2 },
+        nullable: true,
+        sourceType: 'numeric(14,2)',
+      },
+    ];
+    await expect(destination.planSchema(changed, 'add_columns')).rejects.toThrow(
+      /amount has type decimal\(12,2\).*decimal\(14,2\) \(source numeric\(14,2\)\)/,
     );
+    await expect(
+      destination.commit(request(await staging.batch(changed, ['(2, 2)']), 2)),
+    ).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    const dropped: ColumnSchema[] = [COLUMNS[0] as ColumnSchema];
+    await expect(destination.commit(request(await staging.batch(dropped, ['(3)']), 3))).rejects.toThrow(
+      /amount \(decimal\(12,2\)\).*missing/,
+    );
+    const wider: ColumnSchema[] = [...COLUMNS, { name: 'x', type: { kind: 'int32' }, nullable: true }];
+    await expect(
+      destination.commit(
+        request(await staging.batch(wider, ['(4, 4, 4)']), 4, 'incremental', { schemaEvolution: 'strict' }),
+      ),
+    ).rejects.toThrow(/no column x \(integer\).*strict/);
     expect(await dataFiles(table)).toEqual(before);
     expect(await logFiles(table)).toHaveLength(1);
   });
 
   it('enforces NOT NULL columns and rejects names Spark cannot read', async () => {
-    await expect(destination.commit(request(await staging.batch(COLUMNS, ['(NULL, 1)', '(NULL, 2)']), 1))).rejects.toThrow(
-      /NOT NULL column id .* 2 null value/,
-    );
+    await expect(
+      destination.commit(request(await staging.batch(COLUMNS, ['(NULL, 1)', '(NULL, 2)']), 1)),
+    ).rejects.toThrow(/NOT NULL column id .* 2 null value/);
     const bad: ColumnSchema[] = [{ name: 'a b', type: { kind: 'int32' }, nullable: true }];
-    await expect(destination.planSchema(bad, 'add_columns')).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    await expect(destination.planSchema(bad, 'add_columns')).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+    });
     const clash: ColumnSchema[] = [
       { name: 'A', type: { kind: 'int32' }, nullable: true },
       { name: 'a', type: { kind: 'int32' }, nullable: true },
@@ -168,8 +219,16 @@ describe('DeltaDestination', () => {
     const path = join(table, '_delta_log', '00000000000000000001.json');
     const v0 = await commitLines(table, 0);
     const meta = (v0.find((a) => 'metaData' in a) as { metaData: Record<string, unknown> }).metaData;
-    await writeFile(path, JSON.stringify({ commitInfo: {} }) + '\n' + JSON.stringify({ metaData: { ...meta, configuration: { 'delta.appendOnly': 'true' } } }) + '\n');
-    await expect(destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'full'))).rejects.toThrow(/UnsupportedTableFeature: appendOnly/);
+    await writeFile(
+      path,
+      JSON.stringify({ commitInfo: {} }) +
+        '\n' +
+        JSON.stringify({ metaData: { ...meta, configuration: { 'delta.appendOnly': 'true' } } }) +
+        '\n',
+    );
+    await expect(
+      destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'full')),
+    ).rejects.toThrow(/UnsupportedTableFeature: appendOnly/);
     await destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2));
     expect(await logFiles(table)).toHaveLength(3);
   });
@@ -178,7 +237,11 @@ describe('DeltaDestination', () => {
     await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const controller = new AbortController();
     controller.abort();
-    await expect(destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'incremental', { signal: controller.signal }))).rejects.toMatchObject({
+    await expect(
+      destination.commit(
+        request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'incremental', { signal: controller.signal }),
+      ),
+    ).rejects.toMatchObject({
       code: 'CANCELLED',
     });
     expect(await logFiles(table)).toHaveLength(1);
@@ -187,11 +250,20 @@ describe('DeltaDestination', () => {
 
   it('writes a checkpoint at version 10 that our reader and _last_checkpoint agree on', async () => {
     for (let sequence = 1; sequence <= 11; sequence++) {
-      await destination.commit(request(await staging.batch(COLUMNS, [`(${sequence}, ${sequence})`]), sequence, sequence === 6 ? 'full' : 'incremental'));
+      await destination.commit(
+        request(
+          await staging.batch(COLUMNS, [`(${sequence}, ${sequence})`]),
+          sequence,
+          sequence === 6 ? 'full' : 'incremental',
+        ),
+      );
     }
     const names = await readdir(join(table, '_delta_log'));
     expect(names).toContain('00000000000000000010.checkpoint.parquet');
-    expect(JSON.parse(await readFile(join(table, '_delta_log', '_last_checkpoint'), 'utf8'))).toMatchObject({ version: 10, numOfAddFiles: 6 });
+    expect(JSON.parse(await readFile(join(table, '_delta_log', '_last_checkpoint'), 'utf8'))).toMatchObject({
+      version: 10,
+      numOfAddFiles: 6,
+    });
     const full = await readSnapshot(table, reader);
     // Without the JSON before the checkpoint, state must come from the checkpoint alone.
     for (let v = 0; v <= 10; v++) await rm(join(table, '_delta_log', `${String(v).padStart(20, '0')}.json`));
@@ -258,12 +330,18 @@ describe('reading tables written by Spark and delta-rs', () => {
         const destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
         try {
           const columns: ColumnSchema[] = [{ name: 'value', type: { kind: 'int32' }, nullable: true }];
-          await expect(destination.planSchema(columns, 'add_columns')).rejects.toThrow(new RegExp(`UnsupportedTableFeature: ${feature}`));
-          await expect(destination.commit(request(await staging.batch(columns, ['(1)']), 1))).rejects.toMatchObject({
+          await expect(destination.planSchema(columns, 'add_columns')).rejects.toThrow(
+            new RegExp(`UnsupportedTableFeature: ${feature}`),
+          );
+          await expect(
+            destination.commit(request(await staging.batch(columns, ['(1)']), 1)),
+          ).rejects.toMatchObject({
             code: 'UNSUPPORTED_TABLE_FEATURE',
             retryable: false,
           });
-          expect(await dataFiles(table)).toEqual((await readdir(fixture(name))).filter((n) => n.endsWith('.parquet')).sort());
+          expect(await dataFiles(table)).toEqual(
+            (await readdir(fixture(name))).filter((n) => n.endsWith('.parquet')).sort(),
+          );
         } finally {
           await destination.close();
           await cleanup();

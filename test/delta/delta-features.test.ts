@@ -18,44 +18,115 @@ const META: MetadataAction = {
   partitionColumns: [],
   configuration: {},
 };
-const SCHEMA: StructType = { type: 'struct', fields: [{ name: 'a', type: 'long', nullable: true, metadata: {} }] };
+const SCHEMA: StructType = {
+  type: 'struct',
+  fields: [{ name: 'a', type: 'long', nullable: true, metadata: {} }],
+};
 
-function gate(protocol: ProtocolAction, metadata: Partial<MetadataAction> = {}, schema: StructType = SCHEMA): void {
+function gate(
+  protocol: ProtocolAction,
+  metadata: Partial<MetadataAction> = {},
+  schema: StructType = SCHEMA,
+): void {
   checkTableFeatures(protocol, { ...META, ...metadata }, schema, [], '/lake/t');
 }
 
 describe('feature gate', () => {
   it('accepts default and supported feature tables', () => {
     expect(() => gate({ minReaderVersion: 1, minWriterVersion: 2 })).not.toThrow();
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 4 }, { configuration: { 'delta.enableChangeDataFeed': 'true' } })).not.toThrow();
     expect(() =>
-      gate({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['timestampNtz', 'appendOnly', 'domainMetadata', 'inCommitTimestamp'] }),
+      gate(
+        { minReaderVersion: 1, minWriterVersion: 4 },
+        { configuration: { 'delta.enableChangeDataFeed': 'true' } },
+      ),
+    ).not.toThrow();
+    expect(() =>
+      gate({
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['timestampNtz'],
+        writerFeatures: ['timestampNtz', 'appendOnly', 'domainMetadata', 'inCommitTimestamp'],
+      }),
     ).not.toThrow();
     // A listed legacy feature that is not in use (column mapping mode none) is harmless.
-    expect(() => gate({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['columnMapping'], writerFeatures: ['columnMapping'] })).not.toThrow();
+    expect(() =>
+      gate({
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['columnMapping'],
+        writerFeatures: ['columnMapping'],
+      }),
+    ).not.toThrow();
     expect(() => gate({ minReaderVersion: 2, minWriterVersion: 5 })).not.toThrow();
   });
 
   it('refuses active or unknown features by name', () => {
-    expect(() => gate({ minReaderVersion: 2, minWriterVersion: 5 }, { configuration: { 'delta.columnMapping.mode': 'id' } })).toThrow(
-      /UnsupportedTableFeature: columnMapping \(writerVersion 5\)/,
-    );
-    expect(() => gate({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['v2Checkpoint'], writerFeatures: ['v2Checkpoint'] })).toThrow(
+    expect(() =>
+      gate(
+        { minReaderVersion: 2, minWriterVersion: 5 },
+        { configuration: { 'delta.columnMapping.mode': 'id' } },
+      ),
+    ).toThrow(/UnsupportedTableFeature: columnMapping \(writerVersion 5\)/);
+    expect(() =>
+      gate({
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['v2Checkpoint'],
+        writerFeatures: ['v2Checkpoint'],
+      }),
+    ).toThrow(
       /UnsupportedTableFeature: v2Checkpoint \(readerFeatures\) in Delta table \/lake\/t; supported: appendOnly/,
     );
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['rowTracking'] })).toThrow(/rowTracking \(writerFeatures\)/);
-    expect(() => gate({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['somethingNew'], writerFeatures: [] })).toThrow(/somethingNew/);
-    expect(() => gate({ minReaderVersion: 4, minWriterVersion: 7 })).toThrow(/readerVersion 4/);
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 3 }, { configuration: { 'delta.constraints.positive': 'a > 0' } })).toThrow(/checkConstraints/);
-    const generated: StructType = { type: 'struct', fields: [{ name: 'a', type: 'long', nullable: true, metadata: { 'delta.generationExpression': 'b + 1' } }] };
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 4 }, {}, generated)).toThrow(/generatedColumns/);
-    const identity: StructType = { type: 'struct', fields: [{ name: 'a', type: 'long', nullable: true, metadata: { 'delta.identity.start': 1 } }] };
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 6 }, {}, identity)).toThrow(/identityColumns/);
-    const charColumn: StructType = { type: 'struct', fields: [{ name: 'a', type: 'string', nullable: true, metadata: { __CHAR_VARCHAR_TYPE_STRING: 'varchar(3)' } }] };
-    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 2 }, {}, charColumn)).toThrow(/charVarchar/);
-    expect(() => gate({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] }, { configuration: { 'delta.enableDeletionVectors': 'true' } })).toThrow(
-      /deletionVectors/,
+    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['rowTracking'] })).toThrow(
+      /rowTracking \(writerFeatures\)/,
     );
+    expect(() =>
+      gate({
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ['somethingNew'],
+        writerFeatures: [],
+      }),
+    ).toThrow(/somethingNew/);
+    expect(() => gate({ minReaderVersion: 4, minWriterVersion: 7 })).toThrow(/readerVersion 4/);
+    expect(() =>
+      gate(
+        { minReaderVersion: 1, minWriterVersion: 3 },
+        { configuration: { 'delta.constraints.positive': 'a > 0' } },
+      ),
+    ).toThrow(/checkConstraints/);
+    const generated: StructType = {
+      type: 'struct',
+      fields: [
+        { name: 'a', type: 'long', nullable: true, metadata: { 'delta.generationExpression': 'b + 1' } },
+      ],
+    };
+    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 4 }, {}, generated)).toThrow(
+      /generatedColumns/,
+    );
+    const identity: StructType = {
+      type: 'struct',
+      fields: [{ name: 'a', type: 'long', nullable: true, metadata: { 'delta.identity.start': 1 } }],
+    };
+    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 6 }, {}, identity)).toThrow(/identityColumns/);
+    const charColumn: StructType = {
+      type: 'struct',
+      fields: [
+        { name: 'a', type: 'string', nullable: true, metadata: { __CHAR_VARCHAR_TYPE_STRING: 'varchar(3)' } },
+      ],
+    };
+    expect(() => gate({ minReaderVersion: 1, minWriterVersion: 2 }, {}, charColumn)).toThrow(/charVarchar/);
+    expect(() =>
+      gate(
+        {
+          minReaderVersion: 3,
+          minWriterVersion: 7,
+          readerFeatures: ['deletionVectors'],
+          writerFeatures: ['deletionVectors'],
+        },
+        { configuration: { 'delta.enableDeletionVectors': 'true' } },
+      ),
+    ).toThrow(/deletionVectors/);
   });
 });
 
@@ -69,16 +140,33 @@ describe('in-commit timestamps', () => {
     try {
       const columns: ColumnSchema[] = [{ name: 'a', type: { kind: 'int64' }, nullable: true }];
       await destination.commit(request(await staging.batch(columns, ['(1)']), 1));
-      const v0 = (await readFile(join(table, '_delta_log', '00000000000000000000.json'), 'utf8')).trim().split('\n');
-      const meta = v0.map((l) => JSON.parse(l) as { metaData?: MetadataAction }).find((a) => a.metaData)?.metaData;
+      const v0 = (await readFile(join(table, '_delta_log', '00000000000000000000.json'), 'utf8'))
+        .trim()
+        .split('\n');
+      const meta = v0
+        .map((l) => JSON.parse(l) as { metaData?: MetadataAction })
+        .find((a) => a.metaData)?.metaData;
       const enable = [
         { commitInfo: { inCommitTimestamp: 5_000, timestamp: 5_000 } },
-        { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: [], writerFeatures: ['inCommitTimestamp'] } },
+        {
+          protocol: {
+            minReaderVersion: 3,
+            minWriterVersion: 7,
+            readerFeatures: [],
+            writerFeatures: ['inCommitTimestamp'],
+          },
+        },
         { metaData: { ...meta, configuration: { 'delta.enableInCommitTimestamps': 'true' } } },
       ];
-      await writeFile(join(table, '_delta_log', '00000000000000000001.json'), enable.map((a) => JSON.stringify(a)).join('\n') + '\n');
+      await writeFile(
+        join(table, '_delta_log', '00000000000000000001.json'),
+        enable.map((a) => JSON.stringify(a)).join('\n') + '\n',
+      );
       await destination.commit(request(await staging.batch(columns, ['(2)']), 2));
-      const first = JSON.parse((await readFile(join(table, '_delta_log', '00000000000000000002.json'), 'utf8')).split('\n')[0] ?? '{}') as {
+      const first = JSON.parse(
+        (await readFile(join(table, '_delta_log', '00000000000000000002.json'), 'utf8')).split('\n')[0] ??
+          '{}',
+      ) as {
         commitInfo: Record<string, unknown>;
       };
       expect(Object.keys(first.commitInfo)[0]).toBe('inCommitTimestamp');

@@ -3,7 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StructField, StructType } from '../../daemon/destinations/delta/delta-schema.js';
-import { encodeStats, leafKey, leafStatsFromJson, parseStatsKey, truncateMax, truncateMin } from '../../daemon/destinations/delta/delta-stats.js';
+import {
+  encodeStats,
+  leafKey,
+  leafStatsFromJson,
+  parseStatsKey,
+  truncateMax,
+  truncateMin,
+} from '../../daemon/destinations/delta/delta-stats.js';
 import { fixture, tempDir } from './fixtures.js';
 
 /** Renames every field to its column-mapping physical name, as the data files and stats use them. */
@@ -11,7 +18,10 @@ function physical(fields: readonly StructField[]): StructField[] {
   return fields.map((f) => {
     const mapped = f.metadata['delta.columnMapping.physicalName'];
     const name = typeof mapped === 'string' ? mapped : f.name;
-    const type = typeof f.type === 'object' && f.type.type === 'struct' ? { type: 'struct' as const, fields: physical(f.type.fields) } : f.type;
+    const type =
+      typeof f.type === 'object' && f.type.type === 'struct'
+        ? { type: 'struct' as const, fields: physical(f.type.fields) }
+        : f.type;
     return { ...f, name, type };
   });
 }
@@ -26,10 +36,18 @@ describe('delta stats encoder', () => {
 
   it('reproduces Spark stats of stats-writing-all-types exactly', async () => {
     const table = fixture('stats-writing-all-types', 'delta');
-    const lines = (await readFile(join(table, '_delta_log', '00000000000000000000.json'), 'utf8')).trim().split('\n');
-    const meta = lines.map((l) => JSON.parse(l) as { metaData?: { schemaString: string } }).find((a) => a.metaData)?.metaData;
-    const commit = (await readFile(join(table, '_delta_log', '00000000000000000001.json'), 'utf8')).trim().split('\n');
-    const add = commit.map((l) => JSON.parse(l) as { add?: { path: string; stats: string } }).find((a) => a.add)?.add;
+    const lines = (await readFile(join(table, '_delta_log', '00000000000000000000.json'), 'utf8'))
+      .trim()
+      .split('\n');
+    const meta = lines
+      .map((l) => JSON.parse(l) as { metaData?: { schemaString: string } })
+      .find((a) => a.metaData)?.metaData;
+    const commit = (await readFile(join(table, '_delta_log', '00000000000000000001.json'), 'utf8'))
+      .trim()
+      .split('\n');
+    const add = commit
+      .map((l) => JSON.parse(l) as { add?: { path: string; stats: string } })
+      .find((a) => a.add)?.add;
     expect(meta).toBeDefined();
     expect(add).toBeDefined();
     if (!meta || !add) return;
@@ -53,7 +71,9 @@ describe('delta stats encoder', () => {
       const nested = new Map<string, number>();
       for (const field of schema.fields) {
         if (typeof field.type === 'object' && field.type.type !== 'struct') {
-          const counted = await connection.runAndReadAll(`SELECT count(*) - count("${field.name}") AS n FROM ${source}`);
+          const counted = await connection.runAndReadAll(
+            `SELECT count(*) - count("${field.name}") AS n FROM ${source}`,
+          );
           nested.set(leafKey([field.name]), Number(counted.getRowObjectsJson()[0]?.n));
         }
       }

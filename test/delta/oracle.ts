@@ -30,12 +30,19 @@ function oraclePython(): string {
 }
 
 /** Reads tables with delta-rs or Spark (test/oracles/delta_read.py); one process for all tables. */
-export async function readWithOracle(engine: 'deltalake' | 'spark', tables: readonly string[]): Promise<Record<string, OracleTable>> {
-  const { stdout } = await run(oraclePython(), [join(repoRoot, 'test', 'oracles', 'delta_read.py'), engine, ...tables], {
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, ETLD_ORACLE_DIR: oracleDir(), TZ: 'UTC' },
-    timeout: 600_000,
-  });
+export async function readWithOracle(
+  engine: 'deltalake' | 'spark',
+  tables: readonly string[],
+): Promise<Record<string, OracleTable>> {
+  const { stdout } = await run(
+    oraclePython(),
+    [join(repoRoot, 'test', 'oracles', 'delta_read.py'), engine, ...tables],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, ETLD_ORACLE_DIR: oracleDir(), TZ: 'UTC' },
+      timeout: 600_000,
+    },
+  );
   const lastLine = stdout.trim().split('\n').at(-1) ?? '{}';
   return (JSON.parse(lastLine) as { tables: Record<string, OracleTable> }).tables;
 }

@@ -10,7 +10,11 @@ import type { Scenario } from './scenarios.js';
 import { SCENARIO_NAMES, buildScenarios, expectScenario } from './scenarios.js';
 import { Staging } from './staging.js';
 
-export function runReadbackConformance(title: string, engine: Parameters<typeof readWithOracle>[0], setupTimeoutMs?: number): void {
+export function runReadbackConformance(
+  title: string,
+  engine: Parameters<typeof readWithOracle>[0],
+  setupTimeoutMs?: number,
+): void {
   describe(title, () => {
     let cleanup: () => Promise<void>;
     let staging: Staging;

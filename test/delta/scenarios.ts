@@ -75,19 +75,61 @@ const ALL_TYPES_ROWS: string[] = [
 
 const ALL_TYPES_EXPECTED: Row[] = [
   {
-    id: '1', small: '1', i: '100', big: '9007199254740993', f32: '1.5', f64: '2.25', flag: true,
-    amount: '12345678901234567890.1234567890', price: '19.99', name: 'alpha', doc: '{"a":1}',
-    uid: '6f1c0b3e-2a4d-4c55-9a1e-0b1f7d3c2e10', raw: '0102', day: '2024-01-15', at: '12:30:00.500000',
-    ts: '2024-06-15T12:30:00.123456Z', local: '2024-06-15T12:30:00.654321',
+    id: '1',
+    small: '1',
+    i: '100',
+    big: '9007199254740993',
+    f32: '1.5',
+    f64: '2.25',
+    flag: true,
+    amount: '12345678901234567890.1234567890',
+    price: '19.99',
+    name: 'alpha',
+    doc: '{"a":1}',
+    uid: '6f1c0b3e-2a4d-4c55-9a1e-0b1f7d3c2e10',
+    raw: '0102',
+    day: '2024-01-15',
+    at: '12:30:00.500000',
+    ts: '2024-06-15T12:30:00.123456Z',
+    local: '2024-06-15T12:30:00.654321',
   },
   {
-    id: '2', small: '-32768', i: '-2147483648', big: '-9223372036854775808', f32: '-2.25', f64: '1e+300', flag: false,
-    amount: '-0.0000000001', price: '-5.00', name: LONG_NAME, doc: '[]', uid: null, raw: '', day: '1969-07-20',
-    at: '00:00:00.000000', ts: '1969-12-31T23:59:59.999999Z', local: '2000-02-29T00:00:00.000000',
+    id: '2',
+    small: '-32768',
+    i: '-2147483648',
+    big: '-9223372036854775808',
+    f32: '-2.25',
+    f64: '1e+300',
+    flag: false,
+    amount: '-0.0000000001',
+    price: '-5.00',
+    name: LONG_NAME,
+    doc: '[]',
+    uid: null,
+    raw: '',
+    day: '1969-07-20',
+    at: '00:00:00.000000',
+    ts: '1969-12-31T23:59:59.999999Z',
+    local: '2000-02-29T00:00:00.000000',
   },
   {
-    id: '3', small: null, i: null, big: null, f32: null, f64: null, flag: null, amount: null, price: null, name: null,
-    doc: null, uid: null, raw: null, day: null, at: null, ts: null, local: null,
+    id: '3',
+    small: null,
+    i: null,
+    big: null,
+    f32: null,
+    f64: null,
+    flag: null,
+    amount: null,
+    price: null,
+    name: null,
+    doc: null,
+    uid: null,
+    raw: null,
+    day: null,
+    at: null,
+    ts: null,
+    local: null,
   },
 ];
 
@@ -110,7 +152,10 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   const allTypes = join(dir, 'all_types');
   const a = destination(allTypes);
   await a.commit(request(await staging.batch(ALL_TYPES, ALL_TYPES_ROWS), 1));
-  const evolved = [...ALL_TYPES, { name: 'extra', type: { kind: 'int64' }, nullable: true } satisfies ColumnSchema];
+  const evolved = [
+    ...ALL_TYPES,
+    { name: 'extra', type: { kind: 'int64' }, nullable: true } satisfies ColumnSchema,
+  ];
   await a.commit(
     request(
       await staging.batch(evolved, [
@@ -127,9 +172,24 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     rows: [
       ...ALL_TYPES_EXPECTED.map((r) => ({ ...r, extra: null })),
       {
-        id: '4', small: '4', i: '4', big: '4', f32: '4.0', f64: '4.0', flag: true, amount: '4.0000000000', price: '4.00',
-        name: 'four', doc: '{}', uid: null, raw: null, day: '2024-04-04', at: '04:04:04.000000',
-        ts: '2024-04-04T04:04:04.000000Z', local: '2024-04-04T04:04:04.000000', extra: '9223372036854775807',
+        id: '4',
+        small: '4',
+        i: '4',
+        big: '4',
+        f32: '4.0',
+        f64: '4.0',
+        flag: true,
+        amount: '4.0000000000',
+        price: '4.00',
+        name: 'four',
+        doc: '{}',
+        uid: null,
+        raw: null,
+        day: '2024-04-04',
+        at: '04:04:04.000000',
+        ts: '2024-04-04T04:04:04.000000Z',
+        local: '2024-04-04T04:04:04.000000',
+        extra: '9223372036854775807',
       },
     ],
     version: 1,
@@ -139,7 +199,9 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   const overwrite = join(dir, 'overwrite');
   const o = destination(overwrite);
   await o.commit(request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'full'));
-  await o.commit(request(await staging.batch(KEYED, [`(7, 'z', TIMESTAMPTZ '2025-01-01 00:00:00+00')`]), 2, 'full'));
+  await o.commit(
+    request(await staging.batch(KEYED, [`(7, 'z', TIMESTAMPTZ '2025-01-01 00:00:00+00')`]), 2, 'full'),
+  );
   await o.close();
   scenarios.push({
     name: 'full overwrite',
@@ -152,7 +214,9 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   // Merge: id 2 updated (the newest by cursor wins), id 4 inserted, ids 1 and 3 untouched.
   const merge = join(dir, 'merge');
   const m = destination(merge);
-  await m.commit(request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'merge', { key: ['id'] }));
+  await m.commit(
+    request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'merge', { key: ['id'] }),
+  );
   await m.commit(request(await staging.batch(KEYED, [`(3, 'c', NULL)`]), 2, 'incremental'));
   await m.commit(
     request(
@@ -203,7 +267,11 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   const appended = await copyFixture('simple_table_with_checkpoint', dir);
   const f = destination(appended);
   const versionColumn: ColumnSchema[] = [{ name: 'version', type: { kind: 'int32' }, nullable: true }];
-  await f.commit(request(await staging.batch(versionColumn, ['(100)', '(101)']), 1, 'incremental', { pipeline: 'fixture_append' }));
+  await f.commit(
+    request(await staging.batch(versionColumn, ['(100)', '(101)']), 1, 'incremental', {
+      pipeline: 'fixture_append',
+    }),
+  );
   await f.close();
   scenarios.push({
     name: 'append to a Spark-written table',
@@ -221,7 +289,14 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     { name: 'k', type: { kind: 'text' }, nullable: true },
     { name: 'v', type: { kind: 'int64' }, nullable: true },
   ];
-  await n.commit(request(await staging.batch(kv, [`('A', 10)`, `(NULL, 11)`, `('x/y=z %', 12)`, `('x/y=z %', 13)`]), 1, 'incremental', { pipeline: 'fixture_append' }));
+  await n.commit(
+    request(
+      await staging.batch(kv, [`('A', 10)`, `(NULL, 11)`, `('x/y=z %', 12)`, `('x/y=z %', 13)`]),
+      1,
+      'incremental',
+      { pipeline: 'fixture_append' },
+    ),
+  );
   await n.close();
   scenarios.push({
     name: 'append to a partitioned table',
@@ -241,8 +316,19 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
 
   const multiPartition = await copyFixture('delta-0.8.0-partitioned', dir);
   const p = destination(multiPartition);
-  const ymd: ColumnSchema[] = ['value', 'year', 'month', 'day'].map((name) => ({ name, type: { kind: 'text' }, nullable: true }));
-  await p.commit(request(await staging.batch(ymd, [`('100', '2030', '1', '2')`, `('101', '2030', '1', '3')`]), 1, 'incremental', { pipeline: 'fixture_append' }));
+  const ymd: ColumnSchema[] = ['value', 'year', 'month', 'day'].map((name) => ({
+    name,
+    type: { kind: 'text' },
+    nullable: true,
+  }));
+  await p.commit(
+    request(
+      await staging.batch(ymd, [`('100', '2030', '1', '2')`, `('101', '2030', '1', '3')`]),
+      1,
+      'incremental',
+      { pipeline: 'fixture_append' },
+    ),
+  );
   await p.close();
   scenarios.push({
     name: 'append to a multi-level partitioned table',
@@ -271,7 +357,12 @@ export const SCENARIO_NAMES = [
 ];
 
 function sortRows(rows: readonly Row[]): Row[] {
-  const key = (r: Row) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]));
+  const key = (r: Row) =>
+    JSON.stringify(
+      Object.keys(r)
+        .sort()
+        .map((k) => [k, r[k]]),
+    );
   return [...rows].sort((x, y) => key(x).localeCompare(key(y)));
 }
 

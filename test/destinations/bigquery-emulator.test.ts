@@ -34,7 +34,14 @@ function destination(maxFileBytes?: number): { dest: BigQueryDestination; datase
   counter += 1;
   const dataset = `emu${counter}`;
   const dest = new BigQueryDestination(
-    { type: 'bigquery', project: emulator.project, dataset, table: 'orders', format: 'ndjson', api_endpoint: emulator.endpoint },
+    {
+      type: 'bigquery',
+      project: emulator.project,
+      dataset,
+      table: 'orders',
+      format: 'ndjson',
+      api_endpoint: emulator.endpoint,
+    },
     { lakeDir: '/nonexistent', logger: new FanoutLogger([]), resolveConnection: () => ({}) },
     { poll: { pollMs: 5, maxPollMs: 50 }, ...(maxFileBytes === undefined ? {} : { maxFileBytes }) },
   );
@@ -75,11 +82,20 @@ function renderings(c: ColumnSchema): { bq: string; duck: string } {
       // base64 of our base64; against real BigQuery the source side would be plain base64(...).
       return { bq: `TO_BASE64(${n})`, duck: `base64(CAST(base64(${d}) AS BLOB))` };
     case 'timestamptz':
-      return { bq: `FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%E6S', ${n}, 'UTC')`, duck: `strftime(${d}, '%Y-%m-%d %H:%M:%S.%f')` };
+      return {
+        bq: `FORMAT_TIMESTAMP('%Y-%m-%d %H:%M:%E6S', ${n}, 'UTC')`,
+        duck: `strftime(${d}, '%Y-%m-%d %H:%M:%S.%f')`,
+      };
     case 'timestamp':
-      return { bq: `FORMAT_DATETIME('%Y-%m-%d %H:%M:%E6S', ${n})`, duck: `strftime(${d}, '%Y-%m-%d %H:%M:%S.%f')` };
+      return {
+        bq: `FORMAT_DATETIME('%Y-%m-%d %H:%M:%E6S', ${n})`,
+        duck: `strftime(${d}, '%Y-%m-%d %H:%M:%S.%f')`,
+      };
     case 'time':
-      return { bq: `FORMAT_TIME('%H:%M:%E6S', ${n})`, duck: `strftime(DATE '2000-01-01' + ${d}, '%H:%M:%S.%f')` };
+      return {
+        bq: `FORMAT_TIME('%H:%M:%E6S', ${n})`,
+        duck: `strftime(DATE '2000-01-01' + ${d}, '%H:%M:%S.%f')`,
+      };
     case 'json':
       return { bq: `TO_JSON_STRING(${n})`, duck: `CAST(CAST(${d} AS JSON) AS VARCHAR)` };
     default:
@@ -108,8 +124,12 @@ async function compareWithSource(dataset: string, batch: StagedBatch, orderBy: s
   const loaded = await emulator.query(
     `SELECT ${columns.map((c) => renderings(c).bq).join(', ')} FROM \`${emulator.project}.${dataset}.orders\` ORDER BY \`${orderBy}\``,
   );
-  const source = await batch.connection.runAndReadAll(`SELECT ${columns.map((c) => renderings(c).duck).join(', ')} FROM ${batch.relation} ORDER BY "${orderBy}"`);
-  const expected = source.getRows().map((r) => r.map((v, i) => normalize(v === null ? null : String(v), columns[i]!)));
+  const source = await batch.connection.runAndReadAll(
+    `SELECT ${columns.map((c) => renderings(c).duck).join(', ')} FROM ${batch.relation} ORDER BY "${orderBy}"`,
+  );
+  const expected = source
+    .getRows()
+    .map((r) => r.map((v, i) => normalize(v === null ? null : String(v), columns[i]!)));
   const actual = loaded.map((r) => r.map((v, i) => normalize(v, columns[i]!)));
   expect(actual).toEqual(expected);
 }
@@ -143,7 +163,10 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     expect((await dest.commit(request(first, { mode: 'full', sequence: 1 }))).rowsLoaded).toBe(50);
     await compareWithSource(dataset, first, 'id');
 
-    const second = await stager.stage(TYPES, `(7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    const second = await stager.stage(
+      TYPES,
+      `(7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    );
     await dest.commit(request(second, { mode: 'full', sequence: 2 }));
     await compareWithSource(dataset, second, 'id');
     expect((await dest.committedSequence('emu'))?.sequence).toBe(2);
@@ -156,7 +179,9 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     await dest.commit(request(one, { sequence: 1 }));
     expect((await dest.commit(request(one, { sequence: 1, runId: 'again' }))).alreadyCommitted).toBe(true);
     await dest.commit(request(await stager.stage(columns, `(3, 'c')`), { sequence: 2 }));
-    expect(await emulator.query(`SELECT id, v FROM \`${emulator.project}.${dataset}.orders\` ORDER BY id`)).toEqual([
+    expect(
+      await emulator.query(`SELECT id, v FROM \`${emulator.project}.${dataset}.orders\` ORDER BY id`),
+    ).toEqual([
       ['1', 'a'],
       ['2', 'b'],
       ['3', 'c'],
@@ -171,22 +196,43 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     const result = await dest.commit(request(batch, { sequence: 1 }));
     expect(Number(result.details.files)).toBeGreaterThan(1);
     await compareWithSource(dataset, batch, 'id');
-    const tables = await fetch(`${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/${dataset}/tables`).then((r) => r.json() as Promise<{ tables?: { tableReference: { tableId: string } }[] }>);
-    expect((tables.tables ?? []).map((t) => t.tableReference.tableId).sort()).toEqual(['_etld_commits', 'orders']);
+    const tables = await fetch(
+      `${emulator.endpoint}/bigquery/v2/projects/${emulator.project}/datasets/${dataset}/tables`,
+    ).then((r) => r.json() as Promise<{ tables?: { tableReference: { tableId: string } }[] }>);
+    expect((tables.tables ?? []).map((t) => t.tableReference.tableId).sort()).toEqual([
+      '_etld_commits',
+      'orders',
+    ]);
   });
 
   test('merge upserts the newest row per key', async () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text'), col('updated', 'timestamptz')];
     const base = { mode: 'merge' as const, key: ['id'], cursor: 'updated' };
-    await dest.commit(request(await stager.stage(columns, `(1, 'one', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'two', TIMESTAMPTZ '2024-01-01 00:00:00+00')`), { ...base, sequence: 1 }));
     await dest.commit(
-      request(await stager.stage(columns, `(2, 'newest', TIMESTAMPTZ '2024-03-01 00:00:00+00'), (2, 'older', TIMESTAMPTZ '2024-02-01 00:00:00+00'), (3, 'three', NULL)`), {
-        ...base,
-        sequence: 2,
-      }),
+      request(
+        await stager.stage(
+          columns,
+          `(1, 'one', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'two', TIMESTAMPTZ '2024-01-01 00:00:00+00')`,
+        ),
+        { ...base, sequence: 1 },
+      ),
     );
-    expect(await emulator.query(`SELECT id, v FROM \`${emulator.project}.${dataset}.orders\` ORDER BY id`)).toEqual([
+    await dest.commit(
+      request(
+        await stager.stage(
+          columns,
+          `(2, 'newest', TIMESTAMPTZ '2024-03-01 00:00:00+00'), (2, 'older', TIMESTAMPTZ '2024-02-01 00:00:00+00'), (3, 'three', NULL)`,
+        ),
+        {
+          ...base,
+          sequence: 2,
+        },
+      ),
+    );
+    expect(
+      await emulator.query(`SELECT id, v FROM \`${emulator.project}.${dataset}.orders\` ORDER BY id`),
+    ).toEqual([
       ['1', 'one'],
       ['2', 'newest'],
       ['3', 'three'],
@@ -198,10 +244,15 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     const columns = [col('id', 'int64'), col('day', 'date')];
     await dest.commit(request(await stager.stage(columns, `(1, DATE '2024-01-01')`), { sequence: 1 }));
     // Year 10000 is valid in DuckDB and out of BigQuery's DATE range.
-    const bad = await stager.stage(columns, `SELECT range + 10, CASE WHEN range = 5999 THEN DATE '10000-01-01' ELSE DATE '2024-01-02' END FROM range(6000)`);
+    const bad = await stager.stage(
+      columns,
+      `SELECT range + 10, CASE WHEN range = 5999 THEN DATE '10000-01-01' ELSE DATE '2024-01-02' END FROM range(6000)`,
+    );
     const error = await failure(dest.commit(request(bad, { sequence: 2 })));
     expect(error.code).toBe('DESTINATION_WRITE');
-    expect(await emulator.query(`SELECT COUNT(*) FROM \`${emulator.project}.${dataset}.orders\``)).toEqual([['1']]);
+    expect(await emulator.query(`SELECT COUNT(*) FROM \`${emulator.project}.${dataset}.orders\``)).toEqual([
+      ['1'],
+    ]);
     expect((await dest.committedSequence('emu'))?.sequence).toBe(1);
   });
 });

@@ -17,7 +17,11 @@ export interface BigQueryEmulator {
 }
 
 export function findEmulatorBinary(env: NodeJS.ProcessEnv): string {
-  const candidates = [env.ETLD_BQ_EMULATOR, env.ETLD_ORACLES_BIN && join(env.ETLD_ORACLES_BIN, 'bigquery-emulator'), '/opt/etld-oracles/bin/bigquery-emulator'];
+  const candidates = [
+    env.ETLD_BQ_EMULATOR,
+    env.ETLD_ORACLES_BIN && join(env.ETLD_ORACLES_BIN, 'bigquery-emulator'),
+    '/opt/etld-oracles/bin/bigquery-emulator',
+  ];
   const found = candidates.find((c): c is string => typeof c === 'string' && c !== '' && existsSync(c));
   if (found === undefined) {
     throw new Error(
@@ -29,9 +33,19 @@ export function findEmulatorBinary(env: NodeJS.ProcessEnv): string {
 
 export async function startEmulator(binary: string, project = 'etld-emu'): Promise<BigQueryEmulator> {
   const [port, grpcPort] = [await freePort(), await freePort()];
-  const child: ChildProcess = spawn(binary, [`--project=${project}`, '--host=127.0.0.1', `--port=${port}`, `--grpc-port=${grpcPort}`, '--log-level=error'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--project=${project}`,
+      '--host=127.0.0.1',
+      `--port=${port}`,
+      `--grpc-port=${grpcPort}`,
+      '--log-level=error',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -52,7 +66,10 @@ export async function startEmulator(binary: string, project = 'etld-emu'): Promi
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: sql, useLegacySql: false }),
       });
-      const body = (await res.json()) as { rows?: { f: { v: string | null }[] }[]; error?: { message: string } };
+      const body = (await res.json()) as {
+        rows?: { f: { v: string | null }[] }[];
+        error?: { message: string };
+      };
       if (!res.ok) throw new Error(`emulator query failed: ${body.error?.message ?? res.status}`);
       return (body.rows ?? []).map((r) => r.f.map((c) => c.v));
     },

@@ -21,13 +21,21 @@ let connection: DuckDBConnection;
 let destination: Destination;
 
 async function stage(rows: string, columns: ColumnSchema[] = BASE): Promise<void> {
-  const defs = columns.map((c) => `"${c.name}" ${c.type.kind === 'int64' ? 'BIGINT' : c.type.kind === 'text' ? 'VARCHAR' : c.type.kind === 'timestamptz' ? 'TIMESTAMPTZ' : c.type.kind === 'int32' ? 'INTEGER' : 'DECIMAL(18,2)'}`);
+  const defs = columns.map(
+    (c) =>
+      `"${c.name}" ${c.type.kind === 'int64' ? 'BIGINT' : c.type.kind === 'text' ? 'VARCHAR' : c.type.kind === 'timestamptz' ? 'TIMESTAMPTZ' : c.type.kind === 'int32' ? 'INTEGER' : 'DECIMAL(18,2)'}`,
+  );
   await connection.run('DROP TABLE IF EXISTS final');
   await connection.run(`CREATE TABLE final (${defs.join(', ')})`);
   if (rows !== '') await connection.run(`INSERT INTO final VALUES ${rows}`);
 }
 
-function request(sequence: number, mode: LoadMode, columns: ColumnSchema[] = BASE, extra: Partial<CommitRequest> = {}): CommitRequest {
+function request(
+  sequence: number,
+  mode: LoadMode,
+  columns: ColumnSchema[] = BASE,
+  extra: Partial<CommitRequest> = {},
+): CommitRequest {
   return {
     pipeline: 'orders',
     runId: `run-${sequence}`,
@@ -43,7 +51,9 @@ function request(sequence: number, mode: LoadMode, columns: ColumnSchema[] = BAS
 }
 
 async function readDest(sql: string): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(dir, 'lake', 'shop.duckdb'), { access_mode: 'READ_ONLY' });
+  const instance = await DuckDBInstance.create(join(dir, 'lake', 'shop.duckdb'), {
+    access_mode: 'READ_ONLY',
+  });
   const c = await instance.connect();
   try {
     return (await c.runAndReadAll(sql)).getRowsJS();
@@ -95,7 +105,9 @@ describe('DuckDB destination', () => {
       [2n, 'b', null],
       [3n, 'c', '2.25'],
     ]);
-    expect(await readDest('SELECT pipeline, sequence, run_id, rows_loaded FROM _etld_commits ORDER BY sequence')).toEqual([
+    expect(
+      await readDest('SELECT pipeline, sequence, run_id, rows_loaded FROM _etld_commits ORDER BY sequence'),
+    ).toEqual([
       ['orders', 1n, 'run-1', 2n],
       ['orders', 2n, 'run-2', 1n],
     ]);
@@ -107,7 +119,9 @@ describe('DuckDB destination', () => {
     await stage(`(7, 'z', 7, NULL)`);
     expect((await destination.commit(request(2, 'full'))).rowsLoaded).toBe(1);
     expect(await readDest('SELECT id FROM orders')).toEqual([[7n]]);
-    expect(await readDest(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%__etld_new'`)).toEqual([[0n]]);
+    expect(
+      await readDest(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%__etld_new'`),
+    ).toEqual([[0n]]);
   });
 
   it('merges by key keeping the newest row per key by cursor', async () => {
@@ -128,7 +142,9 @@ describe('DuckDB destination', () => {
     await stage(`(1, 'a', 1, NULL)`);
     await destination.commit(request(1, 'incremental'));
     const wider = [...BASE, { name: 'note', type: { kind: 'text' }, nullable: true } satisfies ColumnSchema];
-    expect(await destination.planSchema(wider, 'add_columns')).toEqual([expect.objectContaining({ column: 'note', change: 'add' })]);
+    expect(await destination.planSchema(wider, 'add_columns')).toEqual([
+      expect.objectContaining({ column: 'note', change: 'add' }),
+    ]);
     await expect(destination.planSchema(wider, 'strict')).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     await stage(`(2, 'b', 2, NULL, 'hello')`, wider);
     await destination.commit(request(2, 'incremental', wider));
@@ -138,12 +154,18 @@ describe('DuckDB destination', () => {
     ]);
 
     const retyped = wider.map((c) => (c.name === 'amount' ? { ...c, type: { kind: 'int32' as const } } : c));
-    await expect(destination.planSchema(retyped, 'add_columns')).rejects.toThrow(/"amount" changed type: destination has DECIMAL\(18,2\), incoming is int32 \(INTEGER\)/);
+    await expect(destination.planSchema(retyped, 'add_columns')).rejects.toThrow(
+      /"amount" changed type: destination has DECIMAL\(18,2\), incoming is int32 \(INTEGER\)/,
+    );
     await stage(`(3, 'c', 3, NULL, 'x')`, retyped);
-    await expect(destination.commit(request(3, 'incremental', retyped))).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    await expect(destination.commit(request(3, 'incremental', retyped))).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+    });
 
     const fewer = wider.filter((c) => c.name !== 'name');
-    await expect(destination.planSchema(fewer, 'add_columns')).rejects.toThrow(/"name" \(VARCHAR\) is in the destination but no longer/);
+    await expect(destination.planSchema(fewer, 'add_columns')).rejects.toThrow(
+      /"name" \(VARCHAR\) is in the destination but no longer/,
+    );
     expect(await readDest('SELECT count(*) FROM orders')).toEqual([[2n]]);
     expect((await destination.committedSequence('orders'))?.sequence).toBe(2);
   });
@@ -152,7 +174,9 @@ describe('DuckDB destination', () => {
     await stage(`(1, 'a', 1, NULL)`);
     const controller = new AbortController();
     controller.abort();
-    await expect(destination.commit(request(1, 'incremental', BASE, { signal: controller.signal }))).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(
+      destination.commit(request(1, 'incremental', BASE, { signal: controller.signal })),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(join(dir, 'lake', 'shop.duckdb'))).toBe(false);
   });
 });

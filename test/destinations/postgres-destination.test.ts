@@ -104,20 +104,53 @@ describe('postgres destination', () => {
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'types_t'::regclass AND attnum > 0 ORDER BY attnum`,
     );
     expect(types.map((r) => r.type)).toEqual([
-      'smallint', 'integer', 'bigint', 'real', 'double precision', 'boolean', 'numeric(38,10)', 'text', 'bytea', 'date',
-      'time without time zone', 'timestamp without time zone', 'timestamp with time zone', 'jsonb', 'uuid',
+      'smallint',
+      'integer',
+      'bigint',
+      'real',
+      'double precision',
+      'boolean',
+      'numeric(38,10)',
+      'text',
+      'bytea',
+      'date',
+      'time without time zone',
+      'timestamp without time zone',
+      'timestamp with time zone',
+      'jsonb',
+      'uuid',
     ]);
     const loaded = await rows(
       `SET TimeZone = 'UTC'; SELECT i16::text, i32::text, i64::text, f32::text, f64::text, b::text, d::text, t, t IS NULL AS t_null,
               encode(by, 'hex') AS by, dt::text, tm::text, ts::text, tz::text, j::text, u::text FROM types_t ORDER BY i64 DESC`,
     );
     expect(loaded[0]).toEqual({
-      i16: '-32768', i32: '2147483647', i64: '9007199254740993', f32: '1.5', f64: 'NaN', b: 'true',
-      d: '1234567890123456789012345678.0123456789', t: 'a,"b"\nc', t_null: false, by: '00ff', dt: '2024-02-29',
-      tm: '23:59:59.999999', ts: '1999-12-31 23:59:59.123456', tz: '2024-01-02 03:04:05.654321+00',
-      j: '{"a": [1, 2], "b": null}', u: '123e4567-e89b-12d3-a456-426614174000',
+      i16: '-32768',
+      i32: '2147483647',
+      i64: '9007199254740993',
+      f32: '1.5',
+      f64: 'NaN',
+      b: 'true',
+      d: '1234567890123456789012345678.0123456789',
+      t: 'a,"b"\nc',
+      t_null: false,
+      by: '00ff',
+      dt: '2024-02-29',
+      tm: '23:59:59.999999',
+      ts: '1999-12-31 23:59:59.123456',
+      tz: '2024-01-02 03:04:05.654321+00',
+      j: '{"a": [1, 2], "b": null}',
+      u: '123e4567-e89b-12d3-a456-426614174000',
     });
-    expect(loaded[1]).toMatchObject({ i16: null, i64: '-9223372036854775808', f64: 'Infinity', d: '-0.0000000001', t: '', t_null: false, by: null });
+    expect(loaded[1]).toMatchObject({
+      i16: null,
+      i64: '-9223372036854775808',
+      f64: 'Infinity',
+      d: '-0.0000000001',
+      t: '',
+      t_null: false,
+      by: null,
+    });
 
     expect(await dest.planSchema(ALL_TYPES, 'strict')).toEqual([]);
   });
@@ -127,7 +160,9 @@ describe('postgres destination', () => {
     const columns = [col('id', 'int64'), col('name', 'text')];
     expect(await dest.committedSequence('inc')).toBeNull();
     const first = await stager.stage(columns, `(1, 'a'), (2, 'b')`);
-    expect((await dest.commit(request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(false);
+    expect((await dest.commit(request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(
+      false,
+    );
     const again = await dest.commit(request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
     expect(again).toMatchObject({ alreadyCommitted: true, rowsLoaded: 0 });
     expect((await dest.committedSequence('inc'))?.sequence).toBe(7);
@@ -136,7 +171,11 @@ describe('postgres destination', () => {
     const second = await stager.stage(columns, `(3, 'c')`);
     await dest.commit(request(second, { pipeline: 'inc', sequence: 8 }));
     expect(await rows('SELECT id::int FROM inc_t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
-    expect(await rows(`SELECT pipeline, sequence::int, run_id, rows::int FROM _etld_commits WHERE pipeline = 'inc' ORDER BY sequence`)).toEqual([
+    expect(
+      await rows(
+        `SELECT pipeline, sequence::int, run_id, rows::int FROM _etld_commits WHERE pipeline = 'inc' ORDER BY sequence`,
+      ),
+    ).toEqual([
       { pipeline: 'inc', sequence: 7, run_id: 'run-7', rows: 2 },
       { pipeline: 'inc', sequence: 8, run_id: 'run-8', rows: 1 },
     ]);
@@ -146,7 +185,13 @@ describe('postgres destination', () => {
     const dest = destination('public.full_t');
     const columns = [col('id', 'int64'), col('payload', 'text')];
     const sizes = [3000, 5000, 4000];
-    await dest.commit(request(await stager.stage(columns, `SELECT range, repeat('x', 50) FROM range(2000)`), { pipeline: 'full', mode: 'full', sequence: 1 }));
+    await dest.commit(
+      request(await stager.stage(columns, `SELECT range, repeat('x', 50) FROM range(2000)`), {
+        pipeline: 'full',
+        mode: 'full',
+        sequence: 1,
+      }),
+    );
     await server.query('CREATE INDEX full_t_id ON full_t (id)', [], 'sink');
 
     const seen = new Set<number>();
@@ -160,7 +205,9 @@ describe('postgres destination', () => {
     try {
       for (const [index, size] of sizes.entries()) {
         const batch = await stager.stage(columns, `SELECT range, repeat('y', 50) FROM range(${size})`);
-        const result = await dest.commit(request(batch, { pipeline: 'full', mode: 'full', sequence: index + 2 }));
+        const result = await dest.commit(
+          request(batch, { pipeline: 'full', mode: 'full', sequence: index + 2 }),
+        );
         expect(result.rowsLoaded).toBe(size);
       }
     } finally {
@@ -179,7 +226,13 @@ describe('postgres destination', () => {
   test('full keeps what operators put on the table: grants, comments, policies, triggers, views and deferrable foreign keys', async () => {
     const dest = destination('public.kept_t');
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(request(await stager.stage(columns, `(1, 'a'), (2, 'b')`), { pipeline: 'kept', mode: 'full', sequence: 1 }));
+    await dest.commit(
+      request(await stager.stage(columns, `(1, 'a'), (2, 'b')`), {
+        pipeline: 'kept',
+        mode: 'full',
+        sequence: 1,
+      }),
+    );
     await server.query(
       `CREATE ROLE kept_reader NOLOGIN;
        GRANT SELECT ON kept_t TO kept_reader;
@@ -196,37 +249,74 @@ describe('postgres destination', () => {
       [],
       'sink',
     );
-    await dest.commit(request(await stager.stage(columns, `(2, 'b2'), (3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 2 }));
+    await dest.commit(
+      request(await stager.stage(columns, `(2, 'b2'), (3, 'c')`), {
+        pipeline: 'kept',
+        mode: 'full',
+        sequence: 2,
+      }),
+    );
     expect(await rows(`SELECT id, v FROM kept_view ORDER BY id`)).toEqual([
       { id: '2', v: 'b2' },
       { id: '3', v: 'c' },
     ]);
-    expect(await rows(`SELECT has_table_privilege('kept_reader', 'kept_t', 'SELECT') AS granted, obj_description('kept_t'::regclass) AS comment`)).toEqual([
-      { granted: true, comment: 'curated' },
+    expect(
+      await rows(
+        `SELECT has_table_privilege('kept_reader', 'kept_t', 'SELECT') AS granted, obj_description('kept_t'::regclass) AS comment`,
+      ),
+    ).toEqual([{ granted: true, comment: 'curated' }]);
+    expect(await rows(`SELECT count(*)::int AS n FROM pg_policies WHERE tablename = 'kept_t'`)).toEqual([
+      { n: 1 },
     ]);
-    expect(await rows(`SELECT count(*)::int AS n FROM pg_policies WHERE tablename = 'kept_t'`)).toEqual([{ n: 1 }]);
     expect(await rows(`SELECT count(*)::int AS n FROM kept_audit`)).toEqual([{ n: 2 }]);
     // A referenced key that the new snapshot lacks fails at COMMIT; the table keeps its rows.
-    const error = await failure(dest.commit(request(await stager.stage(columns, `(3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 3 })));
+    const error = await failure(
+      dest.commit(
+        request(await stager.stage(columns, `(3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 3 }),
+      ),
+    );
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(await rows(`SELECT id FROM kept_t ORDER BY id`)).toEqual([{ id: '2' }, { id: '3' }]);
     // A foreign key that is not deferrable is named before anything is written.
-    await server.query(`ALTER TABLE kept_child DROP CONSTRAINT kept_child_id_fkey; ALTER TABLE kept_child ADD CONSTRAINT kept_child_fk FOREIGN KEY (id) REFERENCES kept_t (id)`, [], 'sink');
-    const fixed = await failure(dest.commit(request(await stager.stage(columns, `(2, 'x')`), { pipeline: 'kept', mode: 'full', sequence: 3 })));
-    expect(fixed).toMatchObject({ code: 'DESTINATION_WRITE', retryable: false, message: expect.stringContaining('foreign key kept_child_fk') });
+    await server.query(
+      `ALTER TABLE kept_child DROP CONSTRAINT kept_child_id_fkey; ALTER TABLE kept_child ADD CONSTRAINT kept_child_fk FOREIGN KEY (id) REFERENCES kept_t (id)`,
+      [],
+      'sink',
+    );
+    const fixed = await failure(
+      dest.commit(
+        request(await stager.stage(columns, `(2, 'x')`), { pipeline: 'kept', mode: 'full', sequence: 3 }),
+      ),
+    );
+    expect(fixed).toMatchObject({
+      code: 'DESTINATION_WRITE',
+      retryable: false,
+      message: expect.stringContaining('foreign key kept_child_fk'),
+    });
     expect((await dest.committedSequence('kept'))?.sequence).toBe(2);
   });
 
   test('merge upserts the newest row per key, by cursor and else by staging order', async () => {
     const dest = destination('merge_t');
-    const columns = [col('id', 'int32'), col('region', 'text'), col('v', 'text'), col('updated', 'timestamptz')];
+    const columns = [
+      col('id', 'int32'),
+      col('region', 'text'),
+      col('v', 'text'),
+      col('updated', 'timestamptz'),
+    ];
     const key = ['id', 'region'];
     const base = { pipeline: 'merge', mode: 'merge' as const, key, cursor: 'updated' };
     await dest.commit(
-      request(await stager.stage(columns, `(1, 'eu', 'old1', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'eu', 'old2', TIMESTAMPTZ '2024-01-01 00:00:00+00')`), {
-        ...base,
-        sequence: 1,
-      }),
+      request(
+        await stager.stage(
+          columns,
+          `(1, 'eu', 'old1', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'eu', 'old2', TIMESTAMPTZ '2024-01-01 00:00:00+00')`,
+        ),
+        {
+          ...base,
+          sequence: 1,
+        },
+      ),
     );
     const second = await stager.stage(
       columns,
@@ -248,10 +338,16 @@ describe('postgres destination', () => {
   });
 
   test('merge into an existing table without a unique key fails before writing, naming the key', async () => {
-    await server.query('CREATE TABLE nokey_t (id integer, v text); INSERT INTO nokey_t VALUES (1, $$a$$)', [], 'sink');
+    await server.query(
+      'CREATE TABLE nokey_t (id integer, v text); INSERT INTO nokey_t VALUES (1, $$a$$)',
+      [],
+      'sink',
+    );
     const dest = destination('nokey_t');
     const batch = await stager.stage([col('id', 'int32'), col('v', 'text')], `(1, 'b')`);
-    const error = await failure(dest.commit(request(batch, { pipeline: 'nokey', mode: 'merge', key: ['id'] })));
+    const error = await failure(
+      dest.commit(request(batch, { pipeline: 'nokey', mode: 'merge', key: ['id'] })),
+    );
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('unique index on (id)');
@@ -265,7 +361,9 @@ describe('postgres destination', () => {
     await dest.commit(request(await stager.stage(v1, `(1, 1.25)`), { pipeline: 'evo', sequence: 1 }));
 
     const v2 = [...v1, col('note', 'text')];
-    expect(await dest.planSchema(v2, 'add_columns')).toEqual([{ column: 'note', change: 'add', detail: 'add text' }]);
+    expect(await dest.planSchema(v2, 'add_columns')).toEqual([
+      { column: 'note', change: 'add', detail: 'add text' },
+    ]);
     const strict = await failure(dest.planSchema(v2, 'strict'));
     expect(strict.code).toBe('SCHEMA_MISMATCH');
     expect(strict.message).toContain('"note"');
@@ -276,16 +374,32 @@ describe('postgres destination', () => {
     ]);
 
     // Widening that keeps every value (more integer digits, same scale) is accepted.
-    expect(await dest.planSchema([col('id', 'int16'), col('amount', { kind: 'decimal', precision: 8, scale: 2 }), col('note', 'text')], 'strict')).toEqual([]);
+    expect(
+      await dest.planSchema(
+        [col('id', 'int16'), col('amount', { kind: 'decimal', precision: 8, scale: 2 }), col('note', 'text')],
+        'strict',
+      ),
+    ).toEqual([]);
 
-    const changed = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 12, scale: 4 }), col('note', 'text')];
-    const typeError = await failure(dest.commit(request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 })));
+    const changed = [
+      col('id', 'int32'),
+      col('amount', { kind: 'decimal', precision: 12, scale: 4 }),
+      col('note', 'text'),
+    ];
+    const typeError = await failure(
+      dest.commit(request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 })),
+    );
     expect(typeError.code).toBe('SCHEMA_MISMATCH');
     expect(typeError.message).toContain('"amount"');
     expect(typeError.message).toContain('numeric(10,2)');
     expect(typeError.message).toContain('decimal(12,4)');
 
-    const vanished = await failure(dest.planSchema([col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })], 'add_columns'));
+    const vanished = await failure(
+      dest.planSchema(
+        [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })],
+        'add_columns',
+      ),
+    );
     expect(vanished.message).toContain('"note" (text in public.evo_t) is missing');
     expect(await rows('SELECT count(*)::int AS n FROM evo_t')).toEqual([{ n: 2 }]);
     expect((await dest.committedSequence('evo'))?.sequence).toBe(2);
@@ -294,9 +408,17 @@ describe('postgres destination', () => {
   test('a load failing midway (constraint violation) leaves the table and the commit record unchanged', async () => {
     const dest = destination('fail_t');
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(request(await stager.stage(columns, `SELECT range, 'ok' FROM range(100)`), { pipeline: 'fail', sequence: 1 }));
+    await dest.commit(
+      request(await stager.stage(columns, `SELECT range, 'ok' FROM range(100)`), {
+        pipeline: 'fail',
+        sequence: 1,
+      }),
+    );
     await server.query('ALTER TABLE fail_t ALTER COLUMN v SET NOT NULL', [], 'sink');
-    const bad = await stager.stage(columns, `SELECT range + 100, CASE WHEN range = 4000 THEN NULL ELSE 'new' END FROM range(5000)`);
+    const bad = await stager.stage(
+      columns,
+      `SELECT range + 100, CASE WHEN range = 4000 THEN NULL ELSE 'new' END FROM range(5000)`,
+    );
     const error = await failure(dest.commit(request(bad, { pipeline: 'fail', sequence: 2 })));
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(error.retryable).toBe(false);
@@ -306,8 +428,13 @@ describe('postgres destination', () => {
 
     // The same failure in full mode keeps the old snapshot and leaves no build table behind.
     await server.query('ALTER TABLE fail_t ADD CONSTRAINT v_short CHECK (length(v) < 3)', [], 'sink');
-    const full = await stager.stage(columns, `SELECT range, CASE WHEN range = 3000 THEN 'long' ELSE 'ok' END FROM range(4000)`);
-    const fullError = await failure(dest.commit(request(full, { pipeline: 'fail', mode: 'full', sequence: 2 })));
+    const full = await stager.stage(
+      columns,
+      `SELECT range, CASE WHEN range = 3000 THEN 'long' ELSE 'ok' END FROM range(4000)`,
+    );
+    const fullError = await failure(
+      dest.commit(request(full, { pipeline: 'fail', mode: 'full', sequence: 2 })),
+    );
     expect(fullError.message).toContain('v_short');
     expect(await rows('SELECT count(*)::int AS n FROM fail_t')).toEqual([{ n: 100 }]);
     expect(await rows(`SELECT to_regclass('fail_t__etld_new') AS t`)).toEqual([{ t: null }]);
@@ -316,7 +443,9 @@ describe('postgres destination', () => {
   test('an abort during COPY rolls the load back and the connection stays usable', async () => {
     const dest = destination('abort_t');
     const columns = [col('id', 'int64'), col('payload', 'text')];
-    await dest.commit(request(await stager.stage(columns, `(0, 'seed')`), { pipeline: 'abort', sequence: 1 }));
+    await dest.commit(
+      request(await stager.stage(columns, `(0, 'seed')`), { pipeline: 'abort', sequence: 1 }),
+    );
     const big = await stager.stage(columns, `SELECT range + 1, repeat('z', 200) FROM range(400000)`);
     const controller = new AbortController();
     const commit = dest.commit(request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }));

@@ -10,7 +10,11 @@ import type { StagedBatch } from '../../daemon/destinations/destination.js';
 import { stagingDuckType } from '../../daemon/engine/staging-types.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 
-export function col(name: string, type: CanonicalType['kind'] | CanonicalType, nullable = true): ColumnSchema {
+export function col(
+  name: string,
+  type: CanonicalType['kind'] | CanonicalType,
+  nullable = true,
+): ColumnSchema {
   return { name, type: typeof type === 'string' ? ({ kind: type } as CanonicalType) : type, nullable };
 }
 

@@ -45,13 +45,21 @@ afterAll(async () => {
 
 async function connect(): Promise<DaemonClient> {
   return waitFor(
-    async () => connectClient({ socketPath: home.socketPath, clientName: 'sigkill-test', reconnect: false, subscribe: { topics: ['runs', 'progress'] } }),
+    async () =>
+      connectClient({
+        socketPath: home.socketPath,
+        clientName: 'sigkill-test',
+        reconnect: false,
+        subscribe: { topics: ['runs', 'progress'] },
+      }),
     { timeoutMs: 30_000, what: 'the control socket' },
   );
 }
 
 async function destinationCounts(): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'shop.duckdb'), { access_mode: 'READ_ONLY' });
+  const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'shop.duckdb'), {
+    access_mode: 'READ_ONLY',
+  });
   const connection = await instance.connect();
   try {
     return (await connection.runAndReadAll('SELECT count(*), count(DISTINCT id) FROM orders')).getRowsJS();
@@ -72,7 +80,8 @@ describe('a daemon killed during a load', () => {
     let client = await connect();
     const killed = new Promise<void>((resolve) => {
       client.onEvent('run.progress', (progress) => {
-        if (progress.phase === 'staging' || progress.phase === 'committing' || progress.rows >= 150_000) resolve();
+        if (progress.phase === 'staging' || progress.phase === 'committing' || progress.rows >= 150_000)
+          resolve();
       });
     });
     await client.call('start', { pipeline: 'orders' });
@@ -84,13 +93,14 @@ describe('a daemon killed during a load', () => {
     daemon = spawnDaemon(home.dir);
     try {
       client = await connect();
-      await waitFor(async () => ((await lastSucceeded(client)) ? true : undefined), { timeoutMs: 90_000, what: 'the retried run to succeed' }).catch(
-        async (error: unknown) => {
-          throw new Error(
-            `${String(error)}\nhistory: ${JSON.stringify(await client.call('history', { pipeline: 'orders', limit: 5 }))}\n${daemon.lines.slice(-30).join('\n')}`,
-          );
-        },
-      );
+      await waitFor(async () => ((await lastSucceeded(client)) ? true : undefined), {
+        timeoutMs: 90_000,
+        what: 'the retried run to succeed',
+      }).catch(async (error: unknown) => {
+        throw new Error(
+          `${String(error)}\nhistory: ${JSON.stringify(await client.call('history', { pipeline: 'orders', limit: 5 }))}\n${daemon.lines.slice(-30).join('\n')}`,
+        );
+      });
       expect(await destinationCounts()).toEqual([[300000n, 300000n]]);
       // One run across the crash: its first attempt was interrupted, a later one succeeded.
       const [run] = await client.call('history', { pipeline: 'orders', limit: 10 });
@@ -98,7 +108,11 @@ describe('a daemon killed during a load', () => {
       expect(detail.attempts.map((a) => a.status)).toContain('interrupted');
       expect(detail.status).toBe('succeeded');
 
-      await pg.query(`INSERT INTO orders SELECT g, 'new', timestamptz '2024-06-01 00:00:00+00' FROM generate_series(300001, 300010) g`, [], 'shop');
+      await pg.query(
+        `INSERT INTO orders SELECT g, 'new', timestamptz '2024-06-01 00:00:00+00' FROM generate_series(300001, 300010) g`,
+        [],
+        'shop',
+      );
       await client.call('start', { pipeline: 'orders' });
       await waitFor(
         async () => {

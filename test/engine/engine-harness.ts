@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveConnection } from '../../daemon/config/secrets.js';
-import type { LoadedPipeline, ProgressSnapshot, RunOutcome, SourceGovernor } from '../../daemon/engine/engine.js';
+import type {
+  LoadedPipeline,
+  ProgressSnapshot,
+  RunOutcome,
+  SourceGovernor,
+} from '../../daemon/engine/engine.js';
 import { DefaultRunEngine, type RunEngineOptions } from '../../daemon/engine/run-engine.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
@@ -45,7 +50,15 @@ export interface Harness {
   readonly engine: DefaultRunEngine;
   pipeline(config: unknown): LoadedPipeline;
   /** Inserts a run row (new sequence unless given) and executes one attempt. */
-  run(pipeline: LoadedPipeline, options?: { sequence?: number; attempt?: number; signal?: AbortSignal; onProgress?: (p: ProgressSnapshot) => void }): Promise<RunOutcome & { runId: string; sequence: number }>;
+  run(
+    pipeline: LoadedPipeline,
+    options?: {
+      sequence?: number;
+      attempt?: number;
+      signal?: AbortSignal;
+      onProgress?: (p: ProgressSnapshot) => void;
+    },
+  ): Promise<RunOutcome & { runId: string; sequence: number }>;
   /** Rows of a query on a DuckDB file under the lake, values as JS. */
   duck(file: string, sql: string): Promise<unknown[][]>;
   tempEntries(): string[];
@@ -83,7 +96,13 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
     async run(pipeline, options = {}) {
       const sequence = options.sequence ?? store.nextSequence(pipeline.name);
       const trigger: RunTrigger = 'manual';
-      const row = store.insertRun({ pipeline: pipeline.name, sequence, attempt: options.attempt ?? 1, trigger, status: 'running' });
+      const row = store.insertRun({
+        pipeline: pipeline.name,
+        sequence,
+        attempt: options.attempt ?? 1,
+        trigger,
+        status: 'running',
+      });
       const outcome = await engine.execute({
         pipeline,
         runId: row.id,

@@ -35,25 +35,47 @@ describe('BigQuery: a commit job that outlives its attempt', () => {
   it('the next attempt waits for the job and commits the watermarks of the attempt that started it', async () => {
     const h = createHarness({
       createDestination: (config: DestinationConfig, context) =>
-        Promise.resolve(new BigQueryDestination(config as Extract<DestinationConfig, { type: 'bigquery' }>, context, { poll: { pollMs: 5, maxPollMs: 20 } })),
+        Promise.resolve(
+          new BigQueryDestination(config as Extract<DestinationConfig, { type: 'bigquery' }>, context, {
+            poll: { pollMs: 5, maxPollMs: 20 },
+          }),
+        ),
     });
     try {
       const p = h.pipeline({
         name: 'late_job',
-        source: { type: 'postgres', connection: { host: pg.host, port: pg.port, user: pg.user, database: 'bq' }, table: 'events', key: ['id'] },
+        source: {
+          type: 'postgres',
+          connection: { host: pg.host, port: pg.port, user: pg.user, database: 'bq' },
+          table: 'events',
+          key: ['id'],
+        },
         load: { mode: 'incremental', cursor: 'at', open_transactions: 'ignore' },
-        destination: { type: 'bigquery', project: double.project, dataset: 'late', table: 'events', api_endpoint: double.endpoint },
+        destination: {
+          type: 'bigquery',
+          project: double.project,
+          dataset: 'late',
+          table: 'events',
+          api_endpoint: double.endpoint,
+        },
       });
       const sequence = h.store.nextSequence('late_job');
       double.pollsUntilDone = 1_000_000;
       const giveUp = new AbortController();
       const first = h.run(p, { sequence, attempt: 1, signal: giveUp.signal });
-      await waitFor(() => ([...double.jobs.keys()].some((id) => id.endsWith(`_${sequence}_commit`)) ? true : undefined), { what: 'the commit job' });
+      await waitFor(
+        () => ([...double.jobs.keys()].some((id) => id.endsWith(`_${sequence}_commit`)) ? true : undefined),
+        { what: 'the commit job' },
+      );
       giveUp.abort();
       await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
 
       // Rows arrive; the retry would plan a higher high-water mark than the job's attempt did.
-      await pg.query(`INSERT INTO events VALUES (6, '2024-01-02 00:00+00'), (7, '2024-01-03 00:00+00')`, [], 'bq');
+      await pg.query(
+        `INSERT INTO events VALUES (6, '2024-01-02 00:00+00'), (7, '2024-01-03 00:00+00')`,
+        [],
+        'bq',
+      );
       double.pollsUntilDone = 1;
       const second = await h.run(p, { sequence, attempt: 2 });
       expect(second).toMatchObject({ verdict: 'already_committed', watermarkTo: '2024-01-01 05:00:00+00' });

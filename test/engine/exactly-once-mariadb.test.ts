@@ -33,7 +33,11 @@ async function freshDb(...statements: string[]): Promise<string> {
 }
 
 function source(db: string, extra: Record<string, unknown>): Record<string, unknown> {
-  return { type: 'mysql', connection: { host: maria.host, port: maria.port, user: maria.user, database: db }, ...extra };
+  return {
+    type: 'mysql',
+    connection: { host: maria.host, port: maria.port, user: maria.user, database: db },
+    ...extra,
+  };
 }
 
 function duck(name: string): Record<string, unknown> {
@@ -46,7 +50,12 @@ describe('MariaDB cursors compared by the server', () => {
       `CREATE TABLE tc (id INT PRIMARY KEY, c VARCHAR(20) NOT NULL) DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci`,
       `INSERT INTO tc VALUES (1, 'a')`,
     );
-    const p = h.pipeline({ name: 'ci', source: source(db, { table: 'tc', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('ci') });
+    const p = h.pipeline({
+      name: 'ci',
+      source: source(db, { table: 'tc', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'c' },
+      destination: duck('ci'),
+    });
     await h.run(p);
     await maria.query(`INSERT INTO tc VALUES (2, 'B')`, [], db);
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
@@ -63,8 +72,16 @@ describe('MariaDB cursors compared by the server', () => {
   });
 
   it('a binary-collated text cursor is compared bytewise without a collation clash', async () => {
-    const db = await freshDb(`CREATE TABLE tb (id INT PRIMARY KEY, c VARCHAR(20) COLLATE utf8mb4_bin NOT NULL)`, `INSERT INTO tb VALUES (1, 'a'), (2, 'B')`);
-    const p = h.pipeline({ name: 'bin', source: source(db, { table: 'tb', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('bin') });
+    const db = await freshDb(
+      `CREATE TABLE tb (id INT PRIMARY KEY, c VARCHAR(20) COLLATE utf8mb4_bin NOT NULL)`,
+      `INSERT INTO tb VALUES (1, 'a'), (2, 'B')`,
+    );
+    const p = h.pipeline({
+      name: 'bin',
+      source: source(db, { table: 'tb', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'c' },
+      destination: duck('bin'),
+    });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(h.store.getWatermarks('bin')[0]?.value).toBe('a');
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
@@ -75,7 +92,12 @@ describe('MariaDB cursors compared by the server', () => {
       `CREATE TABLE acct (id INT PRIMARY KEY, balance INT NOT NULL, updated_at DATETIME NOT NULL)`,
       `INSERT INTO acct VALUES (1, 100, '2024-01-01 10:00:00'), (2, 50, '2024-01-01 10:00:00')`,
     );
-    const p = h.pipeline({ name: 'acct', source: source(db, { table: 'acct', key: ['id'] }), load: { mode: 'merge', cursor: 'updated_at' }, destination: duck('acct') });
+    const p = h.pipeline({
+      name: 'acct',
+      source: source(db, { table: 'acct', key: ['id'] }),
+      load: { mode: 'merge', cursor: 'updated_at' },
+      destination: duck('acct'),
+    });
     await h.run(p);
     await maria.query(`UPDATE acct SET balance = 0 WHERE id = 1`, [], db);
     expect(await h.run(p)).toMatchObject({ verdict: 'match' });
@@ -86,27 +108,48 @@ describe('MariaDB cursors compared by the server', () => {
   });
 
   it('load.lag picks up a row from a transaction that committed after a run (finding 6)', async () => {
-    const db = await freshDb(`CREATE TABLE lc (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20), at DATETIME(6) NOT NULL DEFAULT NOW(6))`);
-    const writer = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user, database: db });
+    const db = await freshDb(
+      `CREATE TABLE lc (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(20), at DATETIME(6) NOT NULL DEFAULT NOW(6))`,
+    );
+    const writer = await mysql.createConnection({
+      host: maria.host,
+      port: maria.port,
+      user: maria.user,
+      database: db,
+    });
     try {
       await writer.query('START TRANSACTION');
       await writer.query(`INSERT INTO lc (note) VALUES ('slow tx')`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await maria.query(`INSERT INTO lc (note) VALUES ('fast tx')`, [], db);
-      const p = h.pipeline({ name: 'lag', source: source(db, { table: 'lc', key: ['id'] }), load: { mode: 'incremental', cursor: 'at', lag: '1m' }, destination: duck('lag') });
+      const p = h.pipeline({
+        name: 'lag',
+        source: source(db, { table: 'lc', key: ['id'] }),
+        load: { mode: 'incremental', cursor: 'at', lag: '1m' },
+        destination: duck('lag'),
+      });
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
       await writer.query('COMMIT');
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
-      expect(await h.duck('meo.duckdb', 'SELECT note FROM lag ORDER BY note')).toEqual([['fast tx'], ['slow tx']]);
+      expect(await h.duck('meo.duckdb', 'SELECT note FROM lag ORDER BY note')).toEqual([
+        ['fast tx'],
+        ['slow tx'],
+      ]);
     } finally {
       await writer.end();
     }
   });
 
   it('sharded merge keeps equal ids of two shards apart (finding 1)', async () => {
-    const a = await freshDb(`CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO o VALUES (1, 1), (2, 2)`);
-    const b = await freshDb(`CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO o VALUES (1, 10)`);
+    const a = await freshDb(
+      `CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`,
+      `INSERT INTO o VALUES (1, 1), (2, 2)`,
+    );
+    const b = await freshDb(
+      `CREATE TABLE o (id INT PRIMARY KEY, v INT NOT NULL)`,
+      `INSERT INTO o VALUES (1, 10)`,
+    );
     const p = h.pipeline({
       name: 'mshard',
       source: source(a, { shards: [{ name: 's1' }, { name: 's2', database: b }], table: 'o', key: ['id'] }),
@@ -114,7 +157,9 @@ describe('MariaDB cursors compared by the server', () => {
       destination: duck('mshard'),
     });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 3, verdict: 'match' });
-    expect(await h.duck('meo.duckdb', 'SELECT _etl_shard, id, v FROM mshard ORDER BY _etl_shard, id')).toEqual([
+    expect(
+      await h.duck('meo.duckdb', 'SELECT _etl_shard, id, v FROM mshard ORDER BY _etl_shard, id'),
+    ).toEqual([
       ['s1', 1, 1],
       ['s1', 2, 2],
       ['s2', 1, 10],
@@ -124,12 +169,28 @@ describe('MariaDB cursors compared by the server', () => {
 
 describe('MariaDB consistent snapshots without stalling writers', () => {
   it('a long statement holding the table: the global read lock is given up within seconds and one reader keeps one snapshot', async () => {
-    const db = await freshDb(`CREATE TABLE big (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO big SELECT seq, seq FROM seq_1_to_4000`, 'ANALYZE TABLE big');
-    const blocker = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user, database: db });
-    const writer = await mysql.createConnection({ host: maria.host, port: maria.port, user: maria.user, database: db });
+    const db = await freshDb(
+      `CREATE TABLE big (id INT PRIMARY KEY, v INT NOT NULL)`,
+      `INSERT INTO big SELECT seq, seq FROM seq_1_to_4000`,
+      'ANALYZE TABLE big',
+    );
+    const blocker = await mysql.createConnection({
+      host: maria.host,
+      port: maria.port,
+      user: maria.user,
+      database: db,
+    });
+    const writer = await mysql.createConnection({
+      host: maria.host,
+      port: maria.port,
+      user: maria.user,
+      database: db,
+    });
     try {
       // A write running for 12 s: FLUSH TABLES WITH READ LOCK waits for it, and writers queue behind the lock.
-      const blocking = blocker.query('UPDATE big SET v = v WHERE id = 1 AND SLEEP(12) = 0').catch(() => undefined);
+      const blocking = blocker
+        .query('UPDATE big SET v = v WHERE id = 1 AND SLEEP(12) = 0')
+        .catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const p = h.pipeline({
         name: 'locked',
@@ -147,7 +208,10 @@ describe('MariaDB consistent snapshots without stalling writers', () => {
       expect(await run).toMatchObject({ verdict: 'match' });
       const loaded = await h.duck('meo.duckdb', 'SELECT count(*), count(DISTINCT id) FROM locked');
       // One snapshot: either before or after the insert, never a mix of chunk cuts.
-      expect([[4000n, 4000n], [4001n, 4001n]]).toContainEqual(loaded[0]);
+      expect([
+        [4000n, 4000n],
+        [4001n, 4001n],
+      ]).toContainEqual(loaded[0]);
       await blocking;
     } finally {
       await blocker.end();
@@ -158,12 +222,22 @@ describe('MariaDB consistent snapshots without stalling writers', () => {
 
 describe('MariaDB connections cut anywhere', () => {
   it('a run whose source connection is cut at any byte ends, in success or a retryable connection error, never a hang', async () => {
-    const db = await freshDb(`CREATE TABLE cut (id INT PRIMARY KEY, v VARCHAR(200))`, `INSERT INTO cut SELECT seq, REPEAT('x', 100) FROM seq_1_to_24`);
+    const db = await freshDb(
+      `CREATE TABLE cut (id INT PRIMARY KEY, v VARCHAR(200))`,
+      `INSERT INTO cut SELECT seq, REPEAT('x', 100) FROM seq_1_to_24`,
+    );
     const proxy = await startFaultProxy(maria.host, maria.port);
     try {
       const p = h.pipeline({
         name: 'cut',
-        source: { type: 'mysql', connection: { host: '127.0.0.1', port: proxy.port, user: maria.user, database: db }, table: 'cut', key: ['id'], chunk_rows: 15, parallelism: 1 },
+        source: {
+          type: 'mysql',
+          connection: { host: '127.0.0.1', port: proxy.port, user: maria.user, database: db },
+          table: 'cut',
+          key: ['id'],
+          chunk_rows: 15,
+          parallelism: 1,
+        },
         load: { mode: 'full' },
         connection_retry: { attempts: 2, delay: '100ms' },
         destination: duck('cut'),
@@ -173,11 +247,14 @@ describe('MariaDB connections cut anywhere', () => {
       for (let bytes = 500; bytes < 4000; bytes += 47) {
         proxy.heal();
         proxy.cutAfterBytes(bytes);
-        const hang = new Promise<string>((resolve) => setTimeout(() => resolve(`hang after ${bytes} bytes`), 20_000).unref());
+        const hang = new Promise<string>((resolve) =>
+          setTimeout(() => resolve(`hang after ${bytes} bytes`), 20_000).unref(),
+        );
         const outcome = await Promise.race([
           h.run(p).then(
             () => 'succeeded',
-            (e: unknown) => `${(e as { code?: string }).code ?? 'no code'}${(e as { retryable?: boolean }).retryable === true ? ' (retryable)' : ''}`,
+            (e: unknown) =>
+              `${(e as { code?: string }).code ?? 'no code'}${(e as { retryable?: boolean }).retryable === true ? ' (retryable)' : ''}`,
           ),
           hang,
         ]);

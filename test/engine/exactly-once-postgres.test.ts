@@ -34,7 +34,11 @@ async function freshDb(seed: string): Promise<string> {
 }
 
 function source(db: string, extra: Record<string, unknown>): Record<string, unknown> {
-  return { type: 'postgres', connection: { host: pgServer.host, port: pgServer.port, user: pgServer.user, database: db }, ...extra };
+  return {
+    type: 'postgres',
+    connection: { host: pgServer.host, port: pgServer.port, user: pgServer.user, database: db },
+    ...extra,
+  };
 }
 
 function duck(name: string): Record<string, unknown> {
@@ -44,15 +48,30 @@ function duck(name: string): Record<string, unknown> {
 describe('sharded merge keeps each shard its own rows (finding 1)', () => {
   it('rows of two shards with the same id are two rows, in DuckDB and in a Delta table', async () => {
     const seed = `CREATE TABLE orders (id int PRIMARY KEY, amount int NOT NULL, updated_at timestamptz NOT NULL);`;
-    const a = await freshDb(`${seed} INSERT INTO orders VALUES (1, 10, '2024-01-01'), (2, 20, '2024-01-01');`);
-    const b = await freshDb(`${seed} INSERT INTO orders VALUES (1, 100, '2024-01-01'), (2, 200, '2024-01-01'), (3, 300, '2024-01-01');`);
-    const shards = source(a, { shards: [{ name: 's1' }, { name: 's2', database: b }], table: 'orders', key: ['id'] });
+    const a = await freshDb(
+      `${seed} INSERT INTO orders VALUES (1, 10, '2024-01-01'), (2, 20, '2024-01-01');`,
+    );
+    const b = await freshDb(
+      `${seed} INSERT INTO orders VALUES (1, 100, '2024-01-01'), (2, 200, '2024-01-01'), (3, 300, '2024-01-01');`,
+    );
+    const shards = source(a, {
+      shards: [{ name: 's1' }, { name: 's2', database: b }],
+      table: 'orders',
+      key: ['id'],
+    });
     for (const destination of [duck('sharded'), { type: 'delta', path: 'sharded-delta' }]) {
       const name = destination.type === 'delta' ? 'sharded_delta' : 'sharded';
-      const p = h.pipeline({ name, source: shards, load: { mode: 'merge', cursor: 'updated_at' }, destination });
+      const p = h.pipeline({
+        name,
+        source: shards,
+        load: { mode: 'merge', cursor: 'updated_at' },
+        destination,
+      });
       expect(await h.run(p)).toMatchObject({ rowsExtracted: 5, rowsLoaded: 5, verdict: 'match' });
     }
-    expect(await h.duck('eo.duckdb', 'SELECT id, amount, _etl_shard FROM sharded ORDER BY _etl_shard, id')).toEqual([
+    expect(
+      await h.duck('eo.duckdb', 'SELECT id, amount, _etl_shard FROM sharded ORDER BY _etl_shard, id'),
+    ).toEqual([
       [1, 10, 's1'],
       [2, 20, 's1'],
       [1, 100, 's2'],
@@ -61,9 +80,19 @@ describe('sharded merge keeps each shard its own rows (finding 1)', () => {
     ]);
     // An update on one shard changes that shard's row only.
     await pgServer.query(`UPDATE orders SET amount = 111, updated_at = '2024-01-02' WHERE id = 1`, [], b);
-    const p = h.pipeline({ name: 'sharded', source: shards, load: { mode: 'merge', cursor: 'updated_at' }, destination: duck('sharded') });
+    const p = h.pipeline({
+      name: 'sharded',
+      source: shards,
+      load: { mode: 'merge', cursor: 'updated_at' },
+      destination: duck('sharded'),
+    });
     expect(await h.run(p)).toMatchObject({ verdict: 'match' });
-    expect(await h.duck('eo.duckdb', 'SELECT id, amount, _etl_shard FROM sharded WHERE id = 1 ORDER BY _etl_shard')).toEqual([
+    expect(
+      await h.duck(
+        'eo.duckdb',
+        'SELECT id, amount, _etl_shard FROM sharded WHERE id = 1 ORDER BY _etl_shard',
+      ),
+    ).toEqual([
       [1, 10, 's1'],
       [1, 111, 's2'],
     ]);
@@ -76,9 +105,17 @@ describe('sharded merge keeps each shard its own rows (finding 1)', () => {
     const target = await freshDb('SELECT 1');
     const p = h.pipeline({
       name: 'sharded_pg',
-      source: source(a, { shards: [{ name: 's1' }, { name: 's2', database: b }], table: 't', key: ['id', '_etl_shard'] }),
+      source: source(a, {
+        shards: [{ name: 's1' }, { name: 's2', database: b }],
+        table: 't',
+        key: ['id', '_etl_shard'],
+      }),
       load: { mode: 'merge' },
-      destination: { type: 'postgres', connection: { host: pgServer.host, port: pgServer.port, user: pgServer.user, database: target }, table: 'public.t' },
+      destination: {
+        type: 'postgres',
+        connection: { host: pgServer.host, port: pgServer.port, user: pgServer.user, database: target },
+        table: 'public.t',
+      },
     });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
@@ -93,8 +130,17 @@ describe('the destination ahead of the state store (finding 2)', () => {
   const ORDERS = `CREATE TABLE orders (id int PRIMARY KEY, updated_at timestamptz NOT NULL);
     INSERT INTO orders VALUES (1, '2024-01-01'), (2, '2024-01-02');`;
 
-  function pipeline(db: string, name: string, destination: Record<string, unknown> = duck(name)): ReturnType<Harness['pipeline']> {
-    return h.pipeline({ name, source: source(db, { table: 'orders', key: ['id'] }), load: { mode: 'incremental', cursor: 'updated_at' }, destination });
+  function pipeline(
+    db: string,
+    name: string,
+    destination: Record<string, unknown> = duck(name),
+  ): ReturnType<Harness['pipeline']> {
+    return h.pipeline({
+      name,
+      source: source(db, { table: 'orders', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'updated_at' },
+      destination,
+    });
   }
 
   function failWatermarkWritesOnce(): void {
@@ -116,7 +162,11 @@ describe('the destination ahead of the state store (finding 2)', () => {
       const name = destination.type === 'delta' ? 'ahead_delta' : 'ahead';
       const p = pipeline(db, name, destination);
       await h.run(p);
-      await pgServer.query(`INSERT INTO orders VALUES (${name === 'ahead' ? 3 : 4}, '2024-01-0${name === 'ahead' ? 3 : 4}')`, [], db);
+      await pgServer.query(
+        `INSERT INTO orders VALUES (${name === 'ahead' ? 3 : 4}, '2024-01-0${name === 'ahead' ? 3 : 4}')`,
+        [],
+        db,
+      );
       failWatermarkWritesOnce();
       await expect(h.run(p)).rejects.toMatchObject({ code: 'STATE_STORE', retryable: true });
       // Not a retry of that sequence: a new run (its retries ran out, or it was stopped).
@@ -130,7 +180,9 @@ describe('the destination ahead of the state store (finding 2)', () => {
       [3, 1n],
     ]);
     const { readWithOracle } = await import('../delta/oracle.js');
-    const table = (await readWithOracle('deltalake', [`${h.lakeDir}/ahead-delta`]))[`${h.lakeDir}/ahead-delta`];
+    const table = (await readWithOracle('deltalake', [`${h.lakeDir}/ahead-delta`]))[
+      `${h.lakeDir}/ahead-delta`
+    ];
     expect(table?.rows?.map((r) => r.id)).toEqual(['1', '2', '3', '4']);
   });
 
@@ -146,24 +198,46 @@ describe('the destination ahead of the state store (finding 2)', () => {
     expect(copy).toBeDefined();
     h.store.updateRun(copy!.id, { planJson: null });
     for (let i = 0; i < 2; i++) {
-      await expect(h.run(p)).rejects.toMatchObject({ code: 'STATE_INCONSISTENT', retryable: false, message: expect.stringContaining('etlctl watermark set') });
+      await expect(h.run(p)).rejects.toMatchObject({
+        code: 'STATE_INCONSISTENT',
+        retryable: false,
+        message: expect.stringContaining('etlctl watermark set'),
+      });
     }
     expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([[1], [2], [3]]);
     // The operator settles it: the destination is complete up to row 3's cursor value.
     const deps = { store: h.store, engine: h.engine, busy: () => false };
-    const state = await watermarkCommand(deps, p, { pipeline: 'lost_plan', action: 'set', value: '2024-01-03 00:00:00+00' });
-    expect(state).toMatchObject({ committed_sequence: state.destination_sequence, watermarks: [{ shard: 'default', value: '2024-01-03 00:00:00+00' }] });
+    const state = await watermarkCommand(deps, p, {
+      pipeline: 'lost_plan',
+      action: 'set',
+      value: '2024-01-03 00:00:00+00',
+    });
+    expect(state).toMatchObject({
+      committed_sequence: state.destination_sequence,
+      watermarks: [{ shard: 'default', value: '2024-01-03 00:00:00+00' }],
+    });
     expect(state.changes[0]).toMatchObject({ action: 'set' });
     await pgServer.query(`INSERT INTO orders VALUES (4, '2024-01-03 12:00+00'), (5, '2024-01-04')`, [], db);
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
-    expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([[1], [2], [3], [4], [5]]);
+    expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([
+      [1],
+      [2],
+      [3],
+      [4],
+      [5],
+    ]);
   });
 
   it('a destination behind the store stops append runs, while full loads go ahead', async () => {
     const db = await freshDb(ORDERS);
     const p = pipeline(db, 'behind');
     await h.run(p);
-    const full = h.pipeline({ name: 'behind_full', source: source(db, { table: 'orders' }), load: { mode: 'full' }, destination: duck('behind_full') });
+    const full = h.pipeline({
+      name: 'behind_full',
+      source: source(db, { table: 'orders' }),
+      load: { mode: 'full' },
+      destination: duck('behind_full'),
+    });
     await h.run(full);
     // Someone drops the destination tables (and their commit records).
     const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -172,10 +246,16 @@ describe('the destination ahead of the state store (finding 2)', () => {
     await connection.run('DROP TABLE behind; DROP TABLE behind_full; DELETE FROM _etld_commits');
     connection.closeSync();
     instance.closeSync();
-    await expect(h.run(p)).rejects.toMatchObject({ code: 'STATE_INCONSISTENT', message: expect.stringContaining('lost commits') });
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'STATE_INCONSISTENT',
+      message: expect.stringContaining('lost commits'),
+    });
     expect(await h.run(full)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     // Resetting the watermark reads everything again into the emptied destination.
-    await watermarkCommand({ store: h.store, engine: h.engine, busy: () => false }, p, { pipeline: 'behind', action: 'reset' });
+    await watermarkCommand({ store: h.store, engine: h.engine, busy: () => false }, p, {
+      pipeline: 'behind',
+      action: 'reset',
+    });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     expect(await h.duck('eo.duckdb', 'SELECT id FROM behind ORDER BY id')).toEqual([[1], [2]]);
   });
@@ -183,8 +263,15 @@ describe('the destination ahead of the state store (finding 2)', () => {
 
 describe('cursor comparisons happen in the source (findings 3 and 10)', () => {
   it('a text cursor under an ICU collation advances and loads each row once', async () => {
-    const db = await freshDb(`CREATE TABLE tc (id int PRIMARY KEY, c text COLLATE "en-x-icu" NOT NULL); INSERT INTO tc VALUES (1, 'a');`);
-    const p = h.pipeline({ name: 'icu', source: source(db, { table: 'tc', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('icu') });
+    const db = await freshDb(
+      `CREATE TABLE tc (id int PRIMARY KEY, c text COLLATE "en-x-icu" NOT NULL); INSERT INTO tc VALUES (1, 'a');`,
+    );
+    const p = h.pipeline({
+      name: 'icu',
+      source: source(db, { table: 'tc', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'c' },
+      destination: duck('icu'),
+    });
     await h.run(p);
     // Under the ICU collation 'B' sorts after 'a'; bytewise it sorts before.
     await pgServer.query(`INSERT INTO tc VALUES (2, 'B')`, [], db);
@@ -201,8 +288,15 @@ describe('cursor comparisons happen in the source (findings 3 and 10)', () => {
   });
 
   it('a real (float4) cursor loads the row at its high-water mark in the same run', async () => {
-    const db = await freshDb(`CREATE TABLE f4 (id int PRIMARY KEY, c real NOT NULL); INSERT INTO f4 VALUES (1, 0.5), (2, 1.1);`);
-    const p = h.pipeline({ name: 'f4', source: source(db, { table: 'f4', key: ['id'] }), load: { mode: 'incremental', cursor: 'c' }, destination: duck('f4') });
+    const db = await freshDb(
+      `CREATE TABLE f4 (id int PRIMARY KEY, c real NOT NULL); INSERT INTO f4 VALUES (1, 0.5), (2, 1.1);`,
+    );
+    const p = h.pipeline({
+      name: 'f4',
+      source: source(db, { table: 'f4', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'c' },
+      destination: duck('f4'),
+    });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
   });
@@ -216,13 +310,23 @@ describe('updates at the watermark value (finding 4)', () => {
     const db = await freshDb(SEED);
     for (const destination of [duck('same_day'), { type: 'delta', path: 'same-day' }]) {
       const name = destination.type === 'delta' ? 'same_day_delta' : 'same_day';
-      const p = h.pipeline({ name, source: source(db, { table: 'm', key: ['id'] }), load: { mode: 'merge', cursor: 'day' }, destination });
+      const p = h.pipeline({
+        name,
+        source: source(db, { table: 'm', key: ['id'] }),
+        load: { mode: 'merge', cursor: 'day' },
+        destination,
+      });
       await h.run(p);
     }
     await pgServer.query(`UPDATE m SET val = 'b' WHERE id = 1`, [], db);
     for (const destination of [duck('same_day'), { type: 'delta', path: 'same-day' }]) {
       const name = destination.type === 'delta' ? 'same_day_delta' : 'same_day';
-      const p = h.pipeline({ name, source: source(db, { table: 'm', key: ['id'] }), load: { mode: 'merge', cursor: 'day' }, destination });
+      const p = h.pipeline({
+        name,
+        source: source(db, { table: 'm', key: ['id'] }),
+        load: { mode: 'merge', cursor: 'day' },
+        destination,
+      });
       expect(await h.run(p)).toMatchObject({ verdict: 'match' });
     }
     expect(await h.duck('eo.duckdb', 'SELECT id, val FROM same_day ORDER BY id')).toEqual([
@@ -239,7 +343,12 @@ describe('updates at the watermark value (finding 4)', () => {
 
   it('append mode adds the new version of a row updated at the same value, and skips unchanged rows', async () => {
     const db = await freshDb(SEED);
-    const p = h.pipeline({ name: 'same_day_inc', source: source(db, { table: 'm', key: ['id'] }), load: { mode: 'incremental', cursor: 'day' }, destination: duck('same_day_inc') });
+    const p = h.pipeline({
+      name: 'same_day_inc',
+      source: source(db, { table: 'm', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'day' },
+      destination: duck('same_day_inc'),
+    });
     await h.run(p);
     await pgServer.query(`UPDATE m SET val = 'b' WHERE id = 1`, [], db);
     expect(await h.run(p)).toMatchObject({ rowsExtracted: 2, rowsLoaded: 1 });
@@ -257,9 +366,21 @@ describe('NULL cursors (finding 5)', () => {
 
   it('fail (the default) names the column and the count, and loads nothing', async () => {
     const db = await freshDb(SEED);
-    const p = h.pipeline({ name: 'nc_fail', source: source(db, { table: 'n', key: ['id'] }), load: { mode: 'incremental', cursor: 'updated_at' }, destination: duck('nc_fail') });
-    await expect(h.run(p)).rejects.toMatchObject({ code: 'SOURCE_DATA', message: expect.stringMatching(/2 row\(s\) have a NULL cursor \(column "updated_at"\)/) });
-    expect(await h.duck('eo.duckdb', `SELECT count(*) FROM information_schema.tables WHERE table_name = 'nc_fail'`).catch(() => [[0n]])).toEqual([[0n]]);
+    const p = h.pipeline({
+      name: 'nc_fail',
+      source: source(db, { table: 'n', key: ['id'] }),
+      load: { mode: 'incremental', cursor: 'updated_at' },
+      destination: duck('nc_fail'),
+    });
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'SOURCE_DATA',
+      message: expect.stringMatching(/2 row\(s\) have a NULL cursor \(column "updated_at"\)/),
+    });
+    expect(
+      await h
+        .duck('eo.duckdb', `SELECT count(*) FROM information_schema.tables WHERE table_name = 'nc_fail'`)
+        .catch(() => [[0n]]),
+    ).toEqual([[0n]]);
   });
 
   it('exclude reports how many rows every run left out; include (merge) loads them and re-merges them', async () => {
@@ -292,21 +413,37 @@ describe('NULL cursors (finding 5)', () => {
 
 describe('late commits below the high-water mark (finding 6)', () => {
   it('a transaction open during the run (DEFAULT now()) is loaded by the next run', async () => {
-    const db = await freshDb(`CREATE TABLE lc (id serial PRIMARY KEY, note text, at timestamptz NOT NULL DEFAULT now());`);
-    const writer = new pg.Client({ host: pgServer.host, port: pgServer.port, user: pgServer.user, database: db });
+    const db = await freshDb(
+      `CREATE TABLE lc (id serial PRIMARY KEY, note text, at timestamptz NOT NULL DEFAULT now());`,
+    );
+    const writer = new pg.Client({
+      host: pgServer.host,
+      port: pgServer.port,
+      user: pgServer.user,
+      database: db,
+    });
     await writer.connect();
     try {
       await pgServer.query(`INSERT INTO lc (note) VALUES ('early')`, [], db);
       await writer.query('BEGIN');
       await writer.query(`INSERT INTO lc (note) VALUES ('slow tx')`);
       await pgServer.query(`INSERT INTO lc (note) VALUES ('fast tx')`, [], db);
-      const p = h.pipeline({ name: 'late', source: source(db, { table: 'lc', key: ['id'] }), load: { mode: 'incremental', cursor: 'at' }, destination: duck('late') });
+      const p = h.pipeline({
+        name: 'late',
+        source: source(db, { table: 'lc', key: ['id'] }),
+        load: { mode: 'incremental', cursor: 'at' },
+        destination: duck('late'),
+      });
       // The high-water mark stays below the open transaction's start: 'fast tx' waits too.
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
       await writer.query('COMMIT');
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
-      expect(await h.duck('eo.duckdb', 'SELECT note FROM late ORDER BY id')).toEqual([['early'], ['slow tx'], ['fast tx']]);
+      expect(await h.duck('eo.duckdb', 'SELECT note FROM late ORDER BY id')).toEqual([
+        ['early'],
+        ['slow tx'],
+        ['fast tx'],
+      ]);
     } finally {
       await writer.end();
     }
@@ -335,14 +472,27 @@ describe('merge keys and keyless boundaries (findings 7 and 8)', () => {
     const db = await freshDb(`CREATE TABLE nk (k int, v text); INSERT INTO nk VALUES (1, 'a'), (2, 'z');`);
     for (const destination of [duck('nk'), { type: 'delta', path: 'nk-delta' }]) {
       const name = destination.type === 'delta' ? 'nk_delta' : 'nk';
-      const p = h.pipeline({ name, source: source(db, { query: 'SELECT k, v FROM nk', key: ['k'] }), load: { mode: 'merge' }, destination });
+      const p = h.pipeline({
+        name,
+        source: source(db, { query: 'SELECT k, v FROM nk', key: ['k'] }),
+        load: { mode: 'merge' },
+        destination,
+      });
       await h.run(p);
     }
     await pgServer.query(`INSERT INTO nk VALUES (NULL, 'x'), (NULL, 'y')`, [], db);
     for (const destination of [duck('nk'), { type: 'delta', path: 'nk-delta' }]) {
       const name = destination.type === 'delta' ? 'nk_delta' : 'nk';
-      const p = h.pipeline({ name, source: source(db, { query: 'SELECT k, v FROM nk', key: ['k'] }), load: { mode: 'merge' }, destination });
-      await expect(h.run(p)).rejects.toMatchObject({ code: 'SOURCE_DATA', message: expect.stringContaining('column "k" is NULL in 2 row(s)') });
+      const p = h.pipeline({
+        name,
+        source: source(db, { query: 'SELECT k, v FROM nk', key: ['k'] }),
+        load: { mode: 'merge' },
+        destination,
+      });
+      await expect(h.run(p)).rejects.toMatchObject({
+        code: 'SOURCE_DATA',
+        message: expect.stringContaining('column "k" is NULL in 2 row(s)'),
+      });
     }
     expect(await h.duck('eo.duckdb', 'SELECT k, v FROM nk ORDER BY k')).toEqual([
       [1, 'a'],
@@ -351,8 +501,15 @@ describe('merge keys and keyless boundaries (findings 7 and 8)', () => {
   });
 
   it('a keyless append pipeline does not append the watermark rows again after a column is added', async () => {
-    const db = await freshDb(`CREATE TABLE kl (v text, at date NOT NULL); INSERT INTO kl VALUES ('a', '2024-01-01'), ('b', '2024-01-02'), ('c', '2024-01-02');`);
-    const p = h.pipeline({ name: 'keyless', source: source(db, { table: 'kl' }), load: { mode: 'incremental', cursor: 'at' }, destination: duck('keyless') });
+    const db = await freshDb(
+      `CREATE TABLE kl (v text, at date NOT NULL); INSERT INTO kl VALUES ('a', '2024-01-01'), ('b', '2024-01-02'), ('c', '2024-01-02');`,
+    );
+    const p = h.pipeline({
+      name: 'keyless',
+      source: source(db, { table: 'kl' }),
+      load: { mode: 'incremental', cursor: 'at' },
+      destination: duck('keyless'),
+    });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 3 });
     await pgServer.query(`ALTER TABLE kl ADD COLUMN extra int`, [], db);
     expect(await h.run(p)).toMatchObject({ rowsExtracted: 2, rowsLoaded: 0 });
@@ -368,8 +525,15 @@ describe('merge keys and keyless boundaries (findings 7 and 8)', () => {
   });
 
   it('identical keyless rows at the watermark keep their multiplicity', async () => {
-    const db = await freshDb(`CREATE TABLE dup (v text, at date NOT NULL); INSERT INTO dup VALUES ('a', '2024-01-01'), ('a', '2024-01-01');`);
-    const p = h.pipeline({ name: 'dups', source: source(db, { table: 'dup' }), load: { mode: 'incremental', cursor: 'at' }, destination: duck('dups') });
+    const db = await freshDb(
+      `CREATE TABLE dup (v text, at date NOT NULL); INSERT INTO dup VALUES ('a', '2024-01-01'), ('a', '2024-01-01');`,
+    );
+    const p = h.pipeline({
+      name: 'dups',
+      source: source(db, { table: 'dup' }),
+      load: { mode: 'incremental', cursor: 'at' },
+      destination: duck('dups'),
+    });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
     await pgServer.query(`INSERT INTO dup VALUES ('a', '2024-01-01')`, [], db);
@@ -380,10 +544,25 @@ describe('merge keys and keyless boundaries (findings 7 and 8)', () => {
 
 describe('values that no destination can hold (finding 10)', () => {
   it('infinity fails naming the column (never the value), or loads as NULL with infinite_dates: null', async () => {
-    const db = await freshDb(`CREATE TABLE inf (id int PRIMARY KEY, ts timestamp, d date); INSERT INTO inf VALUES (1, 'infinity', '2024-01-01'), (2, '2024-01-01', '-infinity');`);
-    const p = h.pipeline({ name: 'inf', source: source(db, { table: 'inf' }), load: { mode: 'full' }, destination: duck('inf') });
-    await expect(h.run(p)).rejects.toMatchObject({ code: 'SOURCE_DATA', message: expect.stringMatching(/column "ts" holds infinity or -infinity/) });
-    const nulls = h.pipeline({ name: 'inf_null', source: source(db, { table: 'inf', infinite_dates: 'null' }), load: { mode: 'full' }, destination: duck('inf_null') });
+    const db = await freshDb(
+      `CREATE TABLE inf (id int PRIMARY KEY, ts timestamp, d date); INSERT INTO inf VALUES (1, 'infinity', '2024-01-01'), (2, '2024-01-01', '-infinity');`,
+    );
+    const p = h.pipeline({
+      name: 'inf',
+      source: source(db, { table: 'inf' }),
+      load: { mode: 'full' },
+      destination: duck('inf'),
+    });
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'SOURCE_DATA',
+      message: expect.stringMatching(/column "ts" holds infinity or -infinity/),
+    });
+    const nulls = h.pipeline({
+      name: 'inf_null',
+      source: source(db, { table: 'inf', infinite_dates: 'null' }),
+      load: { mode: 'full' },
+      destination: duck('inf_null'),
+    });
     expect(await h.run(nulls)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.duck('eo.duckdb', 'SELECT id, ts IS NULL, d IS NULL FROM inf_null ORDER BY id')).toEqual([
       [1, true, false],
@@ -392,8 +571,15 @@ describe('values that no destination can hold (finding 10)', () => {
   });
 
   it("time '24:00:00' reaches a Delta table as 24:00:00", async () => {
-    const db = await freshDb(`CREATE TABLE tm (id int PRIMARY KEY, t time); INSERT INTO tm VALUES (1, '24:00:00'), (2, '23:59:59.5');`);
-    const p = h.pipeline({ name: 'tm', source: source(db, { table: 'tm' }), load: { mode: 'full' }, destination: { type: 'delta', path: 'tm' } });
+    const db = await freshDb(
+      `CREATE TABLE tm (id int PRIMARY KEY, t time); INSERT INTO tm VALUES (1, '24:00:00'), (2, '23:59:59.5');`,
+    );
+    const p = h.pipeline({
+      name: 'tm',
+      source: source(db, { table: 'tm' }),
+      load: { mode: 'full' },
+      destination: { type: 'delta', path: 'tm' },
+    });
     await h.run(p);
     const { readWithOracle } = await import('../delta/oracle.js');
     const table = (await readWithOracle('deltalake', [`${h.lakeDir}/tm`]))[`${h.lakeDir}/tm`];

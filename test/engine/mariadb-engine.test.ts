@@ -8,7 +8,11 @@ let h: Harness;
 beforeAll(async () => {
   maria = await startMariaDb();
   await maria.createDatabase('shop');
-  await maria.query(`CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(100), price DECIMAL(10,2), updated_at DATETIME(6) NOT NULL)`, [], 'shop');
+  await maria.query(
+    `CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(100), price DECIMAL(10,2), updated_at DATETIME(6) NOT NULL)`,
+    [],
+    'shop',
+  );
   await maria.query(
     `INSERT INTO items SELECT seq, CONCAT('item ', seq, IF(seq % 9 = 0, ' "q",\\nx', '')), seq * 1.25, TIMESTAMP('2024-01-01') + INTERVAL seq MINUTE FROM seq_1_to_3000`,
     [],
@@ -29,7 +33,12 @@ afterEach(() => {
 function config(name: string, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     name,
-    source: { type: 'mysql', connection: { host: maria.host, port: maria.port, user: maria.user, database: 'shop' }, table: 'items', key: ['id'] },
+    source: {
+      type: 'mysql',
+      connection: { host: maria.host, port: maria.port, user: maria.user, database: 'shop' },
+      table: 'items',
+      key: ['id'],
+    },
     destination: { type: 'duckdb', path: 'maria.duckdb', table: name },
     ...extra,
   };
@@ -39,12 +48,20 @@ describe('run engine on MariaDB into DuckDB', () => {
   it('reads chunks under consistent snapshots with the same result as one read', async () => {
     const chunked = h.pipeline({
       ...config('chunked', { load: { mode: 'full' } }),
-      source: { type: 'mysql', connection: { host: maria.host, port: maria.port, user: maria.user, database: 'shop' }, table: 'items', key: ['id'], chunk_rows: 500, parallelism: 2 },
+      source: {
+        type: 'mysql',
+        connection: { host: maria.host, port: maria.port, user: maria.user, database: 'shop' },
+        table: 'items',
+        key: ['id'],
+        chunk_rows: 500,
+        parallelism: 2,
+      },
     });
     const whole = h.pipeline(config('whole', { load: { mode: 'full' } }));
     expect(await h.run(chunked)).toMatchObject({ rowsLoaded: 3000, verdict: 'match' });
     expect(await h.run(whole)).toMatchObject({ rowsLoaded: 3000, verdict: 'match' });
-    const sql = (t: string): string => `SELECT md5(string_agg(id || '|' || label || '|' || price || '|' || updated_at, ',' ORDER BY id)), count(*) FROM ${t}`;
+    const sql = (t: string): string =>
+      `SELECT md5(string_agg(id || '|' || label || '|' || price || '|' || updated_at, ',' ORDER BY id)), count(*) FROM ${t}`;
     expect(await h.duck('maria.duckdb', sql('chunked'))).toEqual(await h.duck('maria.duckdb', sql('whole')));
   });
 
@@ -53,9 +70,15 @@ describe('run engine on MariaDB into DuckDB', () => {
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 3000 });
     const mark = h.store.getWatermarks('inc')[0]?.value;
     expect(mark).toMatch(/^2024-01-03 02:00:00(\.0+)?$/);
-    await maria.query(`INSERT INTO items VALUES (5001, 'late', 1, '2024-01-03 02:00:00'), (5002, 'new', 1, '2024-01-05 00:00:00')`, [], 'shop');
+    await maria.query(
+      `INSERT INTO items VALUES (5001, 'late', 1, '2024-01-03 02:00:00'), (5002, 'new', 1, '2024-01-05 00:00:00')`,
+      [],
+      'shop',
+    );
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
-    expect(await h.duck('maria.duckdb', 'SELECT count(*), count(DISTINCT id) FROM inc')).toEqual([[3002n, 3002n]]);
+    expect(await h.duck('maria.duckdb', 'SELECT count(*), count(DISTINCT id) FROM inc')).toEqual([
+      [3002n, 3002n],
+    ]);
   });
 });

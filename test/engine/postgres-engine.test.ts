@@ -62,19 +62,39 @@ describe('run engine on PostgreSQL into DuckDB', () => {
     const preview = await h.engine.preview(p, 2);
     expect(preview.rows).toHaveLength(2);
     expect(preview.columns.map((c) => c.name)).toEqual([
-      'id', 'amount', 'updated_at', 'first_name', 'last_name', 'address', '_etl_run_id', '_etl_loaded_at', '_etl_pipeline',
+      'id',
+      'amount',
+      'updated_at',
+      'first_name',
+      'last_name',
+      'address',
+      '_etl_run_id',
+      '_etl_loaded_at',
+      '_etl_pipeline',
     ]);
     expect(existsSync(join(h.lakeDir, 'shop.duckdb'))).toBe(false);
     expect(h.store.getWatermarks('customers')).toEqual([]);
 
     const outcome = await h.run(p);
-    expect(outcome).toMatchObject({ rowsExtracted: 3, rowsLoaded: 3, verdict: 'match', alreadyCommitted: false });
-    expect(await h.duck('shop.duckdb', 'SELECT id, CAST(amount AS VARCHAR), first_name, last_name, address, _etl_pipeline, _etl_run_id FROM customers ORDER BY id')).toEqual([
+    expect(outcome).toMatchObject({
+      rowsExtracted: 3,
+      rowsLoaded: 3,
+      verdict: 'match',
+      alreadyCommitted: false,
+    });
+    expect(
+      await h.duck(
+        'shop.duckdb',
+        'SELECT id, CAST(amount AS VARCHAR), first_name, last_name, address, _etl_pipeline, _etl_run_id FROM customers ORDER BY id',
+      ),
+    ).toEqual([
       [1n, '10.13', 'Ada', 'Lovelace', 'Main St 1, London', 'customers', outcome.runId],
       [2n, '20.50', 'Alan', 'Turing', 'Wilmslow', 'customers', outcome.runId],
       [3n, null, 'Grace', 'Grace', 'Navy Rd', 'customers', outcome.runId],
     ]);
-    expect(await h.duck('shop.duckdb', 'SELECT count(DISTINCT _etl_loaded_at) FROM customers')).toEqual([[1n]]);
+    expect(await h.duck('shop.duckdb', 'SELECT count(DISTINCT _etl_loaded_at) FROM customers')).toEqual([
+      [1n],
+    ]);
     expect(h.tempEntries()).toEqual([]);
     expect(h.store.listParts(outcome.runId)).toEqual([expect.objectContaining({ status: 'done', rows: 3 })]);
 
@@ -92,7 +112,10 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       transform: [{ target: 'x', from: 'no_such_column' }],
       destination: { type: 'duckdb', path: 'bad.duckdb', table: 't' },
     });
-    await expect(h.run(p)).rejects.toMatchObject({ code: 'TRANSFORM_INVALID', message: expect.stringContaining('no_such_column') });
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'TRANSFORM_INVALID',
+      message: expect.stringContaining('no_such_column'),
+    });
     expect(h.governor.acquires).toBe(0);
     expect(existsSync(join(h.lakeDir, 'bad.duckdb'))).toBe(false);
 
@@ -107,7 +130,9 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       () => new Error('expected the cast to fail'),
       (e: unknown) => e as Error,
     );
-    expect(failed.message).toMatch(/transform "city_number": \d+ value\(s\) of column city cannot be cast to int32/);
+    expect(failed.message).toMatch(
+      /transform "city_number": \d+ value\(s\) of column city cannot be cast to int32/,
+    );
     expect(failed.message).not.toContain('London');
     expect(existsSync(join(h.lakeDir, 'bad.duckdb'))).toBe(false);
     expect(h.tempEntries()).toEqual([]);
@@ -118,9 +143,21 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       CREATE TABLE items (id int PRIMARY KEY, label text, price numeric(10,2));
       INSERT INTO items SELECT g, 'item ' || g || CASE WHEN g % 7 = 0 THEN E' "quoted",\\nline' ELSE '' END, g * 1.25 FROM generate_series(1, 5000) g;
       ANALYZE items;`);
-    const base = { source: { type: 'postgres', connection: conn(db), table: 'items', key: ['id'] }, load: { mode: 'full' } };
-    const chunked = h.pipeline({ ...base, name: 'chunked', source: { ...base.source, chunk_rows: 700, parallelism: 3 }, destination: { type: 'duckdb', path: 'c.duckdb', table: 'items' } });
-    const whole = h.pipeline({ ...base, name: 'whole', destination: { type: 'duckdb', path: 'w.duckdb', table: 'items' } });
+    const base = {
+      source: { type: 'postgres', connection: conn(db), table: 'items', key: ['id'] },
+      load: { mode: 'full' },
+    };
+    const chunked = h.pipeline({
+      ...base,
+      name: 'chunked',
+      source: { ...base.source, chunk_rows: 700, parallelism: 3 },
+      destination: { type: 'duckdb', path: 'c.duckdb', table: 'items' },
+    });
+    const whole = h.pipeline({
+      ...base,
+      name: 'whole',
+      destination: { type: 'duckdb', path: 'w.duckdb', table: 'items' },
+    });
     const a = await h.run(chunked);
     const b = await h.run(whole);
     expect(a.rowsLoaded).toBe(5000);
@@ -144,20 +181,33 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       while (writing) {
         const from = 1 + (transfers % 1000);
         const to = 19000 + (transfers % 1000);
-        await pg.query(`BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = ${to}; UPDATE accounts SET balance = balance + 7 WHERE id = ${from}; COMMIT;`, [], db);
+        await pg.query(
+          `BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = ${to}; UPDATE accounts SET balance = balance + 7 WHERE id = ${from}; COMMIT;`,
+          [],
+          db,
+        );
         transfers++;
       }
     })();
     try {
       const p = h.pipeline({
         name: 'accounts',
-        source: { type: 'postgres', connection: conn(db), table: 'accounts', key: ['id'], chunk_rows: 1000, parallelism: 2 },
+        source: {
+          type: 'postgres',
+          connection: conn(db),
+          table: 'accounts',
+          key: ['id'],
+          chunk_rows: 1000,
+          parallelism: 2,
+        },
         load: { mode: 'full' },
         destination: { type: 'duckdb', path: 'acc.duckdb', table: 'accounts' },
       });
       for (let i = 0; i < 3; i++) {
         await h.run(p);
-        expect(await h.duck('acc.duckdb', 'SELECT sum(balance), count(*) FROM accounts')).toEqual([[20_000_000n, 20000n]]);
+        expect(await h.duck('acc.duckdb', 'SELECT sum(balance), count(*) FROM accounts')).toEqual([
+          [20_000_000n, 20000n],
+        ]);
       }
     } finally {
       writing = false;

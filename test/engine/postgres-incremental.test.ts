@@ -33,17 +33,31 @@ async function freshDb(server: PostgresServer, seed: string): Promise<string> {
 const ORDERS = `CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL, updated_at timestamp NOT NULL);
   INSERT INTO orders VALUES (1, 'new', '2024-01-01 10:00:00'), (2, 'new', '2024-01-02 10:00:00'), (3, 'new', '2024-01-03 10:00:00');`;
 
-function ordersConfig(db: string, mode: 'incremental' | 'merge', name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function ordersConfig(
+  db: string,
+  mode: 'incremental' | 'merge',
+  name: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name,
-    source: { type: 'postgres', connection: { host: pg.host, port: pg.port, user: pg.user, database: db }, table: 'orders', key: ['id'] },
+    source: {
+      type: 'postgres',
+      connection: { host: pg.host, port: pg.port, user: pg.user, database: db },
+      table: 'orders',
+      key: ['id'],
+    },
     load: { mode, cursor: 'updated_at', start_from: '2024-01-02 00:00:00' },
     destination: { type: 'duckdb', path: 'orders.duckdb', table: name },
     ...extra,
   };
 }
 
-function ordersPipeline(db: string, mode: 'incremental' | 'merge', name = `orders_${mode}`): ReturnType<Harness['pipeline']> {
+function ordersPipeline(
+  db: string,
+  mode: 'incremental' | 'merge',
+  name = `orders_${mode}`,
+): ReturnType<Harness['pipeline']> {
   return h.pipeline(ordersConfig(db, mode, name));
 }
 
@@ -52,17 +66,31 @@ describe('incremental and merge loads on PostgreSQL', () => {
     const db = await freshDb(pg, ORDERS);
     const p = ordersPipeline(db, 'incremental');
     const first = await h.run(p);
-    expect(first).toMatchObject({ rowsExtracted: 2, rowsLoaded: 2, verdict: 'match', watermarkFrom: '2024-01-02 00:00:00', watermarkTo: '2024-01-03 10:00:00' });
+    expect(first).toMatchObject({
+      rowsExtracted: 2,
+      rowsLoaded: 2,
+      verdict: 'match',
+      watermarkFrom: '2024-01-02 00:00:00',
+      watermarkTo: '2024-01-03 10:00:00',
+    });
     // The boundary: content hashes of the loaded rows at the watermark (row 3), over the recorded columns.
     expect(h.store.getWatermarks(p.name)).toEqual([
-      expect.objectContaining({ shard: 'default', value: '2024-01-03 10:00:00', identity: { columns: ['id', 'status', 'updated_at'] } }),
+      expect.objectContaining({
+        shard: 'default',
+        value: '2024-01-03 10:00:00',
+        identity: { columns: ['id', 'status', 'updated_at'] },
+      }),
     ]);
     expect(h.store.getWatermarks(p.name)[0]?.boundary).toHaveLength(1);
 
     // A row committed late with exactly the watermark's cursor, an update, and a new row.
-    await pg.query(`INSERT INTO orders VALUES (4, 'late', '2024-01-03 10:00:00');
+    await pg.query(
+      `INSERT INTO orders VALUES (4, 'late', '2024-01-03 10:00:00');
       UPDATE orders SET status = 'paid', updated_at = '2024-01-04 09:00:00' WHERE id = 1;
-      INSERT INTO orders VALUES (5, 'new', '2024-01-04 09:00:00');`, [], db);
+      INSERT INTO orders VALUES (5, 'new', '2024-01-04 09:00:00');`,
+      [],
+      db,
+    );
     const second = await h.run(p);
     expect(second).toMatchObject({ rowsExtracted: 4, rowsLoaded: 3, verdict: 'match' });
     expect(h.store.getWatermarks(p.name)[0]).toMatchObject({ value: '2024-01-04 09:00:00' });
@@ -76,7 +104,12 @@ describe('incremental and merge loads on PostgreSQL', () => {
     expect(h.store.getWatermarks(p.name)[0]?.boundary).toHaveLength(3);
 
     expect(await h.duck('orders.duckdb', `SELECT id, status FROM ${p.name} ORDER BY id, status`)).toEqual([
-      [1, 'paid'], [2, 'new'], [3, 'new'], [4, 'late'], [5, 'new'], [6, 'late'],
+      [1, 'paid'],
+      [2, 'new'],
+      [3, 'new'],
+      [4, 'late'],
+      [5, 'new'],
+      [6, 'late'],
     ]);
     expect(h.tempEntries()).toEqual([]);
   });
@@ -85,12 +118,20 @@ describe('incremental and merge loads on PostgreSQL', () => {
     const db = await freshDb(pg, ORDERS);
     const p = ordersPipeline(db, 'merge');
     await h.run(p);
-    await pg.query(`UPDATE orders SET status = 'shipped', updated_at = '2024-01-05 00:00:00' WHERE id = 2;
-      INSERT INTO orders VALUES (7, 'new', '2024-01-05 00:00:00');`, [], db);
+    await pg.query(
+      `UPDATE orders SET status = 'shipped', updated_at = '2024-01-05 00:00:00' WHERE id = 2;
+      INSERT INTO orders VALUES (7, 'new', '2024-01-05 00:00:00');`,
+      [],
+      db,
+    );
     // Row 3 sits at the old watermark and is read again: merging it again is idempotent (it is
     // never dropped, so an update at the same cursor value would win).
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 3, verdict: 'match' });
-    expect(await h.duck('orders.duckdb', `SELECT id, status FROM ${p.name} ORDER BY id`)).toEqual([[2, 'shipped'], [3, 'new'], [7, 'new']]);
+    expect(await h.duck('orders.duckdb', `SELECT id, status FROM ${p.name} ORDER BY id`)).toEqual([
+      [2, 'shipped'],
+      [3, 'new'],
+      [7, 'new'],
+    ]);
   });
 
   it('re-running a committed sequence changes nothing, and a crash before the state update is reconciled', async () => {
@@ -114,8 +155,15 @@ describe('incremental and merge loads on PostgreSQL', () => {
       original(...args);
     };
     const seq = store.nextSequence(p.name);
-    await expect(h.run(p, { sequence: seq })).rejects.toMatchObject({ code: 'STATE_STORE', retryable: true, message: expect.stringContaining('simulated crash') });
-    expect(store.getWatermarks(p.name)[0]).toMatchObject({ value: '2024-01-03 10:00:00', sequence: first.sequence });
+    await expect(h.run(p, { sequence: seq })).rejects.toMatchObject({
+      code: 'STATE_STORE',
+      retryable: true,
+      message: expect.stringContaining('simulated crash'),
+    });
+    expect(store.getWatermarks(p.name)[0]).toMatchObject({
+      value: '2024-01-03 10:00:00',
+      sequence: first.sequence,
+    });
     expect(await h.engine.reconcile(p)).toBe(seq);
     expect(store.getWatermarks(p.name)[0]).toMatchObject({ value: '2024-01-06 00:00:00', sequence: seq });
     expect(await h.engine.reconcile(p)).toBe(seq);
@@ -128,29 +176,48 @@ describe('incremental and merge loads on PostgreSQL', () => {
     expect(await h.run(p, { sequence: seq2, attempt: 2 })).toMatchObject({ verdict: 'already_committed' });
     expect(store.getWatermarks(p.name)[0]).toMatchObject({ value: '2024-01-07 00:00:00', sequence: seq2 });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
-    expect(await h.duck('orders.duckdb', `SELECT id FROM ${p.name} ORDER BY id`)).toEqual([[2], [3], [8], [10]]);
+    expect(await h.duck('orders.duckdb', `SELECT id FROM ${p.name} ORDER BY id`)).toEqual([
+      [2],
+      [3],
+      [8],
+      [10],
+    ]);
   });
 
   it('refuses load.lag on a cursor that is not a date or timestamp, before extracting', async () => {
     const db = await freshDb(pg, ORDERS);
     const p = h.pipeline({
       name: 'lagged',
-      source: { type: 'postgres', connection: { host: pg.host, port: pg.port, user: pg.user, database: db }, table: 'orders' },
+      source: {
+        type: 'postgres',
+        connection: { host: pg.host, port: pg.port, user: pg.user, database: db },
+        table: 'orders',
+      },
       load: { mode: 'incremental', cursor: 'id', lag: '5m' },
       destination: { type: 'duckdb', path: 'lag.duckdb', table: 't' },
     });
-    await expect(h.run(p)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('load.lag needs a date or timestamp cursor') });
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('load.lag needs a date or timestamp cursor'),
+    });
     expect(existsSync(join(h.lakeDir, 'lag.duckdb'))).toBe(false);
   });
 
   it('re-reads the lag window in merge mode without duplicating keys', async () => {
     const db = await freshDb(pg, ORDERS);
-    const p = h.pipeline(ordersConfig(db, 'merge', 'orders_lag', { load: { mode: 'merge', cursor: 'updated_at', lag: '1d' } }));
+    const p = h.pipeline(
+      ordersConfig(db, 'merge', 'orders_lag', { load: { mode: 'merge', cursor: 'updated_at', lag: '1d' } }),
+    );
     await h.run(p);
     // Late row below the watermark but inside the lag window.
     await pg.query(`INSERT INTO orders VALUES (9, 'late', '2024-01-03 01:00:00')`, [], db);
     await h.run(p);
-    expect(await h.duck('orders.duckdb', `SELECT id FROM orders_lag ORDER BY id`)).toEqual([[1], [2], [3], [9]]);
+    expect(await h.duck('orders.duckdb', `SELECT id FROM orders_lag ORDER BY id`)).toEqual([
+      [1],
+      [2],
+      [3],
+      [9],
+    ]);
   });
 
   it('cancels a long extraction: CANCELLED, temp removed, destination untouched', async () => {
@@ -174,7 +241,9 @@ describe('incremental and merge loads on PostgreSQL', () => {
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(h.tempEntries()).toEqual([]);
     expect(existsSync(join(h.lakeDir, 'huge.duckdb'))).toBe(false);
-    const active = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 50000000)%' AND pid <> pg_backend_pid()`);
+    const active = await pg.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%generate_series(1, 50000000)%' AND pid <> pg_backend_pid()`,
+    );
     expect(Number(active[0]?.n)).toBe(0);
   });
 
@@ -201,19 +270,37 @@ describe('incremental and merge loads on PostgreSQL', () => {
           destination: { type: 'duckdb', path: 'sharded.duckdb', table: 'orders' },
         });
       const sequence = h.store.nextSequence('sharded');
-      await expect(h.run(sharded(deadPort), { sequence })).rejects.toMatchObject({ code: 'SOURCE_CONNECTION', retryable: true });
+      await expect(h.run(sharded(deadPort), { sequence })).rejects.toMatchObject({
+        code: 'SOURCE_CONNECTION',
+        retryable: true,
+      });
       expect(existsSync(join(h.lakeDir, 'sharded.duckdb'))).toBe(false);
       expect(h.store.getWatermarks('sharded')).toEqual([]);
       const p = sharded(second.port);
       const retry = await h.run(p, { sequence, attempt: 2 });
       expect(retry).toMatchObject({ rowsLoaded: 6, verdict: 'match' });
       expect(await h.run(p)).toMatchObject({ rowsLoaded: 0 });
-      expect(await h.duck('sharded.duckdb', 'SELECT _etl_shard, count(*), count(DISTINCT id) FROM orders GROUP BY 1 ORDER BY 1')).toEqual([
+      expect(
+        await h.duck(
+          'sharded.duckdb',
+          'SELECT _etl_shard, count(*), count(DISTINCT id) FROM orders GROUP BY 1 ORDER BY 1',
+        ),
+      ).toEqual([
         ['s1', 3n, 3n],
         ['s2', 3n, 3n],
       ]);
-      expect(h.store.getWatermarks(p.name).map((w) => w.shard).sort()).toEqual(['s1', 's2']);
-      expect(h.store.listParts(retry.runId).map((part) => part.shard).sort()).toEqual(['s1', 's2']);
+      expect(
+        h.store
+          .getWatermarks(p.name)
+          .map((w) => w.shard)
+          .sort(),
+      ).toEqual(['s1', 's2']);
+      expect(
+        h.store
+          .listParts(retry.runId)
+          .map((part) => part.shard)
+          .sort(),
+      ).toEqual(['s1', 's2']);
     } finally {
       await second.destroy();
     }

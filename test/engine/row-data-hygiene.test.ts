@@ -35,7 +35,11 @@ beforeAll(async () => {
     [],
     'crm',
   );
-  await pg.query(`CREATE TABLE people (id int, card text CHECK (card NOT LIKE 'PII%'), amount numeric(38,10), _etl_run_id text, _etl_loaded_at timestamptz, _etl_pipeline text)`, [], 'sink');
+  await pg.query(
+    `CREATE TABLE people (id int, card text CHECK (card NOT LIKE 'PII%'), amount numeric(38,10), _etl_run_id text, _etl_loaded_at timestamptz, _etl_pipeline text)`,
+    [],
+    'sink',
+  );
   proxy = await startFaultProxy(pg.host, pg.port);
   home = makeTempHome('etld-hygiene-');
   const connection = `{ host: ${pg.host}, port: ${pg.port}, user: ${pg.user}, database: crm }`;
@@ -78,9 +82,15 @@ describe('row contents in errors', () => {
     }
     const all = outputs.join('\n');
     // Log lines escape quotes; the facts that locate the problem are all there.
-    expect(all).toMatch(/TRANSFORM_INVALID: transform .card_number.: 1 value\(s\) of column card cannot be cast to int64/);
-    expect(all).toMatch(/SOURCE_DATA: .*column .amount. \(numeric, staged as decimal\(38,10\)\) holds a value that does not fit without rounding/);
-    expect(all).toMatch(/DESTINATION_WRITE: .*violates check constraint .people_card_check. \(Failing row contains \(…\)/);
+    expect(all).toMatch(
+      /TRANSFORM_INVALID: transform .card_number.: 1 value\(s\) of column card cannot be cast to int64/,
+    );
+    expect(all).toMatch(
+      /SOURCE_DATA: .*column .amount. \(numeric, staged as decimal\(38,10\)\) holds a value that does not fit without rounding/,
+    );
+    expect(all).toMatch(
+      /DESTINATION_WRITE: .*violates check constraint .people_card_check. \(Failing row contains \(…\)/,
+    );
     for (const text of [all, ...everyFile(home.dir).map((file) => readFileSync(file).toString('latin1'))]) {
       expect(text).not.toContain(MARKER);
       expect(text).not.toContain(BIG_NUMBER);
@@ -92,7 +102,11 @@ describe('row contents in errors', () => {
     try {
       const p = h.pipeline({
         name: 'cut',
-        source: { type: 'postgres', connection: { host: '127.0.0.1', port: proxy.port, user: pg.user, database: 'crm' }, table: 'bulk' },
+        source: {
+          type: 'postgres',
+          connection: { host: '127.0.0.1', port: proxy.port, user: pg.user, database: 'crm' },
+          table: 'bulk',
+        },
         load: { mode: 'full' },
         connection_retry: { attempts: 1, delay: '10ms' },
         destination: { type: 'duckdb', path: 'cut.duckdb', table: 'bulk' },

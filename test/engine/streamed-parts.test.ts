@@ -33,7 +33,8 @@ function fakeSession(options: { total: number; badAt?: number; failAt?: number }
       try {
         for (let i = 0; i < options.total; i++) {
           if (signal.aborted) throw new EtlError('CANCELLED', 'the fake source was cancelled');
-          if (options.failAt === i) throw new EtlError('SOURCE_CONNECTION', `the fake source broke at row ${i}`);
+          if (options.failAt === i)
+            throw new EtlError('SOURCE_CONNECTION', `the fake source broke at row ${i}`);
           const line = `${i === options.badAt ? 'zz' : String(i)},some text to fill the pipe\n`;
           if (!sink.write(line)) {
             await new Promise<void>((resolve) => {
@@ -65,12 +66,24 @@ afterAll(() => {
 });
 
 function tasks(label: string, count: number): ExtractTask[] {
-  return Array.from({ length: count }, (_, k) => ({ id: `s/${k}`, shard: 's', hostKey: 'h', sql: '', columns, spoolPath: join(dir, `${label}-${k}.csv`) }));
+  return Array.from({ length: count }, (_, k) => ({
+    id: `s/${k}`,
+    shard: 's',
+    hostKey: 'h',
+    sql: '',
+    columns,
+    spoolPath: join(dir, `${label}-${k}.csv`),
+  }));
 }
 
-async function run(label: string, session: ReadSession, options: { parts?: number; abortAfterMs?: number; stage?: (t: ExtractTask) => Promise<number> } = {}) {
+async function run(
+  label: string,
+  session: ReadSession,
+  options: { parts?: number; abortAfterMs?: number; stage?: (t: ExtractTask) => Promise<number> } = {},
+) {
   const controller = new AbortController();
-  if (options.abortAfterMs !== undefined) setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
+  if (options.abortAfterMs !== undefined)
+    setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
   return extractAll(tasks(label, options.parts ?? 1), new Map([['s', session]]), {
     parallelism: options.parts ?? 1,
     governor: { acquire: () => Promise.resolve(() => undefined) },
@@ -93,7 +106,9 @@ describe('streamed extraction into staging', () => {
   });
 
   test('a bad value mid-stream fails with the column and the value named, without hanging', async () => {
-    await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(/part s\/0 row 200001: column "a" holds a value that is not a valid int64/);
+    await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(
+      /part s\/0 row 200001: column "a" holds a value that is not a valid int64/,
+    );
   });
 
   test('a source failing mid-stream reports the source error', async () => {
@@ -104,7 +119,9 @@ describe('streamed extraction into staging', () => {
   });
 
   test('an abort mid-stream cancels and releases the waiting insert', async () => {
-    await expect(run('abort', fakeSession({ total: 5_000_000 }), { abortAfterMs: 200 })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(
+      run('abort', fakeSession({ total: 5_000_000 }), { abortAfterMs: 200 }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
   test('an abort before the stage has opened the pipe cancels too', async () => {
@@ -121,7 +138,9 @@ describe('streamed extraction into staging', () => {
 
   test('a stage that fails before opening the pipe reports its own error', async () => {
     await expect(
-      run('stage-fails', fakeSession({ total: 1_000 }), { stage: () => Promise.reject(new EtlError('SOURCE_DATA', 'the staging database is gone')) }),
+      run('stage-fails', fakeSession({ total: 1_000 }), {
+        stage: () => Promise.reject(new EtlError('SOURCE_DATA', 'the staging database is gone')),
+      }),
     ).rejects.toThrow(/the staging database is gone/);
   });
 });

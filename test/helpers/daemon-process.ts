@@ -13,7 +13,8 @@ export const DAEMON_MAIN = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
 export const CONSOLE_MAIN = join(REPO_ROOT, 'dist', 'tui', 'console', 'main.js');
 
 export function assertBuilt(): void {
-  if (!existsSync(DAEMON_MAIN)) throw new Error(`${DAEMON_MAIN} is missing: run "npm run build" (npm test does) first`);
+  if (!existsSync(DAEMON_MAIN))
+    throw new Error(`${DAEMON_MAIN} is missing: run "npm run build" (npm test does) first`);
 }
 
 export interface TempHome {
@@ -53,7 +54,10 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-export function spawnDaemon(home: string, options: { env?: Record<string, string>; args?: string[] } = {}): DaemonProcess {
+export function spawnDaemon(
+  home: string,
+  options: { env?: Record<string, string>; args?: string[] } = {},
+): DaemonProcess {
   assertBuilt();
   const child = spawn(process.execPath, [DAEMON_MAIN, '--home', home, ...(options.args ?? [])], {
     env: { ...process.env, NO_COLOR: '1', ...options.env },
@@ -84,7 +88,15 @@ export function spawnDaemon(home: string, options: { env?: Record<string, string
     Promise.race([
       promise,
       new Promise<T>((_, reject) =>
-        setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`)), ms),
+        setTimeout(
+          () =>
+            reject(
+              new Error(
+                `timed out after ${ms} ms waiting for ${what}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+              ),
+            ),
+          ms,
+        ),
       ),
     ]);
 
@@ -95,7 +107,11 @@ export function spawnDaemon(home: string, options: { env?: Record<string, string
     waitForLine: (pattern, timeoutMs = 30_000) => {
       const seen = lines.find((l) => pattern.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
-      return withTimeout(new Promise<string>((resolve) => waiters.push({ pattern, resolve })), timeoutMs, `a line matching ${String(pattern)}`);
+      return withTimeout(
+        new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
+        timeoutMs,
+        `a line matching ${String(pattern)}`,
+      );
     },
     exited: (timeoutMs = 30_000) => withTimeout(exitPromise, timeoutMs, 'the daemon to exit'),
     signal: (signal) => {

@@ -83,7 +83,11 @@ export async function startMariaDb(): Promise<MariaDbServer> {
   };
 
   await start();
-  const query = async (sql: string, params: unknown[] = [], database?: string): Promise<Record<string, unknown>[]> => {
+  const query = async (
+    sql: string,
+    params: unknown[] = [],
+    database?: string,
+  ): Promise<Record<string, unknown>[]> => {
     const conn = await mysql.createConnection({
       host: '127.0.0.1',
       port,

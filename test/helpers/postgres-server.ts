@@ -18,7 +18,11 @@ export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:port/<database>` */
   url(database?: string): string;
   /** Runs SQL (several statements allowed) in `database` (default `postgres`). */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<R[]>;
   createDatabase(name: string): Promise<void>;
   /** Stops the server process (data kept): simulates the source being down. */
   stop(): Promise<void>;
@@ -32,8 +36,13 @@ function postgresBinDir(): string {
   const override = process.env.ETLD_TEST_PG_BIN;
   if (override) return override;
   const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql: apt-get install postgresql (.ci/run does)');
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  if (!existsSync(base))
+    throw new Error(
+      'PostgreSQL binaries not found under /usr/lib/postgresql: apt-get install postgresql (.ci/run does)',
+    );
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   const newest = versions[0];
   if (newest === undefined) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
   return join(base, newest, 'bin');
@@ -53,7 +62,9 @@ function postgresIds(): { uid: number; gid: number } | Record<string, never> {
   };
 }
 
-export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  options: { settings?: Record<string, string> } = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'etld-pg-'));
   chmodSync(dir, 0o755);
@@ -62,10 +73,14 @@ export async function startPostgres(options: { settings?: Record<string, string>
   execFileSync('mkdir', ['-p', dataDir, socketDir]);
   const ids = postgresIds();
   if ('uid' in ids) for (const path of [dir, dataDir, socketDir]) chownSync(path, ids.uid, ids.gid);
-  const init = await runCommand(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
-    ...ids,
-    cwd: dir,
-  });
+  const init = await runCommand(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+    {
+      ...ids,
+      cwd: dir,
+    },
+  );
   if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
 
   const port = await freePort();
@@ -85,7 +100,11 @@ export async function startPostgres(options: { settings?: Record<string, string>
 
   const start = async (): Promise<void> => {
     const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-    const proc = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...ids });
+    const proc = spawn(join(bin, 'postgres'), args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+      ...ids,
+    });
     child = proc;
     let stderr = '';
     proc.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));

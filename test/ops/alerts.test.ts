@@ -34,14 +34,23 @@ afterEach(async () => {
 });
 
 function smtp(port: number, extra: Partial<SmtpSettings> = {}): SmtpSettings {
-  return { host: '127.0.0.1', port, tls: false, starttls: false, from: 'etld <etld@test.local>', reject_unauthorized: true, ...extra };
+  return {
+    host: '127.0.0.1',
+    port,
+    tls: false,
+    starttls: false,
+    from: 'etld <etld@test.local>',
+    reject_unauthorized: true,
+    ...extra,
+  };
 }
 
 function service(port: number, extra: Partial<AlertServiceOptions> = {}): AlertService {
   const created = new AlertService({
     smtp: smtp(port),
     defaultRecipients: ['oncall@test.local'],
-    recipientsFor: (pipeline) => (pipeline === 'orders' ? ['shop-team@test.local', 'oncall@test.local'] : undefined),
+    recipientsFor: (pipeline) =>
+      pipeline === 'orders' ? ['shop-team@test.local', 'oncall@test.local'] : undefined,
     throttleMs: 30 * MINUTE,
     store,
     logger: new FanoutLogger([{ write: (r) => logs.push(r) }]),
@@ -58,7 +67,10 @@ const failure = (runId: string, attempts = 4) => ({
   pipeline: 'orders',
   runId,
   attempts,
-  error: { code: 'SOURCE_CONNECTION', message: 'connect ECONNREFUSED 10.0.0.5:1433 (mssql://etl:hunter2@db1/shop)' },
+  error: {
+    code: 'SOURCE_CONNECTION',
+    message: 'connect ECONNREFUSED 10.0.0.5:1433 (mssql://etl:hunter2@db1/shop)',
+  },
   lastSuccessAt: '2026-05-21T08:00:00.000Z',
   rows: 0,
   firstFailureAt: '2026-05-21T09:40:00.000Z',
@@ -124,13 +136,19 @@ describe('AlertService over a real SMTP server', () => {
       '[etld] billing FAILED after 4 attempts: SOURCE_CONNECTION',
     ]);
     expect(receiver.mails[1]!.to).toEqual(['oncall@test.local']);
-    expect(store.listAlerts('orders', new Date(T0).toISOString()).map((a) => a.status)).toEqual(['suppressed', 'suppressed', 'sent']);
+    expect(store.listAlerts('orders', new Date(T0).toISOString()).map((a) => a.status)).toEqual([
+      'suppressed',
+      'suppressed',
+      'sent',
+    ]);
 
     now = T0 + 31 * MINUTE;
     alerts.notifyFailure(failure('orders-4-4'));
     await alerts.flush();
     expect(receiver.mails).toHaveLength(3);
-    expect(receiver.mails[2]!.text).toContain('2 more failure alerts were suppressed since 2026-05-21T10:05:00.000Z (one mail per 30m).');
+    expect(receiver.mails[2]!.text).toContain(
+      '2 more failure alerts were suppressed since 2026-05-21T10:05:00.000Z (one mail per 30m).',
+    );
   });
 
   it('mails a recovery only after a failure, and the first failure after it again', async () => {
@@ -144,7 +162,12 @@ describe('AlertService over a real SMTP server', () => {
     now += MINUTE;
     alerts.notifyFailure(failure('orders-3-4'));
     now += MINUTE;
-    alerts.notifyRecovery({ pipeline: 'orders', runId: 'orders-4-1', previousFailureAt: '2026-05-21T10:01:00.000Z', rows: 1234 });
+    alerts.notifyRecovery({
+      pipeline: 'orders',
+      runId: 'orders-4-1',
+      previousFailureAt: '2026-05-21T10:01:00.000Z',
+      rows: 1234,
+    });
     alerts.notifyRecovery({ pipeline: 'orders', runId: 'orders-5-1', previousFailureAt: null, rows: 5 });
     now += MINUTE;
     alerts.notifyFailure(failure('orders-6-4'));
@@ -191,7 +214,9 @@ describe('AlertService over a real SMTP server', () => {
     const [row] = store.listAlerts('orders', new Date(T0 - MINUTE).toISOString());
     expect(row).toMatchObject({ kind: 'stall', status: 'sent' });
     expect(row!.detail).toMatch(/^sent on attempt 3 after: .*451/);
-    expect(logs.filter((l) => l.level === 'warning' && l.message.includes('alert delivery attempt'))).toHaveLength(2);
+    expect(
+      logs.filter((l) => l.level === 'warning' && l.message.includes('alert delivery attempt')),
+    ).toHaveLength(2);
   });
 
   it('upgrades with STARTTLS and authenticates with the resolved password', async () => {
@@ -200,18 +225,33 @@ describe('AlertService over a real SMTP server', () => {
       smtp: smtp(receiver.port, { starttls: true, user: 'etld', reject_unauthorized: false }),
       smtpPassword: 's3cret',
     });
-    alerts.notifyLowDisk({ path: '/var/lib/etld', label: 'state', freeBytes: 512 * 1024 * 1024, totalBytes: 20 * 1024 ** 3, percent: 2.5 });
+    alerts.notifyLowDisk({
+      path: '/var/lib/etld',
+      label: 'state',
+      freeBytes: 512 * 1024 * 1024,
+      totalBytes: 20 * 1024 ** 3,
+      percent: 2.5,
+    });
     await alerts.flush();
     expect(receiver.mails).toHaveLength(1);
-    expect(receiver.mails[0]).toMatchObject({ secure: true, user: 'etld', subject: '[etld] low disk on etl-host-1: state 2.5% free' });
+    expect(receiver.mails[0]).toMatchObject({
+      secure: true,
+      user: 'etld',
+      subject: '[etld] low disk on etl-host-1: state 2.5% free',
+    });
     expect(receiver.mails[0]!.text).toContain('Free:  512.0 MiB (2.5% free)');
     expect(receiver.mails[0]!.to).toEqual(['oncall@test.local']);
-    expect(store.listAlerts('disk:state', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({ kind: 'low_disk', status: 'sent' });
+    expect(store.listAlerts('disk:state', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({
+      kind: 'low_disk',
+      status: 'sent',
+    });
   });
 
   it('speaks implicit TLS (port 465 style) and refuses an untrusted certificate unless told otherwise', async () => {
     receiver = await startSmtpReceiver({ implicitTls: true });
-    const trusting = service(receiver.port, { smtp: smtp(receiver.port, { tls: true, reject_unauthorized: false }) });
+    const trusting = service(receiver.port, {
+      smtp: smtp(receiver.port, { tls: true, reject_unauthorized: false }),
+    });
     trusting.notifyFailure(failure('orders-1-4'));
     await trusting.flush();
     expect(receiver.mails).toHaveLength(1);
@@ -254,7 +294,9 @@ describe('AlertService when mail cannot go out', () => {
     }).not.toThrow();
     expect(returned).toBe(true);
     // Decided and recorded synchronously; delivery runs later.
-    expect(store.listAlerts('orders', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({ status: 'pending' });
+    expect(store.listAlerts('orders', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({
+      status: 'pending',
+    });
     await alerts.flush();
     const [row] = store.listAlerts('orders', new Date(T0 - MINUTE).toISOString());
     expect(row).toMatchObject({ status: 'failed' });
@@ -280,14 +322,29 @@ describe('AlertService when mail cannot go out', () => {
     await noSmtp.flush();
     await noRecipients.flush();
     const since = new Date(T0 - MINUTE).toISOString();
-    expect(store.listAlerts('orders', since)[0]).toMatchObject({ status: 'failed', detail: 'SMTP is not configured (smtp in etld.yaml)' });
-    expect(store.listAlerts('billing', since)[0]).toMatchObject({ status: 'failed', detail: 'no recipients (alerts.email)' });
+    expect(store.listAlerts('orders', since)[0]).toMatchObject({
+      status: 'failed',
+      detail: 'SMTP is not configured (smtp in etld.yaml)',
+    });
+    expect(store.listAlerts('billing', since)[0]).toMatchObject({
+      status: 'failed',
+      detail: 'no recipients (alerts.email)',
+    });
   });
 
   it('a broken state store is logged, never thrown into the run', () => {
-    const broken = { ...store, recordAlert: () => { throw new Error('database is locked'); }, listAlerts: () => [], updateAlert: () => undefined };
+    const broken = {
+      ...store,
+      recordAlert: () => {
+        throw new Error('database is locked');
+      },
+      listAlerts: () => [],
+      updateAlert: () => undefined,
+    };
     const alerts = service(1, { store: broken });
     expect(() => alerts.notifyFailure(failure('orders-1-4'))).not.toThrow();
-    expect(logs.some((l) => l.level === 'error' && l.message === 'alert not processed: database is locked')).toBe(true);
+    expect(
+      logs.some((l) => l.level === 'error' && l.message === 'alert not processed: database is locked'),
+    ).toBe(true);
   });
 });

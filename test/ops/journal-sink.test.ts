@@ -8,7 +8,14 @@ function capture(): { out: PassThrough; lines: () => string[] } {
   const out = new PassThrough();
   const chunks: string[] = [];
   out.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  return { out, lines: () => chunks.join('').split('\n').filter((l) => l !== '') };
+  return {
+    out,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l !== ''),
+  };
 }
 
 describe('JournalSink text format', () => {
@@ -25,7 +32,10 @@ describe('JournalSink text format', () => {
 
   it('carries pipeline and run id, then fields in logfmt, on one line', () => {
     const { out, lines } = capture();
-    const logger = new FanoutLogger([new JournalSink(out)]).child({ pipeline: 'orders', runId: 'orders-12-1' });
+    const logger = new FanoutLogger([new JournalSink(out)]).child({
+      pipeline: 'orders',
+      runId: 'orders-12-1',
+    });
     logger.info('Run started', { attempt: 1, trigger: 'schedule', note: 'two words' });
     logger.error('boom\nstack line 2');
     expect(lines()).toEqual([
@@ -51,9 +61,22 @@ describe('JournalSink JSON format', () => {
     logger.warning('Shard slow', { pipeline: 'orders', runId: 'orders-3-2', shard: 's1', rows: 10 });
     logger.info('daemon up');
     const [first, second] = lines().map((l) => JSON.parse(l));
-    expect(first).toMatchObject({ level: 'warning', priority: 4, pipeline: 'orders', run_id: 'orders-3-2', message: 'Shard slow', fields: { shard: 's1', rows: 10 } });
+    expect(first).toMatchObject({
+      level: 'warning',
+      priority: 4,
+      pipeline: 'orders',
+      run_id: 'orders-3-2',
+      message: 'Shard slow',
+      fields: { shard: 's1', rows: 10 },
+    });
     expect(Number.isNaN(Date.parse(first.ts))).toBe(false);
-    expect(second).toMatchObject({ level: 'info', priority: 6, pipeline: null, run_id: null, message: 'daemon up' });
+    expect(second).toMatchObject({
+      level: 'info',
+      priority: 6,
+      pipeline: null,
+      run_id: null,
+      message: 'daemon up',
+    });
     expect(second.fields).toBeUndefined();
   });
 });
@@ -62,24 +85,38 @@ describe('secret redaction', () => {
   it('masks URL passwords, password pairs, bearer tokens and secret-named fields', () => {
     const { out, lines } = capture();
     const logger = new FanoutLogger([new JournalSink(out, { format: 'json' })]);
-    logger.error('connect postgres://etl:s3cr3t@db1:5432/shop failed; dsn host=db1 password=hunter2 user=etl', {
-      password: 'plain-field',
-      smtp_token: 'abc',
-      header: 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig',
-    });
+    logger.error(
+      'connect postgres://etl:s3cr3t@db1:5432/shop failed; dsn host=db1 password=hunter2 user=etl',
+      {
+        password: 'plain-field',
+        smtp_token: 'abc',
+        header: 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig',
+      },
+    );
     const text = lines().join('\n');
-    for (const secret of ['s3cr3t', 'hunter2', 'plain-field', 'abc"', 'eyJhbGciOiJIUzI1NiJ9']) expect(text).not.toContain(secret);
+    for (const secret of ['s3cr3t', 'hunter2', 'plain-field', 'abc"', 'eyJhbGciOiJIUzI1NiJ9'])
+      expect(text).not.toContain(secret);
     const record = JSON.parse(lines()[0]!);
-    expect(record.message).toBe('connect postgres://etl:***@db1:5432/shop failed; dsn host=db1 password=*** user=etl');
-    expect(record.fields).toEqual({ password: '***', smtp_token: '***', header: 'Authorization: Bearer ***' });
+    expect(record.message).toBe(
+      'connect postgres://etl:***@db1:5432/shop failed; dsn host=db1 password=*** user=etl',
+    );
+    expect(record.fields).toEqual({
+      password: '***',
+      smtp_token: '***',
+      header: 'Authorization: Bearer ***',
+    });
   });
 
   it('leaves ordinary text alone and handles JSON dumps and quoted values', () => {
-    expect(redact('password authentication failed for user "etl"')).toBe('password authentication failed for user "etl"');
+    expect(redact('password authentication failed for user "etl"')).toBe(
+      'password authentication failed for user "etl"',
+    );
     expect(redact('password_env=SHOP_DB_PASSWORD missing')).toBe('password_env=SHOP_DB_PASSWORD missing');
     expect(redact('{"user":"etl","password":"p\\"w"}')).toBe('{"user":"etl","password":"***"}');
     expect(redact("pwd='a b c' next")).toBe('pwd=*** next');
-    expect(redact('mysql://root:pw@127.0.0.1/db and https://example.com/x')).toBe('mysql://root:***@127.0.0.1/db and https://example.com/x');
+    expect(redact('mysql://root:pw@127.0.0.1/db and https://example.com/x')).toBe(
+      'mysql://root:***@127.0.0.1/db and https://example.com/x',
+    );
   });
 });
 

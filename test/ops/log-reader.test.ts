@@ -12,7 +12,14 @@ const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const iso = (i: number): string => new Date(T0 + i * 1000).toISOString();
 let logDir: string;
 
-function record(i: number, pipeline: string | null, level: LogLevel, runId: string | null, message: string, fields: LogRecord['fields'] = {}): LogRecord {
+function record(
+  i: number,
+  pipeline: string | null,
+  level: LogLevel,
+  runId: string | null,
+  message: string,
+  fields: LogRecord['fields'] = {},
+): LogRecord {
   return { ts: new Date(T0 + i * 1000), level, message, pipeline, runId, fields };
 }
 
@@ -50,8 +57,16 @@ describe('readLogs', () => {
 
   it('returns the newest N lines of a pipeline, oldest first', async () => {
     const lines = await readLogs(logDir, { pipeline: 'orders', lines: 5 });
-    expect(lines.map((l) => l.message)).toEqual([2995, 2996, 2997, 2998, 2999].map((i) => `orders line ${i} shard=${i % 2 === 0 ? 's1' : 's2'}`));
-    expect(lines[0]).toEqual({ ts: iso(2995), level: 'info', pipeline: 'orders', run_id: 'orders-3-1', message: 'orders line 2995 shard=s2' });
+    expect(lines.map((l) => l.message)).toEqual(
+      [2995, 2996, 2997, 2998, 2999].map((i) => `orders line ${i} shard=${i % 2 === 0 ? 's1' : 's2'}`),
+    );
+    expect(lines[0]).toEqual({
+      ts: iso(2995),
+      level: 'info',
+      pipeline: 'orders',
+      run_id: 'orders-3-1',
+      message: 'orders line 2995 shard=s2',
+    });
   });
 
   it('returns every line when N is larger than the history', async () => {
@@ -78,8 +93,19 @@ describe('readLogs', () => {
     const since = await readLogs(logDir, { pipeline: 'orders', lines: 100_000, since: iso(2990) });
     expect(since.map((l) => l.ts)).toEqual(Array.from({ length: 10 }, (_, k) => iso(2990 + k)));
     const grep = await readLogs(logDir, { pipeline: 'orders', lines: 3, grep: 'line 1\\d{2}5 shard=s2$' });
-    expect(grep.map((l) => l.message)).toEqual(['orders line 1975 shard=s2', 'orders line 1985 shard=s2', 'orders line 1995 shard=s2']);
-    const combined = await readLogs(logDir, { pipeline: 'orders', lines: 100, since: iso(1000), runId: 'orders-2-1', errorsOnly: true, grep: '99 ' });
+    expect(grep.map((l) => l.message)).toEqual([
+      'orders line 1975 shard=s2',
+      'orders line 1985 shard=s2',
+      'orders line 1995 shard=s2',
+    ]);
+    const combined = await readLogs(logDir, {
+      pipeline: 'orders',
+      lines: 100,
+      since: iso(1000),
+      runId: 'orders-2-1',
+      errorsOnly: true,
+      grep: '99 ',
+    });
     expect(combined.map((l) => l.message)).toEqual(
       Array.from({ length: 10 }, (_, k) => `orders line ${1099 + k * 100} shard=s2`),
     );
@@ -97,7 +123,9 @@ describe('readLogs', () => {
       ['orders', iso(2999)],
     ]);
     const daemon = await readLogs(logDir, { pipeline: 'etld', lines: 100 });
-    expect(daemon.map((l) => l.message)).toEqual([7, 507, 1007, 1507, 2007, 2507].map((i) => `daemon line ${i}`));
+    expect(daemon.map((l) => l.message)).toEqual(
+      [7, 507, 1007, 1507, 2007, 2507].map((i) => `daemon line ${i}`),
+    );
     expect(daemon.every((l) => l.pipeline === null && l.level === 'notice')).toBe(true);
   });
 
@@ -106,7 +134,9 @@ describe('readLogs', () => {
     expect(await readLogs(logDir, { pipeline: 'orders', lines: 0 })).toEqual([]);
     await expect(readLogs(logDir, { lines: 10, grep: '(' })).rejects.toMatchObject({ code: 'USAGE' });
     await expect(readLogs(logDir, { lines: 10, since: 'yesterday' })).rejects.toBeInstanceOf(EtlError);
-    await expect(readLogs(logDir, { pipeline: '../etc', lines: 10 })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(readLogs(logDir, { pipeline: '../etc', lines: 10 })).rejects.toMatchObject({
+      code: 'USAGE',
+    });
   });
 });
 
@@ -134,8 +164,19 @@ describe('createLogFilter (follow)', () => {
 describe('recordToLogLine', () => {
   it('gives a live record exactly the line readLogs returns for it from the files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etld-same-'));
-    const sink = new PipelineFileSink({ logDir: dir, maxSize: 1e6, maxAgeMs: 1e9, keep: 3, totalMaxSize: 1e8, compress: true, fallback: nowhere });
-    const live = record(5, 'orders', 'warning', 'orders-1-1', 'retrying postgres://u:pw@h/db', { attempt: 2, note: 'a b' });
+    const sink = new PipelineFileSink({
+      logDir: dir,
+      maxSize: 1e6,
+      maxAgeMs: 1e9,
+      keep: 3,
+      totalMaxSize: 1e8,
+      compress: true,
+      fallback: nowhere,
+    });
+    const live = record(5, 'orders', 'warning', 'orders-1-1', 'retrying postgres://u:pw@h/db', {
+      attempt: 2,
+      note: 'a b',
+    });
     sink.write(live);
     await sink.close();
     const [fromFile] = await readLogs(dir, { pipeline: 'orders', lines: 1 });

@@ -1,4 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -80,7 +91,8 @@ describe('PipelineFileSink rotation', () => {
     expect(got.length).toBe(total);
     for (let i = 0; i < total; i++) if (got[i] !== `line-${i}`) throw new Error(`line ${i} is ${got[i]}`);
     // No live or rotated file is past max_size.
-    for (const f of files.filter((f) => !f.endsWith('.gz'))) expect(statSync(f).size).toBeLessThanOrEqual(64 * 1024);
+    for (const f of files.filter((f) => !f.endsWith('.gz')))
+      expect(statSync(f).size).toBeLessThanOrEqual(64 * 1024);
     // error.log only exists for error/warning lines.
     expect(existsSync(join(dir, 'error.log'))).toBe(false);
   });
@@ -142,7 +154,12 @@ describe('PipelineFileSink rotation', () => {
     new FanoutLogger([second]).info('thursday', { pipeline: 'orders' });
     await second.close();
     expect(readdirSync(dir).sort()).toEqual(['output.log', 'output.log.000001.gz', 'output.log.000002.gz']);
-    expect(messages(familyLines(dir, 'output.log'))).toEqual(['monday', 'monday evening', 'tuesday', 'thursday']);
+    expect(messages(familyLines(dir, 'output.log'))).toEqual([
+      'monday',
+      'monday evening',
+      'tuesday',
+      'thursday',
+    ]);
   });
 
   it('writes daemon lines to etld/ and error/warning lines to error.log as well', async () => {
@@ -153,9 +170,15 @@ describe('PipelineFileSink rotation', () => {
     logger.error('escape attempt', { pipeline: '../../etc' });
     logger.debug('detail', { pipeline: 'orders' });
     await sink.close();
-    expect(messages(familyLines(join(logDir, 'etld'), 'output.log'))).toEqual(['daemon started', 'escape attempt']);
+    expect(messages(familyLines(join(logDir, 'etld'), 'output.log'))).toEqual([
+      'daemon started',
+      'escape attempt',
+    ]);
     expect(messages(familyLines(join(logDir, 'etld'), 'error.log'))).toEqual(['escape attempt']);
-    expect(messages(familyLines(join(logDir, 'orders'), 'output.log'))).toEqual(['pipeline skipped', 'detail']);
+    expect(messages(familyLines(join(logDir, 'orders'), 'output.log'))).toEqual([
+      'pipeline skipped',
+      'detail',
+    ]);
     expect(messages(familyLines(join(logDir, 'orders'), 'error.log'))).toEqual(['pipeline skipped']);
     const record = JSON.parse(familyLines(join(logDir, 'orders'), 'error.log')[0]!);
     expect(record).toMatchObject({ level: 'warning', priority: 4, pipeline: 'orders', run_id: null });
@@ -222,7 +245,10 @@ describe('PipelineFileSink after a crash', () => {
   it('terminates a torn last line so the next line stays readable', async () => {
     const dir = join(logDir, 'orders');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'output.log'), '{"ts":"2026-01-01T00:00:00.000Z","level":"info","message":"whole"}\n{"ts":"2026-01-01T00:00:01.0');
+    writeFileSync(
+      join(dir, 'output.log'),
+      '{"ts":"2026-01-01T00:00:00.000Z","level":"info","message":"whole"}\n{"ts":"2026-01-01T00:00:01.0',
+    );
     const sink = sinkWith();
     new FanoutLogger([sink]).info('after restart', { pipeline: 'orders' });
     await sink.close();

@@ -59,7 +59,11 @@ describe('ResourceMonitor', () => {
 
   it('samples periodically until stopped, and reports a failing sample', async () => {
     const samples: Resources[] = [];
-    const monitor = new ResourceMonitor({ paths: [{ label: 'tmp', path: dir }], rssBytes: () => 1, intervalMs: 30 });
+    const monitor = new ResourceMonitor({
+      paths: [{ label: 'tmp', path: dir }],
+      rssBytes: () => 1,
+      intervalMs: 30,
+    });
     monitor.start((s) => samples.push(s));
     await waitFor(() => (samples.length >= 3 ? true : undefined), { what: 'three samples' });
     monitor.stop();
@@ -70,7 +74,12 @@ describe('ResourceMonitor', () => {
     const file = join(dir, 'plain-file');
     writeFileSync(file, 'x');
     const errors: unknown[] = [];
-    const broken = new ResourceMonitor({ paths: [{ label: 'bad', path: join(file, 'below') }], rssBytes: () => 1, intervalMs: 30, onError: (e) => errors.push(e) });
+    const broken = new ResourceMonitor({
+      paths: [{ label: 'bad', path: join(file, 'below') }],
+      rssBytes: () => 1,
+      intervalMs: 30,
+      onError: (e) => errors.push(e),
+    });
     await expect(broken.sample()).rejects.toMatchObject({ code: 'ENOTDIR' });
     broken.start(() => undefined);
     await waitFor(() => (errors.length >= 1 ? true : undefined), { what: 'an error report' });
@@ -91,7 +100,9 @@ describe('ResourceMonitor', () => {
         { label: 'weird', path: '/w', free_bytes: 0, total_bytes: 0 },
       ],
     };
-    expect(lowDisks(resources, 5)).toEqual([{ label: 'state', path: '/s', free_bytes: 4, total_bytes: 100, percentFree: 4 }]);
+    expect(lowDisks(resources, 5)).toEqual([
+      { label: 'state', path: '/s', free_bytes: 4, total_bytes: 100, percentFree: 4 },
+    ]);
   });
 });
 
@@ -101,9 +112,22 @@ describe('pipelineStats', () => {
     let clock = now;
     const store = openStateStore(join(dir, 'stats.db'), () => new Date(clock));
     const at = (hoursAgo: number): string => new Date(now - hoursAgo * 3_600_000).toISOString();
-    const run = (sequence: number, attempt: number, status: RunStatus, startHoursAgo: number, seconds: number, error?: [string, string]): void => {
+    const run = (
+      sequence: number,
+      attempt: number,
+      status: RunStatus,
+      startHoursAgo: number,
+      seconds: number,
+      error?: [string, string],
+    ): void => {
       clock = now - startHoursAgo * 3_600_000;
-      const row = store.insertRun({ pipeline: 'orders', sequence, attempt, trigger: 'schedule', status: 'running' });
+      const row = store.insertRun({
+        pipeline: 'orders',
+        sequence,
+        attempt,
+        trigger: 'schedule',
+        status: 'running',
+      });
       const finished = status === 'running' ? null : new Date(clock + seconds * 1000).toISOString();
       store.updateRun(row.id, {
         status,

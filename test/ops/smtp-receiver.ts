@@ -29,10 +29,15 @@ function parseMessage(raw: string): { subject: string; text: string } {
   const split = raw.indexOf('\r\n\r\n');
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
   const body = raw.slice(split + 4);
-  const header = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
+  const header = (name: string): string =>
+    new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
   const encoding = header('Content-Transfer-Encoding').toLowerCase();
   const decoded =
-    encoding === 'quoted-printable' ? decodeQuotedPrintable(body) : encoding === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body;
+    encoding === 'quoted-printable'
+      ? decodeQuotedPrintable(body)
+      : encoding === 'base64'
+        ? Buffer.from(body, 'base64').toString('utf8')
+        : body;
   return { subject: header('Subject'), text: decoded.replace(/\r\n/g, '\n').replace(/\n$/, '') };
 }
 
@@ -41,7 +46,12 @@ function parseMessage(raw: string): { subject: string; text: string } {
  * MAIL FROM commands with a temporary 451 error first.
  */
 export async function startSmtpReceiver(
-  options: { refuseFirst?: number; auth?: { user: string; pass: string }; starttls?: boolean; implicitTls?: boolean } = {},
+  options: {
+    refuseFirst?: number;
+    auth?: { user: string; pass: string };
+    starttls?: boolean;
+    implicitTls?: boolean;
+  } = {},
 ): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const state = { attempts: 0 };
@@ -49,7 +59,9 @@ export async function startSmtpReceiver(
     logger: false,
     secure: options.implicitTls ?? false,
     authOptional: options.auth === undefined,
-    ...(options.starttls || options.implicitTls ? {} : { disabledCommands: options.auth ? [] : ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
+    ...(options.starttls || options.implicitTls
+      ? {}
+      : { disabledCommands: options.auth ? [] : ['AUTH', 'STARTTLS'], hideSTARTTLS: true }),
     ...(options.auth && !options.starttls && !options.implicitTls ? { allowInsecureAuth: true } : {}),
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {

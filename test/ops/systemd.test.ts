@@ -11,9 +11,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'etld-systemd-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function check(unit?: string): Promise<{ code: number | null; output: string }> {
-  const result = await runCommand('bash', [script], { env: { ...process.env, ...(unit ? { UNIT: unit } : {}) } });
+  const result = await runCommand('bash', [script], {
+    env: { ...process.env, ...(unit ? { UNIT: unit } : {}) },
+  });
   if (result.code === 2) {
-    throw new Error(`systemd-analyze is missing and could not be installed (apt-get install systemd):\n${result.stderr}`);
+    throw new Error(
+      `systemd-analyze is missing and could not be installed (apt-get install systemd):\n${result.stderr}`,
+    );
   }
   return { code: result.code, output: result.stdout + result.stderr };
 }

@@ -21,14 +21,25 @@ describe('SystemClock', () => {
 
 // 2026 DST changes of these zones (IANA tzdata), so that most samples straddle one.
 const TRANSITION_DAYS = [
-  '2026-03-29', '2026-10-25', // Europe/Warsaw
-  '2026-03-08', '2026-11-01', // America/New_York
-  '2026-04-05', '2026-10-04', // Australia/Lord_Howe (30-minute shift)
+  '2026-03-29',
+  '2026-10-25', // Europe/Warsaw
+  '2026-03-08',
+  '2026-11-01', // America/New_York
+  '2026-04-05',
+  '2026-10-04', // Australia/Lord_Howe (30-minute shift)
   '2026-09-06', // America/Santiago
   '2026-09-27', // Pacific/Chatham
 ].map((day) => Date.parse(`${day}T00:00:00Z`));
 
-const ZONES = ['UTC', 'Europe/Warsaw', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Santiago', 'Pacific/Chatham'];
+const ZONES = [
+  'UTC',
+  'Europe/Warsaw',
+  'America/New_York',
+  'Australia/Lord_Howe',
+  'Asia/Kolkata',
+  'America/Santiago',
+  'Pacific/Chatham',
+];
 
 describe('daily cron fire times (property)', () => {
   it('each day fires exactly once, at the local time or the end of a DST gap that swallowed it', () => {
@@ -39,7 +50,12 @@ describe('daily cron fire times (property)', () => {
         fc.integer({ min: 0, max: 59 }),
         fc.oneof(
           fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2027, 0, 1) }),
-          fc.tuple(fc.constantFrom(...TRANSITION_DAYS), fc.integer({ min: -60 * 3_600_000, max: 36 * 3_600_000 })).map(([day, offset]) => day + offset),
+          fc
+            .tuple(
+              fc.constantFrom(...TRANSITION_DAYS),
+              fc.integer({ min: -60 * 3_600_000, max: 36 * 3_600_000 }),
+            )
+            .map(([day, offset]) => day + offset),
         ),
         (zone, hour, minute, start) => {
           const schedule = { kind: 'cron' as const, expression: `${minute} ${hour} * * *`, text: '' };

@@ -43,13 +43,19 @@ afterEach(async () => {
 });
 
 /** A pipeline reading `orders`; `sleepSeconds` makes every read of the source take that long. */
-function pipelineYaml(name: string, options: { schedule?: string; sleepSeconds?: number; mode?: 'full' | 'incremental' } = {}): string {
+function pipelineYaml(
+  name: string,
+  options: { schedule?: string; sleepSeconds?: number; mode?: 'full' | 'incremental' } = {},
+): string {
   const sleep = options.sleepSeconds ?? 0;
   const source =
     sleep > 0
       ? `  query: "SELECT o.id, o.amount, o.updated_at FROM orders o CROSS JOIN (SELECT pg_sleep(${sleep})) AS s"`
       : '  table: public.orders';
-  const load = options.mode === 'incremental' ? '{ mode: incremental, cursor: updated_at, start_from: "2025-01-01" }' : '{ mode: full }';
+  const load =
+    options.mode === 'incremental'
+      ? '{ mode: incremental, cursor: updated_at, start_from: "2025-01-01" }'
+      : '{ mode: full }';
   return `name: ${name}
 ${options.schedule !== undefined ? `schedule: "${options.schedule}"\n` : ''}timezone: UTC
 source:
@@ -73,7 +79,11 @@ async function launch(h: TempHome): Promise<{ daemon: DaemonProcess; client: Dae
   const daemon = spawnDaemon(h.dir);
   daemons.push(daemon);
   await daemon.waitForLine(/etld running/, 60_000);
-  const client = await connectClient({ socketPath: h.socketPath, clientName: 'scheduler-test', reconnect: false });
+  const client = await connectClient({
+    socketPath: h.socketPath,
+    clientName: 'scheduler-test',
+    reconnect: false,
+  });
   clients.push(client);
   return { daemon, client };
 }
@@ -87,7 +97,12 @@ async function history(client: DaemonClient, pipeline: string): Promise<RunRecor
   return client.call('history', { pipeline, limit: 50 });
 }
 
-async function waitForRun(client: DaemonClient, pipeline: string, id: string, statuses: RunRecord['status'][]): Promise<RunRecord> {
+async function waitForRun(
+  client: DaemonClient,
+  pipeline: string,
+  id: string,
+  statuses: RunRecord['status'][],
+): Promise<RunRecord> {
   return waitFor(
     async () => (await history(client, pipeline)).find((r) => r.id === id && statuses.includes(r.status)),
     { timeoutMs: 90_000, intervalMs: 200, what: `run ${id} to be ${statuses.join('|')}` },
@@ -98,7 +113,9 @@ async function duckCount(file: string, table: string): Promise<{ rows: number; d
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   try {
-    const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM "${table}"`);
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM "${table}"`,
+    );
     const [row] = reader.getRowObjects();
     return { rows: Number(row?.n), distinct: Number(row?.d) };
   } finally {
@@ -107,10 +124,14 @@ async function duckCount(file: string, table: string): Promise<{ rows: number; d
   }
 }
 
-function storeRuns(h: TempHome): { id: string; status: string; trigger: string; error_code: string | null }[] {
+function storeRuns(
+  h: TempHome,
+): { id: string; status: string; trigger: string; error_code: string | null }[] {
   const db = new Database(join(h.dir, 'state', 'etld.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, status, trigger, error_code FROM runs ORDER BY sequence, attempt').all() as {
+    return db
+      .prepare('SELECT id, status, trigger, error_code FROM runs ORDER BY sequence, attempt')
+      .all() as {
       id: string;
       status: string;
       trigger: string;
@@ -126,14 +147,21 @@ describe('supervisor in a spawned etld', () => {
     const h = home();
     h.writePipeline('ticker.yaml', pipelineYaml('ticker', { schedule: '*/2 * * * * *' }));
     const first = await launch(h);
-    expect(await first.client.call('pause', { pipeline: 'ticker' })).toEqual({ pipeline: 'ticker', paused: true });
+    expect(await first.client.call('pause', { pipeline: 'ticker' })).toEqual({
+      pipeline: 'ticker',
+      paused: true,
+    });
     await closeClient(first.client);
     expect(await first.daemon.stop()).toBe(0);
     const before = storeRuns(h).length;
 
     const second = await launch(h);
     const listed = await second.client.call('list');
-    expect(listed.find((p) => p.name === 'ticker')).toMatchObject({ paused: true, state: 'paused', next_run_at: null });
+    expect(listed.find((p) => p.name === 'ticker')).toMatchObject({
+      paused: true,
+      state: 'paused',
+      next_run_at: null,
+    });
     const why = await waitFor(
       async () => {
         const answer = await second.client.call('why', { pipeline: 'ticker' });
@@ -145,11 +173,14 @@ describe('supervisor in a spawned etld', () => {
     expect(await history(second.client, 'ticker')).toHaveLength(before);
 
     await second.client.call('resume', { pipeline: 'ticker' });
-    const ran = await waitFor(async () => (await history(second.client, 'ticker')).find((r) => r.status === 'succeeded'), {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      what: 'a scheduled run after resume',
-    });
+    const ran = await waitFor(
+      async () => (await history(second.client, 'ticker')).find((r) => r.status === 'succeeded'),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'a scheduled run after resume',
+      },
+    );
     expect(ran.trigger).toBe('schedule');
   });
 
@@ -162,7 +193,9 @@ describe('supervisor in a spawned etld', () => {
     await closeClient(client);
     daemon.signal('SIGTERM');
     expect(await daemon.exited(90_000)).toBe(0);
-    expect(storeRuns(h)).toEqual([{ id: `${run_id}-1`, status: 'succeeded', trigger: 'manual', error_code: null }]);
+    expect(storeRuns(h)).toEqual([
+      { id: `${run_id}-1`, status: 'succeeded', trigger: 'manual', error_code: null },
+    ]);
     expect(await duckCount(join(h.dir, 'lake', 'slow.duckdb'), 'slow')).toEqual({ rows: 500, distinct: 500 });
   });
 
@@ -176,14 +209,18 @@ describe('supervisor in a spawned etld', () => {
     daemon.signal('SIGTERM');
     expect(await daemon.exited(90_000)).toBe(0);
     expect(daemon.lines.some((l) => /grace period over: cancelling run stuck-1-1/.test(l))).toBe(true);
-    expect(storeRuns(h)).toEqual([{ id: `${run_id}-1`, status: 'interrupted', trigger: 'manual', error_code: 'INTERRUPTED' }]);
+    expect(storeRuns(h)).toEqual([
+      { id: `${run_id}-1`, status: 'interrupted', trigger: 'manual', error_code: 'INTERRUPTED' },
+    ]);
     // Nothing reached the destination: no file, or a file without the table.
     const lakeFile = join(h.dir, 'lake', 'stuck.duckdb');
     if (existsSync(lakeFile)) await expect(duckCount(lakeFile, 'stuck')).rejects.toThrow(/stuck/);
     // The source query was cancelled, not left sleeping in PostgreSQL.
     await waitFor(
       async () => {
-        const active = await pg.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()");
+        const active = await pg.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()",
+        );
         return active[0]?.n === '0' ? true : undefined;
       },
       { timeoutMs: 30_000, what: 'the sleeping source query to be cancelled' },
@@ -205,13 +242,23 @@ describe('supervisor in a spawned etld', () => {
     const second = await launch(h);
     // The same run goes on across the crash: attempt 1 was interrupted, attempt 2 succeeded.
     const retried = await waitForRun(second.client, 'orders', 'orders-1', ['succeeded', 'failed']);
-    expect(retried).toMatchObject({ status: 'succeeded', trigger: 'manual', sequence: 1, attempt: 2, rows_loaded: 500 });
+    expect(retried).toMatchObject({
+      status: 'succeeded',
+      trigger: 'manual',
+      sequence: 1,
+      attempt: 2,
+      rows_loaded: 500,
+    });
     const detail = await second.client.call('run', { run_id: 'orders-1' });
     expect(detail.attempts.map((a) => [a.id, a.status, a.trigger, a.error?.code ?? null])).toEqual([
       ['orders-1-1', 'interrupted', 'manual', 'INTERRUPTED'],
       ['orders-1-2', 'succeeded', 'startup-recovery', null],
     ]);
-    expect(second.daemon.lines.some((l) => /run orders-1-1 was running when the daemon stopped: marked interrupted/.test(l))).toBe(true);
+    expect(
+      second.daemon.lines.some((l) =>
+        /run orders-1-1 was running when the daemon stopped: marked interrupted/.test(l),
+      ),
+    ).toBe(true);
 
     // A further manual run finds nothing new above the watermark: still exactly 500 rows.
     const again = await second.client.call('start', { pipeline: 'orders' });
@@ -219,6 +266,9 @@ describe('supervisor in a spawned etld', () => {
     expect(next).toMatchObject({ status: 'succeeded', sequence: 2, rows_loaded: 0 });
     await closeClient(second.client);
     expect(await second.daemon.stop()).toBe(0);
-    expect(await duckCount(join(h.dir, 'lake', 'orders.duckdb'), 'orders')).toEqual({ rows: 500, distinct: 500 });
+    expect(await duckCount(join(h.dir, 'lake', 'orders.duckdb'), 'orders')).toEqual({
+      rows: 500,
+      distinct: 500,
+    });
   });
 });

@@ -106,9 +106,13 @@ describe('schedule kinds', () => {
 
   it('at … fires once in the pipeline zone, then never', () => {
     const at = schedule('at 2026-12-01T02:00');
-    expect(nextFireTime(at, 'Europe/Warsaw', new Date('2026-11-01T00:00:00Z'))?.toISOString()).toBe('2026-12-01T01:00:00.000Z');
+    expect(nextFireTime(at, 'Europe/Warsaw', new Date('2026-11-01T00:00:00Z'))?.toISOString()).toBe(
+      '2026-12-01T01:00:00.000Z',
+    );
     expect(nextFireTime(at, 'Europe/Warsaw', new Date('2026-12-01T01:00:00Z'))).toBeNull();
-    expect(nextFireTime(at, 'America/New_York', new Date('2026-11-01T00:00:00Z'))?.toISOString()).toBe('2026-12-01T07:00:00.000Z');
+    expect(nextFireTime(at, 'America/New_York', new Date('2026-11-01T00:00:00Z'))?.toISOString()).toBe(
+      '2026-12-01T07:00:00.000Z',
+    );
   });
 
   it('manual-only pipelines have no fire time', () => {
@@ -117,8 +121,14 @@ describe('schedule kinds', () => {
   });
 
   it('presets and 6-field expressions', () => {
-    expect(fires('@weekly', 'UTC', '2026-06-03T00:00:00Z', 2)).toEqual(['2026-06-07T00:00:00.000Z', '2026-06-14T00:00:00.000Z']);
-    expect(fires('@monthly', 'UTC', '2026-06-03T00:00:00Z', 2)).toEqual(['2026-07-01T00:00:00.000Z', '2026-08-01T00:00:00.000Z']);
+    expect(fires('@weekly', 'UTC', '2026-06-03T00:00:00Z', 2)).toEqual([
+      '2026-06-07T00:00:00.000Z',
+      '2026-06-14T00:00:00.000Z',
+    ]);
+    expect(fires('@monthly', 'UTC', '2026-06-03T00:00:00Z', 2)).toEqual([
+      '2026-07-01T00:00:00.000Z',
+      '2026-08-01T00:00:00.000Z',
+    ]);
     expect(fires('*/20 * * * * *', 'UTC', '2026-06-03T00:00:05Z', 3)).toEqual([
       '2026-06-03T00:00:20.000Z',
       '2026-06-03T00:00:40.000Z',
@@ -143,7 +153,10 @@ describe('schedule kinds', () => {
   });
 
   it('node-cron extensions: last day, nth weekday, nearest weekday', () => {
-    expect(fires('0 0 L * *', 'UTC', '2028-02-01T00:00:00Z', 2)).toEqual(['2028-02-29T00:00:00.000Z', '2028-03-31T00:00:00.000Z']);
+    expect(fires('0 0 L * *', 'UTC', '2028-02-01T00:00:00Z', 2)).toEqual([
+      '2028-02-29T00:00:00.000Z',
+      '2028-03-31T00:00:00.000Z',
+    ]);
     expect(fires('0 0 * * 1#2', 'UTC', '2026-06-01T00:00:00Z', 1)).toEqual(['2026-06-08T00:00:00.000Z']);
     expect(fires('0 0 * * 5L', 'UTC', '2026-06-01T00:00:00Z', 1)).toEqual(['2026-06-26T00:00:00.000Z']);
     // 1 Aug 2026 is a Saturday: 1W is Monday the 3rd.
@@ -152,7 +165,13 @@ describe('schedule kinds', () => {
 
   it('counts fire times in a window with a limit', () => {
     const hourly = schedule('@hourly');
-    const within = fireTimesBetween(hourly, 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-06-01T05:30:00Z'), 100);
+    const within = fireTimesBetween(
+      hourly,
+      'UTC',
+      new Date('2026-06-01T00:00:00Z'),
+      new Date('2026-06-01T05:30:00Z'),
+      100,
+    );
     expect(within.map((d) => d.toISOString())).toEqual([
       '2026-06-01T01:00:00.000Z',
       '2026-06-01T02:00:00.000Z',
@@ -160,15 +179,25 @@ describe('schedule kinds', () => {
       '2026-06-01T04:00:00.000Z',
       '2026-06-01T05:00:00.000Z',
     ]);
-    expect(fireTimesBetween(hourly, 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-06-09T00:00:00Z'), 3)).toHaveLength(3);
+    expect(
+      fireTimesBetween(hourly, 'UTC', new Date('2026-06-01T00:00:00Z'), new Date('2026-06-09T00:00:00Z'), 3),
+    ).toHaveLength(3);
   });
 });
 
 describe('zoned time', () => {
   it('resolves gap and repeated wall times', () => {
-    expect(new Date(resolveLocal(Date.UTC(2026, 2, 29, 2, 30), 'Europe/Warsaw')).toISOString()).toBe('2026-03-29T01:00:00.000Z');
-    expect(new Date(resolveLocal(Date.UTC(2026, 9, 25, 2, 30), 'Europe/Warsaw')).toISOString()).toBe('2026-10-25T00:30:00.000Z');
-    expect(new Date(resolveLocal(Date.UTC(2026, 5, 1, 12, 0), 'Asia/Kolkata')).toISOString()).toBe('2026-06-01T06:30:00.000Z');
-    expect(formatLocal(Date.parse('2026-10-25T01:30:00Z'), 'Europe/Warsaw')).toBe('2026-10-25 02:30 Europe/Warsaw (UTC+01:00)');
+    expect(new Date(resolveLocal(Date.UTC(2026, 2, 29, 2, 30), 'Europe/Warsaw')).toISOString()).toBe(
+      '2026-03-29T01:00:00.000Z',
+    );
+    expect(new Date(resolveLocal(Date.UTC(2026, 9, 25, 2, 30), 'Europe/Warsaw')).toISOString()).toBe(
+      '2026-10-25T00:30:00.000Z',
+    );
+    expect(new Date(resolveLocal(Date.UTC(2026, 5, 1, 12, 0), 'Asia/Kolkata')).toISOString()).toBe(
+      '2026-06-01T06:30:00.000Z',
+    );
+    expect(formatLocal(Date.parse('2026-10-25T01:30:00Z'), 'Europe/Warsaw')).toBe(
+      '2026-10-25 02:30 Europe/Warsaw (UTC+01:00)',
+    );
   });
 });

@@ -7,7 +7,12 @@ import { EventBus } from '../../daemon/events.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
-import type { AlertHooks, FailureAlert, RecoveryAlert, StallAlert } from '../../daemon/scheduler/alert-hooks.js';
+import type {
+  AlertHooks,
+  FailureAlert,
+  RecoveryAlert,
+  StallAlert,
+} from '../../daemon/scheduler/alert-hooks.js';
 import { Supervisor } from '../../daemon/scheduler/supervisor.js';
 import type { SourceGovernor } from '../../daemon/scheduler/source-governor.js';
 import { FakeClock } from './fake-clock.js';
@@ -62,7 +67,11 @@ export function untilAborted(request: RunRequest): Promise<never> {
 }
 
 /** An attempt the test finishes by hand. */
-export function controllable(): { script: Script; finish: (rows?: number) => void; failWith: (error: EtlError) => void } {
+export function controllable(): {
+  script: Script;
+  finish: (rows?: number) => void;
+  failWith: (error: EtlError) => void;
+} {
   let resolve: ((o: RunOutcome) => void) | undefined;
   let reject: ((e: unknown) => void) | undefined;
   return {
@@ -70,7 +79,9 @@ export function controllable(): { script: Script; finish: (rows?: number) => voi
       new Promise<RunOutcome>((res, rej) => {
         resolve = res;
         reject = rej;
-        request.signal.addEventListener('abort', () => rej(new EtlError('CANCELLED', 'aborted')), { once: true });
+        request.signal.addEventListener('abort', () => rej(new EtlError('CANCELLED', 'aborted')), {
+          once: true,
+        });
       }),
     finish: (rows = 5) => resolve?.(outcome(rows)),
     failWith: (error) => reject?.(error),
@@ -145,7 +156,10 @@ export interface Harness {
   restart(): Supervisor;
 }
 
-export function harness(start: string, options: { store?: StateStore; governor?: SourceGovernor; stallTimeoutMs?: number } = {}): Harness {
+export function harness(
+  start: string,
+  options: { store?: StateStore; governor?: SourceGovernor; stallTimeoutMs?: number } = {},
+): Harness {
   const clock = new FakeClock(start);
   const store = options.store ?? openStateStore(':memory:', () => clock.now());
   const engine = new ScriptedEngine(() => clock.now());

@@ -30,7 +30,8 @@ afterAll(async () => {
   await pg.destroy();
 });
 afterEach(async () => {
-  for (const d of daemons.splice(0)) if (d.child.exitCode === null && d.child.signalCode === null) await d.stop();
+  for (const d of daemons.splice(0))
+    if (d.child.exitCode === null && d.child.signalCode === null) await d.stop();
   for (const h of homes.splice(0)) h.remove();
 });
 
@@ -56,7 +57,9 @@ function stateDb(h: TempHome): Database.Database {
 /** The watermark write of the next commit fails, as on a full disk; `lift` ends that. */
 function refuseWatermarkWrites(h: TempHome): { lift: () => void } {
   const db = stateDb(h);
-  db.exec(`CREATE TRIGGER chaos_refuse_insert BEFORE INSERT ON watermarks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+  db.exec(
+    `CREATE TRIGGER chaos_refuse_insert BEFORE INSERT ON watermarks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`,
+  );
   db.close();
   return {
     lift: () => {
@@ -70,17 +73,25 @@ function refuseWatermarkWrites(h: TempHome): { lift: () => void } {
 function attemptRows(h: TempHome): { id: string; status: string; error_code: string | null }[] {
   const db = new Database(join(h.dir, 'state', 'etld.db'), { readonly: true });
   try {
-    return db.prepare('SELECT id, status, error_code FROM runs ORDER BY sequence, attempt').all() as { id: string; status: string; error_code: string | null }[];
+    return db.prepare('SELECT id, status, error_code FROM runs ORDER BY sequence, attempt').all() as {
+      id: string;
+      status: string;
+      error_code: string | null;
+    }[];
   } finally {
     db.close();
   }
 }
 
 async function destination(h: TempHome, table: string): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(h.dir, 'lake', `${table}.duckdb`), { access_mode: 'READ_ONLY' });
+  const instance = await DuckDBInstance.create(join(h.dir, 'lake', `${table}.duckdb`), {
+    access_mode: 'READ_ONLY',
+  });
   const connection = await instance.connect();
   try {
-    return (await connection.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER FROM ${table}`)).getRowsJS();
+    return (
+      await connection.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER FROM ${table}`)
+    ).getRowsJS();
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -120,8 +131,12 @@ describe('a run across its retries', () => {
     expect(waiting.out.stdout).toMatch(/attempt 1 failed: STATE_STORE: .*; retrying/);
     expect(waiting.out.stdout).toMatch(/run waited-1 succeeded/);
     const history = await etlctl(['--home', h.dir, 'history', 'waited', '--json']);
-    expect(JSON.parse(history.stdout)).toMatchObject([{ id: 'waited-1', status: 'succeeded', attempt: 2, trigger: 'manual', error: null }]);
-    const detail = JSON.parse((await etlctl(['--home', h.dir, 'run', 'waited-1', '--json'])).stdout) as { attempts: { id: string; status: string }[] };
+    expect(JSON.parse(history.stdout)).toMatchObject([
+      { id: 'waited-1', status: 'succeeded', attempt: 2, trigger: 'manual', error: null },
+    ]);
+    const detail = JSON.parse((await etlctl(['--home', h.dir, 'run', 'waited-1', '--json'])).stdout) as {
+      attempts: { id: string; status: string }[];
+    };
     expect(detail.attempts.map((a) => [a.id, a.status])).toEqual([
       ['waited-1-1', 'failed'],
       ['waited-1-2', 'succeeded'],

@@ -12,14 +12,18 @@ describe('SourceGovernor', () => {
     let waits = 0;
     const a = await governor.acquire('db1:5432', signal);
     const b = await governor.acquire('db1:5432', signal);
-    const c = governor.acquire('db1:5432', signal, () => waits++).then((release) => {
-      order.push('c');
-      return release;
-    });
-    const d = governor.acquire('db1:5432', signal, () => waits++).then((release) => {
-      order.push('d');
-      return release;
-    });
+    const c = governor
+      .acquire('db1:5432', signal, () => waits++)
+      .then((release) => {
+        order.push('c');
+        return release;
+      });
+    const d = governor
+      .acquire('db1:5432', signal, () => waits++)
+      .then((release) => {
+        order.push('d');
+        return release;
+      });
     const other = await governor.acquire('db2:5432', signal);
     await tick();
     expect(waits).toBe(2);
@@ -52,7 +56,10 @@ describe('SourceGovernor', () => {
     const aborted = governor.acquire('h', controller.signal);
     const next = governor.acquire('h', new AbortController().signal);
     controller.abort(new Error('stop requested'));
-    await expect(aborted).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('stop requested') });
+    await expect(aborted).rejects.toMatchObject({
+      code: 'CANCELLED',
+      message: expect.stringContaining('stop requested'),
+    });
     expect(governor.waiting('h')).toBe(1);
     hold();
     const release = await next;

@@ -8,27 +8,47 @@ describe('start-up recovery', () => {
   it('turns a run left `running` into `interrupted` and retries it under the policy, same sequence', async () => {
     const h = harness('2026-06-01T12:00:00Z');
     // What a SIGKILLed daemon leaves behind.
-    const crashed = h.store.insertRun({ pipeline: 'orders', sequence: 7, attempt: 1, trigger: 'schedule', status: 'running' });
+    const crashed = h.store.insertRun({
+      pipeline: 'orders',
+      sequence: 7,
+      attempt: 1,
+      trigger: 'schedule',
+      status: 'running',
+    });
     h.store.updateRun(crashed.id, { startedAt: '2026-06-01T11:59:00.000Z' });
     h.engine.script(succeed(11));
     h.supervisor.setPipelines([pipeline('orders')], []);
     h.supervisor.start();
-    expect(h.store.getRun('orders-7-1')).toMatchObject({ status: 'interrupted', errorCode: 'INTERRUPTED', firstFailureAt: '2026-06-01T12:00:00.000Z' });
-    expect(h.states[0]).toMatchObject({ run_id: 'orders-7', attempt_id: 'orders-7-1', status: 'interrupted' });
+    expect(h.store.getRun('orders-7-1')).toMatchObject({
+      status: 'interrupted',
+      errorCode: 'INTERRUPTED',
+      firstFailureAt: '2026-06-01T12:00:00.000Z',
+    });
+    expect(h.states[0]).toMatchObject({
+      run_id: 'orders-7',
+      attempt_id: 'orders-7-1',
+      status: 'interrupted',
+    });
     expect(h.supervisor.summaries()[0]?.state).toBe('retrying');
     await h.clock.advance(4_999);
     expect(h.engine.requests).toHaveLength(0);
     await h.clock.advance(1);
-    expect(h.engine.requests.map((r) => [r.at, r.request.runId, r.request.sequence, r.request.trigger])).toEqual([
-      ['2026-06-01T12:00:05.000Z', 'orders-7-2', 7, 'startup-recovery'],
-    ]);
+    expect(
+      h.engine.requests.map((r) => [r.at, r.request.runId, r.request.sequence, r.request.trigger]),
+    ).toEqual([['2026-06-01T12:00:05.000Z', 'orders-7-2', 7, 'startup-recovery']]);
     expect(h.store.getRun('orders-7-2')).toMatchObject({ status: 'succeeded', rowsLoaded: 11 });
     expect(h.store.getRun('orders-7-1')?.status).toBe('interrupted');
   });
 
   it('continues a retry that was pending when the daemon stopped, at its original time', async () => {
     const h = harness('2026-06-01T12:00:00Z');
-    const waiting = h.store.insertRun({ pipeline: 'orders', sequence: 3, attempt: 2, trigger: 'retry', status: 'running' });
+    const waiting = h.store.insertRun({
+      pipeline: 'orders',
+      sequence: 3,
+      attempt: 2,
+      trigger: 'retry',
+      status: 'running',
+    });
     h.store.updateRun(waiting.id, {
       status: 'retrying',
       finishedAt: '2026-06-01T11:59:58.000Z',
@@ -39,9 +59,14 @@ describe('start-up recovery', () => {
     h.supervisor.setPipelines([pipeline('orders')], []);
     h.supervisor.start();
     await h.clock.advance(8_000); // attempt 2 failed at 11:59:58, retry after 10 s → 12:00:08
-    expect(h.engine.requests.map((r) => [r.at, r.request.runId])).toEqual([['2026-06-01T12:00:08.000Z', 'orders-3-3']]);
+    expect(h.engine.requests.map((r) => [r.at, r.request.runId])).toEqual([
+      ['2026-06-01T12:00:08.000Z', 'orders-3-3'],
+    ]);
     expect(h.store.getRun('orders-3-2')?.status).toBe('failed');
-    expect(h.store.getRun('orders-3-3')).toMatchObject({ status: 'succeeded', firstFailureAt: '2026-06-01T11:59:50.000Z' });
+    expect(h.store.getRun('orders-3-3')).toMatchObject({
+      status: 'succeeded',
+      firstFailureAt: '2026-06-01T11:59:50.000Z',
+    });
   });
 
   it('an interrupted run with no retries left fails and alerts once, and is not retried on the next start', async () => {
@@ -52,7 +77,9 @@ describe('start-up recovery', () => {
     await h.clock.advance(60_000);
     expect(h.engine.requests).toHaveLength(0);
     expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'failed', errorCode: 'INTERRUPTED' });
-    expect(h.alerts.failures).toMatchObject([{ runId: 'orders-1', attempts: 1, error: { code: 'INTERRUPTED' } }]);
+    expect(h.alerts.failures).toMatchObject([
+      { runId: 'orders-1', attempts: 1, error: { code: 'INTERRUPTED' } },
+    ]);
     const again = h.restart();
     again.setPipelines([pipeline('orders', { error_handling: { max_retries: 0 } })], []);
     again.start();
@@ -159,7 +186,10 @@ describe('drain', () => {
     await draining;
     await h.clock.advance(3_600_000);
     expect(h.engine.requests).toHaveLength(1);
-    expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'retrying', errorCode: 'SOURCE_CONNECTION' });
+    expect(h.store.getRun('orders-1-1')).toMatchObject({
+      status: 'retrying',
+      errorCode: 'SOURCE_CONNECTION',
+    });
     expect(h.clock.pendingTimers).toBe(0);
   });
 
@@ -191,13 +221,23 @@ describe('per-source governor', () => {
       releases.push(release);
       request.onProgress({ phase: 'extracting', rows: 1, bytes: 1, rowsPerSecond: 1, parts: [] });
       try {
-        return await Promise.race([new Promise<RunOutcome>((resolve) => finishers.set(request.runId, resolve)), untilAborted(request)]);
+        return await Promise.race([
+          new Promise<RunOutcome>((resolve) => finishers.set(request.runId, resolve)),
+          untilAborted(request),
+        ]);
       } finally {
         release();
       }
     };
     h.engine.otherwise(governed);
-    h.supervisor.setPipelines([pipeline('a'), pipeline('b'), pipeline('c', { source: { type: 'postgres', connection: { host: 'db2', port: 5432 }, table: 't' } })], []);
+    h.supervisor.setPipelines(
+      [
+        pipeline('a'),
+        pipeline('b'),
+        pipeline('c', { source: { type: 'postgres', connection: { host: 'db2', port: 5432 }, table: 't' } }),
+      ],
+      [],
+    );
     h.supervisor.start();
     h.supervisor.trigger('a', 'manual');
     h.supervisor.trigger('b', 'manual');
@@ -209,14 +249,20 @@ describe('per-source governor', () => {
       { host: 'db1:5432', inUse: 1, waiting: 1 },
       { host: 'db2:5432', inUse: 1, waiting: 0 },
     ]);
-    expect(h.supervisor.why('b').lines.join('\n')).toMatch(/waiting for source slot[\s\S]*db1:5432 \(1 in use, 1 waiting\)/);
+    expect(h.supervisor.why('b').lines.join('\n')).toMatch(
+      /waiting for source slot[\s\S]*db1:5432 \(1 in use, 1 waiting\)/,
+    );
     finishers.get('a-1-1')?.(outcome(1));
     await h.clock.advance(1);
     expect(h.supervisor.summaries().find((s) => s.name === 'b')?.state).toBe('running');
     finishers.get('b-1-1')?.(outcome(1));
     finishers.get('c-1-1')?.(outcome(1));
     await h.clock.advance(1);
-    expect(['a-1-1', 'b-1-1', 'c-1-1'].map((id) => h.store.getRun(id)?.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(['a-1-1', 'b-1-1', 'c-1-1'].map((id) => h.store.getRun(id)?.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
     expect(governor.usage()).toEqual([]);
   });
 });

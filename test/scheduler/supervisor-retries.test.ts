@@ -18,7 +18,9 @@ describe('retry policy in the supervisor', () => {
     h.supervisor.start();
 
     await h.clock.advanceTo('2026-06-02T00:10:00Z');
-    expect(h.engine.requests.map((r) => [r.at, r.request.attempt, r.request.trigger, r.request.sequence])).toEqual([
+    expect(
+      h.engine.requests.map((r) => [r.at, r.request.attempt, r.request.trigger, r.request.sequence]),
+    ).toEqual([
       ['2026-06-02T00:00:00.000Z', 1, 'schedule', 1],
       ['2026-06-02T00:00:05.000Z', 2, 'retry', 1],
       ['2026-06-02T00:00:15.000Z', 3, 'retry', 1],
@@ -57,26 +59,50 @@ describe('retry policy in the supervisor', () => {
       },
     ]);
     const [summary] = h.supervisor.summaries();
-    expect(summary).toMatchObject({ name: 'orders', state: 'failed', next_run_at: '2026-06-03T00:00:00.000Z' });
-    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(/failed after 4 attempt\(s\).*retries exhausted.*next schedule/);
+    expect(summary).toMatchObject({
+      name: 'orders',
+      state: 'failed',
+      next_run_at: '2026-06-03T00:00:00.000Z',
+    });
+    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(
+      /failed after 4 attempt\(s\).*retries exhausted.*next schedule/,
+    );
 
     // The next midnight runs again, succeeds, and the recovery is announced.
     h.engine.otherwise(succeed(42));
     await h.clock.advanceTo('2026-06-03T00:00:01Z');
-    expect(h.engine.requests.at(-1)).toMatchObject({ at: '2026-06-03T00:00:00.000Z', request: { runId: 'orders-2-1', trigger: 'schedule' } });
+    expect(h.engine.requests.at(-1)).toMatchObject({
+      at: '2026-06-03T00:00:00.000Z',
+      request: { runId: 'orders-2-1', trigger: 'schedule' },
+    });
     expect(h.store.getRun('orders-2-1')).toMatchObject({ status: 'succeeded', rowsLoaded: 42 });
-    expect(h.alerts.recoveries).toEqual([{ pipeline: 'orders', runId: 'orders-2', attempts: 1, previousFailureAt: '2026-06-02T00:00:35.000Z', rows: 42 }]);
+    expect(h.alerts.recoveries).toEqual([
+      {
+        pipeline: 'orders',
+        runId: 'orders-2',
+        attempts: 1,
+        previousFailureAt: '2026-06-02T00:00:35.000Z',
+        rows: 42,
+      },
+    ]);
     expect(h.alerts.failures).toHaveLength(1);
   });
 
   it('retry_timeout cuts the retries short', async () => {
     const h = harness('2026-06-01T23:59:00Z');
     h.engine.otherwise(fail('DESTINATION_CONFLICT'));
-    h.supervisor.setPipelines([pipeline('orders', { schedule: '@daily', error_handling: { ...seed002, retry_timeout: '30s' } })], []);
+    h.supervisor.setPipelines(
+      [pipeline('orders', { schedule: '@daily', error_handling: { ...seed002, retry_timeout: '30s' } })],
+      [],
+    );
     h.supervisor.start();
     await h.clock.advanceTo('2026-06-02T01:00:00Z');
     // The retry after attempt 3 would start at +35 s, past 30 s from the first failure.
-    expect(h.engine.requests.map((r) => r.at)).toEqual(['2026-06-02T00:00:00.000Z', '2026-06-02T00:00:05.000Z', '2026-06-02T00:00:15.000Z']);
+    expect(h.engine.requests.map((r) => r.at)).toEqual([
+      '2026-06-02T00:00:00.000Z',
+      '2026-06-02T00:00:05.000Z',
+      '2026-06-02T00:00:15.000Z',
+    ]);
     expect(h.store.getRun('orders-1-3')?.status).toBe('failed');
     expect(h.alerts.failures.map((f) => f.attempts)).toEqual([3]);
     expect(h.logs.some((l) => l.level === 'error' && /retry_timeout reached/.test(l.message))).toBe(true);
@@ -84,7 +110,12 @@ describe('retry policy in the supervisor', () => {
 
   it('non-retryable errors fail at once with their reason', async () => {
     const h = harness('2026-06-01T12:00:00Z');
-    h.engine.script(fail('SCHEMA_MISMATCH', 'column amount changed type: decimal(18,2) in the destination, text in the source'));
+    h.engine.script(
+      fail(
+        'SCHEMA_MISMATCH',
+        'column amount changed type: decimal(18,2) in the destination, text in the source',
+      ),
+    );
     h.supervisor.setPipelines([pipeline('orders', { error_handling: seed002 })], []);
     h.supervisor.start();
     const { runId } = h.supervisor.trigger('orders', 'manual');
@@ -100,7 +131,11 @@ describe('retry policy in the supervisor', () => {
     expect(h.alerts.failures).toMatchObject([{ attempts: 1, error: { code: 'SCHEMA_MISMATCH' } }]);
     expect(h.supervisor.why('orders').lines.join('\n')).toMatch(/not retryable/);
     // An EtlError that overrides its code's classification is honoured too.
-    h.engine.script(() => Promise.reject(new EtlError('SOURCE_CONNECTION', 'password authentication failed', { retryable: false })));
+    h.engine.script(() =>
+      Promise.reject(
+        new EtlError('SOURCE_CONNECTION', 'password authentication failed', { retryable: false }),
+      ),
+    );
     h.supervisor.trigger('orders', 'manual');
     await h.clock.advance(3_600_000);
     expect(h.engine.requests).toHaveLength(2);
@@ -108,13 +143,20 @@ describe('retry policy in the supervisor', () => {
     h.engine.script(() => Promise.reject(new TypeError('x is undefined')));
     const third = h.supervisor.trigger('orders', 'manual');
     await h.clock.advance(3_600_000);
-    expect(h.store.getRun(`${third.runId}-1`)).toMatchObject({ status: 'failed', errorCode: 'INTERNAL', errorMessage: 'x is undefined' });
+    expect(h.store.getRun(`${third.runId}-1`)).toMatchObject({
+      status: 'failed',
+      errorCode: 'INTERNAL',
+      errorMessage: 'x is undefined',
+    });
     h.engine.script(() => {
       throw new Error('synchronous throw');
     });
     const fourth = h.supervisor.trigger('orders', 'manual');
     await h.clock.advance(1000);
-    expect(h.store.getRun(`${fourth.runId}-1`)).toMatchObject({ status: 'failed', errorMessage: 'synchronous throw' });
+    expect(h.store.getRun(`${fourth.runId}-1`)).toMatchObject({
+      status: 'failed',
+      errorMessage: 'synchronous throw',
+    });
   });
 
   it('the stall watchdog cancels a run without progress and retries it', async () => {
@@ -131,14 +173,26 @@ describe('retry policy in the supervisor', () => {
     request.onProgress({ phase: 'extracting', rows: 20, bytes: 200, rowsPerSecond: 1, parts: [] }); // moved at +50 s
     await h.clock.advance(55_000); // +105 s: 55 s without movement
     expect(h.store.getRun('orders-1-1')?.status).toBe('running');
-    expect(h.supervisor.currentRun('orders')).toMatchObject({ id: 'orders-1', attempt: 1, rows_extracted: 20 });
+    expect(h.supervisor.currentRun('orders')).toMatchObject({
+      id: 'orders-1',
+      attempt: 1,
+      rows_extracted: 20,
+    });
     request.onProgress({ phase: 'extracting', rows: 20, bytes: 200, rowsPerSecond: 0, parts: [] }); // no movement
     await h.clock.advance(6_000); // +111 s: 61 s without movement
-    expect(h.store.getRun('orders-1-1')).toMatchObject({ status: 'retrying', errorCode: 'STALLED', rowsExtracted: 20 });
+    expect(h.store.getRun('orders-1-1')).toMatchObject({
+      status: 'retrying',
+      errorCode: 'STALLED',
+      rowsExtracted: 20,
+    });
     expect(h.alerts.stalls).toEqual([{ pipeline: 'orders', runId: 'orders-1', stalledForMs: 60_000 }]);
     expect(h.logs.some((l) => l.level === 'warning' && /stalled/.test(l.message))).toBe(true);
     await h.clock.advance(5_000);
-    expect(h.store.getRun('orders-1-2')).toMatchObject({ status: 'succeeded', trigger: 'retry', rowsLoaded: 7 });
+    expect(h.store.getRun('orders-1-2')).toMatchObject({
+      status: 'succeeded',
+      trigger: 'retry',
+      rowsLoaded: 7,
+    });
     expect(h.store.getRun('orders-1-1')?.status).toBe('failed');
     expect(h.alerts.recoveries).toHaveLength(0);
   });

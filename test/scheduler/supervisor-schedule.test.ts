@@ -13,7 +13,10 @@ afterEach(() => {
 describe('schedules in the supervisor', () => {
   it('fires at the DST-correct instants in Europe/Warsaw and exposes the next fire time', async () => {
     const h = harness('2026-03-28T12:00:00Z');
-    h.supervisor.setPipelines([pipeline('nightly', { schedule: '30 2 * * *', timezone: 'Europe/Warsaw' })], []);
+    h.supervisor.setPipelines(
+      [pipeline('nightly', { schedule: '30 2 * * *', timezone: 'Europe/Warsaw' })],
+      [],
+    );
     h.supervisor.start();
     expect(h.supervisor.summaries()[0]).toMatchObject({
       next_run_at: '2026-03-29T01:00:00.000Z',
@@ -22,24 +25,40 @@ describe('schedules in the supervisor', () => {
       schedule_human: 'every day at 02:30 (Europe/Warsaw)',
     });
     await h.clock.advanceTo('2026-03-30T12:00:00Z');
-    expect(h.engine.requests.map((r) => r.at)).toEqual(['2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
-    expect(h.supervisor.why('nightly').lines[0]).toMatch(/next run at 2026-03-31T00:30:00.000Z \(2026-03-31 02:30 Europe\/Warsaw \(UTC\+02:00\)\)/);
+    expect(h.engine.requests.map((r) => r.at)).toEqual([
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-30T00:30:00.000Z',
+    ]);
+    expect(h.supervisor.why('nightly').lines[0]).toMatch(
+      /next run at 2026-03-31T00:30:00.000Z \(2026-03-31 02:30 Europe\/Warsaw \(UTC\+02:00\)\)/,
+    );
   });
 
   it('fires once across the New York fall-back', async () => {
     const h = harness('2026-10-31T12:00:00Z');
-    h.supervisor.setPipelines([pipeline('nightly', { schedule: '30 1 * * *', timezone: 'America/New_York' })], []);
+    h.supervisor.setPipelines(
+      [pipeline('nightly', { schedule: '30 1 * * *', timezone: 'America/New_York' })],
+      [],
+    );
     h.supervisor.start();
     await h.clock.advanceTo('2026-11-02T12:00:00Z');
-    expect(h.engine.requests.map((r) => r.at)).toEqual(['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
+    expect(h.engine.requests.map((r) => r.at)).toEqual([
+      '2026-11-01T05:30:00.000Z',
+      '2026-11-02T06:30:00.000Z',
+    ]);
   });
 
   it('runs a one-shot `at` schedule once and a manual-only pipeline never', async () => {
     const h = harness('2026-11-30T00:00:00Z');
-    h.supervisor.setPipelines([pipeline('once', { schedule: 'at 2026-12-01T02:00', timezone: 'Europe/Warsaw' }), pipeline('byhand')], []);
+    h.supervisor.setPipelines(
+      [pipeline('once', { schedule: 'at 2026-12-01T02:00', timezone: 'Europe/Warsaw' }), pipeline('byhand')],
+      [],
+    );
     h.supervisor.start();
     await h.clock.advanceTo('2026-12-05T00:00:00Z');
-    expect(h.engine.requests.map((r) => [r.request.pipeline.name, r.at])).toEqual([['once', '2026-12-01T01:00:00.000Z']]);
+    expect(h.engine.requests.map((r) => [r.request.pipeline.name, r.at])).toEqual([
+      ['once', '2026-12-01T01:00:00.000Z'],
+    ]);
     const byName = Object.fromEntries(h.supervisor.summaries().map((s) => [s.name, s]));
     expect(byName.once).toMatchObject({ next_run_at: null, state: 'idle' });
     expect(byName.byhand).toMatchObject({ next_run_at: null, schedule: null, schedule_human: 'manual only' });
@@ -70,12 +89,17 @@ describe('overlap', () => {
     h.supervisor.start();
     await h.clock.advanceTo('2026-06-01T00:02:30Z');
     expect(h.engine.requests.map((r) => r.at)).toEqual(['2026-06-01T00:01:00.000Z']);
-    expect(h.store.getRuntime('minutely').lastSkipReason).toMatch(/overlap: run minutely-1-1 was still running .* \(overlap: skip\)/);
+    expect(h.store.getRuntime('minutely').lastSkipReason).toMatch(
+      /overlap: run minutely-1-1 was still running .* \(overlap: skip\)/,
+    );
     expect(h.supervisor.why('minutely').lines.join('\n')).toMatch(/overlap: skip/);
     expect(() => h.supervisor.trigger('minutely', 'manual')).toThrow(/already running/);
     slow.finish();
     await h.clock.advanceTo('2026-06-01T00:03:30Z');
-    expect(h.engine.requests.map((r) => r.at)).toEqual(['2026-06-01T00:01:00.000Z', '2026-06-01T00:03:00.000Z']);
+    expect(h.engine.requests.map((r) => r.at)).toEqual([
+      '2026-06-01T00:01:00.000Z',
+      '2026-06-01T00:03:00.000Z',
+    ]);
   });
 
   it('queue: one fire waits behind the active run, later ones are coalesced', async () => {
@@ -104,8 +128,12 @@ describe('misfire after downtime', () => {
     h.supervisor.setPipelines([pipeline('orders', { schedule: '@daily' })], []);
     h.supervisor.start();
     await h.clock.advanceTo('2026-06-05T23:00:00Z');
-    expect(h.engine.requests.map((r) => [r.at, r.request.trigger])).toEqual([['2026-06-05T09:00:00.000Z', 'catchup']]);
-    expect(h.store.getRuntime('orders').lastSkipReason).toMatch(/daemon down over 4 fire time\(s\).*one catch-up run/);
+    expect(h.engine.requests.map((r) => [r.at, r.request.trigger])).toEqual([
+      ['2026-06-05T09:00:00.000Z', 'catchup'],
+    ]);
+    expect(h.store.getRuntime('orders').lastSkipReason).toMatch(
+      /daemon down over 4 fire time\(s\).*one catch-up run/,
+    );
     await h.clock.advanceTo('2026-06-06T00:00:01Z');
     expect(h.engine.requests).toHaveLength(2);
 
@@ -124,7 +152,9 @@ describe('misfire after downtime', () => {
     h.supervisor.start();
     await h.clock.advanceTo('2026-06-05T23:00:00Z');
     expect(h.engine.requests).toHaveLength(0);
-    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(/misfire skipped: daemon down over 4 fire time\(s\)/);
+    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(
+      /misfire skipped: daemon down over 4 fire time\(s\)/,
+    );
   });
 
   it('a first start records a baseline so a later downtime is recognised', async () => {
@@ -167,8 +197,12 @@ describe('pause and resume', () => {
     await b.clock.advanceTo('2026-06-01T18:30:00Z');
     expect(b.engine.requests).toHaveLength(0);
     expect(b.supervisor.summaries()[0]).toMatchObject({ paused: true, state: 'paused' });
-    expect(b.supervisor.why('orders').lines[0]).toMatch(/^paused since 2026-06-01T12:00:00.000Z.*would run next at 2026-06-01T19:00:00.000Z/);
-    expect(b.store.getRuntime('orders').lastSkipReason).toMatch(/^paused: the schedule fired at 2026-06-01T18:00:00.000Z/);
+    expect(b.supervisor.why('orders').lines[0]).toMatch(
+      /^paused since 2026-06-01T12:00:00.000Z.*would run next at 2026-06-01T19:00:00.000Z/,
+    );
+    expect(b.store.getRuntime('orders').lastSkipReason).toMatch(
+      /^paused: the schedule fired at 2026-06-01T18:00:00.000Z/,
+    );
 
     // A manual start still works while paused; resume brings the schedule back, without a burst.
     b.supervisor.trigger('orders', 'manual');
@@ -203,12 +237,21 @@ describe('reload', () => {
     const h = harness('2026-06-01T00:30:00Z');
     const slow = controllable();
     h.engine.script(slow.script);
-    h.supervisor.setPipelines([pipeline('a', { schedule: '@hourly' }), pipeline('b', { schedule: '@hourly' })], []);
+    h.supervisor.setPipelines(
+      [pipeline('a', { schedule: '@hourly' }), pipeline('b', { schedule: '@hourly' })],
+      [],
+    );
     h.supervisor.start();
     await h.clock.advanceTo('2026-06-01T01:00:00Z'); // a (slow) and b run
     h.supervisor.setPipelines(
       [pipeline('b', { schedule: '*/10 * * * *' })],
-      [{ name: 'c', file: '/etc/etld/pipelines/c.yaml', problems: ['c.yaml:3:1 source.table: give exactly one of table or query'] }],
+      [
+        {
+          name: 'c',
+          file: '/etc/etld/pipelines/c.yaml',
+          problems: ['c.yaml:3:1 source.table: give exactly one of table or query'],
+        },
+      ],
     );
     expect(h.supervisor.summaries().map((s) => [s.name, s.state, s.next_run_at])).toEqual([
       ['b', 'idle', '2026-06-01T01:10:00.000Z'],

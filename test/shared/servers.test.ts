@@ -21,7 +21,12 @@ test('the test harness starts real PostgreSQL and MariaDB servers', async () => 
 
 test('stop() really takes PostgreSQL down (an outage), start() brings it back', async () => {
   await pgServer.stop();
-  const client = new pg.Client({ host: pgServer.host, port: pgServer.port, user: 'postgres', database: 'postgres' });
+  const client = new pg.Client({
+    host: pgServer.host,
+    port: pgServer.port,
+    user: 'postgres',
+    database: 'postgres',
+  });
   await expect(client.connect()).rejects.toThrow(/ECONNREFUSED/);
   await pgServer.start();
   const [row] = await pgServer.query<{ one: number }>('select 1 as one');

@@ -34,16 +34,36 @@ describe('stagingCsvSelect', () => {
     });
     const list = columns.map((c) => {
       const id = `"${c.name.replaceAll('"', '""')}"`;
-      return c.type.kind === 'bytes' ? `lower(hex(${id}))` : c.type.kind === 'timestamptz' ? `epoch_us(${id})` : id;
+      return c.type.kind === 'bytes'
+        ? `lower(hex(${id}))`
+        : c.type.kind === 'timestamptz'
+          ? `epoch_us(${id})`
+          : id;
     });
-    const reader = await duck.runAndReadAll(`SELECT ${list.join(', ')} FROM (${stagingCsvSelect(files, columns)})`);
+    const reader = await duck.runAndReadAll(
+      `SELECT ${list.join(', ')} FROM (${stagingCsvSelect(files, columns)})`,
+    );
     return reader.getRows();
   }
 
   test('reads several files, keeps NULL and empty string apart and types every column', async () => {
-    const columns = [col('id', { kind: 'int64' }), col('name', { kind: 'text' }), col('ok', { kind: 'bool' }), col('raw', { kind: 'bytes' }), col('amount', { kind: 'decimal', precision: 38, scale: 10 })];
+    const columns = [
+      col('id', { kind: 'int64' }),
+      col('name', { kind: 'text' }),
+      col('ok', { kind: 'bool' }),
+      col('raw', { kind: 'bytes' }),
+      col('amount', { kind: 'decimal', precision: 38, scale: 10 }),
+    ];
     const rows = await read(['1,"a,""b""\nc",t,00ff,-12.5\n', '2,"",f,,\n3,,,"",0\n'], columns);
-    expect(rows.map((r) => [String(r[0]), r[1], r[2], r[3], r[4] === null ? null : (r[4] as { toString(): string }).toString()])).toEqual([
+    expect(
+      rows.map((r) => [
+        String(r[0]),
+        r[1],
+        r[2],
+        r[3],
+        r[4] === null ? null : (r[4] as { toString(): string }).toString(),
+      ]),
+    ).toEqual([
       ['1', 'a,"b"\nc', true, '00ff', '-12.5000000000'],
       ['2', '', false, null, null],
       ['3', null, null, '', '0.0000000000'],
@@ -67,7 +87,9 @@ describe('stagingCsvSelect', () => {
     for (const [column, value] of cases) {
       const error = await read(`${value}\n`, [column]).catch((e: unknown) => e);
       expect(error, column.name).toBeInstanceOf(Error);
-      expect((error as Error).message, column.name).toContain(`column "${column.name}" holds a value that is not a valid`);
+      expect((error as Error).message, column.name).toContain(
+        `column "${column.name}" holds a value that is not a valid`,
+      );
       expect((error as Error).message, column.name).not.toContain(value);
     }
   });
@@ -117,7 +139,11 @@ describe('CsvBatchWriter', () => {
       },
     });
     const events: string[] = [];
-    const writer = new CsvBatchWriter(sink, { pause: () => events.push('pause'), resume: () => events.push('resume') }, 32);
+    const writer = new CsvBatchWriter(
+      sink,
+      { pause: () => events.push('pause'), resume: () => events.push('resume') },
+      32,
+    );
     for (let i = 0; i < 10; i++) writer.writeRow([String(i), 'some text, with a comma', null]);
     writer.flush();
     // The driver ends the sink only after its last row, i.e. never while paused.

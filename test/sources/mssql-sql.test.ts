@@ -16,7 +16,12 @@ import { typeToString, type CanonicalType, type ColumnSchema } from '../../share
 import { freePort } from '../helpers/free-port.js';
 
 const adapter = new MssqlAdapter();
-const column = (name: string, type: CanonicalType, sourceType: string): ColumnSchema => ({ name, type, nullable: true, sourceType });
+const column = (name: string, type: CanonicalType, sourceType: string): ColumnSchema => ({
+  name,
+  type,
+  nullable: true,
+  sourceType,
+});
 
 describe('SQL Server adapter', () => {
   test('brackets identifiers, doubling a closing bracket, and quotes each part of schema.table', () => {
@@ -29,18 +34,33 @@ describe('SQL Server adapter', () => {
     const cases: [ColumnSchema, string][] = [
       [column('i', { kind: 'int32' }, 'int'), 'CONVERT(varchar(40), [i]) AS [i]'],
       [column('b', { kind: 'int64' }, 'bigint'), 'CONVERT(varchar(40), [b]) AS [b]'],
-      [column('d', { kind: 'decimal', precision: 38, scale: 10 }, 'decimal(38,10)'), 'CONVERT(varchar(48), [d]) AS [d]'],
-      [column('m', { kind: 'decimal', precision: 19, scale: 4 }, 'money'), 'CONVERT(varchar(40), CAST([m] AS decimal(19,4))) AS [m]'],
+      [
+        column('d', { kind: 'decimal', precision: 38, scale: 10 }, 'decimal(38,10)'),
+        'CONVERT(varchar(48), [d]) AS [d]',
+      ],
+      [
+        column('m', { kind: 'decimal', precision: 19, scale: 4 }, 'money'),
+        'CONVERT(varchar(40), CAST([m] AS decimal(19,4))) AS [m]',
+      ],
       [column('f', { kind: 'float64' }, 'float'), 'CONVERT(varchar(30), [f], 3) AS [f]'],
       [column('r', { kind: 'float32' }, 'real'), 'CONVERT(varchar(30), [r], 3) AS [r]'],
-      [column('ok', { kind: 'bool' }, 'bit'), "CASE WHEN [ok] = 1 THEN 't' WHEN [ok] = 0 THEN 'f' END AS [ok]"],
+      [
+        column('ok', { kind: 'bool' }, 'bit'),
+        "CASE WHEN [ok] = 1 THEN 't' WHEN [ok] = 0 THEN 'f' END AS [ok]",
+      ],
       [column('s', { kind: 'text' }, 'nvarchar(50)'), '[s] AS [s]'],
       [column('x', { kind: 'text' }, 'xml'), 'CONVERT(nvarchar(max), [x]) AS [x]'],
-      [column('bin', { kind: 'bytes' }, 'varbinary(max)'), 'LOWER(CONVERT(varchar(max), CONVERT(varbinary(max), [bin]), 2)) AS [bin]'],
+      [
+        column('bin', { kind: 'bytes' }, 'varbinary(max)'),
+        'LOWER(CONVERT(varchar(max), CONVERT(varbinary(max), [bin]), 2)) AS [bin]',
+      ],
       [column('u', { kind: 'uuid' }, 'uniqueidentifier'), 'LOWER(CONVERT(char(36), [u])) AS [u]'],
       [column('dt', { kind: 'date' }, 'date'), 'CONVERT(char(10), [dt], 23) AS [dt]'],
       [column('t', { kind: 'time' }, 'time(7)'), 'LEFT(CONVERT(varchar(16), [t]), 15) AS [t]'],
-      [column('ts', { kind: 'timestamp' }, 'datetime2(7)'), 'LEFT(CONVERT(varchar(27), [ts], 121), 26) AS [ts]'],
+      [
+        column('ts', { kind: 'timestamp' }, 'datetime2(7)'),
+        'LEFT(CONVERT(varchar(27), [ts], 121), 26) AS [ts]',
+      ],
       [column('old', { kind: 'timestamp' }, 'datetime'), 'CONVERT(varchar(23), [old], 121) AS [old]'],
       [
         column('tz', { kind: 'timestamptz' }, 'datetimeoffset(7)'),
@@ -70,9 +90,15 @@ describe('SQL Server adapter', () => {
     expect(adapter.literal('-12.50', { kind: 'decimal', precision: 10, scale: 2 })).toBe('-12.50');
     expect(adapter.literal('true', { kind: 'bool' })).toBe('1');
     expect(adapter.literal('00FF', { kind: 'bytes' })).toBe('0x00ff');
-    expect(adapter.literal('A0EEBC999C0B4EF8BB6D6BB9BD380A11', { kind: 'uuid' })).toBe("CAST('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS uniqueidentifier)");
-    expect(adapter.literal('2024-03-01T01:30:00+02:00', { kind: 'timestamptz' })).toBe("CAST('2024-02-29 23:30:00 +00:00' AS datetimeoffset(7))");
-    expect(adapter.literal('2023-01-01', { kind: 'timestamp' })).toBe("CAST('2023-01-01 00:00:00' AS datetime2(7))");
+    expect(adapter.literal('A0EEBC999C0B4EF8BB6D6BB9BD380A11', { kind: 'uuid' })).toBe(
+      "CAST('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' AS uniqueidentifier)",
+    );
+    expect(adapter.literal('2024-03-01T01:30:00+02:00', { kind: 'timestamptz' })).toBe(
+      "CAST('2024-02-29 23:30:00 +00:00' AS datetimeoffset(7))",
+    );
+    expect(adapter.literal('2023-01-01', { kind: 'timestamp' })).toBe(
+      "CAST('2023-01-01 00:00:00' AS datetime2(7))",
+    );
     for (const [text, type] of [
       ['1; DROP TABLE t', { kind: 'int64' }],
       ["1' OR '1'='1", { kind: 'date' }],
@@ -89,12 +115,35 @@ describe('SQL Server adapter', () => {
 describe('SQL Server type mapping', () => {
   test('maps system type names to canonical types', () => {
     const table: [string, string][] = [
-      ['tinyint', 'int16'], ['smallint', 'int16'], ['int', 'int32'], ['bigint', 'int64'], ['bit', 'bool'],
-      ['decimal(38,10)', 'decimal(38,10)'], ['numeric(5,0)', 'decimal(5,0)'], ['money', 'decimal(19,4)'], ['smallmoney', 'decimal(10,4)'],
-      ['real', 'float32'], ['float', 'float64'], ['nvarchar(max)', 'text'], ['varchar(10)', 'text'], ['nchar(3)', 'text'], ['ntext', 'text'],
-      ['xml', 'text'], ['sysname', 'text'], ['varbinary(max)', 'bytes'], ['binary(16)', 'bytes'], ['image', 'bytes'], ['timestamp', 'bytes'],
-      ['uniqueidentifier', 'uuid'], ['date', 'date'], ['time(7)', 'time'], ['datetime', 'timestamp'], ['smalldatetime', 'timestamp'],
-      ['datetime2(3)', 'timestamp'], ['datetimeoffset(7)', 'timestamptz'], ['json', 'json'],
+      ['tinyint', 'int16'],
+      ['smallint', 'int16'],
+      ['int', 'int32'],
+      ['bigint', 'int64'],
+      ['bit', 'bool'],
+      ['decimal(38,10)', 'decimal(38,10)'],
+      ['numeric(5,0)', 'decimal(5,0)'],
+      ['money', 'decimal(19,4)'],
+      ['smallmoney', 'decimal(10,4)'],
+      ['real', 'float32'],
+      ['float', 'float64'],
+      ['nvarchar(max)', 'text'],
+      ['varchar(10)', 'text'],
+      ['nchar(3)', 'text'],
+      ['ntext', 'text'],
+      ['xml', 'text'],
+      ['sysname', 'text'],
+      ['varbinary(max)', 'bytes'],
+      ['binary(16)', 'bytes'],
+      ['image', 'bytes'],
+      ['timestamp', 'bytes'],
+      ['uniqueidentifier', 'uuid'],
+      ['date', 'date'],
+      ['time(7)', 'time'],
+      ['datetime', 'timestamp'],
+      ['smalldatetime', 'timestamp'],
+      ['datetime2(3)', 'timestamp'],
+      ['datetimeoffset(7)', 'timestamptz'],
+      ['json', 'json'],
     ];
     for (const [name, expected] of table) expect(typeToString(mapMssqlType(name, 'c')), name).toBe(expected);
   });
@@ -106,7 +155,12 @@ describe('SQL Server type mapping', () => {
   });
 
   test('the description query uses the result-set metadata function with the quoted relation', () => {
-    const introspector = mssqlDialect.createIntrospector(mssqlDialect.createDriver({ host: '127.0.0.1' }, { label: 'x', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' }));
+    const introspector = mssqlDialect.createIntrospector(
+      mssqlDialect.createDriver(
+        { host: '127.0.0.1' },
+        { label: 'x', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' },
+      ),
+    );
     expect(introspector).toBeInstanceOf(MssqlIntrospector);
     expect((introspector as MssqlIntrospector).describeSql({ table: "dbo.it's" })).toBe(
       "SELECT name, is_nullable, system_type_name FROM sys.dm_exec_describe_first_result_set(N'SELECT * FROM [dbo].[it''s]', NULL, 0) WHERE is_hidden = 0 ORDER BY column_ordinal",
@@ -123,7 +177,11 @@ describe('SQL Server errors', () => {
       [{ code: 'ETIMEOUT', message: 'Timeout: Request failed to complete in 200ms' }, 'SOURCE_TIMEOUT', true],
       [{ code: 'ETIMEOUT', message: 'Failed to connect to db1:1433 in 15000ms' }, 'SOURCE_CONNECTION', true],
       [{ code: 'EREQUEST', number: 208, message: "Invalid object name 'nope'." }, 'SOURCE_QUERY', false],
-      [{ code: 'EREQUEST', number: 229, message: 'The SELECT permission was denied' }, 'SOURCE_PERMISSION', false],
+      [
+        { code: 'EREQUEST', number: 229, message: 'The SELECT permission was denied' },
+        'SOURCE_PERMISSION',
+        false,
+      ],
       [{ code: 'EREQUEST', number: 1205, message: 'deadlock victim' }, 'SOURCE_QUERY', true],
       [{ code: 'EREQUEST', number: 4060, message: 'Cannot open database' }, 'SOURCE_CONNECTION', false],
     ];
@@ -146,7 +204,10 @@ describe('SQL Server driver without a server', () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     try {
-      const driver = new MssqlDriver({ host: '127.0.0.1', port, user: 'sa', password: 'Secret-Never-Shown1' }, { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' });
+      const driver = new MssqlDriver(
+        { host: '127.0.0.1', port, user: 'sa', password: 'Secret-Never-Shown1' },
+        { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' },
+      );
       const error = (await driver.init().catch((e: unknown) => e)) as EtlError;
       expect(error).toBeInstanceOf(EtlError);
       expect(error.code).toBe('SOURCE_CONNECTION');
@@ -157,14 +218,22 @@ describe('SQL Server driver without a server', () => {
     } finally {
       server.close();
     }
-    const refused = new MssqlDriver({ host: '127.0.0.1', port: await freePort() }, { label: 's1', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' });
+    const refused = new MssqlDriver(
+      { host: '127.0.0.1', port: await freePort() },
+      { label: 's1', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' },
+    );
     expect(((await refused.init().catch((e: unknown) => e)) as EtlError).code).toBe('SOURCE_CONNECTION');
   });
 
   test('an aborted init rejects CANCELLED', async () => {
     const controller = new AbortController();
     controller.abort();
-    const driver = new MssqlDriver({ host: '127.0.0.1', port: await freePort() }, { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' });
-    expect(((await driver.init(controller.signal).catch((e: unknown) => e)) as EtlError).code).toBe('CANCELLED');
+    const driver = new MssqlDriver(
+      { host: '127.0.0.1', port: await freePort() },
+      { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' },
+    );
+    expect(((await driver.init(controller.signal).catch((e: unknown) => e)) as EtlError).code).toBe(
+      'CANCELLED',
+    );
   });
 });

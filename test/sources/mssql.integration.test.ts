@@ -37,7 +37,9 @@ async function setup(): Promise<SourceFixture> {
   await master.queryText(`ALTER DATABASE [${database}] SET ALLOW_SNAPSHOT_ISOLATION ON`);
   const login = `etld_limited_${randomBytes(3).toString('hex')}`;
   const loginPassword = `Lim-${randomBytes(9).toString('base64url')}1a!`;
-  await master.queryText(`CREATE LOGIN [${login}] WITH PASSWORD = ${tsql(loginPassword)}, CHECK_POLICY = OFF`);
+  await master.queryText(
+    `CREATE LOGIN [${login}] WITH PASSWORD = ${tsql(loginPassword)}, CHECK_POLICY = OFF`,
+  );
   const connection: ResolvedConnection = { ...server, database };
   const admin: SourceDriver = mssqlDialect.createDriver(connection, baseOptions);
   const statements = [
@@ -69,29 +71,107 @@ async function setup(): Promise<SourceFixture> {
       table: 'round_trip',
       key: 'id',
       types: {
-        id: 'int32', ti: 'int16', si: 'int16', i: 'int32', bi: 'int64', de: 'decimal(38,10)', m: 'decimal(19,4)', r: 'float32', f: 'float64',
-        b: 'bool', t: 'text', vc: 'text', bin: 'bytes', u: 'uuid', d: 'date', tm: 'time', dt: 'timestamp', dt2: 'timestamp', dto: 'timestamptz',
+        id: 'int32',
+        ti: 'int16',
+        si: 'int16',
+        i: 'int32',
+        bi: 'int64',
+        de: 'decimal(38,10)',
+        m: 'decimal(19,4)',
+        r: 'float32',
+        f: 'float64',
+        b: 'bool',
+        t: 'text',
+        vc: 'text',
+        bin: 'bytes',
+        u: 'uuid',
+        d: 'date',
+        tm: 'time',
+        dt: 'timestamp',
+        dt2: 'timestamp',
+        dto: 'timestamptz',
         x: 'text',
       },
       rows: [
         {
-          id: '1', ti: '255', si: '32767', i: '2147483647', bi: '9223372036854775807', de: '9999999999999999999999999999.9999999999',
-          m: '922337203685477.5807', r: '1.2345678', f: '1.7976931348623157e+308', b: 'true', t: TRICKY, vc: '', bin: '00ff41',
-          u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', d: '0001-01-01', tm: '23:59:59.999999', dt: '1960-01-01 00:00:00.997',
-          dt2: '1960-01-01 00:00:00.000001', dto: '2020-02-29 18:59:59.123456+00', x: '<a>1</a>',
+          id: '1',
+          ti: '255',
+          si: '32767',
+          i: '2147483647',
+          bi: '9223372036854775807',
+          de: '9999999999999999999999999999.9999999999',
+          m: '922337203685477.5807',
+          r: '1.2345678',
+          f: '1.7976931348623157e+308',
+          b: 'true',
+          t: TRICKY,
+          vc: '',
+          bin: '00ff41',
+          u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+          d: '0001-01-01',
+          tm: '23:59:59.999999',
+          dt: '1960-01-01 00:00:00.997',
+          dt2: '1960-01-01 00:00:00.000001',
+          dto: '2020-02-29 18:59:59.123456+00',
+          x: '<a>1</a>',
         },
         {
-          id: '2', ti: '0', si: '-32768', i: '-2147483648', bi: '-9223372036854775808', de: '-9999999999999999999999999999.9999999999',
-          m: '-922337203685477.5808', r: '-1.5', f: '0.1', b: 'false', t: '', vc: ' padded ', bin: '', u: '00000000-0000-0000-0000-000000000000',
-          d: '9999-12-31', tm: '00:00:00', dt: '1753-01-01 00:00:00', dt2: '1969-12-31 23:59:59.999999', dto: '1900-01-01 00:00:00+00', x: null,
+          id: '2',
+          ti: '0',
+          si: '-32768',
+          i: '-2147483648',
+          bi: '-9223372036854775808',
+          de: '-9999999999999999999999999999.9999999999',
+          m: '-922337203685477.5808',
+          r: '-1.5',
+          f: '0.1',
+          b: 'false',
+          t: '',
+          vc: ' padded ',
+          bin: '',
+          u: '00000000-0000-0000-0000-000000000000',
+          d: '9999-12-31',
+          tm: '00:00:00',
+          dt: '1753-01-01 00:00:00',
+          dt2: '1969-12-31 23:59:59.999999',
+          dto: '1900-01-01 00:00:00+00',
+          x: null,
         },
-        { id: '3', bi: '9007199254740993', de: '0.0000000001', t: 'NULL', vc: ',', bin: '0a0d2c22', b: null, u: null },
-        { id: '4', ti: null, bi: null, de: null, m: null, r: null, f: null, b: null, t: null, vc: null, bin: null, u: null, d: null, tm: null, dto: null },
+        {
+          id: '3',
+          bi: '9007199254740993',
+          de: '0.0000000001',
+          t: 'NULL',
+          vc: ',',
+          bin: '0a0d2c22',
+          b: null,
+          u: null,
+        },
+        {
+          id: '4',
+          ti: null,
+          bi: null,
+          de: null,
+          m: null,
+          r: null,
+          f: null,
+          b: null,
+          t: null,
+          vc: null,
+          bin: null,
+          u: null,
+          d: null,
+          tm: null,
+          dto: null,
+        },
       ],
     },
     snapshotReaders: 1,
     consistencyTable: 'consistency',
-    concurrentWrite: [`INSERT INTO consistency VALUES (1000, N'late')`, `UPDATE consistency SET v = N'new' WHERE id = 75`],
+    concurrentWrite: [
+      `INSERT INTO consistency VALUES (1000, N'late')`,
+      `UPDATE consistency SET v = N'new' WHERE id = 75`,
+    ],
     heavyQuery: (marker) =>
       `SELECT /* ${marker} */ CONVERT(varchar(20), ROW_NUMBER() OVER (ORDER BY (SELECT NULL))) AS n ` +
       'FROM sys.all_columns a CROSS JOIN sys.all_columns b CROSS JOIN sys.all_columns c',
@@ -106,7 +186,9 @@ async function setup(): Promise<SourceFixture> {
     unsupported: { table: 'unsupported', column: 'geo' },
     close: async () => {
       await admin.destroy();
-      await master.queryText(`ALTER DATABASE [${database}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE`).catch(() => undefined);
+      await master
+        .queryText(`ALTER DATABASE [${database}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE`)
+        .catch(() => undefined);
       await master.queryText(`DROP DATABASE [${database}]`).catch(() => undefined);
       await master.queryText(`DROP LOGIN [${login}]`).catch(() => undefined);
       await master.destroy();

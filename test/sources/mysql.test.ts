@@ -6,7 +6,12 @@ import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
 import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
-import { baseOptions, extractToFile, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
+import {
+  baseOptions,
+  extractToFile,
+  runSourceConformance,
+  type SourceFixture,
+} from '../conformance/source.case.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 
 const DB = 'source_my';
@@ -77,43 +82,163 @@ runSourceConformance({
         table: 'round_trip',
         key: 'id',
         types: {
-          id: 'int32', flag: 'bool', ti: 'int16', tiu: 'int16', si: 'int16', siu: 'int32', mi: 'int32', i: 'int32', iu: 'int64',
-          bi: 'int64', biu: 'decimal(20,0)', de: 'decimal(38,10)', f: 'float32', dbl: 'float64', bits: 'int64', b64: 'decimal(20,0)',
-          yr: 'int16', t: 'text', vc: 'text', ch: 'text', en: 'text', st: 'text', bin: 'bytes', bl: 'bytes', j: 'json', d: 'date',
-          dt: 'timestamp', ts: 'timestamptz', tm: 'time', u: 'uuid',
+          id: 'int32',
+          flag: 'bool',
+          ti: 'int16',
+          tiu: 'int16',
+          si: 'int16',
+          siu: 'int32',
+          mi: 'int32',
+          i: 'int32',
+          iu: 'int64',
+          bi: 'int64',
+          biu: 'decimal(20,0)',
+          de: 'decimal(38,10)',
+          f: 'float32',
+          dbl: 'float64',
+          bits: 'int64',
+          b64: 'decimal(20,0)',
+          yr: 'int16',
+          t: 'text',
+          vc: 'text',
+          ch: 'text',
+          en: 'text',
+          st: 'text',
+          bin: 'bytes',
+          bl: 'bytes',
+          j: 'json',
+          d: 'date',
+          dt: 'timestamp',
+          ts: 'timestamptz',
+          tm: 'time',
+          u: 'uuid',
         },
         rows: [
           {
-            id: '1', flag: 'true', ti: '127', tiu: '255', si: '32767', siu: '65535', mi: '8388607', i: '2147483647', iu: '4294967295',
-            bi: '9223372036854775807', biu: '18446744073709551615', de: '9999999999999999999999999999.9999999999', f: '1.2345678',
-            dbl: '1.7976931348623157e+308', bits: '1023', b64: '18446744073709551615', yr: '2155', t: TRICKY, vc: '', ch: 'ab',
-            en: 'happy', st: 'a,b', bin: '00ff41', bl: '00', j: '{"a": [1, 2.5, "x"]}', d: '1969-07-20', dt: '1960-01-01 00:00:00.000001',
-            ts: '2038-01-19 03:14:07.999999+00', tm: '23:59:59.999999', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+            id: '1',
+            flag: 'true',
+            ti: '127',
+            tiu: '255',
+            si: '32767',
+            siu: '65535',
+            mi: '8388607',
+            i: '2147483647',
+            iu: '4294967295',
+            bi: '9223372036854775807',
+            biu: '18446744073709551615',
+            de: '9999999999999999999999999999.9999999999',
+            f: '1.2345678',
+            dbl: '1.7976931348623157e+308',
+            bits: '1023',
+            b64: '18446744073709551615',
+            yr: '2155',
+            t: TRICKY,
+            vc: '',
+            ch: 'ab',
+            en: 'happy',
+            st: 'a,b',
+            bin: '00ff41',
+            bl: '00',
+            j: '{"a": [1, 2.5, "x"]}',
+            d: '1969-07-20',
+            dt: '1960-01-01 00:00:00.000001',
+            ts: '2038-01-19 03:14:07.999999+00',
+            tm: '23:59:59.999999',
+            u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
           },
           {
-            id: '2', flag: 'false', ti: '-128', tiu: '0', si: '-32768', siu: '0', mi: '-8388608', i: '-2147483648', iu: '0',
-            bi: '-9223372036854775808', biu: '0', de: '-9999999999999999999999999999.9999999999', f: '-1.5', dbl: '0.1', bits: '0',
-            b64: '0', yr: '1901', t: '', vc: ' padded ', ch: 'x', en: 'sad', st: '', bin: '', bl: '', j: '[]', d: '1000-01-01',
-            dt: '1000-01-01 00:00:00', ts: '1970-01-01 00:00:01+00', tm: '00:00:00', u: '00000000-0000-0000-0000-000000000000',
+            id: '2',
+            flag: 'false',
+            ti: '-128',
+            tiu: '0',
+            si: '-32768',
+            siu: '0',
+            mi: '-8388608',
+            i: '-2147483648',
+            iu: '0',
+            bi: '-9223372036854775808',
+            biu: '0',
+            de: '-9999999999999999999999999999.9999999999',
+            f: '-1.5',
+            dbl: '0.1',
+            bits: '0',
+            b64: '0',
+            yr: '1901',
+            t: '',
+            vc: ' padded ',
+            ch: 'x',
+            en: 'sad',
+            st: '',
+            bin: '',
+            bl: '',
+            j: '[]',
+            d: '1000-01-01',
+            dt: '1000-01-01 00:00:00',
+            ts: '1970-01-01 00:00:01+00',
+            tm: '00:00:00',
+            u: '00000000-0000-0000-0000-000000000000',
           },
           {
-            id: '3', flag: null, bi: '9007199254740993', biu: '9223372036854775808', de: '0.0000000001', f: '0.0', dbl: '3.4e+38',
-            bits: '5', b64: '1', t: 'NULL', vc: ',', ch: '"', en: null, bin: '0a0d2c22', j: 'null', d: null, dt: null, ts: null,
-            tm: '12:00:00', u: null,
+            id: '3',
+            flag: null,
+            bi: '9007199254740993',
+            biu: '9223372036854775808',
+            de: '0.0000000001',
+            f: '0.0',
+            dbl: '3.4e+38',
+            bits: '5',
+            b64: '1',
+            t: 'NULL',
+            vc: ',',
+            ch: '"',
+            en: null,
+            bin: '0a0d2c22',
+            j: 'null',
+            d: null,
+            dt: null,
+            ts: null,
+            tm: '12:00:00',
+            u: null,
           },
           {
-            id: '4', flag: null, ti: null, bi: null, biu: null, de: null, f: null, dbl: null, bits: null, b64: null, yr: null, t: null,
-            vc: null, ch: null, en: null, st: null, bin: null, bl: null, j: null, d: null, dt: null, ts: null, tm: null, u: null,
+            id: '4',
+            flag: null,
+            ti: null,
+            bi: null,
+            biu: null,
+            de: null,
+            f: null,
+            dbl: null,
+            bits: null,
+            b64: null,
+            yr: null,
+            t: null,
+            vc: null,
+            ch: null,
+            en: null,
+            st: null,
+            bin: null,
+            bl: null,
+            j: null,
+            d: null,
+            dt: null,
+            ts: null,
+            tm: null,
+            u: null,
           },
         ],
       },
       consistencyTable: 'consistency',
-      concurrentWrite: [`INSERT INTO consistency VALUES (1000, 'late')`, `UPDATE consistency SET v = 'new' WHERE id = 75`],
+      concurrentWrite: [
+        `INSERT INTO consistency VALUES (1000, 'late')`,
+        `UPDATE consistency SET v = 'new' WHERE id = 75`,
+      ],
       heavyQuery: (marker) => `SELECT /* ${marker} */ seq AS n FROM seq_1_to_2000000000`,
       runningQueries: async (marker) => {
-        const rows = await s.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()`, [
-          `%${marker}%`,
-        ]);
+        const rows = await s.query(
+          `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()`,
+          [`%${marker}%`],
+        );
         return Number(rows[0]?.n ?? 0);
       },
       restrictedConnection: connection(s, 'etld_limited'),
@@ -144,7 +269,12 @@ describe('MySQL/MariaDB specifics', () => {
   async function extractAll(d: SourceDriver, table: string, file: string): Promise<unknown> {
     const relation = { table };
     const columns = await mysqlDialect.createIntrospector(d).describe(relation);
-    return extractToFile(d, mysqlDialect.createAdapter().buildSelect({ relation, columns, where: [] }), columns, join(dir, file)).catch((e: unknown) => e);
+    return extractToFile(
+      d,
+      mysqlDialect.createAdapter().buildSelect({ relation, columns, where: [] }),
+      columns,
+      join(dir, file),
+    ).catch((e: unknown) => e);
   }
 
   test("zero dates with zero_dates: 'error' fail with SOURCE_DATA naming the column", async () => {
@@ -167,25 +297,34 @@ describe('MySQL/MariaDB specifics', () => {
   });
 
   test('decimal precision above 38 is refused, naming the column', async () => {
-    const error = await mysqlDialect.createIntrospector(driver).describe({ table: 'too_precise' }).catch((e: unknown) => e);
+    const error = await mysqlDialect
+      .createIntrospector(driver)
+      .describe({ table: 'too_precise' })
+      .catch((e: unknown) => e);
     expect((error as EtlError).code).toBe('SOURCE_QUERY');
     expect((error as EtlError).message).toContain('"big"');
   });
 
   test('a query relation recognises MariaDB JSON from the result metadata', async () => {
-    const columns = await mysqlDialect.createIntrospector(driver).describe({ query: 'SELECT id, j, biu FROM round_trip' });
+    const columns = await mysqlDialect
+      .createIntrospector(driver)
+      .describe({ query: 'SELECT id, j, biu FROM round_trip' });
     expect(columns.map((c) => [c.name, typeToString(c.type), c.nullable])).toEqual([
       ['id', 'int32', true],
       ['j', 'json', true],
       ['biu', 'decimal(20,0)', true],
     ]);
-    expect(await mysqlDialect.createIntrospector(driver).estimateRows({ table: 'consistency' })).toBeGreaterThan(0);
+    expect(
+      await mysqlDialect.createIntrospector(driver).estimateRows({ table: 'consistency' }),
+    ).toBeGreaterThan(0);
   });
 
   test('the statement time limit surfaces as SOURCE_TIMEOUT', async () => {
     const slow = mysqlDialect.createDriver({ ...connection(s), queryTimeoutMs: 200 }, baseOptions);
     try {
-      const error = await slow.queryText('SELECT COUNT(*) FROM seq_1_to_100000000000 WHERE seq % 7 = 3').catch((e: unknown) => e);
+      const error = await slow
+        .queryText('SELECT COUNT(*) FROM seq_1_to_100000000000 WHERE seq % 7 = 3')
+        .catch((e: unknown) => e);
       expect((error as EtlError).code).toBe('SOURCE_TIMEOUT');
     } finally {
       await slow.destroy();
@@ -208,7 +347,9 @@ describe('MySQL/MariaDB specifics', () => {
     await blocker.init();
     try {
       // A write running for 10 s: FLUSH TABLES WITH READ LOCK waits for running writes.
-      const blocking = blocker.queryText(`UPDATE consistency SET v = v WHERE id = 1 AND SLEEP(10) = 0`).catch(() => undefined);
+      const blocking = blocker
+        .queryText(`UPDATE consistency SET v = v WHERE id = 1 AND SLEEP(10) = 0`)
+        .catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const session = await driver.openReadSession(2);
       expect(session).toMatchObject({ consistent: true, readers: 1 });

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresDialect } from '../../daemon/sources/postgres/postgres-dialect.js';
 import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
-import { baseOptions, extractToFile, loadStaged, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
+import {
+  baseOptions,
+  extractToFile,
+  loadStaged,
+  runSourceConformance,
+  type SourceFixture,
+} from '../conformance/source.case.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 
 const DB = 'source_pg';
@@ -80,40 +86,154 @@ runSourceConformance({
         table: 'round_trip',
         key: 'id',
         types: {
-          id: 'int32', i2: 'int16', i4: 'int32', i8: 'int64', n: 'decimal(38,10)', n_free: 'decimal(38,10)', n_small: 'decimal(7,0)',
-          m: 'decimal(19,2)', f4: 'float32', f8: 'float64', b: 'bool', t: 'text', vc: 'text', ch: 'text', by: 'bytes',
-          d: 'date', tm: 'time', ts: 'timestamp', tstz: 'timestamptz', j: 'json', jb: 'json', u: 'uuid', arr: 'json', tarr: 'json',
-          e: 'text', bits: 'text', iv: 'text', ip: 'text',
+          id: 'int32',
+          i2: 'int16',
+          i4: 'int32',
+          i8: 'int64',
+          n: 'decimal(38,10)',
+          n_free: 'decimal(38,10)',
+          n_small: 'decimal(7,0)',
+          m: 'decimal(19,2)',
+          f4: 'float32',
+          f8: 'float64',
+          b: 'bool',
+          t: 'text',
+          vc: 'text',
+          ch: 'text',
+          by: 'bytes',
+          d: 'date',
+          tm: 'time',
+          ts: 'timestamp',
+          tstz: 'timestamptz',
+          j: 'json',
+          jb: 'json',
+          u: 'uuid',
+          arr: 'json',
+          tarr: 'json',
+          e: 'text',
+          bits: 'text',
+          iv: 'text',
+          ip: 'text',
         },
         rows: [
           {
-            id: '1', i2: '32767', i4: '2147483647', i8: '9223372036854775807', n: '9999999999999999999999999999.9999999999',
-            n_free: '12345678901234567890.0123456789', n_small: '1234500', m: '1234.56', f4: '3.4028235e+38', f8: '1.7976931348623157e+308',
-            b: 'true', t: 'emoji 😀 CJK 漢字 "quotes", commas,\nnewline\ttab \\ backslash, \r\n', vc: '', ch: 'ab   ', by: '00ff41',
-            d: '1969-07-20', tm: '23:59:59.999999', ts: '1960-01-01 00:00:00.000001', tstz: '2020-02-29 18:59:59.123456+00',
-            j: '{"a": [1, 2.5, "x"]}', jb: '{"b": {"c": null}}', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', arr: '[1,null,3]',
-            tarr: '["a,b","c\\"d"]', e: 'happy', bits: '1010', iv: 'P1Y2M3DT4H5M6.5S', ip: '192.168.0.1/24',
+            id: '1',
+            i2: '32767',
+            i4: '2147483647',
+            i8: '9223372036854775807',
+            n: '9999999999999999999999999999.9999999999',
+            n_free: '12345678901234567890.0123456789',
+            n_small: '1234500',
+            m: '1234.56',
+            f4: '3.4028235e+38',
+            f8: '1.7976931348623157e+308',
+            b: 'true',
+            t: 'emoji 😀 CJK 漢字 "quotes", commas,\nnewline\ttab \\ backslash, \r\n',
+            vc: '',
+            ch: 'ab   ',
+            by: '00ff41',
+            d: '1969-07-20',
+            tm: '23:59:59.999999',
+            ts: '1960-01-01 00:00:00.000001',
+            tstz: '2020-02-29 18:59:59.123456+00',
+            j: '{"a": [1, 2.5, "x"]}',
+            jb: '{"b": {"c": null}}',
+            u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+            arr: '[1,null,3]',
+            tarr: '["a,b","c\\"d"]',
+            e: 'happy',
+            bits: '1010',
+            iv: 'P1Y2M3DT4H5M6.5S',
+            ip: '192.168.0.1/24',
           },
           {
-            id: '2', i2: '-32768', i4: '-2147483648', i8: '-9223372036854775808', n: '-9999999999999999999999999999.9999999999',
-            n_free: '-0.0000000001', n_small: '-9999900', m: '-0.01', f4: 'nan', f8: '-inf', b: 'false', t: '', vc: ' padded ', ch: 'x    ',
-            by: '', d: '0001-01-01', tm: '00:00:00', ts: '1969-12-31 23:59:59.999999', tstz: '1900-01-01 00:00:00+00', j: '[]', jb: '"s"',
-            u: '00000000-0000-0000-0000-000000000000', arr: '[]', tarr: '[]', e: 'sad', bits: '0000', iv: 'P-1D', ip: '::1',
+            id: '2',
+            i2: '-32768',
+            i4: '-2147483648',
+            i8: '-9223372036854775808',
+            n: '-9999999999999999999999999999.9999999999',
+            n_free: '-0.0000000001',
+            n_small: '-9999900',
+            m: '-0.01',
+            f4: 'nan',
+            f8: '-inf',
+            b: 'false',
+            t: '',
+            vc: ' padded ',
+            ch: 'x    ',
+            by: '',
+            d: '0001-01-01',
+            tm: '00:00:00',
+            ts: '1969-12-31 23:59:59.999999',
+            tstz: '1900-01-01 00:00:00+00',
+            j: '[]',
+            jb: '"s"',
+            u: '00000000-0000-0000-0000-000000000000',
+            arr: '[]',
+            tarr: '[]',
+            e: 'sad',
+            bits: '0000',
+            iv: 'P-1D',
+            ip: '::1',
           },
           {
-            id: '3', i8: '9007199254740993', n: '0.0000000001', n_free: '0.0000000000', f4: '0.1', f8: '0.1', b: null, t: 'NULL', vc: ',', ch: '"    ',
-            by: '0a0d2c22', d: '2262-04-11', tm: '12:00:00', ts: '2262-04-11 23:47:16.854775', tstz: '1970-01-01 00:00:00.000001+00',
-            j: 'null', jb: '[1, "2"]', u: null, arr: null,
+            id: '3',
+            i8: '9007199254740993',
+            n: '0.0000000001',
+            n_free: '0.0000000000',
+            f4: '0.1',
+            f8: '0.1',
+            b: null,
+            t: 'NULL',
+            vc: ',',
+            ch: '"    ',
+            by: '0a0d2c22',
+            d: '2262-04-11',
+            tm: '12:00:00',
+            ts: '2262-04-11 23:47:16.854775',
+            tstz: '1970-01-01 00:00:00.000001+00',
+            j: 'null',
+            jb: '[1, "2"]',
+            u: null,
+            arr: null,
           },
           {
-            id: '4', i2: null, i4: null, i8: null, n: null, n_free: null, n_small: null, m: null, f4: null, f8: null, b: null, t: null, vc: null,
-            ch: null, by: null, d: null, tm: null, ts: null, tstz: null, j: null, jb: null, u: null, arr: null, tarr: null, e: null, bits: null,
-            iv: null, ip: null,
+            id: '4',
+            i2: null,
+            i4: null,
+            i8: null,
+            n: null,
+            n_free: null,
+            n_small: null,
+            m: null,
+            f4: null,
+            f8: null,
+            b: null,
+            t: null,
+            vc: null,
+            ch: null,
+            by: null,
+            d: null,
+            tm: null,
+            ts: null,
+            tstz: null,
+            j: null,
+            jb: null,
+            u: null,
+            arr: null,
+            tarr: null,
+            e: null,
+            bits: null,
+            iv: null,
+            ip: null,
           },
         ],
       },
       consistencyTable: 'consistency',
-      concurrentWrite: [`INSERT INTO consistency VALUES (1000, 'late')`, `UPDATE consistency SET v = 'new' WHERE id = 75`],
+      concurrentWrite: [
+        `INSERT INTO consistency VALUES (1000, 'late')`,
+        `UPDATE consistency SET v = 'new' WHERE id = 75`,
+      ],
       heavyQuery: (marker) => `SELECT /* ${marker} */ generate_series(1, 2000000000)::int8 AS n`,
       runningQueries: async (marker) => {
         const rows = await s.query<{ n: string }>(
@@ -152,7 +272,10 @@ describe('PostgreSQL specifics', () => {
   });
 
   test('numeric with precision above 38 is refused, naming the column', async () => {
-    const error = await postgresDialect.createIntrospector(driver).describe({ table: 'too_precise' }).catch((e: unknown) => e);
+    const error = await postgresDialect
+      .createIntrospector(driver)
+      .describe({ table: 'too_precise' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EtlError);
     expect((error as EtlError).message).toContain('"big"');
     expect((error as EtlError).message).toContain('numeric(40,2)');
@@ -167,9 +290,16 @@ describe('PostgreSQL specifics', () => {
     expect((error as EtlError).code).toBe('SOURCE_DATA');
     expect((error as EtlError).message).toContain('"amount"');
     expect((error as EtlError).message).not.toContain('0.12345678901');
-    const ok = await extractToFile(driver, postgresDialect.createAdapter().buildSelect({ relation, columns, where: ['id = 1'] }), columns, join(dir, 'ok.csv'));
+    const ok = await extractToFile(
+      driver,
+      postgresDialect.createAdapter().buildSelect({ relation, columns, where: ['id = 1'] }),
+      columns,
+      join(dir, 'ok.csv'),
+    );
     expect(ok.rows).toBe(1);
-    expect(await loadStaged(duck, [join(dir, 'ok.csv')], columns, 'id')).toEqual([{ id: '1', amount: '1.5000000000' }]);
+    expect(await loadStaged(duck, [join(dir, 'ok.csv')], columns, 'id')).toEqual([
+      { id: '1', amount: '1.5000000000' },
+    ]);
   });
 
   test('statement timeout surfaces as SOURCE_TIMEOUT', async () => {
@@ -214,7 +344,9 @@ describe('PostgreSQL specifics', () => {
           ),
         ),
       );
-      expect(parts.reduce((sum, p) => sum + p.rows, 0)).toBe(await driver.queryText('SELECT count(*) FROM consistency').then((r) => Number(r[0]?.[0])));
+      expect(parts.reduce((sum, p) => sum + p.rows, 0)).toBe(
+        await driver.queryText('SELECT count(*) FROM consistency').then((r) => Number(r[0]?.[0])),
+      );
     } finally {
       await session.close();
     }

@@ -16,10 +16,19 @@ function fleet() {
     pipeline({
       name: 'customers',
       state: 'failed',
-      last_run: run({ pipeline: 'customers', status: 'failed', error: { code: 'SOURCE_CONNECTION', message: 'cannot reach db1:5432' } }),
+      last_run: run({
+        pipeline: 'customers',
+        status: 'failed',
+        error: { code: 'SOURCE_CONNECTION', message: 'cannot reach db1:5432' },
+      }),
     }),
     pipeline({ name: 'invoices', schedule: '@daily', next_run_at: iso(3 * 3600) }),
-    pipeline({ name: 'broken', state: 'invalid', last_run: null, problems: ['broken.yaml:2:1 source: required'] }),
+    pipeline({
+      name: 'broken',
+      state: 'invalid',
+      last_run: null,
+      problems: ['broken.yaml:2:1 source: required'],
+    }),
   ];
 }
 
@@ -32,7 +41,15 @@ interface Mounted {
   readonly waitFor: (predicate: (frame: string) => boolean, what: string) => Promise<string>;
 }
 
-async function mount(options: { readonly?: boolean; columns?: number; rows?: number; daemon?: FakeDaemon; connect?: () => Promise<DaemonClient> } = {}): Promise<Mounted> {
+async function mount(
+  options: {
+    readonly?: boolean;
+    columns?: number;
+    rows?: number;
+    daemon?: FakeDaemon;
+    connect?: () => Promise<DaemonClient>;
+  } = {},
+): Promise<Mounted> {
   const daemon = options.daemon ?? new FakeDaemon(fleet());
   const client = daemon.client();
   const instance = render(
@@ -52,7 +69,8 @@ async function mount(options: { readonly?: boolean; columns?: number; rows?: num
   return { daemon, client, frame, stdin: instance.stdin, frames: instance.frames, waitFor };
 }
 
-const rowOf = (frame: string, name: string): string => frame.split('\n').find((line) => line.includes(` ${name} `)) ?? '';
+const rowOf = (frame: string, name: string): string =>
+  frame.split('\n').find((line) => line.includes(` ${name} `)) ?? '';
 
 describe('etl-console app (fake daemon client)', () => {
   it('lists pipelines with state, schedule in words, last run and a key bar', async () => {
@@ -64,7 +82,9 @@ describe('etl-console app (fake daemon client)', () => {
     expect(text).toContain('pipelines 4 · 1 running · 1 failed · 1 invalid · 1 idle');
     expect(text).toContain('4 of 4 pipelines · sort name ↑');
     expect(text).toMatch(/s start {2}x stop {2}p pause\/resume {2}r retry {2}l logs {2}enter details/);
-    expect(client.callsOf('subscribe')[0]?.params).toEqual({ topics: ['runs', 'progress', 'pipelines', 'resources'] });
+    expect(client.callsOf('subscribe')[0]?.params).toEqual({
+      topics: ['runs', 'progress', 'pipelines', 'resources'],
+    });
   });
 
   it('s starts the selected pipeline, then shows live progress and the result', async () => {
@@ -73,11 +93,38 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, 's');
     await waitFor((f) => f.includes('started invoices: run run-1'), 'the start notice');
     expect(client.callsOf('start').map((c) => c.params)).toEqual([{ pipeline: 'invoices' }]);
-    client.emit('run.state', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', status: 'running', attempt: 1, at: iso(0), rows_loaded: 0, error: null });
-    client.emit('run.progress', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] });
+    client.emit('run.state', {
+      run_id: 'run-1',
+      attempt_id: 'run-1-1',
+      pipeline: 'invoices',
+      status: 'running',
+      attempt: 1,
+      at: iso(0),
+      rows_loaded: 0,
+      error: null,
+    });
+    client.emit('run.progress', {
+      run_id: 'run-1',
+      attempt_id: 'run-1-1',
+      pipeline: 'invoices',
+      rows: 45_000,
+      bytes: 0,
+      rows_per_s: 12_300,
+      phase: 'extracting',
+      parts: [],
+    });
     const running = await waitFor((f) => rowOf(f, 'invoices').includes('12.3k r/s'), 'live throughput');
     expect(rowOf(running, 'invoices')).toMatch(/invoices\s+running.*45k\s+12\.3k r\/s/);
-    client.emit('run.state', { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'invoices', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 45_000, error: null });
+    client.emit('run.state', {
+      run_id: 'run-1',
+      attempt_id: 'run-1-1',
+      pipeline: 'invoices',
+      status: 'succeeded',
+      attempt: 1,
+      at: iso(0),
+      rows_loaded: 45_000,
+      error: null,
+    });
     await waitFor((f) => /invoices\s+idle/.test(rowOf(f, 'invoices')), 'the run to end');
   });
 
@@ -139,13 +186,17 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, KEYS.escape, 'G', KEYS.enter);
     await waitFor((f) => f.includes('orders · running'), 'the orders detail');
     client.emit('run.progress', {
-      run_id: 'run-77', attempt_id: 'run-77-1',
+      run_id: 'run-77',
+      attempt_id: 'run-77-1',
       pipeline: 'orders',
       rows: 600,
       bytes: 0,
       rows_per_s: 200,
       phase: 'extracting',
-      parts: [part({ id: 'c0', chunk: 0, rows: 500 }), part({ id: 'c1', chunk: 1, rows: 100, estimated_rows: 1000 })],
+      parts: [
+        part({ id: 'c0', chunk: 0, rows: 500 }),
+        part({ id: 'c1', chunk: 1, rows: 100, estimated_rows: 1000 }),
+      ],
     });
     text = await waitFor((f) => f.includes('▶ run run-77'), 'the live progress');
     expect(text).toMatch(/chunk 0\s+\[█+░+\]\s+50%/);
@@ -153,7 +204,16 @@ describe('etl-console app (fake daemon client)', () => {
     expect(text).toContain('ETA 7s');
     // A run event for the pipeline on screen refreshes its details.
     const before = client.callsOf('status').length;
-    client.emit('run.state', { run_id: 'run-77', attempt_id: 'run-77-1', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 600, error: null });
+    client.emit('run.state', {
+      run_id: 'run-77',
+      attempt_id: 'run-77-1',
+      pipeline: 'orders',
+      status: 'succeeded',
+      attempt: 1,
+      at: iso(0),
+      rows_loaded: 600,
+      error: null,
+    });
     await waitFor(() => client.callsOf('status').length > before, 'a details refresh');
     await press(stdin, KEYS.escape);
     await waitFor((f) => f.includes('4 of 4 pipelines'), 'the table');
@@ -161,11 +221,16 @@ describe('etl-console app (fake daemon client)', () => {
 
   it('l follows the log of a pipeline, pauses with space and searches', async () => {
     const daemon = new FakeDaemon(fleet());
-    daemon.logs = [logLine('started run', { pipeline: 'customers' }), logLine('other pipeline', { pipeline: 'orders' })];
+    daemon.logs = [
+      logLine('started run', { pipeline: 'customers' }),
+      logLine('other pipeline', { pipeline: 'orders' }),
+    ];
     const { client, stdin, waitFor } = await mount({ daemon });
     await press(stdin, 'j', 'l');
     await waitFor((f) => f.includes('started run'), 'the backlog');
-    expect(client.callsOf('logs').map((c) => c.params)).toEqual([{ pipeline: 'customers', lines: 200, follow: true }]);
+    expect(client.callsOf('logs').map((c) => c.params)).toEqual([
+      { pipeline: 'customers', lines: 200, follow: true },
+    ]);
     client.emit('log', logLine('connection refused by db1', { pipeline: 'customers', level: 'error' }));
     client.emit('log', logLine('not for this pane', { pipeline: 'orders' }));
     let text = await waitFor((f) => f.includes('connection refused by db1'), 'a live line');
@@ -201,7 +266,10 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, '?');
     await waitFor((f) => f.includes('etl-console keys') && f.includes('stop the run (confirm)'), 'help');
     await press(stdin, 'x');
-    await waitFor((f) => f.includes('4 of 4 pipelines') && !f.includes('etl-console keys'), 'the table again');
+    await waitFor(
+      (f) => f.includes('4 of 4 pipelines') && !f.includes('etl-console keys'),
+      'the table again',
+    );
   });
 
   it('q quits and closes the client', async () => {
@@ -232,13 +300,19 @@ describe('etl-console app (fake daemon client)', () => {
     let attempts = 0;
     const connect = (): Promise<DaemonClient> => {
       attempts += 1;
-      if (attempts <= 2) return Promise.reject(new EtlError('DAEMON_UNREACHABLE', 'cannot reach etld at /x/etld.sock: no socket there'));
+      if (attempts <= 2)
+        return Promise.reject(
+          new EtlError('DAEMON_UNREACHABLE', 'cannot reach etld at /x/etld.sock: no socket there'),
+        );
       const client = daemon.client();
       clients.push(client);
       return Promise.resolve(client);
     };
     const { waitFor } = await mount({ daemon, connect });
-    await waitFor((f) => f.includes('customers') && f.includes('● connected'), 'the list after two failed connects');
+    await waitFor(
+      (f) => f.includes('customers') && f.includes('● connected'),
+      'the list after two failed connects',
+    );
     expect(attempts).toBe(3);
     clients[0]?.setState('disconnected', 'gave up after 3 attempts');
     await waitFor(() => clients.length === 2, 'a second client');
@@ -247,7 +321,10 @@ describe('etl-console app (fake daemon client)', () => {
   });
 
   it('shows why it cannot connect before the daemon is up', async () => {
-    const connect = (): Promise<DaemonClient> => Promise.reject(new EtlError('DAEMON_UNREACHABLE', 'cannot reach etld at /x/etld.sock: no socket there'));
+    const connect = (): Promise<DaemonClient> =>
+      Promise.reject(
+        new EtlError('DAEMON_UNREACHABLE', 'cannot reach etld at /x/etld.sock: no socket there'),
+      );
     const { waitFor } = await mount({ connect });
     const text = await waitFor((f) => f.includes('no socket there'), 'the reason');
     expect(text).toContain('disconnected — reconnecting…');
@@ -255,11 +332,26 @@ describe('etl-console app (fake daemon client)', () => {
   });
 
   it('500 pipelines and a burst of 5,000 events render as a handful of frames', async () => {
-    const many = Array.from({ length: 500 }, (_, i) => pipeline({ name: `p${String(i).padStart(3, '0')}`, state: 'running' }));
-    const { client, frames, waitFor } = await mount({ daemon: new FakeDaemon([...many, ...fleet()]), columns: 80, rows: 24 });
+    const many = Array.from({ length: 500 }, (_, i) =>
+      pipeline({ name: `p${String(i).padStart(3, '0')}`, state: 'running' }),
+    );
+    const { client, frames, waitFor } = await mount({
+      daemon: new FakeDaemon([...many, ...fleet()]),
+      columns: 80,
+      rows: 24,
+    });
     const before = frames.length;
     for (let i = 0; i < 5000; i++) {
-      client.emit('run.progress', { run_id: `r${i % 500}`, attempt_id: `r${i % 500}-1`, pipeline: `p${String(i % 500).padStart(3, '0')}`, rows: i, bytes: 0, rows_per_s: i, phase: 'extracting', parts: [] });
+      client.emit('run.progress', {
+        run_id: `r${i % 500}`,
+        attempt_id: `r${i % 500}-1`,
+        pipeline: `p${String(i % 500).padStart(3, '0')}`,
+        rows: i,
+        bytes: 0,
+        rows_per_s: i,
+        phase: 'extracting',
+        parts: [],
+      });
     }
     const text = await waitFor((f) => rowOf(f, 'p000').includes('4.5k'), 'the newest progress');
     await tick(200);

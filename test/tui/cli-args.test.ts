@@ -6,13 +6,24 @@ describe('etl-console command line', () => {
   it('parses every option', () => {
     expect(parseCommandLine(['--home', '/srv/etld', '--readonly'], {})).toEqual({
       kind: 'run',
-      args: { home: '/srv/etld', socket: undefined, url: undefined, tokenFile: undefined, readonly: true, color: true },
+      args: {
+        home: '/srv/etld',
+        socket: undefined,
+        url: undefined,
+        tokenFile: undefined,
+        readonly: true,
+        color: true,
+      },
     });
-    expect(parseCommandLine(['--url=ws://127.0.0.1:7070', '--token-file', '/etc/etld/token'], {})).toMatchObject({
+    expect(
+      parseCommandLine(['--url=ws://127.0.0.1:7070', '--token-file', '/etc/etld/token'], {}),
+    ).toMatchObject({
       kind: 'run',
       args: { url: 'ws://127.0.0.1:7070', tokenFile: '/etc/etld/token', readonly: false },
     });
-    expect(parseCommandLine(['--socket', '/run/x.sock'], {})).toMatchObject({ args: { socket: '/run/x.sock' } });
+    expect(parseCommandLine(['--socket', '/run/x.sock'], {})).toMatchObject({
+      args: { socket: '/run/x.sock' },
+    });
     expect(parseCommandLine(['--help'], {})).toEqual({ kind: 'help' });
     expect(parseCommandLine(['-V'], {})).toEqual({ kind: 'version' });
   });

@@ -29,14 +29,22 @@ const FLEET = [
   pipeline({ name: 'resting', paused: true }),
 ];
 
-async function screen(color: boolean): Promise<{ frame: string; stdin: { write: (s: string) => void }; lastFrame: () => string | undefined }> {
+async function screen(
+  color: boolean,
+): Promise<{ frame: string; stdin: { write: (s: string) => void }; lastFrame: () => string | undefined }> {
   const daemon = new FakeDaemon(FLEET);
   daemon.logs = [logLine('an error happened', { pipeline: 'bad', level: 'error' })];
   const client = daemon.client();
   const { lastFrame, stdin } = render(
-    <App connect={() => Promise.resolve(client)} readonly={false} color={color} clock={() => NOW} size={{ columns: 100, rows: 24 }} />,
+    <App
+      connect={() => Promise.resolve(client)}
+      readonly={false}
+      color={color}
+      clock={() => NOW}
+      size={{ columns: 100, rows: 24 }}
+    />,
   );
-  const frame = await frameMatching(lastFrame, (f) => f.includes("resting"), "the table");
+  const frame = await frameMatching(lastFrame, (f) => f.includes('resting'), 'the table');
   return { frame, stdin, lastFrame };
 }
 

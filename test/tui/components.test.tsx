@@ -18,7 +18,9 @@ import { COLOR_CODE } from './render-helpers.js';
 afterEach(() => cleanup());
 
 function plain(node: JSX.Element): string {
-  const { lastFrame } = render(<ThemeContext.Provider value={{ color: false }}>{node}</ThemeContext.Provider>);
+  const { lastFrame } = render(
+    <ThemeContext.Provider value={{ color: false }}>{node}</ThemeContext.Provider>,
+  );
   return lastFrame() ?? '';
 }
 
@@ -32,7 +34,15 @@ describe('PipelineTable', () => {
     const used = columns.reduce((sum, c) => sum + c.width, 0) + 2 + (columns.length - 1);
     expect(used).toBeLessThanOrEqual(width);
     const frame = plain(
-      <PipelineTable pipelines={FLEET.slice(0, 3)} selected={0} progress={{}} width={width} height={5} nowMs={NOW} emptyText="none" />,
+      <PipelineTable
+        pipelines={FLEET.slice(0, 3)}
+        selected={0}
+        progress={{}}
+        width={width}
+        height={5}
+        nowMs={NOW}
+        emptyText="none"
+      />,
     );
     for (const line of frame.split('\n')) expect(line.length).toBeLessThanOrEqual(width);
     expect(frame).toContain('NAME');
@@ -43,7 +53,13 @@ describe('PipelineTable', () => {
   it('keeps schedule and next run readable in 80 columns', () => {
     const frame = plain(
       <PipelineTable
-        pipelines={[pipeline({ schedule: '*/30 * * * *', schedule_human: 'every 30 minutes (UTC)', next_run_at: new Date(NOW + 12 * 60_000).toISOString() })]}
+        pipelines={[
+          pipeline({
+            schedule: '*/30 * * * *',
+            schedule_human: 'every 30 minutes (UTC)',
+            next_run_at: new Date(NOW + 12 * 60_000).toISOString(),
+          }),
+        ]}
         selected={0}
         progress={{}}
         width={80}
@@ -65,7 +81,15 @@ describe('PipelineTable', () => {
 
   it('draws only the visible window of 500 pipelines, around the selection', () => {
     const frame = plain(
-      <PipelineTable pipelines={FLEET} selected={250} progress={{}} width={80} height={15} nowMs={NOW} emptyText="none" />,
+      <PipelineTable
+        pipelines={FLEET}
+        selected={250}
+        progress={{}}
+        width={80}
+        height={15}
+        nowMs={NOW}
+        emptyText="none"
+      />,
     );
     const lines = frame.split('\n');
     expect(lines).toHaveLength(16);
@@ -84,7 +108,16 @@ describe('PipelineTable', () => {
   });
 
   it('shows live rows and throughput for a running pipeline, and the empty text', () => {
-    const progress: Progress = { run_id: 'r', attempt_id: 'r-1', pipeline: 'orders', rows: 45_000, bytes: 0, rows_per_s: 12_300, phase: 'extracting', parts: [] };
+    const progress: Progress = {
+      run_id: 'r',
+      attempt_id: 'r-1',
+      pipeline: 'orders',
+      rows: 45_000,
+      bytes: 0,
+      rows_per_s: 12_300,
+      phase: 'extracting',
+      parts: [],
+    };
     const frame = plain(
       <PipelineTable
         pipelines={[pipeline({ state: 'running' })]}
@@ -99,9 +132,19 @@ describe('PipelineTable', () => {
     expect(frame).toContain('running');
     expect(frame).toContain('45k');
     expect(frame).toContain('12.3k r/s');
-    expect(plain(<PipelineTable pipelines={[]} selected={-1} progress={{}} width={80} height={3} nowMs={NOW} emptyText="no pipeline matches" />)).toContain(
-      'no pipeline matches',
-    );
+    expect(
+      plain(
+        <PipelineTable
+          pipelines={[]}
+          selected={-1}
+          progress={{}}
+          width={80}
+          height={3}
+          nowMs={NOW}
+          emptyText="no pipeline matches"
+        />,
+      ),
+    ).toContain('no pipeline matches');
   });
 
   it('states are readable as words without colour', () => {
@@ -133,7 +176,11 @@ describe('Header', () => {
     resources: info().resources,
     connection: 'connected' as const,
     connectionDetail: null,
-    pipelines: [pipeline(), pipeline({ name: 'b', state: 'running' }), pipeline({ name: 'c', state: 'failed' })],
+    pipelines: [
+      pipeline(),
+      pipeline({ name: 'b', state: 'running' }),
+      pipeline({ name: 'c', state: 'failed' }),
+    ],
     nowMs: NOW,
     readonly: false,
   };
@@ -151,7 +198,9 @@ describe('Header', () => {
   });
 
   it('says disconnected and why while the daemon is away', () => {
-    const frame = plain(<Header {...base} connection="disconnected" connectionDetail="cannot reach etld: no socket there" />);
+    const frame = plain(
+      <Header {...base} connection="disconnected" connectionDetail="cannot reach etld: no socket there" />,
+    );
     expect(frame.split('\n')[0]).toMatch(/^○ disconnected — reconnecting… · etld 0\.1\.0/);
     expect(frame.split('\n')[1]).toBe('cannot reach etld: no socket there');
   });
@@ -171,7 +220,9 @@ describe('Header', () => {
   });
 
   it('marks read-only mode and copes with nothing known yet', () => {
-    const frame = plain(<Header {...base} info={null} infoReceivedAt={null} resources={null} pipelines={[]} readonly />);
+    const frame = plain(
+      <Header {...base} info={null} infoReceivedAt={null} resources={null} pipelines={[]} readonly />,
+    );
     expect(frame).toContain('READ-ONLY');
     expect(frame).toContain('etld ? @ ?');
     expect(frame).toContain('resources: —');
@@ -181,13 +232,24 @@ describe('Header', () => {
 describe('DetailView', () => {
   const orders = pipeline({
     description: 'Orders from the shop',
-    last_run: run({ status: 'failed', verdict: 'mismatch', rows_extracted: 100, rows_loaded: 95, error: { code: 'RECONCILIATION_FAILED', message: 'loaded 95 of 100 rows' } }),
+    last_run: run({
+      status: 'failed',
+      verdict: 'mismatch',
+      rows_extracted: 100,
+      rows_loaded: 95,
+      error: { code: 'RECONCILIATION_FAILED', message: 'loaded 95 of 100 rows' },
+    }),
   });
   const detail: DetailData = {
     pipeline: 'orders',
     status: status(orders),
     history: [
-      run({ id: 'h1', status: 'failed', verdict: 'mismatch', error: { code: 'RECONCILIATION_FAILED', message: 'loaded 95 of 100 rows' } }),
+      run({
+        id: 'h1',
+        status: 'failed',
+        verdict: 'mismatch',
+        error: { code: 'RECONCILIATION_FAILED', message: 'loaded 95 of 100 rows' },
+      }),
       run({ id: 'h2', trigger: 'manual' }),
     ],
     why: ['next run at 12:37 by schedule', 'overlap: skip'],
@@ -195,7 +257,16 @@ describe('DetailView', () => {
   };
 
   it('shows config, last run with verdict and error code, why, stats and history', () => {
-    const frame = plain(<DetailView pipeline={orders} detail={detail} progress={undefined} width={100} height={30} nowMs={NOW} />);
+    const frame = plain(
+      <DetailView
+        pipeline={orders}
+        detail={detail}
+        progress={undefined}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
     expect(frame).toContain('orders · idle · every 2 hours, in 37 min');
     expect(frame).toContain('postgres → duckdb · mode incremental');
     expect(frame).toContain('table public.orders · key id · cursor updated_at');
@@ -213,7 +284,8 @@ describe('DetailView', () => {
 
   it('draws a progress bar per shard/chunk with rows, rate and ETA', () => {
     const progress: Progress = {
-      run_id: 'run-live-1', attempt_id: 'run-live-1-1',
+      run_id: 'run-live-1',
+      attempt_id: 'run-live-1-1',
       pipeline: 'orders',
       rows: 1500,
       bytes: 0,
@@ -224,7 +296,16 @@ describe('DetailView', () => {
         part({ id: 'b', shard: 's2', chunk: null, rows: 1000, estimated_rows: 1000, status: 'done' }),
       ],
     };
-    const frame = plain(<DetailView pipeline={orders} detail={detail} progress={progress} width={100} height={30} nowMs={NOW} />);
+    const frame = plain(
+      <DetailView
+        pipeline={orders}
+        detail={detail}
+        progress={progress}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
     expect(frame).toContain('▶ run run-live-1 · extracting · 1,500 rows · 250 r/s · ETA 2s');
     expect(frame).toMatch(/shard s1 chunk 0\s+\[█+░+\]\s+50% 500\/1k\s+100 r\/s ETA 5s/);
     expect(frame).toMatch(/shard s2\s+\[█+\] 100% 1k\/1k/);
@@ -232,23 +313,49 @@ describe('DetailView', () => {
   });
 
   it('lists problems of an invalid pipeline and a load error', () => {
-    const invalid = pipeline({ state: 'invalid', problems: ['orders.yaml:3:1 source.type: expected postgres | mysql | sqlserver'] });
+    const invalid = pipeline({
+      state: 'invalid',
+      problems: ['orders.yaml:3:1 source.type: expected postgres | mysql | sqlserver'],
+    });
     const frame = plain(
-      <DetailView pipeline={invalid} detail={{ ...detail, status: null, history: [], why: [], error: '[NOT_FOUND] no pipeline' }} progress={undefined} width={100} height={20} nowMs={NOW} />,
+      <DetailView
+        pipeline={invalid}
+        detail={{ ...detail, status: null, history: [], why: [], error: '[NOT_FOUND] no pipeline' }}
+        progress={undefined}
+        width={100}
+        height={20}
+        nowMs={NOW}
+      />,
     );
     expect(frame).toContain('✗ orders.yaml:3:1 source.type');
     expect(frame).toContain('could not load details: [NOT_FOUND] no pipeline');
   });
 
   it('wraps a long last error instead of cutting it', () => {
-    const message = 'postgres source "default" (127.0.0.1:1/shop): connect ECONNREFUSED 127.0.0.1:1 — is the server running and accepting TCP connections?';
-    const failing = pipeline({ last_run: run({ status: 'failed', error: { code: 'SOURCE_CONNECTION', message } }) });
-    const frame = plain(<DetailView pipeline={failing} detail={{ ...detail, status: null }} progress={undefined} width={80} height={20} nowMs={NOW} />);
-    expect(frame.replace(/\n/g, ' ').replace(/\s+/g, ' ')).toContain(`last error: [SOURCE_CONNECTION] ${message}`);
+    const message =
+      'postgres source "default" (127.0.0.1:1/shop): connect ECONNREFUSED 127.0.0.1:1 — is the server running and accepting TCP connections?';
+    const failing = pipeline({
+      last_run: run({ status: 'failed', error: { code: 'SOURCE_CONNECTION', message } }),
+    });
+    const frame = plain(
+      <DetailView
+        pipeline={failing}
+        detail={{ ...detail, status: null }}
+        progress={undefined}
+        width={80}
+        height={20}
+        nowMs={NOW}
+      />,
+    );
+    expect(frame.replace(/\n/g, ' ').replace(/\s+/g, ' ')).toContain(
+      `last error: [SOURCE_CONNECTION] ${message}`,
+    );
   });
 
   it('stays within the height it is given', () => {
-    const frame = plain(<DetailView pipeline={orders} detail={detail} progress={undefined} width={80} height={8} nowMs={NOW} />);
+    const frame = plain(
+      <DetailView pipeline={orders} detail={detail} progress={undefined} width={80} height={8} nowMs={NOW} />,
+    );
     expect(frame.split('\n').length).toBeLessThanOrEqual(8);
   });
 });
@@ -258,7 +365,17 @@ describe('ProgressBar', () => {
     expect(progressFraction(1500, 1000, 'running')).toBe(1);
     expect(progressFraction(10, null, 'running')).toBeNull();
     expect(progressFraction(10, null, 'done')).toBe(1);
-    const frame = plain(<ProgressBar label="table" labelWidth={6} rows={42} estimatedRows={null} rowsPerSecond={0} status="running" width={60} />);
+    const frame = plain(
+      <ProgressBar
+        label="table"
+        labelWidth={6}
+        rows={42}
+        estimatedRows={null}
+        rowsPerSecond={0}
+        status="running"
+        width={60}
+      />,
+    );
     expect(frame).toContain('42 rows');
     expect(frame).toContain('—');
     expect(frame).not.toContain('█');
@@ -281,7 +398,9 @@ describe('LogPane', () => {
     view = applyLogAction(view, {
       type: 'logLines',
       pipeline: 'orders',
-      lines: Array.from({ length: 30 }, (_, i) => logLine(`step ${i}${i % 10 === 0 ? ' error' : ''}`, { level: i % 10 === 0 ? 'error' : 'info' })),
+      lines: Array.from({ length: 30 }, (_, i) =>
+        logLine(`step ${i}${i % 10 === 0 ? ' error' : ''}`, { level: i % 10 === 0 ? 'error' : 'info' }),
+      ),
       replace: true,
     });
     view = applyLogAction(view, { type: 'searchInput', text: 'error' });
@@ -291,7 +410,12 @@ describe('LogPane', () => {
     expect(frame).toContain('step 25');
     expect(frame).not.toContain('step 24');
     view = applyLogAction(view, { type: 'logsScroll', delta: 10 });
-    view = applyLogAction(view, { type: 'logLines', pipeline: 'orders', lines: [logLine('new')], replace: false });
+    view = applyLogAction(view, {
+      type: 'logLines',
+      pipeline: 'orders',
+      lines: [logLine('new')],
+      replace: false,
+    });
     frame = plain(<LogPane view={view} width={80} height={6} />);
     expect(frame).toContain('PAUSED (1 new below)');
     expect(frame).toContain('step 19');
@@ -302,7 +426,17 @@ describe('LogPane', () => {
 describe('KeyBar, StatusLine, HelpOverlay', () => {
   it('lists every key, and --readonly hides the actions', () => {
     const all = plain(<KeyBar screen="table" readonly={false} width={80} />);
-    for (const hint of ['s start', 'x stop', 'p pause/resume', 'r retry', 'l logs', 'enter details', '/ filter', '? help', 'q quit']) {
+    for (const hint of [
+      's start',
+      'x stop',
+      'p pause/resume',
+      'r retry',
+      'l logs',
+      'enter details',
+      '/ filter',
+      '? help',
+      'q quit',
+    ]) {
       expect(all.replace(/\n/g, '  ')).toContain(hint);
     }
     const readonly = plain(<KeyBar screen="table" readonly width={80} />);
@@ -311,9 +445,29 @@ describe('KeyBar, StatusLine, HelpOverlay', () => {
   });
 
   it('shows a confirmation before a prompt before a notice', () => {
-    expect(plain(<StatusLine confirm="Stop orders?" prompt={null} notice={null} context="ctx" />)).toBe('Stop orders? [y/N]');
-    expect(plain(<StatusLine confirm={null} prompt={{ label: 'filter /', text: 'ord', error: null }} notice={null} context="" />)).toContain('filter /ord');
-    expect(plain(<StatusLine confirm={null} prompt={null} notice={{ text: 'started', tone: 'info' }} context="2 of 2" />)).toBe('started  · 2 of 2');
+    expect(plain(<StatusLine confirm="Stop orders?" prompt={null} notice={null} context="ctx" />)).toBe(
+      'Stop orders? [y/N]',
+    );
+    expect(
+      plain(
+        <StatusLine
+          confirm={null}
+          prompt={{ label: 'filter /', text: 'ord', error: null }}
+          notice={null}
+          context=""
+        />,
+      ),
+    ).toContain('filter /ord');
+    expect(
+      plain(
+        <StatusLine
+          confirm={null}
+          prompt={null}
+          notice={{ text: 'started', tone: 'info' }}
+          context="2 of 2"
+        />,
+      ),
+    ).toBe('started  · 2 of 2');
   });
 
   it('help fits 80×24 and hides actions in read-only mode', () => {
@@ -324,4 +478,3 @@ describe('KeyBar, StatusLine, HelpOverlay', () => {
     expect(plain(<HelpOverlay readonly />)).not.toContain('stop the run');
   });
 });
-

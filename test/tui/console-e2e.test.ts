@@ -7,7 +7,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_MAIN, makeTempHome, REPO_ROOT, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
+import {
+  CONSOLE_MAIN,
+  makeTempHome,
+  REPO_ROOT,
+  spawnDaemon,
+  type DaemonProcess,
+  type TempHome,
+} from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { runCommand } from '../helpers/process.js';
 import { TmuxSession } from './tmux.js';
@@ -17,7 +24,11 @@ let home: TempHome;
 let daemon: DaemonProcess;
 const tmux = new TmuxSession();
 
-function pipelineYaml(name: string, table: string, options: { schedule?: string; slowPerRow?: boolean } = {}): string {
+function pipelineYaml(
+  name: string,
+  table: string,
+  options: { schedule?: string; slowPerRow?: boolean } = {},
+): string {
   // A per-row pg_sleep streams rows over a few seconds, so the run is visibly in progress.
   const source = options.slowPerRow
     ? `  query: "SELECT o.id, o.amount, o.updated_at FROM ${table} o CROSS JOIN LATERAL (SELECT pg_sleep(0.01) WHERE o.id > 0) AS s"`
@@ -39,11 +50,15 @@ async function startDaemon(): Promise<void> {
   await daemon.waitForLine(/etld running/, 60_000);
 }
 
-const rowOf = (screen: string, name: string): string => screen.split('\n').find((line) => new RegExp(`^[› ] ${name} `).test(line)) ?? '';
+const rowOf = (screen: string, name: string): string =>
+  screen.split('\n').find((line) => new RegExp(`^[› ] ${name} `).test(line)) ?? '';
 
 beforeAll(async () => {
-  const build = await runCommand(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: REPO_ROOT });
-  if (!existsSync(CONSOLE_MAIN)) throw new Error(`the build did not produce ${CONSOLE_MAIN}: ${build.stdout}${build.stderr}`);
+  const build = await runCommand(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
+    cwd: REPO_ROOT,
+  });
+  if (!existsSync(CONSOLE_MAIN))
+    throw new Error(`the build did not produce ${CONSOLE_MAIN}: ${build.stdout}${build.stderr}`);
   pg = await startPostgres();
   await pg.createDatabase('shop');
   await pg.query(
@@ -59,23 +74,32 @@ beforeAll(async () => {
   home.writePipeline('customers.yaml', pipelineYaml('customers', 'customers', { schedule: '0 */2 * * *' }));
   home.writePipeline('invoices.yaml', pipelineYaml('invoices', 'orders', { schedule: '@daily' }));
   await startDaemon();
-  await tmux.start(120, 40, { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8' });
+  await tmux.start(120, 40, {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    TERM: 'xterm-256color',
+    LANG: 'C.UTF-8',
+  });
 });
 
 afterAll(async () => {
   await tmux.kill();
-  if (daemon !== undefined && daemon.child.exitCode === null && daemon.child.signalCode === null) await daemon.stop();
+  if (daemon !== undefined && daemon.child.exitCode === null && daemon.child.signalCode === null)
+    await daemon.stop();
   home?.remove();
   await pg?.destroy();
 });
 
 describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', () => {
   it('lists, starts with progress and success, filters, rides out a daemon restart and quits cleanly', async () => {
-    await tmux.run(`${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)}; echo "console exited $?"`);
+    await tmux.run(
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)}; echo "console exited $?"`,
+    );
 
     // The table lists the three pipelines, in the alternate screen.
     let screen = await tmux.waitForScreen(
-      (s) => s.includes('● connected') && ['orders', 'customers', 'invoices'].every((name) => rowOf(s, name) !== ''),
+      (s) =>
+        s.includes('● connected') &&
+        ['orders', 'customers', 'invoices'].every((name) => rowOf(s, name) !== ''),
       'the pipeline table',
     );
     expect(await tmux.paneVariable('alternate_on')).toBe('1');
@@ -105,7 +129,10 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
 
     // Back in the table the run shows as the last run.
     await tmux.keys('Escape', false);
-    screen = await tmux.waitForScreen((s) => /ok .*ago\s+.*500/.test(rowOf(s, 'orders')), 'the last run in the table');
+    screen = await tmux.waitForScreen(
+      (s) => /ok .*ago\s+.*500/.test(rowOf(s, 'orders')),
+      'the last run in the table',
+    );
     expect(rowOf(screen, 'orders')).toMatch(/^› orders\s+idle/);
 
     // `/` filters as you type; enter keeps the filter, esc clears it.
@@ -121,10 +148,17 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
 
     // The daemon goes away: the console says so and keeps running; it recovers when etld is back.
     expect(await daemon.stop()).toBe(0);
-    screen = await tmux.waitForScreen((s) => s.includes('disconnected — reconnecting…'), 'the disconnected header');
+    screen = await tmux.waitForScreen(
+      (s) => s.includes('disconnected — reconnecting…'),
+      'the disconnected header',
+    );
     expect(rowOf(screen, 'orders')).not.toBe('');
     await startDaemon();
-    await tmux.waitForScreen((s) => s.includes('● connected') && rowOf(s, 'customers') !== '', 'the reconnected console', 90_000);
+    await tmux.waitForScreen(
+      (s) => s.includes('● connected') && rowOf(s, 'customers') !== '',
+      'the reconnected console',
+      90_000,
+    );
 
     // `q` exits with status 0 and gives the terminal back.
     await tmux.keys('q');
@@ -138,8 +172,13 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
   });
 
   it('NO_COLOR and --readonly: no colour codes, no actions, still readable', async () => {
-    await tmux.run(`clear; NO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)} --readonly; echo "readonly exited $?"`);
-    const screen = await tmux.waitForScreen((s) => s.includes('READ-ONLY') && rowOf(s, 'customers') !== '', 'the read-only table');
+    await tmux.run(
+      `clear; NO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)} --readonly; echo "readonly exited $?"`,
+    );
+    const screen = await tmux.waitForScreen(
+      (s) => s.includes('READ-ONLY') && rowOf(s, 'customers') !== '',
+      'the read-only table',
+    );
     expect(screen).not.toMatch(/s start|x stop|pause\/resume|r retry/);
     expect(screen).toMatch(/enter details/);
     const colored = await tmux.captureWithColors();
@@ -153,6 +192,8 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
     await tmux.keys('s');
     await tmux.waitForScreen((s) => s.includes('read-only console: actions are disabled'), 'the refusal');
     await tmux.keys('q');
-    expect(await tmux.waitForScreen((s) => /readonly exited \d+/.test(s), 'the exit')).toContain('readonly exited 0');
+    expect(await tmux.waitForScreen((s) => /readonly exited \d+/.test(s), 'the exit')).toContain(
+      'readonly exited 0',
+    );
   });
 });

@@ -4,10 +4,18 @@
  */
 import type { CallOptions, ConnectionState, DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
-import type { EventData, EventName, MethodName, MethodParamsInput, MethodResult } from '../../shared/protocol.js';
+import type {
+  EventData,
+  EventName,
+  MethodName,
+  MethodParamsInput,
+  MethodResult,
+} from '../../shared/protocol.js';
 
 export type Handlers = {
-  [M in MethodName]?: (params: MethodParamsInput<M> | undefined) => MethodResult<M> | Promise<MethodResult<M>>;
+  [M in MethodName]?: (
+    params: MethodParamsInput<M> | undefined,
+  ) => MethodResult<M> | Promise<MethodResult<M>>;
 };
 
 export interface RecordedCall {
@@ -32,13 +40,18 @@ export class FakeClient implements DaemonClient {
     return this.#state;
   }
 
-  call<M extends MethodName>(method: M, params?: MethodParamsInput<M>, _options?: CallOptions): Promise<MethodResult<M>> {
+  call<M extends MethodName>(
+    method: M,
+    params?: MethodParamsInput<M>,
+    _options?: CallOptions,
+  ): Promise<MethodResult<M>> {
     this.calls.push({ method, params });
     if (this.#state !== 'connected') {
       return Promise.reject(new EtlError('DAEMON_UNREACHABLE', `fake daemon is ${this.#state}`));
     }
     const handler = this.#handlers[method];
-    if (handler === undefined) return Promise.reject(new EtlError('UNKNOWN_METHOD', `fake daemon has no "${method}"`));
+    if (handler === undefined)
+      return Promise.reject(new EtlError('UNKNOWN_METHOD', `fake daemon has no "${method}"`));
     try {
       return Promise.resolve(handler(params));
     } catch (error) {

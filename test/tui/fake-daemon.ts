@@ -32,8 +32,15 @@ export class FakeDaemon {
       unsubscribe: () => ({ ok: true }),
       status: (params) => status(this.#find(params?.pipeline)),
       history: (params) => this.history.get(this.#find(params?.pipeline).name) ?? [],
-      why: (params) => ({ pipeline: this.#find(params?.pipeline).name, next_run_at: null, lines: ['paused by operator'] }),
-      logs: (params) => ({ lines: this.logs.filter((l) => l.pipeline === params?.pipeline), following: params?.follow ?? false }),
+      why: (params) => ({
+        pipeline: this.#find(params?.pipeline).name,
+        next_run_at: null,
+        lines: ['paused by operator'],
+      }),
+      logs: (params) => ({
+        lines: this.logs.filter((l) => l.pipeline === params?.pipeline),
+        following: params?.follow ?? false,
+      }),
       start: (params) => {
         const target = this.#find(params?.pipeline);
         if (target.state === 'invalid') throw new EtlError('ILLEGAL_STATE', `${target.name} is invalid`);

@@ -1,5 +1,12 @@
 /** Protocol-shaped test data with sensible defaults. */
-import type { DaemonInfo, LogLine, PipelineStatus, PipelineSummary, RunPart, RunRecord } from '../../shared/protocol.js';
+import type {
+  DaemonInfo,
+  LogLine,
+  PipelineStatus,
+  PipelineSummary,
+  RunPart,
+  RunRecord,
+} from '../../shared/protocol.js';
 
 export const NOW = Date.parse('2026-03-10T12:00:00Z');
 
@@ -81,7 +88,14 @@ export function info(overrides: Partial<DaemonInfo> = {}): DaemonInfo {
       mem_used_bytes: 4 * 1024 ** 3,
       rss_bytes: 80 * 1024 ** 2,
       event_loop_lag_ms: 1,
-      disks: [{ label: 'lake', path: '/var/lib/etld/lake', free_bytes: 120 * 1024 ** 3, total_bytes: 500 * 1024 ** 3 }],
+      disks: [
+        {
+          label: 'lake',
+          path: '/var/lib/etld/lake',
+          free_bytes: 120 * 1024 ** 3,
+          total_bytes: 500 * 1024 ** 3,
+        },
+      ],
     },
     ...overrides,
   };
@@ -102,7 +116,10 @@ export function status(summary: PipelineSummary, overrides: Partial<PipelineStat
       last_error: null,
       last_success_at: iso(-540),
     },
-    config: { source: { table: 'public.orders', key: ['id'], chunk_rows: 100000 }, load: { cursor: 'updated_at' } },
+    config: {
+      source: { table: 'public.orders', key: ['id'], chunk_rows: 100000 },
+      load: { cursor: 'updated_at' },
+    },
     why: ['next run at 12:37 (in 37 min) by schedule "0 */2 * * *"'],
     ...overrides,
   };

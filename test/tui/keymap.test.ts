@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ActionBatcher, type Timers } from '../../tui/console/state/action-batcher.js';
 import { consoleReducer } from '../../tui/console/state/console-reducer.js';
 import { resolveKey, type KeyOptions } from '../../tui/console/state/keymap.js';
-import { createViewState, viewReducer, type ViewAction, type ViewState } from '../../tui/console/state/view-state.js';
+import {
+  createViewState,
+  viewReducer,
+  type ViewAction,
+  type ViewState,
+} from '../../tui/console/state/view-state.js';
 import { iso, logLine, part, pipeline, run } from './fixtures.js';
 
 const OPTIONS: KeyOptions = { readonly: false, pageSize: 10 };
@@ -11,7 +16,10 @@ function state(...pipelines: ReturnType<typeof pipeline>[]): ViewState {
   return viewReducer(createViewState(), { type: 'pipelines', pipelines });
 }
 
-function keys(start: ViewState, ...presses: (string | { input?: string; key: Record<string, boolean> })[]): ViewState {
+function keys(
+  start: ViewState,
+  ...presses: (string | { input?: string; key: Record<string, boolean> })[]
+): ViewState {
   return presses.reduce(
     (s, press) =>
       typeof press === 'string'
@@ -26,7 +34,11 @@ const commands = (s: ViewState) => s.outbox.map((q) => q.command);
 describe('keys', () => {
   const idle = pipeline({ name: 'orders' });
   const running = pipeline({ name: 'loads', state: 'running' });
-  const failed = pipeline({ name: 'crm', state: 'failed', last_run: run({ status: 'failed', pipeline: 'crm' }) });
+  const failed = pipeline({
+    name: 'crm',
+    state: 'failed',
+    last_run: run({ status: 'failed', pipeline: 'crm' }),
+  });
   const paused = pipeline({ name: 'zeta', paused: true });
 
   it('s starts the selected pipeline', () => {
@@ -194,7 +206,16 @@ describe('ActionBatcher', () => {
 
   const progress = (pipelineName: string, rows: number): ViewAction => ({
     type: 'progress',
-    event: { run_id: 'r', attempt_id: 'r-1', pipeline: pipelineName, rows, bytes: 0, rows_per_s: 1, phase: 'extracting', parts: [part()] },
+    event: {
+      run_id: 'r',
+      attempt_id: 'r-1',
+      pipeline: pipelineName,
+      rows,
+      bytes: 0,
+      rows_per_s: 1,
+      phase: 'extracting',
+      parts: [part()],
+    },
   });
 
   it('delivers one batch per tick with only the newest progress per pipeline', () => {
@@ -206,7 +227,9 @@ describe('ActionBatcher', () => {
     expect(batches).toHaveLength(0);
     timers.fire();
     expect(batches).toHaveLength(1);
-    const rows = batches[0]?.map((a) => (a.type === 'progress' ? `${a.event.pipeline}:${a.event.rows}` : a.type));
+    const rows = batches[0]?.map((a) =>
+      a.type === 'progress' ? `${a.event.pipeline}:${a.event.rows}` : a.type,
+    );
     expect(rows).toEqual(['b:999', 'a:1000']);
   });
 
@@ -218,7 +241,16 @@ describe('ActionBatcher', () => {
     batcher.push({ type: 'pipelines', pipelines: [] });
     batcher.push({
       type: 'runState',
-      event: { run_id: 'r', attempt_id: 'r-1', pipeline: 'a', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 5, error: null },
+      event: {
+        run_id: 'r',
+        attempt_id: 'r-1',
+        pipeline: 'a',
+        status: 'succeeded',
+        attempt: 1,
+        at: iso(0),
+        rows_loaded: 5,
+        error: null,
+      },
     });
     batcher.push({ type: 'logLines', pipeline: 'a', lines: [logLine('1')], replace: false });
     batcher.push({ type: 'logLines', pipeline: 'a', lines: [logLine('2')], replace: false });

@@ -22,17 +22,28 @@ export class TmuxSession {
 
   async #tmux(...args: string[]): Promise<string> {
     const result = await runTmux(['-L', this.socket, '-f', '/dev/null', ...args]);
-    if (result.code !== 0) throw new Error(`tmux ${args.join(' ')} failed (${String(result.code)}): ${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(`tmux ${args.join(' ')} failed (${String(result.code)}): ${result.stderr}`);
     return result.stdout;
   }
 
   /** Starts a plain shell in a `columns`×`rows` terminal. */
   async start(columns: number, rows: number, env: Record<string, string>): Promise<void> {
     const exports = Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-    await this.#tmux('new-session', '-d', '-s', this.target, '-x', String(columns), '-y', String(rows), ...exports,
+    await this.#tmux(
+      'new-session',
+      '-d',
+      '-s',
+      this.target,
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      ...exports,
       // An operator's terminal, not a CI job: CI=true (set by .ci/run) would make colour detection
       // switch colours off, which is not what this session is meant to show.
-      'env -u CI -u CONTINUOUS_INTEGRATION bash --norc --noprofile');
+      'env -u CI -u CONTINUOUS_INTEGRATION bash --norc --noprofile',
+    );
   }
 
   /** Types a command line and presses Enter. */
@@ -61,7 +72,11 @@ export class TmuxSession {
     return (await this.#tmux('display-message', '-p', '-t', this.target, `#{${name}}`)).trim();
   }
 
-  async waitForScreen(predicate: (screen: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+  async waitForScreen(
+    predicate: (screen: string) => boolean,
+    what: string,
+    timeoutMs = 60_000,
+  ): Promise<string> {
     let last = '';
     try {
       return await waitFor(
@@ -72,7 +87,9 @@ export class TmuxSession {
         { timeoutMs, intervalMs: 250, what },
       );
     } catch (error) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- screen ---\n${last}`, { cause: error });
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- screen ---\n${last}`, {
+        cause: error,
+      });
     }
   }
 

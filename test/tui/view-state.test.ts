@@ -18,7 +18,11 @@ function reduce(state: ViewState, ...actions: ViewAction[]): ViewState {
 
 const FLEET = [
   pipeline({ name: 'orders', state: 'running' }),
-  pipeline({ name: 'customers', state: 'failed', last_run: run({ pipeline: 'customers', status: 'failed' }) }),
+  pipeline({
+    name: 'customers',
+    state: 'failed',
+    last_run: run({ pipeline: 'customers', status: 'failed' }),
+  }),
   pipeline({ name: 'invoices', state: 'idle', paused: true, destination: 'bigquery' }),
   pipeline({ name: 'orders_eu', state: 'idle', next_run_at: iso(60) }),
   pipeline({ name: 'broken', state: 'invalid', last_run: null, next_run_at: null }),
@@ -29,7 +33,8 @@ function loaded(): ViewState {
 }
 
 describe('filter', () => {
-  const names = (text: string): string[] => visiblePipelines(FLEET, text, { key: 'name', descending: false }).map((p) => p.name);
+  const names = (text: string): string[] =>
+    visiblePipelines(FLEET, text, { key: 'name', descending: false }).map((p) => p.name);
 
   it('matches substrings case-insensitively on what the table shows', () => {
     expect(names('ORD')).toEqual(['orders', 'orders_eu']);
@@ -105,7 +110,12 @@ describe('viewReducer', () => {
     state = reduce(state, { type: 'filterCommit' });
     expect(state.filterEditing).toBe(false);
     expect(state.filter).toBe('ord');
-    state = reduce(state, { type: 'filterStart' }, { type: 'filterBackspace' }, { type: 'filterInput', text: '(' });
+    state = reduce(
+      state,
+      { type: 'filterStart' },
+      { type: 'filterBackspace' },
+      { type: 'filterInput', text: '(' },
+    );
     expect(state.filterError).toContain('invalid regular expression');
     expect(visibleOf(state)).toHaveLength(5);
     state = reduce(state, { type: 'filterCancel' });
@@ -126,42 +136,96 @@ describe('viewReducer', () => {
   });
 
   it('applies run state changes and drops progress when a run ends', () => {
-    const progress = { run_id: 'run-9', attempt_id: 'run-9-1', pipeline: 'orders', rows: 10, bytes: 0, rows_per_s: 5, phase: 'extracting' as const, parts: [part()] };
+    const progress = {
+      run_id: 'run-9',
+      attempt_id: 'run-9-1',
+      pipeline: 'orders',
+      rows: 10,
+      bytes: 0,
+      rows_per_s: 5,
+      phase: 'extracting' as const,
+      parts: [part()],
+    };
     let state = reduce(loaded(), { type: 'progress', event: progress });
     expect(state.progress.orders?.rows).toBe(10);
     state = reduce(state, {
       type: 'runState',
-      event: { run_id: 'run-9', attempt_id: 'run-9-1', pipeline: 'orders', status: 'succeeded', attempt: 1, at: iso(0), rows_loaded: 10, error: null },
+      event: {
+        run_id: 'run-9',
+        attempt_id: 'run-9-1',
+        pipeline: 'orders',
+        status: 'succeeded',
+        attempt: 1,
+        at: iso(0),
+        rows_loaded: 10,
+        error: null,
+      },
     });
     expect(state.progress.orders).toBeUndefined();
     expect(state.pipelines.find((p) => p.name === 'orders')?.state).toBe('idle');
     // Progress for an unknown pipeline is ignored.
-    expect(reduce(state, { type: 'progress', event: { ...progress, pipeline: 'nope' } }).progress).toEqual({});
+    expect(reduce(state, { type: 'progress', event: { ...progress, pipeline: 'nope' } }).progress).toEqual(
+      {},
+    );
   });
 
   it('keeps one run across its attempts: retrying, running again, then its final status', () => {
     let state = reduce(loaded(), {
       type: 'runState',
-      event: { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'orders', status: 'running', attempt: 1, at: iso(0), rows_loaded: 0, error: null },
+      event: {
+        run_id: 'run-1',
+        attempt_id: 'run-1-1',
+        pipeline: 'orders',
+        status: 'running',
+        attempt: 1,
+        at: iso(0),
+        rows_loaded: 0,
+        error: null,
+      },
     });
     const error = { code: 'SOURCE_CONNECTION', message: 'refused' };
     state = reduce(state, {
       type: 'runState',
-      event: { run_id: 'run-1', attempt_id: 'run-1-1', pipeline: 'orders', status: 'retrying', attempt: 1, at: iso(1), rows_loaded: 0, error },
+      event: {
+        run_id: 'run-1',
+        attempt_id: 'run-1-1',
+        pipeline: 'orders',
+        status: 'retrying',
+        attempt: 1,
+        at: iso(1),
+        rows_loaded: 0,
+        error,
+      },
     });
-    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({ state: 'retrying', last_run: { id: 'run-1', status: 'retrying', finished_at: null, error } });
+    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({
+      state: 'retrying',
+      last_run: { id: 'run-1', status: 'retrying', finished_at: null, error },
+    });
     state = reduce(state, {
       type: 'runState',
-      event: { run_id: 'run-1', attempt_id: 'run-1-2', pipeline: 'orders', status: 'succeeded', attempt: 2, at: iso(9), rows_loaded: 7, error: null },
+      event: {
+        run_id: 'run-1',
+        attempt_id: 'run-1-2',
+        pipeline: 'orders',
+        status: 'succeeded',
+        attempt: 2,
+        at: iso(9),
+        rows_loaded: 7,
+        error: null,
+      },
     });
-    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({ state: 'idle', last_run: { id: 'run-1', status: 'succeeded', attempt: 2, rows_loaded: 7 } });
+    expect(state.pipelines.find((p) => p.name === 'orders')).toMatchObject({
+      state: 'idle',
+      last_run: { id: 'run-1', status: 'succeeded', attempt: 2, rows_loaded: 7 },
+    });
   });
 
   it('updates the last run in place when the event is about it', () => {
     const state = reduce(loaded(), {
       type: 'runState',
       event: {
-        run_id: 'run-1', attempt_id: 'run-1-1',
+        run_id: 'run-1',
+        attempt_id: 'run-1-1',
         pipeline: 'customers',
         status: 'failed',
         attempt: 3,
@@ -216,7 +280,11 @@ describe('viewReducer', () => {
       { type: 'enqueue', command: { kind: 'quit' } },
     );
     expect(state.outbox.map((c) => c.id)).toEqual([1, 2]);
-    state = reduce(state, { type: 'commandsTaken', throughId: 1 }, { type: 'enqueue', command: { kind: 'quit' } });
+    state = reduce(
+      state,
+      { type: 'commandsTaken', throughId: 1 },
+      { type: 'enqueue', command: { kind: 'quit' } },
+    );
     expect(state.outbox.map((c) => c.id)).toEqual([2, 3]);
   });
 
@@ -264,20 +332,40 @@ describe('log view', () => {
     Array.from({ length: count }, (_, i) => logLine(`line ${from + i}`, { pipeline: pipelineName }));
 
   it('keeps a bounded buffer and counts what it dropped', () => {
-    let state = reduce(logs(), { type: 'logLines', pipeline: 'orders_eu', lines: lines(0, 1500), replace: true });
-    state = reduce(state, { type: 'logLines', pipeline: 'orders_eu', lines: lines(1500, 1000), replace: false });
+    let state = reduce(logs(), {
+      type: 'logLines',
+      pipeline: 'orders_eu',
+      lines: lines(0, 1500),
+      replace: true,
+    });
+    state = reduce(state, {
+      type: 'logLines',
+      pipeline: 'orders_eu',
+      lines: lines(1500, 1000),
+      replace: false,
+    });
     expect(state.logs?.lines).toHaveLength(2000);
     expect(state.logs?.lines[0]?.message).toBe('line 500');
     expect(state.logs?.dropped).toBe(500);
   });
 
   it('ignores lines of another pipeline', () => {
-    const state = reduce(logs(), { type: 'logLines', pipeline: 'orders', lines: lines(0, 3, 'orders'), replace: false });
+    const state = reduce(logs(), {
+      type: 'logLines',
+      pipeline: 'orders',
+      lines: lines(0, 3, 'orders'),
+      replace: false,
+    });
     expect(state.logs?.lines).toHaveLength(0);
   });
 
   it('holds the view still while paused and follows again on resume', () => {
-    let state = reduce(logs(), { type: 'logLines', pipeline: 'orders_eu', lines: lines(0, 50), replace: true });
+    let state = reduce(logs(), {
+      type: 'logLines',
+      pipeline: 'orders_eu',
+      lines: lines(0, 50),
+      replace: true,
+    });
     state = reduce(state, { type: 'logsScroll', delta: 5 });
     expect(state.logs?.paused).toBe(true);
     expect(state.logs?.scroll).toBe(5);
@@ -296,13 +384,20 @@ describe('log view', () => {
     let state = reduce(logs(), {
       type: 'logLines',
       pipeline: 'orders_eu',
-      lines: [logLine('ERROR one'), logLine('ok'), logLine('error two'), logLine('ok'), logLine('fine')].map((l) => ({
-        ...l,
-        pipeline: 'orders_eu',
-      })),
+      lines: [logLine('ERROR one'), logLine('ok'), logLine('error two'), logLine('ok'), logLine('fine')].map(
+        (l) => ({
+          ...l,
+          pipeline: 'orders_eu',
+        }),
+      ),
       replace: true,
     });
-    state = reduce(state, { type: 'searchStart' }, { type: 'searchInput', text: 'error' }, { type: 'searchCommit' });
+    state = reduce(
+      state,
+      { type: 'searchStart' },
+      { type: 'searchInput', text: 'error' },
+      { type: 'searchCommit' },
+    );
     state = reduce(state, { type: 'searchJump', direction: 'older' });
     expect(state.logs).toMatchObject({ paused: true, scroll: 2 });
     state = reduce(state, { type: 'searchJump', direction: 'older' });
@@ -315,7 +410,12 @@ describe('log view', () => {
   });
 
   it('reports an invalid search pattern and restores the previous one on esc', () => {
-    let state = reduce(logs(), { type: 'searchStart' }, { type: 'searchInput', text: 'a' }, { type: 'searchCommit' });
+    let state = reduce(
+      logs(),
+      { type: 'searchStart' },
+      { type: 'searchInput', text: 'a' },
+      { type: 'searchCommit' },
+    );
     state = reduce(state, { type: 'searchStart' }, { type: 'searchInput', text: '[' });
     expect(state.logs?.searchError).toContain('invalid regular expression');
     state = reduce(state, { type: 'searchJump', direction: 'older' });

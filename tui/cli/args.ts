@@ -49,10 +49,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   if (values.version === true) return { kind: 'version' };
   const { min, max, names } = verb.positionals;
   if (positionals.length < min) {
-    throw new EtlError('USAGE', `missing <${names[positionals.length] ?? names[0] ?? 'argument'}> for ${verb.name} (see etlctl ${verb.name} --help)`);
+    throw new EtlError(
+      'USAGE',
+      `missing <${names[positionals.length] ?? names[0] ?? 'argument'}> for ${verb.name} (see etlctl ${verb.name} --help)`,
+    );
   }
   if (positionals.length > max) {
-    throw new EtlError('USAGE', `too many arguments for ${verb.name}: ${positionals.slice(max).join(' ')} (see etlctl ${verb.name} --help)`);
+    throw new EtlError(
+      'USAGE',
+      `too many arguments for ${verb.name}: ${positionals.slice(max).join(' ')} (see etlctl ${verb.name} --help)`,
+    );
   }
   const text = (key: string): string | undefined => {
     const value = values[key];

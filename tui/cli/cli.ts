@@ -26,7 +26,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (thrown) {
     const error = toEtlError(thrown);
     const oneLine = error.message.replace(/\s*\n\s*/g, ' ');
-    io.stderr(json ? `${JSON.stringify({ error: { ...error.toJSON(), message: oneLine } })}\n` : `etlctl: ${oneLine}\n`);
+    io.stderr(
+      json
+        ? `${JSON.stringify({ error: { ...error.toJSON(), message: oneLine } })}\n`
+        : `etlctl: ${oneLine}\n`,
+    );
     return exitCodeFor(error);
   }
 }

@@ -21,7 +21,12 @@ export interface CommandContext {
   connect(): Promise<DaemonClient>;
 }
 
-export function createContext(io: CliIo, flags: GlobalFlags, positionals: readonly string[], values: OptionValues): CommandContext {
+export function createContext(
+  io: CliIo,
+  flags: GlobalFlags,
+  positionals: readonly string[],
+  values: OptionValues,
+): CommandContext {
   const noColorEnv = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '';
   const style = createStyle(io.stdoutIsTty && !flags.noColor && !noColorEnv);
   const endpoint = resolveEndpoint({ ...flags, envHome: io.env.ETLD_HOME });
@@ -41,7 +46,8 @@ export function createContext(io: CliIo, flags: GlobalFlags, positionals: readon
 async function connect(endpoint: Endpoint): Promise<DaemonClient> {
   const clientName = `etlctl/${CLI_VERSION}`;
   try {
-    if (endpoint.kind === 'unix') return await connectClient({ socketPath: endpoint.socketPath, clientName, reconnect: false });
+    if (endpoint.kind === 'unix')
+      return await connectClient({ socketPath: endpoint.socketPath, clientName, reconnect: false });
     const token = await readTokenFile(endpoint.tokenFile);
     return await connectClient({ url: endpoint.url, token, clientName, reconnect: false });
   } catch (error) {

@@ -11,8 +11,17 @@ export interface Style {
 }
 
 export function createStyle(enabled: boolean): Style {
-  const wrap = (open: number, close: number) => (text: string) => (enabled ? `\u001B[${open}m${text}\u001B[${close}m` : text);
-  return { enabled, bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+  const wrap = (open: number, close: number) => (text: string) =>
+    enabled ? `\u001B[${open}m${text}\u001B[${close}m` : text;
+  return {
+    enabled,
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+  };
 }
 
 // Built from a string so the escape character does not sit inside a regex literal.
@@ -23,11 +32,19 @@ function visibleWidth(text: string): number {
 }
 
 /** Columns padded to the widest visible cell; the last column is not padded. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], style: Style): string {
-  const widths = headers.map((h, i) => Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ''))));
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  style: Style,
+): string {
+  const widths = headers.map((h, i) =>
+    Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ''))),
+  );
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleWidth(cell))))
+      .map((cell, i) =>
+        i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleWidth(cell)),
+      )
       .join('  ')
       .trimEnd();
   return [style.bold(line(headers)), ...rows.map(line)].join('\n') + '\n';

@@ -1,11 +1,24 @@
-import { PIPELINE_NAME_RE, type DestinationKind, type SourceKind } from '../../shared/config/pipeline-schema.js';
+import {
+  PIPELINE_NAME_RE,
+  type DestinationKind,
+  type SourceKind,
+} from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 
 const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
 const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
 
-const SOURCE_LABEL: Record<SourceKind, string> = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlserver: 'SQL Server' };
-const DEST_LABEL: Record<DestinationKind, string> = { delta: 'Delta Lake', bigquery: 'BigQuery', duckdb: 'DuckDB', postgres: 'PostgreSQL' };
+const SOURCE_LABEL: Record<SourceKind, string> = {
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL/MariaDB',
+  sqlserver: 'SQL Server',
+};
+const DEST_LABEL: Record<DestinationKind, string> = {
+  delta: 'Delta Lake',
+  bigquery: 'BigQuery',
+  duckdb: 'DuckDB',
+  postgres: 'PostgreSQL',
+};
 
 export function parseSourceKind(text: string | undefined): SourceKind {
   if (text === undefined) return 'postgres';
@@ -41,14 +54,18 @@ export function generatePipeline(name: string, source: SourceKind, dest: Destina
     '# When it runs: a 5/6-field cron, @hourly/@daily/@weekly/@monthly, "every 15m" or',
     `# "at 2026-12-01T02:00". Without a schedule it runs only on \`etlctl start ${name}\`.`,
     'schedule: "0 */2 * * *"',
-    '# timezone: Europe/Warsaw           # default: the host\'s timezone',
+    "# timezone: Europe/Warsaw           # default: the host's timezone",
     '',
     'source:',
     `  type: ${source}`,
     '  # Secrets never go in this file: the password comes from an environment variable',
     '  # (password_env) or a file such as a systemd credential (password_file).',
     `  connection: ${sourceConnection(source, envPrefix)}`,
-    ...(source === 'sqlserver' ? ['  # add instance: NAME for a named instance; trust_server_certificate: true for a self-signed certificate'] : []),
+    ...(source === 'sqlserver'
+      ? [
+          '  # add instance: NAME for a named instance; trust_server_certificate: true for a self-signed certificate',
+        ]
+      : []),
     '  # The same table on several databases, read in parallel (fields override `connection`):',
     '  # shards:',
     '  #   - { name: s1, host: db1.example.com }',
@@ -107,9 +124,14 @@ function sourceTable(source: SourceKind, ident: string): string {
 function destinationLines(dest: DestinationKind, ident: string, envPrefix: string): string[] {
   switch (dest) {
     case 'delta':
-      return [`  path: ${ident}                    # a directory or file:// URL; relative paths go under the lake directory`];
+      return [
+        `  path: ${ident}                    # a directory or file:// URL; relative paths go under the lake directory`,
+      ];
     case 'duckdb':
-      return ['  path: warehouse.duckdb            # relative paths go under the lake directory', `  table: ${ident}`];
+      return [
+        '  path: warehouse.duckdb            # relative paths go under the lake directory',
+        `  table: ${ident}`,
+      ];
     case 'postgres':
       return [
         `  connection: { host: warehouse.example.com, port: 5432, database: warehouse, user: etl, password_env: ${envPrefix}_DEST_PASSWORD }`,

@@ -54,13 +54,18 @@ export async function validateFiles(paths: readonly string[]): Promise<LocalVali
   return { valid, problems };
 }
 
-export function printValidation(ctx: CommandContext, result: LocalValidation | { valid: string[]; problems: string[] }, where: string): number {
+export function printValidation(
+  ctx: CommandContext,
+  result: LocalValidation | { valid: string[]; problems: string[] },
+  where: string,
+): number {
   if (ctx.flags.json) {
     ctx.printJson(result);
   } else {
     for (const name of result.valid) ctx.print(`${ctx.style.green('ok')}       ${name}`);
     for (const problem of result.problems) ctx.print(`${ctx.style.red('invalid')}  ${problem}`);
-    if (result.valid.length === 0 && result.problems.length === 0) ctx.print(`no pipeline files found in ${where}`);
+    if (result.valid.length === 0 && result.problems.length === 0)
+      ctx.print(`no pipeline files found in ${where}`);
   }
   return result.problems.length === 0 ? EXIT.ok : EXIT.failed;
 }
@@ -81,7 +86,8 @@ export async function generateCommand(ctx: CommandContext): Promise<number> {
     await writeFile(output, text, { flag: ctx.values.force === true ? 'w' : 'wx' });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new EtlError('USAGE', `${output} already exists (add --force to overwrite it)`);
+    if (code === 'EEXIST')
+      throw new EtlError('USAGE', `${output} already exists (add --force to overwrite it)`);
     throw new EtlError('CONFIG_INVALID', `cannot write ${output} (${code ?? 'error'})`, { cause: error });
   }
   ctx.io.stderr(`wrote ${output}; next: fill in the connection values, then etlctl validate ${output}\n`);

@@ -17,7 +17,12 @@ function sinceToIso(text: string, now: Date): string {
 
 function formatLine(line: LogLine, style: Style): string {
   const level = line.level.toUpperCase().padEnd(7);
-  const colored = line.level === 'error' ? style.red(level) : line.level === 'warning' ? style.yellow(level) : style.dim(level);
+  const colored =
+    line.level === 'error'
+      ? style.red(level)
+      : line.level === 'warning'
+        ? style.yellow(level)
+        : style.dim(level);
   const where = [line.pipeline, line.run_id].filter((x) => x !== null).join(' ');
   return `${style.dim(line.ts)} ${colored} ${where ? `${style.cyan(where)} ` : ''}${line.message}`;
 }
@@ -42,7 +47,8 @@ export async function logsCommand(ctx: CommandContext): Promise<number> {
     }
   }
   const client = await ctx.connect();
-  const print = (line: LogLine): void => ctx.print(ctx.flags.json ? JSON.stringify(line) : formatLine(line, ctx.style));
+  const print = (line: LogLine): void =>
+    ctx.print(ctx.flags.json ? JSON.stringify(line) : formatLine(line, ctx.style));
   try {
     const held: LogLine[] = [];
     let replied = false;

@@ -1,4 +1,11 @@
-import type { DaemonInfo, MethodResult, PipelineStatus, PipelineSummary, RunDetail, RunRecord } from '../../shared/protocol.js';
+import type {
+  DaemonInfo,
+  MethodResult,
+  PipelineStatus,
+  PipelineSummary,
+  RunDetail,
+  RunRecord,
+} from '../../shared/protocol.js';
 import {
   colorStatus,
   durationBetween,
@@ -20,7 +27,8 @@ function lastRunText(run: RunRecord | null, style: Style, now: Date): string {
 }
 
 export function renderList(pipelines: readonly PipelineSummary[], style: Style, now: Date): string {
-  if (pipelines.length === 0) return 'no pipelines (put *.yaml files in the pipelines directory, then: etlctl reload)\n';
+  if (pipelines.length === 0)
+    return 'no pipelines (put *.yaml files in the pipelines directory, then: etlctl reload)\n';
   const rows = pipelines.map((p) => [
     p.name,
     colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style),
@@ -39,20 +47,38 @@ function percent(rate: number | null): string {
 export function renderStatus(s: PipelineStatus, style: Style, now: Date): string {
   const fields: [string, string][] = [
     ['state', `${colorStatus(s.state, style)}${s.paused ? ' (paused)' : ''}`],
-    ['schedule', s.schedule === null ? 'manual' : `${s.schedule}${s.schedule_human ? ` (${s.schedule_human})` : ''}, ${s.timezone}`],
-    ['next run', s.next_run_at === null ? '-' : `${formatTime(s.next_run_at)} (${formatRelative(s.next_run_at, now)})`],
-    ['last run', s.last_run === null ? '-' : `${s.last_run.id} ${lastRunText(s.last_run, style, now)}, ${formatCount(s.last_run.rows_loaded)} rows`],
+    [
+      'schedule',
+      s.schedule === null
+        ? 'manual'
+        : `${s.schedule}${s.schedule_human ? ` (${s.schedule_human})` : ''}, ${s.timezone}`,
+    ],
+    [
+      'next run',
+      s.next_run_at === null ? '-' : `${formatTime(s.next_run_at)} (${formatRelative(s.next_run_at, now)})`,
+    ],
+    [
+      'last run',
+      s.last_run === null
+        ? '-'
+        : `${s.last_run.id} ${lastRunText(s.last_run, style, now)}, ${formatCount(s.last_run.rows_loaded)} rows`,
+    ],
     ['flow', `${s.source ?? '?'} → ${s.destination ?? '?'}${s.mode ? ` (${s.mode})` : ''}`],
     ['file', s.file],
-    ['runs 24h', `${s.stats.runs_24h} (${s.stats.failures_24h} failed, ${percent(s.stats.success_rate_24h)} ok)`],
+    [
+      'runs 24h',
+      `${s.stats.runs_24h} (${s.stats.failures_24h} failed, ${percent(s.stats.success_rate_24h)} ok)`,
+    ],
     ['runs 7d', `${s.stats.runs_7d} (${s.stats.failures_7d} failed, ${percent(s.stats.success_rate_7d)} ok)`],
     ['mean duration', s.stats.mean_duration_s === null ? '-' : formatSpan(s.stats.mean_duration_s * 1000)],
     ['last success', formatTime(s.stats.last_success_at)],
   ];
   if (s.description) fields.unshift(['description', s.description]);
-  if (s.stats.last_error) fields.push(['last error', style.red(`${s.stats.last_error.code}: ${s.stats.last_error.message}`)]);
+  if (s.stats.last_error)
+    fields.push(['last error', style.red(`${s.stats.last_error.code}: ${s.stats.last_error.message}`)]);
   let out = `${style.bold(s.name)}\n${renderFields(fields, style)}`;
-  if (s.problems.length > 0) out += `\n${style.red('problems:')}\n${s.problems.map((p) => `  ${p}`).join('\n')}\n`;
+  if (s.problems.length > 0)
+    out += `\n${style.red('problems:')}\n${s.problems.map((p) => `  ${p}`).join('\n')}\n`;
   if (s.why.length > 0) out += `\nwhy:\n${s.why.map((l) => `  ${l}`).join('\n')}\n`;
   if (s.current_run) out += `\ncurrent run:\n${renderRun(s.current_run, style, now)}`;
   return out;
@@ -74,9 +100,20 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
   const r = info.resources;
   if (r) {
     fields.push(
-      ['cpu', r.cpu_percent === null ? '-' : `${r.cpu_percent.toFixed(1)}% (load ${r.load_avg.map((l) => l.toFixed(2)).join(' ')})`],
-      ['memory', `${formatBytes(r.mem_used_bytes)} of ${formatBytes(r.mem_total_bytes)} used; etld rss ${formatBytes(r.rss_bytes)}`],
-      ...r.disks.map((d): [string, string] => [`disk ${d.label}`, `${formatBytes(d.free_bytes)} free of ${formatBytes(d.total_bytes)} (${d.path})`]),
+      [
+        'cpu',
+        r.cpu_percent === null
+          ? '-'
+          : `${r.cpu_percent.toFixed(1)}% (load ${r.load_avg.map((l) => l.toFixed(2)).join(' ')})`,
+      ],
+      [
+        'memory',
+        `${formatBytes(r.mem_used_bytes)} of ${formatBytes(r.mem_total_bytes)} used; etld rss ${formatBytes(r.rss_bytes)}`,
+      ],
+      ...r.disks.map((d): [string, string] => [
+        `disk ${d.label}`,
+        `${formatBytes(d.free_bytes)} free of ${formatBytes(d.total_bytes)} (${d.path})`,
+      ]),
     );
   }
   return renderFields(fields, style);
@@ -94,7 +131,11 @@ export function renderHistory(runs: readonly RunRecord[], style: Style, now: Dat
     `${formatCount(r.rows_extracted)}/${formatCount(r.rows_loaded)}`,
     r.error ? style.red(`${r.error.code}: ${r.error.message}`) : '',
   ]);
-  return renderTable(['RUN', 'STATUS', 'TRIGGER', 'ATTEMPTS', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'], rows, style);
+  return renderTable(
+    ['RUN', 'STATUS', 'TRIGGER', 'ATTEMPTS', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'],
+    rows,
+    style,
+  );
 }
 
 export function renderRun(run: RunDetail, style: Style, now: Date): string {
@@ -104,7 +145,10 @@ export function renderRun(run: RunDetail, style: Style, now: Date): string {
     ['started', formatTime(run.started_at)],
     ['finished', formatTime(run.finished_at)],
     ['took', durationBetween(run.started_at, run.finished_at, now)],
-    ['rows', `${formatCount(run.rows_extracted)} extracted, ${formatCount(run.rows_loaded)} loaded, ${formatBytes(run.bytes)}`],
+    [
+      'rows',
+      `${formatCount(run.rows_extracted)} extracted, ${formatCount(run.rows_loaded)} loaded, ${formatBytes(run.bytes)}`,
+    ],
     ['reconciliation', run.verdict ?? '-'],
     ['watermark', `${run.watermark_from ?? '-'} → ${run.watermark_to ?? '-'}`],
   ];
@@ -139,21 +183,37 @@ export function renderRun(run: RunDetail, style: Style, now: Date): string {
 }
 
 export function renderWatermark(state: MethodResult<'watermark'>, style: Style): string {
-  const agree = state.destination_sequence === null ? state.committed_sequence === 0 : state.destination_sequence === state.committed_sequence;
+  const agree =
+    state.destination_sequence === null
+      ? state.committed_sequence === 0
+      : state.destination_sequence === state.committed_sequence;
   let out = renderFields(
     [
       ['pipeline', state.pipeline],
-      ['committed', `sequence ${state.committed_sequence} (state store), ${state.destination_sequence === null ? 'none' : `sequence ${state.destination_sequence}`} (destination)${agree ? '' : style.yellow(' — they disagree')}`],
+      [
+        'committed',
+        `sequence ${state.committed_sequence} (state store), ${state.destination_sequence === null ? 'none' : `sequence ${state.destination_sequence}`} (destination)${agree ? '' : style.yellow(' — they disagree')}`,
+      ],
     ],
     style,
   );
   if (state.watermarks.length === 0) out += '\nno watermark: the next run reads from start_from\n';
   else {
-    const rows = state.watermarks.map((w) => [w.shard, w.value, String(w.boundary_rows), String(w.sequence), w.updated_at]);
+    const rows = state.watermarks.map((w) => [
+      w.shard,
+      w.value,
+      String(w.boundary_rows),
+      String(w.sequence),
+      w.updated_at,
+    ]);
     out += `\n${renderTable(['SHARD', 'WATERMARK', 'ROWS AT IT', 'SEQUENCE', 'UPDATED'], rows, style)}`;
   }
   if (state.changes.length > 0) {
-    out += `\n${renderTable(['CHANGED', 'ACTION', 'DETAIL'], state.changes.map((c) => [c.at, c.action, c.detail]), style)}`;
+    out += `\n${renderTable(
+      ['CHANGED', 'ACTION', 'DETAIL'],
+      state.changes.map((c) => [c.at, c.action, c.detail]),
+      style,
+    )}`;
   }
   return out;
 }
@@ -169,20 +229,39 @@ export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
     style,
   );
   for (const part of plan.parts) {
-    const where = [part.shard ? `shard ${part.shard}` : null, part.chunk !== null ? `chunk ${part.chunk}` : null].filter(Boolean).join(' ');
+    const where = [
+      part.shard ? `shard ${part.shard}` : null,
+      part.chunk !== null ? `chunk ${part.chunk}` : null,
+    ]
+      .filter(Boolean)
+      .join(' ');
     out += `\n${style.bold(where || 'query')}${part.estimated_rows !== null ? ` (~${formatCount(part.estimated_rows)} rows)` : ''}\n  ${part.sql}\n`;
   }
-  out += plan.schema_diff.length === 0 ? '\nschema: no changes\n' : `\nschema changes:\n${plan.schema_diff.map((d) => `  ${d.change} ${d.column}: ${d.detail}`).join('\n')}\n`;
+  out +=
+    plan.schema_diff.length === 0
+      ? '\nschema: no changes\n'
+      : `\nschema changes:\n${plan.schema_diff.map((d) => `  ${d.change} ${d.column}: ${d.detail}`).join('\n')}\n`;
   if (plan.notes.length > 0) out += `\nnotes:\n${plan.notes.map((n) => `  ${n}`).join('\n')}\n`;
   return out;
 }
 
 export function renderPreview(preview: MethodResult<'preview'>, style: Style): string {
   const headers = preview.columns.map((c) => `${c.name} (${c.type})`);
-  return renderTable(headers, preview.rows.map((r) => r.map((v) => (v === null ? style.dim('NULL') : v))), style);
+  return renderTable(
+    headers,
+    preview.rows.map((r) => r.map((v) => (v === null ? style.dim('NULL') : v))),
+    style,
+  );
 }
 
 export function renderReload(r: MethodResult<'reload'>): string {
-  const line = (label: string, names: readonly string[]): string => `${label}: ${names.length === 0 ? '-' : names.join(', ')}`;
-  return [line('added', r.added), line('changed', r.changed), line('removed', r.removed), line('invalid', r.invalid), ''].join('\n');
+  const line = (label: string, names: readonly string[]): string =>
+    `${label}: ${names.length === 0 ? '-' : names.join(', ')}`;
+  return [
+    line('added', r.added),
+    line('changed', r.changed),
+    line('removed', r.removed),
+    line('invalid', r.invalid),
+    '',
+  ].join('\n');
 }

@@ -15,7 +15,11 @@ const PLAIN_EVERY_MS = 5_000;
  * through every retry its policy allows to its final status, and returns 0 for succeeded, 1
  * otherwise: a failed attempt that is retried is reported, not the end.
  */
-export async function startAndWait(ctx: CommandContext, client: DaemonClient, pipeline: string): Promise<number> {
+export async function startAndWait(
+  ctx: CommandContext,
+  client: DaemonClient,
+  pipeline: string,
+): Promise<number> {
   const { io, style } = ctx;
   const live = io.stdoutIsTty && !ctx.flags.json;
   let runId: string | null = null;
@@ -41,7 +45,11 @@ export async function startAndWait(ctx: CommandContext, client: DaemonClient, pi
     }
     clearLine();
     if (data.status === 'retrying') {
-      ctx.print(style.yellow(`attempt ${data.attempt} failed${data.error ? `: ${data.error.code}: ${data.error.message}` : ''}; retrying`));
+      ctx.print(
+        style.yellow(
+          `attempt ${data.attempt} failed${data.error ? `: ${data.error.code}: ${data.error.message}` : ''}; retrying`,
+        ),
+      );
     } else if (FINAL.has(data.status)) {
       finish(data);
     } else if (!live) {
@@ -51,7 +59,11 @@ export async function startAndWait(ctx: CommandContext, client: DaemonClient, pi
   client.onEvent('run.state', (data) => onState(data));
   client.onEvent('run.progress', (data) => {
     if (data.run_id !== runId || ctx.flags.json) return;
-    const parts = data.parts.map((p) => `${p.shard ?? (p.chunk !== null ? `#${p.chunk}` : 'part')} ${p.status} ${formatCount(p.rows)}`).join(' · ');
+    const parts = data.parts
+      .map(
+        (p) => `${p.shard ?? (p.chunk !== null ? `#${p.chunk}` : 'part')} ${p.status} ${formatCount(p.rows)}`,
+      )
+      .join(' · ');
     const line = `${data.phase} ${formatCount(data.rows)} rows ${formatCount(Math.round(data.rows_per_s))} rows/s${parts ? ` | ${parts}` : ''}`;
     const now = io.now().getTime();
     if (live) io.stdout(`\r\u001B[2K${line.slice(0, 200)}`);
@@ -65,13 +77,19 @@ export async function startAndWait(ctx: CommandContext, client: DaemonClient, pi
   await client.call('subscribe', { topics: ['runs', 'progress'], pipeline });
   const started = await client.call('start', { pipeline });
   runId = started.run_id;
-  if (!ctx.flags.json) ctx.print(`started run ${started.run_id} of ${pipeline}; waiting (Ctrl-C stops waiting, not the run)`);
+  if (!ctx.flags.json)
+    ctx.print(`started run ${started.run_id} of ${pipeline}; waiting (Ctrl-C stops waiting, not the run)`);
   for (const data of early.splice(0)) onState(data);
 
   const lost = new Promise<never>((_resolve, reject) => {
     client.onState((state, detail) => {
       if (state === 'disconnected' || state === 'closed') {
-        reject(new EtlError('DAEMON_UNREACHABLE', `lost the daemon while waiting for run ${runId ?? '?'}${detail ? ` (${detail})` : ''}`));
+        reject(
+          new EtlError(
+            'DAEMON_UNREACHABLE',
+            `lost the daemon while waiting for run ${runId ?? '?'}${detail ? ` (${detail})` : ''}`,
+          ),
+        );
       }
     });
   });

@@ -38,9 +38,33 @@ const GLOBAL_HELP = [
 ];
 
 export const VERBS: readonly VerbSpec[] = [
-  { name: 'list', summary: 'list pipelines with state, schedule, next and last run', usage: '', examples: ['etlctl list', 'etlctl list --json | jq -r ".[].name"'], positionals: none, options: {}, optionHelp: [] },
-  { name: 'status', summary: 'one pipeline in detail: state, current run, statistics, why', usage: '<pipeline>', examples: ['etlctl status orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
-  { name: 'info', summary: 'the daemon: version, host, uptime, pipelines, resources', usage: '', examples: ['etlctl info', 'etlctl --home ~/etld info'], positionals: none, options: {}, optionHelp: [] },
+  {
+    name: 'list',
+    summary: 'list pipelines with state, schedule, next and last run',
+    usage: '',
+    examples: ['etlctl list', 'etlctl list --json | jq -r ".[].name"'],
+    positionals: none,
+    options: {},
+    optionHelp: [],
+  },
+  {
+    name: 'status',
+    summary: 'one pipeline in detail: state, current run, statistics, why',
+    usage: '<pipeline>',
+    examples: ['etlctl status orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
+  {
+    name: 'info',
+    summary: 'the daemon: version, host, uptime, pipelines, resources',
+    usage: '',
+    examples: ['etlctl info', 'etlctl --home ~/etld info'],
+    positionals: none,
+    options: {},
+    optionHelp: [],
+  },
   {
     name: 'start',
     summary: 'start a run of a pipeline now',
@@ -48,11 +72,37 @@ export const VERBS: readonly VerbSpec[] = [
     examples: ['etlctl start orders', 'etlctl start orders --wait && echo loaded'],
     positionals: one('pipeline'),
     options: { wait: { type: 'boolean', short: 'w' } },
-    optionHelp: ['-w, --wait          show live progress; exit 0 if the run succeeded, 1 if it failed or was cancelled'],
+    optionHelp: [
+      '-w, --wait          show live progress; exit 0 if the run succeeded, 1 if it failed or was cancelled',
+    ],
   },
-  { name: 'stop', summary: 'cancel the running run of a pipeline (destination untouched)', usage: '<pipeline>', examples: ['etlctl stop orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
-  { name: 'pause', summary: 'stop firing the schedule of a pipeline (persisted)', usage: '<pipeline>', examples: ['etlctl pause orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
-  { name: 'resume', summary: 'fire the schedule of a paused pipeline again', usage: '<pipeline>', examples: ['etlctl resume orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  {
+    name: 'stop',
+    summary: 'cancel the running run of a pipeline (destination untouched)',
+    usage: '<pipeline>',
+    examples: ['etlctl stop orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
+  {
+    name: 'pause',
+    summary: 'stop firing the schedule of a pipeline (persisted)',
+    usage: '<pipeline>',
+    examples: ['etlctl pause orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
+  {
+    name: 'resume',
+    summary: 'fire the schedule of a paused pipeline again',
+    usage: '<pipeline>',
+    examples: ['etlctl resume orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
   {
     name: 'history',
     summary: 'recent runs of a pipeline, newest first',
@@ -62,12 +112,24 @@ export const VERBS: readonly VerbSpec[] = [
     options: { limit: { type: 'string', short: 'n' } },
     optionHelp: ['-n, --limit N       how many runs (default 20)'],
   },
-  { name: 'run', summary: 'one run in detail, with its shards/chunks', usage: '<run-id>', examples: ['etlctl run 01J9Z3K2M4'], positionals: one('run-id'), options: {}, optionHelp: [] },
+  {
+    name: 'run',
+    summary: 'one run in detail, with its shards/chunks',
+    usage: '<run-id>',
+    examples: ['etlctl run 01J9Z3K2M4'],
+    positionals: one('run-id'),
+    options: {},
+    optionHelp: [],
+  },
   {
     name: 'logs',
     summary: 'log lines of the daemon or of one pipeline; -f follows',
     usage: '[pipeline] [-f] [-n N] [--since 2h] [--errors] [--run ID] [--grep RE]',
-    examples: ['etlctl logs orders -n 200', 'etlctl logs orders -f --errors', 'etlctl logs --since 30m --grep "shard s2"'],
+    examples: [
+      'etlctl logs orders -n 200',
+      'etlctl logs orders -f --errors',
+      'etlctl logs --since 30m --grep "shard s2"',
+    ],
     positionals: { min: 0, max: 1, names: ['pipeline'] },
     options: {
       follow: { type: 'boolean', short: 'f' },
@@ -87,18 +149,45 @@ export const VERBS: readonly VerbSpec[] = [
       '--json              one JSON object per line',
     ],
   },
-  { name: 'reload', summary: 're-read the pipeline files (like SIGHUP)', usage: '', examples: ['etlctl reload'], positionals: none, options: {}, optionHelp: [] },
+  {
+    name: 'reload',
+    summary: 're-read the pipeline files (like SIGHUP)',
+    usage: '',
+    examples: ['etlctl reload'],
+    positionals: none,
+    options: {},
+    optionHelp: [],
+  },
   {
     name: 'validate',
     summary: 'check pipeline files; works without a daemon',
     usage: '[file|dir ...]',
-    examples: ['etlctl validate pipelines/orders.yaml', 'etlctl validate            # the daemon\'s files, or the pipelines dir if it is down'],
+    examples: [
+      'etlctl validate pipelines/orders.yaml',
+      "etlctl validate            # the daemon's files, or the pipelines dir if it is down",
+    ],
     positionals: { min: 0, max: Number.POSITIVE_INFINITY, names: ['file'] },
     options: {},
     optionHelp: [],
   },
-  { name: 'why', summary: 'when a pipeline runs next and why it did not run', usage: '<pipeline>', examples: ['etlctl why orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
-  { name: 'plan', summary: 'what the next run would do, without writing anything', usage: '<pipeline>', examples: ['etlctl plan orders'], positionals: one('pipeline'), options: {}, optionHelp: [] },
+  {
+    name: 'why',
+    summary: 'when a pipeline runs next and why it did not run',
+    usage: '<pipeline>',
+    examples: ['etlctl why orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
+  {
+    name: 'plan',
+    summary: 'what the next run would do, without writing anything',
+    usage: '<pipeline>',
+    examples: ['etlctl plan orders'],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [],
+  },
   {
     name: 'preview',
     summary: 'the first transformed rows of the next run',
@@ -134,9 +223,17 @@ export const VERBS: readonly VerbSpec[] = [
     name: 'generate',
     summary: 'write a commented pipeline file to start from (no daemon needed)',
     usage: '<name> [--source postgres|mysql|sqlserver] [--dest delta|bigquery|duckdb|postgres] [-o FILE]',
-    examples: ['etlctl generate orders --source mysql --dest delta -o /etc/etld/pipelines/orders.yaml', 'etlctl generate trial > trial.yaml'],
+    examples: [
+      'etlctl generate orders --source mysql --dest delta -o /etc/etld/pipelines/orders.yaml',
+      'etlctl generate trial > trial.yaml',
+    ],
     positionals: one('name'),
-    options: { source: { type: 'string' }, dest: { type: 'string' }, output: { type: 'string', short: 'o' }, force: { type: 'boolean' } },
+    options: {
+      source: { type: 'string' },
+      dest: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
+    },
     optionHelp: [
       '--source TYPE       postgres | mysql | sqlserver (default postgres)',
       '--dest TYPE         delta | bigquery | duckdb | postgres (default duckdb)',
@@ -151,9 +248,21 @@ export function findVerb(name: string): VerbSpec | undefined {
 }
 
 export function verbHelp(verb: VerbSpec): string {
-  const lines = [`Usage: etlctl ${verb.name}${verb.usage ? ` ${verb.usage}` : ''}`, '', `  ${verb.summary}`, ''];
+  const lines = [
+    `Usage: etlctl ${verb.name}${verb.usage ? ` ${verb.usage}` : ''}`,
+    '',
+    `  ${verb.summary}`,
+    '',
+  ];
   if (verb.optionHelp.length > 0) lines.push('Options:', ...verb.optionHelp.map((l) => `  ${l}`), '');
-  lines.push('Examples:', ...verb.examples.map((e) => `  ${e}`), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '');
+  lines.push(
+    'Examples:',
+    ...verb.examples.map((e) => `  ${e}`),
+    '',
+    'Global options:',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+    '',
+  );
   return lines.join('\n');
 }
 

@@ -36,11 +36,22 @@ const NOTICE_MS = 8000;
 
 function contextText(state: ViewState, shown: number, total: number): string {
   const sort = `sort ${state.sort.key.replace('_', ' ')} ${state.sort.descending ? '↓' : '↑'}`;
-  const filter = state.filter === '' ? '' : ` · filter ${compileFilter(state.filter).ok ? `"${state.filter}"` : '(invalid)'}`;
+  const filter =
+    state.filter === ''
+      ? ''
+      : ` · filter ${compileFilter(state.filter).ok ? `"${state.filter}"` : '(invalid)'}`;
   return `${shown} of ${total} pipelines · ${sort}${filter}`;
 }
 
-export function App({ connect, readonly, color, clock = Date.now, size, flushIntervalMs, retryDelayMs }: Props): JSX.Element {
+export function App({
+  connect,
+  readonly,
+  color,
+  clock = Date.now,
+  size,
+  flushIntervalMs,
+  retryDelayMs,
+}: Props): JSX.Element {
   const [state, dispatch] = useReducer(consoleReducer, undefined, createViewState);
   const measured = useWindowSize();
   const columns = size?.columns ?? measured.columns;

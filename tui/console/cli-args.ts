@@ -68,8 +68,14 @@ export function parseCommandLine(
   }
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  for (const [flag, value] of Object.entries({ home: values.home, socket: values.socket, url: values.url, 'token-file': values['token-file'] })) {
-    if (value !== undefined && value.trim() === '') throw new EtlError('USAGE', `--${flag} needs a non-empty value`);
+  for (const [flag, value] of Object.entries({
+    home: values.home,
+    socket: values.socket,
+    url: values.url,
+    'token-file': values['token-file'],
+  })) {
+    if (value !== undefined && value.trim() === '')
+      throw new EtlError('USAGE', `--${flag} needs a non-empty value`);
   }
   if (values['token-file'] !== undefined && values.url === undefined) {
     throw new EtlError('USAGE', '--token-file is only used with --url');

@@ -18,7 +18,10 @@ function findVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 6; depth++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'etld' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not here: keep walking up
@@ -80,7 +83,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const message = isEtlError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message = isEtlError(error)
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
     process.stderr.write(`etl-console: ${message}\n`);
     process.exit(isEtlError(error) && error.code === 'USAGE' ? 2 : 1);
   },

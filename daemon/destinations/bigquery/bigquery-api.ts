@@ -45,7 +45,11 @@ export interface LoadConfiguration {
 export interface QueryConfiguration {
   readonly query: string;
   readonly useLegacySql: false;
-  readonly destinationTable?: { readonly projectId: string; readonly datasetId: string; readonly tableId: string };
+  readonly destinationTable?: {
+    readonly projectId: string;
+    readonly datasetId: string;
+    readonly tableId: string;
+  };
   readonly writeDisposition?: 'WRITE_TRUNCATE' | 'WRITE_APPEND';
   readonly createDisposition?: 'CREATE_IF_NEEDED' | 'CREATE_NEVER';
   readonly schemaUpdateOptions?: readonly string[];
@@ -82,16 +86,28 @@ export class BigQueryApi {
     this.location = settings.location;
     this.#client =
       settings.apiEndpoint !== undefined
-        ? new BigQuery({ projectId: settings.project, apiEndpoint: settings.apiEndpoint, authClient: new PassThroughClient() })
+        ? new BigQuery({
+            projectId: settings.project,
+            apiEndpoint: settings.apiEndpoint,
+            authClient: new PassThroughClient(),
+          })
         : new BigQuery({ projectId: settings.project, keyFilename: settings.keyFile });
   }
 
-  async #call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', uri: string, json?: object, qs?: Record<string, string>): Promise<T> {
+  async #call<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    uri: string,
+    json?: object,
+    qs?: Record<string, string>,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#client.request({ method, uri, json: json ?? (method === 'GET' || method === 'DELETE' ? undefined : {}), qs }, (error, body) => {
-        if (error) reject(error);
-        else resolve(body as T);
-      });
+      this.#client.request(
+        { method, uri, json: json ?? (method === 'GET' || method === 'DELETE' ? undefined : {}), qs },
+        (error, body) => {
+          if (error) reject(error);
+          else resolve(body as T);
+        },
+      );
     });
   }
 
@@ -122,14 +138,22 @@ export class BigQueryApi {
         'GET',
         `/datasets/${dataset}/tables/${table}`,
       );
-      return { fields: raw.schema?.fields ?? [], numRows: raw.numRows === undefined ? undefined : Number(raw.numRows) };
+      return {
+        fields: raw.schema?.fields ?? [],
+        numRows: raw.numRows === undefined ? undefined : Number(raw.numRows),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
-  async createTable(dataset: string, table: string, fields: readonly BigQueryField[], expirationTime?: Date): Promise<void> {
+  async createTable(
+    dataset: string,
+    table: string,
+    fields: readonly BigQueryField[],
+    expirationTime?: Date,
+  ): Promise<void> {
     await this.#call('POST', `/datasets/${dataset}/tables`, {
       tableReference: { projectId: this.project, datasetId: dataset, tableId: table },
       schema: { fields },
@@ -151,7 +175,13 @@ export class BigQueryApi {
   }
 
   /** Uploads `file` as a load job; a 409 `duplicate` rejects with the ApiError (the caller attaches). */
-  async insertLoadJob(jobId: string, dataset: string, table: string, file: string, load: LoadConfiguration): Promise<JobView> {
+  async insertLoadJob(
+    jobId: string,
+    dataset: string,
+    table: string,
+    file: string,
+    load: LoadConfiguration,
+  ): Promise<JobView> {
     // The Table is created without a location on purpose: the client would copy it into
     // configuration.load, which is not a JobConfigurationLoad field. BigQuery takes the job's
     // location from the destination dataset; jobs.get passes it explicitly.
@@ -164,7 +194,11 @@ export class BigQueryApi {
 
   async insertQueryJob(jobId: string, query: QueryConfiguration): Promise<JobView> {
     const raw = await this.#call<RawJob>('POST', `/jobs`, {
-      jobReference: { projectId: this.project, jobId, ...(this.location === undefined ? {} : { location: this.location }) },
+      jobReference: {
+        projectId: this.project,
+        jobId,
+        ...(this.location === undefined ? {} : { location: this.location }),
+      },
       configuration: { query },
     });
     return jobView(raw, jobId);

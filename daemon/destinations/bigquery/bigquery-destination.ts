@@ -24,7 +24,15 @@ import { toBigQueryError } from './bigquery-errors.js';
 import { exportBatch, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
 import { diffFields, incomingFields } from './bigquery-schema.js';
-import { COMMITS_FIELDS, COMMITS_TABLE, mergeSql, quoteName, recordCommitSql, stringLiteral, tablePath } from './bigquery-sql.js';
+import {
+  COMMITS_FIELDS,
+  COMMITS_TABLE,
+  mergeSql,
+  quoteName,
+  recordCommitSql,
+  stringLiteral,
+  tablePath,
+} from './bigquery-sql.js';
 import { parquetAllows, type BigQueryField } from './bigquery-types.js';
 
 type BigQueryDestinationConfig = Extract<DestinationConfig, { type: 'bigquery' }>;
@@ -54,11 +62,20 @@ export class BigQueryDestination implements Destination {
   readonly #tuning: BigQueryTuning;
   readonly #logger: Logger;
 
-  constructor(config: BigQueryDestinationConfig, context: DestinationContext, tuning: Partial<BigQueryTuning> = {}) {
+  constructor(
+    config: BigQueryDestinationConfig,
+    context: DestinationContext,
+    tuning: Partial<BigQueryTuning> = {},
+  ) {
     this.#config = config;
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#logger = context.logger;
-    this.#api = new BigQueryApi({ project: config.project, location: config.location, keyFile: config.key_file, apiEndpoint: config.api_endpoint });
+    this.#api = new BigQueryApi({
+      project: config.project,
+      location: config.location,
+      keyFile: config.key_file,
+      apiEndpoint: config.api_endpoint,
+    });
     this.label = `bigquery ${config.project}.${config.dataset}.${config.table}`;
   }
 
@@ -75,7 +92,11 @@ export class BigQueryDestination implements Destination {
     }
   }
 
-  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]> {
+  async planSchema(
+    incoming: readonly ColumnSchema[],
+    policy: 'add_columns' | 'strict',
+    signal?: AbortSignal,
+  ): Promise<SchemaChange[]> {
     signal?.throwIfAborted();
     return diffFields(this.#tableLabel, await this.#currentFields(), incoming, policy);
   }
@@ -100,7 +121,10 @@ export class BigQueryDestination implements Destination {
    * and its job id still says it happened. Probing waits for a commit job that is still running,
    * so an attempt that starts after this answer never races an earlier attempt's job.
    */
-  async committedSequence(pipeline: string, signal: AbortSignal = new AbortController().signal): Promise<CommittedSequence | null> {
+  async committedSequence(
+    pipeline: string,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<CommittedSequence | null> {
     let committed: CommittedSequence | null = null;
     try {
       const commits = await this.#api.getTable(this.#config.dataset, COMMITS_TABLE);
@@ -111,13 +135,20 @@ export class BigQueryDestination implements Destination {
           signal,
         );
         const [sequence, runId] = rows[0] ?? [];
-        if (sequence !== null && sequence !== undefined) committed = { sequence: Number(sequence), runId: runId ?? null };
+        if (sequence !== null && sequence !== undefined)
+          committed = { sequence: Number(sequence), runId: runId ?? null };
       }
     } catch (error) {
       throw toBigQueryError(error, `${this.label}: reading ${COMMITS_TABLE}`);
     }
     for (let next = (committed?.sequence ?? 0) + 1; ; next++) {
-      const job = await findSucceededJob(this.#api, this.#commitJobBase(pipeline, next), this.label, this.#tuning.poll, signal);
+      const job = await findSucceededJob(
+        this.#api,
+        this.#commitJobBase(pipeline, next),
+        this.label,
+        this.#tuning.poll,
+        signal,
+      );
       if (job === undefined) return committed;
       committed = { sequence: next, runId: null };
     }
@@ -140,7 +171,9 @@ export class BigQueryDestination implements Destination {
     const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
     // Existing fields keep their definitions (a wider NUMERIC, say); new ones come last.
     const fields: BigQueryField[] =
-      existing === undefined ? incomingFields(request.batch.columns) : [...existing, ...incomingFields(request.batch.columns.filter((c) => added.has(c.name)))];
+      existing === undefined
+        ? incomingFields(request.batch.columns)
+        : [...existing, ...incomingFields(request.batch.columns.filter((c) => added.has(c.name)))];
     const format = this.#format(request.batch.columns);
     const exported = await exportBatch(request.batch, {
       format,
@@ -148,16 +181,28 @@ export class BigQueryDestination implements Destination {
       dedupe: request.mode === 'merge' ? { key: request.key ?? [], cursor: request.cursor } : undefined,
       name: `bigquery-${request.sequence}`,
     }).catch((error: unknown) => {
-      throw new EtlError('DESTINATION_WRITE', `${this.label}: writing ${format} load files in ${request.batch.workDir}: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-        retryable: false,
-      });
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `${this.label}: writing ${format} load files in ${request.batch.workDir}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+          retryable: false,
+        },
+      );
     });
     try {
       const job =
         request.mode !== 'merge' && exported.files.length === 1 && exported.files[0] !== undefined
           ? await this.#loadDirect(request, base, exported.files[0], fields, format, added.size > 0)
-          : await this.#loadViaStaging(request, base, exported.files, fields, format, existing === undefined, added);
+          : await this.#loadViaStaging(
+              request,
+              base,
+              exported.files,
+              fields,
+              format,
+              existing === undefined,
+              added,
+            );
       // An attached job is this attempt's own: the run engine asked `committedSequence` first,
       // which waits out any earlier attempt's commit job, so a 409 here means an insert whose
       // answer was lost had in fact created the job. It commits this attempt's batch.
@@ -165,7 +210,13 @@ export class BigQueryDestination implements Destination {
       return {
         rowsLoaded: exported.rows,
         alreadyCommitted: false,
-        details: { jobId: job.jobId, files: exported.files.length, bytes: exported.bytes, format, columnsAdded: added.size },
+        details: {
+          jobId: job.jobId,
+          files: exported.files.length,
+          bytes: exported.bytes,
+          format,
+          columnsAdded: added.size,
+        },
       };
     } finally {
       await Promise.all(exported.files.map((f) => rm(f, { force: true })));
@@ -176,12 +227,20 @@ export class BigQueryDestination implements Destination {
     if (this.#config.format === 'parquet') {
       const blocking = columns.find((c) => !parquetAllows(c.type));
       if (blocking === undefined) return 'parquet';
-      this.#logger.notice(`${this.label}: loading NDJSON instead of Parquet because column "${blocking.name}" is ${blocking.type.kind}`);
+      this.#logger.notice(
+        `${this.label}: loading NDJSON instead of Parquet because column "${blocking.name}" is ${blocking.type.kind}`,
+      );
     }
     return 'ndjson';
   }
 
-  #loadConfig(fields: readonly BigQueryField[], format: LoadFormat, write: LoadConfiguration['writeDisposition'], create: LoadConfiguration['createDisposition'], allowAdd: boolean): LoadConfiguration {
+  #loadConfig(
+    fields: readonly BigQueryField[],
+    format: LoadFormat,
+    write: LoadConfiguration['writeDisposition'],
+    create: LoadConfiguration['createDisposition'],
+    allowAdd: boolean,
+  ): LoadConfiguration {
     return {
       sourceFormat: format === 'ndjson' ? 'NEWLINE_DELIMITED_JSON' : 'PARQUET',
       schema: { fields },
@@ -194,12 +253,32 @@ export class BigQueryDestination implements Destination {
   }
 
   /** One file: one load job straight into the target, atomic at job completion. */
-  async #loadDirect(request: CommitRequest, base: string, file: string, fields: readonly BigQueryField[], format: LoadFormat, allowAdd: boolean): Promise<JobView & { attached: boolean }> {
+  async #loadDirect(
+    request: CommitRequest,
+    base: string,
+    file: string,
+    fields: readonly BigQueryField[],
+    format: LoadFormat,
+    allowAdd: boolean,
+  ): Promise<JobView & { attached: boolean }> {
     const { dataset, table } = this.#config;
     const write = request.mode === 'full' ? 'WRITE_TRUNCATE' : 'WRITE_APPEND';
-    const load = this.#loadConfig(fields, format, write, 'CREATE_IF_NEEDED', allowAdd && write === 'WRITE_APPEND');
+    const load = this.#loadConfig(
+      fields,
+      format,
+      write,
+      'CREATE_IF_NEEDED',
+      allowAdd && write === 'WRITE_APPEND',
+    );
     const what = `${this.label}: load job for run ${request.runId}`;
-    return runJob(this.#api, base, what, (jobId) => this.#api.insertLoadJob(jobId, dataset, table, file, load), this.#tuning.poll, request.signal);
+    return runJob(
+      this.#api,
+      base,
+      what,
+      (jobId) => this.#api.insertLoadJob(jobId, dataset, table, file, load),
+      this.#tuning.poll,
+      request.signal,
+    );
   }
 
   /**
@@ -224,9 +303,11 @@ export class BigQueryDestination implements Destination {
     const stagingFields: BigQueryField[] = fields.map((f) => ({ ...f, mode: 'NULLABLE' }));
     const what = `${this.label}: run ${request.runId}`;
     try {
-      await this.#api.createTable(dataset, stagingTable, stagingFields, new Date(Date.now() + this.#tuning.stagingTtlMs)).catch((e: unknown) => {
-        throw toBigQueryError(e, `${what}: creating staging table ${stagingTable}`);
-      });
+      await this.#api
+        .createTable(dataset, stagingTable, stagingFields, new Date(Date.now() + this.#tuning.stagingTtlMs))
+        .catch((e: unknown) => {
+          throw toBigQueryError(e, `${what}: creating staging table ${stagingTable}`);
+        });
       const load = this.#loadConfig(stagingFields, format, 'WRITE_APPEND', 'CREATE_NEVER', false);
       for (const [index, file] of files.entries()) {
         await runJob(
@@ -244,7 +325,14 @@ export class BigQueryDestination implements Destination {
       if (merge) {
         await this.#prepareMergeTarget(fields, targetMissing, added);
         const sql = mergeSql({ target, staging, columns, key: request.key ?? [] });
-        return await runJob(this.#api, base, `${what}: MERGE into ${this.#tableLabel}`, (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }), this.#tuning.poll, request.signal);
+        return await runJob(
+          this.#api,
+          base,
+          `${what}: MERGE into ${this.#tableLabel}`,
+          (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }),
+          this.#tuning.poll,
+          request.signal,
+        );
       }
       const query = {
         query: `SELECT ${columns.map(quoteName).join(', ')} FROM ${staging}`,
@@ -252,18 +340,33 @@ export class BigQueryDestination implements Destination {
         destinationTable: { projectId: project, datasetId: dataset, tableId: table },
         writeDisposition: request.mode === 'full' ? ('WRITE_TRUNCATE' as const) : ('WRITE_APPEND' as const),
         createDisposition: 'CREATE_IF_NEEDED' as const,
-        ...(request.mode === 'incremental' && added.size > 0 ? { schemaUpdateOptions: ['ALLOW_FIELD_ADDITION'] } : {}),
+        ...(request.mode === 'incremental' && added.size > 0
+          ? { schemaUpdateOptions: ['ALLOW_FIELD_ADDITION'] }
+          : {}),
       };
-      return await runJob(this.#api, base, `${what}: copy from staging into ${this.#tableLabel}`, (jobId) => this.#api.insertQueryJob(jobId, query), this.#tuning.poll, request.signal);
+      return await runJob(
+        this.#api,
+        base,
+        `${what}: copy from staging into ${this.#tableLabel}`,
+        (jobId) => this.#api.insertQueryJob(jobId, query),
+        this.#tuning.poll,
+        request.signal,
+      );
     } finally {
       await this.#api.deleteTable(dataset, stagingTable).catch((error: unknown) => {
-        this.#logger.warning(`${this.label}: could not drop staging table ${stagingTable} (it expires on its own): ${toBigQueryError(error, 'tables.delete').message}`);
+        this.#logger.warning(
+          `${this.label}: could not drop staging table ${stagingTable} (it expires on its own): ${toBigQueryError(error, 'tables.delete').message}`,
+        );
       });
     }
   }
 
   /** MERGE cannot create a table or add columns: tables.insert / tables.patch do (metadata, no load quota). */
-  async #prepareMergeTarget(fields: readonly BigQueryField[], targetMissing: boolean, added: ReadonlySet<string>): Promise<void> {
+  async #prepareMergeTarget(
+    fields: readonly BigQueryField[],
+    targetMissing: boolean,
+    added: ReadonlySet<string>,
+  ): Promise<void> {
     const { dataset, table } = this.#config;
     try {
       if (targetMissing) await this.#api.createTable(dataset, table, fields);
@@ -302,7 +405,11 @@ export class BigQueryDestination implements Destination {
     }
     const recordBase = `${this.#jobBase(request.pipeline, request.sequence)}_record`;
     // Already recorded (a retried run whose commit was done): skip the DML insert altogether.
-    if ((await findSucceededJob(this.#api, recordBase, this.label, this.#tuning.poll, request.signal)) !== undefined) return;
+    if (
+      (await findSucceededJob(this.#api, recordBase, this.label, this.#tuning.poll, request.signal)) !==
+      undefined
+    )
+      return;
     const sql = recordCommitSql(tablePath(project, dataset, COMMITS_TABLE), {
       pipeline: request.pipeline,
       sequence: request.sequence,

@@ -43,11 +43,16 @@ export async function exportBatch(
   let qualify = '';
   if (options.dedupe !== undefined) {
     // rowid is the staging table's insertion order: the later staged row wins a cursor tie.
-    const order = [...(options.dedupe.cursor === undefined ? [] : [`${quoteDuck(options.dedupe.cursor)} DESC NULLS LAST`]), 'rowid DESC'];
+    const order = [
+      ...(options.dedupe.cursor === undefined ? [] : [`${quoteDuck(options.dedupe.cursor)} DESC NULLS LAST`]),
+      'rowid DESC',
+    ];
     qualify = ` QUALIFY row_number() OVER (PARTITION BY ${options.dedupe.key.map(quoteDuck).join(', ')} ORDER BY ${order.join(', ')}) = 1`;
   }
   const source = `SELECT ${select.join(', ')} FROM ${batch.relation}${qualify}`;
-  const rowCount = Number((await batch.connection.runAndReadAll(`SELECT count(*)::BIGINT FROM (${source})`)).getRows()[0]?.[0] ?? 0);
+  const rowCount = Number(
+    (await batch.connection.runAndReadAll(`SELECT count(*)::BIGINT FROM (${source})`)).getRows()[0]?.[0] ?? 0,
+  );
   const format = options.format === 'ndjson' ? 'FORMAT json' : 'FORMAT parquet';
   await batch.connection.run(
     `COPY (${source}) TO ${duckString(dir)} (${format}, FILE_SIZE_BYTES ${options.maxFileBytes}, OVERWRITE_OR_IGNORE true)`,
@@ -57,7 +62,9 @@ export async function exportBatch(
     // No rows: an empty NDJSON file still makes one (empty) load, the run's commit record.
     const empty = options.format === 'ndjson' ? 'empty.json' : undefined;
     if (empty === undefined) {
-      await batch.connection.run(`COPY (${source} LIMIT 0) TO ${duckString(join(dir, 'empty.parquet'))} (${format})`);
+      await batch.connection.run(
+        `COPY (${source} LIMIT 0) TO ${duckString(join(dir, 'empty.parquet'))} (${format})`,
+      );
       names = ['empty.parquet'];
     } else {
       await writeFile(join(dir, empty), '');

@@ -33,7 +33,13 @@ function cancelled(what: string, jobId: string): EtlError {
   return new EtlError('CANCELLED', `${what}: stopped waiting for job ${jobId}`);
 }
 
-export async function waitForJob(api: BigQueryApi, job: JobView, what: string, poll: PollSettings, signal: AbortSignal): Promise<JobView> {
+export async function waitForJob(
+  api: BigQueryApi,
+  job: JobView,
+  what: string,
+  poll: PollSettings,
+  signal: AbortSignal,
+): Promise<JobView> {
   let current = job;
   let delay = poll.pollMs;
   while (current.state !== 'DONE') {
@@ -50,7 +56,8 @@ export async function waitForJob(api: BigQueryApi, job: JobView, what: string, p
     } catch (error) {
       throw toBigQueryError(error, `${what}: jobs.get ${current.jobId}`);
     }
-    if (next === undefined) throw new EtlError('DESTINATION_WRITE', `${what}: job ${current.jobId} vanished while running`);
+    if (next === undefined)
+      throw new EtlError('DESTINATION_WRITE', `${what}: job ${current.jobId} vanished while running`);
     current = next;
   }
   return current;
@@ -63,12 +70,19 @@ const INSERT_ATTEMPTS = 3;
  * Inserts the job, repeating the insert under the same id after a transient failure: when the
  * lost answer had in fact created the job, the repeat answers 409 and the caller attaches to it.
  */
-async function insertWithRetries(jobId: string, what: string, start: (jobId: string) => Promise<JobView>, poll: PollSettings, signal: AbortSignal): Promise<JobView> {
+async function insertWithRetries(
+  jobId: string,
+  what: string,
+  start: (jobId: string) => Promise<JobView>,
+  poll: PollSettings,
+  signal: AbortSignal,
+): Promise<JobView> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start(jobId);
     } catch (error) {
-      if (isDuplicate(error) || attempt >= INSERT_ATTEMPTS || !toBigQueryError(error, what).retryable) throw error;
+      if (isDuplicate(error) || attempt >= INSERT_ATTEMPTS || !toBigQueryError(error, what).retryable)
+        throw error;
       try {
         await sleep(poll.pollMs * attempt, undefined, { signal });
       } catch {
@@ -101,7 +115,8 @@ export async function runJob(
       const existing = await api.getJob(jobId).catch((e: unknown) => {
         throw toBigQueryError(e, `${what}: jobs.get ${jobId}`);
       });
-      if (existing === undefined) throw new EtlError('DESTINATION_WRITE', `${what}: job ${jobId} reported as duplicate but not found`);
+      if (existing === undefined)
+        throw new EtlError('DESTINATION_WRITE', `${what}: job ${jobId} reported as duplicate but not found`);
       job = existing;
       attached = true;
     }
@@ -109,13 +124,23 @@ export async function runJob(
     if (done.errorResult === undefined) return { ...done, attached };
     if (!attached) throw jobFailure(`${what} (job ${jobId})`, done.errorResult, done.errors);
   }
-  throw new EtlError('DESTINATION_WRITE', `${what}: jobs ${base} … ${base}_r${MAX_ATTEMPT_IDS} all failed in earlier attempts`, {
-    retryable: false,
-  });
+  throw new EtlError(
+    'DESTINATION_WRITE',
+    `${what}: jobs ${base} … ${base}_r${MAX_ATTEMPT_IDS} all failed in earlier attempts`,
+    {
+      retryable: false,
+    },
+  );
 }
 
 /** The successful job among `base`'s attempt ids (waiting for one still running), if any. */
-export async function findSucceededJob(api: BigQueryApi, base: string, what: string, poll: PollSettings, signal: AbortSignal): Promise<JobView | undefined> {
+export async function findSucceededJob(
+  api: BigQueryApi,
+  base: string,
+  what: string,
+  poll: PollSettings,
+  signal: AbortSignal,
+): Promise<JobView | undefined> {
   for (const jobId of attemptIds(base)) {
     let job: JobView | undefined;
     try {

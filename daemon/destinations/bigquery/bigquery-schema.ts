@@ -20,7 +20,11 @@ export function diffFields(
   policy: 'add_columns' | 'strict',
 ): SchemaChange[] {
   if (existing === undefined) {
-    return incoming.map((c) => ({ column: c.name, change: 'create' as const, detail: fieldTypeText(bigqueryField(c.name, c.type)) }));
+    return incoming.map((c) => ({
+      column: c.name,
+      change: 'create' as const,
+      detail: fieldTypeText(bigqueryField(c.name, c.type)),
+    }));
   }
   const byName = new Map(existing.map((f) => [f.name.toLowerCase(), f]));
   const incomingNames = new Set(incoming.map((c) => c.name.toLowerCase()));
@@ -31,7 +35,9 @@ export function diffFields(
     const have = byName.get(column.name.toLowerCase());
     if (have === undefined) {
       if (policy === 'strict') {
-        problems.push(`new column "${column.name}" (${typeToString(column.type)}) is not in ${label} (schema_evolution: strict)`);
+        problems.push(
+          `new column "${column.name}" (${typeToString(column.type)}) is not in ${label} (schema_evolution: strict)`,
+        );
       } else {
         changes.push({ column: column.name, change: 'add', detail: `add ${fieldTypeText(want)}` });
       }
@@ -43,7 +49,9 @@ export function diffFields(
   }
   for (const field of existing) {
     if (!incomingNames.has(field.name.toLowerCase())) {
-      problems.push(`column "${field.name}" (${fieldTypeText(field)} in ${label}) is missing from the incoming rows`);
+      problems.push(
+        `column "${field.name}" (${fieldTypeText(field)} in ${label}) is missing from the incoming rows`,
+      );
     }
   }
   if (problems.length > 0) throw new EtlError('SCHEMA_MISMATCH', problems.join('; '));

@@ -19,11 +19,18 @@ export function stringLiteral(text: string): string {
  * source rows match one target row (notes §2), and de-duplicating before the upload also sends
  * fewer bytes.
  */
-export function mergeSql(options: { target: string; staging: string; columns: readonly string[]; key: readonly string[] }): string {
+export function mergeSql(options: {
+  target: string;
+  staging: string;
+  columns: readonly string[];
+  key: readonly string[];
+}): string {
   const cols = options.columns.map(quoteName);
   const keySet = new Set(options.key);
   const on = options.key.map((k) => `T.${quoteName(k)} = S.${quoteName(k)}`).join(' AND ');
-  const updates = options.columns.filter((c) => !keySet.has(c)).map((c) => `${quoteName(c)} = S.${quoteName(c)}`);
+  const updates = options.columns
+    .filter((c) => !keySet.has(c))
+    .map((c) => `${quoteName(c)} = S.${quoteName(c)}`);
   const matched = updates.length === 0 ? '' : `WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}\n`;
   return `MERGE ${options.target} T
 USING ${options.staging} S
@@ -43,7 +50,17 @@ export const COMMITS_FIELDS: readonly BigQueryField[] = [
   { name: 'committed_at', type: 'TIMESTAMP', mode: 'REQUIRED' },
 ];
 
-export function recordCommitSql(commits: string, row: { pipeline: string; sequence: number; runId: string; table: string; jobId: string; rows: number | undefined }): string {
+export function recordCommitSql(
+  commits: string,
+  row: {
+    pipeline: string;
+    sequence: number;
+    runId: string;
+    table: string;
+    jobId: string;
+    rows: number | undefined;
+  },
+): string {
   const columns = COMMITS_FIELDS.map((f) => quoteName(f.name)).join(', ');
   return `INSERT INTO ${commits} (${columns})
 VALUES (${stringLiteral(row.pipeline)}, ${row.sequence}, ${stringLiteral(row.runId)}, ${stringLiteral(row.table)}, ${stringLiteral(row.jobId)}, ${row.rows ?? 'NULL'}, CURRENT_TIMESTAMP())`;

@@ -33,8 +33,14 @@ export function bigqueryField(name: string, type: CanonicalType): BigQueryField 
     case 'bool':
       return { ...base, type: 'BOOL' };
     case 'decimal': {
-      const small = type.precision - type.scale <= NUMERIC_MAX_INTEGER_DIGITS && type.scale <= NUMERIC_MAX_SCALE;
-      return { ...base, type: small ? 'NUMERIC' : 'BIGNUMERIC', precision: String(type.precision), scale: String(type.scale) };
+      const small =
+        type.precision - type.scale <= NUMERIC_MAX_INTEGER_DIGITS && type.scale <= NUMERIC_MAX_SCALE;
+      return {
+        ...base,
+        type: small ? 'NUMERIC' : 'BIGNUMERIC',
+        precision: String(type.precision),
+        scale: String(type.scale),
+      };
     }
     case 'text':
     case 'uuid':
@@ -69,9 +75,17 @@ export function normalizeType(type: string): string {
   return TYPE_ALIASES[upper] ?? upper;
 }
 
-export function fieldTypeText(field: { type: string; precision?: string | undefined; scale?: string | undefined; mode?: string | undefined }): string {
+export function fieldTypeText(field: {
+  type: string;
+  precision?: string | undefined;
+  scale?: string | undefined;
+  mode?: string | undefined;
+}): string {
   const type = normalizeType(field.type);
-  const params = field.precision === undefined ? '' : `(${field.precision}${field.scale === undefined ? '' : `,${field.scale}`})`;
+  const params =
+    field.precision === undefined
+      ? ''
+      : `(${field.precision}${field.scale === undefined ? '' : `,${field.scale}`})`;
   return `${field.mode?.toUpperCase() === 'REPEATED' ? 'ARRAY<' : ''}${type}${params}${field.mode?.toUpperCase() === 'REPEATED' ? '>' : ''}`;
 }
 
@@ -80,7 +94,15 @@ export function fieldTypeText(field: { type: string; precision?: string | undefi
  * field that is unparameterized or has the same scale and at least as many integer digits, or a
  * BIGNUMERIC field for NUMERIC values.
  */
-export function fieldAccepts(existing: { type: string; mode?: string | undefined; precision?: string | undefined; scale?: string | undefined }, incoming: BigQueryField): boolean {
+export function fieldAccepts(
+  existing: {
+    type: string;
+    mode?: string | undefined;
+    precision?: string | undefined;
+    scale?: string | undefined;
+  },
+  incoming: BigQueryField,
+): boolean {
   if (existing.mode?.toUpperCase() === 'REPEATED') return false;
   const have = normalizeType(existing.type);
   const want = normalizeType(incoming.type);
@@ -89,7 +111,10 @@ export function fieldAccepts(existing: { type: string; mode?: string | undefined
   if (have !== want && !(have === 'BIGNUMERIC' && want === 'NUMERIC')) return false;
   if (existing.precision === undefined) return true;
   const scale = Number(existing.scale ?? '0');
-  return scale === Number(incoming.scale) && Number(existing.precision) - scale >= Number(incoming.precision) - Number(incoming.scale);
+  return (
+    scale === Number(incoming.scale) &&
+    Number(existing.precision) - scale >= Number(incoming.precision) - Number(incoming.scale)
+  );
 }
 
 /**

@@ -76,7 +76,10 @@ export type DeltaAction =
   | { readonly domainMetadata: DomainMetadataAction };
 
 /** Files are identified by (path, deletion vector id) (PROTOCOL.md §Action Reconciliation). */
-export function fileKey(action: { readonly path: string; readonly deletionVector?: DeletionVectorDescriptor | null }): string {
+export function fileKey(action: {
+  readonly path: string;
+  readonly deletionVector?: DeletionVectorDescriptor | null;
+}): string {
   const dv = action.deletionVector;
   return dv ? `${action.path}\u0000${dv.storageType}${dv.pathOrInlineDv}@${dv.offset ?? ''}` : action.path;
 }

@@ -40,9 +40,14 @@ export interface CheckpointResult {
 }
 
 /** Writes the checkpoint of `snapshot` and then `_last_checkpoint`. */
-export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckDBConnection, now: number): Promise<CheckpointResult> {
+export async function writeCheckpoint(
+  snapshot: DeltaSnapshot,
+  connection: DuckDBConnection,
+  now: number,
+): Promise<CheckpointResult> {
   const dir = logDir(snapshot.tablePath);
-  const withFeatures = snapshot.protocol.readerFeatures !== undefined || snapshot.protocol.writerFeatures !== undefined;
+  const withFeatures =
+    snapshot.protocol.readerFeatures !== undefined || snapshot.protocol.writerFeatures !== undefined;
   const expiry = now - tombstoneRetentionMs(snapshot);
   const rows: string[] = [];
   const { protocol, metadata } = snapshot;
@@ -51,7 +56,12 @@ export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckD
       protocol: {
         minReaderVersion: protocol.minReaderVersion,
         minWriterVersion: protocol.minWriterVersion,
-        ...(withFeatures ? { readerFeatures: protocol.readerFeatures ?? null, writerFeatures: protocol.writerFeatures ?? null } : {}),
+        ...(withFeatures
+          ? {
+              readerFeatures: protocol.readerFeatures ?? null,
+              writerFeatures: protocol.writerFeatures ?? null,
+            }
+          : {}),
       },
     }),
   );
@@ -70,7 +80,11 @@ export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckD
     }),
   );
   for (const txn of snapshot.txns.values()) {
-    rows.push(JSON.stringify({ txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? null } }));
+    rows.push(
+      JSON.stringify({
+        txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? null },
+      }),
+    );
   }
   for (const add of snapshot.files.values()) {
     rows.push(
@@ -113,7 +127,8 @@ export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckD
       ? 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])'
       : 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER)',
   };
-  if (snapshot.domains.size > 0) columns.domainMetadata = 'STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)';
+  if (snapshot.domains.size > 0)
+    columns.domainMetadata = 'STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)';
   const spec = `{${Object.entries(columns)
     .map(([name, type]) => `${name}: ${sqlString(type)}`)
     .join(', ')}}`;
@@ -135,7 +150,12 @@ export async function writeCheckpoint(snapshot: DeltaSnapshot, connection: DuckD
     await rm(target, { force: true });
   }
   const sizeInBytes = (await stat(final)).size;
-  const hint = { version: snapshot.version, size: rows.length, sizeInBytes, numOfAddFiles: snapshot.files.size };
+  const hint = {
+    version: snapshot.version,
+    size: rows.length,
+    sizeInBytes,
+    numOfAddFiles: snapshot.files.size,
+  };
   const hintTemp = join(dir, `.tmp-last-checkpoint-${id}`);
   await writeFile(hintTemp, JSON.stringify(hint), 'utf8');
   await rename(hintTemp, join(dir, '_last_checkpoint'));

@@ -70,7 +70,9 @@ interface AlreadyCommitted {
  * lost race with the snapshot that includes the winners; it throws DESTINATION_CONFLICT when the
  * winners invalidate what was written (notes §2 conflict table).
  */
-type CommitBuilder = (current: DeltaSnapshot | undefined) => Promise<PreparedCommit | AlreadyCommitted> | PreparedCommit | AlreadyCommitted;
+type CommitBuilder = (
+  current: DeltaSnapshot | undefined,
+) => Promise<PreparedCommit | AlreadyCommitted> | PreparedCommit | AlreadyCommitted;
 
 export interface CommitLoopOptions {
   readonly tablePath: string;
@@ -84,17 +86,28 @@ export interface CommitLoopOptions {
 }
 
 export type CommitLoopResult =
-  | { readonly kind: 'committed'; readonly version: number; readonly snapshot: DeltaSnapshot; readonly attempts: number }
+  | {
+      readonly kind: 'committed';
+      readonly version: number;
+      readonly snapshot: DeltaSnapshot;
+      readonly attempts: number;
+    }
   | { readonly kind: 'already-committed'; readonly snapshot: DeltaSnapshot | undefined };
 
 async function previousInCommitTimestamp(snapshot: DeltaSnapshot): Promise<number | undefined> {
-  const info = snapshot.lastCommitInfo ?? (await readCommit(snapshot.tablePath, snapshot.version))?.find((a) => 'commitInfo' in a);
+  const info =
+    snapshot.lastCommitInfo ??
+    (await readCommit(snapshot.tablePath, snapshot.version))?.find((a) => 'commitInfo' in a);
   const record = info && 'commitInfo' in info ? (info.commitInfo as CommitInfo) : info;
   const value = record?.inCommitTimestamp;
   return typeof value === 'number' ? value : undefined;
 }
 
-async function commitInfoFor(prepared: PreparedCommit, snapshot: DeltaSnapshot | undefined, options: CommitLoopOptions): Promise<CommitInfo> {
+async function commitInfoFor(
+  prepared: PreparedCommit,
+  snapshot: DeltaSnapshot | undefined,
+  options: CommitLoopOptions,
+): Promise<CommitInfo> {
   const now = options.now();
   const info: Record<string, unknown> = {};
   if (snapshot && usesInCommitTimestamps(snapshot.protocol, snapshot.metadata)) {
@@ -121,7 +134,11 @@ export async function commitWithRetries(options: CommitLoopOptions): Promise<Com
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_COMMIT_ATTEMPTS;
   let snapshot = options.snapshot;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (options.signal?.aborted) throw new EtlError('CANCELLED', `commit to Delta table ${options.tablePath} cancelled before it was written`);
+    if (options.signal?.aborted)
+      throw new EtlError(
+        'CANCELLED',
+        `commit to Delta table ${options.tablePath} cancelled before it was written`,
+      );
     const prepared = await options.build(snapshot);
     if (prepared.kind === 'already-committed') return { kind: 'already-committed', snapshot };
     const version = snapshot === undefined ? 0 : snapshot.version + 1;
@@ -133,9 +150,15 @@ export async function commitWithRetries(options: CommitLoopOptions): Promise<Com
       state.applyCommit(version, all);
       return { kind: 'committed', version, snapshot: state.freeze(options.tablePath), attempts: attempt };
     }
-    snapshot = snapshot ? await refreshSnapshot(snapshot, options.connection) : await readSnapshot(options.tablePath, options.connection);
+    snapshot = snapshot
+      ? await refreshSnapshot(snapshot, options.connection)
+      : await readSnapshot(options.tablePath, options.connection);
   }
-  throw new EtlError('DESTINATION_CONFLICT', `gave up committing to Delta table ${options.tablePath} after ${maxAttempts} lost races with other writers`, {
-    retryable: true,
-  });
+  throw new EtlError(
+    'DESTINATION_CONFLICT',
+    `gave up committing to Delta table ${options.tablePath} after ${maxAttempts} lost races with other writers`,
+    {
+      retryable: true,
+    },
+  );
 }

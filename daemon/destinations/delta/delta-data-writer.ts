@@ -24,7 +24,12 @@ export interface DataFileOptions {
   readonly subdirectory?: readonly string[];
 }
 
-const CODECS: Readonly<Record<string, string>> = { snappy: 'snappy', zstd: 'zstd', gzip: 'gzip', uncompressed: 'uncompressed' };
+const CODECS: Readonly<Record<string, string>> = {
+  snappy: 'snappy',
+  zstd: 'zstd',
+  gzip: 'gzip',
+  uncompressed: 'uncompressed',
+};
 
 /** The SELECT list projecting incoming staged columns onto the table schema. */
 export function projectIncoming(schema: StructType, incoming: readonly ColumnSchema[]): string {
@@ -34,7 +39,11 @@ export function projectIncoming(schema: StructType, incoming: readonly ColumnSch
       const duckType = duckTypeForDelta(field.type);
       const column = byName.get(field.name.toLowerCase());
       if (duckType === undefined) {
-        throw new EtlError('SCHEMA_MISMATCH', `column ${field.name} has a nested Delta type that etld cannot write`, { retryable: false });
+        throw new EtlError(
+          'SCHEMA_MISMATCH',
+          `column ${field.name} has a nested Delta type that etld cannot write`,
+          { retryable: false },
+        );
       }
       if (column === undefined) return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;
       if (column.type.kind === 'time') {
@@ -49,30 +58,52 @@ export function projectIncoming(schema: StructType, incoming: readonly ColumnSch
 }
 
 /** Fails when a NOT NULL table column would receive nulls (Invariants.scala NotNull), before writing. */
-export async function checkNotNull(connection: DuckDBConnection, schema: StructType, relation: string, incoming: readonly ColumnSchema[], table: string): Promise<void> {
+export async function checkNotNull(
+  connection: DuckDBConnection,
+  schema: StructType,
+  relation: string,
+  incoming: readonly ColumnSchema[],
+  table: string,
+): Promise<void> {
   const byName = new Map(incoming.map((c) => [c.name.toLowerCase(), c]));
   const required = schema.fields.filter((f) => !f.nullable);
   if (required.length === 0) return;
   const missing = required.find((f) => !byName.has(f.name.toLowerCase()));
   if (missing) {
-    throw new EtlError('SCHEMA_MISMATCH', `NOT NULL column ${missing.name} of Delta table ${table} is missing from the incoming rows`, { retryable: false });
+    throw new EtlError(
+      'SCHEMA_MISMATCH',
+      `NOT NULL column ${missing.name} of Delta table ${table} is missing from the incoming rows`,
+      { retryable: false },
+    );
   }
-  const counts = required.map((f, i) => `count(*) FILTER (WHERE ${sqlIdent(byName.get(f.name.toLowerCase())?.name ?? f.name)} IS NULL) AS n${i}`);
+  const counts = required.map(
+    (f, i) =>
+      `count(*) FILTER (WHERE ${sqlIdent(byName.get(f.name.toLowerCase())?.name ?? f.name)} IS NULL) AS n${i}`,
+  );
   const reader = await connection.runAndReadAll(`SELECT ${counts.join(', ')} FROM ${relation}`);
   const row = reader.getRows()[0] ?? [];
   required.forEach((field, i) => {
     const nulls = Number(row[i] ?? 0);
     if (nulls > 0) {
-      throw new EtlError('SCHEMA_MISMATCH', `NOT NULL column ${field.name} of Delta table ${table} would receive ${nulls} null value(s)`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'SCHEMA_MISMATCH',
+        `NOT NULL column ${field.name} of Delta table ${table} would receive ${nulls} null value(s)`,
+        {
+          retryable: false,
+        },
+      );
     }
   });
 }
 
 /** Writes the rows of `select` as one data file; undefined when the query returned no rows. */
-export async function writeDataFile(connection: DuckDBConnection, select: string, options: DataFileOptions): Promise<AddAction | undefined> {
-  const codec = CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
+export async function writeDataFile(
+  connection: DuckDBConnection,
+  select: string,
+  options: DataFileOptions,
+): Promise<AddAction | undefined> {
+  const codec =
+    CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
   const name = `part-00000-${randomUUID()}-c000.${codec === 'uncompressed' ? '' : `${codec}.`}parquet`;
   const relativePath = [...(options.subdirectory ?? []), name].join('/');
   const file = join(options.tablePath, relativePath);
@@ -83,7 +114,11 @@ export async function writeDataFile(connection: DuckDBConnection, select: string
     );
   } catch (cause) {
     await rm(file, { force: true });
-    throw new EtlError('DESTINATION_WRITE', `cannot write Delta data file ${file}: ${(cause as Error).message}`, { cause, retryable: false });
+    throw new EtlError(
+      'DESTINATION_WRITE',
+      `cannot write Delta data file ${file}: ${(cause as Error).message}`,
+      { cause, retryable: false },
+    );
   }
   const row = reader.getRowObjectsJson()[0];
   const count = Number(row?.count ?? 0);
@@ -92,7 +127,9 @@ export async function writeDataFile(connection: DuckDBConnection, select: string
     return undefined;
   }
   const nested = new Map<string, number>();
-  const nestedFields = options.schema.fields.filter((f) => typeof f.type === 'object' && f.type.type !== 'struct');
+  const nestedFields = options.schema.fields.filter(
+    (f) => typeof f.type === 'object' && f.type.type !== 'struct',
+  );
   if (nestedFields.length > 0) {
     const counted = await connection.runAndReadAll(
       `SELECT ${nestedFields.map((f) => `count(*) - count(${sqlIdent(f.name)})`).join(', ')} FROM read_parquet(${sqlString(file)})`,

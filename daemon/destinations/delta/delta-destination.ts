@@ -13,7 +13,14 @@ import { mkdir } from 'node:fs/promises';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
-import type { CommitRequest, CommitResult, CommittedSequence, Destination, DestinationDialect, SchemaChange } from '../destination.js';
+import type {
+  CommitRequest,
+  CommitResult,
+  CommittedSequence,
+  Destination,
+  DestinationDialect,
+  SchemaChange,
+} from '../destination.js';
 import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { removeFor } from './delta-actions.js';
 import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
@@ -44,17 +51,33 @@ export interface DeltaDestinationOptions {
   readonly onFilesWritten?: (files: readonly string[]) => Promise<void>;
 }
 
-const LEGACY_WRITER_FEATURES = [[], [], ['appendOnly', 'invariants'], ['checkConstraints'], ['changeDataFeed', 'generatedColumns'], ['columnMapping'], ['identityColumns']];
+const LEGACY_WRITER_FEATURES = [
+  [],
+  [],
+  ['appendOnly', 'invariants'],
+  ['checkConstraints'],
+  ['changeDataFeed', 'generatedColumns'],
+  ['columnMapping'],
+  ['identityColumns'],
+];
 
 /** The protocol the table needs after this commit, or undefined when the current one suffices. */
-function protocolFor(current: ProtocolAction | undefined, schema: SchemaPlan['schema']): ProtocolAction | undefined {
+function protocolFor(
+  current: ProtocolAction | undefined,
+  schema: SchemaPlan['schema'],
+): ProtocolAction | undefined {
   const ntz = schemaNeedsTimestampNtz(schema);
   if (current === undefined) {
     // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
     // a 3/7 table whose metadata uses a feature its protocol does not list.
     const invariants = schema.fields.some((f) => !f.nullable) ? ['invariants'] : [];
     return ntz
-      ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: [...invariants, 'timestampNtz'] }
+      ? {
+          minReaderVersion: 3,
+          minWriterVersion: 7,
+          readerFeatures: ['timestampNtz'],
+          writerFeatures: [...invariants, 'timestampNtz'],
+        }
       : { minReaderVersion: 1, minWriterVersion: 2 };
   }
   if (!ntz) return undefined;
@@ -86,9 +109,13 @@ function sameFiles(a: DeltaSnapshot, b: DeltaSnapshot): boolean {
 }
 
 function conflict(table: string, what: string): EtlError {
-  return new EtlError('DESTINATION_CONFLICT', `a concurrent commit to Delta table ${table} ${what}; the run must be planned again`, {
-    retryable: true,
-  });
+  return new EtlError(
+    'DESTINATION_CONFLICT',
+    `a concurrent commit to Delta table ${table} ${what}; the run must be planned again`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 export class DeltaDestination implements Destination {
@@ -124,11 +151,21 @@ export class DeltaDestination implements Destination {
 
   async #snapshot(connection: DuckDBConnection): Promise<DeltaSnapshot | undefined> {
     const snapshot = await readSnapshot(this.#tablePath, connection);
-    if (snapshot) checkTableFeatures(snapshot.protocol, snapshot.metadata, snapshot.schema, snapshot.files.values(), this.#tablePath);
+    if (snapshot)
+      checkTableFeatures(
+        snapshot.protocol,
+        snapshot.metadata,
+        snapshot.schema,
+        snapshot.files.values(),
+        this.#tablePath,
+      );
     return snapshot;
   }
 
-  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict'): Promise<SchemaChange[]> {
+  async planSchema(
+    incoming: readonly ColumnSchema[],
+    policy: 'add_columns' | 'strict',
+  ): Promise<SchemaChange[]> {
     const snapshot = await this.#snapshot(await this.#ownConnection());
     return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
   }
@@ -148,15 +185,22 @@ export class DeltaDestination implements Destination {
       return { rowsLoaded: 0, alreadyCommitted: true, details: { version: snapshot?.version ?? -1 } };
     }
     if (snapshot?.metadata.configuration['delta.setTransactionRetentionDuration'] !== undefined) {
-      this.#logger.warning(`Delta table ${table} expires txn entries (delta.setTransactionRetentionDuration); exactly-once holds only within that period`, {
-        pipeline,
-      });
+      this.#logger.warning(
+        `Delta table ${table} expires txn entries (delta.setTransactionRetentionDuration); exactly-once holds only within that period`,
+        {
+          pipeline,
+        },
+      );
     }
     const plan = planSchemaChange(snapshot?.schema, batch.columns, request.schemaEvolution, table);
     if (mode !== 'incremental' && snapshot && isAppendOnly(snapshot.metadata)) {
-      throw new EtlError('UNSUPPORTED_TABLE_FEATURE', `UnsupportedTableFeature: appendOnly (delta.appendOnly=true) forbids the ${mode} load of Delta table ${table}`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'UNSUPPORTED_TABLE_FEATURE',
+        `UnsupportedTableFeature: appendOnly (delta.appendOnly=true) forbids the ${mode} load of Delta table ${table}`,
+        {
+          retryable: false,
+        },
+      );
     }
     const keys = mode === 'merge' ? this.#mergeKeys(request.key, plan) : [];
     const partitionColumns = snapshot?.metadata.partitionColumns ?? [];
@@ -171,7 +215,8 @@ export class DeltaDestination implements Destination {
       partitionFields(plan.schema, partitionColumns, table);
     }
     await checkNotNull(connection, plan.schema, batch.relation, batch.columns, table);
-    if (signal.aborted) throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before writing`);
+    if (signal.aborted)
+      throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before writing`);
 
     const metadata: MetadataAction | undefined = plan.changed
       ? snapshot
@@ -186,7 +231,11 @@ export class DeltaDestination implements Destination {
           }
       : undefined;
     const protocol = protocolFor(snapshot?.protocol, plan.schema);
-    const options = { tablePath: table, schema: plan.schema, configuration: (metadata ?? snapshot?.metadata)?.configuration ?? {} };
+    const options = {
+      tablePath: table,
+      schema: plan.schema,
+      configuration: (metadata ?? snapshot?.metadata)?.configuration ?? {},
+    };
     const projection = projectIncoming(plan.schema, batch.columns);
 
     await mkdir(logDir(table), { recursive: true });
@@ -208,31 +257,47 @@ export class DeltaDestination implements Destination {
       replaced = merged.replaced;
       rowsLoaded = merged.rowsUpserted;
     } else if (partitionColumns.length > 0) {
-      adds = await writePartitionedFiles(connection, `SELECT ${projection} FROM ${batch.relation}`, options, partitionColumns, randomUUID().replaceAll('-', ''));
+      adds = await writePartitionedFiles(
+        connection,
+        `SELECT ${projection} FROM ${batch.relation}`,
+        options,
+        partitionColumns,
+        randomUUID().replaceAll('-', ''),
+      );
       rowsLoaded = batch.rowCount;
     } else {
       const add = await writeDataFile(connection, `SELECT ${projection} FROM ${batch.relation}`, options);
       adds = add ? [add] : [];
       rowsLoaded = batch.rowCount;
     }
-    await fsyncFilesAndDirectories(table, adds.map((a) => dataFilePath(table, a.path)));
+    await fsyncFilesAndDirectories(
+      table,
+      adds.map((a) => dataFilePath(table, a.path)),
+    );
     await this.#onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here: its files are orphans no snapshot references (vacuum removes them).
-    if (signal.aborted) throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);
+    if (signal.aborted)
+      throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);
 
     const build = (current: DeltaSnapshot | undefined): PreparedCommit | { kind: 'already-committed' } => {
       if ((current?.txns.get(pipeline)?.version ?? -1) >= sequence) return { kind: 'already-committed' };
       if (snapshot === undefined && current !== undefined) throw conflict(table, 'created the table');
       if (snapshot !== undefined && current !== undefined && current !== snapshot) {
         checkTableFeatures(current.protocol, current.metadata, current.schema, current.files.values(), table);
-        if (JSON.stringify(current.protocol) !== JSON.stringify(snapshot.protocol)) throw conflict(table, 'changed the protocol');
-        if (JSON.stringify(current.metadata) !== JSON.stringify(snapshot.metadata)) throw conflict(table, 'changed the metadata');
-        if (mode === 'merge' && !sameFiles(snapshot, current)) throw conflict(table, 'changed the files this merge read');
+        if (JSON.stringify(current.protocol) !== JSON.stringify(snapshot.protocol))
+          throw conflict(table, 'changed the protocol');
+        if (JSON.stringify(current.metadata) !== JSON.stringify(snapshot.metadata))
+          throw conflict(table, 'changed the metadata');
+        if (mode === 'merge' && !sameFiles(snapshot, current))
+          throw conflict(table, 'changed the files this merge read');
       }
       const now = this.#now();
       // Overwrites recompute their removes from the newest snapshot: files added by a winner are
       // truncated too (serial "append then truncate").
-      const removes = mode === 'full' ? [...(current?.files.values() ?? [])].map((a) => removeFor(a, now)) : replaced.map((a) => removeFor(a, now));
+      const removes =
+        mode === 'full'
+          ? [...(current?.files.values() ?? [])].map((a) => removeFor(a, now))
+          : replaced.map((a) => removeFor(a, now));
       const actions: DeltaAction[] = [];
       if (protocol) actions.push({ protocol });
       if (metadata) actions.push({ metaData: metadata });
@@ -247,7 +312,10 @@ export class DeltaDestination implements Destination {
         operationParameters:
           mode === 'merge'
             ? { predicate: JSON.stringify(keys.map((k) => `target.${k} = source.${k}`)) }
-            : { mode: mode === 'full' ? 'Overwrite' : 'Append', partitionBy: JSON.stringify(partitionColumns) },
+            : {
+                mode: mode === 'full' ? 'Overwrite' : 'Append',
+                partitionBy: JSON.stringify(partitionColumns),
+              },
         operationMetrics: {
           numFiles: String(adds.length),
           numOutputRows: String(rowsLoaded),
@@ -277,14 +345,18 @@ export class DeltaDestination implements Destination {
       bytes: adds.reduce((sum, a) => sum + a.size, 0),
       attempts: result.attempts,
     };
-    if (replaced.length > 0 || mode === 'full') details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : replaced.length;
+    if (replaced.length > 0 || mode === 'full')
+      details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : replaced.length;
     if (checkpointDue(result.snapshot)) {
       try {
         await writeCheckpoint(result.snapshot, connection, this.#now());
         details.checkpoint = result.version;
       } catch (cause) {
         // The commit stands; readers replay the JSON and the next due version tries again.
-        this.#logger.warning(`checkpoint ${result.version} of Delta table ${table} failed: ${(cause as Error).message}`, { pipeline });
+        this.#logger.warning(
+          `checkpoint ${result.version} of Delta table ${table} failed: ${(cause as Error).message}`,
+          { pipeline },
+        );
       }
     }
     return { rowsLoaded, alreadyCommitted: false, details };
@@ -292,12 +364,18 @@ export class DeltaDestination implements Destination {
 
   #mergeKeys(key: readonly string[] | undefined, plan: SchemaPlan): string[] {
     if (key === undefined || key.length === 0) {
-      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#tablePath} needs a key`, { retryable: false });
+      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#tablePath} needs a key`, {
+        retryable: false,
+      });
     }
     return key.map((name) => {
       const field = plan.schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
       if (field === undefined) {
-        throw new EtlError('SCHEMA_MISMATCH', `merge key ${name} is not a column of Delta table ${this.#tablePath}`, { retryable: false });
+        throw new EtlError(
+          'SCHEMA_MISMATCH',
+          `merge key ${name} is not a column of Delta table ${this.#tablePath}`,
+          { retryable: false },
+        );
       }
       return field.name;
     });
@@ -315,6 +393,9 @@ export class DeltaDestination implements Destination {
 export const deltaDestination: DestinationDialect<'delta'> = {
   kind: 'delta',
   create(config, context) {
-    return new DeltaDestination({ tablePath: resolveTablePath(config.path, context.lakeDir), logger: context.logger });
+    return new DeltaDestination({
+      tablePath: resolveTablePath(config.path, context.lakeDir),
+      logger: context.logger,
+    });
   },
 };

@@ -46,7 +46,8 @@ function hasMetadataKey(schema: StructType, predicate: (key: string) => boolean)
 
 const ACTIVITY: Readonly<Record<string, Activity>> = {
   invariants: (_m, schema) => hasMetadataKey(schema, (k) => k === 'delta.invariants'),
-  checkConstraints: (metadata) => Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.')),
+  checkConstraints: (metadata) =>
+    Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.')),
   generatedColumns: (_m, schema) => hasMetadataKey(schema, (k) => k === 'delta.generationExpression'),
   identityColumns: (_m, schema) => hasMetadataKey(schema, (k) => k.startsWith('delta.identity.')),
   columnMapping: (metadata) => (metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none',
@@ -88,8 +89,10 @@ export function checkTableFeatures(
   if (protocol.minWriterVersion > 7) refuse(`writerVersion ${protocol.minWriterVersion}`, 'protocol', table);
 
   const listed: [string, string][] = [];
-  if (protocol.minReaderVersion >= 3) for (const f of protocol.readerFeatures ?? []) listed.push([f, 'readerFeatures']);
-  if (protocol.minWriterVersion >= 7) for (const f of protocol.writerFeatures ?? []) listed.push([f, 'writerFeatures']);
+  if (protocol.minReaderVersion >= 3)
+    for (const f of protocol.readerFeatures ?? []) listed.push([f, 'readerFeatures']);
+  if (protocol.minWriterVersion >= 7)
+    for (const f of protocol.writerFeatures ?? []) listed.push([f, 'writerFeatures']);
   for (const [feature, where] of listed) {
     if (SUPPORTED_SET.has(feature)) continue;
     const active = ACTIVITY[feature];
@@ -102,7 +105,8 @@ export function checkTableFeatures(
     const implied = LEGACY_WRITER.slice(0, protocol.minWriterVersion + 1).flat();
     for (const feature of implied) {
       const active = ACTIVITY[feature];
-      if (active?.(metadata, schema, files)) refuse(feature, `writerVersion ${protocol.minWriterVersion}`, table);
+      if (active?.(metadata, schema, files))
+        refuse(feature, `writerVersion ${protocol.minWriterVersion}`, table);
     }
     if (protocol.minReaderVersion === 2 && ACTIVITY.columnMapping?.(metadata, schema, files)) {
       refuse('columnMapping', 'readerVersion 2', table);
@@ -110,7 +114,8 @@ export function checkTableFeatures(
   }
 
   // Spark CHAR/VARCHAR columns carry a length constraint we would not enforce.
-  if (hasMetadataKey(schema, (k) => k === '__CHAR_VARCHAR_TYPE_STRING')) refuse('charVarchar', 'column metadata', table);
+  if (hasMetadataKey(schema, (k) => k === '__CHAR_VARCHAR_TYPE_STRING'))
+    refuse('charVarchar', 'column metadata', table);
 }
 
 /** Whether overwrites and merges are forbidden (PROTOCOL.md §Append-only Tables). */
@@ -121,6 +126,7 @@ export function isAppendOnly(metadata: MetadataAction): boolean {
 /** Whether commits must carry `inCommitTimestamp` (PROTOCOL.md §In-Commit Timestamps). */
 export function usesInCommitTimestamps(protocol: ProtocolAction, metadata: MetadataAction): boolean {
   return (
-    (protocol.writerFeatures ?? []).includes('inCommitTimestamp') && metadata.configuration['delta.enableInCommitTimestamps'] === 'true'
+    (protocol.writerFeatures ?? []).includes('inCommitTimestamp') &&
+    metadata.configuration['delta.enableInCommitTimestamps'] === 'true'
   );
 }

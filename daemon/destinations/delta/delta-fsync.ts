@@ -25,7 +25,8 @@ export async function fsyncFilesAndDirectories(root: string, files: readonly str
   await Promise.all(files.map(fsyncPath));
   const directories = new Set<string>([root]);
   for (const file of files) {
-    for (let dir = dirname(file); dir.startsWith(root) && dir !== root; dir = dirname(dir)) directories.add(dir);
+    for (let dir = dirname(file); dir.startsWith(root) && dir !== root; dir = dirname(dir))
+      directories.add(dir);
   }
   await Promise.all([...directories].map(fsyncPath));
 }

@@ -58,7 +58,9 @@ async function listLog(tablePath: string): Promise<LogListing | undefined> {
     names = await readdir(logDir(tablePath));
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EtlError('DESTINATION_WRITE', `cannot list ${logDir(tablePath)}: ${(cause as Error).message}`, { cause });
+    throw new EtlError('DESTINATION_WRITE', `cannot list ${logDir(tablePath)}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const commits: number[] = [];
   const parts = new Map<number, { total: number; files: string[] }>();
@@ -85,7 +87,8 @@ async function listLog(tablePath: string): Promise<LogListing | undefined> {
   const checkpoints: { version: number; files: string[] }[] = [];
   for (const [version, name] of classic) checkpoints.push({ version, files: [name] });
   for (const [version, entry] of parts) {
-    if (!classic.has(version) && entry.files.length === entry.total) checkpoints.push({ version, files: entry.files.sort() });
+    if (!classic.has(version) && entry.files.length === entry.total)
+      checkpoints.push({ version, files: entry.files.sort() });
   }
   commits.sort((a, b) => a - b);
   checkpoints.sort((a, b) => b.version - a.version);
@@ -108,7 +111,10 @@ export async function readCommit(tablePath: string, version: number): Promise<De
     try {
       actions.push(JSON.parse(line) as DeltaAction);
     } catch (cause) {
-      throw new EtlError('DESTINATION_WRITE', `${file} line ${index + 1} is not valid JSON`, { cause, retryable: false });
+      throw new EtlError('DESTINATION_WRITE', `${file} line ${index + 1} is not valid JSON`, {
+        cause,
+        retryable: false,
+      });
     }
   }
   return actions;
@@ -159,9 +165,13 @@ export class SnapshotState {
 
   freeze(tablePath: string): DeltaSnapshot {
     if (this.protocol === undefined || this.metadata === undefined) {
-      throw new EtlError('DESTINATION_WRITE', `Delta table ${tablePath} has no ${this.protocol ? 'metaData' : 'protocol'} action at version ${this.version}`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `Delta table ${tablePath} has no ${this.protocol ? 'metaData' : 'protocol'} action at version ${this.version}`,
+        {
+          retryable: false,
+        },
+      );
     }
     return {
       tablePath,
@@ -191,10 +201,16 @@ export class SnapshotState {
   }
 }
 
-async function loadCheckpoint(tablePath: string, files: readonly string[], connection: DuckDBConnection): Promise<SnapshotState> {
+async function loadCheckpoint(
+  tablePath: string,
+  files: readonly string[],
+  connection: DuckDBConnection,
+): Promise<SnapshotState> {
   const list = files.map((f) => sqlString(join(logDir(tablePath), f))).join(', ');
   // Whole rows as JSON: checkpoint schemas differ between writers (optional columns, stats_parsed…).
-  const reader = await connection.runAndReadAll(`SELECT to_json(cp) AS row FROM read_parquet([${list}], union_by_name = true) AS cp`);
+  const reader = await connection.runAndReadAll(
+    `SELECT to_json(cp) AS row FROM read_parquet([${list}], union_by_name = true) AS cp`,
+  );
   const state = new SnapshotState();
   for (const value of reader.getColumns()[0] ?? []) {
     if (typeof value !== 'string') continue;
@@ -210,9 +226,13 @@ async function loadCheckpoint(tablePath: string, files: readonly string[], conne
  * Reads the newest snapshot, or undefined when the directory holds no Delta table. A checkpoint that
  * cannot be read is skipped in favour of an older one (or full JSON replay).
  */
-export async function readSnapshot(tablePath: string, connection: DuckDBConnection): Promise<DeltaSnapshot | undefined> {
+export async function readSnapshot(
+  tablePath: string,
+  connection: DuckDBConnection,
+): Promise<DeltaSnapshot | undefined> {
   const listing = await listLog(tablePath);
-  if (listing === undefined || (listing.commits.length === 0 && listing.checkpoints.length === 0)) return undefined;
+  if (listing === undefined || (listing.commits.length === 0 && listing.checkpoints.length === 0))
+    return undefined;
   const latest = Math.max(listing.commits.at(-1) ?? -1, listing.checkpoints[0]?.version ?? -1);
   let state: SnapshotState | undefined;
   let failure: unknown;
@@ -237,7 +257,11 @@ export async function readSnapshot(tablePath: string, connection: DuckDBConnecti
     }
     const actions = await readCommit(tablePath, version);
     if (actions === undefined) {
-      throw new EtlError('DESTINATION_WRITE', `Delta log of ${tablePath}: version ${version} disappeared while reading`, { retryable: true });
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `Delta log of ${tablePath}: version ${version} disappeared while reading`,
+        { retryable: true },
+      );
     }
     state.applyCommit(version, actions);
   }
@@ -245,7 +269,10 @@ export async function readSnapshot(tablePath: string, connection: DuckDBConnecti
 }
 
 /** Advances a snapshot by the commits written after it (used after a commit conflict). */
-export async function refreshSnapshot(snapshot: DeltaSnapshot, connection: DuckDBConnection): Promise<DeltaSnapshot> {
+export async function refreshSnapshot(
+  snapshot: DeltaSnapshot,
+  connection: DuckDBConnection,
+): Promise<DeltaSnapshot> {
   const state = SnapshotState.from(snapshot);
   for (let version = snapshot.version + 1; ; version++) {
     const actions = await readCommit(snapshot.tablePath, version);

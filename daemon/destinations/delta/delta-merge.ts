@@ -42,7 +42,12 @@ function projectExisting(schema: StructType, present: ReadonlySet<string>): stri
       const duckType = duckTypeForDelta(field.type);
       const column = sqlIdent(field.name);
       if (!present.has(field.name.toLowerCase())) {
-        if (duckType === undefined) throw new EtlError('SCHEMA_MISMATCH', `column ${field.name} is missing from an existing data file`, { retryable: false });
+        if (duckType === undefined)
+          throw new EtlError(
+            'SCHEMA_MISMATCH',
+            `column ${field.name} is missing from an existing data file`,
+            { retryable: false },
+          );
         return `CAST(NULL AS ${duckType}) AS ${column}`;
       }
       // Casting normalises older encodings (e.g. Spark's INT96 timestamps) to the table type.
@@ -74,13 +79,16 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
       const matched = await connection.runAndReadAll(
         `SELECT DISTINCT t.filename FROM read_parquet([${files}], filename = true, union_by_name = true) t SEMI JOIN ${incoming} i ON ${on}`,
       );
-      replaced = matched
-        .getColumns()[0]
-        ?.map((f) => byFile.get(String(f)))
-        .filter((a): a is AddAction => a !== undefined) ?? [];
+      replaced =
+        matched
+          .getColumns()[0]
+          ?.map((f) => byFile.get(String(f)))
+          .filter((a): a is AddAction => a !== undefined) ?? [];
       if (replaced.length > 0) {
         const rewrite = replaced.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
-        const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet([${rewrite}], union_by_name = true)`);
+        const described = await connection.runAndReadAll(
+          `DESCRIBE SELECT * FROM read_parquet([${rewrite}], union_by_name = true)`,
+        );
         const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
         keep =
           `SELECT ${projectExisting(options.schema, present)} FROM read_parquet([${rewrite}], union_by_name = true) t ` +

@@ -17,13 +17,30 @@ import { sqlIdent, sqlString } from './delta-sql.js';
 
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 /** Characters Hive escapes in partition directory names (Spark `ExternalCatalogUtils.escapePathName`). */
-const HIVE_ESCAPED = new Set(['"', '#', '%', "'", '*', '/', ':', '=', '?', '\\', '\u007f', '{', '[', ']', '^']);
+const HIVE_ESCAPED = new Set([
+  '"',
+  '#',
+  '%',
+  "'",
+  '*',
+  '/',
+  ':',
+  '=',
+  '?',
+  '\\',
+  '\u007f',
+  '{',
+  '[',
+  ']',
+  '^',
+]);
 
 function hiveEscape(value: string): string {
   let out = '';
   for (const char of value) {
     const code = char.codePointAt(0) ?? 0;
-    out += code < 0x20 || HIVE_ESCAPED.has(char) ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : char;
+    out +=
+      code < 0x20 || HIVE_ESCAPED.has(char) ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : char;
   }
   return out;
 }
@@ -32,14 +49,21 @@ function hiveEscape(value: string): string {
 function partitionValueSql(field: StructField): string | undefined {
   const column = sqlIdent(field.name);
   if (typeof field.type !== 'string') return undefined;
-  if (['string', 'byte', 'short', 'integer', 'long', 'date'].includes(field.type) || /^decimal\(/.test(field.type)) {
+  if (
+    ['string', 'byte', 'short', 'integer', 'long', 'date'].includes(field.type) ||
+    /^decimal\(/.test(field.type)
+  ) {
     return `CAST(${column} AS VARCHAR)`;
   }
   if (field.type === 'boolean') return `CASE WHEN ${column} THEN 'true' WHEN NOT ${column} THEN 'false' END`;
   return undefined;
 }
 
-export function partitionFields(schema: StructType, partitionColumns: readonly string[], table: string): StructField[] {
+export function partitionFields(
+  schema: StructType,
+  partitionColumns: readonly string[],
+  table: string,
+): StructField[] {
   return partitionColumns.map((name) => {
     const field = schema.fields.find((f) => f.name === name);
     if (field === undefined || partitionValueSql(field) === undefined) {
@@ -72,22 +96,39 @@ export async function writePartitionedFiles(
     `CREATE OR REPLACE TEMP TABLE ${staged} AS SELECT *, ${parts.map((f, i) => `${partitionValueSql(f) ?? 'NULL'} AS __etld_pv${i}`).join(', ')} FROM (${select})`,
   );
   try {
-    const distinct = await connection.runAndReadAll(`SELECT DISTINCT ${parts.map((_, i) => `__etld_pv${i}`).join(', ')} FROM ${staged}`);
+    const distinct = await connection.runAndReadAll(
+      `SELECT DISTINCT ${parts.map((_, i) => `__etld_pv${i}`).join(', ')} FROM ${staged}`,
+    );
     const adds: AddAction[] = [];
     for (const row of distinct.getRows()) {
       const values = row.map((v) => (v === null ? null : String(v)));
-      const dirs = parts.map((f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`);
-      const where = values.map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`).join(' AND ');
+      const dirs = parts.map(
+        (f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
+      );
+      const where = values
+        .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
+        .join(' AND ');
       await mkdir(join(options.tablePath, ...dirs), { recursive: true });
-      const add = await writeDataFile(connection, `SELECT ${dataFields.map((f) => sqlIdent(f.name)).join(', ')} FROM ${staged} WHERE ${where}`, {
-        ...options,
-        schema: { type: 'struct', fields: dataFields },
-        subdirectory: dirs,
-      });
+      const add = await writeDataFile(
+        connection,
+        `SELECT ${dataFields.map((f) => sqlIdent(f.name)).join(', ')} FROM ${staged} WHERE ${where}`,
+        {
+          ...options,
+          schema: { type: 'struct', fields: dataFields },
+          subdirectory: dirs,
+        },
+      );
       if (add === undefined) continue;
       // The logged path is a URI: percent-encode each directory (Spark logs `x=A%2FA` as `x=A%252FA`).
-      const path = [...dirs.map((d) => encodeURIComponent(d).replaceAll('%3D', '=')), add.path.split('/').at(-1) ?? ''].join('/');
-      adds.push({ ...add, path, partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])) });
+      const path = [
+        ...dirs.map((d) => encodeURIComponent(d).replaceAll('%3D', '=')),
+        add.path.split('/').at(-1) ?? '',
+      ].join('/');
+      adds.push({
+        ...add,
+        path,
+        partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])),
+      });
     }
     return adds;
   } finally {

@@ -7,7 +7,11 @@ import { EtlError } from '../../../shared/errors.js';
 export function resolveTablePath(path: string, lakeDir: string): string {
   if (/^file:/i.test(path)) return fileURLToPath(path);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new EtlError('CONFIG_INVALID', `Delta path ${path}: only local directories and file:// URLs are supported`, { retryable: false });
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `Delta path ${path}: only local directories and file:// URLs are supported`,
+      { retryable: false },
+    );
   }
   return isAbsolute(path) ? resolve(path) : resolve(lakeDir, path);
 }
@@ -16,7 +20,11 @@ export function resolveTablePath(path: string, lakeDir: string): string {
 export function dataFilePath(tablePath: string, logged: string): string {
   if (/^file:/i.test(logged)) return fileURLToPath(logged);
   if (/^[a-z][a-z0-9+.-]*:/i.test(logged)) {
-    throw new EtlError('DESTINATION_WRITE', `Delta table ${tablePath} references a non-local file ${logged}`, { retryable: false });
+    throw new EtlError(
+      'DESTINATION_WRITE',
+      `Delta table ${tablePath} references a non-local file ${logged}`,
+      { retryable: false },
+    );
   }
   return join(tablePath, decodeURIComponent(logged));
 }

@@ -11,7 +11,12 @@ import type { SchemaChange } from '../destination.js';
 export type DeltaType =
   | string
   | { readonly type: 'array'; readonly elementType: DeltaType; readonly containsNull: boolean }
-  | { readonly type: 'map'; readonly keyType: DeltaType; readonly valueType: DeltaType; readonly valueContainsNull: boolean }
+  | {
+      readonly type: 'map';
+      readonly keyType: DeltaType;
+      readonly valueType: DeltaType;
+      readonly valueContainsNull: boolean;
+    }
   | StructType;
 
 export interface StructField {
@@ -34,10 +39,15 @@ export function parseSchemaString(schemaString: string, table: string): StructTy
   try {
     parsed = JSON.parse(schemaString);
   } catch (cause) {
-    throw new EtlError('DESTINATION_WRITE', `Delta table ${table}: schemaString is not valid JSON`, { cause, retryable: false });
+    throw new EtlError('DESTINATION_WRITE', `Delta table ${table}: schemaString is not valid JSON`, {
+      cause,
+      retryable: false,
+    });
   }
   if (!isStruct(parsed)) {
-    throw new EtlError('DESTINATION_WRITE', `Delta table ${table}: schemaString is not a struct type`, { retryable: false });
+    throw new EtlError('DESTINATION_WRITE', `Delta table ${table}: schemaString is not a struct type`, {
+      retryable: false,
+    });
   }
   return parsed;
 }
@@ -158,9 +168,13 @@ function validateColumnNames(columns: readonly ColumnSchema[], table: string): v
     const lower = column.name.toLowerCase();
     const other = seen.get(lower);
     if (other !== undefined) {
-      throw new EtlError('SCHEMA_MISMATCH', `columns ${other} and ${column.name} collide in Delta table ${table}: Delta names are case-insensitive`, {
-        retryable: false,
-      });
+      throw new EtlError(
+        'SCHEMA_MISMATCH',
+        `columns ${other} and ${column.name} collide in Delta table ${table}: Delta names are case-insensitive`,
+        {
+          retryable: false,
+        },
+      );
     }
     seen.set(lower, column.name);
   }
@@ -186,10 +200,19 @@ export function planSchemaChange(
 ): SchemaPlan {
   validateColumnNames(incoming, table);
   if (existing === undefined) {
-    const fields = incoming.map((c) => ({ name: c.name, type: deltaTypeFor(c.type), nullable: c.nullable, metadata: {} }));
+    const fields = incoming.map((c) => ({
+      name: c.name,
+      type: deltaTypeFor(c.type),
+      nullable: c.nullable,
+      metadata: {},
+    }));
     return {
       schema: { type: 'struct', fields },
-      changes: incoming.map((c) => ({ column: c.name, change: 'create', detail: `${deltaTypeFor(c.type)}${c.nullable ? '' : ' not null'}` })),
+      changes: incoming.map((c) => ({
+        column: c.name,
+        change: 'create',
+        detail: `${deltaTypeFor(c.type)}${c.nullable ? '' : ' not null'}`,
+      })),
       changed: true,
     };
   }
@@ -223,10 +246,19 @@ export function planSchemaChange(
     );
   }
   // Added columns are nullable: files written before they existed read them as null (notes §3).
-  const addedFields = added.map((c) => ({ name: c.name, type: deltaTypeFor(c.type), nullable: true, metadata: {} }));
+  const addedFields = added.map((c) => ({
+    name: c.name,
+    type: deltaTypeFor(c.type),
+    nullable: true,
+    metadata: {},
+  }));
   return {
     schema: { type: 'struct', fields: [...existing.fields, ...addedFields] },
-    changes: added.map((c) => ({ column: c.name, change: 'add', detail: `${deltaTypeFor(c.type)} (nullable)` })),
+    changes: added.map((c) => ({
+      column: c.name,
+      change: 'add',
+      detail: `${deltaTypeFor(c.type)} (nullable)`,
+    })),
     changed: added.length > 0,
   };
 }

@@ -124,10 +124,18 @@ function objectText(entries: Entries): string {
 }
 
 /** Builds the `stats` string of one data file. */
-export function encodeStats(schema: StructType, numRecords: number, leaves: LeafStats, options: StatsOptions): string {
+export function encodeStats(
+  schema: StructType,
+  numRecords: number,
+  leaves: LeafStats,
+  options: StatsOptions,
+): string {
   let budget = options.numIndexedCols < 0 ? Number.POSITIVE_INFINITY : options.numIndexedCols;
 
-  const visit = (fields: StructType['fields'], prefix: readonly string[]): { min: Entries; max: Entries; nulls: Entries } => {
+  const visit = (
+    fields: StructType['fields'],
+    prefix: readonly string[],
+  ): { min: Entries; max: Entries; nulls: Entries } => {
     const min: Entries = [];
     const max: Entries = [];
     const nulls: Entries = [];

@@ -42,14 +42,26 @@ async function* walk(dir: string): AsyncGenerator<string> {
   }
 }
 
-export async function vacuumDeltaTable(tablePath: string, options: VacuumOptions = {}): Promise<VacuumResult> {
+export async function vacuumDeltaTable(
+  tablePath: string,
+  options: VacuumOptions = {},
+): Promise<VacuumResult> {
   const now = options.now ?? Date.now();
   const db = await DuckDBInstance.create(':memory:');
   const connection = await db.connect();
   try {
     const snapshot = await readSnapshot(tablePath, connection);
-    if (snapshot === undefined) throw new EtlError('NOT_FOUND', `${tablePath} is not a Delta table (no _delta_log commits)`, { retryable: false });
-    checkTableFeatures(snapshot.protocol, snapshot.metadata, snapshot.schema, snapshot.files.values(), tablePath);
+    if (snapshot === undefined)
+      throw new EtlError('NOT_FOUND', `${tablePath} is not a Delta table (no _delta_log commits)`, {
+        retryable: false,
+      });
+    checkTableFeatures(
+      snapshot.protocol,
+      snapshot.metadata,
+      snapshot.schema,
+      snapshot.files.values(),
+      tablePath,
+    );
     const retention = options.retentionMs ?? tombstoneRetentionMs(snapshot);
     const cutoff = now - retention;
     const referenced = new Set<string>();

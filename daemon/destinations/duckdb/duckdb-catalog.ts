@@ -41,7 +41,11 @@ async function hasCommitsTable(connection: DuckDBConnection, alias: string): Pro
 }
 
 /** The newest sequence `pipeline` committed into this file, with the run attempt that committed it. */
-export async function readCommittedSequence(connection: DuckDBConnection, alias: string, pipeline: string): Promise<CommittedSequence | null> {
+export async function readCommittedSequence(
+  connection: DuckDBConnection,
+  alias: string,
+  pipeline: string,
+): Promise<CommittedSequence | null> {
   if (!(await hasCommitsTable(connection, alias))) return null;
   const rows = await queryStrings(
     connection,
@@ -49,5 +53,7 @@ export async function readCommittedSequence(connection: DuckDBConnection, alias:
       WHERE pipeline = ${quoteLiteral(pipeline)} ORDER BY sequence DESC LIMIT 1`,
   );
   const [sequence, runId] = rows[0] ?? [];
-  return sequence === null || sequence === undefined ? null : { sequence: Number(sequence), runId: runId ?? null };
+  return sequence === null || sequence === undefined
+    ? null
+    : { sequence: Number(sequence), runId: runId ?? null };
 }

@@ -36,11 +36,17 @@ type DuckDbConfig = Extract<DestinationConfig, { type: 'duckdb' }>;
 const ALIAS = 'etld_dest';
 
 function incomingNative(columns: readonly ColumnSchema[]): NativeColumn[] {
-  return columns.map((c) => ({ name: c.name, nativeType: stagingDuckType(c.type), canonical: typeToString(c.type) }));
+  return columns.map((c) => ({
+    name: c.name,
+    nativeType: stagingDuckType(c.type),
+    canonical: typeToString(c.type),
+  }));
 }
 
 function cancelled(): EtlError {
-  return new EtlError('CANCELLED', 'run cancelled before the DuckDB commit; nothing was written', { retryable: false });
+  return new EtlError('CANCELLED', 'run cancelled before the DuckDB commit; nothing was written', {
+    retryable: false,
+  });
 }
 
 class DuckDbDestination implements Destination {
@@ -79,7 +85,10 @@ class DuckDbDestination implements Destination {
     });
   }
 
-  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict'): Promise<SchemaChange[]> {
+  async planSchema(
+    incoming: readonly ColumnSchema[],
+    policy: 'add_columns' | 'strict',
+  ): Promise<SchemaChange[]> {
     const existing = await this.#readOnly<NativeColumn[] | null>(null, (connection) =>
       readTableColumns(connection, ALIAS, this.#schema, this.#table),
     );
@@ -87,7 +96,9 @@ class DuckDbDestination implements Destination {
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
-    return this.#readOnly<CommittedSequence | null>(null, (connection) => readCommittedSequence(connection, ALIAS, pipeline));
+    return this.#readOnly<CommittedSequence | null>(null, (connection) =>
+      readCommittedSequence(connection, ALIAS, pipeline),
+    );
   }
 
   async commit(request: CommitRequest): Promise<CommitResult> {
@@ -107,7 +118,9 @@ class DuckDbDestination implements Destination {
             return result;
           }
           if (request.signal.aborted) throw cancelled();
-          await duckStep('DESTINATION_WRITE', `commit to ${this.label} failed`, () => connection.run('COMMIT'));
+          await duckStep('DESTINATION_WRITE', `commit to ${this.label} failed`, () =>
+            connection.run('COMMIT'),
+          );
           return result;
         } catch (error) {
           await connection.run('ROLLBACK').catch(() => undefined);
@@ -127,23 +140,42 @@ class DuckDbDestination implements Destination {
     );
     const committed = await readCommittedSequence(connection, ALIAS, request.pipeline);
     if (committed !== null && committed.sequence >= request.sequence) {
-      return { rowsLoaded: 0, alreadyCommitted: true, committedRunId: committed.runId, details: { committed_sequence: committed.sequence } };
+      return {
+        rowsLoaded: 0,
+        alreadyCommitted: true,
+        committedRunId: committed.runId,
+        details: { committed_sequence: committed.sequence },
+      };
     }
     const { batch } = request;
     const existing = await readTableColumns(connection, ALIAS, this.#schema, this.#table);
-    const changes = diffSchema({ target: this.label, existing, incoming: incomingNative(batch.columns), policy: request.schemaEvolution });
-    if (this.#schema !== 'main') await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ALIAS)}.${quoteIdent(this.#schema)}`);
+    const changes = diffSchema({
+      target: this.label,
+      existing,
+      incoming: incomingNative(batch.columns),
+      policy: request.schemaEvolution,
+    });
+    if (this.#schema !== 'main')
+      await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ALIAS)}.${quoteIdent(this.#schema)}`);
 
     const columnList = batch.columns.map((c) => quoteIdent(c.name)).join(', ');
     let rowsLoaded: number;
     const write = async (): Promise<void> => {
       switch (request.mode) {
         case 'full':
-          rowsLoaded = await this.#replace(connection, batch.columns, `SELECT ${columnList} FROM ${batch.relation}`);
+          rowsLoaded = await this.#replace(
+            connection,
+            batch.columns,
+            `SELECT ${columnList} FROM ${batch.relation}`,
+          );
           break;
         case 'incremental':
           await this.#prepareTable(connection, existing === null, changes, batch.columns);
-          rowsLoaded = (await connection.run(`INSERT INTO ${this.#qualified} (${columnList}) SELECT ${columnList} FROM ${batch.relation}`)).rowsChanged;
+          rowsLoaded = (
+            await connection.run(
+              `INSERT INTO ${this.#qualified} (${columnList}) SELECT ${columnList} FROM ${batch.relation}`,
+            )
+          ).rowsChanged;
           break;
         case 'merge':
           await this.#prepareTable(connection, existing === null, changes, batch.columns);
@@ -168,7 +200,12 @@ class DuckDbDestination implements Destination {
     return columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`).join(', ');
   }
 
-  async #prepareTable(connection: DuckDBConnection, create: boolean, changes: readonly SchemaChange[], columns: readonly ColumnSchema[]): Promise<void> {
+  async #prepareTable(
+    connection: DuckDBConnection,
+    create: boolean,
+    changes: readonly SchemaChange[],
+    columns: readonly ColumnSchema[],
+  ): Promise<void> {
     if (create) {
       await connection.run(`CREATE TABLE ${this.#qualified} (${this.#columnDefinitions(columns)})`);
       return;
@@ -177,11 +214,17 @@ class DuckDbDestination implements Destination {
     for (const change of changes) {
       const column = byName.get(change.column);
       if (change.change !== 'add' || column === undefined) continue;
-      await connection.run(`ALTER TABLE ${this.#qualified} ADD COLUMN ${quoteIdent(column.name)} ${stagingDuckType(column.type)}`);
+      await connection.run(
+        `ALTER TABLE ${this.#qualified} ADD COLUMN ${quoteIdent(column.name)} ${stagingDuckType(column.type)}`,
+      );
     }
   }
 
-  async #replace(connection: DuckDBConnection, columns: readonly ColumnSchema[], select: string): Promise<number> {
+  async #replace(
+    connection: DuckDBConnection,
+    columns: readonly ColumnSchema[],
+    select: string,
+  ): Promise<number> {
     const fresh = `${quoteIdent(ALIAS)}.${quoteIdent(this.#schema)}.${quoteIdent(`${this.#table}__etld_new`)}`;
     await connection.run(`DROP TABLE IF EXISTS ${fresh}`);
     await connection.run(`CREATE TABLE ${fresh} (${this.#columnDefinitions(columns)})`);
@@ -199,7 +242,11 @@ class DuckDbDestination implements Destination {
     const known = new Set(request.batch.columns.map((c) => c.name));
     for (const k of [...key, ...(request.cursor === undefined ? [] : [request.cursor])]) {
       if (!known.has(k)) {
-        throw new EtlError('DESTINATION_WRITE', `${this.label}: merge column "${k}" is not among the loaded columns`, { retryable: false });
+        throw new EtlError(
+          'DESTINATION_WRITE',
+          `${this.label}: merge column "${k}" is not among the loaded columns`,
+          { retryable: false },
+        );
       }
     }
     const order = [

@@ -21,9 +21,14 @@ function duckString(text: string): string {
  * Writes the batch as headerless CSV. DuckDB writes NULL as an empty field and the empty string as
  * `""`, which is exactly how PostgreSQL's CSV format tells them apart.
  */
-export async function writeCsv(batch: StagedBatch, fileName: string): Promise<{ path: string; bytes: number }> {
+export async function writeCsv(
+  batch: StagedBatch,
+  fileName: string,
+): Promise<{ path: string; bytes: number }> {
   const path = join(batch.workDir, fileName);
-  const select = batch.columns.map((c) => `${csvExpression(quoteIdent(c.name), c.type)} AS ${quoteIdent(c.name)}`);
+  const select = batch.columns.map(
+    (c) => `${csvExpression(quoteIdent(c.name), c.type)} AS ${quoteIdent(c.name)}`,
+  );
   await batch.connection.run(
     `COPY (SELECT ${select.join(', ')} FROM ${batch.relation}) TO ${duckString(path)} (FORMAT csv, HEADER false)`,
   );

@@ -51,7 +51,8 @@ export class PostgresDestination implements Destination {
   constructor(config: PostgresDestinationConfig, context: DestinationContext) {
     this.#connection = context.resolveConnection(config.connection);
     this.#name = parseTableName(config.table);
-    const where = this.#connection.socket ?? `${this.#connection.host ?? 'localhost'}:${this.#connection.port ?? 5432}`;
+    const where =
+      this.#connection.socket ?? `${this.#connection.host ?? 'localhost'}:${this.#connection.port ?? 5432}`;
     this.label = `postgres ${where}/${this.#connection.database ?? ''} ${config.table}`;
   }
 
@@ -100,9 +101,13 @@ export class PostgresDestination implements Destination {
       const result = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
       const schema = result.rows[0]?.schema ?? null;
       if (schema === null) {
-        throw new EtlError('DESTINATION_WRITE', `${this.label}: the search_path names no existing schema; write the table as schema.table`, {
-          retryable: false,
-        });
+        throw new EtlError(
+          'DESTINATION_WRITE',
+          `${this.label}: the search_path names no existing schema; write the table as schema.table`,
+          {
+            retryable: false,
+          },
+        );
       }
       this.#schema = schema;
     }
@@ -113,11 +118,20 @@ export class PostgresDestination implements Destination {
     return `${schema}.${this.#name.table}`;
   }
 
-  async planSchema(incoming: readonly ColumnSchema[], policy: 'add_columns' | 'strict', signal?: AbortSignal): Promise<SchemaChange[]> {
+  async planSchema(
+    incoming: readonly ColumnSchema[],
+    policy: 'add_columns' | 'strict',
+    signal?: AbortSignal,
+  ): Promise<SchemaChange[]> {
     if (signal?.aborted) throw cancelled(this.label);
     return this.#withClient('reading the table schema', async (client) => {
       const schema = await this.#schemaOf(client);
-      return diffSchema(this.#tableLabel(schema), await describeTable(client, schema, this.#name.table), incoming, policy);
+      return diffSchema(
+        this.#tableLabel(schema),
+        await describeTable(client, schema, this.#name.table),
+        incoming,
+        policy,
+      );
     });
   }
 
@@ -143,49 +157,66 @@ export class PostgresDestination implements Destination {
       throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
     }
     const csv = await writeCsv(batch, 'postgres-load.csv').catch((error: unknown) => {
-      throw new EtlError('DESTINATION_WRITE', `${this.label}: writing the CSV load file in ${batch.workDir}: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-        retryable: false,
-      });
+      throw new EtlError(
+        'DESTINATION_WRITE',
+        `${this.label}: writing the CSV load file in ${batch.workDir}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+          retryable: false,
+        },
+      );
     });
     try {
-      return await this.#withClient(`committing run ${request.runId} (sequence ${request.sequence})`, async (client) => {
-        const schema = await this.#schemaOf(client);
-        await client.query('BEGIN');
-        try {
-          const result = await this.#commitInTransaction(client, schema, request, csv.path);
-          if (signal.aborted) throw cancelled(this.label);
-          if (result.alreadyCommitted) {
-            await client.query('ROLLBACK');
-          } else {
-            await client.query('COMMIT');
+      return await this.#withClient(
+        `committing run ${request.runId} (sequence ${request.sequence})`,
+        async (client) => {
+          const schema = await this.#schemaOf(client);
+          await client.query('BEGIN');
+          try {
+            const result = await this.#commitInTransaction(client, schema, request, csv.path);
+            if (signal.aborted) throw cancelled(this.label);
+            if (result.alreadyCommitted) {
+              await client.query('ROLLBACK');
+            } else {
+              await client.query('COMMIT');
+            }
+            return { ...result, details: { ...result.details, csvBytes: csv.bytes } };
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            if (signal.aborted) throw cancelled(this.label);
+            throw error;
           }
-          return { ...result, details: { ...result.details, csvBytes: csv.bytes } };
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          if (signal.aborted) throw cancelled(this.label);
-          throw error;
-        }
-      });
+        },
+      );
     } finally {
       await rm(csv.path, { force: true });
     }
   }
 
-  async #commitInTransaction(client: PoolClient, schema: string, request: CommitRequest, csvPath: string): Promise<CommitResult> {
+  async #commitInTransaction(
+    client: PoolClient,
+    schema: string,
+    request: CommitRequest,
+    csvPath: string,
+  ): Promise<CommitResult> {
     const label = this.#tableLabel(schema);
     const target = qualified(schema, this.#name.table);
     // Serializes commits into one table (and the creation of _etld_commits) across daemons.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${label}`]);
     await client.query(commitsTableDdl(schema));
     const commits = qualified(schema, '_etld_commits');
-    const done = await client.query<{ run_id: string }>(`SELECT run_id FROM ${commits} WHERE pipeline = $1 AND sequence >= $2 ORDER BY sequence DESC LIMIT 1`, [
-      request.pipeline,
-      request.sequence,
-    ]);
+    const done = await client.query<{ run_id: string }>(
+      `SELECT run_id FROM ${commits} WHERE pipeline = $1 AND sequence >= $2 ORDER BY sequence DESC LIMIT 1`,
+      [request.pipeline, request.sequence],
+    );
     const committer = done.rows[0];
     if (committer !== undefined) {
-      return { rowsLoaded: 0, alreadyCommitted: true, committedRunId: committer.run_id, details: { table: label } };
+      return {
+        rowsLoaded: 0,
+        alreadyCommitted: true,
+        committedRunId: committer.run_id,
+        details: { table: label },
+      };
     }
     const existing = await describeTable(client, schema, this.#name.table);
     const changes = diffSchema(label, existing, request.batch.columns, request.schemaEvolution);
@@ -212,7 +243,11 @@ export class PostgresDestination implements Destination {
     return {
       rowsLoaded: rows,
       alreadyCommitted: false,
-      details: { table: label, mode: request.mode, columnsAdded: changes.filter((c) => c.change === 'add').length },
+      details: {
+        table: label,
+        mode: request.mode,
+        columnsAdded: changes.filter((c) => c.change === 'add').length,
+      },
     };
   }
 
@@ -233,7 +268,9 @@ export class PostgresDestination implements Destination {
     for (const change of changes) {
       const column = byName.get(change.column);
       if (change.change !== 'add' || column === undefined) continue;
-      await client.query(`ALTER TABLE ${target} ADD COLUMN ${quoteIdent(column.name)} ${postgresType(column.type)}`);
+      await client.query(
+        `ALTER TABLE ${target} ADD COLUMN ${quoteIdent(column.name)} ${postgresType(column.type)}`,
+      );
     }
   }
 

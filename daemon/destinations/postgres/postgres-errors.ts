@@ -22,7 +22,10 @@ function sqlState(error: unknown): string | undefined {
 export function toDestinationError(error: unknown, where: string): EtlError {
   if (error instanceof EtlError) return error;
   const base = error instanceof Error ? error.message : String(error);
-  const detail = typeof (error as PgLikeError | null)?.detail === 'string' ? ` (${String((error as PgLikeError).detail)})` : '';
+  const detail =
+    typeof (error as PgLikeError | null)?.detail === 'string'
+      ? ` (${String((error as PgLikeError).detail)})`
+      : '';
   const state = sqlState(error);
   const message = withoutRowData(`${where}: ${base}${detail}${state ? ` [SQLSTATE ${state}]` : ''}`);
   if (state === undefined) {
@@ -31,8 +34,16 @@ export function toDestinationError(error: unknown, where: string): EtlError {
   }
   const cls = state.slice(0, 2);
   if (state === '57014') return new EtlError('CANCELLED', message, { cause: error });
-  if (cls === '28' || state === '42501') return new EtlError('DESTINATION_PERMISSION', message, { cause: error });
-  if (cls === '08' || cls === '53' || cls === '57' || state === '40001' || state === '40P01' || state === '55P03') {
+  if (cls === '28' || state === '42501')
+    return new EtlError('DESTINATION_PERMISSION', message, { cause: error });
+  if (
+    cls === '08' ||
+    cls === '53' ||
+    cls === '57' ||
+    state === '40001' ||
+    state === '40P01' ||
+    state === '55P03'
+  ) {
     return new EtlError('DESTINATION_WRITE', message, { cause: error, retryable: true });
   }
   return new EtlError('DESTINATION_WRITE', message, { cause: error, retryable: false });

@@ -12,11 +12,15 @@ export interface ExistingColumn {
 }
 
 /** The table's columns in order, or undefined when the table does not exist. */
-export async function describeTable(client: PoolClient, schema: string, table: string): Promise<ExistingColumn[] | undefined> {
-  const exists = await client.query<{ oid: string | null }>(`SELECT to_regclass(format('%I.%I', $1::text, $2::text))::oid::text AS oid`, [
-    schema,
-    table,
-  ]);
+export async function describeTable(
+  client: PoolClient,
+  schema: string,
+  table: string,
+): Promise<ExistingColumn[] | undefined> {
+  const exists = await client.query<{ oid: string | null }>(
+    `SELECT to_regclass(format('%I.%I', $1::text, $2::text))::oid::text AS oid`,
+    [schema, table],
+  );
   const oid = exists.rows[0]?.oid ?? null;
   if (oid === null) return undefined;
   const result = await client.query<{ name: string; type: string }>(
@@ -49,7 +53,9 @@ export function diffSchema(
     const found = byName.get(column.name);
     if (found === undefined) {
       if (policy === 'strict') {
-        problems.push(`new column "${column.name}" (${typeToString(column.type)}) is not in ${label} (schema_evolution: strict)`);
+        problems.push(
+          `new column "${column.name}" (${typeToString(column.type)}) is not in ${label} (schema_evolution: strict)`,
+        );
       } else {
         changes.push({ column: column.name, change: 'add', detail: `add ${postgresType(column.type)}` });
       }

@@ -18,7 +18,10 @@ export function parseTableName(text: string): TableName {
   const [first, second] = parts;
   if (parts.length === 1 && first) return { schema: undefined, table: first };
   if (parts.length === 2 && first && second) return { schema: first, table: second };
-  throw new EtlError('CONFIG_INVALID', `postgres destination table "${text}": expected table or schema.table`);
+  throw new EtlError(
+    'CONFIG_INVALID',
+    `postgres destination table "${text}": expected table or schema.table`,
+  );
 }
 
 /** Quoted `schema.name` (or just `name` when the table has no explicit schema). */

@@ -77,7 +77,9 @@ export class MssqlAdapter extends SourceAdapterBase {
       case 'bool':
         return `CASE WHEN ${expression} = 1 THEN 't' WHEN ${expression} = 0 THEN 'f' END`;
       case 'text':
-        return base === 'text' || base === 'ntext' || base === 'xml' ? `CONVERT(nvarchar(max), ${expression})` : expression;
+        return base === 'text' || base === 'ntext' || base === 'xml'
+          ? `CONVERT(nvarchar(max), ${expression})`
+          : expression;
       case 'json':
         return `CONVERT(nvarchar(max), ${expression})`;
       case 'bytes':

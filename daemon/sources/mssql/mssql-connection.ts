@@ -31,7 +31,10 @@ export function cellText(value: unknown): string | null {
 
 export function describeMssqlTarget(connection: ResolvedConnection, label: string): string {
   const host = connection.host ?? 'localhost';
-  const where = connection.instance === undefined ? `${host}:${connection.port ?? 1433}` : `${host}\\${connection.instance}`;
+  const where =
+    connection.instance === undefined
+      ? `${host}:${connection.port ?? 1433}`
+      : `${host}\\${connection.instance}`;
   return `sqlserver source "${label}" (${where}/${connection.database ?? ''})`;
 }
 

@@ -10,7 +10,10 @@ export const mssqlDialect: SourceDialect = {
   createAdapter: () => new MssqlAdapter(),
   createIntrospector: (driver) => {
     if (!(driver instanceof MssqlDriver)) {
-      throw new EtlError('INTERNAL', 'the SQL Server introspector needs a driver made by mssqlDialect.createDriver');
+      throw new EtlError(
+        'INTERNAL',
+        'the SQL Server introspector needs a driver made by mssqlDialect.createDriver',
+      );
     }
     return new MssqlIntrospector(driver, new MssqlAdapter());
   },

@@ -1,4 +1,10 @@
-import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
+import type {
+  ReadSession,
+  ResolvedConnection,
+  SourceDriver,
+  SourceDriverOptions,
+  TextRow,
+} from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { ControlConnection } from '../control-connection.js';
 import { MssqlConnector, type MssqlConnection } from './mssql-connection.js';
@@ -16,8 +22,16 @@ export class MssqlDriver implements SourceDriver {
   readonly #control: ControlConnection<MssqlConnection, MssqlReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
-    this.#connector = new MssqlConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
-    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), (connection) => this.#connector.close(connection));
+    this.#connector = new MssqlConnector(
+      connection,
+      options.label,
+      options.connectAttempts,
+      options.connectDelayMs,
+    );
+    this.#control = new ControlConnection(
+      (signal) => this.#connector.connect(signal),
+      (connection) => this.#connector.close(connection),
+    );
   }
 
   get what(): string {
@@ -40,18 +54,27 @@ export class MssqlDriver implements SourceDriver {
     const count = Math.max(1, Math.floor(readers));
     const opened: MssqlConnection[] = [];
     try {
-      const state = await this.queryText('SELECT snapshot_isolation_state FROM sys.databases WHERE database_id = DB_ID()', signal);
+      const state = await this.queryText(
+        'SELECT snapshot_isolation_state FROM sys.databases WHERE database_id = DB_ID()',
+        signal,
+      );
       const snapshot = state[0]?.[0] === '1';
       const isolation = snapshot ? 'SNAPSHOT' : 'READ COMMITTED';
       const starting = Array.from({ length: count }, async () => {
         const reader = await this.#connector.connect(signal);
         opened.push(reader);
-        await this.#connector.execute(reader, `SET TRANSACTION ISOLATION LEVEL ${isolation}; BEGIN TRANSACTION`, signal);
+        await this.#connector.execute(
+          reader,
+          `SET TRANSACTION ISOLATION LEVEL ${isolation}; BEGIN TRANSACTION`,
+          signal,
+        );
       });
       const results = await Promise.allSettled(starting);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const session = new MssqlReadSession(this.#connector, opened, snapshot && count === 1, () => this.#control.untrack(session));
+      const session = new MssqlReadSession(this.#connector, opened, snapshot && count === 1, () =>
+        this.#control.untrack(session),
+      );
       this.#control.track(session);
       return session;
     } catch (error) {

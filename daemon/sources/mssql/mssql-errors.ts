@@ -27,7 +27,13 @@ export function mapMssqlError(error: unknown, what: string): EtlError {
   if (code === 'ECANCEL') return make('CANCELLED', false);
   if (code === 'ELOGIN') return make('SOURCE_PERMISSION', false);
   if (code === 'ETIMEOUT') return make(/connect/i.test(raw) ? 'SOURCE_CONNECTION' : 'SOURCE_TIMEOUT', true);
-  if (code === 'ESOCKET' || code === 'ECONNCLOSED' || code === 'EINSTLOOKUP' || code === 'ECONNRESET' || code === 'ECONNREFUSED') {
+  if (
+    code === 'ESOCKET' ||
+    code === 'ECONNCLOSED' ||
+    code === 'EINSTLOOKUP' ||
+    code === 'ECONNRESET' ||
+    code === 'ECONNREFUSED'
+  ) {
     return make('SOURCE_CONNECTION', true);
   }
   if (number !== undefined) {

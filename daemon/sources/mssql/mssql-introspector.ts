@@ -54,8 +54,13 @@ export class MssqlIntrospector implements SourceIntrospector {
     const column = this.#adapter.quoteIdentifier(key.name);
     const min = this.#adapter.renderText(`MIN(${column})`, key);
     const max = this.#adapter.renderText(`MAX(${column})`, key);
-    const rows = await this.#driver.queryText(`SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`, signal);
+    const rows = await this.#driver.queryText(
+      `SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`,
+      signal,
+    );
     const [low, high] = rows[0] ?? [];
-    return low === null || low === undefined || high === null || high === undefined ? null : { min: low, max: high };
+    return low === null || low === undefined || high === null || high === undefined
+      ? null
+      : { min: low, max: high };
   }
 }

@@ -30,7 +30,12 @@ export class MssqlReadSession implements ReadSession {
   readonly #onClose: () => void;
   #closed = false;
 
-  constructor(connector: MssqlConnector, readers: readonly MssqlConnection[], consistent: boolean, onClose: () => void) {
+  constructor(
+    connector: MssqlConnector,
+    readers: readonly MssqlConnection[],
+    consistent: boolean,
+    onClose: () => void,
+  ) {
     this.#connector = connector;
     this.#readers = readers;
     this.#pool = new ReaderPool(connector.what, readers);
@@ -46,7 +51,9 @@ export class MssqlReadSession implements ReadSession {
     signal: AbortSignal,
     onProgress: (progress: ExtractProgress) => void,
   ): Promise<ExtractProgress> {
-    return this.#pool.withReader(signal, (reader) => this.#stream(reader, sql, columns.length, sink, signal, onProgress));
+    return this.#pool.withReader(signal, (reader) =>
+      this.#stream(reader, sql, columns.length, sink, signal, onProgress),
+    );
   }
 
   #stream(
@@ -65,7 +72,9 @@ export class MssqlReadSession implements ReadSession {
       const values: (string | null)[] = new Array<string | null>(width).fill(null);
       const finish = (error: Error | null | undefined): void => {
         signal.removeEventListener('abort', onAbort);
-        const problem = signal.aborted ? cancelledError(what) : (failure ?? (error ? mapMssqlError(error, what) : undefined));
+        const problem = signal.aborted
+          ? cancelledError(what)
+          : (failure ?? (error ? mapMssqlError(error, what) : undefined));
         if (problem !== undefined) {
           sink.removeListener('error', onSinkError);
           sink.destroy();
@@ -85,7 +94,10 @@ export class MssqlReadSession implements ReadSession {
         );
       };
       const request = new Request(sql, finish);
-      const writer = new CsvBatchWriter(sink, { pause: () => request.pause(), resume: () => request.resume() });
+      const writer = new CsvBatchWriter(sink, {
+        pause: () => request.pause(),
+        resume: () => request.resume(),
+      });
       const stop = (error: EtlError): void => {
         if (failure !== undefined) return;
         failure = error;
@@ -94,7 +106,13 @@ export class MssqlReadSession implements ReadSession {
       };
       const onAbort = (): void => stop(cancelledError(what));
       const onSinkError = (error: unknown): void =>
-        stop(new EtlError('SOURCE_DATA', `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true }));
+        stop(
+          new EtlError(
+            'SOURCE_DATA',
+            `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error, retryable: true },
+          ),
+        );
       signal.addEventListener('abort', onAbort, { once: true });
       sink.on('error', onSinkError);
       request.on('row', (cells: ColumnValue[]) => {

@@ -72,7 +72,9 @@ export class MysqlAdapter extends SourceAdapterBase {
         return `LOWER(HEX(${expression}))`;
       case 'int64':
       case 'decimal':
-        return column.sourceType?.startsWith('bit(') === true ? `CAST(${expression} AS UNSIGNED)` : expression;
+        return column.sourceType?.startsWith('bit(') === true
+          ? `CAST(${expression} AS UNSIGNED)`
+          : expression;
       case 'float32':
         // FLOAT's text has 6 significant digits (MariaDB): the exact double reads back to the same float.
         return `(${expression} + 0e0)`;

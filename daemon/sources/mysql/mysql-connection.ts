@@ -82,7 +82,9 @@ export class MysqlConnector {
     // event would crash the daemon.
     connection.on('error', () => undefined);
     try {
-      await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        connection.connect((error) => (error ? reject(error) : resolve())),
+      );
       if (withSession) await this.#configureSession(connection);
       return connection;
     } catch (error) {
@@ -97,7 +99,8 @@ export class MysqlConnector {
     if (timeout === undefined) return;
     const [[version]] = (await run(connection, 'SELECT VERSION()')).rows as [[string]];
     // MariaDB limits any statement in seconds; MySQL limits SELECTs in milliseconds.
-    if (/mariadb/i.test(version)) await run(connection, `SET SESSION max_statement_time = ${Math.max(timeout / 1000, 0.001)}`);
+    if (/mariadb/i.test(version))
+      await run(connection, `SET SESSION max_statement_time = ${Math.max(timeout / 1000, 0.001)}`);
     else await run(connection, `SET SESSION max_execution_time = ${Math.max(Math.floor(timeout), 1)}`);
   }
 
@@ -106,7 +109,11 @@ export class MysqlConnector {
     return rows;
   }
 
-  async describeFields(connection: MysqlConnection, sql: string, signal?: AbortSignal): Promise<MysqlFieldInfo[]> {
+  async describeFields(
+    connection: MysqlConnection,
+    sql: string,
+    signal?: AbortSignal,
+  ): Promise<MysqlFieldInfo[]> {
     const { fields } = await this.cancellable(connection, signal, () => run(connection, sql));
     return fields.map((f) => ({
       name: f.name,
@@ -120,7 +127,11 @@ export class MysqlConnector {
     }));
   }
 
-  async cancellable<T>(connection: MysqlConnection, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  async cancellable<T>(
+    connection: MysqlConnection,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
     if (isAborted(signal)) throw cancelledError(this.what);
     let settled: (() => void) | undefined;
     const onAbort = (): void => {
@@ -170,11 +181,14 @@ export class MysqlConnector {
 }
 
 /** One statement, rows as text arrays (the connection's typeCast), with the result metadata. */
-export function run(connection: MysqlConnection, sql: string): Promise<{ rows: TextRow[]; fields: RawField[] }> {
+export function run(
+  connection: MysqlConnection,
+  sql: string,
+): Promise<{ rows: TextRow[]; fields: RawField[] }> {
   return new Promise((resolve, reject) => {
     connection.query({ sql, rowsAsArray: true }, (error, rows, fields) => {
       if (error) reject(error);
-      else resolve({ rows: Array.isArray(rows) ? (rows as unknown as TextRow[]) : [], fields: (fields ?? []) });
+      else resolve({ rows: Array.isArray(rows) ? (rows as unknown as TextRow[]) : [], fields: fields ?? [] });
     });
   });
 }

@@ -10,7 +10,10 @@ export const mysqlDialect: SourceDialect = {
   createAdapter: () => new MysqlAdapter(),
   createIntrospector: (driver) => {
     if (!(driver instanceof MysqlDriver)) {
-      throw new EtlError('INTERNAL', 'the MySQL introspector needs a driver made by mysqlDialect.createDriver');
+      throw new EtlError(
+        'INTERNAL',
+        'the MySQL introspector needs a driver made by mysqlDialect.createDriver',
+      );
     }
     return new MysqlIntrospector(driver, new MysqlAdapter());
   },

@@ -1,4 +1,10 @@
-import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
+import type {
+  ReadSession,
+  ResolvedConnection,
+  SourceDriver,
+  SourceDriverOptions,
+  TextRow,
+} from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { ControlConnection } from '../control-connection.js';
 import { MysqlConnector, run, type MysqlConnection } from './mysql-connection.js';
@@ -24,7 +30,12 @@ export class MysqlDriver implements SourceDriver {
   readonly #control: ControlConnection<MysqlConnection, MysqlReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
-    this.#connector = new MysqlConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
+    this.#connector = new MysqlConnector(
+      connection,
+      options.label,
+      options.connectAttempts,
+      options.connectDelayMs,
+    );
     this.#control = new ControlConnection((signal) => this.#connector.connect(signal), closeMysqlConnection);
     this.#zeroDates = options.zeroDates;
   }

@@ -21,8 +21,12 @@ export class MysqlIntrospector implements SourceIntrospector {
   }
 
   async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
-    const fields = await this.#driver.describeFields(`SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`, signal);
-    const jsonColumns = 'table' in relation ? await this.#mariaDbJsonColumns(relation.table, signal) : new Set<string>();
+    const fields = await this.#driver.describeFields(
+      `SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`,
+      signal,
+    );
+    const jsonColumns =
+      'table' in relation ? await this.#mariaDbJsonColumns(relation.table, signal) : new Set<string>();
     return fields.map((field) => {
       const mapped = mapMysqlType(field, jsonColumns);
       // A query's column can hold NULL whatever the server guesses about expressions.
@@ -45,7 +49,9 @@ export class MysqlIntrospector implements SourceIntrospector {
         `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ${where.schema} AND TABLE_NAME = ${where.table}`,
         signal,
       );
-      const names = rows.map((r) => JSON_CHECK_RE.exec(r[0] ?? '')?.[1]?.replaceAll('``', '`')).filter((n): n is string => n !== undefined);
+      const names = rows
+        .map((r) => JSON_CHECK_RE.exec(r[0] ?? '')?.[1]?.replaceAll('``', '`'))
+        .filter((n): n is string => n !== undefined);
       return new Set(names);
     } catch {
       // MySQL's CHECK_CONSTRAINTS has no TABLE_NAME (and MySQL has a real JSON type anyway).
@@ -72,8 +78,13 @@ export class MysqlIntrospector implements SourceIntrospector {
     const column = this.#adapter.quoteIdentifier(key.name);
     const min = this.#adapter.renderText(`MIN(${column})`, key);
     const max = this.#adapter.renderText(`MAX(${column})`, key);
-    const rows = await this.#driver.queryText(`SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`, signal);
+    const rows = await this.#driver.queryText(
+      `SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`,
+      signal,
+    );
     const [low, high] = rows[0] ?? [];
-    return low === null || low === undefined || high === null || high === undefined ? null : { min: low, max: high };
+    return low === null || low === undefined || high === null || high === undefined
+      ? null
+      : { min: low, max: high };
   }
 }

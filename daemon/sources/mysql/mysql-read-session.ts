@@ -63,7 +63,9 @@ export class MysqlReadSession implements ReadSession {
     signal: AbortSignal,
     onProgress: (progress: ExtractProgress) => void,
   ): Promise<ExtractProgress> {
-    return this.#pool.withReader(signal, (reader) => this.#stream(reader, sql, columns, sink, signal, onProgress));
+    return this.#pool.withReader(signal, (reader) =>
+      this.#stream(reader, sql, columns, sink, signal, onProgress),
+    );
   }
 
   #stream(
@@ -95,10 +97,23 @@ export class MysqlReadSession implements ReadSession {
       };
       const onAbort = (): void => fail(cancelledError(what));
       const onSinkError = (error: unknown): void =>
-        fail(new EtlError('STAGING', `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true }));
+        fail(
+          new EtlError(
+            'STAGING',
+            `${what}: the staging sink failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error, retryable: true },
+          ),
+        );
       // A query added to a connection that is already lost gets no event of its own: mysql2
       // reports that on the connection, so the connection's own error and end count here too.
-      const onConnectionLost = (error?: unknown): void => finish(error ?? Object.assign(new Error('Connection lost: the server closed the connection'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }));
+      const onConnectionLost = (error?: unknown): void =>
+        finish(
+          error ??
+            Object.assign(new Error('Connection lost: the server closed the connection'), {
+              code: 'PROTOCOL_CONNECTION_LOST',
+              fatal: true,
+            }),
+        );
       signal.addEventListener('abort', onAbort, { once: true });
       sink.on('error', onSinkError);
       reader.on('error', onConnectionLost);
@@ -111,7 +126,9 @@ export class MysqlReadSession implements ReadSession {
         reader.removeListener('end', onConnectionLost);
         signal.removeEventListener('abort', onAbort);
         settled?.();
-        const problem = signal.aborted ? cancelledError(what) : (failure ?? (error === undefined ? undefined : mapMysqlError(error, what)));
+        const problem = signal.aborted
+          ? cancelledError(what)
+          : (failure ?? (error === undefined ? undefined : mapMysqlError(error, what)));
         if (problem !== undefined) {
           sink.removeListener('error', onSinkError);
           sink.destroy();

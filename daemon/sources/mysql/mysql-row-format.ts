@@ -17,7 +17,11 @@ function isZeroDate(value: string): boolean {
   );
 }
 
-function zeroDateHandler(column: ColumnSchema, zeroDates: 'null' | 'error', what: string): (value: string, row: number) => null {
+function zeroDateHandler(
+  column: ColumnSchema,
+  zeroDates: 'null' | 'error',
+  what: string,
+): (value: string, row: number) => null {
   return (value, row) => {
     if (zeroDates === 'null') return null;
     throw new EtlError(
@@ -31,7 +35,11 @@ function zeroDateHandler(column: ColumnSchema, zeroDates: 'null' | 'error', what
 
 const identity: ValueFormatter = (value) => value;
 
-export function formatterFor(column: ColumnSchema, zeroDates: 'null' | 'error', what: string): ValueFormatter {
+export function formatterFor(
+  column: ColumnSchema,
+  zeroDates: 'null' | 'error',
+  what: string,
+): ValueFormatter {
   switch (column.type.kind) {
     case 'date':
     case 'timestamp': {

@@ -66,9 +66,13 @@ export function mapMysqlType(field: MysqlFieldInfo, jsonColumns: ReadonlySet<str
   const unsigned = (field.flags & FLAG_UNSIGNED) !== 0;
   const suffix = unsigned ? ' unsigned' : '';
   const binary = field.characterSet === BINARY_CHARSET;
-  const int = (kind: 'int16' | 'int32' | 'int64', name: string): MysqlMappedType => ({ type: { kind }, sourceType: `${name}${suffix}` });
+  const int = (kind: 'int16' | 'int32' | 'int64', name: string): MysqlMappedType => ({
+    type: { kind },
+    sourceType: `${name}${suffix}`,
+  });
   if (field.extendedTypeName === 'uuid') return { type: { kind: 'uuid' }, sourceType: 'uuid' };
-  if (field.extendedTypeName === 'inet4' || field.extendedTypeName === 'inet6') return { type: { kind: 'text' }, sourceType: field.extendedTypeName };
+  if (field.extendedTypeName === 'inet4' || field.extendedTypeName === 'inet6')
+    return { type: { kind: 'text' }, sourceType: field.extendedTypeName };
   switch (field.columnType) {
     case 1:
       if (field.columnLength === 1 && !unsigned) return { type: { kind: 'bool' }, sourceType: 'tinyint(1)' };
@@ -80,7 +84,9 @@ export function mapMysqlType(field: MysqlFieldInfo, jsonColumns: ReadonlySet<str
     case 3:
       return int(unsigned ? 'int64' : 'int32', 'int');
     case 8:
-      return unsigned ? { type: { kind: 'decimal', precision: 20, scale: 0 }, sourceType: 'bigint unsigned' } : int('int64', 'bigint');
+      return unsigned
+        ? { type: { kind: 'decimal', precision: 20, scale: 0 }, sourceType: 'bigint unsigned' }
+        : int('int64', 'bigint');
     case 0:
     case 246: {
       const scale = field.decimals;
@@ -131,10 +137,12 @@ export function mapMysqlType(field: MysqlFieldInfo, jsonColumns: ReadonlySet<str
     case 250:
     case 251:
     case 252: {
-      if ((field.flags & (FLAG_ENUM | FLAG_SET)) !== 0) return { type: { kind: 'text' }, sourceType: (field.flags & FLAG_ENUM) !== 0 ? 'enum' : 'set' };
+      if ((field.flags & (FLAG_ENUM | FLAG_SET)) !== 0)
+        return { type: { kind: 'text' }, sourceType: (field.flags & FLAG_ENUM) !== 0 ? 'enum' : 'set' };
       const isBlob = field.columnType >= 249 && field.columnType <= 252;
       if (binary) return { type: { kind: 'bytes' }, sourceType: isBlob ? 'blob' : 'varbinary' };
-      if (field.extendedFormat === 'json' || jsonColumns.has(field.name)) return { type: { kind: 'json' }, sourceType: 'json' };
+      if (field.extendedFormat === 'json' || jsonColumns.has(field.name))
+        return { type: { kind: 'json' }, sourceType: 'json' };
       return { type: { kind: 'text' }, sourceType: isBlob ? 'text' : 'varchar' };
     }
     case 255:

@@ -85,10 +85,10 @@ export class PostgresConnector {
     try {
       await client.connect();
       const settings = withSession ? [...SESSION_SETTINGS] : [];
-      if (withSession && c.queryTimeoutMs !== undefined) settings.push(`SET statement_timeout = ${Math.floor(c.queryTimeoutMs)}`);
+      if (withSession && c.queryTimeoutMs !== undefined)
+        settings.push(`SET statement_timeout = ${Math.floor(c.queryTimeoutMs)}`);
       const results = (await client.query([...settings, 'SELECT pg_backend_pid()'].join('; '))) as unknown as
-        | pg.QueryResult<{ pg_backend_pid: number }>
-        | pg.QueryResult<{ pg_backend_pid: number }>[];
+        pg.QueryResult<{ pg_backend_pid: number }> | pg.QueryResult<{ pg_backend_pid: number }>[];
       const last = Array.isArray(results) ? results.at(-1) : results;
       const pid = last?.rows[0]?.pg_backend_pid;
       if (typeof pid !== 'number') throw new Error('pg_backend_pid() returned no row');
@@ -110,11 +110,19 @@ export class PostgresConnector {
     const result = await this.cancellable(connection, signal, () =>
       connection.client.query({ text: sql, rowMode: 'array', types: RAW_TEXT_TYPES }),
     );
-    return result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, dataTypeModifier: f.dataTypeModifier }));
+    return result.fields.map((f) => ({
+      name: f.name,
+      dataTypeID: f.dataTypeID,
+      dataTypeModifier: f.dataTypeModifier,
+    }));
   }
 
   /** Runs `work` on `connection`; aborting cancels it on the server and rejects CANCELLED. */
-  async cancellable<T>(connection: PgConnection, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  async cancellable<T>(
+    connection: PgConnection,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
     if (signal?.aborted === true) throw cancelledError(this.what);
     let settled: (() => void) | undefined;
     const onAbort = (): void => {
@@ -139,7 +147,8 @@ export class PostgresConnector {
    */
   cancel(connection: PgConnection): () => void {
     const cut = (): void => {
-      const stream = (connection.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+      const stream = (connection.client as unknown as { connection?: { stream?: { destroy(): void } } })
+        .connection?.stream;
       stream?.destroy();
     };
     let done = false;

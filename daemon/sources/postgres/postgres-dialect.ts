@@ -10,7 +10,10 @@ export const postgresDialect: SourceDialect = {
   createAdapter: () => new PostgresAdapter(),
   createIntrospector: (driver) => {
     if (!(driver instanceof PostgresDriver)) {
-      throw new EtlError('INTERNAL', 'the PostgreSQL introspector needs a driver made by postgresDialect.createDriver');
+      throw new EtlError(
+        'INTERNAL',
+        'the PostgreSQL introspector needs a driver made by postgresDialect.createDriver',
+      );
     }
     return new PostgresIntrospector(driver, new PostgresAdapter());
   },

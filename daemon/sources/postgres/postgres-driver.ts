@@ -1,5 +1,11 @@
 import { EtlError } from '../../../shared/errors.js';
-import type { ReadSession, ResolvedConnection, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
+import type {
+  ReadSession,
+  ResolvedConnection,
+  SourceDriver,
+  SourceDriverOptions,
+  TextRow,
+} from '../source.js';
 import { ControlConnection } from '../control-connection.js';
 import { cancelledError } from '../abort.js';
 import { PostgresConnector, type PgConnection, type PgField } from './postgres-connection.js';
@@ -18,8 +24,16 @@ export class PostgresDriver implements SourceDriver {
   readonly #control: ControlConnection<PgConnection, PostgresReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
-    this.#connector = new PostgresConnector(connection, options.label, options.connectAttempts, options.connectDelayMs);
-    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), (connection) => connection.client.end());
+    this.#connector = new PostgresConnector(
+      connection,
+      options.label,
+      options.connectAttempts,
+      options.connectDelayMs,
+    );
+    this.#control = new ControlConnection(
+      (signal) => this.#connector.connect(signal),
+      (connection) => connection.client.end(),
+    );
   }
 
   get what(): string {
@@ -67,8 +81,11 @@ export class PostgresDriver implements SourceDriver {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       // A single reader is trivially consistent; several are when they imported one snapshot.
-      const session = new PostgresReadSession(this.#connector, opened, count === 1 || snapshot !== undefined, () =>
-        this.#control.untrack(session),
+      const session = new PostgresReadSession(
+        this.#connector,
+        opened,
+        count === 1 || snapshot !== undefined,
+        () => this.#control.untrack(session),
       );
       this.#control.track(session);
       return session;

@@ -14,7 +14,17 @@ interface PgErrorLike {
   readonly hint?: unknown;
 }
 
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ENOENT']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ENOENT',
+]);
 
 /** Marker the adapter puts into the error text of its SQL-side value checks. */
 export const DATA_CHECK_MARKER = 'etld:';
@@ -31,13 +41,20 @@ export function mapPostgresError(error: unknown, what: string): EtlError {
 
   const markerAt = raw.indexOf(DATA_CHECK_MARKER);
   if (markerAt >= 0) {
-    const inner = raw.slice(markerAt + DATA_CHECK_MARKER.length).replace(/"$/, '').trim();
+    const inner = raw
+      .slice(markerAt + DATA_CHECK_MARKER.length)
+      .replace(/"$/, '')
+      .trim();
     return new EtlError('SOURCE_DATA', `${what}: ${inner}`, { cause: error });
   }
-  if (SOCKET_CODES.has(code) || /Connection terminated|connection timeout|timeout expired|ECONNRESET/i.test(raw)) {
+  if (
+    SOCKET_CODES.has(code) ||
+    /Connection terminated|connection timeout|timeout expired|ECONNRESET/i.test(raw)
+  ) {
     return make('SOURCE_CONNECTION', true);
   }
-  if (code === '57014') return /statement timeout/i.test(raw) ? make('SOURCE_TIMEOUT', true) : make('CANCELLED', false);
+  if (code === '57014')
+    return /statement timeout/i.test(raw) ? make('SOURCE_TIMEOUT', true) : make('CANCELLED', false);
   if (code === '42501') return make('SOURCE_PERMISSION', false);
   if (code === '28000' || code === '28P01') return make('SOURCE_PERMISSION', false);
   if (code === '3D000') return make('SOURCE_CONNECTION', false);

@@ -20,24 +20,41 @@ export class PostgresIntrospector implements SourceIntrospector {
   }
 
   async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
-    const fields = await this.#driver.describeFields(`SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`, signal);
+    const fields = await this.#driver.describeFields(
+      `SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`,
+      signal,
+    );
     const types = await this.#typeInfo(fields, signal);
-    const notNull = 'table' in relation ? await this.#notNullColumns(relation.table, signal) : new Set<string>();
+    const notNull =
+      'table' in relation ? await this.#notNullColumns(relation.table, signal) : new Set<string>();
     return fields.map((field) => {
       const entry = types.get(`${field.dataTypeID}:${field.dataTypeModifier}`);
       if (entry === undefined) {
-        throw new EtlError('SOURCE_QUERY', `${this.#driver.what}: column "${field.name}" has unknown type oid ${field.dataTypeID}`);
+        throw new EtlError(
+          'SOURCE_QUERY',
+          `${this.#driver.what}: column "${field.name}" has unknown type oid ${field.dataTypeID}`,
+        );
       }
       const type = mapPostgresType(entry.info, entry.typmod, field.name);
       // The adapter keys its special renderings (money, guarded numeric) on these names.
-      const sourceType = entry.info.name === 'numeric' && entry.typmod < 4 ? 'numeric' : entry.info.name === 'money' ? 'money' : entry.info.formatted;
+      const sourceType =
+        entry.info.name === 'numeric' && entry.typmod < 4
+          ? 'numeric'
+          : entry.info.name === 'money'
+            ? 'money'
+            : entry.info.formatted;
       return { name: field.name, type, nullable: !notNull.has(field.name), sourceType };
     });
   }
 
   /** pg_type facts per (type oid, typmod); a domain is resolved to its base type and typmod. */
-  async #typeInfo(fields: readonly PgField[], signal?: AbortSignal): Promise<Map<string, { info: PgTypeInfo; typmod: number }>> {
-    const pairs = [...new Set(fields.map((f) => `(${Math.trunc(f.dataTypeID)}, ${Math.trunc(f.dataTypeModifier)})`))];
+  async #typeInfo(
+    fields: readonly PgField[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, { info: PgTypeInfo; typmod: number }>> {
+    const pairs = [
+      ...new Set(fields.map((f) => `(${Math.trunc(f.dataTypeID)}, ${Math.trunc(f.dataTypeModifier)})`)),
+    ];
     const map = new Map<string, { info: PgTypeInfo; typmod: number }>();
     if (pairs.length === 0) return map;
     // One level of domain resolution: a domain over a domain is rare.
@@ -52,7 +69,12 @@ export class PostgresIntrospector implements SourceIntrospector {
     );
     for (const [oid, fieldTypmod, name, typtype, category, formatted, typmod] of rows) {
       map.set(`${oid}:${fieldTypmod}`, {
-        info: { name: name ?? '', typtype: typtype ?? '', category: category ?? '', formatted: formatted ?? name ?? '' },
+        info: {
+          name: name ?? '',
+          typtype: typtype ?? '',
+          category: category ?? '',
+          formatted: formatted ?? name ?? '',
+        },
         typmod: Number(typmod ?? -1),
       });
     }
@@ -78,7 +100,10 @@ export class PostgresIntrospector implements SourceIntrospector {
       // reltuples is -1 until the table was first vacuumed or analysed (PostgreSQL >= 14).
       return Number.isFinite(value) && value >= 0 ? value : null;
     }
-    const rows = await this.#driver.queryText(`EXPLAIN (FORMAT JSON) SELECT * FROM ${this.#adapter.relationSql(relation)}`, signal);
+    const rows = await this.#driver.queryText(
+      `EXPLAIN (FORMAT JSON) SELECT * FROM ${this.#adapter.relationSql(relation)}`,
+      signal,
+    );
     const plan = JSON.parse(rows[0]?.[0] ?? '[]') as { Plan?: { 'Plan Rows'?: unknown } }[];
     const estimate = plan[0]?.Plan?.['Plan Rows'];
     return typeof estimate === 'number' ? estimate : null;
@@ -92,8 +117,13 @@ export class PostgresIntrospector implements SourceIntrospector {
     const column = this.#adapter.quoteIdentifier(key.name);
     const min = this.#adapter.renderText(`MIN(${column})`, key);
     const max = this.#adapter.renderText(`MAX(${column})`, key);
-    const rows = await this.#driver.queryText(`SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`, signal);
+    const rows = await this.#driver.queryText(
+      `SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`,
+      signal,
+    );
     const [low, high] = rows[0] ?? [];
-    return low === null || low === undefined || high === null || high === undefined ? null : { min: low, max: high };
+    return low === null || low === undefined || high === null || high === undefined
+      ? null
+      : { min: low, max: high };
   }
 }

@@ -26,7 +26,12 @@ export class PostgresReadSession implements ReadSession {
   readonly #onClose: () => void;
   #closed = false;
 
-  constructor(connector: PostgresConnector, readers: readonly PgConnection[], consistent: boolean, onClose: () => void) {
+  constructor(
+    connector: PostgresConnector,
+    readers: readonly PgConnection[],
+    consistent: boolean,
+    onClose: () => void,
+  ) {
     this.#connector = connector;
     this.#readers = readers;
     this.#pool = new ReaderPool(connector.what, readers);
@@ -62,7 +67,8 @@ export class PostgresReadSession implements ReadSession {
     const counter = new Transform({
       transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
         bytes += chunk.length;
-        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) approximateRows++;
+        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1))
+          approximateRows++;
         const now = Date.now();
         if (now - lastReport >= PROGRESS_INTERVAL_MS) {
           lastReport = now;
@@ -95,7 +101,11 @@ export class PostgresReadSession implements ReadSession {
       // The sink may have failed (disk full) while the server still sends: stop the query too.
       stop();
       if (origin === 'sink') {
-        throw new EtlError('STAGING', `${what}: the staging pipe failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new EtlError(
+          'STAGING',
+          `${what}: the staging pipe failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
       const mapped = mapPostgresError(error, what);
       // A lost connection stays what it is even when the run was stopping meanwhile: it is what

@@ -68,8 +68,21 @@ const BY_NAME: Readonly<Record<string, CanonicalType>> = {
 };
 
 const TEXT_TYPES = new Set([
-  'interval', 'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit', 'timetz', 'xml',
-  'tsvector', 'tsquery', 'pg_lsn', 'jsonpath', 'txid_snapshot', 'pg_snapshot',
+  'interval',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'bit',
+  'varbit',
+  'timetz',
+  'xml',
+  'tsvector',
+  'tsquery',
+  'pg_lsn',
+  'jsonpath',
+  'txid_snapshot',
+  'pg_snapshot',
 ]);
 
 /** numeric's typmod: ((precision << 16) | scale) + 4, scale an 11-bit signed value (PG 15). */

@@ -111,12 +111,17 @@ function jobResource(project: string, job: DoubleJob): object {
     id: `${project}:US.${job.id}`,
     jobReference: { projectId: project, jobId: job.id, location: 'US' },
     configuration: job.request.configuration,
-    status: { state: job.state, ...(job.errorResult ? { errorResult: job.errorResult, errors: [job.errorResult] } : {}) },
+    status: {
+      state: job.state,
+      ...(job.errorResult ? { errorResult: job.errorResult, errors: [job.errorResult] } : {}),
+    },
     statistics: job.outputRows === undefined ? {} : { load: { outputRows: String(job.outputRows) } },
   };
 }
 
-export async function startBigQueryDouble(options: { project?: string; pollsUntilDone?: number } = {}): Promise<BigQueryDouble> {
+export async function startBigQueryDouble(
+  options: { project?: string; pollsUntilDone?: number } = {},
+): Promise<BigQueryDouble> {
   const project = options.project ?? 'etld-test';
   const storage = await DoubleStorage.create();
   const jobs = new Map<string, DoubleJob>();
@@ -124,7 +129,8 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
 
   const requireTable = (dataset: string, table: string): Field[] => {
     const fields = storage.tables.get(DoubleStorage.key(dataset, table));
-    if (fields === undefined) throw new DoubleError('notFound', `Not found: Table ${project}:${dataset}.${table}`);
+    if (fields === undefined)
+      throw new DoubleError('notFound', `Not found: Table ${project}:${dataset}.${table}`);
     return fields;
   };
 
@@ -132,19 +138,22 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
     const load = job.request.configuration.load;
     if (load === undefined || job.data === undefined) return;
     const { datasetId, tableId } = load.destinationTable;
-    if (!storage.datasets.has(datasetId)) throw new DoubleError('notFound', `Not found: Dataset ${project}:${datasetId}`);
+    if (!storage.datasets.has(datasetId))
+      throw new DoubleError('notFound', `Not found: Dataset ${project}:${datasetId}`);
     const write = load.writeDisposition ?? 'WRITE_APPEND';
     const jobFields = load.schema.fields;
     const fields = storage.tables.get(DoubleStorage.key(datasetId, tableId));
     if (fields === undefined) {
-      if (load.createDisposition === 'CREATE_NEVER') throw new DoubleError('notFound', `Not found: Table ${project}:${datasetId}.${tableId}`);
+      if (load.createDisposition === 'CREATE_NEVER')
+        throw new DoubleError('notFound', `Not found: Table ${project}:${datasetId}.${tableId}`);
       await storage.createTable(datasetId, tableId, jobFields);
     } else if (write === 'WRITE_TRUNCATE') {
       // WRITE_TRUNCATE takes the schema from the job (REST reference); rows are replaced below.
       const same = JSON.stringify(fields) === JSON.stringify(jobFields);
       if (!same) {
         const rows = job.data;
-        const parsed = load.sourceFormat === 'NEWLINE_DELIMITED_JSON' ? readNdjson(rows, jobFields) : undefined;
+        const parsed =
+          load.sourceFormat === 'NEWLINE_DELIMITED_JSON' ? readNdjson(rows, jobFields) : undefined;
         await storage.dropTable(datasetId, tableId);
         await storage.createTable(datasetId, tableId, jobFields);
         if (parsed !== undefined) await storage.insertTextRows(datasetId, tableId, jobFields, parsed, false);
@@ -156,21 +165,31 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
       const existing = new Map(fields.map((f) => [f.name.toLowerCase(), f]));
       for (const f of jobFields) {
         const have = existing.get(f.name.toLowerCase());
-        if (have !== undefined && (have.type !== f.type || have.precision !== f.precision || have.scale !== f.scale)) {
-          throw new DoubleError('invalid', `Provided Schema does not match Table ${project}:${datasetId}.${tableId}. Field ${f.name} has changed type from ${have.type} to ${f.type}`);
+        if (
+          have !== undefined &&
+          (have.type !== f.type || have.precision !== f.precision || have.scale !== f.scale)
+        ) {
+          throw new DoubleError(
+            'invalid',
+            `Provided Schema does not match Table ${project}:${datasetId}.${tableId}. Field ${f.name} has changed type from ${have.type} to ${f.type}`,
+          );
         }
       }
       const added = jobFields.filter((f) => !existing.has(f.name.toLowerCase()));
       if (added.length > 0) {
         if (!load.schemaUpdateOptions?.includes('ALLOW_FIELD_ADDITION')) {
-          throw new DoubleError('invalid', `Provided Schema does not match Table ${project}:${datasetId}.${tableId}. Cannot add fields (field: ${added[0]?.name})`);
+          throw new DoubleError(
+            'invalid',
+            `Provided Schema does not match Table ${project}:${datasetId}.${tableId}. Cannot add fields (field: ${added[0]?.name})`,
+          );
         }
       }
       if (write === 'WRITE_EMPTY' && (await storage.textRows(datasetId, tableId, '1')).length > 0) {
         throw new DoubleError('duplicate', `Already Exists: Table ${project}:${datasetId}.${tableId}`);
       }
       // Validate the data before adding fields, so a failed job changes nothing.
-      const parsed = load.sourceFormat === 'NEWLINE_DELIMITED_JSON' ? readNdjson(job.data, jobFields) : undefined;
+      const parsed =
+        load.sourceFormat === 'NEWLINE_DELIMITED_JSON' ? readNdjson(job.data, jobFields) : undefined;
       if (added.length > 0) await storage.addFields(datasetId, tableId, added);
       if (parsed !== undefined) await storage.insertTextRows(datasetId, tableId, jobFields, parsed, false);
       else await storage.insertParquet(datasetId, tableId, jobFields, job.data, false);
@@ -198,17 +217,28 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
     }
     const { datasetId, tableId } = destination;
     if (storage.tables.get(DoubleStorage.key(datasetId, tableId)) === undefined) {
-      if (query.createDisposition === 'CREATE_NEVER') throw new DoubleError('notFound', `Not found: Table ${project}:${datasetId}.${tableId}`);
+      if (query.createDisposition === 'CREATE_NEVER')
+        throw new DoubleError('notFound', `Not found: Table ${project}:${datasetId}.${tableId}`);
       // The result schema: the selected columns of the (single) source table.
       const source = /FROM\s+`[^.`]+\.([^.`]+)\.([^`]+)`/i.exec(query.query);
       const sourceFields = source ? requireTable(source[1] ?? '', source[2] ?? '') : [];
-      const selected = /^SELECT\s+(.*?)\s+FROM/is.exec(query.query)?.[1]?.split(',').map((c) => c.trim().replaceAll('`', '')) ?? [];
-      await storage.createTable(datasetId, tableId, sourceFields.filter((f) => selected.includes(f.name)));
+      const selected =
+        /^SELECT\s+(.*?)\s+FROM/is
+          .exec(query.query)?.[1]
+          ?.split(',')
+          .map((c) => c.trim().replaceAll('`', '')) ?? [];
+      await storage.createTable(
+        datasetId,
+        tableId,
+        sourceFields.filter((f) => selected.includes(f.name)),
+      );
     } else if (query.schemaUpdateOptions?.includes('ALLOW_FIELD_ADDITION')) {
       const fields = requireTable(datasetId, tableId);
       const source = /FROM\s+`[^.`]+\.([^.`]+)\.([^`]+)`/i.exec(query.query);
       const sourceFields = source ? requireTable(source[1] ?? '', source[2] ?? '') : [];
-      const added = sourceFields.filter((f) => !fields.some((t) => t.name === f.name) && query.query.includes(`\`${f.name}\``));
+      const added = sourceFields.filter(
+        (f) => !fields.some((t) => t.name === f.name) && query.query.includes(`\`${f.name}\``),
+      );
       if (added.length > 0) await storage.addFields(datasetId, tableId, added);
     }
     await storage.selectInto(query.query, datasetId, tableId, query.writeDisposition === 'WRITE_TRUNCATE');
@@ -225,26 +255,50 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
       else await runQueryJob(job);
     } catch (error) {
       if (error instanceof DoubleError) {
-        job.errorResult = { reason: error.reason, message: error.message, ...(error.location ? { location: error.location } : {}) };
+        job.errorResult = {
+          reason: error.reason,
+          message: error.message,
+          ...(error.location ? { location: error.location } : {}),
+        };
       } else {
-        job.errorResult = { reason: job.request.configuration.query ? 'invalidQuery' : 'invalid', message: error instanceof Error ? error.message : String(error) };
+        job.errorResult = {
+          reason: job.request.configuration.query ? 'invalidQuery' : 'invalid',
+          message: error instanceof Error ? error.message : String(error),
+        };
       }
     }
   }
 
   function insertJob(request: JobRequest, data: Buffer | undefined, res: ServerResponse): void {
-    if (request.jobReference.projectId !== project) throw new HttpError(400, 'invalid', `jobReference.projectId ${request.jobReference.projectId} is not ${project}`);
+    if (request.jobReference.projectId !== project)
+      throw new HttpError(
+        400,
+        'invalid',
+        `jobReference.projectId ${request.jobReference.projectId} is not ${project}`,
+      );
     const config = request.configuration.load ?? request.configuration.query;
     const problem = config === undefined ? undefined : schemaUpdateProblem(config);
     if (problem !== undefined) throw new HttpError(400, 'invalid', problem);
     const existing = jobs.get(request.jobReference.jobId);
     if (existing !== undefined) {
       existing.inserts += 1;
-      throw new HttpError(409, 'duplicate', `Already Exists: Job ${project}:US.${request.jobReference.jobId}`);
+      throw new HttpError(
+        409,
+        'duplicate',
+        `Already Exists: Job ${project}:US.${request.jobReference.jobId}`,
+      );
     }
-    const job: DoubleJob = { id: request.jobReference.jobId, request, data, state: 'RUNNING', polls: 0, inserts: 1 };
+    const job: DoubleJob = {
+      id: request.jobReference.jobId,
+      request,
+      data,
+      state: 'RUNNING',
+      polls: 0,
+      inserts: 1,
+    };
     jobs.set(job.id, job);
-    if (double.loseInsertResponse.delete(job.id)) throw new HttpError(503, 'backendError', 'Backend error (the job was created; this answer is lost)');
+    if (double.loseInsertResponse.delete(job.id))
+      throw new HttpError(503, 'backendError', 'Backend error (the job was created; this answer is lost)');
     send(res, 200, jobResource(project, job));
   }
 
@@ -271,17 +325,24 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
         throw new HttpError(400, 'parseError', 'Invalid JSON payload received.');
       }
     }
-    requests.push({ method, path: url.pathname, body: isJson ? body : contentType.startsWith('multipart') ? 'multipart' : undefined });
+    requests.push({
+      method,
+      path: url.pathname,
+      body: isJson ? body : contentType.startsWith('multipart') ? 'multipart' : undefined,
+    });
     const path = url.pathname;
     const p = `/projects/${project}`;
     let m: RegExpExecArray | null;
 
     if (method === 'POST' && path === `/upload/bigquery/v2${p}/jobs`) {
-      if (url.searchParams.get('uploadType') !== 'multipart') throw new HttpError(400, 'invalid', 'only uploadType=multipart is served');
+      if (url.searchParams.get('uploadType') !== 'multipart')
+        throw new HttpError(400, 'invalid', 'only uploadType=multipart is served');
       const [meta, data] = multipartParts(raw, contentType);
-      if (meta === undefined || data === undefined) throw new HttpError(400, 'invalid', 'multipart upload needs a metadata part and a media part');
+      if (meta === undefined || data === undefined)
+        throw new HttpError(400, 'invalid', 'multipart upload needs a metadata part and a media part');
       const request = parse(jobSchema, JSON.parse(meta.toString('utf8')), 'Job');
-      if (request.configuration.load === undefined) throw new HttpError(400, 'invalid', 'an upload must carry configuration.load');
+      if (request.configuration.load === undefined)
+        throw new HttpError(400, 'invalid', 'an upload must carry configuration.load');
       insertJob(request, data, res);
       return;
     }
@@ -290,7 +351,8 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
     const rest = path.slice(base.length);
     if (method === 'POST' && rest === '/jobs') {
       const request = parse(jobSchema, body, 'Job');
-      if (request.configuration.query === undefined) throw new HttpError(400, 'invalid', 'load jobs without media are not served');
+      if (request.configuration.query === undefined)
+        throw new HttpError(400, 'invalid', 'load jobs without media are not served');
       insertJob(request, undefined, res);
       return;
     }
@@ -326,46 +388,75 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
     if (method === 'POST' && rest === '/datasets') {
       const request = parse(datasetInsertSchema, body, 'Dataset');
       const id = request.datasetReference.datasetId;
-      if (storage.datasets.has(id)) throw new HttpError(409, 'duplicate', `Already Exists: Dataset ${project}:${id}`);
+      if (storage.datasets.has(id))
+        throw new HttpError(409, 'duplicate', `Already Exists: Dataset ${project}:${id}`);
       await storage.createDataset(id);
-      send(res, 200, { kind: 'bigquery#dataset', datasetReference: request.datasetReference, location: request.location ?? 'US' });
+      send(res, 200, {
+        kind: 'bigquery#dataset',
+        datasetReference: request.datasetReference,
+        location: request.location ?? 'US',
+      });
       return;
     }
     if ((m = /^\/datasets\/([^/]+)$/.exec(rest)) && method === 'GET') {
-      if (!storage.datasets.has(m[1] ?? '')) throw new HttpError(404, 'notFound', `Not found: Dataset ${project}:${m[1]}`);
+      if (!storage.datasets.has(m[1] ?? ''))
+        throw new HttpError(404, 'notFound', `Not found: Dataset ${project}:${m[1]}`);
       send(res, 200, { kind: 'bigquery#dataset', datasetReference: { projectId: project, datasetId: m[1] } });
       return;
     }
     if ((m = /^\/datasets\/([^/]+)\/tables$/.exec(rest)) && method === 'POST') {
       const dataset = m[1] ?? '';
       const request = parse(tableInsertSchema, body, 'Table');
-      if (!storage.datasets.has(dataset)) throw new HttpError(404, 'notFound', `Not found: Dataset ${project}:${dataset}`);
+      if (!storage.datasets.has(dataset))
+        throw new HttpError(404, 'notFound', `Not found: Dataset ${project}:${dataset}`);
       const id = request.tableReference.tableId;
-      if (storage.tables.has(DoubleStorage.key(dataset, id))) throw new HttpError(409, 'duplicate', `Already Exists: Table ${project}:${dataset}.${id}`);
+      if (storage.tables.has(DoubleStorage.key(dataset, id)))
+        throw new HttpError(409, 'duplicate', `Already Exists: Table ${project}:${dataset}.${id}`);
       await storage.createTable(dataset, id, request.schema.fields);
-      send(res, 200, { kind: 'bigquery#table', tableReference: request.tableReference, schema: request.schema });
+      send(res, 200, {
+        kind: 'bigquery#table',
+        tableReference: request.tableReference,
+        schema: request.schema,
+      });
       return;
     }
     if ((m = /^\/datasets\/([^/]+)\/tables\/([^/]+)(\/data)?$/.exec(rest))) {
       const dataset = m[1] ?? '';
       const table = decodeURIComponent(m[2] ?? '');
       const fields = storage.tables.get(DoubleStorage.key(dataset, table));
-      if (fields === undefined) throw new HttpError(404, 'notFound', `Not found: Table ${project}:${dataset}.${table}`);
+      if (fields === undefined)
+        throw new HttpError(404, 'notFound', `Not found: Table ${project}:${dataset}.${table}`);
       if (m[3] !== undefined && method === 'GET') {
         const rows = await storage.textRows(dataset, table, '1');
-        send(res, 200, { kind: 'bigquery#tableDataList', totalRows: String(rows.length), rows: rows.map((r) => ({ f: fields.map((f) => ({ v: r[f.name] ?? null })) })) });
+        send(res, 200, {
+          kind: 'bigquery#tableDataList',
+          totalRows: String(rows.length),
+          rows: rows.map((r) => ({ f: fields.map((f) => ({ v: r[f.name] ?? null })) })),
+        });
         return;
       }
       if (method === 'GET') {
         const rows = await storage.textRows(dataset, table, '1');
-        send(res, 200, { kind: 'bigquery#table', tableReference: { projectId: project, datasetId: dataset, tableId: table }, schema: { fields }, numRows: String(rows.length) });
+        send(res, 200, {
+          kind: 'bigquery#table',
+          tableReference: { projectId: project, datasetId: dataset, tableId: table },
+          schema: { fields },
+          numRows: String(rows.length),
+        });
         return;
       }
       if (method === 'PATCH') {
         const request = parse(tablePatchSchema, body, 'Table patch');
         const kept = request.schema.fields.slice(0, fields.length);
-        if (JSON.stringify(kept.map((f) => [f.name, f.type])) !== JSON.stringify(fields.map((f) => [f.name, f.type]))) {
-          throw new HttpError(400, 'invalid', 'Provided Schema does not match Table: patch may only append fields');
+        if (
+          JSON.stringify(kept.map((f) => [f.name, f.type])) !==
+          JSON.stringify(fields.map((f) => [f.name, f.type]))
+        ) {
+          throw new HttpError(
+            400,
+            'invalid',
+            'Provided Schema does not match Table: patch may only append fields',
+          );
         }
         await storage.addFields(dataset, table, request.schema.fields.slice(fields.length));
         send(res, 200, { kind: 'bigquery#table', schema: request.schema });
@@ -385,7 +476,9 @@ export async function startBigQueryDouble(options: { project?: string; pollsUnti
       const status = error instanceof HttpError ? error.status : 500;
       const reason = error instanceof HttpError ? error.reason : 'internalError';
       const message = error instanceof Error ? error.message : String(error);
-      send(res, status, { error: { code: status, message, errors: [{ reason, message, domain: 'global' }] } });
+      send(res, status, {
+        error: { code: status, message, errors: [{ reason, message, domain: 'global' }] },
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

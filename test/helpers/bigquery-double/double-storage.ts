@@ -67,7 +67,7 @@ function fromText(expr: string, field: Field): string {
 /** GoogleSQL as etld writes it → DuckDB SQL. */
 export function translateSql(sql: string): string {
   let out = '';
-  for (let i = 0; i < sql.length; ) {
+  for (let i = 0; i < sql.length;) {
     const ch = sql[i];
     if (ch === '`') {
       const end = sql.indexOf('`', i + 1);
@@ -129,7 +129,9 @@ export class DoubleStorage {
   }
 
   async createTable(dataset: string, table: string, fields: Field[]): Promise<void> {
-    await this.#connection.run(`CREATE TABLE ${q(dataset)}.${q(table)} (${fields.map((f) => `${q(f.name)} ${duckType(f)}`).join(', ')})`);
+    await this.#connection.run(
+      `CREATE TABLE ${q(dataset)}.${q(table)} (${fields.map((f) => `${q(f.name)} ${duckType(f)}`).join(', ')})`,
+    );
     this.tables.set(DoubleStorage.key(dataset, table), fields);
   }
 
@@ -139,8 +141,14 @@ export class DoubleStorage {
   }
 
   async addFields(dataset: string, table: string, added: Field[]): Promise<void> {
-    for (const f of added) await this.#connection.run(`ALTER TABLE ${q(dataset)}.${q(table)} ADD COLUMN ${q(f.name)} ${duckType(f)}`);
-    this.tables.set(DoubleStorage.key(dataset, table), [...(this.tables.get(DoubleStorage.key(dataset, table)) ?? []), ...added]);
+    for (const f of added)
+      await this.#connection.run(
+        `ALTER TABLE ${q(dataset)}.${q(table)} ADD COLUMN ${q(f.name)} ${duckType(f)}`,
+      );
+    this.tables.set(DoubleStorage.key(dataset, table), [
+      ...(this.tables.get(DoubleStorage.key(dataset, table)) ?? []),
+      ...added,
+    ]);
   }
 
   async #inTransaction<T>(work: () => Promise<T>): Promise<T> {
@@ -156,9 +164,20 @@ export class DoubleStorage {
   }
 
   /** Inserts rows of text values (already validated) into the table, atomically; truncates first on request. */
-  async insertTextRows(dataset: string, table: string, fields: Field[], rows: (string | null)[][], truncate: boolean): Promise<void> {
+  async insertTextRows(
+    dataset: string,
+    table: string,
+    fields: Field[],
+    rows: (string | null)[][],
+    truncate: boolean,
+  ): Promise<void> {
     const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
-    writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(fields.map((f, i) => [`c${i}`, r[i] ?? null])))).join('\n'));
+    writeFileSync(
+      file,
+      rows
+        .map((r) => JSON.stringify(Object.fromEntries(fields.map((f, i) => [`c${i}`, r[i] ?? null]))))
+        .join('\n'),
+    );
     const columns = fields.map((_, i) => `c${i}: 'VARCHAR'`).join(', ');
     const select = fields.map((f, i) => fromText(`c${i}`, f)).join(', ');
     try {
@@ -176,15 +195,24 @@ export class DoubleStorage {
   }
 
   /** Loads a Parquet file by column name. */
-  async insertParquet(dataset: string, table: string, fields: Field[], data: Buffer, truncate: boolean): Promise<void> {
+  async insertParquet(
+    dataset: string,
+    table: string,
+    fields: Field[],
+    data: Buffer,
+    truncate: boolean,
+  ): Promise<void> {
     const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`);
     writeFileSync(file, data);
     try {
-      const described = await this.#connection.runAndReadAll(`SELECT name FROM parquet_schema('${file}') WHERE num_children IS NULL OR num_children = 0`);
+      const described = await this.#connection.runAndReadAll(
+        `SELECT name FROM parquet_schema('${file}') WHERE num_children IS NULL OR num_children = 0`,
+      );
       const names = described.getRows().map((r) => String(r[0]));
       const known = new Set(fields.map((f) => f.name));
       const unknown = names.find((n) => !known.has(n));
-      if (unknown !== undefined) throw new DoubleError('invalid', `Parquet column ${unknown} is not in the schema`);
+      if (unknown !== undefined)
+        throw new DoubleError('invalid', `Parquet column ${unknown} is not in the schema`);
       await this.#inTransaction(async () => {
         if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
         const used = fields.filter((f) => names.includes(f.name));
@@ -213,18 +241,32 @@ export class DoubleStorage {
       const reader = await this.#connection.runAndReadAll(`SELECT * FROM (${translateSql(sql)}) LIMIT 0`);
       const cols = reader.columnNames();
       const unknown = cols.find((c) => !fields.some((f) => f.name === c));
-      if (unknown !== undefined) throw new DoubleError('invalid', `Provided Schema does not match Table ${dataset}.${table}. Cannot add fields (field: ${unknown})`);
-      await this.#connection.run(`INSERT INTO ${q(dataset)}.${q(table)} (${cols.map(q).join(', ')}) ${translateSql(sql)}`);
+      if (unknown !== undefined)
+        throw new DoubleError(
+          'invalid',
+          `Provided Schema does not match Table ${dataset}.${table}. Cannot add fields (field: ${unknown})`,
+        );
+      await this.#connection.run(
+        `INSERT INTO ${q(dataset)}.${q(table)} (${cols.map(q).join(', ')}) ${translateSql(sql)}`,
+      );
     });
   }
 
   /** Rows as DuckDB renders them to text, in a stable order, for assertions. */
   async textRows(dataset: string, table: string, orderBy: string): Promise<Record<string, string | null>[]> {
     const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
-    const select = fields.map((f) => (normalize(f.type) === 'BYTES' ? `base64(${q(f.name)}) AS ${q(f.name)}` : `CAST(${q(f.name)} AS VARCHAR) AS ${q(f.name)}`));
-    const reader = await this.#connection.runAndReadAll(`SELECT ${select.join(', ')} FROM ${q(dataset)}.${q(table)} ORDER BY ${orderBy}`);
+    const select = fields.map((f) =>
+      normalize(f.type) === 'BYTES'
+        ? `base64(${q(f.name)}) AS ${q(f.name)}`
+        : `CAST(${q(f.name)} AS VARCHAR) AS ${q(f.name)}`,
+    );
+    const reader = await this.#connection.runAndReadAll(
+      `SELECT ${select.join(', ')} FROM ${q(dataset)}.${q(table)} ORDER BY ${orderBy}`,
+    );
     const names = reader.columnNames();
-    return reader.getRows().map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] === null ? null : String(r[i])])));
+    return reader
+      .getRows()
+      .map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] === null ? null : String(r[i])])));
   }
 
   close(): void {

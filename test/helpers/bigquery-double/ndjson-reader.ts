@@ -28,24 +28,44 @@ function decimalFits(text: string, field: Field): boolean {
 
 function convert(value: unknown, field: Field): string | null | undefined {
   if (value === null) return null;
-  const type = field.type === 'INTEGER' ? 'INT64' : field.type === 'FLOAT' ? 'FLOAT64' : field.type === 'BOOLEAN' ? 'BOOL' : field.type;
+  const type =
+    field.type === 'INTEGER'
+      ? 'INT64'
+      : field.type === 'FLOAT'
+        ? 'FLOAT64'
+        : field.type === 'BOOLEAN'
+          ? 'BOOL'
+          : field.type;
   switch (type) {
     case 'INT64': {
-      const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : typeof value === 'string' ? value : undefined;
+      const text =
+        typeof value === 'number' && Number.isSafeInteger(value)
+          ? String(value)
+          : typeof value === 'string'
+            ? value
+            : undefined;
       if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
       const n = BigInt(text);
       return n >= INT64_MIN && n <= INT64_MAX ? text : undefined;
     }
     case 'FLOAT64':
       if (typeof value === 'number') return String(value);
-      return typeof value === 'string' && (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) || ['NaN', 'Infinity', '-Infinity'].includes(value)) ? value : undefined;
+      return typeof value === 'string' &&
+        (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ||
+          ['NaN', 'Infinity', '-Infinity'].includes(value))
+        ? value
+        : undefined;
     case 'NUMERIC':
     case 'BIGNUMERIC': {
       const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
       return text !== undefined && decimalFits(text, field) ? text : undefined;
     }
     case 'BOOL':
-      return typeof value === 'boolean' ? String(value) : value === 'true' || value === 'false' ? value : undefined;
+      return typeof value === 'boolean'
+        ? String(value)
+        : value === 'true' || value === 'false'
+          ? value
+          : undefined;
     case 'STRING':
       return typeof value === 'string' ? value : undefined;
     case 'BYTES':
@@ -57,7 +77,9 @@ function convert(value: unknown, field: Field): string | null | undefined {
     case 'DATETIME':
       return typeof value === 'string' && DATETIME_RE.test(value) ? value : undefined;
     case 'TIMESTAMP':
-      return typeof value === 'string' && TIMESTAMP_RE.test(value) ? value.replace(/ ?UTC$/, '+00:00').replace(/Z$/, '+00:00') : undefined;
+      return typeof value === 'string' && TIMESTAMP_RE.test(value)
+        ? value.replace(/ ?UTC$/, '+00:00').replace(/Z$/, '+00:00')
+        : undefined;
     case 'JSON':
       return JSON.stringify(value);
     default:
@@ -76,7 +98,11 @@ export function readNdjson(data: Buffer, fields: Field[]): (string | null)[][] {
     try {
       parsed = JSON.parse(line);
     } catch {
-      throw new DoubleError('invalid', `Error while reading data, error message: JSON table encountered too many errors. JSON parsing error in row starting at position ${index}: malformed JSON`, location);
+      throw new DoubleError(
+        'invalid',
+        `Error while reading data, error message: JSON table encountered too many errors. JSON parsing error in row starting at position ${index}: malformed JSON`,
+        location,
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new DoubleError('invalid', 'JSON parsing error: each line must be an object', location);
@@ -85,15 +111,21 @@ export function readNdjson(data: Buffer, fields: Field[]): (string | null)[][] {
     for (const [key, value] of Object.entries(parsed)) {
       const at = byName.get(key.toLowerCase());
       const field = at === undefined ? undefined : fields[at];
-      if (at === undefined || field === undefined) throw new DoubleError('invalid', `JSON parsing error: No such field: ${key}.`, location);
+      if (at === undefined || field === undefined)
+        throw new DoubleError('invalid', `JSON parsing error: No such field: ${key}.`, location);
       const converted = convert(value, field);
       if (converted === undefined) {
-        throw new DoubleError('invalid', `JSON parsing error: Could not convert value '${JSON.stringify(value)}' to ${field.type} for field: ${field.name}.`, location);
+        throw new DoubleError(
+          'invalid',
+          `JSON parsing error: Could not convert value '${JSON.stringify(value)}' to ${field.type} for field: ${field.name}.`,
+          location,
+        );
       }
       row[at] = converted;
     }
     fields.forEach((f, i) => {
-      if (f.mode === 'REQUIRED' && row[i] === null) throw new DoubleError('invalid', `Missing required field: ${f.name}.`, location);
+      if (f.mode === 'REQUIRED' && row[i] === null)
+        throw new DoubleError('invalid', `Missing required field: ${f.name}.`, location);
     });
     rows.push(row);
   });

@@ -8,8 +8,26 @@
 import { z } from 'zod';
 
 const FIELD_TYPES = [
-  'STRING', 'BYTES', 'INTEGER', 'INT64', 'FLOAT', 'FLOAT64', 'NUMERIC', 'BIGNUMERIC', 'BOOLEAN', 'BOOL',
-  'TIMESTAMP', 'DATE', 'TIME', 'DATETIME', 'GEOGRAPHY', 'JSON', 'RECORD', 'STRUCT', 'INTERVAL', 'RANGE',
+  'STRING',
+  'BYTES',
+  'INTEGER',
+  'INT64',
+  'FLOAT',
+  'FLOAT64',
+  'NUMERIC',
+  'BIGNUMERIC',
+  'BOOLEAN',
+  'BOOL',
+  'TIMESTAMP',
+  'DATE',
+  'TIME',
+  'DATETIME',
+  'GEOGRAPHY',
+  'JSON',
+  'RECORD',
+  'STRUCT',
+  'INTERVAL',
+  'RANGE',
 ] as const;
 
 const int64String = z.string().regex(/^-?\d+$/, 'int64 fields are JSON strings of digits');
@@ -46,7 +64,9 @@ export const loadConfigSchema = z.strictObject({
   ignoreUnknownValues: z.boolean().optional(),
   autodetect: z.boolean().optional(),
   decimalTargetTypes: z.array(z.enum(['NUMERIC', 'BIGNUMERIC', 'STRING'])).optional(),
-  parquetOptions: z.strictObject({ enumAsString: z.boolean().optional(), enableListInference: z.boolean().optional() }).optional(),
+  parquetOptions: z
+    .strictObject({ enumAsString: z.boolean().optional(), enableListInference: z.boolean().optional() })
+    .optional(),
 });
 
 export const queryConfigSchema = z.strictObject({
@@ -72,7 +92,10 @@ export const jobSchema = z.strictObject({
       labels: z.record(z.string(), z.string()).optional(),
       jobTimeoutMs: int64String.optional(),
     })
-    .refine((c) => (c.load === undefined) !== (c.query === undefined), 'exactly one of configuration.load / configuration.query'),
+    .refine(
+      (c) => (c.load === undefined) !== (c.query === undefined),
+      'exactly one of configuration.load / configuration.query',
+    ),
 });
 export type JobRequest = z.output<typeof jobSchema>;
 
@@ -84,10 +107,15 @@ export const tableInsertSchema = z.strictObject({
   friendlyName: z.string().optional(),
 });
 
-export const tablePatchSchema = z.strictObject({ schema: z.strictObject({ fields: z.array(fieldSchema).min(1) }) });
+export const tablePatchSchema = z.strictObject({
+  schema: z.strictObject({ fields: z.array(fieldSchema).min(1) }),
+});
 
 export const datasetInsertSchema = z.strictObject({
-  datasetReference: z.strictObject({ projectId: z.string().min(1), datasetId: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/) }),
+  datasetReference: z.strictObject({
+    projectId: z.string().min(1),
+    datasetId: z.string().regex(/^[A-Za-z0-9_]{1,1024}$/),
+  }),
   location: z.string().min(1).optional(),
   description: z.string().optional(),
 });
@@ -101,7 +129,11 @@ export const queryRequestSchema = z.strictObject({
 });
 
 /** Rule of JobConfigurationLoad/Query.schemaUpdateOptions: only with WRITE_APPEND (or a partition decorator). */
-export function schemaUpdateProblem(config: { writeDisposition?: string | undefined; schemaUpdateOptions?: string[] | undefined; destinationTable?: { tableId: string } | undefined }): string | undefined {
+export function schemaUpdateProblem(config: {
+  writeDisposition?: string | undefined;
+  schemaUpdateOptions?: string[] | undefined;
+  destinationTable?: { tableId: string } | undefined;
+}): string | undefined {
   if (config.schemaUpdateOptions === undefined || config.schemaUpdateOptions.length === 0) return undefined;
   const write = config.writeDisposition ?? 'WRITE_APPEND';
   if (write === 'WRITE_APPEND' || write === 'WRITE_TRUNCATE_DATA') return undefined;

@@ -30,12 +30,24 @@ interface LiveRun {
 
 function liveRun(detail: DetailData, progress: Progress | undefined): LiveRun | null {
   if (progress !== undefined) {
-    return { runId: progress.run_id, phase: progress.phase, rows: progress.rows, rowsPerSecond: progress.rows_per_s, parts: progress.parts };
+    return {
+      runId: progress.run_id,
+      phase: progress.phase,
+      rows: progress.rows,
+      rowsPerSecond: progress.rows_per_s,
+      parts: progress.parts,
+    };
   }
   const current = detail.status?.current_run ?? null;
   if (current === null) return null;
   const rate = current.parts.reduce((sum, p) => sum + p.rows_per_s, 0);
-  return { runId: current.id, phase: current.status, rows: current.rows_extracted, rowsPerSecond: rate, parts: current.parts };
+  return {
+    runId: current.id,
+    phase: current.status,
+    rows: current.rows_extracted,
+    rowsPerSecond: rate,
+    parts: current.parts,
+  };
 }
 
 function partLabel(part: RunPart): string {
@@ -79,11 +91,19 @@ function historyColumns(nowMs: number, width: number): Column<RunRecord>[] {
     },
     { header: 'ROWS', width: 7, align: 'right', cell: (r) => ({ text: formatCount(r.rows_loaded) }) },
     { header: 'TRIGGER', width: 8, cell: (r) => ({ text: r.trigger }) },
-    { header: 'VERDICT', width: 9, cell: (r) => ({ text: r.verdict ?? '—', color: r.verdict === 'mismatch' ? 'red' : undefined }) },
+    {
+      header: 'VERDICT',
+      width: 9,
+      cell: (r) => ({ text: r.verdict ?? '—', color: r.verdict === 'mismatch' ? 'red' : undefined }),
+    },
   ];
   const used = columns.reduce((sum, c) => sum + c.width + 1, 2);
   if (width - used >= 12) {
-    columns.push({ header: 'ERROR', width: width - used - 1, cell: (r) => ({ text: r.error === null ? '' : `${r.error.code}: ${r.error.message}`, color: 'red' }) });
+    columns.push({
+      header: 'ERROR',
+      width: width - used - 1,
+      cell: (r) => ({ text: r.error === null ? '' : `${r.error.code}: ${r.error.message}`, color: 'red' }),
+    });
   }
   return columns;
 }
@@ -125,16 +145,22 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
     <>
       <Text bold>{summary.name}</Text>
       {' · '}
-      <Label color={state.color} bold>{state.text}</Label>
+      <Label color={state.color} bold>
+        {state.text}
+      </Label>
       {` · ${scheduleAndNextCell(summary, nowMs).text}`}
     </>,
   );
-  push('route', `${summary.source ?? '?'} → ${summary.destination ?? '?'} · mode ${summary.mode ?? '?'} · tz ${summary.timezone} · ${summary.file}`);
+  push(
+    'route',
+    `${summary.source ?? '?'} → ${summary.destination ?? '?'} · mode ${summary.mode ?? '?'} · tz ${summary.timezone} · ${summary.file}`,
+  );
   const config = configSummary(status?.config ?? null);
   if (config.length > 0) push('config', config.join(' · '));
   if (summary.description !== null && summary.description !== '') push('description', summary.description);
   if (detail.error !== null) pushWrapped('error-load', `could not load details: ${detail.error}`, 'red');
-  for (const [index, problem] of summary.problems.entries()) pushWrapped(`problem-${index}`, `✗ ${problem}`, 'magenta');
+  for (const [index, problem] of summary.problems.entries())
+    pushWrapped(`problem-${index}`, `✗ ${problem}`, 'magenta');
 
   const run = liveRun(detail, progress);
   if (run !== null) {
@@ -175,14 +201,19 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
       'last',
       <>
         {'last run: '}
-        <Label color={runStatusColor(last.status)} bold>{last.status}</Label>
+        <Label color={runStatusColor(last.status)} bold>
+          {last.status}
+        </Label>
         {` ${formatRelative(last.finished_at ?? last.started_at, nowMs)} · extracted ${formatExact(last.rows_extracted)} · loaded ${formatExact(last.rows_loaded)}${seconds === null ? '' : ` · ${formatElapsed(seconds)}`} · reconciliation: `}
-        <Label color={last.verdict === 'mismatch' ? 'red' : last.verdict === 'match' ? 'green' : undefined}>{verdict}</Label>
+        <Label color={last.verdict === 'mismatch' ? 'red' : last.verdict === 'match' ? 'green' : undefined}>
+          {verdict}
+        </Label>
       </>,
     );
   }
   const lastError = last?.error ?? status?.stats.last_error ?? null;
-  if (lastError !== null) pushWrapped('last-error', `last error: [${lastError.code}] ${lastError.message}`, 'red');
+  if (lastError !== null)
+    pushWrapped('last-error', `last error: [${lastError.code}] ${lastError.message}`, 'red');
 
   if (status !== null) {
     const s = status.stats;
@@ -193,7 +224,8 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
       }${s.last_success_at === null ? '' : ` · last success ${formatRelative(s.last_success_at, nowMs)}`}`,
     );
   }
-  for (const [index, why] of detail.why.entries()) push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
+  for (const [index, why] of detail.why.entries())
+    push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
 
   const historyRows = height - used - 2;
   if (historyRows > 0 && detail.history.length > 0) {

@@ -46,16 +46,21 @@ export function countByState(pipelines: readonly PipelineSummary[]): Map<string,
 function resourceText(resources: Resources): string {
   const parts: string[] = [];
   parts.push(`CPU ${resources.cpu_percent === null ? '—' : `${Math.round(resources.cpu_percent)}%`}`);
-  if (resources.load_avg.length > 0) parts.push(`load ${resources.load_avg.map((l) => l.toFixed(2)).join(' ')}`);
-  const memFraction = resources.mem_total_bytes > 0 ? resources.mem_used_bytes / resources.mem_total_bytes : null;
-  parts.push(`mem ${formatBytes(resources.mem_used_bytes)}/${formatBytes(resources.mem_total_bytes)} (${formatPercent(memFraction)})`);
+  if (resources.load_avg.length > 0)
+    parts.push(`load ${resources.load_avg.map((l) => l.toFixed(2)).join(' ')}`);
+  const memFraction =
+    resources.mem_total_bytes > 0 ? resources.mem_used_bytes / resources.mem_total_bytes : null;
+  parts.push(
+    `mem ${formatBytes(resources.mem_used_bytes)}/${formatBytes(resources.mem_total_bytes)} (${formatPercent(memFraction)})`,
+  );
   // Data paths usually share one filesystem: say its free space once, naming every path on it.
   const filesystems = new Map<string, string[]>();
   for (const disk of resources.disks) {
     const key = `${disk.free_bytes}/${disk.total_bytes}`;
     filesystems.set(key, [...(filesystems.get(key) ?? []), disk.label]);
   }
-  for (const [key, labels] of filesystems) parts.push(`${labels.join('/')} ${formatBytes(Number(key.split('/')[0]))} free`);
+  for (const [key, labels] of filesystems)
+    parts.push(`${labels.join('/')} ${formatBytes(Number(key.split('/')[0]))} free`);
   parts.push(`etld rss ${formatBytes(resources.rss_bytes)}`);
   return parts.join(' · ');
 }
@@ -72,7 +77,9 @@ export function Header({
 }: Props): JSX.Element {
   const status = connectionLabel(connection);
   const uptime =
-    info === null || infoReceivedAt === null ? null : info.uptime_s + Math.max(nowMs - infoReceivedAt, 0) / 1000;
+    info === null || infoReceivedAt === null
+      ? null
+      : info.uptime_s + Math.max(nowMs - infoReceivedAt, 0) / 1000;
   const counts = countByState(pipelines);
   // The connection comes first so a narrow terminal never truncates it away.
   return (

@@ -20,7 +20,17 @@ export function keyHints(screen: Screen, readonly: boolean): string[] {
     case 'detail':
       return [...actions, 'l logs', 'esc back', '? help', 'q quit'];
     case 'logs':
-      return ['space pause', '↑↓ scroll', 'G follow', '/ search', 'n/N next', ...actions, 'esc back', '? help', 'q quit'];
+      return [
+        'space pause',
+        '↑↓ scroll',
+        'G follow',
+        '/ search',
+        'n/N next',
+        ...actions,
+        'esc back',
+        '? help',
+        'q quit',
+      ];
   }
 }
 

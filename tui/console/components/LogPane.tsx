@@ -67,16 +67,24 @@ export function LogPane({ view, width, height }: Props): JSX.Element {
   const status: ReactNode[] = [];
   status.push(
     view.paused ? (
-      <Label key="mode" color="yellow" bold>{`PAUSED${view.unseen > 0 ? ` (${view.unseen} new below)` : ''}`}</Label>
+      <Label
+        key="mode"
+        color="yellow"
+        bold
+      >{`PAUSED${view.unseen > 0 ? ` (${view.unseen} new below)` : ''}`}</Label>
     ) : (
-      <Label key="mode" color="green">following</Label>
+      <Label key="mode" color="green">
+        following
+      </Label>
     ),
   );
   if (view.search !== '' || view.searchEditing) {
     status.push(
-      view.searchError === null
-        ? ` · search "${view.search}": ${matches} matching lines`
-        : <Label key="search" color="red">{` · ${view.searchError}`}</Label>,
+      view.searchError === null ? (
+        ` · search "${view.search}": ${matches} matching lines`
+      ) : (
+        <Label key="search" color="red">{` · ${view.searchError}`}</Label>
+      ),
     );
   }
   if (view.dropped > 0) status.push(` · ${view.dropped} older lines dropped`);

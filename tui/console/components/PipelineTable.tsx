@@ -45,8 +45,17 @@ export function pipelineColumns(
     align: 'right',
     cell: (p) => throughputCell(p, progress[p.name], nowMs),
   };
-  const last = (w: number): Column<PipelineSummary> => ({ header: 'LAST RUN', width: w, cell: (p) => lastRunCell(p, nowMs) });
-  const duration: Column<PipelineSummary> = { header: 'DURATION', width: 8, align: 'right', cell: (p) => durationCell(p, nowMs) };
+  const last = (w: number): Column<PipelineSummary> => ({
+    header: 'LAST RUN',
+    width: w,
+    cell: (p) => lastRunCell(p, nowMs),
+  });
+  const duration: Column<PipelineSummary> = {
+    header: 'DURATION',
+    width: 8,
+    align: 'right',
+    cell: (p) => durationCell(p, nowMs),
+  };
 
   let rest: Column<PipelineSummary>[];
   if (width >= 120) {
@@ -59,7 +68,8 @@ export function pipelineColumns(
       { ...rows, width: 7 },
       { ...rate, width: 10 },
     ];
-    if (width >= 140) rest.push({ header: 'DESTINATION', width: 16, cell: (p) => ({ text: p.destination ?? '—' }) });
+    if (width >= 140)
+      rest.push({ header: 'DESTINATION', width: 16, cell: (p) => ({ text: p.destination ?? '—' }) });
   } else if (width >= 96) {
     rest = [
       { ...state, width: 9 },
@@ -70,7 +80,13 @@ export function pipelineColumns(
       rate,
     ];
   } else {
-    rest = [state, { header: 'SCHEDULE / NEXT', width: 22, cell: (p) => scheduleAndNextCell(p, nowMs, true) }, last(14), rows, rate];
+    rest = [
+      state,
+      { header: 'SCHEDULE / NEXT', width: 22, cell: (p) => scheduleAndNextCell(p, nowMs, true) },
+      last(14),
+      rows,
+      rate,
+    ];
   }
   const fixed = rest.reduce((sum, c) => sum + c.width, 0) + markerAndGaps(rest.length + 1);
   // The name takes whatever is left, so wide terminals show long names in full.
@@ -84,7 +100,15 @@ export function windowStart(selected: number, count: number, height: number): nu
   return Math.min(Math.max(selected - Math.floor(height / 2), 0), count - height);
 }
 
-export function PipelineTable({ pipelines, selected, progress, width, height, nowMs, emptyText }: Props): JSX.Element {
+export function PipelineTable({
+  pipelines,
+  selected,
+  progress,
+  width,
+  height,
+  nowMs,
+  emptyText,
+}: Props): JSX.Element {
   const visibleRows = Math.max(height, 1);
   const start = windowStart(selected, pipelines.length, visibleRows);
   const window = pipelines.slice(start, start + visibleRows);

@@ -25,10 +25,25 @@ export function progressFraction(rows: number, estimated: number | null, status:
   return Math.min(rows / estimated, 1);
 }
 
-export function ProgressBar({ label, labelWidth, rows, estimatedRows, rowsPerSecond, status, color, width }: Props): JSX.Element {
+export function ProgressBar({
+  label,
+  labelWidth,
+  rows,
+  estimatedRows,
+  rowsPerSecond,
+  status,
+  color,
+  width,
+}: Props): JSX.Element {
   const fraction = progressFraction(rows, estimatedRows, status);
-  const eta = status === 'running' ? etaSeconds(estimatedRows === null ? null : estimatedRows - rows, rowsPerSecond) : null;
-  const counts = estimatedRows === null ? `${formatCount(rows)} rows` : `${formatCount(rows)}/${formatCount(estimatedRows)}`;
+  const eta =
+    status === 'running'
+      ? etaSeconds(estimatedRows === null ? null : estimatedRows - rows, rowsPerSecond)
+      : null;
+  const counts =
+    estimatedRows === null
+      ? `${formatCount(rows)} rows`
+      : `${formatCount(rows)}/${formatCount(estimatedRows)}`;
   const tail = ` ${fit(formatPercent(fraction), 4, 'right')} ${fit(counts, 13)} ${fit(formatRate(rowsPerSecond), 10, 'right')} ${
     eta === null ? fit(status, 9) : fit(`ETA ${formatElapsed(eta)}`, 9)
   }`;
@@ -36,8 +51,7 @@ export function ProgressBar({ label, labelWidth, rows, estimatedRows, rowsPerSec
   const filled = fraction === null ? 0 : Math.round(fraction * barWidth);
   return (
     <Text wrap="truncate">
-      {fit(label, labelWidth)} [
-      <Label color={color}>{'█'.repeat(filled)}</Label>
+      {fit(label, labelWidth)} [<Label color={color}>{'█'.repeat(filled)}</Label>
       {(fraction === null ? '·' : '░').repeat(barWidth - filled)}]{tail}
     </Text>
   );

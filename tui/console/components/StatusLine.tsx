@@ -18,7 +18,9 @@ export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Ele
   if (confirm !== null) {
     return (
       <Text wrap="truncate">
-        <Label color="yellow" bold>{confirm}</Label>
+        <Label color="yellow" bold>
+          {confirm}
+        </Label>
         {' [y/N]'}
       </Text>
     );
@@ -28,7 +30,15 @@ export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Ele
       <Text wrap="truncate">
         <Text bold>{prompt.label}</Text>
         {`${prompt.text}▏`}
-        {prompt.error === null ? (context === '' ? '' : `  · ${context}`) : <Label color="red">{`  ${prompt.error}`}</Label>}
+        {prompt.error === null ? (
+          context === '' ? (
+            ''
+          ) : (
+            `  · ${context}`
+          )
+        ) : (
+          <Label color="red">{`  ${prompt.error}`}</Label>
+        )}
       </Text>
     );
   }

@@ -40,14 +40,25 @@ export function nextRunCell(pipeline: PipelineSummary, nowMs: number): CellText 
 }
 
 export function scheduleAndNextCell(pipeline: PipelineSummary, nowMs: number, compact = false): CellText {
-  return { text: describeNextRun(scheduleWords(pipeline, true), pipeline.next_run_at, nowMs, pipeline.paused, compact) };
+  return {
+    text: describeNextRun(
+      scheduleWords(pipeline, true),
+      pipeline.next_run_at,
+      nowMs,
+      pipeline.paused,
+      compact,
+    ),
+  };
 }
 
 export function lastRunCell(pipeline: PipelineSummary, nowMs: number): CellText {
   const run = pipeline.last_run;
   if (run === null) return { text: 'never' };
   const at = run.finished_at ?? run.started_at;
-  return { text: `${runStatusWord(run.status)} ${formatRelativeShort(at, nowMs)}`, color: runStatusColor(run.status) };
+  return {
+    text: `${runStatusWord(run.status)} ${formatRelativeShort(at, nowMs)}`,
+    color: runStatusColor(run.status),
+  };
 }
 
 export function durationCell(pipeline: PipelineSummary, nowMs: number): CellText {
@@ -64,7 +75,11 @@ export function rowsCell(pipeline: PipelineSummary, progress: Progress | undefin
 }
 
 /** Live rows/s while a run is active, else the last run's average. */
-export function throughputCell(pipeline: PipelineSummary, progress: Progress | undefined, nowMs: number): CellText {
+export function throughputCell(
+  pipeline: PipelineSummary,
+  progress: Progress | undefined,
+  nowMs: number,
+): CellText {
   if (progress !== undefined) return { text: formatRate(progress.rows_per_s), color: 'cyan' };
   const run = pipeline.last_run;
   if (run === null || run.finished_at === null) return { text: '—' };

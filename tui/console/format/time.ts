@@ -39,11 +39,17 @@ export function formatRelative(iso: string | null, nowMs: number): string {
 
 /** Compact form for table cells: `in 37m`, `5m ago`. */
 export function formatRelativeShort(iso: string | null, nowMs: number): string {
-  return formatRelative(iso, nowMs).replace(' min', 'm').replace(/ ([shd])\b/, '$1');
+  return formatRelative(iso, nowMs)
+    .replace(' min', 'm')
+    .replace(/ ([shd])\b/, '$1');
 }
 
 /** Seconds between two ISO times, or until `nowMs` when the end is still open. */
-export function durationSeconds(startIso: string | null, endIso: string | null, nowMs: number): number | null {
+export function durationSeconds(
+  startIso: string | null,
+  endIso: string | null,
+  nowMs: number,
+): number | null {
   if (startIso === null) return null;
   const start = Date.parse(startIso);
   const end = endIso === null ? nowMs : Date.parse(endIso);

@@ -82,7 +82,8 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
 
     const reportFailure = (what: string) => (error: unknown) => {
-      if (!disposed) dispatch({ type: 'notice', notice: { text: `${what}: ${describeError(error)}`, tone: 'error' } });
+      if (!disposed)
+        dispatch({ type: 'notice', notice: { text: `${what}: ${describeError(error)}`, tone: 'error' } });
     };
 
     // Coalesces refreshes triggered by run events into one list call per second at most.
@@ -123,7 +124,9 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
           refreshRef.current(event.pipeline);
         }),
         current.onEvent('run.progress', (event) => batcher.push({ type: 'progress', event })),
-        current.onEvent('pipelines.changed', (event) => batcher.push({ type: 'pipelines', pipelines: event.pipelines })),
+        current.onEvent('pipelines.changed', (event) =>
+          batcher.push({ type: 'pipelines', pipelines: event.pipelines }),
+        ),
         current.onEvent('resources', (resources) => batcher.push({ type: 'resources', resources })),
         current.onEvent('log', (line) => {
           if (line.pipeline !== null && line.pipeline === logRef.current) {
@@ -217,7 +220,8 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
       ),
     ]).then(
       ([status, history, why]) => {
-        if (!cancelled) dispatchRef.current({ type: 'detailLoaded', pipeline, status, history, why: why ?? status.why });
+        if (!cancelled)
+          dispatchRef.current({ type: 'detailLoaded', pipeline, status, history, why: why ?? status.why });
       },
       (error: unknown) => {
         if (!cancelled) dispatchRef.current({ type: 'detailFailed', pipeline, error: describeError(error) });
@@ -240,7 +244,8 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     followedRef.current.add(pipeline);
     current.call('logs', { pipeline, lines: LOG_BACKLOG_LINES, follow }).then(
       (result) => {
-        if (!cancelled) dispatchRef.current({ type: 'logLines', pipeline, lines: result.lines, replace: true });
+        if (!cancelled)
+          dispatchRef.current({ type: 'logLines', pipeline, lines: result.lines, replace: true });
       },
       (error: unknown) => {
         if (follow) followedRef.current.delete(pipeline);
@@ -249,14 +254,18 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     );
     return () => {
       cancelled = true;
-      if (clientRef.current !== current || current.state !== 'connected' || followedRef.current.size === 0) return;
+      if (clientRef.current !== current || current.state !== 'connected' || followedRef.current.size === 0)
+        return;
       followedRef.current = new Set();
       current
         .call('unsubscribe')
         .then(() => current.call('subscribe', { topics: [...SUBSCRIBE_TOPICS] }))
         .then(() => refreshRef.current(null))
         .catch((error: unknown) => {
-          dispatchRef.current({ type: 'notice', notice: { text: `renewing the subscription failed: ${describeError(error)}`, tone: 'error' } });
+          dispatchRef.current({
+            type: 'notice',
+            notice: { text: `renewing the subscription failed: ${describeError(error)}`, tone: 'error' },
+          });
         });
     };
   }, [logPipeline, epoch]);
@@ -266,7 +275,10 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     const current = clientRef.current;
     if (command.kind === 'quit') return;
     if (current === null || current.state !== 'connected') {
-      dispatch({ type: 'notice', notice: { text: `not connected: ${command.kind} ${command.pipeline} was not sent`, tone: 'error' } });
+      dispatch({
+        type: 'notice',
+        notice: { text: `not connected: ${command.kind} ${command.pipeline} was not sent`, tone: 'error' },
+      });
       return;
     }
     const done = (text: string): void => {
@@ -274,19 +286,34 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
       refreshRef.current(command.pipeline);
     };
     const failed = (error: unknown): void => {
-      dispatch({ type: 'notice', notice: { text: `${command.kind} ${command.pipeline} failed: ${describeError(error)}`, tone: 'error' } });
+      dispatch({
+        type: 'notice',
+        notice: {
+          text: `${command.kind} ${command.pipeline} failed: ${describeError(error)}`,
+          tone: 'error',
+        },
+      });
     };
     const pipeline = command.pipeline;
     switch (command.kind) {
       case 'start':
         current
           .call('start', { pipeline })
-          .then((r) => done(`${command.retry ? 'retrying' : 'started'} ${pipeline}: run ${r.run_id}`), failed);
+          .then(
+            (r) => done(`${command.retry ? 'retrying' : 'started'} ${pipeline}: run ${r.run_id}`),
+            failed,
+          );
         return;
       case 'stop':
         current
           .call('stop', { pipeline })
-          .then((r) => done(r.stopped ? `stopping ${pipeline}: run ${r.run_id ?? '?'}` : `${pipeline} had no run to stop`), failed);
+          .then(
+            (r) =>
+              done(
+                r.stopped ? `stopping ${pipeline}: run ${r.run_id ?? '?'}` : `${pipeline} had no run to stop`,
+              ),
+            failed,
+          );
         return;
       case 'pause':
         current.call('pause', { pipeline }).then(() => done(`paused ${pipeline}`), failed);

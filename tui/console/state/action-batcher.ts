@@ -28,7 +28,11 @@ export class ActionBatcher {
   #timer: unknown = null;
   #disposed = false;
 
-  constructor(flush: (actions: readonly ViewAction[]) => void, intervalMs: number, timers: Timers = NODE_TIMERS) {
+  constructor(
+    flush: (actions: readonly ViewAction[]) => void,
+    intervalMs: number,
+    timers: Timers = NODE_TIMERS,
+  ) {
     this.#flush = flush;
     this.#intervalMs = intervalMs;
     this.#timers = timers;
@@ -54,7 +58,10 @@ export class ActionBatcher {
       case 'logLines': {
         const previous = this.#ordered.at(-1);
         if (previous?.type === 'logLines' && previous.pipeline === action.pipeline && !action.replace) {
-          this.#ordered[this.#ordered.length - 1] = { ...previous, lines: [...previous.lines, ...action.lines] };
+          this.#ordered[this.#ordered.length - 1] = {
+            ...previous,
+            lines: [...previous.lines, ...action.lines],
+          };
         } else {
           this.#ordered.push(action);
         }

@@ -29,7 +29,10 @@ export function consoleReducer(state: ViewState, action: ConsoleAction): ViewSta
   if (action.type !== 'key') return viewReducer(state, action);
   // Several characters in one read (a paste, or tmux send-keys) are keys pressed in order.
   if (isPlainText(action.input, action.key)) {
-    return [...action.input].reduce((current, char) => applyKey(current, char, charKey(char), action.options), state);
+    return [...action.input].reduce(
+      (current, char) => applyKey(current, char, charKey(char), action.options),
+      state,
+    );
   }
   return applyKey(state, action.input, action.key, action.options);
 }

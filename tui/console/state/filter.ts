@@ -15,9 +15,12 @@ const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
  * matched on its own, so `^orders$` means a pipeline named exactly `orders`.
  */
 export function filterFields(pipeline: PipelineSummary): string[] {
-  return [pipeline.name, pipeline.paused ? 'paused' : pipeline.state, pipeline.source ?? '', pipeline.destination ?? ''].map(
-    (field) => field.toLowerCase(),
-  );
+  return [
+    pipeline.name,
+    pipeline.paused ? 'paused' : pipeline.state,
+    pipeline.source ?? '',
+    pipeline.destination ?? '',
+  ].map((field) => field.toLowerCase());
 }
 
 export function compileFilter(text: string): FilterResult {
@@ -32,7 +35,8 @@ export function compileFilter(text: string): FilterResult {
     try {
       regex = new RegExp(body, 'i');
     } catch (error) {
-      const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+      const reason =
+        error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
       return { ok: false, error: `invalid regular expression "${body}": ${reason}` };
     }
     match = (haystack) => regex.test(haystack);

@@ -131,9 +131,15 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
 
   if (state.confirm !== null) {
     if (input === 'y' || input === 'Y') {
-      return act({ type: 'confirmCancel' }, { type: 'enqueue', command: { kind: 'stop', pipeline: state.confirm.pipeline } });
+      return act(
+        { type: 'confirmCancel' },
+        { type: 'enqueue', command: { kind: 'stop', pipeline: state.confirm.pipeline } },
+      );
     }
-    return act({ type: 'confirmCancel' }, { type: 'notice', notice: { text: 'stop cancelled', tone: 'info' } });
+    return act(
+      { type: 'confirmCancel' },
+      { type: 'notice', notice: { text: 'stop cancelled', tone: 'info' } },
+    );
   }
 
   if (state.filterEditing) {

@@ -25,7 +25,12 @@ export interface LogView {
 }
 
 export type LogAction =
-  | { readonly type: 'logLines'; readonly pipeline: string; readonly lines: readonly LogLine[]; readonly replace: boolean }
+  | {
+      readonly type: 'logLines';
+      readonly pipeline: string;
+      readonly lines: readonly LogLine[];
+      readonly replace: boolean;
+    }
   | { readonly type: 'logsFailed'; readonly pipeline: string; readonly error: string }
   | { readonly type: 'logsTogglePause' }
   /** Positive deltas scroll towards older lines. */
@@ -57,13 +62,17 @@ export function createLogView(pipeline: string): LogView {
 const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
 
 /** Search text as a global, case-insensitive pattern: regex syntax is a regex, else a substring. */
-export function compileSearch(text: string): { readonly regex: RegExp | null; readonly error: string | null } {
+export function compileSearch(text: string): {
+  readonly regex: RegExp | null;
+  readonly error: string | null;
+} {
   if (text === '') return { regex: null, error: null };
   const source = REGEX_SYNTAX.test(text) ? text : text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
   try {
     return { regex: new RegExp(source, 'gi'), error: null };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+    const reason =
+      error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
     return { regex: null, error: `invalid regular expression "${text}": ${reason}` };
   }
 }

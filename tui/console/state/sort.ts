@@ -41,7 +41,8 @@ function compareBy(key: SortKey, a: PipelineSummary, b: PipelineSummary): number
       return timeOf(a.next_run_at) - timeOf(b.next_run_at);
     case 'last_run': {
       // Most recent first reads naturally for "last run"; never-run pipelines go last.
-      const at = (p: PipelineSummary): number => -timeOf(p.last_run?.finished_at ?? p.last_run?.started_at ?? null);
+      const at = (p: PipelineSummary): number =>
+        -timeOf(p.last_run?.finished_at ?? p.last_run?.started_at ?? null);
       return at(a) - at(b);
     }
     case 'rows':

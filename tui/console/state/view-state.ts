@@ -201,7 +201,9 @@ function applyRunState(state: ViewState, event: RunStateEvent): ViewState {
 
 function applyPipelines(state: ViewState, pipelines: readonly PipelineSummary[]): ViewState {
   // Progress for pipelines that no longer run (or no longer exist) is stale.
-  const running = new Set(pipelines.filter((p) => p.state === 'running' || p.state === 'waiting').map((p) => p.name));
+  const running = new Set(
+    pipelines.filter((p) => p.state === 'running' || p.state === 'waiting').map((p) => p.name),
+  );
   const progress = Object.fromEntries(Object.entries(state.progress).filter(([name]) => running.has(name)));
   const next = { ...state, pipelines, loaded: true, progress };
   if (next.selected === null || !pipelines.some((p) => p.name === next.selected)) {
@@ -247,7 +249,12 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case 'connection':
       return { ...state, connection: action.state, connectionDetail: action.detail };
     case 'info':
-      return { ...state, info: action.info, infoReceivedAt: action.at, resources: action.info.resources ?? state.resources };
+      return {
+        ...state,
+        info: action.info,
+        infoReceivedAt: action.at,
+        resources: action.info.resources ?? state.resources,
+      };
     case 'resources':
       return { ...state, resources: action.resources };
     case 'pipelines':
@@ -261,7 +268,13 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       if (state.detail?.pipeline !== action.pipeline) return state;
       return {
         ...state,
-        detail: { pipeline: action.pipeline, status: action.status, history: action.history, why: action.why, error: null },
+        detail: {
+          pipeline: action.pipeline,
+          status: action.status,
+          history: action.history,
+          why: action.why,
+          error: null,
+        },
       };
     case 'detailFailed':
       if (state.detail?.pipeline !== action.pipeline) return state;
