@@ -32,6 +32,7 @@ import { Supervisor } from './scheduler/supervisor.js';
 import { openStateStore } from './state/sqlite-store.js';
 import { toRunRecord } from './run-records.js';
 import { vacuumPipeline } from './vacuum.js';
+import type { CpuClock } from './engine/stage-clock.js';
 
 export interface ComposeOptions {
   readonly paths: DaemonPaths;
@@ -42,6 +43,8 @@ export interface ComposeOptions {
   readonly isAlive: (pid: number) => boolean;
   readonly hostTimezone: string;
   readonly rssBytes: () => number;
+  /** Process and main-thread CPU seconds, for each run's per-stage CPU split. */
+  readonly cpuClock: CpuClock;
   /**
    * `etld --once NAME`: run that one pipeline once in the foreground (benchmarks, debugging, cron),
    * without schedules or the control socket; the lock still keeps a daemon off the same home.
@@ -142,6 +145,9 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       logger,
       resolveConnection: connectionResolver,
       defaultParallelism: settings.defaults.parallelism,
+      stagingMemoryLimit: `${Math.max(1, Math.floor(settings.defaults.memory_limit / (1024 * 1024)))}MiB`,
+      stagingThreads: settings.defaults.threads,
+      cpuClock: options.cpuClock,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
     });
 

@@ -164,6 +164,11 @@ async function main(): Promise<void> {
             },
           }),
       ...(args.once !== undefined ? { once: args.once } : {}),
+      cpuClock: () => {
+        const all = process.cpuUsage();
+        const main = process.threadCpuUsage();
+        return { process: (all.user + all.system) / 1e6, mainThread: (main.user + main.system) / 1e6 };
+      },
       paths,
       settings,
       logger,

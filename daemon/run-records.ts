@@ -91,6 +91,7 @@ export function toRunDetail(attempts: readonly RunRow[], parts: readonly RunPart
     watermark_to: range.to,
     attempts: attempts.map(toRunAttempt),
     notes: [...(last?.notes ?? [])],
+    stages: last?.stages ?? null,
   };
 }
 

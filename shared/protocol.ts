@@ -91,6 +91,8 @@ export const runDetailSchema = runRecordSchema.extend({
   attempts: z.array(runAttemptSchema),
   /** What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark. */
   notes: z.array(z.string()),
+  /** CPU seconds by stage of the succeeded attempt (`prepare`, `extract`, `load`, `settle`, `commit`). */
+  stages: z.record(z.string(), z.number()).nullable(),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 

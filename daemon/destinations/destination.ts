@@ -1,10 +1,18 @@
 /**
- * The destination contract. The run engine stages every run in a per-run DuckDB database: when a
- * destination is called, the final rows (transforms and `_etl_*` metadata columns applied) sit in
- * one DuckDB table, typed with the DuckDB types of `stagingDuckType()` for each canonical column.
- * A destination reads them from there (COPY … TO Parquet/NDJSON/CSV, ATTACH, or a query) and commits
- * them in one atomic step together with the run sequence, which is its record of what was committed
- * (SPEC §5: Delta `txn`, an `_etld_commits` table, deterministic BigQuery job ids).
+ * The destination contract. A run loads into a destination in two phases:
+ *
+ * 1. `beginLoad` plans the load (schema changes, the table's state), then `writePart` writes the
+ *    batch part by part where nothing is visible yet: Parquet files no Delta log references yet,
+ *    load files, files for one transaction. A part is a SELECT on a connection of the run's
+ *    staging DuckDB returning the final columns (transforms and `_etl_*` metadata applied, typed
+ *    with `stagingDuckType()`); it may read a stream that is still being extracted, so a run's
+ *    bytes go from the source through DuckDB into destination files in one pass. Parts may be
+ *    written concurrently, on different connections.
+ * 2. `commit` makes every part visible in one atomic step together with the run sequence, which
+ *    is the destination's record of what was committed (Delta `txn`, an `_etld_commits` table,
+ *    deterministic BigQuery job ids); `abort` removes what was written.
+ *
+ * A merge load is one part over a staged table (`BatchPart.table`): merging needs the whole batch.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
@@ -13,21 +21,25 @@ import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { ResolvedConnection } from '../sources/source.js';
 
-export interface StagedBatch {
-  /** A connection to the run's staging DuckDB; `SET TimeZone='UTC'` is already in force. */
+/** One part of a batch, on a connection of the run's staging DuckDB. */
+export interface BatchPart {
+  /** `SET TimeZone='UTC'` is in force. */
   readonly connection: DuckDBConnection;
-  /** Quoted name of the DuckDB table holding the final rows. */
-  readonly relation: string;
-  /** Final columns in order, including `_etl_run_id`, `_etl_loaded_at`, `_etl_pipeline` (and `_etl_shard`). */
-  readonly columns: readonly ColumnSchema[];
-  readonly rowCount: number;
-  /** A directory inside the run's temp directory for the destination's own files; removed after the run. */
-  readonly workDir: string;
+  /** A SELECT returning the load's columns in order. */
+  readonly select: string;
+  /**
+   * When set (always for merge), a table of the staging database holding exactly the part's rows
+   * and columns (`select` is `SELECT * FROM` it); its `rowid` is the staging order, which breaks
+   * cursor ties when a batch holds a key twice.
+   */
+  readonly table?: string;
+  /** Names the part in messages and file names (`s1/3`, `staged`). */
+  readonly id: string;
 }
 
 export type LoadMode = 'full' | 'incremental' | 'merge';
 
-export interface CommitRequest {
+export interface LoadRequest {
   readonly pipeline: string;
   readonly runId: string;
   /** Monotonic per pipeline; retries of one run keep it. */
@@ -37,8 +49,21 @@ export interface CommitRequest {
   readonly key: readonly string[] | undefined;
   readonly cursor: string | undefined;
   readonly schemaEvolution: 'add_columns' | 'strict';
-  readonly batch: StagedBatch;
+  /** The load's columns in order, including `_etl_run_id`, `_etl_loaded_at`, `_etl_pipeline` (and `_etl_shard`). */
+  readonly columns: readonly ColumnSchema[];
+  /** A directory inside the run's temp directory for the destination's own files; removed after the run. */
+  readonly workDir: string;
   readonly signal: AbortSignal;
+}
+
+/** A load in progress (see the contract above). */
+export interface DestinationLoad {
+  /** Writes one part where nothing sees it yet; resolves with the rows written. */
+  writePart(part: BatchPart): Promise<number>;
+  /** Makes every written part visible with the run sequence; if the sequence is already committed, writes nothing. */
+  commit(): Promise<CommitResult>;
+  /** Removes what `writePart` wrote; idempotent, never rejects. */
+  abort(): Promise<void>;
 }
 
 export interface CommitResult {
@@ -84,8 +109,8 @@ export interface Destination {
    * that committed it, when the destination records it), or null when it holds none.
    */
   committedSequence(pipeline: string, signal?: AbortSignal): Promise<CommittedSequence | null>;
-  /** Commits the batch atomically with its sequence; if the sequence is already committed, writes nothing. */
-  commit(request: CommitRequest): Promise<CommitResult>;
+  /** Plans a load of `request.columns`; nothing is written until parts arrive, nothing visible until commit. */
+  beginLoad(request: LoadRequest): Promise<DestinationLoad>;
   /** Releases files and connections; idempotent. */
   close(): Promise<void>;
 }

@@ -98,6 +98,7 @@ export function alreadyCommittedOutcome(
     rowsExtracted: 0,
     rowsLoaded: 0,
     rowsExcluded: 0,
+    stages: {},
     bytes: 0,
     verdict: 'already_committed',
     alreadyCommitted: true,

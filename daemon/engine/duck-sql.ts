@@ -3,7 +3,7 @@
  * double-quoted with `"` doubled; string literals single-quoted with `'` doubled — DuckDB's rules.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { EtlError, type ErrorCode } from '../../shared/errors.js';
+import { ERROR_CODES, EtlError, type ErrorCode } from '../../shared/errors.js';
 import { withoutRowData } from '../logging/row-data.js';
 
 export function quoteIdent(name: string): string {
@@ -39,4 +39,26 @@ export async function duckStep<T>(code: ErrorCode, what: string, work: () => Pro
     const message = withoutRowData(error instanceof Error ? error.message : String(error));
     throw new EtlError(code, `${what}: ${message}`, { cause: error });
   }
+}
+
+/**
+ * A failure raised inside a statement by DuckDB's `error()`: `etld: message` (the source's data:
+ * SOURCE_DATA) or `etld[CODE]: message`. The message is ours and names no value, so it is used
+ * as it is; anything DuckDB wrapped around it (which may quote a value) is dropped.
+ */
+const MARKER = /etld(?:\[([A-Z_]+)\])?: ([^\n]*)/;
+
+/** The SQL expression that fails the statement with `message` (a SQL text expression) as `code`. */
+export function failWith(code: ErrorCode, message: string): string {
+  return `error('etld[${code}]: ' || ${message})`;
+}
+
+/** The EtlError a marked failure (see `failWith`) stands for, found anywhere in the error's text. */
+export function markedFailure(error: unknown): EtlError | undefined {
+  const text = error instanceof Error ? error.message : String(error);
+  const found = MARKER.exec(text);
+  if (found === null) return undefined;
+  const named = ERROR_CODES.find((c) => c === found[1]);
+  const code: ErrorCode = named ?? 'SOURCE_DATA';
+  return new EtlError(code, found[2] ?? text, { cause: error, retryable: false });
 }

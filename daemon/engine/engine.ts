@@ -8,6 +8,7 @@ import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import type { Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
+import type { StageSeconds } from './stage-clock.js';
 
 export interface LoadedPipeline {
   readonly name: string;
@@ -56,6 +57,8 @@ export interface RunOutcome {
   readonly alreadyCommitted: boolean;
   readonly watermarkFrom: string | null;
   readonly watermarkTo: string | null;
+  /** CPU seconds by stage of the attempt (stage-clock.ts); empty when nothing was loaded. */
+  readonly stages: StageSeconds;
 }
 
 export interface RunEngine {

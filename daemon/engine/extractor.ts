@@ -1,21 +1,32 @@
 /**
- * Parallel extraction: every part (shard × chunk) is one SELECT whose staging CSV is staged into
- * DuckDB while it is extracted, through a FIFO at the part's spool path that the part's own
- * INSERT reads (`stage`); at most `maxStreams` parts stream at once, the others spool to a file
- * loaded after extraction (their totals have `staged: null`). At most `parallelism` parts run at
- * once across the run, each holding a governor slot on its source host for the duration of its
- * query. The first failure aborts the other parts (their queries are cancelled server-side) and
- * is what the run reports; every part has settled (files and pipes closed, INSERTs finished)
- * before this returns or throws.
+ * Parallel extraction: every part (shard × chunk) is one SELECT whose staging CSV goes to the
+ * part's consumers — statements of the staging database that type, transform and hand the rows on
+ * (to destination files, or to a staging table) while the part is extracted, through one FIFO per
+ * consumer (the bytes are copied to each, never parsed here). Consumers hold a libuv pool thread
+ * each while they run, so at most `consumerSlots` run at once; a part that finds no free slots is
+ * spooled to a file instead, which its consumers read once slots free up. At most `parallelism`
+ * parts are extracted at once across the run, each holding a governor slot on its source host for
+ * the duration of its query. The first failure aborts the other parts (their queries are
+ * cancelled server-side) and is what the run reports; every part has settled (files and pipes
+ * closed, statements finished) before this returns or throws.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { EtlError, toEtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { ExtractProgress, ReadSession } from '../sources/source.js';
 import type { SourceGovernor } from './engine.js';
 import { makeFifo, openFifoWriter } from './fifo-writer.js';
 import type { ProgressTracker } from './progress-tracker.js';
+
+/** A statement reading a part's staging CSV. */
+export interface PartConsumer {
+  /** Names its pipe (`<spool path>.<name>`). */
+  readonly name: string;
+  /** Reads the CSV at `path` (a FIFO being written, or a spooled file); resolves with the rows it took. */
+  run(path: string): Promise<number>;
+}
 
 export interface ExtractTask {
   readonly id: string;
@@ -25,6 +36,7 @@ export interface ExtractTask {
   /** The columns the SELECT returns, in order (the source columns, then any flag columns). */
   readonly columns: readonly ColumnSchema[];
   readonly spoolPath: string;
+  readonly consumers: readonly PartConsumer[];
 }
 
 export interface ExtractOptions {
@@ -34,25 +46,23 @@ export interface ExtractOptions {
   readonly tracker: ProgressTracker;
   /** Called while a part waits for a governor slot. */
   readonly onWait?: () => void;
-  /** Stages the CSV arriving at `task.spoolPath` (a FIFO); resolves with the rows staged. */
-  readonly stage: (task: ExtractTask) => Promise<number>;
   /**
-   * Parts streamed at once. Each streaming INSERT holds a libuv pool thread (4 by default) while
-   * it waits for data, so this stays below the pool size: file writes still need the rest.
+   * Consumers running at once. Each holds a libuv pool thread while it waits for data, so this
+   * stays below the pool size: file writes and the destination's own work need the rest.
    */
-  readonly maxStreams: number;
+  readonly consumerSlots: number;
 }
 
 export interface PartTotals extends ExtractProgress {
-  /** Rows staged while extracting; null when the part was spooled to a file, to be loaded next. */
-  readonly staged: number | null;
+  /** Rows each consumer took, in the task's consumer order. */
+  readonly consumed: readonly number[];
 }
 
 export function cancelledRun(what: string): EtlError {
   return new EtlError('CANCELLED', `${what} was cancelled`, { retryable: false });
 }
 
-async function closeSink(sink: WriteStream | Socket, failed: boolean): Promise<void> {
+async function closeSink(sink: WriteStream | Writable, failed: boolean): Promise<void> {
   if (sink.closed) return;
   await new Promise<void>((resolve) => {
     sink.once('close', () => resolve());
@@ -63,18 +73,21 @@ async function closeSink(sink: WriteStream | Socket, failed: boolean): Promise<v
 }
 
 /**
- * When a streamed part fails on both ends, which failure is the cause: a value that does not
- * convert (SOURCE_DATA from staging) is; else a lost source connection is (it cut the CSV short,
- * which is why staging failed); else the staging failure is.
+ * When a streamed part fails on both ends, which failure is the cause: a failure of the data
+ * itself (a value that does not convert or cast, a NULL for a NOT NULL column) is; else a lost
+ * source connection is (it cut the CSV short, which is why the consumer failed); else the
+ * consumer's failure is.
  */
 function causeOf(stageError: unknown, extractError: unknown): unknown {
   if (stageError === undefined) return extractError;
   const stage = toEtlError(stageError, 'STAGING');
-  if (stage.code === 'SOURCE_DATA' && !/CSV Error/i.test(stage.message)) return stage;
+  if (DATA_FAILURES.has(stage.code) && !/CSV Error/i.test(stage.message)) return stage;
   const source = toEtlError(extractError, 'SOURCE_QUERY');
   if (source.code === 'SOURCE_CONNECTION' || source.code === 'SOURCE_TIMEOUT') return source;
   return stage;
 }
+
+const DATA_FAILURES: ReadonlySet<string> = new Set(['SOURCE_DATA', 'TRANSFORM_INVALID', 'SCHEMA_MISMATCH']);
 
 /** Runs every task; resolves with each task's totals by id. */
 export async function extractAll(
@@ -89,9 +102,9 @@ export async function extractAll(
   const results = new Map<string, PartTotals>();
   const queue = [...tasks];
   let firstError: EtlError | undefined;
-  let streams = 0;
+  const slots = new Slots(options.consumerSlots);
 
-  const spoolTask = async (task: ExtractTask, session: ReadSession): Promise<PartTotals> => {
+  const spoolTask = async (task: ExtractTask, session: ReadSession): Promise<ExtractProgress> => {
     const sink = createWriteStream(task.spoolPath);
     let ok = false;
     try {
@@ -102,29 +115,48 @@ export async function extractAll(
       if (sink.errored)
         throw new EtlError('INTERNAL', `cannot write spool file ${task.spoolPath}: ${sink.errored.message}`);
       ok = true;
-      return { ...totals, staged: null };
+      return totals;
     } finally {
       if (!ok) await closeSink(sink, true);
     }
   };
 
+  /** Runs the consumers over a spooled file, all at once (they only read it). */
+  const consumeSpool = async (task: ExtractTask): Promise<number[]> => {
+    const settled = await Promise.allSettled(task.consumers.map((c) => c.run(task.spoolPath)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((r) => (r.status === 'fulfilled' ? r.value : 0));
+  };
+
   const streamTask = async (task: ExtractTask, session: ReadSession): Promise<PartTotals> => {
-    makeFifo(task.spoolPath);
     const part = new AbortController();
     const forwardPart = (): void => part.abort(inner.signal.reason);
     inner.signal.addEventListener('abort', forwardPart, { once: true });
-    let sink: Socket | undefined;
+    const pipes = task.consumers.map((consumer) => `${task.spoolPath}.${consumer.name}`);
+    for (const pipe of pipes) makeFifo(pipe);
+    const writers: (Socket | undefined)[] = pipes.map(() => undefined);
+    let sink: Writable | undefined;
     let stageError: unknown;
-    const staging = options.stage(task);
-    // A failed INSERT has closed its end of the pipe: stop the query feeding it, or it would
-    // block on a full pipe; its error (naming the column and value) is what the part reports.
-    staging.catch((error: unknown) => {
-      stageError = error;
-      sink?.destroy();
-      part.abort(error);
-    });
+    const running = task.consumers.map((consumer, i) => consumer.run(pipes[i] ?? ''));
+    // A failed consumer has closed its end of the pipe: stop the query feeding it, or it would
+    // block on a full pipe; its error (naming the part, row and column) is what the part reports.
+    for (const run of running) {
+      run.catch((error: unknown) => {
+        stageError ??= error;
+        sink?.destroy();
+        for (const writer of writers) writer?.destroy();
+        part.abort(error);
+      });
+    }
     try {
-      sink = await openFifoWriter(task.spoolPath, staging, part.signal);
+      for (const [i, pipe] of pipes.entries()) {
+        const writer = await openFifoWriter(pipe, running[i] ?? Promise.resolve(), part.signal);
+        writer.on('error', () => undefined);
+        writers[i] = writer;
+      }
+      const opened = writers.filter((w): w is Socket => w !== undefined);
+      sink = opened.length === 1 && opened[0] !== undefined ? opened[0] : new Tee(opened);
       sink.on('error', () => undefined);
       const totals = await session.extract(task.sql, task.columns, sink, part.signal, (p) =>
         options.tracker.update(task.id, p.rows, p.bytes),
@@ -133,21 +165,26 @@ export async function extractAll(
       if (sink.errored && stageError === undefined) {
         throw new EtlError(
           'INTERNAL',
-          `cannot write staging pipe ${task.spoolPath}: ${sink.errored.message}`,
+          `cannot write the staging pipes of part ${task.id}: ${sink.errored.message}`,
         );
       }
-      return { ...totals, staged: await staging };
+      return { ...totals, consumed: await Promise.all(running) };
     } catch (error) {
       if (sink !== undefined) await closeSink(sink, true);
-      else {
-        // The INSERT may be blocked opening the pipe for reading: give it a writer that closes
+      for (const [i, pipe] of pipes.entries()) {
+        const writer = writers[i];
+        if (writer !== undefined) {
+          await closeSink(writer, true);
+          continue;
+        }
+        // The consumer may be blocked opening its pipe for reading: give it a writer that closes
         // at once (EOF), so it ends instead of holding its pool thread forever.
-        await openFifoWriter(task.spoolPath, staging, new AbortController().signal).then(
+        await openFifoWriter(pipe, running[i] ?? Promise.resolve(), new AbortController().signal).then(
           (late) => closeSink(late, true),
           () => undefined,
         );
       }
-      await staging.catch(() => undefined);
+      await Promise.allSettled(running);
       throw causeOf(stageError, error);
     } finally {
       inner.signal.removeEventListener('abort', forwardPart);
@@ -158,17 +195,33 @@ export async function extractAll(
     const session = sessions.get(task.shard);
     if (session === undefined) throw new EtlError('INTERNAL', `no read session for shard ${task.shard}`);
     const release = await options.governor.acquire(task.hostKey, inner.signal, options.onWait);
-    const streamed = streams < options.maxStreams;
-    if (streamed) streams++;
+    const needed = task.consumers.length;
+    const streamed = slots.tryTake(needed);
+    let extracted: ExtractProgress;
+    let consumed: readonly number[] | undefined;
     try {
       options.tracker.start(task.id);
-      const totals = streamed ? await streamTask(task, session) : await spoolTask(task, session);
-      options.tracker.update(task.id, totals.rows, totals.bytes);
-      results.set(task.id, totals);
+      if (streamed) {
+        const totals = await streamTask(task, session);
+        extracted = totals;
+        consumed = totals.consumed;
+      } else {
+        extracted = await spoolTask(task, session);
+      }
+      options.tracker.update(task.id, extracted.rows, extracted.bytes);
     } finally {
-      if (streamed) streams--;
+      if (streamed) slots.give(needed);
       release();
     }
+    if (consumed === undefined) {
+      await slots.take(needed, inner.signal);
+      try {
+        consumed = await consumeSpool(task);
+      } finally {
+        slots.give(needed);
+      }
+    }
+    results.set(task.id, { ...extracted, consumed });
   };
 
   const worker = async (): Promise<void> => {
@@ -201,4 +254,91 @@ export async function extractAll(
   if (options.signal.aborted) throw cancelledRun('the extraction');
   if (firstError !== undefined) throw firstError;
   return results;
+}
+
+/**
+ * Counted consumer slots: `tryTake` for a part about to stream (never waits: a part that cannot
+ * stream spools), `take` for a spooled part's consumers (waits for slots, or the abort).
+ */
+class Slots {
+  readonly #total: number;
+  #free: number;
+  readonly #waiters: (() => void)[] = [];
+
+  constructor(total: number) {
+    this.#total = Math.max(1, total);
+    this.#free = this.#total;
+  }
+
+  /** A part needing more slots than exist takes them all. */
+  #needed(count: number): number {
+    return Math.min(count, this.#total);
+  }
+
+  tryTake(count: number): boolean {
+    const needed = this.#needed(count);
+    if (this.#free < needed) return false;
+    this.#free -= needed;
+    return true;
+  }
+
+  async take(count: number, signal: AbortSignal): Promise<void> {
+    while (!this.tryTake(count)) {
+      if (signal.aborted) throw cancelledRun('the extraction');
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+  }
+
+  give(count: number): void {
+    this.#free += this.#needed(count);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+/**
+ * Copies every chunk to each target (the pipes of a part's consumers) and calls back once all
+ * have taken it, so the slowest consumer sets the pace (back-pressure reaches the source query).
+ */
+class Tee extends Writable {
+  readonly #targets: readonly Writable[];
+
+  constructor(targets: readonly Writable[]) {
+    super();
+    this.#targets = targets;
+    for (const target of targets) target.on('error', (error: Error) => this.destroy(error));
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let waiting = this.#targets.length;
+    const taken = (): void => {
+      waiting -= 1;
+      if (waiting === 0) callback();
+    };
+    for (const target of this.#targets) {
+      if (target.write(chunk)) taken();
+      else target.once('drain', taken);
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    let open = this.#targets.length;
+    for (const target of this.#targets) {
+      target.end(() => {
+        open -= 1;
+        if (open === 0) callback();
+      });
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const target of this.#targets) target.destroy();
+    callback(error);
+  }
 }

@@ -1,25 +1,30 @@
 /**
  * One attempt of one run (RunEngine.execute), in named phases:
  *  1. settle: the destination and the state store agree on what is committed (destination-settle.ts);
- *  2. prepare: connect and describe the source, plan the schema change, read the ranges, store the plan;
- *  3. extract: shards × chunks in parallel, streamed into the staging DuckDB (extractor.ts);
- *  4. stage: reconcile rows extracted with rows staged per part, settle the watermark boundary,
- *     check merge keys and casts, build the final batch;
- *  5. commit: to the destination with the run sequence, then the watermarks to the state store.
+ *  2. prepare: connect and describe the source, plan the schema change, read the ranges, store the
+ *     plan, and begin the destination load;
+ *  3. extract and load, in one pass: shards × chunks in parallel, each part's CSV typed,
+ *     transformed and written by the destination (files nobody sees yet) while it is extracted
+ *     (load-plan.ts says what each part feeds);
+ *  4. settle the batch: reconcile rows extracted with rows taken per part, the watermark boundary
+ *     (append: the rows around the watermarks were kept aside; those not loaded before are written
+ *     now), merge keys; record the planned watermarks;
+ *  5. commit: the destination makes every part visible with the run sequence, then the
+ *     watermarks go to the state store. A failure before the commit removes what was written.
  * The run's temp directory is removed in `finally`, always.
  *
- * Reconciliation: rows extracted must equal rows staged, per part (checked before the destination
- * is touched: a difference fails the run with RECONCILIATION_FAILED). After the commit, rows the
- * destination reports loaded are compared with what it should have loaded — the staged rows left
- * after the boundary for full/incremental, the distinct row identities of the batch for merge
- * (key, plus `_etl_shard` for sharded sources) — giving `match` or `mismatch`; a mismatch is
- * logged as an error and recorded but does not fail the run, because the data is committed by
- * then and a retry would find it already committed.
+ * Reconciliation: per part, the rows extracted must equal the rows its consumers took (minus the
+ * rows kept aside for the boundary): a difference fails the run with RECONCILIATION_FAILED before
+ * anything is committed. After the commit, the rows the destination reports loaded are compared
+ * with what it should have loaded — the rows left after the boundary for full/incremental, the
+ * distinct row identities of the batch for merge (key, plus `_etl_shard` for sharded sources) —
+ * giving `match` or `mismatch`; a mismatch is logged as an error and recorded but does not fail
+ * the run, because the data is committed by then and a retry would find it already committed.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
-import type { Destination } from '../destinations/destination.js';
+import type { Destination, DestinationLoad } from '../destinations/destination.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
 import {
@@ -29,7 +34,8 @@ import {
   type SettleContext,
 } from './destination-settle.js';
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
-import { cancelledRun, extractAll, type ExtractTask } from './extractor.js';
+import { cancelledRun, extractAll, type ExtractTask, type PartTotals } from './extractor.js';
+import { LoadPlan } from './load-plan.js';
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -48,8 +54,9 @@ import {
   type EngineDeps,
   type PreparedSource,
 } from './run-setup.js';
-import { FINAL_TABLE, Stager } from './stager.js';
+import { Stager } from './stager.js';
 import { PLAN_VERSION, usesWatermarks, type PlanRecord } from './watermarks.js';
+import { StageClock, type CpuClock } from './stage-clock.js';
 
 export interface AttemptDeps extends EngineDeps {
   readonly store: StateStore;
@@ -59,15 +66,17 @@ export interface AttemptDeps extends EngineDeps {
   readonly now: () => Date;
   readonly stagingMemoryLimit: string;
   readonly stagingThreads: number;
+  readonly cpuClock: CpuClock;
   /** Test hook (the chaos harness): called at named points of the commit; inert in production. */
   readonly failpoint?: (name: FailpointName) => void;
 }
 
 /**
- * Parts staged while extracted, at most, per run: each holds a libuv pool thread (4 by default)
- * for its INSERT, and the spooled parts beyond these still need pool threads for file writes.
+ * Statements reading parts while they are extracted, at most, per run: each holds a libuv pool
+ * thread (4 by default) for as long as it runs, and file writes and the destination's own calls
+ * still need pool threads; a part beyond these is spooled and read once a slot frees up.
  */
-const MAX_STREAMED_PARTS = 2;
+const CONSUMER_SLOTS = 2;
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw cancelledRun('the run');
@@ -82,6 +91,9 @@ interface AttemptResources {
   prepared?: PreparedSource;
   tempDir?: string;
   stager?: Stager;
+  /** The destination load until it is committed: aborted (its files removed) if the attempt fails. */
+  load?: DestinationLoad;
+  totals: Map<string, PartTotals>;
   readonly sessions: Map<string, ReadSession>;
 }
 
@@ -91,7 +103,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
   const tracker = new ProgressTracker(request.runId, deps.store, deps.now);
   const stopTicker = tracker.startTicker((snapshot) => request.onProgress(snapshot));
   const destination = await openDestination(pipeline.config, deps, request.logger);
-  const open: AttemptResources = { sessions: new Map() };
+  const open: AttemptResources = { sessions: new Map(), totals: new Map() };
   const context: SettleContext = { store: deps.store, pipeline };
   try {
     throwIfAborted(signal);
@@ -101,7 +113,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
       request.logger.notice(outcome.notes.join('; '));
       return outcome;
     }
-    return await loadBatch(deps, request, destination, tracker, open, context);
+    return await loadBatch(deps, request, destination, tracker, open, context, new StageClock(deps.cpuClock));
   } catch (error) {
     if (signal.aborted && !(error instanceof EtlError && error.code === 'CANCELLED'))
       throw cancelledRun('the run');
@@ -110,6 +122,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     stopTicker();
     await closeSessions(open.sessions);
     if (open.prepared !== undefined) await open.prepared.source.close();
+    await open.load?.abort();
     open.stager?.close();
     await destination
       .close()
@@ -125,6 +138,7 @@ async function loadBatch(
   tracker: ProgressTracker,
   open: AttemptResources,
   context: SettleContext,
+  clock: StageClock,
 ): Promise<RunOutcome> {
   const { pipeline, signal } = request;
   const config = pipeline.config;
@@ -147,8 +161,6 @@ async function loadBatch(
   writeState('recording the run plan', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(plan) }),
   );
-
-  // extract (streamed into staging)
   open.tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
   const stagingColumns = [...prepared.columns, ...flagColumns(config)];
   open.stager = await Stager.open(open.tempDir, stagingColumns, {
@@ -157,35 +169,49 @@ async function loadBatch(
     infiniteDates: config.source.infinite_dates,
   });
   const stager = open.stager;
+  const workDir = join(open.tempDir, 'destination');
+  await mkdir(workDir);
+  const mergeKey = prepared.rowKey;
+  const load = await destination.beginLoad({
+    pipeline: pipeline.name,
+    runId: request.runId,
+    sequence: request.sequence,
+    mode: config.load.mode,
+    key: config.load.mode === 'merge' ? mergeKey : config.source.key,
+    cursor: config.load.cursor,
+    schemaEvolution: config.schema_evolution,
+    columns: prepared.transforms.columns,
+    workDir,
+    signal,
+  });
+  open.load = load;
+  const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt: deps.now() };
+  const loadPlan = new LoadPlan(config, prepared, stager, load, meta);
+  await loadPlan.prepare();
+
+  // extract and load
   const tasks = await planTasks(
     config,
     prepared,
     reading,
     stagingColumns,
+    loadPlan,
     open.tempDir,
     tracker,
     request,
     signal,
   );
-  const rowsExtracted = await extract(deps, request, prepared, tasks, stager, tracker, open);
+  clock.enter('stream');
+  const rowsExtracted = await extract(deps, request, prepared, tasks, tracker, open);
+  clock.enter('settle');
 
-  // stage
+  // settle the batch
   throwIfAborted(signal);
+  tracker.phase = 'staging';
+  let kept = 0;
+  for (const task of tasks) kept += await loadPlan.reconcile(task.id, open.totals.get(task.id));
   const boundaries = await settleBoundaries(config, prepared.columns, stager, reading.ranges, request.logger);
-  const mergeKey = prepared.rowKey;
-  if (config.load.mode === 'merge') await refuseNullKeys(stager, prepared);
-  await stager.checkCasts(prepared.transforms);
-  const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt: deps.now() };
-  let rowCount: number;
-  let expected: number;
-  if (config.load.mode === 'merge') {
-    rowCount = await stager.buildFinal(prepared.transforms, meta);
-    expected = await stager.distinctKeys(mergeKey);
-    await stager.dropRaw();
-  } else {
-    rowCount = await stager.defineFinalView(prepared.transforms, meta);
-    expected = rowCount;
-  }
+  const expected = await loadPlan.finish(kept - boundaries.dropped);
   const planned: PlanRecord = { ...plan, watermarks: boundaries.watermarks };
   writeState('recording the planned watermarks', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }),
@@ -194,26 +220,11 @@ async function loadBatch(
   // commit
   throwIfAborted(signal);
   tracker.phase = 'committing';
-  const workDir = join(open.tempDir, 'destination');
-  await mkdir(workDir);
   deps.failpoint?.('before-destination-commit');
-  const result = await destination.commit({
-    pipeline: pipeline.name,
-    runId: request.runId,
-    sequence: request.sequence,
-    mode: config.load.mode,
-    key: config.load.mode === 'merge' ? mergeKey : config.source.key,
-    cursor: config.load.cursor,
-    schemaEvolution: config.schema_evolution,
-    batch: {
-      connection: stager.connection,
-      relation: FINAL_TABLE,
-      columns: prepared.transforms.columns,
-      rowCount,
-      workDir,
-    },
-    signal,
-  });
+  clock.enter('commit');
+  const result = await load.commit();
+  open.load = undefined;
+  const stages = clock.snapshot();
   if (result.alreadyCommitted) {
     // Another attempt's commit reached the destination after this one settled: never this
     // attempt's plan, which was written just now.
@@ -243,9 +254,7 @@ async function loadBatch(
     notes.push(`${boundaries.dropped} row(s) read again at the watermark were loaded already and skipped`);
   request.logger.info(
     `committed sequence ${request.sequence}: ${rowsExtracted} rows extracted, ${result.rowsLoaded} loaded (${verdict})`,
-    {
-      ...result.details,
-    },
+    { ...result.details, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`cpu_${k}_s`, v])) },
   );
   return {
     rowsExtracted,
@@ -257,6 +266,7 @@ async function loadBatch(
     watermarkFrom: summarise(reading.ranges, (r) => r.from),
     watermarkTo: summarise(reading.ranges, (r) => r.to),
     notes,
+    stages,
   };
 }
 
@@ -266,6 +276,7 @@ async function planTasks(
   prepared: PreparedSource,
   reading: RangeReading,
   stagingColumns: PreparedSource['columns'],
+  loadPlan: LoadPlan,
   tempDir: string,
   tracker: ProgressTracker,
   request: RunRequest,
@@ -303,7 +314,8 @@ async function planTasks(
           hostKey: shard.hostKey,
           sql,
           columns: stagingColumns,
-          spoolPath: join(spoolDir, `${id.replace('/', '-')}.csv`),
+          spoolPath: join(spoolDir, id.replace('/', '-')),
+          consumers: loadPlan.consumers(shard.name, id, range),
         };
       }),
     );
@@ -311,13 +323,12 @@ async function planTasks(
   return interleave(byShard);
 }
 
-/** Runs the tasks, closes the source, and checks rows extracted = rows staged per part. */
+/** Opens the read sessions, runs the tasks (each loading as it extracts), closes the source. */
 async function extract(
   deps: AttemptDeps,
   request: RunRequest,
   prepared: PreparedSource,
   tasks: readonly ExtractTask[],
-  stager: Stager,
   tracker: ProgressTracker,
   open: AttemptResources,
 ): Promise<number> {
@@ -345,51 +356,20 @@ async function extract(
       );
     }
   }
-  const totals = await extractAll(tasks, open.sessions, {
+  open.totals = await extractAll(tasks, open.sessions, {
     parallelism,
     governor: deps.governor,
     signal,
     tracker,
     onWait: () => (tracker.phase = 'waiting'),
-    stage: (task) => stager.loadPart(task.shard, task.id, task.spoolPath),
-    maxStreams: MAX_STREAMED_PARTS,
+    consumerSlots: CONSUMER_SLOTS,
   });
-  tracker.phase = 'staging';
-  request.logger.debug(
-    `extracted (and streamed into staging) in ${((Date.now() - started) / 1000).toFixed(2)} s`,
-  );
+  request.logger.debug(`extracted and loaded in ${((Date.now() - started) / 1000).toFixed(2)} s`);
   await closeSessions(open.sessions);
   await prepared.source.close();
-
   let rowsExtracted = 0;
-  for (const task of tasks) {
-    const part = totals.get(task.id);
-    const extracted = part?.rows ?? 0;
-    const staged = part?.staged ?? (await stager.loadPart(task.shard, task.id, task.spoolPath));
-    if (staged !== extracted) {
-      throw new EtlError(
-        'RECONCILIATION_FAILED',
-        `part ${task.id}: ${extracted} rows extracted but ${staged} rows staged; nothing was loaded`,
-        {
-          retryable: false,
-        },
-      );
-    }
-    rowsExtracted += extracted;
-  }
+  for (const totals of open.totals.values()) rowsExtracted += totals.rows;
   return rowsExtracted;
-}
-
-/** Merge places rows by key: a NULL key matches nothing (or everything) depending on the engine, so it is refused. */
-async function refuseNullKeys(stager: Stager, prepared: PreparedSource): Promise<void> {
-  const nulls = await stager.nullKeys(prepared.sourceKey);
-  if (nulls.length === 0) return;
-  throw new EtlError(
-    'SOURCE_DATA',
-    `merge key ${nulls.map((n) => `column "${n.column}" is NULL in ${n.rows} row(s)`).join(', ')}; a merge cannot place rows without a key ` +
-      '(fix the source rows, choose a key without NULLs, or use append mode)',
-    { retryable: false },
-  );
 }
 
 async function closeSessions(sessions: Map<string, ReadSession>): Promise<void> {

@@ -25,6 +25,7 @@ import type {
 import { executeAttempt, type AttemptDeps } from './run-attempt.js';
 import { planRun, previewRun } from './run-preview.js';
 import { openDestination } from './run-setup.js';
+import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
 
 export interface RunEngineOptions {
   readonly store: StateStore;
@@ -39,14 +40,15 @@ export interface RunEngineOptions {
   readonly defaultParallelism: number;
   readonly now?: () => Date;
   /**
-   * DuckDB `memory_limit` of a run's staging database (default 256MB). DuckDB spills to the run's
-   * temp directory beyond it, so a table of any size stages in bounded memory. Peak RSS of a
-   * 1M-row PostgreSQL → Delta run measured ~0.4 GB above the limit (Node, CSV reader buffers,
-   * Parquet writer): 512MB gave ~1 GB at ~10% less time, 128MB ~0.5 GB at ~10% more.
+   * DuckDB `memory_limit` of a run's staging database (default 128MiB; `defaults.memory_limit`).
+   * DuckDB spills to the run's temp directory beyond it, so a batch of any size loads in bounded
+   * memory.
    */
   readonly stagingMemoryLimit?: string;
   /** DuckDB threads of a run's staging database (default 2). */
   readonly stagingThreads?: number;
+  /** Reads process and main-thread CPU for the per-stage split of each run (main.ts passes the real one). */
+  readonly cpuClock?: CpuClock;
   /** Test hook: the chaos harness stops the process at named points of a commit (`ETLD_FAILPOINTS`). */
   readonly failpoint?: (name: FailpointName) => void;
   readonly loadSource?: (kind: SourceKind) => Promise<SourceDialect>;
@@ -69,8 +71,9 @@ export class DefaultRunEngine implements RunEngine {
       resolveConnection: options.resolveConnection,
       defaultParallelism: options.defaultParallelism,
       now: options.now ?? ((): Date => new Date()),
-      stagingMemoryLimit: options.stagingMemoryLimit ?? '256MB',
+      stagingMemoryLimit: options.stagingMemoryLimit ?? '128MiB',
       stagingThreads: options.stagingThreads ?? 2,
+      cpuClock: options.cpuClock ?? NO_CPU_CLOCK,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
       loadSource: options.loadSource ?? loadSourceDialect,
       createDestination: options.createDestination ?? createDestination,

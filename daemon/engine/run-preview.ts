@@ -144,7 +144,6 @@ export async function previewRun(
     });
     await stager.loadShard(shard.name, [spool]);
     if (range !== undefined) await settleBoundaries(config, prepared.columns, stager, [range], deps.logger);
-    await stager.checkCasts(prepared.transforms);
     await stager.buildFinal(
       prepared.transforms,
       { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() },

@@ -1,26 +1,30 @@
 /**
  * The run's staging database: an in-memory DuckDB whose `temp_directory` is inside the run's temp
- * directory. Memory stays bounded by `memory_limit` whatever the table size (DuckDB spills
- * buffers beyond it to `temp_directory`), and closing it costs nothing, where a file database
- * checkpoints every staged row to disk once more on close (~2 s per million rows, measured). Spooled staging CSV is loaded into `raw` (one INSERT per shard, tagging the
- * shard), rid of rows loaded before (the watermark boundary), checked for casts, then transformed
- * into `final`, the table (or view) destinations read. Every error names the part, row and
- * column, never a value.
+ * directory. Memory stays bounded by `memory_limit` whatever the batch size (DuckDB spills
+ * buffers beyond it to `temp_directory`), and closing it costs nothing.
+ *
+ * Most rows never rest here: each part's staging CSV is read, typed, transformed and handed to the
+ * destination by one streaming statement (`typedSelect`, `finalSelect`). What must be seen whole
+ * is kept in tables: `raw` holds the rows around the watermarks (append mode: the rows a boundary
+ * may drop, and the rows whose content hashes form the next boundary), `final` the transformed
+ * batch of a merge. Every error names the part, row and column, never a value.
  */
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../shared/errors.js';
-import { typeToString, type ColumnSchema } from '../../shared/types.js';
+import type { ColumnSchema } from '../../shared/types.js';
 import type { BoundaryIdentity } from '../state/store.js';
 import { stagingCsvSelect } from './csv-staging.js';
 import { withoutRowData } from '../logging/row-data.js';
-import { duckStep, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
+import { duckStep, markedFailure, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
 import { stagingDuckType } from './staging-types.js';
 import { RAW_SHARD_COLUMN, type CompiledTransforms, type RunMetadata } from './transforms.js';
 import { FLAG_NEXT, FLAG_PRIOR } from './watermarks.js';
 
 const RAW_TABLE = 'raw';
 export const FINAL_TABLE = 'final';
+/** The raw table's column naming the part a row came from (reconciliation per part). */
+const RAW_PART_COLUMN = '__etld_part';
 
 export interface StagerOptions {
   readonly memoryLimit: string;
@@ -57,19 +61,23 @@ export function contentHashExpression(columns: readonly string[]): string {
  * short by a lost connection is reported as the connection error by the extractor); anything else
  * is the staging database itself — memory, a full temp disk — and is retried (STAGING).
  */
-function stagingError(part: string, error: unknown): EtlError {
+export function stagingError(part: string, error: unknown): EtlError {
   if (error instanceof EtlError) return error;
+  const marked = markedFailure(error);
+  if (marked !== undefined) return marked;
   const text = error instanceof Error ? error.message : String(error);
-  const marker = text.indexOf('etld: ');
-  if (marker >= 0)
-    return new EtlError('SOURCE_DATA', text.slice(marker + 'etld: '.length).split('\n')[0] ?? text, {
-      cause: error,
-      retryable: false,
-    });
   const message = `staging the rows of part ${part}: ${withoutRowData(text)}`;
   if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text))
     return new EtlError('SOURCE_DATA', message, { cause: error, retryable: false });
   return new EtlError('STAGING', message, { cause: error, retryable: true });
+}
+
+/** The load's rows from `from` (a relation with raw's columns): transforms and metadata applied, typed. */
+export function finalSelect(transforms: CompiledTransforms, meta: RunMetadata, from: string): string {
+  const typed = transforms.columns.map(
+    (c) => `CAST(q.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`,
+  );
+  return `SELECT ${typed.join(', ')} FROM (SELECT ${transforms.selectList(meta).join(', ')} FROM ${from}) AS q`;
 }
 
 export class Stager {
@@ -106,7 +114,7 @@ export class Stager {
       await connection.run(`SET TimeZone='UTC'`);
       await connection.run(`SET preserve_insertion_order = true`);
       const definitions = columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`);
-      definitions.push(`${quoteIdent(RAW_SHARD_COLUMN)} VARCHAR`);
+      definitions.push(`${quoteIdent(RAW_SHARD_COLUMN)} VARCHAR`, `${quoteIdent(RAW_PART_COLUMN)} VARCHAR`);
       await connection.run(`CREATE TABLE ${RAW_TABLE} (${definitions.join(', ')})`);
     } catch (error) {
       stager.close();
@@ -115,32 +123,36 @@ export class Stager {
     return stager;
   }
 
-  /** Loads one shard's spool files; returns the rows loaded. */
+  /** Loads one shard's spool files into `raw`; returns the rows loaded (preview). */
   async loadShard(shard: string, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
-    return this.#insert(this.connection, shard, shard, files);
+    const select = await this.typedSelect(this.connection, shard, shard, files);
+    return this.insertRaw(this.connection, shard, select);
   }
 
-  /**
-   * Loads one part's staging CSV at `path` (a file, or a FIFO being written while this runs) on a
-   * connection of its own, so parts stream into `raw` concurrently; returns the rows loaded.
-   */
-  async loadPart(shard: string, part: string, path: string): Promise<number> {
+  /** A connection of its own (parts stream concurrently), `TimeZone` UTC; the caller closes it. */
+  async connect(): Promise<DuckDBConnection> {
     const connection = await this.#instance.connect();
     try {
       await connection.run(`SET TimeZone='UTC'`);
-      return await this.#insert(connection, shard, part, [path]);
-    } finally {
+    } catch (error) {
       connection.closeSync();
+      throw error;
     }
+    return connection;
   }
 
-  async #insert(
+  /**
+   * The typed rows of one part's staging CSV at `files` (a FIFO being written while the statement
+   * runs, or spooled files), with the shard and part labels: the columns of `raw`, in order. Rows
+   * are numbered for messages by a sequence created on `connection`, the one that must run it.
+   */
+  async typedSelect(
     connection: DuckDBConnection,
     shard: string,
     part: string,
     files: readonly string[],
-  ): Promise<number> {
+  ): Promise<string> {
     const rowSequence = `etld_rows_${part.replace(/[^A-Za-z0-9_]/g, '_')}`;
     await connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${quoteIdent(rowSequence)} START 1`);
     const select = stagingCsvSelect(files, this.#columns, {
@@ -148,14 +160,25 @@ export class Stager {
       rowSequence,
       infiniteDates: this.#infiniteDates,
     });
+    return `SELECT q.*, ${quoteLiteral(shard)} AS ${quoteIdent(RAW_SHARD_COLUMN)}, ${quoteLiteral(part)} AS ${quoteIdent(RAW_PART_COLUMN)} FROM (${select}) AS q`;
+  }
+
+  /** Inserts the rows of `select` (a `typedSelect`, optionally filtered) into `raw`; returns the count. */
+  async insertRaw(connection: DuckDBConnection, part: string, select: string): Promise<number> {
     try {
-      const result = await connection.run(
-        `INSERT INTO ${RAW_TABLE} SELECT q.*, ${quoteLiteral(shard)} FROM (${select}) AS q`,
-      );
-      return result.rowsChanged;
+      return (await connection.run(`INSERT INTO ${RAW_TABLE} ${select}`)).rowsChanged;
     } catch (error) {
       throw stagingError(part, error);
     }
+  }
+
+  /** Rows of `part` in `raw` flagged at or below the stored watermark. */
+  async priorRows(part: string): Promise<number> {
+    const rows = await queryStrings(
+      this.connection,
+      `SELECT count(*) FROM ${RAW_TABLE} WHERE ${quoteIdent(RAW_PART_COLUMN)} = ${quoteLiteral(part)} AND ${quoteIdent(FLAG_PRIOR)} = 't'`,
+    );
+    return Number(rows[0]?.[0] ?? 0);
   }
 
   /**
@@ -246,69 +269,46 @@ export class Stager {
     appender.closeSync();
   }
 
-  /** Per key column, how many staged rows hold NULL there (merge cannot place them). */
+  /** Per key column, how many rows of `final` hold NULL there (merge cannot place them). */
   async nullKeys(key: readonly string[]): Promise<{ column: string; rows: number }[]> {
     if (key.length === 0) return [];
     const counts = key.map((k) => `count(*) FILTER (WHERE ${quoteIdent(k)} IS NULL)`).join(', ');
-    const rows = await queryStrings(this.connection, `SELECT ${counts} FROM ${RAW_TABLE}`);
+    const rows = await queryStrings(this.connection, `SELECT ${counts} FROM ${FINAL_TABLE}`);
     return key.map((column, i) => ({ column, rows: Number(rows[0]?.[i] ?? 0) })).filter((c) => c.rows > 0);
   }
 
-  async countRows(table: string = RAW_TABLE): Promise<number> {
-    const rows = await queryStrings(this.connection, `SELECT count(*) FROM ${table}`);
-    return Number(rows[0]?.[0] ?? 0);
+  /** Creates the empty `final` table of a merge, which parts fill as they stream. */
+  async createFinal(columns: readonly ColumnSchema[]): Promise<void> {
+    const definitions = columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`);
+    await this.connection.run(`CREATE TABLE ${FINAL_TABLE} (${definitions.join(', ')})`);
   }
 
-  /** Fails naming the target, input and value when a transform's cast does not convert. */
-  async checkCasts(transforms: CompiledTransforms): Promise<void> {
-    for (const check of transforms.castChecks) {
-      const duckType = stagingDuckType(check.type);
-      const rows = await queryStrings(
-        this.connection,
-        `SELECT count(*) FROM (SELECT ${check.expression} AS v FROM ${RAW_TABLE}) WHERE v IS NOT NULL AND TRY_CAST(v AS ${duckType}) IS NULL`,
-      );
-      const bad = Number(rows[0]?.[0] ?? 0);
-      if (bad > 0) {
-        throw new EtlError(
-          'TRANSFORM_INVALID',
-          `transform "${check.target}": ${bad} value(s) of column ${check.input} cannot be cast to ${typeToString(check.type)}`,
-          { retryable: false },
-        );
-      }
+  /** Inserts `select` (a `finalSelect`) into `final`; returns the count. */
+  async insertFinal(connection: DuckDBConnection, part: string, select: string): Promise<number> {
+    try {
+      return (await connection.run(`INSERT INTO ${FINAL_TABLE} ${select}`)).rowsChanged;
+    } catch (error) {
+      throw stagingError(part, error);
     }
   }
 
-  /**
-   * `final` as a view over `raw`: the batch is not copied once more before the destination reads it.
-   * Only for loads that read `final` sequentially (full, incremental); merge needs a real table
-   * (the Delta merge addresses rows by `rowid`). Cast failures were already caught by `checkCasts`.
-   */
-  async defineFinalView(transforms: CompiledTransforms, meta: RunMetadata): Promise<number> {
-    const typed = transforms.columns.map(
-      (c) => `CAST(q.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`,
-    );
-    await this.connection.run(
-      `CREATE VIEW ${FINAL_TABLE} AS SELECT ${typed.join(', ')} FROM (SELECT ${transforms.selectList(meta).join(', ')} FROM ${RAW_TABLE}) AS q`,
-    );
-    return this.countRows(RAW_TABLE);
-  }
-
+  /** `final` built from `raw` in one statement (preview). */
   async buildFinal(transforms: CompiledTransforms, meta: RunMetadata, limit?: number): Promise<number> {
-    const definitions = transforms.columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`);
-    await this.connection.run(`CREATE TABLE ${FINAL_TABLE} (${definitions.join(', ')})`);
-    const select = `SELECT ${transforms.selectList(meta).join(', ')} FROM ${RAW_TABLE}${limit === undefined ? '' : ` LIMIT ${limit}`}`;
-    const result = await duckStep('TRANSFORM_INVALID', 'applying transforms', () =>
-      this.connection.run(`INSERT INTO ${FINAL_TABLE} ${select}`),
+    await this.createFinal(transforms.columns);
+    const select = finalSelect(
+      transforms,
+      meta,
+      `${RAW_TABLE}${limit === undefined ? '' : ` LIMIT ${limit}`}`,
     );
-    return result.rowsChanged;
+    const result = await duckStep('TRANSFORM_INVALID', 'applying transforms', () =>
+      this.insertFinal(this.connection, 'preview', select),
+    );
+    return result;
   }
 
-  /**
-   * Drops `raw` once `final` is built: destinations only read `final`, and an in-memory staging
-   * database would otherwise hold (or spill) both copies of the batch while the destination writes.
-   */
-  async dropRaw(): Promise<void> {
-    await this.connection.run(`DROP TABLE ${RAW_TABLE}`);
+  /** The rows of `raw` still to load after the boundary: flagged at or below the stored watermark. */
+  priorRelation(): string {
+    return `(SELECT * FROM ${RAW_TABLE} WHERE ${quoteIdent(FLAG_PRIOR)} = 't') AS prior_rows`;
   }
 
   /** Rows of `final` as text (preview). */

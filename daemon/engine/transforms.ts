@@ -16,9 +16,9 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import { SHARD_COLUMN, type TransformConfig } from '../../shared/config/pipeline-schema.js';
-import { parseTypeName, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
+import { parseTypeName, typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from './staging-types.js';
-import { quoteIdent, quoteLiteral } from './duck-sql.js';
+import { failWith, quoteIdent, quoteLiteral } from './duck-sql.js';
 
 const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
 /** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */
@@ -30,18 +30,9 @@ export interface RunMetadata {
   readonly loadedAt: Date;
 }
 
-export interface CastCheck {
-  readonly target: string;
-  readonly input: string;
-  /** The uncast expression over the raw table. */
-  readonly expression: string;
-  readonly type: CanonicalType;
-}
-
 export interface CompiledTransforms {
   /** Final columns in order, metadata included. */
   readonly columns: readonly ColumnSchema[];
-  readonly castChecks: readonly CastCheck[];
   /** The SELECT list (expressions AS names) over the raw staging table. */
   selectList(meta: RunMetadata): string[];
 }
@@ -96,11 +87,7 @@ interface CompiledColumn {
   readonly expression: string;
 }
 
-function compileOne(
-  t: TransformConfig,
-  byName: Map<string, ColumnSchema>,
-  checks: CastCheck[],
-): CompiledColumn {
+function compileOne(t: TransformConfig, byName: Map<string, ColumnSchema>): CompiledColumn {
   const cast = castType(t);
   let expression: string;
   let type: CanonicalType;
@@ -130,8 +117,16 @@ function compileOne(
     throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": give one of from, split or join`);
   }
   if (cast !== undefined) {
-    checks.push({ target: t.target, input, expression, type: cast });
-    expression = `CAST(${expression} AS ${stagingDuckType(cast)})`;
+    // A value that does not convert fails the statement as it streams through, naming the
+    // transform and column but never the value (DuckDB's own cast error quotes it).
+    const target = stagingDuckType(cast);
+    const failure = failWith(
+      'TRANSFORM_INVALID',
+      quoteLiteral(
+        `transform "${t.target}": a value of column ${input} cannot be cast to ${typeToString(cast)}`,
+      ),
+    );
+    expression = `coalesce(TRY_CAST(${expression} AS ${target}), CASE WHEN ${expression} IS NULL THEN NULL ELSE ${failure} END)`;
     type = cast;
   }
   return { column: { name: t.target, type, nullable }, expression };
@@ -158,8 +153,7 @@ export function compileTransforms(
   const byName = new Map(source.map((c) => [c.name, c]));
   const pinned = new Set([...(options.key ?? []), ...(options.cursor === undefined ? [] : [options.cursor])]);
   const consumed = new Set(transforms.flatMap(inputsOf).filter((n) => !pinned.has(n)));
-  const checks: CastCheck[] = [];
-  const compiled = new Map(transforms.map((t) => [t.target, compileOne(t, byName, checks)]));
+  const compiled = new Map(transforms.map((t) => [t.target, compileOne(t, byName)]));
 
   const out: CompiledColumn[] = [];
   const emitted = new Set<string>();
@@ -187,7 +181,6 @@ export function compileTransforms(
   ];
   return {
     columns: [...out.map((c) => c.column), ...metaColumns],
-    castChecks: checks,
     selectList(meta: RunMetadata): string[] {
       const list = out.map((c) => `${c.expression} AS ${quoteIdent(c.column.name)}`);
       list.push(`${quoteLiteral(meta.runId)} AS "_etl_run_id"`);

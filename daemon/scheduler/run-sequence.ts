@@ -252,6 +252,7 @@ export class RunSequence {
         rowsLoaded: outcome.rowsLoaded,
         rowsExcluded: outcome.rowsExcluded,
         notes: outcome.notes,
+        stages: outcome.stages,
         bytes: outcome.bytes,
         verdict: outcome.verdict,
       },

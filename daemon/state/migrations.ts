@@ -93,6 +93,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX state_changes_by_pipeline ON state_changes (pipeline, id DESC);
   `,
+  // 3: CPU seconds by stage of a run
+  `
+  ALTER TABLE runs ADD COLUMN stages_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,6 +28,7 @@ const RUN_COLUMNS: Record<keyof RunPatch, string> = {
   verdict: 'verdict',
   rowsExcluded: 'rows_excluded',
   notes: 'notes_json',
+  stages: 'stages_json',
   errorCode: 'error_code',
   errorMessage: 'error_message',
   firstFailureAt: 'first_failure_at',
@@ -54,6 +55,10 @@ function toRun(row: Row): RunRow {
       row.notes_json === null || row.notes_json === undefined
         ? []
         : (JSON.parse(row.notes_json as string) as string[]),
+    stages:
+      row.stages_json === null || row.stages_json === undefined
+        ? null
+        : (JSON.parse(row.stages_json as string) as Record<string, number>),
     errorCode: (row.error_code as string | null) ?? null,
     errorMessage: (row.error_message as string | null) ?? null,
     firstFailureAt: (row.first_failure_at as string | null) ?? null,
@@ -237,6 +242,8 @@ class SqliteStateStore implements StateStore {
       const sets = keys.map((k) => `${RUN_COLUMNS[k]} = @${k}`).join(', ');
       const values: Record<string, unknown> = { ...patch, id };
       if (patch.notes !== undefined) values.notes = JSON.stringify(patch.notes);
+      if (patch.stages !== undefined)
+        values.stages = patch.stages === null ? null : JSON.stringify(patch.stages);
       const result = this.#db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
       if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
     }

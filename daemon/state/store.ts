@@ -23,6 +23,8 @@ export interface RunRow {
   readonly rowsExcluded: number;
   /** What the operator should know about the run: exclusions, a held-back high-water mark… */
   readonly notes: readonly string[];
+  /** CPU seconds by stage (`extract`, `load`, …) of a succeeded attempt; null otherwise. */
+  readonly stages: Readonly<Record<string, number>> | null;
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
   /** When the first attempt of this sequence failed (retry_timeout is measured from here). */
@@ -52,6 +54,7 @@ export type RunPatch = Partial<
     | 'verdict'
     | 'rowsExcluded'
     | 'notes'
+    | 'stages'
     | 'errorCode'
     | 'errorMessage'
     | 'firstFailureAt'

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionSchema, durationSchema, emailListSchema } from './common-schema.js';
+import { connectionSchema, durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 
@@ -128,7 +128,14 @@ export const transformSchema = z
     }
   });
 
-const deltaDestination = z.strictObject({ type: z.literal('delta'), path: z.string().min(1) });
+const deltaDestination = z.strictObject({
+  type: z.literal('delta'),
+  path: z.string().min(1),
+  /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
+  target_file_size: sizeSchema
+    .refine((bytes) => bytes >= 1024 * 1024, { error: 'expected at least 1MB' })
+    .optional(),
+});
 const duckdbDestination = z.strictObject({
   type: z.literal('duckdb'),
   path: z.string().min(1),

@@ -244,6 +244,7 @@ export class FakeApi implements DaemonApi {
       parts: [],
       watermark_from: '2026-03-01',
       watermark_to: '2026-03-02',
+      stages: { prepare: 0.1, extract: 1.2, load: 2.5, settle: 0.1, commit: 0.3 },
       attempts: [],
       notes: [],
     });

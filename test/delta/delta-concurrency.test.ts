@@ -19,6 +19,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import { runCommand } from '../helpers/process.js';
 import { repoRoot, tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
+import { commitBatch } from '../destinations/commit-batch.js';
 
 const ID: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: true }];
 
@@ -118,7 +119,10 @@ describe('concurrent writers and crashes', () => {
     const table = join(dir, 'two-processes');
     const staging = await Staging.open();
     const seed = new DeltaDestination({ tablePath: table, logger: silentLogger });
-    await seed.commit(request(await staging.batch(ID, ['(0)']), 1, 'incremental', { pipeline: 'seed' }));
+    await commitBatch(
+      seed,
+      request(await staging.batch(ID, ['(0)']), 1, 'incremental', { pipeline: 'seed' }),
+    );
     await seed.close();
     staging.close();
 
@@ -145,7 +149,8 @@ describe('concurrent writers and crashes', () => {
       // Creating the table: exactly one writer wins version 0; the loser gets a retryable conflict.
       const created = await Promise.allSettled(
         pairs.map(async ({ staging, writer }, i) =>
-          writer.commit(
+          commitBatch(
+            writer,
             request(await staging.batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }),
           ),
         ),
@@ -158,7 +163,10 @@ describe('concurrent writers and crashes', () => {
       // The same pipeline and sequence from three writers at once: one commit, two skips.
       const same = await Promise.all(
         pairs.map(async ({ staging, writer }) =>
-          writer.commit(request(await staging.batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' })),
+          commitBatch(
+            writer,
+            request(await staging.batch(ID, ['(7)']), 2, 'incremental', { pipeline: 'dup' }),
+          ),
         ),
       );
       expect(same.filter((r) => !r.alreadyCommitted)).toHaveLength(1);
@@ -169,15 +177,21 @@ describe('concurrent writers and crashes', () => {
       // file live before it, so the table holds its row plus only appends that committed after it.
       const results = await Promise.all([
         (async () =>
-          writers[0]?.commit(
+          writers[0] &&
+          commitBatch(
+            writers[0],
             request(await stagings[0].batch(ID, ['(500)']), 3, 'full', { pipeline: 'full' }),
           ))(),
         (async () =>
-          writers[1]?.commit(
+          writers[1] &&
+          commitBatch(
+            writers[1],
             request(await stagings[1].batch(ID, ['(501)']), 3, 'incremental', { pipeline: 'app1' }),
           ))(),
         (async () =>
-          writers[2]?.commit(
+          writers[2] &&
+          commitBatch(
+            writers[2],
             request(await stagings[2].batch(ID, ['(502)']), 3, 'incremental', { pipeline: 'app2' }),
           ))(),
       ]);
@@ -248,8 +262,8 @@ describe('concurrent writers and crashes', () => {
     const staging = await Staging.open();
     const writer = new DeltaDestination({ tablePath: table, logger: silentLogger });
     try {
-      await writer.commit(request(await staging.batch(ID, ['(1)']), 1));
-      await writer.commit(request(await staging.batch(ID, ['(2)']), 2, 'full'));
+      await commitBatch(writer, request(await staging.batch(ID, ['(1)']), 1));
+      await commitBatch(writer, request(await staging.batch(ID, ['(2)']), 2, 'full'));
       const logBefore = await readdir(join(table, '_delta_log'));
       const hour = 3_600_000;
       // Everything is younger than a week: nothing goes.

@@ -10,6 +10,7 @@ import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { copyFixture, fixture, tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
+import { commitBatch } from '../destinations/commit-batch.js';
 
 const COLUMNS: ColumnSchema[] = [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
@@ -85,7 +86,8 @@ describe('DeltaDestination', () => {
       'create:id:long not null',
       'create:amount:decimal(12,2)',
     ]);
-    const first = await destination.commit(
+    const first = await commitBatch(
+      destination,
       request(await staging.batch(COLUMNS, ['(1, 1.50)', '(2, NULL)']), 5),
     );
     expect(first).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
@@ -101,16 +103,16 @@ describe('DeltaDestination', () => {
     expect((await destination.committedSequence('orders'))?.sequence).toBe(5);
 
     const files = await dataFiles(table);
-    const retried = await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1.50)']), 5));
+    const retried = await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1.50)']), 5));
     expect(retried.alreadyCommitted).toBe(true);
     expect(await logFiles(table)).toHaveLength(1);
     expect(await dataFiles(table)).toEqual(files);
   });
 
   it('full load removes every live file in the same commit and is not a blind append', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
-    await destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2));
-    await destination.commit(request(await staging.batch(COLUMNS, ['(3, 3)']), 3, 'full'));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(2, 2)']), 2));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(3, 3)']), 3, 'full'));
     const v2 = await commitLines(table, 2);
     expect(v2.filter((a) => 'remove' in a)).toHaveLength(2);
     expect(v2.filter((a) => 'add' in a)).toHaveLength(1);
@@ -123,11 +125,16 @@ describe('DeltaDestination', () => {
   });
 
   it('merge rewrites only files holding matched keys', async () => {
-    await destination.commit(
+    await commitBatch(
+      destination,
       request(await staging.batch(COLUMNS, ['(1, 1)', '(2, 2)']), 1, 'merge', { key: ['id'] }),
     );
-    await destination.commit(request(await staging.batch(COLUMNS, ['(3, 3)']), 2, 'merge', { key: ['id'] }));
-    await destination.commit(
+    await commitBatch(
+      destination,
+      request(await staging.batch(COLUMNS, ['(3, 3)']), 2, 'merge', { key: ['id'] }),
+    );
+    await commitBatch(
+      destination,
       request(await staging.batch(COLUMNS, ['(2, 20)', '(4, 4)']), 3, 'merge', { key: ['ID'] }),
     );
     const v2 = await commitLines(table, 2);
@@ -144,17 +151,17 @@ describe('DeltaDestination', () => {
       [4n, '4.00'],
     ]);
     await expect(
-      destination.commit(request(await staging.batch(COLUMNS, ['(5, 5)']), 4, 'merge')),
+      commitBatch(destination, request(await staging.batch(COLUMNS, ['(5, 5)']), 4, 'merge')),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('adds new nullable columns through a new metaData', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const wider: ColumnSchema[] = [...COLUMNS, { name: 'note', type: { kind: 'text' }, nullable: false }];
     expect(await destination.planSchema(wider, 'add_columns')).toEqual([
       { column: 'note', change: 'add', detail: 'string (nullable)' },
     ]);
-    await destination.commit(request(await staging.batch(wider, ["(2, 2, 'x')"]), 2));
+    await commitBatch(destination, request(await staging.batch(wider, ["(2, 2, 'x')"]), 2));
     const snapshot = await readSnapshot(table, reader);
     expect(snapshot?.schema.fields.map((f) => `${f.name}:${JSON.stringify(f.type)}:${f.nullable}`)).toEqual([
       'id:"long":false',
@@ -168,7 +175,7 @@ describe('DeltaDestination', () => {
   });
 
   it('fails a changed type or a dropped column before writing any file, naming column and types', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const before = await dataFiles(table);
     const changed: ColumnSchema[] = [
       COLUMNS[0] as ColumnSchema,
@@ -183,15 +190,16 @@ describe('DeltaDestination', () => {
       /amount has type decimal\(12,2\).*decimal\(14,2\) \(source numeric\(14,2\)\)/,
     );
     await expect(
-      destination.commit(request(await staging.batch(changed, ['(2, 2)']), 2)),
+      commitBatch(destination, request(await staging.batch(changed, ['(2, 2)']), 2)),
     ).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     const dropped: ColumnSchema[] = [COLUMNS[0] as ColumnSchema];
-    await expect(destination.commit(request(await staging.batch(dropped, ['(3)']), 3))).rejects.toThrow(
+    await expect(commitBatch(destination, request(await staging.batch(dropped, ['(3)']), 3))).rejects.toThrow(
       /amount \(decimal\(12,2\)\).*missing/,
     );
     const wider: ColumnSchema[] = [...COLUMNS, { name: 'x', type: { kind: 'int32' }, nullable: true }];
     await expect(
-      destination.commit(
+      commitBatch(
+        destination,
         request(await staging.batch(wider, ['(4, 4, 4)']), 4, 'incremental', { schemaEvolution: 'strict' }),
       ),
     ).rejects.toThrow(/no column x \(integer\).*strict/);
@@ -201,8 +209,11 @@ describe('DeltaDestination', () => {
 
   it('enforces NOT NULL columns and rejects names Spark cannot read', async () => {
     await expect(
-      destination.commit(request(await staging.batch(COLUMNS, ['(NULL, 1)', '(NULL, 2)']), 1)),
-    ).rejects.toThrow(/NOT NULL column id .* 2 null value/);
+      commitBatch(destination, request(await staging.batch(COLUMNS, ['(NULL, 1)', '(NULL, 2)']), 1)),
+    ).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+      message: expect.stringMatching(/NOT NULL column id .* would receive a null value/),
+    });
     const bad: ColumnSchema[] = [{ name: 'a b', type: { kind: 'int32' }, nullable: true }];
     await expect(destination.planSchema(bad, 'add_columns')).rejects.toMatchObject({
       code: 'SCHEMA_MISMATCH',
@@ -215,7 +226,7 @@ describe('DeltaDestination', () => {
   });
 
   it('refuses overwrite and merge of an appendOnly table but appends to it', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const path = join(table, '_delta_log', '00000000000000000001.json');
     const v0 = await commitLines(table, 0);
     const meta = (v0.find((a) => 'metaData' in a) as { metaData: Record<string, unknown> }).metaData;
@@ -227,18 +238,19 @@ describe('DeltaDestination', () => {
         '\n',
     );
     await expect(
-      destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'full')),
+      commitBatch(destination, request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'full')),
     ).rejects.toThrow(/UnsupportedTableFeature: appendOnly/);
-    await destination.commit(request(await staging.batch(COLUMNS, ['(2, 2)']), 2));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(2, 2)']), 2));
     expect(await logFiles(table)).toHaveLength(3);
   });
 
   it('does nothing visible when cancelled before the commit', async () => {
-    await destination.commit(request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1, 1)']), 1));
     const controller = new AbortController();
     controller.abort();
     await expect(
-      destination.commit(
+      commitBatch(
+        destination,
         request(await staging.batch(COLUMNS, ['(2, 2)']), 2, 'incremental', { signal: controller.signal }),
       ),
     ).rejects.toMatchObject({
@@ -250,7 +262,8 @@ describe('DeltaDestination', () => {
 
   it('writes a checkpoint at version 10 that our reader and _last_checkpoint agree on', async () => {
     for (let sequence = 1; sequence <= 11; sequence++) {
-      await destination.commit(
+      await commitBatch(
+        destination,
         request(
           await staging.batch(COLUMNS, [`(${sequence}, ${sequence})`]),
           sequence,
@@ -334,7 +347,7 @@ describe('reading tables written by Spark and delta-rs', () => {
             new RegExp(`UnsupportedTableFeature: ${feature}`),
           );
           await expect(
-            destination.commit(request(await staging.batch(columns, ['(1)']), 1)),
+            commitBatch(destination, request(await staging.batch(columns, ['(1)']), 1)),
           ).rejects.toMatchObject({
             code: 'UNSUPPORTED_TABLE_FEATURE',
             retryable: false,

@@ -10,6 +10,7 @@ import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
+import { commitBatch } from '../destinations/commit-batch.js';
 
 const META: MetadataAction = {
   id: 'x',
@@ -139,7 +140,7 @@ describe('in-commit timestamps', () => {
     const destination = new DeltaDestination({ tablePath: table, logger: silentLogger, now: () => 1_000 });
     try {
       const columns: ColumnSchema[] = [{ name: 'a', type: { kind: 'int64' }, nullable: true }];
-      await destination.commit(request(await staging.batch(columns, ['(1)']), 1));
+      await commitBatch(destination, request(await staging.batch(columns, ['(1)']), 1));
       const v0 = (await readFile(join(table, '_delta_log', '00000000000000000000.json'), 'utf8'))
         .trim()
         .split('\n');
@@ -162,7 +163,7 @@ describe('in-commit timestamps', () => {
         join(table, '_delta_log', '00000000000000000001.json'),
         enable.map((a) => JSON.stringify(a)).join('\n') + '\n',
       );
-      await destination.commit(request(await staging.batch(columns, ['(2)']), 2));
+      await commitBatch(destination, request(await staging.batch(columns, ['(2)']), 2));
       const first = JSON.parse(
         (await readFile(join(table, '_delta_log', '00000000000000000002.json'), 'utf8')).split('\n')[0] ??
           '{}',

@@ -12,6 +12,7 @@ import { copyFixture } from './fixtures.js';
 import type { OracleTable } from './oracle.js';
 import type { Staging } from './staging.js';
 import { request } from './staging.js';
+import { commitBatch } from '../destinations/commit-batch.js';
 
 type Row = Record<string, string | boolean | null>;
 
@@ -151,12 +152,13 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   // All types, then an append that adds a column (schema evolution).
   const allTypes = join(dir, 'all_types');
   const a = destination(allTypes);
-  await a.commit(request(await staging.batch(ALL_TYPES, ALL_TYPES_ROWS), 1));
+  await commitBatch(a, request(await staging.batch(ALL_TYPES, ALL_TYPES_ROWS), 1));
   const evolved = [
     ...ALL_TYPES,
     { name: 'extra', type: { kind: 'int64' }, nullable: true } satisfies ColumnSchema,
   ];
-  await a.commit(
+  await commitBatch(
+    a,
     request(
       await staging.batch(evolved, [
         `(4, 4, 4, 4, 4.0, 4.0, true, 4, 4, 'four', '{}', NULL, NULL, DATE '2024-04-04', TIME '04:04:04', TIMESTAMPTZ '2024-04-04 04:04:04+00', TIMESTAMP '2024-04-04 04:04:04', 9223372036854775807)`,
@@ -198,8 +200,9 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   // Full loads: the second snapshot replaces the first.
   const overwrite = join(dir, 'overwrite');
   const o = destination(overwrite);
-  await o.commit(request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'full'));
-  await o.commit(
+  await commitBatch(o, request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'full'));
+  await commitBatch(
+    o,
     request(await staging.batch(KEYED, [`(7, 'z', TIMESTAMPTZ '2025-01-01 00:00:00+00')`]), 2, 'full'),
   );
   await o.close();
@@ -214,11 +217,13 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   // Merge: id 2 updated (the newest by cursor wins), id 4 inserted, ids 1 and 3 untouched.
   const merge = join(dir, 'merge');
   const m = destination(merge);
-  await m.commit(
+  await commitBatch(
+    m,
     request(await staging.batch(KEYED, [`(1, 'a', NULL)`, `(2, 'b', NULL)`]), 1, 'merge', { key: ['id'] }),
   );
-  await m.commit(request(await staging.batch(KEYED, [`(3, 'c', NULL)`]), 2, 'incremental'));
-  await m.commit(
+  await commitBatch(m, request(await staging.batch(KEYED, [`(3, 'c', NULL)`]), 2, 'incremental'));
+  await commitBatch(
+    m,
     request(
       await staging.batch(KEYED, [
         `(2, 'b-new', TIMESTAMPTZ '2025-02-02 00:00:00+00')`,
@@ -248,7 +253,7 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   const checkpointed = join(dir, 'checkpointed');
   const c = destination(checkpointed);
   for (let sequence = 1; sequence <= 12; sequence++) {
-    await c.commit(request(await staging.batch(ID_ONLY, [`(${sequence})`]), sequence));
+    await commitBatch(c, request(await staging.batch(ID_ONLY, [`(${sequence})`]), sequence));
   }
   await c.close();
   // Metadata cleanup removes the JSON before the checkpoint: readers must rely on our checkpoint.
@@ -267,7 +272,8 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
   const appended = await copyFixture('simple_table_with_checkpoint', dir);
   const f = destination(appended);
   const versionColumn: ColumnSchema[] = [{ name: 'version', type: { kind: 'int32' }, nullable: true }];
-  await f.commit(
+  await commitBatch(
+    f,
     request(await staging.batch(versionColumn, ['(100)', '(101)']), 1, 'incremental', {
       pipeline: 'fixture_append',
     }),
@@ -289,7 +295,8 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     { name: 'k', type: { kind: 'text' }, nullable: true },
     { name: 'v', type: { kind: 'int64' }, nullable: true },
   ];
-  await n.commit(
+  await commitBatch(
+    n,
     request(
       await staging.batch(kv, [`('A', 10)`, `(NULL, 11)`, `('x/y=z %', 12)`, `('x/y=z %', 13)`]),
       1,
@@ -321,7 +328,8 @@ export async function buildScenarios(dir: string, staging: Staging): Promise<Sce
     type: { kind: 'text' },
     nullable: true,
   }));
-  await p.commit(
+  await commitBatch(
+    p,
     request(
       await staging.batch(ymd, [`('100', '2030', '1', '2')`, `('101', '2030', '1', '3')`]),
       1,

@@ -3,7 +3,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CommitRequest, LoadMode, StagedBatch } from '../../daemon/destinations/destination.js';
+import type { LoadMode } from '../../daemon/destinations/destination.js';
+import type { CommitRequest, StagedBatch } from '../destinations/commit-batch.js';
 import { stagingDuckType } from '../../daemon/engine/staging-types.js';
 import type { ColumnSchema } from '../../shared/types.js';
 

@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
 import { classifyReason } from '../../daemon/destinations/bigquery/bigquery-errors.js';
-import type { CommitRequest, StagedBatch } from '../../daemon/destinations/destination.js';
+import type { CommitRequest, StagedBatch } from './commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { startBigQueryDouble, type BigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
 import { col, createStager, type Stager } from './staged-batch.js';
+import { commitBatch } from './commit-batch.js';
 
 let double: BigQueryDouble;
 let stager: Stager;
@@ -110,7 +111,7 @@ describe('bigquery destination against the strict REST double', () => {
       { column: 'ts', change: 'create', detail: 'DATETIME' },
       { column: 'tz', change: 'create', detail: 'TIMESTAMP' },
     ]);
-    const result = await dest.commit(request(batch, { mode: 'full' }));
+    const result = await commitBatch(dest, request(batch, { mode: 'full' }));
     expect(result).toMatchObject({
       alreadyCommitted: false,
       rowsLoaded: 2,
@@ -184,9 +185,10 @@ describe('bigquery destination against the strict REST double', () => {
   test('a committed sequence is never loaded again; the next one appends', async () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(request(await stager.stage(columns, `(1, 'a')`), { sequence: 5 }));
+    await commitBatch(dest, request(await stager.stage(columns, `(1, 'a')`), { sequence: 5 }));
     const uploadsBefore = double.requests.filter((r) => r.body === 'multipart').length;
-    const again = await dest.commit(
+    const again = await commitBatch(
+      dest,
       request(await stager.stage(columns, `(1, 'a')`), { sequence: 5, runId: 'retry' }),
     );
     expect(again).toMatchObject({
@@ -195,7 +197,7 @@ describe('bigquery destination against the strict REST double', () => {
       details: { jobId: `etld_orders_${dataset}_orders_5_commit` },
     });
     expect(double.requests.filter((r) => r.body === 'multipart').length).toBe(uploadsBefore);
-    await dest.commit(request(await stager.stage(columns, `(2, 'b')`), { sequence: 6 }));
+    await commitBatch(dest, request(await stager.stage(columns, `(2, 'b')`), { sequence: 6 }));
     expect((await double.storage.textRows(dataset, 'orders', 'id')).map((r) => r.id)).toEqual(['1', '2']);
     expect(
       double.jobs.get(`etld_orders_${dataset}_orders_6_commit`)?.request.configuration.load?.writeDisposition,
@@ -207,7 +209,7 @@ describe('bigquery destination against the strict REST double', () => {
   test('polls a RUNNING job until DONE', async () => {
     double.pollsUntilDone = 4;
     const { dest, dataset } = destination();
-    await dest.commit(request(await stager.stage([col('id', 'int64')], `(1), (2)`)));
+    await commitBatch(dest, request(await stager.stage([col('id', 'int64')], `(1), (2)`)));
     expect(double.jobs.get(`etld_orders_${dataset}_orders_1_commit`)?.polls).toBe(4);
     expect((await double.storage.textRows(dataset, 'orders', 'id')).length).toBe(2);
   });
@@ -216,7 +218,10 @@ describe('bigquery destination against the strict REST double', () => {
     const { dest, dataset } = destination();
     double.loseInsertResponse.add(`etld_orders_${dataset}_orders_1_commit`);
     double.pollsUntilDone = 2;
-    const result = await dest.commit(request(await stager.stage([col('id', 'int64')], `(1), (2), (3)`)));
+    const result = await commitBatch(
+      dest,
+      request(await stager.stage([col('id', 'int64')], `(1), (2), (3)`)),
+    );
     expect(double.jobs.get(`etld_orders_${dataset}_orders_1_commit`)?.inserts).toBe(2);
     expect(result.details.jobId).toBe(`etld_orders_${dataset}_orders_1_commit`);
     expect((await double.storage.textRows(dataset, 'orders', 'id')).length).toBe(3);
@@ -225,13 +230,13 @@ describe('bigquery destination against the strict REST double', () => {
   test('a failed job surfaces reason, location and message; nothing is committed; a retry reruns under a new id', async () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(request(await stager.stage(columns, `(1, 'kept')`), { sequence: 1 }));
+    await commitBatch(dest, request(await stager.stage(columns, `(1, 'kept')`), { sequence: 1 }));
     double.failJob = (job) =>
       job.id.startsWith(`etld_orders_${dataset}_orders_2_commit`)
         ? { reason: 'invalid', location: 'line 2', message: 'Could not parse value' }
         : undefined;
     const error = await failure(
-      dest.commit(request(await stager.stage(columns, `(2, 'x'), (3, 'y')`), { sequence: 2 })),
+      commitBatch(dest, request(await stager.stage(columns, `(2, 'x'), (3, 'y')`), { sequence: 2 })),
     );
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(error.retryable).toBe(false);
@@ -241,7 +246,8 @@ describe('bigquery destination against the strict REST double', () => {
     expect((await dest.committedSequence('orders'))?.sequence).toBe(1);
 
     double.failJob = undefined;
-    const retried = await dest.commit(
+    const retried = await commitBatch(
+      dest,
       request(await stager.stage(columns, `(2, 'x'), (3, 'y')`), { sequence: 2, runId: 'run-2b' }),
     );
     expect(retried.details.jobId).toBe(`etld_orders_${dataset}_orders_2_commit_r2`);
@@ -265,7 +271,7 @@ describe('bigquery destination against the strict REST double', () => {
   ])('job failure %s is %s, retryable=%s', async (reason, code, retryable) => {
     const { dest } = destination();
     double.failJob = () => ({ reason, message: `simulated ${reason}` });
-    const error = await failure(dest.commit(request(await stager.stage([col('id', 'int64')], `(1)`))));
+    const error = await failure(commitBatch(dest, request(await stager.stage([col('id', 'int64')], `(1)`))));
     expect({ code: error.code, retryable: error.retryable }).toEqual({ code, retryable });
     expect(error.message).toContain(`${reason}: simulated ${reason}`);
     expect(classifyReason(reason)).toEqual({ code, retryable });
@@ -274,18 +280,19 @@ describe('bigquery destination against the strict REST double', () => {
   test('incremental adds a new column with ALLOW_FIELD_ADDITION; strict refuses it; a changed type names both types', async () => {
     const { dest, dataset } = destination();
     const v1 = [col('id', 'int64'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })];
-    await dest.commit(request(await stager.stage(v1, `(1, 1.50)`), { sequence: 1 }));
+    await commitBatch(dest, request(await stager.stage(v1, `(1, 1.50)`), { sequence: 1 }));
     const v2 = [...v1, col('note', 'text')];
     expect(await dest.planSchema(v2, 'add_columns')).toEqual([
       { column: 'note', change: 'add', detail: 'add STRING' },
     ]);
     const strict = await failure(
-      dest.commit(
+      commitBatch(
+        dest,
         request(await stager.stage(v2, `(2, 2.00, 'n')`), { sequence: 2, schemaEvolution: 'strict' }),
       ),
     );
     expect(strict.code).toBe('SCHEMA_MISMATCH');
-    await dest.commit(request(await stager.stage(v2, `(2, 2.00, 'n')`), { sequence: 2 }));
+    await commitBatch(dest, request(await stager.stage(v2, `(2, 2.00, 'n')`), { sequence: 2 }));
     expect(
       double.jobs.get(`etld_orders_${dataset}_orders_2_commit`)?.request.configuration.load
         ?.schemaUpdateOptions,
@@ -319,14 +326,15 @@ describe('bigquery destination against the strict REST double', () => {
   test('several files load into a staging table, then one job changes the target; the staging table is dropped', async () => {
     const { dest, dataset } = destination({ maxFileBytes: 4096 });
     const columns = [col('id', 'int64'), col('payload', 'text')];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `SELECT range, 'old' FROM range(10)`), {
         mode: 'full',
         sequence: 1,
       }),
     );
     const batch = await stager.stage(columns, `SELECT range, repeat('p', 40) FROM range(8000)`);
-    const result = await dest.commit(request(batch, { mode: 'full', sequence: 2 }));
+    const result = await commitBatch(dest, request(batch, { mode: 'full', sequence: 2 }));
     expect(Number(result.details.files)).toBeGreaterThan(2);
     expect(result.details.jobId).toBe(`etld_orders_${dataset}_orders_2_commit`);
     const commitJob = double.jobs.get(`etld_orders_${dataset}_orders_2_commit`)?.request.configuration.query;
@@ -344,7 +352,8 @@ describe('bigquery destination against the strict REST double', () => {
   test('a staging load failing midway leaves the target as it was and commits nothing', async () => {
     const { dest, dataset } = destination({ maxFileBytes: 4096 });
     const columns = [col('id', 'int64'), col('payload', 'text')];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `SELECT range, 'old' FROM range(10)`), {
         mode: 'incremental',
         sequence: 1,
@@ -353,7 +362,7 @@ describe('bigquery destination against the strict REST double', () => {
     double.failJob = (job) =>
       /_b2$/.test(job.id) ? { reason: 'backendError', message: 'simulated outage in batch 3' } : undefined;
     const batch = await stager.stage(columns, `SELECT range + 100, repeat('p', 40) FROM range(8000)`);
-    const error = await failure(dest.commit(request(batch, { sequence: 2 })));
+    const error = await failure(commitBatch(dest, request(batch, { sequence: 2 })));
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('staging load 3/');
     expect((await double.storage.textRows(dataset, 'orders', 'id')).length).toBe(10);
@@ -365,7 +374,8 @@ describe('bigquery destination against the strict REST double', () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text'), col('updated', 'timestamptz')];
     const base = { mode: 'merge' as const, key: ['id'], cursor: 'updated' };
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(
         await stager.stage(
           columns,
@@ -374,7 +384,8 @@ describe('bigquery destination against the strict REST double', () => {
         { ...base, sequence: 1 },
       ),
     );
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(
         await stager.stage(
           columns,
@@ -401,7 +412,8 @@ describe('bigquery destination against the strict REST double', () => {
       col('amount', { kind: 'decimal', precision: 12, scale: 3 }),
       col('at', 'timestamptz'),
     ];
-    const result = await dest.commit(
+    const result = await commitBatch(
+      dest,
       request(await stager.stage(columns, `(1, 1.234, TIMESTAMPTZ '2024-05-05 05:05:05.5+00')`)),
     );
     expect(result.details.format).toBe('parquet');
@@ -411,7 +423,8 @@ describe('bigquery destination against the strict REST double', () => {
     expect(await double.storage.textRows(dataset, 'orders', 'id')).toEqual([
       { id: '1', amount: '1.234', at: '2024-05-05 05:05:05.5+00' },
     ]);
-    const withJson = await dest.commit(
+    const withJson = await commitBatch(
+      dest,
       request(await stager.stage([...columns, col('doc', 'json')], `(2, 2.5, NULL, '{"k": true}')`), {
         sequence: 2,
         mode: 'full',
@@ -426,15 +439,15 @@ describe('bigquery destination against the strict REST double', () => {
   test('a commit job done but unrecorded (crash before _etld_commits) still counts as committed', async () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64')];
-    await dest.commit(request(await stager.stage(columns, `(1)`), { sequence: 1 }));
+    await commitBatch(dest, request(await stager.stage(columns, `(1)`), { sequence: 1 }));
     double.failJob = (job) =>
       job.id.startsWith(`etld_orders_${dataset}_orders_2_record`)
         ? { reason: 'backendError', message: 'lost' }
         : undefined;
-    await failure(dest.commit(request(await stager.stage(columns, `(2)`), { sequence: 2 })));
+    await failure(commitBatch(dest, request(await stager.stage(columns, `(2)`), { sequence: 2 })));
     double.failJob = undefined;
     expect((await dest.committedSequence('orders'))?.sequence).toBe(2);
-    const retry = await dest.commit(request(await stager.stage(columns, `(2)`), { sequence: 2 }));
+    const retry = await commitBatch(dest, request(await stager.stage(columns, `(2)`), { sequence: 2 }));
     expect(retry.alreadyCommitted).toBe(true);
   });
 

@@ -10,12 +10,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
-import type { CommitRequest, StagedBatch } from '../../daemon/destinations/destination.js';
+import type { CommitRequest, StagedBatch } from './commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { findEmulatorBinary, startEmulator, type BigQueryEmulator } from './bigquery-emulator.js';
 import { col, createStager, type Stager } from './staged-batch.js';
+import { commitBatch } from './commit-batch.js';
 
 let emulator: BigQueryEmulator;
 let stager: Stager;
@@ -160,14 +161,14 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
               TIMESTAMPTZ '2024-06-30 23:59:59.123456+00' + to_seconds(range), '{"n": ' || range || ', "a": [1, "x"]}', uuid()::VARCHAR
          FROM range(50)`,
     );
-    expect((await dest.commit(request(first, { mode: 'full', sequence: 1 }))).rowsLoaded).toBe(50);
+    expect((await commitBatch(dest, request(first, { mode: 'full', sequence: 1 }))).rowsLoaded).toBe(50);
     await compareWithSource(dataset, first, 'id');
 
     const second = await stager.stage(
       TYPES,
       `(7, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
     );
-    await dest.commit(request(second, { mode: 'full', sequence: 2 }));
+    await commitBatch(dest, request(second, { mode: 'full', sequence: 2 }));
     await compareWithSource(dataset, second, 'id');
     expect((await dest.committedSequence('emu'))?.sequence).toBe(2);
   });
@@ -176,9 +177,11 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text')];
     const one = await stager.stage(columns, `(1, 'a'), (2, 'b')`);
-    await dest.commit(request(one, { sequence: 1 }));
-    expect((await dest.commit(request(one, { sequence: 1, runId: 'again' }))).alreadyCommitted).toBe(true);
-    await dest.commit(request(await stager.stage(columns, `(3, 'c')`), { sequence: 2 }));
+    await commitBatch(dest, request(one, { sequence: 1 }));
+    expect((await commitBatch(dest, request(one, { sequence: 1, runId: 'again' }))).alreadyCommitted).toBe(
+      true,
+    );
+    await commitBatch(dest, request(await stager.stage(columns, `(3, 'c')`), { sequence: 2 }));
     expect(
       await emulator.query(`SELECT id, v FROM \`${emulator.project}.${dataset}.orders\` ORDER BY id`),
     ).toEqual([
@@ -193,7 +196,7 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     const { dest, dataset } = destination(4096);
     const columns = [col('id', 'int64'), col('payload', 'text')];
     const batch = await stager.stage(columns, `SELECT range, repeat('p', 30) || range FROM range(6000)`);
-    const result = await dest.commit(request(batch, { sequence: 1 }));
+    const result = await commitBatch(dest, request(batch, { sequence: 1 }));
     expect(Number(result.details.files)).toBeGreaterThan(1);
     await compareWithSource(dataset, batch, 'id');
     const tables = await fetch(
@@ -209,7 +212,8 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
     const { dest, dataset } = destination();
     const columns = [col('id', 'int64'), col('v', 'text'), col('updated', 'timestamptz')];
     const base = { mode: 'merge' as const, key: ['id'], cursor: 'updated' };
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(
         await stager.stage(
           columns,
@@ -218,7 +222,8 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
         { ...base, sequence: 1 },
       ),
     );
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(
         await stager.stage(
           columns,
@@ -242,13 +247,13 @@ describe('bigquery destination against goccy/bigquery-emulator', () => {
   test('a load failing midway (a value BigQuery refuses in the last file) leaves the table as it was', async () => {
     const { dest, dataset } = destination(4096);
     const columns = [col('id', 'int64'), col('day', 'date')];
-    await dest.commit(request(await stager.stage(columns, `(1, DATE '2024-01-01')`), { sequence: 1 }));
+    await commitBatch(dest, request(await stager.stage(columns, `(1, DATE '2024-01-01')`), { sequence: 1 }));
     // Year 10000 is valid in DuckDB and out of BigQuery's DATE range.
     const bad = await stager.stage(
       columns,
       `SELECT range + 10, CASE WHEN range = 5999 THEN DATE '10000-01-01' ELSE DATE '2024-01-02' END FROM range(6000)`,
     );
-    const error = await failure(dest.commit(request(bad, { sequence: 2 })));
+    const error = await failure(commitBatch(dest, request(bad, { sequence: 2 })));
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(await emulator.query(`SELECT COUNT(*) FROM \`${emulator.project}.${dataset}.orders\``)).toEqual([
       ['1'],

@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
-import type { CommitRequest, StagedBatch } from '../../daemon/destinations/destination.js';
+import type { CommitRequest, StagedBatch } from './commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import { col, createStager, type Stager } from './staged-batch.js';
+import { commitBatch } from './commit-batch.js';
 
 const project = process.env.ETLD_TEST_BIGQUERY_PROJECT;
 const keyFile = process.env.ETLD_TEST_BIGQUERY_KEY_FILE;
@@ -68,7 +69,8 @@ describe.skipIf(project === undefined)(
         col('at', 'timestamptz'),
         col('doc', 'json'),
       ];
-      await dest.commit(
+      await commitBatch(
+        dest,
         request(
           await stager.stage(
             columns,
@@ -80,12 +82,14 @@ describe.skipIf(project === undefined)(
           },
         ),
       );
-      const again = await dest.commit(
+      const again = await commitBatch(
+        dest,
         request(await stager.stage(columns, `(1, 1, NULL, NULL)`), { mode: 'full', sequence: 1 }),
       );
       expect(again.alreadyCommitted).toBe(true);
-      await dest.commit(request(await stager.stage(columns, `(2, 2.5, NULL, NULL)`), { sequence: 2 }));
-      await dest.commit(
+      await commitBatch(dest, request(await stager.stage(columns, `(2, 2.5, NULL, NULL)`), { sequence: 2 }));
+      await commitBatch(
+        dest,
         request(await stager.stage(columns, `(2, 3.5, NULL, NULL)`), {
           mode: 'merge',
           key: ['id'],

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { duckdbDestination } from '../../daemon/destinations/duckdb/duckdb-destination.js';
-import type { CommitRequest, Destination, LoadMode } from '../../daemon/destinations/destination.js';
+import type { Destination, LoadMode } from '../../daemon/destinations/destination.js';
+import type { CommitRequest } from './commit-batch.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
+import { commitBatch } from './commit-batch.js';
 
 const BASE: ColumnSchema[] = [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
@@ -92,12 +94,12 @@ describe('DuckDB destination', () => {
 
   it('appends incrementally with the sequence, and a repeated sequence writes nothing', async () => {
     await stage(`(1, 'a', 1.50, '2024-01-01 00:00:00+00'), (2, 'b', NULL, NULL)`);
-    const first = await destination.commit(request(1, 'incremental'));
+    const first = await commitBatch(destination, request(1, 'incremental'));
     expect(first).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
-    const again = await destination.commit(request(1, 'incremental'));
+    const again = await commitBatch(destination, request(1, 'incremental'));
     expect(again).toMatchObject({ rowsLoaded: 0, alreadyCommitted: true });
     await stage(`(3, 'c', 2.25, '2024-01-02 00:00:00+00')`);
-    expect((await destination.commit(request(2, 'incremental'))).rowsLoaded).toBe(1);
+    expect((await commitBatch(destination, request(2, 'incremental'))).rowsLoaded).toBe(1);
     expect((await destination.committedSequence('orders'))?.sequence).toBe(2);
     expect(await destination.committedSequence('other')).toBeNull();
     expect(await readDest('SELECT id, name, CAST(amount AS VARCHAR) FROM orders ORDER BY id')).toEqual([
@@ -115,9 +117,9 @@ describe('DuckDB destination', () => {
 
   it('replaces the table in full mode', async () => {
     await stage(`(1, 'a', 1, NULL), (2, 'b', 2, NULL)`);
-    await destination.commit(request(1, 'full'));
+    await commitBatch(destination, request(1, 'full'));
     await stage(`(7, 'z', 7, NULL)`);
-    expect((await destination.commit(request(2, 'full'))).rowsLoaded).toBe(1);
+    expect((await commitBatch(destination, request(2, 'full'))).rowsLoaded).toBe(1);
     expect(await readDest('SELECT id FROM orders')).toEqual([[7n]]);
     expect(
       await readDest(`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE '%__etld_new'`),
@@ -126,11 +128,11 @@ describe('DuckDB destination', () => {
 
   it('merges by key keeping the newest row per key by cursor', async () => {
     await stage(`(1, 'a', 1, '2024-01-01 00:00:00+00'), (2, 'b', 2, '2024-01-01 00:00:00+00')`);
-    await destination.commit(request(1, 'merge'));
+    await commitBatch(destination, request(1, 'merge'));
     await stage(
       `(2, 'b-new', 3, '2024-01-03 00:00:00+00'), (2, 'b-old', 3, '2024-01-02 00:00:00+00'), (3, 'c', 4, '2024-01-02 00:00:00+00')`,
     );
-    expect((await destination.commit(request(2, 'merge'))).rowsLoaded).toBe(2);
+    expect((await commitBatch(destination, request(2, 'merge'))).rowsLoaded).toBe(2);
     expect(await readDest('SELECT id, name FROM orders ORDER BY id')).toEqual([
       [1n, 'a'],
       [2n, 'b-new'],
@@ -140,14 +142,14 @@ describe('DuckDB destination', () => {
 
   it('adds new columns, and refuses a changed type or a vanished column before writing', async () => {
     await stage(`(1, 'a', 1, NULL)`);
-    await destination.commit(request(1, 'incremental'));
+    await commitBatch(destination, request(1, 'incremental'));
     const wider = [...BASE, { name: 'note', type: { kind: 'text' }, nullable: true } satisfies ColumnSchema];
     expect(await destination.planSchema(wider, 'add_columns')).toEqual([
       expect.objectContaining({ column: 'note', change: 'add' }),
     ]);
     await expect(destination.planSchema(wider, 'strict')).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
     await stage(`(2, 'b', 2, NULL, 'hello')`, wider);
-    await destination.commit(request(2, 'incremental', wider));
+    await commitBatch(destination, request(2, 'incremental', wider));
     expect(await readDest('SELECT id, note FROM orders ORDER BY id')).toEqual([
       [1n, null],
       [2n, 'hello'],
@@ -158,7 +160,7 @@ describe('DuckDB destination', () => {
       /"amount" changed type: destination has DECIMAL\(18,2\), incoming is int32 \(INTEGER\)/,
     );
     await stage(`(3, 'c', 3, NULL, 'x')`, retyped);
-    await expect(destination.commit(request(3, 'incremental', retyped))).rejects.toMatchObject({
+    await expect(commitBatch(destination, request(3, 'incremental', retyped))).rejects.toMatchObject({
       code: 'SCHEMA_MISMATCH',
     });
 
@@ -175,7 +177,7 @@ describe('DuckDB destination', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(
-      destination.commit(request(1, 'incremental', BASE, { signal: controller.signal })),
+      commitBatch(destination, request(1, 'incremental', BASE, { signal: controller.signal })),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(join(dir, 'lake', 'shop.duckdb'))).toBe(false);
   });

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresDestination } from '../../daemon/destinations/postgres/postgres-destination.js';
-import type { CommitRequest, Destination, StagedBatch } from '../../daemon/destinations/destination.js';
+import type { Destination } from '../../daemon/destinations/destination.js';
+import type { CommitRequest, StagedBatch } from './commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { freePort } from '../helpers/free-port.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { col, createStager, type Stager } from './staged-batch.js';
+import { commitBatch } from './commit-batch.js';
 
 let server: PostgresServer;
 let stager: Stager;
@@ -97,7 +99,7 @@ describe('postgres destination', () => {
     expect(plan.map((c) => c.change)).toEqual(ALL_TYPES.map(() => 'create'));
     expect(plan.find((c) => c.column === 'd')?.detail).toBe('numeric(38,10)');
 
-    const result = await dest.commit(request(batch));
+    const result = await commitBatch(dest, request(batch));
     expect(result).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
 
     const types = await rows(
@@ -160,16 +162,16 @@ describe('postgres destination', () => {
     const columns = [col('id', 'int64'), col('name', 'text')];
     expect(await dest.committedSequence('inc')).toBeNull();
     const first = await stager.stage(columns, `(1, 'a'), (2, 'b')`);
-    expect((await dest.commit(request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(
+    expect((await commitBatch(dest, request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(
       false,
     );
-    const again = await dest.commit(request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
+    const again = await commitBatch(dest, request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
     expect(again).toMatchObject({ alreadyCommitted: true, rowsLoaded: 0 });
     expect((await dest.committedSequence('inc'))?.sequence).toBe(7);
     expect(await dest.committedSequence('other')).toBeNull();
 
     const second = await stager.stage(columns, `(3, 'c')`);
-    await dest.commit(request(second, { pipeline: 'inc', sequence: 8 }));
+    await commitBatch(dest, request(second, { pipeline: 'inc', sequence: 8 }));
     expect(await rows('SELECT id::int FROM inc_t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
     expect(
       await rows(
@@ -185,7 +187,8 @@ describe('postgres destination', () => {
     const dest = destination('public.full_t');
     const columns = [col('id', 'int64'), col('payload', 'text')];
     const sizes = [3000, 5000, 4000];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `SELECT range, repeat('x', 50) FROM range(2000)`), {
         pipeline: 'full',
         mode: 'full',
@@ -205,7 +208,8 @@ describe('postgres destination', () => {
     try {
       for (const [index, size] of sizes.entries()) {
         const batch = await stager.stage(columns, `SELECT range, repeat('y', 50) FROM range(${size})`);
-        const result = await dest.commit(
+        const result = await commitBatch(
+          dest,
           request(batch, { pipeline: 'full', mode: 'full', sequence: index + 2 }),
         );
         expect(result.rowsLoaded).toBe(size);
@@ -226,7 +230,8 @@ describe('postgres destination', () => {
   test('full keeps what operators put on the table: grants, comments, policies, triggers, views and deferrable foreign keys', async () => {
     const dest = destination('public.kept_t');
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `(1, 'a'), (2, 'b')`), {
         pipeline: 'kept',
         mode: 'full',
@@ -249,7 +254,8 @@ describe('postgres destination', () => {
       [],
       'sink',
     );
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `(2, 'b2'), (3, 'c')`), {
         pipeline: 'kept',
         mode: 'full',
@@ -271,7 +277,8 @@ describe('postgres destination', () => {
     expect(await rows(`SELECT count(*)::int AS n FROM kept_audit`)).toEqual([{ n: 2 }]);
     // A referenced key that the new snapshot lacks fails at COMMIT; the table keeps its rows.
     const error = await failure(
-      dest.commit(
+      commitBatch(
+        dest,
         request(await stager.stage(columns, `(3, 'c')`), { pipeline: 'kept', mode: 'full', sequence: 3 }),
       ),
     );
@@ -284,7 +291,8 @@ describe('postgres destination', () => {
       'sink',
     );
     const fixed = await failure(
-      dest.commit(
+      commitBatch(
+        dest,
         request(await stager.stage(columns, `(2, 'x')`), { pipeline: 'kept', mode: 'full', sequence: 3 }),
       ),
     );
@@ -306,7 +314,8 @@ describe('postgres destination', () => {
     ];
     const key = ['id', 'region'];
     const base = { pipeline: 'merge', mode: 'merge' as const, key, cursor: 'updated' };
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(
         await stager.stage(
           columns,
@@ -323,7 +332,7 @@ describe('postgres destination', () => {
       `(2, 'eu', 'newest', TIMESTAMPTZ '2024-03-01 00:00:00+00'), (2, 'eu', 'older', TIMESTAMPTZ '2024-02-01 00:00:00+00'),
        (3, 'us', 'new3', TIMESTAMPTZ '2024-02-01 00:00:00+00'), (1, 'us', 'other-region', NULL)`,
     );
-    const result = await dest.commit(request(second, { ...base, sequence: 2 }));
+    const result = await commitBatch(dest, request(second, { ...base, sequence: 2 }));
     expect(result.rowsLoaded).toBe(3);
     expect(await rows('SELECT id, region, v FROM merge_t ORDER BY id, region')).toEqual([
       { id: 1, region: 'eu', v: 'old1' },
@@ -332,9 +341,11 @@ describe('postgres destination', () => {
       { id: 3, region: 'us', v: 'new3' },
     ]);
     const noCursor = await stager.stage(columns, `(3, 'us', 'first', NULL), (3, 'us', 'last', NULL)`);
-    await dest.commit(request(noCursor, { ...base, cursor: undefined, sequence: 3 }));
+    await commitBatch(dest, request(noCursor, { ...base, cursor: undefined, sequence: 3 }));
     expect(await rows(`SELECT v FROM merge_t WHERE id = 3`)).toEqual([{ v: 'last' }]);
-    expect((await dest.commit(request(noCursor, { ...base, sequence: 3 }))).alreadyCommitted).toBe(true);
+    expect((await commitBatch(dest, request(noCursor, { ...base, sequence: 3 }))).alreadyCommitted).toBe(
+      true,
+    );
   });
 
   test('merge into an existing table without a unique key fails before writing, naming the key', async () => {
@@ -346,7 +357,7 @@ describe('postgres destination', () => {
     const dest = destination('nokey_t');
     const batch = await stager.stage([col('id', 'int32'), col('v', 'text')], `(1, 'b')`);
     const error = await failure(
-      dest.commit(request(batch, { pipeline: 'nokey', mode: 'merge', key: ['id'] })),
+      commitBatch(dest, request(batch, { pipeline: 'nokey', mode: 'merge', key: ['id'] })),
     );
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(error.retryable).toBe(false);
@@ -358,7 +369,7 @@ describe('postgres destination', () => {
   test('schema evolution adds new columns, refuses changed types and vanished columns naming both types', async () => {
     const dest = destination('evo_t');
     const v1 = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })];
-    await dest.commit(request(await stager.stage(v1, `(1, 1.25)`), { pipeline: 'evo', sequence: 1 }));
+    await commitBatch(dest, request(await stager.stage(v1, `(1, 1.25)`), { pipeline: 'evo', sequence: 1 }));
 
     const v2 = [...v1, col('note', 'text')];
     expect(await dest.planSchema(v2, 'add_columns')).toEqual([
@@ -367,7 +378,10 @@ describe('postgres destination', () => {
     const strict = await failure(dest.planSchema(v2, 'strict'));
     expect(strict.code).toBe('SCHEMA_MISMATCH');
     expect(strict.message).toContain('"note"');
-    await dest.commit(request(await stager.stage(v2, `(2, 2.50, 'hi')`), { pipeline: 'evo', sequence: 2 }));
+    await commitBatch(
+      dest,
+      request(await stager.stage(v2, `(2, 2.50, 'hi')`), { pipeline: 'evo', sequence: 2 }),
+    );
     expect(await rows('SELECT id, amount::text, note FROM evo_t ORDER BY id')).toEqual([
       { id: 1, amount: '1.25', note: null },
       { id: 2, amount: '2.50', note: 'hi' },
@@ -387,7 +401,10 @@ describe('postgres destination', () => {
       col('note', 'text'),
     ];
     const typeError = await failure(
-      dest.commit(request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 })),
+      commitBatch(
+        dest,
+        request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 }),
+      ),
     );
     expect(typeError.code).toBe('SCHEMA_MISMATCH');
     expect(typeError.message).toContain('"amount"');
@@ -408,7 +425,8 @@ describe('postgres destination', () => {
   test('a load failing midway (constraint violation) leaves the table and the commit record unchanged', async () => {
     const dest = destination('fail_t');
     const columns = [col('id', 'int64'), col('v', 'text')];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `SELECT range, 'ok' FROM range(100)`), {
         pipeline: 'fail',
         sequence: 1,
@@ -419,7 +437,7 @@ describe('postgres destination', () => {
       columns,
       `SELECT range + 100, CASE WHEN range = 4000 THEN NULL ELSE 'new' END FROM range(5000)`,
     );
-    const error = await failure(dest.commit(request(bad, { pipeline: 'fail', sequence: 2 })));
+    const error = await failure(commitBatch(dest, request(bad, { pipeline: 'fail', sequence: 2 })));
     expect(error.code).toBe('DESTINATION_WRITE');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('23502');
@@ -433,7 +451,7 @@ describe('postgres destination', () => {
       `SELECT range, CASE WHEN range = 3000 THEN 'long' ELSE 'ok' END FROM range(4000)`,
     );
     const fullError = await failure(
-      dest.commit(request(full, { pipeline: 'fail', mode: 'full', sequence: 2 })),
+      commitBatch(dest, request(full, { pipeline: 'fail', mode: 'full', sequence: 2 })),
     );
     expect(fullError.message).toContain('v_short');
     expect(await rows('SELECT count(*)::int AS n FROM fail_t')).toEqual([{ n: 100 }]);
@@ -443,12 +461,16 @@ describe('postgres destination', () => {
   test('an abort during COPY rolls the load back and the connection stays usable', async () => {
     const dest = destination('abort_t');
     const columns = [col('id', 'int64'), col('payload', 'text')];
-    await dest.commit(
+    await commitBatch(
+      dest,
       request(await stager.stage(columns, `(0, 'seed')`), { pipeline: 'abort', sequence: 1 }),
     );
     const big = await stager.stage(columns, `SELECT range + 1, repeat('z', 200) FROM range(400000)`);
     const controller = new AbortController();
-    const commit = dest.commit(request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }));
+    const commit = commitBatch(
+      dest,
+      request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }),
+    );
     // Abort once the server reports the COPY under way.
     for (;;) {
       const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
@@ -460,7 +482,7 @@ describe('postgres destination', () => {
     expect(await rows('SELECT count(*)::int AS n FROM abort_t')).toEqual([{ n: 1 }]);
     expect((await dest.committedSequence('abort'))?.sequence).toBe(1);
     const small = await stager.stage(columns, `(5, 'after')`);
-    expect((await dest.commit(request(small, { pipeline: 'abort', sequence: 2 }))).rowsLoaded).toBe(1);
+    expect((await commitBatch(dest, request(small, { pipeline: 'abort', sequence: 2 }))).rowsLoaded).toBe(1);
   });
 
   test('an unreachable server is a retryable destination error naming the host', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { StagedBatch } from '../../daemon/destinations/destination.js';
+import type { StagedBatch } from './commit-batch.js';
 import { stagingDuckType } from '../../daemon/engine/staging-types.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 

@@ -130,9 +130,7 @@ describe('run engine on PostgreSQL into DuckDB', () => {
       () => new Error('expected the cast to fail'),
       (e: unknown) => e as Error,
     );
-    expect(failed.message).toMatch(
-      /transform "city_number": \d+ value\(s\) of column city cannot be cast to int32/,
-    );
+    expect(failed.message).toMatch(/transform "city_number": a value of column city cannot be cast to int32/);
     expect(failed.message).not.toContain('London');
     expect(existsSync(join(h.lakeDir, 'bad.duckdb'))).toBe(false);
     expect(h.tempEntries()).toEqual([]);

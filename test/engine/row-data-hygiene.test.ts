@@ -83,7 +83,7 @@ describe('row contents in errors', () => {
     const all = outputs.join('\n');
     // Log lines escape quotes; the facts that locate the problem are all there.
     expect(all).toMatch(
-      /TRANSFORM_INVALID: transform .card_number.: 1 value\(s\) of column card cannot be cast to int64/,
+      /TRANSFORM_INVALID: transform .card_number.: a value of column card cannot be cast to int64/,
     );
     expect(all).toMatch(
       /SOURCE_DATA: .*column .amount. \(numeric, staged as decimal\(38,10\)\) holds a value that does not fit without rounding/,

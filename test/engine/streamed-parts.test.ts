@@ -1,8 +1,9 @@
 /**
- * Failure paths of the streamed extraction: each part's CSV flows through a FIFO into its own
- * DuckDB INSERT while the source is still producing it. Whatever side fails — the staging
- * conversion, the source, the caller's abort, the stage before it opens the pipe — the run must
- * end with that error, promptly, and never hang on a pipe nobody reads or writes.
+ * Failure paths of the streamed extraction: each part's CSV flows through one FIFO per consumer
+ * (DuckDB statements) while the source is still producing it. Whatever side fails — the staging
+ * conversion, the source, the caller's abort, a consumer before it opens its pipe, one of two
+ * consumers — the run must end with that error, promptly, and never hang on a pipe nobody reads
+ * or writes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
-import { extractAll, type ExtractTask } from '../../daemon/engine/extractor.js';
+import { extractAll, type ExtractTask, type PartConsumer } from '../../daemon/engine/extractor.js';
 import { ProgressTracker } from '../../daemon/engine/progress-tracker.js';
 import { Stager } from '../../daemon/engine/stager.js';
 import type { ReadSession } from '../../daemon/sources/source.js';
@@ -65,49 +66,118 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function tasks(label: string, count: number): ExtractTask[] {
+/** The consumer the tests use by default: the part's rows into `raw`. */
+function intoRaw(name = 'raw'): (part: string) => PartConsumer {
+  return (part) => ({
+    name,
+    run: async (path) => {
+      const connection = await stager.connect();
+      try {
+        return await stager.insertRaw(
+          connection,
+          part,
+          await stager.typedSelect(connection, 's', part, [path]),
+        );
+      } finally {
+        connection.closeSync();
+      }
+    },
+  });
+}
+
+async function rawRows(): Promise<number> {
+  const reader = await stager.connection.runAndReadAll('SELECT count(*)::INTEGER FROM raw');
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+function tasks(
+  label: string,
+  count: number,
+  consumers: readonly ((part: string) => PartConsumer)[],
+): ExtractTask[] {
   return Array.from({ length: count }, (_, k) => ({
-    id: `s/${k}`,
+    id: `${label}/${k}`,
     shard: 's',
     hostKey: 'h',
     sql: '',
     columns,
-    spoolPath: join(dir, `${label}-${k}.csv`),
+    spoolPath: join(dir, `${label}-${k}`),
+    consumers: consumers.map((make) => make(`${label}/${k}`)),
   }));
 }
 
 async function run(
   label: string,
   session: ReadSession,
-  options: { parts?: number; abortAfterMs?: number; stage?: (t: ExtractTask) => Promise<number> } = {},
+  options: {
+    parts?: number;
+    abortAfterMs?: number;
+    consumers?: readonly ((part: string) => PartConsumer)[];
+  } = {},
 ) {
   const controller = new AbortController();
   if (options.abortAfterMs !== undefined)
     setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
-  return extractAll(tasks(label, options.parts ?? 1), new Map([['s', session]]), {
-    parallelism: options.parts ?? 1,
-    governor: { acquire: () => Promise.resolve(() => undefined) },
-    signal: controller.signal,
-    tracker: new ProgressTracker(`run-${label}`, null, () => new Date()),
-    stage: options.stage ?? ((t) => stager.loadPart(t.shard, t.id, t.spoolPath)),
-    maxStreams: 2,
-  });
+  return extractAll(
+    tasks(label, options.parts ?? 1, options.consumers ?? [intoRaw()]),
+    new Map([['s', session]]),
+    {
+      parallelism: options.parts ?? 1,
+      governor: { acquire: () => Promise.resolve(() => undefined) },
+      signal: controller.signal,
+      tracker: new ProgressTracker(`run-${label}`, null, () => new Date()),
+      consumerSlots: 2,
+    },
+  );
 }
 
 describe('streamed extraction into staging', () => {
-  test('three parts (two streamed, one spooled) stage every row', async () => {
-    const before = await stager.countRows();
+  test('three parts (two streamed, one spooled and read after) stage every row', async () => {
+    const before = await rawRows();
     const totals = await run('ok', fakeSession({ total: 50_000 }), { parts: 3 });
     expect([...totals.values()].map((t) => t.rows)).toEqual([50_000, 50_000, 50_000]);
-    const streamed = [...totals.values()].filter((t) => t.staged !== null);
-    expect(streamed.length).toBe(2);
-    for (const t of streamed) expect(t.staged).toBe(50_000);
-    expect((await stager.countRows()) - before).toBe(100_000);
+    expect([...totals.values()].map((t) => t.consumed)).toEqual([[50_000], [50_000], [50_000]]);
+    expect((await rawRows()) - before).toBe(150_000);
+  });
+
+  test("two consumers of one part each receive every byte (the tee), at the slower one's pace", async () => {
+    const before = await rawRows();
+    const totals = await run('tee', fakeSession({ total: 300_000 }), {
+      parts: 2,
+      consumers: [intoRaw('first'), intoRaw('second')],
+    });
+    expect([...totals.values()].map((t) => t.consumed)).toEqual([
+      [300_000, 300_000],
+      [300_000, 300_000],
+    ]);
+    expect((await rawRows()) - before).toBe(1_200_000);
+  });
+
+  test('one of two consumers failing mid-stream fails the part with its error, without hanging', async () => {
+    const failing = (part: string): PartConsumer => ({
+      name: 'failing',
+      run: async (path) => {
+        const connection = await stager.connect();
+        try {
+          const typed = await stager.typedSelect(connection, 's', part, [path]);
+          return await stager.insertRaw(
+            connection,
+            part,
+            `SELECT * FROM (${typed}) WHERE CASE WHEN a = 150000 THEN error('etld[TRANSFORM_INVALID]: consumer two gave up') ELSE true END`,
+          );
+        } finally {
+          connection.closeSync();
+        }
+      },
+    });
+    await expect(
+      run('tee-fail', fakeSession({ total: 400_000 }), { consumers: [intoRaw(), failing] }),
+    ).rejects.toMatchObject({ code: 'TRANSFORM_INVALID', message: 'consumer two gave up' });
   });
 
   test('a bad value mid-stream fails with the column and the value named, without hanging', async () => {
     await expect(run('bad', fakeSession({ total: 400_000, badAt: 200_000 }))).rejects.toThrow(
-      /part s\/0 row 200001: column "a" holds a value that is not a valid int64/,
+      /part bad\/0 row 200001: column "a" holds a value that is not a valid int64/,
     );
   });
 
@@ -128,10 +198,15 @@ describe('streamed extraction into staging', () => {
     await expect(
       run('abort-early', fakeSession({ total: 1_000 }), {
         abortAfterMs: 50,
-        stage: async (t) => {
-          await sleep(300);
-          return stager.loadPart(t.shard, t.id, t.spoolPath);
-        },
+        consumers: [
+          (part) => ({
+            name: 'late',
+            run: async (path) => {
+              await sleep(300);
+              return intoRaw()(part).run(path);
+            },
+          }),
+        ],
       }),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
   });
@@ -139,7 +214,12 @@ describe('streamed extraction into staging', () => {
   test('a stage that fails before opening the pipe reports its own error', async () => {
     await expect(
       run('stage-fails', fakeSession({ total: 1_000 }), {
-        stage: () => Promise.reject(new EtlError('SOURCE_DATA', 'the staging database is gone')),
+        consumers: [
+          () => ({
+            name: 'gone',
+            run: () => Promise.reject(new EtlError('SOURCE_DATA', 'the staging database is gone')),
+          }),
+        ],
       }),
     ).rejects.toThrow(/the staging database is gone/);
   });

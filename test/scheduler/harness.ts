@@ -40,6 +40,7 @@ export function outcome(rows: number): RunOutcome {
     alreadyCommitted: false,
     watermarkFrom: null,
     watermarkTo: null,
+    stages: {},
   };
 }
 

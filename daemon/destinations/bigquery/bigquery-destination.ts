@@ -6,22 +6,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
 import type {
-  CommitRequest,
   CommitResult,
   CommittedSequence,
   Destination,
   DestinationContext,
   DestinationDialect,
+  DestinationLoad,
+  LoadRequest,
   SchemaChange,
 } from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
-import { exportBatch, type LoadFormat } from './bigquery-export.js';
+import { exportPart, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
 import { diffFields, incomingFields } from './bigquery-schema.js';
 import {
@@ -154,7 +156,50 @@ export class BigQueryDestination implements Destination {
     }
   }
 
-  async commit(request: CommitRequest): Promise<CommitResult> {
+  beginLoad(request: LoadRequest): Promise<DestinationLoad> {
+    if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
+      return Promise.reject(new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`));
+    }
+    const format = this.#format(request.columns);
+    const parts: ExportedFiles[] = [];
+    const removeFiles = async (): Promise<void> => {
+      const files = parts.splice(0).flatMap((p) => p.files);
+      await Promise.all(files.map((f) => rm(f, { force: true })));
+    };
+    return Promise.resolve({
+      writePart: async (part) => {
+        const dir = join(request.workDir, `bigquery-${request.sequence}`, String(parts.length + 1));
+        const exported = await exportPart(part, request.columns, {
+          format,
+          maxFileBytes: this.#tuning.maxFileBytes,
+          dedupe: request.mode === 'merge' ? { key: request.key ?? [], cursor: request.cursor } : undefined,
+          dir,
+        }).catch((error: unknown) => {
+          throw new EtlError(
+            'DESTINATION_WRITE',
+            `${this.label}: writing ${format} load files of part ${part.id} in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error, retryable: false },
+          );
+        });
+        parts.push(exported);
+        return exported.rows;
+      },
+      commit: async () => {
+        try {
+          return await this.#commit(request, format, parts);
+        } finally {
+          await removeFiles();
+        }
+      },
+      abort: removeFiles,
+    });
+  }
+
+  async #commit(
+    request: LoadRequest,
+    format: LoadFormat,
+    parts: readonly ExportedFiles[],
+  ): Promise<CommitResult> {
     const { signal } = request;
     const base = this.#commitJobBase(request.pipeline, request.sequence);
     const earlier = await findSucceededJob(this.#api, base, this.label, this.#tuning.poll, signal);
@@ -162,65 +207,33 @@ export class BigQueryDestination implements Destination {
       await this.#recordCommit(request, earlier);
       return { rowsLoaded: 0, alreadyCommitted: true, details: { jobId: earlier.jobId } };
     }
-    if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
-      throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
-    }
     await this.#ensureDataset();
     const existing = await this.#currentFields();
-    const changes = diffFields(this.#tableLabel, existing, request.batch.columns, request.schemaEvolution);
+    const changes = diffFields(this.#tableLabel, existing, request.columns, request.schemaEvolution);
     const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
     // Existing fields keep their definitions (a wider NUMERIC, say); new ones come last.
     const fields: BigQueryField[] =
       existing === undefined
-        ? incomingFields(request.batch.columns)
-        : [...existing, ...incomingFields(request.batch.columns.filter((c) => added.has(c.name)))];
-    const format = this.#format(request.batch.columns);
-    const exported = await exportBatch(request.batch, {
-      format,
-      maxFileBytes: this.#tuning.maxFileBytes,
-      dedupe: request.mode === 'merge' ? { key: request.key ?? [], cursor: request.cursor } : undefined,
-      name: `bigquery-${request.sequence}`,
-    }).catch((error: unknown) => {
-      throw new EtlError(
-        'DESTINATION_WRITE',
-        `${this.label}: writing ${format} load files in ${request.batch.workDir}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-          retryable: false,
-        },
-      );
-    });
-    try {
-      const job =
-        request.mode !== 'merge' && exported.files.length === 1 && exported.files[0] !== undefined
-          ? await this.#loadDirect(request, base, exported.files[0], fields, format, added.size > 0)
-          : await this.#loadViaStaging(
-              request,
-              base,
-              exported.files,
-              fields,
-              format,
-              existing === undefined,
-              added,
-            );
-      // An attached job is this attempt's own: the run engine asked `committedSequence` first,
-      // which waits out any earlier attempt's commit job, so a 409 here means an insert whose
-      // answer was lost had in fact created the job. It commits this attempt's batch.
-      await this.#recordCommit(request, job, exported.rows);
-      return {
-        rowsLoaded: exported.rows,
-        alreadyCommitted: false,
-        details: {
-          jobId: job.jobId,
-          files: exported.files.length,
-          bytes: exported.bytes,
-          format,
-          columnsAdded: added.size,
-        },
-      };
-    } finally {
-      await Promise.all(exported.files.map((f) => rm(f, { force: true })));
-    }
+        ? incomingFields(request.columns)
+        : [...existing, ...incomingFields(request.columns.filter((c) => added.has(c.name)))];
+    // Parts without rows left an empty file each; one is enough, and only when no part has rows.
+    const withRows = parts.filter((p) => p.rows > 0);
+    const files = (withRows.length > 0 ? withRows : parts.slice(0, 1)).flatMap((p) => p.files);
+    const rows = parts.reduce((sum, p) => sum + p.rows, 0);
+    const bytes = parts.reduce((sum, p) => sum + p.bytes, 0);
+    const job =
+      request.mode !== 'merge' && files.length === 1 && files[0] !== undefined
+        ? await this.#loadDirect(request, base, files[0], fields, format, added.size > 0)
+        : await this.#loadViaStaging(request, base, files, fields, format, existing === undefined, added);
+    // An attached job is this attempt's own: the run engine asked `committedSequence` first,
+    // which waits out any earlier attempt's commit job, so a 409 here means an insert whose
+    // answer was lost had in fact created the job. It commits this attempt's batch.
+    await this.#recordCommit(request, job, rows);
+    return {
+      rowsLoaded: rows,
+      alreadyCommitted: false,
+      details: { jobId: job.jobId, files: files.length, bytes, format, columnsAdded: added.size },
+    };
   }
 
   #format(columns: readonly ColumnSchema[]): LoadFormat {
@@ -254,7 +267,7 @@ export class BigQueryDestination implements Destination {
 
   /** One file: one load job straight into the target, atomic at job completion. */
   async #loadDirect(
-    request: CommitRequest,
+    request: LoadRequest,
     base: string,
     file: string,
     fields: readonly BigQueryField[],
@@ -288,7 +301,7 @@ export class BigQueryDestination implements Destination {
    * never mixed into a new attempt's staging table.
    */
   async #loadViaStaging(
-    request: CommitRequest,
+    request: LoadRequest,
     base: string,
     files: readonly string[],
     fields: readonly BigQueryField[],
@@ -391,7 +404,7 @@ export class BigQueryDestination implements Destination {
   }
 
   /** Indexes the commit in `_etld_commits` under a deterministic DML job id, so it is written once. */
-  async #recordCommit(request: CommitRequest, job: JobView, rows?: number): Promise<void> {
+  async #recordCommit(request: LoadRequest, job: JobView, rows?: number): Promise<void> {
     const { project, dataset, table } = this.#config;
     try {
       await this.#ensureDataset();

@@ -1,10 +1,12 @@
 /**
- * Writes the staged rows as load files: NDJSON (default) or Parquet, split by DuckDB into files
- * of at most `maxFileBytes`.
+ * Writes a load's parts as load files: NDJSON (default) or Parquet.
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StagedBatch } from '../destination.js';
+import { EtlError } from '../../../shared/errors.js';
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { BatchPart } from '../destination.js';
+import { stagingDuckType } from '../../engine/staging-types.js';
 import { ndjsonExpression } from './bigquery-types.js';
 
 export type LoadFormat = 'ndjson' | 'parquet';
@@ -24,55 +26,61 @@ function duckString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-export async function exportBatch(
-  batch: StagedBatch,
+/**
+ * Writes one part's rows as load files in `dir` (created), split by DuckDB into files of at most
+ * `maxFileBytes`. A part without rows still leaves one empty file: a load without rows is still one
+ * (empty) load, the run's commit record.
+ */
+export async function exportPart(
+  part: BatchPart,
+  columns: readonly ColumnSchema[],
   options: {
     format: LoadFormat;
     maxFileBytes: number;
-    name: string;
+    dir: string;
     /** merge: keep the newest row per key (highest cursor, then the latest staged row). */
     dedupe: { readonly key: readonly string[]; readonly cursor: string | undefined } | undefined;
   },
 ): Promise<ExportedFiles> {
-  const dir = join(batch.workDir, options.name);
+  const { dir } = options;
   await mkdir(dir, { recursive: true });
-  const select = batch.columns.map((c) => {
+  const select = columns.map((c) => {
     const quoted = quoteDuck(c.name);
     return options.format === 'ndjson' ? `${ndjsonExpression(quoted, c.type)} AS ${quoted}` : quoted;
   });
-  let qualify = '';
+  let source = `SELECT ${select.join(', ')} FROM (${part.select}) AS part_rows`;
   if (options.dedupe !== undefined) {
+    if (part.table === undefined)
+      throw new EtlError('INTERNAL', 'a BigQuery merge part must be a staged table');
     // rowid is the staging table's insertion order: the later staged row wins a cursor tie.
     const order = [
       ...(options.dedupe.cursor === undefined ? [] : [`${quoteDuck(options.dedupe.cursor)} DESC NULLS LAST`]),
       'rowid DESC',
     ];
-    qualify = ` QUALIFY row_number() OVER (PARTITION BY ${options.dedupe.key.map(quoteDuck).join(', ')} ORDER BY ${order.join(', ')}) = 1`;
+    source =
+      `SELECT ${select.join(', ')} FROM ${part.table} QUALIFY row_number() OVER ` +
+      `(PARTITION BY ${options.dedupe.key.map(quoteDuck).join(', ')} ORDER BY ${order.join(', ')}) = 1`;
   }
-  const source = `SELECT ${select.join(', ')} FROM ${batch.relation}${qualify}`;
-  const rowCount = Number(
-    (await batch.connection.runAndReadAll(`SELECT count(*)::BIGINT FROM (${source})`)).getRows()[0]?.[0] ?? 0,
-  );
   const format = options.format === 'ndjson' ? 'FORMAT json' : 'FORMAT parquet';
-  await batch.connection.run(
+  const copied = await part.connection.run(
     `COPY (${source}) TO ${duckString(dir)} (${format}, FILE_SIZE_BYTES ${options.maxFileBytes}, OVERWRITE_OR_IGNORE true)`,
   );
   let names = (await readdir(dir)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   if (names.length === 0) {
-    // No rows: an empty NDJSON file still makes one (empty) load, the run's commit record.
-    const empty = options.format === 'ndjson' ? 'empty.json' : undefined;
-    if (empty === undefined) {
-      await batch.connection.run(
-        `COPY (${source} LIMIT 0) TO ${duckString(join(dir, 'empty.parquet'))} (${format})`,
+    if (options.format === 'ndjson') {
+      await writeFile(join(dir, 'empty.json'), '');
+      names = ['empty.json'];
+    } else {
+      // Typed from the columns, not from the part: a streamed part cannot be read twice.
+      const empty = columns.map((c) => `CAST(NULL AS ${stagingDuckType(c.type)}) AS ${quoteDuck(c.name)}`);
+      await part.connection.run(
+        `COPY (SELECT ${empty.join(', ')} WHERE false) TO ${duckString(join(dir, 'empty.parquet'))} (${format})`,
       );
       names = ['empty.parquet'];
-    } else {
-      await writeFile(join(dir, empty), '');
-      names = [empty];
     }
   }
   const files = names.map((n) => join(dir, n));
   let bytes = 0;
   for (const file of files) bytes += (await stat(file)).size;
-  return { files, bytes, rows: rowCount };
+  return { files, bytes, rows: copied.rowsChanged };
 }

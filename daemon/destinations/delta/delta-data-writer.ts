@@ -5,13 +5,15 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
+import { failWith, markedFailure } from '../../engine/duck-sql.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
+import { dataFilePath } from './delta-paths.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 import { encodeStats, leafKey, leafStatsFromJson } from './delta-stats.js';
 
@@ -22,6 +24,8 @@ export interface DataFileOptions {
   readonly configuration: Readonly<Record<string, string>>;
   /** Raw (unencoded) directory names below the table root, e.g. `['k=A']` for a partition. */
   readonly subdirectory?: readonly string[];
+  /** Largest data file (bytes) before a new one starts; default DEFAULT_TARGET_FILE_BYTES. */
+  readonly targetFileBytes?: number;
 }
 
 const CODECS: Readonly<Record<string, string>> = {
@@ -32,7 +36,17 @@ const CODECS: Readonly<Record<string, string>> = {
 };
 
 /** The SELECT list projecting incoming staged columns onto the table schema. */
-export function projectIncoming(schema: StructType, incoming: readonly ColumnSchema[]): string {
+/**
+ * The SELECT list that turns incoming rows into the table's columns. A NOT NULL column
+ * (Invariants.scala NotNull) fails the write on the first null it would receive, as the rows
+ * stream through: `table` names the table in that message; a NOT NULL column missing from the
+ * incoming rows entirely fails before anything runs.
+ */
+export function projectIncoming(
+  schema: StructType,
+  incoming: readonly ColumnSchema[],
+  table: string,
+): string {
   const byName = new Map(incoming.map((c) => [c.name.toLowerCase(), c]));
   return schema.fields
     .map((field) => {
@@ -45,87 +59,107 @@ export function projectIncoming(schema: StructType, incoming: readonly ColumnSch
           { retryable: false },
         );
       }
-      if (column === undefined) return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;
+      if (column === undefined) {
+        if (!field.nullable) {
+          throw new EtlError(
+            'SCHEMA_MISMATCH',
+            `NOT NULL column ${field.name} of Delta table ${table} is missing from the incoming rows`,
+            { retryable: false },
+          );
+        }
+        return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;
+      }
+      let value = `CAST(${sqlIdent(column.name)} AS ${duckType})`;
       if (column.type.kind === 'time') {
         // Delta has no TIME type: the text form, always with microseconds. PostgreSQL's 24:00:00
         // is a valid time that a date + time would roll over to 00:00 of the next day.
         const time = sqlIdent(column.name);
-        return `CASE WHEN ${time} = TIME '24:00:00' THEN '24:00:00.000000' ELSE strftime(DATE '2000-01-01' + ${time}, '%H:%M:%S.%f') END AS ${sqlIdent(field.name)}`;
+        value = `CASE WHEN ${time} = TIME '24:00:00' THEN '24:00:00.000000' ELSE strftime(DATE '2000-01-01' + ${time}, '%H:%M:%S.%f') END`;
       }
-      return `CAST(${sqlIdent(column.name)} AS ${duckType}) AS ${sqlIdent(field.name)}`;
+      if (!field.nullable) {
+        const failure = failWith(
+          'SCHEMA_MISMATCH',
+          sqlString(`NOT NULL column ${field.name} of Delta table ${table} would receive a null value`),
+        );
+        value = `CASE WHEN ${sqlIdent(column.name)} IS NULL THEN ${failure} ELSE ${value} END`;
+      }
+      return `${value} AS ${sqlIdent(field.name)}`;
     })
     .join(', ');
 }
 
-/** Fails when a NOT NULL table column would receive nulls (Invariants.scala NotNull), before writing. */
-export async function checkNotNull(
-  connection: DuckDBConnection,
-  schema: StructType,
-  relation: string,
-  incoming: readonly ColumnSchema[],
-  table: string,
-): Promise<void> {
-  const byName = new Map(incoming.map((c) => [c.name.toLowerCase(), c]));
-  const required = schema.fields.filter((f) => !f.nullable);
-  if (required.length === 0) return;
-  const missing = required.find((f) => !byName.has(f.name.toLowerCase()));
-  if (missing) {
-    throw new EtlError(
-      'SCHEMA_MISMATCH',
-      `NOT NULL column ${missing.name} of Delta table ${table} is missing from the incoming rows`,
-      { retryable: false },
-    );
-  }
-  const counts = required.map(
-    (f, i) =>
-      `count(*) FILTER (WHERE ${sqlIdent(byName.get(f.name.toLowerCase())?.name ?? f.name)} IS NULL) AS n${i}`,
-  );
-  const reader = await connection.runAndReadAll(`SELECT ${counts.join(', ')} FROM ${relation}`);
-  const row = reader.getRows()[0] ?? [];
-  required.forEach((field, i) => {
-    const nulls = Number(row[i] ?? 0);
-    if (nulls > 0) {
-      throw new EtlError(
-        'SCHEMA_MISMATCH',
-        `NOT NULL column ${field.name} of Delta table ${table} would receive ${nulls} null value(s)`,
-        {
-          retryable: false,
-        },
-      );
-    }
-  });
-}
+/** Default largest data file: big enough for few files per run, small enough for parallel readers. */
+export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 
-/** Writes the rows of `select` as one data file; undefined when the query returned no rows. */
-export async function writeDataFile(
+/**
+ * Where a part's files are written before they move into the table directory: a hidden directory
+ * of its own (readers and vacuum skip `_` entries), so a write that fails or is killed halfway leaves nothing
+ * among the table's data files, and a rename on the same filesystem places finished files.
+ */
+export const STAGING_PREFIX = '_etld_staging-';
+
+/**
+ * Writes the rows of `select` as data files of at most about `targetFileBytes` each (DuckDB starts
+ * a new file once a file passes it) and moves them into the table directory under Delta's file
+ * names; returns one `add` per non-empty file (none when the query returned no rows). No file is
+ * referenced by the log yet: the caller commits the adds or removes them.
+ */
+export async function writeDataFiles(
   connection: DuckDBConnection,
   select: string,
   options: DataFileOptions,
-): Promise<AddAction | undefined> {
+): Promise<AddAction[]> {
   const codec =
     CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
-  const name = `part-00000-${randomUUID()}-c000.${codec === 'uncompressed' ? '' : `${codec}.`}parquet`;
-  const relativePath = [...(options.subdirectory ?? []), name].join('/');
-  const file = join(options.tablePath, relativePath);
-  let reader;
+  const directory = join(options.tablePath, ...(options.subdirectory ?? []));
+  const staging = join(options.tablePath, `${STAGING_PREFIX}${randomUUID()}`);
+  const pattern = `part-00000-{uuid}-c000${codec === 'uncompressed' ? '' : `.${codec}`}`;
+  const targetBytes = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
+  const placed: AddAction[] = [];
   try {
-    reader = await connection.runAndReadAll(
-      `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ROW_GROUP_SIZE 122880, RETURN_STATS)`,
+    await mkdir(directory, { recursive: true });
+    const reader = await connection.runAndReadAll(
+      `COPY (${select}) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ` +
+        `ROW_GROUP_SIZE 122880, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}, RETURN_STATS)`,
     );
+    for (const row of reader.getRowObjectsJson()) {
+      const count = Number(row.count ?? 0);
+      if (count === 0) continue;
+      const staged = typeof row.filename === 'string' ? row.filename : JSON.stringify(row.filename);
+      const add = await addFor(connection, staged, count, row.column_statistics, options);
+      await rename(staged, join(directory, basename(staged)));
+      placed.push(add);
+    }
+    return placed;
   } catch (cause) {
-    await rm(file, { force: true });
+    await removeDataFiles(options.tablePath, placed);
+    if (cause instanceof EtlError) throw cause;
+    const marked = markedFailure(cause);
+    if (marked !== undefined) throw marked;
     throw new EtlError(
       'DESTINATION_WRITE',
-      `cannot write Delta data file ${file}: ${(cause as Error).message}`,
+      `cannot write Delta data files in ${directory}: ${(cause as Error).message}`,
       { cause, retryable: false },
     );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  const row = reader.getRowObjectsJson()[0];
-  const count = Number(row?.count ?? 0);
-  if (count === 0) {
-    await rm(file, { force: true });
-    return undefined;
-  }
+}
+
+/** Removes data files a load wrote but did not commit. */
+export async function removeDataFiles(tablePath: string, adds: readonly AddAction[]): Promise<void> {
+  await Promise.all(adds.map((a) => rm(dataFilePath(tablePath, a.path), { force: true })));
+}
+
+async function addFor(
+  connection: DuckDBConnection,
+  file: string,
+  count: number,
+  columnStatistics: unknown,
+  options: DataFileOptions,
+): Promise<AddAction> {
+  const name = basename(file);
+  const relativePath = [...(options.subdirectory ?? []), name].join('/');
   const nested = new Map<string, number>();
   const nestedFields = options.schema.fields.filter(
     (f) => typeof f.type === 'object' && f.type.type !== 'struct',
@@ -138,7 +172,7 @@ export async function writeDataFile(
     nestedFields.forEach((f, i) => nested.set(leafKey([f.name]), Number(values[i] ?? 0)));
   }
   const configured = Number(options.configuration['delta.dataSkippingNumIndexedCols']);
-  const stats = encodeStats(options.schema, count, leafStatsFromJson(row?.column_statistics), {
+  const stats = encodeStats(options.schema, count, leafStatsFromJson(columnStatistics), {
     numIndexedCols: Number.isInteger(configured) ? configured : 32,
     nestedNullCounts: nested,
   });

@@ -1,7 +1,9 @@
 /**
- * The Delta Lake destination: Parquet data files from DuckDB, the `_delta_log` written by etld
- * (notes: /shared/notes/delta-writer.md). Every commit carries `txn {appId: pipeline, version:
- * run sequence}`, so each mode is exactly-once: a sequence already in the table is skipped.
+ * The Delta Lake destination: Parquet data files from DuckDB, the `_delta_log` written by etld.
+ * `beginLoad` reads the table's snapshot and plans the schema, protocol and metadata; the load
+ * (delta-load.ts) writes each part's files straight into the table directory, where no reader
+ * sees them until the commit adds them. Every commit carries `txn {appId: pipeline, version: run
+ * sequence}`, so each mode is exactly-once: a sequence already in the table is skipped.
  *
  * One writer per table unless every other writer also commits with put-if-absent (delta-rs, etld);
  * Spark's local log store only guards writers inside its own JVM.
@@ -14,30 +16,23 @@ import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
 import type {
-  CommitRequest,
-  CommitResult,
   CommittedSequence,
   Destination,
   DestinationDialect,
+  DestinationLoad,
+  LoadRequest,
   SchemaChange,
 } from '../destination.js';
-import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
-import { removeFor } from './delta-actions.js';
-import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
-import type { PreparedCommit } from './delta-commit.js';
-import { commitWithRetries } from './delta-commit.js';
-import { checkNotNull, projectIncoming, writeDataFile } from './delta-data-writer.js';
+import type { MetadataAction } from './delta-actions.js';
+import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
+import { DeltaLoad, protocolFor } from './delta-load.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { logDir, readSnapshot } from './delta-log-reader.js';
-import { fsyncFilesAndDirectories } from './delta-fsync.js';
-import { mergeFiles } from './delta-merge.js';
-import { partitionFields, writePartitionedFiles } from './delta-partitions.js';
-import { dataFilePath, resolveTablePath } from './delta-paths.js';
+import { partitionFields } from './delta-partitions.js';
+import { resolveTablePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
-import { planSchemaChange, schemaNeedsTimestampNtz } from './delta-schema.js';
-
-export const ENGINE_INFO = 'etld/0.1.0';
+import { planSchemaChange } from './delta-schema.js';
 
 export interface DeltaDestinationOptions {
   readonly tablePath: string;
@@ -49,73 +44,8 @@ export interface DeltaDestinationOptions {
    * point where crash tests kill the process.
    */
   readonly onFilesWritten?: (files: readonly string[]) => Promise<void>;
-}
-
-const LEGACY_WRITER_FEATURES = [
-  [],
-  [],
-  ['appendOnly', 'invariants'],
-  ['checkConstraints'],
-  ['changeDataFeed', 'generatedColumns'],
-  ['columnMapping'],
-  ['identityColumns'],
-];
-
-/** The protocol the table needs after this commit, or undefined when the current one suffices. */
-function protocolFor(
-  current: ProtocolAction | undefined,
-  schema: SchemaPlan['schema'],
-): ProtocolAction | undefined {
-  const ntz = schemaNeedsTimestampNtz(schema);
-  if (current === undefined) {
-    // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
-    // a 3/7 table whose metadata uses a feature its protocol does not list.
-    const invariants = schema.fields.some((f) => !f.nullable) ? ['invariants'] : [];
-    return ntz
-      ? {
-          minReaderVersion: 3,
-          minWriterVersion: 7,
-          readerFeatures: ['timestampNtz'],
-          writerFeatures: [...invariants, 'timestampNtz'],
-        }
-      : { minReaderVersion: 1, minWriterVersion: 2 };
-  }
-  if (!ntz) return undefined;
-  if (current.minReaderVersion >= 3 && current.minWriterVersion >= 7) {
-    const reader = current.readerFeatures ?? [];
-    const writer = current.writerFeatures ?? [];
-    if (reader.includes('timestampNtz') && writer.includes('timestampNtz')) return undefined;
-    return {
-      ...current,
-      readerFeatures: reader.includes('timestampNtz') ? reader : [...reader, 'timestampNtz'],
-      writerFeatures: writer.includes('timestampNtz') ? writer : [...writer, 'timestampNtz'],
-    };
-  }
-  // Upgrading a legacy protocol lists the features its versions implied ([P] §Table Features).
-  const implied = LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
-  const readerImplied = current.minReaderVersion >= 2 ? ['columnMapping'] : [];
-  return {
-    minReaderVersion: 3,
-    minWriterVersion: 7,
-    readerFeatures: [...readerImplied, 'timestampNtz'],
-    writerFeatures: [...implied, 'timestampNtz'],
-  };
-}
-
-function sameFiles(a: DeltaSnapshot, b: DeltaSnapshot): boolean {
-  if (a.files.size !== b.files.size) return false;
-  for (const key of a.files.keys()) if (!b.files.has(key)) return false;
-  return true;
-}
-
-function conflict(table: string, what: string): EtlError {
-  return new EtlError(
-    'DESTINATION_CONFLICT',
-    `a concurrent commit to Delta table ${table} ${what}; the run must be planned again`,
-    {
-      retryable: true,
-    },
-  );
+  /** Largest data file before a new one starts (default 128 MiB). */
+  readonly targetFileBytes?: number;
 }
 
 export class DeltaDestination implements Destination {
@@ -125,6 +55,7 @@ export class DeltaDestination implements Destination {
   readonly #now: () => number;
   readonly #maxCommitAttempts: number | undefined;
   readonly #onFilesWritten: DeltaDestinationOptions['onFilesWritten'];
+  readonly #targetFileBytes: number | undefined;
   #db: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
 
@@ -134,6 +65,7 @@ export class DeltaDestination implements Destination {
     this.#now = options.now ?? Date.now;
     this.#maxCommitAttempts = options.maxCommitAttempts;
     this.#onFilesWritten = options.onFilesWritten;
+    this.#targetFileBytes = options.targetFileBytes;
     this.label = `delta ${options.tablePath}`;
   }
 
@@ -176,30 +108,23 @@ export class DeltaDestination implements Destination {
     return version === undefined ? null : { sequence: version, runId: null };
   }
 
-  async commit(request: CommitRequest): Promise<CommitResult> {
-    const { batch, pipeline, sequence, mode, signal } = request;
+  async beginLoad(request: LoadRequest): Promise<DestinationLoad> {
+    const { pipeline, mode } = request;
     const table = this.#tablePath;
-    const connection = batch.connection;
+    const connection = await this.#ownConnection();
     const snapshot = await this.#snapshot(connection);
-    if ((snapshot?.txns.get(pipeline)?.version ?? -1) >= sequence) {
-      return { rowsLoaded: 0, alreadyCommitted: true, details: { version: snapshot?.version ?? -1 } };
-    }
     if (snapshot?.metadata.configuration['delta.setTransactionRetentionDuration'] !== undefined) {
       this.#logger.warning(
         `Delta table ${table} expires txn entries (delta.setTransactionRetentionDuration); exactly-once holds only within that period`,
-        {
-          pipeline,
-        },
+        { pipeline },
       );
     }
-    const plan = planSchemaChange(snapshot?.schema, batch.columns, request.schemaEvolution, table);
+    const plan = planSchemaChange(snapshot?.schema, request.columns, request.schemaEvolution, table);
     if (mode !== 'incremental' && snapshot && isAppendOnly(snapshot.metadata)) {
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
         `UnsupportedTableFeature: appendOnly (delta.appendOnly=true) forbids the ${mode} load of Delta table ${table}`,
-        {
-          retryable: false,
-        },
+        { retryable: false },
       );
     }
     const keys = mode === 'merge' ? this.#mergeKeys(request.key, plan) : [];
@@ -214,10 +139,6 @@ export class DeltaDestination implements Destination {
       }
       partitionFields(plan.schema, partitionColumns, table);
     }
-    await checkNotNull(connection, plan.schema, batch.relation, batch.columns, table);
-    if (signal.aborted)
-      throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before writing`);
-
     const metadata: MetadataAction | undefined = plan.changed
       ? snapshot
         ? { ...snapshot.metadata, schemaString: JSON.stringify(plan.schema) }
@@ -230,136 +151,24 @@ export class DeltaDestination implements Destination {
             createdTime: this.#now(),
           }
       : undefined;
-    const protocol = protocolFor(snapshot?.protocol, plan.schema);
-    const options = {
-      tablePath: table,
-      schema: plan.schema,
-      configuration: (metadata ?? snapshot?.metadata)?.configuration ?? {},
-    };
-    const projection = projectIncoming(plan.schema, batch.columns);
-
     await mkdir(logDir(table), { recursive: true });
-    let adds: AddAction[];
-    let replaced: AddAction[] = [];
-    let rowsLoaded: number;
-    if (mode === 'merge') {
-      const merged = await mergeFiles({
-        connection,
-        snapshot,
-        projection,
-        relation: batch.relation,
-        keys,
-        cursor: request.cursor,
-        options,
-        tag: randomUUID().replaceAll('-', ''),
-      });
-      adds = merged.adds;
-      replaced = merged.replaced;
-      rowsLoaded = merged.rowsUpserted;
-    } else if (partitionColumns.length > 0) {
-      adds = await writePartitionedFiles(
-        connection,
-        `SELECT ${projection} FROM ${batch.relation}`,
-        options,
-        partitionColumns,
-        randomUUID().replaceAll('-', ''),
-      );
-      rowsLoaded = batch.rowCount;
-    } else {
-      const add = await writeDataFile(connection, `SELECT ${projection} FROM ${batch.relation}`, options);
-      adds = add ? [add] : [];
-      rowsLoaded = batch.rowCount;
-    }
-    await fsyncFilesAndDirectories(
-      table,
-      adds.map((a) => dataFilePath(table, a.path)),
-    );
-    await this.#onFilesWritten?.(adds.map((a) => a.path));
-    // A cancelled run stops here: its files are orphans no snapshot references (vacuum removes them).
-    if (signal.aborted)
-      throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);
-
-    const build = (current: DeltaSnapshot | undefined): PreparedCommit | { kind: 'already-committed' } => {
-      if ((current?.txns.get(pipeline)?.version ?? -1) >= sequence) return { kind: 'already-committed' };
-      if (snapshot === undefined && current !== undefined) throw conflict(table, 'created the table');
-      if (snapshot !== undefined && current !== undefined && current !== snapshot) {
-        checkTableFeatures(current.protocol, current.metadata, current.schema, current.files.values(), table);
-        if (JSON.stringify(current.protocol) !== JSON.stringify(snapshot.protocol))
-          throw conflict(table, 'changed the protocol');
-        if (JSON.stringify(current.metadata) !== JSON.stringify(snapshot.metadata))
-          throw conflict(table, 'changed the metadata');
-        if (mode === 'merge' && !sameFiles(snapshot, current))
-          throw conflict(table, 'changed the files this merge read');
-      }
-      const now = this.#now();
-      // Overwrites recompute their removes from the newest snapshot: files added by a winner are
-      // truncated too (serial "append then truncate").
-      const removes =
-        mode === 'full'
-          ? [...(current?.files.values() ?? [])].map((a) => removeFor(a, now))
-          : replaced.map((a) => removeFor(a, now));
-      const actions: DeltaAction[] = [];
-      if (protocol) actions.push({ protocol });
-      if (metadata) actions.push({ metaData: metadata });
-      actions.push({ txn: { appId: pipeline, version: sequence, lastUpdated: now } });
-      for (const add of adds) actions.push({ add });
-      for (const remove of removes) actions.push({ remove });
-      const bytes = adds.reduce((sum, a) => sum + a.size, 0);
-      return {
-        kind: 'commit',
-        actions,
-        operation: mode === 'merge' ? 'MERGE' : 'WRITE',
-        operationParameters:
-          mode === 'merge'
-            ? { predicate: JSON.stringify(keys.map((k) => `target.${k} = source.${k}`)) }
-            : {
-                mode: mode === 'full' ? 'Overwrite' : 'Append',
-                partitionBy: JSON.stringify(partitionColumns),
-              },
-        operationMetrics: {
-          numFiles: String(adds.length),
-          numOutputRows: String(rowsLoaded),
-          numOutputBytes: String(bytes),
-          ...(removes.length > 0 ? { numRemovedFiles: String(removes.length) } : {}),
-        },
-        isBlindAppend: mode === 'incremental',
-      };
-    };
-
-    const result = await commitWithRetries({
+    return new DeltaLoad({
+      request,
       tablePath: table,
-      snapshot,
       connection,
-      build,
-      engineInfo: ENGINE_INFO,
+      snapshot,
+      schema: plan.schema,
+      metadata,
+      protocol: protocolFor(snapshot?.protocol, plan.schema),
+      keys,
+      partitionColumns,
+      projection: projectIncoming(plan.schema, request.columns, table),
+      targetFileBytes: this.#targetFileBytes,
+      logger: this.#logger,
       now: this.#now,
-      maxAttempts: this.#maxCommitAttempts,
-      signal,
+      maxCommitAttempts: this.#maxCommitAttempts,
+      onFilesWritten: this.#onFilesWritten,
     });
-    if (result.kind === 'already-committed') {
-      return { rowsLoaded: 0, alreadyCommitted: true, details: { version: result.snapshot?.version ?? -1 } };
-    }
-    const details: Record<string, string | number> = {
-      version: result.version,
-      files: adds.length,
-      bytes: adds.reduce((sum, a) => sum + a.size, 0),
-      attempts: result.attempts,
-    };
-    if (replaced.length > 0 || mode === 'full')
-      details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : replaced.length;
-    if (checkpointDue(result.snapshot)) {
-      try {
-        await writeCheckpoint(result.snapshot, connection, this.#now());
-        details.checkpoint = result.version;
-      } catch (cause) {
-        // The commit stands; readers replay the JSON and the next due version tries again.
-        this.#logger.warning(
-          `checkpoint ${result.version} of Delta table ${table} failed: ${(cause as Error).message}`,
-          { pipeline },
-        );
-      }
-    }
-    return { rowsLoaded, alreadyCommitted: false, details };
   }
 
   #mergeKeys(key: readonly string[] | undefined, plan: SchemaPlan): string[] {
@@ -396,6 +205,7 @@ export const deltaDestination: DestinationDialect<'delta'> = {
     return new DeltaDestination({
       tablePath: resolveTablePath(config.path, context.lakeDir),
       logger: context.logger,
+      ...(config.target_file_size === undefined ? {} : { targetFileBytes: config.target_file_size }),
     });
   },
 };

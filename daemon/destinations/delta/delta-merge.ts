@@ -12,7 +12,7 @@ import { duckTypeForDelta } from './delta-schema.js';
 import { dataFilePath } from './delta-paths.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 import type { DataFileOptions } from './delta-data-writer.js';
-import { writeDataFile } from './delta-data-writer.js';
+import { writeDataFiles } from './delta-data-writer.js';
 
 export interface MergeInput {
   readonly connection: DuckDBConnection;
@@ -97,8 +97,8 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
     }
     const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${incoming}`);
     const rowsUpserted = Number(counted.getRows()[0]?.[0] ?? 0);
-    const add = await writeDataFile(connection, `${keep}SELECT * FROM ${incoming}`, options);
-    return { adds: add ? [add] : [], replaced, rowsUpserted };
+    const adds = await writeDataFiles(connection, `${keep}SELECT * FROM ${incoming}`, options);
+    return { adds, replaced, rowsUpserted };
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${incoming}`);
   }

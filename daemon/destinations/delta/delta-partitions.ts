@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction } from './delta-actions.js';
 import type { DataFileOptions } from './delta-data-writer.js';
-import { writeDataFile } from './delta-data-writer.js';
+import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { StructField, StructType } from './delta-schema.js';
 import { deltaTypeToString } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
@@ -100,35 +100,42 @@ export async function writePartitionedFiles(
       `SELECT DISTINCT ${parts.map((_, i) => `__etld_pv${i}`).join(', ')} FROM ${staged}`,
     );
     const adds: AddAction[] = [];
-    for (const row of distinct.getRows()) {
-      const values = row.map((v) => (v === null ? null : String(v)));
-      const dirs = parts.map(
-        (f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
-      );
-      const where = values
-        .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
-        .join(' AND ');
-      await mkdir(join(options.tablePath, ...dirs), { recursive: true });
-      const add = await writeDataFile(
-        connection,
-        `SELECT ${dataFields.map((f) => sqlIdent(f.name)).join(', ')} FROM ${staged} WHERE ${where}`,
-        {
-          ...options,
-          schema: { type: 'struct', fields: dataFields },
-          subdirectory: dirs,
-        },
-      );
-      if (add === undefined) continue;
-      // The logged path is a URI: percent-encode each directory (Spark logs `x=A%2FA` as `x=A%252FA`).
-      const path = [
-        ...dirs.map((d) => encodeURIComponent(d).replaceAll('%3D', '=')),
-        add.path.split('/').at(-1) ?? '',
-      ].join('/');
-      adds.push({
-        ...add,
-        path,
-        partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])),
-      });
+    try {
+      for (const row of distinct.getRows()) {
+        const values = row.map((v) => (v === null ? null : String(v)));
+        const dirs = parts.map(
+          (f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
+        );
+        const where = values
+          .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
+          .join(' AND ');
+        await mkdir(join(options.tablePath, ...dirs), { recursive: true });
+        const written = await writeDataFiles(
+          connection,
+          `SELECT ${dataFields.map((f) => sqlIdent(f.name)).join(', ')} FROM ${staged} WHERE ${where}`,
+          {
+            ...options,
+            schema: { type: 'struct', fields: dataFields },
+            subdirectory: dirs,
+          },
+        );
+        for (const add of written) {
+          // The logged path is a URI: percent-encode each directory (Spark logs `x=A%2FA` as `x=A%252FA`).
+          const path = [
+            ...dirs.map((d) => encodeURIComponent(d).replaceAll('%3D', '=')),
+            add.path.split('/').at(-1) ?? '',
+          ].join('/');
+          adds.push({
+            ...add,
+            path,
+            partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])),
+          });
+        }
+      }
+    } catch (error) {
+      // The partitions written so far are in the table directory, unreferenced: take them back.
+      await removeDataFiles(options.tablePath, adds);
+      throw error;
     }
     return adds;
   } finally {

@@ -2,7 +2,8 @@
  * VACUUM: deletes data files that no snapshot within the retention period can reference. A file is
  * kept when the current snapshot holds it, when a remove tombstone younger than the retention names
  * it, or when it was modified within the retention (it may belong to a run still committing).
- * Nothing under `_delta_log` or any other `_`/`.` entry is touched (Spark's hidden-file rule).
+ * Nothing under `_delta_log` or any other `_`/`.` entry is touched (Spark's hidden-file rule),
+ * except the staging directories etld's own loads leave behind when killed mid-write.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readdir, rm, stat } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { tombstoneRetentionMs } from './delta-checkpoint.js';
 import { checkTableFeatures } from './delta-features.js';
 import { readSnapshot } from './delta-log-reader.js';
 import { dataFilePath } from './delta-paths.js';
+import { STAGING_PREFIX } from './delta-data-writer.js';
 
 export interface VacuumOptions {
   /** Defaults to the table's `delta.deletedFileRetentionDuration` (one week). */
@@ -78,6 +80,17 @@ export async function vacuumDeltaTable(
       if (options.dryRun !== true) await rm(file, { force: true });
       files.push(relative(tablePath, file));
       bytes += info.size;
+    }
+    // Staging directories of loads killed before they finished (a finished load removes its own).
+    for (const entry of await readdir(tablePath, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.startsWith(STAGING_PREFIX)) continue;
+      const staging = join(tablePath, entry.name);
+      if ((await stat(staging)).mtimeMs > cutoff) continue;
+      for (const name of await readdir(staging)) {
+        files.push(relative(tablePath, join(staging, name)));
+        bytes += (await stat(join(staging, name))).size;
+      }
+      if (options.dryRun !== true) await rm(staging, { recursive: true, force: true });
     }
     files.sort();
     return { files, bytes };

@@ -1,8 +1,9 @@
 /**
- * The DuckDB destination (SPEC §6): a table in a DuckDB database file. The file is opened only
- * while etld reads its catalog or commits (attached to the run's staging connection), so analysts
- * can open it between runs. Every commit is one DuckDB transaction that also writes the run's
- * sequence into `_etld_commits`, the record of what was committed (SPEC §5):
+ * The DuckDB destination: a table in a DuckDB database file. The file is opened only while etld
+ * reads its catalog or commits (attached to a throwaway in-memory instance), so analysts can open
+ * it between runs. A load writes each part as a Parquet file in the run's work directory; the
+ * commit is one DuckDB transaction that inserts them and writes the run's sequence into
+ * `_etld_commits`, the record of what was committed:
  * - full: the new table is built as `<table>__etld_new` and renamed over the old one;
  * - incremental: INSERT;
  * - merge: the batch is de-duplicated by key (newest by cursor, else the last staged row), rows
@@ -11,7 +12,8 @@
  * Schema changes (ALTER TABLE ADD COLUMN) are applied inside the same transaction, before any DML.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
@@ -19,10 +21,12 @@ import { typeToString, type ColumnSchema } from '../../../shared/types.js';
 import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../engine/duck-sql.js';
 import { stagingDuckType } from '../../engine/staging-types.js';
 import type {
-  CommitRequest,
+  BatchPart,
   CommitResult,
   CommittedSequence,
   Destination,
+  DestinationLoad,
+  LoadRequest,
   DestinationContext,
   DestinationDialect,
   SchemaChange,
@@ -101,18 +105,33 @@ class DuckDbDestination implements Destination {
     );
   }
 
-  async commit(request: CommitRequest): Promise<CommitResult> {
+  beginLoad(request: LoadRequest): Promise<DestinationLoad> {
+    return Promise.resolve(new DuckDbLoad(this, request));
+  }
+
+  /**
+   * The commit of a load whose parts are Parquet files in the run's work directory: one DuckDB
+   * transaction on a throwaway instance with the file attached, holding the data change and the
+   * `_etld_commits` row.
+   */
+  async commitFiles(request: LoadRequest, files: readonly string[]): Promise<CommitResult> {
     if (request.signal.aborted) throw cancelled();
-    const connection = request.batch.connection;
     return withFileLock(this.#path, async () => {
       mkdirSync(dirname(this.#path), { recursive: true });
-      await duckStep('DESTINATION_WRITE', `cannot open DuckDB file ${this.#path}`, () =>
-        connection.run(`ATTACH ${quoteLiteral(this.#path)} AS ${quoteIdent(ALIAS)}`),
-      );
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
       try {
+        await connection.run(`SET TimeZone='UTC'`);
+        await duckStep('DESTINATION_WRITE', `cannot open DuckDB file ${this.#path}`, () =>
+          connection.run(`ATTACH ${quoteLiteral(this.#path)} AS ${quoteIdent(ALIAS)}`),
+        );
         await connection.run('BEGIN TRANSACTION');
         try {
-          const result = await this.#commitInTransaction(connection, request);
+          const result = await this.#commitInTransaction(
+            connection,
+            request,
+            batchRelation(request.columns, files),
+          );
           if (result.alreadyCommitted) {
             await connection.run('ROLLBACK');
             return result;
@@ -127,12 +146,17 @@ class DuckDbDestination implements Destination {
           throw error;
         }
       } finally {
-        await connection.run(`DETACH ${quoteIdent(ALIAS)}`).catch(() => undefined);
+        connection.closeSync();
+        instance.closeSync();
       }
     });
   }
 
-  async #commitInTransaction(connection: DuckDBConnection, request: CommitRequest): Promise<CommitResult> {
+  async #commitInTransaction(
+    connection: DuckDBConnection,
+    request: LoadRequest,
+    relation: string,
+  ): Promise<CommitResult> {
     const commits = `${quoteIdent(ALIAS)}.main.${quoteIdent(COMMITS_TABLE)}`;
     await connection.run(
       `CREATE TABLE IF NOT EXISTS ${commits} (pipeline VARCHAR NOT NULL, sequence BIGINT NOT NULL, run_id VARCHAR NOT NULL,
@@ -147,43 +171,41 @@ class DuckDbDestination implements Destination {
         details: { committed_sequence: committed.sequence },
       };
     }
-    const { batch } = request;
     const existing = await readTableColumns(connection, ALIAS, this.#schema, this.#table);
     const changes = diffSchema({
       target: this.label,
       existing,
-      incoming: incomingNative(batch.columns),
+      incoming: incomingNative(request.columns),
       policy: request.schemaEvolution,
     });
     if (this.#schema !== 'main')
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ALIAS)}.${quoteIdent(this.#schema)}`);
 
-    const columnList = batch.columns.map((c) => quoteIdent(c.name)).join(', ');
-    let rowsLoaded: number;
+    const columnList = request.columns.map((c) => quoteIdent(c.name)).join(', ');
+    let rowsLoaded = 0;
     const write = async (): Promise<void> => {
       switch (request.mode) {
         case 'full':
           rowsLoaded = await this.#replace(
             connection,
-            batch.columns,
-            `SELECT ${columnList} FROM ${batch.relation}`,
+            request.columns,
+            `SELECT ${columnList} FROM ${relation}`,
           );
           break;
         case 'incremental':
-          await this.#prepareTable(connection, existing === null, changes, batch.columns);
+          await this.#prepareTable(connection, existing === null, changes, request.columns);
           rowsLoaded = (
             await connection.run(
-              `INSERT INTO ${this.#qualified} (${columnList}) SELECT ${columnList} FROM ${batch.relation}`,
+              `INSERT INTO ${this.#qualified} (${columnList}) SELECT ${columnList} FROM ${relation}`,
             )
           ).rowsChanged;
           break;
         case 'merge':
-          await this.#prepareTable(connection, existing === null, changes, batch.columns);
-          rowsLoaded = await this.#merge(connection, request, columnList);
+          await this.#prepareTable(connection, existing === null, changes, request.columns);
+          rowsLoaded = await this.#merge(connection, request, relation, columnList);
           break;
       }
     };
-    rowsLoaded = 0;
     await duckStep('DESTINATION_WRITE', `writing ${this.label}`, write);
     await connection.run(
       `INSERT INTO ${commits} VALUES (${quoteLiteral(request.pipeline)}, ${request.sequence}, ${quoteLiteral(request.runId)},
@@ -234,27 +256,34 @@ class DuckDbDestination implements Destination {
     return inserted;
   }
 
-  async #merge(connection: DuckDBConnection, request: CommitRequest, columnList: string): Promise<number> {
+  async #merge(
+    connection: DuckDBConnection,
+    request: LoadRequest,
+    relation: string,
+    columnList: string,
+  ): Promise<number> {
     const key = request.key;
     if (key === undefined || key.length === 0) {
       throw new EtlError('DESTINATION_WRITE', `${this.label}: merge needs a key`, { retryable: false });
     }
-    const known = new Set(request.batch.columns.map((c) => c.name));
+    const known = new Set(request.columns.map((c) => c.name));
     for (const k of [...key, ...(request.cursor === undefined ? [] : [request.cursor])]) {
       if (!known.has(k)) {
         throw new EtlError(
           'DESTINATION_WRITE',
           `${this.label}: merge column "${k}" is not among the loaded columns`,
-          { retryable: false },
+          {
+            retryable: false,
+          },
         );
       }
     }
     const order = [
       ...(request.cursor === undefined ? [] : [`${quoteIdent(request.cursor)} DESC NULLS LAST`]),
-      'rowid DESC',
+      `${ORDER_COLUMN} DESC`,
     ].join(', ');
     const partition = key.map(quoteIdent).join(', ');
-    const newest = `SELECT ${columnList} FROM ${request.batch.relation} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${order}) = 1`;
+    const newest = `SELECT ${columnList} FROM ${relation} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${order}) = 1`;
     const match = key.map((k) => `t.${quoteIdent(k)} IS NOT DISTINCT FROM b.${quoteIdent(k)}`).join(' AND ');
     await connection.run(`DELETE FROM ${this.#qualified} AS t USING (${newest}) AS b WHERE ${match}`);
     return (await connection.run(`INSERT INTO ${this.#qualified} (${columnList}) ${newest}`)).rowsChanged;
@@ -262,6 +291,58 @@ class DuckDbDestination implements Destination {
 
   async close(): Promise<void> {
     // Nothing stays open between calls: the file is attached only inside planSchema/commit.
+  }
+}
+
+/** The staging order of a part's rows, written beside them: the later row wins a cursor tie in merge. */
+const ORDER_COLUMN = '__etld_ord';
+
+/** The parts' Parquet files as one relation (an empty typed relation when no part had rows). */
+function batchRelation(columns: readonly ColumnSchema[], files: readonly string[]): string {
+  if (files.length === 0) {
+    const empty = columns.map((c) => `CAST(NULL AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`);
+    return `(SELECT ${empty.join(', ')}, 0 AS ${ORDER_COLUMN} WHERE false)`;
+  }
+  return `read_parquet([${files.map(quoteLiteral).join(', ')}])`;
+}
+
+/** A DuckDB load: each part becomes a Parquet file in the work directory; the commit inserts them. */
+class DuckDbLoad implements DestinationLoad {
+  readonly #destination: DuckDbDestination;
+  readonly #request: LoadRequest;
+  readonly #files: string[] = [];
+  #parts = 0;
+
+  constructor(destination: DuckDbDestination, request: LoadRequest) {
+    this.#destination = destination;
+    this.#request = request;
+  }
+
+  async writePart(part: BatchPart): Promise<number> {
+    const file = join(this.#request.workDir, `duckdb-part-${++this.#parts}.parquet`);
+    const columns = this.#request.columns.map((c) => quoteIdent(c.name)).join(', ');
+    // Only a merge needs the staging order, and a merge part is always a staged table (its rowid).
+    const order = part.table === undefined ? '0' : 'rowid';
+    const from = part.table ?? `(${part.select})`;
+    const written = await duckStep(
+      'DESTINATION_WRITE',
+      `writing part ${part.id} for ${this.#destination.label}`,
+      () =>
+        part.connection.run(
+          `COPY (SELECT ${columns}, ${order} AS ${ORDER_COLUMN} FROM ${from}) TO ${quoteLiteral(file)} (FORMAT parquet)`,
+        ),
+    );
+    if (written.rowsChanged > 0) this.#files.push(file);
+    else await rm(file, { force: true });
+    return written.rowsChanged;
+  }
+
+  commit(): Promise<CommitResult> {
+    return this.#destination.commitFiles(this.#request, this.#files);
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all(this.#files.splice(0).map((f) => rm(f, { force: true })));
   }
 }
 

@@ -8,20 +8,22 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { ResolvedConnection } from '../../sources/source.js';
 import type {
-  CommitRequest,
   CommitResult,
   CommittedSequence,
   Destination,
   DestinationContext,
   DestinationDialect,
+  DestinationLoad,
+  LoadRequest,
   SchemaChange,
 } from '../destination.js';
-import { copyCsvInto, writeCsv } from './postgres-copy.js';
+import { copyFilesInto, writeCsv } from './postgres-copy.js';
 import { toDestinationError } from './postgres-errors.js';
 import { describeTable, diffSchema, type ExistingColumn } from './postgres-schema.js';
 import {
@@ -150,54 +152,72 @@ export class PostgresDestination implements Destination {
     });
   }
 
-  async commit(request: CommitRequest): Promise<CommitResult> {
-    const { batch, signal } = request;
-    if (signal.aborted) throw cancelled(this.label);
+  beginLoad(request: LoadRequest): Promise<DestinationLoad> {
+    if (request.signal.aborted) return Promise.reject(cancelled(this.label));
     if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
-      throw new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`);
+      return Promise.reject(new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`));
     }
-    const csv = await writeCsv(batch, 'postgres-load.csv').catch((error: unknown) => {
-      throw new EtlError(
-        'DESTINATION_WRITE',
-        `${this.label}: writing the CSV load file in ${batch.workDir}: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-          retryable: false,
-        },
-      );
+    const files: string[] = [];
+    const removeFiles = async (): Promise<void> => {
+      await Promise.all(files.splice(0).map((path) => rm(path, { force: true })));
+    };
+    return Promise.resolve({
+      writePart: async (part) => {
+        const path = join(request.workDir, `postgres-${files.length + 1}.csv`);
+        files.push(path);
+        try {
+          return await writeCsv(part, request.columns, path);
+        } catch (error) {
+          throw new EtlError(
+            'DESTINATION_WRITE',
+            `${this.label}: writing the CSV load file of part ${part.id} in ${request.workDir}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error, retryable: false },
+          );
+        }
+      },
+      commit: async () => {
+        try {
+          return await this.#commit(request, files);
+        } finally {
+          await removeFiles();
+        }
+      },
+      abort: removeFiles,
     });
-    try {
-      return await this.#withClient(
-        `committing run ${request.runId} (sequence ${request.sequence})`,
-        async (client) => {
-          const schema = await this.#schemaOf(client);
-          await client.query('BEGIN');
-          try {
-            const result = await this.#commitInTransaction(client, schema, request, csv.path);
-            if (signal.aborted) throw cancelled(this.label);
-            if (result.alreadyCommitted) {
-              await client.query('ROLLBACK');
-            } else {
-              await client.query('COMMIT');
-            }
-            return { ...result, details: { ...result.details, csvBytes: csv.bytes } };
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            if (signal.aborted) throw cancelled(this.label);
-            throw error;
+  }
+
+  /** One transaction: the rows of every part file and the `_etld_commits` row. */
+  async #commit(request: LoadRequest, files: readonly string[]): Promise<CommitResult> {
+    const { signal } = request;
+    if (signal.aborted) throw cancelled(this.label);
+    return this.#withClient(
+      `committing run ${request.runId} (sequence ${request.sequence})`,
+      async (client) => {
+        const schema = await this.#schemaOf(client);
+        await client.query('BEGIN');
+        try {
+          const result = await this.#commitInTransaction(client, schema, request, files);
+          if (signal.aborted) throw cancelled(this.label);
+          if (result.alreadyCommitted) {
+            await client.query('ROLLBACK');
+          } else {
+            await client.query('COMMIT');
           }
-        },
-      );
-    } finally {
-      await rm(csv.path, { force: true });
-    }
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (signal.aborted) throw cancelled(this.label);
+          throw error;
+        }
+      },
+    );
   }
 
   async #commitInTransaction(
     client: PoolClient,
     schema: string,
-    request: CommitRequest,
-    csvPath: string,
+    request: LoadRequest,
+    files: readonly string[],
   ): Promise<CommitResult> {
     const label = this.#tableLabel(schema);
     const target = qualified(schema, this.#name.table);
@@ -219,19 +239,19 @@ export class PostgresDestination implements Destination {
       };
     }
     const existing = await describeTable(client, schema, this.#name.table);
-    const changes = diffSchema(label, existing, request.batch.columns, request.schemaEvolution);
-    const columns = request.batch.columns;
+    const changes = diffSchema(label, existing, request.columns, request.schemaEvolution);
+    const columns = request.columns;
     let rows: number;
     switch (request.mode) {
       case 'full':
-        rows = await this.#swapIn(client, schema, existing, changes, columns, csvPath, request.signal);
+        rows = await this.#swapIn(client, schema, existing, changes, columns, files, request.signal);
         break;
       case 'incremental':
         await this.#prepareTarget(client, target, existing, changes, columns, undefined);
-        rows = await copyCsvInto(client, target, columns, csvPath, request.signal);
+        rows = await copyFilesInto(client, target, columns, files, request.signal);
         break;
       case 'merge':
-        rows = await this.#merge(client, schema, existing, changes, request, csvPath);
+        rows = await this.#merge(client, schema, existing, changes, request, files);
         break;
     }
     await client.query(`INSERT INTO ${commits} (pipeline, sequence, run_id, rows) VALUES ($1, $2, $3, $4)`, [
@@ -288,7 +308,7 @@ export class PostgresDestination implements Destination {
     existing: readonly ExistingColumn[] | undefined,
     changes: readonly SchemaChange[],
     columns: readonly ColumnSchema[],
-    csvPath: string,
+    files: readonly string[],
     signal: AbortSignal,
   ): Promise<number> {
     const target = qualified(schema, this.#name.table);
@@ -298,7 +318,7 @@ export class PostgresDestination implements Destination {
       await this.#prepareTarget(client, target, existing, changes, columns, undefined);
       await this.#empty(client, schema, target);
     }
-    return copyCsvInto(client, target, columns, csvPath, signal);
+    return copyFilesInto(client, target, columns, files, signal);
   }
 
   /**
@@ -335,18 +355,18 @@ export class PostgresDestination implements Destination {
     schema: string,
     existing: readonly ExistingColumn[] | undefined,
     changes: readonly SchemaChange[],
-    request: CommitRequest,
-    csvPath: string,
+    request: LoadRequest,
+    files: readonly string[],
   ): Promise<number> {
     const key = request.key ?? [];
-    const columns = request.batch.columns;
+    const columns = request.columns;
     const target = qualified(schema, this.#name.table);
     await this.#prepareTarget(client, target, existing, changes, columns, key);
     if (existing !== undefined) await this.#requireUniqueKey(client, schema, key);
     await client.query(
       `CREATE TEMP TABLE "_etld_merge_stage" (${columnDefinitions(columns)}, "_etld_ord" bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP`,
     );
-    await copyCsvInto(client, '"_etld_merge_stage"', columns, csvPath, request.signal);
+    await copyFilesInto(client, '"_etld_merge_stage"', columns, files, request.signal);
     const result = await client.query(
       upsertSql({ target, staging: '"_etld_merge_stage"', columns, key, cursor: request.cursor }),
     );

@@ -1,0 +1,191 @@
+/**
+ * What each part of a run feeds, by load mode, and what is left to load once every part is in:
+ *
+ * - full (and any load without a boundary): one consumer per part, the destination itself; the
+ *   part's rows are typed, transformed and written to destination files as they arrive.
+ * - incremental with a boundary: rows flagged at or below the stored watermark (`prior`) may have
+ *   been loaded before, and only the whole batch tells which (watermarks.ts), so they are kept
+ *   aside in `raw` with the rows whose hashes form the next boundary (`next`); every row not
+ *   `prior` goes straight to the destination. After the boundary drops the rows loaded before,
+ *   the `prior` rows left are written as one more part.
+ * - merge: the newest row per key wins across the whole batch, so the transformed rows are staged
+ *   in `final` and written as one part over it.
+ */
+import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../shared/errors.js';
+import type { DestinationLoad } from '../destinations/destination.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { markedFailure, quoteIdent } from './duck-sql.js';
+import type { PartConsumer, PartTotals } from './extractor.js';
+import type { PreparedSource } from './run-setup.js';
+import { FINAL_TABLE, finalSelect, type Stager } from './stager.js';
+import type { RunMetadata } from './transforms.js';
+import { FLAG_NEXT, FLAG_PRIOR, keepsBoundary, type ShardRange } from './watermarks.js';
+
+/** Which flags a shard's range sets (both unset: no row is kept aside). */
+function activeFlags(range: ShardRange | undefined): { prior: boolean; next: boolean } {
+  if (range === undefined) return { prior: false, next: false };
+  return {
+    prior: range.watermark !== null && range.boundary.length > 0,
+    next: range.windowFrom !== null,
+  };
+}
+
+function flag(name: string, value: 't' | 'f'): string {
+  return `${quoteIdent(name)} = '${value}'`;
+}
+
+export class LoadPlan {
+  readonly #config: PipelineConfig;
+  readonly #prepared: PreparedSource;
+  readonly #stager: Stager;
+  readonly #load: DestinationLoad;
+  readonly #meta: RunMetadata;
+  /** Parts whose `prior` rows were kept aside (the others keep none). */
+  readonly #keepsPrior = new Set<string>();
+  #loadedByParts = 0;
+
+  constructor(
+    config: PipelineConfig,
+    prepared: PreparedSource,
+    stager: Stager,
+    load: DestinationLoad,
+    meta: RunMetadata,
+  ) {
+    this.#config = config;
+    this.#prepared = prepared;
+    this.#stager = stager;
+    this.#load = load;
+    this.#meta = meta;
+  }
+
+  get #mode(): PipelineConfig['load']['mode'] {
+    return this.#config.load.mode;
+  }
+
+  async prepare(): Promise<void> {
+    if (this.#mode === 'merge') await this.#stager.createFinal(this.#prepared.transforms.columns);
+  }
+
+  /** The consumers of one part (see the file comment). */
+  consumers(shard: string, part: string, range: ShardRange | undefined): PartConsumer[] {
+    if (this.#mode === 'merge') {
+      return [
+        {
+          name: 'final',
+          run: (path) =>
+            this.#withConnection(async (connection) => {
+              const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
+              const select = finalSelect(this.#prepared.transforms, this.#meta, `(${typed}) AS part_rows`);
+              return this.#stager.insertFinal(connection, part, select);
+            }),
+        },
+      ];
+    }
+    const flags = keepsBoundary(this.#config) ? activeFlags(range) : { prior: false, next: false };
+    const load: PartConsumer = {
+      name: 'load',
+      run: (path) =>
+        this.#withConnection(async (connection) => {
+          const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
+          const rows = flags.prior
+            ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
+            : `(${typed}) AS part_rows`;
+          const select = finalSelect(this.#prepared.transforms, this.#meta, rows);
+          try {
+            return await this.#load.writePart({ connection, select, id: part });
+          } catch (error) {
+            throw markedFailure(error) ?? error;
+          }
+        }),
+    };
+    if (!flags.prior && !flags.next) return [load];
+    if (flags.prior) this.#keepsPrior.add(part);
+    const keep: PartConsumer = {
+      name: 'boundary',
+      run: (path) =>
+        this.#withConnection(async (connection) => {
+          const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
+          return this.#stager.insertRaw(
+            connection,
+            part,
+            `SELECT * FROM (${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 't')} OR ${flag(FLAG_NEXT, 't')}`,
+          );
+        }),
+    };
+    return [load, keep];
+  }
+
+  /**
+   * Checks that the part's rows all went somewhere: rows extracted = rows its first consumer took
+   * (+ the rows kept aside as `prior`). Returns the rows kept aside.
+   */
+  async reconcile(part: string, totals: PartTotals | undefined): Promise<number> {
+    const extracted = totals?.rows ?? 0;
+    const taken = totals?.consumed[0] ?? 0;
+    const kept = this.#keepsPrior.has(part) ? await this.#stager.priorRows(part) : 0;
+    if (taken + kept !== extracted) {
+      throw new EtlError(
+        'RECONCILIATION_FAILED',
+        `part ${part}: ${extracted} rows extracted but ${taken + kept} rows taken (${kept} kept for the watermark boundary); nothing was committed`,
+        { retryable: false },
+      );
+    }
+    if (this.#mode !== 'merge') this.#loadedByParts += taken;
+    return kept;
+  }
+
+  /**
+   * Writes what is left once every part is in (the `prior` rows the boundary kept, `keptAfter`
+   * of them; the merge batch) and returns the rows the destination should report loaded.
+   */
+  async finish(keptAfter: number): Promise<number> {
+    if (this.#mode === 'merge') {
+      await this.#refuseNullKeys();
+      const expected = await this.#stager.distinctKeys(this.#prepared.rowKey);
+      await this.#write({ select: `SELECT * FROM ${FINAL_TABLE}`, table: FINAL_TABLE, id: 'merge' });
+      return expected;
+    }
+    if (keptAfter > 0) {
+      const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
+      const written = await this.#write({ select, id: 'boundary' });
+      if (written !== keptAfter) {
+        throw new EtlError(
+          'RECONCILIATION_FAILED',
+          `${keptAfter} rows kept at the watermark boundary but ${written} written; nothing was committed`,
+          { retryable: false },
+        );
+      }
+    }
+    return this.#loadedByParts + keptAfter;
+  }
+
+  async #write(part: { select: string; table?: string; id: string }): Promise<number> {
+    try {
+      return await this.#load.writePart({ connection: this.#stager.connection, ...part });
+    } catch (error) {
+      throw markedFailure(error) ?? error;
+    }
+  }
+
+  /** Merge places rows by key: a NULL key matches nothing (or everything) depending on the engine, so it is refused. */
+  async #refuseNullKeys(): Promise<void> {
+    const nulls = await this.#stager.nullKeys(this.#prepared.sourceKey);
+    if (nulls.length === 0) return;
+    throw new EtlError(
+      'SOURCE_DATA',
+      `merge key ${nulls.map((n) => `column "${n.column}" is NULL in ${n.rows} row(s)`).join(', ')}; a merge cannot place rows without a key ` +
+        '(fix the source rows, choose a key without NULLs, or use append mode)',
+      { retryable: false },
+    );
+  }
+
+  async #withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.#stager.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+}
