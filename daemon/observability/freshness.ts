@@ -172,7 +172,7 @@ export class FreshnessMonitor {
         staleSince: view.stale_since ?? new Date(staleAt).toISOString(),
         lastRun: last
           ? {
-              id: last.id,
+              id: runIdOf(name, last.sequence),
               status: last.status,
               at: last.finishedAt ?? last.startedAt,
               errorCode: last.errorCode,
