@@ -115,7 +115,9 @@ export class Observability implements ObservabilityPort {
   stopping(): void {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
-    this.#p.notifier.stopping(statusLine('draining', this.#p.summaries()));
+    this.#lastStatus = statusLine('draining', this.#p.summaries());
+    this.#statusAt = Date.now();
+    this.#p.notifier.stopping(this.#lastStatus);
   }
 
   async close(): Promise<void> {
