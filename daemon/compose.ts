@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
 import type { Resources, RunRecord } from '../shared/protocol.js';
-import { buildAlertChannels } from './alerts/alert-channels.js';
+import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RunEventPublisher } from './alerts/run-events.js';
 import { loadPipelineDirectory, type PipelineDirectory } from './config/pipeline-loader.js';
@@ -81,14 +81,13 @@ function parseListen(listen: string): { host: string; port: number } {
 /** The /metrics bearer token (`http.token_env` / `token_file`), or null for an open endpoint. */
 function httpToken(http: NonNullable<DaemonSettings['http']>, secrets: SecretEnvironment): string | null {
   if (http.token_env === undefined && http.token_file === undefined) return null;
-  const token = readSecret(
-    {
-      ...(http.token_env !== undefined ? { password_env: http.token_env } : {}),
-      ...(http.token_file !== undefined ? { password_file: http.token_file } : {}),
-    },
+  const token = secretOf(
+    { env: 'token_env', file: 'token_file' },
+    http.token_env,
+    http.token_file,
     secrets,
-    'http token (token_env / token_file)',
-  )?.trim();
+    'http',
+  );
   if (!token)
     throw new EtlError('SECRET_UNAVAILABLE', 'http: the bearer token (token_env / token_file) is empty', {
       retryable: false,

@@ -16,7 +16,7 @@ import type { Envelope } from './webhook-body.js';
 import { WebhookChannel } from './webhook-channel.js';
 
 /** `<name>_env` / `<name>_file`, resolved like passwords (config/secrets.ts); errors name the key. */
-function secretOf(
+export function secretOf(
   keys: { readonly env: string; readonly file: string },
   env: string | undefined,
   file: string | undefined,
