@@ -2,7 +2,9 @@
 # CI check of the systemd integration (SPEC §12):
 #   1. `systemd-analyze verify` passes on systemd/etld.service (no warnings either);
 #   2. `systemd-analyze security --offline=true` rates it at exposure <= 2.0;
-#   3. etld.sysusers.conf and etld.tmpfiles.conf apply cleanly to a scratch root.
+#   3. etld.sysusers.conf and etld.tmpfiles.conf apply cleanly to a scratch root;
+#   4. the service-manager contract etld implements is declared: Type=notify (READY=1), a
+#      watchdog, and no restart loop on exit 78 (invalid configuration).
 # Installs the Debian `systemd` package first when systemd-analyze is missing.
 # UNIT=/path/to/other.service checks another unit file (the tests use this to prove the check fails).
 set -euo pipefail
@@ -59,6 +61,13 @@ if ! awk -v e="$exposure" -v m="$max_exposure" 'BEGIN { exit !(e <= m) }'; then
   fail "$name exposure $exposure is above $max_exposure"
 fi
 echo "check-systemd: systemd-analyze security $name: exposure $exposure (<= $max_exposure): ok"
+
+# 4. the notify/watchdog/exit-code contract etld implements.
+for line in 'Type=notify' 'NotifyAccess=main' 'RestartPreventExitStatus=78'; do
+  grep -qx "$line" "$unit" || fail "$name: expected the line $line"
+done
+grep -qE '^WatchdogSec=[1-9]' "$unit" || fail "$name: expected WatchdogSec= (etld sends WATCHDOG=1 keep-alives)"
+echo "check-systemd: Type=notify, WatchdogSec=, RestartPreventExitStatus=78: ok"
 
 # 3. sysusers and tmpfiles snippets, applied to a scratch root (nothing touches the host).
 if [ -z "${UNIT:-}" ] && command -v systemd-sysusers >/dev/null 2>&1 && command -v systemd-tmpfiles >/dev/null 2>&1; then

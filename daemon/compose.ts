@@ -1,15 +1,19 @@
 /**
  * The composition root: builds every part of a running daemon in dependency order — lock, state
- * store, pipelines, engine, supervisor, alerts, resources, control socket — and hands the daemon a
- * `release` that undoes it in reverse. Nothing here touches `process`: main.ts passes it in.
+ * store, pipelines, engine, supervisor, alerts, resources, control socket, observability (metrics,
+ * HTTP endpoint, freshness, systemd notifications, run events) — and hands the daemon a `release`
+ * that undoes it in reverse. Nothing here touches `process`: main.ts passes it in.
  */
 import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
 import type { Resources, RunRecord } from '../shared/protocol.js';
+import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
 import { AlertService } from './alerts/alert-service.js';
+import { RunEventPublisher } from './alerts/run-events.js';
 import { loadPipelineDirectory, type PipelineDirectory } from './config/pipeline-loader.js';
 import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
@@ -23,6 +27,12 @@ import { StateDirectoryLock } from './lock.js';
 import { recordToLogLine } from './logging/log-codec.js';
 import { readLogs } from './logging/log-reader.js';
 import type { FanoutLogger } from './logging/logger.js';
+import { FreshnessMonitor } from './observability/freshness.js';
+import { HttpEndpoint } from './observability/http-endpoint.js';
+import { instrumentGovernor, instrumentStore } from './observability/instrument.js';
+import { EtldMetrics } from './observability/metrics.js';
+import { Observability } from './observability/observability.js';
+import { noNotifier, type ServiceNotifier } from './observability/sd-notify.js';
 import type { DaemonPaths } from './paths.js';
 import { lowDisks, ResourceMonitor } from './resources/resource-monitor.js';
 import { pipelineStats } from './resources/pipeline-stats.js';
@@ -52,6 +62,10 @@ export interface ComposeOptions {
   readonly once?: string;
   /** Test hook (`ETLD_FAILPOINTS`, read by main.ts): stops the process at named points of a commit. */
   readonly failpoint?: (name: FailpointName) => void;
+  /** systemd's notify socket (main.ts builds it from $NOTIFY_SOCKET); default: none. */
+  readonly notifier?: ServiceNotifier;
+  /** Registers the process metrics (RSS, CPU, event loop) on /metrics' registry: main.ts's part. */
+  readonly processMetrics?: (registry: Registry) => void;
 }
 
 export interface ComposedDaemon {
@@ -65,6 +79,23 @@ const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'can
 function parseListen(listen: string): { host: string; port: number } {
   const index = listen.lastIndexOf(':');
   return { host: listen.slice(0, index), port: Number(listen.slice(index + 1)) };
+}
+
+/** The /metrics bearer token (`http.token_env` / `token_file`), or null for an open endpoint. */
+function httpToken(http: NonNullable<DaemonSettings['http']>, secrets: SecretEnvironment): string | null {
+  if (http.token_env === undefined && http.token_file === undefined) return null;
+  const token = secretOf(
+    { env: 'token_env', file: 'token_file' },
+    http.token_env,
+    http.token_file,
+    secrets,
+    'http',
+  );
+  if (!token)
+    throw new EtlError('SECRET_UNAVAILABLE', 'http: the bearer token (token_env / token_file) is empty', {
+      retryable: false,
+    });
+  return token;
 }
 
 /** Keeps only `name`, without its schedule: a one-shot run must not fire again. */
@@ -111,8 +142,8 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         },
       );
     }
-    const store = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
-    undo.push(() => store.close());
+    const rawStore = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
+    undo.push(() => rawStore.close());
 
     await mkdir(paths.tempRoot, { recursive: true });
     // Staging of runs killed with the previous daemon: nothing in it is referenced any more.
@@ -134,12 +165,36 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     // The socket's log events carry the same (redacted) line the files hold.
     logger.addSink({ write: (record) => events.emit('log', recordToLogLine(record)) });
 
+    const clock = new SystemClock();
     const governor = new SourceGovernor({ slotsPerHost: settings.defaults.source_slots_per_host });
+    // Summaries come from the supervisor, built below; metrics read them only when scraped.
+    const late: { supervisor?: Supervisor; freshness?: FreshnessMonitor } = {};
+    const metrics = new EtldMetrics({
+      store: rawStore,
+      pipelines: () =>
+        (late.supervisor?.summaries() ?? []).map((p) => ({
+          name: p.name,
+          state: p.state,
+          freshness: p.freshness
+            ? { thresholdSeconds: p.freshness.threshold_s, stale: p.freshness.stale }
+            : null,
+        })),
+      slots: () => governor.usage(),
+      now: () => clock.now(),
+      version: identity.version,
+      logger,
+    });
+    options.processMetrics?.(metrics.registry);
+    // Everyone else gets the timed store: each call's latency lands in /metrics.
+    const store = instrumentStore(rawStore, metrics);
+    const unsubscribeMetrics = metrics.attach(events);
+    undo.push(unsubscribeMetrics);
+
     const connectionResolver = (connection: Parameters<typeof resolveConnection>[0]) =>
       resolveConnection(connection, options.secrets);
     const engine = new DefaultRunEngine({
       store,
-      governor,
+      governor: instrumentGovernor(governor, metrics),
       lakeDir: paths.lakeDir,
       tempRoot: paths.tempRoot,
       logger,
@@ -152,6 +207,10 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     });
 
     const smtpPassword = settings.smtp ? readSecret(settings.smtp, options.secrets, 'smtp') : undefined;
+    const envelope = { host: identity.host, version: identity.version };
+    const channels = buildAlertChannels(settings.alerts.channels, options.secrets, envelope);
+    const channelsFor = (pipeline: string): readonly string[] =>
+      registry.get(pipeline)?.config.alerts.channels ?? [];
     const alerts = new AlertService({
       smtp: settings.smtp ?? null,
       smtpPassword: smtpPassword ?? null,
@@ -161,13 +220,26 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       logger,
       host: identity.host,
       recipientsFor: (pipeline: string) => registry.get(pipeline)?.config.alerts.email ?? [],
+      channels: channels.alertChannels,
+      channelsFor,
+      onOutcome: (kind, channel, status) => metrics.alert(kind, channel, status),
     });
     undo.push(() => alerts.close());
+    const runEvents = new RunEventPublisher({
+      webhooks: channels.webhooks,
+      store,
+      host: identity.host,
+      logger,
+      channelsFor,
+      onOutcome: (channel, event, outcome) => metrics.runEvent(channel, event, outcome),
+    });
+    runEvents.start(events);
+    undo.push(() => runEvents.close());
 
     const supervisor = new Supervisor({
       store,
       engine,
-      clock: new SystemClock(),
+      clock,
       logger,
       events,
       alerts,
@@ -176,7 +248,25 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         stallTimeoutMs: settings.defaults.stall_timeout,
         timezone: settings.defaults.timezone ?? options.hostTimezone,
       },
+      freshness: (pipeline) => late.freshness?.of(pipeline) ?? null,
     });
+    late.supervisor = supervisor;
+    const freshness = new FreshnessMonitor({
+      clock,
+      store,
+      alerts,
+      logger,
+      ...(settings.defaults.freshness !== undefined ? { defaultMs: settings.defaults.freshness } : {}),
+      nextRunAt: (pipeline) => supervisor.summaries().find((p) => p.name === pipeline)?.next_run_at ?? null,
+      onChange: () => {
+        try {
+          events.emit('pipelines.changed', { pipelines: supervisor.summaries() });
+        } catch (error) {
+          logger.error(`could not publish pipeline summaries: ${(error as Error).message}`);
+        }
+      },
+    });
+    late.freshness = freshness;
 
     let latestResources: Resources | null = null;
     const resources = new ResourceMonitor({
@@ -265,6 +355,29 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
             daemonInfo: identity,
           });
 
+    const httpSettings = settings.http;
+    const observability =
+      options.once !== undefined
+        ? null
+        : new Observability({
+            notifier: options.notifier ?? noNotifier,
+            freshness,
+            events,
+            summaries: () => supervisor.summaries(),
+            pingStore: () => store.ping(),
+          });
+    const http =
+      observability === null || httpSettings === undefined
+        ? null
+        : new HttpEndpoint({
+            ...parseListen(httpSettings.listen),
+            token: httpToken(httpSettings, options.secrets),
+            metrics,
+            readiness: () => observability.readiness(),
+            logger,
+          });
+    observability?.attachHttp(http);
+
     // Start-up reconciliation (SPEC §5): a crash between a destination commit and the state update.
     const reconcile = async (): Promise<void> => {
       for (const pipeline of registry.active) {
@@ -289,6 +402,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         resources: options.once !== undefined ? null : monitored,
         reconcile,
         release,
+        observability,
       },
       new Date(),
     );

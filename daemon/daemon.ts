@@ -11,6 +11,7 @@ import type { ReloadDiff } from './config/pipeline-registry.js';
 import { loadPipelineDirectory } from './config/pipeline-loader.js';
 import type { PipelineRegistry } from './config/pipeline-registry.js';
 import type { Logger } from './logging/logger.js';
+import type { ObservabilityPort } from './observability/observability.js';
 import type { ControlServerPort, ResourceMonitorPort, SupervisorPort } from './ports.js';
 import type { DaemonPaths } from './paths.js';
 
@@ -31,6 +32,11 @@ export interface DaemonParts {
   readonly reconcile: () => Promise<void>;
   /** Releases what the composition root opened (state store, lock…), in reverse order. */
   readonly release: () => Promise<void>;
+  /**
+   * systemd notifications, the HTTP endpoint and freshness checks: opened with the control
+   * socket, `ready()` once reconciled, `stopping()` when the drain begins, closed after it.
+   */
+  readonly observability?: ObservabilityPort | null;
 }
 
 export class Daemon {
@@ -53,9 +59,11 @@ export class Daemon {
   async start(): Promise<void> {
     if (this.#state !== 'starting')
       throw new EtlError('ILLEGAL_STATE', `cannot start: daemon is ${this.#state}`);
-    const { supervisor, registry, control, resources, logger } = this.#parts;
+    const { supervisor, registry, control, resources, logger, observability } = this.#parts;
     supervisor.setPipelines(registry.active, registry.invalid);
+    observability?.setPipelines(registry.active);
     await control?.start();
+    await observability?.open();
     await this.#parts.reconcile();
     supervisor.start();
     resources?.start(() => undefined);
@@ -63,6 +71,7 @@ export class Daemon {
     logger.notice(
       `etld running: ${registry.active.length} pipeline(s) loaded, ${registry.invalid.length} invalid, socket ${this.#parts.paths.socketPath}`,
     );
+    observability?.ready();
   }
 
   /** Re-reads the pipelines directory; broken edits keep the last good version (reported). */
@@ -77,6 +86,7 @@ export class Daemon {
       const directory = await loadPipelineDirectory(paths.pipelinesDir);
       const diff = registry.apply(directory);
       supervisor.setPipelines(registry.active, registry.invalid);
+      this.#parts.observability?.setPipelines(registry.active);
       for (const broken of registry.invalid) {
         const keeps = registry.get(broken.name) ? ' (the last good version keeps running)' : '';
         for (const problem of broken.problems)
@@ -98,7 +108,8 @@ export class Daemon {
   stop(graceMs: number = this.#parts.settings.defaults.grace_period): Promise<void> {
     if (this.#stopping) return this.#stopping;
     this.#state = 'draining';
-    const { supervisor, control, resources, logger, release } = this.#parts;
+    const { supervisor, control, resources, logger, release, observability } = this.#parts;
+    observability?.stopping();
     logger.notice(`draining: no new runs; running runs have ${Math.round(graceMs / 1000)}s to finish`);
     this.#stopping = (async () => {
       try {
@@ -106,6 +117,7 @@ export class Daemon {
       } finally {
         resources?.stop();
         await control?.close();
+        await observability?.close();
         await release();
         this.#state = 'stopped';
         logger.notice('etld stopped');

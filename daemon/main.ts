@@ -3,9 +3,11 @@
  * etld's entry point: the only daemon file that touches `process` — arguments, environment,
  * signals, exit codes, stdout. Everything else is composed in `compose.ts`.
  */
+import { fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
+import { collectDefaultMetrics } from 'prom-client';
 import { ETLD_VERSION } from '../shared/version.js';
 import { EtlError, toEtlError } from '../shared/errors.js';
 import { composeDaemon, type ComposedDaemon } from './compose.js';
@@ -13,7 +15,12 @@ import type { FailpointName } from './engine/engine.js';
 import { loadDaemonSettings } from './config/settings-loader.js';
 import { DAEMON_HELP, parseDaemonArgs } from './daemon-args.js';
 import { JournalSink } from './logging/journal-sink.js';
-import { FanoutLogger } from './logging/logger.js';
+import { JournaldSink, stdoutIsJournal } from './logging/journald-sink.js';
+import { FanoutLogger, type LogSink } from './logging/logger.js';
+import { dropMisnamedDefaultMetrics } from './observability/metrics.js';
+import { isNotifySocket, noNotifier, SdNotifier, type ServiceNotifier } from './observability/sd-notify.js';
+import { unixDatagramSender } from './observability/unix-datagram.js';
+import { WatchdogKeepAlive, watchdogIntervalMs } from './observability/watchdog.js';
 import { PipelineFileSink } from './logging/pipeline-file-sink.js';
 import { applySettingsPaths, resolvePaths } from './paths.js';
 
@@ -67,6 +74,14 @@ function parseFailpoints(spec: string | undefined): Map<FailpointName, 'kill'> {
   return armed;
 }
 
+function stdoutStat(): { dev: number; ino: number } | null {
+  try {
+    return fstatSync(1);
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   let args;
   let failpoints: Map<FailpointName, 'kill'>;
@@ -87,7 +102,23 @@ async function main(): Promise<void> {
   }
 
   const journal = new JournalSink(process.stdout, { format: args.logFormat ?? 'text' });
-  const logger = new FanoutLogger([journal], { level: args.logLevel ?? 'info' });
+  // stdout until the settings are read; then journald's own socket when running under systemd.
+  const consoleSink: { target: LogSink; write: LogSink['write'] } = {
+    target: journal,
+    write(record) {
+      this.target.write(record);
+    },
+  };
+  const logger = new FanoutLogger([consoleSink], { level: args.logLevel ?? 'info' });
+  const datagrams = unixDatagramSender();
+  // Type=notify: READY/STATUS/STOPPING and the watchdog's keep-alives, from the first moment.
+  const notifySocket = process.env.NOTIFY_SOCKET;
+  const notifier: ServiceNotifier = isNotifySocket(notifySocket)
+    ? new SdNotifier(notifySocket, datagrams, logger)
+    : noNotifier;
+  const keepAliveMs = watchdogIntervalMs(process.env, process.pid);
+  const keepAlive = keepAliveMs === null ? null : new WatchdogKeepAlive(notifier, keepAliveMs);
+  keepAlive?.start();
   let composed: ComposedDaemon | undefined;
   let files: PipelineFileSink | undefined;
 
@@ -140,6 +171,14 @@ async function main(): Promise<void> {
     if (args.logFormat === undefined && settings.logs.format === 'json') {
       logger.log('debug', 'settings ask for JSON log lines; use --log-format json to switch stdout');
     }
+    if (
+      (args.logFormat ?? 'text') === 'text' &&
+      settings.logs.journald === 'auto' &&
+      stdoutIsJournal(process.env.JOURNAL_STREAM, stdoutStat())
+    ) {
+      consoleSink.target = new JournaldSink({ sender: datagrams, fallback: journal });
+      logger.debug('stdout is the journal: logging to journald with PIPELINE, RUN_ID and ATTEMPT fields');
+    }
     files = new PipelineFileSink({
       logDir: paths.logDir,
       maxSize: settings.logs.max_size,
@@ -147,7 +186,7 @@ async function main(): Promise<void> {
       keep: settings.logs.keep,
       totalMaxSize: settings.logs.total_max_size,
       compress: settings.logs.compress,
-      fallback: journal,
+      fallback: consoleSink,
       level: settings.logs.level,
     });
     logger.addSink(files);
@@ -189,6 +228,12 @@ async function main(): Promise<void> {
       },
       hostTimezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       rssBytes: () => process.memoryUsage.rss(),
+      notifier,
+      // RSS, CPU seconds, open files, event loop lag and GC, read from this process.
+      processMetrics: (registry) => {
+        collectDefaultMetrics({ register: registry });
+        dropMisnamedDefaultMetrics(registry);
+      },
     });
     await composed.daemon.start();
   } catch (error) {

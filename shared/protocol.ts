@@ -112,8 +112,24 @@ export const pipelineSummarySchema = z.object({
   file: z.string(),
   /** Present for `invalid` pipelines: every problem, as `file:line:col path: message`. */
   problems: z.array(z.string()),
+  /**
+   * Whether the pipeline's data is fresh (`freshness` in its file or `defaults.freshness`); null
+   * without a freshness check. Optional on the wire: daemons before 0.2 do not send it.
+   */
+  freshness: z
+    .object({
+      threshold_s: z.number(),
+      /** The last successful run's end; null if it never succeeded. */
+      last_success_at: nullableIso,
+      stale: z.boolean(),
+      /** When it became stale (the last success plus the threshold, or start-up for a pipeline that never succeeded). */
+      stale_since: nullableIso,
+    })
+    .nullable()
+    .optional(),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
+export type PipelineFreshness = NonNullable<PipelineSummary['freshness']>;
 
 export const pipelineStatsSchema = z.object({
   runs_24h: z.number().int(),

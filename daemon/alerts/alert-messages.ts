@@ -45,6 +45,33 @@ export interface LowDiskAlert {
   readonly percent: number;
 }
 
+/** The pipeline's last successful run is older than its freshness threshold. */
+export interface StaleAlert {
+  readonly pipeline: string;
+  readonly thresholdMs: number;
+  /** ISO end of the last successful run; null if it never succeeded. */
+  readonly lastSuccessAt: string | null;
+  /** When it became stale. */
+  readonly staleSince: string;
+  /** The newest run, whatever its status, to say why nothing fresh arrived. */
+  readonly lastRun: {
+    readonly id: string;
+    readonly status: string;
+    readonly at: string | null;
+    readonly errorCode: string | null;
+  } | null;
+  readonly nextRunAt: string | null;
+}
+
+/** A stale pipeline got a successful run again. */
+export interface FreshAlert {
+  readonly pipeline: string;
+  readonly thresholdMs: number;
+  readonly lastSuccessAt: string;
+  readonly staleSince: string;
+  readonly runId: string | null;
+}
+
 export interface MailText {
   readonly subject: string;
   readonly text: string;
@@ -226,6 +253,64 @@ export function lowDiskMail(alert: LowDiskAlert, ctx: MessageContext): MailText 
   ];
   return {
     subject: `[etld] low disk on ${ctx.host}: ${alert.label ?? alert.path} ${free}`,
+    text: lines.join('\n'),
+  };
+}
+
+export function staleMail(alert: StaleAlert, ctx: MessageContext): MailText {
+  const threshold = formatDuration(alert.thresholdMs);
+  const age =
+    alert.lastSuccessAt === null
+      ? 'it has never succeeded'
+      : `its last successful run finished ${formatDuration(ctx.now.getTime() - Date.parse(alert.lastSuccessAt))} ago`;
+  const last = alert.lastRun;
+  const lines = [
+    `Pipeline ${alert.pipeline} is STALE: ${age}, longer than its freshness of ${threshold}.`,
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Freshness', threshold],
+      ['Last success', alert.lastSuccessAt ?? 'never'],
+      ['Stale since', alert.staleSince],
+      [
+        'Last run',
+        last === null
+          ? 'none'
+          : `${last.id} ${last.status}${last.errorCode === null ? '' : ` (${last.errorCode})`}${last.at === null ? '' : ` at ${last.at}`}`,
+      ],
+      ['Next run', alert.nextRunAt ?? 'none scheduled'],
+      ['Host', ctx.host],
+    ]),
+    ...suppressedNote(ctx, 'stale alerts'),
+    '',
+    'To look further:',
+    `  etlctl why ${alert.pipeline}`,
+    `  etlctl history ${alert.pipeline}`,
+    `  journalctl -u ${ctx.unit} PIPELINE=${alert.pipeline} --since "${journalSince(alert.staleSince)}"`,
+    ...footer(ctx),
+  ];
+  return {
+    subject: `[etld] ${alert.pipeline} STALE: no successful run for more than ${threshold}`,
+    text: lines.join('\n'),
+  };
+}
+
+export function freshMail(alert: FreshAlert, ctx: MessageContext): MailText {
+  const lines = [
+    `Pipeline ${alert.pipeline} is FRESH again: ${alert.runId === null ? 'a run' : `run ${alert.runId}`} succeeded at ${alert.lastSuccessAt}.`,
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Freshness', formatDuration(alert.thresholdMs)],
+      ['Last success', alert.lastSuccessAt],
+      ['Was stale since', alert.staleSince],
+      ['Host', ctx.host],
+    ]),
+    ...suppressedNote(ctx, 'fresh alerts'),
+    ...footer(ctx),
+  ];
+  return {
+    subject: `[etld] ${alert.pipeline} FRESH again (stale since ${alert.staleSince})`,
     text: lines.join('\n'),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * E-mail alerts (SPEC §9): final failure, recovery after a failure, stall, low disk.
+ * Alerts (SPEC §9): final failure, recovery after a failure, stall, low disk, and freshness
+ * (stale, fresh again), by e-mail and through the channels of `alerts.channels` (webhook, Slack).
  *
  * The caller's path never waits and never sees an error: `notify*` decides synchronously (throttle,
  * one row in the state store) and hands delivery to a promise that is always caught. Delivery is
@@ -7,24 +8,36 @@
  * `sent`, `suppressed` or `failed` (with the reason in `detail`).
  *
  * Recipients: the daemon's default list plus the pipeline's own (`alerts.email` in the pipeline
- * file), de-duplicated. Throttling is per pipeline and kind; a recovery mail resets the failure
- * throttle, so the first failure after a recovery is always mailed.
+ * file), de-duplicated. Channels: the default ones plus those the pipeline names in its
+ * `alerts.channels`, each filtered by its `kinds`. Throttling is per pipeline and kind, decided
+ * once per alert for every channel; a recovery resets the failure throttle, so the first failure
+ * after a recovery always goes out. Each channel's delivery is its own row in the store (the
+ * `recipients` column says `slack:<name>` / `webhook:<name>`), retried on its own.
+ *
+ * E-mail is skipped without a word when other channels take the alert and no address is
+ * configured; with no channel at all, the missing SMTP settings or recipients are recorded.
  */
 import type { Logger } from '../logging/logger.js';
 import type { AlertRow, StateStore } from '../state/store.js';
+import { routeAlert, type AlertChannel, type AlertMessage } from './alert-channel.js';
 import {
   failureMail,
+  freshMail,
   lowDiskMail,
   recoveryMail,
   stallMail,
+  staleMail,
   type FailureAlert,
+  type FreshAlert,
   type LowDiskAlert,
   type MailText,
   type MessageContext,
   type RecoveryAlert,
+  type StaleAlert,
   type StallAlert,
 } from './alert-messages.js';
 import { AlertThrottle, type ThrottleState } from './alert-throttle.js';
+import { DeliveryError } from './http-post.js';
 import { createSmtpTransport, type MailTransport, type SmtpSettings } from './mail-transport.js';
 
 export type AlertStore = Pick<StateStore, 'recordAlert' | 'updateAlert' | 'listAlerts'>;
@@ -56,6 +69,16 @@ export interface AlertServiceOptions {
   readonly unit?: string;
   readonly now?: () => Date;
   readonly retry?: AlertRetryPolicy;
+  /** Webhook and Slack channels (alert-channels.ts). */
+  readonly channels?: readonly AlertChannel[];
+  /** The channel names a pipeline's file gives in `alerts.channels`. */
+  readonly channelsFor?: (pipeline: string) => readonly string[] | undefined;
+  /** Counts outcomes per kind and channel (`email` for SMTP) for /metrics. */
+  readonly onOutcome?: (
+    kind: AlertRow['kind'],
+    channel: string,
+    status: 'sent' | 'failed' | 'suppressed',
+  ) => void;
 }
 
 /** The store's `pipeline` column for host-level alerts: low disk is keyed by the path's label. */
@@ -93,7 +116,14 @@ export class AlertService {
   notifyFailure(alert: FailureAlert): void {
     this.#guard(() => {
       this.#failing.set(alert.pipeline, true);
-      this.#notify(alert.pipeline, 'failure', alert.runId, (ctx) => failureMail(alert, ctx));
+      this.#notify(
+        alert.pipeline,
+        'failure',
+        alert.runId,
+        (ctx) => failureMail(alert, ctx),
+        undefined,
+        alert,
+      );
     });
   }
 
@@ -111,16 +141,34 @@ export class AlertService {
         () => {
           suppressedFailures = this.#throttle.reset(`failure:${alert.pipeline}`);
         },
+        alert,
       );
     });
   }
 
   notifyStall(alert: StallAlert): void {
-    this.#guard(() => this.#notify(alert.pipeline, 'stall', alert.runId, (ctx) => stallMail(alert, ctx)));
+    this.#guard(() =>
+      this.#notify(alert.pipeline, 'stall', alert.runId, (ctx) => stallMail(alert, ctx), undefined, alert),
+    );
   }
 
   notifyLowDisk(alert: LowDiskAlert): void {
-    this.#guard(() => this.#notify(diskAlertKey(alert), 'low_disk', null, (ctx) => lowDiskMail(alert, ctx)));
+    this.#guard(() =>
+      this.#notify(diskAlertKey(alert), 'low_disk', null, (ctx) => lowDiskMail(alert, ctx), undefined, alert),
+    );
+  }
+
+  /** The pipeline's last success is older than its freshness (sent once per episode by the monitor). */
+  notifyStale(alert: StaleAlert): void {
+    this.#guard(() =>
+      this.#notify(alert.pipeline, 'stale', null, (ctx) => staleMail(alert, ctx), undefined, alert),
+    );
+  }
+
+  notifyFresh(alert: FreshAlert): void {
+    this.#guard(() =>
+      this.#notify(alert.pipeline, 'fresh', alert.runId, (ctx) => freshMail(alert, ctx), undefined, alert),
+    );
   }
 
   /** Waits for every delivery in flight (retries included). Never rejects. */
@@ -165,17 +213,25 @@ export class AlertService {
     return [...new Set([...this.#o.defaultRecipients, ...own])];
   }
 
-  /** `beforeCompose` runs only when a mail goes out, before its text is built. */
+  /** `beforeCompose` runs only when an alert goes out, before its text is built. */
   #notify(
     key: string,
     kind: AlertRow['kind'],
     runId: string | null,
     compose: (ctx: MessageContext) => MailText,
-    beforeCompose?: () => void,
+    beforeCompose: (() => void) | undefined,
+    details: object,
   ): void {
     const now = this.#now();
     const decision = this.#throttle.decide(`${kind}:${key}`, now.getTime(), () => this.#seed(key, kind, now));
     const recipients = this.#recipients(key);
+    const pipeline = key.startsWith('disk:') ? null : key;
+    const { routes, unknown } = routeAlert(
+      this.#o.channels ?? [],
+      kind,
+      pipeline === null ? null : (this.#o.channelsFor?.(pipeline) ?? []),
+    );
+    const useEmail = recipients.length > 0 || routes.length === 0;
     if (decision.send) beforeCompose?.();
     const mail = compose({
       host: this.#o.host,
@@ -189,41 +245,99 @@ export class AlertService {
       pipeline: key,
       kind,
       runId,
-      recipients: recipients.join(', '),
       subject: mail.subject,
       createdAt: now.toISOString(),
     };
     if (!decision.send) {
+      const everyone = [...(useEmail ? recipients : []), ...routes.map(channelLabel)];
       this.#o.store.recordAlert({
         ...base,
+        recipients: everyone.join(', '),
         status: 'suppressed',
         detail: `throttled: one mail per ${this.#throttle.windowMs} ms`,
       });
+      if (useEmail) this.#o.onOutcome?.(kind, 'email', 'suppressed');
+      for (const route of routes) this.#o.onOutcome?.(kind, route.name, 'suppressed');
       this.#o.logger.info(`alert suppressed by throttle: ${mail.subject}`, {
-        pipeline: kind === 'low_disk' ? undefined : key,
+        pipeline: pipeline ?? undefined,
         runId: runId ?? undefined,
       });
       return;
     }
+    for (const name of unknown) {
+      const detail = `unknown channel "${name}" (the pipeline's alerts.channels names no channel of alerts.channels in etld.yaml)`;
+      this.#o.store.recordAlert({ ...base, recipients: name, status: 'failed', detail });
+      this.#o.logger.warning(`alert not sent to ${name}: ${detail}`, { pipeline: pipeline ?? undefined });
+    }
+    if (useEmail) this.#email(base, recipients, mail);
+    for (const channel of routes) {
+      const row = this.#o.store.recordAlert({
+        ...base,
+        recipients: channelLabel(channel),
+        status: 'pending',
+        detail: null,
+      });
+      const message: AlertMessage = {
+        id: `${this.#o.host}:alert:${row.id}`,
+        kind,
+        pipeline,
+        runId,
+        occurredAt: now.toISOString(),
+        mail,
+        suppressed: decision.suppressed,
+        suppressedSince: decision.suppressedSince,
+        details,
+      };
+      this.#track(
+        this.#deliver(row.id, kind, channel.name, mail.subject, channelLabel(channel), (signal) =>
+          channel.sendAlert(message, signal),
+        ),
+      );
+    }
+  }
+
+  #email(
+    base: {
+      pipeline: string;
+      kind: AlertRow['kind'];
+      runId: string | null;
+      subject: string;
+      createdAt: string;
+    },
+    recipients: readonly string[],
+    mail: MailText,
+  ): void {
     const reason =
       this.#transport === null
         ? 'SMTP is not configured (smtp in etld.yaml)'
         : recipients.length === 0
           ? 'no recipients (alerts.email)'
           : null;
+    const row = { ...base, recipients: recipients.join(', ') };
     if (reason !== null) {
-      this.#o.store.recordAlert({ ...base, status: 'failed', detail: reason });
+      this.#o.store.recordAlert({ ...row, status: 'failed', detail: reason });
+      this.#o.onOutcome?.(base.kind, 'email', 'failed');
       this.#o.logger.warning(`alert not sent, ${reason}: ${mail.subject}`);
       return;
     }
-    const row = this.#o.store.recordAlert({ ...base, status: 'pending', detail: null });
-    const delivery = this.#deliver(row.id, recipients, mail).catch((error: unknown) => {
+    const transport = this.#transport;
+    if (transport === null) return;
+    const recorded = this.#o.store.recordAlert({ ...row, status: 'pending', detail: null });
+    this.#track(
+      this.#deliver(recorded.id, base.kind, 'email', mail.subject, recipients.join(', '), () =>
+        transport.send({ from: this.#from, to: recipients, subject: mail.subject, text: mail.text }),
+      ),
+    );
+  }
+
+  #track(delivery: Promise<void>): void {
+    const tracked = delivery.catch((error: unknown) => {
       this.#o.logger.error(
         `alert delivery crashed: ${error instanceof Error ? error.message : String(error)}`,
       );
     });
-    this.#inFlight.add(delivery);
-    void delivery.finally(() => this.#inFlight.delete(delivery));
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
   }
 
   #seed(key: string, kind: AlertRow['kind'], now: Date): ThrottleState | undefined {
@@ -239,26 +353,36 @@ export class AlertService {
     };
   }
 
-  async #deliver(id: number, to: readonly string[], mail: MailText): Promise<void> {
-    const transport = this.#transport;
-    if (!transport) return;
+  /** Attempts one delivery with retries and backoff; the row ends `sent` or `failed`. */
+  async #deliver(
+    id: number,
+    kind: AlertRow['kind'],
+    channel: string,
+    subject: string,
+    to: string,
+    attemptOnce: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     let lastError = '';
+    let permanent = false;
     for (let attempt = 1; attempt <= this.#retry.attempts; attempt++) {
       if (this.#stop.signal.aborted) break;
       try {
-        await transport.send({ from: this.#from, to, subject: mail.subject, text: mail.text });
+        await attemptOnce(this.#stop.signal);
         this.#o.store.updateAlert(
           id,
           'sent',
           attempt > 1 ? `sent on attempt ${attempt} after: ${lastError}` : null,
         );
-        this.#o.logger.info(`alert sent to ${to.join(', ')}: ${mail.subject}`);
+        this.#o.onOutcome?.(kind, channel, 'sent');
+        this.#o.logger.info(`alert sent to ${to}: ${subject}`);
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
+        permanent = error instanceof DeliveryError && error.permanent;
         this.#o.logger.warning(
           `alert delivery attempt ${attempt}/${this.#retry.attempts} failed: ${lastError}`,
         );
+        if (permanent) break;
       }
       if (attempt < this.#retry.attempts) {
         await sleep(
@@ -267,12 +391,19 @@ export class AlertService {
         );
       }
     }
-    const why = this.#stop.signal.aborted
-      ? `daemon stopping; last error: ${lastError || 'none'}`
-      : `gave up after ${this.#retry.attempts} attempts: ${lastError}`;
+    const why = permanent
+      ? `refused, not retried: ${lastError}`
+      : this.#stop.signal.aborted
+        ? `daemon stopping; last error: ${lastError || 'none'}`
+        : `gave up after ${this.#retry.attempts} attempts: ${lastError}`;
     this.#o.store.updateAlert(id, 'failed', why);
-    this.#o.logger.error(`alert not delivered (${why}): ${mail.subject}`);
+    this.#o.onOutcome?.(kind, channel, 'failed');
+    this.#o.logger.error(`alert not delivered (${why}): ${subject}`);
   }
+}
+
+function channelLabel(channel: AlertChannel): string {
+  return `${channel.type}:${channel.name}`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 /** The `list`/`status` view of one pipeline (PipelineSummary in shared/protocol.ts). */
 import type { Schedule } from '../../shared/config/schedule.js';
-import type { PipelineSummary } from '../../shared/protocol.js';
+import type { PipelineFreshness, PipelineSummary } from '../../shared/protocol.js';
 import type { PipelineState } from '../../shared/types.js';
 import type { LoadedPipeline } from '../engine/engine.js';
 import type { RunRecord } from '../../shared/protocol.js';
@@ -15,6 +15,7 @@ export interface SummaryInput {
   readonly paused: boolean;
   readonly nextRunAt: string | null;
   readonly lastRun: RunRecord | null;
+  readonly freshness?: PipelineFreshness | null;
 }
 
 export function pipelineSummary(input: SummaryInput): PipelineSummary {
@@ -35,6 +36,7 @@ export function pipelineSummary(input: SummaryInput): PipelineSummary {
     mode: config.load.mode,
     file: pipeline.file,
     problems: [],
+    freshness: input.freshness ?? null,
   };
 }
 
@@ -59,6 +61,7 @@ export function invalidSummary(
     mode: null,
     file: broken.file,
     problems: [...broken.problems],
+    freshness: null,
   };
 }
 

@@ -7,7 +7,13 @@
  */
 import { parseSchedule, type Schedule } from '../../shared/config/schedule.js';
 import { EtlError, toEtlError } from '../../shared/errors.js';
-import type { EventData, EventName, PipelineSummary, RunDetail } from '../../shared/protocol.js';
+import type {
+  EventData,
+  EventName,
+  PipelineFreshness,
+  PipelineSummary,
+  RunDetail,
+} from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
 import type { LoadedPipeline, RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events.js';
@@ -35,6 +41,8 @@ export interface SupervisorOptions {
   /** Optional: lets `why` name hosts whose source slots are all taken. */
   readonly governor?: SourceGovernor;
   readonly defaults: { readonly stallTimeoutMs: number; readonly timezone: string };
+  /** Optional: the pipeline's freshness for summaries and `why` (observability/freshness.ts). */
+  readonly freshness?: (pipeline: string) => PipelineFreshness | null;
 }
 
 export interface InvalidPipeline {
@@ -248,6 +256,8 @@ export class Supervisor {
       queued: slot.queued,
       runtime,
       lastRun: this.#o.store.listRuns(name, 1)[0],
+      freshness: this.#o.freshness?.(name) ?? null,
+      now: this.#o.clock.now(),
     });
     const busy = this.#o.governor?.usage().filter((u) => u.waiting > 0) ?? [];
     if (active?.progress?.phase === 'waiting' && busy.length > 0) {
@@ -486,6 +496,7 @@ export class Supervisor {
       paused,
       nextRunAt: this.#nextRunAt(slot, paused),
       lastRun: latestRun(store, slot.pipeline.name),
+      freshness: this.#o.freshness?.(slot.pipeline.name) ?? null,
     });
   }
 

@@ -5,6 +5,8 @@
  */
 import type { Schedule } from '../../shared/config/schedule.js';
 import { ERROR_CODES, isRetryableCode, type ErrorCode } from '../../shared/errors.js';
+import { formatDuration } from '../../shared/config/duration.js';
+import type { PipelineFreshness } from '../../shared/protocol.js';
 import type { PipelineRuntime, RunRow } from '../state/store.js';
 import { describeSchedule } from './pipeline-text.js';
 import { formatLocal } from './zoned-time.js';
@@ -30,6 +32,9 @@ export interface WhyInput {
   readonly queued: boolean;
   readonly runtime: PipelineRuntime;
   readonly lastRun: RunRow | undefined;
+  /** Null or absent: no freshness check. */
+  readonly freshness?: PipelineFreshness | null;
+  readonly now?: Date;
 }
 
 export function explain(input: WhyInput): string[] {
@@ -100,12 +105,25 @@ export function explain(input: WhyInput): string[] {
         break;
     }
   }
+  const freshness = input.freshness;
+  if (freshness) lines.push(freshnessLine(freshness, input.now ?? new Date()));
   if (runtime.lastSkipReason !== null) {
     lines.push(
       `last expected run that did not happen (${runtime.lastSkipAt ?? '?'}): ${runtime.lastSkipReason}`,
     );
   }
   return lines;
+}
+
+function freshnessLine(f: PipelineFreshness, now: Date): string {
+  const threshold = formatDuration(f.threshold_s * 1000);
+  const last =
+    f.last_success_at === null
+      ? 'no successful run yet'
+      : `last success ${formatDuration(Math.max(0, now.getTime() - Date.parse(f.last_success_at)))} ago (${f.last_success_at})`;
+  return f.stale
+    ? `STALE since ${f.stale_since ?? '?'}: ${last}, older than freshness ${threshold}`
+    : `fresh: ${last}, within freshness ${threshold}`;
 }
 
 /** After a restart the decision itself is gone; the row's attempt and error code tell it apart. */

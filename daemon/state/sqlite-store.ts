@@ -467,4 +467,8 @@ class SqliteStateStore implements StateStore {
       .get(pipeline) as { columns_json: string } | undefined;
     return row?.columns_json ?? null;
   }
+
+  ping(): void {
+    this.#db.prepare('SELECT 1').get();
+  }
 }

@@ -111,7 +111,7 @@ export interface PipelineRuntime {
 export interface AlertRow {
   readonly id: number;
   readonly pipeline: string;
-  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk';
+  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk' | 'stale' | 'fresh';
   readonly runId: string | null;
   readonly createdAt: string;
   readonly status: 'sent' | 'suppressed' | 'failed' | 'pending';
@@ -178,4 +178,7 @@ export interface StateStore {
 
   recordSchema(pipeline: string, columnsJson: string): void;
   latestSchema(pipeline: string): string | null;
+
+  /** A trivial read (`/readyz`): throws when the store cannot answer. */
+  ping(): void;
 }

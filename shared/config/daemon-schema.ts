@@ -10,6 +10,116 @@ const DEFAULT_MEMORY_LIMIT = 128 * 1024 * 1024;
 const DEFAULT_THREADS = 2;
 
 const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
+const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/** What an alert is about; channels may take a subset (`kinds`). */
+export const ALERT_KINDS = ['failure', 'recovery', 'stall', 'low_disk', 'stale', 'fresh'] as const;
+/** Run events a webhook may subscribe to (`run_events`), besides alerts. */
+export const RUN_EVENT_TYPES = [
+  'run.started',
+  'run.succeeded',
+  'run.failed',
+  'run.retrying',
+  'run.cancelled',
+  'run.interrupted',
+] as const;
+
+const secretUrlFields = {
+  url_env: envNameSchema.optional(),
+  url_file: z.string().min(1).optional(),
+  url: z.unknown().optional().describe('Refused: the URL carries a token; use url_env or url_file'),
+};
+
+const channelCommon = {
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'expected a channel name of [a-z0-9_-]+'),
+  ...secretUrlFields,
+  /** true: every pipeline's alerts (and host alerts); false: only pipelines naming it in alerts.channels. */
+  default: z.boolean().default(true),
+  /** Alert kinds this channel takes (default: all). */
+  kinds: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
+};
+
+/**
+ * Alert channels besides e-mail. `webhook`: a versioned JSON body, optionally HMAC-signed, that can
+ * also carry run events; `slack`: an incoming-webhook message with the mail's content.
+ */
+const alertChannelSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('webhook'),
+      ...channelCommon,
+      secret_env: envNameSchema.optional(),
+      secret_file: z.string().min(1).optional(),
+      alerts: z.boolean().default(true),
+      run_events: z.array(z.enum(RUN_EVENT_TYPES)).default([]),
+    }),
+    z.strictObject({ type: z.literal('slack'), ...channelCommon }),
+  ])
+  .superRefine((channel, ctx) => {
+    if (channel.url !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'a webhook URL is a secret (it carries the token): use url_env (an environment variable) or url_file',
+      });
+    } else if ((channel.url_env === undefined) === (channel.url_file === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['url_env'], message: 'give exactly one of url_env or url_file' });
+    }
+    if (channel.type === 'webhook' && channel.secret_env !== undefined && channel.secret_file !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret_file'],
+        message: 'give either secret_env or secret_file, not both',
+      });
+    }
+  });
+export type AlertChannelSettings = z.output<typeof alertChannelSchema>;
+
+const alertChannelsSchema = z.array(alertChannelSchema).superRefine((channels, ctx) => {
+  const seen = new Set<string>();
+  channels.forEach((channel, index) => {
+    if (channel.name === 'email' || seen.has(channel.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message:
+          channel.name === 'email'
+            ? '"email" is the SMTP channel\'s own name'
+            : `duplicate channel name "${channel.name}"`,
+      });
+    }
+    seen.add(channel.name);
+  });
+});
+
+/**
+ * The HTTP endpoint (/healthz, /readyz, /metrics): off unless `http:` is present. The bearer
+ * token, when wanted, comes from a file or the environment, never from the YAML itself.
+ */
+const httpSchema = z
+  .strictObject({
+    listen: listenSchema.default('127.0.0.1:9464'),
+    token_env: envNameSchema.optional(),
+    token_file: z.string().min(1).optional(),
+    token: z.unknown().optional().describe('Refused: use token_env or token_file'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.token !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: 'the bearer token is never written in etld.yaml: use token_env or token_file',
+      });
+    }
+    if (value.token_env !== undefined && value.token_file !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token_file'],
+        message: 'give either token_env or token_file, not both',
+      });
+    }
+  });
 
 /** Daemon settings: `/etc/etld/etld.yaml`, `$ETLD_HOME/etld.yaml` or `$ETLD_CONFIG` (SPEC §2). */
 export const daemonSettingsSchema = z.strictObject({
@@ -53,6 +163,12 @@ export const daemonSettingsSchema = z.strictObject({
       compress: z.boolean().default(true),
       format: z.enum(['text', 'json']).default('text'),
       level: z.enum(['error', 'warning', 'notice', 'info', 'debug']).default('info'),
+      journald: z
+        .enum(['auto', 'off'])
+        .default('auto')
+        .describe(
+          'auto: when stdout is the journal (systemd), log through journald with PIPELINE=, RUN_ID= … fields',
+        ),
     })
     .default({
       max_size: 10 * 1024 * 1024,
@@ -62,6 +178,7 @@ export const daemonSettingsSchema = z.strictObject({
       compress: true,
       format: 'text',
       level: 'info',
+      journald: 'auto',
     }),
   smtp: z
     .strictObject({
@@ -81,8 +198,10 @@ export const daemonSettingsSchema = z.strictObject({
       email: emailListSchema.default([]),
       throttle: durationSchema.default(30 * 60_000),
       low_disk_percent: z.number().min(0).max(100).default(5),
+      channels: alertChannelsSchema.default([]),
     })
-    .default({ email: [], throttle: 30 * 60_000, low_disk_percent: 5 }),
+    .default({ email: [], throttle: 30 * 60_000, low_disk_percent: 5, channels: [] }),
+  http: httpSchema.optional(),
   defaults: z
     .strictObject({
       parallelism: z.number().int().min(1).max(64).default(4),
@@ -99,6 +218,8 @@ export const daemonSettingsSchema = z.strictObject({
         .string()
         .refine(isValidTimeZone, { error: (i) => `expected an IANA timezone, got "${String(i.input)}"` })
         .optional(),
+      /** A pipeline whose last successful run is older than this is stale (alerted once). */
+      freshness: durationSchema.optional(),
     })
     .default({
       parallelism: 4,

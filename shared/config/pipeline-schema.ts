@@ -219,7 +219,21 @@ export const pipelineSchema = z
         delay: durationSchema.default(1_000),
       })
       .default({ attempts: 3, delay: 1_000 }),
-    alerts: z.strictObject({ email: emailListSchema.default([]) }).default({ email: [] }),
+    /**
+     * The last successful run may be at most this old before the pipeline counts as stale (one
+     * alert, and one on recovery); `off` disables the daemon's default (`defaults.freshness`).
+     */
+    freshness: z
+      .union([z.literal('off'), durationSchema])
+      .optional()
+      .describe('e.g. 2h: alert when the last successful run is older; off: no freshness check'),
+    alerts: z
+      .strictObject({
+        email: emailListSchema.default([]),
+        /** Alert channels of etld.yaml (alerts.channels) this pipeline's alerts also go to. */
+        channels: z.array(z.string().regex(PIPELINE_NAME_RE, 'expected a channel name')).default([]),
+      })
+      .default({ email: [], channels: [] }),
   })
   .superRefine((pipeline, ctx) => {
     pipeline.source.key?.forEach((k, i) => {

@@ -28,12 +28,16 @@ describe('systemd/etld.service', () => {
     expect(output, output).toContain('systemd-analyze verify etld.service: ok');
     expect(output).toMatch(/exposure (1\.\d|2\.0|0\.\d) \(<= 2\.0\): ok/);
     expect(output).toContain('sysusers.d and tmpfiles.d snippets: ok');
+    expect(output).toContain('Type=notify, WatchdogSec=, RestartPreventExitStatus=78: ok');
     expect(code, output).toBe(0);
   });
 
   it('has the settings the spec asks for', () => {
     for (const line of [
-      'Type=exec',
+      'Type=notify',
+      'NotifyAccess=main',
+      'WatchdogSec=30s',
+      'RestartPreventExitStatus=78',
       'User=etld',
       'Group=etl',
       'ExecStart=/usr/local/bin/etld',

@@ -31,7 +31,9 @@ export function renderList(pipelines: readonly PipelineSummary[], style: Style, 
     return 'no pipelines (put *.yaml files in the pipelines directory, then: etlctl reload)\n';
   const rows = pipelines.map((p) => [
     p.name,
-    colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style),
+    `${colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style)}${
+      p.freshness?.stale ? `, ${style.red('stale')}` : ''
+    }`,
     p.schedule ?? 'manual',
     p.paused ? '-' : formatRelative(p.next_run_at, now),
     lastRunText(p.last_run, style, now),
@@ -42,6 +44,17 @@ export function renderList(pipelines: readonly PipelineSummary[], style: Style, 
 
 function percent(rate: number | null): string {
   return rate === null ? '-' : `${(rate * 100).toFixed(1)}%`;
+}
+
+/** `fresh (within 2h)` or `STALE since … (freshness 2h)`. */
+function freshnessText(f: NonNullable<PipelineSummary['freshness']>, style: Style, now: Date): string {
+  const threshold = formatSpan(f.threshold_s * 1000);
+  if (!f.stale) return `fresh (last success within ${threshold})`;
+  const since =
+    f.stale_since === null
+      ? ''
+      : ` since ${formatTime(f.stale_since)} (${formatRelative(f.stale_since, now)})`;
+  return style.red(`STALE${since}: no successful run for more than ${threshold}`);
 }
 
 export function renderStatus(s: PipelineStatus, style: Style, now: Date): string {
@@ -73,6 +86,7 @@ export function renderStatus(s: PipelineStatus, style: Style, now: Date): string
     ['mean duration', s.stats.mean_duration_s === null ? '-' : formatSpan(s.stats.mean_duration_s * 1000)],
     ['last success', formatTime(s.stats.last_success_at)],
   ];
+  if (s.freshness) fields.push(['freshness', freshnessText(s.freshness, style, now)]);
   if (s.description) fields.unshift(['description', s.description]);
   if (s.stats.last_error)
     fields.push(['last error', style.red(`${s.stats.last_error.code}: ${s.stats.last_error.message}`)]);

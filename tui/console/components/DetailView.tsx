@@ -4,7 +4,7 @@ import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protoc
 import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';
 import { formatCount, formatExact, formatPercent, formatRate } from '../format/numbers.js';
-import { scheduleAndNextCell, stateCell } from '../format/pipeline-cells.js';
+import { freshnessLine, scheduleAndNextCell, stateCell } from '../format/pipeline-cells.js';
 import { durationSeconds, etaSeconds, formatElapsed, formatRelative } from '../format/time.js';
 import type { DetailData, Progress } from '../state/view-state.js';
 import { Label } from './Label.js';
@@ -224,6 +224,8 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
       }${s.last_success_at === null ? '' : ` · last success ${formatRelative(s.last_success_at, nowMs)}`}`,
     );
   }
+  const freshness = freshnessLine(summary, nowMs);
+  if (freshness !== null) push('freshness', <Label color={freshness.color}>{freshness.text}</Label>);
   for (const [index, why] of detail.why.entries())
     push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
 

@@ -18,9 +18,21 @@ export function displayState(pipeline: PipelineSummary): PipelineState | 'paused
   return pipeline.state;
 }
 
+/** An idle pipeline whose data is older than its freshness reads `stale` (red); busier states win. */
 export function stateCell(pipeline: PipelineSummary): CellText {
   const state = displayState(pipeline);
+  if (state === 'idle' && pipeline.freshness?.stale === true) return { text: 'stale', color: 'red' };
   return { text: state, color: pipelineStateColor(state) };
+}
+
+/** The detail view's freshness line; null without a freshness check. */
+export function freshnessLine(pipeline: PipelineSummary, nowMs: number): CellText | null {
+  const f = pipeline.freshness;
+  if (!f) return null;
+  const threshold = formatElapsed(f.threshold_s);
+  if (!f.stale) return { text: `freshness: fresh (last success within ${threshold})`, color: 'green' };
+  const since = f.stale_since === null ? '' : ` since ${formatRelative(f.stale_since, nowMs)}`;
+  return { text: `freshness: STALE${since}: no successful run for more than ${threshold}`, color: 'red' };
 }
 
 /**
