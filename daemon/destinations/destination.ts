@@ -53,6 +53,8 @@ export interface LoadRequest {
   readonly columns: readonly ColumnSchema[];
   /** A directory inside the run's temp directory for the destination's own files; removed after the run. */
   readonly workDir: string;
+  /** The run's DuckDB budget (`defaults.memory_limit`, `defaults.threads`), for a destination's own DuckDB work. */
+  readonly duckdb?: { readonly memoryLimit: string; readonly threads: number };
   readonly signal: AbortSignal;
 }
 

@@ -182,6 +182,7 @@ async function loadBatch(
     schemaEvolution: config.schema_evolution,
     columns: prepared.transforms.columns,
     workDir,
+    duckdb: { memoryLimit: deps.stagingMemoryLimit, threads: deps.stagingThreads },
     signal,
   });
   open.load = load;

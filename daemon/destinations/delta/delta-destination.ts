@@ -75,7 +75,8 @@ export class DeltaDestination implements Destination {
 
   async #ownConnection(): Promise<DuckDBConnection> {
     if (this.#connection === undefined) {
-      this.#db = await DuckDBInstance.create(':memory:');
+      // Log replay and checkpoints only: a small budget (it allocates on use).
+      this.#db = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '1' });
       this.#connection = await this.#db.connect();
     }
     return this.#connection;

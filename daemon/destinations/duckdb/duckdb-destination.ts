@@ -118,7 +118,13 @@ class DuckDbDestination implements Destination {
     if (request.signal.aborted) throw cancelled();
     return withFileLock(this.#path, async () => {
       mkdirSync(dirname(this.#path), { recursive: true });
-      const instance = await DuckDBInstance.create(':memory:');
+      // Inside the run's budget: a full load of a large table spills to the work directory.
+      const instance = await DuckDBInstance.create(':memory:', {
+        temp_directory: join(request.workDir, 'duckdb-commit-tmp'),
+        ...(request.duckdb === undefined
+          ? {}
+          : { memory_limit: request.duckdb.memoryLimit, threads: String(request.duckdb.threads) }),
+      });
       const connection = await instance.connect();
       try {
         await connection.run(`SET TimeZone='UTC'`);
