@@ -3,12 +3,14 @@
  * of every type (mysql-random-rows.ts) are extracted through `ReadSession.extract` and through the
  * straightforward mysql2-strings encoder (mysql-reference-csv.ts). Each run also tries two fresh
  * seeds (in the test name); a seed that fails becomes an entry of REGRESSION_SEEDS.
- * Also here: a row larger than one protocol packet, and back-pressure on a large result.
+ * Also here, on the same server: a row larger than one protocol packet, an error after rows were
+ * sent, a result that does not match the columns, and back-pressure on a large result.
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
 import type { ExtractProgress, SourceDriver } from '../../daemon/sources/source.js';
+import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { Prng, randomSeed } from '../chaos/prng.js';
 import { baseOptions } from '../conformance/source.case.js';
@@ -137,6 +139,34 @@ describe('MySQL extract against the reference encoder', () => {
       DB,
     );
     expect(await compareWithReference('big_row')).toBe(2);
+  });
+});
+
+describe('MySQL extract failures', () => {
+  const columns: ColumnSchema[] = [
+    { name: 'seq', type: { kind: 'int64' }, nullable: false },
+    { name: 'v', type: { kind: 'text' }, nullable: true },
+  ];
+
+  test('an error packet after thousands of rows ends the extract with the mapped error, not a partial success', async () => {
+    const sink = new MemorySink();
+    const error = await extract(
+      `SELECT seq, IF(seq = 5000, (SELECT seq FROM seq_1_to_2), REPEAT('x', 100)) AS v FROM seq_1_to_10000`,
+      columns,
+      sink,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtlError);
+    expect((error as EtlError).code).toBe('SOURCE_QUERY');
+    expect((error as EtlError).message).toContain('Subquery returns more than 1 row');
+    // Chunks of the first rows had gone out: the sink is destroyed, so nobody takes them as complete.
+    expect(sink.chunks.length).toBeGreaterThan(0);
+    expect(sink.destroyed).toBe(true);
+  });
+
+  test('a result with other columns than the extract expects is refused', async () => {
+    const error = await extract('SELECT 1 AS seq', columns, new MemorySink()).catch((e: unknown) => e);
+    expect((error as EtlError).code).toBe('INTERNAL');
+    expect((error as EtlError).message).toContain('returned 1 columns where 2 were expected');
   });
 });
 
