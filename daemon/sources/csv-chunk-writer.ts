@@ -60,7 +60,31 @@ export class CsvChunkWriter {
 
   /** Writes what is buffered; pauses the driver when the sink is full. */
   flush(): void {
-    if (this.#position === 0) return;
+    const chunk = this.#take();
+    if (chunk !== undefined && !this.#sink.write(chunk) && !this.#paused) {
+      this.#paused = true;
+      this.#flow.pause();
+      this.#sink.once('drain', () => {
+        this.#paused = false;
+        this.#flow.resume();
+      });
+    }
+  }
+
+  /**
+   * Writes what is buffered and ends the sink, once the driver has no more rows. The driver is
+   * not paused for this last chunk: a sink that is ending emits no 'drain', so nothing would ever
+   * resume it, and its connection would hang in the next query.
+   */
+  end(): void {
+    const chunk = this.#take();
+    if (chunk === undefined) this.#sink.end();
+    else this.#sink.end(chunk);
+  }
+
+  /** The buffered rows as a chunk for the sink (undefined when there are none). */
+  #take(): Buffer | undefined {
+    if (this.#position === 0) return undefined;
     let chunk = this.#buffer.subarray(0, this.#position);
     this.#buffer = Buffer.allocUnsafe(this.#chunkBytes);
     this.#position = 0;
@@ -69,13 +93,6 @@ export class CsvChunkWriter {
     // Separators are ASCII and chunks end at row ends, so decoding the chunk gives the same bytes.
     if (!isUtf8(chunk)) chunk = Buffer.from(chunk.toString('utf8'), 'utf8');
     this.#bytes += chunk.length;
-    if (!this.#sink.write(chunk) && !this.#paused) {
-      this.#paused = true;
-      this.#flow.pause();
-      this.#sink.once('drain', () => {
-        this.#paused = false;
-        this.#flow.resume();
-      });
-    }
+    return chunk;
   }
 }

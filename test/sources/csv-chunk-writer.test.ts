@@ -76,6 +76,23 @@ describe('CsvChunkWriter', () => {
     expect(Buffer.concat(chunks).toString('utf8').split('\n').length).toBe(11);
   });
 
+  test('end writes the last chunk without pausing the producer, even into a full sink (no drain would resume it)', async () => {
+    const { sink, chunks } = collectingSink(16, true);
+    const events: string[] = [];
+    const writer = new CsvChunkWriter(
+      sink,
+      { pause: () => events.push('pause'), resume: () => events.push('resume') },
+      1024,
+    );
+    sink.write(Buffer.from('already queued in the sink\n'));
+    writeRow(writer, Buffer.from('last row, larger than the highWaterMark\n'));
+    writer.end();
+    await once(sink, 'finish');
+    expect(events).toEqual([]);
+    expect(chunks.length).toBe(2);
+    expect(writer.bytes).toBe(chunks[1]?.length);
+  });
+
   test('bytes that are not UTF-8 come out as U+FFFD, as decoding each value did', async () => {
     const { sink, chunks } = collectingSink(1 << 20, false);
     const writer = new CsvChunkWriter(sink, { pause: () => undefined, resume: () => undefined }, 1024);

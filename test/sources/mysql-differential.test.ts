@@ -173,6 +173,39 @@ describe('MySQL extract failures', () => {
 describe('MySQL extract back-pressure', () => {
   const ROWS = 200_000;
 
+  test('a reader whose last chunk met a full sink reads the next chunk (it used to stay paused and hang)', async () => {
+    await server.query(
+      `CREATE TABLE short_chunks (id INT PRIMARY KEY, pad VARCHAR(250) NOT NULL);
+       INSERT INTO short_chunks SELECT seq, REPEAT('y', 200) FROM seq_1_to_600`,
+      [],
+      DB,
+    );
+    const relation = { table: 'short_chunks' };
+    const columns = await mysqlDialect.createIntrospector(driver).describe(relation);
+    const adapter = mysqlDialect.createAdapter();
+    const session = await driver.openReadSession(1);
+    try {
+      for (const where of ['`id` <= 200', '`id` > 200 AND `id` <= 400', '`id` > 400']) {
+        // About 42 KB per chunk, all written at the end into a sink that takes 16 KB at a time.
+        const sink = new Writable({
+          highWaterMark: 16 * 1024,
+          write: (_chunk: Buffer, _encoding, callback) => setImmediate(callback),
+        });
+        const read = session.extract(
+          adapter.buildSelect({ relation, columns, where: [where] }),
+          columns,
+          sink,
+          new AbortController().signal,
+          () => undefined,
+        );
+        const hang = new Promise<string>((resolve) => setTimeout(() => resolve('hang'), 10_000).unref());
+        expect(await Promise.race([read.then((t) => t.rows), hang])).toBe(200);
+      }
+    } finally {
+      await session.close();
+    }
+  });
+
   test('a result far larger than the sink highWaterMark waits for the sink: the server is held back and memory stays bounded', async () => {
     await server.query(
       `CREATE TABLE wide (id INT PRIMARY KEY, pad VARCHAR(250) NOT NULL);

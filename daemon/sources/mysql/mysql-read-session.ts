@@ -137,8 +137,7 @@ export class MysqlReadSession implements ReadSession {
           reject(problem);
           return;
         }
-        writer.flush();
-        sink.end();
+        writer.end();
         finished(sink).then(
           () => {
             sink.removeListener('error', onSinkError);
