@@ -1,5 +1,5 @@
 /**
- * Staging-CSV writer for sources whose driver hands rows to JavaScript (MySQL, SQL Server).
+ * Staging-CSV writer for sources whose driver hands rows to JavaScript as values (SQL Server).
  * Rows are appended to a string and written in ~64 KB chunks: one `write` per chunk instead of
  * per row keeps the event loop free (CartoDB/CartoDB-SQL-API#496 measured the same for COPY).
  * When the sink asks to wait, the driver is paused until 'drain'.

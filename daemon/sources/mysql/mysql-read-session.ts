@@ -1,7 +1,8 @@
 /**
  * A MySQL read session: reader connections in REPEATABLE READ consistent-snapshot transactions.
- * `extract` streams rows as text arrays (no JavaScript Date/Number), fixes up the few values that
- * need it and writes staging CSV in ~64 KB chunks, pausing the connection while the sink is full.
+ * `extract` turns the text protocol's row packets straight into staging-CSV bytes (no JavaScript
+ * value per row or cell) and writes them in ~64 KB chunks, pausing the connection while the sink
+ * is full.
  */
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -9,11 +10,12 @@ import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { ExtractProgress, ReadSession } from '../source.js';
 import { cancelledError } from '../abort.js';
-import { CsvBatchWriter } from '../csv-writer.js';
+import { CsvChunkWriter } from '../csv-chunk-writer.js';
 import { ReaderPool } from '../reader-pool.js';
 import type { MysqlConnection, MysqlConnector } from './mysql-connection.js';
+import { MysqlCsvEncoder } from './mysql-csv-encoder.js';
 import { mapMysqlError } from './mysql-errors.js';
-import { formatterFor } from './mysql-row-format.js';
+import { queryRowPackets } from './mysql-row-packets.js';
 
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -78,22 +80,22 @@ export class MysqlReadSession implements ReadSession {
   ): Promise<ExtractProgress> {
     const what = this.#connector.what;
     if (signal.aborted) return Promise.reject(cancelledError(what));
-    const formatters = columns.map((column) => formatterFor(column, this.#zeroDates, what));
-    const width = columns.length;
-    const writer = new CsvBatchWriter(sink, { pause: () => reader.pause(), resume: () => reader.resume() });
+    const encoder = new MysqlCsvEncoder(columns, this.#zeroDates, what);
+    const writer = new CsvChunkWriter(sink, { pause: () => reader.pause(), resume: () => reader.resume() });
     return new Promise<ExtractProgress>((resolve, reject) => {
       let failure: EtlError | undefined;
       let settled: (() => void) | undefined;
       let done = false;
       let lastReport = Date.now();
-      const values: (string | null)[] = new Array<string | null>(width).fill(null);
 
       const fail = (error: EtlError): void => {
         if (failure !== undefined) return;
         failure = error;
         settled ??= this.#connector.cancel(reader);
         // A connection paused for back-pressure would never read the server's answer to KILL.
-        reader.resume();
+        // Resumed from a fresh task: resuming replays queued row packets, and this may run
+        // inside the handling of one.
+        queueMicrotask(() => reader.resume());
       };
       const onAbort = (): void => fail(cancelledError(what));
       const onSinkError = (error: unknown): void =>
@@ -135,8 +137,7 @@ export class MysqlReadSession implements ReadSession {
           reject(problem);
           return;
         }
-        writer.flush();
-        sink.end();
+        writer.end();
         finished(sink).then(
           () => {
             sink.removeListener('error', onSinkError);
@@ -148,28 +149,43 @@ export class MysqlReadSession implements ReadSession {
         );
       };
 
-      const query = reader.query({ sql, rowsAsArray: true });
-      query.on('result', (row: unknown) => {
-        if (failure !== undefined) return;
-        const cells = row as readonly (string | null)[];
-        try {
-          const rowNumber = writer.rows + 1;
-          for (let i = 0; i < width; i++) {
-            const formatter = formatters[i];
-            values[i] = formatter === undefined ? null : formatter(cells[i] ?? null, rowNumber);
+      const query = queryRowPackets(reader, sql, {
+        row: (buffer, start, end) => {
+          if (failure !== undefined) return;
+          const out = writer.room(encoder.worstCaseBytes(end - start));
+          let position: number;
+          try {
+            position = encoder.encodeRow(buffer, start, end, out, writer.position, writer.rows + 1);
+          } catch (error) {
+            // A value the staging cannot take fails the extract; anything else (a malformed
+            // packet) is rethrown so that mysql2 drops the connection.
+            if (error instanceof EtlError && error.code === 'SOURCE_DATA') {
+              fail(error);
+              return;
+            }
+            throw error;
           }
-        } catch (error) {
-          fail(mapMysqlError(error, what));
-          return;
-        }
-        writer.writeRow(values);
-        if ((writer.rows & 1023) === 0) {
-          const now = Date.now();
-          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-            lastReport = now;
-            onProgress({ rows: writer.rows, bytes: writer.bytes });
+          writer.endRow(position);
+          if ((writer.rows & 1023) === 0) {
+            const now = Date.now();
+            if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+              lastReport = now;
+              onProgress({ rows: writer.rows, bytes: writer.bytes });
+            }
           }
-        }
+        },
+        columns: (count) => {
+          if (count !== columns.length)
+            fail(
+              new EtlError(
+                'INTERNAL',
+                `${what}: the extract query returned ${count} columns where ${columns.length} were expected`,
+                { retryable: false },
+              ),
+            );
+        },
+        unexpected: (error) =>
+          fail(new EtlError(error.code, `${what}: ${error.message}`, { retryable: false })),
       });
       query.on('error', (error: unknown) => finish(error));
       query.on('end', () => finish());
