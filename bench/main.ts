@@ -98,6 +98,8 @@ async function main(): Promise<void> {
   const outFile = resolve(process.cwd(), values.out);
   const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
   const etldMain = join(repoRoot, 'dist', 'daemon', 'main.js');
+  // Taken now: the work tree may change while a long run goes on.
+  const commit = etldCommit(repoRoot);
 
   const skipped: string[] = [];
   let venv: string | null = values['no-peers'] ? null : values.venv;
@@ -195,7 +197,7 @@ async function main(): Promise<void> {
 
     const sling = venv === null ? undefined : slingBinary(venv);
     const versions: Record<string, string> = {
-      etld: etldCommit(repoRoot),
+      etld: commit,
       node: process.version,
       '@duckdb/node-api': nodePackageVersion(repoRoot, '@duckdb/node-api'),
       ...clientVersions(),
