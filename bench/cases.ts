@@ -1,27 +1,42 @@
-/** The benchmark cases: baselines, etld pipelines and peers, each a command to run under GNU time. */
+/** The benchmark cases: baselines and etld pipelines, each a command to run under GNU time. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_COLUMNS } from './dataset.js';
-import { duckdbCli, slingBinary, venvPython, writeDltScript } from './peers.js';
+
+export interface Connection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+}
 
 export interface BenchCase {
+  /** Source → target, e.g. `postgres → delta`; the baseline is picked by the source word. */
   readonly case: string;
   readonly tool: string;
+  readonly kind: 'baseline' | 'etld' | 'peer';
   readonly command: string;
   readonly args: readonly string[];
   readonly env: Record<string, string>;
   /** The etld case a peer is compared with (same source and target kind). */
   readonly comparesWith?: string;
+  /** What a run writes: its rows are counted after every run, so a run that writes nothing fails. */
+  readonly output?: { readonly path: string; readonly removeBeforeRun: boolean };
+  /** etld: the pipeline whose newest run record holds rows_loaded and stages_json. */
+  readonly pipeline?: string;
+  /** Measured instead when this case fails or writes a wrong row count on its first run. */
+  readonly fallback?: BenchCase;
 }
 
 export interface CaseContext {
   readonly rows: number;
-  readonly pg: { host: string; port: number; user: string; database: string };
-  readonly mysql: { host: string; port: number; user: string; database: string };
+  readonly pg: Connection;
+  readonly mysql: Connection;
   readonly workDir: string;
+  /** etld's --home for the measured runs (pipelines/ is written here). */
+  readonly etldHome: string;
   readonly etldMain: string;
   readonly nodePath: string;
-  readonly venv: string | null;
 }
 
 function pipelineYaml(
@@ -44,45 +59,13 @@ destination: ${dest}
 `;
 }
 
-export function buildCases(ctx: CaseContext): BenchCase[] {
+export function baselineCases(ctx: CaseContext): BenchCase[] {
   const select = `SELECT ${BENCH_COLUMNS} FROM bench`;
-  const home = join(ctx.workDir, 'etld-home');
-  const pipelines = join(home, 'pipelines');
-  const pipelineFiles: [string, string][] = [
-    [
-      'pg_duckdb',
-      pipelineYaml('pg_duckdb', 'postgres', ctx, '{ type: duckdb, path: bench.duckdb, table: bench }'),
-    ],
-    ['pg_delta', pipelineYaml('pg_delta', 'postgres', ctx, '{ type: delta, path: pg_delta }')],
-    [
-      'pg_delta_p2',
-      pipelineYaml('pg_delta_p2', 'postgres', ctx, '{ type: delta, path: pg_delta_p2 }', {
-        rows: Math.ceil(ctx.rows / 2),
-        parallelism: 2,
-      }),
-    ],
-    [
-      'pg_delta_p4',
-      pipelineYaml('pg_delta_p4', 'postgres', ctx, '{ type: delta, path: pg_delta_p4 }', {
-        rows: Math.ceil(ctx.rows / 4),
-        parallelism: 4,
-      }),
-    ],
-    ['my_delta', pipelineYaml('my_delta', 'mysql', ctx, '{ type: delta, path: my_delta }')],
-  ];
-  for (const [name, yaml] of pipelineFiles) writeFileSync(join(pipelines, `${name}.yaml`), yaml);
-  const etld = (name: string, label: string): BenchCase => ({
-    case: label,
-    tool: 'etld',
-    command: ctx.nodePath,
-    args: [ctx.etldMain, '--home', home, '--once', name, '--log-level', 'warning'],
-    env: {},
-  });
-
-  const cases: BenchCase[] = [
+  return [
     {
       case: 'postgres baseline',
       tool: 'psql \\copy',
+      kind: 'baseline',
       command: 'psql',
       args: [
         '-h',
@@ -101,6 +84,7 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
     {
       case: 'mysql baseline',
       tool: 'mysql --quick',
+      kind: 'baseline',
       command: 'sh',
       args: [
         '-c',
@@ -108,94 +92,64 @@ export function buildCases(ctx: CaseContext): BenchCase[] {
       ],
       env: {},
     },
-    etld('pg_duckdb', 'postgres → duckdb'),
-    etld('pg_delta', 'postgres → delta'),
-    etld('pg_delta_p2', 'postgres → delta chunked p2'),
-    etld('pg_delta_p4', 'postgres → delta chunked p4'),
-    etld('my_delta', 'mysql → delta'),
   ];
+}
 
-  if (ctx.venv !== null) {
-    const sling = slingBinary(ctx.venv);
-    const pgUrl = `postgresql://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}?sslmode=disable`;
-    const myUrl = `mysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`;
-    const duckdb = duckdbCli(ctx.venv);
-    const slingEnv = {
-      SLING_DISABLE_TELEMETRY: 'true',
-      ...(duckdb !== undefined ? { DUCKDB_PATH: duckdb } : {}),
+/** Writes the pipeline files into the etld home and returns the etld cases. */
+export function etldCases(ctx: CaseContext): BenchCase[] {
+  const lake = join(ctx.etldHome, 'lake');
+  const half = Math.ceil(ctx.rows / 2);
+  const quarter = Math.ceil(ctx.rows / 4);
+  const specs: { name: string; label: string; yaml: string; delta: boolean }[] = [
+    {
+      name: 'pg_duckdb',
+      label: 'postgres → duckdb',
+      yaml: pipelineYaml('pg_duckdb', 'postgres', ctx, '{ type: duckdb, path: bench.duckdb, table: bench }'),
+      delta: false,
+    },
+    {
+      name: 'pg_delta',
+      label: 'postgres → delta',
+      yaml: pipelineYaml('pg_delta', 'postgres', ctx, '{ type: delta, path: pg_delta }'),
+      delta: true,
+    },
+    {
+      name: 'pg_delta_p2',
+      label: 'postgres → delta chunked p2',
+      yaml: pipelineYaml('pg_delta_p2', 'postgres', ctx, '{ type: delta, path: pg_delta_p2 }', {
+        rows: half,
+        parallelism: 2,
+      }),
+      delta: true,
+    },
+    {
+      name: 'pg_delta_p4',
+      label: 'postgres → delta chunked p4',
+      yaml: pipelineYaml('pg_delta_p4', 'postgres', ctx, '{ type: delta, path: pg_delta_p4 }', {
+        rows: quarter,
+        parallelism: 4,
+      }),
+      delta: true,
+    },
+    {
+      name: 'my_delta',
+      label: 'mysql → delta',
+      yaml: pipelineYaml('my_delta', 'mysql', ctx, '{ type: delta, path: my_delta }'),
+      delta: true,
+    },
+  ];
+  return specs.map((spec) => {
+    writeFileSync(join(ctx.etldHome, 'pipelines', `${spec.name}.yaml`), spec.yaml);
+    return {
+      case: spec.label,
+      tool: 'etld',
+      kind: 'etld',
+      command: ctx.nodePath,
+      args: [ctx.etldMain, '--home', ctx.etldHome, '--once', spec.name, '--log-level', 'warning'],
+      env: {},
+      pipeline: spec.name,
+      // etld's own table: replaced by each full load, never removed behind its state store's back.
+      ...(spec.delta ? { output: { path: join(lake, spec.name), removeBeforeRun: false } } : {}),
     };
-    if (sling !== undefined) {
-      cases.push(
-        {
-          // Sling writes Parquet through the DuckDB CLI, which needs its json extension from the
-          // network (not reachable here); CSV is Sling's native file writer, an easier job than Delta.
-          case: 'postgres → csv',
-          tool: 'sling',
-          command: sling,
-          args: [
-            'run',
-            '--src-conn',
-            'BENCH_PG',
-            '--src-stream',
-            'public.bench',
-            '--tgt-object',
-            `file://${ctx.workDir}/sling/pg.csv`,
-            '--mode',
-            'full-refresh',
-          ],
-          env: { BENCH_PG: pgUrl, ...slingEnv },
-          comparesWith: 'postgres → delta',
-        },
-        {
-          case: 'mysql → csv',
-          tool: 'sling',
-          command: sling,
-          args: [
-            'run',
-            '--src-conn',
-            'BENCH_MY',
-            '--src-stream',
-            'bench.bench',
-            '--tgt-object',
-            `file://${ctx.workDir}/sling/my.csv`,
-            '--mode',
-            'full-refresh',
-          ],
-          env: { BENCH_MY: myUrl, ...slingEnv },
-          comparesWith: 'mysql → delta',
-        },
-      );
-    }
-    const script = writeDltScript(ctx.workDir);
-    const python = venvPython(ctx.venv);
-    const dltCase = (label: string, url: string, backend: string, comparesWith: string): BenchCase => ({
-      case: label,
-      tool: `dlt (${backend})`,
-      command: python,
-      args: [script, url, backend, join(ctx.workDir, 'dlt', backend), join(ctx.workDir, 'dlt-pipelines')],
-      env: { RUNTIME__LOG_LEVEL: 'WARNING' },
-      comparesWith,
-    });
-    cases.push(
-      dltCase(
-        'postgres → delta',
-        `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`,
-        'pyarrow',
-        'postgres → delta',
-      ),
-      dltCase(
-        'postgres → delta',
-        `postgresql+psycopg://${ctx.pg.user}@${ctx.pg.host}:${ctx.pg.port}/${ctx.pg.database}`,
-        'connectorx',
-        'postgres → delta',
-      ),
-      dltCase(
-        'mysql → delta',
-        `mysql+pymysql://${ctx.mysql.user}@${ctx.mysql.host}:${ctx.mysql.port}/${ctx.mysql.database}`,
-        'pyarrow',
-        'mysql → delta',
-      ),
-    );
-  }
-  return cases;
+  });
 }

@@ -1,33 +1,65 @@
 /**
  * `npm run bench`: generates the benchmark table in throwaway PostgreSQL and MariaDB servers and
- * measures, in one run on one machine, the bulk-copy baselines, etld's pipelines and (when
- * installed) Sling and dlt. Prints a table and writes bench/results/<timestamp>.json.
- * Performance is measured here, never asserted by timed tests.
+ * measures, in one run on one machine, the bulk-copy baselines, etld's pipelines, the peers (Sling,
+ * dlt, polars + ConnectorX; when installed) and the idle daemon. Prints a markdown report, writes it
+ * to --out and a JSON record to bench/results/<timestamp>.json. It reports targets, never fails on
+ * them. Performance is measured here, never asserted by timed tests.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startMariaDb } from '../test/helpers/mariadb-server.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
-import { buildCases, type BenchCase } from './cases.js';
-import { copyDatasetToMysql, createPgDataset } from './dataset.js';
-import { measure, median } from './measure.js';
-import { DEFAULT_VENV, peerInstallCommands, slingBinary } from './peers.js';
-import { renderTable, toJson, type CaseResult } from './report.js';
+import { baselineCases, etldCases, type BenchCase, type CaseContext } from './cases.js';
+import { createDataset, pgTableBytes } from './dataset.js';
+import { runIdleCase, type IdleResult } from './idle.js';
+import { peerCases } from './peer-cases.js';
+import { writePeerScripts } from './peer-scripts.js';
+import { DEFAULT_VENV, peerInstallCommands, slingBinary, venvPython } from './peers.js';
+import { renderMarkdown, toJson, type CaseResult } from './report.js';
+import { rowCounter } from './row-count.js';
+import { runCase } from './run-case.js';
+import { checkTargets } from './targets.js';
+import {
+  clientVersions,
+  etldCommit,
+  machine,
+  nodePackageVersion,
+  pythonVersions,
+  serverVersions,
+  slingVersion,
+} from './versions.js';
 
-const HELP = `npm run bench -- [--rows N] [--repeat N] [--only SUBSTRING] [--install-peers] [--venv DIR] [--no-peers]
+const HELP = `npm run bench -- [--rows N] [--repeat N] [--only TEXT] [--install-peers] [--venv DIR] [--no-peers]
+                    [--idle-pipelines N] [--out FILE]
 
-  --rows N          rows in the generated table (default 10000000)
-  --repeat N        runs per case; the median is reported (default 3)
-  --only TEXT       run only cases whose name or tool contains TEXT (baselines always run)
-  --install-peers   create a throwaway virtualenv with Sling and dlt (PyPI) if missing
-  --venv DIR        where the peers' virtualenv lives (default ${DEFAULT_VENV})
-  --no-peers        skip Sling and dlt
+  --rows N              rows in the generated table (default 10000000)
+  --repeat N            runs per case; the median is reported (default 3)
+  --only TEXT           run only cases whose name or tool contains TEXT (baselines always run;
+                        the idle daemon runs when "idle daemon" contains TEXT)
+  --install-peers       create the peers' virtualenv if missing and install or upgrade Sling, dlt,
+                        polars, ConnectorX and delta-rs from PyPI
+  --venv DIR            where the peers' virtualenv lives (default ${DEFAULT_VENV})
+  --no-peers            skip the peers
+  --idle-pipelines N    pipelines configured in the idle daemon case; 0 skips it (default 100)
+  --out FILE            the markdown report (default bench-results.md in the current directory)
 `;
+
+/** Python distributions whose versions the report lists. */
+const PEER_DISTRIBUTIONS = [
+  'sling-linux-amd64',
+  'duckdb-cli',
+  'duckdb-extension-json',
+  'duckdb-extension-httpfs',
+  'dlt',
+  'polars',
+  'connectorx',
+  'deltalake',
+  'pyarrow',
+];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -38,6 +70,8 @@ async function main(): Promise<void> {
       'install-peers': { type: 'boolean', default: false },
       venv: { type: 'string', default: DEFAULT_VENV },
       'no-peers': { type: 'boolean', default: false },
+      'idle-pipelines': { type: 'string', default: '100' },
+      out: { type: 'string', default: 'bench-results.md' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -47,36 +81,58 @@ async function main(): Promise<void> {
   }
   const rows = Number(values.rows);
   const repeat = Number(values.repeat);
-  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(repeat) || repeat < 1) {
-    process.stderr.write(`bench: --rows and --repeat take positive integers\n${HELP}`);
+  const idlePipelines = Number(values['idle-pipelines']);
+  if (
+    !Number.isInteger(rows) ||
+    rows < 1 ||
+    !Number.isInteger(repeat) ||
+    repeat < 1 ||
+    !Number.isInteger(idlePipelines) ||
+    idlePipelines < 0
+  ) {
+    process.stderr.write(`bench: --rows and --repeat take positive integers, --idle-pipelines ≥ 0\n${HELP}`);
     process.exit(2);
   }
+  const log = (text: string): void => void process.stdout.write(text);
+  const startedAt = new Date();
+  const outFile = resolve(process.cwd(), values.out);
   const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
   const etldMain = join(repoRoot, 'dist', 'daemon', 'main.js');
+  // Taken now: the work tree may change while a long run goes on.
+  const commit = etldCommit(repoRoot);
 
+  const skipped: string[] = [];
   let venv: string | null = values['no-peers'] ? null : values.venv;
-  if (venv !== null && slingBinary(venv) === undefined) {
-    if (values['install-peers']) {
-      for (const command of peerInstallCommands(venv)) {
-        process.stdout.write(`installing peers: ${command.join(' ')}\n`);
-        const result = spawnSync(command[0] ?? '', command.slice(1), { stdio: 'inherit' });
-        if (result.status !== 0) {
-          process.stderr.write('bench: installing the peers failed; continuing without them\n');
-          venv = null;
-          break;
-        }
+  let peerInstallSeconds: number | null = null;
+  if (venv !== null && values['install-peers']) {
+    const installStart = performance.now();
+    for (const command of peerInstallCommands(venv)) {
+      log(`installing peers: ${command.join(' ')}\n`);
+      const result = spawnSync(command[0] ?? '', command.slice(1), { stdio: 'inherit' });
+      if (result.status !== 0) {
+        skipped.push(
+          `peers: installing them failed (${command.slice(0, 3).join(' ')} exited ${result.status})`,
+        );
+        break;
       }
-    } else {
-      process.stdout.write(
-        `peers not installed in ${venv} (add --install-peers to install Sling and dlt); running without them\n`,
-      );
-      venv = null;
     }
+    peerInstallSeconds = (performance.now() - installStart) / 1000;
+    log(`peers installed in ${peerInstallSeconds.toFixed(0)} s\n`);
+  }
+  if (values['no-peers']) skipped.push('all peers: --no-peers');
+  else if (venv !== null && !existsSync(venvPython(venv))) {
+    skipped.push(`all peers: no virtualenv at ${venv} (add --install-peers)`);
+    venv = null;
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'etld-bench-'));
-  mkdirSync(join(workDir, 'etld-home', 'pipelines'), { recursive: true });
-  process.stdout.write(`starting PostgreSQL and MariaDB, generating ${rows.toLocaleString('en-US')} rows…\n`);
+  const etldHome = join(workDir, 'etld-home');
+  mkdirSync(join(etldHome, 'pipelines'), { recursive: true });
+  const scripts = writePeerScripts(workDir);
+  const peerVersions =
+    venv === null ? {} : pythonVersions(venvPython(venv), scripts.versions, PEER_DISTRIBUTIONS);
+
+  log(`starting PostgreSQL and MariaDB, generating ${rows.toLocaleString('en-US')} rows…\n`);
   const [pgServer, maria] = await Promise.all([
     startPostgres({ settings: { max_wal_size: '4GB' } }),
     startMariaDb(),
@@ -86,97 +142,95 @@ async function main(): Promise<void> {
     await maria.createDatabase('bench');
     const pgTarget = { host: pgServer.host, port: pgServer.port, user: pgServer.user, database: 'bench' };
     const myTarget = { host: maria.host, port: maria.port, user: maria.user, database: 'bench' };
-    await createPgDataset(pgTarget, rows);
-    await copyDatasetToMysql(pgTarget, myTarget);
-    const sizeClient = new pg.Client(pgTarget);
-    await sizeClient.connect();
-    const size = await sizeClient.query<{ bytes: string }>("SELECT pg_relation_size('bench') AS bytes");
-    await sizeClient.end();
-    const tableMb = Number(size.rows[0]?.bytes ?? 0) / 1024 / 1024;
-    process.stdout.write(
-      `table: ${rows.toLocaleString('en-US')} rows, ${tableMb.toFixed(0)} MB heap in PostgreSQL\n\n`,
+    const dataset = await createDataset(pgTarget, myTarget, rows, workDir);
+    const tableMb = (await pgTableBytes(pgTarget)) / 1024 / 1024;
+    log(
+      `table: ${rows.toLocaleString('en-US')} rows, ${tableMb.toFixed(0)} MB heap in PostgreSQL; ` +
+        `generated in ${dataset.totalSeconds.toFixed(1)} s\n\n`,
     );
 
-    const cases = buildCases({
+    const ctx: CaseContext = {
       rows,
       pg: pgTarget,
       mysql: myTarget,
       workDir,
+      etldHome,
       etldMain,
       nodePath: process.execPath,
-      venv,
-    });
+    };
+    const peers = venv === null ? null : peerCases(ctx, { venv, scripts, versions: peerVersions });
+    skipped.push(...(peers?.skipped ?? []));
+    const cases: BenchCase[] = [...baselineCases(ctx), ...etldCases(ctx), ...(peers?.cases ?? [])];
+    const only = values.only;
     const selected = cases.filter(
-      (c) =>
-        c.tool.includes('--quick') ||
-        c.tool.includes('copy') ||
-        values.only === undefined ||
-        `${c.case} ${c.tool}`.includes(values.only),
+      (c) => c.kind === 'baseline' || only === undefined || `${c.case} ${c.tool}`.includes(only),
     );
     const results: CaseResult[] = [];
-    for (const benchCase of selected) results.push(await runCase(benchCase, repeat, rows, tableMb));
+    for (const benchCase of selected) {
+      results.push(
+        await runCase(benchCase, {
+          rows,
+          repeat,
+          tableMb,
+          env: process.env,
+          etldHome,
+          countRows: venv === null ? null : rowCounter(venvPython(venv), scripts.countRows),
+          log,
+        }),
+      );
+    }
 
-    const peerOf = (r: CaseResult): CaseResult[] =>
-      r.tool === 'etld'
-        ? results.filter(
-            (p) => selected.find((c) => c.tool === p.tool && c.case === p.case)?.comparesWith === r.case,
-          )
-        : [];
-    process.stdout.write(`\n${renderTable(results, peerOf)}\n`);
+    let idle: IdleResult | null = null;
+    if (idlePipelines > 0 && (only === undefined || 'idle daemon'.includes(only))) {
+      log(`idle daemon with ${idlePipelines} pipelines… `);
+      idle = await runIdleCase({
+        nodePath: process.execPath,
+        etldMain,
+        home: join(workDir, 'idle-home'),
+        pg: pgTarget,
+        pipelines: idlePipelines,
+        env: process.env,
+        now: startedAt,
+      });
+      log(idle.error === null ? `steady ${idle.steadyRssMb.toFixed(0)} MB\n` : `${idle.error}\n`);
+    }
+
+    const sling = venv === null ? undefined : slingBinary(venv);
+    const versions: Record<string, string> = {
+      etld: commit,
+      node: process.version,
+      '@duckdb/node-api': nodePackageVersion(repoRoot, '@duckdb/node-api'),
+      ...clientVersions(),
+      ...(await serverVersions(pgTarget, myTarget)),
+      ...(sling !== undefined ? { 'sling (binary)': slingVersion(sling) } : {}),
+      ...Object.fromEntries(Object.entries(peerVersions).map(([name, v]) => [name, v ?? 'not installed'])),
+    };
+    const report = {
+      startedAt,
+      rows,
+      repeat,
+      tableMb,
+      machine: machine(),
+      versions,
+      dataset,
+      peerInstallSeconds,
+      results,
+      idle,
+      targets: checkTargets(results, idle),
+      skipped,
+    };
+    const markdown = renderMarkdown(report);
+    log(`\n${markdown}`);
+    writeFileSync(outFile, markdown);
     const resultsDir = join(repoRoot, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(toJson(results), null, 2)}\n`);
-    process.stdout.write(`\nresults written to ${file}\n`);
+    const jsonFile = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(jsonFile, `${JSON.stringify(toJson(report), null, 2)}\n`);
+    log(`\nreport written to ${outFile}, JSON to ${jsonFile}\n`);
   } finally {
     await Promise.all([pgServer.destroy(), maria.destroy()]);
     if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-async function runCase(
-  benchCase: BenchCase,
-  repeat: number,
-  rows: number,
-  tableMb: number,
-): Promise<CaseResult> {
-  const seconds: number[] = [];
-  const cpu: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    process.stdout.write(`${benchCase.case} [${benchCase.tool}] run ${i + 1}/${repeat}… `);
-    const m = await measure(benchCase.command, benchCase.args, { ...process.env, ...benchCase.env });
-    if (m.exitCode !== 0) {
-      process.stdout.write('failed\n');
-      const reason = m.output.trim().split('\n').slice(-3).join(' | ');
-      return {
-        case: benchCase.case,
-        tool: benchCase.tool,
-        rows,
-        seconds: Number.NaN,
-        allSeconds: seconds,
-        cpuSeconds: Number.NaN,
-        peakRssMb: Number.NaN,
-        mb: tableMb,
-        error: `exit ${m.exitCode}: ${reason}`,
-      };
-    }
-    process.stdout.write(`${m.seconds.toFixed(2)} s, ${m.peakRssMb.toFixed(0)} MB\n`);
-    seconds.push(m.seconds);
-    cpu.push(m.cpuSeconds);
-    rss.push(m.peakRssMb);
-  }
-  return {
-    case: benchCase.case,
-    tool: benchCase.tool,
-    rows,
-    seconds: median(seconds),
-    allSeconds: seconds,
-    cpuSeconds: median(cpu),
-    peakRssMb: Math.max(...rss),
-    mb: tableMb,
-    error: null,
-  };
 }
 
 main().catch((error: unknown) => {

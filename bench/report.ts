@@ -1,7 +1,15 @@
-/** The benchmark's printed table and its JSON record. */
+/** The benchmark's report: markdown (printed and written to --out) and a JSON record. */
+import type { DatasetTimings } from './dataset.js';
+import type { IdleResult } from './idle.js';
+import { STAGES, type Stages } from './run-record.js';
+import type { TargetCheck } from './targets.js';
+import { THREAD_GROUPS, type ThreadCpu, type ThreadGroup } from './threads.js';
+import type { Machine } from './versions.js';
+
 export interface CaseResult {
   readonly case: string;
   readonly tool: string;
+  readonly kind: 'baseline' | 'etld' | 'peer';
   readonly rows: number;
   /** Median of the repeats. */
   readonly seconds: number;
@@ -9,27 +17,43 @@ export interface CaseResult {
   readonly cpuSeconds: number;
   readonly peakRssMb: number;
   readonly mb: number;
+  readonly comparesWith: string | null;
   readonly error: string | null;
+  readonly note: string | null;
+  /** etld: the engine's per-stage CPU seconds of the median run (null: not recorded). */
+  readonly stages: Stages | null;
+  /** GNU time's CPU seconds of the run that `stages` and `threads` come from. */
+  readonly medianRunCpuSeconds: number;
+  readonly threads: Readonly<Record<ThreadGroup, number>> | null;
+  readonly threadNames: string | null;
+  /** Every thread of the median run as sampled (JSON only). */
+  readonly threadDetail: readonly ThreadCpu[] | null;
 }
 
-export interface JsonRecord {
-  readonly case: string;
-  readonly tool: string;
+export interface Report {
+  readonly startedAt: Date;
   readonly rows: number;
-  readonly seconds: number;
-  readonly rows_per_s: number;
-  readonly ratio_to_baseline: number | null;
-  readonly peak_rss_mb: number;
-  readonly cpu_seconds: number;
-  readonly mb_per_s: number;
-  readonly all_seconds: readonly number[];
-  readonly error: string | null;
+  readonly repeat: number;
+  readonly tableMb: number;
+  readonly machine: Machine;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly dataset: DatasetTimings;
+  readonly peerInstallSeconds: number | null;
+  readonly results: readonly CaseResult[];
+  readonly idle: IdleResult | null;
+  readonly targets: readonly TargetCheck[];
+  /** Peers (or peer modes) that did not run, and why. */
+  readonly skipped: readonly string[];
 }
 
-function fmt(value: number, digits = 0): string {
+export function fmt(value: number, digits = 0): string {
   return Number.isFinite(value)
     ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '—';
+}
+
+export function rowsPerSecond(r: CaseResult): number {
+  return r.error === null ? r.rows / r.seconds : Number.NaN;
 }
 
 /** The baseline for a case is the bulk-copy client of the same source database. */
@@ -40,67 +64,181 @@ export function baselineFor(result: CaseResult, results: readonly CaseResult[]):
   );
 }
 
-export function toJson(results: readonly CaseResult[]): JsonRecord[] {
-  return results.map((r) => {
-    const baseline = baselineFor(r, results);
-    const rowsPerS = r.rows / r.seconds;
-    return {
+export function ratioToBaseline(result: CaseResult, results: readonly CaseResult[]): number {
+  const baseline = baselineFor(result, results);
+  return baseline === undefined ? Number.NaN : rowsPerSecond(result) / rowsPerSecond(baseline);
+}
+
+export function label(r: CaseResult): string {
+  return `${r.case} (${r.tool})`;
+}
+
+/** Escapes what would break a markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly string[][]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  return [
+    line(header),
+    `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+function resultsTable(results: readonly CaseResult[]): string {
+  const rows = results.map((r) =>
+    r.error !== null
+      ? [label(r), `failed: ${r.error.slice(0, 160)}`, '', '', '']
+      : [
+          label(r),
+          fmt(rowsPerSecond(r)),
+          fmt(ratioToBaseline(r, results), 2),
+          `${fmt(r.peakRssMb)} MB`,
+          fmt(r.cpuSeconds, 1),
+        ],
+  );
+  return table(['case', 'rows/s', '× baseline', 'peak RSS', 'CPU s'], ['l', 'r', 'r', 'r', 'r'], rows);
+}
+
+function stagesTable(etld: readonly CaseResult[]): string {
+  const rows = etld.map((r) => [
+    r.case,
+    ...STAGES.map((stage) => fmt(r.stages?.[stage] ?? Number.NaN, 2)),
+    fmt(r.medianRunCpuSeconds, 1),
+  ]);
+  return table(
+    ['case', ...STAGES, 'total CPU (GNU time)'],
+    ['l', ...STAGES.map(() => 'r' as const), 'r'],
+    rows,
+  );
+}
+
+function threadsTable(etld: readonly CaseResult[]): string {
+  const rows = etld.map((r) => {
+    const groups = r.threads;
+    const sampled = groups === null ? Number.NaN : THREAD_GROUPS.reduce((sum, g) => sum + groups[g], 0);
+    return [
+      r.case,
+      ...THREAD_GROUPS.map((g) => fmt(groups?.[g] ?? Number.NaN, 2)),
+      fmt(r.medianRunCpuSeconds - sampled, 2),
+      fmt(r.medianRunCpuSeconds, 1),
+    ];
+  });
+  return table(
+    ['case', ...THREAD_GROUPS, 'unsampled', 'total CPU (GNU time)'],
+    ['l', ...THREAD_GROUPS.map(() => 'r' as const), 'r', 'r'],
+    rows,
+  );
+}
+
+function idleSection(idle: IdleResult | null): string[] {
+  if (idle === null) return ['Not run.'];
+  if (!Number.isFinite(idle.steadyRssMb)) return [`Failed: ${idle.error ?? 'unknown'}`];
+  return [
+    `${idle.pipelines} pipelines, none due; ${
+      idle.readySeconds === null
+        ? 'never listed every pipeline'
+        : `control socket listed them ${fmt(idle.readySeconds, 1)} s after start`
+    }.`,
+    `RSS over ${idle.samples} samples (every 250 ms): steady (median) ${fmt(idle.steadyRssMb)} MB, ` +
+      `highest ${fmt(idle.windowMaxRssMb)} MB; peak since start (VmHWM) ${fmt(idle.peakRssMb)} MB.`,
+    ...(idle.error !== null ? [`Note: ${idle.error}`] : []),
+  ];
+}
+
+export function renderMarkdown(report: Report): string {
+  const { results } = report;
+  const etld = results.filter((r) => r.kind === 'etld' && r.error === null);
+  const notes = results.filter((r) => r.note !== null).map((r) => `- ${label(r)}: ${r.note ?? ''}`);
+  const d = report.dataset;
+  return [
+    `# etld benchmark, ${report.startedAt.toISOString()}`,
+    '',
+    `- Table: ${fmt(report.rows)} rows × 12 columns, ${fmt(report.tableMb)} MB heap in PostgreSQL; ` +
+      `${report.repeat} run(s) per case, the median reported (peak RSS: the highest run).`,
+    `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${fmt(report.machine.memoryGb, 1)} GB; ` +
+      'servers, tools and the bench share it.',
+    `- Dataset generated in ${fmt(d.totalSeconds, 1)} s: PostgreSQL fill ${fmt(d.pgFillSeconds, 1)} s, ` +
+      `MariaDB load ${fmt(d.mysqlLoadSeconds, 1)} s (overlapping the fill), primary key + VACUUM/ANALYZE ${fmt(d.finishSeconds, 1)} s.`,
+    ...(report.peerInstallSeconds !== null
+      ? [`- --install-peers took ${fmt(report.peerInstallSeconds, 0)} s.`]
+      : []),
+    '',
+    '## Results',
+    '',
+    resultsTable(results),
+    '',
+    'Runs (s):',
+    '',
+    ...results.map((r) => `- ${label(r)}: ${r.allSeconds.map((s) => fmt(s, 2)).join(' / ') || '—'}`),
+    ...(notes.length > 0 ? ['', 'Notes:', '', ...notes] : []),
+    '',
+    '## etld: CPU seconds per stage (the engine’s stages_json, median run)',
+    '',
+    etld.length > 0 ? stagesTable(etld) : 'No etld case ran.',
+    '',
+    '## etld: CPU seconds per thread group (/proc sampling, median run)',
+    '',
+    etld.length > 0 ? threadsTable(etld) : 'No etld case ran.',
+    '',
+    ...etld.map((r) => `- ${r.case}: ${r.threadNames ?? '—'}`),
+    '',
+    '## Idle daemon',
+    '',
+    ...idleSection(report.idle),
+    '',
+    '## Targets',
+    '',
+    ...report.targets.map((t) => `- **${t.ok === null ? 'n/a' : t.ok ? 'PASS' : 'MISS'}** ${t.text}`),
+    '',
+    '## Skipped',
+    '',
+    ...(report.skipped.length > 0 ? report.skipped.map((s) => `- ${s}`) : ['- nothing']),
+    '',
+    '## Versions',
+    '',
+    table(
+      ['tool', 'version'],
+      ['l', 'l'],
+      Object.entries(report.versions).map(([tool, version]) => [tool, version]),
+    ),
+    '',
+  ].join('\n');
+}
+
+export function toJson(report: Report): unknown {
+  return {
+    started_at: report.startedAt.toISOString(),
+    rows: report.rows,
+    repeat: report.repeat,
+    machine: report.machine,
+    versions: report.versions,
+    dataset: report.dataset,
+    peer_install_seconds: report.peerInstallSeconds,
+    results: report.results.map((r) => ({
       case: r.case,
       tool: r.tool,
+      kind: r.kind,
       rows: r.rows,
       seconds: r.seconds,
-      rows_per_s: rowsPerS,
-      ratio_to_baseline: baseline ? rowsPerS / (baseline.rows / baseline.seconds) : null,
+      rows_per_s: rowsPerSecond(r),
+      ratio_to_baseline: ratioToBaseline(r, report.results),
       peak_rss_mb: r.peakRssMb,
       cpu_seconds: r.cpuSeconds,
       mb_per_s: r.mb / r.seconds,
       all_seconds: r.allSeconds,
+      compares_with: r.comparesWith,
+      stages: r.stages,
+      threads: r.threads,
+      thread_names: r.threadNames,
+      thread_detail: r.threadDetail,
       error: r.error,
-    };
-  });
-}
-
-/** Renders the table; `peers` lists, for each etld case, the peer case it is compared with. */
-export function renderTable(
-  results: readonly CaseResult[],
-  peerOf: (r: CaseResult) => readonly CaseResult[],
-): string {
-  const header = [
-    'case',
-    'tool',
-    'rows/s',
-    'MB/s',
-    'x baseline',
-    'vs peers',
-    'peak RSS MB',
-    'CPU s',
-    'runs (s)',
-  ];
-  const rows = results.map((r) => {
-    if (r.error !== null) return [r.case, r.tool, 'failed', '', '', '', '', '', r.error.slice(0, 60)];
-    const rowsPerS = r.rows / r.seconds;
-    const baseline = baselineFor(r, results);
-    const peers = peerOf(r)
-      .filter((p) => p.error === null)
-      .map((p) => `${fmt(rowsPerS / (p.rows / p.seconds), 2)}x ${p.tool}`)
-      .join(', ');
-    return [
-      r.case,
-      r.tool,
-      fmt(rowsPerS),
-      fmt(r.mb / r.seconds, 1),
-      baseline ? fmt(rowsPerS / (baseline.rows / baseline.seconds), 2) : '',
-      peers,
-      fmt(r.peakRssMb),
-      fmt(r.cpuSeconds, 1),
-      r.allSeconds.map((s) => fmt(s, 2)).join(' / '),
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+      note: r.note,
+    })),
+    idle: report.idle,
+    targets: report.targets,
+    skipped: report.skipped,
+  };
 }
