@@ -8,7 +8,9 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 
-export const STAGES = ['extract', 'parse', 'transform', 'encode', 'commit'] as const;
+// The engine's stages (daemon/engine/stage-clock.ts): parsing, transforms and encoding run fused in one
+// DuckDB statement per part and are measured together as `load`.
+export const STAGES = ['prepare', 'extract', 'load', 'settle', 'commit'] as const;
 export type Stage = (typeof STAGES)[number];
 export type Stages = Partial<Record<Stage, number>>;
 
