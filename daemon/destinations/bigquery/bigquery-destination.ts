@@ -36,6 +36,7 @@ import {
   tablePath,
 } from './bigquery-sql.js';
 import { parquetAllows, type BigQueryField } from './bigquery-types.js';
+import { withoutRowData } from '../../logging/row-data.js';
 
 type BigQueryDestinationConfig = Extract<DestinationConfig, { type: 'bigquery' }>;
 
@@ -177,7 +178,7 @@ export class BigQueryDestination implements Destination {
         }).catch((error: unknown) => {
           throw new EtlError(
             'DESTINATION_WRITE',
-            `${this.label}: writing ${format} load files of part ${part.id} in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+            `${this.label}: writing ${format} load files of part ${part.id} in ${dir}: ${withoutRowData(error instanceof Error ? error.message : String(error))}`,
             { cause: error, retryable: false },
           );
         });

@@ -9,6 +9,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import { failWith, markedFailure } from '../../engine/duck-sql.js';
+import { withoutRowData } from '../../logging/row-data.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';
 import type { StructType } from './delta-schema.js';
@@ -138,7 +139,7 @@ export async function writeDataFiles(
     if (marked !== undefined) throw marked;
     throw new EtlError(
       'DESTINATION_WRITE',
-      `cannot write Delta data files in ${directory}: ${(cause as Error).message}`,
+      `cannot write Delta data files in ${directory}: ${withoutRowData((cause as Error).message)}`,
       { cause, retryable: false },
     );
   } finally {

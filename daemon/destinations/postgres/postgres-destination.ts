@@ -36,6 +36,7 @@ import {
   type TableName,
 } from './postgres-sql.js';
 import { postgresType } from './postgres-types.js';
+import { withoutRowData } from '../../logging/row-data.js';
 
 type PostgresDestinationConfig = Extract<DestinationConfig, { type: 'postgres' }>;
 
@@ -170,7 +171,7 @@ export class PostgresDestination implements Destination {
         } catch (error) {
           throw new EtlError(
             'DESTINATION_WRITE',
-            `${this.label}: writing the CSV load file of part ${part.id} in ${request.workDir}: ${error instanceof Error ? error.message : String(error)}`,
+            `${this.label}: writing the CSV load file of part ${part.id} in ${request.workDir}: ${withoutRowData(error instanceof Error ? error.message : String(error))}`,
             { cause: error, retryable: false },
           );
         }
