@@ -9,13 +9,15 @@
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from './staging-types.js';
+import { MAX_ROW_BYTES } from './part-failure.js';
 
 /**
  * Rows may carry large text or hex-encoded blobs; DuckDB's default line limit is 2 MB. The reader
- * allocates a buffer of `buffer_size` per file and thread (default 16 × max_line_size), so the
- * two are set together: a 32 MiB row is the largest a run accepts, and memory stays bounded.
+ * holds buffers of `buffer_size` per file, which count against the run's memory limit while two
+ * parts stream at once, so the two are set together: an 8 MiB row is the largest a run accepts
+ * (a longer one fails the run naming the part), and memory stays bounded.
  */
-const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const MAX_LINE_BYTES = MAX_ROW_BYTES;
 
 function duckString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -127,7 +129,7 @@ export function stagingCsvSelect(
     // 2 cores), and required for a FIFO, which cannot be read from several offsets.
     'parallel = false',
     `max_line_size = ${MAX_LINE_BYTES}`,
-    `buffer_size = ${MAX_LINE_BYTES}`,
+    `buffer_size = ${MAX_LINE_BYTES + 1}`,
   ];
   const reader = `read_csv(${fileList}, ${readerOptions.join(', ')})`;
   // nextval() numbers rows in file order: the reader is single-threaded (parallel = false).

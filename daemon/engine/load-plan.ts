@@ -15,7 +15,8 @@ import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import type { DestinationLoad } from '../destinations/destination.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { markedFailure, quoteIdent } from './duck-sql.js';
+import { quoteIdent } from './duck-sql.js';
+import { partFailure } from './part-failure.js';
 import type { PartConsumer, PartTotals } from './extractor.js';
 import type { PreparedSource } from './run-setup.js';
 import { FINAL_TABLE, finalSelect, type Stager } from './stager.js';
@@ -95,7 +96,7 @@ export class LoadPlan {
           try {
             return await this.#load.writePart({ connection, select, id: part });
           } catch (error) {
-            throw markedFailure(error) ?? error;
+            throw partFailure(part, error, this.#stager.memoryLimit);
           }
         }),
     };
@@ -164,7 +165,7 @@ export class LoadPlan {
     try {
       return await this.#load.writePart({ connection: this.#stager.connection, ...part });
     } catch (error) {
-      throw markedFailure(error) ?? error;
+      throw partFailure(part.id, error, this.#stager.memoryLimit);
     }
   }
 

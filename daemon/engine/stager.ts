@@ -15,8 +15,8 @@ import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { BoundaryIdentity } from '../state/store.js';
 import { stagingCsvSelect } from './csv-staging.js';
-import { withoutRowData } from '../logging/row-data.js';
-import { duckStep, markedFailure, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
+import { duckStep, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
+import { partFailure } from './part-failure.js';
 import { stagingDuckType } from './staging-types.js';
 import { RAW_SHARD_COLUMN, type CompiledTransforms, type RunMetadata } from './transforms.js';
 import { FLAG_NEXT, FLAG_PRIOR } from './watermarks.js';
@@ -55,23 +55,6 @@ export function contentHashExpression(columns: readonly string[]): string {
   return `md5(CAST(to_json(struct_pack(${fields})) AS VARCHAR))`;
 }
 
-/**
- * A failed staging INSERT as an EtlError: a value that does not convert (the marker of
- * csv-staging.ts) or malformed CSV is the source's data (SOURCE_DATA, not retried; a CSV cut
- * short by a lost connection is reported as the connection error by the extractor); anything else
- * is the staging database itself — memory, a full temp disk — and is retried (STAGING).
- */
-export function stagingError(part: string, error: unknown): EtlError {
-  if (error instanceof EtlError) return error;
-  const marked = markedFailure(error);
-  if (marked !== undefined) return marked;
-  const text = error instanceof Error ? error.message : String(error);
-  const message = `staging the rows of part ${part}: ${withoutRowData(text)}`;
-  if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text))
-    return new EtlError('SOURCE_DATA', message, { cause: error, retryable: false });
-  return new EtlError('STAGING', message, { cause: error, retryable: true });
-}
-
 /** The load's rows from `from` (a relation with raw's columns): transforms and metadata applied, typed. */
 export function finalSelect(transforms: CompiledTransforms, meta: RunMetadata, from: string): string {
   const typed = transforms.columns.map(
@@ -85,17 +68,24 @@ export class Stager {
   readonly connection: DuckDBConnection;
   readonly #columns: readonly ColumnSchema[];
   readonly #infiniteDates: 'error' | 'null';
+  readonly #memoryLimit: string;
 
   private constructor(
     instance: DuckDBInstance,
     connection: DuckDBConnection,
     columns: readonly ColumnSchema[],
-    infiniteDates: 'error' | 'null',
+    options: StagerOptions,
   ) {
     this.#instance = instance;
     this.connection = connection;
     this.#columns = columns;
-    this.#infiniteDates = infiniteDates;
+    this.#infiniteDates = options.infiniteDates ?? 'error';
+    this.#memoryLimit = options.memoryLimit;
+  }
+
+  /** The budget the run's DuckDB was given, for messages. */
+  get memoryLimit(): string {
+    return this.#memoryLimit;
   }
 
   /**
@@ -109,7 +99,7 @@ export class Stager {
       threads: String(options.threads),
     });
     const connection = await instance.connect();
-    const stager = new Stager(instance, connection, columns, options.infiniteDates ?? 'error');
+    const stager = new Stager(instance, connection, columns, options);
     try {
       await connection.run(`SET TimeZone='UTC'`);
       await connection.run(`SET preserve_insertion_order = true`);
@@ -168,7 +158,7 @@ export class Stager {
     try {
       return (await connection.run(`INSERT INTO ${RAW_TABLE} ${select}`)).rowsChanged;
     } catch (error) {
-      throw stagingError(part, error);
+      throw partFailure(part, error, this.#memoryLimit);
     }
   }
 
@@ -288,7 +278,7 @@ export class Stager {
     try {
       return (await connection.run(`INSERT INTO ${FINAL_TABLE} ${select}`)).rowsChanged;
     } catch (error) {
-      throw stagingError(part, error);
+      throw partFailure(part, error, this.#memoryLimit);
     }
   }
 

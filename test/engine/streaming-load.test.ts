@@ -97,7 +97,7 @@ describe('one-pass loads', () => {
   });
 
   it('a large run writes several data files of about target_file_size, all committed in one version', async () => {
-    // A file closes after the row group (122,880 rows) that passes the target: 300,000 rows, 3 files.
+    // A file closes after the row group (65,536 rows) that passes the target: 300,000 rows, 5 files.
     const db = await freshDb(`
       CREATE TABLE narrow (id bigint PRIMARY KEY, h text);
       INSERT INTO narrow SELECT g, md5(g::text) FROM generate_series(1, 300000) g;`);
@@ -112,7 +112,7 @@ describe('one-pass loads', () => {
     expect(outcome.verdict).toBe('match');
     const table = join(h.lakeDir, 'sized');
     const files = tableFiles(table).filter((f) => f.endsWith('.parquet'));
-    expect(files).toHaveLength(3);
+    expect(files).toHaveLength(5);
     const log = readdirSync(join(table, '_delta_log')).filter((n) => n.endsWith('.json'));
     expect(log).toEqual(['00000000000000000000.json']);
     const adds = readFileSync(join(table, '_delta_log', log[0] ?? ''), 'utf8')

@@ -89,6 +89,13 @@ export function projectIncoming(
     .join(', ');
 }
 
+/**
+ * Rows per Parquet row group. The writer holds a row group per thread in memory until it is full,
+ * and two parts write at once within the run's memory limit; 65,536 rows of a dozen columns is a
+ * few MB, still large enough for readers to skip by statistics.
+ */
+const ROW_GROUP_ROWS = 65_536;
+
 /** Default largest data file: big enough for few files per run, small enough for parallel readers. */
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 
@@ -121,7 +128,7 @@ export async function writeDataFiles(
     await mkdir(directory, { recursive: true });
     const reader = await connection.runAndReadAll(
       `COPY (${select}) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ` +
-        `ROW_GROUP_SIZE 122880, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}, RETURN_STATS)`,
+        `ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}, RETURN_STATS)`,
     );
     for (const row of reader.getRowObjectsJson()) {
       const count = Number(row.count ?? 0);
