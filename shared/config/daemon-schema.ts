@@ -7,7 +7,7 @@ import { isValidTimeZone } from './schedule.js';
  * under about 250 MB RSS (measured by `npm run bench`); DuckDB spills beyond the limit to disk.
  */
 const DEFAULT_MEMORY_LIMIT = 128 * 1024 * 1024;
-const DEFAULT_THREADS = 2;
+const DEFAULT_THREADS = 1;
 
 const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
 const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
