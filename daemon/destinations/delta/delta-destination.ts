@@ -6,8 +6,7 @@
  * One writer per table unless every other writer also commits with put-if-absent (delta-rs, etld);
  * Spark's local log store only guards writers inside its own JVM.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { EtlError } from '../../../shared/errors.js';
@@ -28,7 +27,7 @@ import type { PreparedCommit } from './delta-commit.js';
 import { commitWithRetries } from './delta-commit.js';
 import { checkNotNull, projectIncoming, writeDataFile } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
-import type { DeltaSnapshot } from './delta-log-reader.js';
+import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { logDir, readSnapshot } from './delta-log-reader.js';
 import { fsyncFilesAndDirectories } from './delta-fsync.js';
 import { mergeFiles } from './delta-merge.js';
@@ -141,16 +140,22 @@ export class DeltaDestination implements Destination {
     return this.#tablePath;
   }
 
+  /**
+   * A DuckDB of its own, for reading checkpoints outside a commit. Opened (and the library imported)
+   * only when a checkpoint is there to read: start-up reconciliation opens every Delta destination,
+   * and most tables, or none at all, need no DuckDB for that.
+   */
   async #ownConnection(): Promise<DuckDBConnection> {
     if (this.#connection === undefined) {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       this.#db = await DuckDBInstance.create(':memory:');
       this.#connection = await this.#db.connect();
     }
     return this.#connection;
   }
 
-  async #snapshot(connection: DuckDBConnection): Promise<DeltaSnapshot | undefined> {
-    const snapshot = await readSnapshot(this.#tablePath, connection);
+  async #snapshot(reader: CheckpointReader): Promise<DeltaSnapshot | undefined> {
+    const snapshot = await readSnapshot(this.#tablePath, reader);
     if (snapshot)
       checkTableFeatures(
         snapshot.protocol,
@@ -166,12 +171,12 @@ export class DeltaDestination implements Destination {
     incoming: readonly ColumnSchema[],
     policy: 'add_columns' | 'strict',
   ): Promise<SchemaChange[]> {
-    const snapshot = await this.#snapshot(await this.#ownConnection());
+    const snapshot = await this.#snapshot(() => this.#ownConnection());
     return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
-    const snapshot = await readSnapshot(this.#tablePath, await this.#ownConnection());
+    const snapshot = await readSnapshot(this.#tablePath, () => this.#ownConnection());
     const version = snapshot?.txns.get(pipeline)?.version;
     return version === undefined ? null : { sequence: version, runId: null };
   }
