@@ -4,6 +4,7 @@ const config: KnipConfig = {
   entry: [
     'demo/main.ts',
     'bench/main.ts',
+    'bench/idle/main.ts',
     'test/**/*.test.{ts,tsx}',
     // Run as child processes by tests (a process killed mid-commit), so nothing imports them.
     'test/delta/fixtures/*.ts',

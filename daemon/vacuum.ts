@@ -1,7 +1,6 @@
 import { EtlError } from '../shared/errors.js';
 import type { MethodResult } from '../shared/protocol.js';
 import { resolveTablePath } from './destinations/delta/delta-paths.js';
-import { vacuumDeltaTable } from './destinations/delta/delta-vacuum.js';
 import type { LoadedPipeline } from './engine/engine.js';
 
 /**
@@ -20,6 +19,8 @@ export async function vacuumPipeline(
       `vacuum applies to Delta destinations; ${pipeline.name} loads into ${destination.type}, which leaves no unreferenced files`,
     );
   }
+  // Vacuum reads checkpoints with DuckDB: imported on the first vacuum, not by every idle daemon.
+  const { vacuumDeltaTable } = await import('./destinations/delta/delta-vacuum.js');
   const result = await vacuumDeltaTable(resolveTablePath(destination.path, options.lakeDir), {
     dryRun: options.dryRun,
     now: options.now.getTime(),

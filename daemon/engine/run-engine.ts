@@ -22,8 +22,7 @@ import type {
   RunRequest,
   SourceGovernor,
 } from './engine.js';
-import { executeAttempt, type AttemptDeps } from './run-attempt.js';
-import { planRun, previewRun } from './run-preview.js';
+import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
 
@@ -80,15 +79,20 @@ export class DefaultRunEngine implements RunEngine {
     };
   }
 
-  execute(request: RunRequest): Promise<RunOutcome> {
+  // Attempts, plans and previews stage in DuckDB: imported on first use so an idle daemon never
+  // loads the native library (~33 MB resident). Later calls get the module from the import cache.
+  async execute(request: RunRequest): Promise<RunOutcome> {
+    const { executeAttempt } = await import('./run-attempt.js');
     return executeAttempt(this.#deps, request);
   }
 
-  plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+  async plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+    const { planRun } = await import('./run-preview.js');
     return planRun(this.#deps, pipeline, signal);
   }
 
-  preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+  async preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+    const { previewRun } = await import('./run-preview.js');
     return previewRun(this.#deps, pipeline, limit, signal);
   }
 

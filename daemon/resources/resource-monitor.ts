@@ -1,20 +1,20 @@
 /**
  * Host and daemon resources for `info`, the console header and low-disk alerts (SPEC §9):
- * CPU (systeminformation `currentLoad`, the busy share since the previous sample), memory
- * (systeminformation `mem`: used = total - available, so page cache does not count as used), load
- * average, free space of the state / lake / log paths, daemon RSS and event-loop lag.
+ * CPU (the busy share since the previous sample) and memory (used = total - available, so page
+ * cache does not count as used) from host-usage.ts, load average, free space of the state / lake /
+ * log paths, daemon RSS and event-loop lag.
  *
- * Disk space comes from statfs(2) on each path rather than systeminformation's `fsSize`, which
- * spawns `df` on every sample and lists mount points that would then have to be matched to our
- * paths; statfs answers for the file system that holds the path itself, with the space available
- * to an unprivileged user (f_bavail), which is what the daemon's user can actually write.
+ * Disk space comes from statfs(2) on each path rather than from a listing of mount points (`df`)
+ * that would then have to be matched to our paths; statfs answers for the file system that holds
+ * the path itself, with the space available to an unprivileged user (f_bavail), which is what the
+ * daemon's user can actually write.
  */
 import { statfs } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
-import { currentLoad, mem } from 'systeminformation';
 import type { Resources } from '../../shared/protocol.js';
+import { CpuUsage, memoryUsage } from './host-usage.js';
 
 export interface MonitoredPath {
   readonly label: string;
@@ -64,6 +64,7 @@ async function diskOf(target: MonitoredPath): Promise<Disk> {
 export class ResourceMonitor {
   readonly #options: ResourceMonitorOptions;
   readonly #intervalMs: number;
+  readonly #cpu = new CpuUsage();
   #lag: ELDHistogram | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
@@ -76,19 +77,16 @@ export class ResourceMonitor {
   /** One sample now. Event-loop lag is the p99 delay since the previous sample (null on the first). */
   async sample(): Promise<Resources> {
     const lag = this.#lagHistogram();
-    const [load, memory, disks] = await Promise.all([
-      currentLoad(),
-      mem(),
-      Promise.all(this.#options.paths.map(diskOf)),
-    ]);
+    const cpuPercent = this.#cpu.percent();
+    const [memory, disks] = await Promise.all([memoryUsage(), Promise.all(this.#options.paths.map(diskOf))]);
     let lagMs: number | null = null;
     if (lag.count > 0) lagMs = lag.percentile(99) / 1e6;
     lag.reset();
     return {
-      cpu_percent: Number.isFinite(load.currentLoad) ? load.currentLoad : null,
+      cpu_percent: cpuPercent,
       load_avg: loadavg(),
-      mem_total_bytes: memory.total,
-      mem_used_bytes: memory.total - memory.available,
+      mem_total_bytes: memory.totalBytes,
+      mem_used_bytes: memory.totalBytes - memory.availableBytes,
       rss_bytes: this.#options.rssBytes(),
       event_loop_lag_ms: lagMs,
       disks,

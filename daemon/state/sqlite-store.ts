@@ -144,10 +144,20 @@ function migrate(db: Database.Database, path: string): void {
   }
 }
 
+/** Distinct statements kept prepared; the store has ~35, so the bound only guards dynamic SQL. */
+const STATEMENT_CACHE_LIMIT = 128;
+
 class SqliteStateStore implements StateStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  /**
+   * Prepared once and reused: preparing on every call left each sqlite3_stmt in native memory until
+   * V8 collected its wrapper, and with 100 pipelines the scheduler's calls at start-up grew the
+   * process heap by megabytes that malloc then kept. No caller iterates or switches a statement's
+   * mode (pluck/raw), so sharing one per SQL text is safe.
+   */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database, path: string, now: () => Date) {
     this.#db = db;
@@ -160,15 +170,26 @@ class SqliteStateStore implements StateStore {
   }
 
   close(): void {
+    this.#statements.clear();
     if (this.#db.open) this.#db.close();
   }
 
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      if (this.#statements.size >= STATEMENT_CACHE_LIMIT) this.#statements.clear();
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #ensurePipeline(name: string): void {
-    this.#db.prepare('INSERT OR IGNORE INTO pipelines (name) VALUES (?)').run(name);
+    this.#prepare('INSERT OR IGNORE INTO pipelines (name) VALUES (?)').run(name);
   }
 
   getRuntime(pipeline: string): PipelineRuntime {
-    const row = this.#db.prepare('SELECT * FROM pipelines WHERE name = ?').get(pipeline) as Row | undefined;
+    const row = this.#prepare('SELECT * FROM pipelines WHERE name = ?').get(pipeline) as Row | undefined;
     return {
       paused: row?.paused === 1,
       pausedAt: (row?.paused_at as string | null | undefined) ?? null,
@@ -181,58 +202,59 @@ class SqliteStateStore implements StateStore {
 
   setPaused(pipeline: string, paused: boolean): void {
     this.#ensurePipeline(pipeline);
-    this.#db
-      .prepare('UPDATE pipelines SET paused = ?, paused_at = ? WHERE name = ?')
-      .run(paused ? 1 : 0, paused ? this.#iso() : null, pipeline);
+    this.#prepare('UPDATE pipelines SET paused = ?, paused_at = ? WHERE name = ?').run(
+      paused ? 1 : 0,
+      paused ? this.#iso() : null,
+      pipeline,
+    );
   }
 
   markFire(pipeline: string, fireAt: string): void {
     this.#ensurePipeline(pipeline);
-    this.#db.prepare('UPDATE pipelines SET last_fire_at = ? WHERE name = ?').run(fireAt, pipeline);
+    this.#prepare('UPDATE pipelines SET last_fire_at = ? WHERE name = ?').run(fireAt, pipeline);
   }
 
   markSkip(pipeline: string, reason: string, at: string): void {
     this.#ensurePipeline(pipeline);
-    this.#db
-      .prepare('UPDATE pipelines SET last_skip_reason = ?, last_skip_at = ? WHERE name = ?')
-      .run(reason, at, pipeline);
+    this.#prepare('UPDATE pipelines SET last_skip_reason = ?, last_skip_at = ? WHERE name = ?').run(
+      reason,
+      at,
+      pipeline,
+    );
   }
 
   setCommittedSequence(pipeline: string, sequence: number): void {
     this.#ensurePipeline(pipeline);
-    this.#db
-      .prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?')
-      .run(sequence, pipeline);
+    this.#prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?').run(
+      sequence,
+      pipeline,
+    );
   }
 
   nextSequence(pipeline: string): number {
-    const row = this.#db
-      .prepare(
-        `SELECT max(coalesce((SELECT max(sequence) FROM runs WHERE pipeline = ?), 0),
+    const row = this.#prepare(
+      `SELECT max(coalesce((SELECT max(sequence) FROM runs WHERE pipeline = ?), 0),
                     coalesce((SELECT committed_sequence FROM pipelines WHERE name = ?), 0)) AS s`,
-      )
-      .get(pipeline, pipeline) as { s: number };
+    ).get(pipeline, pipeline) as { s: number };
     return row.s + 1;
   }
 
   insertRun(run: NewRun): RunRow {
     this.#ensurePipeline(run.pipeline);
     const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
-    this.#db
-      .prepare(
-        `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, first_failure_at)
+    this.#prepare(
+      `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, first_failure_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        run.pipeline,
-        run.sequence,
-        run.attempt,
-        run.status,
-        run.trigger,
-        this.#iso(),
-        run.firstFailureAt ?? null,
-      );
+    ).run(
+      id,
+      run.pipeline,
+      run.sequence,
+      run.attempt,
+      run.status,
+      run.trigger,
+      this.#iso(),
+      run.firstFailureAt ?? null,
+    );
     return this.getRun(id) as RunRow;
   }
 
@@ -244,7 +266,7 @@ class SqliteStateStore implements StateStore {
       if (patch.notes !== undefined) values.notes = JSON.stringify(patch.notes);
       if (patch.stages !== undefined)
         values.stages = patch.stages === null ? null : JSON.stringify(patch.stages);
-      const result = this.#db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
+      const result = this.#prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
       if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
     }
     const row = this.getRun(id);
@@ -253,29 +275,25 @@ class SqliteStateStore implements StateStore {
   }
 
   getRun(id: string): RunRow | undefined {
-    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.#prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row ? toRun(row) : undefined;
   }
 
   listRuns(pipeline: string, limit: number): RunRow[] {
     return (
-      this.#db
-        .prepare(
-          'SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, sequence DESC, attempt DESC LIMIT ?',
-        )
-        .all(pipeline, limit) as Row[]
+      this.#prepare(
+        'SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, sequence DESC, attempt DESC LIMIT ?',
+      ).all(pipeline, limit) as Row[]
     ).map(toRun);
   }
 
   listRunAttempts(pipeline: string, limit: number): RunRow[][] {
     const rows = (
-      this.#db
-        .prepare(
-          `SELECT * FROM runs WHERE pipeline = ? AND sequence IN (
+      this.#prepare(
+        `SELECT * FROM runs WHERE pipeline = ? AND sequence IN (
              SELECT sequence FROM runs WHERE pipeline = ? GROUP BY sequence ORDER BY sequence DESC LIMIT ?)
            ORDER BY sequence DESC, attempt ASC`,
-        )
-        .all(pipeline, pipeline, limit) as Row[]
+      ).all(pipeline, pipeline, limit) as Row[]
     ).map(toRun);
     const groups: RunRow[][] = [];
     for (const row of rows) {
@@ -288,9 +306,10 @@ class SqliteStateStore implements StateStore {
 
   attemptsOf(pipeline: string, sequence: number): RunRow[] {
     return (
-      this.#db
-        .prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt')
-        .all(pipeline, sequence) as Row[]
+      this.#prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt').all(
+        pipeline,
+        sequence,
+      ) as Row[]
     ).map(toRun);
   }
 
@@ -298,53 +317,50 @@ class SqliteStateStore implements StateStore {
     if (statuses.length === 0) return [];
     const marks = statuses.map(() => '?').join(', ');
     return (
-      this.#db
-        .prepare(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at`)
-        .all(...statuses) as Row[]
+      this.#prepare(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at`).all(
+        ...statuses,
+      ) as Row[]
     ).map(toRun);
   }
 
   lastSuccess(pipeline: string): RunRow | undefined {
-    const row = this.#db
-      .prepare(
-        "SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' ORDER BY finished_at DESC, created_at DESC LIMIT 1",
-      )
-      .get(pipeline) as Row | undefined;
+    const row = this.#prepare(
+      "SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' ORDER BY finished_at DESC, created_at DESC LIMIT 1",
+    ).get(pipeline) as Row | undefined;
     return row ? toRun(row) : undefined;
   }
 
   runsSince(pipeline: string, sinceIso: string): RunRow[] {
     return (
-      this.#db
-        .prepare('SELECT * FROM runs WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC')
-        .all(pipeline, sinceIso) as Row[]
+      this.#prepare('SELECT * FROM runs WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC').all(
+        pipeline,
+        sinceIso,
+      ) as Row[]
     ).map(toRun);
   }
 
   upsertPart(part: RunPartRow): void {
-    this.#db
-      .prepare(
-        `INSERT INTO run_parts (run_id, part_id, shard, chunk, status, rows, bytes, estimated_rows, error_code, error_message, started_at, finished_at)
+    this.#prepare(
+      `INSERT INTO run_parts (run_id, part_id, shard, chunk, status, rows, bytes, estimated_rows, error_code, error_message, started_at, finished_at)
          VALUES (@runId, @partId, @shard, @chunk, @status, @rows, @bytes, @estimatedRows, @errorCode, @errorMessage, @startedAt, @finishedAt)
          ON CONFLICT (run_id, part_id) DO UPDATE SET
            shard = excluded.shard, chunk = excluded.chunk, status = excluded.status, rows = excluded.rows,
            bytes = excluded.bytes, estimated_rows = excluded.estimated_rows, error_code = excluded.error_code,
            error_message = excluded.error_message, started_at = excluded.started_at, finished_at = excluded.finished_at`,
-      )
-      .run(part);
+    ).run(part);
   }
 
   listParts(runId: string): RunPartRow[] {
     return (
-      this.#db
-        .prepare('SELECT * FROM run_parts WHERE run_id = ? ORDER BY shard, chunk, part_id')
-        .all(runId) as Row[]
+      this.#prepare('SELECT * FROM run_parts WHERE run_id = ? ORDER BY shard, chunk, part_id').all(
+        runId,
+      ) as Row[]
     ).map(toPart);
   }
 
   getWatermarks(pipeline: string): Watermark[] {
     return (
-      this.#db.prepare('SELECT * FROM watermarks WHERE pipeline = ? ORDER BY shard').all(pipeline) as Row[]
+      this.#prepare('SELECT * FROM watermarks WHERE pipeline = ? ORDER BY shard').all(pipeline) as Row[]
     ).map((row) => ({
       shard: row.shard as string,
       value: row.value as string,
@@ -366,7 +382,7 @@ class SqliteStateStore implements StateStore {
     const at = this.#iso();
     this.#db.transaction(() => {
       this.#ensurePipeline(pipeline);
-      const upsert = this.#db.prepare(
+      const upsert = this.#prepare(
         `INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, shard) DO UPDATE SET value = excluded.value, boundary_json = excluded.boundary_json,
            identity_json = excluded.identity_json, sequence = excluded.sequence, updated_at = excluded.updated_at`,
@@ -375,9 +391,9 @@ class SqliteStateStore implements StateStore {
         const identity = w.identity === null ? null : JSON.stringify(w.identity);
         upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), identity, sequence, at);
       }
-      this.#db
-        .prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?')
-        .run(sequence, pipeline);
+      this.#prepare(
+        'UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?',
+      ).run(sequence, pipeline);
     })();
   }
 
@@ -390,8 +406,8 @@ class SqliteStateStore implements StateStore {
     const at = this.#iso();
     this.#db.transaction(() => {
       this.#ensurePipeline(pipeline);
-      this.#db.prepare('DELETE FROM watermarks WHERE pipeline = ?').run(pipeline);
-      const insert = this.#db.prepare(
+      this.#prepare('DELETE FROM watermarks WHERE pipeline = ?').run(pipeline);
+      const insert = this.#prepare(
         'INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       for (const w of watermarks) {
@@ -405,70 +421,72 @@ class SqliteStateStore implements StateStore {
           at,
         );
       }
-      this.#db
-        .prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?')
-        .run(committedSequence, pipeline);
-      this.#db
-        .prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)')
-        .run(pipeline, at, change.action, change.detail);
+      this.#prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?').run(
+        committedSequence,
+        pipeline,
+      );
+      this.#prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)').run(
+        pipeline,
+        at,
+        change.action,
+        change.detail,
+      );
     })();
   }
 
   listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[] {
-    return this.#db
-      .prepare('SELECT at, action, detail FROM state_changes WHERE pipeline = ? ORDER BY id DESC LIMIT ?')
-      .all(pipeline, limit) as { at: string; action: string; detail: string }[];
+    return this.#prepare(
+      'SELECT at, action, detail FROM state_changes WHERE pipeline = ? ORDER BY id DESC LIMIT ?',
+    ).all(pipeline, limit) as { at: string; action: string; detail: string }[];
   }
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow {
     const createdAt = alert.createdAt ?? this.#iso();
-    const result = this.#db
-      .prepare(
-        'INSERT INTO alerts (pipeline, kind, run_id, created_at, status, recipients, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        alert.pipeline,
-        alert.kind,
-        alert.runId,
-        createdAt,
-        alert.status,
-        alert.recipients,
-        alert.subject,
-        alert.detail,
-      );
-    return toAlert(this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(result.lastInsertRowid) as Row);
+    const result = this.#prepare(
+      'INSERT INTO alerts (pipeline, kind, run_id, created_at, status, recipients, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      alert.pipeline,
+      alert.kind,
+      alert.runId,
+      createdAt,
+      alert.status,
+      alert.recipients,
+      alert.subject,
+      alert.detail,
+    );
+    return toAlert(this.#prepare('SELECT * FROM alerts WHERE id = ?').get(result.lastInsertRowid) as Row);
   }
 
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void {
-    if (detail === undefined) this.#db.prepare('UPDATE alerts SET status = ? WHERE id = ?').run(status, id);
-    else this.#db.prepare('UPDATE alerts SET status = ?, detail = ? WHERE id = ?').run(status, detail, id);
+    if (detail === undefined) this.#prepare('UPDATE alerts SET status = ? WHERE id = ?').run(status, id);
+    else this.#prepare('UPDATE alerts SET status = ?, detail = ? WHERE id = ?').run(status, detail, id);
   }
 
   listAlerts(pipeline: string, sinceIso: string): AlertRow[] {
     return (
-      this.#db
-        .prepare(
-          'SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC',
-        )
-        .all(pipeline, sinceIso) as Row[]
+      this.#prepare(
+        'SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC',
+      ).all(pipeline, sinceIso) as Row[]
     ).map(toAlert);
   }
 
   recordSchema(pipeline: string, columnsJson: string): void {
     if (this.latestSchema(pipeline) === columnsJson) return;
-    this.#db
-      .prepare('INSERT INTO schema_history (pipeline, columns_json, recorded_at) VALUES (?, ?, ?)')
-      .run(pipeline, columnsJson, this.#iso());
+    this.#prepare('INSERT INTO schema_history (pipeline, columns_json, recorded_at) VALUES (?, ?, ?)').run(
+      pipeline,
+      columnsJson,
+      this.#iso(),
+    );
   }
 
   latestSchema(pipeline: string): string | null {
-    const row = this.#db
-      .prepare('SELECT columns_json FROM schema_history WHERE pipeline = ? ORDER BY id DESC LIMIT 1')
-      .get(pipeline) as { columns_json: string } | undefined;
+    const row = this.#prepare(
+      'SELECT columns_json FROM schema_history WHERE pipeline = ? ORDER BY id DESC LIMIT 1',
+    ).get(pipeline) as { columns_json: string } | undefined;
     return row?.columns_json ?? null;
   }
 
   ping(): void {
-    this.#db.prepare('SELECT 1').get();
+    this.#prepare('SELECT 1').get();
   }
 }

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuInfo } from 'node:os';
+import { CpuUsage, memAvailableOf, memoryUsage } from '../../daemon/resources/host-usage.js';
 import { pipelineStats } from '../../daemon/resources/pipeline-stats.js';
 import { lowDisks, ResourceMonitor } from '../../daemon/resources/resource-monitor.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
@@ -103,6 +105,47 @@ describe('ResourceMonitor', () => {
     expect(lowDisks(resources, 5)).toEqual([
       { label: 'state', path: '/s', free_bytes: 4, total_bytes: 100, percentFree: 4 },
     ]);
+  });
+});
+
+describe('host usage', () => {
+  const core = (user: number, nice: number, sys: number, idle: number, irq: number): CpuInfo => ({
+    model: 'test',
+    speed: 1000,
+    times: { user, nice, sys, idle, irq },
+  });
+
+  it('CPU: the busy share of all cores between readings, since boot on the first', () => {
+    let reading: CpuInfo[] = [core(100, 0, 100, 800, 0), core(0, 0, 0, 1000, 0)];
+    const usage = new CpuUsage(() => reading);
+    expect(usage.percent()).toBeCloseTo(10);
+    // Core 0 busy for 300 of 400 ms (user, nice, sys, irq all count), core 1 idle for 400 ms.
+    reading = [core(200, 50, 230, 900, 20), core(0, 0, 0, 1400, 0)];
+    expect(usage.percent()).toBeCloseTo(37.5);
+    // No tick passed: nothing was busy.
+    expect(usage.percent()).toBe(0);
+    expect(new CpuUsage(() => []).percent()).toBeNull();
+  });
+
+  it('memory: MemAvailable from /proc/meminfo, free memory where there is no /proc', async () => {
+    const meminfo = [
+      'MemTotal:       24683880 kB',
+      'MemFree:        14316400 kB',
+      'MemAvailable:   19533112 kB',
+      'Buffers:          312412 kB',
+    ].join('\n');
+    expect(memAvailableOf(meminfo)).toBe(19_533_112 * 1024);
+    expect(memAvailableOf('MemTotal: 1000 kB\nMemFree: 10 kB\n')).toBeNull();
+
+    const file = join(dir, 'meminfo');
+    writeFileSync(file, 'MemTotal: 2048 kB\nMemAvailable:       1024 kB\n');
+    const fromFile = await memoryUsage(file);
+    expect(fromFile.availableBytes).toBe(1024 * 1024);
+    expect(fromFile.totalBytes).toBeGreaterThan(fromFile.availableBytes);
+
+    const missing = await memoryUsage(join(dir, 'no-proc', 'meminfo'));
+    expect(missing.availableBytes).toBeGreaterThan(0);
+    expect(missing.availableBytes).toBeLessThanOrEqual(missing.totalBytes);
   });
 });
 

@@ -8,8 +8,7 @@
  * One writer per table unless every other writer also commits with put-if-absent (delta-rs, etld);
  * Spark's local log store only guards writers inside its own JVM.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { EtlError } from '../../../shared/errors.js';
@@ -27,7 +26,7 @@ import type { MetadataAction } from './delta-actions.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import { DeltaLoad, protocolFor } from './delta-load.js';
-import type { DeltaSnapshot } from './delta-log-reader.js';
+import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { logDir, readSnapshot } from './delta-log-reader.js';
 import { partitionFields } from './delta-partitions.js';
 import { resolveTablePath } from './delta-paths.js';
@@ -73,8 +72,14 @@ export class DeltaDestination implements Destination {
     return this.#tablePath;
   }
 
+  /**
+   * A DuckDB of its own, for reading checkpoints outside a commit. Opened (and the library imported)
+   * only when a checkpoint is there to read: start-up reconciliation opens every Delta destination,
+   * and most tables, or none at all, need no DuckDB for that.
+   */
   async #ownConnection(): Promise<DuckDBConnection> {
     if (this.#connection === undefined) {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       // Log replay and checkpoints only: a small budget (it allocates on use).
       this.#db = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '1' });
       this.#connection = await this.#db.connect();
@@ -82,8 +87,8 @@ export class DeltaDestination implements Destination {
     return this.#connection;
   }
 
-  async #snapshot(connection: DuckDBConnection): Promise<DeltaSnapshot | undefined> {
-    const snapshot = await readSnapshot(this.#tablePath, connection);
+  async #snapshot(reader: CheckpointReader): Promise<DeltaSnapshot | undefined> {
+    const snapshot = await readSnapshot(this.#tablePath, reader);
     if (snapshot)
       checkTableFeatures(
         snapshot.protocol,
@@ -99,12 +104,12 @@ export class DeltaDestination implements Destination {
     incoming: readonly ColumnSchema[],
     policy: 'add_columns' | 'strict',
   ): Promise<SchemaChange[]> {
-    const snapshot = await this.#snapshot(await this.#ownConnection());
+    const snapshot = await this.#snapshot(() => this.#ownConnection());
     return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
-    const snapshot = await readSnapshot(this.#tablePath, await this.#ownConnection());
+    const snapshot = await readSnapshot(this.#tablePath, () => this.#ownConnection());
     const version = snapshot?.txns.get(pipeline)?.version;
     return version === undefined ? null : { sequence: version, runId: null };
   }

@@ -223,12 +223,23 @@ async function loadCheckpoint(
 }
 
 /**
+ * A DuckDB connection, or how to open one. Only Parquet checkpoints need DuckDB, so a caller
+ * without a connection at hand (start-up reconciliation of every table) passes an opener and
+ * DuckDB is loaded only for a table that has a checkpoint.
+ */
+export type CheckpointReader = DuckDBConnection | (() => Promise<DuckDBConnection>);
+
+function connectionOf(reader: CheckpointReader): Promise<DuckDBConnection> {
+  return typeof reader === 'function' ? reader() : Promise.resolve(reader);
+}
+
+/**
  * Reads the newest snapshot, or undefined when the directory holds no Delta table. A checkpoint that
  * cannot be read is skipped in favour of an older one (or full JSON replay).
  */
 export async function readSnapshot(
   tablePath: string,
-  connection: DuckDBConnection,
+  reader: CheckpointReader,
 ): Promise<DeltaSnapshot | undefined> {
   const listing = await listLog(tablePath);
   if (listing === undefined || (listing.commits.length === 0 && listing.checkpoints.length === 0))
@@ -236,13 +247,17 @@ export async function readSnapshot(
   const latest = Math.max(listing.commits.at(-1) ?? -1, listing.checkpoints[0]?.version ?? -1);
   let state: SnapshotState | undefined;
   let failure: unknown;
-  for (const checkpoint of listing.checkpoints) {
-    try {
-      state = await loadCheckpoint(tablePath, checkpoint.files, connection);
-      state.version = checkpoint.version;
-      break;
-    } catch (cause) {
-      failure = cause;
+  if (listing.checkpoints.length > 0) {
+    // Opened outside the loop: a DuckDB that cannot start is an error, not an unreadable checkpoint.
+    const connection = await connectionOf(reader);
+    for (const checkpoint of listing.checkpoints) {
+      try {
+        state = await loadCheckpoint(tablePath, checkpoint.files, connection);
+        state.version = checkpoint.version;
+        break;
+      } catch (cause) {
+        failure = cause;
+      }
     }
   }
   state ??= new SnapshotState();
@@ -271,7 +286,7 @@ export async function readSnapshot(
 /** Advances a snapshot by the commits written after it (used after a commit conflict). */
 export async function refreshSnapshot(
   snapshot: DeltaSnapshot,
-  connection: DuckDBConnection,
+  reader: CheckpointReader,
 ): Promise<DeltaSnapshot> {
   const state = SnapshotState.from(snapshot);
   for (let version = snapshot.version + 1; ; version++) {
@@ -281,7 +296,7 @@ export async function refreshSnapshot(
   }
   if (state.version === snapshot.version) {
     // Nothing newer as JSON: the log may have been cleaned up behind a checkpoint, so re-read fully.
-    const fresh = await readSnapshot(snapshot.tablePath, connection);
+    const fresh = await readSnapshot(snapshot.tablePath, reader);
     return fresh ?? snapshot;
   }
   return state.freeze(snapshot.tablePath);
