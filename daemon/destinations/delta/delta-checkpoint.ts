@@ -21,6 +21,9 @@ const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3_600_000;
 const MAP = 'MAP(VARCHAR, VARCHAR)';
 
 /** Spark's cadence: after version v when v != 0 and v % interval == 0 (TransactionHelper.scala). */
+/** DuckDB's own default for read_json's maximum_object_size. */
+const MIN_OBJECT_BYTES = 16 * 1024 * 1024;
+
 export function checkpointDue(snapshot: DeltaSnapshot): boolean {
   const configured = Number(snapshot.metadata.configuration['delta.checkpointInterval']);
   const interval = Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_CHECKPOINT_INTERVAL;
@@ -139,8 +142,12 @@ export async function writeCheckpoint(
   const final = join(dir, checkpointFileName(snapshot.version));
   try {
     await writeFile(source, rows.join('\n') + '\n', 'utf8');
+    // One line is one action; DuckDB sizes its read buffer from the largest object it accepts
+    // (twice that, allocated up front), which must fit the destination's small memory budget.
+    const largestLine = rows.reduce((longest, row) => Math.max(longest, Buffer.byteLength(row)), 0);
+    const maximumObjectSize = Math.max(MIN_OBJECT_BYTES, largestLine + 1);
     await connection.run(
-      `COPY (SELECT ${Object.keys(columns).join(', ')} FROM read_json(${sqlString(source)}, format = 'newline_delimited', columns = ${spec}, maximum_object_size = 268435456)) ` +
+      `COPY (SELECT ${Object.keys(columns).join(', ')} FROM read_json(${sqlString(source)}, format = 'newline_delimited', columns = ${spec}, maximum_object_size = ${maximumObjectSize})) ` +
         `TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
     );
     // Last writer wins is fine: every checkpoint of one version has the same content ([P] §Checkpoints).
