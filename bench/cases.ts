@@ -1,5 +1,5 @@
 /** The benchmark cases: baselines and etld pipelines, each a command to run under GNU time. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_COLUMNS } from './dataset.js';
 
@@ -95,6 +95,16 @@ export function baselineCases(ctx: CaseContext): BenchCase[] {
   ];
 }
 
+/**
+ * The node flags of etld's launcher line (`#!/usr/bin/env -S node --flag`): the bench starts etld
+ * with the Node it runs on, and with the flags the `etld` command and the systemd unit use.
+ */
+function launcherFlags(main: string): string[] {
+  const firstLine = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(firstLine)?.[1] ?? '';
+  return flags.split(/\s+/).filter((flag) => flag.length > 0);
+}
+
 /** Writes the pipeline files into the etld home and returns the etld cases. */
 export function etldCases(ctx: CaseContext): BenchCase[] {
   const lake = join(ctx.etldHome, 'lake');
@@ -145,7 +155,16 @@ export function etldCases(ctx: CaseContext): BenchCase[] {
       tool: 'etld',
       kind: 'etld',
       command: ctx.nodePath,
-      args: [ctx.etldMain, '--home', ctx.etldHome, '--once', spec.name, '--log-level', 'warning'],
+      args: [
+        ...launcherFlags(ctx.etldMain),
+        ctx.etldMain,
+        '--home',
+        ctx.etldHome,
+        '--once',
+        spec.name,
+        '--log-level',
+        'warning',
+      ],
       env: {},
       pipeline: spec.name,
       // etld's own table: replaced by each full load, never removed behind its state store's back.

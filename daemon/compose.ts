@@ -200,7 +200,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       logger,
       resolveConnection: connectionResolver,
       defaultParallelism: settings.defaults.parallelism,
-      stagingMemoryLimit: `${Math.max(1, Math.floor(settings.defaults.memory_limit / (1024 * 1024)))}MiB`,
+      stagingMemoryBytes: settings.defaults.memory_limit,
       stagingThreads: settings.defaults.threads,
       cpuClock: options.cpuClock,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),

@@ -64,19 +64,15 @@ export interface AttemptDeps extends EngineDeps {
   readonly tempRoot: string;
   readonly defaultParallelism: number;
   readonly now: () => Date;
+  /** DuckDB's `memory_limit` of a run's staging database (run-memory.ts). */
   readonly stagingMemoryLimit: string;
+  /** Statements reading parts while they are extracted, at most (run-memory.ts). */
+  readonly consumerSlots: number;
   readonly stagingThreads: number;
   readonly cpuClock: CpuClock;
   /** Test hook (the chaos harness): called at named points of the commit; inert in production. */
   readonly failpoint?: (name: FailpointName) => void;
 }
-
-/**
- * Statements reading parts while they are extracted, at most, per run: each holds a libuv pool
- * thread (4 by default) for as long as it runs, and file writes and the destination's own calls
- * still need pool threads; a part beyond these is spooled and read once a slot frees up.
- */
-const CONSUMER_SLOTS = 2;
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw cancelledRun('the run');
@@ -363,7 +359,7 @@ async function extract(
     signal,
     tracker,
     onWait: () => (tracker.phase = 'waiting'),
-    consumerSlots: CONSUMER_SLOTS,
+    consumerSlots: deps.consumerSlots,
   });
   request.logger.debug(`extracted and loaded in ${((Date.now() - started) / 1000).toFixed(2)} s`);
   await closeSessions(open.sessions);

@@ -25,6 +25,8 @@ import type {
 import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
+import { duckMemoryLimit, streamsFor } from './run-memory.js';
+import { DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS } from '../../shared/config/daemon-schema.js';
 
 export interface RunEngineOptions {
   readonly store: StateStore;
@@ -39,12 +41,12 @@ export interface RunEngineOptions {
   readonly defaultParallelism: number;
   readonly now?: () => Date;
   /**
-   * DuckDB `memory_limit` of a run's staging database (default 128MiB; `defaults.memory_limit`).
-   * DuckDB spills to the run's temp directory beyond it, so a batch of any size loads in bounded
-   * memory.
+   * Bytes of DuckDB memory of a run's staging database (`defaults.memory_limit`). DuckDB spills to
+   * the run's temp directory beyond it, so a batch of any size loads in bounded memory; it also
+   * sets how many parts stream at once (run-memory.ts).
    */
-  readonly stagingMemoryLimit?: string;
-  /** DuckDB threads of a run's staging database (default 2). */
+  readonly stagingMemoryBytes?: number;
+  /** DuckDB threads of a run's staging database (`defaults.threads`). */
   readonly stagingThreads?: number;
   /** Reads process and main-thread CPU for the per-stage split of each run (main.ts passes the real one). */
   readonly cpuClock?: CpuClock;
@@ -61,6 +63,7 @@ export class DefaultRunEngine implements RunEngine {
   readonly #deps: AttemptDeps;
 
   constructor(options: RunEngineOptions) {
+    const memoryBytes = options.stagingMemoryBytes ?? DEFAULT_MEMORY_LIMIT;
     this.#deps = {
       store: options.store,
       governor: options.governor,
@@ -70,8 +73,9 @@ export class DefaultRunEngine implements RunEngine {
       resolveConnection: options.resolveConnection,
       defaultParallelism: options.defaultParallelism,
       now: options.now ?? ((): Date => new Date()),
-      stagingMemoryLimit: options.stagingMemoryLimit ?? '128MiB',
-      stagingThreads: options.stagingThreads ?? 2,
+      stagingMemoryLimit: duckMemoryLimit(memoryBytes),
+      consumerSlots: streamsFor(memoryBytes),
+      stagingThreads: options.stagingThreads ?? DEFAULT_THREADS,
       cpuClock: options.cpuClock ?? NO_CPU_CLOCK,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
       loadSource: options.loadSource ?? loadSourceDialect,

@@ -3,11 +3,14 @@ import { durationSchema, emailListSchema, sizeSchema } from './common-schema.js'
 import { isValidTimeZone } from './schedule.js';
 
 /**
- * A run's staging DuckDB: 128 MiB of buffers and two threads keep a daemon running one large load
- * under about 250 MB RSS (measured by `npm run bench`); DuckDB spills beyond the limit to disk.
+ * A run's staging DuckDB: 96 MiB is the least that streams two parts at once (each needs about
+ * 48 MiB: a CSV read buffer of the largest row and the Parquet writer's open row group); below it
+ * a run streams one part at a time (see engine/run-memory.ts). One thread: each part's statement
+ * runs on its own thread anyway, and idle DuckDB workers only compete with the source on small
+ * machines. DuckDB spills beyond the limit to disk. Measured by `npm run bench`.
  */
-const DEFAULT_MEMORY_LIMIT = 128 * 1024 * 1024;
-const DEFAULT_THREADS = 1;
+export const DEFAULT_MEMORY_LIMIT = 96 * 1024 * 1024;
+export const DEFAULT_THREADS = 1;
 
 const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
 const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');

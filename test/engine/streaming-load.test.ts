@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { duckMemoryLimit, streamsFor } from '../../daemon/engine/run-memory.js';
 import { createHarness, type Harness } from './engine-harness.js';
 
 let pg: PostgresServer;
@@ -194,5 +195,56 @@ describe('one-pass loads', () => {
     } finally {
       clocked.destroy();
     }
+  });
+
+  it('a memory_limit too small for two streams reads the second part from a spool instead of running out of memory', async () => {
+    const small = createHarness({ stagingMemoryBytes: 64 * 1024 * 1024 });
+    try {
+      const db = await freshDb(WIDE(240_000));
+      const p = small.pipeline({
+        name: 'small_budget',
+        source: {
+          type: 'postgres',
+          connection: conn(db),
+          table: 'wide',
+          key: ['id'],
+          chunk_rows: 120_000,
+          parallelism: 2,
+        },
+        load: { mode: 'full' },
+        destination: { type: 'delta', path: 'small_budget' },
+      });
+      const outcome = await small.run(p);
+      expect(outcome.rowsLoaded).toBe(240_000);
+      expect(outcome.verdict).toBe('match');
+      const table = join(small.lakeDir, 'small_budget');
+      const files = tableFiles(table).filter((f) => f.endsWith('.parquet'));
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      try {
+        const list = files.map((f) => `'${join(table, f)}'`).join(', ');
+        const reader = await connection.runAndReadAll(
+          `SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER, min(id)::INTEGER, max(id)::INTEGER FROM read_parquet([${list}])`,
+        );
+        expect(reader.getRows()[0]).toEqual([240_000, 240_000, 1, 240_000]);
+      } finally {
+        connection.closeSync();
+        instance.closeSync();
+      }
+    } finally {
+      small.destroy();
+    }
+  });
+});
+
+describe('streams per memory budget', () => {
+  it('two parts stream at once from 96 MiB, one below it, never none and never more than two', () => {
+    const mib = 1024 * 1024;
+    expect(streamsFor(32 * mib)).toBe(1);
+    expect(streamsFor(64 * mib)).toBe(1);
+    expect(streamsFor(95 * mib)).toBe(1);
+    expect(streamsFor(96 * mib)).toBe(2);
+    expect(streamsFor(4096 * mib)).toBe(2);
+    expect(duckMemoryLimit(96 * mib + 5)).toBe('96MiB');
   });
 });

@@ -314,7 +314,7 @@ describe('daemon settings', () => {
       stall_timeout: 600_000,
       grace_period: 60_000,
       source_slots_per_host: 8,
-      memory_limit: 128 * 1024 * 1024,
+      memory_limit: 96 * 1024 * 1024,
       threads: 1,
     });
     expect(settings.logs.max_size).toBe(10 * 1024 * 1024);

@@ -1,21 +1,21 @@
 /**
  * A PostgreSQL read session: reader connections inside REPEATABLE READ READ ONLY transactions
  * that share one exported snapshot. `extract` streams `COPY (…) TO STDOUT (FORMAT csv)` bytes
- * straight into the sink; JavaScript only counts bytes and newlines per chunk.
+ * straight into the sink: the socket's chunks lose their message framing in place
+ * (postgres-copy-out.ts), with no JavaScript per row.
  */
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import copyStreams from 'pg-copy-streams';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { ExtractProgress, ReadSession } from '../source.js';
 import { EtlError } from '../../../shared/errors.js';
 import { cancelledError } from '../abort.js';
 import { ReaderPool } from '../reader-pool.js';
 import type { PgConnection, PostgresConnector } from './postgres-connection.js';
+import { PostgresCopyOut } from './postgres-copy-out.js';
 import { mapPostgresError } from './postgres-errors.js';
 
 const PROGRESS_INTERVAL_MS = 200;
-const NEWLINE = 0x0a;
 
 export class PostgresReadSession implements ReadSession {
   readonly consistent: boolean;
@@ -59,24 +59,14 @@ export class PostgresReadSession implements ReadSession {
   ): Promise<ExtractProgress> {
     const what = this.#connector.what;
     if (signal.aborted) throw cancelledError(what);
-    const copy = reader.client.query(copyStreams.to(`COPY (${sql}\n) TO STDOUT WITH (FORMAT csv)`));
-    let bytes = 0;
-    // Newlines inside quoted values make this an over-estimate until COPY reports its row count.
-    let approximateRows = 0;
     let lastReport = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-        bytes += chunk.length;
-        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1))
-          approximateRows++;
-        const now = Date.now();
-        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-          lastReport = now;
-          onProgress({ rows: approximateRows, bytes });
-        }
-        callback(null, chunk);
-      },
+    const copy = new PostgresCopyOut(`COPY (${sql}\n) TO STDOUT WITH (FORMAT csv)`, what, (rows, bytes) => {
+      const now = Date.now();
+      if (now - lastReport < PROGRESS_INTERVAL_MS) return;
+      lastReport = now;
+      onProgress({ rows, bytes });
     });
+    reader.client.query(copy);
     let settled: (() => void) | undefined;
     let finished = false;
     const stop = (): void => {
@@ -95,7 +85,7 @@ export class PostgresReadSession implements ReadSession {
     copy.once('error', onSourceError);
     sink.once('error', onSinkError);
     try {
-      await pipeline(copy, counter, sink);
+      await pipeline(copy, sink);
       finished = true;
     } catch (error) {
       // The sink may have failed (disk full) while the server still sends: stop the query too.
@@ -118,7 +108,7 @@ export class PostgresReadSession implements ReadSession {
       signal.removeEventListener('abort', stop);
       settled?.();
     }
-    const totals = { rows: copy.rowCount, bytes };
+    const totals = { rows: copy.rows, bytes: copy.bytes };
     onProgress(totals);
     return totals;
   }
