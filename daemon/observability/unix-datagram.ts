@@ -7,7 +7,8 @@
  *
  * A path starting with `@` names a Linux abstract socket (sd_notify(3) convention).
  */
-import { DgramSocket } from 'node-unix-socket';
+import { arch, platform } from 'node:os';
+import type { DgramSocket } from 'node-unix-socket';
 
 export interface DatagramSender {
   /** Resolves once the kernel took the datagram; rejects with the errno's message otherwise. */
@@ -19,14 +20,40 @@ export function socketAddress(path: string): string {
   return path.startsWith('@') ? `\0${path.slice(1)}` : path;
 }
 
+let addon: Promise<typeof DgramSocket> | undefined;
+
+/**
+ * The addon, loaded on the first datagram: only a daemon under systemd (notify, watchdog, the
+ * journal) sends any, and its prebuilt binaries exist for Linux x64 alone, so elsewhere the daemon
+ * still starts and only this feature fails, by name.
+ */
+function dgramSocketClass(): Promise<typeof DgramSocket> {
+  addon ??= import('node-unix-socket').then(
+    (module) => module.DgramSocket,
+    (error: unknown) => {
+      throw new Error(
+        `Unix datagrams (systemd notify, journald) need node-unix-socket's prebuilt binary, which ${platform()}-${arch()} lacks: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    },
+  );
+  return addon;
+}
+
 /** One unbound socket, opened on first use; close() releases it (an open socket keeps Node alive). */
 export function unixDatagramSender(): DatagramSender {
   let socket: DgramSocket | null = null;
+  let closed = false;
   return {
-    send(path, payload) {
+    async send(path, payload) {
+      const SocketClass = await dgramSocketClass();
       return new Promise((resolve, reject) => {
+        if (closed) {
+          reject(new Error('the datagram sender is closed'));
+          return;
+        }
         try {
-          socket ??= new DgramSocket();
+          socket ??= new SocketClass();
           // The callback may run synchronously (an immediate errno) or later.
           socket.sendTo(payload, 0, payload.length, socketAddress(path), (error) =>
             error ? reject(error) : resolve(),
@@ -37,21 +64,9 @@ export function unixDatagramSender(): DatagramSender {
       });
     },
     close() {
+      closed = true;
       socket?.close();
       socket = null;
     },
   };
-}
-
-export interface DatagramListener {
-  readonly path: string;
-  close(): void;
-}
-
-/** Binds `path` and calls `onDatagram` for every datagram received (test listeners use this). */
-export function listenDatagrams(path: string, onDatagram: (payload: Buffer) => void): DatagramListener {
-  const socket = new DgramSocket();
-  socket.on('data', (payload: Buffer) => onDatagram(payload));
-  socket.bind(socketAddress(path));
-  return { path, close: () => socket.close() };
 }

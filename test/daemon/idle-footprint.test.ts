@@ -23,7 +23,10 @@ import { runCommand, waitFor } from '../helpers/process.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'tui', 'cli', 'main.js');
 
-/** Packages an idle daemon must not load. */
+/**
+ * Packages an idle daemon must not load (node-unix-socket: only a daemon under systemd sends
+ * datagrams, and its binaries exist for Linux x64 alone).
+ */
 const HEAVY_PACKAGES = [
   '@duckdb/node-api',
   '@duckdb/node-bindings',
@@ -35,6 +38,7 @@ const HEAVY_PACKAGES = [
   '@google-cloud/bigquery',
   'google-auth-library',
   'systeminformation',
+  'node-unix-socket',
 ];
 
 const HOOK = `import { appendFileSync } from 'node:fs';

@@ -5,8 +5,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listenDatagrams } from '../../daemon/observability/unix-datagram.js';
+import { DgramSocket } from 'node-unix-socket';
+import { socketAddress } from '../../daemon/observability/unix-datagram.js';
 import { waitFor } from '../helpers/process.js';
+
+export interface DatagramListener {
+  readonly path: string;
+  close(): void;
+}
+
+/** Binds `path` (`@name`: an abstract socket) and calls `onDatagram` for every datagram received. */
+export function listenDatagrams(path: string, onDatagram: (payload: Buffer) => void): DatagramListener {
+  const socket = new DgramSocket();
+  socket.on('data', (payload: Buffer) => onDatagram(payload));
+  socket.bind(socketAddress(path));
+  return { path, close: () => socket.close() };
+}
 
 export interface Received {
   readonly at: number;

@@ -25,7 +25,7 @@ import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { FakeClock } from '../scheduler/fake-clock.js';
 import { REPO_ROOT } from '../helpers/daemon-process.js';
 import { waitFor } from '../helpers/process.js';
-import { startDatagramReceiver, type DatagramReceiver } from './datagram-listener.js';
+import { listenDatagrams, startDatagramReceiver, type DatagramReceiver } from './datagram-listener.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -174,7 +174,6 @@ describe('systemd notify protocol', () => {
     expect(isNotifySocket('@')).toBe(false);
     expect(isNotifySocket(undefined)).toBe(false);
 
-    const { listenDatagrams } = await import('../../daemon/observability/unix-datagram.js');
     const got: string[] = [];
     const name = `@etld-test-notify-${process.pid}`;
     const listener = listenDatagrams(name, (payload) => got.push(payload.toString()));
