@@ -99,7 +99,7 @@ export function baselineCases(ctx: CaseContext): BenchCase[] {
  * The node flags of etld's launcher line (`#!/usr/bin/env -S node --flag`): the bench starts etld
  * with the Node it runs on, and with the flags the `etld` command and the systemd unit use.
  */
-function launcherFlags(main: string): string[] {
+export function launcherFlags(main: string): string[] {
   const firstLine = readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
   const flags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(firstLine)?.[1] ?? '';
   return flags.split(/\s+/).filter((flag) => flag.length > 0);

@@ -5,6 +5,7 @@
  * time); samples the resident set for a few seconds; then stops it with SIGTERM.
  */
 import { spawn } from 'node:child_process';
+import { launcherFlags } from './cases.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,7 +97,7 @@ export async function runIdleCase(options: IdleOptions): Promise<IdleResult> {
   const started = performance.now();
   const child = spawn(
     options.nodePath,
-    [options.etldMain, '--home', options.home, '--log-level', 'warning'],
+    [...launcherFlags(options.etldMain), options.etldMain, '--home', options.home, '--log-level', 'warning'],
     {
       env: options.env,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -20,7 +20,7 @@ const HELP = `npm run bench:idle -- [--pipelines N] [--repeat N] [--settle SECON
 /** The configurations compared: plain node, and the flag systemd/etld.service sets. */
 const CONFIGS: readonly { readonly label: string; readonly flags: readonly string[] }[] = [
   { label: 'node defaults', flags: [] },
-  { label: '--max-semi-space-size=1 (etld.service)', flags: ['--max-semi-space-size=1'] },
+  { label: '--max-semi-space-size=1 (the etld command, etld.service)', flags: ['--max-semi-space-size=1'] },
 ];
 
 async function main(): Promise<void> {
