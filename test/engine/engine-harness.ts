@@ -19,6 +19,7 @@ import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
 import type { RunTrigger } from '../../shared/types.js';
+import type { PostgresServer } from '../helpers/postgres-server.js';
 
 /** Counts slots per host and the highest concurrency seen. */
 export class CountingGovernor implements SourceGovernor {
@@ -133,4 +134,42 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Fresh source databases for a test file: each call creates `<prefix><n>` on the file's server
+ * (`server` is read when called: files start it in beforeAll) and runs `seed` in it.
+ */
+export function databaseFactory(
+  server: () => PostgresServer,
+  prefix: string,
+): (seed: string) => Promise<string> {
+  let count = 0;
+  return async (seed) => {
+    const name = `${prefix}${++count}`;
+    await server().createDatabase(name);
+    await server().query(seed, [], name);
+    return name;
+  };
+}
+
+/** A pipeline's `source.connection` for `database` on `server`. */
+export function pgConnection(server: PostgresServer, database: string): Record<string, unknown> {
+  return { host: server.host, port: server.port, user: server.user, database };
+}
+
+/** Rows, distinct ids, min and max id over Parquet `files` of a table (each path relative to it). */
+export async function parquetIdSummary(table: string, files: readonly string[]): Promise<number[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const list = files.map((f) => `'${join(table, f)}'`).join(', ');
+    const reader = await connection.runAndReadAll(
+      `SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER, min(id)::INTEGER, max(id)::INTEGER FROM read_parquet([${list}])`,
+    );
+    return (reader.getRows()[0] ?? []).map(Number);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }

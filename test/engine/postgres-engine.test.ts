@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { createHarness, type Harness } from './engine-harness.js';
+import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
 
 let pg: PostgresServer;
 let h: Harness;
-let dbCounter = 0;
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -21,16 +20,8 @@ afterEach(() => {
   h.destroy();
 });
 
-async function freshDb(seed: string): Promise<string> {
-  const name = `shop${++dbCounter}`;
-  await pg.createDatabase(name);
-  await pg.query(seed, [], name);
-  return name;
-}
-
-function conn(database: string): Record<string, unknown> {
-  return { host: pg.host, port: pg.port, user: pg.user, database };
-}
+const freshDb = databaseFactory(() => pg, 'shop');
+const conn = (database: string): Record<string, unknown> => pgConnection(pg, database);
 
 const CUSTOMERS = `
   CREATE TABLE customers (id bigint PRIMARY KEY, full_name text, street text, city text, amount numeric(12,3), updated_at timestamptz NOT NULL);

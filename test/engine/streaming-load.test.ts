@@ -6,15 +6,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { duckMemoryLimit, streamsFor } from '../../daemon/engine/run-memory.js';
-import { createHarness, type Harness } from './engine-harness.js';
+import {
+  createHarness,
+  databaseFactory,
+  parquetIdSummary,
+  pgConnection,
+  type Harness,
+} from './engine-harness.js';
 
 let pg: PostgresServer;
 let h: Harness;
-let dbCounter = 0;
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -29,16 +33,8 @@ afterEach(() => {
   h.destroy();
 });
 
-async function freshDb(seed: string): Promise<string> {
-  const name = `stream${++dbCounter}`;
-  await pg.createDatabase(name);
-  await pg.query(seed, [], name);
-  return name;
-}
-
-function conn(database: string): Record<string, unknown> {
-  return { host: pg.host, port: pg.port, user: pg.user, database };
-}
+const freshDb = databaseFactory(() => pg, 'stream');
+const conn = (database: string): Record<string, unknown> => pgConnection(pg, database);
 
 /** Every file under a Delta table except its log, relative to the table. */
 function tableFiles(table: string): string[] {
@@ -124,18 +120,7 @@ describe('one-pass loads', () => {
     expect(adds.map((a) => a.path).sort()).toEqual(files);
     const counted = adds.map((a) => (JSON.parse(a.stats) as { numRecords: number }).numRecords);
     expect(counted.reduce((x, y) => x + y, 0)).toBe(300_000);
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    try {
-      const list = files.map((f) => `'${join(table, f)}'`).join(', ');
-      const reader = await connection.runAndReadAll(
-        `SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER, min(id)::INTEGER, max(id)::INTEGER FROM read_parquet([${list}])`,
-      );
-      expect(reader.getRows()[0]).toEqual([300_000, 300_000, 1, 300_000]);
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    expect(await parquetIdSummary(table, files)).toEqual([300_000, 300_000, 1, 300_000]);
   });
 
   it('appends at the watermark keep only boundary rows aside, across chunks, and load each row once', async () => {
@@ -219,18 +204,7 @@ describe('one-pass loads', () => {
       expect(outcome.verdict).toBe('match');
       const table = join(small.lakeDir, 'small_budget');
       const files = tableFiles(table).filter((f) => f.endsWith('.parquet'));
-      const instance = await DuckDBInstance.create(':memory:');
-      const connection = await instance.connect();
-      try {
-        const list = files.map((f) => `'${join(table, f)}'`).join(', ');
-        const reader = await connection.runAndReadAll(
-          `SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER, min(id)::INTEGER, max(id)::INTEGER FROM read_parquet([${list}])`,
-        );
-        expect(reader.getRows()[0]).toEqual([240_000, 240_000, 1, 240_000]);
-      } finally {
-        connection.closeSync();
-        instance.closeSync();
-      }
+      expect(await parquetIdSummary(table, files)).toEqual([240_000, 240_000, 1, 240_000]);
     } finally {
       small.destroy();
     }
