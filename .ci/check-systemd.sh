@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI check of the systemd integration (SPEC §12):
+# CI check of the systemd integration:
 #   1. `systemd-analyze verify` passes on systemd/etld.service (no warnings either);
 #   2. `systemd-analyze security --offline=true` rates it at exposure <= 2.0;
 #   3. etld.sysusers.conf and etld.tmpfiles.conf apply cleanly to a scratch root;

@@ -378,7 +378,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
           });
     observability?.attachHttp(http);
 
-    // Start-up reconciliation (SPEC §5): a crash between a destination commit and the state update.
+    // Start-up reconciliation: a crash between a destination commit and the state update.
     const reconcile = async (): Promise<void> => {
       for (const pipeline of registry.active) {
         try {

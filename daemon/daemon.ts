@@ -2,7 +2,7 @@
  * The daemon's lifecycle as an explicit state machine:
  *   starting → running → draining → stopped
  * `running` is entered once every part is up; `draining` stops new runs and gives running ones the
- * grace period (SPEC §7); `stopped` has released the socket, the state store and the lock.
+ * grace period; `stopped` has released the socket, the state store and the lock.
  * Reloads (SIGHUP, `etlctl reload`) are only accepted while running.
  */
 import { EtlError } from '../shared/errors.js';
@@ -26,7 +26,7 @@ export interface DaemonParts {
   readonly control: ControlServerPort | null;
   readonly resources: ResourceMonitorPort | null;
   /**
-   * Start-up reconciliation with the destinations (SPEC §5): runs after the socket is open, so the
+   * Start-up reconciliation with the destinations: runs after the socket is open, so the
    * daemon answers operators while a destination replays its log, and before any run is scheduled.
    */
   readonly reconcile: () => Promise<void>;

@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 /**
  * Where everything lives. FHS defaults for a system service; with a home directory
- * (`ETLD_HOME` / `--home`) everything sits under one directory in the fixed layout of SPEC §2.
+ * (`ETLD_HOME` / `--home`) everything sits under one directory in one fixed layout.
  */
 export interface DaemonPaths {
   readonly home: string | null;

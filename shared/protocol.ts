@@ -8,7 +8,7 @@
  *   daemon → client  {type:'hello', version, daemon}
  *                    {type:'reply', id, result} | {type:'reply', id, error:{code,message,retryable}}
  *                    {type:'event', event, data}        (after `subscribe`, or for a following `logs`)
- * Keys inside results are snake_case: `etlctl --json` prints them unchanged (SPEC §11).
+ * Keys inside results are snake_case: `etlctl --json` prints them unchanged.
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';

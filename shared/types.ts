@@ -1,5 +1,5 @@
 /**
- * The canonical column types every source maps into and every destination maps out of (SPEC §3).
+ * The canonical column types every source maps into and every destination maps out of.
  * Precision is carried, never rounded: decimals keep (precision, scale), int64 values travel as text.
  */
 export type CanonicalType =

@@ -1,5 +1,5 @@
 /**
- * Alerts (SPEC §9): final failure, recovery after a failure, stall, low disk, and freshness
+ * Alerts: final failure, recovery after a failure, stall, low disk, and freshness
  * (stale, fresh again), by e-mail and through the channels of `alerts.channels` (webhook, Slack).
  *
  * The caller's path never waits and never sees an error: `notify*` decides synchronously (throttle,

@@ -118,7 +118,7 @@ export interface Destination {
 }
 
 export interface DestinationContext {
-  /** Relative destination paths resolve under this directory (SPEC §6). */
+  /** Relative destination paths resolve under this directory. */
   readonly lakeDir: string;
   readonly logger: Logger;
   /** Resolves a connection's secret (password_env / password_file). */

@@ -1,5 +1,5 @@
 /**
- * Schema evolution (SPEC §6), shared by destinations: compares the destination table's columns with
+ * Schema evolution, shared by destinations: compares the destination table's columns with
  * the incoming ones, both described by the destination's own type names (so `json` and `text`
  * landing in the same native type are no difference). New columns are `add` changes under
  * `add_columns`; a changed type or a vanished column is a SCHEMA_MISMATCH naming the column and

@@ -24,7 +24,7 @@ export interface ProgressSnapshot {
   readonly parts: readonly RunPart[];
 }
 
-/** Caps concurrent source queries per source host across all pipelines (SPEC §7). */
+/** Caps concurrent source queries per source host across all pipelines. */
 export interface SourceGovernor {
   /** Resolves with a release function once a slot on `hostKey` is free; rejects CANCELLED on abort. */
   acquire(hostKey: string, signal: AbortSignal, onWait?: () => void): Promise<() => void>;
@@ -64,7 +64,7 @@ export interface RunOutcome {
 export interface RunEngine {
   /** Executes one attempt. Rejects with an EtlError (code + retryable) on failure or cancellation. */
   execute(request: RunRequest): Promise<RunOutcome>;
-  /** What the next run would do, writing nothing (SPEC §5). */
+  /** What the next run would do, writing nothing. */
   plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan>;
   /** The first transformed rows, writing nothing. */
   preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview>;

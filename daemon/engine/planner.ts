@@ -1,5 +1,5 @@
 /**
- * Chunk planning (SPEC §3): with `key` and `chunk_rows`, a shard's table is split into key ranges
+ * Chunk planning: with `key` and `chunk_rows`, a shard's table is split into key ranges
  * read concurrently. Only a single integer key can be split: `keyRange` gives min and max, the row
  * estimate (exact count when the catalog has none) gives the number of chunks, and the span is
  * cut into equal ranges. The first range is open below and the last open above, so rows outside

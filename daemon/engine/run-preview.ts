@@ -1,5 +1,5 @@
 /**
- * `plan` and `preview` (SPEC §5): what the next run would do and its first transformed rows,
+ * `plan` and `preview`: what the next run would do and its first transformed rows,
  * writing nothing — no state store rows, no destination file (planSchema only reads).
  * Preview reads the first shard's range unchunked, stops the source query once `limit` records
  * arrived, and runs them through the same staging and transforms in a temp DuckDB.

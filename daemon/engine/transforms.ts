@@ -1,5 +1,5 @@
 /**
- * Column transforms (SPEC §4) compiled to DuckDB SQL over the raw staging table.
+ * Column transforms compiled to DuckDB SQL over the raw staging table.
  *
  * Decisions (documented for operators):
  * - Output order: source columns in order; a source column that is a transform's input is

@@ -1,5 +1,5 @@
 /**
- * Per-pipeline log files (SPEC §9): `<logDir>/<pipeline>/output.log` (every line of the pipeline)
+ * Per-pipeline log files: `<logDir>/<pipeline>/output.log` (every line of the pipeline)
  * and `error.log` (error and warning lines); daemon lines without a pipeline go to
  * `<logDir>/etld/`. One JSON object per line ({@link recordToJsonLine}), so `etlctl logs` filters
  * by run, level and time exactly and can still be read with `zcat … | jq`.

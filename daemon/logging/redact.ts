@@ -1,6 +1,6 @@
 /**
  * Last line of defence against secrets in log lines and alert mails. Secrets are never supposed to
- * reach a message (SPEC §2), but driver errors quote connection strings and DSNs verbatim, so every
+ * reach a message, but driver errors quote connection strings and DSNs verbatim, so every
  * sink passes text through here before it leaves the process.
  */
 

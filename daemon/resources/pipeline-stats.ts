@@ -1,5 +1,5 @@
 /**
- * Error statistics of one pipeline for `status`, `etlctl info` and the console (SPEC §9).
+ * Error statistics of one pipeline for `status`, `etlctl info` and the console.
  *
  * A "run" here is one run sequence, judged by its last attempt: a sequence that failed twice and
  * then succeeded on retry is one successful run (its failed attempts show in history, and the

@@ -1,5 +1,5 @@
 /**
- * Host and daemon resources for `info`, the console header and low-disk alerts (SPEC §9):
+ * Host and daemon resources for `info`, the console header and low-disk alerts:
  * CPU (the busy share since the previous sample) and memory (used = total - available, so page
  * cache does not count as used) from host-usage.ts, load average, free space of the state / lake /
  * log paths, daemon RSS and event-loop lag.

@@ -1,5 +1,5 @@
 /**
- * What a schedule fire does (SPEC §7): nothing while paused; with a run still active, `overlap:
+ * What a schedule fire does: nothing while paused; with a run still active, `overlap:
  * skip` skips it and `overlap: queue` queues one run behind it (later fires are coalesced, so a
  * slow pipeline never builds a backlog); otherwise a run starts.
  */

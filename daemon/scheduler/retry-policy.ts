@@ -1,5 +1,5 @@
 /**
- * The `error_handling` policy of a pipeline (SPEC §7, seed 002 "Error Handling and Retries"), as a
+ * The `error_handling` policy of a pipeline, as a
  * pure decision: after attempt n failed, is there an attempt n+1 and when does it start?
  *
  * Seed 002's worked example (retry_delay 5s, exponential_backoff, max_retries 3): the run fails at

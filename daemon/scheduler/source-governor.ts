@@ -1,5 +1,5 @@
 /**
- * The per-source governor (SPEC §7): at most `slotsPerHost` concurrent source queries per host key
+ * The per-source governor: at most `slotsPerHost` concurrent source queries per host key
  * across all pipelines. Waiters are served first come, first served; an aborted wait leaves the
  * queue at once and rejects with CANCELLED. Counts are exposed so `list`/`status` can show a run
  * as `waiting for source slot`.

@@ -1,6 +1,6 @@
 /**
  * What the supervisor does once at start-up, before arming timers: rows the previous daemon left
- * `running`/`queued` become `interrupted` (SPEC §7), and fire times that passed while it was
+ * `running`/`queued` become `interrupted`, and fire times that passed while it was
  * down are settled by the pipeline's `misfire` rule — one catch-up run or none, never a burst.
  */
 import type { Schedule } from '../../shared/config/schedule.js';

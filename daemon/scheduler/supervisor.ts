@@ -1,5 +1,5 @@
 /**
- * The run supervisor (SPEC §7): fires schedules on its Clock, applies overlap and misfire rules,
+ * The run supervisor: fires schedules on its Clock, applies overlap and misfire rules,
  * pause/resume (persisted), manual trigger and stop, start-up recovery of interrupted runs, and
  * the graceful drain. Each run is a RunSequence (attempts, retries, stall watchdog).
  *

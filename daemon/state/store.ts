@@ -1,5 +1,5 @@
 /**
- * The state store contract (SPEC §8). SQLite is the default implementation; a PostgreSQL one for
+ * The state store contract. SQLite is the default implementation; a PostgreSQL one for
  * several hosts comes later. All times are ISO-8601 UTC strings. Methods are synchronous because
  * better-sqlite3 is; an async implementation would wrap this interface, not change callers' logic.
  */

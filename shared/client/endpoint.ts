@@ -18,7 +18,7 @@ export type Endpoint =
   | { readonly kind: 'tcp'; readonly url: string; readonly tokenFile: string };
 
 /**
- * Finds the daemon the way SPEC §2 says: `--url`, else `--socket`, else `--home`/`$ETLD_HOME`
+ * Finds the daemon this way: `--url`, else `--socket`, else `--home`/`$ETLD_HOME`
  * (`DIR/run/etld.sock`), else `/run/etld/etld.sock`.
  */
 export function resolveEndpoint(flags: EndpointFlags): Endpoint {

@@ -124,7 +124,7 @@ const httpSchema = z
     }
   });
 
-/** Daemon settings: `/etc/etld/etld.yaml`, `$ETLD_HOME/etld.yaml` or `$ETLD_CONFIG` (SPEC §2). */
+/** Daemon settings: `/etc/etld/etld.yaml`, `$ETLD_HOME/etld.yaml` or `$ETLD_CONFIG`. */
 export const daemonSettingsSchema = z.strictObject({
   pipelines_dir: z.string().min(1).optional(),
   lake_dir: z.string().min(1).optional(),

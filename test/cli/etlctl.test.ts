@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)));
 const errorShape = z.object({ code: z.string(), message: z.string() }).strict().nullable();
-// SPEC §11: the keys a script may rely on (extra keys are allowed).
+// The --json contract: the keys a script may rely on (extra keys are allowed).
 const listContract = z.array(
   z.object({
     name: z.string(),

@@ -1,4 +1,4 @@
-/** The table-feature gate (notes §6) and in-commit timestamps on tables that enable them. */
+/** The table-feature gate and in-commit timestamps on tables that enable them. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -27,7 +27,7 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 const GLOBAL_HELP = [
-  '--json              machine-readable output (snake_case keys, SPEC §11)',
+  '--json              machine-readable output (snake_case keys)',
   '--home DIR          the daemon home (socket DIR/run/etld.sock); default $ETLD_HOME',
   '--socket PATH       the control socket (default /run/etld/etld.sock)',
   '--url ws://H:P      reach a daemon over TCP (needs --token-file)',

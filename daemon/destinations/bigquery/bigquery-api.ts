@@ -3,7 +3,7 @@
  * through the client's authenticated `request` with bodies we build ourselves (so they are
  * exactly the REST reference's fields); file loads use `Table.createLoadJob`, the client's
  * multipart upload. With `apiEndpoint` the client talks to that endpoint without credentials
- * (PassThroughClient: no Authorization header, no metadata-server probe; notes §4).
+ * (PassThroughClient: no Authorization header, no metadata-server probe).
  */
 import { BigQuery, type JobLoadMetadata, type Table } from '@google-cloud/bigquery';
 import { PassThroughClient } from 'google-auth-library';

@@ -1,5 +1,5 @@
 /**
- * The BigQuery destination (SPEC §5, §6; design in README.md of this folder). Every run changes the
+ * The BigQuery destination (design in README.md of this folder). Every run changes the
  * target table with exactly one job, `etld_<pipeline>_<dataset>_<table>_<sequence>_commit` (a load job when the run
  * fits one file, else a query job over a per-run staging table): that job id is the record of the
  * commit, and `_etld_commits` in the dataset is the index read by `committedSequence`.
@@ -43,7 +43,7 @@ type BigQueryDestinationConfig = Extract<DestinationConfig, { type: 'bigquery' }
 export interface BigQueryTuning {
   /**
    * Largest load file. The client uploads each file in one multipart request that it never
-   * resumes or retries (notes §1), so files stay well under the API's limits; a run larger than
+   * resumes or retries, so files stay well under the API's limits; a run larger than
    * one file loads its files into a staging table, and the target still sees one job per run.
    */
   readonly maxFileBytes: number;

@@ -1,7 +1,7 @@
 /**
  * Runs BigQuery jobs under deterministic ids. Inserting an id that exists answers 409 `duplicate`:
  * the runner then attaches to that job and waits for it instead of running the work twice. A job
- * that is DONE with an `errorResult` can never be reused (notes §2), so when an attached job had
+ * that is DONE with an `errorResult` can never be reused, so when an attached job had
  * failed in an earlier attempt, the work runs again under `<id>_r2`, `<id>_r3`…; a job this call
  * inserted itself that fails is the run's failure.
  */

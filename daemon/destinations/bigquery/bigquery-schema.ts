@@ -1,4 +1,4 @@
-/** Compares a BigQuery table's fields with the incoming columns (SPEC §6). */
+/** Compares a BigQuery table's fields with the incoming columns. */
 import { EtlError } from '../../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../../shared/types.js';
 import type { SchemaChange } from '../destination.js';

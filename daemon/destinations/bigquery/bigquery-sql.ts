@@ -16,7 +16,7 @@ export function stringLiteral(text: string): string {
 /**
  * Merges the staging table into the target by key. The staged rows are already one per key
  * (exportBatch de-duplicates them in DuckDB before upload): BigQuery refuses a MERGE in which two
- * source rows match one target row (notes §2), and de-duplicating before the upload also sends
+ * source rows match one target row, and de-duplicating before the upload also sends
  * fewer bytes.
  */
 export function mergeSql(options: {

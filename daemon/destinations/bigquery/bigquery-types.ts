@@ -160,7 +160,7 @@ export function ndjsonExpression(column: string, type: CanonicalType): string {
 
 /**
  * Parquet is used only when every column loads from it without loss: JSON columns need
- * autodetect, and DATETIME from Parquet is unreliable (notes §3, DLT disables it).
+ * autodetect, and DATETIME from Parquet is unreliable (dlt disables it too).
  */
 export function parquetAllows(type: CanonicalType): boolean {
   return type.kind !== 'json' && type.kind !== 'timestamp';

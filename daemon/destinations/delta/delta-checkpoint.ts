@@ -1,5 +1,5 @@
 /**
- * Classic V1 checkpoints (PROTOCOL.md §Checkpoints, notes §5): the reconciled state as one Parquet
+ * Classic V1 checkpoints (PROTOCOL.md §Checkpoints): the reconciled state as one Parquet
  * file `<v>.checkpoint.parquet`, written by DuckDB from typed NDJSON so the nested layout (STRUCT,
  * MAP key_value, 3-level lists) matches Spark's, then `_last_checkpoint`.
  */

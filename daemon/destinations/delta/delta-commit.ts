@@ -1,5 +1,5 @@
 /**
- * Atomic put-if-absent commits on a local filesystem and the conflict loop (notes §2).
+ * Atomic put-if-absent commits on a local filesystem and the conflict loop.
  *
  * A commit file is written in full to a temp file and then hard-linked to its final name: `link`
  * fails with EEXIST when another writer already holds that version, and readers never see a partial
@@ -68,7 +68,7 @@ interface AlreadyCommitted {
 /**
  * Builds the commit against `current` (the newest snapshot). Called once, then again after every
  * lost race with the snapshot that includes the winners; it throws DESTINATION_CONFLICT when the
- * winners invalidate what was written (notes §2 conflict table).
+ * winners invalidate what was written (the rules: `DeltaLoad#build` in delta-load.ts).
  */
 type CommitBuilder = (
   current: DeltaSnapshot | undefined,

@@ -1,6 +1,6 @@
 /**
  * Writes Parquet data files with DuckDB and turns DuckDB's RETURN_STATS into `add` actions.
- * Column casts make every file type equal its Delta type (notes §4): Delta `timestamp` is
+ * Column casts make every file type equal its Delta type: Delta `timestamp` is
  * TIMESTAMPTZ (isAdjustedToUTC), `timestamp_ntz` is TIMESTAMP, `time` becomes fixed-width text.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';

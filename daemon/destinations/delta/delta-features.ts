@@ -1,5 +1,5 @@
 /**
- * The table-feature gate (notes §6; PROTOCOL.md §Table Features, §Active Features). Legacy protocol
+ * The table-feature gate (PROTOCOL.md §Table Features, §Active Features). Legacy protocol
  * versions imply features (delta-rs `kernel/transaction/protocol.rs`); a legacy feature is refused
  * only when it is active. Explicitly listed features outside the supported set are refused, and so
  * is anything above reader 3 / writer 7.

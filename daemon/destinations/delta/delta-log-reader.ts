@@ -1,5 +1,5 @@
 /**
- * Table snapshot by log replay (PROTOCOL.md §Action Reconciliation, notes §6): the newest complete
+ * Table snapshot by log replay (PROTOCOL.md §Action Reconciliation): the newest complete
  * checkpoint, then every `N.json` after it. `_last_checkpoint` is not trusted (a local listing is
  * cheap and always current); a missing version in the replayed range is an error.
  */

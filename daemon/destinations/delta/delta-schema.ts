@@ -1,6 +1,6 @@
 /**
  * Spark StructType JSON (PROTOCOL.md §Schema Serialization Format) and its mapping to etld's
- * canonical types, plus schema evolution under the pipeline's policy (notes §3: new nullable
+ * canonical types, plus schema evolution under the pipeline's policy (new nullable
  * columns at the end; a changed type or a vanished column fails before anything is written).
  */
 import { EtlError } from '../../../shared/errors.js';
@@ -107,7 +107,7 @@ function deltaTypeFor(type: CanonicalType): string {
   }
 }
 
-/** The DuckDB type whose Parquet encoding is exactly the Delta type (notes §4), or undefined. */
+/** The DuckDB type whose Parquet encoding is exactly the Delta type, or undefined. */
 export function duckTypeForDelta(type: DeltaType): string | undefined {
   if (typeof type !== 'string') return undefined;
   const decimal = /^decimal\((\d+),(\d+)\)$/.exec(type);
@@ -245,7 +245,7 @@ export function planSchemaChange(
       { retryable: false },
     );
   }
-  // Added columns are nullable: files written before they existed read them as null (notes §3).
+  // Added columns are nullable: files written before they existed read them as null.
   const addedFields = added.map((c) => ({
     name: c.name,
     type: deltaTypeFor(c.type),

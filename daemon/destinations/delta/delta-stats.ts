@@ -1,6 +1,6 @@
 /**
  * Per-file statistics JSON for `add.stats` (PROTOCOL.md §Per-file Statistics), built from DuckDB's
- * `COPY … (RETURN_STATS)` output and encoded as Spark 3.5 does (notes §1; golden table
+ * `COPY … (RETURN_STATS)` output and encoded as Spark 3.5 does (golden table
  * `stats-writing-all-types`): exact integer/decimal text, timestamps floored to milliseconds, strings
  * truncated to 32 characters, no min/max for booleans, binaries, arrays, maps, all-null or NaN columns.
  */

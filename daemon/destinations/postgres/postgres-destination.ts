@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL destination (SPEC §6): COPY for bulk loads, one transaction per commit holding the
+ * The PostgreSQL destination: COPY for bulk loads, one transaction per commit holding the
  * data change and its `_etld_commits` row, so the table and the record of what was committed never
  * disagree. full = empty the table and COPY in the same transaction (the table, its grants and
  * dependants stay); incremental = append; merge = stage in a temp table and `INSERT … ON CONFLICT`

@@ -1,4 +1,4 @@
-/** Reads a PostgreSQL table's columns and compares them with the incoming rows (SPEC §6). */
+/** Reads a PostgreSQL table's columns and compares them with the incoming rows. */
 import type { PoolClient } from 'pg';
 import { EtlError } from '../../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../../shared/types.js';

@@ -37,7 +37,7 @@ export function columnList(columns: readonly ColumnSchema[]): string {
   return columns.map((c) => quoteIdent(c.name)).join(', ');
 }
 
-/** The commit record, kept next to the data table and written in the data's transaction (SPEC §5). */
+/** The commit record, kept next to the data table and written in the data's transaction. */
 export function commitsTableDdl(schema: string | undefined): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(schema, '_etld_commits')} (
     pipeline text NOT NULL,

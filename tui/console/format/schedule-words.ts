@@ -1,6 +1,6 @@
 /**
  * Schedules in human words ("every 2 hours", "daily at 02:30"). The daemon usually sends
- * `schedule_human`; this is the fallback for the common shapes of the schedule syntax in SPEC §2,
+ * `schedule_human`; this is the fallback for the common shapes of the schedule syntax,
  * and anything unusual is shown verbatim rather than guessed at.
  */
 import { formatRelative, formatRelativeShort } from './time.js';
