@@ -30,7 +30,7 @@ import type { FanoutLogger } from './logging/logger.js';
 import { FreshnessMonitor } from './observability/freshness.js';
 import { HttpEndpoint } from './observability/http-endpoint.js';
 import { instrumentGovernor, instrumentStore } from './observability/instrument.js';
-import { EtldMetrics } from './observability/metrics.js';
+import { EtldMetrics, pipelineViews } from './observability/metrics.js';
 import { Observability } from './observability/observability.js';
 import { noNotifier, type ServiceNotifier } from './observability/sd-notify.js';
 import type { DaemonPaths } from './paths.js';
@@ -171,14 +171,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     const late: { supervisor?: Supervisor; freshness?: FreshnessMonitor } = {};
     const metrics = new EtldMetrics({
       store: rawStore,
-      pipelines: () =>
-        (late.supervisor?.summaries() ?? []).map((p) => ({
-          name: p.name,
-          state: p.state,
-          freshness: p.freshness
-            ? { thresholdSeconds: p.freshness.threshold_s, stale: p.freshness.stale }
-            : null,
-        })),
+      pipelines: () => pipelineViews(late.supervisor?.summaries() ?? []),
       slots: () => governor.usage(),
       now: () => clock.now(),
       version: identity.version,

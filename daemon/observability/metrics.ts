@@ -13,7 +13,7 @@
  * - Base units: seconds and bytes; counters end in `_total`.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EventData } from '../../shared/protocol.js';
+import type { EventData, PipelineSummary } from '../../shared/protocol.js';
 import type { PipelineState } from '../../shared/types.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logging/logger.js';
@@ -26,6 +26,15 @@ export interface PipelineView {
   readonly state: PipelineState;
   /** Null: no freshness check for this pipeline. */
   readonly freshness: { readonly thresholdSeconds: number; readonly stale: boolean } | null;
+}
+
+/** The per-pipeline view of the supervisor's summaries. */
+export function pipelineViews(summaries: readonly PipelineSummary[]): PipelineView[] {
+  return summaries.map((p) => ({
+    name: p.name,
+    state: p.state,
+    freshness: p.freshness ? { thresholdSeconds: p.freshness.threshold_s, stale: p.freshness.stale } : null,
+  }));
 }
 
 export interface MetricsSources {

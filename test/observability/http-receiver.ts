@@ -3,7 +3,7 @@
  * answers can be scripted) and a Slack-format receiver that answers like Slack's incoming
  * webhooks: `ok`, or 400 `invalid_payload` for a message Slack would refuse.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -22,39 +22,35 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
-}
-
-export async function startWebhookReceiver(path = '/hooks/etld/T0K3N-in-path'): Promise<Receiver> {
+/**
+ * A receiver on a free loopback port at `path`: records every request, then answers with the next
+ * scripted answer (`hang`: never), or lets `respond` answer when none is scripted.
+ */
+async function startReceiver(
+  path: string,
+  respond: (answer: number | undefined, request: ReceivedRequest, response: ServerResponse) => void,
+): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
-  const receiver: Receiver = {
-    url: '',
-    requests,
-    answers: [],
-    close: () => Promise.resolve(),
-  };
+  const receiver: Receiver = { url: '', requests, answers: [], close: () => Promise.resolve() };
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      requests.push({
+      const received = {
         at: Date.now(),
         method: request.method ?? '',
         path: request.url ?? '',
         headers: request.headers,
         body,
-      });
-      const answer = receiver.answers.shift() ?? 200;
-      if (answer === 'hang') return;
-      response
-        .writeHead(answer, { 'Content-Type': 'text/plain' })
-        .end(answer === 200 ? 'ok' : `error ${answer}`);
+      };
+      requests.push(received);
+      const answer = receiver.answers.shift();
+      if (answer !== 'hang') respond(answer, received, response);
     });
   });
-  const port = await listen(server);
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
   return Object.assign(receiver, {
     url: `http://127.0.0.1:${port}${path}`,
     close: () =>
@@ -62,6 +58,15 @@ export async function startWebhookReceiver(path = '/hooks/etld/T0K3N-in-path'): 
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  });
+}
+
+export function startWebhookReceiver(path = '/hooks/etld/T0K3N-in-path'): Promise<Receiver> {
+  return startReceiver(path, (scripted, _request, response) => {
+    const answer = scripted ?? 200;
+    response
+      .writeHead(answer, { 'Content-Type': 'text/plain' })
+      .end(answer === 200 ? 'ok' : `error ${answer}`);
   });
 }
 
@@ -84,48 +89,24 @@ export function slackProblems(payload: unknown): string[] {
   return problems;
 }
 
-export async function startSlackReceiver(): Promise<Receiver> {
-  const requests: ReceivedRequest[] = [];
-  const receiver: Receiver = { url: '', requests, answers: [], close: () => Promise.resolve() };
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      requests.push({
-        at: Date.now(),
-        method: request.method ?? '',
-        path: request.url ?? '',
-        headers: request.headers,
-        body,
-      });
-      const scripted = receiver.answers.shift();
-      if (scripted === 'hang') return;
-      if (scripted !== undefined && scripted !== 200) {
-        response.writeHead(scripted).end('no_service');
-        return;
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        response.writeHead(400).end('invalid_payload');
-        return;
-      }
-      const problems =
-        request.headers['content-type']?.startsWith('application/json') === true
-          ? slackProblems(parsed)
-          : ['content-type: application/json'];
-      if (problems.length > 0) response.writeHead(400).end(`invalid_payload: ${problems.join('; ')}`);
-      else response.writeHead(200).end('ok');
-    });
-  });
-  const port = await listen(server);
-  return Object.assign(receiver, {
-    url: `http://127.0.0.1:${port}/services/T000/B000/XXXXsecretXXXX`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+export function startSlackReceiver(): Promise<Receiver> {
+  return startReceiver('/services/T000/B000/XXXXsecretXXXX', (scripted, request, response) => {
+    if (scripted !== undefined && scripted !== 200) {
+      response.writeHead(scripted).end('no_service');
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.body);
+    } catch {
+      response.writeHead(400).end('invalid_payload');
+      return;
+    }
+    const problems =
+      request.headers['content-type']?.startsWith('application/json') === true
+        ? slackProblems(parsed)
+        : ['content-type: application/json'];
+    if (problems.length > 0) response.writeHead(400).end(`invalid_payload: ${problems.join('; ')}`);
+    else response.writeHead(200).end('ok');
   });
 }

@@ -12,7 +12,11 @@ import { FanoutLogger } from '../../daemon/logging/logger.js';
 import { FreshnessMonitor } from '../../daemon/observability/freshness.js';
 import { HttpEndpoint, type Readiness } from '../../daemon/observability/http-endpoint.js';
 import { instrumentGovernor, instrumentStore } from '../../daemon/observability/instrument.js';
-import { dropMisnamedDefaultMetrics, EtldMetrics } from '../../daemon/observability/metrics.js';
+import {
+  dropMisnamedDefaultMetrics,
+  EtldMetrics,
+  pipelineViews,
+} from '../../daemon/observability/metrics.js';
 import { watermarkTimeMs } from '../../daemon/observability/watermark-lag.js';
 import { SourceGovernor } from '../../daemon/scheduler/source-governor.js';
 import { Supervisor } from '../../daemon/scheduler/supervisor.js';
@@ -40,14 +44,7 @@ async function world() {
   const late: { supervisor?: Supervisor; freshness?: FreshnessMonitor } = {};
   const metrics = new EtldMetrics({
     store: rawStore,
-    pipelines: () =>
-      (late.supervisor?.summaries() ?? []).map((p) => ({
-        name: p.name,
-        state: p.state,
-        freshness: p.freshness
-          ? { thresholdSeconds: p.freshness.threshold_s, stale: p.freshness.stale }
-          : null,
-      })),
+    pipelines: () => pipelineViews(late.supervisor?.summaries() ?? []),
     slots: () => governor.usage(),
     now: () => clock.now(),
     version: '9.9.9-test',
