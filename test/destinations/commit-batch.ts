@@ -3,7 +3,7 @@
  * drives the two-phase load API (beginLoad → one part over the table → commit, abort on failure).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { CommitResult, Destination, LoadMode } from '../../daemon/destinations/destination.js';
+import type { CommitResult, Destination, LoadRequest } from '../../daemon/destinations/destination.js';
 import type { ColumnSchema } from '../../shared/types.js';
 
 /** Rows staged in one table of a staging DuckDB, typed with `stagingDuckType()`. */
@@ -17,16 +17,9 @@ export interface StagedBatch {
   readonly workDir: string;
 }
 
-export interface CommitRequest {
-  readonly pipeline: string;
-  readonly runId: string;
-  readonly sequence: number;
-  readonly mode: LoadMode;
-  readonly key: readonly string[] | undefined;
-  readonly cursor: string | undefined;
-  readonly schemaEvolution: 'add_columns' | 'strict';
+/** A load request whose columns and work directory come from the staged batch. */
+export interface CommitRequest extends Omit<LoadRequest, 'columns' | 'workDir' | 'duckdb'> {
   readonly batch: StagedBatch;
-  readonly signal: AbortSignal;
 }
 
 export async function commitBatch(destination: Destination, request: CommitRequest): Promise<CommitResult> {
