@@ -6,11 +6,13 @@
  *   values are `CAST(… AS VARCHAR)` under TimeZone UTC.
  * - PostgreSQL: `::text` under TimeZone UTC, read directly (not through the fault proxy).
  * - Delta: delta-rs (delta-oracle.ts), all Delta tables of a round in one process;
- *   a path without `_delta_log` is an empty (never created) table.
+ *   a path whose `_delta_log` holds no commit (no `NNN.json`, no checkpoint) is an empty, never
+ *   created table, as the Delta protocol has it (a table exists from version 0 on); a crash can
+ *   leave that state between creating the directory and writing the first commit.
  * - A table that does not exist is empty; a column the destination lacks (added in the source but
  *   not loaded yet) reads as NULL. Metadata columns other than `_etl_shard` are ignored.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readDeltaTables, type DeltaTableRead } from './delta-oracle.js';
@@ -93,12 +95,19 @@ async function readPostgres(
   return { rows: rows.map((row) => project(columns, present, row)) };
 }
 
+const DELTA_VERSION_FILE = /^\d{20}\.(json|checkpoint\.parquet|checkpoint\.\d+\.\d+\.parquet)$/;
+
+function hasDeltaCommit(tablePath: string): boolean {
+  const log = join(tablePath, '_delta_log');
+  return existsSync(log) && readdirSync(log).some((name) => DELTA_VERSION_FILE.test(name));
+}
+
 /** Reads every location; Delta tables in one oracle process. Never throws: errors are per table. */
 export async function readDestinations(
   requests: readonly { readonly location: DestinationLocation; readonly columns: readonly ColumnDef[] }[],
 ): Promise<DestinationRead[]> {
   const deltaPaths = requests.flatMap((r) =>
-    r.location.kind === 'delta' && existsSync(join(r.location.path, '_delta_log')) ? [r.location.path] : [],
+    r.location.kind === 'delta' && hasDeltaCommit(r.location.path) ? [r.location.path] : [],
   );
   let delta: Record<string, DeltaTableRead> = {};
   let deltaError: string | undefined;

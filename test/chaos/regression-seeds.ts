@@ -27,4 +27,9 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
     steps: 3,
     note: 'MariaDB source cut after 3080 bytes, right after chunk planning: the run hangs without an error (my_full_c)',
   },
+  {
+    seed: 3631979354,
+    steps: 1,
+    note: 'a first Delta load that failed (disk full) left an empty _delta_log, which delta-rs reads as a broken table (my_incr_b)',
+  },
 ];

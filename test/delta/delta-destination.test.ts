@@ -260,6 +260,27 @@ describe('DeltaDestination', () => {
     expect((await destination.committedSequence('orders'))?.sequence).toBe(1);
   });
 
+  it('leaves no _delta_log behind when the first load of a new table fails before its commit', async () => {
+    // A chaos seed found it: an empty `_delta_log` left by a failed first run made delta-rs and
+    // Spark report a broken table (`No files in log segment`) where there was no table yet.
+    const batch = await staging.batch(COLUMNS, ['(1, 1)', '(2, 2)']);
+    const load = await destination.beginLoad({
+      ...request(batch, 1),
+      columns: batch.columns,
+      workDir: batch.workDir,
+    });
+    await load.writePart({
+      connection: batch.connection,
+      select: `SELECT * FROM ${batch.relation}`,
+      id: 'p1',
+    });
+    await load.abort();
+    await expect(readdir(join(table, '_delta_log'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await destination.committedSequence('orders')).toBeNull();
+    await commitBatch(destination, request(await staging.batch(COLUMNS, ['(3, 3)']), 1));
+    expect(await logFiles(table)).toHaveLength(1);
+  });
+
   it('writes a checkpoint at version 10 that our reader and _last_checkpoint agree on', async () => {
     for (let sequence = 1; sequence <= 11; sequence++) {
       await commitBatch(

@@ -9,7 +9,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { link, open, unlink } from 'node:fs/promises';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type { CommitInfo, DeltaAction } from './delta-actions.js';
@@ -28,6 +28,9 @@ const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
  */
 export async function putIfAbsent(tablePath: string, version: number, content: string): Promise<boolean> {
   const dir = logDir(tablePath);
+  // Created here, not when the load begins: a first load that fails must not leave an empty
+  // `_delta_log`, which readers (delta-rs, Spark) take for a broken table instead of no table.
+  await mkdir(dir, { recursive: true });
   const temp = join(dir, `.tmp-${randomUUID()}.json`);
   const final = join(dir, commitFileName(version));
   const handle = await open(temp, 'wx');

@@ -10,7 +10,6 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { Logger } from '../../logging/logger.js';
@@ -27,7 +26,7 @@ import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import { DeltaLoad, protocolFor } from './delta-load.js';
 import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
-import { logDir, readSnapshot } from './delta-log-reader.js';
+import { readSnapshot } from './delta-log-reader.js';
 import { partitionFields } from './delta-partitions.js';
 import { resolveTablePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
@@ -157,7 +156,6 @@ export class DeltaDestination implements Destination {
             createdTime: this.#now(),
           }
       : undefined;
-    await mkdir(logDir(table), { recursive: true });
     return new DeltaLoad({
       request,
       tablePath: table,
