@@ -38,6 +38,7 @@ export function toRunRecord(attempts: readonly RunRow[]): RunRecord {
     error: errorOf(last),
     first_failure_at:
       last.firstFailureAt ?? attempts.find((a) => a.firstFailureAt !== null)?.firstFailureAt ?? null,
+    checks: [...last.checks],
   };
 }
 

@@ -31,6 +31,25 @@ export const serializedErrorSchema = z.object({
 export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
 
 /**
+ * One data quality check's result on a run's batch (`checks:` of the pipeline file). `status`:
+ * `pass`; `fail` (the run failed before writing anything); `warn` (committed and alerted);
+ * `quarantine` (the failing rows went to the quarantine table, the others were committed).
+ */
+export const checkResultSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  status: z.enum(['pass', 'warn', 'fail', 'quarantine']),
+  on_fail: z.enum(['fail', 'warn', 'quarantine']),
+  /** What was measured: failing rows, the row count, a percentage, an age in seconds; null when nothing could be (an empty batch's newest value). */
+  observed: z.number().nullable(),
+  /** The limit in the operator's terms, e.g. `0 rows`, `≤ 5 %`, `age ≤ 2h`. */
+  threshold: z.string(),
+  /** One sentence naming the check, the column and the count; never a row's values. */
+  detail: z.string(),
+});
+export type CheckResult = z.infer<typeof checkResultSchema>;
+
+/**
  * One run: `<pipeline>-<sequence>`, from its first attempt to its final status. A failed attempt
  * that is retried leaves the run `retrying`, then `running` again; `failed` is final. `attempt` is
  * the latest attempt's number; the figures are the latest attempt's.
@@ -53,6 +72,8 @@ export const runRecordSchema = z.object({
   error: runErrorSchema,
   /** When the run's first attempt failed (null while none has). */
   first_failure_at: nullableIso,
+  /** The latest attempt's data quality checks (empty when the pipeline has none or they were not reached). */
+  checks: z.array(checkResultSchema),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 

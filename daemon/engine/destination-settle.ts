@@ -99,6 +99,7 @@ export function alreadyCommittedOutcome(
     rowsLoaded: 0,
     rowsExcluded: 0,
     stages: {},
+    checks: [],
     bytes: 0,
     verdict: 'already_committed',
     alreadyCommitted: true,

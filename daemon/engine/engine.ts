@@ -5,7 +5,7 @@
  * the run sequence, then commit watermarks to the state store.
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
-import type { Plan, Preview, RunPart } from '../../shared/protocol.js';
+import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageSeconds } from './stage-clock.js';
@@ -59,6 +59,8 @@ export interface RunOutcome {
   readonly watermarkTo: string | null;
   /** CPU seconds by stage of the attempt (stage-clock.ts); empty when nothing was loaded. */
   readonly stages: StageSeconds;
+  /** The data quality checks judged on the batch (also in the run's row); empty when none ran. */
+  readonly checks: readonly CheckResult[];
 }
 
 export interface RunEngine {

@@ -264,6 +264,7 @@ async function loadBatch(
     watermarkTo: summarise(reading.ranges, (r) => r.to),
     notes,
     stages,
+    checks: [],
   };
 }
 

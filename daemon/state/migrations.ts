@@ -97,6 +97,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN stages_json TEXT;
   `,
+  // 4: data quality check results of a run
+  `
+  ALTER TABLE runs ADD COLUMN checks_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
+import type { CheckResult } from '../../shared/protocol.js';
 import type { RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type {
@@ -29,6 +30,7 @@ const RUN_COLUMNS: Record<keyof RunPatch, string> = {
   rowsExcluded: 'rows_excluded',
   notes: 'notes_json',
   stages: 'stages_json',
+  checks: 'checks_json',
   errorCode: 'error_code',
   errorMessage: 'error_message',
   firstFailureAt: 'first_failure_at',
@@ -59,6 +61,10 @@ function toRun(row: Row): RunRow {
       row.stages_json === null || row.stages_json === undefined
         ? null
         : (JSON.parse(row.stages_json as string) as Record<string, number>),
+    checks:
+      row.checks_json === null || row.checks_json === undefined
+        ? []
+        : (JSON.parse(row.checks_json as string) as CheckResult[]),
     errorCode: (row.error_code as string | null) ?? null,
     errorMessage: (row.error_message as string | null) ?? null,
     firstFailureAt: (row.first_failure_at as string | null) ?? null,
@@ -266,6 +272,7 @@ class SqliteStateStore implements StateStore {
       if (patch.notes !== undefined) values.notes = JSON.stringify(patch.notes);
       if (patch.stages !== undefined)
         values.stages = patch.stages === null ? null : JSON.stringify(patch.stages);
+      if (patch.checks !== undefined) values.checks = JSON.stringify(patch.checks);
       const result = this.#prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
       if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
     }

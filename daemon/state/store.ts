@@ -3,6 +3,7 @@
  * several hosts comes later. All times are ISO-8601 UTC strings. Methods are synchronous because
  * better-sqlite3 is; an async implementation would wrap this interface, not change callers' logic.
  */
+import type { CheckResult } from '../../shared/protocol.js';
 import type { RunStatus, RunTrigger } from '../../shared/types.js';
 
 export interface RunRow {
@@ -25,6 +26,8 @@ export interface RunRow {
   readonly notes: readonly string[];
   /** CPU seconds by stage (`extract`, `load`, …) of a succeeded attempt; null otherwise. */
   readonly stages: Readonly<Record<string, number>> | null;
+  /** Data quality check results of the attempt (empty when none ran). */
+  readonly checks: readonly CheckResult[];
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
   /** When the first attempt of this sequence failed (retry_timeout is measured from here). */
@@ -55,6 +58,7 @@ export type RunPatch = Partial<
     | 'rowsExcluded'
     | 'notes'
     | 'stages'
+    | 'checks'
     | 'errorCode'
     | 'errorMessage'
     | 'firstFailureAt'

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionSchema, durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
+import { checkColumns, checksSchema } from './checks-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 
@@ -204,6 +205,8 @@ export const pipelineSchema = z
     source: sourceSchema,
     load: loadSchema,
     transform: z.array(transformSchema).default([]),
+    /** Data quality checks on the staged batch before the commit (checks-schema.ts). */
+    checks: checksSchema,
     destination: destinationSchema,
     schema_evolution: z.enum(['add_columns', 'strict']).default('add_columns'),
     error_handling: errorHandlingSchema.default({
@@ -288,6 +291,19 @@ export const pipelineSchema = z
         t.join?.columns.forEach((c, i) => check(c, ['transform', index, 'join', 'columns', i]));
       });
       if (pipeline.load.cursor !== undefined) check(pipeline.load.cursor, ['load', 'cursor']);
+      // Checks read the loaded columns: the source's, the transforms' targets and the metadata.
+      const loaded = new Set([...columns, ...targets]);
+      pipeline.checks.forEach((qualityCheck, index) => {
+        checkColumns(qualityCheck).forEach((column) => {
+          if (!loaded.has(column) && !column.startsWith('_etl_')) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['checks', index],
+              message: `check "${qualityCheck.name}": unknown column "${column}": not in source.columns (${columns.join(', ')}) or a transform target`,
+            });
+          }
+        });
+      });
       pipeline.source.key?.forEach((k, i) => {
         if (k !== SHARD_COLUMN) check(k, ['source', 'key', i]);
       });

@@ -26,6 +26,7 @@ function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = 
     verdict: 'match',
     error: null,
     first_failure_at: null,
+    checks: [],
     ...overrides,
   };
 }

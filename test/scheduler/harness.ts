@@ -41,6 +41,7 @@ export function outcome(rows: number): RunOutcome {
     watermarkFrom: null,
     watermarkTo: null,
     stages: {},
+    checks: [],
   };
 }
 

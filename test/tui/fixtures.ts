@@ -31,6 +31,7 @@ export function run(overrides: Partial<RunRecord> = {}): RunRecord {
     verdict: 'match',
     error: null,
     first_failure_at: null,
+    checks: [],
     ...overrides,
   };
 }
