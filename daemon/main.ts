@@ -50,6 +50,7 @@ function exitCodeFor(error: EtlError): number {
 }
 
 const FAILPOINTS: readonly FailpointName[] = [
+  'after-quarantine-commit',
   'before-destination-commit',
   'after-destination-commit',
   'after-state-commit',

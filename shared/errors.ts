@@ -32,6 +32,10 @@ export const ERROR_CODES = [
   'DESTINATION_QUOTA',
   'UNSUPPORTED_TABLE_FEATURE',
   'RECONCILIATION_FAILED',
+  /** A data quality check with `on_fail: fail` found the batch wanting: nothing was written. */
+  'CHECK_FAILED',
+  /** A data quality check cannot be evaluated (unknown column, SQL that does not bind, a bound of the wrong type). */
+  'CHECK_INVALID',
   /** The run's staging database or its temp directory failed (disk full, memory): retried. */
   'STAGING',
   'CANCELLED',

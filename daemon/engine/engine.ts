@@ -43,7 +43,8 @@ export interface RunRequest {
 }
 
 /** Named points of an attempt where a test can stop the process (the chaos harness's faults). */
-export type FailpointName = 'before-destination-commit' | 'after-destination-commit' | 'after-state-commit';
+export type FailpointName =
+  'after-quarantine-commit' | 'before-destination-commit' | 'after-destination-commit' | 'after-state-commit';
 
 export interface RunOutcome {
   readonly rowsExtracted: number;

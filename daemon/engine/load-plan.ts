@@ -10,6 +10,10 @@
  *   the `prior` rows left are written as one more part.
  * - merge: the newest row per key wins across the whole batch, so the transformed rows are staged
  *   in `final` and written as one part over it.
+ * - with data quality checks (any mode): a check judges the whole batch before anything is
+ *   written, so every part's rows are staged in `final` as for a merge; the `judge` hook runs
+ *   once the batch is complete (it may fail the run or move rows to quarantine), then `final`
+ *   is written as one part.
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
@@ -36,12 +40,16 @@ function flag(name: string, value: 't' | 'f'): string {
   return `${quoteIdent(name)} = '${value}'`;
 }
 
+/** Judges the complete batch in `table`; throws to stop the run, returns the rows it moved out. */
+export type BatchJudge = (table: string) => Promise<number>;
+
 export class LoadPlan {
   readonly #config: PipelineConfig;
   readonly #prepared: PreparedSource;
   readonly #stager: Stager;
   readonly #load: DestinationLoad;
   readonly #meta: RunMetadata;
+  readonly #judge: BatchJudge | undefined;
   /** Parts whose `prior` rows were kept aside (the others keep none). */
   readonly #keepsPrior = new Set<string>();
   #loadedByParts = 0;
@@ -52,12 +60,19 @@ export class LoadPlan {
     stager: Stager,
     load: DestinationLoad,
     meta: RunMetadata,
+    judge?: BatchJudge,
   ) {
     this.#config = config;
     this.#prepared = prepared;
     this.#stager = stager;
     this.#load = load;
     this.#meta = meta;
+    this.#judge = judge;
+  }
+
+  /** Whether every row is staged in `final` before the load (merge, or checks to judge). */
+  get #stagesWholeBatch(): boolean {
+    return this.#mode === 'merge' || this.#judge !== undefined;
   }
 
   get #mode(): PipelineConfig['load']['mode'] {
@@ -65,7 +80,7 @@ export class LoadPlan {
   }
 
   async prepare(): Promise<void> {
-    if (this.#mode === 'merge') await this.#stager.createFinal(this.#prepared.transforms.columns);
+    if (this.#stagesWholeBatch) await this.#stager.createFinal(this.#prepared.transforms.columns);
   }
 
   /** The consumers of one part (see the file comment). */
@@ -93,6 +108,7 @@ export class LoadPlan {
             ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
             : `(${typed}) AS part_rows`;
           const select = finalSelect(this.#prepared.transforms, this.#meta, rows);
+          if (this.#stagesWholeBatch) return this.#stager.insertFinal(connection, part, select);
           try {
             return await this.#load.writePart({ connection, select, id: part });
           } catch (error) {
@@ -142,23 +158,49 @@ export class LoadPlan {
    */
   async finish(keptAfter: number): Promise<number> {
     if (this.#mode === 'merge') {
+      // Checks first: a not_null check that quarantines NULL keys keeps them out of the merge.
+      await this.#judge?.(FINAL_TABLE);
       await this.#refuseNullKeys();
       const expected = await this.#stager.distinctKeys(this.#prepared.rowKey);
       await this.#write({ select: `SELECT * FROM ${FINAL_TABLE}`, table: FINAL_TABLE, id: 'merge' });
       return expected;
     }
-    if (keptAfter > 0) {
-      const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
-      const written = await this.#write({ select, id: 'boundary' });
-      if (written !== keptAfter) {
+    if (this.#judge !== undefined) {
+      if (keptAfter > 0) {
+        const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
+        const staged = await this.#stager.insertFinal(this.#stager.connection, 'boundary', select);
+        this.#checkBoundaryRows(keptAfter, staged);
+      }
+      const moved = await this.#judge(FINAL_TABLE);
+      const expected = this.#loadedByParts + keptAfter - moved;
+      const written = await this.#write({
+        select: `SELECT * FROM ${FINAL_TABLE}`,
+        table: FINAL_TABLE,
+        id: 'checked',
+      });
+      if (written !== expected) {
         throw new EtlError(
           'RECONCILIATION_FAILED',
-          `${keptAfter} rows kept at the watermark boundary but ${written} written; nothing was committed`,
+          `${expected} rows staged for the load after the checks but ${written} written; nothing was committed`,
           { retryable: false },
         );
       }
+      return expected;
+    }
+    if (keptAfter > 0) {
+      const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
+      this.#checkBoundaryRows(keptAfter, await this.#write({ select, id: 'boundary' }));
     }
     return this.#loadedByParts + keptAfter;
+  }
+
+  #checkBoundaryRows(keptAfter: number, written: number): void {
+    if (written === keptAfter) return;
+    throw new EtlError(
+      'RECONCILIATION_FAILED',
+      `${keptAfter} rows kept at the watermark boundary but ${written} written; nothing was committed`,
+      { retryable: false },
+    );
   }
 
   async #write(part: { select: string; table?: string; id: string }): Promise<number> {

@@ -9,8 +9,11 @@
  *  4. settle the batch: reconcile rows extracted with rows taken per part, the watermark boundary
  *     (append: the rows around the watermarks were kept aside; those not loaded before are written
  *     now), merge keys; record the planned watermarks;
- *  5. commit: the destination makes every part visible with the run sequence, then the
- *     watermarks go to the state store. A failure before the commit removes what was written.
+ *     With data quality checks, the whole batch is staged first and judged here (a failing check
+ *     stops the run before anything is written; quarantined rows leave the batch);
+ *  5. commit: the quarantine (when rows were quarantined) and then the destination make every
+ *     part visible with the run sequence, then the watermarks go to the state store. A failure
+ *     before the commit removes what was written.
  * The run's temp directory is removed in `finally`, always.
  *
  * Reconciliation: per part, the rows extracted must equal the rows its consumers took (minus the
@@ -35,7 +38,9 @@ import {
 } from './destination-settle.js';
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { cancelledRun, extractAll, type ExtractTask, type PartTotals } from './extractor.js';
-import { LoadPlan } from './load-plan.js';
+import { LoadPlan, type BatchJudge } from './load-plan.js';
+import { judgeChecks, type CheckVerdict } from './quality-checks.js';
+import { commitQuarantine, quarantineDestination, quarantineLabel } from './quarantine.js';
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -183,7 +188,15 @@ async function loadBatch(
   });
   open.load = load;
   const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt: deps.now() };
-  const loadPlan = new LoadPlan(config, prepared, stager, load, meta);
+  const judged: { verdict?: CheckVerdict } = {};
+  const judge: BatchJudge | undefined =
+    config.checks.length === 0
+      ? undefined
+      : async (table) => {
+          judged.verdict = await judgeBatch(deps, request, stager, table, prepared, open);
+          return judged.verdict.quarantined;
+        };
+  const loadPlan = new LoadPlan(config, prepared, stager, load, meta, judge);
   await loadPlan.prepare();
 
   // extract and load
@@ -217,8 +230,17 @@ async function loadBatch(
   // commit
   throwIfAborted(signal);
   tracker.phase = 'committing';
-  deps.failpoint?.('before-destination-commit');
   clock.enter('commit');
+  if ((judged.verdict?.quarantined ?? 0) > 0) {
+    const quarantined = await commitQuarantineTable(deps, request, stager, prepared, workDir);
+    deps.failpoint?.('after-quarantine-commit');
+    request.logger.notice(
+      quarantined.alreadyCommitted
+        ? `the quarantine ${quarantineLabel(config.destination)} already held sequence ${request.sequence}: nothing written there again`
+        : `${quarantined.rows} row(s) quarantined in ${quarantineLabel(config.destination)}`,
+    );
+  }
+  deps.failpoint?.('before-destination-commit');
   const result = await load.commit();
   open.load = undefined;
   const stages = clock.snapshot();
@@ -264,8 +286,87 @@ async function loadBatch(
     watermarkTo: summarise(reading.ranges, (r) => r.to),
     notes,
     stages,
-    checks: [],
+    checks: judged.verdict?.results ?? [],
   };
+}
+
+/**
+ * Judges the checks on the complete batch, records the results in the run's row (a failed run
+ * keeps them too), and stops the run with CHECK_FAILED naming every failed check.
+ */
+async function judgeBatch(
+  deps: AttemptDeps,
+  request: RunRequest,
+  stager: Stager,
+  table: string,
+  prepared: PreparedSource,
+  open: AttemptResources,
+): Promise<CheckVerdict> {
+  const { pipeline } = request;
+  let rowsExtracted = 0;
+  for (const totals of open.totals.values()) rowsExtracted += totals.rows;
+  const verdict = await judgeChecks(pipeline.config.checks, {
+    connection: stager.connection,
+    table,
+    columns: prepared.transforms.columns,
+    rowsExtracted,
+    previousRowsExtracted: deps.store.lastSuccess(pipeline.name)?.rowsExtracted ?? null,
+    now: deps.now(),
+  });
+  writeState('recording the check results', () =>
+    deps.store.updateRun(request.runId, { checks: verdict.results }),
+  );
+  for (const result of verdict.results) {
+    if (result.status === 'pass') request.logger.info(result.detail);
+    else if (result.status === 'fail') request.logger.error(result.detail);
+    else request.logger.warning(result.detail);
+  }
+  if (verdict.failed.length > 0) {
+    throw new EtlError(
+      'CHECK_FAILED',
+      `${verdict.failed.map((r) => r.detail).join('; ')}; nothing was written`,
+      { retryable: false },
+    );
+  }
+  return verdict;
+}
+
+/** Commits the staged quarantine rows to the pipeline's quarantine destination (quarantine.ts). */
+async function commitQuarantineTable(
+  deps: AttemptDeps,
+  request: RunRequest,
+  stager: Stager,
+  prepared: PreparedSource,
+  workDir: string,
+): Promise<{ rows: number; alreadyCommitted: boolean }> {
+  const config = request.pipeline.config;
+  const destination = await openDestination(
+    { ...config, destination: quarantineDestination(config.destination) },
+    deps,
+    request.logger,
+  );
+  try {
+    const quarantineWorkDir = join(workDir, 'quarantine');
+    await mkdir(quarantineWorkDir);
+    return await commitQuarantine(
+      destination,
+      {
+        pipeline: request.pipeline.name,
+        runId: request.runId,
+        sequence: request.sequence,
+        schemaEvolution: config.schema_evolution,
+        columns: prepared.transforms.columns,
+        workDir: quarantineWorkDir,
+        duckdb: { memoryLimit: deps.stagingMemoryLimit, threads: deps.stagingThreads },
+        signal: request.signal,
+      },
+      stager.connection,
+    );
+  } finally {
+    await destination
+      .close()
+      .catch((error: unknown) => request.logger.warning(`closing ${destination.label}: ${String(error)}`));
+  }
 }
 
 /** One extraction task per shard × chunk, in round-robin shard order so every shard starts early. */

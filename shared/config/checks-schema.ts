@@ -43,7 +43,10 @@ export type CheckAction = (typeof CHECK_ACTIONS)[number];
 export const CHECK_BATCH_RELATION = 'batch';
 
 const column = z.string().min(1, 'expected a column name');
-const percent = z.number().min(0, 'expected a percentage from 0 to 100').max(100, 'expected a percentage from 0 to 100');
+const percent = z
+  .number()
+  .min(0, 'expected a percentage from 0 to 100')
+  .max(100, 'expected a percentage from 0 to 100');
 const bound = z.union([z.number(), z.string().min(1)]);
 const rowCount = z.number().int('expected a whole number of rows').min(0, 'expected 0 or more rows');
 
@@ -105,7 +108,8 @@ const entrySchema = z
   });
 
 function judgesRows(type: CheckType, sql: unknown): boolean {
-  if (type === 'sql') return typeof sql === 'string' || (typeof sql === 'object' && sql !== null && 'expression' in sql);
+  if (type === 'sql')
+    return typeof sql === 'string' || (typeof sql === 'object' && sql !== null && 'expression' in sql);
   return type === 'not_null' || type === 'unique' || type === 'accepted_values' || type === 'range';
 }
 
@@ -169,11 +173,18 @@ export function checkColumns(check: QualityCheck): readonly string[] {
 }
 
 function normalise(entry: Entry, index: number): QualityCheck {
-  const common = (fallback: string): CheckCommon => ({ name: entry.name ?? fallback, on_fail: entry.on_fail });
+  const common = (fallback: string): CheckCommon => ({
+    name: entry.name ?? fallback,
+    on_fail: entry.on_fail,
+  });
   if (entry.min_rows !== undefined) return { ...common('min_rows'), type: 'min_rows', rows: entry.min_rows };
   if (entry.max_rows !== undefined) return { ...common('max_rows'), type: 'max_rows', rows: entry.max_rows };
   if (entry.row_count_change !== undefined)
-    return { ...common('row_count_change'), type: 'row_count_change', max_pct: entry.row_count_change.max_pct };
+    return {
+      ...common('row_count_change'),
+      type: 'row_count_change',
+      max_pct: entry.row_count_change.max_pct,
+    };
   if (entry.not_null !== undefined)
     return { ...common(`not_null(${entry.not_null})`), type: 'not_null', column: entry.not_null };
   if (entry.max_null_pct !== undefined) {

@@ -1,0 +1,170 @@
+/**
+ * Data quality checks against real PostgreSQL and MariaDB sources, into DuckDB: every check type
+ * passing and failing in every load mode, with the results in the run's row, a failing check
+ * leaving the destination untouched, warnings committing, and quarantine moving exactly the failing
+ * rows (the quarantine of Delta and PostgreSQL destinations: quality-quarantine.test.ts).
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../shared/protocol.js';
+import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
+
+let pg: PostgresServer;
+let maria: MariaDbServer;
+let h: Harness;
+
+beforeAll(async () => {
+  [pg, maria] = await Promise.all([startPostgres(), startMariaDb()]);
+});
+afterAll(async () => {
+  await Promise.all([pg.destroy(), maria.destroy()]);
+});
+beforeEach(() => {
+  h = createHarness();
+});
+afterEach(() => {
+  h.destroy();
+});
+
+const freshDb = databaseFactory(() => pg, 'quality');
+
+/** 40 clean orders: ids 1..40, every email set, status in (new, paid), amount 1..40, updated now-ish. */
+const ORDERS = `
+  CREATE TABLE orders (id int PRIMARY KEY, email text, status text, amount numeric(10,2), updated_at timestamptz NOT NULL);
+  INSERT INTO orders SELECT g, 'user' || g || '@example.com', CASE WHEN g % 2 = 0 THEN 'paid' ELSE 'new' END, g, now() - interval '1 minute' * g
+    FROM generate_series(1, 40) AS g;`;
+
+type Mode = 'full' | 'incremental' | 'merge';
+
+function loadFor(mode: Mode): Record<string, unknown> {
+  if (mode === 'full') return { mode };
+  return { mode, cursor: 'updated_at' };
+}
+
+function pipeline(db: string, name: string, mode: Mode, checks: unknown[]): ReturnType<Harness['pipeline']> {
+  return h.pipeline({
+    name,
+    source: { type: 'postgres', connection: pgConnection(pg, db), table: 'orders', key: ['id'] },
+    load: loadFor(mode),
+    checks,
+    destination: { type: 'duckdb', path: 'quality.duckdb', table: name },
+  });
+}
+
+async function destinationRows(table: string): Promise<number> {
+  const rows = await h.duck('quality.duckdb', `SELECT count(*) FROM ${table}`);
+  return Number(rows[0]?.[0]);
+}
+
+function checksOf(runId: string): readonly CheckResult[] {
+  return h.store.getRun(runId)?.checks ?? [];
+}
+
+/**
+ * One case per check type: the check, and SQL that breaks the clean table for it (run on new
+ * rows with later `updated_at`, so incremental and merge runs see them too).
+ */
+const CASES: readonly {
+  type: string;
+  check: Record<string, unknown>;
+  /** SQL that breaks the table for the check, by mode when the modes differ. */
+  breaks: string | Record<Mode, string>;
+  observed: number | Record<Mode, number>;
+}[] = [
+  {
+    type: 'min_rows',
+    check: { min_rows: 1 },
+    // An emptied table; for incremental also a run with nothing new (merge re-reads the rows at
+    // the watermark, so it would see one).
+    breaks: { full: 'DELETE FROM orders', incremental: 'SELECT 1', merge: 'DELETE FROM orders' },
+    observed: 0,
+  },
+  {
+    type: 'max_rows',
+    check: { max_rows: 41 },
+    breaks: `INSERT INTO orders SELECT 100 + g, 'more@x', 'new', 1, now() + interval '1 hour' FROM generate_series(1, 42) AS g`,
+    // Merge re-reads the row at the watermark as well.
+    observed: { full: 82, incremental: 42, merge: 43 },
+  },
+  {
+    type: 'not_null',
+    check: { not_null: 'email' },
+    breaks: `INSERT INTO orders VALUES (101, NULL, 'new', 1, now() + interval '1 hour'), (102, NULL, 'paid', 2, now() + interval '1 hour')`,
+    observed: 2,
+  },
+  {
+    type: 'max_null_pct',
+    check: { max_null_pct: { column: 'email', max_pct: 10 } },
+    breaks: `UPDATE orders SET email = NULL, updated_at = now() + interval '1 hour' WHERE id <= 8`,
+    // Full: 8 of 40 rows; incremental and merge: the batch is the 8 updated rows (the row at the
+    // watermark, id 1, is one of them).
+    observed: { full: 20, incremental: 100, merge: 100 },
+  },
+  {
+    type: 'unique',
+    check: { unique: 'email' },
+    breaks: `INSERT INTO orders VALUES (101, 'dup@x', 'new', 1, now() + interval '1 hour'), (102, 'dup@x', 'new', 2, now() + interval '1 hour'), (103, 'dup@x', 'new', 3, now() + interval '1 hour')`,
+    observed: 3,
+  },
+  {
+    type: 'accepted_values',
+    check: { accepted_values: { column: 'status', values: ['new', 'paid'] } },
+    breaks: `INSERT INTO orders VALUES (101, 'c@x', 'lost', 1, now() + interval '1 hour')`,
+    observed: 1,
+  },
+  {
+    type: 'range',
+    check: { range: { column: 'amount', min: 0, max: 1000 } },
+    breaks: `INSERT INTO orders VALUES (101, 'c@x', 'new', -5, now() + interval '1 hour'), (102, 'd@x', 'new', 5000, now() + interval '1 hour')`,
+    observed: 2,
+  },
+  {
+    type: 'sql_expression',
+    check: { sql: "status <> 'paid' OR amount > 0" },
+    breaks: `INSERT INTO orders VALUES (101, 'c@x', 'paid', 0, now() + interval '1 hour')`,
+    observed: 1,
+  },
+  {
+    type: 'sql_query',
+    check: { sql: { query: "SELECT * FROM batch WHERE email NOT LIKE '%@%'" } },
+    breaks: `INSERT INTO orders VALUES (101, 'no-at-sign', 'new', 1, now() + interval '1 hour')`,
+    observed: 1,
+  },
+];
+
+describe('quality checks on PostgreSQL into DuckDB', () => {
+  for (const mode of ['full', 'incremental', 'merge'] as const) {
+    it(`every check type passes on clean rows and fails the run on broken ones (${mode})`, async () => {
+      for (const c of CASES) {
+        const db = await freshDb(ORDERS);
+        const name = `${c.type}_${mode}`;
+        const p = pipeline(db, name, mode, [c.check]);
+        const first = await h.run(p);
+        expect(first.checks, `${c.type} ${mode}`).toEqual([
+          expect.objectContaining({ type: c.type, status: 'pass' }),
+        ]);
+        expect(checksOf(first.runId)).toEqual(first.checks);
+        const loaded = await destinationRows(name);
+        await pg.query(typeof c.breaks === 'string' ? c.breaks : c.breaks[mode], [], db);
+        const failing = h.run(p);
+        await expect(failing, `${c.type} ${mode}`).rejects.toMatchObject({ code: 'CHECK_FAILED' });
+        const error = (await failing.catch((e: unknown) => e)) as Error;
+        expect(error.message).toContain(`check "${(first.checks[0] as CheckResult).name}" failed`);
+        expect(error.message).not.toMatch(/dup@x|no-at-sign|lost|c@x/);
+        const runId = h.store.listRuns(name, 1)[0]?.id ?? '';
+        expect(checksOf(runId)).toEqual([
+          expect.objectContaining({
+            type: c.type,
+            status: 'fail',
+            observed: typeof c.observed === 'number' ? c.observed : c.observed[mode],
+          }),
+        ]);
+        expect(
+          await destinationRows(name),
+          `${c.type} ${mode}: the destination keeps its last good state`,
+        ).toBe(loaded);
+      }
+    });
+  }
+});
