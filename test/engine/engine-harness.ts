@@ -114,6 +114,13 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
         logger: silentLogger,
         onProgress: options.onProgress ?? (() => undefined),
       });
+      // As the supervisor does, so the store's history is what a daemon's would be.
+      store.updateRun(row.id, {
+        status: 'succeeded',
+        finishedAt: new Date().toISOString(),
+        rowsExtracted: outcome.rowsExtracted,
+        rowsLoaded: outcome.rowsLoaded,
+      });
       return { ...outcome, runId: row.id, sequence };
     },
     async duck(file, sql) {

@@ -168,3 +168,110 @@ describe('quality checks on PostgreSQL into DuckDB', () => {
     });
   }
 });
+
+describe('quality checks against the previous run and the clock', () => {
+  it('row_count_change compares with the last successful run; freshness_column with now', async () => {
+    const db = await freshDb(ORDERS);
+    const p = pipeline(db, 'trend', 'full', [
+      { row_count_change: { max_pct: 50 } },
+      { freshness_column: { column: 'updated_at', max_age: '1h' } },
+    ]);
+    const first = await h.run(p);
+    expect(first.checks).toEqual([
+      expect.objectContaining({ name: 'row_count_change', status: 'pass', observed: null }),
+      expect.objectContaining({ name: 'freshness(updated_at)', status: 'pass', threshold: 'age ≤ 1h' }),
+    ]);
+    await pg.query('DELETE FROM orders WHERE id > 30', [], db);
+    expect((await h.run(p)).checks[0]).toMatchObject({ status: 'pass', observed: 25 });
+    await pg.query(
+      `DELETE FROM orders WHERE id > 10; UPDATE orders SET updated_at = now() - interval '3 hours'`,
+      [],
+      db,
+    );
+    await expect(h.run(p)).rejects.toMatchObject({
+      code: 'CHECK_FAILED',
+      message: expect.stringMatching(
+        /check "row_count_change" failed: .*66\.67 %.*check "freshness\(updated_at\)" failed: .*3h/,
+      ),
+    });
+    const failed = h.store.listRuns('trend', 1)[0];
+    expect(failed?.checks.map((c) => c.status)).toEqual(['fail', 'fail']);
+    expect(failed?.checks[1]?.observed).toBeGreaterThanOrEqual(3 * 3600);
+  });
+});
+
+describe('warn and quarantine', () => {
+  it('warn commits every row and records the warning', async () => {
+    const db = await freshDb(ORDERS);
+    await pg.query(`UPDATE orders SET email = NULL WHERE id IN (3, 4)`, [], db);
+    const p = pipeline(db, 'warned', 'full', [{ not_null: 'email', on_fail: 'warn' }]);
+    const outcome = await h.run(p);
+    expect(outcome).toMatchObject({ rowsLoaded: 40, verdict: 'match' });
+    expect(outcome.checks).toEqual([
+      expect.objectContaining({ status: 'warn', observed: 2, threshold: '0 rows' }),
+    ]);
+  });
+
+  for (const mode of ['full', 'incremental', 'merge'] as const) {
+    it(`quarantine moves exactly the failing rows, labelled with their checks (${mode})`, async () => {
+      const db = await freshDb(ORDERS);
+      const name = `q_${mode}`;
+      const p = pipeline(db, name, mode, [
+        { not_null: 'email', on_fail: 'quarantine' },
+        { range: { column: 'amount', min: 0 }, on_fail: 'quarantine', name: 'amount_not_negative' },
+        { accepted_values: { column: 'status', values: ['new', 'paid'] }, on_fail: 'warn' },
+      ]);
+      await pg.query(
+        `UPDATE orders SET email = NULL WHERE id IN (2, 3); UPDATE orders SET amount = -1 WHERE id IN (3, 5); UPDATE orders SET status = 'odd' WHERE id = 7`,
+        [],
+        db,
+      );
+      const first = await h.run(p);
+      expect(first.checks.map((c) => [c.name, c.status, c.observed])).toEqual([
+        ['not_null(email)', 'quarantine', 2],
+        ['amount_not_negative', 'quarantine', 2],
+        ['accepted_values(status)', 'warn', 1],
+      ]);
+      expect(first).toMatchObject({ rowsLoaded: 37, verdict: 'match' });
+      expect(
+        await h.duck('quality.duckdb', `SELECT list(id ORDER BY id) FROM ${name} WHERE id IN (2, 3, 5, 7)`),
+      ).toEqual([[[7]]]);
+      expect(
+        await h.duck(
+          'quality.duckdb',
+          `SELECT id, _etl_check, _etl_run_id FROM ${name}_quarantine ORDER BY id`,
+        ),
+      ).toEqual([
+        [2, 'not_null(email)', first.runId],
+        [3, 'not_null(email),amount_not_negative', first.runId],
+        [5, 'amount_not_negative', first.runId],
+      ]);
+      // The source is fixed and a later row breaks a check: the quarantine keeps the first run's rows and adds the new one.
+      await pg.query(
+        `UPDATE orders SET email = 'fixed@x', amount = 1, updated_at = now() + interval '1 hour' WHERE id IN (2, 3, 5);
+         INSERT INTO orders VALUES (200, NULL, 'new', 1, now() + interval '2 hours')`,
+        [],
+        db,
+      );
+      const second = await h.run(p);
+      expect(second.checks[0]).toMatchObject({ status: 'quarantine', observed: 1 });
+      expect(await h.duck('quality.duckdb', `SELECT count(*) FROM ${name} WHERE id IN (2, 3, 5)`)).toEqual([
+        [3n],
+      ]);
+      expect(await h.duck('quality.duckdb', `SELECT list(id ORDER BY id) FROM ${name}_quarantine`)).toEqual([
+        [[2, 3, 5, 200]],
+      ]);
+    });
+  }
+
+  it('a merge quarantines rows with a NULL key instead of refusing the batch', async () => {
+    const db =
+      await freshDb(`CREATE TABLE orders (id int, email text, status text, amount numeric(10,2), updated_at timestamptz NOT NULL);
+      INSERT INTO orders VALUES (1, 'a@x', 'new', 1, now()), (NULL, 'b@x', 'new', 2, now()), (2, 'c@x', 'new', 3, now());`);
+    const p = pipeline(db, 'nullkey', 'merge', [{ not_null: 'id', on_fail: 'quarantine' }]);
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
+    expect(
+      await h.duck('quality.duckdb', 'SELECT count(*) FROM nullkey_quarantine WHERE id IS NULL'),
+    ).toEqual([[1n]]);
+  });
+});

@@ -107,11 +107,12 @@ export class BigQueryDestination implements Destination {
   /**
    * Job ids are unique per project, so they name the destination table too: two datasets of one
    * project (staging and production, say) fed by same-named pipelines must not see each other's
-   * commits. Characters outside a job id's `[A-Za-z0-9_-]` (a `$` decorator) become `_`.
+   * commits. Characters outside a job id's `[A-Za-z0-9_-]` (a `$` decorator, the `.` of a
+   * quarantine's `<pipeline>.quarantine`) become `_`.
    */
   #jobBase(pipeline: string, sequence: number): string {
-    const target = `${this.#config.dataset}_${this.#config.table}`.replace(/[^A-Za-z0-9_-]/g, '_');
-    return `etld_${pipeline}_${target}_${sequence}`;
+    const target = `${this.#config.dataset}_${this.#config.table}`;
+    return `etld_${pipeline}_${target}_${sequence}`.replace(/[^A-Za-z0-9_-]/g, '_');
   }
 
   #commitJobBase(pipeline: string, sequence: number): string {
