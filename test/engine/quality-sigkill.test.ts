@@ -1,0 +1,143 @@
+/**
+ * Quarantined rows land exactly once across a SIGKILL: the daemon is killed right after the
+ * quarantine's commit (before the data's), then right after the data's commit (before the state
+ * store's); after each restart the run is retried or reconciled, and the quarantine and the data
+ * each hold every row once. Real PostgreSQL source, DuckDB destination, the daemon as operators
+ * run it (`ETLD_FAILPOINTS` stops it at the named point with SIGKILL).
+ */
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonClient } from '../../shared/client/client.js';
+import { connectClient } from '../../shared/client/ws-client.js';
+import { makeTempHome, spawnDaemon, type TempHome } from '../helpers/daemon-process.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { waitFor } from '../helpers/process.js';
+
+let pg: PostgresServer;
+let home: TempHome;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  // Every 10th row has no email: 1000 rows, 100 of them for the quarantine.
+  await pg.query(
+    `CREATE TABLE customers (id bigint PRIMARY KEY, email text, updated_at timestamptz NOT NULL);
+     INSERT INTO customers SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'c' || g || '@x' END,
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, 1000) g;`,
+    [],
+    'shop',
+  );
+  home = makeTempHome('etld-quarantine-kill-');
+  home.writePipeline(
+    'customers.yaml',
+    `name: customers
+source:
+  type: postgres
+  connection: { host: ${pg.host}, port: ${pg.port}, user: ${pg.user}, database: shop }
+  table: customers
+  key: [id]
+load: { mode: incremental, cursor: updated_at }
+checks:
+  - not_null: email
+    on_fail: quarantine
+destination: { type: duckdb, path: shop.duckdb, table: customers }
+error_handling: { max_retries: 5, retry_delay: 1s, exponential_backoff: false }
+`,
+  );
+});
+
+afterAll(async () => {
+  home.remove();
+  await pg.destroy();
+});
+
+async function connect(): Promise<DaemonClient> {
+  return waitFor(
+    async () =>
+      connectClient({ socketPath: home.socketPath, clientName: 'quarantine-kill-test', reconnect: false }),
+    { timeoutMs: 30_000, what: 'the control socket' },
+  );
+}
+
+/** [rows, distinct ids] of the data table and of the quarantine. */
+async function counts(): Promise<unknown[][]> {
+  const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'shop.duckdb'), {
+    access_mode: 'READ_ONLY',
+  });
+  const connection = await instance.connect();
+  try {
+    return (
+      await connection.runAndReadAll(
+        `SELECT (SELECT count(*) FROM customers), (SELECT count(DISTINCT id) FROM customers),
+                (SELECT count(*) FROM customers_quarantine), (SELECT count(DISTINCT id) FROM customers_quarantine),
+                (SELECT count(*) FROM customers WHERE email IS NULL)`,
+      )
+    ).getRowsJS();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Starts a run on a daemon armed to SIGKILL itself at `failpoint`, and waits for it to die. */
+async function killedAt(failpoint: string): Promise<void> {
+  const daemon = spawnDaemon(home.dir, { env: { ETLD_FAILPOINTS: `${failpoint}=kill` } });
+  const client = await connect();
+  // The socket answers before start-up reconciliation ends; `start` is refused until it has.
+  await waitFor(
+    () =>
+      client.call('start', { pipeline: 'customers' }).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof Error && /is starting/.test(error.message)) return undefined;
+          throw error;
+        },
+      ),
+    { timeoutMs: 30_000, what: 'the daemon to accept a run' },
+  );
+  await daemon.exited();
+  await client.close().catch(() => undefined);
+}
+
+/** Restarts the daemon unarmed and waits until the newest run of the pipeline succeeded. */
+async function recovered(): Promise<void> {
+  const daemon = spawnDaemon(home.dir);
+  const client = await connect();
+  try {
+    await waitFor(
+      async () => {
+        const [run] = await client.call('history', { pipeline: 'customers', limit: 1 });
+        return run?.status === 'succeeded' ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the run to succeed after the restart' },
+    ).catch(async (error: unknown) => {
+      throw new Error(
+        `${String(error)}\nhistory: ${JSON.stringify(await client.call('history', { pipeline: 'customers', limit: 3 }))}\n${daemon.lines.slice(-30).join('\n')}`,
+      );
+    });
+  } finally {
+    await client.close().catch(() => undefined);
+    await daemon.stop();
+  }
+}
+
+describe('quarantine across a SIGKILL', () => {
+  it('holds every failing row once when the daemon dies between the quarantine and the data commit', async () => {
+    await killedAt('after-quarantine-commit');
+    await recovered();
+    expect(await counts()).toEqual([[900n, 900n, 100n, 100n, 0n]]);
+  });
+
+  it('holds every failing row once when the daemon dies between the data commit and the state store', async () => {
+    await pg.query(
+      `INSERT INTO customers SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 'n' || g || '@x' END,
+         timestamptz '2024-06-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1001, 1200) g`,
+      [],
+      'shop',
+    );
+    await killedAt('after-destination-commit');
+    await recovered();
+    expect(await counts()).toEqual([[1080n, 1080n, 120n, 120n, 0n]]);
+  });
+});
