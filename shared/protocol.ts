@@ -225,6 +225,9 @@ export const planSchema = z.object({
   schema_diff: z.array(z.object({ column: z.string(), change: z.string(), detail: z.string() })),
   destination: z.string(),
   notes: z.array(z.string()),
+  /** The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's. */
+  checks: z.array(checkResultSchema),
+  check_sample_rows: z.number().int(),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -3,7 +3,9 @@
  * anything else first: what failed, how often, since when, and the exact commands to look further.
  * Every text that may come from a driver passes through `redact`.
  */
+import type { CheckResult } from '../../shared/protocol.js';
 import { redact } from '../logging/redact.js';
+import { checkLines, checkTally } from './check-lines.js';
 
 export interface FailureAlert {
   readonly pipeline: string;
@@ -17,6 +19,8 @@ export interface FailureAlert {
   readonly firstFailureAt?: string | null;
   /** False for a pipeline without a schedule: nothing runs it again by itself. */
   readonly scheduled?: boolean;
+  /** The data quality checks that stopped the run (status `fail`, from its row); empty otherwise. */
+  readonly failedChecks?: readonly CheckResult[];
 }
 
 export interface RecoveryAlert {
@@ -61,6 +65,17 @@ export interface StaleAlert {
     readonly errorCode: string | null;
   } | null;
   readonly nextRunAt: string | null;
+}
+
+/** A run committed, but some of its data quality checks warned or quarantined rows. */
+export interface ChecksAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly attempts?: number;
+  /** Rows committed to the destination (quarantined rows are not among them). */
+  readonly rows: number;
+  /** Every check the run judged, in the pipeline file's order, passing ones included. */
+  readonly checks: readonly CheckResult[];
 }
 
 /** A stale pipeline got a successful run again. */
@@ -162,6 +177,9 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
       ['Last success', alert.lastSuccessAt ?? 'never'],
       ['Host', ctx.host],
     ]),
+    ...(alert.failedChecks !== undefined && alert.failedChecks.length > 0
+      ? ['', 'Failed data quality checks (nothing was written):', ...checkLines(alert.failedChecks)]
+      : []),
     ...suppressedNote(ctx, 'failure alerts'),
     ...commands(alert.pipeline, alert.runId, since, ctx.unit),
     ...footer(ctx),
@@ -204,6 +222,40 @@ export function recoveryMail(
     ...footer(ctx),
   ];
   return { subject: `[etld] ${alert.pipeline} RECOVERED (run ${alert.runId})`, text: lines.join('\n') };
+}
+
+export function checksMail(alert: ChecksAlert, ctx: MessageContext): MailText {
+  const notPassing = alert.checks.filter((c) => c.status !== 'pass');
+  const tally = checkTally(notPassing);
+  const lines = [
+    `Pipeline ${alert.pipeline} committed run ${alert.runId}, but ${notPassing.length} of its ${alert.checks.length} data quality checks did not pass (${tally}).`,
+    ...(notPassing.some((c) => c.status === 'quarantine')
+      ? ["Rows failing a quarantine check went to the pipeline's quarantine table, not to its destination."]
+      : []),
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Run', alert.runId],
+      ...(alert.attempts !== undefined ? [['Attempts', String(alert.attempts)] as const] : []),
+      ['Rows loaded', String(alert.rows)],
+      ['Checks', checkTally(alert.checks)],
+      ['Host', ctx.host],
+    ]),
+    '',
+    'Checks that did not pass:',
+    ...checkLines(notPassing),
+    ...suppressedNote(ctx, 'check alerts'),
+    '',
+    'To look further:',
+    `  etlctl run ${alert.runId}`,
+    `  etlctl history ${alert.pipeline}`,
+    `  journalctl -u ${ctx.unit} RUN_ID=${alert.runId}`,
+    ...footer(ctx),
+  ];
+  return {
+    subject: `[etld] ${alert.pipeline} CHECKS: ${tally} (run ${alert.runId})`,
+    text: lines.join('\n'),
+  };
 }
 
 export function stallMail(alert: StallAlert, ctx: MessageContext): MailText {

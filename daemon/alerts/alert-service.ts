@@ -1,6 +1,7 @@
 /**
- * Alerts: final failure, recovery after a failure, stall, low disk, and freshness
- * (stale, fresh again), by e-mail and through the channels of `alerts.channels` (webhook, Slack).
+ * Alerts: final failure, recovery after a failure, stall, low disk, freshness (stale, fresh
+ * again), and data quality checks that warned or quarantined rows of a committed run, by e-mail and
+ * through the channels of `alerts.channels` (webhook, Slack).
  *
  * The caller's path never waits and never sees an error: `notify*` decides synchronously (throttle,
  * one row in the state store) and hands delivery to a promise that is always caught. Delivery is
@@ -21,12 +22,14 @@ import type { Logger } from '../logging/logger.js';
 import type { AlertRow, StateStore } from '../state/store.js';
 import { routeAlert, type AlertChannel, type AlertMessage } from './alert-channel.js';
 import {
+  checksMail,
   failureMail,
   freshMail,
   lowDiskMail,
   recoveryMail,
   stallMail,
   staleMail,
+  type ChecksAlert,
   type FailureAlert,
   type FreshAlert,
   type LowDiskAlert,
@@ -143,6 +146,18 @@ export class AlertService {
         },
         alert,
       );
+    });
+  }
+
+  /**
+   * A run committed with data quality checks that warned or quarantined rows; nothing is sent when
+   * every check passed. Throttled like the others, so a pipeline that warns on every run mails once
+   * per window with the count of those suppressed.
+   */
+  notifyChecks(alert: ChecksAlert): void {
+    this.#guard(() => {
+      if (!alert.checks.some((c) => c.status === 'warn' || c.status === 'quarantine')) return;
+      this.#notify(alert.pipeline, 'checks', alert.runId, (ctx) => checksMail(alert, ctx), undefined, alert);
     });
   }
 

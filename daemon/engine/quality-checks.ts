@@ -80,6 +80,19 @@ function typedLiteral(value: string | number | boolean, column: ColumnSchema): s
   return `CAST(${literal} AS ${stagingDuckType(column.type)})`;
 }
 
+/** The typed literals of a check's bounds or accepted values. */
+function boundLiterals(check: QualityCheck, columns: readonly ColumnSchema[]): string[] {
+  if (check.type === 'accepted_values') {
+    const column = resolveColumn(check, check.column, columns);
+    return check.values.map((v) => typedLiteral(v, column));
+  }
+  if (check.type === 'range') {
+    const column = resolveColumn(check, check.column, columns);
+    return [check.min, check.max].flatMap((v) => (v === undefined ? [] : [typedLiteral(v, column)]));
+  }
+  return [];
+}
+
 function rowPredicate(check: QualityCheck, columns: readonly ColumnSchema[]): string | undefined {
   switch (check.type) {
     case 'not_null':
@@ -176,6 +189,9 @@ export async function judgeChecks(checks: readonly QualityCheck[], batch: CheckB
         throw invalid(check, `column "${column.name}" is ${column.type.kind}, not a date or timestamp`);
       expression = `epoch(CAST(max(${quoteIdent(column.name)}) AS TIMESTAMP))`;
     }
+    const literals = boundLiterals(check, columns);
+    // A bound that does not convert to the column's type fails only once rows are read: try it alone.
+    if (literals.length > 0) await run(check, connection, `SELECT ${literals.join(', ')}`);
     if (expression === undefined) continue;
     // Each expression is tried alone first, so a check that does not bind is named.
     await run(check, connection, `SELECT ${expression} FROM ${CHECK_BATCH_RELATION} AS b LIMIT 0`);

@@ -2,12 +2,14 @@
  * `plan` and `preview`: what the next run would do and its first transformed rows,
  * writing nothing — no state store rows, no destination file (planSchema only reads).
  * Preview reads the first shard's range unchunked, stops the source query once `limit` records
- * arrived, and runs them through the same staging and transforms in a temp DuckDB.
+ * arrived, and runs them through the same staging and transforms in a temp DuckDB. `plan` judges
+ * the pipeline's data quality checks on such a sample (CHECK_SAMPLE_ROWS rows), so an operator
+ * sees which would fail, and a check that cannot be evaluated, before a run.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Plan, Preview } from '../../shared/protocol.js';
+import type { CheckResult, Plan, Preview } from '../../shared/protocol.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
 import type { StateStore } from '../state/store.js';
@@ -16,8 +18,18 @@ import type { LoadedPipeline } from './engine.js';
 import { planChunks } from './planner.js';
 import { flagColumns, rangeFlags, rangeWhere, readRanges, summarise } from './range-reader.js';
 import { settleBoundaries } from './next-watermarks.js';
-import { openDestination, prepareSource, staticChecks, type EngineDeps } from './run-setup.js';
-import { Stager } from './stager.js';
+import { judgeChecks } from './quality-checks.js';
+import {
+  openDestination,
+  prepareSource,
+  staticChecks,
+  type EngineDeps,
+  type PreparedSource,
+} from './run-setup.js';
+import { FINAL_TABLE, Stager } from './stager.js';
+
+/** Rows `plan` reads to judge the checks on. */
+export const CHECK_SAMPLE_ROWS = 10_000;
 
 export interface PreviewDeps extends EngineDeps {
   readonly store: StateStore;
@@ -80,6 +92,8 @@ export async function planRun(
         });
       }
     }
+    const judged = await judgeSample(deps, pipeline, prepared, signal);
+    notes.push(...judged.notes);
     return {
       pipeline: pipeline.name,
       mode: config.load.mode,
@@ -89,11 +103,45 @@ export async function planRun(
       schema_diff: schemaDiff.map((c) => ({ column: c.column, change: c.change, detail: c.detail })),
       destination: destination.label,
       notes,
+      checks: judged.results,
+      check_sample_rows: judged.sampleRows,
     };
   } finally {
     await prepared.source.close();
     await destination.close();
   }
+}
+
+/** The checks judged on a sample of the next batch; a check that cannot be evaluated is a note. */
+async function judgeSample(
+  deps: PreviewDeps,
+  pipeline: LoadedPipeline,
+  prepared: PreparedSource,
+  signal?: AbortSignal,
+): Promise<{ results: CheckResult[]; sampleRows: number; notes: string[] }> {
+  const checks = pipeline.config.checks;
+  if (checks.length === 0) return { results: [], sampleRows: 0, notes: [] };
+  return withSample(deps, pipeline, prepared, CHECK_SAMPLE_ROWS, signal, async (stager, sampleRows) => {
+    try {
+      const verdict = await judgeChecks(checks, {
+        connection: stager.connection,
+        table: FINAL_TABLE,
+        columns: prepared.transforms.columns,
+        rowsExtracted: sampleRows,
+        previousRowsExtracted: null,
+        now: deps.now(),
+      });
+      const notes = [
+        `checks judged on a sample of ${sampleRows} row(s) of the next batch: row counts are the sample's`,
+      ];
+      for (const failed of verdict.results.filter((r) => r.status !== 'pass'))
+        notes.push(`the run would ${failed.status === 'fail' ? 'fail' : failed.status}: ${failed.detail}`);
+      return { results: verdict.results, sampleRows, notes };
+    } catch (error) {
+      if (!(error instanceof EtlError) || error.code !== 'CHECK_INVALID') throw error;
+      return { results: [], sampleRows, notes: [`the run would fail: ${error.message}`] };
+    }
+  });
 }
 
 export async function previewRun(
@@ -105,6 +153,33 @@ export async function previewRun(
   const config = pipeline.config;
   staticChecks(config);
   const prepared = await prepareSource(config, deps, signal);
+  try {
+    return await withSample(deps, pipeline, prepared, limit, signal, async (stager) => {
+      const columns = prepared.transforms.columns;
+      return {
+        columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })),
+        rows: await stager.finalRowsAsText(columns, limit),
+      };
+    });
+  } finally {
+    await prepared.source.close();
+  }
+}
+
+/**
+ * Reads the first `limit` rows of the first shard's next range into a throwaway staging
+ * database, builds `final` from them (transforms and metadata applied) and hands it to `use`
+ * with the number of rows staged.
+ */
+async function withSample<T>(
+  deps: PreviewDeps,
+  pipeline: LoadedPipeline,
+  prepared: PreparedSource,
+  limit: number,
+  signal: AbortSignal | undefined,
+  use: (stager: Stager, rows: number) => Promise<T>,
+): Promise<T> {
+  const config = pipeline.config;
   let tempDir: string | undefined;
   let stager: Stager | undefined;
   try {
@@ -144,19 +219,14 @@ export async function previewRun(
     });
     await stager.loadShard(shard.name, [spool]);
     if (range !== undefined) await settleBoundaries(config, prepared.columns, stager, [range], deps.logger);
-    await stager.buildFinal(
+    const rows = await stager.buildFinal(
       prepared.transforms,
       { runId: 'preview', pipeline: pipeline.name, loadedAt: deps.now() },
       limit,
     );
-    const columns = prepared.transforms.columns;
-    return {
-      columns: columns.map((c) => ({ name: c.name, type: typeToString(c.type) })),
-      rows: await stager.finalRowsAsText(columns, limit),
-    };
+    return await use(stager, rows);
   } finally {
     stager?.close();
-    await prepared.source.close();
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   }
 }

@@ -3,13 +3,17 @@
  *
  * Decisions:
  * - Labels are pipeline-level only (`pipeline`, `status`, `shard`, `host`, `channel`, `kind`,
- *   `operation`): every value comes from configuration or a fixed set, never a run id, so the
- *   number of series is bounded by the configuration.
+ *   `operation`, `check`): every value comes from configuration or a fixed set, never a run id, so
+ *   the number of series is bounded by the configuration.
  * - Counters move on `run.state` events; per-pipeline gauges (last success, watermark lag,
  *   freshness, state) are computed at scrape time from the state store and the supervisor, so
  *   they are right after a restart and drop pipelines that were removed.
  * - Every known pipeline has its `etld_runs_total{status="succeeded"|"failed"}` series from the
- *   first scrape (at 0), so `increase()` sees the first run.
+ *   first scrape (at 0), so `increase()` sees the first run; likewise each check of the latest
+ *   judgement has its `etld_check_failures_total` series.
+ * - Data quality checks show the latest judgement (latest-checks.ts): a status gauge per check,
+ *   encoded 0 pass, 1 warn, 2 quarantine, 3 fail (one series per check, not one per status, so a
+ *   rule reads `etld_check_status >= 1`), and the failing rows of row checks.
  * - Base units: seconds and bytes; counters end in `_total`.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -18,6 +22,7 @@ import type { PipelineState } from '../../shared/types.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/store.js';
+import { CHECK_STATUS_VALUES, failingRows, latestChecks } from './latest-checks.js';
 import { watermarkTimeMs } from './watermark-lag.js';
 
 /** What /metrics shows per pipeline besides counters (from the supervisor's summaries). */
@@ -38,7 +43,7 @@ export function pipelineViews(summaries: readonly PipelineSummary[]): PipelineVi
 }
 
 export interface MetricsSources {
-  readonly store: Pick<StateStore, 'getRun' | 'attemptsOf' | 'lastSuccess' | 'getWatermarks'>;
+  readonly store: Pick<StateStore, 'getRun' | 'attemptsOf' | 'lastSuccess' | 'getWatermarks' | 'listRuns'>;
   readonly pipelines: () => readonly PipelineView[];
   readonly slots?: () => readonly {
     readonly host: string;
@@ -90,6 +95,7 @@ export class EtldMetrics {
   readonly #rowsLoaded: Counter<'pipeline'>;
   readonly #bytesExtracted: Counter<'pipeline'>;
   readonly #duration: Histogram<'pipeline' | 'status'>;
+  readonly #checkFailures: Counter<'pipeline' | 'check' | 'status'>;
   readonly #alerts: Counter<'kind' | 'channel' | 'status'>;
   readonly #runEvents: Counter<'channel' | 'event' | 'outcome'>;
   readonly #slotWaits: Counter<'host'>;
@@ -222,6 +228,46 @@ export class EtldMetrics {
       },
     });
 
+    new Gauge({
+      name: 'etld_check_status',
+      help: 'Data quality check result of the latest run that judged the checks: 0 pass, 1 warn, 2 quarantine, 3 fail.',
+      labelNames: ['pipeline', 'check'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of sources.pipelines())
+          for (const check of latestChecks(sources.store, p.name))
+            this.set({ pipeline: p.name, check: check.name }, CHECK_STATUS_VALUES[check.status]);
+      },
+    });
+    new Gauge({
+      name: 'etld_check_failing_rows',
+      help: 'Rows that failed a row check (not_null, unique, accepted_values, range, sql) in the latest run that judged the checks.',
+      labelNames: ['pipeline', 'check'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of sources.pipelines()) {
+          for (const check of latestChecks(sources.store, p.name)) {
+            const rows = failingRows(check);
+            if (rows !== null) this.set({ pipeline: p.name, check: check.name }, rows);
+          }
+        }
+      },
+    });
+    this.#checkFailures = new Counter({
+      name: 'etld_check_failures_total',
+      help: 'Data quality checks that did not pass, per attempt, by the status they ended in (warn, quarantine, fail).',
+      labelNames: ['pipeline', 'check', 'status'],
+      registers,
+      collect() {
+        // A failing check ends in its on_fail status: that is the one series it can move.
+        for (const p of sources.pipelines())
+          for (const check of latestChecks(sources.store, p.name))
+            this.inc({ pipeline: p.name, check: check.name, status: check.on_fail }, 0);
+      },
+    });
+
     this.#alerts = new Counter({
       name: 'etld_alerts_total',
       help: 'Alerts by kind, channel and outcome (sent, failed after its retries, suppressed by the throttle).',
@@ -334,6 +380,9 @@ export class EtldMetrics {
       this.#rowsExtracted.inc({ pipeline }, attempt.rowsExtracted);
       this.#rowsLoaded.inc({ pipeline }, attempt.rowsLoaded);
       this.#bytesExtracted.inc({ pipeline }, attempt.bytes);
+      for (const check of attempt.checks)
+        if (check.status !== 'pass')
+          this.#checkFailures.inc({ pipeline, check: check.name, status: check.status });
     }
     if (event.error?.code === 'STALLED') this.#stalls.inc({ pipeline });
     if (event.status === 'retrying') {

@@ -274,6 +274,18 @@ export class RunSequence {
         }),
       );
     }
+    if (outcome.checks.length > 0) {
+      // The service decides: only checks that warned or quarantined rows are alerted.
+      callAlert(this.#log, 'notifyChecks', () =>
+        this.#deps.alerts.notifyChecks({
+          pipeline: this.pipeline.name,
+          runId: this.logicalRunId,
+          attempts: this.#attempt,
+          rows: outcome.rowsLoaded,
+          checks: outcome.checks,
+        }),
+      );
+    }
   }
 
   #failed(runId: string, thrown: unknown): void {
@@ -355,6 +367,8 @@ export class RunSequence {
     const { store, alerts } = this.#deps;
     const lastSuccessAt = store.lastSuccess(this.pipeline.name)?.finishedAt ?? null;
     const rows = this.#progress?.rows ?? 0;
+    // The engine records check results in the attempt's row as soon as they are judged.
+    const failedChecks = store.getRun(runId)?.checks.filter((c) => c.status === 'fail') ?? [];
     callAlert(this.#log, 'notifyFailure', () =>
       alerts.notifyFailure({
         pipeline: this.pipeline.name,
@@ -365,6 +379,7 @@ export class RunSequence {
         rows,
         firstFailureAt: this.#firstFailureAt?.toISOString() ?? null,
         scheduled: this.pipeline.config.schedule !== undefined,
+        ...(failedChecks.length > 0 ? { failedChecks } : {}),
       }),
     );
   }

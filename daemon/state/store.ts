@@ -115,7 +115,8 @@ export interface PipelineRuntime {
 export interface AlertRow {
   readonly id: number;
   readonly pipeline: string;
-  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk' | 'stale' | 'fresh';
+  /** `checks`: a committed run with data quality checks that warned or quarantined rows. */
+  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk' | 'stale' | 'fresh' | 'checks';
   readonly runId: string | null;
   readonly createdAt: string;
   readonly status: 'sent' | 'suppressed' | 'failed' | 'pending';

@@ -145,17 +145,6 @@ export type QualityCheck = CheckCommon &
     | { readonly type: 'sql_query'; readonly query: string }
   );
 
-/** Whether a check judges single rows (and can quarantine them). */
-export function isRowCheck(check: QualityCheck): boolean {
-  return (
-    check.type === 'not_null' ||
-    check.type === 'unique' ||
-    check.type === 'accepted_values' ||
-    check.type === 'range' ||
-    check.type === 'sql_expression'
-  );
-}
-
 /** The columns a check names (not those inside its SQL). */
 export function checkColumns(check: QualityCheck): readonly string[] {
   switch (check.type) {

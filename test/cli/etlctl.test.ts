@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RUN_STATUSES } from '../../shared/types.js';
+import { SAMPLE_CHECKS } from '../control/fake-api.js';
 import { startTestServer, type TestServer } from '../control/harness.js';
 import { waitFor } from '../helpers/process.js';
 import { buildCli, etlctl, spawnEtlctl } from './cli-harness.js';
@@ -72,6 +73,41 @@ describe('etlctl against a control server', () => {
     expect(r.stdout).not.toContain('\u001B[');
     const history = await etlctl(['--socket', t.socketPath, 'history', 'orders']);
     expect(history.stdout).toContain('SOURCE_TIMEOUT: shard s2 timed out');
+  });
+
+  it('run lists the data quality checks, with the detail of those that did not pass', async () => {
+    const r = await etlctl(['--socket', t.socketPath, 'run', 'orders-run-2']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/\nCHECK +STATUS +OBSERVED +THRESHOLD +DETAIL\n/);
+    expect(r.stdout).toMatch(/\nmin_rows +PASS +2,000 rows +≥ 1 rows\n/);
+    expect(r.stdout).toMatch(
+      /\nnot_null\(email\) +WARN +3 rows +0 rows +not_null\(email\): 3 rows have a NULL email\n/,
+    );
+    expect(r.stdout).toMatch(
+      /\nrange\(amount\) +QUARANTINE +1 row +0 rows +range\(amount\): 1 row has amount outside 0\.\.10000 and went to the quarantine table\n/,
+    );
+    expect(r.stdout).toMatch(
+      /\nmax_null_pct\(phone\) +FAIL +7\.5 % +≤ 5 % +max_null_pct\(phone\): 7\.5 % of rows have a NULL phone\n/,
+    );
+    expect(r.stdout).toMatch(/\nfreshness\(updated_at\) +PASS +1h +age ≤ 2h\n/);
+    // A passing check's detail is noise next to the ones that need a look.
+    expect(r.stdout).not.toContain('the batch has 2,000 rows');
+    expect(r.stdout).not.toContain('\u001B[');
+
+    const json = await etlctl(['--socket', t.socketPath, 'run', 'orders-run-2', '--json']);
+    expect(JSON.parse(json.stdout).checks).toEqual(SAMPLE_CHECKS);
+  });
+
+  it('history counts the checks that did not pass in a CHECKS column', async () => {
+    const r = await etlctl(['--socket', t.socketPath, 'history', 'orders']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^RUN +STATUS +TRIGGER +ATTEMPTS +STARTED +TOOK +ROWS IN\/OUT +CHECKS +ERROR$/);
+    expect(lines[1]).toMatch(/^orders-run-3 +succeeded .* 3,000\/3,000 +1 quarantine, 1 warn$/);
+    expect(lines[2]).toMatch(/^orders-run-2 +failed .* 2,000\/0 +- +SOURCE_TIMEOUT: shard s2 timed out$/);
+    expect(lines[3]).toMatch(/^orders-run-1 +succeeded .* 1,000\/1,000 +ok$/);
+    const json = await etlctl(['--socket', t.socketPath, 'history', 'orders', '--json']);
+    expect(JSON.parse(json.stdout).map((run: { checks: unknown[] }) => run.checks.length)).toEqual([3, 0, 1]);
   });
 
   it('every read verb prints something sensible and exits 0', async () => {

@@ -2,6 +2,7 @@ import type { DaemonApi } from '../../daemon/api.js';
 import { EventBus } from '../../daemon/events.js';
 import { EtlError } from '../../shared/errors.js';
 import type {
+  CheckResult,
   LogLine,
   MethodParams,
   MethodResult,
@@ -30,6 +31,61 @@ function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = 
     ...overrides,
   };
 }
+
+/** One check per status, with each unit `observed` comes in: rows, a percentage, an age in seconds. */
+export const SAMPLE_CHECKS: readonly CheckResult[] = [
+  {
+    name: 'min_rows',
+    type: 'min_rows',
+    status: 'pass',
+    on_fail: 'fail',
+    observed: 2000,
+    threshold: '≥ 1 rows',
+    detail: 'min_rows: the batch has 2,000 rows',
+  },
+  {
+    name: 'not_null(email)',
+    type: 'not_null',
+    status: 'warn',
+    on_fail: 'warn',
+    observed: 3,
+    threshold: '0 rows',
+    detail: 'not_null(email): 3 rows have a NULL email',
+  },
+  {
+    name: 'range(amount)',
+    type: 'range',
+    status: 'quarantine',
+    on_fail: 'quarantine',
+    observed: 1,
+    threshold: '0 rows',
+    detail: 'range(amount): 1 row has amount outside 0..10000 and went to the quarantine table',
+  },
+  {
+    name: 'max_null_pct(phone)',
+    type: 'max_null_pct',
+    status: 'fail',
+    on_fail: 'fail',
+    observed: 7.5,
+    threshold: '≤ 5 %',
+    detail: 'max_null_pct(phone): 7.5 % of rows have a NULL phone',
+  },
+  {
+    name: 'freshness(updated_at)',
+    type: 'freshness_column',
+    status: 'pass',
+    on_fail: 'warn',
+    observed: 3600,
+    threshold: 'age ≤ 2h',
+    detail: 'freshness(updated_at): the newest updated_at is 1h old',
+  },
+];
+
+const sampleCheck = (name: string): CheckResult => {
+  const found = SAMPLE_CHECKS.find((c) => c.name === name);
+  if (!found) throw new Error(`no sample check ${name}`);
+  return found;
+};
 
 function samplePipeline(name: string, overrides: Partial<PipelineSummary> = {}): PipelineSummary {
   return {
@@ -224,22 +280,33 @@ export class FakeApi implements DaemonApi {
   }
   history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
     this.#find(params.pipeline);
+    // Run 2 failed before its checks were reached, so it has none.
     const runs = [
-      sampleRun(params.pipeline, 3),
+      sampleRun(params.pipeline, 3, {
+        checks: ['min_rows', 'not_null(email)', 'range(amount)'].map(sampleCheck),
+      }),
       sampleRun(params.pipeline, 2, {
         status: 'failed',
         rows_loaded: 0,
         verdict: null,
         error: { code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' },
       }),
-      sampleRun(params.pipeline, 1),
+      sampleRun(params.pipeline, 1, { checks: [sampleCheck('min_rows')] }),
     ];
     return Promise.resolve(runs.slice(0, params.limit));
   }
   run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
     const match = /^(.+)-run-(\d+)$/.exec(params.run_id);
     if (!match) throw new EtlError('NOT_FOUND', `no run "${params.run_id}"`);
-    const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, { id: params.run_id });
+    // Every run looked up failed on its checks, so one detail shows each check status.
+    const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, {
+      id: params.run_id,
+      status: 'failed',
+      rows_loaded: 0,
+      verdict: null,
+      error: { code: 'CHECK_FAILED', message: 'max_null_pct(phone) failed: 7.5 % of rows have a NULL phone' },
+      checks: [...SAMPLE_CHECKS],
+    });
     return Promise.resolve({
       ...run,
       parts: [],
@@ -292,6 +359,8 @@ export class FakeApi implements DaemonApi {
       schema_diff: [{ column: 'note', change: 'add', detail: 'text' }],
       destination: 'duckdb:/tmp/lake.db#orders',
       notes: [],
+      checks: [],
+      check_sample_rows: 0,
     });
   }
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {

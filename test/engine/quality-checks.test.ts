@@ -4,6 +4,8 @@
  * leaving the destination untouched, warnings committing, and quarantine moving exactly the failing
  * rows (the quarantine of Delta and PostgreSQL destinations: quality-quarantine.test.ts).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../shared/protocol.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
@@ -273,5 +275,52 @@ describe('warn and quarantine', () => {
     expect(
       await h.duck('quality.duckdb', 'SELECT count(*) FROM nullkey_quarantine WHERE id IS NULL'),
     ).toEqual([[1n]]);
+  });
+});
+
+describe('checks in plan, and checks that cannot be evaluated', () => {
+  it('plan judges the checks on a sample and says which would fail, writing nothing', async () => {
+    const db = await freshDb(ORDERS);
+    await pg.query(`UPDATE orders SET status = 'odd' WHERE id = 5`, [], db);
+    const p = pipeline(db, 'planned', 'full', [
+      { not_null: 'email' },
+      { accepted_values: { column: 'status', values: ['new', 'paid'] }, on_fail: 'warn' },
+    ]);
+    const plan = await h.engine.plan(p);
+    expect(plan.check_sample_rows).toBe(40);
+    expect(plan.checks.map((c) => [c.name, c.status, c.observed])).toEqual([
+      ['not_null(email)', 'pass', 0],
+      ['accepted_values(status)', 'warn', 1],
+    ]);
+    expect(plan.notes).toContain(
+      'the run would warn: check "accepted_values(status)" warns: 1 row of 40 hold a value of column "status" outside the 2 accepted',
+    );
+    expect(h.store.listRuns('planned', 5)).toEqual([]);
+  });
+
+  it('a check naming an unknown column or SQL that does not bind: plan says so, a run fails CHECK_INVALID', async () => {
+    const db = await freshDb(ORDERS);
+    for (const [check, pattern] of [
+      [
+        { not_null: 'e_mail' },
+        /check "not_null\(e_mail\)": unknown column "e_mail"; the batch has id, email/,
+      ],
+      [{ sql: 'no_such_column > 1', name: 'broken' }, /check "broken": .*no_such_column/],
+      [{ range: { column: 'amount', min: 'abc' } }, /check "range\(amount\)": /],
+      [
+        { freshness_column: { column: 'email', max_age: '1h' } },
+        /column "email" is text, not a date or timestamp/,
+      ],
+    ] as const) {
+      const p = pipeline(db, 'invalid', 'full', [check]);
+      const plan = await h.engine.plan(p);
+      expect(plan.notes.join('\n')).toMatch(pattern);
+      await expect(h.run(p)).rejects.toMatchObject({
+        code: 'CHECK_INVALID',
+        message: expect.stringMatching(pattern),
+      });
+    }
+    // Nothing was written: the destination database was never created.
+    expect(existsSync(join(h.lakeDir, 'quality.duckdb'))).toBe(false);
   });
 });

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectDefaultMetrics } from 'prom-client';
 import { EtlError } from '../../shared/errors.js';
+import type { CheckResult } from '../../shared/protocol.js';
 import { EventBus } from '../../daemon/events.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import { FreshnessMonitor } from '../../daemon/observability/freshness.js';
@@ -22,7 +23,16 @@ import { SourceGovernor } from '../../daemon/scheduler/source-governor.js';
 import { Supervisor } from '../../daemon/scheduler/supervisor.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { FakeClock } from '../scheduler/fake-clock.js';
-import { fail, hang, pipeline, RecordingAlerts, ScriptedEngine, succeed } from '../scheduler/harness.js';
+import {
+  controllable,
+  fail,
+  hang,
+  judged,
+  pipeline,
+  RecordingAlerts,
+  ScriptedEngine,
+  succeed,
+} from '../scheduler/harness.js';
 import { promtoolCheck, samples } from './prometheus.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -214,6 +224,96 @@ describe('/metrics', () => {
     expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
     // Bounded cardinality: no run or attempt id is ever a label value.
     expect(text).not.toMatch(/"(orders|billing|events)-\d+/);
+  });
+
+  it('shows the latest judged data quality checks per pipeline and counts the checks that did not pass', async () => {
+    const w = await world();
+    w.supervisor.setPipelines([pipeline('orders'), pipeline('billing')], []);
+    w.supervisor.start();
+    const result = (
+      name: string,
+      type: string,
+      status: CheckResult['status'],
+      observed: number,
+      onFail: CheckResult['on_fail'] = status === 'pass' ? 'fail' : status,
+    ): CheckResult => ({
+      name,
+      type,
+      status,
+      on_fail: onFail,
+      observed,
+      threshold: '0 rows',
+      detail: `check "${name}": ${observed}`,
+    });
+    const checks = (m: Map<string, number>): [string, number][] =>
+      [...m].filter(([k]) => k.startsWith('etld_check_')).sort(([a], [b]) => a.localeCompare(b));
+
+    // orders, run 1: one check passes, one quarantines 3 rows, one warns at 7.5 % NULLs.
+    w.engine.script(
+      judged(w.store, [
+        result('min_rows', 'min_rows', 'pass', 120),
+        result('not_null(email)', 'not_null', 'quarantine', 3),
+        result('max_null_pct(phone)', 'max_null_pct', 'warn', 7.5),
+      ]),
+    );
+    w.supervisor.trigger('orders', 'manual');
+    await w.clock.advance(1_000);
+    const text = await w.scrape();
+    await promtoolCheck(text);
+    expect(text).toContain(
+      '# HELP etld_check_status Data quality check result of the latest run that judged the checks: 0 pass, 1 warn, 2 quarantine, 3 fail.',
+    );
+    expect(text).toContain('# TYPE etld_check_failures_total counter');
+    const first = checks(samples(text));
+    expect(first).toEqual([
+      ['etld_check_failing_rows{check="not_null(email)",pipeline="orders"}', 3],
+      ['etld_check_failures_total{check="max_null_pct(phone)",pipeline="orders",status="warn"}', 1],
+      ['etld_check_failures_total{check="min_rows",pipeline="orders",status="fail"}', 0],
+      ['etld_check_failures_total{check="not_null(email)",pipeline="orders",status="quarantine"}', 1],
+      ['etld_check_status{check="max_null_pct(phone)",pipeline="orders"}', 1],
+      ['etld_check_status{check="min_rows",pipeline="orders"}', 0],
+      ['etld_check_status{check="not_null(email)",pipeline="orders"}', 2],
+    ]);
+
+    // Run 2 is in progress, then fails before its checks: the last judgement keeps showing.
+    const running = controllable();
+    w.engine.script(running.script);
+    w.supervisor.trigger('orders', 'manual');
+    await w.clock.advance(1_000);
+    expect(checks(samples(await w.scrape()))).toEqual(first);
+    running.failWith(new EtlError('SOURCE_PERMISSION', 'permission denied for table orders'));
+    await w.clock.advance(1_000);
+    expect(w.store.getRun('orders-2-1')).toMatchObject({ status: 'failed', checks: [] });
+    expect(checks(samples(await w.scrape()))).toEqual(first);
+
+    // Run 3: a check fails (nothing committed). Its results replace the earlier ones; counters keep counting.
+    w.engine.script(
+      judged(w.store, [
+        result('min_rows', 'min_rows', 'pass', 118),
+        result('unique(id)', 'unique', 'fail', 4),
+      ]),
+    );
+    w.supervisor.trigger('orders', 'manual');
+    await w.clock.advance(1_000);
+    expect(w.store.getRun('orders-3-1')).toMatchObject({ status: 'failed', errorCode: 'CHECK_FAILED' });
+    const third = samples(await w.scrape());
+    expect(third.get('etld_check_status{check="unique(id)",pipeline="orders"}')).toBe(3);
+    expect(third.get('etld_check_failing_rows{check="unique(id)",pipeline="orders"}')).toBe(4);
+    expect(third.get('etld_check_failures_total{check="unique(id)",pipeline="orders",status="fail"}')).toBe(
+      1,
+    );
+    expect(third.get('etld_check_status{check="not_null(email)",pipeline="orders"}')).toBeUndefined();
+    expect(
+      third.get('etld_check_failures_total{check="not_null(email)",pipeline="orders",status="quarantine"}'),
+    ).toBe(1);
+    expect(checks(third).some(([k]) => k.includes('pipeline="billing"'))).toBe(false);
+
+    // Run 4 succeeds without checks (they were removed from the file): the gauges go.
+    w.engine.script(succeed(5));
+    w.supervisor.trigger('orders', 'manual');
+    await w.clock.advance(1_000);
+    const fourth = samples(await w.scrape());
+    expect(checks(fourth).filter(([k]) => !k.startsWith('etld_check_failures_total'))).toEqual([]);
   });
 
   it('a stale pipeline shows in /metrics once the fake clock passes its freshness', async () => {

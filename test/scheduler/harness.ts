@@ -1,7 +1,8 @@
 /** Test wiring for the supervisor: fake clock, real SQLite state store, scripted engine, recorded alerts and events. */
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
 import { EtlError, type ErrorCode } from '../../shared/errors.js';
-import type { EventData } from '../../shared/protocol.js';
+import type { CheckResult, EventData } from '../../shared/protocol.js';
+import type { ChecksAlert } from '../../daemon/alerts/alert-messages.js';
 import type { LoadedPipeline, RunEngine, RunOutcome, RunRequest } from '../../daemon/engine/engine.js';
 import { EventBus } from '../../daemon/events.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
@@ -56,6 +57,24 @@ export const fail =
   (code: ErrorCode, message = `${code.toLowerCase()} from the fake engine`): Script =>
   () =>
     Promise.reject(new EtlError(code, message));
+
+/**
+ * An attempt whose data quality checks end in `checks`, as the engine judges them: the results go
+ * to the attempt's row first; a `fail` among them stops the run with CHECK_FAILED, else it commits.
+ */
+export const judged =
+  (store: StateStore, checks: readonly CheckResult[], rows = 5): Script =>
+  (request) => {
+    store.updateRun(request.runId, { checks });
+    const failed = checks.filter((c) => c.status === 'fail');
+    if (failed.length > 0)
+      return Promise.reject(
+        new EtlError('CHECK_FAILED', `${failed.map((c) => c.detail).join('; ')}; nothing was written`, {
+          retryable: false,
+        }),
+      );
+    return Promise.resolve({ ...outcome(rows), checks });
+  };
 
 /** Never finishes on its own; rejects CANCELLED once the attempt's signal aborts (as the engine does). */
 export const hang = (): Script => (request) => untilAborted(request);
@@ -134,6 +153,7 @@ export class RecordingAlerts implements AlertHooks {
   readonly failures: FailureAlert[] = [];
   readonly recoveries: RecoveryAlert[] = [];
   readonly stalls: StallAlert[] = [];
+  readonly checks: ChecksAlert[] = [];
   notifyFailure(alert: FailureAlert): void {
     this.failures.push(alert);
   }
@@ -142,6 +162,9 @@ export class RecordingAlerts implements AlertHooks {
   }
   notifyStall(alert: StallAlert): void {
     this.stalls.push(alert);
+  }
+  notifyChecks(alert: ChecksAlert): void {
+    this.checks.push(alert);
   }
 }
 

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { render as renderType, cleanup as cleanupType } from 'ink-testing-library';
 import type { App as AppType } from '../../tui/console/app.js';
 import { FakeDaemon } from './fake-daemon.js';
-import { NOW, logLine, pipeline, run } from './fixtures.js';
+import { NOW, checksOfEveryStatus, logLine, pipeline, run } from './fixtures.js';
 import { COLOR_CODE, frameMatching, press, stripAnsi } from './render-helpers.js';
 
 let render: typeof renderType;
@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterEach(() => cleanup());
 
 const FLEET = [
-  pipeline({ name: 'good', last_run: run({ status: 'succeeded' }) }),
+  pipeline({ name: 'good', last_run: run({ status: 'succeeded', checks: checksOfEveryStatus() }) }),
   pipeline({ name: 'bad', state: 'failed', last_run: run({ status: 'failed', pipeline: 'bad' }) }),
   pipeline({ name: 'busy', state: 'running' }),
   pipeline({ name: 'again', state: 'retrying' }),
@@ -72,6 +72,27 @@ describe('colours', () => {
     await press(stdin, 'l');
     const logs = await frameMatching(lastFrame, (f) => f.includes('logs: again'), 'the log pane');
     expect(logs).not.toMatch(COLOR_CODE);
+  });
+
+  it('check statuses in the detail view: red FAIL, yellow QUARANTINE and WARN, green PASS; words without colour', async () => {
+    for (const color of [true, false]) {
+      const { stdin, lastFrame } = await screen(color);
+      await press(stdin, 'j', 'j', 'j', '\r');
+      const frame = await frameMatching(lastFrame, (f) => f.includes('checks: '), 'the checks');
+      if (color) {
+        // Bold is incidental here: only the colour code in front of each word is the point.
+        const colourOf = (name: string): string => lineOf(frame, name).replaceAll('\u001B[1m', '');
+        expect(colourOf('max_null_pct(phone)')).toContain('\u001B[31mFAIL');
+        expect(colourOf('range(amount)')).toContain('\u001B[33mQUARANTINE');
+        expect(colourOf('not_null(email)')).toContain('\u001B[33mWARN');
+        expect(colourOf('min_rows')).toContain('\u001B[32mPASS');
+      } else {
+        expect(frame).not.toMatch(COLOR_CODE);
+        for (const word of ['FAIL', 'QUARANTINE', 'WARN', 'PASS'])
+          expect(stripAnsi(frame)).toContain(`  ${word} `);
+      }
+      cleanup();
+    }
   });
 
   it('search matches are highlighted in the log pane', async () => {

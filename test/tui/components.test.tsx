@@ -12,7 +12,7 @@ import { StatusLine } from '../../tui/console/components/StatusLine.js';
 import { ThemeContext } from '../../tui/console/hooks/use-theme.js';
 import { createLogView, applyLogAction } from '../../tui/console/state/log-view.js';
 import type { DetailData, Progress } from '../../tui/console/state/view-state.js';
-import { NOW, info, logLine, part, pipeline, run, status } from './fixtures.js';
+import { NOW, checksOfEveryStatus, info, logLine, part, pipeline, run, status } from './fixtures.js';
 import { COLOR_CODE } from './render-helpers.js';
 
 afterEach(() => cleanup());
@@ -350,6 +350,66 @@ describe('DetailView', () => {
     expect(frame.replace(/\n/g, ' ').replace(/\s+/g, ' ')).toContain(
       `last error: [SOURCE_CONNECTION] ${message}`,
     );
+  });
+
+  it("lists the last run's checks worst first, one line each, with the detail of those that did not pass", () => {
+    const checked = pipeline({ last_run: run({ status: 'failed', checks: checksOfEveryStatus() }) });
+    const frame = plain(
+      <DetailView
+        pipeline={checked}
+        detail={{ ...detail, status: status(checked) }}
+        progress={undefined}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
+    const lines = frame.split('\n');
+    const heading = lines.findIndex((line) => line.startsWith('checks: '));
+    expect(lines[heading]).toBe('checks: 1 fail, 1 quarantine, 1 warn, 2 pass');
+    expect(lines.slice(heading + 1, heading + 6)).toEqual([
+      '  FAIL       max_null_pct(phone)    7.5 % vs ≤ 5 % · max_null_pct(phone): 7.5 % of rows have a NULL…',
+      '  QUARANTINE range(amount)          1 row vs 0 rows · range(amount): 1 row has amount outside 0..10…',
+      '  WARN       not_null(email)        3 rows vs 0 rows · not_null(email): 3 rows have a NULL email',
+      '  PASS       min_rows               1,200 rows vs ≥ 1 rows',
+      '  PASS       freshness(updated_at)  1h 00m vs age ≤ 2h',
+    ]);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps the failing checks on a short terminal and counts the rest', () => {
+    const checked = pipeline({ last_run: run({ checks: checksOfEveryStatus() }) });
+    const frame = plain(
+      <DetailView
+        pipeline={checked}
+        detail={{ ...detail, status: status(checked) }}
+        progress={undefined}
+        width={100}
+        height={14}
+        nowMs={NOW}
+      />,
+    );
+    for (const status of ['FAIL', 'QUARANTINE', 'WARN']) expect(frame).toContain(`  ${status} `);
+    expect(frame).not.toContain('PASS');
+    expect(frame).toContain('\n  … 2 more checks (2 pass)\n');
+    expect(frame.split('\n').length).toBeLessThanOrEqual(14);
+  });
+
+  it('shows no checks while the last run is still going, nor for a run without checks', () => {
+    for (const last of [run({ status: 'running', checks: checksOfEveryStatus() }), run()]) {
+      const frame = plain(
+        <DetailView
+          pipeline={pipeline({ last_run: last })}
+          detail={{ ...detail, status: null }}
+          progress={undefined}
+          width={100}
+          height={30}
+          nowMs={NOW}
+        />,
+      );
+      expect(frame).not.toContain('checks:');
+      expect(frame).not.toContain('PASS');
+    }
   });
 
   it('stays within the height it is given', () => {

@@ -1,5 +1,6 @@
 /** Protocol-shaped test data with sensible defaults. */
 import type {
+  CheckResult,
   DaemonInfo,
   LogLine,
   PipelineStatus,
@@ -34,6 +35,60 @@ export function run(overrides: Partial<RunRecord> = {}): RunRecord {
     checks: [],
     ...overrides,
   };
+}
+
+export function check(overrides: Partial<CheckResult> = {}): CheckResult {
+  return {
+    name: 'min_rows',
+    type: 'min_rows',
+    status: 'pass',
+    on_fail: 'fail',
+    observed: 1200,
+    threshold: '≥ 1 rows',
+    detail: 'min_rows: the batch has 1,200 rows',
+    ...overrides,
+  };
+}
+
+/** One check per status, in the order a pipeline file might list them (passing ones first). */
+export function checksOfEveryStatus(): CheckResult[] {
+  return [
+    check(),
+    check({
+      name: 'freshness(updated_at)',
+      type: 'freshness_column',
+      on_fail: 'warn',
+      observed: 3600,
+      threshold: 'age ≤ 2h',
+      detail: 'freshness(updated_at): the newest updated_at is 1h old',
+    }),
+    check({
+      name: 'not_null(email)',
+      type: 'not_null',
+      status: 'warn',
+      on_fail: 'warn',
+      observed: 3,
+      threshold: '0 rows',
+      detail: 'not_null(email): 3 rows have a NULL email',
+    }),
+    check({
+      name: 'range(amount)',
+      type: 'range',
+      status: 'quarantine',
+      on_fail: 'quarantine',
+      observed: 1,
+      threshold: '0 rows',
+      detail: 'range(amount): 1 row has amount outside 0..10000 and went to the quarantine table',
+    }),
+    check({
+      name: 'max_null_pct(phone)',
+      type: 'max_null_pct',
+      status: 'fail',
+      observed: 7.5,
+      threshold: '≤ 5 %',
+      detail: 'max_null_pct(phone): 7.5 % of rows have a NULL phone',
+    }),
+  ];
 }
 
 export function pipeline(overrides: Partial<PipelineSummary> = {}): PipelineSummary {

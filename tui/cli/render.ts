@@ -18,6 +18,7 @@ import {
   renderTable,
   type Style,
 } from './format.js';
+import { anyCheckNotPassed, checksCell, renderChecks } from './render-checks.js';
 
 /** Human renderings of the daemon's answers; `--json` prints the answers themselves. */
 
@@ -135,6 +136,8 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
 
 export function renderHistory(runs: readonly RunRecord[], style: Style, now: Date): string {
   if (runs.length === 0) return 'no runs yet\n';
+  // The column only earns its width when some listed run has a check that did not pass.
+  const withChecks = anyCheckNotPassed(runs);
   const rows = runs.map((r) => [
     r.id,
     colorStatus(r.status, style),
@@ -143,10 +146,21 @@ export function renderHistory(runs: readonly RunRecord[], style: Style, now: Dat
     formatTime(r.started_at),
     durationBetween(r.started_at, r.finished_at, now),
     `${formatCount(r.rows_extracted)}/${formatCount(r.rows_loaded)}`,
+    ...(withChecks ? [checksCell(r, style)] : []),
     r.error ? style.red(`${r.error.code}: ${r.error.message}`) : '',
   ]);
   return renderTable(
-    ['RUN', 'STATUS', 'TRIGGER', 'ATTEMPTS', 'STARTED', 'TOOK', 'ROWS IN/OUT', 'ERROR'],
+    [
+      'RUN',
+      'STATUS',
+      'TRIGGER',
+      'ATTEMPTS',
+      'STARTED',
+      'TOOK',
+      'ROWS IN/OUT',
+      ...(withChecks ? ['CHECKS'] : []),
+      'ERROR',
+    ],
     rows,
     style,
   );
@@ -193,6 +207,7 @@ export function renderRun(run: RunDetail, style: Style, now: Date): string {
     ]);
     out += `\n${renderTable(['SHARD', 'CHUNK', 'STATUS', 'ROWS', 'ROWS/S', 'ERROR'], rows, style)}`;
   }
+  if (run.checks.length > 0) out += `\n${renderChecks(run.checks, style)}`;
   return out;
 }
 
@@ -255,6 +270,8 @@ export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
     plan.schema_diff.length === 0
       ? '\nschema: no changes\n'
       : `\nschema changes:\n${plan.schema_diff.map((d) => `  ${d.change} ${d.column}: ${d.detail}`).join('\n')}\n`;
+  if (plan.checks.length > 0)
+    out += `\nchecks on a sample of ${formatCount(plan.check_sample_rows)} rows:\n${renderChecks(plan.checks, style)}`;
   if (plan.notes.length > 0) out += `\nnotes:\n${plan.notes.map((n) => `  ${n}`).join('\n')}\n`;
   return out;
 }

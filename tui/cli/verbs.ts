@@ -114,7 +114,7 @@ export const VERBS: readonly VerbSpec[] = [
   },
   {
     name: 'run',
-    summary: 'one run in detail, with its shards/chunks',
+    summary: 'one run in detail, with its shards/chunks and data quality checks',
     usage: '<run-id>',
     examples: ['etlctl run 01J9Z3K2M4'],
     positionals: one('run-id'),

@@ -1,6 +1,8 @@
 import type { JSX, ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protocol.js';
+import { checkTally, worstFirst } from '../../check-words.js';
+import { checkLine } from '../format/check-line.js';
 import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';
 import { formatCount, formatExact, formatPercent, formatRate } from '../format/numbers.js';
@@ -214,6 +216,31 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   const lastError = last?.error ?? status?.stats.last_error ?? null;
   if (lastError !== null)
     pushWrapped('last-error', `last error: [${lastError.code}] ${lastError.message}`, 'red');
+
+  // The checks of the run the `last run` line describes; a live run's are not final yet.
+  const checks = last !== null && last.status !== 'running' && last.status !== 'queued' ? last.checks : [];
+  if (checks.length > 0) {
+    push('checks', `checks: ${checkTally(checks)}`);
+    // Worst first, so the checks that did not pass are the ones still shown on a short terminal.
+    const sorted = worstFirst(checks);
+    const shown = sorted.slice(0, Math.max(Math.min(checks.length, height - used - 6), 1));
+    const nameWidth = Math.min(Math.max(...shown.map((c) => c.name.length)), 24);
+    for (const check of shown) {
+      const line = checkLine(check, nameWidth);
+      push(
+        `check-${check.name}`,
+        <>
+          {'  '}
+          <Label color={line.color} bold={check.status !== 'pass'}>
+            {line.status}
+          </Label>
+          {` ${line.text}`}
+        </>,
+      );
+    }
+    const hidden = sorted.slice(shown.length);
+    if (hidden.length > 0) push('more-checks', `  … ${hidden.length} more checks (${checkTally(hidden)})`);
+  }
 
   if (status !== null) {
     const s = status.stats;

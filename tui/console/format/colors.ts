@@ -2,7 +2,7 @@
  * Meaning → colour: green succeeded, red failed, yellow retrying/waiting, cyan running,
  * grey paused. Every coloured value also carries its meaning as text, so `NO_COLOR` loses nothing.
  */
-import type { LogLine } from '../../../shared/protocol.js';
+import type { CheckResult, LogLine } from '../../../shared/protocol.js';
 import type { PipelineState, RunStatus } from '../../../shared/types.js';
 
 export type ColorName = 'green' | 'red' | 'yellow' | 'cyan' | 'gray' | 'magenta' | 'blue';
@@ -39,6 +39,19 @@ export function runStatusColor(status: RunStatus): ColorName | undefined {
     case 'cancelled':
     case 'interrupted':
       return 'gray';
+  }
+}
+
+export function checkStatusColor(status: CheckResult['status']): ColorName {
+  switch (status) {
+    case 'pass':
+      return 'green';
+    case 'fail':
+      return 'red';
+    // Both committed the run: something to look at, nothing lost.
+    case 'warn':
+    case 'quarantine':
+      return 'yellow';
   }
 }
 
