@@ -356,6 +356,34 @@ async function measure(
   }
 }
 
+/**
+ * Evaluates `checks` on an empty table of the batch's columns, so a check that cannot be evaluated
+ * (an unknown column, SQL that does not bind, a bound of the wrong type) fails the run with
+ * CHECK_INVALID before anything is extracted, not after the whole batch was read.
+ */
+export async function probeChecks(
+  checks: readonly QualityCheck[],
+  connection: DuckDBConnection,
+  columns: readonly ColumnSchema[],
+): Promise<void> {
+  if (checks.length === 0) return;
+  const probe = 'etld_check_probe';
+  const definitions = columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`).join(', ');
+  await connection.run(`CREATE TEMP TABLE ${probe} (${definitions})`);
+  try {
+    await judgeChecks(checks, {
+      connection,
+      table: probe,
+      columns,
+      rowsExtracted: 0,
+      previousRowsExtracted: null,
+      now: new Date(0),
+    });
+  } finally {
+    await connection.run(`DROP TABLE ${probe}`);
+  }
+}
+
 /** Moves the rows failing `moving` from the batch to `QUARANTINE_TABLE`; returns how many. */
 async function quarantine(batch: CheckBatch, moving: readonly RowPredicate[]): Promise<number> {
   const { connection } = batch;

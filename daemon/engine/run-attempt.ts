@@ -39,7 +39,7 @@ import {
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { cancelledRun, extractAll, type ExtractTask, type PartTotals } from './extractor.js';
 import { LoadPlan, type BatchJudge } from './load-plan.js';
-import { judgeChecks, type CheckVerdict } from './quality-checks.js';
+import { judgeChecks, probeChecks, type CheckVerdict } from './quality-checks.js';
 import { commitQuarantine, quarantineDestination, quarantineLabel } from './quarantine.js';
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
@@ -170,6 +170,7 @@ async function loadBatch(
     infiniteDates: config.source.infinite_dates,
   });
   const stager = open.stager;
+  await probeChecks(config.checks, stager.connection, prepared.transforms.columns);
   const workDir = join(open.tempDir, 'destination');
   await mkdir(workDir);
   const mergeKey = prepared.rowKey;
