@@ -5,7 +5,8 @@
  */
 import type { CheckResult } from '../../shared/protocol.js';
 import { redact } from '../logging/redact.js';
-import { checkLines, checkTally } from './check-lines.js';
+import { checkTally } from '../../shared/check-words.js';
+import { checkLines } from './check-lines.js';
 
 export interface FailureAlert {
   readonly pipeline: string;

@@ -156,9 +156,9 @@ async function world(): Promise<World> {
 }
 
 const EXPECTED_LINES = [
-  '  not_null(email): QUARANTINE, observed 3 against 0 rows',
+  '  not_null(email): QUARANTINE, observed 3 rows against 0 rows',
   '    check "not_null(email)" quarantined rows: 3 rows of 120 have NULL in column "email"',
-  '  max_null_pct(phone): WARN, observed 7.5 against ≤ 5 %',
+  '  max_null_pct(phone): WARN, observed 7.5 % against ≤ 5 %',
   '    check "max_null_pct(phone)" warns: 7.5 % of the batch (9 rows of 120) is NULL in column "phone" (at most 5 % allowed)',
 ];
 
@@ -260,7 +260,7 @@ describe('data quality check alerts', () => {
     expect(mail.subject).toBe('[etld] orders FAILED after 1 attempt: CHECK_FAILED');
     const listed = [
       'Failed data quality checks (nothing was written):',
-      '  unique(id): FAIL, observed 4 against 0 rows',
+      '  unique(id): FAIL, observed 4 rows against 0 rows',
       '    check "unique(id)" failed: 4 rows of 120 share their value of (id) with another row',
     ].join('\n');
     expect(mail.text).toContain(listed);

@@ -1,5 +1,5 @@
 import type { CheckResult, RunRecord } from '../../shared/protocol.js';
-import { checkTally, observedText, worstFirst, type ObservedWords } from '../check-words.js';
+import { checkTally, observedText, worstFirst, type ObservedWords } from '../../shared/check-words.js';
 import { formatCount, formatSpan, renderTable, type Style } from './format.js';
 
 /** Human renderings of a run's data quality checks, for `etlctl run` and `etlctl history`. */

@@ -1,7 +1,7 @@
 import type { JSX, ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protocol.js';
-import { checkTally, worstFirst } from '../../check-words.js';
+import { checkTally, worstFirst } from '../../../shared/check-words.js';
 import { checkLine } from '../format/check-line.js';
 import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';

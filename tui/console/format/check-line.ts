@@ -1,6 +1,6 @@
 /** What the detail view says about each data quality check of the last run. */
 import type { CheckResult } from '../../../shared/protocol.js';
-import { observedText, type ObservedWords } from '../../check-words.js';
+import { observedText, type ObservedWords } from '../../../shared/check-words.js';
 import { checkStatusColor, type ColorName } from './colors.js';
 import { formatExact } from './numbers.js';
 import { fit } from './text.js';

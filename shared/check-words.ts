@@ -1,9 +1,9 @@
 /**
- * Human words for data quality check results, shared by etlctl and etl-console so both read a
- * check the same way. Each front end passes its own number and duration formatters.
+ * Human words for data quality check results, shared by etlctl, etl-console and alert mails so all read a
+ * check the same way. Each passes its own number and duration formatters.
  */
-import type { CheckType, QualityCheck } from '../shared/config/checks-schema.js';
-import type { CheckResult } from '../shared/protocol.js';
+import type { CheckType, QualityCheck } from './config/checks-schema.js';
+import type { CheckResult } from './protocol.js';
 
 type CheckStatus = CheckResult['status'];
 
