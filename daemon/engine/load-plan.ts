@@ -10,10 +10,11 @@
  *   the `prior` rows left are written as one more part.
  * - merge: the newest row per key wins across the whole batch, so the transformed rows are staged
  *   in `final` and written as one part over it.
- * - with data quality checks (any mode): a check judges the whole batch before anything is
- *   written, so every part's rows are staged in `final` as for a merge; the `judge` hook runs
- *   once the batch is complete (it may fail the run or move rows to quarantine), then `final`
- *   is written as one part.
+ * - with data quality checks (quality-checks.ts), full and incremental: each part also feeds the
+ *   checks consumer, which files the part's check rows (and, whole, the rows a check
+ *   quarantines, which the load leaves out); the checks are judged once every part is in, before
+ *   the commit. Checks that need the whole batch (a `sql` query, a quarantining `unique`) stage
+ *   every row in `final` instead, as a merge does, and are judged before `final` is written.
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
@@ -21,6 +22,7 @@ import type { DestinationLoad } from '../destinations/destination.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent } from './duck-sql.js';
 import { partFailure } from './part-failure.js';
+import type { BatchChecks } from './quality-checks.js';
 import type { PartConsumer, PartTotals } from './extractor.js';
 import type { PreparedSource } from './run-setup.js';
 import { FINAL_TABLE, finalSelect, type Stager } from './stager.js';
@@ -40,8 +42,15 @@ function flag(name: string, value: 't' | 'f'): string {
   return `${quoteIdent(name)} = '${value}'`;
 }
 
-/** Judges the complete batch in `table`; throws to stop the run, returns the rows it moved out. */
-export type BatchJudge = (table: string) => Promise<number>;
+/** A run's data quality checks, as the load plan uses them. */
+export interface PlanChecks {
+  readonly checks: BatchChecks;
+  /**
+   * Judges the checks once every row is in (`table`: the staged batch; undefined: the check rows
+   * filed while streaming); throws to stop the run, returns the rows quarantined.
+   */
+  judge(table: string | undefined): Promise<number>;
+}
 
 export class LoadPlan {
   readonly #config: PipelineConfig;
@@ -49,10 +58,14 @@ export class LoadPlan {
   readonly #stager: Stager;
   readonly #load: DestinationLoad;
   readonly #meta: RunMetadata;
-  readonly #judge: BatchJudge | undefined;
+  readonly #checks: PlanChecks | undefined;
   /** Parts whose `prior` rows were kept aside (the others keep none). */
   readonly #keepsPrior = new Set<string>();
+  /** Which of a part's consumers writes to the destination (the checks consumer comes first). */
+  readonly #loadIndex = new Map<string, number>();
   #loadedByParts = 0;
+  /** Streamed checks: the rows filed as check rows. */
+  #checkRows = 0;
 
   constructor(
     config: PipelineConfig,
@@ -60,27 +73,36 @@ export class LoadPlan {
     stager: Stager,
     load: DestinationLoad,
     meta: RunMetadata,
-    judge?: BatchJudge,
+    checks?: PlanChecks,
   ) {
     this.#config = config;
     this.#prepared = prepared;
     this.#stager = stager;
     this.#load = load;
     this.#meta = meta;
-    this.#judge = judge;
+    this.#checks = checks === undefined || checks.checks.isEmpty ? undefined : checks;
   }
 
-  /** Whether every row is staged in `final` before the load (merge, or checks to judge). */
+  /** Whether every row is staged in `final` before the load (merge, or checks needing the whole batch). */
   get #stagesWholeBatch(): boolean {
-    return this.#mode === 'merge' || this.#judge !== undefined;
+    return this.#mode === 'merge' || (this.#checks !== undefined && !this.#checks.checks.streamable);
+  }
+
+  /** Whether the checks' rows are filed while parts stream to the destination. */
+  get #streamsChecks(): boolean {
+    return this.#checks !== undefined && !this.#stagesWholeBatch;
   }
 
   get #mode(): PipelineConfig['load']['mode'] {
     return this.#config.load.mode;
   }
 
+  /** Creates what the parts feed; with checks, tries them first (CHECK_INVALID before any row is read). */
   async prepare(): Promise<void> {
-    if (this.#stagesWholeBatch) await this.#stager.createFinal(this.#prepared.transforms.columns);
+    // With checks, `final` exists even when it stays empty: the checks are tried on its columns.
+    if (this.#stagesWholeBatch || this.#checks !== undefined)
+      await this.#stager.createFinal(this.#prepared.transforms.columns);
+    await this.#checks?.checks.prepare(this.#stager.connection, FINAL_TABLE, this.#streamsChecks);
   }
 
   /** The consumers of one part (see the file comment). */
@@ -109,14 +131,30 @@ export class LoadPlan {
             : `(${typed}) AS part_rows`;
           const select = finalSelect(this.#prepared.transforms, this.#meta, rows);
           if (this.#stagesWholeBatch) return this.#stager.insertFinal(connection, part, select);
-          try {
-            return await this.#load.writePart({ connection, select, id: part });
-          } catch (error) {
-            throw partFailure(part, error, this.#stager.memoryLimit);
-          }
+          return this.#writePassing(connection, part, select);
         }),
     };
-    if (!flags.prior && !flags.next) return [load];
+    const consumers = [load];
+    if (this.#streamsChecks) {
+      // First, so reconciliation counts every row of the part (the load leaves quarantined ones out).
+      consumers.unshift({
+        name: 'checks',
+        run: (path) =>
+          this.#withConnection(async (connection) => {
+            const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
+            const rows = flags.prior
+              ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
+              : `(${typed}) AS part_rows`;
+            return this.#fileCheckRows(
+              connection,
+              part,
+              finalSelect(this.#prepared.transforms, this.#meta, rows),
+            );
+          }),
+      });
+    }
+    this.#loadIndex.set(part, consumers.indexOf(load));
+    if (!flags.prior && !flags.next) return consumers;
     if (flags.prior) this.#keepsPrior.add(part);
     const keep: PartConsumer = {
       name: 'boundary',
@@ -130,7 +168,28 @@ export class LoadPlan {
           );
         }),
     };
-    return [load, keep];
+    return [...consumers, keep];
+  }
+
+  /** Writes the rows of `select` no check quarantines; resolves with the rows written. */
+  async #writePassing(connection: DuckDBConnection, part: string, select: string): Promise<number> {
+    const filter = this.#streamsChecks ? this.#checks?.checks.passingFilter() : undefined;
+    const passing = filter === undefined ? select : `SELECT * FROM (${select}) AS b WHERE ${filter}`;
+    try {
+      return await this.#load.writePart({ connection, select: passing, id: part });
+    } catch (error) {
+      throw partFailure(part, error, this.#stager.memoryLimit);
+    }
+  }
+
+  async #fileCheckRows(connection: DuckDBConnection, part: string, select: string): Promise<number> {
+    try {
+      const filed = (await this.#checks?.checks.fileRows(connection, select)) ?? 0;
+      this.#checkRows += filed;
+      return filed;
+    } catch (error) {
+      throw partFailure(part, error, this.#stager.memoryLimit);
+    }
   }
 
   /**
@@ -148,7 +207,7 @@ export class LoadPlan {
         { retryable: false },
       );
     }
-    if (this.#mode !== 'merge') this.#loadedByParts += taken;
+    if (this.#mode !== 'merge') this.#loadedByParts += totals?.consumed[this.#loadIndex.get(part) ?? 0] ?? 0;
     return kept;
   }
 
@@ -159,19 +218,20 @@ export class LoadPlan {
   async finish(keptAfter: number): Promise<number> {
     if (this.#mode === 'merge') {
       // Checks first: a not_null check that quarantines NULL keys keeps them out of the merge.
-      await this.#judge?.(FINAL_TABLE);
+      await this.#checks?.judge(FINAL_TABLE);
       await this.#refuseNullKeys();
       const expected = await this.#stager.distinctKeys(this.#prepared.rowKey);
       await this.#write({ select: `SELECT * FROM ${FINAL_TABLE}`, table: FINAL_TABLE, id: 'merge' });
       return expected;
     }
-    if (this.#judge !== undefined) {
+    if (this.#streamsChecks) return this.#finishStreamed(keptAfter);
+    if (this.#checks !== undefined) {
       if (keptAfter > 0) {
         const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
         const staged = await this.#stager.insertFinal(this.#stager.connection, 'boundary', select);
         this.#checkBoundaryRows(keptAfter, staged);
       }
-      const moved = await this.#judge(FINAL_TABLE);
+      const moved = await this.#checks.judge(FINAL_TABLE);
       const expected = this.#loadedByParts + keptAfter - moved;
       const written = await this.#write({
         select: `SELECT * FROM ${FINAL_TABLE}`,
@@ -192,6 +252,32 @@ export class LoadPlan {
       this.#checkBoundaryRows(keptAfter, await this.#write({ select, id: 'boundary' }));
     }
     return this.#loadedByParts + keptAfter;
+  }
+
+  /**
+   * Streamed checks: the boundary's `prior` rows left are filed and written like a part, then the
+   * checks are judged; every row is either written or quarantined.
+   */
+  async #finishStreamed(keptAfter: number): Promise<number> {
+    let written = 0;
+    if (keptAfter > 0) {
+      const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
+      this.#checkBoundaryRows(
+        keptAfter,
+        await this.#fileCheckRows(this.#stager.connection, 'boundary', select),
+      );
+      written = await this.#writePassing(this.#stager.connection, 'boundary', select);
+    }
+    const quarantined = (await this.#checks?.judge(undefined)) ?? 0;
+    const expected = this.#loadedByParts + written;
+    if (expected + quarantined !== this.#checkRows) {
+      throw new EtlError(
+        'RECONCILIATION_FAILED',
+        `${this.#checkRows} rows judged but ${expected} written and ${quarantined} quarantined; nothing was committed`,
+        { retryable: false },
+      );
+    }
+    return expected;
   }
 
   #checkBoundaryRows(keptAfter: number, written: number): void {

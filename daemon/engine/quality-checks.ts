@@ -4,15 +4,26 @@
  * load's final columns.
  *
  * Decisions:
- * - One scan for every check an aggregate can answer (row counts, NULL counts and shares, rows
- *   outside accepted values or a range, rows failing a SQL expression, the newest value); `unique`
- *   and a `sql` query each need a statement of their own (a GROUP BY, the operator's query).
+ * - Checks are judged from *check rows*: one narrow row per batch row holding only what the checks
+ *   need (a flag per row check, the NULL flag of `max_null_pct`, the value of `freshness_column`,
+ *   the key of `unique`). Most runs file them while the batch streams to the destination (a second
+ *   consumer of each part), so the batch is read once and never held whole; `judge` then takes one
+ *   aggregate scan of the check rows, plus a GROUP BY per `unique`.
+ * - A `sql` query and a `unique` check that quarantines need the whole batch (the query reads any
+ *   column; which rows share a key is known only at the end): with one of those, or in a merge
+ *   (which stages the batch anyway), the batch is staged in `final` and the check rows are taken
+ *   from it (`streamable` says which).
  * - Results never quote a row: a check reports counts, shares and ages, and DuckDB's messages go
  *   through `withoutRowData` (a failing cast inside an operator's SQL would quote the value).
  * - Bounds and accepted values are cast to the column's staging type, so `min: 0` compares with a
  *   DECIMAL column as a number and `min: "2024-01-01"` with a DATE column as a date.
- * - Quarantine: rows failing a row check with `on_fail: quarantine` move from the batch to a
- *   `quarantine` table, with `_etl_check` listing the checks each failed; the caller loads both.
+ * - Quarantine: rows failing a row check with `on_fail: quarantine` go to a `quarantine` table
+ *   with `_etl_check` listing the checks each failed. Streamed, the load filters them out
+ *   (`passingFilter`) and the check rows carry them whole (a STRUCT column, NULL for every other
+ *   row); staged, they move from `final`. The caller loads both.
+ * - A `fail` found after streamed parts were written stops the run before the commit; the load is
+ *   aborted, which removes what it wrote, so nothing becomes visible and the destination keeps its
+ *   content.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { QualityCheck } from '../../shared/config/checks-schema.js';
@@ -28,17 +39,6 @@ import { stagingDuckType } from './staging-types.js';
 /** The quarantine table of the staging database, and the column naming the checks a row failed. */
 export const QUARANTINE_TABLE = 'quarantine';
 export const QUARANTINE_CHECK_COLUMN = '_etl_check';
-
-export interface CheckBatch {
-  readonly connection: DuckDBConnection;
-  /** The (quoted) staging table holding the batch. */
-  readonly table: string;
-  readonly columns: readonly ColumnSchema[];
-  /** Rows read from the source by this run and by the last successful run (`row_count_change`). */
-  readonly rowsExtracted: number;
-  readonly previousRowsExtracted: number | null;
-  readonly now: Date;
-}
 
 export interface CheckVerdict {
   readonly results: CheckResult[];
@@ -167,65 +167,223 @@ async function run(
   }
 }
 
-/** Judges `checks` on the batch; moves quarantined rows out of it. Writes nothing anywhere else. */
-export async function judgeChecks(checks: readonly QualityCheck[], batch: CheckBatch): Promise<CheckVerdict> {
-  if (checks.length === 0) return { results: [], failed: [], quarantined: 0 };
-  const { connection, columns } = batch;
-  await connection.run(`CREATE OR REPLACE TEMP VIEW ${CHECK_BATCH_RELATION} AS SELECT * FROM ${batch.table}`);
-  const predicates: RowPredicate[] = [];
-  // One aggregate scan: `count(*)` first, then one expression per check that needs one.
-  const aggregates: string[] = ['count(*)'];
-  const slot = new Map<QualityCheck, number>();
-  for (const check of checks) {
-    const failing = rowPredicate(check, columns);
-    if (failing !== undefined) predicates.push({ check, failing });
-    let expression: string | undefined;
-    if (failing !== undefined && check.type !== 'unique') expression = `count(*) FILTER (WHERE ${failing})`;
-    if (check.type === 'max_null_pct')
-      expression = `count(*) FILTER (WHERE ${quoteIdent(resolveColumn(check, check.column, columns).name)} IS NULL)`;
-    if (check.type === 'freshness_column') {
-      const column = resolveColumn(check, check.column, columns);
-      if (!['date', 'timestamp', 'timestamptz'].includes(column.type.kind))
-        throw invalid(check, `column "${column.name}" is ${column.type.kind}, not a date or timestamp`);
-      expression = `epoch(CAST(max(${quoteIdent(column.name)}) AS TIMESTAMP))`;
-    }
-    const literals = boundLiterals(check, columns);
-    // A bound that does not convert to the column's type fails only once rows are read: try it alone.
-    if (literals.length > 0) await run(check, connection, `SELECT ${literals.join(', ')}`);
-    if (expression === undefined) continue;
-    // Each expression is tried alone first, so a check that does not bind is named.
-    await run(check, connection, `SELECT ${expression} FROM ${CHECK_BATCH_RELATION} AS b LIMIT 0`);
-    slot.set(check, aggregates.length);
-    aggregates.push(expression);
-  }
-  const row =
-    (
-      await queryStrings(connection, `SELECT ${aggregates.join(', ')} FROM ${CHECK_BATCH_RELATION} AS b`)
-    )[0] ?? [];
-  const rows = Number(row[0] ?? 0);
-  const value = (check: QualityCheck): string | null => row[slot.get(check) ?? -1] ?? null;
+/** The staging table of check rows. */
+const CHECK_ROWS_TABLE = 'check_rows';
+/** The check rows' column holding a quarantined row whole (streamed runs). */
+const QUARANTINED_ROW = 'quarantined_row';
 
-  const results: CheckResult[] = [];
-  for (const check of checks) results.push(result(check, await measure(check, batch, rows, value(check))));
-  const failed = results.filter((r) => r.status === 'fail');
-  let quarantined = 0;
-  if (failed.length === 0) {
-    const moving = predicates.filter(
-      (p) =>
-        p.check.on_fail === 'quarantine' &&
-        results.some((r) => r.name === p.check.name && r.status === 'quarantine'),
-    );
-    if (moving.length > 0) quarantined = await quarantine(batch, moving);
+/** What a check keeps per batch row (its check-row columns). */
+interface KeptColumns {
+  /** A boolean: the row fails the row check, or is NULL for `max_null_pct`. */
+  readonly flag?: string;
+  /** `freshness_column`: the value as a TIMESTAMP. */
+  readonly newest?: string;
+  /** `unique`: the key columns. */
+  readonly key?: readonly string[];
+  /** The check-row select items, `expression AS name` over the batch row `b`. */
+  readonly items: readonly string[];
+}
+
+export interface JudgeContext {
+  readonly connection: DuckDBConnection;
+  /** Rows read from the source by this run and by the last successful run (`row_count_change`). */
+  readonly rowsExtracted: number;
+  readonly previousRowsExtracted: number | null;
+  readonly now: Date;
+}
+
+function keptColumns(
+  check: QualityCheck,
+  index: number,
+  failing: string | undefined,
+  columns: readonly ColumnSchema[],
+): KeptColumns | undefined {
+  const name = `c${index}`;
+  if (failing !== undefined && check.type !== 'unique')
+    return { flag: name, items: [`COALESCE(${failing}, false) AS ${name}`] };
+  if (check.type === 'max_null_pct') {
+    const column = resolveColumn(check, check.column, columns);
+    return { flag: name, items: [`(${quoteIdent(column.name)} IS NULL) AS ${name}`] };
   }
-  await connection.run(`DROP VIEW IF EXISTS ${CHECK_BATCH_RELATION}`);
-  return { results, failed, quarantined };
+  if (check.type === 'freshness_column') {
+    const column = resolveColumn(check, check.column, columns);
+    if (!['date', 'timestamp', 'timestamptz'].includes(column.type.kind))
+      throw invalid(check, `column "${column.name}" is ${column.type.kind}, not a date or timestamp`);
+    return { newest: name, items: [`CAST(${quoteIdent(column.name)} AS TIMESTAMP) AS ${name}`] };
+  }
+  if (check.type === 'unique') {
+    const parts = check.columns.map((c, j) => ({
+      name: `${name}_${j}`,
+      item: `${quoteIdent(resolveColumn(check, c, columns).name)} AS ${name}_${j}`,
+    }));
+    return { key: parts.map((p) => p.name), items: parts.map((p) => p.item) };
+  }
+  return undefined;
+}
+
+/** A pipeline's checks compiled against the batch's columns (see the file comment). */
+export class BatchChecks {
+  readonly #checks: readonly QualityCheck[];
+  readonly #columns: readonly ColumnSchema[];
+  readonly #predicates: RowPredicate[] = [];
+  readonly #kept = new Map<QualityCheck, KeptColumns>();
+
+  /** Throws CHECK_INVALID naming the check for an unknown column or a freshness column of another type. */
+  constructor(checks: readonly QualityCheck[], columns: readonly ColumnSchema[]) {
+    this.#checks = checks;
+    this.#columns = columns;
+    checks.forEach((check, index) => {
+      const failing = rowPredicate(check, columns);
+      if (failing !== undefined) this.#predicates.push({ check, failing });
+      const kept = keptColumns(check, index, failing, columns);
+      if (kept !== undefined) this.#kept.set(check, kept);
+    });
+  }
+
+  get isEmpty(): boolean {
+    return this.#checks.length === 0;
+  }
+
+  /** Whether the checks can be judged from check rows filed while the batch streams. */
+  get streamable(): boolean {
+    return !this.#checks.some(
+      (c) => c.type === 'sql_query' || (c.type === 'unique' && c.on_fail === 'quarantine'),
+    );
+  }
+
+  /** The row checks that quarantine. */
+  get #quarantining(): RowPredicate[] {
+    return this.#predicates.filter((p) => p.check.on_fail === 'quarantine');
+  }
+
+  /** Streamed: the condition a row must meet to be loaded (not quarantined), or undefined. */
+  passingFilter(): string | undefined {
+    const moving = this.#quarantining;
+    if (moving.length === 0) return undefined;
+    return `NOT (${moving.map((p) => `COALESCE(${p.failing}, false)`).join(' OR ')})`;
+  }
+
+  /**
+   * Tries every check on `relation` (a table of the batch's columns: empty before a streamed run,
+   * `final` when staged), naming a check that cannot be evaluated (CHECK_INVALID), and creates
+   * the check-row table. Streamed, the check rows also carry quarantined rows whole.
+   */
+  async prepare(connection: DuckDBConnection, relation: string, streamed: boolean): Promise<void> {
+    await connection.run(`CREATE OR REPLACE TEMP VIEW ${CHECK_BATCH_RELATION} AS SELECT * FROM ${relation}`);
+    for (const check of this.#checks) {
+      const literals = boundLiterals(check, this.#columns);
+      // A bound that does not convert to the column's type fails only once rows are read: try it alone.
+      if (literals.length > 0) await run(check, connection, `SELECT ${literals.join(', ')}`);
+      const items = this.#kept.get(check)?.items ?? [];
+      if (items.length > 0)
+        await run(check, connection, `SELECT ${items.join(', ')} FROM ${CHECK_BATCH_RELATION} AS b LIMIT 0`);
+      if (check.type === 'sql_query')
+        await run(check, connection, `SELECT count(*) FROM (${check.query}) AS failing_rows LIMIT 0`);
+    }
+    await connection.run(
+      `CREATE OR REPLACE TABLE ${CHECK_ROWS_TABLE} AS SELECT ${this.#select(streamed)} FROM ${CHECK_BATCH_RELATION} AS b LIMIT 0`,
+    );
+  }
+
+  /** The check-row select list over the batch row `b`. */
+  #select(streamed: boolean): string {
+    const list = [...this.#kept.values()].flatMap((k) => k.items);
+    const moving = this.#quarantining;
+    if (streamed && moving.length > 0) {
+      const fields = this.#columns.map((c) => `${quoteIdent(c.name)} := b.${quoteIdent(c.name)}`);
+      const names = moving.map((p) => `CASE WHEN ${p.failing} THEN ${quoteLiteral(p.check.name)} END`);
+      fields.push(`${quoteIdent(QUARANTINE_CHECK_COLUMN)} := concat_ws(',', ${names.join(', ')})`);
+      list.push(
+        `CASE WHEN NOT (${this.passingFilter() ?? 'true'}) THEN struct_pack(${fields.join(', ')}) END AS ${QUARANTINED_ROW}`,
+      );
+    }
+    // A batch row with nothing to keep still counts: the table needs one column.
+    if (list.length === 0) list.push('true AS row_seen');
+    return list.join(', ');
+  }
+
+  /** Streamed: files the check rows of `select` (final rows of a part); resolves with the rows filed. */
+  async fileRows(connection: DuckDBConnection, select: string): Promise<number> {
+    const result = await connection.run(
+      `INSERT INTO ${CHECK_ROWS_TABLE} SELECT ${this.#select(true)} FROM (${select}) AS b`,
+    );
+    return result.rowsChanged;
+  }
+
+  /**
+   * Judges the checks. Staged (`table` holds the batch, e.g. `final`), the check rows are taken
+   * from it first and quarantined rows move out of it; streamed, the check rows are filed already.
+   * Either way quarantined rows end in `QUARANTINE_TABLE`. Writes nothing anywhere else.
+   */
+  async judge(context: JudgeContext, table?: string): Promise<CheckVerdict> {
+    const { connection } = context;
+    if (table !== undefined) {
+      await connection.run(`CREATE OR REPLACE TEMP VIEW ${CHECK_BATCH_RELATION} AS SELECT * FROM ${table}`);
+      await connection.run(
+        `INSERT INTO ${CHECK_ROWS_TABLE} SELECT ${this.#select(false)} FROM ${CHECK_BATCH_RELATION} AS b`,
+      );
+    }
+    // One aggregate scan: `count(*)` first, then one expression per check that keeps a flag or a value.
+    const aggregates = ['count(*)'];
+    const slot = new Map<QualityCheck, number>();
+    for (const [check, kept] of this.#kept) {
+      if (kept.flag !== undefined) aggregates.push(`count(*) FILTER (WHERE ${kept.flag})`);
+      else if (kept.newest !== undefined) aggregates.push(`epoch(max(${kept.newest}))`);
+      else continue;
+      slot.set(check, aggregates.length - 1);
+    }
+    const row =
+      (await queryStrings(connection, `SELECT ${aggregates.join(', ')} FROM ${CHECK_ROWS_TABLE}`))[0] ?? [];
+    const rows = Number(row[0] ?? 0);
+    const results: CheckResult[] = [];
+    for (const check of this.#checks) {
+      const value = row[slot.get(check) ?? -1] ?? null;
+      const measured = await measure(check, context, rows, value, (c) => this.#sharedKeyRows(connection, c));
+      results.push(result(check, measured));
+    }
+    const failed = results.filter((r) => r.status === 'fail');
+    let quarantined = 0;
+    if (failed.length === 0 && results.some((r) => r.status === 'quarantine')) {
+      const moving = this.#quarantining.filter((p) =>
+        results.some((r) => r.name === p.check.name && r.status === 'quarantine'),
+      );
+      quarantined =
+        table === undefined
+          ? await this.#quarantineFiled(connection)
+          : await quarantineStaged(connection, table, moving);
+    }
+    await connection.run(`DROP VIEW IF EXISTS ${CHECK_BATCH_RELATION}`);
+    return { results, failed, quarantined };
+  }
+
+  /** `unique`: the rows whose key (no part of it NULL) another row shares. */
+  async #sharedKeyRows(connection: DuckDBConnection, check: QualityCheck): Promise<number> {
+    const key = this.#kept.get(check)?.key ?? [];
+    const found = await run(
+      check,
+      connection,
+      `SELECT COALESCE(sum(n), 0) FROM (SELECT count(*) AS n FROM ${CHECK_ROWS_TABLE} WHERE ${key.map((k) => `${k} IS NOT NULL`).join(' AND ')} GROUP BY ${key.join(', ')} HAVING count(*) > 1)`,
+    );
+    return Number(found[0]?.[0] ?? 0);
+  }
+
+  /** Streamed: the quarantined rows the check rows carry, as the quarantine table. */
+  async #quarantineFiled(connection: DuckDBConnection): Promise<number> {
+    await connection.run(
+      `CREATE TABLE ${QUARANTINE_TABLE} AS SELECT ${QUARANTINED_ROW}.* FROM ${CHECK_ROWS_TABLE} WHERE ${QUARANTINED_ROW} IS NOT NULL`,
+    );
+    // A CREATE TABLE … AS reports no changed rows: count them.
+    const rows = await queryStrings(connection, `SELECT count(*) FROM ${QUARANTINE_TABLE}`);
+    return Number(rows[0]?.[0] ?? 0);
+  }
 }
 
 async function measure(
   check: QualityCheck,
-  batch: CheckBatch,
+  batch: JudgeContext,
   rows: number,
   value: string | null,
+  sharedKeyRows: (check: QualityCheck) => Promise<number>,
 ): Promise<Measure> {
   const count = Number(value ?? 0);
   switch (check.type) {
@@ -308,13 +466,7 @@ async function measure(
         detail: `${rowsText(count)} of ${rows} fail the expression`,
       };
     case 'unique': {
-      const names = check.columns.map((c) => quoteIdent(resolveColumn(check, c, batch.columns).name));
-      const shared = await run(
-        check,
-        batch.connection,
-        `SELECT COALESCE(sum(n), 0) FROM (SELECT count(*) AS n FROM ${CHECK_BATCH_RELATION} WHERE ${names.map((n) => `${n} IS NOT NULL`).join(' AND ')} GROUP BY ${names.join(', ')} HAVING count(*) > 1)`,
-      );
-      const duplicated = Number(shared[0]?.[0] ?? 0);
+      const duplicated = await sharedKeyRows(check);
       return {
         observed: duplicated,
         threshold: '0 rows',
@@ -356,37 +508,12 @@ async function measure(
   }
 }
 
-/**
- * Evaluates `checks` on an empty table of the batch's columns, so a check that cannot be evaluated
- * (an unknown column, SQL that does not bind, a bound of the wrong type) fails the run with
- * CHECK_INVALID before anything is extracted, not after the whole batch was read.
- */
-export async function probeChecks(
-  checks: readonly QualityCheck[],
+/** Staged: moves the rows failing `moving` from `table` to `QUARANTINE_TABLE`; returns how many. */
+async function quarantineStaged(
   connection: DuckDBConnection,
-  columns: readonly ColumnSchema[],
-): Promise<void> {
-  if (checks.length === 0) return;
-  const probe = 'etld_check_probe';
-  const definitions = columns.map((c) => `${quoteIdent(c.name)} ${stagingDuckType(c.type)}`).join(', ');
-  await connection.run(`CREATE TEMP TABLE ${probe} (${definitions})`);
-  try {
-    await judgeChecks(checks, {
-      connection,
-      table: probe,
-      columns,
-      rowsExtracted: 0,
-      previousRowsExtracted: null,
-      now: new Date(0),
-    });
-  } finally {
-    await connection.run(`DROP TABLE ${probe}`);
-  }
-}
-
-/** Moves the rows failing `moving` from the batch to `QUARANTINE_TABLE`; returns how many. */
-async function quarantine(batch: CheckBatch, moving: readonly RowPredicate[]): Promise<number> {
-  const { connection } = batch;
+  table: string,
+  moving: readonly RowPredicate[],
+): Promise<number> {
   const any = moving.map((p) => `(${p.failing})`).join(' OR ');
   const names = moving.map((p) => `CASE WHEN ${p.failing} THEN ${quoteLiteral(p.check.name)} END`).join(', ');
   // `b` is the batch row in the predicates of `unique` (see rowPredicate).
@@ -394,7 +521,7 @@ async function quarantine(batch: CheckBatch, moving: readonly RowPredicate[]): P
     `CREATE TABLE ${QUARANTINE_TABLE} AS SELECT b.*, concat_ws(',', ${names}) AS ${quoteIdent(QUARANTINE_CHECK_COLUMN)} FROM ${CHECK_BATCH_RELATION} AS b WHERE ${any}`,
   );
   const removed = await connection.run(
-    `DELETE FROM ${batch.table} WHERE rowid IN (SELECT b.rowid FROM ${batch.table} AS b WHERE ${any})`,
+    `DELETE FROM ${table} WHERE rowid IN (SELECT b.rowid FROM ${table} AS b WHERE ${any})`,
   );
   const copied = Number(
     (await queryStrings(connection, `SELECT count(*) FROM ${QUARANTINE_TABLE}`))[0]?.[0] ?? 0,

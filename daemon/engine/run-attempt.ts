@@ -9,8 +9,9 @@
  *  4. settle the batch: reconcile rows extracted with rows taken per part, the watermark boundary
  *     (append: the rows around the watermarks were kept aside; those not loaded before are written
  *     now), merge keys; record the planned watermarks;
- *     With data quality checks, the whole batch is staged first and judged here (a failing check
- *     stops the run before anything is written; quarantined rows leave the batch);
+ *     With data quality checks, the batch is judged here, from the check rows filed while it
+ *     streamed or from the staged batch (load-plan.ts): a failing check stops the run before the
+ *     commit, and quarantined rows are kept out of the load;
  *  5. commit: the quarantine (when rows were quarantined) and then the destination make every
  *     part visible with the run sequence, then the watermarks go to the state store. A failure
  *     before the commit removes what was written.
@@ -38,8 +39,8 @@ import {
 } from './destination-settle.js';
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { cancelledRun, extractAll, type ExtractTask, type PartTotals } from './extractor.js';
-import { LoadPlan, type BatchJudge } from './load-plan.js';
-import { judgeChecks, probeChecks, type CheckVerdict } from './quality-checks.js';
+import { LoadPlan, type PlanChecks } from './load-plan.js';
+import { BatchChecks, type CheckVerdict } from './quality-checks.js';
 import { commitQuarantine, quarantineDestination, quarantineLabel } from './quarantine.js';
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
@@ -170,7 +171,6 @@ async function loadBatch(
     infiniteDates: config.source.infinite_dates,
   });
   const stager = open.stager;
-  await probeChecks(config.checks, stager.connection, prepared.transforms.columns);
   const workDir = join(open.tempDir, 'destination');
   await mkdir(workDir);
   const mergeKey = prepared.rowKey;
@@ -190,14 +190,15 @@ async function loadBatch(
   open.load = load;
   const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt: deps.now() };
   const judged: { verdict?: CheckVerdict } = {};
-  const judge: BatchJudge | undefined =
-    config.checks.length === 0
-      ? undefined
-      : async (table) => {
-          judged.verdict = await judgeBatch(deps, request, stager, table, prepared, open);
-          return judged.verdict.quarantined;
-        };
-  const loadPlan = new LoadPlan(config, prepared, stager, load, meta, judge);
+  const batchChecks = new BatchChecks(config.checks, prepared.transforms.columns);
+  const checks: PlanChecks = {
+    checks: batchChecks,
+    judge: async (table) => {
+      judged.verdict = await judgeBatch(deps, request, stager, batchChecks, table, open);
+      return judged.verdict.quarantined;
+    },
+  };
+  const loadPlan = new LoadPlan(config, prepared, stager, load, meta, checks);
   await loadPlan.prepare();
 
   // extract and load
@@ -299,21 +300,22 @@ async function judgeBatch(
   deps: AttemptDeps,
   request: RunRequest,
   stager: Stager,
-  table: string,
-  prepared: PreparedSource,
+  checks: BatchChecks,
+  table: string | undefined,
   open: AttemptResources,
 ): Promise<CheckVerdict> {
   const { pipeline } = request;
   let rowsExtracted = 0;
   for (const totals of open.totals.values()) rowsExtracted += totals.rows;
-  const verdict = await judgeChecks(pipeline.config.checks, {
-    connection: stager.connection,
+  const verdict = await checks.judge(
+    {
+      connection: stager.connection,
+      rowsExtracted,
+      previousRowsExtracted: deps.store.lastSuccess(pipeline.name)?.rowsExtracted ?? null,
+      now: deps.now(),
+    },
     table,
-    columns: prepared.transforms.columns,
-    rowsExtracted,
-    previousRowsExtracted: deps.store.lastSuccess(pipeline.name)?.rowsExtracted ?? null,
-    now: deps.now(),
-  });
+  );
   writeState('recording the check results', () =>
     deps.store.updateRun(request.runId, { checks: verdict.results }),
   );
@@ -325,7 +327,7 @@ async function judgeBatch(
   if (verdict.failed.length > 0) {
     throw new EtlError(
       'CHECK_FAILED',
-      `${verdict.failed.map((r) => r.detail).join('; ')}; nothing was written`,
+      `${verdict.failed.map((r) => r.detail).join('; ')}; nothing was committed`,
       { retryable: false },
     );
   }

@@ -18,7 +18,7 @@ import type { LoadedPipeline } from './engine.js';
 import { planChunks } from './planner.js';
 import { flagColumns, rangeFlags, rangeWhere, readRanges, summarise } from './range-reader.js';
 import { settleBoundaries } from './next-watermarks.js';
-import { judgeChecks } from './quality-checks.js';
+import { BatchChecks } from './quality-checks.js';
 import {
   openDestination,
   prepareSource,
@@ -123,14 +123,17 @@ async function judgeSample(
   if (checks.length === 0) return { results: [], sampleRows: 0, notes: [] };
   return withSample(deps, pipeline, prepared, CHECK_SAMPLE_ROWS, signal, async (stager, sampleRows) => {
     try {
-      const verdict = await judgeChecks(checks, {
-        connection: stager.connection,
-        table: FINAL_TABLE,
-        columns: prepared.transforms.columns,
-        rowsExtracted: sampleRows,
-        previousRowsExtracted: null,
-        now: deps.now(),
-      });
+      const batchChecks = new BatchChecks(checks, prepared.transforms.columns);
+      await batchChecks.prepare(stager.connection, FINAL_TABLE, false);
+      const verdict = await batchChecks.judge(
+        {
+          connection: stager.connection,
+          rowsExtracted: sampleRows,
+          previousRowsExtracted: null,
+          now: deps.now(),
+        },
+        FINAL_TABLE,
+      );
       const notes = [
         `checks judged on a sample of ${sampleRows} row(s) of the next batch: row counts are the sample's`,
       ];

@@ -1,26 +1,24 @@
 /**
- * Data quality checks against real PostgreSQL and MariaDB sources, into DuckDB: every check type
+ * Data quality checks against a real PostgreSQL source, into DuckDB: every check type
  * passing and failing in every load mode, with the results in the run's row, a failing check
  * leaving the destination untouched, warnings committing, and quarantine moving exactly the failing
- * rows (the quarantine of Delta and PostgreSQL destinations: quality-quarantine.test.ts).
+ * rows (MariaDB, and the other destinations: quality-destinations.test.ts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../shared/protocol.js';
-import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
 
 let pg: PostgresServer;
-let maria: MariaDbServer;
 let h: Harness;
 
 beforeAll(async () => {
-  [pg, maria] = await Promise.all([startPostgres(), startMariaDb()]);
+  pg = await startPostgres();
 });
 afterAll(async () => {
-  await Promise.all([pg.destroy(), maria.destroy()]);
+  await pg.destroy();
 });
 beforeEach(() => {
   h = createHarness();
@@ -265,6 +263,24 @@ describe('warn and quarantine', () => {
       ]);
     });
   }
+
+  it('unique with quarantine stages the whole batch and moves every row that shares a value', async () => {
+    const db = await freshDb(ORDERS);
+    await pg.query(`UPDATE orders SET email = 'shared@x' WHERE id IN (4, 8, 15)`, [], db);
+    const p = pipeline(db, 'dupes', 'incremental', [
+      { unique: 'email', on_fail: 'quarantine' },
+      { sql: { query: 'SELECT * FROM batch WHERE amount < 0' }, on_fail: 'warn' },
+    ]);
+    const outcome = await h.run(p);
+    expect(outcome.checks.map((c) => [c.name, c.status, c.observed])).toEqual([
+      ['unique(email)', 'quarantine', 3],
+      ['sql#2', 'pass', 0],
+    ]);
+    expect(outcome).toMatchObject({ rowsLoaded: 37, verdict: 'match' });
+    expect(await h.duck('quality.duckdb', 'SELECT list(id ORDER BY id) FROM dupes_quarantine')).toEqual([
+      [[4, 8, 15]],
+    ]);
+  });
 
   it('a merge quarantines rows with a NULL key instead of refusing the batch', async () => {
     const db =

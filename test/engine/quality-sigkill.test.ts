@@ -83,21 +83,29 @@ async function counts(): Promise<unknown[][]> {
 /** Starts a run on a daemon armed to SIGKILL itself at `failpoint`, and waits for it to die. */
 async function killedAt(failpoint: string): Promise<void> {
   const daemon = spawnDaemon(home.dir, { env: { ETLD_FAILPOINTS: `${failpoint}=kill` } });
-  const client = await connect();
-  // The socket answers before start-up reconciliation ends; `start` is refused until it has.
-  await waitFor(
-    () =>
-      client.call('start', { pipeline: 'customers' }).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof Error && /is starting/.test(error.message)) return undefined;
-          throw error;
-        },
-      ),
-    { timeoutMs: 30_000, what: 'the daemon to accept a run' },
-  );
-  await daemon.exited();
-  await client.close().catch(() => undefined);
+  try {
+    const client = await connect();
+    try {
+      // The socket answers before start-up reconciliation ends; `start` is refused until it has.
+      await waitFor(
+        () =>
+          client.call('start', { pipeline: 'customers' }).then(
+            () => true,
+            (error: unknown) => {
+              if (error instanceof Error && /is starting/.test(error.message)) return undefined;
+              throw error;
+            },
+          ),
+        { timeoutMs: 30_000, what: 'the daemon to accept a run' },
+      );
+      await daemon.exited();
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  } finally {
+    // A daemon that did not reach its failpoint must not outlive the test.
+    await daemon.stop();
+  }
 }
 
 /** Restarts the daemon unarmed and waits until the newest run of the pipeline succeeded. */
