@@ -1,6 +1,7 @@
 /** The benchmark cases: baselines and etld pipelines, each a command to run under GNU time. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BENCH_CHECKS_YAML, CHECKED_PIPELINES, CHECKED_SUFFIX } from './checks.js';
 import { BENCH_COLUMNS } from './dataset.js';
 
 export interface Connection {
@@ -24,6 +25,8 @@ export interface BenchCase {
   readonly output?: { readonly path: string; readonly removeBeforeRun: boolean };
   /** etld: the pipeline whose newest run record holds rows_loaded and stages_json. */
   readonly pipeline?: string;
+  /** etld with checks: the same pipeline's case without them (the checks' cost is the difference). */
+  readonly uncheckedCase?: string;
   /** Measured instead when this case fails or writes a wrong row count on its first run. */
   readonly fallback?: BenchCase;
 }
@@ -39,24 +42,37 @@ export interface CaseContext {
   readonly nodePath: string;
 }
 
-function pipelineYaml(
-  name: string,
-  source: 'postgres' | 'mysql',
-  ctx: CaseContext,
-  dest: string,
-  chunk?: { rows: number; parallelism: number },
-): string {
-  const conn = source === 'postgres' ? ctx.pg : ctx.mysql;
-  const table = source === 'postgres' ? 'public.bench' : 'bench';
-  return `name: ${name}
+/** One etld pipeline of the bench (its file is written into the etld home). */
+interface EtldSpec {
+  /** The pipeline's name, and the Delta table's directory under the lake. */
+  readonly name: string;
+  readonly label: string;
+  readonly source: 'postgres' | 'mysql';
+  readonly destination: 'delta' | 'duckdb';
+  readonly chunk?: { readonly rows: number; readonly parallelism: number };
+  /** A `checks:` block (checks.ts). */
+  readonly checks?: string;
+  /** The case without the checks, whose wall time this one's is compared with. */
+  readonly uncheckedCase?: string;
+}
+
+function pipelineYaml(spec: EtldSpec, ctx: CaseContext): string {
+  const conn = spec.source === 'postgres' ? ctx.pg : ctx.mysql;
+  const table = spec.source === 'postgres' ? 'public.bench' : 'bench';
+  const dest =
+    spec.destination === 'delta'
+      ? `{ type: delta, path: ${spec.name} }`
+      : `{ type: duckdb, path: ${spec.name}.duckdb, table: bench }`;
+  const chunk = spec.chunk;
+  return `name: ${spec.name}
 source:
-  type: ${source}
+  type: ${spec.source}
   connection: { host: ${conn.host}, port: ${conn.port}, database: ${conn.database}, user: ${conn.user} }
   table: ${table}
   key: [id]
 ${chunk ? `  chunk_rows: ${chunk.rows}\n  parallelism: ${chunk.parallelism}\n` : ''}load: { mode: full }
 destination: ${dest}
-`;
+${spec.checks ?? ''}`;
 }
 
 export function baselineCases(ctx: CaseContext): BenchCase[] {
@@ -105,70 +121,89 @@ export function launcherFlags(main: string): string[] {
   return flags.split(/\s+/).filter((flag) => flag.length > 0);
 }
 
-/** Writes the pipeline files into the etld home and returns the etld cases. */
-export function etldCases(ctx: CaseContext): BenchCase[] {
-  const lake = join(ctx.etldHome, 'lake');
-  const half = Math.ceil(ctx.rows / 2);
-  const quarter = Math.ceil(ctx.rows / 4);
-  const specs: { name: string; label: string; yaml: string; delta: boolean }[] = [
-    {
-      name: 'pg_duckdb',
-      label: 'postgres → duckdb',
-      yaml: pipelineYaml('pg_duckdb', 'postgres', ctx, '{ type: duckdb, path: bench.duckdb, table: bench }'),
-      delta: false,
-    },
-    {
-      name: 'pg_delta',
-      label: 'postgres → delta',
-      yaml: pipelineYaml('pg_delta', 'postgres', ctx, '{ type: delta, path: pg_delta }'),
-      delta: true,
-    },
+/**
+ * The same pipeline judging `BENCH_CHECKS_YAML` before its load, as a case of its own: its own
+ * pipeline and destination, so the plain case's state and output stay as they were.
+ */
+function withChecks(spec: EtldSpec): EtldSpec {
+  return {
+    ...spec,
+    name: `${spec.name}_checked`,
+    label: `${spec.label}${CHECKED_SUFFIX}`,
+    checks: BENCH_CHECKS_YAML,
+    uncheckedCase: spec.label,
+  };
+}
+
+function etldCase(spec: EtldSpec, ctx: CaseContext): BenchCase {
+  writeFileSync(join(ctx.etldHome, 'pipelines', `${spec.name}.yaml`), pipelineYaml(spec, ctx));
+  return {
+    case: spec.label,
+    tool: 'etld',
+    kind: 'etld',
+    command: ctx.nodePath,
+    args: [
+      ...launcherFlags(ctx.etldMain),
+      ctx.etldMain,
+      '--home',
+      ctx.etldHome,
+      '--once',
+      spec.name,
+      '--log-level',
+      'warning',
+    ],
+    env: {},
+    pipeline: spec.name,
+    // etld's own table: replaced by each full load, never removed behind its state store's back.
+    ...(spec.destination === 'delta'
+      ? { output: { path: join(ctx.etldHome, 'lake', spec.name), removeBeforeRun: false } }
+      : {}),
+    ...(spec.uncheckedCase !== undefined ? { uncheckedCase: spec.uncheckedCase } : {}),
+  };
+}
+
+/**
+ * Writes the pipeline files into the etld home and returns the etld cases; with `checks`, each of
+ * `CHECKED_PIPELINES` is followed by its checked twin, so the two run back to back and share the
+ * machine's state as closely as a sequential bench allows.
+ */
+export function etldCases(ctx: CaseContext, options: { readonly checks: boolean }): BenchCase[] {
+  const specs: EtldSpec[] = [
+    { name: 'pg_duckdb', label: 'postgres → duckdb', source: 'postgres', destination: 'duckdb' },
+    { name: 'pg_delta', label: 'postgres → delta', source: 'postgres', destination: 'delta' },
     {
       name: 'pg_delta_p2',
       label: 'postgres → delta chunked p2',
-      yaml: pipelineYaml('pg_delta_p2', 'postgres', ctx, '{ type: delta, path: pg_delta_p2 }', {
-        rows: half,
-        parallelism: 2,
-      }),
-      delta: true,
+      source: 'postgres',
+      destination: 'delta',
+      chunk: { rows: Math.ceil(ctx.rows / 2), parallelism: 2 },
     },
     {
       name: 'pg_delta_p4',
       label: 'postgres → delta chunked p4',
-      yaml: pipelineYaml('pg_delta_p4', 'postgres', ctx, '{ type: delta, path: pg_delta_p4 }', {
-        rows: quarter,
-        parallelism: 4,
-      }),
-      delta: true,
+      source: 'postgres',
+      destination: 'delta',
+      chunk: { rows: Math.ceil(ctx.rows / 4), parallelism: 4 },
     },
-    {
-      name: 'my_delta',
-      label: 'mysql → delta',
-      yaml: pipelineYaml('my_delta', 'mysql', ctx, '{ type: delta, path: my_delta }'),
-      delta: true,
-    },
+    { name: 'my_delta', label: 'mysql → delta', source: 'mysql', destination: 'delta' },
   ];
-  return specs.map((spec) => {
-    writeFileSync(join(ctx.etldHome, 'pipelines', `${spec.name}.yaml`), spec.yaml);
-    return {
-      case: spec.label,
-      tool: 'etld',
-      kind: 'etld',
-      command: ctx.nodePath,
-      args: [
-        ...launcherFlags(ctx.etldMain),
-        ctx.etldMain,
-        '--home',
-        ctx.etldHome,
-        '--once',
-        spec.name,
-        '--log-level',
-        'warning',
-      ],
-      env: {},
-      pipeline: spec.name,
-      // etld's own table: replaced by each full load, never removed behind its state store's back.
-      ...(spec.delta ? { output: { path: join(lake, spec.name), removeBeforeRun: false } } : {}),
-    };
-  });
+  return specs
+    .flatMap((spec) =>
+      options.checks && CHECKED_PIPELINES.has(spec.name) ? [spec, withChecks(spec)] : [spec],
+    )
+    .map((spec) => etldCase(spec, ctx));
+}
+
+/**
+ * The cases `--only` selects: every baseline, and each case whose name or tool contains `only`. A
+ * checked case and its unchecked twin are selected together, since the checks' cost is the
+ * difference between the two.
+ */
+export function selectCases(cases: readonly BenchCase[], only: string | undefined): BenchCase[] {
+  const matches = (c: BenchCase): boolean => only === undefined || `${c.case} ${c.tool}`.includes(only);
+  const twins = (a: BenchCase, b: BenchCase): boolean =>
+    a.kind === 'etld' && b.kind === 'etld' && (a.uncheckedCase === b.case || b.uncheckedCase === a.case);
+  return cases.filter(
+    (c) => c.kind === 'baseline' || matches(c) || cases.some((other) => twins(c, other) && matches(other)),
+  );
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: generates the benchmark table in throwaway PostgreSQL and MariaDB servers and
  * measures, in one run on one machine, the bulk-copy baselines, etld's pipelines, the peers (Sling,
- * dlt, polars + ConnectorX; when installed) and the idle daemon. Prints a markdown report, writes it
- * to --out and a JSON record to bench/results/<timestamp>.json. It reports targets, never fails on
- * them. Performance is measured here, never asserted by timed tests.
+ * dlt, polars + ConnectorX; when installed) and the idle daemon. With --checks it also measures
+ * etld's single-stream PostgreSQL pipelines again with data quality checks (bench/checks.ts) and
+ * reports what judging them costs against the same pipeline without checks in the same run. Prints
+ * a markdown report, writes it to --out and a JSON record to bench/results/<timestamp>.json. It
+ * reports targets, never fails on them. Performance is measured here, never asserted by timed tests.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMariaDb } from '../test/helpers/mariadb-server.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
-import { baselineCases, etldCases, type BenchCase, type CaseContext } from './cases.js';
+import { baselineCases, etldCases, selectCases, type BenchCase, type CaseContext } from './cases.js';
+import { checksReport } from './check-cost.js';
+import { benchCheckNames } from './checks.js';
 import { createDataset, pgTableBytes } from './dataset.js';
 import { runIdleCase, type IdleResult } from './idle.js';
 import { peerCases } from './peer-cases.js';
@@ -33,13 +37,18 @@ import {
   slingVersion,
 } from './versions.js';
 
-const HELP = `npm run bench -- [--rows N] [--repeat N] [--only TEXT] [--install-peers] [--venv DIR] [--no-peers]
-                    [--idle-pipelines N] [--out FILE]
+const HELP = `npm run bench -- [--rows N] [--repeat N] [--only TEXT] [--checks] [--install-peers] [--venv DIR]
+                    [--no-peers] [--idle-pipelines N] [--out FILE]
 
   --rows N              rows in the generated table (default 10000000)
   --repeat N            runs per case; the median is reported (default 3)
   --only TEXT           run only cases whose name or tool contains TEXT (baselines always run;
-                        the idle daemon runs when "idle daemon" contains TEXT)
+                        the idle daemon runs when "idle daemon" contains TEXT); a case with checks
+                        and the same case without them are selected together
+  --checks              also run postgres → delta and postgres → duckdb with data quality checks
+                        (cases named "… + checks"; bench/checks.ts) and report their cost in % of
+                        the run's time against the same pipeline without checks (target < 10 %);
+                        --only checks runs just those, their twins and the baselines
   --install-peers       create the peers' virtualenv if missing and install or upgrade Sling, dlt,
                         polars, ConnectorX and delta-rs from PyPI
   --venv DIR            where the peers' virtualenv lives (default ${DEFAULT_VENV})
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: '10000000' },
       repeat: { type: 'string', default: '3' },
       only: { type: 'string' },
+      checks: { type: 'boolean', default: false },
       'install-peers': { type: 'boolean', default: false },
       venv: { type: 'string', default: DEFAULT_VENV },
       'no-peers': { type: 'boolean', default: false },
@@ -93,6 +103,8 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: --rows and --repeat take positive integers, --idle-pipelines ≥ 0\n${HELP}`);
     process.exit(2);
   }
+  // Parsed before the minutes of table generation: a block etld refuses would fail every checked run.
+  const checkNames = values.checks ? benchCheckNames() : null;
   const log = (text: string): void => void process.stdout.write(text);
   const startedAt = new Date();
   const outFile = resolve(process.cwd(), values.out);
@@ -160,11 +172,13 @@ async function main(): Promise<void> {
     };
     const peers = venv === null ? null : peerCases(ctx, { venv, scripts, versions: peerVersions });
     skipped.push(...(peers?.skipped ?? []));
-    const cases: BenchCase[] = [...baselineCases(ctx), ...etldCases(ctx), ...(peers?.cases ?? [])];
+    const cases: BenchCase[] = [
+      ...baselineCases(ctx),
+      ...etldCases(ctx, { checks: values.checks }),
+      ...(peers?.cases ?? []),
+    ];
     const only = values.only;
-    const selected = cases.filter(
-      (c) => c.kind === 'baseline' || only === undefined || `${c.case} ${c.tool}`.includes(only),
-    );
+    const selected = selectCases(cases, only);
     const results: CaseResult[] = [];
     for (const benchCase of selected) {
       results.push(
@@ -205,6 +219,7 @@ async function main(): Promise<void> {
       ...(sling !== undefined ? { 'sling (binary)': slingVersion(sling) } : {}),
       ...Object.fromEntries(Object.entries(peerVersions).map(([name, v]) => [name, v ?? 'not installed'])),
     };
+    const checks = checkNames === null ? null : checksReport(checkNames, results);
     const report = {
       startedAt,
       rows,
@@ -216,7 +231,8 @@ async function main(): Promise<void> {
       peerInstallSeconds,
       results,
       idle,
-      targets: checkTargets(results, idle),
+      checks,
+      targets: checkTargets(results, idle, checks),
       skipped,
     };
     const markdown = renderMarkdown(report);

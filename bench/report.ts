@@ -1,4 +1,5 @@
 /** The benchmark's report: markdown (printed and written to --out) and a JSON record. */
+import type { ChecksReport } from './check-cost.js';
 import type { DatasetTimings } from './dataset.js';
 import type { IdleResult } from './idle.js';
 import { STAGES, type Stages } from './run-record.js';
@@ -18,6 +19,8 @@ export interface CaseResult {
   readonly peakRssMb: number;
   readonly mb: number;
   readonly comparesWith: string | null;
+  /** etld with checks: the same pipeline's case without them. */
+  readonly uncheckedCase: string | null;
   readonly error: string | null;
   readonly note: string | null;
   /** etld: the engine's per-stage CPU seconds of the median run (null: not recorded). */
@@ -41,6 +44,8 @@ export interface Report {
   readonly peerInstallSeconds: number | null;
   readonly results: readonly CaseResult[];
   readonly idle: IdleResult | null;
+  /** Null without --checks. */
+  readonly checks: ChecksReport | null;
   readonly targets: readonly TargetCheck[];
   /** Peers (or peer modes) that did not run, and why. */
   readonly skipped: readonly string[];
@@ -50,6 +55,11 @@ export function fmt(value: number, digits = 0): string {
   return Number.isFinite(value)
     ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '—';
+}
+
+/** A change in percent, signed: `+6.8 %`, `−1.2 %`. */
+export function signedPct(value: number): string {
+  return Number.isFinite(value) ? `${value < 0 ? '−' : '+'}${fmt(Math.abs(value), 1)} %` : '—';
 }
 
 export function rowsPerSecond(r: CaseResult): number {
@@ -133,6 +143,57 @@ function threadsTable(etld: readonly CaseResult[]): string {
   );
 }
 
+function checksSection(checks: ChecksReport): string[] {
+  const intro =
+    `Checks (bench/checks.ts, all passing on the generated rows): ${checks.names.join(', ')}. ` +
+    'With checks, etld stages the whole batch in a DuckDB table and judges them there before the load. ' +
+    'Cost: the extra wall time of the case with checks over the same pipeline without them, in this ' +
+    'bench run, in % of the run without; from the medians, and from each case’s fastest run (other load ' +
+    'on the machine only adds time: when the two disagree, the figures are noise).';
+  if (checks.costs.length === 0) return [intro, '', 'No case with checks was selected (see --only).'];
+  /** `without → with`, each side formatted by `value`. */
+  const pair = (without: number | undefined, withChecks: number, value: (n: number) => string): string =>
+    `${value(without ?? Number.NaN)} → ${value(withChecks)}`;
+  const rows = checks.costs.map(({ checked, unchecked, pct, fastestPct }) =>
+    checked.error !== null
+      ? [label(checked), `failed: ${checked.error.slice(0, 160)}`, '', '', '', '', '']
+      : [
+          label(checked),
+          pair(unchecked?.seconds, checked.seconds, (n) => fmt(n, 2)),
+          `${signedPct(pct)} of the run’s time`,
+          signedPct(fastestPct),
+          pair(unchecked === undefined ? undefined : rowsPerSecond(unchecked), rowsPerSecond(checked), fmt),
+          pair(unchecked?.peakRssMb, checked.peakRssMb, (n) => `${fmt(n)} MB`),
+          pair(unchecked?.cpuSeconds, checked.cpuSeconds, (n) => fmt(n, 1)),
+        ],
+  );
+  const verdicts = checks.costs.map(({ checked, pct, ok }) => {
+    const subject = `${label(checked)}: target < ${checks.targetPct} % of the run’s time`;
+    if (ok === null)
+      return `- **n/a** ${subject}: not measured, the case ${checked.error !== null ? 'with' : 'without'} checks failed or did not run`;
+    return `- **${ok ? 'PASS' : 'MISS'}** ${subject}: ${signedPct(pct)}, ${ok ? 'met' : 'missed'} in this run`;
+  });
+  return [
+    intro,
+    '',
+    table(
+      [
+        'case',
+        'wall s, without → with',
+        'cost (medians)',
+        'cost (fastest runs)',
+        'rows/s, without → with',
+        'peak RSS, without → with',
+        'CPU s, without → with',
+      ],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows,
+    ),
+    '',
+    ...verdicts,
+  ];
+}
+
 function idleSection(idle: IdleResult | null): string[] {
   if (idle === null) return ['Not run.'];
   if (!Number.isFinite(idle.steadyRssMb)) return [`Failed: ${idle.error ?? 'unknown'}`];
@@ -175,6 +236,9 @@ export function renderMarkdown(report: Report): string {
     ...results.map((r) => `- ${label(r)}: ${r.allSeconds.map((s) => fmt(s, 2)).join(' / ') || '—'}`),
     ...(notes.length > 0 ? ['', 'Notes:', '', ...notes] : []),
     '',
+    ...(report.checks !== null
+      ? ['## etld: cost of data quality checks (--checks)', '', ...checksSection(report.checks), '']
+      : []),
     '## etld: CPU seconds per stage (the engine’s stages_json, median run)',
     '',
     etld.length > 0 ? stagesTable(etld) : 'No etld case ran.',
@@ -230,6 +294,7 @@ export function toJson(report: Report): unknown {
       mb_per_s: r.mb / r.seconds,
       all_seconds: r.allSeconds,
       compares_with: r.comparesWith,
+      unchecked_case: r.uncheckedCase,
       stages: r.stages,
       threads: r.threads,
       thread_names: r.threadNames,
@@ -237,6 +302,20 @@ export function toJson(report: Report): unknown {
       error: r.error,
       note: r.note,
     })),
+    checks:
+      report.checks === null
+        ? null
+        : {
+            names: report.checks.names,
+            target_pct: report.checks.targetPct,
+            costs: report.checks.costs.map((c) => ({
+              case: c.checked.case,
+              unchecked_case: c.unchecked?.case ?? null,
+              cost_pct: c.pct,
+              fastest_runs_cost_pct: c.fastestPct,
+              ok: c.ok,
+            })),
+          },
     idle: report.idle,
     targets: report.targets,
     skipped: report.skipped,

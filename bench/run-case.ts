@@ -113,7 +113,7 @@ async function runOnce(benchCase: BenchCase, ctx: RunContext): Promise<RunOutcom
 function identity(
   benchCase: BenchCase,
   ctx: RunContext,
-): Pick<CaseResult, 'case' | 'tool' | 'kind' | 'rows' | 'mb' | 'comparesWith'> {
+): Pick<CaseResult, 'case' | 'tool' | 'kind' | 'rows' | 'mb' | 'comparesWith' | 'uncheckedCase'> {
   return {
     case: benchCase.case,
     tool: benchCase.tool,
@@ -121,6 +121,7 @@ function identity(
     rows: ctx.rows,
     mb: ctx.tableMb,
     comparesWith: benchCase.comparesWith ?? null,
+    uncheckedCase: benchCase.uncheckedCase ?? null,
   };
 }
 

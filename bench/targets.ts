@@ -3,8 +3,9 @@
  * (ok), missed, or not checkable (ok null: a case failed or did not run); the bench reports and
  * never fails because a target is missed.
  */
+import type { CheckCost, ChecksReport } from './check-cost.js';
 import type { IdleResult } from './idle.js';
-import { baselineFor, fmt, ratioToBaseline, rowsPerSecond, type CaseResult } from './report.js';
+import { baselineFor, fmt, ratioToBaseline, rowsPerSecond, signedPct, type CaseResult } from './report.js';
 
 export interface TargetCheck {
   readonly ok: boolean | null;
@@ -38,7 +39,21 @@ function ratioTarget(results: readonly CaseResult[], caseName: string, minimum: 
   };
 }
 
-export function checkTargets(results: readonly CaseResult[], idle: IdleResult | null): TargetCheck[] {
+function checkCostTarget(cost: CheckCost, targetPct: number): TargetCheck {
+  const what = `checks cost < ${targetPct} % of the run's time on ${cost.unchecked?.case ?? cost.checked.case}`;
+  if (cost.checked.error !== null || cost.unchecked?.error !== null)
+    return notCheckable(what, cost.checked.error !== null ? cost.checked : cost.unchecked);
+  return {
+    ok: cost.ok,
+    text: `${what}: ${signedPct(cost.pct)} (median wall ${fmt(cost.checked.seconds, 2)} vs ${fmt(cost.unchecked.seconds, 2)} s; fastest runs ${signedPct(cost.fastestPct)})`,
+  };
+}
+
+export function checkTargets(
+  results: readonly CaseResult[],
+  idle: IdleResult | null,
+  quality: ChecksReport | null,
+): TargetCheck[] {
   const checks: TargetCheck[] = [
     ratioTarget(results, 'postgres → delta', 0.6),
     ratioTarget(results, 'mysql → delta', 0.5),
@@ -85,6 +100,9 @@ export function checkTargets(results: readonly CaseResult[], idle: IdleResult | 
       ok: idle.windowMaxRssMb <= IDLE_LIMIT_MB,
       text: `${idleWhat} (highest RSS while idle, ${idle.pipelines} pipelines): ${fmt(idle.windowMaxRssMb)} MB (steady ${fmt(idle.steadyRssMb)} MB, peak since start ${fmt(idle.peakRssMb)} MB)`,
     });
+
+  if (quality !== null)
+    for (const cost of quality.costs) checks.push(checkCostTarget(cost, quality.targetPct));
 
   for (const peer of results.filter((r) => r.kind === 'peer' && r.comparesWith !== null)) {
     const target = peer.comparesWith ?? '';
