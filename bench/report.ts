@@ -146,7 +146,7 @@ function threadsTable(etld: readonly CaseResult[]): string {
 function checksSection(checks: ChecksReport): string[] {
   const intro =
     `Checks (bench/checks.ts, all passing on the generated rows): ${checks.names.join(', ')}. ` +
-    'With checks, etld stages the whole batch in a DuckDB table and judges them there before the load. ' +
+    'With checks, each part also feeds a second statement that files narrow check rows while the load writes; the checks are judged from them before the commit. ' +
     'Cost: the extra wall time of the case with checks over the same pipeline without them, in this ' +
     'bench run, in % of the run without; from the medians, and from each case’s fastest run (other load ' +
     'on the machine only adds time: when the two disagree, the figures are noise).';

@@ -125,11 +125,7 @@ export class LoadPlan {
       name: 'load',
       run: (path) =>
         this.#withConnection(async (connection) => {
-          const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
-          const rows = flags.prior
-            ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
-            : `(${typed}) AS part_rows`;
-          const select = finalSelect(this.#prepared.transforms, this.#meta, rows);
+          const select = await this.#loadedRows(connection, shard, part, path, flags.prior);
           if (this.#stagesWholeBatch) return this.#stager.insertFinal(connection, part, select);
           return this.#writePassing(connection, part, select);
         }),
@@ -140,17 +136,14 @@ export class LoadPlan {
       consumers.unshift({
         name: 'checks',
         run: (path) =>
-          this.#withConnection(async (connection) => {
-            const typed = await this.#stager.typedSelect(connection, shard, part, [path]);
-            const rows = flags.prior
-              ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
-              : `(${typed}) AS part_rows`;
-            return this.#fileCheckRows(
+          this.#withConnection(async (connection) =>
+            this.#fileCheckRows(
               connection,
               part,
-              finalSelect(this.#prepared.transforms, this.#meta, rows),
-            );
-          }),
+              // Unnumbered: the load reports a value that does not convert, with its row number.
+              await this.#loadedRows(connection, shard, part, path, flags.prior, false),
+            ),
+          ),
       });
     }
     this.#loadIndex.set(part, consumers.indexOf(load));
@@ -169,6 +162,22 @@ export class LoadPlan {
         }),
     };
     return [...consumers, keep];
+  }
+
+  /** The final rows of a part that its load takes: all, or those not kept aside as `prior`. */
+  async #loadedRows(
+    connection: DuckDBConnection,
+    shard: string,
+    part: string,
+    path: string,
+    keepsPrior: boolean,
+    numbered = true,
+  ): Promise<string> {
+    const typed = await this.#stager.typedSelect(connection, shard, part, [path], numbered);
+    const rows = keepsPrior
+      ? `(${typed}) AS part_rows WHERE ${flag(FLAG_PRIOR, 'f')}`
+      : `(${typed}) AS part_rows`;
+    return finalSelect(this.#prepared.transforms, this.#meta, rows);
   }
 
   /** Writes the rows of `select` no check quarantines; resolves with the rows written. */

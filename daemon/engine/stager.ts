@@ -135,19 +135,22 @@ export class Stager {
   /**
    * The typed rows of one part's staging CSV at `files` (a FIFO being written while the statement
    * runs, or spooled files), with the shard and part labels: the columns of `raw`, in order. Rows
-   * are numbered for messages by a sequence created on `connection`, the one that must run it.
+   * are numbered for messages by a sequence created on `connection`, the one that must run it;
+   * `numbered: false` leaves them unnumbered for a statement that reads a part beside the one
+   * that reports its errors (numbering forces every column to be converted).
    */
   async typedSelect(
     connection: DuckDBConnection,
     shard: string,
     part: string,
     files: readonly string[],
+    numbered = true,
   ): Promise<string> {
     const rowSequence = `etld_rows_${part.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    await connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${quoteIdent(rowSequence)} START 1`);
+    if (numbered) await connection.run(`CREATE OR REPLACE TEMP SEQUENCE ${quoteIdent(rowSequence)} START 1`);
     const select = stagingCsvSelect(files, this.#columns, {
       part,
-      rowSequence,
+      ...(numbered ? { rowSequence } : {}),
       infiniteDates: this.#infiniteDates,
     });
     return `SELECT q.*, ${quoteLiteral(shard)} AS ${quoteIdent(RAW_SHARD_COLUMN)}, ${quoteLiteral(part)} AS ${quoteIdent(RAW_PART_COLUMN)} FROM (${select}) AS q`;

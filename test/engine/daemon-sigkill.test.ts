@@ -1,9 +1,14 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient } from '../../shared/client/ws-client.js';
 import type { DaemonClient } from '../../shared/client/client.js';
-import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
+import {
+  connectWhenListening,
+  makeTempHome,
+  spawnDaemon,
+  type DaemonProcess,
+  type TempHome,
+} from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
 
@@ -43,17 +48,10 @@ afterAll(async () => {
   await pg.destroy();
 });
 
-async function connect(): Promise<DaemonClient> {
-  return waitFor(
-    async () =>
-      connectClient({
-        socketPath: home.socketPath,
-        clientName: 'sigkill-test',
-        reconnect: false,
-        subscribe: { topics: ['runs', 'progress'] },
-      }),
-    { timeoutMs: 30_000, what: 'the control socket' },
-  );
+function connect(): Promise<DaemonClient> {
+  return connectWhenListening(home.socketPath, 'sigkill-test', {
+    subscribe: { topics: ['runs', 'progress'] },
+  });
 }
 
 async function destinationCounts(): Promise<unknown[][]> {

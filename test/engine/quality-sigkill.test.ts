@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../shared/client/client.js';
-import { connectClient } from '../../shared/client/ws-client.js';
-import { makeTempHome, spawnDaemon, type TempHome } from '../helpers/daemon-process.js';
+import { connectWhenListening, makeTempHome, spawnDaemon, type TempHome } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
 
@@ -52,12 +51,8 @@ afterAll(async () => {
   await pg.destroy();
 });
 
-async function connect(): Promise<DaemonClient> {
-  return waitFor(
-    async () =>
-      connectClient({ socketPath: home.socketPath, clientName: 'quarantine-kill-test', reconnect: false }),
-    { timeoutMs: 30_000, what: 'the control socket' },
-  );
+function connect(): Promise<DaemonClient> {
+  return connectWhenListening(home.socketPath, 'quarantine-kill-test');
 }
 
 /** [rows, distinct ids] of the data table and of the quarantine. */

@@ -7,6 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClientOptions, DaemonClient } from '../../shared/client/client.js';
+import { connectClient } from '../../shared/client/ws-client.js';
+import { waitFor } from './process.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DAEMON_MAIN = join(REPO_ROOT, 'dist', 'daemon', 'main.js');
@@ -128,4 +131,16 @@ export function spawnDaemon(
       }
     },
   };
+}
+
+/** A client of the daemon listening on `socketPath`, once it answers (a daemon just spawned takes a moment). */
+export function connectWhenListening(
+  socketPath: string,
+  clientName: string,
+  options: Pick<ClientOptions, 'subscribe'> = {},
+): Promise<DaemonClient> {
+  return waitFor(() => connectClient({ socketPath, clientName, reconnect: false, ...options }), {
+    timeoutMs: 30_000,
+    what: 'the control socket',
+  });
 }
