@@ -19,7 +19,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import { runCommand } from '../helpers/process.js';
 import { repoRoot, tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
-import { commitBatch } from '../destinations/commit-batch.js';
+import { commitBatch, type StagedBatch } from '../destinations/commit-batch.js';
 
 const ID: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: true }];
 
@@ -147,13 +147,30 @@ describe('concurrent writers and crashes', () => {
     const writers = pairs.map((p) => p.writer);
     try {
       // Creating the table: exactly one writer wins version 0; the loser gets a retryable conflict.
+      // Every load begins (finding no table) before any commits: the race is between creators.
+      const batches = await Promise.all(pairs.map(({ staging }, i) => staging.batch(ID, [`(${1000 + i})`])));
+      const loads = await Promise.all(
+        pairs.map(({ writer }, i) => {
+          const batch = batches[i] as StagedBatch;
+          const { batch: _, ...rest } = request(batch, 1, 'incremental', { pipeline: `p${i}` });
+          return writer.beginLoad({ ...rest, columns: batch.columns, workDir: batch.workDir });
+        }),
+      );
       const created = await Promise.allSettled(
-        pairs.map(async ({ staging, writer }, i) =>
-          commitBatch(
-            writer,
-            request(await staging.batch(ID, [`(${1000 + i})`]), 1, 'incremental', { pipeline: `p${i}` }),
-          ),
-        ),
+        loads.map(async (load, i) => {
+          const batch = batches[i] as StagedBatch;
+          await load.writePart({
+            connection: batch.connection,
+            select: `SELECT * FROM ${batch.relation}`,
+            id: 'create',
+          });
+          try {
+            return await load.commit();
+          } catch (error) {
+            await load.abort();
+            throw error;
+          }
+        }),
       );
       const losers = created.filter((r) => r.status === 'rejected');
       expect(created.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -303,7 +320,12 @@ describe('putIfAbsent', () => {
         `{"writer":${winner}}\n`,
       );
       expect(await readdir(join(dir, '_delta_log'))).toEqual(['00000000000000000000.json']);
-      await expect(putIfAbsent(join(dir, 'missing'), 0, '{}\n')).rejects.toThrow();
+      // Version 0 creates the log; a later version of a table whose log is gone is refused, so a
+      // vanished table never comes back as a log starting at that version.
+      expect(await putIfAbsent(join(dir, 'new'), 0, '{}\n')).toBe(true);
+      expect(await readdir(join(dir, 'new', '_delta_log'))).toEqual(['00000000000000000000.json']);
+      await expect(putIfAbsent(join(dir, 'missing'), 3, '{}\n')).rejects.toThrow();
+      await expect(readdir(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await cleanup();
     }

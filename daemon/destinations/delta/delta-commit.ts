@@ -28,9 +28,11 @@ const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
  */
 export async function putIfAbsent(tablePath: string, version: number, content: string): Promise<boolean> {
   const dir = logDir(tablePath);
-  // Created here, not when the load begins: a first load that fails must not leave an empty
-  // `_delta_log`, which readers (delta-rs, Spark) take for a broken table instead of no table.
-  await mkdir(dir, { recursive: true });
+  // Version 0 creates the table, and its log with it: not when the load begins, because a first
+  // load that fails must not leave an empty `_delta_log`, which readers (delta-rs, Spark) take for
+  // a broken table instead of no table. A later version needs the log to exist: a table whose
+  // directory vanished must not come back as a log that starts at that version.
+  if (version === 0) await mkdir(dir, { recursive: true });
   const temp = join(dir, `.tmp-${randomUUID()}.json`);
   const final = join(dir, commitFileName(version));
   const handle = await open(temp, 'wx');
