@@ -32,7 +32,7 @@ export const runErrorSchema = z.object({ code: z.string(), message: z.string() }
 
 /**
  * One data quality check's result on a run's batch (`checks:` of the pipeline file). `status`:
- * `pass`; `fail` (the run failed before writing anything); `warn` (committed and alerted);
+ * `pass`; `fail` (the run failed before its commit; what it had written was removed); `warn` (committed and alerted);
  * `quarantine` (the failing rows went to the quarantine table, the others were committed).
  */
 export const checkResultSchema = z.object({

@@ -179,7 +179,7 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
       ['Host', ctx.host],
     ]),
     ...(alert.failedChecks !== undefined && alert.failedChecks.length > 0
-      ? ['', 'Failed data quality checks (nothing was written):', ...checkLines(alert.failedChecks)]
+      ? ['', 'Failed data quality checks (nothing was committed):', ...checkLines(alert.failedChecks)]
       : []),
     ...suppressedNote(ctx, 'failure alerts'),
     ...commands(alert.pipeline, alert.runId, since, ctx.unit),

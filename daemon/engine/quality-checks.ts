@@ -42,7 +42,7 @@ export const QUARANTINE_CHECK_COLUMN = '_etl_check';
 
 export interface CheckVerdict {
   readonly results: CheckResult[];
-  /** The checks with `on_fail: fail` that failed (the run must stop before writing anything). */
+  /** The checks with `on_fail: fail` that failed (the run must stop before its commit). */
   readonly failed: CheckResult[];
   /** Rows moved to `QUARANTINE_TABLE` (0: no table was created). */
   readonly quarantined: number;

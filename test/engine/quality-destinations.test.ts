@@ -105,6 +105,16 @@ const DESTINATIONS: readonly DestinationCase[] = [
   },
 ];
 
+/** The pipeline source reading `items` of the MariaDB database `source`. */
+function itemsSource(source: string): Record<string, unknown> {
+  return {
+    type: 'mysql',
+    connection: { host: maria.host, port: maria.port, user: maria.user, database: source },
+    table: 'items',
+    key: ['id'],
+  };
+}
+
 function pipeline(
   source: string,
   name: string,
@@ -113,12 +123,7 @@ function pipeline(
 ): ReturnType<Harness['pipeline']> {
   return h.pipeline({
     name,
-    source: {
-      type: 'mysql',
-      connection: { host: maria.host, port: maria.port, user: maria.user, database: source },
-      table: 'items',
-      key: ['id'],
-    },
+    source: itemsSource(source),
     load: { mode: 'incremental', cursor: 'changed_at' },
     checks,
     destination: target.destination(name),
@@ -198,12 +203,7 @@ describe('quality checks into each destination from MariaDB', () => {
       await maria.query(`UPDATE items SET code = NULL WHERE id IN (1, 30)`, [], source);
       const p = bq.pipeline({
         name: 'dq_bq',
-        source: {
-          type: 'mysql',
-          connection: { host: maria.host, port: maria.port, user: maria.user, database: source },
-          table: 'items',
-          key: ['id'],
-        },
+        source: itemsSource(source),
         load: { mode: 'merge', cursor: 'changed_at' },
         checks: [{ not_null: 'code', on_fail: 'quarantine' }],
         destination: {

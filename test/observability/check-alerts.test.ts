@@ -259,7 +259,7 @@ describe('data quality check alerts', () => {
     const mail = w.smtp.mails[0]!;
     expect(mail.subject).toBe('[etld] orders FAILED after 1 attempt: CHECK_FAILED');
     const listed = [
-      'Failed data quality checks (nothing was written):',
+      'Failed data quality checks (nothing was committed):',
       '  unique(id): FAIL, observed 4 rows against 0 rows',
       '    check "unique(id)" failed: 4 rows of 120 share their value of (id) with another row',
     ].join('\n');

@@ -69,7 +69,7 @@ export const judged =
     const failed = checks.filter((c) => c.status === 'fail');
     if (failed.length > 0)
       return Promise.reject(
-        new EtlError('CHECK_FAILED', `${failed.map((c) => c.detail).join('; ')}; nothing was written`, {
+        new EtlError('CHECK_FAILED', `${failed.map((c) => c.detail).join('; ')}; nothing was committed`, {
           retryable: false,
         }),
       );
