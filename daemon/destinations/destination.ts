@@ -62,6 +62,15 @@ export interface LoadRequest {
 export interface DestinationLoad {
   /** Writes one part where nothing sees it yet; resolves with the rows written. */
   writePart(part: BatchPart): Promise<number>;
+  /**
+   * Optional: the rows that `writePart` wrote for part `id`, read back from the local Parquet files
+   * it wrote, as a DuckDB SELECT with one column per load column (named as in
+   * `LoadRequest.columns`; values as written, which the caller casts back to its staging types),
+   * or null when the part wrote no file. Offered only where the files hold exactly the part's rows
+   * and columns: reading a few Parquet columns costs about a tenth of parsing the part's CSV a
+   * second time, so the data quality checks of a streamed run read the parts here.
+   */
+  readonly readBack?: ((id: string) => string | null) | undefined;
   /** Makes every written part visible with the run sequence; if the sequence is already committed, writes nothing. */
   commit(): Promise<CommitResult>;
   /** Removes what `writePart` wrote; idempotent, never rejects. */

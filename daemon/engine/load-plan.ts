@@ -10,11 +10,13 @@
  *   the `prior` rows left are written as one more part.
  * - merge: the newest row per key wins across the whole batch, so the transformed rows are staged
  *   in `final` and written as one part over it.
- * - with data quality checks (quality-checks.ts), full and incremental: each part also feeds the
- *   checks consumer, which files the part's check rows (and, whole, the rows a check
- *   quarantines, which the load leaves out); the checks are judged once every part is in, before
- *   the commit. Checks that need the whole batch (a `sql` query, a quarantining `unique`) stage
- *   every row in `final` instead, as a merge does, and are judged before `final` is written.
+ * - with data quality checks (quality-checks.ts), full and incremental: the checks are judged
+ *   once every part is in, before the commit, from the files the destination wrote for the parts
+ *   (`DestinationLoad.readBack`) or, when the destination offers no read-back or a check
+ *   quarantines, from check rows a checks consumer of each part filed (with, whole, the rows a
+ *   check quarantines, which the load leaves out). Checks that need the whole batch (a `sql`
+ *   query, a quarantining `unique`) stage every row in `final` instead, as a merge does, and are
+ *   judged before `final` is written.
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
@@ -64,8 +66,10 @@ export class LoadPlan {
   /** Which of a part's consumers writes to the destination (the checks consumer comes first). */
   readonly #loadIndex = new Map<string, number>();
   #loadedByParts = 0;
-  /** Streamed checks: the rows filed as check rows. */
+  /** Streamed checks: the rows filed as check rows (read back: the rows the written files hold). */
   #checkRows = 0;
+  /** Read back: each written part's rows, as the checks read them (`BatchChecks.restaged`). */
+  readonly #written: string[] = [];
 
   constructor(
     config: PipelineConfig,
@@ -91,6 +95,18 @@ export class LoadPlan {
   /** Whether the checks' rows are filed while parts stream to the destination. */
   get #streamsChecks(): boolean {
     return this.#checks !== undefined && !this.#stagesWholeBatch;
+  }
+
+  /**
+   * Whether streamed check rows are read back from what the destination wrote (no consumer of
+   * their own): a quarantined row must be judged before the write, which leaves it out.
+   */
+  get #readsBack(): boolean {
+    return (
+      this.#streamsChecks &&
+      this.#load.readBack !== undefined &&
+      this.#checks?.checks.passingFilter() === undefined
+    );
   }
 
   get #mode(): PipelineConfig['load']['mode'] {
@@ -131,7 +147,7 @@ export class LoadPlan {
         }),
     };
     const consumers = [load];
-    if (this.#streamsChecks) {
+    if (this.#streamsChecks && !this.#readsBack) {
       // First, so reconciliation counts every row of the part (the load leaves quarantined ones out).
       consumers.unshift({
         name: 'checks',
@@ -180,15 +196,23 @@ export class LoadPlan {
     return finalSelect(this.#prepared.transforms, this.#meta, rows);
   }
 
-  /** Writes the rows of `select` no check quarantines; resolves with the rows written. */
+  /**
+   * Writes the rows of `select` no check quarantines (read back: keeps what the checks will read
+   * of them); resolves with the rows written.
+   */
   async #writePassing(connection: DuckDBConnection, part: string, select: string): Promise<number> {
     const filter = this.#streamsChecks ? this.#checks?.checks.passingFilter() : undefined;
     const passing = filter === undefined ? select : `SELECT * FROM (${select}) AS b WHERE ${filter}`;
+    let written: number;
     try {
-      return await this.#load.writePart({ connection, select: passing, id: part });
+      written = await this.#load.writePart({ connection, select: passing, id: part });
     } catch (error) {
       throw partFailure(part, error, this.#stager.memoryLimit);
     }
+    const relation = this.#readsBack ? (this.#load.readBack?.(part) ?? null) : null;
+    if (relation !== null && this.#checks !== undefined)
+      this.#written.push(this.#checks.checks.restaged(relation));
+    return written;
   }
 
   async #fileCheckRows(connection: DuckDBConnection, part: string, select: string): Promise<number> {
@@ -271,12 +295,16 @@ export class LoadPlan {
     let written = 0;
     if (keptAfter > 0) {
       const select = finalSelect(this.#prepared.transforms, this.#meta, this.#stager.priorRelation());
-      this.#checkBoundaryRows(
-        keptAfter,
-        await this.#fileCheckRows(this.#stager.connection, 'boundary', select),
-      );
+      // Read back, every row is written (nothing quarantines) and judged from the written files.
+      if (!this.#readsBack) {
+        const filed = await this.#fileCheckRows(this.#stager.connection, 'boundary', select);
+        this.#checkBoundaryRows(keptAfter, filed);
+      }
       written = await this.#writePassing(this.#stager.connection, 'boundary', select);
+      if (this.#readsBack) this.#checkBoundaryRows(keptAfter, written);
     }
+    if (this.#readsBack && this.#checks !== undefined)
+      this.#checkRows = await this.#checks.checks.readWritten(this.#stager.connection, this.#written);
     const quarantined = (await this.#checks?.judge(undefined)) ?? 0;
     const expected = this.#loadedByParts + written;
     if (expected + quarantined !== this.#checkRows) {

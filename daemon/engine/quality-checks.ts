@@ -6,9 +6,15 @@
  * Decisions:
  * - Checks are judged from *check rows*: one narrow row per batch row holding only what the checks
  *   need (a flag per row check, the NULL flag of `max_null_pct`, the value of `freshness_column`,
- *   the key of `unique`). Most runs file them while the batch streams to the destination (a second
- *   consumer of each part), so the batch is read once and never held whole; `judge` then takes one
- *   aggregate scan of the check rows, plus a GROUP BY per `unique`.
+ *   the key of `unique`). Most runs file them while the batch streams to the destination, so the
+ *   batch is never held whole; `judge` then takes one aggregate scan of the check rows, plus a
+ *   GROUP BY per `unique`.
+ * - Where the check rows come from while streaming: a destination that writes local Parquet offers
+ *   each written part back (`readBack`), and the check rows are a view over those files
+ *   (`readWritten`): judging reads a few Parquet columns (about 0.05 s for 1M bench rows, against
+ *   1.14 s to parse and type the part's CSV a second time, measured with DuckDB 1.5 on the bench
+ *   machine). Otherwise, or when a check quarantines (a quarantined row must be judged before the
+ *   write leaves it out), a second consumer of each part files them from the part's CSV.
  * - A `sql` query and a `unique` check that quarantines need the whole batch (the query reads any
  *   column; which rows share a key is known only at the end): with one of those, or in a merge
  *   (which stages the batch anyway), the batch is staged in `final` and the check rows are taken
@@ -300,6 +306,36 @@ export class BatchChecks {
     // A batch row with nothing to keep still counts: the table needs one column.
     if (list.length === 0) list.push('true AS row_seen');
     return list.join(', ');
+  }
+
+  /**
+   * Rows a destination read back from what it wrote (`DestinationLoad.readBack`), in the batch's
+   * staging types: a destination may keep a value in a type of its own (Delta holds a TIME as
+   * text), and the checks compare with bounds cast to the staging type. Only the columns the
+   * checks use are read (DuckDB drops the others before the Parquet reader).
+   */
+  restaged(relation: string): string {
+    const columns = this.#columns.map(
+      (c) => `CAST(r.${quoteIdent(c.name)} AS ${stagingDuckType(c.type)}) AS ${quoteIdent(c.name)}`,
+    );
+    return `SELECT ${columns.join(', ')} FROM (${relation}) AS r`;
+  }
+
+  /**
+   * Read back: the check rows become a view over `relations`, the rows the destination wrote
+   * (`restaged` read-backs of its parts), instead of rows filed into a table: judging then reads
+   * the few columns it needs straight from the written files, once per scan. Resolves with the
+   * rows the relations hold (none: the check rows stay the empty table `prepare` made).
+   */
+  async readWritten(connection: DuckDBConnection, relations: readonly string[]): Promise<number> {
+    if (relations.length === 0) return 0;
+    const written = relations.map((r) => `SELECT * FROM (${r})`).join(' UNION ALL ');
+    await connection.run(`DROP TABLE IF EXISTS ${CHECK_ROWS_TABLE}`);
+    await connection.run(
+      `CREATE VIEW ${CHECK_ROWS_TABLE} AS SELECT ${this.#select(true)} FROM (${written}) AS b`,
+    );
+    const rows = await queryStrings(connection, `SELECT count(*) FROM ${CHECK_ROWS_TABLE}`);
+    return Number(rows[0]?.[0] ?? 0);
   }
 
   /** Streamed: files the check rows of `select` (final rows of a part); resolves with the rows filed. */

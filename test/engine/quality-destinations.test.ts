@@ -153,6 +153,58 @@ describe('quality checks into each destination from MariaDB', () => {
     });
   }
 
+  it('every destination judges the same batch alike, read back from its files (Delta, DuckDB) or parsed again (PostgreSQL)', async () => {
+    const source = await freshSource();
+    // A TIME column (Delta keeps it as text; the checks compare it as a time) and rows that
+    // break every check, each judged with `warn` so every run commits and reports what it saw.
+    await maria.query('ALTER TABLE items ADD COLUMN opens TIME', [], source);
+    await maria.query(`UPDATE items SET opens = '08:00:00' WHERE id > 2`, [], source);
+    await maria.query(`UPDATE items SET code = 'bad', opens = '23:59:59.5' WHERE id IN (7, 8)`, [], source);
+    await maria.query(`UPDATE items SET code = NULL, score = -1 WHERE id = 9`, [], source);
+    await maria.query(
+      `INSERT INTO items (id, code, score, changed_at, opens) VALUES (31, 'ok', 5, '2024-01-01 00:05:00', '09:00:00')`,
+      [],
+      source,
+    );
+    const warn = (check: Record<string, unknown>): Record<string, unknown> => ({ ...check, on_fail: 'warn' });
+    const checks = [
+      warn({ min_rows: 40 }),
+      warn({ not_null: 'code' }),
+      warn({ max_null_pct: { column: 'opens', max_pct: 5 } }),
+      warn({ accepted_values: { column: 'code', values: ['ok'] } }),
+      warn({ range: { column: 'opens', min: '07:00:00', max: '22:00:00' } }),
+      warn({ range: { column: 'score', min: 0 } }),
+      warn({ sql: "score < 30 OR code = 'ok'", name: 'high_scores_ok' }),
+      { freshness_column: { column: 'changed_at', max_age: '3650d' } },
+    ];
+    const observed: Record<string, unknown[]> = {};
+    for (const target of DESTINATIONS) {
+      const outcome = await h.run(pipeline(source, `alike_${target.kind}`, target, checks));
+      expect(outcome.rowsLoaded, target.kind).toBe(31);
+      // Freshness observes an age against the clock: compared as the newest value, in minutes.
+      observed[target.kind] = outcome.checks.map((c) => [
+        c.name,
+        c.status,
+        c.type === 'freshness_column'
+          ? Math.round((Date.now() / 1000 - Number(c.observed)) / 60)
+          : c.observed,
+      ]);
+    }
+    expect(observed.delta).toEqual([
+      ['min_rows', 'warn', 31],
+      ['not_null(code)', 'warn', 1],
+      ['max_null_pct(opens)', 'warn', 6.45],
+      ['accepted_values(code)', 'warn', 2],
+      ['range(opens)', 'warn', 2],
+      ['range(score)', 'warn', 1],
+      ['high_scores_ok', 'pass', 0],
+      // The newest changed_at: 2024-01-01 00:30 UTC.
+      ['freshness(changed_at)', 'pass', Date.UTC(2024, 0, 1, 0, 30) / 60_000],
+    ]);
+    expect(observed.duckdb).toEqual(observed.delta);
+    expect(observed.postgres).toEqual(observed.delta);
+  });
+
   it('quarantines into Delta: delta-rs reads the quarantine table and the data table without the rows', async () => {
     const source = await freshSource();
     const target = DESTINATIONS[0] as DestinationCase;

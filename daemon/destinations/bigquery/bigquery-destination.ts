@@ -23,7 +23,7 @@ import type {
 } from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
-import { exportPart, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
+import { exportPart, parquetRelation, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
 import { diffFields, incomingFields } from './bigquery-schema.js';
 import {
@@ -164,10 +164,20 @@ export class BigQueryDestination implements Destination {
     }
     const format = this.#format(request.columns);
     const parts: ExportedFiles[] = [];
+    const filesOfPart = new Map<string, readonly string[]>();
     const removeFiles = async (): Promise<void> => {
+      filesOfPart.clear();
       const files = parts.splice(0).flatMap((p) => p.files);
       await Promise.all(files.map((f) => rm(f, { force: true })));
     };
+    // Parquet files hold a part's rows as staged; NDJSON is text, and a merge part is de-duplicated.
+    const readBack =
+      format === 'parquet' && request.mode !== 'merge'
+        ? (id: string): string | null => {
+            const files = filesOfPart.get(id);
+            return files === undefined ? null : parquetRelation(request.columns, files);
+          }
+        : undefined;
     return Promise.resolve({
       writePart: async (part) => {
         const dir = join(request.workDir, `bigquery-${request.sequence}`, String(parts.length + 1));
@@ -184,8 +194,10 @@ export class BigQueryDestination implements Destination {
           );
         });
         parts.push(exported);
+        filesOfPart.set(part.id, exported.files);
         return exported.rows;
       },
+      readBack,
       commit: async () => {
         try {
           return await this.#commit(request, format, parts);

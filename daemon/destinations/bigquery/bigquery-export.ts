@@ -26,6 +26,12 @@ function duckString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/** The rows of Parquet files `exportPart` wrote, as a SELECT of the load's columns. */
+export function parquetRelation(columns: readonly ColumnSchema[], files: readonly string[]): string {
+  const list = columns.map((c) => quoteDuck(c.name)).join(', ');
+  return `SELECT ${list} FROM read_parquet([${files.map(duckString).join(', ')}])`;
+}
+
 /**
  * Writes one part's rows as load files in `dir` (created), split by DuckDB into files of at most
  * `maxFileBytes`. A part without rows still leaves one empty file: a load without rows is still one

@@ -24,6 +24,7 @@ import { writePartitionedFiles } from './delta-partitions.js';
 import { dataFilePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { schemaNeedsTimestampNtz } from './delta-schema.js';
+import { sqlIdent, sqlString } from './delta-sql.js';
 
 export const ENGINE_INFO = 'etld/0.1.0';
 
@@ -120,9 +121,16 @@ export class DeltaLoad implements DestinationLoad {
   readonly #adds: AddAction[] = [];
   /** Live files a merge rewrote: removed by the commit. */
   readonly #replaced: AddAction[] = [];
+  /** Unpartitioned appends and overwrites: the files each part wrote (see `readBack`). */
+  readonly #addsOfPart = new Map<string, AddAction[]>();
   #rows = 0;
   #merged = false;
   #committing = false;
+  /**
+   * Offered for unpartitioned tables outside a merge, where a part's files hold exactly its rows:
+   * a partitioned file leaves its partition values to the log, and a merge rewrites old rows too.
+   */
+  readonly readBack: ((id: string) => string | null) | undefined;
 
   constructor(plan: DeltaLoadPlan) {
     this.#plan = plan;
@@ -132,6 +140,24 @@ export class DeltaLoad implements DestinationLoad {
       configuration: (plan.metadata ?? plan.snapshot?.metadata)?.configuration ?? {},
       ...(plan.targetFileBytes === undefined ? {} : { targetFileBytes: plan.targetFileBytes }),
     };
+    this.readBack =
+      plan.partitionColumns.length === 0 && plan.request.mode !== 'merge'
+        ? (id) => this.#readBack(id)
+        : undefined;
+  }
+
+  /**
+   * The part's files. A Delta field may differ from the load's column in case only (they are
+   * matched ignoring case); DuckDB binds names ignoring case too, and the alias names the column
+   * as the load does.
+   */
+  #readBack(id: string): string | null {
+    const adds = this.#addsOfPart.get(id) ?? [];
+    if (adds.length === 0) return null;
+    const { tablePath, request } = this.#plan;
+    const columns = request.columns.map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.name)}`);
+    const files = adds.map((a) => sqlString(dataFilePath(tablePath, a.path)));
+    return `SELECT ${columns.join(', ')} FROM read_parquet([${files.join(', ')}])`;
   }
 
   async writePart(part: BatchPart): Promise<number> {
@@ -171,6 +197,7 @@ export class DeltaLoad implements DestinationLoad {
             )
           : await writeDataFiles(part.connection, select, this.#options);
       rows = adds.reduce((sum, add) => sum + recordsOf(add), 0);
+      if (this.readBack !== undefined) this.#addsOfPart.set(part.id, adds);
     }
     this.#adds.push(...adds);
     this.#rows += rows;

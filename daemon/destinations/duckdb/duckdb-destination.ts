@@ -317,6 +317,8 @@ class DuckDbLoad implements DestinationLoad {
   readonly #destination: DuckDbDestination;
   readonly #request: LoadRequest;
   readonly #files: string[] = [];
+  /** The file each part wrote (a part that wrote no row has none). */
+  readonly #fileOfPart = new Map<string, string>();
   #parts = 0;
 
   constructor(destination: DuckDbDestination, request: LoadRequest) {
@@ -338,10 +340,19 @@ class DuckDbLoad implements DestinationLoad {
           `COPY (SELECT ${columns}, ${order} AS ${ORDER_COLUMN} FROM ${from}) TO ${quoteLiteral(file)} (FORMAT parquet)`,
         ),
     );
-    if (written.rowsChanged > 0) this.#files.push(file);
-    else await rm(file, { force: true });
+    if (written.rowsChanged > 0) {
+      this.#files.push(file);
+      this.#fileOfPart.set(part.id, file);
+    } else await rm(file, { force: true });
     return written.rowsChanged;
   }
+
+  readonly readBack = (id: string): string | null => {
+    const file = this.#fileOfPart.get(id);
+    if (file === undefined) return null;
+    const columns = this.#request.columns.map((c) => quoteIdent(c.name)).join(', ');
+    return `SELECT ${columns} FROM read_parquet(${quoteLiteral(file)})`;
+  };
 
   commit(): Promise<CommitResult> {
     return this.#destination.commitFiles(this.#request, this.#files);
