@@ -20,7 +20,7 @@ export interface DaemonApi {
   /** The last lines (files, rotated files included); following is done through `log` events. */
   logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>>;
   reload(): Promise<MethodResult<'reload'>>;
-  validate(): Promise<MethodResult<'validate'>>;
+  validate(params: MethodParams<'validate'>): Promise<MethodResult<'validate'>>;
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>>;
   plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>>;
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>>;

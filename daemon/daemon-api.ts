@@ -159,12 +159,17 @@ export class DaemonApiImpl implements DaemonApi {
     return this.#parts.daemon().reload();
   }
 
-  async validate(): Promise<MethodResult<'validate'>> {
+  async validate(params: MethodParams<'validate'>): Promise<MethodResult<'validate'>> {
     const directory = await loadPipelineDirectory(this.#parts.paths.pipelinesDir);
-    return {
-      valid: directory.valid.map((p) => p.name),
-      problems: directory.invalid.flatMap((p) => p.problems),
-    };
+    const problems = directory.invalid.flatMap((p) => p.problems);
+    const valid: string[] = [];
+    for (const pipeline of directory.valid) {
+      // One source at a time: validation must not crowd the sources the running pipelines read.
+      const found = params.sources ? await this.#parts.engine.validateAgainstSource(pipeline) : [];
+      if (found.length === 0) valid.push(pipeline.name);
+      problems.push(...found);
+    }
+    return { valid, problems };
   }
 
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {

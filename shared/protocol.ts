@@ -298,7 +298,8 @@ export const METHODS = {
     }),
   },
   validate: {
-    params: empty,
+    /** `sources`: also introspect each valid pipeline's source and try its checks there (reads no row). */
+    params: z.object({ sources: z.boolean().default(false) }),
     result: z.object({ valid: z.array(z.string()), problems: z.array(z.string()) }),
   },
   why: {

@@ -56,7 +56,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
       }
     },
     reload: () => api.reload(),
-    validate: () => api.validate(),
+    validate: (params) => api.validate(params),
     why: (params) => api.why(params),
     plan: (params) => api.plan(params),
     preview: (params) => api.preview(params),

@@ -78,4 +78,6 @@ export interface RunEngine {
   reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
   /** The highest sequence of the pipeline the destination holds (null: none); reads only. */
   committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
+  /** The problems only the source can show (its table, columns, the checks' SQL); reads no row. */
+  validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]>;
 }

@@ -100,6 +100,11 @@ export class DefaultRunEngine implements RunEngine {
     return previewRun(this.#deps, pipeline, limit, signal);
   }
 
+  async validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]> {
+    const { validateAgainstSource } = await import('./source-validation.js');
+    return validateAgainstSource(this.#deps, pipeline, signal);
+  }
+
   async committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
     const destination = await openDestination(
       pipeline.config,

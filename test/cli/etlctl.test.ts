@@ -315,6 +315,26 @@ describe('etlctl without a daemon', () => {
     expect(missing.stdout).toContain('cannot read file (ENOENT)');
   });
 
+  it('validate --sources asks the daemon, prints what the sources showed and exits 1 on a problem', async () => {
+    const r = await etlctl(['--socket', t.socketPath, 'validate', '--sources']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ok       orders');
+    expect(r.stdout).toContain(
+      'invalid  /etc/etld/pipelines/users.yaml: source: table public.users does not exist',
+    );
+    const json = await etlctl(['--socket', t.socketPath, '--json', 'validate', '--sources']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: ['orders'], problems: [expect.any(String)] });
+    const withFiles = await etlctl(['--socket', t.socketPath, 'validate', '--sources', 'orders.yaml']);
+    expect(withFiles.code).toBe(2);
+    expect(withFiles.stderr).toContain("--sources checks the daemon's own pipeline files");
+    // The sources are reached with the daemon's credentials: without a daemon there is nothing to fall back to.
+    const home = join(t.dir, 'no-daemon');
+    await mkdir(join(home, 'pipelines'), { recursive: true });
+    const down = await etlctl(['--home', home, 'validate', '--sources']);
+    expect(down.code).not.toBe(0);
+    expect(down.stderr).toContain('cannot reach etld');
+  });
+
   it('validate without files falls back to the pipelines directory when the daemon is down', async () => {
     const home = join(t.dir, 'home');
     await mkdir(join(home, 'pipelines'), { recursive: true });

@@ -330,8 +330,12 @@ export class FakeApi implements DaemonApi {
   reload(): Promise<MethodResult<'reload'>> {
     return Promise.resolve({ added: ['new_one'], changed: ['orders'], removed: [], invalid: [] });
   }
-  validate(): Promise<MethodResult<'validate'>> {
-    return Promise.resolve({ valid: ['orders', 'users'], problems: [] });
+  validate(params: MethodParams<'validate'>): Promise<MethodResult<'validate'>> {
+    if (!params.sources) return Promise.resolve({ valid: ['orders', 'users'], problems: [] });
+    return Promise.resolve({
+      valid: ['orders'],
+      problems: ['/etc/etld/pipelines/users.yaml: source: table public.users does not exist'],
+    });
   }
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {
     const p = this.#find(params.pipeline);

@@ -314,6 +314,18 @@ describe('checks in plan, and checks that cannot be evaluated', () => {
     expect(h.store.listRuns('planned', 5)).toEqual([]);
   });
 
+  it('validate --sources: a file that fits its source has no problem; a missing table is named with the file', async () => {
+    const db = await freshDb(ORDERS);
+    const checks = [{ not_null: 'email' }, { sql: "status <> 'odd'", name: 'status_known' }];
+    expect(await h.engine.validateAgainstSource(pipeline(db, 'fits', 'full', checks))).toEqual([]);
+    await pg.query('ALTER TABLE orders RENAME TO orders_old', [], db);
+    const gone = pipeline(db, 'gone', 'full', checks);
+    const problems = await h.engine.validateAgainstSource(gone);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`${gone.file}: source: `);
+    expect(problems[0]).toMatch(/orders/);
+  });
+
   it('a check naming an unknown column or SQL that does not bind: plan says so, a run fails CHECK_INVALID', async () => {
     const db = await freshDb(ORDERS);
     for (const [check, pattern] of [
@@ -331,6 +343,11 @@ describe('checks in plan, and checks that cannot be evaluated', () => {
       const p = pipeline(db, 'invalid', 'full', [check]);
       const plan = await h.engine.plan(p);
       expect(plan.notes.join('\n')).toMatch(pattern);
+      // `etlctl validate --sources` names it too, with the file, reading no row.
+      const problems = await h.engine.validateAgainstSource(p);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.startsWith(`${p.file}: check "`)).toBe(true);
+      expect(problems[0]).toMatch(pattern);
       await expect(h.run(p)).rejects.toMatchObject({
         code: 'CHECK_INVALID',
         message: expect.stringMatching(pattern),

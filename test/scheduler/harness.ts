@@ -147,6 +147,9 @@ export class ScriptedEngine implements RunEngine {
   committedInDestination(): Promise<number | null> {
     return Promise.resolve(null);
   }
+  validateAgainstSource(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'validateAgainstSource is not scripted'));
+  }
 }
 
 export class RecordingAlerts implements AlertHooks {

@@ -75,6 +75,13 @@ function watermarkParams(ctx: CommandContext): MethodParamsInput<'watermark'> {
 const DEFAULT_PIPELINES_DIR = '/etc/etld/pipelines';
 
 async function validateCommand(ctx: CommandContext): Promise<number> {
+  const sources = ctx.values.sources === true;
+  if (sources && ctx.positionals.length > 0) {
+    throw new EtlError(
+      'USAGE',
+      "--sources checks the daemon's own pipeline files against their sources; drop the file names",
+    );
+  }
   if (ctx.positionals.length > 0)
     return printValidation(ctx, await validateFiles(ctx.positionals), ctx.positionals.join(' '));
   let client: DaemonClient;
@@ -82,13 +89,19 @@ async function validateCommand(ctx: CommandContext): Promise<number> {
     client = await ctx.connect();
   } catch (error) {
     if (!(error instanceof EtlError) || error.code !== 'DAEMON_UNREACHABLE') throw error;
+    // The sources are reached with the daemon's credentials: without it, say so rather than skip.
+    if (sources) throw error;
     const home = ctx.endpoint.kind === 'unix' ? ctx.endpoint.home : null;
     const dir = home !== null ? join(home, 'pipelines') : DEFAULT_PIPELINES_DIR;
     ctx.io.stderr(`etlctl: etld is not reachable; validating the files in ${dir} without it\n`);
     return printValidation(ctx, await validateFiles([dir]), dir);
   }
   try {
-    return printValidation(ctx, await client.call('validate'), "the daemon's pipelines directory");
+    return printValidation(
+      ctx,
+      await client.call('validate', { sources }),
+      sources ? "the daemon's pipelines directory and their sources" : "the daemon's pipelines directory",
+    );
   } finally {
     await client.close();
   }

@@ -161,14 +161,18 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'validate',
     summary: 'check pipeline files; works without a daemon',
-    usage: '[file|dir ...]',
+    usage: '[file|dir ...] | --sources',
     examples: [
       'etlctl validate pipelines/orders.yaml',
       "etlctl validate            # the daemon's files, or the pipelines dir if it is down",
+      "etlctl validate --sources  # also each source's table and columns, and the checks' SQL",
     ],
     positionals: { min: 0, max: Number.POSITIVE_INFINITY, names: ['file'] },
-    options: {},
-    optionHelp: [],
+    options: { sources: { type: 'boolean' } },
+    optionHelp: [
+      "--sources           the daemon introspects each valid pipeline's source (no row is read):",
+      "                    the table, its columns, and the checks' columns and SQL against them",
+    ],
   },
   {
     name: 'why',
