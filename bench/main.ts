@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMariaDb } from '../test/helpers/mariadb-server.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
@@ -23,9 +22,10 @@ import { runIdleCase, type IdleResult } from './idle.js';
 import { peerCases } from './peer-cases.js';
 import { writePeerScripts } from './peer-scripts.js';
 import { DEFAULT_VENV, peerInstallCommands, slingBinary, venvPython } from './peers.js';
+import { etldMainPath, repoRoot } from './repo-root.js';
 import { renderMarkdown, toJson, type CaseResult } from './report.js';
 import { rowCounter } from './row-count.js';
-import { runCase } from './run-case.js';
+import { runCase, runTwins } from './run-case.js';
 import { checkTargets } from './targets.js';
 import {
   clientVersions,
@@ -108,10 +108,10 @@ async function main(): Promise<void> {
   const log = (text: string): void => void process.stdout.write(text);
   const startedAt = new Date();
   const outFile = resolve(process.cwd(), values.out);
-  const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-  const etldMain = join(repoRoot, 'dist', 'daemon', 'main.js');
+  const root = repoRoot();
+  const etldMain = etldMainPath();
   // Taken now: the work tree may change while a long run goes on.
-  const commit = etldCommit(repoRoot);
+  const commit = etldCommit(root);
 
   const skipped: string[] = [];
   let venv: string | null = values['no-peers'] ? null : values.venv;
@@ -180,18 +180,26 @@ async function main(): Promise<void> {
     const only = values.only;
     const selected = selectCases(cases, only);
     const results: CaseResult[] = [];
+    const runContext = {
+      rows,
+      repeat,
+      tableMb,
+      env: process.env,
+      etldHome,
+      countRows: venv === null ? null : rowCounter(venvPython(venv), scripts.countRows),
+      log,
+    };
+    const pairedTwins = new Set<BenchCase>();
     for (const benchCase of selected) {
-      results.push(
-        await runCase(benchCase, {
-          rows,
-          repeat,
-          tableMb,
-          env: process.env,
-          etldHome,
-          countRows: venv === null ? null : rowCounter(venvPython(venv), scripts.countRows),
-          log,
-        }),
-      );
+      if (pairedTwins.has(benchCase)) continue;
+      // A case whose twin with checks is selected too runs alternately with it (runTwins).
+      const twin = selected.find((c) => c.kind === 'etld' && c.uncheckedCase === benchCase.case);
+      if (twin === undefined) {
+        results.push(await runCase(benchCase, runContext));
+        continue;
+      }
+      pairedTwins.add(twin);
+      results.push(...(await runTwins(benchCase, twin, runContext)));
     }
 
     let idle: IdleResult | null = null;
@@ -213,7 +221,7 @@ async function main(): Promise<void> {
     const versions: Record<string, string> = {
       etld: commit,
       node: process.version,
-      '@duckdb/node-api': nodePackageVersion(repoRoot, '@duckdb/node-api'),
+      '@duckdb/node-api': nodePackageVersion(root, '@duckdb/node-api'),
       ...clientVersions(),
       ...(await serverVersions(pgTarget, myTarget)),
       ...(sling !== undefined ? { 'sling (binary)': slingVersion(sling) } : {}),
@@ -238,7 +246,7 @@ async function main(): Promise<void> {
     const markdown = renderMarkdown(report);
     log(`\n${markdown}`);
     writeFileSync(outFile, markdown);
-    const resultsDir = join(repoRoot, 'bench', 'results');
+    const resultsDir = join(root, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
     const jsonFile = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(jsonFile, `${JSON.stringify(toJson(report), null, 2)}\n`);

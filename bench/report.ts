@@ -143,10 +143,22 @@ function threadsTable(etld: readonly CaseResult[]): string {
   );
 }
 
+/**
+ * The checks' own work, less noisy than the wall-time difference of two separate runs: the
+ * `settle` stage CPU of the checked run (where the checks are judged; 0 without checks), in % of
+ * the unchecked run's CPU.
+ */
+function judgingShare(checked: CaseResult, unchecked: CaseResult | undefined): string {
+  const settle = checked.stages?.settle;
+  if (settle === undefined || unchecked === undefined || !(unchecked.cpuSeconds > 0)) return 'n/a';
+  return `${fmt(settle, 2)} s, ${fmt((settle / unchecked.cpuSeconds) * 100, 1)} %`;
+}
+
 function checksSection(checks: ChecksReport): string[] {
   const intro =
     `Checks (bench/checks.ts, all passing on the generated rows): ${checks.names.join(', ')}. ` +
-    'With checks, each part also feeds a second statement that files narrow check rows while the load writes; the checks are judged from them before the commit. ' +
+    'With checks, the rows stream to the destination as without; once every part is in, the checks are judged before the commit from the columns they use, read back from the Parquet files the destination wrote (Delta, DuckDB), which is the `settle` stage below (its CPU: “judging CPU”, in % of the run without checks). ' +
+    'The two run alternately, run by run, so drift in the machine’s load falls on both. ' +
     'Cost: the extra wall time of the case with checks over the same pipeline without them, in this ' +
     'bench run, in % of the run without; from the medians, and from each case’s fastest run (other load ' +
     'on the machine only adds time: when the two disagree, the figures are noise).';
@@ -165,6 +177,7 @@ function checksSection(checks: ChecksReport): string[] {
           pair(unchecked === undefined ? undefined : rowsPerSecond(unchecked), rowsPerSecond(checked), fmt),
           pair(unchecked?.peakRssMb, checked.peakRssMb, (n) => `${fmt(n)} MB`),
           pair(unchecked?.cpuSeconds, checked.cpuSeconds, (n) => fmt(n, 1)),
+          judgingShare(checked, unchecked),
         ],
   );
   const verdicts = checks.costs.map(({ checked, pct, ok }) => {
@@ -185,8 +198,9 @@ function checksSection(checks: ChecksReport): string[] {
         'rows/s, without → with',
         'peak RSS, without → with',
         'CPU s, without → with',
+        'judging CPU',
       ],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       rows,
     ),
     '',

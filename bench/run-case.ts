@@ -48,6 +48,49 @@ export async function runCase(benchCase: BenchCase, ctx: RunContext): Promise<Ca
     ctx.log(`${m.seconds.toFixed(2)} s, ${m.cpuSeconds.toFixed(1)} CPU s, ${m.peakRssMb.toFixed(0)} MB\n`);
     outcomes.push(outcome);
   }
+  return summarise(benchCase, ctx, outcomes);
+}
+
+/**
+ * Runs a case and its twin with checks alternately, run by run: on a shared machine the load
+ * drifts over minutes, and two cases measured one after the other would compare two different
+ * machines; alternating puts the drift into both. Either failing fails that case only (its twin
+ * still gets its runs).
+ */
+export async function runTwins(
+  unchecked: BenchCase,
+  checked: BenchCase,
+  ctx: RunContext,
+): Promise<[CaseResult, CaseResult]> {
+  const twins = [unchecked, checked] as const;
+  const outcomes: [RunOutcome[], RunOutcome[]] = [[], []];
+  const failed: [string | null, string | null] = [null, null];
+  for (let i = 0; i < ctx.repeat; i++) {
+    for (const side of [0, 1] as const) {
+      if (failed[side] !== null) continue;
+      const benchCase = twins[side];
+      ctx.log(`${benchCase.case} [${benchCase.tool}] run ${i + 1}/${ctx.repeat}… `);
+      const outcome = await runOnce(benchCase, ctx);
+      if (outcome.error !== null) {
+        ctx.log(`failed: ${outcome.error}\n`);
+        failed[side] = outcome.error;
+        continue;
+      }
+      const m = outcome.measurement;
+      ctx.log(`${m.seconds.toFixed(2)} s, ${m.cpuSeconds.toFixed(1)} CPU s, ${m.peakRssMb.toFixed(0)} MB\n`);
+      outcomes[side].push(outcome);
+    }
+  }
+  const result = (side: 0 | 1): CaseResult => {
+    const error = failed[side];
+    return error === null
+      ? summarise(twins[side], ctx, outcomes[side])
+      : failedResult(twins[side], ctx, error, outcomes[side]);
+  };
+  return [result(0), result(1)];
+}
+
+function summarise(benchCase: BenchCase, ctx: RunContext, outcomes: readonly RunOutcome[]): CaseResult {
   const seconds = outcomes.map((o) => o.measurement.seconds);
   // Threads and stages come from one run, the median one by wall time, so they add up.
   const byTime = [...outcomes].sort((a, b) => a.measurement.seconds - b.measurement.seconds);

@@ -4,10 +4,9 @@
  * by tests (test/daemon/idle-footprint.test.ts guards what an idle daemon loads instead).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from '../measure.js';
+import { etldMainPath } from '../repo-root.js';
 import { measureIdle, type IdleSample } from './idle-daemon.js';
 
 const HELP = `npm run bench:idle -- [--pipelines N] [--repeat N] [--settle SECONDS]
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: --pipelines and --repeat take positive integers, --settle seconds\n${HELP}`);
     process.exit(2);
   }
-  const etldMain = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist', 'daemon', 'main.js');
+  const etldMain = etldMainPath();
   if (!existsSync(etldMain)) throw new Error(`${etldMain} is missing: run npm run build first`);
   // The unit's NODE_OPTIONS must not leak into the "node defaults" row.
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
