@@ -1,8 +1,8 @@
+import type { ResolvedConnection } from './resolved-connection.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import type { ResolvedConnection } from '../sources/source.js';
 
 export interface SecretEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;

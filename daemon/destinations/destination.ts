@@ -14,12 +14,12 @@
  *
  * A merge load is one part over a staged table (`BatchPart.table`): merging needs the whole batch.
  */
+import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, DestinationKind } from '../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
-import type { ResolvedConnection } from '../sources/source.js';
 
 /** One part of a batch, on a connection of the run's staging DuckDB. */
 export interface BatchPart {

@@ -4,6 +4,7 @@
  * Sources and destinations come from their registries unless `loadSource` / `createDestination`
  * are given (tests).
  */
+import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
 import type { Plan, Preview } from '../../shared/protocol.js';
@@ -11,7 +12,7 @@ import type { Destination, DestinationContext } from '../destinations/destinatio
 import { createDestination } from '../destinations/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { loadSourceDialect } from '../sources/registry.js';
-import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
+import type { SourceDialect } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
 import { settleWithDestination } from './destination-settle.js';
 import type {

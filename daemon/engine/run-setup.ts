@@ -3,6 +3,7 @@
  * the destination, the source shards connected and described, the selected columns and the
  * compiled transforms.
  */
+import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import {
   SHARD_COLUMN,
@@ -14,7 +15,7 @@ import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationContext } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
-import type { ResolvedConnection, SourceDialect } from '../sources/source.js';
+import type { SourceDialect } from '../sources/source.js';
 import { openSource, type SourceHandle } from './source-shards.js';
 import { checkTransformInputs, compileTransforms, type CompiledTransforms } from './transforms.js';
 import { checkLagCursor } from './watermarks.js';

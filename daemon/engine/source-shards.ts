@@ -3,10 +3,10 @@
  * pipeline's connection with each shard's fields overriding it, secrets resolved by the caller's
  * `resolveConnection`. `hostKey` (`host:port`) is what the per-host governor counts.
  */
+import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { PipelineConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
 import type {
-  ResolvedConnection,
   SourceAdapter,
   SourceDialect,
   SourceDriver,

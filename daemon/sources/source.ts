@@ -15,24 +15,10 @@
  * The adapter renders columns into these forms in SQL where it can (`selectExpression`), so bulk
  * paths (PostgreSQL COPY) emit final bytes with no per-row JavaScript.
  */
+import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { Writable } from 'node:stream';
 import type { SourceKind } from '../../shared/config/pipeline-schema.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
-
-/** Connection settings with the secret already resolved (never logged, never serialised). */
-export interface ResolvedConnection {
-  readonly host?: string;
-  readonly port?: number;
-  readonly socket?: string;
-  readonly database?: string;
-  readonly user?: string;
-  readonly password?: string;
-  readonly ssl?: boolean;
-  readonly instance?: string;
-  readonly trustServerCertificate?: boolean;
-  readonly connectTimeoutMs?: number;
-  readonly queryTimeoutMs?: number;
-}
 
 export interface SourceDriverOptions {
   /** Shard name or `default`; used in messages and `_etl_shard`. */

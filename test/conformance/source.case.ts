@@ -3,6 +3,7 @@
  * test calls `runSourceConformance` with its own fixture. The data path under test is the real
  * one: `ReadSession.extract` → staging CSV file → `stagingCsvSelect` in DuckDB → typed values.
  */
+import type { ResolvedConnection } from '../../daemon/config/resolved-connection.js';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,6 @@ import { stagingCsvSelect } from '../../daemon/engine/csv-staging.js';
 import { stagingDuckType } from '../../daemon/engine/staging-types.js';
 import type {
   ExtractProgress,
-  ResolvedConnection,
   SourceDialect,
   SourceDriver,
   SourceDriverOptions,

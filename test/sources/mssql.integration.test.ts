@@ -5,10 +5,11 @@
  *   ETLD_TEST_MSSQL_URL='mssql://sa:Passw0rd!@127.0.0.1:1433/master?trust_server_certificate=true' npx vitest run test/sources/mssql.integration.test.ts
  * The login must be able to create a database, logins and tables.
  */
+import type { ResolvedConnection } from '../../daemon/config/resolved-connection.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { mssqlDialect } from '../../daemon/sources/mssql/mssql-dialect.js';
-import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
+import type { SourceDriver } from '../../daemon/sources/source.js';
 import { baseOptions, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
 
 const url = process.env.ETLD_TEST_MSSQL_URL;

@@ -1,9 +1,10 @@
+import type { ResolvedConnection } from '../../daemon/config/resolved-connection.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
-import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
+import type { SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
 import {

@@ -1,10 +1,11 @@
+import type { ResolvedConnection } from '../../daemon/config/resolved-connection.js';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresDialect } from '../../daemon/sources/postgres/postgres-dialect.js';
-import type { ResolvedConnection, SourceDriver } from '../../daemon/sources/source.js';
+import type { SourceDriver } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   baseOptions,

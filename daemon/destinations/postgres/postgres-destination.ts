@@ -5,6 +5,7 @@
  * dependants stay); incremental = append; merge = stage in a temp table and `INSERT … ON CONFLICT`
  * by key.
  */
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { rm } from 'node:fs/promises';
@@ -12,7 +13,6 @@ import { join } from 'node:path';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
-import type { ResolvedConnection } from '../../sources/source.js';
 import type {
   CommitResult,
   CommittedSequence,

@@ -3,7 +3,8 @@
  * batch at a time (tedious refuses overlapping requests, so callers queue), cancel a request.
  */
 import { Connection, Request } from 'tedious';
-import type { ResolvedConnection, TextRow } from '../source.js';
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
+import type { TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { connectWithRetry } from '../connect-retry.js';
 import { mapMssqlError } from './mssql-errors.js';

@@ -4,7 +4,8 @@
  * side connection for cancellation.
  */
 import mysql from 'mysql2';
-import type { ResolvedConnection, TextRow } from '../source.js';
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
+import type { TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { connectWithRetry } from '../connect-retry.js';
 import { mapMysqlError } from './mysql-errors.js';

@@ -1,10 +1,5 @@
-import type {
-  ReadSession,
-  ResolvedConnection,
-  SourceDriver,
-  SourceDriverOptions,
-  TextRow,
-} from '../source.js';
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
+import type { ReadSession, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { ControlConnection } from '../control-connection.js';
 import { MysqlConnector, run, type MysqlConnection } from './mysql-connection.js';

@@ -3,7 +3,8 @@
  * make COPY emit staging-CSV text, and cancellation from a side connection.
  */
 import pg from 'pg';
-import type { ResolvedConnection, TextRow } from '../source.js';
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
+import type { TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
 import { connectWithRetry } from '../connect-retry.js';
 import { mapPostgresError } from './postgres-errors.js';

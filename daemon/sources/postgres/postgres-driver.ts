@@ -1,11 +1,6 @@
+import type { ResolvedConnection } from '../../config/resolved-connection.js';
 import { EtlError } from '../../../shared/errors.js';
-import type {
-  ReadSession,
-  ResolvedConnection,
-  SourceDriver,
-  SourceDriverOptions,
-  TextRow,
-} from '../source.js';
+import type { ReadSession, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
 import { ControlConnection } from '../control-connection.js';
 import { cancelledError } from '../abort.js';
 import { PostgresConnector, type PgConnection, type PgField } from './postgres-connection.js';
