@@ -8,7 +8,7 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
-import { stagingDuckType } from './staging-types.js';
+import { stagingDuckType } from '../duckdb/staging-types.js';
 import { MAX_ROW_BYTES } from './part-failure.js';
 
 /**

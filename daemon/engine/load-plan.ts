@@ -22,7 +22,7 @@ import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import type { DestinationLoad } from '../destinations/destination.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent } from './duck-sql.js';
+import { quoteIdent } from '../duckdb/duck-sql.js';
 import { partFailure } from './part-failure.js';
 import type { BatchChecks } from './quality-checks.js';
 import type { PartConsumer, PartTotals } from './extractor.js';

@@ -8,7 +8,7 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import { withoutRowData } from '../logging/row-data.js';
-import { markedFailure } from './duck-sql.js';
+import { markedFailure } from '../duckdb/duck-sql.js';
 
 /** The longest staging-CSV row a run accepts (see csv-staging.ts). */
 export const MAX_ROW_BYTES = 8 * 1024 * 1024;

@@ -39,8 +39,8 @@ import { EtlError } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { withoutRowData } from '../logging/row-data.js';
-import { quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
-import { stagingDuckType } from './staging-types.js';
+import { quoteIdent, quoteLiteral, queryStrings } from '../duckdb/duck-sql.js';
+import { stagingDuckType } from '../duckdb/staging-types.js';
 
 /** The quarantine table of the staging database, and the column naming the checks a row failed. */
 export const QUARANTINE_TABLE = 'quarantine';

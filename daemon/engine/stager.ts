@@ -15,9 +15,9 @@ import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { BoundaryIdentity } from '../state/store.js';
 import { stagingCsvSelect } from './csv-staging.js';
-import { duckStep, quoteIdent, quoteLiteral, queryStrings } from './duck-sql.js';
+import { duckStep, quoteIdent, quoteLiteral, queryStrings } from '../duckdb/duck-sql.js';
 import { partFailure } from './part-failure.js';
-import { stagingDuckType } from './staging-types.js';
+import { stagingDuckType } from '../duckdb/staging-types.js';
 import { RAW_SHARD_COLUMN, type CompiledTransforms, type RunMetadata } from './transforms.js';
 import { FLAG_NEXT, FLAG_PRIOR } from './watermarks.js';
 

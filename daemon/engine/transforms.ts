@@ -17,8 +17,8 @@
 import { EtlError } from '../../shared/errors.js';
 import { SHARD_COLUMN, type TransformConfig } from '../../shared/config/pipeline-schema.js';
 import { parseTypeName, typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
-import { stagingDuckType } from './staging-types.js';
-import { failWith, quoteIdent, quoteLiteral } from './duck-sql.js';
+import { stagingDuckType } from '../duckdb/staging-types.js';
+import { failWith, quoteIdent, quoteLiteral } from '../duckdb/duck-sql.js';
 
 const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHARD_COLUMN] as const;
 /** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stagingCsvSelect } from '../../daemon/engine/csv-staging.js';
-import { stagingDuckType } from '../../daemon/engine/staging-types.js';
+import { stagingDuckType } from '../../daemon/duckdb/staging-types.js';
 import type {
   ExtractProgress,
   SourceDialect,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadMode } from '../../daemon/destinations/destination.js';
 import type { CommitRequest, StagedBatch } from '../destinations/commit-batch.js';
-import { stagingDuckType } from '../../daemon/engine/staging-types.js';
+import { stagingDuckType } from '../../daemon/duckdb/staging-types.js';
 import type { ColumnSchema } from '../../shared/types.js';
 
 /** A staging DuckDB like the run engine's: one table per batch, typed with `stagingDuckType`. */

@@ -16,7 +16,7 @@ import { DeltaDestination } from '../../daemon/destinations/delta/delta-destinat
 import type { Destination, DestinationLoad, LoadMode } from '../../daemon/destinations/destination.js';
 import { duckdbDestination } from '../../daemon/destinations/duckdb/duckdb-destination.js';
 import { BatchChecks } from '../../daemon/engine/quality-checks.js';
-import { queryStrings } from '../../daemon/engine/duck-sql.js';
+import { queryStrings } from '../../daemon/duckdb/duck-sql.js';
 import { FanoutLogger, silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { startBigQueryDouble, type BigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { StagedBatch } from './commit-batch.js';
-import { stagingDuckType } from '../../daemon/engine/staging-types.js';
+import { stagingDuckType } from '../../daemon/duckdb/staging-types.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 
 export function col(

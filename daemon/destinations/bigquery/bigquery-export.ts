@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { BatchPart } from '../destination.js';
-import { stagingDuckType } from '../../engine/staging-types.js';
+import { stagingDuckType } from '../../duckdb/staging-types.js';
 import { ndjsonExpression } from './bigquery-types.js';
 
 export type LoadFormat = 'ndjson' | 'parquet';

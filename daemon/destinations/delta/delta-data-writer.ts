@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
-import { failWith, markedFailure } from '../../engine/duck-sql.js';
+import { failWith, markedFailure } from '../../duckdb/duck-sql.js';
 import { withoutRowData } from '../../logging/row-data.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';

@@ -3,7 +3,7 @@
  * names) and the `_etld_commits` record. Works on an attached catalog (`alias`) of any connection.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, quoteLiteral, queryStrings } from '../../engine/duck-sql.js';
+import { quoteIdent, quoteLiteral, queryStrings } from '../../duckdb/duck-sql.js';
 import type { CommittedSequence } from '../destination.js';
 import type { NativeColumn } from '../schema-diff.js';
 

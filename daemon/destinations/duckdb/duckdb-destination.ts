@@ -18,8 +18,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import { typeToString, type ColumnSchema } from '../../../shared/types.js';
-import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../engine/duck-sql.js';
-import { stagingDuckType } from '../../engine/staging-types.js';
+import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../duckdb/duck-sql.js';
+import { stagingDuckType } from '../../duckdb/staging-types.js';
 import type {
   BatchPart,
   CommitResult,

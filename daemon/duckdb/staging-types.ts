@@ -1,3 +1,8 @@
+/**
+ * The staging database's types, a contract between the engine (which stages rows in DuckDB) and
+ * the destinations (which read staged values): it lives in the DuckDB room both import, so
+ * neither imports the other.
+ */
 import type { CanonicalType } from '../../shared/types.js';
 
 /**

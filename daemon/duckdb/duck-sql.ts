@@ -1,6 +1,7 @@
 /**
  * SQL text helpers for DuckDB (staging database and the DuckDB destination). Identifiers are
  * double-quoted with `"` doubled; string literals single-quoted with `'` doubled — DuckDB's rules.
+ * Used by the engine and the destinations alike, so its home is the DuckDB room.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ERROR_CODES, EtlError, type ErrorCode } from '../../shared/errors.js';
