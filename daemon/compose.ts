@@ -14,7 +14,7 @@ import type { Resources, RunRecord } from '../shared/protocol.js';
 import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RunEventPublisher } from './alerts/run-events.js';
-import { loadPipelineDirectory, type PipelineDirectory } from './config/pipeline-loader.js';
+import { loadPipelineDirectory, type PipelineDirectory } from '../shared/config/pipeline-files.js';
 import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
 import { ControlServer } from './control/server.js';

@@ -7,10 +7,11 @@ import type { MethodParams, MethodResult, PipelineStats, Resources } from '../sh
 import { PROTOCOL_VERSION } from '../shared/protocol.js';
 import { PIPELINE_STATES } from '../shared/types.js';
 import type { DaemonApi } from './api.js';
-import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
 import type { PipelineRegistry } from './config/pipeline-registry.js';
 import type { Daemon } from './daemon.js';
-import type { LoadedPipeline, RunEngine } from './engine/engine.js';
+import type { LoadedPipeline } from '../shared/config/pipeline-files.js';
+import type { RunEngine } from './engine/engine.js';
 import type { EventBus } from './events.js';
 import type { DaemonPaths } from './paths.js';
 import type { LogReaderPort, SupervisorPort } from './ports.js';

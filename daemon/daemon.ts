@@ -8,7 +8,7 @@
 import { EtlError } from '../shared/errors.js';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import type { ReloadDiff } from './config/pipeline-registry.js';
-import { loadPipelineDirectory } from './config/pipeline-loader.js';
+import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
 import type { PipelineRegistry } from './config/pipeline-registry.js';
 import type { Logger } from './logging/logger.js';
 import type { ObservabilityPort } from './observability/observability.js';

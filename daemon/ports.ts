@@ -10,7 +10,7 @@ import type {
   Resources,
   RunDetail,
 } from '../shared/protocol.js';
-import type { LoadedPipeline } from './engine/engine.js';
+import type { LoadedPipeline } from '../shared/config/pipeline-files.js';
 
 export interface SupervisorPort {
   setPipelines(

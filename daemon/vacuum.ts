@@ -1,7 +1,7 @@
 import { EtlError } from '../shared/errors.js';
 import type { MethodResult } from '../shared/protocol.js';
 import { resolveTablePath } from './destinations/delta/delta-paths.js';
-import type { LoadedPipeline } from './engine/engine.js';
+import type { LoadedPipeline } from '../shared/config/pipeline-files.js';
 
 /**
  * `etlctl vacuum <pipeline>`: removes data files no snapshot references any more (orphans of failed

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { LoadedPipeline } from '../engine/engine.js';
-import type { PipelineDirectory } from './pipeline-loader.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { PipelineDirectory } from '../../shared/config/pipeline-files.js';
 
 export interface InvalidPipeline {
   readonly name: string;

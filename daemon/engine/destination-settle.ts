@@ -19,7 +19,8 @@ import { EtlError } from '../../shared/errors.js';
 import type { Destination } from '../destinations/destination.js';
 import type { StateStore } from '../state/store.js';
 import { commitPlannedWatermarks, findCommittedPlan, type CommitterHint } from './committed-plan.js';
-import type { LoadedPipeline, RunOutcome } from './engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { RunOutcome } from './engine.js';
 import { summarise } from './range-reader.js';
 import { usesWatermarks } from './watermarks.js';
 

@@ -4,17 +4,11 @@
  * extract in parallel, stage in DuckDB, transform, check the schema, commit to the destination with
  * the run sequence, then commit watermarks to the state store.
  */
-import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageSeconds } from './stage-clock.js';
-
-export interface LoadedPipeline {
-  readonly name: string;
-  readonly file: string;
-  readonly config: PipelineConfig;
-}
 
 export interface ProgressSnapshot {
   readonly phase: 'planning' | 'extracting' | 'staging' | 'committing' | 'waiting';

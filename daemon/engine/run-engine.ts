@@ -15,14 +15,8 @@ import { loadSourceDialect } from '../sources/registry.js';
 import type { SourceDialect } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
 import { settleWithDestination } from './destination-settle.js';
-import type {
-  FailpointName,
-  LoadedPipeline,
-  RunEngine,
-  RunOutcome,
-  RunRequest,
-  SourceGovernor,
-} from './engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { FailpointName, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';

@@ -14,7 +14,7 @@ import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
 import type { StateStore } from '../state/store.js';
 import { CsvRowLimiter } from './csv-row-limiter.js';
-import type { LoadedPipeline } from './engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { planChunks } from './planner.js';
 import { flagColumns, rangeFlags, rangeWhere, readRanges, summarise } from './range-reader.js';
 import { settleBoundaries } from './next-watermarks.js';

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
-import type { LoadedPipeline } from './engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { BatchChecks } from './quality-checks.js';
 import type { PreviewDeps } from './run-preview.js';
 import { prepareSource, type PreparedSource } from './run-setup.js';

@@ -13,7 +13,8 @@
 import { EtlError } from '../../shared/errors.js';
 import type { MethodParams, WatermarkState } from '../../shared/protocol.js';
 import type { StateStore, Watermark } from '../state/store.js';
-import type { LoadedPipeline, RunEngine } from './engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { RunEngine } from './engine.js';
 import { ALL_LOADED_AT_OR_BELOW } from './watermarks.js';
 
 export interface WatermarkDeps {

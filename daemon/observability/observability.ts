@@ -10,7 +10,7 @@
  * the `pipelines.changed` events, at most once a second.
  */
 import type { PipelineSummary } from '../../shared/protocol.js';
-import type { LoadedPipeline } from '../engine/engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { EventBus } from '../events.js';
 import type { FreshnessMonitor } from './freshness.js';
 import type { HttpEndpoint, Readiness } from './http-endpoint.js';

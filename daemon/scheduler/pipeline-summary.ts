@@ -2,7 +2,7 @@
 import type { Schedule } from '../../shared/config/schedule.js';
 import type { PipelineFreshness, PipelineSummary } from '../../shared/protocol.js';
 import type { PipelineState } from '../../shared/types.js';
-import type { LoadedPipeline } from '../engine/engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunRecord } from '../../shared/protocol.js';
 import { describeDestination, describeSchedule, describeSource } from './pipeline-text.js';
 import type { RunSequence } from './run-sequence.js';

@@ -15,7 +15,8 @@ import type {
   RunDetail,
 } from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
-import type { LoadedPipeline, RunEngine } from '../engine/engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../logging/logger.js';
 import { latestRun, toRunDetail } from '../run-records.js';

@@ -7,12 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveConnection } from '../../daemon/config/secrets.js';
-import type {
-  LoadedPipeline,
-  ProgressSnapshot,
-  RunOutcome,
-  SourceGovernor,
-} from '../../daemon/engine/engine.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { ProgressSnapshot, RunOutcome, SourceGovernor } from '../../daemon/engine/engine.js';
 import { DefaultRunEngine, type RunEngineOptions } from '../../daemon/engine/run-engine.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';

@@ -1,7 +1,5 @@
-import { stat, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadPipelineFile } from '../../daemon/config/pipeline-loader.js';
-import { formatProblem } from '../../shared/config/yaml-document.js';
+import { stat, writeFile } from 'node:fs/promises';
+import { listPipelineFiles, loadPipelineFiles } from '../../shared/config/pipeline-files.js';
 import { EtlError } from '../../shared/errors.js';
 import type { CommandContext } from './context.js';
 import { generatePipeline, parseDestKind, parseSourceKind } from './generate.js';
@@ -22,36 +20,18 @@ async function expandFiles(paths: readonly string[]): Promise<string[]> {
     } catch {
       // Missing files are reported by the loader with the file named.
     }
-    if (!isDir) {
-      files.push(path);
-      continue;
-    }
-    const entries = (await readdir(path)).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
-    files.push(...entries.map((e) => join(path, e)));
+    files.push(...(isDir ? await listPipelineFiles(path) : [path]));
   }
   return files;
 }
 
-/** Validates pipeline files without a daemon, with the daemon's own loader (and duplicate-name check). */
+/** Validates pipeline files without a daemon, with the daemon's own loader (and duplicate-name rule). */
 export async function validateFiles(paths: readonly string[]): Promise<LocalValidation> {
-  const valid: string[] = [];
-  const problems: string[] = [];
-  const seen = new Map<string, string>();
-  for (const file of await expandFiles(paths)) {
-    const result = await loadPipelineFile(file);
-    if (!result.ok) {
-      problems.push(...result.problems.map(formatProblem));
-      continue;
-    }
-    const other = seen.get(result.pipeline.name);
-    if (other !== undefined) {
-      problems.push(`${file}:1:1 name: pipeline "${result.pipeline.name}" is already defined in ${other}`);
-      continue;
-    }
-    seen.set(result.pipeline.name, file);
-    valid.push(`${result.pipeline.name} (${file})`);
-  }
-  return { valid, problems };
+  const loaded = await loadPipelineFiles(await expandFiles(paths));
+  return {
+    valid: loaded.valid.map((p) => `${p.name} (${p.file})`),
+    problems: loaded.invalid.flatMap((p) => p.problems),
+  };
 }
 
 export function printValidation(

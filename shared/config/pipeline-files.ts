@@ -1,8 +1,20 @@
+/**
+ * Pipeline files, read and validated the one way the daemon (its pipelines directory) and etlctl
+ * (`validate` without a daemon) both use, so they never disagree on what is valid: the file scan,
+ * the schema, and the rule that a second file claiming an existing pipeline name is invalid while
+ * the first keeps it.
+ */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
-import { formatProblem, parseYamlWithSchema, type ConfigProblem } from '../../shared/config/yaml-document.js';
-import type { LoadedPipeline } from '../engine/engine.js';
+import { pipelineSchema, type PipelineConfig } from './pipeline-schema.js';
+import { formatProblem, parseYamlWithSchema, type ConfigProblem } from './yaml-document.js';
+
+/** A valid pipeline file. */
+export interface LoadedPipeline {
+  readonly name: string;
+  readonly file: string;
+  readonly config: PipelineConfig;
+}
 
 export type PipelineFileResult =
   | { readonly ok: true; readonly pipeline: LoadedPipeline }
@@ -47,23 +59,24 @@ export interface PipelineDirectory {
   }[];
 }
 
+/** The pipeline files of a directory: `*.yaml` / `*.yml`, not hidden, sorted (so duplicates resolve the same way every time). */
+export async function listPipelineFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir);
+  return entries
+    .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
+    .sort()
+    .map((entry) => join(dir, entry));
+}
+
 /**
- * Loads `*.yaml` / `*.yml` in a directory (sorted, so duplicates resolve the same way every time).
- * A second file claiming an existing name is invalid; the first keeps running.
+ * Loads `files` in order. A file claiming a name an earlier file holds is invalid (named
+ * `<name>@<file name>`); the first keeps the name.
  */
-export async function loadPipelineDirectory(dir: string): Promise<PipelineDirectory> {
-  let entries: string[];
-  try {
-    entries = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { valid: [], invalid: [] };
-    throw error;
-  }
+export async function loadPipelineFiles(files: readonly string[]): Promise<PipelineDirectory> {
   const valid: LoadedPipeline[] = [];
   const invalid: { name: string; file: string; problems: string[] }[] = [];
   const seen = new Map<string, string>();
-  for (const entry of entries) {
-    const file = join(dir, entry);
+  for (const file of files) {
     const result = await loadPipelineFile(file);
     if (!result.ok) {
       invalid.push({ name: result.name, file, problems: result.problems.map(formatProblem) });
@@ -72,7 +85,7 @@ export async function loadPipelineDirectory(dir: string): Promise<PipelineDirect
     const previous = seen.get(result.pipeline.name);
     if (previous !== undefined) {
       invalid.push({
-        name: `${result.pipeline.name}@${entry}`,
+        name: `${result.pipeline.name}@${basename(file)}`,
         file,
         problems: [`${file}:1:1 name: pipeline "${result.pipeline.name}" is already defined in ${previous}`],
       });
@@ -82,4 +95,16 @@ export async function loadPipelineDirectory(dir: string): Promise<PipelineDirect
     valid.push(result.pipeline);
   }
   return { valid, invalid };
+}
+
+/** Loads a pipelines directory (`listPipelineFiles`, then `loadPipelineFiles`); a missing one is empty. */
+export async function loadPipelineDirectory(dir: string): Promise<PipelineDirectory> {
+  let files: string[];
+  try {
+    files = await listPipelineFiles(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { valid: [], invalid: [] };
+    throw error;
+  }
+  return loadPipelineFiles(files);
 }
