@@ -41,7 +41,6 @@ import { SourceGovernor } from './scheduler/source-governor.js';
 import { Supervisor } from './scheduler/supervisor.js';
 import { openStateStore } from './state/sqlite-store.js';
 import { toRunRecord } from './run-records.js';
-import { vacuumPipeline } from './vacuum.js';
 import type { CpuClock } from './engine/stage-clock.js';
 
 export interface ComposeOptions {
@@ -317,8 +316,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       },
       latestResources: () => latestResources,
       stats: (pipeline) => pipelineStats(store, pipeline, new Date()),
-      vacuum: (pipeline, dryRun) =>
-        vacuumPipeline(pipeline, { lakeDir: paths.lakeDir, dryRun, now: new Date() }),
+      vacuum: (pipeline, dryRun) => engine.vacuum(pipeline, { dryRun, now: new Date() }),
       identity,
       now: () => new Date(),
       logger,

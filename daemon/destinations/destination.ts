@@ -122,8 +122,28 @@ export interface Destination {
   committedSequence(pipeline: string, signal?: AbortSignal): Promise<CommittedSequence | null>;
   /** Plans a load of `request.columns`; nothing is written until parts arrive, nothing visible until commit. */
   beginLoad(request: LoadRequest): Promise<DestinationLoad>;
+  /**
+   * Optional: removes data files no snapshot references any more (orphans of failed or cancelled
+   * runs, files an overwrite replaced) once older than the table's retention (`etlctl vacuum`).
+   * Offered by destinations that keep such files (Delta); the others delete inside their own
+   * transactions and leave nothing to vacuum.
+   */
+  vacuum?(options: VacuumRequest): Promise<VacuumOutcome>;
   /** Releases files and connections; idempotent. */
   close(): Promise<void>;
+}
+
+export interface VacuumRequest {
+  /** List what would be removed, remove nothing. */
+  readonly dryRun: boolean;
+  /** Epoch ms: the clock the retention is measured against. */
+  readonly now: number;
+}
+
+export interface VacuumOutcome {
+  /** Removed (dry run: removable) files, relative to the table. */
+  readonly files: string[];
+  readonly bytes: number;
 }
 
 export interface DestinationContext {

@@ -7,6 +7,7 @@
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { RunTrigger } from '../../shared/types.js';
+import type { VacuumOutcome } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageSeconds } from './stage-clock.js';
 
@@ -74,4 +75,9 @@ export interface RunEngine {
   committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
   /** The problems only the source can show (its table, columns, the checks' SQL); reads no row. */
   validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]>;
+  /** `etlctl vacuum`: the destination's unreferenced files; ILLEGAL_STATE where it keeps none. */
+  vacuum(
+    pipeline: LoadedPipeline,
+    options: { readonly dryRun: boolean; readonly now: Date },
+  ): Promise<VacuumOutcome>;
 }

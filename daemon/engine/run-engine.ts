@@ -7,8 +7,9 @@
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../shared/errors.js';
 import type { Plan, Preview } from '../../shared/protocol.js';
-import type { Destination, DestinationContext } from '../destinations/destination.js';
+import type { Destination, DestinationContext, VacuumOutcome } from '../destinations/destination.js';
 import { createDestination } from '../destinations/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { loadSourceDialect } from '../sources/registry.js';
@@ -98,6 +99,28 @@ export class DefaultRunEngine implements RunEngine {
   async validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]> {
     const { validateAgainstSource } = await import('./source-validation.js');
     return validateAgainstSource(this.#deps, pipeline, signal);
+  }
+
+  async vacuum(
+    pipeline: LoadedPipeline,
+    options: { readonly dryRun: boolean; readonly now: Date },
+  ): Promise<VacuumOutcome> {
+    const destination = await openDestination(
+      pipeline.config,
+      this.#deps,
+      this.#deps.logger.child({ pipeline: pipeline.name }),
+    );
+    try {
+      if (destination.vacuum === undefined) {
+        throw new EtlError(
+          'ILLEGAL_STATE',
+          `vacuum applies to destinations that keep unreferenced files (Delta); ${pipeline.name} loads into ${pipeline.config.destination.type}, which deletes inside its own transactions`,
+        );
+      }
+      return await destination.vacuum({ dryRun: options.dryRun, now: options.now.getTime() });
+    } finally {
+      await destination.close();
+    }
   }
 
   async committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {

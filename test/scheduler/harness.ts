@@ -151,6 +151,9 @@ export class ScriptedEngine implements RunEngine {
   validateAgainstSource(): Promise<never> {
     return Promise.reject(new EtlError('INTERNAL', 'validateAgainstSource is not scripted'));
   }
+  vacuum(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'vacuum is not scripted'));
+  }
 }
 
 export class RecordingAlerts implements AlertHooks {

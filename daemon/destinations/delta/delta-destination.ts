@@ -20,6 +20,8 @@ import type {
   DestinationLoad,
   LoadRequest,
   SchemaChange,
+  VacuumOutcome,
+  VacuumRequest,
 } from '../destination.js';
 import type { MetadataAction } from './delta-actions.js';
 import { projectIncoming } from './delta-data-writer.js';
@@ -69,6 +71,12 @@ export class DeltaDestination implements Destination {
 
   get tablePath(): string {
     return this.#tablePath;
+  }
+
+  async vacuum(options: VacuumRequest): Promise<VacuumOutcome> {
+    // Vacuum reads checkpoints with a DuckDB of its own: loaded on the first vacuum only.
+    const { vacuumDeltaTable } = await import('./delta-vacuum.js');
+    return vacuumDeltaTable(this.#tablePath, options);
   }
 
   /**
