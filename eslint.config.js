@@ -3,6 +3,31 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * One `no-restricted-imports` block per layering rule: `files` may not import a path matching
+ * `forbid` (relative import specifiers, matched like .gitignore patterns), and the message says why.
+ */
+function boundaries(rules) {
+  // A file matched by several blocks gets the last block's rule only (flat config replaces rule
+  // options), so each block carries every rule whose folder contains its own.
+  const folder = (glob) => glob.replace(/\*\*$/, '');
+  const within = (inner, outer) =>
+    inner.files.every((f) => outer.files.some((o) => folder(f).startsWith(folder(o))));
+  return rules.map((rule) => ({
+    files: rule.files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: rules
+            .filter((outer) => within(rule, outer))
+            .map(({ forbid, why }) => ({ group: forbid, message: `layering: ${why}.` })),
+        },
+      ],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
   js.configs.recommended,
@@ -24,6 +49,45 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Layering: who may import whom (README, Layout). Rooms depend inward only: clients and shared
+  // code never reach into the daemon, connectors never into the engine or each other's rooms.
+  ...boundaries([
+    {
+      files: ['shared/**'],
+      forbid: ['**/daemon/**', '**/tui/**'],
+      why: 'shared/ is what the daemon and its clients have in common: it imports neither',
+    },
+    {
+      files: ['tui/**'],
+      forbid: ['**/daemon/**'],
+      why: 'etlctl and etl-console talk to the daemon over the protocol (shared/); put what both need in shared/',
+    },
+    {
+      files: ['daemon/**'],
+      forbid: ['**/tui/**'],
+      why: 'the daemon never imports its clients; put what both need in shared/',
+    },
+    {
+      files: ['daemon/destinations/**'],
+      forbid: ['**/engine/**', '**/sources/**', '**/scheduler/**', '**/control/**'],
+      why: 'a destination receives what it needs through destination.ts; shared DuckDB helpers live in daemon/duckdb/',
+    },
+    {
+      files: ['daemon/sources/**'],
+      forbid: ['**/engine/**', '**/destinations/**', '**/scheduler/**', '**/control/**'],
+      why: 'a source receives what it needs through source.ts',
+    },
+    {
+      files: ['daemon/config/**', 'daemon/duckdb/**', 'daemon/logging/**', 'daemon/state/**'],
+      forbid: ['**/engine/**', '**/scheduler/**', '**/control/**', '**/destinations/**', '**/sources/**'],
+      why: 'config, duckdb, logging and state are the inner rooms the others build on',
+    },
+    {
+      files: ['daemon/engine/**'],
+      forbid: ['**/scheduler/**', '**/control/**'],
+      why: 'the engine executes attempts; the scheduler and the control socket drive it, not the reverse',
+    },
+  ]),
   {
     // Tests may use loose assertions on parsed JSON; production code may not.
     files: ['test/**'],

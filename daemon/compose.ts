@@ -19,11 +19,11 @@ import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
 import { ControlServer } from './control/server.js';
 import { Daemon } from './daemon.js';
-import { DaemonApiImpl } from './daemon-api.js';
+import { DaemonApiImpl } from './control/daemon-api.js';
 import type { FailpointName } from './engine/engine.js';
 import { DefaultRunEngine } from './engine/run-engine.js';
-import { EventBus } from './events.js';
-import { StateDirectoryLock } from './lock.js';
+import { EventBus } from './events/event-bus.js';
+import { StateDirectoryLock } from './host/lock.js';
 import { recordToLogLine } from './logging/log-codec.js';
 import { readLogs } from './logging/log-reader.js';
 import type { FanoutLogger } from './logging/logger.js';
@@ -33,14 +33,14 @@ import { instrumentGovernor, instrumentStore } from './observability/instrument.
 import { EtldMetrics, pipelineViews } from './observability/metrics.js';
 import { Observability } from './observability/observability.js';
 import { noNotifier, type ServiceNotifier } from './observability/sd-notify.js';
-import type { DaemonPaths } from './paths.js';
+import type { DaemonPaths } from './host/paths.js';
 import { lowDisks, ResourceMonitor } from './resources/resource-monitor.js';
 import { pipelineStats } from './resources/pipeline-stats.js';
 import { SystemClock } from './scheduler/clock.js';
 import { SourceGovernor } from './scheduler/source-governor.js';
 import { Supervisor } from './scheduler/supervisor.js';
 import { openStateStore } from './state/sqlite-store.js';
-import { toRunRecord } from './run-records.js';
+import { toRunRecord } from './scheduler/run-records.js';
 import type { CpuClock } from './engine/stage-clock.js';
 
 export interface ComposeOptions {

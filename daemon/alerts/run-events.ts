@@ -14,7 +14,7 @@
  */
 import type { EventData } from '../../shared/protocol.js';
 import { runIdOf } from '../../shared/run-ids.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/store.js';
 import { DeliveryError } from './http-post.js';

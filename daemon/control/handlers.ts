@@ -1,4 +1,4 @@
-import type { DaemonApi } from '../api.js';
+import type { DaemonApi } from './api.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   METHODS,
@@ -33,9 +33,9 @@ export type HandlerTable = { readonly [M in MethodName]: Handler<M> };
 
 export function createHandlers(api: DaemonApi): HandlerTable {
   return {
-    list: () => api.list(),
+    list: (params) => api.list(params),
     status: (params) => api.status(params),
-    info: () => api.info(),
+    info: (params) => api.info(params),
     start: (params) => api.start(params),
     stop: (params) => api.stop(params),
     pause: (params) => api.pause(params),
@@ -55,7 +55,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
         throw error;
       }
     },
-    reload: () => api.reload(),
+    reload: (params) => api.reload(params),
     validate: (params) => api.validate(params),
     why: (params) => api.why(params),
     plan: (params) => api.plan(params),

@@ -3,7 +3,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { DaemonApi } from '../api.js';
+import type { DaemonApi } from './api.js';
 import type { Logger } from '../logging/logger.js';
 import { EtlError } from '../../shared/errors.js';
 import { EVENTS, type EventData, type EventName } from '../../shared/protocol.js';

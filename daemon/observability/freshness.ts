@@ -17,7 +17,7 @@ import type { PipelineFreshness } from '../../shared/protocol.js';
 import { runIdOf } from '../../shared/run-ids.js';
 import type { FreshAlert, StaleAlert } from '../alerts/alert-messages.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock, TimerHandle } from '../scheduler/clock.js';
 import type { StateStore } from '../state/store.js';

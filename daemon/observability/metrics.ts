@@ -19,7 +19,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventData, PipelineSummary } from '../../shared/protocol.js';
 import type { PipelineState } from '../../shared/types.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/store.js';
 import { CHECK_STATUS_VALUES, failingRows, latestChecks } from './latest-checks.js';

@@ -11,7 +11,7 @@
  */
 import type { PipelineSummary } from '../../shared/protocol.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { FreshnessMonitor } from './freshness.js';
 import type { HttpEndpoint, Readiness } from './http-endpoint.js';
 import type { ServiceNotifier } from './sd-notify.js';

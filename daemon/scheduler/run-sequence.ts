@@ -12,7 +12,7 @@ import { EtlError, toEtlError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { ProgressSnapshot, RunEngine, RunOutcome } from '../engine/engine.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logging/logger.js';
 import type { RunPatch, RunRow, StateStore } from '../state/store.js';
 import { callAlert, type AlertHooks } from './alert-hooks.js';

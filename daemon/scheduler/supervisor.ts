@@ -17,9 +17,9 @@ import type {
 import type { RunTrigger } from '../../shared/types.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine } from '../engine/engine.js';
-import type { EventBus } from '../events.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../logging/logger.js';
-import { latestRun, toRunDetail } from '../run-records.js';
+import { latestRun, toRunDetail } from './run-records.js';
 import type { StateStore } from '../state/store.js';
 import type { AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';

@@ -1,5 +1,5 @@
-import type { DaemonApi } from '../../daemon/api.js';
-import { EventBus } from '../../daemon/events.js';
+import type { DaemonApi } from '../../daemon/control/api.js';
+import { EventBus } from '../../daemon/events/event-bus.js';
 import { EtlError } from '../../shared/errors.js';
 import type {
   CheckResult,

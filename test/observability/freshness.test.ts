@@ -9,7 +9,7 @@ import { daemonSettingsSchema } from '../../shared/config/daemon-schema.js';
 import { pipelineSummarySchema } from '../../shared/protocol.js';
 import { buildAlertChannels } from '../../daemon/alerts/alert-channels.js';
 import { AlertService } from '../../daemon/alerts/alert-service.js';
-import { EventBus } from '../../daemon/events.js';
+import { EventBus } from '../../daemon/events/event-bus.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import { FreshnessMonitor } from '../../daemon/observability/freshness.js';
 import { Supervisor } from '../../daemon/scheduler/supervisor.js';

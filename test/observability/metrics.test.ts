@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { collectDefaultMetrics } from 'prom-client';
 import { EtlError } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';
-import { EventBus } from '../../daemon/events.js';
+import { EventBus } from '../../daemon/events/event-bus.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
 import { FreshnessMonitor } from '../../daemon/observability/freshness.js';
 import { HttpEndpoint, type Readiness } from '../../daemon/observability/http-endpoint.js';

@@ -5,7 +5,7 @@ import type { CheckResult, EventData } from '../../shared/protocol.js';
 import type { ChecksAlert } from '../../daemon/alerts/alert-messages.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine, RunOutcome, RunRequest } from '../../daemon/engine/engine.js';
-import { EventBus } from '../../daemon/events.js';
+import { EventBus } from '../../daemon/events/event-bus.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';

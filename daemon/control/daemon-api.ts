@@ -2,23 +2,23 @@
  * The daemon as the control socket sees it: every protocol method mapped onto the parts.
  * Throws EtlError with stable codes (NOT_FOUND for an unknown pipeline or run, ILLEGAL_STATE …).
  */
-import { EtlError } from '../shared/errors.js';
-import type { MethodParams, MethodResult, PipelineStats, Resources } from '../shared/protocol.js';
-import { PROTOCOL_VERSION } from '../shared/protocol.js';
-import { PIPELINE_STATES } from '../shared/types.js';
+import { EtlError } from '../../shared/errors.js';
+import type { MethodParams, MethodResult, PipelineStats, Resources } from '../../shared/protocol.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol.js';
+import { PIPELINE_STATES } from '../../shared/types.js';
 import type { DaemonApi } from './api.js';
-import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
-import type { PipelineRegistry } from './config/pipeline-registry.js';
-import type { Daemon } from './daemon.js';
-import type { LoadedPipeline } from '../shared/config/pipeline-files.js';
-import type { RunEngine } from './engine/engine.js';
-import type { EventBus } from './events.js';
-import type { DaemonPaths } from './paths.js';
-import type { LogReaderPort, SupervisorPort } from './ports.js';
-import { findRunAttempts, toRunDetail, toRunRecord } from './run-records.js';
-import { watermarkCommand } from './engine/watermark-operations.js';
-import type { Logger } from './logging/logger.js';
-import type { StateStore } from './state/store.js';
+import { loadPipelineDirectory } from '../../shared/config/pipeline-files.js';
+import type { PipelineRegistry } from '../config/pipeline-registry.js';
+import type { Daemon } from '../daemon.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import type { RunEngine } from '../engine/engine.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { DaemonPaths } from '../host/paths.js';
+import type { LogReaderPort, SupervisorPort } from '../ports.js';
+import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
+import { watermarkCommand } from '../engine/watermark-operations.js';
+import type { Logger } from '../logging/logger.js';
+import type { StateStore } from '../state/store.js';
 
 export interface DaemonApiParts {
   readonly daemon: () => Daemon;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { EtlError } from '../shared/errors.js';
+import { EtlError } from '../../shared/errors.js';
 
 export interface DaemonArgs {
   readonly help: boolean;

@@ -3,12 +3,12 @@
  * row per attempt (`<pipeline>-<sequence>-<attempt>`); operators see runs: `<pipeline>-<sequence>`,
  * from the first attempt's start to the final status, with the attempts listed in the detail.
  */
-import type { RunAttempt, RunDetail, RunPart, RunRecord } from '../shared/protocol.js';
-import { runIdOf } from '../shared/run-ids.js';
-import type { RunStatus } from '../shared/types.js';
-import { summarise } from './engine/range-reader.js';
-import { parsePlanRecord } from './engine/watermarks.js';
-import type { RunPartRow, RunRow, StateStore } from './state/store.js';
+import type { RunAttempt, RunDetail, RunPart, RunRecord } from '../../shared/protocol.js';
+import { runIdOf } from '../../shared/run-ids.js';
+import type { RunStatus } from '../../shared/types.js';
+import { summarise } from '../engine/range-reader.js';
+import { parsePlanRecord } from '../engine/watermarks.js';
+import type { RunPartRow, RunRow, StateStore } from '../state/store.js';
 
 const FINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 

@@ -1,4 +1,4 @@
-import type { EventData, EventName } from '../shared/protocol.js';
+import type { EventData, EventName } from '../../shared/protocol.js';
 
 type Listener<E extends EventName> = (data: EventData<E>) => void;
 

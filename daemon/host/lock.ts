@@ -1,6 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EtlError } from '../shared/errors.js';
+import { EtlError } from '../../shared/errors.js';
 
 /**
  * An exclusive lock on the state directory: `etld.lock` holds the owner's pid. It is created
