@@ -35,6 +35,13 @@ export function checkFloat(text: string, type: CanonicalType): string {
   return text;
 }
 
+/** A float for a database without NaN or infinity values to compare with (MySQL, SQL Server). */
+export function checkFiniteFloat(text: string, type: CanonicalType): string {
+  const value = checkFloat(text, type);
+  if (/nan|inf/i.test(value)) throw invalidLiteral(text, type);
+  return value;
+}
+
 export function checkBool(text: string, type: CanonicalType): boolean {
   const lower = text.toLowerCase();
   if (lower === 't' || lower === 'true' || lower === '1') return true;

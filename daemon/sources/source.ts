@@ -30,11 +30,17 @@ export interface SourceDriverOptions {
   readonly zeroDates: 'null' | 'error';
 }
 
-export interface SourceDialect {
+/**
+ * Generic over its driver so the introspector gets the dialect's own driver type (it needs the
+ * driver's metadata calls) with no downcast. Code that holds a dialect of any kind (the registry,
+ * the engine) uses the erased `SourceDialect`, and only ever hands a dialect back a driver that
+ * dialect made.
+ */
+export interface SourceDialect<D extends SourceDriver = SourceDriver> {
   readonly kind: SourceKind;
-  createDriver(connection: ResolvedConnection, options: SourceDriverOptions): SourceDriver;
+  createDriver(connection: ResolvedConnection, options: SourceDriverOptions): D;
   createAdapter(): SourceAdapter;
-  createIntrospector(driver: SourceDriver): SourceIntrospector;
+  createIntrospector(driver: D): SourceIntrospector;
 }
 
 /** The text value of one cell of a small metadata query: null is SQL NULL. */

@@ -9,7 +9,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
-import type { ExtractProgress, SourceDriver } from '../../daemon/sources/source.js';
+import type { MysqlDriver } from '../../daemon/sources/mysql/mysql-driver.js';
+import type { ExtractProgress } from '../../daemon/sources/source.js';
 import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { Prng, randomSeed } from '../chaos/prng.js';
@@ -30,7 +31,7 @@ const REGRESSION_SEEDS: readonly { readonly seed: number; readonly note: string 
 ];
 
 let server: MariaDbServer;
-let driver: SourceDriver;
+let driver: MysqlDriver;
 
 beforeAll(async () => {
   server = await startMariaDb();

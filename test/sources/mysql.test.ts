@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mysqlDialect } from '../../daemon/sources/mysql/mysql-dialect.js';
-import type { SourceDriver } from '../../daemon/sources/source.js';
+import type { MysqlDriver } from '../../daemon/sources/mysql/mysql-driver.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString } from '../../shared/types.js';
 import {
@@ -251,7 +251,7 @@ runSourceConformance({
 
 describe('MySQL/MariaDB specifics', () => {
   let s: MariaDbServer;
-  let driver: SourceDriver;
+  let driver: MysqlDriver;
   let dir: string;
 
   beforeAll(async () => {
@@ -267,7 +267,7 @@ describe('MySQL/MariaDB specifics', () => {
     await server?.destroy();
   });
 
-  async function extractAll(d: SourceDriver, table: string, file: string): Promise<unknown> {
+  async function extractAll(d: MysqlDriver, table: string, file: string): Promise<unknown> {
     const relation = { table };
     const columns = await mysqlDialect.createIntrospector(d).describe(relation);
     return extractToFile(

@@ -14,6 +14,7 @@ import { PostgresCopyOut } from '../../daemon/sources/postgres/postgres-copy-out
 import { Prng, randomSeed } from '../chaos/prng.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { waitFor } from '../helpers/process.js';
 
 const REGRESSION_SEEDS: readonly number[] = [1, 2];
 
@@ -144,7 +145,11 @@ describe('PostgresCopyOut', () => {
       const pid = rows[0]?.pid;
       const sink = new Collector(5, 1024);
       const running = copyOut(client, "SELECT g, repeat('x', 100) FROM generate_series(1, 2000000) g", sink);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Cancelled once rows flow (a fixed wait could cancel before the COPY starts on a busy machine).
+      await waitFor(() => (sink.chunks.length > 0 ? true : undefined), {
+        intervalMs: 10,
+        what: 'the first rows',
+      });
       await server.query('SELECT pg_cancel_backend($1)', [pid]);
       await expect(running).rejects.toMatchObject({ code: '57014' });
       expect(sink.chunks.length).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postgresDialect } from '../../daemon/sources/postgres/postgres-dialect.js';
-import type { SourceDriver } from '../../daemon/sources/source.js';
+import type { PostgresDriver } from '../../daemon/sources/postgres/postgres-driver.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   baseOptions,
@@ -252,7 +252,7 @@ runSourceConformance({
 
 describe('PostgreSQL specifics', () => {
   let s: PostgresServer;
-  let driver: SourceDriver;
+  let driver: PostgresDriver;
   let duck: DuckDBConnection;
   let dir: string;
 

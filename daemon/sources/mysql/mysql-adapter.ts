@@ -3,13 +3,12 @@ import {
   checkBool,
   checkDate,
   checkDecimal,
-  checkFloat,
+  checkFiniteFloat,
   checkHex,
   checkInteger,
   checkTime,
   checkTimestamp,
   checkUuid,
-  invalidLiteral,
 } from '../literal-text.js';
 import { SourceAdapterBase } from '../source-adapter-base.js';
 
@@ -38,9 +37,7 @@ export class MysqlAdapter extends SourceAdapterBase {
         return checkDecimal(text, type);
       case 'float32':
       case 'float64': {
-        const value = checkFloat(text, type);
-        // MySQL has no NaN or infinity values to compare with.
-        if (/nan|inf/i.test(value)) throw invalidLiteral(text, type);
+        const value = checkFiniteFloat(text, type);
         return /e/i.test(value) ? value : `${value}e0`;
       }
       case 'bool':

@@ -1,21 +1,21 @@
 /**
- * One MySQL/MariaDB connection of a source: connect with `connection_retry`, a UTC session whose
- * values come back as the server's text (no JavaScript Date or Number), and KILL QUERY from a
- * side connection for cancellation.
+ * One MySQL/MariaDB connection of a source: a UTC session whose values come back as the server's
+ * text (no JavaScript Date or Number), and KILL QUERY from a side connection for cancellation
+ * (server-cancel.ts).
  */
 import mysql from 'mysql2';
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
-import type { TextRow } from '../source.js';
-import { cancelledError, isAborted } from '../abort.js';
-import { connectWithRetry } from '../connect-retry.js';
+import type { EtlError } from '../../../shared/errors.js';
+import type { SourceDriverOptions, TextRow } from '../source.js';
+import { SideCancelConnector } from '../server-cancel.js';
 import { mapMysqlError } from './mysql-errors.js';
 import type { MysqlFieldInfo } from './mysql-types.js';
 
 /** The parts of a mysql2 connection this connector uses. */
 export type MysqlConnection = mysql.Connection;
 
-/** How long a killed query may take to stop before the connection is destroyed. */
-const CANCEL_GRACE_MS = 5_000;
+/** How long a closing connection may wait for the server's answer to QUIT. */
+const CLOSE_GRACE_MS = 2_000;
 
 interface RawField {
   readonly name: string;
@@ -37,29 +37,14 @@ export function describeMysqlTarget(connection: ResolvedConnection, label: strin
   return `mysql source "${label}" (${where}/${connection.database ?? ''})`;
 }
 
-export class MysqlConnector {
-  readonly what: string;
-  readonly #connection: ResolvedConnection;
-  readonly #attempts: number;
-  readonly #delayMs: number;
-
-  constructor(connection: ResolvedConnection, label: string, attempts: number, delayMs: number) {
-    this.#connection = connection;
-    this.what = describeMysqlTarget(connection, label);
-    this.#attempts = attempts;
-    this.#delayMs = delayMs;
+/** Connections of one MySQL/MariaDB source; drivers and read sessions open and close them here. */
+export class MysqlConnector extends SideCancelConnector<MysqlConnection> {
+  constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
+    super(connection, describeMysqlTarget(connection, options.label), options);
   }
 
-  connect(signal?: AbortSignal): Promise<MysqlConnection> {
-    return connectWithRetry(
-      { what: this.what, attempts: this.#attempts, delayMs: this.#delayMs, signal },
-      () => this.#connectOnce(true),
-      (error) => mapMysqlError(error, this.what),
-    );
-  }
-
-  async #connectOnce(withSession: boolean): Promise<MysqlConnection> {
-    const c = this.#connection;
+  protected async connectOnce(withSession: boolean): Promise<MysqlConnection> {
+    const c = this.target;
     const connection = mysql.createConnection({
       host: c.host,
       port: c.port,
@@ -96,13 +81,31 @@ export class MysqlConnector {
 
   async #configureSession(connection: MysqlConnection): Promise<void> {
     await run(connection, "SET time_zone = '+00:00'");
-    const timeout = this.#connection.queryTimeoutMs;
+    const timeout = this.target.queryTimeoutMs;
     if (timeout === undefined) return;
     const [[version]] = (await run(connection, 'SELECT VERSION()')).rows as [[string]];
     // MariaDB limits any statement in seconds; MySQL limits SELECTs in milliseconds.
     if (/mariadb/i.test(version))
       await run(connection, `SET SESSION max_statement_time = ${Math.max(timeout / 1000, 0.001)}`);
     else await run(connection, `SET SESSION max_execution_time = ${Math.max(Math.floor(timeout), 1)}`);
+  }
+
+  mapError(error: unknown): EtlError {
+    return mapMysqlError(error, this.what);
+  }
+
+  /** QUIT, and if the server does not answer within CLOSE_GRACE_MS, the socket is destroyed. */
+  close(connection: MysqlConnection): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        connection.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      connection.end(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async queryText(connection: MysqlConnection, sql: string, signal?: AbortSignal): Promise<TextRow[]> {
@@ -128,56 +131,19 @@ export class MysqlConnector {
     }));
   }
 
-  async cancellable<T>(
-    connection: MysqlConnection,
-    signal: AbortSignal | undefined,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    if (isAborted(signal)) throw cancelledError(this.what);
-    let settled: (() => void) | undefined;
-    const onAbort = (): void => {
-      settled = this.cancel(connection);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await work();
-    } catch (error) {
-      if (isAborted(signal)) throw cancelledError(this.what);
-      throw mapMysqlError(error, this.what);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      settled?.();
-    }
+  protected stopStatement(connection: MysqlConnection): (side: MysqlConnection) => Promise<unknown> {
+    const threadId = connection.threadId;
+    return (side) => run(side, `KILL QUERY ${Math.trunc(threadId)}`);
   }
 
-  /**
-   * `KILL QUERY <thread>` from a side connection; if that fails or the query has not stopped
-   * after a grace period, the connection is destroyed. Call the result once the query settled.
-   */
-  cancel(connection: MysqlConnection): () => void {
-    let done = false;
-    const destroy = (): void => {
-      if (!done) connection.destroy();
-    };
-    const timer = setTimeout(destroy, CANCEL_GRACE_MS);
-    timer.unref();
-    const threadId = connection.threadId;
-    this.#connectOnce(false)
-      .then(async (side) => {
-        try {
-          await run(side, `KILL QUERY ${Math.trunc(threadId)}`);
-        } finally {
-          side.destroy();
-        }
-      })
-      .catch(() => {
-        clearTimeout(timer);
-        destroy();
-      });
-    return () => {
-      done = true;
-      clearTimeout(timer);
-    };
+  /** The side connection only sent KILL: destroyed at once, no QUIT round trip. */
+  protected closeSide(side: MysqlConnection): Promise<void> {
+    side.destroy();
+    return Promise.resolve();
+  }
+
+  protected cut(connection: MysqlConnection): void {
+    connection.destroy();
   }
 }
 

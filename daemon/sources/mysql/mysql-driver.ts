@@ -1,10 +1,9 @@
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
-import type { ReadSession, SourceDriver, SourceDriverOptions, TextRow } from '../source.js';
-import { cancelledError, isAborted } from '../abort.js';
-import { ControlConnection } from '../control-connection.js';
+import type { ReadSession, SourceDriverOptions } from '../source.js';
+import { readerCount, SourceDriverBase } from '../source-driver-base.js';
 import { MysqlConnector, run, type MysqlConnection } from './mysql-connection.js';
-import { mapMysqlError, mysqlErrno } from './mysql-errors.js';
-import { closeMysqlConnection, MysqlReadSession } from './mysql-read-session.js';
+import { mysqlErrno } from './mysql-errors.js';
+import { MysqlReadSession } from './mysql-read-session.js';
 import type { MysqlFieldInfo } from './mysql-types.js';
 
 /** How long the coordinator waits for the global read lock before reading with one connection. */
@@ -19,79 +18,45 @@ const LOCK_REFUSED = new Set([1044, 1045, 1142, 1227, 1205, 3024, 1969]);
  * holds FLUSH TABLES WITH READ LOCK, so all readers see one cut. Without that lock (no RELOAD
  * privilege, or a long statement holding tables) the session has one reader: slower, still one cut.
  */
-export class MysqlDriver implements SourceDriver {
-  readonly #connector: MysqlConnector;
+export class MysqlDriver extends SourceDriverBase<MysqlConnection, MysqlConnector, MysqlReadSession> {
   readonly #zeroDates: 'null' | 'error';
-  readonly #control: ControlConnection<MysqlConnection, MysqlReadSession>;
 
   constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
-    this.#connector = new MysqlConnector(
-      connection,
-      options.label,
-      options.connectAttempts,
-      options.connectDelayMs,
-    );
-    this.#control = new ControlConnection((signal) => this.#connector.connect(signal), closeMysqlConnection);
+    super(new MysqlConnector(connection, options));
     this.#zeroDates = options.zeroDates;
   }
 
-  get what(): string {
-    return this.#connector.what;
-  }
-
-  async init(signal?: AbortSignal): Promise<void> {
-    await this.#control.get(signal);
-  }
-
-  destroy(): Promise<void> {
-    return this.#control.destroy();
-  }
-
-  async queryText(sql: string, signal?: AbortSignal): Promise<TextRow[]> {
-    return this.#connector.queryText(await this.#control.get(signal), sql, signal);
-  }
-
-  async describeFields(sql: string, signal?: AbortSignal): Promise<MysqlFieldInfo[]> {
-    return this.#connector.describeFields(await this.#control.get(signal), sql, signal);
+  describeFields(sql: string, signal?: AbortSignal): Promise<MysqlFieldInfo[]> {
+    return this.withControl(signal, (control) => this.connector.describeFields(control, sql, signal));
   }
 
   async openReadSession(readers: number, signal?: AbortSignal): Promise<ReadSession> {
-    const count = Math.max(1, Math.floor(readers));
-    const opened: MysqlConnection[] = [];
+    const count = readerCount(readers);
     let coordinator: MysqlConnection | undefined;
     let locked = false;
     let started = count;
     try {
       if (count > 1) {
-        coordinator = await this.#connector.connect(signal);
+        coordinator = await this.connector.connect(signal);
         locked = await this.#globalReadLock(coordinator);
         // Without the lock the readers' snapshots would not share one cut: one reader reads every
         // chunk in turn instead, inside a single consistent snapshot.
         if (!locked) started = 1;
       }
-      const starting = Array.from({ length: started }, async () => {
-        const reader = await this.#connector.connect(signal);
-        opened.push(reader);
+      const opened = await this.startReaders(started, signal, async (reader) => {
         await run(reader, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         await run(reader, 'START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       });
-      const results = await Promise.allSettled(starting);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      const session = new MysqlReadSession(this.#connector, opened, true, this.#zeroDates, () =>
-        this.#control.untrack(session),
+      return this.track(
+        (onClose) => new MysqlReadSession(this.connector, opened, true, this.#zeroDates, onClose),
       );
-      this.#control.track(session);
-      return session;
     } catch (error) {
-      await Promise.all(opened.map(closeMysqlConnection));
-      if (isAborted(signal)) throw cancelledError(this.what);
-      throw mapMysqlError(error, this.what);
+      throw this.connector.failure(error, signal);
     } finally {
       if (coordinator !== undefined) {
         // Held only while the readers start their snapshots: writers wait for milliseconds.
         if (locked) await run(coordinator, 'UNLOCK TABLES').catch(() => undefined);
-        await closeMysqlConnection(coordinator);
+        await this.connector.close(coordinator);
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { ColumnSchema } from '../../../shared/types.js';
-import type { SourceIntrospector, SourceRelation } from '../source.js';
+import type { SourceRelation } from '../source.js';
+import { SourceIntrospectorBase } from '../source-introspector-base.js';
 import { mysqlString, type MysqlAdapter } from './mysql-adapter.js';
 import type { MysqlDriver } from './mysql-driver.js';
 import { FLAG_NOT_NULL, mapMysqlType } from './mysql-types.js';
@@ -11,18 +12,10 @@ const JSON_CHECK_RE = /^\s*json_valid\(`((?:[^`]|``)+)`\)\s*$/i;
  * alike). MariaDB JSON columns are LONGTEXT: recognised by the extended metadata format, or for
  * tables by their `json_valid` check constraint.
  */
-export class MysqlIntrospector implements SourceIntrospector {
-  readonly #driver: MysqlDriver;
-  readonly #adapter: MysqlAdapter;
-
-  constructor(driver: MysqlDriver, adapter: MysqlAdapter) {
-    this.#driver = driver;
-    this.#adapter = adapter;
-  }
-
+export class MysqlIntrospector extends SourceIntrospectorBase<MysqlDriver, MysqlAdapter> {
   async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
-    const fields = await this.#driver.describeFields(
-      `SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`,
+    const fields = await this.driver.describeFields(
+      `SELECT * FROM ${this.adapter.relationSql(relation)} LIMIT 0`,
       signal,
     );
     const jsonColumns =
@@ -45,7 +38,7 @@ export class MysqlIntrospector implements SourceIntrospector {
   async #mariaDbJsonColumns(table: string, signal?: AbortSignal): Promise<Set<string>> {
     const where = this.#schemaAndTable(table);
     try {
-      const rows = await this.#driver.queryText(
+      const rows = await this.driver.queryText(
         `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ${where.schema} AND TABLE_NAME = ${where.table}`,
         signal,
       );
@@ -62,29 +55,9 @@ export class MysqlIntrospector implements SourceIntrospector {
   async estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
     if (!('table' in relation)) return null;
     const where = this.#schemaAndTable(relation.table);
-    const rows = await this.#driver.queryText(
+    return this.catalogNumber(
       `SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${where.schema} AND TABLE_NAME = ${where.table}`,
       signal,
     );
-    const value = rows[0]?.[0];
-    return value === null || value === undefined ? null : Number(value);
-  }
-
-  async keyRange(
-    relation: SourceRelation,
-    key: ColumnSchema,
-    signal?: AbortSignal,
-  ): Promise<{ readonly min: string; readonly max: string } | null> {
-    const column = this.#adapter.quoteIdentifier(key.name);
-    const min = this.#adapter.renderText(`MIN(${column})`, key);
-    const max = this.#adapter.renderText(`MAX(${column})`, key);
-    const rows = await this.#driver.queryText(
-      `SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`,
-      signal,
-    );
-    const [low, high] = rows[0] ?? [];
-    return low === null || low === undefined || high === null || high === undefined
-      ? null
-      : { min: low, max: high };
   }
 }

@@ -1,12 +1,12 @@
 /**
- * One PostgreSQL connection of a source: connect with `connection_retry`, session settings that
- * make COPY emit staging-CSV text, and cancellation from a side connection.
+ * One PostgreSQL connection of a source: session settings that make COPY emit staging-CSV text,
+ * the server's pid for cancelling from a side connection (server-cancel.ts).
  */
 import pg from 'pg';
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
-import type { TextRow } from '../source.js';
-import { cancelledError, isAborted } from '../abort.js';
-import { connectWithRetry } from '../connect-retry.js';
+import type { EtlError } from '../../../shared/errors.js';
+import type { SourceDriverOptions, TextRow } from '../source.js';
+import { SideCancelConnector } from '../server-cancel.js';
 import { mapPostgresError } from './postgres-errors.js';
 
 /** Values come back as the server's text: no JavaScript parsing of numbers, dates or JSON. */
@@ -25,9 +25,6 @@ const SESSION_SETTINGS = [
 /** `application_name` of every source session. */
 export const POSTGRES_SOURCE_APPLICATION = 'etld-source';
 
-/** How long a cancelled query may take to stop before its socket is cut. */
-const CANCEL_GRACE_MS = 5_000;
-
 export interface PgConnection {
   readonly client: pg.Client;
   readonly pid: number;
@@ -45,29 +42,14 @@ export function describePostgresTarget(connection: ResolvedConnection, label: st
   return `postgres source "${label}" (${host}:${port}/${connection.database ?? ''})`;
 }
 
-export class PostgresConnector {
-  readonly what: string;
-  readonly #connection: ResolvedConnection;
-  readonly #attempts: number;
-  readonly #delayMs: number;
-
-  constructor(connection: ResolvedConnection, label: string, attempts: number, delayMs: number) {
-    this.#connection = connection;
-    this.what = describePostgresTarget(connection, label);
-    this.#attempts = attempts;
-    this.#delayMs = delayMs;
+/** Connections of one PostgreSQL source; drivers and read sessions open and close them here. */
+export class PostgresConnector extends SideCancelConnector<PgConnection> {
+  constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
+    super(connection, describePostgresTarget(connection, options.label), options);
   }
 
-  connect(signal?: AbortSignal): Promise<PgConnection> {
-    return connectWithRetry(
-      { what: this.what, attempts: this.#attempts, delayMs: this.#delayMs, signal },
-      () => this.#connectOnce(true),
-      (error) => mapPostgresError(error, this.what),
-    );
-  }
-
-  async #connectOnce(withSession: boolean): Promise<PgConnection> {
-    const c = this.#connection;
+  protected async connectOnce(withSession: boolean): Promise<PgConnection> {
+    const c = this.target;
     const client = new pg.Client({
       host: c.socket ?? c.host,
       port: c.port,
@@ -100,6 +82,14 @@ export class PostgresConnector {
     }
   }
 
+  mapError(error: unknown): EtlError {
+    return mapPostgresError(error, this.what);
+  }
+
+  close(connection: PgConnection): Promise<void> {
+    return connection.client.end().catch(() => undefined);
+  }
+
   async queryText(connection: PgConnection, sql: string, signal?: AbortSignal): Promise<TextRow[]> {
     const result = await this.cancellable(connection, signal, () =>
       connection.client.query<(string | null)[]>({ text: sql, rowMode: 'array', types: RAW_TEXT_TYPES }),
@@ -118,58 +108,18 @@ export class PostgresConnector {
     }));
   }
 
-  /** Runs `work` on `connection`; aborting cancels it on the server and rejects CANCELLED. */
-  async cancellable<T>(
-    connection: PgConnection,
-    signal: AbortSignal | undefined,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    if (signal?.aborted === true) throw cancelledError(this.what);
-    let settled: (() => void) | undefined;
-    const onAbort = (): void => {
-      settled = this.cancel(connection);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await work();
-    } catch (error) {
-      if (isAborted(signal)) throw cancelledError(this.what);
-      throw mapPostgresError(error, this.what);
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      settled?.();
-    }
+  protected stopStatement(connection: PgConnection): (side: PgConnection) => Promise<unknown> {
+    return (side) => side.client.query('SELECT pg_cancel_backend($1)', [connection.pid]);
   }
 
-  /**
-   * Stops whatever `connection` runs: `pg_cancel_backend` from a side connection, and if the
-   * query has not stopped after a grace period (or the side connection fails), the socket is cut.
-   * Call the returned function once the query has settled.
-   */
-  cancel(connection: PgConnection): () => void {
-    const cut = (): void => {
-      const stream = (connection.client as unknown as { connection?: { stream?: { destroy(): void } } })
-        .connection?.stream;
-      stream?.destroy();
-    };
-    let done = false;
-    const timer = setTimeout(cut, CANCEL_GRACE_MS);
-    timer.unref();
-    this.#connectOnce(false)
-      .then(async (side) => {
-        try {
-          await side.client.query('SELECT pg_cancel_backend($1)', [connection.pid]);
-        } finally {
-          await side.client.end().catch(() => undefined);
-        }
-      })
-      .catch(() => {
-        clearTimeout(timer);
-        if (!done) cut();
-      });
-    return () => {
-      done = true;
-      clearTimeout(timer);
-    };
+  protected closeSide(side: PgConnection): Promise<void> {
+    return this.close(side);
+  }
+
+  /** Destroys the socket: pg has no call that drops a connection busy with a query. */
+  protected cut(connection: PgConnection): void {
+    const stream = (connection.client as unknown as { connection?: { stream?: { destroy(): void } } })
+      .connection?.stream;
+    stream?.destroy();
   }
 }

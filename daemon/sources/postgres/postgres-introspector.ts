@@ -1,6 +1,7 @@
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
-import type { SourceIntrospector, SourceRelation } from '../source.js';
+import type { SourceRelation } from '../source.js';
+import { SourceIntrospectorBase } from '../source-introspector-base.js';
 import { quotePostgresString, type PostgresAdapter } from './postgres-adapter.js';
 import type { PgField } from './postgres-connection.js';
 import type { PostgresDriver } from './postgres-driver.js';
@@ -10,18 +11,10 @@ import { mapPostgresType, type PgTypeInfo } from './postgres-types.js';
  * Column types from the server's own description of `SELECT * FROM <relation> LIMIT 0` (works for
  * tables and queries alike), resolved through pg_type; nullability from pg_attribute for tables.
  */
-export class PostgresIntrospector implements SourceIntrospector {
-  readonly #driver: PostgresDriver;
-  readonly #adapter: PostgresAdapter;
-
-  constructor(driver: PostgresDriver, adapter: PostgresAdapter) {
-    this.#driver = driver;
-    this.#adapter = adapter;
-  }
-
+export class PostgresIntrospector extends SourceIntrospectorBase<PostgresDriver, PostgresAdapter> {
   async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
-    const fields = await this.#driver.describeFields(
-      `SELECT * FROM ${this.#adapter.relationSql(relation)} LIMIT 0`,
+    const fields = await this.driver.describeFields(
+      `SELECT * FROM ${this.adapter.relationSql(relation)} LIMIT 0`,
       signal,
     );
     const types = await this.#typeInfo(fields, signal);
@@ -32,7 +25,7 @@ export class PostgresIntrospector implements SourceIntrospector {
       if (entry === undefined) {
         throw new EtlError(
           'SOURCE_QUERY',
-          `${this.#driver.what}: column "${field.name}" has unknown type oid ${field.dataTypeID}`,
+          `${this.driver.what}: column "${field.name}" has unknown type oid ${field.dataTypeID}`,
         );
       }
       const type = mapPostgresType(entry.info, entry.typmod, field.name);
@@ -58,7 +51,7 @@ export class PostgresIntrospector implements SourceIntrospector {
     const map = new Map<string, { info: PgTypeInfo; typmod: number }>();
     if (pairs.length === 0) return map;
     // One level of domain resolution: a domain over a domain is rare.
-    const rows = await this.#driver.queryText(
+    const rows = await this.driver.queryText(
       `SELECT f.oid, f.typmod, b.typname, b.typtype, b.typcategory, format_type(b.oid, m.typmod), m.typmod ` +
         `FROM (VALUES ${pairs.join(', ')}) AS f(oid, typmod) ` +
         `JOIN pg_type t ON t.oid = f.oid::oid ` +
@@ -82,8 +75,8 @@ export class PostgresIntrospector implements SourceIntrospector {
   }
 
   async #notNullColumns(table: string, signal?: AbortSignal): Promise<Set<string>> {
-    const rows = await this.#driver.queryText(
-      `SELECT attname FROM pg_attribute WHERE attrelid = ${quotePostgresString(this.#adapter.quoteTable(table))}::regclass ` +
+    const rows = await this.driver.queryText(
+      `SELECT attname FROM pg_attribute WHERE attrelid = ${quotePostgresString(this.adapter.quoteTable(table))}::regclass ` +
         `AND attnum > 0 AND NOT attisdropped AND attnotnull`,
       signal,
     );
@@ -92,38 +85,20 @@ export class PostgresIntrospector implements SourceIntrospector {
 
   async estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
     if ('table' in relation) {
-      const rows = await this.#driver.queryText(
-        `SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(${quotePostgresString(this.#adapter.quoteTable(relation.table))})`,
+      const rows = await this.driver.queryText(
+        `SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(${quotePostgresString(this.adapter.quoteTable(relation.table))})`,
         signal,
       );
       const value = Number(rows[0]?.[0] ?? Number.NaN);
       // reltuples is -1 until the table was first vacuumed or analysed (PostgreSQL >= 14).
       return Number.isFinite(value) && value >= 0 ? value : null;
     }
-    const rows = await this.#driver.queryText(
-      `EXPLAIN (FORMAT JSON) SELECT * FROM ${this.#adapter.relationSql(relation)}`,
+    const rows = await this.driver.queryText(
+      `EXPLAIN (FORMAT JSON) SELECT * FROM ${this.adapter.relationSql(relation)}`,
       signal,
     );
     const plan = JSON.parse(rows[0]?.[0] ?? '[]') as { Plan?: { 'Plan Rows'?: unknown } }[];
     const estimate = plan[0]?.Plan?.['Plan Rows'];
     return typeof estimate === 'number' ? estimate : null;
-  }
-
-  async keyRange(
-    relation: SourceRelation,
-    key: ColumnSchema,
-    signal?: AbortSignal,
-  ): Promise<{ readonly min: string; readonly max: string } | null> {
-    const column = this.#adapter.quoteIdentifier(key.name);
-    const min = this.#adapter.renderText(`MIN(${column})`, key);
-    const max = this.#adapter.renderText(`MAX(${column})`, key);
-    const rows = await this.#driver.queryText(
-      `SELECT ${min}, ${max} FROM ${this.#adapter.relationSql(relation)}`,
-      signal,
-    );
-    const [low, high] = rows[0] ?? [];
-    return low === null || low === undefined || high === null || high === undefined
-      ? null
-      : { min: low, max: high };
   }
 }

@@ -4,60 +4,19 @@
  * straight into the sink: the socket's chunks lose their message framing in place
  * (postgres-copy-out.ts), with no JavaScript per row.
  */
-import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ColumnSchema } from '../../../shared/types.js';
-import type { ExtractProgress, ReadSession } from '../source.js';
+import type { ExtractProgress } from '../source.js';
 import { EtlError } from '../../../shared/errors.js';
 import { cancelledError } from '../abort.js';
-import { ReaderPool } from '../reader-pool.js';
+import { PROGRESS_INTERVAL_MS, ReadSessionBase, type ExtractJob } from '../read-session-base.js';
 import type { PgConnection, PostgresConnector } from './postgres-connection.js';
 import { PostgresCopyOut } from './postgres-copy-out.js';
 import { mapPostgresError } from './postgres-errors.js';
 
-const PROGRESS_INTERVAL_MS = 200;
-
-export class PostgresReadSession implements ReadSession {
-  readonly consistent: boolean;
-  readonly readers: number;
-  readonly #connector: PostgresConnector;
-  readonly #readers: readonly PgConnection[];
-  readonly #pool: ReaderPool<PgConnection>;
-  readonly #onClose: () => void;
-  #closed = false;
-
-  constructor(
-    connector: PostgresConnector,
-    readers: readonly PgConnection[],
-    consistent: boolean,
-    onClose: () => void,
-  ) {
-    this.#connector = connector;
-    this.#readers = readers;
-    this.#pool = new ReaderPool(connector.what, readers);
-    this.consistent = consistent;
-    this.readers = readers.length;
-    this.#onClose = onClose;
-  }
-
-  extract(
-    sql: string,
-    _columns: readonly ColumnSchema[],
-    sink: Writable,
-    signal: AbortSignal,
-    onProgress: (progress: ExtractProgress) => void,
-  ): Promise<ExtractProgress> {
-    return this.#pool.withReader(signal, (reader) => this.#copy(reader, sql, sink, signal, onProgress));
-  }
-
-  async #copy(
-    reader: PgConnection,
-    sql: string,
-    sink: Writable,
-    signal: AbortSignal,
-    onProgress: (progress: ExtractProgress) => void,
-  ): Promise<ExtractProgress> {
-    const what = this.#connector.what;
+export class PostgresReadSession extends ReadSessionBase<PgConnection, PostgresConnector> {
+  protected async read(reader: PgConnection, job: ExtractJob): Promise<ExtractProgress> {
+    const { sql, sink, signal, onProgress } = job;
+    const what = this.connector.what;
     if (signal.aborted) throw cancelledError(what);
     let lastReport = 0;
     const copy = new PostgresCopyOut(`COPY (${sql}\n) TO STDOUT WITH (FORMAT csv)`, what, (rows, bytes) => {
@@ -70,7 +29,7 @@ export class PostgresReadSession implements ReadSession {
     let settled: (() => void) | undefined;
     let finished = false;
     const stop = (): void => {
-      if (!finished && settled === undefined) settled = this.#connector.cancel(reader);
+      if (!finished && settled === undefined) settled = this.connector.cancel(reader);
     };
     signal.addEventListener('abort', stop, { once: true });
     // Which end failed first: pipeline() destroys the other streams with the same error object,
@@ -111,12 +70,5 @@ export class PostgresReadSession implements ReadSession {
     const totals = { rows: copy.rows, bytes: copy.bytes };
     onProgress(totals);
     return totals;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onClose();
-    await Promise.all(this.#readers.map((r) => r.client.end().catch(() => undefined)));
   }
 }

@@ -3,23 +3,22 @@ import {
   checkBool,
   checkDate,
   checkDecimal,
-  checkFloat,
+  checkFiniteFloat,
   checkHex,
   checkInteger,
   checkTime,
   checkTimestamp,
   checkUuid,
-  invalidLiteral,
 } from '../literal-text.js';
 import { SourceAdapterBase } from '../source-adapter-base.js';
-import { mssqlBaseType } from './mssql-types.js';
+import { sqlServerBaseType } from './sqlserver-types.js';
 
-export function mssqlString(text: string): string {
+export function sqlServerString(text: string): string {
   return `N'${text.replaceAll("'", "''")}'`;
 }
 
-/** SQL text for SQL Server; rendering follows the table in mssql-types.ts. */
-export class MssqlAdapter extends SourceAdapterBase {
+/** SQL text for SQL Server; rendering follows the table in sqlserver-types.ts. */
+export class SqlServerAdapter extends SourceAdapterBase {
   quoteIdentifier(name: string): string {
     return `[${name.replaceAll(']', ']]')}]`;
   }
@@ -33,16 +32,13 @@ export class MssqlAdapter extends SourceAdapterBase {
       case 'decimal':
         return checkDecimal(text, type);
       case 'float32':
-      case 'float64': {
-        const value = checkFloat(text, type);
-        if (/nan|inf/i.test(value)) throw invalidLiteral(text, type);
-        return `CAST('${value}' AS float)`;
-      }
+      case 'float64':
+        return `CAST('${checkFiniteFloat(text, type)}' AS float)`;
       case 'bool':
         return checkBool(text, type) ? '1' : '0';
       case 'text':
       case 'json':
-        return mssqlString(text);
+        return sqlServerString(text);
       case 'uuid':
         return `CAST('${checkUuid(text, type)}' AS uniqueidentifier)`;
       case 'bytes':
@@ -59,7 +55,7 @@ export class MssqlAdapter extends SourceAdapterBase {
   }
 
   renderText(expression: string, column: ColumnSchema): string {
-    const base = mssqlBaseType(column.sourceType ?? '');
+    const base = sqlServerBaseType(column.sourceType ?? '');
     switch (column.type.kind) {
       case 'int16':
       case 'int32':

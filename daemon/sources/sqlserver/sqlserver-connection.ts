@@ -1,21 +1,23 @@
 /**
- * One SQL Server connection of a source (tedious): connect with `connection_retry`, run one
- * batch at a time (tedious refuses overlapping requests, so callers queue), cancel a request.
+ * One SQL Server connection of a source (tedious): run one batch at a time (tedious refuses
+ * overlapping requests, so callers queue), cancel a request.
  */
 import { Connection, Request } from 'tedious';
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
-import type { TextRow } from '../source.js';
+import type { EtlError } from '../../../shared/errors.js';
+import type { SourceDriverOptions, TextRow } from '../source.js';
 import { cancelledError, isAborted } from '../abort.js';
-import { connectWithRetry } from '../connect-retry.js';
-import { mapMssqlError } from './mssql-errors.js';
+import { SourceConnector } from '../source-connector.js';
+import { mapSqlServerError } from './sqlserver-errors.js';
 
-export interface MssqlConnection {
+export interface SqlServerConnection {
   readonly connection: Connection;
   /** Serialises requests on this connection. */
   queue: Promise<unknown>;
 }
 
-interface ColumnValue {
+/** A cell as tedious hands it over (`useColumnNames: false`). */
+export interface ColumnValue {
   readonly value: unknown;
 }
 
@@ -30,7 +32,7 @@ export function cellText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
-export function describeMssqlTarget(connection: ResolvedConnection, label: string): string {
+export function describeSqlServerTarget(connection: ResolvedConnection, label: string): string {
   const host = connection.host ?? 'localhost';
   const where =
     connection.instance === undefined
@@ -39,29 +41,15 @@ export function describeMssqlTarget(connection: ResolvedConnection, label: strin
   return `sqlserver source "${label}" (${where}/${connection.database ?? ''})`;
 }
 
-export class MssqlConnector {
-  readonly what: string;
-  readonly #connection: ResolvedConnection;
-  readonly #attempts: number;
-  readonly #delayMs: number;
-
-  constructor(connection: ResolvedConnection, label: string, attempts: number, delayMs: number) {
-    this.#connection = connection;
-    this.what = describeMssqlTarget(connection, label);
-    this.#attempts = attempts;
-    this.#delayMs = delayMs;
+/** Connections of one SQL Server source; drivers and read sessions open and close them here. */
+export class SqlServerConnector extends SourceConnector<SqlServerConnection> {
+  constructor(connection: ResolvedConnection, options: SourceDriverOptions) {
+    super(connection, describeSqlServerTarget(connection, options.label), options);
   }
 
-  connect(signal?: AbortSignal): Promise<MssqlConnection> {
-    return connectWithRetry(
-      { what: this.what, attempts: this.#attempts, delayMs: this.#delayMs, signal },
-      () => this.#connectOnce(),
-      (error) => mapMssqlError(error, this.what),
-    );
-  }
-
-  #connectOnce(): Promise<MssqlConnection> {
-    const c = this.#connection;
+  /** tedious sets nothing up per session: every connection is opened alike. */
+  protected connectOnce(): Promise<SqlServerConnection> {
+    const c = this.target;
     const connection = new Connection({
       server: c.host ?? 'localhost',
       authentication: { type: 'default', options: { userName: c.user, password: c.password } },
@@ -92,8 +80,15 @@ export class MssqlConnector {
     });
   }
 
-  /** Runs one batch after the connection's previous request, collecting rows as text. */
-  execute(target: MssqlConnection, sql: string, signal?: AbortSignal): Promise<TextRow[]> {
+  mapError(error: unknown): EtlError {
+    return mapSqlServerError(error, this.what);
+  }
+
+  /**
+   * Runs one batch after the connection's previous request, collecting rows as text. tedious
+   * cancels a request over its own connection: no side connection as for pg and mysql2.
+   */
+  queryText(target: SqlServerConnection, sql: string, signal?: AbortSignal): Promise<TextRow[]> {
     const run = async (): Promise<TextRow[]> => {
       if (isAborted(signal)) throw cancelledError(this.what);
       const rows: TextRow[] = [];
@@ -107,8 +102,7 @@ export class MssqlConnector {
           target.connection.execSqlBatch(request);
         });
       } catch (error) {
-        if (isAborted(signal)) throw cancelledError(this.what);
-        throw mapMssqlError(error, this.what);
+        throw this.failure(error, signal);
       }
       return rows;
     };
@@ -117,7 +111,7 @@ export class MssqlConnector {
     return result;
   }
 
-  close(target: MssqlConnection): Promise<void> {
+  close(target: SqlServerConnection): Promise<void> {
     return new Promise((resolve) => {
       if (target.connection.closed) {
         resolve();

@@ -2,13 +2,13 @@
  * The conformance suite against a real SQL Server. SQL Server cannot run on the CI machine (no
  * Linux package in our registries, and it needs 2 GB of RAM), so this suite runs only when
  * ETLD_TEST_MSSQL_URL points at a server, for example
- *   ETLD_TEST_MSSQL_URL='mssql://sa:Passw0rd!@127.0.0.1:1433/master?trust_server_certificate=true' npx vitest run test/sources/mssql.integration.test.ts
+ *   ETLD_TEST_MSSQL_URL='mssql://sa:Passw0rd!@127.0.0.1:1433/master?trust_server_certificate=true' npx vitest run test/sources/sqlserver.integration.test.ts
  * The login must be able to create a database, logins and tables.
  */
 import type { ResolvedConnection } from '../../daemon/config/resolved-connection.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { mssqlDialect } from '../../daemon/sources/mssql/mssql-dialect.js';
+import { sqlServerDialect } from '../../daemon/sources/sqlserver/sqlserver-dialect.js';
 import type { SourceDriver } from '../../daemon/sources/source.js';
 import { baseOptions, runSourceConformance, type SourceFixture } from '../conformance/source.case.js';
 
@@ -33,7 +33,7 @@ const tsql = (text: string): string => `N'${text.replaceAll("'", "''")}'`;
 async function setup(): Promise<SourceFixture> {
   const server = parse(url ?? '');
   const database = `etld_test_${randomBytes(4).toString('hex')}`;
-  const master = mssqlDialect.createDriver(server, baseOptions);
+  const master = sqlServerDialect.createDriver(server, baseOptions);
   await master.queryText(`CREATE DATABASE [${database}]`);
   await master.queryText(`ALTER DATABASE [${database}] SET ALLOW_SNAPSHOT_ISOLATION ON`);
   const login = `etld_limited_${randomBytes(3).toString('hex')}`;
@@ -42,7 +42,7 @@ async function setup(): Promise<SourceFixture> {
     `CREATE LOGIN [${login}] WITH PASSWORD = ${tsql(loginPassword)}, CHECK_POLICY = OFF`,
   );
   const connection: ResolvedConnection = { ...server, database };
-  const admin: SourceDriver = mssqlDialect.createDriver(connection, baseOptions);
+  const admin: SourceDriver = sqlServerDialect.createDriver(connection, baseOptions);
   const statements = [
     `CREATE USER [${login}] FOR LOGIN [${login}]`,
     `CREATE TABLE round_trip (id int PRIMARY KEY, ti tinyint, si smallint, i int, bi bigint, de decimal(38,10), m money, r real, f float,
@@ -63,7 +63,7 @@ async function setup(): Promise<SourceFixture> {
   ];
   for (const sql of statements) await admin.queryText(sql);
   return {
-    dialect: mssqlDialect,
+    dialect: sqlServerDialect,
     connection,
     exec: async (sql) => {
       await admin.queryText(sql);
@@ -198,12 +198,12 @@ async function setup(): Promise<SourceFixture> {
 }
 
 // Without a configured server there is nothing to connect to; the SQL generation and mapping are
-// covered by mssql-sql.test.ts in every run.
+// covered by sqlserver-sql.test.ts in every run.
 describe.skipIf(url === undefined)('SQL Server against a real server', () => {
   runSourceConformance({ name: 'SQL Server', setup });
 
   test('several readers cannot share a snapshot on SQL Server and say so', async () => {
-    const driver = mssqlDialect.createDriver(parse(url ?? ''), baseOptions);
+    const driver = sqlServerDialect.createDriver(parse(url ?? ''), baseOptions);
     try {
       const session = await driver.openReadSession(2);
       expect(session.consistent).toBe(false);

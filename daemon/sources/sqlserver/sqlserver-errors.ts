@@ -16,7 +16,7 @@ const RETRYABLE_QUERY = new Set([1205, 3960, 3961, 8645, 701]);
 const CONNECTION = new Set([233, 10053, 10054, 10060, 10061, 40197, 40501, 40613, 49918, 49919, 49920]);
 const TIMEOUT = new Set([-2, 1222]);
 
-export function mapMssqlError(error: unknown, what: string): EtlError {
+export function mapSqlServerError(error: unknown, what: string): EtlError {
   if (error instanceof EtlError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as TediousErrorLike;
   const code = typeof e.code === 'string' ? e.code : '';

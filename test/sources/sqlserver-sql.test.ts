@@ -1,21 +1,21 @@
 /**
  * SQL Server cannot run on this machine: these tests pin the generated T-SQL, the type mapping and
  * the error classification; the connect-retry path runs against a real local TCP server.
- * `mssql.integration.test.ts` exercises the dialect against a real server when one is configured.
+ * `sqlserver.integration.test.ts` exercises the dialect against a real server when one is configured.
  */
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { mssqlDialect } from '../../daemon/sources/mssql/mssql-dialect.js';
-import { mapMssqlError } from '../../daemon/sources/mssql/mssql-errors.js';
-import { MssqlIntrospector } from '../../daemon/sources/mssql/mssql-introspector.js';
-import { MssqlDriver } from '../../daemon/sources/mssql/mssql-driver.js';
-import { MssqlAdapter } from '../../daemon/sources/mssql/mssql-adapter.js';
-import { mapMssqlType } from '../../daemon/sources/mssql/mssql-types.js';
+import { sqlServerDialect } from '../../daemon/sources/sqlserver/sqlserver-dialect.js';
+import { mapSqlServerError } from '../../daemon/sources/sqlserver/sqlserver-errors.js';
+import { SqlServerIntrospector } from '../../daemon/sources/sqlserver/sqlserver-introspector.js';
+import { SqlServerDriver } from '../../daemon/sources/sqlserver/sqlserver-driver.js';
+import { SqlServerAdapter } from '../../daemon/sources/sqlserver/sqlserver-adapter.js';
+import { mapSqlServerType } from '../../daemon/sources/sqlserver/sqlserver-types.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
 import { freePort } from '../helpers/free-port.js';
 
-const adapter = new MssqlAdapter();
+const adapter = new SqlServerAdapter();
 const column = (name: string, type: CanonicalType, sourceType: string): ColumnSchema => ({
   name,
   type,
@@ -145,24 +145,25 @@ describe('SQL Server type mapping', () => {
       ['datetimeoffset(7)', 'timestamptz'],
       ['json', 'json'],
     ];
-    for (const [name, expected] of table) expect(typeToString(mapMssqlType(name, 'c')), name).toBe(expected);
+    for (const [name, expected] of table)
+      expect(typeToString(mapSqlServerType(name, 'c')), name).toBe(expected);
   });
 
   test('unsupported types are refused naming the column', () => {
     for (const name of ['geography', 'geometry', 'sql_variant', 'hierarchyid']) {
-      expect(() => mapMssqlType(name, 'shape')).toThrow(/column "shape" has type/);
+      expect(() => mapSqlServerType(name, 'shape')).toThrow(/column "shape" has type/);
     }
   });
 
   test('the description query uses the result-set metadata function with the quoted relation', () => {
-    const introspector = mssqlDialect.createIntrospector(
-      mssqlDialect.createDriver(
+    const introspector = sqlServerDialect.createIntrospector(
+      sqlServerDialect.createDriver(
         { host: '127.0.0.1' },
         { label: 'x', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' },
       ),
     );
-    expect(introspector).toBeInstanceOf(MssqlIntrospector);
-    expect((introspector as MssqlIntrospector).describeSql({ table: "dbo.it's" })).toBe(
+    expect(introspector).toBeInstanceOf(SqlServerIntrospector);
+    expect((introspector as SqlServerIntrospector).describeSql({ table: "dbo.it's" })).toBe(
       "SELECT name, is_nullable, system_type_name FROM sys.dm_exec_describe_first_result_set(N'SELECT * FROM [dbo].[it''s]', NULL, 0) WHERE is_hidden = 0 ORDER BY column_ordinal",
     );
   });
@@ -186,7 +187,7 @@ describe('SQL Server errors', () => {
       [{ code: 'EREQUEST', number: 4060, message: 'Cannot open database' }, 'SOURCE_CONNECTION', false],
     ];
     for (const [error, code, retryable] of cases) {
-      const mapped = mapMssqlError(error, 'sqlserver source "s1" (db1:1433/shop)');
+      const mapped = mapSqlServerError(error, 'sqlserver source "s1" (db1:1433/shop)');
       expect([mapped.code, mapped.retryable], JSON.stringify(error)).toEqual([code, retryable]);
       expect(mapped.message).toContain('sqlserver source "s1"');
     }
@@ -204,7 +205,7 @@ describe('SQL Server driver without a server', () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     try {
-      const driver = new MssqlDriver(
+      const driver = new SqlServerDriver(
         { host: '127.0.0.1', port, user: 'sa', password: 'Secret-Never-Shown1' },
         { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' },
       );
@@ -218,7 +219,7 @@ describe('SQL Server driver without a server', () => {
     } finally {
       server.close();
     }
-    const refused = new MssqlDriver(
+    const refused = new SqlServerDriver(
       { host: '127.0.0.1', port: await freePort() },
       { label: 's1', connectAttempts: 1, connectDelayMs: 0, zeroDates: 'null' },
     );
@@ -228,7 +229,7 @@ describe('SQL Server driver without a server', () => {
   test('an aborted init rejects CANCELLED', async () => {
     const controller = new AbortController();
     controller.abort();
-    const driver = new MssqlDriver(
+    const driver = new SqlServerDriver(
       { host: '127.0.0.1', port: await freePort() },
       { label: 's1', connectAttempts: 3, connectDelayMs: 10, zeroDates: 'null' },
     );

@@ -63,14 +63,14 @@ const BY_BASE: Readonly<Record<string, CanonicalType>> = {
 };
 
 /** `decimal(18,2)` → `decimal`, `nvarchar(max)` → `nvarchar`. */
-export function mssqlBaseType(systemTypeName: string): string {
+export function sqlServerBaseType(systemTypeName: string): string {
   return systemTypeName.replace(/\(.*$/, '').trim().toLowerCase();
 }
 
-export function mapMssqlType(systemTypeName: string, column: string): CanonicalType {
+export function mapSqlServerType(systemTypeName: string, column: string): CanonicalType {
   const decimal = DECIMAL_RE.exec(systemTypeName.trim());
   if (decimal) return { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  const known = BY_BASE[mssqlBaseType(systemTypeName)];
+  const known = BY_BASE[sqlServerBaseType(systemTypeName)];
   if (known !== undefined) return known;
   throw new EtlError(
     'SOURCE_QUERY',

@@ -1,0 +1,39 @@
+import type { ColumnSchema } from '../../../shared/types.js';
+import type { SourceRelation } from '../source.js';
+import { SourceIntrospectorBase } from '../source-introspector-base.js';
+import { sqlServerString, type SqlServerAdapter } from './sqlserver-adapter.js';
+import type { SqlServerDriver } from './sqlserver-driver.js';
+import { mapSqlServerType } from './sqlserver-types.js';
+
+/**
+ * Column types from `sp_describe_first_result_set` (tables and queries alike, without running the
+ * query); nullability as declared for tables, always true for queries.
+ */
+export class SqlServerIntrospector extends SourceIntrospectorBase<SqlServerDriver, SqlServerAdapter> {
+  /** The SQL text of the description query (exposed for tests without a server). */
+  describeSql(relation: SourceRelation): string {
+    const select = `SELECT * FROM ${this.adapter.relationSql(relation)}`;
+    return (
+      `SELECT name, is_nullable, system_type_name FROM sys.dm_exec_describe_first_result_set(${sqlServerString(select)}, NULL, 0) ` +
+      'WHERE is_hidden = 0 ORDER BY column_ordinal'
+    );
+  }
+
+  async describe(relation: SourceRelation, signal?: AbortSignal): Promise<ColumnSchema[]> {
+    const rows = await this.driver.queryText(this.describeSql(relation), signal);
+    return rows.map(([name, isNullable, systemTypeName]) => {
+      const column = name ?? '';
+      const sourceType = systemTypeName ?? '';
+      const nullable = 'table' in relation ? isNullable !== 'f' : true;
+      return { name: column, type: mapSqlServerType(sourceType, column), nullable, sourceType };
+    });
+  }
+
+  async estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
+    if (!('table' in relation)) return null;
+    return this.catalogNumber(
+      `SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = OBJECT_ID(${sqlServerString(this.adapter.quoteTable(relation.table))}) AND p.index_id IN (0, 1)`,
+      signal,
+    );
+  }
+}
