@@ -3,6 +3,7 @@
  * anything else first: what failed, how often, since when, and the exact commands to look further.
  * Every text that may come from a driver passes through `redact`.
  */
+import { formatBytes } from '../../shared/format-bytes.js';
 import type { CheckResult } from '../../shared/protocol.js';
 import { redact } from '../logging/redact.js';
 import { checkTally } from '../../shared/check-words.js';
@@ -111,17 +112,6 @@ function formatDuration(ms: number): string {
   if (m < 60) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
   const h = Math.floor(m / 60);
   return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 /** `journalctl --since` accepts "YYYY-MM-DD HH:MM:SS UTC" (systemd.time(7)). */

@@ -239,7 +239,7 @@ describe('AlertService over a real SMTP server', () => {
       user: 'etld',
       subject: '[etld] low disk on etl-host-1: state 2.5% free',
     });
-    expect(receiver.mails[0]!.text).toContain('Free:  512.0 MiB (2.5% free)');
+    expect(receiver.mails[0]!.text).toContain('Free:  512 MiB (2.5% free)');
     expect(receiver.mails[0]!.to).toEqual(['oncall@test.local']);
     expect(store.listAlerts('disk:state', new Date(T0 - MINUTE).toISOString())[0]).toMatchObject({
       kind: 'low_disk',

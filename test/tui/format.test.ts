@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSummary } from '../../tui/console/format/config-summary.js';
-import { formatBytes, formatCount, formatPercent, formatRate } from '../../tui/console/format/numbers.js';
+import { formatBytes } from '../../shared/format-bytes.js';
+import { formatCount, formatPercent, formatRate } from '../../tui/console/format/numbers.js';
 import { describeNextRun, describeSchedule } from '../../tui/console/format/schedule-words.js';
 import { clip, fit, wrapItems } from '../../tui/console/format/text.js';
 import {

@@ -3,7 +3,7 @@ import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import { intOption } from './args.js';
 import type { CommandContext } from './context.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../../shared/format-bytes.js';
 import { EXIT } from './io.js';
 import { generateCommand, printValidation, validateFiles } from './local-commands.js';
 import { logsCommand } from './logs-command.js';

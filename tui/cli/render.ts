@@ -6,10 +6,10 @@ import type {
   RunDetail,
   RunRecord,
 } from '../../shared/protocol.js';
+import { formatBytes } from '../../shared/format-bytes.js';
 import {
   colorStatus,
   durationBetween,
-  formatBytes,
   formatCount,
   formatRelative,
   formatSpan,

@@ -29,20 +29,6 @@ export function formatExact(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '—';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const text = unit === 0 || value >= 100 ? Math.round(value).toString() : value.toFixed(1);
-  return `${text} ${BYTE_UNITS[unit] ?? 'B'}`;
-}
-
 /** Rows per second, e.g. `12.3k r/s`; `—` when nothing is known. */
 export function formatRate(rowsPerSecond: number | null): string {
   if (rowsPerSecond === null || !Number.isFinite(rowsPerSecond) || rowsPerSecond < 0) return '—';
