@@ -1,9 +1,9 @@
 /**
  * One attempt of one run (RunEngine.execute), in named phases:
  *  1. settle: the destination and the state store agree on what is committed (destination-settle.ts);
- *  2. prepare: connect and describe the source, plan the schema change, read the ranges, store the
+ *  2. prepare (`prepareLoad`): connect and describe the source, plan the schema change, read the ranges, store the
  *     plan, and begin the destination load;
- *  3. extract and load, in one pass: shards × chunks in parallel, each part's CSV typed,
+ *  3. extract and load (`streamAndSettle`, with 4), in one pass: shards × chunks in parallel, each part's CSV typed,
  *     transformed and written by the destination (files nobody sees yet) while it is extracted
  *     (load-plan.ts says what each part feeds);
  *  4. settle the batch: reconcile rows extracted with rows taken per part, the watermark boundary
@@ -12,7 +12,7 @@
  *     With data quality checks, the batch is judged here, from the check rows filed while it
  *     streamed or from the staged batch (load-plan.ts): a failing check stops the run before the
  *     commit, and quarantined rows are kept out of the load;
- *  5. commit: the quarantine (when rows were quarantined) and then the destination make every
+ *  5. commit (`commitBatch`): the quarantine (when rows were quarantined) and then the destination make every
  *     part visible with the run sequence, then the watermarks go to the state store. A failure
  *     before the commit removes what was written.
  * The run's temp directory is removed in `finally`, always.
@@ -28,6 +28,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
+import type { ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationLoad } from '../destinations/destination.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
@@ -133,6 +134,41 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
   }
 }
 
+/** One attempt's context, passed from phase to phase. */
+interface Attempt {
+  readonly deps: AttemptDeps;
+  readonly request: RunRequest;
+  readonly destination: Destination;
+  readonly tracker: ProgressTracker;
+  readonly open: AttemptResources;
+  readonly context: SettleContext;
+  readonly clock: StageClock;
+}
+
+/** What phase 2 (prepare) leaves for the others. */
+interface PreparedLoad {
+  readonly prepared: PreparedSource;
+  readonly reading: RangeReading;
+  readonly plan: PlanRecord;
+  readonly stagingColumns: ColumnSchema[];
+  /** The attempt's temp directory (spool files, staging, destination work files). */
+  readonly tempDir: string;
+  readonly stager: Stager;
+  readonly workDir: string;
+  readonly load: DestinationLoad;
+  readonly loadPlan: LoadPlan;
+  /** Set by the checks' judgement in phase 4 (none: no checks). */
+  readonly judged: { verdict?: CheckVerdict };
+}
+
+/** What phase 4 (settle the batch) leaves for the commit. */
+interface SettledBatch {
+  readonly rowsExtracted: number;
+  /** Rows the destination should report loaded. */
+  readonly expected: number;
+  readonly boundaries: Awaited<ReturnType<typeof settleBoundaries>>;
+}
+
 async function loadBatch(
   deps: AttemptDeps,
   request: RunRequest,
@@ -142,10 +178,17 @@ async function loadBatch(
   context: SettleContext,
   clock: StageClock,
 ): Promise<RunOutcome> {
+  const attempt: Attempt = { deps, request, destination, tracker, open, context, clock };
+  const ready = await prepareLoad(attempt);
+  const settled = await streamAndSettle(attempt, ready);
+  return commitBatch(attempt, ready, settled);
+}
+
+/** Phase 2: the source described, the schema change planned, the ranges read, the load begun. */
+async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
+  const { deps, request, destination, open } = attempt;
   const { pipeline, signal } = request;
   const config = pipeline.config;
-
-  // prepare
   const prepared = await prepareSource(config, deps, signal);
   open.prepared = prepared;
   const changes = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
@@ -163,23 +206,23 @@ async function loadBatch(
   writeState('recording the run plan', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(plan) }),
   );
-  open.tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
+  const tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
+  open.tempDir = tempDir;
   const stagingColumns = [...prepared.columns, ...flagColumns(config)];
-  open.stager = await Stager.open(open.tempDir, stagingColumns, {
+  open.stager = await Stager.open(tempDir, stagingColumns, {
     memoryLimit: deps.stagingMemoryLimit,
     threads: deps.stagingThreads,
     infiniteDates: config.source.infinite_dates,
   });
   const stager = open.stager;
-  const workDir = join(open.tempDir, 'destination');
+  const workDir = join(tempDir, 'destination');
   await mkdir(workDir);
-  const mergeKey = prepared.rowKey;
   const load = await destination.beginLoad({
     pipeline: pipeline.name,
     runId: request.runId,
     sequence: request.sequence,
     mode: config.load.mode,
-    key: config.load.mode === 'merge' ? mergeKey : config.source.key,
+    key: config.load.mode === 'merge' ? prepared.rowKey : config.source.key,
     cursor: config.load.cursor,
     schemaEvolution: config.schema_evolution,
     columns: prepared.transforms.columns,
@@ -200,41 +243,71 @@ async function loadBatch(
   };
   const loadPlan = new LoadPlan(config, prepared, stager, load, meta, checks);
   await loadPlan.prepare();
+  return { prepared, reading, plan, stagingColumns, tempDir, stager, workDir, load, loadPlan, judged };
+}
 
-  // extract and load
+/**
+ * Phases 3 and 4: every part extracted and written in one pass, then the batch settled: rows
+ * reconciled per part, the watermark boundary applied, the checks judged, the planned
+ * watermarks recorded.
+ */
+async function streamAndSettle(attempt: Attempt, ready: PreparedLoad): Promise<SettledBatch> {
+  const { deps, request, tracker, open, clock } = attempt;
+  const { prepared, reading, stager, loadPlan } = ready;
+  const config = request.pipeline.config;
   const tasks = await planTasks(
     config,
     prepared,
     reading,
-    stagingColumns,
+    ready.stagingColumns,
     loadPlan,
-    open.tempDir,
+    ready.tempDir,
     tracker,
     request,
-    signal,
+    request.signal,
   );
   clock.enter('stream');
   const rowsExtracted = await extract(deps, request, prepared, tasks, tracker, open);
   clock.enter('settle');
 
-  // settle the batch
-  throwIfAborted(signal);
+  throwIfAborted(request.signal);
   tracker.phase = 'staging';
   let kept = 0;
   for (const task of tasks) kept += await loadPlan.reconcile(task.id, open.totals.get(task.id));
   const boundaries = await settleBoundaries(config, prepared.columns, stager, reading.ranges, request.logger);
   const expected = await loadPlan.finish(kept - boundaries.dropped);
-  const planned: PlanRecord = { ...plan, watermarks: boundaries.watermarks };
+  const planned: PlanRecord = { ...ready.plan, watermarks: boundaries.watermarks };
   writeState('recording the planned watermarks', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }),
   );
+  return { rowsExtracted, expected, boundaries };
+}
 
-  // commit
+/**
+ * Phase 5: the quarantine (when rows were quarantined), then the destination, with the run
+ * sequence; then the watermarks to the state store; and the run's outcome.
+ */
+async function commitBatch(
+  attempt: Attempt,
+  ready: PreparedLoad,
+  settled: SettledBatch,
+): Promise<RunOutcome> {
+  const { deps, request, tracker, open, context, clock } = attempt;
+  const { pipeline, signal } = request;
+  const config = pipeline.config;
+  const { reading, judged, load } = ready;
+  const { rowsExtracted, expected, boundaries } = settled;
   throwIfAborted(signal);
   tracker.phase = 'committing';
   clock.enter('commit');
   if ((judged.verdict?.quarantined ?? 0) > 0) {
-    const quarantined = await commitQuarantineTable(deps, request, stager, prepared, workDir);
+    const quarantined = await commitQuarantineTable(
+      deps,
+      request,
+      ready.stager,
+      ready.prepared,
+      ready.workDir,
+    );
     deps.failpoint?.('after-quarantine-commit');
     request.logger.notice(
       quarantined.alreadyCommitted

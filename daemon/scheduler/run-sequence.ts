@@ -54,10 +54,12 @@ function withoutRowDataError(error: EtlError): EtlError {
 
 export class RunSequence {
   readonly pipeline: LoadedPipeline;
-  readonly sequence: number;
   readonly done: Promise<SequenceOutcome>;
   readonly #deps: SequenceDeps;
   readonly #log: Logger;
+  readonly #start: SequenceStart;
+  #started = false;
+  #sequence = 0;
   #resolve!: (outcome: SequenceOutcome) => void;
   #attempt = 0;
   #runId = '';
@@ -72,18 +74,36 @@ export class RunSequence {
   #stopReason: StopReason | null = null;
   #stalledForMs: number | null = null;
 
+  /** Builds the run without touching the store, a timer or the engine: `start()` begins it. */
   constructor(deps: SequenceDeps, pipeline: LoadedPipeline, start: SequenceStart) {
     this.#deps = deps;
     this.pipeline = pipeline;
     this.#log = deps.logger.child({ pipeline: pipeline.name });
+    this.#start = start;
     this.done = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /**
+   * Begins the run, once: a new run takes the pipeline's next sequence and starts its first
+   * attempt; a resumed one continues what a previous daemon left (`phase` may be `done` after).
+   */
+  start(): this {
+    if (this.#started) throw new EtlError('INTERNAL', `run sequence of ${this.pipeline.name} started twice`);
+    this.#started = true;
+    const start = this.#start;
     if (start.kind === 'new') {
-      this.sequence = deps.store.nextSequence(pipeline.name);
+      this.#sequence = this.#deps.store.nextSequence(this.pipeline.name);
       this.#startAttempt(1, start.trigger);
     } else {
-      this.sequence = start.row.sequence;
+      this.#sequence = start.row.sequence;
       this.#resume(start.row);
     }
+    return this;
+  }
+
+  /** The run's sequence (0 before `start()`). */
+  get sequence(): number {
+    return this.#sequence;
   }
 
   /** The current attempt's id (`<pipeline>-<sequence>-<attempt>`), as log lines carry it. */

@@ -365,7 +365,7 @@ export class Supervisor {
   }
 
   #startSequence(slot: Slot, trigger: RunTrigger): RunSequence {
-    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger });
+    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger }).start();
     this.#track(slot, sequence);
     return sequence;
   }
@@ -412,7 +412,10 @@ export class Supervisor {
   #recover(slot: Slot): void {
     const newest = this.#o.store.listRuns(slot.pipeline.name, 1)[0];
     if (!newest || (newest.status !== 'interrupted' && newest.status !== 'retrying')) return;
-    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'resume', row: newest });
+    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, {
+      kind: 'resume',
+      row: newest,
+    }).start();
     if (sequence.phase !== 'done') this.#track(slot, sequence);
   }
 
