@@ -52,6 +52,17 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/**
+ * A code read back from storage: a known one as it is, an unknown one (never written by this
+ * version: codes are only ever added) as INTERNAL, so a typed reader never sees a bare string.
+ */
+export function storedErrorCode(value: unknown): ErrorCode | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' && KNOWN_CODES.has(value) ? (value as ErrorCode) : 'INTERNAL';
+}
+
 export interface SerializedError {
   readonly code: ErrorCode;
   readonly message: string;

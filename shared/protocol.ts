@@ -28,7 +28,7 @@ export const serializedErrorSchema = z.object({
 
 // ---------------------------------------------------------------- records
 
-export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
+export const runErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() }).nullable();
 
 /**
  * One data quality check's result on a run's batch (`checks:` of the pipeline file). `status`:

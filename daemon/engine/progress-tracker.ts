@@ -2,6 +2,7 @@
  * Per-part progress of one run: rows, bytes and rows/s per shard/chunk for `onProgress` (about
  * every 250 ms) and the state store's part rows (written at part start and end).
  */
+import type { ErrorCode } from '../../shared/errors.js';
 import type { RunPart } from '../../shared/protocol.js';
 import type { ProgressSnapshot } from './engine.js';
 import type { RunPartRow, StateStore } from '../state/store.js';
@@ -16,7 +17,7 @@ interface PartState {
   bytes: number;
   startedMs: number | null;
   finishedMs: number | null;
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
 }
 
 export class ProgressTracker {
@@ -73,7 +74,7 @@ export class ProgressTracker {
   finish(
     id: string,
     status: 'done' | 'failed' | 'cancelled',
-    error?: { code: string; message: string },
+    error?: { code: ErrorCode; message: string },
   ): void {
     const part = this.#parts.get(id);
     if (part === undefined) return;

@@ -1,3 +1,4 @@
+import { storedErrorCode } from '../../shared/errors.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -65,7 +66,7 @@ function toRun(row: Row): RunRow {
       row.checks_json === null || row.checks_json === undefined
         ? []
         : (JSON.parse(row.checks_json as string) as CheckResult[]),
-    errorCode: (row.error_code as string | null) ?? null,
+    errorCode: storedErrorCode(row.error_code),
     errorMessage: (row.error_message as string | null) ?? null,
     firstFailureAt: (row.first_failure_at as string | null) ?? null,
     planJson: (row.plan_json as string | null) ?? null,
@@ -82,7 +83,7 @@ function toPart(row: Row): RunPartRow {
     rows: row.rows as number,
     bytes: row.bytes as number,
     estimatedRows: (row.estimated_rows as number | null) ?? null,
-    errorCode: (row.error_code as string | null) ?? null,
+    errorCode: storedErrorCode(row.error_code),
     errorMessage: (row.error_message as string | null) ?? null,
     startedAt: (row.started_at as string | null) ?? null,
     finishedAt: (row.finished_at as string | null) ?? null,

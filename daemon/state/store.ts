@@ -3,6 +3,7 @@
  * several hosts comes later. All times are ISO-8601 UTC strings. Methods are synchronous because
  * better-sqlite3 is; an async implementation would wrap this interface, not change callers' logic.
  */
+import type { ErrorCode } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';
 import type { RunStatus, RunTrigger } from '../../shared/types.js';
 
@@ -28,7 +29,7 @@ export interface RunRow {
   readonly stages: Readonly<Record<string, number>> | null;
   /** Data quality check results of the attempt (empty when none ran). */
   readonly checks: readonly CheckResult[];
-  readonly errorCode: string | null;
+  readonly errorCode: ErrorCode | null;
   readonly errorMessage: string | null;
   /** When the first attempt of this sequence failed (retry_timeout is measured from here). */
   readonly firstFailureAt: string | null;
@@ -76,7 +77,7 @@ export interface RunPartRow {
   readonly rows: number;
   readonly bytes: number;
   readonly estimatedRows: number | null;
-  readonly errorCode: string | null;
+  readonly errorCode: ErrorCode | null;
   readonly errorMessage: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../shared/errors.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,7 +162,7 @@ describe('pipelineStats', () => {
       status: RunStatus,
       startHoursAgo: number,
       seconds: number,
-      error?: [string, string],
+      error?: [ErrorCode, string],
     ): void => {
       clock = now - startHoursAgo * 3_600_000;
       const row = store.insertRun({

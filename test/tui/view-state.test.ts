@@ -183,7 +183,7 @@ describe('viewReducer', () => {
         error: null,
       },
     });
-    const error = { code: 'SOURCE_CONNECTION', message: 'refused' };
+    const error = { code: 'SOURCE_CONNECTION' as const, message: 'refused' };
     state = reduce(state, {
       type: 'runState',
       event: {
