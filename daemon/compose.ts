@@ -91,9 +91,7 @@ function httpToken(http: NonNullable<DaemonSettings['http']>, secrets: SecretEnv
     'http',
   );
   if (!token)
-    throw new EtlError('SECRET_UNAVAILABLE', 'http: the bearer token (token_env / token_file) is empty', {
-      retryable: false,
-    });
+    throw new EtlError('SECRET_UNAVAILABLE', 'http: the bearer token (token_env / token_file) is empty');
   return token;
 }
 
@@ -136,9 +134,6 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       throw new EtlError(
         'CONFIG_INVALID',
         'state: { type: postgres } is not available in this version of etld; use { type: sqlite }',
-        {
-          retryable: false,
-        },
       );
     }
     const rawStore = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));

@@ -72,7 +72,6 @@ function parseFailpoints(spec: string | undefined): Map<FailpointName, 'kill'> {
       throw new EtlError(
         'USAGE',
         `ETLD_FAILPOINTS: "${entry}" is not NAME=kill with NAME one of ${FAILPOINTS.join(', ')}`,
-        { retryable: false },
       );
     }
     armed.set(point, 'kill');

@@ -62,7 +62,6 @@ export function commitPlannedWatermarks(
         'commit planned (the state store was replaced or restored?). Runs stop here, because reading from the older watermark would load ' +
         `that batch a second time. Find the cursor value the destination is complete up to, then run \`etlctl watermark set ${config.name} VALUE\`; ` +
         `or \`etlctl watermark reset ${config.name}\` to read again from start_from${config.load.mode === 'incremental' ? ' (append mode: empty the destination first)' : ''}`,
-      { retryable: false },
     );
   }
   store.commitWatermarks(config.name, sequence, plan.watermarks);

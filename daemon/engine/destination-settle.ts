@@ -69,7 +69,6 @@ export async function settleWithDestination(
           'Runs stop here, because reading from the stored watermark would leave a gap. ' +
           `Run \`etlctl watermark reset ${pipeline.name}\` to read again from start_from, or \`etlctl watermark set ${pipeline.name} VALUE\` ` +
           'to continue from the cursor value the destination is complete up to',
-        { retryable: false },
       );
     }
     return committed?.sequence ?? null;

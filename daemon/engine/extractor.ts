@@ -59,7 +59,7 @@ export interface PartTotals extends ExtractProgress {
 }
 
 export function cancelledRun(what: string): EtlError {
-  return new EtlError('CANCELLED', `${what} was cancelled`, { retryable: false });
+  return new EtlError('CANCELLED', `${what} was cancelled`);
 }
 
 async function closeSink(sink: WriteStream | Writable, failed: boolean): Promise<void> {

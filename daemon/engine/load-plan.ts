@@ -237,7 +237,6 @@ export class LoadPlan {
       throw new EtlError(
         'RECONCILIATION_FAILED',
         `part ${part}: ${extracted} rows extracted but ${taken + kept} rows taken (${kept} kept for the watermark boundary); nothing was committed`,
-        { retryable: false },
       );
     }
     if (this.#mode !== 'merge') this.#loadedByParts += totals?.consumed[this.#loadIndex.get(part) ?? 0] ?? 0;
@@ -275,7 +274,6 @@ export class LoadPlan {
         throw new EtlError(
           'RECONCILIATION_FAILED',
           `${expected} rows staged for the load after the checks but ${written} written; nothing was committed`,
-          { retryable: false },
         );
       }
       return expected;
@@ -311,7 +309,6 @@ export class LoadPlan {
       throw new EtlError(
         'RECONCILIATION_FAILED',
         `${this.#checkRows} rows judged but ${expected} written and ${quarantined} quarantined; nothing was committed`,
-        { retryable: false },
       );
     }
     return expected;
@@ -322,7 +319,6 @@ export class LoadPlan {
     throw new EtlError(
       'RECONCILIATION_FAILED',
       `${keptAfter} rows kept at the watermark boundary but ${written} written; nothing was committed`,
-      { retryable: false },
     );
   }
 
@@ -342,7 +338,6 @@ export class LoadPlan {
       'SOURCE_DATA',
       `merge key ${nulls.map((n) => `column "${n.column}" is NULL in ${n.rows} row(s)`).join(', ')}; a merge cannot place rows without a key ` +
         '(fix the source rows, choose a key without NULLs, or use append mode)',
-      { retryable: false },
     );
   }
 

@@ -21,7 +21,7 @@ export function partFailure(part: string, error: unknown, memoryLimit?: string):
     return new EtlError(
       'SOURCE_DATA',
       `part ${part}: a row is longer than ${MAX_ROW_BYTES / (1024 * 1024)} MiB as CSV, the largest row a run accepts`,
-      { cause: error, retryable: false },
+      { cause: error },
     );
   }
   if (/Out of Memory Error/i.test(text)) {
@@ -35,7 +35,6 @@ export function partFailure(part: string, error: unknown, memoryLimit?: string):
   if (/CSV Error|Invalid Input Error|Conversion Error/i.test(text)) {
     return new EtlError('SOURCE_DATA', `reading the rows of part ${part}: ${withoutRowData(text)}`, {
       cause: error,
-      retryable: false,
     });
   }
   if (error instanceof EtlError) return error;

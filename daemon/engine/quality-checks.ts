@@ -62,7 +62,6 @@ interface RowPredicate {
 
 function invalid(check: QualityCheck, message: string, cause?: unknown): EtlError {
   return new EtlError('CHECK_INVALID', `check "${check.name}": ${message}`, {
-    retryable: false,
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -566,7 +565,6 @@ async function quarantineStaged(
     throw new EtlError(
       'RECONCILIATION_FAILED',
       `${copied} rows copied to quarantine but ${removed.rowsChanged} removed from the batch; nothing was committed`,
-      { retryable: false },
     );
   }
   return copied;

@@ -59,7 +59,6 @@ async function countNullCursors(
         'set load.null_cursor: exclude to skip them (counted in every run)' +
         (config.load.mode === 'merge' ? ' or include to merge them in every run' : '') +
         ', or give them a cursor value',
-      { retryable: false },
     );
   }
   return count;

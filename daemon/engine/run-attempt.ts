@@ -401,7 +401,6 @@ async function judgeBatch(
     throw new EtlError(
       'CHECK_FAILED',
       `${verdict.failed.map((r) => r.detail).join('; ')}; nothing was committed`,
-      { retryable: false },
     );
   }
   return verdict;

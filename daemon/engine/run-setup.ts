@@ -73,7 +73,6 @@ function selectColumns(
       throw new EtlError(
         'CONFIG_INVALID',
         `source.columns names "${name}", which shard ${shard} does not have (columns: ${described.map((c) => c.name).join(', ')})`,
-        { retryable: false },
       );
     }
     return column;
@@ -97,9 +96,6 @@ function requireColumn(columns: readonly ColumnSchema[], name: string, role: str
     throw new EtlError(
       'CONFIG_INVALID',
       `${role} column "${name}" is not among the extracted columns (${columns.map((c) => c.name).join(', ')})`,
-      {
-        retryable: false,
-      },
     );
   }
   return column;
@@ -129,7 +125,6 @@ export async function prepareSource(
         throw new EtlError(
           'SCHEMA_MISMATCH',
           `shard ${shard.name} differs from shard ${first.name}: ${problem}`,
-          { retryable: false },
         );
       }
     });

@@ -203,7 +203,6 @@ export class Stager {
         'SCHEMA_MISMATCH',
         `the watermark of shard ${shard} was recorded over column(s) ${missing.join(', ')}, which are no longer extracted; ` +
           'loaded rows cannot be recognised (restore the columns, or reset the watermark)',
-        { retryable: false },
       );
     }
     const recorded = new Set(identity.columns);

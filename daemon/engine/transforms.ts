@@ -64,7 +64,6 @@ export function checkTransformInputs(
         throw new EtlError(
           'TRANSFORM_INVALID',
           `transform "${t.target}" reads unknown column "${input}" (source columns: ${available.join(', ')})`,
-          { retryable: false },
         );
       }
     }
@@ -75,9 +74,7 @@ function castType(t: TransformConfig): CanonicalType | undefined {
   if (t.type === undefined) return undefined;
   const parsed = parseTypeName(t.type);
   if (parsed === undefined) {
-    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": unknown type "${t.type}"`, {
-      retryable: false,
-    });
+    throw new EtlError('TRANSFORM_INVALID', `transform "${t.target}": unknown type "${t.type}"`);
   }
   return parsed;
 }
@@ -143,9 +140,6 @@ export function compileTransforms(
       throw new EtlError(
         'TRANSFORM_INVALID',
         `source column "${column.name}" collides with an etld metadata column`,
-        {
-          retryable: false,
-        },
       );
     }
   }

@@ -58,18 +58,12 @@ export async function watermarkCommand(
     throw new EtlError(
       'ILLEGAL_STATE',
       `pipeline ${pipeline.name} keeps no watermark (mode ${pipeline.config.load.mode}${pipeline.config.load.cursor === undefined ? ', no cursor' : ''})`,
-      {
-        retryable: false,
-      },
     );
   }
   if (deps.busy(pipeline.name)) {
     throw new EtlError(
       'ILLEGAL_STATE',
       `pipeline ${pipeline.name} has a run in progress; stop it (etlctl stop ${pipeline.name}) or wait, then change its watermark`,
-      {
-        retryable: false,
-      },
     );
   }
   const committed = destination ?? 0;
@@ -85,14 +79,12 @@ export async function watermarkCommand(
     throw new EtlError(
       'USAGE',
       'watermark set needs a VALUE: the cursor value the destination is complete up to',
-      { retryable: false },
     );
   const shards = shardsOf(pipeline);
   if (params.shard !== undefined && !shards.includes(params.shard)) {
     throw new EtlError(
       'NOT_FOUND',
       `pipeline ${pipeline.name} has no shard "${params.shard}" (shards: ${shards.join(', ')})`,
-      { retryable: false },
     );
   }
   const kept = store

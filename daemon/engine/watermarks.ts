@@ -113,7 +113,6 @@ export function checkLagCursor(config: PipelineConfig, cursor: ColumnSchema | un
     throw new EtlError(
       'CONFIG_INVALID',
       `load.lag needs a date or timestamp cursor; "${cursor.name}" is ${kind}`,
-      { retryable: false },
     );
   }
 }
@@ -126,7 +125,6 @@ export function subtractLag(text: string, cursor: ColumnSchema, lagMs: number): 
     throw new EtlError(
       'CONFIG_INVALID',
       `load.lag needs a date or timestamp cursor; "${cursor.name}" is ${kind} with a watermark that is not a date or timestamp`,
-      { retryable: false },
     );
   }
   const [, y, mo, d, h, mi, s, frac] = match;

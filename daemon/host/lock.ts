@@ -35,7 +35,6 @@ export class StateDirectoryLock {
           throw new EtlError(
             'LOCKED',
             `another etld (pid ${holder}) is running with this state directory (${this.path}); stop it first or use another --home`,
-            { retryable: false },
           );
         }
         // Stale: its owner is gone. Remove and retry the atomic link.
@@ -45,7 +44,7 @@ export class StateDirectoryLock {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         }
       }
-      throw new EtlError('LOCKED', `could not take the lock ${this.path}`, { retryable: false });
+      throw new EtlError('LOCKED', `could not take the lock ${this.path}`);
     } finally {
       try {
         unlinkSync(temp);

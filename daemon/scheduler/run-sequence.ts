@@ -154,7 +154,7 @@ export class RunSequence {
     this.#stopReason = reason;
     const message =
       reason === 'manual' ? 'stopped by an operator' : 'cancelled by daemon shutdown after the grace period';
-    this.#controller?.abort(new EtlError('CANCELLED', `run ${this.#runId} ${message}`, { retryable: false }));
+    this.#controller?.abort(new EtlError('CANCELLED', `run ${this.#runId} ${message}`));
     return true;
   }
 

@@ -131,7 +131,6 @@ export class SourceGovernor implements SourceGovernorContract {
     const detail = reason instanceof Error ? `: ${reason.message}` : '';
     return new EtlError('CANCELLED', `cancelled while waiting for a source slot on ${hostKey}${detail}`, {
       cause: reason,
-      retryable: false,
     });
   }
 }

@@ -139,7 +139,6 @@ function migrate(db: Database.Database, path: string): void {
     throw new EtlError(
       'STATE_STORE_NEWER',
       `state store ${path} has schema version ${current}, written by a newer etld (this one knows up to ${SCHEMA_VERSION}); upgrade etld or restore a matching backup`,
-      { retryable: false },
     );
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {

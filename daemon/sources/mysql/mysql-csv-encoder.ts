@@ -173,7 +173,6 @@ export class MysqlCsvEncoder {
       'SOURCE_DATA',
       `${this.#what}: column "${column?.name ?? index}" holds a zero date (0000-00-00, or a month or day of 00) in row ${row} of the extract; ` +
         'set source.zero_dates: null to load zero dates as NULL',
-      { retryable: false },
     );
   }
 
@@ -184,7 +183,6 @@ export class MysqlCsvEncoder {
       'SOURCE_DATA',
       `${this.#what}: column "${name}" (${sourceType}, read as bool) holds a value other than 0 and 1 in row ${row} of the extract; ` +
         `select it through a query as \`${name}\` + 0 to read it as an integer`,
-      { retryable: false },
     );
   }
 }

@@ -75,7 +75,6 @@ export class MysqlReadSession extends ReadSessionBase<MysqlConnection, MysqlConn
                 new EtlError(
                   'INTERNAL',
                   `${what}: the extract query returned ${count} columns where ${columns.length} were expected`,
-                  { retryable: false },
                 ),
               );
           },

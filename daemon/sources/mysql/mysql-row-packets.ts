@@ -43,7 +43,6 @@ function internalsChanged(detail: string): EtlError {
   return new EtlError(
     'INTERNAL',
     `the installed mysql2 ${detail}; etld's MySQL row reader (mysql-row-packets.ts) needs updating`,
-    { retryable: false },
   );
 }
 

@@ -57,7 +57,6 @@ function unsupported(field: MysqlFieldInfo, typeName: string): EtlError {
   return new EtlError(
     'SOURCE_QUERY',
     `column "${field.name}" has type ${typeName}, which etld cannot extract; select it through a query with a conversion, for example ST_AsText(\`${field.name}\`)`,
-    { retryable: false },
   );
 }
 
@@ -96,7 +95,6 @@ export function mapMysqlType(field: MysqlFieldInfo, jsonColumns: ReadonlySet<str
         throw new EtlError(
           'SOURCE_QUERY',
           `column "${field.name}" is ${sourceType}: more than 38 digits cannot be loaded without loss; select it through a query with CAST(\`${field.name}\` AS DECIMAL(38,${Math.min(scale, 38)})) or as CHAR`,
-          { retryable: false },
         );
       }
       return { type: { kind: 'decimal', precision: Math.max(precision, 1), scale }, sourceType };

@@ -105,7 +105,6 @@ export class CopyOutFrames {
         throw new EtlError(
           'INTERNAL',
           `${this.#what}: a COPY message of type ${type} declares ${length} bytes, less than its own length field`,
-          { retryable: false },
         );
       }
       const payload = length - LENGTH_BYTES;

@@ -78,7 +78,6 @@ export class PostgresCopyOut extends Readable implements pg.Submittable {
       return new EtlError(
         'INTERNAL',
         `${this.#what}: the pg connection's socket has ${listeners.length} data listeners where postgres-copy-out.ts expects pg's parser alone`,
-        { retryable: false },
       );
     }
     socket.removeListener('data', parser);
@@ -153,7 +152,6 @@ export class PostgresCopyOut extends Readable implements pg.Submittable {
         new EtlError(
           'INTERNAL',
           `${this.#what}: the server reported ${this.#reportedRows ?? 'no'} rows for the COPY, ${counted} arrived`,
-          { retryable: false },
         ),
       );
       return;
@@ -188,9 +186,7 @@ export class PostgresCopyOut extends Readable implements pg.Submittable {
   }
 
   #unexpected(message: string): void {
-    this.destroy(
-      new EtlError('INTERNAL', `${this.#what}: the COPY was answered with ${message}`, { retryable: false }),
-    );
+    this.destroy(new EtlError('INTERNAL', `${this.#what}: the COPY was answered with ${message}`));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

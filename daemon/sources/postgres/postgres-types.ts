@@ -98,7 +98,6 @@ function numericType(typmod: number, column: string, formatted: string): Canonic
       'SOURCE_QUERY',
       `column "${column}" is ${formatted}: more than 38 digits cannot be loaded without loss; ` +
         `select it through a query with a cast such as "${column}"::numeric(38,${Math.min(effectiveScale, 38)}) or ::text`,
-      { retryable: false },
     );
   }
   return { kind: 'decimal', precision: digits, scale: effectiveScale };
@@ -115,6 +114,5 @@ export function mapPostgresType(info: PgTypeInfo, typmod: number, column: string
     'SOURCE_QUERY',
     `column "${column}" has type ${info.formatted}, which etld cannot extract; ` +
       `select it through a query with a cast, for example "${column}"::text`,
-    { retryable: false },
   );
 }

@@ -75,6 +75,5 @@ export function mapSqlServerType(systemTypeName: string, column: string): Canoni
   throw new EtlError(
     'SOURCE_QUERY',
     `column "${column}" has type ${systemTypeName}, which etld cannot extract; select it through a query with a conversion, for example CONVERT(nvarchar(max), [${column}])`,
-    { retryable: false },
   );
 }
