@@ -114,6 +114,16 @@ export function isEtlError(value: unknown): value is EtlError {
   return value instanceof EtlError;
 }
 
+/**
+ * The one way to say that work was cancelled (by an operator, a drain or a stall): `<what> was
+ * cancelled`, with what that leaves behind when it matters to the reader (`nothing was committed`).
+ * CANCELLED is never retried.
+ */
+export function cancelledError(what: string, consequence?: string, cause?: unknown): EtlError {
+  const message = `${what} was cancelled${consequence === undefined ? '' : `; ${consequence}`}`;
+  return new EtlError('CANCELLED', message, cause === undefined ? {} : { cause });
+}
+
 /** Wraps anything thrown into an EtlError, keeping an existing code. */
 export function toEtlError(value: unknown, fallback: ErrorCode = 'INTERNAL'): EtlError {
   if (value instanceof EtlError) return value;

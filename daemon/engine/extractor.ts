@@ -13,7 +13,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { EtlError, toEtlError } from '../../shared/errors.js';
+import { cancelledError, EtlError, toEtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { ExtractProgress, ReadSession } from '../sources/source.js';
 import type { SourceGovernor } from './engine.js';
@@ -56,10 +56,6 @@ export interface ExtractOptions {
 export interface PartTotals extends ExtractProgress {
   /** Rows each consumer took, in the task's consumer order. */
   readonly consumed: readonly number[];
-}
-
-export function cancelledRun(what: string): EtlError {
-  return new EtlError('CANCELLED', `${what} was cancelled`);
 }
 
 async function closeSink(sink: WriteStream | Writable, failed: boolean): Promise<void> {
@@ -251,7 +247,7 @@ export async function extractAll(
     options.signal.removeEventListener('abort', forward);
     options.tracker.cancelPending();
   }
-  if (options.signal.aborted) throw cancelledRun('the extraction');
+  if (options.signal.aborted) throw cancelledError('the extraction');
   if (firstError !== undefined) throw firstError;
   return results;
 }
@@ -284,7 +280,7 @@ class Slots {
 
   async take(count: number, signal: AbortSignal): Promise<void> {
     while (!this.tryTake(count)) {
-      if (signal.aborted) throw cancelledRun('the extraction');
+      if (signal.aborted) throw cancelledError('the extraction');
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           signal.removeEventListener('abort', wake);

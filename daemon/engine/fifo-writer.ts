@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EtlError, toEtlError } from '../../shared/errors.js';
+import { cancelledError, EtlError, toEtlError } from '../../shared/errors.js';
 
 const POLL_MS = 2;
 
@@ -49,9 +49,7 @@ export async function openFifoWriter(
   );
   for (;;) {
     if (signal.aborted)
-      throw signal.reason instanceof Error
-        ? signal.reason
-        : new EtlError('CANCELLED', 'the extraction was cancelled');
+      throw signal.reason instanceof Error ? signal.reason : cancelledError('the extraction');
     let fd: number | undefined;
     try {
       fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);

@@ -27,7 +27,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EtlError } from '../../shared/errors.js';
+import { cancelledError, EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationLoad } from '../destinations/destination.js';
 import type { ReadSession } from '../sources/source.js';
@@ -39,7 +39,7 @@ import {
   type SettleContext,
 } from './destination-settle.js';
 import type { FailpointName, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
-import { cancelledRun, extractAll, type ExtractTask, type PartTotals } from './extractor.js';
+import { extractAll, type ExtractTask, type PartTotals } from './extractor.js';
 import { LoadPlan, type PlanChecks } from './load-plan.js';
 import { BatchChecks, type CheckVerdict } from './quality-checks.js';
 import { commitQuarantine, quarantineDestination, quarantineLabel } from './quarantine.js';
@@ -82,7 +82,7 @@ export interface AttemptDeps extends EngineDeps {
 }
 
 function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw cancelledRun('the run');
+  if (signal.aborted) throw cancelledError('the run');
 }
 
 function partId(shard: string, chunk: number | null): string {
@@ -119,7 +119,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
     return await loadBatch(deps, request, destination, tracker, open, context, new StageClock(deps.cpuClock));
   } catch (error) {
     if (signal.aborted && !(error instanceof EtlError && error.code === 'CANCELLED'))
-      throw cancelledRun('the run');
+      throw cancelledError('the run');
     throw error;
   } finally {
     stopTicker();

@@ -4,7 +4,7 @@
  * queue at once and rejects with CANCELLED. Counts are exposed so `list`/`status` can show a run
  * as `waiting for source slot`.
  */
-import { EtlError } from '../../shared/errors.js';
+import { cancelledError, EtlError } from '../../shared/errors.js';
 import type { SourceGovernor as SourceGovernorContract } from '../engine/engine.js';
 
 interface Waiter {
@@ -129,8 +129,6 @@ export class SourceGovernor implements SourceGovernorContract {
   static #cancelled(hostKey: string, signal: AbortSignal): EtlError {
     const reason: unknown = signal.reason;
     const detail = reason instanceof Error ? `: ${reason.message}` : '';
-    return new EtlError('CANCELLED', `cancelled while waiting for a source slot on ${hostKey}${detail}`, {
-      cause: reason,
-    });
+    return cancelledError(`waiting for a source slot on ${hostKey}${detail}`, undefined, reason);
   }
 }

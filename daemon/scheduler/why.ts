@@ -4,7 +4,7 @@
  * plain sentences built from the supervisor's view and the state store.
  */
 import type { Schedule } from '../../shared/config/schedule.js';
-import { ERROR_CODES, isRetryableCode, type ErrorCode } from '../../shared/errors.js';
+import { isRetryableCode } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { PipelineFreshness } from '../../shared/protocol.js';
 import type { PipelineRuntime, RunRow } from '../state/store.js';
@@ -130,11 +130,7 @@ function freshnessLine(f: PipelineFreshness, now: Date): string {
 function failureKind(run: RunRow, maxRetries: number): string {
   if (run.attempt > maxRetries) return 'retries exhausted';
   const code = run.errorCode;
-  if (
-    code !== null &&
-    (ERROR_CODES as readonly string[]).includes(code) &&
-    isRetryableCode(code as ErrorCode)
-  ) {
+  if (code !== null && isRetryableCode(code)) {
     return 'retry_timeout reached before retries were exhausted';
   }
   return 'not retryable, failed at once';

@@ -1,9 +1,4 @@
-import { EtlError } from '../../shared/errors.js';
-
-/** The error every source rejects with when its AbortSignal fires. */
-export function cancelledError(what: string): EtlError {
-  return new EtlError('CANCELLED', `${what}: cancelled`);
-}
+import { cancelledError } from '../../shared/errors.js';
 
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted === true) throw cancelledError(what);

@@ -1,5 +1,5 @@
 import { EtlError } from '../../shared/errors.js';
-import { cancelledError } from './abort.js';
+import { cancelledError } from '../../shared/errors.js';
 
 /**
  * The reader connections of one read session. Extracts take the longest-idle reader, so

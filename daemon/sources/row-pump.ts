@@ -10,7 +10,7 @@
 import { finished } from 'node:stream/promises';
 import { EtlError, type ErrorCode } from '../../shared/errors.js';
 import type { ExtractProgress } from './source.js';
-import { cancelledError } from './abort.js';
+import { cancelledError } from '../../shared/errors.js';
 import { PROGRESS_INTERVAL_MS, type ExtractJob } from './read-session-base.js';
 
 export interface RowPumpOptions extends Pick<ExtractJob, 'sink' | 'signal' | 'onProgress'> {

@@ -5,7 +5,8 @@
  * after a grace period, the query's connection is cut, which ends the query on the server too.
  * PostgreSQL and MySQL had the same timer and side-connection dance written twice.
  */
-import { cancelledError, isAborted } from './abort.js';
+import { cancelledError } from '../../shared/errors.js';
+import { isAborted } from './abort.js';
 import { SourceConnector } from './source-connector.js';
 
 /** How long a cancelled query may take to stop before its connection is cut. */

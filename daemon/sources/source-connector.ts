@@ -8,7 +8,8 @@
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { EtlError } from '../../shared/errors.js';
 import type { SourceDriverOptions, TextRow } from './source.js';
-import { cancelledError, isAborted } from './abort.js';
+import { cancelledError } from '../../shared/errors.js';
+import { isAborted } from './abort.js';
 import { connectWithRetry } from './connect-retry.js';
 
 export abstract class SourceConnector<C> {

@@ -1,5 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
-import { EtlError, type ErrorCode } from '../errors.js';
+import { cancelledError, EtlError, type ErrorCode } from '../errors.js';
 import {
   EVENTS,
   isEventName,
@@ -114,7 +114,7 @@ class WsDaemonClient implements DaemonClient {
       const onAbort = (): void => {
         this.#pending.get(id)?.cleanup();
         this.#pending.delete(id);
-        reject(new EtlError('CANCELLED', `"${method}" was cancelled`));
+        reject(cancelledError(`"${method}"`));
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(id, {
