@@ -101,16 +101,15 @@ describe('bigquery destination against the strict REST double', () => {
        (2, -9223372036854775808, 'inf'::DOUBLE, false, -0.01, 0.0000000001, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
     );
     const plan = await dest.planSchema(ALL_TYPES, 'add_columns');
-    expect(
-      plan.filter(
-        (c) => c.column === 'small' || c.column === 'wide' || c.column === 'ts' || c.column === 'tz',
-      ),
-    ).toEqual([
-      { column: 'small', change: 'create', detail: 'NUMERIC(18,2)' },
-      { column: 'wide', change: 'create', detail: 'BIGNUMERIC(38,10)' },
-      { column: 'ts', change: 'create', detail: 'DATETIME' },
-      { column: 'tz', change: 'create', detail: 'TIMESTAMP' },
-    ]);
+    expect(plan).toEqual([expect.objectContaining({ column: '*', change: 'create' })]);
+    expect(plan[0]?.detail.split(': ')[1]?.split(', ')).toEqual(
+      expect.arrayContaining([
+        'small NUMERIC(18,2)',
+        'wide BIGNUMERIC(38,10)',
+        'ts DATETIME',
+        'tz TIMESTAMP',
+      ]),
+    );
     const result = await commitBatch(dest, request(batch, { mode: 'full' }));
     expect(result).toMatchObject({
       alreadyCommitted: false,
@@ -283,7 +282,7 @@ describe('bigquery destination against the strict REST double', () => {
     await commitBatch(dest, request(await stager.stage(v1, `(1, 1.50)`), { sequence: 1 }));
     const v2 = [...v1, col('note', 'text')];
     expect(await dest.planSchema(v2, 'add_columns')).toEqual([
-      { column: 'note', change: 'add', detail: 'add STRING' },
+      { column: 'note', change: 'add', detail: 'STRING' },
     ]);
     const strict = await failure(
       commitBatch(

@@ -25,7 +25,8 @@ import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-ap
 import { toBigQueryError } from './bigquery-errors.js';
 import { exportPart, parquetRelation, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
-import { diffFields, incomingFields } from './bigquery-schema.js';
+import { diffSchema } from '../schema-diff.js';
+import { BIGQUERY_SCHEMA_RULES, incomingFields } from './bigquery-schema.js';
 import {
   COMMITS_FIELDS,
   COMMITS_TABLE,
@@ -101,7 +102,13 @@ export class BigQueryDestination implements Destination {
     signal?: AbortSignal,
   ): Promise<SchemaChange[]> {
     signal?.throwIfAborted();
-    return diffFields(this.#tableLabel, await this.#currentFields(), incoming, policy);
+    return diffSchema({
+      target: this.#tableLabel,
+      existing: await this.#currentFields(),
+      incoming,
+      policy,
+      rules: BIGQUERY_SCHEMA_RULES,
+    });
   }
 
   /**
@@ -223,7 +230,13 @@ export class BigQueryDestination implements Destination {
     }
     await this.#ensureDataset();
     const existing = await this.#currentFields();
-    const changes = diffFields(this.#tableLabel, existing, request.columns, request.schemaEvolution);
+    const changes = diffSchema({
+      target: this.#tableLabel,
+      existing,
+      incoming: request.columns,
+      policy: request.schemaEvolution,
+      rules: BIGQUERY_SCHEMA_RULES,
+    });
     const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
     // Existing fields keep their definitions (a wider NUMERIC, say); new ones come last.
     const fields: BigQueryField[] =

@@ -1,12 +1,13 @@
 /**
  * Spark StructType JSON (PROTOCOL.md §Schema Serialization Format) and its mapping to etld's
- * canonical types, plus schema evolution under the pipeline's policy (new nullable
- * columns at the end; a changed type or a vanished column fails before anything is written).
+ * canonical types, plus Delta's rules for the shared schema evolution (schema-diff.ts): new
+ * nullable columns at the end; a changed type or a vanished column fails before anything is
+ * written.
  */
 import { EtlError } from '../../../shared/errors.js';
 import type { CanonicalType, ColumnSchema } from '../../../shared/types.js';
-import { typeToString } from '../../../shared/types.js';
 import type { SchemaChange } from '../destination.js';
+import { diffSchema, type SchemaRules } from '../schema-diff.js';
 
 export type DeltaType =
   | string
@@ -189,8 +190,29 @@ export interface SchemaPlan {
 }
 
 /**
- * Plans the table schema for `incoming` rows. Throws SCHEMA_MISMATCH naming the column and both
- * types for a changed type, a vanished column, or any difference under `strict`.
+ * Delta's rules for the shared schema diff (schema-diff.ts). Names are case-insensitive. Under
+ * `add_columns` an existing column accepts the same type, and byte/short/integer among themselves
+ * (`compatible`); under `strict` only the same type. A created column keeps the incoming
+ * nullability; an added column is always nullable (files written before it read it as null).
+ */
+export const DELTA_SCHEMA_RULES: SchemaRules<StructField> = {
+  names: 'case-insensitive',
+  nativeType: (column) => deltaTypeFor(column.type),
+  definition: (column, change) =>
+    change === 'create'
+      ? `${deltaTypeFor(column.type)}${column.nullable ? '' : ' not null'}`
+      : `${deltaTypeFor(column.type)} (nullable)`,
+  existingType: (field) => deltaTypeToString(field.type),
+  accepts: (field, incoming, policy) => {
+    const incomingType = deltaTypeFor(incoming.type);
+    return policy === 'strict' ? field.type === incomingType : compatible(field.type, incomingType);
+  },
+};
+
+/**
+ * Plans the table schema for `incoming` rows: the shared diff (schema-diff.ts) under Delta's rules,
+ * after Delta's own name checks. Throws SCHEMA_MISMATCH naming every changed type, vanished
+ * column, or any difference under `strict`, each with the column and both types.
  */
 export function planSchemaChange(
   existing: StructType | undefined,
@@ -199,6 +221,13 @@ export function planSchemaChange(
   table: string,
 ): SchemaPlan {
   validateColumnNames(incoming, table);
+  const changes = diffSchema({
+    target: `Delta table ${table}`,
+    existing: existing?.fields,
+    incoming,
+    policy,
+    rules: DELTA_SCHEMA_RULES,
+  });
   if (existing === undefined) {
     const fields = incoming.map((c) => ({
       name: c.name,
@@ -206,59 +235,21 @@ export function planSchemaChange(
       nullable: c.nullable,
       metadata: {},
     }));
-    return {
-      schema: { type: 'struct', fields },
-      changes: incoming.map((c) => ({
-        column: c.name,
-        change: 'create',
-        detail: `${deltaTypeFor(c.type)}${c.nullable ? '' : ' not null'}`,
-      })),
-      changed: true,
-    };
+    return { schema: { type: 'struct', fields }, changes, changed: true };
   }
-  const byName = new Map(incoming.map((c) => [c.name.toLowerCase(), c]));
-  for (const field of existing.fields) {
-    const column = byName.get(field.name.toLowerCase());
-    if (column === undefined) {
-      throw new EtlError(
-        'SCHEMA_MISMATCH',
-        `column ${field.name} (${deltaTypeToString(field.type)}) of Delta table ${table} is missing from the incoming rows; dropping columns is not supported`,
-        { retryable: false },
-      );
-    }
-    const incomingType = deltaTypeFor(column.type);
-    const exact = typeof field.type === 'string' && field.type === incomingType;
-    if (!compatible(field.type, incomingType) || (policy === 'strict' && !exact)) {
-      throw new EtlError(
-        'SCHEMA_MISMATCH',
-        `column ${field.name} has type ${deltaTypeToString(field.type)} in Delta table ${table} but the incoming rows have ${incomingType} (source ${column.sourceType ?? typeToString(column.type)})`,
-        { retryable: false },
-      );
-    }
-  }
-  const known = new Set(existing.fields.map((f) => f.name.toLowerCase()));
-  const added = incoming.filter((c) => !known.has(c.name.toLowerCase()));
-  if (added.length > 0 && policy === 'strict') {
-    throw new EtlError(
-      'SCHEMA_MISMATCH',
-      `Delta table ${table} has no column ${added.map((c) => `${c.name} (${deltaTypeFor(c.type)})`).join(', ')} and schema_evolution is strict`,
-      { retryable: false },
-    );
-  }
+  const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
   // Added columns are nullable: files written before they existed read them as null.
-  const addedFields = added.map((c) => ({
-    name: c.name,
-    type: deltaTypeFor(c.type),
-    nullable: true,
-    metadata: {},
-  }));
+  const addedFields = incoming
+    .filter((c) => added.has(c.name))
+    .map((c) => ({
+      name: c.name,
+      type: deltaTypeFor(c.type),
+      nullable: true,
+      metadata: {},
+    }));
   return {
     schema: { type: 'struct', fields: [...existing.fields, ...addedFields] },
-    changes: added.map((c) => ({
-      column: c.name,
-      change: 'add',
-      detail: `${deltaTypeFor(c.type)} (nullable)`,
-    })),
-    changed: added.length > 0,
+    changes,
+    changed: addedFields.length > 0,
   };
 }

@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
-import { typeToString, type ColumnSchema } from '../../../shared/types.js';
+import type { ColumnSchema } from '../../../shared/types.js';
 import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../duckdb/duck-sql.js';
 import { stagingDuckType } from '../../duckdb/staging-types.js';
 import type {
@@ -31,7 +31,7 @@ import type {
   DestinationDialect,
   SchemaChange,
 } from '../destination.js';
-import { diffSchema, type NativeColumn } from '../schema-diff.js';
+import { diffSchema, sameNativeTypeRules, type NativeColumn } from '../schema-diff.js';
 import { COMMITS_TABLE, readCommittedSequence, readTableColumns } from './duckdb-catalog.js';
 import { withFileLock } from './file-lock.js';
 
@@ -39,13 +39,11 @@ type DuckDbConfig = Extract<DestinationConfig, { type: 'duckdb' }>;
 
 const ALIAS = 'etld_dest';
 
-function incomingNative(columns: readonly ColumnSchema[]): NativeColumn[] {
-  return columns.map((c) => ({
-    name: c.name,
-    nativeType: stagingDuckType(c.type),
-    canonical: typeToString(c.type),
-  }));
-}
+/**
+ * DuckDB's rules for the shared schema diff: identifiers are quoted, so names match
+ * case-sensitively; an existing column accepts exactly the type a new one would be created with.
+ */
+const DUCKDB_SCHEMA_RULES = sameNativeTypeRules((column) => stagingDuckType(column.type), 'case-sensitive');
 
 function cancelled(): EtlError {
   return new EtlError('CANCELLED', 'run cancelled before the DuckDB commit; nothing was written', {
@@ -96,7 +94,7 @@ class DuckDbDestination implements Destination {
     const existing = await this.#readOnly<NativeColumn[] | null>(null, (connection) =>
       readTableColumns(connection, ALIAS, this.#schema, this.#table),
     );
-    return diffSchema({ target: this.label, existing, incoming: incomingNative(incoming), policy });
+    return diffSchema({ target: this.label, existing, incoming, policy, rules: DUCKDB_SCHEMA_RULES });
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
@@ -181,8 +179,9 @@ class DuckDbDestination implements Destination {
     const changes = diffSchema({
       target: this.label,
       existing,
-      incoming: incomingNative(request.columns),
+      incoming: request.columns,
       policy: request.schemaEvolution,
+      rules: DUCKDB_SCHEMA_RULES,
     });
     if (this.#schema !== 'main')
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ALIAS)}.${quoteIdent(this.#schema)}`);

@@ -25,7 +25,8 @@ import type {
 } from '../destination.js';
 import { copyFilesInto, writeCsv } from './postgres-copy.js';
 import { toDestinationError } from './postgres-errors.js';
-import { describeTable, diffSchema, type ExistingColumn } from './postgres-schema.js';
+import { diffSchema } from '../schema-diff.js';
+import { describeTable, POSTGRES_SCHEMA_RULES, type ExistingColumn } from './postgres-schema.js';
 import {
   columnDefinitions,
   commitsTableDdl,
@@ -129,12 +130,13 @@ export class PostgresDestination implements Destination {
     if (signal?.aborted) throw cancelled(this.label);
     return this.#withClient('reading the table schema', async (client) => {
       const schema = await this.#schemaOf(client);
-      return diffSchema(
-        this.#tableLabel(schema),
-        await describeTable(client, schema, this.#name.table),
+      return diffSchema({
+        target: this.#tableLabel(schema),
+        existing: await describeTable(client, schema, this.#name.table),
         incoming,
         policy,
-      );
+        rules: POSTGRES_SCHEMA_RULES,
+      });
     });
   }
 
@@ -240,7 +242,13 @@ export class PostgresDestination implements Destination {
       };
     }
     const existing = await describeTable(client, schema, this.#name.table);
-    const changes = diffSchema(label, existing, request.columns, request.schemaEvolution);
+    const changes = diffSchema({
+      target: label,
+      existing,
+      incoming: request.columns,
+      policy: request.schemaEvolution,
+      rules: POSTGRES_SCHEMA_RULES,
+    });
     const columns = request.columns;
     let rows: number;
     switch (request.mode) {

@@ -1,8 +1,6 @@
-/** Reads a PostgreSQL table's columns and compares them with the incoming rows. */
+/** Reads a PostgreSQL table's columns, and PostgreSQL's rules for comparing them with the incoming rows. */
 import type { PoolClient } from 'pg';
-import { EtlError } from '../../../shared/errors.js';
-import { typeToString, type ColumnSchema } from '../../../shared/types.js';
-import type { SchemaChange } from '../destination.js';
+import type { SchemaRules } from '../schema-diff.js';
 import { acceptsType, postgresType } from './postgres-types.js';
 
 export interface ExistingColumn {
@@ -32,44 +30,13 @@ export async function describeTable(
 }
 
 /**
- * The changes a commit applies (`create` per column for a new table, `add` for new columns);
- * throws SCHEMA_MISMATCH for a changed type or a vanished column, and under `strict` for any
- * added column too.
+ * PostgreSQL's rules for the shared schema diff (schema-diff.ts): identifiers are quoted, so names
+ * match case-sensitively; an existing column accepts the incoming type when it holds every value
+ * (`acceptsType`), under either policy.
  */
-export function diffSchema(
-  label: string,
-  existing: readonly ExistingColumn[] | undefined,
-  incoming: readonly ColumnSchema[],
-  policy: 'add_columns' | 'strict',
-): SchemaChange[] {
-  if (existing === undefined) {
-    return incoming.map((c) => ({ column: c.name, change: 'create' as const, detail: postgresType(c.type) }));
-  }
-  const byName = new Map(existing.map((c) => [c.name, c]));
-  const incomingNames = new Set(incoming.map((c) => c.name));
-  const problems: string[] = [];
-  const changes: SchemaChange[] = [];
-  for (const column of incoming) {
-    const found = byName.get(column.name);
-    if (found === undefined) {
-      if (policy === 'strict') {
-        problems.push(
-          `new column "${column.name}" (${typeToString(column.type)}) is not in ${label} (schema_evolution: strict)`,
-        );
-      } else {
-        changes.push({ column: column.name, change: 'add', detail: `add ${postgresType(column.type)}` });
-      }
-    } else if (!acceptsType(found.type, column.type)) {
-      problems.push(
-        `column "${column.name}" is ${found.type} in ${label} but the incoming rows have ${typeToString(column.type)} (${postgresType(column.type)})`,
-      );
-    }
-  }
-  for (const column of existing) {
-    if (!incomingNames.has(column.name)) {
-      problems.push(`column "${column.name}" (${column.type} in ${label}) is missing from the incoming rows`);
-    }
-  }
-  if (problems.length > 0) throw new EtlError('SCHEMA_MISMATCH', problems.join('; '));
-  return changes;
-}
+export const POSTGRES_SCHEMA_RULES: SchemaRules<ExistingColumn> = {
+  names: 'case-sensitive',
+  nativeType: (column) => postgresType(column.type),
+  existingType: (column) => column.type,
+  accepts: (existing, incoming) => acceptsType(existing.type, incoming.type),
+};
