@@ -169,5 +169,5 @@ export function diffSchema<E extends { readonly name: string }>(input: SchemaDif
 }
 
 function mismatch(problems: readonly string[]): EtlError {
-  return new EtlError('SCHEMA_MISMATCH', problems.join('; '), { retryable: false });
+  return new EtlError('SCHEMA_MISMATCH', problems.join('; '));
 }

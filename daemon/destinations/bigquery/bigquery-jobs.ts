@@ -6,7 +6,7 @@
  * inserted itself that fails is the run's failure.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { BigQueryApi, JobView } from './bigquery-api.js';
 import { apiErrorParts, jobFailure, toBigQueryError } from './bigquery-errors.js';
 
@@ -30,7 +30,7 @@ function isDuplicate(error: unknown): boolean {
 
 function cancelled(what: string, jobId: string): EtlError {
   // The job itself may still finish on BigQuery's side; a retried run finds it by its id.
-  return new EtlError('CANCELLED', `${what}: stopped waiting for job ${jobId}`);
+  return cancelledError(`${what}: waiting for job ${jobId}`);
 }
 
 export async function waitForJob(

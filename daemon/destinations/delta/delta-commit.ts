@@ -11,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { CommitInfo, DeltaAction } from './delta-actions.js';
 import { commitFileName } from './delta-actions.js';
 import { usesInCommitTimestamps } from './delta-features.js';
@@ -140,10 +140,7 @@ export async function commitWithRetries(options: CommitLoopOptions): Promise<Com
   let snapshot = options.snapshot;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (options.signal?.aborted)
-      throw new EtlError(
-        'CANCELLED',
-        `commit to Delta table ${options.tablePath} cancelled before it was written`,
-      );
+      throw cancelledError(`the commit to Delta table ${options.tablePath}`, 'nothing was committed');
     const prepared = await options.build(snapshot);
     if (prepared.kind === 'already-committed') return { kind: 'already-committed', snapshot };
     const version = snapshot === undefined ? 0 : snapshot.version + 1;

@@ -57,7 +57,6 @@ export function projectIncoming(
         throw new EtlError(
           'SCHEMA_MISMATCH',
           `column ${field.name} has a nested Delta type that etld cannot write`,
-          { retryable: false },
         );
       }
       if (column === undefined) {
@@ -65,7 +64,6 @@ export function projectIncoming(
           throw new EtlError(
             'SCHEMA_MISMATCH',
             `NOT NULL column ${field.name} of Delta table ${table} is missing from the incoming rows`,
-            { retryable: false },
           );
         }
         return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;

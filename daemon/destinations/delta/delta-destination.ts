@@ -137,7 +137,6 @@ export class DeltaDestination implements Destination {
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
         `UnsupportedTableFeature: appendOnly (delta.appendOnly=true) forbids the ${mode} load of Delta table ${table}`,
-        { retryable: false },
       );
     }
     const keys = mode === 'merge' ? this.#mergeKeys(request.key, plan) : [];
@@ -147,7 +146,6 @@ export class DeltaDestination implements Destination {
         throw new EtlError(
           'UNSUPPORTED_TABLE_FEATURE',
           `UnsupportedTableFeature: merge into partitioned Delta table ${table} (partitionColumns ${partitionColumns.join(', ')}); use incremental or full`,
-          { retryable: false },
         );
       }
       partitionFields(plan.schema, partitionColumns, table);
@@ -185,9 +183,7 @@ export class DeltaDestination implements Destination {
 
   #mergeKeys(key: readonly string[] | undefined, plan: SchemaPlan): string[] {
     if (key === undefined || key.length === 0) {
-      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#tablePath} needs a key`, {
-        retryable: false,
-      });
+      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#tablePath} needs a key`);
     }
     return key.map((name) => {
       const field = plan.schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
@@ -195,7 +191,6 @@ export class DeltaDestination implements Destination {
         throw new EtlError(
           'SCHEMA_MISMATCH',
           `merge key ${name} is not a column of Delta table ${this.#tablePath}`,
-          { retryable: false },
         );
       }
       return field.name;

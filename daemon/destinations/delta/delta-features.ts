@@ -73,7 +73,6 @@ function refuse(feature: string, where: string, table: string): never {
   throw new EtlError(
     'UNSUPPORTED_TABLE_FEATURE',
     `UnsupportedTableFeature: ${feature} (${where}) in Delta table ${table}; supported: ${SUPPORTED.join(', ')}`,
-    { retryable: false },
   );
 }
 

@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../destination.js';
 import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
@@ -162,8 +162,7 @@ export class DeltaLoad implements DestinationLoad {
 
   async writePart(part: BatchPart): Promise<number> {
     const { request, projection } = this.#plan;
-    if (request.signal.aborted)
-      throw new EtlError('CANCELLED', `load into Delta table ${this.#plan.tablePath} cancelled`);
+    if (request.signal.aborted) throw cancelledError(`the load into Delta table ${this.#plan.tablePath}`);
     let adds: AddAction[];
     let rows: number;
     if (request.mode === 'merge') {
@@ -214,8 +213,7 @@ export class DeltaLoad implements DestinationLoad {
     );
     await this.#plan.onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here; the attempt's abort removes its files.
-    if (signal.aborted)
-      throw new EtlError('CANCELLED', `load into Delta table ${table} cancelled before its commit`);
+    if (signal.aborted) throw cancelledError(`the load into Delta table ${table}`, 'nothing was committed');
     // From here a version referencing these files may exist even if this call fails: they stay.
     this.#committing = true;
     const result = await commitWithRetries({

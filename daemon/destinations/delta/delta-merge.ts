@@ -43,11 +43,7 @@ function projectExisting(schema: StructType, present: ReadonlySet<string>): stri
       const column = sqlIdent(field.name);
       if (!present.has(field.name.toLowerCase())) {
         if (duckType === undefined)
-          throw new EtlError(
-            'SCHEMA_MISMATCH',
-            `column ${field.name} is missing from an existing data file`,
-            { retryable: false },
-          );
+          throw new EtlError('SCHEMA_MISMATCH', `column ${field.name} is missing from an existing data file`);
         return `CAST(NULL AS ${duckType}) AS ${column}`;
       }
       // Casting normalises older encodings (e.g. Spark's INT96 timestamps) to the table type.

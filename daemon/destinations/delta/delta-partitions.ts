@@ -70,7 +70,6 @@ export function partitionFields(
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
         `UnsupportedTableFeature: partition column ${name} (${field ? deltaTypeToString(field.type) : 'missing'}) of Delta table ${table}; etld writes partitions of string, integer, decimal, date and boolean columns`,
-        { retryable: false },
       );
     }
     return field;

@@ -10,7 +10,6 @@ export function resolveTablePath(path: string, lakeDir: string): string {
     throw new EtlError(
       'CONFIG_INVALID',
       `Delta path ${path}: only local directories and file:// URLs are supported`,
-      { retryable: false },
     );
   }
   return isAbsolute(path) ? resolve(path) : resolve(lakeDir, path);

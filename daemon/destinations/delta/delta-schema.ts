@@ -163,7 +163,6 @@ function validateColumnNames(columns: readonly ColumnSchema[], table: string): v
       throw new EtlError(
         'SCHEMA_MISMATCH',
         `column ${JSON.stringify(column.name)} cannot be written to Delta table ${table}: names must not contain any of " ,;{}()\\n\\t=" (column mapping is not supported)`,
-        { retryable: false },
       );
     }
     const lower = column.name.toLowerCase();
@@ -172,9 +171,6 @@ function validateColumnNames(columns: readonly ColumnSchema[], table: string): v
       throw new EtlError(
         'SCHEMA_MISMATCH',
         `columns ${other} and ${column.name} collide in Delta table ${table}: Delta names are case-insensitive`,
-        {
-          retryable: false,
-        },
       );
     }
     seen.set(lower, column.name);

@@ -54,9 +54,7 @@ export async function vacuumDeltaTable(
   try {
     const snapshot = await readSnapshot(tablePath, connection);
     if (snapshot === undefined)
-      throw new EtlError('NOT_FOUND', `${tablePath} is not a Delta table (no _delta_log commits)`, {
-        retryable: false,
-      });
+      throw new EtlError('NOT_FOUND', `${tablePath} is not a Delta table (no _delta_log commits)`);
     checkTableFeatures(
       snapshot.protocol,
       snapshot.metadata,

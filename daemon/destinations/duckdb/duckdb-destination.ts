@@ -15,7 +15,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../duckdb/duck-sql.js';
@@ -46,9 +46,7 @@ const ALIAS = 'etld_dest';
 const DUCKDB_SCHEMA_RULES = sameNativeTypeRules((column) => stagingDuckType(column.type), 'case-sensitive');
 
 function cancelled(): EtlError {
-  return new EtlError('CANCELLED', 'run cancelled before the DuckDB commit; nothing was written', {
-    retryable: false,
-  });
+  return cancelledError('the load into DuckDB', 'nothing was committed');
 }
 
 class DuckDbDestination implements Destination {

@@ -11,7 +11,7 @@ import type { PoolClient } from 'pg';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
-import { EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type {
   CommitResult,
@@ -42,7 +42,7 @@ import { withoutRowData } from '../../logging/row-data.js';
 type PostgresDestinationConfig = Extract<DestinationConfig, { type: 'postgres' }>;
 
 function cancelled(label: string): EtlError {
-  return new EtlError('CANCELLED', `load into ${label} cancelled; nothing was committed`);
+  return cancelledError(`the load into ${label}`, 'nothing was committed');
 }
 
 export class PostgresDestination implements Destination {
