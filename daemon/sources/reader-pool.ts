@@ -1,5 +1,4 @@
-import { EtlError } from '../../shared/errors.js';
-import { cancelledError } from '../../shared/errors.js';
+import { cancelledError, EtlError } from '../../shared/errors.js';
 
 /**
  * The reader connections of one read session. Extracts take the longest-idle reader, so

@@ -8,9 +8,8 @@
  * PostgreSQL does not use it: its COPY bytes are piped into the sink as they come.
  */
 import { finished } from 'node:stream/promises';
-import { EtlError, type ErrorCode } from '../../shared/errors.js';
+import { cancelledError, type ErrorCode, EtlError } from '../../shared/errors.js';
 import type { ExtractProgress } from './source.js';
-import { cancelledError } from '../../shared/errors.js';
 import { PROGRESS_INTERVAL_MS, type ExtractJob } from './read-session-base.js';
 
 export interface RowPumpOptions extends Pick<ExtractJob, 'sink' | 'signal' | 'onProgress'> {

@@ -6,9 +6,8 @@
  * read sessions now only ever call `connect` and `close` here.
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
-import type { EtlError } from '../../shared/errors.js';
+import { cancelledError, type EtlError } from '../../shared/errors.js';
 import type { SourceDriverOptions, TextRow } from './source.js';
-import { cancelledError } from '../../shared/errors.js';
 import { isAborted } from './abort.js';
 import { connectWithRetry } from './connect-retry.js';
 

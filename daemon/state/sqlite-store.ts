@@ -1,8 +1,7 @@
-import { storedErrorCode } from '../../shared/errors.js';
+import { EtlError, storedErrorCode } from '../../shared/errors.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EtlError } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';
 import type { RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';

@@ -6,8 +6,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import type { ExtractProgress } from '../source.js';
-import { EtlError } from '../../../shared/errors.js';
-import { cancelledError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import { PROGRESS_INTERVAL_MS, ReadSessionBase, type ExtractJob } from '../read-session-base.js';
 import type { PgConnection, PostgresConnector } from './postgres-connection.js';
 import { PostgresCopyOut } from './postgres-copy-out.js';

@@ -4,9 +4,8 @@
  */
 import { Connection, Request } from 'tedious';
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
-import type { EtlError } from '../../../shared/errors.js';
+import { cancelledError, type EtlError } from '../../../shared/errors.js';
 import type { SourceDriverOptions, TextRow } from '../source.js';
-import { cancelledError } from '../../../shared/errors.js';
 import { isAborted } from '../abort.js';
 import { SourceConnector } from '../source-connector.js';
 import { mapSqlServerError } from './sqlserver-errors.js';
