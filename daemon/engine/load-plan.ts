@@ -49,7 +49,8 @@ export interface PlanChecks {
   readonly checks: BatchChecks;
   /**
    * Judges the checks once every row is in (`table`: the staged batch; undefined: the check rows
-   * filed while streaming); throws to stop the run, returns the rows quarantined.
+   * filed while streaming, or the view over the written files when read back); throws to stop the
+   * run, returns the rows quarantined.
    */
   judge(table: string | undefined): Promise<number>;
 }
