@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { randomSeed } from './prng.js';
 import { REGRESSION_SEEDS } from './regression-seeds.js';
 import { formatReport, reportOk } from './report.js';
-import { assertDaemonBuilt } from './repo-paths.js';
+import { assertDaemonBuilt } from '../helpers/repo-paths.js';
 import { startServers, type ChaosServers } from './servers.js';
 import { runSession, type SessionOptions } from './session.js';
 

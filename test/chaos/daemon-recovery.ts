@@ -15,7 +15,7 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
-import { DAEMON_ENTRY } from './repo-paths.js';
+import { DAEMON_ENTRY } from '../helpers/repo-paths.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const RECOVERY_TIMEOUT_MS = 45_000;

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { DAEMON_ENTRY } from './repo-paths.js';
+import { DAEMON_ENTRY } from '../helpers/repo-paths.js';
 
 export interface DaemonRunRequest {
   readonly home: string;

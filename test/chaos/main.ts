@@ -13,7 +13,7 @@ import { releaseAllTmpfs } from './fault-disk.js';
 import { randomSeed } from './prng.js';
 import { formatReport, replayCommand, reportOk, type SessionReport } from './report.js';
 import { startServers, type ChaosServers } from './servers.js';
-import { assertDaemonBuilt } from './repo-paths.js';
+import { assertDaemonBuilt } from '../helpers/repo-paths.js';
 import { runSession } from './session.js';
 
 const say = (line: string): void => {

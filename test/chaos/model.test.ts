@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkStep, emptyModel, type RunOutcome } from './model.js';
-import type { NormalRow } from './normalise.js';
+import type { NormalRow } from '../conformance/normalise.js';
 import { modelColumns } from './source-schema.js';
 import { BASE_PROFILE, type PipelineSpec, type Profile } from './world.js';
 

@@ -27,7 +27,7 @@
  * lost version is not owed again. A difference that persists (a merge identity still missing)
  * shows again at later checks; the session counts each distinct problem once.
  */
-import { rowText, type NormalRow } from './normalise.js';
+import { rowText, type NormalRow } from '../conformance/normalise.js';
 import { classify, matchSlots, type RowProblem, type Slot } from './row-match.js';
 import { CURSOR_COLUMN, identityColumns, KEY_COLUMN, type ColumnDef } from './source-schema.js';
 import type { PipelineSpec } from './world.js';

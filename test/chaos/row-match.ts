@@ -10,8 +10,8 @@
  * whole row for keyless tables): a pair is a row with wrong values; an unmatched slot alone is a
  * lost row; an unmatched row alone is a duplicated (or unexpected) row.
  */
-import type { NormalRow } from './normalise.js';
-import { rowText } from './normalise.js';
+import type { NormalRow } from '../conformance/normalise.js';
+import { rowText } from '../conformance/normalise.js';
 
 export interface Slot {
   readonly alternatives: readonly string[];

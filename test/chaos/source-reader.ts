@@ -5,7 +5,7 @@
  * Decisions: values are cast to text in SQL (`::text` under TimeZone UTC; `CAST(… AS CHAR)`),
  * then normalised by column kind; `_etl_shard` is the shard name for sharded sources.
  */
-import { normaliseValue, type NormalRow } from './normalise.js';
+import { normaliseValue, type NormalRow } from '../conformance/normalise.js';
 import type { PipelineSource } from './pipeline-source.js';
 import { modelColumns, SHARD_COLUMN, sourceColumns } from './source-schema.js';
 

@@ -11,7 +11,7 @@
  * - Added columns (`x1`, `x2`, …) are appended with `ALTER TABLE … ADD COLUMN … NULL`, text and
  *   integer alternately.
  */
-import type { ValueKind } from './normalise.js';
+import type { ValueKind } from '../conformance/normalise.js';
 import type { CursorKind, PipelineSpec, SourceKind } from './world.js';
 
 export interface ColumnDef {

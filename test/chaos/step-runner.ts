@@ -19,7 +19,7 @@ import { armFault } from './fault-arm.js';
 import { chooseFault, type FaultChoice } from './fault-plan.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import type { ModelState, RunOutcome } from './model.js';
-import type { NormalRow } from './normalise.js';
+import type { NormalRow } from '../conformance/normalise.js';
 import type { PipelineHome } from './pipeline-home.js';
 import { endLateTxn, type LateTxn, type PipelineSource } from './pipeline-source.js';
 import type { Prng } from './prng.js';

@@ -23,7 +23,7 @@ import { addColumnSql, CURSOR_COLUMN, sourceColumns, type ColumnDef } from './so
 import { endLateTxn, takeId, type PipelineSource, type Shard } from './pipeline-source.js';
 import type { Prng } from './prng.js';
 import { randomDate, randomDecimal2, randomText, randomTimestamp, textCursor } from './random-values.js';
-import { normaliseValue } from './normalise.js';
+import { normaliseValue } from '../conformance/normalise.js';
 import type { SqlSession } from './sql-target.js';
 
 export interface WorkloadSummary {

@@ -19,7 +19,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import { runCommand } from '../helpers/process.js';
 import { repoRoot, tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
-import { commitBatch, type StagedBatch } from '../destinations/commit-batch.js';
+import { commitBatch, type StagedBatch } from '../conformance/commit-batch.js';
 
 const ID: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: true }];
 

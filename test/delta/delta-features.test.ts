@@ -10,7 +10,7 @@ import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
-import { commitBatch } from '../destinations/commit-batch.js';
+import { commitBatch } from '../conformance/commit-batch.js';
 
 const META: MetadataAction = {
   id: 'x',

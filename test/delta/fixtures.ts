@@ -1,9 +1,9 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = REPO_ROOT;
 
 /** The shared, read-only Delta fixture tables (`../shared/fixtures/delta` next to the repository). */
 const fixturesDir = resolve(repoRoot, '..', 'shared', 'fixtures', 'delta');

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './fixtures.js';
-import { readWithOracle } from './oracle.js';
-import type { OracleTable } from './oracle.js';
+import { readWithOracle } from '../conformance/delta-oracle.js';
+import type { OracleTable } from '../conformance/delta-oracle.js';
 import type { Scenario } from './scenarios.js';
 import { SCENARIO_NAMES, buildScenarios, expectScenario } from './scenarios.js';
 import { Staging } from './staging.js';

@@ -9,10 +9,10 @@ import { DeltaDestination } from '../../daemon/destinations/delta/delta-destinat
 import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { copyFixture } from './fixtures.js';
-import type { OracleTable } from './oracle.js';
+import type { OracleTable } from '../conformance/delta-oracle.js';
 import type { Staging } from './staging.js';
 import { request } from './staging.js';
-import { commitBatch } from '../destinations/commit-batch.js';
+import { commitBatch } from '../conformance/commit-batch.js';
 
 type Row = Record<string, string | boolean | null>;
 

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
 import { classifyReason } from '../../daemon/destinations/bigquery/bigquery-errors.js';
-import type { CommitRequest, StagedBatch } from './commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
-import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { startBigQueryDouble, type BigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
-import { col, createStager, type Stager } from './staged-batch.js';
-import { commitBatch } from './commit-batch.js';
+import { col, createStager, type Stager } from '../conformance/staged-batch.js';
+import { commitBatch, commitRequest, failure } from '../conformance/commit-batch.js';
+import { runDestinationConformance } from '../conformance/destination.case.js';
+import { bigqueryDoubleFixture } from '../conformance/destinations/bigquery.js';
 
 let double: BigQueryDouble;
 let stager: Stager;
@@ -49,29 +49,7 @@ function destination(
   return { dest, dataset };
 }
 
-function request(batch: StagedBatch, overrides: Partial<CommitRequest> = {}): CommitRequest {
-  return {
-    pipeline: 'orders',
-    runId: `run-${overrides.sequence ?? 1}`,
-    sequence: 1,
-    mode: 'incremental',
-    key: undefined,
-    cursor: undefined,
-    schemaEvolution: 'add_columns',
-    batch,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<EtlError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EtlError;
-  }
-  throw new Error('expected a failure');
-}
+const request = commitRequest;
 
 const ALL_TYPES: ColumnSchema[] = [
   col('i32', 'int32'),
@@ -89,6 +67,15 @@ const ALL_TYPES: ColumnSchema[] = [
   col('j', 'json'),
   col('u', 'uuid'),
 ];
+
+runDestinationConformance({
+  name: 'BigQuery (REST double, NDJSON load files)',
+  setup: () => Promise.resolve(bigqueryDoubleFixture(double, 'conformance_ndjson', 'ndjson')),
+});
+runDestinationConformance({
+  name: 'BigQuery (REST double, Parquet load files)',
+  setup: () => Promise.resolve(bigqueryDoubleFixture(double, 'conformance_parquet', 'parquet')),
+});
 
 describe('bigquery destination against the strict REST double', () => {
   test('full load: dataset and table created with mapped types, every value exact, job id recorded', async () => {

@@ -10,13 +10,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
-import type { CommitRequest, StagedBatch } from './commit-batch.js';
+import type { CommitRequest, StagedBatch } from '../conformance/commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
-import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { findEmulatorBinary, startEmulator, type BigQueryEmulator } from './bigquery-emulator.js';
-import { col, createStager, type Stager } from './staged-batch.js';
-import { commitBatch } from './commit-batch.js';
+import { col, createStager, type Stager } from '../conformance/staged-batch.js';
+import { commitBatch, commitRequest, failure } from '../conformance/commit-batch.js';
 
 let emulator: BigQueryEmulator;
 let stager: Stager;
@@ -49,28 +48,8 @@ function destination(maxFileBytes?: number): { dest: BigQueryDestination; datase
   return { dest, dataset };
 }
 
-function request(batch: StagedBatch, overrides: Partial<CommitRequest> = {}): CommitRequest {
-  return {
-    pipeline: 'emu',
-    runId: `run-${overrides.sequence ?? 1}`,
-    sequence: 1,
-    mode: 'incremental',
-    key: undefined,
-    cursor: undefined,
-    schemaEvolution: 'add_columns',
-    batch,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<EtlError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EtlError;
-  }
-  throw new Error('expected a failure');
+function request(batch: StagedBatch, overrides: Parameters<typeof commitRequest>[1] = {}): CommitRequest {
+  return commitRequest(batch, { pipeline: 'emu', ...overrides });
 }
 
 /** Per type: the GoogleSQL that renders a loaded value as text, and the DuckDB SQL that renders the staged source value the same way. */

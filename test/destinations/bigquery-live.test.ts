@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
-import type { CommitRequest, StagedBatch } from './commit-batch.js';
+import type { CommitRequest, StagedBatch } from '../conformance/commit-batch.js';
 import { FanoutLogger } from '../../daemon/logging/logger.js';
-import { col, createStager, type Stager } from './staged-batch.js';
-import { commitBatch } from './commit-batch.js';
+import { col, createStager, type Stager } from '../conformance/staged-batch.js';
+import { commitBatch } from '../conformance/commit-batch.js';
 
 const project = process.env.ETLD_TEST_BIGQUERY_PROJECT;
 const keyFile = process.env.ETLD_TEST_BIGQUERY_KEY_FILE;

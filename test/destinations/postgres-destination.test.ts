@@ -1,14 +1,17 @@
+/**
+ * The PostgreSQL destination: the conformance suite, plus what only PostgreSQL shows: its type
+ * mapping, commit records beside the data, an atomic snapshot swap that keeps what operators put
+ * on the table, key and constraint failures, an abort mid-COPY, and connection errors.
+ */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { postgresDestination } from '../../daemon/destinations/postgres/postgres-destination.js';
 import type { Destination } from '../../daemon/destinations/destination.js';
-import type { CommitRequest, StagedBatch } from './commit-batch.js';
-import { FanoutLogger } from '../../daemon/logging/logger.js';
-import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
+import { commitBatch, commitRequest, failure } from '../conformance/commit-batch.js';
+import { runDestinationConformance } from '../conformance/destination.case.js';
+import { postgresDestinationAt, postgresFixture } from '../conformance/destinations/postgres.js';
+import { col, createStager, type Stager } from '../conformance/staged-batch.js';
 import { freePort } from '../helpers/free-port.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { col, createStager, type Stager } from './staged-batch.js';
-import { commitBatch } from './commit-batch.js';
 
 let server: PostgresServer;
 let stager: Stager;
@@ -26,45 +29,18 @@ afterAll(async () => {
 });
 
 function destination(table: string, port = server.port): Destination {
-  const d = postgresDestination.create(
-    { type: 'postgres', connection: { host: '127.0.0.1', port, user: 'postgres', database: 'sink' }, table },
-    {
-      lakeDir: '/nonexistent',
-      logger: new FanoutLogger([]),
-      resolveConnection: (c) => ({ host: c.host, port: c.port, user: c.user, database: c.database }),
-    },
-  );
+  const d = postgresDestinationAt(port, server.user, 'sink', table);
   opened.push(d);
   return d;
-}
-
-function request(batch: StagedBatch, overrides: Partial<CommitRequest> = {}): CommitRequest {
-  return {
-    pipeline: 'orders',
-    runId: `run-${overrides.sequence ?? 1}`,
-    sequence: 1,
-    mode: 'incremental',
-    key: undefined,
-    cursor: undefined,
-    schemaEvolution: 'add_columns',
-    batch,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
 }
 
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
   return server.query(sql, [], 'sink');
 }
 
-async function failure(promise: Promise<unknown>): Promise<EtlError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as EtlError;
-  }
-  throw new Error('expected a failure');
-}
+runDestinationConformance({ name: 'PostgreSQL', setup: () => postgresFixture(server, 'conformance') });
+
+const request = commitRequest;
 
 const ALL_TYPES: ColumnSchema[] = [
   col('i16', 'int16'),
@@ -85,7 +61,7 @@ const ALL_TYPES: ColumnSchema[] = [
 ];
 
 describe('postgres destination', () => {
-  test('creates the table with mapped types and loads every canonical type exactly', async () => {
+  test('creates the table with the PostgreSQL type for each canonical type (the values: the conformance suite)', async () => {
     const dest = destination('types_t');
     const batch = await stager.stage(
       ALL_TYPES,
@@ -123,57 +99,20 @@ describe('postgres destination', () => {
       'jsonb',
       'uuid',
     ]);
-    const loaded = await rows(
-      `SET TimeZone = 'UTC'; SELECT i16::text, i32::text, i64::text, f32::text, f64::text, b::text, d::text, t, t IS NULL AS t_null,
-              encode(by, 'hex') AS by, dt::text, tm::text, ts::text, tz::text, j::text, u::text FROM types_t ORDER BY i64 DESC`,
-    );
-    expect(loaded[0]).toEqual({
-      i16: '-32768',
-      i32: '2147483647',
-      i64: '9007199254740993',
-      f32: '1.5',
-      f64: 'NaN',
-      b: 'true',
-      d: '1234567890123456789012345678.0123456789',
-      t: 'a,"b"\nc',
-      t_null: false,
-      by: '00ff',
-      dt: '2024-02-29',
-      tm: '23:59:59.999999',
-      ts: '1999-12-31 23:59:59.123456',
-      tz: '2024-01-02 03:04:05.654321+00',
-      j: '{"a": [1, 2], "b": null}',
-      u: '123e4567-e89b-12d3-a456-426614174000',
-    });
-    expect(loaded[1]).toMatchObject({
-      i16: null,
-      i64: '-9223372036854775808',
-      f64: 'Infinity',
-      d: '-0.0000000001',
-      t: '',
-      t_null: false,
-      by: null,
-    });
-
     expect(await dest.planSchema(ALL_TYPES, 'strict')).toEqual([]);
   });
 
-  test('incremental commits once per sequence and records it with the data', async () => {
+  test('records each commit in _etld_commits, in the same transaction as the data', async () => {
     const dest = destination('inc_t');
     const columns = [col('id', 'int64'), col('name', 'text')];
-    expect(await dest.committedSequence('inc')).toBeNull();
-    const first = await stager.stage(columns, `(1, 'a'), (2, 'b')`);
-    expect((await commitBatch(dest, request(first, { pipeline: 'inc', sequence: 7 }))).alreadyCommitted).toBe(
-      false,
+    await commitBatch(
+      dest,
+      request(await stager.stage(columns, `(1, 'a'), (2, 'b')`), { pipeline: 'inc', sequence: 7 }),
     );
-    const again = await commitBatch(dest, request(first, { pipeline: 'inc', sequence: 7, runId: 'retry' }));
-    expect(again).toMatchObject({ alreadyCommitted: true, rowsLoaded: 0 });
-    expect((await dest.committedSequence('inc'))?.sequence).toBe(7);
-    expect(await dest.committedSequence('other')).toBeNull();
-
-    const second = await stager.stage(columns, `(3, 'c')`);
-    await commitBatch(dest, request(second, { pipeline: 'inc', sequence: 8 }));
-    expect(await rows('SELECT id::int FROM inc_t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    await commitBatch(
+      dest,
+      request(await stager.stage(columns, `(3, 'c')`), { pipeline: 'inc', sequence: 8 }),
+    );
     expect(
       await rows(
         `SELECT pipeline, sequence::int, run_id, rows::int FROM _etld_commits WHERE pipeline = 'inc' ORDER BY sequence`,
@@ -305,50 +244,6 @@ describe('postgres destination', () => {
     expect((await dest.committedSequence('kept'))?.sequence).toBe(2);
   });
 
-  test('merge upserts the newest row per key, by cursor and else by staging order', async () => {
-    const dest = destination('merge_t');
-    const columns = [
-      col('id', 'int32'),
-      col('region', 'text'),
-      col('v', 'text'),
-      col('updated', 'timestamptz'),
-    ];
-    const key = ['id', 'region'];
-    const base = { pipeline: 'merge', mode: 'merge' as const, key, cursor: 'updated' };
-    await commitBatch(
-      dest,
-      request(
-        await stager.stage(
-          columns,
-          `(1, 'eu', 'old1', TIMESTAMPTZ '2024-01-01 00:00:00+00'), (2, 'eu', 'old2', TIMESTAMPTZ '2024-01-01 00:00:00+00')`,
-        ),
-        {
-          ...base,
-          sequence: 1,
-        },
-      ),
-    );
-    const second = await stager.stage(
-      columns,
-      `(2, 'eu', 'newest', TIMESTAMPTZ '2024-03-01 00:00:00+00'), (2, 'eu', 'older', TIMESTAMPTZ '2024-02-01 00:00:00+00'),
-       (3, 'us', 'new3', TIMESTAMPTZ '2024-02-01 00:00:00+00'), (1, 'us', 'other-region', NULL)`,
-    );
-    const result = await commitBatch(dest, request(second, { ...base, sequence: 2 }));
-    expect(result.rowsLoaded).toBe(3);
-    expect(await rows('SELECT id, region, v FROM merge_t ORDER BY id, region')).toEqual([
-      { id: 1, region: 'eu', v: 'old1' },
-      { id: 1, region: 'us', v: 'other-region' },
-      { id: 2, region: 'eu', v: 'newest' },
-      { id: 3, region: 'us', v: 'new3' },
-    ]);
-    const noCursor = await stager.stage(columns, `(3, 'us', 'first', NULL), (3, 'us', 'last', NULL)`);
-    await commitBatch(dest, request(noCursor, { ...base, cursor: undefined, sequence: 3 }));
-    expect(await rows(`SELECT v FROM merge_t WHERE id = 3`)).toEqual([{ v: 'last' }]);
-    expect((await commitBatch(dest, request(noCursor, { ...base, sequence: 3 }))).alreadyCommitted).toBe(
-      true,
-    );
-  });
-
   test('merge into an existing table without a unique key fails before writing, naming the key', async () => {
     await server.query(
       'CREATE TABLE nokey_t (id integer, v text); INSERT INTO nokey_t VALUES (1, $$a$$)',
@@ -367,60 +262,31 @@ describe('postgres destination', () => {
     expect(await dest.committedSequence('nokey')).toBeNull();
   });
 
-  test('schema evolution adds new columns, refuses changed types and vanished columns naming both types', async () => {
+  test('schema messages name PostgreSQL types; a narrower incoming type that keeps every value is accepted', async () => {
     const dest = destination('evo_t');
-    const v1 = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })];
-    await commitBatch(dest, request(await stager.stage(v1, `(1, 1.25)`), { pipeline: 'evo', sequence: 1 }));
-
-    const v2 = [...v1, col('note', 'text')];
-    expect(await dest.planSchema(v2, 'add_columns')).toEqual([
-      { column: 'note', change: 'add', detail: 'text' },
-    ]);
-    const strict = await failure(dest.planSchema(v2, 'strict'));
-    expect(strict.code).toBe('SCHEMA_MISMATCH');
-    expect(strict.message).toContain('"note"');
+    const v1 = [
+      col('id', 'int32'),
+      col('amount', { kind: 'decimal', precision: 10, scale: 2 }),
+      col('note', 'text'),
+    ];
     await commitBatch(
       dest,
-      request(await stager.stage(v2, `(2, 2.50, 'hi')`), { pipeline: 'evo', sequence: 2 }),
+      request(await stager.stage(v1, `(1, 1.25, 'a')`), { pipeline: 'evo', sequence: 1 }),
     );
-    expect(await rows('SELECT id, amount::text, note FROM evo_t ORDER BY id')).toEqual([
-      { id: 1, amount: '1.25', note: null },
-      { id: 2, amount: '2.50', note: 'hi' },
-    ]);
-
-    // Widening that keeps every value (more integer digits, same scale) is accepted.
     expect(
       await dest.planSchema(
         [col('id', 'int16'), col('amount', { kind: 'decimal', precision: 8, scale: 2 }), col('note', 'text')],
         'strict',
       ),
     ).toEqual([]);
-
-    const changed = [
-      col('id', 'int32'),
-      col('amount', { kind: 'decimal', precision: 12, scale: 4 }),
-      col('note', 'text'),
-    ];
-    const typeError = await failure(
-      commitBatch(
-        dest,
-        request(await stager.stage(changed, `(3, 1.0, 'x')`), { pipeline: 'evo', sequence: 3 }),
-      ),
+    const changed = v1.map((c) =>
+      c.name === 'amount' ? col('amount', { kind: 'decimal', precision: 12, scale: 4 }) : c,
     );
-    expect(typeError.code).toBe('SCHEMA_MISMATCH');
-    expect(typeError.message).toContain('"amount"');
+    const typeError = await failure(dest.planSchema(changed, 'add_columns'));
     expect(typeError.message).toContain('numeric(10,2)');
     expect(typeError.message).toContain('decimal(12,4)');
-
-    const vanished = await failure(
-      dest.planSchema(
-        [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })],
-        'add_columns',
-      ),
-    );
+    const vanished = await failure(dest.planSchema(v1.slice(0, 2), 'add_columns'));
     expect(vanished.message).toContain('"note" (text in public.evo_t) is missing');
-    expect(await rows('SELECT count(*)::int AS n FROM evo_t')).toEqual([{ n: 2 }]);
-    expect((await dest.committedSequence('evo'))?.sequence).toBe(2);
   });
 
   test('a load failing midway (constraint violation) leaves the table and the commit record unchanged', async () => {

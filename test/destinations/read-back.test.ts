@@ -20,7 +20,7 @@ import { queryStrings } from '../../daemon/duckdb/duck-sql.js';
 import { FanoutLogger, silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { startBigQueryDouble, type BigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
-import { commitBatch } from './commit-batch.js';
+import { commitBatch } from '../conformance/commit-batch.js';
 import { copyFixture } from '../delta/fixtures.js';
 import { Staging, request } from '../delta/staging.js';
 

@@ -13,7 +13,7 @@ import {
 } from '../../daemon/destinations/schema-diff.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
-import { col } from './staged-batch.js';
+import { col } from '../conformance/staged-batch.js';
 
 /** A destination whose native type names are the canonical ones in upper case. */
 function rules(names: NameMatching = 'case-sensitive') {

@@ -179,7 +179,7 @@ describe('the destination ahead of the state store (finding 2)', () => {
       [2, 1n],
       [3, 1n],
     ]);
-    const { readWithOracle } = await import('../delta/oracle.js');
+    const { readWithOracle } = await import('../conformance/delta-oracle.js');
     const table = (await readWithOracle('deltalake', [`${h.lakeDir}/ahead-delta`]))[
       `${h.lakeDir}/ahead-delta`
     ];
@@ -333,7 +333,7 @@ describe('updates at the watermark value (finding 4)', () => {
       [1, 'b'],
       [2, 'x'],
     ]);
-    const { readWithOracle } = await import('../delta/oracle.js');
+    const { readWithOracle } = await import('../conformance/delta-oracle.js');
     const table = (await readWithOracle('deltalake', [`${h.lakeDir}/same-day`]))[`${h.lakeDir}/same-day`];
     expect(table?.rows?.map((r) => [r.id, r.val])).toEqual([
       ['1', 'b'],
@@ -581,7 +581,7 @@ describe('values that no destination can hold (finding 10)', () => {
       destination: { type: 'delta', path: 'tm' },
     });
     await h.run(p);
-    const { readWithOracle } = await import('../delta/oracle.js');
+    const { readWithOracle } = await import('../conformance/delta-oracle.js');
     const table = (await readWithOracle('deltalake', [`${h.lakeDir}/tm`]))[`${h.lakeDir}/tm`];
     expect(table?.rows?.map((r) => [r.id, r.t])).toEqual([
       ['1', '24:00:00.000000'],

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
 import type { DestinationConfig } from '../../shared/config/pipeline-schema.js';
-import { readWithOracle } from '../delta/oracle.js';
+import { readWithOracle } from '../conformance/delta-oracle.js';
 import { startBigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';

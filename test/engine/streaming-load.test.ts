@@ -46,7 +46,7 @@ function tableFiles(table: string): string[] {
 }
 
 async function deltaIds(table: string): Promise<number[]> {
-  const { readWithOracle } = await import('../delta/oracle.js');
+  const { readWithOracle } = await import('../conformance/delta-oracle.js');
   const read = (await readWithOracle('deltalake', [table]))[table];
   if (read?.error !== undefined) throw new Error(read.error);
   return (read?.rows ?? []).map((r) => Number(r.id)).sort((a, b) => a - b);

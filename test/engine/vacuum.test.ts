@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
-import { commitBatch } from '../destinations/commit-batch.js';
+import { commitBatch } from '../conformance/commit-batch.js';
 import { Staging, request } from '../delta/staging.js';
 import { createHarness, type Harness } from './engine-harness.js';
 

@@ -19,7 +19,7 @@ export function col(
 }
 
 export interface Stager {
-  /** `rows` is a SQL VALUES body (`(1,'a'),(2,'b')`) or a full SELECT producing the columns in order. */
+  /** `rows` is a SQL VALUES body (`(1,'a'),(2,'b')`), a full SELECT producing the columns in order, or empty. */
   stage(columns: readonly ColumnSchema[], rows: string): Promise<StagedBatch>;
   readonly connection: DuckDBConnection;
   close(): void;
@@ -38,8 +38,10 @@ export async function createStager(): Promise<Stager> {
       const relation = `"staged_${counter}"`;
       const defs = columns.map((c) => `"${c.name}" ${stagingDuckType(c.type)}`).join(', ');
       await connection.run(`CREATE TABLE ${relation} (${defs})`);
-      const body = /^\s*(select|with)\b/i.test(rows) ? rows : `VALUES ${rows}`;
-      await connection.run(`INSERT INTO ${relation} ${body}`);
+      if (rows.trim() !== '') {
+        const body = /^\s*(select|with)\b/i.test(rows) ? rows : `VALUES ${rows}`;
+        await connection.run(`INSERT INTO ${relation} ${body}`);
+      }
       const count = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM ${relation}`);
       const workDir = mkdtempSync(join(workRoot, 'run-'));
       return { connection, relation, columns, rowCount: Number(count.getRows()[0]?.[0] ?? 0), workDir };

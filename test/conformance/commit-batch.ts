@@ -4,6 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CommitResult, Destination, LoadRequest } from '../../daemon/destinations/destination.js';
+import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 
 /** Rows staged in one table of a staging DuckDB, typed with `stagingDuckType()`. */
@@ -37,4 +38,38 @@ export async function commitBatch(destination: Destination, request: CommitReque
     await load.abort();
     throw error;
   }
+}
+
+/**
+ * A request for `batch` as pipeline `orders`, incremental, sequence 1, run id `run-<sequence>`,
+ * under `add_columns`, unless `overrides` says otherwise.
+ */
+export function commitRequest(
+  batch: StagedBatch,
+  overrides: Partial<Omit<CommitRequest, 'batch'>> = {},
+): CommitRequest {
+  const sequence = overrides.sequence ?? 1;
+  return {
+    pipeline: 'orders',
+    runId: `run-${sequence}`,
+    sequence,
+    mode: 'incremental',
+    key: undefined,
+    cursor: undefined,
+    schemaEvolution: 'add_columns',
+    signal: new AbortController().signal,
+    ...overrides,
+    batch,
+  };
+}
+
+/** The EtlError `promise` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<EtlError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof EtlError) return error;
+    throw error;
+  }
+  throw new Error('expected the operation to fail with an EtlError');
 }

@@ -1,8 +1,6 @@
 /**
- * Paths into the repository, found by walking up from this file: the harness runs both from
- * source (vitest) and compiled into build/chaos/ (npm run chaos), and the shared helpers compute
- * the repository root by a fixed depth that is wrong from build/chaos/. So the harness resolves
- * the daemon (`dist/daemon/main.js`) and the delta-rs oracle script itself.
+ * Paths into the repository, found by walking up from this file: test code runs both from source
+ * (vitest) and compiled into build/chaos/ (npm run chaos), where a fixed number of `../` is wrong.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
