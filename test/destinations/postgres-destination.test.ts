@@ -7,6 +7,7 @@ import type { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import { freePort } from '../helpers/free-port.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { waitFor } from '../helpers/wait.js';
 import { col, createStager, type Stager } from './staged-batch.js';
 import { commitBatch } from './commit-batch.js';
 
@@ -472,11 +473,14 @@ describe('postgres destination', () => {
       dest,
       request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }),
     );
-    // Abort once the server reports the COPY under way.
-    for (;;) {
-      const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
-      if (progress.some((p) => Number(p.n) > 0)) break;
-    }
+    // Abort once the server reports the COPY under way (probed often: the COPY takes seconds).
+    await waitFor(
+      async () => {
+        const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
+        return progress.some((p) => Number(p.n) > 0) ? true : undefined;
+      },
+      { intervalMs: 5, what: 'the COPY to be under way (pg_stat_progress_copy)' },
+    );
     controller.abort();
     const error = await failure(commit);
     expect(error.code).toBe('CANCELLED');
