@@ -5,6 +5,7 @@ import { ControlServer } from '../../daemon/control/server.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import { connectClient } from '../../shared/client/ws-client.js';
 import type { ConnectionState } from '../../shared/client/client.js';
+import { nextEvent } from '../helpers/wait.js';
 import { startTestServer, type TestServer } from './harness.js';
 
 let t: TestServer | undefined;
@@ -67,15 +68,21 @@ describe('client library', () => {
       logger: silentLogger,
       daemonInfo: { version: 'x', host: 'h', pid: 1 },
     });
-    await second.start();
-    await new Promise<void>((resolve) => {
-      const check = (): void =>
-        client.state === 'connected' && second.clientCount === 1 ? resolve() : void setTimeout(check, 20);
-      check();
+    const reconnected = nextEvent<ConnectionState>((listener) => client.onState(listener), 'the reconnect', {
+      accept: (state) => state === 'connected',
     });
+    await second.start();
+    await reconnected;
     expect(states).toContain('connecting');
-    // The subscription was sent again after reconnecting: events arrive without asking.
-    await new Promise((r) => setTimeout(r, 100));
+    // The client sends its subscription again right after the hello, and the server handles one
+    // connection's requests in order: once a later call is answered, the subscription is in place.
+    await client.call('list');
+    expect(second.clientCount).toBe(1);
+    // Events arrive without asking.
+    const arrived = nextEvent<string>(
+      (listener) => client.onEvent('run.state', (data) => listener(data.run_id)),
+      'the run.state event after the restart',
+    );
     api.events.emit('run.state', {
       run_id: 'after-restart',
       attempt_id: 'after-restart-1',
@@ -86,10 +93,7 @@ describe('client library', () => {
       rows_loaded: 0,
       error: null,
     });
-    await new Promise<void>((resolve) => {
-      const check = (): void => (received.length > 0 ? resolve() : void setTimeout(check, 20));
-      check();
-    });
+    await arrived;
     expect(received).toEqual(['after-restart']);
     await client.close();
     await second.close();

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { ControlServer, type ControlServerOptions } from '../../daemon/control/server.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
+import { nextEvent } from '../helpers/wait.js';
 import { FakeApi } from './fake-api.js';
 
 export interface TestServer {
@@ -13,6 +14,8 @@ export interface TestServer {
   readonly dir: string;
   readonly socketPath: string;
   readonly records: LogRecord[];
+  /** The first log record (already written or still to come) that `accept` takes. */
+  nextRecord(accept: (record: LogRecord) => boolean, what: string, timeoutMs?: number): Promise<LogRecord>;
   dispose(): Promise<void>;
 }
 
@@ -20,7 +23,15 @@ export async function startTestServer(overrides: Partial<ControlServerOptions> =
   const dir = await mkdtemp(join(tmpdir(), 'etld-ctl-'));
   const api = new FakeApi();
   const records: LogRecord[] = [];
-  const logger = new FanoutLogger([{ write: (record) => records.push(record) }]);
+  const listeners = new Set<(record: LogRecord) => void>();
+  const logger = new FanoutLogger([
+    {
+      write: (record) => {
+        records.push(record);
+        for (const listener of [...listeners]) listener(record);
+      },
+    },
+  ]);
   const socketPath = join(dir, 'run', 'etld.sock');
   const server = new ControlServer({
     api,
@@ -41,6 +52,18 @@ export async function startTestServer(overrides: Partial<ControlServerOptions> =
     dir,
     socketPath,
     records,
+    nextRecord(accept, what, timeoutMs = 15_000) {
+      const written = records.find(accept);
+      if (written !== undefined) return Promise.resolve(written);
+      return nextEvent<LogRecord>(
+        (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+        what,
+        { accept, timeoutMs },
+      );
+    },
     async dispose() {
       await server.close();
       await rm(dir, { recursive: true, force: true });

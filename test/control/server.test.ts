@@ -17,6 +17,23 @@ afterEach(async () => {
 const warnings = (server: TestServer): string[] =>
   server.records.filter((r) => r.level === 'warning').map((r) => r.message);
 
+/**
+ * Waits until the server has let go of the client it warned about (`control client LABEL: …why…`):
+ * its "disconnected" record is written on the close, just before the server forgets the client.
+ */
+async function disconnectionOf(server: TestServer, why: string): Promise<void> {
+  const warning = await server.nextRecord(
+    (r) => r.level === 'warning' && r.message.includes(why),
+    `a warning that a client ${why}`,
+  );
+  const label = /^control client (\S+):/.exec(warning.message)?.[1];
+  expect(label, warning.message).toBeDefined();
+  await server.nextRecord(
+    (r) => r.message.startsWith(`control client ${label} disconnected`),
+    `the server to disconnect ${label} (${why})`,
+  );
+}
+
 describe('control server: protocol', () => {
   it('answers hello with its version and serves list with a contract-valid result', async () => {
     t = await startTestServer();
@@ -136,8 +153,11 @@ describe('control server: protocol', () => {
     expect(noisy.frames.filter((f) => f.type === 'reply' && f.error).length).toBe(3000);
     expect((await other.request('list')).result).toHaveLength(2);
     noisy.close();
-    await noisy.closed;
-    await new Promise((r) => setTimeout(r, 50));
+    // The summary is written when the server side of the connection closes, after the client's.
+    await t.nextRecord(
+      (r) => r.message.includes('more bad frames were not logged'),
+      'the summary of the bad frames not logged',
+    );
     const lines = warnings(t);
     expect(lines.length).toBeLessThanOrEqual(6);
     expect(lines.some((m) => /2995 more bad frames were not logged \(3000 in total\)/.test(m))).toBe(true);
@@ -150,6 +170,8 @@ describe('control server: protocol', () => {
     const closed = await idle.closed;
     expect(closed).toEqual({ code: 1008, reason: 'no hello within 200 ms' });
     const greeted = await RawClient.ready({ socketPath: t.socketPath });
+    // An observation window, not a wait: past the 200 ms a greeted client must outlive, and no
+    // event says that a timer did nothing.
     await new Promise((r) => setTimeout(r, 400));
     expect((await greeted.request('list')).result).toHaveLength(2);
     greeted.close();
@@ -288,10 +310,8 @@ describe('control server: events', () => {
     expect(fast.frames.filter((f) => f.event === 'log')).toHaveLength(2000);
     expect(fastClosed).toBe(false);
     expect(warnings(t).filter((m) => m.includes('does not read fast enough'))).toHaveLength(1);
-    await new Promise<void>((resolve) => {
-      const check = (): void => (t!.server.clientCount === 1 ? resolve() : void setTimeout(check, 50));
-      check();
-    });
+    await disconnectionOf(t, 'does not read fast enough');
+    expect(t.server.clientCount).toBe(1);
     expect((await fast.request('list')).result).toHaveLength(2);
     fast.close();
   });
@@ -301,10 +321,8 @@ describe('control server: events', () => {
     const dead = await RawClient.ready({ socketPath: t.socketPath });
     const alive = await RawClient.ready({ socketPath: t.socketPath });
     (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    await new Promise<void>((resolve) => {
-      const check = (): void => (t!.server.clientCount === 1 ? resolve() : void setTimeout(check, 50));
-      check();
-    });
+    await disconnectionOf(t, 'no answer to the heartbeat');
+    expect(t.server.clientCount).toBe(1);
     expect(warnings(t).some((m) => m.includes('no answer to the heartbeat'))).toBe(true);
     expect((await alive.request('list')).result).toHaveLength(2);
     alive.close();

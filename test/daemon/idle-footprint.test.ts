@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
+  connectWhenListening,
   makeTempHome,
   REPO_ROOT,
   spawnDaemon,
@@ -118,9 +119,17 @@ describe('idle daemon footprint (spawned daemon)', () => {
       env: { NODE_OPTIONS: `--import=${hook}`, ETLD_TEST_MODULE_LOG: logFile },
     });
     daemons.push(daemon);
+    // Logged once start-up reconciliation is done.
     await daemon.waitForLine(/etld running: 3 pipeline\(s\) loaded/);
-    // Past start-up reconciliation and the resource monitor's first sample.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // And past the resource monitor's first sample, which `info` reports once it is taken.
+    const client = await connectWhenListening(h.socketPath, 'idle-footprint');
+    try {
+      await waitFor(async () => ((await client.call('info')).resources === null ? undefined : true), {
+        what: "the resource monitor's first sample",
+      });
+    } finally {
+      await client.close();
+    }
 
     const idle = loadedPackages(logFile);
     // The hook saw the daemon's own start-up, so an empty answer below means something.

@@ -12,6 +12,7 @@ import { postgresDestinationAt, postgresFixture } from '../conformance/destinati
 import { col, createStager, type Stager } from '../conformance/staged-batch.js';
 import { freePort } from '../helpers/free-port.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let server: PostgresServer;
 let stager: Stager;
@@ -338,11 +339,14 @@ describe('postgres destination', () => {
       dest,
       request(big, { pipeline: 'abort', sequence: 2, signal: controller.signal }),
     );
-    // Abort once the server reports the COPY under way.
-    for (;;) {
-      const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
-      if (progress.some((p) => Number(p.n) > 0)) break;
-    }
+    // Abort once the server reports the COPY under way (probed often: the COPY takes seconds).
+    await waitFor(
+      async () => {
+        const progress = await rows(`SELECT tuples_processed::int AS n FROM pg_stat_progress_copy`);
+        return progress.some((p) => Number(p.n) > 0) ? true : undefined;
+      },
+      { intervalMs: 5, what: 'the COPY to be under way (pg_stat_progress_copy)' },
+    );
     controller.abort();
     const error = await failure(commit);
     expect(error.code).toBe('CANCELLED');

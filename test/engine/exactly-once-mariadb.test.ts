@@ -120,8 +120,13 @@ describe('MariaDB cursors compared by the server', () => {
     try {
       await writer.query('START TRANSACTION');
       await writer.query(`INSERT INTO lc (note) VALUES ('slow tx')`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
       await maria.query(`INSERT INTO lc (note) VALUES ('fast tx')`, [], db);
+      // The premise: the slow transaction's row is stamped before the fast one's (NOW(6) is when
+      // its statement ran, one round trip earlier), so a watermark at the fast row passes it.
+      const [order] = await writer.query(
+        `SELECT (SELECT at FROM lc WHERE note = 'slow tx') < (SELECT at FROM lc WHERE note = 'fast tx') AS earlier`,
+      );
+      expect(order).toEqual([{ earlier: 1 }]);
       const p = h.pipeline({
         name: 'lag',
         source: source(db, { table: 'lc', key: ['id'] }),
@@ -191,7 +196,7 @@ describe('MariaDB consistent snapshots without stalling writers', () => {
       const blocking = blocker
         .query('UPDATE big SET v = v WHERE id = 1 AND SLEEP(12) = 0')
         .catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await maria.statementRunning('SLEEP(12)', 'the blocking UPDATE to run', 'User sleep');
       const p = h.pipeline({
         name: 'locked',
         source: source(db, { table: 'big', key: ['id'], chunk_rows: 1000, parallelism: 2 }),
@@ -200,7 +205,7 @@ describe('MariaDB consistent snapshots without stalling writers', () => {
       });
       const run = h.run(p);
       // A writer arriving while the coordinator waits for the lock is held back at most that long.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await maria.statementRunning('FLUSH TABLES WITH READ LOCK', 'the coordinator to wait for the lock');
       const started = Date.now();
       await writer.query('INSERT INTO big VALUES (5000, 5000)');
       const waited = Date.now() - started;

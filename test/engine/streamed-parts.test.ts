@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
@@ -17,6 +16,7 @@ import { extractAll, type ExtractTask, type PartConsumer } from '../../daemon/en
 import { ProgressTracker } from '../../daemon/engine/progress-tracker.js';
 import { Stager } from '../../daemon/engine/stager.js';
 import type { ReadSession } from '../../daemon/sources/source.js';
+import { nextEvent } from '../helpers/wait.js';
 
 const columns: ColumnSchema[] = [
   { name: 'a', type: { kind: 'int64' }, nullable: true },
@@ -113,9 +113,10 @@ async function run(
     parts?: number;
     abortAfterMs?: number;
     consumers?: readonly ((part: string) => PartConsumer)[];
+    controller?: AbortController;
   } = {},
 ) {
-  const controller = new AbortController();
+  const controller = options.controller ?? new AbortController();
   if (options.abortAfterMs !== undefined)
     setTimeout(() => controller.abort(new Error('stop')), options.abortAfterMs);
   return extractAll(
@@ -195,14 +196,21 @@ describe('streamed extraction into staging', () => {
   });
 
   test('an abort before the stage has opened the pipe cancels too', async () => {
+    const controller = new AbortController();
+    const abort = nextEvent<Event>((listener) => {
+      controller.signal.addEventListener('abort', listener);
+      return () => controller.signal.removeEventListener('abort', listener);
+    }, 'the abort');
     await expect(
       run('abort-early', fakeSession({ total: 1_000 }), {
+        controller,
         abortAfterMs: 50,
         consumers: [
           (part) => ({
             name: 'late',
+            // A stage that opens its pipe only once the run has been aborted.
             run: async (path) => {
-              await sleep(300);
+              await abort;
               return intoRaw()(part).run(path);
             },
           }),

@@ -18,6 +18,11 @@ export interface MariaDbServer {
   /** Runs SQL (one statement) in `database`; returns rows as objects. */
   query(sql: string, params?: unknown[], database?: string): Promise<Record<string, unknown>[]>;
   createDatabase(name: string): Promise<void>;
+  /**
+   * Resolves once another session runs a statement whose text contains `text` (in PROCESSLIST
+   * state `state`, when given): a statement sent is not yet a statement running.
+   */
+  statementRunning(text: string, what: string, state?: string): Promise<void>;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -110,6 +115,19 @@ export async function startMariaDb(): Promise<MariaDbServer> {
     query,
     createDatabase: async (name) => {
       await query(`CREATE DATABASE \`${name}\``);
+    },
+    statementRunning: async (text, what, state) => {
+      await waitFor(
+        async () => {
+          const rows = await query(
+            `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST
+             WHERE ID <> CONNECTION_ID() AND LOCATE(?, INFO) > 0 AND (? IS NULL OR STATE = ?)`,
+            [text, state ?? null, state ?? null],
+          );
+          return Number(rows[0]?.n ?? 0) > 0 ? true : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 20, what },
+      );
     },
     stop,
     start,

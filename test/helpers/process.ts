@@ -1,5 +1,9 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 
+// waitFor lives in wait.ts, which unit-tier tests import without child_process; re-exported for
+// the tests that import it from here.
+export { waitFor } from './wait.js';
+
 export interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;
@@ -22,24 +26,4 @@ export function runCommand(
     child.once('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin?.end(options.input ?? '');
   });
-}
-
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
-  );
 }

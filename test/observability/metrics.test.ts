@@ -102,7 +102,8 @@ async function world() {
     clock,
     store,
     engine,
-    governor: instrumentGovernor(governor, metrics),
+    // Slot waits are timed on the fake clock too: a test moves time instead of sleeping through it.
+    governor: instrumentGovernor(governor, metrics, () => clock.now().getTime()),
     supervisor,
     freshness,
     events,
@@ -342,7 +343,7 @@ describe('/metrics', () => {
     expect(m.get('etld_source_slots_in_use{host="db1:5432"}')).toBe(1);
     expect(m.get('etld_source_slot_waiters{host="db1:5432"}')).toBe(1);
     expect(m.get('etld_source_slot_waits_total{host="db1:5432"}')).toBe(1);
-    await new Promise((r) => setTimeout(r, 20));
+    await w.clock.advance(20);
     first();
     (await second)();
     m = samples(await w.scrape());

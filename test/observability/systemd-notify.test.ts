@@ -24,7 +24,7 @@ import type { SupervisorPort } from '../../daemon/ports.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { FakeClock } from '../scheduler/fake-clock.js';
 import { REPO_ROOT } from '../helpers/daemon-process.js';
-import { waitFor } from '../helpers/process.js';
+import { waitFor, within } from '../helpers/wait.js';
 import { listenDatagrams, startDatagramReceiver, type DatagramReceiver } from './datagram-listener.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -192,14 +192,24 @@ describe('systemd notify protocol', () => {
     const lines: string[] = [];
     const sender = unixDatagramSender();
     cleanups.push(() => sender.close());
+    // Every send's outcome, so the test knows when all five failures have been handled.
+    const sends: Promise<void>[] = [];
     const notifier = new SdNotifier(
       '/nonexistent/etld/notify',
-      sender,
+      {
+        send: (path, payload) => {
+          const sent = sender.send(path, payload);
+          sends.push(sent);
+          return sent;
+        },
+        close: () => sender.close(),
+      },
       new FanoutLogger([{ write: (r) => lines.push(r.message) }]),
     );
     for (let i = 0; i < 5; i++) notifier.watchdog();
-    await waitFor(() => (lines.length > 0 ? lines : undefined), { timeoutMs: 5_000, what: 'the warning' });
-    await new Promise((r) => setImmediate(r));
+    // The notifier reacts to each send before this does (its handlers were attached first).
+    await within(Promise.allSettled(sends), 'the five sends to fail', 5_000);
+    expect(sends).toHaveLength(5);
     expect(lines).toEqual([
       expect.stringMatching(/^cannot notify systemd through \/nonexistent\/etld\/notify: /),
     ]);

@@ -33,8 +33,15 @@ describe('ResourceMonitor', () => {
     while (Date.now() < until) {
       /* busy */
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const second = await monitor.sample();
+    // The histogram records once its own timer gets a turn after the block; a sample taken before
+    // that reports no lag (and starts a new histogram), so sample until one has it.
+    const second = await waitFor(
+      async () => {
+        const sample = await monitor.sample();
+        return sample.event_loop_lag_ms === null ? undefined : sample;
+      },
+      { intervalMs: 20, timeoutMs: 10_000, what: 'a sample with an event-loop lag' },
+    );
     monitor.stop();
 
     for (const sample of [first, second]) {
@@ -71,6 +78,8 @@ describe('ResourceMonitor', () => {
     await waitFor(() => (samples.length >= 3 ? true : undefined), { what: 'three samples' });
     monitor.stop();
     const count = samples.length;
+    // An observation window, not a wait: five intervals in which no sample may come (nothing
+    // signals that a stopped monitor stayed stopped).
     await new Promise((r) => setTimeout(r, 150));
     expect(samples.length).toBeLessThanOrEqual(count + 1);
 

@@ -241,8 +241,19 @@ describe('MySQL extract back-pressure', () => {
     const sentBefore = await serverSent();
     const running = extract(sql, columns, sink, (p) => (encoded = p.rows));
     await waitFor(() => (held.length > 0 ? true : undefined), { what: 'the first chunk' });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const first = { sent: await serverSent(), writable: sink.writableLength, received };
+    // The server sends until the socket buffers between it and the held client are full, then
+    // waits: probe until what it has sent stops growing from one probe to the next.
+    let previous: number | undefined;
+    const first = await waitFor(
+      async () => {
+        const sent = await serverSent();
+        const stopped = previous !== undefined && sent - previous < 64 * 1024;
+        previous = sent;
+        return stopped ? { sent, writable: sink.writableLength, received } : undefined;
+      },
+      { intervalMs: 500, what: 'the server to stop sending (the socket buffers full)' },
+    );
+    // An observation window, not a wait: it stays stopped, and nothing more reaches the sink.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const second = { sent: await serverSent(), writable: sink.writableLength, received };
     const memoryGrowth = process.memoryUsage().arrayBuffers - memoryBefore;

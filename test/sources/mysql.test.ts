@@ -351,7 +351,7 @@ describe('MySQL/MariaDB specifics', () => {
       const blocking = blocker
         .queryText(`UPDATE consistency SET v = v WHERE id = 1 AND SLEEP(10) = 0`)
         .catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await s.statementRunning('SLEEP(10)', 'the blocking UPDATE to run', 'User sleep');
       const session = await driver.openReadSession(2);
       expect(session).toMatchObject({ consistent: true, readers: 1 });
       await session.close();

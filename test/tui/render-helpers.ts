@@ -1,29 +1,50 @@
-/** Helpers for ink-testing-library: Ink reads stdin on a later tick, so await around writes. */
-export function tick(ms = 20): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { waitFor } from '../helpers/wait.js';
 
+/**
+ * The gap `press` leaves before and after each key. Pacing, not a wait for a condition: Ink holds
+ * a lone ESC for 20 ms to tell the Escape key from the start of an escape sequence (a key arriving
+ * sooner would join it), and a key must reach the input handler of the render its predecessor
+ * caused. What the keys lead to is awaited with `frameMatching`, never assumed after the gap.
+ */
+const KEY_GAP_MS = 20;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Types `keys` into ink-testing-library's stdin, paced as a person types them. */
 export async function press(stdin: { write: (data: string) => void }, ...keys: string[]): Promise<void> {
   for (const key of keys) {
-    await tick();
+    await pause(KEY_GAP_MS);
     stdin.write(key);
-    await tick();
+    await pause(KEY_GAP_MS);
   }
 }
 
-/** Polls the latest frame until it satisfies `predicate` (event batches render ~150 ms later). */
+/**
+ * The latest frame once it satisfies `predicate` (event batches render ~150 ms later). Polled:
+ * ink-testing-library announces no frame.
+ */
 export async function frameMatching(
   lastFrame: () => string | undefined,
   predicate: (frame: string) => boolean,
   what: string,
-  attempts = 100,
+  timeoutMs = 10_000,
 ): Promise<string> {
-  for (let i = 0; i < attempts; i++) {
-    const frame = lastFrame() ?? '';
-    if (predicate(frame)) return frame;
-    await tick(20);
+  try {
+    return await waitFor(
+      () => {
+        const frame = lastFrame() ?? '';
+        return predicate(frame) ? frame : undefined;
+      },
+      { timeoutMs, intervalMs: 10, what: `a frame showing ${what}` },
+    );
+  } catch (error) {
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; last frame:\n${lastFrame() ?? '(none)'}`,
+      {
+        cause: error,
+      },
+    );
   }
-  throw new Error(`no frame showed ${what}; last frame:\n${lastFrame() ?? '(none)'}`);
 }
 
 export const KEYS = {
