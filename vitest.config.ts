@@ -11,8 +11,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     pool: 'forks',
     maxWorkers: 2,
-    // In CI one retry absorbs a real server or JVM starved by a concurrent suite on two cores;
-    // a failure that repeats still fails the run, and local runs never retry.
-    retry: process.env.CI ? 1 : 0,
+    // No retry, in CI either: a test that passes only on its second try is a flake to fix (tests
+    // wait for events and conditions with deadlines, never for fixed times).
   },
 });
