@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Destination } from '../../daemon/destinations/destination.js';
-import type { ColumnSchema } from '../../shared/types.js';
 import { commitBatch, commitRequest, failure } from '../conformance/commit-batch.js';
-import { runDestinationConformance } from '../conformance/destination.case.js';
+import { ALL_TYPES, runDestinationConformance } from '../conformance/destination.case.js';
 import { postgresDestinationAt, postgresFixture } from '../conformance/destinations/postgres.js';
 import { col, createStager, type Stager } from '../conformance/staged-batch.js';
 import { freePort } from '../helpers/free-port.js';
@@ -43,42 +42,17 @@ runDestinationConformance({ name: 'PostgreSQL', setup: () => postgresFixture(ser
 
 const request = commitRequest;
 
-const ALL_TYPES: ColumnSchema[] = [
-  col('i16', 'int16'),
-  col('i32', 'int32'),
-  col('i64', 'int64'),
-  col('f32', 'float32'),
-  col('f64', 'float64'),
-  col('b', 'bool'),
-  col('d', { kind: 'decimal', precision: 38, scale: 10 }),
-  col('t', 'text'),
-  col('by', 'bytes'),
-  col('dt', 'date'),
-  col('tm', 'time'),
-  col('ts', 'timestamp'),
-  col('tz', 'timestamptz'),
-  col('j', 'json'),
-  col('u', 'uuid'),
-];
-
 describe('postgres destination', () => {
   test('creates the table with the PostgreSQL type for each canonical type (the values: the conformance suite)', async () => {
     const dest = destination('types_t');
-    const batch = await stager.stage(
-      ALL_TYPES,
-      `(-32768, 2147483647, 9007199254740993, 1.5, 'nan'::DOUBLE, true, 1234567890123456789012345678.0123456789,
-        'a,"b"' || chr(10) || 'c', '\\x00\\xFF'::BLOB, DATE '2024-02-29', TIME '23:59:59.999999',
-        TIMESTAMP '1999-12-31 23:59:59.123456', TIMESTAMPTZ '2024-01-02 03:04:05.654321+00',
-        '{"a": [1, 2], "b": null}', '123e4567-e89b-12d3-a456-426614174000'),
-       (NULL, NULL, -9223372036854775808, NULL, 'inf'::DOUBLE, false, -0.0000000001, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
-    );
+    const batch = await stager.stage(ALL_TYPES, '');
     const plan = await dest.planSchema(ALL_TYPES, 'add_columns');
     expect(plan).toEqual([expect.objectContaining({ column: '*', change: 'create' })]);
     expect(plan[0]?.detail).toContain(`with ${ALL_TYPES.length} columns: `);
-    expect(plan[0]?.detail).toContain(', d numeric(38,10),');
+    expect(plan[0]?.detail).toContain(', wide numeric(38,10),');
 
     const result = await commitBatch(dest, request(batch));
-    expect(result).toMatchObject({ rowsLoaded: 2, alreadyCommitted: false });
+    expect(result).toMatchObject({ rowsLoaded: 0, alreadyCommitted: false });
 
     const types = await rows(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'types_t'::regclass AND attnum > 0 ORDER BY attnum`,
@@ -90,6 +64,7 @@ describe('postgres destination', () => {
       'real',
       'double precision',
       'boolean',
+      'numeric(18,2)',
       'numeric(38,10)',
       'text',
       'bytea',

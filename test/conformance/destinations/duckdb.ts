@@ -12,7 +12,7 @@ import { duckdbDestination } from '../../../daemon/destinations/duckdb/duckdb-de
 import { silentLogger } from '../../../daemon/logging/logger.js';
 import type { DestinationFixture } from '../destination.case.js';
 import type { NormalRow } from '../normalise.js';
-import { projectRow, quoted, readColumns, type ReadColumn } from './table-columns.js';
+import { projectRow, quoted, readColumns, textSelectList, type ReadColumn } from './table-columns.js';
 
 /** The rows of `main.<table>` in `file`, or null when the file or the table does not exist. */
 export async function readDuckDbTable(
@@ -34,14 +34,11 @@ export async function readDuckDbTable(
       .map((r) => (typeof r.column_name === 'string' ? r.column_name : ''));
     if (names.length === 0) return null;
     const present = new Set(names);
-    const select = columns
-      .filter((c) => present.has(c.name))
-      .map((c) =>
-        c.kind.kind === 'bytes'
-          ? `hex(${quoted(c.name)}) AS ${quoted(c.name)}`
-          : `CAST(${quoted(c.name)} AS VARCHAR) AS ${quoted(c.name)}`,
-      );
-    const reader = await connection.runAndReadAll(`SELECT ${select.join(', ')} FROM main.${quoted(table)}`);
+    const select = textSelectList(columns, present, {
+      asText: (name) => `CAST(${name} AS VARCHAR)`,
+      asHex: (name) => `hex(${name})`,
+    });
+    const reader = await connection.runAndReadAll(`SELECT ${select} FROM main.${quoted(table)}`);
     return reader.getRowObjectsJS().map((row) => projectRow(columns, present, row));
   } finally {
     connection.closeSync();

@@ -10,7 +10,7 @@ import { silentLogger } from '../../../daemon/logging/logger.js';
 import type { PostgresServer } from '../../helpers/postgres-server.js';
 import type { DestinationFixture } from '../destination.case.js';
 import type { NormalRow } from '../normalise.js';
-import { projectRow, quoted, readColumns, type ReadColumn } from './table-columns.js';
+import { projectRow, quoted, readColumns, textSelectList, type ReadColumn } from './table-columns.js';
 
 /** Runs one statement and returns its rows as objects. */
 export type QueryRows = (sql: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -29,14 +29,11 @@ export async function readPostgresTable(
   ).map((r) => String(r.column_name));
   if (names.length === 0) return null;
   const present = new Set(names);
-  const select = columns
-    .filter((c) => present.has(c.name))
-    .map((c) =>
-      c.kind.kind === 'bytes'
-        ? `encode(${quoted(c.name)}, 'hex') AS ${quoted(c.name)}`
-        : `${quoted(c.name)}::text AS ${quoted(c.name)}`,
-    );
-  const rows = await query(`SELECT ${select.join(', ')} FROM public.${quoted(table)}`);
+  const select = textSelectList(columns, present, {
+    asText: (name) => `${name}::text`,
+    asHex: (name) => `encode(${name}, 'hex')`,
+  });
+  const rows = await query(`SELECT ${select} FROM public.${quoted(table)}`);
   return rows.map((row) => projectRow(columns, present, row));
 }
 

@@ -27,3 +27,22 @@ export function projectRow(
 export function quoted(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/**
+ * The SELECT list reading `columns` that the table has, each as text under its own name: bytes
+ * through `asHex` (their text form would print printable bytes as characters), the rest through
+ * `asText`.
+ */
+export function textSelectList(
+  columns: readonly ReadColumn[],
+  present: ReadonlySet<string>,
+  render: { asText(quotedName: string): string; asHex(quotedName: string): string },
+): string {
+  return columns
+    .filter((c) => present.has(c.name))
+    .map((c) => {
+      const name = quoted(c.name);
+      return `${c.kind.kind === 'bytes' ? render.asHex(name) : render.asText(name)} AS ${name}`;
+    })
+    .join(', ');
+}
