@@ -215,7 +215,9 @@ export const daemonInfoSchema = z.object({
    */
   config: z
     .object({
+      /** Invalid files other than last good versions: files that do not load, and connections.yaml. */
       invalid_files: z.number().int(),
+      /** Loaded pipeline files with warnings. */
       warnings: z.number().int(),
       last_good: z.array(z.object({ pipeline: z.string(), problem: z.string() })),
     })

@@ -135,7 +135,7 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
   if (config !== undefined) {
     const counts = [
       config.last_good.length > 0 ? `${config.last_good.length} running the last good version` : null,
-      config.invalid_files > 0 ? `${config.invalid_files} invalid file(s) not loaded` : null,
+      config.invalid_files > 0 ? `${config.invalid_files} invalid file(s)` : null,
       config.warnings > 0 ? `${config.warnings} file(s) with warnings` : null,
     ].filter((c) => c !== null);
     fields.push([
