@@ -19,7 +19,8 @@ import {
   type Style,
 } from './format.js';
 import { anyCheckNotPassed, checksCell, renderChecks } from './render-checks.js';
-import { LAST_GOOD_MARK, lastGoodNote, lastGoodText } from '../../shared/file-status-words.js';
+import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
+import { configFields, listNotes } from './render-config.js';
 
 /** Human renderings of the daemon's answers; `--json` prints the answers themselves. */
 
@@ -42,15 +43,7 @@ export function renderList(pipelines: readonly PipelineSummary[], style: Style, 
     p.last_run ? formatCount(p.last_run.rows_loaded) : '-',
   ]);
   const table = renderTable(['NAME', 'STATE', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'ROWS'], rows, style);
-  // A last good version is flagged under the table with its file's first problem: the operator who
-  // just deployed an edit must not believe it is live.
-  const notes = pipelines.flatMap((p) => {
-    const note = lastGoodNote(p);
-    return note === null ? [] : [`${style.red(LAST_GOOD_MARK)} ${p.name}: ${note}`];
-  });
-  const warned = pipelines.filter((p) => (p.warnings ?? []).length > 0).length;
-  if (warned > 0)
-    notes.push(style.yellow(`${warned} pipeline file(s) with warnings: etlctl problems lists them`));
+  const notes = listNotes(pipelines, style);
   return notes.length === 0 ? table : `${table}\n${notes.join('\n')}\n`;
 }
 
@@ -131,20 +124,7 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
     ['home', info.home ?? '-'],
     ['pipelines', pipelines === '' ? 'none' : pipelines],
   ];
-  const config = info.config;
-  if (config !== undefined) {
-    const counts = [
-      config.last_good.length > 0 ? `${config.last_good.length} running the last good version` : null,
-      config.invalid_files > 0 ? `${config.invalid_files} invalid file(s)` : null,
-      config.warnings > 0 ? `${config.warnings} file(s) with warnings` : null,
-    ].filter((c) => c !== null);
-    fields.push([
-      'config',
-      counts.length === 0 ? 'every file valid' : style.red(`${counts.join(', ')} (etlctl problems)`),
-    ]);
-    for (const { pipeline, problem } of config.last_good)
-      fields.push([`  ${pipeline}`, style.red(lastGoodText(problem))]);
-  }
+  if (info.config !== undefined) fields.push(...configFields(info.config, style));
   const r = info.resources;
   if (r) {
     fields.push(
