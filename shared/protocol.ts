@@ -227,9 +227,9 @@ export type DaemonInfo = z.infer<typeof daemonInfoSchema>;
 
 /**
  * One file's problems, as `etlctl problems` lists them. `effect` says what runs: `not_running` —
- * nothing from this file; `last_good` — the pipeline's last good version; `running` — the file as
- * written (a warning); null for connections.yaml (each pipeline naming a broken connection has
- * its own entry).
+ * nothing from this file; `last_good` — the pipeline's last good version; `running` — the
+ * pipeline runs and these are warnings about what runs (for a last good version, that version's
+ * warnings); null for connections.yaml (each pipeline naming a broken connection has its own entry).
  */
 export const configProblemSchema = z.object({
   severity: z.enum(['error', 'warning']),

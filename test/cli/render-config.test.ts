@@ -91,7 +91,7 @@ describe('reload and problems', () => {
       [
         'ERROR    orders: running the last good version; file invalid',
         `         ${PROBLEM}`,
-        'WARNING  users: running as written',
+        'WARNING  users: runs, with warnings',
         '         w',
         'ERROR    /p/connections.yaml: its broken connections cannot be used',
         '         c',

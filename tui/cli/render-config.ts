@@ -70,7 +70,7 @@ function effectText(effect: MethodResult<'problems'>[number]['effect']): string 
     case 'last_good':
       return 'running the last good version; file invalid';
     case 'running':
-      return 'running as written';
+      return 'runs, with warnings';
     case null:
       return 'its broken connections cannot be used';
   }
