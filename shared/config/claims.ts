@@ -35,10 +35,10 @@ function keeper(
   if (namesake !== undefined)
     return {
       file: namesake,
-      why: `no file defined the pipeline before, and ${basename(namesake)} is named after it`,
+      why: `no earlier file is on record, and ${basename(namesake)} is named after the pipeline`,
     };
   const first = [...files].sort()[0] ?? '';
-  return { file: first, why: 'no file defined the pipeline before; the first file in name order keeps it' };
+  return { file: first, why: 'no earlier file is on record; the first file in name order keeps it' };
 }
 
 /** The refused claims, by file (files not in the map keep their name). */

@@ -182,7 +182,7 @@ describe('a name claimed by several files', () => {
     const loaded = await loadPipelineDirectory(join(dir, 'pipelines'), { checks: CHECKS });
     expect(loaded.valid.map((p) => p.file)).toEqual([join(dir, 'pipelines', 'orders.yaml')]);
     expect(loaded.invalid[0]?.problems[0]).toMatch(
-      /orders-copy\.yaml:1:7 name: pipeline "orders" is already defined in .*orders\.yaml, which keeps it \(no file defined the pipeline before, and orders\.yaml is named after it\)/,
+      /orders-copy\.yaml:1:7 name: pipeline "orders" is already defined in .*orders\.yaml, which keeps it \(no earlier file is on record, and orders\.yaml is named after the pipeline\)/,
     );
   });
 
