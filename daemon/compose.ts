@@ -14,7 +14,9 @@ import type { Resources, RunRecord } from '../shared/protocol.js';
 import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RunEventPublisher } from './alerts/run-events.js';
-import { loadPipelineDirectory, type PipelineDirectory } from '../shared/config/pipeline-files.js';
+import type { PipelineDirectory } from '../shared/config/pipeline-files.js';
+import { logLoadProblems } from './config/load-report.js';
+import { PipelineLoader } from './config/pipeline-loader.js';
 import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
 import { ControlServer } from './control/server.js';
@@ -109,7 +111,7 @@ function onlyPipeline(directory: PipelineDirectory, name: string): PipelineDirec
     );
   }
   const { schedule: _schedule, ...config } = pipeline.config;
-  return { valid: [{ ...pipeline, config }], invalid: [] };
+  return { valid: [{ ...pipeline, config }], invalid: [], connections: directory.connections };
 }
 
 export async function composeDaemon(options: ComposeOptions): Promise<ComposedDaemon> {
@@ -145,14 +147,19 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     await mkdir(paths.tempRoot, { recursive: true });
 
     const registry = new PipelineRegistry();
-    const directory = await loadPipelineDirectory(paths.pipelinesDir);
+    const loader = new PipelineLoader({
+      pipelinesDir: paths.pipelinesDir,
+      record: rawStore,
+      secrets: options.secrets,
+      defaultTimezone: settings.defaults.timezone ?? options.hostTimezone,
+      now: () => new Date(),
+    });
+    const directory = await loader.load();
     const initial = registry.apply(
       options.once === undefined ? directory : onlyPipeline(directory, options.once),
     );
-    for (const broken of registry.invalid) {
-      for (const problem of broken.problems)
-        logger.error(`invalid pipeline file (skipped): ${problem}`, { pipeline: broken.name });
-    }
+    if (options.once === undefined) loader.remember(registry.active);
+    logLoadProblems(registry, logger);
     logger.info(`loaded ${initial.added.length} pipeline(s) from ${paths.pipelinesDir}`);
 
     const events = new EventBus();
@@ -295,6 +302,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       events,
       paths,
       registry,
+      loader,
       supervisor,
       store,
       engine,
@@ -383,6 +391,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         settings,
         logger,
         registry,
+        loader,
         supervisor,
         control,
         resources: options.once !== undefined ? null : monitored,

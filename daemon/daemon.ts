@@ -8,8 +8,9 @@
 import { EtlError } from '../shared/errors.js';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import type { ReloadDiff } from './config/pipeline-registry.js';
-import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
+import type { PipelineLoader } from './config/pipeline-loader.js';
 import type { PipelineRegistry } from './config/pipeline-registry.js';
+import { logLoadProblems } from './config/load-report.js';
 import type { Logger } from './logging/logger.js';
 import type { ObservabilityPort } from './observability/observability.js';
 import type { ControlServerPort, ResourceMonitorPort, SupervisorPort } from './ports.js';
@@ -22,6 +23,8 @@ export interface DaemonParts {
   readonly settings: DaemonSettings;
   readonly logger: Logger;
   readonly registry: PipelineRegistry;
+  /** Reads the pipelines directory (with connections.yaml) and records which file defines each pipeline. */
+  readonly loader: PipelineLoader;
   readonly supervisor: SupervisorPort;
   readonly control: ControlServerPort | null;
   readonly resources: ResourceMonitorPort | null;
@@ -82,16 +85,12 @@ export class Daemon {
     // Two reloads at once would race on the registry; the second waits for the first.
     const previous = this.#reloading ?? Promise.resolve(undefined);
     const next = previous.then(async () => {
-      const { registry, supervisor, logger, paths } = this.#parts;
-      const directory = await loadPipelineDirectory(paths.pipelinesDir);
-      const diff = registry.apply(directory);
+      const { registry, supervisor, logger, loader } = this.#parts;
+      const diff = registry.apply(await loader.load());
+      loader.remember(registry.active);
       supervisor.setPipelines(registry.active, registry.invalid);
       this.#parts.observability?.setPipelines(registry.active);
-      for (const broken of registry.invalid) {
-        const keeps = registry.get(broken.name) ? ' (the last good version keeps running)' : '';
-        for (const problem of broken.problems)
-          logger.error(`invalid pipeline file${keeps}: ${problem}`, { pipeline: broken.name });
-      }
+      logLoadProblems(registry, logger);
       logger.notice(
         `reloaded pipelines: added [${diff.added.join(', ')}], changed [${diff.changed.join(', ')}], removed [${diff.removed.join(', ')}], invalid [${diff.invalid.join(', ')}]`,
       );

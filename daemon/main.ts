@@ -11,13 +11,14 @@
 import { fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
-import { dirname } from 'node:path';
 import { collectDefaultMetrics } from 'prom-client';
 import { ETLD_VERSION } from '../shared/version.js';
 import { EtlError, toEtlError } from '../shared/errors.js';
 import { composeDaemon, type ComposedDaemon } from './compose.js';
 import type { FailpointName } from './engine/engine.js';
 import { loadDaemonSettings } from './config/settings-loader.js';
+import type { SecretEnvironment } from './config/secrets.js';
+import { checkConfig } from './check-config.js';
 import { DAEMON_HELP, parseDaemonArgs } from './host/daemon-args.js';
 import { JournalSink } from './logging/journal-sink.js';
 import { JournaldSink, stdoutIsJournal } from './logging/journald-sink.js';
@@ -27,7 +28,7 @@ import { isNotifySocket, noNotifier, SdNotifier, type ServiceNotifier } from './
 import { unixDatagramSender } from './observability/unix-datagram.js';
 import { WatchdogKeepAlive, watchdogIntervalMs } from './observability/watchdog.js';
 import { PipelineFileSink } from './logging/pipeline-file-sink.js';
-import { applySettingsPaths, resolvePaths } from './host/paths.js';
+import { pathsWithSettings, resolvePaths } from './host/paths.js';
 
 /** Exit codes: 78 (EX_CONFIG) tells systemd not to restart a daemon whose configuration is wrong. */
 const EXIT_FATAL = 1;
@@ -87,6 +88,14 @@ function stdoutStat(): { dev: number; ino: number } | null {
   }
 }
 
+/** The daemon's secrets: its environment, and systemd's credentials directory for relative password files. */
+function secretEnvironment(): SecretEnvironment {
+  return {
+    env: process.env,
+    ...(process.env.CREDENTIALS_DIRECTORY ? { credentialsDirectory: process.env.CREDENTIALS_DIRECTORY } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   let args;
   let failpoints: Map<FailpointName, 'kill'>;
@@ -104,6 +113,16 @@ async function main(): Promise<void> {
   if (args.version) {
     process.stdout.write(`etld ${ETLD_VERSION}\n`);
     return;
+  }
+  if (args.checkConfig) {
+    const check = await checkConfig({
+      paths: resolvePaths({ home: args.home, configFile: args.config, cwd: process.cwd(), tmpDir: tmpdir() }),
+      secrets: secretEnvironment(),
+      hostTimezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      now: new Date(),
+    });
+    process.stdout.write(`${check.lines.join('\n')}\n`);
+    process.exit(check.ok ? 0 : EXIT_FATAL);
   }
 
   const journal = new JournalSink(process.stdout, { format: args.logFormat ?? 'text' });
@@ -163,16 +182,7 @@ async function main(): Promise<void> {
       tmpDir: tmpdir(),
     });
     const settings = await loadDaemonSettings(paths0.settingsFile, paths0.settingsExplicit);
-    const paths = applySettingsPaths(
-      paths0,
-      {
-        pipelinesDir: settings.pipelines_dir,
-        lakeDir: settings.lake_dir,
-        logDir: settings.logs.dir,
-        socketPath: settings.control.socket,
-      },
-      dirname(paths0.settingsFile),
-    );
+    const paths = pathsWithSettings(paths0, settings);
     if (args.logFormat === undefined && settings.logs.format === 'json') {
       logger.log('debug', 'settings ask for JSON log lines; use --log-format json to switch stdout');
     }
@@ -216,12 +226,7 @@ async function main(): Promise<void> {
       paths,
       settings,
       logger,
-      secrets: {
-        env: process.env,
-        ...(process.env.CREDENTIALS_DIRECTORY
-          ? { credentialsDirectory: process.env.CREDENTIALS_DIRECTORY }
-          : {}),
-      },
+      secrets: secretEnvironment(),
       identity: { version: ETLD_VERSION, host: hostname(), pid: process.pid },
       isAlive: (pid) => {
         try {

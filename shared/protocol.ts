@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { PIPELINE_STATES, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
+import { FILE_STATUSES, PIPELINE_STATES, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -131,8 +131,19 @@ export const pipelineSummarySchema = z.object({
   destination: z.string().nullable(),
   mode: z.string().nullable(),
   file: z.string(),
-  /** Present for `invalid` pipelines: every problem, as `file:line:col path: message`. */
+  /**
+   * Every problem of its file, as `file:line:col path: message`: for `invalid` pipelines, and for
+   * those running their last good version (`file_status: last_good`); empty otherwise.
+   */
   problems: z.array(z.string()),
+  /**
+   * Whether what runs is what the file says: `ok`; `last_good` — the file became invalid in an
+   * edit and the last good version keeps running until it is fixed and reloaded (`problems` says
+   * why); `invalid` — nothing runs. Optional on the wire: daemons before 0.2 do not send it.
+   */
+  file_status: z.enum(FILE_STATUSES).optional(),
+  /** What the load noticed without refusing the file (`file:line:col path: message`). Optional on the wire, like file_status. */
+  warnings: z.array(z.string()).optional(),
   /**
    * Whether the pipeline's data is fresh (`freshness` in its file or `defaults.freshness`); null
    * without a freshness check. Optional on the wire: daemons before 0.2 do not send it.
@@ -197,8 +208,39 @@ export const daemonInfoSchema = z.object({
   home: z.string().nullable(),
   pipelines: z.record(z.string(), z.number().int()),
   resources: resourcesSchema.nullable(),
+  /**
+   * The configuration's problems in brief (`etlctl problems` has them all): files that do not
+   * load, pipelines running their last good version with the first problem of their file, and
+   * warnings. Optional on the wire: daemons before 0.2 do not send it.
+   */
+  config: z
+    .object({
+      /** Invalid files other than last good versions: files that do not load, and connections.yaml. */
+      invalid_files: z.number().int(),
+      /** Loaded pipeline files with warnings. */
+      warnings: z.number().int(),
+      last_good: z.array(z.object({ pipeline: z.string(), problem: z.string() })),
+    })
+    .optional(),
 });
 export type DaemonInfo = z.infer<typeof daemonInfoSchema>;
+
+/**
+ * One file's problems, as `etlctl problems` lists them. `effect` says what runs: `not_running` —
+ * nothing from this file; `last_good` — the pipeline's last good version; `running` — the
+ * pipeline runs and these are warnings about what runs (for a last good version, that version's
+ * warnings); null for connections.yaml (each pipeline naming a broken connection has its own entry).
+ */
+export const configProblemSchema = z.object({
+  severity: z.enum(['error', 'warning']),
+  /** The pipeline concerned (`name@file` for a second file claiming a name); null for connections.yaml. */
+  pipeline: z.string().nullable(),
+  file: z.string(),
+  effect: z.enum(['not_running', 'last_good', 'running']).nullable(),
+  /** Each as `file:line:col path: message`. */
+  problems: z.array(z.string()),
+});
+export type ConfigProblemEntry = z.infer<typeof configProblemSchema>;
 
 export const logLineSchema = z.object({
   ts: isoTime,
@@ -290,18 +332,32 @@ export const METHODS = {
   },
   reload: {
     params: empty,
+    /**
+     * What changed, by pipeline name. `problems`: every problem of the files that did not load and
+     * of connections.yaml; `warnings`: the loaded pipelines' warnings (both optional on the wire:
+     * daemons before 0.2 do not send them).
+     */
     result: z.object({
       added: z.array(z.string()),
       changed: z.array(z.string()),
       removed: z.array(z.string()),
       invalid: z.array(z.string()),
+      problems: z.array(z.string()).optional(),
+      warnings: z.array(z.string()).optional(),
     }),
   },
   validate: {
     /** `sources`: also introspect each valid pipeline's source and try its checks there (reads no row). */
     params: z.object({ sources: z.boolean().default(false) }),
-    result: z.object({ valid: z.array(z.string()), problems: z.array(z.string()) }),
+    /** `warnings` (optional on the wire): what the load noticed without refusing a file. */
+    result: z.object({
+      valid: z.array(z.string()),
+      problems: z.array(z.string()),
+      warnings: z.array(z.string()).optional(),
+    }),
   },
+  /** Every problem of the configuration the daemon runs: files that do not load, last good versions, warnings. */
+  problems: { params: empty, result: z.array(configProblemSchema) },
   why: {
     params: pipelineParams,
     result: z.object({ pipeline: z.string(), next_run_at: nullableIso, lines: z.array(z.string()) }),

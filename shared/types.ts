@@ -40,6 +40,9 @@ export const PIPELINE_STATES = [
 /** `waiting`: a run is queued behind the per-source governor or an overlap policy. */
 export type PipelineState = (typeof PIPELINE_STATES)[number];
 
+/** Whether a pipeline runs what its file says (PipelineSummary.file_status in protocol.ts). */
+export const FILE_STATUSES = ['ok', 'last_good', 'invalid'] as const;
+
 export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'catchup', 'startup-recovery'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 

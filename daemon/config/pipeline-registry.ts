@@ -1,18 +1,21 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import type { PipelineDirectory } from '../../shared/config/pipeline-files.js';
+import type {
+  InvalidPipelineFile,
+  LoadedPipeline,
+  PipelineDirectory,
+} from '../../shared/config/pipeline-files.js';
 
-export interface InvalidPipeline {
-  readonly name: string;
-  readonly file: string;
-  readonly problems: readonly string[];
-}
+export type InvalidPipeline = InvalidPipelineFile;
 
 export interface ReloadDiff {
   readonly added: string[];
   readonly changed: string[];
   readonly removed: string[];
   readonly invalid: string[];
+  /** Every problem of the files that did not load, and of connections.yaml. */
+  readonly problems: string[];
+  /** The warnings of the pipelines now loaded. */
+  readonly warnings: string[];
 }
 
 /**
@@ -23,6 +26,7 @@ export class PipelineRegistry {
   #active = new Map<string, LoadedPipeline>();
   /** Problems per pipeline name (for files that are broken now, whether or not a good version runs). */
   #problems = new Map<string, InvalidPipeline>();
+  #connections: PipelineDirectory['connections'] | null = null;
 
   get active(): readonly LoadedPipeline[] {
     return [...this.#active.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -40,9 +44,27 @@ export class PipelineRegistry {
     return this.#problems.get(name)?.problems ?? [];
   }
 
+  /** Whether `name` runs the last good version of a file that is invalid now. */
+  runsLastGood(name: string): boolean {
+    const broken = this.#problems.get(name);
+    return broken !== undefined && this.#active.get(name)?.file === broken.file;
+  }
+
+  /** connections.yaml and its own problems, as last read. */
+  get connections(): PipelineDirectory['connections'] | null {
+    return this.#connections;
+  }
+
   /** Applies a fresh read of the pipelines directory and says what changed. */
   apply(directory: PipelineDirectory): ReloadDiff {
-    const diff: ReloadDiff = { added: [], changed: [], removed: [], invalid: [] };
+    const diff: ReloadDiff = {
+      added: [],
+      changed: [],
+      removed: [],
+      invalid: [],
+      problems: [...directory.connections.problems],
+      warnings: directory.valid.flatMap((p) => p.warnings ?? []),
+    };
     const next = new Map<string, LoadedPipeline>();
     for (const pipeline of directory.valid) {
       const before = this.#active.get(pipeline.name);
@@ -55,6 +77,7 @@ export class PipelineRegistry {
     for (const broken of directory.invalid) {
       problems.set(broken.name, broken);
       diff.invalid.push(broken.name);
+      diff.problems.push(...broken.problems);
       // Keep the last good version of a file that broke in an edit.
       const lastGood = this.#active.get(broken.name);
       if (lastGood && lastGood.file === broken.file && !next.has(broken.name))
@@ -63,6 +86,7 @@ export class PipelineRegistry {
     for (const name of this.#active.keys()) if (!next.has(name)) diff.removed.push(name);
     this.#active = next;
     this.#problems = problems;
+    this.#connections = directory.connections;
     return diff;
   }
 }

@@ -1,7 +1,8 @@
 import type { ResolvedConnection } from './resolved-connection.js';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
+import type { SecretProbe } from '../../shared/config/pipeline-warnings.js';
 import { EtlError } from '../../shared/errors.js';
 
 export interface SecretEnvironment {
@@ -28,10 +29,7 @@ export function readSecret(
     return value;
   }
   if (source.password_file !== undefined) {
-    const path =
-      isAbsolute(source.password_file) || environment.credentialsDirectory === undefined
-        ? source.password_file
-        : join(environment.credentialsDirectory, source.password_file);
+    const path = secretFilePath(source.password_file, environment);
     try {
       const read = environment.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
       // A trailing newline is an editor artefact, never part of a password.
@@ -44,6 +42,32 @@ export function readSecret(
     }
   }
   return undefined;
+}
+
+/** Where a `password_file` is read: relative paths under systemd's $CREDENTIALS_DIRECTORY when set. */
+function secretFilePath(file: string, environment: SecretEnvironment): string {
+  return isAbsolute(file) || environment.credentialsDirectory === undefined
+    ? file
+    : join(environment.credentialsDirectory, file);
+}
+
+/**
+ * What the load warnings may know of the daemon's secrets: whether a variable is set and whether
+ * a file can be read, never a value.
+ */
+export function secretProbe(environment: SecretEnvironment): SecretProbe {
+  return {
+    envIsSet: (name) => environment.env[name] !== undefined,
+    fileProblem: (file) => {
+      const resolved = secretFilePath(file, environment);
+      try {
+        accessSync(resolved, constants.R_OK);
+        return { resolved, problem: null };
+      } catch (error) {
+        return { resolved, problem: (error as NodeJS.ErrnoException).code ?? 'unreadable' };
+      }
+    },
+  };
 }
 
 /** Turns a configured connection into driver settings with the secret resolved. */

@@ -7,8 +7,9 @@ import type { MethodParams, MethodResult, PipelineStats, Resources } from '../..
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { PIPELINE_STATES } from '../../shared/types.js';
 import type { DaemonApi } from './api.js';
-import { loadPipelineDirectory } from '../../shared/config/pipeline-files.js';
+import type { PipelineLoader } from '../config/pipeline-loader.js';
 import type { PipelineRegistry } from '../config/pipeline-registry.js';
+import { configBrief, configProblems } from './config-problems.js';
 import type { Daemon } from '../daemon.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine } from '../engine/engine.js';
@@ -25,6 +26,7 @@ export interface DaemonApiParts {
   readonly events: EventBus;
   readonly paths: DaemonPaths;
   readonly registry: PipelineRegistry;
+  readonly loader: PipelineLoader;
   readonly supervisor: SupervisorPort;
   readonly store: StateStore;
   readonly engine: RunEngine;
@@ -95,6 +97,7 @@ export class DaemonApiImpl implements DaemonApi {
       home: this.#parts.paths.home,
       pipelines: counts,
       resources: this.#parts.latestResources(),
+      config: configBrief(this.#parts.registry),
     });
   }
 
@@ -161,8 +164,10 @@ export class DaemonApiImpl implements DaemonApi {
   }
 
   async validate(params: MethodParams<'validate'>): Promise<MethodResult<'validate'>> {
-    const directory = await loadPipelineDirectory(this.#parts.paths.pipelinesDir);
-    const problems = directory.invalid.flatMap((p) => p.problems);
+    // The files as they are now (not as last reloaded), read the way a reload would read them.
+    const directory = await this.#parts.loader.load();
+    const problems = [...directory.connections.problems, ...directory.invalid.flatMap((p) => p.problems)];
+    const warnings = directory.valid.flatMap((p) => p.warnings ?? []);
     const valid: string[] = [];
     for (const pipeline of directory.valid) {
       // One source at a time: validation must not crowd the sources the running pipelines read.
@@ -170,7 +175,11 @@ export class DaemonApiImpl implements DaemonApi {
       if (found.length === 0) valid.push(pipeline.name);
       problems.push(...found);
     }
-    return { valid, problems };
+    return { valid, problems, warnings };
+  }
+
+  problems(): Promise<MethodResult<'problems'>> {
+    return Promise.resolve(configProblems(this.#parts.registry));
   }
 
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {

@@ -57,6 +57,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     },
     reload: (params) => api.reload(params),
     validate: (params) => api.validate(params),
+    problems: (params) => api.problems(params),
     why: (params) => api.why(params),
     plan: (params) => api.plan(params),
     preview: (params) => api.preview(params),

@@ -9,23 +9,28 @@ export interface DaemonArgs {
   readonly logFormat: 'text' | 'json' | undefined;
   readonly logLevel: 'error' | 'warning' | 'notice' | 'info' | 'debug' | undefined;
   readonly once: string | undefined;
+  readonly checkConfig: boolean;
 }
 
 export const DAEMON_HELP = `etld — the ETL daemon
 
 Usage: etld [--home DIR] [--config FILE] [--log-format text|json] [--log-level LEVEL] [--once PIPELINE]
+       etld [--home DIR] [--config FILE] --check-config
 
 Runs the pipelines defined in the pipelines directory: fires their schedules, extracts, loads,
 retries, rotates logs and sends alerts. Control it with etlctl or etl-console.
 
 Options:
   --home DIR            everything under DIR (also ETLD_HOME): DIR/etld.yaml, DIR/pipelines/*.yaml,
-                        DIR/state/, DIR/logs/, DIR/run/etld.sock, DIR/lake/
+                        DIR/connections.yaml, DIR/state/, DIR/logs/, DIR/run/etld.sock, DIR/lake/
   --config FILE         daemon settings file (also ETLD_CONFIG; default /etc/etld/etld.yaml)
   --log-format FORMAT   text (journald priority prefixes, default) or json (one object per line)
   --log-level LEVEL     error | warning | notice | info (default) | debug
   --once PIPELINE       run one pipeline once in the foreground (retries per its policy, no schedules,
                         no control socket) and exit 0 if it succeeded, 1 if not
+  --check-config        check the daemon settings, the pipeline files and connections.yaml as a
+                        start-up would (with this environment's secrets), start nothing, and exit
+                        0 if every file is valid (warnings allowed), 1 if not
   -h, --help            show this help
   -V, --version         show the version
 
@@ -53,6 +58,7 @@ export function parseDaemonArgs(
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
         once: { type: 'string' },
+        'check-config': { type: 'boolean' },
       },
       allowPositionals: false,
       strict: true,
@@ -80,5 +86,6 @@ export function parseDaemonArgs(
     logFormat: logFormat,
     logLevel: logLevel as DaemonArgs['logLevel'],
     once: values.once,
+    checkConfig: values['check-config'] ?? false,
   };
 }

@@ -1,4 +1,5 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { DaemonSettings } from '../../shared/config/daemon-schema.js';
 
 /**
  * Where everything lives. FHS defaults for a system service; with a home directory
@@ -78,4 +79,18 @@ export function applySettingsPaths(
     logDir: abs(overrides.logDir) ?? paths.logDir,
     socketPath: socketPath ?? paths.socketPath,
   };
+}
+
+/** The paths once the daemon settings are read: their overrides, relative to the settings file. */
+export function pathsWithSettings(paths: DaemonPaths, settings: DaemonSettings): DaemonPaths {
+  return applySettingsPaths(
+    paths,
+    {
+      pipelinesDir: settings.pipelines_dir,
+      lakeDir: settings.lake_dir,
+      logDir: settings.logs.dir,
+      socketPath: settings.control.socket,
+    },
+    dirname(paths.settingsFile),
+  );
 }

@@ -16,6 +16,8 @@ export interface SummaryInput {
   readonly nextRunAt: string | null;
   readonly lastRun: RunRecord | null;
   readonly freshness?: PipelineFreshness | null;
+  /** The problems of its file when it is invalid now and this (its last good version) keeps running. */
+  readonly lastGoodProblems?: readonly string[];
 }
 
 export function pipelineSummary(input: SummaryInput): PipelineSummary {
@@ -35,7 +37,9 @@ export function pipelineSummary(input: SummaryInput): PipelineSummary {
     destination: describeDestination(config),
     mode: config.load.mode,
     file: pipeline.file,
-    problems: [],
+    problems: [...(input.lastGoodProblems ?? [])],
+    file_status: (input.lastGoodProblems ?? []).length > 0 ? 'last_good' : 'ok',
+    warnings: [...(pipeline.warnings ?? [])],
     freshness: input.freshness ?? null,
   };
 }
@@ -61,6 +65,8 @@ export function invalidSummary(
     mode: null,
     file: broken.file,
     problems: [...broken.problems],
+    file_status: 'invalid',
+    warnings: [],
     freshness: null,
   };
 }

@@ -492,7 +492,9 @@ export class Supervisor {
   #summary(slot: Slot): PipelineSummary {
     const { store } = this.#o;
     const paused = store.getRuntime(slot.pipeline.name).paused;
+    const broken = this.#invalid.get(slot.pipeline.name);
     return pipelineSummary({
+      ...(broken?.file === slot.pipeline.file ? { lastGoodProblems: broken.problems } : {}),
       pipeline: slot.pipeline,
       schedule: slot.schedule,
       zone: slot.zone,

@@ -101,6 +101,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN checks_json TEXT;
   `,
+  // 5: the file that defines each pipeline (a second file claiming its name does not take it over)
+  `
+  ALTER TABLE pipelines ADD COLUMN file TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

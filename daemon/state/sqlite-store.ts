@@ -236,6 +236,23 @@ class SqliteStateStore implements StateStore {
     );
   }
 
+  pipelineFiles(): Map<string, string> {
+    const rows = this.#prepare('SELECT name, file FROM pipelines WHERE file IS NOT NULL').all() as {
+      name: string;
+      file: string;
+    }[];
+    return new Map(rows.map((r) => [r.name, r.file]));
+  }
+
+  setPipelineFiles(pipelines: readonly { readonly name: string; readonly file: string }[]): void {
+    this.#db.transaction(() => {
+      for (const { name, file } of pipelines) {
+        this.#ensurePipeline(name);
+        this.#prepare('UPDATE pipelines SET file = ? WHERE name = ? AND file IS NOT ?').run(file, name, file);
+      }
+    })();
+  }
+
   nextSequence(pipeline: string): number {
     const row = this.#prepare(
       `SELECT max(coalesce((SELECT max(sequence) FROM runs WHERE pipeline = ?), 0),

@@ -135,6 +135,12 @@ export interface StateStore {
   markFire(pipeline: string, fireAt: string): void;
   markSkip(pipeline: string, reason: string, at: string): void;
   setCommittedSequence(pipeline: string, sequence: number): void;
+  /**
+   * The file each pipeline was last loaded from: of several files claiming one name, this one
+   * keeps it, across reloads and restarts (shared/config/claims.ts).
+   */
+  pipelineFiles(): Map<string, string>;
+  setPipelineFiles(pipelines: readonly { readonly name: string; readonly file: string }[]): void;
 
   /** max(sequence of any run, committed sequence) + 1. */
   nextSequence(pipeline: string): number;

@@ -17,6 +17,15 @@ const typeNameSchema = z.string().refine((text) => parseTypeName(text) !== undef
   error: (issue) => `expected a type (${TYPE_NAME_HINT}), got "${String(issue.input)}"`,
 });
 
+/**
+ * `connection:` of a source or a PostgreSQL destination. The file may also name a connection of
+ * connections.yaml there; the loader puts the named block in its place before validating
+ * (connection-refs.ts), so only blocks reach this schema. The JSON Schema offers both.
+ */
+export const connectionFieldSchema = connectionSchema.meta({
+  description: 'A connection, or the name of one in connections.yaml beside the pipelines directory',
+});
+
 const shardSchema = connectionSchema.and(
   z.object({ name: z.string().regex(PIPELINE_NAME_RE, 'expected a shard name of [a-z0-9_-]+') }),
 );
@@ -24,7 +33,7 @@ const shardSchema = connectionSchema.and(
 export const sourceSchema = z
   .strictObject({
     type: z.enum(['postgres', 'mysql', 'sqlserver']),
-    connection: connectionSchema,
+    connection: connectionFieldSchema,
     shards: z.array(shardSchema).min(1).optional(),
     table: z.string().min(1).optional(),
     query: z.string().min(1).optional(),
@@ -144,7 +153,7 @@ const duckdbDestination = z.strictObject({
 });
 const postgresDestination = z.strictObject({
   type: z.literal('postgres'),
-  connection: connectionSchema,
+  connection: connectionFieldSchema,
   table: z.string().min(1),
 });
 const bigqueryDestination = z.strictObject({
@@ -290,7 +299,9 @@ export const pipelineSchema = z
         if (t.split !== undefined) check(t.split.column, ['transform', index, 'split', 'column']);
         t.join?.columns.forEach((c, i) => check(c, ['transform', index, 'join', 'columns', i]));
       });
-      if (pipeline.load.cursor !== undefined) check(pipeline.load.cursor, ['load', 'cursor']);
+      // A full load ignores its cursor (a warning says so, pipeline-warnings.ts): no need for the column.
+      if (pipeline.load.cursor !== undefined && pipeline.load.mode !== 'full')
+        check(pipeline.load.cursor, ['load', 'cursor']);
       // Checks read the loaded columns: the source's, the transforms' targets and the metadata.
       const loaded = new Set([...columns, ...targets]);
       pipeline.checks.forEach((qualityCheck, index) => {

@@ -1,5 +1,7 @@
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { didYouMean } from '../did-you-mean.js';
+import { knownKeysAt } from './schema-keys.js';
 
 /** One problem in one file, with the place an editor can jump to. */
 export interface ConfigProblem {
@@ -31,22 +33,34 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
-/**
- * Parses YAML text and validates it with a zod schema, reporting every problem of the file at
- * once with line:column positions taken from the YAML nodes (the deepest node that exists).
- */
-export function parseYamlWithSchema<S extends z.ZodType>(
-  file: string,
-  text: string,
-  schema: S,
-): ParsedConfig<z.output<S>> {
+/** A YAML file read without errors: its document (for positions) and its plain data. */
+export interface YamlSource {
+  readonly file: string;
+  readonly doc: Document;
+  readonly data: unknown;
+  /** Line and column of the deepest node that exists on `path` (a missing key points at its parent). */
+  position(path: readonly PathSegment[]): Position;
+  /** Line and column of a source offset (a node's `range[0]`). */
+  positionAt(offset: number): Position;
+}
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export type ReadYaml =
+  | { readonly ok: true; readonly source: YamlSource }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/** Parses YAML text, keeping node positions; broken YAML is reported with its position. */
+export function readYaml(file: string, text: string): ReadYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): { line: number; column: number } => {
+  const at = (offset: number): Position => {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -58,22 +72,11 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       })),
     };
   }
-
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  const result = schema.safeParse(data ?? {});
-  if (result.success) return { ok: true, value: result.data };
-
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
-    return {
-      file,
-      ...at(offsetOf(doc, path)),
-      path: formatPath(path),
-      message: describeIssue(issue, doc, path),
-    };
-  });
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { ok: false, problems };
+  return {
+    ok: true,
+    source: { file, doc, data: data ?? {}, position: (path) => at(offsetOf(doc, path)), positionAt: at },
+  };
 }
 
 /** The source offset of the deepest existing node on `path` (a missing key points at its parent). */
@@ -83,6 +86,76 @@ function offsetOf(doc: Document, path: readonly PathSegment[]): number {
     if (isNode(node) && node.range) return node.range[0];
   }
   return 0;
+}
+
+/**
+ * Validates a read YAML file (or `data` derived from it) with a zod schema, reporting every
+ * problem of the file at once with line:column positions taken from the YAML nodes.
+ */
+export function validateYaml<S extends z.ZodType>(
+  source: YamlSource,
+  schema: S,
+  data: unknown = source.data,
+): ParsedConfig<z.output<S>> {
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data };
+  const { file, doc } = source;
+  const problems = result.error.issues.flatMap((issue): ConfigProblem[] => {
+    const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') return unknownKeyProblems(source, schema, data, path, issue.keys);
+    return [
+      {
+        file,
+        ...source.position(path),
+        path: formatPath(path),
+        message: describeIssue(issue, doc, path),
+      },
+    ];
+  });
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { ok: false, problems };
+}
+
+/** Parses YAML text and validates it with a zod schema (`readYaml`, then `validateYaml`). */
+export function parseYamlWithSchema<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): ParsedConfig<z.output<S>> {
+  const read = readYaml(file, text);
+  return read.ok ? validateYaml(read.source, schema) : read;
+}
+
+/**
+ * One problem per unknown field, at the field's own line (not its parent mapping's first line),
+ * with the known field it was probably meant to be.
+ */
+function unknownKeyProblems(
+  source: YamlSource,
+  schema: z.ZodType,
+  data: unknown,
+  path: readonly PathSegment[],
+  keys: readonly string[],
+): ConfigProblem[] {
+  const known = knownKeysAt(schema, path, data);
+  return keys.map((key) => {
+    const node: unknown = source.doc.getIn(path, true);
+    const pair = isMap(node)
+      ? node.items.find((item) => isScalar(item.key) && item.key.value === key)
+      : undefined;
+    const keyNode: unknown = pair?.key;
+    const at = isNode(keyNode) && keyNode.range ? source.positionAt(keyNode.range[0]) : source.position(path);
+    // `{ type: decimal(18,2) }` in a flow mapping splits at the comma; say so instead of puzzling.
+    const hint = /^\d+\s*\)$/.test(key)
+      ? ' (a comma inside { … } splits decimal(p,s): quote it, type: "decimal(18,2)")'
+      : didYouMean(key, known);
+    return {
+      file: source.file,
+      ...at,
+      path: formatPath(path),
+      message: `unknown field "${key}"${hint}`,
+    };
+  });
 }
 
 function valueAt(doc: Document, path: readonly PathSegment[]): unknown {
@@ -114,13 +187,6 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, path: readonly Pa
       return issue.message.startsWith('Invalid input')
         ? `expected ${issue.expected}, got ${got()}`
         : `${issue.message}, got ${got()}`;
-    case 'unrecognized_keys': {
-      const base = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-      // `{ type: decimal(18,2) }` in a flow mapping splits at the comma; say so instead of puzzling.
-      return issue.keys.some((k) => /^\d+\s*\)$/.test(k))
-        ? `${base} (a comma inside { … } splits decimal(p,s): quote it, type: "decimal(18,2)")`
-        : base;
-    }
     case 'invalid_union': {
       // A discriminated union with no matching branch reports no nested errors.
       if (issue.errors.length === 0) return `expected a known type, got ${got()}`;

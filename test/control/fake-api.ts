@@ -337,6 +337,9 @@ export class FakeApi implements DaemonApi {
       problems: ['/etc/etld/pipelines/users.yaml: source: table public.users does not exist'],
     });
   }
+  problems(): Promise<MethodResult<'problems'>> {
+    return Promise.resolve([]);
+  }
   why(params: MethodParams<'why'>): Promise<MethodResult<'why'>> {
     const p = this.#find(params.pipeline);
     return Promise.resolve({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
-import { SCHEMA_VERSION } from '../../daemon/state/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../daemon/state/migrations.js';
 
 const dirs: string[] = [];
 function tempFile(name = 'state.db'): string {
@@ -115,6 +115,38 @@ describe('SQLite state store', () => {
     ]);
     reopened.setPaused('orders', false);
     expect(reopened.getRuntime('orders').paused).toBe(false);
+    reopened.close();
+  });
+
+  test('the file that defines each pipeline survives reopening, also for a store from before the record', () => {
+    const file = tempFile();
+    // A store as etld wrote it before the record (schema version 4), with a paused pipeline in it.
+    const old = new Database(file);
+    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
+    old.pragma('user_version = 4');
+    old.exec("INSERT INTO pipelines (name, paused) VALUES ('orders', 1)");
+    old.close();
+    const store = openStateStore(file);
+    expect(store.pipelineFiles()).toEqual(new Map());
+    expect(store.getRuntime('orders').paused).toBe(true);
+    store.close();
+
+    const fresh = openStateStore(file.replace('state.db', 'fresh.db'));
+    fresh.setPaused('orders', true);
+    fresh.setPipelineFiles([
+      { name: 'orders', file: '/etc/etld/pipelines/orders.yaml' },
+      { name: 'users', file: '/etc/etld/pipelines/users.yaml' },
+    ]);
+    fresh.setPipelineFiles([{ name: 'users', file: '/etc/etld/pipelines/people.yaml' }]);
+    fresh.close();
+    const reopened = openStateStore(file.replace('state.db', 'fresh.db'));
+    expect(reopened.pipelineFiles()).toEqual(
+      new Map([
+        ['orders', '/etc/etld/pipelines/orders.yaml'],
+        ['users', '/etc/etld/pipelines/people.yaml'],
+      ]),
+    );
+    expect(reopened.getRuntime('orders').paused).toBe(true);
     reopened.close();
   });
 

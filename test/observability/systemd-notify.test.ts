@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonSettingsSchema } from '../../shared/config/daemon-schema.js';
 import type { PipelineSummary } from '../../shared/protocol.js';
+import { PipelineLoader } from '../../daemon/config/pipeline-loader.js';
 import { PipelineRegistry } from '../../daemon/config/pipeline-registry.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { EventBus } from '../../daemon/events/event-bus.js';
@@ -109,6 +110,13 @@ describe('systemd notify protocol', () => {
         settings: daemonSettingsSchema.parse({}),
         logger,
         registry: new PipelineRegistry(),
+        loader: new PipelineLoader({
+          pipelinesDir: '/nonexistent/pipelines',
+          record: store,
+          secrets: { env: {} },
+          defaultTimezone: 'UTC',
+          now: () => new Date(),
+        }),
         supervisor,
         control: {
           start: () => {

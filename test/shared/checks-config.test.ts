@@ -108,6 +108,8 @@ describe('checks: in pipeline files', () => {
     expect(problems('  - max_null_pct: { column: email, max_pct: 140 }\n')).toEqual([
       expect.stringMatching(/max_null_pct.max_pct: expected at most 100, got 140/),
     ]);
-    expect(problems('  - not_nul: email\n')).toContain('orders.yaml:13:5 checks[0]: unknown field "not_nul"');
+    expect(problems('  - not_nul: email\n')).toContain(
+      'orders.yaml:13:5 checks[0]: unknown field "not_nul" (did you mean "not_null"?)',
+    );
   });
 });

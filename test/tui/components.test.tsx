@@ -169,6 +169,66 @@ describe('PipelineTable', () => {
   });
 });
 
+describe('a pipeline running its last good version', () => {
+  const problem =
+    '/etc/etld/pipelines/orders.yaml:3:11 schedule: expected "every <duration>" such as "every 15m", got "every 5x"';
+  const lastGood = pipeline({
+    file_status: 'last_good',
+    problems: [problem],
+    warnings: ['/etc/etld/connections.yaml:6:17 shop.password_env: environment variable X is not set'],
+  });
+
+  it.each([80, 100, 160])('is flagged idle* in the list at %i columns', (width) => {
+    const frame = plain(
+      <PipelineTable
+        pipelines={[lastGood, pipeline({ name: 'users' })]}
+        selected={0}
+        progress={{}}
+        width={width}
+        height={4}
+        nowMs={NOW}
+        emptyText="none"
+      />,
+    );
+    expect(frame).toMatch(/orders\s+idle\*\s/);
+    expect(frame).toMatch(/users\s+idle\s/);
+  });
+
+  it('says so in the detail view, with the first problem and the warnings', () => {
+    const frame = plain(
+      <DetailView
+        pipeline={lastGood}
+        detail={{ pipeline: 'orders', status: null, history: [], why: [], error: null }}
+        progress={undefined}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
+    // Wrapped over two rows at 100 columns (ink's own width in these tests).
+    const text = frame.replace(/\s*\n\s*/g, ' ');
+    expect(text).toContain(`* running the last good version; file invalid: ${problem}`);
+    expect(text).toContain(`✗ ${problem}`);
+    expect(frame).toContain('! /etc/etld/connections.yaml:6:17 shop.password_env');
+  });
+
+  it('is counted in the header', () => {
+    const frame = plain(
+      <Header
+        info={info()}
+        infoReceivedAt={NOW}
+        resources={null}
+        connection="connected"
+        connectionDetail={null}
+        pipelines={[lastGood, pipeline({ name: 'b' })]}
+        nowMs={NOW}
+        readonly={false}
+      />,
+    );
+    expect(frame).toContain('pipelines 2 · 2 idle · 1 running the last good version*');
+  });
+});
+
 describe('Header', () => {
   const base = {
     info: info(),

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { closestMatch } from '../../shared/did-you-mean.js';
 import { EtlError } from '../../shared/errors.js';
 import { findVerb, GLOBAL_OPTIONS, VERBS, type VerbSpec } from './verbs.js';
 
@@ -41,7 +42,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const name = argv[verbIndex] ?? '';
   const verb = findVerb(name);
   if (!verb) {
-    throw new EtlError('USAGE', `unknown verb "${name}" (verbs: ${VERBS.map((v) => v.name).join(', ')})`);
+    const verbs = VERBS.map((v) => v.name);
+    const hint = closestMatch(name, verbs);
+    throw new EtlError(
+      'USAGE',
+      hint === undefined
+        ? `unknown verb "${name}" (verbs: ${verbs.join(', ')})`
+        : `unknown verb "${name}": did you mean "${hint}"? (etlctl ${hint} --help)`,
+    );
   }
   const rest = [...argv.slice(0, verbIndex), ...argv.slice(verbIndex + 1)];
   const { values, positionals } = parseOrThrow(rest, { ...GLOBAL_OPTIONS, ...verb.options }, verb);

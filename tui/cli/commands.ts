@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import { intOption } from './args.js';
 import type { CommandContext } from './context.js';
 import { formatBytes } from '../../shared/format-bytes.js';
 import { EXIT } from './io.js';
-import { generateCommand, printValidation, validateFiles } from './local-commands.js';
+import { generateCommand } from './generate-command.js';
 import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import {
@@ -14,12 +13,13 @@ import {
   renderList,
   renderPlan,
   renderPreview,
-  renderReload,
   renderRun,
   renderStatus,
   renderWatermark,
 } from './render.js';
+import { reloadFailed, renderProblems, renderReload } from './render-config.js';
 import { startAndWait } from './start-wait.js';
+import { validateCommand } from './validate-command.js';
 
 export type Command = (ctx: CommandContext) => Promise<number>;
 
@@ -72,41 +72,6 @@ function watermarkParams(ctx: CommandContext): MethodParamsInput<'watermark'> {
   };
 }
 
-const DEFAULT_PIPELINES_DIR = '/etc/etld/pipelines';
-
-async function validateCommand(ctx: CommandContext): Promise<number> {
-  const sources = ctx.values.sources === true;
-  if (sources && ctx.positionals.length > 0) {
-    throw new EtlError(
-      'USAGE',
-      "--sources checks the daemon's own pipeline files against their sources; drop the file names",
-    );
-  }
-  if (ctx.positionals.length > 0)
-    return printValidation(ctx, await validateFiles(ctx.positionals), ctx.positionals.join(' '));
-  let client: DaemonClient;
-  try {
-    client = await ctx.connect();
-  } catch (error) {
-    if (!(error instanceof EtlError) || error.code !== 'DAEMON_UNREACHABLE') throw error;
-    // The sources are reached with the daemon's credentials: without it, say so rather than skip.
-    if (sources) throw error;
-    const home = ctx.endpoint.kind === 'unix' ? ctx.endpoint.home : null;
-    const dir = home !== null ? join(home, 'pipelines') : DEFAULT_PIPELINES_DIR;
-    ctx.io.stderr(`etlctl: etld is not reachable; validating the files in ${dir} without it\n`);
-    return printValidation(ctx, await validateFiles([dir]), dir);
-  }
-  try {
-    return printValidation(
-      ctx,
-      await client.call('validate', { sources }),
-      sources ? "the daemon's pipelines directory and their sources" : "the daemon's pipelines directory",
-    );
-  } finally {
-    await client.close();
-  }
-}
-
 export const COMMANDS: Readonly<Record<string, Command>> = {
   list: simple(
     (c) => c.call('list'),
@@ -156,10 +121,21 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (r, ctx) => renderRun(r, ctx.style, ctx.io.now()),
   ),
   logs: logsCommand,
-  reload: simple(
-    (c) => c.call('reload'),
-    (r) => renderReload(r),
-  ),
+  // Exit 1 when a file is invalid, so a deploy script notices; the valid files were applied.
+  reload: (ctx) =>
+    withClient(ctx, async (client) => {
+      const result = await client.call('reload');
+      if (ctx.flags.json) ctx.printJson(result);
+      else ctx.print(renderReload(result, ctx.style));
+      return reloadFailed(result) ? EXIT.failed : EXIT.ok;
+    }),
+  problems: (ctx) =>
+    withClient(ctx, async (client) => {
+      const entries = await client.call('problems');
+      if (ctx.flags.json) ctx.printJson(entries);
+      else ctx.print(renderProblems(entries, ctx.style));
+      return entries.some((e) => e.severity === 'error') ? EXIT.failed : EXIT.ok;
+    }),
   validate: validateCommand,
   why: simple(
     (c, ctx) => c.call('why', { pipeline: pipelineArg(ctx) }),

@@ -61,6 +61,8 @@ export function generatePipeline(name: string, source: SourceKind, dest: Destina
     '  # Secrets never go in this file: the password comes from an environment variable',
     '  # (password_env) or a file such as a systemd credential (password_file).',
     `  connection: ${sourceConnection(source, envPrefix)}`,
+    '  # or name a connection written once in connections.yaml beside the pipelines directory:',
+    '  # connection: shop_db',
     ...(source === 'sqlserver'
       ? [
           '  # add instance: NAME for a named instance; trust_server_certificate: true for a self-signed certificate',

@@ -19,6 +19,8 @@ import {
   type Style,
 } from './format.js';
 import { anyCheckNotPassed, checksCell, renderChecks } from './render-checks.js';
+import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
+import { configFields, listNotes } from './render-config.js';
 
 /** Human renderings of the daemon's answers; `--json` prints the answers themselves. */
 
@@ -33,14 +35,16 @@ export function renderList(pipelines: readonly PipelineSummary[], style: Style, 
   const rows = pipelines.map((p) => [
     p.name,
     `${colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style)}${
-      p.freshness?.stale ? `, ${style.red('stale')}` : ''
-    }`,
+      p.file_status === 'last_good' ? style.red(LAST_GOOD_MARK) : ''
+    }${p.freshness?.stale ? `, ${style.red('stale')}` : ''}`,
     p.schedule ?? 'manual',
     p.paused ? '-' : formatRelative(p.next_run_at, now),
     lastRunText(p.last_run, style, now),
     p.last_run ? formatCount(p.last_run.rows_loaded) : '-',
   ]);
-  return renderTable(['NAME', 'STATE', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'ROWS'], rows, style);
+  const table = renderTable(['NAME', 'STATE', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'ROWS'], rows, style);
+  const notes = listNotes(pipelines, style);
+  return notes.length === 0 ? table : `${table}\n${notes.join('\n')}\n`;
 }
 
 function percent(rate: number | null): string {
@@ -91,9 +95,17 @@ export function renderStatus(s: PipelineStatus, style: Style, now: Date): string
   if (s.description) fields.unshift(['description', s.description]);
   if (s.stats.last_error)
     fields.push(['last error', style.red(`${s.stats.last_error.code}: ${s.stats.last_error.message}`)]);
+  const lastGood = lastGoodNote(s);
+  if (lastGood !== null) fields.unshift(['file status', style.red(lastGood)]);
   let out = `${style.bold(s.name)}\n${renderFields(fields, style)}`;
-  if (s.problems.length > 0)
-    out += `\n${style.red('problems:')}\n${s.problems.map((p) => `  ${p}`).join('\n')}\n`;
+  if (s.problems.length > 0) {
+    const heading =
+      lastGood === null ? 'problems:' : 'problems of the file (the last good version keeps running):';
+    out += `\n${style.red(heading)}\n${s.problems.map((p) => `  ${p}`).join('\n')}\n`;
+  }
+  const warnings = s.warnings ?? [];
+  if (warnings.length > 0)
+    out += `\n${style.yellow('warnings:')}\n${warnings.map((w) => `  ${w}`).join('\n')}\n`;
   if (s.why.length > 0) out += `\nwhy:\n${s.why.map((l) => `  ${l}`).join('\n')}\n`;
   if (s.current_run) out += `\ncurrent run:\n${renderRun(s.current_run, style, now)}`;
   return out;
@@ -112,6 +124,7 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
     ['home', info.home ?? '-'],
     ['pipelines', pipelines === '' ? 'none' : pipelines],
   ];
+  if (info.config !== undefined) fields.push(...configFields(info.config, style));
   const r = info.resources;
   if (r) {
     fields.push(
@@ -283,16 +296,4 @@ export function renderPreview(preview: MethodResult<'preview'>, style: Style): s
     preview.rows.map((r) => r.map((v) => (v === null ? style.dim('NULL') : v))),
     style,
   );
-}
-
-export function renderReload(r: MethodResult<'reload'>): string {
-  const line = (label: string, names: readonly string[]): string =>
-    `${label}: ${names.length === 0 ? '-' : names.join(', ')}`;
-  return [
-    line('added', r.added),
-    line('changed', r.changed),
-    line('removed', r.removed),
-    line('invalid', r.invalid),
-    '',
-  ].join('\n');
 }

@@ -2,6 +2,7 @@ import type { JSX, ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protocol.js';
 import { checkTally, worstFirst } from '../../../shared/check-words.js';
+import { LAST_GOOD_MARK, lastGoodNote } from '../../../shared/file-status-words.js';
 import { checkLine } from '../format/check-line.js';
 import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';
@@ -161,8 +162,12 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   if (config.length > 0) push('config', config.join(' · '));
   if (summary.description !== null && summary.description !== '') push('description', summary.description);
   if (detail.error !== null) pushWrapped('error-load', `could not load details: ${detail.error}`, 'red');
+  const lastGood = lastGoodNote(summary);
+  if (lastGood !== null) pushWrapped('last-good', `${LAST_GOOD_MARK} ${lastGood}`, 'magenta');
   for (const [index, problem] of summary.problems.entries())
     pushWrapped(`problem-${index}`, `✗ ${problem}`, 'magenta');
+  for (const [index, warning] of (summary.warnings ?? []).entries())
+    pushWrapped(`warning-${index}`, `! ${warning}`, 'yellow');
 
   const run = liveRun(detail, progress);
   if (run !== null) {

@@ -1,6 +1,7 @@
 import type { JSX } from 'react';
 import { Box, Text } from 'ink';
 import type { ConnectionState } from '../../../shared/client/client.js';
+import { LAST_GOOD_MARK } from '../../../shared/file-status-words.js';
 import type { DaemonInfo, PipelineSummary, Resources } from '../../../shared/protocol.js';
 import { pipelineStateColor } from '../format/colors.js';
 import { formatBytes } from '../../../shared/format-bytes.js';
@@ -82,6 +83,7 @@ export function Header({
       ? null
       : info.uptime_s + Math.max(nowMs - infoReceivedAt, 0) / 1000;
   const counts = countByState(pipelines);
+  const lastGood = pipelines.filter((p) => p.file_status === 'last_good').length;
   // The connection comes first so a narrow terminal never truncates it away.
   return (
     <Box flexDirection="column">
@@ -109,6 +111,14 @@ export function Header({
             <Label color={pipelineStateColor(s)}>{`${counts.get(s) ?? 0} ${s}`}</Label>
           </Text>
         ))}
+        {lastGood > 0 ? (
+          <Text>
+            {' · '}
+            <Label color={pipelineStateColor('invalid')}>
+              {`${lastGood} running the last good version${LAST_GOOD_MARK}`}
+            </Label>
+          </Text>
+        ) : null}
       </Text>
     </Box>
   );

@@ -81,7 +81,8 @@ export function pipelineColumns(
     ];
   } else {
     rest = [
-      state,
+      // Nine wide like the others: `retrying*` keeps its last-good flag.
+      { ...state, width: 9 },
       { header: 'SCHEDULE / NEXT', width: 22, cell: (p) => scheduleAndNextCell(p, nowMs, true) },
       last(14),
       rows,

@@ -1,4 +1,5 @@
 /** What each table cell says about a pipeline, as text plus the colour of its meaning. */
+import { LAST_GOOD_MARK } from '../../../shared/file-status-words.js';
 import type { PipelineSummary } from '../../../shared/protocol.js';
 import type { PipelineState } from '../../../shared/types.js';
 import type { Progress } from '../state/view-state.js';
@@ -18,11 +19,18 @@ export function displayState(pipeline: PipelineSummary): PipelineState | 'paused
   return pipeline.state;
 }
 
-/** An idle pipeline whose data is older than its freshness reads `stale` (red); busier states win. */
+/**
+ * An idle pipeline whose data is older than its freshness reads `stale` (red); busier states win.
+ * A pipeline running the last good version of a file that is invalid now is flagged `idle*`, in
+ * the colour of invalid files, whatever its state (the detail view says why).
+ */
 export function stateCell(pipeline: PipelineSummary): CellText {
   const state = displayState(pipeline);
-  if (state === 'idle' && pipeline.freshness?.stale === true) return { text: 'stale', color: 'red' };
-  return { text: state, color: pipelineStateColor(state) };
+  const text = state === 'idle' && pipeline.freshness?.stale === true ? 'stale' : state;
+  if (pipeline.file_status === 'last_good')
+    return { text: `${text}${LAST_GOOD_MARK}`, color: pipelineStateColor('invalid') };
+  if (text === 'stale') return { text, color: 'red' };
+  return { text, color: pipelineStateColor(state) };
 }
 
 /** The detail view's freshness line; null without a freshness check. */
