@@ -189,6 +189,7 @@ export const watermarkValueSchema = z.object({
   sequence: z.number().int(),
   updated_at: isoTime,
 });
+export type WatermarkValue = z.infer<typeof watermarkValueSchema>;
 
 export const pipelineStatusSchema = pipelineSummarySchema.extend({
   current_run: runDetailSchema.nullable(),
