@@ -49,7 +49,7 @@ import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { flagColumns, rangeFlags, rangeWhere, summarise, type RangeReading } from './range-reader.js';
-import { loadModeFor, readRangesFor } from './run-kinds.js';
+import { comparableKinds, loadModeFor, readRangesFor } from './run-kinds.js';
 import { contentColumns } from './transforms.js';
 import {
   openDestination,
@@ -406,7 +406,9 @@ async function judgeBatch(
     {
       connection: stager.connection,
       rowsExtracted,
-      previousRowsExtracted: deps.store.lastSuccess(pipeline.name)?.rowsExtracted ?? null,
+      previousRowsExtracted:
+        deps.store.lastSuccess(pipeline.name, comparableKinds(pipeline.config, request.kind))
+          ?.rowsExtracted ?? null,
       now: deps.now(),
     },
     table,

@@ -15,7 +15,7 @@
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import type { BackfillRange, ColumnSchema, RunKindSpec } from '../../shared/types.js';
+import type { BackfillRange, ColumnSchema, RunKind, RunKindSpec } from '../../shared/types.js';
 import type { LoadMode } from '../destinations/destination.js';
 import type { Watermark } from '../state/store.js';
 import { readRanges, type RangeReading } from './range-reader.js';
@@ -32,6 +32,17 @@ export function loadModeFor(config: PipelineConfig, kind: RunKindSpec): LoadMode
     case 'backfill':
       return config.load.mode === 'merge' ? 'merge' : 'append_missing';
   }
+}
+
+/**
+ * The kinds of earlier runs whose row count a run of `kind` is compared with (`row_count_change`):
+ * a full refresh of an incremental or merge pipeline reads far more than its normal runs, and a
+ * backfill's range is the operator's choice, so each is compared only with its like (a backfill
+ * with none). In full mode every run reads everything, so normal runs and refreshes compare.
+ */
+export function comparableKinds(config: PipelineConfig, kind: RunKindSpec): RunKind[] {
+  if (config.load.mode === 'full') return kind.kind === 'backfill' ? [] : ['normal', 'full_refresh'];
+  return kind.kind === 'backfill' ? [] : [kind.kind];
 }
 
 /** Each shard's range for a run of `kind` (see the file comment). */

@@ -379,10 +379,12 @@ class SqliteStateStore implements StateStore {
     ).map(toRun);
   }
 
-  lastSuccess(pipeline: string): RunRow | undefined {
+  lastSuccess(pipeline: string, kinds: readonly RunKind[] = ['normal', 'full_refresh']): RunRow | undefined {
+    if (kinds.length === 0) return undefined;
     const row = this.#prepare(
-      "SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' ORDER BY finished_at DESC, created_at DESC LIMIT 1",
-    ).get(pipeline) as Row | undefined;
+      `SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' AND kind IN (${kinds.map(() => '?').join(', ')})
+        ORDER BY finished_at DESC, created_at DESC LIMIT 1`,
+    ).get(pipeline, ...kinds) as Row | undefined;
     return row ? toRun(row) : undefined;
   }
 

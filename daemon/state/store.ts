@@ -191,7 +191,11 @@ export interface StateStore {
   /** The attempts of one sequence, in order (empty when there is none). */
   attemptsOf(pipeline: string, sequence: number): RunRow[];
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
-  lastSuccess(pipeline: string): RunRow | undefined;
+  /**
+   * The newest succeeded attempt of a run of one of `kinds` (default: normal runs and full
+   * refreshes, the runs that read up to the high-water mark; a backfill re-reads the past).
+   */
+  lastSuccess(pipeline: string, kinds?: readonly RunKind[]): RunRow | undefined;
   runsSince(pipeline: string, sinceIso: string): RunRow[];
 
   upsertPart(part: RunPartRow): void;

@@ -165,6 +165,9 @@ describe('SQLite state store', () => {
     ]);
     expect(ids(store.findRuns({ limit: 10, since: '2026-11-21T10:02:30.000Z' }))).toEqual(['billing-1-1']);
     expect(ids(store.findRuns({ limit: 1 }))).toEqual(['billing-1-1']);
+    // A backfill re-reads the past: it is not the last success freshness and stats speak of.
+    expect(store.lastSuccess('orders')).toBeUndefined();
+    expect(store.lastSuccess('orders', ['backfill'])?.id).toBe('orders-2-2');
     store.close();
   });
 
