@@ -1,11 +1,13 @@
 /**
  * Operator-given cursor values (`etlctl watermark set`, `etlctl backfill --from --to`) checked
  * against the cursor column's type before they are stored or read with: the adapter refuses text
- * of the wrong shape, then the source itself reads each value as the column's type and writes it
- * back the way it writes a high-water mark of that column. So `2026-01-01T00:00:00Z` for a
- * timestamptz cursor is stored as `2026-01-01 00:00:00+00`, exactly like the watermarks runs
- * commit (and `load.lag` can subtract from it), and `2026-02-30` is refused by the source's own
- * calendar. Nothing is read from the table.
+ * of the wrong shape, then the source itself reads each value as a literal of the column's
+ * canonical type and writes it back the way it writes that column's high-water marks. So
+ * `2026-01-01T00:00:00Z` for a timestamptz cursor is stored as `2026-01-01 00:00:00+00`, in the
+ * form runs commit (and `load.lag` can subtract from it), and `2026-02-30` is refused by the
+ * source's own calendar. (A literal carries no declared precision: MySQL writes a DATETIME(6)
+ * column's maximum with six fractional digits and the same instant as a literal with none; every
+ * comparison happens in the source, where the two are equal.) Nothing is read from the table.
  */
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { EtlError, isEtlError } from '../../shared/errors.js';

@@ -213,6 +213,14 @@ describe('etlctl watermark', () => {
     const unknown = await etl('watermark', 'set', 'orders', at(13), '--shard', 's9');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('pipeline orders has no shard "s9" (shards: s1, s2)');
+    const reset = await etlJson('watermark', 'reset', 'orders', '--shard', 's2');
+    expect(reset.watermarks.map((w: { shard: string; value: string }) => [w.shard, w.value])).toEqual([
+      ['s1', at(5)],
+    ]);
+    expect((await etlJson('history', 'orders', '--changes'))[0]).toMatchObject({
+      action: 'reset',
+      shards: [{ shard: 's2', old: at(13), new: null }],
+    });
 
     // A backfill of one shard re-reads only that shard's range.
     await duck('orders.duckdb', 'DELETE FROM orders WHERE id IN (1, 2)', true);
@@ -290,17 +298,22 @@ describe('etlctl backfill', () => {
     expect((await etl('start', 'feed', '--wait')).code).toBe(0);
     const watermark = (await etlJson('watermark', 'show', 'feed')).watermarks;
     expect(watermark).toEqual([expect.objectContaining({ value: at(30) })]);
-    // Rows lost from the destination, a row committed late below the watermark, and a new row
-    // above it (the next scheduled run's, which the backfill leaves alone).
+    // Rows lost from the destination, a row committed late below the watermark, one committed late
+    // at exactly the watermark and a new row above it: those two are the next scheduled run's
+    // (it reads from the watermark on), which the backfill leaves alone, or that run would append
+    // the one at the watermark a second time.
     await duck('feed.duckdb', 'DELETE FROM feed WHERE id BETWEEN 5 AND 9', true);
-    await source(`INSERT INTO feed VALUES (100, 'late', '2024-01-01 07:30:00+00'), (31, 'n31', '${at(31)}')`);
+    await source(
+      `INSERT INTO feed VALUES (100, 'late', '2024-01-01 07:30:00+00'), (101, 'late at the watermark', '${at(30)}'),
+         (31, 'n31', '${at(31)}')`,
+    );
 
     const args = ['backfill', 'feed', '--from', '2024-01-01 05:00:00Z', '--to', '2030-01-01'];
     const first = await etl(...args, '--wait');
     expect(first.code, first.stderr + first.stdout).toBe(0);
     expect(first.stdout).toContain(`started backfill feed-2 of feed: [${at(5)}, 2030-01-01 00:00:00+00)`);
     expect(first.stdout).toMatch(/run feed-2 succeeded: 6 rows loaded/);
-    const expected = (await sourceRows('feed')).filter((r) => r[0] !== 31);
+    const expected = (await sourceRows('feed')).filter((r) => r[0] !== 31 && r[0] !== 101);
     expect(await destinationRows('feed.duckdb', 'feed')).toEqual(expected);
     expect((await etlJson('watermark', 'show', 'feed')).watermarks).toEqual(watermark);
 
@@ -318,8 +331,8 @@ describe('etlctl backfill', () => {
     expect(await destinationRows('feed.duckdb', 'feed')).toEqual(expected);
     expect((await etlJson('watermark', 'show', 'feed')).watermarks).toEqual(watermark);
 
-    // The schedule's next run still reads from the watermark: the new row, once.
-    expect(await etlJson('start', 'feed', '--wait')).toMatchObject({ rows_loaded: 1 });
+    // The schedule's next run still reads from the watermark: the two rows there, once each.
+    expect(await etlJson('start', 'feed', '--wait')).toMatchObject({ rows_loaded: 2 });
     expect(await destinationRows('feed.duckdb', 'feed')).toEqual(await sourceRows('feed'));
     const history = await etlJson('history', 'feed');
     expect(history.map((r: { kind: string }) => r.kind)).toEqual([
