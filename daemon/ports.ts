@@ -11,6 +11,7 @@ import type {
   RunDetail,
 } from '../shared/protocol.js';
 import type { LoadedPipeline } from '../shared/config/pipeline-files.js';
+import type { RunOrder } from './scheduler/run-sequence.js';
 
 export interface SupervisorPort {
   setPipelines(
@@ -18,7 +19,13 @@ export interface SupervisorPort {
     invalid: readonly { name: string; file: string; problems: readonly string[] }[],
   ): void;
   start(): void;
-  trigger(name: string, trigger: 'manual'): { runId: string };
+  /** Starts a run now (a normal one, a full refresh or a backfill); ILLEGAL_STATE while one is active. */
+  trigger(name: string, trigger: 'manual', order?: RunOrder): { runId: string };
+  /**
+   * Keeps runs of the pipeline from starting while an operator changes its `what` (watermark);
+   * ILLEGAL_STATE while a run is active. Returns the release.
+   */
+  hold(name: string, what: string): () => void;
   stop(name: string): { runId: string | null; stopped: boolean };
   pause(name: string): void;
   resume(name: string): void;

@@ -12,13 +12,20 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
-import { FILE_STATUSES, PIPELINE_STATES, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
+import { FILE_STATUSES, PIPELINE_STATES, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
 const isoTime = z.string();
 const nullableIso = isoTime.nullable();
 const pipelineName = z.string().min(1).max(200);
+/** A time in a request: anything `Date.parse` reads (clients send ISO-8601 UTC). */
+const isoParam = z
+  .string()
+  .max(100)
+  .refine((text) => !Number.isNaN(Date.parse(text)), { message: 'expected an ISO-8601 time' });
+/** A cursor value as an operator writes it; the daemon checks it against the cursor column's type. */
+const cursorValue = z.string().min(1).max(1000);
 
 export const serializedErrorSchema = z.object({
   code: z.enum(ERROR_CODES),
@@ -74,6 +81,15 @@ export const runRecordSchema = z.object({
   first_failure_at: nullableIso,
   /** The latest attempt's data quality checks (empty when the pipeline has none or they were not reached). */
   checks: z.array(checkResultSchema),
+  /** What the run loads: `normal`, `full_refresh` or `backfill` (daemons before 0.2 send none: normal). */
+  kind: z.enum(RUN_KINDS).default('normal'),
+  /** A backfill's cursor range `[from, to)` and shard (null: every shard); null for other kinds. */
+  backfill: z
+    .object({ from: z.string(), to: z.string(), shard: z.string().nullable() })
+    .nullable()
+    .default(null),
+  /** Who asked for the run, as their client reported it; null for scheduled runs and retries of them. */
+  requested_by: z.string().nullable().default(null),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -176,11 +192,23 @@ export const pipelineStatsSchema = z.object({
 });
 export type PipelineStats = z.infer<typeof pipelineStatsSchema>;
 
+/** A stored incremental position of one shard (`default` for an unsharded source). */
+export const watermarkValueSchema = z.object({
+  shard: z.string(),
+  value: z.string(),
+  /** The run sequence that committed it (or an operator's change recorded at that sequence). */
+  sequence: z.number().int(),
+  updated_at: isoTime,
+});
+export type WatermarkValue = z.infer<typeof watermarkValueSchema>;
+
 export const pipelineStatusSchema = pipelineSummarySchema.extend({
   current_run: runDetailSchema.nullable(),
   stats: pipelineStatsSchema,
   config: z.record(z.string(), z.unknown()).nullable(),
   why: z.array(z.string()),
+  /** The pipeline's watermarks, one per shard; empty before its first run or for modes without one. */
+  watermarks: z.array(watermarkValueSchema).default([]),
 });
 export type PipelineStatus = z.infer<typeof pipelineStatusSchema>;
 
@@ -222,6 +250,8 @@ export const daemonInfoSchema = z.object({
       last_good: z.array(z.object({ pipeline: z.string(), problem: z.string() })),
     })
     .optional(),
+  /** Every pipeline's watermarks (pipelines that keep none are left out). */
+  watermarks: z.array(watermarkValueSchema.extend({ pipeline: z.string() })).default([]),
 });
 export type DaemonInfo = z.infer<typeof daemonInfoSchema>;
 
@@ -279,6 +309,23 @@ export const previewSchema = z.object({
 });
 export type Preview = z.infer<typeof previewSchema>;
 
+/**
+ * One operator change of a pipeline's state (`etlctl watermark set|reset`): when, by whom (the user
+ * their client reported, the client and the connection), and each shard's value before and after.
+ */
+export const stateChangeSchema = z.object({
+  at: isoTime,
+  action: z.string(),
+  /** e.g. `alice (etlctl/0.1.0, unix)`; null for changes recorded before etld 0.2. */
+  by: z.string().nullable().default(null),
+  /** Each shard the change touched: its watermark before and after (null: none). */
+  shards: z
+    .array(z.object({ shard: z.string(), old: z.string().nullable(), new: z.string().nullable() }))
+    .default([]),
+  detail: z.string(),
+});
+export type StateChange = z.infer<typeof stateChangeSchema>;
+
 /** A pipeline's incremental position, as `etlctl watermark` shows and changes it. */
 export const watermarkStateSchema = z.object({
   pipeline: z.string(),
@@ -296,7 +343,7 @@ export const watermarkStateSchema = z.object({
     }),
   ),
   /** Operator changes, newest first. */
-  changes: z.array(z.object({ at: isoTime, action: z.string(), detail: z.string() })),
+  changes: z.array(stateChangeSchema),
 });
 export type WatermarkState = z.infer<typeof watermarkStateSchema>;
 
@@ -304,18 +351,72 @@ export type WatermarkState = z.infer<typeof watermarkStateSchema>;
 
 const pipelineParams = z.object({ pipeline: pipelineName });
 const empty = z.object({}).default({});
+const statusFilter = z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length);
 
 export const METHODS = {
   list: { params: empty, result: z.array(pipelineSummarySchema) },
   status: { params: pipelineParams, result: pipelineStatusSchema },
   info: { params: empty, result: daemonInfoSchema },
-  start: { params: pipelineParams, result: z.object({ run_id: z.string(), pipeline: z.string() }) },
+  start: {
+    params: z.object({
+      pipeline: pipelineName,
+      /** Read everything again and replace the destination's content in the run's one commit. */
+      full_refresh: z.boolean().default(false),
+    }),
+    result: z.object({ run_id: z.string(), pipeline: z.string(), kind: z.enum(RUN_KINDS).default('normal') }),
+  },
+  /**
+   * A backfill run: re-reads the cursor range `[from, to)` below the pipeline's watermark and merges
+   * (merge mode) or appends the rows the destination does not hold yet (incremental mode). The
+   * watermark does not move. `from` and `to` are checked against the cursor column's type.
+   */
+  backfill: {
+    params: z.object({
+      pipeline: pipelineName,
+      from: cursorValue,
+      to: cursorValue,
+      shard: z.string().min(1).max(200).optional(),
+    }),
+    result: z.object({
+      run_id: z.string(),
+      pipeline: z.string(),
+      from: z.string(),
+      to: z.string(),
+      shard: z.string().nullable(),
+    }),
+  },
   stop: { params: pipelineParams, result: z.object({ run_id: z.string().nullable(), stopped: z.boolean() }) },
   pause: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
   resume: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
   history: {
-    params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(10_000).default(20) }),
+    params: z.object({
+      pipeline: pipelineName,
+      limit: z.number().int().min(1).max(10_000).default(20),
+      /** Only runs whose (final or current) status is one of these. */
+      status: statusFilter.optional(),
+      /** Only runs that started at or after this time. */
+      since: isoParam.optional(),
+    }),
     result: z.array(runRecordSchema),
+  },
+  /** Runs of every pipeline (or one), newest first, filtered like `history`. */
+  runs: {
+    params: z.object({
+      pipeline: pipelineName.optional(),
+      limit: z.number().int().min(1).max(10_000).default(50),
+      status: statusFilter.optional(),
+      since: isoParam.optional(),
+    }),
+    result: z.array(runRecordSchema),
+  },
+  /** The operator changes of a pipeline's state (its audit trail), newest first. */
+  changes: {
+    params: z.object({
+      pipeline: pipelineName,
+      limit: z.number().int().min(1).max(10_000).default(20),
+      since: isoParam.optional(),
+    }),
+    result: z.array(stateChangeSchema),
   },
   run: { params: z.object({ run_id: z.string() }), result: runDetailSchema },
   logs: {
@@ -373,7 +474,7 @@ export const METHODS = {
       action: z.enum(['show', 'set', 'reset']).default('show'),
       /** `set`: the destination holds every row with a cursor at or below this value. */
       value: z.string().min(1).max(1000).optional(),
-      /** `set`: one shard only (default: every shard). */
+      /** `set` or `reset`: one shard only (default: every shard). */
       shard: z.string().min(1).max(200).optional(),
     }),
     result: watermarkStateSchema,
@@ -434,7 +535,13 @@ export type EventData<E extends EventName> = z.infer<(typeof EVENTS)[E]>;
 // ---------------------------------------------------------------- frames
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), version: z.number().int(), client: z.string().max(200).optional() }),
+  z.object({
+    type: z.literal('hello'),
+    version: z.number().int(),
+    client: z.string().max(200).optional(),
+    /** The user running the client, as it reports it: recorded with the operator changes it makes. */
+    user: z.string().max(200).optional(),
+  }),
   z.object({
     type: z.literal('request'),
     id: z.union([z.string().min(1).max(100), z.number().int()]),

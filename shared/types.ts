@@ -46,6 +46,27 @@ export const FILE_STATUSES = ['ok', 'last_good', 'invalid'] as const;
 export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'catchup', 'startup-recovery'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
+/**
+ * What a run loads: `normal` (what the schedule runs), `full_refresh` (everything again, replacing
+ * the destination's content in one commit) or `backfill` (a bounded re-read of a cursor range the
+ * pipeline has already passed). A run keeps its kind across its retries.
+ */
+export const RUN_KINDS = ['normal', 'full_refresh', 'backfill'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** A backfill's cursor range `[from, to)`, in the cursor's canonical text; `shard` null: every shard. */
+export interface BackfillRange {
+  readonly from: string;
+  readonly to: string;
+  readonly shard: string | null;
+}
+
+/** A run's kind with what it needs: the range of a backfill. */
+export type RunKindSpec =
+  | { readonly kind: 'normal' }
+  | { readonly kind: 'full_refresh' }
+  | { readonly kind: 'backfill'; readonly range: BackfillRange };
+
 export function typeToString(type: CanonicalType): string {
   return type.kind === 'decimal' ? `decimal(${type.precision},${type.scale})` : type.kind;
 }

@@ -9,6 +9,7 @@ import {
   type LogLine,
 } from '../../shared/protocol.js';
 import { decodeClientFrame, truncate, type RequestId } from './frame-decoder.js';
+import type { Caller } from './api.js';
 import { dispatch, type HandlerContext, type HandlerTable, type LogFollow } from './handlers.js';
 import { LogLimiter } from './log-limiter.js';
 import { eventForSubscription, logMatches, type LogFilter, type Subscription } from './subscriptions.js';
@@ -51,6 +52,8 @@ export class ClientSession {
   #inFlight = 0;
   #badFrames = 0;
   #subscription: Subscription | null = null;
+  /** Set by hello: the client and the user it reported. */
+  #caller: Caller;
   readonly #follows = new Set<Follow>();
   /** Resolves once the connection is fully closed. */
   readonly closed: Promise<void>;
@@ -59,6 +62,7 @@ export class ClientSession {
     this.#options = options;
     this.#ws = options.ws;
     this.label = options.label;
+    this.#caller = { user: null, client: null, connection: options.label.replace(/#\d+$/, '') };
     this.closed = new Promise((resolve) => this.#ws.once('close', () => resolve()));
     const helloTimer = setTimeout(() => {
       if (this.#greeted) return;
@@ -172,7 +176,7 @@ export class ClientSession {
     }
     const frame = decoded.frame;
     if (frame.type === 'hello') {
-      this.#onHello(frame.version, frame.client ?? null);
+      this.#onHello(frame.version, frame.client ?? null, frame.user ?? null);
       return;
     }
     if (!this.#greeted) {
@@ -196,7 +200,7 @@ export class ClientSession {
     void this.#runRequest(frame.id, frame.method, frame.params);
   }
 
-  #onHello(version: number, client: string | null): void {
+  #onHello(version: number, client: string | null, user: string | null): void {
     if (this.#greeted) {
       this.#logBadFrame('second hello');
       this.#replyError(null, {
@@ -216,6 +220,11 @@ export class ClientSession {
       return;
     }
     this.#greeted = true;
+    this.#caller = {
+      ...this.#caller,
+      user: user === null ? null : truncate(user, 60),
+      client: client === null ? null : truncate(client, 60),
+    };
     this.#sendFrame({ type: 'hello', version: PROTOCOL_VERSION, daemon: this.#options.daemon });
     this.#options.logger.debug(
       `control client ${this.label} connected${client ? ` (${truncate(client, 60)})` : ''}`,
@@ -234,6 +243,7 @@ export class ClientSession {
     if (this.#inFlight >= MAX_IN_FLIGHT) this.#ws.pause();
     const afterReply: (() => void)[] = [];
     const ctx: HandlerContext = {
+      caller: this.#caller,
       subscribe: (subscription) => {
         this.#subscription = subscription;
       },

@@ -6,7 +6,7 @@ import { EtlError } from '../../shared/errors.js';
 import type { MethodParams, MethodResult, PipelineStats, Resources } from '../../shared/protocol.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { PIPELINE_STATES } from '../../shared/types.js';
-import type { DaemonApi } from './api.js';
+import { describeCaller, type Caller, type DaemonApi } from './api.js';
 import type { PipelineLoader } from '../config/pipeline-loader.js';
 import type { PipelineRegistry } from '../config/pipeline-registry.js';
 import { configBrief, configProblems } from './config-problems.js';
@@ -17,7 +17,8 @@ import type { EventBus } from '../events/event-bus.js';
 import type { DaemonPaths } from '../host/paths.js';
 import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
-import { watermarkCommand } from '../engine/watermark-operations.js';
+import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
+import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/store.js';
 
@@ -58,6 +59,31 @@ export class DaemonApiImpl implements DaemonApi {
     throw new EtlError('NOT_FOUND', `no pipeline named "${name}" (etlctl list shows the pipelines)`);
   }
 
+  /** A pipeline that is, or was, known: a valid or invalid file, or runs in the history. */
+  #known(name: string): void {
+    const known =
+      this.#parts.registry.get(name) !== undefined ||
+      this.#parts.registry.invalid.some((p) => p.name === name) ||
+      this.#parts.store.listRuns(name, 1).length > 0;
+    if (!known)
+      throw new EtlError('NOT_FOUND', `no pipeline named "${name}" (etlctl list shows the pipelines)`);
+  }
+
+  #refuseUnlessRunning(): void {
+    if (this.#parts.daemon().state !== 'running') {
+      throw new EtlError('ILLEGAL_STATE', `the daemon is ${this.#parts.daemon().state}: no new runs`);
+    }
+  }
+
+  #watermarks(pipeline: string): MethodResult<'status'>['watermarks'] {
+    return this.#parts.store.getWatermarks(pipeline).map((w) => ({
+      shard: w.shard,
+      value: w.value,
+      sequence: w.sequence,
+      updated_at: w.updatedAt,
+    }));
+  }
+
   list(): Promise<MethodResult<'list'>> {
     return Promise.resolve(this.#parts.supervisor.summaries());
   }
@@ -77,6 +103,7 @@ export class DaemonApiImpl implements DaemonApi {
       stats: this.#parts.stats(params.pipeline),
       config: pipeline ? (JSON.parse(JSON.stringify(pipeline.config)) as Record<string, unknown>) : null,
       why: pipeline ? supervisor.why(params.pipeline).lines : [...registry.problemsOf(params.pipeline)],
+      watermarks: this.#watermarks(params.pipeline),
     });
   }
 
@@ -98,16 +125,53 @@ export class DaemonApiImpl implements DaemonApi {
       pipelines: counts,
       resources: this.#parts.latestResources(),
       config: configBrief(this.#parts.registry),
+      watermarks: this.#parts.registry.active.flatMap((p) =>
+        this.#watermarks(p.name).map((w) => ({ pipeline: p.name, ...w })),
+      ),
     });
   }
 
-  start(params: MethodParams<'start'>): Promise<MethodResult<'start'>> {
+  start(params: MethodParams<'start'>, caller: Caller): Promise<MethodResult<'start'>> {
     this.#pipeline(params.pipeline);
-    if (this.#parts.daemon().state !== 'running') {
-      throw new EtlError('ILLEGAL_STATE', `the daemon is ${this.#parts.daemon().state}: no new runs`);
+    this.#refuseUnlessRunning();
+    const requestedBy = describeCaller(caller);
+    const order: RunOrder = {
+      run: params.full_refresh ? { kind: 'full_refresh' } : { kind: 'normal' },
+      requestedBy,
+    };
+    const { runId } = this.#parts.supervisor.trigger(params.pipeline, 'manual', order);
+    if (params.full_refresh)
+      this.#parts.logger.notice(`full refresh ${runId} requested by ${requestedBy}`, {
+        pipeline: params.pipeline,
+      });
+    return Promise.resolve({ run_id: runId, pipeline: params.pipeline, kind: order.run.kind });
+  }
+
+  async backfill(params: MethodParams<'backfill'>, caller: Caller): Promise<MethodResult<'backfill'>> {
+    const pipeline = this.#pipeline(params.pipeline);
+    this.#refuseUnlessRunning();
+    // Checked first, before the source is asked anything: it is the likeliest refusal.
+    if (this.#parts.supervisor.isBusy(pipeline.name)) {
+      throw new EtlError(
+        'ILLEGAL_STATE',
+        `pipeline ${pipeline.name} has a run in progress; wait for it (etlctl wait ${pipeline.name}), then backfill`,
+      );
     }
-    const { runId } = this.#parts.supervisor.trigger(params.pipeline, 'manual');
-    return Promise.resolve({ run_id: runId, pipeline: params.pipeline });
+    const range = await this.#parts.engine.checkBackfill(pipeline, {
+      from: params.from,
+      to: params.to,
+      shard: params.shard ?? null,
+    });
+    const requestedBy = describeCaller(caller);
+    const { runId } = this.#parts.supervisor.trigger(pipeline.name, 'manual', {
+      run: { kind: 'backfill', range },
+      requestedBy,
+    });
+    this.#parts.logger.notice(
+      `backfill ${runId} of [${range.from}, ${range.to})${range.shard === null ? '' : ` on shard ${range.shard}`} requested by ${requestedBy}`,
+      { pipeline: pipeline.name },
+    );
+    return { run_id: runId, pipeline: pipeline.name, from: range.from, to: range.to, shard: range.shard };
   }
 
   stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
@@ -129,16 +193,26 @@ export class DaemonApiImpl implements DaemonApi {
   }
 
   history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
-    const known =
-      this.#parts.registry.get(params.pipeline) !== undefined ||
-      this.#parts.registry.invalid.some((p) => p.name === params.pipeline) ||
-      this.#parts.store.listRuns(params.pipeline, 1).length > 0;
-    if (!known)
-      throw new EtlError(
-        'NOT_FOUND',
-        `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
-      );
-    return Promise.resolve(this.#parts.store.listRunAttempts(params.pipeline, params.limit).map(toRunRecord));
+    this.#known(params.pipeline);
+    return this.runs(params);
+  }
+
+  runs(params: MethodParams<'runs'>): Promise<MethodResult<'runs'>> {
+    const found = this.#parts.store.findRuns({
+      limit: params.limit,
+      ...(params.pipeline === undefined ? {} : { pipeline: params.pipeline }),
+      ...(params.status === undefined ? {} : { statuses: params.status }),
+      ...(params.since === undefined ? {} : { since: new Date(params.since).toISOString() }),
+    });
+    return Promise.resolve(found.map(toRunRecord));
+  }
+
+  changes(params: MethodParams<'changes'>): Promise<MethodResult<'changes'>> {
+    this.#known(params.pipeline);
+    const since = params.since === undefined ? undefined : new Date(params.since).toISOString();
+    return Promise.resolve(
+      this.#parts.store.listStateChanges(params.pipeline, params.limit, since).map(toStateChange),
+    );
   }
 
   run(params: MethodParams<'run'>): Promise<MethodResult<'run'>> {
@@ -218,19 +292,25 @@ export class DaemonApiImpl implements DaemonApi {
     return this.#parts.engine.preview(this.#pipeline(params.pipeline), params.limit);
   }
 
-  async watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
+  async watermark(params: MethodParams<'watermark'>, caller: Caller): Promise<MethodResult<'watermark'>> {
     const pipeline = this.#pipeline(params.pipeline);
     const { store, engine, supervisor } = this.#parts;
-    const result = await watermarkCommand(
-      { store, engine, busy: (name) => supervisor.isBusy(name) },
-      pipeline,
-      params,
-    );
-    if (params.action !== 'show')
-      this.#parts.logger.notice(`watermark ${params.action}: ${result.changes[0]?.detail ?? ''}`, {
-        pipeline: pipeline.name,
-      });
-    return result;
+    const actor = describeCaller(caller);
+    if (params.action === 'show') return watermarkCommand({ store, engine }, pipeline, params, actor);
+    // No run starts while the position changes, and none may be running (refused, not queued).
+    const release = supervisor.hold(pipeline.name, 'watermark');
+    try {
+      const result = await watermarkCommand({ store, engine }, pipeline, params, actor);
+      this.#parts.logger.notice(
+        `watermark ${params.action} by ${actor}: ${result.changes[0]?.detail ?? ''}`,
+        {
+          pipeline: pipeline.name,
+        },
+      );
+      return result;
+    } finally {
+      release();
+    }
   }
 
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {

@@ -1,4 +1,4 @@
-import type { DaemonApi } from './api.js';
+import type { Caller, DaemonApi } from './api.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   METHODS,
@@ -18,6 +18,8 @@ export interface LogFollow {
 
 /** What a handler may do to the connection that sent the request. */
 export interface HandlerContext {
+  /** Who sent the request (recorded with the changes and runs it asks for). */
+  readonly caller: Caller;
   subscribe(subscription: Subscription): void;
   unsubscribe(): void;
   followLogs(filter: LogFilter): LogFollow;
@@ -33,21 +35,24 @@ export type HandlerTable = { readonly [M in MethodName]: Handler<M> };
 
 export function createHandlers(api: DaemonApi): HandlerTable {
   return {
-    list: (params) => api.list(params),
-    status: (params) => api.status(params),
-    info: (params) => api.info(params),
-    start: (params) => api.start(params),
-    stop: (params) => api.stop(params),
-    pause: (params) => api.pause(params),
-    resume: (params) => api.resume(params),
-    history: (params) => api.history(params),
-    run: (params) => api.run(params),
+    list: (params, ctx) => api.list(params, ctx.caller),
+    status: (params, ctx) => api.status(params, ctx.caller),
+    info: (params, ctx) => api.info(params, ctx.caller),
+    start: (params, ctx) => api.start(params, ctx.caller),
+    stop: (params, ctx) => api.stop(params, ctx.caller),
+    pause: (params, ctx) => api.pause(params, ctx.caller),
+    resume: (params, ctx) => api.resume(params, ctx.caller),
+    history: (params, ctx) => api.history(params, ctx.caller),
+    run: (params, ctx) => api.run(params, ctx.caller),
+    runs: (params, ctx) => api.runs(params, ctx.caller),
+    changes: (params, ctx) => api.changes(params, ctx.caller),
+    backfill: (params, ctx) => api.backfill(params, ctx.caller),
     logs: async (params, ctx) => {
-      if (!params.follow) return api.logs(params);
+      if (!params.follow) return api.logs(params, ctx.caller);
       // Registered before reading the past lines so that nothing logged in between is lost.
       const follow = ctx.followLogs(logFilterFrom(params));
       try {
-        const result = await api.logs(params);
+        const result = await api.logs(params, ctx.caller);
         follow.release(result.lines);
         return { lines: result.lines, following: true };
       } catch (error) {
@@ -55,14 +60,14 @@ export function createHandlers(api: DaemonApi): HandlerTable {
         throw error;
       }
     },
-    reload: (params) => api.reload(params),
-    validate: (params) => api.validate(params),
-    problems: (params) => api.problems(params),
-    why: (params) => api.why(params),
-    plan: (params) => api.plan(params),
-    preview: (params) => api.preview(params),
-    vacuum: (params) => api.vacuum(params),
-    watermark: (params) => api.watermark(params),
+    reload: (params, ctx) => api.reload(params, ctx.caller),
+    validate: (params, ctx) => api.validate(params, ctx.caller),
+    problems: (params, ctx) => api.problems(params, ctx.caller),
+    why: (params, ctx) => api.why(params, ctx.caller),
+    plan: (params, ctx) => api.plan(params, ctx.caller),
+    preview: (params, ctx) => api.preview(params, ctx.caller),
+    vacuum: (params, ctx) => api.vacuum(params, ctx.caller),
+    watermark: (params, ctx) => api.watermark(params, ctx.caller),
     subscribe: (params, ctx) => {
       const topics = new Set<Topic>(params.topics);
       ctx.subscribe({ topics, pipeline: params.pipeline ?? null });

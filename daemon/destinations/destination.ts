@@ -20,6 +20,7 @@ import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, DestinationKind } from '../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
+import { EtlError } from '../../shared/errors.js';
 
 /** One part of a batch, on a connection of the run's staging DuckDB. */
 export interface BatchPart {
@@ -37,7 +38,13 @@ export interface BatchPart {
   readonly id: string;
 }
 
-export type LoadMode = 'full' | 'incremental' | 'merge';
+/**
+ * `append_missing` (a backfill in append mode): append only the batch rows the table does not
+ * hold yet, compared on `LoadRequest.compare` as multisets (a row the batch has twice and the
+ * table once is appended once), inside the commit's transaction. Only destinations that declare
+ * `appendsMissing` accept it.
+ */
+export type LoadMode = 'full' | 'incremental' | 'merge' | 'append_missing';
 
 export interface LoadRequest {
   readonly pipeline: string;
@@ -48,6 +55,11 @@ export interface LoadRequest {
   /** merge: the upsert key; the newest row per key wins (by `cursor` when set, else staging order). */
   readonly key: readonly string[] | undefined;
   readonly cursor: string | undefined;
+  /**
+   * append_missing: the columns that say whether the table holds a row already (every loaded
+   * column but the per-run `_etl_*` metadata).
+   */
+  readonly compare?: readonly string[];
   readonly schemaEvolution: 'add_columns' | 'strict';
   /** The load's columns in order, including `_etl_run_id`, `_etl_loaded_at`, `_etl_pipeline` (and `_etl_shard`). */
   readonly columns: readonly ColumnSchema[];
@@ -81,6 +93,8 @@ export interface CommitResult {
   readonly rowsLoaded: number;
   /** The destination already held this sequence: nothing was written. */
   readonly alreadyCommitted: boolean;
+  /** append_missing: the batch rows the table held already, which were not appended again. */
+  readonly rowsSkipped?: number;
   /** With `alreadyCommitted`: the run attempt whose commit the destination holds, when it records that. */
   readonly committedRunId?: string | null;
   /** Free-form figures for the run log (files written, job ids, bytes…). */
@@ -104,6 +118,11 @@ export interface SchemaChange {
 export interface Destination {
   /** Short description for `plan` and logs, e.g. `delta /var/lib/etld/lake/orders`. */
   readonly label: string;
+  /**
+   * Whether loads in `append_missing` mode are offered (backfills of append pipelines): the commit
+   * compares the batch with the table's rows in its own transaction.
+   */
+  readonly appendsMissing: boolean;
   /**
    * Compares the destination table (if any) with the incoming columns under the evolution policy.
    * Returns the changes that a commit would apply (`create`, `add`); throws EtlError SCHEMA_MISMATCH
@@ -131,6 +150,15 @@ export interface Destination {
   vacuum?(options: VacuumRequest): Promise<VacuumOutcome>;
   /** Releases files and connections; idempotent. */
   close(): Promise<void>;
+}
+
+/** What a destination without `appendsMissing` answers a load in that mode (never an append). */
+export function appendMissingRefused(label: string): EtlError {
+  return new EtlError(
+    'ILLEGAL_STATE',
+    `${label} cannot append only the rows it does not hold yet, which a backfill of an append pipeline needs ` +
+      '(DuckDB and PostgreSQL destinations can); use merge mode, or start --full-refresh',
+  );
 }
 
 export interface VacuumRequest {

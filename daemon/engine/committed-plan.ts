@@ -64,5 +64,8 @@ export function commitPlannedWatermarks(
         `or \`etlctl watermark reset ${config.name}\` to read again from start_from${config.load.mode === 'incremental' ? ' (append mode: empty the destination first)' : ''}`,
     );
   }
-  store.commitWatermarks(config.name, sequence, plan.watermarks);
+  // A full refresh's watermarks are the whole new position: a shard it found empty keeps none.
+  store.commitWatermarks(config.name, sequence, plan.watermarks, {
+    replaceAll: plan.kind === 'full_refresh',
+  });
 }

@@ -9,8 +9,8 @@
  *   settles it, because reading from the older watermark would load that batch twice.
  * - Destination behind the store (it was dropped, restored from a backup, or the path changed)
  *   in a mode that keeps watermarks: loading from the stored watermark would leave a gap, so the
- *   attempt fails with STATE_INCONSISTENT. Full loads, and merges without a cursor, read
- *   everything anyway and go ahead.
+ *   attempt fails with STATE_INCONSISTENT. Full loads, merges without a cursor and full refreshes
+ *   read everything anyway and go ahead.
  *
  * This replaces the start-up-only reconciliation of etld 0.1, which let a new sequence pass a
  * destination that was ahead of the store and append the same batch again.
@@ -51,6 +51,7 @@ export async function settleWithDestination(
   context: SettleContext,
   destination: Destination,
   signal?: AbortSignal,
+  options: { readonly readsEverything?: boolean } = {},
 ): Promise<number | null> {
   const { store, pipeline } = context;
   const config = pipeline.config;
@@ -61,14 +62,14 @@ export async function settleWithDestination(
   );
   const held = committed?.sequence ?? 0;
   if (held < known) {
-    if (usesWatermarks(config)) {
+    if (usesWatermarks(config) && options.readsEverything !== true) {
       throw new EtlError(
         'STATE_INCONSISTENT',
         `pipeline ${pipeline.name}: ${destination.label} holds ${committed === null ? 'no commit' : `sequence ${held}`} of this pipeline, but the ` +
           `state store recorded sequence ${known} as committed there: the destination lost commits (dropped, restored from a backup, or another path). ` +
           'Runs stop here, because reading from the stored watermark would leave a gap. ' +
-          `Run \`etlctl watermark reset ${pipeline.name}\` to read again from start_from, or \`etlctl watermark set ${pipeline.name} VALUE\` ` +
-          'to continue from the cursor value the destination is complete up to',
+          `Run \`etlctl start ${pipeline.name} --full-refresh\` to load everything again, \`etlctl watermark reset ${pipeline.name}\` to read again from start_from, ` +
+          `or \`etlctl watermark set ${pipeline.name} VALUE\` to continue from the cursor value the destination is complete up to`,
       );
     }
     return committed?.sequence ?? null;

@@ -6,7 +6,7 @@
  */
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
-import type { RunTrigger } from '../../shared/types.js';
+import type { BackfillRange, ColumnSchema, RunKindSpec, RunTrigger } from '../../shared/types.js';
 import type { VacuumOutcome } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageSeconds } from './stage-clock.js';
@@ -31,6 +31,8 @@ export interface RunRequest {
   readonly sequence: number;
   readonly attempt: number;
   readonly trigger: RunTrigger;
+  /** What the run loads (run-kinds.ts); every attempt of a run has its run's kind. */
+  readonly kind: RunKindSpec;
   readonly signal: AbortSignal;
   readonly logger: Logger;
   /** Called often (at most every ~250 ms); the stall watchdog watches `rows`/`bytes`. */
@@ -59,6 +61,13 @@ export interface RunOutcome {
   readonly checks: readonly CheckResult[];
 }
 
+/** Operator-given cursor values, checked and written as the source writes that column's values. */
+export interface CursorValues {
+  readonly cursor: ColumnSchema;
+  /** In the given order, in the canonical text a high-water mark of that column has. */
+  readonly values: readonly string[];
+}
+
 export interface RunEngine {
   /** Executes one attempt. Rejects with an EtlError (code + retryable) on failure or cancellation. */
   execute(request: RunRequest): Promise<RunOutcome>;
@@ -75,6 +84,22 @@ export interface RunEngine {
   committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null>;
   /** The problems only the source can show (its table, columns, the checks' SQL); reads no row. */
   validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Checks operator-given values of the pipeline's cursor column (`etlctl watermark set`,
+   * `backfill`) against its type by asking the source to read them as that type; USAGE names the
+   * pipeline, the column, its type and the value that does not fit. Reads no row.
+   */
+  cursorValues(
+    pipeline: LoadedPipeline,
+    values: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<CursorValues>;
+  /**
+   * What a backfill of `range` needs before it is started: a pipeline that keeps watermarks, a
+   * destination that can load it in the pipeline's mode, a range in the cursor's type with `from`
+   * below `to`. Returns the range in canonical text; throws USAGE or ILLEGAL_STATE.
+   */
+  checkBackfill(pipeline: LoadedPipeline, range: BackfillRange, signal?: AbortSignal): Promise<BackfillRange>;
   /** `etlctl vacuum`: the destination's unreferenced files; ILLEGAL_STATE where it keeps none. */
   vacuum(
     pipeline: LoadedPipeline,

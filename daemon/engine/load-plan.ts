@@ -9,7 +9,10 @@
  *   `prior` goes straight to the destination. After the boundary drops the rows loaded before,
  *   the `prior` rows left are written as one more part.
  * - merge: the newest row per key wins across the whole batch, so the transformed rows are staged
- *   in `final` and written as one part over it.
+ *   in `final` and written as one part over it. A full refresh of a merge pipeline (load mode
+ *   `full`) writes only the newest row per key, which then replaces the table.
+ * - a backfill of an append pipeline (load mode `append_missing`) streams like an append without
+ *   a boundary; the destination leaves out the rows it holds already.
  * - with data quality checks (quality-checks.ts), full and incremental: the checks are judged
  *   once every part is in, before the commit, from the files the destination wrote for the parts
  *   (`DestinationLoad.readBack`) or, when the destination offers no read-back or a check
@@ -20,7 +23,7 @@
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import type { DestinationLoad } from '../destinations/destination.js';
+import type { DestinationLoad, LoadMode } from '../destinations/destination.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent } from '../duckdb/duck-sql.js';
 import { partFailure } from './part-failure.js';
@@ -57,6 +60,8 @@ export interface PlanChecks {
 
 export class LoadPlan {
   readonly #config: PipelineConfig;
+  /** The destination's load mode (run-kinds.ts); staging follows the pipeline's own mode. */
+  readonly #loadMode: LoadMode;
   readonly #prepared: PreparedSource;
   readonly #stager: Stager;
   readonly #load: DestinationLoad;
@@ -74,6 +79,7 @@ export class LoadPlan {
 
   constructor(
     config: PipelineConfig,
+    loadMode: LoadMode,
     prepared: PreparedSource,
     stager: Stager,
     load: DestinationLoad,
@@ -81,6 +87,7 @@ export class LoadPlan {
     checks?: PlanChecks,
   ) {
     this.#config = config;
+    this.#loadMode = loadMode;
     this.#prepared = prepared;
     this.#stager = stager;
     this.#load = load;
@@ -254,6 +261,21 @@ export class LoadPlan {
       await this.#checks?.judge(FINAL_TABLE);
       await this.#refuseNullKeys();
       const expected = await this.#stager.distinctKeys(this.#prepared.rowKey);
+      if (this.#loadMode === 'full') {
+        const newest = await this.#stager.newestPerKey(this.#prepared.rowKey, this.#config.load.cursor);
+        const written = await this.#write({
+          select: `SELECT * FROM ${newest}`,
+          table: newest,
+          id: 'refresh',
+        });
+        if (written !== expected) {
+          throw new EtlError(
+            'RECONCILIATION_FAILED',
+            `${expected} keys staged for the full refresh but ${written} rows written; nothing was committed`,
+          );
+        }
+        return expected;
+      }
       await this.#write({ select: `SELECT * FROM ${FINAL_TABLE}`, table: FINAL_TABLE, id: 'merge' });
       return expected;
     }

@@ -6,7 +6,7 @@
  */
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import type { ColumnSchema } from '../../shared/types.js';
+import type { ColumnSchema, RunKind } from '../../shared/types.js';
 import type { Watermark } from '../state/store.js';
 import type { PreparedSource } from './run-setup.js';
 import type { ShardSource } from './source-shards.js';
@@ -130,17 +130,22 @@ export async function readRanges(
       const orderText = compareWith === null ? null : textCell(rows, 1);
       const upper = upperBound(lower, start, max, orderText === null ? null : Number(orderText));
       const windowFrom = keepsBoundary(config) ? nextWindowFrom(config, cursor, upper.next) : null;
-      return { shard: shard.name, ...lower, ...upper, windowFrom };
+      return { shard: shard.name, ...lower, ...upper, windowFrom, below: [] };
     }),
   );
   return { ranges, excluded, notes };
 }
 
-/** The range's WHERE predicates; a shard without any cursor value reads nothing (or its NULL-cursor rows). */
+/**
+ * The range's WHERE predicates; a shard without any cursor value reads nothing (or its NULL-cursor
+ * rows, which a merge under `null_cursor: include` reads in every run, but a backfill, bounded to
+ * cursor values, never).
+ */
 export function rangeWhere(
   config: PipelineConfig,
   prepared: PreparedSource,
   range: ShardRange | undefined,
+  kind: RunKind,
 ): string[] {
   if (range === undefined) return [];
   const cursor = prepared.cursor;
@@ -149,7 +154,7 @@ export function rangeWhere(
     prepared.source.adapter,
     cursor,
     range,
-    config.load.null_cursor === 'include' && config.load.mode === 'merge',
+    config.load.null_cursor === 'include' && config.load.mode === 'merge' && kind !== 'backfill',
   );
 }
 

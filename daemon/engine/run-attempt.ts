@@ -15,7 +15,9 @@
  *  5. commit (`commitBatch`): the quarantine (when rows were quarantined) and then the destination make every
  *     part visible with the run sequence, then the watermarks go to the state store. A failure
  *     before the commit removes what was written.
- * The run's temp directory is removed in `finally`, always.
+ * The run's temp directory is removed in `finally`, always. A run's kind (run-kinds.ts) changes
+ * only which ranges phase 2 reads, the destination's load mode, and which watermarks phase 5
+ * commits: a full refresh's replace every stored one, a backfill commits none.
  *
  * Reconciliation: per part, the rows extracted must equal the rows its consumers took (minus the
  * rows kept aside for the boundary): a difference fails the run with RECONCILIATION_FAILED before
@@ -29,7 +31,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cancelledError, EtlError } from '../../shared/errors.js';
 import type { ColumnSchema } from '../../shared/types.js';
-import type { Destination, DestinationLoad } from '../destinations/destination.js';
+import { appendMissingRefused, type Destination, type DestinationLoad } from '../destinations/destination.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
 import {
@@ -46,14 +48,9 @@ import { commitQuarantine, quarantineDestination, quarantineLabel } from './quar
 import { settleBoundaries } from './next-watermarks.js';
 import { planChunks } from './planner.js';
 import { ProgressTracker } from './progress-tracker.js';
-import {
-  flagColumns,
-  rangeFlags,
-  rangeWhere,
-  readRanges,
-  summarise,
-  type RangeReading,
-} from './range-reader.js';
+import { flagColumns, rangeFlags, rangeWhere, summarise, type RangeReading } from './range-reader.js';
+import { comparableKinds, loadModeFor, readRangesFor } from './run-kinds.js';
+import { contentColumns } from './transforms.js';
 import {
   openDestination,
   prepareSource,
@@ -110,7 +107,9 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
   const context: SettleContext = { store: deps.store, pipeline };
   try {
     throwIfAborted(signal);
-    const committed = await settleWithDestination(context, destination, signal);
+    const committed = await settleWithDestination(context, destination, signal, {
+      readsEverything: request.kind.kind === 'full_refresh',
+    });
     if (committed !== null && committed >= request.sequence) {
       const outcome = alreadyCommittedOutcome(context, request.sequence, committed, {});
       request.logger.notice(outcome.notes.join('; '));
@@ -194,12 +193,19 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
   const changes = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
   for (const change of changes)
     request.logger.info(`schema: ${change.change} ${change.column}: ${change.detail}`);
-  const reading = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+  const reading = await readRangesFor(
+    request.kind,
+    config,
+    prepared,
+    deps.store.getWatermarks(pipeline.name),
+    signal,
+  );
   for (const note of reading.notes) request.logger.notice(note);
   const plan: PlanRecord = {
     version: PLAN_VERSION,
     sequence: request.sequence,
     mode: config.load.mode,
+    kind: request.kind.kind,
     ranges: reading.ranges,
     watermarks: null,
   };
@@ -217,13 +223,17 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
   const stager = open.stager;
   const workDir = join(tempDir, 'destination');
   await mkdir(workDir);
+  const mode = loadModeFor(config, request.kind);
+  // Checked here as well as by the destination: appending a backfill's rows blindly would duplicate them.
+  if (mode === 'append_missing' && !destination.appendsMissing) throw appendMissingRefused(destination.label);
   const load = await destination.beginLoad({
     pipeline: pipeline.name,
     runId: request.runId,
     sequence: request.sequence,
-    mode: config.load.mode,
+    mode,
     key: config.load.mode === 'merge' ? prepared.rowKey : config.source.key,
     cursor: config.load.cursor,
+    ...(mode === 'append_missing' ? { compare: contentColumns(prepared.transforms.columns) } : {}),
     schemaEvolution: config.schema_evolution,
     columns: prepared.transforms.columns,
     workDir,
@@ -241,7 +251,7 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
       return judged.verdict.quarantined;
     },
   };
-  const loadPlan = new LoadPlan(config, prepared, stager, load, meta, checks);
+  const loadPlan = new LoadPlan(config, mode, prepared, stager, load, meta, checks);
   await loadPlan.prepare();
   return { prepared, reading, plan, stagingColumns, tempDir, stager, workDir, load, loadPlan, judged };
 }
@@ -274,7 +284,11 @@ async function streamAndSettle(attempt: Attempt, ready: PreparedLoad): Promise<S
   tracker.phase = 'staging';
   let kept = 0;
   for (const task of tasks) kept += await loadPlan.reconcile(task.id, open.totals.get(task.id));
-  const boundaries = await settleBoundaries(config, prepared.columns, stager, reading.ranges, request.logger);
+  // A backfill reads below the watermarks and leaves them (and their boundaries) as they are.
+  const boundaries =
+    request.kind.kind === 'backfill'
+      ? { watermarks: [], dropped: 0 }
+      : await settleBoundaries(config, prepared.columns, stager, reading.ranges, request.logger);
   const expected = await loadPlan.finish(kept - boundaries.dropped);
   const planned: PlanRecord = { ...ready.plan, watermarks: boundaries.watermarks };
   writeState('recording the planned watermarks', () =>
@@ -332,20 +346,28 @@ async function commitBatch(
   deps.failpoint?.('after-destination-commit');
   writeState(`recording sequence ${request.sequence}`, () => {
     if (usesWatermarks(config))
-      deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? []);
+      deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? [], {
+        replaceAll: request.kind.kind === 'full_refresh',
+      });
     else deps.store.setCommittedSequence(pipeline.name, request.sequence);
   });
   deps.failpoint?.('after-state-commit');
 
-  const verdict = result.rowsLoaded === expected ? 'match' : 'mismatch';
+  // An append_missing load leaves out the rows the destination held: they count as accounted for.
+  const skipped = result.rowsSkipped ?? 0;
+  const verdict = result.rowsLoaded + skipped === expected ? 'match' : 'mismatch';
   if (verdict === 'mismatch') {
     request.logger.error(
-      `reconciliation mismatch: ${rowsExtracted} rows extracted, ${expected} expected in the destination, ${result.rowsLoaded} loaded`,
+      `reconciliation mismatch: ${rowsExtracted} rows extracted, ${expected} expected in the destination, ${result.rowsLoaded} loaded${skipped > 0 ? `, ${skipped} held already` : ''}`,
     );
   }
   const notes = [...reading.notes];
   if (boundaries.dropped > 0)
     notes.push(`${boundaries.dropped} row(s) read again at the watermark were loaded already and skipped`);
+  if (skipped > 0)
+    notes.push(
+      `${skipped} row(s) of the backfill range were in the destination already and were not appended again`,
+    );
   request.logger.info(
     `committed sequence ${request.sequence}: ${rowsExtracted} rows extracted, ${result.rowsLoaded} loaded (${verdict})`,
     { ...result.details, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`cpu_${k}_s`, v])) },
@@ -384,7 +406,9 @@ async function judgeBatch(
     {
       connection: stager.connection,
       rowsExtracted,
-      previousRowsExtracted: deps.store.lastSuccess(pipeline.name)?.rowsExtracted ?? null,
+      previousRowsExtracted:
+        deps.store.lastSuccess(pipeline.name, comparableKinds(pipeline.config, request.kind))
+          ?.rowsExtracted ?? null,
       now: deps.now(),
     },
     table,
@@ -470,7 +494,7 @@ async function planTasks(
     );
     for (const note of chunks.notes) request.logger.debug(note);
     const range = reading.ranges.find((r) => r.shard === shard.name);
-    const where = rangeWhere(config, prepared, range);
+    const where = rangeWhere(config, prepared, range, request.kind.kind);
     const flags = rangeFlags(config, prepared, range);
     byShard.push(
       chunks.chunks.map((chunk) => {

@@ -15,9 +15,18 @@ import type { Logger } from '../logging/logger.js';
 import { loadSourceDialect } from '../sources/registry.js';
 import type { SourceDialect } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
+import { checkBackfill, cursorValues } from './cursor-values.js';
 import { settleWithDestination } from './destination-settle.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import type { FailpointName, RunEngine, RunOutcome, RunRequest, SourceGovernor } from './engine.js';
+import type {
+  CursorValues,
+  FailpointName,
+  RunEngine,
+  RunOutcome,
+  RunRequest,
+  SourceGovernor,
+} from './engine.js';
+import type { BackfillRange } from '../../shared/types.js';
 import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
@@ -99,6 +108,22 @@ export class DefaultRunEngine implements RunEngine {
   async validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]> {
     const { validateAgainstSource } = await import('./source-validation.js');
     return validateAgainstSource(this.#deps, pipeline, signal);
+  }
+
+  cursorValues(
+    pipeline: LoadedPipeline,
+    values: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<CursorValues> {
+    return cursorValues(this.#deps, pipeline, values, signal);
+  }
+
+  checkBackfill(
+    pipeline: LoadedPipeline,
+    range: BackfillRange,
+    signal?: AbortSignal,
+  ): Promise<BackfillRange> {
+    return checkBackfill(this.#deps, pipeline, range, signal);
   }
 
   async vacuum(

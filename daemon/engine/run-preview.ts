@@ -86,7 +86,7 @@ export async function planRun(
           sql: prepared.source.adapter.buildSelect({
             relation: prepared.source.relation,
             columns: prepared.columns,
-            where: [...rangeWhere(config, prepared, range), ...chunk.where],
+            where: [...rangeWhere(config, prepared, range, 'normal'), ...chunk.where],
           }),
           estimated_rows: chunk.estimatedRows,
         });
@@ -195,7 +195,7 @@ async function withSample<T>(
     const sql = prepared.source.adapter.buildSelect({
       relation: prepared.source.relation,
       columns: prepared.columns,
-      where: rangeWhere(config, prepared, range),
+      where: rangeWhere(config, prepared, range, 'normal'),
       flags: rangeFlags(config, prepared, range),
     });
     tempDir = await mkdtemp(join(deps.tempRoot, `etld-preview-${pipeline.name}-`));

@@ -23,6 +23,8 @@ import { FLAG_NEXT, FLAG_PRIOR } from './watermarks.js';
 
 const RAW_TABLE = 'raw';
 export const FINAL_TABLE = 'final';
+/** A full refresh of a merge pipeline: `final`'s newest row per key (`newestPerKey`). */
+const NEWEST_TABLE = 'final_newest';
 /** The raw table's column naming the part a row came from (reconciliation per part). */
 const RAW_PART_COLUMN = '__etld_part';
 
@@ -307,6 +309,24 @@ export class Stager {
   async finalRowsAsText(columns: readonly ColumnSchema[], limit: number): Promise<(string | null)[][]> {
     const list = columns.map((c) => `CAST(${quoteIdent(c.name)} AS VARCHAR)`).join(', ');
     return queryStrings(this.connection, `SELECT ${list} FROM ${FINAL_TABLE} LIMIT ${limit}`);
+  }
+
+  /**
+   * A table of `final`'s newest row per key (by `cursor`, NULLs oldest, then the later staged row),
+   * the rule every destination's merge applies; returns its name. A full refresh of a merge
+   * pipeline replaces the table with it.
+   */
+  async newestPerKey(key: readonly string[], cursor: string | undefined): Promise<string> {
+    const order = [
+      ...(cursor === undefined ? [] : [`${quoteIdent(cursor)} DESC NULLS LAST`]),
+      'rowid DESC',
+    ].join(', ');
+    await this.connection.run(
+      `CREATE TABLE ${NEWEST_TABLE} AS SELECT * FROM ${FINAL_TABLE}
+        QUALIFY row_number() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${order}) = 1
+        ORDER BY rowid`,
+    );
+    return NEWEST_TABLE;
   }
 
   async distinctKeys(key: readonly string[]): Promise<number> {

@@ -24,6 +24,15 @@ const METADATA_COLUMNS = ['_etl_run_id', '_etl_loaded_at', '_etl_pipeline', SHAR
 /** The raw staging table's extra column holding the shard label (dropped by the final SELECT). */
 export const RAW_SHARD_COLUMN = '__etld_shard';
 
+/**
+ * The loaded columns that say which row it is, the same in every run: all but the per-run
+ * metadata (`_etl_shard` stays: sharded rows are told apart by it).
+ */
+export function contentColumns(columns: readonly ColumnSchema[]): string[] {
+  const perRun: readonly string[] = METADATA_COLUMNS.filter((name) => name !== SHARD_COLUMN);
+  return columns.map((c) => c.name).filter((name) => !perRun.includes(name));
+}
+
 export interface RunMetadata {
   readonly runId: string;
   readonly pipeline: string;

@@ -24,7 +24,7 @@
 import { z } from 'zod';
 import { EtlError } from '../../shared/errors.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
-import type { ColumnSchema } from '../../shared/types.js';
+import { RUN_KINDS, type ColumnSchema } from '../../shared/types.js';
 import type { SourceAdapter } from '../sources/source.js';
 import type { BoundaryIdentity, Watermark } from '../state/store.js';
 
@@ -56,6 +56,8 @@ const shardRangeSchema = z.object({
   next: z.string().nullable().default(null),
   /** Rows at or above this value form the next boundary (`next` minus the lag). */
   windowFrom: z.string().nullable().default(null),
+  /** Exclusive upper limits besides `to` (a backfill: its `to`, and the next run's lower bound). */
+  below: z.array(z.string()).default([]),
 });
 export type ShardRange = z.infer<typeof shardRangeSchema>;
 
@@ -71,6 +73,11 @@ const planRecordSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]),
   sequence: z.number().int(),
   mode: z.enum(['full', 'incremental', 'merge']),
+  /**
+   * The run's kind: a full refresh's watermarks replace every stored one (a shard without rows
+   * loses its old watermark); a backfill's leave them as they are (`watermarks` is empty).
+   */
+  kind: z.enum(RUN_KINDS).default('normal'),
   ranges: z.array(shardRangeSchema),
   /** Set just before the destination commit; null until then. */
   watermarks: z.array(finalWatermarkSchema).nullable(),
@@ -192,7 +199,7 @@ export function nextWindowFrom(
 export function rangePredicates(
   adapter: SourceAdapter,
   cursor: ColumnSchema,
-  range: Pick<ShardRange, 'from' | 'to'>,
+  range: Pick<ShardRange, 'from' | 'to'> & Partial<Pick<ShardRange, 'below'>>,
   includeNulls: boolean,
 ): string[] {
   const column = adapter.quoteIdentifier(cursor.name);
@@ -202,6 +209,7 @@ export function rangePredicates(
   }
   if (range.from !== null) bounds.push(`${column} >= ${adapter.literal(range.from, cursor.type)}`);
   bounds.push(`${column} <= ${adapter.literal(range.to, cursor.type)}`);
+  for (const limit of range.below ?? []) bounds.push(`${column} < ${adapter.literal(limit, cursor.type)}`);
   const inRange = bounds.join(' AND ');
   return [includeNulls ? `(${inRange}) OR ${column} IS NULL` : inRange];
 }

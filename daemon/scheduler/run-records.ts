@@ -39,6 +39,9 @@ export function toRunRecord(attempts: readonly RunRow[]): RunRecord {
     first_failure_at:
       last.firstFailureAt ?? attempts.find((a) => a.firstFailureAt !== null)?.firstFailureAt ?? null,
     checks: [...last.checks],
+    kind: first.kind,
+    backfill: first.backfill === null ? null : { ...first.backfill },
+    requested_by: first.requestedBy,
   };
 }
 

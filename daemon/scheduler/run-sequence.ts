@@ -7,7 +7,7 @@
  * Every transition is written to the state store first and then emitted as `run.state`.
  */
 import type { EventData, EventName } from '../../shared/protocol.js';
-import type { RunStatus, RunTrigger } from '../../shared/types.js';
+import type { RunKindSpec, RunStatus, RunTrigger } from '../../shared/types.js';
 import { EtlError, toEtlError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/config/duration.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
@@ -36,9 +36,33 @@ export interface SequenceDeps {
   readonly acceptingRuns: () => boolean;
 }
 
-/** A new run, or the continuation at start-up of a row left `interrupted` or `retrying`. */
+/** What a new run loads, and who asked for it (null: the schedule). */
+export interface RunOrder {
+  readonly run: RunKindSpec;
+  readonly requestedBy: string | null;
+}
+
+/**
+ * A new run, or the continuation at start-up of a row left `interrupted` or `retrying` (its kind
+ * and requester are the row's).
+ */
 export type SequenceStart =
-  { readonly kind: 'new'; readonly trigger: RunTrigger } | { readonly kind: 'resume'; readonly row: RunRow };
+  | { readonly kind: 'new'; readonly trigger: RunTrigger; readonly order: RunOrder }
+  | { readonly kind: 'resume'; readonly row: RunRow };
+
+/** The kind a stored attempt row says its run has, and who asked for it. */
+function orderOf(row: RunRow): RunOrder {
+  const requestedBy = row.requestedBy;
+  switch (row.kind) {
+    case 'normal':
+    case 'full_refresh':
+      return { run: { kind: row.kind }, requestedBy };
+    case 'backfill':
+      if (row.backfill === null)
+        throw new EtlError('STATE_STORE', `run ${row.id} is a backfill without its range in the state store`);
+      return { run: { kind: 'backfill', range: row.backfill }, requestedBy };
+  }
+}
 
 export type SequenceOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'abandoned';
 
@@ -73,6 +97,8 @@ export class RunSequence {
   #lastError: { code: string; message: string } | null = null;
   #stopReason: StopReason | null = null;
   #stalledForMs: number | null = null;
+  /** Every attempt loads the same kind of run (set by `start()`). */
+  #order: RunOrder = { run: { kind: 'normal' }, requestedBy: null };
 
   /** Builds the run without touching the store, a timer or the engine: `start()` begins it. */
   constructor(deps: SequenceDeps, pipeline: LoadedPipeline, start: SequenceStart) {
@@ -92,9 +118,11 @@ export class RunSequence {
     this.#started = true;
     const start = this.#start;
     if (start.kind === 'new') {
+      this.#order = start.order;
       this.#sequence = this.#deps.store.nextSequence(this.pipeline.name);
       this.#startAttempt(1, start.trigger);
     } else {
+      this.#order = orderOf(start.row);
       this.#sequence = start.row.sequence;
       this.#resume(start.row);
     }
@@ -182,13 +210,16 @@ export class RunSequence {
       sequence: this.sequence,
       attempt,
       trigger,
+      kind: this.#order.run,
+      requestedBy: this.#order.requestedBy,
       status: 'running',
       firstFailureAt: this.#firstFailureAt?.toISOString() ?? null,
     });
     this.#runId = inserted.id;
     const runId = inserted.id;
     this.#transition(runId, { startedAt: clock.now().toISOString() });
-    this.#log.info(`run ${runId} started (attempt ${attempt}, ${trigger})`, { runId });
+    const kind = this.#order.run.kind === 'normal' ? '' : `, ${this.#order.run.kind.replace('_', ' ')}`;
+    this.#log.info(`run ${runId} started (attempt ${attempt}, ${trigger}${kind})`, { runId });
 
     const controller = new AbortController();
     this.#controller = controller;
@@ -206,6 +237,7 @@ export class RunSequence {
         sequence: this.sequence,
         attempt,
         trigger,
+        kind: this.#order.run,
         signal: controller.signal,
         logger: this.#log.child({ runId }),
         onProgress: (progress) => this.#onProgress(runId, progress),

@@ -27,7 +27,7 @@ import { drainRuns } from './drain-runs.js';
 import { decideFire } from './fire-decision.js';
 import { nextFireTime } from './fire-times.js';
 import { invalidSummary, pipelineSummary } from './pipeline-summary.js';
-import { RunSequence, type SequenceDeps } from './run-sequence.js';
+import { RunSequence, type RunOrder, type SequenceDeps } from './run-sequence.js';
 import type { SourceGovernor } from './source-governor.js';
 import { markInterruptedRuns, settleMisfires } from './startup.js';
 import { explain } from './why.js';
@@ -63,7 +63,12 @@ interface Slot {
   queued: boolean;
   /** Its file went away or became invalid: no more fires; forgotten once its run has ended. */
   removed: boolean;
+  /** An operator is changing its state (`etlctl watermark`): no run starts until it is released. */
+  held: string | null;
 }
+
+/** A normal run nobody in particular asked for: a schedule fire, a catch-up, a queued fire, `etld --once`. */
+const NORMAL_RUN: RunOrder = { run: { kind: 'normal' }, requestedBy: null };
 
 type SupervisorState = 'created' | 'running' | 'draining' | 'stopped';
 
@@ -122,6 +127,7 @@ export class Supervisor {
         active: null,
         queued: false,
         removed: false,
+        held: null,
       };
       this.#slots.set(pipeline.name, slot);
       if (this.#state === 'running') {
@@ -166,7 +172,7 @@ export class Supervisor {
           now,
           recoveringRunId: slot.active?.runId ?? null,
         });
-        if (action === 'catchup') this.#startSequence(slot, 'catchup');
+        if (action === 'catchup') this.#startSequence(slot, 'catchup', NORMAL_RUN);
       } catch (error) {
         logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, {
           pipeline: slot.pipeline.name,
@@ -177,19 +183,50 @@ export class Supervisor {
     this.#changed();
   }
 
-  trigger(name: string, trigger: 'manual'): { runId: string } {
+  /** Starts a run now: a normal one, a full refresh or a backfill (`order`), asked for by an operator. */
+  trigger(name: string, trigger: 'manual', order: RunOrder = NORMAL_RUN): { runId: string } {
     const slot = this.#slot(name);
     if (this.#state !== 'running')
       throw new EtlError('ILLEGAL_STATE', `cannot start ${name}: the supervisor is ${this.#state}`);
+    this.#refuseIfBusy(slot, 'stop it first or wait');
+    const sequence = this.#startSequence(slot, trigger, order);
+    return { runId: sequence.logicalRunId };
+  }
+
+  /**
+   * Keeps the pipeline from starting a run (manual starts are refused, schedule fires skipped)
+   * while an operator changes its state; refused while a run is active or waiting to retry.
+   * Returns the release, which must be called once the change is done.
+   */
+  hold(name: string, what: string): () => void {
+    const slot = this.#slot(name);
+    this.#refuseIfBusy(
+      slot,
+      `stop it (etlctl stop ${name}) or wait for it (etlctl wait ${name}), then change its ${what}`,
+    );
+    slot.held = what;
+    return () => {
+      if (slot.held === what) slot.held = null;
+    };
+  }
+
+  #refuseIfBusy(slot: Slot, advice: string): void {
+    const name = slot.pipeline.name;
+    if (slot.held !== null)
+      throw new EtlError(
+        'ILLEGAL_STATE',
+        `pipeline ${name}: an operator is changing its ${slot.held}; try again in a moment`,
+        {
+          retryable: true,
+        },
+      );
     if (slot.active) {
       const what = slot.active.phase === 'retrying' ? 'is waiting to retry' : 'is already running';
       throw new EtlError(
         'ILLEGAL_STATE',
-        `pipeline ${name} ${what} (run ${slot.active.runId}); stop it first or wait`,
+        `pipeline ${name} ${what} (run ${slot.active.logicalRunId}); ${advice}`,
       );
     }
-    const sequence = this.#startSequence(slot, trigger);
-    return { runId: sequence.logicalRunId };
   }
 
   stop(name: string): { runId: string | null; stopped: boolean } {
@@ -364,8 +401,12 @@ export class Supervisor {
     };
   }
 
-  #startSequence(slot: Slot, trigger: RunTrigger): RunSequence {
-    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger }).start();
+  #startSequence(slot: Slot, trigger: RunTrigger, order: RunOrder): RunSequence {
+    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, {
+      kind: 'new',
+      trigger,
+      order,
+    }).start();
     this.#track(slot, sequence);
     return sequence;
   }
@@ -397,7 +438,7 @@ export class Supervisor {
           pipeline: name,
         });
         try {
-          this.#startSequence(slot, 'schedule');
+          this.#startSequence(slot, 'schedule', NORMAL_RUN);
         } catch (error) {
           this.#o.logger.error(`queued run of ${name} could not start: ${toEtlError(error).message}`, {
             pipeline: name,
@@ -462,6 +503,12 @@ export class Supervisor {
     const { store, logger } = this.#o;
     const name = slot.pipeline.name;
     const at = fireAt.toISOString();
+    if (slot.held !== null) {
+      const reason = `an operator was changing its ${slot.held} when the schedule fired at ${at}`;
+      store.markSkip(name, reason, at);
+      logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
+      return;
+    }
     const decision = decideFire({
       at,
       paused: store.getRuntime(name).paused,
@@ -471,7 +518,7 @@ export class Supervisor {
     });
     switch (decision.kind) {
       case 'start':
-        this.#startSequence(slot, 'schedule');
+        this.#startSequence(slot, 'schedule', NORMAL_RUN);
         return;
       case 'queue':
         slot.queued = true;

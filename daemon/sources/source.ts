@@ -118,6 +118,11 @@ export interface SourceAdapter {
   literal(text: string, type: CanonicalType): string;
   /** The SELECT list expression that renders `column` in its staging-CSV text form. */
   selectExpression(column: ColumnSchema): string;
+  /**
+   * Renders a SQL expression of `column`'s type (the column, `MAX` of it, a literal) in the
+   * canonical text form watermarks are kept in.
+   */
+  renderText(expression: string, column: ColumnSchema): string;
   /** The full extraction SELECT. */
   buildSelect(spec: SelectSpec): string;
   /** `SELECT max(cursor)` (as canonical text) over the relation with optional predicates. */

@@ -105,6 +105,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE pipelines ADD COLUMN file TEXT;
   `,
+  // 6: run kinds (full refresh, backfill with its range), who asked for a run or made a change,
+  // each change's values before and after; fleet-wide run listings by time
+  `
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
+  ALTER TABLE runs ADD COLUMN backfill_json TEXT;
+  ALTER TABLE runs ADD COLUMN requested_by TEXT;
+  ALTER TABLE state_changes ADD COLUMN actor TEXT;
+  ALTER TABLE state_changes ADD COLUMN shards_json TEXT;
+  CREATE INDEX runs_by_created ON runs (created_at DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

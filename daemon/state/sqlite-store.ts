@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheckResult } from '../../shared/protocol.js';
-import type { RunStatus } from '../../shared/types.js';
+import { RUN_KINDS, type BackfillRange, type RunKind, type RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import type {
   AlertRow,
@@ -11,9 +11,12 @@ import type {
   NewRun,
   PipelineRuntime,
   RunPartRow,
+  RunFilter,
   RunPatch,
   RunRow,
+  StateChangeRow,
   StateStore,
+  NewStateChange,
   Watermark,
 } from './store.js';
 
@@ -37,6 +40,15 @@ const RUN_COLUMNS: Record<keyof RunPatch, string> = {
   planJson: 'plan_json',
 };
 
+/** A stored kind: a known one as it is; an unknown one (never written by this version) reads as normal. */
+function storedKind(value: unknown): RunKind {
+  return (RUN_KINDS as readonly unknown[]).includes(value) ? (value as RunKind) : 'normal';
+}
+
+function parseJson<T>(value: unknown, fallback: T): T {
+  return value === null || value === undefined ? fallback : (JSON.parse(value as string) as T);
+}
+
 function toRun(row: Row): RunRow {
   return {
     id: row.id as string,
@@ -45,6 +57,9 @@ function toRun(row: Row): RunRow {
     attempt: row.attempt as number,
     status: row.status as RunStatus,
     trigger: row.trigger as RunRow['trigger'],
+    kind: storedKind(row.kind),
+    backfill: parseJson<BackfillRange | null>(row.backfill_json, null),
+    requestedBy: (row.requested_by as string | null | undefined) ?? null,
     createdAt: row.created_at as string,
     startedAt: (row.started_at as string | null) ?? null,
     finishedAt: (row.finished_at as string | null) ?? null,
@@ -265,8 +280,8 @@ class SqliteStateStore implements StateStore {
     this.#ensurePipeline(run.pipeline);
     const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
     this.#prepare(
-      `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, first_failure_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, kind, backfill_json, requested_by, created_at, first_failure_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       run.pipeline,
@@ -274,6 +289,9 @@ class SqliteStateStore implements StateStore {
       run.attempt,
       run.status,
       run.trigger,
+      run.kind.kind,
+      run.kind.kind === 'backfill' ? JSON.stringify(run.kind.range) : null,
+      run.requestedBy ?? null,
       this.#iso(),
       run.firstFailureAt ?? null,
     );
@@ -327,6 +345,38 @@ class SqliteStateStore implements StateStore {
     return groups;
   }
 
+  findRuns(filter: RunFilter): RunRow[][] {
+    // A logical run is (pipeline, sequence); its status is its latest attempt's, its start its first's.
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.pipeline !== undefined) {
+      where.push('pipeline = ?');
+      params.push(filter.pipeline);
+    }
+    const having: string[] = [];
+    if (filter.since !== undefined) {
+      having.push('min(created_at) >= ?');
+      params.push(filter.since);
+    }
+    const statuses = filter.statuses ?? [];
+    const statusSql =
+      statuses.length === 0 ? '' : ` WHERE last.status IN (${statuses.map(() => '?').join(', ')})`;
+    const sql = `
+      WITH logical AS (
+        SELECT pipeline, sequence, min(created_at) AS first_at, max(attempt) AS last_attempt FROM runs
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        GROUP BY pipeline, sequence ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''})
+      SELECT logical.pipeline, logical.sequence FROM logical
+        JOIN runs AS last ON last.pipeline = logical.pipeline AND last.sequence = logical.sequence
+                         AND last.attempt = logical.last_attempt${statusSql}
+      ORDER BY logical.first_at DESC, logical.sequence DESC LIMIT ?`;
+    const picked = this.#prepare(sql).all(...params, ...statuses, filter.limit) as {
+      pipeline: string;
+      sequence: number;
+    }[];
+    return picked.map((run) => this.attemptsOf(run.pipeline, run.sequence));
+  }
+
   attemptsOf(pipeline: string, sequence: number): RunRow[] {
     return (
       this.#prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt').all(
@@ -346,10 +396,12 @@ class SqliteStateStore implements StateStore {
     ).map(toRun);
   }
 
-  lastSuccess(pipeline: string): RunRow | undefined {
+  lastSuccess(pipeline: string, kinds: readonly RunKind[] = ['normal', 'full_refresh']): RunRow | undefined {
+    if (kinds.length === 0) return undefined;
     const row = this.#prepare(
-      "SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' ORDER BY finished_at DESC, created_at DESC LIMIT 1",
-    ).get(pipeline) as Row | undefined;
+      `SELECT * FROM runs WHERE pipeline = ? AND status = 'succeeded' AND kind IN (${kinds.map(() => '?').join(', ')})
+        ORDER BY finished_at DESC, created_at DESC LIMIT 1`,
+    ).get(pipeline, ...kinds) as Row | undefined;
     return row ? toRun(row) : undefined;
   }
 
@@ -401,10 +453,13 @@ class SqliteStateStore implements StateStore {
     pipeline: string,
     sequence: number,
     watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+    options: { readonly replaceAll?: boolean } = {},
   ): void {
     const at = this.#iso();
     this.#db.transaction(() => {
       this.#ensurePipeline(pipeline);
+      if (options.replaceAll === true)
+        this.#prepare('DELETE FROM watermarks WHERE pipeline = ?').run(pipeline);
       const upsert = this.#prepare(
         `INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, shard) DO UPDATE SET value = excluded.value, boundary_json = excluded.boundary_json,
@@ -424,7 +479,7 @@ class SqliteStateStore implements StateStore {
     pipeline: string,
     committedSequence: number,
     watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
-    change: { readonly action: string; readonly detail: string },
+    change: NewStateChange,
   ): void {
     const at = this.#iso();
     this.#db.transaction(() => {
@@ -448,19 +503,24 @@ class SqliteStateStore implements StateStore {
         committedSequence,
         pipeline,
       );
-      this.#prepare('INSERT INTO state_changes (pipeline, at, action, detail) VALUES (?, ?, ?, ?)').run(
-        pipeline,
-        at,
-        change.action,
-        change.detail,
-      );
+      this.#prepare(
+        'INSERT INTO state_changes (pipeline, at, action, detail, actor, shards_json) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(pipeline, at, change.action, change.detail, change.actor, JSON.stringify(change.shards));
     })();
   }
 
-  listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[] {
-    return this.#prepare(
-      'SELECT at, action, detail FROM state_changes WHERE pipeline = ? ORDER BY id DESC LIMIT ?',
-    ).all(pipeline, limit) as { at: string; action: string; detail: string }[];
+  listStateChanges(pipeline: string, limit: number, since?: string): StateChangeRow[] {
+    const rows = this.#prepare(
+      `SELECT at, action, detail, actor, shards_json FROM state_changes
+        WHERE pipeline = ? AND at >= ? ORDER BY id DESC LIMIT ?`,
+    ).all(pipeline, since ?? '', limit) as Row[];
+    return rows.map((row) => ({
+      at: row.at as string,
+      action: row.action as string,
+      detail: row.detail as string,
+      actor: (row.actor as string | null) ?? null,
+      shards: parseJson<StateChangeRow['shards']>(row.shards_json, []),
+    }));
   }
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow {

@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';
-import type { RunStatus, RunTrigger } from '../../shared/types.js';
+import type { BackfillRange, RunKind, RunKindSpec, RunStatus, RunTrigger } from '../../shared/types.js';
 
 export interface RunRow {
   readonly id: string;
@@ -14,6 +14,12 @@ export interface RunRow {
   readonly attempt: number;
   readonly status: RunStatus;
   readonly trigger: RunTrigger;
+  /** What the run loads; every attempt of a run carries its run's kind. */
+  readonly kind: RunKind;
+  /** A backfill's range (null for other kinds). */
+  readonly backfill: BackfillRange | null;
+  /** Who asked for the run (`user (client, connection)`); null for scheduled runs. */
+  readonly requestedBy: string | null;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
@@ -42,9 +48,38 @@ export interface NewRun {
   readonly sequence: number;
   readonly attempt: number;
   readonly trigger: RunTrigger;
+  readonly kind: RunKindSpec;
+  readonly requestedBy?: string | null;
   readonly status: RunStatus;
   readonly firstFailureAt?: string | null;
 }
+
+/** Which logical runs a listing returns (see `findRuns`). */
+export interface RunFilter {
+  /** One pipeline, or every pipeline's runs. */
+  readonly pipeline?: string;
+  /** The run's status (its latest attempt's) is one of these. */
+  readonly statuses?: readonly RunStatus[];
+  /** The run's first attempt was created at or after this ISO time. */
+  readonly since?: string;
+  readonly limit: number;
+}
+
+/** An operator change of a pipeline's state and each shard's watermark before and after it. */
+export interface StateChangeRow {
+  readonly at: string;
+  readonly action: string;
+  readonly detail: string;
+  /** `user (client, connection)`; null for changes recorded before etld 0.2. */
+  readonly actor: string | null;
+  readonly shards: readonly {
+    readonly shard: string;
+    readonly old: string | null;
+    readonly new: string | null;
+  }[];
+}
+
+export type NewStateChange = Omit<StateChangeRow, 'at'>;
 
 export type RunPatch = Partial<
   Pick<
@@ -154,10 +189,19 @@ export interface StateStore {
    * its sequence across retries).
    */
   listRunAttempts(pipeline: string, limit: number): RunRow[][];
+  /**
+   * Logical runs matching `filter` across pipelines, newest first (by their first attempt), each
+   * its attempts in order; `limit` counts runs.
+   */
+  findRuns(filter: RunFilter): RunRow[][];
   /** The attempts of one sequence, in order (empty when there is none). */
   attemptsOf(pipeline: string, sequence: number): RunRow[];
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
-  lastSuccess(pipeline: string): RunRow | undefined;
+  /**
+   * The newest succeeded attempt of a run of one of `kinds` (default: normal runs and full
+   * refreshes, the runs that read up to the high-water mark; a backfill re-reads the past).
+   */
+  lastSuccess(pipeline: string, kinds?: readonly RunKind[]): RunRow | undefined;
   runsSince(pipeline: string, sinceIso: string): RunRow[];
 
   upsertPart(part: RunPartRow): void;
@@ -172,15 +216,19 @@ export interface StateStore {
     pipeline: string,
     committedSequence: number,
     watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
-    change: { readonly action: string; readonly detail: string },
+    change: NewStateChange,
   ): void;
-  /** Operator changes of the pipeline's state, newest first. */
-  listStateChanges(pipeline: string, limit: number): { at: string; action: string; detail: string }[];
-  /** Replaces the pipeline's watermarks and sets the committed sequence, in one transaction. */
+  /** Operator changes of the pipeline's state, newest first (`since`: at or after that ISO time). */
+  listStateChanges(pipeline: string, limit: number, since?: string): StateChangeRow[];
+  /**
+   * Records a run's watermarks with its sequence as committed, in one transaction: each given
+   * shard's watermark is replaced; with `replaceAll` (a full refresh) the shards not given lose theirs.
+   */
   commitWatermarks(
     pipeline: string,
     sequence: number,
     watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
+    options?: { readonly replaceAll?: boolean },
   ): void;
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow;

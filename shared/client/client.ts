@@ -34,6 +34,8 @@ export interface ClientOptions {
   readonly token?: string;
   /** e.g. `etlctl/0.1.0`, sent in `hello`. */
   readonly clientName: string;
+  /** The login running the client, sent in `hello`: the daemon records it with the changes and runs it asks for. */
+  readonly user?: string;
   /** Bounded reconnect with exponential backoff; `false` for one-shot CLI calls. */
   readonly reconnect?:
     false | { readonly attempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number };

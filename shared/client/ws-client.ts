@@ -203,7 +203,12 @@ class WsDaemonClient implements DaemonClient {
       );
       ws.on('open', () =>
         ws.send(
-          JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, client: this.#options.clientName }),
+          JSON.stringify({
+            type: 'hello',
+            version: PROTOCOL_VERSION,
+            client: this.#options.clientName,
+            ...(this.#options.user === undefined ? {} : { user: this.#options.user }),
+          }),
         ),
       );
       ws.on('close', (code, reason) => {

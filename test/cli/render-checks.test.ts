@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createStyle } from '../../tui/cli/format.js';
-import { renderHistory, renderPlan, renderRun } from '../../tui/cli/render.js';
+import { renderPlan, renderRun } from '../../tui/cli/render.js';
+import { renderHistory } from '../../tui/cli/render-runs.js';
 import { FakeApi, SAMPLE_CHECKS } from '../control/fake-api.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');

@@ -28,6 +28,9 @@ function sampleRun(pipeline: string, n: number, overrides: Partial<RunRecord> = 
     error: null,
     first_failure_at: null,
     checks: [],
+    kind: 'normal',
+    backfill: null,
+    requested_by: null,
     ...overrides,
   };
 }
@@ -152,6 +155,8 @@ export class FakeApi implements DaemonApi {
   /** When set, `info` returns this instead of a valid result (to test result validation). */
   brokenInfo = false;
   #runs = 10;
+  /** Runs `start` played: their status as the played events left it (what `run` answers). */
+  readonly #played = new Map<string, RunRecord['status']>();
 
   #find(name: string): PipelineSummary {
     const found = this.pipelines.find((p) => p.name === name);
@@ -182,6 +187,14 @@ export class FakeApi implements DaemonApi {
       },
       config: { name: p.name },
       why: ['next run at 2026-03-05T04:00:00Z (cron 0 */2 * * *)'],
+      watermarks: [
+        {
+          shard: 'default',
+          value: '2026-03-04 00:00:00',
+          sequence: 4,
+          updated_at: '2026-03-04T12:00:00.000Z',
+        },
+      ],
     });
   }
   info(): Promise<MethodResult<'info'>> {
@@ -197,6 +210,15 @@ export class FakeApi implements DaemonApi {
       home: '/tmp/etld',
       pipelines: { idle: 1, paused: 1 },
       resources: null,
+      watermarks: [
+        {
+          pipeline: 'orders',
+          shard: 'default',
+          value: '2026-03-04 00:00:00',
+          sequence: 4,
+          updated_at: '2026-03-04T12:00:00.000Z',
+        },
+      ],
     });
   }
   start(params: MethodParams<'start'>): Promise<MethodResult<'start'>> {
@@ -205,6 +227,7 @@ export class FakeApi implements DaemonApi {
     const pipeline = params.pipeline;
     const fails = pipeline === 'bad';
     const at = '2026-03-04T12:00:00.000Z';
+    this.#played.set(runId, 'running');
     const steps: (() => void)[] = [
       () =>
         this.events.emit('run.state', {
@@ -251,7 +274,8 @@ export class FakeApi implements DaemonApi {
             },
           ],
         }),
-      () =>
+      () => {
+        this.#played.set(runId, fails ? 'failed' : 'succeeded');
         this.events.emit('run.state', {
           run_id: runId,
           attempt_id: `${runId}-1`,
@@ -261,10 +285,50 @@ export class FakeApi implements DaemonApi {
           at,
           rows_loaded: fails ? 0 : 700,
           error: fails ? { code: 'SOURCE_CONNECTION', message: 'db2:5432 refused the connection' } : null,
-        }),
+        });
+      },
     ];
     steps.forEach((step, i) => setTimeout(step, 30 * (i + 1)));
-    return Promise.resolve({ run_id: runId, attempt_id: `${runId}-1`, pipeline });
+    return Promise.resolve({
+      run_id: runId,
+      pipeline,
+      kind: params.full_refresh ? ('full_refresh' as const) : ('normal' as const),
+    });
+  }
+  backfill(params: MethodParams<'backfill'>): Promise<MethodResult<'backfill'>> {
+    this.#find(params.pipeline);
+    if (params.from >= params.to) throw new EtlError('USAGE', `--from must be below --to`);
+    return Promise.resolve({
+      run_id: `${params.pipeline}-run-${++this.#runs}`,
+      pipeline: params.pipeline,
+      from: params.from,
+      to: params.to,
+      shard: params.shard ?? null,
+    });
+  }
+  runs(params: MethodParams<'runs'>): Promise<MethodResult<'runs'>> {
+    const all = this.pipelines.flatMap((p) => [
+      sampleRun(p.name, 2, { status: 'failed', error: { code: 'SOURCE_TIMEOUT', message: 'timed out' } }),
+      sampleRun(p.name, 1),
+    ]);
+    return Promise.resolve(
+      all
+        .filter((r) => params.pipeline === undefined || r.pipeline === params.pipeline)
+        .filter((r) => params.status === undefined || params.status.includes(r.status))
+        .slice(0, params.limit),
+    );
+  }
+  changes(params: MethodParams<'changes'>): Promise<MethodResult<'changes'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve([
+      {
+        at: '2026-03-04T12:00:00.000Z',
+        action: 'set',
+        by: 'alice (etlctl/0.1.0, unix)',
+        shards: [{ shard: 'default', old: '2026-03-01 00:00:00', new: '2026-03-04 00:00:00' }],
+        detail: 'every shard set to 2026-03-04 00:00:00',
+      },
+    ]);
   }
   stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
     this.#find(params.pipeline);
@@ -299,9 +363,10 @@ export class FakeApi implements DaemonApi {
     const match = /^(.+)-run-(\d+)$/.exec(params.run_id);
     if (!match) throw new EtlError('NOT_FOUND', `no run "${params.run_id}"`);
     // Every run looked up failed on its checks, so one detail shows each check status.
+    const played = this.#played.get(params.run_id);
     const run = sampleRun(match[1] ?? '', Number(match[2]) % 9 || 1, {
       id: params.run_id,
-      status: 'failed',
+      status: played ?? 'failed',
       rows_loaded: 0,
       verdict: null,
       error: { code: 'CHECK_FAILED', message: 'max_null_pct(phone) failed: 7.5 % of rows have a NULL phone' },
@@ -412,7 +477,21 @@ export class FakeApi implements DaemonApi {
       changes:
         params.action === 'show'
           ? []
-          : [{ at: '2026-03-04T12:00:00.000Z', action: params.action, detail: `${params.action} by a test` }],
+          : [
+              {
+                at: '2026-03-04T12:00:00.000Z',
+                action: params.action,
+                by: 'alice (etlctl/0.1.0, unix)',
+                shards: [
+                  {
+                    shard: 'default',
+                    old: '2026-03-04 00:00:00',
+                    new: params.action === 'set' ? value : null,
+                  },
+                ],
+                detail: `${params.action} by a test`,
+              },
+            ],
     });
   }
 }

@@ -26,6 +26,7 @@ describe('SQLite state store', () => {
       sequence: 1,
       attempt: 1,
       trigger: 'manual',
+      kind: { kind: 'normal' },
       status: 'running',
     });
     expect(first.id).toBe('orders-1-1');
@@ -40,6 +41,7 @@ describe('SQLite state store', () => {
       sequence: 1,
       attempt: 2,
       trigger: 'retry',
+      kind: { kind: 'normal' },
       status: 'running',
       firstFailureAt: '2026-11-21T10:00:02.000Z',
     });
@@ -76,6 +78,7 @@ describe('SQLite state store', () => {
       sequence: 8,
       attempt: 1,
       trigger: 'manual',
+      kind: { kind: 'normal' },
       status: 'running',
     });
     store.upsertPart({
@@ -148,6 +151,101 @@ describe('SQLite state store', () => {
     );
     expect(reopened.getRuntime('orders').paused).toBe(true);
     reopened.close();
+  });
+
+  test('run kinds and requesters are kept per attempt; findRuns filters logical runs by pipeline, status and start', () => {
+    let clock = Date.parse('2026-11-21T10:00:00Z');
+    const store = openStateStore(':memory:', () => new Date((clock += 60_000)));
+    const range = { from: '2026-01-01 00:00:00+00', to: '2026-02-01 00:00:00+00', shard: 's1' };
+    const insert = (
+      pipeline: string,
+      sequence: number,
+      attempt: number,
+      status: 'failed' | 'succeeded',
+    ): void => {
+      const row = store.insertRun({
+        pipeline,
+        sequence,
+        attempt,
+        trigger: attempt === 1 ? 'manual' : 'retry',
+        kind: sequence === 2 ? { kind: 'backfill', range } : { kind: 'normal' },
+        requestedBy: 'alice (etlctl/0.1.0, unix)',
+        status: 'running',
+      });
+      store.updateRun(row.id, { status });
+    };
+    insert('orders', 1, 1, 'failed'); // 10:01
+    insert('orders', 2, 1, 'failed'); // 10:02, retried at 10:03 and succeeded
+    insert('orders', 2, 2, 'succeeded');
+    insert('billing', 1, 1, 'failed'); // 10:04
+    expect(store.getRun('orders-2-2')).toMatchObject({
+      kind: 'backfill',
+      backfill: range,
+      requestedBy: 'alice (etlctl/0.1.0, unix)',
+    });
+    const ids = (runs: { id: string }[][]): string[] => runs.map((attempts) => attempts.at(-1)?.id ?? '');
+    expect(ids(store.findRuns({ limit: 10 }))).toEqual(['billing-1-1', 'orders-2-2', 'orders-1-1']);
+    // A run's status is its latest attempt's: run 2 failed once but succeeded.
+    expect(ids(store.findRuns({ limit: 10, statuses: ['failed'] }))).toEqual(['billing-1-1', 'orders-1-1']);
+    expect(ids(store.findRuns({ limit: 10, pipeline: 'orders', statuses: ['failed'] }))).toEqual([
+      'orders-1-1',
+    ]);
+    // A run is as old as its first attempt: run 2 started at 10:02 even though it ended later.
+    expect(ids(store.findRuns({ limit: 10, since: '2026-11-21T10:02:00.000Z' }))).toEqual([
+      'billing-1-1',
+      'orders-2-2',
+    ]);
+    expect(ids(store.findRuns({ limit: 10, since: '2026-11-21T10:02:30.000Z' }))).toEqual(['billing-1-1']);
+    expect(ids(store.findRuns({ limit: 1 }))).toEqual(['billing-1-1']);
+    // A backfill re-reads the past: it is not the last success freshness and stats speak of.
+    expect(store.lastSuccess('orders')).toBeUndefined();
+    expect(store.lastSuccess('orders', ['backfill'])?.id).toBe('orders-2-2');
+    store.close();
+  });
+
+  test('operator changes keep who and each shard before and after; a full refresh replaces every watermark', () => {
+    let clock = Date.parse('2026-11-21T10:00:00Z');
+    const store = openStateStore(':memory:', () => new Date((clock += 60_000)));
+    const watermark = (shard: string, value: string) => ({ shard, value, boundary: [], identity: null });
+    store.commitWatermarks('orders', 3, [watermark('s1', '10'), watermark('s2', '20')]);
+    store.replaceWatermarks('orders', 3, [watermark('s1', '10'), watermark('s2', '25')], {
+      action: 'set',
+      actor: 'alice (etlctl/0.1.0, unix)',
+      shards: [{ shard: 's2', old: '20', new: '25' }],
+      detail: 'shard s2 set to 25',
+    });
+    store.replaceWatermarks('orders', 3, [], {
+      action: 'reset',
+      actor: null,
+      shards: [],
+      detail: 'reset',
+    });
+    expect(store.listStateChanges('orders', 10)).toEqual([
+      { at: '2026-11-21T10:03:00.000Z', action: 'reset', actor: null, shards: [], detail: 'reset' },
+      {
+        at: '2026-11-21T10:02:00.000Z',
+        action: 'set',
+        actor: 'alice (etlctl/0.1.0, unix)',
+        shards: [{ shard: 's2', old: '20', new: '25' }],
+        detail: 'shard s2 set to 25',
+      },
+    ]);
+    expect(store.listStateChanges('orders', 10, '2026-11-21T10:03:00.000Z').map((c) => c.action)).toEqual([
+      'reset',
+    ]);
+    // A normal commit replaces the shards it names; a full refresh's replaces every one.
+    store.commitWatermarks('orders', 4, [watermark('s1', '11'), watermark('s2', '30')]);
+    store.commitWatermarks('orders', 5, [watermark('s1', '12')]);
+    expect(store.getWatermarks('orders').map((w) => [w.shard, w.value])).toEqual([
+      ['s1', '12'],
+      ['s2', '30'],
+    ]);
+    store.commitWatermarks('orders', 6, [watermark('s1', '13')], { replaceAll: true });
+    expect(store.getWatermarks('orders').map((w) => [w.shard, w.value, w.sequence])).toEqual([
+      ['s1', '13', 6],
+    ]);
+    expect(store.getRuntime('orders').committedSequence).toBe(6);
+    store.close();
   });
 
   test('alerts and schema history', () => {

@@ -14,7 +14,7 @@ import { silentLogger } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
-import type { RunTrigger } from '../../shared/types.js';
+import type { RunKindSpec, RunTrigger } from '../../shared/types.js';
 import type { PostgresServer } from '../helpers/postgres-server.js';
 
 /** Counts slots per host and the highest concurrency seen. */
@@ -54,6 +54,8 @@ export interface Harness {
       attempt?: number;
       signal?: AbortSignal;
       onProgress?: (p: ProgressSnapshot) => void;
+      /** Default: a normal run. */
+      kind?: RunKindSpec;
     },
   ): Promise<RunOutcome & { runId: string; sequence: number }>;
   /** Rows of a query on a DuckDB file under the lake, values as JS. */
@@ -93,11 +95,13 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
     async run(pipeline, options = {}) {
       const sequence = options.sequence ?? store.nextSequence(pipeline.name);
       const trigger: RunTrigger = 'manual';
+      const kind: RunKindSpec = options.kind ?? { kind: 'normal' };
       const row = store.insertRun({
         pipeline: pipeline.name,
         sequence,
         attempt: options.attempt ?? 1,
         trigger,
+        kind,
         status: 'running',
       });
       const outcome = await engine.execute({
@@ -106,6 +110,7 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
         sequence,
         attempt: options.attempt ?? 1,
         trigger,
+        kind,
         signal: options.signal ?? new AbortController().signal,
         logger: silentLogger,
         onProgress: options.onProgress ?? (() => undefined),

@@ -206,12 +206,13 @@ describe('the destination ahead of the state store (finding 2)', () => {
     }
     expect(await h.duck('eo.duckdb', 'SELECT id FROM lost_plan ORDER BY id')).toEqual([[1], [2], [3]]);
     // The operator settles it: the destination is complete up to row 3's cursor value.
-    const deps = { store: h.store, engine: h.engine, busy: () => false };
-    const state = await watermarkCommand(deps, p, {
-      pipeline: 'lost_plan',
-      action: 'set',
-      value: '2024-01-03 00:00:00+00',
-    });
+    const deps = { store: h.store, engine: h.engine };
+    const state = await watermarkCommand(
+      deps,
+      p,
+      { pipeline: 'lost_plan', action: 'set', value: '2024-01-03 00:00:00+00' },
+      'test',
+    );
     expect(state).toMatchObject({
       committed_sequence: state.destination_sequence,
       watermarks: [{ shard: 'default', value: '2024-01-03 00:00:00+00' }],
@@ -252,10 +253,12 @@ describe('the destination ahead of the state store (finding 2)', () => {
     });
     expect(await h.run(full)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     // Resetting the watermark reads everything again into the emptied destination.
-    await watermarkCommand({ store: h.store, engine: h.engine, busy: () => false }, p, {
-      pipeline: 'behind',
-      action: 'reset',
-    });
+    await watermarkCommand(
+      { store: h.store, engine: h.engine },
+      p,
+      { pipeline: 'behind', action: 'reset' },
+      'test',
+    );
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2, verdict: 'match' });
     expect(await h.duck('eo.duckdb', 'SELECT id FROM behind ORDER BY id')).toEqual([[1], [2]]);
   });

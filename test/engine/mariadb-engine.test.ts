@@ -82,3 +82,27 @@ describe('run engine on MariaDB into DuckDB', () => {
     ]);
   });
 });
+
+describe('operator cursor values on MariaDB', () => {
+  it('are read by the source as the cursor type and written back as its watermarks are', async () => {
+    const p = h.pipeline(config('values', { load: { mode: 'incremental', cursor: 'updated_at' } }));
+    expect((await h.engine.cursorValues(p, ['2024-01-02T03:04:05Z', '2024-01-03'])).values).toEqual([
+      '2024-01-02 03:04:05',
+      '2024-01-03 00:00:00',
+    ]);
+    for (const bad of ['soon', '2024-02-30 00:00:00']) {
+      await expect(h.engine.cursorValues(p, [bad])).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringContaining(
+          `pipeline values: "${bad}" is not a valid value of its cursor column "updated_at"`,
+        ),
+      });
+    }
+    const byId = h.pipeline(config('by_id', { load: { mode: 'merge', cursor: 'id' } }));
+    expect((await h.engine.cursorValues(byId, ['+42'])).values).toEqual(['42']);
+    await expect(h.engine.checkBackfill(byId, { from: '50', to: '40', shard: null })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('is empty: --from must be below --to'),
+    });
+  });
+});

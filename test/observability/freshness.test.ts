@@ -136,6 +136,7 @@ describe('freshness', () => {
           current_run: null,
           config: null,
           why: [],
+          watermarks: [],
           stats: {
             runs_24h: 0,
             failures_24h: 0,

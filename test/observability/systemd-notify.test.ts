@@ -85,6 +85,7 @@ describe('systemd notify protocol', () => {
       summaries: () => summaries,
       currentRun: () => null,
       isBusy: () => false,
+      hold: () => () => undefined,
       drain: () => {
         steps.push('drain');
         return Promise.resolve();

@@ -179,6 +179,7 @@ describe('pipelineStats', () => {
         sequence,
         attempt,
         trigger: 'schedule',
+        kind: { kind: 'normal' },
         status: 'running',
       });
       const finished = status === 'running' ? null : new Date(clock + seconds * 1000).toISOString();

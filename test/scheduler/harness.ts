@@ -154,6 +154,12 @@ export class ScriptedEngine implements RunEngine {
   vacuum(): Promise<never> {
     return Promise.reject(new EtlError('INTERNAL', 'vacuum is not scripted'));
   }
+  cursorValues(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'cursorValues is not scripted'));
+  }
+  checkBackfill(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'checkBackfill is not scripted'));
+  }
 }
 
 export class RecordingAlerts implements AlertHooks {

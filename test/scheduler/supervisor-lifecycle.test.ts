@@ -13,6 +13,7 @@ describe('start-up recovery', () => {
       sequence: 7,
       attempt: 1,
       trigger: 'schedule',
+      kind: { kind: 'normal' },
       status: 'running',
     });
     h.store.updateRun(crashed.id, { startedAt: '2026-06-01T11:59:00.000Z' });
@@ -47,6 +48,7 @@ describe('start-up recovery', () => {
       sequence: 3,
       attempt: 2,
       trigger: 'retry',
+      kind: { kind: 'normal' },
       status: 'running',
     });
     h.store.updateRun(waiting.id, {
@@ -71,7 +73,14 @@ describe('start-up recovery', () => {
 
   it('an interrupted run with no retries left fails and alerts once, and is not retried on the next start', async () => {
     const h = harness('2026-06-01T12:00:00Z');
-    h.store.insertRun({ pipeline: 'orders', sequence: 1, attempt: 1, trigger: 'manual', status: 'running' });
+    h.store.insertRun({
+      pipeline: 'orders',
+      sequence: 1,
+      attempt: 1,
+      trigger: 'manual',
+      kind: { kind: 'normal' },
+      status: 'running',
+    });
     h.supervisor.setPipelines([pipeline('orders', { error_handling: { max_retries: 0 } })], []);
     h.supervisor.start();
     await h.clock.advance(60_000);

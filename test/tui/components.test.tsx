@@ -12,7 +12,7 @@ import { StatusLine } from '../../tui/console/components/StatusLine.js';
 import { ThemeContext } from '../../tui/console/hooks/use-theme.js';
 import { createLogView, applyLogAction } from '../../tui/console/state/log-view.js';
 import type { DetailData, Progress } from '../../tui/console/state/view-state.js';
-import { NOW, checksOfEveryStatus, info, logLine, part, pipeline, run, status } from './fixtures.js';
+import { NOW, checksOfEveryStatus, info, iso, logLine, part, pipeline, run, status } from './fixtures.js';
 import { COLOR_CODE } from './render-helpers.js';
 
 afterEach(() => cleanup());
@@ -340,6 +340,59 @@ describe('DetailView', () => {
     expect(frame).toMatch(/STATUS\s+STARTED/);
     expect(frame).toMatch(/failed\s+10 min ago/);
     expect(frame).toContain('manual');
+  });
+
+  it("shows the pipeline's watermark, per shard when sharded, and when it last moved", () => {
+    const one = plain(
+      <DetailView
+        pipeline={orders}
+        detail={{
+          ...detail,
+          status: status(orders, {
+            watermarks: [
+              { shard: 'default', value: '2026-03-10 11:00:00+00', sequence: 4, updated_at: iso(-600) },
+            ],
+          }),
+        }}
+        progress={undefined}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
+    expect(one).toContain('watermark 2026-03-10 11:00:00+00 · updated 10 min ago');
+    const sharded = plain(
+      <DetailView
+        pipeline={orders}
+        detail={{
+          ...detail,
+          status: status(orders, {
+            watermarks: [
+              { shard: 's1', value: '41', sequence: 4, updated_at: iso(-3600) },
+              { shard: 's2', value: '7', sequence: 4, updated_at: iso(-120) },
+            ],
+          }),
+        }}
+        progress={undefined}
+        width={100}
+        height={30}
+        nowMs={NOW}
+      />,
+    );
+    expect(sharded).toContain('watermark s1=41, s2=7 · updated 2 min ago');
+    // Before the first run (or in full mode) there is no watermark line at all.
+    expect(
+      plain(
+        <DetailView
+          pipeline={orders}
+          detail={detail}
+          progress={undefined}
+          width={100}
+          height={30}
+          nowMs={NOW}
+        />,
+      ),
+    ).not.toContain('watermark');
   });
 
   it('draws a progress bar per shard/chunk with rows, rate and ETA', () => {

@@ -46,7 +46,7 @@ export class FakeDaemon {
         if (target.state === 'invalid') throw new EtlError('ILLEGAL_STATE', `${target.name} is invalid`);
         this.#runs += 1;
         this.#update(target.name, { state: 'running' });
-        return { run_id: `run-${this.#runs}`, pipeline: target.name };
+        return { run_id: `run-${this.#runs}`, pipeline: target.name, kind: 'normal' };
       },
       stop: (params) => {
         const target = this.#find(params?.pipeline);

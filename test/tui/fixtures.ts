@@ -33,6 +33,9 @@ export function run(overrides: Partial<RunRecord> = {}): RunRecord {
     error: null,
     first_failure_at: null,
     checks: [],
+    kind: 'normal',
+    backfill: null,
+    requested_by: null,
     ...overrides,
   };
 }
@@ -137,6 +140,7 @@ export function info(overrides: Partial<DaemonInfo> = {}): DaemonInfo {
     state: 'running',
     home: '/tmp/etld',
     pipelines: {},
+    watermarks: [],
     resources: {
       cpu_percent: 12.4,
       load_avg: [0.5, 0.4, 0.3],
@@ -161,6 +165,7 @@ export function status(summary: PipelineSummary, overrides: Partial<PipelineStat
   return {
     ...summary,
     current_run: null,
+    watermarks: [],
     stats: {
       runs_24h: 4,
       failures_24h: 1,

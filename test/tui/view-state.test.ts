@@ -313,6 +313,7 @@ describe('viewReducer', () => {
         pid: 1,
         started_at: iso(0),
         uptime_s: 5,
+        watermarks: [],
         state: 'running',
         home: null,
         pipelines: {},

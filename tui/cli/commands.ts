@@ -7,8 +7,8 @@ import { EXIT } from './io.js';
 import { generateCommand } from './generate-command.js';
 import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
+import { historyCommand, runsCommand } from './history-commands.js';
 import {
-  renderHistory,
   renderInfo,
   renderList,
   renderPlan,
@@ -18,23 +18,10 @@ import {
   renderWatermark,
 } from './render.js';
 import { reloadFailed, renderProblems, renderReload } from './render-config.js';
-import { startAndWait } from './start-wait.js';
 import { validateCommand } from './validate-command.js';
+import { backfillCommand, startCommand, waitCommand, withClient } from './run-commands.js';
 
 export type Command = (ctx: CommandContext) => Promise<number>;
-
-/** Runs `body` with a connected client and always closes it. */
-async function withClient(
-  ctx: CommandContext,
-  body: (client: DaemonClient) => Promise<number>,
-): Promise<number> {
-  const client = await ctx.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const pipelineArg = (ctx: CommandContext): string => ctx.positionals[0] ?? '';
 
@@ -85,17 +72,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (c) => c.call('info'),
     (r, ctx) => renderInfo(r, ctx.style),
   ),
-  start: (ctx) =>
-    withClient(ctx, async (client) => {
-      if (ctx.values.wait === true) return startAndWait(ctx, client, pipelineArg(ctx));
-      const result = await client.call('start', { pipeline: pipelineArg(ctx) });
-      if (ctx.flags.json) ctx.printJson(result);
-      else
-        ctx.print(
-          `started run ${result.run_id} of ${result.pipeline} (etlctl logs ${result.pipeline} -f to follow it)`,
-        );
-      return EXIT.ok;
-    }),
+  start: startCommand,
+  backfill: backfillCommand,
+  wait: waitCommand,
   stop: simple(
     (c, ctx) => c.call('stop', { pipeline: pipelineArg(ctx) }),
     (r, ctx) =>
@@ -111,11 +90,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (c, ctx) => c.call('resume', { pipeline: pipelineArg(ctx) }),
     (r) => `${r.pipeline} resumed`,
   ),
-  history: simple(
-    (c, ctx) =>
-      c.call('history', { pipeline: pipelineArg(ctx), limit: intOption(ctx.values, 'limit', 20, 10_000) }),
-    (r, ctx) => renderHistory(r, ctx.style, ctx.io.now()),
-  ),
+  history: historyCommand,
+  runs: runsCommand,
   run: simple(
     (c, ctx) => c.call('run', { run_id: pipelineArg(ctx) }),
     (r, ctx) => renderRun(r, ctx.style, ctx.io.now()),

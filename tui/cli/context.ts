@@ -1,5 +1,6 @@
 import type { DaemonClient } from '../../shared/client/client.js';
 import { readTokenFile, resolveEndpoint, type Endpoint } from '../../shared/client/endpoint.js';
+import { loginName } from '../../shared/client/login.js';
 import { connectClient } from '../../shared/client/ws-client.js';
 import { EtlError, isEtlError } from '../../shared/errors.js';
 import type { GlobalFlags, OptionValues } from './args.js';
@@ -39,17 +40,18 @@ export function createContext(
     endpoint,
     print: (text) => io.stdout(text.endsWith('\n') ? text : `${text}\n`),
     printJson: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
-    connect: () => connect(endpoint),
+    connect: () => connect(endpoint, loginName(io.env)),
   };
 }
 
-async function connect(endpoint: Endpoint): Promise<DaemonClient> {
+async function connect(endpoint: Endpoint, user: string | undefined): Promise<DaemonClient> {
   const clientName = `etlctl/${CLI_VERSION}`;
+  const who = user === undefined ? {} : { user };
   try {
     if (endpoint.kind === 'unix')
-      return await connectClient({ socketPath: endpoint.socketPath, clientName, reconnect: false });
+      return await connectClient({ socketPath: endpoint.socketPath, clientName, reconnect: false, ...who });
     const token = await readTokenFile(endpoint.tokenFile);
-    return await connectClient({ url: endpoint.url, token, clientName, reconnect: false });
+    return await connectClient({ url: endpoint.url, token, clientName, reconnect: false, ...who });
   } catch (error) {
     if (isEtlError(error) && error.code === 'DAEMON_UNREACHABLE') {
       throw new EtlError('DAEMON_UNREACHABLE', `${error.message}; ${startHint(endpoint)}`, { cause: error });

@@ -1,19 +1,10 @@
-import { parseDuration } from '../../shared/config/duration.js';
 import { EtlError } from '../../shared/errors.js';
 import type { LogLine, MethodParamsInput } from '../../shared/protocol.js';
 import { intOption } from './args.js';
 import type { CommandContext } from './context.js';
 import type { Style } from './format.js';
 import { EXIT } from './io.js';
-
-/** `--since 2h` / `--since 2026-03-04T10:00:00Z` → an ISO time. */
-function sinceToIso(text: string, now: Date): string {
-  const ms = parseDuration(text);
-  if (ms !== undefined) return new Date(now.getTime() - ms).toISOString();
-  const date = new Date(text);
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(date.getTime())) return date.toISOString();
-  throw new EtlError('USAGE', `--since expects a duration (30m, 2h, 1d) or an ISO time, got "${text}"`);
-}
+import { sinceOption } from './option-values.js';
 
 function formatLine(line: LogLine, style: Style): string {
   const level = line.level.toUpperCase().padEnd(7);
@@ -34,7 +25,7 @@ export async function logsCommand(ctx: CommandContext): Promise<number> {
     pipeline: ctx.positionals[0],
     lines: intOption(values, 'lines', 100, 100_000),
     follow,
-    since: typeof values.since === 'string' ? sinceToIso(values.since, io.now()) : undefined,
+    since: sinceOption(values, io.now()),
     errors_only: values.errors === true,
     run_id: typeof values.run === 'string' ? values.run : undefined,
     grep: typeof values.grep === 'string' ? values.grep : undefined,

@@ -7,6 +7,7 @@ import type {
   RunRecord,
 } from '../../shared/protocol.js';
 import { formatBytes } from '../../shared/format-bytes.js';
+import { watermarkText } from '../../shared/format-watermarks.js';
 import {
   colorStatus,
   durationBetween,
@@ -21,6 +22,7 @@ import {
 import { anyCheckNotPassed, checksCell, renderChecks } from './render-checks.js';
 import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
 import { configFields, listNotes } from './render-config.js';
+import { kindDetail, renderChanges } from './render-runs.js';
 
 /** Human renderings of the daemon's answers; `--json` prints the answers themselves. */
 
@@ -82,6 +84,7 @@ export function renderStatus(s: PipelineStatus, style: Style, now: Date): string
         : `${s.last_run.id} ${lastRunText(s.last_run, style, now)}, ${formatCount(s.last_run.rows_loaded)} rows`,
     ],
     ['flow', `${s.source ?? '?'} → ${s.destination ?? '?'}${s.mode ? ` (${s.mode})` : ''}`],
+    ['watermark', watermarkText(s.watermarks)],
     ['file', s.file],
     [
       'runs 24h',
@@ -144,45 +147,20 @@ export function renderInfo(info: DaemonInfo, style: Style): string {
       ]),
     );
   }
-  return renderFields(fields, style);
-}
-
-export function renderHistory(runs: readonly RunRecord[], style: Style, now: Date): string {
-  if (runs.length === 0) return 'no runs yet\n';
-  // The column only earns its width when some listed run has a check that did not pass.
-  const withChecks = anyCheckNotPassed(runs);
-  const rows = runs.map((r) => [
-    r.id,
-    colorStatus(r.status, style),
-    r.trigger,
-    String(r.attempt),
-    formatTime(r.started_at),
-    durationBetween(r.started_at, r.finished_at, now),
-    `${formatCount(r.rows_extracted)}/${formatCount(r.rows_loaded)}`,
-    ...(withChecks ? [checksCell(r, style)] : []),
-    r.error ? style.red(`${r.error.code}: ${r.error.message}`) : '',
-  ]);
-  return renderTable(
-    [
-      'RUN',
-      'STATUS',
-      'TRIGGER',
-      'ATTEMPTS',
-      'STARTED',
-      'TOOK',
-      'ROWS IN/OUT',
-      ...(withChecks ? ['CHECKS'] : []),
-      'ERROR',
-    ],
-    rows,
-    style,
-  );
+  let out = renderFields(fields, style);
+  if (info.watermarks.length > 0) {
+    const rows = info.watermarks.map((w) => [w.pipeline, w.shard, w.value, formatTime(w.updated_at)]);
+    out += `\n${renderTable(['PIPELINE', 'SHARD', 'WATERMARK', 'UPDATED'], rows, style)}`;
+  }
+  return out;
 }
 
 export function renderRun(run: RunDetail, style: Style, now: Date): string {
   const fields: [string, string][] = [
     ['run', `${run.id} (${run.pipeline}, sequence ${run.sequence})`],
     ['status', `${colorStatus(run.status, style)}, attempt ${run.attempt}, ${run.trigger}`],
+    ...(kindDetail(run) === null ? [] : [['kind', kindDetail(run) ?? ''] as [string, string]]),
+    ...(run.requested_by === null ? [] : [['requested by', run.requested_by] as [string, string]]),
     ['started', formatTime(run.started_at)],
     ['finished', formatTime(run.finished_at)],
     ['took', durationBetween(run.started_at, run.finished_at, now)],
@@ -250,13 +228,9 @@ export function renderWatermark(state: MethodResult<'watermark'>, style: Style):
     ]);
     out += `\n${renderTable(['SHARD', 'WATERMARK', 'ROWS AT IT', 'SEQUENCE', 'UPDATED'], rows, style)}`;
   }
-  if (state.changes.length > 0) {
-    out += `\n${renderTable(
-      ['CHANGED', 'ACTION', 'DETAIL'],
-      state.changes.map((c) => [c.at, c.action, c.detail]),
-      style,
-    )}`;
-  }
+  if (state.changes.length > 0) out += `\n${renderChanges(state.changes, style)}`;
+  const latest = state.changes[0];
+  if (latest !== undefined) out += `\nlast change: ${latest.detail}\n`;
   return out;
 }
 

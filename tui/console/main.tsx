@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { render } from 'ink';
+import { loginName } from '../../shared/client/login.js';
 import { connectClient } from '../../shared/client/ws-client.js';
 import { readTokenFile, resolveEndpoint } from '../../shared/client/endpoint.js';
 import { isEtlError } from '../../shared/errors.js';
@@ -55,10 +56,12 @@ async function main(): Promise<number> {
     envHome: process.env.ETLD_HOME,
   });
   const token = endpoint.kind === 'tcp' ? await readTokenFile(endpoint.tokenFile) : undefined;
+  const user = loginName(process.env);
   const connect = () =>
     connectClient({
       ...(endpoint.kind === 'tcp' ? { url: endpoint.url, token } : { socketPath: endpoint.socketPath }),
       clientName: `etl-console/${version}`,
+      ...(user === undefined ? {} : { user }),
       // A few quick retries ride out a daemon restart; after that the app keeps calling
       // `connect` for as long as the console is open (see useDaemon).
       reconnect: { attempts: 3, initialDelayMs: 200, maxDelayMs: 1000 },

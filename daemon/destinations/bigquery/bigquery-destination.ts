@@ -21,6 +21,7 @@ import type {
   LoadRequest,
   SchemaChange,
 } from '../destination.js';
+import { appendMissingRefused } from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
 import { exportPart, parquetRelation, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
@@ -61,6 +62,8 @@ export const DEFAULT_TUNING: BigQueryTuning = {
 
 export class BigQueryDestination implements Destination {
   readonly label: string;
+  /** Load jobs append or truncate; comparing with the table first is not built (yet). */
+  readonly appendsMissing = false;
   readonly #config: BigQueryDestinationConfig;
   readonly #api: BigQueryApi;
   readonly #tuning: BigQueryTuning;
@@ -166,6 +169,7 @@ export class BigQueryDestination implements Destination {
   }
 
   beginLoad(request: LoadRequest): Promise<DestinationLoad> {
+    if (request.mode === 'append_missing') return Promise.reject(appendMissingRefused(this.label));
     if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
       return Promise.reject(new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`));
     }

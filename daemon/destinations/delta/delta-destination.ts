@@ -23,6 +23,7 @@ import type {
   VacuumOutcome,
   VacuumRequest,
 } from '../destination.js';
+import { appendMissingRefused } from '../destination.js';
 import type { MetadataAction } from './delta-actions.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
@@ -50,6 +51,8 @@ export interface DeltaDestinationOptions {
 
 export class DeltaDestination implements Destination {
   readonly label: string;
+  /** A Delta commit adds files written while the parts stream; it cannot compare them with the table first. */
+  readonly appendsMissing = false;
   readonly #tablePath: string;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -123,6 +126,7 @@ export class DeltaDestination implements Destination {
 
   async beginLoad(request: LoadRequest): Promise<DestinationLoad> {
     const { pipeline, mode } = request;
+    if (mode === 'append_missing') throw appendMissingRefused(this.label);
     const table = this.#tablePath;
     const connection = await this.#ownConnection();
     const snapshot = await this.#snapshot(connection);

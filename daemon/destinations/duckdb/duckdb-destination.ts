@@ -8,7 +8,9 @@
  * - incremental: INSERT;
  * - merge: the batch is de-duplicated by key (newest by cursor, else the last staged row), rows
  *   with those keys are deleted and the batch inserted. No primary key is declared: DuckDB's ART
- *   indexes reject a delete and re-insert of one key in a single transaction.
+ *   indexes reject a delete and re-insert of one key in a single transaction;
+ * - append_missing (an append pipeline's backfill): INSERT of the batch rows the table does not
+ *   hold yet, counted per content of the compared columns.
  * Schema changes (ALTER TABLE ADD COLUMN) are applied inside the same transaction, before any DML.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
 import type { ColumnSchema } from '../../../shared/types.js';
-import { duckStep, quoteIdent, quoteLiteral, splitTableName } from '../../duckdb/duck-sql.js';
+import { duckStep, queryStrings, quoteIdent, quoteLiteral, splitTableName } from '../../duckdb/duck-sql.js';
 import { stagingDuckType } from '../../duckdb/staging-types.js';
 import type {
   BatchPart,
@@ -51,6 +53,7 @@ function cancelled(): EtlError {
 
 class DuckDbDestination implements Destination {
   readonly label: string;
+  readonly appendsMissing = true;
   readonly #path: string;
   readonly #schema: string;
   readonly #table: string;
@@ -186,6 +189,7 @@ class DuckDbDestination implements Destination {
 
     const columnList = request.columns.map((c) => quoteIdent(c.name)).join(', ');
     let rowsLoaded = 0;
+    let rowsSkipped: number | undefined;
     const write = async (): Promise<void> => {
       switch (request.mode) {
         case 'full':
@@ -207,6 +211,15 @@ class DuckDbDestination implements Destination {
           await this.#prepareTable(connection, existing === null, changes, request.columns);
           rowsLoaded = await this.#merge(connection, request, relation, columnList);
           break;
+        case 'append_missing': {
+          await this.#prepareTable(connection, existing === null, changes, request.columns);
+          const batch = Number(
+            (await queryStrings(connection, `SELECT count(*)::VARCHAR FROM ${relation}`))[0]?.[0] ?? 0,
+          );
+          rowsLoaded = await this.#appendMissing(connection, request, relation);
+          rowsSkipped = batch - rowsLoaded;
+          break;
+        }
       }
     };
     await duckStep('DESTINATION_WRITE', `writing ${this.label}`, write);
@@ -217,6 +230,7 @@ class DuckDbDestination implements Destination {
     return {
       rowsLoaded,
       alreadyCommitted: false,
+      ...(rowsSkipped === undefined ? {} : { rowsSkipped }),
       details: { file: this.#path, table: `${this.#schema}.${this.#table}`, schema_changes: changes.length },
     };
   }
@@ -290,6 +304,29 @@ class DuckDbDestination implements Destination {
     const match = key.map((k) => `t.${quoteIdent(k)} IS NOT DISTINCT FROM b.${quoteIdent(k)}`).join(' AND ');
     await connection.run(`DELETE FROM ${this.#qualified} AS t USING (${newest}) AS b WHERE ${match}`);
     return (await connection.run(`INSERT INTO ${this.#qualified} (${columnList}) ${newest}`)).rowsChanged;
+  }
+
+  /**
+   * Inserts the batch rows the table does not hold: the n-th copy of a content (over
+   * `request.compare`) is inserted when the table holds fewer than n rows with that content.
+   */
+  async #appendMissing(
+    connection: DuckDBConnection,
+    request: LoadRequest,
+    relation: string,
+  ): Promise<number> {
+    const compare = request.compare ?? [];
+    if (compare.length === 0)
+      throw new EtlError('INTERNAL', `${this.label}: append_missing without the columns to compare`);
+    const cmp = compare.map(quoteIdent);
+    const match = cmp.map((c) => `b.${c} IS NOT DISTINCT FROM h.${c}`).join(' AND ');
+    const columns = request.columns.map((c) => quoteIdent(c.name));
+    const sql = `INSERT INTO ${this.#qualified} (${columns.join(', ')})
+      SELECT ${columns.map((c) => `b.${c}`).join(', ')}
+        FROM (SELECT *, row_number() OVER (PARTITION BY ${cmp.join(', ')}) AS __etld_n FROM ${relation}) AS b
+        LEFT JOIN (SELECT ${cmp.join(', ')}, count(*) AS __etld_k FROM ${this.#qualified} GROUP BY ALL) AS h ON ${match}
+       WHERE b.__etld_n > coalesce(h.__etld_k, 0)`;
+    return (await connection.run(sql)).rowsChanged;
   }
 
   async close(): Promise<void> {

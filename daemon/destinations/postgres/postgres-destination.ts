@@ -3,7 +3,8 @@
  * data change and its `_etld_commits` row, so the table and the record of what was committed never
  * disagree. full = empty the table and COPY in the same transaction (the table, its grants and
  * dependants stay); incremental = append; merge = stage in a temp table and `INSERT … ON CONFLICT`
- * by key.
+ * by key; append_missing = stage in a temp table of the table's own column types and insert the
+ * rows the table does not hold yet.
  */
 import type { ResolvedConnection } from '../../config/resolved-connection.js';
 import pg from 'pg';
@@ -47,6 +48,7 @@ function cancelled(label: string): EtlError {
 
 export class PostgresDestination implements Destination {
   readonly label: string;
+  readonly appendsMissing = true;
   readonly #connection: ResolvedConnection;
   readonly #name: TableName;
   #pool: pg.Pool | undefined;
@@ -251,6 +253,7 @@ export class PostgresDestination implements Destination {
     });
     const columns = request.columns;
     let rows: number;
+    let rowsSkipped: number | undefined;
     switch (request.mode) {
       case 'full':
         rows = await this.#swapIn(client, schema, existing, changes, columns, files, request.signal);
@@ -262,6 +265,13 @@ export class PostgresDestination implements Destination {
       case 'merge':
         rows = await this.#merge(client, schema, existing, changes, request, files);
         break;
+      case 'append_missing': {
+        await this.#prepareTarget(client, target, existing, changes, columns, undefined);
+        const appended = await this.#appendMissing(client, target, request, files);
+        rows = appended.inserted;
+        rowsSkipped = appended.staged - appended.inserted;
+        break;
+      }
     }
     await client.query(`INSERT INTO ${commits} (pipeline, sequence, run_id, rows) VALUES ($1, $2, $3, $4)`, [
       request.pipeline,
@@ -272,6 +282,7 @@ export class PostgresDestination implements Destination {
     return {
       rowsLoaded: rows,
       alreadyCommitted: false,
+      ...(rowsSkipped === undefined ? {} : { rowsSkipped }),
       details: {
         table: label,
         mode: request.mode,
@@ -380,6 +391,38 @@ export class PostgresDestination implements Destination {
       upsertSql({ target, staging: '"_etld_merge_stage"', columns, key, cursor: request.cursor }),
     );
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * Stages the batch in a temp table shaped like the target (so a value renders the same on both
+   * sides) and inserts the n-th copy of a content (over `request.compare`, hashed as the row's
+   * text) when the target holds fewer than n rows with that content.
+   */
+  async #appendMissing(
+    client: PoolClient,
+    target: string,
+    request: LoadRequest,
+    files: readonly string[],
+  ): Promise<{ staged: number; inserted: number }> {
+    const compare = request.compare ?? [];
+    if (compare.length === 0)
+      throw new EtlError('INTERNAL', `${this.label}: append_missing without the columns to compare`);
+    const stage = '"_etld_backfill_stage"';
+    await client.query(`CREATE TEMP TABLE ${stage} (LIKE ${target} INCLUDING DEFAULTS) ON COMMIT DROP`);
+    const staged = await copyFilesInto(client, stage, request.columns, files, request.signal);
+    const content = (alias: string): string =>
+      `md5(ROW(${compare.map((c) => `${alias}.${quoteIdent(c)}`).join(', ')})::text)`;
+    const list = request.columns.map((c) => quoteIdent(c.name));
+    const result = await client.query(
+      `INSERT INTO ${target} (${list.join(', ')})
+       SELECT ${list.map((c) => `b.${c}`).join(', ')}
+         FROM (SELECT s.*, ${content('s')} AS etld_hash,
+                      row_number() OVER (PARTITION BY ${content('s')}) AS etld_n FROM ${stage} AS s) AS b
+         LEFT JOIN (SELECT ${content('t')} AS etld_hash, count(*) AS etld_k FROM ${target} AS t GROUP BY 1) AS h
+           ON h.etld_hash = b.etld_hash
+        WHERE b.etld_n > coalesce(h.etld_k, 0)`,
+    );
+    return { staged, inserted: result.rowCount ?? 0 };
   }
 
   /** ON CONFLICT needs a unique index on exactly the key columns. */

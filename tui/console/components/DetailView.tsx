@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { PipelineSummary, RunPart, RunRecord } from '../../../shared/protocol.js';
 import { checkTally, worstFirst } from '../../../shared/check-words.js';
 import { LAST_GOOD_MARK, lastGoodNote } from '../../../shared/file-status-words.js';
+import { watermarkText } from '../../../shared/format-watermarks.js';
 import { checkLine } from '../format/check-line.js';
 import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';
@@ -160,6 +161,14 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   );
   const config = configSummary(status?.config ?? null);
   if (config.length > 0) push('config', config.join(' · '));
+  const watermarks = status?.watermarks ?? [];
+  if (watermarks.length > 0) {
+    const newest = watermarks.reduce((a, b) => (a.updated_at > b.updated_at ? a : b));
+    push(
+      'watermark',
+      `watermark ${watermarkText(watermarks)} · updated ${formatRelative(newest.updated_at, nowMs)}`,
+    );
+  }
   if (summary.description !== null && summary.description !== '') push('description', summary.description);
   if (detail.error !== null) pushWrapped('error-load', `could not load details: ${detail.error}`, 'red');
   const lastGood = lastGoodNote(summary);
