@@ -19,7 +19,7 @@ import {
   renderTable,
   type Style,
 } from './format.js';
-import { anyCheckNotPassed, checksCell, renderChecks } from './render-checks.js';
+import { renderChecks } from './render-checks.js';
 import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
 import { configFields, listNotes } from './render-config.js';
 import { kindDetail, renderChanges } from './render-runs.js';
