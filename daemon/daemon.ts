@@ -13,7 +13,7 @@ import type { PipelineRegistry } from './config/pipeline-registry.js';
 import type { Logger } from './logging/logger.js';
 import type { ObservabilityPort } from './observability/observability.js';
 import type { ControlServerPort, ResourceMonitorPort, SupervisorPort } from './ports.js';
-import type { DaemonPaths } from './host/paths.js';
+import type { DaemonPaths } from '../shared/paths.js';
 
 export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
 

@@ -13,7 +13,7 @@ import type { Daemon } from '../daemon.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { DaemonPaths } from '../host/paths.js';
+import type { DaemonPaths } from '../../shared/paths.js';
 import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
 import { watermarkCommand } from '../engine/watermark-operations.js';

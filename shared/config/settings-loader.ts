@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { daemonSettingsSchema, type DaemonSettings } from '../../shared/config/daemon-schema.js';
-import { formatProblem, parseYamlWithSchema } from '../../shared/config/yaml-document.js';
-import { EtlError } from '../../shared/errors.js';
+import { daemonSettingsSchema, type DaemonSettings } from './daemon-schema.js';
+import { formatProblem, parseYamlWithSchema } from './yaml-document.js';
+import { EtlError } from '../errors.js';
 
 /**
  * Reads the daemon settings. A missing default file means "all defaults"; a file named explicitly
