@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import { intOption } from './args.js';
@@ -6,6 +5,8 @@ import type { CommandContext } from './context.js';
 import { formatBytes } from '../../shared/format-bytes.js';
 import { EXIT } from './io.js';
 import { generateCommand, printValidation, validateFiles } from './local-commands.js';
+import { completionCommand } from './completion-command.js';
+import { localDaemonPaths } from './local-paths.js';
 import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import {
@@ -39,7 +40,7 @@ async function withClient(
 const pipelineArg = (ctx: CommandContext): string => ctx.positionals[0] ?? '';
 
 /** Calls one method and prints either its JSON result or a human rendering. */
-function simple<T>(
+function simple<T extends object>(
   call: (client: DaemonClient, ctx: CommandContext) => Promise<T>,
   human: (result: T, ctx: CommandContext) => string,
 ): Command {
@@ -72,8 +73,6 @@ function watermarkParams(ctx: CommandContext): MethodParamsInput<'watermark'> {
   };
 }
 
-const DEFAULT_PIPELINES_DIR = '/etc/etld/pipelines';
-
 async function validateCommand(ctx: CommandContext): Promise<number> {
   const sources = ctx.values.sources === true;
   if (sources && ctx.positionals.length > 0) {
@@ -91,8 +90,8 @@ async function validateCommand(ctx: CommandContext): Promise<number> {
     if (!(error instanceof EtlError) || error.code !== 'DAEMON_UNREACHABLE') throw error;
     // The sources are reached with the daemon's credentials: without it, say so rather than skip.
     if (sources) throw error;
-    const home = ctx.endpoint.kind === 'unix' ? ctx.endpoint.home : null;
-    const dir = home !== null ? join(home, 'pipelines') : DEFAULT_PIPELINES_DIR;
+    const dir = (await localDaemonPaths(ctx.endpoint, ctx.io))?.pipelinesDir;
+    if (dir === undefined) throw error;
     ctx.io.stderr(`etlctl: etld is not reachable; validating the files in ${dir} without it\n`);
     return printValidation(ctx, await validateFiles([dir]), dir);
   }
@@ -193,4 +192,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (r, ctx) => renderWatermark(r, ctx.style),
   ),
   generate: generateCommand,
+  completion: completionCommand,
 };

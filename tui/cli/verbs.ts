@@ -1,19 +1,40 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { logLineSchema, METHODS } from '../../shared/protocol.js';
+import { DEST_KINDS, SOURCE_KINDS } from './generate.js';
+import type { JsonSpec } from './json-output.js';
 
+/**
+ * One etlctl verb. The table is the single source of the command line: parsing, --help, shell
+ * completion (completion.ts) and docs/etlctl.md (npm run docs) are all generated from it.
+ */
 export interface VerbSpec {
   readonly name: string;
   readonly summary: string;
   /** Arguments after the verb, e.g. `<pipeline> [--wait]`. */
   readonly usage: string;
   readonly examples: readonly string[];
-  readonly positionals: { readonly min: number; readonly max: number; readonly names: readonly string[] };
+  readonly positionals: {
+    readonly min: number;
+    readonly max: number;
+    /** A positional named `pipeline` completes to the daemon's pipeline names, `file` to files. */
+    readonly names: readonly string[];
+    /** The values a positional takes, by name (completion offers them). */
+    readonly choices?: Readonly<Record<string, readonly string[]>>;
+  };
   readonly options: ParseArgsOptionsConfig;
   /** One line per verb option for --help. */
   readonly optionHelp: readonly string[];
+  /** The values a string option takes, by long name (completion offers them). */
+  readonly optionChoices?: Readonly<Record<string, readonly string[]>>;
+  /** What --json prints; null when the verb has no JSON output. */
+  readonly json: JsonSpec | null;
 }
 
 const one = (name: string) => ({ min: 1, max: 1, names: [name] });
 const none = { min: 0, max: 0, names: [] };
+
+/** The shells `etlctl completion` writes a script for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh'] as const;
 
 export const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
@@ -26,7 +47,7 @@ export const GLOBAL_OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsOptionsConfig;
 
-const GLOBAL_HELP = [
+export const GLOBAL_HELP = [
   '--json              machine-readable output (snake_case keys)',
   '--home DIR          the daemon home (socket DIR/run/etld.sock); default $ETLD_HOME',
   '--socket PATH       the control socket (default /run/etld/etld.sock)',
@@ -42,10 +63,11 @@ export const VERBS: readonly VerbSpec[] = [
     name: 'list',
     summary: 'list pipelines with state, schedule, next and last run',
     usage: '',
-    examples: ['etlctl list', 'etlctl list --json | jq -r ".[].name"'],
+    examples: ['etlctl list', 'etlctl list --json | jq -r ".pipelines[].name"'],
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.list.result, listKey: 'pipelines' },
   },
   {
     name: 'status',
@@ -55,6 +77,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.status.result },
   },
   {
     name: 'info',
@@ -64,6 +87,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.info.result },
   },
   {
     name: 'start',
@@ -75,6 +99,10 @@ export const VERBS: readonly VerbSpec[] = [
     optionHelp: [
       '-w, --wait          show live progress; exit 0 if the run succeeded, 1 if it failed or was cancelled',
     ],
+    json: {
+      shape: METHODS.start.result,
+      variants: [{ when: 'with --wait, once the run ended', shape: METHODS.run.result }],
+    },
   },
   {
     name: 'stop',
@@ -84,6 +112,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.stop.result },
   },
   {
     name: 'pause',
@@ -93,6 +122,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.pause.result },
   },
   {
     name: 'resume',
@@ -102,15 +132,17 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.resume.result },
   },
   {
     name: 'history',
     summary: 'recent runs of a pipeline, newest first',
     usage: '<pipeline> [-n N]',
-    examples: ['etlctl history orders -n 50', 'etlctl history orders --json | jq ".[0].status"'],
+    examples: ['etlctl history orders -n 50', 'etlctl history orders --json | jq -r ".runs[0].status"'],
     positionals: one('pipeline'),
     options: { limit: { type: 'string', short: 'n' } },
     optionHelp: ['-n, --limit N       how many runs (default 20)'],
+    json: { shape: METHODS.history.result, listKey: 'runs' },
   },
   {
     name: 'run',
@@ -120,6 +152,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('run-id'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.run.result },
   },
   {
     name: 'logs',
@@ -140,14 +173,16 @@ export const VERBS: readonly VerbSpec[] = [
       grep: { type: 'string' },
     },
     optionHelp: [
-      '-f, --follow        keep printing new lines until Ctrl-C',
-      '-n, --lines N       how many past lines (default 100)',
+      '-f, --follow        keep printing new lines until Ctrl-C (exit 0), across daemon restarts',
+      '-n, --lines N       how many past lines (default 100; -n 0 -f: only new ones)',
       '--since WHEN        only lines newer than a duration (30m, 2h, 1d) or an ISO time',
       '--errors            only errors and warnings',
       '--run ID            only lines of one run',
       '--grep RE           only lines matching a regular expression',
       '--json              one JSON object per line',
+      '                    (with the daemon down, the log files are read directly)',
     ],
+    json: { shape: logLineSchema, perLine: true },
   },
   {
     name: 'reload',
@@ -157,6 +192,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.reload.result },
   },
   {
     name: 'validate',
@@ -173,6 +209,7 @@ export const VERBS: readonly VerbSpec[] = [
       "--sources           the daemon introspects each valid pipeline's source (no row is read):",
       "                    the table, its columns, and the checks' columns and SQL against them",
     ],
+    json: { shape: METHODS.validate.result },
   },
   {
     name: 'why',
@@ -182,6 +219,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.why.result },
   },
   {
     name: 'plan',
@@ -191,6 +229,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.plan.result },
   },
   {
     name: 'preview',
@@ -200,6 +239,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: { limit: { type: 'string', short: 'n' } },
     optionHelp: ['-n, --limit N       how many rows (default 20)'],
+    json: { shape: METHODS.preview.result },
   },
   {
     name: 'vacuum',
@@ -209,6 +249,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: { 'dry-run': { type: 'boolean' } },
     optionHelp: ['--dry-run           list what would be removed'],
+    json: { shape: METHODS.vacuum.result },
   },
   {
     name: 'watermark',
@@ -219,9 +260,15 @@ export const VERBS: readonly VerbSpec[] = [
       'etlctl watermark set orders "2026-11-30 00:00:00+00"   # the destination holds every row up to this cursor value',
       'etlctl watermark reset orders                        # read from start_from again',
     ],
-    positionals: { min: 2, max: 3, names: ['action', 'pipeline', 'value'] },
+    positionals: {
+      min: 2,
+      max: 3,
+      names: ['action', 'pipeline', 'value'],
+      choices: { action: METHODS.watermark.params.shape.action.unwrap().options },
+    },
     options: { shard: { type: 'string' } },
     optionHelp: ['--shard NAME        set one shard only (default: every shard)'],
+    json: { shape: METHODS.watermark.result },
   },
   {
     name: 'generate',
@@ -244,6 +291,22 @@ export const VERBS: readonly VerbSpec[] = [
       '-o, --output FILE   write to FILE instead of stdout (refuses to overwrite)',
       '--force             overwrite FILE',
     ],
+    optionChoices: { source: SOURCE_KINDS, dest: DEST_KINDS },
+    json: null,
+  },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script (bash or zsh)',
+    usage: 'bash|zsh',
+    examples: [
+      'etlctl completion bash > ~/.local/share/bash-completion/completions/etlctl   # bash-completion loads it',
+      'etlctl completion zsh > "${fpath[1]}/_etlctl"    # zsh: a directory on $fpath; then restart zsh',
+      'source <(etlctl completion bash)                 # this shell only',
+    ],
+    positionals: { min: 1, max: 1, names: ['shell'], choices: { shell: COMPLETION_SHELLS } },
+    options: {},
+    optionHelp: [],
+    json: null,
   },
 ];
 
