@@ -16,7 +16,7 @@ import { PIPELINE_STATES, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
-const isoTime = z.string();
+const isoTime = z.string().describe('An ISO-8601 time in UTC');
 const nullableIso = isoTime.nullable();
 const pipelineName = z.string().min(1).max(200);
 
@@ -40,12 +40,16 @@ export const checkResultSchema = z.object({
   type: z.string(),
   status: z.enum(['pass', 'warn', 'fail', 'quarantine']),
   on_fail: z.enum(['fail', 'warn', 'quarantine']),
-  /** What was measured: failing rows, the row count, a percentage, an age in seconds; null when nothing could be (an empty batch's newest value). */
-  observed: z.number().nullable(),
-  /** The limit in the operator's terms, e.g. `0 rows`, `≤ 5 %`, `age ≤ 2h`. */
-  threshold: z.string(),
-  /** One sentence naming the check, the column and the count; never a row's values. */
-  detail: z.string(),
+  observed: z
+    .number()
+    .nullable()
+    .describe(
+      "What was measured: failing rows, the row count, a percentage, an age in seconds; null when nothing could be (an empty batch's newest value)",
+    ),
+  threshold: z.string().describe("The limit in the operator's terms, e.g. `0 rows`, `≤ 5 %`, `age ≤ 2h`"),
+  detail: z
+    .string()
+    .describe("One sentence naming the check, the column and the count; never a row's values"),
 });
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
@@ -55,25 +59,32 @@ export type CheckResult = z.infer<typeof checkResultSchema>;
  * the latest attempt's number; the figures are the latest attempt's.
  */
 export const runRecordSchema = z.object({
-  id: z.string(),
+  id: z.string().describe('`<pipeline>-<sequence>`'),
   pipeline: z.string(),
   status: z.enum(RUN_STATUSES),
   trigger: z.enum(RUN_TRIGGERS),
-  attempt: z.number().int(),
-  sequence: z.number().int(),
+  attempt: z.number().int().describe("The latest attempt's number"),
+  sequence: z.number().int().describe('The run sequence the destination records with the data'),
   started_at: nullableIso,
   finished_at: nullableIso,
   rows_extracted: z.number().int(),
   rows_loaded: z.number().int(),
-  /** Source rows left out on purpose (NULL cursors under `load.null_cursor: exclude`). */
-  rows_excluded: z.number().int(),
+  rows_excluded: z
+    .number()
+    .int()
+    .describe('Source rows left out on purpose (NULL cursors under `load.null_cursor: exclude`)'),
   bytes: z.number().int(),
-  verdict: z.enum(['match', 'mismatch', 'skipped', 'already_committed']).nullable(),
+  verdict: z
+    .enum(['match', 'mismatch', 'skipped', 'already_committed'])
+    .nullable()
+    .describe('The row-count reconciliation of the run'),
   error: runErrorSchema,
-  /** When the run's first attempt failed (null while none has). */
-  first_failure_at: nullableIso,
-  /** The latest attempt's data quality checks (empty when the pipeline has none or they were not reached). */
-  checks: z.array(checkResultSchema),
+  first_failure_at: nullableIso.describe("When the run's first attempt failed (null while none has)"),
+  checks: z
+    .array(checkResultSchema)
+    .describe(
+      "The latest attempt's data quality checks (empty when the pipeline has none or they were not reached)",
+    ),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -105,15 +116,19 @@ export const runPartSchema = z.object({
 export type RunPart = z.infer<typeof runPartSchema>;
 
 export const runDetailSchema = runRecordSchema.extend({
-  /** The latest attempt's parts. */
-  parts: z.array(runPartSchema),
+  parts: z.array(runPartSchema).describe("The latest attempt's parts: one per shard or chunk"),
   watermark_from: z.string().nullable(),
   watermark_to: z.string().nullable(),
   attempts: z.array(runAttemptSchema),
-  /** What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark. */
-  notes: z.array(z.string()),
-  /** CPU seconds by stage of the succeeded attempt (`prepare`, `extract`, `load`, `settle`, `commit`). */
-  stages: z.record(z.string(), z.number()).nullable(),
+  notes: z
+    .array(z.string())
+    .describe('What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark'),
+  stages: z
+    .record(z.string(), z.number())
+    .nullable()
+    .describe(
+      'CPU seconds by stage of the succeeded attempt (`prepare`, `extract`, `load`, `settle`, `commit`)',
+    ),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
@@ -131,8 +146,9 @@ export const pipelineSummarySchema = z.object({
   destination: z.string().nullable(),
   mode: z.string().nullable(),
   file: z.string(),
-  /** Present for `invalid` pipelines: every problem, as `file:line:col path: message`. */
-  problems: z.array(z.string()),
+  problems: z
+    .array(z.string())
+    .describe('For `invalid` pipelines: every problem, as `file:line:col path: message`'),
   /**
    * Whether the pipeline's data is fresh (`freshness` in its file or `defaults.freshness`); null
    * without a freshness check. Optional on the wire: daemons before 0.2 do not send it.
@@ -140,14 +156,15 @@ export const pipelineSummarySchema = z.object({
   freshness: z
     .object({
       threshold_s: z.number(),
-      /** The last successful run's end; null if it never succeeded. */
-      last_success_at: nullableIso,
+      last_success_at: nullableIso.describe("The last successful run's end; null if it never succeeded"),
       stale: z.boolean(),
-      /** When it became stale (the last success plus the threshold, or start-up for a pipeline that never succeeded). */
-      stale_since: nullableIso,
+      stale_since: nullableIso.describe(
+        'When it became stale (the last success plus the threshold, or start-up for a pipeline that never succeeded)',
+      ),
     })
     .nullable()
-    .optional(),
+    .optional()
+    .describe('Whether the data is fresh (`freshness`); null without a freshness check'),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
 export type PipelineFreshness = NonNullable<PipelineSummary['freshness']>;
@@ -225,8 +242,11 @@ export const planSchema = z.object({
   schema_diff: z.array(z.object({ column: z.string(), change: z.string(), detail: z.string() })),
   destination: z.string(),
   notes: z.array(z.string()),
-  /** The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's. */
-  checks: z.array(checkResultSchema),
+  checks: z
+    .array(checkResultSchema)
+    .describe(
+      "The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's",
+    ),
   check_sample_rows: z.number().int(),
 });
 export type Plan = z.infer<typeof planSchema>;
@@ -240,10 +260,12 @@ export type Preview = z.infer<typeof previewSchema>;
 /** A pipeline's incremental position, as `etlctl watermark` shows and changes it. */
 export const watermarkStateSchema = z.object({
   pipeline: z.string(),
-  /** The highest sequence the state store records as committed. */
-  committed_sequence: z.number().int(),
-  /** The highest sequence the destination holds (null: none); runs need the two to agree. */
-  destination_sequence: z.number().int().nullable(),
+  committed_sequence: z.number().int().describe('The highest sequence the state store records as committed'),
+  destination_sequence: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The highest sequence the destination holds (null: none); runs need the two to agree'),
   watermarks: z.array(
     z.object({
       shard: z.string(),
@@ -253,8 +275,9 @@ export const watermarkStateSchema = z.object({
       updated_at: isoTime,
     }),
   ),
-  /** Operator changes, newest first. */
-  changes: z.array(z.object({ at: isoTime, action: z.string(), detail: z.string() })),
+  changes: z
+    .array(z.object({ at: isoTime, action: z.string(), detail: z.string() }))
+    .describe('Operator changes, newest first'),
 });
 export type WatermarkState = z.infer<typeof watermarkStateSchema>;
 
