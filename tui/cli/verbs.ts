@@ -156,12 +156,13 @@ export const VERBS: readonly VerbSpec[] = [
   },
   {
     name: 'logs',
-    summary: 'log lines of the daemon or of one pipeline; -f follows',
+    summary: 'log lines of the daemon or of one pipeline (from the files when etld is down); -f follows',
     usage: '[pipeline] [-f] [-n N] [--since 2h] [--errors] [--run ID] [--grep RE]',
     examples: [
       'etlctl logs orders -n 200',
       'etlctl logs orders -f --errors',
       'etlctl logs --since 30m --grep "shard s2"',
+      "etlctl logs etld -n 50                 # the daemon's own lines",
     ],
     positionals: { min: 0, max: 1, names: ['pipeline'] },
     options: {
@@ -180,7 +181,6 @@ export const VERBS: readonly VerbSpec[] = [
       '--run ID            only lines of one run',
       '--grep RE           only lines matching a regular expression',
       '--json              one JSON object per line',
-      '                    (with the daemon down, the log files are read directly)',
     ],
     json: { shape: logLineSchema, perLine: true },
   },
@@ -348,6 +348,7 @@ export function mainHelp(): string {
     '',
     'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.',
     'Example: etlctl list; etlctl start orders --wait; etlctl logs orders -f',
+    'Reference: docs/etlctl.md in the etld package (verbs, exit codes, --json documents).',
     '',
   ].join('\n');
 }
