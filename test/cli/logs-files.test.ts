@@ -115,9 +115,24 @@ describe('etlctl logs -f across a daemon restart', () => {
     expect(follow.out.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('follows the files with the daemon down from the start, then the daemon when it comes', async () => {
-    expect(await daemon?.stop()).toBe(0);
+  it('Ctrl-C ends a follow of the files quietly with exit 0', async () => {
+    await daemon?.stop();
     daemon = undefined;
+    const follow = spawnEtlctl(['--home', home.dir, 'logs', '-f', '-n', '1']);
+    await waitFor(
+      () => (/reading its log files/.test(follow.out.stderr) && follow.out.stdout !== '' ? true : undefined),
+      {
+        what: 'the follow of the files',
+      },
+    );
+    follow.child.kill('SIGINT');
+    expect(await follow.exit).toBe(0);
+    expect(follow.out.stderr).toBe(
+      `etlctl: etld is not reachable; reading its log files in ${home.dir}/logs\n`,
+    );
+  });
+
+  it('follows the files with the daemon down from the start, then the daemon when it comes', async () => {
     const follow = spawnEtlctl(['--home', home.dir, 'logs', 'etld', '-f', '-n', '0']);
     await waitFor(() => (/reading its log files/.test(follow.out.stderr) ? true : undefined), {
       what: 'the follow to fall back to the files',
