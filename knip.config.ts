@@ -5,6 +5,8 @@ const config: KnipConfig = {
     'demo/main.ts',
     'bench/main.ts',
     'bench/idle/main.ts',
+    // `npm run docs`: writes the generated reference pages (compiled by tsconfig.tools.json, run with node).
+    'tools/docs/main.ts',
     'test/**/*.test.{ts,tsx}',
     // Run as child processes by tests (a process killed mid-commit), so nothing imports them.
     'test/delta/fixtures/*.ts',
@@ -17,6 +19,7 @@ const config: KnipConfig = {
     'shared/**/*.ts',
     'demo/**/*.ts',
     'bench/**/*.ts',
+    'tools/**/*.ts',
     'test/**/*.{ts,tsx}',
   ],
   // An export used inside its own module is part of that module's shape, not dead code.

@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
 import { secretProbe, type SecretEnvironment } from './config/secrets.js';
-import { readDaemonSettings } from './config/settings-loader.js';
-import { pathsWithSettings, type DaemonPaths } from './host/paths.js';
+import { readDaemonSettings } from '../shared/config/settings-loader.js';
+import { pathsWithSettings, type DaemonPaths } from '../shared/paths.js';
 import { readRecordedPipelineFiles } from './state/recorded-files.js';
 
 export interface ConfigCheckInput {

@@ -27,7 +27,7 @@ import { DefaultRunEngine } from './engine/run-engine.js';
 import { EventBus } from './events/event-bus.js';
 import { StateDirectoryLock } from './host/lock.js';
 import { recordToLogLine } from './logging/log-codec.js';
-import { readLogs } from './logging/log-reader.js';
+import { readLogs } from '../shared/logs/log-reader.js';
 import type { FanoutLogger } from './logging/logger.js';
 import { FreshnessMonitor } from './observability/freshness.js';
 import { HttpEndpoint } from './observability/http-endpoint.js';
@@ -35,7 +35,7 @@ import { instrumentGovernor, instrumentStore } from './observability/instrument.
 import { EtldMetrics, pipelineViews } from './observability/metrics.js';
 import { Observability } from './observability/observability.js';
 import { noNotifier, type ServiceNotifier } from './observability/sd-notify.js';
-import type { DaemonPaths } from './host/paths.js';
+import type { DaemonPaths } from '../shared/paths.js';
 import { lowDisks, ResourceMonitor } from './resources/resource-monitor.js';
 import { pipelineStats } from './resources/pipeline-stats.js';
 import { SystemClock } from './scheduler/clock.js';

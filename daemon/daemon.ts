@@ -14,7 +14,7 @@ import { logLoadProblems } from './config/load-report.js';
 import type { Logger } from './logging/logger.js';
 import type { ObservabilityPort } from './observability/observability.js';
 import type { ControlServerPort, ResourceMonitorPort, SupervisorPort } from './ports.js';
-import type { DaemonPaths } from './host/paths.js';
+import type { DaemonPaths } from '../shared/paths.js';
 
 export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
 

@@ -16,7 +16,7 @@ import { ETLD_VERSION } from '../shared/version.js';
 import { EtlError, toEtlError } from '../shared/errors.js';
 import { composeDaemon, type ComposedDaemon } from './compose.js';
 import type { FailpointName } from './engine/engine.js';
-import { loadDaemonSettings } from './config/settings-loader.js';
+import { loadDaemonSettings } from '../shared/config/settings-loader.js';
 import type { SecretEnvironment } from './config/secrets.js';
 import { checkConfig } from './check-config.js';
 import { DAEMON_HELP, parseDaemonArgs } from './host/daemon-args.js';
@@ -28,7 +28,7 @@ import { isNotifySocket, noNotifier, SdNotifier, type ServiceNotifier } from './
 import { unixDatagramSender } from './observability/unix-datagram.js';
 import { WatchdogKeepAlive, watchdogIntervalMs } from './observability/watchdog.js';
 import { PipelineFileSink } from './logging/pipeline-file-sink.js';
-import { pathsWithSettings, resolvePaths } from './host/paths.js';
+import { pathsWithSettings, resolvePaths } from '../shared/paths.js';
 
 /** Exit codes: 78 (EX_CONFIG) tells systemd not to restart a daemon whose configuration is wrong. */
 const EXIT_FATAL = 1;

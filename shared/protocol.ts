@@ -16,7 +16,7 @@ import { FILE_STATUSES, PIPELINE_STATES, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS }
 
 export const PROTOCOL_VERSION = 1;
 
-const isoTime = z.string();
+const isoTime = z.string().describe('An ISO-8601 time in UTC');
 const nullableIso = isoTime.nullable();
 const pipelineName = z.string().min(1).max(200);
 /** A time in a request: anything `Date.parse` reads (clients send ISO-8601 UTC). */
@@ -47,12 +47,16 @@ export const checkResultSchema = z.object({
   type: z.string(),
   status: z.enum(['pass', 'warn', 'fail', 'quarantine']),
   on_fail: z.enum(['fail', 'warn', 'quarantine']),
-  /** What was measured: failing rows, the row count, a percentage, an age in seconds; null when nothing could be (an empty batch's newest value). */
-  observed: z.number().nullable(),
-  /** The limit in the operator's terms, e.g. `0 rows`, `≤ 5 %`, `age ≤ 2h`. */
-  threshold: z.string(),
-  /** One sentence naming the check, the column and the count; never a row's values. */
-  detail: z.string(),
+  observed: z
+    .number()
+    .nullable()
+    .describe(
+      "What was measured: failing rows, the row count, a percentage, an age in seconds; null when nothing could be (an empty batch's newest value)",
+    ),
+  threshold: z.string().describe("The limit in the operator's terms, e.g. `0 rows`, `≤ 5 %`, `age ≤ 2h`"),
+  detail: z
+    .string()
+    .describe("One sentence naming the check, the column and the count; never a row's values"),
 });
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
@@ -62,34 +66,50 @@ export type CheckResult = z.infer<typeof checkResultSchema>;
  * the latest attempt's number; the figures are the latest attempt's.
  */
 export const runRecordSchema = z.object({
-  id: z.string(),
+  id: z.string().describe('`<pipeline>-<sequence>`'),
   pipeline: z.string(),
   status: z.enum(RUN_STATUSES),
   trigger: z.enum(RUN_TRIGGERS),
-  attempt: z.number().int(),
-  sequence: z.number().int(),
+  attempt: z.number().int().describe("The latest attempt's number"),
+  sequence: z.number().int().describe('The run sequence the destination records with the data'),
   started_at: nullableIso,
   finished_at: nullableIso,
   rows_extracted: z.number().int(),
   rows_loaded: z.number().int(),
-  /** Source rows left out on purpose (NULL cursors under `load.null_cursor: exclude`). */
-  rows_excluded: z.number().int(),
+  rows_excluded: z
+    .number()
+    .int()
+    .describe('Source rows left out on purpose (NULL cursors under `load.null_cursor: exclude`)'),
   bytes: z.number().int(),
-  verdict: z.enum(['match', 'mismatch', 'skipped', 'already_committed']).nullable(),
+  verdict: z
+    .enum(['match', 'mismatch', 'skipped', 'already_committed'])
+    .nullable()
+    .describe('The row-count reconciliation of the run'),
   error: runErrorSchema,
-  /** When the run's first attempt failed (null while none has). */
-  first_failure_at: nullableIso,
-  /** The latest attempt's data quality checks (empty when the pipeline has none or they were not reached). */
-  checks: z.array(checkResultSchema),
-  /** What the run loads: `normal`, `full_refresh` or `backfill` (daemons before 0.2 send none: normal). */
-  kind: z.enum(RUN_KINDS).default('normal'),
-  /** A backfill's cursor range `[from, to)` and shard (null: every shard); null for other kinds. */
+  first_failure_at: nullableIso.describe("When the run's first attempt failed (null while none has)"),
+  checks: z
+    .array(checkResultSchema)
+    .describe(
+      "The latest attempt's data quality checks (empty when the pipeline has none or they were not reached)",
+    ),
+  kind: z
+    .enum(RUN_KINDS)
+    .default('normal')
+    .describe(
+      'What the run loads: `normal`, `full_refresh` or `backfill` (daemons before 0.2 send none: normal)',
+    ),
   backfill: z
     .object({ from: z.string(), to: z.string(), shard: z.string().nullable() })
     .nullable()
-    .default(null),
-  /** Who asked for the run, as their client reported it; null for scheduled runs and retries of them. */
-  requested_by: z.string().nullable().default(null),
+    .default(null)
+    .describe("A backfill's cursor range `[from, to)` and shard (null: every shard); null for other kinds"),
+  requested_by: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      'Who asked for the run, as their client reported it; null for scheduled runs and retries of them',
+    ),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -121,15 +141,19 @@ export const runPartSchema = z.object({
 export type RunPart = z.infer<typeof runPartSchema>;
 
 export const runDetailSchema = runRecordSchema.extend({
-  /** The latest attempt's parts. */
-  parts: z.array(runPartSchema),
+  parts: z.array(runPartSchema).describe("The latest attempt's parts: one per shard or chunk"),
   watermark_from: z.string().nullable(),
   watermark_to: z.string().nullable(),
   attempts: z.array(runAttemptSchema),
-  /** What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark. */
-  notes: z.array(z.string()),
-  /** CPU seconds by stage of the succeeded attempt (`prepare`, `extract`, `load`, `settle`, `commit`). */
-  stages: z.record(z.string(), z.number()).nullable(),
+  notes: z
+    .array(z.string())
+    .describe('What the operator should know: exclusions, skipped re-read rows, a held-back high-water mark'),
+  stages: z
+    .record(z.string(), z.number())
+    .nullable()
+    .describe(
+      'CPU seconds by stage of the succeeded attempt (`prepare`, `extract`, `load`, `settle`, `commit`)',
+    ),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
@@ -147,11 +171,11 @@ export const pipelineSummarySchema = z.object({
   destination: z.string().nullable(),
   mode: z.string().nullable(),
   file: z.string(),
-  /**
-   * Every problem of its file, as `file:line:col path: message`: for `invalid` pipelines, and for
-   * those running their last good version (`file_status: last_good`); empty otherwise.
-   */
-  problems: z.array(z.string()),
+  problems: z
+    .array(z.string())
+    .describe(
+      'Every problem of its file, as `file:line:col path: message`: for `invalid` pipelines and for those running their last good version (`file_status: last_good`); empty otherwise',
+    ),
   /**
    * Whether what runs is what the file says: `ok`; `last_good` — the file became invalid in an
    * edit and the last good version keeps running until it is fixed and reloaded (`problems` says
@@ -167,14 +191,15 @@ export const pipelineSummarySchema = z.object({
   freshness: z
     .object({
       threshold_s: z.number(),
-      /** The last successful run's end; null if it never succeeded. */
-      last_success_at: nullableIso,
+      last_success_at: nullableIso.describe("The last successful run's end; null if it never succeeded"),
       stale: z.boolean(),
-      /** When it became stale (the last success plus the threshold, or start-up for a pipeline that never succeeded). */
-      stale_since: nullableIso,
+      stale_since: nullableIso.describe(
+        'When it became stale (the last success plus the threshold, or start-up for a pipeline that never succeeded)',
+      ),
     })
     .nullable()
-    .optional(),
+    .optional()
+    .describe('Whether the data is fresh (`freshness`); null without a freshness check'),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
 export type PipelineFreshness = NonNullable<PipelineSummary['freshness']>;
@@ -297,8 +322,11 @@ export const planSchema = z.object({
   schema_diff: z.array(z.object({ column: z.string(), change: z.string(), detail: z.string() })),
   destination: z.string(),
   notes: z.array(z.string()),
-  /** The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's. */
-  checks: z.array(checkResultSchema),
+  checks: z
+    .array(checkResultSchema)
+    .describe(
+      "The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's",
+    ),
   check_sample_rows: z.number().int(),
 });
 export type Plan = z.infer<typeof planSchema>;
@@ -329,10 +357,12 @@ export type StateChange = z.infer<typeof stateChangeSchema>;
 /** A pipeline's incremental position, as `etlctl watermark` shows and changes it. */
 export const watermarkStateSchema = z.object({
   pipeline: z.string(),
-  /** The highest sequence the state store records as committed. */
-  committed_sequence: z.number().int(),
-  /** The highest sequence the destination holds (null: none); runs need the two to agree. */
-  destination_sequence: z.number().int().nullable(),
+  committed_sequence: z.number().int().describe('The highest sequence the state store records as committed'),
+  destination_sequence: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The highest sequence the destination holds (null: none); runs need the two to agree'),
   watermarks: z.array(
     z.object({
       shard: z.string(),
@@ -342,8 +372,7 @@ export const watermarkStateSchema = z.object({
       updated_at: isoTime,
     }),
   ),
-  /** Operator changes, newest first. */
-  changes: z.array(stateChangeSchema),
+  changes: z.array(stateChangeSchema).describe('Operator changes, newest first'),
 });
 export type WatermarkState = z.infer<typeof watermarkStateSchema>;
 

@@ -3,6 +3,7 @@
  * Throws EtlError with stable codes (NOT_FOUND for an unknown pipeline or run, ILLEGAL_STATE …).
  */
 import { EtlError } from '../../shared/errors.js';
+import { DAEMON_LOG_DIR } from '../../shared/logs/log-files.js';
 import type { MethodParams, MethodResult, PipelineStats, Resources } from '../../shared/protocol.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { PIPELINE_STATES } from '../../shared/types.js';
@@ -14,7 +15,7 @@ import type { Daemon } from '../daemon.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine } from '../engine/engine.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { DaemonPaths } from '../host/paths.js';
+import type { DaemonPaths } from '../../shared/paths.js';
 import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
 import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
@@ -227,7 +228,12 @@ export class DaemonApiImpl implements DaemonApi {
   }
 
   async logs(params: MethodParams<'logs'>): Promise<MethodResult<'logs'>> {
-    if (params.pipeline !== undefined && !this.#parts.registry.get(params.pipeline))
+    // `etld` names the daemon's own lines (its log directory), not a pipeline.
+    if (
+      params.pipeline !== undefined &&
+      params.pipeline !== DAEMON_LOG_DIR &&
+      !this.#parts.registry.get(params.pipeline)
+    )
       this.#pipeline(params.pipeline);
     const lines = await this.#parts.logReader.read(params);
     return { lines, following: params.follow };

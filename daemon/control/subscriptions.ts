@@ -1,6 +1,7 @@
 import { runIdMatches } from '../../shared/run-ids.js';
 import type { EventData, EventName, LogLine, MethodParams } from '../../shared/protocol.js';
 import { EtlError } from '../../shared/errors.js';
+import { DAEMON_LOG_DIR } from '../../shared/logs/log-files.js';
 
 export type Topic = MethodParams<'subscribe'>['topics'][number];
 
@@ -11,6 +12,7 @@ export interface Subscription {
 
 /** What one `logs --follow` request wants to see. */
 export interface LogFilter {
+  /** One pipeline, `etld` for the daemon's own lines, null for all. */
   readonly pipeline: string | null;
   readonly errorsOnly: boolean;
   readonly runId: string | null;
@@ -48,7 +50,9 @@ export function logFilterFrom(params: MethodParams<'logs'>): LogFilter {
 }
 
 export function logMatches(filter: LogFilter, line: LogLine): boolean {
-  if (filter.pipeline !== null && line.pipeline !== filter.pipeline) return false;
+  if (filter.pipeline === DAEMON_LOG_DIR) {
+    if (line.pipeline !== null) return false;
+  } else if (filter.pipeline !== null && line.pipeline !== filter.pipeline) return false;
   if (filter.errorsOnly && line.level !== 'error' && line.level !== 'warning') return false;
   if (filter.runId !== null && !runIdMatches(line.run_id, filter.runId)) return false;
   if (filter.grep !== null && !filter.grep.test(line.message)) return false;

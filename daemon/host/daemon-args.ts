@@ -40,6 +40,9 @@ Exit codes: 0 stopped cleanly, 1 fatal error (e.g. another etld holds the state 
 
 Example:
   ETLD_HOME=/tmp/etld-dev etld
+
+Reference (docs/ in the etld package): settings-reference.md (etld.yaml), pipeline-reference.md
+(pipeline files), architecture.md (how runs and exactly-once loads work).
 `;
 
 export function parseDaemonArgs(

@@ -9,8 +9,9 @@
  * JSON format writes {@link encodeRecord}'s object, one per line, without prefix.
  */
 import type { Writable } from 'node:stream';
-import { LOG_PRIORITY, type LogLevel, type LogRecord, type LogSink } from './logger.js';
-import { encodeRecord, formatFields, recordToJsonLine, singleLine } from './log-codec.js';
+import { formatFields, LOG_PRIORITY, singleLine, type LogLevel } from '../../shared/logs/log-record.js';
+import type { LogRecord, LogSink } from './logger.js';
+import { encodeRecord, recordToJsonLine } from './log-codec.js';
 
 export type LogFormat = 'text' | 'json';
 

@@ -17,7 +17,8 @@
  */
 import type { DatagramSender } from '../observability/unix-datagram.js';
 import { encodeRecord } from './log-codec.js';
-import { LOG_PRIORITY, type LogLevel, type LogRecord, type LogSink } from './logger.js';
+import { LOG_PRIORITY, type LogLevel } from '../../shared/logs/log-record.js';
+import type { LogRecord, LogSink } from './logger.js';
 
 export const JOURNAL_SOCKET = '/run/systemd/journal/socket';
 const MAX_MESSAGE_BYTES = 48 * 1024;

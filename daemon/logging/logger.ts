@@ -4,9 +4,7 @@
  * Sinks (journald-friendly stdout, per-pipeline files, the socket's `log` events) subscribe to a
  * Logger; nothing else writes to stdout.
  */
-export type LogLevel = 'error' | 'warning' | 'notice' | 'info' | 'debug';
-
-export const LOG_PRIORITY: Record<LogLevel, number> = { error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+import { LOG_PRIORITY, type LogLevel } from '../../shared/logs/log-record.js';
 
 export interface LogFields {
   readonly pipeline?: string;

@@ -18,14 +18,11 @@ import { createReadStream, createWriteStream, readdirSync, renameSync, statSync,
 import { join } from 'node:path';
 import { pipeline as pump } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { LOG_PRIORITY, type LogLevel, type LogRecord, type LogSink } from './logger.js';
+import { LOG_PRIORITY, type LogLevel } from '../../shared/logs/log-record.js';
+import type { LogRecord, LogSink } from './logger.js';
 import { recordToJsonLine } from './log-codec.js';
 import { RotatingFile, type RotatedGeneration } from './rotating-file.js';
-
-export const DAEMON_LOG_DIR = 'etld';
-export const OUTPUT_LOG = 'output.log';
-export const ERROR_LOG = 'error.log';
-const SAFE_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+import { DAEMON_LOG_DIR, ERROR_LOG, OUTPUT_LOG, SAFE_LOG_DIR_NAME } from '../../shared/logs/log-files.js';
 
 export interface PipelineFileSinkOptions {
   readonly logDir: string;
@@ -79,7 +76,9 @@ export class PipelineFileSink implements LogSink {
     if (this.#closed || LOG_PRIORITY[record.level] > this.#minPriority) return;
     try {
       const dir =
-        record.pipeline !== null && SAFE_NAME.test(record.pipeline) ? record.pipeline : DAEMON_LOG_DIR;
+        record.pipeline !== null && SAFE_LOG_DIR_NAME.test(record.pipeline)
+          ? record.pipeline
+          : DAEMON_LOG_DIR;
       const line = recordToJsonLine(record);
       this.#enqueue(this.#family(dir, OUTPUT_LOG), line);
       if (record.level === 'error' || record.level === 'warning')
@@ -106,7 +105,7 @@ export class PipelineFileSink implements LogSink {
     let dirs: string[];
     try {
       dirs = readdirSync(this.#options.logDir, { withFileTypes: true })
-        .filter((entry) => entry.isDirectory() && SAFE_NAME.test(entry.name))
+        .filter((entry) => entry.isDirectory() && SAFE_LOG_DIR_NAME.test(entry.name))
         .map((entry) => entry.name);
     } catch {
       return; // created on first write

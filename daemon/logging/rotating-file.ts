@@ -14,14 +14,14 @@ import {
   mkdirSync,
   openSync,
   readSync,
-  readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonLine } from './log-codec.js';
+import { listGenerations } from '../../shared/logs/log-files.js';
+import { parseJsonLine } from '../../shared/logs/log-record.js';
 
 export interface RotationPolicy {
   /** Rotate before a write would take the live file past this many bytes. */
@@ -48,43 +48,12 @@ function generationPath(livePath: string, seq: number): string {
 
 /**
  * Rotated generations of `base` found in `dir`, oldest first. With `cleanup` (the writer, at
- * start-up) leftovers of an interrupted compression are removed; readers pass false and only skip
- * them, since the live compressor may be writing one right now.
+ * start-up) leftovers of an interrupted compression are removed.
  */
-export function scanGenerations(dir: string, base: string, cleanup: boolean): RotatedGeneration[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const pattern = new RegExp(`^${base.replace(/\./g, '\\.')}\\.(\\d+)(\\.gz)?(\\.tmp)?$`);
-  const bySeq = new Map<number, RotatedGeneration>();
-  for (const name of names) {
-    const match = pattern.exec(name);
-    if (!match?.[1]) continue;
-    const path = join(dir, name);
-    if (match[3]) {
-      // A compression in progress or interrupted: the uncompressed generation is still there.
-      if (cleanup) unlinkQuietly(path);
-      continue;
-    }
-    const seq = Number(match[1]);
-    const compressed = match[2] !== undefined;
-    const existing = bySeq.get(seq);
-    if (existing && existing.compressed !== compressed) {
-      // Both `X` and `X.gz`: the compressor renamed but did not unlink yet; the .gz is complete.
-      if (cleanup) unlinkQuietly(compressed ? existing.path : path);
-      if (!compressed) continue;
-    }
-    try {
-      const stat = statSync(path);
-      bySeq.set(seq, { path, seq, size: stat.size, compressed, rotatedAt: stat.mtimeMs, deleted: false });
-    } catch {
-      // vanished while scanning
-    }
-  }
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+function scanGenerations(dir: string, base: string, cleanup: boolean): RotatedGeneration[] {
+  const scan = listGenerations(dir, base);
+  if (cleanup) for (const path of scan.leftovers) unlinkQuietly(path);
+  return scan.generations.map((g) => ({ ...g, deleted: false }));
 }
 
 function unlinkQuietly(path: string): void {

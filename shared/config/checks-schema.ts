@@ -42,7 +42,7 @@ export type CheckAction = (typeof CHECK_ACTIONS)[number];
 /** The relation a `sql` check reads: the staged batch, with the load's final column names. */
 export const CHECK_BATCH_RELATION = 'batch';
 
-const column = z.string().min(1, 'expected a column name');
+const column = z.string().min(1, 'expected a column name').describe('The column checked');
 const percent = z
   .number()
   .min(0, 'expected a percentage from 0 to 100')
@@ -55,25 +55,62 @@ const entrySchema = z
     name: z
       .string()
       .regex(/^[A-Za-z0-9_.()#,-]+$/, 'expected a check name of letters, digits and _ . ( ) # , -')
-      .optional(),
-    on_fail: z.enum(CHECK_ACTIONS).default('fail'),
-    min_rows: rowCount.optional(),
-    max_rows: rowCount.optional(),
-    row_count_change: z
-      .strictObject({ max_pct: z.number().min(0, 'expected a percentage of 0 or more') })
       .optional()
-      .describe('largest change of the row count against the last successful run, in percent'),
-    not_null: column.optional(),
-    max_null_pct: z.strictObject({ column, max_pct: percent }).optional(),
-    unique: z.union([column, z.array(column).min(1)]).optional(),
+      .describe(
+        "The check's name in results and alerts (default: the type and its columns, e.g. not_null(email))",
+      ),
+    on_fail: z
+      .enum(CHECK_ACTIONS)
+      .default('fail')
+      .describe(
+        'fail: the run fails, nothing is committed; warn: commit and alert; quarantine: failing rows go to a quarantine table',
+      ),
+    min_rows: rowCount.optional().describe('The batch has at least this many rows'),
+    max_rows: rowCount.optional().describe('The batch has at most this many rows'),
+    row_count_change: z
+      .strictObject({
+        max_pct: z
+          .number()
+          .min(0, 'expected a percentage of 0 or more')
+          .describe('The largest change allowed, in percent'),
+      })
+      .optional()
+      .describe("The row count changes at most max_pct percent from the last successful run's"),
+    not_null: column.optional().describe('No row has NULL in this column'),
+    max_null_pct: z
+      .strictObject({ column, max_pct: percent.describe('The largest share of NULLs allowed, in percent') })
+      .optional()
+      .describe('At most this share of rows has NULL in the column'),
+    unique: z
+      .union([column, z.array(column).min(1)])
+      .optional()
+      .describe('No two rows share a value of this column (or these columns together)'),
     accepted_values: z
-      .strictObject({ column, values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) })
-      .optional(),
+      .strictObject({
+        column,
+        values: z
+          .array(z.union([z.string(), z.number(), z.boolean()]))
+          .min(1)
+          .describe('The values allowed'),
+      })
+      .optional()
+      .describe('Every non-NULL value of the column is one of values'),
     range: z
-      .strictObject({ column, min: bound.optional(), max: bound.optional() })
+      .strictObject({
+        column,
+        min: bound.optional().describe('The smallest value allowed (a number, or a date/time as text)'),
+        max: bound.optional().describe('The largest value allowed'),
+      })
       .refine((r) => r.min !== undefined || r.max !== undefined, { error: 'give min, max or both' })
-      .optional(),
-    freshness_column: z.strictObject({ column, max_age: durationSchema }).optional(),
+      .optional()
+      .describe('Every non-NULL value of the column lies within min and max'),
+    freshness_column: z
+      .strictObject({
+        column,
+        max_age: durationSchema.describe('How old the newest value may be'),
+      })
+      .optional()
+      .describe('The newest value of a date/time column is at most max_age old'),
     sql: z
       .union([
         z.string().min(1),
@@ -82,7 +119,7 @@ const entrySchema = z
       ])
       .optional()
       .describe(
-        `a boolean expression every row must satisfy, or { query: ... } returning the failing rows of "${CHECK_BATCH_RELATION}"`,
+        `A boolean expression every row must satisfy, or { query: ... } returning the failing rows of "${CHECK_BATCH_RELATION}"`,
       ),
   })
   .superRefine((entry, ctx) => {

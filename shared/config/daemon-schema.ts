@@ -28,18 +28,28 @@ export const RUN_EVENT_TYPES = [
 ] as const;
 
 const secretUrlFields = {
-  url_env: envNameSchema.optional(),
-  url_file: z.string().min(1).optional(),
+  url_env: envNameSchema
+    .optional()
+    .describe('The environment variable holding the URL (give url_env or url_file)'),
+  url_file: z.string().min(1).optional().describe('The file holding the URL'),
   url: z.unknown().optional().describe('Refused: the URL carries a token; use url_env or url_file'),
 };
 
 const channelCommon = {
-  name: z.string().regex(/^[a-z0-9_-]+$/, 'expected a channel name of [a-z0-9_-]+'),
+  name: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/, 'expected a channel name of [a-z0-9_-]+')
+    .describe("The channel's name, as pipelines name it in alerts.channels"),
   ...secretUrlFields,
   /** true: every pipeline's alerts (and host alerts); false: only pipelines naming it in alerts.channels. */
-  default: z.boolean().default(true),
+  default: z
+    .boolean()
+    .default(true)
+    .describe(
+      "true: every pipeline's alerts and the host's; false: only pipelines naming it in alerts.channels",
+    ),
   /** Alert kinds this channel takes (default: all). */
-  kinds: z.array(z.enum(ALERT_KINDS)).min(1).optional(),
+  kinds: z.array(z.enum(ALERT_KINDS)).min(1).optional().describe('The alert kinds it takes (default: all)'),
 };
 
 /**
@@ -48,15 +58,26 @@ const channelCommon = {
  */
 const alertChannelSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('webhook'),
-      ...channelCommon,
-      secret_env: envNameSchema.optional(),
-      secret_file: z.string().min(1).optional(),
-      alerts: z.boolean().default(true),
-      run_events: z.array(z.enum(RUN_EVENT_TYPES)).default([]),
-    }),
-    z.strictObject({ type: z.literal('slack'), ...channelCommon }),
+    z
+      .strictObject({
+        type: z
+          .literal('webhook')
+          .describe('A generic webhook: a versioned JSON body (docs/observability.md)'),
+        ...channelCommon,
+        secret_env: envNameSchema
+          .optional()
+          .describe('The environment variable holding the HMAC secret the body is signed with'),
+        secret_file: z.string().min(1).optional().describe('The file holding the HMAC secret'),
+        alerts: z.boolean().default(true).describe('Send alerts (false: run events only)'),
+        run_events: z.array(z.enum(RUN_EVENT_TYPES)).default([]).describe('Run events it also receives'),
+      })
+      .describe('POSTs alerts, and optionally run events, as JSON'),
+    z
+      .strictObject({
+        type: z.literal('slack').describe('A Slack incoming webhook'),
+        ...channelCommon,
+      })
+      .describe("Posts the alert mail's content as a Slack message"),
   ])
   .superRefine((channel, ctx) => {
     if (channel.url !== undefined) {
@@ -102,9 +123,11 @@ const alertChannelsSchema = z.array(alertChannelSchema).superRefine((channels, c
  */
 const httpSchema = z
   .strictObject({
-    listen: listenSchema.default('127.0.0.1:9464'),
-    token_env: envNameSchema.optional(),
-    token_file: z.string().min(1).optional(),
+    listen: listenSchema.default('127.0.0.1:9464').describe('host:port to listen on'),
+    token_env: envNameSchema
+      .optional()
+      .describe('The environment variable holding a bearer token the endpoint requires'),
+    token_file: z.string().min(1).optional().describe('The file holding that token'),
     token: z.unknown().optional().describe('Refused: use token_env or token_file'),
   })
   .superRefine((value, ctx) => {
@@ -125,30 +148,82 @@ const httpSchema = z
   });
 
 /** Daemon settings: `/etc/etld/etld.yaml`, `$ETLD_HOME/etld.yaml` or `$ETLD_CONFIG`. */
+const relative = 'a relative path resolves against the directory of etld.yaml';
+
 export const daemonSettingsSchema = z.strictObject({
-  pipelines_dir: z.string().min(1).optional(),
-  lake_dir: z.string().min(1).optional(),
+  pipelines_dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(`The pipeline files' directory (default DIR/pipelines, or /etc/etld/pipelines); ${relative}`),
+  lake_dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      `Where relative destination paths resolve (default DIR/lake, or /var/lib/etld/lake); ${relative}`,
+    ),
   state: z
     .discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('sqlite'), path: z.string().min(1).optional() }),
-      z.strictObject({ type: z.literal('postgres'), url_env: z.string().min(1) }),
+      z
+        .strictObject({
+          type: z.literal('sqlite').describe('SQLite, WAL, under the state directory'),
+          path: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('The database file (default DIR/state/etld.db, or /var/lib/etld/state/etld.db)'),
+        })
+        .describe('The state store of one host'),
+      z
+        .strictObject({
+          type: z.literal('postgres').describe('Not available in this version: refused at start-up'),
+          url_env: z.string().min(1).describe('The environment variable holding the connection URL'),
+        })
+        .describe('Planned: a state store shared by several hosts'),
     ])
-    .default({ type: 'sqlite' }),
+    .default({ type: 'sqlite' })
+    .describe('Where runs, watermarks and alert history are kept; `type` selects the fields'),
   control: z
     .strictObject({
-      socket: z.string().min(1).optional(),
+      socket: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(`The control socket (default DIR/run/etld.sock, or /run/etld/etld.sock); ${relative}`),
       socket_mode: z
         .string()
         .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
-        .default('0660'),
+        .default('0660')
+        .describe("The socket's permissions (octal): who may use etlctl and etl-console"),
       tcp: z
-        .strictObject({ listen: listenSchema.default('127.0.0.1:7070'), token_file: z.string().min(1) })
-        .optional(),
-      max_clients: z.number().int().min(1).max(10_000).default(256),
-      max_frame_bytes: sizeSchema.default(1024 * 1024),
-      max_send_buffer_bytes: sizeSchema.default(4 * 1024 * 1024),
-      heartbeat: durationSchema.default(30_000),
+        .strictObject({
+          listen: listenSchema.default('127.0.0.1:7070').describe('host:port to listen on'),
+          token_file: z
+            .string()
+            .min(1)
+            .describe(
+              'The file holding the bearer token every TCP client must present (etlctl --token-file)',
+            ),
+        })
+        .optional()
+        .describe('A token-protected TCP listener besides the socket (off without it)'),
+      max_clients: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(256)
+        .describe('Connected clients at most; more are refused'),
+      max_frame_bytes: sizeSchema.default(1024 * 1024).describe('The largest message a client may send'),
+      max_send_buffer_bytes: sizeSchema
+        .default(4 * 1024 * 1024)
+        .describe(
+          'A client whose unread backlog would pass this is disconnected (the daemon never waits for one)',
+        ),
+      heartbeat: durationSchema.default(30_000).describe('How often idle connections are pinged'),
     })
+    .describe('The control socket etlctl and etl-console use (docs/architecture.md)')
     .default({
       socket_mode: '0660',
       max_clients: 256,
@@ -158,14 +233,30 @@ export const daemonSettingsSchema = z.strictObject({
     }),
   logs: z
     .strictObject({
-      dir: z.string().min(1).optional(),
-      max_size: sizeSchema.default(10 * 1024 * 1024),
-      max_age: durationSchema.default(7 * 86_400_000),
-      keep: z.number().int().min(1).max(1000).default(7),
-      total_max_size: sizeSchema.default(500 * 1024 * 1024),
-      compress: z.boolean().default(true),
-      format: z.enum(['text', 'json']).default('text'),
-      level: z.enum(['error', 'warning', 'notice', 'info', 'debug']).default('info'),
+      dir: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(`The per-pipeline log files' directory (default DIR/logs, or /var/log/etl); ${relative}`),
+      max_size: sizeSchema.default(10 * 1024 * 1024).describe('Rotate a log file before it passes this size'),
+      max_age: durationSchema
+        .default(7 * 86_400_000)
+        .describe('Rotate a log file whose first line is this old'),
+      keep: z.number().int().min(1).max(1000).default(7).describe('Rotated files kept per log file'),
+      total_max_size: sizeSchema
+        .default(500 * 1024 * 1024)
+        .describe('All log files together stay under this; the oldest rotated files go first'),
+      compress: z.boolean().default(true).describe('gzip rotated files'),
+      format: z
+        .enum(['text', 'json'])
+        .default('text')
+        .describe(
+          "Not applied to stdout, whose format is etld's --log-format (start-up notes the difference)",
+        ),
+      level: z
+        .enum(['error', 'warning', 'notice', 'info', 'debug'])
+        .default('info')
+        .describe('The least important level written to the files'),
       journald: z
         .enum(['auto', 'off'])
         .default('auto')
@@ -173,6 +264,7 @@ export const daemonSettingsSchema = z.strictObject({
           'auto: when stdout is the journal (systemd), log through journald with PIPELINE=, RUN_ID= … fields',
         ),
     })
+    .describe('Per-pipeline log files: <dir>/<pipeline>/output.log and error.log, read by etlctl logs')
     .default({
       max_size: 10 * 1024 * 1024,
       max_age: 7 * 86_400_000,
@@ -185,45 +277,89 @@ export const daemonSettingsSchema = z.strictObject({
     }),
   smtp: z
     .strictObject({
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535).default(587),
+      host: z.string().min(1).describe('The mail server'),
+      port: z.number().int().min(1).max(65535).default(587).describe('Its port'),
       tls: z.boolean().default(false).describe('implicit TLS (port 465)'),
-      starttls: z.boolean().default(true),
-      user: z.string().min(1).optional(),
-      password_file: z.string().min(1).optional(),
-      password_env: z.string().min(1).optional(),
-      from: z.string().min(3),
-      reject_unauthorized: z.boolean().default(true),
+      starttls: z.boolean().default(true).describe('Upgrade the connection with STARTTLS'),
+      user: z.string().min(1).optional().describe('Login name (none: no authentication)'),
+      password_file: z.string().min(1).optional().describe('The file holding the password'),
+      password_env: z.string().min(1).optional().describe('The environment variable holding the password'),
+      from: z.string().min(3).describe('The sender, e.g. "etld <etld@example.com>"'),
+      reject_unauthorized: z.boolean().default(true).describe("Verify the server's certificate"),
     })
-    .optional(),
+    .optional()
+    .describe('The mail server alerts are sent through (no mail without it)'),
   alerts: z
     .strictObject({
-      email: emailListSchema.default([]),
-      throttle: durationSchema.default(30 * 60_000),
-      low_disk_percent: z.number().min(0).max(100).default(5),
-      channels: alertChannelsSchema.default([]),
+      email: emailListSchema
+        .default([])
+        .describe("Addresses that get every pipeline's alerts and the host's"),
+      throttle: durationSchema
+        .default(30 * 60_000)
+        .describe(
+          'Repeated alerts of a pipeline send at most one mail in this time; the next mail says how many were held back',
+        ),
+      low_disk_percent: z
+        .number()
+        .min(0)
+        .max(100)
+        .default(5)
+        .describe('Alert when a data disk (state, lake, logs) has less free space than this share'),
+      channels: alertChannelsSchema
+        .default([])
+        .describe('Slack and webhook channels; `type` selects the fields'),
     })
+    .describe(
+      'Alerts: failures after retries, recoveries, stalls, low disk, staleness, checks (docs/observability.md)',
+    )
     .default({ email: [], throttle: 30 * 60_000, low_disk_percent: 5, channels: [] }),
-  http: httpSchema.optional(),
+  http: httpSchema
+    .optional()
+    .describe('The HTTP endpoint: /healthz, /readyz, Prometheus /metrics (off without it)'),
   defaults: z
     .strictObject({
-      parallelism: z.number().int().min(1).max(64).default(4),
-      stall_timeout: durationSchema.default(10 * 60_000),
-      grace_period: durationSchema.default(60_000),
-      source_slots_per_host: z.number().int().min(1).max(1000).default(8),
+      parallelism: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(4)
+        .describe('source.parallelism of pipelines that set none'),
+      stall_timeout: durationSchema.default(10 * 60_000).describe('stall_timeout of pipelines that set none'),
+      grace_period: durationSchema
+        .default(60_000)
+        .describe('On SIGTERM, how long running runs may finish before they are cancelled'),
+      source_slots_per_host: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(8)
+        .describe('Concurrent queries per source host, across all pipelines'),
       /** Memory of each run's staging DuckDB (it spills beyond it to the run's temp directory). */
       memory_limit: sizeSchema
         .refine((bytes) => bytes >= 32 * 1024 * 1024, { error: 'expected at least 32MB' })
-        .default(DEFAULT_MEMORY_LIMIT),
+        .default(DEFAULT_MEMORY_LIMIT)
+        .describe("Memory of each run's staging DuckDB; beyond it DuckDB spills to disk (docs/engine.md)"),
       /** Threads of each run's staging DuckDB (parsing, transforms, file encoding). */
-      threads: z.number().int().min(1).max(64).default(DEFAULT_THREADS),
+      threads: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .default(DEFAULT_THREADS)
+        .describe("Threads of each run's staging DuckDB (docs/engine.md)"),
       timezone: z
         .string()
         .refine(isValidTimeZone, { error: (i) => `expected an IANA timezone, got "${String(i.input)}"` })
-        .optional(),
+        .optional()
+        .describe("timezone of pipelines that set none (default: the host's)"),
       /** A pipeline whose last successful run is older than this is stale (alerted once). */
-      freshness: durationSchema.optional(),
+      freshness: durationSchema
+        .optional()
+        .describe('freshness of pipelines that set none: alert when the last successful run is older'),
     })
+    .describe('Defaults for every pipeline, and limits of each run')
     .default({
       parallelism: 4,
       stall_timeout: 10 * 60_000,

@@ -27,20 +27,66 @@ export const connectionFieldSchema = connectionSchema.meta({
 });
 
 const shardSchema = connectionSchema.and(
-  z.object({ name: z.string().regex(PIPELINE_NAME_RE, 'expected a shard name of [a-z0-9_-]+') }),
+  z.object({
+    name: z
+      .string()
+      .regex(PIPELINE_NAME_RE, 'expected a shard name of [a-z0-9_-]+')
+      .describe("The shard's name: every row carries it in _etl_shard, and watermarks are kept per shard"),
+  }),
 );
 
 export const sourceSchema = z
   .strictObject({
-    type: z.enum(['postgres', 'mysql', 'sqlserver']),
-    connection: connectionFieldSchema,
-    shards: z.array(shardSchema).min(1).optional(),
-    table: z.string().min(1).optional(),
-    query: z.string().min(1).optional(),
-    columns: z.array(identifier).min(1).optional(),
-    key: z.array(identifier).min(1).optional(),
-    chunk_rows: z.number().int().positive().optional(),
-    parallelism: z.number().int().min(1).max(64).optional(),
+    type: z
+      .enum(['postgres', 'mysql', 'sqlserver'])
+      .describe('The database: PostgreSQL, MySQL/MariaDB or SQL Server'),
+    connection: connectionFieldSchema.describe(
+      'How to reach the database (with shards: what every shard shares)',
+    ),
+    shards: z
+      .array(shardSchema)
+      .min(1)
+      .optional()
+      .describe(
+        'Databases holding the same table, read in parallel; each entry overrides fields of connection and names the shard',
+      ),
+    table: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The table to read, schema-qualified where needed (give table or query)'),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A read-only SELECT or WITH query to read instead of a table (give table or query)'),
+    columns: z
+      .array(identifier)
+      .min(1)
+      .optional()
+      .describe('The columns to read (default: all of the table)'),
+    key: z
+      .array(identifier)
+      .min(1)
+      .optional()
+      .describe(
+        'The row identity: merge loads upsert by it and chunk_rows splits by it (sharded sources add _etl_shard)',
+      ),
+    chunk_rows: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Split the read into key ranges of about this many rows, read in parallel (needs key)'),
+    parallelism: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'At most this many shards or chunks read at once (default: defaults.parallelism of etld.yaml)',
+      ),
     zero_dates: z
       .enum(['null', 'error'])
       .default('null')
@@ -85,9 +131,18 @@ export const sourceSchema = z
 
 export const loadSchema = z
   .strictObject({
-    mode: z.enum(['full', 'incremental', 'merge']),
-    cursor: identifier.optional(),
-    start_from: z.union([z.string(), z.number()]).optional(),
+    mode: z
+      .enum(['full', 'incremental', 'merge'])
+      .describe(
+        'full: replace the table with a snapshot; incremental: append rows past the watermark; merge: upsert by source.key (docs/load-modes.md)',
+      ),
+    cursor: identifier
+      .optional()
+      .describe('The column whose growing values mark progress (incremental: required; merge: optional)'),
+    start_from: z
+      .union([z.string(), z.number()])
+      .optional()
+      .describe("The first run's lower bound of the cursor (default: no bound, every row)"),
     lag: durationSchema
       .optional()
       .describe(
@@ -121,15 +176,24 @@ export const loadSchema = z
 
 export const transformSchema = z
   .strictObject({
-    target: identifier,
-    from: identifier.optional(),
+    target: identifier.describe('The column this transform writes (a new column, or one it replaces)'),
+    from: identifier.optional().describe('Copy this source column (optionally cast with type)'),
     split: z
-      .strictObject({ column: identifier, delimiter: z.string().min(1), index: z.number().int() })
-      .optional(),
+      .strictObject({
+        column: identifier.describe('The column to split'),
+        delimiter: z.string().min(1).describe('The text it is split at'),
+        index: z.number().int().describe('Which part to keep, from 0'),
+      })
+      .optional()
+      .describe('One part of a column split at a delimiter'),
     join: z
-      .strictObject({ columns: z.array(identifier).min(1), separator: z.string().default('') })
-      .optional(),
-    type: typeNameSchema.optional(),
+      .strictObject({
+        columns: z.array(identifier).min(1).describe('The columns to join, in order (NULLs are skipped)'),
+        separator: z.string().default('').describe('The text between the values'),
+      })
+      .optional()
+      .describe('Several columns joined into one text'),
+    type: typeNameSchema.optional().describe(`Cast the result to this type: ${TYPE_NAME_HINT}`),
   })
   .superRefine((t, ctx) => {
     const kinds = [t.from, t.split, t.join].filter((k) => k !== undefined).length;
@@ -138,37 +202,66 @@ export const transformSchema = z
     }
   });
 
-const deltaDestination = z.strictObject({
-  type: z.literal('delta'),
-  path: z.string().min(1),
-  /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
-  target_file_size: sizeSchema
-    .refine((bytes) => bytes >= 1024 * 1024, { error: 'expected at least 1MB' })
-    .optional(),
-});
-const duckdbDestination = z.strictObject({
-  type: z.literal('duckdb'),
-  path: z.string().min(1),
-  table: z.string().min(1),
-});
-const postgresDestination = z.strictObject({
-  type: z.literal('postgres'),
-  connection: connectionFieldSchema,
-  table: z.string().min(1),
-});
-const bigqueryDestination = z.strictObject({
-  type: z.literal('bigquery'),
-  project: z.string().min(1),
-  dataset: z.string().regex(/^[A-Za-z0-9_]+$/, 'expected a dataset id of letters, digits and _'),
-  table: z.string().regex(/^[A-Za-z0-9_$]+$/, 'expected a table id of letters, digits and _'),
-  location: z.string().min(1).optional(),
-  key_file: z.string().min(1).optional(),
-  format: z.enum(['ndjson', 'parquet']).default('ndjson'),
-  api_endpoint: z
-    .url()
-    .optional()
-    .describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
-});
+const lakePath =
+  'relative paths resolve under the lake directory (DIR/lake with a home, else /var/lib/etld/lake)';
+
+const deltaDestination = z
+  .strictObject({
+    type: z.literal('delta').describe('A Delta Lake table on the local file system'),
+    path: z.string().min(1).describe(`The table directory (or a file:// URL); ${lakePath}`),
+    /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
+    target_file_size: sizeSchema
+      .refine((bytes) => bytes >= 1024 * 1024, { error: 'expected at least 1MB' })
+      .optional()
+      .describe(
+        'A data file is closed once it passes this size, so a large run writes several (default 128MB)',
+      ),
+  })
+  .describe('Parquet files and a _delta_log written by etld, read by Spark, delta-rs and DuckDB');
+const duckdbDestination = z
+  .strictObject({
+    type: z.literal('duckdb').describe('A table in a DuckDB database file'),
+    path: z.string().min(1).describe(`The database file; ${lakePath}`),
+    table: z.string().min(1).describe('The table, created on the first run'),
+  })
+  .describe('The file is opened only while a run writes to it, so other tools can read it between runs');
+const postgresDestination = z
+  .strictObject({
+    type: z.literal('postgres').describe('A PostgreSQL table'),
+    connection: connectionFieldSchema.describe('How to reach the database, as for a source'),
+    table: z.string().min(1).describe('The table, schema-qualified where needed; created on the first run'),
+  })
+  .describe('Loaded with COPY; full loads swap the table atomically, merges upsert in one transaction');
+const bigqueryDestination = z
+  .strictObject({
+    type: z.literal('bigquery').describe('A Google BigQuery table'),
+    project: z.string().min(1).describe('The Google Cloud project'),
+    dataset: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/, 'expected a dataset id of letters, digits and _')
+      .describe('The dataset (it must exist)'),
+    table: z
+      .string()
+      .regex(/^[A-Za-z0-9_$]+$/, 'expected a table id of letters, digits and _')
+      .describe('The table, created on the first run'),
+    location: z.string().min(1).optional().describe("Where the jobs run, e.g. EU (default: the dataset's)"),
+    key_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A service-account key file (default: application default credentials)'),
+    format: z
+      .enum(['ndjson', 'parquet'])
+      .default('ndjson')
+      .describe('The format of the files the load jobs read'),
+    api_endpoint: z
+      .url()
+      .optional()
+      .describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
+  })
+  .describe(
+    'Load jobs with deterministic ids; merges go through a staging table (daemon/destinations/bigquery/README.md)',
+  );
 
 export const destinationSchema = z.discriminatedUnion('type', [
   deltaDestination,
@@ -178,11 +271,19 @@ export const destinationSchema = z.discriminatedUnion('type', [
 ]);
 
 export const errorHandlingSchema = z.strictObject({
-  max_retries: z.number().int().min(0).max(100).default(3),
-  retry_delay: durationSchema.default(5_000),
-  max_retry_delay: durationSchema.default(15 * 60_000),
-  exponential_backoff: z.boolean().default(true),
-  retry_timeout: durationSchema.default(3_600_000),
+  max_retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(3)
+    .describe('Retries of a failed run before it fails for good (and alerts)'),
+  retry_delay: durationSchema.default(5_000).describe('The wait before the first retry'),
+  max_retry_delay: durationSchema.default(15 * 60_000).describe('The longest wait between two attempts'),
+  exponential_backoff: z.boolean().default(true).describe('Double the wait after each failed attempt'),
+  retry_timeout: durationSchema
+    .default(3_600_000)
+    .describe('No retry starts later than this after the first failure'),
 });
 
 export const pipelineSchema = z
@@ -193,32 +294,57 @@ export const pipelineSchema = z
       // The daemon's own log directory is <logdir>/etld/.
       .refine((name) => name !== 'etld', {
         error: '"etld" is reserved for the daemon\'s own logs; choose another name',
-      }),
-    description: z.string().optional(),
+      })
+      .describe('The pipeline\'s name, unique on the host (etlctl and the logs use it); "etld" is reserved'),
+    description: z.string().optional().describe('A line for people: shown by etlctl status and the console'),
     schedule: z
       .string()
       .optional()
       .superRefine((text, ctx) => {
         const parsed = parseSchedule(text);
         if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
-      }),
+      })
+      .describe(
+        'When runs fire: 5/6-field cron, @hourly/@daily/@weekly/@monthly, "every 15m", or "at 2026-12-01T02:00" once; none: manual runs only',
+      ),
     timezone: z
       .string()
       .optional()
       .refine((zone) => zone === undefined || isValidTimeZone(zone), {
         error: (issue) => `expected an IANA timezone such as Europe/Warsaw, got "${String(issue.input)}"`,
-      }),
-    overlap: z.enum(['skip', 'queue']).default('skip'),
-    misfire: z.enum(['run_once', 'skip']).default('run_once'),
-    stall_timeout: durationSchema.optional(),
-    source: sourceSchema,
-    load: loadSchema,
-    transform: z.array(transformSchema).default([]),
+      })
+      .describe("The IANA time zone of the schedule (default: defaults.timezone, else the host's)"),
+    overlap: z
+      .enum(['skip', 'queue'])
+      .default('skip')
+      .describe('A schedule firing while a run is active: skip it, or queue one run for afterwards'),
+    misfire: z
+      .enum(['run_once', 'skip'])
+      .default('run_once')
+      .describe('Schedules missed while the daemon was down: one catch-up run, or none'),
+    stall_timeout: durationSchema
+      .optional()
+      .describe(
+        'Cancel and retry an attempt whose progress has not moved for this long (default: defaults.stall_timeout)',
+      ),
+    source: sourceSchema.describe('Where the rows come from'),
+    load: loadSchema.describe('How rows are loaded: the mode and its incremental position'),
+    transform: z
+      .array(transformSchema)
+      .default([])
+      .describe('Column transforms, applied in order; columns not named pass through unchanged'),
     /** Data quality checks on the staged batch before the commit (checks-schema.ts). */
-    checks: checksSchema,
-    destination: destinationSchema,
-    schema_evolution: z.enum(['add_columns', 'strict']).default('add_columns'),
-    error_handling: errorHandlingSchema.default({
+    checks: checksSchema.describe(
+      'Data quality checks judged on each batch before the commit (docs/checks.md); each entry names one check',
+    ),
+    destination: destinationSchema.describe('Where the rows go; `type` selects the fields'),
+    schema_evolution: z
+      .enum(['add_columns', 'strict'])
+      .default('add_columns')
+      .describe(
+        'A new source column: add it to the destination, or fail the run (strict); a changed or dropped column always fails it',
+      ),
+    error_handling: errorHandlingSchema.describe('Retries of a failed run').default({
       max_retries: 3,
       retry_delay: 5_000,
       max_retry_delay: 15 * 60_000,
@@ -227,9 +353,10 @@ export const pipelineSchema = z
     }),
     connection_retry: z
       .strictObject({
-        attempts: z.number().int().min(1).max(20).default(3),
-        delay: durationSchema.default(1_000),
+        attempts: z.number().int().min(1).max(20).default(3).describe('Connection attempts per try'),
+        delay: durationSchema.default(1_000).describe('The wait between two attempts'),
       })
+      .describe('Quick reconnects inside one attempt, before it counts as failed')
       .default({ attempts: 3, delay: 1_000 }),
     /**
      * The last successful run may be at most this old before the pipeline counts as stale (one
@@ -241,10 +368,18 @@ export const pipelineSchema = z
       .describe('e.g. 2h: alert when the last successful run is older; off: no freshness check'),
     alerts: z
       .strictObject({
-        email: emailListSchema.default([]),
+        email: emailListSchema
+          .default([])
+          .describe("Addresses that get this pipeline's alerts, besides alerts.email of etld.yaml"),
         /** Alert channels of etld.yaml (alerts.channels) this pipeline's alerts also go to. */
-        channels: z.array(z.string().regex(PIPELINE_NAME_RE, 'expected a channel name')).default([]),
+        channels: z
+          .array(z.string().regex(PIPELINE_NAME_RE, 'expected a channel name'))
+          .default([])
+          .describe(
+            "Channels of etld.yaml (alerts.channels, by name) that this pipeline's alerts also go to",
+          ),
       })
+      .describe("Where this pipeline's alerts go, besides the daemon's defaults (docs/observability.md)")
       .default({ email: [], channels: [] }),
   })
   .superRefine((pipeline, ctx) => {

@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 
 /**
  * A pipeline's schedule, parsed. Presets are expanded to cron; `every 15m` is a fixed interval
- * anchored at midnight of the pipeline's timezone; `at …` is a one-shot date trigger (seed 001).
+ * anchored at midnight of the pipeline's timezone; `at …` is a one-shot date trigger.
  */
 export type Schedule =
   | { readonly kind: 'manual' }

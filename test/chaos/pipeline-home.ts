@@ -3,7 +3,7 @@
  * a fault), the daemon settings file, and the pipeline file.
  *
  * Decisions:
- * - etld's temp root is `<home>/tmp` and has no setting of its own (SPEC paths: `paths.ts`); the
+ * - etld's temp root is `<home>/tmp` and has no setting of its own (shared/paths.ts); the
  *   daemon wipes it at start-up (`rm -r`, then `mkdir`), so it cannot be a mount point. The disk
  *   full fault therefore runs the daemon with `--home <tmpfs>` and `--config <home>/etld.yaml`:
  *   the settings name absolute pipelines/lake/logs/state paths, so only the temp root (and the

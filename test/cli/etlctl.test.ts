@@ -22,7 +22,9 @@ afterAll(async () => {
 
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)));
 const errorShape = z.object({ code: z.string(), message: z.string() }).strict().nullable();
-// The --json contract: the keys a script may rely on (extra keys are allowed).
+// The --json contract: every document is versioned ("schema": 1); the keys a script may rely on
+// (extra keys are allowed). Lists are wrapped under a key, so the version has a place.
+const document = <T extends z.ZodRawShape>(shape: T) => z.object({ schema: z.literal(1), ...shape });
 const listContract = z.array(
   z.object({
     name: z.string(),
@@ -52,7 +54,7 @@ describe('etlctl against a control server', () => {
   it('list --json follows the scripting contract', async () => {
     const r = await etlctl(['--socket', t.socketPath, 'list', '--json']);
     expect(r.code).toBe(0);
-    const list = listContract.parse(JSON.parse(r.stdout));
+    const list = document({ pipelines: listContract }).parse(JSON.parse(r.stdout)).pipelines;
     expect(list.map((p) => p.name)).toEqual(['orders', 'users']);
     expect(list[1]).toMatchObject({ paused: true, schedule: null, next_run_at: null, last_run: null });
   });
@@ -60,7 +62,7 @@ describe('etlctl against a control server', () => {
   it('history --json follows the scripting contract, newest first', async () => {
     const r = await etlctl(['history', 'orders', '-n', '3', '--json', '--socket', t.socketPath]);
     expect(r.code).toBe(0);
-    const runs = historyContract.parse(JSON.parse(r.stdout));
+    const runs = document({ runs: historyContract }).parse(JSON.parse(r.stdout)).runs;
     expect(runs.map((x) => x.started_at)).toEqual([...runs.map((x) => x.started_at)].sort().reverse());
     expect(runs[1]?.error).toEqual({ code: 'SOURCE_TIMEOUT', message: 'shard s2 timed out' });
   });
@@ -95,7 +97,7 @@ describe('etlctl against a control server', () => {
     expect(r.stdout).not.toContain('\u001B[');
 
     const json = await etlctl(['--socket', t.socketPath, 'run', 'orders-run-2', '--json']);
-    expect(JSON.parse(json.stdout).checks).toEqual(SAMPLE_CHECKS);
+    expect(JSON.parse(json.stdout)).toMatchObject({ schema: 1, checks: SAMPLE_CHECKS });
   });
 
   it('history counts the checks that did not pass in a CHECKS column', async () => {
@@ -107,7 +109,9 @@ describe('etlctl against a control server', () => {
     expect(lines[2]).toMatch(/^orders-run-2 +failed .* 2,000\/0 +- +SOURCE_TIMEOUT: shard s2 timed out$/);
     expect(lines[3]).toMatch(/^orders-run-1 +succeeded .* 1,000\/1,000 +ok$/);
     const json = await etlctl(['--socket', t.socketPath, 'history', 'orders', '--json']);
-    expect(JSON.parse(json.stdout).map((run: { checks: unknown[] }) => run.checks.length)).toEqual([3, 0, 1]);
+    expect(JSON.parse(json.stdout).runs.map((run: { checks: unknown[] }) => run.checks.length)).toEqual([
+      3, 0, 1,
+    ]);
   });
 
   it('every read verb prints something sensible and exits 0', async () => {
@@ -138,6 +142,39 @@ describe('etlctl against a control server', () => {
     );
   });
 
+  it('every --json document carries "schema": 1, a list under a key, each logs line too', async () => {
+    for (const args of [
+      ['list'],
+      ['info'],
+      ['status', 'orders'],
+      ['history', 'orders'],
+      ['run', 'orders-run-2'],
+      ['why', 'users'],
+      ['plan', 'orders'],
+      ['preview', 'orders', '-n', '1'],
+      ['reload'],
+      ['validate'],
+      ['vacuum', 'orders', '--dry-run'],
+      ['watermark', 'show', 'orders'],
+    ]) {
+      const r = await etlctl(['--socket', t.socketPath, '--json', ...args]);
+      const parsed = JSON.parse(r.stdout);
+      expect({ args, code: r.code, schema: parsed.schema }).toEqual({ args, code: 0, schema: 1 });
+      expect(Array.isArray(parsed)).toBe(false);
+    }
+    const logs = await etlctl(['--socket', t.socketPath, 'logs', 'orders', '--json']);
+    const lines = logs.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ schema: 1, pipeline: 'orders' });
+    const usage = await etlctl(['--socket', t.socketPath, 'history', '--json']);
+    expect(JSON.parse(usage.stderr)).toMatchObject({ schema: 1, error: { code: 'USAGE' } });
+  });
+
+  it('logs -n 0 prints no past line', async () => {
+    const r = await etlctl(['--socket', t.socketPath, 'logs', 'orders', '-n', '0']);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('watermark show, set and reset print the position and the change history', async () => {
     const shown = await etlctl(['--socket', t.socketPath, 'watermark', 'show', 'orders']);
     expect(shown).toMatchObject({ code: 0, stderr: '' });
@@ -153,6 +190,7 @@ describe('etlctl against a control server', () => {
       '--json',
     ]);
     expect(JSON.parse(set.stdout)).toMatchObject({
+      schema: 1,
       watermarks: [{ value: '2026-03-05 00:00:00' }],
       changes: [{ action: 'set' }],
     });
@@ -173,6 +211,7 @@ describe('etlctl against a control server', () => {
     expect(r.stderr).toBe('etlctl: no pipeline named "ghost"\n');
     const json = await etlctl(['--socket', t.socketPath, 'status', 'ghost', '--json']);
     expect(JSON.parse(json.stderr)).toEqual({
+      schema: 1,
       error: { code: 'NOT_FOUND', message: 'no pipeline named "ghost"', retryable: false },
     });
   });
@@ -236,7 +275,7 @@ describe('etlctl against a control server', () => {
 
     const json = await etlctl(['--socket', t.socketPath, 'start', 'orders', '--wait', '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ pipeline: 'orders', parts: [] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ schema: 1, pipeline: 'orders', parts: [] });
   });
 
   it('logs -f prints past lines, then new ones, until Ctrl-C', async () => {
@@ -274,7 +313,9 @@ describe('etlctl against a control server', () => {
     const url = `ws://127.0.0.1:${t.server.tcpAddress!.port}`;
     const ok = await etlctl(['--url', url, '--token-file', tokenFile, 'list', '--json']);
     expect(ok.code).toBe(0);
-    expect(listContract.parse(JSON.parse(ok.stdout))).toHaveLength(t.api.pipelines.length);
+    expect(document({ pipelines: listContract }).parse(JSON.parse(ok.stdout)).pipelines).toHaveLength(
+      t.api.pipelines.length,
+    );
     const wrongFile = join(t.dir, 'wrong-token');
     await writeFile(wrongFile, 'nope');
     const refused = await etlctl(['--url', url, '--token-file', wrongFile, 'list']);
@@ -323,7 +364,11 @@ describe('etlctl without a daemon', () => {
       'invalid  /etc/etld/pipelines/users.yaml: source: table public.users does not exist',
     );
     const json = await etlctl(['--socket', t.socketPath, '--json', 'validate', '--sources']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ valid: ['orders'], problems: [expect.any(String)] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      schema: 1,
+      valid: ['orders'],
+      problems: [expect.any(String)],
+    });
     const withFiles = await etlctl(['--socket', t.socketPath, 'validate', '--sources', 'orders.yaml']);
     expect(withFiles.code).toBe(2);
     expect(withFiles.stderr).toContain("--sources checks the daemon's own pipeline files");

@@ -50,17 +50,20 @@ describe('control socket of a spawned etld', () => {
   it('etlctl list --json parses as the contract says', async () => {
     const r = await etlctl(['--home', home.dir, 'list', '--json']);
     expect(r.code).toBe(0);
-    const list = z
-      .array(
-        z.object({
-          name: z.string(),
-          state: z.enum(['idle', 'running', 'retrying', 'paused', 'failed', 'invalid', 'waiting']),
-          paused: z.boolean(),
-          schedule: z.string().nullable(),
-          next_run_at: z.string().nullable(),
-          last_run: z.object({ id: z.string() }).passthrough().nullable(),
-        }),
-      )
+    const { pipelines: list } = z
+      .object({
+        schema: z.literal(1),
+        pipelines: z.array(
+          z.object({
+            name: z.string(),
+            state: z.enum(['idle', 'running', 'retrying', 'paused', 'failed', 'invalid', 'waiting']),
+            paused: z.boolean(),
+            schedule: z.string().nullable(),
+            next_run_at: z.string().nullable(),
+            last_run: z.object({ id: z.string() }).passthrough().nullable(),
+          }),
+        ),
+      })
       .parse(JSON.parse(r.stdout));
     expect(list).toEqual([
       expect.objectContaining({ name: 'orders', paused: false, schedule: '0 */2 * * *' }),

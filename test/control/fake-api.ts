@@ -390,7 +390,10 @@ export class FakeApi implements DaemonApi {
         (params.run_id === undefined || l.run_id === params.run_id) &&
         (params.grep === undefined || new RegExp(params.grep).test(l.message)),
     );
-    return Promise.resolve({ lines: lines.slice(-params.lines || lines.length), following: false });
+    return Promise.resolve({
+      lines: params.lines === 0 ? [] : lines.slice(-params.lines),
+      following: params.follow,
+    });
   }
   reload(): Promise<MethodResult<'reload'>> {
     return Promise.resolve({ added: ['new_one'], changed: ['orders'], removed: [], invalid: [] });

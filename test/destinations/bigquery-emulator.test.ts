@@ -1,6 +1,6 @@
 /**
  * The BigQuery destination against goccy/bigquery-emulator, a third-party implementation of the
- * REST API. Its known deviations (notes/bigquery.md §4) are worked around here, never in the
+ * REST API. Its known deviations (listed here) are worked around here, never in the
  * product: a failed load looks DONE on jobs.get (so failed sequences are not retried here),
  * schemaUpdateOptions are ignored (no evolution here: the REST double covers it), and query jobs
  * ignore writeDisposition (multi-file full loads are covered by the double), a reused job id is

@@ -59,10 +59,17 @@ export interface DaemonProcess {
 
 export function spawnDaemon(
   home: string,
-  options: { env?: Record<string, string>; args?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    args?: string[];
+    /** An installed `etld` to run by its #! line, instead of this repository's dist/. */
+    executable?: string;
+  } = {},
 ): DaemonProcess {
-  assertBuilt();
-  const child = spawn(process.execPath, [DAEMON_MAIN, '--home', home, ...(options.args ?? [])], {
+  if (options.executable === undefined) assertBuilt();
+  const [command, entry] =
+    options.executable === undefined ? [process.execPath, [DAEMON_MAIN]] : [options.executable, []];
+  const child = spawn(command, [...entry, '--home', home, ...(options.args ?? [])], {
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,7 +20,7 @@ import { Observability } from '../../daemon/observability/observability.js';
 import { isNotifySocket, SdNotifier } from '../../daemon/observability/sd-notify.js';
 import { unixDatagramSender, type DatagramSender } from '../../daemon/observability/unix-datagram.js';
 import { WatchdogKeepAlive, watchdogIntervalMs } from '../../daemon/observability/watchdog.js';
-import type { DaemonPaths } from '../../daemon/host/paths.js';
+import type { DaemonPaths } from '../../shared/paths.js';
 import type { SupervisorPort } from '../../daemon/ports.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { FakeClock } from '../scheduler/fake-clock.js';

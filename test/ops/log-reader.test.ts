@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtlError } from '../../shared/errors.js';
-import type { LogLevel, LogRecord, LogSink } from '../../daemon/logging/logger.js';
-import { createLogFilter, readLogs } from '../../daemon/logging/log-reader.js';
+import type { LogRecord, LogSink } from '../../daemon/logging/logger.js';
+import type { LogLevel } from '../../shared/logs/log-record.js';
+import { readLogs } from '../../shared/logs/log-reader.js';
+import { createLogFilter } from '../../daemon/logging/log-filter.js';
 import { PipelineFileSink } from '../../daemon/logging/pipeline-file-sink.js';
 import { recordToLogLine } from '../../daemon/logging/log-codec.js';
 

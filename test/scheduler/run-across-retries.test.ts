@@ -131,9 +131,10 @@ describe('a run across its retries', () => {
     expect(waiting.out.stdout).toMatch(/attempt 1 failed: STATE_STORE: .*; retrying/);
     expect(waiting.out.stdout).toMatch(/run waited-1 succeeded/);
     const history = await etlctl(['--home', h.dir, 'history', 'waited', '--json']);
-    expect(JSON.parse(history.stdout)).toMatchObject([
-      { id: 'waited-1', status: 'succeeded', attempt: 2, trigger: 'manual', error: null },
-    ]);
+    expect(JSON.parse(history.stdout)).toMatchObject({
+      schema: 1,
+      runs: [{ id: 'waited-1', status: 'succeeded', attempt: 2, trigger: 'manual', error: null }],
+    });
     const detail = JSON.parse((await etlctl(['--home', h.dir, 'run', 'waited-1', '--json'])).stdout) as {
       attempts: { id: string; status: string }[];
     };

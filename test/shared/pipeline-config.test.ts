@@ -56,7 +56,7 @@ function withLine(pattern: RegExp, replacement: string): string {
 }
 
 describe('pipeline files', () => {
-  test('the SPEC example (with a quoted decimal type) is valid and parses durations to ms', () => {
+  test('the full example pipeline (with a quoted decimal type) is valid and parses durations to ms', () => {
     const result = parseYamlWithSchema('orders.yaml', VALID, pipelineSchema);
     expect(result.ok).toBe(true);
     if (!result.ok) return;

@@ -119,13 +119,22 @@ function parseOrThrow(
   }
 }
 
-/** A positive integer option value, or the default; USAGE names the option otherwise. */
-export function intOption(values: OptionValues, name: string, fallback: number, max: number): number {
+/** A whole-number option value from `min` (default 1) to `max`, or the default; USAGE names the option otherwise. */
+export function intOption(
+  values: OptionValues,
+  name: string,
+  fallback: number,
+  max: number,
+  min = 1,
+): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new EtlError('USAGE', `--${name} expects a whole number from 1 to ${max}, got "${String(raw)}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new EtlError(
+      'USAGE',
+      `--${name} expects a whole number from ${min} to ${max}, got "${String(raw)}"`,
+    );
   }
   return value;
 }

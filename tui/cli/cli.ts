@@ -1,12 +1,16 @@
 import { EtlError, toEtlError } from '../../shared/errors.js';
 import { parseCommandLine } from './args.js';
 import { COMMANDS } from './commands.js';
+import { completeWords } from './completion-command.js';
 import { CLI_VERSION, createContext } from './context.js';
 import { EXIT, type CliIo } from './io.js';
+import { jsonErrorDocument } from './json-output.js';
 import { mainHelp, verbHelp } from './verbs.js';
 
 /** etlctl without the process: parses argv, runs the verb, prints one-line errors, returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // The completion scripts' helper: not a verb (no help, no docs), and silent whatever happens.
+  if (argv[0] === '__complete') return completeWords(argv.slice(1), io);
   const json = argv.includes('--json');
   try {
     const parsed = parseCommandLine(argv);
@@ -20,17 +24,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'verb': {
         const command = COMMANDS[parsed.verb.name];
         if (!command) throw new EtlError('INTERNAL', `verb ${parsed.verb.name} has no implementation`);
-        return await command(createContext(io, parsed.flags, parsed.positionals, parsed.values));
+        return await command(createContext(io, parsed.verb, parsed.flags, parsed.positionals, parsed.values));
       }
     }
   } catch (thrown) {
     const error = toEtlError(thrown);
     const oneLine = error.message.replace(/\s*\n\s*/g, ' ');
-    io.stderr(
-      json
-        ? `${JSON.stringify({ error: { ...error.toJSON(), message: oneLine } })}\n`
-        : `etlctl: ${oneLine}\n`,
-    );
+    io.stderr(json ? `${JSON.stringify(jsonErrorDocument(error, oneLine))}\n` : `etlctl: ${oneLine}\n`);
     return exitCodeFor(error);
   }
 }

@@ -5,6 +5,7 @@ import type { CommandContext } from './context.js';
 import { formatBytes } from '../../shared/format-bytes.js';
 import { EXIT } from './io.js';
 import { generateCommand } from './generate-command.js';
+import { completionCommand } from './completion-command.js';
 import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import { historyCommand, runsCommand } from './history-commands.js';
@@ -26,7 +27,7 @@ export type Command = (ctx: CommandContext) => Promise<number>;
 const pipelineArg = (ctx: CommandContext): string => ctx.positionals[0] ?? '';
 
 /** Calls one method and prints either its JSON result or a human rendering. */
-function simple<T>(
+function simple<T extends object>(
   call: (client: DaemonClient, ctx: CommandContext) => Promise<T>,
   human: (result: T, ctx: CommandContext) => string,
 ): Command {
@@ -145,4 +146,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (r, ctx) => renderWatermark(r, ctx.style),
   ),
   generate: generateCommand,
+  completion: completionCommand,
 };

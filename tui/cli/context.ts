@@ -6,11 +6,14 @@ import { EtlError, isEtlError } from '../../shared/errors.js';
 import type { GlobalFlags, OptionValues } from './args.js';
 import { createStyle, type Style } from './format.js';
 import type { CliIo } from './io.js';
+import { jsonDocument } from './json-output.js';
+import type { VerbSpec } from './verbs.js';
 
 export const CLI_VERSION = '0.1.0';
 
 export interface CommandContext {
   readonly io: CliIo;
+  readonly verb: VerbSpec;
   readonly flags: GlobalFlags;
   readonly positionals: readonly string[];
   readonly values: OptionValues;
@@ -18,12 +21,16 @@ export interface CommandContext {
   readonly endpoint: Endpoint;
   /** Prints text (a trailing newline is added when missing). */
   print(text: string): void;
-  printJson(value: unknown): void;
+  /** Prints one `--json` document: `{"schema": 1, ...}`, a list under the verb's `json.listKey`. */
+  printJson(value: object): void;
+  /** Prints one document on one line (NDJSON: `logs --json`). */
+  printJsonLine(value: object): void;
   connect(): Promise<DaemonClient>;
 }
 
 export function createContext(
   io: CliIo,
+  verb: VerbSpec,
   flags: GlobalFlags,
   positionals: readonly string[],
   values: OptionValues,
@@ -33,18 +40,24 @@ export function createContext(
   const endpoint = resolveEndpoint({ ...flags, envHome: io.env.ETLD_HOME });
   return {
     io,
+    verb,
     flags,
     positionals,
     values,
     style,
     endpoint,
     print: (text) => io.stdout(text.endsWith('\n') ? text : `${text}\n`),
-    printJson: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
-    connect: () => connect(endpoint, loginName(io.env)),
+    printJson: (value) => io.stdout(`${JSON.stringify(jsonDocument(value, verb.json?.listKey), null, 2)}\n`),
+    printJsonLine: (value) => io.stdout(`${JSON.stringify(jsonDocument(value, undefined))}\n`),
+    connect: () => connectEndpoint(endpoint, loginName(io.env)),
   };
 }
 
-async function connect(endpoint: Endpoint, user: string | undefined): Promise<DaemonClient> {
+/**
+ * A client of the daemon at `endpoint`, introducing itself as `user` (recorded with the changes it
+ * asks for); DAEMON_UNREACHABLE says how to start that daemon.
+ */
+export async function connectEndpoint(endpoint: Endpoint, user?: string): Promise<DaemonClient> {
   const clientName = `etlctl/${CLI_VERSION}`;
   const who = user === undefined ? {} : { user };
   try {

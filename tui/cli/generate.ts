@@ -5,8 +5,8 @@ import {
 } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 
-const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
-const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
+export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
+export const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
 
 const SOURCE_LABEL: Record<SourceKind, string> = {
   postgres: 'PostgreSQL',

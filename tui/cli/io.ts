@@ -4,6 +4,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly stdoutIsTty: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The working directory: a relative --home resolves against it, as etld resolves it. */
+  readonly cwd: string;
   /** Aborted on Ctrl-C (SIGINT). */
   readonly signal: AbortSignal;
   readonly now: () => Date;

@@ -18,6 +18,7 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   stdoutIsTty: process.stdout.isTTY === true,
   env: process.env,
+  cwd: process.cwd(),
   signal: controller.signal,
   now: () => new Date(),
 });

@@ -5,7 +5,7 @@
  * loader the daemon uses, so both call the same files valid.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   CONNECTIONS_FILE_NAME,
   connectionsFileFor,
@@ -19,6 +19,7 @@ import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './io.js';
+import { localDaemonPaths } from './local-paths.js';
 
 export interface Validation {
   readonly valid: string[];
@@ -27,7 +28,6 @@ export interface Validation {
 }
 
 const SETTINGS_FILE_NAME = 'etld.yaml';
-const DEFAULT_PIPELINES_DIR = '/etc/etld/pipelines';
 
 /** Checks a daemon settings file (etld.yaml) as the daemon would read it at start-up. */
 async function validateSettings(file: string): Promise<Validation> {
@@ -144,8 +144,8 @@ export async function validateCommand(ctx: CommandContext): Promise<number> {
     if (!(error instanceof EtlError) || error.code !== 'DAEMON_UNREACHABLE') throw error;
     // The sources are reached with the daemon's credentials: without it, say so rather than skip.
     if (sources) throw error;
-    const home = ctx.endpoint.kind === 'unix' ? ctx.endpoint.home : null;
-    const dir = home !== null ? join(home, 'pipelines') : DEFAULT_PIPELINES_DIR;
+    const dir = (await localDaemonPaths(ctx.endpoint, ctx.io))?.pipelinesDir;
+    if (dir === undefined) throw error;
     ctx.io.stderr(`etlctl: etld is not reachable; validating the files in ${dir} without it\n`);
     return printValidation(ctx, await validateFiles([dir], undefined, ctx.io.now()), dir);
   }

@@ -1,19 +1,40 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { logLineSchema, METHODS } from '../../shared/protocol.js';
+import { DEST_KINDS, SOURCE_KINDS } from './generate.js';
+import type { JsonSpec } from './json-output.js';
 
+/**
+ * One etlctl verb. The table is the single source of the command line: parsing, --help, shell
+ * completion (completion.ts) and docs/etlctl.md (npm run docs) are all generated from it.
+ */
 export interface VerbSpec {
   readonly name: string;
   readonly summary: string;
   /** Arguments after the verb, e.g. `<pipeline> [--wait]`. */
   readonly usage: string;
   readonly examples: readonly string[];
-  readonly positionals: { readonly min: number; readonly max: number; readonly names: readonly string[] };
+  readonly positionals: {
+    readonly min: number;
+    readonly max: number;
+    /** A positional named `pipeline` completes to the daemon's pipeline names, `file` to files. */
+    readonly names: readonly string[];
+    /** The values a positional takes, by name (completion offers them). */
+    readonly choices?: Readonly<Record<string, readonly string[]>>;
+  };
   readonly options: ParseArgsOptionsConfig;
   /** One line per verb option for --help. */
   readonly optionHelp: readonly string[];
+  /** The values a string option takes, by long name (completion offers them). */
+  readonly optionChoices?: Readonly<Record<string, readonly string[]>>;
+  /** What --json prints; null when the verb has no JSON output. */
+  readonly json: JsonSpec | null;
 }
 
 const one = (name: string) => ({ min: 1, max: 1, names: [name] });
 const none = { min: 0, max: 0, names: [] };
+
+/** The shells `etlctl completion` writes a script for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh'] as const;
 
 export const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
@@ -26,7 +47,7 @@ export const GLOBAL_OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsOptionsConfig;
 
-const GLOBAL_HELP = [
+export const GLOBAL_HELP = [
   '--json              machine-readable output (snake_case keys)',
   '--home DIR          the daemon home (socket DIR/run/etld.sock); default $ETLD_HOME',
   '--socket PATH       the control socket (default /run/etld/etld.sock)',
@@ -42,10 +63,11 @@ export const VERBS: readonly VerbSpec[] = [
     name: 'list',
     summary: 'list pipelines with state, schedule, next and last run',
     usage: '',
-    examples: ['etlctl list', 'etlctl list --json | jq -r ".[].name"'],
+    examples: ['etlctl list', 'etlctl list --json | jq -r ".pipelines[].name"'],
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.list.result, listKey: 'pipelines' },
   },
   {
     name: 'status',
@@ -55,6 +77,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.status.result },
   },
   {
     name: 'info',
@@ -64,6 +87,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.info.result },
   },
   {
     name: 'start',
@@ -88,6 +112,10 @@ export const VERBS: readonly VerbSpec[] = [
       '                    the watermark becomes the new high-water mark',
       '--timeout D         with --wait: stop waiting after D (90s, 10m, 1h); exit 1, the run goes on',
     ],
+    json: {
+      shape: METHODS.start.result,
+      variants: [{ when: 'with --wait, once the run ended', shape: METHODS.run.result }],
+    },
   },
   {
     name: 'backfill',
@@ -115,6 +143,10 @@ export const VERBS: readonly VerbSpec[] = [
       '--attach            the same as --wait',
       '--timeout D         with --wait: stop waiting after D; exit 1, the run goes on',
     ],
+    json: {
+      shape: METHODS.backfill.result,
+      variants: [{ when: 'with --wait, once the run ended', shape: METHODS.run.result }],
+    },
   },
   {
     name: 'wait',
@@ -130,6 +162,7 @@ export const VERBS: readonly VerbSpec[] = [
       '--timeout D         stop waiting after D (90s, 10m, 1h): exit 1, the run goes on',
       '                    (a pipeline without an active run: its latest run, which may have ended)',
     ],
+    json: { shape: METHODS.run.result },
   },
   {
     name: 'stop',
@@ -139,6 +172,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.stop.result },
   },
   {
     name: 'pause',
@@ -148,6 +182,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.pause.result },
   },
   {
     name: 'resume',
@@ -157,6 +192,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.resume.result },
   },
   {
     name: 'history',
@@ -165,7 +201,7 @@ export const VERBS: readonly VerbSpec[] = [
     examples: [
       'etlctl history orders -n 50',
       'etlctl history orders --status failed --since 24h',
-      'etlctl history orders --json | jq ".[0].status"',
+      'etlctl history orders --json | jq -r ".runs[0].status"',
       'etlctl history orders --changes --json   # who changed the watermark, when, old → new',
     ],
     positionals: one('pipeline'),
@@ -184,6 +220,7 @@ export const VERBS: readonly VerbSpec[] = [
       '--changes           only the operator changes (watermark set/reset: by whom, old → new value);',
       '                    without it the human listing shows those of the same window below the runs',
     ],
+    json: { shape: METHODS.history.result, listKey: 'runs' },
   },
   {
     name: 'runs',
@@ -205,6 +242,7 @@ export const VERBS: readonly VerbSpec[] = [
       '--pipeline P        one pipeline only',
       '-n, --limit N       how many runs (default 50)',
     ],
+    json: { shape: METHODS.runs.result, listKey: 'runs' },
   },
   {
     name: 'run',
@@ -214,15 +252,17 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('run-id'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.run.result },
   },
   {
     name: 'logs',
-    summary: 'log lines of the daemon or of one pipeline; -f follows',
+    summary: 'log lines of the daemon or of one pipeline (from the files when etld is down); -f follows',
     usage: '[pipeline] [-f] [-n N] [--since 2h] [--errors] [--run ID] [--grep RE]',
     examples: [
       'etlctl logs orders -n 200',
       'etlctl logs orders -f --errors',
       'etlctl logs --since 30m --grep "shard s2"',
+      "etlctl logs etld -n 50                 # the daemon's own lines",
     ],
     positionals: { min: 0, max: 1, names: ['pipeline'] },
     options: {
@@ -234,14 +274,15 @@ export const VERBS: readonly VerbSpec[] = [
       grep: { type: 'string' },
     },
     optionHelp: [
-      '-f, --follow        keep printing new lines until Ctrl-C',
-      '-n, --lines N       how many past lines (default 100)',
+      '-f, --follow        keep printing new lines until Ctrl-C (exit 0), across daemon restarts',
+      '-n, --lines N       how many past lines (default 100; -n 0 -f: only new ones)',
       '--since WHEN        only lines newer than a duration (30m, 2h, 1d) or an ISO time',
       '--errors            only errors and warnings',
       '--run ID            only lines of one run',
       '--grep RE           only lines matching a regular expression',
       '--json              one JSON object per line',
     ],
+    json: { shape: logLineSchema, perLine: true },
   },
   {
     name: 'reload',
@@ -251,15 +292,17 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.reload.result },
   },
   {
     name: 'problems',
     summary: 'every problem of the running configuration: invalid files, last good versions, warnings',
     usage: '',
-    examples: ['etlctl problems', 'etlctl problems --json | jq -r ".[].problems[]"'],
+    examples: ['etlctl problems', 'etlctl problems --json | jq -r ".problems[].problems[]"'],
     positionals: none,
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.problems.result, listKey: 'problems' },
   },
   {
     name: 'validate',
@@ -278,6 +321,7 @@ export const VERBS: readonly VerbSpec[] = [
       "--sources           the daemon introspects each valid pipeline's source (no row is read):",
       "                    the table, its columns, and the checks' columns and SQL against them",
     ],
+    json: { shape: METHODS.validate.result },
   },
   {
     name: 'why',
@@ -287,6 +331,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.why.result },
   },
   {
     name: 'plan',
@@ -296,6 +341,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: {},
     optionHelp: [],
+    json: { shape: METHODS.plan.result },
   },
   {
     name: 'preview',
@@ -305,6 +351,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: { limit: { type: 'string', short: 'n' } },
     optionHelp: ['-n, --limit N       how many rows (default 20)'],
+    json: { shape: METHODS.preview.result },
   },
   {
     name: 'vacuum',
@@ -314,6 +361,7 @@ export const VERBS: readonly VerbSpec[] = [
     positionals: one('pipeline'),
     options: { 'dry-run': { type: 'boolean' } },
     optionHelp: ['--dry-run           list what would be removed'],
+    json: { shape: METHODS.vacuum.result },
   },
   {
     name: 'watermark',
@@ -324,7 +372,12 @@ export const VERBS: readonly VerbSpec[] = [
       'etlctl watermark set orders "2026-11-30 00:00:00+00"   # the destination holds every row up to this cursor value',
       'etlctl watermark reset orders                        # read from start_from again',
     ],
-    positionals: { min: 2, max: 3, names: ['action', 'pipeline', 'value'] },
+    positionals: {
+      min: 2,
+      max: 3,
+      names: ['action', 'pipeline', 'value'],
+      choices: { action: METHODS.watermark.params.shape.action.unwrap().options },
+    },
     options: { shard: { type: 'string' } },
     optionHelp: [
       '--shard NAME        set or reset one shard only (default: every shard)',
@@ -332,6 +385,7 @@ export const VERBS: readonly VerbSpec[] = [
       "VALUE is checked against the cursor column's type; every change is kept with who made it",
       '(etlctl history PIPELINE --changes)',
     ],
+    json: { shape: METHODS.watermark.result },
   },
   {
     name: 'generate',
@@ -354,6 +408,22 @@ export const VERBS: readonly VerbSpec[] = [
       '-o, --output FILE   write to FILE instead of stdout (refuses to overwrite)',
       '--force             overwrite FILE',
     ],
+    optionChoices: { source: SOURCE_KINDS, dest: DEST_KINDS },
+    json: null,
+  },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script (bash or zsh)',
+    usage: 'bash|zsh',
+    examples: [
+      'etlctl completion bash > ~/.local/share/bash-completion/completions/etlctl   # bash-completion loads it',
+      'etlctl completion zsh > "${fpath[1]}/_etlctl"    # zsh: a directory on $fpath; then restart zsh',
+      'source <(etlctl completion bash)                 # this shell only',
+    ],
+    positionals: { min: 1, max: 1, names: ['shell'], choices: { shell: COMPLETION_SHELLS } },
+    options: {},
+    optionHelp: [],
+    json: null,
   },
 ];
 
@@ -395,6 +465,7 @@ export function mainHelp(): string {
     '',
     'Exit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.',
     'Example: etlctl list; etlctl start orders --wait; etlctl logs orders -f',
+    'Reference: docs/etlctl.md in the etld package (verbs, exit codes, --json documents).',
     '',
   ].join('\n');
 }

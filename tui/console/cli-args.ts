@@ -33,6 +33,8 @@ Options:
 
 Keys: s start, x stop, p pause/resume, r retry, l logs, enter details, / filter,
 o sort, esc back, ? help, q quit.
+
+Reference: docs/ in the etld package; etlctl does the same from scripts (docs/etlctl.md).
 `;
 
 /** NO_COLOR (https://no-color.org): present and not empty disables colour. */

@@ -1,5 +1,5 @@
 /**
- * Canonical → BigQuery column types (notes/bigquery.md §3; README.md in this folder), the
+ * Canonical → BigQuery column types (README.md in this folder), the
  * comparison with an existing table, and the DuckDB expressions that render staged values so the
  * BigQuery NDJSON loader reads them back exactly.
  */

@@ -1,8 +1,8 @@
 /**
  * Table storage of the BigQuery double: one in-memory DuckDB, a schema per dataset, the
  * BigQuery field list of every table kept beside it. GoogleSQL statements etld sends are
- * translated to DuckDB (backtick paths, string escapes, MERGE alias syntax) and run there; the
- * notes (§4) verified DuckDB runs MERGE INTO.
+ * translated to DuckDB (backtick paths, string escapes, MERGE alias syntax) and run there
+ * (DuckDB runs MERGE INTO).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { daemonSettingsSchema, type DaemonSettings } from '../../shared/config/daemon-schema.js';
-import { formatProblem, parseYamlWithSchema } from '../../shared/config/yaml-document.js';
-import { EtlError } from '../../shared/errors.js';
+import { daemonSettingsSchema, type DaemonSettings } from './daemon-schema.js';
+import { formatProblem, parseYamlWithSchema } from './yaml-document.js';
+import { EtlError } from '../errors.js';
 
 export type SettingsRead =
   | { readonly ok: true; readonly settings: DaemonSettings; readonly found: boolean }

@@ -1,21 +1,26 @@
 /**
- * The daemon side of `etlctl logs`: the last matching lines from the per-pipeline files, rotated
- * (gzipped) generations included, oldest first; and a filter with the same options for the live
- * records a following client receives. Memory is bounded by `lines`: files are streamed newest
- * generation first and only the last `lines` matches of each are kept.
+ * Reading the per-pipeline log files: the last matching lines, rotated (gzipped) generations
+ * included, oldest first. The daemon's `logs` method reads with it, and so does `etlctl logs` when
+ * the daemon is down, so both print the same lines. Memory is bounded by `lines`: files are streamed
+ * newest generation first and only the last `lines` matches of each are kept.
  */
-import { createReadStream, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { runIdMatches } from '../../shared/run-ids.js';
-import { EtlError } from '../../shared/errors.js';
-import type { LogLine } from '../../shared/protocol.js';
-import type { LogRecord } from './logger.js';
-import { encodeRecord, parseJsonLine, toLogLine, type EncodedRecord } from './log-codec.js';
-import { DAEMON_LOG_DIR, ERROR_LOG, OUTPUT_LOG } from './pipeline-file-sink.js';
-import { scanGenerations } from './rotating-file.js';
+import { EtlError } from '../errors.js';
+import type { LogLine } from '../protocol.js';
+import { runIdMatches } from '../run-ids.js';
+import {
+  DAEMON_LOG_DIR,
+  ERROR_LOG,
+  listGenerations,
+  listLogDirs,
+  OUTPUT_LOG,
+  SAFE_LOG_DIR_NAME,
+} from './log-files.js';
+import { parseJsonLine, toLogLine, type EncodedRecord } from './log-record.js';
 
 export interface LogQuery {
   /** One pipeline (`etld` for daemon lines); all of them when absent. */
@@ -31,9 +36,10 @@ export interface LogQuery {
   readonly grep?: string;
 }
 
-type Matcher = (encoded: EncodedRecord, line: LogLine) => boolean;
+export type LogMatcher = (encoded: EncodedRecord, line: LogLine) => boolean;
 
-function compile(query: LogQuery): Matcher {
+/** The query as a predicate. Throws EtlError USAGE for an invalid `since` or `grep`. */
+export function compileLogQuery(query: Omit<LogQuery, 'lines'>): LogMatcher {
   let sinceIso: string | undefined;
   if (query.since !== undefined) {
     const ms = Date.parse(query.since);
@@ -60,30 +66,28 @@ function compile(query: LogQuery): Matcher {
     (pattern === undefined || pattern.test(line.message));
 }
 
-/**
- * For `logs -f`: turns a live record into the client's LogLine when it matches the query, else
- * undefined. Throws EtlError USAGE for an invalid `since` or `grep` (check before subscribing).
- */
-export function createLogFilter(query: Omit<LogQuery, 'lines'>): (record: LogRecord) => LogLine | undefined {
-  const matches = compile({ ...query, lines: 0 });
-  return (record) => {
-    const encoded = encodeRecord(record);
-    const line = toLogLine(encoded);
-    return matches(encoded, line) ? line : undefined;
-  };
+/** The files a query reads: for each log directory, its live file and rotated generations. */
+export function logFilesFor(logDir: string, query: Pick<LogQuery, 'pipeline' | 'errorsOnly'>): string[] {
+  const base = query.errorsOnly ? ERROR_LOG : OUTPUT_LOG;
+  return logDirsFor(logDir, query.pipeline).map((dir) => join(logDir, dir, base));
+}
+
+function logDirsFor(logDir: string, pipeline: string | undefined): string[] {
+  const dirs = pipeline !== undefined ? [pipeline] : listLogDirs(logDir);
+  for (const dir of dirs) {
+    if (!SAFE_LOG_DIR_NAME.test(dir)) throw new EtlError('USAGE', `invalid pipeline name "${dir}"`);
+  }
+  return dirs;
 }
 
 /** The last `query.lines` matching lines, oldest first. Throws EtlError USAGE for a bad query. */
 export async function readLogs(logDir: string, query: LogQuery): Promise<LogLine[]> {
-  const matches = compile(query);
+  const matches = compileLogQuery(query);
   if (query.lines <= 0) return [];
-  const base = query.errorsOnly ? ERROR_LOG : OUTPUT_LOG;
-  const dirs = query.pipeline !== undefined ? [query.pipeline] : listLogDirs(logDir);
   const sinceIso = query.since === undefined ? undefined : new Date(Date.parse(query.since)).toISOString();
   const perDir: LogLine[][] = [];
-  for (const dir of dirs) {
-    if (!/^[A-Za-z0-9_-]{1,200}$/.test(dir)) throw new EtlError('USAGE', `invalid pipeline name "${dir}"`);
-    perDir.push(await readFamily(join(logDir, dir), base, query.lines, matches, sinceIso));
+  for (const live of logFilesFor(logDir, query)) {
+    perDir.push(await readFamily(live, query.lines, matches, sinceIso));
   }
   if (perDir.length === 1) return perDir[0] ?? [];
   // Sort is stable, so lines with the same timestamp keep their per-file order.
@@ -91,25 +95,14 @@ export async function readLogs(logDir: string, query: LogQuery): Promise<LogLine
   return merged.slice(Math.max(0, merged.length - query.lines));
 }
 
-function listLogDirs(logDir: string): string[] {
-  try {
-    return readdirSync(logDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 async function readFamily(
-  dir: string,
-  base: string,
+  live: string,
   limit: number,
-  matches: Matcher,
+  matches: LogMatcher,
   sinceIso: string | undefined,
 ): Promise<LogLine[]> {
-  const files = [...scanGenerations(dir, base, false).map((g) => g.path), join(dir, base)];
+  const generations = listGenerations(dirname(live), basename(live)).generations;
+  const files = [...generations.map((g) => g.path), live];
   const chunks: LogLine[][] = [];
   let collected = 0;
   for (let i = files.length - 1; i >= 0 && collected < limit; i--) {
@@ -125,7 +118,7 @@ async function readFamily(
 async function readFile(
   path: string,
   keep: number,
-  matches: Matcher,
+  matches: LogMatcher,
 ): Promise<{ lines: LogLine[]; firstTs: string | undefined }> {
   // A ring of the last `keep` matches: Array#shift would make long files quadratic.
   const ring: LogLine[] = [];

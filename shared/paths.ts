@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { DaemonSettings } from '../../shared/config/daemon-schema.js';
+import type { DaemonSettings } from './config/daemon-schema.js';
 
 /**
  * Where everything lives. FHS defaults for a system service; with a home directory
