@@ -40,9 +40,8 @@ export const sourceSchema = z
     type: z
       .enum(['postgres', 'mysql', 'sqlserver'])
       .describe('The database: PostgreSQL, MySQL/MariaDB or SQL Server'),
-    connection: connectionFieldSchema.describe(
-      'How to reach the database (with shards: what every shard shares)',
-    ),
+    // No .describe(): the JSON Schema knows the field by this schema's identity (block or name).
+    connection: connectionFieldSchema,
     shards: z
       .array(shardSchema)
       .min(1)
@@ -228,7 +227,7 @@ const duckdbDestination = z
 const postgresDestination = z
   .strictObject({
     type: z.literal('postgres').describe('A PostgreSQL table'),
-    connection: connectionFieldSchema.describe('How to reach the database, as for a source'),
+    connection: connectionFieldSchema, // as for a source (see there why it has no .describe())
     table: z.string().min(1).describe('The table, schema-qualified where needed; created on the first run'),
   })
   .describe('Loaded with COPY; full loads swap the table atomically, merges upsert in one transaction');
