@@ -3,7 +3,13 @@
  * Throws EtlError with stable codes (NOT_FOUND for an unknown pipeline or run, ILLEGAL_STATE …).
  */
 import { EtlError } from '../../shared/errors.js';
-import type { MethodParams, MethodResult, PipelineStats, Resources } from '../../shared/protocol.js';
+import type {
+  AlertRecord,
+  MethodParams,
+  MethodResult,
+  PipelineStats,
+  Resources,
+} from '../../shared/protocol.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { PIPELINE_STATES } from '../../shared/types.js';
 import type { DaemonApi } from './api.js';
@@ -18,7 +24,22 @@ import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
 import { watermarkCommand } from '../engine/watermark-operations.js';
 import type { Logger } from '../logging/logger.js';
-import type { StateStore } from '../state/store.js';
+import type { AlertRow, StateStore } from '../state/store.js';
+import { readPipelineFile } from './pipeline-file.js';
+
+function toAlertRecord(row: AlertRow): AlertRecord {
+  return {
+    id: row.id,
+    pipeline: row.pipeline,
+    kind: row.kind,
+    run_id: row.runId,
+    created_at: row.createdAt,
+    status: row.status,
+    recipients: row.recipients,
+    subject: row.subject,
+    detail: row.detail,
+  };
+}
 
 export interface DaemonApiParts {
   readonly daemon: () => Daemon;
@@ -226,5 +247,29 @@ export class DaemonApiImpl implements DaemonApi {
 
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {
     return this.#parts.vacuum(this.#pipeline(params.pipeline), params.dry_run);
+  }
+
+  pipeline_file(params: MethodParams<'pipeline_file'>): Promise<MethodResult<'pipeline_file'>> {
+    // Invalid pipelines too: their file is what the operator needs to see.
+    const summary = this.#parts.supervisor.summaries().find((s) => s.name === params.pipeline);
+    if (!summary)
+      throw new EtlError(
+        'NOT_FOUND',
+        `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
+      );
+    return readPipelineFile(summary.name, summary.file);
+  }
+
+  recent_runs(params: MethodParams<'recent_runs'>): Promise<MethodResult<'recent_runs'>> {
+    return Promise.resolve(this.#parts.store.recentRunAttempts(params.limit).map(toRunRecord));
+  }
+
+  alerts(params: MethodParams<'alerts'>): Promise<MethodResult<'alerts'>> {
+    const { store } = this.#parts;
+    const rows =
+      params.pipeline === undefined
+        ? store.recentAlerts(params.limit)
+        : store.listAlerts(params.pipeline, new Date(0).toISOString()).slice(0, params.limit);
+    return Promise.resolve(rows.map(toAlertRecord));
   }
 }

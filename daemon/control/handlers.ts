@@ -1,4 +1,5 @@
 import type { DaemonApi } from './api.js';
+import { assertAllowed, type SessionAccess } from './access.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   METHODS,
@@ -62,6 +63,9 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     preview: (params) => api.preview(params),
     vacuum: (params) => api.vacuum(params),
     watermark: (params) => api.watermark(params),
+    pipeline_file: (params) => api.pipeline_file(params),
+    recent_runs: (params) => api.recent_runs(params),
+    alerts: (params) => api.alerts(params),
     subscribe: (params, ctx) => {
       const topics = new Set<Topic>(params.topics);
       ctx.subscribe({ topics, pipeline: params.pipeline ?? null });
@@ -77,11 +81,15 @@ export function createHandlers(api: DaemonApi): HandlerTable {
 export interface DispatchOptions {
   /** Check every result against the protocol schema (catches daemon bugs before clients do). */
   readonly validateResults: boolean;
+  /** What the connection may do: a read-only one is refused every call that mutates. */
+  readonly access: SessionAccess;
 }
 
 /**
- * Validates params, runs the method's handler and (optionally) validates its result. Throws
- * EtlError: PROTOCOL_INVALID for bad params, INTERNAL for a result that breaks the contract.
+ * Validates params, refuses a read-only connection's mutating call, runs the method's handler and
+ * (optionally) validates its result. Every request passes here, so this is where the read-only role
+ * is enforced. Throws EtlError: PROTOCOL_INVALID for bad params, READ_ONLY for a refused call,
+ * INTERNAL for a result that breaks the contract.
  */
 export async function dispatch<M extends MethodName>(
   handlers: HandlerTable,
@@ -100,8 +108,10 @@ export async function dispatch<M extends MethodName>(
       );
     throw new EtlError('PROTOCOL_INVALID', `invalid params for "${method}": ${problems.join('; ')}`);
   }
+  const params = parsed.data as MethodParams<M>;
+  assertAllowed(options.access, method, params);
   const handler = handlers[method] as Handler<M>;
-  const result = await handler(parsed.data as MethodParams<M>, ctx);
+  const result = await handler(params, ctx);
   if (options.validateResults) {
     const checked = spec.result.safeParse(result);
     if (!checked.success) {

@@ -310,6 +310,26 @@ class SqliteStateStore implements StateStore {
     return groups;
   }
 
+  recentRunAttempts(limit: number): RunRow[][] {
+    const rows = (
+      this.#prepare(
+        `WITH recent AS (
+           SELECT pipeline, sequence, MIN(created_at) AS began FROM runs
+             GROUP BY pipeline, sequence ORDER BY began DESC LIMIT ?)
+         SELECT runs.* FROM runs JOIN recent USING (pipeline, sequence)
+           ORDER BY recent.began DESC, runs.pipeline, runs.sequence, runs.attempt`,
+      ).all(limit) as Row[]
+    ).map(toRun);
+    const groups: RunRow[][] = [];
+    for (const row of rows) {
+      const last = groups.at(-1)?.[0];
+      if (last !== undefined && last.pipeline === row.pipeline && last.sequence === row.sequence)
+        groups.at(-1)?.push(row);
+      else groups.push([row]);
+    }
+    return groups;
+  }
+
   attemptsOf(pipeline: string, sequence: number): RunRow[] {
     return (
       this.#prepare('SELECT * FROM runs WHERE pipeline = ? AND sequence = ? ORDER BY attempt').all(
@@ -473,6 +493,12 @@ class SqliteStateStore implements StateStore {
       this.#prepare(
         'SELECT * FROM alerts WHERE pipeline = ? AND created_at >= ? ORDER BY created_at DESC, id DESC',
       ).all(pipeline, sinceIso) as Row[]
+    ).map(toAlert);
+  }
+
+  recentAlerts(limit: number): AlertRow[] {
+    return (
+      this.#prepare('SELECT * FROM alerts ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as Row[]
     ).map(toAlert);
   }
 

@@ -148,6 +148,8 @@ export interface StateStore {
    * its sequence across retries).
    */
   listRunAttempts(pipeline: string, limit: number): RunRow[][];
+  /** Like listRunAttempts across every pipeline: the `limit` runs begun last, newest first. */
+  recentRunAttempts(limit: number): RunRow[][];
   /** The attempts of one sequence, in order (empty when there is none). */
   attemptsOf(pipeline: string, sequence: number): RunRow[];
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
@@ -181,6 +183,8 @@ export interface StateStore {
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;
   /** Newest first. */
   listAlerts(pipeline: string, sinceIso: string): AlertRow[];
+  /** Every pipeline's and the host's alerts, newest first. */
+  recentAlerts(limit: number): AlertRow[];
 
   recordSchema(pipeline: string, columnsJson: string): void;
   latestSchema(pipeline: string): string | null;

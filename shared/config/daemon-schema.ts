@@ -141,8 +141,65 @@ export const daemonSettingsSchema = z.strictObject({
         .string()
         .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
         .default('0660'),
+      /**
+       * A second Unix socket whose clients may only read (list, status, history, logs…): its mode
+       * and group decide who may watch. Off unless present; `{}` takes the defaults.
+       */
+      readonly_socket: z
+        .strictObject({
+          /** Default: etld-ro.sock beside the operator socket. */
+          path: z.string().min(1).optional(),
+          mode: z
+            .string()
+            .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
+            .default('0660'),
+          /** A group name or number the file is given (the daemon's user must be a member). */
+          group: z
+            .union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.number().int().min(0)])
+            .optional(),
+        })
+        .optional(),
       tcp: z
-        .strictObject({ listen: listenSchema.default('127.0.0.1:7070'), token_file: z.string().min(1) })
+        .strictObject({
+          listen: listenSchema.default('127.0.0.1:7070'),
+          /** The operator token: full access. */
+          token_file: z.string().min(1).optional(),
+          /** The read-only token: list, status, logs…, never a change. */
+          readonly_token_env: envNameSchema.optional(),
+          readonly_token_file: z.string().min(1).optional(),
+          readonly_token: z
+            .unknown()
+            .optional()
+            .describe('Refused: use readonly_token_env or readonly_token_file'),
+        })
+        .superRefine((value, ctx) => {
+          if (value.readonly_token !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['readonly_token'],
+              message: 'a token is never written in etld.yaml: use readonly_token_env or readonly_token_file',
+            });
+          }
+          if (value.readonly_token_env !== undefined && value.readonly_token_file !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['readonly_token_file'],
+              message: 'give either readonly_token_env or readonly_token_file, not both',
+            });
+          }
+          if (
+            value.token_file === undefined &&
+            value.readonly_token_env === undefined &&
+            value.readonly_token_file === undefined
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['token_file'],
+              message:
+                'the TCP listener needs a token: token_file (operator), readonly_token_env or readonly_token_file (read-only)',
+            });
+          }
+        })
         .optional(),
       max_clients: z.number().int().min(1).max(10_000).default(256),
       max_frame_bytes: sizeSchema.default(1024 * 1024),

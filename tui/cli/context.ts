@@ -39,7 +39,13 @@ export function createContext(
     endpoint,
     print: (text) => io.stdout(text.endsWith('\n') ? text : `${text}\n`),
     printJson: (value) => io.stdout(`${JSON.stringify(value, null, 2)}\n`),
-    connect: () => connect(endpoint),
+    connect: async () => {
+      const client = await connect(endpoint);
+      // Said before any output, on stderr so that scripts reading stdout are not disturbed.
+      if (client.role === 'read-only' && !flags.json)
+        io.stderr('etlctl: [read-only] this connection can look but not change anything\n');
+      return client;
+    },
   };
 }
 
