@@ -24,6 +24,6 @@ export function assertAllowed<M extends MethodName>(
   if (access.role === 'operator' || !callMutates(method, params)) return;
   throw new EtlError(
     'READ_ONLY',
-    `"${method}" changes the daemon's state, and this connection is read-only (${access.via}); connect through the operator socket or with the operator token to do that`,
+    `this connection is read-only (${access.via}) and "${method}" changes the daemon's state; connect through the operator socket or with the operator token to do that`,
   );
 }

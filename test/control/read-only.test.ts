@@ -160,7 +160,7 @@ describe('the read-only role of a spawned etld', () => {
       await expect(refused).rejects.toMatchObject({ code: 'READ_ONLY', retryable: false });
       await expect(refused).rejects.toThrow(
         new RegExp(
-          `"${method}" changes the daemon's state, and this connection is read-only \\(the read-only socket ${roSocket.replace(/[.]/g, '\\.')}\\)`,
+          `^this connection is read-only \\(the read-only socket ${roSocket.replace(/[.]/g, '\\.')}\\) and "${method}" changes the daemon's state`,
         ),
       );
     }
@@ -253,7 +253,7 @@ describe('the read-only role of a spawned etld', () => {
     const pause = await etlctl(['--socket', roSocket, 'pause', 'orders']);
     expect(pause.code).toBe(1);
     expect(pause.stderr).toMatch(
-      /etlctl: \[read-only\] "pause" changes the daemon's state, and this connection is read-only \(the read-only socket .*etld-ro\.sock\); connect through the operator socket or with the operator token/,
+      /etlctl: \[read-only\] this connection is read-only \(the read-only socket .*etld-ro\.sock\) and "pause" changes the daemon's state; connect through the operator socket or with the operator token/,
     );
     const jsonPause = await etlctl(['--socket', roSocket, 'pause', 'orders', '--json']);
     expect(JSON.parse(jsonPause.stderr)).toMatchObject({ error: { code: 'READ_ONLY', retryable: false } });
