@@ -169,9 +169,10 @@ describe(':runs', () => {
 });
 
 describe(':alerts, y and d', () => {
-  it('shows an alert in full on enter', () => {
+  it('shows an alert in full on enter; offers no actions', () => {
     let s = keys(loaded(), ':alerts', { return: true });
     s = viewReducer(s, { type: 'alertsLoaded', alerts: [ALERT] });
+    expect(keys(s, 's', 'x', 'p', 'r').outbox).toHaveLength(0);
     s = keys(s, { return: true });
     expect(s.details?.title).toBe(ALERT.subject);
     expect(s.details?.body).toContain('SMTP is not configured');

@@ -61,6 +61,8 @@ function promptKey(
 
 function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOutcome | null {
   if (!['s', 'x', 'p', 'r'].includes(input)) return null;
+  // The alerts and the YAML file are for reading; their key bars offer no actions.
+  if (state.screen === 'alerts' || state.screen === 'yaml') return null;
   if (options.readonly) return notice('read-only console (--readonly): actions are disabled');
   const target = targetPipeline(state);
   if (target === null) return notice('no pipeline selected');
