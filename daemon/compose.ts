@@ -4,10 +4,9 @@
  * HTTP endpoint, freshness, systemd notifications, run events) — and hands the daemon a `release`
  * that undoes it in reverse. Nothing here touches `process`: main.ts passes it in.
  */
-import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
 import type { Resources, RunRecord } from '../shared/protocol.js';
@@ -19,6 +18,7 @@ import { logLoadProblems } from './config/load-report.js';
 import { PipelineLoader } from './config/pipeline-loader.js';
 import { PipelineRegistry } from './config/pipeline-registry.js';
 import { readSecret, resolveConnection, type SecretEnvironment } from './config/secrets.js';
+import { controlListeners, parseListen } from './control/listener-settings.js';
 import { ControlServer } from './control/server.js';
 import { Daemon } from './daemon.js';
 import { DaemonApiImpl } from './control/daemon-api.js';
@@ -76,11 +76,6 @@ export interface ComposedDaemon {
 }
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
-
-function parseListen(listen: string): { host: string; port: number } {
-  const index = listen.lastIndexOf(':');
-  return { host: listen.slice(0, index), port: Number(listen.slice(index + 1)) };
-}
 
 /** The /metrics bearer token (`http.token_env` / `token_file`), or null for an open endpoint. */
 function httpToken(http: NonNullable<DaemonSettings['http']>, secrets: SecretEnvironment): string | null {
@@ -325,7 +320,6 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       logger,
     });
 
-    const tcp = settings.control.tcp;
     const control =
       options.once !== undefined
         ? null
@@ -333,14 +327,12 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
             api,
             socketPath: paths.socketPath,
             socketMode: Number.parseInt(settings.control.socket_mode, 8),
-            ...(tcp
-              ? {
-                  tcp: {
-                    ...parseListen(tcp.listen),
-                    token: readFileSync(tcp.token_file, 'utf8').trim(),
-                  },
-                }
-              : {}),
+            ...controlListeners({
+              control: settings.control,
+              socketPath: paths.socketPath,
+              settingsDir: dirname(paths.settingsFile),
+              secrets: options.secrets,
+            }),
             maxClients: settings.control.max_clients,
             maxFrameBytes: settings.control.max_frame_bytes,
             maxSendBufferBytes: settings.control.max_send_buffer_bytes,

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'PROTOCOL_VERSION',
   'UNKNOWN_METHOD',
   'UNAUTHORIZED',
+  /** A read-only connection (read-only socket or token) called a method that changes state. */
+  'READ_ONLY',
   'FRAME_TOO_LARGE',
   'TOO_MANY_CLIENTS',
   'DAEMON_UNREACHABLE',

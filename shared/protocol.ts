@@ -376,17 +376,67 @@ export const watermarkStateSchema = z.object({
 });
 export type WatermarkState = z.infer<typeof watermarkStateSchema>;
 
+/** One alert as the daemon recorded it (`:alerts` in the console): mail, webhook or Slack, sent or not. */
+export const alertRecordSchema = z.object({
+  id: z.number().int(),
+  /** The pipeline, or `disk:<label>` for a host alert (low disk space). */
+  pipeline: z.string(),
+  kind: z.enum(['failure', 'recovery', 'stall', 'low_disk', 'stale', 'fresh', 'checks']),
+  run_id: z.string().nullable(),
+  created_at: isoTime,
+  status: z.enum(['sent', 'suppressed', 'failed', 'pending']),
+  recipients: z.string(),
+  subject: z.string(),
+  /** Why it was suppressed or failed, or what was delivered where. */
+  detail: z.string().nullable(),
+});
+export type AlertRecord = z.infer<typeof alertRecordSchema>;
+
+/** A pipeline's YAML file as it is on disk (secret-looking values masked, as in every daemon output). */
+export const pipelineFileSchema = z.object({
+  pipeline: z.string(),
+  file: z.string(),
+  text: z.string(),
+  bytes: z.number().int(),
+  modified_at: nullableIso,
+  /** The file is larger than the daemon sends: `text` is its beginning. */
+  truncated: z.boolean(),
+  /** Some value looked like a secret (a literal password, a URL with credentials) and was masked. */
+  masked: z.boolean(),
+});
+export type PipelineFile = z.infer<typeof pipelineFileSchema>;
+
 // ---------------------------------------------------------------- methods
 
 const pipelineParams = z.object({ pipeline: pipelineName });
 const empty = z.object({}).default({});
 const statusFilter = z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length);
 
+/**
+ * What a connection may do. `operator`: everything; `read-only` (the read-only socket or token):
+ * only methods that do not mutate. The daemon says which in its hello.
+ */
+export const ACCESS_ROLES = ['operator', 'read-only'] as const;
+export type AccessRole = (typeof ACCESS_ROLES)[number];
+
+interface MethodSpec {
+  readonly params: z.ZodType;
+  readonly result: z.ZodType;
+  /**
+   * Whether a call changes the daemon's state: runs, schedules, pipeline files, watermarks,
+   * destination files. Read-only connections may only make calls that do not. Required, so every
+   * new method has to choose; a function decides from the parsed params when one method both reads
+   * and writes (`watermark show` vs `set`). The control server enforces it in one place.
+   */
+  readonly mutates: boolean | ((params: never) => boolean);
+}
+
 export const METHODS = {
-  list: { params: empty, result: z.array(pipelineSummarySchema) },
-  status: { params: pipelineParams, result: pipelineStatusSchema },
-  info: { params: empty, result: daemonInfoSchema },
+  list: { mutates: false, params: empty, result: z.array(pipelineSummarySchema) },
+  status: { mutates: false, params: pipelineParams, result: pipelineStatusSchema },
+  info: { mutates: false, params: empty, result: daemonInfoSchema },
   start: {
+    mutates: true,
     params: z.object({
       pipeline: pipelineName,
       /** Read everything again and replace the destination's content in the run's one commit. */
@@ -400,6 +450,7 @@ export const METHODS = {
    * watermark does not move. `from` and `to` are checked against the cursor column's type.
    */
   backfill: {
+    mutates: true,
     params: z.object({
       pipeline: pipelineName,
       from: cursorValue,
@@ -414,10 +465,23 @@ export const METHODS = {
       shard: z.string().nullable(),
     }),
   },
-  stop: { params: pipelineParams, result: z.object({ run_id: z.string().nullable(), stopped: z.boolean() }) },
-  pause: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
-  resume: { params: pipelineParams, result: z.object({ pipeline: z.string(), paused: z.boolean() }) },
+  stop: {
+    mutates: true,
+    params: pipelineParams,
+    result: z.object({ run_id: z.string().nullable(), stopped: z.boolean() }),
+  },
+  pause: {
+    mutates: true,
+    params: pipelineParams,
+    result: z.object({ pipeline: z.string(), paused: z.boolean() }),
+  },
+  resume: {
+    mutates: true,
+    params: pipelineParams,
+    result: z.object({ pipeline: z.string(), paused: z.boolean() }),
+  },
   history: {
+    mutates: false,
     params: z.object({
       pipeline: pipelineName,
       limit: z.number().int().min(1).max(10_000).default(20),
@@ -428,8 +492,9 @@ export const METHODS = {
     }),
     result: z.array(runRecordSchema),
   },
-  /** Runs of every pipeline (or one), newest first, filtered like `history`. */
+  /** Runs of every pipeline (or one), newest first, filtered like `history` (etlctl runs, the console's `:runs`). */
   runs: {
+    mutates: false,
     params: z.object({
       pipeline: pipelineName.optional(),
       limit: z.number().int().min(1).max(10_000).default(50),
@@ -440,6 +505,7 @@ export const METHODS = {
   },
   /** The operator changes of a pipeline's state (its audit trail), newest first. */
   changes: {
+    mutates: false,
     params: z.object({
       pipeline: pipelineName,
       limit: z.number().int().min(1).max(10_000).default(20),
@@ -447,8 +513,9 @@ export const METHODS = {
     }),
     result: z.array(stateChangeSchema),
   },
-  run: { params: z.object({ run_id: z.string() }), result: runDetailSchema },
+  run: { mutates: false, params: z.object({ run_id: z.string() }), result: runDetailSchema },
   logs: {
+    mutates: false,
     params: z.object({
       pipeline: pipelineName.optional(),
       lines: z.number().int().min(0).max(100_000).default(100),
@@ -461,6 +528,7 @@ export const METHODS = {
     result: z.object({ lines: z.array(logLineSchema), following: z.boolean() }),
   },
   reload: {
+    mutates: true,
     params: empty,
     /**
      * What changed, by pipeline name. `problems`: every problem of the files that did not load and
@@ -477,6 +545,7 @@ export const METHODS = {
     }),
   },
   validate: {
+    mutates: false,
     /** `sources`: also introspect each valid pipeline's source and try its checks there (reads no row). */
     params: z.object({ sources: z.boolean().default(false) }),
     /** `warnings` (optional on the wire): what the load noticed without refusing a file. */
@@ -487,17 +556,20 @@ export const METHODS = {
     }),
   },
   /** Every problem of the configuration the daemon runs: files that do not load, last good versions, warnings. */
-  problems: { params: empty, result: z.array(configProblemSchema) },
+  problems: { mutates: false, params: empty, result: z.array(configProblemSchema) },
   why: {
+    mutates: false,
     params: pipelineParams,
     result: z.object({ pipeline: z.string(), next_run_at: nullableIso, lines: z.array(z.string()) }),
   },
-  plan: { params: pipelineParams, result: planSchema },
+  plan: { mutates: false, params: pipelineParams, result: planSchema },
   preview: {
+    mutates: false,
     params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(1000).default(20) }),
     result: previewSchema,
   },
   watermark: {
+    mutates: (params: { readonly action: string }) => params.action !== 'show',
     params: z.object({
       pipeline: pipelineName,
       action: z.enum(['show', 'set', 'reset']).default('show'),
@@ -509,10 +581,24 @@ export const METHODS = {
     result: watermarkStateSchema,
   },
   vacuum: {
+    mutates: (params: { readonly dry_run: boolean }) => !params.dry_run,
     params: z.object({ pipeline: pipelineName, dry_run: z.boolean().default(false) }),
     result: z.object({ files: z.array(z.string()), bytes: z.number() }),
   },
+  /** The pipeline's file as on disk (also for an invalid pipeline), for `y` in the console. */
+  pipeline_file: { mutates: false, params: pipelineParams, result: pipelineFileSchema },
+
+  /** Recorded alerts, newest first; one pipeline's with `pipeline` (the console's `:alerts`). */
+  alerts: {
+    mutates: false,
+    params: z.object({
+      limit: z.number().int().min(1).max(5000).default(200),
+      pipeline: pipelineName.optional(),
+    }),
+    result: z.array(alertRecordSchema),
+  },
   subscribe: {
+    mutates: false,
     params: z.object({
       topics: z
         .array(z.enum(['runs', 'progress', 'logs', 'resources', 'pipelines']))
@@ -521,13 +607,24 @@ export const METHODS = {
     }),
     result: z.object({ topics: z.array(z.string()) }),
   },
-  unsubscribe: { params: empty, result: z.object({ ok: z.boolean() }) },
-} as const;
+  unsubscribe: { mutates: false, params: empty, result: z.object({ ok: z.boolean() }) },
+} as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;
 export type MethodParams<M extends MethodName> = z.output<(typeof METHODS)[M]['params']>;
 export type MethodParamsInput<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.output<(typeof METHODS)[M]['result']>;
+
+type MutatesRule<M extends MethodName> = boolean | ((params: MethodParams<M>) => boolean);
+
+/** The same table seen per method: a rule that reads a param its method does not have fails to compile. */
+const MUTATES_RULES: { readonly [M in MethodName]: { readonly mutates: MutatesRule<M> } } = METHODS;
+
+/** Whether this call (with its parsed params) changes the daemon's state. */
+export function callMutates<M extends MethodName>(method: M, params: MethodParams<M>): boolean {
+  const rule: MutatesRule<M> = MUTATES_RULES[method].mutates;
+  return typeof rule === 'boolean' ? rule : rule(params);
+}
 
 // ---------------------------------------------------------------- events
 
@@ -585,6 +682,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('hello'),
     version: z.number().int(),
     daemon: z.object({ version: z.string(), host: z.string(), pid: z.number().int() }),
+    /** What this connection may do; absent from daemons before the read-only role (operator). */
+    role: z.enum(ACCESS_ROLES).optional(),
   }),
   z.object({
     type: z.literal('reply'),

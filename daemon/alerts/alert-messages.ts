@@ -17,7 +17,10 @@ export interface FailureAlert {
   /** ISO time of the last successful run, null if it never succeeded. */
   readonly lastSuccessAt: string | null;
   readonly rows: number;
-  /** When the first attempt failed (the journalctl window starts there). */
+  /**
+   * When the pipeline's current failure streak began: the first failure since its last success,
+   * across runs (the journalctl window starts there).
+   */
   readonly firstFailureAt?: string | null;
   /** False for a pipeline without a schedule: nothing runs it again by itself. */
   readonly scheduled?: boolean;
@@ -166,6 +169,7 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
       ['Rows', String(alert.rows)],
       ['First failure', alert.firstFailureAt ?? 'unknown'],
       ['Last success', alert.lastSuccessAt ?? 'never'],
+      ['Next run', alert.scheduled === false ? 'manual only' : 'by its schedule'],
       ['Host', ctx.host],
     ]),
     ...(alert.failedChecks !== undefined && alert.failedChecks.length > 0

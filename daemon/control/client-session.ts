@@ -12,12 +12,15 @@ import { decodeClientFrame, truncate, type RequestId } from './frame-decoder.js'
 import type { Caller } from './api.js';
 import { dispatch, type HandlerContext, type HandlerTable, type LogFollow } from './handlers.js';
 import { LogLimiter } from './log-limiter.js';
+import type { SessionAccess } from './access.js';
 import { eventForSubscription, logMatches, type LogFilter, type Subscription } from './subscriptions.js';
 
 export interface SessionOptions {
   readonly ws: WebSocket;
   readonly label: string;
   readonly handlers: HandlerTable;
+  /** The role the connection got from its socket or token. */
+  readonly access: SessionAccess;
   readonly logger: Logger;
   readonly daemon: { readonly version: string; readonly host: string; readonly pid: number };
   readonly maxSendBufferBytes: number;
@@ -46,6 +49,7 @@ export class ClientSession {
   readonly #options: SessionOptions;
   readonly #ws: WebSocket;
   readonly #badFrameLog = new LogLimiter(5, 60_000);
+  readonly #refusalLog = new LogLimiter(5, 60_000);
   #greeted = false;
   #alive = true;
   #closing = false;
@@ -225,7 +229,12 @@ export class ClientSession {
       user: user === null ? null : truncate(user, 60),
       client: client === null ? null : truncate(client, 60),
     };
-    this.#sendFrame({ type: 'hello', version: PROTOCOL_VERSION, daemon: this.#options.daemon });
+    this.#sendFrame({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      daemon: this.#options.daemon,
+      role: this.#options.access.role,
+    });
     this.#options.logger.debug(
       `control client ${this.label} connected${client ? ` (${truncate(client, 60)})` : ''}`,
       {
@@ -256,6 +265,7 @@ export class ClientSession {
     try {
       const result = await dispatch(this.#options.handlers, method, params, ctx, {
         validateResults: this.#options.validateResults,
+        access: this.#options.access,
       });
       this.#sendFrame({ type: 'reply', id, result });
     } catch (thrown) {
@@ -266,6 +276,14 @@ export class ClientSession {
         });
       } else if (error.code === 'PROTOCOL_INVALID') {
         this.#logBadFrame(error.message);
+      } else if (error.code === 'READ_ONLY') {
+        // Someone tried to change something through a read-only door: worth a line, not a flood.
+        const dropped = this.#refusalLog.take();
+        if (dropped !== undefined)
+          this.#options.logger.notice(
+            `control client ${this.label}: "${method}" refused${dropped > 0 ? ` (${dropped} similar lines not logged)` : ''}`,
+            { client: this.label },
+          );
       }
       this.#replyError(id, error.toJSON());
     } finally {

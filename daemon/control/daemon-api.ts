@@ -4,7 +4,13 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import { DAEMON_LOG_DIR } from '../../shared/logs/log-files.js';
-import type { MethodParams, MethodResult, PipelineStats, Resources } from '../../shared/protocol.js';
+import type {
+  AlertRecord,
+  MethodParams,
+  MethodResult,
+  PipelineStats,
+  Resources,
+} from '../../shared/protocol.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { PIPELINE_STATES } from '../../shared/types.js';
 import { describeCaller, type Caller, type DaemonApi } from './api.js';
@@ -21,7 +27,22 @@ import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-reco
 import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
 import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
-import type { StateStore } from '../state/store.js';
+import type { AlertRow, StateStore } from '../state/store.js';
+import { readPipelineFile } from './pipeline-file.js';
+
+function toAlertRecord(row: AlertRow): AlertRecord {
+  return {
+    id: row.id,
+    pipeline: row.pipeline,
+    kind: row.kind,
+    run_id: row.runId,
+    created_at: row.createdAt,
+    status: row.status,
+    recipients: row.recipients,
+    subject: row.subject,
+    detail: row.detail,
+  };
+}
 
 export interface DaemonApiParts {
   readonly daemon: () => Daemon;
@@ -321,5 +342,25 @@ export class DaemonApiImpl implements DaemonApi {
 
   vacuum(params: MethodParams<'vacuum'>): Promise<MethodResult<'vacuum'>> {
     return this.#parts.vacuum(this.#pipeline(params.pipeline), params.dry_run);
+  }
+
+  pipeline_file(params: MethodParams<'pipeline_file'>): Promise<MethodResult<'pipeline_file'>> {
+    // Invalid pipelines too: their file is what the operator needs to see.
+    const summary = this.#parts.supervisor.summaries().find((s) => s.name === params.pipeline);
+    if (!summary)
+      throw new EtlError(
+        'NOT_FOUND',
+        `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
+      );
+    return readPipelineFile(summary.name, summary.file);
+  }
+
+  alerts(params: MethodParams<'alerts'>): Promise<MethodResult<'alerts'>> {
+    const { store } = this.#parts;
+    const rows =
+      params.pipeline === undefined
+        ? store.recentAlerts(params.limit)
+        : store.listAlerts(params.pipeline, new Date(0).toISOString()).slice(0, params.limit);
+    return Promise.resolve(rows.map(toAlertRecord));
   }
 }

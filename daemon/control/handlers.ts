@@ -1,4 +1,5 @@
 import type { Caller, DaemonApi } from './api.js';
+import { assertAllowed, type SessionAccess } from './access.js';
 import { EtlError } from '../../shared/errors.js';
 import {
   METHODS,
@@ -68,6 +69,8 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     preview: (params, ctx) => api.preview(params, ctx.caller),
     vacuum: (params, ctx) => api.vacuum(params, ctx.caller),
     watermark: (params, ctx) => api.watermark(params, ctx.caller),
+    pipeline_file: (params, ctx) => api.pipeline_file(params, ctx.caller),
+    alerts: (params, ctx) => api.alerts(params, ctx.caller),
     subscribe: (params, ctx) => {
       const topics = new Set<Topic>(params.topics);
       ctx.subscribe({ topics, pipeline: params.pipeline ?? null });
@@ -83,11 +86,15 @@ export function createHandlers(api: DaemonApi): HandlerTable {
 export interface DispatchOptions {
   /** Check every result against the protocol schema (catches daemon bugs before clients do). */
   readonly validateResults: boolean;
+  /** What the connection may do: a read-only one is refused every call that mutates. */
+  readonly access: SessionAccess;
 }
 
 /**
- * Validates params, runs the method's handler and (optionally) validates its result. Throws
- * EtlError: PROTOCOL_INVALID for bad params, INTERNAL for a result that breaks the contract.
+ * Validates params, refuses a read-only connection's mutating call, runs the method's handler and
+ * (optionally) validates its result. Every request passes here, so this is where the read-only role
+ * is enforced. Throws EtlError: PROTOCOL_INVALID for bad params, READ_ONLY for a refused call,
+ * INTERNAL for a result that breaks the contract.
  */
 export async function dispatch<M extends MethodName>(
   handlers: HandlerTable,
@@ -106,8 +113,10 @@ export async function dispatch<M extends MethodName>(
       );
     throw new EtlError('PROTOCOL_INVALID', `invalid params for "${method}": ${problems.join('; ')}`);
   }
+  const params = parsed.data as MethodParams<M>;
+  assertAllowed(options.access, method, params);
   const handler = handlers[method] as Handler<M>;
-  const result = await handler(parsed.data as MethodParams<M>, ctx);
+  const result = await handler(params, ctx);
   if (options.validateResults) {
     const checked = spec.result.safeParse(result);
     if (!checked.success) {

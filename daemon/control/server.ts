@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, chown, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,6 +7,7 @@ import type { DaemonApi } from './api.js';
 import type { Logger } from '../logging/logger.js';
 import { EtlError } from '../../shared/errors.js';
 import { EVENTS, type EventData, type EventName } from '../../shared/protocol.js';
+import { OPERATOR_ACCESS, type SessionAccess } from './access.js';
 import { ClientSession } from './client-session.js';
 import { createHandlers, type HandlerTable } from './handlers.js';
 import { LogLimiter } from './log-limiter.js';
@@ -17,8 +18,21 @@ export interface ControlServerOptions {
   readonly socketPath: string;
   /** e.g. 0o660 */
   readonly socketMode: number;
-  /** Optional TCP listener; every connection must send `Authorization: Bearer <token>`. Port 0 picks one. */
-  readonly tcp?: { readonly host: string; readonly port: number; readonly token: string };
+  /**
+   * Optional second Unix socket whose clients hold the read-only role: its mode and group decide
+   * who may watch without being able to change anything. `gid` (optional) is set on the file.
+   */
+  readonly readOnlySocket?: { readonly path: string; readonly mode: number; readonly gid?: number };
+  /**
+   * Optional TCP listener; every connection must send `Authorization: Bearer <token>`: the operator
+   * token (`token`) or the read-only token (`readOnlyToken`). At least one is needed. Port 0 picks one.
+   */
+  readonly tcp?: {
+    readonly host: string;
+    readonly port: number;
+    readonly token: string | null;
+    readonly readOnlyToken?: string | null;
+  };
   readonly maxClients: number;
   readonly maxFrameBytes: number;
   readonly maxSendBufferBytes: number;
@@ -47,17 +61,13 @@ export class ControlServer {
   readonly #unsubscribe: (() => void)[] = [];
   #state: ServerState = 'new';
   #unix: Server | null = null;
+  #unixReadOnly: Server | null = null;
   #tcp: Server | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #nextClient = 1;
 
   constructor(options: ControlServerOptions) {
-    if (options.tcp && options.tcp.token.length === 0) {
-      throw new EtlError(
-        'CONFIG_INVALID',
-        'the TCP control listener needs a non-empty token (control.tcp.token_file)',
-      );
-    }
+    checkListeners(options);
     this.#options = options;
     this.#handlers = createHandlers(options.api);
     this.#wss = new WebSocketServer({
@@ -81,12 +91,20 @@ export class ControlServer {
     if (this.#state !== 'new')
       throw new EtlError('ILLEGAL_STATE', `control server cannot start: it is ${this.#state}`);
     this.#state = 'starting';
-    const { socketPath, socketMode, tcp, logger } = this.#options;
+    const { socketPath, socketMode, readOnlySocket, tcp, logger } = this.#options;
     try {
       await claimSocketPath(socketPath);
       this.#unix = this.#createHttpServer('unix');
       await listen(this.#unix, socketPath, () => this.#unix?.listen(socketPath));
       await chmod(socketPath, socketMode);
+      if (readOnlySocket) {
+        const { path, mode, gid } = readOnlySocket;
+        await claimSocketPath(path);
+        this.#unixReadOnly = this.#createHttpServer('unix-ro');
+        await listen(this.#unixReadOnly, path, () => this.#unixReadOnly?.listen(path));
+        await chmod(path, mode);
+        if (gid !== undefined) await setGroup(path, gid);
+      }
       if (tcp) {
         this.#tcp = this.#createHttpServer('tcp');
         const where = `${tcp.host}:${tcp.port}`;
@@ -105,10 +123,11 @@ export class ControlServer {
     }, this.#options.heartbeatMs);
     this.#heartbeat.unref();
     this.#state = 'listening';
+    const readOnlyText = readOnlySocket ? `, read-only on ${readOnlySocket.path}` : '';
     const tcpText = this.tcpAddress
-      ? ` and ${this.tcpAddress.host}:${this.tcpAddress.port} (token required)`
+      ? ` and ${this.tcpAddress.host}:${this.tcpAddress.port} (${tcpTokens(tcp)})`
       : '';
-    logger.info(`control socket listening on ${socketPath}${tcpText}`);
+    logger.info(`control socket listening on ${socketPath}${readOnlyText}${tcpText}`);
   }
 
   /** Closes every client with a reason, stops listening and removes the socket file. */
@@ -123,7 +142,7 @@ export class ControlServer {
     await this.#closeListeners();
   }
 
-  #createHttpServer(transport: 'unix' | 'tcp'): Server {
+  #createHttpServer(transport: Transport): Server {
     const server = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
       res.end('etld control socket: connect with a WebSocket client such as etlctl\n');
@@ -135,15 +154,16 @@ export class ControlServer {
     return server;
   }
 
-  #onUpgrade(transport: 'unix' | 'tcp', req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  #onUpgrade(transport: Transport, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const peer =
-      transport === 'unix' ? 'unix' : `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+      transport === 'tcp' ? `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}` : transport;
     if (this.#state !== 'listening') {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    if (transport === 'tcp' && !bearerMatches(req.headers.authorization, this.#options.tcp?.token ?? '')) {
+    const access = this.#accessOf(transport, req.headers.authorization);
+    if (access === null) {
       const why = req.headers.authorization === undefined ? 'no bearer token' : 'wrong bearer token';
       this.#logConnection(`control connection from ${peer} refused: ${why}`);
       socket.end(
@@ -151,15 +171,36 @@ export class ControlServer {
       );
       return;
     }
+    const role = access.role === 'read-only' ? ' (read-only)' : '';
     this.#wss.handleUpgrade(req, socket, head, (ws) =>
-      this.#onConnection(ws, `${transport === 'unix' ? 'unix' : peer}#${this.#nextClient++}`),
+      this.#onConnection(ws, `${peer}#${this.#nextClient++}${role}`, access),
     );
   }
 
-  #onConnection(ws: WebSocket, label: string): void {
+  /** The role a new connection gets, or null when TCP refuses it (no or a wrong token). */
+  #accessOf(transport: Transport, authorization: string | undefined): SessionAccess | null {
+    switch (transport) {
+      case 'unix':
+        return OPERATOR_ACCESS;
+      case 'unix-ro':
+        return { role: 'read-only', via: `the read-only socket ${this.#options.readOnlySocket?.path ?? ''}` };
+      case 'tcp': {
+        const tcp = this.#options.tcp;
+        // Both compared, always: which one matched must not show in the time taken.
+        const operator = bearerMatches(authorization, tcp?.token ?? '');
+        const readOnly = bearerMatches(authorization, tcp?.readOnlyToken ?? '');
+        if (operator) return { role: 'operator', via: 'the operator token' };
+        if (readOnly) return { role: 'read-only', via: 'it presented the read-only token' };
+        return null;
+      }
+    }
+  }
+
+  #onConnection(ws: WebSocket, label: string, access: SessionAccess): void {
     const session = new ClientSession({
       ws,
       label,
+      access,
       handlers: this.#handlers,
       logger: this.#options.logger,
       daemon: this.#options.daemonInfo,
@@ -217,7 +258,9 @@ export class ControlServer {
   }
 
   async #closeListeners(): Promise<void> {
-    const servers = [this.#unix, this.#tcp].filter((s): s is Server => s !== null && s.listening);
+    const servers = [this.#unix, this.#unixReadOnly, this.#tcp].filter(
+      (s): s is Server => s !== null && s.listening,
+    );
     await Promise.all(
       servers.map(
         (server) =>
@@ -227,14 +270,68 @@ export class ControlServer {
           }),
       ),
     );
-    if (this.#unix) {
-      await unlink(this.#options.socketPath).catch((error: NodeJS.ErrnoException) => {
+    const created = [
+      this.#unix ? this.#options.socketPath : null,
+      this.#unixReadOnly ? (this.#options.readOnlySocket?.path ?? null) : null,
+    ];
+    for (const path of created) {
+      if (path === null) continue;
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT')
-          this.#options.logger.warning(`could not remove ${this.#options.socketPath}: ${error.message}`);
+          this.#options.logger.warning(`could not remove ${path}: ${error.message}`);
       });
     }
     this.#unix = null;
+    this.#unixReadOnly = null;
     this.#tcp = null;
+  }
+}
+
+/** Where a connection came in: the operator socket, the read-only socket or TCP (role by token). */
+type Transport = 'unix' | 'unix-ro' | 'tcp';
+
+/** Refuses settings that would open a door nobody can use or two doors with one key. */
+function checkListeners(options: ControlServerOptions): void {
+  const { tcp, readOnlySocket, socketPath } = options;
+  if (tcp && (tcp.token ?? '') === '' && (tcp.readOnlyToken ?? '') === '') {
+    throw new EtlError(
+      'CONFIG_INVALID',
+      'the TCP control listener needs a non-empty token (control.tcp.token_file, or a read-only token)',
+    );
+  }
+  if (tcp && tcp.token !== null && tcp.token !== '' && tcp.token === tcp.readOnlyToken) {
+    throw new EtlError(
+      'CONFIG_INVALID',
+      'control.tcp: the read-only token is the operator token; give read-only clients a token of their own',
+    );
+  }
+  if (readOnlySocket && readOnlySocket.path === socketPath) {
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `control.readonly_socket.path is the operator socket ${socketPath}; choose another path (etld-ro.sock)`,
+    );
+  }
+}
+
+function tcpTokens(tcp: ControlServerOptions['tcp']): string {
+  const kinds = [
+    (tcp?.token ?? '') === '' ? null : 'operator token',
+    (tcp?.readOnlyToken ?? '') === '' ? null : 'read-only token',
+  ].filter((k) => k !== null);
+  return `${kinds.join(' or ')} required`;
+}
+
+/** The read-only socket's group, so operators can grant watching by group membership. */
+async function setGroup(path: string, gid: number): Promise<void> {
+  try {
+    await chown(path, -1, gid);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new EtlError(
+      'CONFIG_INVALID',
+      `cannot give the read-only socket ${path} group ${gid} (${code}): the daemon's user must be a member of that group (systemd: SupplementaryGroups=)`,
+      { cause: error },
+    );
   }
 }
 

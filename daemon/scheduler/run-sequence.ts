@@ -17,6 +17,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RunPatch, RunRow, StateStore } from '../state/store.js';
 import { callAlert, type AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { failureStreakStart, runsBySchedule } from './failure-streak.js';
 import { decideRetry } from './retry-policy.js';
 import { runIdOf } from '../../shared/run-ids.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -430,8 +431,10 @@ export class RunSequence {
         error: { code, message },
         lastSuccessAt,
         rows,
-        firstFailureAt: this.#firstFailureAt?.toISOString() ?? null,
-        scheduled: this.pipeline.config.schedule !== undefined,
+        // The streak, not this run: an hourly pipeline failing since the morning says the morning.
+        firstFailureAt:
+          failureStreakStart(store, this.pipeline.name) ?? this.#firstFailureAt?.toISOString() ?? null,
+        scheduled: runsBySchedule(this.pipeline.config.schedule),
         ...(failedChecks.length > 0 ? { failedChecks } : {}),
       }),
     );

@@ -553,6 +553,12 @@ class SqliteStateStore implements StateStore {
     ).map(toAlert);
   }
 
+  recentAlerts(limit: number): AlertRow[] {
+    return (
+      this.#prepare('SELECT * FROM alerts ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as Row[]
+    ).map(toAlert);
+  }
+
   recordSchema(pipeline: string, columnsJson: string): void {
     if (this.latestSchema(pipeline) === columnsJson) return;
     this.#prepare('INSERT INTO schema_history (pipeline, columns_json, recorded_at) VALUES (?, ?, ?)').run(

@@ -235,6 +235,8 @@ export interface StateStore {
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;
   /** Newest first. */
   listAlerts(pipeline: string, sinceIso: string): AlertRow[];
+  /** Every pipeline's and the host's alerts, newest first. */
+  recentAlerts(limit: number): AlertRow[];
 
   recordSchema(pipeline: string, columnsJson: string): void;
   latestSchema(pipeline: string): string | null;

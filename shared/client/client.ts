@@ -3,7 +3,14 @@
  * (`ws-client.ts`) speaks the protocol of `shared/protocol.ts` over a Unix socket or TCP,
  * validates every frame it receives, and reconnects a bounded number of times with backoff.
  */
-import type { EventData, EventName, MethodName, MethodParamsInput, MethodResult } from '../protocol.js';
+import type {
+  AccessRole,
+  EventData,
+  EventName,
+  MethodName,
+  MethodParamsInput,
+  MethodResult,
+} from '../protocol.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
@@ -15,6 +22,11 @@ export interface CallOptions {
 
 export interface DaemonClient {
   readonly state: ConnectionState;
+  /**
+   * What the daemon lets this connection do, from its hello: `read-only` on the read-only socket or
+   * with the read-only token (every call that changes state is refused with READ_ONLY).
+   */
+  readonly role: AccessRole;
   /** Rejects with EtlError carrying the daemon's `{code, message, retryable}`, or DAEMON_UNREACHABLE. */
   call<M extends MethodName>(
     method: M,

@@ -6,6 +6,7 @@ import {
   METHODS,
   PROTOCOL_VERSION,
   serverFrameSchema,
+  type AccessRole,
   type EventData,
   type EventName,
   type MethodName,
@@ -56,6 +57,7 @@ class WsDaemonClient implements DaemonClient {
   readonly #eventListeners = new Map<EventName, Set<AnyListener>>();
   readonly #stateListeners = new Set<(state: ConnectionState, detail: string | null) => void>();
   #state: ConnectionState = 'connecting';
+  #role: AccessRole = 'operator';
   #ws: WebSocket | null = null;
   #nextId = 1;
   #reconnectTimer: NodeJS.Timeout | null = null;
@@ -67,6 +69,10 @@ class WsDaemonClient implements DaemonClient {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  get role(): AccessRole {
+    return this.#role;
   }
 
   async connectFirst(): Promise<void> {
@@ -240,6 +246,8 @@ class WsDaemonClient implements DaemonClient {
         settled = true;
         clearTimeout(helloTimer);
         ws.removeAllListeners();
+        // Daemons before the read-only role do not say: their every connection is an operator's.
+        this.#role = frame.role ?? 'operator';
         this.#attach(ws);
         void this.#afterConnect().then(resolve, (error: unknown) => {
           reject(error instanceof EtlError ? error : unreachable(String(error)));

@@ -196,15 +196,73 @@ export const daemonSettingsSchema = z.strictObject({
         .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
         .default('0660')
         .describe("The socket's permissions (octal): who may use etlctl and etl-console"),
+      /**
+       * A second Unix socket whose clients may only read (list, status, history, logs…): its mode
+       * and group decide who may watch. Off unless present; `{}` takes the defaults.
+       */
+      readonly_socket: z
+        .strictObject({
+          path: z.string().min(1).optional().describe('Default: etld-ro.sock beside the operator socket'),
+          mode: z
+            .string()
+            .regex(/^0?[0-7]{3}$/, 'expected an octal mode such as 0660')
+            .default('0660')
+            .describe("The read-only socket's permissions (octal)"),
+          group: z
+            .union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/), z.number().int().min(0)])
+            .optional()
+            .describe("A group name or number the file is given (the daemon's user must be a member)"),
+        })
+        .optional()
+        .describe(
+          'A second Unix socket whose clients may only read (docs/access-control.md); off without it',
+        ),
       tcp: z
         .strictObject({
           listen: listenSchema.default('127.0.0.1:7070').describe('host:port to listen on'),
           token_file: z
             .string()
             .min(1)
+            .optional()
+            .describe('The file holding the operator bearer token (full access; etlctl --token-file)'),
+          readonly_token_env: envNameSchema
+            .optional()
             .describe(
-              'The file holding the bearer token every TCP client must present (etlctl --token-file)',
+              'The environment variable holding the read-only token (list, status, logs…, never a change)',
             ),
+          readonly_token_file: z.string().min(1).optional().describe('The file holding the read-only token'),
+          readonly_token: z
+            .unknown()
+            .optional()
+            .describe('Refused: use readonly_token_env or readonly_token_file'),
+        })
+        .superRefine((value, ctx) => {
+          if (value.readonly_token !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['readonly_token'],
+              message: 'a token is never written in etld.yaml: use readonly_token_env or readonly_token_file',
+            });
+          }
+          if (value.readonly_token_env !== undefined && value.readonly_token_file !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['readonly_token_file'],
+              message: 'give either readonly_token_env or readonly_token_file, not both',
+            });
+          }
+          if (
+            value.token_file === undefined &&
+            value.readonly_token_env === undefined &&
+            value.readonly_token_file === undefined
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['token_file'],
+              message:
+                'the TCP listener needs a token: token_file (operator), readonly_token_env or readonly_token_file (read-only)',
+            });
+          }
         })
         .optional()
         .describe('A token-protected TCP listener besides the socket (off without it)'),

@@ -458,6 +458,39 @@ export class FakeApi implements DaemonApi {
       bytes: params.dry_run ? 1024 : 0,
     });
   }
+  pipeline_file(params: MethodParams<'pipeline_file'>): Promise<MethodResult<'pipeline_file'>> {
+    const p = this.#find(params.pipeline);
+    const text = `name: ${p.name}\nschedule: "${p.schedule ?? 'manual'}"\n`;
+    return Promise.resolve({
+      pipeline: p.name,
+      file: p.file,
+      text,
+      bytes: text.length,
+      modified_at: '2026-03-04T00:00:00.000Z',
+      truncated: false,
+      masked: false,
+    });
+  }
+  alerts(params: MethodParams<'alerts'>): Promise<MethodResult<'alerts'>> {
+    const all: MethodResult<'alerts'> = [
+      {
+        id: 1,
+        pipeline: 'orders',
+        kind: 'failure',
+        run_id: 'orders-run-2',
+        created_at: '2026-03-04T02:00:00.000Z',
+        status: 'sent',
+        recipients: 'oncall@example.com',
+        subject: '[etld] orders FAILED after 2 attempts: SOURCE_TIMEOUT',
+        detail: null,
+      },
+    ];
+    return Promise.resolve(
+      all
+        .filter((a) => params.pipeline === undefined || a.pipeline === params.pipeline)
+        .slice(0, params.limit),
+    );
+  }
   watermark(params: MethodParams<'watermark'>): Promise<MethodResult<'watermark'>> {
     this.#find(params.pipeline);
     const value = params.action === 'set' ? (params.value ?? '') : '2026-03-04 00:00:00';

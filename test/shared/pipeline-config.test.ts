@@ -329,8 +329,31 @@ describe('daemon settings', () => {
     expect(lines.join('\n')).toMatch(/etld\.yaml:1:\d+ logs.max_size: expected a size such as 10MB/);
     expect(lines.join('\n')).toMatch(/etld\.yaml:1:\d+ logs.keep: expected at least 1, got 0/);
     expect(lines.join('\n')).toMatch(/etld\.yaml:2:\d+ control.tcp.listen: .*host:port/);
-    expect(lines.join('\n')).toMatch(/etld\.yaml:2:\d+ control.tcp.token_file: required field is missing/);
     expect(lines.join('\n')).toMatch(/etld\.yaml:3:\d+ defaults.grace_period: expected a duration/);
+  });
+  test('the TCP listener needs an operator or a read-only token, never one written in the file', () => {
+    const problems = (text: string): string => {
+      const result = parseYamlWithSchema('etld.yaml', text, daemonSettingsSchema);
+      return result.ok ? '' : result.problems.map(formatProblem).join('\n');
+    };
+    expect(problems('control: { tcp: { listen: "127.0.0.1:7070" } }\n')).toMatch(
+      /etld\.yaml:1:\d+ control.tcp.token_file: the TCP listener needs a token: token_file \(operator\), readonly_token_env or readonly_token_file \(read-only\)/,
+    );
+    expect(problems('control: { tcp: { readonly_token: abc } }\n')).toMatch(
+      /control.tcp.readonly_token: a token is never written in etld.yaml/,
+    );
+    expect(problems('control: { tcp: { readonly_token_env: RO, readonly_token_file: /ro } }\n')).toMatch(
+      /control.tcp.readonly_token_file: give either readonly_token_env or readonly_token_file, not both/,
+    );
+    const ok = parseYamlWithSchema(
+      'etld.yaml',
+      'control: { readonly_socket: {}, tcp: { readonly_token_env: ETLD_RO_TOKEN } }\n',
+      daemonSettingsSchema,
+    );
+    expect(ok.ok && ok.value.control).toMatchObject({
+      readonly_socket: { mode: '0660' },
+      tcp: { listen: '127.0.0.1:7070', readonly_token_env: 'ETLD_RO_TOKEN' },
+    });
   });
 });
 

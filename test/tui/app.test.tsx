@@ -3,7 +3,7 @@ import { cleanup, render } from 'ink-testing-library';
 import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import { App } from '../../tui/console/app.js';
-import type { FakeClient } from './fake-client.js';
+import { FakeClient } from './fake-client.js';
 import { FakeDaemon } from './fake-daemon.js';
 import { NOW, iso, logLine, part, pipeline, run } from './fixtures.js';
 import { KEYS, frameMatching, press, stripAnsi } from './render-helpers.js';
@@ -81,7 +81,9 @@ describe('etl-console app (fake daemon client)', () => {
     expect(rowOf(text, 'broken')).toMatch(/broken\s+invalid.*never/);
     expect(text).toContain('pipelines 4 · 1 running · 1 failed · 1 invalid · 1 idle');
     expect(text).toContain('4 of 4 pipelines · sort name ↑');
-    expect(text).toMatch(/s start {2}x stop {2}p pause\/resume {2}r retry {2}l logs {2}enter details/);
+    expect(text).toMatch(
+      /s start {2}x stop {2}p pause\/resume {2}r retry {2}l logs {2}y yaml {2}d error {2}enter details/,
+    );
     expect(client.callsOf('subscribe')[0]?.params).toEqual({
       topics: ['runs', 'progress', 'pipelines', 'resources'],
     });
@@ -254,7 +256,7 @@ describe('etl-console app (fake daemon client)', () => {
 
   it('--readonly hides the actions and refuses them', async () => {
     const { client, stdin, waitFor, frame } = await mount({ readonly: true });
-    expect(frame()).toContain('READ-ONLY');
+    expect(frame()).toContain('[read-only]');
     expect(frame()).not.toMatch(/s start|x stop|pause\/resume|r retry/);
     await press(stdin, 's');
     await waitFor((f) => f.includes('read-only console'), 'the refusal');
@@ -360,5 +362,115 @@ describe('etl-console app (fake daemon client)', () => {
     // The table shows only what fits 80×24.
     expect(text.split('\n').length).toBeLessThanOrEqual(24);
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it(': opens the palette; :runs lists every run in full, /failed filters, enter shows the whole error', async () => {
+    const daemon = new FakeDaemon(fleet());
+    daemon.history.set('orders', [
+      run({
+        id: 'orders_from_the_eu_shop_shards-12',
+        pipeline: 'orders',
+        status: 'succeeded',
+        started_at: iso(-60),
+      }),
+    ]);
+    daemon.history.set('customers', [
+      run({
+        id: 'customers-7',
+        pipeline: 'customers',
+        status: 'failed',
+        started_at: iso(-120),
+        error: {
+          code: 'SOURCE_QUERY',
+          message: 'relation "orderz" does not exist\nLINE 1: SELECT * FROM orderz',
+        },
+      }),
+    ]);
+    const { client, stdin, waitFor } = await mount({ daemon, columns: 100, rows: 24 });
+    await press(stdin, ':', 'r');
+    await waitFor((f) => f.includes(':r▏  · :runs'), 'the palette with its completion');
+    await press(stdin, 'u', 'n', 's', KEYS.enter);
+    let text = await waitFor((f) => f.includes('2 of 2 runs, newest first'), 'the runs view');
+    expect(client.callsOf('runs')[0]?.params).toEqual({ limit: 500 });
+    expect(text).toMatch(/orders_from_the_eu_shop_shards-12\s+succeeded/);
+    expect(rowOf(text, 'customers-7')).toMatch(/failed\s+schedule\s+2 min ago.*\[SOURCE_/);
+    expect(text).not.toContain('LINE 1');
+    await press(stdin, '/', 'f', 'a', 'i', 'l', 'e', 'd', KEYS.enter);
+    text = await waitFor(
+      (f) => f.includes('1 of 2 runs, newest first · filter "failed"'),
+      'the filtered runs',
+    );
+    expect(text).not.toContain('orders_from_the_eu_shop_shards-12');
+    await press(stdin, KEYS.enter);
+    text = await waitFor((f) => f.includes('run customers-7 · failed'), 'the run details');
+    expect(text).toContain('LINE 1: SELECT * FROM orderz');
+    await press(stdin, KEYS.escape);
+    await waitFor((f) => f.includes('1 of 2 runs') && !f.includes('LINE 1'), 'the list again');
+    await press(stdin, ':', 'a', 'l', 'e', 'r', 't', 's', KEYS.enter);
+    await waitFor((f) => f.includes('no alerts yet'), 'the alerts view');
+  });
+
+  it('y shows the pipeline file as the daemon read it; d the last error in full', async () => {
+    const daemon = new FakeDaemon(fleet());
+    daemon.files.set('customers', '# customers, from the CRM\nname: customers\nschedule: "0 */2 * * *"\n');
+    const { client, stdin, waitFor } = await mount({ daemon });
+    await press(stdin, 'j', 'y');
+    const text = await waitFor((f) => f.includes('1 │ # customers, from the CRM'), 'the YAML view');
+    expect(client.callsOf('pipeline_file').map((c) => c.params)).toEqual([{ pipeline: 'customers' }]);
+    expect(text).toContain('yaml: customers · /etc/etld/pipelines/orders.yaml');
+    expect(text).toContain('3 │ schedule: "0 */2 * * *"');
+    await press(stdin, KEYS.escape, 'd');
+    await waitFor((f) => f.includes('SOURCE_CONNECTION: cannot reach db1:5432'), 'the error details');
+    await press(stdin, KEYS.escape, 'k', 'y');
+    await waitFor((f) => f.includes('could not read the file: [NOT_FOUND]'), 'the missing file');
+  });
+
+  it(':logs follows every pipeline’s log', async () => {
+    const daemon = new FakeDaemon(fleet());
+    daemon.logs = [
+      logLine('etld running', { pipeline: null }),
+      logLine('run started', { pipeline: 'orders' }),
+    ];
+    const { client, stdin, waitFor } = await mount({ daemon });
+    await press(stdin, ':', 'l', 'o', 'g', 's', KEYS.enter);
+    const text = await waitFor((f) => f.includes('logs: every pipeline'), 'the log of every pipeline');
+    await waitFor((f) => /INFO orders run started/.test(f), 'the lines');
+    expect(client.callsOf('logs')[0]?.params).toEqual({ lines: 200, follow: true });
+    expect(text).not.toMatch(/s start/);
+    client.emit('log', logLine('from customers', { pipeline: 'customers' }));
+    await waitFor((f) => /INFO customers from customers/.test(f), 'a live line of another pipeline');
+  });
+
+  it('a read-only connection: [read-only] in the header, no action keys, and the daemon’s reason on refusal', async () => {
+    const daemon = new FakeDaemon(fleet());
+    const client = daemon.client();
+    client.role = 'read-only';
+    const refuse = (method: string) => {
+      throw new EtlError(
+        'READ_ONLY',
+        `this connection is read-only (the read-only socket /run/etld/etld-ro.sock) and "${method}" changes the daemon's state; connect through the operator socket or with the operator token to do that`,
+      );
+    };
+    const handlers = daemon.handlers();
+    const readOnly = new FakeClient({
+      ...handlers,
+      start: () => refuse('start'),
+      stop: () => refuse('stop'),
+    });
+    readOnly.role = 'read-only';
+    const { stdin, waitFor, frame } = await mount({ daemon, connect: () => Promise.resolve(readOnly) });
+    await waitFor((f) => f.includes('customers') && f.includes('[read-only]'), 'the read-only table');
+    expect(frame()).not.toMatch(/s start|x stop|pause\/resume|r retry/);
+    await press(stdin, 's');
+    const text = await waitFor((f) => f.includes('[read-only] start broken refused'), 'the refusal');
+    expect(text).toContain(
+      '[read-only] start broken refused: this connection is read-only (the read-only socket',
+    );
+    // No confirmation for a stop the daemon will refuse anyway.
+    await press(stdin, 'G', 'x');
+    await waitFor((f) => f.includes('[read-only] stop orders refused'), 'the stop refusal');
+    expect(readOnly.callsOf('stop')).toHaveLength(1);
+    await press(stdin, '?');
+    await waitFor((f) => f.includes('s x p r off: the daemon refuses'), 'the help');
   });
 });

@@ -121,7 +121,7 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
     // The run reads its rows over several seconds (pg_sleep per row), so its live section and
     // a progress bar for its part are on screen before it ends.
     screen = await tmux.waitForScreen((s) => s.includes('▶ run') && /\[[█░·]+\]/.test(s), 'live progress');
-    expect(screen).toMatch(/▶ run \S+ · \w+ · [\d,]+ rows · [\d.k]+ r\/s/);
+    expect(screen).toMatch(/▶ run orders-\d+ · \w+ · [\d,]+ rows( of ~[\d,]+ \(\d+%\))? · [\d.k]+ r\/s/);
     expect(screen).toMatch(/table \[[█░]+\]\s+\d+% [\d.k]+\/[\d.k]+/);
     screen = await tmux.waitForScreen((s) => s.includes('last run: succeeded'), 'the run to succeed', 90_000);
     expect(screen).toMatch(/extracted 500 · loaded 500/);
@@ -176,7 +176,7 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
       `clear; NO_COLOR=1 ${JSON.stringify(process.execPath)} ${JSON.stringify(CONSOLE_MAIN)} --home ${JSON.stringify(home.dir)} --readonly; echo "readonly exited $?"`,
     );
     const screen = await tmux.waitForScreen(
-      (s) => s.includes('READ-ONLY') && rowOf(s, 'customers') !== '',
+      (s) => s.includes('[read-only]') && rowOf(s, 'customers') !== '',
       'the read-only table',
     );
     expect(screen).not.toMatch(/s start|x stop|pause\/resume|r retry/);
@@ -190,7 +190,10 @@ describe('etl-console end to end (tmux, spawned etld, PostgreSQL → DuckDB)', (
     // eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
     expect(colored).toMatch(/\u001B\[1m/);
     await tmux.keys('s');
-    await tmux.waitForScreen((s) => s.includes('read-only console: actions are disabled'), 'the refusal');
+    await tmux.waitForScreen(
+      (s) => s.includes('read-only console (--readonly): actions are disabled'),
+      'the refusal',
+    );
     await tmux.keys('q');
     expect(await tmux.waitForScreen((s) => /readonly exited \d+/.test(s), 'the exit')).toContain(
       'readonly exited 0',

@@ -5,6 +5,7 @@
 import type { CallOptions, ConnectionState, DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
 import type {
+  AccessRole,
   EventData,
   EventName,
   MethodName,
@@ -30,6 +31,7 @@ export class FakeClient implements DaemonClient {
   readonly #events = new Map<string, Set<(data: unknown) => void>>();
   readonly #stateListeners = new Set<(state: ConnectionState, detail: string | null) => void>();
   closed = false;
+  role: AccessRole = 'operator';
 
   constructor(handlers: Handlers, state: ConnectionState = 'connected') {
     this.#handlers = handlers;

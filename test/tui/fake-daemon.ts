@@ -1,6 +1,6 @@
 /** In-memory daemon behaviour behind FakeClient: enough to drive the console's flows. */
 import { EtlError } from '../../shared/errors.js';
-import type { LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import type { AlertRecord, LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
 import { FakeClient, type Handlers } from './fake-client.js';
 import { info, status } from './fixtures.js';
 
@@ -8,6 +8,9 @@ export class FakeDaemon {
   pipelines: PipelineSummary[];
   history = new Map<string, RunRecord[]>();
   logs: LogLine[] = [];
+  alerts: AlertRecord[] = [];
+  /** What the file of each pipeline holds on disk (`y`). */
+  files = new Map<string, string>();
   #runs = 0;
 
   constructor(pipelines: PipelineSummary[]) {
@@ -38,9 +41,25 @@ export class FakeDaemon {
         lines: ['paused by operator'],
       }),
       logs: (params) => ({
-        lines: this.logs.filter((l) => l.pipeline === params?.pipeline),
+        lines: this.logs.filter((l) => params?.pipeline === undefined || l.pipeline === params.pipeline),
         following: params?.follow ?? false,
       }),
+      runs: () => [...this.history.values()].flat(),
+      alerts: () => this.alerts,
+      pipeline_file: (params) => {
+        const target = this.#find(params?.pipeline);
+        const text = this.files.get(target.name);
+        if (text === undefined) throw new EtlError('NOT_FOUND', `cannot read ${target.file} (ENOENT)`);
+        return {
+          pipeline: target.name,
+          file: target.file,
+          text,
+          bytes: text.length,
+          modified_at: null,
+          truncated: false,
+          masked: false,
+        };
+      },
       start: (params) => {
         const target = this.#find(params?.pipeline);
         if (target.state === 'invalid') throw new EtlError('ILLEGAL_STATE', `${target.name} is invalid`);

@@ -57,6 +57,11 @@ export class TmuxSession {
     await this.#tmux('send-keys', '-t', this.target, ...(literal ? ['-l', keys] : [keys]));
   }
 
+  /** Resizes the terminal, as an operator dragging the window does. */
+  async resize(columns: number, rows: number): Promise<void> {
+    await this.#tmux('resize-window', '-t', this.target, '-x', String(columns), '-y', String(rows));
+  }
+
   /** The visible screen as text. */
   capture(): Promise<string> {
     return this.#tmux('capture-pane', '-p', '-t', this.target);

@@ -30,7 +30,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (thrown) {
     const error = toEtlError(thrown);
     const oneLine = error.message.replace(/\s*\n\s*/g, ' ');
-    io.stderr(json ? `${JSON.stringify(jsonErrorDocument(error, oneLine))}\n` : `etlctl: ${oneLine}\n`);
+    // A refusal of the read-only role carries the marker, so it reads as a refusal, not a failure.
+    const marker = error.code === 'READ_ONLY' ? '[read-only] ' : '';
+    io.stderr(
+      json ? `${JSON.stringify(jsonErrorDocument(error, oneLine))}\n` : `etlctl: ${marker}${oneLine}\n`,
+    );
     return exitCodeFor(error);
   }
 }

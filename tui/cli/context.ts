@@ -49,7 +49,13 @@ export function createContext(
     print: (text) => io.stdout(text.endsWith('\n') ? text : `${text}\n`),
     printJson: (value) => io.stdout(`${JSON.stringify(jsonDocument(value, verb.json?.listKey), null, 2)}\n`),
     printJsonLine: (value) => io.stdout(`${JSON.stringify(jsonDocument(value, undefined))}\n`),
-    connect: () => connectEndpoint(endpoint, loginName(io.env)),
+    connect: async () => {
+      const client = await connectEndpoint(endpoint, loginName(io.env));
+      // Said before any output, on stderr so that scripts reading stdout are not disturbed.
+      if (client.role === 'read-only' && !flags.json)
+        io.stderr('etlctl: [read-only] this connection can look but not change anything\n');
+      return client;
+    },
   };
 }
 

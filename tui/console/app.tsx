@@ -5,18 +5,30 @@
 import { useEffect, useMemo, useReducer, type JSX } from 'react';
 import { Box, useApp, useInput, useWindowSize } from 'ink';
 import type { DaemonClient } from '../../shared/client/client.js';
+import { AlertsView } from './components/AlertsView.js';
+import { DetailsOverlay } from './components/DetailsOverlay.js';
 import { DetailView } from './components/DetailView.js';
 import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { keyBarLines, KeyBar } from './components/KeyBar.js';
 import { LogPane } from './components/LogPane.js';
 import { PipelineTable } from './components/PipelineTable.js';
-import { StatusLine } from './components/StatusLine.js';
+import { RunsView } from './components/RunsView.js';
+import { StatusLine, type Prompt } from './components/StatusLine.js';
+import { YamlView } from './components/YamlView.js';
 import { compileFilter } from './state/filter.js';
 import { ThemeContext } from './hooks/use-theme.js';
 import { useClock } from './hooks/use-clock.js';
-import { useDaemon } from './hooks/use-daemon.js';
+import { EVERY_PIPELINE, useDaemon } from './hooks/use-daemon.js';
 import { consoleReducer } from './state/console-reducer.js';
+import { paletteSuggestions } from './state/palette.js';
+import {
+  ALERT_LIST,
+  RUN_LIST,
+  selectedRecordIndex,
+  visibleRecords,
+  type RecordList,
+} from './state/record-list.js';
 import { createViewState, selectedIndex, type ViewState } from './state/view-state.js';
 import { visiblePipelines } from './state/sort.js';
 
@@ -43,6 +55,24 @@ function contextText(state: ViewState, shown: number, total: number): string {
   return `${shown} of ${total} pipelines · ${sort}${filter}`;
 }
 
+function listContext<T>(list: RecordList<T>, shown: number, what: string): string {
+  const filter =
+    list.filter === '' ? '' : ` · filter ${list.filterError === null ? `"${list.filter}"` : '(invalid)'}`;
+  return `${shown} of ${list.items.length} ${what}, newest first${filter}`;
+}
+
+function listEmptyText<T>(list: RecordList<T>, what: string): string {
+  if (list.error !== null) return `could not load ${what}: ${list.error}`;
+  if (!list.loaded) return `loading ${what}…`;
+  return list.items.length === 0 ? `no ${what} yet` : `no ${what} match the filter`;
+}
+
+/** Why actions are unavailable, for the help; null when they are. */
+function readonlyReason(flag: boolean, state: ViewState): string | null {
+  if (flag) return '--readonly given';
+  return state.role === 'read-only' ? 'the daemon refuses' : null;
+}
+
 export function App({
   connect,
   readonly,
@@ -63,7 +93,9 @@ export function App({
     connect,
     dispatch,
     detailPipeline: state.detail?.pipeline ?? null,
-    logPipeline: state.logs?.pipeline ?? null,
+    logPipeline: state.logs === null ? null : (state.logs.pipeline ?? EVERY_PIPELINE),
+    listView: state.screen === 'runs' || state.screen === 'alerts' ? state.screen : null,
+    yamlPipeline: state.yaml?.pipeline ?? null,
     clock,
     flushIntervalMs,
     retryDelayMs,
@@ -86,7 +118,10 @@ export function App({
     return () => clearTimeout(timer);
   }, [state.notice]);
 
-  const keyLines = keyBarLines(state.screen, readonly, columns).length;
+  const reason = readonlyReason(readonly, state);
+  // Every pipeline's log has no pipeline to act on; a read-only console has no actions at all.
+  const noActions = reason !== null || (state.screen === 'logs' && state.logs?.pipeline === null);
+  const keyLines = keyBarLines(state.screen, noActions, columns).length;
   // One spare line: a frame as tall as the terminal makes Ink clear the screen on every update.
   const bodyHeight = Math.max(rows - HEADER_LINES - keyLines - 1 - 1, 3);
 
@@ -99,12 +134,43 @@ export function App({
     [state.pipelines, state.filter, state.filterError, state.sort],
   );
   const selected = selectedIndex(state, visible);
+  const runs = useMemo(() => visibleRecords(state.runs, RUN_LIST), [state.runs]);
+  const alerts = useMemo(() => visibleRecords(state.alerts, ALERT_LIST), [state.alerts]);
 
   let body: JSX.Element;
-  if (state.help) {
-    body = <HelpOverlay readonly={readonly} />;
+  let context = '';
+  if (state.details !== null) {
+    body = <DetailsOverlay details={state.details} width={columns} height={bodyHeight} />;
+  } else if (state.help) {
+    body = <HelpOverlay readonly={reason} />;
   } else if (state.screen === 'logs' && state.logs !== null) {
     body = <LogPane view={state.logs} width={columns} height={bodyHeight} />;
+  } else if (state.screen === 'yaml' && state.yaml !== null) {
+    body = <YamlView view={state.yaml} width={columns} height={bodyHeight} nowMs={now} />;
+  } else if (state.screen === 'runs') {
+    context = listContext(state.runs, runs.length, 'runs');
+    body = (
+      <RunsView
+        runs={runs}
+        selected={selectedRecordIndex(state.runs, RUN_LIST, runs)}
+        width={columns}
+        height={bodyHeight}
+        nowMs={now}
+        emptyText={listEmptyText(state.runs, 'runs')}
+      />
+    );
+  } else if (state.screen === 'alerts') {
+    context = listContext(state.alerts, alerts.length, 'alerts');
+    body = (
+      <AlertsView
+        alerts={alerts}
+        selected={selectedRecordIndex(state.alerts, ALERT_LIST, alerts)}
+        width={columns}
+        height={bodyHeight}
+        nowMs={now}
+        emptyText={listEmptyText(state.alerts, 'alerts')}
+      />
+    );
   } else if (state.screen === 'detail' && state.detail !== null) {
     const name = state.detail.pipeline;
     body = (
@@ -118,6 +184,7 @@ export function App({
       />
     );
   } else {
+    context = contextText(state, visible.length, state.pipelines.length);
     const emptyText = !state.loaded
       ? state.connection === 'connected'
         ? 'loading pipelines…'
@@ -138,11 +205,24 @@ export function App({
     );
   }
 
-  const prompt = state.filterEditing
-    ? { label: 'filter /', text: state.filter, error: state.filterError }
-    : state.logs?.searchEditing === true
-      ? { label: 'search /', text: state.logs.search, error: state.logs.searchError }
-      : null;
+  const list = state.screen === 'runs' ? state.runs : state.screen === 'alerts' ? state.alerts : null;
+  let prompt: Prompt | null = null;
+  if (state.palette !== null) {
+    const suggestions = paletteSuggestions(state.palette.text);
+    prompt = {
+      label: ':',
+      text: state.palette.text,
+      error: null,
+      hint:
+        suggestions.length > 0 ? suggestions.map((s) => `:${s}`).join('  ') : 'enter opens it, esc closes',
+    };
+  } else if (state.filterEditing) {
+    prompt = { label: 'filter /', text: state.filter, error: state.filterError, hint: context };
+  } else if (list?.filterEditing === true) {
+    prompt = { label: 'filter /', text: list.filter, error: list.filterError, hint: context };
+  } else if (state.logs?.searchEditing === true) {
+    prompt = { label: 'search /', text: state.logs.search, error: state.logs.searchError, hint: '' };
+  }
 
   return (
     <ThemeContext.Provider value={{ color }}>
@@ -155,7 +235,7 @@ export function App({
           connectionDetail={state.connectionDetail}
           pipelines={state.pipelines}
           nowMs={now}
-          readonly={readonly}
+          readonly={reason !== null}
         />
         <Box height={bodyHeight} flexDirection="column" overflow="hidden">
           {body}
@@ -164,9 +244,9 @@ export function App({
           confirm={state.confirm === null ? null : `Stop the running run of ${state.confirm.pipeline}?`}
           prompt={prompt}
           notice={state.notice}
-          context={state.screen === 'table' ? contextText(state, visible.length, state.pipelines.length) : ''}
+          context={context}
         />
-        <KeyBar screen={state.screen} readonly={readonly} width={columns} />
+        <KeyBar screen={state.screen} readonly={noActions} width={columns} />
       </Box>
     </ThemeContext.Provider>
   );

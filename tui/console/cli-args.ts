@@ -31,8 +31,9 @@ Options:
   --help              show this help
   --version           show the version
 
-Keys: s start, x stop, p pause/resume, r retry, l logs, enter details, / filter,
-o sort, esc back, ? help, q quit.
+Views: type : then pipelines, runs, alerts or logs (tab completes).
+Keys: s start, x stop, p pause/resume, r retry, l logs, y yaml, d error, enter details,
+/ filter, o sort, esc back, ? help, q quit.
 
 Reference: docs/ in the etld package; etlctl does the same from scripts (docs/etlctl.md).
 `;

@@ -9,6 +9,8 @@ import { runStatusColor, type ColorName } from '../format/colors.js';
 import { configSummary } from '../format/config-summary.js';
 import { formatCount, formatExact, formatPercent, formatRate } from '../format/numbers.js';
 import { freshnessLine, scheduleAndNextCell, stateCell } from '../format/pipeline-cells.js';
+import { percentText, runProgress } from '../format/progress.js';
+import { firstLine, oneLineError } from '../format/text.js';
 import { durationSeconds, etaSeconds, formatElapsed, formatRelative } from '../format/time.js';
 import type { DetailData, Progress } from '../state/view-state.js';
 import { Label } from './Label.js';
@@ -75,13 +77,15 @@ function partColor(status: RunPart['status']): ColorName | undefined {
 }
 
 function overallEta(run: LiveRun): number | null {
-  if (run.parts.length === 0 || run.parts.some((p) => p.estimated_rows === null)) return null;
-  const estimated = run.parts.reduce((sum, p) => sum + (p.estimated_rows ?? 0), 0);
-  return etaSeconds(estimated - run.rows, run.rowsPerSecond);
+  const { rows, estimated } = runProgress(run.parts, false);
+  return estimated === null || estimated <= rows ? null : etaSeconds(estimated - rows, run.rowsPerSecond);
 }
 
-function historyColumns(nowMs: number, width: number): Column<RunRecord>[] {
+function historyColumns(nowMs: number, width: number, history: readonly RunRecord[]): Column<RunRecord>[] {
+  // Run ids in full: they are what `etlctl run`, `logs --run` and the mails name.
+  const idWidth = Math.max(3, ...history.map((r) => r.id.length));
   const columns: Column<RunRecord>[] = [
+    { header: 'RUN', width: idWidth, cell: (r) => ({ text: r.id }) },
     { header: 'STATUS', width: 11, cell: (r) => ({ text: r.status, color: runStatusColor(r.status) }) },
     { header: 'STARTED', width: 11, cell: (r) => ({ text: formatRelative(r.started_at, nowMs) }) },
     {
@@ -106,7 +110,7 @@ function historyColumns(nowMs: number, width: number): Column<RunRecord>[] {
     columns.push({
       header: 'ERROR',
       width: width - used - 1,
-      cell: (r) => ({ text: r.error === null ? '' : `${r.error.code}: ${r.error.message}`, color: 'red' }),
+      cell: (r) => ({ text: r.error === null ? '' : oneLineError(r.error), color: 'red' }),
     });
   }
   return columns;
@@ -124,17 +128,11 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
       </Text>,
     );
   };
-  // Errors and problems are what the operator came for: wrap them rather than cut them (at most 3 rows).
-  const pushWrapped = (key: string, text: string, color: ColorName): void => {
-    const rows = Math.min(Math.ceil(text.length / Math.max(width, 1)), 3);
-    used += rows;
-    lines.push(
-      <Box key={key} height={rows} overflow="hidden">
-        <Text wrap="wrap">
-          <Label color={color}>{text}</Label>
-        </Text>
-      </Box>,
-    );
+  // Errors and problems take one row each, so the view keeps its layout whatever a driver says;
+  // `d` opens the whole text.
+  const pushError = (key: string, text: string, color: ColorName): void => {
+    const { line, more } = firstLine(text);
+    push(key, <Label color={color}>{`${line}${more ? ' …' : ''}`}</Label>);
   };
   const status = detail.status;
   const summary = pipeline ?? status;
@@ -170,26 +168,50 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
     );
   }
   if (summary.description !== null && summary.description !== '') push('description', summary.description);
-  if (detail.error !== null) pushWrapped('error-load', `could not load details: ${detail.error}`, 'red');
+  if (detail.error !== null) pushError('error-load', `could not load details: ${detail.error}`, 'red');
   const lastGood = lastGoodNote(summary);
-  if (lastGood !== null) pushWrapped('last-good', `${LAST_GOOD_MARK} ${lastGood}`, 'magenta');
-  for (const [index, problem] of summary.problems.entries())
-    pushWrapped(`problem-${index}`, `✗ ${problem}`, 'magenta');
+  if (lastGood !== null) pushError('last-good', `${LAST_GOOD_MARK} ${lastGood}`, 'magenta');
+  const problems = summary.problems.slice(0, 3);
+  for (const [index, problem] of problems.entries()) pushError(`problem-${index}`, `✗ ${problem}`, 'magenta');
+  if (summary.problems.length > problems.length)
+    push('more-problems', `  … ${summary.problems.length - problems.length} more problems (d shows all)`);
   for (const [index, warning] of (summary.warnings ?? []).entries())
-    pushWrapped(`warning-${index}`, `! ${warning}`, 'yellow');
+    pushError(`warning-${index}`, `! ${warning}`, 'yellow');
 
   const run = liveRun(detail, progress);
   if (run !== null) {
     const eta = overallEta(run);
+    const overall = runProgress(run.parts, false);
     push(
       'run',
       <>
-        <Label color="cyan" bold>{`▶ run ${run.runId.slice(0, 12)}`}</Label>
-        {` · ${run.phase} · ${formatExact(run.rows)} rows · ${formatRate(run.rowsPerSecond)}${eta === null ? '' : ` · ETA ${formatElapsed(eta)}`}`}
+        <Label color="cyan" bold>{`▶ run ${run.runId}`}</Label>
+        {` · ${run.phase} · ${formatExact(run.rows)} rows${overall.estimated === null ? '' : ` of ~${formatExact(overall.estimated)} (${percentText(overall.fraction)})`} · ${formatRate(run.rowsPerSecond)}${eta === null ? '' : ` · ETA ${formatElapsed(eta)}`}`}
       </>,
     );
+    const labelWidth = Math.min(
+      Math.max(...run.parts.map((p) => partLabel(p).length), run.parts.length > 1 ? 9 : 5),
+      24,
+    );
+    // The whole run first: rows read against the best estimate, never full before the run ends.
+    if (run.parts.length > 1) {
+      used += 1;
+      lines.push(
+        <ProgressBar
+          key="run-bar"
+          label="  all parts"
+          labelWidth={labelWidth + 2}
+          rows={overall.rows}
+          estimatedRows={overall.estimated}
+          rowsPerSecond={run.rowsPerSecond}
+          status={run.phase}
+          ended={false}
+          color="cyan"
+          width={width}
+        />,
+      );
+    }
     const maxParts = Math.max(Math.min(run.parts.length, height - used - 8), 1);
-    const labelWidth = Math.min(Math.max(...run.parts.map((p) => partLabel(p).length), 5), 24);
     for (const part of run.parts.slice(0, maxParts)) {
       used += 1;
       lines.push(
@@ -201,6 +223,8 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
           estimatedRows={part.estimated_rows}
           rowsPerSecond={part.rows_per_s}
           status={part.status}
+          // A run's only part is the run: its bar fills when the run has ended, not when it was read.
+          ended={part.status === 'done' && run.parts.length > 1}
           color={partColor(part.status)}
           width={width}
         />,
@@ -228,8 +252,7 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
     );
   }
   const lastError = last?.error ?? status?.stats.last_error ?? null;
-  if (lastError !== null)
-    pushWrapped('last-error', `last error: [${lastError.code}] ${lastError.message}`, 'red');
+  if (lastError !== null) pushError('last-error', `last error: ${oneLineError(lastError)}`, 'red');
 
   // The checks of the run the `last run` line describes; a live run's are not final yet.
   const checks = last !== null && last.status !== 'running' && last.status !== 'queued' ? last.checks : [];
@@ -275,7 +298,7 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
     lines.push(
       <Box key="history" flexDirection="column" marginTop={1}>
         <Table
-          columns={historyColumns(nowMs, width)}
+          columns={historyColumns(nowMs, width, detail.history.slice(0, historyRows))}
           rows={detail.history.slice(0, historyRows)}
           rowKey={(r) => r.id}
           selected={-1}

@@ -18,6 +18,7 @@ export type Props = {
   readonly connectionDetail: string | null;
   readonly pipelines: readonly PipelineSummary[];
   readonly nowMs: number;
+  /** `--readonly`, or a connection the daemon holds read-only. */
   readonly readonly: boolean;
 };
 
@@ -94,7 +95,11 @@ export function Header({
         {' · '}
         <Text bold>etld {info?.version ?? '?'}</Text>
         {` @ ${info?.host ?? '?'} · up ${uptime === null ? '—' : formatElapsed(uptime)}`}
-        {readonly ? <Label color="yellow"> · READ-ONLY</Label> : null}
+        {readonly ? (
+          <Label color="yellow" bold>
+            {' · [read-only]'}
+          </Label>
+        ) : null}
       </Text>
       {connection !== 'connected' && connectionDetail !== null ? (
         <Text wrap="truncate">

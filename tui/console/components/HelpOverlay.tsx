@@ -2,7 +2,8 @@ import type { JSX } from 'react';
 import { Box, Text } from 'ink';
 
 export type Props = {
-  readonly readonly: boolean;
+  /** Why actions are unavailable (`--readonly`, or a read-only connection); null when they are. */
+  readonly readonly: string | null;
 };
 
 type Rows = readonly (readonly [string, string])[];
@@ -14,22 +15,29 @@ const ACTIONS: Rows = [
   ['r', 'retry a failed run'],
 ];
 
+const VIEWS: Rows = [
+  [':pipelines', 'the pipeline table (:p)'],
+  [':runs [TEXT]', 'every run, newest first'],
+  [':alerts', 'alerts, newest first'],
+  [':logs [NAME]', "every pipeline's log"],
+];
+
 const NAVIGATION: Rows = [
-  ['↑↓ j k', 'move'],
+  ['↑↓ j k', 'move, scroll'],
   ['PgUp/Dn g G', 'page, first, last'],
-  ['enter', 'details, progress, why'],
+  ['enter', 'details of the row'],
+  ['d', 'the whole error'],
   ['l', 'live log'],
+  ['y', "the pipeline's YAML"],
   ['/', 'filter: text|regex|!not'],
   ['o  O', 'sort column / reverse'],
   ['esc', 'back / clear filter'],
-  ['?', 'help'],
-  ['q', 'quit'],
+  ['?  q', 'help, quit'],
 ];
 
 const LOGS: Rows = [
-  ['space', 'pause / follow'],
-  ['↑↓ PgUp/Dn', 'scroll (pauses)'],
-  ['G', 'follow again'],
+  ['space  G', 'pause / follow again'],
+  ['←→ 0  w', 'shift, left edge, wrap'],
   ['/  n  N', 'search, older/newer hit'],
 ];
 
@@ -39,7 +47,7 @@ function Section({ title, rows }: { readonly title: string; readonly rows: Rows 
       <Text bold>{title}</Text>
       {rows.map(([key, what]) => (
         <Text key={key} wrap="truncate">
-          {`  ${key.padEnd(12)}${what}`}
+          {`  ${key.padEnd(13)}${what}`}
         </Text>
       ))}
     </Box>
@@ -53,11 +61,15 @@ export function HelpOverlay({ readonly }: Props): JSX.Element {
       <Text bold>etl-console keys — any key closes this help</Text>
       <Box flexDirection="row">
         <Box flexDirection="column" width={38}>
-          {readonly ? (
-            <Text>read-only: s x p r are disabled</Text>
+          {readonly !== null ? (
+            <>
+              <Text bold>Actions [read-only]</Text>
+              <Text wrap="truncate">{`  s x p r off: ${readonly}`}</Text>
+            </>
           ) : (
             <Section title="Actions" rows={ACTIONS} />
           )}
+          <Section title="Views: type :, tab completes" rows={VIEWS} />
           <Section title="Log pane" rows={LOGS} />
         </Box>
         <Section title="Navigation" rows={NAVIGATION} />

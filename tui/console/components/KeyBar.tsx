@@ -5,32 +5,51 @@ import type { Screen } from '../state/view-state.js';
 
 export type Props = {
   readonly screen: Screen;
+  /** The actions are left out: `--readonly`, a read-only connection, or nothing to act on. */
   readonly readonly: boolean;
   readonly width: number;
 };
 
 const ACTION_KEYS = ['s start', 'x stop', 'p pause/resume', 'r retry'];
+const ALWAYS = [': views', '? help', 'q quit'];
 
-/** Every key the current screen accepts; `--readonly` leaves the actions out entirely. */
+/** Every key the current screen accepts; a read-only console leaves the actions out entirely. */
 export function keyHints(screen: Screen, readonly: boolean): string[] {
   const actions = readonly ? [] : ACTION_KEYS;
   switch (screen) {
     case 'table':
-      return [...actions, 'l logs', 'enter details', '/ filter', 'o sort', 'esc clear', '? help', 'q quit'];
+      return [
+        ...actions,
+        'l logs',
+        'y yaml',
+        'd error',
+        'enter details',
+        '/ filter',
+        'o sort',
+        'esc clear',
+        ...ALWAYS,
+      ];
     case 'detail':
-      return [...actions, 'l logs', 'esc back', '? help', 'q quit'];
+      return [...actions, 'l logs', 'y yaml', 'd error', 'esc back', ...ALWAYS];
     case 'logs':
       return [
         'space pause',
         '↑↓ scroll',
+        '←→ shift',
+        'w wrap',
         'G follow',
         '/ search',
         'n/N next',
         ...actions,
         'esc back',
-        '? help',
-        'q quit',
+        ...ALWAYS,
       ];
+    case 'runs':
+      return ['↑↓ move', 'enter details', '/ filter', 'l logs', 'y yaml', ...actions, 'esc back', ...ALWAYS];
+    case 'alerts':
+      return ['↑↓ move', 'enter details', '/ filter', 'esc back', ...ALWAYS];
+    case 'yaml':
+      return ['↑↓ scroll', 'g/G top/end', 'l logs', 'esc back', ...ALWAYS];
   }
 }
 

@@ -2,7 +2,8 @@ import type { JSX, ReactNode } from 'react';
 import { Box, Text } from 'ink';
 import type { LogLine } from '../../../shared/protocol.js';
 import { logLevelColor } from '../format/colors.js';
-import { formatClock } from '../format/time.js';
+import { fit } from '../format/text.js';
+import { formatDateTime } from '../format/time.js';
 import { useColor } from '../hooks/use-theme.js';
 import { compileSearch, lineMatches, type LogView } from '../state/log-view.js';
 import { Label } from './Label.js';
@@ -22,6 +23,9 @@ const LEVEL_TAG: Record<LogLine['level'], string> = {
   debug: 'DBG ',
 };
 
+/** The source column of `:logs` (every pipeline's log): as wide as the longest name shown, within bounds. */
+const SOURCE_MAX = 20;
+
 /** Splits `text` around matches so they can be highlighted; without a pattern, one plain part. */
 export function splitMatches(text: string, regex: RegExp | null): { text: string; match: boolean }[] {
   if (regex === null) return [{ text, match: false }];
@@ -38,21 +42,80 @@ export function splitMatches(text: string, regex: RegExp | null): { text: string
   return parts;
 }
 
-function LogRow({ line, regex }: { readonly line: LogLine; readonly regex: RegExp | null }): JSX.Element {
+/** One terminal row of the pane: a line's head (time, level, source) or a wrapped line's continuation. */
+interface Row {
+  readonly key: string;
+  readonly line: LogLine;
+  readonly head: boolean;
+  readonly text: string;
+}
+
+/**
+ * The rows `line` takes: one, its message cut and shifted sideways (a multi-line message shows
+ * `⏎` where it breaks); or, wrapped, as many as the message needs after the head.
+ */
+export function layoutLine(
+  line: LogLine,
+  key: string,
+  textWidth: number,
+  wrap: boolean,
+  shift: number,
+): Row[] {
+  if (!wrap) {
+    const flat = line.message.replace(/\r?\n/g, ' ⏎ ');
+    return [{ key, line, head: true, text: [...flat].slice(shift).join('') }];
+  }
+  const width = Math.max(textWidth, 1);
+  const rows: Row[] = [];
+  for (const part of line.message.split(/\r?\n/)) {
+    const chars = [...part];
+    for (let start = 0; start === 0 || start < chars.length; start += width) {
+      rows.push({
+        key: `${key}.${rows.length}`,
+        line,
+        head: rows.length === 0,
+        text: chars.slice(start, start + width).join(''),
+      });
+      if (chars.length === 0) break;
+    }
+  }
+  return rows;
+}
+
+function RowText({
+  row,
+  regex,
+  indent,
+  source,
+}: {
+  readonly row: Row;
+  readonly regex: RegExp | null;
+  readonly indent: number;
+  readonly source: number;
+}): JSX.Element {
   const color = useColor();
+  const parts = splitMatches(row.text, regex).map((part, index) =>
+    part.match ? (
+      <Text key={index} inverse bold color={color('yellow')}>
+        {part.text}
+      </Text>
+    ) : (
+      part.text
+    ),
+  );
+  if (!row.head)
+    return (
+      <Text wrap="truncate">
+        {`${' '.repeat(indent)}`}
+        {parts}
+      </Text>
+    );
   return (
     <Text wrap="truncate">
-      {`${formatClock(line.ts)} `}
-      <Text color={color(logLevelColor(line.level))}>{LEVEL_TAG[line.level]}</Text>{' '}
-      {splitMatches(line.message, regex).map((part, index) =>
-        part.match ? (
-          <Text key={index} inverse bold color={color('yellow')}>
-            {part.text}
-          </Text>
-        ) : (
-          part.text
-        ),
-      )}
+      {`${formatDateTime(row.line.ts)} `}
+      <Text color={color(logLevelColor(row.line.level))}>{LEVEL_TAG[row.line.level]}</Text>{' '}
+      {source > 0 ? <Text bold>{`${fit(row.line.pipeline ?? 'etld', source)} `}</Text> : null}
+      {parts}
     </Text>
   );
 }
@@ -61,7 +124,20 @@ export function LogPane({ view, width, height }: Props): JSX.Element {
   const { regex } = compileSearch(view.search);
   const bodyHeight = Math.max(height - 1, 1);
   const end = view.lines.length - view.scroll;
-  const shown = view.lines.slice(Math.max(end - bodyHeight, 0), end);
+  // Enough lines to fill the pane even if none wraps; wrapped ones take more rows, cut from the top.
+  const candidates = view.lines.slice(Math.max(end - bodyHeight, 0), end);
+  const source =
+    view.pipeline === null
+      ? Math.min(Math.max(4, ...candidates.map((l) => (l.pipeline ?? 'etld').length)), SOURCE_MAX)
+      : 0;
+  // `2026-05-21 10:00:03 INFO ` and, for every pipeline's log, the source.
+  const indent = 19 + 1 + 4 + 1 + (source > 0 ? source + 1 : 0);
+  const first = Math.max(end - bodyHeight, 0);
+  const rows = candidates
+    .flatMap((line, index) =>
+      layoutLine(line, String(view.dropped + first + index), width - indent, view.wrap, view.shift),
+    )
+    .slice(-bodyHeight);
   const matches = regex === null ? 0 : view.lines.filter((line) => lineMatches(regex, line)).length;
 
   const status: ReactNode[] = [];
@@ -78,6 +154,7 @@ export function LogPane({ view, width, height }: Props): JSX.Element {
       </Label>
     ),
   );
+  status.push(view.wrap ? ' · wrap' : ` · cut${view.shift > 0 ? ` → +${view.shift}` : ''}`);
   if (view.search !== '' || view.searchEditing) {
     status.push(
       view.searchError === null ? (
@@ -91,14 +168,14 @@ export function LogPane({ view, width, height }: Props): JSX.Element {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Text bold>{`logs: ${view.pipeline}`}</Text>
+        <Text bold>{`logs: ${view.pipeline ?? 'every pipeline'}`}</Text>
         {' · '}
         {status}
       </Text>
       {view.error !== null ? <Label color="red">{`could not read logs: ${view.error}`}</Label> : null}
-      {shown.length === 0 && view.error === null ? <Text>no log lines yet</Text> : null}
-      {shown.map((line, index) => (
-        <LogRow key={`${view.dropped + Math.max(end - bodyHeight, 0) + index}`} line={line} regex={regex} />
+      {rows.length === 0 && view.error === null ? <Text>no log lines yet</Text> : null}
+      {rows.map((row) => (
+        <RowText key={row.key} row={row} regex={regex} indent={indent} source={source} />
       ))}
     </Box>
   );

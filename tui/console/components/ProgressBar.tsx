@@ -1,29 +1,33 @@
 import type { JSX } from 'react';
 import { Text } from 'ink';
 import type { ColorName } from '../format/colors.js';
-import { formatCount, formatPercent, formatRate } from '../format/numbers.js';
+import { formatCount, formatRate } from '../format/numbers.js';
+import { percentText, progressFraction } from '../format/progress.js';
 import { fit } from '../format/text.js';
 import { etaSeconds, formatElapsed } from '../format/time.js';
 import { Label } from './Label.js';
+
+/** Part statuses in which no rows are being read. */
+const STOPPED: ReadonlySet<string> = new Set(['pending', 'done', 'failed', 'cancelled']);
 
 export type Props = {
   readonly label: string;
   readonly labelWidth: number;
   readonly rows: number;
-  /** Null when the source gave no estimate: the bar is then replaced by the row count alone. */
+  /**
+   * The best estimate of the rows there are to read (a part that read more than the source's
+   * estimate has at least what it read); null when the source gave none: the bar is then replaced
+   * by the row count alone.
+   */
   readonly estimatedRows: number | null;
   readonly rowsPerSecond: number;
+  /** Shown at the end of the bar: the part's status. */
   readonly status: string;
+  /** Only what has ended fills the bar; anything still going stops at 99 %. */
+  readonly ended: boolean;
   readonly color?: ColorName;
   readonly width: number;
 };
-
-/** The fraction done, capped at 1: estimates can be exceeded by rows committed meanwhile. */
-export function progressFraction(rows: number, estimated: number | null, status: string): number | null {
-  if (status === 'done') return 1;
-  if (estimated === null || estimated <= 0) return null;
-  return Math.min(rows / estimated, 1);
-}
 
 export function ProgressBar({
   label,
@@ -32,23 +36,24 @@ export function ProgressBar({
   estimatedRows,
   rowsPerSecond,
   status,
+  ended,
   color,
   width,
 }: Props): JSX.Element {
-  const fraction = progressFraction(rows, estimatedRows, status);
-  const eta =
-    status === 'running'
-      ? etaSeconds(estimatedRows === null ? null : estimatedRows - rows, rowsPerSecond)
-      : null;
+  const estimate = estimatedRows === null ? null : Math.max(estimatedRows, rows);
+  const fraction = progressFraction(rows, estimate, ended);
+  const remaining = estimate === null ? null : estimate - rows;
+  // Only while rows are flowing; past the estimate nothing is known about what is left: no ETA rather than "0s".
+  const flowing = !ended && !STOPPED.has(status);
+  const eta = flowing && remaining !== null && remaining > 0 ? etaSeconds(remaining, rowsPerSecond) : null;
   const counts =
-    estimatedRows === null
-      ? `${formatCount(rows)} rows`
-      : `${formatCount(rows)}/${formatCount(estimatedRows)}`;
-  const tail = ` ${fit(formatPercent(fraction), 4, 'right')} ${fit(counts, 13)} ${fit(formatRate(rowsPerSecond), 10, 'right')} ${
+    estimate === null ? `${formatCount(rows)} rows` : `${formatCount(rows)}/${formatCount(estimate)}`;
+  const tail = ` ${fit(percentText(fraction), 4, 'right')} ${fit(counts, 13)} ${fit(formatRate(rowsPerSecond), 10, 'right')} ${
     eta === null ? fit(status, 9) : fit(`ETA ${formatElapsed(eta)}`, 9)
   }`;
   const barWidth = Math.max(width - labelWidth - tail.length - 3, 5);
-  const filled = fraction === null ? 0 : Math.round(fraction * barWidth);
+  // Floor, like the percentage: an unfinished bar never looks full.
+  const filled = fraction === null ? 0 : Math.floor(fraction * barWidth);
   return (
     <Text wrap="truncate">
       {fit(label, labelWidth)} [<Label color={color}>{'█'.repeat(filled)}</Label>

@@ -3,11 +3,19 @@ import { Text } from 'ink';
 import type { Notice } from '../state/view-state.js';
 import { Label } from './Label.js';
 
+/** An open prompt: `:` (the palette), a `/` filter or a log search. */
+export interface Prompt {
+  readonly label: string;
+  readonly text: string;
+  readonly error: string | null;
+  /** What follows the typed text: completions, or the list's context. */
+  readonly hint: string;
+}
+
 export type Props = {
   /** A question waiting for y/n, shown before anything else. */
   readonly confirm: string | null;
-  /** An open prompt (`/` filter or search): label and text typed so far. */
-  readonly prompt: { readonly label: string; readonly text: string; readonly error: string | null } | null;
+  readonly prompt: Prompt | null;
   readonly notice: Notice | null;
   /** Right-hand context such as `12 of 500 · sort name ↑ · filter "ord"`. */
   readonly context: string;
@@ -31,10 +39,10 @@ export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Ele
         <Text bold>{prompt.label}</Text>
         {`${prompt.text}▏`}
         {prompt.error === null ? (
-          context === '' ? (
+          prompt.hint === '' ? (
             ''
           ) : (
-            `  · ${context}`
+            `  · ${prompt.hint}`
           )
         ) : (
           <Label color="red">{`  ${prompt.error}`}</Label>

@@ -1,4 +1,5 @@
-/** Fitting text into fixed-width terminal cells. */
+/** Fitting text into fixed-width terminal cells, and errors into one line. */
+import { isEtlError } from '../../../shared/errors.js';
 
 /** Pads or truncates to exactly `width` characters, marking a cut with `…`. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
@@ -32,4 +33,41 @@ export function wrapItems(items: readonly string[], width: number, gap = 2): str
   }
   if (current.length > 0) lines.push(current);
   return lines;
+}
+
+/**
+ * The first line of a message that may span several (stack traces, SQL errors with context), so
+ * it fits one row of a list or the detail view; `more` says there is text beyond it (`d` shows it).
+ */
+export function firstLine(text: string): { readonly line: string; readonly more: boolean } {
+  const lines = text.split(/\r?\n/);
+  const index = lines.findIndex((l) => l.trim() !== '');
+  if (index === -1) return { line: '', more: false };
+  const rest = lines.slice(index + 1).some((l) => l.trim() !== '');
+  return { line: (lines[index] ?? '').trim(), more: rest };
+}
+
+/** Wraps text to `width` columns (hard breaks at the width; existing newlines kept). */
+export function wrapText(text: string, width: number): string[] {
+  const size = Math.max(width, 1);
+  return text.split(/\r?\n/).flatMap((line) => {
+    const chars = [...line];
+    if (chars.length <= size) return [line];
+    const rows: string[] = [];
+    for (let start = 0; start < chars.length; start += size)
+      rows.push(chars.slice(start, start + size).join(''));
+    return rows;
+  });
+}
+
+/** `[CODE] first line…`: an error in one row, whatever its message; `d` shows the rest. */
+export function oneLineError(error: { readonly code: string; readonly message: string }): string {
+  const { line, more } = firstLine(error.message);
+  return `[${error.code}] ${line}${more ? ' …' : ''}`;
+}
+
+/** An error as the status line says it: `[CODE] message` for the daemon's errors. */
+export function describeError(error: unknown): string {
+  if (isEtlError(error)) return `[${error.code}] ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
 }

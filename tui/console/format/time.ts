@@ -63,9 +63,10 @@ export function etaSeconds(remaining: number | null, rowsPerSecond: number): num
   return remaining / rowsPerSecond;
 }
 
-/** Wall-clock `HH:MM:SS` in the console's timezone, for log lines. */
-export function formatClock(iso: string): string {
+/** `2026-05-21 10:00:03` in the console's timezone: log lines outlive a day, so they carry the date. */
+export function formatDateTime(iso: string): string {
   const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return '--:--:--';
-  return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+  if (Number.isNaN(at.getTime())) return '----------  --:--:--';
+  const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+  return `${date} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
 }

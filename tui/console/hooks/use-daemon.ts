@@ -5,10 +5,12 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DaemonClient } from '../../../shared/client/client.js';
-import { isEtlError } from '../../../shared/errors.js';
 import { ActionBatcher } from '../state/action-batcher.js';
 import type { Command } from '../state/command.js';
-import type { ViewAction } from '../state/view-state.js';
+import { describeError } from '../format/text.js';
+import { sendCommand } from './send-command.js';
+import { useFleetLists } from './use-fleet-lists.js';
+import type { ListName, ViewAction } from '../state/view-state.js';
 
 export interface UseDaemonOptions {
   /**
@@ -20,8 +22,12 @@ export interface UseDaemonOptions {
   readonly dispatch: (action: ViewAction) => void;
   /** The pipeline whose details are on screen, if any. */
   readonly detailPipeline: string | null;
-  /** The pipeline whose log pane is open, if any. */
+  /** The pipeline whose log pane is open, EVERY_PIPELINE for `:logs`, null when none is. */
   readonly logPipeline: string | null;
+  /** The fleet-wide list on screen (`:runs`, `:alerts`), if any. */
+  readonly listView: ListName | null;
+  /** The pipeline whose file `y` shows, if any. */
+  readonly yamlPipeline: string | null;
   readonly clock: () => number;
   /** Longest a daemon event waits before it is rendered. */
   readonly flushIntervalMs?: number;
@@ -32,16 +38,13 @@ export interface UseDaemonOptions {
 }
 
 export const LOG_BACKLOG_LINES = 200;
+/** What `logPipeline` is for the log pane of every pipeline (pipeline names never contain `*`). */
+export const EVERY_PIPELINE = '*';
 const SUBSCRIBE_TOPICS = ['runs', 'progress', 'pipelines', 'resources'] as const;
-
-export function describeError(error: unknown): string {
-  if (isEtlError(error)) return `[${error.code}] ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Returns the function that carries out a queued command. */
 export function useDaemon(options: UseDaemonOptions): (command: Command) => void {
-  const { connect, detailPipeline, logPipeline } = options;
+  const { connect, detailPipeline, logPipeline, listView, yamlPipeline } = options;
   const flushMs = options.flushIntervalMs ?? 150;
   const retryMs = options.retryDelayMs ?? 1000;
   const refreshMs = options.refreshIntervalMs ?? 15_000;
@@ -63,6 +66,8 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
   const [epoch, setEpoch] = useState(0);
   /** Bumped when the detail view should be fetched again (a run of that pipeline changed). */
   const [detailTick, setDetailTick] = useState(0);
+  /** Bumped when a fleet-wide list should be fetched again (a run changed, or periodically). */
+  const [listTick, setListTick] = useState(0);
 
   useEffect(() => {
     let disposed = false;
@@ -94,6 +99,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
       refreshPending = true;
       refreshTimer = setTimeout(() => {
         refreshPending = false;
+        setListTick((t) => t + 1);
         const current = clientRef.current;
         if (current?.state === 'connected') loadOverview(current).catch(reportFailure('refresh failed'));
       }, 1000);
@@ -101,6 +107,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
 
     const onConnected = (current: DaemonClient): void => {
       followedRef.current = new Set();
+      dispatch({ type: 'role', role: current.role });
       dispatch({ type: 'connection', state: 'connected', detail: null });
       setEpoch((e) => e + 1);
       current
@@ -129,7 +136,10 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
         ),
         current.onEvent('resources', (resources) => batcher.push({ type: 'resources', resources })),
         current.onEvent('log', (line) => {
-          if (line.pipeline !== null && line.pipeline === logRef.current) {
+          const open = logRef.current;
+          if (open === EVERY_PIPELINE) {
+            batcher.push({ type: 'logLines', pipeline: null, lines: [line], replace: false });
+          } else if (line.pipeline !== null && line.pipeline === open) {
             batcher.push({ type: 'logLines', pipeline: line.pipeline, lines: [line], replace: false });
           }
         }),
@@ -193,6 +203,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     const periodic = setInterval(() => {
       const current = clientRef.current;
       if (current?.state === 'connected') loadOverview(current).catch(reportFailure('refresh failed'));
+      setListTick((t) => t + 1);
     }, refreshMs);
 
     return () => {
@@ -242,14 +253,22 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     const pipeline = logPipeline;
     const follow = !followedRef.current.has(pipeline);
     followedRef.current.add(pipeline);
-    current.call('logs', { pipeline, lines: LOG_BACKLOG_LINES, follow }).then(
+    const every = pipeline === EVERY_PIPELINE;
+    const viewPipeline = every ? null : pipeline;
+    current.call('logs', { ...(every ? {} : { pipeline }), lines: LOG_BACKLOG_LINES, follow }).then(
       (result) => {
         if (!cancelled)
-          dispatchRef.current({ type: 'logLines', pipeline, lines: result.lines, replace: true });
+          dispatchRef.current({
+            type: 'logLines',
+            pipeline: viewPipeline,
+            lines: result.lines,
+            replace: true,
+          });
       },
       (error: unknown) => {
         if (follow) followedRef.current.delete(pipeline);
-        if (!cancelled) dispatchRef.current({ type: 'logsFailed', pipeline, error: describeError(error) });
+        if (!cancelled)
+          dispatchRef.current({ type: 'logsFailed', pipeline: viewPipeline, error: describeError(error) });
       },
     );
     return () => {
@@ -270,57 +289,10 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
   }, [logPipeline, epoch]);
 
+  useFleetLists({ clientRef, dispatchRef, listView, yamlPipeline, epoch, listTick });
+
   return useCallback((command: Command) => {
-    const dispatch = dispatchRef.current;
-    const current = clientRef.current;
     if (command.kind === 'quit') return;
-    if (current === null || current.state !== 'connected') {
-      dispatch({
-        type: 'notice',
-        notice: { text: `not connected: ${command.kind} ${command.pipeline} was not sent`, tone: 'error' },
-      });
-      return;
-    }
-    const done = (text: string): void => {
-      dispatch({ type: 'notice', notice: { text, tone: 'info' } });
-      refreshRef.current(command.pipeline);
-    };
-    const failed = (error: unknown): void => {
-      dispatch({
-        type: 'notice',
-        notice: {
-          text: `${command.kind} ${command.pipeline} failed: ${describeError(error)}`,
-          tone: 'error',
-        },
-      });
-    };
-    const pipeline = command.pipeline;
-    switch (command.kind) {
-      case 'start':
-        current
-          .call('start', { pipeline })
-          .then(
-            (r) => done(`${command.retry ? 'retrying' : 'started'} ${pipeline}: run ${r.run_id}`),
-            failed,
-          );
-        return;
-      case 'stop':
-        current
-          .call('stop', { pipeline })
-          .then(
-            (r) =>
-              done(
-                r.stopped ? `stopping ${pipeline}: run ${r.run_id ?? '?'}` : `${pipeline} had no run to stop`,
-              ),
-            failed,
-          );
-        return;
-      case 'pause':
-        current.call('pause', { pipeline }).then(() => done(`paused ${pipeline}`), failed);
-        return;
-      case 'resume':
-        current.call('resume', { pipeline }).then(() => done(`resumed ${pipeline}`), failed);
-        return;
-    }
+    sendCommand(clientRef.current, command, dispatchRef.current, (pipeline) => refreshRef.current(pipeline));
   }, []);
 }

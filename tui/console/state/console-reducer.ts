@@ -18,6 +18,7 @@ function isPlainText(input: string, key: KeyPress): boolean {
 function charKey(char: string): KeyPress {
   if (char === '\r' || char === '\n') return { return: true };
   if (char === '\u007f' || char === '\b') return { backspace: true };
+  if (char === '\t') return { tab: true };
   return {};
 }
 

@@ -23,7 +23,16 @@ export function filterFields(pipeline: PipelineSummary): string[] {
   ].map((field) => field.toLowerCase());
 }
 
-export function compileFilter(text: string): FilterResult {
+/** A filter over any record's fields: what `/` does in the pipeline table and the `:runs`/`:alerts` views. */
+export type MatcherResult =
+  | {
+      readonly ok: true;
+      readonly test: (fields: readonly string[]) => boolean;
+      readonly description: string;
+    }
+  | { readonly ok: false; readonly error: string };
+
+export function compileMatcher(text: string): MatcherResult {
   const inverse = text.startsWith('!');
   const body = inverse ? text.slice(1) : text;
   // A lone `!` is a filter still being typed: show everything rather than blank the table.
@@ -43,12 +52,22 @@ export function compileFilter(text: string): FilterResult {
     description = `regex /${body}/`;
   } else {
     const needle = body.toLowerCase();
-    match = (haystack) => haystack.includes(needle);
+    match = (haystack) => haystack.toLowerCase().includes(needle);
     description = `"${body}"`;
   }
   return {
     ok: true,
-    test: (pipeline) => filterFields(pipeline).some(match) !== inverse,
+    test: (fields) => fields.some(match) !== inverse,
     description: inverse ? `not ${description}` : description,
+  };
+}
+
+export function compileFilter(text: string): FilterResult {
+  const matcher = compileMatcher(text);
+  if (!matcher.ok) return matcher;
+  return {
+    ok: true,
+    test: (pipeline) => matcher.test(filterFields(pipeline)),
+    description: matcher.description,
   };
 }

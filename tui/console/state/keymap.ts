@@ -4,6 +4,8 @@
  */
 import type { Key } from 'ink';
 import type { Command } from './command.js';
+import { LOG_SHIFT_STEP } from './log-view.js';
+import type { ListName } from './view-types.js';
 import { targetPipeline, type ViewAction, type ViewState } from './view-state.js';
 
 /** Reducer actions for one key; commands travel as `enqueue` actions. */
@@ -59,7 +61,9 @@ function promptKey(
 
 function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOutcome | null {
   if (!['s', 'x', 'p', 'r'].includes(input)) return null;
-  if (options.readonly) return notice('read-only console: actions are disabled');
+  // The alerts and the YAML file are for reading; their key bars offer no actions.
+  if (state.screen === 'alerts' || state.screen === 'yaml') return null;
+  if (options.readonly) return notice('read-only console (--readonly): actions are disabled');
   const target = targetPipeline(state);
   if (target === null) return notice('no pipeline selected');
   const name = target.name;
@@ -68,6 +72,8 @@ function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOut
       return send({ kind: 'start', pipeline: name, retry: false });
     case 'x':
       if (!ACTIVE_STATES.has(target.state)) return notice(`${name} has no active run to stop`);
+      // A read-only connection is refused by the daemon, which says why: asking first would be a lie.
+      if (state.role === 'read-only') return send({ kind: 'stop', pipeline: name });
       return act({ type: 'confirmStop', pipeline: name });
     case 'p':
       return send({ kind: target.paused ? 'resume' : 'pause', pipeline: name });
@@ -91,6 +97,10 @@ function tableKey(input: string, key: KeyPress, options: KeyOptions): KeyOutcome
   switch (input) {
     case 'l':
       return act({ type: 'openLogs' });
+    case 'y':
+      return act({ type: 'openYaml' });
+    case 'd':
+      return act({ type: 'showDetails' });
     case '/':
       return act({ type: 'filterStart' });
     case 'o':
@@ -112,7 +122,15 @@ function logsKey(state: ViewState, input: string, key: KeyPress, options: KeyOpt
   if (key.pageDown === true) return act({ type: 'logsScroll', delta: -options.pageSize });
   if (key.home === true || input === 'g') return act({ type: 'logsScroll', delta: logs.lines.length });
   if (key.end === true || input === 'G') return act({ type: 'logsFollow' });
+  if (key.leftArrow === true) return act({ type: 'logsShift', delta: -LOG_SHIFT_STEP });
+  if (key.rightArrow === true) return act({ type: 'logsShift', delta: LOG_SHIFT_STEP });
   switch (input) {
+    case 'w':
+      return act({ type: 'logsWrap' });
+    case '0':
+      return act({ type: 'logsShift', delta: -Number.MAX_SAFE_INTEGER });
+    case 'y':
+      return logs.pipeline === null ? NOTHING : act({ type: 'openYaml' });
     case ' ':
       return act({ type: 'logsTogglePause' });
     case '/':
@@ -124,6 +142,56 @@ function logsKey(state: ViewState, input: string, key: KeyPress, options: KeyOpt
     default:
       return NOTHING;
   }
+}
+
+/** `:runs` and `:alerts`: move, filter, details of the selection, its pipeline's logs and file. */
+function listKey(list: ListName, input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  const edit = (e: Extract<ViewAction, { type: 'listEdit' }>['edit']): KeyOutcome =>
+    act({ type: 'listEdit', list, edit: e });
+  if (key.upArrow === true || input === 'k') return edit({ kind: 'move', delta: -1 });
+  if (key.downArrow === true || input === 'j') return edit({ kind: 'move', delta: 1 });
+  if (key.pageUp === true) return edit({ kind: 'move', delta: -options.pageSize });
+  if (key.pageDown === true) return edit({ kind: 'move', delta: options.pageSize });
+  if (key.home === true || input === 'g') return edit({ kind: 'moveTo', position: 'first' });
+  if (key.end === true || input === 'G') return edit({ kind: 'moveTo', position: 'last' });
+  if (key.return === true || input === 'd') return act({ type: 'showDetails' });
+  if (key.escape === true) return act({ type: 'back' });
+  switch (input) {
+    case '/':
+      return edit({ kind: 'filterStart' });
+    case 'l':
+      return act({ type: 'openLogs' });
+    case 'y':
+      return act({ type: 'openYaml' });
+    default:
+      return NOTHING;
+  }
+}
+
+function yamlKey(input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  if (key.escape === true || isBackspace(key)) return act({ type: 'back' });
+  if (key.upArrow === true || input === 'k') return act({ type: 'yamlScroll', delta: -1 });
+  if (key.downArrow === true || input === 'j') return act({ type: 'yamlScroll', delta: 1 });
+  if (key.pageUp === true) return act({ type: 'yamlScroll', delta: -options.pageSize });
+  if (key.pageDown === true) return act({ type: 'yamlScroll', delta: options.pageSize });
+  if (key.home === true || input === 'g') return act({ type: 'yamlScroll', delta: -Number.MAX_SAFE_INTEGER });
+  if (key.end === true || input === 'G') return act({ type: 'yamlScroll', delta: Number.MAX_SAFE_INTEGER });
+  return input === 'l' ? act({ type: 'openLogs' }) : NOTHING;
+}
+
+/** The overlay of `d`: arrows scroll a long error, any other key closes it. */
+function detailsKey(input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
+  if (key.upArrow === true || input === 'k') return act({ type: 'detailsScroll', delta: -1 });
+  if (key.downArrow === true || input === 'j') return act({ type: 'detailsScroll', delta: 1 });
+  if (key.pageUp === true) return act({ type: 'detailsScroll', delta: -options.pageSize });
+  if (key.pageDown === true) return act({ type: 'detailsScroll', delta: options.pageSize });
+  return act({ type: 'closeDetails' });
+}
+
+function listFilterPrompt(state: ViewState): ListName | null {
+  if (state.screen === 'runs' && state.runs.filterEditing) return 'runs';
+  if (state.screen === 'alerts' && state.alerts.filterEditing) return 'alerts';
+  return null;
 }
 
 export function resolveKey(state: ViewState, input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
@@ -142,6 +210,16 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
     );
   }
 
+  if (state.palette !== null) {
+    if (key.tab === true) return act({ type: 'paletteComplete' });
+    return promptKey(input, key, {
+      commit: { type: 'paletteCommit' },
+      cancel: { type: 'paletteCancel' },
+      backspace: { type: 'paletteBackspace' },
+      input: (text) => ({ type: 'paletteInput', text }),
+    });
+  }
+
   if (state.filterEditing) {
     if (key.upArrow === true) return act({ type: 'move', delta: -1 });
     if (key.downArrow === true) return act({ type: 'move', delta: 1 });
@@ -150,6 +228,23 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
       cancel: { type: 'filterCancel' },
       backspace: { type: 'filterBackspace' },
       input: (text) => ({ type: 'filterInput', text }),
+    });
+  }
+
+  const list = listFilterPrompt(state);
+  if (list !== null) {
+    const edit = (e: Extract<ViewAction, { type: 'listEdit' }>['edit']): ViewAction => ({
+      type: 'listEdit',
+      list,
+      edit: e,
+    });
+    if (key.upArrow === true) return act(edit({ kind: 'move', delta: -1 }));
+    if (key.downArrow === true) return act(edit({ kind: 'move', delta: 1 }));
+    return promptKey(input, key, {
+      commit: edit({ kind: 'filterCommit' }),
+      cancel: edit({ kind: 'filterCancel' }),
+      backspace: edit({ kind: 'filterBackspace' }),
+      input: (text) => edit({ kind: 'filterInput', text }),
     });
   }
 
@@ -163,8 +258,10 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
   }
 
   if (input === 'q') return send({ kind: 'quit' });
+  if (state.details !== null) return detailsKey(input, key, options);
   if (state.help) return act({ type: 'toggleHelp' });
   if (input === '?') return act({ type: 'toggleHelp' });
+  if (input === ':') return act({ type: 'paletteStart' });
 
   const action = actionKey(state, input, options);
   if (action !== null) return action;
@@ -174,8 +271,22 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
       return tableKey(input, key, options);
     case 'detail':
       if (key.escape === true || isBackspace(key)) return act({ type: 'back' });
-      return input === 'l' ? act({ type: 'openLogs' }) : NOTHING;
+      switch (input) {
+        case 'l':
+          return act({ type: 'openLogs' });
+        case 'y':
+          return act({ type: 'openYaml' });
+        case 'd':
+          return act({ type: 'showDetails' });
+        default:
+          return NOTHING;
+      }
     case 'logs':
       return logsKey(state, input, key, options);
+    case 'runs':
+    case 'alerts':
+      return listKey(state.screen, input, key, options);
+    case 'yaml':
+      return yamlKey(input, key, options);
   }
 }

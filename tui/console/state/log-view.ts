@@ -1,6 +1,7 @@
 /**
  * The live log pane's state: a bounded buffer that follows new lines, can be paused (the view
- * stays put while lines keep arriving) and searched, with jumps between matching lines.
+ * stays put while lines keep arriving) and searched, with jumps between matching lines. Long lines
+ * are cut at the right edge and scrolled sideways, or wrapped (`w`).
  */
 import type { LogLine } from '../../../shared/protocol.js';
 
@@ -8,7 +9,8 @@ import type { LogLine } from '../../../shared/protocol.js';
 export const LOG_BUFFER_LINES = 2000;
 
 export interface LogView {
-  readonly pipeline: string;
+  /** The pipeline whose log this is; null for every pipeline's and the daemon's (`:logs`). */
+  readonly pipeline: string | null;
   readonly lines: readonly LogLine[];
   readonly paused: boolean;
   /** Lines hidden below the view; 0 shows the newest line at the bottom. */
@@ -22,16 +24,26 @@ export interface LogView {
   readonly searchBefore: string;
   readonly searchError: string | null;
   readonly error: string | null;
+  /** Long lines wrap onto the next rows instead of being cut at the right edge. */
+  readonly wrap: boolean;
+  /** Columns of each message scrolled out on the left (cut lines only). */
+  readonly shift: number;
 }
+
+/** Columns `←` / `→` move a cut line by. */
+export const LOG_SHIFT_STEP = 8;
 
 export type LogAction =
   | {
       readonly type: 'logLines';
-      readonly pipeline: string;
+      readonly pipeline: string | null;
       readonly lines: readonly LogLine[];
       readonly replace: boolean;
     }
-  | { readonly type: 'logsFailed'; readonly pipeline: string; readonly error: string }
+  | { readonly type: 'logsFailed'; readonly pipeline: string | null; readonly error: string }
+  | { readonly type: 'logsWrap' }
+  /** Positive deltas show more of the right side of long lines. */
+  | { readonly type: 'logsShift'; readonly delta: number }
   | { readonly type: 'logsTogglePause' }
   /** Positive deltas scroll towards older lines. */
   | { readonly type: 'logsScroll'; readonly delta: number }
@@ -43,7 +55,7 @@ export type LogAction =
   | { readonly type: 'searchCancel' }
   | { readonly type: 'searchJump'; readonly direction: 'older' | 'newer' };
 
-export function createLogView(pipeline: string): LogView {
+export function createLogView(pipeline: string | null): LogView {
   return {
     pipeline,
     lines: [],
@@ -56,6 +68,8 @@ export function createLogView(pipeline: string): LogView {
     searchBefore: '',
     searchError: null,
     error: null,
+    wrap: false,
+    shift: 0,
   };
 }
 
@@ -147,5 +161,13 @@ export function applyLogAction(view: LogView, action: LogAction): LogView {
       return { ...withSearch(view, view.searchBefore), searchEditing: false };
     case 'searchJump':
       return jump(view, action.direction);
+    case 'logsWrap':
+      return { ...view, wrap: !view.wrap, shift: 0 };
+    case 'logsShift': {
+      if (view.wrap) return view;
+      // No further than the longest line's end: past it the pane would be empty.
+      const longest = view.lines.reduce((max, line) => Math.max(max, line.message.length), 0);
+      return { ...view, shift: Math.min(Math.max(view.shift + action.delta, 0), Math.max(longest - 1, 0)) };
+    }
   }
 }

@@ -1,158 +1,31 @@
 /**
- * The console's whole view state and its pure reducer. Data from the daemon and operator
- * intents arrive as actions; nothing here performs I/O, so the reducer is tested on its own.
+ * The console's pure reducer: data from the daemon and operator intents arrive as actions;
+ * nothing here performs I/O, so the reducer is tested on its own. The state's shape is in
+ * `view-types.ts`, screen changes in `navigation.ts`.
  */
-import type { ConnectionState } from '../../../shared/client/client.js';
-import type {
-  DaemonInfo,
-  EventData,
-  PipelineStatus,
-  PipelineSummary,
-  Resources,
-  RunRecord,
-} from '../../../shared/protocol.js';
+import type { PipelineSummary, RunRecord } from '../../../shared/protocol.js';
 import type { PipelineState, RunStatus } from '../../../shared/types.js';
 import { compileFilter } from './filter.js';
-import { nextSortKey, visiblePipelines, type SortOrder } from './sort.js';
-import type { Command, QueuedCommand } from './command.js';
-import { applyLogAction, createLogView, type LogAction, type LogView } from './log-view.js';
+import { applyLogAction } from './log-view.js';
+import { back, commitPalette, openLogs, openView, openYaml, showDetails } from './navigation.js';
+import { completePalette } from './palette.js';
+import { ALERT_LIST, editRecordList, loadRecordList, RUN_LIST, type ListEdit } from './record-list.js';
+import { selectedIndex, targetPipeline, visibleOf } from './selectors.js';
+import { nextSortKey } from './sort.js';
+import type { ListName, RunStateEvent, ViewAction, ViewState } from './view-types.js';
 
-export type Screen = 'table' | 'detail' | 'logs';
-export type Progress = EventData<'run.progress'>;
-export type RunStateEvent = EventData<'run.state'>;
-
-export interface Notice {
-  readonly text: string;
-  readonly tone: 'info' | 'error';
-}
-
-export interface DetailData {
-  readonly pipeline: string;
-  readonly status: PipelineStatus | null;
-  readonly history: readonly RunRecord[];
-  readonly why: readonly string[];
-  readonly error: string | null;
-}
-
-export interface ViewState {
-  readonly connection: ConnectionState;
-  readonly connectionDetail: string | null;
-  readonly info: DaemonInfo | null;
-  /** When `info` arrived (ms), so uptime keeps counting between refreshes. */
-  readonly infoReceivedAt: number | null;
-  readonly resources: Resources | null;
-  readonly pipelines: readonly PipelineSummary[];
-  readonly loaded: boolean;
-  /** Latest progress per pipeline while a run is active. */
-  readonly progress: Readonly<Record<string, Progress>>;
-  readonly screen: Screen;
-  readonly logsReturnTo: 'table' | 'detail';
-  /** Selection by name, so it survives re-sorting and list refreshes. */
-  readonly selected: string | null;
-  readonly sort: SortOrder;
-  readonly filter: string;
-  readonly filterEditing: boolean;
-  /** The filter before editing started, restored by `esc`. */
-  readonly filterBefore: string;
-  readonly filterError: string | null;
-  readonly help: boolean;
-  readonly confirm: { readonly action: 'stop'; readonly pipeline: string } | null;
-  readonly notice: Notice | null;
-  readonly detail: DetailData | null;
-  readonly logs: LogView | null;
-  /** Commands waiting for the app to carry them out, oldest first. */
-  readonly outbox: readonly QueuedCommand[];
-  readonly nextCommandId: number;
-}
-
-export type ViewAction =
-  | { readonly type: 'connection'; readonly state: ConnectionState; readonly detail: string | null }
-  | { readonly type: 'info'; readonly info: DaemonInfo; readonly at: number }
-  | { readonly type: 'resources'; readonly resources: Resources }
-  | { readonly type: 'pipelines'; readonly pipelines: readonly PipelineSummary[] }
-  | { readonly type: 'runState'; readonly event: RunStateEvent }
-  | { readonly type: 'progress'; readonly event: Progress }
-  | {
-      readonly type: 'detailLoaded';
-      readonly pipeline: string;
-      readonly status: PipelineStatus;
-      readonly history: readonly RunRecord[];
-      readonly why: readonly string[];
-    }
-  | { readonly type: 'detailFailed'; readonly pipeline: string; readonly error: string }
-  | { readonly type: 'notice'; readonly notice: Notice | null }
-  | { readonly type: 'batch'; readonly actions: readonly ViewAction[] }
-  | { readonly type: 'move'; readonly delta: number }
-  | { readonly type: 'moveTo'; readonly position: 'first' | 'last' }
-  | { readonly type: 'openDetail' }
-  | { readonly type: 'openLogs' }
-  | { readonly type: 'back' }
-  | { readonly type: 'filterStart' }
-  | { readonly type: 'filterInput'; readonly text: string }
-  | { readonly type: 'filterBackspace' }
-  | { readonly type: 'filterCommit' }
-  | { readonly type: 'filterCancel' }
-  | { readonly type: 'sortNext' }
-  | { readonly type: 'sortReverse' }
-  | { readonly type: 'toggleHelp' }
-  | { readonly type: 'confirmStop'; readonly pipeline: string }
-  | { readonly type: 'confirmCancel' }
-  | { readonly type: 'enqueue'; readonly command: Command }
-  /** The app took every queued command with an id up to and including `throughId`. */
-  | { readonly type: 'commandsTaken'; readonly throughId: number }
-  | LogAction;
-
-export function createViewState(): ViewState {
-  return {
-    connection: 'connecting',
-    connectionDetail: null,
-    info: null,
-    infoReceivedAt: null,
-    resources: null,
-    pipelines: [],
-    loaded: false,
-    progress: {},
-    screen: 'table',
-    logsReturnTo: 'table',
-    selected: null,
-    sort: { key: 'name', descending: false },
-    filter: '',
-    filterEditing: false,
-    filterBefore: '',
-    filterError: null,
-    help: false,
-    confirm: null,
-    notice: null,
-    detail: null,
-    logs: null,
-    outbox: [],
-    nextCommandId: 1,
-  };
-}
-
-/** What the table shows, in order. */
-export function visibleOf(state: ViewState): PipelineSummary[] {
-  return visiblePipelines(state.pipelines, state.filterError === null ? state.filter : '', state.sort);
-}
-
-/** Index of the selection within `visible`; the first row when the selection is filtered out. */
-export function selectedIndex(state: ViewState, visible: readonly PipelineSummary[]): number {
-  if (visible.length === 0) return -1;
-  const index = state.selected === null ? -1 : visible.findIndex((p) => p.name === state.selected);
-  return index === -1 ? 0 : index;
-}
-
-/** The pipeline an action key applies to on the current screen. */
-export function targetPipeline(state: ViewState): PipelineSummary | null {
-  if (state.screen === 'detail' && state.detail !== null) return findPipeline(state, state.detail.pipeline);
-  if (state.screen === 'logs' && state.logs !== null) return findPipeline(state, state.logs.pipeline);
-  const visible = visibleOf(state);
-  return visible[selectedIndex(state, visible)] ?? null;
-}
-
-function findPipeline(state: ViewState, name: string): PipelineSummary | null {
-  return state.pipelines.find((p) => p.name === name) ?? null;
-}
+export { createViewState } from './view-types.js';
+export type {
+  DetailData,
+  ListName,
+  Notice,
+  Progress,
+  Screen,
+  ViewAction,
+  ViewState,
+  YamlView,
+} from './view-types.js';
+export { selectedIndex, targetPipeline, visibleOf } from './selectors.js';
 
 /** A run in these statuses has not ended: a `retrying` run runs its next attempt under the same id. */
 const ACTIVE: ReadonlySet<RunStatus> = new Set<RunStatus>(['queued', 'running', 'retrying']);
@@ -224,22 +97,14 @@ function move(state: ViewState, to: (index: number, count: number) => number): V
   return { ...state, selected: visible[index]?.name ?? state.selected };
 }
 
-function openLogs(state: ViewState): ViewState {
-  const target = targetPipeline(state);
-  if (target === null) return state;
-  const returnTo = state.screen === 'detail' ? 'detail' : 'table';
-  return { ...state, screen: 'logs', logsReturnTo: returnTo, logs: createLogView(target.name), help: false };
+function editList(state: ViewState, list: ListName, edit: ListEdit): ViewState {
+  return list === 'runs'
+    ? { ...state, runs: editRecordList(state.runs, RUN_LIST, edit) }
+    : { ...state, alerts: editRecordList(state.alerts, ALERT_LIST, edit) };
 }
 
-function back(state: ViewState): ViewState {
-  switch (state.screen) {
-    case 'logs':
-      return { ...state, screen: state.logsReturnTo, logs: null };
-    case 'detail':
-      return { ...state, screen: 'table', detail: null };
-    case 'table':
-      return state.filter === '' ? state : { ...state, filter: '', filterError: null };
-  }
+function scrollBy(scroll: number, delta: number, lines: number): number {
+  return Math.min(Math.max(scroll + delta, 0), Math.max(lines - 1, 0));
 }
 
 export function viewReducer(state: ViewState, action: ViewAction): ViewState {
@@ -248,6 +113,8 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       return action.actions.reduce(viewReducer, state);
     case 'connection':
       return { ...state, connection: action.state, connectionDetail: action.detail };
+    case 'role':
+      return { ...state, role: action.role };
     case 'info':
       return {
         ...state,
@@ -279,6 +146,27 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case 'detailFailed':
       if (state.detail?.pipeline !== action.pipeline) return state;
       return { ...state, detail: { ...state.detail, error: action.error } };
+    case 'runsLoaded':
+      return { ...state, runs: loadRecordList(state.runs, action.runs) };
+    case 'alertsLoaded':
+      return { ...state, alerts: loadRecordList(state.alerts, action.alerts) };
+    case 'listFailed':
+      return action.list === 'runs'
+        ? { ...state, runs: { ...state.runs, error: action.error } }
+        : { ...state, alerts: { ...state.alerts, error: action.error } };
+    case 'listEdit':
+      return editList(state, action.list, action.edit);
+    case 'yamlLoaded':
+      if (state.yaml?.pipeline !== action.pipeline) return state;
+      return { ...state, yaml: { ...state.yaml, file: action.file, error: null } };
+    case 'yamlFailed':
+      if (state.yaml?.pipeline !== action.pipeline) return state;
+      return { ...state, yaml: { ...state.yaml, error: action.error } };
+    case 'yamlScroll': {
+      if (state.yaml === null) return state;
+      const lines = state.yaml.file?.text.split('\n').length ?? 0;
+      return { ...state, yaml: { ...state.yaml, scroll: scrollBy(state.yaml.scroll, action.delta, lines) } };
+    }
     case 'notice':
       return { ...state, notice: action.notice };
     case 'move':
@@ -297,7 +185,11 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       };
     }
     case 'openLogs':
-      return openLogs(state);
+      return openLogs(state, action.pipeline);
+    case 'openYaml':
+      return openYaml(state);
+    case 'openView':
+      return openView(state, action.view, action.filter);
     case 'back':
       return back({ ...state, help: false, confirm: null });
     case 'filterStart':
@@ -316,6 +208,39 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       return { ...state, sort: { ...state.sort, descending: !state.sort.descending } };
     case 'toggleHelp':
       return { ...state, help: !state.help };
+    case 'paletteStart':
+      return { ...state, palette: { text: '' }, help: false };
+    case 'paletteInput':
+      return state.palette === null
+        ? state
+        : { ...state, palette: { text: state.palette.text + action.text } };
+    case 'paletteBackspace':
+      // Backspace on an empty prompt closes it, as in k9s and vi.
+      if (state.palette === null) return state;
+      return state.palette.text === ''
+        ? { ...state, palette: null }
+        : { ...state, palette: { text: state.palette.text.slice(0, -1) } };
+    case 'paletteComplete':
+      return state.palette === null
+        ? state
+        : { ...state, palette: { text: completePalette(state.palette.text) } };
+    case 'paletteCancel':
+      return { ...state, palette: null };
+    case 'paletteCommit':
+      return commitPalette(state);
+    case 'showDetails':
+      return showDetails(state);
+    case 'detailsScroll':
+      if (state.details === null) return state;
+      return {
+        ...state,
+        details: {
+          ...state.details,
+          scroll: scrollBy(state.details.scroll, action.delta, state.details.body.split('\n').length),
+        },
+      };
+    case 'closeDetails':
+      return { ...state, details: null };
     case 'confirmStop':
       return { ...state, confirm: { action: 'stop', pipeline: action.pipeline } };
     case 'confirmCancel':
@@ -329,10 +254,12 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case 'commandsTaken':
       return { ...state, outbox: state.outbox.filter((queued) => queued.id > action.throughId) };
     case 'logLines':
+    case 'logsFailed':
     case 'logsTogglePause':
     case 'logsScroll':
     case 'logsFollow':
-    case 'logsFailed':
+    case 'logsWrap':
+    case 'logsShift':
     case 'searchStart':
     case 'searchInput':
     case 'searchBackspace':
@@ -342,5 +269,3 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       return state.logs === null ? state : { ...state, logs: applyLogAction(state.logs, action) };
   }
 }
-
-export type { LogView };

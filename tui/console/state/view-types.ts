@@ -1,0 +1,184 @@
+/**
+ * The console's whole view state and the actions that change it. Data from the daemon and
+ * operator intents arrive as actions; `view-state.ts` reduces them without any I/O.
+ */
+import type { ConnectionState } from '../../../shared/client/client.js';
+import type {
+  AccessRole,
+  AlertRecord,
+  DaemonInfo,
+  EventData,
+  PipelineFile,
+  PipelineStatus,
+  PipelineSummary,
+  Resources,
+  RunRecord,
+} from '../../../shared/protocol.js';
+import type { Command, QueuedCommand } from './command.js';
+import type { Details } from './details.js';
+import type { LogAction, LogView } from './log-view.js';
+import { createRecordList, type ListEdit, type RecordList } from './record-list.js';
+import type { SortOrder } from './sort.js';
+
+/** `table` is `:pipelines`; `runs` and `alerts` are the fleet-wide lists of the palette. */
+export type Screen = 'table' | 'detail' | 'logs' | 'runs' | 'alerts' | 'yaml';
+export type ListName = 'runs' | 'alerts';
+export type Progress = EventData<'run.progress'>;
+export type RunStateEvent = EventData<'run.state'>;
+
+export interface Notice {
+  readonly text: string;
+  readonly tone: 'info' | 'error';
+}
+
+export interface DetailData {
+  readonly pipeline: string;
+  readonly status: PipelineStatus | null;
+  readonly history: readonly RunRecord[];
+  readonly why: readonly string[];
+  readonly error: string | null;
+}
+
+/** `y`: a pipeline's file as the daemon read it from disk. */
+export interface YamlView {
+  readonly pipeline: string;
+  readonly file: PipelineFile | null;
+  readonly error: string | null;
+  /** Lines scrolled past at the top. */
+  readonly scroll: number;
+}
+
+export interface ViewState {
+  readonly connection: ConnectionState;
+  readonly connectionDetail: string | null;
+  /** What the daemon lets this connection do (its hello); `read-only` refuses every action. */
+  readonly role: AccessRole;
+  readonly info: DaemonInfo | null;
+  /** When `info` arrived (ms), so uptime keeps counting between refreshes. */
+  readonly infoReceivedAt: number | null;
+  readonly resources: Resources | null;
+  readonly pipelines: readonly PipelineSummary[];
+  readonly loaded: boolean;
+  /** Latest progress per pipeline while a run is active. */
+  readonly progress: Readonly<Record<string, Progress>>;
+  readonly screen: Screen;
+  /** Where `esc` leaves the log pane and the YAML view for. */
+  readonly logsReturnTo: Screen;
+  readonly yamlReturnTo: Screen;
+  /** Selection by name, so it survives re-sorting and list refreshes. */
+  readonly selected: string | null;
+  readonly sort: SortOrder;
+  readonly filter: string;
+  readonly filterEditing: boolean;
+  /** The filter before editing started, restored by `esc`. */
+  readonly filterBefore: string;
+  readonly filterError: string | null;
+  readonly help: boolean;
+  /** The `:` prompt, while it is open. */
+  readonly palette: { readonly text: string } | null;
+  /** The overlay `d` (or `enter` in a list) opened. */
+  readonly details: Details | null;
+  readonly confirm: { readonly action: 'stop'; readonly pipeline: string } | null;
+  readonly notice: Notice | null;
+  readonly detail: DetailData | null;
+  readonly logs: LogView | null;
+  readonly yaml: YamlView | null;
+  readonly runs: RecordList<RunRecord>;
+  readonly alerts: RecordList<AlertRecord>;
+  /** Commands waiting for the app to carry them out, oldest first. */
+  readonly outbox: readonly QueuedCommand[];
+  readonly nextCommandId: number;
+}
+
+export type ViewAction =
+  | { readonly type: 'connection'; readonly state: ConnectionState; readonly detail: string | null }
+  | { readonly type: 'role'; readonly role: AccessRole }
+  | { readonly type: 'info'; readonly info: DaemonInfo; readonly at: number }
+  | { readonly type: 'resources'; readonly resources: Resources }
+  | { readonly type: 'pipelines'; readonly pipelines: readonly PipelineSummary[] }
+  | { readonly type: 'runState'; readonly event: RunStateEvent }
+  | { readonly type: 'progress'; readonly event: Progress }
+  | {
+      readonly type: 'detailLoaded';
+      readonly pipeline: string;
+      readonly status: PipelineStatus;
+      readonly history: readonly RunRecord[];
+      readonly why: readonly string[];
+    }
+  | { readonly type: 'detailFailed'; readonly pipeline: string; readonly error: string }
+  | { readonly type: 'runsLoaded'; readonly runs: readonly RunRecord[] }
+  | { readonly type: 'alertsLoaded'; readonly alerts: readonly AlertRecord[] }
+  | { readonly type: 'listFailed'; readonly list: ListName; readonly error: string }
+  | { readonly type: 'listEdit'; readonly list: ListName; readonly edit: ListEdit }
+  | { readonly type: 'yamlLoaded'; readonly pipeline: string; readonly file: PipelineFile }
+  | { readonly type: 'yamlFailed'; readonly pipeline: string; readonly error: string }
+  | { readonly type: 'yamlScroll'; readonly delta: number }
+  | { readonly type: 'notice'; readonly notice: Notice | null }
+  | { readonly type: 'batch'; readonly actions: readonly ViewAction[] }
+  | { readonly type: 'move'; readonly delta: number }
+  | { readonly type: 'moveTo'; readonly position: 'first' | 'last' }
+  | { readonly type: 'openDetail' }
+  /** The selected pipeline's log; with `pipeline`, that one's; with `pipeline: null`, every pipeline's. */
+  | { readonly type: 'openLogs'; readonly pipeline?: string | null }
+  | { readonly type: 'openYaml' }
+  | { readonly type: 'openView'; readonly view: 'table' | ListName; readonly filter?: string }
+  | { readonly type: 'back' }
+  | { readonly type: 'filterStart' }
+  | { readonly type: 'filterInput'; readonly text: string }
+  | { readonly type: 'filterBackspace' }
+  | { readonly type: 'filterCommit' }
+  | { readonly type: 'filterCancel' }
+  | { readonly type: 'sortNext' }
+  | { readonly type: 'sortReverse' }
+  | { readonly type: 'toggleHelp' }
+  | { readonly type: 'paletteStart' }
+  | { readonly type: 'paletteInput'; readonly text: string }
+  | { readonly type: 'paletteBackspace' }
+  | { readonly type: 'paletteComplete' }
+  | { readonly type: 'paletteCancel' }
+  | { readonly type: 'paletteCommit' }
+  /** Opens the details of what is selected on the current screen. */
+  | { readonly type: 'showDetails' }
+  | { readonly type: 'detailsScroll'; readonly delta: number }
+  | { readonly type: 'closeDetails' }
+  | { readonly type: 'confirmStop'; readonly pipeline: string }
+  | { readonly type: 'confirmCancel' }
+  | { readonly type: 'enqueue'; readonly command: Command }
+  /** The app took every queued command with an id up to and including `throughId`. */
+  | { readonly type: 'commandsTaken'; readonly throughId: number }
+  | LogAction;
+
+export function createViewState(): ViewState {
+  return {
+    connection: 'connecting',
+    connectionDetail: null,
+    role: 'operator',
+    info: null,
+    infoReceivedAt: null,
+    resources: null,
+    pipelines: [],
+    loaded: false,
+    progress: {},
+    screen: 'table',
+    logsReturnTo: 'table',
+    yamlReturnTo: 'table',
+    selected: null,
+    sort: { key: 'name', descending: false },
+    filter: '',
+    filterEditing: false,
+    filterBefore: '',
+    filterError: null,
+    help: false,
+    palette: null,
+    details: null,
+    confirm: null,
+    notice: null,
+    detail: null,
+    logs: null,
+    yaml: null,
+    runs: createRecordList<RunRecord>(),
+    alerts: createRecordList<AlertRecord>(),
+    outbox: [],
+    nextCommandId: 1,
+  };
+}
