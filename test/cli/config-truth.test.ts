@@ -96,7 +96,9 @@ describe('a second file claiming a pipeline name', () => {
 
     await restart(h, daemon);
     expect((await statusOf(h, 'orders')).file).toBe(original);
-    const list = JSON.parse((await ctl(h, 'list', '--json')).stdout) as { name: string; state: string }[];
+    const list = (
+      JSON.parse((await ctl(h, 'list', '--json')).stdout) as { pipelines: { name: string; state: string }[] }
+    ).pipelines;
     expect(list.map((p) => [p.name, p.state])).toEqual([
       ['orders', 'idle'],
       ['orders@a.yaml', 'invalid'],
@@ -152,7 +154,7 @@ describe('a broken edit of a running pipeline', () => {
     expect(problems.code).toBe(1);
     expect(problems.stdout).toContain('payments: running the last good version; file invalid');
     expect(problems.stdout).toContain(problem);
-    expect(JSON.parse((await ctl(h, 'problems', '--json')).stdout)).toEqual([
+    expect(JSON.parse((await ctl(h, 'problems', '--json')).stdout).problems).toEqual([
       { severity: 'error', pipeline: 'payments', file, effect: 'last_good', problems: [problem] },
     ]);
 
@@ -180,7 +182,7 @@ describe('connections.yaml', () => {
     const warning = `${connections}:6:17 shop_pg.password_env: environment variable ETLD_TEST_UNSET_PW is not set in the daemon's environment: runs fail until it is`;
     const problems = await ctl(h, 'problems', '--json');
     expect(problems.code).toBe(0);
-    expect(JSON.parse(problems.stdout)).toEqual([
+    expect(JSON.parse(problems.stdout).problems).toEqual([
       { severity: 'warning', pipeline: 'orders', file, effect: 'running', problems: [warning] },
     ]);
     expect((await ctl(h, 'list')).stdout).toContain('1 pipeline file(s) with warnings');

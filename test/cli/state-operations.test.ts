@@ -163,7 +163,7 @@ describe('etlctl watermark', () => {
     const reset = await etlJson('watermark', 'reset', 'events');
     expect(reset.watermarks).toEqual([]);
 
-    const changes = await etlJson('history', 'events', '--changes');
+    const changes = (await etlJson('history', 'events', '--changes')).changes;
     expect(changes).toEqual([
       {
         at: expect.any(String),
@@ -187,7 +187,7 @@ describe('etlctl watermark', () => {
     expect(history.stdout).toContain(`${at(20)} → ${at(18)}`);
     expect(history.stdout).toContain(`${at(18)} → (none)`);
     // --json keeps the scripting contract: runs only.
-    expect((await etlJson('history', 'events')).map((r: { status: string }) => r.status)).toEqual([
+    expect((await etlJson('history', 'events')).runs.map((r: { status: string }) => r.status)).toEqual([
       'succeeded',
     ]);
   });
@@ -207,7 +207,7 @@ describe('etlctl watermark', () => {
       ['s1', at(5)],
       ['s2', at(13)],
     ]);
-    expect((await etlJson('history', 'orders', '--changes'))[0].shards).toEqual([
+    expect((await etlJson('history', 'orders', '--changes')).changes[0].shards).toEqual([
       { shard: 's2', old: at(12), new: at(13) },
     ]);
     const unknown = await etl('watermark', 'set', 'orders', at(13), '--shard', 's9');
@@ -217,7 +217,7 @@ describe('etlctl watermark', () => {
     expect(reset.watermarks.map((w: { shard: string; value: string }) => [w.shard, w.value])).toEqual([
       ['s1', at(5)],
     ]);
-    expect((await etlJson('history', 'orders', '--changes'))[0]).toMatchObject({
+    expect((await etlJson('history', 'orders', '--changes')).changes[0]).toMatchObject({
       action: 'reset',
       shards: [{ shard: 's2', old: at(13), new: null }],
     });
@@ -252,7 +252,7 @@ describe('etlctl watermark', () => {
 
 describe('etlctl start --full-refresh', () => {
   it('replaces the destination with everything in one commit, and the watermark becomes the new high-water mark', async () => {
-    const before = await etlJson('history', 'events', '-n', '1');
+    const before = (await etlJson('history', 'events', '-n', '1')).runs;
     await source(
       `DELETE FROM events WHERE id = 3; UPDATE events SET note = 'n5b', updated_at = '${at(21)}' WHERE id = 5`,
     );
@@ -262,7 +262,7 @@ describe('etlctl start --full-refresh', () => {
     expect(refresh.stdout).toMatch(/run events-\d+ succeeded: 19 rows loaded/);
     expect(await destinationRows('events.duckdb', 'events')).toEqual(await sourceRows('events'));
 
-    const [run] = await etlJson('history', 'events', '-n', '1');
+    const [run] = (await etlJson('history', 'events', '-n', '1')).runs;
     expect(run).toMatchObject({ kind: 'full_refresh', status: 'succeeded', rows_loaded: 19 });
     expect(run.sequence).toBeGreaterThan(before[0].sequence);
     expect(run.requested_by).toMatch(/\(etlctl\/\d+\.\d+\.\d+, unix\)$/);
@@ -334,7 +334,7 @@ describe('etlctl backfill', () => {
     // The schedule's next run still reads from the watermark: the two rows there, once each.
     expect(await etlJson('start', 'feed', '--wait')).toMatchObject({ rows_loaded: 2 });
     expect(await destinationRows('feed.duckdb', 'feed')).toEqual(await sourceRows('feed'));
-    const history = await etlJson('history', 'feed');
+    const history = (await etlJson('history', 'feed')).runs;
     expect(history.map((r: { kind: string }) => r.kind)).toEqual([
       'normal',
       'backfill',
@@ -389,10 +389,12 @@ describe('waiting for runs', () => {
     await lock.connect();
     await lock.query('BEGIN; LOCK TABLE slow_items IN ACCESS EXCLUSIVE MODE');
     const started = await etlJson('start', 'slow');
-    expect(started).toEqual({ run_id: 'slow-1', pipeline: 'slow', kind: 'normal' });
+    expect(started).toEqual({ schema: 1, run_id: 'slow-1', pipeline: 'slow', kind: 'normal' });
     await waitFor(
       async () =>
-        (await etlJson('runs', '--status', 'running', '--pipeline', 'slow')).length === 1 ? true : undefined,
+        (await etlJson('runs', '--status', 'running', '--pipeline', 'slow')).runs.length === 1
+          ? true
+          : undefined,
       {
         what: 'the run to be running',
       },
@@ -428,7 +430,7 @@ describe('waiting for runs', () => {
   it('wait exits 1 for a failed run; history and runs filter by status and time', async () => {
     expect((await etl('start', 'broken', '--wait')).code).toBe(1);
     expect((await etl('wait', 'broken')).code).toBe(1);
-    const failed = await etlJson('runs', '--failed');
+    const failed = (await etlJson('runs', '--failed')).runs;
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((r: { status: string }) => r.status === 'failed')).toBe(true);
     expect(failed[0]).toMatchObject({
@@ -439,12 +441,12 @@ describe('waiting for runs', () => {
     const starts = failed.map((r: { started_at: string }) => r.started_at);
     expect(starts).toEqual([...starts].sort().reverse());
     expect((await etl('runs', '--failed')).stdout).toMatch(/\nbroken-1 +broken +failed/);
-    expect(await etlJson('history', 'broken', '--status', 'failed', '--since', '24h')).toHaveLength(1);
-    expect(await etlJson('history', 'feed', '--status', 'failed', '--since', '24h')).toEqual([]);
-    expect(await etlJson('history', 'feed', '--since', new Date(Date.now() + 60_000).toISOString())).toEqual(
-      [],
-    );
-    const all = await etlJson('runs', '-n', '500');
+    expect((await etlJson('history', 'broken', '--status', 'failed', '--since', '24h')).runs).toHaveLength(1);
+    expect((await etlJson('history', 'feed', '--status', 'failed', '--since', '24h')).runs).toEqual([]);
+    expect(
+      (await etlJson('history', 'feed', '--since', new Date(Date.now() + 60_000).toISOString())).runs,
+    ).toEqual([]);
+    const all = (await etlJson('runs', '-n', '500')).runs;
     expect(new Set(all.map((r: { pipeline: string }) => r.pipeline))).toEqual(
       new Set(['events', 'feed', 'customers', 'orders', 'slow', 'broken']),
     );

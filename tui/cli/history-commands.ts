@@ -35,7 +35,8 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
         limit,
         ...(since === undefined ? {} : { since }),
       });
-      if (ctx.flags.json) ctx.printJson(changes);
+      // Under its own key: the verb's list key (`runs`) names runs.
+      if (ctx.flags.json) ctx.printJson({ changes });
       else ctx.print(renderChanges(changes, ctx.style));
       return EXIT.ok;
     }

@@ -1,4 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { z } from 'zod';
 import { logLineSchema, METHODS } from '../../shared/protocol.js';
 import { DEST_KINDS, SOURCE_KINDS } from './generate.js';
 import type { JsonSpec } from './json-output.js';
@@ -202,7 +203,7 @@ export const VERBS: readonly VerbSpec[] = [
       'etlctl history orders -n 50',
       'etlctl history orders --status failed --since 24h',
       'etlctl history orders --json | jq -r ".runs[0].status"',
-      'etlctl history orders --changes --json   # who changed the watermark, when, old → new',
+      'etlctl history orders --changes --json | jq ".changes[0]"   # who changed the watermark, when, old → new',
     ],
     positionals: one('pipeline'),
     options: {
@@ -220,7 +221,11 @@ export const VERBS: readonly VerbSpec[] = [
       '--changes           only the operator changes (watermark set/reset: by whom, old → new value);',
       '                    without it the human listing shows those of the same window below the runs',
     ],
-    json: { shape: METHODS.history.result, listKey: 'runs' },
+    json: {
+      shape: METHODS.history.result,
+      listKey: 'runs',
+      variants: [{ when: 'with --changes', shape: z.object({ changes: METHODS.changes.result }) }],
+    },
   },
   {
     name: 'runs',
