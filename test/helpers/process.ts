@@ -24,6 +24,10 @@ export function runCommand(
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits before reading its input closes the pipe, and writing to it then fails
+    // with EPIPE: that is the command's business (its exit code and output say what happened), not
+    // an error of this helper, and unhandled it fails the whole test run.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
