@@ -260,6 +260,56 @@ export function runDestinationConformance(options: DestinationConformanceOptions
       expect(again.alreadyCommitted).toBe(true);
     });
 
+    test('append_missing appends only the batch rows the table lacks, copy by copy, and nothing when repeated', async () => {
+      const destination = fixture.destination('conf_fill');
+      expect(destination.appendsMissing).toBe(true);
+      const columns = [
+        col('id', 'int64'),
+        col('note', 'text'),
+        col('f', 'float64'),
+        col('j', 'json'),
+        col('meta', 'text'),
+      ];
+      // `meta` stands for the per-run _etl_* columns: loaded, never compared.
+      const compare = ['id', 'note', 'f', 'j'];
+      await load(
+        destination,
+        'conf_fill',
+        columns,
+        `(1, 'a', 0.1, '{"k": 1}', 'run1'), (2, 'dup', 2.5, NULL, 'run1'), (2, 'dup', 2.5, NULL, 'run1'),
+         (3, NULL, NULL, '[1, 2]', 'run1')`,
+        { sequence: 1 },
+      );
+      const batch = `(1, 'a', 0.1, '{"k": 1}', 'fill'), (2, 'dup', 2.5, NULL, 'fill'), (2, 'dup', 2.5, NULL, 'fill'),
+         (2, 'dup', 2.5, NULL, 'fill'), (3, NULL, NULL, '[1, 2]', 'fill'), (3, NULL, NULL, '[1, 3]', 'fill'),
+         (4, 'new', 0.30000000000000004, NULL, 'fill'), (1, 'a', 0.1, '{"k": 2}', 'fill')`;
+      const first = await load(destination, 'conf_fill', columns, batch, {
+        mode: 'append_missing',
+        compare,
+        sequence: 2,
+      });
+      // The third copy of `dup`, `[1, 3]`, the new row and the changed JSON are missing; four are held.
+      expect(first).toMatchObject({ rowsLoaded: 4, rowsSkipped: 4, alreadyCommitted: false });
+      const held = [
+        ['1', 'a', 0.1, '{"k":1}', 'run1'],
+        ['2', 'dup', 2.5, null, 'run1'],
+        ['2', 'dup', 2.5, null, 'run1'],
+        ['3', null, null, '[1,2]', 'run1'],
+        ['2', 'dup', 2.5, null, 'fill'],
+        ['3', null, null, '[1,3]', 'fill'],
+        ['4', 'new', 0.30000000000000004, null, 'fill'],
+        ['1', 'a', 0.1, '{"k":2}', 'fill'],
+      ];
+      expect(await read('conf_fill', columns)).toEqual(expected(columns, held));
+      const again = await load(destination, 'conf_fill', columns, batch, {
+        mode: 'append_missing',
+        compare,
+        sequence: 3,
+      });
+      expect(again).toMatchObject({ rowsLoaded: 0, rowsSkipped: 8, alreadyCommitted: false });
+      expect(await read('conf_fill', columns)).toEqual(expected(columns, held));
+    });
+
     test('evolution adds a new column (older rows read NULL); strict refuses it; a changed type or a vanished column fails before writing, naming the column and the incoming type', async () => {
       const destination = fixture.destination('conf_evo');
       const v1 = [col('id', 'int32'), col('amount', { kind: 'decimal', precision: 10, scale: 2 })];

@@ -25,6 +25,8 @@ export interface JobView {
   readonly errorResult: BigQueryErrorProto | undefined;
   readonly errors: readonly BigQueryErrorProto[];
   readonly outputRows: number | undefined;
+  /** A DML query job's affected rows (INSERT, MERGE). */
+  readonly dmlAffectedRows: number | undefined;
 }
 
 export interface TableView {
@@ -58,17 +60,19 @@ export interface QueryConfiguration {
 interface RawJob {
   jobReference?: { jobId?: string };
   status?: { state?: string; errorResult?: BigQueryErrorProto; errors?: BigQueryErrorProto[] };
-  statistics?: { load?: { outputRows?: string } };
+  statistics?: { load?: { outputRows?: string }; query?: { numDmlAffectedRows?: string } };
 }
 
 function jobView(raw: RawJob, fallbackId: string): JobView {
   const rows = raw.statistics?.load?.outputRows;
+  const affected = raw.statistics?.query?.numDmlAffectedRows;
   return {
     jobId: raw.jobReference?.jobId ?? fallbackId,
     state: raw.status?.state ?? 'PENDING',
     errorResult: raw.status?.errorResult,
     errors: raw.status?.errors ?? [],
     outputRows: rows === undefined ? undefined : Number(rows),
+    dmlAffectedRows: affected === undefined ? undefined : Number(affected),
   };
 }
 

@@ -21,7 +21,6 @@ import type {
   LoadRequest,
   SchemaChange,
 } from '../destination.js';
-import { appendMissingRefused } from '../destination.js';
 import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
 import { toBigQueryError } from './bigquery-errors.js';
 import { exportPart, parquetRelation, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
@@ -31,6 +30,7 @@ import { BIGQUERY_SCHEMA_RULES, incomingFields } from './bigquery-schema.js';
 import {
   COMMITS_FIELDS,
   COMMITS_TABLE,
+  appendMissingSql,
   mergeSql,
   quoteName,
   recordCommitSql,
@@ -63,7 +63,7 @@ export const DEFAULT_TUNING: BigQueryTuning = {
 export class BigQueryDestination implements Destination {
   readonly label: string;
   /** Load jobs append or truncate; comparing with the table first is not built (yet). */
-  readonly appendsMissing = false;
+  readonly appendsMissing = true;
   readonly #config: BigQueryDestinationConfig;
   readonly #api: BigQueryApi;
   readonly #tuning: BigQueryTuning;
@@ -169,7 +169,11 @@ export class BigQueryDestination implements Destination {
   }
 
   beginLoad(request: LoadRequest): Promise<DestinationLoad> {
-    if (request.mode === 'append_missing') return Promise.reject(appendMissingRefused(this.label));
+    if (request.mode === 'append_missing' && (request.compare ?? []).length === 0) {
+      return Promise.reject(
+        new EtlError('INTERNAL', `${this.label}: append_missing without the columns to compare`),
+      );
+    }
     if (request.mode === 'merge' && (request.key === undefined || request.key.length === 0)) {
       return Promise.reject(new EtlError('CONFIG_INVALID', `${this.label}: merge needs a key`));
     }
@@ -252,17 +256,21 @@ export class BigQueryDestination implements Destination {
     const files = (withRows.length > 0 ? withRows : parts.slice(0, 1)).flatMap((p) => p.files);
     const rows = parts.reduce((sum, p) => sum + p.rows, 0);
     const bytes = parts.reduce((sum, p) => sum + p.bytes, 0);
+    const direct = (request.mode === 'full' || request.mode === 'incremental') && files.length === 1;
     const job =
-      request.mode !== 'merge' && files.length === 1 && files[0] !== undefined
+      direct && files[0] !== undefined
         ? await this.#loadDirect(request, base, files[0], fields, format, added.size > 0)
         : await this.#loadViaStaging(request, base, files, fields, format, existing === undefined, added);
+    // append_missing inserts only the rows the table lacked; the DML statistics say how many.
+    const appended = request.mode === 'append_missing' ? appendedRows(job, this.label) : rows;
     // An attached job is this attempt's own: the run engine asked `committedSequence` first,
     // which waits out any earlier attempt's commit job, so a 409 here means an insert whose
     // answer was lost had in fact created the job. It commits this attempt's batch.
-    await this.#recordCommit(request, job, rows);
+    await this.#recordCommit(request, job, appended);
     return {
-      rowsLoaded: rows,
+      rowsLoaded: appended,
       alreadyCommitted: false,
+      ...(request.mode === 'append_missing' ? { rowsSkipped: rows - appended } : {}),
       details: { jobId: job.jobId, files: files.length, bytes, format, columnsAdded: added.size },
     };
   }
@@ -366,13 +374,21 @@ export class BigQueryDestination implements Destination {
       const staging = tablePath(project, dataset, stagingTable);
       const target = tablePath(project, dataset, table);
       const columns = fields.map((f) => f.name);
-      if (merge) {
+      if (merge || request.mode === 'append_missing') {
         await this.#prepareMergeTarget(fields, targetMissing, added);
-        const sql = mergeSql({ target, staging, columns, key: request.key ?? [] });
+        const compare = new Set(request.compare ?? []);
+        const sql = merge
+          ? mergeSql({ target, staging, columns, key: request.key ?? [] })
+          : appendMissingSql({
+              target,
+              staging,
+              columns,
+              compare: fields.filter((f) => compare.has(f.name)),
+            });
         return await runJob(
           this.#api,
           base,
-          `${what}: MERGE into ${this.#tableLabel}`,
+          `${what}: ${merge ? 'MERGE into' : 'append of the missing rows to'} ${this.#tableLabel}`,
           (jobId) => this.#api.insertQueryJob(jobId, { query: sql, useLegacySql: false }),
           this.#tuning.poll,
           request.signal,
@@ -405,7 +421,7 @@ export class BigQueryDestination implements Destination {
     }
   }
 
-  /** MERGE cannot create a table or add columns: tables.insert / tables.patch do (metadata, no load quota). */
+  /** DML cannot create a table or add columns: tables.insert / tables.patch do (metadata, no load quota). */
   async #prepareMergeTarget(
     fields: readonly BigQueryField[],
     targetMissing: boolean,
@@ -482,3 +498,15 @@ export const bigqueryDestination: DestinationDialect<'bigquery'> = {
   kind: 'bigquery',
   create: (config, context) => new BigQueryDestination(config, context),
 };
+
+/** The rows an append_missing INSERT job added, from its DML statistics. */
+function appendedRows(job: JobView, label: string): number {
+  if (job.dmlAffectedRows === undefined) {
+    throw new EtlError(
+      'DESTINATION_WRITE',
+      `${label}: the append job ${job.jobId} finished without DML statistics (numDmlAffectedRows)`,
+      { retryable: false },
+    );
+  }
+  return job.dmlAffectedRows;
+}

@@ -37,6 +37,8 @@ export interface DoubleJob {
   inserts: number;
   errorResult?: ErrorProto;
   outputRows?: number;
+  /** A DML query job's affected rows (statistics.query.numDmlAffectedRows). */
+  dmlAffectedRows?: number;
 }
 
 export interface LoggedRequest {
@@ -115,7 +117,12 @@ function jobResource(project: string, job: DoubleJob): object {
       state: job.state,
       ...(job.errorResult ? { errorResult: job.errorResult, errors: [job.errorResult] } : {}),
     },
-    statistics: job.outputRows === undefined ? {} : { load: { outputRows: String(job.outputRows) } },
+    statistics: {
+      ...(job.outputRows === undefined ? {} : { load: { outputRows: String(job.outputRows) } }),
+      ...(job.dmlAffectedRows === undefined
+        ? {}
+        : { query: { numDmlAffectedRows: String(job.dmlAffectedRows) } }),
+    },
   };
 }
 
@@ -212,7 +219,10 @@ export async function startBigQueryDouble(
     if (query === undefined) return;
     const destination = query.destinationTable;
     if (destination === undefined) {
-      await storage.run(query.query);
+      const result = await storage.run(query.query);
+      // DuckDB answers INSERT, MERGE, UPDATE and DELETE with one row: the affected row count.
+      if (/^\s*(INSERT|MERGE|UPDATE|DELETE)\b/i.test(query.query))
+        job.dmlAffectedRows = Number(result.rows[0]?.[0] ?? 0);
       return;
     }
     const { datasetId, tableId } = destination;

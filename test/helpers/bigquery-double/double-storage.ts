@@ -94,10 +94,15 @@ export function translateSql(sql: string): string {
       i++;
     }
   }
-  return out
-    .replace(/CURRENT_TIMESTAMP\(\)/gi, 'current_timestamp')
-    .replace(/^\s*MERGE\s+("[^"]+"\."[^"]+")\s+(\w+)\s/i, 'MERGE INTO $1 AS $2 ')
-    .replace(/USING\s+("[^"]+"\."[^"]+")\s+S\s+ON\s/i, 'USING $1 AS S ON ');
+  return (
+    out
+      .replace(/CURRENT_TIMESTAMP\(\)/gi, 'current_timestamp')
+      // The exact-text forms of a JSON and a FLOAT64 value (append_missing's comparison keys).
+      .replace(/TO_JSON_STRING\(([^()]*)\)/gi, 'CAST($1 AS VARCHAR)')
+      .replace(/\bFORMAT\('%/gi, "printf('%")
+      .replace(/^\s*MERGE\s+("[^"]+"\."[^"]+")\s+(\w+)\s/i, 'MERGE INTO $1 AS $2 ')
+      .replace(/USING\s+("[^"]+"\."[^"]+")\s+S\s+ON\s/i, 'USING $1 AS S ON ')
+  );
 }
 
 export class DoubleStorage {
