@@ -156,8 +156,8 @@ export interface Destination {
 export function appendMissingRefused(label: string): EtlError {
   return new EtlError(
     'ILLEGAL_STATE',
-    `${label} cannot append only the rows it does not hold yet, which a backfill of an append pipeline needs ` +
-      '(DuckDB and PostgreSQL destinations can); use merge mode, or start --full-refresh',
+    `${label} cannot append only the rows it does not hold yet, which a backfill of an append pipeline needs; ` +
+      'use merge mode, or start --full-refresh',
   );
 }
 

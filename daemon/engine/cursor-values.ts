@@ -165,8 +165,8 @@ export async function checkBackfill(
       if (!destination.appendsMissing) {
         throw new EtlError(
           'ILLEGAL_STATE',
-          `pipeline ${name} appends: a backfill must add only the rows ${destination.label} does not hold yet, which this destination cannot do ` +
-            '(DuckDB and PostgreSQL destinations can); use merge mode, or start --full-refresh',
+          `pipeline ${name} appends: a backfill must add only the rows ${destination.label} does not hold yet, which this destination cannot do; ` +
+            'use merge mode, or start --full-refresh',
         );
       }
     } finally {

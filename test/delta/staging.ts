@@ -37,7 +37,9 @@ export function request(
   batch: StagedBatch,
   sequence: number,
   mode: LoadMode = 'incremental',
-  extra: Partial<Pick<CommitRequest, 'key' | 'cursor' | 'schemaEvolution' | 'pipeline' | 'signal'>> = {},
+  extra: Partial<
+    Pick<CommitRequest, 'key' | 'cursor' | 'schemaEvolution' | 'pipeline' | 'signal' | 'compare'>
+  > = {},
 ): CommitRequest {
   return commitRequest(batch, { sequence, mode, ...extra });
 }

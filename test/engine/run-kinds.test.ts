@@ -1,14 +1,14 @@
 /**
  * Full refreshes and backfills at the engine, against a real PostgreSQL source, where the CLI test
  * (test/cli/state-operations.test.ts) does not reach: the PostgreSQL destination's append of the
- * missing rows (counted as multisets), the full refresh of a merge pipeline whose batch holds a key
- * twice, and the destinations that cannot append only missing rows refusing before any write.
+ * missing rows (counted as multisets), the same through a Delta destination, and the full refresh of
+ * a merge pipeline whose batch holds a key twice.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { BackfillRange } from '../../shared/types.js';
+import { readWithOracle } from '../conformance/delta-oracle.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { createHarness, type Harness } from './engine-harness.js';
 
@@ -96,7 +96,7 @@ describe('a backfill of an append pipeline into PostgreSQL', () => {
     expect(h.store.getWatermarks('log').map((w) => w.value)).toEqual(['2024-01-01 04:00:00+00']);
   });
 
-  it('is refused by a Delta destination before anything is written', async () => {
+  it('into Delta appends the late row the table lacks, and nothing when repeated', async () => {
     const db = await database(
       `CREATE TABLE log (note text NOT NULL, updated_at timestamptz NOT NULL);
        INSERT INTO log VALUES ('a', '2024-01-01 01:00+00'), ('b', '2024-01-01 03:00+00');`,
@@ -108,18 +108,17 @@ describe('a backfill of an append pipeline into PostgreSQL', () => {
       destination: { type: 'delta', path: 'log-delta' },
     });
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
-    const log = join(h.lakeDir, 'log-delta', '_delta_log');
-    const versions = (): string[] => readdirSync(log).filter((f) => f.endsWith('.json'));
-    const before = versions();
-    const range = { from: '2024-01-01', to: '2024-01-02', shard: null };
-    await expect(h.engine.checkBackfill(p, range)).rejects.toMatchObject({
-      code: 'ILLEGAL_STATE',
-      message: expect.stringContaining('a backfill must add only the rows delta'),
-    });
-    // Even when started without the check, the run refuses rather than append blindly.
-    await expect(backfill(range, p)).rejects.toMatchObject({ code: 'ILLEGAL_STATE' });
-    expect(versions()).toEqual(before);
-    expect(h.store.getRuntime('log_delta').committedSequence).toBe(1);
+    // A row arrives late, below the watermark: only a backfill reads it.
+    await server.query(`INSERT INTO log VALUES ('late', '2024-01-01 02:00+00')`, [], db);
+    const range = { from: '2024-01-01 00:00:00', to: '2024-01-01 03:00:00', shard: null };
+    await h.engine.checkBackfill(p, range);
+    expect(await backfill(range, p)).toMatchObject({ rowsExtracted: 2, rowsLoaded: 1, verdict: 'match' });
+    expect(await backfill(range, p)).toMatchObject({ rowsExtracted: 2, rowsLoaded: 0, verdict: 'match' });
+    const table = join(h.lakeDir, 'log-delta');
+    const read = (await readWithOracle('deltalake', [table]))[table];
+    expect((read?.rows ?? []).map((r) => String(r.note)).sort()).toEqual(['a', 'b', 'late']);
+    // The watermark is still the normal run's.
+    expect(h.store.getWatermarks('log_delta').map((w) => w.value)).toEqual(['2024-01-01 03:00:00+00']);
   });
 });
 

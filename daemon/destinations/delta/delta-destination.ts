@@ -23,7 +23,6 @@ import type {
   VacuumOutcome,
   VacuumRequest,
 } from '../destination.js';
-import { appendMissingRefused } from '../destination.js';
 import type { MetadataAction } from './delta-actions.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
@@ -52,7 +51,7 @@ export interface DeltaDestinationOptions {
 export class DeltaDestination implements Destination {
   readonly label: string;
   /** A Delta commit adds files written while the parts stream; it cannot compare them with the table first. */
-  readonly appendsMissing = false;
+  readonly appendsMissing = true;
   readonly #tablePath: string;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -126,7 +125,6 @@ export class DeltaDestination implements Destination {
 
   async beginLoad(request: LoadRequest): Promise<DestinationLoad> {
     const { pipeline, mode } = request;
-    if (mode === 'append_missing') throw appendMissingRefused(this.label);
     const table = this.#tablePath;
     const connection = await this.#ownConnection();
     const snapshot = await this.#snapshot(connection);
@@ -137,7 +135,7 @@ export class DeltaDestination implements Destination {
       );
     }
     const plan = planSchemaChange(snapshot?.schema, request.columns, request.schemaEvolution, table);
-    if (mode !== 'incremental' && snapshot && isAppendOnly(snapshot.metadata)) {
+    if ((mode === 'full' || mode === 'merge') && snapshot && isAppendOnly(snapshot.metadata)) {
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
         `UnsupportedTableFeature: appendOnly (delta.appendOnly=true) forbids the ${mode} load of Delta table ${table}`,

@@ -19,6 +19,7 @@ import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import { checkTableFeatures } from './delta-features.js';
 import { fsyncFilesAndDirectories } from './delta-fsync.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
+import { keepMissingRows } from './delta-append-missing.js';
 import { mergeFiles } from './delta-merge.js';
 import { writePartitionedFiles } from './delta-partitions.js';
 import { dataFilePath } from './delta-paths.js';
@@ -206,6 +207,22 @@ export class DeltaLoad implements DestinationLoad {
   async commit(): Promise<CommitResult> {
     const { request, tablePath: table, snapshot, connection } = this.#plan;
     const { pipeline, mode, signal } = request;
+    let skipped: number | undefined;
+    if (mode === 'append_missing') {
+      const kept = await keepMissingRows({
+        connection,
+        snapshot,
+        batch: this.#adds,
+        batchRows: this.#rows,
+        compare: request.compare ?? [],
+        partitionColumns: this.#plan.partitionColumns,
+        options: this.#options,
+        tag: randomUUID().replaceAll('-', ''),
+      });
+      this.#adds.splice(0, this.#adds.length, ...kept.adds);
+      this.#rows = kept.rowsAppended;
+      skipped = kept.rowsSkipped;
+    }
     const adds = this.#adds;
     await fsyncFilesAndDirectories(
       table,
@@ -252,7 +269,12 @@ export class DeltaLoad implements DestinationLoad {
         );
       }
     }
-    return { rowsLoaded: this.#rows, alreadyCommitted: false, details };
+    return {
+      rowsLoaded: this.#rows,
+      alreadyCommitted: false,
+      ...(skipped === undefined ? {} : { rowsSkipped: skipped }),
+      details,
+    };
   }
 
   /** The commit against `current`, the newest snapshot (again after every lost race). */
@@ -267,8 +289,9 @@ export class DeltaLoad implements DestinationLoad {
         throw conflict(table, 'changed the protocol');
       if (JSON.stringify(current.metadata) !== JSON.stringify(snapshot.metadata))
         throw conflict(table, 'changed the metadata');
-      if (mode === 'merge' && !sameFiles(snapshot, current))
-        throw conflict(table, 'changed the files this merge read');
+      // A merge and an append of the missing rows both decided from the files they read.
+      if ((mode === 'merge' || mode === 'append_missing') && !sameFiles(snapshot, current))
+        throw conflict(table, `changed the files this ${mode === 'merge' ? 'merge' : 'backfill'} read`);
     }
     const now = this.#plan.now();
     // Overwrites recompute their removes from the newest snapshot: files added by a winner are

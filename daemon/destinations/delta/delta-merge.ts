@@ -36,7 +36,7 @@ export interface MergeOutput {
   readonly rowsUpserted: number;
 }
 
-function projectExisting(schema: StructType, present: ReadonlySet<string>): string {
+export function projectExisting(schema: StructType, present: ReadonlySet<string>): string {
   return schema.fields
     .map((field) => {
       const duckType = duckTypeForDelta(field.type);

@@ -1,0 +1,145 @@
+/**
+ * A backfill of an append pipeline (`append_missing`): of the data files a load wrote, keep only
+ * the rows the table does not hold yet. Rows compare as multisets over the compared columns: the
+ * n-th copy of a content in the batch stays when the table holds fewer than n rows with it, so a
+ * repeated backfill keeps nothing. NULL matches NULL (IS NOT DISTINCT FROM).
+ *
+ * The table's rows are read from the snapshot the load planned against; the commit refuses to
+ * land on a table whose files changed since (delta-load.ts), as a merge does, so two backfills
+ * racing cannot both append the same missing row.
+ *
+ * Partition columns live in the log, not in the files: a file's rows are read with its
+ * `partitionValues` cast back to the column type, for the batch and the table alike.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EtlError } from '../../../shared/errors.js';
+import type { AddAction } from './delta-actions.js';
+import type { DataFileOptions } from './delta-data-writer.js';
+import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
+import type { DeltaSnapshot } from './delta-log-reader.js';
+import { projectExisting } from './delta-merge.js';
+import { writePartitionedFiles } from './delta-partitions.js';
+import { dataFilePath } from './delta-paths.js';
+import type { StructType } from './delta-schema.js';
+import { duckTypeForDelta } from './delta-schema.js';
+import { sqlIdent, sqlString } from './delta-sql.js';
+
+export interface AppendMissingInput {
+  readonly connection: DuckDBConnection;
+  readonly snapshot: DeltaSnapshot | undefined;
+  /** The files this load wrote (uncommitted). */
+  readonly batch: readonly AddAction[];
+  readonly batchRows: number;
+  /** The columns that say whether the table holds a row, as the load names them. */
+  readonly compare: readonly string[];
+  readonly partitionColumns: readonly string[];
+  readonly options: DataFileOptions;
+  /** A unique suffix for this load's temp table. */
+  readonly tag: string;
+}
+
+export interface AppendMissingOutput {
+  /** The files to commit: the batch's own when every row was missing, else rewritten ones. */
+  readonly adds: AddAction[];
+  readonly rowsAppended: number;
+  readonly rowsSkipped: number;
+}
+
+export async function keepMissingRows(input: AppendMissingInput): Promise<AppendMissingOutput> {
+  const { connection, options, batch } = input;
+  const existing = input.snapshot === undefined ? [] : [...input.snapshot.files.values()];
+  // Nothing held (or nothing loaded): every batch row is missing.
+  if (existing.length === 0 || batch.length === 0) {
+    return { adds: [...batch], rowsAppended: input.batchRows, rowsSkipped: 0 };
+  }
+  const compare = compareFields(options.schema, input.compare, options.tablePath);
+  const cmp = compare.map(sqlIdent);
+  const match = cmp.map((c) => `b.${c} IS NOT DISTINCT FROM h.${c}`).join(' AND ');
+  const all = options.schema.fields.map((f) => sqlIdent(f.name));
+  const batchRelation = await filesRelation(connection, batch, options, input.partitionColumns);
+  const heldRelation = await filesRelation(connection, existing, options, input.partitionColumns);
+  const missing = `__etld_missing_${input.tag}`;
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${missing} AS SELECT ${all.map((c) => `b.${c}`).join(', ')} ` +
+      `FROM (SELECT *, row_number() OVER (PARTITION BY ${cmp.join(', ')}) AS __etld_n FROM (${batchRelation})) AS b ` +
+      `LEFT JOIN (SELECT ${cmp.join(', ')}, count(*) AS __etld_k FROM (${heldRelation}) GROUP BY ALL) AS h ON ${match} ` +
+      `WHERE b.__etld_n > coalesce(h.__etld_k, 0)`,
+  );
+  try {
+    const counted = await connection.runAndReadAll(`SELECT count(*) FROM ${missing}`);
+    const rowsAppended = Number(counted.getRows()[0]?.[0] ?? 0);
+    const rowsSkipped = input.batchRows - rowsAppended;
+    if (rowsSkipped === 0) return { adds: [...batch], rowsAppended, rowsSkipped };
+    const select = `SELECT * FROM ${missing}`;
+    const adds =
+      rowsAppended === 0
+        ? []
+        : input.partitionColumns.length > 0
+          ? await writePartitionedFiles(connection, select, options, input.partitionColumns, input.tag)
+          : await writeDataFiles(connection, select, options);
+    // The batch's own files are replaced by the rewritten ones (or by none).
+    await removeDataFiles(options.tablePath, batch);
+    return { adds, rowsAppended, rowsSkipped };
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${missing}`);
+  }
+}
+
+/** The compared columns as the table names them (the load's names match them ignoring case). */
+function compareFields(schema: StructType, compare: readonly string[], table: string): string[] {
+  if (compare.length === 0)
+    throw new EtlError('INTERNAL', `append_missing into Delta table ${table} without the columns to compare`);
+  return compare.map((name) => {
+    const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (field === undefined)
+      throw new EtlError(
+        'INTERNAL',
+        `append_missing compares column ${name}, which Delta table ${table} lacks`,
+      );
+    return field.name;
+  });
+}
+
+/**
+ * The rows of `files` projected onto the table schema: one read per set of partition values
+ * (those values are constants of its files), each cast to the table's column types.
+ */
+async function filesRelation(
+  connection: DuckDBConnection,
+  files: readonly AddAction[],
+  options: DataFileOptions,
+  partitionColumns: readonly string[],
+): Promise<string> {
+  const groups = new Map<string, AddAction[]>();
+  for (const add of files) {
+    const values = JSON.stringify(partitionColumns.map((c) => add.partitionValues[c] ?? null));
+    groups.set(values, [...(groups.get(values) ?? []), add]);
+  }
+  const partitioned = new Set(partitionColumns);
+  const dataSchema: StructType = {
+    type: 'struct',
+    fields: options.schema.fields.filter((f) => !partitioned.has(f.name)),
+  };
+  const reads: string[] = [];
+  for (const [key, adds] of groups) {
+    const values = JSON.parse(key) as (string | null)[];
+    const list = adds.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
+    const described = await connection.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet([${list}], union_by_name = true)`,
+    );
+    const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+    const data = dataSchema.fields.length === 0 ? [] : [projectExisting(dataSchema, present)];
+    const constants = partitionColumns.map((name, i) => {
+      const field = options.schema.fields.find((f) => f.name === name);
+      const duckType = field === undefined ? undefined : duckTypeForDelta(field.type);
+      const value = values[i];
+      const literal = value === null || value === undefined ? 'NULL' : sqlString(value);
+      return `CAST(${literal} AS ${duckType ?? 'VARCHAR'}) AS ${sqlIdent(name)}`;
+    });
+    const columns = options.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
+    reads.push(
+      `SELECT ${columns} FROM (SELECT ${[...data, ...constants].join(', ')} FROM read_parquet([${list}], union_by_name = true))`,
+    );
+  }
+  return reads.join(' UNION ALL ');
+}
