@@ -22,11 +22,21 @@ export interface FailureAlert {
    * across runs (the journalctl window starts there).
    */
   readonly firstFailureAt?: string | null;
-  /** False for a pipeline without a schedule: nothing runs it again by itself. */
-  readonly scheduled?: boolean;
+  /** What runs the pipeline again by itself (absent: its schedule, time unknown). */
+  readonly nextRun?: NextRun;
   /** The data quality checks that stopped the run (status `fail`, from its row); empty otherwise. */
   readonly failedChecks?: readonly CheckResult[];
 }
+
+/**
+ * What starts a failed pipeline again: its schedule at a time; nothing, because it has no schedule
+ * (`manual`), is paused, or its one-shot `at` time has passed (`ended`).
+ */
+export type NextRun =
+  | { readonly kind: 'schedule'; readonly at: string }
+  | { readonly kind: 'manual' }
+  | { readonly kind: 'paused' }
+  | { readonly kind: 'ended'; readonly schedule: string };
 
 export interface RecoveryAlert {
   readonly pipeline: string;
@@ -151,14 +161,36 @@ function footer(ctx: MessageContext): string[] {
   return ['', `-- etld on ${ctx.host}, ${ctx.now.toISOString()}`];
 }
 
+/** The failure mail's first sentence (after "FAILED after N attempts; ") and its "Next run" field. */
+function nextRunText(pipeline: string, next: NextRun | undefined): { sentence: string; field: string } {
+  const again = `start it again with etlctl start ${pipeline}.`;
+  switch (next?.kind) {
+    case undefined:
+      return { sentence: 'it waits for its next schedule.', field: 'by its schedule' };
+    case 'schedule':
+      return { sentence: `it runs again by its schedule at ${next.at}.`, field: next.at };
+    case 'manual':
+      return { sentence: `it has no schedule (manual only): ${again}`, field: 'manual only' };
+    case 'paused':
+      return {
+        sentence: `it is paused, so its schedule does not run it: etlctl resume ${pipeline} lets it run again.`,
+        field: 'none while paused',
+      };
+    case 'ended':
+      return {
+        sentence: `its one-shot schedule "${next.schedule}" has passed, so nothing runs it again: ${again}`,
+        field: `none (one-shot schedule "${next.schedule}" has passed)`,
+      };
+  }
+}
+
 export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText {
   const attempts = `${alert.attempts} attempt${alert.attempts === 1 ? '' : 's'}`;
   const message = redact(alert.error.message);
   const since = alert.firstFailureAt ?? new Date(ctx.now.getTime() - 3_600_000).toISOString();
+  const next = nextRunText(alert.pipeline, alert.nextRun);
   const lines = [
-    alert.scheduled === false
-      ? `Pipeline ${alert.pipeline} FAILED after ${attempts}; it has no schedule (manual only): start it again with etlctl start ${alert.pipeline}.`
-      : `Pipeline ${alert.pipeline} FAILED after ${attempts}; it waits for its next schedule.`,
+    `Pipeline ${alert.pipeline} FAILED after ${attempts}; ${next.sentence}`,
     '',
     table([
       ['Pipeline', alert.pipeline],
@@ -169,7 +201,7 @@ export function failureMail(alert: FailureAlert, ctx: MessageContext): MailText 
       ['Rows', String(alert.rows)],
       ['First failure', alert.firstFailureAt ?? 'unknown'],
       ['Last success', alert.lastSuccessAt ?? 'never'],
-      ['Next run', alert.scheduled === false ? 'manual only' : 'by its schedule'],
+      ['Next run', next.field],
       ['Host', ctx.host],
     ]),
     ...(alert.failedChecks !== undefined && alert.failedChecks.length > 0

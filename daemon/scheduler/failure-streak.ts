@@ -4,6 +4,8 @@
  * run's first attempt), and whether anything will run it again by itself.
  */
 import { parseSchedule } from '../../shared/config/schedule.js';
+import type { NextRun } from '../alerts/alert-messages.js';
+import { nextFireTime } from './fire-times.js';
 import type { StateStore } from '../state/store.js';
 
 /**
@@ -27,8 +29,17 @@ export function failureStreakStart(
   return earliest === null ? null : new Date(earliest).toISOString();
 }
 
-/** False for a pipeline nothing starts but an operator: no `schedule:`, or `schedule: manual`. */
-export function runsBySchedule(schedule: string | undefined): boolean {
+/**
+ * What starts the pipeline again after `now`: its next fire time; nothing for a pipeline without a
+ * schedule (no `schedule:`, or `schedule: manual`) or whose one-shot `at` time has passed.
+ */
+export function nextRunAfter(schedule: string | undefined, zone: string, now: Date): NextRun | undefined {
   const parsed = parseSchedule(schedule);
-  return !parsed.ok || parsed.schedule.kind !== 'manual';
+  // An invalid schedule never reaches a run (the file is refused); say nothing rather than guess.
+  if (!parsed.ok) return undefined;
+  if (parsed.schedule.kind === 'manual') return { kind: 'manual' };
+  const next = nextFireTime(parsed.schedule, zone, now);
+  return next === null
+    ? { kind: 'ended', schedule: parsed.schedule.text }
+    : { kind: 'schedule', at: next.toISOString() };
 }

@@ -17,7 +17,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RunPatch, RunRow, StateStore } from '../state/store.js';
 import { callAlert, type AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { failureStreakStart, runsBySchedule } from './failure-streak.js';
+import { failureStreakStart, nextRunAfter } from './failure-streak.js';
 import { decideRetry } from './retry-policy.js';
 import { runIdOf } from '../../shared/run-ids.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -31,6 +31,8 @@ export interface SequenceDeps {
   readonly events: EventBus;
   readonly alerts: AlertHooks;
   readonly stallTimeoutMs: number;
+  /** The pipeline's timezone (its own, else the daemon's default): its schedule's fire times. */
+  readonly zone: string;
   /** Called after every transition (the pipeline's summary changed). */
   readonly onChange: () => void;
   /** False once the daemon drains: a failed attempt then leaves its retry to the next start-up. */
@@ -434,7 +436,9 @@ export class RunSequence {
         // The streak, not this run: an hourly pipeline failing since the morning says the morning.
         firstFailureAt:
           failureStreakStart(store, this.pipeline.name) ?? this.#firstFailureAt?.toISOString() ?? null,
-        scheduled: runsBySchedule(this.pipeline.config.schedule),
+        nextRun: store.getRuntime(this.pipeline.name).paused
+          ? { kind: 'paused' }
+          : nextRunAfter(this.pipeline.config.schedule, this.#deps.zone, this.#deps.clock.now()),
         ...(failedChecks.length > 0 ? { failedChecks } : {}),
       }),
     );

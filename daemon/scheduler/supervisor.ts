@@ -396,6 +396,7 @@ export class Supervisor {
       events,
       alerts,
       stallTimeoutMs: slot.pipeline.config.stall_timeout ?? defaults.stallTimeoutMs,
+      zone: slot.zone,
       onChange: () => this.#changed(),
       acceptingRuns: () => this.#state === 'running',
     };

@@ -84,7 +84,13 @@ export function explain(input: WhyInput): string[] {
     switch (last.status) {
       case 'failed':
         lines.push(
-          `last run ${last.id} failed after ${last.attempt} attempt(s)${error} — ${failureKind(last, input.maxRetries)}; waiting for the next schedule`,
+          `last run ${last.id} failed after ${last.attempt} attempt(s)${error} — ${failureKind(last, input.maxRetries)}; ${
+            runtime.paused
+              ? 'nothing runs it again until `etlctl resume` or `etlctl start`'
+              : input.nextFireAt === null || schedule.kind === 'manual'
+                ? 'nothing runs it again until `etlctl start`'
+                : 'waiting for the next schedule'
+          }`,
         );
         break;
       case 'succeeded':

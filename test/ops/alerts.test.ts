@@ -111,7 +111,7 @@ describe('AlertService over a real SMTP server', () => {
   it('names the run (not an attempt), the first failure, and what happens next for a pipeline without a schedule', async () => {
     receiver = await startSmtpReceiver();
     const alerts = service(receiver.port);
-    alerts.notifyFailure({ ...failure('orders-12'), scheduled: false });
+    alerts.notifyFailure({ ...failure('orders-12'), nextRun: { kind: 'manual' } });
     await alerts.flush();
     const mail = receiver.mails[0]!;
     expect(mail.text).toContain('First failure: 2026-05-21T09:40:00.000Z');

@@ -2,8 +2,9 @@
  * Failure mails of a spawned etld, delivered to a real SMTP server on loopback: the "First failure"
  * a mail reports is the start of the pipeline's current failure streak (the first attempt of the
  * first run that failed since the last success), not the time of the attempt or the run being
- * reported; and a pipeline without a schedule (no `schedule:` or `schedule: manual`) is "manual
- * only", where a scheduled one "waits for its next schedule".
+ * reported; and the mail says what runs the pipeline again: its schedule at the next fire time,
+ * nothing for a pipeline without a schedule (no `schedule:` or `schedule: manual`: "manual only"),
+ * nothing for a one-shot `at` schedule whose time has passed, nothing while it is paused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../shared/client/client.js';
@@ -64,6 +65,9 @@ beforeAll(async () => {
   home.writePipeline('orders.yaml', pipelineYaml('orders', sourcePort, null));
   home.writePipeline('invoices.yaml', pipelineYaml('invoices', sourcePort, 'manual'));
   home.writePipeline('hourly.yaml', pipelineYaml('hourly', sourcePort, '0 */2 * * *'));
+  // A one-shot schedule in the past: loading warns, and only an operator starts it.
+  home.writePipeline('once.yaml', pipelineYaml('once', sourcePort, 'at 2020-01-01T00:00'));
+  home.writePipeline('held.yaml', pipelineYaml('held', sourcePort, '0 */2 * * *'));
   daemon = spawnDaemon(home.dir);
   await daemon.waitForLine(/etld running/, 60_000);
   client = await connectWhenListening(home.socketPath, 'failure-mail-test');
@@ -102,7 +106,7 @@ describe('failure mails of a spawned etld (real SMTP on loopback)', () => {
     expect(secondMail.text).toContain(`--since "${since} UTC"`);
   });
 
-  it('say "manual only" for a pipeline without a schedule, and "waits for its next schedule" otherwise', async () => {
+  it('say "manual only" for a pipeline without a schedule, and the next fire time otherwise', async () => {
     const runs = {
       orders: (await client.call('history', { pipeline: 'orders', limit: 1 }))[0]!.id,
       invoices: (await client.call('start', { pipeline: 'invoices' })).run_id,
@@ -117,8 +121,31 @@ describe('failure mails of a spawned etld (real SMTP on loopback)', () => {
       expect(mail.text).not.toContain('waits for its next schedule');
     }
     const hourly = await mailFor(runs.hourly);
-    expect(hourly.text).toContain('Pipeline hourly FAILED after 2 attempts; it waits for its next schedule.');
-    expect(field(hourly.text, 'Next run')).toBe('by its schedule');
+    const next = field(hourly.text, 'Next run');
+    // The next even hour (UTC), after the run failed.
+    expect(next).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
+    expect(new Date(next).getUTCHours() % 2).toBe(0);
+    expect(Date.parse(next)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Date.parse(next) - Date.now()).toBeLessThanOrEqual(2 * 3_600_000);
+    expect(hourly.text).toContain(
+      `Pipeline hourly FAILED after 2 attempts; it runs again by its schedule at ${next}.`,
+    );
     expect(hourly.text).not.toContain('manual only');
+  });
+
+  it('say that nothing runs a pipeline again whose one-shot time has passed, or which is paused', async () => {
+    const once = await mailFor((await client.call('start', { pipeline: 'once' })).run_id);
+    expect(once.text).toContain(
+      'Pipeline once FAILED after 2 attempts; its one-shot schedule "at 2020-01-01T00:00" has passed, so nothing runs it again: start it again with etlctl start once.',
+    );
+    expect(field(once.text, 'Next run')).toBe('none (one-shot schedule "at 2020-01-01T00:00" has passed)');
+    expect(once.text).not.toContain('waits for its next schedule');
+
+    await client.call('pause', { pipeline: 'held' });
+    const held = await mailFor((await client.call('start', { pipeline: 'held' })).run_id);
+    expect(held.text).toContain(
+      'Pipeline held FAILED after 2 attempts; it is paused, so its schedule does not run it: etlctl resume held lets it run again.',
+    );
+    expect(field(held.text, 'Next run')).toBe('none while paused');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { failureStreakStart, runsBySchedule } from '../../daemon/scheduler/failure-streak.js';
+import { failureStreakStart, nextRunAfter } from '../../daemon/scheduler/failure-streak.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
 import type { RunStatus } from '../../shared/types.js';
@@ -60,10 +60,26 @@ describe('the failure streak a failure mail reports', () => {
     expect(failureStreakStart(w.store, 'orders')).toBe('2026-05-21T07:00:00.000Z');
   });
 
-  it('a pipeline with no schedule or `schedule: manual` runs only when started', () => {
-    expect(runsBySchedule(undefined)).toBe(false);
-    expect(runsBySchedule('manual')).toBe(false);
-    expect(runsBySchedule('0 */2 * * *')).toBe(true);
-    expect(runsBySchedule('every 15m')).toBe(true);
+  it('names what runs a pipeline again: its next fire time, nothing without a schedule or after a one-shot time', () => {
+    const now = new Date('2026-12-01T03:10:00Z');
+    expect(nextRunAfter(undefined, 'UTC', now)).toEqual({ kind: 'manual' });
+    expect(nextRunAfter('manual', 'UTC', now)).toEqual({ kind: 'manual' });
+    expect(nextRunAfter('0 */2 * * *', 'UTC', now)).toEqual({
+      kind: 'schedule',
+      at: '2026-12-01T04:00:00.000Z',
+    });
+    expect(nextRunAfter('every 15m', 'UTC', now)).toEqual({
+      kind: 'schedule',
+      at: '2026-12-01T03:15:00.000Z',
+    });
+    // The pipeline's timezone: 05:00 in Warsaw is 04:00 UTC.
+    expect(nextRunAfter('at 2026-12-01T05:00', 'Europe/Warsaw', now)).toEqual({
+      kind: 'schedule',
+      at: '2026-12-01T04:00:00.000Z',
+    });
+    expect(nextRunAfter('at 2026-12-01T03:00', 'UTC', now)).toEqual({
+      kind: 'ended',
+      schedule: 'at 2026-12-01T03:00',
+    });
   });
 });

@@ -55,7 +55,7 @@ describe('retry policy in the supervisor', () => {
         lastSuccessAt: null,
         rows: 0,
         firstFailureAt: '2026-06-02T00:00:00.000Z',
-        scheduled: true,
+        nextRun: { kind: 'schedule', at: '2026-06-03T00:00:00.000Z' },
       },
     ]);
     const [summary] = h.supervisor.summaries();
@@ -128,8 +128,13 @@ describe('retry policy in the supervisor', () => {
       errorCode: 'SCHEMA_MISMATCH',
       errorMessage: expect.stringContaining('column amount'),
     });
-    expect(h.alerts.failures).toMatchObject([{ attempts: 1, error: { code: 'SCHEMA_MISMATCH' } }]);
-    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(/not retryable/);
+    // No schedule: the alert and `why` say that only an operator runs it again.
+    expect(h.alerts.failures).toMatchObject([
+      { attempts: 1, error: { code: 'SCHEMA_MISMATCH' }, nextRun: { kind: 'manual' } },
+    ]);
+    expect(h.supervisor.why('orders').lines.join('\n')).toMatch(
+      /not retryable, failed at once; nothing runs it again until `etlctl start`/,
+    );
     // An EtlError that overrides its code's classification is honoured too.
     h.engine.script(() =>
       Promise.reject(
