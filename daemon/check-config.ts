@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { loadPipelineDirectory } from '../shared/config/pipeline-files.js';
 import { secretProbe, type SecretEnvironment } from './config/secrets.js';
+import { settingsSecretProblems } from './settings-secrets.js';
 import { readDaemonSettings } from '../shared/config/settings-loader.js';
 import { pathsWithSettings, type DaemonPaths } from '../shared/paths.js';
 import { readRecordedPipelineFiles } from './state/recorded-files.js';
@@ -50,10 +51,15 @@ export async function checkConfig(input: ConfigCheckInput): Promise<ConfigCheck>
       secrets: secretProbe(input.secrets),
     },
   });
+  // A secret the settings name but the daemon could not read stops it at start-up.
+  const secretProblems = settingsSecretProblems(settings, input.secrets, paths);
   const lines = [
-    read.found
-      ? `ok       daemon settings (${settingsFile})`
-      : `ok       no daemon settings at ${settingsFile}: defaults apply`,
+    secretProblems.length > 0
+      ? `invalid  daemon settings (${settingsFile}): etld would not start`
+      : read.found
+        ? `ok       daemon settings (${settingsFile})`
+        : `ok       no daemon settings at ${settingsFile}: defaults apply`,
+    ...secretProblems.map((p) => `invalid  ${settingsFile}: ${p}`),
     ...directory.valid.map((p) => `ok       ${p.name} (${p.file})`),
     ...directory.connections.problems.map((p) => `invalid  ${p}`),
     ...directory.invalid.flatMap((p) => p.problems.map((problem) => `invalid  ${problem}`)),
@@ -64,5 +70,8 @@ export async function checkConfig(input: ConfigCheckInput): Promise<ConfigCheck>
   lines.push(
     `${directory.valid.length} pipeline(s) valid, ${directory.invalid.length} invalid${connectionsBroken ? `, ${directory.connections.file} invalid` : ''}, ${warnings} warning(s) (pipelines ${paths.pipelinesDir})`,
   );
-  return { ok: directory.invalid.length === 0 && !connectionsBroken, lines };
+  return {
+    ok: directory.invalid.length === 0 && !connectionsBroken && secretProblems.length === 0,
+    lines,
+  };
 }

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
 import type { Resources, RunRecord } from '../shared/protocol.js';
-import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
+import { buildAlertChannels } from './alerts/alert-channels.js';
+import { httpToken } from './settings-secrets.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RunEventPublisher } from './alerts/run-events.js';
 import type { PipelineDirectory } from '../shared/config/pipeline-files.js';
@@ -76,21 +77,6 @@ export interface ComposedDaemon {
 }
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
-
-/** The /metrics bearer token (`http.token_env` / `token_file`), or null for an open endpoint. */
-function httpToken(http: NonNullable<DaemonSettings['http']>, secrets: SecretEnvironment): string | null {
-  if (http.token_env === undefined && http.token_file === undefined) return null;
-  const token = secretOf(
-    { env: 'token_env', file: 'token_file' },
-    http.token_env,
-    http.token_file,
-    secrets,
-    'http',
-  );
-  if (!token)
-    throw new EtlError('SECRET_UNAVAILABLE', 'http: the bearer token (token_env / token_file) is empty');
-  return token;
-}
 
 /** Keeps only `name`, without its schedule: a one-shot run must not fire again. */
 function onlyPipeline(directory: PipelineDirectory, name: string): PipelineDirectory {

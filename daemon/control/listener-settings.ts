@@ -1,7 +1,7 @@
 /**
  * etld.yaml's `control:` turned into the control server's listeners: the read-only socket (its
- * path, mode and group) and the TCP listener with its tokens. The operator token comes from
- * `token_file`; the read-only token from `readonly_token_env` / `readonly_token_file`, resolved
+ * path, mode and group) and the TCP listener with its tokens: the operator token from `token_env` /
+ * `token_file`, the read-only token from `readonly_token_env` / `readonly_token_file`, each resolved
  * like every other secret (relative files under $CREDENTIALS_DIRECTORY). Errors name the setting,
  * never a value.
  */
@@ -74,7 +74,15 @@ export function controlListeners(inputs: ListenerInputs): Listeners {
   }
   const tcp = control.tcp;
   if (tcp) {
-    const token = tcp.token_file === undefined ? null : readTokenFile(tcp.token_file);
+    const token =
+      secretOf(
+        { env: 'token_env', file: 'token_file' },
+        tcp.token_env,
+        tcp.token_file,
+        secrets,
+        'control.tcp',
+      ) ?? null;
+    if (token === '') throw new EtlError('SECRET_UNAVAILABLE', 'control.tcp: the operator token is empty');
     const readOnlyToken =
       secretOf(
         { env: 'readonly_token_env', file: 'readonly_token_file' },
@@ -88,15 +96,4 @@ export function controlListeners(inputs: ListenerInputs): Listeners {
     listeners.tcp = { ...parseListen(tcp.listen), token, readOnlyToken };
   }
   return listeners;
-}
-
-function readTokenFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new EtlError('SECRET_UNAVAILABLE', `control.tcp: cannot read token_file ${path} (${reason})`, {
-      cause: error,
-    });
-  }
 }

@@ -220,11 +220,15 @@ export const daemonSettingsSchema = z.strictObject({
       tcp: z
         .strictObject({
           listen: listenSchema.default('127.0.0.1:7070').describe('host:port to listen on'),
+          token_env: envNameSchema
+            .optional()
+            .describe('The environment variable holding the operator bearer token (full access)'),
           token_file: z
             .string()
             .min(1)
             .optional()
             .describe('The file holding the operator bearer token (full access; etlctl --token-file)'),
+          token: z.unknown().optional().describe('Refused: use token_env or token_file'),
           readonly_token_env: envNameSchema
             .optional()
             .describe(
@@ -237,6 +241,20 @@ export const daemonSettingsSchema = z.strictObject({
             .describe('Refused: use readonly_token_env or readonly_token_file'),
         })
         .superRefine((value, ctx) => {
+          if (value.token !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['token'],
+              message: 'a token is never written in etld.yaml: use token_env or token_file',
+            });
+          }
+          if (value.token_env !== undefined && value.token_file !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['token_file'],
+              message: 'give either token_env or token_file, not both',
+            });
+          }
           if (value.readonly_token !== undefined) {
             ctx.addIssue({
               code: 'custom',
@@ -252,6 +270,7 @@ export const daemonSettingsSchema = z.strictObject({
             });
           }
           if (
+            value.token_env === undefined &&
             value.token_file === undefined &&
             value.readonly_token_env === undefined &&
             value.readonly_token_file === undefined
@@ -260,7 +279,7 @@ export const daemonSettingsSchema = z.strictObject({
               code: 'custom',
               path: ['token_file'],
               message:
-                'the TCP listener needs a token: token_file (operator), readonly_token_env or readonly_token_file (read-only)',
+                'the TCP listener needs a token: token_env or token_file (operator), readonly_token_env or readonly_token_file (read-only)',
             });
           }
         })

@@ -260,6 +260,61 @@ describe('etld --check-config and etlctl validate --settings', () => {
     expect(existsSync(join(h.dir, 'state'))).toBe(false);
   });
 
+  it('reads the secrets the settings name, as a start-up would, naming each missing one and never a value', async () => {
+    const h = home();
+    const tokenFile = join(h.dir, 'operator.token');
+    h.writeSettings(
+      [
+        'smtp: { host: 127.0.0.1, port: 2525, user: etl, password_env: ETLD_TEST_SMTP_PW, from: "etld <e@x>" }',
+        'alerts:',
+        '  channels:',
+        '    - { name: chat, type: slack, url_env: ETLD_TEST_SLACK_URL }',
+        '    - { name: hook, type: webhook, url_file: /nonexistent/hook.url }',
+        'http: { token_env: ETLD_TEST_METRICS_TOKEN }',
+        `control: { tcp: { listen: "127.0.0.1:7070", token_file: ${tokenFile}, readonly_token_env: ETLD_TEST_RO } }`,
+        '',
+      ].join('\n'),
+    );
+    const missing = await checkConfig(h);
+    expect(missing.code).toBe(1);
+    const settingsFile = join(h.dir, 'etld.yaml');
+    expect(missing.stdout).toContain(`invalid  daemon settings (${settingsFile}): etld would not start`);
+    for (const problem of [
+      "smtp: environment variable ETLD_TEST_SMTP_PW (password_env) is not set in the daemon's environment",
+      "alerts.channels chat: environment variable ETLD_TEST_SLACK_URL (url_env) is not set in the daemon's environment",
+      'alerts.channels hook: cannot read url_file /nonexistent/hook.url (ENOENT)',
+      "http: environment variable ETLD_TEST_METRICS_TOKEN (token_env) is not set in the daemon's environment",
+      `control.tcp: cannot read token_file ${tokenFile} (ENOENT)`,
+    ]) {
+      expect(missing.stdout).toContain(`invalid  ${settingsFile}: ${problem}`);
+    }
+
+    writeFileSync(tokenFile, 'operator-secret-value\n');
+    h.writeSettings(
+      [
+        'smtp: { host: 127.0.0.1, port: 2525, user: etl, password_env: ETLD_TEST_SMTP_PW, from: "etld <e@x>" }',
+        'http: { token_env: ETLD_TEST_METRICS_TOKEN }',
+        `control: { tcp: { listen: "127.0.0.1:7070", token_env: ETLD_TEST_OP, readonly_token_file: ${tokenFile} } }`,
+        '',
+      ].join('\n'),
+    );
+    const secrets = {
+      ETLD_TEST_SMTP_PW: 'smtp-secret-value',
+      ETLD_TEST_METRICS_TOKEN: 'metrics-secret-value',
+      ETLD_TEST_OP: 'op-secret-value',
+    };
+    const ok = await checkConfig(h, secrets);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`ok       daemon settings (${settingsFile})`);
+    for (const value of [...Object.values(secrets), 'operator-secret-value'])
+      expect(ok.stdout + ok.stderr + missing.stdout + missing.stderr).not.toContain(value);
+
+    // An empty operator token is refused as start-up refuses it.
+    const empty = await checkConfig(h, { ...secrets, ETLD_TEST_OP: '' });
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toContain(`invalid  ${settingsFile}: control.tcp: the operator token is empty`);
+  });
+
   it('etlctl suggests the verb an operator meant', async () => {
     const r = await etlctl(['stauts', 'orders']);
     expect(r.code).toBe(2);

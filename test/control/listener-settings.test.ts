@@ -67,4 +67,25 @@ describe('control listeners from etld.yaml', () => {
       "control.tcp: environment variable MISSING (readonly_token_env) is not set in the daemon's environment",
     );
   });
+
+  it('the operator token comes from the environment or a file as well; both at once, or none, is refused', () => {
+    expect(listeners({ tcp: { token_env: 'OP' } }, { OP: 'op-secret\n' }).tcp).toEqual({
+      host: '127.0.0.1',
+      port: 7070,
+      token: 'op-secret',
+      readOnlyToken: null,
+    });
+    expect(
+      listeners(
+        { tcp: { token_file: 'op.token', readonly_token_env: 'RO' } },
+        { RO: 'ro' },
+        { '/run/credentials/etld.service/op.token': 'file-op\n' },
+      ).tcp,
+    ).toMatchObject({ token: 'file-op', readOnlyToken: 'ro' });
+    expect(() => listeners({ tcp: { token_env: 'OP' } }, { OP: '  ' })).toThrow(
+      'control.tcp: the operator token is empty',
+    );
+    expect(() => listeners({ tcp: { token_env: 'OP', token_file: '/x' } })).toThrow(/not both/);
+    expect(() => listeners({ tcp: { token: 'inline' } })).toThrow(/never written in etld.yaml/);
+  });
 });

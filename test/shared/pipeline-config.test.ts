@@ -337,7 +337,7 @@ describe('daemon settings', () => {
       return result.ok ? '' : result.problems.map(formatProblem).join('\n');
     };
     expect(problems('control: { tcp: { listen: "127.0.0.1:7070" } }\n')).toMatch(
-      /etld\.yaml:1:\d+ control.tcp.token_file: the TCP listener needs a token: token_file \(operator\), readonly_token_env or readonly_token_file \(read-only\)/,
+      /etld\.yaml:1:\d+ control.tcp.token_file: the TCP listener needs a token: token_env or token_file \(operator\), readonly_token_env or readonly_token_file \(read-only\)/,
     );
     expect(problems('control: { tcp: { readonly_token: abc } }\n')).toMatch(
       /control.tcp.readonly_token: a token is never written in etld.yaml/,
