@@ -18,6 +18,27 @@ export function formatProblem(problem: ConfigProblem): string {
   return problem.path === '' ? `${where} ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
 }
 
+/**
+ * A problem line (`formatProblem`'s text) read back into its parts, for `--json` output: file,
+ * line, column, the field's dotted path (empty for the whole file) and the message. A text of
+ * another form (a message without a location) keeps only its message.
+ */
+export function parseProblemText(text: string): ConfigProblem & { readonly text: string } {
+  const located = /^(.+?):(\d+):(\d+) (.*)$/s.exec(text);
+  if (located === null) return { text, file: '', line: 0, column: 0, path: '', message: text };
+  const [, file = '', line = '0', column = '0', rest = ''] = located;
+  // A field path has no spaces and is followed by ": "; a message alone starts with words.
+  const field = /^([^\s:]+): (.*)$/s.exec(rest);
+  return {
+    text,
+    file,
+    line: Number(line),
+    column: Number(column),
+    path: field?.[1] ?? '',
+    message: field?.[2] ?? rest,
+  };
+}
+
 export type ParsedConfig<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };

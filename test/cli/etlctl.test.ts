@@ -354,6 +354,29 @@ describe('etlctl without a daemon', () => {
     const missing = await etlctl(['validate', join(dir, 'absent.yaml')]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('cannot read file (ENOENT)');
+
+    // --json: the lines as printed, and each problem taken apart for scripts.
+    const json = await etlctl(['--json', 'validate', good, bad]);
+    expect(json.code).toBe(1);
+    const document = JSON.parse(json.stdout) as {
+      schema: number;
+      problems: string[];
+      problem_details: Record<string, unknown>[];
+    };
+    expect(document.schema).toBe(1);
+    expect(document.problems).toContain(
+      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+    );
+    expect(document.problem_details).toContainEqual({
+      text: `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+      file: bad,
+      line: 3,
+      column: 9,
+      field: 'source.type',
+      message: 'expected one of postgres | mysql | sqlserver, got "oracle"',
+    });
+    expect(document.problem_details).toHaveLength(document.problems.length);
+    expect(json.stdout).not.toContain('hunter2');
   });
 
   it('validate --sources asks the daemon, prints what the sources showed and exits 1 on a problem', async () => {

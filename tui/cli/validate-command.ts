@@ -14,6 +14,7 @@ import {
 import { daemonSettingsSchema } from '../../shared/config/daemon-schema.js';
 import { listPipelineFiles, loadPipelines } from '../../shared/config/pipeline-files.js';
 import { formatProblem, parseYamlWithSchema } from '../../shared/config/yaml-document.js';
+import { located } from './validation-json.js';
 import { readFile } from 'node:fs/promises';
 import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
@@ -113,7 +114,13 @@ export async function validateFiles(
 export function printValidation(ctx: CommandContext, result: Validation, where: string): number {
   const warnings = result.warnings ?? [];
   if (ctx.flags.json) {
-    ctx.printJson({ ...result, warnings });
+    ctx.printJson({
+      valid: result.valid,
+      problems: result.problems,
+      warnings,
+      problem_details: result.problems.map(located),
+      warning_details: warnings.map(located),
+    });
   } else {
     for (const name of result.valid) ctx.print(`${ctx.style.green('ok')}       ${name}`);
     for (const problem of result.problems) ctx.print(`${ctx.style.red('invalid')}  ${problem}`);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { logLineSchema, METHODS } from '../../shared/protocol.js';
 import { DEST_KINDS, SOURCE_KINDS } from './generate.js';
 import type { JsonSpec } from './json-output.js';
+import { validationJsonSchema } from './validation-json.js';
 
 /**
  * One etlctl verb. The table is the single source of the command line: parsing, --help, shell
@@ -326,7 +327,7 @@ export const VERBS: readonly VerbSpec[] = [
       "--sources           the daemon introspects each valid pipeline's source (no row is read):",
       "                    the table, its columns, and the checks' columns and SQL against them",
     ],
-    json: { shape: METHODS.validate.result },
+    json: { shape: validationJsonSchema },
   },
   {
     name: 'why',
