@@ -39,10 +39,17 @@ function oraclePython(): string {
 export async function readWithOracle(
   engine: 'deltalake' | 'spark',
   tables: readonly string[],
+  options: { readonly storageOptions?: Readonly<Record<string, string>> } = {},
 ): Promise<Record<string, OracleTable>> {
   const { stdout } = await run(oraclePython(), [DELTA_ORACLE_SCRIPT, engine, ...tables], {
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, ETLD_ORACLE_DIR: oracleDir(), TZ: 'UTC' },
+    env: {
+      ...process.env,
+      ETLD_ORACLE_DIR: oracleDir(),
+      TZ: 'UTC',
+      // delta-rs storage options for s3:// / az:// / gs:// tables (an emulator's endpoint and keys).
+      ETLD_ORACLE_STORAGE_OPTIONS: JSON.stringify(options.storageOptions ?? {}),
+    },
     timeout: 600_000,
   });
   const lastLine = stdout.trim().split('\n').at(-1) ?? '{}';

@@ -65,10 +65,13 @@ def table_json(schema_fields, version, rows):
 def read_deltalake(paths):
     from deltalake import DeltaTable
 
+    # Object stores (s3://, az://, gs://): delta-rs storage options as JSON, e.g. an emulator's
+    # endpoint and credentials.
+    options = json.loads(os.environ.get("ETLD_ORACLE_STORAGE_OPTIONS", "{}"))
     result = {}
     for path in paths:
         try:
-            table = DeltaTable(path)
+            table = DeltaTable(path, storage_options=options or None)
             fields = json.loads(table.schema().to_json())["fields"]
             rows = table.to_pyarrow_table().to_pylist()
             result[path] = table_json(fields, table.version(), rows)
