@@ -9,7 +9,9 @@
  * - Requests are retried inside the SDK (429, 5xx, network errors) with exponential backoff and
  *   the SDK's jitter, every request counted as idempotent: a conditional upload is safe to send
  *   again (its precondition makes a second landing impossible), and a plain put or delete of the
- *   same object is too.
+ *   same object is too. Downloads are the exception: the SDK's own retry of a download stream
+ *   leaves an unhandled rejection behind (teeny-request pipes into the stream it destroyed), which
+ *   would take the daemon down; they go through a client without retries, inside `withRetries`.
  */
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 import { createReadStream } from 'node:fs';
@@ -17,6 +19,7 @@ import { readFile, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { EtlError } from '../../shared/errors.js';
 import type { ObjectInfo, ObjectStore, PutIfAbsentOutcome } from './object-store.js';
+import { withRetries } from './retry-policy.js';
 import { storeError, type Failure } from './store-errors.js';
 import {
   DELETE_CONCURRENCY,
@@ -73,24 +76,29 @@ function classify(error: unknown): Failure {
 export async function openGcsStore(options: GcsStoreOptions): Promise<ObjectStore> {
   const { Storage, IdempotencyStrategy } = await import('@google-cloud/storage');
   const tuning = resolveTuning(options.tuning);
-  const storage = new Storage({
+  const settings = {
     ...(options.endpoint !== undefined
       ? // An emulator takes no credentials; a private endpoint with a key file gets them.
         { apiEndpoint: options.endpoint, useAuthWithCustomEndpoint: options.credentials !== undefined }
       : {}),
     ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+  };
+  const storage = new Storage({
+    ...settings,
     retryOptions: {
       autoRetry: true,
       maxRetries: tuning.retry.maxAttempts - 1,
       retryDelayMultiplier: 2,
-      maxRetryDelay: tuning.retry.maxDelayMs / 1000,
+      // Seconds; the SDK's first delay is about one second, so its ceiling cannot be lower.
+      maxRetryDelay: Math.max(2, tuning.retry.maxDelayMs / 1000),
       totalTimeout: 600,
       idempotencyStrategy: IdempotencyStrategy.RetryAlways,
       retryableErrorFn: isRetryable,
     },
   });
-  return new GcsStore(storage, options, tuning);
+  const downloads = new Storage({ ...settings, retryOptions: { autoRetry: false } });
+  return new GcsStore(storage, downloads, options, tuning);
 }
 
 class GcsStore implements ObjectStore {
@@ -98,11 +106,13 @@ class GcsStore implements ObjectStore {
   readonly displayUrl: string;
   readonly localRoot = undefined;
   readonly #bucket: Bucket;
+  readonly #downloads: Bucket;
   readonly #root: string;
   readonly #tuning: ResolvedTuning;
 
-  constructor(storage: Storage, options: GcsStoreOptions, tuning: ResolvedTuning) {
+  constructor(storage: Storage, downloads: Storage, options: GcsStoreOptions, tuning: ResolvedTuning) {
     this.#bucket = storage.bucket(options.bucket);
+    this.#downloads = downloads.bucket(options.bucket);
     this.#root = keyRoot(options.prefix);
     this.displayUrl = options.displayUrl;
     this.#tuning = tuning;
@@ -123,7 +133,11 @@ class GcsStore implements ObjectStore {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
-      const [body] = await this.#file(key).download();
+      const [body] = await withRetries(
+        () => this.#downloads.file(this.#root + key).download(),
+        this.#tuning.retry,
+        isRetryable,
+      );
       return body;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -133,7 +147,11 @@ class GcsStore implements ObjectStore {
 
   async download(key: string, localPath: string): Promise<boolean> {
     try {
-      await this.#file(key).download({ destination: localPath });
+      await withRetries(
+        () => this.#downloads.file(this.#root + key).download({ destination: localPath }),
+        this.#tuning.retry,
+        isRetryable,
+      );
       return true;
     } catch (error) {
       await unlink(localPath).catch(() => undefined);

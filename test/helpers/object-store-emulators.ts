@@ -56,8 +56,13 @@ async function startProcess(
   env: NodeJS.ProcessEnv,
   ready: (endpoint: string) => Promise<boolean>,
   cleanup: () => Promise<void> = () => Promise.resolve(),
+  cwd?: string,
 ): Promise<Emulator> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+    ...(cwd !== undefined ? { cwd } : {}),
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -144,8 +149,6 @@ export async function startAzurite(): Promise<Emulator> {
       '--blobPort',
       String(port),
       '--inMemoryPersistence',
-      '--location',
-      workspace,
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--silent',
@@ -154,6 +157,8 @@ export async function startAzurite(): Promise<Emulator> {
     process.env,
     (endpoint) => answers(`${endpoint}/${AZURITE_ACCOUNT}?comp=list`),
     () => rm(workspace, { recursive: true, force: true }),
+    // In memory; the workspace is only its working directory, for anything it writes anyway.
+    workspace,
   );
   return { endpoint: `${emulator.endpoint}/${AZURITE_ACCOUNT}`, stop: () => emulator.stop() };
 }
