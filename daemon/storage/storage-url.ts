@@ -46,6 +46,16 @@ const AZURE_CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 
 /**
+ * The path as written (the URL parser folds `a/../b` into `b`, which would hide a mistake):
+ * everything after the authority, before a query or fragment.
+ */
+function writtenPath(text: string): string {
+  const rest = text.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
+  const slash = rest.indexOf('/');
+  return slash < 0 ? '' : rest.slice(slash).replace(/[?#].*$/, '');
+}
+
+/**
  * The path part as a key prefix: percent escapes decoded, no empty, `.` or `..` segment (they
  * would name another place in a file system and nothing sensible in a bucket).
  */
@@ -78,7 +88,7 @@ function refuseCredentials(url: URL, shown: string, what: string): void {
   if (url.hash !== '') throw invalid(shown, 'a #fragment is not accepted in the URL');
 }
 
-function bucketLocation(kind: 's3' | 'gcs', url: URL, shown: string): StorageLocation {
+function bucketLocation(kind: 's3' | 'gcs', url: URL, shown: string, path: string): StorageLocation {
   refuseCredentials(url, shown, "give them in the destination's storage block (*_env or *_file)");
   const bucket = url.hostname;
   const rule = kind === 's3' ? S3_BUCKET : GCS_BUCKET;
@@ -91,7 +101,7 @@ function bucketLocation(kind: 's3' | 'gcs', url: URL, shown: string): StorageLoc
         ? 'the bucket name is missing'
         : `"${bucket}" is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
     );
-  const prefix = keyPrefix(url.pathname, shown);
+  const prefix = keyPrefix(path, shown);
   return { kind, bucket, prefix, displayUrl: `${kind === 's3' ? 's3' : 'gs'}://${bucket}/${prefix}` };
 }
 
@@ -106,12 +116,12 @@ function checkContainer(container: string, shown: string): void {
 }
 
 /** `az://container/prefix` (also `azure://`): the account comes from the storage block. */
-function azLocation(url: URL, shown: string): StorageLocation {
+function azLocation(url: URL, shown: string, path: string): StorageLocation {
   refuseCredentials(url, shown, 'give the account key, SAS token or connection string in the storage block');
   if (url.port !== '')
     throw invalid(shown, 'a container name has no port (an endpoint goes in storage.endpoint)');
   checkContainer(url.hostname, shown);
-  const prefix = keyPrefix(url.pathname, shown);
+  const prefix = keyPrefix(path, shown);
   return {
     kind: 'azure',
     container: url.hostname,
@@ -128,7 +138,12 @@ function azLocation(url: URL, shown: string): StorageLocation {
  * user part, the account the first label of the host. Both are reached through the Blob API,
  * which serves hierarchical-namespace accounts too.
  */
-function accountHostLocation(url: URL, shown: string, service: 'dfs' | 'blob'): StorageLocation {
+function accountHostLocation(
+  url: URL,
+  shown: string,
+  path: string,
+  service: 'dfs' | 'blob',
+): StorageLocation {
   if (url.password !== '' || url.search !== '' || url.hash !== '')
     throw invalid(shown, 'credentials and query strings are not accepted in the URL; use the storage block');
   const container = decodeURIComponent(url.username);
@@ -143,7 +158,7 @@ function accountHostLocation(url: URL, shown: string, service: 'dfs' | 'blob'): 
     );
   if (label !== service || rest.length < 2)
     throw invalid(shown, `expected a host of the form account.${service}.core.windows.net`);
-  const prefix = keyPrefix(url.pathname, shown);
+  const prefix = keyPrefix(path, shown);
   return {
     kind: 'azure',
     container,
@@ -181,22 +196,23 @@ export function parseStorageUrl(text: string, baseDir: string): StorageLocation 
     throw invalid(`${scheme}://…`, 'not a valid URL');
   }
   const shown = shownUrl(url);
+  const path = writtenPath(trimmed);
   switch (scheme) {
     case 's3':
     case 's3a':
-      return bucketLocation('s3', url, shown);
+      return bucketLocation('s3', url, shown, path);
     case 'gs':
     case 'gcs':
-      return bucketLocation('gcs', url, shown);
+      return bucketLocation('gcs', url, shown, path);
     case 'az':
     case 'azure':
-      return azLocation(url, shown);
+      return azLocation(url, shown, path);
     case 'abfs':
     case 'abfss':
-      return accountHostLocation(url, shown, 'dfs');
+      return accountHostLocation(url, shown, path, 'dfs');
     case 'wasb':
     case 'wasbs':
-      return accountHostLocation(url, shown, 'blob');
+      return accountHostLocation(url, shown, path, 'blob');
     case 'file':
       return fileLocation(url, shown);
     default:
