@@ -24,6 +24,11 @@ const config: KnipConfig = {
   ],
   // An export used inside its own module is part of that module's shape, not dead code.
   ignoreExportsUsedInFile: true,
+  ignoreDependencies: [
+    // The Azure Blob emulator of the storage tests, started from node_modules/.bin/azurite-blob
+    // (test/helpers/object-store-emulators.ts), never imported.
+    'azurite',
+  ],
   ignoreBinaries: [
     // Debian's MariaDB server binary, installed by .ci/run; tests start throwaway instances of it.
     'mariadbd',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { connectionSchema, durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
 import { checkColumns, checksSchema } from './checks-schema.js';
+import { storageSchema } from './storage-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 
@@ -206,8 +207,22 @@ const lakePath =
 
 const deltaDestination = z
   .strictObject({
-    type: z.literal('delta').describe('A Delta Lake table on the local file system'),
-    path: z.string().min(1).describe(`The table directory (or a file:// URL); ${lakePath}`),
+    type: z
+      .literal('delta')
+      .describe(
+        'A Delta Lake table in a local directory or an object store (S3, GCS, Azure Blob / ADLS Gen2)',
+      ),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        `The table's root: a local directory, file:///dir, s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or abfss://container@account.dfs.core.windows.net/prefix; ${lakePath}`,
+      ),
+    storage: storageSchema
+      .optional()
+      .describe(
+        "Object-store endpoint, region and credentials (docs/storage.md); without it each cloud's standard credential chain",
+      ),
     /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
     target_file_size: sizeSchema
       .refine((bytes) => bytes >= 1024 * 1024, { error: 'expected at least 1MB' })
