@@ -7,9 +7,9 @@
 import { dirname } from 'node:path';
 import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError, toEtlError } from '../shared/errors.js';
-import { buildAlertChannels, secretOf } from './alerts/alert-channels.js';
+import { buildAlertChannels } from './alerts/alert-channels.js';
 import { controlListeners } from './control/listener-settings.js';
-import { readSecret, type SecretEnvironment } from './config/secrets.js';
+import { readSecret, secretOf, type SecretEnvironment } from './config/secrets.js';
 
 /** The /metrics bearer token (`http.token_env` / `token_file`), or null for an open endpoint. */
 export function httpToken(

@@ -6,46 +6,11 @@
  * the variable or file, never a value.
  */
 import type { AlertChannelSettings } from '../../shared/config/daemon-schema.js';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { EtlError } from '../../shared/errors.js';
-import type { SecretEnvironment } from '../config/secrets.js';
+import { secretOf, type SecretEnvironment } from '../config/secrets.js';
 import type { AlertChannel } from './alert-channel.js';
 import { SlackChannel } from './slack-channel.js';
 import type { Envelope } from './webhook-body.js';
 import { WebhookChannel } from './webhook-channel.js';
-
-/** `<name>_env` / `<name>_file`, resolved like passwords (config/secrets.ts); errors name the key. */
-export function secretOf(
-  keys: { readonly env: string; readonly file: string },
-  env: string | undefined,
-  file: string | undefined,
-  environment: SecretEnvironment,
-  what: string,
-): string | undefined {
-  if (env !== undefined) {
-    const value = environment.env[env];
-    if (value === undefined)
-      throw new EtlError(
-        'SECRET_UNAVAILABLE',
-        `${what}: environment variable ${env} (${keys.env}) is not set in the daemon's environment`,
-      );
-    return value.trim();
-  }
-  if (file === undefined) return undefined;
-  const path =
-    isAbsolute(file) || environment.credentialsDirectory === undefined
-      ? file
-      : join(environment.credentialsDirectory, file);
-  try {
-    return (environment.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path).trim();
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new EtlError('SECRET_UNAVAILABLE', `${what}: cannot read ${keys.file} ${path} (${reason})`, {
-      cause: error,
-    });
-  }
-}
 
 export interface BuiltChannels {
   readonly alertChannels: readonly AlertChannel[];

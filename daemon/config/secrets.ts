@@ -93,3 +93,39 @@ export function resolveConnection(
     ...(connection.query_timeout !== undefined ? { queryTimeoutMs: connection.query_timeout } : {}),
   };
 }
+
+/**
+ * A secret given as `<name>_env` / `<name>_file` (tokens, URLs, storage keys), resolved like
+ * passwords: relative files under $CREDENTIALS_DIRECTORY, surrounding whitespace trimmed; errors
+ * name the key and the variable or file, never a value.
+ */
+export function secretOf(
+  keys: { readonly env: string; readonly file: string },
+  env: string | undefined,
+  file: string | undefined,
+  environment: SecretEnvironment,
+  what: string,
+): string | undefined {
+  if (env !== undefined) {
+    const value = environment.env[env];
+    if (value === undefined)
+      throw new EtlError(
+        'SECRET_UNAVAILABLE',
+        `${what}: environment variable ${env} (${keys.env}) is not set in the daemon's environment`,
+      );
+    return value.trim();
+  }
+  if (file === undefined) return undefined;
+  const path =
+    isAbsolute(file) || environment.credentialsDirectory === undefined
+      ? file
+      : join(environment.credentialsDirectory, file);
+  try {
+    return (environment.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path).trim();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new EtlError('SECRET_UNAVAILABLE', `${what}: cannot read ${keys.file} ${path} (${reason})`, {
+      cause: error,
+    });
+  }
+}

@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { DaemonSettings } from '../../shared/config/daemon-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import { secretOf } from '../alerts/alert-channels.js';
-import type { SecretEnvironment } from '../config/secrets.js';
+import { secretOf, type SecretEnvironment } from '../config/secrets.js';
 import type { ControlServerOptions } from './server.js';
 
 export const READ_ONLY_SOCKET_NAME = 'etld-ro.sock';

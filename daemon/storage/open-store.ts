@@ -7,8 +7,7 @@
  */
 import type { StorageConfig } from '../../shared/config/storage-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import { secretOf } from '../alerts/alert-channels.js';
-import type { SecretEnvironment } from '../config/secrets.js';
+import { secretOf, type SecretEnvironment } from '../config/secrets.js';
 import { FileStore } from './file-store.js';
 import type { ObjectStore } from './object-store.js';
 import { parseStorageUrl, type StorageLocation } from './storage-url.js';
