@@ -304,7 +304,7 @@ describe('partition_by on a new table', () => {
           day: null,
           bucket: null,
           flag: null,
-          price: '-1.25',
+          price: '0.01',
           at: '1969-12-31T23:59:59.999999Z',
           note: null,
         },
@@ -339,14 +339,52 @@ describe('partition_by on a new table', () => {
       expectRows('Spark timestamp pruned', byTime, [expected2[0] as ModelRow]);
       expect(byTime.filesScanned).toBe(1);
 
-      // A negative decimal above -1: delta-rs 1.6.6 renders it `0.-1` (its own writer fails on it
-      // too), so Spark alone reads this one.
+      // Negative decimals: delta-rs 1.6.6 renders them `-1.-25` and `0.-1` (its own writer fails on
+      // them too), so Spark alone reads these.
       const path3 = newTable();
       const t3 = destination(path3, ['price']);
-      const rows3: ModelRow[] = [{ ...(rows2[2] as ModelRow), price: '-0.01' }];
+      const rows3: ModelRow[] = [
+        { ...(rows2[2] as ModelRow), id: '1', price: '-0.01' },
+        { ...(rows2[2] as ModelRow), id: '2', price: '-1.25' },
+      ];
       await load(t3, columns, rows3, 1);
       await t3.close();
-      expectRows('Spark -0.01', await spark.request({ op: 'read', path: path3 }), rows3);
+      expectRows('Spark negative decimals', await spark.request({ op: 'read', path: path3 }), rows3);
+
+      // timestamp_ntz partitions (protocol 3/7 with timestampNtz), logged `YYYY-MM-DD HH:MM:SS.ffffff`.
+      const path4 = newTable();
+      const ntzColumns = [column('id', 'int64'), column('local', 'timestamp')];
+      const t4 = destination(path4, ['local']);
+      await load(
+        t4,
+        ntzColumns,
+        [
+          { id: '1', local: '2024-06-15T12:30:00.654321' },
+          { id: '2', local: '1969-12-31T23:59:59.000000' },
+          { id: '3', local: null },
+        ],
+        1,
+      );
+      await load(t4, ntzColumns, [{ id: '2', local: '2000-02-29T00:00:00.000000' }], 2, 'merge', ['id']);
+      await t4.close();
+      const snapshot4 = await readSnapshot(path4, () => Promise.reject(new Error('no checkpoint')));
+      expect([...(snapshot4?.files.values() ?? [])].map((a) => a.partitionValues.local).sort()).toEqual(
+        ['2000-02-29 00:00:00.000000', '2024-06-15 12:30:00.654321', null].sort(),
+      );
+      const rows4: ModelRow[] = [
+        { id: '1', local: '2024-06-15T12:30:00.654321' },
+        { id: '2', local: '2000-02-29T00:00:00.000000' },
+        { id: '3', local: null },
+      ];
+      expectRows('delta-rs ntz', (await readWithOracle('deltalake', [path4]))[path4], rows4);
+      expectRows('Spark ntz', await spark.request({ op: 'read', path: path4 }), rows4);
+      const byLocal = await spark.request({
+        op: 'read',
+        path: path4,
+        where: "local = TIMESTAMP_NTZ '2024-06-15 12:30:00.654321'",
+      });
+      expectRows('Spark ntz pruned', byLocal, [rows4[0] as ModelRow]);
+      expect(byLocal.filesScanned).toBe(1);
     },
     TIMEOUT,
   );

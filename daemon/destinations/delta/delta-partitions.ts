@@ -117,7 +117,7 @@ function unpartitionable(type: CanonicalType): string | undefined {
  * Validates `partition_by` for a table etld creates from `incoming` columns; returns the names as
  * the columns spell them (Delta names are case-insensitive). Each refusal names the column.
  */
-export function planPartitionBy(
+function planPartitionBy(
   partitionBy: readonly string[],
   incoming: readonly ColumnSchema[],
   table: string,
