@@ -230,6 +230,19 @@ const deltaDestination = z
       .describe(
         'A data file is closed once it passes this size, so a large run writes several (default 128MB)',
       ),
+    partition_by: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        'Partition columns of a table etld creates (Hive-style col=value/ directories); string, integer, decimal, date, boolean and timestamp columns. An existing table keeps its own partitioning: a different list is refused',
+      ),
+    change_data_feed: z
+      .boolean()
+      .optional()
+      .describe(
+        'Set delta.enableChangeDataFeed=true on the table (created or existing), so merges record their changed rows in _change_data files for change feed readers',
+      ),
   })
   .describe('Parquet files and a _delta_log written by etld, read by Spark, delta-rs and DuckDB');
 const duckdbDestination = z

@@ -20,11 +20,11 @@ export interface OracleTable {
   readonly error?: string;
 }
 
-function oracleDir(): string {
+export function oracleDir(): string {
   return process.env.ETLD_ORACLE_DIR ?? '/opt/etld-oracles';
 }
 
-function oraclePython(): string {
+export function oraclePython(): string {
   const python = join(oracleDir(), 'venv', 'bin', 'python');
   if (!existsSync(python)) {
     throw new Error(

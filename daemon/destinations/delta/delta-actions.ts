@@ -51,6 +51,18 @@ export interface RemoveAction {
   readonly deletionVector?: DeletionVectorDescriptor | null;
 }
 
+/**
+ * A change data file (PROTOCOL.md §Add CDC File): rows of the table plus `_change_type`. Readers of
+ * the change feed use a version's cdc files instead of its adds and removes; `dataChange` is
+ * always false because the file adds nothing to the table.
+ */
+export interface CdcAction {
+  readonly path: string;
+  readonly partitionValues: Readonly<Record<string, string | null>>;
+  readonly size: number;
+  readonly dataChange: false;
+}
+
 export interface TxnAction {
   readonly appId: string;
   readonly version: number;
@@ -73,6 +85,7 @@ export type DeltaAction =
   | { readonly txn: TxnAction }
   | { readonly add: AddAction }
   | { readonly remove: RemoveAction }
+  | { readonly cdc: CdcAction }
   | { readonly domainMetadata: DomainMetadataAction };
 
 /** Files are identified by (path, deletion vector id) (PROTOCOL.md §Action Reconciliation). */

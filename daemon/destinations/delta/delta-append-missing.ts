@@ -17,11 +17,10 @@ import type { AddAction } from './delta-actions.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
-import { projectExisting } from './delta-merge.js';
-import { writePartitionedFiles } from './delta-partitions.js';
+import { castExisting } from './delta-merge.js';
+import { partitionFields, partitionValueFromText, writePartitionedFiles } from './delta-partitions.js';
 import { dataFilePath } from './delta-paths.js';
 import type { StructType } from './delta-schema.js';
-import { duckTypeForDelta } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 
 export interface AppendMissingInput {
@@ -116,30 +115,23 @@ async function filesRelation(
     groups.set(values, [...(groups.get(values) ?? []), add]);
   }
   const partitioned = new Set(partitionColumns);
-  const dataSchema: StructType = {
-    type: 'struct',
-    fields: options.schema.fields.filter((f) => !partitioned.has(f.name)),
-  };
+  const fields = partitionFields(options.schema, partitionColumns, options.tablePath);
+  const columns = options.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
   const reads: string[] = [];
   for (const [key, adds] of groups) {
     const values = JSON.parse(key) as (string | null)[];
     const list = adds.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
-    const described = await connection.runAndReadAll(
-      `DESCRIBE SELECT * FROM read_parquet([${list}], union_by_name = true)`,
-    );
+    // Hive partitioning off: the log's partition values are the truth, not directory names.
+    const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
     const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
-    const data = dataSchema.fields.length === 0 ? [] : [projectExisting(dataSchema, present)];
-    const constants = partitionColumns.map((name, i) => {
-      const field = options.schema.fields.find((f) => f.name === name);
-      const duckType = field === undefined ? undefined : duckTypeForDelta(field.type);
+    const constants = fields.map((field, i) => {
       const value = values[i];
-      const literal = value === null || value === undefined ? 'NULL' : sqlString(value);
-      return `CAST(${literal} AS ${duckType ?? 'VARCHAR'}) AS ${sqlIdent(name)}`;
+      const text = value === null || value === undefined ? 'NULL' : sqlString(value);
+      return `${partitionValueFromText(field, text)} AS ${sqlIdent(field.name)}`;
     });
-    const columns = options.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
-    reads.push(
-      `SELECT ${columns} FROM (SELECT ${[...data, ...constants].join(', ')} FROM read_parquet([${list}], union_by_name = true))`,
-    );
+    const data = castExisting(options.schema, present, partitioned);
+    reads.push(`SELECT ${columns} FROM (SELECT ${[...data, ...constants].join(', ')} FROM ${source} AS t)`);
   }
   return reads.join(' UNION ALL ');
 }

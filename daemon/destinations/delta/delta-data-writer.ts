@@ -25,6 +25,8 @@ export interface DataFileOptions {
   readonly configuration: Readonly<Record<string, string>>;
   /** Raw (unencoded) directory names below the table root, e.g. `['k=A']` for a partition. */
   readonly subdirectory?: readonly string[];
+  /** File name prefix: `part` for data files (the default), `cdc` for change data files, as Spark names them. */
+  readonly filePrefix?: 'part' | 'cdc';
   /** Largest data file (bytes) before a new one starts; default DEFAULT_TARGET_FILE_BYTES. */
   readonly targetFileBytes?: number;
 }
@@ -119,7 +121,7 @@ export async function writeDataFiles(
     CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
   const directory = join(options.tablePath, ...(options.subdirectory ?? []));
   const staging = join(options.tablePath, `${STAGING_PREFIX}${randomUUID()}`);
-  const pattern = `part-00000-{uuid}-c000${codec === 'uncompressed' ? '' : `.${codec}`}`;
+  const pattern = `${options.filePrefix ?? 'part'}-00000-{uuid}-c000${codec === 'uncompressed' ? '' : `.${codec}`}`;
   const targetBytes = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
   const placed: AddAction[] = [];
   try {
@@ -153,7 +155,10 @@ export async function writeDataFiles(
 }
 
 /** Removes data files a load wrote but did not commit. */
-export async function removeDataFiles(tablePath: string, adds: readonly AddAction[]): Promise<void> {
+export async function removeDataFiles(
+  tablePath: string,
+  adds: readonly Pick<AddAction, 'path'>[],
+): Promise<void> {
   await Promise.all(adds.map((a) => rm(dataFilePath(tablePath, a.path), { force: true })));
 }
 

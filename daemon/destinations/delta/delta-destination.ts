@@ -29,7 +29,7 @@ import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import { DeltaLoad, protocolFor } from './delta-load.js';
 import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { readSnapshot } from './delta-log-reader.js';
-import { partitionFields } from './delta-partitions.js';
+import { partitionFields, planPartitioning } from './delta-partitions.js';
 import { resolveTablePath } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange } from './delta-schema.js';
@@ -46,6 +46,17 @@ export interface DeltaDestinationOptions {
   readonly onFilesWritten?: (files: readonly string[]) => Promise<void>;
   /** Largest data file before a new one starts (default 128 MiB). */
   readonly targetFileBytes?: number;
+  /** `partition_by`: partition columns of a table this destination creates. */
+  readonly partitionBy?: readonly string[];
+  /** `change_data_feed`: set `delta.enableChangeDataFeed=true` on the table. */
+  readonly changeDataFeed?: boolean;
+}
+
+const CDF_PROPERTY = 'delta.enableChangeDataFeed';
+
+/** Whether merges must write change data files (PROTOCOL.md §Change Data Feed). */
+function changeDataFeedEnabled(metadata: MetadataAction | undefined): boolean {
+  return metadata?.configuration[CDF_PROPERTY]?.toLowerCase() === 'true';
 }
 
 export class DeltaDestination implements Destination {
@@ -58,6 +69,8 @@ export class DeltaDestination implements Destination {
   readonly #maxCommitAttempts: number | undefined;
   readonly #onFilesWritten: DeltaDestinationOptions['onFilesWritten'];
   readonly #targetFileBytes: number | undefined;
+  readonly #partitionBy: readonly string[] | undefined;
+  readonly #changeDataFeed: boolean;
   #db: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
 
@@ -68,6 +81,8 @@ export class DeltaDestination implements Destination {
     this.#maxCommitAttempts = options.maxCommitAttempts;
     this.#onFilesWritten = options.onFilesWritten;
     this.#targetFileBytes = options.targetFileBytes;
+    this.#partitionBy = options.partitionBy;
+    this.#changeDataFeed = options.changeDataFeed ?? false;
     this.label = `delta ${options.tablePath}`;
   }
 
@@ -142,28 +157,32 @@ export class DeltaDestination implements Destination {
       );
     }
     const keys = mode === 'merge' ? this.#mergeKeys(request.key, plan) : [];
-    const partitionColumns = snapshot?.metadata.partitionColumns ?? [];
-    if (partitionColumns.length > 0) {
-      if (mode === 'merge') {
-        throw new EtlError(
-          'UNSUPPORTED_TABLE_FEATURE',
-          `UnsupportedTableFeature: merge into partitioned Delta table ${table} (partitionColumns ${partitionColumns.join(', ')}); use incremental or full`,
-        );
-      }
-      partitionFields(plan.schema, partitionColumns, table);
-    }
-    const metadata: MetadataAction | undefined = plan.changed
-      ? snapshot
-        ? { ...snapshot.metadata, schemaString: JSON.stringify(plan.schema) }
-        : {
-            id: randomUUID(),
-            format: { provider: 'parquet', options: {} },
+    const partitionColumns = planPartitioning(
+      snapshot?.metadata.partitionColumns,
+      this.#partitionBy,
+      request.columns,
+      table,
+    );
+    if (partitionColumns.length > 0) partitionFields(plan.schema, partitionColumns, table);
+    // Enabling the change data feed is a metaData change like a new column; disabling is never implied.
+    const enableCdf = this.#changeDataFeed && !changeDataFeedEnabled(snapshot?.metadata);
+    const base: MetadataAction = snapshot?.metadata ?? {
+      id: randomUUID(),
+      format: { provider: 'parquet', options: {} },
+      schemaString: '',
+      partitionColumns,
+      configuration: {},
+      createdTime: this.#now(),
+    };
+    const metadata: MetadataAction | undefined =
+      plan.changed || enableCdf
+        ? {
+            ...base,
             schemaString: JSON.stringify(plan.schema),
-            partitionColumns: [],
-            configuration: {},
-            createdTime: this.#now(),
+            configuration: enableCdf ? { ...base.configuration, [CDF_PROPERTY]: 'true' } : base.configuration,
           }
-      : undefined;
+        : undefined;
+    const changeDataFeed = changeDataFeedEnabled(metadata ?? snapshot?.metadata);
     return new DeltaLoad({
       request,
       tablePath: table,
@@ -171,9 +190,10 @@ export class DeltaDestination implements Destination {
       snapshot,
       schema: plan.schema,
       metadata,
-      protocol: protocolFor(snapshot?.protocol, plan.schema),
+      protocol: protocolFor(snapshot?.protocol, plan.schema, changeDataFeed),
       keys,
       partitionColumns,
+      changeDataFeed,
       projection: projectIncoming(plan.schema, request.columns, table),
       targetFileBytes: this.#targetFileBytes,
       logger: this.#logger,
@@ -215,6 +235,8 @@ export const deltaDestination: DestinationDialect<'delta'> = {
       tablePath: resolveTablePath(config.path, context.lakeDir),
       logger: context.logger,
       ...(config.target_file_size === undefined ? {} : { targetFileBytes: config.target_file_size }),
+      ...(config.partition_by === undefined ? {} : { partitionBy: config.partition_by }),
+      ...(config.change_data_feed === undefined ? {} : { changeDataFeed: config.change_data_feed }),
     });
   },
 };

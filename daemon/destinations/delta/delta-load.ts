@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../destination.js';
-import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
+import type { AddAction, CdcAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { fileKey, removeFor } from './delta-actions.js';
 import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
 import type { PreparedCommit } from './delta-commit.js';
@@ -39,12 +39,18 @@ const LEGACY_WRITER_FEATURES = [
   ['identityColumns'],
 ];
 
-/** The protocol the table needs after this commit, or undefined when the current one suffices. */
+/**
+ * The protocol the table needs after this commit, or undefined when the current one suffices.
+ * `changeDataFeed`: the table has (or gets) `delta.enableChangeDataFeed=true`, which needs writer
+ * version 4 or the `changeDataFeed` writer feature (PROTOCOL.md §Change Data Feed).
+ */
 export function protocolFor(
   current: ProtocolAction | undefined,
   schema: SchemaPlan['schema'],
+  changeDataFeed = false,
 ): ProtocolAction | undefined {
   const ntz = schemaNeedsTimestampNtz(schema);
+  const cdf = changeDataFeed ? ['changeDataFeed'] : [];
   if (current === undefined) {
     // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
     // a 3/7 table whose metadata uses a feature its protocol does not list.
@@ -54,20 +60,25 @@ export function protocolFor(
           minReaderVersion: 3,
           minWriterVersion: 7,
           readerFeatures: ['timestampNtz'],
-          writerFeatures: [...invariants, 'timestampNtz'],
+          writerFeatures: [...invariants, ...cdf, 'timestampNtz'],
         }
-      : { minReaderVersion: 1, minWriterVersion: 2 };
+      : { minReaderVersion: 1, minWriterVersion: changeDataFeed ? 4 : 2 };
   }
-  if (!ntz) return undefined;
   if (current.minReaderVersion >= 3 && current.minWriterVersion >= 7) {
     const reader = current.readerFeatures ?? [];
     const writer = current.writerFeatures ?? [];
-    if (reader.includes('timestampNtz') && writer.includes('timestampNtz')) return undefined;
+    const readerNeeded = ntz && !reader.includes('timestampNtz') ? ['timestampNtz'] : [];
+    const writerNeeded = [...cdf, ...(ntz ? ['timestampNtz'] : [])].filter((f) => !writer.includes(f));
+    if (readerNeeded.length === 0 && writerNeeded.length === 0) return undefined;
     return {
       ...current,
-      readerFeatures: reader.includes('timestampNtz') ? reader : [...reader, 'timestampNtz'],
-      writerFeatures: writer.includes('timestampNtz') ? writer : [...writer, 'timestampNtz'],
+      readerFeatures: [...reader, ...readerNeeded],
+      writerFeatures: [...writer, ...writerNeeded],
     };
+  }
+  if (!ntz) {
+    if (!changeDataFeed || current.minWriterVersion >= 4) return undefined;
+    return { ...current, minWriterVersion: 4 };
   }
   // Upgrading a legacy protocol lists the features its versions implied (Delta protocol, Table Features).
   const implied = LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
@@ -76,7 +87,7 @@ export function protocolFor(
     minReaderVersion: 3,
     minWriterVersion: 7,
     readerFeatures: [...readerImplied, 'timestampNtz'],
-    writerFeatures: [...implied, 'timestampNtz'],
+    writerFeatures: [...new Set([...implied, ...cdf, 'timestampNtz'])],
   };
 }
 
@@ -107,6 +118,8 @@ export interface DeltaLoadPlan {
   /** Merge keys as named in the table schema. */
   readonly keys: readonly string[];
   readonly partitionColumns: readonly string[];
+  /** The table has `delta.enableChangeDataFeed=true` after this commit: merges write change data files. */
+  readonly changeDataFeed: boolean;
   /** SELECT list projecting a part's columns onto the table schema. */
   readonly projection: string;
   readonly targetFileBytes: number | undefined;
@@ -122,6 +135,9 @@ export class DeltaLoad implements DestinationLoad {
   readonly #adds: AddAction[] = [];
   /** Live files a merge rewrote: removed by the commit. */
   readonly #replaced: AddAction[] = [];
+  /** Change data files a merge wrote: committed as `cdc` actions. */
+  readonly #cdc: CdcAction[] = [];
+  #changes: Record<string, string> = {};
   /** Unpartitioned appends and overwrites: the files each part wrote (see `readBack`). */
   readonly #addsOfPart = new Map<string, AddAction[]>();
   #rows = 0;
@@ -179,10 +195,20 @@ export class DeltaLoad implements DestinationLoad {
         keys: this.#plan.keys,
         cursor: request.cursor,
         options: this.#options,
+        partitionColumns: this.#plan.partitionColumns,
+        changeDataFeed: this.#plan.changeDataFeed,
         tag: randomUUID().replaceAll('-', ''),
       });
       adds = merged.adds;
       this.#replaced.push(...merged.replaced);
+      this.#cdc.push(...merged.cdc);
+      // Spark's MERGE metric names.
+      this.#changes = {
+        numTargetRowsInserted: String(merged.inserted),
+        numTargetRowsUpdated: String(merged.updated),
+        numTargetRowsDeleted: String(merged.deleted),
+        numTargetChangeFilesAdded: String(merged.cdc.length),
+      };
       rows = merged.rowsUpserted;
     } else {
       const select = `SELECT ${projection} FROM (${part.select}) AS part_rows`;
@@ -226,7 +252,7 @@ export class DeltaLoad implements DestinationLoad {
     const adds = this.#adds;
     await fsyncFilesAndDirectories(
       table,
-      adds.map((a) => dataFilePath(table, a.path)),
+      [...adds, ...this.#cdc].map((a) => dataFilePath(table, a.path)),
     );
     await this.#plan.onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here; the attempt's abort removes its files.
@@ -247,6 +273,8 @@ export class DeltaLoad implements DestinationLoad {
       // Another attempt's commit holds the sequence; it cannot reference this attempt's files.
       const referenced: ReadonlyMap<string, AddAction> = result.snapshot?.files ?? new Map();
       await this.#remove(this.#adds.filter((add) => !referenced.has(fileKey(add))));
+      // A cdc file is never in the snapshot: only a commit of this attempt could reference it.
+      await this.#remove(this.#cdc);
       return { rowsLoaded: 0, alreadyCommitted: true, details: { version: result.snapshot?.version ?? -1 } };
     }
     const details: Record<string, string | number> = {
@@ -306,6 +334,7 @@ export class DeltaLoad implements DestinationLoad {
     actions.push({ txn: { appId: pipeline, version: sequence, lastUpdated: now } });
     for (const add of this.#adds) actions.push({ add });
     for (const remove of removes) actions.push({ remove });
+    for (const cdc of this.#cdc) actions.push({ cdc });
     const bytes = this.#adds.reduce((sum, a) => sum + a.size, 0);
     return {
       kind: 'commit',
@@ -323,6 +352,7 @@ export class DeltaLoad implements DestinationLoad {
         numOutputRows: String(this.#rows),
         numOutputBytes: String(bytes),
         ...(removes.length > 0 ? { numRemovedFiles: String(removes.length) } : {}),
+        ...this.#changes,
       },
       isBlindAppend: mode === 'incremental',
     };
@@ -330,10 +360,10 @@ export class DeltaLoad implements DestinationLoad {
 
   async abort(): Promise<void> {
     if (this.#committing) return;
-    await this.#remove(this.#adds.splice(0));
+    await this.#remove([...this.#adds.splice(0), ...this.#cdc.splice(0)]);
   }
 
-  async #remove(files: readonly AddAction[]): Promise<void> {
+  async #remove(files: readonly Pick<AddAction, 'path'>[]): Promise<void> {
     await removeDataFiles(this.#plan.tablePath, files).catch((error: unknown) =>
       this.#plan.logger.warning(
         `removing uncommitted files of Delta table ${this.#plan.tablePath}: ${String(error)}`,
