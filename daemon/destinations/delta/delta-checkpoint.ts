@@ -4,12 +4,12 @@
  * MAP key_value, 3-level lists) matches Spark's, then `_last_checkpoint`.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { randomUUID } from 'node:crypto';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointFileName } from './delta-actions.js';
+import type { DeltaFiles } from './delta-files.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
-import { logDir } from './delta-log-reader.js';
+import { logKey } from './delta-log-reader.js';
 import { sqlString } from './delta-sql.js';
 import { parseIntervalMs } from './delta-interval.js';
 
@@ -36,6 +36,7 @@ export function tombstoneRetentionMs(snapshot: DeltaSnapshot): number {
 }
 
 export interface CheckpointResult {
+  /** The checkpoint's key in the table's store. */
   readonly file: string;
   readonly actions: number;
   readonly addFiles: number;
@@ -44,11 +45,11 @@ export interface CheckpointResult {
 
 /** Writes the checkpoint of `snapshot` and then `_last_checkpoint`. */
 export async function writeCheckpoint(
+  files: DeltaFiles,
   snapshot: DeltaSnapshot,
   connection: DuckDBConnection,
   now: number,
 ): Promise<CheckpointResult> {
-  const dir = logDir(snapshot.tablePath);
   const withFeatures =
     snapshot.protocol.readerFeatures !== undefined || snapshot.protocol.writerFeatures !== undefined;
   const expiry = now - tombstoneRetentionMs(snapshot);
@@ -136,10 +137,11 @@ export async function writeCheckpoint(
     .map(([name, type]) => `${name}: ${sqlString(type)}`)
     .join(', ')}}`;
 
-  const id = randomUUID();
-  const source = join(dir, `.tmp-checkpoint-${id}.json`);
-  const target = join(dir, `.tmp-checkpoint-${id}.parquet`);
-  const final = join(dir, checkpointFileName(snapshot.version));
+  const staging = await files.stagingDir();
+  const source = join(staging, 'checkpoint.json');
+  const target = join(staging, 'checkpoint.parquet');
+  const final = logKey(checkpointFileName(snapshot.version));
+  let sizeInBytes: number;
   try {
     await writeFile(source, rows.join('\n') + '\n', 'utf8');
     // One line is one action; DuckDB sizes its read buffer from the largest object it accepts
@@ -150,21 +152,19 @@ export async function writeCheckpoint(
       `COPY (SELECT ${Object.keys(columns).join(', ')} FROM read_json(${sqlString(source)}, format = 'newline_delimited', columns = ${spec}, maximum_object_size = ${maximumObjectSize})) ` +
         `TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
     );
+    sizeInBytes = (await stat(target)).size;
     // Last writer wins is fine: every checkpoint of one version has the same content ([P] §Checkpoints).
-    await rename(target, final);
+    await files.place(target, final);
+    await files.flush([final]);
   } finally {
-    await rm(source, { force: true });
-    await rm(target, { force: true });
+    await rm(staging, { recursive: true, force: true });
   }
-  const sizeInBytes = (await stat(final)).size;
   const hint = {
     version: snapshot.version,
     size: rows.length,
     sizeInBytes,
     numOfAddFiles: snapshot.files.size,
   };
-  const hintTemp = join(dir, `.tmp-last-checkpoint-${id}`);
-  await writeFile(hintTemp, JSON.stringify(hint), 'utf8');
-  await rename(hintTemp, join(dir, '_last_checkpoint'));
+  await files.store.put(logKey('_last_checkpoint'), JSON.stringify(hint));
   return { file: final, actions: rows.length, addFiles: snapshot.files.size, sizeInBytes };
 }

@@ -1,11 +1,13 @@
 /**
  * One load into a Delta table (see destination.ts): every part's rows become data files in the
- * table directory as they stream out of the run's staging DuckDB; none is referenced by the log
- * until `commit` writes one version with all of them, the run's `txn`, and (full mode) the removes
- * of every file the table held. `abort` deletes the files written so far.
+ * table as they stream out of the run's staging DuckDB; none is referenced by the log until
+ * `commit` writes one version with all of them, the run's `txn`, and (full mode) the removes of
+ * every file the table held. `abort` deletes the files written so far. Either ends the load's
+ * local staging and download cache (DeltaFiles).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../destination.js';
@@ -17,11 +19,11 @@ import { commitWithRetries } from './delta-commit.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import { checkTableFeatures } from './delta-features.js';
-import { fsyncFilesAndDirectories } from './delta-fsync.js';
+import type { DeltaFiles } from './delta-files.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { mergeFiles } from './delta-merge.js';
 import { writePartitionedFiles } from './delta-partitions.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { schemaNeedsTimestampNtz } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
@@ -95,7 +97,8 @@ function conflict(table: string, what: string): EtlError {
 
 export interface DeltaLoadPlan {
   readonly request: LoadRequest;
-  readonly tablePath: string;
+  /** The load's own view of the table's files (staging and cache under the load's work directory). */
+  readonly files: DeltaFiles;
   /** The destination's own connection: log reads, the commit, checkpoints. */
   readonly connection: DuckDBConnection;
   /** The table as planned (undefined: the commit creates it). */
@@ -135,13 +138,14 @@ export class DeltaLoad implements DestinationLoad {
   constructor(plan: DeltaLoadPlan) {
     this.#plan = plan;
     this.#options = {
-      tablePath: plan.tablePath,
+      files: plan.files,
       schema: plan.schema,
       configuration: (plan.metadata ?? plan.snapshot?.metadata)?.configuration ?? {},
       ...(plan.targetFileBytes === undefined ? {} : { targetFileBytes: plan.targetFileBytes }),
     };
+    // Only where the files are local: a remote table's files left the machine when they were placed.
     this.readBack =
-      plan.partitionColumns.length === 0 && plan.request.mode !== 'merge'
+      plan.partitionColumns.length === 0 && plan.request.mode !== 'merge' && plan.files.inPlace
         ? (id) => this.#readBack(id)
         : undefined;
   }
@@ -154,15 +158,16 @@ export class DeltaLoad implements DestinationLoad {
   #readBack(id: string): string | null {
     const adds = this.#addsOfPart.get(id) ?? [];
     if (adds.length === 0) return null;
-    const { tablePath, request } = this.#plan;
+    const { files: table, request } = this.#plan;
+    const root = table.store.localRoot ?? '';
     const columns = request.columns.map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.name)}`);
-    const files = adds.map((a) => sqlString(dataFilePath(tablePath, a.path)));
+    const files = adds.map((a) => sqlString(join(root, ...dataFileKey(table.store, a.path).split('/'))));
     return `SELECT ${columns.join(', ')} FROM read_parquet([${files.join(', ')}])`;
   }
 
   async writePart(part: BatchPart): Promise<number> {
     const { request, projection } = this.#plan;
-    if (request.signal.aborted) throw cancelledError(`the load into Delta table ${this.#plan.tablePath}`);
+    if (request.signal.aborted) throw cancelledError(`the load into Delta table ${this.#plan.files.label}`);
     let adds: AddAction[];
     let rows: number;
     if (request.mode === 'merge') {
@@ -204,20 +209,26 @@ export class DeltaLoad implements DestinationLoad {
   }
 
   async commit(): Promise<CommitResult> {
-    const { request, tablePath: table, snapshot, connection } = this.#plan;
+    try {
+      return await this.#commit();
+    } finally {
+      await this.#plan.files.dispose();
+    }
+  }
+
+  async #commit(): Promise<CommitResult> {
+    const { request, files, snapshot, connection } = this.#plan;
+    const table = files.label;
     const { pipeline, mode, signal } = request;
     const adds = this.#adds;
-    await fsyncFilesAndDirectories(
-      table,
-      adds.map((a) => dataFilePath(table, a.path)),
-    );
+    await files.flush(adds.map((a) => dataFileKey(files.store, a.path)));
     await this.#plan.onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here; the attempt's abort removes its files.
     if (signal.aborted) throw cancelledError(`the load into Delta table ${table}`, 'nothing was committed');
     // From here a version referencing these files may exist even if this call fails: they stay.
     this.#committing = true;
     const result = await commitWithRetries({
-      tablePath: table,
+      files,
       snapshot,
       connection,
       build: (current) => this.#build(current),
@@ -242,7 +253,7 @@ export class DeltaLoad implements DestinationLoad {
       details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : this.#replaced.length;
     if (checkpointDue(result.snapshot)) {
       try {
-        await writeCheckpoint(result.snapshot, connection, this.#plan.now());
+        await writeCheckpoint(files, result.snapshot, connection, this.#plan.now());
         details.checkpoint = result.version;
       } catch (cause) {
         // The commit stands; readers replay the JSON and the next due version tries again.
@@ -257,7 +268,8 @@ export class DeltaLoad implements DestinationLoad {
 
   /** The commit against `current`, the newest snapshot (again after every lost race). */
   #build(current: DeltaSnapshot | undefined): PreparedCommit | { kind: 'already-committed' } {
-    const { request, tablePath: table, snapshot } = this.#plan;
+    const { request, files, snapshot } = this.#plan;
+    const table = files.label;
     const { pipeline, sequence, mode } = request;
     if ((current?.txns.get(pipeline)?.version ?? -1) >= sequence) return { kind: 'already-committed' };
     if (snapshot === undefined && current !== undefined) throw conflict(table, 'created the table');
@@ -306,14 +318,17 @@ export class DeltaLoad implements DestinationLoad {
   }
 
   async abort(): Promise<void> {
-    if (this.#committing) return;
-    await this.#remove(this.#adds.splice(0));
+    try {
+      if (!this.#committing) await this.#remove(this.#adds.splice(0));
+    } finally {
+      await this.#plan.files.dispose().catch(() => undefined);
+    }
   }
 
-  async #remove(files: readonly AddAction[]): Promise<void> {
-    await removeDataFiles(this.#plan.tablePath, files).catch((error: unknown) =>
+  async #remove(adds: readonly AddAction[]): Promise<void> {
+    await removeDataFiles(this.#plan.files, adds).catch((error: unknown) =>
       this.#plan.logger.warning(
-        `removing uncommitted files of Delta table ${this.#plan.tablePath}: ${String(error)}`,
+        `removing uncommitted files of Delta table ${this.#plan.files.label}: ${String(error)}`,
       ),
     );
   }

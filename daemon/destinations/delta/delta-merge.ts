@@ -9,7 +9,7 @@ import type { AddAction } from './delta-actions.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { writeDataFiles } from './delta-data-writer.js';
@@ -66,7 +66,10 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
   );
   try {
     const live = input.snapshot ? [...input.snapshot.files.values()] : [];
-    const byFile = new Map(live.map((add) => [dataFilePath(options.tablePath, add.path), add]));
+    // Local paths DuckDB reads: the files in place, or downloaded copies (DeltaFiles).
+    const local = await options.files.readable(live.map((add) => dataFileKey(options.files.store, add.path)));
+    const byFile = new Map(live.map((add, i) => [local[i] ?? '', add]));
+    const localOf = new Map([...byFile].map(([path, add]) => [add, path]));
     let replaced: AddAction[] = [];
     let keep = '';
     if (byFile.size > 0) {
@@ -81,7 +84,7 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
           ?.map((f) => byFile.get(String(f)))
           .filter((a): a is AddAction => a !== undefined) ?? [];
       if (replaced.length > 0) {
-        const rewrite = replaced.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
+        const rewrite = replaced.map((a) => sqlString(localOf.get(a) ?? '')).join(', ');
         const described = await connection.runAndReadAll(
           `DESCRIBE SELECT * FROM read_parquet([${rewrite}], union_by_name = true)`,
         );

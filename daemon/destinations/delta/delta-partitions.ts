@@ -5,8 +5,6 @@
  * `delta-0.8.0-{partitioned,null-partition,special-partition}`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction } from './delta-actions.js';
 import type { DataFileOptions } from './delta-data-writer.js';
@@ -87,7 +85,7 @@ export async function writePartitionedFiles(
   partitionColumns: readonly string[],
   tag: string,
 ): Promise<AddAction[]> {
-  const parts = partitionFields(options.schema, partitionColumns, options.tablePath);
+  const parts = partitionFields(options.schema, partitionColumns, options.files.label);
   const partNames = new Set(partitionColumns);
   const dataFields = options.schema.fields.filter((f) => !partNames.has(f.name));
   const staged = `__etld_parts_${tag}`;
@@ -108,7 +106,6 @@ export async function writePartitionedFiles(
         const where = values
           .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
           .join(' AND ');
-        await mkdir(join(options.tablePath, ...dirs), { recursive: true });
         const written = await writeDataFiles(
           connection,
           `SELECT ${dataFields.map((f) => sqlIdent(f.name)).join(', ')} FROM ${staged} WHERE ${where}`,
@@ -133,7 +130,7 @@ export async function writePartitionedFiles(
       }
     } catch (error) {
       // The partitions written so far are in the table directory, unreferenced: take them back.
-      await removeDataFiles(options.tablePath, adds);
+      await removeDataFiles(options.files, adds);
       throw error;
     }
     return adds;
