@@ -101,7 +101,7 @@ export class DeltaFiles {
         for (let i = next++; i < keys.length; i = next++) paths[i] = (await this.#cached(keys[i] ?? '')).path;
       };
       await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, keys.length) }, worker));
-      this.#evict();
+      await this.#evict();
       return paths;
     } finally {
       for (const key of keys) {
@@ -145,15 +145,17 @@ export class DeltaFiles {
   }
 
   /** Drops least recently used copies until the cache fits its bound (pinned ones stay). */
-  #evict(): void {
+  async #evict(): Promise<void> {
+    const evicted: string[] = [];
     for (const [key, entry] of this.#cache) {
-      if (this.#cachedBytes <= this.#cacheBytes) return;
+      if (this.#cachedBytes <= this.#cacheBytes) break;
       if (this.#pinned.has(key)) continue;
       this.#cache.delete(key);
       this.#cachedBytes -= entry.size;
-      // Unlinking a file DuckDB still reads is fine on POSIX; a failure only leaves a temp file.
-      void rm(entry.path, { force: true }).catch(() => undefined);
+      evicted.push(entry.path);
     }
+    // A failure only leaves a file in the work directory, which `dispose` removes.
+    await Promise.all(evicted.map((path) => rm(path, { force: true }).catch(() => undefined)));
   }
 
   /** A new, empty local directory where DuckDB writes files to `place` afterwards. */
