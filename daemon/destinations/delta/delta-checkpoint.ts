@@ -4,7 +4,7 @@
  * MAP key_value, 3-level lists) matches Spark's, then `_last_checkpoint`.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointFileName } from './delta-actions.js';
 import type { DeltaFiles } from './delta-files.js';
@@ -43,6 +43,111 @@ export interface CheckpointResult {
   readonly sizeInBytes: number;
 }
 
+/** The checkpoint's actions, one JSON line each ([P] §Checkpoints: the reconciled state). */
+function* checkpointLines(snapshot: DeltaSnapshot, withFeatures: boolean, expiry: number): Generator<string> {
+  const { protocol, metadata } = snapshot;
+  yield JSON.stringify({
+    protocol: {
+      minReaderVersion: protocol.minReaderVersion,
+      minWriterVersion: protocol.minWriterVersion,
+      ...(withFeatures
+        ? {
+            readerFeatures: protocol.readerFeatures ?? null,
+            writerFeatures: protocol.writerFeatures ?? null,
+          }
+        : {}),
+    },
+  });
+  yield JSON.stringify({
+    metaData: {
+      id: metadata.id,
+      name: metadata.name ?? null,
+      description: metadata.description ?? null,
+      format: { provider: metadata.format.provider, options: metadata.format.options },
+      schemaString: metadata.schemaString,
+      partitionColumns: metadata.partitionColumns,
+      configuration: metadata.configuration,
+      createdTime: metadata.createdTime ?? null,
+    },
+  });
+  for (const txn of snapshot.txns.values()) {
+    yield JSON.stringify({
+      txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? null },
+    });
+  }
+  for (const add of snapshot.files.values()) {
+    yield JSON.stringify({
+      add: {
+        path: add.path,
+        partitionValues: add.partitionValues,
+        size: add.size,
+        modificationTime: add.modificationTime,
+        dataChange: false,
+        stats: add.stats ?? null,
+        tags: add.tags ?? null,
+      },
+    });
+  }
+  for (const remove of snapshot.tombstones.values()) {
+    if ((remove.deletionTimestamp ?? 0) <= expiry) continue;
+    yield JSON.stringify({
+      remove: {
+        path: remove.path,
+        deletionTimestamp: remove.deletionTimestamp ?? null,
+        dataChange: false,
+        extendedFileMetadata: remove.extendedFileMetadata ?? null,
+        partitionValues: remove.partitionValues ?? null,
+        size: remove.size ?? null,
+      },
+    });
+  }
+  for (const domain of snapshot.domains.values()) yield JSON.stringify({ domainMetadata: domain });
+}
+
+/** Bytes gathered before each write of the NDJSON file. */
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Writes the lines to `path` in chunks, never as one string: a table of a few hundred thousand
+ * files with stats is more text than a JavaScript string may hold. Returns the line count and the
+ * longest line in bytes.
+ */
+async function writeLines(
+  path: string,
+  lines: Iterable<string>,
+): Promise<{ count: number; longest: number }> {
+  const handle = await open(path, 'w');
+  let count = 0;
+  let longest = 0;
+  try {
+    let chunk: string[] = [];
+    let chunkBytes = 0;
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line) + 1;
+      count++;
+      longest = Math.max(longest, bytes);
+      chunk.push(line);
+      chunkBytes += bytes;
+      if (chunkBytes >= WRITE_CHUNK_BYTES) {
+        await handle.write(chunk.join('\n') + '\n');
+        chunk = [];
+        chunkBytes = 0;
+      }
+    }
+    if (chunk.length > 0) await handle.write(chunk.join('\n') + '\n');
+  } finally {
+    await handle.close();
+  }
+  return { count, longest };
+}
+
+/**
+ * Rows per Parquet row group of a checkpoint. DuckDB's writer holds a row group in memory until it
+ * is full; `add` rows carry their stats JSON (often kilobytes), so DuckDB's default of 122,880 rows
+ * could need hundreds of MB, more than the destination's DuckDB budget.
+ */
+const CHECKPOINT_ROW_GROUP_ROWS = 16_384;
+
 /** Writes the checkpoint of `snapshot` and then `_last_checkpoint`. */
 export async function writeCheckpoint(
   files: DeltaFiles,
@@ -53,74 +158,6 @@ export async function writeCheckpoint(
   const withFeatures =
     snapshot.protocol.readerFeatures !== undefined || snapshot.protocol.writerFeatures !== undefined;
   const expiry = now - tombstoneRetentionMs(snapshot);
-  const rows: string[] = [];
-  const { protocol, metadata } = snapshot;
-  rows.push(
-    JSON.stringify({
-      protocol: {
-        minReaderVersion: protocol.minReaderVersion,
-        minWriterVersion: protocol.minWriterVersion,
-        ...(withFeatures
-          ? {
-              readerFeatures: protocol.readerFeatures ?? null,
-              writerFeatures: protocol.writerFeatures ?? null,
-            }
-          : {}),
-      },
-    }),
-  );
-  rows.push(
-    JSON.stringify({
-      metaData: {
-        id: metadata.id,
-        name: metadata.name ?? null,
-        description: metadata.description ?? null,
-        format: { provider: metadata.format.provider, options: metadata.format.options },
-        schemaString: metadata.schemaString,
-        partitionColumns: metadata.partitionColumns,
-        configuration: metadata.configuration,
-        createdTime: metadata.createdTime ?? null,
-      },
-    }),
-  );
-  for (const txn of snapshot.txns.values()) {
-    rows.push(
-      JSON.stringify({
-        txn: { appId: txn.appId, version: txn.version, lastUpdated: txn.lastUpdated ?? null },
-      }),
-    );
-  }
-  for (const add of snapshot.files.values()) {
-    rows.push(
-      JSON.stringify({
-        add: {
-          path: add.path,
-          partitionValues: add.partitionValues,
-          size: add.size,
-          modificationTime: add.modificationTime,
-          dataChange: false,
-          stats: add.stats ?? null,
-          tags: add.tags ?? null,
-        },
-      }),
-    );
-  }
-  for (const remove of snapshot.tombstones.values()) {
-    if ((remove.deletionTimestamp ?? 0) <= expiry) continue;
-    rows.push(
-      JSON.stringify({
-        remove: {
-          path: remove.path,
-          deletionTimestamp: remove.deletionTimestamp ?? null,
-          dataChange: false,
-          extendedFileMetadata: remove.extendedFileMetadata ?? null,
-          partitionValues: remove.partitionValues ?? null,
-          size: remove.size ?? null,
-        },
-      }),
-    );
-  }
-  for (const domain of snapshot.domains.values()) rows.push(JSON.stringify({ domainMetadata: domain }));
 
   const columns: Record<string, string> = {
     txn: 'STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)',
@@ -142,15 +179,16 @@ export async function writeCheckpoint(
   const target = join(staging, 'checkpoint.parquet');
   const final = logKey(checkpointFileName(snapshot.version));
   let sizeInBytes: number;
+  let actions: number;
   try {
-    await writeFile(source, rows.join('\n') + '\n', 'utf8');
+    const written = await writeLines(source, checkpointLines(snapshot, withFeatures, expiry));
+    actions = written.count;
     // One line is one action; DuckDB sizes its read buffer from the largest object it accepts
     // (twice that, allocated up front), which must fit the destination's small memory budget.
-    const largestLine = rows.reduce((longest, row) => Math.max(longest, Buffer.byteLength(row)), 0);
-    const maximumObjectSize = Math.max(MIN_OBJECT_BYTES, largestLine + 1);
+    const maximumObjectSize = Math.max(MIN_OBJECT_BYTES, written.longest + 1);
     await connection.run(
       `COPY (SELECT ${Object.keys(columns).join(', ')} FROM read_json(${sqlString(source)}, format = 'newline_delimited', columns = ${spec}, maximum_object_size = ${maximumObjectSize})) ` +
-        `TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy)`,
+        `TO ${sqlString(target)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${CHECKPOINT_ROW_GROUP_ROWS})`,
     );
     sizeInBytes = (await stat(target)).size;
     // Last writer wins is fine: every checkpoint of one version has the same content ([P] §Checkpoints).
@@ -161,10 +199,10 @@ export async function writeCheckpoint(
   }
   const hint = {
     version: snapshot.version,
-    size: rows.length,
+    size: actions,
     sizeInBytes,
     numOfAddFiles: snapshot.files.size,
   };
   await files.store.put(logKey('_last_checkpoint'), JSON.stringify(hint));
-  return { file: final, actions: rows.length, addFiles: snapshot.files.size, sizeInBytes };
+  return { file: final, actions, addFiles: snapshot.files.size, sizeInBytes };
 }
