@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { checkpointFileName } from './delta-actions.js';
 import type { DeltaFiles } from './delta-files.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
-import { logKey } from './delta-log-reader.js';
+import { LOG_PREFIX, logKey } from './delta-log-reader.js';
 import { sqlString } from './delta-sql.js';
 import { parseIntervalMs } from './delta-interval.js';
 
@@ -24,10 +24,44 @@ const MAP = 'MAP(VARCHAR, VARCHAR)';
 /** DuckDB's own default for read_json's maximum_object_size. */
 const MIN_OBJECT_BYTES = 16 * 1024 * 1024;
 
-export function checkpointDue(snapshot: DeltaSnapshot): boolean {
+function checkpointInterval(snapshot: DeltaSnapshot): number {
   const configured = Number(snapshot.metadata.configuration['delta.checkpointInterval']);
-  const interval = Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_CHECKPOINT_INTERVAL;
-  return snapshot.version !== 0 && snapshot.version % interval === 0;
+  return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_CHECKPOINT_INTERVAL;
+}
+
+export function checkpointDue(snapshot: DeltaSnapshot): boolean {
+  return snapshot.version !== 0 && snapshot.version % checkpointInterval(snapshot) === 0;
+}
+
+/**
+ * After the checkpoint of `snapshot.version` failed: how many due checkpoints in a row the table
+ * lacks, this one included, read from the log itself (so the count survives restarts and holds
+ * across writers): each earlier due version whose commit is still in the log and which has no
+ * checkpoint counts, down to the first that has one. A table also written by an engine with
+ * another cadence (delta-rs: every 100 versions) may count versions that engine never meant to
+ * checkpoint.
+ */
+export async function consecutiveCheckpointFailures(
+  files: DeltaFiles,
+  snapshot: DeltaSnapshot,
+): Promise<number> {
+  const interval = checkpointInterval(snapshot);
+  const commits = new Set<number>();
+  const checkpoints = new Set<number>();
+  for await (const info of files.store.list(LOG_PREFIX)) {
+    const name = info.key.slice(LOG_PREFIX.length);
+    const version = Number(name.slice(0, 20));
+    if (!/^\d{20}\./.test(name)) continue;
+    if (name.endsWith('.checkpoint.parquet') || /\.checkpoint\.\d+\.\d+\.parquet$/.test(name))
+      checkpoints.add(version);
+    else if (name.endsWith('.json') && name.length === 25) commits.add(version);
+  }
+  let failures = 1;
+  for (let version = snapshot.version - interval; version > 0; version -= interval) {
+    if (checkpoints.has(version) || !commits.has(version)) break;
+    failures++;
+  }
+  return failures;
 }
 
 export function tombstoneRetentionMs(snapshot: DeltaSnapshot): number {

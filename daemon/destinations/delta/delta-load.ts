@@ -10,10 +10,16 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { Logger } from '../../logging/logger.js';
-import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../destination.js';
+import type {
+  BatchPart,
+  CommitResult,
+  DestinationLoad,
+  LoadRequest,
+  MaintenanceFailure,
+} from '../destination.js';
 import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { fileKey, removeFor } from './delta-actions.js';
-import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
+import { checkpointDue, consecutiveCheckpointFailures, writeCheckpoint } from './delta-checkpoint.js';
 import type { PreparedCommit } from './delta-commit.js';
 import { commitWithRetries } from './delta-commit.js';
 import type { DataFileOptions } from './delta-data-writer.js';
@@ -219,7 +225,7 @@ export class DeltaLoad implements DestinationLoad {
   async #commit(): Promise<CommitResult> {
     const { request, files, snapshot, connection } = this.#plan;
     const table = files.label;
-    const { pipeline, mode, signal } = request;
+    const { mode, signal } = request;
     const adds = this.#adds;
     await files.flush(adds.map((a) => dataFileKey(files.store, a.path)));
     await this.#plan.onFilesWritten?.(adds.map((a) => a.path));
@@ -251,19 +257,42 @@ export class DeltaLoad implements DestinationLoad {
     };
     if (this.#replaced.length > 0 || mode === 'full')
       details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : this.#replaced.length;
-    if (checkpointDue(result.snapshot)) {
-      try {
-        await writeCheckpoint(files, result.snapshot, connection, this.#plan.now());
-        details.checkpoint = result.version;
-      } catch (cause) {
-        // The commit stands; readers replay the JSON and the next due version tries again.
-        this.#plan.logger.warning(
-          `checkpoint ${result.version} of Delta table ${table} failed: ${(cause as Error).message}`,
-          { pipeline },
-        );
-      }
+    const maintenanceFailure = checkpointDue(result.snapshot)
+      ? await this.#checkpoint(result.snapshot, details)
+      : undefined;
+    return {
+      rowsLoaded: this.#rows,
+      alreadyCommitted: false,
+      details,
+      ...(maintenanceFailure === undefined ? {} : { maintenanceFailure }),
+    };
+  }
+
+  /**
+   * The checkpoint of the version just committed. A failure is an error of the run, not of the
+   * commit, which stands: readers replay the JSON, and the next due version tries again. Without
+   * checkpoints, though, every read replays the whole log and the log is never cleaned up, so the
+   * failure is reported with how many due checkpoints in a row the table now lacks.
+   */
+  async #checkpoint(
+    snapshot: DeltaSnapshot,
+    details: Record<string, string | number>,
+  ): Promise<MaintenanceFailure | undefined> {
+    const { files, connection, logger, request } = this.#plan;
+    try {
+      await writeCheckpoint(files, snapshot, connection, this.#plan.now());
+      details.checkpoint = snapshot.version;
+      return undefined;
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      const consecutiveFailures = await consecutiveCheckpointFailures(files, snapshot).catch(() => 1);
+      details.checkpointFailed = snapshot.version;
+      logger.error(
+        `checkpoint ${snapshot.version} of Delta table ${files.label} failed (${consecutiveFailures} due checkpoint${consecutiveFailures === 1 ? '' : 's'} in a row missing); the commit stands: ${message}`,
+        { pipeline: request.pipeline },
+      );
+      return { table: files.label, task: 'checkpoint', consecutiveFailures, message };
     }
-    return { rowsLoaded: this.#rows, alreadyCommitted: false, details };
   }
 
   /** The commit against `current`, the newest snapshot (again after every lost race). */
