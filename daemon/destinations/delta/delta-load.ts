@@ -26,6 +26,7 @@ import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import { checkTableFeatures } from './delta-features.js';
 import type { DeltaFiles } from './delta-files.js';
+import { cleanUpLog } from './delta-log-cleanup.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { mergeFiles } from './delta-merge.js';
 import { writePartitionedFiles } from './delta-partitions.js';
@@ -272,7 +273,8 @@ export class DeltaLoad implements DestinationLoad {
    * The checkpoint of the version just committed. A failure is an error of the run, not of the
    * commit, which stands: readers replay the JSON, and the next due version tries again. Without
    * checkpoints, though, every read replays the whole log and the log is never cleaned up, so the
-   * failure is reported with how many due checkpoints in a row the table now lacks.
+   * failure is reported with how many due checkpoints in a row the table now lacks. After a
+   * checkpoint, the log files it made unnecessary beyond the retention go (delta-log-cleanup.ts).
    */
   async #checkpoint(
     snapshot: DeltaSnapshot,
@@ -282,7 +284,6 @@ export class DeltaLoad implements DestinationLoad {
     try {
       await writeCheckpoint(files, snapshot, connection, this.#plan.now());
       details.checkpoint = snapshot.version;
-      return undefined;
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
       const consecutiveFailures = await consecutiveCheckpointFailures(files, snapshot).catch(() => 1);
@@ -293,6 +294,17 @@ export class DeltaLoad implements DestinationLoad {
       );
       return { table: files.label, task: 'checkpoint', consecutiveFailures, message };
     }
+    try {
+      const deleted = await cleanUpLog(files, snapshot, this.#plan.now());
+      if (deleted.length > 0) details.logFilesExpired = deleted.length;
+    } catch (cause) {
+      // Nothing is lost: the expired files stay until the next checkpoint's cleanup.
+      logger.warning(
+        `cleaning up the log of Delta table ${files.label} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { pipeline: request.pipeline },
+      );
+    }
+    return undefined;
   }
 
   /** The commit against `current`, the newest snapshot (again after every lost race). */
