@@ -93,6 +93,18 @@ export interface ChecksAlert {
   readonly checks: readonly CheckResult[];
 }
 
+/** A destination table's upkeep after commits (a Delta checkpoint) failed several times in a row. */
+export interface MaintenanceAlert {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly table: string;
+  /** What failed, e.g. `checkpoint`. */
+  readonly task: string;
+  readonly consecutiveFailures: number;
+  /** The last failure's message. */
+  readonly message: string;
+}
+
 /** A stale pipeline got a successful run again. */
 export interface FreshAlert {
   readonly pipeline: string;
@@ -283,6 +295,42 @@ export function checksMail(alert: ChecksAlert, ctx: MessageContext): MailText {
     subject: `[etld] ${alert.pipeline} CHECKS: ${tally} (run ${alert.runId})`,
     text: lines.join('\n'),
   };
+}
+
+export function maintenanceMail(alert: MaintenanceAlert, ctx: MessageContext): MailText {
+  const lines = [
+    `Pipeline ${alert.pipeline} committed run ${alert.runId}, but the ${alert.task} of its destination table failed for the ${ordinal(alert.consecutiveFailures)} time in a row.`,
+    alert.task === 'checkpoint'
+      ? 'The data is committed. Without checkpoints every reader replays the whole Delta log, and the log is never cleaned up, so it grows with every run.'
+      : 'The data is committed; the table needs attention.',
+    '',
+    table([
+      ['Pipeline', alert.pipeline],
+      ['Run', alert.runId],
+      ['Table', alert.table],
+      ['Failed', `${alert.task}, ${alert.consecutiveFailures} times in a row`],
+      ['Host', ctx.host],
+    ]),
+    '',
+    'Last error:',
+    `  ${redact(alert.message)}`,
+    ...suppressedNote(ctx, 'maintenance alerts'),
+    '',
+    'To look further:',
+    `  etlctl run ${alert.runId}`,
+    `  journalctl -u ${ctx.unit} RUN_ID=${alert.runId}`,
+    ...footer(ctx),
+  ];
+  return {
+    subject: `[etld] ${alert.pipeline} ${alert.task.toUpperCase()} FAILING: ${alert.consecutiveFailures} in a row (run ${alert.runId})`,
+    text: lines.join('\n'),
+  };
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 export function stallMail(alert: StallAlert, ctx: MessageContext): MailText {

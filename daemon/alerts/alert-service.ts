@@ -26,6 +26,7 @@ import {
   failureMail,
   freshMail,
   lowDiskMail,
+  maintenanceMail,
   recoveryMail,
   stallMail,
   staleMail,
@@ -33,6 +34,7 @@ import {
   type FailureAlert,
   type FreshAlert,
   type LowDiskAlert,
+  type MaintenanceAlert,
   type MailText,
   type MessageContext,
   type RecoveryAlert,
@@ -159,6 +161,20 @@ export class AlertService {
       if (!alert.checks.some((c) => c.status === 'warn' || c.status === 'quarantine')) return;
       this.#notify(alert.pipeline, 'checks', alert.runId, (ctx) => checksMail(alert, ctx), undefined, alert);
     });
+  }
+
+  /** A committed run's table upkeep (a Delta checkpoint) failed several times in a row. */
+  notifyMaintenance(alert: MaintenanceAlert): void {
+    this.#guard(() =>
+      this.#notify(
+        alert.pipeline,
+        'maintenance',
+        alert.runId,
+        (ctx) => maintenanceMail(alert, ctx),
+        undefined,
+        alert,
+      ),
+    );
   }
 
   notifyStall(alert: StallAlert): void {

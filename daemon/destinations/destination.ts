@@ -99,6 +99,23 @@ export interface CommitResult {
   readonly committedRunId?: string | null;
   /** Free-form figures for the run log (files written, job ids, bytes…). */
   readonly details: Readonly<Record<string, string | number>>;
+  /** Upkeep after the commit that failed (the commit stands): logged as an error by the destination. */
+  readonly maintenanceFailure?: MaintenanceFailure;
+}
+
+/**
+ * Table upkeep that failed after a successful commit, e.g. a Delta checkpoint. The run still
+ * succeeds; a table whose upkeep keeps failing is alerted (kind `maintenance`).
+ */
+export interface MaintenanceFailure {
+  /** The table, as messages name it. */
+  readonly table: string;
+  /** What failed, e.g. `checkpoint`. */
+  readonly task: string;
+  /** How many times in a row it failed for this table, this time included. */
+  readonly consecutiveFailures: number;
+  /** The last failure's message. */
+  readonly message: string;
 }
 
 export interface CommittedSequence {

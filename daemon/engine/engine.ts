@@ -7,7 +7,7 @@
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { BackfillRange, ColumnSchema, RunKindSpec, RunTrigger } from '../../shared/types.js';
-import type { VacuumOutcome } from '../destinations/destination.js';
+import type { MaintenanceFailure, VacuumOutcome } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
 import type { StageSeconds } from './stage-clock.js';
 
@@ -59,6 +59,8 @@ export interface RunOutcome {
   readonly stages: StageSeconds;
   /** The data quality checks judged on the batch (also in the run's row); empty when none ran. */
   readonly checks: readonly CheckResult[];
+  /** Table upkeep after the commit that failed (a Delta checkpoint); the run still succeeded. */
+  readonly maintenanceFailure?: MaintenanceFailure;
 }
 
 /** Operator-given cursor values, checked and written as the source writes that column's values. */

@@ -384,6 +384,7 @@ async function commitBatch(
     notes,
     stages,
     checks: judged.verdict?.results ?? [],
+    ...(result.maintenanceFailure === undefined ? {} : { maintenanceFailure: result.maintenanceFailure }),
   };
 }
 

@@ -3,11 +3,17 @@
  * these names). Calls are fire-and-forget: a failing or slow alert must never hold up or crash a
  * run, so `callAlert` swallows synchronous throws and rejected promises into a log line.
  */
-import type { ChecksAlert, FailureAlert, RecoveryAlert, StallAlert } from '../alerts/alert-messages.js';
+import type {
+  ChecksAlert,
+  FailureAlert,
+  MaintenanceAlert,
+  RecoveryAlert,
+  StallAlert,
+} from '../alerts/alert-messages.js';
 import type { Logger } from '../logging/logger.js';
 
 // The alert payloads are the alerting side's own types, so the two cannot drift apart.
-export type { ChecksAlert, FailureAlert, RecoveryAlert, StallAlert };
+export type { ChecksAlert, FailureAlert, MaintenanceAlert, RecoveryAlert, StallAlert };
 
 export interface AlertHooks {
   notifyFailure(alert: FailureAlert): void | Promise<void>;
@@ -15,6 +21,8 @@ export interface AlertHooks {
   notifyStall(alert: StallAlert): void | Promise<void>;
   /** A run committed with data quality checks that warned or quarantined rows (the service filters). */
   notifyChecks(alert: ChecksAlert): void | Promise<void>;
+  /** A committed run's table upkeep (a Delta checkpoint) failed again and again. */
+  notifyMaintenance(alert: MaintenanceAlert): void | Promise<void>;
 }
 
 export function callAlert(logger: Logger, what: string, call: () => void | Promise<void>): void {

@@ -23,6 +23,13 @@ import { runIdOf } from '../../shared/run-ids.js';
 import { StallWatchdog } from './stall-watchdog.js';
 import { withoutRowData } from '../logging/row-data.js';
 
+/**
+ * Failed upkeep of a destination table (a Delta checkpoint) is alerted once it failed this many
+ * times in a row: one failure is an error of its run and usually passes (the next due checkpoint
+ * tries again); three mean the table's log grows without bound until someone looks.
+ */
+const MAINTENANCE_ALERT_AFTER = 3;
+
 export interface SequenceDeps {
   readonly store: StateStore;
   readonly engine: RunEngine;
@@ -327,6 +334,19 @@ export class RunSequence {
           attempts: this.#attempt,
           previousFailureAt: previousFailure.finishedAt,
           rows: outcome.rowsLoaded,
+        }),
+      );
+    }
+    const upkeep = outcome.maintenanceFailure;
+    if (upkeep !== undefined && upkeep.consecutiveFailures >= MAINTENANCE_ALERT_AFTER) {
+      callAlert(this.#log, 'notifyMaintenance', () =>
+        this.#deps.alerts.notifyMaintenance({
+          pipeline: this.pipeline.name,
+          runId: this.logicalRunId,
+          table: upkeep.table,
+          task: upkeep.task,
+          consecutiveFailures: upkeep.consecutiveFailures,
+          message: upkeep.message,
         }),
       );
     }

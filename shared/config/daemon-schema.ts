@@ -16,7 +16,16 @@ const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port suc
 const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
 /** What an alert is about; channels may take a subset (`kinds`). */
-export const ALERT_KINDS = ['failure', 'recovery', 'stall', 'low_disk', 'stale', 'fresh', 'checks'] as const;
+export const ALERT_KINDS = [
+  'failure',
+  'recovery',
+  'stall',
+  'low_disk',
+  'stale',
+  'fresh',
+  'checks',
+  'maintenance',
+] as const;
 /** Run events a webhook may subscribe to (`run_events`), besides alerts. */
 export const RUN_EVENT_TYPES = [
   'run.started',

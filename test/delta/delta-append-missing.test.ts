@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileStore } from '../../daemon/storage/file-store.js';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
@@ -45,7 +46,7 @@ describe('append_missing into Delta', { timeout: 120_000 }, () => {
   it('compares partition values from the log: keeps the rows a Spark-partitioned table lacks, NULL partition included', async () => {
     // delta-0.8.0-null-partition (Spark): partitioned by k, holding (A, 1) and (NULL, 2).
     const table = await copyFixture('delta-0.8.0-null-partition', dir);
-    const destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const destination = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     try {
       const batch = await staging.batch(KV, [`('A', 1)`, `(NULL, 2)`, `(NULL, 2)`, `('B', 3)`, `('A', 4)`]);
       const first = await commitBatch(
@@ -68,15 +69,15 @@ describe('append_missing into Delta', { timeout: 120_000 }, () => {
 
   it('a backfill decided from files that changed before its commit fails retryably and appends nothing', async () => {
     const table = join(dir, 'race');
-    const seed = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const seed = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     await commitBatch(
       seed,
       request(await staging.batch(KV, [`('a', 1)`]), 1, 'incremental', { pipeline: 'seed' }),
     );
     await seed.close();
 
-    const first = new DeltaDestination({ tablePath: table, logger: silentLogger });
-    const second = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const first = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
+    const second = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     const batch = await staging.batch(KV, [`('a', 1)`, `('b', 2)`]);
     try {
       // Both plan against the same snapshot; the first commits the missing row (b, 2).

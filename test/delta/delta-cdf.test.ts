@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadMode } from '../../daemon/destinations/destination.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import { Prng } from '../chaos/prng.js';
@@ -58,14 +59,17 @@ class Modelled {
   version: number;
   #sequence = 0;
 
+  readonly columns: readonly ModelColumn[];
+
   constructor(
-    readonly columns: readonly ModelColumn[],
+    columns: readonly ModelColumn[],
     options: { partitionBy?: string[]; changeDataFeed?: boolean; path?: string; version?: number } = {},
   ) {
+    this.columns = columns;
     this.path = options.path ?? join(dir, `t${++tables}`);
     this.version = options.version ?? -1;
     this.destination = new DeltaDestination({
-      tablePath: this.path,
+      store: new FileStore(this.path),
       logger: silentLogger,
       ...(options.partitionBy ? { partitionBy: options.partitionBy } : {}),
       ...(options.changeDataFeed === undefined ? {} : { changeDataFeed: options.changeDataFeed }),

@@ -20,6 +20,8 @@ import { runCommand } from '../helpers/process.js';
 import { repoRoot, tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
 import { commitBatch, type StagedBatch } from '../conformance/commit-batch.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
+import { tableFiles } from './fixtures.js';
 
 const ID: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: true }];
 
@@ -28,7 +30,7 @@ async function liveIds(
   connection: DuckDBConnection,
   table: string,
 ): Promise<{ snapshot: DeltaSnapshot; ids: number[] }> {
-  const snapshot = await readSnapshot(table, connection);
+  const snapshot = await readSnapshot(tableFiles(table), connection);
   if (!snapshot) throw new Error(`${table} has no snapshot`);
   const files = [...snapshot.files.values()].map((a) => `'${join(table, a.path)}'`);
   if (files.length === 0) return { snapshot, ids: [] };
@@ -118,7 +120,7 @@ describe('concurrent writers and crashes', () => {
   it('two processes appending concurrently never lose or duplicate a commit', async () => {
     const table = join(dir, 'two-processes');
     const staging = await Staging.open();
-    const seed = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const seed = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     await commitBatch(
       seed,
       request(await staging.batch(ID, ['(0)']), 1, 'incremental', { pipeline: 'seed' }),
@@ -142,7 +144,7 @@ describe('concurrent writers and crashes', () => {
     const stagings = await Promise.all([Staging.open(), Staging.open(), Staging.open()]);
     const pairs = stagings.map((staging) => ({
       staging,
-      writer: new DeltaDestination({ tablePath: table, logger: silentLogger }),
+      writer: new DeltaDestination({ store: new FileStore(table), logger: silentLogger }),
     }));
     const writers = pairs.map((p) => p.writer);
     try {
@@ -263,10 +265,14 @@ describe('concurrent writers and crashes', () => {
     const live = new Set([...final.snapshot.files.values()].map((a) => a.path));
     const unreferenced = onDisk.filter((n) => !live.has(n)).sort();
     expect(unreferenced.length).toBeGreaterThanOrEqual(1);
-    const dry = await vacuumDeltaTable(table, { retentionMs: 0, dryRun: true, now: Date.now() + 1000 });
+    const dry = await vacuumDeltaTable(new FileStore(table), {
+      retentionMs: 0,
+      dryRun: true,
+      now: Date.now() + 1000,
+    });
     expect(dry.files).toEqual(unreferenced);
     expect(dry.bytes).toBeGreaterThan(0);
-    const done2 = await vacuumDeltaTable(table, { retentionMs: 0, now: Date.now() + 1000 });
+    const done2 = await vacuumDeltaTable(new FileStore(table), { retentionMs: 0, now: Date.now() + 1000 });
     expect(done2.files).toEqual(dry.files);
     expect((await liveIds(connection, table)).ids).toEqual([1, 2]);
     expect((await readdir(table)).filter((n) => n.endsWith('.parquet'))).toHaveLength(
@@ -277,16 +283,22 @@ describe('concurrent writers and crashes', () => {
   it('vacuum keeps recent orphans, young tombstones and the log', async () => {
     const table = join(dir, 'vacuum');
     const staging = await Staging.open();
-    const writer = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const writer = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     try {
       await commitBatch(writer, request(await staging.batch(ID, ['(1)']), 1));
       await commitBatch(writer, request(await staging.batch(ID, ['(2)']), 2, 'full'));
       const logBefore = await readdir(join(table, '_delta_log'));
       const hour = 3_600_000;
       // Everything is younger than a week: nothing goes.
-      expect(await vacuumDeltaTable(table, { now: Date.now() })).toEqual({ files: [], bytes: 0 });
+      expect(await vacuumDeltaTable(new FileStore(table), { now: Date.now() })).toEqual({
+        files: [],
+        bytes: 0,
+      });
       // Far in the future the tombstoned file is expired and unreferenced; the live file stays.
-      const later = await vacuumDeltaTable(table, { retentionMs: hour, now: Date.now() + 2 * hour });
+      const later = await vacuumDeltaTable(new FileStore(table), {
+        retentionMs: hour,
+        now: Date.now() + 2 * hour,
+      });
       expect(later.files).toHaveLength(1);
       const { snapshot } = await liveIds(connection, table);
       expect(later.files[0]).not.toBe([...snapshot.files.values()][0]?.path);
@@ -298,7 +310,9 @@ describe('concurrent writers and crashes', () => {
           ),
         ),
       ).toHaveProperty('commitInfo');
-      await expect(vacuumDeltaTable(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(vacuumDeltaTable(new FileStore(join(dir, 'nowhere')))).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
     } finally {
       await writer.close();
       staging.close();
@@ -312,7 +326,7 @@ describe('putIfAbsent', () => {
     try {
       await mkdir(join(dir, '_delta_log'));
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => putIfAbsent(dir, 0, `{"writer":${i}}\n`)),
+        Array.from({ length: 8 }, (_, i) => putIfAbsent(tableFiles(dir), 0, `{"writer":${i}}\n`)),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.indexOf(true);
@@ -322,9 +336,9 @@ describe('putIfAbsent', () => {
       expect(await readdir(join(dir, '_delta_log'))).toEqual(['00000000000000000000.json']);
       // Version 0 creates the log; a later version of a table whose log is gone is refused, so a
       // vanished table never comes back as a log starting at that version.
-      expect(await putIfAbsent(join(dir, 'new'), 0, '{}\n')).toBe(true);
+      expect(await putIfAbsent(tableFiles(join(dir, 'new')), 0, '{}\n')).toBe(true);
       expect(await readdir(join(dir, 'new', '_delta_log'))).toEqual(['00000000000000000000.json']);
-      await expect(putIfAbsent(join(dir, 'missing'), 3, '{}\n')).rejects.toThrow();
+      await expect(putIfAbsent(tableFiles(join(dir, 'missing')), 3, '{}\n')).rejects.toThrow();
       await expect(readdir(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await cleanup();

@@ -18,6 +18,8 @@ import { Staging, request } from './staging.js';
 import { commitBatch } from '../conformance/commit-batch.js';
 import { runDestinationConformance } from '../conformance/destination.case.js';
 import { deltaFixture } from '../conformance/destinations/delta.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
+import { tableFiles } from './fixtures.js';
 
 const COLUMNS: ColumnSchema[] = [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
@@ -64,7 +66,7 @@ describe('DeltaDestination', () => {
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir('dest'));
     table = join(dir, 'orders');
-    destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    destination = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
   });
   afterEach(async () => {
     await destination.close();
@@ -127,7 +129,7 @@ describe('DeltaDestination', () => {
     expect(v2[0]).toMatchObject({
       commitInfo: { isBlindAppend: false, operationParameters: { mode: 'Overwrite' } },
     });
-    const snapshot = await readSnapshot(table, reader);
+    const snapshot = await readSnapshot(tableFiles(table), reader);
     expect(snapshot?.files.size).toBe(1);
     expect(snapshot?.txns.get('orders')?.version).toBe(3);
   });
@@ -147,7 +149,7 @@ describe('DeltaDestination', () => {
     );
     const v2 = await commitLines(table, 2);
     expect(v2.filter((a) => 'remove' in a)).toHaveLength(1);
-    const snapshot = await readSnapshot(table, reader);
+    const snapshot = await readSnapshot(tableFiles(table), reader);
     const files = [...(snapshot?.files.values() ?? [])].map((a) => `'${join(table, a.path)}'`);
     const rows = await reader.runAndReadAll(
       `SELECT id, amount::VARCHAR FROM read_parquet([${files.join(',')}]) ORDER BY id`,
@@ -170,7 +172,7 @@ describe('DeltaDestination', () => {
       { column: 'note', change: 'add', detail: 'string (nullable)' },
     ]);
     await commitBatch(destination, request(await staging.batch(wider, ["(2, 2, 'x')"]), 2));
-    const snapshot = await readSnapshot(table, reader);
+    const snapshot = await readSnapshot(tableFiles(table), reader);
     expect(snapshot?.schema.fields.map((f) => `${f.name}:${JSON.stringify(f.type)}:${f.nullable}`)).toEqual([
       'id:"long":false',
       'amount:"decimal(12,2)":true',
@@ -292,10 +294,10 @@ describe('DeltaDestination', () => {
       version: 10,
       numOfAddFiles: 6,
     });
-    const full = await readSnapshot(table, reader);
+    const full = await readSnapshot(tableFiles(table), reader);
     // Without the JSON before the checkpoint, state must come from the checkpoint alone.
     for (let v = 0; v <= 10; v++) await rm(join(table, '_delta_log', `${String(v).padStart(20, '0')}.json`));
-    const fromCheckpoint = await readSnapshot(table, reader);
+    const fromCheckpoint = await readSnapshot(tableFiles(table), reader);
     expect(fromCheckpoint?.version).toBe(10);
     expect([...(fromCheckpoint?.files.keys() ?? [])].sort()).toEqual([...(full?.files.keys() ?? [])].sort());
     expect(fromCheckpoint?.txns.get('orders')?.version).toBe(11);
@@ -318,19 +320,22 @@ describe('reading tables written by Spark and delta-rs', () => {
 
   it('replays app transactions with and without a checkpoint', async () => {
     for (const name of ['app-txn-checkpoint', 'app-txn-no-checkpoint']) {
-      const snapshot = await readSnapshot(fixture(name), connection);
+      const snapshot = await readSnapshot(tableFiles(fixture(name)), connection);
       expect(snapshot?.txns.size, name).toBeGreaterThan(0);
       for (const txn of snapshot?.txns.values() ?? []) expect(Number.isInteger(txn.version)).toBe(true);
     }
-    const a = await readSnapshot(fixture('app-txn-checkpoint'), connection);
-    const b = await readSnapshot(fixture('app-txn-no-checkpoint'), connection);
+    const a = await readSnapshot(tableFiles(fixture('app-txn-checkpoint')), connection);
+    const b = await readSnapshot(tableFiles(fixture('app-txn-no-checkpoint')), connection);
     expect(Object.fromEntries([...(a?.txns.values() ?? [])].map((t) => [t.appId, t.version]))).toEqual(
       Object.fromEntries([...(b?.txns.values() ?? [])].map((t) => [t.appId, t.version])),
     );
   });
 
   it('finds the newest checkpoint without _last_checkpoint', async () => {
-    const snapshot = await readSnapshot(fixture('with_checkpoint_no_last_checkpoint'), connection);
+    const snapshot = await readSnapshot(
+      tableFiles(fixture('with_checkpoint_no_last_checkpoint')),
+      connection,
+    );
     expect(snapshot?.version).toBeGreaterThan(0);
     expect(snapshot?.files.size).toBeGreaterThan(0);
   });
@@ -340,7 +345,7 @@ describe('reading tables written by Spark and delta-rs', () => {
     try {
       const table = await copyFixture('simple_table', dir);
       await rm(join(table, '_delta_log', '00000000000000000002.json'));
-      await expect(readSnapshot(table, connection)).rejects.toThrow(/missing version 2/);
+      await expect(readSnapshot(tableFiles(table), connection)).rejects.toThrow(/missing version 2/);
     } finally {
       await cleanup();
     }
@@ -355,7 +360,7 @@ describe('reading tables written by Spark and delta-rs', () => {
       ] as const) {
         const { dir, cleanup } = await tempDir('refuse');
         const table = await copyFixture(name, dir);
-        const destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
+        const destination = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
         try {
           const columns: ColumnSchema[] = [{ name: 'value', type: { kind: 'int32' }, nullable: true }];
           await expect(destination.planSchema(columns, 'add_columns')).rejects.toThrow(

@@ -11,6 +11,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import { tempDir } from './fixtures.js';
 import { Staging, request } from './staging.js';
 import { commitBatch } from '../conformance/commit-batch.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 
 const META: MetadataAction = {
   id: 'x',
@@ -137,7 +138,11 @@ describe('in-commit timestamps', () => {
     const staging = await Staging.open();
     const table = join(dir, 't');
     // A clock behind the table's last in-commit timestamp: ours must still increase.
-    const destination = new DeltaDestination({ tablePath: table, logger: silentLogger, now: () => 1_000 });
+    const destination = new DeltaDestination({
+      store: new FileStore(table),
+      logger: silentLogger,
+      now: () => 1_000,
+    });
     try {
       const columns: ColumnSchema[] = [{ name: 'a', type: { kind: 'int64' }, nullable: true }];
       await commitBatch(destination, request(await staging.batch(columns, ['(1)']), 1));

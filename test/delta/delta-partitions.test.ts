@@ -10,6 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadMode } from '../../daemon/destinations/destination.js';
+import { DeltaFiles } from '../../daemon/destinations/delta/delta-files.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import { readSnapshot } from '../../daemon/destinations/delta/delta-log-reader.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
@@ -51,7 +53,7 @@ function newTable(): string {
 
 function destination(path: string, partitionBy?: readonly string[]): DeltaDestination {
   return new DeltaDestination({
-    tablePath: path,
+    store: new FileStore(path),
     logger: silentLogger,
     ...(partitionBy ? { partitionBy } : {}),
   });
@@ -85,7 +87,9 @@ function asStored(row: ModelRow, partitionBy: readonly string[]): ModelRow {
 
 /** Live files by partition value of `column` (decoded paths, as delta-rs lists them). */
 async function filesOf(path: string, partition: string, value: string | null): Promise<string[]> {
-  const snapshot = await readSnapshot(path, () => Promise.reject(new Error('no checkpoint expected')));
+  const snapshot = await readSnapshot(new DeltaFiles(new FileStore(path)), () =>
+    Promise.reject(new Error('no checkpoint expected')),
+  );
   return [...(snapshot?.files.values() ?? [])]
     .filter((a) => (a.partitionValues[partition] ?? null) === value)
     .map((a) => decodeURIComponent(a.path))
@@ -161,7 +165,9 @@ describe('partition_by on a new table', () => {
         .filter((l) => l.includes('"metaData"'))
         .map((l) => JSON.parse(l) as { metaData: { partitionColumns: string[] } })[0];
       expect(metaData?.metaData.partitionColumns).toEqual(['region']);
-      const snapshot = await readSnapshot(path, () => Promise.reject(new Error('no checkpoint')));
+      const snapshot = await readSnapshot(new DeltaFiles(new FileStore(path)), () =>
+        Promise.reject(new Error('no checkpoint')),
+      );
       const adds = [...(snapshot?.files.values() ?? [])];
       // Spark's escaping: `a/b` → directory `region=a%2Fb`, logged as the URI `region=a%252Fb`.
       expect(adds.find((a) => a.partitionValues.region === 'a/b')?.path).toMatch(/^region=a%252Fb\/part-/);
@@ -257,7 +263,9 @@ describe('partition_by on a new table', () => {
       ];
       await load(target, columns, rows, 1);
       await target.close();
-      const snapshot = await readSnapshot(path, () => Promise.reject(new Error('no checkpoint')));
+      const snapshot = await readSnapshot(new DeltaFiles(new FileStore(path)), () =>
+        Promise.reject(new Error('no checkpoint')),
+      );
       const values = [...(snapshot?.files.values() ?? [])]
         .map((a) => a.partitionValues)
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -325,7 +333,9 @@ describe('partition_by on a new table', () => {
       await load(t2, columns, [{ ...rows2[0], note: 'merged' }], 2, 'merge', ['id']);
       await t2.close();
       const expected2 = [{ ...rows2[0], note: 'merged' } as ModelRow, ...rows2.slice(1)];
-      const snapshot2 = await readSnapshot(path2, () => Promise.reject(new Error('no checkpoint')));
+      const snapshot2 = await readSnapshot(new DeltaFiles(new FileStore(path2)), () =>
+        Promise.reject(new Error('no checkpoint')),
+      );
       expect([...(snapshot2?.files.values() ?? [])].map((a) => a.partitionValues.at)).toContain(
         '1969-12-31T23:59:59.999999Z',
       );
@@ -367,7 +377,9 @@ describe('partition_by on a new table', () => {
       );
       await load(t4, ntzColumns, [{ id: '2', local: '2000-02-29T00:00:00.000000' }], 2, 'merge', ['id']);
       await t4.close();
-      const snapshot4 = await readSnapshot(path4, () => Promise.reject(new Error('no checkpoint')));
+      const snapshot4 = await readSnapshot(new DeltaFiles(new FileStore(path4)), () =>
+        Promise.reject(new Error('no checkpoint')),
+      );
       expect([...(snapshot4?.files.values() ?? [])].map((a) => a.partitionValues.local).sort()).toEqual(
         ['2000-02-29 00:00:00.000000', '2024-06-15 12:30:00.654321', null].sort(),
       );
@@ -426,7 +438,9 @@ describe('partition_by on a new table', () => {
     await load(destination(path, ['k']), kv, [{ k: 'a', v: '1' }], 1);
     // Without partition_by the table's partitioning applies.
     await load(destination(path), kv, [{ k: 'b', v: '2' }], 2);
-    const snapshot = await readSnapshot(path, () => Promise.reject(new Error('no checkpoint')));
+    const snapshot = await readSnapshot(new DeltaFiles(new FileStore(path)), () =>
+      Promise.reject(new Error('no checkpoint')),
+    );
     expect([...(snapshot?.files.values() ?? [])].map((a) => a.path.split('/')[0]).sort()).toEqual([
       'k=a',
       'k=b',

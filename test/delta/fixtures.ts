@@ -1,6 +1,8 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DeltaFiles } from '../../daemon/destinations/delta/delta-files.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 import { REPO_ROOT } from '../helpers/repo-paths.js';
 
 export const repoRoot = REPO_ROOT;
@@ -23,4 +25,9 @@ export async function copyFixture(name: string, into: string): Promise<string> {
   const target = join(into, name);
   await cp(fixture(name), target, { recursive: true });
   return target;
+}
+
+/** The files of the local table at `path`, as the Delta writer reads them. */
+export function tableFiles(path: string): DeltaFiles {
+  return new DeltaFiles(new FileStore(path));
 }

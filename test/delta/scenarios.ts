@@ -13,6 +13,7 @@ import type { OracleTable } from '../conformance/delta-oracle.js';
 import type { Staging } from './staging.js';
 import { request } from './staging.js';
 import { commitBatch } from '../conformance/commit-batch.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 
 type Row = Record<string, string | boolean | null>;
 
@@ -142,7 +143,7 @@ const KEYED: ColumnSchema[] = [
 ];
 
 function destination(path: string): DeltaDestination {
-  return new DeltaDestination({ tablePath: path, logger: silentLogger });
+  return new DeltaDestination({ store: new FileStore(path), logger: silentLogger });
 }
 
 /** Writes every scenario table under `dir` with real commits. */

@@ -23,6 +23,7 @@ import { startBigQueryDouble, type BigQueryDouble } from '../helpers/bigquery-do
 import { commitBatch } from '../conformance/commit-batch.js';
 import { copyFixture } from '../delta/fixtures.js';
 import { Staging, request } from '../delta/staging.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 
 const COLUMNS: ColumnSchema[] = [
   { name: 'id', type: { kind: 'int64' }, nullable: false },
@@ -60,7 +61,7 @@ afterAll(async () => {
 let tables = 0;
 
 function delta(): DeltaDestination {
-  return new DeltaDestination({ tablePath: join(dir, `delta_${++tables}`), logger: silentLogger });
+  return new DeltaDestination({ store: new FileStore(join(dir, `delta_${++tables}`)), logger: silentLogger });
 }
 
 function duckdb(): Destination {
@@ -174,7 +175,7 @@ describe('readBack: the rows a part wrote, as staged', () => {
 describe('readBack is not offered where the files do not hold exactly the part', () => {
   it('a partitioned Delta table (partition values live in the log)', async () => {
     const table = await copyFixture('delta-0.8.0-null-partition', join(dir, `fixture_${++tables}`));
-    const destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const destination = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     const load = await begin(destination, [
       { name: 'k', type: { kind: 'text' }, nullable: true },
       { name: 'v', type: { kind: 'int64' }, nullable: true },

@@ -10,7 +10,7 @@ import { resolveConnection } from '../../daemon/config/secrets.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { ProgressSnapshot, RunOutcome, SourceGovernor } from '../../daemon/engine/engine.js';
 import { DefaultRunEngine, type RunEngineOptions } from '../../daemon/engine/run-engine.js';
-import { silentLogger } from '../../daemon/logging/logger.js';
+import { silentLogger, type Logger } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
@@ -56,6 +56,8 @@ export interface Harness {
       onProgress?: (p: ProgressSnapshot) => void;
       /** Default: a normal run. */
       kind?: RunKindSpec;
+      /** The run's logger (default: silent). */
+      logger?: Logger;
     },
   ): Promise<RunOutcome & { runId: string; sequence: number }>;
   /** Rows of a query on a DuckDB file under the lake, values as JS. */
@@ -112,7 +114,7 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
         trigger,
         kind,
         signal: options.signal ?? new AbortController().signal,
-        logger: silentLogger,
+        logger: options.logger ?? silentLogger,
         onProgress: options.onProgress ?? (() => undefined),
       });
       // As the supervisor does, so the store's history is what a daemon's would be.

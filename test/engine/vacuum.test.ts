@@ -13,6 +13,7 @@ import type { ColumnSchema } from '../../shared/types.js';
 import { commitBatch } from '../conformance/commit-batch.js';
 import { Staging, request } from '../delta/staging.js';
 import { createHarness, type Harness } from './engine-harness.js';
+import { FileStore } from '../../daemon/storage/file-store.js';
 
 const COLUMNS: ColumnSchema[] = [{ name: 'id', type: { kind: 'int64' }, nullable: false }];
 const DAY_MS = 24 * 3600 * 1000;
@@ -46,7 +47,7 @@ function pipelineInto(destination: Record<string, unknown>): ReturnType<Harness[
 describe('vacuum through the engine', () => {
   it('Delta: lists, then removes, a file no version references once it is older than the retention', async () => {
     const table = join(h.lakeDir, 'orders');
-    const destination = new DeltaDestination({ tablePath: table, logger: silentLogger });
+    const destination = new DeltaDestination({ store: new FileStore(table), logger: silentLogger });
     await commitBatch(destination, request(await staging.batch(COLUMNS, ['(1)', '(2)']), 1, 'full'));
     await destination.close();
     const orphan = 'part-00000-orphan-c000.snappy.parquet';

@@ -82,7 +82,7 @@ const failure: FailureAlert = {
   lastSuccessAt: '2026-05-21T08:00:00.000Z',
   rows: 0,
   firstFailureAt: '2026-05-21T09:40:00.000Z',
-  scheduled: true,
+  nextRun: { kind: 'schedule', at: '2026-05-22T00:00:00.000Z' },
 };
 
 /** The receiver's side of the signature check (docs/observability.md). */
@@ -155,7 +155,7 @@ describe('webhook and Slack alert channels', () => {
           last_success_at: '2026-05-21T08:00:00.000Z',
           rows: 0,
           first_failure_at: '2026-05-21T09:40:00.000Z',
-          scheduled: true,
+          nextRun: { kind: 'schedule', at: '2026-05-22T00:00:00.000Z' },
         },
       },
     });

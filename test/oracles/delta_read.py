@@ -1,6 +1,6 @@
 """Reads Delta tables with an independent engine and prints them as JSON for etld's tests.
 
-    python delta_read.py deltalake TABLE...   # delta-rs (PyPI `deltalake`)
+    python delta_read.py deltalake TABLE...   # delta-rs (PyPI `deltalake`); TABLE@vN reads version N
     python delta_read.py spark TABLE...       # Apache Spark + delta-spark (one JVM for all tables)
 
 Output: {"tables": {TABLE: {"version", "schema": [{"name", "type", "nullable"}], "rows": [...]}}} or
@@ -12,6 +12,7 @@ import datetime
 import decimal
 import json
 import os
+import re
 import sys
 
 
@@ -71,7 +72,13 @@ def read_deltalake(paths):
     result = {}
     for path in paths:
         try:
-            table = DeltaTable(path, storage_options=options or None)
+            at = re.fullmatch(r"(.*)@v(\d+)", path)
+            storage = options or None
+            table = (
+                DeltaTable(at.group(1), version=int(at.group(2)), storage_options=storage)
+                if at
+                else DeltaTable(path, storage_options=storage)
+            )
             fields = json.loads(table.schema().to_json())["fields"]
             rows = table.to_pyarrow_table().to_pylist()
             result[path] = table_json(fields, table.version(), rows)

@@ -2,7 +2,7 @@
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
 import { EtlError, type ErrorCode } from '../../shared/errors.js';
 import type { CheckResult, EventData } from '../../shared/protocol.js';
-import type { ChecksAlert } from '../../daemon/alerts/alert-messages.js';
+import type { ChecksAlert, MaintenanceAlert } from '../../daemon/alerts/alert-messages.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine, RunOutcome, RunRequest } from '../../daemon/engine/engine.js';
 import { EventBus } from '../../daemon/events/event-bus.js';
@@ -167,6 +167,7 @@ export class RecordingAlerts implements AlertHooks {
   readonly recoveries: RecoveryAlert[] = [];
   readonly stalls: StallAlert[] = [];
   readonly checks: ChecksAlert[] = [];
+  readonly maintenance: MaintenanceAlert[] = [];
   notifyFailure(alert: FailureAlert): void {
     this.failures.push(alert);
   }
@@ -178,6 +179,9 @@ export class RecordingAlerts implements AlertHooks {
   }
   notifyChecks(alert: ChecksAlert): void {
     this.checks.push(alert);
+  }
+  notifyMaintenance(alert: MaintenanceAlert): void {
+    this.maintenance.push(alert);
   }
 }
 

@@ -19,7 +19,7 @@ import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { castExisting } from './delta-merge.js';
 import { partitionFields, partitionValueFromText, writePartitionedFiles } from './delta-partitions.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import type { StructType } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 
@@ -51,7 +51,7 @@ export async function keepMissingRows(input: AppendMissingInput): Promise<Append
   if (existing.length === 0 || batch.length === 0) {
     return { adds: [...batch], rowsAppended: input.batchRows, rowsSkipped: 0 };
   }
-  const compare = compareFields(options.schema, input.compare, options.tablePath);
+  const compare = compareFields(options.schema, input.compare, options.files.label);
   const cmp = compare.map(sqlIdent);
   const match = cmp.map((c) => `b.${c} IS NOT DISTINCT FROM h.${c}`).join(' AND ');
   const all = options.schema.fields.map((f) => sqlIdent(f.name));
@@ -77,7 +77,7 @@ export async function keepMissingRows(input: AppendMissingInput): Promise<Append
           ? await writePartitionedFiles(connection, select, options, input.partitionColumns, input.tag)
           : await writeDataFiles(connection, select, options);
     // The batch's own files are replaced by the rewritten ones (or by none).
-    await removeDataFiles(options.tablePath, batch);
+    await removeDataFiles(options.files, batch);
     return { adds, rowsAppended, rowsSkipped };
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${missing}`);
@@ -115,12 +115,14 @@ async function filesRelation(
     groups.set(values, [...(groups.get(values) ?? []), add]);
   }
   const partitioned = new Set(partitionColumns);
-  const fields = partitionFields(options.schema, partitionColumns, options.tablePath);
+  const fields = partitionFields(options.schema, partitionColumns, options.files.label);
   const columns = options.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
   const reads: string[] = [];
   for (const [key, adds] of groups) {
     const values = JSON.parse(key) as (string | null)[];
-    const list = adds.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
+    // Local paths DuckDB reads: in place, or downloaded copies (DeltaFiles).
+    const local = await options.files.readable(adds.map((a) => dataFileKey(options.files.store, a.path)));
+    const list = local.map(sqlString).join(', ');
     // Hive partitioning off: the log's partition values are the truth, not directory names.
     const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);

@@ -1,23 +1,21 @@
 /**
- * Atomic put-if-absent commits on a local filesystem and the conflict loop.
+ * Put-if-absent commits through the table's ObjectStore and the conflict loop.
  *
- * A commit file is written in full to a temp file and then hard-linked to its final name: `link`
- * fails with EEXIST when another writer already holds that version, and readers never see a partial
- * file (object_store's LocalFileSystem does the same for delta-rs). This is safe against any other
- * writer that also uses put-if-absent (delta-rs, etld); Spark's LocalLogStore only locks inside its
- * own JVM, so a table must have one writer unless every writer uses put-if-absent.
+ * A commit file appears whole or not at all, and only if no other writer holds that version
+ * (`ObjectStore.putIfAbsent`: a hard link on a file system, a conditional PUT on object stores,
+ * which is what delta-rs's object_store does too). This is safe against any other writer that also
+ * uses put-if-absent (delta-rs, etld); Spark's LocalLogStore only locks inside its own JVM, so a
+ * table must have one writer unless every writer uses put-if-absent.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { CommitInfo, DeltaAction } from './delta-actions.js';
 import { commitFileName } from './delta-actions.js';
 import { usesInCommitTimestamps } from './delta-features.js';
-import { fsyncPath } from './delta-fsync.js';
+import type { DeltaFiles } from './delta-files.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
-import { SnapshotState, logDir, readCommit, readSnapshot, refreshSnapshot } from './delta-log-reader.js';
+import { SnapshotState, logKey, readCommit, readSnapshot, refreshSnapshot } from './delta-log-reader.js';
 
 /** delta-rs retries a commit 15 times (`kernel/transaction/mod.rs`). */
 const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
@@ -26,33 +24,21 @@ const DEFAULT_MAX_COMMIT_ATTEMPTS = 15;
  * Writes `content` as `_delta_log/<version>.json` unless that version exists. Returns false when
  * another writer committed the version first.
  */
-export async function putIfAbsent(tablePath: string, version: number, content: string): Promise<boolean> {
-  const dir = logDir(tablePath);
+export async function putIfAbsent(files: DeltaFiles, version: number, content: string): Promise<boolean> {
   // Version 0 creates the table, and its log with it: not when the load begins, because a first
   // load that fails must not leave an empty `_delta_log`, which readers (delta-rs, Spark) take for
-  // a broken table instead of no table. A later version needs the log to exist: a table whose
-  // directory vanished must not come back as a log that starts at that version.
-  if (version === 0) await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.tmp-${randomUUID()}.json`);
-  const final = join(dir, commitFileName(version));
-  const handle = await open(temp, 'wx');
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
+  // a broken table instead of no table. A later version needs the one before it: a table whose
+  // log vanished must not come back as a log that starts at that version. (The newest commit is
+  // never cleaned up, so the previous version is there whenever `version` is the next one.)
+  if (version > 0 && (await files.store.head(logKey(commitFileName(version - 1)))) === undefined) {
+    throw new EtlError(
+      'DESTINATION_WRITE',
+      `cannot create version ${version} of Delta table ${files.label}: version ${version - 1} is not in its log (was the table deleted?)`,
+      { retryable: false },
+    );
   }
-  try {
-    await link(temp, final);
-    // The new directory entry is what makes the version exist: flush it as well.
-    await fsyncPath(dir);
-    return true;
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new EtlError('DESTINATION_WRITE', `cannot create ${final}: ${(cause as Error).message}`, { cause });
-  } finally {
-    await unlink(temp).catch(() => undefined);
-  }
+  const outcome = await files.store.putIfAbsent(logKey(commitFileName(version)), content);
+  return outcome === 'created';
 }
 
 export interface PreparedCommit {
@@ -80,7 +66,7 @@ type CommitBuilder = (
 ) => Promise<PreparedCommit | AlreadyCommitted> | PreparedCommit | AlreadyCommitted;
 
 export interface CommitLoopOptions {
-  readonly tablePath: string;
+  readonly files: DeltaFiles;
   readonly snapshot: DeltaSnapshot | undefined;
   readonly connection: DuckDBConnection;
   readonly build: CommitBuilder;
@@ -99,10 +85,12 @@ export type CommitLoopResult =
     }
   | { readonly kind: 'already-committed'; readonly snapshot: DeltaSnapshot | undefined };
 
-async function previousInCommitTimestamp(snapshot: DeltaSnapshot): Promise<number | undefined> {
+async function previousInCommitTimestamp(
+  files: DeltaFiles,
+  snapshot: DeltaSnapshot,
+): Promise<number | undefined> {
   const info =
-    snapshot.lastCommitInfo ??
-    (await readCommit(snapshot.tablePath, snapshot.version))?.find((a) => 'commitInfo' in a);
+    snapshot.lastCommitInfo ?? (await readCommit(files, snapshot.version))?.find((a) => 'commitInfo' in a);
   const record = info && 'commitInfo' in info ? (info.commitInfo as CommitInfo) : info;
   const value = record?.inCommitTimestamp;
   return typeof value === 'number' ? value : undefined;
@@ -117,7 +105,7 @@ async function commitInfoFor(
   const info: Record<string, unknown> = {};
   if (snapshot && usesInCommitTimestamps(snapshot.protocol, snapshot.metadata)) {
     // commitInfo must come first and its in-commit timestamp must increase strictly.
-    const previous = await previousInCommitTimestamp(snapshot);
+    const previous = await previousInCommitTimestamp(options.files, snapshot);
     info.inCommitTimestamp = Math.max(now, (previous ?? 0) + 1);
   }
   Object.assign(info, {
@@ -140,25 +128,25 @@ export async function commitWithRetries(options: CommitLoopOptions): Promise<Com
   let snapshot = options.snapshot;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (options.signal?.aborted)
-      throw cancelledError(`the commit to Delta table ${options.tablePath}`, 'nothing was committed');
+      throw cancelledError(`the commit to Delta table ${options.files.label}`, 'nothing was committed');
     const prepared = await options.build(snapshot);
     if (prepared.kind === 'already-committed') return { kind: 'already-committed', snapshot };
     const version = snapshot === undefined ? 0 : snapshot.version + 1;
     const commitInfo = await commitInfoFor(prepared, snapshot, options);
     const all: DeltaAction[] = [{ commitInfo }, ...prepared.actions];
     const content = all.map((a) => JSON.stringify(a)).join('\n') + '\n';
-    if (await putIfAbsent(options.tablePath, version, content)) {
+    if (await putIfAbsent(options.files, version, content)) {
       const state = snapshot ? SnapshotState.from(snapshot) : new SnapshotState();
       state.applyCommit(version, all);
-      return { kind: 'committed', version, snapshot: state.freeze(options.tablePath), attempts: attempt };
+      return { kind: 'committed', version, snapshot: state.freeze(options.files.label), attempts: attempt };
     }
     snapshot = snapshot
-      ? await refreshSnapshot(snapshot, options.connection)
-      : await readSnapshot(options.tablePath, options.connection);
+      ? await refreshSnapshot(options.files, snapshot, options.connection)
+      : await readSnapshot(options.files, options.connection);
   }
   throw new EtlError(
     'DESTINATION_CONFLICT',
-    `gave up committing to Delta table ${options.tablePath} after ${maxAttempts} lost races with other writers`,
+    `gave up committing to Delta table ${options.files.label} after ${maxAttempts} lost races with other writers`,
     {
       retryable: true,
     },

@@ -4,22 +4,23 @@
  * TIMESTAMPTZ (isAdjustedToUTC), `timestamp_ntz` is TIMESTAMP, `time` becomes fixed-width text.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import { failWith, markedFailure } from '../../duckdb/duck-sql.js';
 import { withoutRowData } from '../../logging/row-data.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';
+import type { DeltaFiles } from './delta-files.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 import { encodeStats, leafKey, leafStatsFromJson } from './delta-stats.js';
 
 export interface DataFileOptions {
-  readonly tablePath: string;
+  /** The table's files: where DuckDB writes, and how finished files reach the table. */
+  readonly files: DeltaFiles;
   /** The table schema after this commit; files hold exactly these columns. */
   readonly schema: StructType;
   readonly configuration: Readonly<Record<string, string>>;
@@ -100,16 +101,9 @@ const ROW_GROUP_ROWS = 65_536;
 export const DEFAULT_TARGET_FILE_BYTES = 128 * 1024 * 1024;
 
 /**
- * Where a part's files are written before they move into the table directory: a hidden directory
- * of its own (readers and vacuum skip `_` entries), so a write that fails or is killed halfway leaves nothing
- * among the table's data files, and a rename on the same filesystem places finished files.
- */
-export const STAGING_PREFIX = '_etld_staging-';
-
-/**
  * Writes the rows of `select` as data files of at most about `targetFileBytes` each (DuckDB starts
- * a new file once a file passes it) and moves them into the table directory under Delta's file
- * names; returns one `add` per non-empty file (none when the query returned no rows). No file is
+ * a new file once a file passes it) into a staging directory (DeltaFiles.stagingDir), then places
+ * each in the table under Delta's file names; returns one `add` per non-empty file (none when the query returned no rows). No file is
  * referenced by the log yet: the caller commits the adds or removes them.
  */
 export async function writeDataFiles(
@@ -119,13 +113,13 @@ export async function writeDataFiles(
 ): Promise<AddAction[]> {
   const codec =
     CODECS[(options.configuration['delta.parquet.compression.codec'] ?? 'snappy').toLowerCase()] ?? 'snappy';
-  const directory = join(options.tablePath, ...(options.subdirectory ?? []));
-  const staging = join(options.tablePath, `${STAGING_PREFIX}${randomUUID()}`);
+  const { files } = options;
+  const directory = [files.label, ...(options.subdirectory ?? [])].join('/');
+  const staging = await files.stagingDir();
   const pattern = `${options.filePrefix ?? 'part'}-00000-{uuid}-c000${codec === 'uncompressed' ? '' : `.${codec}`}`;
   const targetBytes = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
   const placed: AddAction[] = [];
   try {
-    await mkdir(directory, { recursive: true });
     const reader = await connection.runAndReadAll(
       `COPY (${select}) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ` +
         `ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}, RETURN_STATS)`,
@@ -135,12 +129,12 @@ export async function writeDataFiles(
       if (count === 0) continue;
       const staged = typeof row.filename === 'string' ? row.filename : JSON.stringify(row.filename);
       const add = await addFor(connection, staged, count, row.column_statistics, options);
-      await rename(staged, join(directory, basename(staged)));
+      await files.place(staged, add.path);
       placed.push(add);
     }
     return placed;
   } catch (cause) {
-    await removeDataFiles(options.tablePath, placed);
+    await removeDataFiles(files, placed);
     if (cause instanceof EtlError) throw cause;
     const marked = markedFailure(cause);
     if (marked !== undefined) throw marked;
@@ -156,10 +150,10 @@ export async function writeDataFiles(
 
 /** Removes data files a load wrote but did not commit. */
 export async function removeDataFiles(
-  tablePath: string,
+  files: DeltaFiles,
   adds: readonly Pick<AddAction, 'path'>[],
 ): Promise<void> {
-  await Promise.all(adds.map((a) => rm(dataFilePath(tablePath, a.path), { force: true })));
+  await files.store.delete(adds.map((a) => dataFileKey(files.store, a.path)));
 }
 
 async function addFor(

@@ -1,8 +1,9 @@
 /**
- * The Delta Lake destination: Parquet data files from DuckDB, the `_delta_log` written by etld.
+ * The Delta Lake destination: Parquet data files from DuckDB, the `_delta_log` written by etld,
+ * every file through the table's ObjectStore (delta-files.ts says how DuckDB gets local paths).
  * `beginLoad` reads the table's snapshot and plans the schema, protocol and metadata; the load
- * (delta-load.ts) writes each part's files straight into the table directory, where no reader
- * sees them until the commit adds them. Every commit carries `txn {appId: pipeline, version: run
+ * (delta-load.ts) places each part's files in the table as they are written, where no reader sees
+ * them until the commit adds them. Every commit carries `txn {appId: pipeline, version: run
  * sequence}`, so each mode is exactly-once: a sequence already in the table is skipped.
  *
  * One writer per table unless every other writer also commits with put-if-absent (delta-rs, etld);
@@ -12,7 +13,9 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
 import { EtlError } from '../../../shared/errors.js';
 import type { ColumnSchema } from '../../../shared/types.js';
+import { join } from 'node:path';
 import type { Logger } from '../../logging/logger.js';
+import type { ObjectStore } from '../../storage/object-store.js';
 import type {
   CommittedSequence,
   Destination,
@@ -26,16 +29,18 @@ import type {
 import type { MetadataAction } from './delta-actions.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
+import { DeltaFiles } from './delta-files.js';
 import { DeltaLoad, protocolFor } from './delta-load.js';
 import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { readSnapshot } from './delta-log-reader.js';
 import { partitionFields, planPartitioning } from './delta-partitions.js';
-import { resolveTablePath } from './delta-paths.js';
+import { openTableStore } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange } from './delta-schema.js';
 
 export interface DeltaDestinationOptions {
-  readonly tablePath: string;
+  /** The table's root; the destination owns it (closed by `close`). */
+  readonly store: ObjectStore;
   readonly logger: Logger;
   readonly now?: () => number;
   readonly maxCommitAttempts?: number;
@@ -61,9 +66,11 @@ function changeDataFeedEnabled(metadata: MetadataAction | undefined): boolean {
 
 export class DeltaDestination implements Destination {
   readonly label: string;
-  /** A Delta commit adds files written while the parts stream; it cannot compare them with the table first. */
+  /** A backfill's files are compared with the planned snapshot's at commit (delta-append-missing.ts). */
   readonly appendsMissing = true;
-  readonly #tablePath: string;
+  readonly #store: ObjectStore;
+  /** Reads outside a load (planning, reconciliation); downloads, if any, go to a temp dir of its own. */
+  readonly #files: DeltaFiles;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #maxCommitAttempts: number | undefined;
@@ -75,7 +82,8 @@ export class DeltaDestination implements Destination {
   #connection: DuckDBConnection | undefined;
 
   constructor(options: DeltaDestinationOptions) {
-    this.#tablePath = options.tablePath;
+    this.#store = options.store;
+    this.#files = new DeltaFiles(options.store);
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#maxCommitAttempts = options.maxCommitAttempts;
@@ -83,17 +91,17 @@ export class DeltaDestination implements Destination {
     this.#targetFileBytes = options.targetFileBytes;
     this.#partitionBy = options.partitionBy;
     this.#changeDataFeed = options.changeDataFeed ?? false;
-    this.label = `delta ${options.tablePath}`;
+    this.label = `delta ${options.store.displayUrl}`;
   }
 
-  get tablePath(): string {
-    return this.#tablePath;
+  get store(): ObjectStore {
+    return this.#store;
   }
 
   async vacuum(options: VacuumRequest): Promise<VacuumOutcome> {
     // Vacuum reads checkpoints with a DuckDB of its own: loaded on the first vacuum only.
     const { vacuumDeltaTable } = await import('./delta-vacuum.js');
-    return vacuumDeltaTable(this.#tablePath, options);
+    return vacuumDeltaTable(this.#store, options);
   }
 
   /**
@@ -112,14 +120,14 @@ export class DeltaDestination implements Destination {
   }
 
   async #snapshot(reader: CheckpointReader): Promise<DeltaSnapshot | undefined> {
-    const snapshot = await readSnapshot(this.#tablePath, reader);
+    const snapshot = await readSnapshot(this.#files, reader);
     if (snapshot)
       checkTableFeatures(
         snapshot.protocol,
         snapshot.metadata,
         snapshot.schema,
         snapshot.files.values(),
-        this.#tablePath,
+        this.#files.label,
       );
     return snapshot;
   }
@@ -129,18 +137,18 @@ export class DeltaDestination implements Destination {
     policy: 'add_columns' | 'strict',
   ): Promise<SchemaChange[]> {
     const snapshot = await this.#snapshot(() => this.#ownConnection());
-    return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
+    return planSchemaChange(snapshot?.schema, incoming, policy, this.#files.label).changes;
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
-    const snapshot = await readSnapshot(this.#tablePath, () => this.#ownConnection());
+    const snapshot = await readSnapshot(this.#files, () => this.#ownConnection());
     const version = snapshot?.txns.get(pipeline)?.version;
     return version === undefined ? null : { sequence: version, runId: null };
   }
 
   async beginLoad(request: LoadRequest): Promise<DestinationLoad> {
     const { pipeline, mode } = request;
-    const table = this.#tablePath;
+    const table = this.#files.label;
     const connection = await this.#ownConnection();
     const snapshot = await this.#snapshot(connection);
     if (snapshot?.metadata.configuration['delta.setTransactionRetentionDuration'] !== undefined) {
@@ -185,7 +193,7 @@ export class DeltaDestination implements Destination {
     const changeDataFeed = changeDataFeedEnabled(metadata ?? snapshot?.metadata);
     return new DeltaLoad({
       request,
-      tablePath: table,
+      files: new DeltaFiles(this.#store, { workDir: join(request.workDir, 'delta') }),
       connection,
       snapshot,
       schema: plan.schema,
@@ -205,26 +213,27 @@ export class DeltaDestination implements Destination {
 
   #mergeKeys(key: readonly string[] | undefined, plan: SchemaPlan): string[] {
     if (key === undefined || key.length === 0) {
-      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#tablePath} needs a key`);
+      throw new EtlError('CONFIG_INVALID', `merge into Delta table ${this.#files.label} needs a key`);
     }
     return key.map((name) => {
       const field = plan.schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
       if (field === undefined) {
         throw new EtlError(
           'SCHEMA_MISMATCH',
-          `merge key ${name} is not a column of Delta table ${this.#tablePath}`,
+          `merge key ${name} is not a column of Delta table ${this.#files.label}`,
         );
       }
       return field.name;
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#connection?.closeSync();
     this.#db?.closeSync();
     this.#connection = undefined;
     this.#db = undefined;
-    return Promise.resolve();
+    await this.#files.dispose();
+    await this.#store.close();
   }
 }
 
@@ -232,7 +241,7 @@ export const deltaDestination: DestinationDialect<'delta'> = {
   kind: 'delta',
   create(config, context) {
     return new DeltaDestination({
-      tablePath: resolveTablePath(config.path, context.lakeDir),
+      store: openTableStore(config.path, context.lakeDir),
       logger: context.logger,
       ...(config.target_file_size === undefined ? {} : { targetFileBytes: config.target_file_size }),
       ...(config.partition_by === undefined ? {} : { partitionBy: config.partition_by }),

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** fsync of a file or directory (directories are opened read-only, which Linux allows). */
-export async function fsyncPath(path: string): Promise<void> {
+async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -1,28 +1,37 @@
 /**
  * One load into a Delta table (see destination.ts): every part's rows become data files in the
- * table directory as they stream out of the run's staging DuckDB; none is referenced by the log
- * until `commit` writes one version with all of them, the run's `txn`, and (full mode) the removes
- * of every file the table held. `abort` deletes the files written so far.
+ * table as they stream out of the run's staging DuckDB; none is referenced by the log until
+ * `commit` writes one version with all of them, the run's `txn`, and (full mode) the removes of
+ * every file the table held. `abort` deletes the files written so far. Either ends the load's
+ * local staging and download cache (DeltaFiles).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { Logger } from '../../logging/logger.js';
-import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../destination.js';
+import type {
+  BatchPart,
+  CommitResult,
+  DestinationLoad,
+  LoadRequest,
+  MaintenanceFailure,
+} from '../destination.js';
 import type { AddAction, CdcAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { fileKey, removeFor } from './delta-actions.js';
-import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
+import { checkpointDue, consecutiveCheckpointFailures, writeCheckpoint } from './delta-checkpoint.js';
 import type { PreparedCommit } from './delta-commit.js';
 import { commitWithRetries } from './delta-commit.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import { checkTableFeatures } from './delta-features.js';
-import { fsyncFilesAndDirectories } from './delta-fsync.js';
+import type { DeltaFiles } from './delta-files.js';
+import { cleanUpLog } from './delta-log-cleanup.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import { keepMissingRows } from './delta-append-missing.js';
 import { mergeFiles } from './delta-merge.js';
 import { writePartitionedFiles } from './delta-partitions.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { schemaNeedsTimestampNtz } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
@@ -107,7 +116,8 @@ function conflict(table: string, what: string): EtlError {
 
 export interface DeltaLoadPlan {
   readonly request: LoadRequest;
-  readonly tablePath: string;
+  /** The load's own view of the table's files (staging and cache under the load's work directory). */
+  readonly files: DeltaFiles;
   /** The destination's own connection: log reads, the commit, checkpoints. */
   readonly connection: DuckDBConnection;
   /** The table as planned (undefined: the commit creates it). */
@@ -152,13 +162,14 @@ export class DeltaLoad implements DestinationLoad {
   constructor(plan: DeltaLoadPlan) {
     this.#plan = plan;
     this.#options = {
-      tablePath: plan.tablePath,
+      files: plan.files,
       schema: plan.schema,
       configuration: (plan.metadata ?? plan.snapshot?.metadata)?.configuration ?? {},
       ...(plan.targetFileBytes === undefined ? {} : { targetFileBytes: plan.targetFileBytes }),
     };
+    // Only where the files are local: a remote table's files left the machine when they were placed.
     this.readBack =
-      plan.partitionColumns.length === 0 && plan.request.mode !== 'merge'
+      plan.partitionColumns.length === 0 && plan.request.mode !== 'merge' && plan.files.inPlace
         ? (id) => this.#readBack(id)
         : undefined;
   }
@@ -171,15 +182,16 @@ export class DeltaLoad implements DestinationLoad {
   #readBack(id: string): string | null {
     const adds = this.#addsOfPart.get(id) ?? [];
     if (adds.length === 0) return null;
-    const { tablePath, request } = this.#plan;
+    const { files: table, request } = this.#plan;
+    const root = table.store.localRoot ?? '';
     const columns = request.columns.map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.name)}`);
-    const files = adds.map((a) => sqlString(dataFilePath(tablePath, a.path)));
+    const files = adds.map((a) => sqlString(join(root, ...dataFileKey(table.store, a.path).split('/'))));
     return `SELECT ${columns.join(', ')} FROM read_parquet([${files.join(', ')}])`;
   }
 
   async writePart(part: BatchPart): Promise<number> {
     const { request, projection } = this.#plan;
-    if (request.signal.aborted) throw cancelledError(`the load into Delta table ${this.#plan.tablePath}`);
+    if (request.signal.aborted) throw cancelledError(`the load into Delta table ${this.#plan.files.label}`);
     let adds: AddAction[];
     let rows: number;
     if (request.mode === 'merge') {
@@ -231,8 +243,17 @@ export class DeltaLoad implements DestinationLoad {
   }
 
   async commit(): Promise<CommitResult> {
-    const { request, tablePath: table, snapshot, connection } = this.#plan;
-    const { pipeline, mode, signal } = request;
+    try {
+      return await this.#commit();
+    } finally {
+      await this.#plan.files.dispose();
+    }
+  }
+
+  async #commit(): Promise<CommitResult> {
+    const { request, files, snapshot, connection } = this.#plan;
+    const table = files.label;
+    const { mode, signal } = request;
     let skipped: number | undefined;
     if (mode === 'append_missing') {
       const kept = await keepMissingRows({
@@ -250,17 +271,14 @@ export class DeltaLoad implements DestinationLoad {
       skipped = kept.rowsSkipped;
     }
     const adds = this.#adds;
-    await fsyncFilesAndDirectories(
-      table,
-      [...adds, ...this.#cdc].map((a) => dataFilePath(table, a.path)),
-    );
+    await files.flush([...adds, ...this.#cdc].map((a) => dataFileKey(files.store, a.path)));
     await this.#plan.onFilesWritten?.(adds.map((a) => a.path));
     // A cancelled run stops here; the attempt's abort removes its files.
     if (signal.aborted) throw cancelledError(`the load into Delta table ${table}`, 'nothing was committed');
     // From here a version referencing these files may exist even if this call fails: they stay.
     this.#committing = true;
     const result = await commitWithRetries({
-      tablePath: table,
+      files,
       snapshot,
       connection,
       build: (current) => this.#build(current),
@@ -285,29 +303,60 @@ export class DeltaLoad implements DestinationLoad {
     };
     if (this.#replaced.length > 0 || mode === 'full')
       details.removedFiles = mode === 'full' ? (snapshot?.files.size ?? 0) : this.#replaced.length;
-    if (checkpointDue(result.snapshot)) {
-      try {
-        await writeCheckpoint(result.snapshot, connection, this.#plan.now());
-        details.checkpoint = result.version;
-      } catch (cause) {
-        // The commit stands; readers replay the JSON and the next due version tries again.
-        this.#plan.logger.warning(
-          `checkpoint ${result.version} of Delta table ${table} failed: ${(cause as Error).message}`,
-          { pipeline },
-        );
-      }
-    }
+    const maintenanceFailure = checkpointDue(result.snapshot)
+      ? await this.#checkpoint(result.snapshot, details)
+      : undefined;
     return {
       rowsLoaded: this.#rows,
       alreadyCommitted: false,
       ...(skipped === undefined ? {} : { rowsSkipped: skipped }),
       details,
+      ...(maintenanceFailure === undefined ? {} : { maintenanceFailure }),
     };
+  }
+
+  /**
+   * The checkpoint of the version just committed. A failure is an error of the run, not of the
+   * commit, which stands: readers replay the JSON, and the next due version tries again. Without
+   * checkpoints, though, every read replays the whole log and the log is never cleaned up, so the
+   * failure is reported with how many due checkpoints in a row the table now lacks. After a
+   * checkpoint, the log files it made unnecessary beyond the retention go (delta-log-cleanup.ts).
+   */
+  async #checkpoint(
+    snapshot: DeltaSnapshot,
+    details: Record<string, string | number>,
+  ): Promise<MaintenanceFailure | undefined> {
+    const { files, connection, logger, request } = this.#plan;
+    try {
+      await writeCheckpoint(files, snapshot, connection, this.#plan.now());
+      details.checkpoint = snapshot.version;
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      const consecutiveFailures = await consecutiveCheckpointFailures(files, snapshot).catch(() => 1);
+      details.checkpointFailed = snapshot.version;
+      logger.error(
+        `checkpoint ${snapshot.version} of Delta table ${files.label} failed (${consecutiveFailures} due checkpoint${consecutiveFailures === 1 ? '' : 's'} in a row missing); the commit stands: ${message}`,
+        { pipeline: request.pipeline },
+      );
+      return { table: files.label, task: 'checkpoint', consecutiveFailures, message };
+    }
+    try {
+      const deleted = await cleanUpLog(files, snapshot, this.#plan.now());
+      if (deleted.length > 0) details.logFilesExpired = deleted.length;
+    } catch (cause) {
+      // Nothing is lost: the expired files stay until the next checkpoint's cleanup.
+      logger.warning(
+        `cleaning up the log of Delta table ${files.label} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { pipeline: request.pipeline },
+      );
+    }
+    return undefined;
   }
 
   /** The commit against `current`, the newest snapshot (again after every lost race). */
   #build(current: DeltaSnapshot | undefined): PreparedCommit | { kind: 'already-committed' } {
-    const { request, tablePath: table, snapshot } = this.#plan;
+    const { request, files, snapshot } = this.#plan;
+    const table = files.label;
     const { pipeline, sequence, mode } = request;
     if ((current?.txns.get(pipeline)?.version ?? -1) >= sequence) return { kind: 'already-committed' };
     if (snapshot === undefined && current !== undefined) throw conflict(table, 'created the table');
@@ -359,14 +408,17 @@ export class DeltaLoad implements DestinationLoad {
   }
 
   async abort(): Promise<void> {
-    if (this.#committing) return;
-    await this.#remove([...this.#adds.splice(0), ...this.#cdc.splice(0)]);
+    try {
+      if (!this.#committing) await this.#remove([...this.#adds.splice(0), ...this.#cdc.splice(0)]);
+    } finally {
+      await this.#plan.files.dispose().catch(() => undefined);
+    }
   }
 
-  async #remove(files: readonly Pick<AddAction, 'path'>[]): Promise<void> {
-    await removeDataFiles(this.#plan.tablePath, files).catch((error: unknown) =>
+  async #remove(adds: readonly Pick<AddAction, 'path'>[]): Promise<void> {
+    await removeDataFiles(this.#plan.files, adds).catch((error: unknown) =>
       this.#plan.logger.warning(
-        `removing uncommitted files of Delta table ${this.#plan.tablePath}: ${String(error)}`,
+        `removing uncommitted files of Delta table ${this.#plan.files.label}: ${String(error)}`,
       ),
     );
   }

@@ -1,11 +1,10 @@
 /**
  * Table snapshot by log replay (PROTOCOL.md §Action Reconciliation): the newest complete
- * checkpoint, then every `N.json` after it. `_last_checkpoint` is not trusted (a local listing is
- * cheap and always current); a missing version in the replayed range is an error.
+ * checkpoint, then every `N.json` after it. `_last_checkpoint` is not trusted (a listing of
+ * `_delta_log/` is always current, and one paginated request per 1,000 entries on an object
+ * store); a missing version in the replayed range is an error.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type {
   AddAction,
@@ -18,12 +17,12 @@ import type {
   TxnAction,
 } from './delta-actions.js';
 import { commitFileName, fileKey } from './delta-actions.js';
+import type { DeltaFiles } from './delta-files.js';
 import type { StructType } from './delta-schema.js';
 import { parseSchemaString } from './delta-schema.js';
 import { sqlString } from './delta-sql.js';
 
 export interface DeltaSnapshot {
-  readonly tablePath: string;
   readonly version: number;
   readonly protocol: ProtocolAction;
   readonly metadata: MetadataAction;
@@ -48,19 +47,31 @@ const COMMIT_RE = /^(\d{20})\.json$/;
 const CLASSIC_CHECKPOINT_RE = /^(\d{20})\.checkpoint\.parquet$/;
 const MULTIPART_CHECKPOINT_RE = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/;
 
-export function logDir(tablePath: string): string {
-  return join(tablePath, '_delta_log');
+/** The log's key prefix in the table's store. */
+export const LOG_PREFIX = '_delta_log/';
+
+/** The store key of a file of the log. */
+export function logKey(name: string): string {
+  return `${LOG_PREFIX}${name}`;
 }
 
-async function listLog(tablePath: string): Promise<LogListing | undefined> {
-  let names: string[];
+async function listLog(files: DeltaFiles): Promise<LogListing> {
+  const names: string[] = [];
   try {
-    names = await readdir(logDir(tablePath));
+    for await (const info of files.store.list(LOG_PREFIX)) {
+      const name = info.key.slice(LOG_PREFIX.length);
+      // Only the log's own entries (`_staged_commits/`, `_sidecars/` hold nothing etld reads).
+      if (!name.includes('/')) names.push(name);
+    }
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EtlError('DESTINATION_WRITE', `cannot list ${logDir(tablePath)}: ${(cause as Error).message}`, {
-      cause,
-    });
+    if (cause instanceof EtlError) throw cause;
+    throw new EtlError(
+      'DESTINATION_WRITE',
+      `cannot list ${files.label}/${LOG_PREFIX}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   const commits: number[] = [];
   const parts = new Map<number, { total: number; files: string[] }>();
@@ -96,15 +107,18 @@ async function listLog(tablePath: string): Promise<LogListing | undefined> {
 }
 
 /** Parses one commit file; undefined when the version does not exist. */
-export async function readCommit(tablePath: string, version: number): Promise<DeltaAction[] | undefined> {
-  const file = join(logDir(tablePath), commitFileName(version));
-  let text: string;
+export async function readCommit(files: DeltaFiles, version: number): Promise<DeltaAction[] | undefined> {
+  const key = logKey(commitFileName(version));
+  const file = `${files.label}/${key}`;
+  let body: Uint8Array | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    body = await files.store.get(key);
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (cause instanceof EtlError) throw cause;
     throw new EtlError('DESTINATION_WRITE', `cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
+  if (body === undefined) return undefined;
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   const actions: DeltaAction[] = [];
   for (const [index, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
@@ -163,22 +177,21 @@ export class SnapshotState {
     this.version = version;
   }
 
-  freeze(tablePath: string): DeltaSnapshot {
+  freeze(table: string): DeltaSnapshot {
     if (this.protocol === undefined || this.metadata === undefined) {
       throw new EtlError(
         'DESTINATION_WRITE',
-        `Delta table ${tablePath} has no ${this.protocol ? 'metaData' : 'protocol'} action at version ${this.version}`,
+        `Delta table ${table} has no ${this.protocol ? 'metaData' : 'protocol'} action at version ${this.version}`,
         {
           retryable: false,
         },
       );
     }
     return {
-      tablePath,
       version: this.version,
       protocol: this.protocol,
       metadata: this.metadata,
-      schema: parseSchemaString(this.metadata.schemaString, tablePath),
+      schema: parseSchemaString(this.metadata.schemaString, table),
       files: new Map(this.files),
       tombstones: new Map(this.tombstones),
       txns: new Map(this.txns),
@@ -202,11 +215,12 @@ export class SnapshotState {
 }
 
 async function loadCheckpoint(
-  tablePath: string,
-  files: readonly string[],
+  files: DeltaFiles,
+  parts: readonly string[],
   connection: DuckDBConnection,
 ): Promise<SnapshotState> {
-  const list = files.map((f) => sqlString(join(logDir(tablePath), f))).join(', ');
+  const local = await files.readable(parts.map(logKey));
+  const list = local.map(sqlString).join(', ');
   // Whole rows as JSON: checkpoint schemas differ between writers (optional columns, stats_parsed…).
   const reader = await connection.runAndReadAll(
     `SELECT to_json(cp) AS row FROM read_parquet([${list}], union_by_name = true) AS cp`,
@@ -238,12 +252,11 @@ function connectionOf(reader: CheckpointReader): Promise<DuckDBConnection> {
  * cannot be read is skipped in favour of an older one (or full JSON replay).
  */
 export async function readSnapshot(
-  tablePath: string,
+  files: DeltaFiles,
   reader: CheckpointReader,
 ): Promise<DeltaSnapshot | undefined> {
-  const listing = await listLog(tablePath);
-  if (listing === undefined || (listing.commits.length === 0 && listing.checkpoints.length === 0))
-    return undefined;
+  const listing = await listLog(files);
+  if (listing.commits.length === 0 && listing.checkpoints.length === 0) return undefined;
   const latest = Math.max(listing.commits.at(-1) ?? -1, listing.checkpoints[0]?.version ?? -1);
   let state: SnapshotState | undefined;
   let failure: unknown;
@@ -252,7 +265,7 @@ export async function readSnapshot(
     const connection = await connectionOf(reader);
     for (const checkpoint of listing.checkpoints) {
       try {
-        state = await loadCheckpoint(tablePath, checkpoint.files, connection);
+        state = await loadCheckpoint(files, checkpoint.files, connection);
         state.version = checkpoint.version;
         break;
       } catch (cause) {
@@ -266,38 +279,39 @@ export async function readSnapshot(
     if (!present.has(version)) {
       throw new EtlError(
         'DESTINATION_WRITE',
-        `Delta log of ${tablePath} is missing version ${version} (versions must be contiguous${failure ? '; a checkpoint could not be read' : ''})`,
+        `Delta log of ${files.label} is missing version ${version} (versions must be contiguous${failure ? '; a checkpoint could not be read' : ''})`,
         { cause: failure, retryable: false },
       );
     }
-    const actions = await readCommit(tablePath, version);
+    const actions = await readCommit(files, version);
     if (actions === undefined) {
       throw new EtlError(
         'DESTINATION_WRITE',
-        `Delta log of ${tablePath}: version ${version} disappeared while reading`,
+        `Delta log of ${files.label}: version ${version} disappeared while reading`,
         { retryable: true },
       );
     }
     state.applyCommit(version, actions);
   }
-  return state.freeze(tablePath);
+  return state.freeze(files.label);
 }
 
 /** Advances a snapshot by the commits written after it (used after a commit conflict). */
 export async function refreshSnapshot(
+  files: DeltaFiles,
   snapshot: DeltaSnapshot,
   reader: CheckpointReader,
 ): Promise<DeltaSnapshot> {
   const state = SnapshotState.from(snapshot);
   for (let version = snapshot.version + 1; ; version++) {
-    const actions = await readCommit(snapshot.tablePath, version);
+    const actions = await readCommit(files, version);
     if (actions === undefined) break;
     state.applyCommit(version, actions);
   }
   if (state.version === snapshot.version) {
     // Nothing newer as JSON: the log may have been cleaned up behind a checkpoint, so re-read fully.
-    const fresh = await readSnapshot(snapshot.tablePath, reader);
+    const fresh = await readSnapshot(files, reader);
     return fresh ?? snapshot;
   }
-  return state.freeze(snapshot.tablePath);
+  return state.freeze(files.label);
 }

@@ -21,7 +21,7 @@ import type { AddAction, CdcAction } from './delta-actions.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
-import { dataFilePath } from './delta-paths.js';
+import { dataFileKey } from './delta-paths.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { writeDataFiles } from './delta-data-writer.js';
@@ -89,11 +89,21 @@ class ExistingFiles {
   /** Temp table of every live file: its path as DuckDB reports it and its raw partition values. */
   readonly #table: string;
   readonly #byPath: Map<string, AddAction>;
+  readonly #pathOf: Map<AddAction, string>;
 
-  constructor(input: MergeInput, live: readonly AddAction[]) {
+  /** `local[i]` is the local path DuckDB reads `live[i]` at (DeltaFiles.readable). */
+  constructor(input: MergeInput, live: readonly AddAction[], local: readonly string[]) {
     this.#input = input;
     this.#table = `__etld_merge_files_${input.tag}`;
-    this.#byPath = new Map(live.map((add) => [dataFilePath(input.options.tablePath, add.path), add]));
+    this.#byPath = new Map(live.map((add, i) => [local[i] ?? '', add]));
+    this.#pathOf = new Map(live.map((add, i) => [add, local[i] ?? '']));
+  }
+
+  /** Where DuckDB reads a live file. */
+  localPath(add: AddAction): string {
+    const path = this.#pathOf.get(add);
+    if (path === undefined) throw new EtlError('INTERNAL', `no local copy of Delta data file ${add.path}`);
+    return path;
   }
 
   get table(): string {
@@ -130,7 +140,7 @@ class ExistingFiles {
   /** The parsed partition value of column `i` of a row of the files table aliased `f`. */
   partitionValue(i: number): string {
     const name = this.#input.partitionColumns[i] ?? '';
-    const field = partitionFields(this.#input.options.schema, [name], this.#input.options.tablePath)[0];
+    const field = partitionFields(this.#input.options.schema, [name], this.#input.options.files.label)[0];
     if (field === undefined) throw new EtlError('INTERNAL', `no partition column ${name}`);
     return partitionValueFromText(field, `f.__etld_pv${i}`);
   }
@@ -172,7 +182,7 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
   // An empty string in a string partition column is stored as null (see delta-partitions.ts):
   // compare and write it as null from the start, so an unchanged row is recognised as such.
   const partitioned = new Set(
-    partitionFields(options.schema, partitionColumns, options.tablePath)
+    partitionFields(options.schema, partitionColumns, options.files.label)
       .filter((f) => f.type === 'string')
       .map((f) => f.name),
   );
@@ -186,7 +196,13 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
       `QUALIFY row_number() OVER (PARTITION BY ${byKey} ORDER BY __etld_cursor DESC NULLS LAST, __etld_ord DESC) = 1`,
   );
   const live = input.snapshot ? [...input.snapshot.files.values()] : [];
-  const files = new ExistingFiles(input, live);
+  // Local paths DuckDB reads: the files in place, or downloaded copies (DeltaFiles). Every live
+  // file is fetched: finding the files that hold an incoming key reads them all.
+  const local =
+    live.length === 0
+      ? []
+      : await options.files.readable(live.map((add) => dataFileKey(options.files.store, add.path)));
+  const files = new ExistingFiles(input, live, local);
   try {
     const rowsUpserted = await count(connection, `SELECT count(*) FROM ${incoming}`);
     let replaced: AddAction[] = [];
@@ -223,7 +239,7 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
         `(SELECT ${byKey} FROM ${matched} WHERE __etld_n = 1 AND __etld_same) u ON ${on('i', 'u')}`,
     );
     if (replaced.length > 0) {
-      const paths = replaced.map((a) => dataFilePath(options.tablePath, a.path));
+      const paths = replaced.map((a) => files.localPath(a));
       keep =
         `SELECT ${columns.map((c) => `e.${c}`).join(', ')} FROM (${await files.read(paths)}) e ` +
         `ANTI JOIN ${effective} i ON ${on('e', 'i')} UNION ALL `;

@@ -208,7 +208,7 @@ export async function writePartitionedFiles(
   partitionColumns: readonly string[],
   tag: string,
 ): Promise<AddAction[]> {
-  const parts = partitionFields(options.schema, partitionColumns, options.tablePath);
+  const parts = partitionFields(options.schema, partitionColumns, options.files.label);
   // Change data files go below `_change_data`, in the same partition directories (PROTOCOL.md §Change Data Files).
   const prefix = options.subdirectory ?? [];
   const partNames = new Set(partitionColumns);
@@ -256,7 +256,7 @@ export async function writePartitionedFiles(
       }
     } catch (error) {
       // The partitions written so far are in the table directory, unreferenced: take them back.
-      await removeDataFiles(options.tablePath, adds);
+      await removeDataFiles(options.files, adds);
       throw error;
     }
     return adds;
