@@ -174,6 +174,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       tempRoot: paths.tempRoot,
       logger,
       resolveConnection: connectionResolver,
+      secrets: options.secrets,
       defaultParallelism: settings.defaults.parallelism,
       stagingMemoryBytes: settings.defaults.memory_limit,
       stagingThreads: settings.defaults.threads,

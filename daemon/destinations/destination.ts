@@ -15,6 +15,7 @@
  * A merge load is one part over a staged table (`BatchPart.table`): merging needs the whole batch.
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
+import type { SecretEnvironment } from '../config/secrets.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, DestinationKind } from '../../shared/config/pipeline-schema.js';
@@ -197,6 +198,8 @@ export interface DestinationContext {
   readonly logger: Logger;
   /** Resolves a connection's secret (password_env / password_file). */
   resolveConnection(connection: ConnectionConfig): ResolvedConnection;
+  /** The daemon's environment, for secrets by `*_env` / `*_file` (object-store credentials). */
+  readonly secrets?: SecretEnvironment;
 }
 
 export interface DestinationDialect<K extends DestinationKind = DestinationKind> {

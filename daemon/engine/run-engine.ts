@@ -5,6 +5,7 @@
  * are given (tests).
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
+import type { SecretEnvironment } from '../config/secrets.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
@@ -42,6 +43,8 @@ export interface RunEngineOptions {
   readonly tempRoot: string;
   readonly logger: Logger;
   readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
+  /** The daemon's environment for destination secrets (object-store credentials). */
+  readonly secrets?: SecretEnvironment;
   /** `parallelism` when the pipeline sets none (daemon settings `defaults.parallelism`). */
   readonly defaultParallelism: number;
   readonly now?: () => Date;
@@ -76,6 +79,7 @@ export class DefaultRunEngine implements RunEngine {
       tempRoot: options.tempRoot,
       logger: options.logger,
       resolveConnection: options.resolveConnection,
+      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       defaultParallelism: options.defaultParallelism,
       now: options.now ?? ((): Date => new Date()),
       stagingMemoryLimit: duckMemoryLimit(memoryBytes),

@@ -4,6 +4,7 @@
  * compiled transforms.
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
+import type { SecretEnvironment } from '../config/secrets.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import {
   SHARD_COLUMN,
@@ -24,6 +25,8 @@ export interface EngineDeps {
   readonly lakeDir: string;
   readonly logger: Logger;
   readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
+  /** The daemon's environment for destination secrets (object-store credentials). */
+  readonly secrets?: SecretEnvironment;
   readonly loadSource: (kind: SourceKind) => Promise<SourceDialect>;
   readonly createDestination: (
     config: DestinationConfig,
@@ -56,6 +59,7 @@ export async function openDestination(
     lakeDir: deps.lakeDir,
     logger,
     resolveConnection: deps.resolveConnection,
+    ...(deps.secrets === undefined ? {} : { secrets: deps.secrets }),
   });
 }
 

@@ -73,7 +73,7 @@ describe('DeltaDestination', () => {
     await cleanup();
   });
 
-  it('resolves relative paths under the lake directory and accepts file:// URLs', () => {
+  it('resolves relative paths under the lake directory, accepts file:// and object-store URLs', () => {
     const context = {
       lakeDir: '/var/lib/etld/lake',
       logger: silentLogger,
@@ -85,8 +85,11 @@ describe('DeltaDestination', () => {
     expect(deltaDestination.create({ type: 'delta', path: 'file:///data/t' }, context).label).toBe(
       'delta /data/t',
     );
-    expect(() => deltaDestination.create({ type: 'delta', path: 's3://bucket/t' }, context)).toThrow(
-      /only local directories/,
+    // An object-store URL opens its store on first use: creating the destination touches no SDK.
+    const remote = deltaDestination.create({ type: 'delta', path: 's3://bucket/t' }, context);
+    expect(remote.label).toBe('delta s3://bucket/t');
+    expect(() => deltaDestination.create({ type: 'delta', path: 'ftp://host/t' }, context)).toThrow(
+      /unknown scheme ftp:\/\//,
     );
   });
 

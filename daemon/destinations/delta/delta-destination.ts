@@ -241,7 +241,7 @@ export const deltaDestination: DestinationDialect<'delta'> = {
   kind: 'delta',
   create(config, context) {
     return new DeltaDestination({
-      store: openTableStore(config.path, context.lakeDir),
+      store: openTableStore(config, context),
       logger: context.logger,
       ...(config.target_file_size === undefined ? {} : { targetFileBytes: config.target_file_size }),
       ...(config.partition_by === undefined ? {} : { partitionBy: config.partition_by }),

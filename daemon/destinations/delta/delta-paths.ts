@@ -1,29 +1,27 @@
 /** Table locations and data file keys (RFC 2396 URIs relative to the table root, [P] §Data Files). */
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtlError } from '../../../shared/errors.js';
-import { FileStore } from '../../storage/file-store.js';
+import type { StorageConfig } from '../../../shared/config/storage-schema.js';
+import type { SecretEnvironment } from '../../config/secrets.js';
+import { lazyObjectStore } from '../../storage/lazy-store.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 
-/** Resolves the configured `path`: `file://` URLs, absolute paths, or relative to the lake directory. */
-export function resolveTablePath(path: string, lakeDir: string): string {
-  if (/^file:/i.test(path)) return fileURLToPath(path);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new EtlError(
-      'CONFIG_INVALID',
-      `Delta path ${path}: only local directories and file:// URLs are supported`,
-    );
-  }
-  return isAbsolute(path) ? resolve(path) : resolve(lakeDir, path);
-}
-
 /**
- * The store of a configured table `path`: the one place where a Delta destination's location
- * becomes an ObjectStore. Only local directories for now; the storage layer's URL factory
- * (`openObjectStore`: s3://, gs://, az://, abfss://) replaces this body.
+ * The store of a Delta destination: the one place where a configured location becomes an
+ * ObjectStore. A local path or file:// URL is a directory used in place; s3://, gs://, az://,
+ * abfss:// (storage-url.ts) open their store, with the `storage:` block's endpoint and
+ * credentials, on first use.
  */
-export function openTableStore(path: string, lakeDir: string): ObjectStore {
-  return new FileStore(resolveTablePath(path, lakeDir));
+export function openTableStore(
+  config: { readonly path: string; readonly storage?: StorageConfig | undefined },
+  context: { readonly lakeDir: string; readonly secrets?: SecretEnvironment | undefined },
+): ObjectStore {
+  return lazyObjectStore(config.path, config.storage, {
+    baseDir: context.lakeDir,
+    // Without the daemon's secret environment, only each cloud's own credential chain applies.
+    secrets: context.secrets ?? { env: {} },
+  });
 }
 
 function outside(table: string, logged: string): EtlError {
