@@ -3,6 +3,7 @@ import { connectionSchema, durationSchema, emailListSchema, sizeSchema } from '.
 import { checkColumns, checksSchema } from './checks-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
+import { parseQualifiedName } from '../qualified-name.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
 /**
@@ -53,7 +54,9 @@ export const sourceSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('The table to read, schema-qualified where needed (give table or query)'),
+      .describe(
+        'The table to read, schema-qualified where needed; quote parts as the database does ("My Schema"."Orders", `db`.`Order Lines`, [dbo].[Order Lines]); PostgreSQL folds unquoted parts to lower case (give table or query)',
+      ),
     query: z
       .string()
       .min(1)
@@ -100,6 +103,10 @@ export const sourceSchema = z
   .superRefine((source, ctx) => {
     if ((source.table === undefined) === (source.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
+    }
+    if (source.table !== undefined) {
+      const parsed = parseQualifiedName(source.table, source.type);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['table'], message: parsed.reason });
     }
     if (source.query !== undefined && !/^\s*(select|with)\b/i.test(source.query)) {
       ctx.addIssue({
