@@ -59,6 +59,24 @@ describe('feature gate', () => {
       }),
     ).not.toThrow();
     expect(() => gate({ minReaderVersion: 2, minWriterVersion: 5 })).not.toThrow();
+    // Column mapping mode name is written (delta-column-mapping.ts), legacy or as a table feature.
+    expect(() =>
+      gate(
+        { minReaderVersion: 2, minWriterVersion: 5 },
+        { configuration: { 'delta.columnMapping.mode': 'name' } },
+      ),
+    ).not.toThrow();
+    expect(() =>
+      gate(
+        {
+          minReaderVersion: 3,
+          minWriterVersion: 7,
+          readerFeatures: ['columnMapping', 'timestampNtz'],
+          writerFeatures: ['columnMapping', 'timestampNtz'],
+        },
+        { configuration: { 'delta.columnMapping.mode': 'name' } },
+      ),
+    ).not.toThrow();
   });
 
   it('refuses active or unknown features by name', () => {
@@ -67,7 +85,7 @@ describe('feature gate', () => {
         { minReaderVersion: 2, minWriterVersion: 5 },
         { configuration: { 'delta.columnMapping.mode': 'id' } },
       ),
-    ).toThrow(/UnsupportedTableFeature: columnMapping \(writerVersion 5\)/);
+    ).toThrow(/UnsupportedTableFeature: columnMapping mode id \(delta\.columnMapping\.mode\)/);
     expect(() =>
       gate({
         minReaderVersion: 3,

@@ -25,6 +25,7 @@ import type {
 } from '../destination.js';
 import { appendMissingRefused } from '../destination.js';
 import type { MetadataAction } from './delta-actions.js';
+import { isColumnMapped } from './delta-column-mapping.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import { DeltaLoad, protocolFor } from './delta-load.js';
@@ -115,7 +116,13 @@ export class DeltaDestination implements Destination {
     policy: 'add_columns' | 'strict',
   ): Promise<SchemaChange[]> {
     const snapshot = await this.#snapshot(() => this.#ownConnection());
-    return planSchemaChange(snapshot?.schema, incoming, policy, this.#tablePath).changes;
+    return planSchemaChange(
+      snapshot?.schema,
+      incoming,
+      policy,
+      this.#tablePath,
+      snapshot?.metadata.configuration,
+    ).changes;
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
@@ -136,7 +143,13 @@ export class DeltaDestination implements Destination {
         { pipeline },
       );
     }
-    const plan = planSchemaChange(snapshot?.schema, request.columns, request.schemaEvolution, table);
+    const plan = planSchemaChange(
+      snapshot?.schema,
+      request.columns,
+      request.schemaEvolution,
+      table,
+      snapshot?.metadata.configuration,
+    );
     if (mode !== 'incremental' && snapshot && isAppendOnly(snapshot.metadata)) {
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
@@ -156,16 +169,21 @@ export class DeltaDestination implements Destination {
     }
     const metadata: MetadataAction | undefined = plan.changed
       ? snapshot
-        ? { ...snapshot.metadata, schemaString: JSON.stringify(plan.schema) }
+        ? {
+            ...snapshot.metadata,
+            schemaString: JSON.stringify(plan.schema),
+            configuration: plan.configuration ?? snapshot.metadata.configuration,
+          }
         : {
             id: randomUUID(),
             format: { provider: 'parquet', options: {} },
             schemaString: JSON.stringify(plan.schema),
             partitionColumns: [],
-            configuration: {},
+            configuration: plan.configuration ?? {},
             createdTime: this.#now(),
           }
       : undefined;
+    const mapped = isColumnMapped((metadata ?? snapshot?.metadata)?.configuration ?? {});
     return new DeltaLoad({
       request,
       tablePath: table,
@@ -173,7 +191,7 @@ export class DeltaDestination implements Destination {
       snapshot,
       schema: plan.schema,
       metadata,
-      protocol: protocolFor(snapshot?.protocol, plan.schema),
+      protocol: protocolFor(snapshot?.protocol, plan.schema, mapped),
       keys,
       partitionColumns,
       projection: projectIncoming(plan.schema, request.columns, table),

@@ -12,6 +12,7 @@ import type { BatchPart, CommitResult, DestinationLoad, LoadRequest } from '../d
 import type { AddAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { fileKey, removeFor } from './delta-actions.js';
 import { checkpointDue, writeCheckpoint } from './delta-checkpoint.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import type { PreparedCommit } from './delta-commit.js';
 import { commitWithRetries } from './delta-commit.js';
 import type { DataFileOptions } from './delta-data-writer.js';
@@ -38,44 +39,69 @@ const LEGACY_WRITER_FEATURES = [
   ['identityColumns'],
 ];
 
-/** The protocol the table needs after this commit, or undefined when the current one suffices. */
+/**
+ * The protocol the table needs after this commit, or undefined when the current one suffices.
+ * `timestamp_ntz` needs reader 3 / writer 7 with `timestampNtz`; column mapping needs reader 2 /
+ * writer 5, or `columnMapping` in both feature lists of a table-features protocol.
+ */
 export function protocolFor(
   current: ProtocolAction | undefined,
   schema: SchemaPlan['schema'],
+  columnMapping = false,
 ): ProtocolAction | undefined {
   const ntz = schemaNeedsTimestampNtz(schema);
+  const needed = [...(columnMapping ? ['columnMapping'] : []), ...(ntz ? ['timestampNtz'] : [])];
   if (current === undefined) {
     // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
     // a 3/7 table whose metadata uses a feature its protocol does not list.
     const invariants = schema.fields.some((f) => !f.nullable) ? ['invariants'] : [];
-    return ntz
-      ? {
-          minReaderVersion: 3,
-          minWriterVersion: 7,
-          readerFeatures: ['timestampNtz'],
-          writerFeatures: [...invariants, 'timestampNtz'],
-        }
+    if (ntz)
+      return {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: needed,
+        writerFeatures: [...invariants, ...needed],
+      };
+    return columnMapping
+      ? { minReaderVersion: 2, minWriterVersion: 5 }
       : { minReaderVersion: 1, minWriterVersion: 2 };
   }
-  if (!ntz) return undefined;
+  if (needed.length === 0) return undefined;
+  const add = (list: readonly string[]): string[] => [...list, ...needed.filter((f) => !list.includes(f))];
   if (current.minReaderVersion >= 3 && current.minWriterVersion >= 7) {
     const reader = current.readerFeatures ?? [];
     const writer = current.writerFeatures ?? [];
-    if (reader.includes('timestampNtz') && writer.includes('timestampNtz')) return undefined;
+    if (needed.every((f) => reader.includes(f) && writer.includes(f))) return undefined;
+    return { ...current, readerFeatures: add(reader), writerFeatures: add(writer) };
+  }
+  if (!ntz) {
+    // Column mapping alone: the legacy versions that imply it (a writer-features table lists it).
+    if (current.minWriterVersion >= 7) {
+      const writer = current.writerFeatures ?? [];
+      if (current.minReaderVersion >= 2 && writer.includes('columnMapping')) return undefined;
+      return {
+        ...current,
+        minReaderVersion: Math.max(current.minReaderVersion, 2),
+        writerFeatures: add(writer),
+      };
+    }
+    if (current.minReaderVersion >= 2 && current.minWriterVersion >= 5) return undefined;
     return {
-      ...current,
-      readerFeatures: reader.includes('timestampNtz') ? reader : [...reader, 'timestampNtz'],
-      writerFeatures: writer.includes('timestampNtz') ? writer : [...writer, 'timestampNtz'],
+      minReaderVersion: Math.max(current.minReaderVersion, 2),
+      minWriterVersion: Math.max(current.minWriterVersion, 5),
     };
   }
   // Upgrading a legacy protocol lists the features its versions implied (Delta protocol, Table Features).
-  const implied = LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
+  const implied =
+    current.minWriterVersion >= 7
+      ? (current.writerFeatures ?? [])
+      : LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
   const readerImplied = current.minReaderVersion >= 2 ? ['columnMapping'] : [];
   return {
     minReaderVersion: 3,
     minWriterVersion: 7,
-    readerFeatures: [...readerImplied, 'timestampNtz'],
-    writerFeatures: [...implied, 'timestampNtz'],
+    readerFeatures: add(readerImplied),
+    writerFeatures: add(implied),
   };
 }
 
@@ -154,8 +180,14 @@ export class DeltaLoad implements DestinationLoad {
   #readBack(id: string): string | null {
     const adds = this.#addsOfPart.get(id) ?? [];
     if (adds.length === 0) return null;
-    const { tablePath, request } = this.#plan;
-    const columns = request.columns.map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.name)}`);
+    const { tablePath, request, schema } = this.#plan;
+    // A column-mapped table's files name columns by physical name.
+    const mapped = isColumnMapped(this.#options.configuration);
+    const fileName = (name: string): string => {
+      const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+      return field === undefined ? name : physicalName(field, mapped);
+    };
+    const columns = request.columns.map((c) => `${sqlIdent(fileName(c.name))} AS ${sqlIdent(c.name)}`);
     const files = adds.map((a) => sqlString(dataFilePath(tablePath, a.path)));
     return `SELECT ${columns.join(', ')} FROM read_parquet([${files.join(', ')}])`;
   }

@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction } from './delta-actions.js';
+import { isColumnMapped, logicalFilesSql } from './delta-column-mapping.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
@@ -52,6 +53,14 @@ function projectExisting(schema: StructType, present: ReadonlySet<string>): stri
     .join(', ');
 }
 
+/** The column names (lower case) of the union of Parquet `files` (a SQL list of paths). */
+async function columnsOf(connection: DuckDBConnection, files: string): Promise<Set<string>> {
+  const described = await connection.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet([${files}], union_by_name = true)`,
+  );
+  return new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+}
+
 export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
   const { connection, keys, options } = input;
   const incoming = `__etld_merge_in_${input.tag}`;
@@ -72,8 +81,15 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
     if (byFile.size > 0) {
       const files = [...byFile.keys()].map(sqlString).join(', ');
       const on = keys.map((k) => `t.${sqlIdent(k)} = i.${sqlIdent(k)}`).join(' AND ');
+      // Files of a column-mapped table name columns by physical name: read them by logical name.
+      const mapped = isColumnMapped(options.configuration);
+      const physical = mapped ? await columnsOf(connection, files) : new Set<string>();
+      const existing = (list: string, withFilename: boolean): string =>
+        mapped
+          ? logicalFilesSql(options.schema, list, physical, withFilename)
+          : `read_parquet([${list}]${withFilename ? ', filename = true' : ''}, union_by_name = true)`;
       const matched = await connection.runAndReadAll(
-        `SELECT DISTINCT t.filename FROM read_parquet([${files}], filename = true, union_by_name = true) t SEMI JOIN ${incoming} i ON ${on}`,
+        `SELECT DISTINCT t.filename FROM ${existing(files, true)} t SEMI JOIN ${incoming} i ON ${on}`,
       );
       replaced =
         matched
@@ -82,12 +98,11 @@ export async function mergeFiles(input: MergeInput): Promise<MergeOutput> {
           .filter((a): a is AddAction => a !== undefined) ?? [];
       if (replaced.length > 0) {
         const rewrite = replaced.map((a) => sqlString(dataFilePath(options.tablePath, a.path))).join(', ');
-        const described = await connection.runAndReadAll(
-          `DESCRIBE SELECT * FROM read_parquet([${rewrite}], union_by_name = true)`,
-        );
-        const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+        const present = mapped
+          ? new Set(options.schema.fields.map((f) => f.name.toLowerCase()))
+          : await columnsOf(connection, rewrite);
         keep =
-          `SELECT ${projectExisting(options.schema, present)} FROM read_parquet([${rewrite}], union_by_name = true) t ` +
+          `SELECT ${projectExisting(options.schema, present)} FROM ${existing(rewrite, false)} t ` +
           `ANTI JOIN ${incoming} i ON ${on} UNION ALL `;
       }
     }

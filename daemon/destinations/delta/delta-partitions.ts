@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction } from './delta-actions.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { StructField, StructType } from './delta-schema.js';
@@ -88,6 +89,8 @@ export async function writePartitionedFiles(
   tag: string,
 ): Promise<AddAction[]> {
   const parts = partitionFields(options.schema, partitionColumns, options.tablePath);
+  // Column-mapped tables key partition values (and name directories) by physical name ([P] §Column Mapping).
+  const mapped = isColumnMapped(options.configuration);
   const partNames = new Set(partitionColumns);
   const dataFields = options.schema.fields.filter((f) => !partNames.has(f.name));
   const staged = `__etld_parts_${tag}`;
@@ -103,7 +106,8 @@ export async function writePartitionedFiles(
       for (const row of distinct.getRows()) {
         const values = row.map((v) => (v === null ? null : String(v)));
         const dirs = parts.map(
-          (f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
+          (f, i) =>
+            `${hiveEscape(physicalName(f, mapped))}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
         );
         const where = values
           .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
@@ -127,7 +131,9 @@ export async function writePartitionedFiles(
           adds.push({
             ...add,
             path,
-            partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])),
+            partitionValues: Object.fromEntries(
+              parts.map((f, i) => [physicalName(f, mapped), values[i] ?? null]),
+            ),
           });
         }
       }
