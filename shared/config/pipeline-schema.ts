@@ -4,6 +4,7 @@ import { checkColumns, checksSchema } from './checks-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 import { parseQualifiedName } from '../qualified-name.js';
+import { bigQueryNameProblem, loadedColumnNames, type ColumnNamePolicy } from '../column-names.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
 /**
@@ -211,9 +212,19 @@ export const transformSchema = z
 const lakePath =
   'relative paths resolve under the lake directory (DIR/lake with a home, else /var/lib/etld/lake)';
 
+/** Every destination's `column_names` (shared/column-names.ts; docs/configuration.md "Column names"). */
+const columnNamesField = z
+  .enum(['keep', 'snake_case'])
+  // Optional rather than defaulted: absent means keep, and configs built in code need not name it.
+  .optional()
+  .describe(
+    'Column names in the destination: keep the source names (default), or snake_case them (lower case, runs of other characters as _, accents dropped, _ before a leading digit)',
+  );
+
 const deltaDestination = z
   .strictObject({
     type: z.literal('delta').describe('A Delta Lake table on the local file system'),
+    column_names: columnNamesField,
     path: z.string().min(1).describe(`The table directory (or a file:// URL); ${lakePath}`),
     /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
     target_file_size: sizeSchema
@@ -227,6 +238,7 @@ const deltaDestination = z
 const duckdbDestination = z
   .strictObject({
     type: z.literal('duckdb').describe('A table in a DuckDB database file'),
+    column_names: columnNamesField,
     path: z.string().min(1).describe(`The database file; ${lakePath}`),
     table: z.string().min(1).describe('The table, created on the first run'),
   })
@@ -234,6 +246,7 @@ const duckdbDestination = z
 const postgresDestination = z
   .strictObject({
     type: z.literal('postgres').describe('A PostgreSQL table'),
+    column_names: columnNamesField,
     connection: connectionFieldSchema, // as for a source (see there why it has no .describe())
     table: z.string().min(1).describe('The table, schema-qualified where needed; created on the first run'),
   })
@@ -241,6 +254,7 @@ const postgresDestination = z
 const bigqueryDestination = z
   .strictObject({
     type: z.literal('bigquery').describe('A Google BigQuery table'),
+    column_names: columnNamesField,
     project: z.string().min(1).describe('The Google Cloud project'),
     dataset: z
       .string()
@@ -460,7 +474,45 @@ export const pipelineSchema = z
         if (k !== SHARD_COLUMN) check(k, ['source', 'key', i]);
       });
     }
+    checkLoadedNames(pipeline, ctx);
   });
+
+/**
+ * What can be told of the loaded column names before the source is described: the listed
+ * `source.columns` and the transform targets (the run checks the described table the same way).
+ */
+function checkLoadedNames(
+  pipeline: {
+    readonly source: { readonly columns?: readonly string[] | undefined };
+    readonly transform: readonly { readonly target: string }[];
+    readonly destination: { readonly type: string; readonly column_names?: ColumnNamePolicy | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const policy = pipeline.destination.column_names ?? 'keep';
+  const targets = pipeline.transform.map((t) => t.target);
+  const named = [...(pipeline.source.columns ?? []).filter((c) => !targets.includes(c)), ...targets];
+  const loaded = loadedColumnNames(named, policy);
+  if (!loaded.ok) {
+    ctx.addIssue({ code: 'custom', path: ['destination', 'column_names'], message: loaded.problem });
+    return;
+  }
+  if (pipeline.destination.type !== 'bigquery') return;
+  for (const name of loaded.names) {
+    const problem = bigQueryNameProblem(name);
+    if (problem !== undefined) {
+      const target = targets.indexOf(name);
+      ctx.addIssue({
+        code: 'custom',
+        path:
+          target >= 0
+            ? ['transform', target, 'target']
+            : ['source', 'columns', pipeline.source.columns?.indexOf(name) ?? 0],
+        message: problem,
+      });
+    }
+  }
+}
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type SourceConfig = PipelineConfig['source'];
