@@ -56,7 +56,7 @@ export const sourceSchema = z
       .min(1)
       .optional()
       .describe(
-        'The table to read, schema-qualified where needed; quote parts as the database does ("My Schema"."Orders", `db`.`Order Lines`, [dbo].[Order Lines]); PostgreSQL folds unquoted parts to lower case (give table or query)',
+        'The table to read, schema-qualified where needed; parts quoted as in SQL (give table or query)',
       ),
     query: z
       .string()
@@ -217,14 +217,11 @@ const columnNamesField = z
   .enum(['keep', 'snake_case'])
   // Optional rather than defaulted: absent means keep, and configs built in code need not name it.
   .optional()
-  .describe(
-    'Column names in the destination: keep the source names (default), or snake_case them (lower case, runs of other characters as _, accents dropped, _ before a leading digit)',
-  );
+  .describe('Column names in the destination: keep (default) or snake_case (docs/configuration.md)');
 
 const deltaDestination = z
   .strictObject({
     type: z.literal('delta').describe('A Delta Lake table on the local file system'),
-    column_names: columnNamesField,
     path: z.string().min(1).describe(`The table directory (or a file:// URL); ${lakePath}`),
     /** A data file is closed once it passes this size; a large run writes several (default 128MB). */
     target_file_size: sizeSchema
@@ -233,28 +230,28 @@ const deltaDestination = z
       .describe(
         'A data file is closed once it passes this size, so a large run writes several (default 128MB)',
       ),
+    column_names: columnNamesField,
   })
   .describe('Parquet files and a _delta_log written by etld, read by Spark, delta-rs and DuckDB');
 const duckdbDestination = z
   .strictObject({
     type: z.literal('duckdb').describe('A table in a DuckDB database file'),
-    column_names: columnNamesField,
     path: z.string().min(1).describe(`The database file; ${lakePath}`),
     table: z.string().min(1).describe('The table, created on the first run'),
+    column_names: columnNamesField,
   })
   .describe('The file is opened only while a run writes to it, so other tools can read it between runs');
 const postgresDestination = z
   .strictObject({
     type: z.literal('postgres').describe('A PostgreSQL table'),
-    column_names: columnNamesField,
     connection: connectionFieldSchema, // as for a source (see there why it has no .describe())
     table: z.string().min(1).describe('The table, schema-qualified where needed; created on the first run'),
+    column_names: columnNamesField,
   })
   .describe('Loaded with COPY; full loads swap the table atomically, merges upsert in one transaction');
 const bigqueryDestination = z
   .strictObject({
     type: z.literal('bigquery').describe('A Google BigQuery table'),
-    column_names: columnNamesField,
     project: z.string().min(1).describe('The Google Cloud project'),
     dataset: z
       .string()
@@ -278,6 +275,7 @@ const bigqueryDestination = z
       .url()
       .optional()
       .describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
+    column_names: columnNamesField,
   })
   .describe(
     'Load jobs with deterministic ids; merges go through a staging table (daemon/destinations/bigquery/README.md)',
