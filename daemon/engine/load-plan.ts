@@ -262,7 +262,7 @@ export class LoadPlan {
       await this.#refuseNullKeys();
       const expected = await this.#stager.distinctKeys(this.#prepared.rowKey);
       if (this.#loadMode === 'full') {
-        const newest = await this.#stager.newestPerKey(this.#prepared.rowKey, this.#config.load.cursor);
+        const newest = await this.#stager.newestPerKey(this.#prepared.rowKey, this.#prepared.loadedCursor);
         const written = await this.#write({
           select: `SELECT * FROM ${newest}`,
           table: newest,
@@ -355,7 +355,7 @@ export class LoadPlan {
 
   /** Merge places rows by key: a NULL key matches nothing (or everything) depending on the engine, so it is refused. */
   async #refuseNullKeys(): Promise<void> {
-    const nulls = await this.#stager.nullKeys(this.#prepared.sourceKey);
+    const nulls = await this.#stager.nullKeys(this.#prepared.loadedKey);
     if (nulls.length === 0) return;
     throw new EtlError(
       'SOURCE_DATA',

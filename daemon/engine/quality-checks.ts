@@ -226,6 +226,20 @@ function keptColumns(
   return undefined;
 }
 
+/** `check` with the columns it names renamed as loaded (its SQL, if any, already uses loaded names). */
+function withLoadedNames(check: QualityCheck, loadedName: (name: string) => string): QualityCheck {
+  // The same object when nothing changes: results are keyed by the check.
+  if ('columns' in check) {
+    const columns = check.columns.map(loadedName);
+    return columns.every((c, i) => c === check.columns[i]) ? check : { ...check, columns };
+  }
+  if ('column' in check) {
+    const column = loadedName(check.column);
+    return column === check.column ? check : { ...check, column };
+  }
+  return check;
+}
+
 /** A pipeline's checks compiled against the batch's columns (see the file comment). */
 export class BatchChecks {
   readonly #checks: readonly QualityCheck[];
@@ -233,8 +247,16 @@ export class BatchChecks {
   readonly #predicates: RowPredicate[] = [];
   readonly #kept = new Map<QualityCheck, KeptColumns>();
 
-  /** Throws CHECK_INVALID naming the check for an unknown column or a freshness column of another type. */
-  constructor(checks: readonly QualityCheck[], columns: readonly ColumnSchema[]) {
+  /**
+   * Throws CHECK_INVALID naming the check for an unknown column or a freshness column of another type.
+   * Checks name source columns; `loadedName` gives their names in the batch (`column_names`).
+   */
+  constructor(
+    checks: readonly QualityCheck[],
+    columns: readonly ColumnSchema[],
+    loadedName: (name: string) => string = (name) => name,
+  ) {
+    checks = checks.map((check) => withLoadedNames(check, loadedName));
     this.#checks = checks;
     this.#columns = columns;
     checks.forEach((check, index) => {

@@ -231,8 +231,11 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
     runId: request.runId,
     sequence: request.sequence,
     mode,
-    key: config.load.mode === 'merge' ? prepared.rowKey : config.source.key,
-    cursor: config.load.cursor,
+    key:
+      config.load.mode === 'merge'
+        ? prepared.rowKey
+        : config.source.key?.map((k) => prepared.transforms.loadedName(k)),
+    cursor: prepared.loadedCursor,
     ...(mode === 'append_missing' ? { compare: contentColumns(prepared.transforms.columns) } : {}),
     schemaEvolution: config.schema_evolution,
     columns: prepared.transforms.columns,
@@ -243,7 +246,11 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
   open.load = load;
   const meta = { runId: request.runId, pipeline: pipeline.name, loadedAt: deps.now() };
   const judged: { verdict?: CheckVerdict } = {};
-  const batchChecks = new BatchChecks(config.checks, prepared.transforms.columns);
+  const batchChecks = new BatchChecks(
+    config.checks,
+    prepared.transforms.columns,
+    prepared.transforms.loadedName,
+  );
   const checks: PlanChecks = {
     checks: batchChecks,
     judge: async (table) => {

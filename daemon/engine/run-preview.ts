@@ -123,7 +123,11 @@ async function judgeSample(
   if (checks.length === 0) return { results: [], sampleRows: 0, notes: [] };
   return withSample(deps, pipeline, prepared, CHECK_SAMPLE_ROWS, signal, async (stager, sampleRows) => {
     try {
-      const batchChecks = new BatchChecks(checks, prepared.transforms.columns);
+      const batchChecks = new BatchChecks(
+        checks,
+        prepared.transforms.columns,
+        prepared.transforms.loadedName,
+      );
       await batchChecks.prepare(stager.connection, FINAL_TABLE, false);
       const verdict = await batchChecks.judge(
         {

@@ -39,10 +39,14 @@ export interface PreparedSource {
   readonly columns: readonly ColumnSchema[];
   readonly transforms: CompiledTransforms;
   readonly cursor: ColumnSchema | undefined;
-  /** `source.key` without `_etl_shard`: the source columns of the key (chunking, NULL checks). */
+  /** `source.key` without `_etl_shard`: the source columns of the key (chunking). */
   readonly sourceKey: readonly string[];
-  /** A row's identity in the destination: the key, plus `_etl_shard` for sharded sources. */
+  /** `sourceKey` as loaded (`column_names`): the staged batch's key columns (NULL checks). */
+  readonly loadedKey: readonly string[];
+  /** A row's identity in the destination (loaded names): the key, plus `_etl_shard` for sharded sources. */
   readonly rowKey: readonly string[];
+  /** `load.cursor` as loaded: the staged batch's cursor column (newest row per key, the destination's merge). */
+  readonly loadedCursor: string | undefined;
 }
 
 /** Checks that need no query: transforms against a listed `source.columns`. */
@@ -134,7 +138,6 @@ export async function prepareSource(
     });
     const sourceKey = (config.source.key ?? []).filter((k) => k !== SHARD_COLUMN);
     for (const k of sourceKey) requireColumn(columns, k, 'key');
-    const rowKey = source.sharded ? [...sourceKey, SHARD_COLUMN] : sourceKey;
     const cursor =
       config.load.cursor === undefined ? undefined : requireColumn(columns, config.load.cursor, 'cursor');
     checkLagCursor(config, cursor);
@@ -142,8 +145,13 @@ export async function prepareSource(
       key: sourceKey,
       cursor: config.load.cursor,
       sharded: source.sharded,
+      columnNames: config.destination.column_names,
     });
-    return { source, columns, transforms, cursor, sourceKey, rowKey };
+    const loadedKey = sourceKey.map((k) => transforms.loadedName(k));
+    const rowKey = source.sharded ? [...loadedKey, SHARD_COLUMN] : loadedKey;
+    const loadedCursor =
+      config.load.cursor === undefined ? undefined : transforms.loadedName(config.load.cursor);
+    return { source, columns, transforms, cursor, sourceKey, loadedKey, rowKey, loadedCursor };
   } catch (error) {
     await source.close();
     throw error;

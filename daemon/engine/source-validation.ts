@@ -8,6 +8,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bigQueryNameProblem } from '../../shared/column-names.js';
 import { EtlError } from '../../shared/errors.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { BatchChecks } from './quality-checks.js';
@@ -28,11 +29,21 @@ export async function validateAgainstSource(
     return [`${pipeline.file}: source: ${error instanceof Error ? error.message : String(error)}`];
   }
   try {
-    if (pipeline.config.checks.length === 0) return [];
-    return await tryChecks(deps, pipeline, prepared);
+    const names = loadedNameProblems(pipeline, prepared);
+    if (pipeline.config.checks.length === 0) return names;
+    return [...names, ...(await tryChecks(deps, pipeline, prepared))];
   } finally {
     await prepared.source.close();
   }
+}
+
+/** Loaded column names the destination cannot take (BigQuery's charset under `column_names: keep`). */
+function loadedNameProblems(pipeline: LoadedPipeline, prepared: PreparedSource): string[] {
+  if (pipeline.config.destination.type !== 'bigquery') return [];
+  return prepared.transforms.columns.flatMap((column) => {
+    const problem = bigQueryNameProblem(column.name);
+    return problem === undefined ? [] : [`${pipeline.file}: destination: ${problem}`];
+  });
 }
 
 async function tryChecks(
@@ -46,7 +57,11 @@ async function tryChecks(
     stager = await Stager.open(dir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: 1 });
     const columns = prepared.transforms.columns;
     await stager.createFinal(columns);
-    await new BatchChecks(pipeline.config.checks, columns).prepare(stager.connection, FINAL_TABLE, false);
+    await new BatchChecks(pipeline.config.checks, columns, prepared.transforms.loadedName).prepare(
+      stager.connection,
+      FINAL_TABLE,
+      false,
+    );
     return [];
   } catch (error) {
     if (error instanceof EtlError && error.code === 'CHECK_INVALID')

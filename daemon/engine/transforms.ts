@@ -15,6 +15,7 @@
  *   target, the input column and the value (checked before the final table is built).
  */
 import { EtlError } from '../../shared/errors.js';
+import { loadedColumnNames, type ColumnNamePolicy } from '../../shared/column-names.js';
 import { SHARD_COLUMN, type TransformConfig } from '../../shared/config/pipeline-schema.js';
 import { parseTypeName, typeToString, type CanonicalType, type ColumnSchema } from '../../shared/types.js';
 import { stagingDuckType } from '../duckdb/staging-types.js';
@@ -40,8 +41,10 @@ export interface RunMetadata {
 }
 
 export interface CompiledTransforms {
-  /** Final columns in order, metadata included. */
+  /** Final columns in order, metadata included, named as loaded (`column_names`). */
   readonly columns: readonly ColumnSchema[];
+  /** The loaded name of a source column or transform target (itself under `keep`). */
+  readonly loadedName: (name: string) => string;
   /** The SELECT list (expressions AS names) over the raw staging table. */
   selectList(meta: RunMetadata): string[];
 }
@@ -50,6 +53,8 @@ export interface TransformOptions {
   readonly key: readonly string[] | undefined;
   readonly cursor: string | undefined;
   readonly sharded: boolean;
+  /** The destination's `column_names` (shared/column-names.ts); default keep. */
+  readonly columnNames?: ColumnNamePolicy;
 }
 
 function inputsOf(t: TransformConfig): string[] {
@@ -174,6 +179,19 @@ export function compileTransforms(
     if (target !== undefined && !emitted.has(t.target)) out.push(target);
   }
 
+  // The destination's column_names: every loaded column but the metadata ones, which are snake_case.
+  const loaded = loadedColumnNames(
+    out.map((c) => c.column.name),
+    options.columnNames ?? 'keep',
+    METADATA_COLUMNS,
+  );
+  if (!loaded.ok) throw new EtlError('CONFIG_INVALID', `destination.column_names: ${loaded.problem}`);
+  const renamed = new Map(out.map((c, i) => [c.column.name, loaded.names[i] ?? c.column.name]));
+  const named = out.map((c) => ({
+    ...c,
+    column: { ...c.column, name: renamed.get(c.column.name) ?? c.column.name },
+  }));
+
   const metaColumns: ColumnSchema[] = [
     { name: '_etl_run_id', type: { kind: 'text' }, nullable: false },
     { name: '_etl_loaded_at', type: { kind: 'timestamptz' }, nullable: false },
@@ -183,9 +201,10 @@ export function compileTransforms(
       : []),
   ];
   return {
-    columns: [...out.map((c) => c.column), ...metaColumns],
+    columns: [...named.map((c) => c.column), ...metaColumns],
+    loadedName: (name) => renamed.get(name) ?? name,
     selectList(meta: RunMetadata): string[] {
-      const list = out.map((c) => `${c.expression} AS ${quoteIdent(c.column.name)}`);
+      const list = named.map((c) => `${c.expression} AS ${quoteIdent(c.column.name)}`);
       list.push(`${quoteLiteral(meta.runId)} AS "_etl_run_id"`);
       list.push(`CAST(${quoteLiteral(meta.loadedAt.toISOString())} AS TIMESTAMPTZ) AS "_etl_loaded_at"`);
       list.push(`${quoteLiteral(meta.pipeline)} AS "_etl_pipeline"`);

@@ -2,19 +2,37 @@
  * Defaults shared by the three SQL adapters (Kysely's DialectAdapterBase idea): the SELECT shapes
  * are the same everywhere, only quoting, literals and the per-type rendering differ.
  */
+import { EtlError } from '../../shared/errors.js';
+import {
+  parseQualifiedName,
+  type IdentifierDialect,
+  type QualifiedName,
+} from '../../shared/qualified-name.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 import type { HighWaterSpec, SelectSpec, SourceAdapter, SourceRelation } from './source.js';
 
 export abstract class SourceAdapterBase implements SourceAdapter {
   abstract quoteIdentifier(name: string): string;
+  /** How `source.table` is read: quotes and folding of unquoted parts (shared/qualified-name.ts). */
+  abstract readonly identifierDialect: IdentifierDialect;
   abstract literal(text: string, type: CanonicalType): string;
   /** Renders a SQL expression of `column`'s type into its staging-CSV text form. */
   abstract renderText(expression: string, column: ColumnSchema): string;
 
-  /** `schema.table` is split on dots; each part is quoted on its own. */
+  /**
+   * The parts of `source.table` as the catalog spells them (quotes removed, unquoted parts folded
+   * as the database folds them). Validation refuses a malformed name first; this is the backstop.
+   */
+  tableParts(name: string): QualifiedName {
+    const parsed = parseQualifiedName(name, this.identifierDialect);
+    if (!parsed.ok)
+      throw new EtlError('CONFIG_INVALID', `source.table ${JSON.stringify(name)}: ${parsed.reason}`);
+    return parsed.parts;
+  }
+
+  /** `source.table` quoted part by part in this dialect. */
   quoteTable(name: string): string {
-    return name
-      .split('.')
+    return this.tableParts(name)
       .map((part) => this.quoteIdentifier(part))
       .join('.');
   }

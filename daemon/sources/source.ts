@@ -112,7 +112,7 @@ export interface HighWaterSpec {
 
 export interface SourceAdapter {
   quoteIdentifier(name: string): string;
-  /** `schema.table` → quoted qualified name. */
+  /** `source.table` (quoted parts allowed, shared/qualified-name.ts) → quoted qualified name. */
   quoteTable(name: string): string;
   /** A literal of `type` from its canonical text (watermarks, chunk bounds). */
   literal(text: string, type: CanonicalType): string;

@@ -4,6 +4,8 @@ import { checkColumns, checksSchema } from './checks-schema.js';
 import { storageSchema } from './storage-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
+import { parseQualifiedName } from '../qualified-name.js';
+import { bigQueryNameProblem, loadedColumnNames, type ColumnNamePolicy } from '../column-names.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
 /**
@@ -54,7 +56,9 @@ export const sourceSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('The table to read, schema-qualified where needed (give table or query)'),
+      .describe(
+        'The table to read, schema-qualified where needed; parts quoted as in SQL (give table or query)',
+      ),
     query: z
       .string()
       .min(1)
@@ -101,6 +105,10 @@ export const sourceSchema = z
   .superRefine((source, ctx) => {
     if ((source.table === undefined) === (source.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
+    }
+    if (source.table !== undefined) {
+      const parsed = parseQualifiedName(source.table, source.type);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['table'], message: parsed.reason });
     }
     if (source.query !== undefined && !/^\s*(select|with)\b/i.test(source.query)) {
       ctx.addIssue({
@@ -205,6 +213,13 @@ export const transformSchema = z
 const lakePath =
   'relative paths resolve under the lake directory (DIR/lake with a home, else /var/lib/etld/lake)';
 
+/** Every destination's `column_names` (shared/column-names.ts; docs/configuration.md "Column names"). */
+const columnNamesField = z
+  .enum(['keep', 'snake_case'])
+  // Optional rather than defaulted: absent means keep, and configs built in code need not name it.
+  .optional()
+  .describe('Column names in the destination: keep (default) or snake_case (docs/configuration.md)');
+
 const deltaDestination = z
   .strictObject({
     type: z
@@ -243,6 +258,7 @@ const deltaDestination = z
       .describe(
         'Set delta.enableChangeDataFeed=true on the table (created or existing), so merges record their changed rows in _change_data files for change feed readers',
       ),
+    column_names: columnNamesField,
   })
   .describe('Parquet files and a _delta_log written by etld, read by Spark, delta-rs and DuckDB');
 const duckdbDestination = z
@@ -250,6 +266,7 @@ const duckdbDestination = z
     type: z.literal('duckdb').describe('A table in a DuckDB database file'),
     path: z.string().min(1).describe(`The database file; ${lakePath}`),
     table: z.string().min(1).describe('The table, created on the first run'),
+    column_names: columnNamesField,
   })
   .describe('The file is opened only while a run writes to it, so other tools can read it between runs');
 const postgresDestination = z
@@ -257,6 +274,7 @@ const postgresDestination = z
     type: z.literal('postgres').describe('A PostgreSQL table'),
     connection: connectionFieldSchema, // as for a source (see there why it has no .describe())
     table: z.string().min(1).describe('The table, schema-qualified where needed; created on the first run'),
+    column_names: columnNamesField,
   })
   .describe('Loaded with COPY; full loads swap the table atomically, merges upsert in one transaction');
 const bigqueryDestination = z
@@ -285,6 +303,7 @@ const bigqueryDestination = z
       .url()
       .optional()
       .describe('Another BigQuery endpoint (tests, emulators); authentication is disabled'),
+    column_names: columnNamesField,
   })
   .describe(
     'Load jobs with deterministic ids; merges go through a staging table (daemon/destinations/bigquery/README.md)',
@@ -481,7 +500,45 @@ export const pipelineSchema = z
         if (k !== SHARD_COLUMN) check(k, ['source', 'key', i]);
       });
     }
+    checkLoadedNames(pipeline, ctx);
   });
+
+/**
+ * What can be told of the loaded column names before the source is described: the listed
+ * `source.columns` and the transform targets (the run checks the described table the same way).
+ */
+function checkLoadedNames(
+  pipeline: {
+    readonly source: { readonly columns?: readonly string[] | undefined };
+    readonly transform: readonly { readonly target: string }[];
+    readonly destination: { readonly type: string; readonly column_names?: ColumnNamePolicy | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const policy = pipeline.destination.column_names ?? 'keep';
+  const targets = pipeline.transform.map((t) => t.target);
+  const named = [...(pipeline.source.columns ?? []).filter((c) => !targets.includes(c)), ...targets];
+  const loaded = loadedColumnNames(named, policy);
+  if (!loaded.ok) {
+    ctx.addIssue({ code: 'custom', path: ['destination', 'column_names'], message: loaded.problem });
+    return;
+  }
+  if (pipeline.destination.type !== 'bigquery') return;
+  for (const name of loaded.names) {
+    const problem = bigQueryNameProblem(name);
+    if (problem !== undefined) {
+      const target = targets.indexOf(name);
+      ctx.addIssue({
+        code: 'custom',
+        path:
+          target >= 0
+            ? ['transform', target, 'target']
+            : ['source', 'columns', pipeline.source.columns?.indexOf(name) ?? 0],
+        message: problem,
+      });
+    }
+  }
+}
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type SourceConfig = PipelineConfig['source'];

@@ -55,3 +55,15 @@ export async function readWithOracle(
   const lastLine = stdout.trim().split('\n').at(-1) ?? '{}';
   return (JSON.parse(lastLine) as { tables: Record<string, OracleTable> }).tables;
 }
+
+/**
+ * Runs SQL statements in Apache Spark with delta-spark (one JVM), e.g. to create a table Spark's
+ * way before etld writes to it; rejects with Spark's error when a statement fails.
+ */
+export async function runSparkSql(statements: readonly string[]): Promise<void> {
+  await run(oraclePython(), [DELTA_ORACLE_SCRIPT, 'spark-sql', ...statements], {
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ETLD_ORACLE_DIR: oracleDir(), TZ: 'UTC' },
+    timeout: 600_000,
+  });
+}

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { MetadataAction, ProtocolAction } from '../../daemon/destinations/delta/delta-actions.js';
 import { DeltaDestination } from '../../daemon/destinations/delta/delta-destination.js';
 import { checkTableFeatures } from '../../daemon/destinations/delta/delta-features.js';
+import { protocolFor } from '../../daemon/destinations/delta/delta-load.js';
 import type { StructType } from '../../daemon/destinations/delta/delta-schema.js';
 import { silentLogger } from '../../daemon/logging/logger.js';
 import type { ColumnSchema } from '../../shared/types.js';
@@ -60,6 +61,24 @@ describe('feature gate', () => {
       }),
     ).not.toThrow();
     expect(() => gate({ minReaderVersion: 2, minWriterVersion: 5 })).not.toThrow();
+    // Column mapping mode name is written (delta-column-mapping.ts), legacy or as a table feature.
+    expect(() =>
+      gate(
+        { minReaderVersion: 2, minWriterVersion: 5 },
+        { configuration: { 'delta.columnMapping.mode': 'name' } },
+      ),
+    ).not.toThrow();
+    expect(() =>
+      gate(
+        {
+          minReaderVersion: 3,
+          minWriterVersion: 7,
+          readerFeatures: ['columnMapping', 'timestampNtz'],
+          writerFeatures: ['columnMapping', 'timestampNtz'],
+        },
+        { configuration: { 'delta.columnMapping.mode': 'name' } },
+      ),
+    ).not.toThrow();
   });
 
   it('refuses active or unknown features by name', () => {
@@ -68,7 +87,7 @@ describe('feature gate', () => {
         { minReaderVersion: 2, minWriterVersion: 5 },
         { configuration: { 'delta.columnMapping.mode': 'id' } },
       ),
-    ).toThrow(/UnsupportedTableFeature: columnMapping \(writerVersion 5\)/);
+    ).toThrow(/UnsupportedTableFeature: columnMapping mode id \(delta\.columnMapping\.mode\)/);
     expect(() =>
       gate({
         minReaderVersion: 3,
@@ -182,5 +201,67 @@ describe('in-commit timestamps', () => {
       staging.close();
       await cleanup();
     }
+  });
+});
+
+describe('protocolFor', () => {
+  const schema = (types: string[], nullable = true): StructType => ({
+    type: 'struct',
+    fields: types.map((type, i) => ({ name: `c${i}`, type, nullable, metadata: {} })),
+  });
+
+  it('creates plain 1/2, column-mapped 2/5, and 3/7 tables listing columnMapping beside timestampNtz', () => {
+    expect(protocolFor(undefined, schema(['long']))).toEqual({ minReaderVersion: 1, minWriterVersion: 2 });
+    expect(protocolFor(undefined, schema(['long']), { columnMapping: true })).toEqual({
+      minReaderVersion: 2,
+      minWriterVersion: 5,
+    });
+    expect(protocolFor(undefined, schema(['timestamp_ntz'], false), { columnMapping: true })).toEqual({
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['columnMapping', 'timestampNtz'],
+      writerFeatures: ['invariants', 'columnMapping', 'timestampNtz'],
+    });
+  });
+
+  it('keeps a protocol that already allows what the table needs, and lists what is missing', () => {
+    expect(
+      protocolFor({ minReaderVersion: 2, minWriterVersion: 5 }, schema(['long']), { columnMapping: true }),
+    ).toBeUndefined();
+    expect(
+      protocolFor({ minReaderVersion: 2, minWriterVersion: 6 }, schema(['timestamp_ntz']), {
+        columnMapping: true,
+      }),
+    ).toEqual({
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['columnMapping', 'timestampNtz'],
+      writerFeatures: [
+        'appendOnly',
+        'invariants',
+        'checkConstraints',
+        'changeDataFeed',
+        'generatedColumns',
+        'columnMapping',
+        'identityColumns',
+        'timestampNtz',
+      ],
+    });
+    const features = {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['timestampNtz'],
+      writerFeatures: ['timestampNtz'],
+    };
+    expect(protocolFor(features, schema(['long']), { columnMapping: true })).toEqual({
+      ...features,
+      readerFeatures: ['timestampNtz', 'columnMapping'],
+      writerFeatures: ['timestampNtz', 'columnMapping'],
+    });
+    expect(
+      protocolFor({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: [] }, schema(['long']), {
+        columnMapping: true,
+      }),
+    ).toEqual({ minReaderVersion: 2, minWriterVersion: 7, writerFeatures: ['columnMapping'] });
   });
 });

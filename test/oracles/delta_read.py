@@ -2,6 +2,7 @@
 
     python delta_read.py deltalake TABLE...   # delta-rs (PyPI `deltalake`); TABLE@vN reads version N
     python delta_read.py spark TABLE...       # Apache Spark + delta-spark (one JVM for all tables)
+    python delta_read.py spark-sql SQL...     # runs statements in Spark (tests create tables with it)
 
 Output: {"tables": {TABLE: {"version", "schema": [{"name", "type", "nullable"}], "rows": [...]}}} or
 {"tables": {TABLE: {"error": "..."}}}. Values are normalised to text so both sides compare exactly:
@@ -80,14 +81,23 @@ def read_deltalake(paths):
                 else DeltaTable(path, storage_options=storage)
             )
             fields = json.loads(table.schema().to_json())["fields"]
-            rows = table.to_pyarrow_table().to_pylist()
+            if table.metadata().configuration.get("delta.columnMapping.mode", "none") != "none":
+                # to_pyarrow_table reads files by logical name (all NULL under column mapping);
+                # delta-rs's DataFusion scan maps physical names.
+                import pyarrow
+                from deltalake import QueryBuilder
+
+                scan = QueryBuilder().register("t", table).execute("SELECT * FROM t")
+                rows = pyarrow.table(scan.read_all()).to_pylist()
+            else:
+                rows = table.to_pyarrow_table().to_pylist()
             result[path] = table_json(fields, table.version(), rows)
         except Exception as error:  # the test asserts on the message
             result[path] = {"error": f"{type(error).__name__}: {error}"}
     return result
 
 
-def read_spark(paths):
+def spark_session():
     from pyspark.sql import SparkSession
 
     oracle_dir = os.environ.get("ETLD_ORACLE_DIR", "/opt/etld-oracles")
@@ -109,6 +119,11 @@ def read_spark(paths):
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def read_spark(paths):
+    spark = spark_session()
     result = {}
     try:
         for path in paths:
@@ -126,14 +141,25 @@ def read_spark(paths):
     return result
 
 
+def spark_sql(statements):
+    """Runs SQL statements in Spark (tests create tables Spark's way with it); stops at the first error."""
+    spark = spark_session()
+    try:
+        for statement in statements:
+            spark.sql(statement).collect()
+    finally:
+        spark.stop()
+    return {}
+
+
 def main():
     engine, paths = sys.argv[1], sys.argv[2:]
     os.environ["TZ"] = "UTC"
     if hasattr(__import__("time"), "tzset"):
         __import__("time").tzset()
-    readers = {"deltalake": read_deltalake, "spark": read_spark}
+    readers = {"deltalake": read_deltalake, "spark": read_spark, "spark-sql": spark_sql}
     if engine not in readers:
-        print(f"unknown engine {engine}; expected deltalake or spark", file=sys.stderr)
+        print(f"unknown engine {engine}; expected deltalake, spark or spark-sql", file=sys.stderr)
         sys.exit(2)
     print(json.dumps({"tables": readers[engine](paths)}))
     sys.stdout.flush()

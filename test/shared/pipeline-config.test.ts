@@ -390,3 +390,11 @@ describe('schedules, durations and sizes', () => {
     expect(parseSize('ten')).toBeUndefined();
   });
 });
+
+describe('source.table quoting', () => {
+  test('quoted names are valid; a malformed one names the field', () => {
+    expect(problems(withLine(/^ {2}table:/, '  table: \'sales."Customer Accounts"\''))).toEqual([]);
+    const found = problems(withLine(/^ {2}table:/, "  table: 'sales.\"unterminated'"));
+    expect(found.join('\n')).toMatch(/source\.table.*unterminated quoted name/);
+  });
+});

@@ -30,6 +30,23 @@ describe('SQL Server adapter', () => {
     expect(adapter.quoteTable('dbo.orders')).toBe('[dbo].[orders]');
   });
 
+  test('source.table with bracketed or double-quoted parts resolves to the same relation', () => {
+    expect(adapter.quoteTable('[dbo].[Order Lines]')).toBe('[dbo].[Order Lines]');
+    expect(adapter.quoteTable('dbo."Order Lines"')).toBe('[dbo].[Order Lines]');
+    expect(adapter.quoteTable('[Sales.EU]."Q1 ""final"""')).toBe('[Sales.EU].[Q1 "final"]');
+    expect(adapter.quoteTable('[a]]b].[c]')).toBe('[a]]b].[c]');
+    // Unquoted parts keep their case (SQL Server does not fold; the collation decides matching).
+    expect(adapter.quoteTable('Shop.Dbo.OrderLines')).toBe('[Shop].[Dbo].[OrderLines]');
+    const id = column('id', { kind: 'int64' }, 'bigint');
+    expect(
+      adapter.buildSelect({ relation: { table: '[dbo].[Order Lines]' }, columns: [id], where: [] }),
+    ).toBe('SELECT CONVERT(varchar(40), [id]) AS [id] FROM [dbo].[Order Lines]');
+    expect(adapter.buildCount({ table: 'dbo."Order Lines"' }, [])).toBe(
+      'SELECT COUNT_BIG(*) FROM [dbo].[Order Lines]',
+    );
+    expect(() => adapter.quoteTable('[dbo].[Order Lines')).toThrow(/source\.table .*unterminated/);
+  });
+
   test('renders every canonical type to its staging-CSV text form in T-SQL', () => {
     const cases: [ColumnSchema, string][] = [
       [column('i', { kind: 'int32' }, 'int'), 'CONVERT(varchar(40), [i]) AS [i]'],
@@ -165,6 +182,13 @@ describe('SQL Server type mapping', () => {
     expect(introspector).toBeInstanceOf(SqlServerIntrospector);
     expect((introspector as SqlServerIntrospector).describeSql({ table: "dbo.it's" })).toBe(
       "SELECT name, is_nullable, system_type_name FROM sys.dm_exec_describe_first_result_set(N'SELECT * FROM [dbo].[it''s]', NULL, 0) WHERE is_hidden = 0 ORDER BY column_ordinal",
+    );
+    const sqlServer = introspector as SqlServerIntrospector;
+    expect(sqlServer.describeSql({ table: '[dbo].[Order Lines]' })).toBe(
+      "SELECT name, is_nullable, system_type_name FROM sys.dm_exec_describe_first_result_set(N'SELECT * FROM [dbo].[Order Lines]', NULL, 0) WHERE is_hidden = 0 ORDER BY column_ordinal",
+    );
+    expect(sqlServer.estimateSql('dbo."Order Lines"')).toBe(
+      "SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = OBJECT_ID(N'[dbo].[Order Lines]') AND p.index_id IN (0, 1)",
     );
   });
 });

@@ -5,6 +5,7 @@
  * commit, and `_etld_commits` in the dataset is the index read by `committedSequence`.
  */
 import { randomUUID } from 'node:crypto';
+import { bigQueryNameProblem } from '../../../shared/column-names.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DestinationConfig } from '../../../shared/config/pipeline-schema.js';
@@ -105,6 +106,10 @@ export class BigQueryDestination implements Destination {
     signal?: AbortSignal,
   ): Promise<SchemaChange[]> {
     signal?.throwIfAborted();
+    for (const column of incoming) {
+      const problem = bigQueryNameProblem(column.name);
+      if (problem !== undefined) throw new EtlError('SCHEMA_MISMATCH', `${this.#tableLabel}: ${problem}`);
+    }
     return diffSchema({
       target: this.#tableLabel,
       existing: await this.#currentFields(),

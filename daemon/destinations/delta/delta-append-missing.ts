@@ -17,7 +17,8 @@ import type { AddAction } from './delta-actions.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
-import { castExisting } from './delta-merge.js';
+import { castExisting, existingSource } from './delta-merge.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import { partitionFields, partitionValueFromText, writePartitionedFiles } from './delta-partitions.js';
 import { dataFileKey } from './delta-paths.js';
 import type { StructType } from './delta-schema.js';
@@ -110,8 +111,14 @@ async function filesRelation(
   partitionColumns: readonly string[],
 ): Promise<string> {
   const groups = new Map<string, AddAction[]>();
+  // A column-mapped table keys partition values by physical name.
+  const mapped = isColumnMapped(options.configuration);
+  const keyOf = (name: string): string => {
+    const field = options.schema.fields.find((f) => f.name === name);
+    return field === undefined ? name : physicalName(field, mapped);
+  };
   for (const add of files) {
-    const values = JSON.stringify(partitionColumns.map((c) => add.partitionValues[c] ?? null));
+    const values = JSON.stringify(partitionColumns.map((c) => add.partitionValues[keyOf(c)] ?? null));
     groups.set(values, [...(groups.get(values) ?? []), add]);
   }
   const partitioned = new Set(partitionColumns);
@@ -123,10 +130,7 @@ async function filesRelation(
     // Local paths DuckDB reads: in place, or downloaded copies (DeltaFiles).
     const local = await options.files.readable(adds.map((a) => dataFileKey(options.files.store, a.path)));
     const list = local.map(sqlString).join(', ');
-    // Hive partitioning off: the log's partition values are the truth, not directory names.
-    const source = `read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
-    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-    const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+    const { source, present } = await existingSource(connection, `[${list}]`, options);
     const constants = fields.map((field, i) => {
       const value = values[i];
       const text = value === null || value === undefined ? 'NULL' : sqlString(value);

@@ -12,6 +12,7 @@ import { withoutRowData } from '../../logging/row-data.js';
 import type { ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';
 import type { DeltaFiles } from './delta-files.js';
+import { fieldIdsOption, isColumnMapped, physicalSchema, toPhysicalSelect } from './delta-column-mapping.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
 import { dataFileKey } from './delta-paths.js';
@@ -118,17 +119,27 @@ export async function writeDataFiles(
   const staging = await files.stagingDir();
   const pattern = `${options.filePrefix ?? 'part'}-00000-{uuid}-c000${codec === 'uncompressed' ? '' : `.${codec}`}`;
   const targetBytes = options.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES;
+  // A column-mapped table's files name columns by physical name and carry field ids; so do stats.
+  const mapped = isColumnMapped(options.configuration);
+  const fileSchema = physicalSchema(options.schema, mapped);
+  const rows = mapped
+    ? `SELECT ${toPhysicalSelect(options.schema)} FROM (${select}) AS logical_rows`
+    : select;
+  const fieldIds = mapped ? fieldIdsOption(options.schema) : '';
   const placed: AddAction[] = [];
   try {
     const reader = await connection.runAndReadAll(
-      `COPY (${select}) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ` +
-        `ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}, RETURN_STATS)`,
+      `COPY (${rows}) TO ${sqlString(staging)} (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION V1, ` +
+        `ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, FILE_SIZE_BYTES ${targetBytes}, FILENAME_PATTERN ${sqlString(pattern)}${fieldIds}, RETURN_STATS)`,
     );
     for (const row of reader.getRowObjectsJson()) {
       const count = Number(row.count ?? 0);
       if (count === 0) continue;
       const staged = typeof row.filename === 'string' ? row.filename : JSON.stringify(row.filename);
-      const add = await addFor(connection, staged, count, row.column_statistics, options);
+      const add = await addFor(connection, staged, count, row.column_statistics, {
+        ...options,
+        schema: fileSchema,
+      });
       await files.place(staged, add.path);
       placed.push(add);
     }

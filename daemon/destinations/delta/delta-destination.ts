@@ -27,6 +27,7 @@ import type {
   VacuumRequest,
 } from '../destination.js';
 import type { MetadataAction } from './delta-actions.js';
+import { isColumnMapped } from './delta-column-mapping.js';
 import { projectIncoming } from './delta-data-writer.js';
 import { checkTableFeatures, isAppendOnly } from './delta-features.js';
 import { DeltaFiles } from './delta-files.js';
@@ -137,7 +138,13 @@ export class DeltaDestination implements Destination {
     policy: 'add_columns' | 'strict',
   ): Promise<SchemaChange[]> {
     const snapshot = await this.#snapshot(() => this.#ownConnection());
-    return planSchemaChange(snapshot?.schema, incoming, policy, this.#files.label).changes;
+    return planSchemaChange(
+      snapshot?.schema,
+      incoming,
+      policy,
+      this.#files.label,
+      snapshot?.metadata.configuration,
+    ).changes;
   }
 
   async committedSequence(pipeline: string): Promise<CommittedSequence | null> {
@@ -157,7 +164,13 @@ export class DeltaDestination implements Destination {
         { pipeline },
       );
     }
-    const plan = planSchemaChange(snapshot?.schema, request.columns, request.schemaEvolution, table);
+    const plan = planSchemaChange(
+      snapshot?.schema,
+      request.columns,
+      request.schemaEvolution,
+      table,
+      snapshot?.metadata.configuration,
+    );
     if ((mode === 'full' || mode === 'merge') && snapshot && isAppendOnly(snapshot.metadata)) {
       throw new EtlError(
         'UNSUPPORTED_TABLE_FEATURE',
@@ -182,15 +195,18 @@ export class DeltaDestination implements Destination {
       configuration: {},
       createdTime: this.#now(),
     };
+    // Column mapping (delta-column-mapping.ts) may set the table's mapping configuration.
+    const configuration = plan.configuration ?? base.configuration;
     const metadata: MetadataAction | undefined =
       plan.changed || enableCdf
         ? {
             ...base,
             schemaString: JSON.stringify(plan.schema),
-            configuration: enableCdf ? { ...base.configuration, [CDF_PROPERTY]: 'true' } : base.configuration,
+            configuration: enableCdf ? { ...configuration, [CDF_PROPERTY]: 'true' } : configuration,
           }
         : undefined;
     const changeDataFeed = changeDataFeedEnabled(metadata ?? snapshot?.metadata);
+    const mapped = isColumnMapped((metadata ?? snapshot?.metadata)?.configuration ?? {});
     return new DeltaLoad({
       request,
       files: new DeltaFiles(this.#store, { workDir: join(request.workDir, 'delta') }),
@@ -198,7 +214,7 @@ export class DeltaDestination implements Destination {
       snapshot,
       schema: plan.schema,
       metadata,
-      protocol: protocolFor(snapshot?.protocol, plan.schema, changeDataFeed),
+      protocol: protocolFor(snapshot?.protocol, plan.schema, { columnMapping: mapped, changeDataFeed }),
       keys,
       partitionColumns,
       changeDataFeed,

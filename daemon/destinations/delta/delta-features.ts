@@ -6,11 +6,16 @@
  */
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction, MetadataAction, ProtocolAction } from './delta-actions.js';
+import { columnMappingMode } from './delta-column-mapping.js';
 import type { DeltaType, StructField, StructType } from './delta-schema.js';
 
-/** Features etld writes correctly: appends and truncates need nothing more from them. */
+/**
+ * Features etld writes correctly: appends and truncates need nothing more from them; column
+ * mapping in mode `name` only (checked first, delta-column-mapping.ts).
+ */
 const SUPPORTED = [
   'appendOnly',
+  'columnMapping',
   'changeDataFeed',
   'timestampNtz',
   'domainMetadata',
@@ -50,7 +55,6 @@ const ACTIVITY: Readonly<Record<string, Activity>> = {
     Object.keys(metadata.configuration).some((k) => k.startsWith('delta.constraints.')),
   generatedColumns: (_m, schema) => hasMetadataKey(schema, (k) => k === 'delta.generationExpression'),
   identityColumns: (_m, schema) => hasMetadataKey(schema, (k) => k.startsWith('delta.identity.')),
-  columnMapping: (metadata) => (metadata.configuration['delta.columnMapping.mode'] ?? 'none') !== 'none',
   deletionVectors: (metadata, _s, files) => {
     if (metadata.configuration['delta.enableDeletionVectors'] === 'true') return true;
     for (const file of files) if (file.deletionVector) return true;
@@ -86,6 +90,10 @@ export function checkTableFeatures(
 ): void {
   if (protocol.minReaderVersion > 3) refuse(`readerVersion ${protocol.minReaderVersion}`, 'protocol', table);
   if (protocol.minWriterVersion > 7) refuse(`writerVersion ${protocol.minWriterVersion}`, 'protocol', table);
+  const mapping = columnMappingMode(metadata.configuration);
+  // Mode id matches file columns by Parquet field id; etld reads existing files by name.
+  if (mapping !== 'none' && mapping !== 'name')
+    refuse(`columnMapping mode ${mapping}`, 'delta.columnMapping.mode', table);
 
   const listed: [string, string][] = [];
   if (protocol.minReaderVersion >= 3)
@@ -106,9 +114,6 @@ export function checkTableFeatures(
       const active = ACTIVITY[feature];
       if (active?.(metadata, schema, files))
         refuse(feature, `writerVersion ${protocol.minWriterVersion}`, table);
-    }
-    if (protocol.minReaderVersion === 2 && ACTIVITY.columnMapping?.(metadata, schema, files)) {
-      refuse('columnMapping', 'readerVersion 2', table);
     }
   }
 

@@ -20,6 +20,7 @@ import type {
 import type { AddAction, CdcAction, DeltaAction, MetadataAction, ProtocolAction } from './delta-actions.js';
 import { fileKey, removeFor } from './delta-actions.js';
 import { checkpointDue, consecutiveCheckpointFailures, writeCheckpoint } from './delta-checkpoint.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import type { PreparedCommit } from './delta-commit.js';
 import { commitWithRetries } from './delta-commit.js';
 import type { DataFileOptions } from './delta-data-writer.js';
@@ -50,53 +51,81 @@ const LEGACY_WRITER_FEATURES = [
 
 /**
  * The protocol the table needs after this commit, or undefined when the current one suffices.
- * `changeDataFeed`: the table has (or gets) `delta.enableChangeDataFeed=true`, which needs writer
- * version 4 or the `changeDataFeed` writer feature (PROTOCOL.md §Change Data Feed).
+ * `timestamp_ntz` needs reader 3 / writer 7 with `timestampNtz`; column mapping needs reader 2 /
+ * writer 5, or `columnMapping` in both feature lists of a table-features protocol; a change data
+ * feed (`delta.enableChangeDataFeed=true`) needs writer 4 or the `changeDataFeed` writer feature
+ * (PROTOCOL.md §Change Data Feed).
  */
 export function protocolFor(
   current: ProtocolAction | undefined,
   schema: SchemaPlan['schema'],
-  changeDataFeed = false,
+  needs: { readonly columnMapping?: boolean; readonly changeDataFeed?: boolean } = {},
 ): ProtocolAction | undefined {
   const ntz = schemaNeedsTimestampNtz(schema);
-  const cdf = changeDataFeed ? ['changeDataFeed'] : [];
+  const mapping = needs.columnMapping === true;
+  const cdf = needs.changeDataFeed === true;
+  // Features both readers and writers must know, and the writer-only one.
+  const both = [...(mapping ? ['columnMapping'] : []), ...(ntz ? ['timestampNtz'] : [])];
+  const writerOnly = cdf ? ['changeDataFeed'] : [];
+  const add = (list: readonly string[], extra: readonly string[]): string[] => [
+    ...list,
+    ...extra.filter((f) => !list.includes(f)),
+  ];
   if (current === undefined) {
     // Spark counts NOT NULL columns as the `invariants` feature (Invariants.getFromSchema) and refuses
     // a 3/7 table whose metadata uses a feature its protocol does not list.
     const invariants = schema.fields.some((f) => !f.nullable) ? ['invariants'] : [];
-    return ntz
-      ? {
-          minReaderVersion: 3,
-          minWriterVersion: 7,
-          readerFeatures: ['timestampNtz'],
-          writerFeatures: [...invariants, ...cdf, 'timestampNtz'],
-        }
-      : { minReaderVersion: 1, minWriterVersion: changeDataFeed ? 4 : 2 };
+    if (ntz)
+      return {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: both,
+        writerFeatures: [...invariants, ...writerOnly, ...both],
+      };
+    // Writer 5 implies writer 4's changeDataFeed.
+    if (mapping) return { minReaderVersion: 2, minWriterVersion: 5 };
+    return { minReaderVersion: 1, minWriterVersion: cdf ? 4 : 2 };
   }
   if (current.minReaderVersion >= 3 && current.minWriterVersion >= 7) {
     const reader = current.readerFeatures ?? [];
     const writer = current.writerFeatures ?? [];
-    const readerNeeded = ntz && !reader.includes('timestampNtz') ? ['timestampNtz'] : [];
-    const writerNeeded = [...cdf, ...(ntz ? ['timestampNtz'] : [])].filter((f) => !writer.includes(f));
-    if (readerNeeded.length === 0 && writerNeeded.length === 0) return undefined;
-    return {
-      ...current,
-      readerFeatures: [...reader, ...readerNeeded],
-      writerFeatures: [...writer, ...writerNeeded],
-    };
+    const wanted = [...writerOnly, ...both];
+    if (both.every((f) => reader.includes(f)) && wanted.every((f) => writer.includes(f))) return undefined;
+    return { ...current, readerFeatures: add(reader, both), writerFeatures: add(writer, wanted) };
   }
   if (!ntz) {
-    if (!changeDataFeed || current.minWriterVersion >= 4) return undefined;
-    return { ...current, minWriterVersion: 4 };
+    if (current.minWriterVersion >= 7) {
+      // Writer features on a legacy reader: the features go into the writer list.
+      const writer = current.writerFeatures ?? [];
+      const wanted = [...writerOnly, ...(mapping ? ['columnMapping'] : [])];
+      const readerOk = !mapping || current.minReaderVersion >= 2;
+      if (readerOk && wanted.every((f) => writer.includes(f))) return undefined;
+      return {
+        ...current,
+        minReaderVersion: mapping ? Math.max(current.minReaderVersion, 2) : current.minReaderVersion,
+        writerFeatures: add(writer, wanted),
+      };
+    }
+    const readerMin = mapping ? 2 : 1;
+    const writerMin = mapping ? 5 : cdf ? 4 : 2;
+    if (current.minReaderVersion >= readerMin && current.minWriterVersion >= writerMin) return undefined;
+    return {
+      ...current,
+      minReaderVersion: Math.max(current.minReaderVersion, readerMin),
+      minWriterVersion: Math.max(current.minWriterVersion, writerMin),
+    };
   }
   // Upgrading a legacy protocol lists the features its versions implied (Delta protocol, Table Features).
-  const implied = LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
+  const implied =
+    current.minWriterVersion >= 7
+      ? (current.writerFeatures ?? [])
+      : LEGACY_WRITER_FEATURES.slice(0, current.minWriterVersion + 1).flat();
   const readerImplied = current.minReaderVersion >= 2 ? ['columnMapping'] : [];
   return {
     minReaderVersion: 3,
     minWriterVersion: 7,
-    readerFeatures: [...readerImplied, 'timestampNtz'],
-    writerFeatures: [...new Set([...implied, ...cdf, 'timestampNtz'])],
+    readerFeatures: add(readerImplied, both),
+    writerFeatures: add(implied, [...writerOnly, ...both]),
   };
 }
 
@@ -182,9 +211,15 @@ export class DeltaLoad implements DestinationLoad {
   #readBack(id: string): string | null {
     const adds = this.#addsOfPart.get(id) ?? [];
     if (adds.length === 0) return null;
-    const { files: table, request } = this.#plan;
+    const { files: table, request, schema } = this.#plan;
     const root = table.store.localRoot ?? '';
-    const columns = request.columns.map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.name)}`);
+    // A column-mapped table's files name columns by physical name.
+    const mapped = isColumnMapped(this.#options.configuration);
+    const fileName = (name: string): string => {
+      const field = schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+      return field === undefined ? name : physicalName(field, mapped);
+    };
+    const columns = request.columns.map((c) => `${sqlIdent(fileName(c.name))} AS ${sqlIdent(c.name)}`);
     const files = adds.map((a) => sqlString(join(root, ...dataFileKey(table.store, a.path).split('/'))));
     return `SELECT ${columns.join(', ')} FROM read_parquet([${files.join(', ')}])`;
   }

@@ -18,6 +18,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { AddAction, CdcAction } from './delta-actions.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import type { DeltaSnapshot } from './delta-log-reader.js';
 import type { StructType } from './delta-schema.js';
 import { duckTypeForDelta } from './delta-schema.js';
@@ -84,6 +85,32 @@ export function castExisting(
     });
 }
 
+/**
+ * Existing data files of `list` (a DuckDB list literal) as a relation with the table's logical
+ * column names, and the (lower-case) columns the files hold. A column-mapped table's files name
+ * columns by physical name ([P] §Column Mapping): they are renamed here. Hive partitioning is off:
+ * the log's partition values are the truth, not directory names.
+ */
+export async function existingSource(
+  connection: DuckDBConnection,
+  list: string,
+  options: Pick<DataFileOptions, 'schema' | 'configuration'>,
+  fileColumn?: string,
+): Promise<{ source: string; present: Set<string> }> {
+  const withFile = fileColumn === undefined ? '' : `, filename = ${sqlString(fileColumn)}`;
+  const raw = `read_parquet(${list}${withFile}, union_by_name = true, hive_partitioning = false)`;
+  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${raw}`);
+  const names = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+  if (!isColumnMapped(options.configuration)) return { source: raw, present: names };
+  const held = options.schema.fields.filter((f) => names.has(physicalName(f, true).toLowerCase()));
+  const columns = held.map((f) => `${sqlIdent(physicalName(f, true))} AS ${sqlIdent(f.name)}`);
+  if (fileColumn !== undefined) columns.push(sqlIdent(fileColumn));
+  return {
+    source: `(SELECT ${columns.join(', ')} FROM ${raw})`,
+    present: new Set(held.map((f) => f.name.toLowerCase())),
+  };
+}
+
 class ExistingFiles {
   readonly #input: MergeInput;
   /** Temp table of every live file: its path as DuckDB reports it and its raw partition values. */
@@ -110,6 +137,14 @@ class ExistingFiles {
     return this.#table;
   }
 
+  /** The `partitionValues` key of a partition column: its physical name in a column-mapped table. */
+  #partitionKey(name: string): string {
+    const field = this.#input.options.schema.fields.find((f) => f.name === name);
+    return field === undefined
+      ? name
+      : physicalName(field, isColumnMapped(this.#input.options.configuration));
+  }
+
   async create(): Promise<void> {
     const parts = this.#input.partitionColumns;
     const columns = [FILE_COLUMN, ...parts.map((_, i) => `__etld_pv${i}`)];
@@ -117,7 +152,7 @@ class ExistingFiles {
       `CREATE OR REPLACE TEMP TABLE ${this.#table} (${columns.map((c) => `${c} VARCHAR`).join(', ')})`,
     );
     const rows = [...this.#byPath].map(([path, add]) =>
-      [path, ...parts.map((p) => add.partitionValues[p] ?? null)]
+      [path, ...parts.map((p) => add.partitionValues[this.#partitionKey(p)] ?? null)]
         .map((v) => (v === null ? 'NULL' : sqlString(v)))
         .join(', '),
     );
@@ -152,9 +187,7 @@ class ExistingFiles {
   async read(paths: readonly string[]): Promise<string> {
     const { connection, options, partitionColumns } = this.#input;
     const list = `[${paths.map(sqlString).join(', ')}]`;
-    const source = `read_parquet(${list}, filename = ${sqlString(FILE_COLUMN)}, union_by_name = true, hive_partitioning = false)`;
-    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-    const present = new Set((described.getColumns()[0] ?? []).map((n) => String(n).toLowerCase()));
+    const { source, present } = await existingSource(connection, list, options, FILE_COLUMN);
     const parts = new Set(partitionColumns);
     const data = castExisting(options.schema, present, parts);
     const byName = new Map<string, string>();

@@ -9,6 +9,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { EtlError } from '../../../shared/errors.js';
 import type { CanonicalType, ColumnSchema } from '../../../shared/types.js';
 import type { AddAction } from './delta-actions.js';
+import { isColumnMapped, physicalName } from './delta-column-mapping.js';
 import type { DataFileOptions } from './delta-data-writer.js';
 import { removeDataFiles, writeDataFiles } from './delta-data-writer.js';
 import type { StructField, StructType } from './delta-schema.js';
@@ -211,6 +212,8 @@ export async function writePartitionedFiles(
   const parts = partitionFields(options.schema, partitionColumns, options.files.label);
   // Change data files go below `_change_data`, in the same partition directories (PROTOCOL.md §Change Data Files).
   const prefix = options.subdirectory ?? [];
+  // Column-mapped tables key partition values (and name directories) by physical name ([P] §Column Mapping).
+  const mapped = isColumnMapped(options.configuration);
   const partNames = new Set(partitionColumns);
   const dataFields = options.schema.fields.filter((f) => !partNames.has(f.name));
   const staged = `__etld_parts_${tag}`;
@@ -226,7 +229,8 @@ export async function writePartitionedFiles(
       for (const row of distinct.getRows()) {
         const values = row.map((v) => (v === null ? null : String(v)));
         const dirs = parts.map(
-          (f, i) => `${hiveEscape(f.name)}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
+          (f, i) =>
+            `${hiveEscape(physicalName(f, mapped))}=${values[i] === null ? HIVE_NULL : hiveEscape(values[i] ?? '')}`,
         );
         const where = values
           .map((v, i) => `__etld_pv${i} IS NOT DISTINCT FROM ${v === null ? 'NULL' : sqlString(v)}`)
@@ -250,7 +254,9 @@ export async function writePartitionedFiles(
           adds.push({
             ...add,
             path,
-            partitionValues: Object.fromEntries(parts.map((f, i) => [f.name, values[i] ?? null])),
+            partitionValues: Object.fromEntries(
+              parts.map((f, i) => [physicalName(f, mapped), values[i] ?? null]),
+            ),
           });
         }
       }

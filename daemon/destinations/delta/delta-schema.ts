@@ -8,6 +8,7 @@ import { EtlError } from '../../../shared/errors.js';
 import type { CanonicalType, ColumnSchema } from '../../../shared/types.js';
 import type { SchemaChange } from '../destination.js';
 import { diffSchema, type SchemaRules } from '../schema-diff.js';
+import { assignColumnMapping, isColumnMapped, isPlainColumnName } from './delta-column-mapping.js';
 
 export type DeltaType =
   | string
@@ -156,16 +157,31 @@ export function schemaNeedsTimestampNtz(schema: StructType): boolean {
   return visit(schema);
 }
 
-function validateColumnNames(columns: readonly ColumnSchema[], table: string): void {
+/**
+ * Names the table can take: not empty, unique ignoring case, and in a plain (unmapped) table free
+ * of the characters Spark refuses there. Only columns the commit creates or adds are checked for
+ * characters: an existing column's name is the table's own.
+ */
+function validateColumnNames(
+  columns: readonly ColumnSchema[],
+  existing: StructType | undefined,
+  mapped: boolean,
+  table: string,
+): void {
+  const known = new Set(existing?.fields.map((f) => f.name.toLowerCase()));
   const seen = new Map<string, string>();
   for (const column of columns) {
-    if (FORBIDDEN_NAME_CHARS.test(column.name) || column.name.length === 0) {
-      throw new EtlError(
-        'SCHEMA_MISMATCH',
-        `column ${JSON.stringify(column.name)} cannot be written to Delta table ${table}: names must not contain any of " ,;{}()\\n\\t=" (column mapping is not supported)`,
-      );
+    if (column.name.length === 0) {
+      throw new EtlError('SCHEMA_MISMATCH', `a column of Delta table ${table} has an empty name`);
     }
     const lower = column.name.toLowerCase();
+    if (!mapped && !known.has(lower) && FORBIDDEN_NAME_CHARS.test(column.name)) {
+      throw new EtlError(
+        'SCHEMA_MISMATCH',
+        `column ${JSON.stringify(column.name)} cannot be added to Delta table ${table}: the table does not use column mapping, and without it names must not contain any of " ,;{}()\\n\\t=" ` +
+          `(use column_names: snake_case, or enable column mapping on the table, e.g. Spark's ALTER TABLE … SET TBLPROPERTIES ('delta.columnMapping.mode' = 'name'))`,
+      );
+    }
     const other = seen.get(lower);
     if (other !== undefined) {
       throw new EtlError(
@@ -178,11 +194,16 @@ function validateColumnNames(columns: readonly ColumnSchema[], table: string): v
 }
 
 export interface SchemaPlan {
-  /** The table schema after this commit. */
+  /** The table schema after this commit (logical names; mapped tables carry their metadata). */
   readonly schema: StructType;
   readonly changes: SchemaChange[];
   /** Whether a new metaData action is needed (create or add columns). */
   readonly changed: boolean;
+  /**
+   * The metadata configuration after this commit, when the plan changes it (a new column-mapped
+   * table, or new columns of one, move `delta.columnMapping.maxColumnId`).
+   */
+  readonly configuration?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -208,15 +229,22 @@ export const DELTA_SCHEMA_RULES: SchemaRules<StructField> = {
 /**
  * Plans the table schema for `incoming` rows: the shared diff (schema-diff.ts) under Delta's rules,
  * after Delta's own name checks. Throws SCHEMA_MISMATCH naming every changed type, vanished
- * column, or any difference under `strict`, each with the column and both types.
+ * column, or any difference under `strict`, each with the column and both types. A new table is
+ * column-mapped when some incoming name is not plain (delta-column-mapping.ts); new columns of a
+ * mapped table get the next ids and fresh physical names.
  */
 export function planSchemaChange(
   existing: StructType | undefined,
   incoming: readonly ColumnSchema[],
   policy: 'add_columns' | 'strict',
   table: string,
+  configuration: Readonly<Record<string, string>> = {},
 ): SchemaPlan {
-  validateColumnNames(incoming, table);
+  const mapped =
+    existing === undefined
+      ? !incoming.every((c) => isPlainColumnName(c.name))
+      : isColumnMapped(configuration);
+  validateColumnNames(incoming, existing, mapped, table);
   const changes = diffSchema({
     target: `Delta table ${table}`,
     existing: existing?.fields,
@@ -231,7 +259,14 @@ export function planSchemaChange(
       nullable: c.nullable,
       metadata: {},
     }));
-    return { schema: { type: 'struct', fields }, changes, changed: true };
+    if (!mapped) return { schema: { type: 'struct', fields }, changes, changed: true };
+    const assigned = assignColumnMapping(undefined, fields, configuration);
+    return {
+      schema: { type: 'struct', fields: assigned.fields },
+      changes,
+      changed: true,
+      configuration: assigned.configuration,
+    };
   }
   const added = new Set(changes.filter((c) => c.change === 'add').map((c) => c.column));
   // Added columns are nullable: files written before they existed read them as null.
@@ -243,9 +278,18 @@ export function planSchemaChange(
       nullable: true,
       metadata: {},
     }));
+  if (!mapped || addedFields.length === 0) {
+    return {
+      schema: { type: 'struct', fields: [...existing.fields, ...addedFields] },
+      changes,
+      changed: addedFields.length > 0,
+    };
+  }
+  const assigned = assignColumnMapping(existing, addedFields, configuration);
   return {
-    schema: { type: 'struct', fields: [...existing.fields, ...addedFields] },
+    schema: { type: 'struct', fields: [...existing.fields, ...assigned.fields] },
     changes,
-    changed: addedFields.length > 0,
+    changed: true,
+    configuration: assigned.configuration,
   };
 }

@@ -23,6 +23,8 @@ export function mysqlString(text: string): string {
 
 /** SQL text for MySQL and MariaDB; rendering follows the table in mysql-types.ts. */
 export class MysqlAdapter extends SourceAdapterBase {
+  readonly identifierDialect = 'mysql' as const;
+
   quoteIdentifier(name: string): string {
     return `\`${name.replaceAll('`', '``')}\``;
   }

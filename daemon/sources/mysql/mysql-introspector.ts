@@ -28,11 +28,12 @@ export class MysqlIntrospector extends SourceIntrospectorBase<MysqlDriver, Mysql
     });
   }
 
+  /** Catalog predicates for `source.table`: the named database, or the connection's. */
   #schemaAndTable(table: string): { schema: string; table: string } {
-    const parts = table.split('.');
-    return parts.length >= 2
-      ? { schema: mysqlString(parts[0] ?? ''), table: mysqlString(parts.slice(1).join('.')) }
-      : { schema: 'DATABASE()', table: mysqlString(table) };
+    const [first, second] = this.adapter.tableParts(table);
+    return second !== undefined
+      ? { schema: mysqlString(first ?? ''), table: mysqlString(second) }
+      : { schema: 'DATABASE()', table: mysqlString(first ?? '') };
   }
 
   async #mariaDbJsonColumns(table: string, signal?: AbortSignal): Promise<Set<string>> {

@@ -22,6 +22,8 @@ export function quotePostgresString(text: string): string {
 
 /** SQL text for PostgreSQL; rendering follows the table in postgres-types.ts. */
 export class PostgresAdapter extends SourceAdapterBase {
+  readonly identifierDialect = 'postgres' as const;
+
   quoteIdentifier(name: string): string {
     return `"${name.replaceAll('"', '""')}"`;
   }

@@ -19,6 +19,8 @@ export function sqlServerString(text: string): string {
 
 /** SQL text for SQL Server; rendering follows the table in sqlserver-types.ts. */
 export class SqlServerAdapter extends SourceAdapterBase {
+  readonly identifierDialect = 'sqlserver' as const;
+
   quoteIdentifier(name: string): string {
     return `[${name.replaceAll(']', ']]')}]`;
   }

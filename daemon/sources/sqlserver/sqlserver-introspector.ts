@@ -29,11 +29,13 @@ export class SqlServerIntrospector extends SourceIntrospectorBase<SqlServerDrive
     });
   }
 
+  /** The SQL text of the catalog row estimate of `table` (exposed for tests without a server). */
+  estimateSql(table: string): string {
+    return `SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = OBJECT_ID(${sqlServerString(this.adapter.quoteTable(table))}) AND p.index_id IN (0, 1)`;
+  }
+
   async estimateRows(relation: SourceRelation, signal?: AbortSignal): Promise<number | null> {
     if (!('table' in relation)) return null;
-    return this.catalogNumber(
-      `SELECT SUM(p.rows) FROM sys.partitions p WHERE p.object_id = OBJECT_ID(${sqlServerString(this.adapter.quoteTable(relation.table))}) AND p.index_id IN (0, 1)`,
-      signal,
-    );
+    return this.catalogNumber(this.estimateSql(relation.table), signal);
   }
 }
