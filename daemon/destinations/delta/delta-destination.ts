@@ -31,6 +31,8 @@ import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { readSnapshot } from './delta-log-reader.js';
 import { partitionFields } from './delta-partitions.js';
 import { resolveTablePath } from './delta-paths.js';
+import type { AccessCheck, AccessCheckRequest } from '../access-check.js';
+import { checkDeltaAccess } from './delta-access.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange } from './delta-schema.js';
 
@@ -205,6 +207,17 @@ export class DeltaDestination implements Destination {
     this.#connection = undefined;
     this.#db = undefined;
     return Promise.resolve();
+  }
+
+  /** `etlctl test`: the snapshot read as a load reads it, its features, the location's permissions. */
+  checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
+    return checkDeltaAccess(
+      {
+        tablePath: this.#tablePath,
+        readSnapshot: () => readSnapshot(this.#tablePath, () => this.#ownConnection()),
+      },
+      request,
+    );
   }
 }
 
