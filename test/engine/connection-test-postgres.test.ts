@@ -8,6 +8,7 @@
  * naming the source table returned a row.
  */
 import { existsSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectionCheck, ConnectionTest } from '../../shared/protocol.js';
@@ -262,6 +263,36 @@ describe('testConnections on a PostgreSQL source', () => {
     });
     expect(check(result, 'schema', 'destination').status).toBe('skipped');
     expect(result.checks.filter((c) => c.target === 'source').every((c) => c.status === 'ok')).toBe(true);
+  });
+
+  it('a source that accepts connections but never answers: connect fails within connect_timeout, once', async () => {
+    const sockets: Socket[] = [];
+    let accepted = 0;
+    const silent: Server = createServer((socket) => {
+      accepted++;
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const p = pipeline({
+        source: { connection: { host: '127.0.0.1', port, user: 'x', database: 'y', connect_timeout: '1s' } },
+        destination: postgresDestination('dw.fresh_events'),
+      });
+      const started = Date.now();
+      const result = await h.engine.testConnections(p);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const connect = check(result, 'connect');
+      expect(connect).toMatchObject({ status: 'failed', code: 'SOURCE_CONNECTION' });
+      expect(connect.detail).toContain(`127.0.0.1:${port}`);
+      // One attempt (connection_retry is for runs), and every later source check is skipped.
+      expect(accepted).toBe(1);
+      expect(check(result, 'table').status).toBe('skipped');
+      expect(check(result, 'write_permission', 'destination').status).toBe('ok');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('PostgreSQL → Delta: every check ok and the table directory is not created', async () => {
