@@ -198,12 +198,16 @@ export async function checkPostgresAccess(
     failedCode: 'DESTINATION_PERMISSION',
   });
   let client: PoolClient | undefined;
-  await recorder.run('destination_connect', async () => {
+  await recorder.run('destination_connect', async (signal) => {
+    let connected: PoolClient;
     try {
-      client = await target.connect();
+      connected = await target.connect();
     } catch (error) {
       throw toDestinationError(error, `${target.label}: connecting`);
     }
+    // A connection that arrives after the deadline goes back at once: the pool could not end with it out.
+    if (signal.aborted) connected.release();
+    else client = connected;
     return { status: 'ok', detail: target.label };
   });
   if (client === undefined) {
