@@ -406,6 +406,42 @@ export const pipelineFileSchema = z.object({
 });
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 
+/**
+ * One check of `etlctl test`: a connection, a table, a permission or the schema, on the source (per
+ * shard) or the destination. `check` is a stable id (`connect`, `table`, `columns`,
+ * `select_permission`, `cursor_column`, `key_columns`, `destination_connect`, `destination_table`,
+ * `write_permission`, `table_features`, `schema`…); `code` is the failure's error code.
+ */
+export const connectionCheckSchema = z.object({
+  target: z.enum(['source', 'destination']),
+  shard: z
+    .string()
+    .optional()
+    .describe('The source shard (`default` when unsharded); absent for the destination'),
+  check: z.string(),
+  status: z.enum(['ok', 'warning', 'failed', 'skipped']),
+  detail: z.string().describe('One sentence naming the host, table or column; never a secret or a row value'),
+  code: z
+    .enum(ERROR_CODES)
+    .nullable()
+    .describe('The error code of a failed or warning check; null otherwise'),
+  duration_ms: z.number(),
+});
+export type ConnectionCheck = z.infer<typeof connectionCheckSchema>;
+
+/** `etlctl test`: every check, and `ok` when none failed (warnings and skipped checks do not fail it). */
+export const connectionTestSchema = z.object({
+  pipeline: z.string(),
+  ok: z.boolean(),
+  source: z.string().describe('The source as `plan` names it: kind and table or query'),
+  destination: z
+    .string()
+    .describe("The destination's label, e.g. `postgres 127.0.0.1:5432/dw public.orders`"),
+  mode: z.string(),
+  checks: z.array(connectionCheckSchema),
+});
+export type ConnectionTest = z.infer<typeof connectionTestSchema>;
+
 // ---------------------------------------------------------------- methods
 
 const pipelineParams = z.object({ pipeline: pipelineName });
@@ -608,6 +644,12 @@ export const METHODS = {
     result: z.object({ topics: z.array(z.string()) }),
   },
   unsubscribe: { mutates: false, params: empty, result: z.object({ ok: z.boolean() }) },
+  /**
+   * `etlctl test`: connects to the source (each shard, within its host's source slots) and the
+   * destination and checks the table, the columns and the permissions a run needs, moving no row
+   * and creating nothing.
+   */
+  test: { mutates: false, params: pipelineParams, result: connectionTestSchema },
 } as const satisfies Record<string, MethodSpec>;
 
 export type MethodName = keyof typeof METHODS;

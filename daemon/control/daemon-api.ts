@@ -363,4 +363,9 @@ export class DaemonApiImpl implements DaemonApi {
         : store.listAlerts(params.pipeline, new Date(0).toISOString()).slice(0, params.limit);
     return Promise.resolve(rows.map(toAlertRecord));
   }
+
+  /** `etlctl test`: a valid pipeline's source and destination checked, no row moved (connection-test.ts). */
+  test(params: MethodParams<'test'>): Promise<MethodResult<'test'>> {
+    return this.#parts.engine.testConnections(this.#pipeline(params.pipeline));
+  }
 }

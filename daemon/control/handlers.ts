@@ -80,6 +80,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
       ctx.unsubscribe();
       return Promise.resolve({ ok: true });
     },
+    test: (params, ctx) => api.test(params, ctx.caller),
   };
 }
 

@@ -22,6 +22,7 @@ import type { DestinationConfig, DestinationKind } from '../../shared/config/pip
 import type { ColumnSchema } from '../../shared/types.js';
 import type { Logger } from '../logging/logger.js';
 import { EtlError } from '../../shared/errors.js';
+import type { AccessCheck, AccessCheckRequest } from './access-check.js';
 
 /** One part of a batch, on a connection of the run's staging DuckDB. */
 export interface BatchPart {
@@ -168,6 +169,12 @@ export interface Destination {
   vacuum?(options: VacuumRequest): Promise<VacuumOutcome>;
   /** Releases files and connections; idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional (`etlctl test`): connects and checks what a run in `request.mode` needs of the
+   * destination (the table or its absence, the privileges, the directory's permissions), writing
+   * and creating nothing. Each check is recorded (access-check.ts); none throws.
+   */
+  checkAccess?(request: AccessCheckRequest): Promise<AccessCheck[]>;
 }
 
 /** What a destination without `appendsMissing` answers a load in that mode (never an append). */

@@ -5,7 +5,7 @@
  * the run sequence, then commit watermarks to the state store.
  */
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import type { CheckResult, Plan, Preview, RunPart } from '../../shared/protocol.js';
+import type { CheckResult, ConnectionTest, Plan, Preview, RunPart } from '../../shared/protocol.js';
 import type { BackfillRange, ColumnSchema, RunKindSpec, RunTrigger } from '../../shared/types.js';
 import type { MaintenanceFailure, VacuumOutcome } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
@@ -107,4 +107,10 @@ export interface RunEngine {
     pipeline: LoadedPipeline,
     options: { readonly dryRun: boolean; readonly now: Date },
   ): Promise<VacuumOutcome>;
+  /**
+   * `etlctl test`: connects to each source shard (within its host's source slots) and to the
+   * destination, and checks the table, the columns and the permissions a run needs. Moves no row,
+   * creates nothing; a failing check is reported, never thrown.
+   */
+  testConnections(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<ConnectionTest>;
 }

@@ -9,7 +9,7 @@ import type { SecretEnvironment } from '../config/secrets.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
-import type { Plan, Preview } from '../../shared/protocol.js';
+import type { ConnectionTest, Plan, Preview } from '../../shared/protocol.js';
 import type { Destination, DestinationContext, VacuumOutcome } from '../destinations/destination.js';
 import { createDestination } from '../destinations/registry.js';
 import type { Logger } from '../logging/logger.js';
@@ -184,5 +184,10 @@ export class DefaultRunEngine implements RunEngine {
     } finally {
       await destination.close();
     }
+  }
+
+  async testConnections(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<ConnectionTest> {
+    const { testConnections } = await import('./connection-test.js');
+    return testConnections(this.#deps, pipeline, signal);
   }
 }

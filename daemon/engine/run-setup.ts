@@ -67,7 +67,7 @@ export async function openDestination(
   });
 }
 
-function selectColumns(
+export function selectColumns(
   config: PipelineConfig,
   described: readonly ColumnSchema[],
   shard: string,
@@ -87,7 +87,7 @@ function selectColumns(
   });
 }
 
-function sameColumns(a: readonly ColumnSchema[], b: readonly ColumnSchema[]): string | null {
+export function sameColumns(a: readonly ColumnSchema[], b: readonly ColumnSchema[]): string | null {
   for (const column of a) {
     const other = b.find((c) => c.name === column.name);
     if (other === undefined) return `column "${column.name}" is missing`;
@@ -98,7 +98,7 @@ function sameColumns(a: readonly ColumnSchema[], b: readonly ColumnSchema[]): st
   return null;
 }
 
-function requireColumn(columns: readonly ColumnSchema[], name: string, role: string): ColumnSchema {
+export function requireColumn(columns: readonly ColumnSchema[], name: string, role: string): ColumnSchema {
   const column = columns.find((c) => c.name === name);
   if (column === undefined) {
     throw new EtlError(

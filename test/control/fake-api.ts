@@ -530,4 +530,25 @@ export class FakeApi implements DaemonApi {
             ],
     });
   }
+  test(params: MethodParams<'test'>): Promise<MethodResult<'test'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({
+      pipeline: params.pipeline,
+      ok: true,
+      source: 'postgres public.orders',
+      destination: 'duckdb /lake/orders.duckdb table orders',
+      mode: 'incremental',
+      checks: [
+        {
+          target: 'source',
+          shard: 'default',
+          check: 'connect',
+          status: 'ok',
+          detail: 'connected',
+          code: null,
+          duration_ms: 3,
+        },
+      ],
+    });
+  }
 }

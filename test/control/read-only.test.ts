@@ -139,6 +139,7 @@ const EXPECTED: Expected = {
   alerts: [{ params: {}, mutates: false }],
   subscribe: [{ params: { topics: ['runs'] }, mutates: false }],
   unsubscribe: [{ params: {}, mutates: false }],
+  test: [{ params: { pipeline: 'orders' }, mutates: false }],
 };
 
 function cases(): { method: MethodName; params: unknown; mutates: boolean }[] {

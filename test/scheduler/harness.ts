@@ -160,6 +160,9 @@ export class ScriptedEngine implements RunEngine {
   checkBackfill(): Promise<never> {
     return Promise.reject(new EtlError('INTERNAL', 'checkBackfill is not scripted'));
   }
+  testConnections(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'testConnections is not scripted'));
+  }
 }
 
 export class RecordingAlerts implements AlertHooks {

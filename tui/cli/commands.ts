@@ -20,6 +20,7 @@ import {
 } from './render.js';
 import { reloadFailed, renderProblems, renderReload } from './render-config.js';
 import { validateCommand } from './validate-command.js';
+import { testCommand } from './test-command.js';
 import { backfillCommand, startCommand, waitCommand, withClient } from './run-commands.js';
 
 export type Command = (ctx: CommandContext) => Promise<number>;
@@ -147,4 +148,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ),
   generate: generateCommand,
   completion: completionCommand,
+  test: testCommand,
 };

@@ -350,6 +350,25 @@ export const VERBS: readonly VerbSpec[] = [
     json: { shape: METHODS.plan.result },
   },
   {
+    name: 'test',
+    summary: 'connect to the source and destination and check tables and permissions; no data moved',
+    usage: '<pipeline>',
+    examples: [
+      'etlctl test orders',
+      'etlctl test orders && etlctl resume orders   # enable it only when every check passes',
+      'etlctl test orders --json | jq -r \'.checks[] | select(.status == "failed") | .detail\'',
+    ],
+    positionals: one('pipeline'),
+    options: {},
+    optionHelp: [
+      'Checks each source shard (connect, table, columns, cursor and key columns, SELECT permission',
+      'with a query returning no row) and the destination (connection, table, the privileges or',
+      'directory permissions the load mode needs, the schema a first run would create or change).',
+      'Reads no row, creates and writes nothing. Exit 0 when no check failed (warnings included), 1 otherwise.',
+    ],
+    json: { shape: METHODS.test.result },
+  },
+  {
     name: 'preview',
     summary: 'the first transformed rows of the next run',
     usage: '<pipeline> [-n 20]',

@@ -242,4 +242,38 @@ export class BigQueryApi {
     }
     return (answer.rows ?? []).map((row) => row.f.map((cell) => cell.v));
   }
+
+  /**
+   * tables.testIamPermissions: the subset of `permissions` (table-level ones, no wildcards) the
+   * caller holds on the table. Reads no data; 404 when the table does not exist.
+   */
+  async testTablePermissions(
+    dataset: string,
+    table: string,
+    permissions: readonly string[],
+  ): Promise<string[]> {
+    const answer = await this.#call<{ permissions?: string[] }>(
+      'POST',
+      `/datasets/${dataset}/tables/${encodeURIComponent(table)}:testIamPermissions`,
+      { permissions },
+    );
+    // The API leaves the list out when the caller holds none of them.
+    return answer.permissions ?? [];
+  }
+
+  /**
+   * A dry-run query job (`configuration.dryRun`): BigQuery validates the query and checks the
+   * caller's permissions (bigquery.jobs.create, and reading the tables it names) without running
+   * or keeping a job.
+   */
+  async dryRunQuery(jobId: string, sql: string): Promise<void> {
+    await this.#call('POST', `/jobs`, {
+      jobReference: {
+        projectId: this.project,
+        jobId,
+        ...(this.location === undefined ? {} : { location: this.location }),
+      },
+      configuration: { dryRun: true, query: { query: sql, useLegacySql: false } },
+    });
+  }
 }

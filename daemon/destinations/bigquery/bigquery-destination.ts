@@ -40,6 +40,8 @@ import {
 } from './bigquery-sql.js';
 import { parquetAllows, type BigQueryField } from './bigquery-types.js';
 import { withoutRowData } from '../../logging/row-data.js';
+import type { AccessCheck, AccessCheckRequest } from '../access-check.js';
+import { checkBigQueryAccess } from './bigquery-access.js';
 
 type BigQueryDestinationConfig = Extract<DestinationConfig, { type: 'bigquery' }>;
 
@@ -496,6 +498,12 @@ export class BigQueryDestination implements Destination {
   close(): Promise<void> {
     // The client holds no connections beyond keep-alive sockets that close on their own.
     return Promise.resolve();
+  }
+
+  /** `etlctl test`: dataset, table, IAM permissions and a dry-run job, touching no data (bigquery-access.ts). */
+  checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
+    const { project, dataset, table } = this.#config;
+    return checkBigQueryAccess({ api: this.#api, project, dataset, table }, request);
   }
 }
 

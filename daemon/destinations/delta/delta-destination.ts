@@ -36,6 +36,8 @@ import type { CheckpointReader, DeltaSnapshot } from './delta-log-reader.js';
 import { readSnapshot } from './delta-log-reader.js';
 import { partitionFields, planPartitioning } from './delta-partitions.js';
 import { openTableStore } from './delta-paths.js';
+import type { AccessCheck, AccessCheckRequest } from '../access-check.js';
+import { checkDeltaAccess } from './delta-access.js';
 import type { SchemaPlan } from './delta-schema.js';
 import { planSchemaChange } from './delta-schema.js';
 
@@ -250,6 +252,18 @@ export class DeltaDestination implements Destination {
     this.#db = undefined;
     await this.#files.dispose();
     await this.#store.close();
+  }
+
+  /** `etlctl test`: the snapshot read as a load reads it, its features, the location's permissions. */
+  checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
+    return checkDeltaAccess(
+      {
+        // A local table's directory, or the object-store URL (whose write access is not probed).
+        tablePath: this.#store.localRoot ?? this.#store.displayUrl,
+        readSnapshot: () => readSnapshot(this.#files, () => this.#ownConnection()),
+      },
+      request,
+    );
   }
 }
 

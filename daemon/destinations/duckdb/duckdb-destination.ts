@@ -36,6 +36,8 @@ import type {
 import { diffSchema, sameNativeTypeRules, type NativeColumn } from '../schema-diff.js';
 import { COMMITS_TABLE, readCommittedSequence, readTableColumns } from './duckdb-catalog.js';
 import { withFileLock } from './file-lock.js';
+import type { AccessCheck, AccessCheckRequest } from '../access-check.js';
+import { checkDuckDbAccess } from './duckdb-access.js';
 
 type DuckDbConfig = Extract<DestinationConfig, { type: 'duckdb' }>;
 
@@ -331,6 +333,22 @@ class DuckDbDestination implements Destination {
 
   async close(): Promise<void> {
     // Nothing stays open between calls: the file is attached only inside planSchema/commit.
+  }
+
+  /** `etlctl test`: the file opened read-only, the table's presence, the directory's permissions. */
+  checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
+    return checkDuckDbAccess(
+      {
+        label: this.label,
+        path: this.#path,
+        table: `${this.#schema}.${this.#table}`,
+        readColumns: () =>
+          this.#readOnly<NativeColumn[] | null>(null, (connection) =>
+            readTableColumns(connection, ALIAS, this.#schema, this.#table),
+          ),
+      },
+      request,
+    );
   }
 }
 

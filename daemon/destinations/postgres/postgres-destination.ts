@@ -38,6 +38,8 @@ import {
   type TableName,
 } from './postgres-sql.js';
 import { postgresType } from './postgres-types.js';
+import type { AccessCheck, AccessCheckRequest } from '../access-check.js';
+import { checkPostgresAccess } from './postgres-access.js';
 import { withoutRowData } from '../../logging/row-data.js';
 
 type PostgresDestinationConfig = Extract<DestinationConfig, { type: 'postgres' }>;
@@ -449,6 +451,14 @@ export class PostgresDestination implements Destination {
     const pool = this.#pool;
     this.#pool = undefined;
     if (pool !== undefined) await pool.end();
+  }
+
+  /** `etlctl test`: the table and the privileges a run needs, writing nothing (postgres-access.ts). */
+  checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
+    return checkPostgresAccess(
+      { label: this.label, name: this.#name, connect: () => this.#getPool().connect() },
+      request,
+    );
   }
 }
 

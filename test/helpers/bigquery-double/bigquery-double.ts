@@ -2,7 +2,11 @@
  * A strict local double of the BigQuery v2 REST API for the endpoints etld uses: datasets
  * get/insert, tables get/insert/patch/delete, tabledata.list, multipart upload of load jobs,
  * jobs.insert (query), jobs.get (RUNNING until polled `pollsUntilDone` times, then DONE with or
- * without `errorResult`), 409 `duplicate` for a reused job id, jobs.query. Request bodies are
+ * without `errorResult`), 409 `duplicate` for a reused job id, jobs.query, tables.testIamPermissions
+ * and dry-run jobs (`configuration.dryRun`, answered DONE and never stored). A test denies a
+ * permission by adding it to `deniedPermissions`: testIamPermissions leaves it out, a job insert
+ * without bigquery.jobs.create is refused 403 `accessDenied`, and a job that writes a table
+ * without bigquery.tables.updateData fails `accessDenied`. Request bodies are
  * validated against the REST reference (rest-schemas.ts) and refused with 400 `invalid` when they
  * carry unknown fields or wrong shapes. Every request is logged for assertions.
  */
@@ -17,6 +21,7 @@ import {
   queryRequestSchema,
   schemaUpdateProblem,
   tableInsertSchema,
+  testIamPermissionsSchema,
   tablePatchSchema,
   type Field,
   type JobRequest,
@@ -59,6 +64,8 @@ export interface BigQueryDouble {
   failJob: ((job: DoubleJob) => ErrorProto | undefined) | undefined;
   /** Jobs whose insert is processed but answered 503 once, as when a response is lost. */
   readonly loseInsertResponse: Set<string>;
+  /** IAM permissions the caller does not hold (`bigquery.jobs.create`, `bigquery.tables.updateData`…). */
+  readonly deniedPermissions: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -254,10 +261,27 @@ export async function startBigQueryDouble(
     await storage.selectInto(query.query, datasetId, tableId, query.writeDisposition === 'WRITE_TRUNCATE');
   }
 
+  /** A job that changes a table's rows: a load, a query with a destination table, or DML. */
+  function writesData(job: DoubleJob): boolean {
+    const { load, query } = job.request.configuration;
+    if (load !== undefined) return true;
+    return (
+      query !== undefined &&
+      (query.destinationTable !== undefined || /^\s*(INSERT|MERGE|UPDATE|DELETE)\b/i.test(query.query))
+    );
+  }
+
   async function runJob(job: DoubleJob): Promise<void> {
     const injected = double.failJob?.(job);
     if (injected !== undefined) {
       job.errorResult = injected;
+      return;
+    }
+    if (double.deniedPermissions.has('bigquery.tables.updateData') && writesData(job)) {
+      job.errorResult = {
+        reason: 'accessDenied',
+        message: `Access Denied: Table ${project}: Permission bigquery.tables.updateData denied (or it may not exist).`,
+      };
       return;
     }
     try {
@@ -286,6 +310,25 @@ export async function startBigQueryDouble(
         'invalid',
         `jobReference.projectId ${request.jobReference.projectId} is not ${project}`,
       );
+    if (double.deniedPermissions.has('bigquery.jobs.create'))
+      throw new HttpError(
+        403,
+        'accessDenied',
+        `Access Denied: Project ${project}: User does not have bigquery.jobs.create permission in project ${project}.`,
+      );
+    if (request.configuration.dryRun === true) {
+      if (request.configuration.query === undefined)
+        throw new HttpError(400, 'invalid', 'the double answers dry runs of query jobs only');
+      // A dry run is validated and answered, never stored: its id may be reused.
+      send(res, 200, {
+        kind: 'bigquery#job',
+        jobReference: { projectId: project, location: 'US' },
+        configuration: request.configuration,
+        status: { state: 'DONE' },
+        statistics: { totalBytesProcessed: '0', query: { totalBytesProcessed: '0' } },
+      });
+      return;
+    }
     const config = request.configuration.load ?? request.configuration.query;
     const problem = config === undefined ? undefined : schemaUpdateProblem(config);
     if (problem !== undefined) throw new HttpError(400, 'invalid', problem);
@@ -430,6 +473,17 @@ export async function startBigQueryDouble(
       });
       return;
     }
+    if (method === 'POST' && (m = /^\/datasets\/([^/]+)\/tables\/([^/]+):testIamPermissions$/.exec(rest))) {
+      const dataset = m[1] ?? '';
+      const table = decodeURIComponent(m[2] ?? '');
+      const request = parse(testIamPermissionsSchema, body, 'TestIamPermissionsRequest');
+      if (!storage.tables.has(DoubleStorage.key(dataset, table)))
+        throw new HttpError(404, 'notFound', `Not found: Table ${project}:${dataset}.${table}`);
+      const granted = request.permissions.filter((p) => !double.deniedPermissions.has(p));
+      // Like the API: the list is left out when none is held.
+      send(res, 200, granted.length === 0 ? {} : { permissions: granted });
+      return;
+    }
     if ((m = /^\/datasets\/([^/]+)\/tables\/([^/]+)(\/data)?$/.exec(rest))) {
       const dataset = m[1] ?? '';
       const table = decodeURIComponent(m[2] ?? '');
@@ -503,6 +557,7 @@ export async function startBigQueryDouble(
     pollsUntilDone: options.pollsUntilDone ?? 1,
     failJob: undefined,
     loseInsertResponse: new Set(),
+    deniedPermissions: new Set(),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -91,6 +91,7 @@ export const jobSchema = z.strictObject({
       query: queryConfigSchema.optional(),
       labels: z.record(z.string(), z.string()).optional(),
       jobTimeoutMs: int64String.optional(),
+      dryRun: z.boolean().optional(),
     })
     .refine(
       (c) => (c.load === undefined) !== (c.query === undefined),
@@ -140,3 +141,20 @@ export function schemaUpdateProblem(config: {
   if (write === 'WRITE_TRUNCATE' && config.destinationTable?.tableId.includes('$')) return undefined;
   return `Schema update options should only be specified with WRITE_APPEND disposition, or with WRITE_TRUNCATE disposition on a table partition (got ${write})`;
 }
+
+/**
+ * TestIamPermissionsRequest on a table (`tables/{t}:testIamPermissions`): permission names without
+ * wildcards; only table-level `bigquery.tables.*` permissions are valid for a table resource.
+ */
+export const testIamPermissionsSchema = z.strictObject({
+  permissions: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^bigquery\.tables\.[A-Za-z]+$/,
+          'only bigquery.tables.* permissions are valid for a table (no wildcards)',
+        ),
+    )
+    .min(1),
+});
