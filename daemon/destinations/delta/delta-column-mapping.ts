@@ -138,27 +138,3 @@ export function fieldIdsOption(schema: StructType): string {
 export function toPhysicalSelect(schema: StructType): string {
   return schema.fields.map((f) => `${sqlIdent(f.name)} AS ${sqlIdent(physicalName(f, true))}`).join(', ');
 }
-
-/**
- * A relation over existing data files with the table's logical column names (merge rewrites read
- * old rows through it). `present` holds the physical names the files have (lower case): a column
- * added after they were written reads as NULL.
- */
-export function logicalFilesSql(
-  schema: StructType,
-  files: string,
-  present: ReadonlySet<string>,
-  withFilename: boolean,
-): string {
-  const columns = schema.fields.map((field) => {
-    const physical = physicalName(field, true);
-    if (present.has(physical.toLowerCase())) return `${sqlIdent(physical)} AS ${sqlIdent(field.name)}`;
-    const duckType = duckTypeForDelta(field.type);
-    if (duckType === undefined)
-      throw new EtlError('SCHEMA_MISMATCH', `column ${field.name} is missing from an existing data file`);
-    return `CAST(NULL AS ${duckType}) AS ${sqlIdent(field.name)}`;
-  });
-  if (withFilename) columns.push('filename');
-  const options = withFilename ? 'filename = true, union_by_name = true' : 'union_by_name = true';
-  return `(SELECT ${columns.join(', ')} FROM read_parquet([${files}], ${options}))`;
-}

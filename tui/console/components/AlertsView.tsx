@@ -24,6 +24,7 @@ function kindColor(kind: AlertRecord['kind']): ColorName | undefined {
     case 'stale':
       return 'red';
     case 'checks':
+    case 'maintenance':
       return 'yellow';
     case 'recovery':
     case 'fresh':
