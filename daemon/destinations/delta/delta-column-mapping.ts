@@ -16,7 +16,6 @@
 import { randomUUID } from 'node:crypto';
 import { EtlError } from '../../../shared/errors.js';
 import type { DeltaType, StructField, StructType } from './delta-schema.js';
-import { duckTypeForDelta } from './delta-schema.js';
 import { sqlIdent, sqlString } from './delta-sql.js';
 
 export const MODE_KEY = 'delta.columnMapping.mode';
