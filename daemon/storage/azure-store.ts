@@ -13,11 +13,11 @@
  */
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { randomUUID } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { EtlError } from '../../shared/errors.js';
 import type { ObjectInfo, ObjectStore, PutIfAbsentOutcome } from './object-store.js';
 import { withRetries } from './retry-policy.js';
-import { storeError, type Failure } from './store-errors.js';
+import { storeError, uploadSize, type Failure } from './store-errors.js';
 import {
   DELETE_CONCURRENCY,
   forEachLimited,
@@ -227,18 +227,7 @@ class AzureStore implements ObjectStore {
   }
 
   async upload(localPath: string, key: string): Promise<void> {
-    let size: number;
-    try {
-      size = (await stat(localPath)).size;
-    } catch (cause) {
-      throw new EtlError(
-        'STAGING',
-        `${this.displayUrl}: cannot read ${localPath} to upload it: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
+    const size = await uploadSize(this.displayUrl, localPath);
     if (size <= this.#tuning.partSize) {
       await this.put(key, await readFile(localPath));
       this.#tuning.onUpload(key, 1);

@@ -15,12 +15,12 @@
  */
 import type { Bucket, File, Storage } from '@google-cloud/storage';
 import { createReadStream } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { EtlError } from '../../shared/errors.js';
 import type { ObjectInfo, ObjectStore, PutIfAbsentOutcome } from './object-store.js';
 import { withRetries } from './retry-policy.js';
-import { storeError, type Failure } from './store-errors.js';
+import { storeError, uploadSize, type Failure } from './store-errors.js';
 import {
   DELETE_CONCURRENCY,
   forEachLimited,
@@ -217,18 +217,7 @@ class GcsStore implements ObjectStore {
   }
 
   async upload(localPath: string, key: string): Promise<void> {
-    let size: number;
-    try {
-      size = (await stat(localPath)).size;
-    } catch (cause) {
-      throw new EtlError(
-        'STAGING',
-        `${this.displayUrl}: cannot read ${localPath} to upload it: ${(cause as Error).message}`,
-        {
-          cause,
-        },
-      );
-    }
+    const size = await uploadSize(this.displayUrl, localPath);
     if (size <= this.#tuning.partSize) {
       await this.put(key, await readFile(localPath));
       this.#tuning.onUpload(key, 1);

@@ -14,13 +14,13 @@ import type * as S3 from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EtlError } from '../../shared/errors.js';
 import type { ObjectInfo, ObjectStore, PutIfAbsentOutcome } from './object-store.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
-import { storeError, type Failure } from './store-errors.js';
+import { storeError, uploadSize, type Failure } from './store-errors.js';
 import {
   keyRoot,
   resolveTuning,
@@ -279,16 +279,7 @@ class S3Store implements ObjectStore {
 
   async upload(localPath: string, key: string): Promise<void> {
     const action = `uploading ${localPath} to ${key}`;
-    let size: number;
-    try {
-      size = (await stat(localPath)).size;
-    } catch (cause) {
-      throw new EtlError(
-        'STAGING',
-        `${this.displayUrl}: cannot read ${localPath} to upload it: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
+    const size = await uploadSize(this.displayUrl, localPath);
     if (size <= this.#tuning.partSize) {
       // One part at most: a buffer (bounded by the part size) the SDK can send again on a retry.
       await this.put(key, await readFile(localPath));

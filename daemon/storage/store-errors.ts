@@ -4,6 +4,7 @@
  * and prefix) and the object, and carry the service's error code, never a credential: SDK texts
  * pass through `redact` (a SAS signature or an account key can sit in a URL or a connection string).
  */
+import { stat } from 'node:fs/promises';
 import { EtlError } from '../../shared/errors.js';
 
 export type FailureKind =
@@ -90,5 +91,18 @@ export function storeError(
       });
     case 'misconfigured':
       return new EtlError('CONFIG_INVALID', `${where}: ${detail}`, { cause });
+  }
+}
+
+/** The size of a local file about to be uploaded; a file that cannot be read is a STAGING error. */
+export async function uploadSize(displayUrl: string, localPath: string): Promise<number> {
+  try {
+    return (await stat(localPath)).size;
+  } catch (cause) {
+    throw new EtlError(
+      'STAGING',
+      `${displayUrl}: cannot read ${localPath} to upload it: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }
