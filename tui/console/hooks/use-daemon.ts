@@ -10,7 +10,8 @@ import type { Command } from '../state/command.js';
 import { describeError } from '../format/text.js';
 import { sendCommand } from './send-command.js';
 import { useFleetLists } from './use-fleet-lists.js';
-import type { ListName, ViewAction } from '../state/view-state.js';
+import type { ListRequest } from '../state/record-list.js';
+import type { ViewAction } from '../state/view-state.js';
 
 export interface UseDaemonOptions {
   /**
@@ -24,8 +25,8 @@ export interface UseDaemonOptions {
   readonly detailPipeline: string | null;
   /** The pipeline whose log pane is open, EVERY_PIPELINE for `:logs`, null when none is. */
   readonly logPipeline: string | null;
-  /** The fleet-wide list on screen (`:runs`, `:alerts`), if any. */
-  readonly listView: ListName | null;
+  /** The fleet-wide list on screen (`:runs`, `:alerts`), if any, as the daemon is asked for it. */
+  readonly list: ListRequest | null;
   /** The pipeline whose file `y` shows, if any. */
   readonly yamlPipeline: string | null;
   readonly clock: () => number;
@@ -44,7 +45,7 @@ const SUBSCRIBE_TOPICS = ['runs', 'progress', 'pipelines', 'resources'] as const
 
 /** Returns the function that carries out a queued command. */
 export function useDaemon(options: UseDaemonOptions): (command: Command) => void {
-  const { connect, detailPipeline, logPipeline, listView, yamlPipeline } = options;
+  const { connect, detailPipeline, logPipeline, list, yamlPipeline } = options;
   const flushMs = options.flushIntervalMs ?? 150;
   const retryMs = options.retryDelayMs ?? 1000;
   const refreshMs = options.refreshIntervalMs ?? 15_000;
@@ -289,7 +290,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
   }, [logPipeline, epoch]);
 
-  useFleetLists({ clientRef, dispatchRef, listView, yamlPipeline, epoch, listTick });
+  useFleetLists({ clientRef, dispatchRef, list, yamlPipeline, epoch, listTick });
 
   return useCallback((command: Command) => {
     if (command.kind === 'quit') return;

@@ -17,7 +17,7 @@ import type {
 import type { Command, QueuedCommand } from './command.js';
 import type { Details } from './details.js';
 import type { LogAction, LogView } from './log-view.js';
-import { createRecordList, type ListEdit, type RecordList } from './record-list.js';
+import { createRecordList, type ListEdit, type Page, type RecordList } from './record-list.js';
 import type { SortOrder } from './sort.js';
 
 /** `table` is `:pipelines`; `runs` and `alerts` are the fleet-wide lists of the palette. */
@@ -106,8 +106,8 @@ export type ViewAction =
       readonly why: readonly string[];
     }
   | { readonly type: 'detailFailed'; readonly pipeline: string; readonly error: string }
-  | { readonly type: 'runsLoaded'; readonly runs: readonly RunRecord[] }
-  | { readonly type: 'alertsLoaded'; readonly alerts: readonly AlertRecord[] }
+  | { readonly type: 'runsLoaded'; readonly page: Page<RunRecord> }
+  | { readonly type: 'alertsLoaded'; readonly page: Page<AlertRecord> }
   | { readonly type: 'listFailed'; readonly list: ListName; readonly error: string }
   | { readonly type: 'listEdit'; readonly list: ListName; readonly edit: ListEdit }
   | { readonly type: 'yamlLoaded'; readonly pipeline: string; readonly file: PipelineFile }
