@@ -82,7 +82,7 @@ describe('etl-console app (fake daemon client)', () => {
     expect(text).toContain('pipelines 4 · 1 running · 1 failed · 1 invalid · 1 idle');
     expect(text).toContain('4 of 4 pipelines · sort name ↑');
     expect(text).toMatch(
-      /s start {2}x stop {2}p pause\/resume {2}r retry {2}l logs {2}y yaml {2}d error {2}enter details/,
+      /s start {2}x stop {2}p pause\/resume {2}r retry {2}F full refresh {2}B backfill {2}l logs {2}y yaml {2}d error/,
     );
     expect(client.callsOf('subscribe')[0]?.params).toEqual({
       topics: ['runs', 'progress', 'pipelines', 'resources'],
@@ -471,6 +471,6 @@ describe('etl-console app (fake daemon client)', () => {
     await waitFor((f) => f.includes('[read-only] stop orders refused'), 'the stop refusal');
     expect(readOnly.callsOf('stop')).toHaveLength(1);
     await press(stdin, '?');
-    await waitFor((f) => f.includes('s x p r off: the daemon refuses'), 'the help');
+    await waitFor((f) => f.includes('s x p r F B off: the daemon refuses'), 'the help');
   });
 });

@@ -685,7 +685,7 @@ describe('KeyBar, StatusLine, HelpOverlay', () => {
     const readonly = plain(<HelpOverlay readonly="--readonly given" />);
     expect(readonly).not.toContain('stop the run');
     expect(readonly).toContain('Actions [read-only]');
-    expect(readonly).toContain('s x p r off: --readonly given');
+    expect(readonly).toContain('s x p r F B off: --readonly given');
     expect(frame).toContain(':runs [TEXT]');
     expect(frame).toContain('wrap');
   });

@@ -17,7 +17,7 @@ import {
   type Page,
 } from '../../tui/console/state/record-list.js';
 import { createViewState, viewReducer, type ViewState } from '../../tui/console/state/view-state.js';
-import { logLine, pipeline, run } from './fixtures.js';
+import { logLine, pipeline, run, status } from './fixtures.js';
 
 const OPTIONS: KeyOptions = { readonly: false, pageSize: 10 };
 
@@ -252,6 +252,72 @@ describe(':runs page by page', () => {
   });
 });
 
+describe('F full refresh and B backfill', () => {
+  it('F asks with the destination named; y sends a full refresh, anything else cancels', () => {
+    let s = keys(loaded(), 'j', 'F');
+    expect(s.confirm?.question).toBe('Full refresh of invoices: replace duckdb with a full reload?');
+    expect(keys(s, 'n').notice?.text).toBe('full refresh cancelled');
+    expect(keys(s, 'n').outbox).toHaveLength(0);
+    s = keys(s, 'y');
+    expect(s.confirm).toBeNull();
+    expect(s.outbox.at(-1)?.command).toEqual({ kind: 'fullRefresh', pipeline: 'invoices' });
+    // Only where a pipeline is the subject: not in :runs.
+    expect(keys(loaded(), ':runs', { return: true }, 'F').confirm).toBeNull();
+  });
+
+  it('B opens a form naming the cursor column; tab switches fields, enter starts, the daemon refusal shows in it', () => {
+    let s = keys(loaded(), 'j', { return: true });
+    s = viewReducer(s, {
+      type: 'detailLoaded',
+      pipeline: 'invoices',
+      status: status(pipeline({ name: 'invoices' }), {
+        config: { load: { mode: 'merge', cursor: 'updated_at' } },
+      }),
+      history: [],
+      why: [],
+    });
+    s = keys(s, 'B');
+    expect(s.backfill).toMatchObject({ pipeline: 'invoices', cursor: 'updated_at', field: 'from' });
+    // Keys go to the form, not to the actions.
+    s = keys(s, '2026-02-01', { return: true }, '2026-01-01');
+    expect(s.backfill).toMatchObject({ from: '2026-02-01', to: '2026-01-01', field: 'to' });
+    expect(s.outbox).toHaveLength(0);
+    s = keys(s, { return: true });
+    expect(s.backfill?.sending).toBe(true);
+    expect(s.outbox.at(-1)?.command).toEqual({
+      kind: 'backfill',
+      pipeline: 'invoices',
+      from: '2026-02-01',
+      to: '2026-01-01',
+    });
+    s = viewReducer(s, {
+      type: 'backfillFailed',
+      pipeline: 'invoices',
+      error: 'backfill invoices failed: [USAGE] empty',
+    });
+    expect(s.backfill).toMatchObject({ sending: false, error: 'backfill invoices failed: [USAGE] empty' });
+    // Fixing a field clears the error; esc closes the form.
+    s = keys(s, { tab: true }, { backspace: true });
+    expect(s.backfill).toMatchObject({ field: 'from', from: '2026-02-0', error: null });
+    expect(keys(s, { escape: true }).backfill).toBeNull();
+    // From the table the cursor column is not known yet: the console asks the daemon for it.
+    expect(keys(loaded(), 'B').backfill?.cursor).toBeNull();
+  });
+
+  it('--readonly refuses F and B; a read-only connection sends F without asking, for the daemon to refuse', () => {
+    const readonly = consoleReducer(loaded(), {
+      type: 'key',
+      input: 'F',
+      key: {},
+      options: { ...OPTIONS, readonly: true },
+    });
+    expect(readonly.notice?.text).toBe('read-only console (--readonly): actions are disabled');
+    const role = keys(viewReducer(loaded(), { type: 'role', role: 'read-only' }), 'F');
+    expect(role.confirm).toBeNull();
+    expect(role.outbox.at(-1)?.command).toEqual({ kind: 'fullRefresh', pipeline: 'customers' });
+  });
+});
+
 describe(':alerts, y and d', () => {
   it('shows an alert in full on enter; offers no actions', () => {
     let s = keys(loaded(), ':alerts', { return: true });
@@ -355,6 +421,6 @@ describe('the read-only role', () => {
       { kind: 'stop', pipeline: 'orders_from_the_eu_shop_shards' },
     ]);
     const operator = keys(viewReducer(loaded(), { type: 'moveTo', position: 'last' }), 'x');
-    expect(operator.confirm).toEqual({ action: 'stop', pipeline: 'orders_from_the_eu_shop_shards' });
+    expect(operator.confirm?.command).toEqual({ kind: 'stop', pipeline: 'orders_from_the_eu_shop_shards' });
   });
 });

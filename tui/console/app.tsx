@@ -87,6 +87,7 @@ export function App({
     logPipeline: state.logs === null ? null : (state.logs.pipeline ?? EVERY_PIPELINE),
     list: listName === null ? null : listRequest(listName, state[listName]),
     yamlPipeline: state.yaml?.pipeline ?? null,
+    backfillPipeline: state.backfill?.cursor === null ? state.backfill.pipeline : null,
     clock,
     flushIntervalMs,
     retryDelayMs,
@@ -207,6 +208,17 @@ export function App({
     prompt = { label: 'filter /', text: state.filter, error: state.filterError, hint: context };
   } else if (list?.filterEditing === true) {
     prompt = { label: 'filter /', text: list.filter, error: list.filterError, hint: context };
+  } else if (state.backfill !== null) {
+    const form = state.backfill;
+    const field = (name: 'from' | 'to'): string =>
+      `${name} ${form.field === name ? `[${form[name]}▏]` : `[${form[name]}]`}`;
+    prompt = {
+      label: `backfill ${form.pipeline}`,
+      text: ` (cursor ${form.cursor ?? '…'}) ${field('from')} ${field('to')}`,
+      error: form.error,
+      hint: form.sending ? 'checking the range…' : 'tab switches, enter starts, esc cancels',
+      cursor: false,
+    };
   } else if (state.logs?.searchEditing === true) {
     prompt = { label: 'search /', text: state.logs.search, error: state.logs.searchError, hint: '' };
   }
@@ -228,7 +240,7 @@ export function App({
           {body}
         </Box>
         <StatusLine
-          confirm={state.confirm === null ? null : `Stop the running run of ${state.confirm.pipeline}?`}
+          confirm={state.confirm?.question ?? null}
           prompt={prompt}
           notice={state.notice}
           context={context}

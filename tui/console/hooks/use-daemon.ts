@@ -9,6 +9,7 @@ import { ActionBatcher } from '../state/action-batcher.js';
 import type { Command } from '../state/command.js';
 import { describeError } from '../format/text.js';
 import { sendCommand } from './send-command.js';
+import { cursorOf } from '../state/command.js';
 import { useFleetLists } from './use-fleet-lists.js';
 import type { ListRequest } from '../state/record-list.js';
 import type { ViewAction } from '../state/view-state.js';
@@ -29,6 +30,8 @@ export interface UseDaemonOptions {
   readonly list: ListRequest | null;
   /** The pipeline whose file `y` shows, if any. */
   readonly yamlPipeline: string | null;
+  /** The pipeline of the backfill form while its cursor column is not known yet. */
+  readonly backfillPipeline: string | null;
   readonly clock: () => number;
   /** Longest a daemon event waits before it is rendered. */
   readonly flushIntervalMs?: number;
@@ -291,6 +294,24 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
   }, [logPipeline, epoch]);
 
   useFleetLists({ clientRef, dispatchRef, list, yamlPipeline, epoch, listTick });
+
+  // The backfill form names the cursor column: its pipeline's status has the configuration.
+  const { backfillPipeline } = options;
+  useEffect(() => {
+    const current = clientRef.current;
+    if (backfillPipeline === null || current === null || current.state !== 'connected') return;
+    let cancelled = false;
+    const pipeline = backfillPipeline;
+    current.call('status', { pipeline }).then(
+      (status) => {
+        if (!cancelled) dispatchRef.current({ type: 'backfillCursor', pipeline, cursor: cursorOf(status) });
+      },
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [backfillPipeline, epoch]);
 
   return useCallback((command: Command) => {
     if (command.kind === 'quit') return;

@@ -12,7 +12,7 @@ import { completePalette } from './palette.js';
 import { ALERT_LIST, loadPage, RUN_LIST } from './record-list.js';
 import { selectedIndex, targetPipeline, visibleOf } from './selectors.js';
 import { nextSortKey } from './sort.js';
-import type { RunStateEvent, ViewAction, ViewState } from './view-types.js';
+import type { BackfillEdit, BackfillForm, RunStateEvent, ViewAction, ViewState } from './view-types.js';
 
 export { createViewState } from './view-types.js';
 export type {
@@ -99,6 +99,17 @@ function move(state: ViewState, to: (index: number, count: number) => number): V
 
 function scrollBy(scroll: number, delta: number, lines: number): number {
   return Math.min(Math.max(scroll + delta, 0), Math.max(lines - 1, 0));
+}
+
+function editBackfill(form: BackfillForm, edit: BackfillEdit): BackfillForm {
+  switch (edit.kind) {
+    case 'switch':
+      return { ...form, field: form.field === 'from' ? 'to' : 'from' };
+    case 'input':
+      return { ...form, [form.field]: form[form.field] + edit.text, error: null };
+    case 'backspace':
+      return { ...form, [form.field]: form[form.field].slice(0, -1), error: null };
+  }
 }
 
 export function viewReducer(state: ViewState, action: ViewAction): ViewState {
@@ -236,10 +247,38 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       };
     case 'closeDetails':
       return { ...state, details: null };
-    case 'confirmStop':
-      return { ...state, confirm: { action: 'stop', pipeline: action.pipeline } };
+    case 'confirm':
+      return { ...state, confirm: action.confirm };
     case 'confirmCancel':
       return { ...state, confirm: null };
+    case 'backfillOpen':
+      return {
+        ...state,
+        help: false,
+        backfill: {
+          pipeline: action.pipeline,
+          cursor: action.cursor,
+          from: '',
+          to: '',
+          field: 'from',
+          error: null,
+          sending: false,
+        },
+      };
+    case 'backfillCursor':
+      if (state.backfill?.pipeline !== action.pipeline) return state;
+      return { ...state, backfill: { ...state.backfill, cursor: action.cursor } };
+    case 'backfillEdit':
+      return state.backfill === null
+        ? state
+        : { ...state, backfill: editBackfill(state.backfill, action.edit) };
+    case 'backfillSent':
+      return state.backfill === null ? state : { ...state, backfill: { ...state.backfill, sending: true } };
+    case 'backfillFailed':
+      if (state.backfill?.pipeline !== action.pipeline) return state;
+      return { ...state, backfill: { ...state.backfill, sending: false, error: action.error } };
+    case 'backfillClose':
+      return { ...state, backfill: null };
     case 'enqueue':
       return {
         ...state,
