@@ -447,6 +447,24 @@ export type ConnectionTest = z.infer<typeof connectionTestSchema>;
 const pipelineParams = z.object({ pipeline: pipelineName });
 const empty = z.object({}).default({});
 const statusFilter = z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length);
+/** A run id whose listing page came before: the next page starts after it (keyset paging). */
+const beforeRun = z
+  .string()
+  .min(1)
+  .max(300)
+  .describe(
+    'Only runs listed after this run id (older, in the listing order): the next page after one ending with it',
+  );
+/** The fleet-wide lists' text filter (shared/record-text.ts says which fields it looks at). */
+const textFilter = {
+  text: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only records with a shown field containing this text, ignoring case'),
+  invert_text: z.boolean().default(false).describe('Only records with no shown field containing `text`'),
+};
 
 /**
  * What a connection may do. `operator`: everything; `read-only` (the read-only socket or token):
@@ -525,10 +543,15 @@ export const METHODS = {
       status: statusFilter.optional(),
       /** Only runs that started at or after this time. */
       since: isoParam.optional(),
+      before: beforeRun.optional(),
     }),
     result: z.array(runRecordSchema),
   },
-  /** Runs of every pipeline (or one), newest first, filtered like `history` (etlctl runs, the console's `:runs`). */
+  /**
+   * Runs of every pipeline (or one), newest first (by their first attempt's start), filtered like
+   * `history` and by text (the id, pipeline, status, trigger, error code or the error's first line);
+   * `before` pages through them (etlctl runs, the console's `:runs`).
+   */
   runs: {
     mutates: false,
     params: z.object({
@@ -536,6 +559,8 @@ export const METHODS = {
       limit: z.number().int().min(1).max(10_000).default(50),
       status: statusFilter.optional(),
       since: isoParam.optional(),
+      before: beforeRun.optional(),
+      ...textFilter,
     }),
     result: z.array(runRecordSchema),
   },
@@ -624,12 +649,21 @@ export const METHODS = {
   /** The pipeline's file as on disk (also for an invalid pipeline), for `y` in the console. */
   pipeline_file: { mutates: false, params: pipelineParams, result: pipelineFileSchema },
 
-  /** Recorded alerts, newest first; one pipeline's with `pipeline` (the console's `:alerts`). */
+  /**
+   * Recorded alerts, newest first; one pipeline's with `pipeline`; filtered by text (the pipeline,
+   * kind, status, run or subject); `before` pages through them (the console's `:alerts`).
+   */
   alerts: {
     mutates: false,
     params: z.object({
       limit: z.number().int().min(1).max(5000).default(200),
       pipeline: pipelineName.optional(),
+      before: z
+        .number()
+        .int()
+        .optional()
+        .describe('Only alerts listed after this alert id: the next page after one ending with it'),
+      ...textFilter,
     }),
     result: z.array(alertRecordSchema),
   },

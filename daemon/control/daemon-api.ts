@@ -28,6 +28,7 @@ import { toStateChange, watermarkCommand } from '../engine/watermark-operations.
 import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
 import type { AlertRow, StateStore } from '../state/store.js';
+import { findRunsInSteps } from '../state/run-listing.js';
 import { readPipelineFile } from './pipeline-file.js';
 
 function toAlertRecord(row: AlertRow): AlertRecord {
@@ -216,17 +217,27 @@ export class DaemonApiImpl implements DaemonApi {
 
   history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
     this.#known(params.pipeline);
-    return this.runs(params);
+    return this.runs({ ...params, invert_text: false });
   }
 
-  runs(params: MethodParams<'runs'>): Promise<MethodResult<'runs'>> {
-    const found = this.#parts.store.findRuns({
+  async runs(params: MethodParams<'runs'>): Promise<MethodResult<'runs'>> {
+    const found = await findRunsInSteps(this.#parts.store, {
       limit: params.limit,
       ...(params.pipeline === undefined ? {} : { pipeline: params.pipeline }),
       ...(params.status === undefined ? {} : { statuses: params.status }),
       ...(params.since === undefined ? {} : { since: new Date(params.since).toISOString() }),
+      ...(params.before === undefined ? {} : { before: this.#runKey(params.before) }),
+      ...(params.text === undefined ? {} : { text: { text: params.text, invert: params.invert_text } }),
     });
-    return Promise.resolve(found.map(toRunRecord));
+    return found.map(toRunRecord);
+  }
+
+  /** The run a page ends with, for the next page; a run id the store does not know is refused. */
+  #runKey(runId: string): { pipeline: string; sequence: number } {
+    const first = findRunAttempts(this.#parts.store, runId)[0];
+    if (first === undefined)
+      throw new EtlError('NOT_FOUND', `no run with id "${runId}" to list the runs before it`);
+    return { pipeline: first.pipeline, sequence: first.sequence };
   }
 
   changes(params: MethodParams<'changes'>): Promise<MethodResult<'changes'>> {
@@ -356,11 +367,12 @@ export class DaemonApiImpl implements DaemonApi {
   }
 
   alerts(params: MethodParams<'alerts'>): Promise<MethodResult<'alerts'>> {
-    const { store } = this.#parts;
-    const rows =
-      params.pipeline === undefined
-        ? store.recentAlerts(params.limit)
-        : store.listAlerts(params.pipeline, new Date(0).toISOString()).slice(0, params.limit);
+    const rows = this.#parts.store.findAlerts({
+      limit: params.limit,
+      ...(params.pipeline === undefined ? {} : { pipeline: params.pipeline }),
+      ...(params.before === undefined ? {} : { beforeId: params.before }),
+      ...(params.text === undefined ? {} : { text: { text: params.text, invert: params.invert_text } }),
+    });
     return Promise.resolve(rows.map(toAlertRecord));
   }
 

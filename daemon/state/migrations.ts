@@ -115,6 +115,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE state_changes ADD COLUMN shards_json TEXT;
   CREATE INDEX runs_by_created ON runs (created_at DESC);
   `,
+  // 7: keyset paging of the fleet-wide lists: runs and alerts in their listing order (ties broken
+  // by sequence and pipeline, or id), and a run's attempts found by (pipeline, sequence)
+  `
+  DROP INDEX runs_by_created;
+  CREATE INDEX runs_by_start ON runs (created_at DESC, sequence DESC, pipeline DESC);
+  DROP INDEX runs_by_pipeline;
+  CREATE INDEX runs_by_pipeline ON runs (pipeline, created_at DESC, sequence DESC, attempt DESC);
+  CREATE INDEX runs_by_run ON runs (pipeline, sequence, attempt);
+  CREATE INDEX alerts_by_time ON alerts (created_at DESC, id DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

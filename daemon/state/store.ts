@@ -62,6 +62,31 @@ export interface RunFilter {
   readonly statuses?: readonly RunStatus[];
   /** The run's first attempt was created at or after this ISO time. */
   readonly since?: string;
+  /** Only runs after this one in the listing's order (keyset paging); it must exist. */
+  readonly before?: { readonly pipeline: string; readonly sequence: number };
+  /** Only runs a text filter matches (shared/record-text.ts), or with `invert` does not. */
+  readonly text?: TextFilter;
+  readonly limit: number;
+}
+
+/** What one bounded step of a run listing found (see `scanRuns`). */
+export interface RunScan {
+  readonly runs: RunRow[][];
+  readonly scannedTo: { readonly pipeline: string; readonly sequence: number } | null;
+}
+
+/** A case-insensitive text filter over what a list's row shows; `invert` keeps the others. */
+export interface TextFilter {
+  readonly text: string;
+  readonly invert: boolean;
+}
+
+/** Which alerts a listing returns, newest first (see `findAlerts`). */
+export interface AlertFilter {
+  readonly pipeline?: string;
+  /** Only alerts after this one in the listing's order (keyset paging). */
+  readonly beforeId?: number;
+  readonly text?: TextFilter;
   readonly limit: number;
 }
 
@@ -190,10 +215,18 @@ export interface StateStore {
    */
   listRunAttempts(pipeline: string, limit: number): RunRow[][];
   /**
-   * Logical runs matching `filter` across pipelines, newest first (by their first attempt), each
-   * its attempts in order; `limit` counts runs.
+   * Logical runs matching `filter` across pipelines, newest first (by their first attempt's
+   * creation, then sequence, then pipeline: a total order, so paging with `before` neither skips
+   * nor repeats a run), each its attempts in order; `limit` counts runs. One query, however many
+   * runs it passes: the control socket lists in bounded steps instead (run-listing.ts).
    */
   findRuns(filter: RunFilter): RunRow[][];
+  /**
+   * One bounded step of `findRuns`: examines at most `window` runs (a default that keeps the event
+   * loop free) after `filter.before`. `scannedTo` is where to go on when the window ended before
+   * `limit` matches were found, null when the page is full or the listing has ended.
+   */
+  scanRuns(filter: RunFilter, window?: number): RunScan;
   /** The attempts of one sequence, in order (empty when there is none). */
   attemptsOf(pipeline: string, sequence: number): RunRow[];
   runsWithStatus(statuses: readonly RunStatus[]): RunRow[];
@@ -235,8 +268,8 @@ export interface StateStore {
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;
   /** Newest first. */
   listAlerts(pipeline: string, sinceIso: string): AlertRow[];
-  /** Every pipeline's and the host's alerts, newest first. */
-  recentAlerts(limit: number): AlertRow[];
+  /** Every pipeline's and the host's alerts (or one pipeline's), newest first (creation, then id). */
+  findAlerts(filter: AlertFilter): AlertRow[];
 
   recordSchema(pipeline: string, columnsJson: string): void;
   latestSchema(pipeline: string): string | null;

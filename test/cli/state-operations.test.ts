@@ -451,6 +451,26 @@ describe('waiting for runs', () => {
       new Set(['events', 'feed', 'customers', 'orders', 'slow', 'broken']),
     );
 
+    // --before pages through the same listing: pages of two, each after the last of the one before.
+    const paged: string[] = [];
+    for (let before: string | undefined; paged.length <= all.length;) {
+      const page = (await etlJson('runs', '-n', '2', ...(before === undefined ? [] : ['--before', before])))
+        .runs as { id: string }[];
+      paged.push(...page.map((r) => r.id));
+      before = page.at(-1)?.id;
+      if (page.length < 2) break;
+    }
+    expect(paged).toEqual(all.map((r: { id: string }) => r.id));
+    const [newestBroken] = (await etlJson('history', 'broken', '-n', '1')).runs as { id: string }[];
+    expect(
+      (await etlJson('history', 'broken', '--before', newestBroken?.id ?? '')).runs.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).not.toContain(newestBroken?.id);
+    const unknown = await etl('runs', '--before', 'no-such-run-1');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no run with id "no-such-run-1"');
+
     expect((await etl('runs', '--status', 'bogus')).code).toBe(2);
     expect((await etl('history', 'feed', '--since', 'yesterday')).code).toBe(2);
     expect((await etl('wait', 'slow', '--timeout', 'soon')).code).toBe(2);

@@ -82,7 +82,7 @@ describe('etl-console app (fake daemon client)', () => {
     expect(text).toContain('pipelines 4 · 1 running · 1 failed · 1 invalid · 1 idle');
     expect(text).toContain('4 of 4 pipelines · sort name ↑');
     expect(text).toMatch(
-      /s start {2}x stop {2}p pause\/resume {2}r retry {2}l logs {2}y yaml {2}d error {2}enter details/,
+      /s start {2}x stop {2}p pause\/resume {2}r retry {2}F full refresh {2}B backfill {2}l logs {2}y yaml {2}d error/,
     );
     expect(client.callsOf('subscribe')[0]?.params).toEqual({
       topics: ['runs', 'progress', 'pipelines', 'resources'],
@@ -390,22 +390,22 @@ describe('etl-console app (fake daemon client)', () => {
     await press(stdin, ':', 'r');
     await waitFor((f) => f.includes(':r▏  · :runs'), 'the palette with its completion');
     await press(stdin, 'u', 'n', 's', KEYS.enter);
-    let text = await waitFor((f) => f.includes('2 of 2 runs, newest first'), 'the runs view');
-    expect(client.callsOf('runs')[0]?.params).toEqual({ limit: 500 });
+    let text = await waitFor((f) => f.includes('2 runs, newest first'), 'the runs view');
+    // A page and one more, to know whether there are more.
+    expect(client.callsOf('runs')[0]?.params).toEqual({ limit: 201 });
     expect(text).toMatch(/orders_from_the_eu_shop_shards-12\s+succeeded/);
     expect(rowOf(text, 'customers-7')).toMatch(/failed\s+schedule\s+2 min ago.*\[SOURCE_/);
     expect(text).not.toContain('LINE 1');
     await press(stdin, '/', 'f', 'a', 'i', 'l', 'e', 'd', KEYS.enter);
-    text = await waitFor(
-      (f) => f.includes('1 of 2 runs, newest first · filter "failed"'),
-      'the filtered runs',
-    );
+    // The daemon filters (the whole history, not what is loaded).
+    text = await waitFor((f) => f.includes('1 run, newest first · filter "failed"'), 'the filtered runs');
+    expect(client.callsOf('runs').at(-1)?.params).toEqual({ limit: 201, text: 'failed', invert_text: false });
     expect(text).not.toContain('orders_from_the_eu_shop_shards-12');
     await press(stdin, KEYS.enter);
     text = await waitFor((f) => f.includes('run customers-7 · failed'), 'the run details');
     expect(text).toContain('LINE 1: SELECT * FROM orderz');
     await press(stdin, KEYS.escape);
-    await waitFor((f) => f.includes('1 of 2 runs') && !f.includes('LINE 1'), 'the list again');
+    await waitFor((f) => f.includes('1 run, newest first') && !f.includes('LINE 1'), 'the list again');
     await press(stdin, ':', 'a', 'l', 'e', 'r', 't', 's', KEYS.enter);
     await waitFor((f) => f.includes('no alerts yet'), 'the alerts view');
   });
@@ -471,6 +471,6 @@ describe('etl-console app (fake daemon client)', () => {
     await waitFor((f) => f.includes('[read-only] stop orders refused'), 'the stop refusal');
     expect(readOnly.callsOf('stop')).toHaveLength(1);
     await press(stdin, '?');
-    await waitFor((f) => f.includes('s x p r off: the daemon refuses'), 'the help');
+    await waitFor((f) => f.includes('s x p r F B off: the daemon refuses'), 'the help');
   });
 });

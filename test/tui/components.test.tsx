@@ -6,7 +6,8 @@ import { Header } from '../../tui/console/components/Header.js';
 import { HelpOverlay } from '../../tui/console/components/HelpOverlay.js';
 import { KeyBar, keyHints } from '../../tui/console/components/KeyBar.js';
 import { LogPane, splitMatches } from '../../tui/console/components/LogPane.js';
-import { PipelineTable, pipelineColumns, windowStart } from '../../tui/console/components/PipelineTable.js';
+import { PipelineTable, pipelineColumns } from '../../tui/console/components/PipelineTable.js';
+import { windowStart } from '../../tui/console/components/Table.js';
 import { ProgressBar } from '../../tui/console/components/ProgressBar.js';
 import { StatusLine } from '../../tui/console/components/StatusLine.js';
 import { ThemeContext } from '../../tui/console/hooks/use-theme.js';
@@ -684,7 +685,7 @@ describe('KeyBar, StatusLine, HelpOverlay', () => {
     const readonly = plain(<HelpOverlay readonly="--readonly given" />);
     expect(readonly).not.toContain('stop the run');
     expect(readonly).toContain('Actions [read-only]');
-    expect(readonly).toContain('s x p r off: --readonly given');
+    expect(readonly).toContain('s x p r F B off: --readonly given');
     expect(frame).toContain(':runs [TEXT]');
     expect(frame).toContain('wrap');
   });

@@ -164,13 +164,16 @@ describe('etl-console views (tmux, spawned etld, PostgreSQL → DuckDB)', () => 
     await tmux.keys(':');
     await tmux.keys('runs');
     await tmux.keys('Enter', false);
-    screen = await tmux.waitForScreen((s) => s.includes('2 of 2 runs, newest first'), 'the runs view');
+    screen = await tmux.waitForScreen((s) => s.includes('2 runs, newest first'), 'the runs view');
     expect(rowOf(screen, `${LONG}-1`)).toMatch(/succeeded\s+manual/);
     expect(rowOf(screen, 'broken_source-1')).toMatch(/failed\s+manual.*\[SOURCE_\w+\]/);
     await tmux.keys('/');
     await tmux.keys('failed');
     await tmux.keys('Enter', false);
-    screen = await tmux.waitForScreen((s) => s.includes('1 of 2 runs'), 'the filtered runs');
+    screen = await tmux.waitForScreen(
+      (s) => s.includes('1 run, newest first · filter "failed"'),
+      'the filtered runs',
+    );
     expect(rowOf(screen, `${LONG}-1`)).toBe('');
     await tmux.keys('Enter', false);
     screen = await tmux.waitForScreen((s) => s.includes('run broken_source-1 · failed'), 'the run details');
@@ -187,7 +190,7 @@ describe('etl-console views (tmux, spawned etld, PostgreSQL → DuckDB)', () => 
     );
     expect(screen).toContain(join(home.dir, 'pipelines', 'broken_source.yaml'));
     await tmux.keys('Escape', false);
-    await tmux.waitForScreen((s) => s.includes('1 of 2 runs'), 'back to the runs');
+    await tmux.waitForScreen((s) => s.includes('1 run, newest first'), 'back to the runs');
 
     // :alerts lists the failure alert (no SMTP here: recorded as failed, with the reason).
     await tmux.keys(':alerts');

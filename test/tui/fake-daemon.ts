@@ -1,8 +1,26 @@
 /** In-memory daemon behaviour behind FakeClient: enough to drive the console's flows. */
 import { EtlError } from '../../shared/errors.js';
 import type { AlertRecord, LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import { FakeClient, type Handlers } from './fake-client.js';
 import { info, status } from './fixtures.js';
+
+/** A listing as the daemon pages it: the text filter, the records after `before`, `limit` of them. */
+function page<T>(
+  all: readonly T[],
+  params: { limit: number; text?: string; invert_text?: boolean; before?: string | undefined },
+  key: (item: T) => string,
+  fields: (item: T) => string[],
+): T[] {
+  const text = params.text;
+  const matching =
+    text === undefined
+      ? all
+      : all.filter((item) => containsText(fields(item), text) !== (params.invert_text ?? false));
+  const start =
+    params.before === undefined ? 0 : matching.findIndex((item) => key(item) === params.before) + 1;
+  return matching.slice(start, start + params.limit);
+}
 
 export class FakeDaemon {
   pipelines: PipelineSummary[];
@@ -44,8 +62,21 @@ export class FakeDaemon {
         lines: this.logs.filter((l) => params?.pipeline === undefined || l.pipeline === params.pipeline),
         following: params?.follow ?? false,
       }),
-      runs: () => [...this.history.values()].flat(),
-      alerts: () => this.alerts,
+      runs: (params) =>
+        page(
+          [...this.history.values()].flat(),
+          { limit: 50, ...params },
+          (r) => r.id,
+          (r) =>
+            runTextFields({ ...r, errorCode: r.error?.code ?? null, errorMessage: r.error?.message ?? null }),
+        ),
+      alerts: (params) =>
+        page(
+          this.alerts,
+          { limit: 200, ...params, before: params?.before?.toString() },
+          (a) => String(a.id),
+          (a) => alertTextFields({ ...a, runId: a.run_id }),
+        ),
       pipeline_file: (params) => {
         const target = this.#find(params?.pipeline);
         const text = this.files.get(target.name);

@@ -47,7 +47,10 @@ describe('keys', () => {
 
   it('x asks before stopping, and only y stops', () => {
     let s = keys(state(running), 'x');
-    expect(s.confirm).toEqual({ action: 'stop', pipeline: 'loads' });
+    expect(s.confirm).toEqual({
+      question: 'Stop the running run of loads?',
+      command: { kind: 'stop', pipeline: 'loads' },
+    });
     expect(commands(s)).toEqual([]);
     s = keys(s, 'y');
     expect(s.confirm).toBeNull();

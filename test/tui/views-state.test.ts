@@ -7,11 +7,24 @@ import type { AlertRecord } from '../../shared/protocol.js';
 import { consoleReducer } from '../../tui/console/state/console-reducer.js';
 import type { KeyOptions, KeyPress } from '../../tui/console/state/keymap.js';
 import { completePalette, paletteSuggestions, parsePalette } from '../../tui/console/state/palette.js';
-import { RUN_LIST, visibleRecords } from '../../tui/console/state/record-list.js';
+import type { RunRecord } from '../../shared/protocol.js';
+import {
+  daemonFilter,
+  listContext,
+  listRequest,
+  RUN_LIST,
+  visibleRecords,
+  type Page,
+} from '../../tui/console/state/record-list.js';
 import { createViewState, viewReducer, type ViewState } from '../../tui/console/state/view-state.js';
-import { logLine, pipeline, run } from './fixtures.js';
+import { logLine, pipeline, run, status } from './fixtures.js';
 
 const OPTIONS: KeyOptions = { readonly: false, pageSize: 10 };
+
+/** The newest records, as the daemon answers the list without a filter. */
+function firstPage<T>(items: readonly T[], more = false, filter = ''): Page<T> {
+  return { filter, after: null, items, more };
+}
 
 function keys(state: ViewState, ...presses: (string | KeyPress)[]): ViewState {
   return presses.reduce<ViewState>(
@@ -123,7 +136,7 @@ describe('the : palette', () => {
 describe(':runs', () => {
   it('lists every run newest first and filters as you type; esc clears the filter, then goes back', () => {
     let s = keys(loaded(), ':runs', { return: true });
-    s = viewReducer(s, { type: 'runsLoaded', runs: RUNS });
+    s = viewReducer(s, { type: 'runsLoaded', page: firstPage(RUNS) });
     expect(visibleRecords(s.runs, RUN_LIST).map((r) => r.id)).toEqual(RUNS.map((r) => r.id));
     s = keys(s, '/', 'f', 'a', 'i', 'l');
     expect(s.runs.filterEditing).toBe(true);
@@ -142,7 +155,10 @@ describe(':runs', () => {
   });
 
   it('enter or d shows the selected run with its whole error; l and y act on its pipeline', () => {
-    let s = viewReducer(keys(loaded(), ':runs', { return: true }), { type: 'runsLoaded', runs: RUNS });
+    let s = viewReducer(keys(loaded(), ':runs', { return: true }), {
+      type: 'runsLoaded',
+      page: firstPage(RUNS),
+    });
     s = keys(s, 'j', { return: true });
     expect(s.details?.title).toBe('run customers-7 · failed');
     expect(s.details?.body).toContain(
@@ -168,10 +184,144 @@ describe(':runs', () => {
   });
 });
 
+describe(':runs page by page', () => {
+  const many = (from: number, count: number): RunRecord[] =>
+    Array.from({ length: count }, (_, i) =>
+      run({
+        id: `orders-${from - i}`,
+        pipeline: 'orders',
+        status: (from - i) % 10 === 0 ? 'failed' : 'succeeded',
+      }),
+    );
+
+  it('asks for the next page near the end, appends it, and says there are more rather than "N of 200"', () => {
+    let s = keys(loaded(), ':runs', { return: true });
+    expect(listRequest('runs', s.runs)).toEqual({ name: 'runs', filter: '', loadingAfter: null, loaded: 0 });
+    s = viewReducer(s, { type: 'runsLoaded', page: firstPage(many(1000, 200), true) });
+    expect(listContext(s.runs, 200, 'runs')).toBe('200 runs shown, more below, newest first');
+    // Far from the end nothing is asked; within the last 50 rows the next page is.
+    s = keys(s, { pageDown: true });
+    expect(s.runs.loadingAfter).toBeNull();
+    s = keys(s, 'G');
+    expect(s.runs.loadingAfter).toBe('orders-801');
+    expect(listContext(s.runs, 200, 'runs')).toBe('200 runs shown, loading more…, newest first');
+    // Moving again while it is on its way asks for nothing more.
+    s = keys(s, 'k', 'j');
+    expect(s.runs.loadingAfter).toBe('orders-801');
+    // A page after another record (a refresh replaced the tail meanwhile) is not appended.
+    const stale = viewReducer(s, {
+      type: 'runsLoaded',
+      page: { filter: '', after: 'orders-900', items: many(899, 10), more: true },
+    });
+    expect(stale.runs.items).toHaveLength(200);
+    s = viewReducer(s, {
+      type: 'runsLoaded',
+      page: { filter: '', after: 'orders-801', items: many(800, 200), more: false },
+    });
+    expect(s.runs.items.map((r) => r.id).slice(199, 201)).toEqual(['orders-801', 'orders-800']);
+    expect(s.runs.loadingAfter).toBeNull();
+    expect(s.runs.selected).toBe('orders-801');
+    expect(listContext(s.runs, 400, 'runs')).toBe('400 runs, newest first');
+    // A refresh brings new runs at the head and keeps the older pages below it.
+    s = viewReducer(s, { type: 'runsLoaded', page: firstPage([...many(1002, 2), ...many(1000, 399)], true) });
+    expect(s.runs.items).toHaveLength(402);
+    expect(s.runs.items.at(-1)?.id).toBe('orders-601');
+    expect(s.runs.more).toBe(false);
+    expect(listRequest('runs', s.runs).loaded).toBe(402);
+  });
+
+  it('sends plain-text filters to the daemon and drops answers to filters no longer typed', () => {
+    let s = keys(loaded(), ':runs', { return: true });
+    s = viewReducer(s, { type: 'runsLoaded', page: firstPage(many(1000, 200), true) });
+    s = keys(s, '/', 'o', 'r', 'd', 'e', 'r', 's', '-', '1');
+    expect(daemonFilter(s.runs)).toBe('orders-1');
+    // Until the daemon answers, what is loaded is filtered on the spot.
+    expect(listContext(s.runs, 1, 'runs')).toBe('1 of 200 runs · loading…, newest first · filter "orders-1"');
+    expect(keys(s, 'G').runs.loadingAfter).toBeNull();
+    const late = viewReducer(s, { type: 'runsLoaded', page: firstPage(many(5, 1), false, 'orders-') });
+    expect(late.runs.itemsFilter).toBe('');
+    const old = many(105, 100).filter((r) => r.id.startsWith('orders-1'));
+    s = viewReducer(s, { type: 'runsLoaded', page: firstPage(old, false, 'orders-1') });
+    expect(visibleRecords(s.runs, RUN_LIST).map((r) => r.id)).toEqual(old.map((r) => r.id));
+    expect(listRequest('runs', s.runs)).toMatchObject({ filter: 'orders-1', loaded: old.length });
+    // `!` inverts on the daemon too; a regular expression is applied to what is loaded.
+    s = keys(s, { return: true }, { escape: true }, '/', '!', 'f', 'a', 'i', 'l', { return: true });
+    expect(daemonFilter(s.runs)).toBe('!fail');
+    s = keys(s, { escape: true }, '/', '^', 'o', 'r', 'd');
+    expect(daemonFilter(s.runs)).toBe('');
+  });
+});
+
+describe('F full refresh and B backfill', () => {
+  it('F asks with the destination named; y sends a full refresh, anything else cancels', () => {
+    let s = keys(loaded(), 'j', 'F');
+    expect(s.confirm?.question).toBe('Full refresh of invoices: replace duckdb with a full reload?');
+    expect(keys(s, 'n').notice?.text).toBe('full refresh cancelled');
+    expect(keys(s, 'n').outbox).toHaveLength(0);
+    s = keys(s, 'y');
+    expect(s.confirm).toBeNull();
+    expect(s.outbox.at(-1)?.command).toEqual({ kind: 'fullRefresh', pipeline: 'invoices' });
+    // Only where a pipeline is the subject: not in :runs.
+    expect(keys(loaded(), ':runs', { return: true }, 'F').confirm).toBeNull();
+  });
+
+  it('B opens a form naming the cursor column; tab switches fields, enter starts, the daemon refusal shows in it', () => {
+    let s = keys(loaded(), 'j', { return: true });
+    s = viewReducer(s, {
+      type: 'detailLoaded',
+      pipeline: 'invoices',
+      status: status(pipeline({ name: 'invoices' }), {
+        config: { load: { mode: 'merge', cursor: 'updated_at' } },
+      }),
+      history: [],
+      why: [],
+    });
+    s = keys(s, 'B');
+    expect(s.backfill).toMatchObject({ pipeline: 'invoices', cursor: 'updated_at', field: 'from' });
+    // Keys go to the form, not to the actions.
+    s = keys(s, '2026-02-01', { return: true }, '2026-01-01');
+    expect(s.backfill).toMatchObject({ from: '2026-02-01', to: '2026-01-01', field: 'to' });
+    expect(s.outbox).toHaveLength(0);
+    s = keys(s, { return: true });
+    expect(s.backfill?.sending).toBe(true);
+    expect(s.outbox.at(-1)?.command).toEqual({
+      kind: 'backfill',
+      pipeline: 'invoices',
+      from: '2026-02-01',
+      to: '2026-01-01',
+    });
+    s = viewReducer(s, {
+      type: 'backfillFailed',
+      pipeline: 'invoices',
+      error: 'backfill invoices failed: [USAGE] empty',
+    });
+    expect(s.backfill).toMatchObject({ sending: false, error: 'backfill invoices failed: [USAGE] empty' });
+    // Fixing a field clears the error; esc closes the form.
+    s = keys(s, { tab: true }, { backspace: true });
+    expect(s.backfill).toMatchObject({ field: 'from', from: '2026-02-0', error: null });
+    expect(keys(s, { escape: true }).backfill).toBeNull();
+    // From the table the cursor column is not known yet: the console asks the daemon for it.
+    expect(keys(loaded(), 'B').backfill?.cursor).toBeNull();
+  });
+
+  it('--readonly refuses F and B; a read-only connection sends F without asking, for the daemon to refuse', () => {
+    const readonly = consoleReducer(loaded(), {
+      type: 'key',
+      input: 'F',
+      key: {},
+      options: { ...OPTIONS, readonly: true },
+    });
+    expect(readonly.notice?.text).toBe('read-only console (--readonly): actions are disabled');
+    const role = keys(viewReducer(loaded(), { type: 'role', role: 'read-only' }), 'F');
+    expect(role.confirm).toBeNull();
+    expect(role.outbox.at(-1)?.command).toEqual({ kind: 'fullRefresh', pipeline: 'customers' });
+  });
+});
+
 describe(':alerts, y and d', () => {
   it('shows an alert in full on enter; offers no actions', () => {
     let s = keys(loaded(), ':alerts', { return: true });
-    s = viewReducer(s, { type: 'alertsLoaded', alerts: [ALERT] });
+    s = viewReducer(s, { type: 'alertsLoaded', page: firstPage([ALERT]) });
     expect(keys(s, 's', 'x', 'p', 'r').outbox).toHaveLength(0);
     s = keys(s, { return: true });
     expect(s.details?.title).toBe(ALERT.subject);
@@ -271,6 +421,6 @@ describe('the read-only role', () => {
       { kind: 'stop', pipeline: 'orders_from_the_eu_shop_shards' },
     ]);
     const operator = keys(viewReducer(loaded(), { type: 'moveTo', position: 'last' }), 'x');
-    expect(operator.confirm).toEqual({ action: 'stop', pipeline: 'orders_from_the_eu_shop_shards' });
+    expect(operator.confirm?.command).toEqual({ kind: 'stop', pipeline: 'orders_from_the_eu_shop_shards' });
   });
 });

@@ -25,9 +25,12 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
   const limit = intOption(ctx.values, 'limit', 20, 10_000);
   const since = sinceOption(ctx.values, ctx.io.now());
   const status = statusOption(ctx.values);
+  const before = textOption(ctx.values, 'before');
   const changesOnly = ctx.values.changes === true;
   if (changesOnly && status !== undefined)
     throw new EtlError('USAGE', '--changes lists operator changes, which have no run status: drop --status');
+  if (changesOnly && before !== undefined)
+    throw new EtlError('USAGE', '--changes lists operator changes, not runs to page through: drop --before');
   return withClient(ctx, async (client) => {
     if (changesOnly) {
       const changes = await client.call('changes', {
@@ -45,6 +48,7 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
       limit,
       ...(since === undefined ? {} : { since }),
       ...(status === undefined ? {} : { status }),
+      ...(before === undefined ? {} : { before }),
     };
     const runs = await client.call('history', params);
     if (ctx.flags.json) {
@@ -71,9 +75,11 @@ export function runsCommand(ctx: CommandContext): Promise<number> {
   const since = sinceOption(ctx.values, ctx.io.now());
   const status = statusOption(ctx.values);
   const pipeline = textOption(ctx.values, 'pipeline');
+  const before = textOption(ctx.values, 'before');
   const params: MethodParamsInput<'runs'> = {
     limit: intOption(ctx.values, 'limit', 50, 10_000),
     ...(pipeline === undefined ? {} : { pipeline }),
+    ...(before === undefined ? {} : { before }),
     ...(since === undefined ? {} : { since }),
     ...(status === undefined ? {} : { status }),
   };

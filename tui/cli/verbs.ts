@@ -199,7 +199,7 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'history',
     summary: 'recent runs of a pipeline, newest first, and the operator changes of its watermark',
-    usage: '<pipeline> [-n N] [--status S[,S]] [--since D] [--changes]',
+    usage: '<pipeline> [-n N] [--status S[,S]] [--since D] [--before RUN] [--changes]',
     examples: [
       'etlctl history orders -n 50',
       'etlctl history orders --status failed --since 24h',
@@ -212,6 +212,7 @@ export const VERBS: readonly VerbSpec[] = [
       status: { type: 'string' },
       failed: { type: 'boolean' },
       since: { type: 'string' },
+      before: { type: 'string' },
       changes: { type: 'boolean' },
     },
     optionHelp: [
@@ -219,6 +220,7 @@ export const VERBS: readonly VerbSpec[] = [
       '--status S[,S]      only runs with these statuses (succeeded, failed, cancelled, running, …)',
       '--failed            the same as --status failed',
       '--since D           only runs that started within D (30m, 24h, 7d) or after an ISO time',
+      '--before RUN        only runs listed after RUN: the next page after a listing ending with it',
       '--changes           only the operator changes (watermark set/reset: by whom, old → new value);',
       '                    without it the human listing shows those of the same window below the runs',
     ],
@@ -231,14 +233,19 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'runs',
     summary: 'runs of every pipeline, newest first (the fleet view)',
-    usage: '[--failed] [--status S[,S]] [--since D] [--pipeline P] [-n N]',
-    examples: ['etlctl runs --failed --since 24h', 'etlctl runs --status running,retrying --json'],
+    usage: '[--failed] [--status S[,S]] [--since D] [--pipeline P] [--before RUN] [-n N]',
+    examples: [
+      'etlctl runs --failed --since 24h',
+      'etlctl runs --status running,retrying --json',
+      'etlctl runs -n 100 --before orders-4711   # the next 100 after run orders-4711',
+    ],
     positionals: none,
     options: {
       failed: { type: 'boolean' },
       status: { type: 'string' },
       since: { type: 'string' },
       pipeline: { type: 'string' },
+      before: { type: 'string' },
       limit: { type: 'string', short: 'n' },
     },
     optionHelp: [
@@ -246,6 +253,7 @@ export const VERBS: readonly VerbSpec[] = [
       '--status S[,S]      only runs with these statuses',
       '--since D           only runs that started within D (30m, 24h, 7d) or after an ISO time',
       '--pipeline P        one pipeline only',
+      '--before RUN        only runs listed after RUN: the next page after a listing ending with it',
       '-n, --limit N       how many runs (default 50)',
     ],
     json: { shape: METHODS.runs.result, listKey: 'runs' },

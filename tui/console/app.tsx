@@ -24,10 +24,12 @@ import { consoleReducer } from './state/console-reducer.js';
 import { paletteSuggestions } from './state/palette.js';
 import {
   ALERT_LIST,
+  listContext,
+  listEmptyText,
+  listRequest,
   RUN_LIST,
   selectedRecordIndex,
   visibleRecords,
-  type RecordList,
 } from './state/record-list.js';
 import { createViewState, selectedIndex, type ViewState } from './state/view-state.js';
 import { visiblePipelines } from './state/sort.js';
@@ -55,18 +57,6 @@ function contextText(state: ViewState, shown: number, total: number): string {
   return `${shown} of ${total} pipelines · ${sort}${filter}`;
 }
 
-function listContext<T>(list: RecordList<T>, shown: number, what: string): string {
-  const filter =
-    list.filter === '' ? '' : ` · filter ${list.filterError === null ? `"${list.filter}"` : '(invalid)'}`;
-  return `${shown} of ${list.items.length} ${what}, newest first${filter}`;
-}
-
-function listEmptyText<T>(list: RecordList<T>, what: string): string {
-  if (list.error !== null) return `could not load ${what}: ${list.error}`;
-  if (!list.loaded) return `loading ${what}…`;
-  return list.items.length === 0 ? `no ${what} yet` : `no ${what} match the filter`;
-}
-
 /** Why actions are unavailable, for the help; null when they are. */
 function readonlyReason(flag: boolean, state: ViewState): string | null {
   if (flag) return '--readonly given';
@@ -88,14 +78,16 @@ export function App({
   const rows = size?.rows ?? measured.rows;
   const now = useClock(clock, 1000);
   const { exit } = useApp();
+  const listName = state.screen === 'runs' || state.screen === 'alerts' ? state.screen : null;
 
   const runCommand = useDaemon({
     connect,
     dispatch,
     detailPipeline: state.detail?.pipeline ?? null,
     logPipeline: state.logs === null ? null : (state.logs.pipeline ?? EVERY_PIPELINE),
-    listView: state.screen === 'runs' || state.screen === 'alerts' ? state.screen : null,
+    list: listName === null ? null : listRequest(listName, state[listName]),
     yamlPipeline: state.yaml?.pipeline ?? null,
+    backfillPipeline: state.backfill?.cursor === null ? state.backfill.pipeline : null,
     clock,
     flushIntervalMs,
     retryDelayMs,
@@ -147,30 +139,26 @@ export function App({
     body = <LogPane view={state.logs} width={columns} height={bodyHeight} />;
   } else if (state.screen === 'yaml' && state.yaml !== null) {
     body = <YamlView view={state.yaml} width={columns} height={bodyHeight} nowMs={now} />;
-  } else if (state.screen === 'runs') {
-    context = listContext(state.runs, runs.length, 'runs');
-    body = (
-      <RunsView
-        runs={runs}
-        selected={selectedRecordIndex(state.runs, RUN_LIST, runs)}
-        width={columns}
-        height={bodyHeight}
-        nowMs={now}
-        emptyText={listEmptyText(state.runs, 'runs')}
-      />
-    );
-  } else if (state.screen === 'alerts') {
-    context = listContext(state.alerts, alerts.length, 'alerts');
-    body = (
-      <AlertsView
-        alerts={alerts}
-        selected={selectedRecordIndex(state.alerts, ALERT_LIST, alerts)}
-        width={columns}
-        height={bodyHeight}
-        nowMs={now}
-        emptyText={listEmptyText(state.alerts, 'alerts')}
-      />
-    );
+  } else if (listName !== null) {
+    const list = state[listName];
+    const shown = listName === 'runs' ? runs : alerts;
+    context = listContext(list, shown.length, listName);
+    const common = {
+      width: columns,
+      height: bodyHeight,
+      nowMs: now,
+      emptyText: listEmptyText(list, listName),
+    };
+    body =
+      listName === 'runs' ? (
+        <RunsView runs={runs} selected={selectedRecordIndex(state.runs, RUN_LIST, runs)} {...common} />
+      ) : (
+        <AlertsView
+          alerts={alerts}
+          selected={selectedRecordIndex(state.alerts, ALERT_LIST, alerts)}
+          {...common}
+        />
+      );
   } else if (state.screen === 'detail' && state.detail !== null) {
     const name = state.detail.pipeline;
     body = (
@@ -205,7 +193,7 @@ export function App({
     );
   }
 
-  const list = state.screen === 'runs' ? state.runs : state.screen === 'alerts' ? state.alerts : null;
+  const list = listName === null ? null : state[listName];
   let prompt: Prompt | null = null;
   if (state.palette !== null) {
     const suggestions = paletteSuggestions(state.palette.text);
@@ -220,6 +208,17 @@ export function App({
     prompt = { label: 'filter /', text: state.filter, error: state.filterError, hint: context };
   } else if (list?.filterEditing === true) {
     prompt = { label: 'filter /', text: list.filter, error: list.filterError, hint: context };
+  } else if (state.backfill !== null) {
+    const form = state.backfill;
+    const field = (name: 'from' | 'to'): string =>
+      `${name} ${form.field === name ? `[${form[name]}▏]` : `[${form[name]}]`}`;
+    prompt = {
+      label: `backfill ${form.pipeline}`,
+      text: ` (cursor ${form.cursor ?? '…'}) ${field('from')} ${field('to')}`,
+      error: form.error,
+      hint: form.sending ? 'checking the range…' : 'tab switches, enter starts, esc cancels',
+      cursor: false,
+    };
   } else if (state.logs?.searchEditing === true) {
     prompt = { label: 'search /', text: state.logs.search, error: state.logs.searchError, hint: '' };
   }
@@ -241,7 +240,7 @@ export function App({
           {body}
         </Box>
         <StatusLine
-          confirm={state.confirm === null ? null : `Stop the running run of ${state.confirm.pipeline}?`}
+          confirm={state.confirm?.question ?? null}
           prompt={prompt}
           notice={state.notice}
           context={context}

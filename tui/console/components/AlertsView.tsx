@@ -3,7 +3,6 @@ import type { AlertRecord } from '../../../shared/protocol.js';
 import type { ColorName } from '../format/colors.js';
 import { firstLine } from '../format/text.js';
 import { formatRelative } from '../format/time.js';
-import { windowStart } from './PipelineTable.js';
 import { Table, type Column } from './Table.js';
 
 export type Props = {
@@ -61,15 +60,13 @@ export function alertColumns(
 }
 
 export function AlertsView({ alerts, selected, width, height, nowMs, emptyText }: Props): JSX.Element {
-  const visibleRows = Math.max(height - 1, 1);
-  const start = windowStart(selected, alerts.length, visibleRows);
-  const window = alerts.slice(start, start + visibleRows);
   return (
     <Table
       columns={alertColumns(alerts, width, nowMs)}
-      rows={window}
+      rows={alerts}
       rowKey={(a) => String(a.id)}
-      selected={selected - start}
+      selected={selected}
+      height={height - 1}
       empty={emptyText}
     />
   );

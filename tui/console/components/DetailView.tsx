@@ -299,9 +299,10 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
       <Box key="history" flexDirection="column" marginTop={1}>
         <Table
           columns={historyColumns(nowMs, width, detail.history.slice(0, historyRows))}
-          rows={detail.history.slice(0, historyRows)}
+          rows={detail.history}
           rowKey={(r) => r.id}
           selected={-1}
+          height={historyRows}
         />
       </Box>,
     );

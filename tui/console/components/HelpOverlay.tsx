@@ -13,6 +13,7 @@ const ACTIONS: Rows = [
   ['x', 'stop the run (confirm)'],
   ['p', 'pause / resume'],
   ['r', 'retry a failed run'],
+  ['F  B', 'full refresh (confirm), backfill'],
 ];
 
 const VIEWS: Rows = [
@@ -64,7 +65,7 @@ export function HelpOverlay({ readonly }: Props): JSX.Element {
           {readonly !== null ? (
             <>
               <Text bold>Actions [read-only]</Text>
-              <Text wrap="truncate">{`  s x p r off: ${readonly}`}</Text>
+              <Text wrap="truncate">{`  s x p r F B off: ${readonly}`}</Text>
             </>
           ) : (
             <Section title="Actions" rows={ACTIONS} />

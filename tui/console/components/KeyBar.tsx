@@ -11,15 +11,19 @@ export type Props = {
 };
 
 const ACTION_KEYS = ['s start', 'x stop', 'p pause/resume', 'r retry'];
+/** The state operations, offered where a pipeline is the subject: the table and its details. */
+const STATE_KEYS = ['F full refresh', 'B backfill'];
 const ALWAYS = [': views', '? help', 'q quit'];
 
 /** Every key the current screen accepts; a read-only console leaves the actions out entirely. */
 export function keyHints(screen: Screen, readonly: boolean): string[] {
   const actions = readonly ? [] : ACTION_KEYS;
+  const operations = readonly ? [] : STATE_KEYS;
   switch (screen) {
     case 'table':
       return [
         ...actions,
+        ...operations,
         'l logs',
         'y yaml',
         'd error',
@@ -30,7 +34,7 @@ export function keyHints(screen: Screen, readonly: boolean): string[] {
         ...ALWAYS,
       ];
     case 'detail':
-      return [...actions, 'l logs', 'y yaml', 'd error', 'esc back', ...ALWAYS];
+      return [...actions, ...operations, 'l logs', 'y yaml', 'd error', 'esc back', ...ALWAYS];
     case 'logs':
       return [
         'space pause',

@@ -181,12 +181,6 @@ export function pipelineColumns(
   return columns;
 }
 
-/** First row of the window that keeps the selection visible, centred when possible. */
-export function windowStart(selected: number, count: number, height: number): number {
-  if (count <= height || selected < 0) return 0;
-  return Math.min(Math.max(selected - Math.floor(height / 2), 0), count - height);
-}
-
 export function PipelineTable({
   pipelines,
   selected,
@@ -196,15 +190,13 @@ export function PipelineTable({
   nowMs,
   emptyText,
 }: Props): JSX.Element {
-  const visibleRows = Math.max(height, 1);
-  const start = windowStart(selected, pipelines.length, visibleRows);
-  const window = pipelines.slice(start, start + visibleRows);
   return (
     <Table
       columns={pipelineColumns(width, progress, nowMs, pipelines)}
-      rows={window}
+      rows={pipelines}
       rowKey={(p) => p.name}
-      selected={selected - start}
+      selected={selected}
+      height={height}
       empty={emptyText}
     />
   );

@@ -4,7 +4,6 @@ import { runStatusColor } from '../format/colors.js';
 import { formatCount } from '../format/numbers.js';
 import { oneLineError } from '../format/text.js';
 import { durationSeconds, formatElapsed, formatRelative } from '../format/time.js';
-import { windowStart } from './PipelineTable.js';
 import { Table, type Column } from './Table.js';
 
 export type Props = {
@@ -51,16 +50,14 @@ export function runColumns(runs: readonly RunRecord[], width: number, nowMs: num
 }
 
 export function RunsView({ runs, selected, width, height, nowMs, emptyText }: Props): JSX.Element {
-  const visibleRows = Math.max(height - 1, 1);
-  const start = windowStart(selected, runs.length, visibleRows);
-  const window = runs.slice(start, start + visibleRows);
   return (
     <Table
       // Widths from the whole list, so columns stay put while the window scrolls.
       columns={runColumns(runs, width, nowMs)}
-      rows={window}
+      rows={runs}
       rowKey={(r) => r.id}
-      selected={selected - start}
+      selected={selected}
+      height={height - 1}
       empty={emptyText}
     />
   );

@@ -10,6 +10,8 @@ export interface Prompt {
   readonly error: string | null;
   /** What follows the typed text: completions, or the list's context. */
   readonly hint: string;
+  /** Whether the text ends in a cursor (a form draws its own); default true. */
+  readonly cursor?: boolean;
 }
 
 export type Props = {
@@ -37,7 +39,7 @@ export function StatusLine({ confirm, prompt, notice, context }: Props): JSX.Ele
     return (
       <Text wrap="truncate">
         <Text bold>{prompt.label}</Text>
-        {`${prompt.text}▏`}
+        {prompt.cursor === false ? prompt.text : `${prompt.text}▏`}
         {prompt.error === null ? (
           prompt.hint === '' ? (
             ''

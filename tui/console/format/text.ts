@@ -1,5 +1,6 @@
 /** Fitting text into fixed-width terminal cells, and errors into one line. */
 import { isEtlError } from '../../../shared/errors.js';
+import { firstLine } from '../../../shared/record-text.js';
 
 /** Pads or truncates to exactly `width` characters, marking a cut with `…`. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
@@ -35,17 +36,8 @@ export function wrapItems(items: readonly string[], width: number, gap = 2): str
   return lines;
 }
 
-/**
- * The first line of a message that may span several (stack traces, SQL errors with context), so
- * it fits one row of a list or the detail view; `more` says there is text beyond it (`d` shows it).
- */
-export function firstLine(text: string): { readonly line: string; readonly more: boolean } {
-  const lines = text.split(/\r?\n/);
-  const index = lines.findIndex((l) => l.trim() !== '');
-  if (index === -1) return { line: '', more: false };
-  const rest = lines.slice(index + 1).some((l) => l.trim() !== '');
-  return { line: (lines[index] ?? '').trim(), more: rest };
-}
+/** The first line of a message (in shared/: the daemon's text filter looks at the same line). */
+export { firstLine };
 
 /** Wraps text to `width` columns (hard breaks at the width; existing newlines kept). */
 export function wrapText(text: string, width: number): string[] {

@@ -1,10 +1,11 @@
 /**
- * Carries out one action the operator confirmed (start, stop, pause, resume) and says how it went
- * on the status line. A refusal of the read-only role is said as such, with the daemon's reason.
+ * Carries out one action the operator confirmed (start, stop, pause, resume, full refresh,
+ * backfill) and says how it went on the status line. A refusal of the read-only role is said as
+ * such, with the daemon's reason; a refused backfill is said in its form, which stays open.
  */
 import type { DaemonClient } from '../../../shared/client/client.js';
 import { isEtlError } from '../../../shared/errors.js';
-import type { Command } from '../state/command.js';
+import { commandWords, type Command } from '../state/command.js';
 import type { ViewAction } from '../state/view-state.js';
 import { describeError } from '../format/text.js';
 
@@ -25,7 +26,10 @@ export function sendCommand(
   if (current === null || current.state !== 'connected') {
     dispatch({
       type: 'notice',
-      notice: { text: `not connected: ${command.kind} ${command.pipeline} was not sent`, tone: 'error' },
+      notice: {
+        text: `not connected: ${commandWords(command)} ${command.pipeline} was not sent`,
+        tone: 'error',
+      },
     });
     return;
   }
@@ -36,7 +40,7 @@ export function sendCommand(
   const failed = (error: unknown): void => {
     dispatch({
       type: 'notice',
-      notice: { text: describeRefusal(`${command.kind} ${command.pipeline}`, error), tone: 'error' },
+      notice: { text: describeRefusal(`${commandWords(command)} ${command.pipeline}`, error), tone: 'error' },
     });
   };
   const pipeline = command.pipeline;
@@ -62,6 +66,28 @@ export function sendCommand(
       return;
     case 'resume':
       current.call('resume', { pipeline }).then(() => done(`resumed ${pipeline}`), failed);
+      return;
+    case 'fullRefresh':
+      current
+        .call('start', { pipeline, full_refresh: true })
+        .then((r) => done(`started full refresh of ${pipeline}: run ${r.run_id}`), failed);
+      return;
+    case 'backfill':
+      current
+        // The daemon asks the source to check the values first.
+        .call('backfill', { pipeline, from: command.from, to: command.to }, { timeoutMs: 120_000 })
+        .then(
+          (r) => {
+            dispatch({ type: 'backfillClose' });
+            done(`started backfill of ${pipeline}: run ${r.run_id}, [${r.from}, ${r.to})`);
+          },
+          (error: unknown) =>
+            dispatch({
+              type: 'backfillFailed',
+              pipeline,
+              error: describeRefusal(`backfill ${pipeline}`, error),
+            }),
+        );
       return;
   }
 }

@@ -9,8 +9,10 @@ import { ActionBatcher } from '../state/action-batcher.js';
 import type { Command } from '../state/command.js';
 import { describeError } from '../format/text.js';
 import { sendCommand } from './send-command.js';
+import { cursorOf } from '../state/command.js';
 import { useFleetLists } from './use-fleet-lists.js';
-import type { ListName, ViewAction } from '../state/view-state.js';
+import type { ListRequest } from '../state/record-list.js';
+import type { ViewAction } from '../state/view-state.js';
 
 export interface UseDaemonOptions {
   /**
@@ -24,10 +26,12 @@ export interface UseDaemonOptions {
   readonly detailPipeline: string | null;
   /** The pipeline whose log pane is open, EVERY_PIPELINE for `:logs`, null when none is. */
   readonly logPipeline: string | null;
-  /** The fleet-wide list on screen (`:runs`, `:alerts`), if any. */
-  readonly listView: ListName | null;
+  /** The fleet-wide list on screen (`:runs`, `:alerts`), if any, as the daemon is asked for it. */
+  readonly list: ListRequest | null;
   /** The pipeline whose file `y` shows, if any. */
   readonly yamlPipeline: string | null;
+  /** The pipeline of the backfill form while its cursor column is not known yet. */
+  readonly backfillPipeline: string | null;
   readonly clock: () => number;
   /** Longest a daemon event waits before it is rendered. */
   readonly flushIntervalMs?: number;
@@ -44,7 +48,7 @@ const SUBSCRIBE_TOPICS = ['runs', 'progress', 'pipelines', 'resources'] as const
 
 /** Returns the function that carries out a queued command. */
 export function useDaemon(options: UseDaemonOptions): (command: Command) => void {
-  const { connect, detailPipeline, logPipeline, listView, yamlPipeline } = options;
+  const { connect, detailPipeline, logPipeline, list, yamlPipeline } = options;
   const flushMs = options.flushIntervalMs ?? 150;
   const retryMs = options.retryDelayMs ?? 1000;
   const refreshMs = options.refreshIntervalMs ?? 15_000;
@@ -289,7 +293,25 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
   }, [logPipeline, epoch]);
 
-  useFleetLists({ clientRef, dispatchRef, listView, yamlPipeline, epoch, listTick });
+  useFleetLists({ clientRef, dispatchRef, list, yamlPipeline, epoch, listTick });
+
+  // The backfill form names the cursor column: its pipeline's status has the configuration.
+  const { backfillPipeline } = options;
+  useEffect(() => {
+    const current = clientRef.current;
+    if (backfillPipeline === null || current === null || current.state !== 'connected') return;
+    let cancelled = false;
+    const pipeline = backfillPipeline;
+    current.call('status', { pipeline }).then(
+      (status) => {
+        if (!cancelled) dispatchRef.current({ type: 'backfillCursor', pipeline, cursor: cursorOf(status) });
+      },
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [backfillPipeline, epoch]);
 
   return useCallback((command: Command) => {
     if (command.kind === 'quit') return;

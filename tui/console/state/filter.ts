@@ -3,6 +3,7 @@
  * expression syntax is a case-insensitive regex, and a leading `!` inverts either.
  */
 import type { PipelineSummary } from '../../../shared/protocol.js';
+import { containsText } from '../../../shared/record-text.js';
 
 export type FilterResult =
   | { readonly ok: true; readonly test: (pipeline: PipelineSummary) => boolean; readonly description: string }
@@ -32,12 +33,17 @@ export type MatcherResult =
     }
   | { readonly ok: false; readonly error: string };
 
+/** Whether a filter is plain text (or its `!` inverse): a substring, not a regular expression. */
+export function isPlainFilter(text: string): boolean {
+  return !REGEX_SYNTAX.test(text.startsWith('!') ? text.slice(1) : text);
+}
+
 export function compileMatcher(text: string): MatcherResult {
   const inverse = text.startsWith('!');
   const body = inverse ? text.slice(1) : text;
   // A lone `!` is a filter still being typed: show everything rather than blank the table.
   if (body === '') return { ok: true, test: () => true, description: 'everything' };
-  let match: (haystack: string) => boolean;
+  let matches: (fields: readonly string[]) => boolean;
   let description: string;
   if (REGEX_SYNTAX.test(body)) {
     let regex: RegExp;
@@ -48,16 +54,16 @@ export function compileMatcher(text: string): MatcherResult {
         error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
       return { ok: false, error: `invalid regular expression "${body}": ${reason}` };
     }
-    match = (haystack) => regex.test(haystack);
+    matches = (fields) => fields.some((field) => regex.test(field));
     description = `regex /${body}/`;
   } else {
-    const needle = body.toLowerCase();
-    match = (haystack) => haystack.toLowerCase().includes(needle);
+    // The daemon's text filter, so what it sends and what the console keeps agree.
+    matches = (fields) => containsText(fields, body);
     description = `"${body}"`;
   }
   return {
     ok: true,
-    test: (fields) => fields.some(match) !== inverse,
+    test: (fields) => matches(fields) !== inverse,
     description: inverse ? `not ${description}` : description,
   };
 }

@@ -3,9 +3,9 @@
  * and at most one daemon command, so every binding is testable without a terminal.
  */
 import type { Key } from 'ink';
-import type { Command } from './command.js';
+import { commandWords, cursorOf, type Command } from './command.js';
 import { LOG_SHIFT_STEP } from './log-view.js';
-import type { ListName } from './view-types.js';
+import type { BackfillForm, ListName } from './view-types.js';
 import { targetPipeline, type ViewAction, type ViewState } from './view-state.js';
 
 /** Reducer actions for one key; commands travel as `enqueue` actions. */
@@ -59,30 +59,71 @@ function promptKey(
   return text === '' ? NOTHING : act(on.input(text));
 }
 
+/** Keys that act on a pipeline; `F` and `B` (state operations) only in the table and its details. */
+const ACTION_INPUTS = ['s', 'x', 'p', 'r', 'F', 'B'];
+const STATE_OPERATIONS = ['F', 'B'];
+
 function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOutcome | null {
-  if (!['s', 'x', 'p', 'r'].includes(input)) return null;
+  if (!ACTION_INPUTS.includes(input)) return null;
   // The alerts and the YAML file are for reading; their key bars offer no actions.
   if (state.screen === 'alerts' || state.screen === 'yaml') return null;
+  if (STATE_OPERATIONS.includes(input) && state.screen !== 'table' && state.screen !== 'detail') return null;
   if (options.readonly) return notice('read-only console (--readonly): actions are disabled');
   const target = targetPipeline(state);
   if (target === null) return notice('no pipeline selected');
   const name = target.name;
+  // A read-only connection is refused by the daemon, which says why: asking first would be a lie.
+  const ask = (question: string, command: Command): KeyOutcome =>
+    state.role === 'read-only' ? send(command) : act({ type: 'confirm', confirm: { question, command } });
   switch (input) {
     case 's':
       return send({ kind: 'start', pipeline: name, retry: false });
     case 'x':
       if (!ACTIVE_STATES.has(target.state)) return notice(`${name} has no active run to stop`);
-      // A read-only connection is refused by the daemon, which says why: asking first would be a lie.
-      if (state.role === 'read-only') return send({ kind: 'stop', pipeline: name });
-      return act({ type: 'confirmStop', pipeline: name });
+      return ask(`Stop the running run of ${name}?`, { kind: 'stop', pipeline: name });
     case 'p':
       return send({ kind: target.paused ? 'resume' : 'pause', pipeline: name });
+    case 'F':
+      return ask(
+        `Full refresh of ${name}: replace ${target.destination ?? 'its destination'} with a full reload?`,
+        { kind: 'fullRefresh', pipeline: name },
+      );
+    case 'B': {
+      const status = state.detail?.pipeline === name ? state.detail.status : null;
+      return act({ type: 'backfillOpen', pipeline: name, cursor: cursorOf(status) });
+    }
     default: {
       const failed = target.state === 'failed' || target.last_run?.status === 'failed';
       if (!failed) return notice(`r retries a failed run; ${name} has not failed`);
       return send({ kind: 'start', pipeline: name, retry: true });
     }
   }
+}
+
+/** `B`'s form: tab (or ↑↓) switches between from and to, enter starts, esc closes. */
+function backfillKey(form: BackfillForm, input: string, key: KeyPress): KeyOutcome {
+  if (form.sending) return key.escape === true ? act({ type: 'backfillClose' }) : NOTHING;
+  if (key.escape === true) return act({ type: 'backfillClose' });
+  if (key.tab === true || key.upArrow === true || key.downArrow === true)
+    return act({ type: 'backfillEdit', edit: { kind: 'switch' } });
+  if (isBackspace(key)) return act({ type: 'backfillEdit', edit: { kind: 'backspace' } });
+  if (key.return === true) {
+    if (form.from === '' || form.to === '') {
+      // Enter on the first field goes on to the second, as in any form.
+      return form.field === 'from' && form.from !== ''
+        ? act({ type: 'backfillEdit', edit: { kind: 'switch' } })
+        : notice('a backfill needs both from and to');
+    }
+    return act(
+      { type: 'backfillSent' },
+      {
+        type: 'enqueue',
+        command: { kind: 'backfill', pipeline: form.pipeline, from: form.from, to: form.to },
+      },
+    );
+  }
+  const text = typed(input, key);
+  return text === '' ? NOTHING : act({ type: 'backfillEdit', edit: { kind: 'input', text } });
 }
 
 function tableKey(input: string, key: KeyPress, options: KeyOptions): KeyOutcome {
@@ -198,17 +239,15 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
   if (key.ctrl === true && input === 'c') return send({ kind: 'quit' });
 
   if (state.confirm !== null) {
-    if (input === 'y' || input === 'Y') {
-      return act(
-        { type: 'confirmCancel' },
-        { type: 'enqueue', command: { kind: 'stop', pipeline: state.confirm.pipeline } },
-      );
-    }
+    if (input === 'y' || input === 'Y')
+      return act({ type: 'confirmCancel' }, { type: 'enqueue', command: state.confirm.command });
     return act(
       { type: 'confirmCancel' },
-      { type: 'notice', notice: { text: 'stop cancelled', tone: 'info' } },
+      { type: 'notice', notice: { text: `${commandWords(state.confirm.command)} cancelled`, tone: 'info' } },
     );
   }
+
+  if (state.backfill !== null) return backfillKey(state.backfill, input, key);
 
   if (state.palette !== null) {
     if (key.tab === true) return act({ type: 'paletteComplete' });

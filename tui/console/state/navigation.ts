@@ -6,8 +6,15 @@ import type { ListName, ViewState } from './view-types.js';
 import { alertDetails, pipelineDetails, runDetails } from './details.js';
 import { createLogView } from './log-view.js';
 import { parsePalette } from './palette.js';
-import { editRecordList, RUN_LIST, ALERT_LIST } from './record-list.js';
+import { editRecordList, RUN_LIST, ALERT_LIST, type ListEdit } from './record-list.js';
 import { findPipeline, selectedAlert, selectedRun, targetPipeline } from './selectors.js';
+
+/** An edit of the `:runs` or `:alerts` list. */
+export function editList(state: ViewState, list: ListName, edit: ListEdit): ViewState {
+  return list === 'runs'
+    ? { ...state, runs: editRecordList(state.runs, RUN_LIST, edit) }
+    : { ...state, alerts: editRecordList(state.alerts, ALERT_LIST, edit) };
+}
 
 function notice(state: ViewState, text: string, tone: 'info' | 'error' = 'error'): ViewState {
   return { ...state, notice: { text, tone } };
@@ -47,11 +54,7 @@ export function openView(state: ViewState, view: 'table' | ListName, filter: str
     if (filter === undefined) return base;
     return { ...base, filter, filterError: null, filterEditing: false };
   }
-  if (filter === undefined) return base;
-  const edit = { kind: 'filterSet', text: filter } as const;
-  return view === 'runs'
-    ? { ...base, runs: editRecordList(base.runs, RUN_LIST, edit) }
-    : { ...base, alerts: editRecordList(base.alerts, ALERT_LIST, edit) };
+  return filter === undefined ? base : editList(base, view, { kind: 'filterSet', text: filter });
 }
 
 export function back(state: ViewState): ViewState {
@@ -68,12 +71,7 @@ export function back(state: ViewState): ViewState {
     case 'alerts': {
       // Like the table: the first esc clears a filter, the next one goes to the pipelines.
       const list = state.screen;
-      if (state[list].filter !== '') {
-        const edit = { kind: 'filterSet', text: '' } as const;
-        return list === 'runs'
-          ? { ...state, runs: editRecordList(state.runs, RUN_LIST, edit) }
-          : { ...state, alerts: editRecordList(state.alerts, ALERT_LIST, edit) };
-      }
+      if (state[list].filter !== '') return editList(state, list, { kind: 'filterSet', text: '' });
       return { ...state, screen: 'table' };
     }
   }

@@ -7,12 +7,12 @@ import type { PipelineSummary, RunRecord } from '../../../shared/protocol.js';
 import type { PipelineState, RunStatus } from '../../../shared/types.js';
 import { compileFilter } from './filter.js';
 import { applyLogAction } from './log-view.js';
-import { back, commitPalette, openLogs, openView, openYaml, showDetails } from './navigation.js';
+import { back, commitPalette, editList, openLogs, openView, openYaml, showDetails } from './navigation.js';
 import { completePalette } from './palette.js';
-import { ALERT_LIST, editRecordList, loadRecordList, RUN_LIST, type ListEdit } from './record-list.js';
+import { ALERT_LIST, loadPage, RUN_LIST } from './record-list.js';
 import { selectedIndex, targetPipeline, visibleOf } from './selectors.js';
 import { nextSortKey } from './sort.js';
-import type { ListName, RunStateEvent, ViewAction, ViewState } from './view-types.js';
+import type { BackfillEdit, BackfillForm, RunStateEvent, ViewAction, ViewState } from './view-types.js';
 
 export { createViewState } from './view-types.js';
 export type {
@@ -97,14 +97,19 @@ function move(state: ViewState, to: (index: number, count: number) => number): V
   return { ...state, selected: visible[index]?.name ?? state.selected };
 }
 
-function editList(state: ViewState, list: ListName, edit: ListEdit): ViewState {
-  return list === 'runs'
-    ? { ...state, runs: editRecordList(state.runs, RUN_LIST, edit) }
-    : { ...state, alerts: editRecordList(state.alerts, ALERT_LIST, edit) };
-}
-
 function scrollBy(scroll: number, delta: number, lines: number): number {
   return Math.min(Math.max(scroll + delta, 0), Math.max(lines - 1, 0));
+}
+
+function editBackfill(form: BackfillForm, edit: BackfillEdit): BackfillForm {
+  switch (edit.kind) {
+    case 'switch':
+      return { ...form, field: form.field === 'from' ? 'to' : 'from' };
+    case 'input':
+      return { ...form, [form.field]: form[form.field] + edit.text, error: null };
+    case 'backspace':
+      return { ...form, [form.field]: form[form.field].slice(0, -1), error: null };
+  }
 }
 
 export function viewReducer(state: ViewState, action: ViewAction): ViewState {
@@ -147,13 +152,14 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       if (state.detail?.pipeline !== action.pipeline) return state;
       return { ...state, detail: { ...state.detail, error: action.error } };
     case 'runsLoaded':
-      return { ...state, runs: loadRecordList(state.runs, action.runs) };
+      return { ...state, runs: loadPage(state.runs, RUN_LIST, action.page) };
     case 'alertsLoaded':
-      return { ...state, alerts: loadRecordList(state.alerts, action.alerts) };
+      return { ...state, alerts: loadPage(state.alerts, ALERT_LIST, action.page) };
     case 'listFailed':
+      // The next page is asked for again by the next move.
       return action.list === 'runs'
-        ? { ...state, runs: { ...state.runs, error: action.error } }
-        : { ...state, alerts: { ...state.alerts, error: action.error } };
+        ? { ...state, runs: { ...state.runs, error: action.error, loadingAfter: null } }
+        : { ...state, alerts: { ...state.alerts, error: action.error, loadingAfter: null } };
     case 'listEdit':
       return editList(state, action.list, action.edit);
     case 'yamlLoaded':
@@ -241,10 +247,38 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       };
     case 'closeDetails':
       return { ...state, details: null };
-    case 'confirmStop':
-      return { ...state, confirm: { action: 'stop', pipeline: action.pipeline } };
+    case 'confirm':
+      return { ...state, confirm: action.confirm };
     case 'confirmCancel':
       return { ...state, confirm: null };
+    case 'backfillOpen':
+      return {
+        ...state,
+        help: false,
+        backfill: {
+          pipeline: action.pipeline,
+          cursor: action.cursor,
+          from: '',
+          to: '',
+          field: 'from',
+          error: null,
+          sending: false,
+        },
+      };
+    case 'backfillCursor':
+      if (state.backfill?.pipeline !== action.pipeline) return state;
+      return { ...state, backfill: { ...state.backfill, cursor: action.cursor } };
+    case 'backfillEdit':
+      return state.backfill === null
+        ? state
+        : { ...state, backfill: editBackfill(state.backfill, action.edit) };
+    case 'backfillSent':
+      return state.backfill === null ? state : { ...state, backfill: { ...state.backfill, sending: true } };
+    case 'backfillFailed':
+      if (state.backfill?.pipeline !== action.pipeline) return state;
+      return { ...state, backfill: { ...state.backfill, sending: false, error: action.error } };
+    case 'backfillClose':
+      return { ...state, backfill: null };
     case 'enqueue':
       return {
         ...state,

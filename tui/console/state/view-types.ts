@@ -17,7 +17,7 @@ import type {
 import type { Command, QueuedCommand } from './command.js';
 import type { Details } from './details.js';
 import type { LogAction, LogView } from './log-view.js';
-import { createRecordList, type ListEdit, type RecordList } from './record-list.js';
+import { createRecordList, type ListEdit, type Page, type RecordList } from './record-list.js';
 import type { SortOrder } from './sort.js';
 
 /** `table` is `:pipelines`; `runs` and `alerts` are the fleet-wide lists of the palette. */
@@ -29,6 +29,26 @@ export type RunStateEvent = EventData<'run.state'>;
 export interface Notice {
   readonly text: string;
   readonly tone: 'info' | 'error';
+}
+
+/** An action that asks first: `y` sends `command`, anything else cancels. */
+export interface Confirm {
+  readonly question: string;
+  readonly command: Command;
+}
+
+/** `B`: the cursor range to read again, typed field by field; the daemon checks it. */
+export interface BackfillForm {
+  readonly pipeline: string;
+  /** The pipeline's cursor column, once known (its status says). */
+  readonly cursor: string | null;
+  readonly from: string;
+  readonly to: string;
+  readonly field: 'from' | 'to';
+  /** The daemon's refusal of the last attempt, shown in the form. */
+  readonly error: string | null;
+  /** Sent, waiting for the daemon. */
+  readonly sending: boolean;
 }
 
 export interface DetailData {
@@ -78,7 +98,10 @@ export interface ViewState {
   readonly palette: { readonly text: string } | null;
   /** The overlay `d` (or `enter` in a list) opened. */
   readonly details: Details | null;
-  readonly confirm: { readonly action: 'stop'; readonly pipeline: string } | null;
+  /** A question waiting for y/N: what `y` sends. */
+  readonly confirm: Confirm | null;
+  /** The backfill form (`B`), while it is open. */
+  readonly backfill: BackfillForm | null;
   readonly notice: Notice | null;
   readonly detail: DetailData | null;
   readonly logs: LogView | null;
@@ -106,8 +129,8 @@ export type ViewAction =
       readonly why: readonly string[];
     }
   | { readonly type: 'detailFailed'; readonly pipeline: string; readonly error: string }
-  | { readonly type: 'runsLoaded'; readonly runs: readonly RunRecord[] }
-  | { readonly type: 'alertsLoaded'; readonly alerts: readonly AlertRecord[] }
+  | { readonly type: 'runsLoaded'; readonly page: Page<RunRecord> }
+  | { readonly type: 'alertsLoaded'; readonly page: Page<AlertRecord> }
   | { readonly type: 'listFailed'; readonly list: ListName; readonly error: string }
   | { readonly type: 'listEdit'; readonly list: ListName; readonly edit: ListEdit }
   | { readonly type: 'yamlLoaded'; readonly pipeline: string; readonly file: PipelineFile }
@@ -141,12 +164,23 @@ export type ViewAction =
   | { readonly type: 'showDetails' }
   | { readonly type: 'detailsScroll'; readonly delta: number }
   | { readonly type: 'closeDetails' }
-  | { readonly type: 'confirmStop'; readonly pipeline: string }
+  | { readonly type: 'confirm'; readonly confirm: Confirm }
   | { readonly type: 'confirmCancel' }
+  | { readonly type: 'backfillOpen'; readonly pipeline: string; readonly cursor: string | null }
+  | { readonly type: 'backfillCursor'; readonly pipeline: string; readonly cursor: string | null }
+  | { readonly type: 'backfillEdit'; readonly edit: BackfillEdit }
+  | { readonly type: 'backfillSent' }
+  | { readonly type: 'backfillFailed'; readonly pipeline: string; readonly error: string }
+  | { readonly type: 'backfillClose' }
   | { readonly type: 'enqueue'; readonly command: Command }
   /** The app took every queued command with an id up to and including `throughId`. */
   | { readonly type: 'commandsTaken'; readonly throughId: number }
   | LogAction;
+
+export type BackfillEdit =
+  | { readonly kind: 'input'; readonly text: string }
+  | { readonly kind: 'backspace' }
+  | { readonly kind: 'switch' };
 
 export function createViewState(): ViewState {
   return {
@@ -172,6 +206,7 @@ export function createViewState(): ViewState {
     palette: null,
     details: null,
     confirm: null,
+    backfill: null,
     notice: null,
     detail: null,
     logs: null,
