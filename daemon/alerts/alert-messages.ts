@@ -24,6 +24,11 @@ export interface FailureAlert {
   readonly firstFailureAt?: string | null;
   /** What runs the pipeline again by itself (absent: its schedule, time unknown). */
   readonly nextRun?: NextRun;
+  /**
+   * False for a pipeline without a schedule (`nextRun` kind `manual`). Kept beside `nextRun`
+   * because webhook bodies (version 1) carry it as `details.scheduled`.
+   */
+  readonly scheduled?: boolean;
   /** The data quality checks that stopped the run (status `fail`, from its row); empty otherwise. */
   readonly failedChecks?: readonly CheckResult[];
 }

@@ -18,6 +18,8 @@ import type { RunPatch, RunRow, StateStore } from '../state/store.js';
 import { callAlert, type AlertHooks } from './alert-hooks.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { failureStreakStart, nextRunAfter } from './failure-streak.js';
+import type { NextRun } from '../alerts/alert-messages.js';
+import { parseSchedule } from '../../shared/config/schedule.js';
 import { decideRetry } from './retry-policy.js';
 import { runIdOf } from '../../shared/run-ids.js';
 import { StallWatchdog } from './stall-watchdog.js';
@@ -456,12 +458,22 @@ export class RunSequence {
         // The streak, not this run: an hourly pipeline failing since the morning says the morning.
         firstFailureAt:
           failureStreakStart(store, this.pipeline.name) ?? this.#firstFailureAt?.toISOString() ?? null,
-        nextRun: store.getRuntime(this.pipeline.name).paused
-          ? { kind: 'paused' }
-          : nextRunAfter(this.pipeline.config.schedule, this.#deps.zone, this.#deps.clock.now()),
+        ...this.#nextRun(),
         ...(failedChecks.length > 0 ? { failedChecks } : {}),
       }),
     );
+  }
+
+  /** What runs the pipeline again after this failure, for the alert (and `scheduled`, its v1 field). */
+  #nextRun(): { nextRun?: NextRun; scheduled: boolean } {
+    const nextRun = this.#deps.store.getRuntime(this.pipeline.name).paused
+      ? ({ kind: 'paused' } as const)
+      : nextRunAfter(this.pipeline.config.schedule, this.#deps.zone, this.#deps.clock.now());
+    const scheduled = parseSchedule(this.pipeline.config.schedule);
+    return {
+      ...(nextRun === undefined ? {} : { nextRun }),
+      scheduled: !scheduled.ok || scheduled.schedule.kind !== 'manual',
+    };
   }
 
   #scheduleRetry(runId: string, delayMs: number, at: Date, nextAttempt: number, trigger: RunTrigger): void {

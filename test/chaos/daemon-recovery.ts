@@ -31,6 +31,10 @@ export function newestRun(stateDb: string, pipeline: string): RunRow | null {
   const db = new Database(stateDb, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
+    // A daemon killed during its very first start-up leaves the file before its first migration
+    // committed: no table, so no run was ever recorded.
+    const migrated = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get();
+    if (migrated === undefined) return null;
     const row = db
       .prepare(
         'SELECT id, status, verdict FROM runs WHERE pipeline = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',

@@ -83,6 +83,7 @@ const failure: FailureAlert = {
   rows: 0,
   firstFailureAt: '2026-05-21T09:40:00.000Z',
   nextRun: { kind: 'schedule', at: '2026-05-22T00:00:00.000Z' },
+  scheduled: true,
 };
 
 /** The receiver's side of the signature check (docs/observability.md). */
@@ -155,7 +156,8 @@ describe('webhook and Slack alert channels', () => {
           last_success_at: '2026-05-21T08:00:00.000Z',
           rows: 0,
           first_failure_at: '2026-05-21T09:40:00.000Z',
-          nextRun: { kind: 'schedule', at: '2026-05-22T00:00:00.000Z' },
+          next_run: { kind: 'schedule', at: '2026-05-22T00:00:00.000Z' },
+          scheduled: true,
         },
       },
     });

@@ -56,6 +56,7 @@ describe('retry policy in the supervisor', () => {
         rows: 0,
         firstFailureAt: '2026-06-02T00:00:00.000Z',
         nextRun: { kind: 'schedule', at: '2026-06-03T00:00:00.000Z' },
+        scheduled: true,
       },
     ]);
     const [summary] = h.supervisor.summaries();
