@@ -32,4 +32,9 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
     steps: 1,
     note: 'a first Delta load that failed (disk full) left an empty _delta_log, which delta-rs reads as a broken table (my_incr_b)',
   },
+  {
+    seed: 1257379275,
+    steps: 12,
+    note: 'PostgreSQL destination read its committed sequence ordered as text, so after sequence 10 it answered 9 and pipelines with a watermark stopped with STATE_INCONSISTENT (my_incr_b, pg_merge_d)',
+  },
 ];

@@ -196,6 +196,21 @@ export function runDestinationConformance(options: DestinationConformanceOptions
       );
     });
 
+    test('the committed sequence is the highest number, not the highest text: 9, then 10, then 100', async () => {
+      // A PostgreSQL destination once ordered its commit record by the text of the sequence, so
+      // after sequence 10 it answered 9 and every pipeline with a watermark stopped (chaos seed 1257379275).
+      const destination = fixture.destination('conf_digits');
+      for (const sequence of [9, 10, 100]) {
+        await load(destination, 'conf_digits', ID_NAME, `(${sequence}, 'r')`, { sequence });
+        expect((await destination.committedSequence('conf_digits'))?.sequence).toBe(sequence);
+      }
+      const repeated = await load(destination, 'conf_digits', ID_NAME, `(100, 'r')`, {
+        sequence: 100,
+        runId: 'conf_digits-100-2',
+      });
+      expect(repeated).toMatchObject({ rowsLoaded: 0, alreadyCommitted: true });
+    });
+
     test('full replaces the whole snapshot with each sequence, an empty batch included', async () => {
       const destination = fixture.destination('conf_full');
       await load(destination, 'conf_full', ID_NAME, `(1, 'a'), (2, 'b')`, { sequence: 1, mode: 'full' });

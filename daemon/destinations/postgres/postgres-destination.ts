@@ -150,12 +150,14 @@ export class PostgresDestination implements Destination {
       const schema = await this.#schemaOf(client);
       const table = await describeTable(client, schema, '_etld_commits');
       if (table === undefined) return null;
-      const result = await client.query<{ sequence: string; run_id: string }>(
-        `SELECT sequence::text AS sequence, run_id FROM ${qualified(schema, '_etld_commits')} WHERE pipeline = $1 ORDER BY sequence DESC LIMIT 1`,
+      const result = await client.query<{ sequence_text: string; run_id: string }>(
+        // ORDER BY names the table's bigint column: an output alias of the same name would win and
+        // sort the text ('9' after '10').
+        `SELECT c.sequence::text AS sequence_text, c.run_id FROM ${qualified(schema, '_etld_commits')} AS c WHERE c.pipeline = $1 ORDER BY c.sequence DESC LIMIT 1`,
         [pipelineName],
       );
       const row = result.rows[0];
-      return row === undefined ? null : { sequence: Number(row.sequence), runId: row.run_id };
+      return row === undefined ? null : { sequence: Number(row.sequence_text), runId: row.run_id };
     });
   }
 
