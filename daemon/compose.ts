@@ -178,6 +178,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       defaultParallelism: settings.defaults.parallelism,
       stagingMemoryBytes: settings.defaults.memory_limit,
       stagingThreads: settings.defaults.threads,
+      bigqueryPricePerTib: settings.defaults.bigquery_price_per_tib,
       cpuClock: options.cpuClock,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
     });

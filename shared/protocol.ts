@@ -328,6 +328,31 @@ export const planSchema = z.object({
       "The data quality checks judged on a sample of the next batch (`check_sample_rows` rows read); row counts are the sample's",
     ),
   check_sample_rows: z.number().int(),
+  files: z
+    .object({
+      count: z.number().int().describe('Files the next run loads'),
+      bytes: z.number().describe('Their size in the store'),
+      sample: z.array(z.string()).describe('The first of their keys, in load order'),
+      truncated: z.boolean().describe('More new files than max_files_per_run: the rest wait for later runs'),
+      listed: z.number().int().describe('Objects listed under the source url (narrowed to the pattern prefix)'),
+      matched: z.number().int().describe('Of those, the ones matching the pattern'),
+      already_loaded: z.number().int().describe('Matching files the ledger holds as loaded'),
+      quarantined: z.number().int().describe('Files the next run would quarantine (on_bad_file: skip)'),
+      estimated_rows: z.number().int().describe('Rows of the files: counted, or scaled from the first files by bytes'),
+      rows_exact: z.boolean().describe('estimated_rows counted every file'),
+    })
+    .optional()
+    .describe('A files source: the files the next run loads'),
+  cost: z
+    .object({
+      load_bytes: z.number().describe('Bytes the load jobs carry (load jobs are not billed)'),
+      query_bytes: z.number().describe('Bytes the queries of the load would process (estimated)'),
+      price_per_tib: z.number().describe('defaults.bigquery_price_per_tib of etld.yaml'),
+      estimated_usd: z.number().describe('query_bytes at price_per_tib'),
+      detail: z.string().describe('What the estimate counts'),
+    })
+    .optional()
+    .describe('A BigQuery destination: what the next load would bill'),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -175,6 +175,15 @@ export interface Destination {
    * and creating nothing. Each check is recorded (access-check.ts); none throws.
    */
   checkAccess?(request: AccessCheckRequest): Promise<AccessCheck[]>;
+  /**
+   * Destinations that bill by bytes scanned (BigQuery): the bytes the queries of a load of
+   * `loadBytes` in `mode` would process, estimated from the target table's size; reads only.
+   */
+  estimateQueryBytes?(
+    mode: 'full' | 'incremental' | 'merge',
+    loadBytes: number,
+    signal?: AbortSignal,
+  ): Promise<{ readonly queryBytes: number; readonly detail: string }>;
 }
 
 /** What a destination without `appendsMissing` answers a load in that mode (never an append). */

@@ -11,8 +11,8 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
-import type { StateStore } from '../state/store.js';
-import { parsePlanRecord, usesWatermarks, type PlanRecord } from './watermarks.js';
+import type { NewSourceFile, StateStore } from '../state/store.js';
+import { parsePlanRecord, usesWatermarks, type PlanFileEntry, type PlanRecord } from './watermarks.js';
 
 /** How far back the run history is searched for the committing attempt. */
 const HISTORY_LIMIT = 500;
@@ -51,6 +51,10 @@ export function commitPlannedWatermarks(
   plan: PlanRecord | null,
 ): void {
   if (store.getRuntime(config.name).committedSequence >= sequence) return;
+  if (config.source.type === 'files') {
+    commitPlannedFiles(store, config, sequence, plan);
+    return;
+  }
   if (!usesWatermarks(config)) {
     store.setCommittedSequence(config.name, sequence);
     return;
@@ -68,4 +72,45 @@ export function commitPlannedWatermarks(
   store.commitWatermarks(config.name, sequence, plan.watermarks, {
     replaceAll: plan.kind === 'full_refresh',
   });
+}
+
+/**
+ * A files run's commit: the sequence and its files in the ledger, in one state-store transaction.
+ * Without the committing attempt's file list the ledger cannot be brought in line: the next run
+ * would load those files again.
+ */
+function commitPlannedFiles(
+  store: StateStore,
+  config: PipelineConfig,
+  sequence: number,
+  plan: PlanRecord | null,
+): void {
+  const files = plan?.files;
+  if (files === undefined) {
+    throw new EtlError(
+      'STATE_INCONSISTENT',
+      `pipeline ${config.name}: the destination holds sequence ${sequence}, but the state store has no record of the files that ` +
+        'commit loaded (the state store was replaced or restored?). Runs stop here, because the next run would load those files a second time. ' +
+        `Run \`etlctl start ${config.name} --full-refresh\` to load every file again into a replaced table`,
+    );
+  }
+  store.commitSourceFiles(config.name, sequence, files.runId, ledgerEntries(files), {
+    replaceLoaded: files.replaceLoaded,
+  });
+}
+
+/** A plan's files as ledger entries. */
+export function ledgerEntries(files: NonNullable<PlanRecord['files']>): NewSourceFile[] {
+  const entry = (file: PlanFileEntry, status: 'loaded' | 'quarantined'): NewSourceFile => ({
+    key: file.key,
+    size: file.size,
+    version: file.version,
+    modifiedAt: file.modifiedAt,
+    status,
+    reason: file.reason,
+  });
+  return [
+    ...files.loaded.map((f) => entry(f, 'loaded')),
+    ...files.quarantined.map((f) => entry(f, 'quarantined')),
+  ];
 }

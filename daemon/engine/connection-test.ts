@@ -13,7 +13,7 @@
  * concurrently and independently: a destination that is down does not hide the source's answers.
  */
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
-import { SHARD_COLUMN, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import { SHARD_COLUMN, sourceConnection, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { isEtlError, toEtlError } from '../../shared/errors.js';
 import type { ConnectionCheck, ConnectionTest } from '../../shared/protocol.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
@@ -24,6 +24,7 @@ import { openDestination, requireColumn, sameColumns, selectColumns, type Engine
 import { openSource, type ShardSource, type SourceHandle } from './source-shards.js';
 import { compileTransforms } from './transforms.js';
 import { checkLagCursor } from './watermarks.js';
+import { testFileSource } from './file-connection-test.js';
 
 export interface ConnectionTestDeps extends EngineDeps {
   readonly governor: SourceGovernor;
@@ -38,6 +39,8 @@ const SLOT_WAIT_MS = 60_000;
 /** The order checks are printed in, whatever order they finished in. */
 const ORDER = [
   'connect',
+  'list',
+  'read',
   'table',
   'columns',
   'cursor_column',
@@ -233,13 +236,14 @@ async function testSource(
   config: PipelineConfig,
   signal: AbortSignal,
 ): Promise<SourceSide> {
+  if (config.source.type === 'files') return fileSourceSide(deps, config, signal);
   // One connection attempt: the operator is waiting, and a retry would only hide the failure.
   const quick: PipelineConfig = { ...config, connection_retry: { attempts: 1, delay: 0 } };
   let source: SourceHandle;
   let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
   try {
     const dialect = await deps.loadSource(config.source.type);
-    connectTimeoutMs = deps.resolveConnection(config.source.connection).connectTimeoutMs ?? connectTimeoutMs;
+    connectTimeoutMs = deps.resolveConnection(sourceConnection(config.source)).connectTimeoutMs ?? connectTimeoutMs;
     source = openSource(quick, dialect, deps.resolveConnection);
   } catch (error) {
     // A secret that cannot be read, say: no shard could be tried.
@@ -286,6 +290,29 @@ async function testSource(
     }
   } finally {
     await source.close();
+  }
+}
+
+/** A files source's side of the test (file-connection-test.ts), with the columns a run would load. */
+async function fileSourceSide(
+  deps: ConnectionTestDeps,
+  config: PipelineConfig,
+  signal: AbortSignal,
+): Promise<SourceSide> {
+  const tested = await testFileSource(config, deps.secrets, signal);
+  const checks = tested.recorder.checks.map((c) => toWire('source', undefined, c));
+  if (tested.columns === undefined)
+    return { checks, incoming: undefined, problem: 'the source columns are not known' };
+  try {
+    const compiled = compileTransforms(tested.columns, config.transform, {
+      key: config.source.key ?? [],
+      cursor: undefined,
+      sharded: false,
+      columnNames: config.destination.column_names,
+    });
+    return { checks, incoming: compiled.columns, problem: undefined };
+  } catch (error) {
+    return { checks, incoming: undefined, problem: `the transforms do not compile: ${toEtlError(error).message}` };
   }
 }
 

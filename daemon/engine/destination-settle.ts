@@ -22,7 +22,7 @@ import { commitPlannedWatermarks, findCommittedPlan, type CommitterHint } from '
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunOutcome } from './engine.js';
 import { summarise } from './range-reader.js';
-import { usesWatermarks } from './watermarks.js';
+import { resumesFromState } from './watermarks.js';
 
 export interface SettleContext {
   readonly store: StateStore;
@@ -62,7 +62,7 @@ export async function settleWithDestination(
   );
   const held = committed?.sequence ?? 0;
   if (held < known) {
-    if (usesWatermarks(config) && options.readsEverything !== true) {
+    if (resumesFromState(config) && options.readsEverything !== true) {
       throw new EtlError(
         'STATE_INCONSISTENT',
         `pipeline ${pipeline.name}: ${destination.label} holds ${committed === null ? 'no commit' : `sequence ${held}`} of this pipeline, but the ` +

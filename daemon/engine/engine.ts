@@ -59,6 +59,8 @@ export interface RunOutcome {
   readonly stages: StageSeconds;
   /** The data quality checks judged on the batch (also in the run's row); empty when none ran. */
   readonly checks: readonly CheckResult[];
+  /** Files of a files source kept out of the load (`on_bad_file: skip`), with why (no row data). */
+  readonly quarantinedFiles?: readonly { readonly key: string; readonly reason: string }[];
   /** Table upkeep after the commit that failed (a Delta checkpoint); the run still succeeded. */
   readonly maintenanceFailure?: MaintenanceFailure;
 }

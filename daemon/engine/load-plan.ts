@@ -29,7 +29,7 @@ import { quoteIdent } from '../duckdb/duck-sql.js';
 import { partFailure } from './part-failure.js';
 import type { BatchChecks } from './quality-checks.js';
 import type { PartConsumer, PartTotals } from './extractor.js';
-import type { PreparedSource } from './run-setup.js';
+import type { PreparedColumns } from './run-setup.js';
 import { FINAL_TABLE, finalSelect, type Stager } from './stager.js';
 import type { RunMetadata } from './transforms.js';
 import { FLAG_NEXT, FLAG_PRIOR, keepsBoundary, type ShardRange } from './watermarks.js';
@@ -62,7 +62,7 @@ export class LoadPlan {
   readonly #config: PipelineConfig;
   /** The destination's load mode (run-kinds.ts); staging follows the pipeline's own mode. */
   readonly #loadMode: LoadMode;
-  readonly #prepared: PreparedSource;
+  readonly #prepared: PreparedColumns;
   readonly #stager: Stager;
   readonly #load: DestinationLoad;
   readonly #meta: RunMetadata;
@@ -80,7 +80,7 @@ export class LoadPlan {
   constructor(
     config: PipelineConfig,
     loadMode: LoadMode,
-    prepared: PreparedSource,
+    prepared: PreparedColumns,
     stager: Stager,
     load: DestinationLoad,
     meta: RunMetadata,

@@ -53,11 +53,25 @@ import { comparableKinds, loadModeFor, readRangesFor } from './run-kinds.js';
 import { contentColumns } from './transforms.js';
 import {
   openDestination,
+  prepareFiles,
   prepareSource,
   staticChecks,
   type EngineDeps,
+  type PreparedColumns,
+  type PreparedFiles,
   type PreparedSource,
 } from './run-setup.js';
+import {
+  extractFileParts,
+  fileNotes,
+  fileReading,
+  fileSelection,
+  fileTasks,
+  nothingToLoad,
+  plannedFiles,
+  quarantinedSummary,
+} from './file-attempt.js';
+import { ledgerEntries } from './committed-plan.js';
 import { Stager } from './stager.js';
 import { PLAN_VERSION, usesWatermarks, type PlanRecord } from './watermarks.js';
 import { StageClock, type CpuClock } from './stage-clock.js';
@@ -73,6 +87,8 @@ export interface AttemptDeps extends EngineDeps {
   /** Statements reading parts while they are extracted, at most (run-memory.ts). */
   readonly consumerSlots: number;
   readonly stagingThreads: number;
+  /** `defaults.bigquery_price_per_tib` (plan's cost estimate; see file-preview.ts). */
+  readonly bigqueryPricePerTib: number;
   readonly cpuClock: CpuClock;
   /** Test hook (the chaos harness): called at named points of the commit; inert in production. */
   readonly failpoint?: (name: FailpointName) => void;
@@ -88,7 +104,7 @@ function partId(shard: string, chunk: number | null): string {
 
 /** Everything an attempt opens, so `finally` can close it whatever phase failed. */
 interface AttemptResources {
-  prepared?: PreparedSource;
+  prepared?: PreparedSource | PreparedFiles;
   tempDir?: string;
   stager?: Stager;
   /** The destination load until it is committed: aborted (its files removed) if the attempt fails. */
@@ -123,7 +139,7 @@ export async function executeAttempt(deps: AttemptDeps, request: RunRequest): Pr
   } finally {
     stopTicker();
     await closeSessions(open.sessions);
-    if (open.prepared !== undefined) await open.prepared.source.close();
+    if (open.prepared !== undefined) await closePrepared(open.prepared);
     await open.load?.abort();
     open.stager?.close();
     await destination
@@ -146,7 +162,7 @@ interface Attempt {
 
 /** What phase 2 (prepare) leaves for the others. */
 interface PreparedLoad {
-  readonly prepared: PreparedSource;
+  readonly prepared: PreparedSource | PreparedFiles;
   readonly reading: RangeReading;
   readonly plan: PlanRecord;
   readonly stagingColumns: ColumnSchema[];
@@ -179,27 +195,24 @@ async function loadBatch(
 ): Promise<RunOutcome> {
   const attempt: Attempt = { deps, request, destination, tracker, open, context, clock };
   const ready = await prepareLoad(attempt);
+  if ('outcome' in ready) return ready.outcome;
   const settled = await streamAndSettle(attempt, ready);
   return commitBatch(attempt, ready, settled);
 }
 
 /** Phase 2: the source described, the schema change planned, the ranges read, the load begun. */
-async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
+async function prepareLoad(attempt: Attempt): Promise<PreparedLoad | { readonly outcome: RunOutcome }> {
   const { deps, request, destination, open } = attempt;
   const { pipeline, signal } = request;
   const config = pipeline.config;
-  const prepared = await prepareSource(config, deps, signal);
-  open.prepared = prepared;
+  const tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
+  open.tempDir = tempDir;
+  const { prepared, reading } = await prepareReading(attempt, tempDir);
+  if ('files' in prepared && prepared.files.files.length === 0)
+    return { outcome: nothingToLoad(deps.store, request, prepared.files, reading) };
   const changes = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
   for (const change of changes)
     request.logger.info(`schema: ${change.change} ${change.column}: ${change.detail}`);
-  const reading = await readRangesFor(
-    request.kind,
-    config,
-    prepared,
-    deps.store.getWatermarks(pipeline.name),
-    signal,
-  );
   for (const note of reading.notes) request.logger.notice(note);
   const plan: PlanRecord = {
     version: PLAN_VERSION,
@@ -212,8 +225,6 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad> {
   writeState('recording the run plan', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(plan) }),
   );
-  const tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
-  open.tempDir = tempDir;
   const stagingColumns = [...prepared.columns, ...flagColumns(config)];
   open.stager = await Stager.open(tempDir, stagingColumns, {
     memoryLimit: deps.stagingMemoryLimit,
@@ -272,19 +283,25 @@ async function streamAndSettle(attempt: Attempt, ready: PreparedLoad): Promise<S
   const { deps, request, tracker, open, clock } = attempt;
   const { prepared, reading, stager, loadPlan } = ready;
   const config = request.pipeline.config;
-  const tasks = await planTasks(
-    config,
-    prepared,
-    reading,
-    ready.stagingColumns,
-    loadPlan,
-    ready.tempDir,
-    tracker,
-    request,
-    request.signal,
-  );
+  const tasks =
+    'files' in prepared
+      ? await fileTasks(prepared.files, ready.stagingColumns, loadPlan, ready.tempDir, tracker)
+      : await planTasks(
+          config,
+          prepared,
+          reading,
+          ready.stagingColumns,
+          loadPlan,
+          ready.tempDir,
+          tracker,
+          request,
+          request.signal,
+        );
   clock.enter('stream');
-  const rowsExtracted = await extract(deps, request, prepared, tasks, tracker, open);
+  const rowsExtracted =
+    'files' in prepared
+      ? await extractFiles(deps, request, prepared, tasks, tracker, open, ready.tempDir)
+      : await extract(deps, request, prepared, tasks, tracker, open);
   clock.enter('settle');
 
   throwIfAborted(request.signal);
@@ -293,11 +310,15 @@ async function streamAndSettle(attempt: Attempt, ready: PreparedLoad): Promise<S
   for (const task of tasks) kept += await loadPlan.reconcile(task.id, open.totals.get(task.id));
   // A backfill reads below the watermarks and leaves them (and their boundaries) as they are.
   const boundaries =
-    request.kind.kind === 'backfill'
+    request.kind.kind === 'backfill' || 'files' in prepared
       ? { watermarks: [], dropped: 0 }
       : await settleBoundaries(config, prepared.columns, stager, reading.ranges, request.logger);
   const expected = await loadPlan.finish(kept - boundaries.dropped);
-  const planned: PlanRecord = { ...ready.plan, watermarks: boundaries.watermarks };
+  const planned: PlanRecord = {
+    ...ready.plan,
+    watermarks: boundaries.watermarks,
+    ...('files' in prepared ? { files: plannedFiles(prepared.files, request, config) } : {}),
+  };
   writeState('recording the planned watermarks', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }),
   );
@@ -351,8 +372,14 @@ async function commitBatch(
     return outcome;
   }
   deps.failpoint?.('after-destination-commit');
+  const files = 'files' in ready.prepared ? ready.prepared.files : undefined;
   writeState(`recording sequence ${request.sequence}`, () => {
-    if (usesWatermarks(config))
+    if (files !== undefined) {
+      const planned = plannedFiles(files, request, config);
+      deps.store.commitSourceFiles(pipeline.name, request.sequence, request.runId, ledgerEntries(planned), {
+        replaceLoaded: planned.replaceLoaded,
+      });
+    } else if (usesWatermarks(config))
       deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? [], {
         replaceAll: request.kind.kind === 'full_refresh',
       });
@@ -368,7 +395,7 @@ async function commitBatch(
       `reconciliation mismatch: ${rowsExtracted} rows extracted, ${expected} expected in the destination, ${result.rowsLoaded} loaded${skipped > 0 ? `, ${skipped} held already` : ''}`,
     );
   }
-  const notes = [...reading.notes];
+  const notes = [...reading.notes, ...(files === undefined ? [] : fileNotes(files))];
   if (boundaries.dropped > 0)
     notes.push(`${boundaries.dropped} row(s) read again at the watermark were loaded already and skipped`);
   if (skipped > 0)
@@ -392,6 +419,7 @@ async function commitBatch(
     stages,
     checks: judged.verdict?.results ?? [],
     ...(result.maintenanceFailure === undefined ? {} : { maintenanceFailure: result.maintenanceFailure }),
+    ...(files !== undefined && files.quarantined.length > 0 ? { quarantinedFiles: quarantinedSummary(files) } : {}),
   };
 }
 
@@ -443,7 +471,7 @@ async function commitQuarantineTable(
   deps: AttemptDeps,
   request: RunRequest,
   stager: Stager,
-  prepared: PreparedSource,
+  prepared: PreparedColumns,
   workDir: string,
 ): Promise<{ rows: number; alreadyCommitted: boolean }> {
   const config = request.pipeline.config;
@@ -474,6 +502,77 @@ async function commitQuarantineTable(
       .close()
       .catch((error: unknown) => request.logger.warning(`closing ${destination.label}: ${String(error)}`));
   }
+}
+
+/** The source prepared and its reading: ranges of a database source, the planned files of a files source. */
+async function prepareReading(
+  attempt: Attempt,
+  tempDir: string,
+): Promise<{ prepared: PreparedSource | PreparedFiles; reading: RangeReading }> {
+  const { deps, request, open } = attempt;
+  const { pipeline, signal } = request;
+  const config = pipeline.config;
+  if (config.source.type === 'files') {
+    const prepared = await prepareFiles(
+      config,
+      {
+        store: deps.store,
+        secrets: deps.secrets,
+        tempDir,
+        parallelism: config.source.parallelism ?? deps.defaultParallelism,
+        memoryLimit: deps.stagingMemoryLimit,
+        threads: deps.stagingThreads,
+        now: deps.now(),
+      },
+      fileSelection(config, request.kind.kind),
+      signal,
+    );
+    open.prepared = prepared;
+    return { prepared, reading: fileReading(prepared.files) };
+  }
+  const prepared = await prepareSource(config, deps, signal);
+  open.prepared = prepared;
+  const reading = await readRangesFor(
+    request.kind,
+    config,
+    prepared,
+    deps.store.getWatermarks(pipeline.name),
+    signal,
+  );
+  return { prepared, reading };
+}
+
+async function closePrepared(prepared: PreparedSource | PreparedFiles): Promise<void> {
+  if ('files' in prepared) await prepared.files.close();
+  else await prepared.source.close();
+}
+
+/** Reads the batch's files (file-attempt.ts), each loading as it is read. */
+async function extractFiles(
+  deps: AttemptDeps,
+  request: RunRequest,
+  prepared: PreparedFiles,
+  tasks: readonly ExtractTask[],
+  tracker: ProgressTracker,
+  open: AttemptResources,
+  tempDir: string,
+): Promise<number> {
+  const started = Date.now();
+  const { rows, totals } = await extractFileParts(
+    deps,
+    request,
+    prepared.files,
+    tasks,
+    tracker,
+    open.sessions,
+    tempDir,
+  );
+  open.totals = totals;
+  request.logger.debug(
+    `read ${tasks.length} file(s) and loaded them in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+  );
+  await closeSessions(open.sessions);
+  return rows;
 }
 
 /** One extraction task per shard × chunk, in round-robin shard order so every shard starts early. */

@@ -7,7 +7,7 @@
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { SecretEnvironment } from '../config/secrets.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
-import type { DestinationConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { DatabaseSourceKind, DestinationConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import type { ConnectionTest, Plan, Preview } from '../../shared/protocol.js';
 import type { Destination, DestinationContext, VacuumOutcome } from '../destinations/destination.js';
@@ -32,7 +32,11 @@ import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
 import { duckMemoryLimit, streamsFor } from './run-memory.js';
-import { DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS } from '../../shared/config/daemon-schema.js';
+import {
+  DEFAULT_BIGQUERY_PRICE_PER_TIB,
+  DEFAULT_MEMORY_LIMIT,
+  DEFAULT_THREADS,
+} from '../../shared/config/daemon-schema.js';
 
 export interface RunEngineOptions {
   readonly store: StateStore;
@@ -56,11 +60,13 @@ export interface RunEngineOptions {
   readonly stagingMemoryBytes?: number;
   /** DuckDB threads of a run's staging database (`defaults.threads`). */
   readonly stagingThreads?: number;
+  /** `defaults.bigquery_price_per_tib` (plan's cost estimate of a BigQuery load). */
+  readonly bigqueryPricePerTib?: number;
   /** Reads process and main-thread CPU for the per-stage split of each run (main.ts passes the real one). */
   readonly cpuClock?: CpuClock;
   /** Test hook: the chaos harness stops the process at named points of a commit (`ETLD_FAILPOINTS`). */
   readonly failpoint?: (name: FailpointName) => void;
-  readonly loadSource?: (kind: SourceKind) => Promise<SourceDialect>;
+  readonly loadSource?: (kind: DatabaseSourceKind) => Promise<SourceDialect>;
   readonly createDestination?: (
     config: DestinationConfig,
     context: DestinationContext,
@@ -85,6 +91,7 @@ export class DefaultRunEngine implements RunEngine {
       stagingMemoryLimit: duckMemoryLimit(memoryBytes),
       consumerSlots: streamsFor(memoryBytes),
       stagingThreads: options.stagingThreads ?? DEFAULT_THREADS,
+      bigqueryPricePerTib: options.bigqueryPricePerTib ?? DEFAULT_BIGQUERY_PRICE_PER_TIB,
       cpuClock: options.cpuClock ?? NO_CPU_CLOCK,
       ...(options.failpoint === undefined ? {} : { failpoint: options.failpoint }),
       loadSource: options.loadSource ?? loadSourceDialect,
@@ -100,11 +107,19 @@ export class DefaultRunEngine implements RunEngine {
   }
 
   async plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+    if (pipeline.config.source.type === 'files') {
+      const { planFileRun } = await import('./file-preview.js');
+      return planFileRun(this.#deps, pipeline, signal);
+    }
     const { planRun } = await import('./run-preview.js');
     return planRun(this.#deps, pipeline, signal);
   }
 
   async preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+    if (pipeline.config.source.type === 'files') {
+      const { previewFileRun } = await import('./file-preview.js');
+      return previewFileRun(this.#deps, pipeline, limit, signal);
+    }
     const { previewRun } = await import('./run-preview.js');
     return previewRun(this.#deps, pipeline, limit, signal);
   }

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckResult, Plan, Preview } from '../../shared/protocol.js';
 import { EtlError } from '../../shared/errors.js';
-import { typeToString } from '../../shared/types.js';
+import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { StateStore } from '../state/store.js';
 import { CsvRowLimiter } from './csv-row-limiter.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
@@ -24,8 +24,11 @@ import {
   prepareSource,
   staticChecks,
   type EngineDeps,
+  type PreparedColumns,
   type PreparedSource,
 } from './run-setup.js';
+import type { ReadSession } from '../sources/source.js';
+import type { ShardRange } from './watermarks.js';
 import { FINAL_TABLE, Stager } from './stager.js';
 
 /** Rows `plan` reads to judge the checks on. */
@@ -36,6 +39,8 @@ export interface PreviewDeps extends EngineDeps {
   readonly tempRoot: string;
   readonly now: () => Date;
   readonly stagingMemoryLimit: string;
+  /** `defaults.bigquery_price_per_tib`: what `plan` prices a BigQuery load's query bytes at. */
+  readonly bigqueryPricePerTib: number;
 }
 
 export async function planRun(
@@ -187,21 +192,62 @@ async function withSample<T>(
   use: (stager: Stager, rows: number) => Promise<T>,
 ): Promise<T> {
   const config = pipeline.config;
+  const shard = prepared.source.shards[0];
+  if (shard === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
+  const { ranges } = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
+  const range = ranges.find((r) => r.shard === shard.name);
+  const stagingColumns = [...prepared.columns, ...flagColumns(config)];
+  const sql = prepared.source.adapter.buildSelect({
+    relation: prepared.source.relation,
+    columns: prepared.columns,
+    where: rangeWhere(config, prepared, range, 'normal'),
+    flags: rangeFlags(config, prepared, range),
+  });
+  return stageSample(
+    deps,
+    pipeline,
+    prepared,
+    {
+      shard: shard.name,
+      stagingColumns,
+      range,
+      openSession: () => shard.driver.openReadSession(1, signal),
+      statement: sql,
+    },
+    limit,
+    signal,
+    use,
+  );
+}
+
+/** Where a sample's rows come from: one statement of one read session. */
+export interface SampleSource {
+  readonly shard: string;
+  readonly stagingColumns: readonly ColumnSchema[];
+  /** The shard's range, so the watermark boundary applies as in a run; undefined for files. */
+  readonly range: ShardRange | undefined;
+  readonly openSession: () => Promise<ReadSession>;
+  readonly statement: string;
+}
+
+/**
+ * Reads the first `limit` rows of `source` into a throwaway staging database, builds `final`
+ * from them (transforms and metadata applied) and hands it to `use` with the number of rows staged.
+ */
+export async function stageSample<T>(
+  deps: PreviewDeps,
+  pipeline: LoadedPipeline,
+  prepared: PreparedColumns,
+  source: SampleSource,
+  limit: number,
+  signal: AbortSignal | undefined,
+  use: (stager: Stager, rows: number) => Promise<T>,
+): Promise<T> {
+  const config = pipeline.config;
+  const { stagingColumns, range } = source;
   let tempDir: string | undefined;
   let stager: Stager | undefined;
   try {
-    const shard = prepared.source.shards[0];
-    if (shard === undefined)
-      throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
-    const { ranges } = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
-    const range = ranges.find((r) => r.shard === shard.name);
-    const stagingColumns = [...prepared.columns, ...flagColumns(config)];
-    const sql = prepared.source.adapter.buildSelect({
-      relation: prepared.source.relation,
-      columns: prepared.columns,
-      where: rangeWhere(config, prepared, range, 'normal'),
-      flags: rangeFlags(config, prepared, range),
-    });
     tempDir = await mkdtemp(join(deps.tempRoot, `etld-preview-${pipeline.name}-`));
     const spool = join(tempDir, 'preview.csv');
     const file = createWriteStream(spool);
@@ -209,9 +255,9 @@ async function withSample<T>(
     const forward = (): void => stop.abort();
     signal?.addEventListener('abort', forward, { once: true });
     const limiter = new CsvRowLimiter(file, limit, () => stop.abort());
-    const session = await shard.driver.openReadSession(1, signal);
+    const session = await source.openSession();
     try {
-      await session.extract(sql, stagingColumns, limiter, stop.signal, () => undefined);
+      await session.extract(source.statement, stagingColumns, limiter, stop.signal, () => undefined);
     } catch (error) {
       if (!limiter.reached || signal?.aborted === true) throw error;
     } finally {
@@ -224,7 +270,7 @@ async function withSample<T>(
       threads: 1,
       infiniteDates: config.source.infinite_dates,
     });
-    await stager.loadShard(shard.name, [spool]);
+    await stager.loadShard(source.shard, [spool]);
     if (range !== undefined) await settleBoundaries(config, prepared.columns, stager, [range], deps.logger);
     const rows = await stager.buildFinal(
       prepared.transforms,

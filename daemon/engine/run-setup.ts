@@ -8,15 +8,17 @@ import type { SecretEnvironment } from '../config/secrets.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import {
   SHARD_COLUMN,
+  sourceColumnNames,
   type DestinationConfig,
   type PipelineConfig,
-  type SourceKind,
+  type DatabaseSourceKind,
 } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationContext } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
 import type { SourceDialect } from '../sources/source.js';
+import { FILE_METADATA_COLUMNS, prepareFileBatch, type FileBatch, type FileBatchDeps } from './file-batch.js';
 import { openSource, type SourceHandle } from './source-shards.js';
 import { checkTransformInputs, compileTransforms, type CompiledTransforms } from './transforms.js';
 import { checkLagCursor } from './watermarks.js';
@@ -27,15 +29,15 @@ export interface EngineDeps {
   readonly resolveConnection: (c: ConnectionConfig) => ResolvedConnection;
   /** The daemon's environment for destination secrets (object-store credentials). */
   readonly secrets?: SecretEnvironment;
-  readonly loadSource: (kind: SourceKind) => Promise<SourceDialect>;
+  readonly loadSource: (kind: DatabaseSourceKind) => Promise<SourceDialect>;
   readonly createDestination: (
     config: DestinationConfig,
     context: DestinationContext,
   ) => Promise<Destination>;
 }
 
-export interface PreparedSource {
-  readonly source: SourceHandle;
+/** What the load needs of any source: its columns, the compiled transforms and the row identity. */
+export interface PreparedColumns {
   readonly columns: readonly ColumnSchema[];
   readonly transforms: CompiledTransforms;
   readonly cursor: ColumnSchema | undefined;
@@ -49,9 +51,20 @@ export interface PreparedSource {
   readonly loadedCursor: string | undefined;
 }
 
+/** A database source, connected and described. */
+export interface PreparedSource extends PreparedColumns {
+  readonly source: SourceHandle;
+}
+
+/** A files source: the run's files planned, made local and described (file-batch.ts). */
+export interface PreparedFiles extends PreparedColumns {
+  readonly files: FileBatch;
+}
+
 /** Checks that need no query: transforms against a listed `source.columns`. */
 export function staticChecks(config: PipelineConfig): void {
-  if (config.source.columns !== undefined) checkTransformInputs(config.source.columns, config.transform);
+  const listed = sourceColumnNames(config.source);
+  if (listed !== undefined) checkTransformInputs(listed, config.transform);
 }
 
 export async function openDestination(
@@ -72,7 +85,7 @@ export function selectColumns(
   described: readonly ColumnSchema[],
   shard: string,
 ): ColumnSchema[] {
-  const wanted = config.source.columns;
+  const wanted = sourceColumnNames(config.source);
   if (wanted === undefined) return [...described];
   const byName = new Map(described.map((c) => [c.name, c]));
   return wanted.map((name) => {
@@ -115,6 +128,8 @@ export async function prepareSource(
   deps: EngineDeps,
   signal: AbortSignal | undefined,
 ): Promise<PreparedSource> {
+  if (config.source.type === 'files')
+    throw new EtlError('INTERNAL', `pipeline ${config.name}: a files source is prepared by prepareFiles`);
   const dialect = await deps.loadSource(config.source.type);
   const source = openSource(config, dialect, deps.resolveConnection);
   try {
@@ -154,6 +169,47 @@ export async function prepareSource(
     return { source, columns, transforms, cursor, sourceKey, loadedKey, rowKey, loadedCursor };
   } catch (error) {
     await source.close();
+    throw error;
+  }
+}
+
+/**
+ * Plans, fetches and describes a files run's batch and compiles the transforms over its columns
+ * (the files' own, then `_etl_file` and `_etl_file_modified_at`). A merge keeps the row of the most
+ * recently modified file per key: `_etl_file_modified_at` is its cursor.
+ */
+export async function prepareFiles(
+  config: PipelineConfig,
+  deps: FileBatchDeps,
+  selection: 'new' | 'all',
+  signal: AbortSignal | undefined,
+): Promise<PreparedFiles> {
+  const files = await prepareFileBatch(config, deps, selection, signal);
+  try {
+    const columns = [...files.columns, ...FILE_METADATA_COLUMNS];
+    const sourceKey = config.source.key ?? [];
+    if (files.files.length > 0) for (const k of sourceKey) requireColumn(columns, k, 'key');
+    const transforms = compileTransforms(columns, config.transform, {
+      key: sourceKey,
+      cursor: undefined,
+      sharded: false,
+      columnNames: config.destination.column_names,
+    });
+    const loadedKey = sourceKey.map((k) => transforms.loadedName(k));
+    const loadedCursor =
+      config.load.mode === 'merge' ? transforms.loadedName('_etl_file_modified_at') : undefined;
+    return {
+      files,
+      columns,
+      transforms,
+      cursor: undefined,
+      sourceKey,
+      loadedKey,
+      rowKey: loadedKey,
+      loadedCursor,
+    };
+  } catch (error) {
+    await files.close();
     throw error;
   }
 }

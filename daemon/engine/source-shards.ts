@@ -5,7 +5,7 @@
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
-import type { PipelineConfig, SourceKind } from '../../shared/config/pipeline-schema.js';
+import { sourceConnection, type DatabaseSourceKind, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import type {
   SourceAdapter,
   SourceDialect,
@@ -16,7 +16,7 @@ import type {
 
 const DEFAULT_SHARD = 'default';
 
-const DEFAULT_PORTS: Record<SourceKind, number> = { postgres: 5432, mysql: 3306, sqlserver: 1433 };
+const DEFAULT_PORTS: Record<DatabaseSourceKind, number> = { postgres: 5432, mysql: 3306, sqlserver: 1433 };
 
 export interface ShardSource {
   /** Shard name, or `default` for an unsharded source. */
@@ -41,7 +41,7 @@ function relationOf(source: PipelineConfig['source']): SourceRelation {
   return source.table !== undefined ? { table: source.table } : { query: source.query ?? '' };
 }
 
-function hostKeyOf(kind: SourceKind, connection: ResolvedConnection): string {
+function hostKeyOf(kind: DatabaseSourceKind, connection: ResolvedConnection): string {
   if (connection.socket !== undefined && connection.host === undefined) return `${connection.socket}`;
   return `${connection.host ?? 'localhost'}:${connection.port ?? DEFAULT_PORTS[kind]}`;
 }
@@ -52,12 +52,13 @@ export function openSource(
   resolveConnection: (c: ConnectionConfig) => ResolvedConnection,
 ): SourceHandle {
   const source = config.source;
+  const connection = sourceConnection(source);
   const entries: { name: string; connection: ConnectionConfig }[] =
     source.shards === undefined
-      ? [{ name: DEFAULT_SHARD, connection: source.connection }]
+      ? [{ name: DEFAULT_SHARD, connection }]
       : source.shards.map(({ name, ...overrides }) => ({
           name,
-          connection: { ...source.connection, ...overrides },
+          connection: { ...connection, ...overrides },
         }));
   const shards: ShardSource[] = entries.map(({ name, connection }) => {
     const resolved = resolveConnection(connection);

@@ -69,6 +69,25 @@ const finalWatermarkSchema = z.object({
 });
 export type FinalWatermark = z.infer<typeof finalWatermarkSchema>;
 
+const plannedFileSchema = z.object({
+  key: z.string(),
+  size: z.number(),
+  version: z.string(),
+  modifiedAt: z.string(),
+  /** Why a quarantined file was kept out (no row data); null for a loaded file. */
+  reason: z.string().nullable(),
+});
+export type PlanFileEntry = z.infer<typeof plannedFileSchema>;
+
+const plannedFilesSchema = z.object({
+  /** The attempt that planned the files (the ledger names it). */
+  runId: z.string(),
+  /** The loaded set replaces the ledger's (a full load or full refresh). */
+  replaceLoaded: z.boolean(),
+  loaded: z.array(plannedFileSchema),
+  quarantined: z.array(plannedFileSchema),
+});
+
 const planRecordSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]),
   sequence: z.number().int(),
@@ -81,6 +100,11 @@ const planRecordSchema = z.object({
   ranges: z.array(shardRangeSchema),
   /** Set just before the destination commit; null until then. */
   watermarks: z.array(finalWatermarkSchema).nullable(),
+  /**
+   * A files run: the files its commit loads and the ones it quarantined, set with `watermarks`
+   * just before the destination commit; recorded in the file ledger with the sequence.
+   */
+  files: plannedFilesSchema.optional(),
 });
 export type PlanRecord = z.infer<typeof planRecordSchema>;
 
@@ -99,6 +123,14 @@ export function parsePlanRecord(json: string | null): PlanRecord | null {
 /** Incremental, or merge with a cursor: the modes that keep watermarks. */
 export function usesWatermarks(config: PipelineConfig): boolean {
   return config.load.cursor !== undefined && config.load.mode !== 'full';
+}
+
+/**
+ * Whether the next run starts where the committed ones ended (watermarks, or a files source's
+ * ledger of loaded files): a destination that lost commits would then leave a gap.
+ */
+export function resumesFromState(config: PipelineConfig): boolean {
+  return usesWatermarks(config) || (config.source.type === 'files' && config.load.mode !== 'full');
 }
 
 /** Only append mode drops re-read rows, so only it keeps a boundary. */

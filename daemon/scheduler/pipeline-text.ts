@@ -2,7 +2,7 @@
  * Short human descriptions of a pipeline for `list`/`status`: its schedule in words, its source
  * and destination (never a secret: only host, port, database, table, path).
  */
-import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import { sourceConnection, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import type { Schedule } from '../../shared/config/schedule.js';
 import { formatDuration } from '../../shared/config/duration.js';
 
@@ -47,7 +47,8 @@ function describeCron(expression: string): string {
 
 export function describeSource(config: PipelineConfig): string {
   const { source } = config;
-  const c = source.connection;
+  if (source.type === 'files') return `files ${source.url ?? ''} ${source.pattern ?? '**/*'}`;
+  const c = sourceConnection(source);
   const where =
     c.host !== undefined ? `${c.host}${c.port !== undefined ? `:${c.port}` : ''}` : (c.socket ?? 'local');
   const what = source.table ?? 'query';

@@ -4,7 +4,7 @@
  * written for (see `SourceDialect`).
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
-import type { SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { DatabaseSourceKind } from '../../shared/config/pipeline-schema.js';
 import type {
   SourceAdapter,
   SourceDialect,
@@ -14,7 +14,7 @@ import type {
 } from './source.js';
 
 export interface DialectParts<D extends SourceDriver, A extends SourceAdapter> {
-  readonly kind: SourceKind;
+  readonly kind: DatabaseSourceKind;
   readonly Driver: new (connection: ResolvedConnection, options: SourceDriverOptions) => D;
   readonly Adapter: new () => A;
   readonly Introspector: new (driver: D, adapter: A) => SourceIntrospector;

@@ -1,4 +1,4 @@
-import type { SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { DatabaseSourceKind } from '../../shared/config/pipeline-schema.js';
 import type { SourceDialect } from './source.js';
 
 /**
@@ -12,8 +12,8 @@ export const SOURCES = {
   postgres: async () => (await import('./postgres/postgres-dialect.js')).postgresDialect,
   mysql: async () => (await import('./mysql/mysql-dialect.js')).mysqlDialect,
   sqlserver: async () => (await import('./sqlserver/sqlserver-dialect.js')).sqlServerDialect,
-} satisfies Record<SourceKind, Loader>;
+} satisfies Record<DatabaseSourceKind, Loader>;
 
-export function loadSourceDialect(kind: SourceKind): Promise<SourceDialect> {
+export function loadSourceDialect(kind: DatabaseSourceKind): Promise<SourceDialect> {
   return SOURCES[kind]();
 }

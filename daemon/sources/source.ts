@@ -17,7 +17,7 @@
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { Writable } from 'node:stream';
-import type { SourceKind } from '../../shared/config/pipeline-schema.js';
+import type { DatabaseSourceKind } from '../../shared/config/pipeline-schema.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 
 export interface SourceDriverOptions {
@@ -37,7 +37,7 @@ export interface SourceDriverOptions {
  * dialect made.
  */
 export interface SourceDialect<D extends SourceDriver = SourceDriver> {
-  readonly kind: SourceKind;
+  readonly kind: DatabaseSourceKind;
   createDriver(connection: ResolvedConnection, options: SourceDriverOptions): D;
   createAdapter(): SourceAdapter;
   createIntrospector(driver: D): SourceIntrospector;

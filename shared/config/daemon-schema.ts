@@ -9,6 +9,9 @@ import { isValidTimeZone } from './schedule.js';
  * runs on its own thread anyway, and idle DuckDB workers only compete with the source on small
  * machines. DuckDB spills beyond the limit to disk. Measured by `npm run bench`.
  */
+/** BigQuery on-demand analysis, US dollars per TiB scanned (cloud.google.com/bigquery/pricing, 2023-07-05). */
+export const DEFAULT_BIGQUERY_PRICE_PER_TIB = 6.25;
+
 export const DEFAULT_MEMORY_LIMIT = 96 * 1024 * 1024;
 export const DEFAULT_THREADS = 1;
 
@@ -444,6 +447,17 @@ export const daemonSettingsSchema = z.strictObject({
       freshness: durationSchema
         .optional()
         .describe('freshness of pipelines that set none: alert when the last successful run is older'),
+      /**
+       * BigQuery's on-demand analysis price in US dollars per TiB scanned ($6.25 in the US multi-region
+       * since 2023-07-05, cloud.google.com/bigquery/pricing); `etlctl plan` prices a load's queries at it.
+       */
+      bigquery_price_per_tib: z
+        .number()
+        .nonnegative()
+        .default(DEFAULT_BIGQUERY_PRICE_PER_TIB)
+        .describe(
+          'US dollars per TiB a BigQuery query scans (on-demand price, default 6.25); etlctl plan prices a load at it',
+        ),
     })
     .describe('Defaults for every pipeline, and limits of each run')
     .default({
@@ -453,6 +467,7 @@ export const daemonSettingsSchema = z.strictObject({
       source_slots_per_host: 8,
       memory_limit: DEFAULT_MEMORY_LIMIT,
       threads: DEFAULT_THREADS,
+      bigquery_price_per_tib: DEFAULT_BIGQUERY_PRICE_PER_TIB,
     }),
 });
 

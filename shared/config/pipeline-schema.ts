@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { connectionSchema, durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
 import { checkColumns, checksSchema } from './checks-schema.js';
 import { storageSchema } from './storage-schema.js';
+import {
+  DATABASE_ONLY_FIELDS,
+  FILES_ONLY_FIELDS,
+  fileSourceFields,
+  fileUrlProblem,
+} from './files-source-schema.js';
 import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 import { parseQualifiedName } from '../qualified-name.js';
@@ -41,10 +47,13 @@ const shardSchema = connectionSchema.and(
 export const sourceSchema = z
   .strictObject({
     type: z
-      .enum(['postgres', 'mysql', 'sqlserver'])
-      .describe('The database: PostgreSQL, MySQL/MariaDB or SQL Server'),
+      .enum(['postgres', 'mysql', 'sqlserver', 'files'])
+      .describe(
+        'The database (PostgreSQL, MySQL/MariaDB or SQL Server), or files: CSV, NDJSON or Parquet files in a directory or object store',
+      ),
     // No .describe(): the JSON Schema knows the field by this schema's identity (block or name).
-    connection: connectionFieldSchema,
+    // Required for databases (checked below); a files source has url instead.
+    connection: connectionFieldSchema.optional(),
     shards: z
       .array(shardSchema)
       .min(1)
@@ -65,10 +74,11 @@ export const sourceSchema = z
       .optional()
       .describe('A read-only SELECT or WITH query to read instead of a table (give table or query)'),
     columns: z
-      .array(identifier)
-      .min(1)
+      .union([z.array(identifier).min(1), z.record(identifier, typeNameSchema)])
       .optional()
-      .describe('The columns to read (default: all of the table)'),
+      .describe(
+        'The columns to read (default: all of the table); files may give a map of column → type instead of inferring the types',
+      ),
     key: z
       .array(identifier)
       .min(1)
@@ -101,8 +111,26 @@ export const sourceSchema = z
       .describe(
         'PostgreSQL infinity / -infinity dates and timestamps: fail the run naming the column, or load as NULL',
       ),
+    ...fileSourceFields,
   })
   .superRefine((source, ctx) => {
+    if (source.type === 'files') {
+      checkFilesSource(source, ctx);
+      return;
+    }
+    for (const field of FILES_ONLY_FIELDS) {
+      if (source[field] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of files sources (type: files)` });
+    }
+    if (source.connection === undefined)
+      ctx.addIssue({ code: 'custom', path: ['connection'], message: `a ${source.type} source needs connection` });
+    if (source.columns !== undefined && !Array.isArray(source.columns)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['columns'],
+        message: 'expected a list of column names (a map of column → type is for files sources)',
+      });
+    }
     if ((source.table === undefined) === (source.query === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
     }
@@ -136,6 +164,31 @@ export const sourceSchema = z
       names.add(shard.name);
     });
   });
+
+function checkFilesSource(
+  source: { readonly url?: string | undefined } & Partial<Record<(typeof DATABASE_ONLY_FIELDS)[number], unknown>>,
+  ctx: z.RefinementCtx,
+): void {
+  if (source.url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'a files source needs url (a directory or object-store prefix)' });
+  } else {
+    const problem = fileUrlProblem(source.url);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+  }
+  for (const field of DATABASE_ONLY_FIELDS) {
+    if (source[field] !== undefined)
+      ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of database sources, not of files` });
+  }
+}
+
+/** The column names `source.columns` lists (a list, or the names of a files source's typed map). */
+export function sourceColumnNames(source: {
+  readonly columns?: readonly string[] | Readonly<Record<string, string>> | undefined;
+}): readonly string[] | undefined {
+  const columns = source.columns;
+  if (columns === undefined) return undefined;
+  return Array.isArray(columns) ? columns : Object.keys(columns);
+}
 
 export const loadSchema = z
   .strictObject({
@@ -463,7 +516,15 @@ export const pipelineSchema = z
       }
       targets.add(t.target);
     });
-    const columns = pipeline.source.columns;
+    if (pipeline.source.type === 'files' && pipeline.load.cursor !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'cursor'],
+        message:
+          'a files source has no cursor: incremental loads take the files not loaded yet, merge upserts them by source.key',
+      });
+    }
+    const columns = sourceColumnNames(pipeline.source);
     if (columns !== undefined) {
       const known = new Set(columns);
       const check = (column: string, path: (string | number)[]): void => {
@@ -509,7 +570,7 @@ export const pipelineSchema = z
  */
 function checkLoadedNames(
   pipeline: {
-    readonly source: { readonly columns?: readonly string[] | undefined };
+    readonly source: { readonly columns?: readonly string[] | Readonly<Record<string, string>> | undefined };
     readonly transform: readonly { readonly target: string }[];
     readonly destination: { readonly type: string; readonly column_names?: ColumnNamePolicy | undefined };
   },
@@ -517,7 +578,8 @@ function checkLoadedNames(
 ): void {
   const policy = pipeline.destination.column_names ?? 'keep';
   const targets = pipeline.transform.map((t) => t.target);
-  const named = [...(pipeline.source.columns ?? []).filter((c) => !targets.includes(c)), ...targets];
+  const listed = sourceColumnNames(pipeline.source) ?? [];
+  const named = [...listed.filter((c) => !targets.includes(c)), ...targets];
   const loaded = loadedColumnNames(named, policy);
   if (!loaded.ok) {
     ctx.addIssue({ code: 'custom', path: ['destination', 'column_names'], message: loaded.problem });
@@ -533,7 +595,7 @@ function checkLoadedNames(
         path:
           target >= 0
             ? ['transform', target, 'target']
-            : ['source', 'columns', pipeline.source.columns?.indexOf(name) ?? 0],
+            : ['source', 'columns', Math.max(0, listed.indexOf(name))],
         message: problem,
       });
     }
@@ -546,3 +608,12 @@ export type TransformConfig = PipelineConfig['transform'][number];
 export type DestinationConfig = PipelineConfig['destination'];
 export type DestinationKind = DestinationConfig['type'];
 export type SourceKind = SourceConfig['type'];
+/** The kinds read through a database connector (daemon/sources/registry.ts); `files` has none. */
+export type DatabaseSourceKind = Exclude<SourceKind, 'files'>;
+
+/** A database source's connection (the schema requires it for every kind but files). */
+export function sourceConnection(source: SourceConfig): NonNullable<SourceConfig['connection']> {
+  if (source.connection === undefined)
+    throw new Error(`a ${source.type} source has no connection (the pipeline schema requires one)`);
+  return source.connection;
+}

@@ -87,7 +87,7 @@ function secretSites(config: PipelineConfig): SecretSite[] {
     c.password_env !== undefined || c.password_file !== undefined;
   const shards = source.shards ?? [];
   // The shared connection's secret matters when some shard (or the unsharded source) uses it.
-  if (shards.length === 0 || shards.some((s) => !ownSecret(s)))
+  if (source.connection !== undefined && (shards.length === 0 || shards.some((s) => !ownSecret(s))))
     sites.push({ connection: source.connection, path: ['source', 'connection'] });
   shards.forEach((shard, index) => {
     if (ownSecret(shard)) sites.push({ connection: shard, path: ['source', 'shards', index] });

@@ -5,13 +5,14 @@ import {
 } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 
-export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver'];
+export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlserver', 'files'];
 export const DEST_KINDS: readonly DestinationKind[] = ['delta', 'bigquery', 'duckdb', 'postgres'];
 
 const SOURCE_LABEL: Record<SourceKind, string> = {
   postgres: 'PostgreSQL',
   mysql: 'MySQL/MariaDB',
   sqlserver: 'SQL Server',
+  files: 'files (CSV, NDJSON, Parquet)',
 };
 const DEST_LABEL: Record<DestinationKind, string> = {
   delta: 'Delta Lake',
@@ -56,6 +57,33 @@ export function generatePipeline(name: string, source: SourceKind, dest: Destina
     'schedule: "0 */2 * * *"',
     "# timezone: Europe/Warsaw           # default: the host's timezone",
     '',
+    ...(source === 'files' ? filesSourceLines(ident) : databaseSourceLines(source, ident, envPrefix)),
+    '',
+    '# transform:                        # optional; columns not listed pass through unchanged',
+    '#   - { target: first_name, split: { column: customer_name, delimiter: " ", index: 0 } }',
+    '#   - { target: address, join: { columns: [street, city], separator: ", " } }',
+    '#   - { target: total, from: amount, type: "decimal(18,2)" }',
+    '',
+    'destination:',
+    `  type: ${dest}`,
+    ...destinationLines(dest, ident, envPrefix),
+    '',
+    'schema_evolution: add_columns       # add_columns: new source columns are added; strict: any change fails',
+    '',
+    'error_handling:                     # a failed run is retried, then an alert is sent',
+    '  max_retries: 3',
+    '  retry_delay: 5s',
+    '  max_retry_delay: 15m',
+    '  exponential_backoff: true',
+    '  retry_timeout: 1h',
+    '',
+    '# alerts: { email: [data-oncall@example.com] }',
+    '',
+  ].join('\n');
+}
+
+function databaseSourceLines(source: Exclude<SourceKind, 'files'>, ident: string, envPrefix: string): string[] {
+  return [
     'source:',
     `  type: ${source}`,
     '  # Secrets never go in this file: the password comes from an environment variable',
@@ -83,36 +111,41 @@ export function generatePipeline(name: string, source: SourceKind, dest: Destina
     '  cursor: updated_at                # a column that only grows (timestamp or id)',
     '  start_from: "2024-01-01"          # the first run reads rows from here on',
     '  # lag: 5m                         # re-read this window for rows committed late',
-    '',
-    '# transform:                        # optional; columns not listed pass through unchanged',
-    '#   - { target: first_name, split: { column: customer_name, delimiter: " ", index: 0 } }',
-    '#   - { target: address, join: { columns: [street, city], separator: ", " } }',
-    '#   - { target: total, from: amount, type: "decimal(18,2)" }',
-    '',
-    'destination:',
-    `  type: ${dest}`,
-    ...destinationLines(dest, ident, envPrefix),
-    '',
-    'schema_evolution: add_columns       # add_columns: new source columns are added; strict: any change fails',
-    '',
-    'error_handling:                     # a failed run is retried, then an alert is sent',
-    '  max_retries: 3',
-    '  retry_delay: 5s',
-    '  max_retry_delay: 15m',
-    '  exponential_backoff: true',
-    '  retry_timeout: 1h',
-    '',
-    '# alerts: { email: [data-oncall@example.com] }',
-    '',
-  ].join('\n');
+  ];
 }
 
-function sourceConnection(source: SourceKind, envPrefix: string): string {
+function filesSourceLines(ident: string): string[] {
+  return [
+    'source:',
+    '  type: files',
+    '  # A directory (absolute path or file://) or an object-store prefix: s3://, gs://, az://, abfss://.',
+    `  url: s3://landing-bucket/${ident}/`,
+    '  pattern: "**/*.csv.gz"            # a glob under url; default **/*',
+    '  # format: csv                     # csv | ndjson | parquet; default: from each file name',
+    '  # csv: { delimiter: ",", header: true, encoding: utf-8, null_string: "" }',
+    '  # storage:                        # credentials and endpoint; default: the cloud\'s standard chain',
+    '  #   region: eu-central-1',
+    `  #   access_key_id_env: ${ident.toUpperCase()}_S3_KEY_ID`,
+    `  #   secret_access_key_env: ${ident.toUpperCase()}_S3_SECRET`,
+    '  # columns: { id: bigint, amount: "decimal(12,2)", note: text }   # default: inferred from the files',
+    '  # key: [id]                       # merge loads upsert by it',
+    '  on_changed_file: fail             # a loaded file that changes: fail | ignore | reload',
+    '  on_bad_file: fail                 # a corrupt or incompatible file: fail | skip (quarantined, alerted)',
+    '  # min_age: 10s                    # leave files younger than this for the next run',
+    '  # max_files_per_run: 10000',
+    '  # parallelism: 4                  # files read at once',
+    '',
+    'load:',
+    '  mode: incremental                 # incremental: each new file once | full: the files replace the table | merge: upsert by key',
+  ];
+}
+
+function sourceConnection(source: Exclude<SourceKind, 'files'>, envPrefix: string): string {
   const port = { postgres: 5432, mysql: 3306, sqlserver: 1433 }[source];
   return `{ host: db.example.com, port: ${port}, database: shop, user: etl, password_env: ${envPrefix}_SOURCE_PASSWORD }`;
 }
 
-function sourceTable(source: SourceKind, ident: string): string {
+function sourceTable(source: Exclude<SourceKind, 'files'>, ident: string): string {
   switch (source) {
     case 'postgres':
       return `public.${ident}`;
