@@ -88,7 +88,11 @@ export function readSpecOf(options: FileSourceOptions, key: string): FileReadSpe
   return {
     format,
     compression,
-    csv: { ...DEFAULT_CSV_OPTIONS, ...options.csv },
+    csv: {
+      ...DEFAULT_CSV_OPTIONS,
+      ...options.csv,
+      delimiter: options.csv.delimiter ?? (/\.tsv(\.[a-z0-9]+)?$/i.test(key) ? '\t' : ','),
+    },
     sampleRows: options.sampleRows,
     nested: options.nested,
   };

@@ -102,7 +102,8 @@ export interface FileSourceOptions {
   readonly format: (typeof FILE_FORMAT_NAMES)[number] | undefined;
   readonly compression: (typeof FILE_COMPRESSION_NAMES)[number];
   readonly csv: {
-    readonly delimiter: string;
+    /** Undefined: `,`, or a tab for `.tsv` files. */
+    readonly delimiter: string | undefined;
     readonly quote: string;
     readonly escape: string;
     readonly header: boolean;
@@ -135,7 +136,7 @@ export function fileSourceOptions(source: FileSourceFields): FileSourceOptions {
     format: source.format,
     compression: source.compression ?? 'auto',
     csv: {
-      delimiter: csv.delimiter ?? ',',
+      delimiter: csv.delimiter,
       quote,
       escape: csv.escape ?? quote,
       header: csv.header ?? true,
