@@ -8,10 +8,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EtlError } from '../../shared/errors.js';
 import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
-import type { ColumnSchema, RunKind } from '../../shared/types.js';
+import { parseTypeName, typeToString, type ColumnSchema, type RunKind } from '../../shared/types.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
-import { ledgerEntries } from './committed-plan.js';
+import { findCommittedPlan, ledgerEntries } from './committed-plan.js';
 import type { RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { extractAll, type ExtractTask, type PartTotals } from './extractor.js';
 import type { FileBatch, QuarantinedFile } from './file-batch.js';
@@ -19,6 +19,7 @@ import { FILES_SHARD, openFileReadSession } from './file-read-session.js';
 import type { LoadPlan } from './load-plan.js';
 import type { ProgressTracker } from './progress-tracker.js';
 import type { RangeReading } from './range-reader.js';
+import { fileReadersFor } from './run-memory.js';
 import type { PlanRecord } from './watermarks.js';
 
 /** Which files a run of this kind takes: every matching one (full, full refresh) or the new ones. */
@@ -100,7 +101,7 @@ export async function extractFileParts(
   tracker.phase = 'extracting';
   const workDir = join(tempDir, 'file-csv');
   await mkdir(workDir, { recursive: true });
-  const readers = Math.max(1, Math.min(tasks.length, parallelism));
+  const readers = Math.max(1, Math.min(tasks.length, fileReadersFor(batch.memoryLimit, parallelism)));
   sessions.set(FILES_SHARD, await openFileReadSession(batch, readers, workDir));
   const totals = await extractAll(tasks, sessions, {
     parallelism: readers,
@@ -136,6 +137,7 @@ export function plannedFiles(
     replaceLoaded: fileSelection(config, request.kind.kind) === 'all',
     loaded: batch.files.map((f) => entry(f, null)),
     quarantined: batch.quarantined.map((f: QuarantinedFile) => entry(f, f.reason)),
+    columns: batch.columns.map((c) => ({ name: c.name, type: typeToString(c.type) })),
   };
 }
 
@@ -197,4 +199,17 @@ export function nothingToLoad(
 
 export function quarantinedSummary(batch: FileBatch): readonly { key: string; reason: string }[] {
   return batch.quarantined.map((f) => ({ key: f.key, reason: f.reason }));
+}
+
+/** The source columns the pipeline's last committed files batch loaded (none before the first). */
+export function previousFileColumns(store: StateStore, config: PipelineConfig): ColumnSchema[] {
+  const committed = store.getRuntime(config.name).committedSequence;
+  if (committed === 0) return [];
+  const plan = findCommittedPlan(store, config.name, committed);
+  return (plan?.files?.columns ?? []).map((column) => ({
+    name: column.name,
+    type: parseTypeName(column.type) ?? { kind: 'text' },
+    nullable: true,
+    sourceType: 'loaded before',
+  }));
 }

@@ -18,7 +18,7 @@
  * destination's schema is planned once per run); describing reads only a sample of rows, so its
  * cost grows with the number of files, not their size.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sourceColumnNames, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
@@ -30,10 +30,13 @@ import { compileGlob } from '../sources/files/file-glob.js';
 import { formatOf } from '../sources/files/file-format.js';
 import { planFiles, type FilePlan, type PlannedFile } from '../sources/files/file-listing.js';
 import { DEFAULT_CSV_OPTIONS, type FileReadSpec } from '../sources/files/file-read-spec.js';
+import { decompressFile } from '../sources/files/file-content-checks.js';
+import { countFileRows } from '../sources/files/file-count.js';
 import { describeFile, mergeFileSchemas } from '../sources/files/file-schema.js';
 import { openObjectStore } from '../storage/open-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { StateStore } from '../state/store.js';
+import { fileReadersFor } from './run-memory.js';
 
 /** A planned file, made local and described. */
 export interface BatchFile extends PlannedFile {
@@ -61,6 +64,8 @@ export interface FileBatch {
   readonly columns: readonly ColumnSchema[];
   /** DuckDB for reading the files (describe and extract), closed with the batch. */
   readonly duck: DuckDBInstance;
+  /** Its memory limit (DuckDB's form): how many files may be read at once (run-memory.ts). */
+  readonly memoryLimit: string;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,8 @@ export interface FileBatchDeps {
   readonly memoryLimit: string;
   readonly threads: number;
   readonly now: Date;
+  /** The source columns the last committed batch loaded (its plan record); none before the first. */
+  readonly previousColumns: readonly ColumnSchema[];
 }
 
 /** The metadata columns every files row carries, after the file's own columns. */
@@ -172,20 +179,27 @@ export async function prepareFileBatch(
     });
     const quarantined: QuarantinedFile[] = [];
     const fetched: (BatchFile | undefined)[] = new Array<BatchFile | undefined>(plan.files.length);
-    const described: ({ file: string; columns: ColumnSchema[] } | undefined)[] = [];
+    const described: ({ file: string; columns: ColumnSchema[]; typeless: boolean } | undefined)[] = [];
     const explicit = explicitFileColumns(config);
     const instance = duck;
     const connections: DuckDBConnection[] = [];
     try {
-      await eachLimited(plan.files, deps.parallelism, signal, async (file, index) => {
+      await eachLimited(plan.files, fileReadersFor(deps.memoryLimit, deps.parallelism), signal, async (file, index) => {
         const connection = connections.pop() ?? (await instance.connect());
         try {
-          const spec = readSpecOf(options, file.key);
-          const localPath = await localCopy(store, file, join(downloads, String(index)));
+          const { spec, localPath } = await plainCopy(
+            store,
+            file,
+            readSpecOf(options, file.key),
+            join(downloads, String(index)),
+            signal,
+          );
           const columns =
             explicit ?? (await describeFile(connection, localPath, spec, file.key, signal));
           fetched[index] = { ...file, localPath, spec };
-          described[index] = { file: file.key, columns };
+          const typeless =
+            explicit === undefined && (await withoutValues(connection, file, localPath, spec, columns, signal));
+          described[index] = { file: file.key, columns, typeless };
         } catch (error) {
           if (options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
           quarantined.push(badFile(file, error));
@@ -197,19 +211,33 @@ export async function prepareFileBatch(
       for (const connection of connections) connection.closeSync();
     }
     const files: BatchFile[] = [];
-    let columns: ColumnSchema[] = [];
-    for (let index = 0; index < fetched.length; index++) {
+    // The columns loaded before stay: a batch whose files lack one loads it as NULL.
+    let columns: ColumnSchema[] = [...deps.previousColumns];
+    // Files with values decide the types; a file without any (a header-only CSV) then adds only
+    // the names no other file has, as text: its inferred `text` says nothing about its values.
+    const typed = described.flatMap((d, i) => (d === undefined || d.typeless ? [] : [i]));
+    const valueless = described.flatMap((d, i) => (d?.typeless === true ? [i] : []));
+    for (const index of typed) {
       const file = fetched[index];
       const schema = described[index];
       if (file === undefined || schema === undefined) continue;
       try {
-        columns = files.length === 0 ? [...schema.columns] : mergeFileSchemas([{ file: 'the batch', columns }, schema]);
+        columns = mergeFileSchemas([{ file: 'the columns loaded so far', columns }, schema]);
         files.push(file);
       } catch (error) {
         if (options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
         quarantined.push(badFile(file, error));
       }
     }
+    for (const index of valueless) {
+      const file = fetched[index];
+      const schema = described[index];
+      if (file === undefined || schema === undefined) continue;
+      const known = new Set(columns.map((c) => c.name));
+      columns = [...columns, ...schema.columns.filter((c) => !known.has(c.name))];
+      files.push(file);
+    }
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     columns = selectFileColumns(config, columns, explicit);
     const opened = duck;
     return {
@@ -220,6 +248,7 @@ export async function prepareFileBatch(
       quarantined,
       columns,
       duck: opened,
+      memoryLimit: deps.memoryLimit,
       close: async () => {
         opened.closeSync();
         await store.close();
@@ -230,6 +259,23 @@ export async function prepareFileBatch(
     await store.close();
     throw error;
   }
+}
+
+/** Small files whose inferred columns are all text are counted: without a row, their types mean nothing. */
+const VALUELESS_PROBE_BYTES = 64 * 1024;
+
+async function withoutValues(
+  connection: DuckDBConnection,
+  file: PlannedFile,
+  localPath: string,
+  spec: FileReadSpec,
+  columns: readonly ColumnSchema[],
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (columns.length === 0) return true;
+  if (spec.format === 'parquet' || file.size > VALUELESS_PROBE_BYTES) return false;
+  if (!columns.every((c) => c.type.kind === 'text')) return false;
+  return (await countFileRows(connection, localPath, spec, file.key, signal)) === 0;
 }
 
 /** Data and schema failures of one file are what `on_bad_file: skip` skips; an unreachable store is not. */
@@ -246,6 +292,26 @@ async function localCopy(store: ObjectStore, file: PlannedFile, downloadPath: st
       retryable: true,
     });
   return downloadPath;
+}
+
+/**
+ * The file as DuckDB reads it: local and uncompressed. Compressed files are decompressed here by
+ * zlib, which checks the gzip CRC and the zstd frame ends that DuckDB skips (its garbage never
+ * names a column), and spares DuckDB's compressed reader its ~60 MiB of buffers per file.
+ */
+async function plainCopy(
+  store: ObjectStore,
+  file: PlannedFile,
+  spec: FileReadSpec,
+  downloadPath: string,
+  signal: AbortSignal | undefined,
+): Promise<{ spec: FileReadSpec; localPath: string }> {
+  const localPath = await localCopy(store, file, downloadPath);
+  if (spec.compression === 'none') return { spec, localPath };
+  const plainPath = `${downloadPath}.plain`;
+  await decompressFile(localPath, spec.compression, plainPath, file.key, signal);
+  if (localPath === downloadPath) await rm(downloadPath, { force: true });
+  return { spec: { ...spec, compression: 'none' }, localPath: plainPath };
 }
 
 /** `source.columns` as a list selects columns of the batch (a map already is the whole set). */

@@ -17,7 +17,7 @@ import type { Plan, Preview } from '../../shared/protocol.js';
 import { typeToString } from '../../shared/types.js';
 import { countFileRows } from '../sources/files/file-count.js';
 import type { FileBatch } from './file-batch.js';
-import { fileReading, fileSelection } from './file-attempt.js';
+import { fileReading, fileSelection, previousFileColumns } from './file-attempt.js';
 import { FILES_SHARD, openFileReadSession } from './file-read-session.js';
 import { stageSample, type PreviewDeps } from './run-preview.js';
 import { openDestination, prepareFiles, staticChecks, type PreparedFiles } from './run-setup.js';
@@ -47,6 +47,7 @@ async function withFiles<T>(
         memoryLimit: deps.stagingMemoryLimit,
         threads: 1,
         now: deps.now(),
+        previousColumns: previousFileColumns(deps.store, config),
       },
       selection,
       signal,

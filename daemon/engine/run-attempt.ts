@@ -69,6 +69,7 @@ import {
   fileTasks,
   nothingToLoad,
   plannedFiles,
+  previousFileColumns,
   quarantinedSummary,
 } from './file-attempt.js';
 import { ledgerEntries } from './committed-plan.js';
@@ -523,6 +524,7 @@ async function prepareReading(
         memoryLimit: deps.stagingMemoryLimit,
         threads: deps.stagingThreads,
         now: deps.now(),
+        previousColumns: previousFileColumns(deps.store, config),
       },
       fileSelection(config, request.kind.kind),
       signal,

@@ -24,3 +24,15 @@ export function streamsFor(memoryLimitBytes: number): number {
 export function duckMemoryLimit(memoryLimitBytes: number): string {
   return `${Math.max(1, Math.floor(memoryLimitBytes / MIB))}MiB`;
 }
+
+/**
+ * DuckDB's CSV reader holds about 30 MiB of buffers per file it reads (measured with DuckDB
+ * 1.5: two plain CSV files fit a 96 MiB limit, three do not), so a files run reads at most this
+ * many files at once within its memory limit, whatever its parallelism: at least one.
+ */
+const FILE_READER_BYTES = 40 * MIB;
+
+export function fileReadersFor(memoryLimit: string, parallelism: number): number {
+  const mib = Number(/^(\d+)MiB$/.exec(memoryLimit)?.[1] ?? '0');
+  return Math.max(1, Math.min(parallelism, Math.floor((mib * MIB) / FILE_READER_BYTES)));
+}

@@ -86,6 +86,8 @@ const plannedFilesSchema = z.object({
   replaceLoaded: z.boolean(),
   loaded: z.array(plannedFileSchema),
   quarantined: z.array(plannedFileSchema),
+  /** The batch's source columns (name and canonical type): the next batch starts from them. */
+  columns: z.array(z.object({ name: z.string(), type: z.string() })).default([]),
 });
 
 const planRecordSchema = z.object({

@@ -187,7 +187,15 @@ export function sourceColumnNames(source: {
 }): readonly string[] | undefined {
   const columns = source.columns;
   if (columns === undefined) return undefined;
-  return Array.isArray(columns) ? columns : Object.keys(columns);
+  // Array.isArray narrows a readonly array poorly (to any[]): test the map form instead.
+  if (isColumnTypeMap(columns)) return Object.keys(columns);
+  return columns;
+}
+
+function isColumnTypeMap(
+  columns: readonly string[] | Readonly<Record<string, string>>,
+): columns is Readonly<Record<string, string>> {
+  return !Array.isArray(columns);
 }
 
 export const loadSchema = z
@@ -223,9 +231,6 @@ export const loadSchema = z
       ),
   })
   .superRefine((load, ctx) => {
-    if (load.mode === 'incremental' && load.cursor === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'incremental loads need a cursor column' });
-    }
     if (load.null_cursor === 'include' && load.mode !== 'merge') {
       ctx.addIssue({
         code: 'custom',
@@ -516,6 +521,10 @@ export const pipelineSchema = z
       }
       targets.add(t.target);
     });
+    // A files source's progress is its file ledger; every other incremental load needs a cursor.
+    if (pipeline.load.mode === 'incremental' && pipeline.load.cursor === undefined && pipeline.source.type !== 'files') {
+      ctx.addIssue({ code: 'custom', path: ['load', 'cursor'], message: 'incremental loads need a cursor column' });
+    }
     if (pipeline.source.type === 'files' && pipeline.load.cursor !== undefined) {
       ctx.addIssue({
         code: 'custom',

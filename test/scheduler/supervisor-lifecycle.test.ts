@@ -223,7 +223,8 @@ describe('per-source governor', () => {
     const finishers = new Map<string, (o: RunOutcome) => void>();
     // An engine that, like the real one, holds a source slot while it reads.
     const governed = async (request: RunRequest): Promise<RunOutcome> => {
-      const host = `${request.pipeline.config.source.connection.host}:${request.pipeline.config.source.connection.port}`;
+      const connection = request.pipeline.config.source.connection;
+      const host = `${connection?.host}:${connection?.port}`;
       const release = await governor.acquire(host, request.signal, () =>
         request.onProgress({ phase: 'waiting', rows: 0, bytes: 0, rowsPerSecond: 0, parts: [] }),
       );

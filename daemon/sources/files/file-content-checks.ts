@@ -8,11 +8,11 @@
  *   file with rows: DuckDB refuses an empty NDJSON file and names an empty CSV's one column
  *   `column0`, where an empty file simply has no rows and no columns.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline as pipelineCallback, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { cancelledError, type EtlError } from '../../../shared/errors.js';
+import { cancelledError, EtlError } from '../../../shared/errors.js';
 import type { FileReadSpec } from './file-read-spec.js';
 import { corruptFileError, fileSystemError } from './file-read-errors.js';
 
@@ -55,6 +55,34 @@ export async function verifyDecompression(
   try {
     await pipeline(createReadStream(localPath), decompressor(compression), discard, { signal });
   } catch (error) {
+    throw readFailure(error, fileName, compression);
+  }
+}
+
+/**
+ * Decompresses the whole file into `outputPath` (checked as `verifyDecompression` checks), so
+ * DuckDB reads plain text: its own gzip reader holds about 60 MiB of buffers per file read.
+ */
+export async function decompressFile(
+  localPath: string,
+  compression: Exclude<Compression, 'none'>,
+  outputPath: string,
+  fileName: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await pipeline(createReadStream(localPath), decompressor(compression), createWriteStream(outputPath), {
+      signal,
+    });
+  } catch (error) {
+    // The local copy failing (a full disk) is the run's trouble, not the file's: retried, never quarantined.
+    if ((error as NodeJS.ErrnoException).path === outputPath) {
+      throw new EtlError(
+        'STAGING',
+        `${fileName}: writing its decompressed copy failed (${(error as NodeJS.ErrnoException).code ?? 'I/O error'})`,
+        { cause: error, retryable: true },
+      );
+    }
     throw readFailure(error, fileName, compression);
   }
 }

@@ -13,10 +13,11 @@ import { quoteLiteral } from '../../duckdb/duck-sql.js';
 import type { FileReadSpec } from './file-read-spec.js';
 
 /**
- * The longest CSV line (and JSON object) a file may hold: the same bound the staging reader
- * puts on a staging row, which a longer source line would exceed anyway.
+ * The longest CSV line (and JSON object) a file may hold. A run reads several files at once
+ * within its memory limit (96 MiB by default), each reader holding buffers sized from this.
+ * A longer line fails the file naming it.
  */
-const MAX_LINE_BYTES = 8 * 1024 * 1024;
+const MAX_LINE_BYTES = 1024 * 1024;
 
 /** A column name and the DuckDB type its values are read as. */
 export interface ReadColumnType {
@@ -50,8 +51,8 @@ function csvReader(path: string, spec: FileReadSpec, types: readonly ReadColumnT
     'strict_mode = true',
     'null_padding = false',
     'ignore_errors = false',
-    // DuckDB sizes its buffers from this; a buffer_size just above it fails the parallel reader
-    // ("does not support a full read on this file").
+    // DuckDB sizes its buffers from this. The parallel reader stays: DuckDB's single-threaded
+    // reader (parallel = false) silently drops the rest of a file after an unclosed quote.
     `max_line_size = ${MAX_LINE_BYTES}`,
   ];
   // `types` keeps the dialect sniffing (date and timestamp formats of this file) but converts

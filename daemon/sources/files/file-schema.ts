@@ -34,7 +34,7 @@ function dataError(message: string): EtlError {
 }
 
 /** Runs a small query about the file, as text, interrupted by `signal`; errors say what the file is. */
-async function fileQuery(
+export async function fileQuery(
   connection: DuckDBConnection,
   sql: string,
   localPath: string,
