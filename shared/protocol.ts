@@ -12,6 +12,12 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import {
+  SOURCE_FILE_STATUSES,
+  sourceFileForgetSchema,
+  sourceFileKey,
+  sourceFileListingSchema,
+} from './protocol-files.js';
 import { FILE_STATUSES, PIPELINE_STATES, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -670,6 +676,59 @@ export const METHODS = {
     mutates: (params: { readonly dry_run: boolean }) => !params.dry_run,
     params: z.object({ pipeline: pipelineName, dry_run: z.boolean().default(false) }),
     result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+  },
+  /**
+   * The file ledger of a `files` source: the files the pipeline loaded or quarantined, one page in
+   * key order, with the ledger's totals (empty for a pipeline that reads no files).
+   */
+  files: {
+    mutates: false,
+    params: z.object({
+      pipeline: pipelineName,
+      status: z.enum(SOURCE_FILE_STATUSES).optional().describe('Only loaded, or only quarantined files'),
+      after: sourceFileKey
+        .optional()
+        .describe(
+          'Only keys after this one in key order: the next page after one ending with it (`next_after`)',
+        ),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(100)
+        .describe('How many entries the page holds at most'),
+      text: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Only files whose key or quarantine reason contains this text, ignoring case'),
+    }),
+    result: sourceFileListingSchema,
+  },
+  /**
+   * Removes entries from the file ledger, so the pipeline's next run loads those files again (in
+   * append mode their rows a second time). Either `keys` or `all`; refused while a run of the
+   * pipeline is active, like a watermark change.
+   */
+  files_forget: {
+    mutates: true,
+    params: z
+      .object({
+        pipeline: pipelineName,
+        keys: z
+          .array(sourceFileKey)
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe('The keys of the files to load again'),
+        all: z.boolean().default(false).describe("Forget every entry of the pipeline's ledger"),
+      })
+      .refine((params) => (params.keys !== undefined) !== params.all, {
+        message: 'give either keys or all: true',
+      }),
+    result: sourceFileForgetSchema,
   },
   /** The pipeline's file as on disk (also for an invalid pipeline), for `y` in the console. */
   pipeline_file: { mutates: false, params: pipelineParams, result: pipelineFileSchema },

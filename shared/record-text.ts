@@ -1,5 +1,5 @@
 /**
- * The text filter of the fleet-wide lists (`runs` and `alerts` of the protocol, the console's
+ * The text filter of the lists (`runs`, `alerts` and `files` of the protocol, the console's
  * `:runs` and `:alerts`), defined once: the daemon applies it in its state store query and the
  * console to the records it has loaded, so both agree on which records match. A record matches
  * when one of the fields its row shows contains the text, case-insensitively.
@@ -52,4 +52,12 @@ export function alertTextFields(alert: {
   readonly subject: string;
 }): string[] {
   return [alert.pipeline, alert.kind, alert.status, alert.runId ?? '', alert.subject];
+}
+
+/** What a file ledger entry's row shows and a text filter looks at: its key and a quarantine's reason. */
+export function sourceFileTextFields(file: {
+  readonly key: string;
+  readonly reason: string | null;
+}): string[] {
+  return [file.key, file.reason ?? ''];
 }

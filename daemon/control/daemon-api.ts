@@ -30,6 +30,7 @@ import type { Logger } from '../logging/logger.js';
 import type { AlertRow, StateStore } from '../state/store.js';
 import { findRunsInSteps } from '../state/run-listing.js';
 import { readPipelineFile } from './pipeline-file.js';
+import { fileLedgerPage, forgetLedgerFiles, forgetNotice } from './file-ledger-commands.js';
 
 function toAlertRecord(row: AlertRow): AlertRecord {
   return {
@@ -346,6 +347,28 @@ export class DaemonApiImpl implements DaemonApi {
         },
       );
       return result;
+    } finally {
+      release();
+    }
+  }
+
+  files(params: MethodParams<'files'>): Promise<MethodResult<'files'>> {
+    // A pipeline removed from the configuration keeps its ledger, and its runs make it known.
+    this.#known(params.pipeline);
+    return Promise.resolve(fileLedgerPage(this.#parts.store, params));
+  }
+
+  files_forget(params: MethodParams<'files_forget'>, caller: Caller): Promise<MethodResult<'files_forget'>> {
+    const pipeline = this.#pipeline(params.pipeline);
+    // As for a watermark change: refused while a run is active (it may be committing these very
+    // files), and no run starts until the entries are gone.
+    const release = this.#parts.supervisor.hold(pipeline.name, 'file ledger');
+    try {
+      const result = forgetLedgerFiles(this.#parts.store, params);
+      this.#parts.logger.notice(forgetNotice(result, params, describeCaller(caller)), {
+        pipeline: pipeline.name,
+      });
+      return Promise.resolve(result);
     } finally {
       release();
     }

@@ -70,6 +70,8 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     vacuum: (params, ctx) => api.vacuum(params, ctx.caller),
     watermark: (params, ctx) => api.watermark(params, ctx.caller),
     pipeline_file: (params, ctx) => api.pipeline_file(params, ctx.caller),
+    files: (params, ctx) => api.files(params, ctx.caller),
+    files_forget: (params, ctx) => api.files_forget(params, ctx.caller),
     alerts: (params, ctx) => api.alerts(params, ctx.caller),
     subscribe: (params, ctx) => {
       const topics = new Set<Topic>(params.topics);

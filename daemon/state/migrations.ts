@@ -125,6 +125,24 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_run ON runs (pipeline, sequence, attempt);
   CREATE INDEX alerts_by_time ON alerts (created_at DESC, id DESC);
   `,
+  // 8: the file ledger of `files` sources: each file a pipeline loaded or quarantined, by key, so
+  // that a file is loaded exactly once; listed by status in key order (etlctl files)
+  `
+  CREATE TABLE source_files (
+    pipeline TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    modified_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    reason TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, key)
+  );
+  CREATE INDEX source_files_by_status ON source_files (pipeline, status, key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

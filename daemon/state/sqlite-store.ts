@@ -6,17 +6,22 @@ import type { CheckResult } from '../../shared/protocol.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import { RUN_KINDS, type BackfillRange, type RunKind, type RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import * as ledger from './source-file-ledger.js';
 import type {
   AlertFilter,
   AlertRow,
   BoundaryIdentity,
   NewRun,
+  NewSourceFile,
   PipelineRuntime,
   RunPartRow,
   RunFilter,
   RunPatch,
   RunScan,
   RunRow,
+  SourceFileFilter,
+  SourceFileRecord,
+  SourceFileTotals,
   StateChangeRow,
   StateStore,
   NewStateChange,
@@ -190,6 +195,7 @@ function defineTextFilters(db: Database.Database): void {
       ? 1
       : 0,
   );
+  ledger.defineSourceFileTextFilter(db);
 }
 
 function migrate(db: Database.Database, path: string): void {
@@ -293,6 +299,14 @@ class SqliteStateStore implements StateStore {
 
   setCommittedSequence(pipeline: string, sequence: number): void {
     this.#ensurePipeline(pipeline);
+    this.#raiseCommittedSequence(pipeline, sequence);
+  }
+
+  /**
+   * What a run's commit does to the committed sequence, whatever it commits (watermarks, files):
+   * raises it, never lowers it. Only an operator's correction sets it lower (replaceWatermarks).
+   */
+  #raiseCommittedSequence(pipeline: string, sequence: number): void {
     this.#prepare('UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?').run(
       sequence,
       pipeline,
@@ -562,9 +576,7 @@ class SqliteStateStore implements StateStore {
         const identity = w.identity === null ? null : JSON.stringify(w.identity);
         upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), identity, sequence, at);
       }
-      this.#prepare(
-        'UPDATE pipelines SET committed_sequence = max(committed_sequence, ?) WHERE name = ?',
-      ).run(sequence, pipeline);
+      this.#raiseCommittedSequence(pipeline, sequence);
     })();
   }
 
@@ -614,6 +626,44 @@ class SqliteStateStore implements StateStore {
       actor: (row.actor as string | null) ?? null,
       shards: parseJson<StateChangeRow['shards']>(row.shards_json, []),
     }));
+  }
+
+  lookupSourceFiles(pipeline: string, keys: readonly string[]): Map<string, SourceFileRecord> {
+    return ledger.lookupSourceFiles((sql) => this.#prepare(sql), pipeline, keys);
+  }
+
+  commitSourceFiles(
+    pipeline: string,
+    sequence: number,
+    runId: string,
+    files: readonly NewSourceFile[],
+    options: { readonly replaceLoaded?: boolean } = {},
+  ): void {
+    const at = this.#iso();
+    this.#db.transaction(() => {
+      this.#ensurePipeline(pipeline);
+      ledger.writeSourceFiles(
+        (sql) => this.#prepare(sql),
+        { pipeline, sequence, runId, at },
+        files,
+        options.replaceLoaded === true,
+      );
+      this.#raiseCommittedSequence(pipeline, sequence);
+    })();
+  }
+
+  listSourceFiles(pipeline: string, options: SourceFileFilter): SourceFileRecord[] {
+    return ledger.listSourceFiles((sql) => this.#prepare(sql), pipeline, options);
+  }
+
+  sourceFileTotals(pipeline: string): SourceFileTotals {
+    return ledger.sourceFileTotals((sql) => this.#prepare(sql), pipeline);
+  }
+
+  forgetSourceFiles(pipeline: string, keys?: readonly string[]): number {
+    return this.#db.transaction(() =>
+      ledger.forgetSourceFiles((sql) => this.#prepare(sql), pipeline, keys),
+    )();
   }
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow {

@@ -186,6 +186,49 @@ export interface AlertRow {
   readonly detail: string | null;
 }
 
+/**
+ * One entry of a `files` source's ledger: a file the pipeline loaded, or quarantined (it is not
+ * read again either way until an operator forgets it). `version` is the store's identity of the
+ * content (an ETag, a generation, or size and mtime for local files); `reason` says why a file was
+ * quarantined, naming the line or column but never a row's values.
+ */
+export interface SourceFileRecord {
+  readonly key: string;
+  readonly size: number;
+  readonly version: string;
+  readonly modifiedAt: string;
+  readonly status: 'loaded' | 'quarantined';
+  /** The run sequence that committed the entry. */
+  readonly sequence: number;
+  /** The attempt that loaded or quarantined it (`<pipeline>-<sequence>-<attempt>`). */
+  readonly runId: string;
+  readonly reason: string | null;
+  readonly recordedAt: string;
+}
+
+/** A ledger entry as a run commits it; the store adds the sequence, the run and the time. */
+export type NewSourceFile = Omit<SourceFileRecord, 'sequence' | 'runId' | 'recordedAt'>;
+
+/** Which ledger entries a listing returns (see `listSourceFiles`). */
+export interface SourceFileFilter {
+  readonly status?: 'loaded' | 'quarantined';
+  /** Only keys after this one (keyset paging: the last key of the page before). */
+  readonly after?: string;
+  readonly limit: number;
+  /** Only entries whose key or reason contains this text, ignoring case (shared/record-text.ts). */
+  readonly text?: string;
+}
+
+/** A pipeline's ledger in figures. */
+export interface SourceFileTotals {
+  loaded: number;
+  quarantined: number;
+  /** The sizes of the loaded files added up. */
+  loadedBytes: number;
+  /** The newest entry's time; null for an empty ledger. */
+  lastRecordedAt: string | null;
+}
+
 export interface StateStore {
   readonly path: string;
   close(): void;
@@ -263,6 +306,29 @@ export interface StateStore {
     watermarks: readonly Omit<Watermark, 'updatedAt' | 'sequence'>[],
     options?: { readonly replaceAll?: boolean },
   ): void;
+
+  /** Recorded entries for these keys (any number of keys; queried in batches of ≤500). */
+  lookupSourceFiles(pipeline: string, keys: readonly string[]): Map<string, SourceFileRecord>;
+  /**
+   * In ONE transaction: the committed sequence (only ever raised, as setCommittedSequence does)
+   * and the files (upserted by key). `replaceLoaded`: the pipeline's earlier 'loaded' rows are
+   * deleted first (full mode: the current set replaces the table).
+   */
+  commitSourceFiles(
+    pipeline: string,
+    sequence: number,
+    runId: string,
+    files: readonly NewSourceFile[],
+    options?: { readonly replaceLoaded?: boolean },
+  ): void;
+  /** Keyset paging in key order. */
+  listSourceFiles(pipeline: string, options: SourceFileFilter): SourceFileRecord[];
+  sourceFileTotals(pipeline: string): SourceFileTotals;
+  /**
+   * Removes entries so the files load again (operator action); all of the pipeline's when keys
+   * is undefined; returns how many.
+   */
+  forgetSourceFiles(pipeline: string, keys?: readonly string[]): number;
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow;
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;

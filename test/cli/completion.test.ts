@@ -78,6 +78,10 @@ describe('etlctl completion bash', () => {
     const aim = ['--socket', t.socketPath];
     expect(await bashComplete(['etlctl', ...aim, 'history', '-n', '5', ''])).toEqual(['orders', 'users']);
     expect(await bashComplete(['etlctl', ...aim, 'history', 'orders', ''])).toEqual([]);
+    // A verb's sub-command is offered beside the pipeline names; after it, the pipeline comes.
+    expect(await bashComplete(['etlctl', ...aim, 'files', ''])).toEqual(['forget', 'orders', 'users']);
+    expect(await bashComplete(['etlctl', ...aim, 'files', 'forget', ''])).toEqual(['orders', 'users']);
+    expect(await bashComplete(['etlctl', ...aim, 'files', 'forget', 'orders', ''])).toEqual([]);
   });
 
   it('completes pipeline names from the daemon the command line aims at, else from its files', async () => {

@@ -530,6 +530,20 @@ export class FakeApi implements DaemonApi {
             ],
     });
   }
+  /** Every pipeline here reads tables, so its file ledger is empty, as a daemon would say. */
+  files(params: MethodParams<'files'>): Promise<MethodResult<'files'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({
+      pipeline: params.pipeline,
+      files: [],
+      totals: { loaded: 0, quarantined: 0, loaded_bytes: 0, last_recorded_at: null },
+      next_after: null,
+    });
+  }
+  files_forget(params: MethodParams<'files_forget'>): Promise<MethodResult<'files_forget'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve({ pipeline: params.pipeline, forgotten: 0, not_recorded: params.keys ?? [] });
+  }
   test(params: MethodParams<'test'>): Promise<MethodResult<'test'>> {
     this.#find(params.pipeline);
     return Promise.resolve({

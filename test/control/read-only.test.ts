@@ -132,6 +132,14 @@ const EXPECTED: Expected = {
     { params: { pipeline: 'orders' }, mutates: true },
   ],
   pipeline_file: [{ params: { pipeline: 'orders' }, mutates: false }],
+  files: [
+    { params: { pipeline: 'orders' }, mutates: false },
+    { params: { pipeline: 'orders', status: 'quarantined', after: 'a.csv', text: 'x' }, mutates: false },
+  ],
+  files_forget: [
+    { params: { pipeline: 'orders', keys: ['a.csv'] }, mutates: true },
+    { params: { pipeline: 'orders', all: true }, mutates: true },
+  ],
   runs: [{ params: {}, mutates: false }],
   changes: [{ params: { pipeline: 'orders' }, mutates: false }],
   backfill: [{ params: { pipeline: 'orders', from: '1', to: '2' }, mutates: true }],

@@ -9,6 +9,7 @@ import { completionCommand } from './completion-command.js';
 import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import { historyCommand, runsCommand } from './history-commands.js';
+import { filesCommand } from './files-commands.js';
 import {
   renderInfo,
   renderList,
@@ -142,6 +143,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (r, ctx) =>
       `${ctx.values['dry-run'] === true ? 'would remove' : 'removed'} ${r.files.length} file(s), ${formatBytes(r.bytes)}${r.files.length > 0 ? `\n${r.files.map((f) => `  ${f}`).join('\n')}` : ''}`,
   ),
+  files: filesCommand,
   watermark: simple(
     (c, ctx) => c.call('watermark', watermarkParams(ctx), { timeoutMs: 120_000 }),
     (r, ctx) => renderWatermark(r, ctx.style),

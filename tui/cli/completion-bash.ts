@@ -14,8 +14,10 @@ function complete(kind: ValueKind): string {
       return 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return';
     case 'dir':
       return 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return';
-    case 'pipeline':
-      return 'COMPREPLY=($(compgen -W "$(_etlctl_pipelines)" -- "$cur")); return';
+    case 'pipeline': {
+      const beside = kind.words === undefined ? '' : `${words(kind.words)} `;
+      return `COMPREPLY=($(compgen -W "${beside}$(_etlctl_pipelines)" -- "$cur")); return`;
+    }
     case 'choices':
       return `COMPREPLY=($(compgen -W "${words(kind.values)}" -- "$cur")); return`;
   }

@@ -6,7 +6,8 @@ export type ValueKind =
   | { readonly kind: 'none' }
   | { readonly kind: 'file' }
   | { readonly kind: 'dir' }
-  | { readonly kind: 'pipeline' }
+  /** The daemon's pipeline names, and `words` beside them (a verb's sub-commands). */
+  | { readonly kind: 'pipeline'; readonly words?: readonly string[] }
   | { readonly kind: 'choices'; readonly values: readonly string[] };
 
 export interface FlagModel {
@@ -64,10 +65,13 @@ function flags(
   }));
 }
 
-function positional(verb: VerbSpec, name: string): ValueKind {
+function positional(verb: VerbSpec, name: string, index: number): ValueKind {
+  const subcommands = index === 0 ? (verb.positionals.subcommands ?? []) : [];
   const choices = verb.positionals.choices?.[name];
-  if (choices !== undefined) return { kind: 'choices', values: choices };
-  if (name === 'pipeline') return { kind: 'pipeline' };
+  if (choices !== undefined) return { kind: 'choices', values: [...subcommands, ...choices] };
+  if (name === 'pipeline')
+    return subcommands.length > 0 ? { kind: 'pipeline', words: subcommands } : { kind: 'pipeline' };
+  if (subcommands.length > 0) return { kind: 'choices', values: subcommands };
   if (name === 'file') return { kind: 'file' };
   return NONE;
 }
@@ -79,7 +83,7 @@ export function completionModel(verbs: readonly VerbSpec[] = VERBS): CompletionM
       name: verb.name,
       summary: verb.summary,
       flags: flags(verb.options, verb.optionHelp, verb.optionChoices ?? {}),
-      positionals: verb.positionals.names.map((name) => positional(verb, name)),
+      positionals: verb.positionals.names.map((name, index) => positional(verb, name, index)),
       repeats: verb.positionals.max > verb.positionals.names.length,
     })),
     globalFlags: flags(GLOBAL_OPTIONS, GLOBAL_HELP, {}),

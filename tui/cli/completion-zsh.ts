@@ -20,7 +20,9 @@ function complete(kind: ValueKind): string {
     case 'dir':
       return '_files -/';
     case 'pipeline':
-      return '_etlctl_pipelines';
+      return kind.words === undefined
+        ? '_etlctl_pipelines'
+        : `compadd -- ${kind.words.map(quote).join(' ')}; _etlctl_pipelines`;
     case 'choices':
       return `compadd -- ${kind.values.map(quote).join(' ')}`;
   }

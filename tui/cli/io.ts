@@ -3,6 +3,10 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdoutIsTty: boolean;
+  /** Whether stdin is a terminal someone can answer a question on (`ask`). */
+  readonly stdinIsTty: boolean;
+  /** Asks on the terminal and resolves with the line typed; null for Ctrl-C or Ctrl-D. */
+  readonly ask: (question: string) => Promise<string | null>;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The working directory: a relative --home resolves against it, as etld resolves it. */
   readonly cwd: string;

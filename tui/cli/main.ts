@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { askLine } from './ask-line.js';
 import { runCli } from './cli.js';
 
 // The only file of etlctl that touches the process: argv, env, stdio, SIGINT and the exit code.
@@ -17,6 +18,8 @@ const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   stdoutIsTty: process.stdout.isTTY === true,
+  stdinIsTty: process.stdin.isTTY === true,
+  ask: (question) => askLine(process.stdin, process.stderr, question),
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,

@@ -22,6 +22,11 @@ export interface VerbSpec {
     readonly names: readonly string[];
     /** The values a positional takes, by name (completion offers them). */
     readonly choices?: Readonly<Record<string, readonly string[]>>;
+    /**
+     * Words the first positional may be instead, each starting a sub-command (`files forget`);
+     * completion offers them beside that positional's values.
+     */
+    readonly subcommands?: readonly string[];
   };
   readonly options: ParseArgsOptionsConfig;
   /** One line per verb option for --help. */
@@ -419,6 +424,51 @@ export const VERBS: readonly VerbSpec[] = [
       '(etlctl history PIPELINE --changes)',
     ],
     json: { shape: METHODS.watermark.result },
+  },
+  {
+    name: 'files',
+    summary: 'the files a files source loaded or quarantined, each once; forget makes some load again',
+    usage:
+      '<pipeline> [--loaded|--quarantined] [--grep TEXT] [--after KEY] [-n N] | forget <pipeline> (KEY...|--all) [--yes]',
+    examples: [
+      'etlctl files orders',
+      'etlctl files orders --quarantined                   # which files were set aside, and why',
+      'etlctl files orders --grep 2026-11 -n 500',
+      'etlctl files orders --json | jq -r ".files[].key"',
+      'etlctl files forget orders incoming/2026-11-30.csv  # its next run loads this file again',
+      'etlctl files forget orders --all --yes              # every file again (append mode: rows twice)',
+    ],
+    positionals: {
+      min: 1,
+      max: Number.POSITIVE_INFINITY,
+      names: ['pipeline', 'pipeline', 'key'],
+      subcommands: ['forget'],
+    },
+    options: {
+      loaded: { type: 'boolean' },
+      quarantined: { type: 'boolean' },
+      grep: { type: 'string' },
+      after: { type: 'string' },
+      limit: { type: 'string', short: 'n' },
+      all: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+    },
+    optionHelp: [
+      '--loaded            only the files loaded',
+      '--quarantined       only the files quarantined (with the reason: a line or column, never a value)',
+      '--grep TEXT         only files whose key or reason contains TEXT, ignoring case',
+      '--after KEY         only keys after KEY: the next page after a listing ending with it',
+      '-n, --limit N       how many files (default 100); the listing ends with the next-page command',
+      '--all               forget: every file in the ledger',
+      '-y, --yes           forget without asking (required when stdin is not a terminal)',
+      'forget removes ledger entries: the next run loads those files again; in append mode their rows',
+      'are loaded a second time. It is refused while a run of the pipeline is active, and exits 1',
+      'when a KEY is not in the ledger (the others are forgotten).',
+    ],
+    json: {
+      shape: METHODS.files.result,
+      variants: [{ when: 'for files forget', shape: METHODS.files_forget.result }],
+    },
   },
   {
     name: 'generate',
