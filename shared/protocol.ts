@@ -412,7 +412,17 @@ export const alertRecordSchema = z.object({
   id: z.number().int(),
   /** The pipeline, or `disk:<label>` for a host alert (low disk space). */
   pipeline: z.string(),
-  kind: z.enum(['failure', 'recovery', 'stall', 'low_disk', 'stale', 'fresh', 'checks', 'maintenance']),
+  kind: z.enum([
+    'failure',
+    'recovery',
+    'stall',
+    'low_disk',
+    'stale',
+    'fresh',
+    'checks',
+    'maintenance',
+    'files_quarantined',
+  ]),
   run_id: z.string().nullable(),
   created_at: isoTime,
   status: z.enum(['sent', 'suppressed', 'failed', 'pending']),

@@ -149,12 +149,14 @@ function journalSince(iso: string): string {
   return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-function table(rows: readonly (readonly [string, string])[]): string {
+/** Aligned `Field: value` lines; shared with the mails built in their own modules. */
+export function table(rows: readonly (readonly [string, string])[]): string {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n');
 }
 
-function suppressedNote(ctx: MessageContext, what: string): string[] {
+/** The count of alerts of this kind the throttle held back since the last mail, if any. */
+export function suppressedNote(ctx: MessageContext, what: string): string[] {
   if (ctx.suppressed === 0) return [];
   const since = ctx.suppressedSince ? ` since ${ctx.suppressedSince}` : '';
   return [
@@ -174,7 +176,8 @@ function commands(pipeline: string, runId: string, sinceIso: string, unit: strin
   ];
 }
 
-function footer(ctx: MessageContext): string[] {
+/** The host and time a mail was written on. */
+export function footer(ctx: MessageContext): string[] {
   return ['', `-- etld on ${ctx.host}, ${ctx.now.toISOString()}`];
 }
 

@@ -1,7 +1,8 @@
 /**
  * Alerts: final failure, recovery after a failure, stall, low disk, freshness (stale, fresh
- * again), and data quality checks that warned or quarantined rows of a committed run, by e-mail and
- * through the channels of `alerts.channels` (webhook, Slack).
+ * again), data quality checks that warned or quarantined rows of a committed run, failing table
+ * upkeep, and files a files source quarantined, by e-mail and through the channels of
+ * `alerts.channels` (webhook, Slack).
  *
  * The caller's path never waits and never sees an error: `notify*` decides synchronously (throttle,
  * one row in the state store) and hands delivery to a promise that is always caught. Delivery is
@@ -42,6 +43,11 @@ import {
   type StallAlert,
 } from './alert-messages.js';
 import { AlertThrottle, type ThrottleState } from './alert-throttle.js';
+import {
+  filesQuarantinedDetails,
+  filesQuarantinedMail,
+  type FilesQuarantinedAlert,
+} from './files-quarantined-message.js';
 import { DeliveryError } from './http-post.js';
 import { createSmtpTransport, type MailTransport, type SmtpSettings } from './mail-transport.js';
 
@@ -175,6 +181,24 @@ export class AlertService {
         alert,
       ),
     );
+  }
+
+  /**
+   * A run kept bad files out of its load (`source.on_bad_file: skip`) and succeeded; nothing is sent
+   * for a run that quarantined none. Throttled per pipeline like the others.
+   */
+  notifyFilesQuarantined(alert: FilesQuarantinedAlert): void {
+    this.#guard(() => {
+      if (alert.files.length === 0) return;
+      this.#notify(
+        alert.pipeline,
+        'files_quarantined',
+        alert.runId,
+        (ctx) => filesQuarantinedMail(alert, ctx),
+        undefined,
+        filesQuarantinedDetails(alert),
+      );
+    });
   }
 
   notifyStall(alert: StallAlert): void {

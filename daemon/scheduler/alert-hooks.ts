@@ -10,10 +10,11 @@ import type {
   RecoveryAlert,
   StallAlert,
 } from '../alerts/alert-messages.js';
+import type { FilesQuarantinedAlert } from '../alerts/files-quarantined-message.js';
 import type { Logger } from '../logging/logger.js';
 
 // The alert payloads are the alerting side's own types, so the two cannot drift apart.
-export type { ChecksAlert, FailureAlert, MaintenanceAlert, RecoveryAlert, StallAlert };
+export type { ChecksAlert, FailureAlert, FilesQuarantinedAlert, MaintenanceAlert, RecoveryAlert, StallAlert };
 
 export interface AlertHooks {
   notifyFailure(alert: FailureAlert): void | Promise<void>;
@@ -23,6 +24,8 @@ export interface AlertHooks {
   notifyChecks(alert: ChecksAlert): void | Promise<void>;
   /** A committed run's table upkeep (a Delta checkpoint) failed again and again. */
   notifyMaintenance(alert: MaintenanceAlert): void | Promise<void>;
+  /** A run succeeded but kept bad files out of its load (`source.on_bad_file: skip`). */
+  notifyFilesQuarantined(alert: FilesQuarantinedAlert): void | Promise<void>;
 }
 
 export function callAlert(logger: Logger, what: string, call: () => void | Promise<void>): void {

@@ -352,6 +352,17 @@ export class RunSequence {
         }),
       );
     }
+    const quarantined = outcome.quarantinedFiles ?? [];
+    if (quarantined.length > 0) {
+      callAlert(this.#log, 'notifyFilesQuarantined', () =>
+        this.#deps.alerts.notifyFilesQuarantined({
+          pipeline: this.pipeline.name,
+          runId: this.logicalRunId,
+          rows: outcome.rowsLoaded,
+          files: quarantined,
+        }),
+      );
+    }
     if (outcome.checks.length > 0) {
       // The service decides: only checks that warned or quarantined rows are alerted.
       callAlert(this.#log, 'notifyChecks', () =>

@@ -177,7 +177,16 @@ export interface AlertRow {
   readonly id: number;
   readonly pipeline: string;
   /** `checks`: a committed run with data quality checks that warned or quarantined rows. */
-  readonly kind: 'failure' | 'recovery' | 'stall' | 'low_disk' | 'stale' | 'fresh' | 'checks' | 'maintenance';
+  readonly kind:
+    | 'failure'
+    | 'recovery'
+    | 'stall'
+    | 'low_disk'
+    | 'stale'
+    | 'fresh'
+    | 'checks'
+    | 'maintenance'
+    | 'files_quarantined';
   readonly runId: string | null;
   readonly createdAt: string;
   readonly status: 'sent' | 'suppressed' | 'failed' | 'pending';

@@ -28,6 +28,7 @@ export const ALERT_KINDS = [
   'fresh',
   'checks',
   'maintenance',
+  'files_quarantined',
 ] as const;
 /** Run events a webhook may subscribe to (`run_events`), besides alerts. */
 export const RUN_EVENT_TYPES = [

@@ -12,6 +12,7 @@ import type { StateStore } from '../../daemon/state/store.js';
 import type {
   AlertHooks,
   FailureAlert,
+  FilesQuarantinedAlert,
   RecoveryAlert,
   StallAlert,
 } from '../../daemon/scheduler/alert-hooks.js';
@@ -171,6 +172,7 @@ export class RecordingAlerts implements AlertHooks {
   readonly stalls: StallAlert[] = [];
   readonly checks: ChecksAlert[] = [];
   readonly maintenance: MaintenanceAlert[] = [];
+  readonly filesQuarantined: FilesQuarantinedAlert[] = [];
   notifyFailure(alert: FailureAlert): void {
     this.failures.push(alert);
   }
@@ -185,6 +187,9 @@ export class RecordingAlerts implements AlertHooks {
   }
   notifyMaintenance(alert: MaintenanceAlert): void {
     this.maintenance.push(alert);
+  }
+  notifyFilesQuarantined(alert: FilesQuarantinedAlert): void {
+    this.filesQuarantined.push(alert);
   }
 }
 

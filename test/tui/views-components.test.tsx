@@ -100,6 +100,29 @@ describe('AlertsView', () => {
       /› 5 min ago\s+failure\s+suppressed\s+customers\s+customers-7\s+\[etld\] customers FAILED/,
     );
   });
+
+  it('shows the longest kinds whole', () => {
+    const quarantined: AlertRecord = {
+      ...alert,
+      id: 4,
+      kind: 'files_quarantined',
+      run_id: 'customers-8',
+      status: 'sent',
+      subject: '[etld] customers FILES QUARANTINED: 2 files (run customers-8)',
+    };
+    const frame = plain(
+      <AlertsView
+        alerts={[quarantined, alert]}
+        selected={0}
+        width={100}
+        height={5}
+        nowMs={NOW}
+        emptyText=""
+      />,
+    );
+    expect(frame).toMatch(/files_quarantined\s+sent\s+customers\s+customers-8\s+\[etld\] customers FILES/);
+    expect(frame).toMatch(/failure\s+suppressed\s+customers\s+customers-7/);
+  });
 });
 
 describe('YamlView', () => {

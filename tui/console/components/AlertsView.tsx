@@ -24,6 +24,7 @@ function kindColor(kind: AlertRecord['kind']): ColorName | undefined {
       return 'red';
     case 'checks':
     case 'maintenance':
+    case 'files_quarantined':
       return 'yellow';
     case 'recovery':
     case 'fresh':
@@ -42,9 +43,11 @@ export function alertColumns(
 ): Column<AlertRecord>[] {
   const pipelineWidth = Math.min(Math.max(8, ...alerts.map((a) => a.pipeline.length)), 24);
   const runWidth = Math.min(Math.max(3, ...alerts.map((a) => (a.run_id ?? '').length)), 28);
+  // Wide enough for the longest kind listed (`files_quarantined`), so kinds are never cut.
+  const kindWidth = Math.max(9, ...alerts.map((a) => a.kind.length));
   const columns: Column<AlertRecord>[] = [
     { header: 'WHEN', width: 11, cell: (a) => ({ text: formatRelative(a.created_at, nowMs) }) },
-    { header: 'KIND', width: 9, cell: (a) => ({ text: a.kind, color: kindColor(a.kind) }) },
+    { header: 'KIND', width: kindWidth, cell: (a) => ({ text: a.kind, color: kindColor(a.kind) }) },
     { header: 'STATUS', width: 10, cell: (a) => ({ text: a.status, color: statusColor(a.status) }) },
     { header: 'PIPELINE', width: pipelineWidth, cell: (a) => ({ text: a.pipeline, bold: true }) },
     { header: 'RUN', width: runWidth, cell: (a) => ({ text: a.run_id ?? '—' }) },
