@@ -42,7 +42,14 @@ function destination(maxFileBytes?: number): { dest: BigQueryDestination; datase
   datasetCounter += 1;
   const dataset = `cost${datasetCounter}`;
   const dest = new BigQueryDestination(
-    { type: 'bigquery', project: double.project, dataset, table: 'orders', api_endpoint: double.endpoint },
+    {
+      type: 'bigquery',
+      project: double.project,
+      dataset,
+      table: 'orders',
+      format: 'ndjson',
+      api_endpoint: double.endpoint,
+    },
     { lakeDir: '/nonexistent', logger: silentLogger, resolveConnection: () => ({}) },
     { poll: { pollMs: 5, maxPollMs: 20 }, ...(maxFileBytes === undefined ? {} : { maxFileBytes }) },
   );
