@@ -176,12 +176,15 @@ export interface Destination {
    */
   checkAccess?(request: AccessCheckRequest): Promise<AccessCheck[]>;
   /**
-   * Destinations that bill by bytes scanned (BigQuery): the bytes the queries of a load of
-   * `loadBytes` in `mode` would process, estimated from the target table's size; reads only.
+   * Destinations that bill by bytes scanned (BigQuery): the bytes the queries of a load in `mode`
+   * of `loadFiles` files holding `loadBytes` in all would process, estimated from those sizes and
+   * the target table's size (how many files decides whether the load goes through a staging
+   * table); reads only.
    */
   estimateQueryBytes?(
-    mode: 'full' | 'incremental' | 'merge',
+    mode: LoadMode,
     loadBytes: number,
+    loadFiles: number,
     signal?: AbortSignal,
   ): Promise<{ readonly queryBytes: number; readonly detail: string }>;
 }

@@ -112,7 +112,7 @@ export async function planFileRun(
       const cost =
         destination.estimateQueryBytes === undefined
           ? undefined
-          : await destination.estimateQueryBytes(config.load.mode, bytes, signal);
+          : await destination.estimateQueryBytes(config.load.mode, bytes, batch.files.length, signal);
       return {
         pipeline: pipeline.name,
         mode: config.load.mode,

@@ -154,6 +154,8 @@ export class FakeApi implements DaemonApi {
   listDelayMs = 0;
   /** When set, `info` returns this instead of a valid result (to test result validation). */
   brokenInfo = false;
+  /** Blocks `plan` adds to its answer: `files` (a files source) and `cost` (a BigQuery destination). */
+  planExtras: Partial<Pick<MethodResult<'plan'>, 'files' | 'cost'>> = {};
   #runs = 10;
   /** Runs `start` played: their status as the played events left it (what `run` answers). */
   readonly #played = new Map<string, RunRecord['status']>();
@@ -436,6 +438,7 @@ export class FakeApi implements DaemonApi {
       notes: [],
       checks: [],
       check_sample_rows: 0,
+      ...this.planExtras,
     });
   }
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {

@@ -20,6 +20,7 @@ import {
   type Style,
 } from './format.js';
 import { renderChecks } from './render-checks.js';
+import { renderPlanCost, renderPlanFiles } from './render-plan-files.js';
 import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
 import { configFields, listNotes } from './render-config.js';
 import { kindDetail, renderChanges } from './render-runs.js';
@@ -235,24 +236,32 @@ export function renderWatermark(state: MethodResult<'watermark'>, style: Style):
 }
 
 export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
+  // A files source has no watermark, and its parts are its files: the files section says both.
+  const files = plan.files;
   let out = renderFields(
     [
       ['pipeline', plan.pipeline],
       ['mode', plan.mode],
-      ['watermark', `${plan.watermark_from ?? '(start)'} → ${plan.watermark_to ?? '-'}`],
+      ...(files === undefined
+        ? [['watermark', `${plan.watermark_from ?? '(start)'} → ${plan.watermark_to ?? '-'}`] as const]
+        : []),
       ['destination', plan.destination],
     ],
     style,
   );
-  for (const part of plan.parts) {
-    const where = [
-      part.shard ? `shard ${part.shard}` : null,
-      part.chunk !== null ? `chunk ${part.chunk}` : null,
-    ]
-      .filter(Boolean)
-      .join(' ');
-    out += `\n${style.bold(where || 'query')}${part.estimated_rows !== null ? ` (~${formatCount(part.estimated_rows)} rows)` : ''}\n  ${part.sql}\n`;
+  if (files !== undefined) out += `\n${renderPlanFiles(files, style)}`;
+  else {
+    for (const part of plan.parts) {
+      const where = [
+        part.shard ? `shard ${part.shard}` : null,
+        part.chunk !== null ? `chunk ${part.chunk}` : null,
+      ]
+        .filter(Boolean)
+        .join(' ');
+      out += `\n${style.bold(where || 'query')}${part.estimated_rows !== null ? ` (~${formatCount(part.estimated_rows)} rows)` : ''}\n  ${part.sql}\n`;
+    }
   }
+  if (plan.cost !== undefined) out += `\n${renderPlanCost(plan.cost, style)}`;
   out +=
     plan.schema_diff.length === 0
       ? '\nschema: no changes\n'

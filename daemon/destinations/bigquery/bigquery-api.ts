@@ -32,6 +32,11 @@ export interface JobView {
 export interface TableView {
   readonly fields: readonly BigQueryField[];
   readonly numRows: number | undefined;
+  /**
+   * The table's logical (uncompressed) bytes outside the streaming buffer, as on-demand queries
+   * bill them: what a query reading every column of the table processes.
+   */
+  readonly numBytes: number | undefined;
 }
 
 export interface LoadConfiguration {
@@ -138,13 +143,16 @@ export class BigQueryApi {
 
   async getTable(dataset: string, table: string): Promise<TableView | undefined> {
     try {
-      const raw = await this.#call<{ schema?: { fields?: BigQueryField[] }; numRows?: string }>(
-        'GET',
-        `/datasets/${dataset}/tables/${table}`,
-      );
+      // int64 figures travel as JSON strings.
+      const raw = await this.#call<{
+        schema?: { fields?: BigQueryField[] };
+        numRows?: string;
+        numBytes?: string;
+      }>('GET', `/datasets/${dataset}/tables/${table}`);
       return {
         fields: raw.schema?.fields ?? [],
         numRows: raw.numRows === undefined ? undefined : Number(raw.numRows),
+        numBytes: raw.numBytes === undefined ? undefined : Number(raw.numBytes),
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;

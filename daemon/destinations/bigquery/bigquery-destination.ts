@@ -19,10 +19,12 @@ import type {
   DestinationContext,
   DestinationDialect,
   DestinationLoad,
+  LoadMode,
   LoadRequest,
   SchemaChange,
 } from '../destination.js';
-import { BigQueryApi, type JobView, type LoadConfiguration } from './bigquery-api.js';
+import { BigQueryApi, type JobView, type LoadConfiguration, type TableView } from './bigquery-api.js';
+import { estimateLoadQueries, type LoadQueryEstimate } from './bigquery-cost.js';
 import { toBigQueryError } from './bigquery-errors.js';
 import { exportPart, parquetRelation, type ExportedFiles, type LoadFormat } from './bigquery-export.js';
 import { findSucceededJob, runJob, type PollSettings } from './bigquery-jobs.js';
@@ -93,13 +95,17 @@ export class BigQueryDestination implements Destination {
     return `${this.#config.project}.${this.#config.dataset}.${this.#config.table}`;
   }
 
-  async #currentFields(): Promise<BigQueryField[] | undefined> {
+  async #targetTable(): Promise<TableView | undefined> {
     try {
-      const table = await this.#api.getTable(this.#config.dataset, this.#config.table);
-      return table === undefined ? undefined : [...table.fields];
+      return await this.#api.getTable(this.#config.dataset, this.#config.table);
     } catch (error) {
       throw toBigQueryError(error, `${this.label}: tables.get`);
     }
+  }
+
+  async #currentFields(): Promise<BigQueryField[] | undefined> {
+    const table = await this.#targetTable();
+    return table === undefined ? undefined : [...table.fields];
   }
 
   async planSchema(
@@ -504,6 +510,27 @@ export class BigQueryDestination implements Destination {
   checkAccess(request: AccessCheckRequest): Promise<AccessCheck[]> {
     const { project, dataset, table } = this.#config;
     return checkBigQueryAccess({ api: this.#api, project, dataset, table }, request);
+  }
+
+  /**
+   * `etlctl plan`: the bytes the queries of a load would process, by the path `#commit` takes
+   * (bigquery-cost.ts). `loadBytes` is the files' size in the store, so the figure is an estimate
+   * (compressed files hold more once loaded); merge and append_missing add the target's numBytes,
+   * read with tables.get. Reads only.
+   */
+  async estimateQueryBytes(
+    mode: LoadMode,
+    loadBytes: number,
+    loadFiles: number,
+    signal?: AbortSignal,
+  ): Promise<LoadQueryEstimate> {
+    signal?.throwIfAborted();
+    const readsTarget = (mode === 'merge' || mode === 'append_missing') && loadFiles > 0;
+    const target = readsTarget ? await this.#targetTable() : undefined;
+    return estimateLoadQueries(
+      { mode, loadBytes, loadFiles, maxFileBytes: this.#tuning.maxFileBytes },
+      target,
+    );
   }
 }
 

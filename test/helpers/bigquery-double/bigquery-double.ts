@@ -1,6 +1,7 @@
 /**
  * A strict local double of the BigQuery v2 REST API for the endpoints etld uses: datasets
- * get/insert, tables get/insert/patch/delete, tabledata.list, multipart upload of load jobs,
+ * get/insert, tables get/insert/patch/delete (get answers numRows and numBytes, the logical bytes
+ * of the rows held, sized per type as BigQuery does), tabledata.list, multipart upload of load jobs,
  * jobs.insert (query), jobs.get (RUNNING until polled `pollsUntilDone` times, then DONE with or
  * without `errorResult`), 409 `duplicate` for a reused job id, jobs.query, tables.testIamPermissions
  * and dry-run jobs (`configuration.dryRun`, answered DONE and never stored). A test denies a
@@ -506,6 +507,7 @@ export async function startBigQueryDouble(
           tableReference: { projectId: project, datasetId: dataset, tableId: table },
           schema: { fields },
           numRows: String(rows.length),
+          numBytes: String(await storage.logicalBytes(dataset, table)),
         });
         return;
       }

@@ -59,6 +59,38 @@ export function duckType(field: Field): string {
   }
 }
 
+/**
+ * The bytes BigQuery counts for a non-NULL value of `field` in `column` (its "data size
+ * calculation", which tables.get numBytes and on-demand query billing both use): fixed sizes per
+ * type, 2 + the UTF-8 length for STRING and BYTES, the JSON text's UTF-8 length for JSON. NULL is 0.
+ */
+function logicalSize(field: Field, column: string): string {
+  switch (normalize(field.type)) {
+    case 'INT64':
+    case 'FLOAT64':
+    case 'DATE':
+    case 'TIME':
+    case 'DATETIME':
+    case 'TIMESTAMP':
+      return '8';
+    case 'BOOL':
+      return '1';
+    case 'NUMERIC':
+      return '16';
+    case 'BIGNUMERIC':
+      return '32';
+    case 'STRING':
+      // strlen counts bytes, not characters.
+      return `2 + strlen(${column})`;
+    case 'BYTES':
+      return `2 + octet_length(${column})`;
+    case 'JSON':
+      return `strlen(CAST(${column} AS VARCHAR))`;
+    default:
+      throw new DoubleError('invalid', `the double does not size ${field.type} fields`);
+  }
+}
+
 /** The SQL that turns the text form of a loaded value (NDJSON) into the column's DuckDB value. */
 function fromText(expr: string, field: Field): string {
   return normalize(field.type) === 'BYTES' ? `from_base64(${expr})` : `CAST(${expr} AS ${duckType(field)})`;
@@ -255,6 +287,19 @@ export class DoubleStorage {
         `INSERT INTO ${q(dataset)}.${q(table)} (${cols.map(q).join(', ')}) ${translateSql(sql)}`,
       );
     });
+  }
+
+  /** The table's numBytes: the logical bytes of every value it holds (see `logicalSize`). */
+  async logicalBytes(dataset: string, table: string): Promise<number> {
+    const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
+    if (fields.length === 0) return 0;
+    const sizes = fields.map(
+      (f) => `COALESCE(SUM(CASE WHEN ${q(f.name)} IS NULL THEN 0 ELSE ${logicalSize(f, q(f.name))} END), 0)`,
+    );
+    const reader = await this.#connection.runAndReadAll(
+      `SELECT CAST(${sizes.join(' + ')} AS BIGINT) FROM ${q(dataset)}.${q(table)}`,
+    );
+    return Number(reader.getRows()[0]?.[0] ?? 0);
   }
 
   /** Rows as DuckDB renders them to text, in a stable order, for assertions. */
