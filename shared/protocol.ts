@@ -340,11 +340,17 @@ export const planSchema = z.object({
       bytes: z.number().describe('Their size in the store'),
       sample: z.array(z.string()).describe('The first of their keys, in load order'),
       truncated: z.boolean().describe('More new files than max_files_per_run: the rest wait for later runs'),
-      listed: z.number().int().describe('Objects listed under the source url (narrowed to the pattern prefix)'),
+      listed: z
+        .number()
+        .int()
+        .describe('Objects listed under the source url (narrowed to the pattern prefix)'),
       matched: z.number().int().describe('Of those, the ones matching the pattern'),
       already_loaded: z.number().int().describe('Matching files the ledger holds as loaded'),
       quarantined: z.number().int().describe('Files the next run would quarantine (on_bad_file: skip)'),
-      estimated_rows: z.number().int().describe('Rows of the files: counted, or scaled from the first files by bytes'),
+      estimated_rows: z
+        .number()
+        .int()
+        .describe('Rows of the files: counted, or scaled from the first files by bytes'),
       rows_exact: z.boolean().describe('estimated_rows counted every file'),
     })
     .optional()

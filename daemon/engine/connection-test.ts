@@ -243,7 +243,8 @@ async function testSource(
   let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
   try {
     const dialect = await deps.loadSource(config.source.type);
-    connectTimeoutMs = deps.resolveConnection(sourceConnection(config.source)).connectTimeoutMs ?? connectTimeoutMs;
+    connectTimeoutMs =
+      deps.resolveConnection(sourceConnection(config.source)).connectTimeoutMs ?? connectTimeoutMs;
     source = openSource(quick, dialect, deps.resolveConnection);
   } catch (error) {
     // A secret that cannot be read, say: no shard could be tried.
@@ -312,7 +313,11 @@ async function fileSourceSide(
     });
     return { checks, incoming: compiled.columns, problem: undefined };
   } catch (error) {
-    return { checks, incoming: undefined, problem: `the transforms do not compile: ${toEtlError(error).message}` };
+    return {
+      checks,
+      incoming: undefined,
+      problem: `the transforms do not compile: ${toEtlError(error).message}`,
+    };
   }
 }
 

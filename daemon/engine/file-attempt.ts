@@ -40,7 +40,9 @@ export function fileReading(batch: FileBatch): RangeReading {
   const skipped = [
     plan.alreadyLoaded > 0 ? `${plan.alreadyLoaded} loaded before` : '',
     plan.quarantined > 0 ? `${plan.quarantined} quarantined before` : '',
-    plan.changedIgnored > 0 ? `${plan.changedIgnored} changed after loading, ignored (on_changed_file: ignore)` : '',
+    plan.changedIgnored > 0
+      ? `${plan.changedIgnored} changed after loading, ignored (on_changed_file: ignore)`
+      : '',
     plan.tooNew > 0 ? `${plan.tooNew} younger than min_age, left for a later run` : '',
   ].filter((part) => part !== '');
   notes.push(
@@ -52,7 +54,8 @@ export function fileReading(batch: FileBatch): RangeReading {
       `files: more new files than max_files_per_run (${batch.options.maxFilesPerRun}); the rest load in the next runs`,
     );
   const changed = plan.files.filter((f) => f.reason === 'changed').length;
-  if (changed > 0) notes.push(`files: ${changed} changed after loading, loaded again (on_changed_file: reload)`);
+  if (changed > 0)
+    notes.push(`files: ${changed} changed after loading, loaded again (on_changed_file: reload)`);
   return { ranges: [], excluded: 0, notes };
 }
 
@@ -116,7 +119,10 @@ export async function extractFileParts(
   return { rows, totals };
 }
 
-function entry(file: { key: string; size: number; version: string; lastModified: Date }, reason: string | null) {
+function entry(
+  file: { key: string; size: number; version: string; lastModified: Date },
+  reason: string | null,
+) {
   return {
     key: file.key,
     size: file.size,
@@ -190,7 +196,11 @@ export function nothingToLoad(
     alreadyCommitted: false,
     watermarkFrom: null,
     watermarkTo: null,
-    notes: [...reading.notes, ...(batch.quarantined.length > 0 ? fileNotes(batch) : []), 'files: nothing new to load'],
+    notes: [
+      ...reading.notes,
+      ...(batch.quarantined.length > 0 ? fileNotes(batch) : []),
+      'files: nothing new to load',
+    ],
     stages: {},
     checks: [],
     ...(batch.quarantined.length > 0 ? { quarantinedFiles: quarantinedSummary(batch) } : {}),

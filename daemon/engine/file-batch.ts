@@ -129,7 +129,8 @@ export function explicitFileColumns(config: PipelineConfig): ColumnSchema[] | un
   if (columns === undefined || Array.isArray(columns)) return undefined;
   return Object.entries(columns).map(([name, text]) => {
     const type = parseTypeName(text);
-    if (type === undefined) throw new EtlError('CONFIG_INVALID', `source.columns.${name}: unknown type "${text}"`);
+    if (type === undefined)
+      throw new EtlError('CONFIG_INVALID', `source.columns.${name}: unknown type "${text}"`);
     return { name, type, nullable: true, sourceType: text };
   });
 }
@@ -184,29 +185,34 @@ export async function prepareFileBatch(
     const instance = duck;
     const connections: DuckDBConnection[] = [];
     try {
-      await eachLimited(plan.files, fileReadersFor(deps.memoryLimit, deps.parallelism), signal, async (file, index) => {
-        const connection = connections.pop() ?? (await instance.connect());
-        try {
-          const { spec, localPath } = await plainCopy(
-            store,
-            file,
-            readSpecOf(options, file.key),
-            join(downloads, String(index)),
-            signal,
-          );
-          const columns =
-            explicit ?? (await describeFile(connection, localPath, spec, file.key, signal));
-          fetched[index] = { ...file, localPath, spec };
-          const typeless =
-            explicit === undefined && (await withoutValues(connection, file, localPath, spec, columns, signal));
-          described[index] = { file: file.key, columns, typeless };
-        } catch (error) {
-          if (options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
-          quarantined.push(badFile(file, error));
-        } finally {
-          connections.push(connection);
-        }
-      });
+      await eachLimited(
+        plan.files,
+        fileReadersFor(deps.memoryLimit, deps.parallelism),
+        signal,
+        async (file, index) => {
+          const connection = connections.pop() ?? (await instance.connect());
+          try {
+            const { spec, localPath } = await plainCopy(
+              store,
+              file,
+              readSpecOf(options, file.key),
+              join(downloads, String(index)),
+              signal,
+            );
+            const columns = explicit ?? (await describeFile(connection, localPath, spec, file.key, signal));
+            fetched[index] = { ...file, localPath, spec };
+            const typeless =
+              explicit === undefined &&
+              (await withoutValues(connection, file, localPath, spec, columns, signal));
+            described[index] = { file: file.key, columns, typeless };
+          } catch (error) {
+            if (options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
+            quarantined.push(badFile(file, error));
+          } finally {
+            connections.push(connection);
+          }
+        },
+      );
     } finally {
       for (const connection of connections) connection.closeSync();
     }
@@ -288,9 +294,13 @@ async function localCopy(store: ObjectStore, file: PlannedFile, downloadPath: st
   if (store.localRoot !== undefined) return join(store.localRoot, file.key);
   const found = await store.download(file.key, downloadPath);
   if (!found)
-    throw new EtlError('SOURCE_DATA', `${store.displayUrl}: ${file.key} was listed but is gone (deleted during the run)`, {
-      retryable: true,
-    });
+    throw new EtlError(
+      'SOURCE_DATA',
+      `${store.displayUrl}: ${file.key} was listed but is gone (deleted during the run)`,
+      {
+        retryable: true,
+      },
+    );
   return downloadPath;
 }
 

@@ -109,18 +109,11 @@ async function describeOne(
   const dir = await mkdtemp(join(tmpdir(), 'etld-file-test-'));
   const duck = await DuckDBInstance.create(':memory:', { threads: '1' });
   try {
-    const local =
-      store.localRoot !== undefined ? join(store.localRoot, file.key) : join(dir, 'file');
+    const local = store.localRoot !== undefined ? join(store.localRoot, file.key) : join(dir, 'file');
     if (store.localRoot === undefined) await store.download(file.key, local);
     const connection = await duck.connect();
     try {
-      return await describeFile(
-        connection,
-        local,
-        readSpecOf(options, file.key),
-        file.key,
-        signal,
-      );
+      return await describeFile(connection, local, readSpecOf(options, file.key), file.key, signal);
     } finally {
       connection.closeSync();
     }

@@ -71,7 +71,8 @@ async function batchRows(
   const perFile = new Map<string, number>();
   const connection = await batch.duck.connect();
   try {
-    for (const file of counted) perFile.set(file.key, await countFileRows(connection, file.localPath, file.spec, file.key, signal));
+    for (const file of counted)
+      perFile.set(file.key, await countFileRows(connection, file.localPath, file.spec, file.key, signal));
   } finally {
     connection.closeSync();
   }
@@ -97,7 +98,11 @@ export async function planFileRun(
       let schemaDiff: Plan['schema_diff'] = [];
       if (batch.files.length > 0) {
         try {
-          schemaDiff = await destination.planSchema(prepared.transforms.columns, config.schema_evolution, signal);
+          schemaDiff = await destination.planSchema(
+            prepared.transforms.columns,
+            config.schema_evolution,
+            signal,
+          );
         } catch (error) {
           if (!(error instanceof EtlError) || error.code !== 'SCHEMA_MISMATCH') throw error;
           schemaDiff = [{ column: '*', change: 'mismatch', detail: error.message }];
@@ -106,7 +111,8 @@ export async function planFileRun(
       } else {
         notes.push('files: nothing new to load; the next run commits nothing');
       }
-      for (const bad of batch.quarantined) notes.push(`files: ${bad.key} would be quarantined: ${bad.reason}`);
+      for (const bad of batch.quarantined)
+        notes.push(`files: ${bad.key} would be quarantined: ${bad.reason}`);
       const rows = await batchRows(batch, signal);
       const bytes = batch.files.reduce((a, f) => a + f.size, 0);
       const cost =

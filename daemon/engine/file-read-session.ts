@@ -48,7 +48,8 @@ export async function openFileReadSession(
       if (file === undefined) throw new EtlError('INTERNAL', `no planned file ${key} in this run`);
       if (signal.aborted) throw cancelledError('the run');
       const connection = idle.pop();
-      if (connection === undefined) throw new EtlError('INTERNAL', 'more parallel files than reader connections');
+      if (connection === undefined)
+        throw new EtlError('INTERNAL', 'more parallel files than reader connections');
       const outputPath = join(workDir, `file-${++serial}.csv`);
       try {
         let totals: { rows: number; bytes: number };

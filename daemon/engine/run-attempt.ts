@@ -420,7 +420,9 @@ async function commitBatch(
     stages,
     checks: judged.verdict?.results ?? [],
     ...(result.maintenanceFailure === undefined ? {} : { maintenanceFailure: result.maintenanceFailure }),
-    ...(files !== undefined && files.quarantined.length > 0 ? { quarantinedFiles: quarantinedSummary(files) } : {}),
+    ...(files !== undefined && files.quarantined.length > 0
+      ? { quarantinedFiles: quarantinedSummary(files) }
+      : {}),
   };
 }
 

@@ -193,7 +193,8 @@ async function withSample<T>(
 ): Promise<T> {
   const config = pipeline.config;
   const shard = prepared.source.shards[0];
-  if (shard === undefined) throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
+  if (shard === undefined)
+    throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
   const { ranges } = await readRanges(config, prepared, deps.store.getWatermarks(pipeline.name), signal);
   const range = ranges.find((r) => r.shard === shard.name);
   const stagingColumns = [...prepared.columns, ...flagColumns(config)];

@@ -5,7 +5,11 @@
  */
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { ConnectionConfig } from '../../shared/config/common-schema.js';
-import { sourceConnection, type DatabaseSourceKind, type PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import {
+  sourceConnection,
+  type DatabaseSourceKind,
+  type PipelineConfig,
+} from '../../shared/config/pipeline-schema.js';
 import type {
   SourceAdapter,
   SourceDialect,

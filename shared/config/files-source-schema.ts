@@ -26,12 +26,15 @@ export const csvOptionsSchema = z
     delimiter: oneCharacter('the field delimiter, e.g. "," ";" or "\\t"')
       .optional()
       .describe('The field delimiter (default ",")'),
-    quote: oneCharacter('the quote character').optional().describe('The quote character (default \'"\')'),
+    quote: oneCharacter('the quote character').optional().describe("The quote character (default '\"')"),
     escape: oneCharacter('the escape character inside quotes')
       .optional()
       .describe('The escape character inside quoted fields (default: the quote, doubled)'),
     header: z.boolean().optional().describe('The first line names the columns (default true)'),
-    encoding: z.enum(CSV_ENCODINGS).optional().describe('The text encoding (default utf-8; a BOM is skipped)'),
+    encoding: z
+      .enum(CSV_ENCODINGS)
+      .optional()
+      .describe('The text encoding (default utf-8; a BOM is skipped)'),
     null_string: z
       .string()
       .optional()
@@ -51,7 +54,7 @@ export const fileSourceFields = {
     .string()
     .min(1)
     .optional()
-    .describe('files: which files under url to load, a glob such as **/*.csv.gz (default **/*)'),
+    .describe('files: which files under url to load, a glob such as `**/*.csv.gz` (default `**/*`)'),
   format: z
     .enum(FILE_FORMAT_NAMES)
     .optional()
@@ -71,7 +74,9 @@ export const fileSourceFields = {
   nested: z
     .enum(['json', 'refuse'])
     .optional()
-    .describe('files: nested values (structs, lists, maps): load them as JSON text (default) or refuse the file'),
+    .describe(
+      'files: nested values (structs, lists, maps): load them as JSON text (default) or refuse the file',
+    ),
   on_changed_file: z
     .enum(['fail', 'ignore', 'reload'])
     .optional()

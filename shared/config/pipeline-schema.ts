@@ -120,10 +120,18 @@ export const sourceSchema = z
     }
     for (const field of FILES_ONLY_FIELDS) {
       if (source[field] !== undefined)
-        ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of files sources (type: files)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} is a field of files sources (type: files)`,
+        });
     }
     if (source.connection === undefined)
-      ctx.addIssue({ code: 'custom', path: ['connection'], message: `a ${source.type} source needs connection` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connection'],
+        message: `a ${source.type} source needs connection`,
+      });
     if (source.columns !== undefined && !Array.isArray(source.columns)) {
       ctx.addIssue({
         code: 'custom',
@@ -166,18 +174,28 @@ export const sourceSchema = z
   });
 
 function checkFilesSource(
-  source: { readonly url?: string | undefined } & Partial<Record<(typeof DATABASE_ONLY_FIELDS)[number], unknown>>,
+  source: { readonly url?: string | undefined } & Partial<
+    Record<(typeof DATABASE_ONLY_FIELDS)[number], unknown>
+  >,
   ctx: z.RefinementCtx,
 ): void {
   if (source.url === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['url'], message: 'a files source needs url (a directory or object-store prefix)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'a files source needs url (a directory or object-store prefix)',
+    });
   } else {
     const problem = fileUrlProblem(source.url);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
   }
   for (const field of DATABASE_ONLY_FIELDS) {
     if (source[field] !== undefined)
-      ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of database sources, not of files` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `${field} is a field of database sources, not of files`,
+      });
   }
 }
 
@@ -522,8 +540,16 @@ export const pipelineSchema = z
       targets.add(t.target);
     });
     // A files source's progress is its file ledger; every other incremental load needs a cursor.
-    if (pipeline.load.mode === 'incremental' && pipeline.load.cursor === undefined && pipeline.source.type !== 'files') {
-      ctx.addIssue({ code: 'custom', path: ['load', 'cursor'], message: 'incremental loads need a cursor column' });
+    if (
+      pipeline.load.mode === 'incremental' &&
+      pipeline.load.cursor === undefined &&
+      pipeline.source.type !== 'files'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['load', 'cursor'],
+        message: 'incremental loads need a cursor column',
+      });
     }
     if (pipeline.source.type === 'files' && pipeline.load.cursor !== undefined) {
       ctx.addIssue({

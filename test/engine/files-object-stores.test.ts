@@ -17,7 +17,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openObjectStore } from '../../daemon/storage/open-store.js';
 import type { ObjectStore } from '../../daemon/storage/object-store.js';
 import { EtlError } from '../../shared/errors.js';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, startMoto, type Emulator } from '../helpers/object-store-emulators.js';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  startAzurite,
+  startMoto,
+  type Emulator,
+} from '../helpers/object-store-emulators.js';
 import { createHarness, type Harness } from './engine-harness.js';
 
 const SECRETS = {
@@ -57,7 +63,10 @@ async function s3Bucket(): Promise<Bucket> {
 
 async function azureBucket(): Promise<Bucket> {
   const azurite = await startAzurite();
-  const service = new BlobServiceClient(azurite.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+  const service = new BlobServiceClient(
+    azurite.endpoint,
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+  );
   await service.getContainerClient('landing').create();
   return {
     name: 'Azure Blob (Azurite)',
@@ -133,7 +142,9 @@ describe.each([
     await objects.put('mixed/2026-12-02/c.parquet', await parquetOf([4, 5]));
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.run(p)).toMatchObject({ verdict: 'skipped' });
-    expect(await h.duck('dest.duckdb', 'SELECT id, name, amount::VARCHAR, _etl_file FROM mixed ORDER BY id')).toEqual([
+    expect(
+      await h.duck('dest.duckdb', 'SELECT id, name, amount::VARCHAR, _etl_file FROM mixed ORDER BY id'),
+    ).toEqual([
       [1n, 'n1', '1.25', '2026-12-01/a.csv.gz'],
       [2n, 'n2', '2.50', '2026-12-01/a.csv.gz'],
       [3n, 'n3', '3.75', '2026-12-01/b.csv.zst'],
@@ -141,7 +152,11 @@ describe.each([
       [5n, 'n5', '6.25', '2026-12-02/c.parquet'],
     ]);
     const ledger = h.store.listSourceFiles('mixed', { limit: 10 });
-    expect(ledger.map((f) => f.key)).toEqual(['2026-12-01/a.csv.gz', '2026-12-01/b.csv.zst', '2026-12-02/c.parquet']);
+    expect(ledger.map((f) => f.key)).toEqual([
+      '2026-12-01/a.csv.gz',
+      '2026-12-01/b.csv.zst',
+      '2026-12-02/c.parquet',
+    ]);
     for (const f of ledger) expect(f.version).not.toBe('');
     await objects.put('mixed/2026-12-01/a.csv.gz', gzipSync(csv([1, 2, 99])));
     const error = await h.run(p).catch((e: unknown) => e);
@@ -149,30 +164,37 @@ describe.each([
     expect((error as EtlError).message).toMatch(/2026-12-01\/a\.csv\.gz/);
   });
 
-  it('10,000 small objects under one prefix load in one run, exactly once', { timeout: 900_000 }, async () => {
-    const count = 10_000;
-    const started = Date.now();
-    for (let i = 0; i < count; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, count - i) }, (_, j) =>
-          objects.put(`many/part-${String(i + j).padStart(5, '0')}.csv`, csv([i + j])),
+  it(
+    '10,000 small objects under one prefix load in one run, exactly once',
+    { timeout: 900_000 },
+    async () => {
+      const count = 10_000;
+      const started = Date.now();
+      for (let i = 0; i < count; i += 50) {
+        await Promise.all(
+          Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+            objects.put(`many/part-${String(i + j).padStart(5, '0')}.csv`, csv([i + j])),
+          ),
+        );
+      }
+      const uploadS = (Date.now() - started) / 1000;
+      const p = pipeline('many', 'many', { parallelism: 8 });
+      const runStarted = Date.now();
+      const outcome = await h.run(p);
+      const runS = (Date.now() - runStarted) / 1000;
+      expect(outcome).toMatchObject({ rowsLoaded: count, verdict: 'match' });
+      expect(
+        await h.duck(
+          'dest.duckdb',
+          'SELECT count(*), count(DISTINCT id), count(DISTINCT _etl_file) FROM many',
         ),
+      ).toEqual([[BigInt(count), BigInt(count), BigInt(count)]]);
+      const again = Date.now();
+      expect(await h.run(p)).toMatchObject({ verdict: 'skipped' });
+      const relistS = (Date.now() - again) / 1000;
+      process.stdout.write(
+        `files on ${bucket.name}: ${count} objects uploaded in ${uploadS.toFixed(1)} s, loaded in one run in ${runS.toFixed(1)} s; the next run listed them and loaded nothing in ${relistS.toFixed(1)} s\n`,
       );
-    }
-    const uploadS = (Date.now() - started) / 1000;
-    const p = pipeline('many', 'many', { parallelism: 8 });
-    const runStarted = Date.now();
-    const outcome = await h.run(p);
-    const runS = (Date.now() - runStarted) / 1000;
-    expect(outcome).toMatchObject({ rowsLoaded: count, verdict: 'match' });
-    expect(await h.duck('dest.duckdb', 'SELECT count(*), count(DISTINCT id), count(DISTINCT _etl_file) FROM many')).toEqual([
-      [BigInt(count), BigInt(count), BigInt(count)],
-    ]);
-    const again = Date.now();
-    expect(await h.run(p)).toMatchObject({ verdict: 'skipped' });
-    const relistS = (Date.now() - again) / 1000;
-    process.stdout.write(
-      `files on ${bucket.name}: ${count} objects uploaded in ${uploadS.toFixed(1)} s, loaded in one run in ${runS.toFixed(1)} s; the next run listed them and loaded nothing in ${relistS.toFixed(1)} s\n`,
-    );
-  });
+    },
+  );
 });

@@ -60,11 +60,15 @@ function connect(): Promise<DaemonClient> {
 
 /** [rows, distinct ids, distinct files] of the table. */
 async function counts(): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'drops.duckdb'), { access_mode: 'READ_ONLY' });
+  const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'drops.duckdb'), {
+    access_mode: 'READ_ONLY',
+  });
   const connection = await instance.connect();
   try {
     return (
-      await connection.runAndReadAll('SELECT count(*), count(DISTINCT id), count(DISTINCT _etl_file) FROM drops')
+      await connection.runAndReadAll(
+        'SELECT count(*), count(DISTINCT id), count(DISTINCT _etl_file) FROM drops',
+      )
     ).getRowsJS();
   } finally {
     connection.closeSync();
@@ -116,7 +120,9 @@ async function recovered(): Promise<void> {
       const [run] = await client.call('history', { pipeline: 'drops', limit: 1 });
       return run?.status === 'succeeded' ? true : undefined;
     };
-    await waitFor(settled, { timeoutMs: 120_000, what: 'the interrupted run to finish' }).catch(() => undefined);
+    await waitFor(settled, { timeoutMs: 120_000, what: 'the interrupted run to finish' }).catch(
+      () => undefined,
+    );
     // A run that found the batch already committed leaves nothing to load; one more run proves it.
     await startRun(client);
     await waitFor(settled, { timeoutMs: 120_000, what: 'the run to succeed after the restart' }).catch(

@@ -38,7 +38,9 @@ interface ModelFile {
 function body(format: 'csv' | 'csv.gz' | 'ndjson', ids: readonly number[], prng: Prng): Buffer {
   const values = ids.map((id) => ({ id, name: `n${id}`, amount: (prng.int(0, 99999) / 100).toFixed(2) }));
   if (format === 'ndjson')
-    return Buffer.from(values.map((v) => JSON.stringify({ ...v, amount: Number(v.amount) })).join('\n') + '\n');
+    return Buffer.from(
+      values.map((v) => JSON.stringify({ ...v, amount: Number(v.amount) })).join('\n') + '\n',
+    );
   const text = ['id,name,amount', ...values.map((v) => `${v.id},${v.name},${v.amount}`)].join('\n') + '\n';
   return format === 'csv.gz' ? gzipSync(text) : Buffer.from(text);
 }
@@ -86,12 +88,13 @@ async function runSeed(seed: number): Promise<void> {
     if (prng.chance(0.4)) {
       armed = prng.pick(FAILPOINTS);
       const crashed = await harness.run(pipeline).then(
-        (outcome) => outcome,
-        (error: unknown) => error,
+        (outcome) => ({ outcome, error: undefined }),
+        (error: unknown) => ({ outcome: undefined, error }),
       );
       // A round with no new good file commits nothing, so no commit failpoint is reached.
-      if (crashed instanceof Error) expect(crashed.message, `seed ${seed} round ${round}`).toMatch(/failpoint/);
-      else expect(crashed.verdict, `seed ${seed} round ${round}: armed ${armed}`).toBe('skipped');
+      if (crashed.outcome === undefined)
+        expect(String(crashed.error), `seed ${seed} round ${round}`).toMatch(/failpoint/);
+      else expect(crashed.outcome.verdict, `seed ${seed} round ${round}: armed ${armed}`).toBe('skipped');
     }
     armed = undefined;
     await harness.run(pipeline);
@@ -108,17 +111,24 @@ async function runSeed(seed: number): Promise<void> {
       ledger.map((f) => [f.key, f.status]),
       `seed ${seed} round ${round}: ledger`,
     ).toEqual(
-      [...files].sort((a, b) => (a.key < b.key ? -1 : 1)).map((f) => [f.key, f.good ? 'loaded' : 'quarantined']),
+      [...files]
+        .sort((a, b) => (a.key < b.key ? -1 : 1))
+        .map((f) => [f.key, f.good ? 'loaded' : 'quarantined']),
     );
   }
 }
 
 describe('files source: seeded random arrivals, bad files and commit crashes', () => {
   const fromEnv = process.env.ETLD_FILES_SEED;
-  const seeds = fromEnv !== undefined && fromEnv !== '' ? [Number(fromEnv)] : [...SEEDS, Date.now() % 100_000];
+  const seeds =
+    fromEnv !== undefined && fromEnv !== '' ? [Number(fromEnv)] : [...SEEDS, Date.now() % 100_000];
   for (const seed of seeds) {
-    it(`seed ${seed}: every good file loaded exactly once, no bad file's row, ledger exact`, { timeout: 180_000 }, async () => {
-      await runSeed(seed);
-    });
+    it(
+      `seed ${seed}: every good file loaded exactly once, no bad file's row, ledger exact`,
+      { timeout: 180_000 },
+      async () => {
+        await runSeed(seed);
+      },
+    );
   }
 });

@@ -37,7 +37,11 @@ function csv(rows: readonly (readonly (string | number)[])[]): string {
   return ['id,name,amount', ...rows.map((r) => r.join(','))].join('\n') + '\n';
 }
 
-function filesPipeline(name: string, extra: Record<string, unknown> = {}, load: Record<string, unknown> = { mode: 'incremental' }) {
+function filesPipeline(
+  name: string,
+  extra: Record<string, unknown> = {},
+  load: Record<string, unknown> = { mode: 'incremental' },
+) {
   return h.pipeline({
     name,
     source: { type: 'files', url: landing, pattern: '**/*.csv*', min_age: '0s', ...extra },
@@ -52,7 +56,13 @@ async function rows(table: string): Promise<unknown[][]> {
 
 describe('files source into DuckDB', () => {
   it('loads each file once across runs, and a run without new files commits nothing', async () => {
-    drop('2026/12/a.csv', csv([[1, 'ann', '1.50'], [2, 'bob', '2.25']]));
+    drop(
+      '2026/12/a.csv',
+      csv([
+        [1, 'ann', '1.50'],
+        [2, 'bob', '2.25'],
+      ]),
+    );
     drop('2026/12/b.csv.gz', gzipSync(csv([[3, 'cid', '3.00']])));
     drop('2026/12/ignored.txt', 'not a csv');
     const p = filesPipeline('land');
@@ -127,7 +137,14 @@ describe('files source into DuckDB', () => {
     drop('a.csv', csv([[1, 'ann', '1.00']]));
     const failing = filesPipeline('changed');
     await h.run(failing);
-    drop('a.csv', csv([[1, 'ann', '1.00'], [2, 'bob', '2.00']]), 30);
+    drop(
+      'a.csv',
+      csv([
+        [1, 'ann', '1.00'],
+        [2, 'bob', '2.00'],
+      ]),
+      30,
+    );
     const error = await h.run(failing).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EtlError);
     expect((error as EtlError).code).toBe('SOURCE_DATA');
@@ -137,7 +154,14 @@ describe('files source into DuckDB', () => {
     expect(await h.run(ignoring)).toMatchObject({ verdict: 'skipped' });
     const reloading = h.pipeline({
       name: 'changed',
-      source: { type: 'files', url: landing, pattern: '*.csv', min_age: '0s', on_changed_file: 'reload', key: ['id'] },
+      source: {
+        type: 'files',
+        url: landing,
+        pattern: '*.csv',
+        min_age: '0s',
+        on_changed_file: 'reload',
+        key: ['id'],
+      },
       load: { mode: 'merge' },
       destination: { type: 'duckdb', path: 'dest.duckdb', table: 'changed' },
     });
@@ -150,7 +174,10 @@ describe('files source into DuckDB', () => {
 
   it('a bad file fails the run naming it, or is quarantined under on_bad_file: skip; nothing of it is loaded', async () => {
     drop('a.csv', csv([[1, 'ann', '1.00']]));
-    drop('b.csv.gz', Buffer.concat([gzipSync(csv([[2, 'bob', '2.00']])).subarray(0, 20), Buffer.from('garbage')]));
+    drop(
+      'b.csv.gz',
+      Buffer.concat([gzipSync(csv([[2, 'bob', '2.00']])).subarray(0, 20), Buffer.from('garbage')]),
+    );
     drop('c.csv', csv([[3, 'cid', 'not-a-number-7731']]));
     const strict = filesPipeline('bad');
     const error = await h.run(strict).catch((e: unknown) => e);
@@ -178,7 +205,14 @@ describe('files source into DuckDB', () => {
   });
 
   it('merge upserts by key across files, the most recently modified file winning', async () => {
-    drop('old.csv', csv([[1, 'old', '1.00'], [2, 'two', '2.00']]), 300);
+    drop(
+      'old.csv',
+      csv([
+        [1, 'old', '1.00'],
+        [2, 'two', '2.00'],
+      ]),
+      300,
+    );
     drop('new.csv', csv([[1, 'new', '1.10']]), 100);
     const p = h.pipeline({
       name: 'merged',

@@ -82,7 +82,11 @@ export function generatePipeline(name: string, source: SourceKind, dest: Destina
   ].join('\n');
 }
 
-function databaseSourceLines(source: Exclude<SourceKind, 'files'>, ident: string, envPrefix: string): string[] {
+function databaseSourceLines(
+  source: Exclude<SourceKind, 'files'>,
+  ident: string,
+  envPrefix: string,
+): string[] {
   return [
     'source:',
     `  type: ${source}`,
@@ -123,7 +127,7 @@ function filesSourceLines(ident: string): string[] {
     '  pattern: "**/*.csv.gz"            # a glob under url; default **/*',
     '  # format: csv                     # csv | ndjson | parquet; default: from each file name',
     '  # csv: { delimiter: ",", header: true, encoding: utf-8, null_string: "" }',
-    '  # storage:                        # credentials and endpoint; default: the cloud\'s standard chain',
+    "  # storage:                        # credentials and endpoint; default: the cloud's standard chain",
     '  #   region: eu-central-1',
     `  #   access_key_id_env: ${ident.toUpperCase()}_S3_KEY_ID`,
     `  #   secret_access_key_env: ${ident.toUpperCase()}_S3_SECRET`,

@@ -16,7 +16,8 @@ export async function countFileRows(
   fileName: string,
   signal?: AbortSignal,
 ): Promise<number> {
-  if (spec.format !== 'parquet' && !(await hasContent(localPath, spec.compression, fileName, signal))) return 0;
+  if (spec.format !== 'parquet' && !(await hasContent(localPath, spec.compression, fileName, signal)))
+    return 0;
   const rows = await fileQuery(
     connection,
     `SELECT count(*)::VARCHAR FROM ${fileReaderSql(localPath, spec)}`,
