@@ -18,7 +18,7 @@ import { typeToString, type ColumnSchema } from '../../shared/types.js';
 import type { Destination, DestinationContext } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
 import type { SourceDialect } from '../sources/source.js';
-import { FILE_METADATA_COLUMNS, prepareFileBatch, type FileBatch, type FileBatchDeps } from './file-batch.js';
+import type { FileBatch, FileBatchDeps } from './file-batch.js';
 import { openSource, type SourceHandle } from './source-shards.js';
 import { checkTransformInputs, compileTransforms, type CompiledTransforms } from './transforms.js';
 import { checkLagCursor } from './watermarks.js';
@@ -184,6 +184,8 @@ export async function prepareFiles(
   selection: 'new' | 'all',
   signal: AbortSignal | undefined,
 ): Promise<PreparedFiles> {
+  // Imported here: file-batch.ts loads DuckDB, which an idle daemon never does.
+  const { FILE_METADATA_COLUMNS, prepareFileBatch } = await import('./file-batch.js');
   const files = await prepareFileBatch(config, deps, selection, signal);
   try {
     const columns = [...files.columns, ...FILE_METADATA_COLUMNS];

@@ -130,7 +130,7 @@ export const sourceSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['connection'],
-        message: `a ${source.type} source needs connection`,
+        message: `required field is missing (a ${source.type} source needs a connection)`,
       });
     if (source.columns !== undefined && !Array.isArray(source.columns)) {
       ctx.addIssue({

@@ -347,7 +347,7 @@ describe('etlctl without a daemon', () => {
     const badRun = await etlctl(['validate', good, bad]);
     expect(badRun.code).toBe(1);
     expect(badRun.stdout).toContain(
-      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver | files, got "oracle"`,
     );
     expect(badRun.stdout).toMatch(/bad\.yaml:4:\d+ source\.connection\.password: secrets are never written/);
     expect(badRun.stdout).not.toContain('hunter2');
@@ -365,15 +365,15 @@ describe('etlctl without a daemon', () => {
     };
     expect(document.schema).toBe(1);
     expect(document.problems).toContain(
-      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+      `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver | files, got "oracle"`,
     );
     expect(document.problem_details).toContainEqual({
-      text: `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver, got "oracle"`,
+      text: `${bad}:3:9 source.type: expected one of postgres | mysql | sqlserver | files, got "oracle"`,
       file: bad,
       line: 3,
       column: 9,
       field: 'source.type',
-      message: 'expected one of postgres | mysql | sqlserver, got "oracle"',
+      message: 'expected one of postgres | mysql | sqlserver | files, got "oracle"',
     });
     expect(document.problem_details).toHaveLength(document.problems.length);
     expect(json.stdout).not.toContain('hunter2');
@@ -418,7 +418,7 @@ describe('etlctl without a daemon', () => {
     const dir = join(t.dir, 'generated');
     await mkdir(dir, { recursive: true });
     const files: string[] = [];
-    for (const source of ['postgres', 'mysql', 'sqlserver']) {
+    for (const source of ['postgres', 'mysql', 'sqlserver', 'files']) {
       for (const dest of ['delta', 'bigquery', 'duckdb', 'postgres']) {
         const file = join(dir, `${source}-${dest}.yaml`);
         const r = await etlctl([
@@ -443,7 +443,7 @@ describe('etlctl without a daemon', () => {
     const r = await etlctl(['validate', ...files]);
     expect(r.stdout).not.toContain('invalid');
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/^ok /gm)).toHaveLength(12);
+    expect(r.stdout.match(/^ok /gm)).toHaveLength(16);
     const again = await etlctl(['generate', 'again', '-o', files[0]!]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exists (add --force to overwrite it)');

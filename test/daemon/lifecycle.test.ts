@@ -61,7 +61,7 @@ describe('etld lifecycle (spawned daemon)', () => {
     const d = start(h);
     const error = await d.waitForLine(/bad\.yaml:\d+:\d+ source\.type/);
     expect(error).toMatch(
-      /^<3>.*bad\.yaml:4:9 source\.type: expected one of postgres \| mysql \| sqlserver, got "postgress"/,
+      /^<3>.*bad\.yaml:4:9 source\.type: expected one of postgres \| mysql \| sqlserver \| files, got "postgress"/,
     );
     await d.waitForLine(/etld running: 1 pipeline\(s\) loaded, 1 invalid/);
     expect(d.child.exitCode).toBeNull();

@@ -256,6 +256,51 @@ describe('files source into DuckDB', () => {
   });
 });
 
+describe('files source: plan, preview and test write nothing and match the run', () => {
+  it('plan lists the next files with counted rows and the schema change; the run then loads exactly those', async () => {
+    drop('p/a.csv', csv([[1, 'ann', '1.50'], [2, 'bob', '2.25']]));
+    drop('p/b.csv.gz', gzipSync(csv([[3, 'cid', '3.00'], [4, 'dee', '4.00'], [5, 'eve', '5.00']])));
+    const p = filesPipeline('planned');
+    const plan = await h.engine.plan(p);
+    expect(plan.files).toMatchObject({ count: 2, estimated_rows: 5, rows_exact: true, already_loaded: 0 });
+    expect(plan.files?.sample).toEqual(['p/a.csv', 'p/b.csv.gz']);
+    expect(plan.parts.map((part) => [part.sql, part.estimated_rows])).toEqual([
+      ['p/a.csv', 2],
+      ['p/b.csv.gz', 3],
+    ]);
+    expect(plan.schema_diff.map((c) => c.column)).toEqual(['*']);
+    expect(h.store.listSourceFiles('planned', { limit: 10 })).toEqual([]);
+    const preview = await h.engine.preview(p, 1);
+    expect(preview.columns.map((c) => c.name).slice(0, 5)).toEqual(['id', 'name', 'amount', '_etl_file', '_etl_file_modified_at']);
+    expect(preview.rows).toHaveLength(1);
+    expect(preview.rows[0]?.slice(0, 4)).toEqual(['1', 'ann', '1.5', 'p/a.csv']);
+    const outcome = await h.run(p);
+    expect(outcome.rowsLoaded).toBe(plan.files?.estimated_rows);
+    const after = await h.engine.plan(p);
+    expect(after.files).toMatchObject({ count: 0, already_loaded: 2 });
+  });
+
+  it('etlctl test opens the directory, finds a matching file and reads its columns', async () => {
+    drop('t/a.csv', csv([[1, 'ann', '1.50']]));
+    const result = await h.engine.testConnections(filesPipeline('tested'));
+    const source = result.checks.filter((c) => c.target === 'source').map((c) => [c.check, c.status]);
+    expect(source).toEqual([
+      ['connect', 'ok'],
+      ['list', 'ok'],
+      ['read', 'ok'],
+    ]);
+    const missing = await h.engine.testConnections(
+      h.pipeline({
+        name: 'tested_none',
+        source: { type: 'files', url: landing, pattern: '*.parquet' },
+        load: { mode: 'incremental' },
+        destination: { type: 'duckdb', path: 'dest.duckdb', table: 'none' },
+      }),
+    );
+    expect(missing.checks.find((c) => c.check === 'list')).toMatchObject({ status: 'warning' });
+  });
+});
+
 describe('files source into PostgreSQL', () => {
   let pg: PostgresServer;
   beforeAll(async () => {

@@ -32,7 +32,7 @@ load: { mode: full }
 destination: { type: duckdb, path: x.duckdb, tabel: orders }
 `;
     expect(problems(text, pipelineSchema)).toEqual([
-      'f.yaml:3:3 source.connection: required field is missing (expected object)',
+      'f.yaml:3:3 source.connection: required field is missing (a postgres source needs a connection)',
       'f.yaml:5:3 source: unknown field "conection" (did you mean "connection"?)',
       'f.yaml:7:14 destination.table: required field is missing (expected string)',
       'f.yaml:7:46 destination: unknown field "tabel" (did you mean "table"?)',

@@ -75,7 +75,7 @@ describe('pipeline files', () => {
 
   test('the message names file:line:col, the field path, what was expected and what was found', () => {
     expect(problems(withLine(/^ {2}type: postgres/, '  type: postgress'))).toEqual([
-      'orders.yaml:6:9 source.type: expected one of postgres | mysql | sqlserver, got "postgress"',
+      'orders.yaml:6:9 source.type: expected one of postgres | mysql | sqlserver | files, got "postgress"',
     ]);
   });
 
@@ -316,6 +316,7 @@ describe('daemon settings', () => {
       source_slots_per_host: 8,
       memory_limit: 96 * 1024 * 1024,
       threads: 1,
+      bigquery_price_per_tib: 6.25,
     });
     expect(settings.logs.max_size).toBe(10 * 1024 * 1024);
     expect(settings.state).toEqual({ type: 'sqlite' });
