@@ -15,7 +15,7 @@ import { findCommittedPlan, ledgerEntries } from './committed-plan.js';
 import type { RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { extractAll, type ExtractTask, type PartTotals } from './extractor.js';
 import type { FileBatch, QuarantinedFile } from './file-batch.js';
-import { FILES_SHARD, openFileReadSession } from './file-read-session.js';
+import { FILES_SHARD, openFileReadSession, partStatement } from './file-read-session.js';
 import type { LoadPlan } from './load-plan.js';
 import type { ProgressTracker } from './progress-tracker.js';
 import type { RangeReading } from './range-reader.js';
@@ -59,7 +59,29 @@ export function fileReading(batch: FileBatch): RangeReading {
   return { ranges: [], excluded: 0, notes };
 }
 
-/** One part per file, in key order. */
+/** Files a part reads at most, and bytes after which a part takes no further file. */
+const PART_FILES = 200;
+const PART_BYTES = 64 * 1024 * 1024;
+
+/** Consecutive files (key order) grouped into parts of at most PART_FILES files or about PART_BYTES. */
+export function groupFiles<T extends { readonly size: number }>(files: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    if (current.length > 0 && (current.length >= PART_FILES || bytes >= PART_BYTES)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += file.size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** One part per group of files, in key order. */
 export async function fileTasks(
   batch: FileBatch,
   stagingColumns: readonly ColumnSchema[],
@@ -69,14 +91,14 @@ export async function fileTasks(
 ): Promise<ExtractTask[]> {
   const spoolDir = join(tempDir, 'spool');
   await mkdir(spoolDir, { recursive: true });
-  return batch.files.map((file, index) => {
-    const id = `file-${index + 1}`;
+  return groupFiles(batch.files).map((group, index) => {
+    const id = `files-${index + 1}`;
     tracker.addPart(id, null, index, null);
     return {
       id,
       shard: FILES_SHARD,
       hostKey: `files:${batch.store.displayUrl}`,
-      sql: file.key,
+      sql: partStatement(group.map((file) => file.key)),
       columns: stagingColumns,
       spoolPath: join(spoolDir, id),
       consumers: loadPlan.consumers(FILES_SHARD, id, undefined),

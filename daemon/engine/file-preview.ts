@@ -18,7 +18,7 @@ import { typeToString } from '../../shared/types.js';
 import { countFileRows } from '../sources/files/file-count.js';
 import type { FileBatch } from './file-batch.js';
 import { fileReading, fileSelection, previousFileColumns } from './file-attempt.js';
-import { FILES_SHARD, openFileReadSession } from './file-read-session.js';
+import { FILES_SHARD, openFileReadSession, partStatement } from './file-read-session.js';
 import { stageSample, type PreviewDeps } from './run-preview.js';
 import { openDestination, prepareFiles, staticChecks, type PreparedFiles } from './run-setup.js';
 
@@ -185,7 +185,7 @@ export async function previewFileRun(
         stagingColumns: prepared.columns,
         range: undefined,
         openSession: () => openFileReadSession(batch, 1, tempDir),
-        statement: first.key,
+        statement: partStatement([first.key]),
       },
       limit,
       signal,

@@ -1,6 +1,6 @@
 /**
- * The read session of a files run: the extractor's parts are the batch's files, and a part's
- * "statement" is the key of the file it reads. Each file is read by DuckDB into a staging CSV
+ * The read session of a files run: the extractor's parts are groups of the batch's files, and a
+ * part's "statement" is the list of keys it reads (`partStatement`). Each file is read by DuckDB into a staging CSV
  * in the attempt's temp directory (file-extract.ts), then streamed to the part's consumers.
  *
  * Decisions:
@@ -24,6 +24,21 @@ import { isBadFileError, type BatchFile, type FileBatch } from './file-batch.js'
 
 export const FILES_SHARD = 'default';
 
+/**
+ * A part's "statement": the keys of the files it reads, in order. Small files share a part, so
+ * the per-part work (a staging statement, a destination file) is paid once for many of them.
+ */
+export function partStatement(keys: readonly string[]): string {
+  return JSON.stringify(keys);
+}
+
+function partKeys(statement: string): string[] {
+  const parsed: unknown = JSON.parse(statement);
+  if (!Array.isArray(parsed) || !parsed.every((k) => typeof k === 'string'))
+    throw new EtlError('INTERNAL', 'a files part names no file list');
+  return parsed;
+}
+
 export async function openFileReadSession(
   batch: FileBatch,
   readers: number,
@@ -38,41 +53,53 @@ export async function openFileReadSession(
     consistent: true,
     readers,
     async extract(
-      key: string,
+      statement: string,
       _columns: readonly ColumnSchema[],
       sink: Writable,
       signal: AbortSignal,
       onProgress: (progress: ExtractProgress) => void,
     ): Promise<ExtractProgress> {
-      const file = byKey.get(key);
-      if (file === undefined) throw new EtlError('INTERNAL', `no planned file ${key} in this run`);
-      if (signal.aborted) throw cancelledError('the run');
+      const files = partKeys(statement).map((key) => {
+        const file = byKey.get(key);
+        if (file === undefined) throw new EtlError('INTERNAL', `no planned file ${key} in this run`);
+        return file;
+      });
       const connection = idle.pop();
       if (connection === undefined)
-        throw new EtlError('INTERNAL', 'more parallel files than reader connections');
-      const outputPath = join(workDir, `file-${++serial}.csv`);
+        throw new EtlError('INTERNAL', 'more parallel parts than reader connections');
+      const totals = { rows: 0, bytes: 0 };
       try {
-        let totals: { rows: number; bytes: number };
-        try {
-          totals = await extractFile(connection, file.localPath, file.spec, {
-            columns: batch.columns,
-            fileName: file.key,
-            modifiedAt: file.lastModified,
-            outputPath,
-            signal,
-          });
-        } catch (error) {
-          if (batch.options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
-          quarantine(batch, file, error);
-          sink.end();
-          return { rows: 0, bytes: 0 };
+        for (const file of files) {
+          if (signal.aborted) throw cancelledError('the run');
+          const outputPath = join(workDir, `file-${++serial}.csv`);
+          try {
+            let read: { rows: number; bytes: number };
+            try {
+              read = await extractFile(connection, file.localPath, file.spec, {
+                columns: batch.columns,
+                fileName: file.key,
+                modifiedAt: file.lastModified,
+                outputPath,
+                signal,
+              });
+            } catch (error) {
+              if (batch.options.onBadFile !== 'skip' || !isBadFileError(error)) throw error;
+              quarantine(batch, file, error);
+              continue;
+            }
+            // Staging CSV has no header: the part is its files' CSV one after the other.
+            await pipeline(createReadStream(outputPath), sink, { signal, end: false });
+            totals.rows += read.rows;
+            totals.bytes += read.bytes;
+            onProgress({ ...totals });
+          } finally {
+            await rm(outputPath, { force: true });
+          }
         }
-        await pipeline(createReadStream(outputPath), sink, { signal });
-        onProgress(totals);
+        sink.end();
         return totals;
       } finally {
         idle.push(connection);
-        await rm(outputPath, { force: true });
       }
     },
     close() {

@@ -573,7 +573,7 @@ async function extractFiles(
   );
   open.totals = totals;
   request.logger.debug(
-    `read ${tasks.length} file(s) and loaded them in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+    `read ${prepared.files.files.length} file(s) in ${tasks.length} part(s) and loaded them in ${((Date.now() - started) / 1000).toFixed(2)} s`,
   );
   await closeSessions(open.sessions);
   return rows;

@@ -87,7 +87,7 @@ async function parquetOf(ids: readonly number[]): Promise<Buffer> {
   try {
     const path = join(dir, 'x.parquet');
     await connection.run(
-      `COPY (SELECT id::BIGINT AS id, 'n' || id AS name, CAST(id * 1.25 AS DECIMAL(10,2)) AS amount FROM unnest([${ids.join(',')}]) t(id)) TO '${path}' (FORMAT parquet)`,
+      `COPY (SELECT id::BIGINT AS id, 'n' || id AS name, CAST(id * 1.25 AS DOUBLE) AS amount FROM unnest([${ids.join(',')}]) t(id)) TO '${path}' (FORMAT parquet)`,
     );
     const { readFile } = await import('node:fs/promises');
     return await readFile(path);
@@ -143,13 +143,13 @@ describe.each([
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.run(p)).toMatchObject({ verdict: 'skipped' });
     expect(
-      await h.duck('dest.duckdb', 'SELECT id, name, amount::VARCHAR, _etl_file FROM mixed ORDER BY id'),
+      await h.duck('dest.duckdb', 'SELECT id, name, amount, _etl_file FROM mixed ORDER BY id'),
     ).toEqual([
-      [1n, 'n1', '1.25', '2026-12-01/a.csv.gz'],
-      [2n, 'n2', '2.50', '2026-12-01/a.csv.gz'],
-      [3n, 'n3', '3.75', '2026-12-01/b.csv.zst'],
-      [4n, 'n4', '5.00', '2026-12-02/c.parquet'],
-      [5n, 'n5', '6.25', '2026-12-02/c.parquet'],
+      [1n, 'n1', 1.25, '2026-12-01/a.csv.gz'],
+      [2n, 'n2', 2.5, '2026-12-01/a.csv.gz'],
+      [3n, 'n3', 3.75, '2026-12-01/b.csv.zst'],
+      [4n, 'n4', 5, '2026-12-02/c.parquet'],
+      [5n, 'n5', 6.25, '2026-12-02/c.parquet'],
     ]);
     const ledger = h.store.listSourceFiles('mixed', { limit: 10 });
     expect(ledger.map((f) => f.key)).toEqual([
@@ -164,9 +164,10 @@ describe.each([
     expect((error as EtlError).message).toMatch(/2026-12-01\/a\.csv\.gz/);
   });
 
-  it(
+  // On S3 only: the per-file path is the same on every store, and 10,000 files take minutes here.
+  it.runIf(_kind === 'S3')(
     '10,000 small objects under one prefix load in one run, exactly once',
-    { timeout: 900_000 },
+    { timeout: 1_200_000 },
     async () => {
       const count = 10_000;
       const started = Date.now();
