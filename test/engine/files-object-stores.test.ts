@@ -142,9 +142,7 @@ describe.each([
     await objects.put('mixed/2026-12-02/c.parquet', await parquetOf([4, 5]));
     expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
     expect(await h.run(p)).toMatchObject({ verdict: 'skipped' });
-    expect(
-      await h.duck('dest.duckdb', 'SELECT id, name, amount, _etl_file FROM mixed ORDER BY id'),
-    ).toEqual([
+    expect(await h.duck('dest.duckdb', 'SELECT id, name, amount, _etl_file FROM mixed ORDER BY id')).toEqual([
       [1n, 'n1', 1.25, '2026-12-01/a.csv.gz'],
       [2n, 'n2', 2.5, '2026-12-01/a.csv.gz'],
       [3n, 'n3', 3.75, '2026-12-01/b.csv.zst'],

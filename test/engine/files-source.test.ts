@@ -258,8 +258,23 @@ describe('files source into DuckDB', () => {
 
 describe('files source: plan, preview and test write nothing and match the run', () => {
   it('plan lists the next files with counted rows and the schema change; the run then loads exactly those', async () => {
-    drop('p/a.csv', csv([[1, 'ann', '1.50'], [2, 'bob', '2.25']]));
-    drop('p/b.csv.gz', gzipSync(csv([[3, 'cid', '3.00'], [4, 'dee', '4.00'], [5, 'eve', '5.00']])));
+    drop(
+      'p/a.csv',
+      csv([
+        [1, 'ann', '1.50'],
+        [2, 'bob', '2.25'],
+      ]),
+    );
+    drop(
+      'p/b.csv.gz',
+      gzipSync(
+        csv([
+          [3, 'cid', '3.00'],
+          [4, 'dee', '4.00'],
+          [5, 'eve', '5.00'],
+        ]),
+      ),
+    );
     const p = filesPipeline('planned');
     const plan = await h.engine.plan(p);
     expect(plan.files).toMatchObject({ count: 2, estimated_rows: 5, rows_exact: true, already_loaded: 0 });
@@ -271,7 +286,13 @@ describe('files source: plan, preview and test write nothing and match the run',
     expect(plan.schema_diff.map((c) => c.column)).toEqual(['*']);
     expect(h.store.listSourceFiles('planned', { limit: 10 })).toEqual([]);
     const preview = await h.engine.preview(p, 1);
-    expect(preview.columns.map((c) => c.name).slice(0, 5)).toEqual(['id', 'name', 'amount', '_etl_file', '_etl_file_modified_at']);
+    expect(preview.columns.map((c) => c.name).slice(0, 5)).toEqual([
+      'id',
+      'name',
+      'amount',
+      '_etl_file',
+      '_etl_file_modified_at',
+    ]);
     expect(preview.rows).toHaveLength(1);
     expect(preview.rows[0]?.slice(0, 4)).toEqual(['1', 'ann', '1.5', 'p/a.csv']);
     const outcome = await h.run(p);

@@ -38,6 +38,11 @@ test('the JSON Schema describes the fields editors complete', () => {
     required: string[];
   };
   expect(schema.required).toEqual(expect.arrayContaining(['name', 'source', 'load', 'destination']));
-  expect(schema.properties.source?.properties?.type?.enum).toEqual(['postgres', 'mysql', 'sqlserver', 'files']);
+  expect(schema.properties.source?.properties?.type?.enum).toEqual([
+    'postgres',
+    'mysql',
+    'sqlserver',
+    'files',
+  ]);
   expect(schema.properties.load?.properties?.mode?.enum).toEqual(['full', 'incremental', 'merge']);
 });
