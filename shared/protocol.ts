@@ -18,7 +18,14 @@ import {
   sourceFileKey,
   sourceFileListingSchema,
 } from './protocol-files.js';
-import { FILE_STATUSES, PIPELINE_STATES, RUN_KINDS, RUN_STATUSES, RUN_TRIGGERS } from './types.js';
+import {
+  ALERT_KINDS,
+  FILE_STATUSES,
+  PIPELINE_STATES,
+  RUN_KINDS,
+  RUN_STATUSES,
+  RUN_TRIGGERS,
+} from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -418,17 +425,7 @@ export const alertRecordSchema = z.object({
   id: z.number().int(),
   /** The pipeline, or `disk:<label>` for a host alert (low disk space). */
   pipeline: z.string(),
-  kind: z.enum([
-    'failure',
-    'recovery',
-    'stall',
-    'low_disk',
-    'stale',
-    'fresh',
-    'checks',
-    'maintenance',
-    'files_quarantined',
-  ]),
+  kind: z.enum(ALERT_KINDS),
   run_id: z.string().nullable(),
   created_at: isoTime,
   status: z.enum(['sent', 'suppressed', 'failed', 'pending']),

@@ -43,6 +43,19 @@ export type PipelineState = (typeof PIPELINE_STATES)[number];
 /** Whether a pipeline runs what its file says (PipelineSummary.file_status in protocol.ts). */
 export const FILE_STATUSES = ['ok', 'last_good', 'invalid'] as const;
 
+/** What an alert is about; channels may take a subset (`kinds`), the alert listing names it. */
+export const ALERT_KINDS = [
+  'failure',
+  'recovery',
+  'stall',
+  'low_disk',
+  'stale',
+  'fresh',
+  'checks',
+  'maintenance',
+  'files_quarantined',
+] as const;
+
 export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'catchup', 'startup-recovery'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema, emailListSchema, sizeSchema } from './common-schema.js';
 import { isValidTimeZone } from './schedule.js';
+import { ALERT_KINDS } from '../types.js';
 
 /**
  * A run's staging DuckDB: 96 MiB is the least that streams two parts at once (each needs about
@@ -18,18 +19,6 @@ export const DEFAULT_THREADS = 1;
 const listenSchema = z.string().regex(/^[^:]+:\d{1,5}$/, 'expected host:port such as 127.0.0.1:7070');
 const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
-/** What an alert is about; channels may take a subset (`kinds`). */
-export const ALERT_KINDS = [
-  'failure',
-  'recovery',
-  'stall',
-  'low_disk',
-  'stale',
-  'fresh',
-  'checks',
-  'maintenance',
-  'files_quarantined',
-] as const;
 /** Run events a webhook may subscribe to (`run_events`), besides alerts. */
 export const RUN_EVENT_TYPES = [
   'run.started',
