@@ -6,7 +6,8 @@
  *
  * Decisions: a listing is one page in key order with the ledger's totals beside it, and
  * `next_after` says where the next page starts (null: this was the last). What is waiting to be
- * loaded needs the source's own listing and is not part of this result.
+ * loaded needs the source's own listing: `files_pending` lists the store and compares it with the
+ * ledger, writing nothing.
  */
 import { z } from 'zod';
 
@@ -72,3 +73,48 @@ export const sourceFileForgetSchema = z.object({
     .describe('Keys given that the ledger has no entry for (nothing to forget); empty with `all`'),
 });
 export type SourceFileForget = z.infer<typeof sourceFileForgetSchema>;
+
+export const PENDING_FILE_REASONS = ['new', 'changed', 'retry-quarantined'] as const;
+
+export const pendingFileSchema = z.object({
+  key: z.string().describe("The file's path under the source's directory or prefix"),
+  size: z.number().int().describe('Its size in bytes as listed now'),
+  modified_at: isoTime.describe('When the store says the file was last written (ISO-8601, UTC)'),
+  reason: z
+    .enum(PENDING_FILE_REASONS)
+    .describe(
+      '`new`: not in the ledger; `changed`: rewritten since it was loaded (what a run does with it is `changed_policy`); `retry-quarantined`: quarantined before, replaced by a new version since',
+    ),
+});
+
+export const pendingFilesSchema = z.object({
+  pipeline: z.string().describe('The pipeline whose source was listed'),
+  files: z
+    .array(pendingFileSchema)
+    .describe('The files its next run would take, in key order, at most `limit` of them'),
+  truncated: z.boolean().describe('More files are pending than were listed: the listing stopped at `limit`'),
+  listed: z.number().int().describe("Objects listed under the pattern's literal prefix"),
+  matched: z.number().int().describe('Of which the pattern matched'),
+  already_loaded: z
+    .number()
+    .int()
+    .describe(
+      'Matching files the ledger holds as loaded and unchanged since (0 in full mode, which takes every file)',
+    ),
+  quarantined: z
+    .number()
+    .int()
+    .describe('Matching files the ledger holds as quarantined and unchanged since: not tried again'),
+  too_new: z
+    .number()
+    .int()
+    .describe(
+      'Matching files modified less than `source.min_age` ago: counted, not listed, left for a later run',
+    ),
+  changed_policy: z
+    .enum(['fail', 'ignore', 'reload'])
+    .describe(
+      "The pipeline's `source.on_changed_file`: what its next run does with the files listed as `changed` (fail the run, skip them, or load them again)",
+    ),
+});
+export type PendingFiles = z.infer<typeof pendingFilesSchema>;

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import {
+  pendingFilesSchema,
   SOURCE_FILE_STATUSES,
   sourceFileForgetSchema,
   sourceFileKey,
@@ -719,6 +720,24 @@ export const METHODS = {
         .describe('Only files whose key or quarantine reason contains this text, ignoring case'),
     }),
     result: sourceFileListingSchema,
+  },
+  /**
+   * The files a `files` source's next run would take: the store listed under the pattern and
+   * compared with the ledger, writing nothing. USAGE for a pipeline that reads no files.
+   */
+  files_pending: {
+    mutates: false,
+    params: z.object({
+      pipeline: pipelineName,
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(100)
+        .describe('How many pending files to list at most; the listing stops there (`truncated`)'),
+    }),
+    result: pendingFilesSchema,
   },
   /**
    * Removes entries from the file ledger, so the pipeline's next run loads those files again (in

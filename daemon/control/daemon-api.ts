@@ -358,6 +358,10 @@ export class DaemonApiImpl implements DaemonApi {
     return Promise.resolve(fileLedgerPage(this.#parts.store, params));
   }
 
+  files_pending(params: MethodParams<'files_pending'>): Promise<MethodResult<'files_pending'>> {
+    return this.#parts.engine.pendingFiles(this.#pipeline(params.pipeline), params.limit);
+  }
+
   files_forget(params: MethodParams<'files_forget'>, caller: Caller): Promise<MethodResult<'files_forget'>> {
     const pipeline = this.#pipeline(params.pipeline);
     // As for a watermark change: refused while a run is active (it may be committing these very

@@ -71,6 +71,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     watermark: (params, ctx) => api.watermark(params, ctx.caller),
     pipeline_file: (params, ctx) => api.pipeline_file(params, ctx.caller),
     files: (params, ctx) => api.files(params, ctx.caller),
+    files_pending: (params, ctx) => api.files_pending(params, ctx.caller),
     files_forget: (params, ctx) => api.files_forget(params, ctx.caller),
     alerts: (params, ctx) => api.alerts(params, ctx.caller),
     subscribe: (params, ctx) => {

@@ -6,6 +6,7 @@
  */
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { CheckResult, ConnectionTest, Plan, Preview, RunPart } from '../../shared/protocol.js';
+import type { PendingFiles } from '../../shared/protocol-files.js';
 import type { BackfillRange, ColumnSchema, RunKindSpec, RunTrigger } from '../../shared/types.js';
 import type { MaintenanceFailure, VacuumOutcome } from '../destinations/destination.js';
 import type { Logger } from '../logging/logger.js';
@@ -77,6 +78,11 @@ export interface RunEngine {
   execute(request: RunRequest): Promise<RunOutcome>;
   /** What the next run would do, writing nothing. */
   plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan>;
+  /**
+   * A files source's pending files: what its next run would take (at most `limit`), from the
+   * store's listing and the file ledger, writing nothing. USAGE for a pipeline that reads no files.
+   */
+  pendingFiles(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<PendingFiles>;
   /** The first transformed rows, writing nothing. */
   preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview>;
   /**

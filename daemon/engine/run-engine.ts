@@ -10,6 +10,7 @@ import type { ConnectionConfig } from '../../shared/config/common-schema.js';
 import type { DatabaseSourceKind, DestinationConfig } from '../../shared/config/pipeline-schema.js';
 import { EtlError } from '../../shared/errors.js';
 import type { ConnectionTest, Plan, Preview } from '../../shared/protocol.js';
+import type { PendingFiles } from '../../shared/protocol-files.js';
 import type { Destination, DestinationContext, VacuumOutcome } from '../destinations/destination.js';
 import { createDestination } from '../destinations/registry.js';
 import type { Logger } from '../logging/logger.js';
@@ -113,6 +114,13 @@ export class DefaultRunEngine implements RunEngine {
     }
     const { planRun } = await import('./run-preview.js');
     return planRun(this.#deps, pipeline, signal);
+  }
+
+  // Listing a store needs no DuckDB; still imported on first use, like the plan, so an idle daemon
+  // loads no object-store client either.
+  async pendingFiles(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<PendingFiles> {
+    const { pendingFiles } = await import('./file-pending.js');
+    return pendingFiles(this.#deps, pipeline, limit, signal);
   }
 
   async preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {

@@ -543,6 +543,16 @@ export class FakeApi implements DaemonApi {
       next_after: null,
     });
   }
+  /** Every pipeline here reads tables: no pending files, refused as a daemon refuses it. */
+  files_pending(params: MethodParams<'files_pending'>): Promise<MethodResult<'files_pending'>> {
+    this.#find(params.pipeline);
+    return Promise.reject(
+      new EtlError(
+        'USAGE',
+        `pipeline ${params.pipeline} has no files source: only a files source has pending files`,
+      ),
+    );
+  }
   files_forget(params: MethodParams<'files_forget'>): Promise<MethodResult<'files_forget'>> {
     this.#find(params.pipeline);
     return Promise.resolve({ pipeline: params.pipeline, forgotten: 0, not_recorded: params.keys ?? [] });

@@ -136,6 +136,10 @@ const EXPECTED: Expected = {
     { params: { pipeline: 'orders' }, mutates: false },
     { params: { pipeline: 'orders', status: 'quarantined', after: 'a.csv', text: 'x' }, mutates: false },
   ],
+  files_pending: [
+    { params: { pipeline: 'orders' }, mutates: false },
+    { params: { pipeline: 'orders', limit: 5 }, mutates: false },
+  ],
   files_forget: [
     { params: { pipeline: 'orders', keys: ['a.csv'] }, mutates: true },
     { params: { pipeline: 'orders', all: true }, mutates: true },

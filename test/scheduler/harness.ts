@@ -143,6 +143,9 @@ export class ScriptedEngine implements RunEngine {
   preview(): Promise<never> {
     return Promise.reject(new EtlError('INTERNAL', 'preview is not scripted'));
   }
+  pendingFiles(): Promise<never> {
+    return Promise.reject(new EtlError('INTERNAL', 'pendingFiles is not scripted'));
+  }
   reconcile(): Promise<number | null> {
     return Promise.resolve(null);
   }

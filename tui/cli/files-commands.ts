@@ -1,5 +1,7 @@
 /**
  * `etlctl files <pipeline>`: the file ledger of a `files` source, a page at a time in key order;
+ * `etlctl files <pipeline> --pending`: the files its next run would take (the daemon lists the
+ * source's store, writing nothing);
  * `etlctl files forget <pipeline> (KEY…|--all)`: removes entries so those files load again.
  *
  * Decisions:
@@ -11,6 +13,8 @@
  *   (a script must say so explicitly).
  * - A forget naming a key the ledger does not hold exits 1 after forgetting the others: a typo in
  *   a key must not pass for done.
+ * - `--pending` lists the store, not the ledger: the ledger's filters (--loaded, --quarantined,
+ *   --grep, --after) are usage errors beside it, not silently ignored.
  */
 import type { DaemonClient } from '../../shared/client/client.js';
 import { EtlError } from '../../shared/errors.js';
@@ -21,10 +25,12 @@ import type { CommandContext } from './context.js';
 import { formatCount } from './format.js';
 import { EXIT } from './io.js';
 import { textOption } from './option-values.js';
-import { renderFiles, renderForget, shellWord } from './render-files.js';
+import { renderFiles, renderForget, renderPending, shellWord } from './render-files.js';
 import { withClient } from './run-commands.js';
 
-const LIST_OPTIONS = ['loaded', 'quarantined', 'after', 'limit', 'grep'] as const;
+const LIST_OPTIONS = ['loaded', 'quarantined', 'after', 'limit', 'grep', 'pending'] as const;
+/** The ledger's filters: a pending listing reads the store, which they do not apply to. */
+const LEDGER_FILTERS = ['loaded', 'quarantined', 'after', 'grep'] as const;
 const FORGET_OPTIONS = ['all', 'yes'] as const;
 const DEFAULT_LIMIT = 100;
 /** As the protocol allows (shared/protocol.ts, `files_forget`; shared/protocol-files.ts). */
@@ -33,7 +39,8 @@ const MAX_KEY_LENGTH = 4096;
 const MAX_GREP_LENGTH = 200;
 
 export function filesCommand(ctx: CommandContext): Promise<number> {
-  return ctx.positionals[0] === 'forget' ? forgetCommand(ctx) : listCommand(ctx);
+  if (ctx.positionals[0] === 'forget') return forgetCommand(ctx);
+  return ctx.values.pending === true ? pendingCommand(ctx) : listCommand(ctx);
 }
 
 function refuseOptions(ctx: CommandContext, names: readonly string[], what: string): void {
@@ -69,6 +76,26 @@ function listParams(ctx: CommandContext): MethodParamsInput<'files'> {
     ...(after === undefined ? {} : { after }),
     ...(grep === undefined ? {} : { text: grep }),
   };
+}
+
+function pendingCommand(ctx: CommandContext): Promise<number> {
+  refuseOptions(ctx, FORGET_OPTIONS, 'files <pipeline>');
+  refuseOptions(ctx, LEDGER_FILTERS, 'files <pipeline> --pending');
+  if (ctx.positionals.length > 1)
+    throw new EtlError(
+      'USAGE',
+      `too many arguments for files --pending: ${ctx.positionals.slice(1).join(' ')}`,
+    );
+  const params = {
+    pipeline: ctx.positionals[0] ?? '',
+    limit: intOption(ctx.values, 'limit', DEFAULT_LIMIT, 10_000),
+  };
+  return withClient(ctx, async (client) => {
+    const pending = await client.call('files_pending', params);
+    if (ctx.flags.json) ctx.printJson(pending);
+    else ctx.print(renderPending(pending, ctx.style));
+    return EXIT.ok;
+  });
 }
 
 /** The command that lists the page after `after`, with this listing's filters. */

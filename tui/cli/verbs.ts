@@ -429,11 +429,12 @@ export const VERBS: readonly VerbSpec[] = [
     name: 'files',
     summary: 'the files a files source loaded or quarantined, each once; forget makes some load again',
     usage:
-      '<pipeline> [--loaded|--quarantined] [--grep TEXT] [--after KEY] [-n N] | forget <pipeline> (KEY...|--all) [--yes]',
+      '<pipeline> [--loaded|--quarantined] [--grep TEXT] [--after KEY] [-n N] | <pipeline> --pending [-n N] | forget <pipeline> (KEY...|--all) [--yes]',
     examples: [
       'etlctl files orders',
       'etlctl files orders --quarantined                   # which files were set aside, and why',
       'etlctl files orders --grep 2026-11 -n 500',
+      'etlctl files orders --pending                       # what its next run would load',
       'etlctl files orders --json | jq -r ".files[].key"',
       'etlctl files forget orders incoming/2026-11-30.csv  # its next run loads this file again',
       'etlctl files forget orders --all --yes              # every file again (append mode: rows twice)',
@@ -447,6 +448,7 @@ export const VERBS: readonly VerbSpec[] = [
     options: {
       loaded: { type: 'boolean' },
       quarantined: { type: 'boolean' },
+      pending: { type: 'boolean' },
       grep: { type: 'string' },
       after: { type: 'string' },
       limit: { type: 'string', short: 'n' },
@@ -456,6 +458,8 @@ export const VERBS: readonly VerbSpec[] = [
     optionHelp: [
       '--loaded            only the files loaded',
       '--quarantined       only the files quarantined (with the reason: a line or column, never a value)',
+      "--pending           the files its next run would take, from the source's listing (writes nothing):",
+      '                    new, changed since loaded, or quarantined and replaced; -n caps the list',
       '--grep TEXT         only files whose key or reason contains TEXT, ignoring case',
       '--after KEY         only keys after KEY: the next page after a listing ending with it',
       '-n, --limit N       how many files (default 100); the listing ends with the next-page command',
@@ -467,7 +471,10 @@ export const VERBS: readonly VerbSpec[] = [
     ],
     json: {
       shape: METHODS.files.result,
-      variants: [{ when: 'for files forget', shape: METHODS.files_forget.result }],
+      variants: [
+        { when: 'for files --pending', shape: METHODS.files_pending.result },
+        { when: 'for files forget', shape: METHODS.files_forget.result },
+      ],
     },
   },
   {
