@@ -12,6 +12,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { EtlError } from '../../shared/errors.js';
 import type { FailpointName } from '../../daemon/engine/engine.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery-destination.js';
+import { createDestination } from '../../daemon/destinations/registry.js';
+import type { DestinationConfig } from '../../shared/config/pipeline-schema.js';
+import { startBigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
 import { createHarness, pgConnection, type Harness } from './engine-harness.js';
 
 let h: Harness;
@@ -319,6 +323,130 @@ describe('files source: plan, preview and test write nothing and match the run',
       }),
     );
     expect(missing.checks.find((c) => c.check === 'list')).toMatchObject({ status: 'warning' });
+  });
+});
+
+describe('files source: explicit columns, files arriving during a run, BigQuery cost', () => {
+  it('a columns map replaces inference; a file with another column is bad and named', async () => {
+    drop(
+      'c/a.csv',
+      csv([
+        [1, 'ann', '1.50'],
+        [2, 'bob', '7'],
+      ]),
+    );
+    const p = h.pipeline({
+      name: 'typed',
+      source: {
+        type: 'files',
+        url: landing,
+        pattern: 'c/*.csv',
+        min_age: '0s',
+        columns: { id: 'int32', name: 'text', amount: 'decimal(10,2)' },
+      },
+      load: { mode: 'incremental' },
+      destination: { type: 'duckdb', path: 'dest.duckdb', table: 'typed' },
+    });
+    await h.run(p);
+    expect(
+      await h.duck(
+        'dest.duckdb',
+        `SELECT typeof(id), typeof(amount), amount::VARCHAR FROM typed ORDER BY id`,
+      ),
+    ).toEqual([
+      ['INTEGER', 'DECIMAL(10,2)', '1.50'],
+      ['INTEGER', 'DECIMAL(10,2)', '7.00'],
+    ]);
+    drop('c/b.csv', 'id,name,amount,extra\n3,cid,3.00,x\n');
+    const error = await h.run(p).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtlError);
+    expect((error as EtlError).message).toMatch(/c\/b\.csv/);
+    expect((error as EtlError).message).toMatch(/extra/);
+  });
+
+  it('a file arriving while a run reads is left for the next run, which loads it once', async () => {
+    drop('a.csv', csv([[1, 'ann', '1.00']]));
+    let dropped = false;
+    const racing = createHarness({
+      failpoint: (name) => {
+        // The run has planned and read its files; this one arrives before its commit.
+        if (name === 'before-destination-commit' && !dropped) {
+          dropped = true;
+          drop('b.csv', csv([[2, 'bob', '2.00']]));
+        }
+      },
+    });
+    try {
+      const p = racing.pipeline({
+        name: 'racing',
+        source: { type: 'files', url: landing, min_age: '0s' },
+        load: { mode: 'incremental' },
+        destination: { type: 'duckdb', path: 'dest.duckdb', table: 'racing' },
+      });
+      expect(await racing.run(p)).toMatchObject({ rowsLoaded: 1 });
+      expect(dropped).toBe(true);
+      expect(await racing.run(p)).toMatchObject({ rowsLoaded: 1 });
+      expect(await racing.run(p)).toMatchObject({ verdict: 'skipped' });
+      expect(await racing.duck('dest.duckdb', 'SELECT id, _etl_file FROM racing ORDER BY id')).toEqual([
+        [1n, 'a.csv'],
+        [2n, 'b.csv'],
+      ]);
+    } finally {
+      racing.destroy();
+    }
+  });
+
+  it('plan prices a merge into BigQuery at defaults.bigquery_price_per_tib; the load then runs', async () => {
+    const double = await startBigQueryDouble();
+    const priced = createHarness({
+      bigqueryPricePerTib: 5,
+      createDestination: (config: DestinationConfig, context) =>
+        config.type === 'bigquery'
+          ? Promise.resolve(new BigQueryDestination(config, context, { poll: { pollMs: 5, maxPollMs: 20 } }))
+          : createDestination(config, context),
+    });
+    try {
+      landing = join(priced.dir, 'landing');
+      mkdirSync(landing, { recursive: true });
+      drop(
+        'a.csv',
+        csv([
+          [1, 'ann', '1.50'],
+          [2, 'bob', '2.25'],
+        ]),
+      );
+      drop('b.csv', csv([[3, 'cid', '3.00']]));
+      const p = priced.pipeline({
+        name: 'bq_files',
+        source: { type: 'files', url: landing, min_age: '0s', key: ['id'] },
+        load: { mode: 'merge' },
+        destination: {
+          type: 'bigquery',
+          project: double.project,
+          dataset: 'files',
+          table: 'orders',
+          api_endpoint: double.endpoint,
+        },
+      });
+      const plan = await priced.engine.plan(p);
+      expect(plan.files).toMatchObject({ count: 2, estimated_rows: 3 });
+      const bytes = plan.files?.bytes ?? 0;
+      // No table yet: the MERGE scans the staged rows only.
+      expect(plan.cost).toMatchObject({ load_bytes: bytes, query_bytes: bytes, price_per_tib: 5 });
+      expect(plan.cost?.estimated_usd).toBeCloseTo((bytes / 2 ** 40) * 5, 12);
+      expect(await priced.run(p)).toMatchObject({ rowsLoaded: 3 });
+      expect((await double.storage.textRows('files', 'orders', 'id')).map((r) => r.id)).toEqual([
+        '1',
+        '2',
+        '3',
+      ]);
+      drop('c.csv', csv([[2, 'bea', '2.50']]));
+      const next = await priced.engine.plan(p);
+      expect(next.cost?.query_bytes).toBeGreaterThan(next.files?.bytes ?? 0);
+    } finally {
+      priced.destroy();
+      await double.stop();
+    }
   });
 });
 
