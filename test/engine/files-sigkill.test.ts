@@ -9,9 +9,8 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonClient } from '../../shared/client/client.js';
-import { connectWhenListening, makeTempHome, spawnDaemon, type TempHome } from '../helpers/daemon-process.js';
-import { waitFor } from '../helpers/process.js';
+import { recoveredRun, runKilled } from '../helpers/daemon-kill.js';
+import { makeTempHome, type TempHome } from '../helpers/daemon-process.js';
 
 let home: TempHome;
 let landing: string;
@@ -54,10 +53,6 @@ error_handling: { max_retries: 5, retry_delay: 1s, exponential_backoff: false }
 
 afterAll(() => home.remove());
 
-function connect(): Promise<DaemonClient> {
-  return connectWhenListening(home.socketPath, 'files-kill-test');
-}
-
 /** [rows, distinct ids, distinct files] of the table. */
 async function counts(): Promise<unknown[][]> {
   const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'drops.duckdb'), {
@@ -76,82 +71,20 @@ async function counts(): Promise<unknown[][]> {
   }
 }
 
-async function startRun(client: DaemonClient): Promise<void> {
-  await waitFor(
-    () =>
-      client.call('start', { pipeline: 'drops' }).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof Error && /is starting/.test(error.message)) return undefined;
-          throw error;
-        },
-      ),
-    { timeoutMs: 30_000, what: 'the daemon to accept a run' },
-  );
-}
-
-/** Starts a run on a daemon armed to SIGKILL itself at `failpoint` (or after `afterMs`), and waits for it to die. */
-async function killed(how: { failpoint: string } | { afterMs: number }): Promise<void> {
-  const env: Record<string, string> = 'failpoint' in how ? { ETLD_FAILPOINTS: `${how.failpoint}=kill` } : {};
-  const daemon = spawnDaemon(home.dir, { env });
-  try {
-    const client = await connect();
-    try {
-      await startRun(client);
-      if ('afterMs' in how) {
-        await new Promise((resolve) => setTimeout(resolve, how.afterMs));
-        daemon.signal('SIGKILL');
-      }
-      await daemon.exited();
-    } finally {
-      await client.close().catch(() => undefined);
-    }
-  } finally {
-    await daemon.stop();
-  }
-}
-
-/** Restarts the daemon unarmed, runs once more, and waits until the newest run succeeded. */
-async function recovered(): Promise<void> {
-  const daemon = spawnDaemon(home.dir);
-  const client = await connect();
-  try {
-    const settled = async (): Promise<boolean | undefined> => {
-      const [run] = await client.call('history', { pipeline: 'drops', limit: 1 });
-      return run?.status === 'succeeded' ? true : undefined;
-    };
-    await waitFor(settled, { timeoutMs: 120_000, what: 'the interrupted run to finish' }).catch(
-      () => undefined,
-    );
-    // A run that found the batch already committed leaves nothing to load; one more run proves it.
-    await startRun(client);
-    await waitFor(settled, { timeoutMs: 120_000, what: 'the run to succeed after the restart' }).catch(
-      async (error: unknown) => {
-        throw new Error(
-          `${String(error)}\nhistory: ${JSON.stringify(await client.call('history', { pipeline: 'drops', limit: 3 }))}\n${daemon.lines.slice(-30).join('\n')}`,
-        );
-      },
-    );
-  } finally {
-    await client.close().catch(() => undefined);
-    await daemon.stop();
-  }
-}
-
 describe('files source across a SIGKILL', () => {
   for (const failpoint of ['before-destination-commit', 'after-destination-commit', 'after-state-commit']) {
     it(`every file once when the daemon dies at ${failpoint}`, { timeout: 300_000 }, async () => {
       dropFiles(100);
-      await killed({ failpoint });
-      await recovered();
+      await runKilled(home, 'drops', { failpoint });
+      await recoveredRun(home, 'drops', { runAgain: true, timeoutMs: 120_000 });
       expect(await counts()).toEqual([[BigInt(dropped * 20), BigInt(dropped * 20), BigInt(dropped)]]);
     });
   }
 
   it('every file once when the daemon dies while files are read', { timeout: 300_000 }, async () => {
     dropFiles(300);
-    await killed({ afterMs: 1_500 });
-    await recovered();
+    await runKilled(home, 'drops', { afterMs: 1_500 });
+    await recoveredRun(home, 'drops', { runAgain: true, timeoutMs: 120_000 });
     expect(await counts()).toEqual([[BigInt(dropped * 20), BigInt(dropped * 20), BigInt(dropped)]]);
   });
 });

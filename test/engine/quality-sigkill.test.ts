@@ -8,10 +8,9 @@
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonClient } from '../../shared/client/client.js';
-import { connectWhenListening, makeTempHome, spawnDaemon, type TempHome } from '../helpers/daemon-process.js';
+import { recoveredRun, runKilled } from '../helpers/daemon-kill.js';
+import { makeTempHome, type TempHome } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { waitFor } from '../helpers/process.js';
 
 let pg: PostgresServer;
 let home: TempHome;
@@ -51,10 +50,6 @@ afterAll(async () => {
   await pg.destroy();
 });
 
-function connect(): Promise<DaemonClient> {
-  return connectWhenListening(home.socketPath, 'quarantine-kill-test');
-}
-
 /** [rows, distinct ids] of the data table and of the quarantine. */
 async function counts(): Promise<unknown[][]> {
   const instance = await DuckDBInstance.create(join(home.dir, 'lake', 'shop.duckdb'), {
@@ -75,54 +70,12 @@ async function counts(): Promise<unknown[][]> {
   }
 }
 
-/** Starts a run on a daemon armed to SIGKILL itself at `failpoint`, and waits for it to die. */
-async function killedAt(failpoint: string): Promise<void> {
-  const daemon = spawnDaemon(home.dir, { env: { ETLD_FAILPOINTS: `${failpoint}=kill` } });
-  try {
-    const client = await connect();
-    try {
-      // The socket answers before start-up reconciliation ends; `start` is refused until it has.
-      await waitFor(
-        () =>
-          client.call('start', { pipeline: 'customers' }).then(
-            () => true,
-            (error: unknown) => {
-              if (error instanceof Error && /is starting/.test(error.message)) return undefined;
-              throw error;
-            },
-          ),
-        { timeoutMs: 30_000, what: 'the daemon to accept a run' },
-      );
-      await daemon.exited();
-    } finally {
-      await client.close().catch(() => undefined);
-    }
-  } finally {
-    // A daemon that did not reach its failpoint must not outlive the test.
-    await daemon.stop();
-  }
+function killedAt(failpoint: string): Promise<void> {
+  return runKilled(home, 'customers', { failpoint });
 }
 
-/** Restarts the daemon unarmed and waits until the newest run of the pipeline succeeded. */
-async function recovered(): Promise<void> {
-  const daemon = spawnDaemon(home.dir);
-  const client = await connect();
-  try {
-    await waitFor(
-      async () => {
-        const [run] = await client.call('history', { pipeline: 'customers', limit: 1 });
-        return run?.status === 'succeeded' ? true : undefined;
-      },
-      { timeoutMs: 60_000, what: 'the run to succeed after the restart' },
-    ).catch(async (error: unknown) => {
-      throw new Error(
-        `${String(error)}\nhistory: ${JSON.stringify(await client.call('history', { pipeline: 'customers', limit: 3 }))}\n${daemon.lines.slice(-30).join('\n')}`,
-      );
-    });
-  } finally {
-    await client.close().catch(() => undefined);
-    await daemon.stop();
-  }
+function recovered(): Promise<void> {
+  return recoveredRun(home, 'customers');
 }
 
 describe('quarantine across a SIGKILL', () => {
