@@ -12,14 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { daemonSettingsSchema } from '../../shared/config/daemon-schema.js';
 import type { CheckResult } from '../../shared/protocol.js';
 import { buildAlertChannels } from '../../daemon/alerts/alert-channels.js';
-import { AlertService } from '../../daemon/alerts/alert-service.js';
-import { EventBus } from '../../daemon/events/event-bus.js';
-import { FanoutLogger } from '../../daemon/logging/logger.js';
-import { Supervisor } from '../../daemon/scheduler/supervisor.js';
+import type { AlertService } from '../../daemon/alerts/alert-service.js';
+import type { Supervisor } from '../../daemon/scheduler/supervisor.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../ops/smtp-receiver.js';
 import { FakeClock } from '../scheduler/fake-clock.js';
-import { judged, pipeline, ScriptedEngine } from '../scheduler/harness.js';
+import { judged, type ScriptedEngine } from '../scheduler/harness.js';
+import { alertingSupervisor } from './alerting-supervisor.js';
 import { startSlackReceiver, startWebhookReceiver, type Receiver } from './http-receiver.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -106,38 +105,13 @@ async function world(): Promise<World> {
     { host: 'etl-host-1', version: '0.2.0' },
     () => clock.now(),
   );
-  const logger = new FanoutLogger([]);
-  const alerts = new AlertService({
-    smtp: {
-      host: '127.0.0.1',
-      port: smtp.port,
-      tls: false,
-      starttls: false,
-      from: 'etld <etld@test.local>',
-      reject_unauthorized: true,
-    },
-    defaultRecipients: ['oncall@test.local'],
-    throttleMs: 30 * 60_000,
+  const { alerts, engine, supervisor } = alertingSupervisor({
     store,
-    logger,
-    host: 'etl-host-1',
-    now: () => clock.now(),
-    retry: { attempts: 2, delayMs: 10, maxDelayMs: 20 },
-    channels: channels.alertChannels,
-  });
-  cleanups.push(() => alerts.close());
-  const engine = new ScriptedEngine(() => clock.now());
-  const supervisor = new Supervisor({
-    store,
-    engine,
     clock,
-    logger,
-    events: new EventBus(),
-    alerts,
-    defaults: { stallTimeoutMs: 600_000, timezone: 'UTC' },
+    smtpPort: smtp.port,
+    channels,
+    cleanups,
   });
-  supervisor.setPipelines([pipeline('orders')], []);
-  supervisor.start();
   return {
     clock,
     store,
