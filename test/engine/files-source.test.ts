@@ -16,6 +16,7 @@ import { BigQueryDestination } from '../../daemon/destinations/bigquery/bigquery
 import { createDestination } from '../../daemon/destinations/registry.js';
 import type { DestinationConfig } from '../../shared/config/pipeline-schema.js';
 import { startBigQueryDouble } from '../helpers/bigquery-double/bigquery-double.js';
+import { readWithOracle } from '../conformance/delta-oracle.js';
 import { createHarness, pgConnection, type Harness } from './engine-harness.js';
 
 let h: Harness;
@@ -447,6 +448,35 @@ describe('files source: explicit columns, files arriving during a run, BigQuery 
       priced.destroy();
       await double.stop();
     }
+  });
+});
+
+describe('files source into Delta', () => {
+  it('each file once into a Delta table that delta-rs reads back, across a retried commit', async () => {
+    drop('d/a.csv', csv([[1, 'ann', '1.50']]));
+    drop('d/b.ndjson', '{"id": 2, "name": "bob", "amount": 2.25}\n');
+    const p = h.pipeline({
+      name: 'to_delta',
+      source: { type: 'files', url: landing, pattern: 'd/*', min_age: '0s' },
+      load: { mode: 'incremental' },
+      destination: { type: 'delta', path: 'to_delta' },
+    });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 2 });
+    drop('d/c.csv', csv([[3, 'cid', '3.00']]));
+    // The same sequence again (a retry after a lost answer) writes nothing; the next loads c.csv.
+    expect(await h.run(p, { sequence: 1, attempt: 2 })).toMatchObject({
+      rowsLoaded: 0,
+      alreadyCommitted: true,
+    });
+    expect(await h.run(p)).toMatchObject({ rowsLoaded: 1 });
+    const table = join(h.lakeDir, 'to_delta');
+    const read = (await readWithOracle('deltalake', [table]))[table];
+    expect(read?.error).toBeUndefined();
+    expect((read?.rows ?? []).map((r) => `${String(r.id)}:${String(r._etl_file)}`).sort()).toEqual([
+      '1:d/a.csv',
+      '2:d/b.ndjson',
+      '3:d/c.csv',
+    ]);
   });
 });
 
