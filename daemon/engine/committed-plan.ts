@@ -94,7 +94,17 @@ function commitPlannedFiles(
         `Run \`etlctl start ${config.name} --full-refresh\` to load every file again into a replaced table`,
     );
   }
-  store.commitSourceFiles(config.name, sequence, files.runId, ledgerEntries(files), {
+  recordPlannedFiles(store, config.name, sequence, files);
+}
+
+/** A files plan into the ledger under `sequence`, in the transaction that records the sequence. */
+export function recordPlannedFiles(
+  store: StateStore,
+  pipeline: string,
+  sequence: number,
+  files: NonNullable<PlanRecord['files']>,
+): void {
+  store.commitSourceFiles(pipeline, sequence, files.runId, ledgerEntries(files), {
     replaceLoaded: files.replaceLoaded,
   });
 }

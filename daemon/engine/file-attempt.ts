@@ -11,7 +11,7 @@ import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
 import { parseTypeName, typeToString, type ColumnSchema, type RunKind } from '../../shared/types.js';
 import type { ReadSession } from '../sources/source.js';
 import type { StateStore } from '../state/store.js';
-import { findCommittedPlan, ledgerEntries } from './committed-plan.js';
+import { findCommittedPlan, recordPlannedFiles } from './committed-plan.js';
 import type { RunOutcome, RunRequest, SourceGovernor } from './engine.js';
 import { extractAll, type ExtractTask, type PartTotals } from './extractor.js';
 import type { FileBatch, QuarantinedFile } from './file-batch.js';
@@ -201,13 +201,9 @@ export function nothingToLoad(
     );
   }
   if (batch.quarantined.length > 0) {
+    // Under the sequence already committed: nothing new reaches the destination.
     const committed = store.getRuntime(config.name).committedSequence;
-    store.commitSourceFiles(
-      config.name,
-      committed,
-      request.runId,
-      ledgerEntries(plannedFiles(batch, request, config)),
-    );
+    recordPlannedFiles(store, config.name, committed, plannedFiles(batch, request, config));
   }
   return {
     rowsExtracted: 0,

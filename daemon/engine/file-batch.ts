@@ -34,6 +34,7 @@ import { decompressFile } from '../sources/files/file-content-checks.js';
 import { countFileRows } from '../sources/files/file-count.js';
 import { describeFile, mergeFileSchemas } from '../sources/files/file-schema.js';
 import { openObjectStore } from '../storage/open-store.js';
+import { forEachLimited } from '../storage/store-tuning.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { StateStore } from '../state/store.js';
 import { fileReadersFor } from './run-memory.js';
@@ -105,24 +106,6 @@ export function readSpecOf(options: FileSourceOptions, key: string): FileReadSpe
   };
 }
 
-/** Runs `work` over `items`, at most `limit` at once, in order of start; the first failure rejects. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  signal: AbortSignal | undefined,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      if (signal?.aborted) throw cancelledError('the run');
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 /** The explicit `source.columns` map of a files source, as columns; undefined when types are inferred. */
 export function explicitFileColumns(config: PipelineConfig): ColumnSchema[] | undefined {
   const columns = config.source.columns;
@@ -185,11 +168,11 @@ export async function prepareFileBatch(
     const instance = duck;
     const connections: DuckDBConnection[] = [];
     try {
-      await eachLimited(
-        plan.files,
+      await forEachLimited(
+        plan.files.map((file, index) => ({ file, index })),
         fileReadersFor(deps.memoryLimit, deps.parallelism),
-        signal,
-        async (file, index) => {
+        async ({ file, index }) => {
+          if (signal?.aborted) throw cancelledError('the run');
           const connection = connections.pop() ?? (await instance.connect());
           try {
             const { spec, localPath } = await plainCopy(

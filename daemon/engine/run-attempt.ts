@@ -72,7 +72,7 @@ import {
   previousFileColumns,
   quarantinedSummary,
 } from './file-attempt.js';
-import { ledgerEntries } from './committed-plan.js';
+import { recordPlannedFiles } from './committed-plan.js';
 import { Stager } from './stager.js';
 import { PLAN_VERSION, usesWatermarks, type PlanRecord } from './watermarks.js';
 import { StageClock, type CpuClock } from './stage-clock.js';
@@ -183,6 +183,8 @@ interface SettledBatch {
   /** Rows the destination should report loaded. */
   readonly expected: number;
   readonly boundaries: Awaited<ReturnType<typeof settleBoundaries>>;
+  /** A files run: the files recorded in the plan, which the commit puts in the ledger. */
+  readonly files: PlanRecord['files'];
 }
 
 async function loadBatch(
@@ -323,7 +325,7 @@ async function streamAndSettle(attempt: Attempt, ready: PreparedLoad): Promise<S
   writeState('recording the planned watermarks', () =>
     deps.store.updateRun(request.runId, { planJson: JSON.stringify(planned) }),
   );
-  return { rowsExtracted, expected, boundaries };
+  return { rowsExtracted, expected, boundaries, files: planned.files };
 }
 
 /**
@@ -375,11 +377,8 @@ async function commitBatch(
   deps.failpoint?.('after-destination-commit');
   const files = 'files' in ready.prepared ? ready.prepared.files : undefined;
   writeState(`recording sequence ${request.sequence}`, () => {
-    if (files !== undefined) {
-      const planned = plannedFiles(files, request, config);
-      deps.store.commitSourceFiles(pipeline.name, request.sequence, request.runId, ledgerEntries(planned), {
-        replaceLoaded: planned.replaceLoaded,
-      });
+    if (settled.files !== undefined) {
+      recordPlannedFiles(deps.store, pipeline.name, request.sequence, settled.files);
     } else if (usesWatermarks(config))
       deps.store.commitWatermarks(pipeline.name, request.sequence, boundaries.watermarks ?? [], {
         replaceAll: request.kind.kind === 'full_refresh',
