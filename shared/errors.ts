@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'CHECK_FAILED',
   /** A data quality check cannot be evaluated (unknown column, SQL that does not bind, a bound of the wrong type). */
   'CHECK_INVALID',
+  /** Tables of a multi-table run did not load (each named); the others committed on their own. */
+  'TABLES_FAILED',
   /** The run's staging database or its temp directory failed (disk full, memory): retried. */
   'STAGING',
   'CANCELLED',

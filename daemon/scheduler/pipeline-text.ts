@@ -51,7 +51,7 @@ export function describeSource(config: PipelineConfig): string {
   const c = sourceConnection(source);
   const where =
     c.host !== undefined ? `${c.host}${c.port !== undefined ? `:${c.port}` : ''}` : (c.socket ?? 'local');
-  const what = source.table ?? 'query';
+  const what = source.table ?? (source.tables === undefined ? 'query' : `tables ${source.tables.join(', ')}`);
   const shards = source.shards ? ` (${source.shards.length} shards)` : '';
   return `${source.type} ${where}${c.database !== undefined ? `/${c.database}` : ''} ${what}${shards}`;
 }

@@ -18,6 +18,7 @@
 import type { ResolvedConnection } from '../config/resolved-connection.js';
 import type { Writable } from 'node:stream';
 import type { DatabaseSourceKind } from '../../shared/config/pipeline-schema.js';
+import type { SourceTable } from '../../shared/table-patterns.js';
 import type { CanonicalType, ColumnSchema } from '../../shared/types.js';
 
 export interface SourceDriverOptions {
@@ -151,4 +152,20 @@ export interface SourceIntrospector {
     key: ColumnSchema,
     signal?: AbortSignal,
   ): Promise<{ readonly min: string; readonly max: string } | null>;
+  /**
+   * The base tables the login can see (no views, no system schemas, partitions only through their
+   * parent), in `compareSourceTables` order, and the schema a 1-part `source.table` resolves to
+   * ('' when the connection has none).
+   */
+  listTables(signal?: AbortSignal): Promise<SourceTableList>;
+  /**
+   * The primary key's columns of `table` (a `source.table` text) in key order; null when the table
+   * has none. A table that does not exist is an error naming it.
+   */
+  primaryKey(table: string, signal?: AbortSignal): Promise<string[] | null>;
+}
+
+export interface SourceTableList {
+  readonly defaultSchema: string;
+  readonly tables: SourceTable[];
 }

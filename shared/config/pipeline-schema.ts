@@ -12,6 +12,8 @@ import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 import { parseQualifiedName } from '../qualified-name.js';
 import { bigQueryNameProblem, loadedColumnNames, type ColumnNamePolicy } from '../column-names.js';
+import { multiTableFields, tableOverrideFields, tablePatternsFields, templateProblem } from './tables-schema.js';
+import { parseTablePattern } from '../table-patterns.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
 /**
@@ -66,8 +68,9 @@ export const sourceSchema = z
       .min(1)
       .optional()
       .describe(
-        'The table to read, schema-qualified where needed; parts quoted as in SQL (give table or query)',
+        'The table to read, schema-qualified where needed; parts quoted as in SQL (give table, tables or query)',
       ),
+    ...tablePatternsFields,
     query: z
       .string()
       .min(1)
@@ -116,6 +119,9 @@ export const sourceSchema = z
   .superRefine((source, ctx) => {
     if (source.type === 'files') {
       checkFilesSource(source, ctx);
+      for (const field of ['tables', 'exclude'] as const)
+        if (source[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of database sources, not of files` });
       return;
     }
     for (const field of FILES_ONLY_FIELDS) {
@@ -139,9 +145,11 @@ export const sourceSchema = z
         message: 'expected a list of column names (a map of column → type is for files sources)',
       });
     }
-    if ((source.table === undefined) === (source.query === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table or query' });
+    const relations = [source.table, source.query, source.tables].filter((r) => r !== undefined).length;
+    if (relations !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table, tables or query' });
     }
+    checkTablePatterns(source, source.type, ctx);
     if (source.table !== undefined) {
       const parsed = parseQualifiedName(source.table, source.type);
       if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['table'], message: parsed.reason });
@@ -172,6 +180,32 @@ export const sourceSchema = z
       names.add(shard.name);
     });
   });
+
+/** `source.tables` / `source.exclude`: valid patterns of the source's dialect; columns are per table. */
+function checkTablePatterns(
+  source: {
+    readonly tables?: readonly string[] | undefined;
+    readonly exclude?: readonly string[] | undefined;
+    readonly columns?: unknown;
+  },
+  dialect: DatabaseSourceKind,
+  ctx: z.RefinementCtx,
+): void {
+  for (const field of ['tables', 'exclude'] as const) {
+    source[field]?.forEach((text, index) => {
+      const parsed = parseTablePattern(text, dialect);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: [field, index], message: parsed.reason });
+    });
+  }
+  if (source.exclude !== undefined && source.tables === undefined)
+    ctx.addIssue({ code: 'custom', path: ['exclude'], message: 'exclude narrows source.tables: give tables' });
+  if (source.tables !== undefined && source.columns !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['columns'],
+      message: 'a multi-table pipeline lists columns per table (tables.<name>.columns)',
+    });
+}
 
 function checkFilesSource(
   source: { readonly url?: string | undefined } & Partial<
@@ -363,7 +397,10 @@ const bigqueryDestination = z
       .describe('The dataset (it must exist)'),
     table: z
       .string()
-      .regex(/^[A-Za-z0-9_$]+$/, 'expected a table id of letters, digits and _')
+      .regex(
+        /^([A-Za-z0-9_$]|\{[a-z]+\})+$/,
+        'expected a table id of letters, digits and _ (a multi-table pipeline: with {schema}, {table}, {shard})',
+      )
       .describe('The table, created on the first run'),
     location: z.string().min(1).optional().describe("Where the jobs run, e.g. EU (default: the dataset's)"),
     key_file: z
@@ -459,7 +496,27 @@ export const pipelineSchema = z
     checks: checksSchema.describe(
       'Data quality checks judged on each batch before the commit (docs/checks.md); each entry names one check',
     ),
-    destination: destinationSchema.describe('Where the rows go; `type` selects the fields'),
+    destination: destinationSchema.describe(
+      'Where the rows go; `type` selects the fields. A multi-table pipeline names each table by a template: {schema}, {table}, {shard}',
+    ),
+    tables: z
+      .record(
+        z.string().min(1),
+        z
+          .strictObject({
+            ...tableOverrideFields,
+            transform: z
+              .array(transformSchema)
+              .optional()
+              .describe("This table's transforms, instead of the file's transform list"),
+          })
+          .describe('Settings of one table of a multi-table pipeline'),
+      )
+      .optional()
+      .describe(
+        'Per-table settings of a multi-table pipeline, by table name as source.tables writes it (key, cursor, mode, columns, chunk_rows, transform)',
+      ),
+    ...multiTableFields,
     schema_evolution: z
       .enum(['add_columns', 'strict'])
       .default('add_columns')
@@ -514,7 +571,10 @@ export const pipelineSchema = z
         });
       }
     });
-    if (pipeline.load.mode === 'merge' && pipeline.source.key === undefined) {
+    const multiTable = pipeline.source.tables !== undefined;
+    checkMultiTable(pipeline, multiTable, ctx);
+    // A multi-table pipeline's keys default to each table's primary key (checked per table at run time).
+    if (pipeline.load.mode === 'merge' && pipeline.source.key === undefined && !multiTable) {
       ctx.addIssue({
         code: 'custom',
         path: ['source', 'key'],
@@ -543,7 +603,8 @@ export const pipelineSchema = z
     if (
       pipeline.load.mode === 'incremental' &&
       pipeline.load.cursor === undefined &&
-      pipeline.source.type !== 'files'
+      pipeline.source.type !== 'files' &&
+      !multiTable
     ) {
       ctx.addIssue({
         code: 'custom',
@@ -598,6 +659,41 @@ export const pipelineSchema = z
     }
     checkLoadedNames(pipeline, ctx);
   });
+
+/** Where each destination kind names its table (the field a template goes in). */
+function destinationNameField(destination: { readonly type: string }): 'path' | 'table' {
+  return destination.type === 'delta' ? 'path' : 'table';
+}
+
+/** The destination template, and the fields only a multi-table pipeline may set. */
+function checkMultiTable(
+  pipeline: {
+    readonly destination: { readonly type: string; readonly path?: string; readonly table?: string };
+    readonly tables?: Readonly<Record<string, unknown>> | undefined;
+    readonly source: { readonly type: string };
+  },
+  multiTable: boolean,
+  ctx: z.RefinementCtx,
+): void {
+  const field = destinationNameField(pipeline.destination);
+  const text = pipeline.destination[field];
+  if (text !== undefined) {
+    const problem = templateProblem(text, multiTable);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['destination', field], message: problem });
+  }
+  if (!multiTable && pipeline.tables !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tables'],
+      message: 'per-table settings belong to a multi-table pipeline (source.tables)',
+    });
+  if (multiTable && pipeline.tables !== undefined && pipeline.source.type !== 'files') {
+    for (const name of Object.keys(pipeline.tables)) {
+      const parsed = parseTablePattern(name, pipeline.source.type as DatabaseSourceKind);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['tables', name], message: parsed.reason });
+    }
+  }
+}
 
 /**
  * What can be told of the loaded column names before the source is described: the listed

@@ -249,7 +249,7 @@ describe('reload', () => {
         {
           name: 'c',
           file: '/etc/etld/pipelines/c.yaml',
-          problems: ['c.yaml:3:1 source.table: give exactly one of table or query'],
+          problems: ['c.yaml:3:1 source.table: give exactly one of table, tables or query'],
         },
       ],
     );

@@ -148,7 +148,7 @@ describe('pipeline files', () => {
       'table and query',
       /^ {2}table:/,
       '  table: t\n  query: select 1',
-      /source.table: give exactly one of table or query/,
+      /source.table: give exactly one of table, tables or query/,
     ],
     [
       'write query',

@@ -61,4 +61,52 @@ export class MysqlIntrospector extends SourceIntrospectorBase<MysqlDriver, Mysql
       signal,
     );
   }
+
+  defaultSchemaSql(): string {
+    return 'SELECT DATABASE()';
+  }
+
+  /**
+   * Every database the login can see, so `otherdb.*` patterns work. MariaDB's system-versioned
+   * tables are base tables under another TABLE_TYPE; sequences, views and temporary tables are not.
+   */
+  listTablesSql(): string {
+    return (
+      'SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES ' +
+      "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') " +
+      "AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
+    );
+  }
+
+  /**
+   * Joined with COLUMNS: MariaDB adds the hidden row_end of a system-versioned table to its key,
+   * and hidden columns are neither in COLUMNS nor in `SELECT *` (current rows are unique without it).
+   */
+  primaryKeySql(table: string): string {
+    return (
+      'SELECT k.COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.COLUMNS c ' +
+      'ON c.TABLE_SCHEMA = k.TABLE_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME ' +
+      `WHERE ${this.#sameTable(table, 'k.')} AND ${this.#sameTable(table, 'c.')} AND k.CONSTRAINT_NAME = 'PRIMARY' ` +
+      'ORDER BY k.ORDINAL_POSITION'
+    );
+  }
+
+  tableExistsSql(table: string): string {
+    return `SELECT 1 FROM information_schema.TABLES WHERE ${this.#sameTable(table)}`;
+  }
+
+  /**
+   * information_schema compares names case-insensitively, but with lower_case_table_names = 0
+   * `MiXed` and `mixed` are two tables: then only the exact spelling counts. The plain equalities
+   * stay so the server can open just that table's metadata.
+   */
+  #sameTable(table: string, alias = ''): string {
+    const where = this.#schemaAndTable(table);
+    const schema = `${alias}TABLE_SCHEMA`;
+    const name = `${alias}TABLE_NAME`;
+    return (
+      `${schema} = ${where.schema} AND ${name} = ${where.table} AND (@@lower_case_table_names <> 0 OR ` +
+      `(CAST(${schema} AS BINARY) = CAST(${where.schema} AS BINARY) AND CAST(${name} AS BINARY) = CAST(${where.table} AS BINARY)))`
+    );
+  }
 }

@@ -101,4 +101,37 @@ export class PostgresIntrospector extends SourceIntrospectorBase<PostgresDriver,
     const estimate = plan[0]?.Plan?.['Plan Rows'];
     return typeof estimate === 'number' ? estimate : null;
   }
+
+  defaultSchemaSql(): string {
+    return 'SELECT current_schema()';
+  }
+
+  /**
+   * Ordinary and partitioned tables; a partition is read through its parent. Schemas named pg_*
+   * are the system's own (toast, temp, catalog: PostgreSQL refuses to create others).
+   */
+  listTablesSql(): string {
+    return (
+      'SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+      "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition " +
+      "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'"
+    );
+  }
+
+  primaryKeySql(table: string): string {
+    return (
+      'SELECT a.attname FROM pg_index i ' +
+      'CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position) ' +
+      'JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ' +
+      `WHERE i.indrelid = to_regclass(${this.#regclassText(table)}) AND i.indisprimary ORDER BY k.position`
+    );
+  }
+
+  tableExistsSql(table: string): string {
+    return `SELECT 1 WHERE to_regclass(${this.#regclassText(table)}) IS NOT NULL`;
+  }
+
+  #regclassText(table: string): string {
+    return quotePostgresString(this.adapter.quoteTable(table));
+  }
 }

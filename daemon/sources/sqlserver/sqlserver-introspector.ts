@@ -38,4 +38,32 @@ export class SqlServerIntrospector extends SourceIntrospectorBase<SqlServerDrive
     if (!('table' in relation)) return null;
     return this.catalogNumber(this.estimateSql(relation.table), signal);
   }
+
+  defaultSchemaSql(): string {
+    return 'SELECT SCHEMA_NAME()';
+  }
+
+  listTablesSql(): string {
+    return 'SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_ms_shipped = 0';
+  }
+
+  /** A 3-part `source.table` names another database: its own catalog views hold the key. */
+  primaryKeySql(table: string): string {
+    const parts = this.adapter.tableParts(table);
+    const sys = parts.length === 3 ? `${this.adapter.quoteIdentifier(parts[0] ?? '')}.sys` : 'sys';
+    return (
+      `SELECT c.name FROM ${sys}.indexes i ` +
+      `JOIN ${sys}.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id ` +
+      `JOIN ${sys}.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id ` +
+      `WHERE i.object_id = ${this.#objectId(table)} AND i.is_primary_key = 1 AND ic.key_ordinal > 0 ORDER BY ic.key_ordinal`
+    );
+  }
+
+  tableExistsSql(table: string): string {
+    return `SELECT 1 WHERE ${this.#objectId(table)} IS NOT NULL`;
+  }
+
+  #objectId(table: string): string {
+    return `OBJECT_ID(${sqlServerString(this.adapter.quoteTable(table))})`;
+  }
 }
