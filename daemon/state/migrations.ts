@@ -143,6 +143,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX source_files_by_status ON source_files (pipeline, status, key);
   `,
+  // 9: the tables of a multi-table run: each table is a run of its own (its own state name and
+  // sequence, in runs); this row ties it to the pipeline's run and keeps the table's outcome
+  `
+  CREATE TABLE run_tables (
+    pipeline TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    table_name TEXT NOT NULL,
+    member TEXT NOT NULL,
+    member_sequence INTEGER,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    rows_extracted INTEGER NOT NULL DEFAULT 0,
+    rows_loaded INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    verdict TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, sequence, table_name)
+  );
+  CREATE INDEX run_tables_by_table ON run_tables (pipeline, table_name, sequence DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

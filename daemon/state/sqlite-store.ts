@@ -7,12 +7,15 @@ import { alertTextFields, containsText, runTextFields } from '../../shared/recor
 import { RUN_KINDS, type BackfillRange, type RunKind, type RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import * as ledger from './source-file-ledger.js';
+import * as runTables from './run-table-ledger.js';
 import type {
   AlertFilter,
   AlertRow,
   BoundaryIdentity,
   NewRun,
   NewSourceFile,
+  RunTablePatch,
+  RunTableRow,
   PipelineRuntime,
   RunPartRow,
   RunFilter,
@@ -626,6 +629,27 @@ class SqliteStateStore implements StateStore {
       actor: (row.actor as string | null) ?? null,
       shards: parseJson<StateChangeRow['shards']>(row.shards_json, []),
     }));
+  }
+
+  upsertRunTable(
+    pipeline: string,
+    sequence: number,
+    table: string,
+    member: string,
+    patch: RunTablePatch,
+  ): RunTableRow {
+    const at = this.#iso();
+    return this.#db.transaction(() =>
+      runTables.upsertRunTable((sql) => this.#prepare(sql), { pipeline, sequence, table, member, at }, patch),
+    )();
+  }
+
+  listRunTables(pipeline: string, sequence: number): RunTableRow[] {
+    return runTables.listRunTables((sql) => this.#prepare(sql), pipeline, sequence);
+  }
+
+  latestRunTables(pipeline: string): RunTableRow[] {
+    return runTables.latestRunTables((sql) => this.#prepare(sql), pipeline);
   }
 
   lookupSourceFiles(pipeline: string, keys: readonly string[]): Map<string, SourceFileRecord> {

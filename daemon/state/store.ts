@@ -238,6 +238,44 @@ export interface SourceFileTotals {
   lastRecordedAt: string | null;
 }
 
+/**
+ * One table of a multi-table run (docs/multi-table.md). The table loads as a run of its own under
+ * the state name `member` (`<pipeline>/<table>`), with its own sequence (`memberSequence`, null
+ * until it started) and attempts in `runs`; this row ties it to the pipeline's run and keeps its
+ * outcome for `status`, `history --table` and retries (a retry of the pipeline's run loads only the
+ * tables not yet succeeded, each with its own sequence again).
+ */
+export interface RunTableRow {
+  readonly pipeline: string;
+  /** The pipeline's run sequence. */
+  readonly sequence: number;
+  /** The table as the source names it (`public."Order Items"`). */
+  readonly table: string;
+  readonly member: string;
+  readonly memberSequence: number | null;
+  readonly status: RunTableStatus;
+  /** Attempts of the table in this run (0 until it started). */
+  readonly attempts: number;
+  readonly rowsExtracted: number;
+  readonly rowsLoaded: number;
+  readonly bytes: number;
+  readonly verdict: RunRow['verdict'];
+  readonly errorCode: ErrorCode | null;
+  readonly errorMessage: string | null;
+  /** Whether the table's failure may pass with a retry (decides the pipeline run's retry). */
+  readonly retryable: boolean;
+  readonly updatedAt: string;
+}
+
+/**
+ * pending: planned, not started; running; succeeded; failed (this run); cancelled (the run
+ * stopped, or `on_table_error: fail_run` after another table failed); refused (the table cannot load
+ * as configured: no cursor column, no key for merge…); gone (loaded before, no longer in the source).
+ */
+export type RunTableStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'gone';
+
+export type RunTablePatch = Partial<Omit<RunTableRow, 'pipeline' | 'sequence' | 'table' | 'member' | 'updatedAt'>>;
+
 export interface StateStore {
   readonly path: string;
   close(): void;
@@ -338,6 +376,19 @@ export interface StateStore {
    * is undefined; returns how many.
    */
   forgetSourceFiles(pipeline: string, keys?: readonly string[]): number;
+
+  /** Creates or updates the row of `table` in the pipeline's run `sequence` (multi-table runs). */
+  upsertRunTable(
+    pipeline: string,
+    sequence: number,
+    table: string,
+    member: string,
+    patch: RunTablePatch,
+  ): RunTableRow;
+  /** The tables of one run of a multi-table pipeline, by table name. */
+  listRunTables(pipeline: string, sequence: number): RunTableRow[];
+  /** Every table a multi-table pipeline has loaded or planned, with its newest run's row. */
+  latestRunTables(pipeline: string): RunTableRow[];
 
   recordAlert(alert: Omit<AlertRow, 'id' | 'createdAt'> & { createdAt?: string }): AlertRow;
   updateAlert(id: number, status: AlertRow['status'], detail?: string | null): void;
