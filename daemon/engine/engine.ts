@@ -83,8 +83,8 @@ export interface RunEngine {
    * store's listing and the file ledger, writing nothing. USAGE for a pipeline that reads no files.
    */
   pendingFiles(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<PendingFiles>;
-  /** The first transformed rows, writing nothing. */
-  preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview>;
+  /** The first transformed rows, writing nothing; `table`: which table of a multi-table pipeline. */
+  preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal, table?: string): Promise<Preview>;
   /**
    * Start-up reconciliation: asks the destination for its committed sequence and brings the state
    * store in line (a crash between destination commit and state update). Returns the sequence.

@@ -10,7 +10,6 @@
  * `preview` shows the first rows of the next file through the same staging and transforms.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { EtlError } from '../../shared/errors.js';
 import type { Plan, Preview } from '../../shared/protocol.js';
@@ -21,6 +20,7 @@ import { fileReading, fileSelection, previousFileColumns } from './file-attempt.
 import { FILES_SHARD, openFileReadSession, partStatement } from './file-read-session.js';
 import { stageSample, type PreviewDeps } from './run-preview.js';
 import { openDestination, prepareFiles, staticChecks, type PreparedFiles } from './run-setup.js';
+import { tempDirPrefix } from './temp-names.js';
 
 /** Files whose rows `plan` counts exactly; beyond, the count is scaled by bytes. */
 export const COUNTED_FILES = 20;
@@ -34,7 +34,7 @@ async function withFiles<T>(
 ): Promise<T> {
   const config = pipeline.config;
   staticChecks(config);
-  const tempDir = await mkdtemp(join(deps.tempRoot, `etld-plan-${pipeline.name}-`));
+  const tempDir = await mkdtemp(tempDirPrefix(deps.tempRoot, 'plan', pipeline.name));
   try {
     const selection = fileSelection(config, 'normal');
     const prepared = await prepareFiles(

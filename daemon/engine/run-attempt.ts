@@ -76,6 +76,7 @@ import { recordPlannedFiles } from './committed-plan.js';
 import { Stager } from './stager.js';
 import { PLAN_VERSION, usesWatermarks, type PlanRecord } from './watermarks.js';
 import { StageClock, type CpuClock } from './stage-clock.js';
+import { tempDirPrefix } from './temp-names.js';
 
 export interface AttemptDeps extends EngineDeps {
   readonly store: StateStore;
@@ -208,7 +209,7 @@ async function prepareLoad(attempt: Attempt): Promise<PreparedLoad | { readonly 
   const { deps, request, destination, open } = attempt;
   const { pipeline, signal } = request;
   const config = pipeline.config;
-  const tempDir = await mkdtemp(join(deps.tempRoot, `etld-run-${pipeline.name}-`));
+  const tempDir = await mkdtemp(tempDirPrefix(deps.tempRoot, 'run', pipeline.name));
   open.tempDir = tempDir;
   const { prepared, reading } = await prepareReading(attempt, tempDir);
   if ('files' in prepared && prepared.files.files.length === 0)

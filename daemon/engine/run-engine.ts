@@ -33,6 +33,7 @@ import type { AttemptDeps } from './run-attempt.js';
 import { openDestination } from './run-setup.js';
 import { NO_CPU_CLOCK, type CpuClock } from './stage-clock.js';
 import { duckMemoryLimit, streamsFor } from './run-memory.js';
+import { isMultiTable, singleTableOnly } from './table-members.js';
 import {
   DEFAULT_BIGQUERY_PRICE_PER_TIB,
   DEFAULT_MEMORY_LIMIT,
@@ -104,10 +105,21 @@ export class DefaultRunEngine implements RunEngine {
   // loads the native library (~33 MB resident). Later calls get the module from the import cache.
   async execute(request: RunRequest): Promise<RunOutcome> {
     const { executeAttempt } = await import('./run-attempt.js');
+    if (isMultiTable(request.pipeline.config)) {
+      const { executeTablesAttempt } = await import('./tables-attempt.js');
+      return executeTablesAttempt(this.#deps, request, executeAttempt);
+    }
     return executeAttempt(this.#deps, request);
   }
 
   async plan(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<Plan> {
+    if (isMultiTable(pipeline.config)) {
+      const [{ planTables }, { planRun }] = await Promise.all([
+        import('./table-plans.js'),
+        import('./run-preview.js'),
+      ]);
+      return planTables(this.#deps, pipeline, planRun, signal);
+    }
     if (pipeline.config.source.type === 'files') {
       const { planFileRun } = await import('./file-preview.js');
       return planFileRun(this.#deps, pipeline, signal);
@@ -123,7 +135,19 @@ export class DefaultRunEngine implements RunEngine {
     return pendingFiles(this.#deps, pipeline, limit, signal);
   }
 
-  async preview(pipeline: LoadedPipeline, limit: number, signal?: AbortSignal): Promise<Preview> {
+  async preview(
+    pipeline: LoadedPipeline,
+    limit: number,
+    signal?: AbortSignal,
+    table?: string,
+  ): Promise<Preview> {
+    if (isMultiTable(pipeline.config)) {
+      const [{ previewTable }, { previewRun }] = await Promise.all([
+        import('./table-plans.js'),
+        import('./run-preview.js'),
+      ]);
+      return previewTable(this.#deps, pipeline, limit, table, previewRun, signal);
+    }
     if (pipeline.config.source.type === 'files') {
       const { previewFileRun } = await import('./file-preview.js');
       return previewFileRun(this.#deps, pipeline, limit, signal);
@@ -134,22 +158,28 @@ export class DefaultRunEngine implements RunEngine {
 
   async validateAgainstSource(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<string[]> {
     const { validateAgainstSource } = await import('./source-validation.js');
+    if (isMultiTable(pipeline.config)) {
+      const { validateTables } = await import('./table-plans.js');
+      return validateTables(this.#deps, pipeline, validateAgainstSource, signal);
+    }
     return validateAgainstSource(this.#deps, pipeline, signal);
   }
 
-  cursorValues(
+  async cursorValues(
     pipeline: LoadedPipeline,
     values: readonly string[],
     signal?: AbortSignal,
   ): Promise<CursorValues> {
+    singleTableOnly(pipeline, 'cursor values (watermark set, backfill)');
     return cursorValues(this.#deps, pipeline, values, signal);
   }
 
-  checkBackfill(
+  async checkBackfill(
     pipeline: LoadedPipeline,
     range: BackfillRange,
     signal?: AbortSignal,
   ): Promise<BackfillRange> {
+    singleTableOnly(pipeline, 'a backfill');
     return checkBackfill(this.#deps, pipeline, range, signal);
   }
 
@@ -157,6 +187,10 @@ export class DefaultRunEngine implements RunEngine {
     pipeline: LoadedPipeline,
     options: { readonly dryRun: boolean; readonly now: Date },
   ): Promise<VacuumOutcome> {
+    if (isMultiTable(pipeline.config)) {
+      const { vacuumTables } = await import('./table-plans.js');
+      return vacuumTables(this.#deps, pipeline, (member) => this.vacuum(member, options));
+    }
     const destination = await openDestination(
       pipeline.config,
       this.#deps,
@@ -176,6 +210,7 @@ export class DefaultRunEngine implements RunEngine {
   }
 
   async committedInDestination(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
+    singleTableOnly(pipeline, 'the destination sequence');
     const destination = await openDestination(
       pipeline.config,
       this.#deps,
@@ -189,6 +224,9 @@ export class DefaultRunEngine implements RunEngine {
   }
 
   async reconcile(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<number | null> {
+    // Each table of a multi-table pipeline settles with its destination at the start of its next
+    // attempt (as every attempt does); its member config needs the source's catalog, not start-up.
+    if (isMultiTable(pipeline.config)) return null;
     const logger = this.#deps.logger.child({ pipeline: pipeline.name });
     const destination = await openDestination(pipeline.config, this.#deps, logger);
     try {
@@ -211,6 +249,10 @@ export class DefaultRunEngine implements RunEngine {
 
   async testConnections(pipeline: LoadedPipeline, signal?: AbortSignal): Promise<ConnectionTest> {
     const { testConnections } = await import('./connection-test.js');
+    if (isMultiTable(pipeline.config)) {
+      const { testTables } = await import('./table-plans.js');
+      return testTables(this.#deps, pipeline, testConnections, signal);
+    }
     return testConnections(this.#deps, pipeline, signal);
   }
 }

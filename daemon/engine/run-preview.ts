@@ -30,6 +30,7 @@ import {
 import type { ReadSession } from '../sources/source.js';
 import type { ShardRange } from './watermarks.js';
 import { FINAL_TABLE, Stager } from './stager.js';
+import { tempDirPrefix } from './temp-names.js';
 
 /** Rows `plan` reads to judge the checks on. */
 export const CHECK_SAMPLE_ROWS = 10_000;
@@ -249,7 +250,7 @@ export async function stageSample<T>(
   let tempDir: string | undefined;
   let stager: Stager | undefined;
   try {
-    tempDir = await mkdtemp(join(deps.tempRoot, `etld-preview-${pipeline.name}-`));
+    tempDir = await mkdtemp(tempDirPrefix(deps.tempRoot, 'preview', pipeline.name));
     const spool = join(tempDir, 'preview.csv');
     const file = createWriteStream(spool);
     const stop = new AbortController();

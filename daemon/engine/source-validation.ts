@@ -7,7 +7,6 @@
  * row and writes nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { bigQueryNameProblem } from '../../shared/column-names.js';
 import { EtlError } from '../../shared/errors.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
@@ -15,6 +14,7 @@ import { BatchChecks } from './quality-checks.js';
 import type { PreviewDeps } from './run-preview.js';
 import { prepareSource, type PreparedSource } from './run-setup.js';
 import { FINAL_TABLE, Stager } from './stager.js';
+import { tempDirPrefix } from './temp-names.js';
 
 /** The problems found (none: the file fits its source), each naming the file. */
 export async function validateAgainstSource(
@@ -51,7 +51,7 @@ async function tryChecks(
   pipeline: LoadedPipeline,
   prepared: PreparedSource,
 ): Promise<string[]> {
-  const dir = await mkdtemp(join(deps.tempRoot, `etld-validate-${pipeline.name}-`));
+  const dir = await mkdtemp(tempDirPrefix(deps.tempRoot, 'validate', pipeline.name));
   let stager: Stager | undefined;
   try {
     stager = await Stager.open(dir, prepared.columns, { memoryLimit: deps.stagingMemoryLimit, threads: 1 });

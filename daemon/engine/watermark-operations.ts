@@ -23,6 +23,7 @@ import type { StateChangeRow, StateStore, Watermark } from '../state/store.js';
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { RunEngine } from './engine.js';
 import { ALL_LOADED_AT_OR_BELOW, usesWatermarks } from './watermarks.js';
+import { singleTableOnly } from './table-members.js';
 
 export interface WatermarkDeps {
   readonly store: StateStore;
@@ -79,6 +80,8 @@ export async function watermarkCommand(
   actor: string | null,
 ): Promise<WatermarkState> {
   const { store, engine } = deps;
+  // Each table of a multi-table pipeline keeps its own watermarks under its own state name.
+  singleTableOnly(pipeline, `etlctl watermark ${params.action} (each table keeps its own watermarks)`);
   if (params.action === 'show') return view(store, pipeline, await engine.committedInDestination(pipeline));
   if (!usesWatermarks(pipeline.config)) {
     throw new EtlError(

@@ -1,0 +1,106 @@
+/**
+ * Which tables a multi-table pipeline loads now: the source's tables (listed on its first shard;
+ * every shard is expected to hold the same ones) matching `source.tables` and no `source.exclude`
+ * pattern, each described (column names) with its primary key, then made into members
+ * (table-members.ts). Reads the catalog only, no row.
+ */
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
+import { EtlError, toEtlError } from '../../shared/errors.js';
+import {
+  formatSourceTable,
+  isTablePatternLiteral,
+  parseTablePattern,
+  selectTables,
+  type TablePattern,
+} from '../../shared/table-patterns.js';
+import { openSource } from './source-shards.js';
+import type { EngineDeps } from './run-setup.js';
+import {
+  memberOf,
+  refuseCollisions,
+  tableDialect,
+  tableSettings,
+  templateSplitsShards,
+  type DiscoveredTable,
+  type TableMember,
+} from './table-members.js';
+import { forEachLimited } from '../storage/store-tuning.js';
+
+/** Catalog queries at once while describing the selected tables. */
+const DESCRIBE_CONCURRENCY = 4;
+
+export interface TableDiscovery {
+  readonly members: readonly TableMember[];
+  /** Literal names of source.tables that the source does not have (reported, never guessed). */
+  readonly missing: readonly string[];
+  /** `tables:` entries that name no selected table (a typo, or a table excluded). */
+  readonly unusedSettings: readonly string[];
+}
+
+function patternsOf(texts: readonly string[] | undefined, pipeline: LoadedPipeline): TablePattern[] {
+  const dialect = tableDialect(pipeline.config);
+  return (texts ?? []).map((text) => {
+    const parsed = parseTablePattern(text, dialect);
+    if (!parsed.ok)
+      throw new EtlError(
+        'CONFIG_INVALID',
+        `pipeline ${pipeline.name}: source.tables: ${text}: ${parsed.reason}`,
+      );
+    return parsed.pattern;
+  });
+}
+
+export async function discoverTables(
+  deps: EngineDeps,
+  pipeline: LoadedPipeline,
+  signal: AbortSignal | undefined,
+): Promise<TableDiscovery> {
+  const config = pipeline.config;
+  const dialect = tableDialect(config);
+  const include = patternsOf(config.source.tables, pipeline);
+  const exclude = patternsOf(config.source.exclude, pipeline);
+  const source = openSource(config, await deps.loadSource(dialect), deps.resolveConnection);
+  try {
+    await source.init(signal);
+    const first = source.shards[0];
+    if (first === undefined)
+      throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
+    const listing = await first.introspector.listTables(signal);
+    const selected = selectTables(listing.tables, include, exclude, listing.defaultSchema);
+    const missing = (config.source.tables ?? []).filter((text) => {
+      const parsed = parseTablePattern(text, dialect);
+      return (
+        parsed.ok &&
+        isTablePatternLiteral(parsed.pattern) &&
+        selectTables(listing.tables, [parsed.pattern], [], listing.defaultSchema).length === 0
+      );
+    });
+    const found: DiscoveredTable[] = new Array<DiscoveredTable>(selected.length);
+    const indexed = selected.map((table, index) => ({ table, index }));
+    await forEachLimited(indexed, DESCRIBE_CONCURRENCY, async ({ table, index }) => {
+      const relation = { table: formatSourceTable(table, dialect) };
+      try {
+        const [columns, primaryKey] = await Promise.all([
+          first.introspector.describe(relation, signal),
+          first.introspector.primaryKey(relation.table, signal),
+        ]);
+        found[index] = { table, columns: columns.map((c) => c.name), primaryKey };
+      } catch (error) {
+        if (signal?.aborted === true) throw error;
+        found[index] = { table, error: toEtlError(error) };
+      }
+    });
+    const settings = tableSettings(config, listing.defaultSchema);
+    const shards = templateSplitsShards(config)
+      ? (config.source.shards?.map((s) => s.name) ?? ['default'])
+      : [null];
+    const members = refuseCollisions(
+      found.flatMap((table) =>
+        shards.map((shard) => memberOf(pipeline, table, settings.find(table.table), shard)),
+      ),
+    );
+    return { members, missing, unusedSettings: settings.unused(selected) };
+  } finally {
+    await source.close();
+  }
+}
