@@ -19,6 +19,7 @@ import {
   sourceFileKey,
   sourceFileListingSchema,
 } from './protocol-files.js';
+import { runTablesSchema } from './protocol-tables.js';
 import {
   ALERT_KINDS,
   FILE_STATUSES,
@@ -320,7 +321,7 @@ export const logLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof logLineSchema>;
 
-export const planSchema = z.object({
+const singlePlanSchema = z.object({
   pipeline: z.string(),
   mode: z.string(),
   watermark_from: z.string().nullable(),
@@ -373,6 +374,25 @@ export const planSchema = z.object({
     })
     .optional()
     .describe('A BigQuery destination: what the next load would bill'),
+});
+
+export const planSchema = singlePlanSchema.extend({
+  tables: z
+    .array(
+      z.object({
+        table: z.string().describe('The table as the source names it'),
+        state_name: z.string().describe("The table's state name (`<pipeline>/<table>`)"),
+        destination: z.string().describe('Where it loads (the rendered destination template)'),
+        new: z.boolean().describe('No earlier run of the pipeline loaded this table'),
+        problem: z
+          .string()
+          .nullable()
+          .describe('Why the table cannot load as configured (it is refused by runs); null when it can'),
+        plan: singlePlanSchema.nullable().describe("The table's own plan (null when refused, or not planned)"),
+      }),
+    )
+    .optional()
+    .describe('A multi-table pipeline: each selected table (the top-level fields sum them up)'),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -589,8 +609,22 @@ export const METHODS = {
       /** Only runs that started at or after this time. */
       since: isoParam.optional(),
       before: beforeRun.optional(),
+      /** A multi-table pipeline: the runs of this one table (its own sequences). */
+      table: z.string().min(1).max(1000).optional(),
     }),
     result: z.array(runRecordSchema),
+  },
+  /**
+   * The tables of one run of a multi-table pipeline (default: its newest run that loaded tables),
+   * each with its own sequence, status, rows and error.
+   */
+  tables: {
+    mutates: false,
+    params: z.object({
+      pipeline: pipelineName,
+      sequence: z.number().int().min(1).optional().describe("The pipeline's run (default: the newest)"),
+    }),
+    result: runTablesSchema,
   },
   /**
    * Runs of every pipeline (or one), newest first (by their first attempt's start), filtered like
@@ -671,7 +705,16 @@ export const METHODS = {
   plan: { mutates: false, params: pipelineParams, result: planSchema },
   preview: {
     mutates: false,
-    params: z.object({ pipeline: pipelineName, limit: z.number().int().min(1).max(1000).default(20) }),
+    params: z.object({
+      pipeline: pipelineName,
+      limit: z.number().int().min(1).max(1000).default(20),
+      table: z
+        .string()
+        .min(1)
+        .max(1000)
+        .optional()
+        .describe('A multi-table pipeline: the table to preview (default: the first it selects)'),
+    }),
     result: previewSchema,
   },
   watermark: {

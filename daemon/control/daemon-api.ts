@@ -24,6 +24,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { DaemonPaths } from '../../shared/paths.js';
 import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
+import { runTablesOf, tableStateName } from './table-commands.js';
 import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
 import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
@@ -218,7 +219,15 @@ export class DaemonApiImpl implements DaemonApi {
 
   history(params: MethodParams<'history'>): Promise<MethodResult<'history'>> {
     this.#known(params.pipeline);
-    return this.runs({ ...params, invert_text: false });
+    const { table, ...rest } = params;
+    // A table's runs are the runs of its state name (its own sequences).
+    const pipeline = table === undefined ? rest.pipeline : tableStateName(this.#parts.store, rest.pipeline, table);
+    return this.runs({ ...rest, pipeline, invert_text: false });
+  }
+
+  tables(params: MethodParams<'tables'>): Promise<MethodResult<'tables'>> {
+    this.#known(params.pipeline);
+    return Promise.resolve(runTablesOf(this.#parts.store, params.pipeline, params.sequence));
   }
 
   async runs(params: MethodParams<'runs'>): Promise<MethodResult<'runs'>> {
@@ -328,7 +337,7 @@ export class DaemonApiImpl implements DaemonApi {
   }
 
   preview(params: MethodParams<'preview'>): Promise<MethodResult<'preview'>> {
-    return this.#parts.engine.preview(this.#pipeline(params.pipeline), params.limit);
+    return this.#parts.engine.preview(this.#pipeline(params.pipeline), params.limit, undefined, params.table);
   }
 
   async watermark(params: MethodParams<'watermark'>, caller: Caller): Promise<MethodResult<'watermark'>> {

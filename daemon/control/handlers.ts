@@ -44,6 +44,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     pause: (params, ctx) => api.pause(params, ctx.caller),
     resume: (params, ctx) => api.resume(params, ctx.caller),
     history: (params, ctx) => api.history(params, ctx.caller),
+    tables: (params, ctx) => api.tables(params, ctx.caller),
     run: (params, ctx) => api.run(params, ctx.caller),
     runs: (params, ctx) => api.runs(params, ctx.caller),
     changes: (params, ctx) => api.changes(params, ctx.caller),

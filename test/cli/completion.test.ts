@@ -68,6 +68,12 @@ describe('etlctl completion bash', () => {
       }
     }
     expect(await bashComplete(['etlctl', 'logs', 'orders', '-f', '--s'])).toEqual(['--since', '--socket']);
+    // Multi-table pipelines: --table of history and preview, --run of tables, --tables of generate.
+    expect(await bashComplete(['etlctl', 'history', 'orders', '--ta'])).toEqual(['--table']);
+    expect(await bashComplete(['etlctl', 'preview', 'orders', '--ta'])).toEqual(['--table']);
+    expect(await bashComplete(['etlctl', 'tables', 'orders', '--r'])).toEqual(['--run']);
+    expect(await bashComplete(['etlctl', 'generate', 'x', '--ta'])).toEqual(['--tables']);
+    expect(await bashComplete(['etlctl', 'ta'])).toEqual(['tables']);
   });
 
   it('completes the values of positionals and options from the table', async () => {
@@ -89,6 +95,11 @@ describe('etlctl completion bash', () => {
       'orders',
       'users',
     ]);
+    expect(await bashComplete(['etlctl', '--socket', t.socketPath, 'tables', ''])).toEqual([
+      'orders',
+      'users',
+    ]);
+    expect(await bashComplete(['etlctl', '--socket', t.socketPath, 'tables', 'orders', ''])).toEqual([]);
     expect(await bashComplete(['etlctl', '--home', t.dir, 'watermark', 'set', 'o'])).toEqual(['orders']);
     const down = join(t.dir, 'down');
     mkdirSync(join(down, 'pipelines'), { recursive: true });

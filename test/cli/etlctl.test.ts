@@ -450,4 +450,62 @@ describe('etlctl without a daemon', () => {
     const stdout = await etlctl(['generate', 'to-stdout']);
     expect(stdout.stdout).toContain('name: to-stdout');
   });
+
+  it('generate --tables writes a multi-table pipeline that validates for every database source × destination', async () => {
+    const dir = join(t.dir, 'generated-tables');
+    await mkdir(dir, { recursive: true });
+    const patterns: Record<string, string[]> = {
+      postgres: ['--tables', 'public.*', '--tables', 'sales."Order Items"'],
+      mysql: ['--tables', 'shop.order_*,shop.customers'],
+      sqlserver: ['--tables', 'dbo.*'],
+    };
+    const files: string[] = [];
+    for (const source of ['postgres', 'mysql', 'sqlserver']) {
+      for (const dest of ['delta', 'bigquery', 'duckdb', 'postgres']) {
+        const file = join(dir, `${source}-${dest}.yaml`);
+        const args = ['generate', `${source}-${dest}`, '--source', source, '--dest', dest, '-o', file];
+        const r = await etlctl([...args, ...(patterns[source] ?? [])]);
+        expect({ source, dest, code: r.code, stderr: r.stderr.split('\n')[0] }).toMatchObject({
+          code: 0,
+        });
+        const text = await readFile(file, 'utf8');
+        expect(text).not.toMatch(/^ {2}table: [^"]/m);
+        expect(text).toMatch(
+          dest === 'delta'
+            ? /^ {2}path: "[a-z_]+\/\{schema\}\/\{table\}"/m
+            : /^ {2}table: "\{schema\}_\{table\}"/m,
+        );
+        files.push(file);
+      }
+    }
+    const postgres = await readFile(join(dir, 'postgres-duckdb.yaml'), 'utf8');
+    expect(postgres).toContain('  tables: ["public.*", "sales.\\"Order Items\\""]');
+    const mysql = await readFile(join(dir, 'mysql-delta.yaml'), 'utf8');
+    expect(mysql).toContain('  tables: ["shop.order_*", "shop.customers"]');
+    const r = await etlctl(['validate', ...files]);
+    expect(r.stdout).not.toContain('invalid');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^ok /gm)).toHaveLength(12);
+    // An unqualified pattern cannot name a schema: the template is {table} alone.
+    const bare = await etlctl([
+      'generate',
+      'bare',
+      '--source',
+      'mysql',
+      '--tables',
+      'orders',
+      '--dest',
+      'duckdb',
+    ]);
+    expect(bare.stdout).toMatch(/^ {2}table: "\{table\}"/m);
+    for (const args of [
+      ['generate', 'x', '--source', 'files', '--tables', 'a'],
+      ['generate', 'x', '--tables', 'a.b.c.d'],
+      ['generate', 'x', '--tables', 'public.orders,'],
+    ]) {
+      const refused = await etlctl(args);
+      expect({ args, code: refused.code }).toEqual({ args, code: 2 });
+      expect(refused.stderr).toMatch(/^etlctl: --tables/);
+    }
+  });
 });

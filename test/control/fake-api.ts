@@ -418,6 +418,14 @@ export class FakeApi implements DaemonApi {
       lines: p.paused ? ['paused by an operator'] : ['next run by schedule'],
     });
   }
+  /** What `tables` answers per pipeline; a pipeline not in it has no multi-table run. */
+  runTables = new Map<string, MethodResult<'tables'>>();
+  tables(params: MethodParams<'tables'>): Promise<MethodResult<'tables'>> {
+    this.#find(params.pipeline);
+    return Promise.resolve(
+      this.runTables.get(params.pipeline) ?? { pipeline: params.pipeline, sequence: null, tables: [] },
+    );
+  }
   plan(params: MethodParams<'plan'>): Promise<MethodResult<'plan'>> {
     this.#find(params.pipeline);
     return Promise.resolve({

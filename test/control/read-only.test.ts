@@ -111,6 +111,7 @@ const EXPECTED: Expected = {
   pause: [{ params: { pipeline: 'orders' }, mutates: true }],
   resume: [{ params: { pipeline: 'orders' }, mutates: true }],
   history: [{ params: { pipeline: 'orders' }, mutates: false }],
+  tables: [{ params: { pipeline: 'orders' }, mutates: false }],
   run: [{ params: { run_id: 'orders-1' }, mutates: false }],
   logs: [
     { params: { pipeline: 'orders' }, mutates: false },

@@ -1,6 +1,7 @@
 /** In-memory daemon behaviour behind FakeClient: enough to drive the console's flows. */
 import { EtlError } from '../../shared/errors.js';
 import type { AlertRecord, LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import type { RunTables } from '../../shared/protocol-tables.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import { FakeClient, type Handlers } from './fake-client.js';
 import { info, status } from './fixtures.js';
@@ -27,6 +28,8 @@ export class FakeDaemon {
   history = new Map<string, RunRecord[]>();
   logs: LogLine[] = [];
   alerts: AlertRecord[] = [];
+  /** The tables of each multi-table pipeline's newest run (`tables`); others have none. */
+  runTables = new Map<string, RunTables>();
   /** What the file of each pipeline holds on disk (`y`). */
   files = new Map<string, string>();
   #runs = 0;
@@ -53,6 +56,10 @@ export class FakeDaemon {
       unsubscribe: () => ({ ok: true }),
       status: (params) => status(this.#find(params?.pipeline)),
       history: (params) => this.history.get(this.#find(params?.pipeline).name) ?? [],
+      tables: (params) => {
+        const name = this.#find(params?.pipeline).name;
+        return this.runTables.get(name) ?? { pipeline: name, sequence: null, tables: [] };
+      },
       why: (params) => ({
         pipeline: this.#find(params?.pipeline).name,
         next_run_at: null,

@@ -12,7 +12,7 @@ export interface GlobalFlags {
   readonly noColor: boolean;
 }
 
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
 export type ParsedCommand =
   | { readonly kind: 'help'; readonly verb: VerbSpec | null }

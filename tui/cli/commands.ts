@@ -10,18 +10,12 @@ import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import { historyCommand, runsCommand } from './history-commands.js';
 import { filesCommand } from './files-commands.js';
-import {
-  renderInfo,
-  renderList,
-  renderPlan,
-  renderPreview,
-  renderRun,
-  renderStatus,
-  renderWatermark,
-} from './render.js';
+import { renderInfo, renderList, renderPlan, renderPreview, renderRun, renderWatermark } from './render.js';
 import { reloadFailed, renderProblems, renderReload } from './render-config.js';
 import { validateCommand } from './validate-command.js';
 import { testCommand } from './test-command.js';
+import { statusCommand, tablesCommand } from './tables-command.js';
+import { tableParam } from './option-values.js';
 import { backfillCommand, startCommand, waitCommand, withClient } from './run-commands.js';
 
 export type Command = (ctx: CommandContext) => Promise<number>;
@@ -67,10 +61,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (c) => c.call('list'),
     (r, ctx) => renderList(r, ctx.style, ctx.io.now()),
   ),
-  status: simple(
-    (c, ctx) => c.call('status', { pipeline: pipelineArg(ctx) }),
-    (r, ctx) => renderStatus(r, ctx.style, ctx.io.now()),
-  ),
+  status: statusCommand,
+  tables: tablesCommand,
   info: simple(
     (c) => c.call('info'),
     (r, ctx) => renderInfo(r, ctx.style),
@@ -128,7 +120,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     (c, ctx) =>
       c.call(
         'preview',
-        { pipeline: pipelineArg(ctx), limit: intOption(ctx.values, 'limit', 20, 1000) },
+        {
+          pipeline: pipelineArg(ctx),
+          limit: intOption(ctx.values, 'limit', 20, 1000),
+          ...tableParam(ctx.values),
+        },
         { timeoutMs: 300_000 },
       ),
     (r, ctx) => renderPreview(r, ctx.style),

@@ -1,15 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { EtlError } from '../../shared/errors.js';
 import type { CommandContext } from './context.js';
-import { generatePipeline, parseDestKind, parseSourceKind } from './generate.js';
+import { generatePipeline, parseDestKind, parseSourceKind, parseTablesOption } from './generate.js';
 import { EXIT } from './io.js';
 
 export async function generateCommand(ctx: CommandContext): Promise<number> {
   const name = ctx.positionals[0] ?? '';
+  const source = parseSourceKind(typeof ctx.values.source === 'string' ? ctx.values.source : undefined);
   const text = generatePipeline(
     name,
-    parseSourceKind(typeof ctx.values.source === 'string' ? ctx.values.source : undefined),
+    source,
     parseDestKind(typeof ctx.values.dest === 'string' ? ctx.values.dest : undefined),
+    parseTablesOption(ctx.values.tables, source),
   );
   const output = ctx.values.output;
   if (typeof output !== 'string') {

@@ -1,15 +1,16 @@
 /**
  * `history <pipeline>` and `runs`: run listings, newest first, filtered by status and start time.
  * `history` also shows the operator changes of the pipeline's state in the same window (its audit
- * trail), and `history --changes` only those. `--json` keeps the scripting contract: an array of
- * runs, or with `--changes` an array of changes.
+ * trail), and `history --changes` only those; `history --table T` lists the runs of one table of a
+ * multi-table pipeline (its own sequences), without the pipeline's changes. `--json` keeps the
+ * scripting contract: an array of runs, or with `--changes` an array of changes.
  */
 import type { MethodParamsInput, RunRecord } from '../../shared/protocol.js';
 import { EtlError } from '../../shared/errors.js';
 import { intOption } from './args.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './io.js';
-import { sinceOption, statusOption, textOption } from './option-values.js';
+import { sinceOption, statusOption, tableParam, textOption } from './option-values.js';
 import { renderChanges, renderHistory, renderRuns } from './render-runs.js';
 import { withClient } from './run-commands.js';
 
@@ -27,6 +28,13 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
   const status = statusOption(ctx.values);
   const before = textOption(ctx.values, 'before');
   const changesOnly = ctx.values.changes === true;
+  const table = tableParam(ctx.values);
+  // Operator changes are recorded per pipeline; a table's own state is not listed by `changes`.
+  if (changesOnly && table.table !== undefined)
+    throw new EtlError(
+      'USAGE',
+      '--changes lists the operator changes of the pipeline, not of one table: drop --table',
+    );
   if (changesOnly && status !== undefined)
     throw new EtlError('USAGE', '--changes lists operator changes, which have no run status: drop --status');
   if (changesOnly && before !== undefined)
@@ -49,6 +57,7 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
       ...(since === undefined ? {} : { since }),
       ...(status === undefined ? {} : { status }),
       ...(before === undefined ? {} : { before }),
+      ...table,
     };
     const runs = await client.call('history', params);
     if (ctx.flags.json) {
@@ -57,7 +66,7 @@ export function historyCommand(ctx: CommandContext): Promise<number> {
     }
     let out = renderHistory(runs, ctx.style, ctx.io.now());
     // Filtered by status, the listing is about runs; otherwise the changes in its window belong to it.
-    if (status === undefined) {
+    if (status === undefined && table.table === undefined) {
       const from = windowStart(runs, since);
       const changes = await client.call('changes', {
         pipeline,

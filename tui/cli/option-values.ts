@@ -9,6 +9,17 @@ export function textOption(values: OptionValues, name: string): string | undefin
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * `--table T` of a multi-table pipeline, as the protocol's `table` param (nothing when not given;
+ * the daemon resolves the name, and says which tables there are when it is not one of them).
+ */
+export function tableParam(values: OptionValues): { table?: string } {
+  const table = textOption(values, 'table');
+  if (table === undefined) return {};
+  if (table.trim() === '') throw new EtlError('USAGE', '--table expects a table name, e.g. public.orders');
+  return { table };
+}
+
 /** `--since 2h` / `--since 2026-03-04T10:00:00Z` → an ISO time (undefined when not given). */
 export function sinceOption(values: OptionValues, now: Date): string | undefined {
   const text = textOption(values, 'since');

@@ -3,6 +3,7 @@ import type {
   MethodResult,
   PipelineStatus,
   PipelineSummary,
+  Plan,
   RunDetail,
   RunRecord,
 } from '../../shared/protocol.js';
@@ -21,6 +22,7 @@ import {
 } from './format.js';
 import { renderChecks } from './render-checks.js';
 import { renderPlanCost, renderPlanFiles } from './render-plan-files.js';
+import { planTablesTally, renderPlanTables } from './render-tables.js';
 import { LAST_GOOD_MARK, lastGoodNote } from '../../shared/file-status-words.js';
 import { configFields, listNotes } from './render-config.js';
 import { kindDetail, renderChanges } from './render-runs.js';
@@ -235,7 +237,28 @@ export function renderWatermark(state: MethodResult<'watermark'>, style: Style):
   return out;
 }
 
-export function renderPlan(plan: MethodResult<'plan'>, style: Style): string {
+/**
+ * `etlctl plan`: a single-table plan as it always was; a multi-table plan (`tables`) as its
+ * pipeline-wide lines, then the tables block (render-tables.ts) with each table's own plan.
+ */
+export function renderPlan(plan: Plan, style: Style): string {
+  const tables = plan.tables;
+  if (tables === undefined) return renderSinglePlan(plan, style);
+  let out = renderFields(
+    [
+      ['pipeline', plan.pipeline],
+      ['mode', plan.mode],
+      ['destination', plan.destination],
+      ['tables', planTablesTally(tables)],
+    ],
+    style,
+  );
+  if (plan.cost !== undefined) out += `\n${renderPlanCost(plan.cost, style)}`;
+  if (plan.notes.length > 0) out += `\nnotes:\n${plan.notes.map((n) => `  ${n}`).join('\n')}\n`;
+  return `${out}\n${renderPlanTables(tables, style, renderSinglePlan)}`;
+}
+
+function renderSinglePlan(plan: Omit<Plan, 'tables'>, style: Style): string {
   // A files source has no watermark, and its parts are its files: the files section says both.
   const files = plan.files;
   let out = renderFields(

@@ -78,12 +78,20 @@ export const VERBS: readonly VerbSpec[] = [
   },
   {
     name: 'status',
-    summary: 'one pipeline in detail: state, current run, statistics, why',
+    summary:
+      'one pipeline in detail: state, current run, statistics, why (and its tables, if it has several)',
     usage: '<pipeline>',
-    examples: ['etlctl status orders'],
+    examples: [
+      'etlctl status orders',
+      'etlctl status shop   # a multi-table pipeline: each table of its newest run',
+    ],
     positionals: one('pipeline'),
     options: {},
-    optionHelp: [],
+    optionHelp: [
+      'A multi-table pipeline (source.tables) ends with the tables of its newest run: status, attempts,',
+      'rows loaded, verdict and error of each (etlctl tables for another run; --json prints the status',
+      'alone, etlctl tables --json the tables).',
+    ],
     json: { shape: METHODS.status.result },
   },
   {
@@ -204,10 +212,11 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'history',
     summary: 'recent runs of a pipeline, newest first, and the operator changes of its watermark',
-    usage: '<pipeline> [-n N] [--status S[,S]] [--since D] [--before RUN] [--changes]',
+    usage: '<pipeline> [-n N] [--status S[,S]] [--since D] [--before RUN] [--table T] [--changes]',
     examples: [
       'etlctl history orders -n 50',
       'etlctl history orders --status failed --since 24h',
+      'etlctl history shop --table public.orders     # one table of a multi-table pipeline: its own runs',
       'etlctl history orders --json | jq -r ".runs[0].status"',
       'etlctl history orders --changes --json | jq ".changes[0]"   # who changed the watermark, when, old → new',
     ],
@@ -218,6 +227,7 @@ export const VERBS: readonly VerbSpec[] = [
       failed: { type: 'boolean' },
       since: { type: 'string' },
       before: { type: 'string' },
+      table: { type: 'string' },
       changes: { type: 'boolean' },
     },
     optionHelp: [
@@ -226,6 +236,8 @@ export const VERBS: readonly VerbSpec[] = [
       '--failed            the same as --status failed',
       '--since D           only runs that started within D (30m, 24h, 7d) or after an ISO time',
       '--before RUN        only runs listed after RUN: the next page after a listing ending with it',
+      '--table T           a multi-table pipeline: the runs of table T (public.orders, or orders when',
+      '                    only one table is named so), each with its own sequence',
       '--changes           only the operator changes (watermark set/reset: by whom, old → new value);',
       '                    without it the human listing shows those of the same window below the runs',
     ],
@@ -272,6 +284,24 @@ export const VERBS: readonly VerbSpec[] = [
     options: {},
     optionHelp: [],
     json: { shape: METHODS.run.result },
+  },
+  {
+    name: 'tables',
+    summary: 'the tables of a run of a multi-table pipeline: status, attempts, rows, verdict, error',
+    usage: '<pipeline> [--run SEQ]',
+    examples: [
+      'etlctl tables shop',
+      'etlctl tables shop --run 41                     # the tables of run 41 of the pipeline',
+      'etlctl tables shop --json | jq -r \'.tables[] | select(.status == "failed") | .table\'',
+    ],
+    positionals: one('pipeline'),
+    options: { run: { type: 'string' } },
+    optionHelp: [
+      "--run SEQ           the pipeline's run by sequence (default: its newest run that loaded tables)",
+      'Each table loads as a run of its own under its state name (<pipeline>/<table>); the SEQ column',
+      "is that run's own sequence, and etlctl history PIPELINE --table TABLE lists those runs.",
+    ],
+    json: { shape: METHODS.tables.result },
   },
   {
     name: 'logs',
@@ -356,10 +386,17 @@ export const VERBS: readonly VerbSpec[] = [
     name: 'plan',
     summary: 'what the next run would do, without writing anything',
     usage: '<pipeline>',
-    examples: ['etlctl plan orders'],
+    examples: [
+      'etlctl plan orders',
+      'etlctl plan shop            # a multi-table pipeline: a summary of its tables, then each plan',
+    ],
     positionals: one('pipeline'),
     options: {},
-    optionHelp: [],
+    optionHelp: [
+      'A multi-table pipeline (source.tables) lists each selected table (destination, mode, estimated',
+      'rows, new or not), then the plan of each table; a table that cannot load as configured is',
+      'refused, with the reason.',
+    ],
     json: { shape: METHODS.plan.result },
   },
   {
@@ -384,11 +421,14 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'preview',
     summary: 'the first transformed rows of the next run',
-    usage: '<pipeline> [-n 20]',
-    examples: ['etlctl preview orders -n 5'],
+    usage: '<pipeline> [-n 20] [--table T]',
+    examples: ['etlctl preview orders -n 5', 'etlctl preview shop --table public.customers -n 5'],
     positionals: one('pipeline'),
-    options: { limit: { type: 'string', short: 'n' } },
-    optionHelp: ['-n, --limit N       how many rows (default 20)'],
+    options: { limit: { type: 'string', short: 'n' }, table: { type: 'string' } },
+    optionHelp: [
+      '-n, --limit N       how many rows (default 20)',
+      '--table T           a multi-table pipeline: the table to preview (default: the first it selects)',
+    ],
     json: { shape: METHODS.preview.result },
   },
   {
@@ -480,20 +520,26 @@ export const VERBS: readonly VerbSpec[] = [
   {
     name: 'generate',
     summary: 'write a commented pipeline file to start from (no daemon needed)',
-    usage: '<name> [--source postgres|mysql|sqlserver] [--dest delta|bigquery|duckdb|postgres] [-o FILE]',
+    usage:
+      '<name> [--source postgres|mysql|sqlserver|files] [--tables PATTERN[,PATTERN]] [--dest delta|bigquery|duckdb|postgres] [-o FILE]',
     examples: [
       'etlctl generate orders --source mysql --dest delta -o /etc/etld/pipelines/orders.yaml',
       'etlctl generate trial > trial.yaml',
+      "etlctl generate shop --source postgres --tables 'public.*' --dest duckdb   # every table of a schema",
+      "etlctl generate sales --tables 'sales.order_*' --tables sales.customers --dest delta",
     ],
     positionals: one('name'),
     options: {
       source: { type: 'string' },
+      tables: { type: 'string', multiple: true },
       dest: { type: 'string' },
       output: { type: 'string', short: 'o' },
       force: { type: 'boolean' },
     },
     optionHelp: [
-      '--source TYPE       postgres | mysql | sqlserver (default postgres)',
+      '--source TYPE       postgres | mysql | sqlserver | files (default postgres)',
+      '--tables PATTERNS   a multi-table pipeline: source.tables with these names and patterns (* and ?),',
+      '                    repeated or comma-separated; the destination names each table by a template',
       '--dest TYPE         delta | bigquery | duckdb | postgres (default duckdb)',
       '-o, --output FILE   write to FILE instead of stdout (refuses to overwrite)',
       '--force             overwrite FILE',

@@ -13,6 +13,7 @@ import { percentText, runProgress } from '../format/progress.js';
 import { firstLine, oneLineError } from '../format/text.js';
 import { durationSeconds, etaSeconds, formatElapsed, formatRelative } from '../format/time.js';
 import type { DetailData, Progress } from '../state/view-state.js';
+import { DetailTables } from './DetailTables.js';
 import { Label } from './Label.js';
 import { ProgressBar } from './ProgressBar.js';
 import { Table, type Column } from './Table.js';
@@ -292,6 +293,24 @@ export function DetailView({ pipeline, detail, progress, width, height, nowMs }:
   if (freshness !== null) push('freshness', <Label color={freshness.color}>{freshness.text}</Label>);
   for (const [index, why] of detail.why.entries())
     push(`why-${index}`, `${index === 0 ? 'why: ' : '     '}${why}`);
+
+  const tables = detail.tables ?? null;
+  if (tables !== null && tables.sequence !== null && tables.tables.length > 0) {
+    // The tables share what is left with the run history: all they need, up to half of it
+    // when there is history to show.
+    const left = height - used - 1;
+    const wanted = tables.tables.length + 2;
+    const rows = detail.history.length === 0 ? left : Math.max(Math.floor(left / 2), 3);
+    const sectionHeight = Math.min(wanted, rows);
+    if (sectionHeight >= 3) {
+      used += sectionHeight + 1;
+      lines.push(
+        <Box key="tables" flexDirection="column" marginTop={1}>
+          <DetailTables tables={tables} width={width} height={sectionHeight} />
+        </Box>,
+      );
+    }
+  }
 
   const historyRows = height - used - 2;
   if (historyRows > 0 && detail.history.length > 0) {

@@ -11,6 +11,7 @@ import { describeError } from '../format/text.js';
 import { sendCommand } from './send-command.js';
 import { cursorOf } from '../state/command.js';
 import { useFleetLists } from './use-fleet-lists.js';
+import { useRunTables } from './use-run-tables.js';
 import type { ListRequest } from '../state/record-list.js';
 import type { ViewAction } from '../state/view-state.js';
 
@@ -220,7 +221,8 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
     };
   }, [connect, flushMs, retryMs, refreshMs]);
 
-  // Detail view: status, history and the why-explanation, again after each run change.
+  // Detail view: status, history and the why-explanation, again after each run change (the
+  // tables of a multi-table pipeline: use-run-tables.ts).
   useEffect(() => {
     const current = clientRef.current;
     if (detailPipeline === null || current === null || current.state !== 'connected') return;
@@ -294,6 +296,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
   }, [logPipeline, epoch]);
 
   useFleetLists({ clientRef, dispatchRef, list, yamlPipeline, epoch, listTick });
+  useRunTables({ clientRef, dispatchRef, detailPipeline, epoch });
 
   // The backfill form names the cursor column: its pipeline's status has the configuration.
   const { backfillPipeline } = options;

@@ -146,8 +146,13 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
           history: action.history,
           why: action.why,
           error: null,
+          // Fetched on their own (use-run-tables.ts): kept until their next answer.
+          tables: state.detail.tables ?? null,
         },
       };
+    case 'detailTables':
+      if (state.detail?.pipeline !== action.pipeline) return state;
+      return { ...state, detail: { ...state.detail, tables: action.tables } };
     case 'detailFailed':
       if (state.detail?.pipeline !== action.pipeline) return state;
       return { ...state, detail: { ...state.detail, error: action.error } };
@@ -187,7 +192,7 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
         screen: 'detail',
         selected: target.name,
         help: false,
-        detail: { pipeline: target.name, status: null, history: [], why: [], error: null },
+        detail: { pipeline: target.name, status: null, history: [], why: [], error: null, tables: null },
       };
     }
     case 'openLogs':

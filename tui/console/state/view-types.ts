@@ -14,6 +14,7 @@ import type {
   Resources,
   RunRecord,
 } from '../../../shared/protocol.js';
+import type { RunTables } from '../../../shared/protocol-tables.js';
 import type { Command, QueuedCommand } from './command.js';
 import type { Details } from './details.js';
 import type { LogAction, LogView } from './log-view.js';
@@ -57,6 +58,11 @@ export interface DetailData {
   readonly history: readonly RunRecord[];
   readonly why: readonly string[];
   readonly error: string | null;
+  /**
+   * The tables of the pipeline's newest multi-table run (the `tables` method); absent or null
+   * until they are known. A single-table pipeline's answer has no tables, and shows nothing.
+   */
+  readonly tables?: RunTables | null;
 }
 
 /** `y`: a pipeline's file as the daemon read it from disk. */
@@ -129,6 +135,7 @@ export type ViewAction =
       readonly why: readonly string[];
     }
   | { readonly type: 'detailFailed'; readonly pipeline: string; readonly error: string }
+  | { readonly type: 'detailTables'; readonly pipeline: string; readonly tables: RunTables }
   | { readonly type: 'runsLoaded'; readonly page: Page<RunRecord> }
   | { readonly type: 'alertsLoaded'; readonly page: Page<AlertRecord> }
   | { readonly type: 'listFailed'; readonly list: ListName; readonly error: string }
