@@ -193,6 +193,9 @@ export function memberOf(
   const { tables: _patterns, exclude: _exclude, ...source } = config.source;
   const memberConfig: PipelineConfig = {
     ...config,
+    // The member's own name everywhere: its state (sequence, watermarks, plans) is kept under it,
+    // and code that settles a commit reads the name from the config.
+    name,
     source: {
       ...source,
       table,

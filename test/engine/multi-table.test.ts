@@ -7,6 +7,7 @@
  * After every run each destination table is compared row by row with its source table.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FailpointName } from '../../daemon/engine/engine.js';
 import { EtlError } from '../../shared/errors.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
@@ -343,6 +344,67 @@ describe('a schema of 30 tables in one pipeline', () => {
     const retried = await h.run(pipeline, { sequence: 1, attempt: 2 });
     expect(retried.rowsLoaded).toBe(15);
     expect(h.store.listRunTables('strict', 1).every((t) => t.status === 'succeeded')).toBe(true);
+  }, 120_000);
+
+  it("a crash after each table's destination commit is settled under the table's own name: no row loads twice", async () => {
+    // Regression: a member's config carried the pipeline's name, so settling a commit the state store
+    // missed wrote the watermarks under the pipeline instead of the table, and the next run read the
+    // committed batch again into the append tables.
+    let crashes = 0;
+    const crashing = createHarness({
+      failpoint: (name: FailpointName) => {
+        if (name === 'after-destination-commit' && crashes < 3) {
+          crashes++;
+          throw new EtlError('INTERRUPTED', `failpoint ${name}`);
+        }
+      },
+    });
+    try {
+      const database = await newDatabase(`
+        CREATE TABLE e1 (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+        CREATE TABLE e2 (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+        CREATE TABLE e3 (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+        INSERT INTO e1 SELECT g, timestamptz '2024-01-01 00:00+00' + g * interval '1 minute' FROM generate_series(1, 10) g;
+        INSERT INTO e2 SELECT g, timestamptz '2024-01-01 00:00+00' + g * interval '1 minute' FROM generate_series(1, 10) g;
+        INSERT INTO e3 SELECT g, timestamptz '2024-01-01 00:00+00' + g * interval '1 minute' FROM generate_series(1, 10) g;`);
+      const pipeline = crashing.pipeline({
+        name: 'settles',
+        source: { type: 'postgres', connection: pgConnection(pg, database), tables: ['e*'] },
+        load: { mode: 'incremental', cursor: 'updated_at' },
+        destination: { type: 'duckdb', path: 'settles.duckdb', table: '{table}' },
+      });
+      const crashed = await crashing.run(pipeline, { sequence: 1 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(crashed).toMatchObject({ code: 'TABLES_FAILED' });
+      // The retry finds every table's sequence in the destination and records its watermarks.
+      const settled = await crashing.run(pipeline, { sequence: 1, attempt: 2 });
+      expect(settled.rowsLoaded).toBe(0);
+      for (const table of ['e1', 'e2', 'e3'])
+        expect(crashing.store.getRuntime(`settles/public.${table}`).committedSequence).toBe(1);
+      await pg.query(
+        ['e1', 'e2', 'e3']
+          .map(
+            (t) =>
+              `INSERT INTO ${t} SELECT g, timestamptz '2024-02-01 00:00+00' + g * interval '1 minute' FROM generate_series(11, 15) g;`,
+          )
+          .join('\n'),
+        [],
+        database,
+      );
+      const next = await crashing.run(pipeline);
+      expect(next.rowsLoaded).toBe(15);
+      for (const table of ['e1', 'e2', 'e3'])
+        expect(
+          await crashing.duck(
+            'settles.duckdb',
+            `SELECT count(*)::INTEGER, count(DISTINCT id)::INTEGER FROM ${table}`,
+          ),
+        ).toEqual([[15, 15]]);
+    } finally {
+      crashing.destroy();
+    }
   }, 120_000);
 
   it('previews, tests and validates per table, and refuses what is per table only', async () => {
