@@ -161,7 +161,8 @@ export const sourceSchema = z
         message: 'expected a read-only query starting with SELECT or WITH',
       });
     }
-    if (source.chunk_rows !== undefined && source.key === undefined) {
+    // A multi-table source's tables chunk by their own keys (primary keys by default).
+    if (source.chunk_rows !== undefined && source.key === undefined && source.tables === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['chunk_rows'],

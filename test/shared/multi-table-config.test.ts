@@ -48,6 +48,19 @@ describe('multi-table configuration', () => {
     expect(problems(VALID.replace('mode: incremental, cursor: updated_at', 'mode: merge'))).toEqual([]);
   });
 
+  test('source.chunk_rows without a key is left to each table (its primary key)', () => {
+    expect(problems(VALID.replace('  exclude:', '  chunk_rows: 50000\n  exclude:'))).toEqual([]);
+    const single = VALID.replace(
+      / {2}tables: \[.*\]\n {2}exclude: .*\n/,
+      '  table: public.orders\n  chunk_rows: 50000\n',
+    );
+    expect(
+      problems(
+        single.replace(/^tables:\n(?: {2}.*\n)+/m, '').replace('lake/{schema}/{table}', 'lake/orders'),
+      ),
+    ).toEqual(['shop.yaml:6:15 source.chunk_rows: chunk_rows needs key: chunks are key ranges']);
+  });
+
   test('table and tables together are refused', () => {
     expect(problems(VALID.replace('  exclude:', '  table: public.orders\n  exclude:'))).toEqual([
       'shop.yaml:6:10 source.table: give exactly one of table, tables or query',
