@@ -16,6 +16,8 @@ function spec(mode: PipelineSpec['mode'], profile: Partial<Profile> = {}): Pipel
     mode,
     dest: 'duckdb',
     parallelism: 1,
+    multiTable: false,
+    tablePattern: 't',
     summary: 'test',
     ...BASE_PROFILE,
     ...profile,

@@ -11,6 +11,8 @@
  * - Retries are short (two retries 1 s apart, two connection attempts 200 ms apart), so retries
  *   happen inside a step.
  * - Sources and the PostgreSQL destination are reached through the pipeline's fault proxies.
+ * - A multi-table spec (world.ts) selects its table by pattern; its key defaults to the table's
+ *   primary key unless NULL keys leave it without one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,20 +61,30 @@ function pipelineYaml(inputs: HomeInputs, destination: string): string {
     lines.push('  shards:');
     for (const shard of shards) lines.push(`    - { name: ${shard.name}, database: ${shard.database} }`);
   }
-  lines.push(`  table: ${spec.name}`);
-  if (!spec.keyed)
-    lines.push(
-      `  columns: [${sourceColumns(spec, 0)
-        .map((c) => c.name)
-        .join(', ')}]`,
-    );
-  if (spec.keyed) lines.push(`  key: [${KEY_COLUMN}]`);
-  if (spec.chunked) lines.push('  chunk_rows: 15', `  parallelism: ${spec.parallelism}`);
+  const perTable: string[] = [];
+  if (spec.multiTable) {
+    lines.push(`  tables: ['${spec.tablePattern}']`);
+    // A table whose keys may be NULL has no primary key to default to: the key is named.
+    if (spec.nullKeys) perTable.push(`key: [${KEY_COLUMN}]`);
+    if (spec.chunked) perTable.push('chunk_rows: 15');
+    if (spec.chunked) lines.push(`  parallelism: ${spec.parallelism}`);
+  } else {
+    lines.push(`  table: ${spec.name}`);
+    if (!spec.keyed)
+      lines.push(
+        `  columns: [${sourceColumns(spec, 0)
+          .map((c) => c.name)
+          .join(', ')}]`,
+      );
+    if (spec.keyed) lines.push(`  key: [${KEY_COLUMN}]`);
+    if (spec.chunked) lines.push('  chunk_rows: 15', `  parallelism: ${spec.parallelism}`);
+  }
   const load = [`mode: ${spec.mode}`];
   if (spec.cursor !== null) load.push(`cursor: ${CURSOR_COLUMN}`);
   if (spec.lag) load.push(`lag: ${inputs.lag}`);
   if (spec.nullCursor !== null) load.push(`null_cursor: ${spec.nullCursor}`);
   lines.push(`load: { ${load.join(', ')} }`);
+  if (perTable.length > 0) lines.push('tables:', `  ${spec.name}: { ${perTable.join(', ')} }`);
   lines.push(`destination: ${destination}`);
   lines.push('error_handling: { max_retries: 2, retry_delay: 1s, exponential_backoff: false }');
   lines.push('connection_retry: { attempts: 2, delay: 200ms }');
@@ -98,14 +110,16 @@ export function createPipelineHome(inputs: HomeInputs): PipelineHome {
   );
   let destination: DestinationLocation;
   let destinationYaml: string;
+  // A multi-table pipeline names its destination by template; it renders to the same name.
+  const destinationName = spec.multiTable ? `'{table}'` : spec.name;
   switch (spec.dest) {
     case 'duckdb':
       destination = { kind: 'duckdb', file: join(dir, 'lake', 'dest.duckdb'), table: spec.name };
-      destinationYaml = `{ type: duckdb, path: dest.duckdb, table: ${spec.name} }`;
+      destinationYaml = `{ type: duckdb, path: dest.duckdb, table: ${destinationName} }`;
       break;
     case 'delta':
       destination = { kind: 'delta', path: join(dir, 'lake', spec.name) };
-      destinationYaml = `{ type: delta, path: ${spec.name} }`;
+      destinationYaml = `{ type: delta, path: ${destinationName} }`;
       break;
     case 'postgres':
       destination = {
@@ -114,7 +128,7 @@ export function createPipelineHome(inputs: HomeInputs): PipelineHome {
         database: inputs.destDatabase,
         table: spec.name,
       };
-      destinationYaml = `{ type: postgres, connection: { host: 127.0.0.1, port: ${inputs.destProxyPort ?? 0}, user: ${inputs.destTarget.user}, database: ${inputs.destDatabase}, connect_timeout: 5s }, table: ${spec.name} }`;
+      destinationYaml = `{ type: postgres, connection: { host: 127.0.0.1, port: ${inputs.destProxyPort ?? 0}, user: ${inputs.destTarget.user}, database: ${inputs.destDatabase}, connect_timeout: 5s }, table: ${destinationName} }`;
       break;
   }
   writeFileSync(join(dir, 'pipelines', `${spec.name}.yaml`), pipelineYaml(inputs, destinationYaml));

@@ -12,6 +12,10 @@
  *   in profiles of their own, so a refused pipeline does not hide the other features.
  * - Late-committing transactions: PostgreSQL profiles use `timestamptz DEFAULT now()` (with and
  *   without `lag`); MariaDB profiles use `DATETIME` with `lag` longer than any step.
+ * - Multi-table files: a keyed pipeline may be written as a multi-table pipeline whose pattern
+ *   selects its one table (`source.tables`, its key and chunking in the `tables:` map, a `{table}`
+ *   destination template), so every fault also meets the per-table member path. The choice draws
+ *   from a stream of its own, so the worlds and faults of recorded seeds stay as they were.
  */
 import type { Prng } from './prng.js';
 
@@ -58,6 +62,9 @@ export interface PipelineSpec extends Profile {
   readonly mode: LoadMode;
   readonly dest: DestKind;
   readonly parallelism: number;
+  /** Written as a multi-table pipeline selecting this one table by `tablePattern`. */
+  readonly multiTable: boolean;
+  readonly tablePattern: string;
   /** One line for reports. */
   readonly summary: string;
 }
@@ -160,21 +167,29 @@ function describe(p: Omit<PipelineSpec, 'summary'>): string {
   if (p.lag) parts.push('lag');
   if (p.addColumns) parts.push('added columns');
   if (p.deletes) parts.push('deletes');
+  if (p.multiTable) parts.push(`multi-table ${p.tablePattern}`);
   return parts.join(', ');
 }
 
 export function generateWorld(prng: Prng): World {
   const pipelines: PipelineSpec[] = [];
+  const layout = prng.fork('multi-table');
   for (const [source, mode, group] of GROUPS) {
     const dests = prng.shuffle(DESTS);
     group.forEach((overrides, index) => {
       const profile: Profile = { ...BASE_PROFILE, ...overrides };
       // Minor options the seed varies: keyed profiles may be chunked (key ranges read in parallel).
       const chunked = profile.chunked || (profile.keyed && !profile.nullKeys && prng.chance(0.3));
+      const name = `${SOURCE_TAG[source]}_${MODE_TAG[mode]}_${String.fromCharCode(97 + index)}`;
+      // Keyless tables carry a surrogate primary key the pipeline must not use: single-table only.
+      const multiTable = profile.keyed && layout.chance(0.4);
       const spec = {
         ...profile,
         chunked,
-        name: `${SOURCE_TAG[source]}_${MODE_TAG[mode]}_${String.fromCharCode(97 + index)}`,
+        name,
+        multiTable,
+        // No other chaos table starts with a pipeline's name, so the wildcard selects only its own.
+        tablePattern: multiTable ? layout.pick([name, `${name}*`]) : name,
         source,
         mode,
         dest: index < dests.length ? (dests[index] as DestKind) : prng.pick(DESTS),
