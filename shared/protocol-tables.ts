@@ -18,7 +18,11 @@ export const RUN_TABLE_STATUSES = [
 ] as const;
 
 export const runTableSchema = z.object({
-  table: z.string().describe('The table as the source names it (`public."Order Items"`; `<shard>/<table>` with {shard} templates)'),
+  table: z
+    .string()
+    .describe(
+      'The table as the source names it (`public."Order Items"`; `<shard>/<table>` with {shard} templates)',
+    ),
   state_name: z
     .string()
     .describe("The table's own state name (`<pipeline>/<table>`): its runs, sequence and watermarks"),

@@ -388,7 +388,9 @@ export const planSchema = singlePlanSchema.extend({
           .string()
           .nullable()
           .describe('Why the table cannot load as configured (it is refused by runs); null when it can'),
-        plan: singlePlanSchema.nullable().describe("The table's own plan (null when refused, or not planned)"),
+        plan: singlePlanSchema
+          .nullable()
+          .describe("The table's own plan (null when refused, or not planned)"),
       }),
     )
     .optional()

@@ -221,7 +221,8 @@ export class DaemonApiImpl implements DaemonApi {
     this.#known(params.pipeline);
     const { table, ...rest } = params;
     // A table's runs are the runs of its state name (its own sequences).
-    const pipeline = table === undefined ? rest.pipeline : tableStateName(this.#parts.store, rest.pipeline, table);
+    const pipeline =
+      table === undefined ? rest.pipeline : tableStateName(this.#parts.store, rest.pipeline, table);
     return this.runs({ ...rest, pipeline, invert_text: false });
   }
 

@@ -60,12 +60,18 @@ export function upsertRunTable(
     const value = patch[f];
     return typeof value === 'boolean' ? (value ? 1 : 0) : value;
   });
-  prepare(
-    `UPDATE run_tables SET ${assignments} WHERE pipeline = ? AND sequence = ? AND table_name = ?`,
-  ).run(...values, key.at, key.pipeline, key.sequence, key.table);
-  const row = prepare(
-    'SELECT * FROM run_tables WHERE pipeline = ? AND sequence = ? AND table_name = ?',
-  ).get(key.pipeline, key.sequence, key.table) as Row;
+  prepare(`UPDATE run_tables SET ${assignments} WHERE pipeline = ? AND sequence = ? AND table_name = ?`).run(
+    ...values,
+    key.at,
+    key.pipeline,
+    key.sequence,
+    key.table,
+  );
+  const row = prepare('SELECT * FROM run_tables WHERE pipeline = ? AND sequence = ? AND table_name = ?').get(
+    key.pipeline,
+    key.sequence,
+    key.table,
+  ) as Row;
   return toRunTable(row);
 }
 

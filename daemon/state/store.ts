@@ -272,9 +272,12 @@ export interface RunTableRow {
  * stopped, or `on_table_error: fail_run` after another table failed); refused (the table cannot load
  * as configured: no cursor column, no key for merge…); gone (loaded before, no longer in the source).
  */
-export type RunTableStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'gone';
+export type RunTableStatus =
+  'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'gone';
 
-export type RunTablePatch = Partial<Omit<RunTableRow, 'pipeline' | 'sequence' | 'table' | 'member' | 'updatedAt'>>;
+export type RunTablePatch = Partial<
+  Omit<RunTableRow, 'pipeline' | 'sequence' | 'table' | 'member' | 'updatedAt'>
+>;
 
 export interface StateStore {
   readonly path: string;

@@ -12,7 +12,12 @@ import { isValidTimeZone, parseSchedule } from './schedule.js';
 import { parseTypeName, TYPE_NAME_HINT } from '../types.js';
 import { parseQualifiedName } from '../qualified-name.js';
 import { bigQueryNameProblem, loadedColumnNames, type ColumnNamePolicy } from '../column-names.js';
-import { multiTableFields, tableOverrideFields, tablePatternsFields, templateProblem } from './tables-schema.js';
+import {
+  multiTableFields,
+  tableOverrideFields,
+  tablePatternsFields,
+  templateProblem,
+} from './tables-schema.js';
 import { parseTablePattern } from '../table-patterns.js';
 
 export const PIPELINE_NAME_RE = /^[a-z0-9_-]+$/;
@@ -121,7 +126,11 @@ export const sourceSchema = z
       checkFilesSource(source, ctx);
       for (const field of ['tables', 'exclude'] as const)
         if (source[field] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [field], message: `${field} is a field of database sources, not of files` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `${field} is a field of database sources, not of files`,
+          });
       return;
     }
     for (const field of FILES_ONLY_FIELDS) {
@@ -147,7 +156,11 @@ export const sourceSchema = z
     }
     const relations = [source.table, source.query, source.tables].filter((r) => r !== undefined).length;
     if (relations !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['table'], message: 'give exactly one of table, tables or query' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['table'],
+        message: 'give exactly one of table, tables or query',
+      });
     }
     checkTablePatterns(source, source.type, ctx);
     if (source.table !== undefined) {
@@ -199,7 +212,11 @@ function checkTablePatterns(
     });
   }
   if (source.exclude !== undefined && source.tables === undefined)
-    ctx.addIssue({ code: 'custom', path: ['exclude'], message: 'exclude narrows source.tables: give tables' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['exclude'],
+      message: 'exclude narrows source.tables: give tables',
+    });
   if (source.tables !== undefined && source.columns !== undefined)
     ctx.addIssue({
       code: 'custom',
@@ -680,7 +697,8 @@ function checkMultiTable(
   const text = pipeline.destination[field];
   if (text !== undefined) {
     const problem = templateProblem(text, multiTable);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['destination', field], message: problem });
+    if (problem !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['destination', field], message: problem });
   }
   if (!multiTable && pipeline.tables !== undefined)
     ctx.addIssue({
