@@ -143,6 +143,11 @@ function quotePart(part: string, dialect: IdentifierDialect): string {
   }
 }
 
+/** One name part as a user would write it, quoted only when the dialect needs it. */
+export function formatNamePart(part: string, dialect: IdentifierDialect): string {
+  return quotePart(part, dialect);
+}
+
 /**
  * `schema.name` as a user would write it in `source.table`: parts quoted only when the dialect
  * needs it, so parseQualifiedName reads it back to exactly `[schema, name]`.

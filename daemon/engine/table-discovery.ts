@@ -7,6 +7,7 @@
 import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import { EtlError, toEtlError } from '../../shared/errors.js';
 import {
+  formatNamePart,
   formatSourceTable,
   isTablePatternLiteral,
   parseTablePattern,
@@ -84,7 +85,13 @@ export async function discoverTables(
           first.introspector.describe(relation, signal),
           first.introspector.primaryKey(relation.table, signal),
         ]);
-        found[index] = { table, columns: columns.map((c) => c.name), primaryKey };
+        const ownDatabase = dialect === 'mysql' && table.schema === listing.defaultSchema;
+        found[index] = {
+          table,
+          columns: columns.map((c) => c.name),
+          primaryKey,
+          ...(ownDatabase ? { readAs: formatNamePart(table.name, dialect) } : {}),
+        };
       } catch (error) {
         if (signal?.aborted === true) throw error;
         found[index] = { table, error: toEtlError(error) };

@@ -29,6 +29,13 @@ export type DiscoveredTable =
       readonly table: SourceTable;
       readonly columns: readonly string[];
       readonly primaryKey: readonly string[] | null;
+      /**
+       * How the member's source names the table when that differs from its label: a MariaDB/MySQL
+       * table of the connection's own database is read unqualified, because shards are databases
+       * and each shard must read the table in its own one (qualified, every shard would read the
+       * first shard's database, where discovery found it).
+       */
+      readonly readAs?: string;
     }
   | { readonly table: SourceTable; readonly error: EtlError };
 
@@ -198,7 +205,7 @@ export function memberOf(
     name,
     source: {
       ...source,
-      table,
+      table: found.readAs ?? table,
       ...(shards === undefined ? {} : { shards }),
       ...(key === undefined ? { key: undefined } : { key: [...key] }),
       ...(settings?.columns === undefined ? {} : { columns: [...settings.columns] }),

@@ -37,4 +37,9 @@ export const REGRESSION_SEEDS: readonly RegressionSeed[] = [
     steps: 12,
     note: 'PostgreSQL destination read its committed sequence ordered as text, so after sequence 10 it answered 9 and pipelines with a watermark stopped with STATE_INCONSISTENT (my_incr_b, pg_merge_d)',
   },
+  {
+    seed: 320365251,
+    steps: 1,
+    note: "a sharded MariaDB multi-table pipeline read every shard from the first shard's database (discovery qualified the table with it), so one shard's rows were loaded as every shard's (my_incr_b, my_full_a, my_merge_a)",
+  },
 ];
