@@ -10,7 +10,7 @@
  * holding the sequence is the one that committed.
  */
 import { EtlError } from '../../shared/errors.js';
-import type { PipelineConfig } from '../../shared/config/pipeline-schema.js';
+import type { LoadedPipeline } from '../../shared/config/pipeline-files.js';
 import type { NewSourceFile, StateStore } from '../state/store.js';
 import { parsePlanRecord, usesWatermarks, type PlanFileEntry, type PlanRecord } from './watermarks.js';
 
@@ -43,33 +43,38 @@ export function findCommittedPlan(
   return null;
 }
 
-/** Commits the planned watermarks of `sequence` (or only the sequence, for modes without any). */
+/**
+ * Commits the planned watermarks of `sequence` (or only the sequence, for modes without any), under
+ * the pipeline's state name: a multi-table pipeline's table has its own (`<pipeline>/<table>`),
+ * while its config keeps the pipeline's `name`.
+ */
 export function commitPlannedWatermarks(
   store: StateStore,
-  config: PipelineConfig,
+  pipeline: Pick<LoadedPipeline, 'name' | 'config'>,
   sequence: number,
   plan: PlanRecord | null,
 ): void {
-  if (store.getRuntime(config.name).committedSequence >= sequence) return;
+  const { name, config } = pipeline;
+  if (store.getRuntime(name).committedSequence >= sequence) return;
   if (config.source.type === 'files') {
-    commitPlannedFiles(store, config, sequence, plan);
+    commitPlannedFiles(store, name, sequence, plan);
     return;
   }
   if (!usesWatermarks(config)) {
-    store.setCommittedSequence(config.name, sequence);
+    store.setCommittedSequence(name, sequence);
     return;
   }
   if (plan === null || plan.watermarks === null) {
     throw new EtlError(
       'STATE_INCONSISTENT',
-      `pipeline ${config.name}: the destination holds sequence ${sequence}, but the state store has no record of the watermarks that ` +
+      `pipeline ${name}: the destination holds sequence ${sequence}, but the state store has no record of the watermarks that ` +
         'commit planned (the state store was replaced or restored?). Runs stop here, because reading from the older watermark would load ' +
-        `that batch a second time. Find the cursor value the destination is complete up to, then run \`etlctl watermark set ${config.name} VALUE\`; ` +
-        `or \`etlctl watermark reset ${config.name}\` to read again from start_from${config.load.mode === 'incremental' ? ' (append mode: empty the destination first)' : ''}`,
+        `that batch a second time. Find the cursor value the destination is complete up to, then run \`etlctl watermark set ${name} VALUE\`; ` +
+        `or \`etlctl watermark reset ${name}\` to read again from start_from${config.load.mode === 'incremental' ? ' (append mode: empty the destination first)' : ''}`,
     );
   }
   // A full refresh's watermarks are the whole new position: a shard it found empty keeps none.
-  store.commitWatermarks(config.name, sequence, plan.watermarks, {
+  store.commitWatermarks(name, sequence, plan.watermarks, {
     replaceAll: plan.kind === 'full_refresh',
   });
 }
@@ -81,7 +86,7 @@ export function commitPlannedWatermarks(
  */
 function commitPlannedFiles(
   store: StateStore,
-  config: PipelineConfig,
+  name: string,
   sequence: number,
   plan: PlanRecord | null,
 ): void {
@@ -89,12 +94,12 @@ function commitPlannedFiles(
   if (files === undefined) {
     throw new EtlError(
       'STATE_INCONSISTENT',
-      `pipeline ${config.name}: the destination holds sequence ${sequence}, but the state store has no record of the files that ` +
+      `pipeline ${name}: the destination holds sequence ${sequence}, but the state store has no record of the files that ` +
         'commit loaded (the state store was replaced or restored?). Runs stop here, because the next run would load those files a second time. ' +
-        `Run \`etlctl start ${config.name} --full-refresh\` to load every file again into a replaced table`,
+        `Run \`etlctl start ${name} --full-refresh\` to load every file again into a replaced table`,
     );
   }
-  recordPlannedFiles(store, config.name, sequence, files);
+  recordPlannedFiles(store, name, sequence, files);
 }
 
 /** A files plan into the ledger under `sequence`, in the transaction that records the sequence. */

@@ -77,7 +77,7 @@ export async function settleWithDestination(
   if (committed !== null && committed.sequence > known) {
     const plan = findCommittedPlan(store, pipeline.name, committed.sequence, { runId: committed.runId });
     writeState(`recording sequence ${committed.sequence}`, () =>
-      commitPlannedWatermarks(store, config, committed.sequence, plan),
+      commitPlannedWatermarks(store, pipeline, committed.sequence, plan),
     );
   }
   return committed?.sequence ?? null;
@@ -93,7 +93,7 @@ export function alreadyCommittedOutcome(
   const { store, pipeline } = context;
   const plan = findCommittedPlan(store, pipeline.name, committed, hint);
   writeState(`recording sequence ${committed}`, () =>
-    commitPlannedWatermarks(store, pipeline.config, committed, plan),
+    commitPlannedWatermarks(store, pipeline, committed, plan),
   );
   return {
     rowsExtracted: 0,

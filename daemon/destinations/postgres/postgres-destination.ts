@@ -230,10 +230,20 @@ export class PostgresDestination implements Destination {
   ): Promise<CommitResult> {
     const label = this.#tableLabel(schema);
     const target = qualified(schema, this.#name.table);
-    // Serializes commits into one table (and the creation of _etld_commits) across daemons.
+    // Serializes commits into one table across daemons.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${label}`]);
-    await client.query(commitsTableDdl(schema));
     const commits = qualified(schema, '_etld_commits');
+    // Commits into other tables of the schema (a multi-table pipeline's tables, other pipelines)
+    // create _etld_commits too, and concurrent CREATE TABLE IF NOT EXISTS of one name fails
+    // (23505 on pg_type): while it is missing, its creators take turns. Always after the table's
+    // lock, so no two commits wait for each other.
+    const present = await client.query<{ present: boolean }>(
+      'SELECT to_regclass($1) IS NOT NULL AS present',
+      [commits],
+    );
+    if (present.rows[0]?.present !== true)
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:commits:${schema}`]);
+    await client.query(commitsTableDdl(schema));
     const done = await client.query<{ run_id: string }>(
       `SELECT run_id FROM ${commits} WHERE pipeline = $1 AND sequence >= $2 ORDER BY sequence DESC LIMIT 1`,
       [request.pipeline, request.sequence],

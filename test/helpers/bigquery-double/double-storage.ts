@@ -143,6 +143,11 @@ export class DoubleStorage {
   readonly #dir = mkdtempSync(join(tmpdir(), 'etld-bq-double-'));
   readonly tables = new Map<string, Field[]>();
   readonly datasets = new Set<string>();
+  /**
+   * The connection's work, one operation at a time: jobs of concurrent runs (a multi-table
+   * pipeline's tables) arrive at once, and one connection cannot hold two transactions.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
     this.#instance = instance;
@@ -160,32 +165,46 @@ export class DoubleStorage {
     return `${dataset}.${table}`;
   }
 
-  async createDataset(dataset: string): Promise<void> {
-    await this.#connection.run(`CREATE SCHEMA ${q(dataset)}`);
-    this.datasets.add(dataset);
+  createDataset(dataset: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#connection.run(`CREATE SCHEMA ${q(dataset)}`);
+      this.datasets.add(dataset);
+    });
   }
 
-  async createTable(dataset: string, table: string, fields: Field[]): Promise<void> {
-    await this.#connection.run(
-      `CREATE TABLE ${q(dataset)}.${q(table)} (${fields.map((f) => `${q(f.name)} ${duckType(f)}`).join(', ')})`,
-    );
-    this.tables.set(DoubleStorage.key(dataset, table), fields);
-  }
-
-  async dropTable(dataset: string, table: string): Promise<void> {
-    await this.#connection.run(`DROP TABLE ${q(dataset)}.${q(table)}`);
-    this.tables.delete(DoubleStorage.key(dataset, table));
-  }
-
-  async addFields(dataset: string, table: string, added: Field[]): Promise<void> {
-    for (const f of added)
+  createTable(dataset: string, table: string, fields: Field[]): Promise<void> {
+    return this.#exclusive(async () => {
       await this.#connection.run(
-        `ALTER TABLE ${q(dataset)}.${q(table)} ADD COLUMN ${q(f.name)} ${duckType(f)}`,
+        `CREATE TABLE ${q(dataset)}.${q(table)} (${fields.map((f) => `${q(f.name)} ${duckType(f)}`).join(', ')})`,
       );
-    this.tables.set(DoubleStorage.key(dataset, table), [
-      ...(this.tables.get(DoubleStorage.key(dataset, table)) ?? []),
-      ...added,
-    ]);
+      this.tables.set(DoubleStorage.key(dataset, table), fields);
+    });
+  }
+
+  dropTable(dataset: string, table: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#connection.run(`DROP TABLE ${q(dataset)}.${q(table)}`);
+      this.tables.delete(DoubleStorage.key(dataset, table));
+    });
+  }
+
+  addFields(dataset: string, table: string, added: Field[]): Promise<void> {
+    return this.#exclusive(async () => {
+      for (const f of added)
+        await this.#connection.run(
+          `ALTER TABLE ${q(dataset)}.${q(table)} ADD COLUMN ${q(f.name)} ${duckType(f)}`,
+        );
+      this.tables.set(DoubleStorage.key(dataset, table), [
+        ...(this.tables.get(DoubleStorage.key(dataset, table)) ?? []),
+        ...added,
+      ]);
+    });
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(work, work);
+    this.#queue = result.catch(() => undefined);
+    return result;
   }
 
   async #inTransaction<T>(work: () => Promise<T>): Promise<T> {
@@ -201,122 +220,135 @@ export class DoubleStorage {
   }
 
   /** Inserts rows of text values (already validated) into the table, atomically; truncates first on request. */
-  async insertTextRows(
+  insertTextRows(
     dataset: string,
     table: string,
     fields: Field[],
     rows: (string | null)[][],
     truncate: boolean,
   ): Promise<void> {
-    const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
-    writeFileSync(
-      file,
-      rows
-        .map((r) => JSON.stringify(Object.fromEntries(fields.map((f, i) => [`c${i}`, r[i] ?? null]))))
-        .join('\n'),
-    );
-    const columns = fields.map((_, i) => `c${i}: 'VARCHAR'`).join(', ');
-    const select = fields.map((f, i) => fromText(`c${i}`, f)).join(', ');
-    try {
-      await this.#inTransaction(async () => {
-        if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
-        if (rows.length > 0) {
-          await this.#connection.run(
-            `INSERT INTO ${q(dataset)}.${q(table)} (${fields.map((f) => q(f.name)).join(', ')}) SELECT ${select} FROM read_json('${file}', format='newline_delimited', columns={${columns}})`,
-          );
-        }
-      });
-    } finally {
-      rmSync(file, { force: true });
-    }
+    return this.#exclusive(async () => {
+      const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+      writeFileSync(
+        file,
+        rows
+          .map((r) => JSON.stringify(Object.fromEntries(fields.map((f, i) => [`c${i}`, r[i] ?? null]))))
+          .join('\n'),
+      );
+      const columns = fields.map((_, i) => `c${i}: 'VARCHAR'`).join(', ');
+      const select = fields.map((f, i) => fromText(`c${i}`, f)).join(', ');
+      try {
+        await this.#inTransaction(async () => {
+          if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
+          if (rows.length > 0) {
+            await this.#connection.run(
+              `INSERT INTO ${q(dataset)}.${q(table)} (${fields.map((f) => q(f.name)).join(', ')}) SELECT ${select} FROM read_json('${file}', format='newline_delimited', columns={${columns}})`,
+            );
+          }
+        });
+      } finally {
+        rmSync(file, { force: true });
+      }
+    });
   }
 
   /** Loads a Parquet file by column name. */
-  async insertParquet(
+  insertParquet(
     dataset: string,
     table: string,
     fields: Field[],
     data: Buffer,
     truncate: boolean,
   ): Promise<void> {
-    const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`);
-    writeFileSync(file, data);
-    try {
-      const described = await this.#connection.runAndReadAll(
-        `SELECT name FROM parquet_schema('${file}') WHERE num_children IS NULL OR num_children = 0`,
-      );
-      const names = described.getRows().map((r) => String(r[0]));
-      const known = new Set(fields.map((f) => f.name));
-      const unknown = names.find((n) => !known.has(n));
-      if (unknown !== undefined)
-        throw new DoubleError('invalid', `Parquet column ${unknown} is not in the schema`);
-      await this.#inTransaction(async () => {
-        if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
-        const used = fields.filter((f) => names.includes(f.name));
-        await this.#connection.run(
-          `INSERT INTO ${q(dataset)}.${q(table)} (${used.map((f) => q(f.name)).join(', ')}) SELECT ${used.map((f) => `CAST(${q(f.name)} AS ${duckType(f)})`).join(', ')} FROM read_parquet('${file}')`,
+    return this.#exclusive(async () => {
+      const file = join(this.#dir, `load-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`);
+      writeFileSync(file, data);
+      try {
+        const described = await this.#connection.runAndReadAll(
+          `SELECT name FROM parquet_schema('${file}') WHERE num_children IS NULL OR num_children = 0`,
         );
-      });
-    } finally {
-      rmSync(file, { force: true });
-    }
+        const names = described.getRows().map((r) => String(r[0]));
+        const known = new Set(fields.map((f) => f.name));
+        const unknown = names.find((n) => !known.has(n));
+        if (unknown !== undefined)
+          throw new DoubleError('invalid', `Parquet column ${unknown} is not in the schema`);
+        await this.#inTransaction(async () => {
+          if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
+          const used = fields.filter((f) => names.includes(f.name));
+          await this.#connection.run(
+            `INSERT INTO ${q(dataset)}.${q(table)} (${used.map((f) => q(f.name)).join(', ')}) SELECT ${used.map((f) => `CAST(${q(f.name)} AS ${duckType(f)})`).join(', ')} FROM read_parquet('${file}')`,
+          );
+        });
+      } finally {
+        rmSync(file, { force: true });
+      }
+    });
   }
 
   /** Runs a translated statement; returns result rows as text. */
-  async run(sql: string): Promise<{ columns: string[]; rows: (string | null)[][] }> {
-    const reader = await this.#connection.runAndReadAll(translateSql(sql));
-    const columns = reader.columnNames();
-    const rows = reader.getRows().map((r) => r.map((v) => (v === null ? null : String(v))));
-    return { columns, rows };
+  run(sql: string): Promise<{ columns: string[]; rows: (string | null)[][] }> {
+    return this.#exclusive(async () => {
+      const reader = await this.#connection.runAndReadAll(translateSql(sql));
+      const columns = reader.columnNames();
+      const rows = reader.getRows().map((r) => r.map((v) => (v === null ? null : String(v))));
+      return { columns, rows };
+    });
   }
 
   /** A query's result into a destination table (WRITE_TRUNCATE or WRITE_APPEND), atomically. */
-  async selectInto(sql: string, dataset: string, table: string, truncate: boolean): Promise<void> {
-    await this.#inTransaction(async () => {
-      if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
-      const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
-      const reader = await this.#connection.runAndReadAll(`SELECT * FROM (${translateSql(sql)}) LIMIT 0`);
-      const cols = reader.columnNames();
-      const unknown = cols.find((c) => !fields.some((f) => f.name === c));
-      if (unknown !== undefined)
-        throw new DoubleError(
-          'invalid',
-          `Provided Schema does not match Table ${dataset}.${table}. Cannot add fields (field: ${unknown})`,
+  selectInto(sql: string, dataset: string, table: string, truncate: boolean): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#inTransaction(async () => {
+        if (truncate) await this.#connection.run(`DELETE FROM ${q(dataset)}.${q(table)}`);
+        const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
+        const reader = await this.#connection.runAndReadAll(`SELECT * FROM (${translateSql(sql)}) LIMIT 0`);
+        const cols = reader.columnNames();
+        const unknown = cols.find((c) => !fields.some((f) => f.name === c));
+        if (unknown !== undefined)
+          throw new DoubleError(
+            'invalid',
+            `Provided Schema does not match Table ${dataset}.${table}. Cannot add fields (field: ${unknown})`,
+          );
+        await this.#connection.run(
+          `INSERT INTO ${q(dataset)}.${q(table)} (${cols.map(q).join(', ')}) ${translateSql(sql)}`,
         );
-      await this.#connection.run(
-        `INSERT INTO ${q(dataset)}.${q(table)} (${cols.map(q).join(', ')}) ${translateSql(sql)}`,
-      );
+      });
     });
   }
 
   /** The table's numBytes: the logical bytes of every value it holds (see `logicalSize`). */
-  async logicalBytes(dataset: string, table: string): Promise<number> {
-    const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
-    if (fields.length === 0) return 0;
-    const sizes = fields.map(
-      (f) => `COALESCE(SUM(CASE WHEN ${q(f.name)} IS NULL THEN 0 ELSE ${logicalSize(f, q(f.name))} END), 0)`,
-    );
-    const reader = await this.#connection.runAndReadAll(
-      `SELECT CAST(${sizes.join(' + ')} AS BIGINT) FROM ${q(dataset)}.${q(table)}`,
-    );
-    return Number(reader.getRows()[0]?.[0] ?? 0);
+  logicalBytes(dataset: string, table: string): Promise<number> {
+    return this.#exclusive(async () => {
+      const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
+      if (fields.length === 0) return 0;
+      const sizes = fields.map(
+        (f) =>
+          `COALESCE(SUM(CASE WHEN ${q(f.name)} IS NULL THEN 0 ELSE ${logicalSize(f, q(f.name))} END), 0)`,
+      );
+      const reader = await this.#connection.runAndReadAll(
+        `SELECT CAST(${sizes.join(' + ')} AS BIGINT) FROM ${q(dataset)}.${q(table)}`,
+      );
+      return Number(reader.getRows()[0]?.[0] ?? 0);
+    });
   }
 
   /** Rows as DuckDB renders them to text, in a stable order, for assertions. */
-  async textRows(dataset: string, table: string, orderBy: string): Promise<Record<string, string | null>[]> {
-    const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
-    const select = fields.map((f) =>
-      normalize(f.type) === 'BYTES'
-        ? `base64(${q(f.name)}) AS ${q(f.name)}`
-        : `CAST(${q(f.name)} AS VARCHAR) AS ${q(f.name)}`,
-    );
-    const reader = await this.#connection.runAndReadAll(
-      `SELECT ${select.join(', ')} FROM ${q(dataset)}.${q(table)} ORDER BY ${orderBy}`,
-    );
-    const names = reader.columnNames();
-    return reader
-      .getRows()
-      .map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] === null ? null : String(r[i])])));
+  textRows(dataset: string, table: string, orderBy: string): Promise<Record<string, string | null>[]> {
+    return this.#exclusive(async () => {
+      const fields = this.tables.get(DoubleStorage.key(dataset, table)) ?? [];
+      const select = fields.map((f) =>
+        normalize(f.type) === 'BYTES'
+          ? `base64(${q(f.name)}) AS ${q(f.name)}`
+          : `CAST(${q(f.name)} AS VARCHAR) AS ${q(f.name)}`,
+      );
+      const reader = await this.#connection.runAndReadAll(
+        `SELECT ${select.join(', ')} FROM ${q(dataset)}.${q(table)} ORDER BY ${orderBy}`,
+      );
+      const names = reader.columnNames();
+      return reader
+        .getRows()
+        .map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] === null ? null : String(r[i])])));
+    });
   }
 
   close(): void {
