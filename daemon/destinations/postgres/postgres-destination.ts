@@ -230,10 +230,19 @@ export class PostgresDestination implements Destination {
   ): Promise<CommitResult> {
     const label = this.#tableLabel(schema);
     const target = qualified(schema, this.#name.table);
-    // Serializes commits into one table (and the creation of _etld_commits) across daemons.
+    // Serializes commits into one table across daemons.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${label}`]);
-    await client.query(commitsTableDdl(schema));
     const commits = qualified(schema, '_etld_commits');
+    // Commits into two tables of one schema (a multi-table pipeline's tables) can both be the
+    // first: two CREATE TABLE IF NOT EXISTS at once make one fail on pg_type's unique index. While
+    // the table is missing its creation is serialized per schema (the lock is held to COMMIT).
+    const present = await client.query<{ present: boolean }>(
+      'SELECT to_regclass($1) IS NOT NULL AS present',
+      [commits],
+    );
+    if (present.rows[0]?.present !== true)
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`etld:${schema}._etld_commits`]);
+    await client.query(commitsTableDdl(schema));
     const done = await client.query<{ run_id: string }>(
       `SELECT run_id FROM ${commits} WHERE pipeline = $1 AND sequence >= $2 ORDER BY sequence DESC LIMIT 1`,
       [request.pipeline, request.sequence],
