@@ -279,8 +279,339 @@ describe('a MariaDB database as one multi-table pipeline', () => {
   });
 });
 
-void existsSync;
-void join;
-void newPgDatabase;
-void pgConnection;
-void runFailure;
+/** The tables of each PostgreSQL shard: [SQL name, formatted name, {table} as an identifier]. */
+const SHARD_TABLES = [
+  { sql: 'public.orders', label: 'public.orders', table: 'orders' },
+  { sql: 'public.order_lines', label: 'public.order_lines', table: 'order_lines' },
+  { sql: '"Sales"."Returns"', label: '"Sales"."Returns"', table: 'Returns' },
+] as const;
+const SHARDS = ['east', 'west'] as const;
+type ShardName = (typeof SHARDS)[number];
+
+/** Rows from..to of every table, labelled with their shard (ids overlap between shards). */
+function shardInsert(shard: ShardName, from: number, to: number): string {
+  return SHARD_TABLES.map(
+    (t) =>
+      `INSERT INTO ${t.sql} (id, line, label, updated_at) SELECT g, g % 4, '${shard} ' || g || ' of ${t.table}', timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(${from}, ${to}) g;`,
+  ).join('\n');
+}
+
+async function shardDatabase(shard: ShardName, rows: number): Promise<string> {
+  return newPgDatabase(
+    [
+      'CREATE SCHEMA "Sales";',
+      ...SHARD_TABLES.map(
+        (t) =>
+          `CREATE TABLE ${t.sql} (id bigint NOT NULL, line int NOT NULL, label text, updated_at timestamptz NOT NULL, PRIMARY KEY (${t.table === 'order_lines' ? 'id, line' : 'id'}));`,
+      ),
+      shardInsert(shard, 1, rows),
+    ].join('\n'),
+  );
+}
+
+/** Each shard's destination table equals that shard's source table, row by row. */
+async function expectShardsReplicated(file: string, databases: Record<ShardName, string>): Promise<void> {
+  for (const shard of SHARDS) {
+    for (const t of SHARD_TABLES) {
+      const source = await pg.query<{ r: string }>(
+        `SELECT concat_ws('|', id, line, label, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')) AS r FROM ${t.sql} ORDER BY id, line`,
+        [],
+        databases[shard],
+      );
+      const destination = await h.duck(
+        file,
+        `SELECT concat_ws('|', id, line, label, strftime(updated_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')), _etl_shard FROM "${shard}_${t.table}" ORDER BY id, line`,
+      );
+      expect(destination.length, `rows of ${shard}/${t.label}`).toBe(source.length);
+      expect(
+        destination.map((r) => r[0]),
+        `content of ${shard}/${t.label}`,
+      ).toEqual(source.map((r) => r.r));
+      expect(new Set(destination.map((r) => r[1])), `_etl_shard of ${shard}/${t.label}`).toEqual(
+        new Set(destination.length === 0 ? [] : [shard]),
+      );
+    }
+  }
+}
+
+describe('a sharded source with {shard} in the destination template', () => {
+  it("loads each shard's table into its own destination table as its own exactly-once member", async () => {
+    const databases: Record<ShardName, string> = {
+      east: await shardDatabase('east', 40),
+      west: await shardDatabase('west', 25),
+    };
+    const pipeline = h.pipeline({
+      name: 'fleet',
+      source: {
+        type: 'postgres',
+        connection: pgConnection(pg, databases.east),
+        shards: SHARDS.map((name) => ({ name, database: databases[name] })),
+        tables: ['public.order*', '"Sales".*'],
+      },
+      load: { mode: 'incremental', cursor: 'updated_at' },
+      destination: { type: 'duckdb', path: 'fleet.duckdb', table: '{shard}_{table}' },
+    });
+    const labels = SHARD_TABLES.flatMap((t) => SHARDS.map((shard) => `${shard}/${t.label}`));
+
+    const plan = await h.engine.plan(pipeline);
+    expect(plan.tables?.filter((t) => t.problem !== null)).toEqual([]);
+    expect(plan.tables?.map((t) => [t.state_name, t.table, t.destination]).sort()).toEqual(
+      SHARD_TABLES.flatMap((t) =>
+        SHARDS.map((shard) => [`fleet/${shard}/${t.label}`, t.label, `fleet.duckdb:${shard}_${t.table}`]),
+      ).sort(),
+    );
+
+    const first = await h.run(pipeline);
+    expect(first.rowsLoaded).toBe(3 * (40 + 25));
+    const firstTables = h.store.listRunTables('fleet', first.sequence);
+    expect(
+      firstTables.map((t) => [t.table, t.member, t.status, t.memberSequence, t.rowsLoaded]).sort(),
+    ).toEqual(
+      SHARD_TABLES.flatMap((t) =>
+        SHARDS.map((shard) => [
+          `${shard}/${t.label}`,
+          `fleet/${shard}/${t.label}`,
+          'succeeded',
+          1,
+          shard === 'east' ? 40 : 25,
+        ]),
+      ).sort(),
+    );
+    // Each shard's table is a run of its own with its own watermark, under `<pipeline>/<shard>/<table>`.
+    for (const label of labels) {
+      expect(h.store.listRuns(`fleet/${label}`, 10).map((r) => [r.sequence, r.status])).toEqual([
+        [1, 'succeeded'],
+      ]);
+    }
+    expect(h.store.getWatermarks('fleet/east/public.orders').map((w) => w.value)).toHaveLength(1);
+    expect(h.store.listRuns('fleet/public.orders', 10)).toEqual([]);
+    await expectShardsReplicated('fleet.duckdb', databases);
+
+    // New rows on west only: east's members load nothing, west's load just those.
+    await pg.query(shardInsert('west', 26, 31), [], databases.west);
+    const second = await h.run(pipeline);
+    expect(second.rowsLoaded).toBe(3 * 6);
+    const secondTables = new Map(h.store.listRunTables('fleet', second.sequence).map((t) => [t.table, t]));
+    expect(secondTables.get('east/public.orders')).toMatchObject({ rowsLoaded: 0, memberSequence: 2 });
+    expect(secondTables.get('west/"Sales"."Returns"')).toMatchObject({ rowsLoaded: 6, memberSequence: 2 });
+    await expectShardsReplicated('fleet.duckdb', databases);
+
+    // Retries of the committed run: nothing loads twice, even a member whose ledger row was lost
+    // after its destination commit (as in a crash).
+    await h.run(pipeline, { sequence: second.sequence, attempt: 2 });
+    const west = secondTables.get('west/public.order_lines');
+    if (west === undefined) throw new Error('no ledger row of west/public.order_lines');
+    h.store.upsertRunTable('fleet', second.sequence, west.table, west.member, {
+      status: 'failed',
+      errorCode: 'SOURCE_CONNECTION',
+      errorMessage: 'simulated crash after the destination commit',
+      retryable: true,
+    });
+    await h.run(pipeline, { sequence: second.sequence, attempt: 3 });
+    expect(h.store.listRunTables('fleet', second.sequence).find((t) => t.table === west.table)).toMatchObject(
+      { status: 'succeeded', attempts: 2, memberSequence: 2 },
+    );
+    expect(
+      h.store
+        .listRuns('fleet/west/public.order_lines', 10)
+        .map((r) => [r.sequence, r.attempt])
+        .sort(),
+    ).toEqual([
+      [1, 1],
+      [2, 1],
+      [2, 2],
+    ]);
+    expect(h.store.listRuns('fleet/east/public.order_lines', 10)).toHaveLength(2);
+    await expectShardsReplicated('fleet.duckdb', databases);
+    expect(
+      await h.duck(
+        'fleet.duckdb',
+        'SELECT count(*)::INTEGER, count(DISTINCT (id, line))::INTEGER FROM west_order_lines',
+      ),
+    ).toEqual([[31, 31]]);
+  }, 300_000);
+
+  it('without {shard}, loads every shard of a table into one destination table with _etl_shard', async () => {
+    const databases: Record<ShardName, string> = {
+      east: await shardDatabase('east', 12),
+      west: await shardDatabase('west', 9),
+    };
+    const pipeline = h.pipeline({
+      name: 'merged',
+      source: {
+        type: 'postgres',
+        connection: pgConnection(pg, databases.east),
+        shards: SHARDS.map((name) => ({ name, database: databases[name] })),
+        tables: ['public.orders', '"Sales"."Returns"'],
+      },
+      load: { mode: 'incremental', cursor: 'updated_at' },
+      destination: { type: 'duckdb', path: 'merged.duckdb', table: 'all_{table}' },
+    });
+    const plan = await h.engine.plan(pipeline);
+    expect(plan.tables?.map((t) => [t.state_name, t.destination, t.problem])).toEqual([
+      ['merged/"Sales"."Returns"', 'merged.duckdb:all_Returns', null],
+      ['merged/public.orders', 'merged.duckdb:all_orders', null],
+    ]);
+    const run = await h.run(pipeline);
+    expect(run.rowsLoaded).toBe(2 * (12 + 9));
+    expect(
+      await h.duck(
+        'merged.duckdb',
+        'SELECT _etl_shard, count(*)::INTEGER, count(DISTINCT id)::INTEGER FROM all_orders GROUP BY 1 ORDER BY 1',
+      ),
+    ).toEqual([
+      ['east', 12, 12],
+      ['west', 9, 9],
+    ]);
+    expect(h.store.listRuns('merged/public.orders', 10)).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('templates that give two tables one destination', () => {
+  /** Plan and run both refuse every colliding table, naming the others; nothing is written. */
+  async function expectRefused(
+    pipeline: ReturnType<Harness['pipeline']>,
+    file: string,
+    refused: Record<string, string>,
+  ): Promise<void> {
+    const plan = await h.engine.plan(pipeline);
+    expect(Object.fromEntries(plan.tables?.map((t) => [t.state_name, t.problem]) ?? [])).toEqual(refused);
+    const error = await runFailure(pipeline);
+    expect(error.code).toBe('TABLES_FAILED');
+    expect(error.retryable).toBe(false);
+    const count = Object.keys(refused).length;
+    expect(error.message).toContain(`${count} of ${count} tables did not load`);
+    const rows = h.store.listRunTables(pipeline.name, 1);
+    expect(Object.fromEntries(rows.map((r) => [r.member, [r.status, r.errorMessage]]))).toEqual(
+      Object.fromEntries(Object.entries(refused).map(([member, problem]) => [member, ['refused', problem]])),
+    );
+    for (const member of Object.keys(refused)) {
+      expect(error.message).toContain(refused[member]);
+      expect(h.store.listRuns(member, 10), `runs of ${member}`).toEqual([]);
+      expect(h.store.getWatermarks(member)).toEqual([]);
+    }
+    expect(existsSync(join(h.lakeDir, file)), `${file} written`).toBe(false);
+  }
+
+  it('refuses sales.orders and public.orders rendered by {table} alone', async () => {
+    const database = await newPgDatabase(`
+      CREATE SCHEMA sales;
+      CREATE TABLE public.orders (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+      CREATE TABLE sales.orders (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+      INSERT INTO public.orders SELECT g, now() FROM generate_series(1, 5) g;
+      INSERT INTO sales.orders SELECT g, now() FROM generate_series(1, 7) g;`);
+    const pipeline = h.pipeline({
+      name: 'clash',
+      source: { type: 'postgres', connection: pgConnection(pg, database), tables: ['*.orders'] },
+      load: { mode: 'full' },
+      destination: { type: 'duckdb', path: 'clash.duckdb', table: '{table}' },
+    });
+    const both = 'public.orders, sales.orders the same destination clash.duckdb:orders';
+    await expectRefused(pipeline, 'clash.duckdb', {
+      'clash/public.orders': `table public.orders: the destination template gives ${both}`,
+      'clash/sales.orders': `table sales.orders: the destination template gives ${both}`,
+    });
+  });
+
+  it('refuses MariaDB tables whose names differ only in case for DuckDB, whose names ignore case', async () => {
+    const database = await newMariaDatabase(
+      'CREATE TABLE `OrderLines` (id INT PRIMARY KEY, label TEXT)',
+      'CREATE TABLE `orderlines` (id INT PRIMARY KEY, label TEXT)',
+      "INSERT INTO `OrderLines` VALUES (1, 'mixed'), (2, 'mixed')",
+      "INSERT INTO `orderlines` VALUES (1, 'lower')",
+    );
+    const source = {
+      type: 'mysql',
+      connection: { host: maria.host, port: maria.port, user: maria.user, database },
+      tables: ['*'],
+    };
+    // Full loads: before the refusal, each run's second table silently replaced the first's rows.
+    const pipeline = h.pipeline({
+      name: 'cased',
+      source,
+      load: { mode: 'full' },
+      destination: { type: 'duckdb', path: 'cased.duckdb', table: 'm_{table}' },
+    });
+    const both = `${database}.OrderLines, ${database}.orderlines one destination: cased.duckdb:m_OrderLines, cased.duckdb:m_orderlines (DuckDB table names ignore case)`;
+    await expectRefused(pipeline, 'cased.duckdb', {
+      [`cased/${database}.OrderLines`]: `table ${database}.OrderLines: the destination template gives ${both}`,
+      [`cased/${database}.orderlines`]: `table ${database}.orderlines: the destination template gives ${both}`,
+    });
+
+    // PostgreSQL quotes the names it creates: there they are two tables, and both load.
+    const target = await newPgDatabase('SELECT 1;');
+    const toPostgres = h.pipeline({
+      name: 'cased_pg',
+      source,
+      load: { mode: 'full' },
+      destination: { type: 'postgres', connection: pgConnection(pg, target), table: 'm_{table}' },
+    });
+    expect((await h.engine.plan(toPostgres)).tables?.map((t) => [t.destination, t.problem])).toEqual([
+      ['m_OrderLines', null],
+      ['m_orderlines', null],
+    ]);
+    expect(await h.run(toPostgres)).toMatchObject({ rowsLoaded: 3 });
+    expect(
+      await pg.query<{ label: string; n: number }>(
+        `SELECT label, count(*)::int AS n FROM "m_OrderLines" GROUP BY label UNION ALL SELECT label, count(*)::int FROM m_orderlines GROUP BY label`,
+        [],
+        target,
+      ),
+    ).toEqual([
+      { label: 'mixed', n: 2 },
+      { label: 'lower', n: 1 },
+    ]);
+  });
+
+  it('refuses shards whose names render alike in {shard}, naming each shard', async () => {
+    const seed = `CREATE TABLE orders (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL);
+      INSERT INTO orders SELECT g, now() FROM generate_series(1, 3) g;`;
+    const [first, second] = [await newPgDatabase(seed), await newPgDatabase(seed)];
+    const pipeline = h.pipeline({
+      name: 'alike',
+      source: {
+        type: 'postgres',
+        connection: pgConnection(pg, first),
+        shards: [
+          { name: 'eu-1', database: first },
+          { name: 'eu_1', database: second },
+        ],
+        tables: ['orders'],
+      },
+      load: { mode: 'incremental', cursor: 'updated_at' },
+      destination: { type: 'duckdb', path: 'alike.duckdb', table: '{shard}_{table}' },
+    });
+    const both = 'eu-1/public.orders, eu_1/public.orders the same destination alike.duckdb:eu_1_orders';
+    await expectRefused(pipeline, 'alike.duckdb', {
+      'alike/eu-1/public.orders': `table public.orders: the destination template gives ${both}`,
+      'alike/eu_1/public.orders': `table public.orders: the destination template gives ${both}`,
+    });
+  });
+});
+
+describe('a multi-table pipeline into PostgreSQL', () => {
+  it('commits the first runs of several tables of one schema at once', async () => {
+    const names = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+    const database = await newMariaDatabase(
+      ...names.map((t) => `CREATE TABLE ${t} (id INT PRIMARY KEY, label TEXT)`),
+      ...names.map((t, i) => `INSERT INTO ${t} SELECT seq, '${t}' FROM seq_1_to_${i + 2}`),
+    );
+    const target = await newPgDatabase('SELECT 1;');
+    const pipeline = h.pipeline({
+      name: 'many_pg',
+      source: {
+        type: 'mysql',
+        connection: { host: maria.host, port: maria.port, user: maria.user, database },
+        tables: ['a?'],
+      },
+      load: { mode: 'full' },
+      table_parallelism: names.length,
+      destination: { type: 'postgres', connection: pgConnection(pg, target), table: 'p_{table}' },
+    });
+    // Every table's first commit creates _etld_commits if it is missing: one at a time.
+    expect(await h.run(pipeline)).toMatchObject({ rowsLoaded: 2 + 3 + 4 + 5 + 6 + 7 });
+    expect(await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM _etld_commits', [], target)).toEqual(
+      [{ n: names.length }],
+    );
+  });
+});
