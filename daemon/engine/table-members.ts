@@ -46,8 +46,13 @@ export interface TableMember {
   readonly shard: string | null;
   /** The state name (`<pipeline>/<table>`). */
   readonly name: string;
-  /** Where it loads (the rendered template), for plans and collisions. */
+  /** Where it loads (the rendered template), for plans and messages. */
   readonly target: string;
+  /**
+   * `target` as the destination tells names apart, for collisions: DuckDB ignores the case of
+   * table names (quoted or not), so `OrderLines` and `orderlines` are one DuckDB table.
+   */
+  readonly targetKey: string;
   /**
    * The member pipeline; or why this table cannot load as configured (naming table and column),
    * with the error when describing it failed (its code and whether a retry may pass).
@@ -114,20 +119,25 @@ export function tableSettings(
 function destinationFor(
   destination: DestinationConfig,
   values: { schema: string; table: string; shard: string },
-): { readonly destination: DestinationConfig; readonly target: string } {
+): { readonly destination: DestinationConfig; readonly target: string; readonly targetKey: string } {
   switch (destination.type) {
     case 'delta': {
       const path = renderTemplate(destination.path, values, 'path');
-      return { destination: { ...destination, path }, target: path };
+      return { destination: { ...destination, path }, target: path, targetKey: path };
     }
     case 'duckdb': {
       const table = renderTemplate(destination.table, values, 'identifier');
-      return { destination: { ...destination, table }, target: `${destination.path}:${table}` };
+      return {
+        destination: { ...destination, table },
+        target: `${destination.path}:${table}`,
+        targetKey: `${destination.path}:${table.toLowerCase()}`,
+      };
     }
     case 'postgres':
     case 'bigquery': {
+      // Case counts: PostgreSQL's names are quoted, BigQuery's are case-sensitive by default.
       const table = renderTemplate(destination.table, values, 'identifier');
-      return { destination: { ...destination, table }, target: table };
+      return { destination: { ...destination, table }, target: table, targetKey: table };
     }
   }
 }
@@ -153,7 +163,7 @@ export function memberOf(
   const dialect = tableDialect(config);
   const table = formatSourceTable(found.table, dialect);
   const name = memberName(parent.name, table, shard);
-  const { destination, target } = destinationFor(config.destination, {
+  const { destination, target, targetKey } = destinationFor(config.destination, {
     schema: found.table.schema,
     table: found.table.name,
     shard: shard ?? '',
@@ -163,6 +173,7 @@ export function memberOf(
     shard,
     name,
     target,
+    targetKey,
     loadable: { problem: `table ${table}: ${problem}` },
   });
   if ('error' in found)
@@ -171,6 +182,7 @@ export function memberOf(
       shard,
       name,
       target,
+      targetKey,
       loadable: { problem: `table ${table}: ${found.error.message}`, error: found.error },
     };
   const columns = found.columns;
@@ -222,6 +234,7 @@ export function memberOf(
     shard,
     name,
     target,
+    targetKey,
     loadable: {
       pipeline: {
         name,
@@ -233,17 +246,26 @@ export function memberOf(
   };
 }
 
-/** Members that would load into the same destination table: refused together, by name. */
+/**
+ * Members that would load into the same destination table (as the destination tells names apart):
+ * refused together, by name (`<shard>/<table>` for a {shard} template, where the tables are alike).
+ */
 export function refuseCollisions(members: readonly TableMember[]): TableMember[] {
-  const byTarget = new Map<string, string[]>();
-  for (const m of members) byTarget.set(m.target, [...(byTarget.get(m.target) ?? []), m.table]);
+  const byTarget = new Map<string, TableMember[]>();
+  for (const m of members) byTarget.set(m.targetKey, [...(byTarget.get(m.targetKey) ?? []), m]);
   return members.map((m) => {
-    const sharing = byTarget.get(m.target) ?? [];
+    const sharing = byTarget.get(m.targetKey) ?? [];
     if (sharing.length < 2 || !('pipeline' in m.loadable)) return m;
+    const names = sharing.map((s) => (s.shard === null ? s.table : `${s.shard}/${s.table}`));
+    const targets = [...new Set(sharing.map((s) => s.target))];
+    const destination =
+      targets.length === 1
+        ? `the same destination ${m.target}`
+        : `one destination: ${targets.join(', ')} (DuckDB table names ignore case)`;
     return {
       ...m,
       loadable: {
-        problem: `table ${m.table}: the destination template gives ${sharing.join(', ')} the same destination ${m.target}`,
+        problem: `table ${m.table}: the destination template gives ${names.join(', ')} ${destination}`,
       },
     };
   });

@@ -30,7 +30,8 @@ export interface MariaDbServer {
 
 const isRoot = process.getuid?.() === 0;
 
-export async function startMariaDb(): Promise<MariaDbServer> {
+/** `serverArgs`: more mariadbd options (e.g. `--lower-case-table-names=1`). */
+export async function startMariaDb(serverArgs: readonly string[] = []): Promise<MariaDbServer> {
   const dir = mkdtempSync(join(tmpdir(), 'etld-maria-'));
   const dataDir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
@@ -60,6 +61,7 @@ export async function startMariaDb(): Promise<MariaDbServer> {
         '--max-connections=300',
         `--pid-file=${join(dir, 'mysqld.pid')}`,
         ...userArgs,
+        ...serverArgs,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
