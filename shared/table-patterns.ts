@@ -82,15 +82,24 @@ function globMatches(glob: string, text: string): boolean {
   return gi === g.length;
 }
 
-/** Whether `table` matches `pattern`; a 1-part pattern only matches tables of `defaultSchema`. */
+/** How names compare: as written, or (a source that resolves names whatever their case) folded. */
+export interface NameMatching {
+  readonly defaultSchema: string;
+  readonly ignoreCase: boolean;
+}
+
+/** Whether `table` matches `pattern`; a 1-part pattern only matches tables of the default schema. */
 export function matchesTablePattern(
   pattern: TablePattern,
   table: SourceTable,
-  defaultSchema: string,
+  naming: NameMatching,
 ): boolean {
+  const fold = (text: string): string => (naming.ignoreCase ? text.toLowerCase() : text);
   const schemaMatches =
-    pattern.schema === null ? table.schema === defaultSchema : globMatches(pattern.schema, table.schema);
-  return schemaMatches && globMatches(pattern.name, table.name);
+    pattern.schema === null
+      ? fold(table.schema) === fold(naming.defaultSchema)
+      : globMatches(fold(pattern.schema), fold(table.schema));
+  return schemaMatches && globMatches(fold(pattern.name), fold(table.name));
 }
 
 /** Code-unit order (schema, then name): the same on every machine, whatever the locale. */
@@ -108,7 +117,7 @@ export function selectTables(
   tables: readonly SourceTable[],
   include: readonly TablePattern[],
   exclude: readonly TablePattern[],
-  defaultSchema: string,
+  naming: NameMatching,
 ): SourceTable[] {
   const seen = new Set<string>();
   const selected: SourceTable[] = [];
@@ -117,8 +126,8 @@ export function selectTables(
     const key = JSON.stringify([table.schema, table.name]);
     if (seen.has(key)) continue;
     seen.add(key);
-    if (!include.some((p) => matchesTablePattern(p, table, defaultSchema))) continue;
-    if (exclude.some((p) => matchesTablePattern(p, table, defaultSchema))) continue;
+    if (!include.some((p) => matchesTablePattern(p, table, naming))) continue;
+    if (exclude.some((p) => matchesTablePattern(p, table, naming))) continue;
     selected.push({ schema: table.schema, name: table.name });
   }
   return selected.sort(compareSourceTables);

@@ -67,13 +67,14 @@ export async function discoverTables(
     if (first === undefined)
       throw new EtlError('CONFIG_INVALID', `pipeline ${pipeline.name} has no source shard`);
     const listing = await first.introspector.listTables(signal);
-    const selected = selectTables(listing.tables, include, exclude, listing.defaultSchema);
+    const naming = { defaultSchema: listing.defaultSchema, ignoreCase: listing.namesIgnoreCase };
+    const selected = selectTables(listing.tables, include, exclude, naming);
     const missing = (config.source.tables ?? []).filter((text) => {
       const parsed = parseTablePattern(text, dialect);
       return (
         parsed.ok &&
         isTablePatternLiteral(parsed.pattern) &&
-        selectTables(listing.tables, [parsed.pattern], [], listing.defaultSchema).length === 0
+        selectTables(listing.tables, [parsed.pattern], [], naming).length === 0
       );
     });
     const found: DiscoveredTable[] = new Array<DiscoveredTable>(selected.length);
@@ -97,7 +98,7 @@ export async function discoverTables(
         found[index] = { table, error: toEtlError(error) };
       }
     });
-    const settings = tableSettings(config, listing.defaultSchema);
+    const settings = tableSettings(config, naming);
     const shards = templateSplitsShards(config)
       ? (config.source.shards?.map((s) => s.name) ?? ['default'])
       : [null];

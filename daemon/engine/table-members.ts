@@ -17,7 +17,7 @@ import {
 } from '../../shared/config/pipeline-schema.js';
 import { renderTemplate, templatePlaceholders } from '../../shared/config/tables-schema.js';
 import { parseQualifiedName } from '../../shared/qualified-name.js';
-import { formatSourceTable, type SourceTable } from '../../shared/table-patterns.js';
+import { formatSourceTable, type NameMatching, type SourceTable } from '../../shared/table-patterns.js';
 
 /**
  * What discovery learned of one selected table: its column names (in table order) and primary
@@ -94,7 +94,7 @@ export function memberName(pipeline: string, table: string, shard: string | null
 /** `tables:` entries by the table they name (1-part names are in the default schema). */
 export function tableSettings(
   config: PipelineConfig,
-  defaultSchema: string,
+  naming: NameMatching,
 ): {
   readonly find: (table: SourceTable) => TableSettings | undefined;
   readonly unused: (seen: readonly SourceTable[]) => string[];
@@ -104,12 +104,14 @@ export function tableSettings(
     const parsed = parseQualifiedName(text, dialect);
     if (!parsed.ok) return [];
     const parts = parsed.parts;
+    const { defaultSchema } = naming;
     const schema = parts.length >= 2 ? (parts[parts.length - 2] ?? defaultSchema) : defaultSchema;
     const name = parts[parts.length - 1] ?? '';
     return [{ text, schema, name, settings }];
   });
+  const fold = (text: string): string => (naming.ignoreCase ? text.toLowerCase() : text);
   const same = (a: { schema: string; name: string }, b: SourceTable): boolean =>
-    a.schema === b.schema && a.name === b.name;
+    fold(a.schema) === fold(b.schema) && fold(a.name) === fold(b.name);
   return {
     find: (table) => entries.find((e) => same(e, table))?.settings,
     unused: (seen) => entries.filter((e) => !seen.some((t) => same(e, t))).map((e) => e.text),

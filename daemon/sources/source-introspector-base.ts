@@ -44,8 +44,11 @@ export abstract class SourceIntrospectorBase<
       : { min: low, max: high };
   }
 
-  /** One row, one cell: the schema a 1-part `source.table` resolves to (NULL when none). */
-  abstract defaultSchemaSql(): string;
+  /**
+   * One row of two cells: the schema a 1-part `source.table` resolves to (NULL when none), and 1
+   * when the source resolves table names whatever their case (else 0).
+   */
+  abstract namingSql(): string;
 
   /** Rows of (schema, table name): every base table the login can see, no views, no system schemas. */
   abstract listTablesSql(): string;
@@ -57,10 +60,14 @@ export abstract class SourceIntrospectorBase<
   abstract tableExistsSql(table: string): string;
 
   async listTables(signal?: AbortSignal): Promise<SourceTableList> {
-    const schema = (await this.driver.queryText(this.defaultSchemaSql(), signal))[0]?.[0];
+    const [schema, ignoreCase] = (await this.driver.queryText(this.namingSql(), signal))[0] ?? [];
     const rows = await this.driver.queryText(this.listTablesSql(), signal);
     const tables = rows.map(([tableSchema, name]) => ({ schema: tableSchema ?? '', name: name ?? '' }));
-    return { defaultSchema: schema ?? '', tables: tables.sort(compareSourceTables) };
+    return {
+      defaultSchema: schema ?? '',
+      namesIgnoreCase: ignoreCase === '1',
+      tables: tables.sort(compareSourceTables),
+    };
   }
 
   async primaryKey(table: string, signal?: AbortSignal): Promise<string[] | null> {

@@ -167,5 +167,11 @@ export interface SourceIntrospector {
 
 export interface SourceTableList {
   readonly defaultSchema: string;
+  /**
+   * The source resolves table names whatever their case (MariaDB/MySQL with
+   * lower_case_table_names, a SQL Server database with a case-insensitive collation): patterns and
+   * `tables:` keys then match without regard to case, as `source.table` resolves.
+   */
+  readonly namesIgnoreCase: boolean;
   readonly tables: SourceTable[];
 }

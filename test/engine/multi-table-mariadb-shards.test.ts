@@ -625,10 +625,8 @@ describe('a MariaDB server whose table names ignore case (lower_case_table_names
     await folding.destroy();
   });
 
-  // FAILING (product bug, not fixed here): the server stores `OrderLines` as `orderlines` and
-  // resolves any spelling to it, as `source.table: OrderLines` does; multi-table patterns and
-  // `tables:` keys are matched case-sensitively against the catalog's lower-case spelling, so
-  // `OrderLines` is reported missing, `Count*` matches nothing, `tables.Countries` is unused.
+  // The server stores `OrderLines` as `orderlines` and resolves any spelling to it, as
+  // `source.table: OrderLines` does: patterns, literal names and `tables:` keys match the same way.
   it('selects tables by names and patterns written in any case, as the server resolves them', async () => {
     expect((await folding.query('SELECT @@lower_case_table_names AS v'))[0]?.v).toBe(1);
     await folding.createDatabase('ShopDb');

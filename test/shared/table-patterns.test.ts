@@ -30,7 +30,7 @@ function matches(
   table: SourceTable,
   defaultSchema = 'public',
 ): boolean {
-  return matchesTablePattern(pattern(text, dialect), table, defaultSchema);
+  return matchesTablePattern(pattern(text, dialect), table, { defaultSchema, ignoreCase: false });
 }
 
 describe('parseTablePattern', () => {
@@ -132,6 +132,18 @@ describe('matchesTablePattern', () => {
     expect(matches('"sales.a".*', 'postgres', t('sales', 'a.b'))).toBe(false);
   });
 
+  test('a source that resolves names whatever their case matches them so, schema and default schema included', () => {
+    const folded = (text: string, table: SourceTable, defaultSchema = 'shopdb'): boolean =>
+      matchesTablePattern(pattern(text, 'mysql'), table, { defaultSchema, ignoreCase: true });
+    expect(folded('OrderLines', t('shopdb', 'orderlines'))).toBe(true);
+    expect(folded('Count*', t('shopdb', 'countries'))).toBe(true);
+    expect(folded('ShopDb.ORDER?ines', t('shopdb', 'orderlines'))).toBe(true);
+    expect(folded('orders', t('shopdb', 'Orders'), 'ShopDb')).toBe(true);
+    expect(folded('Order*', t('other', 'orderlines'))).toBe(false);
+    // As written, case counts.
+    expect(matches('OrderLines', 'mysql', t('shopdb', 'orderlines'), 'shopdb')).toBe(false);
+  });
+
   test('a 1-part pattern means the default schema it is given', () => {
     expect(matches('orders', 'postgres', t('public', 'orders'))).toBe(true);
     expect(matches('orders', 'postgres', t('sales', 'orders'))).toBe(false);
@@ -155,37 +167,53 @@ describe('selectTables', () => {
   const list = (texts: string[]): TablePattern[] => texts.map((text) => pattern(text, 'postgres'));
 
   test('keeps tables matching an include and no exclude, sorted by schema then name, without duplicates', () => {
-    expect(selectTables(tables, list(['sales.*', 'sales.orders', 'users']), [], 'public')).toEqual([
-      t('public', 'users'),
-      t('sales', 'order_items'),
-      t('sales', 'orders'),
-    ]);
-    expect(selectTables(tables, list(['*.*']), list(['*.order_*', 'archive.*']), 'public')).toEqual([
-      t('Sales', 'Order Items'),
-      t('public', 'users'),
-      t('sales', 'orders'),
-    ]);
-    expect(selectTables(tables, list(['"Sales".*', 'order_*']), [], 'public')).toEqual([
-      t('Sales', 'Order Items'),
-      t('public', 'order_log'),
-    ]);
+    expect(
+      selectTables(tables, list(['sales.*', 'sales.orders', 'users']), [], {
+        defaultSchema: 'public',
+        ignoreCase: false,
+      }),
+    ).toEqual([t('public', 'users'), t('sales', 'order_items'), t('sales', 'orders')]);
+    expect(
+      selectTables(tables, list(['*.*']), list(['*.order_*', 'archive.*']), {
+        defaultSchema: 'public',
+        ignoreCase: false,
+      }),
+    ).toEqual([t('Sales', 'Order Items'), t('public', 'users'), t('sales', 'orders')]);
+    expect(
+      selectTables(tables, list(['"Sales".*', 'order_*']), [], {
+        defaultSchema: 'public',
+        ignoreCase: false,
+      }),
+    ).toEqual([t('Sales', 'Order Items'), t('public', 'order_log')]);
   });
 
   test('an exclude wins over an include of the same table; a 1-part exclude uses the default schema', () => {
-    expect(selectTables(tables, list(['sales.orders']), list(['sales.orders']), 'public')).toEqual([]);
-    expect(selectTables(tables, list(['sales.*']), list(['orders']), 'sales')).toEqual([
-      t('sales', 'order_items'),
-    ]);
-    expect(selectTables(tables, list(['sales.*']), list(['orders']), 'public')).toEqual([
-      t('sales', 'order_items'),
-      t('sales', 'orders'),
-    ]);
+    expect(
+      selectTables(tables, list(['sales.orders']), list(['sales.orders']), {
+        defaultSchema: 'public',
+        ignoreCase: false,
+      }),
+    ).toEqual([]);
+    expect(
+      selectTables(tables, list(['sales.*']), list(['orders']), {
+        defaultSchema: 'sales',
+        ignoreCase: false,
+      }),
+    ).toEqual([t('sales', 'order_items')]);
+    expect(
+      selectTables(tables, list(['sales.*']), list(['orders']), {
+        defaultSchema: 'public',
+        ignoreCase: false,
+      }),
+    ).toEqual([t('sales', 'order_items'), t('sales', 'orders')]);
   });
 
   test('no include selects nothing; the input is left as it was', () => {
     const copy = [...tables];
-    expect(selectTables(tables, [], list(['*.*']), 'public')).toEqual([]);
-    selectTables(tables, list(['*.*']), [], 'public');
+    expect(selectTables(tables, [], list(['*.*']), { defaultSchema: 'public', ignoreCase: false })).toEqual(
+      [],
+    );
+    selectTables(tables, list(['*.*']), [], { defaultSchema: 'public', ignoreCase: false });
     expect(tables).toEqual(copy);
   });
 });

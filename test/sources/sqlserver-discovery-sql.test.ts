@@ -37,7 +37,9 @@ function scripted(answers: Readonly<Record<string, TextRow[]>>): {
 
 describe('SQL Server discovery SQL', () => {
   test('lists user tables of every schema and asks for the login default schema', () => {
-    expect(introspector.defaultSchemaSql()).toBe('SELECT SCHEMA_NAME()');
+    expect(introspector.namingSql()).toBe(
+      "SELECT SCHEMA_NAME(), CASE WHEN CONVERT(nvarchar(128), DATABASEPROPERTYEX(DB_NAME(), 'Collation')) LIKE '%[_]CI[_]%' THEN 1 ELSE 0 END",
+    );
     expect(introspector.listTablesSql()).toBe(
       'SELECT s.name, t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_ms_shipped = 0',
     );
@@ -70,9 +72,9 @@ describe('SQL Server discovery SQL', () => {
 });
 
 describe('SQL Server discovery results', () => {
-  test('listTables sorts by schema then name (code units) and keeps the default schema', async () => {
+  test('listTables sorts by schema then name (code units) and keeps the default schema and collation case', async () => {
     const { introspector: i } = scripted({
-      [introspector.defaultSchemaSql()]: [['dbo']],
+      [introspector.namingSql()]: [['dbo', '1']],
       [introspector.listTablesSql()]: [
         ['sales', 'orders'],
         ['dbo', 'b'],
@@ -82,6 +84,7 @@ describe('SQL Server discovery results', () => {
     });
     expect(await i.listTables()).toEqual({
       defaultSchema: 'dbo',
+      namesIgnoreCase: true,
       tables: [
         { schema: 'Sales', name: 'Order Items' },
         { schema: 'dbo', name: 'B' },

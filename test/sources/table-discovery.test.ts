@@ -101,6 +101,7 @@ describe('PostgreSQL table discovery', () => {
   test('lists base tables and partitioned parents of every user schema, sorted, with the default schema', async () => {
     expect(await introspector.listTables()).toEqual({
       defaultSchema: 'public',
+      namesIgnoreCase: false,
       tables: [
         t('Other Schema', 'mixed'),
         t('Other Schema', 't1'),
@@ -142,9 +143,12 @@ describe('PostgreSQL table discovery', () => {
   });
 
   test('include and exclude patterns over the listed tables', async () => {
-    const { defaultSchema, tables } = await introspector.listTables();
+    const { defaultSchema, namesIgnoreCase, tables } = await introspector.listTables();
     const select = (include: string[], exclude: string[] = []): SourceTable[] =>
-      selectTables(tables, patterns(include, 'postgres'), patterns(exclude, 'postgres'), defaultSchema);
+      selectTables(tables, patterns(include, 'postgres'), patterns(exclude, 'postgres'), {
+        defaultSchema,
+        ignoreCase: namesIgnoreCase,
+      });
     expect(select(['sales.*', '"Other Schema".*', 'users'], ['sales.order*', '*."MiXed"'])).toEqual([
       t('Other Schema', 'mixed'),
       t('Other Schema', 't1'),
@@ -205,6 +209,7 @@ describe('MariaDB table discovery', () => {
   test('lists base tables of every non-system database, sorted, with the connection database', async () => {
     expect(await introspector.listTables()).toEqual({
       defaultSchema: DB,
+      namesIgnoreCase: false,
       tables: [
         t('OtherDb', 'Notes'),
         t('OtherDb', 't1'),
@@ -229,7 +234,11 @@ describe('MariaDB table discovery', () => {
     try {
       await limited.init();
       const seen = mysqlDialect.createIntrospector(limited);
-      expect(await seen.listTables()).toEqual({ defaultSchema: 'OtherDb', tables: [t('OtherDb', 't1')] });
+      expect(await seen.listTables()).toEqual({
+        defaultSchema: 'OtherDb',
+        namesIgnoreCase: false,
+        tables: [t('OtherDb', 't1')],
+      });
       expect(await seen.primaryKey('t1')).toEqual(['id']);
       expect((await missingTableError(seen, 'Notes')).message).toContain('table "Notes" does not exist');
     } finally {
@@ -264,9 +273,12 @@ describe('MariaDB table discovery', () => {
   });
 
   test('include and exclude patterns over the listed tables', async () => {
-    const { defaultSchema, tables } = await introspector.listTables();
+    const { defaultSchema, namesIgnoreCase, tables } = await introspector.listTables();
     const select = (include: string[], exclude: string[] = []): SourceTable[] =>
-      selectTables(tables, patterns(include, 'mysql'), patterns(exclude, 'mysql'), defaultSchema);
+      selectTables(tables, patterns(include, 'mysql'), patterns(exclude, 'mysql'), {
+        defaultSchema,
+        ignoreCase: namesIgnoreCase,
+      });
     expect(select(['*'], ['Mi*', '`a.b`'])).toEqual([
       t(DB, 'Order Items'),
       t(DB, 'history'),

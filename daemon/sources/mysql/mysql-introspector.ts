@@ -62,8 +62,9 @@ export class MysqlIntrospector extends SourceIntrospectorBase<MysqlDriver, Mysql
     );
   }
 
-  defaultSchemaSql(): string {
-    return 'SELECT DATABASE()';
+  /** lower_case_table_names 1 stores names in lower case, 2 compares them so: both ignore case. */
+  namingSql(): string {
+    return 'SELECT DATABASE(), CASE WHEN @@lower_case_table_names = 0 THEN 0 ELSE 1 END';
   }
 
   /**

@@ -102,8 +102,8 @@ export class PostgresIntrospector extends SourceIntrospectorBase<PostgresDriver,
     return typeof estimate === 'number' ? estimate : null;
   }
 
-  defaultSchemaSql(): string {
-    return 'SELECT current_schema()';
+  namingSql(): string {
+    return 'SELECT current_schema(), 0';
   }
 
   /**

@@ -39,8 +39,9 @@ export class SqlServerIntrospector extends SourceIntrospectorBase<SqlServerDrive
     return this.catalogNumber(this.estimateSql(relation.table), signal);
   }
 
-  defaultSchemaSql(): string {
-    return 'SELECT SCHEMA_NAME()';
+  /** Object names compare under the database's collation: `_CI_` ones ignore case. */
+  namingSql(): string {
+    return "SELECT SCHEMA_NAME(), CASE WHEN CONVERT(nvarchar(128), DATABASEPROPERTYEX(DB_NAME(), 'Collation')) LIKE '%[_]CI[_]%' THEN 1 ELSE 0 END";
   }
 
   listTablesSql(): string {
