@@ -25,10 +25,6 @@ import {
   type DiscoveredTable,
   type TableMember,
 } from './table-members.js';
-import { forEachLimited } from '../storage/store-tuning.js';
-
-/** Catalog queries at once while describing the selected tables. */
-const DESCRIBE_CONCURRENCY = 4;
 
 export interface TableDiscovery {
   readonly members: readonly TableMember[];
@@ -77,27 +73,26 @@ export async function discoverTables(
         selectTables(listing.tables, [parsed.pattern], [], naming).length === 0
       );
     });
-    const found: DiscoveredTable[] = new Array<DiscoveredTable>(selected.length);
-    const indexed = selected.map((table, index) => ({ table, index }));
-    await forEachLimited(indexed, DESCRIBE_CONCURRENCY, async ({ table, index }) => {
+    // One catalog query at a time: the shard's introspector has one connection, and a driver
+    // queues (node-postgres warns about) queries sent while another is running.
+    const found: DiscoveredTable[] = [];
+    for (const table of selected) {
       const relation = { table: formatSourceTable(table, dialect) };
       try {
-        const [columns, primaryKey] = await Promise.all([
-          first.introspector.describe(relation, signal),
-          first.introspector.primaryKey(relation.table, signal),
-        ]);
+        const columns = await first.introspector.describe(relation, signal);
+        const primaryKey = await first.introspector.primaryKey(relation.table, signal);
         const ownDatabase = dialect === 'mysql' && table.schema === listing.defaultSchema;
-        found[index] = {
+        found.push({
           table,
           columns: columns.map((c) => c.name),
           primaryKey,
           ...(ownDatabase ? { readAs: formatNamePart(table.name, dialect) } : {}),
-        };
+        });
       } catch (error) {
         if (signal?.aborted === true) throw error;
-        found[index] = { table, error: toEtlError(error) };
+        found.push({ table, error: toEtlError(error) });
       }
-    });
+    }
     const settings = tableSettings(config, naming);
     const shards = templateSplitsShards(config)
       ? (config.source.shards?.map((s) => s.name) ?? ['default'])
