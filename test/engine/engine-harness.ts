@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
+import { EtlError } from '../../shared/errors.js';
 import type { RunKindSpec, RunTrigger } from '../../shared/types.js';
 import type { PostgresServer } from '../helpers/postgres-server.js';
 
@@ -150,6 +151,21 @@ export function createHarness(overrides: Partial<RunEngineOptions> = {}): Harnes
  * Fresh source databases for a test file: each call creates `<prefix><n>` on the file's server
  * (`server` is read when called: files start it in beforeAll) and runs `seed` in it.
  */
+/** The EtlError a run of `pipeline` fails with; a run that succeeds, or fails otherwise, is an error. */
+export async function runError(
+  h: Harness,
+  pipeline: ReturnType<Harness['pipeline']>,
+  options: Parameters<Harness['run']>[1] = {},
+): Promise<EtlError> {
+  const error = await h.run(pipeline, options).then(
+    () => new Error('the run succeeded'),
+    (e: unknown) => e,
+  );
+  if (!(error instanceof EtlError))
+    throw new Error(`expected the run to fail with an EtlError, got ${String(error)}`);
+  return error;
+}
+
 export function databaseFactory(
   server: () => PostgresServer,
   prefix: string,

@@ -14,10 +14,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pipelineSchema } from '../../shared/config/pipeline-schema.js';
-import { EtlError } from '../../shared/errors.js';
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb-server.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
+import { createHarness, databaseFactory, pgConnection, type Harness, runError } from './engine-harness.js';
 
 let maria: MariaDbServer;
 let pg: PostgresServer;
@@ -44,18 +43,6 @@ async function newMariaDatabase(...statements: string[]): Promise<string> {
   await maria.createDatabase(name);
   for (const sql of statements) await maria.query(sql, [], name);
   return name;
-}
-
-async function runFailure(
-  pipeline: ReturnType<Harness['pipeline']>,
-  options: Parameters<Harness['run']>[1] = {},
-): Promise<EtlError> {
-  const error = await h.run(pipeline, options).then(
-    () => new Error('the run succeeded'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EtlError);
-  return error as EtlError;
 }
 
 /** One MariaDB table of part A: how SQL names it, how etld names it, where it lands. */
@@ -476,7 +463,7 @@ describe('templates that give two tables one destination', () => {
   ): Promise<void> {
     const plan = await h.engine.plan(pipeline);
     expect(Object.fromEntries(plan.tables?.map((t) => [t.state_name, t.problem]) ?? [])).toEqual(refused);
-    const error = await runFailure(pipeline);
+    const error = await runError(h, pipeline);
     expect(error.code).toBe('TABLES_FAILED');
     expect(error.retryable).toBe(false);
     const count = Object.keys(refused).length;

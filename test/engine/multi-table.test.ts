@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { FailpointName } from '../../daemon/engine/engine.js';
 import { EtlError } from '../../shared/errors.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { createHarness, databaseFactory, pgConnection, type Harness } from './engine-harness.js';
+import { createHarness, databaseFactory, pgConnection, type Harness, runError } from './engine-harness.js';
 
 let pg: PostgresServer;
 let h: Harness;
@@ -164,18 +164,6 @@ async function expectReplicated(database: string, tables: readonly SourceTable[]
   }
 }
 
-async function runExpectingTableFailure(
-  pipeline: ReturnType<Harness['pipeline']>,
-  options: Parameters<Harness['run']>[1] = {},
-): Promise<EtlError> {
-  const error = await h.run(pipeline, options).then(
-    () => new Error('the run succeeded'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EtlError);
-  return error as EtlError;
-}
-
 describe('a schema of 30 tables in one pipeline', () => {
   it('loads every table exactly once, picks up and reports changes between runs, and isolates a failing table', async () => {
     const tables = tablesOf();
@@ -252,7 +240,7 @@ describe('a schema of 30 tables in one pipeline', () => {
       database,
     );
     const sequence = h.store.nextSequence('shop');
-    const failure = await runExpectingTableFailure(pipeline, { sequence });
+    const failure = await runError(h, pipeline, { sequence });
     expect(failure.code).toBe('TABLES_FAILED');
     expect(failure.message).toMatch(
       /^1 of 30 tables did not load: public\.t07 \(failed, SOURCE_PERMISSION: /,
@@ -307,7 +295,7 @@ describe('a schema of 30 tables in one pipeline', () => {
     expect(plan.notes).toContain(
       'source.tables names missing_table, which the source does not have: runs fail it',
     );
-    const error = await runExpectingTableFailure(pipeline);
+    const error = await runError(h, pipeline);
     expect(error.code).toBe('TABLES_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('3 of 4 tables did not load');
@@ -336,7 +324,7 @@ describe('a schema of 30 tables in one pipeline', () => {
       table_parallelism: 1,
       destination: { type: 'duckdb', path: 'strict.duckdb', table: '{table}' },
     });
-    const error = await runExpectingTableFailure(pipeline, { sequence: 1 });
+    const error = await runError(h, pipeline, { sequence: 1 });
     expect(error.code).toBe('TABLES_FAILED');
     const statuses = Object.fromEntries(h.store.listRunTables('strict', 1).map((t) => [t.table, t.status]));
     expect(statuses).toEqual({ 'public.a1': 'failed', 'public.a2': 'cancelled', 'public.a3': 'cancelled' });
