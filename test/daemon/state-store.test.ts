@@ -410,6 +410,29 @@ describe('the PostgreSQL state store database', () => {
     }
   });
 
+  test('two hosts starting the same run: the first keeps it, the second is refused, not overwriting it', async () => {
+    const location = await postgres.fresh();
+    const first = postgres.open(location);
+    const second = postgres.open(location);
+    try {
+      const run = { pipeline: 'orders', attempt: 1, kind: { kind: 'normal' }, status: 'running' } as const;
+      // Both asked for the next sequence before either inserted.
+      expect([first.nextSequence('orders'), second.nextSequence('orders')]).toEqual([1, 1]);
+      first.insertRun({ ...run, sequence: 1, trigger: 'manual' });
+      expect(() => second.insertRun({ ...run, sequence: 1, trigger: 'schedule' })).toThrow(
+        expect.objectContaining({
+          code: 'STATE_STORE',
+          message: expect.stringMatching(/run orders-1-1 already exists/),
+        }),
+      );
+      expect(second.getRun('orders-1-1')?.trigger).toBe('manual');
+      expect(second.nextSequence('orders')).toBe(2);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
   test('an unreachable server is a STATE_STORE error that names it without the password', () => {
     const url = `postgres://etld:secret@127.0.0.1:1/state`;
     expect(() => openPostgresStateStore({ url })).toThrow(

@@ -35,7 +35,7 @@ export interface PostgresBackend extends StateBackend {
 }
 
 /** `memory`: each fresh store is `:memory:` (fast, and it cannot be reopened). */
-export function sqliteBackend(options: { readonly memory?: boolean } = {}): StateBackend {
+function sqliteBackend(options: { readonly memory?: boolean } = {}): StateBackend {
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -75,7 +75,7 @@ export function sqliteBackend(options: { readonly memory?: boolean } = {}): Stat
   };
 }
 
-export function postgresBackend(): PostgresBackend {
+function postgresBackend(): PostgresBackend {
   let server: PostgresServer | undefined;
   let databases = 0;
   beforeAll(async () => {
