@@ -18,9 +18,11 @@ import { describeStateUrl, openSyncPgClient, type SyncPgClient } from './pg-sync
 import * as listings from './postgres-listings.js';
 import { migratePostgres } from './postgres-migrations.js';
 import {
+  NEW_RUN_COLUMNS,
   RUN_COLUMNS,
   RUN_TABLE_COLUMNS,
   groupAttempts,
+  storedNewRun,
   storedRunTableValue,
   storedRunValue,
   storedWatermark,
@@ -184,29 +186,15 @@ class PostgresStateStore implements StateStore {
   }
 
   insertRun(run: NewRun): RunRow {
-    const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
+    const { id, values } = storedNewRun(run, this.#iso());
     // One statement: the pipeline's row if it is new, and the run, which another host may have
     // inserted first (both asked nextSequence at once): then this one is refused, not overwritten.
-    const rows = this.#query(
+    const inserted = this.#query(
       `WITH pipeline AS (INSERT INTO pipelines (name) VALUES ($2) ON CONFLICT (name) DO NOTHING)
-       INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, kind, backfill_json, requested_by, created_at, first_failure_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT DO NOTHING RETURNING *`,
-      [
-        id,
-        run.pipeline,
-        run.sequence,
-        run.attempt,
-        run.status,
-        run.trigger,
-        run.kind.kind,
-        run.kind.kind === 'backfill' ? JSON.stringify(run.kind.range) : null,
-        run.requestedBy ?? null,
-        this.#iso(),
-        run.firstFailureAt ?? null,
-      ],
-    );
-    const inserted = rows[0];
+       INSERT INTO runs (${NEW_RUN_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT DO NOTHING RETURNING *`,
+      values,
+    )[0];
     if (inserted === undefined)
       throw new EtlError('STATE_STORE', `run ${id} already exists (another etld host started it)`);
     return toRun(inserted);
@@ -248,12 +236,13 @@ class PostgresStateStore implements StateStore {
     return groupAttempts(rows);
   }
 
-  findRuns(filter: RunFilter): RunRow[][] {
-    return this.scanRuns(filter, Number.MAX_SAFE_INTEGER).runs;
-  }
-
   scanRuns(filter: RunFilter, window = RUN_SCAN_WINDOW): RunScan {
     return listings.scanRuns(this.#client, filter, window);
+  }
+
+  /** Every match up to the limit: the scan goes on in batches however many runs it passes. */
+  findRuns(filter: RunFilter): RunRow[][] {
+    return listings.scanRuns(this.#client, filter, Number.MAX_SAFE_INTEGER).runs;
   }
 
   attemptsOf(pipeline: string, sequence: number): RunRow[] {
@@ -423,31 +412,16 @@ class PostgresStateStore implements StateStore {
     ).map(toRunTable);
   }
 
-  lookupSourceFiles(pipeline: string, keys: readonly string[]): Map<string, SourceFileRecord> {
-    const found = new Map<string, SourceFileRecord>();
-    for (const batch of batches(keys)) {
-      const rows = this.#query('SELECT * FROM source_files WHERE pipeline = $1 AND key = ANY($2::text[])', [
-        pipeline,
-        batch,
-      ]);
-      for (const row of rows) {
-        const file = toSourceFile(row);
-        found.set(file.key, file);
-      }
-    }
-    return found;
-  }
-
   commitSourceFiles(
     pipeline: string,
     sequence: number,
     runId: string,
     files: readonly NewSourceFile[],
-    options: { readonly replaceLoaded?: boolean } = {},
+    { replaceLoaded = false }: { readonly replaceLoaded?: boolean } = {},
   ): void {
     const at = this.#iso();
     this.#client.transaction(() => {
-      if (options.replaceLoaded === true)
+      if (replaceLoaded)
         this.#query("DELETE FROM source_files WHERE pipeline = $1 AND status = 'loaded'", [pipeline]);
       // A batch of entries per statement, as arrays: one round trip per 500 files, not per file.
       for (let i = 0; i < files.length; i += 500) {
@@ -480,6 +454,16 @@ class PostgresStateStore implements StateStore {
 
   listSourceFiles(pipeline: string, options: SourceFileFilter): SourceFileRecord[] {
     return listings.listSourceFiles(this.#client, pipeline, options);
+  }
+
+  lookupSourceFiles(pipeline: string, keys: readonly string[]): Map<string, SourceFileRecord> {
+    const files = batches(keys).flatMap((batch) =>
+      this.#query('SELECT * FROM source_files WHERE pipeline = $1 AND key = ANY($2::text[])', [
+        pipeline,
+        batch,
+      ]).map(toSourceFile),
+    );
+    return new Map(files.map((file) => [file.key, file]));
   }
 
   sourceFileTotals(pipeline: string): SourceFileTotals {

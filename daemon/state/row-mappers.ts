@@ -9,6 +9,7 @@ import { RUN_KINDS, type BackfillRange, type RunKind, type RunStatus } from '../
 import type {
   AlertRow,
   BoundaryIdentity,
+  NewRun,
   PipelineRuntime,
   RunPartRow,
   RunPatch,
@@ -66,6 +67,32 @@ export const RUN_TABLE_COLUMNS: Readonly<Record<keyof RunTablePatch, string>> = 
 /** A run table patch's value as stored: flags as 0/1. */
 export function storedRunTableValue(value: RunTablePatch[keyof RunTablePatch]): unknown {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+/** The columns a new run is inserted with, in the order of `storedNewRun`'s values. */
+export const NEW_RUN_COLUMNS =
+  'id, pipeline, sequence, attempt, status, trigger, kind, backfill_json, requested_by, created_at, first_failure_at';
+
+/** A new run's id (`<pipeline>-<sequence>-<attempt>`) and its values for NEW_RUN_COLUMNS. */
+export function storedNewRun(run: NewRun, createdAt: string): { id: string; values: unknown[] } {
+  const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
+  const backfill = run.kind.kind === 'backfill' ? JSON.stringify(run.kind.range) : null;
+  return {
+    id,
+    values: [
+      id,
+      run.pipeline,
+      run.sequence,
+      run.attempt,
+      run.status,
+      run.trigger,
+      run.kind.kind,
+      backfill,
+      run.requestedBy ?? null,
+      createdAt,
+      run.firstFailureAt ?? null,
+    ],
+  };
 }
 
 /** A stored kind: a known one as it is; an unknown one (never written by this version) reads as normal. */

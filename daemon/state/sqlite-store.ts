@@ -8,8 +8,10 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import * as ledger from './source-file-ledger.js';
 import * as runTables from './run-table-ledger.js';
 import {
+  NEW_RUN_COLUMNS,
   RUN_COLUMNS,
   groupAttempts,
+  storedNewRun,
   storedRunValue,
   storedWatermark,
   toAlert,
@@ -250,22 +252,9 @@ class SqliteStateStore implements StateStore {
 
   insertRun(run: NewRun): RunRow {
     this.#ensurePipeline(run.pipeline);
-    const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
-    this.#prepare(
-      `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, kind, backfill_json, requested_by, created_at, first_failure_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      run.pipeline,
-      run.sequence,
-      run.attempt,
-      run.status,
-      run.trigger,
-      run.kind.kind,
-      run.kind.kind === 'backfill' ? JSON.stringify(run.kind.range) : null,
-      run.requestedBy ?? null,
-      this.#iso(),
-      run.firstFailureAt ?? null,
+    const { id, values } = storedNewRun(run, this.#iso());
+    this.#prepare(`INSERT INTO runs (${NEW_RUN_COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`).run(
+      ...values,
     );
     return this.getRun(id) as RunRow;
   }
