@@ -376,21 +376,30 @@ class PostgresStateStore implements StateStore {
     member: string,
     patch: RunTablePatch,
   ): RunTableRow {
-    const fields = (Object.keys(patch) as (keyof RunTablePatch)[]).filter(
-      (f) => patch[f] !== undefined && f !== 'status',
-    );
-    const columns = fields.map((f) => RUN_TABLE_COLUMNS[f]);
-    const values = fields.map((f) => storedRunTableValue(patch[f]));
-    const updates = [...columns, 'updated_at', ...(patch.status === undefined ? [] : ['status'])];
     // One statement creates the row (pending unless the patch says otherwise) or patches it: the
     // fields a patch leaves out keep their values.
+    const inserted: Record<string, unknown> = {
+      pipeline,
+      sequence,
+      table_name: table,
+      member,
+      status: 'pending',
+      updated_at: this.#iso(),
+    };
+    const patched = ['updated_at'];
+    for (const field of Object.keys(patch) as (keyof RunTablePatch)[]) {
+      if (patch[field] === undefined) continue;
+      const column = RUN_TABLE_COLUMNS[field];
+      inserted[column] = storedRunTableValue(patch[field]);
+      patched.push(column);
+    }
+    const columns = Object.keys(inserted);
     const row = this.#query(
-      `INSERT INTO run_tables (pipeline, sequence, table_name, member, status, updated_at${columns.map((c) => `, ${c}`).join('')})
-         VALUES (${[1, 2, 3, 4, 5, 6, ...values.map((_, i) => i + 7)].map((n) => `$${n}`).join(', ')})
+      `INSERT INTO run_tables (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
        ON CONFLICT (pipeline, sequence, table_name) DO UPDATE
-         SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}
+         SET ${patched.map((c) => `${c} = excluded.${c}`).join(', ')}
        RETURNING *`,
-      [pipeline, sequence, table, member, patch.status ?? 'pending', this.#iso(), ...values],
+      Object.values(inserted),
     )[0];
     if (row === undefined)
       throw new EtlError('STATE_STORE', `run table ${table} of ${pipeline}-${sequence} not written`);
