@@ -98,7 +98,7 @@ export function openSyncPgClient(options: SyncPgOptions): SyncPgClient {
     for (;;) {
       // Read before looking at the port: a reply posted in between changes it, so the wait returns.
       const seen = Atomics.load(counter, 0);
-      const message = receiveMessageOnPort(port) as { message: Reply } | undefined;
+      const message: { message: Reply } | undefined = receiveMessageOnPort(port);
       if (message !== undefined) {
         const reply = message.message;
         // An answer to a statement the caller stopped waiting for is dropped.
@@ -106,7 +106,10 @@ export function openSyncPgClient(options: SyncPgOptions): SyncPgClient {
         if (reply.ok) return reply.rows ?? [];
         const error = reply.error ?? { message: 'no answer', sqlState: null, connection: true };
         if (error.connection) {
-          throw new EtlError('STATE_STORE', `the PostgreSQL state store at ${where} is unreachable: ${error.message}`);
+          throw new EtlError(
+            'STATE_STORE',
+            `the PostgreSQL state store at ${where} is unreachable: ${error.message}`,
+          );
         }
         throw new SqlStatementError(`PostgreSQL state store: ${error.message}`, error.sqlState);
       }
@@ -123,7 +126,8 @@ export function openSyncPgClient(options: SyncPgOptions): SyncPgClient {
 
   let depth = 0;
   return {
-    query: <R extends SqlRow = SqlRow>(sql: string, params: readonly unknown[] = []) => call(sql, params) as R[],
+    query: <R extends SqlRow = SqlRow>(sql: string, params: readonly unknown[] = []) =>
+      call(sql, params) as R[],
     transaction<T>(work: () => T): T {
       // A nested call joins the transaction already open, as better-sqlite3's transactions do.
       if (depth > 0) return work();

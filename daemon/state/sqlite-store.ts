@@ -1,17 +1,30 @@
-import { EtlError, storedErrorCode } from '../../shared/errors.js';
+import { EtlError } from '../../shared/errors.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CheckResult } from '../../shared/protocol.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
-import { RUN_KINDS, type BackfillRange, type RunKind, type RunStatus } from '../../shared/types.js';
+import type { RunKind, RunStatus } from '../../shared/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import * as ledger from './source-file-ledger.js';
 import * as runTables from './run-table-ledger.js';
+import {
+  NEW_RUN_COLUMNS,
+  RUN_COLUMNS,
+  groupAttempts,
+  storedNewRun,
+  storedRunValue,
+  storedWatermark,
+  toAlert,
+  toPart,
+  toRun,
+  toRuntime,
+  toStateChange,
+  toWatermark,
+  type Row,
+} from './row-mappers.js';
 import type {
   AlertFilter,
   AlertRow,
-  BoundaryIdentity,
   NewRun,
   NewSourceFile,
   RunTablePatch,
@@ -30,104 +43,6 @@ import type {
   NewStateChange,
   Watermark,
 } from './store.js';
-
-type Row = Record<string, unknown>;
-
-const RUN_COLUMNS: Record<keyof RunPatch, string> = {
-  status: 'status',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  rowsExtracted: 'rows_extracted',
-  rowsLoaded: 'rows_loaded',
-  bytes: 'bytes',
-  verdict: 'verdict',
-  rowsExcluded: 'rows_excluded',
-  notes: 'notes_json',
-  stages: 'stages_json',
-  checks: 'checks_json',
-  errorCode: 'error_code',
-  errorMessage: 'error_message',
-  firstFailureAt: 'first_failure_at',
-  planJson: 'plan_json',
-};
-
-/** A stored kind: a known one as it is; an unknown one (never written by this version) reads as normal. */
-function storedKind(value: unknown): RunKind {
-  return (RUN_KINDS as readonly unknown[]).includes(value) ? (value as RunKind) : 'normal';
-}
-
-function parseJson<T>(value: unknown, fallback: T): T {
-  return value === null || value === undefined ? fallback : (JSON.parse(value as string) as T);
-}
-
-function toRun(row: Row): RunRow {
-  return {
-    id: row.id as string,
-    pipeline: row.pipeline as string,
-    sequence: row.sequence as number,
-    attempt: row.attempt as number,
-    status: row.status as RunStatus,
-    trigger: row.trigger as RunRow['trigger'],
-    kind: storedKind(row.kind),
-    backfill: parseJson<BackfillRange | null>(row.backfill_json, null),
-    requestedBy: (row.requested_by as string | null | undefined) ?? null,
-    createdAt: row.created_at as string,
-    startedAt: (row.started_at as string | null) ?? null,
-    finishedAt: (row.finished_at as string | null) ?? null,
-    rowsExtracted: row.rows_extracted as number,
-    rowsLoaded: row.rows_loaded as number,
-    bytes: row.bytes as number,
-    verdict: (row.verdict as RunRow['verdict']) ?? null,
-    rowsExcluded: (row.rows_excluded as number | null) ?? 0,
-    notes:
-      row.notes_json === null || row.notes_json === undefined
-        ? []
-        : (JSON.parse(row.notes_json as string) as string[]),
-    stages:
-      row.stages_json === null || row.stages_json === undefined
-        ? null
-        : (JSON.parse(row.stages_json as string) as Record<string, number>),
-    checks:
-      row.checks_json === null || row.checks_json === undefined
-        ? []
-        : (JSON.parse(row.checks_json as string) as CheckResult[]),
-    errorCode: storedErrorCode(row.error_code),
-    errorMessage: (row.error_message as string | null) ?? null,
-    firstFailureAt: (row.first_failure_at as string | null) ?? null,
-    planJson: (row.plan_json as string | null) ?? null,
-  };
-}
-
-function toPart(row: Row): RunPartRow {
-  return {
-    runId: row.run_id as string,
-    partId: row.part_id as string,
-    shard: (row.shard as string | null) ?? null,
-    chunk: (row.chunk as number | null) ?? null,
-    status: row.status as RunPartRow['status'],
-    rows: row.rows as number,
-    bytes: row.bytes as number,
-    estimatedRows: (row.estimated_rows as number | null) ?? null,
-    errorCode: storedErrorCode(row.error_code),
-    errorMessage: (row.error_message as string | null) ?? null,
-    startedAt: (row.started_at as string | null) ?? null,
-    finishedAt: (row.finished_at as string | null) ?? null,
-  };
-}
-
-function toAlert(row: Row): AlertRow {
-  return {
-    id: row.id as number,
-    pipeline: row.pipeline as string,
-    kind: row.kind as AlertRow['kind'],
-    runId: (row.run_id as string | null) ?? null,
-    createdAt: row.created_at as string,
-    status: row.status as AlertRow['status'],
-    recipients: row.recipients as string,
-    subject: row.subject as string,
-    detail: (row.detail as string | null) ?? null,
-  };
-}
 
 /**
  * Opens (creating and migrating) the SQLite state store: WAL, a busy timeout so a second reader
@@ -266,15 +181,9 @@ class SqliteStateStore implements StateStore {
   }
 
   getRuntime(pipeline: string): PipelineRuntime {
-    const row = this.#prepare('SELECT * FROM pipelines WHERE name = ?').get(pipeline) as Row | undefined;
-    return {
-      paused: row?.paused === 1,
-      pausedAt: (row?.paused_at as string | null | undefined) ?? null,
-      lastFireAt: (row?.last_fire_at as string | null | undefined) ?? null,
-      lastSkipReason: (row?.last_skip_reason as string | null | undefined) ?? null,
-      lastSkipAt: (row?.last_skip_at as string | null | undefined) ?? null,
-      committedSequence: (row?.committed_sequence as number | undefined) ?? 0,
-    };
+    return toRuntime(
+      this.#prepare('SELECT * FROM pipelines WHERE name = ?').get(pipeline) as Row | undefined,
+    );
   }
 
   setPaused(pipeline: string, paused: boolean): void {
@@ -343,22 +252,9 @@ class SqliteStateStore implements StateStore {
 
   insertRun(run: NewRun): RunRow {
     this.#ensurePipeline(run.pipeline);
-    const id = `${run.pipeline}-${run.sequence}-${run.attempt}`;
-    this.#prepare(
-      `INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, kind, backfill_json, requested_by, created_at, first_failure_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      run.pipeline,
-      run.sequence,
-      run.attempt,
-      run.status,
-      run.trigger,
-      run.kind.kind,
-      run.kind.kind === 'backfill' ? JSON.stringify(run.kind.range) : null,
-      run.requestedBy ?? null,
-      this.#iso(),
-      run.firstFailureAt ?? null,
+    const { id, values } = storedNewRun(run, this.#iso());
+    this.#prepare(`INSERT INTO runs (${NEW_RUN_COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`).run(
+      ...values,
     );
     return this.getRun(id) as RunRow;
   }
@@ -367,11 +263,8 @@ class SqliteStateStore implements StateStore {
     const keys = (Object.keys(patch) as (keyof RunPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length > 0) {
       const sets = keys.map((k) => `${RUN_COLUMNS[k]} = @${k}`).join(', ');
-      const values: Record<string, unknown> = { ...patch, id };
-      if (patch.notes !== undefined) values.notes = JSON.stringify(patch.notes);
-      if (patch.stages !== undefined)
-        values.stages = patch.stages === null ? null : JSON.stringify(patch.stages);
-      if (patch.checks !== undefined) values.checks = JSON.stringify(patch.checks);
+      const values: Record<string, unknown> = { id };
+      for (const k of keys) values[k] = storedRunValue(k, patch);
       const result = this.#prepare(`UPDATE runs SET ${sets} WHERE id = @id`).run(values);
       if (result.changes === 0) throw new EtlError('NOT_FOUND', `run ${id} not found`);
     }
@@ -401,13 +294,7 @@ class SqliteStateStore implements StateStore {
            ORDER BY sequence DESC, attempt ASC`,
       ).all(pipeline, pipeline, limit) as Row[]
     ).map(toRun);
-    const groups: RunRow[][] = [];
-    for (const row of rows) {
-      const last = groups.at(-1);
-      if (last !== undefined && last[0]?.sequence === row.sequence) last.push(row);
-      else groups.push([row]);
-    }
-    return groups;
+    return groupAttempts(rows);
   }
 
   findRuns(filter: RunFilter): RunRow[][] {
@@ -470,13 +357,7 @@ class SqliteStateStore implements StateStore {
     const rows = (this.#prepare(sql).all(...params, window, ...matchParams, filter.limit) as Row[]).map(
       toRun,
     );
-    const runs: RunRow[][] = [];
-    for (const row of rows) {
-      const last = runs.at(-1)?.at(-1);
-      if (last !== undefined && last.pipeline === row.pipeline && last.sequence === row.sequence)
-        runs.at(-1)?.push(row);
-      else runs.push([row]);
-    }
+    const runs = groupAttempts(rows);
     if (runs.length >= filter.limit) return { runs, scannedTo: null };
     // Fewer matches than asked for: the window was exhausted, or the listing has ended.
     const end = this.#prepare(`SELECT pipeline, sequence FROM (${candidates}) LIMIT 1 OFFSET ?`).get(
@@ -546,17 +427,7 @@ class SqliteStateStore implements StateStore {
   getWatermarks(pipeline: string): Watermark[] {
     return (
       this.#prepare('SELECT * FROM watermarks WHERE pipeline = ? ORDER BY shard').all(pipeline) as Row[]
-    ).map((row) => ({
-      shard: row.shard as string,
-      value: row.value as string,
-      boundary: JSON.parse(row.boundary_json as string) as string[],
-      identity:
-        row.identity_json === null || row.identity_json === undefined
-          ? null
-          : (JSON.parse(row.identity_json as string) as BoundaryIdentity),
-      sequence: row.sequence as number,
-      updatedAt: row.updated_at as string,
-    }));
+    ).map(toWatermark);
   }
 
   commitWatermarks(
@@ -576,8 +447,8 @@ class SqliteStateStore implements StateStore {
            identity_json = excluded.identity_json, sequence = excluded.sequence, updated_at = excluded.updated_at`,
       );
       for (const w of watermarks) {
-        const identity = w.identity === null ? null : JSON.stringify(w.identity);
-        upsert.run(pipeline, w.shard, w.value, JSON.stringify(w.boundary), identity, sequence, at);
+        const stored = storedWatermark(w);
+        upsert.run(pipeline, w.shard, w.value, stored.boundary, stored.identity, sequence, at);
       }
       this.#raiseCommittedSequence(pipeline, sequence);
     })();
@@ -597,15 +468,8 @@ class SqliteStateStore implements StateStore {
         'INSERT INTO watermarks (pipeline, shard, value, boundary_json, identity_json, sequence, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       for (const w of watermarks) {
-        insert.run(
-          pipeline,
-          w.shard,
-          w.value,
-          JSON.stringify(w.boundary),
-          w.identity === null ? null : JSON.stringify(w.identity),
-          committedSequence,
-          at,
-        );
+        const stored = storedWatermark(w);
+        insert.run(pipeline, w.shard, w.value, stored.boundary, stored.identity, committedSequence, at);
       }
       this.#prepare('UPDATE pipelines SET committed_sequence = ? WHERE name = ?').run(
         committedSequence,
@@ -622,13 +486,7 @@ class SqliteStateStore implements StateStore {
       `SELECT at, action, detail, actor, shards_json FROM state_changes
         WHERE pipeline = ? AND at >= ? ORDER BY id DESC LIMIT ?`,
     ).all(pipeline, since ?? '', limit) as Row[];
-    return rows.map((row) => ({
-      at: row.at as string,
-      action: row.action as string,
-      detail: row.detail as string,
-      actor: (row.actor as string | null) ?? null,
-      shards: parseJson<StateChangeRow['shards']>(row.shards_json, []),
-    }));
+    return rows.map(toStateChange);
   }
 
   upsertRunTable(

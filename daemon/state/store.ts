@@ -1,7 +1,8 @@
 /**
- * The state store contract. SQLite is the default implementation; a PostgreSQL one for
- * several hosts comes later. All times are ISO-8601 UTC strings. Methods are synchronous because
- * better-sqlite3 is; an async implementation would wrap this interface, not change callers' logic.
+ * The state store contract. SQLite is the default implementation (sqlite-store.ts); PostgreSQL
+ * (postgres-store.ts) keeps the same contract on a database several hosts share, and the store
+ * tests run against both. All times are ISO-8601 UTC strings. Methods are synchronous because
+ * better-sqlite3 is (the PostgreSQL store waits on a worker thread, pg-sync-client.ts).
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { CheckResult } from '../../shared/protocol.js';

@@ -1,29 +1,20 @@
 /**
- * The tables of multi-table runs in the SQLite state store (migration 9, `run_tables`), on real
- * database files: a version-8 store keeps its data through the migration; a table's row is created
+ * The tables of multi-table runs in the state store (`run_tables`), on SQLite files and PostgreSQL
+ * databases: a version-8 SQLite store keeps its data through the migration; a table's row is created
  * once and patched field by field; the tables of one run and each table's newest row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../daemon/state/migrations.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
+import { stateBackends } from '../helpers/state-backends.js';
 
-const dirs: string[] = [];
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'etld-run-tables-'));
-  dirs.push(dir);
-  return join(dir, 'state.db');
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const backends = stateBackends();
 
 describe('run_tables of the SQLite state store', () => {
-  it('migrates a version-8 store keeping its runs and file ledger', () => {
-    const file = tempFile();
+  it('migrates a version-8 store keeping its runs and file ledger', async () => {
+    const [sqlite] = backends.all;
+    const file = (await sqlite?.fresh()) ?? '';
     const old = new Database(file);
     for (const sql of MIGRATIONS.slice(0, 8)) old.exec(sql);
     old.pragma('user_version = 8');
@@ -41,10 +32,12 @@ describe('run_tables of the SQLite state store', () => {
       store.close();
     }
   });
+});
 
-  it('creates a table row once, patches it, and lists a run and each table newest', () => {
+describe.each(backends.all)('run_tables of the state store on $name', (backend) => {
+  it('creates a table row once, patches it, and lists a run and each table newest', async () => {
     let clock = Date.parse('2026-03-01T10:00:00Z');
-    const store = openStateStore(tempFile(), () => new Date((clock += 60_000)));
+    const store = backend.open(await backend.fresh(), () => new Date((clock += 60_000)));
     try {
       const created = store.upsertRunTable('shop', 1, 'public.orders', 'shop/public.orders', {});
       expect(created).toMatchObject({

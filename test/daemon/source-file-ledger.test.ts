@@ -1,33 +1,23 @@
 /**
- * The file ledger of the SQLite state store (migration 8, `source_files`), on real database files:
- * a version-7 store keeps its data through the migration; a run's files and its committed sequence
+ * The file ledger of the state store (`source_files`), on SQLite files and PostgreSQL databases:
+ * a version-7 SQLite store keeps its data through the migration; a run's files and its committed sequence
  * are written in one transaction (a trigger that fails the write midway leaves neither); the
  * sequence is only ever raised; lookups of more keys than one batch; keyset paging with the
  * status and text filters; a full run's set replacing the loaded entries; forgetting.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../daemon/state/migrations.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { NewSourceFile, SourceFileRecord, StateStore } from '../../daemon/state/store.js';
+import { stateBackends, type StateBackend } from '../helpers/state-backends.js';
 
-const dirs: string[] = [];
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'etld-ledger-'));
-  dirs.push(dir);
-  return join(dir, 'state.db');
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const backends = stateBackends();
 
 /** A store whose clock starts at 2026-03-01 10:00 and moves a minute per write. */
-function openAt(file: string): StateStore {
+function openAt(backend: StateBackend, location: string): StateStore {
   let clock = Date.parse('2026-03-01T10:00:00Z');
-  return openStateStore(file, () => new Date((clock += 60_000)));
+  return backend.open(location, () => new Date((clock += 60_000)));
 }
 
 function loaded(key: string, size = 100): NewSourceFile {
@@ -45,60 +35,11 @@ function quarantined(key: string, reason: string): NewSourceFile {
   return { ...loaded(key, 7), status: 'quarantined', reason };
 }
 
-/** Installs a trigger that aborts the write it fires on, through a connection of its own. */
-function failWrites(file: string, trigger: string): void {
-  const db = new Database(file);
-  try {
-    db.exec(`CREATE TRIGGER fail_midway ${trigger} BEGIN SELECT RAISE(ABORT, 'simulated disk full'); END`);
-  } finally {
-    db.close();
-  }
-}
-
 const keysOf = (records: readonly SourceFileRecord[]): string[] => records.map((r) => r.key);
 
-describe('the file ledger of the SQLite state store', () => {
-  it('migrates a version-7 store to 8 (and on) keeping its runs, watermarks and committed sequence', () => {
-    const file = tempFile();
-    const old = new Database(file);
-    for (const sql of MIGRATIONS.slice(0, 7)) old.exec(sql);
-    old.pragma('user_version = 7');
-    old.exec(`INSERT INTO pipelines (name, paused, committed_sequence) VALUES ('orders', 1, 41);
-      INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, rows_loaded)
-        VALUES ('orders-41-1', 'orders', 41, 1, 'succeeded', 'schedule', '2026-02-01T00:00:00.000Z', 12);
-      INSERT INTO watermarks (pipeline, shard, value, sequence, updated_at)
-        VALUES ('orders', 'default', '2026-01-31', 41, '2026-02-01T00:00:00.000Z');`);
-    old.close();
-
-    const store = openAt(file);
-    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(8);
-    expect(store.getRuntime('orders')).toMatchObject({ paused: true, committedSequence: 41 });
-    expect(store.getRun('orders-41-1')).toMatchObject({ status: 'succeeded', rowsLoaded: 12 });
-    expect(store.getWatermarks('orders').map((w) => [w.shard, w.value, w.sequence])).toEqual([
-      ['default', '2026-01-31', 41],
-    ]);
-    expect(store.sourceFileTotals('orders')).toEqual({
-      loaded: 0,
-      quarantined: 0,
-      loadedBytes: 0,
-      lastRecordedAt: null,
-    });
-    store.commitSourceFiles('orders', 42, 'orders-42-1', [loaded('a.csv')]);
-    expect(store.getRuntime('orders').committedSequence).toBe(42);
-    store.close();
-
-    const reopened = new Database(file, { readonly: true });
-    expect(reopened.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(
-      reopened
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'source_files'")
-        .all(),
-    ).toContainEqual({ name: 'source_files_by_status' });
-    reopened.close();
-  });
-
-  it('records what a run committed and reads it back by key', () => {
-    const store = openAt(tempFile());
+describe.each(backends.all)('the file ledger of the state store on $name', (backend) => {
+  it('records what a run committed and reads it back by key', async () => {
+    const store = openAt(backend, await backend.fresh());
     store.commitSourceFiles('orders', 3, 'orders-3-2', [
       loaded('in/a.csv', 2048),
       quarantined('in/b.csv', 'in/b.csv line 17, column amount: not a decimal(12,2)'),
@@ -143,8 +84,8 @@ describe('the file ledger of the SQLite state store', () => {
     store.close();
   });
 
-  it('looks up more keys than one batch holds (1,200, with duplicates and unknown ones)', () => {
-    const store = openAt(tempFile());
+  it('looks up more keys than one batch holds (1,200, with duplicates and unknown ones)', async () => {
+    const store = openAt(backend, await backend.fresh());
     const keys = Array.from({ length: 1200 }, (_, i) => `day/${String(i).padStart(5, '0')}.ndjson`);
     store.commitSourceFiles(
       'events',
@@ -161,15 +102,15 @@ describe('the file ledger of the SQLite state store', () => {
     store.close();
   });
 
-  it('writes the files and the sequence in one transaction: a failure midway leaves neither', () => {
-    const file = tempFile();
-    const store = openAt(file);
+  it('writes the files and the sequence in one transaction: a failure midway leaves neither', async () => {
+    const file = await backend.fresh();
+    const store = openAt(backend, file);
     store.commitSourceFiles('orders', 5, 'orders-5-1', [loaded('old.csv')]);
     store.close();
 
     // The second file's insert fails after the first one was written.
-    failWrites(file, "BEFORE INSERT ON source_files WHEN NEW.key = 'b.csv'");
-    const failing = openAt(file);
+    await backend.failWrites(file, { sourceFileKey: 'b.csv' });
+    const failing = openAt(backend, file);
     expect(() =>
       failing.commitSourceFiles(
         'orders',
@@ -190,11 +131,11 @@ describe('the file ledger of the SQLite state store', () => {
     expect(failing.getRuntime('fresh').committedSequence).toBe(0);
     expect(failing.lookupSourceFiles('fresh', ['a.csv']).size).toBe(0);
     failing.close();
-    new Database(file).exec('DROP TRIGGER fail_midway');
+    await backend.allowWrites(file, { sourceFileKey: 'b.csv' });
 
     // The sequence's write fails after every file was written.
-    failWrites(file, 'BEFORE UPDATE OF committed_sequence ON pipelines');
-    const late = openAt(file);
+    await backend.failWrites(file, { committedSequence: true });
+    const late = openAt(backend, file);
     expect(() =>
       late.commitSourceFiles('orders', 6, 'orders-6-1', [loaded('a.csv'), loaded('d.csv')]),
     ).toThrow(/simulated disk full/);
@@ -204,8 +145,8 @@ describe('the file ledger of the SQLite state store', () => {
     late.close();
   });
 
-  it('only ever raises the committed sequence, as a watermark commit does', () => {
-    const store = openAt(tempFile());
+  it('only ever raises the committed sequence, as a watermark commit does', async () => {
+    const store = openAt(backend, await backend.fresh());
     store.commitSourceFiles('orders', 7, 'orders-7-1', [loaded('a.csv')]);
     expect(store.getRuntime('orders').committedSequence).toBe(7);
     store.commitSourceFiles('orders', 4, 'orders-4-1', [loaded('b.csv')]);
@@ -220,8 +161,8 @@ describe('the file ledger of the SQLite state store', () => {
     store.close();
   });
 
-  it('pages in key order with `after`, by status and by text, each entry exactly once', () => {
-    const store = openAt(tempFile());
+  it('pages in key order with `after`, by status and by text, each entry exactly once', async () => {
+    const store = openAt(backend, await backend.fresh());
     const files: NewSourceFile[] = [];
     for (let i = 0; i < 250; i++) {
       const key = `${['a', 'B', 'c', 'ä'][i % 4]}/${String((i * 37) % 250).padStart(3, '0')}.csv`;
@@ -229,7 +170,7 @@ describe('the file ledger of the SQLite state store', () => {
     }
     store.commitSourceFiles('orders', 1, 'orders-1-1', files);
     store.commitSourceFiles('billing', 1, 'billing-1-1', [loaded('a/000.csv')]);
-    // SQLite compares text by its bytes: the order a key listing must keep.
+    // Keys compare by their bytes (SQLite does; PostgreSQL's columns are COLLATE "C"): the order a listing keeps.
     const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
     const walk = (filter: { status?: 'loaded' | 'quarantined'; text?: string }, limit: number): string[] => {
       const seen: string[] = [];
@@ -268,8 +209,8 @@ describe('the file ledger of the SQLite state store', () => {
     store.close();
   });
 
-  it("replaceLoaded: a full run's set replaces the loaded entries and keeps the quarantined ones", () => {
-    const store = openAt(tempFile());
+  it("replaceLoaded: a full run's set replaces the loaded entries and keeps the quarantined ones", async () => {
+    const store = openAt(backend, await backend.fresh());
     store.commitSourceFiles('snap', 1, 'snap-1-1', [
       loaded('a.csv'),
       loaded('b.csv'),
@@ -297,8 +238,8 @@ describe('the file ledger of the SQLite state store', () => {
     store.close();
   });
 
-  it('forgets the entries named, or all of a pipeline, and says how many', () => {
-    const store = openAt(tempFile());
+  it('forgets the entries named, or all of a pipeline, and says how many', async () => {
+    const store = openAt(backend, await backend.fresh());
     const keys = Array.from({ length: 1200 }, (_, i) => `k${String(i).padStart(4, '0')}`);
     store.commitSourceFiles('orders', 1, 'orders-1-1', [
       ...keys.map((k) => loaded(k)),
@@ -321,5 +262,48 @@ describe('the file ledger of the SQLite state store', () => {
     // Forgetting does not touch the committed sequence: the next run's sequence goes on.
     expect(store.getRuntime('orders').committedSequence).toBe(1);
     store.close();
+  });
+});
+
+describe('the file ledger of the SQLite state store', () => {
+  it('migrates a version-7 store to 8 (and on) keeping its runs, watermarks and committed sequence', async () => {
+    const [sqlite] = backends.all;
+    const file = (await sqlite?.fresh()) ?? '';
+    const old = new Database(file);
+    for (const sql of MIGRATIONS.slice(0, 7)) old.exec(sql);
+    old.pragma('user_version = 7');
+    old.exec(`INSERT INTO pipelines (name, paused, committed_sequence) VALUES ('orders', 1, 41);
+      INSERT INTO runs (id, pipeline, sequence, attempt, status, trigger, created_at, rows_loaded)
+        VALUES ('orders-41-1', 'orders', 41, 1, 'succeeded', 'schedule', '2026-02-01T00:00:00.000Z', 12);
+      INSERT INTO watermarks (pipeline, shard, value, sequence, updated_at)
+        VALUES ('orders', 'default', '2026-01-31', 41, '2026-02-01T00:00:00.000Z');`);
+    old.close();
+
+    let clock = Date.parse('2026-03-01T10:00:00Z');
+    const store = openStateStore(file, () => new Date((clock += 60_000)));
+    expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(8);
+    expect(store.getRuntime('orders')).toMatchObject({ paused: true, committedSequence: 41 });
+    expect(store.getRun('orders-41-1')).toMatchObject({ status: 'succeeded', rowsLoaded: 12 });
+    expect(store.getWatermarks('orders').map((w) => [w.shard, w.value, w.sequence])).toEqual([
+      ['default', '2026-01-31', 41],
+    ]);
+    expect(store.sourceFileTotals('orders')).toEqual({
+      loaded: 0,
+      quarantined: 0,
+      loadedBytes: 0,
+      lastRecordedAt: null,
+    });
+    store.commitSourceFiles('orders', 42, 'orders-42-1', [loaded('a.csv')]);
+    expect(store.getRuntime('orders').committedSequence).toBe(42);
+    store.close();
+
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(
+      reopened
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'source_files'")
+        .all(),
+    ).toContainEqual({ name: 'source_files_by_status' });
+    reopened.close();
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Keyset paging of the fleet-wide lists in the SQLite state store (`runs` and `alerts` of the
- * protocol): walking every page with `before` returns each record exactly once and in the listing
+ * Keyset paging of the fleet-wide lists in the state store, SQLite and PostgreSQL (`runs` and
+ * `alerts` of the protocol): walking every page with `before` returns each record exactly once and in the listing
  * order, whatever the filter and page size, with many records sharing a creation time, retries
  * that change a run's status after later runs started, and new records arriving between pages.
  * Seeded random histories (fast-check, fixed seed), checked against a model of the listing.
@@ -8,11 +8,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findRunsInSteps } from '../../daemon/state/run-listing.js';
-import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { AlertFilter, RunFilter, StateStore, TextFilter } from '../../daemon/state/store.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import type { RunStatus } from '../../shared/types.js';
+import { stateBackends } from '../helpers/state-backends.js';
+
+// SQLite in memory, as before the PostgreSQL store: these tests never reopen a store.
+const backends = stateBackends({ memory: true });
+
+/**
+ * 60 histories of up to 300 runs, each on a database of its own: on PostgreSQL every statement is a
+ * round trip, about a minute per property on a 2-core machine with another file running beside it.
+ */
+const PROPERTY_TIMEOUT_MS = 300_000;
 
 const PIPELINES = ['orders', 'orders_eu', 'billing', 'b'] as const;
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
@@ -59,7 +68,11 @@ class History {
   clock = Date.parse('2026-03-01T00:00:00Z');
   readonly runs: ModelRun[] = [];
   readonly #attempts = new Map<ModelRun, number>();
-  readonly store: StateStore = openStateStore(':memory:', () => new Date(this.clock));
+  readonly store: StateStore;
+
+  constructor(open: (now: () => Date) => StateStore) {
+    this.store = open(() => new Date(this.clock));
+  }
 
   apply(step: RunStep): void {
     this.clock += step.advanceMs;
@@ -130,138 +143,147 @@ class History {
   }
 }
 
-describe('keyset paging of runs and alerts', () => {
-  it('walks every run exactly once, in order, under any filter, page size and scan window (seeded random histories)', async () => {
-    const walked: number[] = [];
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(runStep, { minLength: 40, maxLength: 300, size: 'max' }),
-        runFilter,
-        fc.integer({ min: 1, max: 40 }),
-        fc.array(runStep, { maxLength: 5 }),
-        fc.integer({ min: 1, max: 60 }),
-        async (steps, filterSpec, pageSize, arriving, window) => {
-          const history = new History();
-          for (const step of steps) history.apply(step);
-          const since =
-            filterSpec.sinceIndex === undefined
-              ? undefined
-              : history.runs[filterSpec.sinceIndex % history.runs.length]?.firstAt;
-          const filter: Omit<RunFilter, 'limit' | 'before'> = {
-            ...(filterSpec.pipeline === undefined ? {} : { pipeline: filterSpec.pipeline }),
-            ...(filterSpec.statuses === undefined ? {} : { statuses: filterSpec.statuses }),
-            ...(filterSpec.text === undefined ? {} : { text: filterSpec.text }),
-            ...(since === undefined ? {} : { since }),
-          };
-          const expected = history.expected(filter);
-          // One page at once equals the model.
-          const whole = history.store.findRuns({ ...filter, limit: 10_000 });
-          expect(whole.map((attempts) => `${attempts[0]?.pipeline}-${attempts[0]?.sequence}`)).toEqual(
-            expected,
-          );
-          // Page by page, with new runs arriving (retries and new runs) between pages.
-          const seen: string[] = [];
-          let before: RunFilter['before'];
-          for (let page = 0; page < 10_000; page++) {
-            // In steps of at most `window` runs examined, as the control socket lists them.
-            const found = await findRunsInSteps(
-              history.store,
-              { ...filter, limit: pageSize, ...(before ? { before } : {}) },
-              window,
+describe.each(backends.all)('keyset paging of runs and alerts on $name', (backend) => {
+  it(
+    'walks every run exactly once, in order, under any filter, page size and scan window (seeded random histories)',
+    async () => {
+      const walked: number[] = [];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(runStep, { minLength: 40, maxLength: 300, size: 'max' }),
+          runFilter,
+          fc.integer({ min: 1, max: 40 }),
+          fc.array(runStep, { maxLength: 5 }),
+          fc.integer({ min: 1, max: 60 }),
+          async (steps, filterSpec, pageSize, arriving, window) => {
+            const location = await backend.fresh();
+            const history = new History((now) => backend.open(location, now));
+            for (const step of steps) history.apply(step);
+            const since =
+              filterSpec.sinceIndex === undefined
+                ? undefined
+                : history.runs[filterSpec.sinceIndex % history.runs.length]?.firstAt;
+            const filter: Omit<RunFilter, 'limit' | 'before'> = {
+              ...(filterSpec.pipeline === undefined ? {} : { pipeline: filterSpec.pipeline }),
+              ...(filterSpec.statuses === undefined ? {} : { statuses: filterSpec.statuses }),
+              ...(filterSpec.text === undefined ? {} : { text: filterSpec.text }),
+              ...(since === undefined ? {} : { since }),
+            };
+            const expected = history.expected(filter);
+            // One page at once equals the model.
+            const whole = history.store.findRuns({ ...filter, limit: 10_000 });
+            expect(whole.map((attempts) => `${attempts[0]?.pipeline}-${attempts[0]?.sequence}`)).toEqual(
+              expected,
             );
-            for (const attempts of found) {
-              const first = attempts[0];
-              expect(first?.attempt).toBe(1);
-              // Each run comes with every attempt, in order.
-              expect(attempts.map((a) => a.attempt)).toEqual(attempts.map((_, i) => i + 1));
-              seen.push(`${first?.pipeline}-${first?.sequence}`);
+            // Page by page, with new runs arriving (retries and new runs) between pages.
+            const seen: string[] = [];
+            let before: RunFilter['before'];
+            for (let page = 0; page < 10_000; page++) {
+              // In steps of at most `window` runs examined, as the control socket lists them.
+              const found = await findRunsInSteps(
+                history.store,
+                { ...filter, limit: pageSize, ...(before ? { before } : {}) },
+                window,
+              );
+              for (const attempts of found) {
+                const first = attempts[0];
+                expect(first?.attempt).toBe(1);
+                // Each run comes with every attempt, in order.
+                expect(attempts.map((a) => a.attempt)).toEqual(attempts.map((_, i) => i + 1));
+                seen.push(`${first?.pipeline}-${first?.sequence}`);
+              }
+              const last = found.at(-1)?.[0];
+              if (found.length < pageSize || last === undefined) break;
+              before = { pipeline: last.pipeline, sequence: last.sequence };
+              const step = arriving[page];
+              if (step !== undefined) history.apply(step);
             }
-            const last = found.at(-1)?.[0];
-            if (found.length < pageSize || last === undefined) break;
-            before = { pipeline: last.pipeline, sequence: last.sequence };
-            const step = arriving[page];
-            if (step !== undefined) history.apply(step);
-          }
-          walked.push(expected.length);
-          expect(new Set(seen).size).toBe(seen.length);
-          // Runs that arrived while paging are newer than every page already read, or land in a
-          // later page; every run that existed at the start comes exactly once, in order.
-          expect(seen.filter((id) => expected.includes(id))).toEqual(expected);
-          history.store.close();
-        },
-      ),
-      { seed: 20260521, numRuns: 60 },
-    );
-    // Premise: the walks were not vacuous; most crossed several pages and scan windows.
-    expect(walked.filter((n) => n >= 40).length).toBeGreaterThan(20);
-  });
+            walked.push(expected.length);
+            expect(new Set(seen).size).toBe(seen.length);
+            // Runs that arrived while paging are newer than every page already read, or land in a
+            // later page; every run that existed at the start comes exactly once, in order.
+            expect(seen.filter((id) => expected.includes(id))).toEqual(expected);
+            history.store.close();
+          },
+        ),
+        { seed: 20260521, numRuns: 60 },
+      );
+      // Premise: the walks were not vacuous; most crossed several pages and scan windows.
+      expect(walked.filter((n) => n >= 40).length).toBeGreaterThan(20);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('walks every alert exactly once, in order, with equal creation times and a text filter (seeded)', () => {
-    const alert = fc.record({
-      pipeline: fc.constantFrom('orders', 'billing', 'disk:data'),
-      kind: fc.constantFrom('failure', 'recovery', 'low_disk', 'stale'),
-      status: fc.constantFrom('sent', 'suppressed', 'failed'),
-      second: fc.integer({ min: 0, max: 20 }),
-    });
-    const filterSpec = fc.record({
-      pipeline: sometimes(fc.constantFrom('orders', 'billing', 'disk:data')),
-      text: sometimes(
-        fc.record({ text: fc.constantFrom('orders', 'FAIL', 'disk', 'sent'), invert: fc.boolean() }),
-      ),
-    });
-    fc.assert(
-      fc.property(
-        fc.array(alert, { minLength: 20, maxLength: 200, size: 'max' }),
-        filterSpec,
-        fc.integer({ min: 1, max: 30 }),
-        (alerts, spec, pageSize) => {
-          const store = openStateStore(':memory:');
-          const rows = alerts.map((a, i) =>
-            store.recordAlert({
-              pipeline: a.pipeline,
-              kind: a.kind,
-              runId: a.pipeline.startsWith('disk:') ? null : `${a.pipeline}-${i + 1}`,
-              status: a.status,
-              recipients: 'ops@example.com',
-              subject: `[etld] ${a.pipeline} ${a.kind}`,
-              detail: null,
-              // Out of order and mostly equal: the listing orders by time, then id.
-              createdAt: new Date(Date.parse('2026-03-01T00:00:00Z') + a.second * 1000).toISOString(),
-            }),
-          );
-          const filter: Omit<AlertFilter, 'limit' | 'beforeId'> = {
-            ...(spec.pipeline === undefined ? {} : { pipeline: spec.pipeline }),
-            ...(spec.text === undefined ? {} : { text: spec.text }),
-          };
-          const expected = rows
-            .filter(
-              (row) =>
-                (filter.pipeline === undefined || row.pipeline === filter.pipeline) &&
-                (filter.text === undefined ||
-                  containsText(alertTextFields(row), filter.text.text) !== filter.text.invert),
-            )
-            .sort((x, y) =>
-              x.createdAt !== y.createdAt ? (x.createdAt < y.createdAt ? 1 : -1) : y.id - x.id,
-            )
-            .map((row) => row.id);
-          const seen: number[] = [];
-          let beforeId: number | undefined;
-          // Bounded: a store that repeats records must fail the test, not hang it.
-          for (let pages = 0; pages < 1000; pages++) {
-            const page = store.findAlerts({
-              ...filter,
-              limit: pageSize,
-              ...(beforeId === undefined ? {} : { beforeId }),
-            });
-            seen.push(...page.map((row) => row.id));
-            beforeId = page.at(-1)?.id;
-            if (page.length < pageSize || beforeId === undefined) break;
-          }
-          expect(seen).toEqual(expected);
-          store.close();
-        },
-      ),
-      { seed: 20260522, numRuns: 60 },
-    );
-  });
+  it(
+    'walks every alert exactly once, in order, with equal creation times and a text filter (seeded)',
+    async () => {
+      const alert = fc.record({
+        pipeline: fc.constantFrom('orders', 'billing', 'disk:data'),
+        kind: fc.constantFrom('failure', 'recovery', 'low_disk', 'stale'),
+        status: fc.constantFrom('sent', 'suppressed', 'failed'),
+        second: fc.integer({ min: 0, max: 20 }),
+      });
+      const filterSpec = fc.record({
+        pipeline: sometimes(fc.constantFrom('orders', 'billing', 'disk:data')),
+        text: sometimes(
+          fc.record({ text: fc.constantFrom('orders', 'FAIL', 'disk', 'sent'), invert: fc.boolean() }),
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(alert, { minLength: 20, maxLength: 200, size: 'max' }),
+          filterSpec,
+          fc.integer({ min: 1, max: 30 }),
+          async (alerts, spec, pageSize) => {
+            const store = backend.open(await backend.fresh());
+            const rows = alerts.map((a, i) =>
+              store.recordAlert({
+                pipeline: a.pipeline,
+                kind: a.kind,
+                runId: a.pipeline.startsWith('disk:') ? null : `${a.pipeline}-${i + 1}`,
+                status: a.status,
+                recipients: 'ops@example.com',
+                subject: `[etld] ${a.pipeline} ${a.kind}`,
+                detail: null,
+                // Out of order and mostly equal: the listing orders by time, then id.
+                createdAt: new Date(Date.parse('2026-03-01T00:00:00Z') + a.second * 1000).toISOString(),
+              }),
+            );
+            const filter: Omit<AlertFilter, 'limit' | 'beforeId'> = {
+              ...(spec.pipeline === undefined ? {} : { pipeline: spec.pipeline }),
+              ...(spec.text === undefined ? {} : { text: spec.text }),
+            };
+            const expected = rows
+              .filter(
+                (row) =>
+                  (filter.pipeline === undefined || row.pipeline === filter.pipeline) &&
+                  (filter.text === undefined ||
+                    containsText(alertTextFields(row), filter.text.text) !== filter.text.invert),
+              )
+              .sort((x, y) =>
+                x.createdAt !== y.createdAt ? (x.createdAt < y.createdAt ? 1 : -1) : y.id - x.id,
+              )
+              .map((row) => row.id);
+            const seen: number[] = [];
+            let beforeId: number | undefined;
+            // Bounded: a store that repeats records must fail the test, not hang it.
+            for (let pages = 0; pages < 1000; pages++) {
+              const page = store.findAlerts({
+                ...filter,
+                limit: pageSize,
+                ...(beforeId === undefined ? {} : { beforeId }),
+              });
+              seen.push(...page.map((row) => row.id));
+              beforeId = page.at(-1)?.id;
+              if (page.length < pageSize || beforeId === undefined) break;
+            }
+            expect(seen).toEqual(expected);
+            store.close();
+          },
+        ),
+        { seed: 20260522, numRuns: 60 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
