@@ -98,7 +98,7 @@ export function openSyncPgClient(options: SyncPgOptions): SyncPgClient {
     for (;;) {
       // Read before looking at the port: a reply posted in between changes it, so the wait returns.
       const seen = Atomics.load(counter, 0);
-      const message = receiveMessageOnPort(port) as { message: Reply } | undefined;
+      const message: { message: Reply } | undefined = receiveMessageOnPort(port);
       if (message !== undefined) {
         const reply = message.message;
         // An answer to a statement the caller stopped waiting for is dropped.

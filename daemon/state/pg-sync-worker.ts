@@ -69,14 +69,15 @@ async function connected(): Promise<pg.Client> {
   return next;
 }
 
-function describeFailure(error: unknown, connection: boolean): Failure {
+/** `duringConnect`: the connection could not be opened, whatever the server answered (a refused login too). */
+function describeFailure(error: unknown, duringConnect: boolean): Failure {
   const sqlState = (error as { code?: unknown }).code;
   const answered = typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState);
   return {
     message: (error as Error).message,
     sqlState: answered ? sqlState : null,
     // Class 08 is a connection exception; 57P0x is an administrator or crash shutdown.
-    connection: !answered || sqlState.startsWith('08') || sqlState.startsWith('57P'),
+    connection: duringConnect || !answered || sqlState.startsWith('08') || sqlState.startsWith('57P'),
   };
 }
 

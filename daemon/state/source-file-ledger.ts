@@ -15,29 +15,16 @@
  */
 import type Database from 'better-sqlite3';
 import { containsText, sourceFileTextFields } from '../../shared/record-text.js';
+import { toSourceFile, type Row } from './row-mappers.js';
 import type { NewSourceFile, SourceFileFilter, SourceFileRecord, SourceFileTotals } from './store.js';
 
 /** The most keys one statement looks up or removes. */
 const SOURCE_FILE_BATCH = 500;
 
 type Prepare = (sql: string) => Database.Statement;
-type Row = Record<string, unknown>;
 
-function toSourceFile(row: Row): SourceFileRecord {
-  return {
-    key: row.key as string,
-    size: row.size as number,
-    version: row.version as string,
-    modifiedAt: row.modified_at as string,
-    status: row.status as SourceFileRecord['status'],
-    sequence: row.sequence as number,
-    runId: row.run_id as string,
-    reason: (row.reason as string | null) ?? null,
-    recordedAt: row.recorded_at as string,
-  };
-}
-
-function batches(keys: readonly string[]): string[][] {
+/** Distinct keys in batches of at most SOURCE_FILE_BATCH (the PostgreSQL store batches the same way). */
+export function batches(keys: readonly string[]): string[][] {
   const unique = [...new Set(keys)];
   const result: string[][] = [];
   for (let i = 0; i < unique.length; i += SOURCE_FILE_BATCH)

@@ -1,25 +1,25 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../daemon/state/migrations.js';
+import { openPostgresStateStore } from '../../daemon/state/postgres-store.js';
+import { MIGRATION_LOCK_KEY, POSTGRES_SCHEMA_VERSION } from '../../daemon/state/postgres-migrations.js';
+import { REPO_ROOT } from '../helpers/repo-paths.js';
+import { stateBackends } from '../helpers/state-backends.js';
+import { waitFor } from '../helpers/wait.js';
 
-const dirs: string[] = [];
-function tempFile(name = 'state.db'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'etld-state-'));
-  dirs.push(dir);
-  return join(dir, name);
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const backends = stateBackends();
 
-describe('SQLite state store', () => {
-  test('runs: sequences, attempts, patches and newest-first history', () => {
+describe.each(backends.all)('the state store on $name', (backend) => {
+  test('runs: sequences, attempts, patches and newest-first history', async () => {
     let clock = Date.parse('2026-11-21T10:00:00Z');
-    const store = openStateStore(tempFile(), () => new Date((clock += 1000)));
+    const store = backend.open(await backend.fresh(), () => new Date((clock += 1000)));
     expect(store.nextSequence('orders')).toBe(1);
     const first = store.insertRun({
       pipeline: 'orders',
@@ -59,9 +59,9 @@ describe('SQLite state store', () => {
     store.close();
   });
 
-  test('pause, fire marks and watermarks survive reopening; committed sequence feeds nextSequence', () => {
-    const file = tempFile();
-    const store = openStateStore(file);
+  test('pause, fire marks and watermarks survive reopening; committed sequence feeds nextSequence', async () => {
+    const file = await backend.fresh();
+    const store = backend.open(file);
     store.setPaused('orders', true);
     store.markFire('orders', '2026-11-21T00:00:00.000Z');
     store.markSkip('orders', 'paused', '2026-11-21T02:00:00.000Z');
@@ -96,7 +96,7 @@ describe('SQLite state store', () => {
       finishedAt: null,
     });
     store.close();
-    const reopened = openStateStore(file);
+    const reopened = backend.open(file);
     const runtime = reopened.getRuntime('orders');
     expect(runtime).toMatchObject({
       paused: true,
@@ -121,20 +121,10 @@ describe('SQLite state store', () => {
     reopened.close();
   });
 
-  test('the file that defines each pipeline survives reopening, also for a store from before the record', () => {
-    const file = tempFile();
-    // A store as etld wrote it before the record (schema version 4), with a paused pipeline in it.
-    const old = new Database(file);
-    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
-    old.pragma('user_version = 4');
-    old.exec("INSERT INTO pipelines (name, paused) VALUES ('orders', 1)");
-    old.close();
-    const store = openStateStore(file);
-    expect(store.pipelineFiles()).toEqual(new Map());
-    expect(store.getRuntime('orders').paused).toBe(true);
-    store.close();
-
-    const fresh = openStateStore(file.replace('state.db', 'fresh.db'));
+  test('the file that defines each pipeline survives reopening', async () => {
+    const file = await backend.fresh();
+    const fresh = backend.open(file);
+    expect(fresh.pipelineFiles()).toEqual(new Map());
     fresh.setPaused('orders', true);
     fresh.setPipelineFiles([
       { name: 'orders', file: '/etc/etld/pipelines/orders.yaml' },
@@ -142,7 +132,7 @@ describe('SQLite state store', () => {
     ]);
     fresh.setPipelineFiles([{ name: 'users', file: '/etc/etld/pipelines/people.yaml' }]);
     fresh.close();
-    const reopened = openStateStore(file.replace('state.db', 'fresh.db'));
+    const reopened = backend.open(file);
     expect(reopened.pipelineFiles()).toEqual(
       new Map([
         ['orders', '/etc/etld/pipelines/orders.yaml'],
@@ -153,9 +143,9 @@ describe('SQLite state store', () => {
     reopened.close();
   });
 
-  test('run kinds and requesters are kept per attempt; findRuns filters logical runs by pipeline, status and start', () => {
+  test('run kinds and requesters are kept per attempt; findRuns filters logical runs by pipeline, status and start', async () => {
     let clock = Date.parse('2026-11-21T10:00:00Z');
-    const store = openStateStore(':memory:', () => new Date((clock += 60_000)));
+    const store = backend.open(await backend.fresh(), () => new Date((clock += 60_000)));
     const range = { from: '2026-01-01 00:00:00+00', to: '2026-02-01 00:00:00+00', shard: 's1' };
     const insert = (
       pipeline: string,
@@ -203,9 +193,9 @@ describe('SQLite state store', () => {
     store.close();
   });
 
-  test('operator changes keep who and each shard before and after; a full refresh replaces every watermark', () => {
+  test('operator changes keep who and each shard before and after; a full refresh replaces every watermark', async () => {
     let clock = Date.parse('2026-11-21T10:00:00Z');
-    const store = openStateStore(':memory:', () => new Date((clock += 60_000)));
+    const store = backend.open(await backend.fresh(), () => new Date((clock += 60_000)));
     const watermark = (shard: string, value: string) => ({ shard, value, boundary: [], identity: null });
     store.commitWatermarks('orders', 3, [watermark('s1', '10'), watermark('s2', '20')]);
     store.replaceWatermarks('orders', 3, [watermark('s1', '10'), watermark('s2', '25')], {
@@ -248,8 +238,8 @@ describe('SQLite state store', () => {
     store.close();
   });
 
-  test('alerts and schema history', () => {
-    const store = openStateStore(':memory:');
+  test('alerts and schema history', async () => {
+    const store = backend.open(await backend.fresh());
     const alert = store.recordAlert({
       pipeline: 'p',
       kind: 'failure',
@@ -269,9 +259,25 @@ describe('SQLite state store', () => {
     expect(store.latestSchema('p')).toBe('[2]');
     store.close();
   });
+});
 
-  test('a corrupt file is a clear STATE_STORE error, not a stack trace', () => {
-    const file = tempFile();
+describe('the SQLite state store file', () => {
+  test('a store from before the pipeline files record (version 4) keeps its pipelines and records none', async () => {
+    const [sqlite] = backends.all;
+    const file = (await sqlite?.fresh()) ?? '';
+    const old = new Database(file);
+    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
+    old.pragma('user_version = 4');
+    old.exec("INSERT INTO pipelines (name, paused) VALUES ('orders', 1)");
+    old.close();
+    const store = openStateStore(file);
+    expect(store.pipelineFiles()).toEqual(new Map());
+    expect(store.getRuntime('orders').paused).toBe(true);
+    store.close();
+  });
+
+  test('a corrupt file is a clear STATE_STORE error, not a stack trace', async () => {
+    const file = (await backends.all[0]?.fresh()) ?? '';
     writeFileSync(file, 'this is not a database, just text that happens to be long enough '.repeat(100));
     expect(() => openStateStore(file)).toThrow(
       expect.objectContaining({
@@ -281,13 +287,143 @@ describe('SQLite state store', () => {
     );
   });
 
-  test('a store written by a newer etld is refused with STATE_STORE_NEWER', () => {
-    const file = tempFile();
+  test('a store written by a newer etld is refused with STATE_STORE_NEWER', async () => {
+    const file = (await backends.all[0]?.fresh()) ?? '';
     const db = new Database(file);
     db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
     db.close();
     expect(() => openStateStore(file)).toThrow(
       expect.objectContaining({ code: 'STATE_STORE_NEWER', message: expect.stringMatching(/newer etld/) }),
     );
+  });
+});
+
+describe('the PostgreSQL state store database', () => {
+  const { postgres } = backends;
+  const version = async (location: string): Promise<number | undefined> =>
+    (
+      await postgres
+        .server()
+        .query<{ version: number }>('SELECT version FROM etld_schema', [], postgres.database(location))
+    )[0]?.version;
+
+  test('migrates an empty database to the current schema, once', async () => {
+    const location = await postgres.fresh();
+    const store = postgres.open(location);
+    expect(store.path).toBe(`127.0.0.1:${postgres.server().port}/${postgres.database(location)}`);
+    store.close();
+    expect(await version(location)).toBe(POSTGRES_SCHEMA_VERSION);
+    const tables = await postgres
+      .server()
+      .query<{ tablename: string }>(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        [],
+        postgres.database(location),
+      );
+    expect(tables.map((t) => t.tablename)).toEqual([
+      'alerts',
+      'etld_schema',
+      'pipelines',
+      'run_parts',
+      'run_tables',
+      'runs',
+      'schema_history',
+      'source_files',
+      'state_changes',
+      'watermarks',
+    ]);
+    // Opening again finds the schema done and keeps the one version row.
+    postgres.open(location).close();
+    const rows = await postgres.server().query('SELECT * FROM etld_schema', [], postgres.database(location));
+    expect(rows).toEqual([{ version: POSTGRES_SCHEMA_VERSION }]);
+  });
+
+  test('a database written by a newer etld is refused with STATE_STORE_NEWER, and left alone', async () => {
+    const location = await postgres.fresh();
+    await postgres
+      .server()
+      .query(
+        `CREATE TABLE etld_schema (version integer NOT NULL); INSERT INTO etld_schema VALUES (${POSTGRES_SCHEMA_VERSION + 5})`,
+        undefined,
+        postgres.database(location),
+      );
+    expect(() => openPostgresStateStore({ url: location })).toThrow(
+      expect.objectContaining({ code: 'STATE_STORE_NEWER', message: expect.stringMatching(/newer etld/) }),
+    );
+    expect(await version(location)).toBe(POSTGRES_SCHEMA_VERSION + 5);
+    const tables = await postgres
+      .server()
+      .query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", [], postgres.database(location));
+    expect(tables).toEqual([{ tablename: 'etld_schema' }]);
+  });
+
+  test('stores opened at once on one empty database all succeed (the migration lock)', async () => {
+    const location = await postgres.fresh();
+    // A store's migration blocks its thread, so the daemons racing are processes, on the build.
+    const module = pathToFileURL(join(REPO_ROOT, 'dist', 'daemon', 'state', 'postgres-store.js')).href;
+    const script = `
+      import { openPostgresStateStore } from ${JSON.stringify(module)};
+      const [url, name] = process.argv.slice(2);
+      const store = openPostgresStateStore({ url, applicationName: name });
+      store.setPaused(name, true);
+      store.close();
+      process.exit(0);`;
+    // A file, not `node -e`: a worker thread started under `--input-type=module` does not run.
+    const scriptDir = mkdtempSync(join(tmpdir(), 'etld-racer-'));
+    const scriptFile = join(scriptDir, 'racer.mjs');
+    writeFileSync(scriptFile, script);
+    // The lock is held while they start, so all of them wait for it and then run one after another.
+    const holder = new pg.Client({ connectionString: postgres.server().url(postgres.database(location)) });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      const names = ['racer1', 'racer2', 'racer3', 'racer4'];
+      const exits = names.map(
+        (name) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, [scriptFile, location, name], {
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+            child.on('exit', (code) => resolve({ code, stderr }));
+          }),
+      );
+      await waitFor(
+        async () => {
+          const waiting = await holder.query(
+            "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+          );
+          return (waiting.rows[0] as { n: number }).n === names.length ? true : undefined;
+        },
+        { timeoutMs: 30_000, what: 'every store waiting for the migration lock' },
+      );
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      expect(await Promise.all(exits)).toEqual(names.map(() => ({ code: 0, stderr: '' })));
+      expect(await version(location)).toBe(POSTGRES_SCHEMA_VERSION);
+      const store = postgres.open(location);
+      expect(names.map((name) => store.getRuntime(name).paused)).toEqual([true, true, true, true]);
+      store.close();
+    } finally {
+      await holder.end();
+      rmSync(scriptDir, { recursive: true, force: true });
+    }
+  });
+
+  test('an unreachable server is a STATE_STORE error that names it without the password', () => {
+    const url = `postgres://etld:secret@127.0.0.1:1/state`;
+    expect(() => openPostgresStateStore({ url })).toThrow(
+      expect.objectContaining({
+        code: 'STATE_STORE',
+        message: expect.stringMatching(/^the PostgreSQL state store at 127\.0\.0\.1:1\/state is unreachable/),
+      }),
+    );
+    let message = '';
+    try {
+      openPostgresStateStore({ url });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toMatch(/secret/);
   });
 });
