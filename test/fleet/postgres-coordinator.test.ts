@@ -55,7 +55,7 @@ describe('PostgreSQL fleet coordinator', () => {
     const gate = new Int32Array(barrier);
     const workers = ['host-a', 'host-b', 'host-c'].map(
       (host, index) =>
-        new Worker(join(REPO_ROOT, 'test', 'fleet', 'claim-worker.mjs'), {
+        new Worker(join(REPO_ROOT, 'test', 'fleet', 'claim-worker.ts'), {
           workerData: {
             coordinatorModule: join(REPO_ROOT, 'dist', 'daemon', 'fleet', 'postgres-coordinator.js'),
             url: pg.url('fleet'),
