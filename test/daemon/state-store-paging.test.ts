@@ -1,6 +1,6 @@
 /**
- * Keyset paging of the fleet-wide lists in the SQLite state store (`runs` and `alerts` of the
- * protocol): walking every page with `before` returns each record exactly once and in the listing
+ * Keyset paging of the fleet-wide lists in the state store, SQLite and PostgreSQL (`runs` and
+ * `alerts` of the protocol): walking every page with `before` returns each record exactly once and in the listing
  * order, whatever the filter and page size, with many records sharing a creation time, retries
  * that change a run's status after later runs started, and new records arriving between pages.
  * Seeded random histories (fast-check, fixed seed), checked against a model of the listing.
@@ -8,11 +8,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findRunsInSteps } from '../../daemon/state/run-listing.js';
-import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { AlertFilter, RunFilter, StateStore, TextFilter } from '../../daemon/state/store.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import type { RunStatus } from '../../shared/types.js';
+import { stateBackends } from '../helpers/state-backends.js';
+
+// SQLite in memory, as before the PostgreSQL store: these tests never reopen a store.
+const backends = stateBackends({ memory: true });
 
 const PIPELINES = ['orders', 'orders_eu', 'billing', 'b'] as const;
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
@@ -59,7 +62,11 @@ class History {
   clock = Date.parse('2026-03-01T00:00:00Z');
   readonly runs: ModelRun[] = [];
   readonly #attempts = new Map<ModelRun, number>();
-  readonly store: StateStore = openStateStore(':memory:', () => new Date(this.clock));
+  readonly store: StateStore;
+
+  constructor(open: (now: () => Date) => StateStore) {
+    this.store = open(() => new Date(this.clock));
+  }
 
   apply(step: RunStep): void {
     this.clock += step.advanceMs;
@@ -130,7 +137,7 @@ class History {
   }
 }
 
-describe('keyset paging of runs and alerts', () => {
+describe.each(backends.all)('keyset paging of runs and alerts on $name', (backend) => {
   it('walks every run exactly once, in order, under any filter, page size and scan window (seeded random histories)', async () => {
     const walked: number[] = [];
     await fc.assert(
@@ -141,7 +148,8 @@ describe('keyset paging of runs and alerts', () => {
         fc.array(runStep, { maxLength: 5 }),
         fc.integer({ min: 1, max: 60 }),
         async (steps, filterSpec, pageSize, arriving, window) => {
-          const history = new History();
+          const location = await backend.fresh();
+          const history = new History((now) => backend.open(location, now));
           for (const step of steps) history.apply(step);
           const since =
             filterSpec.sinceIndex === undefined
@@ -196,7 +204,7 @@ describe('keyset paging of runs and alerts', () => {
     expect(walked.filter((n) => n >= 40).length).toBeGreaterThan(20);
   });
 
-  it('walks every alert exactly once, in order, with equal creation times and a text filter (seeded)', () => {
+  it('walks every alert exactly once, in order, with equal creation times and a text filter (seeded)', async () => {
     const alert = fc.record({
       pipeline: fc.constantFrom('orders', 'billing', 'disk:data'),
       kind: fc.constantFrom('failure', 'recovery', 'low_disk', 'stale'),
@@ -209,13 +217,13 @@ describe('keyset paging of runs and alerts', () => {
         fc.record({ text: fc.constantFrom('orders', 'FAIL', 'disk', 'sent'), invert: fc.boolean() }),
       ),
     });
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(alert, { minLength: 20, maxLength: 200, size: 'max' }),
         filterSpec,
         fc.integer({ min: 1, max: 30 }),
-        (alerts, spec, pageSize) => {
-          const store = openStateStore(':memory:');
+        async (alerts, spec, pageSize) => {
+          const store = backend.open(await backend.fresh());
           const rows = alerts.map((a, i) =>
             store.recordAlert({
               pipeline: a.pipeline,

@@ -34,7 +34,8 @@ export interface PostgresBackend extends StateBackend {
   database(location: string): string;
 }
 
-export function sqliteBackend(): StateBackend {
+/** `memory`: each fresh store is `:memory:` (fast, and it cannot be reopened). */
+export function sqliteBackend(options: { readonly memory?: boolean } = {}): StateBackend {
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -50,6 +51,7 @@ export function sqliteBackend(): StateBackend {
   return {
     name: 'SQLite',
     fresh: () => {
+      if (options.memory === true) return Promise.resolve(':memory:');
       const dir = mkdtempSync(join(tmpdir(), 'etld-state-'));
       dirs.push(dir);
       return Promise.resolve(join(dir, 'state.db'));
@@ -119,10 +121,10 @@ export function postgresBackend(): PostgresBackend {
 }
 
 /** Both backends, for `describe.each`; the PostgreSQL one is also returned for its own tests. */
-export function stateBackends(): {
+export function stateBackends(sqlite: { readonly memory?: boolean } = {}): {
   readonly all: readonly StateBackend[];
   readonly postgres: PostgresBackend;
 } {
   const postgres = postgresBackend();
-  return { all: [sqliteBackend(), postgres], postgres };
+  return { all: [sqliteBackend(sqlite), postgres], postgres };
 }
