@@ -123,7 +123,7 @@ test('a run whose host was killed is taken over by another host after the lease 
 
   expect(await survivor.daemon.stop()).toBe(0);
   const source = await pg.query<{ id: string; amount: string }>(
-    'SELECT id::text AS id, amount::text AS amount FROM orders ORDER BY id',
+    'SELECT o.id::text AS id, o.amount::text AS amount FROM orders o ORDER BY o.id',
     [],
     'shop',
   );
