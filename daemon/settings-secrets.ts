@@ -36,7 +36,10 @@ export function stateStoreUrl(
 ): string {
   const url = secretOf({ env: 'url_env', file: 'url_file' }, state.url_env, state.url_file, secrets, 'state');
   if (!url)
-    throw new EtlError('SECRET_UNAVAILABLE', 'state: the PostgreSQL connection URL (url_env / url_file) is empty');
+    throw new EtlError(
+      'SECRET_UNAVAILABLE',
+      'state: the PostgreSQL connection URL (url_env / url_file) is empty',
+    );
   return url;
 }
 

@@ -60,8 +60,7 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
   const from = Date.now() + 2_000;
   await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
   const to = Date.now() - 2 * INTERVAL_MS;
-  await Promise.all(hosts.map((h) => h.daemon.stop()));
-  for (const h of hosts) expect(h.daemon.child.exitCode).toBe(0);
+  const exits = await Promise.all(hosts.map((h) => h.daemon.stop()));
 
   const claims = await pg.query<{ pipeline: string; fire_key: string; host: string }>(
     'SELECT pipeline, fire_key, host FROM fleet_fire_claims',
@@ -124,6 +123,8 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
   // The work was shared: every host won some fires.
   for (const name of HOSTS) expect(claimsByHost.get(name) ?? 0).toBeGreaterThan(0);
   expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
+  // Each host drained and stopped cleanly (its last lines tell why when not).
+  hosts.forEach((h, i) => expect(exits[i], h.daemon.lines.slice(-15).join('\n')).toBe(0));
 }, 180_000);
 
 function countBy(values: readonly string[]): Record<string, number> {
