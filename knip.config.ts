@@ -10,6 +10,8 @@ const config: KnipConfig = {
     'test/**/*.test.{ts,tsx}',
     // Run as child processes by tests (a process killed mid-commit), so nothing imports them.
     'test/delta/fixtures/*.ts',
+    // A worker thread of the fleet claim race (test/fleet/postgres-coordinator.test.ts), loaded by path.
+    'test/fleet/claim-worker.ts',
     // `npm run chaos`: the chaos harness's command-line entry (compiled by tsconfig.chaos.json, run with node).
     'test/chaos/main.ts',
   ],

@@ -11,7 +11,13 @@ import type { DaemonSettings } from '../shared/config/daemon-schema.js';
 import { EtlError } from '../shared/errors.js';
 import type { Resources, RunRecord } from '../shared/protocol.js';
 import { buildAlertChannels } from './alerts/alert-channels.js';
-import { httpToken } from './settings-secrets.js';
+import { httpToken, stateStoreUrl } from './settings-secrets.js';
+import type { FleetCoordinator } from './fleet/coordinator.js';
+import { FleetHeartbeat } from './fleet/fleet-heartbeat.js';
+import { PostgresCoordinator } from './fleet/postgres-coordinator.js';
+import { SoloCoordinator } from './fleet/solo-coordinator.js';
+import { openPostgresStateStore } from './state/postgres-store.js';
+import type { StateStore } from './state/store.js';
 import { AlertService } from './alerts/alert-service.js';
 import { RunEventPublisher } from './alerts/run-events.js';
 import type { PipelineDirectory } from '../shared/config/pipeline-files.js';
@@ -113,14 +119,37 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     lock.acquire(options.isAlive);
     undo.push(() => lock.release());
 
+    // The lock stays in fleet mode: it keeps two daemons off one host's state directory.
+    const fleetHost = settings.fleet.host_name ?? identity.host;
+    const startedAt = new Date().toISOString();
+    let rawStore: StateStore;
+    let coordinator: FleetCoordinator;
     if (settings.state.type === 'postgres') {
-      throw new EtlError(
-        'CONFIG_INVALID',
-        'state: { type: postgres } is not available in this version of etld; use { type: sqlite }',
-      );
+      const url = stateStoreUrl(settings.state, options.secrets);
+      rawStore = openPostgresStateStore({ url, applicationName: `etld ${fleetHost}` });
+      undo.push(() => rawStore.close());
+      coordinator = new PostgresCoordinator({
+        url,
+        host: fleetHost,
+        pid: identity.pid,
+        version: identity.version,
+        startedAt,
+        leaseMs: settings.fleet.lease,
+      });
+      logger.info(`fleet mode: host ${fleetHost}, run lease ${settings.fleet.lease} ms`);
+    } else {
+      rawStore = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
+      undo.push(() => rawStore.close());
+      coordinator = new SoloCoordinator({
+        host: fleetHost,
+        pid: identity.pid,
+        version: identity.version,
+        startedAt,
+      });
     }
-    const rawStore = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
-    undo.push(() => rawStore.close());
+    // Runs under way when the store closes keep their leases until they expire; a clean stop
+    // gives them back (and marks the host stopped) after the supervisor drained.
+    undo.push(() => coordinator.leave());
 
     await mkdir(paths.tempRoot, { recursive: true });
     // Staging of runs killed with the previous daemon: nothing in it is referenced any more.
@@ -226,8 +255,19 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         timezone: settings.defaults.timezone ?? options.hostTimezone,
       },
       freshness: (pipeline) => late.freshness?.of(pipeline) ?? null,
+      coordinator,
     });
     late.supervisor = supervisor;
+    if (coordinator.shared) {
+      const heartbeat = new FleetHeartbeat({
+        coordinator,
+        leaseMs: settings.fleet.lease,
+        logger,
+        afterBeat: () => supervisor.takeOver(),
+      });
+      heartbeat.start();
+      undo.push(() => heartbeat.stop());
+    }
     const freshness = new FreshnessMonitor({
       clock,
       store,

@@ -29,6 +29,20 @@ export function httpToken(
   return token;
 }
 
+/** The shared state store's connection URL (`state.url_env` / `url_file`), for `type: postgres`. */
+export function stateStoreUrl(
+  state: Extract<DaemonSettings['state'], { type: 'postgres' }>,
+  secrets: SecretEnvironment,
+): string {
+  const url = secretOf({ env: 'url_env', file: 'url_file' }, state.url_env, state.url_file, secrets, 'state');
+  if (!url)
+    throw new EtlError(
+      'SECRET_UNAVAILABLE',
+      'state: the PostgreSQL connection URL (url_env / url_file) is empty',
+    );
+  return url;
+}
+
 /** Every secret of the settings resolved as start-up resolves it; one problem per one that fails. */
 export function settingsSecretProblems(
   settings: DaemonSettings,
@@ -50,6 +64,10 @@ export function settingsSecretProblems(
   // One channel at a time, so each broken one is named.
   for (const channel of settings.alerts.channels)
     attempt(() => buildAlertChannels([channel], secrets, { host: 'check', version: 'check' }));
+  if (settings.state.type === 'postgres') {
+    const state = settings.state;
+    attempt(() => stateStoreUrl(state, secrets));
+  }
   if (settings.http) {
     const http = settings.http;
     attempt(() => httpToken(http, secrets));

@@ -46,6 +46,12 @@ export interface SequenceDeps {
   readonly onChange: () => void;
   /** False once the daemon drains: a failed attempt then leaves its retry to the next start-up. */
   readonly acceptingRuns: () => boolean;
+  /**
+   * Asked before each retry attempt starts: false when this host may no longer run the pipeline
+   * (its fleet run lease went to another host, or the state store is unreachable); the run then
+   * stays `retrying` for whoever holds the lease (docs/fleet.md). A host alone always may.
+   */
+  readonly mayContinue: () => boolean;
 }
 
 /** What a new run loads, and who asked for it (null: the schedule). */
@@ -498,6 +504,16 @@ export class RunSequence {
     this.#retryTimer = this.#deps.clock.setTimer(delayMs, () =>
       this.#guard(runId, () => {
         this.#retryTimer = null;
+        if (!this.#deps.mayContinue()) {
+          this.#log.warning(
+            `run ${runId}: attempt ${nextAttempt} not started here: this host no longer holds the run's lease; the run stays retrying for the host that does`,
+            { runId },
+          );
+          this.#phase = 'done';
+          this.#retryAt = null;
+          this.#resolve('abandoned');
+          return;
+        }
         // The failed attempt's row ends `failed`; the run itself goes on (`running` again next),
         // so no run event is sent for that row.
         const previous = this.#deps.store.getRun(runId);

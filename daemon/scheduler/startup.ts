@@ -7,41 +7,58 @@ import type { Schedule } from '../../shared/config/schedule.js';
 import type { EventData } from '../../shared/protocol.js';
 import type { Logger } from '../logging/logger.js';
 import { runIdOf } from '../../shared/run-ids.js';
-import type { StateStore } from '../state/store.js';
+import type { RunRow, StateStore } from '../state/store.js';
 import { fireTimesBetween } from './fire-times.js';
 
 /** Downtime spanning more fire times than this is reported as "at least" this many. */
 const MISFIRE_COUNT_LIMIT = 1000;
 
+/**
+ * `adopt` says whether this host may touch the row: in a fleet, only when it took the pipeline's
+ * run lease (a live host holding it is still running that run) and the row is still unfinished.
+ */
 export function markInterruptedRuns(
   store: StateStore,
   now: Date,
   logger: Logger,
   emit: (data: EventData<'run.state'>) => void,
+  adopt: (row: RunRow) => boolean = () => true,
 ): void {
   for (const row of store.runsWithStatus(['running', 'queued'])) {
-    const updated = store.updateRun(row.id, {
-      status: 'interrupted',
-      finishedAt: now.toISOString(),
-      errorCode: 'INTERRUPTED',
-      errorMessage: `the daemon stopped while this run was ${row.status} (crash or kill); it is retried under error_handling`,
-      firstFailureAt: row.firstFailureAt ?? now.toISOString(),
-    });
-    logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, {
-      pipeline: row.pipeline,
-      runId: row.id,
-    });
-    emit({
-      run_id: runIdOf(updated.pipeline, updated.sequence),
-      attempt_id: updated.id,
-      pipeline: updated.pipeline,
-      status: updated.status,
-      attempt: updated.attempt,
-      at: now.toISOString(),
-      rows_loaded: updated.rowsLoaded,
-      error: { code: 'INTERRUPTED', message: updated.errorMessage ?? '' },
-    });
+    if (adopt(row)) markInterrupted(store, row, now, logger, emit);
   }
+}
+
+/** Marks one run row left `running`/`queued` by a daemon that is gone `interrupted`. */
+export function markInterrupted(
+  store: StateStore,
+  row: RunRow,
+  now: Date,
+  logger: Logger,
+  emit: (data: EventData<'run.state'>) => void,
+): RunRow {
+  const updated = store.updateRun(row.id, {
+    status: 'interrupted',
+    finishedAt: now.toISOString(),
+    errorCode: 'INTERRUPTED',
+    errorMessage: `the daemon stopped while this run was ${row.status} (crash or kill); it is retried under error_handling`,
+    firstFailureAt: row.firstFailureAt ?? now.toISOString(),
+  });
+  logger.warning(`run ${row.id} was ${row.status} when the daemon stopped: marked interrupted`, {
+    pipeline: row.pipeline,
+    runId: row.id,
+  });
+  emit({
+    run_id: runIdOf(updated.pipeline, updated.sequence),
+    attempt_id: updated.id,
+    pipeline: updated.pipeline,
+    status: updated.status,
+    attempt: updated.attempt,
+    at: now.toISOString(),
+    rows_loaded: updated.rowsLoaded,
+    error: { code: 'INTERRUPTED', message: updated.errorMessage ?? '' },
+  });
+  return updated;
 }
 
 export interface MisfireInput {
@@ -54,8 +71,11 @@ export interface MisfireInput {
   readonly recoveringRunId: string | null;
 }
 
+/** A catch-up run, named by the last fire time it stands in for (a fleet claims it once). */
+export type MisfireAction = 'none' | { readonly catchup: string };
+
 /** Records the decision in the store (fire mark, skip reason) and says whether to run once now. */
-export function settleMisfires(store: StateStore, logger: Logger, input: MisfireInput): 'catchup' | 'none' {
+export function settleMisfires(store: StateStore, logger: Logger, input: MisfireInput): MisfireAction {
   const { name, now } = input;
   if (input.schedule.kind === 'manual') return 'none';
   const runtime = store.getRuntime(name);
@@ -95,5 +115,5 @@ export function settleMisfires(store: StateStore, logger: Logger, input: Misfire
   }
   store.markSkip(name, `daemon down over ${count}; one catch-up run at start-up (misfire: run_once)`, nowIso);
   logger.notice(`daemon was down over ${count}: one catch-up run`, { pipeline: name });
-  return 'catchup';
+  return { catchup: last.toISOString() };
 }

@@ -29,7 +29,11 @@ import { nextFireTime } from './fire-times.js';
 import { invalidSummary, pipelineSummary } from './pipeline-summary.js';
 import { RunSequence, type RunOrder, type SequenceDeps } from './run-sequence.js';
 import type { SourceGovernor } from './source-governor.js';
-import { markInterruptedRuns, settleMisfires } from './startup.js';
+import { markInterrupted, markInterruptedRuns, settleMisfires } from './startup.js';
+import type { FleetCoordinator } from '../fleet/coordinator.js';
+import { SoloCoordinator } from '../fleet/solo-coordinator.js';
+import { runIdOf } from '../../shared/run-ids.js';
+import type { RunRow } from '../state/store.js';
 import { explain } from './why.js';
 
 export interface SupervisorOptions {
@@ -44,6 +48,8 @@ export interface SupervisorOptions {
   readonly defaults: { readonly stallTimeoutMs: number; readonly timezone: string };
   /** Optional: the pipeline's freshness for summaries and `why` (observability/freshness.ts). */
   readonly freshness?: (pipeline: string) => PipelineFreshness | null;
+  /** The fleet this host belongs to (default: a host alone, granted every claim and lease). */
+  readonly coordinator?: FleetCoordinator;
 }
 
 export interface InvalidPipeline {
@@ -70,17 +76,28 @@ interface Slot {
 /** A normal run nobody in particular asked for: a schedule fire, a catch-up, a queued fire, `etld --once`. */
 const NORMAL_RUN: RunOrder = { run: { kind: 'normal' }, requestedBy: null };
 
+/** What start-up recovery continues: a run the last daemon left interrupted or waiting to retry. */
+const RECOVERABLE: ReadonlySet<string> = new Set(['interrupted', 'retrying']);
+/** What a takeover continues: also a run whose host died while it was running. */
+const TAKEOVER: ReadonlySet<string> = new Set(['interrupted', 'retrying', 'running', 'queued']);
+
 type SupervisorState = 'created' | 'running' | 'draining' | 'stopped';
 
 export class Supervisor {
   readonly #o: SupervisorOptions;
+  readonly #fleet: FleetCoordinator;
   readonly #slots = new Map<string, Slot>();
   #invalid = new Map<string, InvalidPipeline>();
   #state: SupervisorState = 'created';
+  /** Pipelines whose fleet run lease this host holds. */
+  readonly #leased = new Set<string>();
   #draining: Promise<void> | null = null;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#fleet =
+      options.coordinator ??
+      new SoloCoordinator({ host: 'localhost', pid: 0, version: '', startedAt: new Date(0).toISOString() });
   }
 
   get state(): SupervisorState {
@@ -160,10 +177,16 @@ export class Supervisor {
     this.#state = 'running';
     const { store, clock, logger } = this.#o;
     const now = clock.now();
-    markInterruptedRuns(store, now, logger, (data) => this.#emit('run.state', data));
+    markInterruptedRuns(
+      store,
+      now,
+      logger,
+      (data) => this.#emit('run.state', data),
+      (row) => this.#adopt(row),
+    );
     for (const slot of this.#slots.values()) {
       try {
-        this.#recover(slot);
+        this.#recover(slot, RECOVERABLE);
         const action = settleMisfires(store, logger, {
           name: slot.pipeline.name,
           schedule: slot.schedule,
@@ -172,7 +195,14 @@ export class Supervisor {
           now,
           recoveringRunId: slot.active?.runId ?? null,
         });
-        if (action === 'catchup') this.#startSequence(slot, 'catchup', NORMAL_RUN);
+        // One host of a fleet catches up: the one that claims the last missed fire.
+        if (action !== 'none' && this.#fleet.claimFire(slot.pipeline.name, `catchup:${action.catchup}`)) {
+          const holder = this.#startLeased(slot, 'catchup', NORMAL_RUN);
+          if (typeof holder === 'string')
+            logger.info(`no catch-up run: the pipeline is running on host ${holder}`, {
+              pipeline: slot.pipeline.name,
+            });
+        }
       } catch (error) {
         logger.error(`start-up of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`, {
           pipeline: slot.pipeline.name,
@@ -180,7 +210,29 @@ export class Supervisor {
       }
       this.#arm(slot, now);
     }
+    // Leases taken to mark rows of pipelines that are no longer here, or that ended at once.
+    for (const name of this.#leased) if (!this.#slots.get(name)?.active) this.#release(name);
     this.#changed();
+  }
+
+  /**
+   * The fleet's takeover check (after each heartbeat): a pipeline whose newest run is left
+   * unfinished with no live lease lost its host; this host takes the lease and continues the run
+   * as start-up recovery would. A host alone has nobody to take over from.
+   */
+  takeOver(): void {
+    if (this.#state !== 'running' || !this.#fleet.shared) return;
+    for (const slot of this.#slots.values()) {
+      if (slot.active || slot.removed || slot.held !== null) continue;
+      try {
+        this.#recover(slot, TAKEOVER);
+      } catch (error) {
+        this.#o.logger.error(
+          `takeover check of pipeline ${slot.pipeline.name} failed: ${toEtlError(error).message}`,
+          { pipeline: slot.pipeline.name },
+        );
+      }
+    }
   }
 
   /** Starts a run now: a normal one, a full refresh or a backfill (`order`), asked for by an operator. */
@@ -189,7 +241,9 @@ export class Supervisor {
     if (this.#state !== 'running')
       throw new EtlError('ILLEGAL_STATE', `cannot start ${name}: the supervisor is ${this.#state}`);
     this.#refuseIfBusy(slot, 'stop it first or wait');
-    const sequence = this.#startSequence(slot, trigger, order);
+    const sequence = this.#startLeased(slot, trigger, order);
+    if (typeof sequence === 'string')
+      throw new EtlError('ILLEGAL_STATE', `pipeline ${name} is running on host ${sequence}`);
     return { runId: sequence.logicalRunId };
   }
 
@@ -399,17 +453,83 @@ export class Supervisor {
       zone: slot.zone,
       onChange: () => this.#changed(),
       acceptingRuns: () => this.#state === 'running',
+      mayContinue: () => this.#mayContinue(slot),
     };
   }
 
-  #startSequence(slot: Slot, trigger: RunTrigger, order: RunOrder): RunSequence {
-    const sequence = new RunSequence(this.#deps(slot), slot.pipeline, {
-      kind: 'new',
-      trigger,
-      order,
-    }).start();
+  /**
+   * Starts a new run under the pipeline's fleet run lease, held until the run sequence ends
+   * (across its retries). Returns the host holding the lease when it is another one.
+   */
+  #startLeased(slot: Slot, trigger: RunTrigger, order: RunOrder): RunSequence | string {
+    const name = slot.pipeline.name;
+    const holder = this.#acquire(name, `${name}-starting`);
+    if (holder !== null) return holder;
+    let sequence: RunSequence;
+    try {
+      sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger, order }).start();
+    } catch (error) {
+      this.#release(name);
+      throw error;
+    }
     this.#track(slot, sequence);
+    // The lease now names the run (etlctl hosts); it is this host's already.
+    if (this.#fleet.shared) this.#acquire(name, sequence.logicalRunId);
     return sequence;
+  }
+
+  /** Takes the pipeline's run lease: null when granted, else the host that holds it. */
+  #acquire(name: string, runId: string): string | null {
+    const answer = this.#fleet.acquireRunLease(name, runId);
+    if (!answer.granted) return answer.holder;
+    this.#leased.add(name);
+    return null;
+  }
+
+  #release(name: string): void {
+    this.#leased.delete(name);
+    try {
+      this.#fleet.releaseRunLease(name);
+    } catch (error) {
+      this.#o.logger.warning(
+        `could not give back the run lease of ${name} (${toEtlError(error).message}); it expires by itself`,
+        { pipeline: name },
+      );
+    }
+  }
+
+  /** Before a retry attempt: renews the lease, so a host that lost it starts no attempt. */
+  #mayContinue(slot: Slot): boolean {
+    if (!this.#fleet.shared) return true;
+    const name = slot.pipeline.name;
+    try {
+      const holder = this.#acquire(name, slot.active?.logicalRunId ?? `${name}-retry`);
+      if (holder === null) return true;
+      this.#o.logger.warning(`the run lease of ${name} is held by host ${holder}`, { pipeline: name });
+    } catch (error) {
+      this.#o.logger.warning(`cannot renew the run lease of ${name}: ${toEtlError(error).message}`, {
+        pipeline: name,
+      });
+    }
+    return false;
+  }
+
+  /**
+   * Start-up: whether this host may mark a run row another daemon left `running` interrupted. In
+   * a fleet, only under the pipeline's lease (a live host holding it is still running that run),
+   * and only if the row, read again under the lease, is still unfinished.
+   */
+  #adopt(row: RunRow): boolean {
+    if (!this.#fleet.shared) return true;
+    const holder = this.#acquire(row.pipeline, runIdOf(row.pipeline, row.sequence));
+    if (holder !== null) {
+      this.#o.logger.debug(`run ${row.id} is running on host ${holder}: left to it`, {
+        pipeline: row.pipeline,
+      });
+      return false;
+    }
+    const fresh = this.#o.store.getRun(row.id);
+    return fresh !== undefined && fresh !== null && (fresh.status === 'running' || fresh.status === 'queued');
   }
 
   #track(slot: Slot, sequence: RunSequence): void {
@@ -430,6 +550,7 @@ export class Supervisor {
     if (slot.active !== sequence) return;
     slot.active = null;
     const name = slot.pipeline.name;
+    this.#release(name);
     if (slot.removed) {
       this.#slots.delete(name);
     } else if (slot.queued) {
@@ -439,7 +560,13 @@ export class Supervisor {
           pipeline: name,
         });
         try {
-          this.#startSequence(slot, 'schedule', NORMAL_RUN);
+          const holder = this.#startLeased(slot, 'schedule', NORMAL_RUN);
+          if (typeof holder === 'string')
+            this.#o.store.markSkip(
+              name,
+              `running on host ${holder}: the run queued behind ${sequence.runId} was dropped`,
+              this.#o.clock.now().toISOString(),
+            );
         } catch (error) {
           this.#o.logger.error(`queued run of ${name} could not start: ${toEtlError(error).message}`, {
             pipeline: name,
@@ -450,15 +577,44 @@ export class Supervisor {
     this.#changed();
   }
 
-  /** Continue a run the previous daemon left `interrupted` or waiting for a retry. */
-  #recover(slot: Slot): void {
-    const newest = this.#o.store.listRuns(slot.pipeline.name, 1)[0];
-    if (!newest || (newest.status !== 'interrupted' && newest.status !== 'retrying')) return;
+  /**
+   * Continue a run the previous daemon (start-up) or a dead host (takeover, `statuses` with
+   * `running`) left unfinished, under the pipeline's run lease: a live host holding it is still
+   * running it.
+   */
+  #recover(slot: Slot, statuses: ReadonlySet<string>): void {
+    const { store, logger, clock } = this.#o;
+    const name = slot.pipeline.name;
+    const seen = store.listRuns(name, 1)[0];
+    if (!seen || !statuses.has(seen.status)) return;
+    const holder = this.#acquire(name, runIdOf(name, seen.sequence));
+    if (holder !== null) {
+      logger.debug(`run ${seen.id} is held by host ${holder}: left to it`, { pipeline: name });
+      return;
+    }
+    // Under the lease the row can no longer move on elsewhere: read it again.
+    let newest = this.#fleet.shared ? store.listRuns(name, 1)[0] : seen;
+    if (
+      newest !== undefined &&
+      statuses === TAKEOVER &&
+      (newest.status === 'running' || newest.status === 'queued')
+    ) {
+      logger.warning(`run ${newest.id} lost its host (no live run lease): this host takes it over`, {
+        pipeline: name,
+        runId: newest.id,
+      });
+      newest = markInterrupted(store, newest, clock.now(), logger, (data) => this.#emit('run.state', data));
+    }
+    if (!newest || !RECOVERABLE.has(newest.status)) {
+      this.#release(name);
+      return;
+    }
     const sequence = new RunSequence(this.#deps(slot), slot.pipeline, {
       kind: 'resume',
       row: newest,
     }).start();
     if (sequence.phase !== 'done') this.#track(slot, sequence);
+    else this.#release(name);
   }
 
   #arm(slot: Slot, after: Date): void {
@@ -488,8 +644,14 @@ export class Supervisor {
       return;
     }
     try {
-      this.#o.store.markFire(slot.pipeline.name, fireAt.toISOString());
-      this.#fire(slot, fireAt);
+      const name = slot.pipeline.name;
+      this.#o.store.markFire(name, fireAt.toISOString());
+      // Every host of a fleet wakes for this fire; the one whose claim lands decides it.
+      if (this.#fleet.claimFire(name, fireAt.toISOString())) this.#fire(slot, fireAt);
+      else
+        this.#o.logger.debug(`schedule fired at ${fireAt.toISOString()}: claimed by another host`, {
+          pipeline: name,
+        });
     } catch (error) {
       this.#o.logger.error(`schedule fire of ${slot.pipeline.name} failed: ${toEtlError(error).message}`, {
         pipeline: slot.pipeline.name,
@@ -518,9 +680,18 @@ export class Supervisor {
       alreadyQueued: slot.queued,
     });
     switch (decision.kind) {
-      case 'start':
-        this.#startSequence(slot, 'schedule', NORMAL_RUN);
+      case 'start': {
+        // Overlap is fleet-wide through the run lease. A run on another host cannot have a run
+        // queued behind it here (this host would not know when it ends), so `overlap: queue`
+        // degrades to a skip when the active run is another host's.
+        const holder = this.#startLeased(slot, 'schedule', NORMAL_RUN);
+        if (typeof holder === 'string') {
+          const reason = `running on host ${holder} when the schedule fired at ${at}`;
+          store.markSkip(name, reason, at);
+          logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
+        }
         return;
+      }
       case 'queue':
         slot.queued = true;
         logger.info(decision.log, { pipeline: name });

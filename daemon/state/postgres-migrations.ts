@@ -17,6 +17,7 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import type { SyncPgClient } from './pg-sync-client.js';
+import { FLEET_SCHEMA_SQL } from '../fleet/fleet-schema.js';
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 1: the state store's schema as SQLite's migrations 1–9 left it
@@ -150,6 +151,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_tables_by_table ON run_tables (pipeline, table_name, sequence DESC);
   `,
+  // 2: the fleet's hosts, fire claims and run leases (daemon/fleet/fleet-schema.ts)
+  FLEET_SCHEMA_SQL,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -179,13 +179,44 @@ export const daemonSettingsSchema = z.strictObject({
         .describe('The state store of one host'),
       z
         .strictObject({
-          type: z.literal('postgres').describe('Not available in this version: refused at start-up'),
-          url_env: z.string().min(1).describe('The environment variable holding the connection URL'),
+          type: z.literal('postgres').describe('PostgreSQL: one state store shared by a fleet of hosts'),
+          url_env: envNameSchema
+            .optional()
+            .describe('The environment variable holding the connection URL (give url_env or url_file)'),
+          url_file: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('The file holding the connection URL (trimmed); relative paths as password_file'),
         })
-        .describe('Planned: a state store shared by several hosts'),
+        .superRefine((value, ctx) => {
+          if ((value.url_env === undefined) === (value.url_file === undefined))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['url_env'],
+              message: 'give exactly one of url_env or url_file',
+            });
+        })
+        .describe('A state store shared by several hosts that then act as one fleet (docs/fleet.md)'),
     ])
     .default({ type: 'sqlite' })
     .describe('Where runs, watermarks and alert history are kept; `type` selects the fields'),
+  fleet: z
+    .strictObject({
+      host_name: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("This host's name in the fleet, unique in it (default: the machine's host name)"),
+      lease: durationSchema
+        .refine((ms) => ms >= 5_000, { error: 'expected at least 5s' })
+        .default(30_000)
+        .describe(
+          "How long a host's run leases outlive its last heartbeat (every lease/3); a dead host's runs are taken over after it",
+        ),
+    })
+    .default({ lease: 30_000 })
+    .describe('Fleet mode (state: { type: postgres }): how hosts sharing the state store coordinate'),
   control: z
     .strictObject({
       socket: z

@@ -323,6 +323,9 @@ describe('the PostgreSQL state store database', () => {
     expect(tables.map((t) => t.tablename)).toEqual([
       'alerts',
       'etld_schema',
+      'fleet_fire_claims',
+      'fleet_hosts',
+      'fleet_run_leases',
       'pipelines',
       'run_parts',
       'run_tables',

@@ -1,0 +1,30 @@
+/**
+ * The fleet's tables in the shared PostgreSQL state store (docs/fleet.md): who is alive, which
+ * schedule fire which host claimed, and who runs each pipeline now. Every time a lease or a
+ * heartbeat is judged by is the database server's (`now()`), so the hosts' clocks need not agree.
+ */
+export const FLEET_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS fleet_hosts (
+  host text PRIMARY KEY,
+  pid integer NOT NULL,
+  version text NOT NULL,
+  started_at text NOT NULL,
+  heartbeat_at timestamptz NOT NULL,
+  stopped_at timestamptz
+);
+CREATE TABLE IF NOT EXISTS fleet_fire_claims (
+  pipeline text NOT NULL,
+  fire_key text NOT NULL,
+  host text NOT NULL,
+  claimed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (pipeline, fire_key)
+);
+CREATE INDEX IF NOT EXISTS fleet_fire_claims_claimed_at ON fleet_fire_claims (claimed_at);
+CREATE TABLE IF NOT EXISTS fleet_run_leases (
+  pipeline text PRIMARY KEY,
+  host text NOT NULL,
+  run_id text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fleet_run_leases_host ON fleet_run_leases (host);
+`;

@@ -1,0 +1,55 @@
+/**
+ * Real etld daemons forming one fleet: a PostgreSQL server holding the shared state store and a
+ * small source table, and one home per host (its own state directory, lock and lake) whose
+ * settings point at the shared store through an environment variable.
+ */
+import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
+import type { PostgresServer } from '../helpers/postgres-server.js';
+
+export const STATE_URL_ENV = 'ETLD_TEST_FLEET_STATE_URL';
+
+export interface FleetHostProcess {
+  readonly name: string;
+  readonly home: TempHome;
+  daemon: DaemonProcess;
+}
+
+/** A home for host `name`: settings for the shared store, and the given pipeline files. */
+export function fleetHome(
+  name: string,
+  leaseSeconds: number,
+  pipelines: readonly { file: string; yaml: string }[],
+  extraSettings = '',
+): TempHome {
+  const home = makeTempHome(`etld-fleet-${name}-`);
+  home.writeSettings(
+    `state: { type: postgres, url_env: ${STATE_URL_ENV} }\nfleet: { host_name: ${name}, lease: ${leaseSeconds}s }\n${extraSettings}`,
+  );
+  for (const pipeline of pipelines) home.writePipeline(pipeline.file, pipeline.yaml);
+  return home;
+}
+
+export async function launchHost(name: string, home: TempHome, stateUrl: string): Promise<FleetHostProcess> {
+  const daemon = spawnDaemon(home.dir, { env: { [STATE_URL_ENV]: stateUrl } });
+  await daemon.waitForLine(/etld running/, 60_000);
+  return { name, home, daemon };
+}
+
+/** A pipeline reading `orders` of the `shop` database into a DuckDB file of the host's lake. */
+export function ordersPipeline(
+  pg: PostgresServer,
+  name: string,
+  options: { schedule?: string; query?: string; destination?: string } = {},
+): string {
+  const source = options.query !== undefined ? `  query: "${options.query}"` : '  table: public.orders';
+  return `name: ${name}
+${options.schedule !== undefined ? `schedule: "${options.schedule}"\n` : ''}timezone: UTC
+source:
+  type: postgres
+  connection: { host: ${pg.host}, port: ${pg.port}, database: shop, user: ${pg.user} }
+${source}
+load: { mode: full }
+destination: { type: duckdb, path: ${options.destination ?? `${name}.duckdb`}, table: ${name} }
+error_handling: { max_retries: 3, retry_delay: 1s, max_retry_delay: 5s, retry_timeout: 5m }
+`;
+}

@@ -1,0 +1,136 @@
+/**
+ * A host dies (SIGKILL) in the middle of a long run; the other host of the fleet finds the run
+ * left `running` with no live lease once the lease time (5 s) passed, takes it over and finishes
+ * it: the run commits exactly once and the destination equals the source row by row.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { connectWhenListening } from '../helpers/daemon-process.js';
+import { startWhenReady } from '../helpers/daemon-kill.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { waitFor } from '../helpers/process.js';
+import { fleetHome, launchHost, ordersPipeline, type FleetHostProcess } from './fleet-harness.js';
+
+let pg: PostgresServer;
+let lake: string;
+const hosts: FleetHostProcess[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.createDatabase('etld_state');
+  await pg.query(
+    `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);
+     INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 5000) g;`,
+    [],
+    'shop',
+  );
+  lake = mkdtempSync(join(tmpdir(), 'etld-fleet-lake-'));
+});
+afterAll(async () => {
+  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
+  for (const host of hosts) host.home.remove();
+  rmSync(lake, { recursive: true, force: true });
+  await pg.destroy();
+});
+
+interface AttemptRow {
+  id: string;
+  sequence: number;
+  attempt: number;
+  status: string;
+  trigger: string;
+  error_code: string | null;
+}
+
+async function destinationRows(file: string): Promise<{ id: number; amount: string }[]> {
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      'SELECT id::BIGINT AS id, amount::VARCHAR AS amount FROM slow ORDER BY id',
+    );
+    return reader.getRowObjects().map((r) => ({ id: Number(r.id), amount: String(r.amount) }));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+test('a run whose host was killed is taken over by another host after the lease time and commits once', async () => {
+  const destination = join(lake, 'slow.duckdb');
+  // Every read of the source takes 8 s, so the run is surely in flight when its host dies.
+  const pipeline = {
+    file: 'slow.yaml',
+    yaml: ordersPipeline(pg, 'slow', {
+      query: 'SELECT o.id, o.amount FROM orders o CROSS JOIN (SELECT pg_sleep(8)) AS s',
+      destination,
+    }),
+  };
+  const url = pg.url('etld_state');
+  const doomed = await launchHost('host-doomed', fleetHome('host-doomed', 5, [pipeline]), url);
+  hosts.push(doomed);
+  const survivor = await launchHost('host-survivor', fleetHome('host-survivor', 5, [pipeline]), url);
+  hosts.push(survivor);
+
+  const client = await connectWhenListening(doomed.home.socketPath, 'takeover-test');
+  try {
+    await startWhenReady(client, 'slow');
+  } finally {
+    await client.close();
+  }
+  await waitFor(
+    async () => {
+      const rows = await pg.query<AttemptRow>(
+        "SELECT status FROM runs WHERE pipeline = 'slow'",
+        [],
+        'etld_state',
+      );
+      return rows.some((r) => r.status === 'running') ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: 'the run to be running on host-doomed' },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const killedAt = Date.now();
+  doomed.daemon.signal('SIGKILL');
+  await doomed.daemon.exited();
+
+  await survivor.daemon.waitForLine(/lost its host \(no live run lease\): this host takes it over/, 30_000);
+  const tookOverAfterMs = Date.now() - killedAt;
+  const attempts = await waitFor(
+    async () => {
+      const rows = await pg.query<AttemptRow>(
+        `SELECT id, sequence::int AS sequence, attempt, status, trigger, error_code
+           FROM runs WHERE pipeline = 'slow' ORDER BY sequence, attempt`,
+        [],
+        'etld_state',
+      );
+      return rows.some((r) => r.status === 'succeeded') ? rows : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 250, what: 'the taken-over run to succeed' },
+  );
+  const doneAfterMs = Date.now() - killedAt;
+  // One logical run: the killed attempt is interrupted, the survivor's next attempt succeeded.
+  expect(new Set(attempts.map((a) => a.sequence)).size).toBe(1);
+  expect(attempts.filter((a) => a.status === 'succeeded')).toHaveLength(1);
+  expect(attempts[0]).toMatchObject({ attempt: 1, status: 'interrupted', error_code: 'INTERRUPTED' });
+  expect(attempts.at(-1)).toMatchObject({ status: 'succeeded', trigger: 'startup-recovery' });
+  // The lease went no earlier than its expiry (5 s after the last heartbeat, at most ~1.7 s before the kill).
+  expect(tookOverAfterMs).toBeGreaterThanOrEqual(3_000);
+
+  expect(await survivor.daemon.stop()).toBe(0);
+  const source = await pg.query<{ id: string; amount: string }>(
+    'SELECT o.id::text AS id, o.amount::text AS amount FROM orders o ORDER BY o.id',
+    [],
+    'shop',
+  );
+  const loaded = await destinationRows(destination);
+  expect(loaded).toHaveLength(source.length);
+  expect(loaded).toEqual(source.map((r) => ({ id: Number(r.id), amount: r.amount })));
+  console.info(
+    `fleet takeover: ${attempts.length} attempts (${attempts.map((a) => `${a.attempt}:${a.status}`).join(', ')}), taken over ${tookOverAfterMs} ms after the kill, succeeded ${doneAfterMs} ms after it, ${loaded.length} rows equal to the source`,
+  );
+}, 180_000);

@@ -1,0 +1,166 @@
+/**
+ * The PostgreSQL fleet coordinator against a real server: fire claims from three hosts at the
+ * same moment (three threads, three connections) have exactly one winner each; run leases are
+ * granted, refused, taken once expired and kept alive by heartbeats; hosts() tells alive, lost
+ * and stopped hosts apart. Lease time is the server's: the tests wait real seconds.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FLEET_SCHEMA_SQL } from '../../daemon/fleet/fleet-schema.js';
+import { PostgresCoordinator } from '../../daemon/fleet/postgres-coordinator.js';
+import { assertBuilt, REPO_ROOT } from '../helpers/daemon-process.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+
+let pg: PostgresServer;
+const open: PostgresCoordinator[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  await pg.createDatabase('fleet');
+  await pg.query(FLEET_SCHEMA_SQL, [], 'fleet');
+});
+afterAll(async () => {
+  for (const c of open) c.leave();
+  await pg.destroy();
+});
+
+function coordinator(host: string, leaseMs: number): PostgresCoordinator {
+  const made = new PostgresCoordinator({
+    url: pg.url('fleet'),
+    host,
+    pid: 100,
+    version: 'test',
+    startedAt: new Date().toISOString(),
+    leaseMs,
+  });
+  open.push(made);
+  return made;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface WorkerResult {
+  readonly host: string;
+  readonly fires: string[];
+  readonly leases: string[];
+}
+
+describe('PostgreSQL fleet coordinator', () => {
+  test('three hosts claiming the same fires and leases at once: exactly one winner each', async () => {
+    assertBuilt();
+    const keys = Array.from({ length: 200 }, (_, i) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString());
+    const pipelines = Array.from({ length: 10 }, (_, i) => `race_${i}`);
+    const barrier = new SharedArrayBuffer(16);
+    const gate = new Int32Array(barrier);
+    const workers = ['host-a', 'host-b', 'host-c'].map(
+      (host, index) =>
+        new Worker(join(REPO_ROOT, 'test', 'fleet', 'claim-worker.ts'), {
+          workerData: {
+            coordinatorModule: join(REPO_ROOT, 'dist', 'daemon', 'fleet', 'postgres-coordinator.js'),
+            url: pg.url('fleet'),
+            host,
+            keys,
+            pipelines,
+            barrier,
+            offset: Math.floor((index * keys.length) / 3),
+            workers: 3,
+          },
+        }),
+    );
+    const results = workers.map(
+      (worker) =>
+        new Promise<WorkerResult>((resolve, reject) => {
+          worker.once('message', (message: WorkerResult) => resolve(message));
+          worker.once('error', reject);
+        }),
+    );
+    while (Atomics.load(gate, 0) < workers.length) await sleep(10);
+    Atomics.store(gate, 1, 1);
+    Atomics.notify(gate, 1);
+    const answers = await Promise.all(results);
+    await Promise.all(workers.map((w) => w.terminate()));
+
+    const winners = new Map<string, string[]>();
+    for (const answer of answers)
+      for (const fire of answer.fires) winners.set(fire, [...(winners.get(fire) ?? []), answer.host]);
+    expect(winners.size).toBe(keys.length * pipelines.length);
+    expect([...winners.values()].filter((hosts) => hosts.length !== 1)).toEqual([]);
+    // Each host won some: the claims really raced.
+    for (const answer of answers) expect(answer.fires.length).toBeGreaterThan(0);
+    const rows = await pg.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM fleet_fire_claims WHERE pipeline LIKE 'race_%'",
+      [],
+      'fleet',
+    );
+    expect(rows[0]?.n).toBe(keys.length * pipelines.length);
+    const leaseWinners = answers.flatMap((a) => a.leases);
+    expect(leaseWinners.sort()).toEqual([...pipelines].sort());
+  }, 60_000);
+
+  test('a lease is granted, refused to another host, renewed by heartbeats, taken once expired', async () => {
+    const a = coordinator('lease-a', 2_000);
+    const b = coordinator('lease-b', 2_000);
+    expect(a.acquireRunLease('orders', 'orders-1')).toEqual({ granted: true });
+    // Asking again for one's own lease renews it.
+    expect(a.acquireRunLease('orders', 'orders-1')).toEqual({ granted: true });
+    const refused = b.acquireRunLease('orders', 'orders-2');
+    expect(refused.granted).toBe(false);
+    if (!refused.granted) {
+      expect(refused.holder).toBe('lease-a');
+      expect(Number.isNaN(Date.parse(refused.expiresAt))).toBe(false);
+    }
+    expect(b.leaseHolder('orders')).toBe('lease-a');
+
+    // Heartbeats every lease/3 keep it past several lease times.
+    for (let i = 0; i < 6; i += 1) {
+      await sleep(700);
+      a.heartbeat();
+      b.heartbeat();
+      expect(b.acquireRunLease('orders', 'orders-2').granted).toBe(false);
+    }
+
+    // Without heartbeats it expires, and another host takes it.
+    await sleep(2_300);
+    expect(b.leaseHolder('orders')).toBeNull();
+    expect(b.acquireRunLease('orders', 'orders-2')).toEqual({ granted: true });
+    expect(a.acquireRunLease('orders', 'orders-3').granted).toBe(false);
+    // A heartbeat of the former holder extends only its own leases: b keeps this one.
+    a.heartbeat();
+    expect(a.leaseHolder('orders')).toBe('lease-b');
+
+    // Released, it is free at once.
+    b.releaseRunLease('orders');
+    expect(a.leaseHolder('orders')).toBeNull();
+    expect(a.acquireRunLease('orders', 'orders-3')).toEqual({ granted: true });
+    // A release by a host that does not hold it changes nothing.
+    b.releaseRunLease('orders');
+    expect(b.leaseHolder('orders')).toBe('lease-a');
+  }, 30_000);
+
+  test('hosts(): alive while heartbeating, lost after a lease time without, stopped after leave()', async () => {
+    const alive = coordinator('health-alive', 2_000);
+    const lost = coordinator('health-lost', 2_000);
+    const stopped = coordinator('health-stopped', 2_000);
+    alive.acquireRunLease('health_pipeline', 'health_pipeline-1');
+    stopped.acquireRunLease('stopped_pipeline', 'stopped_pipeline-1');
+    stopped.leave();
+    for (let i = 0; i < 4; i += 1) {
+      await sleep(700);
+      alive.heartbeat();
+    }
+    const byHost = new Map(alive.hosts().map((h) => [h.host, h]));
+    expect(byHost.get('health-alive')?.health).toBe('alive');
+    expect(byHost.get('health-alive')?.running).toEqual(['health_pipeline']);
+    expect(byHost.get('health-lost')?.health).toBe('lost');
+    expect(byHost.get('health-stopped')?.health).toBe('stopped');
+    expect(byHost.get('health-stopped')?.running).toEqual([]);
+    expect(byHost.get('health-alive')?.pid).toBe(100);
+    expect(Number.isNaN(Date.parse(byHost.get('health-alive')?.heartbeatAt ?? ''))).toBe(false);
+    // The stopped host dropped its lease at once.
+    expect(alive.leaseHolder('stopped_pipeline')).toBeNull();
+    // A lost host that beats again is alive again.
+    lost.heartbeat();
+    expect(alive.hosts().find((h) => h.host === 'health-lost')?.health).toBe('alive');
+  }, 30_000);
+});
