@@ -21,6 +21,7 @@ const VIEWS: Rows = [
   [':runs [TEXT]', 'every run, newest first'],
   [':alerts', 'alerts, newest first'],
   [':logs [NAME]', "every pipeline's log"],
+  [':hosts', 'the daemons of the fleet'],
 ];
 
 const NAVIGATION: Rows = [
