@@ -8,7 +8,6 @@ import { z } from 'zod';
 
 /** `alive`: a heartbeat within the lease time; `lost`: none since; `stopped`: it shut down. */
 export const HOST_HEALTHS = ['alive', 'lost', 'stopped'] as const;
-export type HostHealth = (typeof HOST_HEALTHS)[number];
 
 export const fleetHostSchema = z.object({
   host: z.string().describe("The host's name in the fleet"),
