@@ -19,6 +19,7 @@ import {
   sourceFileKey,
   sourceFileListingSchema,
 } from './protocol-files.js';
+import { fleetHostsSchema } from './protocol-hosts.js';
 import { runTablesSchema } from './protocol-tables.js';
 import {
   ALERT_KINDS,
@@ -215,6 +216,16 @@ export const pipelineSummarySchema = z.object({
     .nullable()
     .optional()
     .describe('Whether the data is fresh (`freshness`); null without a freshness check'),
+  /**
+   * The host running the pipeline's current run (null: none runs). In a fleet it may be another
+   * daemon than the one answering. Optional on the wire: daemons before fleet mode do not send it,
+   * and the `pipelines.changed` event leaves it out.
+   */
+  host: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("The host running the pipeline's current run; null when none runs"),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
 export type PipelineFreshness = NonNullable<PipelineSummary['freshness']>;
@@ -556,6 +567,8 @@ export const METHODS = {
   list: { mutates: false, params: empty, result: z.array(pipelineSummarySchema) },
   status: { mutates: false, params: pipelineParams, result: pipelineStatusSchema },
   info: { mutates: false, params: empty, result: daemonInfoSchema },
+  /** The daemons sharing the state store (fleet mode), or this daemon alone: health, heartbeat, runs. */
+  hosts: { mutates: false, params: empty, result: fleetHostsSchema },
   start: {
     mutates: true,
     params: z.object({

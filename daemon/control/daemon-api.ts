@@ -9,6 +9,7 @@ import type {
   MethodParams,
   MethodResult,
   PipelineStats,
+  PipelineSummary,
   Resources,
 } from '../../shared/protocol.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
@@ -25,6 +26,8 @@ import type { DaemonPaths } from '../../shared/paths.js';
 import type { LogReaderPort, SupervisorPort } from '../ports.js';
 import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-records.js';
 import { runTablesOf, tableStateName } from './table-commands.js';
+import { fleetHosts, withRunHosts } from './fleet-commands.js';
+import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
 import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
@@ -63,6 +66,8 @@ export interface DaemonApiParts {
   readonly identity: { readonly version: string; readonly host: string; readonly pid: number };
   readonly now: () => Date;
   readonly logger: Logger;
+  /** The fleet this daemon belongs to (a host alone is a fleet of one): `hosts`, and who runs what. */
+  readonly fleet: FleetCoordinator;
 }
 
 export class DaemonApiImpl implements DaemonApi {
@@ -109,8 +114,18 @@ export class DaemonApiImpl implements DaemonApi {
     }));
   }
 
+  /** The summaries with the host running each one's current run. */
+  #withHosts(summaries: readonly PipelineSummary[]): PipelineSummary[] {
+    const { supervisor, fleet } = this.#parts;
+    return withRunHosts(summaries, fleet, (name) => supervisor.isBusy(name));
+  }
+
   list(): Promise<MethodResult<'list'>> {
-    return Promise.resolve(this.#parts.supervisor.summaries());
+    return Promise.resolve(this.#withHosts(this.#parts.supervisor.summaries()));
+  }
+
+  hosts(): Promise<MethodResult<'hosts'>> {
+    return Promise.resolve(fleetHosts(this.#parts.fleet));
   }
 
   status(params: MethodParams<'status'>): Promise<MethodResult<'status'>> {
@@ -122,8 +137,9 @@ export class DaemonApiImpl implements DaemonApi {
         `no pipeline named "${params.pipeline}" (etlctl list shows the pipelines)`,
       );
     const pipeline = registry.get(params.pipeline);
+    const [withHost] = this.#withHosts([summary]);
     return Promise.resolve({
-      ...summary,
+      ...(withHost ?? summary),
       current_run: supervisor.currentRun(params.pipeline),
       stats: this.#parts.stats(params.pipeline),
       config: pipeline ? (JSON.parse(JSON.stringify(pipeline.config)) as Record<string, unknown>) : null,

@@ -39,6 +39,7 @@ export function createHandlers(api: DaemonApi): HandlerTable {
     list: (params, ctx) => api.list(params, ctx.caller),
     status: (params, ctx) => api.status(params, ctx.caller),
     info: (params, ctx) => api.info(params, ctx.caller),
+    hosts: (params, ctx) => api.hosts(params, ctx.caller),
     start: (params, ctx) => api.start(params, ctx.caller),
     stop: (params, ctx) => api.stop(params, ctx.caller),
     pause: (params, ctx) => api.pause(params, ctx.caller),

@@ -70,6 +70,33 @@ describe('control socket of a spawned etld', () => {
     ]);
   });
 
+  it('etlctl hosts --json: a daemon alone is a fleet of one, alive; its idle pipeline has no host', async () => {
+    const info = (await etlctl(['--home', home.dir, 'info', '--json'])).stdout;
+    const { host, pid, version } = JSON.parse(info) as { host: string; pid: number; version: string };
+    const r = await etlctl(['--home', home.dir, 'hosts', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      schema: 1,
+      fleet: false,
+      this_host: host,
+      hosts: [
+        {
+          host,
+          pid,
+          version,
+          started_at: expect.any(String) as unknown,
+          heartbeat_at: expect.any(String) as unknown,
+          health: 'alive',
+          running: [],
+        },
+      ],
+    });
+    const list = JSON.parse((await etlctl(['--home', home.dir, 'list', '--json'])).stdout) as {
+      pipelines: { name: string; host: string | null }[];
+    };
+    expect(list.pipelines).toEqual([expect.objectContaining({ name: 'orders', host: null })]);
+  });
+
   it('200 subscribed clients keep receiving events while another client sends garbage', async () => {
     const clients: RawClient[] = [];
     for (let i = 0; i < 200; i++) {

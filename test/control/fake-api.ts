@@ -223,6 +223,26 @@ export class FakeApi implements DaemonApi {
       ],
     });
   }
+  /** What `hosts` answers: this daemon alone, unless a test sets a fleet. */
+  fleet: MethodResult<'hosts'> = {
+    fleet: false,
+    this_host: 'testhost',
+    hosts: [
+      {
+        host: 'testhost',
+        pid: 4242,
+        version: '0.1.0-test',
+        started_at: '2026-03-04T00:00:00.000Z',
+        heartbeat_at: '2026-03-04T12:00:00.000Z',
+        health: 'alive',
+        running: [],
+      },
+    ],
+  };
+  hosts(): Promise<MethodResult<'hosts'>> {
+    this.calls.push('hosts');
+    return Promise.resolve(this.fleet);
+  }
   start(params: MethodParams<'start'>): Promise<MethodResult<'start'>> {
     this.#find(params.pipeline);
     const runId = `${params.pipeline}-run-${++this.#runs}`;

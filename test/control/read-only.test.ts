@@ -106,6 +106,7 @@ const EXPECTED: Expected = {
   list: [{ params: {}, mutates: false }],
   status: [{ params: { pipeline: 'orders' }, mutates: false }],
   info: [{ params: {}, mutates: false }],
+  hosts: [{ params: {}, mutates: false }],
   start: [{ params: { pipeline: 'orders' }, mutates: true }],
   stop: [{ params: { pipeline: 'orders' }, mutates: true }],
   pause: [{ params: { pipeline: 'orders' }, mutates: true }],

@@ -425,6 +425,74 @@ describe('etl-console app (fake daemon client)', () => {
     await waitFor((f) => f.includes('could not read the file: [NOT_FOUND]'), 'the missing file');
   });
 
+  it(':hosts lists the daemons of the fleet, refreshes, says why it cannot, and esc goes back', async () => {
+    const daemon = new FakeDaemon(fleet());
+    daemon.fleet = {
+      fleet: true,
+      this_host: 'etl-a',
+      hosts: [
+        {
+          host: 'etl-a',
+          pid: 101,
+          version: '0.2.0',
+          started_at: iso(-3600),
+          heartbeat_at: iso(-5),
+          health: 'alive',
+          running: ['orders'],
+        },
+        {
+          host: 'etl-b',
+          pid: 202,
+          version: '0.2.0',
+          started_at: iso(-7200),
+          heartbeat_at: iso(-300),
+          health: 'lost',
+          running: ['invoices'],
+        },
+      ],
+    };
+    const { client, stdin, waitFor } = await mount({ daemon, columns: 100, rows: 24 });
+    await press(stdin, ':', 'h', 'o', 's', 't', 's', KEYS.enter);
+    let text = await waitFor((f) => f.includes('etl-b'), 'the hosts view');
+    expect(text).toMatch(/HOST\s+HEALTH\s+PID\s+VERSION\s+STARTED\s+HEARTBEAT\s+RUNNING/);
+    expect(rowOf(text, 'etl-a')).toMatch(/etl-a \*\s+alive\s+101\s+0\.2\.0\s+.*5 s(ec)? ago.*orders/);
+    expect(rowOf(text, 'etl-b')).toMatch(/etl-b\s+lost\s+202\s.*invoices/);
+    expect(text).toContain('* this daemon (etl-a); the hosts share one PostgreSQL state store');
+    expect(text).toMatch(/esc back/);
+    expect(text).not.toMatch(/s start/);
+    expect(client.callsOf('hosts')).toHaveLength(1);
+    // A run that ends changes what the hosts run: the view asks again.
+    daemon.fleet = { ...daemon.fleet, hosts: daemon.fleet.hosts.map((h) => ({ ...h, running: [] })) };
+    client.emit('run.state', {
+      run_id: 'orders-9',
+      attempt_id: 'orders-9-1',
+      pipeline: 'orders',
+      status: 'succeeded',
+      attempt: 1,
+      at: iso(0),
+      rows_loaded: 10,
+      error: null,
+    });
+    await waitFor((f) => !f.includes('invoices') && f.includes('etl-b'), 'the refreshed hosts');
+    daemon.fleet = null;
+    client.emit('run.state', {
+      run_id: 'orders-10',
+      attempt_id: 'orders-10-1',
+      pipeline: 'orders',
+      status: 'succeeded',
+      attempt: 1,
+      at: iso(0),
+      rows_loaded: 10,
+      error: null,
+    });
+    text = await waitFor((f) => f.includes('could not list the hosts'), 'the refusal');
+    expect(text).toContain('UNKNOWN_METHOD');
+    // The last answer stays on screen beside the error.
+    expect(text).toContain('etl-b');
+    await press(stdin, KEYS.escape);
+    await waitFor((f) => f.includes('customers') && !f.includes('etl-b'), 'the pipeline table again');
+  });
+
   it(':logs follows every pipeline’s log', async () => {
     const daemon = new FakeDaemon(fleet());
     daemon.logs = [

@@ -687,6 +687,7 @@ describe('KeyBar, StatusLine, HelpOverlay', () => {
     expect(readonly).toContain('Actions [read-only]');
     expect(readonly).toContain('s x p r F B off: --readonly given');
     expect(frame).toContain(':runs [TEXT]');
+    expect(frame).toContain(':hosts       daemons of the fleet ');
     expect(frame).toContain('wrap');
   });
 });

@@ -3,7 +3,8 @@
  * a wide table that spends its width on errors rather than names, a live run whose bar follows the
  * rows against the best estimate and never shows 100 % before the run ends, full run ids, the `:`
  * palette (`:runs` with `/failed`, `:alerts`, `:logs`), details on demand, `y` (the file as on
- * disk), the log pane's dates, wrap and sideways scroll, and a console on the read-only socket.
+ * disk), the log pane's dates, wrap and sideways scroll, a console on the read-only socket, and
+ * `:hosts` (a daemon alone lists itself).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -246,5 +247,24 @@ describe('etl-console views (tmux, spawned etld, PostgreSQL → DuckDB)', () => 
     expect((await client.call('history', { pipeline: 'broken_source' })).length).toBe(1);
     await tmux.keys('q');
     expect(await tmux.waitForScreen((s) => /ro exited \d+/.test(s), 'the exit')).toContain('ro exited 0');
+  });
+
+  it(':hosts shows this daemon alone, alive, with its pid; esc goes back to the table', async () => {
+    const info = await client.call('info');
+    await tmux.run(`clear; ${consoleCommand(`--home ${JSON.stringify(home.dir)}`)}; echo "hosts exited $?"`);
+    await tmux.waitForScreen((s) => rowOf(s, 'broken_source') !== '', 'the table');
+    await tmux.keys(':');
+    await tmux.keys('hosts');
+    await tmux.keys('Enter', false);
+    const screen = await tmux.waitForScreen((s) => s.includes('* this daemon'), 'the hosts view');
+    const row = screen.split('\n').find((l) => l.includes(`${info.host} *`)) ?? '';
+    expect(row).toMatch(new RegExp(`alive\\s+${info.pid}\\s+${info.version.replace(/\./g, '\\.')}\\s`));
+    expect(screen).toContain(`* this daemon (${info.host}), alone: its state store is its own`);
+    await tmux.keys('Escape', false);
+    await tmux.waitForScreen((s) => rowOf(s, 'broken_source') !== '', 'the table again');
+    await tmux.keys('q');
+    expect(await tmux.waitForScreen((s) => /hosts exited \d+/.test(s), 'the exit')).toContain(
+      'hosts exited 0',
+    );
   });
 });

@@ -1,6 +1,12 @@
 /** In-memory daemon behaviour behind FakeClient: enough to drive the console's flows. */
 import { EtlError } from '../../shared/errors.js';
-import type { AlertRecord, LogLine, PipelineSummary, RunRecord } from '../../shared/protocol.js';
+import type {
+  AlertRecord,
+  LogLine,
+  MethodResult,
+  PipelineSummary,
+  RunRecord,
+} from '../../shared/protocol.js';
 import type { RunTables } from '../../shared/protocol-tables.js';
 import { alertTextFields, containsText, runTextFields } from '../../shared/record-text.js';
 import { FakeClient, type Handlers } from './fake-client.js';
@@ -32,6 +38,8 @@ export class FakeDaemon {
   runTables = new Map<string, RunTables>();
   /** What the file of each pipeline holds on disk (`y`). */
   files = new Map<string, string>();
+  /** What `hosts` answers (`:hosts`); null: the daemon refuses it, as one before fleet mode would. */
+  fleet: MethodResult<'hosts'> | null = null;
   #runs = 0;
 
   constructor(pipelines: PipelineSummary[]) {
@@ -51,6 +59,10 @@ export class FakeDaemon {
   handlers(): Handlers {
     return {
       list: () => this.pipelines,
+      hosts: () => {
+        if (this.fleet === null) throw new EtlError('UNKNOWN_METHOD', 'unknown method "hosts"');
+        return this.fleet;
+      },
       info: () => info(),
       subscribe: (params) => ({ topics: [...(params?.topics ?? [])] }),
       unsubscribe: () => ({ ok: true }),

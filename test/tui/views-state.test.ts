@@ -92,11 +92,13 @@ describe('the : palette', () => {
     expect(parsePalette('logs orders')).toEqual({ ok: true, command: 'logs', argument: 'orders' });
     expect(parsePalette('nodes')).toEqual({
       ok: false,
-      error: 'unknown view ":nodes"; try :pipelines :runs :alerts :logs',
+      error: 'unknown view ":nodes"; try :pipelines :runs :alerts :logs :hosts',
     });
     expect(completePalette('ru')).toBe('runs ');
     expect(completePalette('x')).toBe('x');
-    expect(paletteSuggestions('')).toEqual(['pipelines', 'runs', 'alerts', 'logs', 'quit']);
+    expect(parsePalette(':h')).toEqual({ ok: true, command: 'hosts', argument: '' });
+    expect(completePalette('ho')).toBe('hosts ');
+    expect(paletteSuggestions('')).toEqual(['pipelines', 'runs', 'alerts', 'logs', 'hosts', 'quit']);
     expect(paletteSuggestions('l')).toEqual(['logs']);
   });
 
@@ -130,6 +132,43 @@ describe('the : palette', () => {
     expect(s.screen).toBe('table');
     expect(s.logs).toBeNull();
     expect(keys(s, ':q', { return: true }).outbox.at(-1)?.command).toEqual({ kind: 'quit' });
+  });
+});
+
+describe(':hosts', () => {
+  const answer = {
+    fleet: true,
+    this_host: 'etl-a',
+    hosts: [
+      {
+        host: 'etl-a',
+        pid: 1,
+        version: '0.2.0',
+        started_at: '2026-03-10T10:00:00.000Z',
+        heartbeat_at: '2026-03-10T11:59:58.000Z',
+        health: 'alive' as const,
+        running: ['orders'],
+      },
+    ],
+  };
+
+  it('opens from the palette (no argument), keeps the last answer, offers no actions, esc goes back', () => {
+    let s = keys(loaded(), ':hosts', { return: true });
+    expect(s.screen).toBe('hosts');
+    expect(s.hosts).toEqual({ result: null, error: null });
+    s = viewReducer(s, { type: 'hostsLoaded', result: answer });
+    expect(s.hosts.result).toEqual(answer);
+    s = viewReducer(s, { type: 'hostsFailed', error: '[DAEMON_UNREACHABLE] gone' });
+    expect(s.hosts).toEqual({ result: answer, error: '[DAEMON_UNREACHABLE] gone' });
+    // Action keys have no pipeline here: nothing is queued, nothing is asked.
+    const acted = keys(s, 's', 'x', 'p', 'F');
+    expect(acted.outbox).toEqual([]);
+    expect(acted.confirm).toBeNull();
+    s = keys(s, { escape: true });
+    expect(s.screen).toBe('table');
+    s = keys(s, ':h', { return: true });
+    expect(s.hosts.result).toEqual(answer);
+    expect(keys(loaded(), ':hosts etl-b', { return: true }).notice?.text).toBe(':hosts takes no argument');
   });
 });
 

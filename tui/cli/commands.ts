@@ -10,11 +10,12 @@ import { logsCommand } from './logs-command.js';
 import type { MethodParamsInput } from '../../shared/protocol.js';
 import { historyCommand, runsCommand } from './history-commands.js';
 import { filesCommand } from './files-commands.js';
-import { renderInfo, renderList, renderPlan, renderPreview, renderRun, renderWatermark } from './render.js';
+import { renderInfo, renderPlan, renderPreview, renderRun, renderWatermark } from './render.js';
 import { reloadFailed, renderProblems, renderReload } from './render-config.js';
 import { validateCommand } from './validate-command.js';
 import { testCommand } from './test-command.js';
 import { statusCommand, tablesCommand } from './tables-command.js';
+import { hostsCommand, listCommand } from './hosts-command.js';
 import { tableParam } from './option-values.js';
 import { backfillCommand, startCommand, waitCommand, withClient } from './run-commands.js';
 
@@ -57,16 +58,14 @@ function watermarkParams(ctx: CommandContext): MethodParamsInput<'watermark'> {
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  list: simple(
-    (c) => c.call('list'),
-    (r, ctx) => renderList(r, ctx.style, ctx.io.now()),
-  ),
+  list: listCommand,
   status: statusCommand,
   tables: tablesCommand,
   info: simple(
     (c) => c.call('info'),
     (r, ctx) => renderInfo(r, ctx.style),
   ),
+  hosts: hostsCommand,
   start: startCommand,
   backfill: backfillCommand,
   wait: waitCommand,

@@ -34,7 +34,13 @@ function lastRunText(run: RunRecord | null, style: Style, now: Date): string {
   return `${colorStatus(run.status, style)} ${formatRelative(run.finished_at ?? run.started_at, now)}`;
 }
 
-export function renderList(pipelines: readonly PipelineSummary[], style: Style, now: Date): string {
+/** `hostColumn`: a HOST column, the host running each pipeline's current run (in a fleet). */
+export function renderList(
+  pipelines: readonly PipelineSummary[],
+  style: Style,
+  now: Date,
+  options: { readonly hostColumn: boolean } = { hostColumn: false },
+): string {
   if (pipelines.length === 0)
     return 'no pipelines (put *.yaml files in the pipelines directory, then: etlctl reload)\n';
   const rows = pipelines.map((p) => [
@@ -42,12 +48,22 @@ export function renderList(pipelines: readonly PipelineSummary[], style: Style, 
     `${colorStatus(p.paused && p.state !== 'paused' ? `${p.state} (paused)` : p.state, style)}${
       p.file_status === 'last_good' ? style.red(LAST_GOOD_MARK) : ''
     }${p.freshness?.stale ? `, ${style.red('stale')}` : ''}`,
+    ...(options.hostColumn ? [p.host ?? '-'] : []),
     p.schedule ?? 'manual',
     p.paused ? '-' : formatRelative(p.next_run_at, now),
     lastRunText(p.last_run, style, now),
     p.last_run ? formatCount(p.last_run.rows_loaded) : '-',
   ]);
-  const table = renderTable(['NAME', 'STATE', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'ROWS'], rows, style);
+  const headers = [
+    'NAME',
+    'STATE',
+    ...(options.hostColumn ? ['HOST'] : []),
+    'SCHEDULE',
+    'NEXT RUN',
+    'LAST RUN',
+    'ROWS',
+  ];
+  const table = renderTable(headers, rows, style);
   const notes = listNotes(pipelines, style);
   return notes.length === 0 ? table : `${table}\n${notes.join('\n')}\n`;
 }

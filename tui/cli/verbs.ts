@@ -73,7 +73,11 @@ export const VERBS: readonly VerbSpec[] = [
     examples: ['etlctl list', 'etlctl list --json | jq -r ".pipelines[].name"'],
     positionals: none,
     options: {},
-    optionHelp: [],
+    optionHelp: [
+      'In a fleet (daemons sharing a PostgreSQL state store; etlctl hosts says fleet: true) a HOST column',
+      "shows the host running each pipeline's current run (- when none runs). A daemon alone has no",
+      "such column; --json always carries each entry's host.",
+    ],
     json: { shape: METHODS.list.result, listKey: 'pipelines' },
   },
   {
@@ -103,6 +107,24 @@ export const VERBS: readonly VerbSpec[] = [
     options: {},
     optionHelp: [],
     json: { shape: METHODS.info.result },
+  },
+  {
+    name: 'hosts',
+    summary: 'the daemons sharing the state store: health, last heartbeat, the pipelines each runs',
+    usage: '',
+    examples: [
+      'etlctl hosts',
+      'etlctl hosts --json | jq -r \'.hosts[] | select(.health != "alive") | .host\'',
+    ],
+    positionals: none,
+    options: {},
+    optionHelp: [
+      'HEALTH: alive (a heartbeat within the lease time), lost (none since: its leases expire and',
+      'other hosts take its pipelines), stopped (it shut down cleanly). RUNNING: the pipelines whose',
+      'run lease the host holds. * marks the daemon that answered. A daemon with its own (SQLite)',
+      'state store is a fleet of one: it lists itself, and --json says fleet: false.',
+    ],
+    json: { shape: METHODS.hosts.result },
   },
   {
     name: 'start',

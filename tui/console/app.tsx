@@ -6,6 +6,7 @@ import { useEffect, useMemo, useReducer, type JSX } from 'react';
 import { Box, useApp, useInput, useWindowSize } from 'ink';
 import type { DaemonClient } from '../../shared/client/client.js';
 import { AlertsView } from './components/AlertsView.js';
+import { HostsView } from './components/HostsView.js';
 import { DetailsOverlay } from './components/DetailsOverlay.js';
 import { DetailView } from './components/DetailView.js';
 import { Header } from './components/Header.js';
@@ -87,6 +88,7 @@ export function App({
     logPipeline: state.logs === null ? null : (state.logs.pipeline ?? EVERY_PIPELINE),
     list: listName === null ? null : listRequest(listName, state[listName]),
     yamlPipeline: state.yaml?.pipeline ?? null,
+    hostsOpen: state.screen === 'hosts',
     backfillPipeline: state.backfill?.cursor === null ? state.backfill.pipeline : null,
     clock,
     flushIntervalMs,
@@ -139,6 +141,8 @@ export function App({
     body = <LogPane view={state.logs} width={columns} height={bodyHeight} />;
   } else if (state.screen === 'yaml' && state.yaml !== null) {
     body = <YamlView view={state.yaml} width={columns} height={bodyHeight} nowMs={now} />;
+  } else if (state.screen === 'hosts') {
+    body = <HostsView hosts={state.hosts} width={columns} height={bodyHeight} nowMs={now} />;
   } else if (listName !== null) {
     const list = state[listName];
     const shown = listName === 'runs' ? runs : alerts;

@@ -21,6 +21,7 @@ const VIEWS: Rows = [
   [':runs [TEXT]', 'every run, newest first'],
   [':alerts', 'alerts, newest first'],
   [':logs [NAME]', "every pipeline's log"],
+  [':hosts', 'daemons of the fleet'],
 ];
 
 const NAVIGATION: Rows = [
@@ -71,9 +72,12 @@ export function HelpOverlay({ readonly }: Props): JSX.Element {
             <Section title="Actions" rows={ACTIONS} />
           )}
           <Section title="Views: type :, tab completes" rows={VIEWS} />
+        </Box>
+        {/* The log pane's keys sit under the navigation: the left column has the views' rows. */}
+        <Box flexDirection="column">
+          <Section title="Navigation" rows={NAVIGATION} />
           <Section title="Log pane" rows={LOGS} />
         </Box>
-        <Section title="Navigation" rows={NAVIGATION} />
       </Box>
     </Box>
   );

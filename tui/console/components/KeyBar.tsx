@@ -54,6 +54,8 @@ export function keyHints(screen: Screen, readonly: boolean): string[] {
       return ['↑↓ move', 'enter details', '/ filter', 'esc back', ...ALWAYS];
     case 'yaml':
       return ['↑↓ scroll', 'g/G top/end', 'l logs', 'esc back', ...ALWAYS];
+    case 'hosts':
+      return ['esc back', ...ALWAYS];
   }
 }
 

@@ -11,6 +11,7 @@ import { describeError } from '../format/text.js';
 import { sendCommand } from './send-command.js';
 import { cursorOf } from '../state/command.js';
 import { useFleetLists } from './use-fleet-lists.js';
+import { useHosts } from './use-hosts.js';
 import { useRunTables } from './use-run-tables.js';
 import type { ListRequest } from '../state/record-list.js';
 import type { ViewAction } from '../state/view-state.js';
@@ -31,6 +32,8 @@ export interface UseDaemonOptions {
   readonly list: ListRequest | null;
   /** The pipeline whose file `y` shows, if any. */
   readonly yamlPipeline: string | null;
+  /** Whether `:hosts` is on screen. */
+  readonly hostsOpen?: boolean;
   /** The pipeline of the backfill form while its cursor column is not known yet. */
   readonly backfillPipeline: string | null;
   readonly clock: () => number;
@@ -296,6 +299,7 @@ export function useDaemon(options: UseDaemonOptions): (command: Command) => void
   }, [logPipeline, epoch]);
 
   useFleetLists({ clientRef, dispatchRef, list, yamlPipeline, epoch, listTick });
+  useHosts({ clientRef, dispatchRef, open: options.hostsOpen === true, epoch, tick: listTick });
   useRunTables({ clientRef, dispatchRef, detailPipeline, epoch });
 
   // The backfill form names the cursor column: its pipeline's status has the configuration.

@@ -65,8 +65,8 @@ const STATE_OPERATIONS = ['F', 'B'];
 
 function actionKey(state: ViewState, input: string, options: KeyOptions): KeyOutcome | null {
   if (!ACTION_INPUTS.includes(input)) return null;
-  // The alerts and the YAML file are for reading; their key bars offer no actions.
-  if (state.screen === 'alerts' || state.screen === 'yaml') return null;
+  // The alerts, the YAML file and the hosts are for reading; their key bars offer no actions.
+  if (state.screen === 'alerts' || state.screen === 'yaml' || state.screen === 'hosts') return null;
   if (STATE_OPERATIONS.includes(input) && state.screen !== 'table' && state.screen !== 'detail') return null;
   if (options.readonly) return notice('read-only console (--readonly): actions are disabled');
   const target = targetPipeline(state);
@@ -327,5 +327,7 @@ export function resolveKey(state: ViewState, input: string, key: KeyPress, optio
       return listKey(state.screen, input, key, options);
     case 'yaml':
       return yamlKey(input, key, options);
+    case 'hosts':
+      return key.escape === true || isBackspace(key) ? act({ type: 'back' }) : NOTHING;
   }
 }

@@ -47,9 +47,17 @@ export function openYaml(state: ViewState): ViewState {
   };
 }
 
-/** A top-level view of the palette; the list views keep what they loaded until the refresh lands. */
-export function openView(state: ViewState, view: 'table' | ListName, filter: string | undefined): ViewState {
+/**
+ * A top-level view of the palette; the list views and `:hosts` keep what they loaded until the
+ * refresh lands. `:hosts` takes no filter: a fleet is a handful of hosts.
+ */
+export function openView(
+  state: ViewState,
+  view: 'table' | ListName | 'hosts',
+  filter: string | undefined,
+): ViewState {
   const base: ViewState = { ...state, screen: view, detail: null, logs: null, yaml: null, help: false };
+  if (view === 'hosts') return base;
   if (view === 'table') {
     if (filter === undefined) return base;
     return { ...base, filter, filterError: null, filterEditing: false };
@@ -64,6 +72,7 @@ export function back(state: ViewState): ViewState {
     case 'yaml':
       return { ...state, screen: state.yamlReturnTo, yaml: null };
     case 'detail':
+    case 'hosts':
       return { ...state, screen: 'table', detail: null };
     case 'table':
       return state.filter === '' ? state : { ...state, filter: '', filterError: null };
@@ -90,6 +99,10 @@ export function commitPalette(state: ViewState): ViewState {
     case 'runs':
     case 'alerts':
       return openView(closed, parsed.command, argument);
+    case 'hosts':
+      return argument === undefined
+        ? openView(closed, 'hosts', undefined)
+        : notice(closed, ':hosts takes no argument');
     case 'logs': {
       if (argument !== undefined && findPipeline(state, argument) === null)
         return notice(closed, `no pipeline named "${argument}"`);
@@ -129,6 +142,7 @@ export function showDetails(state: ViewState): ViewState {
     }
     case 'logs':
     case 'yaml':
+    case 'hosts':
       return state;
   }
 }

@@ -13,6 +13,11 @@ export const PALETTE_COMMANDS = [
   { name: 'runs', aliases: ['run', 'r'], help: "every pipeline's runs, newest first (:runs failed filters)" },
   { name: 'alerts', aliases: ['alert', 'a'], help: 'alerts the daemon sent or suppressed, newest first' },
   { name: 'logs', aliases: ['log', 'l'], help: "every pipeline's log, live (:logs NAME for one pipeline)" },
+  {
+    name: 'hosts',
+    aliases: ['host', 'h'],
+    help: 'the daemons sharing the state store: health, last heartbeat, what each runs',
+  },
   { name: 'quit', aliases: ['q'], help: 'quit' },
 ] as const;
 
@@ -36,10 +41,10 @@ export function parsePalette(text: string): PaletteParse {
   const space = trimmed.search(/\s/);
   const word = space === -1 ? trimmed : trimmed.slice(0, space);
   const argument = space === -1 ? '' : trimmed.slice(space).trim();
-  if (word === '') return { ok: false, error: 'type a view: :pipelines :runs :alerts :logs' };
+  if (word === '') return { ok: false, error: 'type a view: :pipelines :runs :alerts :logs :hosts' };
   const command = find(word);
   if (command === null)
-    return { ok: false, error: `unknown view ":${word}"; try :pipelines :runs :alerts :logs` };
+    return { ok: false, error: `unknown view ":${word}"; try :pipelines :runs :alerts :logs :hosts` };
   return { ok: true, command, argument };
 }
 

@@ -49,5 +49,7 @@ export function targetPipeline(state: ViewState): PipelineSummary | null {
       const visible = visibleOf(state);
       return visible[selectedIndex(state, visible)] ?? null;
     }
+    case 'hosts':
+      return null;
   }
 }

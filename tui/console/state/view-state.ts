@@ -167,6 +167,10 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
         : { ...state, alerts: { ...state.alerts, error: action.error, loadingAfter: null } };
     case 'listEdit':
       return editList(state, action.list, action.edit);
+    case 'hostsLoaded':
+      return { ...state, hosts: { result: action.result, error: null } };
+    case 'hostsFailed':
+      return { ...state, hosts: { ...state.hosts, error: action.error } };
     case 'yamlLoaded':
       if (state.yaml?.pipeline !== action.pipeline) return state;
       return { ...state, yaml: { ...state.yaml, file: action.file, error: null } };

@@ -14,6 +14,7 @@ import type {
   Resources,
   RunRecord,
 } from '../../../shared/protocol.js';
+import type { FleetHosts } from '../../../shared/protocol-hosts.js';
 import type { RunTables } from '../../../shared/protocol-tables.js';
 import type { Command, QueuedCommand } from './command.js';
 import type { Details } from './details.js';
@@ -21,8 +22,8 @@ import type { LogAction, LogView } from './log-view.js';
 import { createRecordList, type ListEdit, type Page, type RecordList } from './record-list.js';
 import type { SortOrder } from './sort.js';
 
-/** `table` is `:pipelines`; `runs` and `alerts` are the fleet-wide lists of the palette. */
-export type Screen = 'table' | 'detail' | 'logs' | 'runs' | 'alerts' | 'yaml';
+/** `table` is `:pipelines`; `runs` and `alerts` are the fleet-wide lists of the palette; `hosts` the fleet's daemons. */
+export type Screen = 'table' | 'detail' | 'logs' | 'runs' | 'alerts' | 'yaml' | 'hosts';
 export type ListName = 'runs' | 'alerts';
 export type Progress = EventData<'run.progress'>;
 export type RunStateEvent = EventData<'run.state'>;
@@ -63,6 +64,16 @@ export interface DetailData {
    * until they are known. A single-table pipeline's answer has no tables, and shows nothing.
    */
   readonly tables?: RunTables | null;
+}
+
+/**
+ * `:hosts`: the daemons sharing the state store, as the daemon last answered `hosts` (null until
+ * it has); kept when the view closes, so opening it again shows the last answer until the next.
+ */
+export interface HostsView {
+  readonly result: FleetHosts | null;
+  /** Why the last fetch failed (null: it did not). */
+  readonly error: string | null;
 }
 
 /** `y`: a pipeline's file as the daemon read it from disk. */
@@ -114,6 +125,7 @@ export interface ViewState {
   readonly yaml: YamlView | null;
   readonly runs: RecordList<RunRecord>;
   readonly alerts: RecordList<AlertRecord>;
+  readonly hosts: HostsView;
   /** Commands waiting for the app to carry them out, oldest first. */
   readonly outbox: readonly QueuedCommand[];
   readonly nextCommandId: number;
@@ -139,6 +151,8 @@ export type ViewAction =
   | { readonly type: 'runsLoaded'; readonly page: Page<RunRecord> }
   | { readonly type: 'alertsLoaded'; readonly page: Page<AlertRecord> }
   | { readonly type: 'listFailed'; readonly list: ListName; readonly error: string }
+  | { readonly type: 'hostsLoaded'; readonly result: FleetHosts }
+  | { readonly type: 'hostsFailed'; readonly error: string }
   | { readonly type: 'listEdit'; readonly list: ListName; readonly edit: ListEdit }
   | { readonly type: 'yamlLoaded'; readonly pipeline: string; readonly file: PipelineFile }
   | { readonly type: 'yamlFailed'; readonly pipeline: string; readonly error: string }
@@ -151,7 +165,7 @@ export type ViewAction =
   /** The selected pipeline's log; with `pipeline`, that one's; with `pipeline: null`, every pipeline's. */
   | { readonly type: 'openLogs'; readonly pipeline?: string | null }
   | { readonly type: 'openYaml' }
-  | { readonly type: 'openView'; readonly view: 'table' | ListName; readonly filter?: string }
+  | { readonly type: 'openView'; readonly view: 'table' | ListName | 'hosts'; readonly filter?: string }
   | { readonly type: 'back' }
   | { readonly type: 'filterStart' }
   | { readonly type: 'filterInput'; readonly text: string }
@@ -220,6 +234,7 @@ export function createViewState(): ViewState {
     yaml: null,
     runs: createRecordList<RunRecord>(),
     alerts: createRecordList<AlertRecord>(),
+    hosts: { result: null, error: null },
     outbox: [],
     nextCommandId: 1,
   };
