@@ -32,7 +32,6 @@ import { DaemonApiImpl } from './control/daemon-api.js';
 import type { FailpointName } from './engine/engine.js';
 import { DefaultRunEngine } from './engine/run-engine.js';
 import { EventBus } from './events/event-bus.js';
-import type { FleetCoordinator } from './fleet/coordinator.js';
 import { StateDirectoryLock } from './host/lock.js';
 import { recordToLogLine } from './logging/log-codec.js';
 import { readLogs } from '../shared/logs/log-reader.js';
@@ -316,38 +315,6 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       stop: () => resources.stop(),
     };
 
-    // replaced by solo-coordinator.ts on merge
-    // A host alone, until the fleet wiring lands: every fire and lease is granted, the host list
-    // is this daemon, and what it runs is what its supervisor has active.
-    const startedAt = new Date().toISOString();
-    const runningHere = (): string[] =>
-      supervisor
-        .summaries()
-        .map((s) => s.name)
-        .filter((name) => supervisor.isBusy(name));
-    const fleet: FleetCoordinator = {
-      host: identity.host,
-      shared: false,
-      claimFire: () => true,
-      acquireRunLease: () => ({ granted: true }),
-      releaseRunLease: () => undefined,
-      leaseHolder: (pipeline) => (supervisor.isBusy(pipeline) ? identity.host : null),
-      heartbeat: () => undefined,
-      hosts: () => [
-        {
-          host: identity.host,
-          pid: identity.pid,
-          version: identity.version,
-          startedAt,
-          heartbeatAt: new Date().toISOString(),
-          health: 'alive',
-          running: runningHere(),
-        },
-      ],
-      leave: () => undefined,
-    };
-    // end of the part replaced by solo-coordinator.ts on merge
-
     // The API needs the daemon and the daemon needs the control server built on the API.
     const built: { daemon?: Daemon } = {};
     const api = new DaemonApiImpl({
@@ -379,7 +346,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       identity,
       now: () => new Date(),
       logger,
-      fleet,
+      fleet: coordinator,
     });
 
     const control =

@@ -33,6 +33,8 @@ export interface FleetCoordinator {
    * catch-up) for this host: true for exactly one host of the fleet, however many ask.
    */
   claimFire(pipeline: string, fireKey: string): boolean;
+  /** Records on this host's claim what it did with the fire (`run <id>`, `queued`, `skipped: …`). */
+  recordFireOutcome(pipeline: string, fireKey: string, outcome: string): void;
   /** Takes the pipeline's run lease (one run of a pipeline at a time across the fleet). */
   acquireRunLease(pipeline: string, runId: string): LeaseAnswer;
   /** Gives the lease back when the run sequence has ended. */

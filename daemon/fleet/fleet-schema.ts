@@ -17,6 +17,9 @@ CREATE TABLE IF NOT EXISTS fleet_fire_claims (
   fire_key text NOT NULL,
   host text NOT NULL,
   claimed_at timestamptz NOT NULL DEFAULT now(),
+  -- What the claiming host did with the fire: 'run <attempt id>', 'queued' or 'skipped: <why>'
+  -- (null while it decides, or when it died deciding).
+  outcome text,
   PRIMARY KEY (pipeline, fire_key)
 );
 CREATE INDEX IF NOT EXISTS fleet_fire_claims_claimed_at ON fleet_fire_claims (claimed_at);

@@ -97,6 +97,13 @@ export class PostgresCoordinator implements FleetCoordinator {
     return rows.length === 1;
   }
 
+  recordFireOutcome(pipeline: string, fireKey: string, outcome: string): void {
+    this.#db.query(
+      'UPDATE fleet_fire_claims SET outcome = $4 WHERE pipeline = $1 AND fire_key = $2 AND host = $3',
+      [pipeline, fireKey, this.host, outcome],
+    );
+  }
+
   acquireRunLease(pipeline: string, runId: string): LeaseAnswer {
     if (!this.inContact) {
       // Leases this host believed it held may belong to another host by now: first be sure the

@@ -31,6 +31,11 @@ export class SoloCoordinator implements FleetCoordinator {
     return true;
   }
 
+  /** A host alone has the schedule's record in its own log and `etlctl why`; no claims are kept. */
+  recordFireOutcome(): void {
+    return;
+  }
+
   acquireRunLease(pipeline: string): LeaseAnswer {
     this.#leases.add(pipeline);
     return { granted: true };

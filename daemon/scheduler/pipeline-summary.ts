@@ -80,6 +80,9 @@ function pipelineState(
   if (active && active.phase === 'running')
     return active.progress?.phase === 'waiting' ? 'waiting' : 'running';
   if (active && active.phase === 'retrying') return 'retrying';
+  // No run here, but an unfinished newest run: in a fleet, another host is running it.
+  if (lastRun?.status === 'running' || lastRun?.status === 'queued') return 'running';
+  if (lastRun?.status === 'retrying') return 'retrying';
   if (paused) return 'paused';
   if (lastRun?.status === 'failed') return 'failed';
   return 'idle';

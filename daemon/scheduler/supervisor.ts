@@ -467,7 +467,15 @@ export class Supervisor {
     if (holder !== null) return holder;
     let sequence: RunSequence;
     try {
-      sequence = new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger, order }).start();
+      // A new sequence never starts beside an unfinished one: a run whose host lost the lease
+      // (killed, or silent for a lease time) is continued under its own sequence first, or a new
+      // sequence could plan from watermarks the unfinished run is about to move and load its
+      // batch again. With the lease held, the newest row cannot change under this host.
+      const unfinished = this.#fleet.shared ? this.#unfinishedRun(name) : undefined;
+      sequence =
+        unfinished === undefined
+          ? new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger, order }).start()
+          : this.#continueUnfinished(slot, unfinished);
     } catch (error) {
       this.#release(name);
       throw error;
@@ -476,6 +484,26 @@ export class Supervisor {
     // The lease now names the run (etlctl hosts); it is this host's already.
     if (this.#fleet.shared) this.#acquire(name, sequence.logicalRunId);
     return sequence;
+  }
+
+  /** The pipeline's newest run when another host left it unfinished (nothing runs it here). */
+  #unfinishedRun(name: string): RunRow | undefined {
+    const newest = this.#o.store.listRuns(name, 1)[0];
+    return newest !== undefined && TAKEOVER.has(newest.status) ? newest : undefined;
+  }
+
+  /** Continues a run another host left unfinished, as a takeover does (its sequence, its plan). */
+  #continueUnfinished(slot: Slot, row: RunRow): RunSequence {
+    const { store, logger, clock } = this.#o;
+    logger.warning(`run ${row.id} was left ${row.status} by its host: continued here before any new run`, {
+      pipeline: row.pipeline,
+      runId: row.id,
+    });
+    const resumable =
+      row.status === 'running' || row.status === 'queued'
+        ? markInterrupted(store, row, clock.now(), logger, (data) => this.#emit('run.state', data))
+        : row;
+    return new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'resume', row: resumable }).start();
   }
 
   /** Takes the pipeline's run lease: null when granted, else the host that holds it. */
@@ -646,8 +674,11 @@ export class Supervisor {
     try {
       const name = slot.pipeline.name;
       this.#o.store.markFire(name, fireAt.toISOString());
-      // Every host of a fleet wakes for this fire; the one whose claim lands decides it.
-      if (this.#fleet.claimFire(name, fireAt.toISOString())) this.#fire(slot, fireAt);
+      // Every host of a fleet wakes for this fire; the one whose claim lands decides it, and
+      // writes what it decided on the claim (docs/fleet.md: a fire's outcome is on record).
+      const key = fireAt.toISOString();
+      if (this.#fleet.claimFire(name, key))
+        this.#fleet.recordFireOutcome(name, key, this.#fire(slot, fireAt));
       else
         this.#o.logger.debug(`schedule fired at ${fireAt.toISOString()}: claimed by another host`, {
           pipeline: name,
@@ -662,7 +693,8 @@ export class Supervisor {
     this.#changed();
   }
 
-  #fire(slot: Slot, fireAt: Date): void {
+  /** Acts on a schedule fire and says what it did: `run <id>`, `queued`, or `skipped: <why>`. */
+  #fire(slot: Slot, fireAt: Date): string {
     const { store, logger } = this.#o;
     const name = slot.pipeline.name;
     const at = fireAt.toISOString();
@@ -670,7 +702,7 @@ export class Supervisor {
       const reason = `an operator was changing its ${slot.held} when the schedule fired at ${at}`;
       store.markSkip(name, reason, at);
       logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
-      return;
+      return `skipped: ${reason}`;
     }
     const decision = decideFire({
       at,
@@ -684,22 +716,23 @@ export class Supervisor {
         // Overlap is fleet-wide through the run lease. A run on another host cannot have a run
         // queued behind it here (this host would not know when it ends), so `overlap: queue`
         // degrades to a skip when the active run is another host's.
-        const holder = this.#startLeased(slot, 'schedule', NORMAL_RUN);
-        if (typeof holder === 'string') {
-          const reason = `running on host ${holder} when the schedule fired at ${at}`;
+        const started = this.#startLeased(slot, 'schedule', NORMAL_RUN);
+        if (typeof started === 'string') {
+          const reason = `running on host ${started} when the schedule fired at ${at}`;
           store.markSkip(name, reason, at);
           logger.info(`schedule fired at ${at}: skipped, ${reason}`, { pipeline: name });
+          return `skipped: ${reason}`;
         }
-        return;
+        return `run ${started.runId}`;
       }
       case 'queue':
         slot.queued = true;
         logger.info(decision.log, { pipeline: name });
-        return;
+        return 'queued';
       case 'skip':
         store.markSkip(name, decision.reason, at);
         logger.info(`schedule fired at ${at}: skipped, ${decision.reason}`, { pipeline: name });
-        return;
+        return `skipped: ${decision.reason}`;
     }
   }
 

