@@ -146,11 +146,11 @@ async function main(): Promise<void> {
   let composed: ComposedDaemon | undefined;
   let files: PipelineFileSink | undefined;
 
-  const fail = (error: unknown, context: string): never => {
+  const fail = (error: unknown, context: string, exitCode?: number): never => {
     const etl = toEtlError(error);
     logger.error(`${context}: ${etl.message}`, { code: etl.code });
     if (etl.code === 'INTERNAL' && error instanceof Error && error.stack) logger.debug(error.stack);
-    process.exit(exitCodeFor(etl));
+    process.exit(exitCode ?? exitCodeFor(etl));
   };
 
   // Signals are taken from the first moment: a SIGTERM during start-up drains once start-up is done.
@@ -167,12 +167,14 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => requestShutdown('SIGTERM'));
   process.on('SIGINT', () => requestShutdown('SIGINT'));
-  process.on('uncaughtException', (error) =>
-    fail(error, 'unexpected error, exiting so systemd restarts etld'),
-  );
-  process.on('unhandledRejection', (reason) =>
-    fail(reason, 'unexpected error, exiting so systemd restarts etld'),
-  );
+  // After start-up an escaped error is a bug, not a configuration problem: whatever its code, the
+  // exit status must let systemd restart etld (78 would stop it for good), and the stack says where.
+  const crash = (error: unknown): never => {
+    if (error instanceof Error && error.stack) logger.error(error.stack);
+    return fail(error, 'unexpected error, exiting so systemd restarts etld', EXIT_FATAL);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 
   try {
     const paths0 = resolvePaths({

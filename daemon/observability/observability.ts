@@ -115,7 +115,7 @@ export class Observability implements ObservabilityPort {
   stopping(): void {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     this.#phase = 'draining';
-    this.#lastStatus = statusLine('draining', this.#p.summaries());
+    this.#lastStatus = this.#statusLine('draining') ?? 'draining';
     this.#statusAt = Date.now();
     this.#p.notifier.stopping(this.#lastStatus);
   }
@@ -129,6 +129,18 @@ export class Observability implements ObservabilityPort {
     await this.#http?.close();
   }
 
+  /**
+   * The STATUS= line, or null while the summaries cannot be read (a PostgreSQL state store that
+   * is unreachable): systemd keeps the last line, and the outage is logged where it is noticed.
+   */
+  #statusLine(phase: Phase): string | null {
+    try {
+      return statusLine(phase, this.#p.summaries());
+    } catch {
+      return null;
+    }
+  }
+
   /** STATUS= at most once a second, the latest state winning; unchanged lines are not resent. */
   #scheduleStatus(): void {
     if (this.#statusTimer !== null) return;
@@ -136,8 +148,8 @@ export class Observability implements ObservabilityPort {
     this.#statusTimer = setTimeout(() => {
       this.#statusTimer = null;
       if (this.#phase !== 'running' && this.#phase !== 'draining') return;
-      const line = statusLine(this.#phase, this.#p.summaries());
-      if (line === this.#lastStatus) return;
+      const line = this.#statusLine(this.#phase);
+      if (line === null || line === this.#lastStatus) return;
       this.#lastStatus = line;
       this.#statusAt = Date.now();
       this.#p.notifier.status(line);
