@@ -13,6 +13,7 @@ import type { Resources, RunRecord } from '../shared/protocol.js';
 import { buildAlertChannels } from './alerts/alert-channels.js';
 import { httpToken, stateStoreUrl } from './settings-secrets.js';
 import type { FleetCoordinator } from './fleet/coordinator.js';
+import { FleetControl } from './fleet/fleet-control.js';
 import { FleetHeartbeat } from './fleet/fleet-heartbeat.js';
 import { PostgresCoordinator } from './fleet/postgres-coordinator.js';
 import { SoloCoordinator } from './fleet/solo-coordinator.js';
@@ -124,8 +125,11 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     const startedAt = new Date().toISOString();
     let rawStore: StateStore;
     let coordinator: FleetCoordinator;
+    // Fleet mode's shared store, which fleet control LISTENs on (null: a host alone).
+    let fleetUrl: string | null = null;
     if (settings.state.type === 'postgres') {
       const url = stateStoreUrl(settings.state, options.secrets);
+      fleetUrl = url;
       rawStore = openPostgresStateStore({ url, applicationName: `etld ${fleetHost}` });
       undo.push(() => rawStore.close());
       coordinator = new PostgresCoordinator({
@@ -268,6 +272,22 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       heartbeat.start();
       undo.push(() => heartbeat.stop());
     }
+    // Stops sent to this host for a run on another host are forwarded to it (docs/fleet.md).
+    let fleetControl: FleetControl | undefined;
+    if (coordinator.shared && fleetUrl !== null) {
+      const control = new FleetControl({
+        url: fleetUrl,
+        host: coordinator.host,
+        logger,
+        stop: (pipeline, requestedBy) => {
+          const { runId, stopped } = supervisor.stop(pipeline, requestedBy);
+          return { run_id: runId, stopped };
+        },
+      });
+      await control.start();
+      undo.push(() => control.close());
+      fleetControl = control;
+    }
     const freshness = new FreshnessMonitor({
       clock,
       store,
@@ -347,6 +367,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       now: () => new Date(),
       logger,
       fleet: coordinator,
+      ...(fleetControl === undefined ? {} : { forwarder: fleetControl }),
     });
 
     const control =

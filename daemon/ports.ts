@@ -26,7 +26,8 @@ export interface SupervisorPort {
    * ILLEGAL_STATE while a run is active. Returns the release.
    */
   hold(name: string, what: string): () => void;
-  stop(name: string): { runId: string | null; stopped: boolean };
+  /** Cancels the active run of the pipeline; `requestedBy` names the operator in the log. */
+  stop(name: string, requestedBy?: string): { runId: string | null; stopped: boolean };
   pause(name: string): void;
   resume(name: string): void;
   why(name: string): { next_run_at: string | null; lines: string[] };

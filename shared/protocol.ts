@@ -602,7 +602,15 @@ export const METHODS = {
   stop: {
     mutates: true,
     params: pipelineParams,
-    result: z.object({ run_id: z.string().nullable(), stopped: z.boolean() }),
+    result: z.object({
+      run_id: z.string().nullable(),
+      stopped: z.boolean(),
+      /** Fleet mode: the run was on another host; the stop was forwarded to it and it answered. */
+      forwarded_to: z
+        .string()
+        .optional()
+        .describe('the host the stop was forwarded to (fleet mode: the run was on that host)'),
+    }),
   },
   pause: {
     mutates: true,

@@ -28,6 +28,7 @@ import { findRunAttempts, toRunDetail, toRunRecord } from '../scheduler/run-reco
 import { runTablesOf, tableStateName } from './table-commands.js';
 import { fleetHosts, withRunHosts } from './fleet-commands.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
+import type { StopForwarder } from '../fleet/fleet-control.js';
 import { toStateChange, watermarkCommand } from '../engine/watermark-operations.js';
 import type { RunOrder } from '../scheduler/run-sequence.js';
 import type { Logger } from '../logging/logger.js';
@@ -68,6 +69,8 @@ export interface DaemonApiParts {
   readonly logger: Logger;
   /** The fleet this daemon belongs to (a host alone is a fleet of one): `hosts`, and who runs what. */
   readonly fleet: FleetCoordinator;
+  /** Fleet mode: sends a stop to the host running the pipeline (absent with a host alone). */
+  readonly forwarder?: StopForwarder;
 }
 
 export class DaemonApiImpl implements DaemonApi {
@@ -215,10 +218,19 @@ export class DaemonApiImpl implements DaemonApi {
     return { run_id: runId, pipeline: pipeline.name, from: range.from, to: range.to, shard: range.shard };
   }
 
-  stop(params: MethodParams<'stop'>): Promise<MethodResult<'stop'>> {
+  async stop(params: MethodParams<'stop'>, caller: Caller): Promise<MethodResult<'stop'>> {
     this.#pipeline(params.pipeline);
-    const result = this.#parts.supervisor.stop(params.pipeline);
-    return Promise.resolve({ run_id: result.runId, stopped: result.stopped });
+    const { supervisor, fleet, forwarder } = this.#parts;
+    const requestedBy = describeCaller(caller);
+    // Always stopped here first: that also drops a fire queued on this host.
+    const local = supervisor.stop(params.pipeline, requestedBy);
+    if (local.runId !== null || forwarder === undefined || !fleet.shared)
+      return { run_id: local.runId, stopped: local.stopped };
+    // Nothing runs here: in a fleet the run may be on the host holding the pipeline's run lease.
+    const holder = fleet.leaseHolder(params.pipeline);
+    if (holder === null || holder === fleet.host) return { run_id: null, stopped: false };
+    const remote = await forwarder.forwardStop(holder, params.pipeline, requestedBy);
+    return { run_id: remote.run_id, stopped: remote.stopped, forwarded_to: holder };
   }
 
   pause(params: MethodParams<'pause'>): Promise<MethodResult<'pause'>> {

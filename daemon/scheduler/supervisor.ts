@@ -283,12 +283,16 @@ export class Supervisor {
     }
   }
 
-  stop(name: string): { runId: string | null; stopped: boolean } {
+  /** Cancels the active run (and a queued fire); `requestedBy` names the operator in the log. */
+  stop(name: string, requestedBy?: string): { runId: string | null; stopped: boolean } {
     const slot = this.#slot(name);
     slot.queued = false;
     if (!slot.active) return { runId: null, stopped: false };
     const runId = slot.active.logicalRunId;
-    this.#o.logger.notice(`stop requested for run ${runId}`, { pipeline: name, runId: slot.active.runId });
+    this.#o.logger.notice(
+      `stop requested for run ${runId}${requestedBy === undefined ? '' : ` by ${requestedBy}`}`,
+      { pipeline: name, runId: slot.active.runId },
+    );
     return { runId, stopped: slot.active.stop('manual') };
   }
 

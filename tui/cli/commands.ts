@@ -71,10 +71,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   wait: waitCommand,
   stop: simple(
     (c, ctx) => c.call('stop', { pipeline: pipelineArg(ctx) }),
-    (r, ctx) =>
-      r.stopped
-        ? `stopped run ${r.run_id ?? '?'} of ${pipelineArg(ctx)}`
-        : `no run of ${pipelineArg(ctx)} was running`,
+    (r, ctx) => {
+      const pipeline = pipelineArg(ctx);
+      const outcome = r.stopped ? `stopped run ${r.run_id ?? '?'}` : `no run of ${pipeline} was running`;
+      // Fleet mode: the run was on another host, which answered for it.
+      if (r.forwarded_to !== undefined)
+        return `stop of ${pipeline} sent to host ${r.forwarded_to}: ${outcome}`;
+      return r.stopped ? `${outcome} of ${pipeline}` : outcome;
+    },
   ),
   pause: simple(
     (c, ctx) => c.call('pause', { pipeline: pipelineArg(ctx) }),

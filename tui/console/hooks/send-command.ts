@@ -56,7 +56,10 @@ export function sendCommand(
         .then(
           (r) =>
             done(
-              r.stopped ? `stopping ${pipeline}: run ${r.run_id ?? '?'}` : `${pipeline} had no run to stop`,
+              (r.stopped
+                ? `stopping ${pipeline}: run ${r.run_id ?? '?'}`
+                : `${pipeline} had no run to stop`) +
+                (r.forwarded_to === undefined ? '' : ` (on host ${r.forwarded_to})`),
             ),
           failed,
         );
