@@ -66,6 +66,7 @@ export class FleetSourceGovernor implements SourceGovernorContract {
         slots.inUse++;
         return Promise.resolve(this.#releaser(hostKey, slotId));
       }
+      this.#retryLater(hostKey);
     }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -86,7 +87,6 @@ export class FleetSourceGovernor implements SourceGovernorContract {
       };
       slots.queue.push(waiter);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#scheduleRetry(hostKey);
       onWait?.();
     });
   }
@@ -135,7 +135,7 @@ export class FleetSourceGovernor implements SourceGovernorContract {
     };
   }
 
-  /** Grants head waiters while this host and the fleet have room; else retries later. */
+  /** Grants head waiters while this host and the fleet have room; a full fleet is asked again later. */
   #admit(hostKey: string): void {
     const slots = this.#hosts.get(hostKey);
     if (!slots) return;
@@ -151,25 +151,24 @@ export class FleetSourceGovernor implements SourceGovernorContract {
         for (const waiter of slots.queue.splice(0)) waiter.fail(failure);
         break;
       }
-      if (slotId === null) break;
+      if (slotId === null) {
+        this.#retryLater(hostKey);
+        break;
+      }
       slots.queue.shift();
       slots.inUse++;
       next.grant(slotId);
     }
-    this.#scheduleRetry(hostKey);
     this.#forget(hostKey);
   }
 
-  /** One pending retry per host key while it has waiters; none once the queue is empty. */
-  #scheduleRetry(hostKey: string): void {
+  /**
+   * One pending retry per host key, armed only when the fleet refused: while this host's own cap
+   * is what holds a waiter back, its next local release admits it.
+   */
+  #retryLater(hostKey: string): void {
     const slots = this.#hosts.get(hostKey);
-    if (!slots) return;
-    if (slots.queue.length === 0) {
-      if (slots.retry !== null) clearTimeout(slots.retry);
-      slots.retry = null;
-      return;
-    }
-    if (slots.retry !== null) return;
+    if (!slots || slots.retry !== null) return;
     slots.retry = setTimeout(() => {
       slots.retry = null;
       this.#admit(hostKey);
