@@ -12,6 +12,8 @@ const config: KnipConfig = {
     'test/delta/fixtures/*.ts',
     // A worker thread of the fleet claim race (test/fleet/postgres-coordinator.test.ts), loaded by path.
     'test/fleet/claim-worker.ts',
+    // The hosts of the fleet source slot race (test/fleet/fleet-source-slots.test.ts), loaded by path.
+    'test/fleet/slots-worker.ts',
     // `npm run chaos`: the chaos harness's command-line entry (compiled by tsconfig.chaos.json, run with node).
     'test/chaos/main.ts',
   ],

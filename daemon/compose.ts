@@ -15,6 +15,8 @@ import { httpToken, stateStoreUrl } from './settings-secrets.js';
 import type { FleetCoordinator } from './fleet/coordinator.js';
 import { FleetControl } from './fleet/fleet-control.js';
 import { FleetHeartbeat } from './fleet/fleet-heartbeat.js';
+import { FleetSourceGovernor } from './fleet/fleet-source-governor.js';
+import type { FleetSourceSlots } from './fleet/fleet-source-slots.js';
 import { PostgresCoordinator } from './fleet/postgres-coordinator.js';
 import { SoloCoordinator } from './fleet/solo-coordinator.js';
 import { openPostgresStateStore } from './state/postgres-store.js';
@@ -127,12 +129,13 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     let coordinator: FleetCoordinator;
     // Fleet mode's shared store, which fleet control LISTENs on (null: a host alone).
     let fleetUrl: string | null = null;
+    let fleetSlots: FleetSourceSlots | null = null;
     if (settings.state.type === 'postgres') {
       const url = stateStoreUrl(settings.state, options.secrets);
       fleetUrl = url;
       rawStore = openPostgresStateStore({ url, applicationName: `etld ${fleetHost}` });
       undo.push(() => rawStore.close());
-      coordinator = new PostgresCoordinator({
+      const shared = new PostgresCoordinator({
         url,
         host: fleetHost,
         pid: identity.pid,
@@ -140,6 +143,8 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         startedAt,
         leaseMs: settings.fleet.lease,
       });
+      coordinator = shared;
+      fleetSlots = shared.sourceSlots;
       logger.info(`fleet mode: host ${fleetHost}, run lease ${settings.fleet.lease} ms`);
     } else {
       rawStore = openStateStore(settings.state.path ?? join(paths.stateDir, 'etld.db'));
@@ -181,7 +186,19 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     logger.addSink({ write: (record) => events.emit('log', recordToLogLine(record)) });
 
     const clock = new SystemClock();
-    const governor = new SourceGovernor({ slotsPerHost: settings.defaults.source_slots_per_host });
+    // In a fleet, source_slots_per_host counts every host's queries (the shared store's table).
+    const slotsPerHost = settings.defaults.source_slots_per_host;
+    const governor =
+      fleetSlots === null
+        ? new SourceGovernor({ slotsPerHost })
+        : new FleetSourceGovernor({
+            slots: fleetSlots,
+            slotsPerHost,
+            onReleaseError: (error) =>
+              logger.warning(
+                `a fleet source slot could not be given back (it expires after the lease): ${error.message}`,
+              ),
+          });
     // Summaries come from the supervisor, built below; metrics read them only when scraped.
     const late: { supervisor?: Supervisor; freshness?: FreshnessMonitor } = {};
     const metrics = new EtldMetrics({

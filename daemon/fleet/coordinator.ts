@@ -41,7 +41,7 @@ export interface FleetCoordinator {
   releaseRunLease(pipeline: string): void;
   /** Who holds the pipeline's run lease now (null: nobody, or an expired lease). */
   leaseHolder(pipeline: string): string | null;
-  /** Records this host alive and extends every lease it holds; called every lease/3. */
+  /** Records this host alive and extends every lease (and fleet source slot) it holds; every lease/3. */
   heartbeat(): void;
   hosts(): FleetHost[];
   /** Marks this host stopped and drops its leases (a clean shutdown). */

@@ -1,7 +1,8 @@
 /**
  * The fleet's tables in the shared PostgreSQL state store (docs/fleet.md): who is alive, which
- * schedule fire which host claimed, and who runs each pipeline now. Every time a lease or a
- * heartbeat is judged by is the database server's (`now()`), so the hosts' clocks need not agree.
+ * schedule fire which host claimed, who runs each pipeline now, and which source query slots each
+ * host holds (the fleet-wide `source_slots_per_host`). Every time a lease, a slot or a heartbeat
+ * is judged by is the database server's (`now()`), so the hosts' clocks need not agree.
  */
 export const FLEET_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS fleet_hosts (
@@ -30,4 +31,15 @@ CREATE TABLE IF NOT EXISTS fleet_run_leases (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fleet_run_leases_host ON fleet_run_leases (host);
+-- One row per source query under way fleet-wide; source is the governor's host key (host:port).
+-- A row counts while expires_at is ahead of now(); its host's heartbeat pushes it forward, so the
+-- slots of a dead host free themselves after the lease time.
+CREATE TABLE IF NOT EXISTS fleet_source_slots (
+  source text NOT NULL,
+  slot_id text NOT NULL,
+  host text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (source, slot_id)
+);
+CREATE INDEX IF NOT EXISTS fleet_source_slots_host ON fleet_source_slots (host);
 `;

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { EtlError } from '../../shared/errors.js';
 import { openSyncPgClient, type SyncPgClient } from '../state/pg-sync-client.js';
 import type { FleetCoordinator, FleetHost, LeaseAnswer } from './coordinator.js';
+import { FleetSourceSlots } from './fleet-source-slots.js';
 
 /** Fire claims older than this are pruned: a fire is claimed within seconds of its time. */
 const CLAIM_RETENTION = '1 day';
@@ -55,6 +56,8 @@ function iso(value: unknown): string {
 export class PostgresCoordinator implements FleetCoordinator {
   readonly host: string;
   readonly shared = true;
+  /** The fleet-wide source query slots, on this coordinator's connection; renewed by heartbeat(). */
+  readonly sourceSlots: FleetSourceSlots;
   readonly #o: PostgresCoordinatorOptions;
   readonly #db: SyncPgClient;
   readonly #monotonic: () => number;
@@ -76,6 +79,9 @@ export class PostgresCoordinator implements FleetCoordinator {
            started_at = EXCLUDED.started_at, heartbeat_at = now(), stopped_at = NULL`,
         [options.host, options.pid, options.version, options.startedAt],
       );
+      this.sourceSlots = new FleetSourceSlots({ db: this.#db, host: options.host, leaseMs: options.leaseMs });
+      // Slots left by a previous process of this host: none of its queries runs any more.
+      this.sourceSlots.dropAll();
     } catch (error) {
       this.#db.close();
       throw error;
@@ -167,6 +173,7 @@ export class PostgresCoordinator implements FleetCoordinator {
         `UPDATE fleet_run_leases SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE host = $1`,
         [this.host, this.#o.leaseMs],
       );
+      this.sourceSlots.renew();
       if (prune)
         this.#db.query(
           `DELETE FROM fleet_fire_claims WHERE claimed_at < now() - interval '${CLAIM_RETENTION}'`,
@@ -207,6 +214,7 @@ export class PostgresCoordinator implements FleetCoordinator {
       this.#db.transaction(() => {
         this.#db.query('UPDATE fleet_hosts SET stopped_at = now() WHERE host = $1', [this.host]);
         this.#db.query('DELETE FROM fleet_run_leases WHERE host = $1', [this.host]);
+        this.sourceSlots.dropAll();
       });
     } finally {
       this.#db.close();

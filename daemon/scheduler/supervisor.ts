@@ -28,7 +28,7 @@ import { decideFire } from './fire-decision.js';
 import { nextFireTime } from './fire-times.js';
 import { invalidSummary, pipelineSummary } from './pipeline-summary.js';
 import { RunSequence, type RunOrder, type SequenceDeps } from './run-sequence.js';
-import type { SourceGovernor } from './source-governor.js';
+import type { HostSlotUsage } from './source-governor.js';
 import { markInterrupted, markInterruptedRuns, settleMisfires } from './startup.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { SoloCoordinator } from '../fleet/solo-coordinator.js';
@@ -44,7 +44,7 @@ export interface SupervisorOptions {
   readonly events: EventBus;
   readonly alerts: AlertHooks;
   /** Optional: lets `why` name hosts whose source slots are all taken. */
-  readonly governor?: SourceGovernor;
+  readonly governor?: { usage(): HostSlotUsage[] };
   readonly defaults: { readonly stallTimeoutMs: number; readonly timezone: string };
   /** Optional: the pipeline's freshness for summaries and `why` (observability/freshness.ts). */
   readonly freshness?: (pipeline: string) => PipelineFreshness | null;

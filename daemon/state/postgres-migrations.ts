@@ -151,7 +151,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_tables_by_table ON run_tables (pipeline, table_name, sequence DESC);
   `,
-  // 2: the fleet's hosts, fire claims and run leases (daemon/fleet/fleet-schema.ts)
+  // 2: the fleet's hosts, fire claims, run leases and source slots (daemon/fleet/fleet-schema.ts)
   FLEET_SCHEMA_SQL,
 ];
 

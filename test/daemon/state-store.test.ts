@@ -326,6 +326,7 @@ describe('the PostgreSQL state store database', () => {
       'fleet_fire_claims',
       'fleet_hosts',
       'fleet_run_leases',
+      'fleet_source_slots',
       'pipelines',
       'run_parts',
       'run_tables',

@@ -52,12 +52,15 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
     return { file: `${name}.yaml`, yaml: ordersPipeline(pg, name, { schedule: 'every 10s' }) };
   });
   const url = pg.url('etld_state');
+  // Every pipeline reads the one source server, and source_slots_per_host caps the whole fleet:
+  // 24 slots (3 hosts × the default 8) leave the fleet the throughput this test measures fires by.
+  const slots = 'defaults: { source_slots_per_host: 24 }\n';
   // The first host migrates the store; the others start together against it.
-  const first = fleetHome(HOSTS[0] ?? '', 30, pipelines);
+  const first = fleetHome(HOSTS[0] ?? '', 30, pipelines, slots);
   hosts.push(await launchHost(HOSTS[0] ?? '', first, url));
   hosts.push(
     ...(await Promise.all(
-      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 30, pipelines), url)),
+      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 30, pipelines, slots), url)),
     )),
   );
   // The window starts once all hosts are up and ends before any stops.
