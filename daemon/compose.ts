@@ -234,7 +234,8 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     });
 
     const smtpPassword = settings.smtp ? readSecret(settings.smtp, options.secrets, 'smtp') : undefined;
-    const envelope = { host: identity.host, version: identity.version };
+    // In a fleet, alerts and events name the host by its fleet name (`fleet.host_name`).
+    const envelope = { host: fleetHost, version: identity.version };
     const channels = buildAlertChannels(settings.alerts.channels, options.secrets, envelope);
     const channelsFor = (pipeline: string): readonly string[] =>
       registry.get(pipeline)?.config.alerts.channels ?? [];
@@ -245,7 +246,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       throttleMs: settings.alerts.throttle,
       store,
       logger,
-      host: identity.host,
+      host: fleetHost,
       recipientsFor: (pipeline: string) => registry.get(pipeline)?.config.alerts.email ?? [],
       channels: channels.alertChannels,
       channelsFor,
@@ -255,7 +256,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     const runEvents = new RunEventPublisher({
       webhooks: channels.webhooks,
       store,
-      host: identity.host,
+      host: fleetHost,
       logger,
       channelsFor,
       onOutcome: (channel, event, outcome) => metrics.runEvent(channel, event, outcome),
@@ -285,6 +286,21 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
         leaseMs: settings.fleet.lease,
         logger,
         afterBeat: () => supervisor.takeOver(),
+        outage: {
+          started: (since, message) =>
+            alerts.notifyStateStoreDown({
+              store: rawStore.path,
+              since: since.toISOString(),
+              message,
+              leaseMs: settings.fleet.lease,
+            }),
+          ended: (since, until) =>
+            alerts.notifyStateStoreBack({
+              store: rawStore.path,
+              since: since.toISOString(),
+              until: until.toISOString(),
+            }),
+        },
       });
       heartbeat.start();
       undo.push(() => heartbeat.stop());

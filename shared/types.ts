@@ -54,6 +54,8 @@ export const ALERT_KINDS = [
   'checks',
   'maintenance',
   'files_quarantined',
+  /** Fleet mode: the shared state store does not answer this host, or answers again. */
+  'state_store',
 ] as const;
 
 export const RUN_TRIGGERS = ['schedule', 'manual', 'retry', 'catchup', 'startup-recovery'] as const;

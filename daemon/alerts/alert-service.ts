@@ -49,6 +49,12 @@ import {
   type FilesQuarantinedAlert,
 } from './files-quarantined-message.js';
 import { DeliveryError } from './http-post.js';
+import {
+  stateStoreBackMail,
+  stateStoreDownMail,
+  type StateStoreBackAlert,
+  type StateStoreDownAlert,
+} from './state-store-message.js';
 import { createSmtpTransport, type MailTransport, type SmtpSettings } from './mail-transport.js';
 
 export type AlertStore = Pick<StateStore, 'recordAlert' | 'updateAlert' | 'listAlerts'>;
@@ -97,6 +103,17 @@ function diskAlertKey(alert: LowDiskAlert): string {
   return `disk:${alert.label ?? alert.path}`;
 }
 
+/** The store's `pipeline` column for the state store alerts of this host. */
+const STATE_STORE_KEY = 'host:state-store';
+
+/** Host-level alerts (no pipeline): low disk, the state store. */
+function isHostKey(key: string): boolean {
+  return key.startsWith('disk:') || key.startsWith('host:');
+}
+
+/** What finally becomes of a delivery: its row's id, or where to report when it has none yet. */
+type DeliveryRecord = number | ((status: 'sent' | 'failed', detail: string | null) => void);
+
 const DEFAULT_RETRY: AlertRetryPolicy = { attempts: 5, delayMs: 5_000, maxDelayMs: 120_000 };
 /** How far back the store is asked whether a pipeline is in a failure episode. */
 const EPISODE_LOOKBACK_MS = 30 * 86_400_000;
@@ -111,6 +128,8 @@ export class AlertService {
   readonly #failing = new Map<string, boolean>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stop = new AbortController();
+  /** Alerts sent while the state store could not record them, written once it answers again. */
+  readonly #unrecorded: Omit<AlertRow, 'id'>[] = [];
 
   constructor(options: AlertServiceOptions) {
     this.#o = options;
@@ -226,6 +245,82 @@ export class AlertService {
     );
   }
 
+  /**
+   * The shared state store stopped answering this host (fleet mode; once per outage). Sent by
+   * e-mail and to the channels that take `state_store` alerts without a row first, as every other
+   * alert has, because the store is what is down; the rows are written when it answers again.
+   */
+  notifyStateStoreDown(alert: StateStoreDownAlert): void {
+    this.#guard(() => {
+      const now = this.#now();
+      const mail = stateStoreDownMail(alert, this.#context(now, { suppressed: 0, suppressedSince: null }));
+      const base = {
+        pipeline: STATE_STORE_KEY,
+        kind: 'state_store' as const,
+        runId: null,
+        subject: mail.subject,
+        createdAt: now.toISOString(),
+      };
+      const later = (recipients: string) => (status: 'sent' | 'failed', detail: string | null) =>
+        this.#recordWhenPossible({ ...base, recipients, status, detail });
+      const recipients = this.#recipients(STATE_STORE_KEY);
+      const { routes } = routeAlert(this.#o.channels ?? [], 'state_store', null);
+      const transport = this.#transport;
+      if (transport !== null && recipients.length > 0) {
+        const to = recipients.join(', ');
+        this.#track(
+          this.#deliver(later(to), 'state_store', 'email', mail.subject, to, () =>
+            transport.send({ from: this.#from, to: recipients, subject: mail.subject, text: mail.text }),
+          ),
+        );
+      } else if (routes.length === 0) {
+        this.#o.logger.warning(`alert not sent, no e-mail or channel for it: ${mail.subject}`);
+      }
+      for (const channel of routes) {
+        const message: AlertMessage = {
+          id: `${this.#o.host}:alert:state-store:${alert.since}`,
+          kind: 'state_store',
+          pipeline: null,
+          runId: null,
+          occurredAt: now.toISOString(),
+          mail,
+          suppressed: 0,
+          suppressedSince: null,
+          details: alert,
+        };
+        const label = channelLabel(channel);
+        this.#track(
+          this.#deliver(later(label), 'state_store', channel.name, mail.subject, label, (signal) =>
+            channel.sendAlert(message, signal),
+          ),
+        );
+      }
+    });
+  }
+
+  /** The state store answers again: the outage's alerts are recorded, and its end is sent. */
+  notifyStateStoreBack(alert: StateStoreBackAlert): void {
+    this.#guard(() => {
+      for (const row of this.#unrecorded.splice(0)) this.#recordWhenPossible(row);
+      this.#notify(
+        STATE_STORE_KEY,
+        'state_store',
+        null,
+        (ctx) => stateStoreBackMail(alert, ctx),
+        undefined,
+        alert,
+      );
+    });
+  }
+
+  #recordWhenPossible(row: Omit<AlertRow, 'id'>): void {
+    try {
+      this.#o.store.recordAlert(row);
+    } catch {
+      this.#unrecorded.push(row);
+    }
+  }
+
   /** Waits for every delivery in flight (retries included). Never rejects. */
   async flush(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
@@ -264,7 +359,7 @@ export class AlertService {
   }
 
   #recipients(key: string): string[] {
-    const own = key.startsWith('disk:') ? [] : (this.#o.recipientsFor?.(key) ?? []);
+    const own = isHostKey(key) ? [] : (this.#o.recipientsFor?.(key) ?? []);
     return [...new Set([...this.#o.defaultRecipients, ...own])];
   }
 
@@ -278,9 +373,13 @@ export class AlertService {
     details: object,
   ): void {
     const now = this.#now();
-    const decision = this.#throttle.decide(`${kind}:${key}`, now.getTime(), () => this.#seed(key, kind, now));
+    // A state store alert is sent once per outage by its caller, and its end must follow its start.
+    const decision =
+      kind === 'state_store'
+        ? { send: true, suppressed: 0, suppressedSince: null }
+        : this.#throttle.decide(`${kind}:${key}`, now.getTime(), () => this.#seed(key, kind, now));
     const recipients = this.#recipients(key);
-    const pipeline = key.startsWith('disk:') ? null : key;
+    const pipeline = isHostKey(key) ? null : key;
     const { routes, unknown } = routeAlert(
       this.#o.channels ?? [],
       kind,
@@ -288,14 +387,7 @@ export class AlertService {
     );
     const useEmail = recipients.length > 0 || routes.length === 0;
     if (decision.send) beforeCompose?.();
-    const mail = compose({
-      host: this.#o.host,
-      now,
-      unit: this.#o.unit ?? 'etld',
-      suppressed: decision.suppressed,
-      suppressedSince: decision.suppressedSince,
-      throttleMs: this.#throttle.windowMs,
-    });
+    const mail = compose(this.#context(now, decision));
     const base = {
       pipeline: key,
       kind,
@@ -349,6 +441,20 @@ export class AlertService {
         ),
       );
     }
+  }
+
+  #context(
+    now: Date,
+    decision: { readonly suppressed: number; readonly suppressedSince: string | null },
+  ): MessageContext {
+    return {
+      host: this.#o.host,
+      now,
+      unit: this.#o.unit ?? 'etld',
+      suppressed: decision.suppressed,
+      suppressedSince: decision.suppressedSince,
+      throttleMs: this.#throttle.windowMs,
+    };
   }
 
   #email(
@@ -410,7 +516,7 @@ export class AlertService {
 
   /** Attempts one delivery with retries and backoff; the row ends `sent` or `failed`. */
   async #deliver(
-    id: number,
+    record: DeliveryRecord,
     kind: AlertRow['kind'],
     channel: string,
     subject: string,
@@ -423,11 +529,7 @@ export class AlertService {
       if (this.#stop.signal.aborted) break;
       try {
         await attemptOnce(this.#stop.signal);
-        this.#o.store.updateAlert(
-          id,
-          'sent',
-          attempt > 1 ? `sent on attempt ${attempt} after: ${lastError}` : null,
-        );
+        this.#settle(record, 'sent', attempt > 1 ? `sent on attempt ${attempt} after: ${lastError}` : null);
         this.#o.onOutcome?.(kind, channel, 'sent');
         this.#o.logger.info(`alert sent to ${to}: ${subject}`);
         return;
@@ -451,9 +553,14 @@ export class AlertService {
       : this.#stop.signal.aborted
         ? `daemon stopping; last error: ${lastError || 'none'}`
         : `gave up after ${this.#retry.attempts} attempts: ${lastError}`;
-    this.#o.store.updateAlert(id, 'failed', why);
+    this.#settle(record, 'failed', why);
     this.#o.onOutcome?.(kind, channel, 'failed');
     this.#o.logger.error(`alert not delivered (${why}): ${subject}`);
+  }
+
+  #settle(record: DeliveryRecord, status: 'sent' | 'failed', detail: string | null): void {
+    if (typeof record === 'number') this.#o.store.updateAlert(record, status, detail);
+    else record(status, detail);
   }
 }
 

@@ -14,6 +14,11 @@ export interface FleetHeartbeatOptions {
   readonly logger: Logger;
   /** Runs after each successful heartbeat (the takeover of runs whose host died). */
   readonly afterBeat: () => void;
+  /** Told once when an outage of the state store starts and once when it ends (the alerts). */
+  readonly outage?: {
+    readonly started: (since: Date, message: string) => void;
+    readonly ended: (since: Date, until: Date) => void;
+  };
 }
 
 export class FleetHeartbeat {
@@ -43,18 +48,23 @@ export class FleetHeartbeat {
       coordinator.heartbeat();
     } catch (error) {
       if (this.#failingSince === null) {
-        this.#failingSince = new Date();
+        const since = new Date();
+        this.#failingSince = since;
+        const message = toEtlError(error).message;
         logger.error(
-          `fleet heartbeat failed: ${toEtlError(error).message}; running runs go on, but if no heartbeat succeeds within the lease time (${leaseMs} ms) this host starts no new run and other hosts may take its runs over`,
+          `fleet heartbeat failed: ${message}; running runs go on, but if no heartbeat succeeds within the lease time (${leaseMs} ms) this host starts no new run and other hosts may take its runs over`,
         );
+        this.#o.outage?.started(since, message);
       }
       return;
     }
     if (this.#failingSince !== null) {
+      const since = this.#failingSince;
       logger.notice(
-        `fleet heartbeat works again (it failed since ${this.#failingSince.toISOString()}); this host starts runs again`,
+        `fleet heartbeat works again (it failed since ${since.toISOString()}); this host starts runs again`,
       );
       this.#failingSince = null;
+      this.#o.outage?.ended(since, new Date());
     }
     try {
       this.#o.afterBeat();

@@ -187,7 +187,8 @@ export interface AlertRow {
     | 'fresh'
     | 'checks'
     | 'maintenance'
-    | 'files_quarantined';
+    | 'files_quarantined'
+    | 'state_store';
   readonly runId: string | null;
   readonly createdAt: string;
   readonly status: 'sent' | 'suppressed' | 'failed' | 'pending';

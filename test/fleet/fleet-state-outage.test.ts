@@ -13,6 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
+import { startSmtpReceiver, type SmtpReceiver } from '../ops/smtp-receiver.js';
 import { fleetHome, launchHost, type FleetHostProcess } from './fleet-harness.js';
 
 const HOSTS = ['host-a', 'host-b', 'host-c'];
@@ -22,6 +23,7 @@ const OUTAGE_MS = 30_000;
 let source: PostgresServer;
 let state: PostgresServer;
 let lake: string;
+let smtp: SmtpReceiver;
 const hosts: FleetHostProcess[] = [];
 
 beforeAll(async () => {
@@ -38,12 +40,13 @@ beforeAll(async () => {
       'shop',
     );
   lake = mkdtempSync(join(tmpdir(), 'etld-fleet-outage-'));
+  smtp = await startSmtpReceiver();
 });
 afterAll(async () => {
   for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
   for (const host of hosts) host.home.remove();
   rmSync(lake, { recursive: true, force: true });
-  await Promise.all([source.destroy(), state.destroy()]);
+  await Promise.all([source.destroy(), state.destroy(), smtp.close()]);
 });
 
 function eventsPipeline(i: number): { file: string; yaml: string } {
@@ -80,7 +83,15 @@ async function withHostLines<T>(wait: Promise<T>): Promise<T> {
   try {
     return await wait;
   } catch (error) {
-    const lines = hosts.map((h) => `--- ${h.name}\n${h.daemon.lines.slice(-40).join('\n')}`).join('\n');
+    const lines = hosts
+      .map(
+        (h) =>
+          `--- ${h.name}\n${h.daemon.lines
+            .filter((l) => /alert|heartbeat/.test(l))
+            .slice(-15)
+            .join('\n')}`,
+      )
+      .join('\n');
     throw new Error(`${(error as Error).message}\n${lines}`, { cause: error });
   }
 }
@@ -97,10 +108,16 @@ interface RunRow {
 test('the state database down for 30 s: no crash loop, no fire run twice, every row once', async () => {
   const pipelines = Array.from({ length: PIPELINES }, (_, i) => eventsPipeline(i));
   const url = state.url('etld_state');
-  hosts.push(await launchHost(HOSTS[0] ?? '', fleetHome(HOSTS[0] ?? '', 10, pipelines), url));
+  // Each host mails the on-call address when the store goes and when it is back.
+  const mail = [
+    `smtp: { host: 127.0.0.1, port: ${smtp.port}, tls: false, starttls: false, from: "etld <etld@test.local>" }`,
+    'alerts: { email: [oncall@test.local] }',
+    '',
+  ].join('\n');
+  hosts.push(await launchHost(HOSTS[0] ?? '', fleetHome(HOSTS[0] ?? '', 10, pipelines, mail), url));
   hosts.push(
     ...(await Promise.all(
-      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 10, pipelines), url)),
+      HOSTS.slice(1).map((name) => launchHost(name, fleetHome(name, 10, pipelines, mail), url)),
     )),
   );
   const pids = hosts.map((h) => h.daemon.child.pid);
@@ -148,7 +165,17 @@ test('the state database down for 30 s: no crash loop, no fire run twice, every 
   );
   const downAt = new Date();
   await state.stop();
-  await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+  // The store cannot record these alerts while it is down: each host mails them all the same.
+  await waitFor(
+    () =>
+      HOSTS.every((name) =>
+        smtp.mails.some((m) => m.subject === `[etld] state store UNREACHABLE from ${name}`),
+      )
+        ? true
+        : undefined,
+    { timeoutMs: OUTAGE_MS - 5_000, intervalMs: 200, what: 'a state store alert from every host' },
+  );
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, downAt.getTime() + OUTAGE_MS - Date.now())));
   await state.start();
   const upAt = new Date();
 
@@ -234,6 +261,33 @@ test('the state database down for 30 s: no crash loop, no fire run twice, every 
         `${before.id} ends after ${after.id} starts:\n${shown}`,
       ).toBeLessThanOrEqual(Date.parse(after.started_at ?? ''));
     }
+  }
+
+  // Once back, each host mailed the end of the outage, and the alert history holds both alerts.
+  await withHostLines(
+    waitFor(
+      () =>
+        HOSTS.every((name) =>
+          smtp.mails.some((m) => m.subject.startsWith(`[etld] state store reachable again from ${name}`)),
+        )
+          ? true
+          : undefined,
+      { timeoutMs: 60_000, intervalMs: 200, what: 'a state store recovery alert from every host' },
+    ),
+  );
+  const recorded = await state.query<{ subject: string; status: string }>(
+    "SELECT subject, status FROM alerts WHERE kind = 'state_store' ORDER BY id",
+    [],
+    'etld_state',
+  );
+  for (const name of HOSTS) {
+    expect(recorded).toContainEqual({
+      subject: `[etld] state store UNREACHABLE from ${name}`,
+      status: 'sent',
+    });
+    expect(
+      recorded.filter((r) => r.subject.startsWith(`[etld] state store reachable again from ${name}`)),
+    ).toHaveLength(1);
   }
 
   const exits = await Promise.all(hosts.map((h) => h.daemon.stop()));

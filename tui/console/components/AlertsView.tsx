@@ -21,6 +21,7 @@ function kindColor(kind: AlertRecord['kind']): ColorName | undefined {
     case 'stall':
     case 'low_disk':
     case 'stale':
+    case 'state_store':
       return 'red';
     case 'checks':
     case 'maintenance':
