@@ -13,7 +13,7 @@ import { FleetSourceSlots } from '../../daemon/fleet/fleet-source-slots.js';
 import { FLEET_SCHEMA_SQL } from '../../daemon/fleet/fleet-schema.js';
 import { PostgresCoordinator } from '../../daemon/fleet/postgres-coordinator.js';
 import { openSyncPgClient } from '../../daemon/state/pg-sync-client.js';
-import type { HostSlotUsage } from '../../daemon/scheduler/source-governor.js';
+import type { HostSlotUsage } from '../../daemon/scheduler/slot-queues.js';
 import { assertBuilt, REPO_ROOT } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 
