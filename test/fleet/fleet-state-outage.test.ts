@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
-import { fleetHome, launchHost, type FleetHostProcess } from './fleet-harness.js';
+import { fleetHome, launchHost, stopHosts, type FleetHostProcess } from './fleet-harness.js';
 
 const HOSTS = ['host-a', 'host-b', 'host-c'];
 const PIPELINES = 6;
@@ -40,8 +40,7 @@ beforeAll(async () => {
   lake = mkdtempSync(join(tmpdir(), 'etld-fleet-outage-'));
 });
 afterAll(async () => {
-  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
-  for (const host of hosts) host.home.remove();
+  await stopHosts(hosts);
   rmSync(lake, { recursive: true, force: true });
   await Promise.all([source.destroy(), state.destroy()]);
 });
