@@ -18,7 +18,7 @@
  */
 import { toEtlError, type EtlError } from '../../shared/errors.js';
 import type { SourceGovernor as SourceGovernorContract } from '../engine/engine.js';
-import { SlotQueues, type HostSlotUsage } from '../scheduler/slot-queues.js';
+import { SlotQueues } from '../scheduler/slot-queues.js';
 import type { FleetSourceSlots } from './fleet-source-slots.js';
 
 /** How often a full fleet is asked again for a slot. */
@@ -32,41 +32,19 @@ export interface FleetSourceGovernorOptions {
   readonly retryMs?: number;
 }
 
-export class FleetSourceGovernor implements SourceGovernorContract {
+/** A grant is the id of the fleet's slot row. */
+export class FleetSourceGovernor extends SlotQueues<string> implements SourceGovernorContract {
   readonly #o: FleetSourceGovernorOptions;
-  /** A grant is the id of the fleet's slot row. */
-  readonly #queues: SlotQueues<string>;
   /** The pending retry of each host key whose head waiter the fleet refused. */
   readonly #retries = new Map<string, NodeJS.Timeout>();
 
   constructor(options: FleetSourceGovernorOptions) {
+    super(options.slotsPerHost);
     this.#o = options;
-    this.#queues = new SlotQueues<string>(options.slotsPerHost, {
-      take: (hostKey) => this.#take(hostKey),
-      release: (slotId) => this.#release(slotId),
-      forgotten: (hostKey) => this.#cancelRetry(hostKey),
-    });
-  }
-
-  acquire(hostKey: string, signal: AbortSignal, onWait?: () => void): Promise<() => void> {
-    return this.#queues.acquire(hostKey, signal, onWait);
-  }
-
-  /** Slots this host holds and its waiters per source host key, busiest first. */
-  usage(): HostSlotUsage[] {
-    return this.#queues.usage();
-  }
-
-  waiting(hostKey: string): number {
-    return this.#queues.waiting(hostKey);
-  }
-
-  inUse(hostKey: string): number {
-    return this.#queues.inUse(hostKey);
   }
 
   /** May the head waiter take a fleet slot? A full fleet is asked again later. */
-  #take(hostKey: string): string | null {
+  protected take(hostKey: string): string | null {
     let slotId: string | null;
     try {
       slotId = this.#o.slots.take(hostKey, this.#o.slotsPerHost);
@@ -77,7 +55,7 @@ export class FleetSourceGovernor implements SourceGovernorContract {
     return slotId;
   }
 
-  #release(slotId: string): void {
+  protected giveBack(slotId: string): void {
     try {
       this.#o.slots.release(slotId);
     } catch (error) {
@@ -95,14 +73,15 @@ export class FleetSourceGovernor implements SourceGovernorContract {
     if (this.#retries.has(hostKey)) return;
     const retry = setTimeout(() => {
       this.#retries.delete(hostKey);
-      this.#queues.admit(hostKey);
+      this.admit(hostKey);
     }, this.#o.retryMs ?? RETRY_MS);
     // Waiting for a slot never keeps the process up on its own.
     retry.unref();
     this.#retries.set(hostKey, retry);
   }
 
-  #cancelRetry(hostKey: string): void {
+  /** A host key with nobody waiting needs no retry. */
+  protected override forgotten(hostKey: string): void {
     const retry = this.#retries.get(hostKey);
     if (retry === undefined) return;
     clearTimeout(retry);

@@ -1,8 +1,9 @@
 /**
  * The local half of a source governor: per source host key, the slots this process holds and a
  * first come, first served queue of waiters. An aborted wait leaves the queue at once and rejects
- * CANCELLED; a release is idempotent. SourceGovernor uses it alone; FleetSourceGovernor adds,
- * through its policy, the question whether the head waiter may also take a slot of the fleet.
+ * CANCELLED; a release is idempotent. A governor extends it with what it adds to the local cap:
+ * SourceGovernor nothing, FleetSourceGovernor the question whether the head waiter may also take
+ * a slot of the fleet (take), giving it back (giveBack) and asking again later.
  */
 import { cancelledError, toEtlError, type EtlError } from '../../shared/errors.js';
 
@@ -10,21 +11,6 @@ export interface HostSlotUsage {
   readonly host: string;
   readonly inUse: number;
   readonly waiting: number;
-}
-
-/** What a governor adds to the local cap. `Grant` is what a taken slot must be given back with. */
-export interface SlotPolicy<Grant> {
-  /**
-   * Asked once the local cap has room for the head of a queue (or for a caller with nobody ahead):
-   * its grant, or null when refused for now, in which case the policy itself arranges a later
-   * `admit(hostKey)`. Throws an EtlError when it cannot answer: the waiters of that host key fail
-   * with it, since every one of them would get the same answer.
-   */
-  take(hostKey: string): Grant | null;
-  /** Gives a slot back. Must not throw: the engine releases in finally blocks. */
-  release(grant: Grant): void;
-  /** The host key holds no slot and has no waiter any more: its state is dropped. */
-  forgotten?(hostKey: string): void;
 }
 
 interface Waiter<Grant> {
@@ -37,23 +23,38 @@ interface HostSlots<Grant> {
   readonly queue: Waiter<Grant>[];
 }
 
-export class SlotQueues<Grant> {
+/** `Grant` is what a taken slot must be given back with. */
+export abstract class SlotQueues<Grant> {
   #slotsPerHost: number;
-  readonly #policy: SlotPolicy<Grant>;
   readonly #hosts = new Map<string, HostSlots<Grant>>();
 
   /** `slotsPerHost` is taken as given: the governors check it the way their settings require. */
-  constructor(slotsPerHost: number, policy: SlotPolicy<Grant>) {
+  constructor(slotsPerHost: number) {
     this.#slotsPerHost = slotsPerHost;
-    this.#policy = policy;
   }
 
-  get slotsPerHost(): number {
+  /**
+   * Asked once the local cap has room for the head of a queue (or for a caller with nobody ahead):
+   * its grant, or null when refused for now, in which case the governor itself arranges a later
+   * `admit(hostKey)`. Throws an EtlError when it cannot answer: the waiters of that host key fail
+   * with it, since every one of them would get the same answer.
+   */
+  protected abstract take(hostKey: string): Grant | null;
+
+  /** Gives a slot back. Must not throw: the engine releases in finally blocks. */
+  protected abstract giveBack(grant: Grant): void;
+
+  /** The host key holds no slot and has no waiter any more: its state is dropped. */
+  protected forgotten(_hostKey: string): void {
+    // Nothing kept beside the queue by default.
+  }
+
+  protected get cap(): number {
     return this.#slotsPerHost;
   }
 
   /** Raising the cap admits waiters at once. */
-  setSlotsPerHost(slots: number): void {
+  protected setCap(slots: number): void {
     this.#slotsPerHost = slots;
     for (const host of this.#hosts.keys()) this.admit(host);
   }
@@ -64,7 +65,7 @@ export class SlotQueues<Grant> {
     if (slots.queue.length === 0 && slots.inUse < this.#slotsPerHost) {
       let grant: Grant | null;
       try {
-        grant = this.#policy.take(hostKey);
+        grant = this.take(hostKey);
       } catch (error) {
         this.#forget(hostKey);
         return Promise.reject(toEtlError(error));
@@ -97,8 +98,8 @@ export class SlotQueues<Grant> {
     });
   }
 
-  /** Grants head waiters while the local cap and the policy allow. */
-  admit(hostKey: string): void {
+  /** Grants head waiters while the local cap and take() allow. */
+  protected admit(hostKey: string): void {
     const slots = this.#hosts.get(hostKey);
     if (!slots) return;
     while (slots.inUse < this.#slotsPerHost) {
@@ -106,7 +107,7 @@ export class SlotQueues<Grant> {
       if (next === undefined) break;
       let grant: Grant | null;
       try {
-        grant = this.#policy.take(hostKey);
+        grant = this.take(hostKey);
       } catch (error) {
         // Every waiter would get the same answer; one failed question is enough.
         const failure = toEtlError(error);
@@ -152,7 +153,7 @@ export class SlotQueues<Grant> {
       if (released) return;
       released = true;
       this.#slots(hostKey).inUse--;
-      this.#policy.release(grant);
+      this.giveBack(grant);
       this.admit(hostKey);
     };
   }
@@ -161,7 +162,7 @@ export class SlotQueues<Grant> {
     const slots = this.#hosts.get(hostKey);
     if (slots && slots.inUse === 0 && slots.queue.length === 0) {
       this.#hosts.delete(hostKey);
-      this.#policy.forgotten?.(hostKey);
+      this.forgotten(hostKey);
     }
   }
 

@@ -6,17 +6,11 @@
  */
 import { EtlError } from '../../shared/errors.js';
 import type { SourceGovernor as SourceGovernorContract } from '../engine/engine.js';
-import { SlotQueues, type HostSlotUsage } from './slot-queues.js';
+import { SlotQueues } from './slot-queues.js';
 
-export class SourceGovernor implements SourceGovernorContract {
-  readonly #queues: SlotQueues<true>;
-
+export class SourceGovernor extends SlotQueues<true> implements SourceGovernorContract {
   constructor(options: { slotsPerHost: number }) {
-    // Alone on its host the local cap is the only limit: every head waiter may take a slot.
-    this.#queues = new SlotQueues<true>(SourceGovernor.#checked(options.slotsPerHost), {
-      take: () => true,
-      release: () => undefined,
-    });
+    super(SourceGovernor.#checked(options.slotsPerHost));
   }
 
   static #checked(slots: number): number {
@@ -27,28 +21,20 @@ export class SourceGovernor implements SourceGovernorContract {
   }
 
   get slotsPerHost(): number {
-    return this.#queues.slotsPerHost;
+    return this.cap;
   }
 
   /** A settings reload may change the cap; raising it admits waiters at once. */
   setSlotsPerHost(slots: number): void {
-    this.#queues.setSlotsPerHost(SourceGovernor.#checked(slots));
+    this.setCap(SourceGovernor.#checked(slots));
   }
 
-  acquire(hostKey: string, signal: AbortSignal, onWait?: () => void): Promise<() => void> {
-    return this.#queues.acquire(hostKey, signal, onWait);
+  /** Alone on its host the local cap is the only limit: every head waiter may take a slot. */
+  protected take(): true {
+    return true;
   }
 
-  /** Slots in use and waiters per host, busiest first. */
-  usage(): HostSlotUsage[] {
-    return this.#queues.usage();
-  }
-
-  waiting(hostKey: string): number {
-    return this.#queues.waiting(hostKey);
-  }
-
-  inUse(hostKey: string): number {
-    return this.#queues.inUse(hostKey);
+  protected giveBack(): void {
+    // Nothing to give back beyond the local count, which SlotQueues keeps.
   }
 }
