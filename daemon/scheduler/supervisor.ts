@@ -28,7 +28,7 @@ import { decideFire } from './fire-decision.js';
 import { nextFireTime } from './fire-times.js';
 import { invalidSummary, pipelineSummary } from './pipeline-summary.js';
 import { RunSequence, type RunOrder, type SequenceDeps } from './run-sequence.js';
-import type { HostSlotUsage } from './source-governor.js';
+import type { HostSlotUsage } from './slot-queues.js';
 import { markInterrupted, markInterruptedRuns, settleMisfires } from './startup.js';
 import type { FleetCoordinator } from '../fleet/coordinator.js';
 import { SoloCoordinator } from '../fleet/solo-coordinator.js';

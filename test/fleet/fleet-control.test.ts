@@ -13,32 +13,30 @@ import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { etlctl } from '../cli/cli-harness.js';
 import { connectWhenListening } from '../helpers/daemon-process.js';
 import { startWhenReady } from '../helpers/daemon-kill.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import type { PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
-import { fleetHome, launchHost, ordersPipeline, type FleetHostProcess } from './fleet-harness.js';
+import {
+  fleetHome,
+  launchHost,
+  ordersPipeline,
+  startFleetPostgres,
+  stopHosts,
+  type FleetHostProcess,
+} from './fleet-harness.js';
 
 let pg: PostgresServer;
 const hosts: FleetHostProcess[] = [];
 const controls: FleetControl[] = [];
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await pg.createDatabase('shop');
-  await pg.createDatabase('etld_state');
-  await pg.query(
-    `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);
-     INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 1000) g;`,
-    [],
-    'shop',
-  );
+  pg = await startFleetPostgres(1000);
 });
 afterEach(async () => {
   // The daemons below listen on the same channel: no test's listener outlives its test.
   for (const control of controls.splice(0)) await control.close();
 });
 afterAll(async () => {
-  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
-  for (const host of hosts) host.home.remove();
+  await stopHosts(hosts);
   await pg.destroy();
 });
 

@@ -7,8 +7,15 @@
  * cannot finish 5 runs a second, so skips are expected; a lost or doubled fire is not.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { fleetHome, launchHost, ordersPipeline, type FleetHostProcess } from './fleet-harness.js';
+import type { PostgresServer } from '../helpers/postgres-server.js';
+import {
+  fleetHome,
+  launchHost,
+  ordersPipeline,
+  startFleetPostgres,
+  stopHosts,
+  type FleetHostProcess,
+} from './fleet-harness.js';
 
 const PIPELINES = 50;
 const INTERVAL_MS = 10_000;
@@ -19,19 +26,10 @@ let pg: PostgresServer;
 const hosts: FleetHostProcess[] = [];
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await pg.createDatabase('shop');
-  await pg.createDatabase('etld_state');
-  await pg.query(
-    `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);
-     INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 20) g;`,
-    [],
-    'shop',
-  );
+  pg = await startFleetPostgres(20);
 });
 afterAll(async () => {
-  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
-  for (const host of hosts) host.home.remove();
+  await stopHosts(hosts);
   await pg.destroy();
 });
 

@@ -4,7 +4,7 @@
  * settings point at the shared store through an environment variable.
  */
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 
 export const STATE_URL_ENV = 'ETLD_TEST_FLEET_STATE_URL';
 
@@ -27,6 +27,29 @@ export function fleetHome(
   );
   for (const pipeline of pipelines) home.writePipeline(pipeline.file, pipeline.yaml);
   return home;
+}
+
+/**
+ * The fleet's PostgreSQL server: the `shop` source database with `orders` (ids 1..`orderRows`,
+ * amount id x 1.5) for ordersPipeline to read, and an empty `etld_state` database for the store.
+ */
+export async function startFleetPostgres(orderRows: number): Promise<PostgresServer> {
+  const pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.createDatabase('etld_state');
+  await pg.query(
+    `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);
+     INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, ${orderRows}) g;`,
+    [],
+    'shop',
+  );
+  return pg;
+}
+
+/** Stops the hosts still running, then removes every host's home. */
+export async function stopHosts(hosts: readonly FleetHostProcess[]): Promise<void> {
+  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
+  for (const host of hosts) host.home.remove();
 }
 
 export async function launchHost(name: string, home: TempHome, stateUrl: string): Promise<FleetHostProcess> {

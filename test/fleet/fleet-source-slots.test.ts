@@ -10,48 +10,27 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FleetSourceGovernor } from '../../daemon/fleet/fleet-source-governor.js';
 import { FleetSourceSlots } from '../../daemon/fleet/fleet-source-slots.js';
-import { FLEET_SCHEMA_SQL } from '../../daemon/fleet/fleet-schema.js';
-import { PostgresCoordinator } from '../../daemon/fleet/postgres-coordinator.js';
+import type { PostgresCoordinator } from '../../daemon/fleet/postgres-coordinator.js';
 import { openSyncPgClient } from '../../daemon/state/pg-sync-client.js';
-import type { HostSlotUsage } from '../../daemon/scheduler/source-governor.js';
+import type { HostSlotUsage } from '../../daemon/scheduler/slot-queues.js';
 import { assertBuilt, REPO_ROOT } from '../helpers/daemon-process.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { FleetDatabase } from './fleet-database.js';
 
-let pg: PostgresServer;
-const open: PostgresCoordinator[] = [];
+let db: FleetDatabase;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await pg.createDatabase('slots');
-  await pg.query(FLEET_SCHEMA_SQL, [], 'slots');
+  db = await FleetDatabase.start('slots');
 });
-afterAll(async () => {
-  for (const c of open) c.leave();
-  await pg.destroy();
-});
-
-function coordinator(host: string, leaseMs: number): PostgresCoordinator {
-  const made = new PostgresCoordinator({
-    url: pg.url('slots'),
-    host,
-    pid: 100,
-    version: 'test',
-    startedAt: new Date().toISOString(),
-    leaseMs,
-  });
-  open.push(made);
-  return made;
-}
+afterAll(() => db.destroy());
 
 function governor(on: PostgresCoordinator, slotsPerHost = 2): FleetSourceGovernor {
   return new FleetSourceGovernor({ slots: on.sourceSlots, slotsPerHost, retryMs: 100 });
 }
 
 async function rows(source: string): Promise<string[]> {
-  const found = await pg.query<{ host: string }>(
+  const found = await db.query<{ host: string }>(
     'SELECT host FROM fleet_source_slots WHERE source = $1 ORDER BY host',
     [source],
-    'slots',
   );
   return found.map((r) => r.host);
 }
@@ -81,7 +60,7 @@ describe('fleet source governor (PostgreSQL)', () => {
         new Worker(join(REPO_ROOT, 'test', 'fleet', 'slots-worker.ts'), {
           workerData: {
             distDir: join(REPO_ROOT, 'dist'),
-            url: pg.url('slots'),
+            url: db.url,
             host,
             source: 'db1:5432',
             cap: 2,
@@ -117,8 +96,8 @@ describe('fleet source governor (PostgreSQL)', () => {
   }, 60_000);
 
   test('a host that stops heartbeating loses its slots after the lease time to a waiting host', async () => {
-    const a = coordinator('expire-a', 2_000);
-    const b = coordinator('expire-b', 2_000);
+    const a = db.coordinator('expire-a', 2_000);
+    const b = db.coordinator('expire-b', 2_000);
     const ga = governor(a);
     const gb = governor(b);
     const signal = new AbortController().signal;
@@ -153,8 +132,8 @@ describe('fleet source governor (PostgreSQL)', () => {
   }, 30_000);
 
   test('an aborted wait rejects CANCELLED, frees nothing, and gives its place to the next waiter', async () => {
-    const a = coordinator('abort-a', 60_000);
-    const b = coordinator('abort-b', 60_000);
+    const a = db.coordinator('abort-a', 60_000);
+    const b = db.coordinator('abort-b', 60_000);
     const ga = governor(a);
     const gb = governor(b);
     const signal = new AbortController().signal;
@@ -193,7 +172,7 @@ describe('fleet source governor (PostgreSQL)', () => {
   }, 30_000);
 
   test('a store that stops answering fails the waits with STATE_STORE (retryable); a release never throws', async () => {
-    const client = openSyncPgClient({ url: pg.url('slots'), applicationName: 'etld-test slots' });
+    const client = openSyncPgClient({ url: db.url, applicationName: 'etld-test slots' });
     const slots = new FleetSourceSlots({ db: client, host: 'outage', leaseMs: 60_000 });
     const releaseErrors: string[] = [];
     const g = new FleetSourceGovernor({

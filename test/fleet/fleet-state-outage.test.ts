@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../ops/smtp-receiver.js';
-import { fleetHome, launchHost, type FleetHostProcess } from './fleet-harness.js';
+import { fleetHome, launchHost, stopHosts, type FleetHostProcess } from './fleet-harness.js';
 
 const HOSTS = ['host-a', 'host-b', 'host-c'];
 const PIPELINES = 6;
@@ -43,8 +43,7 @@ beforeAll(async () => {
   smtp = await startSmtpReceiver();
 });
 afterAll(async () => {
-  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
-  for (const host of hosts) host.home.remove();
+  await stopHosts(hosts);
   rmSync(lake, { recursive: true, force: true });
   await Promise.all([source.destroy(), state.destroy(), smtp.close()]);
 });

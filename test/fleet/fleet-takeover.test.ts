@@ -10,29 +10,27 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { connectWhenListening } from '../helpers/daemon-process.js';
 import { startWhenReady } from '../helpers/daemon-kill.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import type { PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
-import { fleetHome, launchHost, ordersPipeline, type FleetHostProcess } from './fleet-harness.js';
+import {
+  fleetHome,
+  launchHost,
+  ordersPipeline,
+  startFleetPostgres,
+  stopHosts,
+  type FleetHostProcess,
+} from './fleet-harness.js';
 
 let pg: PostgresServer;
 let lake: string;
 const hosts: FleetHostProcess[] = [];
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await pg.createDatabase('shop');
-  await pg.createDatabase('etld_state');
-  await pg.query(
-    `CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL);
-     INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 5000) g;`,
-    [],
-    'shop',
-  );
+  pg = await startFleetPostgres(5000);
   lake = mkdtempSync(join(tmpdir(), 'etld-fleet-lake-'));
 });
 afterAll(async () => {
-  for (const host of hosts) if (host.daemon.child.exitCode === null) await host.daemon.stop();
-  for (const host of hosts) host.home.remove();
+  await stopHosts(hosts);
   rmSync(lake, { recursive: true, force: true });
   await pg.destroy();
 });

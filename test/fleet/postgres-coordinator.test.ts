@@ -7,36 +7,15 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FLEET_SCHEMA_SQL } from '../../daemon/fleet/fleet-schema.js';
-import { PostgresCoordinator } from '../../daemon/fleet/postgres-coordinator.js';
 import { assertBuilt, REPO_ROOT } from '../helpers/daemon-process.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { FleetDatabase } from './fleet-database.js';
 
-let pg: PostgresServer;
-const open: PostgresCoordinator[] = [];
+let db: FleetDatabase;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  await pg.createDatabase('fleet');
-  await pg.query(FLEET_SCHEMA_SQL, [], 'fleet');
+  db = await FleetDatabase.start('fleet');
 });
-afterAll(async () => {
-  for (const c of open) c.leave();
-  await pg.destroy();
-});
-
-function coordinator(host: string, leaseMs: number): PostgresCoordinator {
-  const made = new PostgresCoordinator({
-    url: pg.url('fleet'),
-    host,
-    pid: 100,
-    version: 'test',
-    startedAt: new Date().toISOString(),
-    leaseMs,
-  });
-  open.push(made);
-  return made;
-}
+afterAll(() => db.destroy());
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,7 +37,7 @@ describe('PostgreSQL fleet coordinator', () => {
         new Worker(join(REPO_ROOT, 'test', 'fleet', 'claim-worker.ts'), {
           workerData: {
             coordinatorModule: join(REPO_ROOT, 'dist', 'daemon', 'fleet', 'postgres-coordinator.js'),
-            url: pg.url('fleet'),
+            url: db.url,
             host,
             keys,
             pipelines,
@@ -88,10 +67,8 @@ describe('PostgreSQL fleet coordinator', () => {
     expect([...winners.values()].filter((hosts) => hosts.length !== 1)).toEqual([]);
     // Each host won some: the claims really raced.
     for (const answer of answers) expect(answer.fires.length).toBeGreaterThan(0);
-    const rows = await pg.query<{ n: number }>(
+    const rows = await db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM fleet_fire_claims WHERE pipeline LIKE 'race_%'",
-      [],
-      'fleet',
     );
     expect(rows[0]?.n).toBe(keys.length * pipelines.length);
     const leaseWinners = answers.flatMap((a) => a.leases);
@@ -99,8 +76,8 @@ describe('PostgreSQL fleet coordinator', () => {
   }, 60_000);
 
   test('a lease is granted, refused to another host, renewed by heartbeats, taken once expired', async () => {
-    const a = coordinator('lease-a', 2_000);
-    const b = coordinator('lease-b', 2_000);
+    const a = db.coordinator('lease-a', 2_000);
+    const b = db.coordinator('lease-b', 2_000);
     expect(a.acquireRunLease('orders', 'orders-1')).toEqual({ granted: true });
     // Asking again for one's own lease renews it.
     expect(a.acquireRunLease('orders', 'orders-1')).toEqual({ granted: true });
@@ -139,9 +116,9 @@ describe('PostgreSQL fleet coordinator', () => {
   }, 30_000);
 
   test('hosts(): alive while heartbeating, lost after a lease time without, stopped after leave()', async () => {
-    const alive = coordinator('health-alive', 2_000);
-    const lost = coordinator('health-lost', 2_000);
-    const stopped = coordinator('health-stopped', 2_000);
+    const alive = db.coordinator('health-alive', 2_000);
+    const lost = db.coordinator('health-lost', 2_000);
+    const stopped = db.coordinator('health-stopped', 2_000);
     alive.acquireRunLease('health_pipeline', 'health_pipeline-1');
     stopped.acquireRunLease('stopped_pipeline', 'stopped_pipeline-1');
     stopped.leave();
