@@ -337,6 +337,14 @@ class PostgresStateStore implements StateStore {
   ): void {
     const at = this.#iso();
     this.#client.transaction(() => {
+      // The pipeline's row is locked first: two hosts' commits of one pipeline take turns here.
+      this.#query('INSERT INTO pipelines (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [pipeline]);
+      const [row] = this.#query('SELECT committed_sequence FROM pipelines WHERE name = $1 FOR UPDATE', [
+        pipeline,
+      ]);
+      // A host that lost its lease while alive may finish an older sequence after a later one was
+      // committed: its batch is in the destination already, and its watermarks must not go back.
+      if (Number(row?.committed_sequence ?? 0) > sequence) return;
       if (options.replaceAll === true) this.#query('DELETE FROM watermarks WHERE pipeline = $1', [pipeline]);
       this.#writeWatermarks(pipeline, sequence, watermarks, at);
       this.#raiseCommittedSequence(pipeline, sequence);

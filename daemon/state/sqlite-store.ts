@@ -439,6 +439,11 @@ class SqliteStateStore implements StateStore {
     const at = this.#iso();
     this.#db.transaction(() => {
       this.#ensurePipeline(pipeline);
+      // An older sequence committed after a later one (a stale writer) leaves the watermarks as
+      // the later one set them: moving them back would load that later batch again.
+      const row = this.#prepare('SELECT committed_sequence FROM pipelines WHERE name = ?').get(pipeline) as
+        { committed_sequence: number } | undefined;
+      if ((row?.committed_sequence ?? 0) > sequence) return;
       if (options.replaceAll === true)
         this.#prepare('DELETE FROM watermarks WHERE pipeline = ?').run(pipeline);
       const upsert = this.#prepare(

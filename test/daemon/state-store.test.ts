@@ -238,6 +238,23 @@ describe.each(backends.all)('the state store on $name', (backend) => {
     store.close();
   });
 
+  test('a commit of an older sequence after a later one leaves the watermarks and the sequence alone', async () => {
+    const store = backend.open(await backend.fresh());
+    try {
+      store.commitWatermarks('orders', 6, [{ shard: 'default', value: '600', boundary: [], identity: null }]);
+      // A host that lost its lease while alive finishes sequence 5 late.
+      store.commitWatermarks('orders', 5, [{ shard: 'default', value: '500', boundary: [], identity: null }]);
+      store.commitWatermarks('orders', 5, [], { replaceAll: true });
+      expect(store.getWatermarks('orders').map((w) => [w.value, w.sequence])).toEqual([['600', 6]]);
+      expect(store.getRuntime('orders').committedSequence).toBe(6);
+      // The same sequence again (its own retry) still writes.
+      store.commitWatermarks('orders', 6, [{ shard: 'default', value: '610', boundary: [], identity: null }]);
+      expect(store.getWatermarks('orders').map((w) => w.value)).toEqual(['610']);
+    } finally {
+      store.close();
+    }
+  });
+
   test('alerts and schema history', async () => {
     const store = backend.open(await backend.fresh());
     const alert = store.recordAlert({

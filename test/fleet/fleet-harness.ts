@@ -76,3 +76,45 @@ destination: { type: duckdb, path: ${options.destination ?? `${name}.duckdb`}, t
 error_handling: { max_retries: 3, retry_delay: 1s, max_retry_delay: 5s, retry_timeout: 5m }
 `;
 }
+
+/** An attempt as the fleet tests read it back from the shared store's `runs`. */
+export interface AttemptTimes {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly sequence: number;
+  readonly attempt: number;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+}
+
+/**
+ * Pairs of one pipeline's attempts that ran at the same time, split by whether that is allowed.
+ * One case is: a host starved of CPU for a whole lease time looks dead, another host continues its
+ * run (a later attempt of the same sequence) while the first attempt still goes on. Its commit
+ * then finds its sequence committed and writes nothing, and the state store keeps the later
+ * sequence's watermarks (docs/fleet.md). Any other overlap breaks the run lease.
+ */
+export function overlappingAttempts(attempts: readonly AttemptTimes[]): {
+  readonly superseded: string[];
+  readonly violations: string[];
+} {
+  const superseded: string[] = [];
+  const violations: string[] = [];
+  const byPipeline = new Map<string, AttemptTimes[]>();
+  for (const a of attempts) {
+    if (a.started_at === null) continue;
+    byPipeline.set(a.pipeline, [...(byPipeline.get(a.pipeline) ?? []), a]);
+  }
+  for (const list of byPipeline.values()) {
+    const ordered = [...list].sort((a, b) => Date.parse(a.started_at ?? '') - Date.parse(b.started_at ?? ''));
+    ordered.forEach((before, i) => {
+      const end = before.finished_at === null ? Number.POSITIVE_INFINITY : Date.parse(before.finished_at);
+      for (const after of ordered.slice(i + 1)) {
+        if (Date.parse(after.started_at ?? '') >= end) break;
+        const takenOver = list.some((a) => a.sequence === before.sequence && a.attempt > before.attempt);
+        (takenOver ? superseded : violations).push(`${before.id} still ran when ${after.id} started`);
+      }
+    });
+  }
+  return { superseded, violations };
+}
