@@ -36,6 +36,7 @@ async function session(options: Pick<SessionOptions, 'seed' | 'steps' | 'deadlin
   const report = await runSession(servers, {
     ...options,
     verbose: false,
+    fleet: false,
     log: (line) => lines.push(line),
     tag: `chaost${process.pid}_${++sessions}`,
   });
