@@ -46,7 +46,7 @@ export async function newestRunPostgres(
   return {
     id: String(row.id),
     status: String(row.status),
-    verdict: row.verdict === null || row.verdict === undefined ? null : String(row.verdict),
+    verdict: typeof row.verdict === 'string' ? row.verdict : null,
   };
 }
 
