@@ -65,3 +65,19 @@ export async function runLease(
   if (row === undefined) return null;
   return { host: String(row.host), runId: String(row.run_id), live: row.live === true };
 }
+
+/** Waits until the pipeline has no live run lease (polling the server's clock), at most `timeoutMs`. */
+export async function waitForLeaseExpiry(
+  target: SqlTarget,
+  database: string,
+  pipeline: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lease = await runLease(target, database, pipeline);
+    if (lease?.live !== true) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

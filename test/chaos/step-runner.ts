@@ -14,21 +14,22 @@
  *   the newest run); `mismatch` is reported, the destination comparison is the authority.
  * - Fleet mode: the step runs on a host drawn by fleet-hosts.ts, and a run it leaves unfinished is
  *   taken over by another host within the same step (so the model's candidates still apply, as
- *   for a restart). The taker is the long-running daemon, started at once, without waiting for
- *   the dead host's lease: `etld --once` cannot take a run over, with or without waiting. Once
- *   the lease has expired its start-up recovery continues the dead host's run, and then its
- *   trigger refuses ("is waiting to retry"), as `--once` does after a crash on one host; before
- *   that it refuses with "running on host X", and retrying it would end in the same refusal. The
- *   long-running daemon takes the run over by itself: at start-up when the lease has already
- *   expired, else from its heartbeat's takeover check once it does. Both paths are the product's;
- *   the record says which one applied (the lease read from `fleet_run_leases` at the taker's start).
+ *   for a restart). The taker is the long-running daemon: `etld --once` cannot take a run over,
+ *   whether it waits for the dead host's lease or retries. Before the lease expires it refuses
+ *   with "running on host X"; after, its start-up recovery continues the dead host's run and then
+ *   its own trigger refuses ("is waiting to retry"), exactly as `--once` does after a crash on one
+ *   host, so a retry loop would only end in that refusal. The long-running daemon takes the run
+ *   over by itself: at start-up when the lease has already expired, else from its heartbeat's
+ *   takeover check once it does. The fleet stream decides whether the harness first waits for
+ *   the lease to expire (reading `fleet_run_leases`), so both product paths are attacked; the
+ *   record says which one applied.
  */
 import { needsRecovery, newestRun, recoverWithDaemon, type Recovery } from './daemon-recovery.js';
 import { runDaemonOnce, type DaemonRunResult } from './daemon-run.js';
 import { armFault } from './fault-arm.js';
 import { chooseFault, type FaultChoice } from './fault-plan.js';
-import { drawHosts } from './fleet-hosts.js';
-import { runLease } from './fleet-state.js';
+import { drawHosts, FLEET_LEASE_SECONDS } from './fleet-hosts.js';
+import { runLease, waitForLeaseExpiry } from './fleet-state.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import type { ModelState, RunOutcome } from './model.js';
 import type { NormalRow } from '../conformance/normalise.js';
@@ -147,6 +148,10 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
   if (await needsRecovery(state, pipeline)) {
     const taker = hosts?.takeover ?? home;
     if (hosts !== null && state.kind === 'postgres') {
+      // The lease lives FLEET_LEASE_SECONDS after the dead host's last heartbeat; a lease not
+      // expired after twice that is left to the taker, whose report then says it was live.
+      if (hosts.waitForLease)
+        await waitForLeaseExpiry(state.target, state.database, pipeline, 2 * FLEET_LEASE_SECONDS * 1000);
       const lease = await runLease(state.target, state.database, pipeline);
       takeover = { host: taker.host ?? '', leaseLive: lease?.live === true };
     }
