@@ -18,11 +18,12 @@
  *   whether it waits for the dead host's lease or retries. Before the lease expires it refuses
  *   with "running on host X"; after, its start-up recovery continues the dead host's run and then
  *   its own trigger refuses ("is waiting to retry"), exactly as `--once` does after a crash on one
- *   host, so a retry loop would only end in that refusal. The long-running daemon takes the run
- *   over by itself: at start-up when the lease has already expired, else from its heartbeat's
- *   takeover check once it does. The fleet stream decides whether the harness first waits for
- *   the lease to expire (reading `fleet_run_leases`), so both product paths are attacked; the
- *   record says which one applied.
+ *   host, so a retry loop would only end in that refusal (daemon/scheduler/supervisor.ts: start(),
+ *   then trigger()'s busy check). The long-running daemon takes the run over by itself: at
+ *   start-up when the lease has already expired, else from its heartbeat's takeover check once it
+ *   does. The fleet stream decides whether the harness first waits for the lease to expire
+ *   (reading `fleet_run_leases`), so both product paths are attacked; the record says which one
+ *   applied.
  */
 import { needsRecovery, newestRun, recoverWithDaemon, type Recovery } from './daemon-recovery.js';
 import { runDaemonOnce, type DaemonRunResult } from './daemon-run.js';
@@ -84,7 +85,10 @@ export interface StepRecord {
 
 export interface Takeover {
   readonly host: string;
-  /** The dead host's lease was still live when the taker started (it waited for it to expire). */
+  /**
+   * The dead host's lease was still live when the taker started: it took the run over from its
+   * heartbeat's takeover check once the lease expired, not at its start-up.
+   */
   readonly leaseLive: boolean;
 }
 
