@@ -2,7 +2,9 @@
  * The chaos harness inside `npm test`: one session with a random seed (or ETLD_CHAOS_SEED) under a
  * bounded time budget (about 4 minutes including server start), then every seed of
  * regression-seeds.ts with its exact step count. Any mismatch fails the test with the whole report
- * (seed, figures, diff samples, replay command) as the failure message.
+ * (seed, figures, diff samples, replay command) as the failure message. Then one fleet-mode session
+ * (`--fleet`: three hosts per pipeline sharing a PostgreSQL state store) with its own random seed
+ * and a budget of about 2 minutes: two rounds, enough for a few takeovers after kills.
  *
  * Decisions: the daemon must already be built (npm test's typecheck step emits dist/); no vitest
  * retry (a replayed failure would only cost another four minutes and hide nothing).
@@ -17,6 +19,8 @@ import { runSession, type SessionOptions } from './session.js';
 
 /** The random session's budget after the servers are up; a round started in time may overrun it. */
 const SESSION_BUDGET_MS = 235_000;
+/** The fleet session's budget: a round of 23 pipelines takes 30–50 s there. */
+const FLEET_BUDGET_MS = 100_000;
 
 let servers: ChaosServers | undefined;
 let sessions = 0;
@@ -30,12 +34,15 @@ afterAll(async () => {
   await servers?.stop();
 }, 120_000);
 
-async function session(options: Pick<SessionOptions, 'seed' | 'steps' | 'deadlineMs'>): Promise<void> {
+async function session(
+  options: Pick<SessionOptions, 'seed' | 'steps' | 'deadlineMs'> & { fleet?: boolean },
+): Promise<void> {
   if (servers === undefined) throw new Error('the servers did not start');
   const lines: string[] = [];
   const report = await runSession(servers, {
     ...options,
     verbose: false,
+    fleet: options.fleet ?? false,
     log: (line) => lines.push(line),
     tag: `chaost${process.pid}_${++sessions}`,
   });
@@ -52,6 +59,19 @@ describe('chaos: etld against real sources under injected faults', () => {
       const fromEnv = process.env.ETLD_CHAOS_SEED;
       const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : randomSeed();
       await session({ seed, steps: null, deadlineMs: Date.now() + SESSION_BUDGET_MS });
+    },
+  );
+
+  it(
+    'fleet mode: a random seed on three hosts per pipeline loses, duplicates and corrupts no row',
+    { timeout: 300_000, retry: 0 },
+    async () => {
+      await session({
+        seed: randomSeed(),
+        steps: null,
+        deadlineMs: Date.now() + FLEET_BUDGET_MS,
+        fleet: true,
+      });
     },
   );
 

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seed N] [--minutes M] [--steps K] [--verbose]`.
+ * `npm run chaos -- [--seed N] [--minutes M] [--steps K] [--fleet] [--verbose]`.
  *
  * - `--seed N`: one session (one world) with that seed. With `--steps K` exactly K rounds run
  *   (the replay form printed by a failing session); without, rounds run until `--minutes` is up.
@@ -7,6 +7,7 @@
  *   (default 3), each at most `--steps` rounds (default 8). So a soak (`--minutes 60`) sees many
  *   worlds (feature × destination assignments) rather than one long one, and every failing seed is
  *   reported with its own replay command.
+ * - `--fleet`: every pipeline runs on three hosts sharing one PostgreSQL state store (fleet.ts).
  */
 import { parseArgs } from 'node:util';
 
@@ -14,17 +15,24 @@ export interface ChaosArgs {
   readonly seed: number | null;
   readonly minutes: number;
   readonly steps: number | null;
+  readonly fleet: boolean;
   readonly verbose: boolean;
   readonly help: boolean;
 }
 
-export const CHAOS_HELP = `npm run chaos -- [--seed N] [--minutes M] [--steps K] [--verbose]
+export const CHAOS_HELP = `npm run chaos -- [--seed N] [--minutes M] [--steps K] [--fleet] [--verbose]
 
 Randomized, fault-injecting differential test of etld against real PostgreSQL and MariaDB.
   --seed N      replay one world (an unsigned 32-bit integer, printed by every run)
   --steps K     rounds per world (every pipeline takes one step per round); default: until time is up
                 with --seed, else 8 per world
   --minutes M   time budget (default 3); without --seed, worlds with new seeds run back to back
+  --fleet       fleet mode: each pipeline has three hosts (host-a/b/c: own home, lock and logs, same
+                pipeline file and destination) sharing one PostgreSQL state store (lease 5s); each
+                step runs on a host drawn from the seed, and a run left unfinished (SIGKILL,
+                failpoint kill, state-store fault) is taken over by another host. The state-store
+                fault is a PostgreSQL trigger on watermarks and committed_sequence instead of the
+                SQLite one. A seed's world, workload and faults are the same with and without it
   --verbose     one line per pipeline step
 Exit code 0 only when every destination matched the model and no run misbehaved.
 `;
@@ -47,6 +55,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosArgs {
       seed: { type: 'string' },
       minutes: { type: 'string' },
       steps: { type: 'string' },
+      fleet: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -63,6 +72,7 @@ export function parseChaosArgs(argv: readonly string[]): ChaosArgs {
     seed,
     minutes: positive('minutes', values.minutes, false) ?? 3,
     steps: positive('steps', values.steps, true),
+    fleet: values.fleet ?? false,
     verbose: values.verbose ?? false,
     help: values.help ?? false,
   };

@@ -11,11 +11,17 @@
  * Recovery happens inside the killed step, before its late transaction ends, so the retried run
  * reads the same snapshot and the model's two candidates (nothing committed / snapshot committed)
  * still apply.
+ *
+ * Fleet mode: the newest run is read from the shared PostgreSQL store (fleet-state.ts), and the
+ * daemon that recovers is another host's (step-runner.ts says which and why), which takes the dead
+ * host's run over once its run lease expires.
  */
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { DAEMON_ENTRY } from '../helpers/repo-paths.js';
+import { newestRunPostgres } from './fleet-state.js';
+import { stateEnv, type StateLocation } from './state-location.js';
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const RECOVERY_TIMEOUT_MS = 45_000;
@@ -26,7 +32,7 @@ export interface RunRow {
   readonly verdict: string | null;
 }
 
-export function newestRun(stateDb: string, pipeline: string): RunRow | null {
+function newestRunSqlite(stateDb: string, pipeline: string): RunRow | null {
   if (!existsSync(stateDb)) return null;
   const db = new Database(stateDb, { readonly: true, fileMustExist: true });
   try {
@@ -46,8 +52,14 @@ export function newestRun(stateDb: string, pipeline: string): RunRow | null {
   }
 }
 
-export function needsRecovery(stateDb: string, pipeline: string): boolean {
-  const row = newestRun(stateDb, pipeline);
+export async function newestRun(state: StateLocation, pipeline: string): Promise<RunRow | null> {
+  return state.kind === 'sqlite'
+    ? newestRunSqlite(state.file, pipeline)
+    : newestRunPostgres(state.target, state.database, pipeline);
+}
+
+export async function needsRecovery(state: StateLocation, pipeline: string): Promise<boolean> {
+  const row = await newestRun(state, pipeline);
   return row !== null && !FINAL.has(row.status);
 }
 
@@ -61,16 +73,19 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function recoverWithDaemon(
-  home: string,
-  config: string,
-  stateDb: string,
-  pipeline: string,
-  logFile: string,
-): Promise<Recovery> {
+export interface RecoveryRequest {
+  readonly home: string;
+  readonly config: string;
+  readonly state: StateLocation;
+  readonly pipeline: string;
+  readonly logFile: string;
+}
+
+export async function recoverWithDaemon(request: RecoveryRequest): Promise<Recovery> {
+  const { home, config, state, pipeline, logFile } = request;
   const started = Date.now();
   const child = spawn(process.execPath, [DAEMON_ENTRY, '--home', home, '--config', config], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...stateEnv(state) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -85,7 +100,7 @@ export async function recoverWithDaemon(
       child.signalCode === null
     ) {
       await delay(250);
-      status = newestRun(stateDb, pipeline)?.status ?? 'none';
+      status = (await newestRun(state, pipeline))?.status ?? 'none';
       if (FINAL.has(status)) break;
     }
   } finally {

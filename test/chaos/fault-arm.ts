@@ -14,10 +14,13 @@ import type { FaultProxy } from '../helpers/fault-proxy.js';
 import { mountTmpfs, tmpfsAvailability } from './fault-disk.js';
 import { startDestinationOutage } from './fault-destination.js';
 import { installStateFault, removeStateFault, STATE_FAULT_MESSAGE } from './fault-state-store.js';
+import { installPostgresStateFault, removePostgresStateFault } from './fault-state-store-pg.js';
 import type { PipelineHome } from './pipeline-home.js';
+import type { StateLocation } from './state-location.js';
 
 export interface FaultContext {
   readonly home: PipelineHome;
+  readonly state: StateLocation;
   readonly sourceProxy: FaultProxy;
   readonly destProxy: FaultProxy | null;
 }
@@ -62,11 +65,23 @@ export async function armFault(choice: FaultChoice | null, context: FaultContext
         finish: (run) => Promise.resolve(run.signal === 'SIGKILL' && !run.killedByHarness && !run.hung),
       };
     case 'state-store': {
-      if (!installStateFault(context.home.stateDb)) return notApplied('no state store yet');
+      const state = context.state;
+      if (state.kind === 'postgres') {
+        if (!(await installPostgresStateFault(state.target, state.database)))
+          return notApplied('no state store yet');
+        return {
+          ...NOTHING,
+          finish: async (run) => {
+            await removePostgresStateFault(state.target, state.database);
+            return run.output.includes(STATE_FAULT_MESSAGE);
+          },
+        };
+      }
+      if (!installStateFault(state.file)) return notApplied('no state store yet');
       return {
         ...NOTHING,
         finish: (run) => {
-          removeStateFault(context.home.stateDb);
+          removeStateFault(state.file);
           return Promise.resolve(run.output.includes(STATE_FAULT_MESSAGE));
         },
       };

@@ -82,7 +82,7 @@ export function describeFault(choice: FaultChoice): string {
     case 'kill-failpoint':
       return `ETLD_FAILPOINTS=${choice.failpoint}=kill`;
     case 'state-store':
-      return 'state-store writes fail (SQLite trigger)';
+      return 'state-store writes fail (trigger)';
     case 'dest-unavailable':
       return `destination unavailable for ${choice.ms} ms`;
     case 'source-cut':

@@ -38,8 +38,8 @@ async function main(): Promise<number> {
   const replay = args.seed !== null && args.steps !== null;
   say(
     replay
-      ? `etld chaos: replay of seed ${args.seed} with ${args.steps} steps`
-      : `etld chaos: budget ${args.minutes} min${args.seed !== null ? `, seed ${args.seed}` : ''}`,
+      ? `etld chaos: replay of seed ${args.seed} with ${args.steps} steps${args.fleet ? ' (fleet)' : ''}`
+      : `etld chaos: budget ${args.minutes} min${args.seed !== null ? `, seed ${args.seed}` : ''}${args.fleet ? ' (fleet)' : ''}`,
   );
   const running: { servers?: ChaosServers } = {};
   const stopOnSignal = (): void => {
@@ -63,6 +63,7 @@ async function main(): Promise<number> {
         steps: args.seed !== null ? args.steps : (args.steps ?? DEFAULT_SOAK_STEPS),
         deadlineMs: replay ? null : deadlineMs,
         verbose: args.verbose,
+        fleet: args.fleet,
         log: say,
         tag: `chaos${process.pid}_${index}`,
       });

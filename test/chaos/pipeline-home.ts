@@ -13,6 +13,10 @@
  * - Sources and the PostgreSQL destination are reached through the pipeline's fault proxies.
  * - A multi-table spec (world.ts) selects its table by pattern; its key defaults to the table's
  *   primary key unless NULL keys leave it without one.
+ * - Fleet mode (`host`): the home is `<root>/<pipeline>/<host>` with its own state dir, lock, logs
+ *   and socket, settings pointing at the shared PostgreSQL store through `url_env`, and the lake
+ *   dir `<root>/<pipeline>/lake` shared by the pipeline's hosts: destination paths are relative to
+ *   the lake dir, and the hosts must load one and the same destination.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +26,8 @@ import { CURSOR_COLUMN, KEY_COLUMN, sourceColumns } from './source-schema.js';
 import type { SqlTarget } from './sql-target.js';
 
 export interface PipelineHome {
+  /** The fleet host this home is, or null outside fleet mode. */
+  readonly host: string | null;
   readonly dir: string;
   readonly config: string;
   readonly logFile: string;
@@ -39,6 +45,14 @@ export interface HomeInputs {
   readonly destProxyPort: number | null;
   /** `load.lag` for profiles with lag: longer than any step's late transaction. */
   readonly lag: string;
+  /** Fleet mode: this home's host name and the variable holding the shared state store's URL. */
+  readonly host?: FleetHostInputs;
+}
+
+export interface FleetHostInputs {
+  readonly name: string;
+  readonly stateUrlEnv: string;
+  readonly leaseSeconds: number;
 }
 
 function pipelineYaml(inputs: HomeInputs, destination: string): string {
@@ -93,16 +107,25 @@ function pipelineYaml(inputs: HomeInputs, destination: string): string {
 
 export function createPipelineHome(inputs: HomeInputs): PipelineHome {
   const spec = inputs.source.spec;
-  const dir = join(inputs.root, spec.name);
-  for (const sub of ['pipelines', 'state', 'lake', 'logs', 'run'])
-    mkdirSync(join(dir, sub), { recursive: true });
+  const host = inputs.host;
+  const dir = join(inputs.root, spec.name, ...(host === undefined ? [] : [host.name]));
+  const lake = host === undefined ? join(dir, 'lake') : join(inputs.root, spec.name, 'lake');
+  for (const sub of ['pipelines', 'state', 'logs', 'run']) mkdirSync(join(dir, sub), { recursive: true });
+  mkdirSync(lake, { recursive: true });
   const config = join(dir, 'etld.yaml');
+  const state =
+    host === undefined
+      ? [`state: { type: sqlite, path: ${join(dir, 'state', 'etld.db')} }`]
+      : [
+          `state: { type: postgres, url_env: ${host.stateUrlEnv} }`,
+          `fleet: { host_name: ${host.name}, lease: ${host.leaseSeconds}s }`,
+        ];
   writeFileSync(
     config,
     [
       `pipelines_dir: ${join(dir, 'pipelines')}`,
-      `lake_dir: ${join(dir, 'lake')}`,
-      `state: { type: sqlite, path: ${join(dir, 'state', 'etld.db')} }`,
+      `lake_dir: ${lake}`,
+      ...state,
       `logs: { dir: ${join(dir, 'logs')}, compress: false }`,
       `control: { socket: ${join(dir, 'run', 'etld.sock')} }`,
       '',
@@ -114,11 +137,11 @@ export function createPipelineHome(inputs: HomeInputs): PipelineHome {
   const destinationName = spec.multiTable ? `'{table}'` : spec.name;
   switch (spec.dest) {
     case 'duckdb':
-      destination = { kind: 'duckdb', file: join(dir, 'lake', 'dest.duckdb'), table: spec.name };
+      destination = { kind: 'duckdb', file: join(lake, 'dest.duckdb'), table: spec.name };
       destinationYaml = `{ type: duckdb, path: dest.duckdb, table: ${destinationName} }`;
       break;
     case 'delta':
-      destination = { kind: 'delta', path: join(dir, 'lake', spec.name) };
+      destination = { kind: 'delta', path: join(lake, spec.name) };
       destinationYaml = `{ type: delta, path: ${destinationName} }`;
       break;
     case 'postgres':
@@ -133,6 +156,7 @@ export function createPipelineHome(inputs: HomeInputs): PipelineHome {
   }
   writeFileSync(join(dir, 'pipelines', `${spec.name}.yaml`), pipelineYaml(inputs, destinationYaml));
   return {
+    host: host?.name ?? null,
     dir,
     config,
     logFile: join(dir, 'steps.log'),

@@ -35,10 +35,16 @@ export interface Finding {
 
 export interface SessionReport {
   readonly seed: number;
+  /** Fleet mode (`--fleet`): part of the replay command. */
+  readonly fleet: boolean;
   rounds: number;
   runs: number;
   /** Daemon restarts that recovered an unfinished run (daemon-recovery.ts). */
   recoveries: number;
+  /** Fleet mode: recoveries by another host than the one the step ran on (all of them). */
+  takeovers: number;
+  /** …of which the taker started while the dead host's run lease was still live. */
+  takeoversWhileLeaseLive: number;
   wallSeconds: number;
   readonly pipelines: { readonly name: string; readonly summary: string }[];
   readonly faults: Record<FaultKind, FaultTally>;
@@ -66,15 +72,19 @@ export function emptyReport(
   seed: number,
   pipelines: SessionReport['pipelines'],
   workDir: string,
+  fleet: boolean,
 ): SessionReport {
   const faults = Object.fromEntries(
     FAULT_KINDS.map((k) => [k, { injected: 0, fired: 0, unavailable: 0 }]),
   ) as Record<FaultKind, FaultTally>;
   return {
     seed,
+    fleet,
     rounds: 0,
     runs: 0,
     recoveries: 0,
+    takeovers: 0,
+    takeoversWhileLeaseLive: 0,
     wallSeconds: 0,
     pipelines,
     faults,
@@ -111,7 +121,7 @@ export function reportOk(report: SessionReport): boolean {
 }
 
 export function replayCommand(report: SessionReport): string {
-  return `npm run chaos -- --seed ${report.seed} --steps ${report.rounds}`;
+  return `npm run chaos -- --seed ${report.seed} --steps ${report.rounds}${report.fleet ? ' --fleet' : ''}`;
 }
 
 /** Problems grouped per pipeline: count, steps and the first detail. */
@@ -151,10 +161,14 @@ export function formatReport(report: SessionReport): string {
     return `${k} ${t.injected}/${t.fired}${t.unavailable > 0 ? ` (+${t.unavailable} unavailable)` : ''}`;
   }).join(', ');
   const lines = [
-    `== etld chaos report: seed ${report.seed} ==`,
+    `== etld chaos report: seed ${report.seed}${report.fleet ? ' (fleet)' : ''} ==`,
     `steps (rounds) ${report.rounds}, runs ${report.runs} (+${report.recoveries} restarts after a crash), pipelines ${report.pipelines.length}, wall ${report.wallSeconds.toFixed(1)} s`,
     `faults injected/fired: ${faults}`,
   ];
+  if (report.fleet)
+    lines.push(
+      `fleet: 3 hosts per pipeline; takeovers by another host ${report.takeovers} (${report.takeoversWhileLeaseLive} started while the dead host's lease was live)`,
+    );
   for (const [kind, reason] of Object.entries(report.unavailableReasons))
     lines.push(`  fault ${kind} unavailable: ${reason}`);
   lines.push(

@@ -13,6 +13,9 @@
  *   and fails the session.
  * - Everything created (databases, proxies, homes) is removed at the end; the homes are kept when
  *   the session failed (the report names the directory).
+ * - Fleet mode: each pipeline gets its own fresh state database on the chaos PostgreSQL server and
+ *   three homes (fleet-hosts.ts) sharing it; host-a's home stands for the pipeline where one is
+ *   needed (the destination is the same for all three).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,17 +25,19 @@ import { deferralBound } from './deferral.js';
 import { describeFault } from './fault-plan.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { checkStep, emptyModel } from './model.js';
-import { createPipelineHome } from './pipeline-home.js';
+import { createPipelineHome, type PipelineHome } from './pipeline-home.js';
 import {
   createPipelineSource,
   dropPipelineSource,
   sharedSourceDatabase,
   type LateTxn,
 } from './pipeline-source.js';
+import { FLEET_HOSTS, FLEET_LEASE_SECONDS } from './fleet-hosts.js';
 import { Prng } from './prng.js';
 import { emptyReport, reportOk, type SessionReport } from './report.js';
 import type { ChaosServers } from './servers.js';
 import { modelColumns } from './source-schema.js';
+import { postgresState, FLEET_STATE_URL_ENV, type StateLocation } from './state-location.js';
 import { runPipelineStep, type PipelineRuntime, type StepRecord } from './step-runner.js';
 import { generateWorld } from './world.js';
 
@@ -46,6 +51,8 @@ export interface SessionOptions {
   readonly log: (line: string) => void;
   /** Unique per process (database names). */
   readonly tag: string;
+  /** Three hosts per pipeline sharing a PostgreSQL state store (cli-args.ts). */
+  readonly fleet: boolean;
 }
 
 const PARALLEL_STEPS = 2;
@@ -105,7 +112,7 @@ async function setUp(servers: ChaosServers, options: SessionOptions, root: strin
       destProxy = await startFaultProxy(servers.postgres.host, servers.postgres.port);
       setup.proxies.push(destProxy);
     }
-    const home = createPipelineHome({
+    const inputs = {
       root,
       source,
       sourceProxyPort: sourceProxy.port,
@@ -113,10 +120,31 @@ async function setUp(servers: ChaosServers, options: SessionOptions, root: strin
       destTarget: servers.postgres,
       destProxyPort: destProxy?.port ?? null,
       lag: '2m',
-    });
+    };
+    let state: StateLocation;
+    let homes: PipelineHome[];
+    if (options.fleet) {
+      const stateDatabase = `${tag}_state_${spec.name}`;
+      await servers.postgres.createDatabase(stateDatabase);
+      setup.databases.push({ drop: () => servers.postgres.dropDatabase(stateDatabase) });
+      state = postgresState(servers.postgres, stateDatabase);
+      homes = FLEET_HOSTS.map((name) =>
+        createPipelineHome({
+          ...inputs,
+          host: { name, stateUrlEnv: FLEET_STATE_URL_ENV, leaseSeconds: FLEET_LEASE_SECONDS },
+        }),
+      );
+    } else {
+      const single = createPipelineHome(inputs);
+      state = { kind: 'sqlite', file: single.stateDb };
+      homes = [single];
+    }
+    const home = homes[0] as PipelineHome;
     setup.runtimes.push({
       source,
       home,
+      fleet: options.fleet ? { homes, prng: root0.fork('fleet').fork(spec.name) } : null,
+      state,
       sourceProxy,
       destProxy,
       prng: root0.fork(spec.name),
@@ -162,9 +190,20 @@ function verify(
   const faultText = record.fault === null ? 'no fault' : `${describeFault(record.fault)}${applied}`;
   const exit =
     record.run.exitCode !== null ? `exit ${record.run.exitCode}` : (record.run.signal ?? 'no exit');
-  const recovered = record.recovery === null ? '' : `, restart recovered: ${record.recovery.status}`;
-  const runText = `${record.outcome} (${exit} in ${(record.run.durationMs / 1000).toFixed(1)} s${recovered})`;
+  const recovered =
+    record.recovery === null
+      ? ''
+      : `, ${record.takeover === null ? 'restart' : 'takeover'} recovered: ${record.recovery.status}`;
   if (record.recovery !== null) report.recoveries++;
+  if (record.takeover !== null) {
+    report.takeovers++;
+    if (record.takeover.leaseLive) report.takeoversWhileLeaseLive++;
+  }
+  const where =
+    record.host === null
+      ? ''
+      : ` on ${record.host}${record.takeover === null ? '' : `, taken over by ${record.takeover.host}${record.takeover.leaseLive ? ' when the lease expired' : ' at its start-up'}`}`;
+  const runText = `${record.outcome} (${exit} in ${(record.run.durationMs / 1000).toFixed(1)} s${where}${recovered})`;
   // Each distinct problem counts once: a merge identity still missing at the next check is the same loss.
   const fresh = verdict.problems.filter((p) => !rt.reported.has(p.line));
   for (const p of fresh) rt.reported.add(p.line);
@@ -246,9 +285,12 @@ export async function runSession(servers: ChaosServers, options: SessionOptions)
     options.seed,
     setup.runtimes.map((rt) => ({ name: rt.source.spec.name, summary: rt.source.spec.summary })),
     root,
+    options.fleet,
   );
   const lateTxns: LateTxn[] = [];
-  options.log(`seed ${options.seed}: ${setup.runtimes.length} pipelines, work dir ${root}`);
+  options.log(
+    `seed ${options.seed}: ${setup.runtimes.length} pipelines${options.fleet ? `, fleet of ${FLEET_HOSTS.length} hosts each` : ''}, work dir ${root}`,
+  );
   for (const rt of setup.runtimes) options.log(`  ${rt.source.spec.name}: ${rt.source.spec.summary}`);
   try {
     let lastRoundMs = 0;

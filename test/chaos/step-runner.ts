@@ -12,11 +12,25 @@
  *   it (daemon-recovery.ts); the step's outcome is then the recovered run's.
  * - The daemon's own verdict of a successful run is read from its state store (`runs.verdict` of
  *   the newest run); `mismatch` is reported, the destination comparison is the authority.
+ * - Fleet mode: the step runs on a host drawn by fleet-hosts.ts, and a run it leaves unfinished is
+ *   taken over by another host within the same step (so the model's candidates still apply, as
+ *   for a restart). The taker is the long-running daemon: `etld --once` cannot take a run over,
+ *   whether it waits for the dead host's lease or retries. Before the lease expires it refuses
+ *   with "running on host X"; after, its start-up recovery continues the dead host's run and then
+ *   its own trigger refuses ("is waiting to retry"), exactly as `--once` does after a crash on one
+ *   host, so a retry loop would only end in that refusal (daemon/scheduler/supervisor.ts: start(),
+ *   then trigger()'s busy check). The long-running daemon takes the run over by itself: at
+ *   start-up when the lease has already expired, else from its heartbeat's takeover check once it
+ *   does. The fleet stream decides whether the harness first waits for the lease to expire
+ *   (reading `fleet_run_leases`), so both product paths are attacked; the record says which one
+ *   applied.
  */
 import { needsRecovery, newestRun, recoverWithDaemon, type Recovery } from './daemon-recovery.js';
 import { runDaemonOnce, type DaemonRunResult } from './daemon-run.js';
 import { armFault } from './fault-arm.js';
 import { chooseFault, type FaultChoice } from './fault-plan.js';
+import { drawHosts, FLEET_LEASE_SECONDS } from './fleet-hosts.js';
+import { runLease, waitForLeaseExpiry } from './fleet-state.js';
 import type { FaultProxy } from '../helpers/fault-proxy.js';
 import type { ModelState, RunOutcome } from './model.js';
 import type { NormalRow } from '../conformance/normalise.js';
@@ -25,11 +39,16 @@ import { endLateTxn, type LateTxn, type PipelineSource } from './pipeline-source
 import type { Prng } from './prng.js';
 import { readSnapshot } from './source-reader.js';
 import { modelColumns, type ColumnDef } from './source-schema.js';
+import { stateEnv, type StateLocation } from './state-location.js';
 import { applyWorkload, type WorkloadSummary } from './workload.js';
 
 export interface PipelineRuntime {
   readonly source: PipelineSource;
+  /** The home outside fleet mode; host-a's in fleet mode (the destination is the same for all). */
   readonly home: PipelineHome;
+  /** Fleet mode: every host's home, and the stream hosts are drawn from (fleet-hosts.ts). */
+  readonly fleet: { readonly homes: readonly PipelineHome[]; readonly prng: Prng } | null;
+  readonly state: StateLocation;
   readonly sourceProxy: FaultProxy;
   readonly destProxy: FaultProxy | null;
   readonly prng: Prng;
@@ -57,7 +76,20 @@ export interface StepRecord {
   readonly endedMs: number;
   /** The long-running daemon's start-up recovery of an unfinished run, when one was needed. */
   readonly recovery: Recovery | null;
+  /** Fleet mode: the host the step ran on (null outside fleet mode). */
+  readonly host: string | null;
+  /** Fleet mode: the host that took the unfinished run over, and the lease it found. */
+  readonly takeover: Takeover | null;
   readonly daemonVerdict: string | null;
+}
+
+export interface Takeover {
+  readonly host: string;
+  /**
+   * The dead host's lease was still live when the taker started: it took the run over from its
+   * heartbeat's takeover check once the lease expired, not at its start-up.
+   */
+  readonly leaseLive: boolean;
 }
 
 /** A run takes seconds; its retries at most about 20 s. */
@@ -85,11 +117,14 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
   const workload = await applyWorkload(rt.source, rt.prng, step);
   const lateTxn = rt.source.lateTxn;
   const fault = chooseFault(rt.prng, step);
+  const hosts = rt.fleet === null ? null : drawHosts(rt.fleet.prng, rt.fleet.homes);
+  const home = hosts?.run ?? rt.home;
   const startedMs = Date.now();
   const snapshot = await readSnapshot(rt.source);
   const columns = modelColumns(rt.source.spec, rt.source.added);
   const armed = await armFault(fault, {
-    home: rt.home,
+    home,
+    state: rt.state,
     sourceProxy: rt.sourceProxy,
     destProxy: rt.destProxy,
   });
@@ -97,23 +132,36 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
   let fired: boolean;
   try {
     run = await runDaemonOnce({
-      home: armed.home ?? rt.home.dir,
-      config: rt.home.config,
+      home: armed.home ?? home.dir,
+      config: home.config,
       pipeline: rt.source.spec.name,
-      env: armed.env,
+      env: { ...stateEnv(rt.state), ...armed.env },
       killAfterMs: armed.killAfterMs,
       timeoutMs: RUN_TIMEOUT_MS,
-      logFile: rt.home.logFile,
+      logFile: home.logFile,
       onSpawn: () => armed.onSpawn(),
     });
   } finally {
     // The fault is undone even when the spawn itself failed.
     fired = await armed.finish(run ?? NO_RUN);
   }
-  const { stateDb, dir, config, logFile } = rt.home;
-  const recovery = needsRecovery(stateDb, rt.source.spec.name)
-    ? await recoverWithDaemon(dir, config, stateDb, rt.source.spec.name, logFile)
-    : null;
+  const pipeline = rt.source.spec.name;
+  const state = rt.state;
+  let recovery: Recovery | null = null;
+  let takeover: Takeover | null = null;
+  if (await needsRecovery(state, pipeline)) {
+    const taker = hosts?.takeover ?? home;
+    if (hosts !== null && state.kind === 'postgres') {
+      // The lease lives FLEET_LEASE_SECONDS after the dead host's last heartbeat; a lease not
+      // expired after twice that is left to the taker, whose report then says it was live.
+      if (hosts.waitForLease)
+        await waitForLeaseExpiry(state.target, state.database, pipeline, 2 * FLEET_LEASE_SECONDS * 1000);
+      const lease = await runLease(state.target, state.database, pipeline);
+      takeover = { host: taker.host ?? '', leaseLive: lease?.live === true };
+    }
+    const { dir, config, logFile } = taker;
+    recovery = await recoverWithDaemon({ home: dir, config, state, pipeline, logFile });
+  }
   const endedMs = Date.now();
   await endLateTxn(rt.source);
   const outcome = outcomeOf(run, recovery);
@@ -132,7 +180,8 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
     startedMs,
     endedMs,
     recovery,
-    daemonVerdict:
-      outcome === 'succeeded' ? (newestRun(stateDb, rt.source.spec.name)?.verdict ?? null) : null,
+    host: home.host,
+    takeover,
+    daemonVerdict: outcome === 'succeeded' ? ((await newestRun(state, pipeline))?.verdict ?? null) : null,
   };
 }
