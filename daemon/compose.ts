@@ -13,7 +13,7 @@ import type { Resources, RunRecord } from '../shared/protocol.js';
 import { buildAlertChannels } from './alerts/alert-channels.js';
 import { httpToken, stateStoreUrl } from './settings-secrets.js';
 import type { FleetCoordinator } from './fleet/coordinator.js';
-import { FleetControl } from './fleet/fleet-control.js';
+import type { FleetControl } from './fleet/fleet-control.js';
 import { FleetHeartbeat } from './fleet/fleet-heartbeat.js';
 import { FleetSourceGovernor } from './fleet/fleet-source-governor.js';
 import type { FleetSourceSlots } from './fleet/fleet-source-slots.js';
@@ -308,6 +308,8 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     // Stops sent to this host for a run on another host are forwarded to it (docs/fleet.md).
     let fleetControl: FleetControl | undefined;
     if (coordinator.shared && fleetUrl !== null) {
+      // Loaded only in a fleet: it brings node-postgres, which an idle daemon alone never loads.
+      const { FleetControl } = await import('./fleet/fleet-control.js');
       const control = new FleetControl({
         url: fleetUrl,
         host: coordinator.host,
