@@ -103,6 +103,10 @@ function diskAlertKey(alert: LowDiskAlert): string {
   return `disk:${alert.label ?? alert.path}`;
 }
 
+/** How often, and how far apart, the end of a state store outage is tried while the store's own connection catches up. */
+const STATE_STORE_BACK_ATTEMPTS = 10;
+const STATE_STORE_BACK_RETRY_MS = 2_000;
+
 /** The store's `pipeline` column for the state store alerts of this host. */
 const STATE_STORE_KEY = 'host:state-store';
 
@@ -300,8 +304,17 @@ export class AlertService {
 
   /** The state store answers again: the outage's alerts are recorded, and its end is sent. */
   notifyStateStoreBack(alert: StateStoreBackAlert): void {
-    this.#guard(() => {
-      for (const row of this.#unrecorded.splice(0)) this.#recordWhenPossible(row);
+    this.#guard(() => this.#sendStateStoreBack(alert, 1));
+  }
+
+  /**
+   * The heartbeat that saw the store back runs on the coordinator's connection; the store's own
+   * connection may still be waiting out its reconnect pause, so the end of the outage (recorded
+   * before it is sent, as every alert) is tried again a few times rather than lost.
+   */
+  #sendStateStoreBack(alert: StateStoreBackAlert, attempt: number): void {
+    for (const row of this.#unrecorded.splice(0)) this.#recordWhenPossible(row);
+    try {
       this.#notify(
         STATE_STORE_KEY,
         'state_store',
@@ -310,7 +323,13 @@ export class AlertService {
         undefined,
         alert,
       );
-    });
+    } catch (error) {
+      if (attempt >= STATE_STORE_BACK_ATTEMPTS || this.#stop.signal.aborted) throw error;
+      setTimeout(
+        () => this.#guard(() => this.#sendStateStoreBack(alert, attempt + 1)),
+        STATE_STORE_BACK_RETRY_MS,
+      ).unref();
+    }
   }
 
   #recordWhenPossible(row: Omit<AlertRow, 'id'>): void {

@@ -147,40 +147,46 @@ test('the state database down for 30 s: no crash loop, no fire run twice, every 
   });
 
   // Runs are under way on the hosts when the store goes.
-  await waitFor(
-    async () => {
-      const rows = await state.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'",
-        [],
-        'etld_state',
-      );
-      return (rows[0]?.n ?? 0) >= PIPELINES ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, what: 'a first round of runs' },
+  await withHostLines(
+    waitFor(
+      async () => {
+        const rows = await state.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'",
+          [],
+          'etld_state',
+        );
+        return (rows[0]?.n ?? 0) >= PIPELINES ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'a first round of runs' },
+    ),
   );
   // Pull the store away while runs are reading.
-  await waitFor(
-    async () => {
-      const rows = await state.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM runs WHERE status = 'running'",
-        [],
-        'etld_state',
-      );
-      return (rows[0]?.n ?? 0) >= 2 ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: 'runs in flight' },
+  await withHostLines(
+    waitFor(
+      async () => {
+        const rows = await state.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM runs WHERE status = 'running'",
+          [],
+          'etld_state',
+        );
+        return (rows[0]?.n ?? 0) >= 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'runs in flight' },
+    ),
   );
   const downAt = new Date();
   await state.stop();
   // The store cannot record these alerts while it is down: each host mails them all the same.
-  await waitFor(
-    () =>
-      HOSTS.every((name) =>
-        smtp.mails.some((m) => m.subject === `[etld] state store UNREACHABLE from ${name}`),
-      )
-        ? true
-        : undefined,
-    { timeoutMs: OUTAGE_MS - 5_000, intervalMs: 200, what: 'a state store alert from every host' },
+  await withHostLines(
+    waitFor(
+      () =>
+        HOSTS.every((name) =>
+          smtp.mails.some((m) => m.subject === `[etld] state store UNREACHABLE from ${name}`),
+        )
+          ? true
+          : undefined,
+      { timeoutMs: OUTAGE_MS - 5_000, intervalMs: 200, what: 'a state store alert from every host' },
+    ),
   );
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, downAt.getTime() + OUTAGE_MS - Date.now())));
   await state.start();
@@ -205,16 +211,18 @@ test('the state database down for 30 s: no crash loop, no fire run twice, every 
   const lastId = nextId - 1;
   // One more round after the last row, so every destination can have caught up with it.
   const caughtUp = new Date();
-  await waitFor(
-    async () => {
-      const rows = await state.query<{ pipeline: string }>(
-        `SELECT DISTINCT pipeline FROM runs WHERE status = 'succeeded' AND started_at > $1`,
-        [caughtUp.toISOString()],
-        'etld_state',
-      );
-      return rows.length === PIPELINES ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, what: 'a round of runs after the last source row' },
+  await withHostLines(
+    waitFor(
+      async () => {
+        const rows = await state.query<{ pipeline: string }>(
+          `SELECT DISTINCT pipeline FROM runs WHERE status = 'succeeded' AND started_at > $1`,
+          [caughtUp.toISOString()],
+          'etld_state',
+        );
+        return rows.length === PIPELINES ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'a round of runs after the last source row' },
+    ),
   );
 
   // No crash loop: the same three processes, still running, each having logged the outage once.
@@ -223,7 +231,7 @@ test('the state database down for 30 s: no crash loop, no fire run twice, every 
     expect(host.daemon.child.exitCode, host.daemon.lines.slice(-20).join('\n')).toBeNull();
     const failed = host.daemon.lines.filter((l) => /fleet heartbeat failed/.test(l));
     const back = host.daemon.lines.filter((l) => /fleet heartbeat works again/.test(l));
-    expect(failed.length, `${host.name}: outage lines`).toBe(1);
+    expect(failed.length, `${host.name}: outage lines\n${failed.join('\n')}\n${back.join('\n')}`).toBe(1);
     expect(back.length, `${host.name}: recovery lines`).toBe(1);
   }
 
