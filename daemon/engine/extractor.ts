@@ -69,21 +69,25 @@ async function closeSink(sink: WriteStream | Writable, failed: boolean): Promise
 }
 
 /**
- * When a streamed part fails on both ends, which failure is the cause: a failure of the data
- * itself (a value that does not convert or cast, a NULL for a NOT NULL column) is; else a lost
- * source connection is (it cut the CSV short, which is why the consumer failed); else the
- * consumer's failure is.
+ * When a streamed part fails on both ends, which failure is the cause. A source connection lost
+ * before the consumer failed is: it cut the CSV short, and the consumer's failure (a malformed or
+ * unconvertible last row) is only its echo, so it must not become a SOURCE_DATA that is never
+ * retried (a real data failure shows again on the retry). Otherwise a failure of the data itself
+ * (a value that does not convert or cast, a NULL for a NOT NULL column) is; else a lost source
+ * connection is; else the consumer's failure is.
  */
-function causeOf(stageError: unknown, extractError: unknown): unknown {
+function causeOf(stageError: unknown, extractError: unknown, sourceFailedFirst: boolean): unknown {
   if (stageError === undefined) return extractError;
+  const source = toEtlError(extractError, 'SOURCE_QUERY');
+  if (sourceFailedFirst && CONNECTION_FAILURES.has(source.code)) return source;
   const stage = toEtlError(stageError, 'STAGING');
   if (DATA_FAILURES.has(stage.code) && !/CSV Error/i.test(stage.message)) return stage;
-  const source = toEtlError(extractError, 'SOURCE_QUERY');
-  if (source.code === 'SOURCE_CONNECTION' || source.code === 'SOURCE_TIMEOUT') return source;
+  if (CONNECTION_FAILURES.has(source.code)) return source;
   return stage;
 }
 
 const DATA_FAILURES: ReadonlySet<string> = new Set(['SOURCE_DATA', 'TRANSFORM_INVALID', 'SCHEMA_MISMATCH']);
+const CONNECTION_FAILURES: ReadonlySet<string> = new Set(['SOURCE_CONNECTION', 'SOURCE_TIMEOUT']);
 
 /** Runs every task; resolves with each task's totals by id. */
 export async function extractAll(
@@ -166,6 +170,7 @@ export async function extractAll(
       }
       return { ...totals, consumed: await Promise.all(running) };
     } catch (error) {
+      const sourceFailedFirst = stageError === undefined;
       if (sink !== undefined) await closeSink(sink, true);
       for (const [i, pipe] of pipes.entries()) {
         const writer = writers[i];
@@ -181,7 +186,7 @@ export async function extractAll(
         );
       }
       await Promise.allSettled(running);
-      throw causeOf(stageError, error);
+      throw causeOf(stageError, error, sourceFailedFirst);
     } finally {
       inner.signal.removeEventListener('abort', forwardPart);
     }

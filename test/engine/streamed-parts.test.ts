@@ -23,8 +23,16 @@ const columns: ColumnSchema[] = [
   { name: 'b', type: { kind: 'text' }, nullable: true },
 ];
 
-/** A source that writes `total` staging-CSV rows, optionally a bad value or a failure at a row. */
-function fakeSession(options: { total: number; badAt?: number; failAt?: number }): ReadSession {
+/**
+ * A source that writes `total` staging-CSV rows, optionally a bad value or a failure at a row; a
+ * failure can leave a row cut short (`cutRow`), as a connection lost mid-row does.
+ */
+function fakeSession(options: {
+  total: number;
+  badAt?: number;
+  failAt?: number;
+  cutRow?: string;
+}): ReadSession {
   return {
     consistent: true,
     readers: 1,
@@ -34,8 +42,10 @@ function fakeSession(options: { total: number; badAt?: number; failAt?: number }
       try {
         for (let i = 0; i < options.total; i++) {
           if (signal.aborted) throw new EtlError('CANCELLED', 'the fake source was cancelled');
-          if (options.failAt === i)
+          if (options.failAt === i) {
+            if (options.cutRow !== undefined) sink.write(options.cutRow);
             throw new EtlError('SOURCE_CONNECTION', `the fake source broke at row ${i}`);
+          }
           const line = `${i === options.badAt ? 'zz' : String(i)},some text to fill the pipe\n`;
           if (!sink.write(line)) {
             await new Promise<void>((resolve) => {
@@ -187,6 +197,14 @@ describe('streamed extraction into staging', () => {
       code: 'SOURCE_CONNECTION',
       message: expect.stringMatching(/broke at row 150000/),
     });
+  });
+
+  test('a source cut mid-row reports the lost connection, not the cut row as bad data', async () => {
+    // The cut row's first value does not convert: the stage fails on it only because the source
+    // stopped mid-row, so the part must fail retryably, as the connection loss it is.
+    await expect(
+      run('cut', fakeSession({ total: 400_000, failAt: 150_000, cutRow: 'zz,some te' })),
+    ).rejects.toMatchObject({ code: 'SOURCE_CONNECTION', retryable: true });
   });
 
   test('an abort mid-stream cancels and releases the waiting insert', async () => {
