@@ -16,13 +16,13 @@ import {
   type TempHome,
 } from '../helpers/daemon-process.js';
 import { runCommand } from '../helpers/process.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 const homes: TempHome[] = [];
 const daemons: DaemonProcess[] = [];
 
-beforeAll(async () => {
-  await buildCli();
+beforeAll(() => {
+  assertCliBuilt();
 });
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 let server: PostgresServer;
 let home: TempHome;
@@ -20,7 +20,7 @@ function etl(...args: string[]): ReturnType<typeof etlctl> {
 }
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   server = await startPostgres();
   await server.createDatabase('shop');
   await server.query(

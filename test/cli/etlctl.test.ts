@@ -6,14 +6,14 @@ import { RUN_STATUSES } from '../../shared/types.js';
 import { SAMPLE_CHECKS } from '../control/fake-api.js';
 import { startTestServer, type TestServer } from '../control/harness.js';
 import { waitFor } from '../helpers/process.js';
-import { buildCli, etlctl, spawnEtlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl, spawnEtlctl } from './cli-harness.js';
 import { VERBS } from '../../tui/cli/verbs.js';
 
 let t: TestServer;
 const TOKEN = 'cli-test-token-42';
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   t = await startTestServer({ tcp: { host: '127.0.0.1', port: 0, token: TOKEN } });
 });
 afterAll(async () => {

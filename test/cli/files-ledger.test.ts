@@ -14,7 +14,7 @@ import type { NewSourceFile } from '../../daemon/state/store.js';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { runCommand, waitFor } from '../helpers/process.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'tui', 'cli', 'main.js');
 let home: TempHome;
@@ -90,7 +90,7 @@ async function listing(...args: string[]): Promise<z.infer<typeof listingContrac
 }
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   home = makeTempHome('etld-files-');
   const sourcePort = await freePort();
   home.writePipeline('orders.yaml', pipelineYaml('orders', sourcePort, '{ max_retries: 0 }'));

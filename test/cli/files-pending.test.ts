@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 let home: TempHome;
 let daemon: DaemonProcess;
@@ -79,7 +79,7 @@ function keysOf(stdout: string): string[] {
 }
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   home = makeTempHome('etld-files-pending-');
   landing = join(home.dir, 'landing');
   mkdirSync(landing, { recursive: true });

@@ -8,13 +8,13 @@ import type { MethodResult } from '../../shared/protocol.js';
 import { runCli } from '../../tui/cli/cli.js';
 import type { CliIo } from '../../tui/cli/io.js';
 import { startTestServer, type TestServer } from '../control/harness.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 let t: TestServer;
 let original: { fleet: MethodResult<'hosts'>; pipelines: MethodResult<'list'> };
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   t = await startTestServer();
   original = { fleet: t.api.fleet, pipelines: t.api.pipelines };
 });

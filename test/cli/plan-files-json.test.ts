@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../shared/protocol.js';
 import { startTestServer, type TestServer } from '../control/harness.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 let t: TestServer;
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   t = await startTestServer();
 });
 afterAll(async () => {

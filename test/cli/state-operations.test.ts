@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
-import { buildCli, etlctl, spawnEtlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl, spawnEtlctl } from './cli-harness.js';
 
 let server: PostgresServer;
 let home: TempHome;
@@ -79,7 +79,7 @@ const eventsTable = (table: string, rows: number): string =>
    INSERT INTO ${table} SELECT g, 'n' || g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, ${rows}) g;`;
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   server = await startPostgres();
   await server.createDatabase('shop1');
   await server.createDatabase('shop2');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodParams } from '../../shared/protocol.js';
 import type { RunTables } from '../../shared/protocol-tables.js';
 import { startTestServer, type TestServer } from '../control/harness.js';
-import { buildCli, etlctl } from './cli-harness.js';
+import { assertCliBuilt, etlctl } from './cli-harness.js';
 
 let t: TestServer;
 const seen: {
@@ -48,7 +48,7 @@ const NEWEST: RunTables = {
 };
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   t = await startTestServer();
   const api = t.api;
   api.runTables.set('orders', NEWEST);

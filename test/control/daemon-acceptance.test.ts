@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildCli, etlctl } from '../cli/cli-harness.js';
+import { assertCliBuilt, etlctl } from '../cli/cli-harness.js';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { waitFor } from '../helpers/process.js';
@@ -16,7 +16,7 @@ let port: number;
 const TOKEN = 'acceptance-token-7f3a';
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   home = makeTempHome('etld-ctl-acc-');
   port = await freePort();
   writeFileSync(join(home.dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });

@@ -18,7 +18,7 @@ import {
   type MethodParams,
   type MethodParamsInput,
 } from '../../shared/protocol.js';
-import { buildCli, etlctl } from '../cli/cli-harness.js';
+import { assertCliBuilt, etlctl } from '../cli/cli-harness.js';
 import { makeTempHome, spawnDaemon, type DaemonProcess, type TempHome } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { waitFor } from '../helpers/process.js';
@@ -66,7 +66,7 @@ async function outcome(promise: Promise<unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  await buildCli();
+  assertCliBuilt();
   home = makeTempHome('etld-read-only-');
   port = await freePort();
   const sourcePort = await freePort();

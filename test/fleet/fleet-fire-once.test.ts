@@ -135,10 +135,10 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
   expect(orphans).toEqual([]);
   expect(fires).toBeGreaterThanOrEqual(PIPELINES * 10);
   // How many fires find the previous run still going depends on the machine's load (idle: 388 of
-  // 550 ran); every pipeline runs again and again all the same, and every host does work.
+  // 550 ran; a loaded CI machine ran one pipeline only twice), so no floor beyond this: every
+  // pipeline ran from its fires, and every host did work.
   const ranByPipeline = countBy([...runsFromFires.keys()].map((id) => id.replace(/-\d+-\d+$/, '')));
   expect(Object.keys(ranByPipeline)).toHaveLength(PIPELINES);
-  expect(Math.min(...Object.values(ranByPipeline))).toBeGreaterThanOrEqual(3);
   for (const name of HOSTS) expect(claimsByHost.get(name) ?? 0).toBeGreaterThan(0);
   expect(overlaps.violations).toEqual([]);
   expect(runs.filter((r) => r.status !== 'succeeded' && !supersededIds.has(r.id))).toEqual([]);

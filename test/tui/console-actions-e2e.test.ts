@@ -5,7 +5,6 @@
  * the form, and runs a backfill of a good one (a run of kind backfill with its range).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../shared/client/client.js';
 import type { RunRecord } from '../../shared/protocol.js';
@@ -13,13 +12,12 @@ import {
   CONSOLE_MAIN,
   connectWhenListening,
   makeTempHome,
-  REPO_ROOT,
   spawnDaemon,
   type DaemonProcess,
   type TempHome,
 } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { runCommand, waitFor } from '../helpers/process.js';
+import { waitFor } from '../helpers/process.js';
 import { TmuxSession } from './tmux.js';
 
 let pg: PostgresServer;
@@ -41,11 +39,8 @@ async function finishedRunOf(kind: string): Promise<RunRecord> {
 }
 
 beforeAll(async () => {
-  const build = await runCommand(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
-    cwd: REPO_ROOT,
-  });
-  if (!existsSync(CONSOLE_MAIN))
-    throw new Error(`the build did not produce ${CONSOLE_MAIN}: ${build.stdout}${build.stderr}`);
+  // dist/ is built once by the tests' global setup; a rebuild here would race other files' daemons.
+  if (!existsSync(CONSOLE_MAIN)) throw new Error(`${CONSOLE_MAIN} is missing: the global setup builds dist/`);
   pg = await startPostgres();
   await pg.createDatabase('shop');
   await pg.query(

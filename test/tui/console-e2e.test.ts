@@ -5,18 +5,15 @@
  * terminal restored (alternate screen left, cursor visible).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONSOLE_MAIN,
   makeTempHome,
-  REPO_ROOT,
   spawnDaemon,
   type DaemonProcess,
   type TempHome,
 } from '../helpers/daemon-process.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
-import { runCommand } from '../helpers/process.js';
 import { TmuxSession } from './tmux.js';
 
 let pg: PostgresServer;
@@ -54,11 +51,8 @@ const rowOf = (screen: string, name: string): string =>
   screen.split('\n').find((line) => new RegExp(`^[› ] ${name} `).test(line)) ?? '';
 
 beforeAll(async () => {
-  const build = await runCommand(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
-    cwd: REPO_ROOT,
-  });
-  if (!existsSync(CONSOLE_MAIN))
-    throw new Error(`the build did not produce ${CONSOLE_MAIN}: ${build.stdout}${build.stderr}`);
+  // dist/ is built once by the tests' global setup; a rebuild here would race other files' daemons.
+  if (!existsSync(CONSOLE_MAIN)) throw new Error(`${CONSOLE_MAIN} is missing: the global setup builds dist/`);
   pg = await startPostgres();
   await pg.createDatabase('shop');
   await pg.query(

@@ -11,12 +11,10 @@ import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import {
   CONSOLE_MAIN,
   makeTempHome,
-  REPO_ROOT,
   spawnDaemon,
   type DaemonProcess,
   type TempHome,
 } from '../helpers/daemon-process.js';
-import { runCommand } from '../helpers/process.js';
 import { TmuxSession } from './tmux.js';
 
 let home: TempHome;
@@ -61,11 +59,8 @@ function seedHistory(path: string): void {
 }
 
 beforeAll(async () => {
-  const build = await runCommand(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
-    cwd: REPO_ROOT,
-  });
-  if (!existsSync(CONSOLE_MAIN))
-    throw new Error(`the build did not produce ${CONSOLE_MAIN}: ${build.stdout}${build.stderr}`);
+  // dist/ is built once by the tests' global setup; a rebuild here would race other files' daemons.
+  if (!existsSync(CONSOLE_MAIN)) throw new Error(`${CONSOLE_MAIN} is missing: the global setup builds dist/`);
   home = makeTempHome('etl-console-paging-');
   seedHistory(join(home.dir, 'state', 'etld.db'));
   daemon = spawnDaemon(home.dir);
