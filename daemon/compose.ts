@@ -135,13 +135,14 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       fleetUrl = url;
       rawStore = openPostgresStateStore({ url, applicationName: `etld ${fleetHost}` });
       undo.push(() => rawStore.close());
-      const shared = new PostgresCoordinator({
+      const shared = await PostgresCoordinator.join({
         url,
         host: fleetHost,
         pid: identity.pid,
         version: identity.version,
         startedAt,
         leaseMs: settings.fleet.lease,
+        onNameWait: (message) => logger.notice(message),
       });
       coordinator = shared;
       fleetSlots = shared.sourceSlots;

@@ -11,7 +11,10 @@ CREATE TABLE IF NOT EXISTS fleet_hosts (
   version text NOT NULL,
   started_at text NOT NULL,
   heartbeat_at timestamptz NOT NULL,
-  stopped_at timestamptz
+  stopped_at timestamptz,
+  -- The process using the name now (a random id per daemon start): a second live daemon with the
+  -- same fleet.host_name is refused, and a daemon whose name was taken over notices it.
+  instance text NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS fleet_fire_claims (
   pipeline text NOT NULL,

@@ -9,11 +9,13 @@
  * running runs go on (their destination commit is exactly-once), but it starts no run until a
  * heartbeat succeeds again (`acquireRunLease` tries one first, and refuses while it fails).
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { EtlError } from '../../shared/errors.js';
 import { openSyncPgClient, type SyncPgClient } from '../state/pg-sync-client.js';
 import type { FleetCoordinator, FleetHost, LeaseAnswer } from './coordinator.js';
 import { FleetSourceSlots } from './fleet-source-slots.js';
+import { checkHostNameFree } from './host-name-check.js';
 
 /** Fire claims older than this are pruned: a fire is claimed within seconds of its time. */
 const CLAIM_RETENTION = '1 day';
@@ -31,6 +33,8 @@ export interface PostgresCoordinatorOptions {
   readonly monotonicMs?: () => number;
   /** The connection to use instead of opening one (tests); closed by `leave()` all the same. */
   readonly client?: SyncPgClient;
+  /** Told when joining waits to see whether another daemon still uses this host name. */
+  readonly onNameWait?: (message: string) => void;
 }
 
 interface LeaseRow extends Record<string, unknown> {
@@ -61,10 +65,34 @@ export class PostgresCoordinator implements FleetCoordinator {
   readonly #o: PostgresCoordinatorOptions;
   readonly #db: SyncPgClient;
   readonly #monotonic: () => number;
+  /** This process's claim on the host name (fleet_hosts.instance). */
+  readonly #instance = randomUUID();
   #lastBeatOk: number;
   #lastPrune = Number.NEGATIVE_INFINITY;
   #closed = false;
 
+  /**
+   * Joins the fleet as `options.host`, refusing (CONFIG_INVALID) when another running daemon uses
+   * that name (see host-name-check.ts); how the daemon joins.
+   */
+  static async join(options: PostgresCoordinatorOptions): Promise<PostgresCoordinator> {
+    const client =
+      options.client ?? openSyncPgClient({ url: options.url, applicationName: `etld fleet ${options.host}` });
+    try {
+      await checkHostNameFree({
+        db: client,
+        host: options.host,
+        leaseMs: options.leaseMs,
+        ...(options.onNameWait === undefined ? {} : { onWait: options.onNameWait }),
+      });
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+    return new PostgresCoordinator({ ...options, client });
+  }
+
+  /** Takes the host name without checking it (tests; the daemon joins with `join`). */
   constructor(options: PostgresCoordinatorOptions) {
     this.#o = options;
     this.host = options.host;
@@ -73,11 +101,12 @@ export class PostgresCoordinator implements FleetCoordinator {
       options.client ?? openSyncPgClient({ url: options.url, applicationName: `etld fleet ${options.host}` });
     try {
       this.#db.query(
-        `INSERT INTO fleet_hosts (host, pid, version, started_at, heartbeat_at, stopped_at)
-         VALUES ($1, $2, $3, $4, now(), NULL)
+        `INSERT INTO fleet_hosts (host, pid, version, started_at, heartbeat_at, stopped_at, instance)
+         VALUES ($1, $2, $3, $4, now(), NULL, $5)
          ON CONFLICT (host) DO UPDATE SET pid = EXCLUDED.pid, version = EXCLUDED.version,
-           started_at = EXCLUDED.started_at, heartbeat_at = now(), stopped_at = NULL`,
-        [options.host, options.pid, options.version, options.startedAt],
+           started_at = EXCLUDED.started_at, heartbeat_at = now(), stopped_at = NULL,
+           instance = EXCLUDED.instance`,
+        [options.host, options.pid, options.version, options.startedAt, this.#instance],
       );
       this.sourceSlots = new FleetSourceSlots({ db: this.#db, host: options.host, leaseMs: options.leaseMs });
       // Slots left by a previous process of this host: none of its queries runs any more.
@@ -163,12 +192,25 @@ export class PostgresCoordinator implements FleetCoordinator {
   heartbeat(): void {
     const prune = this.#monotonic() - this.#lastPrune >= PRUNE_EVERY_MS;
     this.#db.transaction(() => {
-      this.#db.query(
-        `INSERT INTO fleet_hosts (host, pid, version, started_at, heartbeat_at, stopped_at)
-         VALUES ($1, $2, $3, $4, now(), NULL)
-         ON CONFLICT (host) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL`,
-        [this.host, this.#o.pid, this.#o.version, this.#o.startedAt],
+      // Only while the name is still this process's: a daemon that was silent for a lease time
+      // may find it taken by a new daemon of the same name, and must not share its leases.
+      const beat = this.#db.query(
+        `INSERT INTO fleet_hosts (host, pid, version, started_at, heartbeat_at, stopped_at, instance)
+         VALUES ($1, $2, $3, $4, now(), NULL, $5)
+         ON CONFLICT (host) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
+           WHERE fleet_hosts.instance = EXCLUDED.instance
+         RETURNING host`,
+        [this.host, this.#o.pid, this.#o.version, this.#o.startedAt, this.#instance],
       );
+      if (beat.length === 0) {
+        const [owner] = this.#db.query<{ pid: number }>('SELECT pid FROM fleet_hosts WHERE host = $1', [
+          this.host,
+        ]);
+        throw new EtlError(
+          'ILLEGAL_STATE',
+          `the fleet host name ${this.host} was taken by another daemon (pid ${owner?.pid ?? '?'}) while this one could not heartbeat; this daemon starts no run: stop it, or give it its own fleet.host_name`,
+        );
+      }
       this.#db.query(
         `UPDATE fleet_run_leases SET expires_at = now() + $2::float8 * interval '1 millisecond' WHERE host = $1`,
         [this.host, this.#o.leaseMs],
@@ -212,9 +254,15 @@ export class PostgresCoordinator implements FleetCoordinator {
     this.#closed = true;
     try {
       this.#db.transaction(() => {
-        this.#db.query('UPDATE fleet_hosts SET stopped_at = now() WHERE host = $1', [this.host]);
-        this.#db.query('DELETE FROM fleet_run_leases WHERE host = $1', [this.host]);
-        this.sourceSlots.dropAll();
+        // A name another daemon took over is left to it, with its leases.
+        const mine = this.#db.query(
+          'UPDATE fleet_hosts SET stopped_at = now() WHERE host = $1 AND instance = $2 RETURNING host',
+          [this.host, this.#instance],
+        );
+        if (mine.length === 1) {
+          this.#db.query('DELETE FROM fleet_run_leases WHERE host = $1', [this.host]);
+          this.sourceSlots.dropAll();
+        }
       });
     } finally {
       this.#db.close();

@@ -476,6 +476,13 @@ export class Supervisor {
       // sequence could plan from watermarks the unfinished run is about to move and load its
       // batch again. With the lease held, the newest row cannot change under this host.
       const unfinished = this.#fleet.shared ? this.#unfinishedRun(name) : undefined;
+      // A full refresh or backfill is not what the operator would get by continuing the other
+      // run, and cannot go beside it: refused, with what to do, instead of silently swapped.
+      if (unfinished !== undefined && order.run.kind !== 'normal')
+        throw new EtlError(
+          'ILLEGAL_STATE',
+          `pipeline ${name}: run ${unfinished.id} was left ${unfinished.status} by its host and must finish before a ${order.run.kind === 'full_refresh' ? 'full refresh' : 'backfill'} (a new run beside it could load its batch twice); etlctl start ${name} continues it now, or the next schedule fire or takeover check does; then ask again`,
+        );
       sequence =
         unfinished === undefined
           ? new RunSequence(this.#deps(slot), slot.pipeline, { kind: 'new', trigger, order }).start()

@@ -3,7 +3,8 @@
  * holding P's run lease over LISTEN/NOTIFY, which stops the run as a local stop would; the sender
  * says where it went. Below that, the NOTIFY messages: what is not a well-formed message for this
  * host is ignored (and never crashes the listener), an unanswered stop is DAEMON_UNREACHABLE, and a
- * listener whose connection is killed listens again.
+ * listener whose connection is killed listens again. A second daemon under a running host's name
+ * is refused at start-up.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { EtlError } from '../../shared/errors.js';
@@ -11,7 +12,7 @@ import { FleetControl, type StopOutcome } from '../../daemon/fleet/fleet-control
 import { CONTROL_CHANNEL, controlMessageFor } from '../../daemon/fleet/fleet-control-message.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { etlctl } from '../cli/cli-harness.js';
-import { connectWhenListening } from '../helpers/daemon-process.js';
+import { connectWhenListening, spawnDaemon } from '../helpers/daemon-process.js';
 import { startWhenReady } from '../helpers/daemon-kill.js';
 import type { PostgresServer } from '../helpers/postgres-server.js';
 import { waitFor } from '../helpers/process.js';
@@ -20,6 +21,7 @@ import {
   launchHost,
   ordersPipeline,
   startFleetPostgres,
+  STATE_URL_ENV,
   stopHosts,
   type FleetHostProcess,
 } from './fleet-harness.js';
@@ -244,3 +246,23 @@ test('etlctl stop sent to host B stops the run on host A and says it was forward
   const idle = await etlctl(['--socket', b.home.socketPath, 'stop', 'slow', '--json']);
   expect(JSON.parse(idle.stdout)).toEqual({ schema: 1, run_id: null, stopped: false });
 }, 180_000);
+
+test('a second daemon under a running host's fleet.host_name is refused at start-up; the first keeps running', async () => {
+  const a = hosts.find((h) => h.name === 'host-a');
+  if (a === undefined) throw new Error('host-a is started by the test above');
+  const twinHome = fleetHome('host-a', 10, []);
+  const twin = spawnDaemon(twinHome.dir, { env: { [STATE_URL_ENV]: pg.url('etld_state') } });
+  try {
+    // A configuration error: 78, so systemd does not restart it in a loop.
+    expect(await twin.exited(30_000)).toBe(78);
+    const output = `${twin.lines.join('\n')}\n${twin.stderr()}`;
+    expect(output).toMatch(/waiting up to 5334 ms to see whether that daemon is still running/);
+    expect(output).toMatch(/fleet\.host_name host-a is in use by another running daemon \(pid \d+/);
+  } finally {
+    twinHome.remove();
+  }
+  expect(a.daemon.child.exitCode).toBeNull();
+  const listed = await etlctl(['--socket', a.home.socketPath, 'hosts', '--json']);
+  expect(listed.code).toBe(0);
+  expect(JSON.stringify(JSON.parse(listed.stdout))).toContain('"host":"host-a"');
+}, 60_000);

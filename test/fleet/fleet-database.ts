@@ -47,6 +47,25 @@ export class FleetDatabase {
     return made;
   }
 
+  /** Joins as `host` the way a daemon does (the host-name check first), left by destroy(). */
+  async join(
+    host: string,
+    leaseMs: number,
+    onNameWait?: (message: string) => void,
+  ): Promise<PostgresCoordinator> {
+    const joined = await PostgresCoordinator.join({
+      url: this.url,
+      host,
+      pid: 200,
+      version: 'test',
+      startedAt: new Date().toISOString(),
+      leaseMs,
+      ...(onNameWait === undefined ? {} : { onNameWait }),
+    });
+    this.#open.push(joined);
+    return joined;
+  }
+
   async destroy(): Promise<void> {
     for (const c of this.#open) c.leave();
     await this.#pg.destroy();

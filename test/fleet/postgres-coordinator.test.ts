@@ -2,7 +2,8 @@
  * The PostgreSQL fleet coordinator against a real server: fire claims from three hosts at the
  * same moment (three threads, three connections) have exactly one winner each; run leases are
  * granted, refused, taken once expired and kept alive by heartbeats; hosts() tells alive, lost
- * and stopped hosts apart. Lease time is the server's: the tests wait real seconds.
+ * and stopped hosts apart; a second daemon under a live host's name is refused, the name of a
+ * killed one is taken over. Lease time is the server's: the tests wait real seconds.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -139,5 +140,43 @@ describe('PostgreSQL fleet coordinator', () => {
     // A lost host that beats again is alive again.
     lost.heartbeat();
     expect(alive.hosts().find((h) => h.host === 'health-lost')?.health).toBe('alive');
+  }, 30_000);
+
+  test('a daemon joining under the name of a running daemon is refused; a killed one is taken over', async () => {
+    const running = db.coordinator('twin', 3_000);
+    const beating = setInterval(() => running.heartbeat(), 1_000);
+    try {
+      const waits: string[] = [];
+      const started = Date.now();
+      await expect(db.join('twin', 3_000, (message) => waits.push(message))).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/fleet\.host_name twin is in use by another running daemon \(pid 100/),
+      });
+      expect(waits).toEqual([expect.stringMatching(/waiting up to 3000 ms/)]);
+      expect(Date.now() - started).toBeLessThan(3_500);
+      running.heartbeat();
+    } finally {
+      clearInterval(beating);
+    }
+
+    // Killed: its row looks alive, but nothing heartbeats it any more.
+    const killed = db.coordinator('reborn', 3_000);
+    killed.acquireRunLease('reborn_pipeline', 'reborn_pipeline-1');
+    const successor = await db.join('reborn', 3_000);
+    expect(successor.acquireRunLease('reborn_pipeline', 'reborn_pipeline-2')).toEqual({ granted: true });
+    // Had the killed one only been paused, it finds its name taken and keeps away from its leases.
+    expect(() => killed.heartbeat()).toThrow(
+      /fleet host name reborn was taken by another daemon \(pid 200\)/,
+    );
+    killed.leave();
+    expect(successor.leaseHolder('reborn_pipeline')).toBe('reborn');
+    expect(successor.hosts().find((h) => h.host === 'reborn')).toMatchObject({ health: 'alive', pid: 200 });
+
+    // Stopped cleanly: the name is free at once.
+    const before = db.coordinator('clean', 3_000);
+    before.leave();
+    const quick = Date.now();
+    await db.join('clean', 3_000);
+    expect(Date.now() - quick).toBeLessThan(1_000);
   }, 30_000);
 });

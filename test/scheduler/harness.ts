@@ -9,6 +9,7 @@ import { EventBus } from '../../daemon/events/event-bus.js';
 import { FanoutLogger, type LogRecord } from '../../daemon/logging/logger.js';
 import { openStateStore } from '../../daemon/state/sqlite-store.js';
 import type { StateStore } from '../../daemon/state/store.js';
+import type { FleetCoordinator } from '../../daemon/fleet/coordinator.js';
 import type {
   AlertHooks,
   FailureAlert,
@@ -211,7 +212,12 @@ export interface Harness {
 
 export function harness(
   start: string,
-  options: { store?: StateStore; governor?: SourceGovernor; stallTimeoutMs?: number } = {},
+  options: {
+    store?: StateStore;
+    governor?: SourceGovernor;
+    stallTimeoutMs?: number;
+    fleet?: FleetCoordinator;
+  } = {},
 ): Harness {
   const clock = new FakeClock(start);
   const store = options.store ?? openStateStore(':memory:', () => clock.now());
@@ -231,6 +237,7 @@ export function harness(
       events,
       alerts,
       ...(options.governor ? { governor: options.governor } : {}),
+      ...(options.fleet ? { coordinator: options.fleet } : {}),
       defaults: { stallTimeoutMs: options.stallTimeoutMs ?? 600_000, timezone: 'UTC' },
     });
   return { clock, store, engine, alerts, events, states, logs, supervisor: make(), restart: make };

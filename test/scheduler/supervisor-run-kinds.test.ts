@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { FleetCoordinator } from '../../daemon/fleet/coordinator.js';
+import { SoloCoordinator } from '../../daemon/fleet/solo-coordinator.js';
 import type { RunOrder } from '../../daemon/scheduler/run-sequence.js';
 import { controllable, fail, harness, pipeline, succeed } from './harness.js';
 
@@ -73,5 +75,73 @@ describe('run kinds in the supervisor', () => {
     );
     release();
     expect(h.supervisor.trigger('orders', 'manual')).toEqual({ runId: 'orders-2' });
+  });
+});
+
+/** This host as one member of a fleet whose other host left a run unfinished (its lease expired). */
+function memberOfFleet(): FleetCoordinator {
+  const leases = new SoloCoordinator({
+    host: 'host-b',
+    pid: 1,
+    version: 'test',
+    startedAt: '2026-06-01T00:00:00Z',
+  });
+  return {
+    host: leases.host,
+    shared: true,
+    claimFire: () => true,
+    recordFireOutcome: () => undefined,
+    acquireRunLease: (name) => leases.acquireRunLease(name),
+    releaseRunLease: (name) => leases.releaseRunLease(name),
+    leaseHolder: (name) => leases.leaseHolder(name),
+    heartbeat: () => leases.heartbeat(),
+    hosts: () => leases.hosts(),
+    leave: () => leases.leave(),
+  };
+}
+
+describe('run kinds in a fleet', () => {
+  it('a full refresh or backfill is refused while another host left a run unfinished; a start continues it', async () => {
+    const h = harness('2026-06-01T12:00:00Z', { fleet: memberOfFleet() });
+    h.engine.script(succeed(3), succeed(4));
+    h.supervisor.setPipelines([pipeline('orders')], []);
+    h.supervisor.start();
+    // Another host started orders-1 and died.
+    h.store.insertRun({
+      pipeline: 'orders',
+      sequence: h.store.nextSequence('orders'),
+      attempt: 1,
+      trigger: 'schedule',
+      kind: { kind: 'normal' },
+      status: 'running',
+    });
+    const fullRefresh: RunOrder = {
+      run: { kind: 'full_refresh' },
+      requestedBy: 'alice (etlctl/0.1.0, unix)',
+    };
+    for (const [order, what] of [
+      [fullRefresh, 'full refresh'],
+      [backfill, 'backfill'],
+    ] as const) {
+      expect(() => h.supervisor.trigger('orders', 'manual', order)).toThrow(
+        expect.objectContaining({
+          code: 'ILLEGAL_STATE',
+          message: expect.stringContaining(
+            `pipeline orders: run orders-1-1 was left running by its host and must finish before a ${what}`,
+          ),
+        }),
+      );
+    }
+    // Refused without a trace: no attempt started, the lease given back.
+    expect(h.engine.requests).toEqual([]);
+    expect(h.supervisor.trigger('orders', 'manual')).toEqual({ runId: 'orders-1' });
+    await h.clock.advance(60_000); // a continued run starts after the recovery pause
+    expect(h.store.attemptsOf('orders', 1).map((a) => a.status)).toEqual(['interrupted', 'succeeded']);
+    expect(h.supervisor.trigger('orders', 'manual', fullRefresh)).toEqual({ runId: 'orders-2' });
+    await h.clock.advance(0);
+    expect(h.engine.requests.map((r) => [r.request.runId, r.request.kind])).toEqual([
+      ['orders-1-2', { kind: 'normal' }],
+      ['orders-2-1', { kind: 'full_refresh' }],
+    ]);
   });
 });
