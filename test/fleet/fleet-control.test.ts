@@ -247,7 +247,7 @@ test('etlctl stop sent to host B stops the run on host A and says it was forward
   expect(JSON.parse(idle.stdout)).toEqual({ schema: 1, run_id: null, stopped: false });
 }, 180_000);
 
-test('a second daemon under a running host's fleet.host_name is refused at start-up; the first keeps running', async () => {
+test("a second daemon under a running host's fleet.host_name is refused at start-up; the first keeps running", async () => {
   const a = hosts.find((h) => h.name === 'host-a');
   if (a === undefined) throw new Error('host-a is started by the test above');
   const twinHome = fleetHome('host-a', 10, []);
