@@ -264,9 +264,34 @@ export class RunSequence {
       execution = Promise.reject(toEtlError(error));
     }
     execution.then(
-      (outcome) => this.#guard(runId, () => this.#succeeded(runId, outcome)),
-      (error: unknown) => this.#guard(runId, () => this.#failed(runId, error)),
+      (outcome) =>
+        this.#guard(runId, () => {
+          if (!this.#takenOver(runId, 'succeeded')) this.#succeeded(runId, outcome);
+        }),
+      (error: unknown) =>
+        this.#guard(runId, () => {
+          if (!this.#takenOver(runId, 'failed')) this.#failed(runId, error);
+        }),
     );
+  }
+
+  /**
+   * Whether another host of the fleet took this attempt's run over while this host was silent (a
+   * paused VM, a host starved for a lease time): it marked the attempt `interrupted` and continues
+   * the run under a later attempt. That record stands: this attempt's end is not written over it,
+   * alerts nothing and schedules no retry (its commit, if any, found the sequence committed).
+   */
+  #takenOver(runId: string, ending: string): boolean {
+    if (this.#deps.store.getRun(runId)?.status !== 'interrupted') return false;
+    this.#endAttempt();
+    this.#phase = 'done';
+    this.#retryAt = null;
+    this.#log.warning(
+      `run ${runId} ${ending} here, but another host took the run over while this host was silent; the run continues there and this attempt's end is not recorded`,
+      { runId },
+    );
+    this.#resolve('abandoned');
+    return true;
   }
 
   /** A state-store failure while settling must still settle the run, never reject into the void. */

@@ -141,7 +141,13 @@ test('every fire time runs exactly once across three hosts, never two runs of a 
   expect(Object.keys(ranByPipeline)).toHaveLength(PIPELINES);
   for (const name of HOSTS) expect(claimsByHost.get(name) ?? 0).toBeGreaterThan(0);
   expect(overlaps.violations).toEqual([]);
-  expect(runs.filter((r) => r.status !== 'succeeded' && !supersededIds.has(r.id))).toEqual([]);
+  // An attempt another host continued (its host looked dead under load) stays interrupted.
+  const continued = (r: RunRow): boolean =>
+    r.status === 'interrupted' &&
+    runs.some((o) => o.pipeline === r.pipeline && o.sequence === r.sequence && o.attempt > r.attempt);
+  expect(runs.filter((r) => r.status !== 'succeeded' && !supersededIds.has(r.id) && !continued(r))).toEqual(
+    [],
+  );
   // Each host drained and stopped cleanly (its last lines tell why when not).
   hosts.forEach((h, i) => expect(exits[i], h.daemon.lines.slice(-15).join('\n')).toBe(0));
 }, 240_000);

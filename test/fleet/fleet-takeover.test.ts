@@ -1,7 +1,9 @@
 /**
  * A host dies (SIGKILL) in the middle of a long run; the other host of the fleet finds the run
  * left `running` with no live lease once the lease time (5 s) passed, takes it over and finishes
- * it: the run commits exactly once and the destination equals the source row by row.
+ * it: the run commits exactly once and the destination equals the source row by row. A host that
+ * is only paused (SIGSTOP, a stopped VM) past its lease wakes up after its run was continued and a
+ * newer run committed: its late commit must write nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,12 +46,12 @@ interface AttemptRow {
   error_code: string | null;
 }
 
-async function destinationRows(file: string): Promise<{ id: number; amount: string }[]> {
+async function destinationRows(file: string, table: string): Promise<{ id: number; amount: string }[]> {
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(
-      'SELECT id::BIGINT AS id, amount::VARCHAR AS amount FROM slow ORDER BY id',
+      `SELECT id::BIGINT AS id, amount::VARCHAR AS amount FROM ${table} ORDER BY id`,
     );
     return reader.getRowObjects().map((r) => ({ id: Number(r.id), amount: String(r.amount) }));
   } finally {
@@ -125,10 +127,104 @@ test('a run whose host was killed is taken over by another host after the lease 
     [],
     'shop',
   );
-  const loaded = await destinationRows(destination);
+  const loaded = await destinationRows(destination, 'slow');
   expect(loaded).toHaveLength(source.length);
   expect(loaded).toEqual(source.map((r) => ({ id: Number(r.id), amount: r.amount })));
   console.info(
     `fleet takeover: ${attempts.length} attempts (${attempts.map((a) => `${a.attempt}:${a.status}`).join(', ')}), taken over ${tookOverAfterMs} ms after the kill, succeeded ${doneAfterMs} ms after it, ${loaded.length} rows equal to the source`,
   );
 }, 180_000);
+
+test('a host paused past its lease wakes up after its run was continued and a newer run committed: its late commit writes nothing', async () => {
+  const destination = join(lake, 'paused.duckdb');
+  // Every read takes 4 s: the run is surely reading when its host is paused.
+  const pipeline = {
+    file: 'paused.yaml',
+    yaml: ordersPipeline(pg, 'paused', {
+      query: 'SELECT o.id, o.amount FROM orders o CROSS JOIN (SELECT pg_sleep(4)) AS s',
+      destination,
+    }),
+  };
+  const url = pg.url('etld_state');
+  const sleeper = await launchHost('host-sleeper', fleetHome('host-sleeper', 5, [pipeline]), url);
+  hosts.push(sleeper);
+  const awake = await launchHost('host-awake', fleetHome('host-awake', 5, [pipeline]), url);
+  hosts.push(awake);
+  const attemptsOf = (): Promise<AttemptRow[]> =>
+    pg.query<AttemptRow>(
+      `SELECT id, sequence::int AS sequence, attempt, status, trigger, error_code
+         FROM runs WHERE pipeline = 'paused' ORDER BY sequence, attempt`,
+      [],
+      'etld_state',
+    );
+  const start = async (host: FleetHostProcess): Promise<void> => {
+    const client = await connectWhenListening(host.home.socketPath, 'paused-host-test');
+    try {
+      await startWhenReady(client, 'paused');
+    } finally {
+      await client.close();
+    }
+  };
+
+  await start(sleeper);
+  await waitFor(async () => ((await attemptsOf()).some((r) => r.status === 'running') ? true : undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    what: 'the run to be running on host-sleeper',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // A stopped VM: the process keeps its sockets and its attempt, but does nothing.
+  sleeper.daemon.signal('SIGSTOP');
+  try {
+    await awake.daemon.waitForLine(/lost its host \(no live run lease\): this host takes it over/, 30_000);
+    await waitFor(
+      async () => ((await attemptsOf()).some((r) => r.status === 'succeeded') ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the continued run to succeed on host-awake' },
+    );
+    // The source moves on and a newer run loads it (full mode: the table is replaced).
+    await pg.query(
+      'INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(5001, 5300) g ON CONFLICT DO NOTHING',
+      [],
+      'shop',
+    );
+    await start(awake);
+    await waitFor(
+      async () =>
+        (await attemptsOf()).some((r) => r.sequence === 2 && r.status === 'succeeded') ? true : undefined,
+      { timeoutMs: 60_000, intervalMs: 250, what: 'run 2 to succeed on host-awake' },
+    );
+  } finally {
+    sleeper.daemon.signal('SIGCONT');
+  }
+  // The paused attempt goes on where it stopped: it reads the old rows and reaches its commit,
+  // which finds its sequence (and a later one) committed.
+  await sleeper.daemon.waitForLine(
+    /sequence 1 is already committed in the destination .*nothing written/,
+    60_000,
+  );
+  await sleeper.daemon.waitForLine(
+    /run paused-1-1 succeeded here, but another host took the run over/,
+    30_000,
+  );
+  const exits = [await sleeper.daemon.stop(), await awake.daemon.stop()];
+
+  const source = await pg.query<{ id: string; amount: string }>(
+    'SELECT o.id::text AS id, o.amount::text AS amount FROM orders o ORDER BY o.id',
+    [],
+    'shop',
+  );
+  const loaded = await destinationRows(destination, 'paused');
+  console.info(
+    `fleet paused host: attempts ${JSON.stringify(await attemptsOf())}; sleeper's last lines:\n${sleeper.daemon.lines.slice(-12).join('\n')}`,
+  );
+  // Run 2's table stands: the late commit of run 1 (fewer rows) did not replace it.
+  expect(loaded).toHaveLength(source.length);
+  expect(loaded).toEqual(source.map((r) => ({ id: Number(r.id), amount: r.amount })));
+  expect(exits).toEqual([0, 0]);
+  // The takeover's record stands: the late attempt did not write its end over it.
+  expect((await attemptsOf()).map((a) => [a.id, a.status, a.trigger])).toEqual([
+    ['paused-1-1', 'interrupted', 'manual'],
+    ['paused-1-2', 'succeeded', 'startup-recovery'],
+    ['paused-2-1', 'succeeded', 'manual'],
+  ]);
+}, 240_000);
