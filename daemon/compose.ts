@@ -487,6 +487,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
       runOnce: (name) =>
         new Promise<RunRecord>((resolve, reject) => {
           let runId: string | undefined;
+          const sequenceOf = (id: string): number => Number(id.slice(name.length + 1));
           const unsubscribe = events.on('run.state', (state) => {
             if (
               state.pipeline !== name ||
@@ -494,7 +495,7 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
               !FINAL_STATUSES.has(state.status)
             )
               return;
-            const attempts = store.attemptsOf(name, Number(state.run_id.slice(name.length + 1)));
+            const attempts = store.attemptsOf(name, sequenceOf(state.run_id));
             if (attempts.length === 0) return;
             unsubscribe();
             resolve(toRunRecord(attempts));
@@ -504,7 +505,22 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
           } catch (error) {
             unsubscribe();
             reject(error instanceof Error ? error : new Error(String(error)));
+            return;
           }
+          // In a fleet the run can also end here without a final status of this host's: another
+          // host took it over (this one looked dead) or holds its lease for the next retry. The
+          // run is then as the store records it.
+          const started = runId;
+          supervisor.activeRunEnded(name)?.then(
+            () => {
+              unsubscribe();
+              resolve(toRunRecord(store.attemptsOf(name, sequenceOf(started))));
+            },
+            (error: unknown) => {
+              unsubscribe();
+              reject(error instanceof Error ? error : new Error(String(error)));
+            },
+          );
         }),
     };
   } catch (error) {

@@ -57,25 +57,29 @@ const FAILPOINTS: readonly FailpointName[] = [
   'after-state-commit',
 ];
 
+/** What an armed failpoint does: SIGKILL (a crash) or SIGSTOP (a paused VM, woken by the harness). */
+type FailpointAction = 'kill' | 'pause';
+
 /**
  * `ETLD_FAILPOINTS=after-destination-commit=kill[,…]`: the chaos harness's way to stop etld at an
- * exact point of a commit. Unset in production; when set, start-up says so at warning level.
+ * exact point of a commit (`=pause` stops the process there instead of killing it). Unset in
+ * production; when set, start-up says so at warning level.
  */
-function parseFailpoints(spec: string | undefined): Map<FailpointName, 'kill'> {
-  const armed = new Map<FailpointName, 'kill'>();
+function parseFailpoints(spec: string | undefined): Map<FailpointName, FailpointAction> {
+  const armed = new Map<FailpointName, FailpointAction>();
   for (const entry of (spec ?? '')
     .split(',')
     .map((e) => e.trim())
     .filter((e) => e.length > 0)) {
     const [name, action] = entry.split('=');
     const point = FAILPOINTS.find((f) => f === name);
-    if (point === undefined || action !== 'kill') {
+    if (point === undefined || (action !== 'kill' && action !== 'pause')) {
       throw new EtlError(
         'USAGE',
-        `ETLD_FAILPOINTS: "${entry}" is not NAME=kill with NAME one of ${FAILPOINTS.join(', ')}`,
+        `ETLD_FAILPOINTS: "${entry}" is not NAME=kill or NAME=pause with NAME one of ${FAILPOINTS.join(', ')}`,
       );
     }
-    armed.set(point, 'kill');
+    armed.set(point, action);
   }
   return armed;
 }
@@ -98,7 +102,7 @@ function secretEnvironment(): SecretEnvironment {
 
 async function main(): Promise<void> {
   let args;
-  let failpoints: Map<FailpointName, 'kill'>;
+  let failpoints: Map<FailpointName, FailpointAction>;
   try {
     args = parseDaemonArgs(process.argv.slice(2), process.env);
     failpoints = parseFailpoints(process.env.ETLD_FAILPOINTS);
@@ -216,7 +220,8 @@ async function main(): Promise<void> {
         ? {}
         : {
             failpoint: (name: FailpointName) => {
-              if (failpoints.get(name) === 'kill') process.kill(process.pid, 'SIGKILL');
+              const action = failpoints.get(name);
+              if (action !== undefined) process.kill(process.pid, action === 'kill' ? 'SIGKILL' : 'SIGSTOP');
             },
           }),
       ...(args.once !== undefined ? { once: args.once } : {}),

@@ -382,6 +382,12 @@ export class Supervisor {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Resolves when the pipeline's active run on this host ends, however it ends (null: none is active). */
+  activeRunEnded(name: string): Promise<void> | null {
+    const active = this.#slots.get(name)?.active;
+    return active ? active.done.then(() => undefined) : null;
+  }
+
   isBusy(name: string): boolean {
     return this.#slots.get(name)?.active !== null && this.#slots.get(name)?.active !== undefined;
   }

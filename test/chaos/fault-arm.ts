@@ -4,7 +4,8 @@
  * and says whether it fired.
  *
  * "Fired" means the fault demonstrably touched the run: the harness's SIGKILL hit a live process;
- * the process died by a SIGKILL it sent itself (failpoint); the trigger's message, ENOSPC or the
+ * the process died by a SIGKILL it sent itself (failpoint), or was paused instead (fleet mode: by
+ * the harness's SIGSTOP, or its own at the failpoint); the trigger's message, ENOSPC or the
  * destination's refusal appear in the daemon's log; a proxy cut or refused a connection.
  * A fault that cannot be applied (no tmpfs, no state store yet) is `applied: false`.
  */
@@ -23,6 +24,8 @@ export interface FaultContext {
   readonly state: StateLocation;
   readonly sourceProxy: FaultProxy;
   readonly destProxy: FaultProxy | null;
+  /** Fleet mode: a kill of this step (timed or at a failpoint) pauses the process instead. */
+  readonly pauseInsteadOfKill?: boolean;
 }
 
 export interface ArmedFault {
@@ -57,12 +60,22 @@ export async function armFault(choice: FaultChoice | null, context: FaultContext
   if (choice === null) return { ...NOTHING, finish: () => Promise.resolve(false) };
   switch (choice.kind) {
     case 'kill-random':
-      return { ...NOTHING, killAfterMs: choice.atMs, finish: (run) => Promise.resolve(run.killedByHarness) };
+      return {
+        ...NOTHING,
+        killAfterMs: choice.atMs,
+        // A paused process (fleet mode) was stopped as surely as a killed one.
+        finish: (run) => Promise.resolve(run.killedByHarness || run.wake !== undefined),
+      };
     case 'kill-failpoint':
       return {
         ...NOTHING,
-        env: { ETLD_FAILPOINTS: `${choice.failpoint}=kill` },
-        finish: (run) => Promise.resolve(run.signal === 'SIGKILL' && !run.killedByHarness && !run.hung),
+        env: {
+          ETLD_FAILPOINTS: `${choice.failpoint}=${context.pauseInsteadOfKill === true ? 'pause' : 'kill'}`,
+        },
+        finish: (run) =>
+          Promise.resolve(
+            run.wake !== undefined || (run.signal === 'SIGKILL' && !run.killedByHarness && !run.hung),
+          ),
       };
     case 'state-store': {
       const state = context.state;

@@ -13,6 +13,9 @@
  * - Half of the takeovers wait for the dead host's lease to expire before the taker starts, so
  *   both of the product's takeover paths are taken (step-runner.ts): adoption at start-up (lease
  *   already expired) and the heartbeat's takeover check (lease still live at start-up).
+ * - Half of the harness's timed kills are pauses instead (SIGSTOP, a stopped VM): the host only
+ *   looks dead, its run is taken over, and it is woken once the taker is done, so its late attempt
+ *   reaches its commit after the run was committed elsewhere (it must write nothing).
  */
 import type { PipelineHome } from './pipeline-home.js';
 import type { Prng } from './prng.js';
@@ -25,10 +28,12 @@ export interface StepHosts {
   readonly takeover: PipelineHome;
   /** The taker starts only once the dead host's run lease has expired. */
   readonly waitForLease: boolean;
+  /** A timed kill of this step pauses the host (SIGSTOP) instead, woken after the takeover. */
+  readonly pauseInsteadOfKill: boolean;
 }
 
 export function drawHosts(prng: Prng, homes: readonly PipelineHome[]): StepHosts {
   const run = prng.pick(homes);
   const takeover = prng.pick(homes.filter((h) => h !== run));
-  return { run, takeover, waitForLease: prng.chance(0.5) };
+  return { run, takeover, waitForLease: prng.chance(0.5), pauseInsteadOfKill: prng.chance(0.5) };
 }

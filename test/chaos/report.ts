@@ -45,6 +45,8 @@ export interface SessionReport {
   takeovers: number;
   /** …of which the taker started while the dead host's run lease was still live. */
   takeoversWhileLeaseLive: number;
+  /** Fleet mode: steps whose host was paused (SIGSTOP) instead of killed, and woken afterwards. */
+  pausedHosts: number;
   wallSeconds: number;
   readonly pipelines: { readonly name: string; readonly summary: string }[];
   readonly faults: Record<FaultKind, FaultTally>;
@@ -85,6 +87,7 @@ export function emptyReport(
     recoveries: 0,
     takeovers: 0,
     takeoversWhileLeaseLive: 0,
+    pausedHosts: 0,
     wallSeconds: 0,
     pipelines,
     faults,
@@ -167,7 +170,7 @@ export function formatReport(report: SessionReport): string {
   ];
   if (report.fleet)
     lines.push(
-      `fleet: 3 hosts per pipeline; takeovers by another host ${report.takeovers} (${report.takeoversWhileLeaseLive} started while the dead host's lease was live)`,
+      `fleet: 3 hosts per pipeline; takeovers by another host ${report.takeovers} (${report.takeoversWhileLeaseLive} started while the dead host's lease was live); hosts paused instead of killed and woken after the takeover ${report.pausedHosts}`,
     );
   for (const [kind, reason] of Object.entries(report.unavailableReasons))
     lines.push(`  fault ${kind} unavailable: ${reason}`);

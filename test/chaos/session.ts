@@ -199,10 +199,15 @@ function verify(
     report.takeovers++;
     if (record.takeover.leaseLive) report.takeoversWhileLeaseLive++;
   }
+  if (record.paused !== null) report.pausedHosts++;
+  const pausedText =
+    record.paused === null
+      ? ''
+      : `, paused instead of killed; woken after, it ended: ${record.paused.wokenExit}`;
   const where =
     record.host === null
       ? ''
-      : ` on ${record.host}${record.takeover === null ? '' : `, taken over by ${record.takeover.host}${record.takeover.leaseLive ? ' when the lease expired' : ' at its start-up'}`}`;
+      : ` on ${record.host}${record.takeover === null ? '' : `, taken over by ${record.takeover.host}${record.takeover.leaseLive ? ' when the lease expired' : ' at its start-up'}`}${pausedText}`;
   const runText = `${record.outcome} (${exit} in ${(record.run.durationMs / 1000).toFixed(1)} s${where}${recovered})`;
   // Each distinct problem counts once: a merge identity still missing at the next check is the same loss.
   const fresh = verdict.problems.filter((p) => !rt.reported.has(p.line));

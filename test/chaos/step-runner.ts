@@ -24,6 +24,13 @@
  *   does. The fleet stream decides whether the harness first waits for the lease to expire
  *   (reading `fleet_run_leases`), so both product paths are attacked; the record says which one
  *   applied.
+ * - Fleet mode, a paused host: the fleet stream turns half of the kills (timed, or at a commit
+ *   failpoint, where the process stops itself) into SIGSTOP. The
+ *   takeover then runs as after a kill, and only once it is over is the paused process woken and
+ *   waited for: its late attempt reaches its commit after the run was settled elsewhere. The
+ *   step's outcome is the takeover's; whatever the late attempt wrote shows in the comparison
+ *   with the model. When no takeover was needed (paused before its run began), the woken
+ *   process's own run is the step's.
  */
 import { needsRecovery, newestRun, recoverWithDaemon, type Recovery } from './daemon-recovery.js';
 import { runDaemonOnce, type DaemonRunResult } from './daemon-run.js';
@@ -80,7 +87,14 @@ export interface StepRecord {
   readonly host: string | null;
   /** Fleet mode: the host that took the unfinished run over, and the lease it found. */
   readonly takeover: Takeover | null;
+  /** Fleet mode: the step's host was paused (SIGSTOP) instead of killed, and woken afterwards. */
+  readonly paused: Paused | null;
   readonly daemonVerdict: string | null;
+}
+
+export interface Paused {
+  /** How the woken process ended: its exit code, a signal, or `hung`. */
+  readonly wokenExit: number | string;
 }
 
 export interface Takeover {
@@ -127,6 +141,7 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
     state: rt.state,
     sourceProxy: rt.sourceProxy,
     destProxy: rt.destProxy,
+    pauseInsteadOfKill: hosts?.pauseInsteadOfKill === true,
   });
   let run: DaemonRunResult | undefined;
   let fired: boolean;
@@ -137,6 +152,7 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
       pipeline: rt.source.spec.name,
       env: { ...stateEnv(rt.state), ...armed.env },
       killAfterMs: armed.killAfterMs,
+      pauseInsteadOfKill: hosts?.pauseInsteadOfKill === true,
       timeoutMs: RUN_TIMEOUT_MS,
       logFile: home.logFile,
       onSpawn: () => armed.onSpawn(),
@@ -162,6 +178,13 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
     const { dir, config, logFile } = taker;
     recovery = await recoverWithDaemon({ home: dir, config, state, pipeline, logFile });
   }
+  let paused: Paused | null = null;
+  if (run.wake !== undefined) {
+    const woken = await run.wake();
+    paused = { wokenExit: woken.hung ? 'hung' : (woken.exitCode ?? woken.signal ?? 'unknown') };
+    // Without a takeover the woken process ran the step's run itself.
+    if (recovery === null) run = woken;
+  }
   const endedMs = Date.now();
   await endLateTxn(rt.source);
   const outcome = outcomeOf(run, recovery);
@@ -182,6 +205,7 @@ export async function runPipelineStep(rt: PipelineRuntime, step: number): Promis
     recovery,
     host: home.host,
     takeover,
+    paused,
     daemonVerdict: outcome === 'succeeded' ? ((await newestRun(state, pipeline))?.verdict ?? null) : null,
   };
 }
