@@ -60,21 +60,38 @@ async function destinationRows(file: string, table: string): Promise<{ id: numbe
   }
 }
 
-test('a run whose host was killed is taken over by another host after the lease time and commits once', async () => {
-  const destination = join(lake, 'slow.duckdb');
-  // Every read of the source takes 8 s, so the run is surely in flight when its host dies.
+/**
+ * Two hosts (lease 5 s) of a pipeline `name` into `<lake>/<name>.duckdb` whose every read of the
+ * source takes `readSeconds`, so a run is surely in flight when its first host is struck.
+ */
+async function twoHostsOfSlowPipeline(
+  name: string,
+  readSeconds: number,
+  hostNames: readonly [string, string],
+): Promise<{ destination: string; first: FleetHostProcess; second: FleetHostProcess }> {
+  const destination = join(lake, `${name}.duckdb`);
   const pipeline = {
-    file: 'slow.yaml',
-    yaml: ordersPipeline(pg, 'slow', {
-      query: 'SELECT o.id, o.amount FROM orders o CROSS JOIN (SELECT pg_sleep(8)) AS s',
+    file: `${name}.yaml`,
+    yaml: ordersPipeline(pg, name, {
+      query: `SELECT o.id, o.amount FROM orders o CROSS JOIN (SELECT pg_sleep(${readSeconds})) AS s`,
       destination,
     }),
   };
   const url = pg.url('etld_state');
-  const doomed = await launchHost('host-doomed', fleetHome('host-doomed', 5, [pipeline]), url);
-  hosts.push(doomed);
-  const survivor = await launchHost('host-survivor', fleetHome('host-survivor', 5, [pipeline]), url);
-  hosts.push(survivor);
+  const [firstName, secondName] = hostNames;
+  const first = await launchHost(firstName, fleetHome(firstName, 5, [pipeline]), url);
+  hosts.push(first);
+  const second = await launchHost(secondName, fleetHome(secondName, 5, [pipeline]), url);
+  hosts.push(second);
+  return { destination, first, second };
+}
+
+test('a run whose host was killed is taken over by another host after the lease time and commits once', async () => {
+  const {
+    destination,
+    first: doomed,
+    second: survivor,
+  } = await twoHostsOfSlowPipeline('slow', 8, ['host-doomed', 'host-survivor']);
 
   const client = await connectWhenListening(doomed.home.socketPath, 'takeover-test');
   try {
@@ -136,20 +153,11 @@ test('a run whose host was killed is taken over by another host after the lease 
 }, 180_000);
 
 test('a host paused past its lease wakes up after its run was continued and a newer run committed: its late commit writes nothing', async () => {
-  const destination = join(lake, 'paused.duckdb');
-  // Every read takes 4 s: the run is surely reading when its host is paused.
-  const pipeline = {
-    file: 'paused.yaml',
-    yaml: ordersPipeline(pg, 'paused', {
-      query: 'SELECT o.id, o.amount FROM orders o CROSS JOIN (SELECT pg_sleep(4)) AS s',
-      destination,
-    }),
-  };
-  const url = pg.url('etld_state');
-  const sleeper = await launchHost('host-sleeper', fleetHome('host-sleeper', 5, [pipeline]), url);
-  hosts.push(sleeper);
-  const awake = await launchHost('host-awake', fleetHome('host-awake', 5, [pipeline]), url);
-  hosts.push(awake);
+  const {
+    destination,
+    first: sleeper,
+    second: awake,
+  } = await twoHostsOfSlowPipeline('paused', 4, ['host-sleeper', 'host-awake']);
   const attemptsOf = (): Promise<AttemptRow[]> =>
     pg.query<AttemptRow>(
       `SELECT id, sequence::int AS sequence, attempt, status, trigger, error_code
