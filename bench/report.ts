@@ -1,6 +1,8 @@
 /** The benchmark's report: markdown (printed and written to --out) and a JSON record. */
 import type { ChecksReport } from './check-cost.js';
 import type { DatasetTimings } from './dataset.js';
+import type { FleetResult } from './fleet-case.js';
+import { fleetJson, fleetSection } from './fleet-report.js';
 import type { IdleResult } from './idle.js';
 import { fmt, signedPct, table } from './markdown.js';
 import { STAGES, type Stages } from './run-record.js';
@@ -48,6 +50,8 @@ export interface Report {
   /** Null without --checks. */
   readonly checks: ChecksReport | null;
   readonly targets: readonly TargetCheck[];
+  /** The fleet comparison (--fleet), which runs instead of the cases; null without it. */
+  readonly fleet: FleetResult | null;
   /** Peers (or peer modes) that did not run, and why. */
   readonly skipped: readonly string[];
 }
@@ -199,7 +203,7 @@ function idleSection(idle: IdleResult | null): string[] {
   ];
 }
 
-/** The sections of the bench's cases. */
+/** The sections of the bench's cases: everything but the fleet comparison, which runs alone. */
 function casesSections(report: Report): string[] {
   const { results } = report;
   const etld = results.filter((r) => r.kind === 'etld' && r.error === null);
@@ -250,6 +254,7 @@ function datasetLine(d: DatasetTimings): string {
 }
 
 export function renderMarkdown(report: Report): string {
+  const { fleet } = report;
   return [
     `# etld benchmark, ${report.startedAt.toISOString()}`,
     '',
@@ -262,7 +267,14 @@ export function renderMarkdown(report: Report): string {
       ? [`- --install-peers took ${fmt(report.peerInstallSeconds, 0)} s.`]
       : []),
     '',
-    ...casesSections(report),
+    ...(fleet === null
+      ? casesSections(report)
+      : [
+          `## Fleet: one table on ${fleet.setups.at(-1)?.hosts ?? '?'} hosts (--fleet)`,
+          '',
+          ...fleetSection(fleet, report.machine.cores),
+          '',
+        ]),
     '## Skipped',
     '',
     ...(report.skipped.length > 0 ? report.skipped.map((s) => `- ${s}`) : ['- nothing']),
@@ -324,6 +336,7 @@ export function toJson(report: Report): unknown {
           },
     idle: report.idle,
     targets: report.targets,
+    fleet: report.fleet === null ? null : fleetJson(report.fleet),
     skipped: report.skipped,
   };
 }
