@@ -45,6 +45,14 @@ function summarise(setup: FleetSetupResult, rows: number): SetupSummary {
   };
 }
 
+/** How far a setup's runs lie apart: slowest minus fastest, in % of their median. */
+function spreadPct(runs: readonly FleetRun[]): number {
+  const seconds = runs.map((r) => r.seconds);
+  return runs.length === 0
+    ? Number.NaN
+    : ((Math.max(...seconds) - Math.min(...seconds)) / median(seconds)) * 100;
+}
+
 /** Extra wall time of the N hosts over the one host, in % of the one host's. */
 function overheadPct(one: SetupSummary | undefined, many: SetupSummary | undefined): number {
   return one === undefined || many === undefined ? Number.NaN : (many.seconds / one.seconds - 1) * 100;
@@ -54,6 +62,23 @@ function fastestOverheadPct(one: SetupSummary | undefined, many: SetupSummary | 
   return one === undefined || many === undefined
     ? Number.NaN
     : (many.fastestSeconds / one.fastestSeconds - 1) * 100;
+}
+
+/** N hosts against one: wall time, the noise it has to stand out of, and the idle hosts' CPU. */
+function comparison(
+  summaries: readonly SetupSummary[],
+  one: SetupSummary | undefined,
+  many: SetupSummary | undefined,
+): string {
+  const spreads = summaries.map((s) => `${setupLabel(s.setup.hosts)} ${fmt(spreadPct(s.setup.runs), 1)} %`);
+  const idleShare = many === undefined ? Number.NaN : (many.otherHostsCpuSeconds / many.cpuSeconds) * 100;
+  return (
+    `Wall time of ${setupLabel(many?.setup.hosts ?? Number.NaN)} against 1: ` +
+    `${signedPct(overheadPct(one, many))} (medians), ${signedPct(fastestOverheadPct(one, many))} (fastest runs). ` +
+    `The runs of each setup spread over ${spreads.join(', ')} of its median (slowest minus fastest): a ` +
+    'difference between the setups within that spread is the machine’s noise. The other hosts’ CPU ' +
+    `during a run: ${fmt(idleShare, 1)} % of the running host’s (medians).`
+  );
 }
 
 function row(s: SetupSummary, one: SetupSummary | undefined): string[] {
@@ -118,8 +143,7 @@ export function fleetSection(fleet: FleetResult, cores: number): string[] {
         }`,
     ),
     '',
-    `Wall time of ${n} hosts against 1: ${signedPct(overheadPct(one, many))} (medians), ` +
-      `${signedPct(fastestOverheadPct(one, many))} (fastest runs).`,
+    comparison(summaries, one, many),
     '',
     `A run stays on one host, the one holding the pipeline’s run lease, so ${n} hosts do not speed up one ` +
       `table; on this ${cores}-core machine all ${n} daemons also share the same CPUs. The figure shows the ` +
@@ -145,6 +169,7 @@ export function fleetJson(fleet: FleetResult): unknown {
     setups: summaries.map((s) => ({
       hosts: s.setup.hosts,
       seconds: s.seconds,
+      spread_pct: spreadPct(s.setup.runs),
       rows_per_s: s.rowsPerSecond,
       recorded_seconds: s.recordedSeconds,
       ran_on: s.ranOn,
