@@ -65,7 +65,7 @@ npm run bench -- --fleet N [--rows N] [--repeat N] [--out FILE]
                         alternately --repeat times; reports wall time, rows/s, the host that ran it
                         and its peak RSS. A run stays on one host, so this measures the fleet's
                         overhead, not a speed-up. Starts only PostgreSQL; no baselines, peers or
-                        idle daemon, and --only, --checks and --install-peers do not apply
+                        idle daemon; --only, --checks and --install-peers are refused with it
 `;
 
 /** Python distributions whose versions the report lists. */
