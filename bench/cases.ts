@@ -43,7 +43,7 @@ export interface CaseContext {
 }
 
 /** One etld pipeline of the bench (its file is written into the etld home). */
-interface EtldSpec {
+export interface EtldSpec {
   /** The pipeline's name, and the Delta table's directory under the lake. */
   readonly name: string;
   readonly label: string;
@@ -56,8 +56,8 @@ interface EtldSpec {
   readonly uncheckedCase?: string;
 }
 
-function pipelineYaml(spec: EtldSpec, ctx: CaseContext): string {
-  const conn = spec.source === 'postgres' ? ctx.pg : ctx.mysql;
+/** The pipeline file of `spec`, reading from `conn` (the server of `spec.source`). */
+export function pipelineYaml(spec: EtldSpec, conn: Connection): string {
   const table = spec.source === 'postgres' ? 'public.bench' : 'bench';
   const dest =
     spec.destination === 'delta'
@@ -135,8 +135,20 @@ function withChecks(spec: EtldSpec): EtldSpec {
   };
 }
 
+/** postgres → delta with the table split into `parallelism` chunks, all read at once. */
+export function chunkedPgDelta(rows: number, parallelism: number): EtldSpec {
+  return {
+    name: `pg_delta_p${parallelism}`,
+    label: `postgres → delta chunked p${parallelism}`,
+    source: 'postgres',
+    destination: 'delta',
+    chunk: { rows: Math.ceil(rows / parallelism), parallelism },
+  };
+}
+
 function etldCase(spec: EtldSpec, ctx: CaseContext): BenchCase {
-  writeFileSync(join(ctx.etldHome, 'pipelines', `${spec.name}.yaml`), pipelineYaml(spec, ctx));
+  const conn = spec.source === 'postgres' ? ctx.pg : ctx.mysql;
+  writeFileSync(join(ctx.etldHome, 'pipelines', `${spec.name}.yaml`), pipelineYaml(spec, conn));
   return {
     case: spec.label,
     tool: 'etld',
@@ -171,20 +183,8 @@ export function etldCases(ctx: CaseContext, options: { readonly checks: boolean 
   const specs: EtldSpec[] = [
     { name: 'pg_duckdb', label: 'postgres → duckdb', source: 'postgres', destination: 'duckdb' },
     { name: 'pg_delta', label: 'postgres → delta', source: 'postgres', destination: 'delta' },
-    {
-      name: 'pg_delta_p2',
-      label: 'postgres → delta chunked p2',
-      source: 'postgres',
-      destination: 'delta',
-      chunk: { rows: Math.ceil(ctx.rows / 2), parallelism: 2 },
-    },
-    {
-      name: 'pg_delta_p4',
-      label: 'postgres → delta chunked p4',
-      source: 'postgres',
-      destination: 'delta',
-      chunk: { rows: Math.ceil(ctx.rows / 4), parallelism: 4 },
-    },
+    chunkedPgDelta(ctx.rows, 2),
+    chunkedPgDelta(ctx.rows, 4),
     { name: 'my_delta', label: 'mysql → delta', source: 'mysql', destination: 'delta' },
   ];
   return specs

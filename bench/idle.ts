@@ -6,12 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { launcherFlags } from './cases.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectClient } from '../shared/client/ws-client.js';
 import type { Connection } from './cases.js';
 import { median } from './measure.js';
+import { memory } from './proc-status.js';
 
 export interface IdleOptions {
   readonly nodePath: string;
@@ -67,19 +68,8 @@ destination: { type: delta, path: ${name} }
   }
 }
 
-/** VmRSS and VmHWM of a process in MB, or undefined once it is gone. */
-function memory(pid: number): { rss: number; hwm: number } | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-async function listedPipelines(socketPath: string): Promise<number | undefined> {
+/** How many pipelines the daemon at `socketPath` lists, or undefined while it does not answer. */
+export async function listedPipelines(socketPath: string): Promise<number | undefined> {
   try {
     const client = await connectClient({ socketPath, clientName: 'etld-bench', reconnect: false });
     try {

@@ -3,7 +3,9 @@
  * measures, in one run on one machine, the bulk-copy baselines, etld's pipelines, the peers (Sling,
  * dlt, polars + ConnectorX; when installed) and the idle daemon. With --checks it also measures
  * etld's single-stream PostgreSQL pipelines again with data quality checks (bench/checks.ts) and
- * reports what judging them costs against the same pipeline without checks in the same run. Prints
+ * reports what judging them costs against the same pipeline without checks in the same run. With
+ * --fleet N it measures instead one chunked table run by one daemon and by N daemons sharing a
+ * PostgreSQL state store (bench/fleet-case.ts), and nothing else. Prints
  * a markdown report, writes it to --out and a JSON record to bench/results/<timestamp>.json. It
  * reports targets, never fails on them. Performance is measured here, never asserted by timed tests.
  */
@@ -18,12 +20,13 @@ import { baselineCases, etldCases, selectCases, type BenchCase, type CaseContext
 import { checksReport } from './check-cost.js';
 import { benchCheckNames } from './checks.js';
 import { createDataset, pgTableBytes } from './dataset.js';
+import { runFleetBench } from './fleet-bench.js';
 import { runIdleCase, type IdleResult } from './idle.js';
 import { peerCases } from './peer-cases.js';
 import { writePeerScripts } from './peer-scripts.js';
 import { DEFAULT_VENV, peerInstallCommands, slingBinary, venvPython } from './peers.js';
-import { etldMainPath, repoRoot } from './repo-root.js';
-import { renderMarkdown, toJson, type CaseResult } from './report.js';
+import { etldMainPath, etlctlMainPath, repoRoot } from './repo-root.js';
+import { renderMarkdown, toJson, type CaseResult, type Report } from './report.js';
 import { rowCounter } from './row-count.js';
 import { runCase, runTwins } from './run-case.js';
 import { checkTargets } from './targets.js';
@@ -39,6 +42,7 @@ import {
 
 const HELP = `npm run bench -- [--rows N] [--repeat N] [--only TEXT] [--checks] [--install-peers] [--venv DIR]
                     [--no-peers] [--idle-pipelines N] [--out FILE]
+npm run bench -- --fleet N [--rows N] [--repeat N] [--out FILE]
 
   --rows N              rows in the generated table (default 10000000)
   --repeat N            runs per case; the median is reported (default 3)
@@ -55,6 +59,13 @@ const HELP = `npm run bench -- [--rows N] [--repeat N] [--only TEXT] [--checks] 
   --no-peers            skip the peers
   --idle-pipelines N    pipelines configured in the idle daemon case; 0 skips it (default 100)
   --out FILE            the markdown report (default bench-results.md in the current directory)
+  --fleet N             run only the fleet comparison (2 ≤ N ≤ 16): the table loaded postgres → delta
+                        chunked p2 by one etld daemon with a PostgreSQL state store, then by N
+                        daemons sharing one, the run started by etlctl start --wait on one of them,
+                        alternately --repeat times; reports wall time, rows/s, the host that ran it
+                        and its peak RSS. A run stays on one host, so this measures the fleet's
+                        overhead, not a speed-up. Starts only PostgreSQL; no baselines, peers or
+                        idle daemon; --only, --checks and --install-peers are refused with it
 `;
 
 /** Python distributions whose versions the report lists. */
@@ -82,6 +93,7 @@ async function main(): Promise<void> {
       'no-peers': { type: 'boolean', default: false },
       'idle-pipelines': { type: 'string', default: '100' },
       out: { type: 'string', default: 'bench-results.md' },
+      fleet: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -103,6 +115,15 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: --rows and --repeat take positive integers, --idle-pipelines ≥ 0\n${HELP}`);
     process.exit(2);
   }
+  const fleetHosts = values.fleet === undefined ? null : Number(values.fleet);
+  if (fleetHosts !== null && (!Number.isInteger(fleetHosts) || fleetHosts < 2 || fleetHosts > 16)) {
+    process.stderr.write(`bench: --fleet takes an integer from 2 to 16\n${HELP}`);
+    process.exit(2);
+  }
+  if (fleetHosts !== null && (values.only !== undefined || values.checks || values['install-peers'])) {
+    process.stderr.write(`bench: --fleet runs alone, without --only, --checks or --install-peers\n${HELP}`);
+    process.exit(2);
+  }
   // Parsed before the minutes of table generation: a block etld refuses would fail every checked run.
   const checkNames = values.checks ? benchCheckNames() : null;
   const log = (text: string): void => void process.stdout.write(text);
@@ -112,6 +133,32 @@ async function main(): Promise<void> {
   const etldMain = etldMainPath();
   // Taken now: the work tree may change while a long run goes on.
   const commit = etldCommit(root);
+
+  if (fleetHosts !== null) {
+    // Interrupted, the bench stops its daemons and PostgreSQL before it exits; a second signal
+    // (the handlers are gone by then) ends it at once.
+    const abort = new AbortController();
+    const interrupt = (): void => abort.abort(new Error('interrupted'));
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const report = await runFleetBench({
+      rows,
+      repeat,
+      hosts: fleetHosts,
+      root,
+      commit,
+      startedAt,
+      nodePath: process.execPath,
+      nodeVersion: process.version,
+      etldMain,
+      etlctlMain: etlctlMainPath(),
+      env: process.env,
+      log,
+      signal: abort.signal,
+    });
+    publish(report, outFile, root, log);
+    return;
+  }
 
   const skipped: string[] = [];
   let venv: string | null = values['no-peers'] ? null : values.venv;
@@ -241,20 +288,26 @@ async function main(): Promise<void> {
       idle,
       checks,
       targets: checkTargets(results, idle, checks),
+      fleet: null,
       skipped,
     };
-    const markdown = renderMarkdown(report);
-    log(`\n${markdown}`);
-    writeFileSync(outFile, markdown);
-    const resultsDir = join(root, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const jsonFile = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(jsonFile, `${JSON.stringify(toJson(report), null, 2)}\n`);
-    log(`\nreport written to ${outFile}, JSON to ${jsonFile}\n`);
+    publish(report, outFile, root, log);
   } finally {
     await Promise.all([pgServer.destroy(), maria.destroy()]);
     if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Prints the markdown report and writes it to `outFile`, and the JSON record to bench/results/. */
+function publish(report: Report, outFile: string, root: string, log: (text: string) => void): void {
+  const markdown = renderMarkdown(report);
+  log(`\n${markdown}`);
+  writeFileSync(outFile, markdown);
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const jsonFile = join(resultsDir, `${report.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(jsonFile, `${JSON.stringify(toJson(report), null, 2)}\n`);
+  log(`\nreport written to ${outFile}, JSON to ${jsonFile}\n`);
 }
 
 main().catch((error: unknown) => {

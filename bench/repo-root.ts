@@ -27,3 +27,8 @@ export function repoRoot(): string {
 export function etldMainPath(): string {
   return join(repoRoot(), 'dist', 'daemon', 'main.js');
 }
+
+/** The built etlctl, which starts the fleet case's runs as an operator would. */
+export function etlctlMainPath(): string {
+  return join(repoRoot(), 'dist', 'tui', 'cli', 'main.js');
+}

@@ -1,7 +1,10 @@
 /** The benchmark's report: markdown (printed and written to --out) and a JSON record. */
 import type { ChecksReport } from './check-cost.js';
 import type { DatasetTimings } from './dataset.js';
+import type { FleetResult } from './fleet-case.js';
+import { fleetJson, fleetSection } from './fleet-report.js';
 import type { IdleResult } from './idle.js';
+import { fmt, signedPct, table } from './markdown.js';
 import { STAGES, type Stages } from './run-record.js';
 import type { TargetCheck } from './targets.js';
 import { THREAD_GROUPS, type ThreadCpu, type ThreadGroup } from './threads.js';
@@ -47,19 +50,10 @@ export interface Report {
   /** Null without --checks. */
   readonly checks: ChecksReport | null;
   readonly targets: readonly TargetCheck[];
+  /** The fleet comparison (--fleet), which runs instead of the cases; null without it. */
+  readonly fleet: FleetResult | null;
   /** Peers (or peer modes) that did not run, and why. */
   readonly skipped: readonly string[];
-}
-
-export function fmt(value: number, digits = 0): string {
-  return Number.isFinite(value)
-    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : '—';
-}
-
-/** A change in percent, signed: `+6.8 %`, `−1.2 %`. */
-export function signedPct(value: number): string {
-  return Number.isFinite(value) ? `${value < 0 ? '−' : '+'}${fmt(Math.abs(value), 1)} %` : '—';
 }
 
 export function rowsPerSecond(r: CaseResult): number {
@@ -81,20 +75,6 @@ export function ratioToBaseline(result: CaseResult, results: readonly CaseResult
 
 export function label(r: CaseResult): string {
   return `${r.case} (${r.tool})`;
-}
-
-/** Escapes what would break a markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly string[][]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  return [
-    line(header),
-    `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
-    ...rows.map(line),
-  ].join('\n');
 }
 
 function resultsTable(results: readonly CaseResult[]): string {
@@ -223,24 +203,12 @@ function idleSection(idle: IdleResult | null): string[] {
   ];
 }
 
-export function renderMarkdown(report: Report): string {
+/** The sections of the bench's cases: everything but the fleet comparison, which runs alone. */
+function casesSections(report: Report): string[] {
   const { results } = report;
   const etld = results.filter((r) => r.kind === 'etld' && r.error === null);
   const notes = results.filter((r) => r.note !== null).map((r) => `- ${label(r)}: ${r.note ?? ''}`);
-  const d = report.dataset;
   return [
-    `# etld benchmark, ${report.startedAt.toISOString()}`,
-    '',
-    `- Table: ${fmt(report.rows)} rows × 12 columns, ${fmt(report.tableMb)} MB heap in PostgreSQL; ` +
-      `${report.repeat} run(s) per case, the median reported (peak RSS: the highest run).`,
-    `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${fmt(report.machine.memoryGb, 1)} GB; ` +
-      'servers, tools and the bench share it.',
-    `- Dataset generated in ${fmt(d.totalSeconds, 1)} s: PostgreSQL fill ${fmt(d.pgFillSeconds, 1)} s, ` +
-      `MariaDB load ${fmt(d.mysqlLoadSeconds, 1)} s (overlapping the fill), primary key + VACUUM/ANALYZE ${fmt(d.finishSeconds, 1)} s.`,
-    ...(report.peerInstallSeconds !== null
-      ? [`- --install-peers took ${fmt(report.peerInstallSeconds, 0)} s.`]
-      : []),
-    '',
     '## Results',
     '',
     resultsTable(results),
@@ -271,6 +239,42 @@ export function renderMarkdown(report: Report): string {
     '',
     ...report.targets.map((t) => `- **${t.ok === null ? 'n/a' : t.ok ? 'PASS' : 'MISS'}** ${t.text}`),
     '',
+  ];
+}
+
+function datasetLine(d: DatasetTimings): string {
+  const mysql =
+    d.mysqlLoadSeconds === null
+      ? ''
+      : `MariaDB load ${fmt(d.mysqlLoadSeconds, 1)} s (overlapping the fill), `;
+  return (
+    `- Dataset generated in ${fmt(d.totalSeconds, 1)} s: PostgreSQL fill ${fmt(d.pgFillSeconds, 1)} s, ` +
+    `${mysql}primary key + VACUUM/ANALYZE ${fmt(d.finishSeconds, 1)} s.`
+  );
+}
+
+export function renderMarkdown(report: Report): string {
+  const { fleet } = report;
+  return [
+    `# etld benchmark, ${report.startedAt.toISOString()}`,
+    '',
+    `- Table: ${fmt(report.rows)} rows × 12 columns, ${fmt(report.tableMb)} MB heap in PostgreSQL; ` +
+      `${report.repeat} run(s) per case, the median reported (peak RSS: the highest run).`,
+    `- Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${fmt(report.machine.memoryGb, 1)} GB; ` +
+      'servers, tools and the bench share it.',
+    datasetLine(report.dataset),
+    ...(report.peerInstallSeconds !== null
+      ? [`- --install-peers took ${fmt(report.peerInstallSeconds, 0)} s.`]
+      : []),
+    '',
+    ...(fleet === null
+      ? casesSections(report)
+      : [
+          `## Fleet: one table on ${fleet.setups.at(-1)?.hosts ?? '?'} hosts (--fleet)`,
+          '',
+          ...fleetSection(fleet, report.machine.cores),
+          '',
+        ]),
     '## Skipped',
     '',
     ...(report.skipped.length > 0 ? report.skipped.map((s) => `- ${s}`) : ['- nothing']),
@@ -332,6 +336,7 @@ export function toJson(report: Report): unknown {
           },
     idle: report.idle,
     targets: report.targets,
+    fleet: report.fleet === null ? null : fleetJson(report.fleet),
     skipped: report.skipped,
   };
 }

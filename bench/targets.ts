@@ -5,7 +5,8 @@
  */
 import type { CheckCost, ChecksReport } from './check-cost.js';
 import type { IdleResult } from './idle.js';
-import { baselineFor, fmt, ratioToBaseline, rowsPerSecond, signedPct, type CaseResult } from './report.js';
+import { fmt, signedPct } from './markdown.js';
+import { baselineFor, ratioToBaseline, rowsPerSecond, type CaseResult } from './report.js';
 
 export interface TargetCheck {
   readonly ok: boolean | null;

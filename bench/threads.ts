@@ -21,7 +21,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Linux reports stat times in USER_HZ, which is 100 on every architecture Node supports. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 const SAMPLE_MS = 100;
 
 export interface ThreadCpu {

@@ -78,23 +78,22 @@ export function slingVersion(binary: string): string {
   return firstLine(binary, ['--version']).replace(/^Version:\s*/, '');
 }
 
-/** The servers' own version strings. */
+/** The servers' own version strings (MariaDB's only when it ran: `myTarget` not null). */
 export async function serverVersions(
   pgTarget: Connection,
-  myTarget: Connection,
+  myTarget: Connection | null,
 ): Promise<Record<string, string>> {
   const client = new pg.Client({ ...pgTarget });
   await client.connect();
-  const conn = await mysql.createConnection({ ...myTarget });
+  const conn = myTarget === null ? null : await mysql.createConnection({ ...myTarget });
   try {
     const pgVersion = await client.query<{ server_version: string }>('SHOW server_version');
+    const versions = { 'PostgreSQL server': pgVersion.rows[0]?.server_version ?? 'unknown' };
+    if (conn === null) return versions;
     const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT version() AS v');
-    return {
-      'PostgreSQL server': pgVersion.rows[0]?.server_version ?? 'unknown',
-      'MariaDB server': String(rows[0]?.v ?? 'unknown'),
-    };
+    return { ...versions, 'MariaDB server': String(rows[0]?.v ?? 'unknown') };
   } finally {
     await client.end();
-    await conn.end();
+    await conn?.end();
   }
 }
