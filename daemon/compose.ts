@@ -85,8 +85,6 @@ export interface ComposedDaemon {
   runOnce(name: string): Promise<RunRecord>;
 }
 
-const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
-
 /** Keeps only `name`, without its schedule: a one-shot run must not fire again. */
 function onlyPipeline(directory: PipelineDirectory, name: string): PipelineDirectory {
   const pipeline = directory.valid.find((p) => p.name === name);
@@ -482,46 +480,15 @@ export async function composeDaemon(options: ComposeOptions): Promise<ComposedDa
     built.daemon = daemon;
     return {
       daemon,
-      // The run ends at its final status: a failed attempt that is retried leaves it `retrying`,
-      // so --once waits through every retry its policy allows.
-      runOnce: (name) =>
-        new Promise<RunRecord>((resolve, reject) => {
-          let runId: string | undefined;
-          const sequenceOf = (id: string): number => Number(id.slice(name.length + 1));
-          const unsubscribe = events.on('run.state', (state) => {
-            if (
-              state.pipeline !== name ||
-              (runId !== undefined && state.run_id !== runId) ||
-              !FINAL_STATUSES.has(state.status)
-            )
-              return;
-            const attempts = store.attemptsOf(name, sequenceOf(state.run_id));
-            if (attempts.length === 0) return;
-            unsubscribe();
-            resolve(toRunRecord(attempts));
-          });
-          try {
-            runId = supervisor.trigger(name, 'manual').runId;
-          } catch (error) {
-            unsubscribe();
-            reject(error instanceof Error ? error : new Error(String(error)));
-            return;
-          }
-          // In a fleet the run can also end here without a final status of this host's: another
-          // host took it over (this one looked dead) or holds its lease for the next retry. The
-          // run is then as the store records it.
-          const started = runId;
-          supervisor.activeRunEnded(name)?.then(
-            () => {
-              unsubscribe();
-              resolve(toRunRecord(store.attemptsOf(name, sequenceOf(started))));
-            },
-            (error: unknown) => {
-              unsubscribe();
-              reject(error instanceof Error ? error : new Error(String(error)));
-            },
-          );
-        }),
+      // The run ends when its sequence here ends: a failed attempt that is retried leaves it
+      // `retrying`, so --once waits through every retry its policy allows. In a fleet it can also
+      // end without a final status of this host's (another host took it over, or holds its lease
+      // for the next retry): the run is then as the store records it.
+      runOnce: async (name) => {
+        const { runId } = supervisor.trigger(name, 'manual');
+        await supervisor.activeRunEnded(name);
+        return toRunRecord(store.attemptsOf(name, Number(runId.slice(name.length + 1))));
+      },
     };
   } catch (error) {
     await release();

@@ -22,7 +22,6 @@ export interface HostNameCheckOptions {
   readonly leaseMs: number;
   /** Told once when a live-looking row makes the check wait (the start-up log). */
   readonly onWait?: (message: string) => void;
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const POLL_MS = 500;
@@ -39,7 +38,6 @@ function nameRow(db: SyncPgClient, host: string, leaseMs: number): NameRow | und
 /** Resolves when the name is free to take; rejects (CONFIG_INVALID) when a live daemon uses it. */
 export async function checkHostNameFree(options: HostNameCheckOptions): Promise<void> {
   const { db, host, leaseMs } = options;
-  const sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const first = nameRow(db, host, leaseMs);
   if (first === undefined || !first.live) return;
   // One heartbeat interval (lease/3) and a margin for a heartbeat that is a little late.
@@ -48,7 +46,7 @@ export async function checkHostNameFree(options: HostNameCheckOptions): Promise<
     `fleet host name ${host} heartbeated ${first.beat} (pid ${first.pid}): waiting up to ${watchMs} ms to see whether that daemon is still running`,
   );
   for (let waited = 0; waited < watchMs; waited += POLL_MS) {
-    await sleep(POLL_MS);
+    await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
     const now = nameRow(db, host, leaseMs);
     if (now === undefined || !now.live) return;
     if (now.beat !== first.beat || now.instance !== first.instance) {

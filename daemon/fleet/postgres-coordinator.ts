@@ -57,6 +57,13 @@ function iso(value: unknown): string {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
 
+/** The coordinator's own connection: the one given (tests), else a new one named after the host. */
+function fleetClient(options: PostgresCoordinatorOptions): SyncPgClient {
+  return (
+    options.client ?? openSyncPgClient({ url: options.url, applicationName: `etld fleet ${options.host}` })
+  );
+}
+
 export class PostgresCoordinator implements FleetCoordinator {
   readonly host: string;
   readonly shared = true;
@@ -76,8 +83,7 @@ export class PostgresCoordinator implements FleetCoordinator {
    * that name (see host-name-check.ts); how the daemon joins.
    */
   static async join(options: PostgresCoordinatorOptions): Promise<PostgresCoordinator> {
-    const client =
-      options.client ?? openSyncPgClient({ url: options.url, applicationName: `etld fleet ${options.host}` });
+    const client = fleetClient(options);
     try {
       await checkHostNameFree({
         db: client,
@@ -97,8 +103,7 @@ export class PostgresCoordinator implements FleetCoordinator {
     this.#o = options;
     this.host = options.host;
     this.#monotonic = options.monotonicMs ?? (() => performance.now());
-    this.#db =
-      options.client ?? openSyncPgClient({ url: options.url, applicationName: `etld fleet ${options.host}` });
+    this.#db = fleetClient(options);
     try {
       this.#db.query(
         `INSERT INTO fleet_hosts (host, pid, version, started_at, heartbeat_at, stopped_at, instance)
